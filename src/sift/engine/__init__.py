@@ -1,0 +1,1 @@
+"""Search engine core: analysis, inverted index, ranking. Imports no HTTP or SQL code."""
