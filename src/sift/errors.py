@@ -1,0 +1,224 @@
+"""Every failure Sift reports, in one table.
+
+Each error code maps once to Meilisearch's error ``type`` and HTTP status, so
+the HTTP layer renders any :class:`SiftError` as ``{message, code, type, link}``
+without knowing where it came from. Layers raise ``SiftError(code, message)``
+(or a named subclass); nothing else decides statuses.
+"""
+
+from __future__ import annotations
+
+from typing import Final
+
+ERROR_LINK_BASE: Final = "https://docs.meilisearch.com/errors#"
+
+# code -> (type, HTTP status)
+ERROR_TABLE: Final[dict[str, tuple[str, int]]] = {
+    # generic request problems
+    "bad_request": ("invalid_request", 400),
+    "malformed_payload": ("invalid_request", 400),
+    "missing_payload": ("invalid_request", 400),
+    "invalid_content_type": ("invalid_request", 415),
+    "missing_content_type": ("invalid_request", 415),
+    "payload_too_large": ("invalid_request", 413),
+    "not_found": ("invalid_request", 404),
+    "too_many_requests": ("system", 429),
+    "feature_not_enabled": ("invalid_request", 400),
+    # indexes
+    "index_not_found": ("invalid_request", 404),
+    "index_already_exists": ("invalid_request", 409),
+    "index_primary_key_already_exists": ("invalid_request", 400),
+    "index_primary_key_multiple_candidates_found": ("invalid_request", 400),
+    "index_primary_key_no_candidate_found": ("invalid_request", 400),
+    "invalid_index_uid": ("invalid_request", 400),
+    "invalid_index_primary_key": ("invalid_request", 400),
+    "invalid_index_offset": ("invalid_request", 400),
+    "invalid_index_limit": ("invalid_request", 400),
+    "missing_index_uid": ("invalid_request", 400),
+    "invalid_swap_indexes": ("invalid_request", 400),
+    "invalid_swap_rename": ("invalid_request", 400),
+    "duplicate_index_found": ("invalid_request", 400),
+    "immutable_index_uid": ("invalid_request", 400),
+    "immutable_index_created_at": ("invalid_request", 400),
+    "immutable_index_updated_at": ("invalid_request", 400),
+    # documents
+    "document_not_found": ("invalid_request", 404),
+    "invalid_document_id": ("invalid_request", 400),
+    "missing_document_id": ("invalid_request", 400),
+    "invalid_document_fields": ("invalid_request", 400),
+    "invalid_document_offset": ("invalid_request", 400),
+    "invalid_document_limit": ("invalid_request", 400),
+    "invalid_document_filter": ("invalid_request", 400),
+    "missing_document_filter": ("invalid_request", 400),
+    "invalid_document_ids": ("invalid_request", 400),
+    "invalid_document_csv_delimiter": ("invalid_request", 400),
+    "invalid_document_retrieve_vectors": ("invalid_request", 400),
+    "invalid_document_geo_field": ("invalid_request", 400),
+    "invalid_vectors_type": ("invalid_request", 400),
+    "max_fields_limit_exceeded": ("invalid_request", 400),
+    # search
+    "invalid_search_q": ("invalid_request", 400),
+    "invalid_search_offset": ("invalid_request", 400),
+    "invalid_search_limit": ("invalid_request", 400),
+    "invalid_search_page": ("invalid_request", 400),
+    "invalid_search_hits_per_page": ("invalid_request", 400),
+    "invalid_search_filter": ("invalid_request", 400),
+    "invalid_search_facets": ("invalid_request", 400),
+    "invalid_search_sort": ("invalid_request", 400),
+    "invalid_search_distinct": ("invalid_request", 400),
+    "invalid_search_attributes_to_retrieve": ("invalid_request", 400),
+    "invalid_search_attributes_to_highlight": ("invalid_request", 400),
+    "invalid_search_attributes_to_crop": ("invalid_request", 400),
+    "invalid_search_attributes_to_search_on": ("invalid_request", 400),
+    "invalid_search_crop_length": ("invalid_request", 400),
+    "invalid_search_crop_marker": ("invalid_request", 400),
+    "invalid_search_highlight_pre_tag": ("invalid_request", 400),
+    "invalid_search_highlight_post_tag": ("invalid_request", 400),
+    "invalid_search_show_matches_position": ("invalid_request", 400),
+    "invalid_search_show_ranking_score": ("invalid_request", 400),
+    "invalid_search_show_ranking_score_details": ("invalid_request", 400),
+    "invalid_search_matching_strategy": ("invalid_request", 400),
+    "invalid_search_ranking_score_threshold": ("invalid_request", 400),
+    "invalid_search_hybrid_query": ("invalid_request", 400),
+    "invalid_search_vector": ("invalid_request", 400),
+    "invalid_search_semantic_ratio": ("invalid_request", 400),
+    "invalid_search_embedder": ("invalid_request", 400),
+    "invalid_search_retrieve_vectors": ("invalid_request", 400),
+    "invalid_search_locales": ("invalid_request", 400),
+    "invalid_facet_search_facet_name": ("invalid_request", 400),
+    "invalid_facet_search_facet_query": ("invalid_request", 400),
+    "missing_facet_search_facet_name": ("invalid_request", 400),
+    "invalid_multi_search_queries": ("invalid_request", 400),
+    "missing_index_uid_in_query": ("invalid_request", 400),
+    "invalid_similar_id": ("invalid_request", 400),
+    "invalid_sort_geo": ("invalid_request", 400),
+    # settings
+    "invalid_settings_displayed_attributes": ("invalid_request", 400),
+    "invalid_settings_searchable_attributes": ("invalid_request", 400),
+    "invalid_settings_filterable_attributes": ("invalid_request", 400),
+    "invalid_settings_sortable_attributes": ("invalid_request", 400),
+    "invalid_settings_ranking_rules": ("invalid_request", 400),
+    "invalid_settings_stop_words": ("invalid_request", 400),
+    "invalid_settings_synonyms": ("invalid_request", 400),
+    "invalid_settings_distinct_attribute": ("invalid_request", 400),
+    "invalid_settings_typo_tolerance": ("invalid_request", 400),
+    "invalid_settings_faceting": ("invalid_request", 400),
+    "invalid_settings_pagination": ("invalid_request", 400),
+    "invalid_settings_proximity_precision": ("invalid_request", 400),
+    "invalid_settings_separator_tokens": ("invalid_request", 400),
+    "invalid_settings_non_separator_tokens": ("invalid_request", 400),
+    "invalid_settings_dictionary": ("invalid_request", 400),
+    "invalid_settings_search_cutoff_ms": ("invalid_request", 400),
+    "invalid_settings_localized_attributes": ("invalid_request", 400),
+    "invalid_settings_facet_search": ("invalid_request", 400),
+    "invalid_settings_prefix_search": ("invalid_request", 400),
+    "invalid_settings_embedders": ("invalid_request", 400),
+    # tasks
+    "task_not_found": ("invalid_request", 404),
+    "invalid_task_uids": ("invalid_request", 400),
+    "invalid_task_statuses": ("invalid_request", 400),
+    "invalid_task_types": ("invalid_request", 400),
+    "invalid_task_index_uids": ("invalid_request", 400),
+    "invalid_task_canceled_by": ("invalid_request", 400),
+    "invalid_task_limit": ("invalid_request", 400),
+    "invalid_task_from": ("invalid_request", 400),
+    "invalid_task_reverse": ("invalid_request", 400),
+    "invalid_task_before_enqueued_at": ("invalid_request", 400),
+    "invalid_task_after_enqueued_at": ("invalid_request", 400),
+    "invalid_task_before_started_at": ("invalid_request", 400),
+    "invalid_task_after_started_at": ("invalid_request", 400),
+    "invalid_task_before_finished_at": ("invalid_request", 400),
+    "invalid_task_after_finished_at": ("invalid_request", 400),
+    "missing_task_filters": ("invalid_request", 400),
+    # keys and auth
+    "missing_authorization_header": ("auth", 401),
+    "invalid_api_key": ("auth", 403),
+    "missing_master_key": ("auth", 401),
+    "api_key_not_found": ("invalid_request", 404),
+    "api_key_already_exists": ("invalid_request", 409),
+    "invalid_api_key_actions": ("invalid_request", 400),
+    "invalid_api_key_indexes": ("invalid_request", 400),
+    "invalid_api_key_expires_at": ("invalid_request", 400),
+    "invalid_api_key_description": ("invalid_request", 400),
+    "invalid_api_key_name": ("invalid_request", 400),
+    "invalid_api_key_uid": ("invalid_request", 400),
+    "invalid_api_key_offset": ("invalid_request", 400),
+    "invalid_api_key_limit": ("invalid_request", 400),
+    "missing_api_key_actions": ("invalid_request", 400),
+    "missing_api_key_indexes": ("invalid_request", 400),
+    "missing_api_key_expires_at": ("invalid_request", 400),
+    "immutable_api_key_uid": ("invalid_request", 400),
+    "immutable_api_key_key": ("invalid_request", 400),
+    "immutable_api_key_actions": ("invalid_request", 400),
+    "immutable_api_key_indexes": ("invalid_request", 400),
+    "immutable_api_key_expires_at": ("invalid_request", 400),
+    "immutable_api_key_created_at": ("invalid_request", 400),
+    "immutable_api_key_updated_at": ("invalid_request", 400),
+    "invalid_tenant_token": ("auth", 403),
+    # system
+    "internal": ("internal", 500),
+    "database_error": ("internal", 500),
+    "index_creation_failed": ("internal", 500),
+    "no_space_left_on_device": ("system", 500),
+    "task_canceled": ("internal", 500),
+}
+
+
+class SiftError(Exception):
+    """A failure with a Meilisearch error code; the HTTP layer renders it."""
+
+    code: str = "internal"
+
+    def __init__(self, message: str, code: str | None = None) -> None:
+        super().__init__(message)
+        if code is not None:
+            self.code = code
+        if self.code not in ERROR_TABLE:
+            raise KeyError(f"unknown error code {self.code!r}")
+        self.message = message
+
+    @property
+    def type(self) -> str:
+        return ERROR_TABLE[self.code][0]
+
+    @property
+    def status(self) -> int:
+        return ERROR_TABLE[self.code][1]
+
+    @property
+    def link(self) -> str:
+        return ERROR_LINK_BASE + self.code
+
+    def to_dict(self) -> dict[str, str]:
+        return {"message": self.message, "code": self.code, "type": self.type, "link": self.link}
+
+
+class IndexNotFound(SiftError):
+    code = "index_not_found"
+
+    def __init__(self, uid: str) -> None:
+        super().__init__(f"Index `{uid}` not found.")
+
+
+class DocumentNotFound(SiftError):
+    code = "document_not_found"
+
+    def __init__(self, doc_id: str) -> None:
+        super().__init__(f"Document `{doc_id}` not found.")
+
+
+class TaskNotFound(SiftError):
+    code = "task_not_found"
+
+    def __init__(self, uid: int) -> None:
+        super().__init__(f"Task `{uid}` not found.")
+
+
+class InvalidFilter(SiftError):
+    """A filter expression that does not parse or names a non-filterable attribute.
+
+    ``code`` is ``invalid_search_filter`` for searches and
+    ``invalid_document_filter`` for document listing and deletion.
+    """
+
+    code = "invalid_search_filter"
