@@ -1,0 +1,3 @@
+from sift.cli import main
+
+main()

@@ -1,0 +1,106 @@
+"""Composition root: configuration -> storage, indexes, worker -> the ASGI app."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+
+from fastapi import FastAPI, Request
+from fastapi.exceptions import RequestValidationError
+from starlette.concurrency import run_in_threadpool
+from starlette.exceptions import HTTPException as StarletteHTTPException
+from starlette.middleware.base import BaseHTTPMiddleware, RequestResponseEndpoint
+from starlette.responses import Response
+
+import sift
+from sift.config import Config, load_config
+from sift.errors import SiftError
+from sift.http.responses import JSONResponse
+from sift.http.routes import documents, indexes, keys, system, tasks
+from sift.services import Services
+
+log = logging.getLogger("sift")
+
+SECURITY_HEADERS = {
+    "X-Content-Type-Options": "nosniff",
+    "Referrer-Policy": "strict-origin-when-cross-origin",
+    "X-Frame-Options": "DENY",
+}
+
+
+class SecurityHeaders(BaseHTTPMiddleware):
+    async def dispatch(self, request: Request, call_next: RequestResponseEndpoint) -> Response:
+        response = await call_next(request)
+        for name, value in SECURITY_HEADERS.items():
+            response.headers.setdefault(name, value)
+        return response
+
+
+def error_response(error: SiftError) -> JSONResponse:
+    return JSONResponse(error.to_dict(), status_code=error.status)
+
+
+def install_error_handlers(app: FastAPI) -> None:
+    @app.exception_handler(SiftError)
+    async def sift_error(_: Request, exc: SiftError) -> JSONResponse:
+        return error_response(exc)
+
+    @app.exception_handler(RequestValidationError)
+    async def validation_error(_: Request, exc: RequestValidationError) -> JSONResponse:
+        return error_response(SiftError(str(exc.errors()), "bad_request"))
+
+    @app.exception_handler(StarletteHTTPException)
+    async def http_error(_: Request, exc: StarletteHTTPException) -> JSONResponse:
+        if exc.status_code == 404:
+            return error_response(SiftError("Not Found", "not_found"))
+        if exc.status_code == 405:
+            return JSONResponse(
+                {
+                    "message": "Method Not Allowed",
+                    "code": "bad_request",
+                    "type": "invalid_request",
+                    "link": "https://docs.meilisearch.com/errors#bad_request",
+                },
+                status_code=405,
+            )
+        return error_response(SiftError(str(exc.detail), "bad_request"))
+
+    @app.exception_handler(Exception)
+    async def unexpected(_: Request, exc: Exception) -> JSONResponse:
+        log.exception("unhandled error")
+        return error_response(SiftError(f"Internal error: {type(exc).__name__}", "internal"))
+
+
+def create_app(config: Config | None = None, services: Services | None = None) -> FastAPI:
+    config = config or load_config()
+
+    @asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        svc = services or await run_in_threadpool(Services.build, config)
+        app.state.services = svc
+        svc.start()
+        if not config.master_key:
+            log.warning(
+                "NO MASTER KEY: Sift is running open. Anyone who can reach it can read and "
+                "change every index. Set --master-key (or SIFT_MASTER_KEY) in production."
+            )
+        try:
+            yield
+        finally:
+            await run_in_threadpool(svc.stop)
+
+    app = FastAPI(
+        title="Sift",
+        version=sift.__version__,
+        summary="Self-hosted search back end speaking the Meilisearch v1 API.",
+        lifespan=lifespan,
+        docs_url="/docs",
+        redoc_url=None,
+        default_response_class=JSONResponse,
+    )
+    app.add_middleware(SecurityHeaders)
+    install_error_handlers(app)
+    for module in (indexes, documents, tasks, keys, system):
+        app.include_router(module.router)
+    return app

@@ -1,0 +1,80 @@
+"""The derived search indexes: one engine SearchIndex per index, rebuilt from SQL.
+
+The database is the source of truth; everything here can be thrown away and
+rebuilt with :meth:`IndexCatalog.rebuild`, which is what happens at start.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+from typing import Any
+
+import orjson
+
+from sift.engine.index import SearchIndex
+from sift.errors import IndexNotFound
+from sift.storage import documents as doc_rows
+from sift.storage import indexes as index_rows
+from sift.storage.database import Database
+
+log = logging.getLogger("sift.catalog")
+
+
+class IndexCatalog:
+    def __init__(self, db: Database) -> None:
+        self.db = db
+        self._indexes: dict[str, SearchIndex] = {}
+        self._lock = threading.Lock()
+
+    def get(self, uid: str) -> SearchIndex:
+        try:
+            return self._indexes[uid]
+        except KeyError:
+            raise IndexNotFound(uid) from None
+
+    def find(self, uid: str) -> SearchIndex | None:
+        return self._indexes.get(uid)
+
+    def uids(self) -> list[str]:
+        return sorted(self._indexes)
+
+    def create(self, uid: str, settings: dict[str, Any], primary_key: str | None) -> SearchIndex:
+        index = SearchIndex(settings, primary_key)
+        with self._lock:
+            self._indexes[uid] = index
+        return index
+
+    def drop(self, uid: str) -> None:
+        with self._lock:
+            self._indexes.pop(uid, None)
+
+    def swap(self, first: str, second: str) -> None:
+        with self._lock:
+            a, b = self._indexes.get(first), self._indexes.get(second)
+            if a is not None and b is not None:
+                self._indexes[first], self._indexes[second] = b, a
+
+    def rename(self, old: str, new: str) -> None:
+        with self._lock:
+            self._indexes[new] = self._indexes.pop(old)
+
+    def rebuild(self, uid: str | None = None) -> None:
+        """Reload one index (or all) from the database."""
+        with self.db.read() as conn:
+            records = index_rows.all_records(conn)
+            if uid is not None:
+                records = [r for r in records if r.uid == uid]
+            for record in records:
+                index = SearchIndex(record.settings, record.primary_key)
+                total = 0
+                for batch in doc_rows.iter_all(conn, record.id):
+                    index.upsert([(doc_id, orjson.loads(body)) for doc_id, body in batch])
+                    total += len(batch)
+                with self._lock:
+                    self._indexes[record.uid] = index
+                log.info("index rebuilt", extra={"index": record.uid, "documents": total})
+            if uid is None:
+                with self._lock:
+                    for stale in set(self._indexes) - {r.uid for r in records}:
+                        del self._indexes[stale]

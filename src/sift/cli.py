@@ -1,0 +1,132 @@
+"""The `sift` command line: serve, import, migrate."""
+
+from __future__ import annotations
+
+import logging
+import sys
+from typing import Any
+
+import click
+
+import sift
+from sift.config import SETTINGS, Config, load_config
+
+
+def _settings_options(func: Any) -> Any:
+    """One flag per server setting, declared once in sift.config."""
+    for setting in reversed(SETTINGS):
+        kind: Any = click.Choice(setting.choices) if setting.choices else setting.type
+        if setting.type is bool:
+            func = click.option(
+                setting.flag, setting.name, is_flag=True, default=None, help=setting.help
+            )(func)
+        else:
+            func = click.option(
+                setting.flag,
+                setting.name,
+                type=kind,
+                default=None,
+                help=f"{setting.help} [env {setting.env}; default: {setting.default}]",
+                show_envvar=False,
+            )(func)
+    return func
+
+
+def _config(overrides: dict[str, Any]) -> Config:
+    try:
+        return load_config(overrides)
+    except ValueError as exc:
+        raise click.UsageError(str(exc)) from None
+
+
+def setup_logging(level: str) -> None:
+    logging.basicConfig(
+        level=level.upper(),
+        format='{"time":"%(asctime)s","level":"%(levelname)s","logger":"%(name)s",'
+        '"message":"%(message)s"}',
+        stream=sys.stderr,
+    )
+
+
+@click.group()
+@click.version_option(sift.__version__, prog_name="sift")
+def main() -> None:
+    """Sift: a self-hosted search back end speaking the Meilisearch v1 API."""
+
+
+@main.command()
+@_settings_options
+def serve(**overrides: Any) -> None:
+    """Run the HTTP server."""
+    from sift.server import run
+
+    config = _config(overrides)
+    setup_logging(config.log_level)
+    run(config)
+
+
+@main.command()
+@_settings_options
+def migrate(**overrides: Any) -> None:
+    """Bring the database schema to the newest version."""
+    from sift.storage import Database
+
+    config = _config(overrides)
+    db = Database(config.resolved_database_url)
+    db.migrate()
+    click.echo(f"database at revision {db.current_revision()}")
+
+
+@main.command(name="import")
+@click.argument("index")
+@click.argument("file", type=click.Path(exists=True, dir_okay=False))
+@click.option(
+    "--url",
+    default=None,
+    help="Import through a running server at this URL instead of writing to the data directory.",
+)
+@click.option("--api-key", default=None, envvar="SIFT_API_KEY", help="Key for --url.")
+@click.option("--primary-key", default=None, help="Primary key of the documents.")
+@click.option(
+    "--format",
+    "fmt",
+    type=click.Choice(["json", "ndjson", "csv"]),
+    default=None,
+    help="Payload format (default: from the file extension).",
+)
+@click.option(
+    "--batch-bytes",
+    default=16 << 20,
+    show_default=True,
+    help="With --url: bytes of NDJSON sent per request.",
+)
+@_settings_options
+def import_(
+    index: str,
+    file: str,
+    url: str | None,
+    api_key: str | None,
+    primary_key: str | None,
+    fmt: str | None,
+    batch_bytes: int,
+    **overrides: Any,
+) -> None:
+    """Import FILE (JSON, NDJSON or CSV) into INDEX, with a progress bar."""
+    from sift.importer import import_file
+
+    config = _config(overrides)
+    setup_logging("warning")
+    import_file(
+        config,
+        index,
+        file,
+        url=url,
+        api_key=api_key,
+        primary_key=primary_key,
+        fmt=fmt,
+        batch_bytes=batch_bytes,
+    )
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,194 @@
+"""Every server setting, declared once.
+
+A :class:`Setting` carries its name, type, default and help. The CLI builds its
+flags from this table, the environment variables are ``SIFT_<NAME>``, a
+``sift.toml`` file may set any of them, and docs/configuration.md documents
+them (a test checks that every setting is documented). Precedence:
+flags > ``SIFT_*`` environment > ``sift.toml`` > defaults.
+"""
+
+from __future__ import annotations
+
+import os
+import tomllib
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from sift.errors import SiftError
+
+
+@dataclass(frozen=True)
+class Setting:
+    name: str  # snake_case; flag --name-with-dashes, env SIFT_NAME
+    type: type
+    default: Any
+    help: str
+    choices: tuple[str, ...] = ()
+    secret: bool = False  # never logged or shown
+
+    @property
+    def flag(self) -> str:
+        return "--" + self.name.replace("_", "-")
+
+    @property
+    def env(self) -> str:
+        return "SIFT_" + self.name.upper()
+
+    def parse(self, raw: Any) -> Any:
+        """Convert a value from the environment or a TOML file to this setting's type."""
+        if raw is None:
+            return None
+        if self.type is bool:
+            if isinstance(raw, bool):
+                return raw
+            text = str(raw).strip().lower()
+            if text in {"1", "true", "yes", "on"}:
+                return True
+            if text in {"0", "false", "no", "off"}:
+                return False
+            raise ValueError(f"{self.name}: expected a boolean, got {raw!r}")
+        value = self.type(raw)
+        if self.choices and value not in self.choices:
+            raise ValueError(f"{self.name}: expected one of {', '.join(self.choices)}, got {raw!r}")
+        return value
+
+
+SETTINGS: tuple[Setting, ...] = (
+    Setting("host", str, "127.0.0.1", "Address the HTTP server binds to."),
+    Setting("port", int, 7700, "TCP port of the HTTP server."),
+    Setting(
+        "data_dir",
+        str,
+        "./sift-data",
+        "Directory for the SQLite database and derived search indexes.",
+    ),
+    Setting(
+        "database_url",
+        str,
+        None,
+        "SQLAlchemy URL of the source-of-truth database. Default: SQLite file in the data "
+        "directory. Use postgresql://user@host/db for PostgreSQL.",
+        secret=True,
+    ),
+    Setting(
+        "master_key",
+        str,
+        None,
+        "Master key protecting the API (at least 16 bytes). Without it Sift runs open.",
+        secret=True,
+    ),
+    Setting("workers", int, 1, "Number of HTTP worker processes."),
+    Setting("log_level", str, "info", "Log level.", choices=("debug", "info", "warning", "error")),
+    Setting(
+        "index_defaults",
+        str,
+        "sift",
+        "Settings new indexes start from: `sift` (Sift's ranking) or `meilisearch` "
+        "(exactly Meilisearch's defaults, for Meilisearch clients and test suites).",
+        choices=("sift", "meilisearch"),
+    ),
+    Setting(
+        "max_payload_bytes",
+        int,
+        100 * 1024 * 1024,
+        "Largest accepted request body in bytes; larger ones get `payload_too_large` (413).",
+    ),
+    Setting(
+        "batch_size",
+        int,
+        5000,
+        "Documents written per database batch while processing a task; bounds worker memory.",
+    ),
+    Setting(
+        "redis_url",
+        str,
+        None,
+        "Redis URL (redis://host:6379/0) for cross-node notifications. Optional.",
+        secret=True,
+    ),
+    Setting("timeout_keep_alive", int, 5, "Seconds an idle HTTP keep-alive connection stays open."),
+    Setting(
+        "graceful_timeout",
+        int,
+        30,
+        "Seconds to let in-flight requests finish on shutdown before closing connections.",
+    ),
+    Setting("config_file", str, "sift.toml", "TOML file with settings (read if it exists)."),
+    Setting(
+        "no_analytics",
+        bool,
+        False,
+        "Do not record searches for the analytics dashboard.",
+    ),
+)
+
+SETTINGS_BY_NAME: dict[str, Setting] = {s.name: s for s in SETTINGS}
+
+
+@dataclass
+class Config:
+    """Resolved settings. Attribute names are the settings' names."""
+
+    values: dict[str, Any] = field(default_factory=dict)
+
+    def __getattr__(self, name: str) -> Any:
+        try:
+            return self.__dict__["values"][name]
+        except KeyError:
+            raise AttributeError(name) from None
+
+    @property
+    def resolved_database_url(self) -> str:
+        if self.values.get("database_url"):
+            return str(self.values["database_url"])
+        path = Path(self.values["data_dir"]).resolve() / "sift.db"
+        return f"sqlite:///{path}"
+
+    def public(self) -> dict[str, Any]:
+        """Settings safe to log: secrets are masked."""
+        return {
+            s.name: ("***" if s.secret and self.values.get(s.name) else self.values.get(s.name))
+            for s in SETTINGS
+        }
+
+
+def load_config(
+    overrides: Mapping[str, Any] | None = None,
+    environ: Mapping[str, str] | None = None,
+) -> Config:
+    """Resolve every setting: overrides (CLI flags) > environment > TOML file > default.
+
+    ``overrides`` holds only the values the user actually gave; ``None`` means "not given".
+    """
+    overrides = {k: v for k, v in (overrides or {}).items() if v is not None}
+    environ = os.environ if environ is None else environ
+    unknown = set(overrides) - set(SETTINGS_BY_NAME)
+    if unknown:
+        raise SiftError(f"unknown settings: {', '.join(sorted(unknown))}", "bad_request")
+
+    config_file = overrides.get("config_file") or environ.get("SIFT_CONFIG_FILE") or "sift.toml"
+    file_values: dict[str, Any] = {}
+    path = Path(config_file)
+    if path.is_file():
+        with path.open("rb") as fh:
+            file_values = tomllib.load(fh)
+        bad = set(file_values) - set(SETTINGS_BY_NAME)
+        if bad:
+            raise ValueError(f"{path}: unknown settings {', '.join(sorted(bad))}")
+
+    values: dict[str, Any] = {}
+    for setting in SETTINGS:
+        if setting.name in overrides:
+            values[setting.name] = setting.parse(overrides[setting.name])
+        elif setting.env in environ:
+            values[setting.name] = setting.parse(environ[setting.env])
+        elif setting.name in file_values:
+            values[setting.name] = setting.parse(file_values[setting.name])
+        else:
+            values[setting.name] = setting.default
+    master_key = values.get("master_key")
+    if master_key is not None and len(master_key.encode()) < 16:
+        raise ValueError("the master key must be at least 16 bytes long")
+    return Config(values)

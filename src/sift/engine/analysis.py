@@ -1,0 +1,117 @@
+"""Text analysis: tokenize, normalize, stem.
+
+A token keeps its character offsets in the original text (for highlighting and
+``_matchesPosition``) next to its normalized form (for matching). Normalization
+lowercases (casefold) and, for Latin/Greek/Cyrillic words, folds accents via
+NFKD + dropping combining marks, so "Élan" matches "elan". CJK ideographs, kana
+and Hangul syllables become one token per character: a unigram index finds any
+substring of a CJK query, and the proximity rules reward adjacent characters,
+which is what a bigram index would buy, without doubling the postings.
+
+Stemming (English Snowball, PyStemmer) is applied on top of normalized words
+and only used by the relevance rule to group variants; the exact normalized word
+is what the index stores, so exactness and highlighting stay precise.
+"""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from collections.abc import Iterable, Iterator
+from functools import lru_cache
+from typing import Final, NamedTuple
+
+import Stemmer
+
+_CJK_RANGES: Final = (
+    "\u2e80-\u2fdf\u3005-\u3007\u3021-\u3029\u3040-\u30ff\u3100-\u312f\u3190-\u31ff"
+    "\u3400-\u4dbf\u4e00-\u9fff\uac00-\ud7af\uf900-\ufaff\U00020000-\U0002fa1f"
+)
+CJK_CHAR: Final = f"[{_CJK_RANGES}]"
+# letters, digits and combining marks, but not underscore and not CJK
+_WORD_CHAR: Final = rf"[^\W_{_CJK_RANGES}]|\p{{M}}"
+
+# Words a typical English query carries that say nothing about the topic. Only
+# the relevance rule uses this list (as a weak prior); it never removes words
+# from the index and is independent of the user's stopWords setting.
+ENGLISH_STOP_WORDS: Final = frozenset(
+    ["a", "about", "above", "after", "again", "against", "all", "am", "an", "and", "any", "are", "as", "at", "be", "because", "been", "before", "being", "below", "between", "both", "but", "by", "can", "could", "did", "do", "does", "doing", "down", "during", "each", "few", "for", "from", "further", "had", "has", "have", "having", "he", "her", "here", "hers", "herself", "him", "himself", "his", "how", "i", "if", "in", "into", "is", "it", "its", "itself", "just", "me", "more", "most", "my", "myself", "no", "nor", "not", "of", "off", "on", "once", "only", "or", "other", "our", "ours", "ourselves", "out", "over", "own", "same", "she", "should", "so", "some", "such", "than", "that", "the", "their", "theirs", "them", "themselves", "then", "there", "these", "they", "this", "those", "through", "to", "too", "under", "until", "up", "very", "was", "we", "were", "what", "when", "where", "which", "while", "who", "whom", "why", "will", "with", "would", "you", "your", "yours", "yourself", "yourselves"]
+)
+
+
+class Token(NamedTuple):
+    norm: str  # normalized form used for matching
+    start: int  # character offset in the original text
+    end: int  # character offset one past the token
+
+
+def _is_foldable(word: str) -> bool:
+    # Accent folding is safe for scripts where marks are diacritics on a base
+    # letter; in e.g. Devanagari or Hebrew, dropping marks changes the word.
+    return all(ord(c) < 0x0530 for c in word)
+
+
+@lru_cache(maxsize=200_000)
+def normalize(word: str) -> str:
+    """Lowercase and fold accents of one word (cached: vocabularies repeat)."""
+    lowered = word.casefold()
+    if lowered.isascii():
+        return lowered
+    if _is_foldable(lowered):
+        decomposed = unicodedata.normalize("NFKD", lowered)
+        return "".join(c for c in decomposed if not unicodedata.combining(c))
+    return unicodedata.normalize("NFKC", lowered)
+
+
+class Analyzer:
+    """Tokenizer configured by the index's separator, non-separator and dictionary settings."""
+
+    def __init__(
+        self,
+        separators: Iterable[str] = (),
+        non_separators: Iterable[str] = (),
+        dictionary: Iterable[str] = (),
+    ) -> None:
+        seps = sorted({s for s in separators if s}, key=len, reverse=True)
+        extra = "".join(re.escape(c) for c in sorted({c for s in non_separators for c in s}))
+        word = f"(?:{_WORD_CHAR}|[{extra}])" if extra else f"(?:{_WORD_CHAR})"
+        if seps:
+            stop = "|".join(re.escape(s) for s in seps)
+            word = f"(?:(?!{stop}){word})"
+        parts = [re.escape(w) for w in sorted({d for d in dictionary if d}, key=len, reverse=True)]
+        parts += [CJK_CHAR, f"{word}+"]
+        self._pattern = _compile("|".join(parts))
+        self._dictionary = {normalize(d) for d in dictionary}
+
+    def tokens(self, text: str) -> list[Token]:
+        """All tokens of ``text`` with offsets, in order."""
+        return [Token(normalize(m.group()), m.start(), m.end()) for m in self._pattern.finditer(text)]
+
+    def words(self, text: str) -> list[str]:
+        """Normalized words only (queries, indexing)."""
+        return [normalize(m) for m in self._pattern.findall(text)]
+
+    def iter_words(self, texts: Iterable[str]) -> Iterator[list[str]]:
+        for text in texts:
+            yield self.words(text)
+
+
+def _compile(pattern: str) -> re.Pattern[str]:
+    # \p{M} is not supported by the stdlib re; spell combining marks as ranges.
+    pattern = pattern.replace(r"\p{M}", "[\u0300-\u036f\u0483-\u0489\u0591-\u05bd\u0610-\u061a"
+                              "\u064b-\u065f\u0900-\u0903\u093a-\u094f\u0951-\u0957\u0962\u0963"
+                              "\u0e31\u0e34-\u0e3a\u0e47-\u0e4e\u1ab0-\u1aff\u1dc0-\u1dff"
+                              "\u20d0-\u20ff\ufe20-\ufe2f]")
+    return re.compile(pattern)
+
+
+_STEMMER = Stemmer.Stemmer("english")
+
+
+def stem_words(words: list[str]) -> list[str]:
+    """English Snowball stems (PyStemmer's C implementation, one call per batch)."""
+    return list(_STEMMER.stemWords(words))
+
+
+def is_cjk(word: str) -> bool:
+    return len(word) == 1 and re.fullmatch(CJK_CHAR, word) is not None

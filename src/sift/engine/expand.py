@@ -1,0 +1,276 @@
+"""Query words and their expansions: exact, prefix, typo, stem, synonym, concatenation.
+
+A query word becomes a small table of vocabulary term ids, each with a typo
+count, an exactness flag and a relevance weight. Everything here loops over
+query words and vocabulary slices handled by numpy/rapidfuzz, never over
+documents.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+from typing import Any, Final
+
+import numpy as np
+from rapidfuzz import process
+from rapidfuzz.distance import OSA
+
+from sift.engine.analysis import ENGLISH_STOP_WORDS, Analyzer, normalize, stem_words
+from sift.engine.store import Snapshot
+
+MAX_PREFIX_TERMS: Final = 200  # most frequent completions kept for a prefix
+MAX_TYPO_TERMS: Final = 50
+MAX_QUERY_WORDS: Final = 10  # Meilisearch's limit for the bucket rules
+MAX_RELEVANCE_WORDS: Final = 48
+
+# Relevance weights of the expansion kinds (tuned in benchmarks/tune).
+W_EXACT: Final = 1.0
+W_STEM: Final = 1.0
+W_SYNONYM: Final = 0.9
+W_CONCAT: Final = 0.8
+W_PREFIX: Final = 0.6
+W_TYPO: Final = (1.0, 0.45, 0.25)
+
+
+@dataclass
+class QueryWord:
+    text: str  # normalized word (or phrase words joined by spaces)
+    index: int  # order in the query
+    is_prefix: bool = False
+    phrase: list[str] | None = None  # quoted phrase or split word, matched consecutively
+    stop: bool = False  # an English stop word (relevance prior only)
+    alt_phrases: list[list[str]] = field(default_factory=list)  # multi-word synonyms, splits
+    term_ids: np.ndarray = field(default_factory=lambda: np.empty(0, dtype=np.int64))
+    typos: np.ndarray = field(default_factory=lambda: np.empty(0, dtype=np.int8))
+    exact: np.ndarray = field(default_factory=lambda: np.empty(0, dtype=bool))
+    weight: np.ndarray = field(default_factory=lambda: np.empty(0, dtype=np.float32))
+    highlight_words: set[str] = field(default_factory=set)
+    highlight_prefix: str | None = None
+
+    def add(self, ids: Any, typos: int | np.ndarray, exact: bool, weight: float | np.ndarray,
+            words: list[str]) -> None:
+        ids = np.asarray(ids, dtype=np.int64).ravel()
+        if ids.size == 0:
+            return
+        seen = np.isin(ids, self.term_ids)
+        keep = ~seen
+        ids = ids[keep]
+        typos_arr = np.broadcast_to(np.asarray(typos, dtype=np.int8), keep.shape)[keep]
+        weight_arr = np.broadcast_to(np.asarray(weight, dtype=np.float32), keep.shape)[keep]
+        self.term_ids = np.concatenate([self.term_ids, ids])
+        self.typos = np.concatenate([self.typos, typos_arr])
+        self.exact = np.concatenate([self.exact, np.full(ids.size, exact)])
+        self.weight = np.concatenate([self.weight, weight_arr])
+        self.highlight_words.update(w for w, k in zip(words, keep, strict=False) if k)
+
+
+_QUOTED = re.compile(r'"([^"]*)"')
+
+
+def parse_query(q: str, analyzer: Analyzer, stop_words: set[str]) -> tuple[list[QueryWord], bool]:
+    """Query words in order; quoted parts become phrases. Returns (words, last_is_prefix)."""
+    words: list[QueryWord] = []
+    cursor = 0
+    for m in _QUOTED.finditer(q):
+        words += [QueryWord(w, 0) for w in analyzer.words(q[cursor:m.start()])]
+        inner = analyzer.words(m.group(1))
+        if len(inner) == 1:
+            words.append(QueryWord(inner[0], 0))
+        elif inner:
+            words.append(QueryWord(" ".join(inner), 0, phrase=inner))
+        cursor = m.end()
+    tail = q[cursor:]
+    words += [QueryWord(w, 0) for w in analyzer.words(tail)]
+    # The last word is a prefix while the user is still typing it.
+    last_prefix = bool(words) and cursor < len(q) and bool(re.search(r"\w$", q))
+    if stop_words:
+        kept = [w for w in words if w.phrase or w.text not in stop_words]
+        words = kept or words
+    for i, w in enumerate(words):
+        w.index = i
+        w.stop = w.text in ENGLISH_STOP_WORDS
+    if words and last_prefix and words[-1].phrase is None:
+        words[-1].is_prefix = True
+    return words, last_prefix
+
+
+@dataclass
+class ExpandConfig:
+    typo_enabled: bool = True
+    one_typo: int = 5
+    two_typos: int = 9
+    disable_on_words: frozenset[str] = frozenset()
+    disable_on_numbers: bool = False
+    prefix_search: bool = True
+    stems: bool = False
+    synonyms: dict[str, list[list[str]]] = field(default_factory=dict)
+
+    @classmethod
+    def from_settings(cls, settings: dict[str, Any], analyzer: Analyzer, stems: bool
+                      ) -> ExpandConfig:
+        typo = settings["typoTolerance"]
+        sizes = typo.get("minWordSizeForTypos") or {}
+        syn: dict[str, list[list[str]]] = {}
+        for key, values in (settings.get("synonyms") or {}).items():
+            nkey = " ".join(analyzer.words(key))
+            if nkey:
+                syn.setdefault(nkey, []).extend(
+                    analyzer.words(v) for v in values if analyzer.words(v)
+                )
+        return cls(
+            typo_enabled=bool(typo.get("enabled", True)),
+            one_typo=int(sizes.get("oneTypo", 5)),
+            two_typos=int(sizes.get("twoTypos", 9)),
+            disable_on_words=frozenset(normalize(w) for w in typo.get("disableOnWords") or []),
+            disable_on_numbers=bool(typo.get("disableOnNumbers")),
+            prefix_search=settings.get("prefixSearch", "indexingTime") != "disabled",
+            stems=stems,
+            synonyms=syn,
+        )
+
+
+def term_frequencies(snap: Snapshot) -> np.ndarray:
+    """Occurrences per term id over all segments (cached per snapshot)."""
+    def build() -> np.ndarray:
+        total = np.zeros(snap.n_terms, dtype=np.int64)
+        for seg in snap.segments:
+            counts = np.diff(seg.term_ptr)
+            total[: counts.size] += counts
+        return total
+    return snap.cached("tf", build)
+
+
+def max_typos(word: str, cfg: ExpandConfig) -> int:
+    if not cfg.typo_enabled or word in cfg.disable_on_words:
+        return 0
+    if cfg.disable_on_numbers and word.isdigit():
+        return 0
+    if len(word) >= cfg.two_typos:
+        return 2
+    return 1 if len(word) >= cfg.one_typo else 0
+
+
+def _typo_terms(word: str, budget: int, snap: Snapshot, any_first: bool = False
+                ) -> tuple[np.ndarray, np.ndarray]:
+    """Vocabulary terms within ``budget`` edits, as (term ids, typo counts).
+
+    A typo on the first letter counts as two (Meilisearch's rule), so normally
+    only terms sharing the first letter are compared. ``any_first`` also scans
+    other first letters, charging them the extra typo.
+    """
+    vocab = snap.vocabulary
+    lo, hi = (0, vocab.terms.size) if any_first else vocab.prefix_range(word[0])
+    if hi <= lo:
+        return np.empty(0, dtype=np.int64), np.empty(0, dtype=np.int8)
+    lengths = vocab.lengths[lo:hi]
+    near = np.nonzero(np.abs(lengths - len(word)) <= budget)[0]
+    if near.size == 0:
+        return np.empty(0, dtype=np.int64), np.empty(0, dtype=np.int8)
+    choices = vocab.terms[lo:hi][near]
+    dist = process.cdist([word], choices.tolist(), scorer=OSA.distance, score_cutoff=budget,
+                         dtype=np.int32, workers=1)[0]
+    if any_first:
+        first = np.char.startswith(choices, word[0])
+        dist = np.where(first, dist, dist + 1)
+    hit = np.nonzero((dist <= budget) & (dist > 0))[0]
+    if hit.size > MAX_TYPO_TERMS:
+        hit = hit[np.argsort(dist[hit], kind="stable")[:MAX_TYPO_TERMS]]
+    return vocab.ids[lo:hi][near[hit]], dist[hit].astype(np.int8)
+
+
+def expand(words: list[QueryWord], snap: Snapshot, cfg: ExpandConfig) -> None:
+    """Fill each word's expansion table in place."""
+    vocab_terms = snap.term_list
+    for w in words:
+        if w.phrase is not None:
+            continue  # phrases are matched positionally in match.py
+        tid = snap.term_id(w.text)
+        if tid is not None:
+            w.add([tid], 0, True, W_EXACT, [w.text])
+        if w.is_prefix and cfg.prefix_search:
+            _add_prefix(w, snap)
+        if cfg.stems:
+            group = snap.vocabulary.stem_groups.get(stem_words([w.text])[0])
+            if group is not None:
+                w.add(group, 0, False, W_STEM, [vocab_terms[t] for t in group])
+        budget = max_typos(w.text, cfg)
+        unknown = cfg.stems and w.term_ids.size == 0
+        if unknown and budget == 0 and max_typos(w.text + "_", cfg):
+            # Relevance mode: a word the index has never seen is a typo or noise, so a
+            # word one letter short of the typo threshold still gets one typo.
+            budget = 1
+        if budget:
+            ids, dist = _typo_terms(w.text, budget, snap, any_first=unknown)
+            if unknown and dist.size:
+                # Keep the closest spellings only: farther ones are mostly noise.
+                closest = dist == dist.min()
+                ids, dist = ids[closest], dist[closest]
+            weights = np.asarray(W_TYPO, dtype=np.float32)[dist]
+            if unknown and weights.size:
+                weights = weights / weights.max()  # the intended word is among these
+            w.add(ids, dist, False, weights, [vocab_terms[t] for t in ids])
+    _add_synonyms(words, snap, cfg)
+    _add_concatenations(words, snap)
+
+
+def _add_prefix(w: QueryWord, snap: Snapshot) -> None:
+    vocab = snap.vocabulary
+    lo, hi = vocab.prefix_range(w.text)
+    ids = vocab.ids[lo:hi]
+    if ids.size > MAX_PREFIX_TERMS:
+        freq = term_frequencies(snap)[ids]
+        ids = ids[np.argpartition(-freq, MAX_PREFIX_TERMS)[:MAX_PREFIX_TERMS]]
+    ids = ids[ids != (snap.term_id(w.text) if snap.term_id(w.text) is not None else -1)]
+    # Longer prefixes say more about the intended word.
+    weight = W_PREFIX * min(1.0, 0.5 + 0.1 * len(w.text))
+    w.add(ids, 0, False, weight, [])
+    w.highlight_prefix = w.text
+
+
+def _add_synonyms(words: list[QueryWord], snap: Snapshot, cfg: ExpandConfig) -> None:
+    if not cfg.synonyms:
+        return
+    texts = [w.text for w in words]
+    for size in (1, 2, 3):
+        for i in range(len(words) - size + 1):
+            key = " ".join(texts[i:i + size])
+            for syn in cfg.synonyms.get(key, []):
+                if len(syn) == 1:
+                    tid = snap.term_id(syn[0])
+                    if tid is not None:
+                        for w in words[i:i + size]:
+                            w.add([tid], 0, False, W_SYNONYM, syn)
+                else:
+                    # A multi-word synonym of a single word is matched as a phrase
+                    # attached to that word (see match.py "alt_phrases").
+                    for w in words[i:i + size]:
+                        w.alt_phrases.append(syn)
+                        w.highlight_words.update(syn)
+
+
+def _add_concatenations(words: list[QueryWord], snap: Snapshot) -> None:
+    for a, b in zip(words, words[1:], strict=False):
+        if a.phrase is not None or b.phrase is not None:
+            continue
+        tid = snap.term_id(a.text + b.text)
+        if tid is not None:
+            for w in (a, b):
+                w.add([tid], 0, False, W_CONCAT, [a.text + b.text])
+
+
+def best_split(word: str, snap: Snapshot) -> list[str] | None:
+    """Split an unknown word into two known ones ("sunflower" -> "sun flower"),
+    preferring the split whose rarer half is most frequent."""
+    if len(word) < 4 or snap.term_id(word) is not None:
+        return None
+    freq = term_frequencies(snap)
+    best: tuple[int, list[str]] | None = None
+    for cut in range(2, len(word) - 1):
+        left, right = snap.term_id(word[:cut]), snap.term_id(word[cut:])
+        if left is None or right is None:
+            continue
+        score = int(min(freq[left], freq[right]))
+        if best is None or score > best[0]:
+            best = (score, [word[:cut], word[cut:]])
+    return best[1] if best else None

@@ -1,0 +1,355 @@
+"""Filterable and sortable field values: filter evaluation, facets, sort keys, geo.
+
+:class:`FieldStore` maps each indexed field path to a
+:class:`~sift.engine.fields_groups.FieldValues` (value -> docids BitMaps plus
+lazily built numpy views) and keeps ``_all``, the universe ``NOT`` subtracts
+from. Nothing here loops over documents at query time: filters are BitMap
+algebra and numpy slices, facet counts are intersection cardinalities or one
+numpy reduction.
+"""
+
+from __future__ import annotations
+
+import math
+from bisect import bisect_left, bisect_right
+from collections import defaultdict
+from collections.abc import Iterable, Sequence
+from fnmatch import fnmatchcase
+from typing import Any
+
+import numpy as np
+from pyroaring import BitMap
+
+from sift.engine import filter_ast as ast
+from sift.engine.fields_facets import facet_distribution, facet_search_hits
+from sift.engine.fields_geo import EARTH_RADIUS_M, GeoPoints
+from sift.engine.fields_groups import FieldValues, membership
+from sift.engine.fields_values import (
+    EMPTY,
+    EXISTS,
+    NULL,
+    NUMBER,
+    NUMERIC_STRING,
+    STRING,
+    iter_entries,
+    normalize_facet,
+    parse_geo,
+    parse_number,
+)
+
+__all__ = ["EARTH_RADIUS_M", "FieldStore"]
+
+EARTH_RADIUS_M = 6_371_008.8  # mean Earth radius, the usual haversine constant
+GEO = "_geo"
+
+
+class FieldStore:
+    """Per-index facet data for the filterable and sortable attributes."""
+
+    def __init__(self, filterable: list[str], sortable: list[str]) -> None:
+        self.filterable = list(filterable)
+        self.sortable = list(sortable)
+        patterns = [name for name in (*filterable, *sortable) if name != GEO]
+        self._exact = {p for p in patterns if "*" not in p}
+        self._globs = [p for p in patterns if "*" in p]
+        self._geo_enabled = GEO in filterable or GEO in sortable
+        self._wanted_cache: dict[str, bool] = {}
+        self.clear()
+
+    # -- writes ---------------------------------------------------------
+
+    def clear(self) -> None:
+        self._all = BitMap()
+        self._fields: dict[str, FieldValues] = {}
+        # docid -> its entries, so removal touches only that document's bitmaps.
+        self._doc_entries: dict[int, list[tuple[str, int, Any]]] = {}
+        self._geo: dict[int, tuple[float, float]] = {}
+        self._geo_arrays: tuple[np.ndarray, np.ndarray, np.ndarray] | None = None
+        self._sort_cache: dict[tuple[str, bool], np.ndarray] = {}
+
+    def add(self, docid: int, doc: dict) -> None:
+        self.add_many([(docid, doc)])
+
+    def add_many(self, items: Sequence[tuple[int, dict]]) -> None:
+        """Index documents; a docid already present (or repeated in ``items``) is replaced."""
+        items = list(dict(items).items())
+        replaced = [docid for docid, _ in items if docid in self._all]
+        if replaced:
+            self.remove_many(replaced)
+        # Collect docids per (field, kind, key) first, then update each bitmap
+        # once: one C call per distinct value instead of one per document.
+        pending: dict[tuple[str, int, Any], list[int]] = defaultdict(list)
+        displays: dict[tuple[str, str], str] = {}
+        for docid, doc in items:
+            entries = []
+            for field, kind, key, display in iter_entries(doc, self._wanted):
+                entry = (field, kind, key)
+                if not pending[entry] or pending[entry][-1] != docid:
+                    pending[entry].append(docid)
+                    entries.append(entry)
+                if kind == STRING and display is not None:
+                    displays.setdefault((field, key), display)
+            self._doc_entries[docid] = entries
+            if self._geo_enabled:
+                point = parse_geo(doc)
+                if point is not None:
+                    self._geo[docid] = point
+        for (name, kind, key), docids in pending.items():
+            field = self._fields.get(name)
+            if field is None:
+                field = self._fields[name] = FieldValues()
+            self._target(field, kind, key, create=True).update(docids)
+        for (name, key), display in displays.items():
+            # First seen wins, like Meilisearch: an existing spelling is kept.
+            self._fields[name].display.setdefault(key, display)
+        for name in {name for name, _, _ in pending}:
+            self._fields[name].touch()
+        self._all.update(docid for docid, _ in items)
+        self._invalidate()
+
+    def remove(self, docid: int) -> None:
+        self.remove_many([docid])
+
+    def remove_many(self, docids: Iterable[int]) -> None:
+        touched: set[str] = set()
+        for docid in docids:
+            if docid not in self._all:
+                continue
+            self._all.discard(docid)
+            self._geo.pop(docid, None)
+            for name, kind, key in self._doc_entries.pop(docid, ()):
+                field = self._fields[name]
+                bitmap = self._target(field, kind, key, create=False)
+                bitmap.discard(docid)
+                if not bitmap and kind == STRING:
+                    del field.strings[key]
+                    field.display.pop(key, None)
+                elif not bitmap and kind in (NUMBER, NUMERIC_STRING):
+                    del self._table(field, kind)[key]
+                touched.add(name)
+        for name in touched:
+            self._fields[name].touch()
+        self._invalidate()
+
+    def _target(self, field: FieldValues, kind: int, key: Any, create: bool) -> BitMap:
+        if kind == EXISTS:
+            return field.exists
+        if kind == NULL:
+            return field.null
+        if kind == EMPTY:
+            return field.empty
+        table = self._table(field, kind)
+        if create and key not in table:
+            table[key] = BitMap()
+        return table[key]
+
+    @staticmethod
+    def _table(field: FieldValues, kind: int) -> dict[Any, BitMap]:
+        if kind == STRING:
+            return field.strings
+        return field.numbers if kind == NUMBER else field.numeric_strings
+
+    def _invalidate(self) -> None:
+        self._geo_arrays = None
+        self._sort_cache.clear()
+
+    def _wanted(self, path: str) -> bool:
+        """Whether a path is indexed: a listed attribute, or nested under one."""
+        cached = self._wanted_cache.get(path)
+        if cached is None:
+            cached = (
+                path != GEO
+                and not path.startswith(GEO + ".")
+                and _listed(path, self._exact, self._globs)
+            )
+            self._wanted_cache[path] = cached
+        return cached
+
+    # -- filters --------------------------------------------------------
+
+    @property
+    def universe(self) -> BitMap:
+        """Every indexed docid (read-only by convention)."""
+        return self._all
+
+    def fields(self) -> list[str]:
+        """Every indexed field path seen so far, sorted."""
+        return sorted(self._fields)
+
+    def evaluate(self, node: ast.FilterNode) -> BitMap:
+        """The docids matching a parsed filter."""
+        if isinstance(node, ast.And):
+            result: BitMap | None = None
+            for child in node.children:
+                part = self.evaluate(child)
+                result = part if result is None else result & part
+                if not result:
+                    break
+            return result if result is not None else BitMap(self._all)
+        if isinstance(node, ast.Or):
+            return BitMap.union(BitMap(), *(self.evaluate(child) for child in node.children))
+        if isinstance(node, ast.Not):
+            return self._all - self.evaluate(node.child)
+        if isinstance(node, ast.MatchAll):
+            return BitMap(self._all)
+        if isinstance(node, ast.GeoRadius | ast.GeoBoundingBox):
+            return self._geo_filter(node)
+        field = self._fields.get(node.attribute)
+        if field is None:
+            return BitMap()
+        return self._condition(field, node)
+
+    def _condition(self, field: FieldValues, node: ast.FilterNode) -> BitMap:
+        if isinstance(node, ast.Equals):
+            return self._equals(field, node.value)
+        if isinstance(node, ast.In):
+            return BitMap.union(BitMap(), *(self._equals(field, v) for v in node.values))
+        if isinstance(node, ast.Exists):
+            return BitMap(field.exists)
+        if isinstance(node, ast.IsNull):
+            return BitMap(field.null)
+        if isinstance(node, ast.IsEmpty):
+            return BitMap(field.empty)
+        if isinstance(node, ast.Compare):
+            low_in = node.op.endswith("=")
+            number = parse_number(node.value)
+            if number is not None:
+                if node.op.startswith(">"):
+                    return field.number_range(number, math.inf, low_in, True)
+                return field.number_range(-math.inf, number, True, low_in)
+            # Non-numeric bound: Meilisearch compares strings lexicographically.
+            key = normalize_facet(node.value)
+            if node.op.startswith(">"):
+                return field.string_range(key, None, low_in, True)
+            return field.string_range(None, key, True, low_in)
+        if isinstance(node, ast.Between):
+            low, high = parse_number(node.low), parse_number(node.high)
+            if low is not None and high is not None:
+                return field.number_range(low, high, True, True)
+            return field.string_range(
+                normalize_facet(node.low), normalize_facet(node.high), True, True
+            )
+        if isinstance(node, ast.StartsWith):
+            prefix = normalize_facet(node.value)
+            # Every key with this prefix sorts between the prefix and prefix + max char.
+            return field.string_range(prefix, prefix + "\U0010ffff", True, False)
+        if isinstance(node, ast.Contains):
+            needle = normalize_facet(node.value)
+            return BitMap.union(
+                BitMap(), *(bm for key, bm in field.strings.items() if needle in key)
+            )
+        raise TypeError(f"not a filter node: {node!r}")
+
+    def _equals(self, field: FieldValues, value: str) -> BitMap:
+        result = BitMap(field.strings.get(normalize_facet(value), ()))
+        number = parse_number(value)
+        if number is not None:
+            for table in (field.numbers, field.numeric_strings):
+                if number in table:
+                    result |= table[number]
+        return result
+
+    def geo_distance(self, docids: np.ndarray, lat: float, lng: float) -> np.ndarray:
+        """Meters (haversine) from (lat, lng) to each document's ``_geo``; NaN where it has none."""
+        return self._geo.distance(docids, lat, lng)
+
+    # -- facets ---------------------------------------------------------
+
+    def _facet_names(self, facets: list[str]) -> list[str]:
+        if "*" not in facets:
+            return list(facets)
+        exact = {p for p in self.filterable if "*" not in p and p != GEO}
+        globs = [p for p in self.filterable if "*" in p]
+        names = [name for name in self.fields() if _listed(name, exact, globs)]
+        return names + [f for f in facets if f != "*" and f not in names]
+
+    def facet_distribution(
+        self,
+        candidates: BitMap,
+        facets: list[str],
+        max_values: int,
+        sort_by: dict[str, str],
+    ) -> dict[str, dict[str, int]]:
+        """Value -> count among ``candidates`` for each facet (``"*"`` = every filterable one).
+
+        ``sort_by`` maps a facet (or ``"*"``, the default) to ``"alpha"`` or ``"count"``.
+        Values with no candidate are left out; at most ``max_values`` per facet.
+        """
+        result: dict[str, dict[str, int]] = {}
+        for name in self._facet_names(facets):
+            order = sort_by.get(name, sort_by.get("*", "alpha"))
+            field = self._fields.get(name)
+            result[name] = (
+                {} if field is None else facet_distribution(field, candidates, max_values, order)
+            )
+        return result
+
+    def facet_stats(self, candidates: BitMap, facets: list[str]) -> dict[str, dict[str, float]]:
+        """``{"min", "max"}`` over the numeric values among ``candidates``; numeric facets only."""
+        result: dict[str, dict[str, float]] = {}
+        for name in self._facet_names(facets):
+            field = self._fields.get(name)
+            if field is None or not (field.numbers or field.numeric_strings):
+                continue
+            groups = field.numeric()
+            hits = np.flatnonzero(membership(candidates, groups.ids))
+            if len(hits) == 0:
+                continue
+            first, last = np.searchsorted(groups.offsets, hits[[0, -1]], side="right") - 1
+            result[name] = {"min": float(groups.values[first]), "max": float(groups.values[last])}
+        return result
+
+    def facet_search(
+        self,
+        facet: str,
+        query: str | None,
+        candidates: BitMap,
+        max_values: int,
+        sort_by: str = "alpha",
+    ) -> list[dict]:
+        """Facet values matching ``query`` (prefix, case/accent-folded, small typos allowed).
+
+        Returns ``[{"value", "count"}]`` for values with at least one candidate,
+        sorted alphabetically (``sort_by="count"``: by count, descending).
+        """
+        field = self._fields.get(facet)
+        if field is None:
+            return []
+        return facet_search_hits(field, query, candidates, max_values, sort_by)
+
+    # -- sorting --------------------------------------------------------
+
+    def sort_keys(self, field: str, docids: np.ndarray, descending: bool = False) -> np.ndarray:
+        """An int64 key per docid; sort ascending on it (e.g. ``numpy.lexsort``).
+
+        ``descending=True`` returns keys already reversed, so callers always sort
+        ascending: never negate the keys yourself, because documents without the
+        field get the largest key in both directions and so stay last. Numbers
+        come before strings in both directions (Meilisearch gives numbers
+        precedence); an array sorts by its smallest element ascending and its
+        largest descending; strings compare lowercased, byte-wise.
+        """
+        dense = self._sort_cache.get((field, descending))
+        if dense is None:
+            # One spare slot so an empty index still has a valid "missing" entry.
+            size = int(self._all.max()) + 2 if self._all else 1
+            values = self._fields.get(field)
+            dense = (
+                values.sort_ranks(size, descending)
+                if values is not None
+                else np.full(size, np.iinfo(np.int64).max, dtype=np.int64)
+            )
+            self._sort_cache[(field, descending)] = dense
+        docids = np.asarray(docids, dtype=np.int64)
+        missing = np.iinfo(np.int64).max
+        inside = docids < len(dense)
+        return np.where(inside, dense[np.where(inside, docids, 0)], missing)
+
+
+def _listed(path: str, exact: set[str], globs: list[str]) -> bool:
+    """Whether ``path`` or one of its ancestors (``a`` for ``a.b``) is a listed attribute."""
+    parts = path.split(".")
+    prefixes = [".".join(parts[:i]) for i in range(1, len(parts) + 1)]
+    if any(p in exact for p in prefixes):
+        return True
+    return any(fnmatchcase(p, glob) for glob in globs for p in prefixes)

@@ -1,0 +1,236 @@
+"""SearchIndex: the in-memory index of one Meilisearch index.
+
+One writer thread calls upsert/delete/clear/set_settings; any number of reader
+threads call search. Writers build new immutable :class:`Snapshot` objects and
+publish them with a single reference assignment, so readers never lock the
+inverted index. The FieldStore (filters, facets, sort) is mutable and owned by
+another module; it is guarded by a lock that readers hold only for the call.
+"""
+
+from __future__ import annotations
+
+import threading
+from collections import Counter
+from collections.abc import Iterable, Sequence
+from typing import Any
+
+import numpy as np
+
+from sift.engine.analysis import Analyzer
+from sift.engine.store import ARRAY_GAP, Segment, Snapshot, flatten, merge_segments, text_values
+
+MAX_SEGMENTS = 8
+
+
+class SearchIndex:
+    """In-memory search index; see the module docstring for the threading model."""
+
+    def __init__(self, settings: dict[str, Any], primary_key: str | None) -> None:
+        self.primary_key = primary_key
+        self.fields_lock = threading.Lock()
+        self._apply_settings(settings)
+        self._reset()
+
+    # ----------------------------------------------------------------- writing
+
+    def _apply_settings(self, settings: dict[str, Any]) -> None:
+        self.settings = settings
+        self.analyzer = Analyzer(settings.get("separatorTokens") or (),
+                                 settings.get("nonSeparatorTokens") or (),
+                                 settings.get("dictionary") or ())
+        self.searchable: list[str] = list(settings.get("searchableAttributes") or ["*"])
+
+    def _reset(self) -> None:
+        self._term_ids: dict[str, int] = {}
+        self._term_list: list[str] = []
+        self._field_ids: dict[str, int] = {}
+        self._field_names: list[str] = []
+        self._docs: dict[int, dict[str, Any]] = {}
+        self._ext_to_int: dict[str, int] = {}
+        self._ext_ids: list[str] = []
+        self._alive = np.zeros(0, dtype=bool)
+        self._field_len = np.zeros((0, 1), dtype=np.float32)
+        self._segments: list[Segment] = []
+        self._distribution: Counter[str] = Counter()
+        self.field_store = self._new_field_store()
+        self._publish()
+
+    def _new_field_store(self) -> Any:
+        # Imported lazily: filters/facets live in fields.py, written separately.
+        from sift.engine.fields import FieldStore
+
+        filterable = [a if isinstance(a, str) else p
+                      for a in self.settings.get("filterableAttributes") or []
+                      for p in ([a] if isinstance(a, str) else a.get("attributePatterns", []))]
+        return FieldStore(filterable, list(self.settings.get("sortableAttributes") or []))
+
+    def _publish(self) -> None:
+        self.snapshot = Snapshot(
+            segments=tuple(self._segments),
+            alive=self._alive.copy(),
+            field_len=self._field_len,
+            docs=dict(self._docs),
+            ext_ids=self._ext_ids,
+            term_list=self._term_list,
+            term_ids=self._term_ids,
+            n_terms=len(self._term_list),
+            field_names=list(self._field_names),
+            n_alive=int(self._alive.sum()),
+        )
+
+    def _is_searchable(self, name: str) -> bool:
+        if "*" in self.searchable:
+            return True
+        return any(name == a or name.startswith(a + ".") for a in self.searchable)
+
+    def _field_id(self, name: str) -> int:
+        fid = self._field_ids.get(name)
+        if fid is None:
+            fid = len(self._field_names)
+            self._field_ids[name] = fid
+            self._field_names.append(name)
+        return fid
+
+    def upsert(self, docs: Sequence[tuple[str, dict[str, Any]]]) -> None:
+        """Add documents; an existing external id is replaced."""
+        if not docs:
+            return
+        latest: dict[str, dict[str, Any]] = {}
+        for ext, doc in docs:  # the last version of a repeated id wins
+            latest.pop(ext, None)
+            latest[ext] = doc
+        self._remove([e for e in latest if e in self._ext_to_int])
+        first = len(self._ext_ids)
+        n_new = len(latest)
+        term_ids = self._term_ids
+        term_list = self._term_list
+
+        def tid(word: str) -> int:
+            t = term_ids.get(word)
+            if t is None:
+                t = len(term_list)
+                term_list.append(word)
+                term_ids[word] = t
+            return t
+
+        terms: list[int] = []
+        positions: list[int] = []
+        runs_doc: list[int] = []
+        runs_field: list[int] = []
+        runs_len: list[int] = []
+        lengths: list[tuple[int, int, int]] = []
+        words_of = self.analyzer.words
+        for offset, (ext, doc) in enumerate(latest.items()):
+            docid = first + offset
+            self._ext_ids.append(ext)
+            self._ext_to_int[ext] = docid
+            self._docs[docid] = doc
+            self._distribution.update(doc.keys())
+            for name, value in flatten(doc):
+                if not self._is_searchable(name):
+                    continue
+                fid = self._field_id(name)
+                p = 0
+                for text in text_values(value):
+                    words = words_of(text)
+                    if not words:
+                        continue
+                    terms.extend([tid(w) for w in words])
+                    positions.extend(range(p, p + len(words)))
+                    runs_doc.append(docid)
+                    runs_field.append(fid)
+                    runs_len.append(len(words))
+                    p += len(words) + ARRAY_GAP
+                if p:
+                    lengths.append((docid, fid, p - ARRAY_GAP))
+        self._grow(first + n_new, lengths)
+        if terms:
+            lens = np.asarray(runs_len, dtype=np.int64)
+            seg = Segment.build(
+                np.asarray(terms, dtype=np.int64),
+                np.repeat(np.asarray(runs_doc, dtype=np.uint32), lens),
+                np.repeat(np.asarray(runs_field, dtype=np.uint16), lens),
+                np.minimum(np.asarray(positions, dtype=np.int64), (1 << 20) - 1),
+                len(term_list),
+            )
+            self._segments.append(seg)
+        with self.fields_lock:
+            self.field_store.add_many([(first + i, doc) for i, doc in enumerate(latest.values())])
+        self._maybe_merge()
+        self._publish()
+
+    def _grow(self, n_docs: int, lengths: list[tuple[int, int, int]]) -> None:
+        n_fields = max(len(self._field_names), 1)
+        old = self._field_len
+        grown = np.zeros((n_docs, n_fields), dtype=np.float32)
+        grown[: old.shape[0], : old.shape[1]] = old
+        if lengths:
+            arr = np.asarray(lengths, dtype=np.int64)
+            grown[arr[:, 0], arr[:, 1]] = arr[:, 2]
+        self._field_len = grown
+        alive = np.zeros(n_docs, dtype=bool)
+        alive[: self._alive.size] = self._alive
+        alive[self._alive.size:] = True
+        self._alive = alive
+
+    def _maybe_merge(self) -> None:
+        dead = self._alive.size - int(self._alive.sum())
+        if len(self._segments) > MAX_SEGMENTS or (dead > 1000 and dead * 2 > self._alive.size):
+            self._segments = [merge_segments(self._segments, self._alive, len(self._term_list))]
+
+    def _remove(self, ext_ids: Iterable[str]) -> int:
+        gone = []
+        for ext in ext_ids:
+            docid = self._ext_to_int.pop(ext, None)
+            if docid is None:
+                continue
+            self._alive[docid] = False
+            self._distribution.subtract(self._docs.pop(docid).keys())
+            gone.append(docid)
+        if gone:
+            with self.fields_lock:
+                self.field_store.remove_many(gone)
+            self._distribution = +self._distribution
+        return len(gone)
+
+    def delete(self, ids: Iterable[str]) -> None:
+        if self._remove(list(ids)):
+            self._maybe_merge()
+            self._publish()
+
+    def clear(self) -> None:
+        with self.fields_lock:
+            self.field_store.clear()
+        self._reset()
+
+    def set_settings(self, settings: dict[str, Any]) -> None:
+        """Apply new settings and re-index every document with them."""
+        docs = [(self._ext_ids[d], self._docs[d]) for d in sorted(self._docs)]
+        self._apply_settings(settings)
+        self._reset()
+        self.upsert(docs)
+
+    # ----------------------------------------------------------------- reading
+
+    def document_count(self) -> int:
+        return self.snapshot.n_alive
+
+    def field_distribution(self) -> dict[str, int]:
+        return dict(sorted(self._distribution.items()))
+
+    def search(self, params: Any) -> dict[str, Any]:
+        from sift.engine.search import run_search
+
+        return run_search(self, self.snapshot, params)
+
+    def facet_search(self, body: dict[str, Any]) -> dict[str, Any]:
+        from sift.engine.search import run_facet_search
+
+        return run_facet_search(self, self.snapshot, body)
+
+    def filter_ids(self, filter: Any) -> list[str]:
+        from sift.engine.search import filter_docids
+
+        snap = self.snapshot
+        ids = filter_docids(self, snap, filter, "invalid_document_filter")
+        return [snap.ext_ids[i] for i in ids.tolist()]

@@ -1,0 +1,282 @@
+"""Ranking rules: Meilisearch's bucket sort plus Sift's scored ``relevance`` rule.
+
+Each rule turns the candidate feature arrays into a sort key (lower is better),
+a score in [0, 1] and a bucket count. ``np.lexsort`` over the keys is exactly a
+bucket sort where every rule only breaks the ties of the rules before it. The
+global ``_rankingScore`` nests the rule scores the same way: a bucket rule with
+B buckets owns 1/B of the interval left by the previous rules; a continuous
+rule (``relevance``) ends the nesting. Rule semantics: docs/ranking.md.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+
+from sift.engine.expand import QueryWord
+from sift.engine.match import POS_BITS, Features, Occurrences, pair_proximity
+from sift.engine.store import Snapshot
+
+CUSTOM_RULE = re.compile(r"^(.+):(asc|desc)$")
+SortKeys = Callable[[str, np.ndarray, bool], np.ndarray]  # (field, docids, asc) -> key
+
+
+@dataclass
+class RelevanceParams:
+    """BM25F and re-ranking constants (tuned with benchmarks/tune)."""
+
+    k1: float = 1.2
+    b: float = 0.75
+    attr_boost: float = 1.0  # extra tf weight of the first searchable attribute
+    stop_weight: float = 0.4  # weight of English stop words in the score
+    proximity: float = 0.25  # bonus per close query-word pair, times the pair's idf
+    rerank_depth: int = 300  # candidates that get the proximity bonus
+    all_words_bonus: float = 0.0
+
+
+@dataclass
+class RuleOutput:
+    key: np.ndarray | list[np.ndarray]  # ascending is better; a list for multi-key rules
+    score: np.ndarray | None  # [0, 1] per candidate; None: rule not scored (sort)
+    buckets: float  # number of buckets; inf for continuous rules
+    details: Callable[[int], dict[str, Any]]
+
+
+@dataclass
+class Ranked:
+    order: np.ndarray  # candidate indices, best first
+    score: np.ndarray  # global ranking score per candidate index
+    details: Callable[[int], dict[str, Any]]
+
+
+@dataclass
+class RankInput:
+    snap: Snapshot
+    words: list[QueryWord]
+    occs: list[Occurrences]
+    feats: Features
+    strategy: str
+    field_rank: np.ndarray  # per field id: attribute rank (0 = most important)
+    n_ranks: int
+    sort: list[str] = field(default_factory=list)
+    sort_keys: SortKeys | None = None
+    params: RelevanceParams = field(default_factory=RelevanceParams)
+
+
+def words_kept(inp: RankInput) -> tuple[np.ndarray, np.ndarray]:
+    """(k, kept): matching-strategy word count per candidate and the [W, C] mask of words
+    inside the kept prefix (Meilisearch drops words from the end, or the most frequent)."""
+    m = inp.feats.matched
+    n_words = m.shape[0]
+    if inp.strategy == "all":
+        k = np.where(m.all(axis=0), n_words, 0)
+        return k, m & (k == n_words)
+    if inp.strategy == "frequency":
+        order = np.argsort(-m.sum(axis=1), kind="stable")[::-1]  # rarest first
+    else:
+        order = np.arange(n_words)
+    prefix = np.cumprod(m[order], axis=0).astype(bool)
+    kept = np.zeros_like(m)
+    kept[order] = prefix
+    return prefix.sum(axis=0), kept
+
+
+def _words(inp: RankInput, k: np.ndarray, kept: np.ndarray, order: int) -> RuleOutput:
+    n_words = max(len(inp.words), 1)
+    score = k / n_words
+    return RuleOutput(-k, score, n_words, lambda c: {
+        "order": order, "matchingWords": int(k[c]), "maxMatchingWords": n_words,
+        "score": float(score[c])})
+
+
+def _typo(inp: RankInput, kept: np.ndarray, order: int) -> RuleOutput:
+    typos = np.where(kept, inp.feats.typos, 0).sum(axis=0).astype(np.int64)
+    max_typos = 2 * max(len(inp.words), 1)
+    score = 1.0 - typos / (max_typos + 1)
+    return RuleOutput(typos, score, max_typos + 1, lambda c: {
+        "order": order, "typoCount": int(typos[c]), "maxTypoCount": max_typos,
+        "score": float(score[c])})
+
+
+def proximity_sum(inp: RankInput, kept: np.ndarray, subset: np.ndarray | None = None
+                  ) -> np.ndarray:
+    n = inp.feats.cands.size
+    total = np.zeros(n, dtype=np.int64)
+    for i in range(len(inp.occs) - 1):
+        both = kept[i] & kept[i + 1]
+        if not both.any():
+            continue
+        cost = pair_proximity(inp.occs[i], inp.feats.index[i], inp.occs[i + 1],
+                              inp.feats.index[i + 1], n, subset)
+        total += np.where(both, cost, 0)
+    return total
+
+
+def _proximity(inp: RankInput, kept: np.ndarray, order: int) -> RuleOutput:
+    pairs = np.maximum((kept[:-1] & kept[1:]).sum(axis=0), 0) if kept.shape[0] > 1 else \
+        np.zeros(kept.shape[1], dtype=np.int64)
+    total = proximity_sum(inp, kept)
+    extra = total - pairs  # 0 when every kept pair is adjacent
+    worst = np.maximum(pairs * 7, 1)
+    score = np.where(pairs > 0, 1.0 - extra / (worst + 1), 1.0)
+    buckets = max(len(inp.words) - 1, 1) * 7 + 1
+    return RuleOutput(extra, score, buckets, lambda c: {"order": order, "score": float(score[c])})
+
+
+def _attribute(inp: RankInput, kept: np.ndarray, order: int, part: str) -> RuleOutput:
+    attr = np.where(kept, inp.feats.attr, 0)
+    ranks = (attr >> POS_BITS).sum(axis=0)
+    positions = np.minimum(attr & ((1 << POS_BITS) - 1), 1000).sum(axis=0)
+    n_kept = np.maximum(kept.sum(axis=0), 1)
+    rank_score = 1.0 - ranks / (n_kept * max(inp.n_ranks, 1))
+    pos_score = 1.0 / (1.0 + positions / (10.0 * n_kept))
+    if part == "attributeRank":
+        key: Any = ranks
+        score = rank_score
+    elif part == "wordPosition":
+        key, score = positions, pos_score
+    else:
+        key, score = [ranks, positions], 0.8 * rank_score + 0.2 * pos_score
+    buckets = float(max(inp.n_ranks, 1) * max(len(inp.words), 1) * 8)
+    return RuleOutput(key, score, buckets, lambda c: {
+        "order": order, "attributeRankingOrderScore": float(rank_score[c]),
+        "queryWordDistanceScore": float(pos_score[c]), "score": float(score[c])})
+
+
+def _exactness(inp: RankInput, kept: np.ndarray, order: int) -> RuleOutput:
+    exact = (inp.feats.exact & kept).sum(axis=0)
+    n_kept = kept.sum(axis=0)
+    starts = inp.feats.exact[0] & ((inp.feats.attr[0] & ((1 << POS_BITS) - 1)) == 0)
+    full = starts & (exact == len(inp.words))
+    match_type = np.where(full, 0, np.where(starts, 1, 2))
+    rank = match_type * (len(inp.words) + 1) + (n_kept - exact)
+    buckets = 3 * (len(inp.words) + 1)
+    score = 1.0 - rank / buckets
+    names = ("exactMatch", "matchesStart", "noExactMatch")
+    return RuleOutput(rank, score, buckets, lambda c: {
+        "order": order, "matchType": names[int(match_type[c])], "matchingWords": int(exact[c]),
+        "maxMatchingWords": len(inp.words), "score": float(score[c])})
+
+
+def relevance_scores(inp: RankInput, kept: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """BM25F over the expansions of each query word, plus a proximity bonus for the
+    best ``rerank_depth`` candidates. Returns (raw score, score normalised to [0, 1])."""
+    p, snap, feats = inp.params, inp.snap, inp.feats
+    n = feats.cands.size
+    n_docs = max(snap.n_alive, 1)
+    avg = snap.avg_field_len
+    fw = 1.0 + p.attr_boost * np.clip(1.0 - inp.field_rank / max(inp.n_ranks - 1, 1), 0, 1)
+    raw = np.zeros(n, dtype=np.float64)
+    idfs = np.zeros(len(inp.occs))
+    max_score = 0.0
+    for i, (o, w) in enumerate(zip(inp.occs, inp.words, strict=True)):
+        if o.docs.size == 0:
+            continue
+        norm = 1.0 - p.b + p.b * snap.field_len[o.docs, o.fields] / avg[o.fields]
+        tf = np.bincount(feats.index[i], weights=o.weight * fw[o.fields] / norm, minlength=n)
+        df = int((feats.max_weight[i] >= 0.99).sum()) or int(feats.matched[i].sum())
+        idf = np.log1p((n_docs - df + 0.5) / (df + 0.5))
+        weight = idf * (p.stop_weight if w.stop else 1.0)
+        idfs[i] = weight
+        raw += weight * tf / (p.k1 + tf)
+        max_score += weight
+    if p.proximity > 0 and len(inp.occs) > 1 and n:
+        depth = min(p.rerank_depth, n)
+        top = np.argpartition(-raw, depth - 1)[:depth] if depth < n else np.arange(n)
+        subset = np.zeros(n, dtype=bool)
+        subset[top] = True
+        bonus = np.zeros(n)
+        content = [i for i, w in enumerate(inp.words) if not w.stop]
+        for a, b in zip(content, content[1:], strict=False):
+            cost = pair_proximity(inp.occs[a], feats.index[a], inp.occs[b], feats.index[b], n,
+                                  subset)
+            bonus += np.where(cost < 8, min(idfs[a], idfs[b]) / cost, 0.0)
+        raw += p.proximity * bonus
+        max_score += p.proximity * sum(min(idfs[a], idfs[b]) for a, b in
+                                       zip(content, content[1:], strict=False))
+    if p.all_words_bonus:
+        raw += p.all_words_bonus * feats.matched.all(axis=0)
+        max_score += p.all_words_bonus
+    return raw, raw / max(max_score, 1e-9)
+
+
+def _relevance(inp: RankInput, kept: np.ndarray, order: int) -> RuleOutput:
+    raw, score = relevance_scores(inp, kept)
+    return RuleOutput(-raw, score, float("inf"), lambda c: {
+        "order": order, "bm25f": round(float(raw[c]), 6), "score": float(score[c])})
+
+
+def _sort(inp: RankInput, entries: list[str], order: int, name: str) -> RuleOutput:
+    keys = []
+    for entry in entries:
+        m = CUSTOM_RULE.match(entry)
+        if m is None or inp.sort_keys is None:
+            continue
+        keys.append(inp.sort_keys(m.group(1), inp.feats.cands, m.group(2) == "asc"))
+    return RuleOutput(keys, None, 1.0, lambda c: {"order": order, "value": name})
+
+
+def rank(inp: RankInput, rules: list[str]) -> Ranked:
+    """Order the candidates by ``rules``; candidates the matching strategy drops go."""
+    k, kept = words_kept(inp)
+    bucket_mode = "words" in rules or "relevance" not in rules
+    if inp.strategy == "all" or bucket_mode:
+        alive = k > 0
+    else:
+        alive = inp.feats.matched.any(axis=0)
+    outputs: list[RuleOutput] = []
+    for i, rule in enumerate(rules):
+        if rule == "words":
+            outputs.append(_words(inp, k, kept, i))
+        elif rule == "typo":
+            outputs.append(_typo(inp, kept, i))
+        elif rule == "proximity":
+            outputs.append(_proximity(inp, kept, i))
+        elif rule in ("attribute", "attributeRank", "wordPosition"):
+            outputs.append(_attribute(inp, kept, i, rule))
+        elif rule == "exactness":
+            outputs.append(_exactness(inp, kept, i))
+        elif rule == "relevance":
+            outputs.append(_relevance(inp, kept, i))
+        elif rule == "sort":
+            if inp.sort:
+                outputs.append(_sort(inp, inp.sort, i, "sort"))
+        elif CUSTOM_RULE.match(rule):
+            outputs.append(_sort(inp, [rule], i, rule))
+    return combine(outputs, np.nonzero(alive)[0], inp.feats.cands.size, rules)
+
+
+def combine(outputs: list[RuleOutput], alive_idx: np.ndarray, n: int, rules: list[str]
+            ) -> Ranked:
+    keys: list[np.ndarray] = []
+    for out in outputs:
+        for key in out.key if isinstance(out.key, list) else [out.key]:
+            keys.append(np.asarray(key)[alive_idx])
+    if keys:
+        order = alive_idx[np.lexsort(keys[::-1])]
+    else:
+        order = alive_idx
+    score = np.ones(n, dtype=np.float64)
+    for out in reversed(outputs):
+        if out.score is None:
+            continue
+        if out.buckets == float("inf"):
+            score = out.score.astype(np.float64)
+        else:
+            bucket = np.floor(out.score * (out.buckets - 1) + 1e-9) / out.buckets
+            score = bucket + score / out.buckets
+    final = np.clip(score, 0.0, 1.0)
+
+    def details(c: int) -> dict[str, Any]:
+        out_details: dict[str, Any] = {}
+        for out in outputs:
+            d = out.details(c)
+            name = rules[d["order"]]
+            out_details[name] = d
+        return out_details
+
+    return Ranked(order, final, details)

@@ -1,0 +1,393 @@
+"""Run a search on one snapshot: filter, match, rank, distinct, paginate, format.
+
+Validation that needs the index (filterable/sortable/searchable attributes)
+happens here; the body's shape was already checked by SearchParams.
+"""
+
+from __future__ import annotations
+
+import math
+import re
+import time
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any
+
+import numpy as np
+
+from sift.engine import filter_ast
+from sift.engine.expand import (
+    MAX_QUERY_WORDS,
+    MAX_RELEVANCE_WORDS,
+    ExpandConfig,
+    QueryWord,
+    expand,
+    parse_query,
+)
+from sift.engine.fields_groups import bitmap_from_array
+from sift.engine.filters import parse_filter
+from sift.engine.format import (
+    FormatOptions,
+    Highlighter,
+    format_value,
+    matches_position,
+    select_attributes,
+)
+from sift.engine.match import MatchContext, features, gather
+from sift.engine.query import SearchParams
+from sift.engine.ranking import CUSTOM_RULE, Ranked, RankInput, RelevanceParams, rank
+from sift.engine.store import Snapshot
+from sift.errors import SiftError
+
+if TYPE_CHECKING:
+    from sift.engine.index import SearchIndex
+
+_GEO_POINT = re.compile(r"^_geoPoint\(\s*([-+\d.eE]+)\s*,\s*([-+\d.eE]+)\s*\)$")
+
+
+def _matches_pattern(name: str, patterns: list[str]) -> bool:
+    for p in patterns:
+        if p == "*" or p == name or name.startswith(p + "."):
+            return True
+        if p.endswith("*") and name.startswith(p[:-1]):
+            return True
+    return False
+
+
+def _filterable(index: SearchIndex) -> list[str]:
+    out: list[str] = []
+    for a in index.settings.get("filterableAttributes") or []:
+        out += [a] if isinstance(a, str) else list(a.get("attributePatterns", []))
+    return out
+
+
+def _listing(names: list[str]) -> str:
+    return ", ".join(f"`{n}`" for n in sorted(names))
+
+
+def filter_docids(index: SearchIndex, snap: Snapshot, expr: Any, code: str) -> np.ndarray:
+    """Sorted internal docids of ``snap`` matching a filter expression."""
+    node = parse_filter(expr, code)
+    filterable = _filterable(index)
+    for attr in sorted(filter_ast.filter_attributes(node)):
+        if attr in ("_geo", "_geoRadius", "_geoBoundingBox") and "_geo" in filterable:
+            continue
+        if not _matches_pattern(attr, filterable):
+            raise SiftError(
+                f"Attribute `{attr}` is not filterable. Available filterable attributes are: "
+                f"{_listing(filterable)}.", code)
+    with index.fields_lock:
+        bitmap = index.field_store.evaluate(node)
+    ids = np.frombuffer(bitmap.to_array(), dtype=np.uint32) if bitmap else np.empty(0, np.uint32)
+    ids = ids[ids < snap.alive.size]
+    return ids[snap.alive[ids]]
+
+
+@dataclass
+class Plan:
+    words: list[QueryWord] = field(default_factory=list)
+    order: np.ndarray = field(default_factory=lambda: np.empty(0, np.int64))
+    docids: np.ndarray = field(default_factory=lambda: np.empty(0, np.uint32))  # by order
+    scores: np.ndarray = field(default_factory=lambda: np.empty(0))  # by order
+    ranked: Ranked | None = None
+    geo: tuple[float, float] | None = None
+
+
+def field_ranks(index: SearchIndex, snap: Snapshot) -> tuple[np.ndarray, int]:
+    """Attribute rank of every field id (0 = most important) and the number of ranks."""
+    names = snap.field_names
+    searchable = index.searchable
+    if "*" in searchable:
+        return np.arange(max(len(names), 1), dtype=np.int64), max(len(names), 1)
+    ranks = np.full(max(len(names), 1), len(searchable), dtype=np.int64)
+    for fid, name in enumerate(names):
+        for r, attr in enumerate(searchable):
+            if name == attr or name.startswith(attr + "."):
+                ranks[fid] = r
+                break
+    return ranks, len(searchable)
+
+
+def _field_mask(snap: Snapshot, names: list[str] | None) -> np.ndarray:
+    n = max(len(snap.field_names), 1)
+    if names is None:
+        return np.ones(n, dtype=bool)
+    mask = np.zeros(n, dtype=bool)
+    for fid, name in enumerate(snap.field_names):
+        mask[fid] = _matches_pattern(name, names)
+    return mask
+
+
+def _sort_entries(index: SearchIndex, params: SearchParams) -> tuple[list[str], Any]:
+    if not params.sort:
+        return [], None
+    if "sort" not in index.settings["rankingRules"]:
+        raise SiftError(
+            "You must specify the `sort` ranking rule in the ranking rules settings to use the "
+            "sort parameter at search time.", "invalid_search_sort")
+    sortable = list(index.settings.get("sortableAttributes") or [])
+    geo = None
+    for entry in params.sort:
+        m = CUSTOM_RULE.match(entry)
+        if m is None:
+            raise SiftError(
+                f"Invalid syntax for the sort parameter: expected expression ending by `:asc` or "
+                f"`:desc`, found `{entry}`.", "invalid_search_sort")
+        g = _GEO_POINT.match(m.group(1))
+        if g is not None:
+            if "_geo" not in sortable:
+                raise SiftError("Attribute `_geo` is not sortable. Available sortable attributes "
+                                f"are: {_listing(sortable)}.", "invalid_search_sort")
+            geo = (float(g.group(1)), float(g.group(2)))
+        elif m.group(1).startswith("_geo"):
+            raise SiftError(f"Invalid syntax for the sort parameter: `{m.group(1)}` is not a "
+                            "valid geo expression.", "invalid_sort_geo")
+        elif not _matches_pattern(m.group(1), sortable):
+            raise SiftError(
+                f"Attribute `{m.group(1)}` is not sortable. Available sortable attributes are: "
+                f"{_listing(sortable)}.", "invalid_search_sort")
+    return list(params.sort), geo
+
+
+def _sort_key_fn(index: SearchIndex, snap: Snapshot) -> Any:
+    def keys(name: str, docids: np.ndarray, asc: bool) -> np.ndarray:
+        g = _GEO_POINT.match(name)
+        with index.fields_lock:
+            if g is not None:
+                dist = index.field_store.geo_distance(docids, float(g.group(1)),
+                                                      float(g.group(2)))
+                dist = np.where(np.isnan(dist), np.inf, dist if asc else -dist)
+                return dist
+            return index.field_store.sort_keys(name, docids, descending=not asc)
+    return keys
+
+
+def plan_search(index: SearchIndex, snap: Snapshot, params: SearchParams,
+                relevance: RelevanceParams | None = None) -> Plan:
+    """Candidates matching q and filter, ranked, before distinct and pagination."""
+    settings = index.settings
+    rules = list(settings["rankingRules"])
+    sort, geo = _sort_entries(index, params)
+    doc_mask = snap.alive
+    if params.filter is not None:
+        ids = filter_docids(index, snap, params.filter, "invalid_search_filter")
+        doc_mask = np.zeros(snap.alive.size, dtype=bool)
+        doc_mask[ids] = True
+    stems = "relevance" in rules
+    words, _ = parse_query(params.q or "", index.analyzer,
+                           {w for s in settings.get("stopWords") or [] for w in
+                            index.analyzer.words(s)})
+    words = words[: MAX_RELEVANCE_WORDS if stems else MAX_QUERY_WORDS]
+    plan = Plan(words=words, geo=geo)
+    sort_fn = _sort_key_fn(index, snap)
+    if not words:
+        docids = np.nonzero(doc_mask)[0].astype(np.uint32)
+        keys = [sort_fn(m.group(1), docids, m.group(2) == "asc") for e in sort
+                if (m := CUSTOM_RULE.match(e))]
+        order = np.lexsort(keys[::-1]) if keys else np.arange(docids.size)
+        plan.docids, plan.scores = docids[order], np.ones(order.size)
+        plan.order = order
+        return plan
+    field_rank, n_ranks = field_ranks(index, snap)
+    searchable = params.attributes_to_search_on
+    if searchable is not None:
+        for name in searchable:
+            if not any(_matches_pattern(f, [name]) for f in index.searchable) and \
+                    "*" not in index.searchable:
+                raise SiftError(
+                    f"Attribute `{name}` is not searchable. Available searchable attributes are: "
+                    f"{_listing(index.searchable)}.", "invalid_search_attributes_to_search_on")
+    typo_off = settings["typoTolerance"].get("disableOnAttributes") or []
+    ctx = MatchContext(doc_mask, _field_mask(snap, searchable),
+                       ~_field_mask(snap, typo_off) if typo_off else _field_mask(snap, None))
+    expand(words, snap, ExpandConfig.from_settings(settings, index.analyzer, stems))
+    occs = [gather(w, snap, ctx) for w in words]
+    feats = features(occs, field_rank)
+    inp = RankInput(snap, words, occs, feats, params.matching_strategy, field_rank, n_ranks,
+                    sort, sort_fn, relevance or RelevanceParams())
+    ranked = rank(inp, rules)
+    plan.ranked = ranked
+    plan.order = ranked.order
+    plan.docids = feats.cands[ranked.order]
+    plan.scores = ranked.score[ranked.order]
+    return plan
+
+
+def _distinct(index: SearchIndex, snap: Snapshot, params: SearchParams, plan: Plan) -> None:
+    name = params.distinct or index.settings.get("distinctAttribute")
+    if params.distinct and not _matches_pattern(params.distinct, _filterable(index)):
+        raise SiftError(
+            f"Attribute `{params.distinct}` is not filterable and thus, cannot be used as "
+            f"distinct attribute. Available filterable attributes are: "
+            f"{_listing(_filterable(index))}.", "invalid_search_distinct")
+    if not name or plan.docids.size == 0:
+        return
+    codes = snap.cached(f"distinct:{name}", lambda: _distinct_codes(snap, name))
+    values = codes[plan.docids]
+    # Documents without the attribute are all kept (each is its own group).
+    values = np.where(values < 0, -1 - plan.docids.astype(np.int64), values)
+    _, first = np.unique(values, return_index=True)
+    keep = np.sort(first)
+    plan.order, plan.docids, plan.scores = plan.order[keep], plan.docids[keep], plan.scores[keep]
+
+
+def _distinct_codes(snap: Snapshot, name: str) -> np.ndarray:
+    """Value code per docid for the distinct attribute (-1: missing); built once per
+    snapshot, so the per-query work stays vectorized."""
+    codes = np.full(snap.alive.size, -1, dtype=np.int64)
+    table: dict[str, int] = {}
+    for docid, doc in snap.docs.items():
+        value: Any = doc
+        for part in name.split("."):
+            value = value.get(part) if isinstance(value, dict) else None
+        if isinstance(value, list):
+            value = value[0] if value else None
+        if value is None:
+            continue
+        key = repr(value).lower() if isinstance(value, str) else repr(value)
+        codes[docid] = table.setdefault(key, len(table))
+    return codes
+
+
+def _page(params: SearchParams, total: int) -> tuple[int, int]:
+    if params.paginated:
+        per = params.hits_per_page if params.hits_per_page is not None else 20
+        page = params.page if params.page is not None else 1
+        if page == 0:
+            return 0, 0
+        return (page - 1) * per, per
+    return params.offset, params.limit
+
+
+def run_search(index: SearchIndex, snap: Snapshot, params: SearchParams,
+               relevance: RelevanceParams | None = None) -> dict[str, Any]:
+    started = time.perf_counter()
+    plan = plan_search(index, snap, params, relevance)
+    if params.ranking_score_threshold is not None:
+        keep = plan.scores >= params.ranking_score_threshold
+        plan.order, plan.docids, plan.scores = plan.order[keep], plan.docids[keep], \
+            plan.scores[keep]
+    all_docids = plan.docids
+    _distinct(index, snap, params, plan)
+    max_total = int(index.settings["pagination"]["maxTotalHits"])
+    total = min(plan.docids.size, max_total)
+    start, count = _page(params, total)
+    end = min(start + count, total)
+    hits = build_hits(index, snap, params, plan, range(start, max(start, end)))
+    body: dict[str, Any] = {"hits": hits, "query": params.q or ""}
+    if params.paginated:
+        per = params.hits_per_page if params.hits_per_page is not None else 20
+        body.update(hitsPerPage=per, page=params.page if params.page is not None else 1,
+                    totalPages=math.ceil(total / per) if per else 0, totalHits=total)
+    else:
+        body.update(limit=params.limit, offset=params.offset, estimatedTotalHits=total)
+    if params.facets is not None:
+        body.update(facets(index, all_docids, params.facets))
+    body["processingTimeMs"] = int((time.perf_counter() - started) * 1000)
+    return {k: body[k] for k in _KEY_ORDER if k in body}
+
+
+_KEY_ORDER = ("hits", "query", "processingTimeMs", "limit", "offset", "estimatedTotalHits",
+              "hitsPerPage", "page", "totalPages", "totalHits", "facetDistribution",
+              "facetStats")
+
+
+def facets(index: SearchIndex, docids: np.ndarray, names: list[str]) -> dict[str, Any]:
+    filterable = _filterable(index)
+    for name in names:
+        if name != "*" and not _matches_pattern(name, filterable):
+            raise SiftError(
+                f"Invalid facet distribution, attribute `{name}` is not filterable. The "
+                f"available filterable attributes are {_listing(filterable)}.",
+                "invalid_search_facets")
+    faceting = index.settings["faceting"]
+    candidates = bitmap_from_array(np.unique(docids))
+    with index.fields_lock:
+        dist = index.field_store.facet_distribution(
+            candidates, names, int(faceting["maxValuesPerFacet"]),
+            dict(faceting.get("sortFacetValuesBy") or {"*": "alpha"}))
+        stats = index.field_store.facet_stats(candidates, names)
+    return {"facetDistribution": dist, "facetStats": stats}
+
+
+def _format_options(params: SearchParams) -> FormatOptions | None:
+    if params.attributes_to_highlight is None and params.attributes_to_crop is None:
+        return None
+    crop: dict[str, int] = {}
+    for entry in params.attributes_to_crop or []:
+        name, _, length = entry.partition(":")
+        crop[name] = int(length) if length.isdigit() else params.crop_length
+    return FormatOptions({a: True for a in params.attributes_to_highlight or []}, crop,
+                         params.highlight_pre_tag, params.highlight_post_tag, params.crop_marker)
+
+
+def build_hits(index: SearchIndex, snap: Snapshot, params: SearchParams, plan: Plan,
+               rows: range) -> list[dict[str, Any]]:
+    displayed = list(index.settings.get("displayedAttributes") or ["*"])
+    opts = _format_options(params)
+    hl = Highlighter(index.analyzer)
+    for w in plan.words:
+        hl.words.update(w.highlight_words)
+        if w.highlight_prefix:
+            hl.prefixes.append(w.highlight_prefix)
+    hits = []
+    for row in rows:
+        docid = int(plan.docids[row])
+        doc = snap.docs[docid]
+        hit = select_attributes(doc, params.attributes_to_retrieve, displayed)
+        if opts is not None:
+            shown = select_attributes(doc, None, displayed)
+            if params.attributes_to_retrieve is not None:
+                shown = select_attributes(shown, params.attributes_to_retrieve, ["*"])
+            hit["_formatted"] = {k: format_value(v, k, hl, opts) for k, v in shown.items()}
+        if params.show_matches_position:
+            hit["_matchesPosition"] = matches_position(
+                select_attributes(doc, None, displayed), hl, index._is_searchable)
+        if plan.geo is not None:
+            with index.fields_lock:
+                dist = index.field_store.geo_distance(np.array([docid]), *plan.geo)[0]
+            if not np.isnan(dist):
+                hit["_geoDistance"] = round(float(dist))
+        if params.show_ranking_score:
+            hit["_rankingScore"] = float(plan.scores[row])
+        if params.show_ranking_score_details:
+            hit["_rankingScoreDetails"] = (
+                plan.ranked.details(int(plan.order[row])) if plan.ranked is not None else {})
+        hits.append(hit)
+    return hits
+
+
+def run_facet_search(index: SearchIndex, snap: Snapshot, body: Any) -> dict[str, Any]:
+    started = time.perf_counter()
+    if not isinstance(body, dict):
+        raise SiftError("Invalid value type: expected an object.", "bad_request")
+    name = body.get("facetName")
+    if name is None:
+        raise SiftError("Missing field `facetName`", "missing_facet_search_facet_name")
+    if not isinstance(name, str):
+        raise SiftError("Invalid value type at `.facetName`: expected a string.",
+                        "invalid_facet_search_facet_name")
+    filterable = _filterable(index)
+    if not _matches_pattern(name, filterable):
+        raise SiftError(
+            f"Attribute `{name}` is not facet-searchable. Available facet-searchable attributes "
+            f"are: {_listing(filterable)}. To make it facet-searchable add it to the "
+            "`filterableAttributes` index settings.", "invalid_facet_search_facet_name")
+    if index.settings.get("facetSearch") is False:
+        raise SiftError("The facet search is disabled for this index.",
+                        "invalid_facet_search_facet_name")
+    query = body.get("facetQuery")
+    if query is not None and not isinstance(query, str):
+        raise SiftError("Invalid value type at `.facetQuery`: expected a string.",
+                        "invalid_facet_search_facet_query")
+    rest = {k: v for k, v in body.items() if k not in ("facetName", "facetQuery",
+                                                         "exhaustiveFacetCount")}
+    params = SearchParams.from_dict(rest)
+    plan = plan_search(index, snap, params)
+    faceting = index.settings["faceting"]
+    order = (faceting.get("sortFacetValuesBy") or {}).get(name) or \
+        (faceting.get("sortFacetValuesBy") or {}).get("*", "alpha")
+    with index.fields_lock:
+        hits = index.field_store.facet_search(name, query, bitmap_from_array(np.unique(plan.docids)),
+                                              100, order)
+    return {"facetHits": hits, "facetQuery": query,
+            "processingTimeMs": int((time.perf_counter() - started) * 1000)}

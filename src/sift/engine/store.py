@@ -1,0 +1,191 @@
+"""Immutable index data: positional segments and the snapshot readers search.
+
+A :class:`Segment` holds the word occurrences of one upsert batch as flat numpy
+arrays sorted by (term, doc, field, position), with ``term_ptr`` giving each
+term's slice (a CSC layout that allows repeated positions). Segments are never
+modified; a deletion only clears the document's bit in the snapshot's ``alive``
+mask, and merging rewrites segments into a new one without dead rows. A
+:class:`Snapshot` bundles everything a search reads, so a reader that grabbed
+one sees a consistent index while the writer builds the next.
+"""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Callable, Iterator, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+
+from sift.engine.analysis import stem_words
+
+# Array elements get a gap so that the end of one value and the start of the
+# next are never "close" for the proximity rules.
+ARRAY_GAP = 8
+
+
+@dataclass(frozen=True)
+class Segment:
+    term_ptr: np.ndarray  # int64, n_terms_at_build + 1
+    docs: np.ndarray  # uint32 internal docids
+    fields: np.ndarray  # uint16 field ids
+    pos: np.ndarray  # uint32 word position inside the field
+
+    @property
+    def size(self) -> int:
+        return int(self.docs.size)
+
+    @classmethod
+    def build(cls, terms: np.ndarray, docs: np.ndarray, fields: np.ndarray, pos: np.ndarray,
+              n_terms: int) -> Segment:
+        order = np.lexsort((pos, fields, docs, terms))
+        terms = terms[order]
+        counts = np.bincount(terms, minlength=n_terms)
+        ptr = np.zeros(n_terms + 1, dtype=np.int64)
+        np.cumsum(counts, out=ptr[1:])
+        return cls(ptr, docs[order].astype(np.uint32), fields[order].astype(np.uint16),
+                   pos[order].astype(np.uint32))
+
+    def gather(self, term_ids: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """Occurrence indices of ``term_ids`` and, for each, which entry of term_ids it is."""
+        known = term_ids < self.term_ptr.size - 1
+        ids = np.nonzero(known)[0]
+        starts = self.term_ptr[term_ids[known]]
+        lens = self.term_ptr[term_ids[known] + 1] - starts
+        total = int(lens.sum())
+        if total == 0:
+            return np.empty(0, dtype=np.int64), np.empty(0, dtype=np.int64)
+        which = np.repeat(ids, lens)
+        offsets = np.repeat(starts - np.cumsum(lens) + lens, lens)
+        return offsets + np.arange(total), which
+
+
+def merge_segments(segments: Sequence[Segment], alive: np.ndarray, n_terms: int) -> Segment:
+    """One segment with the live rows of ``segments`` (docids increase across segments)."""
+    terms = np.concatenate([
+        np.repeat(np.arange(s.term_ptr.size - 1, dtype=np.int64), np.diff(s.term_ptr))
+        for s in segments
+    ])
+    docs = np.concatenate([s.docs for s in segments])
+    fields = np.concatenate([s.fields for s in segments])
+    pos = np.concatenate([s.pos for s in segments])
+    keep = alive[docs]
+    terms, docs, fields, pos = terms[keep], docs[keep], fields[keep], pos[keep]
+    # Within a segment rows are sorted by (term, doc, ...), and docids grow from
+    # one segment to the next, so a stable sort on term alone restores the order.
+    order = np.argsort(terms, kind="stable")
+    counts = np.bincount(terms, minlength=n_terms)
+    ptr = np.zeros(n_terms + 1, dtype=np.int64)
+    np.cumsum(counts, out=ptr[1:])
+    return Segment(ptr, docs[order], fields[order], pos[order])
+
+
+@dataclass
+class Vocabulary:
+    """Sorted view of the terms of a snapshot, for prefix ranges, typos and stems."""
+
+    terms: np.ndarray  # sorted terms (numpy unicode array)
+    ids: np.ndarray  # term id of each sorted term
+    lengths: np.ndarray  # character length of each sorted term
+    stem_groups: dict[str, np.ndarray]  # stem -> term ids sharing it
+
+    @classmethod
+    def build(cls, words: Sequence[str]) -> Vocabulary:
+        arr = np.array(words, dtype=str) if words else np.array([], dtype="<U1")
+        order = np.argsort(arr, kind="stable")
+        stems = stem_words(list(words))
+        groups: dict[str, list[int]] = {}
+        for tid, stem in enumerate(stems):
+            groups.setdefault(stem, []).append(tid)
+        return cls(arr[order], order.astype(np.int64), np.char.str_len(arr[order]),
+                   {s: np.array(g, dtype=np.int64) for s, g in groups.items() if len(g) > 1})
+
+    def prefix_range(self, prefix: str) -> tuple[int, int]:
+        lo = int(np.searchsorted(self.terms, prefix, side="left"))
+        hi = int(np.searchsorted(self.terms, prefix + "\U0010ffff", side="left"))
+        return lo, hi
+
+
+@dataclass
+class Snapshot:
+    """Everything one search reads; never mutated after publication (caches aside)."""
+
+    segments: tuple[Segment, ...]
+    alive: np.ndarray  # bool per internal docid
+    field_len: np.ndarray  # float32 [docid, field id] words per field
+    docs: dict[int, dict[str, Any]]  # internal docid -> document
+    ext_ids: list[str]  # internal docid -> external id
+    term_list: list[str]  # term id -> term (append-only list shared with the writer)
+    term_ids: dict[str, int]  # term -> id (append-only, shared; ids >= n_terms ignored)
+    n_terms: int
+    field_names: list[str]  # field id -> flattened attribute name
+    n_alive: int
+    _cache: dict[str, Any] = field(default_factory=dict)
+    _lock: threading.Lock = field(default_factory=threading.Lock)
+
+    def cached(self, key: str, build: Callable[[], Any]) -> Any:
+        value = self._cache.get(key)
+        if value is None:
+            with self._lock:
+                value = self._cache.get(key)
+                if value is None:
+                    value = build()
+                    self._cache[key] = value
+        return value
+
+    @property
+    def vocabulary(self) -> Vocabulary:
+        return self.cached("vocab", lambda: Vocabulary.build(self.term_list[: self.n_terms]))
+
+    @property
+    def avg_field_len(self) -> np.ndarray:
+        def build() -> np.ndarray:
+            if self.n_alive == 0:
+                return np.ones(self.field_len.shape[1], dtype=np.float32)
+            sums = self.field_len[self.alive].sum(axis=0)
+            present = (self.field_len[self.alive] > 0).sum(axis=0)
+            return np.maximum(sums / np.maximum(present, 1), 1.0).astype(np.float32)
+        return self.cached("avglen", build)
+
+    def term_id(self, term: str) -> int | None:
+        tid = self.term_ids.get(term)
+        return tid if tid is not None and tid < self.n_terms else None
+
+    def live_ids(self) -> np.ndarray:
+        return np.nonzero(self.alive)[0].astype(np.uint32)
+
+
+def flatten(doc: dict[str, Any], prefix: str = "") -> Iterator[tuple[str, Any]]:
+    """(dotted attribute name, scalar or list of scalars) pairs of a document."""
+    for key, value in doc.items():
+        name = f"{prefix}{key}"
+        if isinstance(value, dict):
+            yield from flatten(value, name + ".")
+        elif isinstance(value, list):
+            scalars: list[Any] = []
+            for item in value:
+                if isinstance(item, dict):
+                    yield from flatten(item, name + ".")
+                elif isinstance(item, list):
+                    scalars.extend(x for x in item if not isinstance(x, dict | list))
+                else:
+                    scalars.append(item)
+            if scalars:
+                yield name, scalars
+        else:
+            yield name, value
+
+
+def text_values(value: Any) -> list[str]:
+    """The searchable strings of a flattened value (numbers and booleans as text)."""
+    items = value if isinstance(value, list) else [value]
+    out = []
+    for item in items:
+        if item is None:
+            continue
+        if isinstance(item, bool):
+            out.append("true" if item else "false")
+        elif isinstance(item, str | int | float):
+            out.append(str(item))
+    return out

@@ -1,0 +1,72 @@
+"""Who may call what: the master key, API keys (actions, indexes, expiry), tenant tokens."""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable
+
+from fastapi import Request
+from starlette.concurrency import run_in_threadpool
+
+from sift.errors import SiftError
+from sift.keys import Principal
+from sift.services import Services
+
+OPEN = Principal(key=None)
+
+
+def services(request: Request) -> Services:
+    return request.app.state.services
+
+
+def _bearer(request: Request) -> str | None:
+    header = request.headers.get("authorization")
+    if header is None or not header.strip():
+        return None
+    scheme, _, token = header.partition(" ")
+    if scheme.lower() != "bearer" or not token.strip():
+        raise SiftError("The provided API key is invalid.", "invalid_api_key")
+    return token.strip()
+
+
+async def authenticate(request: Request, action: str, index_uid: str | None = None) -> Principal:
+    """The caller, if allowed to perform `action` (on `index_uid`); raises otherwise."""
+    svc = services(request)
+    master = svc.config.master_key
+    if master is None:
+        if action.startswith("keys."):
+            raise SiftError(
+                "Meilisearch is running without a master key. To access this API endpoint, you "
+                "must have set a master key at launch.",
+                "missing_master_key",
+            )
+        return OPEN
+    token = _bearer(request)
+    if token is None:
+        raise SiftError(
+            "The Authorization header is missing. It must use the bearer authorization method.",
+            "missing_authorization_header",
+        )
+    if token == master:
+        return Principal(key=None, is_master=True)
+    record = await run_in_threadpool(svc.keys.lookup, token)
+    principal: Principal | None = None
+    if record is not None:
+        principal = Principal(key=record)
+    elif action == "search" and token.count(".") == 2:
+        from sift.http.tenant_tokens import principal_from_token
+
+        principal = await run_in_threadpool(principal_from_token, svc, token)
+    if principal is None or not principal.can(action):
+        raise SiftError("The provided API key is invalid.", "invalid_api_key")
+    if index_uid is not None and not principal.can_index(index_uid):
+        raise SiftError("The provided API key is invalid.", "invalid_api_key")
+    return principal
+
+
+def guard(action: str) -> Callable[[Request], Awaitable[Principal]]:
+    """A FastAPI dependency checking `action`, on the path's index uid when there is one."""
+
+    async def dependency(request: Request) -> Principal:
+        return await authenticate(request, action, request.path_params.get("index_uid"))
+
+    return dependency

@@ -1,0 +1,312 @@
+"""/indexes/{uid}/documents: add, replace, update, list, fetch, delete."""
+
+from __future__ import annotations
+
+import tempfile
+from typing import Any
+
+import orjson
+from fastapi import APIRouter, Depends, Request
+from starlette.concurrency import run_in_threadpool
+
+from sift.errors import DocumentNotFound, IndexNotFound, SiftError
+from sift.http.auth import guard, services
+from sift.http.responses import (
+    JSONResponse,
+    accepted,
+    check_fields,
+    check_params,
+    int_param,
+    json_body,
+    require_object,
+    validate_index_uid,
+    wrong_type,
+)
+from sift.keys import Principal
+from sift.storage import documents as doc_rows
+from sift.storage import indexes as index_rows
+from sift.tasks.payload import payload_format, validate_csv_delimiter
+from sift.tasks.views import summary_view
+
+router = APIRouter(tags=["Documents"])
+SPOOL_IN_MEMORY = 8 << 20  # request bodies above this go to a temporary file
+
+
+async def _spool(request: Request) -> tempfile.SpooledTemporaryFile[bytes]:
+    """Copy the body to a spooled file, enforcing the payload size limit while streaming."""
+    limit = services(request).config.max_payload_bytes
+    too_large = SiftError(
+        f"The provided payload reached the size limit. The maximum accepted payload size is "
+        f"{limit / (1 << 20):.2f} MiB.",
+        "payload_too_large",
+    )
+    declared = request.headers.get("content-length")
+    if declared and declared.isdigit() and int(declared) > limit:
+        raise too_large
+    spool: tempfile.SpooledTemporaryFile[bytes] = tempfile.SpooledTemporaryFile(  # noqa: SIM115
+        SPOOL_IN_MEMORY
+    )  # closed by the caller once the task is stored
+    size = 0
+    async for chunk in request.stream():
+        size += len(chunk)
+        if size > limit:
+            spool.close()
+            raise too_large
+        spool.write(chunk)
+    spool.seek(0)
+    return spool
+
+
+async def _add_documents(request: Request, index_uid: str, method: str) -> JSONResponse:
+    validate_index_uid(index_uid)
+    params = request.query_params
+    check_params(params, ("primaryKey", "csvDelimiter", "customMetadata", "skipCreation"))
+    fmt = payload_format(request.headers.get("content-type"))
+    delimiter = validate_csv_delimiter(params.get("csvDelimiter"))
+    if "csvDelimiter" in params and fmt != "csv":
+        raise SiftError(
+            "The Content-Type `" + (request.headers.get("content-type") or "") + "` does not "
+            "support the use of a csv delimiter. The csv delimiter can only be used with the "
+            "Content-Type `text/csv`.",
+            "invalid_document_csv_delimiter",
+        )
+    task_params: dict[str, Any] = {"method": method}
+    if "primaryKey" in params:
+        task_params["primaryKey"] = params["primaryKey"]
+    spool = await _spool(request)
+    try:
+        task = await run_in_threadpool(
+            services(request).enqueue_documents, index_uid, spool, fmt, task_params, delimiter
+        )
+    finally:
+        spool.close()
+    return accepted(summary_view(task))
+
+
+@router.post("/indexes/{index_uid}/documents", summary="Add or replace documents", status_code=202)
+async def add_or_replace(
+    request: Request, index_uid: str, _: Principal = Depends(guard("documents.add"))
+) -> JSONResponse:
+    return await _add_documents(request, index_uid, "replace")
+
+
+@router.put("/indexes/{index_uid}/documents", summary="Add or update documents", status_code=202)
+async def add_or_update(
+    request: Request, index_uid: str, _: Principal = Depends(guard("documents.add"))
+) -> JSONResponse:
+    return await _add_documents(request, index_uid, "update")
+
+
+def _fields(raw: Any, code: str = "invalid_document_fields") -> list[str] | None:
+    if raw is None:
+        return None
+    if isinstance(raw, str):
+        items = [f.strip() for f in raw.split(",") if f.strip()]
+    elif isinstance(raw, list) and all(isinstance(f, str) for f in raw):
+        items = raw
+    else:
+        raise wrong_type("fields", "an array", raw, code)
+    return None if "*" in items else items
+
+
+def _project(doc: dict[str, Any], fields: list[str] | None, displayed: list[str]) -> dict[str, Any]:
+    if "*" not in displayed:
+        doc = {k: v for k, v in doc.items() if k in displayed}
+    if fields is not None:
+        doc = {k: v for k, v in doc.items() if k in fields}
+    doc.pop("_vectors", None)
+    return doc
+
+
+async def _listing(
+    request: Request,
+    index_uid: str,
+    offset: int,
+    limit: int,
+    fields: list[str] | None,
+    filter_expr: Any,
+    ids: list[str] | None,
+) -> JSONResponse:
+    validate_index_uid(index_uid)
+    svc = services(request)
+
+    def load() -> tuple[list[dict[str, Any]], int]:
+        with svc.db.read() as conn:
+            record = index_rows.get(conn, index_uid)
+            if record is None:
+                raise IndexNotFound(index_uid)
+            displayed = record.settings.get("displayedAttributes", ["*"])
+            if filter_expr is None and ids is None:
+                bodies = doc_rows.list_page(conn, record.id, offset, limit)
+                total = doc_rows.count(conn, record.id)
+            else:
+                wanted = ids
+                if filter_expr is not None:
+                    matching = svc.catalog.get(index_uid).filter_ids(filter_expr)
+                    wanted = (
+                        matching if wanted is None else [i for i in wanted if i in set(matching)]
+                    )
+                ordered = doc_rows.list_ids_ordered(conn, record.id, wanted or [])
+                total = len(ordered)
+                page = ordered[offset : offset + limit]
+                found = doc_rows.get_many(conn, record.id, page)
+                bodies = [found[i] for i in page if i in found]
+        return [_project(orjson.loads(b), fields, displayed) for b in bodies], total
+
+    results, total = await run_in_threadpool(load)
+    return JSONResponse({"results": results, "offset": offset, "limit": limit, "total": total})
+
+
+@router.get("/indexes/{index_uid}/documents", summary="List documents")
+async def list_documents(
+    request: Request, index_uid: str, _: Principal = Depends(guard("documents.get"))
+) -> JSONResponse:
+    params = request.query_params
+    check_params(params, ("offset", "limit", "fields", "filter", "retrieveVectors", "ids", "sort"))
+    offset = int_param(params, "offset", 0, "invalid_document_offset")
+    limit = int_param(params, "limit", 20, "invalid_document_limit")
+    ids = [i for i in params["ids"].split(",") if i] if "ids" in params else None
+    return await _listing(
+        request, index_uid, offset, limit, _fields(params.get("fields")), params.get("filter"), ids
+    )
+
+
+@router.post("/indexes/{index_uid}/documents/fetch", summary="Fetch documents")
+async def fetch_documents(
+    request: Request, index_uid: str, _: Principal = Depends(guard("documents.get"))
+) -> JSONResponse:
+    body = require_object(await json_body(request, required=False) or {})
+    check_fields(body, ("offset", "limit", "fields", "filter", "retrieveVectors", "ids", "sort"))
+    values = {}
+    for name, default, code in (
+        ("offset", 0, "invalid_document_offset"),
+        ("limit", 20, "invalid_document_limit"),
+    ):
+        value = body.get(name, default)
+        if not isinstance(value, int) or isinstance(value, bool) or value < 0:
+            raise wrong_type(name, "a positive integer", value, code)
+        values[name] = value
+    ids = body.get("ids")
+    if ids is not None:
+        if not isinstance(ids, list):
+            raise wrong_type("ids", "an array", ids, "invalid_document_ids")
+        ids = [str(i) for i in ids]
+    return await _listing(
+        request,
+        index_uid,
+        values["offset"],
+        values["limit"],
+        _fields(body.get("fields")),
+        body.get("filter"),
+        ids,
+    )
+
+
+@router.get("/indexes/{index_uid}/documents/{document_id}", summary="Get one document")
+async def get_document(
+    request: Request,
+    index_uid: str,
+    document_id: str,
+    _: Principal = Depends(guard("documents.get")),
+) -> JSONResponse:
+    validate_index_uid(index_uid)
+    params = request.query_params
+    check_params(params, ("fields", "retrieveVectors"))
+    fields = _fields(params.get("fields"))
+    svc = services(request)
+
+    def load() -> dict[str, Any]:
+        with svc.db.read() as conn:
+            record = index_rows.get(conn, index_uid)
+            if record is None:
+                raise IndexNotFound(index_uid)
+            body = doc_rows.get(conn, record.id, document_id)
+            if body is None:
+                raise DocumentNotFound(document_id)
+            displayed = record.settings.get("displayedAttributes", ["*"])
+            return _project(orjson.loads(body), fields, displayed)
+
+    return JSONResponse(await run_in_threadpool(load))
+
+
+async def _enqueue_deletion(
+    request: Request, index_uid: str, details: dict[str, Any], params: dict[str, Any]
+) -> JSONResponse:
+    validate_index_uid(index_uid)
+    task = await run_in_threadpool(
+        services(request).enqueue, "documentDeletion", index_uid, details, params
+    )
+    return accepted(summary_view(task))
+
+
+@router.delete(
+    "/indexes/{index_uid}/documents/{document_id}", summary="Delete one document", status_code=202
+)
+async def delete_document(
+    request: Request,
+    index_uid: str,
+    document_id: str,
+    _: Principal = Depends(guard("documents.delete")),
+) -> JSONResponse:
+    return await _enqueue_deletion(
+        request, index_uid, {"providedIds": 1, "deletedDocuments": None}, {"ids": [document_id]}
+    )
+
+
+@router.post(
+    "/indexes/{index_uid}/documents/delete-batch", summary="Delete documents by id", status_code=202
+)
+async def delete_batch(
+    request: Request, index_uid: str, _: Principal = Depends(guard("documents.delete"))
+) -> JSONResponse:
+    body = await json_body(request)
+    if not isinstance(body, list):
+        raise wrong_type("", "an array", body, "bad_request")
+    ids = []
+    for value in body:
+        if isinstance(value, bool) or not isinstance(value, str | int):
+            raise SiftError(
+                f"Document identifier `{orjson.dumps(value).decode()}` is invalid. A document "
+                "identifier can be of type integer or string, only composed of alphanumeric "
+                "characters (a-z A-Z 0-9), hyphens (-) and underscores (_), and can not be more "
+                "than 511 bytes.",
+                "invalid_document_id",
+            )
+        ids.append(str(value))
+    return await _enqueue_deletion(
+        request, index_uid, {"providedIds": len(ids), "deletedDocuments": None}, {"ids": ids}
+    )
+
+
+@router.post(
+    "/indexes/{index_uid}/documents/delete", summary="Delete documents by filter", status_code=202
+)
+async def delete_by_filter(
+    request: Request, index_uid: str, _: Principal = Depends(guard("documents.delete"))
+) -> JSONResponse:
+    body = require_object(await json_body(request))
+    check_fields(body, ("filter",))
+    if body.get("filter") is None:
+        raise SiftError("Missing field `filter`", "missing_document_filter")
+    filter_expr = body["filter"]
+    # Refuse a bad filter now, as Meilisearch does, instead of failing the task later.
+    index = services(request).catalog.find(index_uid)
+    if index is not None:
+        await run_in_threadpool(index.filter_ids, filter_expr)
+    return await _enqueue_deletion(
+        request,
+        index_uid,
+        {
+            "providedIds": 0,
+            "deletedDocuments": None,
+            "originalFilter": orjson.dumps(filter_expr).decode(),
+        },
+        {"filter": filter_expr},
+    )
+
+
+@router.delete("/indexes/{index_uid}/documents", summary="Delete all documents", status_code=202)
+async def delete_all(
+    request: Request, index_uid: str, _: Principal = Depends(guard("documents.delete"))
+) -> JSONResponse:
+    return await _enqueue_deletion(request, index_uid, {"deletedDocuments": None}, {"all": True})

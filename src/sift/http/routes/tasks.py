@@ -1,0 +1,128 @@
+"""/tasks: list, get, cancel, delete."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from fastapi import APIRouter, Depends, Request
+from starlette.concurrency import run_in_threadpool
+
+from sift.errors import SiftError, TaskNotFound
+from sift.http.auth import guard, services
+from sift.http.responses import JSONResponse, accepted
+from sift.keys import Principal, index_allowed
+from sift.storage import tasks as task_rows
+from sift.storage.tasks import TaskRecord
+from sift.tasks.filters import FILTER_PARAMS, check_known, parse_int, task_filter_from_params
+from sift.tasks.views import summary_view, task_view
+
+router = APIRouter(tags=["Tasks"])
+
+
+def _visible(principal: Principal, task: TaskRecord) -> bool:
+    patterns = principal.index_patterns()
+    if patterns is None:
+        return True
+    return task.index_uid is not None and index_allowed(patterns, task.index_uid)
+
+
+@router.get("/tasks", summary="List tasks")
+async def list_tasks(
+    request: Request, principal: Principal = Depends(guard("tasks.get"))
+) -> JSONResponse:
+    params = dict(request.query_params)
+    check_known(params, (*FILTER_PARAMS, "limit", "from", "reverse"))
+    limit = parse_int("limit", params.pop("limit", None), 20) or 0
+    from_uid = parse_int("from", params.pop("from", None), None)
+    reverse_raw = params.pop("reverse", "false").lower()
+    if reverse_raw not in ("true", "false"):
+        raise SiftError(
+            f"Invalid value in parameter `reverse`: could not parse `{reverse_raw}` as a boolean.",
+            "invalid_task_reverse",
+        )
+    flt = task_filter_from_params(params)
+    patterns = principal.index_patterns()
+    if patterns is not None:
+        # An API key restricted to some indexes only sees their tasks.
+        flt.index_uids = (
+            [u for u in (flt.index_uids or []) if index_allowed(patterns, u)]
+            if flt.index_uids is not None
+            else None
+        )
+    svc = services(request)
+
+    def load() -> tuple[list[TaskRecord], int, int | None]:
+        with svc.db.read() as conn:
+            return task_rows.query(conn, flt, limit, from_uid, reverse_raw == "true")
+
+    records, total, next_uid = await run_in_threadpool(load)
+    results = [task_view(t) for t in records if _visible(principal, t)]
+    return JSONResponse(
+        {
+            "results": results,
+            "total": total,
+            "limit": limit,
+            "from": records[0].uid if records else None,
+            "next": next_uid,
+        }
+    )
+
+
+@router.get("/tasks/{task_uid}", summary="Get a task")
+async def get_task(
+    request: Request, task_uid: str, principal: Principal = Depends(guard("tasks.get"))
+) -> JSONResponse:
+    if not task_uid.isdigit():
+        raise SiftError(
+            f"Invalid value in parameter `taskUid`: could not parse `{task_uid}` as a positive "
+            "integer",
+            "invalid_task_uids",
+        )
+    svc = services(request)
+
+    def load() -> TaskRecord | None:
+        with svc.db.read() as conn:
+            return task_rows.get(conn, int(task_uid))
+
+    task = await run_in_threadpool(load)
+    if task is None or not _visible(principal, task):
+        raise TaskNotFound(int(task_uid))
+    return JSONResponse(task_view(task))
+
+
+async def _task_on_tasks(request: Request, kind: str, verb: str) -> JSONResponse:
+    params = dict(request.query_params)
+    check_known(params, FILTER_PARAMS)
+    if not params:
+        listed = ", ".join(f"`{p}`" for p in FILTER_PARAMS)
+        raise SiftError(
+            f"Query parameters to filter the tasks to {verb} are missing. Available query "
+            f"parameters are: {listed}.",
+            "missing_task_filters",
+        )
+    flt = task_filter_from_params(params)
+    svc = services(request)
+
+    def enqueue() -> Any:
+        with svc.db.read() as conn:
+            matched = len(task_rows.matching_uids(conn, flt))
+        original = "?" + str(request.url.query)
+        details: dict[str, Any] = {"matchedTasks": matched, "originalFilter": original}
+        details["canceledTasks" if kind == "taskCancelation" else "deletedTasks"] = None
+        return svc.enqueue(kind, None, details, {"filter": params})
+
+    return accepted(summary_view(await run_in_threadpool(enqueue)))
+
+
+@router.post("/tasks/cancel", summary="Cancel tasks", status_code=202)
+async def cancel_tasks(
+    request: Request, _: Principal = Depends(guard("tasks.cancel"))
+) -> JSONResponse:
+    return await _task_on_tasks(request, "taskCancelation", "cancel")
+
+
+@router.delete("/tasks", summary="Delete tasks", status_code=202)
+async def delete_tasks(
+    request: Request, _: Principal = Depends(guard("tasks.delete"))
+) -> JSONResponse:
+    return await _task_on_tasks(request, "taskDeletion", "delete")

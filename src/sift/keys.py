@@ -1,0 +1,179 @@
+"""API keys: actions, index patterns, expiry; keys derived from uid and master key.
+
+Like Meilisearch, a key's value is HMAC-SHA256(master key, uid) in hex, so the
+database never holds a usable secret and rotating the master key rotates every
+key.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import threading
+import uuid
+from dataclasses import dataclass
+from datetime import UTC, datetime
+
+from sift.storage import keys as key_rows
+from sift.storage.database import Database, utcnow
+from sift.storage.keys import KeyRecord
+
+ACTIONS = (
+    "*",
+    "search",
+    "documents.*",
+    "documents.add",
+    "documents.get",
+    "documents.delete",
+    "indexes.*",
+    "indexes.create",
+    "indexes.get",
+    "indexes.update",
+    "indexes.delete",
+    "indexes.swap",
+    "tasks.*",
+    "tasks.cancel",
+    "tasks.delete",
+    "tasks.get",
+    "settings.*",
+    "settings.get",
+    "settings.update",
+    "stats.*",
+    "stats.get",
+    "metrics.*",
+    "metrics.get",
+    "dumps.*",
+    "dumps.create",
+    "snapshots.*",
+    "snapshots.create",
+    "version",
+    "keys.create",
+    "keys.get",
+    "keys.update",
+    "keys.delete",
+    "keys.*",
+    "analytics.get",
+    "analytics.*",
+)
+
+DEFAULT_KEYS = (
+    ("Default Search API Key", "Use it to search from the frontend", ["search"]),
+    (
+        "Default Admin API Key",
+        "Use it for anything that is not a search operation. Caution! Do not expose it on a "
+        "public frontend",
+        ["*"],
+    ),
+)
+
+
+def derive_key(master_key: str, uid: str) -> str:
+    return hmac.new(master_key.encode(), uid.encode(), hashlib.sha256).hexdigest()
+
+
+def action_allowed(granted: list[str], action: str) -> bool:
+    if "*" in granted or action in granted:
+        return True
+    family = action.split(".", 1)[0]
+    return f"{family}.*" in granted
+
+
+def index_allowed(patterns: list[str], index_uid: str) -> bool:
+    for pattern in patterns:
+        if pattern == "*" or pattern == index_uid:
+            return True
+        if pattern.endswith("*") and index_uid.startswith(pattern[:-1]):
+            return True
+    return False
+
+
+@dataclass(frozen=True)
+class Principal:
+    """Who is calling: the master key, an API key, or nobody (open instance)."""
+
+    key: KeyRecord | None
+    is_master: bool = False
+    search_rules: dict[str, object] | None = None  # tenant token rules, by index pattern
+
+    def can(self, action: str) -> bool:
+        return self.key is None or action_allowed(self.key.actions, action)
+
+    def can_index(self, index_uid: str) -> bool:
+        return self.key is None or index_allowed(self.key.indexes, index_uid)
+
+    def index_patterns(self) -> list[str] | None:
+        """None means every index."""
+        if self.key is None or "*" in self.key.indexes:
+            return None
+        return list(self.key.indexes)
+
+
+class KeyStore:
+    """Key records plus an in-memory map from key value to uid."""
+
+    def __init__(self, db: Database, master_key: str | None) -> None:
+        self.db = db
+        self.master_key = master_key
+        self._by_value: dict[str, str] = {}
+        self._lock = threading.Lock()
+
+    def key_value(self, record: KeyRecord) -> str:
+        assert self.master_key is not None
+        return derive_key(self.master_key, record.uid)
+
+    def ensure_defaults(self) -> None:
+        """Create the default search and admin keys on first start."""
+        with self.db.write() as conn:
+            if key_rows.get_meta(conn, "default_keys_created") is not None:
+                return
+            now = utcnow()
+            for name, description, actions in DEFAULT_KEYS:
+                key_rows.insert(
+                    conn,
+                    KeyRecord(str(uuid.uuid4()), name, description, actions, ["*"], None, now, now),
+                )
+            key_rows.set_meta(conn, "default_keys_created", now.isoformat())
+
+    def refresh(self) -> None:
+        if self.master_key is None:
+            return
+        with self.db.read() as conn:
+            records = key_rows.all_records(conn)
+        with self._lock:
+            self._by_value = {self.key_value(r): r.uid for r in records}
+
+    def lookup(self, value: str) -> KeyRecord | None:
+        """The key record for a presented key value, if it exists and has not expired."""
+        uid = self._by_value.get(value)
+        if uid is None:
+            self.refresh()  # another process may have created it
+            uid = self._by_value.get(value)
+            if uid is None:
+                return None
+        with self.db.read() as conn:
+            record = key_rows.get(conn, uid)
+        if record is None:
+            return None
+        if record.expires_at is not None and record.expires_at <= utcnow():
+            return None
+        return record
+
+    def find(self, uid_or_key: str) -> KeyRecord | None:
+        with self.db.read() as conn:
+            record = key_rows.get(conn, uid_or_key)
+        if record is None:
+            uid = self._by_value.get(uid_or_key)
+            if uid is None:
+                self.refresh()
+                uid = self._by_value.get(uid_or_key)
+            if uid is not None:
+                with self.db.read() as conn:
+                    record = key_rows.get(conn, uid)
+        return record
+
+
+def parse_expiry(value: str) -> datetime:
+    when = datetime.fromisoformat(value.replace("Z", "+00:00"))
+    if when.tzinfo is not None:
+        when = when.astimezone(UTC).replace(tzinfo=None)
+    return when

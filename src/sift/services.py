@@ -1,0 +1,104 @@
+"""The running parts of one Sift node, built once and shared by the HTTP routes."""
+
+from __future__ import annotations
+
+import logging
+import time
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from typing import Any, BinaryIO
+
+from sift.catalog import IndexCatalog
+from sift.config import Config
+from sift.keys import KeyStore
+from sift.storage import tasks as task_rows
+from sift.storage.database import Database
+from sift.storage.tasks import TaskRecord
+from sift.tasks.payload import iter_documents, ndjson_chunks
+from sift.tasks.worker import Worker, WorkerContext
+
+log = logging.getLogger("sift")
+
+
+@dataclass
+class Services:
+    config: Config
+    db: Database
+    catalog: IndexCatalog
+    keys: KeyStore
+    worker: Worker
+    started_at: float = field(default_factory=time.time)
+
+    @classmethod
+    def build(cls, config: Config) -> Services:
+        db = Database(config.resolved_database_url)
+        db.migrate()
+        catalog = IndexCatalog(db)
+        catalog.rebuild()
+        keys = KeyStore(db, config.master_key)
+        if config.master_key:
+            keys.ensure_defaults()
+            keys.refresh()
+        worker = Worker(
+            WorkerContext(
+                db=db,
+                catalog=catalog,
+                index_defaults=config.index_defaults,
+                batch_size=config.batch_size,
+            )
+        )
+        return cls(config, db, catalog, keys, worker)
+
+    def start(self) -> None:
+        self.worker.start()
+
+    def stop(self) -> None:
+        self.worker.stop()
+        self.db.dispose()
+
+    def enqueue(
+        self,
+        type: str,
+        index_uid: str | None,
+        details: dict[str, Any] | None,
+        params: dict[str, Any] | None = None,
+        payload: Iterable[bytes] = (),
+    ) -> TaskRecord:
+        """Commit a task (and its payload) durably, then wake the worker."""
+        with self.db.write() as conn:
+            task = task_rows.enqueue(self.db, conn, type, index_uid, details, params)
+            task_rows.add_payload(conn, task.uid, list(payload))
+        self.worker.notify()
+        return task
+
+    def enqueue_documents(
+        self,
+        index_uid: str,
+        fh: BinaryIO,
+        fmt: str,
+        params: dict[str, Any],
+        csv_delimiter: str = ",",
+    ) -> TaskRecord:
+        """Parse a payload while storing it as NDJSON chunks, in the task's transaction.
+
+        A malformed payload raises before anything is committed.
+        """
+        with self.db.write() as conn:
+            task = task_rows.enqueue(
+                self.db,
+                conn,
+                "documentAdditionOrUpdate",
+                index_uid,
+                {"receivedDocuments": 0, "indexedDocuments": None},
+                params,
+            )
+            received = 0
+            for seq, (chunk, count) in enumerate(
+                ndjson_chunks(iter_documents(fh, fmt, csv_delimiter))
+            ):
+                task_rows.add_payload(conn, task.uid, [chunk], first_seq=seq)
+                received += count
+            task.details = {"receivedDocuments": received, "indexedDocuments": None}
+            task_rows.set_details(conn, task.uid, task.details)
+        self.worker.notify()
+        return task

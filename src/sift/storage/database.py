@@ -1,0 +1,138 @@
+"""Connections, migrations and the write discipline for SQLite and PostgreSQL.
+
+SQLite allows one writer at a time, so every write transaction in this process
+goes through one lock (readers run concurrently thanks to WAL). PostgreSQL
+writers run concurrently; task enqueueing takes a transaction-level advisory
+lock there so that task uids commit in increasing order, which the worker relies
+on when it processes tasks in uid order.
+"""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Iterator
+from contextlib import contextmanager
+from datetime import UTC, datetime
+from pathlib import Path
+
+import sqlalchemy as sa
+from alembic import command
+from alembic.config import Config as AlembicConfig
+from sqlalchemy.engine import Connection, Engine
+
+MIGRATIONS_DIR = Path(__file__).parent / "migrations"
+ENQUEUE_LOCK_ID = 0x51F7  # PostgreSQL advisory lock key for task enqueueing
+
+
+def utcnow() -> datetime:
+    """Naive UTC timestamp with microseconds: stored the same way on both databases."""
+    return datetime.now(UTC).replace(tzinfo=None)
+
+
+def normalize_url(url: str) -> str:
+    """Pick the driver for a plain URL: psycopg 3 for PostgreSQL."""
+    if url.startswith("postgres://"):
+        url = "postgresql://" + url[len("postgres://") :]
+    if url.startswith("postgresql://"):
+        url = "postgresql+psycopg://" + url[len("postgresql://") :]
+    return url
+
+
+class Database:
+    """Owns the SQLAlchemy engine and hands out read and write transactions."""
+
+    def __init__(self, url: str) -> None:
+        self.url = normalize_url(url)
+        self.is_sqlite = self.url.startswith("sqlite")
+        self._write_lock = threading.RLock()
+        self.engine = self._create_engine()
+
+    def _create_engine(self) -> Engine:
+        if self.is_sqlite:
+            path = self.url.split("///", 1)[-1]
+            if path and path != ":memory:":
+                Path(path).parent.mkdir(parents=True, exist_ok=True)
+            engine = sa.create_engine(
+                self.url,
+                connect_args={"check_same_thread": False, "timeout": 30},
+                pool_size=8,
+                max_overflow=8,
+            )
+
+            @sa.event.listens_for(engine, "connect")
+            def _sqlite_pragmas(dbapi_conn, _record) -> None:  # type: ignore[no-untyped-def]
+                # Take over transaction control so BEGIN IMMEDIATE is possible.
+                dbapi_conn.isolation_level = None
+                cur = dbapi_conn.cursor()
+                cur.execute("PRAGMA journal_mode=WAL")
+                # FULL: a commit is on disk before the API acknowledges it.
+                cur.execute("PRAGMA synchronous=FULL")
+                cur.execute("PRAGMA foreign_keys=ON")
+                cur.execute("PRAGMA busy_timeout=30000")
+                cur.close()
+
+            @sa.event.listens_for(engine, "begin")
+            def _sqlite_begin(conn: Connection) -> None:
+                # Writers take the lock up front: no deadlock upgrading a read lock.
+                immediate = conn.get_execution_options().get("sift_write", False)
+                conn.exec_driver_sql("BEGIN IMMEDIATE" if immediate else "BEGIN")
+
+            return engine
+        return sa.create_engine(self.url, pool_size=10, max_overflow=10, pool_pre_ping=True)
+
+    def migrate(self) -> None:
+        """Bring the schema to the newest Alembic revision."""
+        cfg = AlembicConfig()
+        cfg.set_main_option("script_location", str(MIGRATIONS_DIR))
+        with self.write() as conn:
+            cfg.attributes["connection"] = conn
+            command.upgrade(cfg, "head")
+
+    def current_revision(self) -> str | None:
+        with self.read() as conn:
+            if not sa.inspect(conn).has_table("alembic_version"):
+                return None
+            return conn.execute(sa.text("SELECT version_num FROM alembic_version")).scalar()
+
+    @contextmanager
+    def read(self) -> Iterator[Connection]:
+        with self.engine.connect() as conn:
+            yield conn
+            conn.rollback()
+
+    @contextmanager
+    def write(self) -> Iterator[Connection]:
+        """A write transaction; committed on normal exit, rolled back on error."""
+        with self._write_lock, self.engine.connect() as conn:
+            conn = conn.execution_options(sift_write=True)
+            with conn.begin():
+                yield conn
+
+    def lock_enqueue(self, conn: Connection) -> None:
+        """Serialise task creation across processes so task uids commit in order."""
+        if not self.is_sqlite:
+            conn.execute(sa.text("SELECT pg_advisory_xact_lock(:k)"), {"k": ENQUEUE_LOCK_ID})
+
+    def upsert(
+        self,
+        conn: Connection,
+        table: sa.Table,
+        rows: list[dict],
+        keys: list[str],
+        update: list[str],
+    ) -> None:
+        """INSERT ... ON CONFLICT (keys) DO UPDATE SET update-columns, in one statement."""
+        if not rows:
+            return
+        if self.is_sqlite:
+            from sqlalchemy.dialects.sqlite import insert
+        else:
+            from sqlalchemy.dialects.postgresql import insert
+        stmt = insert(table)
+        stmt = stmt.on_conflict_do_update(
+            index_elements=keys, set_={c: stmt.excluded[c] for c in update}
+        )
+        conn.execute(stmt, rows)
+
+    def dispose(self) -> None:
+        self.engine.dispose()

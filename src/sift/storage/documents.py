@@ -1,0 +1,117 @@
+"""Document rows: one JSON body per (index, document id), in insertion order."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Iterator, Sequence
+
+import sqlalchemy as sa
+from sqlalchemy.engine import Connection
+
+from sift.storage.database import Database
+from sift.storage.schema import documents
+
+# Keeps every IN (...) list under SQLite's bound-parameter limit.
+ID_CHUNK = 5000
+
+
+def _chunks(ids: Sequence[str]) -> Iterator[Sequence[str]]:
+    for start in range(0, len(ids), ID_CHUNK):
+        yield ids[start : start + ID_CHUNK]
+
+
+def upsert(
+    db: Database, conn: Connection, index_id: int, rows: Sequence[tuple[str, bytes]]
+) -> None:
+    """Insert or replace bodies; a replaced document keeps its place in the order."""
+    db.upsert(
+        conn,
+        documents,
+        [{"index_id": index_id, "doc_id": d, "body": b} for d, b in rows],
+        keys=["index_id", "doc_id"],
+        update=["body"],
+    )
+
+
+def get(conn: Connection, index_id: int, doc_id: str) -> bytes | None:
+    return conn.execute(
+        sa.select(documents.c.body).where(
+            documents.c.index_id == index_id, documents.c.doc_id == doc_id
+        )
+    ).scalar()
+
+
+def get_many(conn: Connection, index_id: int, doc_ids: Sequence[str]) -> dict[str, bytes]:
+    found: dict[str, bytes] = {}
+    for chunk in _chunks(doc_ids):
+        rows = conn.execute(
+            sa.select(documents.c.doc_id, documents.c.body).where(
+                documents.c.index_id == index_id, documents.c.doc_id.in_(chunk)
+            )
+        )
+        found.update({r.doc_id: r.body for r in rows})
+    return found
+
+
+def count(conn: Connection, index_id: int) -> int:
+    return conn.execute(
+        sa.select(sa.func.count()).select_from(documents).where(documents.c.index_id == index_id)
+    ).scalar_one()
+
+
+def list_page(conn: Connection, index_id: int, offset: int, limit: int) -> list[bytes]:
+    rows = conn.execute(
+        sa.select(documents.c.body)
+        .where(documents.c.index_id == index_id)
+        .order_by(documents.c.id)
+        .offset(offset)
+        .limit(limit)
+    )
+    return [r.body for r in rows]
+
+
+def list_ids_ordered(conn: Connection, index_id: int, doc_ids: Iterable[str]) -> list[str]:
+    """The given ids that exist, in document order (for filtered listings)."""
+    wanted = list(doc_ids)
+    order: list[tuple[int, str]] = []
+    for chunk in _chunks(wanted):
+        rows = conn.execute(
+            sa.select(documents.c.id, documents.c.doc_id).where(
+                documents.c.index_id == index_id, documents.c.doc_id.in_(chunk)
+            )
+        )
+        order.extend((r.id, r.doc_id) for r in rows)
+    order.sort()
+    return [d for _, d in order]
+
+
+def iter_all(
+    conn: Connection, index_id: int, batch: int = 5000
+) -> Iterator[list[tuple[str, bytes]]]:
+    """Every document of an index in batches, by keyset paging (constant memory)."""
+    last = -1
+    while True:
+        rows = conn.execute(
+            sa.select(documents.c.id, documents.c.doc_id, documents.c.body)
+            .where(documents.c.index_id == index_id, documents.c.id > last)
+            .order_by(documents.c.id)
+            .limit(batch)
+        ).all()
+        if not rows:
+            return
+        last = rows[-1].id
+        yield [(r.doc_id, r.body) for r in rows]
+
+
+def delete_ids(conn: Connection, index_id: int, doc_ids: Sequence[str]) -> int:
+    deleted = 0
+    for chunk in _chunks(doc_ids):
+        deleted += conn.execute(
+            sa.delete(documents).where(
+                documents.c.index_id == index_id, documents.c.doc_id.in_(chunk)
+            )
+        ).rowcount
+    return deleted
+
+
+def clear(conn: Connection, index_id: int) -> int:
+    return conn.execute(sa.delete(documents).where(documents.c.index_id == index_id)).rowcount

@@ -1,0 +1,91 @@
+"""The SQL schema: the source of truth for indexes, documents, tasks and keys.
+
+Search indexes are derived from these tables and can always be rebuilt from them.
+JSON values are stored as text (settings, details) or bytes (document bodies)
+serialised with orjson, so both databases store and return them byte for byte.
+"""
+
+from __future__ import annotations
+
+import sqlalchemy as sa
+
+metadata = sa.MetaData()
+
+BigId = sa.BigInteger().with_variant(sa.Integer(), "sqlite")  # SQLite rowids are INTEGER
+
+indexes = sa.Table(
+    "indexes",
+    metadata,
+    sa.Column("id", BigId, primary_key=True, autoincrement=True),
+    sa.Column("uid", sa.String(512), nullable=False, unique=True),
+    sa.Column("primary_key", sa.String(512), nullable=True),
+    sa.Column("settings", sa.Text, nullable=False),
+    sa.Column("created_at", sa.DateTime, nullable=False),
+    sa.Column("updated_at", sa.DateTime, nullable=False),
+    sqlite_autoincrement=True,
+)
+
+# `id` keeps insertion order (Meilisearch lists documents in that order) and
+# survives replacement, because upserts update the row in place.
+documents = sa.Table(
+    "documents",
+    metadata,
+    sa.Column("id", BigId, primary_key=True, autoincrement=True),
+    sa.Column("index_id", BigId, sa.ForeignKey("indexes.id", ondelete="CASCADE"), nullable=False),
+    sa.Column("doc_id", sa.String(512), nullable=False),
+    sa.Column("body", sa.LargeBinary, nullable=False),
+    sa.UniqueConstraint("index_id", "doc_id", name="uq_documents_index_doc"),
+    sqlite_autoincrement=True,
+)
+
+tasks = sa.Table(
+    "tasks",
+    metadata,
+    sa.Column("uid", BigId, primary_key=True, autoincrement=True),
+    sa.Column("batch_uid", BigId, nullable=True),
+    sa.Column("index_uid", sa.String(512), nullable=True),
+    sa.Column("type", sa.String(64), nullable=False),
+    sa.Column("status", sa.String(32), nullable=False),
+    sa.Column("details", sa.Text, nullable=True),
+    sa.Column("error", sa.Text, nullable=True),
+    sa.Column("canceled_by", BigId, nullable=True),
+    # what the worker needs and the API never shows: method, primary key parameter, ...
+    sa.Column("params", sa.Text, nullable=True),
+    sa.Column("enqueued_at", sa.DateTime, nullable=False),
+    sa.Column("started_at", sa.DateTime, nullable=True),
+    sa.Column("finished_at", sa.DateTime, nullable=True),
+    sa.Index("ix_tasks_status_uid", "status", "uid"),
+    sa.Index("ix_tasks_index_uid", "index_uid", "uid"),
+    sqlite_autoincrement=True,
+)
+
+# Document payloads of enqueued tasks, normalised to NDJSON chunks at request time.
+task_payloads = sa.Table(
+    "task_payloads",
+    metadata,
+    sa.Column("task_uid", BigId, sa.ForeignKey("tasks.uid", ondelete="CASCADE"), primary_key=True),
+    sa.Column("seq", sa.Integer, primary_key=True),
+    sa.Column("data", sa.LargeBinary, nullable=False),
+)
+
+# API keys. The key itself is derived from the uid and the master key (HMAC), so
+# no secret is ever stored.
+api_keys = sa.Table(
+    "api_keys",
+    metadata,
+    sa.Column("uid", sa.String(36), primary_key=True),
+    sa.Column("name", sa.String(512), nullable=True),
+    sa.Column("description", sa.Text, nullable=True),
+    sa.Column("actions", sa.Text, nullable=False),
+    sa.Column("indexes", sa.Text, nullable=False),
+    sa.Column("expires_at", sa.DateTime, nullable=True),
+    sa.Column("created_at", sa.DateTime, nullable=False),
+    sa.Column("updated_at", sa.DateTime, nullable=False),
+)
+
+meta = sa.Table(
+    "meta",
+    metadata,
+    sa.Column("key", sa.String(128), primary_key=True),
+    sa.Column("value", sa.Text, nullable=False),
+)

@@ -1,0 +1,1 @@
+"""Durable task queue: payload normalisation, the worker, one handler per task kind."""

@@ -1,0 +1,173 @@
+"""Document tasks: additions (replace or merge) and deletions, applied in batches.
+
+A batch of document tasks is written in one transaction together with the
+tasks' final statuses, so a crash at any moment leaves either all of it or none
+of it; an interrupted batch simply runs again. Each task is validated in a first
+pass over its payload (primary key, document ids) so that a failing task
+changes nothing, then written in a second pass, batch by batch, to SQL and to
+the search index.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterator
+from dataclasses import dataclass
+from typing import Any
+
+import orjson
+from sqlalchemy.engine import Connection
+
+from sift.engine.index import SearchIndex
+from sift.errors import SiftError
+from sift.storage import documents as doc_rows
+from sift.storage import tasks as task_rows
+from sift.storage.database import Database
+from sift.storage.tasks import TaskRecord
+from sift.tasks.payload import parse_chunk
+
+VALID_ID = re.compile(r"^[A-Za-z0-9_-]{1,511}$")
+
+
+def document_id(doc: dict[str, Any], primary_key: str) -> str:
+    """The document's id as a string, or the error Meilisearch gives for it."""
+    if primary_key not in doc:
+        raise SiftError(
+            f"Document doesn't have a `{primary_key}` attribute: `{orjson.dumps(doc).decode()}`.",
+            "missing_document_id",
+        )
+    value = doc[primary_key]
+    if isinstance(value, int) and not isinstance(value, bool):
+        return str(value)
+    if isinstance(value, str) and VALID_ID.match(value) and len(value.encode()) <= 511:
+        return value
+    shown = orjson.dumps(value).decode()
+    raise SiftError(
+        f"Document identifier `{shown}` is invalid. A document identifier can be of type integer "
+        "or string, only composed of alphanumeric characters (a-z A-Z 0-9), hyphens (-) and "
+        "underscores (_), and can not be more than 511 bytes.",
+        "invalid_document_id",
+    )
+
+
+def infer_primary_key(doc: dict[str, Any]) -> str:
+    candidates = [key for key in doc if key.lower().endswith("id")]
+    if not candidates:
+        raise SiftError(
+            "The primary key inference failed as the engine did not find any field ending with "
+            "`id` in its name. Please specify the primary key manually using the `primaryKey` "
+            "query parameter.",
+            "index_primary_key_no_candidate_found",
+        )
+    if len(candidates) > 1:
+        names = " and ".join(f"'{c}'" for c in candidates)
+        raise SiftError(
+            f"The primary key inference failed as the engine found {len(candidates)} fields "
+            f"ending with `id` in their names: {names}. Please specify the primary key manually "
+            "using the `primaryKey` query parameter.",
+            "index_primary_key_multiple_candidates_found",
+        )
+    return candidates[0]
+
+
+def _payload_docs(conn: Connection, task: TaskRecord) -> Iterator[list[dict[str, Any]]]:
+    for chunk in task_rows.iter_payload(conn, task.uid):
+        yield parse_chunk(chunk)
+
+
+@dataclass
+class IndexState:
+    """What a document batch needs to know and may change about its index."""
+
+    id: int
+    uid: str
+    primary_key: str | None
+    search: SearchIndex
+
+
+def resolve_primary_key(state: IndexState, task: TaskRecord, conn: Connection) -> str | None:
+    """The primary key this task uses; fixes it on the index when it is not set yet."""
+    wanted = task.params.get("primaryKey")
+    if state.primary_key is not None:
+        if wanted is not None and wanted != state.primary_key:
+            raise SiftError(
+                f"Index `{state.uid}`: Index already has a primary key: `{state.primary_key}`.",
+                "index_primary_key_already_exists",
+            )
+        return state.primary_key
+    if wanted is not None:
+        return str(wanted)
+    for docs in _payload_docs(conn, task):
+        if docs:
+            return infer_primary_key(docs[0])
+    return None
+
+
+def validate(conn: Connection, task: TaskRecord, primary_key: str) -> int:
+    """First pass: every document has a valid id. Returns the number of documents."""
+    count = 0
+    for docs in _payload_docs(conn, task):
+        for doc in docs:
+            document_id(doc, primary_key)
+        count += len(docs)
+    return count
+
+
+def apply_additions(
+    db: Database,
+    conn: Connection,
+    state: IndexState,
+    task: TaskRecord,
+    primary_key: str,
+    batch_size: int,
+) -> int:
+    """Second pass: write documents to SQL and the search index; returns documents indexed."""
+    merge = task.params.get("method") == "update"
+    pending: dict[str, dict[str, Any]] = {}
+    indexed = 0
+
+    def flush() -> None:
+        nonlocal indexed
+        if not pending:
+            return
+        ids = list(pending)
+        if merge:
+            existing = doc_rows.get_many(conn, state.id, ids)
+            for doc_id, body in existing.items():
+                merged = orjson.loads(body)
+                merged.update(pending[doc_id])
+                pending[doc_id] = merged
+        doc_rows.upsert(db, conn, state.id, [(i, orjson.dumps(d)) for i, d in pending.items()])
+        state.search.upsert(list(pending.items()))
+        indexed += len(pending)
+        pending.clear()
+
+    for docs in _payload_docs(conn, task):
+        for doc in docs:
+            doc_id = document_id(doc, primary_key)
+            if merge and doc_id in pending:
+                pending[doc_id].update(doc)
+            else:
+                pending[doc_id] = doc
+            if len(pending) >= batch_size:
+                flush()
+    flush()
+    return indexed
+
+
+def apply_deletion(conn: Connection, state: IndexState, task: TaskRecord) -> dict[str, Any]:
+    """Delete by ids, by filter, or everything; returns the task's final details."""
+    details = dict(task.details or {})
+    params = task.params
+    if params.get("all"):
+        deleted = doc_rows.clear(conn, state.id)
+        state.search.clear()
+    else:
+        if "filter" in params:
+            ids = state.search.filter_ids(params["filter"])
+        else:
+            ids = [str(i) for i in params.get("ids", [])]
+        deleted = doc_rows.delete_ids(conn, state.id, ids)
+        state.search.delete(ids)
+    details["deletedDocuments"] = deleted
+    return details

@@ -1,0 +1,210 @@
+"""One handler per task kind. Each returns the task's outcome; none commits."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
+from sqlalchemy.engine import Connection
+
+from sift.engine.settings import apply_patch, default_settings
+from sift.errors import IndexNotFound, SiftError
+from sift.storage import indexes as index_rows
+from sift.storage import tasks as task_rows
+from sift.storage.database import utcnow
+from sift.storage.tasks import TaskFilter, TaskRecord
+from sift.tasks import documents
+
+if TYPE_CHECKING:
+    from sift.tasks.worker import Outcome, WorkerContext
+
+
+def run_batch(ctx: WorkerContext, conn: Connection, batch: list[TaskRecord]) -> list[Outcome]:
+    from sift.tasks.worker import Outcome
+
+    kind = batch[0].type
+    if kind == "documentAdditionOrUpdate":
+        return document_additions(ctx, conn, batch)
+    outcomes = []
+    for task in batch:
+        nested = conn.begin_nested()
+        try:
+            details = HANDLERS[task.type](ctx, conn, task)
+            nested.commit()
+            outcomes.append(Outcome("succeeded", details))
+        except SiftError as error:
+            nested.rollback()
+            outcomes.append(Outcome("failed", task.details, error.to_dict()))
+    return outcomes
+
+
+def _index_state(
+    ctx: WorkerContext, conn: Connection, uid: str, create_pk: str | None, create: bool
+) -> documents.IndexState:
+    record = index_rows.get(conn, uid)
+    if record is None:
+        if not create:
+            raise IndexNotFound(uid)
+        settings = default_settings(ctx.index_defaults)
+        record = index_rows.create(conn, uid, create_pk, settings)
+        ctx.catalog.create(uid, settings, create_pk)
+    search = ctx.catalog.find(uid) or ctx.catalog.create(uid, record.settings, record.primary_key)
+    return documents.IndexState(record.id, uid, record.primary_key, search)
+
+
+def document_additions(
+    ctx: WorkerContext, conn: Connection, batch: list[TaskRecord]
+) -> list[Outcome]:
+    from sift.tasks.worker import Outcome
+
+    outcomes: list[Outcome] = []
+    # Like Meilisearch, adding documents creates the index, even if the task then fails.
+    state = _index_state(ctx, conn, batch[0].index_uid or "", None, create=True)
+    for task in batch:
+        details = dict(task.details or {})
+        nested = conn.begin_nested()
+        try:
+            primary_key = documents.resolve_primary_key(state, task, conn)
+            if primary_key is None:  # an empty payload
+                details["indexedDocuments"] = 0
+                nested.commit()
+                outcomes.append(Outcome("succeeded", details))
+                continue
+            documents.validate(conn, task, primary_key)
+            if state.primary_key is None:
+                index_rows.update(conn, state.uid, primary_key=primary_key)
+                state.primary_key = primary_key
+                state.search.primary_key = primary_key
+            details["indexedDocuments"] = documents.apply_additions(
+                ctx.db, conn, state, task, primary_key, ctx.batch_size
+            )
+            index_rows.touch(conn, state.uid)
+            nested.commit()
+            outcomes.append(Outcome("succeeded", details))
+        except SiftError as error:
+            nested.rollback()
+            details["indexedDocuments"] = 0
+            outcomes.append(Outcome("failed", details, error.to_dict()))
+    return outcomes
+
+
+def document_deletion(ctx: WorkerContext, conn: Connection, task: TaskRecord) -> dict[str, Any]:
+    state = _index_state(ctx, conn, task.index_uid or "", None, create=False)
+    details = documents.apply_deletion(conn, state, task)
+    index_rows.touch(conn, state.uid)
+    return details
+
+
+def index_creation(ctx: WorkerContext, conn: Connection, task: TaskRecord) -> dict[str, Any]:
+    uid = task.index_uid or ""
+    if index_rows.get(conn, uid) is not None:
+        raise SiftError(f"Index `{uid}` already exists.", "index_already_exists")
+    primary_key = task.params.get("primaryKey")
+    settings = default_settings(ctx.index_defaults)
+    index_rows.create(conn, uid, primary_key, settings)
+    ctx.catalog.create(uid, settings, primary_key)
+    return {"primaryKey": primary_key}
+
+
+def index_update(ctx: WorkerContext, conn: Connection, task: TaskRecord) -> dict[str, Any]:
+    uid = task.index_uid or ""
+    record = index_rows.get(conn, uid)
+    if record is None:
+        raise IndexNotFound(uid)
+    details = dict(task.details or {})
+    primary_key = task.params.get("primaryKey")
+    if primary_key is not None and primary_key != record.primary_key:
+        search = ctx.catalog.get(uid)
+        if record.primary_key is not None and search.document_count() > 0:
+            raise SiftError(
+                f"Index `{uid}`: Index already has a primary key: `{record.primary_key}`.",
+                "index_primary_key_already_exists",
+            )
+        index_rows.update(conn, uid, primary_key=primary_key)
+        search.primary_key = primary_key
+    new_uid = task.params.get("newIndexUid")
+    if new_uid and new_uid != uid:
+        if index_rows.get(conn, new_uid) is not None:
+            raise SiftError(f"Index `{new_uid}` already exists.", "index_already_exists")
+        index_rows.rename(conn, uid, new_uid)
+        task_rows.rename_index(conn, uid, new_uid)
+        ctx.catalog.rename(uid, new_uid)
+    return details
+
+
+def index_deletion(ctx: WorkerContext, conn: Connection, task: TaskRecord) -> dict[str, Any]:
+    uid = task.index_uid or ""
+    record = index_rows.get(conn, uid)
+    if record is None:
+        raise IndexNotFound(uid)
+    deleted = index_rows.delete(conn, record)
+    ctx.catalog.drop(uid)
+    return {"deletedDocuments": deleted}
+
+
+def index_swap(ctx: WorkerContext, conn: Connection, task: TaskRecord) -> dict[str, Any]:
+    swaps = (task.details or {}).get("swaps", [])
+    missing = [
+        uid for swap in swaps for uid in swap["indexes"] if index_rows.get(conn, uid) is None
+    ]
+    if missing:
+        names = ", ".join(f"`{m}`" for m in dict.fromkeys(missing))
+        raise SiftError(f"Indexes {names} not found.", "index_not_found")
+    for swap in swaps:
+        first, second = swap["indexes"]
+        index_rows.swap(conn, first, second)
+        # Meilisearch also swaps the index uids in the task history.
+        task_rows.rename_index(conn, first, "~swap")
+        task_rows.rename_index(conn, second, first)
+        task_rows.rename_index(conn, "~swap", second)
+        ctx.catalog.swap(first, second)
+    return dict(task.details or {})
+
+
+def settings_update(ctx: WorkerContext, conn: Connection, task: TaskRecord) -> dict[str, Any]:
+    uid = task.index_uid or ""
+    state = _index_state(ctx, conn, uid, None, create=True)
+    record = index_rows.get(conn, uid)
+    assert record is not None
+    settings = apply_patch(record.settings, task.params.get("settings", {}), ctx.index_defaults)
+    index_rows.update(conn, uid, settings=settings)
+    state.search.set_settings(settings)
+    return dict(task.details or {})
+
+
+def _filter_from(task: TaskRecord) -> TaskFilter:
+    from sift.tasks.filters import task_filter_from_params
+
+    return task_filter_from_params(task.params.get("filter", {}))
+
+
+def task_cancelation(ctx: WorkerContext, conn: Connection, task: TaskRecord) -> dict[str, Any]:
+    flt = _filter_from(task)
+    flt.statuses = [
+        s for s in (flt.statuses or ["enqueued", "processing"]) if s in ("enqueued", "processing")
+    ]
+    uids = [u for u in task_rows.matching_uids(conn, flt) if u != task.uid]
+    canceled = task_rows.cancel(conn, uids, task.uid, utcnow())
+    task_rows.delete_payloads(conn, uids)
+    details = dict(task.details or {})
+    details["canceledTasks"] = canceled
+    return details
+
+
+def task_deletion(ctx: WorkerContext, conn: Connection, task: TaskRecord) -> dict[str, Any]:
+    uids = [u for u in task_rows.matching_uids(conn, _filter_from(task)) if u != task.uid]
+    deleted = task_rows.delete(conn, uids)
+    details = dict(task.details or {})
+    details["deletedTasks"] = deleted
+    return details
+
+
+HANDLERS = {
+    "documentDeletion": document_deletion,
+    "indexCreation": index_creation,
+    "indexUpdate": index_update,
+    "indexDeletion": index_deletion,
+    "indexSwap": index_swap,
+    "settingsUpdate": settings_update,
+    "taskCancelation": task_cancelation,
+    "taskDeletion": task_deletion,
+}

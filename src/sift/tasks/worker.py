@@ -1,0 +1,154 @@
+"""The task worker: takes enqueued tasks in uid order, batches, runs, records.
+
+One worker runs per data store. It marks a batch `processing` in one
+transaction, then applies the batch and records every task's outcome in a
+second one. A crash between the two leaves tasks `processing`; at start they
+are put back to `enqueued` and run again from scratch, which is safe because
+the second transaction is all-or-nothing.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+from sqlalchemy.engine import Connection
+
+from sift.catalog import IndexCatalog
+from sift.errors import SiftError
+from sift.storage import tasks as task_rows
+from sift.storage.database import Database, utcnow
+from sift.storage.tasks import TaskRecord
+from sift.tasks import handlers
+
+log = logging.getLogger("sift.worker")
+
+PRIORITY_TYPES = ("taskCancelation", "taskDeletion")
+BATCHABLE = {"documentAdditionOrUpdate", "documentDeletion"}
+MAX_BATCH_TASKS = 100
+
+
+@dataclass
+class Outcome:
+    status: str
+    details: dict[str, Any] | None
+    error: dict[str, Any] | None = None
+
+
+@dataclass
+class WorkerContext:
+    db: Database
+    catalog: IndexCatalog
+    index_defaults: str
+    batch_size: int
+    on_change: Callable[[], None] = field(default=lambda: None)
+
+
+def compatible(first: TaskRecord, other: TaskRecord) -> bool:
+    """Whether `other` may run in the same batch as `first` (same index, same kind)."""
+    if other.index_uid != first.index_uid or other.type != first.type:
+        return False
+    if first.type == "documentAdditionOrUpdate":
+        return other.params.get("method") == first.params.get("method")
+    return first.type == "documentDeletion"
+
+
+def select_batch(conn: Connection) -> list[TaskRecord]:
+    enqueued = task_rows.next_enqueued(conn, 1000)
+    if not enqueued:
+        return []
+    for task in enqueued:
+        if task.type in PRIORITY_TYPES:
+            return [task]
+    first = enqueued[0]
+    batch = [first]
+    if first.type in BATCHABLE:
+        for task in enqueued[1:]:
+            if len(batch) >= MAX_BATCH_TASKS or not compatible(first, task):
+                break
+            batch.append(task)
+    return batch
+
+
+class Worker:
+    def __init__(self, ctx: WorkerContext) -> None:
+        self.ctx = ctx
+        self._wake = threading.Event()
+        self._stop = threading.Event()
+        self._thread: threading.Thread | None = None
+        with ctx.db.read() as conn:
+            self._next_batch_uid = task_rows.max_batch_uid(conn) + 1
+
+    def start(self) -> None:
+        with self.ctx.db.write() as conn:
+            requeued = task_rows.requeue_interrupted(conn)
+        if requeued:
+            log.warning("requeued interrupted tasks", extra={"tasks": requeued})
+        self._thread = threading.Thread(target=self._run, name="sift-worker", daemon=True)
+        self._thread.start()
+
+    def notify(self) -> None:
+        self._wake.set()
+
+    def stop(self, timeout: float = 30.0) -> None:
+        self._stop.set()
+        self._wake.set()
+        if self._thread is not None:
+            self._thread.join(timeout)
+
+    def _run(self) -> None:
+        while not self._stop.is_set():
+            try:
+                worked = self.run_once()
+            except Exception:  # a bug must not kill the worker; the batch reruns
+                log.exception("task batch crashed")
+                worked = False
+                self._stop.wait(1.0)
+            if not worked:
+                self._wake.wait(0.5)
+                self._wake.clear()
+
+    def run_once(self) -> bool:
+        """Process one batch. Returns False when nothing was enqueued."""
+        db = self.ctx.db
+        with db.write() as conn:
+            batch = select_batch(conn)
+            if not batch:
+                return False
+            started = utcnow()
+            batch_uid = self._next_batch_uid
+            self._next_batch_uid += 1
+            task_rows.mark_processing(conn, [t.uid for t in batch], batch_uid, started)
+        for task in batch:
+            task.status, task.started_at, task.batch_uid = "processing", started, batch_uid
+        try:
+            with db.write() as conn:
+                outcomes = handlers.run_batch(self.ctx, conn, batch)
+                finished = utcnow()
+                for task, outcome in zip(batch, outcomes, strict=True):
+                    task_rows.finish(
+                        conn, task.uid, outcome.status, outcome.details, outcome.error, finished
+                    )
+                task_rows.delete_payloads(conn, [t.uid for t in batch])
+        except Exception as exc:
+            # The transaction rolled back: the search indexes may hold part of
+            # the batch, so rebuild them from the database, then record the failure
+            # so that a deterministic bug does not rerun the same batch forever.
+            log.exception("task batch failed", extra={"batch": batch_uid})
+            self.ctx.catalog.rebuild()
+            error = SiftError(f"Internal error while processing the task: {exc}", "internal")
+            with db.write() as conn:
+                for task in batch:
+                    task_rows.finish(
+                        conn, task.uid, "failed", task.details, error.to_dict(), utcnow()
+                    )
+                task_rows.delete_payloads(conn, [t.uid for t in batch])
+        self.ctx.on_change()
+        return True
+
+
+def failure(error: SiftError, details: dict[str, Any] | None) -> Outcome:
+    return Outcome("failed", details, error.to_dict())

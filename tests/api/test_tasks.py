@@ -1,0 +1,62 @@
+from fastapi.testclient import TestClient
+
+from tests.conftest import run_task, wait_task
+
+
+def test_task_filters_and_paging(client: TestClient) -> None:
+    for uid in ("a", "b", "c"):
+        run_task(client, "POST", "/indexes", json={"uid": uid})
+    run_task(client, "POST", "/indexes", json={"uid": "a"})  # fails: already exists
+
+    page = client.get("/tasks", params={"limit": 2}).json()
+    assert page["total"] == 4 and len(page["results"]) == 2
+    assert page["results"][0]["uid"] > page["results"][1]["uid"]
+    rest = client.get("/tasks", params={"limit": 2, "from": page["next"]}).json()
+    assert rest["next"] is None and len(rest["results"]) == 2
+
+    failed = client.get("/tasks", params={"statuses": "failed"}).json()
+    assert [t["indexUid"] for t in failed["results"]] == ["a"]
+    by_index = client.get("/tasks", params={"indexUids": "b,c"}).json()
+    assert by_index["total"] == 2
+    typed = client.get("/tasks", params={"types": "indexCreation", "uids": "1,2"}).json()
+    assert typed["total"] == 2
+    future = client.get("/tasks", params={"afterEnqueuedAt": "2999-01-01"}).json()
+    assert future["total"] == 0
+    reverse = client.get("/tasks", params={"reverse": "true"}).json()
+    assert reverse["results"][0]["uid"] < reverse["results"][-1]["uid"]
+
+
+def test_task_parameter_errors(client: TestClient) -> None:
+    assert (
+        client.get("/tasks", params={"statuses": "nope"}).json()["code"] == "invalid_task_statuses"
+    )
+    assert client.get("/tasks", params={"types": "nope"}).json()["code"] == "invalid_task_types"
+    assert client.get("/tasks", params={"uids": "x"}).json()["code"] == "invalid_task_uids"
+    assert (
+        client.get("/tasks", params={"beforeEnqueuedAt": "yesterday"}).json()["code"]
+        == "invalid_task_before_enqueued_at"
+    )
+    assert client.get("/tasks", params={"colour": "red"}).json()["code"] == "bad_request"
+    assert client.get("/tasks/12345").status_code == 404
+    assert client.post("/tasks/cancel").json()["code"] == "missing_task_filters"
+
+
+def test_delete_finished_tasks(client: TestClient) -> None:
+    run_task(client, "POST", "/indexes", json={"uid": "a"})
+    deletion = run_task(client, "DELETE", "/tasks?statuses=succeeded")
+    assert deletion["type"] == "taskDeletion"
+    assert deletion["details"]["deletedTasks"] >= 1
+    assert client.get("/tasks/1").status_code == 404
+
+
+def test_cancel_enqueued_tasks(client: TestClient) -> None:
+    services = client.app.state.services
+    services.worker.stop()  # hold the queue so tasks stay enqueued
+    first = client.post("/indexes", json={"uid": "a"}).json()["taskUid"]
+    cancel = client.post(f"/tasks/cancel?uids={first}").json()["taskUid"]
+    services.worker._stop.clear()
+    services.worker.start()
+    assert wait_task(client, cancel)["details"]["canceledTasks"] == 1
+    canceled = wait_task(client, first)
+    assert canceled["status"] == "canceled" and canceled["canceledBy"] == cancel
+    assert client.get("/indexes/a").status_code == 404

@@ -1,0 +1,136 @@
+"""What the rest of Sift relies on from storage, identical on SQLite and PostgreSQL."""
+
+from __future__ import annotations
+
+import threading
+from datetime import timedelta
+
+from sift.storage import Database
+from sift.storage import documents as doc_rows
+from sift.storage import indexes as index_rows
+from sift.storage import keys as key_rows
+from sift.storage import tasks as task_rows
+from sift.storage.database import utcnow
+from sift.storage.keys import KeyRecord
+from sift.storage.tasks import TaskFilter
+
+
+def test_migrations_are_at_head_and_idempotent(db: Database) -> None:
+    assert db.current_revision() == "0001"
+    db.migrate()
+    assert db.current_revision() == "0001"
+
+
+def test_index_rows_roundtrip_and_swap(db: Database) -> None:
+    with db.write() as conn:
+        index_rows.create(conn, "a", "id", {"rankingRules": ["words"]})
+        index_rows.create(conn, "b", None, {})
+    with db.read() as conn:
+        a = index_rows.get(conn, "a")
+        assert a is not None and a.primary_key == "id" and a.settings == {"rankingRules": ["words"]}
+        records, total = index_rows.list_page(conn, 0, 1)
+        assert total == 2 and [r.uid for r in records] == ["a"]
+    with db.write() as conn:
+        index_rows.swap(conn, "a", "b")
+    with db.read() as conn:
+        assert index_rows.get(conn, "b").primary_key == "id"  # type: ignore[union-attr]
+        assert index_rows.get(conn, "a").primary_key is None  # type: ignore[union-attr]
+
+
+def test_documents_upsert_keeps_order_and_replaces_bodies(db: Database) -> None:
+    with db.write() as conn:
+        index = index_rows.create(conn, "docs", "id", {})
+        doc_rows.upsert(db, conn, index.id, [("1", b'{"id":1}'), ("2", b'{"id":2}')])
+        doc_rows.upsert(db, conn, index.id, [("1", b'{"id":1,"v":2}'), ("3", b'{"id":3}')])
+    with db.read() as conn:
+        assert doc_rows.count(conn, index.id) == 3
+        assert doc_rows.list_page(conn, index.id, 0, 10) == [
+            b'{"id":1,"v":2}', b'{"id":2}', b'{"id":3}']
+        assert doc_rows.get(conn, index.id, "1") == b'{"id":1,"v":2}'
+        assert set(doc_rows.get_many(conn, index.id, ["2", "3", "9"])) == {"2", "3"}
+        batches = list(doc_rows.iter_all(conn, index.id, batch=2))
+        assert [len(b) for b in batches] == [2, 1]
+    with db.write() as conn:
+        assert doc_rows.delete_ids(conn, index.id, ["2", "9"]) == 1
+        assert doc_rows.clear(conn, index.id) == 2
+
+
+def test_failed_write_transaction_leaves_nothing(db: Database) -> None:
+    try:
+        with db.write() as conn:
+            index_rows.create(conn, "ghost", None, {})
+            raise RuntimeError("crash")
+    except RuntimeError:
+        pass
+    with db.read() as conn:
+        assert index_rows.get(conn, "ghost") is None
+
+
+def test_task_uids_increase_and_payloads_stream_in_order(db: Database) -> None:
+    with db.write() as conn:
+        first = task_rows.enqueue(db, conn, "indexCreation", "a", {"primaryKey": None})
+        second = task_rows.enqueue(db, conn, "documentAdditionOrUpdate", "a", None,
+                                   {"method": "replace"})
+        task_rows.add_payload(conn, second.uid, [b"c0", b"c1", b"c2"])
+    assert second.uid > first.uid
+    assert second.params == {"method": "replace"}
+    with db.read() as conn:
+        assert list(task_rows.iter_payload(conn, second.uid)) == [b"c0", b"c1", b"c2"]
+        assert [t.uid for t in task_rows.next_enqueued(conn, 10)] == [first.uid, second.uid]
+
+
+def test_concurrent_enqueues_get_distinct_increasing_uids(db: Database) -> None:
+    uids: list[int] = []
+    lock = threading.Lock()
+
+    def enqueue() -> None:
+        for _ in range(10):
+            with db.write() as conn:
+                task = task_rows.enqueue(db, conn, "indexCreation", "x", None)
+            with lock:
+                uids.append(task.uid)
+
+    threads = [threading.Thread(target=enqueue) for _ in range(4)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert len(set(uids)) == 40
+
+
+def test_task_lifecycle_filters_and_requeue(db: Database) -> None:
+    with db.write() as conn:
+        tasks = [task_rows.enqueue(db, conn, "indexCreation", f"i{n}", None) for n in range(5)]
+        task_rows.mark_processing(conn, [tasks[0].uid, tasks[1].uid], 0, utcnow())
+        task_rows.finish(conn, tasks[0].uid, "succeeded", {"primaryKey": None}, None, utcnow())
+        task_rows.cancel(conn, [tasks[4].uid], by=99, at=utcnow())
+    with db.read() as conn:
+        page, total, nxt = task_rows.query(conn, TaskFilter(), limit=2, from_uid=None)
+        assert total == 5 and [t.uid for t in page] == [tasks[4].uid, tasks[3].uid]
+        assert nxt == tasks[2].uid
+        done = task_rows.query(conn, TaskFilter(statuses=["succeeded"]), 10, None)[0]
+        assert [t.uid for t in done] == [tasks[0].uid]
+        canceled = task_rows.query(conn, TaskFilter(canceled_by=[99]), 10, None)[0]
+        assert [t.uid for t in canceled] == [tasks[4].uid]
+        later = TaskFilter(dates={"afterEnqueuedAt": utcnow() + timedelta(hours=1)})
+        assert task_rows.query(conn, later, 10, None)[1] == 0
+    with db.write() as conn:
+        assert task_rows.requeue_interrupted(conn) == 1
+        assert task_rows.delete(conn, [t.uid for t in tasks]) == 2  # only finished ones
+    with db.read() as conn:
+        assert task_rows.status_counts(conn) == {"enqueued": 3}
+
+
+def test_keys_and_meta(db: Database) -> None:
+    now = utcnow()
+    record = KeyRecord("0d8e7a9c-1c55-4f7e-9b1c-3c1f0a2b4d5e", "n", None, ["search"], ["*"],
+                       None, now, now)
+    with db.write() as conn:
+        key_rows.insert(conn, record)
+        key_rows.set_meta(conn, "k", "v1")
+        key_rows.set_meta(conn, "k", "v2")
+    with db.read() as conn:
+        assert key_rows.get(conn, record.uid) == record
+        assert key_rows.get_meta(conn, "k") == "v2"
+    with db.write() as conn:
+        assert key_rows.delete(conn, record.uid)
