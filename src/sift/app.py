@@ -17,7 +17,7 @@ import sift
 from sift.config import Config, load_config
 from sift.errors import SiftError
 from sift.http.responses import JSONResponse
-from sift.http.routes import documents, indexes, keys, system, tasks
+from sift.http.routes import documents, indexes, keys, search, settings, system, tasks
 from sift.services import Services
 
 log = logging.getLogger("sift")
@@ -101,6 +101,6 @@ def create_app(config: Config | None = None, services: Services | None = None) -
     )
     app.add_middleware(SecurityHeaders)
     install_error_handlers(app)
-    for module in (indexes, documents, tasks, keys, system):
+    for module in (indexes, documents, search, settings, tasks, keys, system):
         app.include_router(module.router)
     return app

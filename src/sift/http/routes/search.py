@@ -1,0 +1,177 @@
+"""Search: /indexes/{uid}/search (GET and POST), /multi-search, facet search."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Mapping
+from typing import Any
+
+from fastapi import APIRouter, Depends, Request
+from starlette.concurrency import run_in_threadpool
+
+from sift.engine.query import SearchParams
+from sift.errors import SiftError
+from sift.http.auth import authenticate, guard, services
+from sift.http.responses import JSONResponse, json_body, require_object, validate_index_uid
+from sift.http.tenant_tokens import token_filter
+from sift.keys import Principal
+
+router = APIRouter(tags=["Search"])
+
+LIST_PARAMS = {
+    "attributesToRetrieve",
+    "attributesToCrop",
+    "attributesToHighlight",
+    "facets",
+    "sort",
+    "attributesToSearchOn",
+    "locales",
+}
+INT_PARAMS = {"offset", "limit", "page", "hitsPerPage", "cropLength"}
+BOOL_PARAMS = {
+    "showMatchesPosition",
+    "showRankingScore",
+    "showRankingScoreDetails",
+    "retrieveVectors",
+}
+FLOAT_PARAMS = {"rankingScoreThreshold", "semanticRatio"}
+
+
+def body_from_query(params: Mapping[str, str]) -> dict[str, Any]:
+    """GET search parameters as the equivalent POST body (types as Meilisearch parses them)."""
+    body: dict[str, Any] = {}
+    for key, raw in params.items():
+        value: Any = raw
+        if key in LIST_PARAMS:
+            value = [v.strip() for v in raw.split(",") if v.strip()]
+        elif key in INT_PARAMS and raw.isdigit():
+            value = int(raw)
+        elif key in BOOL_PARAMS and raw.lower() in ("true", "false"):
+            value = raw.lower() == "true"
+        elif key in FLOAT_PARAMS:
+            try:
+                value = float(raw)
+            except ValueError:
+                value = raw
+        elif key == "vector":
+            value = [float(v) for v in raw.strip("[]").split(",") if v.strip()]
+        elif key in ("hybridEmbedder", "hybridSemanticRatio"):
+            hybrid = body.setdefault("hybrid", {})
+            if key == "hybridEmbedder":
+                hybrid["embedder"] = raw
+            else:
+                hybrid["semanticRatio"] = float(raw)
+            continue
+        body[key] = value
+    return body
+
+
+def _with_rules(principal: Principal, index_uid: str, body: dict[str, Any]) -> dict[str, Any]:
+    """AND the tenant token's filter for this index into the request's filter."""
+    allowed, rule_filter = token_filter(principal, index_uid)
+    if not allowed:
+        raise SiftError("The provided API key is invalid.", "invalid_api_key")
+    if rule_filter is None:
+        return body
+    parts = [rule_filter]
+    if body.get("filter") is not None:
+        parts.append(body["filter"])
+    # Array form: the outer list is ANDed, so a list filter's elements join it as they are.
+    flat: list[Any] = []
+    for part in parts:
+        flat.extend(part if isinstance(part, list) else [part])
+    return {**body, "filter": flat}
+
+
+def run_search(
+    request: Request, index_uid: str, body: dict[str, Any], principal: Principal
+) -> dict[str, Any]:
+    validate_index_uid(index_uid)
+    if not principal.can_index(index_uid):
+        raise SiftError("The provided API key is invalid.", "invalid_api_key")
+    started = time.perf_counter()
+    body = _with_rules(principal, index_uid, body)
+    index = services(request).catalog.get(index_uid)
+    params = SearchParams.from_dict(body)
+    result = index.search(params)
+    result["processingTimeMs"] = int((time.perf_counter() - started) * 1000)
+    return result
+
+
+@router.post("/indexes/{index_uid}/search", summary="Search an index")
+async def search_post(
+    request: Request, index_uid: str, principal: Principal = Depends(guard("search"))
+) -> JSONResponse:
+    body = require_object(await json_body(request, required=False) or {})
+    return JSONResponse(await run_in_threadpool(run_search, request, index_uid, body, principal))
+
+
+@router.get("/indexes/{index_uid}/search", summary="Search an index (query string)")
+async def search_get(
+    request: Request, index_uid: str, principal: Principal = Depends(guard("search"))
+) -> JSONResponse:
+    body = body_from_query(request.query_params)
+    return JSONResponse(await run_in_threadpool(run_search, request, index_uid, body, principal))
+
+
+@router.post("/multi-search", summary="Several searches in one request")
+async def multi_search(request: Request) -> JSONResponse:
+    principal = await authenticate(request, "search")
+    body = require_object(await json_body(request))
+    for key in body:
+        if key not in ("queries", "federation"):
+            raise SiftError(
+                f"Unknown field `{key}`: expected one of `queries`, `federation`", "bad_request"
+            )
+    if body.get("federation") is not None:
+        raise SiftError("Federated multi-search is not supported yet.", "feature_not_enabled")
+    queries = body.get("queries")
+    if not isinstance(queries, list):
+        raise SiftError(
+            "Missing field `queries`"
+            if queries is None
+            else "Invalid value type at `.queries`: expected an array",
+            "invalid_multi_search_queries" if queries is not None else "bad_request",
+        )
+
+    def run_all() -> list[dict[str, Any]]:
+        results = []
+        for position, query in enumerate(queries):
+            if not isinstance(query, dict):
+                raise SiftError(
+                    f"Invalid value type at `.queries[{position}]`: expected an object",
+                    "invalid_multi_search_queries",
+                )
+            query = dict(query)
+            uid = query.pop("indexUid", None)
+            if uid is None:
+                raise SiftError(
+                    f"Missing field `indexUid` inside `.queries[{position}]`", "missing_index_uid"
+                )
+            query.pop("federationOptions", None)
+            try:
+                result = run_search(request, uid, query, principal)
+            except SiftError as error:
+                error.message = f"Inside `.queries[{position}]`: {error.message}"
+                raise
+            results.append({"indexUid": uid, **result})
+        return results
+
+    return JSONResponse({"results": await run_in_threadpool(run_all)})
+
+
+@router.post("/indexes/{index_uid}/facet-search", summary="Search facet values")
+async def facet_search(
+    request: Request, index_uid: str, principal: Principal = Depends(guard("search"))
+) -> JSONResponse:
+    body = require_object(await json_body(request))
+
+    def run() -> dict[str, Any]:
+        validate_index_uid(index_uid)
+        started = time.perf_counter()
+        scoped = _with_rules(principal, index_uid, body)
+        result = services(request).catalog.get(index_uid).facet_search(scoped)
+        result["processingTimeMs"] = int((time.perf_counter() - started) * 1000)
+        return result
+
+    return JSONResponse(await run_in_threadpool(run))

@@ -1,0 +1,114 @@
+"""/indexes/{uid}/settings and one sub-route per setting."""
+
+from __future__ import annotations
+
+import re
+from typing import Any
+
+from fastapi import APIRouter, Depends, Request
+from starlette.concurrency import run_in_threadpool
+
+from sift.engine.settings import default_settings, validate_settings
+from sift.http.auth import guard, services
+from sift.http.responses import JSONResponse, accepted, json_body, validate_index_uid
+from sift.http.routes.indexes import get_record
+from sift.keys import Principal
+from sift.tasks.views import summary_view
+
+router = APIRouter(tags=["Settings"])
+
+SETTING_NAMES = (
+    "displayedAttributes",
+    "searchableAttributes",
+    "filterableAttributes",
+    "sortableAttributes",
+    "rankingRules",
+    "stopWords",
+    "nonSeparatorTokens",
+    "separatorTokens",
+    "dictionary",
+    "synonyms",
+    "distinctAttribute",
+    "proximityPrecision",
+    "typoTolerance",
+    "faceting",
+    "pagination",
+    "embedders",
+    "searchCutoffMs",
+    "localizedAttributes",
+    "facetSearch",
+    "prefixSearch",
+)
+BY_ROUTE = {re.sub(r"([A-Z])", r"-\1", name).lower(): name for name in SETTING_NAMES}
+
+
+async def _enqueue(request: Request, index_uid: str, patch: dict[str, Any]) -> JSONResponse:
+    validate_index_uid(index_uid)
+    patch = validate_settings(patch)
+    task = await run_in_threadpool(
+        services(request).enqueue, "settingsUpdate", index_uid, patch, {"settings": patch}
+    )
+    return accepted(summary_view(task))
+
+
+@router.get("/indexes/{index_uid}/settings", summary="All settings of an index")
+async def get_settings(
+    request: Request, index_uid: str, _: Principal = Depends(guard("settings.get"))
+) -> JSONResponse:
+    record = await get_record(request, index_uid)
+    return JSONResponse(record.settings)
+
+
+@router.patch("/indexes/{index_uid}/settings", summary="Update settings", status_code=202)
+async def update_settings(
+    request: Request, index_uid: str, _: Principal = Depends(guard("settings.update"))
+) -> JSONResponse:
+    return await _enqueue(request, index_uid, await json_body(request))
+
+
+@router.delete("/indexes/{index_uid}/settings", summary="Reset all settings", status_code=202)
+async def reset_settings(
+    request: Request, index_uid: str, _: Principal = Depends(guard("settings.update"))
+) -> JSONResponse:
+    return await _enqueue(request, index_uid, dict.fromkeys(SETTING_NAMES))
+
+
+def _setting(name: str) -> str:
+    from sift.errors import SiftError
+
+    if name not in BY_ROUTE:
+        raise SiftError("Not Found", "not_found")
+    return BY_ROUTE[name]
+
+
+@router.get("/indexes/{index_uid}/settings/{name}", summary="One setting")
+async def get_setting(
+    request: Request, index_uid: str, name: str, _: Principal = Depends(guard("settings.get"))
+) -> JSONResponse:
+    key = _setting(name)
+    record = await get_record(request, index_uid)
+    mode = services(request).config.index_defaults
+    return JSONResponse(record.settings.get(key, default_settings(mode).get(key)))
+
+
+@router.api_route(
+    "/indexes/{index_uid}/settings/{name}",
+    methods=["PUT", "PATCH"],
+    summary="Update one setting",
+    status_code=202,
+)
+async def update_setting(
+    request: Request,
+    index_uid: str,
+    name: str,
+    _: Principal = Depends(guard("settings.update")),
+) -> JSONResponse:
+    key = _setting(name)
+    return await _enqueue(request, index_uid, {key: await json_body(request, required=False)})
+
+
+@router.delete("/indexes/{index_uid}/settings/{name}", summary="Reset one setting", status_code=202)
+async def reset_setting(
+    request: Request, index_uid: str, name: str, _: Principal = Depends(guard("settings.update"))
+) -> JSONResponse:
+    return await _enqueue(request, index_uid, {_setting(name): None})

@@ -1,0 +1,109 @@
+import time
+
+import jwt
+from fastapi.testclient import TestClient
+
+from tests.conftest import run_task
+
+MOVIES = [
+    {"id": 1, "title": "The Matrix", "genre": "scifi", "year": 1999},
+    {"id": 2, "title": "Matrix Reloaded", "genre": "scifi", "year": 2003},
+    {"id": 3, "title": "Pride and Prejudice", "genre": "drama", "year": 2005},
+    {"id": 4, "title": "The Godfather", "genre": "drama", "year": 1972},
+]
+
+
+def _movies(client: TestClient) -> None:
+    run_task(client, "POST", "/indexes/movies/documents", json=MOVIES)
+    task = run_task(
+        client,
+        "PATCH",
+        "/indexes/movies/settings",
+        json={"filterableAttributes": ["genre", "year"], "sortableAttributes": ["year"]},
+    )
+    assert task["status"] == "succeeded", task
+
+
+def test_search_post_and_get(client: TestClient) -> None:
+    _movies(client)
+    result = client.post("/indexes/movies/search", json={"q": "matrix"}).json()
+    assert {h["id"] for h in result["hits"]} == {1, 2}
+    assert result["query"] == "matrix" and "processingTimeMs" in result
+    got = client.get("/indexes/movies/search", params={"q": "matrx", "limit": 1}).json()
+    assert len(got["hits"]) == 1 and got["limit"] == 1
+
+
+def test_filter_sort_facets(client: TestClient) -> None:
+    _movies(client)
+    result = client.post(
+        "/indexes/movies/search",
+        json={"q": "", "filter": "genre = drama", "sort": ["year:asc"], "facets": ["genre"]},
+    ).json()
+    assert [h["id"] for h in result["hits"]] == [4, 3]
+    assert result["facetDistribution"] == {"genre": {"drama": 2}}
+    bad = client.post("/indexes/movies/search", json={"filter": "genre = "})
+    assert bad.status_code == 400 and bad.json()["code"] == "invalid_search_filter"
+
+
+def test_settings_routes(client: TestClient) -> None:
+    run_task(client, "POST", "/indexes", json={"uid": "s"})
+    settings = client.get("/indexes/s/settings").json()
+    assert settings["searchableAttributes"] == ["*"]
+    task = run_task(client, "PUT", "/indexes/s/settings/stop-words", json=["the"])
+    assert task["type"] == "settingsUpdate" and task["status"] == "succeeded"
+    assert client.get("/indexes/s/settings/stop-words").json() == ["the"]
+    run_task(client, "DELETE", "/indexes/s/settings/stop-words")
+    assert client.get("/indexes/s/settings/stop-words").json() == []
+    bad = client.patch("/indexes/s/settings", json={"rankingRules": ["nonsense"]})
+    assert bad.status_code == 400 and bad.json()["code"] == "invalid_settings_ranking_rules"
+
+
+def test_multi_search(client: TestClient) -> None:
+    _movies(client)
+    result = client.post(
+        "/multi-search",
+        json={
+            "queries": [
+                {"indexUid": "movies", "q": "godfather"},
+                {"indexUid": "movies", "q": "pride"},
+            ]
+        },
+    ).json()
+    assert [r["hits"][0]["id"] for r in result["results"]] == [4, 3]
+    missing = client.post("/multi-search", json={"queries": [{"indexUid": "nope", "q": "x"}]})
+    assert missing.status_code == 404
+
+
+def test_tenant_token_rules_become_filters(client: TestClient) -> None:
+    _movies(client)
+    keys = client.get("/keys").json()["results"]
+    search_key = next(k for k in keys if k["actions"] == ["search"])
+    token = jwt.encode(
+        {
+            "apiKeyUid": search_key["uid"],
+            "searchRules": {"movies": {"filter": "genre = drama"}},
+            "exp": int(time.time()) + 600,
+        },
+        search_key["key"],
+        algorithm="HS256",
+    )
+    auth = {"Authorization": f"Bearer {token}"}
+    hits = client.post("/indexes/movies/search", json={"q": ""}, headers=auth).json()["hits"]
+    assert {h["id"] for h in hits} == {3, 4}
+    assert client.get("/indexes/movies/documents", headers=auth).status_code == 403
+    expired = jwt.encode(
+        {"apiKeyUid": search_key["uid"], "searchRules": ["*"], "exp": 1},
+        search_key["key"],
+        algorithm="HS256",
+    )
+    r = client.post(
+        "/indexes/movies/search", json={}, headers={"Authorization": f"Bearer {expired}"}
+    )
+    assert r.status_code == 403
+    forged = jwt.encode(
+        {"apiKeyUid": search_key["uid"], "searchRules": ["*"]}, "not-the-key", algorithm="HS256"
+    )
+    r = client.post(
+        "/indexes/movies/search", json={}, headers={"Authorization": f"Bearer {forged}"}
+    )
+    assert r.status_code == 403
