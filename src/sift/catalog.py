@@ -65,6 +65,8 @@ class IndexCatalog:
             records = index_rows.all_records(conn)
             if uid is not None:
                 records = [r for r in records if r.uid == uid]
+                if not records:
+                    self.drop(uid)
             for record in records:
                 index = SearchIndex(record.settings, record.primary_key)
                 total = 0

@@ -11,6 +11,7 @@ from typing import Any, BinaryIO
 from sift.catalog import IndexCatalog
 from sift.config import Config
 from sift.keys import KeyStore
+from sift.notify import RedisNotifier
 from sift.storage import tasks as task_rows
 from sift.storage.database import Database
 from sift.storage.tasks import TaskRecord
@@ -27,6 +28,7 @@ class Services:
     catalog: IndexCatalog
     keys: KeyStore
     worker: Worker
+    notifier: RedisNotifier | None = None
     started_at: float = field(default_factory=time.time)
 
     @classmethod
@@ -47,14 +49,27 @@ class Services:
                 batch_size=config.batch_size,
             )
         )
-        return cls(config, db, catalog, keys, worker)
+        notifier = None
+        if config.redis_url:
+            notifier = RedisNotifier(config.redis_url, worker.notify)
+            worker.ctx.on_change = notifier.publish
+        return cls(config, db, catalog, keys, worker, notifier)
 
     def start(self) -> None:
+        if self.notifier is not None:
+            self.notifier.start()
         self.worker.start()
 
     def stop(self) -> None:
         self.worker.stop()
+        if self.notifier is not None:
+            self.notifier.stop()
         self.db.dispose()
+
+    def _wake_workers(self) -> None:
+        self.worker.notify()
+        if self.notifier is not None:
+            self.notifier.publish()
 
     def enqueue(
         self,
@@ -68,7 +83,7 @@ class Services:
         with self.db.write() as conn:
             task = task_rows.enqueue(self.db, conn, type, index_uid, details, params)
             task_rows.add_payload(conn, task.uid, list(payload))
-        self.worker.notify()
+        self._wake_workers()
         return task
 
     def enqueue_documents(
@@ -100,5 +115,5 @@ class Services:
                 received += count
             task.details = {"receivedDocuments": received, "indexedDocuments": None}
             task_rows.set_details(conn, task.uid, task.details)
-        self.worker.notify()
+        self._wake_workers()
         return task

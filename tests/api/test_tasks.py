@@ -54,7 +54,6 @@ def test_cancel_enqueued_tasks(client: TestClient) -> None:
     services.worker.stop()  # hold the queue so tasks stay enqueued
     first = client.post("/indexes", json={"uid": "a"}).json()["taskUid"]
     cancel = client.post(f"/tasks/cancel?uids={first}").json()["taskUid"]
-    services.worker._stop.clear()
     services.worker.start()
     assert wait_task(client, cancel)["details"]["canceledTasks"] == 1
     canceled = wait_task(client, first)

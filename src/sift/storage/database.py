@@ -85,6 +85,8 @@ class Database:
         cfg = AlembicConfig()
         cfg.set_main_option("script_location", str(MIGRATIONS_DIR))
         with self.write() as conn:
+            # Nodes starting together on one PostgreSQL must not migrate twice.
+            self.lock_enqueue(conn)
             cfg.attributes["connection"] = conn
             command.upgrade(cfg, "head")
 

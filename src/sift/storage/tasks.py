@@ -256,6 +256,18 @@ def rename_index(conn: Connection, old: str, new: str) -> None:
     conn.execute(sa.update(tasks).where(tasks.c.index_uid == old).values(index_uid=new))
 
 
+def last_finished_at(conn: Connection) -> datetime:
+    latest = conn.execute(sa.select(sa.func.max(tasks.c.finished_at))).scalar()
+    return latest or datetime(1970, 1, 1)
+
+
+def finished_after(conn: Connection, since: datetime) -> list[TaskRecord]:
+    rows = conn.execute(
+        sa.select(tasks).where(tasks.c.finished_at > since).order_by(tasks.c.finished_at)
+    ).all()
+    return [_record(r) for r in rows]
+
+
 def max_batch_uid(conn: Connection) -> int:
     return conn.execute(sa.select(sa.func.max(tasks.c.batch_uid))).scalar() or -1
 

@@ -23,6 +23,7 @@ from sift.storage import tasks as task_rows
 from sift.storage.database import Database, utcnow
 from sift.storage.tasks import TaskRecord
 from sift.tasks import handlers
+from sift.tasks.lease import WorkerLease
 
 log = logging.getLogger("sift.worker")
 
@@ -79,16 +80,51 @@ class Worker:
         self._wake = threading.Event()
         self._stop = threading.Event()
         self._thread: threading.Thread | None = None
+        self.lease = WorkerLease(ctx.db)
         with ctx.db.read() as conn:
             self._next_batch_uid = task_rows.max_batch_uid(conn) + 1
+            self._seen_finished = task_rows.last_finished_at(conn)
 
     def start(self) -> None:
-        with self.ctx.db.write() as conn:
-            requeued = task_rows.requeue_interrupted(conn)
-        if requeued:
-            log.warning("requeued interrupted tasks", extra={"tasks": requeued})
+        self._stop.clear()
         self._thread = threading.Thread(target=self._run, name="sift-worker", daemon=True)
         self._thread.start()
+
+    def _become_leader(self) -> bool:
+        """Take the worker lease if free; the new leader reruns interrupted tasks."""
+        if self.lease.held:
+            return True
+        if not self.lease.try_acquire():
+            return False
+        with self.ctx.db.write() as conn:
+            requeued = task_rows.requeue_interrupted(conn)
+            self._next_batch_uid = task_rows.max_batch_uid(conn) + 1
+        if requeued:
+            log.warning("requeued interrupted tasks", extra={"tasks": requeued})
+        # Whatever a previous leader did since this process last looked must be loaded.
+        self.follow()
+        return True
+
+    def follow(self) -> None:
+        """Load changes that another process's worker committed into this process's indexes."""
+        with self.ctx.db.read() as conn:
+            changed = task_rows.finished_after(conn, self._seen_finished)
+        if not changed:
+            return
+        self._seen_finished = max(t.finished_at for t in changed if t.finished_at)
+        touched: set[str] = set()
+        for task in changed:
+            if task.status != "succeeded":
+                continue
+            if task.index_uid:
+                touched.add(task.index_uid)
+            touched.update(
+                uid for swap in (task.details or {}).get("swaps", []) for uid in swap["indexes"]
+            )
+            if task.type == "indexUpdate":
+                touched.add((task.details or {}).get("newIndexUid") or "")
+        for uid in sorted(touched - {""}):
+            self.ctx.catalog.rebuild(uid)
 
     def notify(self) -> None:
         self._wake.set()
@@ -98,10 +134,16 @@ class Worker:
         self._wake.set()
         if self._thread is not None:
             self._thread.join(timeout)
+        self.lease.release()
 
     def _run(self) -> None:
         while not self._stop.is_set():
             try:
+                if not self._become_leader():
+                    self.follow()
+                    self._wake.wait(0.5)
+                    self._wake.clear()
+                    continue
                 worked = self.run_once()
             except Exception:  # a bug must not kill the worker; the batch reruns
                 log.exception("task batch crashed")
@@ -146,6 +188,9 @@ class Worker:
                         conn, task.uid, "failed", task.details, error.to_dict(), utcnow()
                     )
                 task_rows.delete_payloads(conn, [t.uid for t in batch])
+        with db.read() as conn:
+            # This process applied the batch itself: following must not reload it.
+            self._seen_finished = task_rows.last_finished_at(conn)
         self.ctx.on_change()
         return True
 
