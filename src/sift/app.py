@@ -16,6 +16,7 @@ from starlette.responses import Response
 import sift
 from sift.config import Config, load_config
 from sift.errors import SiftError
+from sift.http import metrics
 from sift.http.responses import JSONResponse
 from sift.http.routes import documents, indexes, keys, search, settings, system, tasks
 from sift.services import Services
@@ -99,8 +100,10 @@ def create_app(config: Config | None = None, services: Services | None = None) -
         redoc_url=None,
         default_response_class=JSONResponse,
     )
+    # Starlette runs the last-added middleware outermost.
+    app.add_middleware(metrics.RequestMetrics)
     app.add_middleware(SecurityHeaders)
     install_error_handlers(app)
-    for module in (indexes, documents, search, settings, tasks, keys, system):
+    for module in (indexes, documents, search, settings, tasks, keys, system, metrics):
         app.include_router(module.router)
     return app

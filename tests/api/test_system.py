@@ -30,3 +30,12 @@ def test_openapi_document_lists_the_routes(client: TestClient) -> None:
 def test_security_headers(client: TestClient) -> None:
     r = client.get("/health")
     assert r.headers["x-content-type-options"] == "nosniff"
+
+
+def test_prometheus_metrics(client: TestClient) -> None:
+    client.get("/indexes/missing")
+    text = client.get("/metrics").text
+    assert (
+        'sift_http_requests_total{method="GET",route="/indexes/{index_uid}",status="404"}' in text
+    )
+    assert 'sift_tasks{status="enqueued"}' in text

@@ -1,0 +1,68 @@
+"""Prometheus metrics: request counts and latency per route, tasks and index sizes."""
+
+from __future__ import annotations
+
+import time
+
+from fastapi import APIRouter, Depends, Request
+from fastapi.responses import Response
+from prometheus_client import (
+    CONTENT_TYPE_LATEST,
+    CollectorRegistry,
+    Counter,
+    Gauge,
+    Histogram,
+    generate_latest,
+)
+from starlette.concurrency import run_in_threadpool
+from starlette.middleware.base import BaseHTTPMiddleware, RequestResponseEndpoint
+
+from sift.http.auth import guard, services
+from sift.keys import Principal
+from sift.storage import tasks as task_rows
+
+REGISTRY = CollectorRegistry()
+REQUESTS = Counter(
+    "sift_http_requests_total", "HTTP requests", ["method", "route", "status"], registry=REGISTRY
+)
+LATENCY = Histogram(
+    "sift_http_request_duration_seconds",
+    "HTTP request latency",
+    ["method", "route"],
+    buckets=(0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10),
+    registry=REGISTRY,
+)
+TASKS = Gauge("sift_tasks", "Tasks by status", ["status"], registry=REGISTRY)
+DOCUMENTS = Gauge("sift_index_documents", "Documents per index", ["index"], registry=REGISTRY)
+
+router = APIRouter(tags=["System"])
+
+
+class RequestMetrics(BaseHTTPMiddleware):
+    async def dispatch(self, request: Request, call_next: RequestResponseEndpoint) -> Response:
+        started = time.perf_counter()
+        response = await call_next(request)
+        route = request.scope.get("route")
+        # The route template, not the raw path: index uids must not explode cardinality.
+        name = getattr(route, "path", "unmatched")
+        LATENCY.labels(request.method, name).observe(time.perf_counter() - started)
+        REQUESTS.labels(request.method, name, str(response.status_code)).inc()
+        return response
+
+
+@router.get("/metrics", summary="Prometheus metrics")
+async def metrics(request: Request, _: Principal = Depends(guard("metrics.get"))) -> Response:
+    svc = services(request)
+
+    def collect() -> None:
+        with svc.db.read() as conn:
+            counts = task_rows.status_counts(conn)
+        for status in ("enqueued", "processing", "succeeded", "failed", "canceled"):
+            TASKS.labels(status).set(counts.get(status, 0))
+        for uid in svc.catalog.uids():
+            index = svc.catalog.find(uid)
+            if index is not None:
+                DOCUMENTS.labels(uid).set(index.document_count())
+
+    await run_in_threadpool(collect)
+    return Response(generate_latest(REGISTRY), media_type=CONTENT_TYPE_LATEST)
