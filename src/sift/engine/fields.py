@@ -11,7 +11,6 @@ numpy reduction.
 from __future__ import annotations
 
 import math
-from bisect import bisect_left, bisect_right
 from collections import defaultdict
 from collections.abc import Iterable, Sequence
 from fnmatch import fnmatchcase
@@ -23,13 +22,16 @@ from pyroaring import BitMap
 from sift.engine import filter_ast as ast
 from sift.engine.fields_facets import facet_distribution, facet_search_hits
 from sift.engine.fields_geo import EARTH_RADIUS_M, GeoPoints
-from sift.engine.fields_groups import FieldValues, membership
+from sift.engine.fields_groups import FieldValues, Membership
 from sift.engine.fields_values import (
+    DESCEND,
     EMPTY,
     EXISTS,
+    INDEX,
     NULL,
     NUMBER,
     NUMERIC_STRING,
+    SKIP,
     STRING,
     iter_entries,
     normalize_facet,
@@ -39,7 +41,6 @@ from sift.engine.fields_values import (
 
 __all__ = ["EARTH_RADIUS_M", "FieldStore"]
 
-EARTH_RADIUS_M = 6_371_008.8  # mean Earth radius, the usual haversine constant
 GEO = "_geo"
 
 
@@ -53,7 +54,7 @@ class FieldStore:
         self._exact = {p for p in patterns if "*" not in p}
         self._globs = [p for p in patterns if "*" in p]
         self._geo_enabled = GEO in filterable or GEO in sortable
-        self._wanted_cache: dict[str, bool] = {}
+        self._wanted_cache: dict[str, int] = {}
         self.clear()
 
     # -- writes ---------------------------------------------------------
@@ -61,10 +62,10 @@ class FieldStore:
     def clear(self) -> None:
         self._all = BitMap()
         self._fields: dict[str, FieldValues] = {}
-        # docid -> its entries, so removal touches only that document's bitmaps.
-        self._doc_entries: dict[int, list[tuple[str, int, Any]]] = {}
-        self._geo: dict[int, tuple[float, float]] = {}
-        self._geo_arrays: tuple[np.ndarray, np.ndarray, np.ndarray] | None = None
+        # docid -> (field, string key or None) pairs, so removal touches only the
+        # bitmaps that document is in.
+        self._doc_entries: dict[int, list[tuple[str, str | None]]] = {}
+        self._geo = GeoPoints()
         self._sort_cache: dict[tuple[str, bool], np.ndarray] = {}
 
     def add(self, docid: int, doc: dict) -> None:
@@ -76,92 +77,91 @@ class FieldStore:
         replaced = [docid for docid, _ in items if docid in self._all]
         if replaced:
             self.remove_many(replaced)
-        # Collect docids per (field, kind, key) first, then update each bitmap
-        # once: one C call per distinct value instead of one per document.
-        pending: dict[tuple[str, int, Any], list[int]] = defaultdict(list)
-        displays: dict[tuple[str, str], str] = {}
+        # Gather the whole batch first so each bitmap and numpy chunk is written
+        # once (one C call per distinct value, not one per document).
+        flags: dict[tuple[str, int], list[int]] = defaultdict(list)
+        strings: dict[str, dict[str, list[int]]] = defaultdict(lambda: defaultdict(list))
+        displays: dict[str, dict[str, str]] = defaultdict(dict)
+        numbers: dict[str, tuple[list[float], list[int], list[bool]]] = defaultdict(
+            lambda: ([], [], [])
+        )
         for docid, doc in items:
-            entries = []
+            seen: set[tuple[str, int, Any]] = set()
+            entries: list[tuple[str, str | None]] = []
             for field, kind, key, display in iter_entries(doc, self._wanted):
-                entry = (field, kind, key)
-                if not pending[entry] or pending[entry][-1] != docid:
-                    pending[entry].append(docid)
-                    entries.append(entry)
-                if kind == STRING and display is not None:
-                    displays.setdefault((field, key), display)
+                if (field, kind, key) in seen:
+                    continue
+                seen.add((field, kind, key))
+                if kind == STRING:
+                    strings[field][key].append(docid)
+                    displays[field].setdefault(key, display)
+                    entries.append((field, key))
+                elif kind in (NUMBER, NUMERIC_STRING):
+                    values, docids, real = numbers[field]
+                    values.append(key)
+                    docids.append(docid)
+                    real.append(kind == NUMBER)
+                else:
+                    flags[(field, kind)].append(docid)
+                    if kind == EXISTS:
+                        entries.append((field, None))
             self._doc_entries[docid] = entries
             if self._geo_enabled:
                 point = parse_geo(doc)
                 if point is not None:
-                    self._geo[docid] = point
-        for (name, kind, key), docids in pending.items():
-            field = self._fields.get(name)
-            if field is None:
-                field = self._fields[name] = FieldValues()
-            self._target(field, kind, key, create=True).update(docids)
-        for (name, key), display in displays.items():
-            # First seen wins, like Meilisearch: an existing spelling is kept.
-            self._fields[name].display.setdefault(key, display)
-        for name in {name for name, _, _ in pending}:
-            self._fields[name].touch()
+                    self._geo.set(docid, point)
+        for (name, kind), docids in flags.items():
+            target = self._field(name)
+            {EXISTS: target.exists, NULL: target.null, EMPTY: target.empty}[kind].update(docids)
+        for name, batch in strings.items():
+            self._field(name).add_strings(batch, displays[name])
+        for name, (values, docids, real) in numbers.items():
+            self._field(name).add_numbers(values, docids, real)
         self._all.update(docid for docid, _ in items)
         self._invalidate()
+
+    def _field(self, name: str) -> FieldValues:
+        field = self._fields.get(name)
+        if field is None:
+            field = self._fields[name] = FieldValues()
+        return field
 
     def remove(self, docid: int) -> None:
         self.remove_many([docid])
 
     def remove_many(self, docids: Iterable[int]) -> None:
-        touched: set[str] = set()
-        for docid in docids:
-            if docid not in self._all:
-                continue
-            self._all.discard(docid)
-            self._geo.pop(docid, None)
-            for name, kind, key in self._doc_entries.pop(docid, ()):
-                field = self._fields[name]
-                bitmap = self._target(field, kind, key, create=False)
-                bitmap.discard(docid)
-                if not bitmap and kind == STRING:
-                    del field.strings[key]
-                    field.display.pop(key, None)
-                elif not bitmap and kind in (NUMBER, NUMERIC_STRING):
-                    del self._table(field, kind)[key]
-                touched.add(name)
-        for name in touched:
-            self._fields[name].touch()
+        gone = BitMap(docids) & self._all
+        if not gone:
+            return
+        keys: dict[str, set[str]] = defaultdict(set)
+        for docid in gone:
+            self._geo.discard(docid)
+            # Every field a document has gets an EXISTS entry (key None).
+            for name, key in self._doc_entries.pop(docid, ()):
+                field_keys = keys[name]  # registers the field even without strings
+                if key is not None:
+                    field_keys.add(key)
+        for name, field_keys in keys.items():
+            self._fields[name].remove(gone, field_keys)
+        self._all.difference_update(gone)
         self._invalidate()
 
-    def _target(self, field: FieldValues, kind: int, key: Any, create: bool) -> BitMap:
-        if kind == EXISTS:
-            return field.exists
-        if kind == NULL:
-            return field.null
-        if kind == EMPTY:
-            return field.empty
-        table = self._table(field, kind)
-        if create and key not in table:
-            table[key] = BitMap()
-        return table[key]
-
-    @staticmethod
-    def _table(field: FieldValues, kind: int) -> dict[Any, BitMap]:
-        if kind == STRING:
-            return field.strings
-        return field.numbers if kind == NUMBER else field.numeric_strings
-
     def _invalidate(self) -> None:
-        self._geo_arrays = None
         self._sort_cache.clear()
 
-    def _wanted(self, path: str) -> bool:
-        """Whether a path is indexed: a listed attribute, or nested under one."""
+    def _wanted(self, path: str) -> int:
+        """INDEX a listed attribute or anything nested under one; DESCEND into a
+        path only when a listed attribute may lie below it; SKIP the rest."""
         cached = self._wanted_cache.get(path)
         if cached is None:
-            cached = (
-                path != GEO
-                and not path.startswith(GEO + ".")
-                and _listed(path, self._exact, self._globs)
-            )
+            if path == GEO or path.startswith(GEO + "."):
+                cached = SKIP
+            elif _listed(path, self._exact, self._globs):
+                cached = INDEX
+            elif self._globs or any(name.startswith(path + ".") for name in self._exact):
+                cached = DESCEND
+            else:
+                cached = SKIP
             self._wanted_cache[path] = cached
         return cached
 
@@ -193,7 +193,7 @@ class FieldStore:
         if isinstance(node, ast.MatchAll):
             return BitMap(self._all)
         if isinstance(node, ast.GeoRadius | ast.GeoBoundingBox):
-            return self._geo_filter(node)
+            return self._geo.select(node)
         field = self._fields.get(node.attribute)
         if field is None:
             return BitMap()
@@ -244,9 +244,7 @@ class FieldStore:
         result = BitMap(field.strings.get(normalize_facet(value), ()))
         number = parse_number(value)
         if number is not None:
-            for table in (field.numbers, field.numeric_strings):
-                if number in table:
-                    result |= table[number]
+            result |= field.number_range(number, number, True, True)
         return result
 
     def geo_distance(self, docids: np.ndarray, lat: float, lng: float) -> np.ndarray:
@@ -276,23 +274,25 @@ class FieldStore:
         Values with no candidate are left out; at most ``max_values`` per facet.
         """
         result: dict[str, dict[str, int]] = {}
+        member = Membership(candidates)
         for name in self._facet_names(facets):
             order = sort_by.get(name, sort_by.get("*", "alpha"))
             field = self._fields.get(name)
             result[name] = (
-                {} if field is None else facet_distribution(field, candidates, max_values, order)
+                {} if field is None else facet_distribution(field, member, max_values, order)
             )
         return result
 
     def facet_stats(self, candidates: BitMap, facets: list[str]) -> dict[str, dict[str, float]]:
         """``{"min", "max"}`` over the numeric values among ``candidates``; numeric facets only."""
         result: dict[str, dict[str, float]] = {}
+        member = Membership(candidates)
         for name in self._facet_names(facets):
             field = self._fields.get(name)
-            if field is None or not (field.numbers or field.numeric_strings):
+            groups = field.numeric() if field is not None else None
+            if groups is None or len(groups.values) == 0:
                 continue
-            groups = field.numeric()
-            hits = np.flatnonzero(membership(candidates, groups.ids))
+            hits = np.flatnonzero(member(groups.ids))
             if len(hits) == 0:
                 continue
             first, last = np.searchsorted(groups.offsets, hits[[0, -1]], side="right") - 1

@@ -3,79 +3,71 @@
 from __future__ import annotations
 
 import re
-from typing import TYPE_CHECKING, NamedTuple
+from bisect import bisect_left
+from typing import NamedTuple
 
 import numpy as np
 from pyroaring import BitMap
 
-from sift.engine.fields_groups import membership
+from sift.engine.fields_groups import FieldValues, Groups, Membership
 from sift.engine.fields_values import display_number, fold
 
-if TYPE_CHECKING:
-    from sift.engine.fields import _Field
-
-# Above this many distinct strings, counts come from one numpy reduction over the
-# field's grouped docids instead of one intersection per value.
+# Up to this many distinct strings, counts are one BitMap intersection per value;
+# above it, one numpy pass over the field's grouped docids is cheaper.
 BULK_COUNT_THRESHOLD = 256
 
 _WORD = re.compile(r"\w+")
 
 
-class _Value(NamedTuple):
-    display: str
-    docids: BitMap
-    string_key: str | None  # set for plain string values, which bulk counting covers
+class _Counted(NamedTuple):
+    """Every facet value of one field with its candidate count, in "alpha" order.
 
-
-def _values(field: _Field) -> list[_Value]:
-    """Every facet value of a field in Meilisearch's "alpha" order.
-
-    Numbers come first in numeric order, then strings by normalized key. A
-    number whose display equals a string key (12 and "12") is one value.
+    Index ``i < len(numbers.values)`` is a JSON number (numeric order), the rest
+    are strings by normalized key (byte order). A number whose display equals a
+    string key (12 and "12") is counted once, on the number, shown with the
+    string's spelling; the string's own slot counts 0.
     """
-    merged: set[str] = set()
-    values: list[_Value] = []
-    for number in sorted(field.numbers):
-        display = display_number(number)
-        bitmap = field.numbers[number]
-        same = field.strings.get(display)
-        if same is not None:
-            merged.add(display)
-            bitmap = bitmap | same
-            display = field.display.get(display, display)
-        values.append(_Value(display, bitmap, None))
-    for key in field.sorted_strings():
-        if key not in merged:
-            values.append(_Value(field.display.get(key, key), field.strings[key], key))
-    return values
+
+    field: FieldValues
+    numbers: Groups
+    strings: Groups
+    counts: np.ndarray
+
+    def display(self, index: int) -> str:
+        n_numbers = len(self.numbers.values)
+        if index < n_numbers:
+            shown = display_number(float(self.numbers.values[index]))
+            return self.field.display.get(shown, shown)
+        return self.field.display[self.strings.values[index - n_numbers]]
 
 
-def _counts(field: _Field, values: list[_Value], candidates: BitMap) -> list[int]:
-    if len(field.strings) <= BULK_COUNT_THRESHOLD:
-        return [candidates.intersection_cardinality(v.docids) for v in values]
-    groups = field.string_groups()
-    hits = membership(candidates, groups.ids).astype(np.int64)
-    per_key = np.add.reduceat(hits, groups.offsets[:-1]).tolist() if len(hits) else []
-    by_key = dict(zip(groups.values.tolist(), per_key, strict=True))
-    return [
-        by_key[v.string_key]
-        if v.string_key is not None
-        else candidates.intersection_cardinality(v.docids)
-        for v in values
-    ]
+def _count(field: FieldValues, member: Membership) -> _Counted:
+    numbers, strings = field.real_numbers(), field.string_groups()
+    number_counts = member.counts(numbers)
+    if len(strings.values) <= BULK_COUNT_THRESHOLD:
+        string_counts = np.fromiter(
+            (member.candidates.intersection_cardinality(field.strings[k]) for k in strings.values),
+            dtype=np.int64,
+            count=len(strings.values),
+        )
+    else:
+        string_counts = member.counts(strings)
+    for number_index, string_index, key in field.merged():
+        union = numbers.slice(number_index, number_index + 1) | field.strings[key]
+        number_counts[number_index] = member.candidates.intersection_cardinality(union)
+        string_counts[string_index] = 0
+    return _Counted(field, numbers, strings, np.concatenate((number_counts, string_counts)))
 
 
 def facet_distribution(
-    field: _Field, candidates: BitMap, max_values: int, order: str
+    field: FieldValues, member: Membership, max_values: int, order: str
 ) -> dict[str, int]:
-    values = _values(field)
-    counts = _counts(field, values, candidates)
-    pairs = zip(values, counts, strict=True)
-    ranked = [(value.display, count) for value, count in pairs if count]
+    counted = _count(field, member)
+    chosen = np.flatnonzero(counted.counts)
     if order == "count":
-        # Stable sort keeps alpha order among equal counts.
-        ranked.sort(key=lambda item: -item[1])
-    return dict(ranked[:max_values])
+        # A stable sort keeps alpha order among equal counts.
+        chosen = chosen[np.argsort(-counted.counts[chosen], kind="stable")]
+    return {counted.display(i): int(counted.counts[i]) for i in chosen[:max_values].tolist()}
 
 
 def _allowed_typos(word: str) -> int:
@@ -98,41 +90,83 @@ def _distance(query: str, word: str, limit: int, prefix: bool) -> int:
     return min(previous) if prefix else previous[-1]
 
 
-def _word_matches(query_word: str, word: str, prefix: bool) -> bool:
-    if word == query_word or (prefix and word.startswith(query_word)):
-        return True
-    limit = _allowed_typos(query_word)
-    return limit > 0 and _distance(query_word, word, limit, prefix) <= limit
+class _WordIndex:
+    """Folded words of every facet value of a field -> the values containing them.
+
+    Value numbers are positions in ``folded`` (:class:`_Counted` order). Words are grouped by
+    first character because Meilisearch counts a typo on the first letter as
+    two, so typo candidates always share the query word's first letter.
+    """
+
+    def __init__(self, folded: list[str]) -> None:
+        self.values_of: dict[str, list[int]] = {}
+        for index, text in enumerate(folded):
+            for word in set(_WORD.findall(text)):
+                self.values_of.setdefault(word, []).append(index)
+        self.sorted_words = sorted(self.values_of)
+        # Whole-text prefix matches come from a bisect over the sorted texts.
+        self.sorted_texts = sorted(zip(folded, range(len(folded)), strict=True))
+        self.by_first: dict[str, list[str]] = {}
+        for word in self.sorted_words:
+            self.by_first.setdefault(word[0], []).append(word)
+
+    def words_matching(self, query_word: str, prefix: bool) -> list[str]:
+        if prefix:
+            start = bisect_left(self.sorted_words, query_word)
+            stop = bisect_left(self.sorted_words, query_word + "\U0010ffff")
+            found = self.sorted_words[start:stop]
+        else:
+            found = [query_word] if query_word in self.values_of else []
+        limit = _allowed_typos(query_word)
+        if limit:
+            exact = set(found)
+            found += [
+                word
+                for word in self.by_first.get(query_word[0], ())
+                if word not in exact
+                and (prefix or abs(len(word) - len(query_word)) <= limit)
+                and _distance(query_word, word, limit, prefix) <= limit
+            ]
+        return found
+
+    def search(self, query: str) -> set[int]:
+        """Values whose folded text starts with ``query``, or that contain every
+        query word (the last one as a prefix), each within the typo budget."""
+        words = _WORD.findall(query)
+        matched: set[int] | None = None
+        for position, word in enumerate(words):
+            values: set[int] = set()
+            for found in self.words_matching(word, prefix=position == len(words) - 1):
+                values.update(self.values_of[found])
+            matched = values if matched is None else matched & values
+            if not matched:
+                break
+        start = bisect_left(self.sorted_texts, (query, -1))
+        stop = bisect_left(self.sorted_texts, (query + "\U0010ffff", -1))
+        whole = {index for _, index in self.sorted_texts[start:stop]}
+        return whole | (matched or set())
 
 
 def matches_query(value: str, query: str) -> bool:
-    """Facet search matching on folded text: the whole query as a prefix, or word by word
-    (every query word found in the value, the last one as a prefix, small typos allowed)."""
-    folded = fold(value)
-    if folded.startswith(query):
-        return True
-    query_words = _WORD.findall(query)
-    words = _WORD.findall(folded)
-    if not query_words:
-        return False
-    last = len(query_words) - 1
-    return all(
-        any(_word_matches(qw, w, prefix=i == last) for w in words)
-        for i, qw in enumerate(query_words)
-    )
+    """Whether one value matches a facet query, by the rules of :meth:`_WordIndex.search`."""
+    return bool(_WordIndex([fold(value)]).search(fold(query)))
 
 
 def facet_search_hits(
-    field: _Field, query: str | None, candidates: BitMap, max_values: int, order: str
+    field: FieldValues, query: str | None, candidates: BitMap, max_values: int, order: str
 ) -> list[dict]:
+    counted = _count(field, Membership(candidates))
+    chosen = np.flatnonzero(counted.counts)
     folded_query = fold(query) if query else ""
-    hits = []
-    for value in _values(field):
-        if folded_query and not matches_query(value.display, folded_query):
-            continue
-        count = candidates.intersection_cardinality(value.docids)
-        if count:
-            hits.append({"value": value.display, "count": count})
+    if folded_query:
+        if not isinstance(field.search_index, _WordIndex):
+            texts = [fold(counted.display(i)) for i in range(len(counted.counts))]
+            field.search_index = _WordIndex(texts)
+        matched = field.search_index.search(folded_query)
+        chosen = np.array(sorted(i for i in matched if counted.counts[i]), dtype=np.int64)
     if order == "count":
-        hits.sort(key=lambda hit: -hit["count"])
-    return hits[:max_values]
+        chosen = chosen[np.argsort(-counted.counts[chosen], kind="stable")]
+    return [
+        {"value": counted.display(i), "count": int(counted.counts[i])}
+        for i in chosen[:max_values].tolist()
+    ]

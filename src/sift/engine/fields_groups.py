@@ -2,25 +2,29 @@
 
 Per field path, :class:`FieldValues` keeps:
 
-* ``strings``: normalized string -> BitMap (equality, IN, facet counts), plus
-  the first-seen original spelling for display;
-* ``numbers`` (JSON numbers) and ``numeric_strings`` (strings spelling a
-  number): number -> BitMap, flattened lazily into sorted :class:`Groups` so a
-  range is one ``searchsorted`` and one BitMap built from a contiguous slice;
+* ``strings``: normalized string -> BitMap (equality and IN are one lookup),
+  plus the first-seen original spelling for display;
+* rows of (number, docid) and (string key, docid), appended per batch as numpy
+  chunks and deleted lazily; reads sort them once into :class:`Groups`, so a
+  range is one ``searchsorted`` and one BitMap built from a contiguous slice,
+  and facet counts and sort ranks are numpy reductions;
 * ``exists`` / ``null`` / ``empty`` BitMaps.
 
-Writes call :meth:`FieldValues.touch`; the numpy views are rebuilt on the next
-read, so a batch of adds costs one rebuild.
+Writes only append or mark rows dead; the sorted views are rebuilt on the next
+read that needs them, so a batch of adds costs one rebuild, not one per value.
 """
 
 from __future__ import annotations
 
 import array
 from bisect import bisect_left, bisect_right
+from collections.abc import Iterable
 from typing import NamedTuple
 
 import numpy as np
 from pyroaring import BitMap
+
+from sift.engine.fields_values import display_number, parse_number
 
 
 def bitmap_from_array(ids: np.ndarray) -> BitMap:
@@ -33,52 +37,126 @@ def array_from_bitmap(bitmap: BitMap) -> np.ndarray:
 
 
 class Groups(NamedTuple):
-    """Docids grouped by distinct value: ``ids[offsets[i]:offsets[i+1]]`` have ``values[i]``.
-
-    One contiguous array per field lets ranges, counts and sort ranks be numpy
-    slices and reductions instead of Python loops over values.
-    """
+    """Docids grouped by distinct value: ``ids[offsets[i]:offsets[i+1]]`` have ``values[i]``."""
 
     values: np.ndarray
     offsets: np.ndarray
     ids: np.ndarray
 
     @classmethod
-    def build(cls, values: np.ndarray, parts: list[np.ndarray]) -> Groups:
-        sizes = np.fromiter((len(p) for p in parts), dtype=np.int64, count=len(parts))
-        offsets = np.zeros(len(parts) + 1, dtype=np.int64)
-        np.cumsum(sizes, out=offsets[1:])
-        ids = np.concatenate(parts) if parts else np.empty(0, dtype=np.uint32)
-        return cls(values, offsets, ids)
+    def from_sorted(cls, values: np.ndarray, ids: np.ndarray) -> Groups:
+        """Group rows already sorted by value."""
+        if len(values) == 0:
+            return cls(values[:0], np.zeros(1, dtype=np.int64), ids[:0])
+        starts = np.flatnonzero(np.concatenate(([True], values[1:] != values[:-1])))
+        offsets = np.append(starts, len(values)).astype(np.int64)
+        return cls(values[starts], offsets, ids)
 
     def ranks(self) -> np.ndarray:
         """The value index of each entry of ``ids``."""
         return np.repeat(np.arange(len(self.values), dtype=np.int64), np.diff(self.offsets))
 
+    def slice(self, start: int, stop: int) -> BitMap:
+        """Docids of values ``start`` (inclusive) to ``stop`` (exclusive)."""
+        if start >= stop:
+            return BitMap()
+        return bitmap_from_array(self.ids[self.offsets[start] : self.offsets[stop]])
 
-def membership(candidates: BitMap, ids: np.ndarray) -> np.ndarray:
-    """Boolean per entry of ``ids``: is that docid in ``candidates``? (vectorised)"""
-    if not candidates or len(ids) == 0:
-        return np.zeros(len(ids), dtype=bool)
-    table = np.zeros(int(candidates.max()) + 2, dtype=bool)
-    table[array_from_bitmap(candidates)] = True
-    # Docids past the table's end map to its last slot, which is always False.
-    return table[np.minimum(ids, len(table) - 1)]
+
+class Membership:
+    """Vectorised "is this docid a candidate?" over numpy arrays of docids.
+
+    Built once per query from the candidate BitMap (a dense boolean table), then
+    shared by every facet counted for that query.
+    """
+
+    def __init__(self, candidates: BitMap) -> None:
+        self.candidates = candidates
+        self._table: np.ndarray | None = None
+
+    def __call__(self, ids: np.ndarray) -> np.ndarray:
+        if not self.candidates or len(ids) == 0:
+            return np.zeros(len(ids), dtype=bool)
+        if self._table is None:
+            self._table = np.zeros(int(self.candidates.max()) + 2, dtype=bool)
+            self._table[array_from_bitmap(self.candidates)] = True
+        # Docids past the table's end map to its last slot, which is always False.
+        return self._table[np.minimum(ids, len(self._table) - 1)]
+
+    def counts(self, groups: Groups) -> np.ndarray:
+        """How many candidates each value of ``groups`` has (rows are distinct per value)."""
+        hits = self(groups.ids).astype(np.int64)
+        if len(groups.values) == 0:
+            return np.zeros(0, dtype=np.int64)
+        totals = np.concatenate(([0], np.cumsum(hits)))
+        return totals[groups.offsets[1:]] - totals[groups.offsets[:-1]]
+
+
+class _Rows:
+    """Append-only (value, docid, flag) rows in numpy chunks, with lazy deletion.
+
+    Deleting marks docids dead in every existing chunk (so a docid re-added
+    later, in a new chunk, stays alive); :meth:`compact` drops dead rows and
+    merges the chunks into one.
+    """
+
+    def __init__(self, dtype: type) -> None:
+        self._dtype = dtype
+        self._chunks: list[tuple[np.ndarray, np.ndarray, np.ndarray, BitMap]] = []
+
+    def append(self, values: list, docids: list[int], flags: list[bool]) -> None:
+        if docids:
+            self._chunks.append(
+                (
+                    np.array(values, dtype=self._dtype),
+                    np.array(docids, dtype=np.uint32),
+                    np.array(flags, dtype=bool),
+                    BitMap(),
+                )
+            )
+
+    def delete(self, docids: BitMap) -> None:
+        for chunk in self._chunks:
+            chunk[3].update(docids)
+
+    def compact(self, sort: bool) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """Live rows as (values, docids, flags), sorted by value when asked."""
+        parts = []
+        for values, ids, flags, dead in self._chunks:
+            if dead:
+                keep = ~Membership(dead)(ids)
+                values, ids, flags = values[keep], ids[keep], flags[keep]
+            parts.append((values, ids, flags))
+        if parts:
+            values, ids, flags = (np.concatenate(column) for column in zip(*parts, strict=True))
+        else:
+            values = np.empty(0, dtype=self._dtype)
+            ids, flags = np.empty(0, dtype=np.uint32), np.empty(0, dtype=bool)
+        if sort:
+            order = np.argsort(values, kind="stable")
+            values, ids, flags = values[order], ids[order], flags[order]
+        self._chunks = [(values, ids, flags, BitMap())] if len(ids) else []
+        return values, ids, flags
 
 
 class FieldValues:
     """Every indexed fact about one field path."""
 
     __slots__ = (
-        "_groups",
+        "_key_ids",
+        "_merged",
+        "_next_key_id",
+        "_numbers",
         "_numeric",
+        "_real",
         "_sorted_strings",
+        "_string_groups",
+        "_string_rows",
         "display",
         "empty",
         "exists",
         "null",
-        "numbers",
-        "numeric_strings",
+        "search_index",
         "strings",
     )
 
@@ -88,51 +166,123 @@ class FieldValues:
         self.empty = BitMap()
         self.strings: dict[str, BitMap] = {}
         self.display: dict[str, str] = {}
-        self.numbers: dict[float, BitMap] = {}
-        self.numeric_strings: dict[float, BitMap] = {}
+        # Rows name string keys by a small integer so they fit a numpy column.
+        self._key_ids: dict[str, int] = {}
+        self._next_key_id = 0
+        self._string_rows = _Rows(np.int64)
+        # flag: True for a JSON number, False for a string that spells one.
+        self._numbers = _Rows(np.float64)
         self._numeric: Groups | None = None
-        self._groups: Groups | None = None
+        self._real: Groups | None = None
+        self._string_groups: Groups | None = None
         self._sorted_strings: list[str] | None = None
+        self._merged: list[tuple[int, int, str]] | None = None
+        # Facet search's word index (see fields_facets), dropped on every write.
+        self.search_index: object | None = None
 
-    def touch(self) -> None:
-        self._numeric = None
-        self._groups = None
+    # -- writes ---------------------------------------------------------
+
+    def add_strings(self, batch: dict[str, list[int]], displays: dict[str, str]) -> None:
+        """Index ``key -> docids``; ``displays`` gives the spelling of keys new to the field."""
+        key_ids: list[int] = []
+        docs: list[int] = []
+        for key, docids in batch.items():
+            bitmap = self.strings.get(key)
+            if bitmap is None:
+                bitmap = self.strings[key] = BitMap()
+                # First seen wins, like Meilisearch: an existing spelling is kept.
+                self.display[key] = displays[key]
+                self._key_ids[key] = self._next_key_id
+                self._next_key_id += 1
+            bitmap.update(docids)
+            key_ids.extend([self._key_ids[key]] * len(docids))
+            docs.extend(docids)
+        self._string_rows.append(key_ids, docs, [False] * len(docs))
+        self._changed()
+
+    def add_numbers(self, values: list[float], docids: list[int], real: list[bool]) -> None:
+        self._numbers.append(values, docids, real)
+        self._changed()
+
+    def remove(self, docids: BitMap, string_keys: Iterable[str]) -> None:
+        """Forget ``docids``; ``string_keys`` are the keys those documents had."""
+        for key in string_keys:
+            bitmap = self.strings.get(key)
+            if bitmap is None:
+                continue
+            bitmap.difference_update(docids)
+            if not bitmap:
+                del self.strings[key], self.display[key], self._key_ids[key]
+        for bitmap in (self.exists, self.null, self.empty):
+            bitmap.difference_update(docids)
+        self._string_rows.delete(docids)
+        self._numbers.delete(docids)
+        self._changed()
+
+    def _changed(self) -> None:
+        """Drop every derived view; each is rebuilt on its next read."""
+        self._numeric = self._real = self._string_groups = None
         self._sorted_strings = None
+        self._merged = None
+        self.search_index = None
+
+    # -- sorted views ---------------------------------------------------
 
     def numeric(self) -> Groups:
-        """Numbers and numeric strings: (distinct values ascending, offsets, docids by value)."""
+        """Numbers and numeric strings grouped by value, ascending."""
         if self._numeric is None:
-            values = sorted(self.numbers.keys() | self.numeric_strings.keys())
-            parts = []
-            for value in values:
-                bitmap = self.numbers.get(value)
-                extra = self.numeric_strings.get(value)
-                if bitmap is None or extra is not None:
-                    bitmap = extra if bitmap is None else bitmap | extra
-                parts.append(array_from_bitmap(bitmap))
-            self._numeric = Groups.build(np.array(values, dtype=np.float64), parts)
+            values, ids, real = self._numbers.compact(sort=True)
+            self._numeric = Groups.from_sorted(values, ids)
+            self._real = Groups.from_sorted(values[real], ids[real])
         return self._numeric
 
-    def string_groups(self) -> Groups:
-        """Strings: (normalized keys in sorted order, offsets, docids by key)."""
-        if self._groups is None:
-            keys = self.sorted_strings()
-            parts = [array_from_bitmap(self.strings[k]) for k in keys]
-            self._groups = Groups.build(np.array(keys, dtype=object), parts)
-        return self._groups
+    def real_numbers(self) -> Groups:
+        """JSON numbers only (numeric strings excluded), grouped by value, ascending."""
+        self.numeric()
+        assert self._real is not None
+        return self._real
 
     def sorted_strings(self) -> list[str]:
         if self._sorted_strings is None:
             self._sorted_strings = sorted(self.strings)
         return self._sorted_strings
 
+    def string_groups(self) -> Groups:
+        """Strings grouped by normalized key in byte order (``values`` are the keys)."""
+        if self._string_groups is None:
+            keys = self.sorted_strings()
+            key_ids, ids, _ = self._string_rows.compact(sort=False)
+            rank_of = np.zeros(self._next_key_id, dtype=np.int64)
+            positions = np.fromiter((self._key_ids[k] for k in keys), np.int64, len(keys))
+            rank_of[positions] = np.arange(len(keys), dtype=np.int64)
+            ranks = rank_of[key_ids]
+            order = np.argsort(ranks, kind="stable")
+            offsets = np.zeros(len(keys) + 1, dtype=np.int64)
+            np.cumsum(np.bincount(ranks, minlength=len(keys)), out=offsets[1:])
+            self._string_groups = Groups(np.array(keys, dtype=object), offsets, ids[order])
+        return self._string_groups
+
+    def merged(self) -> list[tuple[int, int, str]]:
+        """(index in real_numbers, index in sorted strings, key) for each JSON number
+        whose facet display equals a string key (12 and "12"): one facet value."""
+        if self._merged is None:
+            numbers = self.real_numbers().values
+            keys = self.sorted_strings()
+            self._merged = []
+            for position, key in enumerate(keys):
+                number = parse_number(key)
+                if number is None or display_number(number) != key:
+                    continue
+                index = int(np.searchsorted(numbers, number))
+                if index < len(numbers) and numbers[index] == number:
+                    self._merged.append((index, position, key))
+        return self._merged
+
     def number_range(self, low: float, high: float, low_in: bool, high_in: bool) -> BitMap:
         groups = self.numeric()
         start = np.searchsorted(groups.values, low, side="left" if low_in else "right")
         stop = np.searchsorted(groups.values, high, side="right" if high_in else "left")
-        if start >= stop:
-            return BitMap()
-        return bitmap_from_array(groups.ids[groups.offsets[start] : groups.offsets[stop]])
+        return groups.slice(int(start), int(stop))
 
     def string_range(
         self, low: str | None, high: str | None, low_in: bool, high_in: bool
@@ -142,8 +292,9 @@ class FieldValues:
         stop = len(keys) if high is None else (bisect_right if high_in else bisect_left)(keys, high)
         if start >= stop:
             return BitMap()
-        groups = self.string_groups()
-        return bitmap_from_array(groups.ids[groups.offsets[start] : groups.offsets[stop]])
+        if stop - start == 1:
+            return BitMap(self.strings[keys[start]])
+        return self.string_groups().slice(start, stop)
 
     def sort_ranks(self, size: int, descending: bool) -> np.ndarray:
         """Dense int64 sort key per docid < ``size``; absent docids get int64 max.

@@ -13,6 +13,10 @@ from collections.abc import Callable, Iterator
 from typing import Any
 
 # Entry kinds: what a (field, docid) pair contributes to the index.
+# What to do with a path: skip its whole subtree, only look inside it for
+# indexed descendants, or index it (and everything under it).
+SKIP, DESCEND, INDEX = range(3)
+
 # NUMBER holds JSON numbers; NUMERIC_STRING the numbers that strings spell, kept
 # apart so facet distributions show "12" once, from the string entry.
 EXISTS, NULL, EMPTY, STRING, NUMBER, NUMERIC_STRING = range(6)
@@ -57,13 +61,15 @@ def display_number(number: float) -> str:
 
 
 def iter_entries(
-    doc: dict[str, Any], wanted: Callable[[str], bool]
+    doc: dict[str, Any], wanted: Callable[[str], int]
 ) -> Iterator[tuple[str, int, Any, str | None]]:
     """Yield ``(field, kind, key, display)`` for every indexed fact of ``doc``.
 
+    ``display`` (the original spelling) is set for STRING entries only.
+
     Objects flatten with dots and arrays spread their elements under the same
     path, so ``{"a": {"b": 1}}``, ``{"a.b": 1}`` and ``{"a": [{"b": 1}]}`` all
-    give ``a.b`` = 1. ``wanted(path)`` selects the indexed paths. Kinds follow
+    give ``a.b`` = 1. ``wanted(path)`` answers SKIP, DESCEND or INDEX. Kinds follow
     Meilisearch's null/empty specification: ``null`` and ``""``/``[]``/``{}``
     count only as the field's own value, not inside an array (``[null]`` is
     neither null nor empty), while any present path EXISTS.
@@ -72,7 +78,10 @@ def iter_entries(
     stack.reverse()
     while stack:
         path, value, in_array = stack.pop()
-        keep = wanted(path)
+        action = wanted(path)
+        if action == SKIP:
+            continue
+        keep = action == INDEX
         if keep:
             yield path, EXISTS, None, None
         if isinstance(value, dict):
@@ -95,7 +104,7 @@ def iter_entries(
         elif isinstance(value, int | float):
             number = float(value)
             if math.isfinite(number):
-                yield path, NUMBER, number, display_number(number)
+                yield path, NUMBER, number, None
         elif isinstance(value, str):
             if value == "":
                 # "" is a filter-able emptiness, not a facet value Meilisearch lists.

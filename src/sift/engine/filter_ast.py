@@ -9,7 +9,27 @@ field included), so evaluation needs one rule per positive operator only.
 from __future__ import annotations
 
 from collections.abc import Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, field
+from fnmatch import fnmatchcase
+
+from sift.errors import SiftError
+
+
+@dataclass(frozen=True, slots=True)
+class Span:
+    """Where an attribute (or geo call) sits in the filter text, for error messages.
+
+    Nodes carry it as ``at``, excluded from equality and repr: two parses of the
+    same condition at different offsets are the same filter.
+    """
+
+    source: str
+    start: int
+    end: int
+
+    def context(self) -> str:
+        """Meilisearch's trailing context line: ``start:end full-filter`` (1-based columns)."""
+        return f"{self.start + 1}:{self.end + 1} {self.source}"
 
 
 @dataclass(frozen=True, slots=True)
@@ -23,6 +43,7 @@ class Equals:
 
     attribute: str
     value: str
+    at: Span | None = field(default=None, compare=False, repr=False)
 
 
 @dataclass(frozen=True, slots=True)
@@ -32,6 +53,7 @@ class Compare:
     attribute: str
     op: str
     value: str
+    at: Span | None = field(default=None, compare=False, repr=False)
 
 
 @dataclass(frozen=True, slots=True)
@@ -41,6 +63,7 @@ class Between:
     attribute: str
     low: str
     high: str
+    at: Span | None = field(default=None, compare=False, repr=False)
 
 
 @dataclass(frozen=True, slots=True)
@@ -49,6 +72,7 @@ class In:
 
     attribute: str
     values: tuple[str, ...]
+    at: Span | None = field(default=None, compare=False, repr=False)
 
 
 @dataclass(frozen=True, slots=True)
@@ -56,6 +80,7 @@ class Exists:
     """``attribute EXISTS``: the field is present, even when null or empty."""
 
     attribute: str
+    at: Span | None = field(default=None, compare=False, repr=False)
 
 
 @dataclass(frozen=True, slots=True)
@@ -63,6 +88,7 @@ class IsNull:
     """``attribute IS NULL``: the field's value is ``null`` itself (not ``[null]``)."""
 
     attribute: str
+    at: Span | None = field(default=None, compare=False, repr=False)
 
 
 @dataclass(frozen=True, slots=True)
@@ -70,6 +96,7 @@ class IsEmpty:
     """``attribute IS EMPTY``: the field is ``""``, ``[]`` or ``{}``."""
 
     attribute: str
+    at: Span | None = field(default=None, compare=False, repr=False)
 
 
 @dataclass(frozen=True, slots=True)
@@ -78,6 +105,7 @@ class Contains:
 
     attribute: str
     value: str
+    at: Span | None = field(default=None, compare=False, repr=False)
 
 
 @dataclass(frozen=True, slots=True)
@@ -86,6 +114,7 @@ class StartsWith:
 
     attribute: str
     value: str
+    at: Span | None = field(default=None, compare=False, repr=False)
 
 
 @dataclass(frozen=True, slots=True)
@@ -95,6 +124,7 @@ class GeoRadius:
     lat: float
     lng: float
     radius: float
+    at: Span | None = field(default=None, compare=False, repr=False)
 
 
 @dataclass(frozen=True, slots=True)
@@ -105,6 +135,7 @@ class GeoBoundingBox:
     right: float
     bottom: float
     left: float
+    at: Span | None = field(default=None, compare=False, repr=False)
 
 
 @dataclass(frozen=True, slots=True)
@@ -169,3 +200,40 @@ def filter_attributes(node: FilterNode) -> set[str]:
             if attribute is not None:
                 names.add(attribute)
     return names
+
+
+def ensure_filterable(
+    node: FilterNode, filterable: list[str], error_code: str = "invalid_search_filter"
+) -> None:
+    """Reject a filter reading an attribute outside ``filterable``, as Meilisearch does.
+
+    An attribute is filterable when listed, nested under a listed one (``a``
+    makes ``a.b`` filterable) or matched by a ``*`` pattern; geo calls need
+    ``_geo``. The message names the first offending attribute and points at it.
+    """
+    for current in walk(node):
+        attribute = getattr(current, "attribute", None)
+        if isinstance(current, GeoRadius | GeoBoundingBox):
+            attribute = "_geo"
+        if attribute is None or _is_filterable(attribute, filterable):
+            continue
+        if filterable:
+            listed = ", ".join(sorted(filterable))
+            available = f"Available filterable attributes are: `{listed}`."
+        else:
+            available = "This index does not have configured filterable attributes."
+        at: Span | None = getattr(current, "at", None)
+        context = f"\n{at.context()}" if at is not None else ""
+        raise SiftError(
+            f"Attribute `{attribute}` is not filterable. {available}{context}", error_code
+        )
+
+
+def _is_filterable(attribute: str, filterable: list[str]) -> bool:
+    parts = attribute.split(".")
+    prefixes = [".".join(parts[:i]) for i in range(1, len(parts) + 1)]
+    return any(
+        prefix == pattern or ("*" in pattern and fnmatchcase(prefix, pattern))
+        for pattern in filterable
+        for prefix in prefixes
+    )

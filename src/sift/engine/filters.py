@@ -21,7 +21,7 @@ offending span (end exclusive).
 
 from __future__ import annotations
 
-import re
+from typing import NoReturn
 
 from sift.engine.filter_ast import (
     And,
@@ -31,20 +31,21 @@ from sift.engine.filter_ast import (
     Equals,
     Exists,
     FilterNode,
-    GeoBoundingBox,
-    GeoRadius,
     In,
     IsEmpty,
     IsNull,
     MatchAll,
     Not,
     Or,
+    Span,
     StartsWith,
+    ensure_filterable,
     filter_attributes,
 )
+from sift.engine.filter_geo import GeoArgumentError, parse_geo_bounding_box, parse_geo_radius
 from sift.errors import SiftError
 
-__all__ = ["FilterNode", "filter_attributes", "parse_filter"]
+__all__ = ["FilterNode", "ensure_filterable", "filter_attributes", "parse_filter"]
 
 SEARCH_FILTER_CODE = "invalid_search_filter"
 
@@ -66,7 +67,6 @@ _RESERVED = ("_geo", "_geoDistance", "_geoPoint")
 # Characters that end a bare word: whitespace is handled separately.
 _DELIMITERS = frozenset("()[],=!<>'\"")
 _COMPARISONS = (">=", "<=", "!=", "=", ">", "<")
-_BOX_ARGS = re.compile(r"\s*\[([^,\[\]]+),([^,\[\]]+)\]\s*,\s*\[([^,\[\]]+),([^,\[\]]+)\]\s*")
 
 
 def parse_filter(expr: str | list, error_code: str = SEARCH_FILTER_CODE) -> FilterNode:
@@ -108,9 +108,8 @@ def parse_filter(expr: str | list, error_code: str = SEARCH_FILTER_CODE) -> Filt
 
 
 def _combine(kind: type[And] | type[Or], nodes: list[FilterNode]) -> FilterNode:
-    # An empty filter string inside an array means "no constraint" for AND;
-    # inside an OR group it would widen to everything, which is also what
-    # Meilisearch does with an empty alternative.
+    # An empty string inside the array form places no constraint: it drops out
+    # of an AND, and makes an OR group (one alternative is "anything") match all.
     if any(isinstance(node, MatchAll) for node in nodes):
         if kind is Or:
             return MatchAll()
@@ -151,8 +150,8 @@ class _Parser:
 
     # -- errors and scanning helpers -------------------------------------
 
-    def _fail(self, message: str, start: int, end: int) -> None:
-        raise SiftError(f"{message}\n{start + 1}:{end + 1} {self.text}", self.code)
+    def _fail(self, message: str, start: int, end: int) -> NoReturn:
+        raise SiftError(f"{message}\n{Span(self.text, start, end).context()}", self.code)
 
     def _skip_ws(self) -> None:
         text, pos = self.text, self.pos
@@ -226,9 +225,12 @@ class _Parser:
                 rest = text[after:].lstrip()
                 if rest.startswith("("):
                     self.pos = len(text) - len(rest)
-                    if name == "_geoRadius":
-                        return self._geo_radius(start)
-                    return self._geo_bounding_box(start)
+                    body = self._call_body(start)
+                    parse = parse_geo_radius if name == "_geoRadius" else parse_geo_bounding_box
+                    try:
+                        return parse(body, Span(text, start, self.pos))
+                    except GeoArgumentError as error:
+                        self._fail(str(error), start, self.pos)
         return self._condition()
 
     # -- conditions -----------------------------------------------------
@@ -243,6 +245,7 @@ class _Parser:
                 start,
                 attr_end,
             )
+        at = Span(self.text, start, attr_end)
         self._skip_ws()
         text, pos = self.text, self.pos
         for op in _COMPARISONS:
@@ -250,12 +253,12 @@ class _Parser:
                 self.pos += len(op)
                 value, _ = self._token(expect="value")
                 if op == "=":
-                    return Equals(attribute, value)
+                    return Equals(attribute, value, at)
                 if op == "!=":
-                    return Not(Equals(attribute, value))
-                return Compare(attribute, op, value)
+                    return Not(Equals(attribute, value, at))
+                return Compare(attribute, op, value, at)
         negated = self._eat_keyword("NOT")
-        node = self._keyword_condition(attribute, negated, start)
+        node = self._keyword_condition(attribute, at, negated, start)
         if node is not None:
             return Not(node) if negated else node
         if negated:
@@ -266,40 +269,36 @@ class _Parser:
             low, _ = self._token(expect="value")
             if self._eat_keyword("TO"):
                 high, _ = self._token(expect="value")
-                return Between(attribute, low, high)
+                return Between(attribute, low, high, at)
             self.pos = saved
         self._expecting_operation(start)
-        raise AssertionError("unreachable")
 
-    def _keyword_condition(self, attribute: str, negated: bool, start: int) -> FilterNode | None:
+    def _keyword_condition(
+        self, attribute: str, at: Span, negated: bool, start: int
+    ) -> FilterNode | None:
         """Operators spelled as words; ``None`` when none is here."""
         if self._eat_keyword("IN"):
-            return In(attribute, self._value_list())
+            return In(attribute, self._value_list(), at)
         if self._eat_keyword("EXISTS"):
-            return Exists(attribute)
+            return Exists(attribute, at)
         if self._eat_keyword("CONTAINS"):
-            return Contains(attribute, self._token(expect="value")[0])
+            return Contains(attribute, self._token(expect="value")[0], at)
         if self._eat_keyword("STARTS"):
             if not self._eat_keyword("WITH"):
                 self._expecting_operation(start)
-            return StartsWith(attribute, self._token(expect="value")[0])
-        if not negated and self._at_is():
-            self._eat_keyword("IS")
+            return StartsWith(attribute, self._token(expect="value")[0], at)
+        if not negated and self._eat_keyword("IS"):
             is_not = self._eat_keyword("NOT")
             if self._eat_keyword("NULL"):
-                node: FilterNode = IsNull(attribute)
+                node: FilterNode = IsNull(attribute, at)
             elif self._eat_keyword("EMPTY"):
-                node = IsEmpty(attribute)
+                node = IsEmpty(attribute, at)
             else:
                 self._expecting_operation(start)
             return Not(node) if is_not else node
         return None
 
-    def _at_is(self) -> bool:
-        self._skip_ws()
-        return self._at_keyword("IS")
-
-    def _expecting_operation(self, start: int) -> None:
+    def _expecting_operation(self, start: int) -> NoReturn:
         rest = self.text[start:].rstrip()
         self._fail(
             f"Was expecting an operation {_OPERATIONS} at `{rest}`.", start, start + len(rest)
@@ -334,7 +333,7 @@ class _Parser:
             elif not text.startswith("]", self.pos) and self.pos < len(text):
                 self._in_garbage()
 
-    def _in_garbage(self) -> None:
+    def _in_garbage(self) -> NoReturn:
         rest = self.text[self.pos :].rstrip()
         self._fail(
             f"Expected only comma-separated field names inside `IN[..]` but instead found "
@@ -389,7 +388,6 @@ class _Parser:
             start,
             start + len(rest),
         )
-        raise AssertionError("unreachable")
 
     # -- geo ------------------------------------------------------------
 
@@ -407,63 +405,3 @@ class _Parser:
         inside = text[self.pos + 1 : close]
         self.pos = close + 1
         return inside
-
-    def _geo_radius(self, start: int) -> FilterNode:
-        inside = self._call_body(start)
-        args = [part.strip() for part in inside.split(",")]
-        if len(args) != 3 or not all(args):
-            self._fail(
-                "The `_geoRadius` filter expects three arguments: "
-                "`_geoRadius(latitude, longitude, radius)`.",
-                start,
-                self.pos,
-            )
-        lat, lng, radius = (self._number(arg, start) for arg in args)
-        self._check_point(lat, args[0], lng, args[1], start)
-        return GeoRadius(lat, lng, radius)
-
-    def _geo_bounding_box(self, start: int) -> FilterNode:
-        match = _BOX_ARGS.fullmatch(self._call_body(start))
-        if match is None:
-            self._fail(
-                "The `_geoBoundingBox` filter expects two pairs of arguments: "
-                "`_geoBoundingBox([latitude, longitude], [latitude, longitude])`.",
-                start,
-                self.pos,
-            )
-            raise AssertionError("unreachable")
-        raw = [group.strip() for group in match.groups()]
-        top, right, bottom, left = (self._number(arg, start) for arg in raw)
-        self._check_point(top, raw[0], right, raw[1], start)
-        self._check_point(bottom, raw[2], left, raw[3], start)
-        if top < bottom:
-            self._fail(
-                f"The top latitude `{raw[0]}` is below the bottom latitude `{raw[2]}`.",
-                start,
-                self.pos,
-            )
-        return GeoBoundingBox(top, right, bottom, left)
-
-    def _number(self, raw: str, start: int) -> float:
-        try:
-            value = float(raw)
-        except ValueError:
-            value = float("nan")
-        if value != value or value in (float("inf"), float("-inf")):
-            self._fail(f"Could not parse `{raw}` as a number.", start, self.pos)
-        return value
-
-    def _check_point(self, lat: float, raw_lat: str, lng: float, raw_lng: str, start: int) -> None:
-        if not -90.0 <= lat <= 90.0:
-            self._fail(
-                f"Bad latitude `{raw_lat}`. Latitude must be contained between -90 and 90 degrees.",
-                start,
-                self.pos,
-            )
-        if not -180.0 <= lng <= 180.0:
-            self._fail(
-                f"Bad longitude `{raw_lng}`. Longitude must be contained between -180 and 180 "
-                "degrees.",
-                start,
-                self.pos,
-            )

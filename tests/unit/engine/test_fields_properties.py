@@ -308,6 +308,10 @@ def test_facet_distribution_and_stats_match_the_model(
     for path in PATHS:
         assert got[path] == model.distribution(candidates, path, limit, order), path
         assert list(got[path]) == list(model.distribution(candidates, path, limit, order))
+        # An empty facet query lists the same values as the distribution.
+        hits = store.facet_search(path, None, candidates, limit, sort_by=order)
+        expected = model.distribution(candidates, path, limit, order)
+        assert hits == [{"value": k, "count": v} for k, v in expected.items()]
     stats = store.facet_stats(candidates, PATHS)
     for path in PATHS:
         assert stats.get(path) == model.stats(candidates, path), path

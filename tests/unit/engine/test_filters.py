@@ -21,7 +21,7 @@ from sift.engine.filter_ast import (
     Or,
     StartsWith,
 )
-from sift.engine.filters import filter_attributes, parse_filter
+from sift.engine.filters import ensure_filterable, filter_attributes, parse_filter
 from sift.errors import SiftError
 
 
@@ -233,3 +233,29 @@ def test_filter_attributes_lists_every_attribute_read() -> None:
     )
     assert filter_attributes(node) == {"a", "b.c", "d", "_geo", "e"}
     assert filter_attributes(parse_filter("")) == set()
+
+
+def test_ensure_filterable_names_the_attribute_and_points_at_it() -> None:
+    node = parse_filter("genres = a AND title = Glass")
+    with pytest.raises(SiftError) as info:
+        ensure_filterable(node, ["id", "genres"])
+    assert info.value.message == (
+        "Attribute `title` is not filterable. Available filterable attributes are: "
+        "`genres, id`.\n16:21 genres = a AND title = Glass"
+    )
+    assert info.value.code == "invalid_search_filter"
+
+
+def test_ensure_filterable_accepts_nested_and_pattern_attributes() -> None:
+    ensure_filterable(parse_filter("meta.color = red AND attr_x > 1"), ["meta", "attr_*"])
+    with pytest.raises(SiftError) as info:
+        ensure_filterable(parse_filter("_geoRadius(1, 2, 3)"), [], "invalid_document_filter")
+    assert info.value.message == (
+        "Attribute `_geo` is not filterable. This index does not have configured filterable "
+        "attributes.\n1:20 _geoRadius(1, 2, 3)"
+    )
+    assert info.value.code == "invalid_document_filter"
+
+
+def test_positions_do_not_affect_equality() -> None:
+    assert parse_filter("  a = 1") == parse_filter("a = 1")
