@@ -11,14 +11,28 @@ from fastapi.exceptions import RequestValidationError
 from starlette.concurrency import run_in_threadpool
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.middleware.base import BaseHTTPMiddleware, RequestResponseEndpoint
+from starlette.middleware.gzip import GZipMiddleware
 from starlette.responses import Response
+from starlette.types import ASGIApp, Receive, Scope, Send
 
 import sift
 from sift.config import Config, load_config
 from sift.errors import SiftError
 from sift.http import metrics
 from sift.http.responses import JSONResponse
-from sift.http.routes import documents, indexes, keys, search, settings, system, tasks
+from sift.http.routes import (
+    admin,
+    analytics,
+    batches,
+    documents,
+    indexes,
+    keys,
+    search,
+    settings,
+    site,
+    system,
+    tasks,
+)
 from sift.services import Services
 
 log = logging.getLogger("sift")
@@ -36,6 +50,24 @@ class SecurityHeaders(BaseHTTPMiddleware):
         for name, value in SECURITY_HEADERS.items():
             response.headers.setdefault(name, value)
         return response
+
+
+class CompressPages:
+    """Gzip the website (search page, dashboard, assets) only: API responses stay as they
+    are, so API clients and benchmarks do not pay for compression they did not ask for."""
+
+    PREFIXES = ("/static/", "/admin", "/search/")
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+        self.gzip = GZipMiddleware(app, minimum_size=500, compresslevel=6)
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        path = scope.get("path", "") if scope["type"] == "http" else ""
+        if path == "/" or path.startswith(self.PREFIXES):
+            await self.gzip(scope, receive, send)
+        else:
+            await self.app(scope, receive, send)
 
 
 def error_response(error: SiftError) -> JSONResponse:
@@ -81,6 +113,10 @@ def create_app(config: Config | None = None, services: Services | None = None) -
         svc = services or await run_in_threadpool(Services.build, config)
         app.state.services = svc
         svc.start()
+        if config.demo:
+            from sift import demo
+
+            await run_in_threadpool(demo.seed, svc)
         if not config.master_key:
             log.warning(
                 "NO MASTER KEY: Sift is running open. Anyone who can reach it can read and "
@@ -103,7 +139,21 @@ def create_app(config: Config | None = None, services: Services | None = None) -
     # Starlette runs the last-added middleware outermost.
     app.add_middleware(metrics.RequestMetrics)
     app.add_middleware(SecurityHeaders)
+    app.add_middleware(CompressPages)
     install_error_handlers(app)
-    for module in (indexes, documents, search, settings, tasks, keys, system, metrics):
+    for module in (
+        indexes,
+        documents,
+        search,
+        settings,
+        tasks,
+        batches,
+        keys,
+        system,
+        metrics,
+        analytics,
+        site,
+        admin,
+    ):
         app.include_router(module.router)
     return app

@@ -79,6 +79,14 @@ SETTINGS: tuple[Setting, ...] = (
         "Master key protecting the API (at least 16 bytes). Without it Sift runs open.",
         secret=True,
     ),
+    Setting(
+        "env",
+        str,
+        "production",
+        "`production` or `development`. Development accepts a master key shorter than 16 "
+        "bytes, as Meilisearch's development env does, for SDK test suites (`masterKey`).",
+        choices=("production", "development"),
+    ),
     Setting("workers", int, 1, "Number of HTTP worker processes."),
     Setting("log_level", str, "info", "Log level.", choices=("debug", "info", "warning", "error")),
     Setting(
@@ -121,6 +129,32 @@ SETTINGS: tuple[Setting, ...] = (
         bool,
         False,
         "Do not record searches for the analytics dashboard.",
+    ),
+    Setting(
+        "analytics_retention_days",
+        int,
+        30,
+        "Days search analytics are kept; older rows are purged hourly.",
+    ),
+    Setting(
+        "demo",
+        bool,
+        False,
+        "On an empty database, create the `cities` demo index from the bundled GeoNames data.",
+    ),
+    Setting(
+        "ui_index",
+        str,
+        None,
+        "Index the search page at `/` searches. Default: `cities` if it exists, else the "
+        "first index.",
+    ),
+    Setting(
+        "ui_dir",
+        str,
+        None,
+        "Directory whose `templates/` and `static/` override the built-in search page and "
+        "dashboard files of the same name.",
     ),
 )
 
@@ -189,6 +223,6 @@ def load_config(
         else:
             values[setting.name] = setting.default
     master_key = values.get("master_key")
-    if master_key is not None and len(master_key.encode()) < 16:
+    if master_key is not None and len(master_key.encode()) < 16 and values["env"] == "production":
         raise ValueError("the master key must be at least 16 bytes long")
     return Config(values)

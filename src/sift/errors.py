@@ -57,6 +57,11 @@ ERROR_TABLE: Final[dict[str, tuple[str, int]]] = {
     "invalid_vectors_type": ("invalid_request", 400),
     "max_fields_limit_exceeded": ("invalid_request", 400),
     # search
+    # admin dashboard
+    "invalid_csrf_token": ("auth", 403),
+    # analytics
+    "invalid_analytics_range": ("invalid_request", 400),
+    "invalid_analytics_limit": ("invalid_request", 400),
     "invalid_search_q": ("invalid_request", 400),
     "invalid_search_offset": ("invalid_request", 400),
     "invalid_search_limit": ("invalid_request", 400),
@@ -130,6 +135,9 @@ ERROR_TABLE: Final[dict[str, tuple[str, int]]] = {
     "invalid_task_before_finished_at": ("invalid_request", 400),
     "invalid_task_after_finished_at": ("invalid_request", 400),
     "missing_task_filters": ("invalid_request", 400),
+    # batches
+    "batch_not_found": ("invalid_request", 404),
+    "invalid_batch_uid": ("invalid_request", 400),
     # keys and auth
     "missing_authorization_header": ("auth", 401),
     "invalid_api_key": ("auth", 403),

@@ -8,6 +8,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 from typing import Any, BinaryIO
 
+from sift.analytics import Analytics
 from sift.catalog import IndexCatalog
 from sift.config import Config
 from sift.keys import KeyStore
@@ -29,6 +30,7 @@ class Services:
     keys: KeyStore
     worker: Worker
     notifier: RedisNotifier | None = None
+    analytics: Analytics | None = None
     started_at: float = field(default_factory=time.time)
 
     @classmethod
@@ -53,14 +55,19 @@ class Services:
         if config.redis_url:
             notifier = RedisNotifier(config.redis_url, worker.notify)
             worker.ctx.on_change = notifier.publish
-        return cls(config, db, catalog, keys, worker, notifier)
+        analytics = Analytics(db, config.analytics_retention_days, enabled=not config.no_analytics)
+        return cls(config, db, catalog, keys, worker, notifier, analytics)
 
     def start(self) -> None:
         if self.notifier is not None:
             self.notifier.start()
         self.worker.start()
+        if self.analytics is not None:
+            self.analytics.start()
 
     def stop(self) -> None:
+        if self.analytics is not None:
+            self.analytics.stop()
         self.worker.stop()
         if self.notifier is not None:
             self.notifier.stop()

@@ -89,3 +89,33 @@ meta = sa.Table(
     sa.Column("key", sa.String(128), primary_key=True),
     sa.Column("value", sa.Text, nullable=False),
 )
+
+# One row per search, for the analytics dashboard. No personal data: no address,
+# no user agent, no key; `query` is the text as typed (normalised, truncated).
+search_events = sa.Table(
+    "search_events",
+    metadata,
+    sa.Column("id", BigId, primary_key=True, autoincrement=True),
+    sa.Column("ts", sa.DateTime, nullable=False),
+    sa.Column("index_uid", sa.String(512), nullable=False),
+    sa.Column("query", sa.String(256), nullable=False),
+    sa.Column("hits", sa.Integer, nullable=False),
+    sa.Column("processing_ms", sa.Integer, nullable=False),
+    sa.Index("ix_search_events_ts", "ts"),
+    sa.Index("ix_search_events_index_ts", "index_uid", "ts"),
+    sqlite_autoincrement=True,
+)
+
+# Admin dashboard sign-ins. `id` is the SHA-256 of the cookie's random token, so a
+# leaked database does not hand out live sessions; `principal` is "master", "open"
+# or an API key uid (the key itself is never stored).
+admin_sessions = sa.Table(
+    "admin_sessions",
+    metadata,
+    sa.Column("id", sa.String(64), primary_key=True),
+    sa.Column("principal", sa.String(64), nullable=False),
+    sa.Column("csrf", sa.String(64), nullable=False),
+    sa.Column("created_at", sa.DateTime, nullable=False),
+    sa.Column("expires_at", sa.DateTime, nullable=False),
+    sa.Index("ix_admin_sessions_expires", "expires_at"),
+)

@@ -95,6 +95,10 @@ def run_search(
     params = SearchParams.from_dict(body)
     result = index.search(params)
     result["processingTimeMs"] = int((time.perf_counter() - started) * 1000)
+    analytics = services(request).analytics
+    if analytics is not None:  # buffered in memory: costs an append, never raises
+        hits = result.get("totalHits", result.get("estimatedTotalHits"))
+        analytics.record(index_uid, body.get("q"), hits, result["processingTimeMs"])
     return result
 
 

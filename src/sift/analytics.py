@@ -1,0 +1,197 @@
+"""Search analytics: record every search cheaply, report on them from SQL.
+
+Recording must never slow down or fail a search, so :meth:`Analytics.record`
+only appends to an in-memory buffer; a background thread writes the buffer to
+the database in batches (one transaction per batch) and purges rows older than
+the retention period. If the database is unavailable the batch is dropped and
+logged: analytics are best effort, searches are not.
+"""
+
+from __future__ import annotations
+
+import logging
+import math
+import threading
+import time
+from collections import deque
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import Any
+
+from sift.storage import analytics as rows
+from sift.storage.analytics import Range, SearchEvent
+from sift.storage.database import Database, utcnow
+
+log = logging.getLogger("sift.analytics")
+
+BUFFER_LIMIT = 50_000  # beyond this, under a database outage, the oldest events are dropped
+FLUSH_SECONDS = 1.0
+PURGE_SECONDS = 3600.0
+QUERY_CHARS = 256
+PERCENTILES = (50, 90, 95, 99)
+
+
+def normalise_query(q: str) -> str:
+    """Queries count as the same when they differ only in case and spacing."""
+    return " ".join(q.split()).lower()[:QUERY_CHARS]
+
+
+def percentile(sorted_values: Sequence[int], p: float) -> int:
+    """Nearest-rank percentile of an ascending list (0 for an empty one)."""
+    if not sorted_values:
+        return 0
+    rank = max(1, math.ceil(p / 100 * len(sorted_values)))
+    return int(sorted_values[rank - 1])
+
+
+@dataclass(frozen=True)
+class Bucket:
+    start: datetime
+    count: int
+    zero_results: int
+    latencies: tuple[int, ...]  # ascending
+
+    def as_dict(self) -> dict[str, Any]:
+        return {
+            "start": iso(self.start),
+            "count": self.count,
+            "zeroResults": self.zero_results,
+            "p50": percentile(self.latencies, 50),
+            "p95": percentile(self.latencies, 95),
+        }
+
+
+def iso(when: datetime) -> str:
+    return when.replace(microsecond=0).isoformat() + "Z"
+
+
+def pick_interval(span: Range) -> timedelta:
+    """Hourly buckets up to three days, daily beyond."""
+    return timedelta(hours=1) if span.end - span.start <= timedelta(days=3) else timedelta(days=1)
+
+
+class Analytics:
+    def __init__(self, db: Database, retention_days: int, enabled: bool = True) -> None:
+        self.db = db
+        self.retention = timedelta(days=max(1, retention_days))
+        self.enabled = enabled
+        self._buffer: deque[SearchEvent] = deque(maxlen=BUFFER_LIMIT)
+        self._flush_lock = threading.Lock()
+        self._wake = threading.Event()
+        self._stopping = threading.Event()
+        self._thread: threading.Thread | None = None
+        self._last_purge = 0.0
+
+    # -- recording ------------------------------------------------------------------
+
+    def record(self, index_uid: str, query: Any, hits: Any, processing_ms: Any) -> None:
+        """Remember one search. O(1), never raises."""
+        if not self.enabled:
+            return
+        try:
+            event = SearchEvent(
+                utcnow(),
+                index_uid,
+                normalise_query(query if isinstance(query, str) else ""),
+                int(hits or 0),
+                int(processing_ms or 0),
+            )
+            self._buffer.append(event)  # deque.append is atomic: no lock on the search path
+        except Exception:  # analytics must never fail a search
+            log.debug("search event dropped", exc_info=True)
+
+    def start(self) -> None:
+        if not self.enabled or self._thread is not None:
+            return
+        self._stopping.clear()
+        self._thread = threading.Thread(target=self._run, name="sift-analytics", daemon=True)
+        self._thread.start()
+
+    def stop(self) -> None:
+        if self._thread is not None:
+            self._stopping.set()
+            self._wake.set()
+            self._thread.join(timeout=10)
+            self._thread = None
+        self.flush()
+
+    def _run(self) -> None:
+        while not self._stopping.is_set():
+            self._wake.wait(FLUSH_SECONDS)
+            self._wake.clear()
+            self.flush()
+            if time.monotonic() - self._last_purge > PURGE_SECONDS:
+                self.purge()
+
+    def flush(self) -> int:
+        """Write buffered events; returns how many were written (0 when dropped)."""
+        with self._flush_lock:
+            batch: list[SearchEvent] = []
+            while self._buffer:
+                batch.append(self._buffer.popleft())
+            if not batch:
+                return 0
+            try:
+                with self.db.write() as conn:
+                    rows.insert_many(conn, batch)
+            except Exception:
+                log.warning("could not store %d search events", len(batch), exc_info=True)
+                return 0
+            return len(batch)
+
+    def purge(self, now: datetime | None = None) -> int:
+        self._last_purge = time.monotonic()
+        try:
+            with self.db.write() as conn:
+                return rows.purge_before(conn, (now or utcnow()) - self.retention)
+        except Exception:
+            log.warning("could not purge old search events", exc_info=True)
+            return 0
+
+    # -- reporting ------------------------------------------------------------------
+
+    def buckets(self, span: Range, interval: timedelta | None = None) -> list[Bucket]:
+        """Every bucket of the range, empty ones included, so charts have no gaps."""
+        self.flush()
+        step = interval or pick_interval(span)
+        with self.db.read() as conn:
+            events = rows.times_and_hits(conn, span)
+        origin = floor_time(span.start, step)
+        count = max(1, math.ceil((span.end - origin) / step))
+        counts = [0] * count
+        zeros = [0] * count
+        latencies: list[list[int]] = [[] for _ in range(count)]
+        for ts, hits, ms in events:
+            slot = min(count - 1, int((ts - origin) / step))
+            counts[slot] += 1
+            zeros[slot] += hits == 0
+            latencies[slot].append(ms)
+        return [
+            Bucket(origin + i * step, counts[i], zeros[i], tuple(sorted(latencies[i])))
+            for i in range(count)
+        ]
+
+    def latency(self, span: Range) -> dict[str, Any]:
+        buckets = self.buckets(span)
+        values = sorted(v for b in buckets for v in b.latencies)
+        summary: dict[str, Any] = {"count": len(values)}
+        for p in PERCENTILES:
+            summary[f"p{p}"] = percentile(values, p)
+        summary["max"] = values[-1] if values else 0
+        summary["buckets"] = [b.as_dict() for b in buckets]
+        return summary
+
+    def top(self, span: Range, limit: int, zero_only: bool = False) -> list[dict[str, Any]]:
+        self.flush()
+        with self.db.read() as conn:
+            found = rows.top_queries(conn, span, limit, zero_only)
+        if zero_only:
+            return [{"query": q, "count": n} for q, n, _ in found]
+        return [{"query": q, "count": n, "averageHits": round(avg, 1)} for q, n, avg in found]
+
+
+def floor_time(when: datetime, step: timedelta) -> datetime:
+    if step >= timedelta(days=1):
+        return when.replace(hour=0, minute=0, second=0, microsecond=0)
+    return when.replace(minute=0, second=0, microsecond=0)

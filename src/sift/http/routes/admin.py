@@ -1,0 +1,386 @@
+"""The admin dashboard at /admin: sign-in, indexes, documents, settings, tasks, keys, analytics.
+
+Sign-in takes the master key or an admin key (one granted every action, `*`).
+The key never reaches the browser again: the session lives in the database and
+the browser holds a random token in a Secure, HttpOnly, SameSite=Strict cookie.
+Every form carries the session's synchronizer CSRF token. Pages read and write
+through Sift's own HTTP API, called in-process with the signed-in key, so the
+dashboard has exactly the rights of that key and reuses every validation.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import secrets
+from datetime import timedelta
+from typing import Any
+
+import httpx
+import orjson
+from fastapi import APIRouter, Request
+from starlette.concurrency import run_in_threadpool
+from starlette.responses import RedirectResponse, Response
+
+from sift.analytics import Analytics
+from sift.engine.settings import validate_settings
+from sift.errors import SiftError
+from sift.http.auth import services
+from sift.http.routes.site import ui
+from sift.keys import ACTIONS
+from sift.storage import sessions as session_rows
+from sift.storage.analytics import Range
+from sift.storage.database import utcnow
+from sift.storage.sessions import SessionRecord
+from sift.ui import charts
+
+router = APIRouter(include_in_schema=False)
+
+COOKIE = "sift_admin"
+LOGIN_COOKIE = "sift_login"
+SESSION_HOURS = 12
+PAGE = 20
+
+
+def _digest(token: str) -> str:
+    return hashlib.sha256(token.encode()).hexdigest()
+
+
+def _cookie(response: Response, name: str, value: str, max_age: int) -> None:
+    response.set_cookie(
+        name, value, max_age=max_age, path="/admin", secure=True, httponly=True, samesite="strict"
+    )
+
+
+class Signed:
+    """The signed-in session of a request, and the API credential it stands for."""
+
+    def __init__(self, request: Request, record: SessionRecord) -> None:
+        self.request = request
+        self.record = record
+
+    @property
+    def csrf(self) -> str:
+        return self.record.csrf
+
+    def credential(self) -> str | None:
+        svc = services(self.request)
+        if self.record.principal == "open":
+            return None
+        if self.record.principal == "master":
+            return svc.config.master_key
+        found = svc.keys.find(self.record.principal)
+        if found is None or "*" not in found.actions:
+            raise SiftError("The provided API key is invalid.", "invalid_api_key")
+        return svc.keys.key_value(found)
+
+    async def api(self, method: str, url: str, **kwargs: Any) -> tuple[int, Any]:
+        key = await run_in_threadpool(self.credential)
+        headers = {"Authorization": f"Bearer {key}"} if key else {}
+        transport = httpx.ASGITransport(app=self.request.app)
+        async with httpx.AsyncClient(transport=transport, base_url="http://sift.internal") as c:
+            response = await c.request(method, url, headers=headers, **kwargs)
+        return response.status_code, response.json() if response.content else None
+
+
+async def signed_in(request: Request) -> Signed | None:
+    token = request.cookies.get(COOKIE)
+    if not token:
+        return None
+    svc = services(request)
+
+    def load() -> SessionRecord | None:
+        with svc.db.read() as conn:
+            return session_rows.get(conn, _digest(token))
+
+    record = await run_in_threadpool(load)
+    if record is None or record.expires_at <= utcnow():
+        return None
+    if record.principal == "open" and svc.config.master_key:
+        return None  # a session from an open run does not survive setting a master key
+    return Signed(request, record)
+
+
+async def check_csrf(request: Request, signed: Signed) -> dict[str, str]:
+    form = {k: str(v) for k, v in (await request.form()).items()}
+    if not hmac.compare_digest(form.get("csrf", ""), signed.csrf):
+        raise SiftError("The form expired; reload the page and try again.", "invalid_csrf_token")
+    return form
+
+
+def page(request: Request, template: str, signed: Signed | None, **context: Any) -> Response:
+    status = context.pop("status", 200)
+    return ui(request).page(
+        template,
+        status=status,
+        csrf=signed.csrf if signed else "",
+        path=request.url.path,
+        **context,
+    )
+
+
+def to_login() -> Response:
+    return RedirectResponse("/admin/login", status_code=303)
+
+
+@router.get("/admin/login")
+async def login_form(request: Request, error: str = "") -> Response:
+    token = secrets.token_urlsafe(32)
+    response = page(
+        request,
+        "admin_login.html",
+        None,
+        login_token=token,
+        error=error,
+        open=not services(request).config.master_key,
+        status=401 if error else 200,
+    )
+    _cookie(response, LOGIN_COOKIE, token, 3600)
+    return response
+
+
+@router.post("/admin/login")
+async def login(request: Request) -> Response:
+    form = {k: str(v) for k, v in (await request.form()).items()}
+    expected = request.cookies.get(LOGIN_COOKIE, "")
+    if not expected or not hmac.compare_digest(form.get("csrf", ""), expected):
+        return await login_form(request, "The sign-in form expired; please try again.")
+    svc = services(request)
+    key = form.get("key", "").strip()
+    principal: str | None = None
+    if not svc.config.master_key:
+        principal = "open"
+    elif hmac.compare_digest(key.encode(), svc.config.master_key.encode()):
+        principal = "master"
+    else:
+        record = await run_in_threadpool(svc.keys.lookup, key) if key else None
+        if record is not None and "*" in record.actions:
+            principal = record.uid
+    if principal is None:
+        return await login_form(request, "That key is not the master key or an admin key.")
+    token = secrets.token_urlsafe(32)
+    now = utcnow()
+    record = SessionRecord(
+        _digest(token),
+        principal,
+        secrets.token_urlsafe(32),
+        now,
+        now + timedelta(hours=SESSION_HOURS),
+    )
+
+    def store() -> None:
+        with svc.db.write() as conn:
+            session_rows.purge_expired(conn, now)
+            session_rows.insert(conn, record)
+
+    await run_in_threadpool(store)
+    response = RedirectResponse("/admin", status_code=303)
+    _cookie(response, COOKIE, token, SESSION_HOURS * 3600)
+    response.delete_cookie(LOGIN_COOKIE, path="/admin")
+    return response
+
+
+@router.post("/admin/logout")
+async def logout(request: Request) -> Response:
+    signed = await signed_in(request)
+    if signed is not None:
+        await check_csrf(request, signed)
+        svc = services(request)
+
+        def drop() -> None:
+            with svc.db.write() as conn:
+                session_rows.delete(conn, signed.record.id)
+
+        await run_in_threadpool(drop)
+    response = RedirectResponse("/admin/login", status_code=303)
+    response.delete_cookie(COOKIE, path="/admin")
+    return response
+
+
+def _analytics_view(request: Request, days: int) -> dict[str, Any]:
+    found: Analytics | None = services(request).analytics
+    if found is None or not found.enabled:
+        return {"enabled": False}
+    end = utcnow()
+    span = Range(end - timedelta(days=days), end)
+    buckets = found.buckets(span)
+    latency = found.latency(span)
+    return {
+        "enabled": True,
+        "days": days,
+        "total": sum(b.count for b in buckets),
+        "zero": sum(b.zero_results for b in buckets),
+        "latency": latency,
+        "searches_svg": charts.searches_chart(buckets),
+        "latency_svg": charts.latency_chart(buckets),
+        "top": found.top(span, 10),
+        "zero_queries": found.top(span, 10, zero_only=True),
+    }
+
+
+@router.get("/admin")
+async def home(request: Request, days: int = 1) -> Response:
+    signed = await signed_in(request)
+    if signed is None:
+        return to_login()
+    days = days if days in (1, 7, 30) else 1
+    _, indexes = await signed.api("GET", "/indexes", params={"limit": 1000})
+    _, stats = await signed.api("GET", "/stats")
+    report = await run_in_threadpool(_analytics_view, request, days)
+    return page(
+        request,
+        "admin_home.html",
+        signed,
+        indexes=indexes.get("results", []),
+        stats=(stats or {}).get("indexes", {}),
+        report=report,
+    )
+
+
+@router.get("/admin/indexes/{index_uid}")
+async def index_detail(request: Request, index_uid: str, offset: int = 0) -> Response:
+    signed = await signed_in(request)
+    if signed is None:
+        return to_login()
+    status, index = await signed.api("GET", f"/indexes/{index_uid}")
+    if status != 200:
+        return page(request, "admin_error.html", signed, message=index["message"], status=status)
+    offset = max(0, offset)
+    _, docs = await signed.api(
+        "GET", f"/indexes/{index_uid}/documents", params={"offset": offset, "limit": PAGE}
+    )
+    _, settings = await signed.api("GET", f"/indexes/{index_uid}/settings")
+    return page(
+        request,
+        "admin_index.html",
+        signed,
+        index=index,
+        docs=docs,
+        offset=offset,
+        per=PAGE,
+        settings_json=orjson.dumps(settings, option=orjson.OPT_INDENT_2).decode(),
+        dumps=lambda d: orjson.dumps(d).decode(),
+        message=request.query_params.get("message"),
+        settings_error=None,
+    )
+
+
+@router.post("/admin/indexes/{index_uid}/settings")
+async def save_settings(request: Request, index_uid: str) -> Response:
+    signed = await signed_in(request)
+    if signed is None:
+        return to_login()
+    form = await check_csrf(request, signed)
+    text = form.get("settings", "")
+    try:
+        patch = validate_settings(orjson.loads(text))
+    except orjson.JSONDecodeError as exc:
+        error = f"The settings are not valid JSON: {exc}"
+    except SiftError as exc:
+        error = exc.message
+    else:
+        svc = services(request)
+        await run_in_threadpool(signed.credential)  # the signed-in key must still be valid
+        task = await run_in_threadpool(
+            svc.enqueue, "settingsUpdate", index_uid, patch, {"settings": patch}
+        )
+        return RedirectResponse(
+            f"/admin/tasks?message=Settings+update+enqueued+as+task+{task.uid}", status_code=303
+        )
+    _, index = await signed.api("GET", f"/indexes/{index_uid}")
+    _, docs = await signed.api("GET", f"/indexes/{index_uid}/documents", params={"limit": PAGE})
+    return page(
+        request,
+        "admin_index.html",
+        signed,
+        index=index,
+        docs=docs,
+        offset=0,
+        per=PAGE,
+        settings_json=text,
+        dumps=lambda d: orjson.dumps(d).decode(),
+        message=None,
+        settings_error=error,
+        status=400,
+    )
+
+
+@router.get("/admin/tasks")
+async def tasks(request: Request) -> Response:
+    signed = await signed_in(request)
+    if signed is None:
+        return to_login()
+    _, found = await signed.api("GET", "/tasks", params={"limit": 50})
+    return page(
+        request,
+        "admin_tasks.html",
+        signed,
+        tasks=found.get("results", []),
+        message=request.query_params.get("message"),
+    )
+
+
+@router.get("/admin/tasks.json")
+async def tasks_json(request: Request) -> Response:
+    """What the task page polls: the same list, as JSON, behind the session cookie."""
+    signed = await signed_in(request)
+    if signed is None:
+        return Response(status_code=401)
+    _, found = await signed.api("GET", "/tasks", params={"limit": 50})
+    return Response(
+        orjson.dumps(found.get("results", [])),
+        media_type="application/json",
+        headers={"Cache-Control": "no-store"},
+    )
+
+
+@router.get("/admin/keys")
+async def keys(request: Request, message: str = "", error: str = "") -> Response:
+    signed = await signed_in(request)
+    if signed is None:
+        return to_login()
+    status, found = await signed.api("GET", "/keys", params={"limit": 1000})
+    return page(
+        request,
+        "admin_keys.html",
+        signed,
+        keys=found.get("results", []) if status == 200 else [],
+        unavailable=None if status == 200 else found.get("message"),
+        actions=ACTIONS,
+        message=message,
+        error=error,
+    )
+
+
+@router.post("/admin/keys")
+async def create_key(request: Request) -> Response:
+    signed = await signed_in(request)
+    if signed is None:
+        return to_login()
+    form = await request.form()
+    await check_csrf(request, signed)
+    body: dict[str, Any] = {
+        "name": str(form.get("name", "")) or None,
+        "description": str(form.get("description", "")) or None,
+        "actions": [str(a) for a in form.getlist("actions")],
+        "indexes": [i.strip() for i in str(form.get("indexes", "*")).split(",") if i.strip()],
+        "expiresAt": str(form.get("expiresAt", "")) or None,
+    }
+    status, created = await signed.api("POST", "/keys", json=body)
+    if status != 201:
+        return await keys(request, error=created.get("message", "The key was not created."))
+    return await keys(
+        request, message=f"Created key “{created.get('name') or created['uid']}”: {created['key']}"
+    )
+
+
+@router.post("/admin/keys/{uid}/delete")
+async def delete_key(request: Request, uid: str) -> Response:
+    signed = await signed_in(request)
+    if signed is None:
+        return to_login()
+    await check_csrf(request, signed)
+    status, body = await signed.api("DELETE", f"/keys/{uid}")
+    if status != 204:
+        return await keys(request, error=(body or {}).get("message", "The key was not deleted."))
+    return RedirectResponse("/admin/keys?message=Key+deleted", status_code=303)

@@ -1,0 +1,96 @@
+import re
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from fastapi.testclient import TestClient
+
+from sift.app import create_app
+from sift.config import load_config
+from tests.conftest import MASTER_KEY, run_task
+
+
+@pytest.fixture
+def web(tmp_path: Path) -> Iterator[TestClient]:
+    values = {"data_dir": str(tmp_path / "d"), "config_file": str(tmp_path / "x.toml")}
+    config = load_config({**values, "master_key": MASTER_KEY}, environ={})
+    # https: the session cookie is Secure, so a client only sends it back over TLS
+    with TestClient(create_app(config), base_url="https://testserver") as c:
+        yield c
+
+
+def _csrf(html: str) -> str:
+    return re.search(r'name="csrf" value="([^"]+)"', html).group(1)
+
+
+def _sign_in(web: TestClient, key: str = MASTER_KEY) -> str:
+    form = web.get("/admin/login")
+    response = web.post("/admin/login", data={"csrf": _csrf(form.text), "key": key})
+    assert response.status_code == 200 and "Overview" in response.text, response.text
+    return _csrf(response.text)
+
+
+def test_sign_in_session_cookie_and_sign_out(web: TestClient) -> None:
+    assert web.get("/admin", follow_redirects=False).headers["location"] == "/admin/login"
+    form = web.get("/admin/login")
+    wrong = web.post("/admin/login", data={"csrf": _csrf(form.text), "key": "nope"})
+    assert wrong.status_code == 401
+    form = web.get("/admin/login")
+    signed = web.post(
+        "/admin/login", data={"csrf": _csrf(form.text), "key": MASTER_KEY}, follow_redirects=False
+    )
+    cookie = signed.headers["set-cookie"]
+    assert "HttpOnly" in cookie and "Secure" in cookie and "SameSite=strict" in cookie
+    assert MASTER_KEY not in cookie
+    csrf = _csrf(web.get("/admin").text)
+    web.post("/admin/logout", data={"csrf": csrf})
+    assert web.get("/admin", follow_redirects=False).status_code == 303
+
+
+def test_login_and_forms_need_csrf(web: TestClient) -> None:
+    web.get("/admin/login")
+    assert web.post("/admin/login", data={"csrf": "forged", "key": MASTER_KEY}).status_code == 401
+    _sign_in(web)
+    forged = web.post("/admin/keys", data={"csrf": "forged", "actions": "search"})
+    assert forged.status_code == 403 and forged.json()["code"] == "invalid_csrf_token"
+
+
+def test_settings_editor_validates_then_enqueues(web: TestClient) -> None:
+    csrf = _sign_in(web)
+    web.headers["Authorization"] = f"Bearer {MASTER_KEY}"
+    run_task(web, "POST", "/indexes/books/documents", json=[{"id": 1, "title": "Dune"}])
+    del web.headers["Authorization"]
+    page = web.get("/admin/indexes/books")
+    assert "1 documents" in page.text and "Dune" in page.text
+    bad = web.post(
+        "/admin/indexes/books/settings", data={"csrf": csrf, "settings": '{"rankingRules": [1]}'}
+    )
+    assert bad.status_code == 400 and 'role="alert"' in bad.text
+    good = web.post(
+        "/admin/indexes/books/settings",
+        data={"csrf": csrf, "settings": '{"filterableAttributes": ["title"]}'},
+    )
+    assert "Settings update enqueued" in good.text
+
+
+def test_keys_are_created_and_deleted(web: TestClient) -> None:
+    csrf = _sign_in(web)
+    created = web.post(
+        "/admin/keys", data={"csrf": csrf, "name": "ci", "actions": ["search"], "indexes": "*"}
+    )
+    assert "Created key “ci”" in created.text
+    uid = re.search(
+        r"/admin/keys/([0-9a-f-]+)/delete", created.text.split("ci</td>")[0][-2000:] + created.text
+    ).group(1)
+    deleted = web.post(f"/admin/keys/{uid}/delete", data={"csrf": csrf})
+    assert deleted.status_code == 200
+
+
+def test_search_only_key_cannot_sign_in(web: TestClient) -> None:
+    page = web.get("/admin/login")
+    web.headers["Authorization"] = f"Bearer {MASTER_KEY}"
+    keys = web.get("/keys").json()["results"]
+    del web.headers["Authorization"]
+    search_key = next(k["key"] for k in keys if k["actions"] == ["search"])
+    refused = web.post("/admin/login", data={"csrf": _csrf(page.text), "key": search_key})
+    assert refused.status_code == 401

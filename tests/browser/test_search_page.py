@@ -1,0 +1,123 @@
+"""What a person sees and does on the search page and the dashboard, in real Chromium."""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from tests.browser.conftest import MASTER_KEY, axe_violations
+
+pytestmark = pytest.mark.slow
+SHOTS = Path(__file__).parents[2] / "docs" / "screenshots"
+
+
+def no_violations(page: Any, state: str) -> None:
+    found = axe_violations(page)
+    assert found == [], f"axe-core violations in the {state} state: {found}"
+
+
+def status(page: Any) -> str:
+    return page.locator("#status").inner_text()
+
+
+def test_type_to_search_with_typos_and_highlighting(server: str, page: Any) -> None:
+    page.goto(server + "/")
+    no_violations(page, "empty")
+    page.get_by_label("Search cities").fill("tokio")  # a typo for Tokyo
+    page.wait_for_function("() => location.search.includes('q=tokio')")
+    assert "Tokyo" in page.locator("#hits .hit-link").all_inner_texts()[:5]
+    assert page.locator("#hits mark").count() > 0
+    assert re.match(r"[\d,]+ results? for “tokio”", status(page))
+    assert page.locator("#status").get_attribute("role") == "status"
+    no_violations(page, "results")
+    SHOTS.mkdir(exist_ok=True)
+    page.screenshot(path=str(SHOTS / "search.png"))
+    assert page.errors == []
+
+
+def test_keyboard_navigation(server: str, page: Any) -> None:
+    page.goto(server + "/?q=san")
+    page.keyboard.press("/")
+    assert page.evaluate("document.activeElement.id") == "q"
+    page.keyboard.press("ArrowDown")
+    page.keyboard.press("ArrowDown")
+    focused = page.evaluate("document.activeElement.className")
+    assert focused == "hit-link"
+    assert (
+        page.evaluate("[...document.querySelectorAll('.hit-link')].indexOf(document.activeElement)")
+        == 1
+    )
+    page.keyboard.press("Escape")
+    assert page.evaluate("document.activeElement.id") == "q"
+    page.keyboard.press("Tab")  # the submit button comes next, visibly focused
+    assert page.evaluate("document.activeElement.textContent") == "Search"
+
+
+def test_facet_filter_sort_and_pages(server: str, page: Any) -> None:
+    page.goto(server + "/")
+    page.locator("#filters a", has_text="Oceania").first.click()
+    page.wait_for_function("() => location.search.includes('continent')")
+    assert page.locator("#filters a.on").inner_text().startswith("Oceania")
+    page.get_by_role("link", name="Population high to low").click()
+    page.wait_for_function("() => location.search.includes('population')")
+    assert page.locator("#hits .hit-link").first.inner_text() == "Sydney"
+    no_violations(page, "facet applied")
+    page.get_by_role("link", name="Next").click()
+    page.wait_for_function("() => location.search.includes('page=2')")
+    assert page.locator("#pages [aria-current=page]").inner_text().endswith("2")
+
+
+def test_no_results_and_error_states(server: str, page: Any) -> None:
+    page.goto(server + "/")
+    page.get_by_label("Search cities").fill("qqqqxzzv")
+    page.wait_for_selector("#empty .empty")
+    assert "No results for “qqqqxzzv”" in page.locator("#empty").inner_text()
+    assert status(page) == "0 results for “qqqqxzzv”"
+    no_violations(page, "no results")
+    page.goto(server + "/search/missing")
+    assert "Search is not available" in page.locator("[role=alert]").inner_text()
+    no_violations(page, "error")
+
+
+def test_works_without_javascript(browser: Any, server: str) -> None:
+    context = browser.new_context(java_script_enabled=False)
+    tab = context.new_page()
+    tab.goto(server + "/")
+    tab.get_by_label("Search cities").fill("berlin")
+    tab.get_by_role("button", name="Search").click()
+    assert any("Berlin" in t for t in tab.locator("#hits .hit-link").all_inner_texts())
+    context.close()
+
+
+def test_dashboard_sign_in_analytics_and_sign_out(server: str, page: Any) -> None:
+    page.goto(server + "/?q=paris")
+    page.goto(server + "/admin")
+    assert page.url.endswith("/admin/login")
+    no_violations(page, "sign-in")
+    page.get_by_label("Master key or admin API key").fill("wrong key")
+    page.get_by_role("button", name="Sign in").click()
+    assert "not the master key" in page.locator("[role=alert]").inner_text()
+    page.get_by_label("Master key or admin API key").fill(MASTER_KEY)
+    page.get_by_role("button", name="Sign in").click()
+    assert page.get_by_role("heading", name="Overview").is_visible()
+    cookie = next(c for c in page.context.cookies() if c["name"] == "sift_admin")
+    assert cookie["httpOnly"] and cookie["secure"] and cookie["sameSite"] == "Strict"
+    assert page.locator("svg.chart").count() == 2
+    assert "paris" in page.locator("table").nth(1).inner_text()
+    no_violations(page, "dashboard")
+    page.screenshot(path=str(SHOTS / "dashboard.png"), full_page=True)
+    page.get_by_role("link", name="cities", exact=True).click()
+    assert "34,006 documents" in page.locator("main").inner_text()
+    no_violations(page, "index page")
+    page.get_by_role("link", name="Tasks").click()
+    assert "succeeded" in page.locator("#tasks").inner_text()
+    no_violations(page, "tasks")
+    page.get_by_role("link", name="API keys").click()
+    assert "Default Search API Key" in page.locator("table").inner_text()
+    no_violations(page, "keys")
+    page.get_by_role("button", name="Sign out").click()
+    page.goto(server + "/admin")
+    assert page.url.endswith("/admin/login")
