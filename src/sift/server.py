@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import os
+import signal
+import sys
 
 import click
 import uvicorn
@@ -21,6 +23,9 @@ def app_factory() -> FastAPI:
 def run(config: Config) -> None:
     from sift.app import create_app
 
+    # uvicorn re-raises the signal it shut down on once it is done; a requested,
+    # graceful shutdown should end the process with status 0, not -15.
+    signal.signal(signal.SIGTERM, lambda *_: sys.exit(0))
     url = f"http://{config.host}:{config.port}"
     where = config.public()["database_url"] or config.resolved_database_url
     click.echo(f"Sift {_version()} listening on {url}  (data: {where})")

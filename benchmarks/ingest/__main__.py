@@ -1,0 +1,3 @@
+from benchmarks.ingest.cli import main
+
+main()

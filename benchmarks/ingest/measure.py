@@ -1,0 +1,131 @@
+"""One ingestion run: a fresh server, the whole file in one POST (or a few), wait for the tasks."""
+
+from __future__ import annotations
+
+import secrets
+import shutil
+import tempfile
+import time
+from dataclasses import asdict, dataclass
+from datetime import datetime
+from pathlib import Path
+from typing import Any
+
+import httpx
+
+from benchmarks.ingest.server import SiftServer, proc_status_mib
+from benchmarks.runners.server_process import free_port
+
+START_TIMEOUT_S = 60
+TASK_TIMEOUT_S = 1800
+
+
+@dataclass
+class Measurement:
+    documents: int
+    payload_bytes: int  # of the largest POST body
+    accepted_s: float  # first POST start -> last 202 (upload, parse, store the payload)
+    total_s: float  # first POST start -> last task seen succeeded
+    task_s: float  # the tasks' own first startedAt -> last finishedAt
+    rss_start_mib: float  # server RSS once healthy, before the POST
+    rss_peak_mib: float  # server peak RSS (VmHWM) over the whole run
+    rss_after_mib: float  # server RSS once the task finished: mostly the search index
+
+    @property
+    def docs_per_s(self) -> float:
+        return self.documents / self.total_s
+
+    @property
+    def task_docs_per_s(self) -> float:
+        return self.documents / self.task_s
+
+    def as_dict(self) -> dict[str, float]:
+        return {
+            **asdict(self),
+            "docs_per_s": self.docs_per_s,
+            "task_docs_per_s": self.task_docs_per_s,
+        }
+
+
+def _timestamp(value: str) -> datetime:
+    return datetime.fromisoformat(value.rstrip("Z"))
+
+
+def split_lines(body: bytes, parts: int) -> list[bytes]:
+    """`body` (NDJSON) cut into `parts` bodies of whole lines, nearly equal in size."""
+    lines = body.rstrip(b"\n").split(b"\n")
+    step = -(-len(lines) // parts)
+    return [b"\n".join(lines[i : i + step]) for i in range(0, len(lines), step)]
+
+
+def _wait(client: httpx.Client, uid: int) -> dict[str, Any]:
+    while True:
+        task: dict[str, Any] = client.get(f"/tasks/{uid}").json()
+        if task["status"] in ("succeeded", "failed", "canceled"):
+            if task["status"] != "succeeded":
+                raise RuntimeError(f"ingestion task {task['status']}: {task['error']}")
+            return task
+        time.sleep(0.01)
+
+
+def _server_args(port: int, workdir: Path, key: str, batch_size: int | None) -> list[str]:
+    # Release settings: one process, quiet logs, no analytics, a body limit above the file.
+    args = [
+        "--port", str(port),
+        "--data-dir", str(workdir / "data"),
+        "--config-file", str(workdir / "absent.toml"),
+        "--master-key", key,
+        "--log-level", "warning",
+        "--no-analytics",
+        "--max-payload-bytes", str(4 << 30),
+    ]  # fmt: skip
+    return args + (["--batch-size", str(batch_size)] if batch_size else [])
+
+
+def measure(dataset: Path, documents: int, batch_size: int | None, parts: int = 1) -> Measurement:
+    """Ingest `dataset` (in `parts` POSTs) into a fresh server on a temporary data directory."""
+    workdir = Path(tempfile.mkdtemp(prefix="bench-ingest-"))
+    key = secrets.token_urlsafe(24)
+    port = free_port()
+    url = f"http://127.0.0.1:{port}"
+    server = SiftServer(_server_args(port, workdir, key, batch_size), workdir / "server.log")
+    client = httpx.Client(
+        base_url=url, headers={"Authorization": f"Bearer {key}"}, timeout=TASK_TIMEOUT_S
+    )
+    try:
+        server.wait_healthy(url, START_TIMEOUT_S)
+        rss_start = proc_status_mib(server.pid, "VmRSS")
+        body = dataset.read_bytes()
+        bodies = split_lines(body, parts) if parts > 1 else [body]
+        began = time.perf_counter()
+        uids = []
+        for part in bodies:
+            response = client.post(
+                "/indexes/products/documents",
+                content=part,
+                headers={"Content-Type": "application/x-ndjson"},
+            )
+            response.raise_for_status()
+            uids.append(response.json()["taskUid"])
+        accepted = time.perf_counter() - began
+        tasks = [_wait(client, uid) for uid in uids]
+        total = time.perf_counter() - began
+        indexed = sum(t["details"]["indexedDocuments"] for t in tasks)
+        if indexed != documents:
+            raise RuntimeError(f"indexed {indexed} documents, expected {documents}")
+        first = min(_timestamp(t["startedAt"]) for t in tasks)
+        task_s = (max(_timestamp(t["finishedAt"]) for t in tasks) - first).total_seconds()
+        return Measurement(
+            documents=documents,
+            payload_bytes=max(len(b) for b in bodies),
+            accepted_s=accepted,
+            total_s=total,
+            task_s=task_s,
+            rss_start_mib=rss_start,
+            rss_peak_mib=proc_status_mib(server.pid, "VmHWM"),
+            rss_after_mib=proc_status_mib(server.pid, "VmRSS"),
+        )
+    finally:
+        client.close()
+        server.stop()
+        shutil.rmtree(workdir, ignore_errors=True)
