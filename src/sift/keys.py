@@ -20,6 +20,7 @@ from sift.storage.keys import KeyRecord
 
 ACTIONS = (
     "*",
+    "*.get",
     "search",
     "documents.*",
     "documents.add",
@@ -31,6 +32,7 @@ ACTIONS = (
     "indexes.update",
     "indexes.delete",
     "indexes.swap",
+    "indexes.compact",
     "tasks.*",
     "tasks.cancel",
     "tasks.delete",
@@ -56,13 +58,32 @@ ACTIONS = (
     "analytics.*",
 )
 
-DEFAULT_KEYS = (
-    ("Default Search API Key", "Use it to search from the frontend", ["search"]),
+# Default keys in generations: each generation is created once, remembered under its meta
+# marker, so a database made before a generation existed gains it at the next start, and a
+# default key its owner deleted does not come back.
+DEFAULT_KEYS: tuple[tuple[str, tuple[tuple[str, str, list[str]], ...]], ...] = (
     (
-        "Default Admin API Key",
-        "Use it for anything that is not a search operation. Caution! Do not expose it on a "
-        "public frontend",
-        ["*"],
+        "default_keys_created",
+        (
+            ("Default Search API Key", "Use it to search from the frontend", ["search"]),
+            (
+                "Default Admin API Key",
+                "Use it for anything that is not a search operation. Caution! Do not expose it "
+                "on a public frontend",
+                ["*"],
+            ),
+        ),
+    ),
+    (
+        "default_read_only_key_created",
+        (
+            (
+                "Default Read-Only Admin API Key",
+                "Use it to read information across the whole database. Caution! Do not expose "
+                "this key on a public frontend",
+                ["*.get", "keys.get"],
+            ),
+        ),
     ),
 )
 
@@ -73,6 +94,8 @@ def derive_key(master_key: str, uid: str) -> str:
 
 def action_allowed(granted: list[str], action: str) -> bool:
     if "*" in granted or action in granted:
+        return True
+    if "*.get" in granted and action.endswith(".get"):
         return True
     family = action.split(".", 1)[0]
     return f"{family}.*" in granted
@@ -122,17 +145,18 @@ class KeyStore:
         return derive_key(self.master_key, record.uid)
 
     def ensure_defaults(self) -> None:
-        """Create the default search and admin keys on first start."""
+        """Create the default keys (search, admin, read-only admin) not created before."""
         with self.db.write() as conn:
-            if key_rows.get_meta(conn, "default_keys_created") is not None:
-                return
-            now = utcnow()
-            for name, description, actions in DEFAULT_KEYS:
-                key_rows.insert(
-                    conn,
-                    KeyRecord(str(uuid.uuid4()), name, description, actions, ["*"], None, now, now),
-                )
-            key_rows.set_meta(conn, "default_keys_created", now.isoformat())
+            for marker, generation in DEFAULT_KEYS:
+                if key_rows.get_meta(conn, marker) is not None:
+                    continue
+                now = utcnow()
+                for name, description, actions in generation:
+                    record = KeyRecord(
+                        str(uuid.uuid4()), name, description, actions, ["*"], None, now, now
+                    )
+                    key_rows.insert(conn, record)
+                key_rows.set_meta(conn, marker, now.isoformat())
 
     def refresh(self) -> None:
         if self.master_key is None:

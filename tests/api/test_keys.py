@@ -8,13 +8,29 @@ from tests.conftest import MASTER_KEY, make_client, run_task
 def test_default_keys_exist_and_work(client: TestClient) -> None:
     keys = client.get("/keys").json()
     names = {k["name"]: k for k in keys["results"]}
-    assert set(names) == {"Default Search API Key", "Default Admin API Key"}
+    assert set(names) == {
+        "Default Search API Key",
+        "Default Admin API Key",
+        "Default Read-Only Admin API Key",
+    }
     assert names["Default Search API Key"]["actions"] == ["search"]
     search_key = names["Default Search API Key"]["key"]
     r = client.get("/indexes", headers={"Authorization": f"Bearer {search_key}"})
     assert r.status_code == 403 and r.json()["code"] == "invalid_api_key"
     admin = names["Default Admin API Key"]["key"]
     assert client.get("/indexes", headers={"Authorization": f"Bearer {admin}"}).status_code == 200
+
+
+def test_read_only_admin_key_reads_everything_and_writes_nothing(client: TestClient) -> None:
+    keys = client.get("/keys").json()["results"]
+    (reader,) = [k for k in keys if k["name"] == "Default Read-Only Admin API Key"]
+    assert reader["actions"] == ["*.get", "keys.get"]
+    auth = {"Authorization": f"Bearer {reader['key']}"}
+    assert client.get("/indexes", headers=auth).status_code == 200
+    assert client.get("/keys", headers=auth).status_code == 200
+    assert client.get("/tasks", headers=auth).status_code == 200
+    r = client.post("/indexes", json={"uid": "nope"}, headers=auth)
+    assert r.status_code == 403 and r.json()["code"] == "invalid_api_key"
 
 
 def test_auth_errors(client: TestClient) -> None:

@@ -11,6 +11,7 @@ from fastapi import Request
 from fastapi.responses import Response
 
 from sift.errors import SiftError
+from sift.http.encoding import read_body
 
 INDEX_UID = re.compile(r"^[A-Za-z0-9_-]{1,400}$")
 
@@ -27,8 +28,9 @@ def accepted(summary: dict[str, Any]) -> JSONResponse:
 
 
 async def json_body(request: Request, *, required: bool = True) -> Any:
-    """The request's JSON body; Content-Type must say JSON when a body is sent."""
-    raw = await request.body()
+    """The request's JSON body (decoded per Content-Encoding); Content-Type must say JSON."""
+    config = getattr(getattr(request.app.state, "services", None), "config", None)
+    raw = await read_body(request, getattr(config, "max_payload_bytes", None))
     if not raw.strip():
         if required:
             raise SiftError("A json payload is missing.", "missing_payload")
@@ -98,6 +100,12 @@ def check_params(params: Mapping[str, str], allowed: tuple[str, ...]) -> None:
         if key not in allowed:
             listed = ", ".join(f"`{a}`" for a in allowed)
             raise SiftError(f"Unknown parameter `{key}`: expected one of {listed}", "bad_request")
+
+
+def custom_metadata(params: Mapping[str, str]) -> dict[str, str]:
+    """The `customMetadata` query parameter as task params; tasks echo it back to clients."""
+    value = params.get("customMetadata")
+    return {} if value is None else {"customMetadata": value}
 
 
 def int_param(params: Mapping[str, str], name: str, default: int, code: str) -> int:

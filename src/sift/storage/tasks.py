@@ -269,7 +269,39 @@ def finished_after(conn: Connection, since: datetime) -> list[TaskRecord]:
 
 
 def max_batch_uid(conn: Connection) -> int:
-    return conn.execute(sa.select(sa.func.max(tasks.c.batch_uid))).scalar() or -1
+    # Not `scalar() or -1`: batch 0 is a real batch, and reusing its uid would merge batches.
+    latest = conn.execute(sa.select(sa.func.max(tasks.c.batch_uid))).scalar()
+    return -1 if latest is None else int(latest)
+
+
+def query_batches(
+    conn: Connection, flt: TaskFilter, limit: int, from_uid: int | None, reverse: bool = False
+) -> tuple[list[tuple[int, list[TaskRecord]]], int, int | None]:
+    """A page of batches holding a matching task (newest first unless reverse), each with
+    all its tasks, + total + next `from`. Batches are not stored: a batch is the tasks the
+    worker ran together, which share a `batch_uid`."""
+    matching = sa.select(tasks.c.batch_uid).where(*flt.where(), tasks.c.batch_uid.is_not(None))
+    total = conn.execute(
+        sa.select(sa.func.count(sa.distinct(tasks.c.batch_uid))).where(
+            *flt.where(), tasks.c.batch_uid.is_not(None)
+        )
+    ).scalar_one()
+    if from_uid is not None:
+        matching = matching.where(
+            tasks.c.batch_uid >= from_uid if reverse else tasks.c.batch_uid <= from_uid
+        )
+    order = tasks.c.batch_uid.asc() if reverse else tasks.c.batch_uid.desc()
+    uids = list(conn.execute(matching.distinct().order_by(order).limit(limit + 1)).scalars())
+    next_uid = uids[limit] if len(uids) > limit else None
+    page = uids[:limit]
+    members: dict[int, list[TaskRecord]] = {uid: [] for uid in page}
+    if page:
+        rows = conn.execute(
+            sa.select(tasks).where(tasks.c.batch_uid.in_(page)).order_by(tasks.c.uid)
+        ).all()
+        for row in rows:
+            members[row.batch_uid].append(_record(row))
+    return [(uid, members[uid]) for uid in page], int(total), next_uid
 
 
 def status_counts(conn: Connection) -> dict[str, int]:

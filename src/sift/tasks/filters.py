@@ -19,6 +19,7 @@ TYPES = (
     "indexDeletion",
     "indexUpdate",
     "indexSwap",
+    "indexCompaction",
     "taskCancelation",
     "taskDeletion",
     "dumpCreation",

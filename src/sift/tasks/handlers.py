@@ -8,6 +8,7 @@ from sqlalchemy.engine import Connection
 
 from sift.engine.settings import apply_patch, default_settings
 from sift.errors import IndexNotFound, SiftError
+from sift.storage import documents as doc_rows
 from sift.storage import indexes as index_rows
 from sift.storage import tasks as task_rows
 from sift.storage.database import utcnow
@@ -125,9 +126,7 @@ def index_update(ctx: WorkerContext, conn: Connection, task: TaskRecord) -> dict
     if new_uid and new_uid != uid:
         if index_rows.get(conn, new_uid) is not None:
             raise SiftError(f"Index `{new_uid}` already exists.", "index_already_exists")
-        index_rows.rename(conn, uid, new_uid)
-        task_rows.rename_index(conn, uid, new_uid)
-        ctx.catalog.rename(uid, new_uid)
+        _rename_index(ctx, conn, uid, new_uid)
     return details
 
 
@@ -143,14 +142,21 @@ def index_deletion(ctx: WorkerContext, conn: Connection, task: TaskRecord) -> di
 
 def index_swap(ctx: WorkerContext, conn: Connection, task: TaskRecord) -> dict[str, Any]:
     swaps = (task.details or {}).get("swaps", [])
+    # A rename moves the first index to a new uid, so only the first one has to exist.
     missing = [
-        uid for swap in swaps for uid in swap["indexes"] if index_rows.get(conn, uid) is None
+        uid
+        for swap in swaps
+        for uid in (swap["indexes"][:1] if swap.get("rename") else swap["indexes"])
+        if index_rows.get(conn, uid) is None
     ]
     if missing:
         names = ", ".join(f"`{m}`" for m in dict.fromkeys(missing))
         raise SiftError(f"Indexes {names} not found.", "index_not_found")
     for swap in swaps:
         first, second = swap["indexes"]
+        if swap.get("rename"):
+            _rename_index(ctx, conn, first, second)
+            continue
         index_rows.swap(conn, first, second)
         # Meilisearch also swaps the index uids in the task history.
         task_rows.rename_index(conn, first, "~swap")
@@ -158,6 +164,28 @@ def index_swap(ctx: WorkerContext, conn: Connection, task: TaskRecord) -> dict[s
         task_rows.rename_index(conn, "~swap", second)
         ctx.catalog.swap(first, second)
     return dict(task.details or {})
+
+
+def _rename_index(ctx: WorkerContext, conn: Connection, old: str, new: str) -> None:
+    if index_rows.get(conn, new) is not None:
+        raise SiftError(
+            f"Index `{new}` already exists; a swap with `rename: true` needs a free target uid.",
+            "index_already_exists",
+        )
+    index_rows.rename(conn, old, new)
+    task_rows.rename_index(conn, old, new)
+    ctx.catalog.rename(old, new)
+
+
+def index_compaction(ctx: WorkerContext, conn: Connection, task: TaskRecord) -> dict[str, Any]:
+    """Nothing to rewrite: documents live in SQL rows, which the database keeps compact
+    itself, and the search index is rebuilt in memory. The task exists for API parity."""
+    uid = task.index_uid or ""
+    record = index_rows.get(conn, uid)
+    if record is None:
+        raise IndexNotFound(uid)
+    _, size, _ = doc_rows.sizes(conn, record.id)
+    return {"preCompactionSize": f"{size} B", "postCompactionSize": f"{size} B"}
 
 
 def settings_update(ctx: WorkerContext, conn: Connection, task: TaskRecord) -> dict[str, Any]:
@@ -204,6 +232,7 @@ HANDLERS = {
     "indexUpdate": index_update,
     "indexDeletion": index_deletion,
     "indexSwap": index_swap,
+    "indexCompaction": index_compaction,
     "settingsUpdate": settings_update,
     "taskCancelation": task_cancelation,
     "taskDeletion": task_deletion,

@@ -22,7 +22,7 @@ def iso_duration(start: datetime | None, end: datetime | None) -> str | None:
 
 
 def task_view(task: TaskRecord) -> dict[str, Any]:
-    return {
+    view = {
         "uid": task.uid,
         "batchUid": task.batch_uid,
         "indexUid": task.index_uid,
@@ -36,14 +36,70 @@ def task_view(task: TaskRecord) -> dict[str, Any]:
         "startedAt": rfc3339(task.started_at),
         "finishedAt": rfc3339(task.finished_at),
     }
+    return _with_custom_metadata(view, task)
+
+
+def _with_custom_metadata(view: dict[str, Any], task: TaskRecord) -> dict[str, Any]:
+    """Echo the caller's `customMetadata`, which only tasks given one carry."""
+    if task.params and "customMetadata" in task.params:
+        view["customMetadata"] = task.params["customMetadata"]
+    return view
 
 
 def summary_view(task: TaskRecord) -> dict[str, Any]:
     """The body of a 202 answer: what was enqueued."""
-    return {
+    summary = {
         "taskUid": task.uid,
         "indexUid": task.index_uid,
         "status": task.status,
         "type": task.type,
         "enqueuedAt": rfc3339(task.enqueued_at),
+    }
+    return _with_custom_metadata(summary, task)
+
+
+def _merged_details(batch: list[TaskRecord]) -> dict[str, Any]:
+    """The batch's details: counters summed over its tasks, other fields from the first."""
+    merged: dict[str, Any] = {}
+    for task in batch:
+        for key, value in (task.details or {}).items():
+            if isinstance(value, int) and not isinstance(value, bool):
+                current = merged.get(key)
+                merged[key] = value + (current if isinstance(current, int) else 0)
+            else:
+                merged.setdefault(key, value)
+    return merged
+
+
+def _tally(values: list[str]) -> dict[str, int]:
+    counts: dict[str, int] = {}
+    for value in values:
+        counts[value] = counts.get(value, 0) + 1
+    return counts
+
+
+def batch_view(uid: int, batch: list[TaskRecord]) -> dict[str, Any]:
+    """A batch in Meilisearch's wire format, derived from the tasks that share its uid."""
+    started = min((t.started_at for t in batch if t.started_at), default=None)
+    finished = (
+        None
+        if any(t.finished_at is None for t in batch)
+        else max((t.finished_at for t in batch if t.finished_at), default=None)
+    )
+    return {
+        "uid": uid,
+        "progress": None,
+        "details": _merged_details(batch),
+        "stats": {
+            "totalNbTasks": len(batch),
+            "status": _tally([t.status for t in batch]),
+            "types": _tally([t.type for t in batch]),
+            "indexUids": _tally([t.index_uid for t in batch if t.index_uid]),
+        },
+        "duration": iso_duration(started, finished),
+        "startedAt": rfc3339(started),
+        "finishedAt": rfc3339(finished),
+        "batchStrategy": (
+            f"batched {len(batch)} compatible {batch[0].type} task(s)" if batch else "empty batch"
+        ),
     }

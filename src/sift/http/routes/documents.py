@@ -11,11 +11,13 @@ from starlette.concurrency import run_in_threadpool
 
 from sift.errors import DocumentNotFound, IndexNotFound, SiftError
 from sift.http.auth import guard, services
+from sift.http.encoding import body_stream, payload_too_large
 from sift.http.responses import (
     JSONResponse,
     accepted,
     check_fields,
     check_params,
+    custom_metadata,
     int_param,
     json_body,
     require_object,
@@ -35,11 +37,7 @@ SPOOL_IN_MEMORY = 8 << 20  # request bodies above this go to a temporary file
 async def _spool(request: Request) -> tempfile.SpooledTemporaryFile[bytes]:
     """Copy the body to a spooled file, enforcing the payload size limit while streaming."""
     limit = services(request).config.max_payload_bytes
-    too_large = SiftError(
-        f"The provided payload reached the size limit. The maximum accepted payload size is "
-        f"{limit / (1 << 20):.2f} MiB.",
-        "payload_too_large",
-    )
+    too_large = payload_too_large(limit)
     declared = request.headers.get("content-length")
     if declared and declared.isdigit() and int(declared) > limit:
         raise too_large
@@ -47,12 +45,15 @@ async def _spool(request: Request) -> tempfile.SpooledTemporaryFile[bytes]:
         SPOOL_IN_MEMORY
     )  # closed by the caller once the task is stored
     size = 0
-    async for chunk in request.stream():
-        size += len(chunk)
-        if size > limit:
-            spool.close()
-            raise too_large
-        spool.write(chunk)
+    try:
+        async for chunk in body_stream(request):  # decoded: the limit applies to what we store
+            size += len(chunk)
+            if size > limit:
+                raise too_large
+            spool.write(chunk)
+    except BaseException:
+        spool.close()
+        raise
     spool.seek(0)
     return spool
 
@@ -70,7 +71,7 @@ async def _add_documents(request: Request, index_uid: str, method: str) -> JSONR
             "Content-Type `text/csv`.",
             "invalid_document_csv_delimiter",
         )
-    task_params: dict[str, Any] = {"method": method}
+    task_params: dict[str, Any] = {"method": method, **custom_metadata(params)}
     if "primaryKey" in params:
         task_params["primaryKey"] = params["primaryKey"]
     spool = await _spool(request)
@@ -109,12 +110,38 @@ def _fields(raw: Any, code: str = "invalid_document_fields") -> list[str] | None
     return None if "*" in items else items
 
 
-def _project(doc: dict[str, Any], fields: list[str] | None, displayed: list[str]) -> dict[str, Any]:
+def _retrieve_vectors(raw: Any) -> bool:
+    """`retrieveVectors` from a query string ("true"/"false") or a JSON body (a boolean)."""
+    if raw is None:
+        return False
+    if isinstance(raw, bool):
+        return raw
+    if raw in ("true", "false"):
+        return raw == "true"
+    if isinstance(raw, str):
+        raise SiftError(
+            f"Invalid value in parameter `retrieveVectors`: could not parse `{raw}` as a boolean, "
+            "expected either `true` or `false`",
+            "invalid_document_retrieve_vectors",
+        )
+    raise wrong_type("retrieveVectors", "a boolean", raw, "invalid_document_retrieve_vectors")
+
+
+def _project(
+    doc: dict[str, Any],
+    fields: list[str] | None,
+    displayed: list[str],
+    retrieve_vectors: bool = False,
+) -> dict[str, Any]:
+    vectors = doc.get("_vectors")
     if "*" not in displayed:
         doc = {k: v for k, v in doc.items() if k in displayed}
     if fields is not None:
         doc = {k: v for k, v in doc.items() if k in fields}
     doc.pop("_vectors", None)
+    if retrieve_vectors:
+        # Meilisearch always answers `_vectors` when asked, `{}` for a document without any.
+        doc["_vectors"] = vectors if isinstance(vectors, dict) else {}
     return doc
 
 
@@ -126,6 +153,7 @@ async def _listing(
     fields: list[str] | None,
     filter_expr: Any,
     ids: list[str] | None,
+    retrieve_vectors: bool = False,
 ) -> JSONResponse:
     validate_index_uid(index_uid)
     svc = services(request)
@@ -151,7 +179,9 @@ async def _listing(
                 page = ordered[offset : offset + limit]
                 found = doc_rows.get_many(conn, record.id, page)
                 bodies = [found[i] for i in page if i in found]
-        return [_project(orjson.loads(b), fields, displayed) for b in bodies], total
+        return [
+            _project(orjson.loads(b), fields, displayed, retrieve_vectors) for b in bodies
+        ], total
 
     results, total = await run_in_threadpool(load)
     return JSONResponse({"results": results, "offset": offset, "limit": limit, "total": total})
@@ -167,7 +197,14 @@ async def list_documents(
     limit = int_param(params, "limit", 20, "invalid_document_limit")
     ids = [i for i in params["ids"].split(",") if i] if "ids" in params else None
     return await _listing(
-        request, index_uid, offset, limit, _fields(params.get("fields")), params.get("filter"), ids
+        request,
+        index_uid,
+        offset,
+        limit,
+        _fields(params.get("fields")),
+        params.get("filter"),
+        ids,
+        _retrieve_vectors(params.get("retrieveVectors")),
     )
 
 
@@ -199,6 +236,7 @@ async def fetch_documents(
         _fields(body.get("fields")),
         body.get("filter"),
         ids,
+        _retrieve_vectors(body.get("retrieveVectors")),
     )
 
 
@@ -213,6 +251,7 @@ async def get_document(
     params = request.query_params
     check_params(params, ("fields", "retrieveVectors"))
     fields = _fields(params.get("fields"))
+    retrieve_vectors = _retrieve_vectors(params.get("retrieveVectors"))
     svc = services(request)
 
     def load() -> dict[str, Any]:
@@ -224,7 +263,7 @@ async def get_document(
             if body is None:
                 raise DocumentNotFound(document_id)
             displayed = record.settings.get("displayedAttributes", ["*"])
-            return _project(orjson.loads(body), fields, displayed)
+            return _project(orjson.loads(body), fields, displayed, retrieve_vectors)
 
     return JSONResponse(await run_in_threadpool(load))
 
@@ -233,6 +272,7 @@ async def _enqueue_deletion(
     request: Request, index_uid: str, details: dict[str, Any], params: dict[str, Any]
 ) -> JSONResponse:
     validate_index_uid(index_uid)
+    params = {**params, **custom_metadata(request.query_params)}
     task = await run_in_threadpool(
         services(request).enqueue, "documentDeletion", index_uid, details, params
     )

@@ -145,6 +145,20 @@ async def delete_index(
     return accepted(summary_view(task))
 
 
+@router.post("/indexes/{index_uid}/compact", summary="Compact an index", status_code=202)
+async def compact_index(
+    request: Request, index_uid: str, _: Principal = Depends(guard("indexes.compact"))
+) -> JSONResponse:
+    validate_index_uid(index_uid)
+    task = await run_in_threadpool(
+        services(request).enqueue,
+        "indexCompaction",
+        index_uid,
+        {"preCompactionSize": None, "postCompactionSize": None},
+    )
+    return accepted(summary_view(task))
+
+
 @router.post("/swap-indexes", summary="Swap indexes", status_code=202)
 async def swap_indexes(
     request: Request, principal: Principal = Depends(guard("indexes.swap"))
@@ -176,6 +190,9 @@ async def swap_indexes(
                     "duplicate_index_found",
                 )
             seen.add(uid)
-        swaps.append({"indexes": pair})
+        rename = item.get("rename", False)
+        if not isinstance(rename, bool):
+            raise wrong_type(f"[{position}].rename", "a boolean", rename, "invalid_swap_rename")
+        swaps.append({"indexes": pair, "rename": rename})
     task = await run_in_threadpool(services(request).enqueue, "indexSwap", None, {"swaps": swaps})
     return accepted(summary_view(task))

@@ -1,0 +1,3 @@
+from benchmarks.compat.cli import main
+
+main()

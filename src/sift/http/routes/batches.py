@@ -1,0 +1,92 @@
+"""/batches: the groups of tasks the worker ran together, derived from the tasks table."""
+
+from __future__ import annotations
+
+from fastapi import APIRouter, Depends, Request
+from starlette.concurrency import run_in_threadpool
+
+from sift.errors import SiftError
+from sift.http.auth import guard, services
+from sift.http.responses import JSONResponse
+from sift.keys import Principal, index_allowed
+from sift.storage import tasks as task_rows
+from sift.storage.tasks import TaskFilter, TaskRecord
+from sift.tasks.filters import FILTER_PARAMS, check_known, parse_int, task_filter_from_params
+from sift.tasks.views import batch_view
+
+router = APIRouter(tags=["Batches"])
+
+Page = tuple[list[tuple[int, list[TaskRecord]]], int, int | None]
+
+
+def _restrict(principal: Principal, flt: TaskFilter) -> None:
+    """An API key limited to some indexes only sees batches touching them."""
+    patterns = principal.index_patterns()
+    if patterns is None:
+        return
+    if flt.index_uids is None:
+        raise SiftError("The provided API key is invalid.", "invalid_api_key")
+    flt.index_uids = [u for u in flt.index_uids if index_allowed(patterns, u)]
+
+
+@router.get("/batches", summary="List batches")
+async def list_batches(
+    request: Request, principal: Principal = Depends(guard("tasks.get"))
+) -> JSONResponse:
+    params = dict(request.query_params)
+    check_known(params, (*FILTER_PARAMS, "limit", "from", "reverse"))
+    limit = parse_int("limit", params.pop("limit", None), 20) or 0
+    from_uid = parse_int("from", params.pop("from", None), None)
+    reverse = params.pop("reverse", "false").lower()
+    if reverse not in ("true", "false"):
+        raise SiftError(
+            f"Invalid value in parameter `reverse`: could not parse `{reverse}` as a boolean.",
+            "invalid_task_reverse",
+        )
+    flt = task_filter_from_params(params)
+    _restrict(principal, flt)
+    svc = services(request)
+
+    def load() -> Page:
+        with svc.db.read() as conn:
+            return task_rows.query_batches(conn, flt, limit, from_uid, reverse == "true")
+
+    batches, total, next_uid = await run_in_threadpool(load)
+    return JSONResponse(
+        {
+            "results": [batch_view(uid, tasks) for uid, tasks in batches],
+            "total": total,
+            "limit": limit,
+            "from": batches[0][0] if batches else None,
+            "next": next_uid,
+        }
+    )
+
+
+@router.get("/batches/{batch_uid}", summary="Get a batch")
+async def get_batch(
+    request: Request, batch_uid: str, principal: Principal = Depends(guard("tasks.get"))
+) -> JSONResponse:
+    if not batch_uid.isdigit():
+        raise SiftError(
+            f"Invalid value in parameter `batchUid`: could not parse `{batch_uid}` as a positive "
+            "integer",
+            "invalid_batch_uid",
+        )
+    flt = TaskFilter(batch_uids=[int(batch_uid)])
+    patterns = principal.index_patterns()
+    svc = services(request)
+
+    def load() -> Page:
+        with svc.db.read() as conn:
+            return task_rows.query_batches(conn, flt, 1, None)
+
+    batches, _, _ = await run_in_threadpool(load)
+    visible = batches and (
+        patterns is None
+        or any(t.index_uid and index_allowed(patterns, t.index_uid) for t in batches[0][1])
+    )
+    if not visible:
+        raise SiftError(f"Batch `{batch_uid}` not found.", "batch_not_found")
+    uid, tasks = batches[0]
+    return JSONResponse(batch_view(uid, tasks))
