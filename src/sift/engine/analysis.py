@@ -17,7 +17,7 @@ from __future__ import annotations
 
 import re
 import unicodedata
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable
 from functools import lru_cache
 from typing import Final, NamedTuple
 
@@ -35,8 +35,28 @@ _WORD_CHAR: Final = rf"[^\W_{_CJK_RANGES}]|\p{{M}}"
 # the relevance rule uses this list (as a weak prior); it never removes words
 # from the index and is independent of the user's stopWords setting.
 ENGLISH_STOP_WORDS: Final = frozenset(
-    ["a", "about", "above", "after", "again", "against", "all", "am", "an", "and", "any", "are", "as", "at", "be", "because", "been", "before", "being", "below", "between", "both", "but", "by", "can", "could", "did", "do", "does", "doing", "down", "during", "each", "few", "for", "from", "further", "had", "has", "have", "having", "he", "her", "here", "hers", "herself", "him", "himself", "his", "how", "i", "if", "in", "into", "is", "it", "its", "itself", "just", "me", "more", "most", "my", "myself", "no", "nor", "not", "of", "off", "on", "once", "only", "or", "other", "our", "ours", "ourselves", "out", "over", "own", "same", "she", "should", "so", "some", "such", "than", "that", "the", "their", "theirs", "them", "themselves", "then", "there", "these", "they", "this", "those", "through", "to", "too", "under", "until", "up", "very", "was", "we", "were", "what", "when", "where", "which", "while", "who", "whom", "why", "will", "with", "would", "you", "your", "yours", "yourself", "yourselves"]
+    [
+        "a", "about", "above", "after", "again", "against", "all", "am", "an", "and", "any",
+        "are", "as", "at", "be", "because", "been", "before", "being", "below", "between",
+        "both", "but", "by", "can", "could", "did", "do", "does", "doing", "down", "during",
+        "each", "few", "for", "from", "further", "had", "has", "have", "having", "he",
+        "her", "here", "hers", "herself", "him", "himself", "his", "how", "i", "if", "in",
+        "into", "is", "it", "its", "itself", "just", "me", "more", "most", "my", "myself",
+        "no", "nor", "not", "of", "off", "on", "once", "only", "or", "other", "our", "ours",
+        "ourselves", "out", "over", "own", "same", "she", "should", "so", "some", "such",
+        "than", "that", "the", "their", "theirs", "them", "themselves", "then", "there",
+        "these", "they", "this", "those", "through", "to", "too", "under", "until", "up",
+        "very", "was", "we", "were", "what", "when", "where", "which", "while", "who",
+        "whom", "why", "will", "with", "would", "you", "your", "yours", "yourself",
+        "yourselves",
+    ]
 )
+
+
+# Hard separators end a sentence: words on either side are not "close", so the
+# proximity rules see a gap (Meilisearch counts such a pair as distance 8).
+_HARD = re.compile(r"[.;!?…]+(?=\s|$)|[\u3002\uff01\uff1f\uff1b]|\n\s*\n")
+SENTENCE_GAP: Final = 7
 
 
 class Token(NamedTuple):
@@ -85,15 +105,17 @@ class Analyzer:
 
     def tokens(self, text: str) -> list[Token]:
         """All tokens of ``text`` with offsets, in order."""
-        return [Token(normalize(m.group()), m.start(), m.end()) for m in self._pattern.finditer(text)]
+        return [Token(normalize(m.group()), m.start(), m.end())
+                for m in self._pattern.finditer(text)]
 
     def words(self, text: str) -> list[str]:
         """Normalized words only (queries, indexing)."""
         return [normalize(m) for m in self._pattern.findall(text)]
 
-    def iter_words(self, texts: Iterable[str]) -> Iterator[list[str]]:
-        for text in texts:
-            yield self.words(text)
+    def sentences(self, text: str) -> list[list[str]]:
+        """Normalized words of each sentence (split on hard separators)."""
+        parts = _HARD.split(text) if _HARD.search(text) else [text]
+        return [w for w in (self.words(part) for part in parts) if w]
 
 
 def _compile(pattern: str) -> re.Pattern[str]:

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass, field
+from itertools import pairwise
 from typing import Any, Final
 
 import numpy as np
@@ -68,6 +69,16 @@ class QueryWord:
 _QUOTED = re.compile(r'"([^"]*)"')
 
 
+_NEGATED = re.compile(r'(?:^|(?<=\s))-("[^"]*"|[^\s"]+)')
+
+
+def split_negations(q: str, analyzer: Analyzer) -> tuple[str, list[list[str]]]:
+    """Remove ``-word`` and ``-"a phrase"`` from the query; return them as word lists.
+    Documents containing any of them are excluded from the results."""
+    negated = [analyzer.words(m.group(1).strip('"')) for m in _NEGATED.finditer(q)]
+    return _NEGATED.sub(" ", q).rstrip() if negated else q, [n for n in negated if n]
+
+
 def parse_query(q: str, analyzer: Analyzer, stop_words: set[str]) -> tuple[list[QueryWord], bool]:
     """Query words in order; quoted parts become phrases. Returns (words, last_is_prefix)."""
     words: list[QueryWord] = []
@@ -105,6 +116,9 @@ class ExpandConfig:
     prefix_search: bool = True
     stems: bool = False
     synonyms: dict[str, list[list[str]]] = field(default_factory=dict)
+    prefix_weight: float = W_PREFIX
+    typo_weight: float = W_TYPO[1]  # weight of a one-typo variant of a known word
+    trusted_count: int = 0  # >0: a word occurring this often is taken as correctly spelled
 
     @classmethod
     def from_settings(cls, settings: dict[str, Any], analyzer: Analyzer, stems: bool
@@ -156,27 +170,33 @@ def _typo_terms(word: str, budget: int, snap: Snapshot, any_first: bool = False
     """Vocabulary terms within ``budget`` edits, as (term ids, typo counts).
 
     A typo on the first letter counts as two (Meilisearch's rule), so normally
-    only terms sharing the first letter are compared. ``any_first`` also scans
-    other first letters, charging them the extra typo.
+    only terms sharing the first letter are compared (vocabulary buckets by first
+    letter and length). ``any_first`` also scans other first letters, charging
+    them the extra typo.
     """
     vocab = snap.vocabulary
-    lo, hi = (0, vocab.terms.size) if any_first else vocab.prefix_range(word[0])
-    if hi <= lo:
+    words: list[str] = []
+    ids: list[np.ndarray] = []
+    firsts: list[np.ndarray] = []
+    for length in range(max(1, len(word) - budget), len(word) + budget + 1):
+        bucket_words, bucket_ids = (vocab.same_length(length) if any_first
+                                    else vocab.same_first(word[0], length))
+        words += bucket_words
+        ids.append(bucket_ids)
+        if any_first:
+            firsts.append(np.fromiter((w[:1] == word[0] for w in bucket_words), dtype=bool,
+                                      count=len(bucket_words)))
+    if not words:
         return np.empty(0, dtype=np.int64), np.empty(0, dtype=np.int8)
-    lengths = vocab.lengths[lo:hi]
-    near = np.nonzero(np.abs(lengths - len(word)) <= budget)[0]
-    if near.size == 0:
-        return np.empty(0, dtype=np.int64), np.empty(0, dtype=np.int8)
-    choices = vocab.terms[lo:hi][near]
-    dist = process.cdist([word], choices.tolist(), scorer=OSA.distance, score_cutoff=budget,
+    all_ids = np.concatenate(ids)
+    dist = process.cdist([word], words, scorer=OSA.distance, score_cutoff=budget,
                          dtype=np.int32, workers=1)[0]
     if any_first:
-        first = np.char.startswith(choices, word[0])
-        dist = np.where(first, dist, dist + 1)
+        dist = np.where(np.concatenate(firsts), dist, dist + 1)
     hit = np.nonzero((dist <= budget) & (dist > 0))[0]
     if hit.size > MAX_TYPO_TERMS:
         hit = hit[np.argsort(dist[hit], kind="stable")[:MAX_TYPO_TERMS]]
-    return vocab.ids[lo:hi][near[hit]], dist[hit].astype(np.int8)
+    return all_ids[hit], dist[hit].astype(np.int8)
 
 
 def expand(words: list[QueryWord], snap: Snapshot, cfg: ExpandConfig) -> None:
@@ -189,32 +209,39 @@ def expand(words: list[QueryWord], snap: Snapshot, cfg: ExpandConfig) -> None:
         if tid is not None:
             w.add([tid], 0, True, W_EXACT, [w.text])
         if w.is_prefix and cfg.prefix_search:
-            _add_prefix(w, snap)
+            _add_prefix(w, snap, cfg.prefix_weight)
         if cfg.stems:
-            group = snap.vocabulary.stem_groups.get(stem_words([w.text])[0])
-            if group is not None:
+            group = snap.vocabulary.stem_group(stem_words([w.text])[0])
+            if group.size:
                 w.add(group, 0, False, W_STEM, [vocab_terms[t] for t in group])
         budget = max_typos(w.text, cfg)
+        if cfg.trusted_count and tid is not None and \
+                term_frequencies(snap)[tid] >= cfg.trusted_count:
+            budget = 0
         unknown = cfg.stems and w.term_ids.size == 0
         if unknown and budget == 0 and max_typos(w.text + "_", cfg):
             # Relevance mode: a word the index has never seen is a typo or noise, so a
             # word one letter short of the typo threshold still gets one typo.
             budget = 1
         if budget:
-            ids, dist = _typo_terms(w.text, budget, snap, any_first=unknown)
+            ids, dist = _typo_terms(w.text, budget, snap, any_first=unknown or budget >= 2)
             if unknown and dist.size:
                 # Keep the closest spellings only: farther ones are mostly noise.
                 closest = dist == dist.min()
                 ids, dist = ids[closest], dist[closest]
-            weights = np.asarray(W_TYPO, dtype=np.float32)[dist]
+            weights = np.asarray(W_TYPO, dtype=np.float32)[dist] * (cfg.typo_weight / W_TYPO[1])
             if unknown and weights.size:
                 weights = weights / weights.max()  # the intended word is among these
             w.add(ids, dist, False, weights, [vocab_terms[t] for t in ids])
+        # After the whole-word typos, so a term found both ways keeps the higher weight.
+        if w.is_prefix and cfg.prefix_search and budget:
+            scale = 1.0 if unknown else cfg.typo_weight / W_TYPO[1]
+            _add_typo_prefix(w, snap, budget, cfg.prefix_weight * scale)
     _add_synonyms(words, snap, cfg)
     _add_concatenations(words, snap)
 
 
-def _add_prefix(w: QueryWord, snap: Snapshot) -> None:
+def _add_prefix(w: QueryWord, snap: Snapshot, base: float) -> None:
     vocab = snap.vocabulary
     lo, hi = vocab.prefix_range(w.text)
     ids = vocab.ids[lo:hi]
@@ -223,9 +250,36 @@ def _add_prefix(w: QueryWord, snap: Snapshot) -> None:
         ids = ids[np.argpartition(-freq, MAX_PREFIX_TERMS)[:MAX_PREFIX_TERMS]]
     ids = ids[ids != (snap.term_id(w.text) if snap.term_id(w.text) is not None else -1)]
     # Longer prefixes say more about the intended word.
-    weight = W_PREFIX * min(1.0, 0.5 + 0.1 * len(w.text))
+    weight = base * min(1.0, 0.5 + 0.1 * len(w.text))
     w.add(ids, 0, False, weight, [])
     w.highlight_prefix = w.text
+
+
+def _add_typo_prefix(w: QueryWord, snap: Snapshot, budget: int, base: float) -> None:
+    """Completions of a mistyped prefix ("extrordin" -> "extraordinary"): the word is
+    compared with the start of each term sharing its first letter, cut one letter
+    shorter, as long, and one letter longer (to allow a missed or extra letter)."""
+    vocab = snap.vocabulary
+    lo, hi = vocab.prefix_range(w.text[0])
+    n = len(w.text)
+    near = np.nonzero(vocab.lengths[lo:hi] >= n - budget)[0]
+    if near.size == 0:
+        return
+    terms = vocab.terms[lo:hi][near]
+    dist = np.full(near.size, budget + 1, dtype=np.int32)
+    for cut in (n - 1, n, n + 1):
+        heads = terms.astype(f"<U{max(cut, 1)}").tolist()  # numpy truncates the strings
+        dist = np.minimum(dist, process.cdist([w.text], heads, scorer=OSA.distance,
+                                              score_cutoff=budget, dtype=np.int32,
+                                              workers=1)[0])
+    hit = np.nonzero((dist > 0) & (dist <= budget))[0]
+    ids = vocab.ids[lo:hi][near[hit]]
+    dist = dist[hit]
+    if ids.size > MAX_PREFIX_TERMS:
+        keep = np.argpartition(-term_frequencies(snap)[ids], MAX_PREFIX_TERMS)[:MAX_PREFIX_TERMS]
+        ids, dist = ids[keep], dist[keep]
+    weights = base * np.asarray(W_TYPO, dtype=np.float32)[dist]
+    w.add(ids, dist.astype(np.int8), False, weights, [snap.term_list[t] for t in ids])
 
 
 def _add_synonyms(words: list[QueryWord], snap: Snapshot, cfg: ExpandConfig) -> None:
@@ -250,7 +304,7 @@ def _add_synonyms(words: list[QueryWord], snap: Snapshot, cfg: ExpandConfig) -> 
 
 
 def _add_concatenations(words: list[QueryWord], snap: Snapshot) -> None:
-    for a, b in zip(words, words[1:], strict=False):
+    for a, b in pairwise(words):
         if a.phrase is not None or b.phrase is not None:
             continue
         tid = snap.term_id(a.text + b.text)

@@ -16,8 +16,20 @@ from typing import Any
 
 import numpy as np
 
-from sift.engine.analysis import Analyzer
-from sift.engine.store import ARRAY_GAP, Segment, Snapshot, flatten, merge_segments, text_values
+from sift.engine.analysis import SENTENCE_GAP, Analyzer
+from sift.engine.fields import FieldStore
+from sift.engine.query import SearchParams
+from sift.engine.search import filter_docids, run_facet_search, run_search
+from sift.engine.store import (
+    ARRAY_GAP,
+    IndexView,
+    Segment,
+    Snapshot,
+    flatten,
+    merge_segments,
+    text_values,
+)
+from sift.engine.vocab import VocabularyBuilder
 
 MAX_SEGMENTS = 8
 
@@ -40,9 +52,10 @@ class SearchIndex:
                                  settings.get("dictionary") or ())
         self.searchable: list[str] = list(settings.get("searchableAttributes") or ["*"])
 
-    def _reset(self) -> None:
+    def _reset(self, publish: bool = True) -> None:
         self._term_ids: dict[str, int] = {}
         self._term_list: list[str] = []
+        self._vocab = VocabularyBuilder()
         self._field_ids: dict[str, int] = {}
         self._field_names: list[str] = []
         self._docs: dict[int, dict[str, Any]] = {}
@@ -53,19 +66,18 @@ class SearchIndex:
         self._segments: list[Segment] = []
         self._distribution: Counter[str] = Counter()
         self.field_store = self._new_field_store()
-        self._publish()
+        if publish:
+            self._publish()
 
-    def _new_field_store(self) -> Any:
-        # Imported lazily: filters/facets live in fields.py, written separately.
-        from sift.engine.fields import FieldStore
-
+    def _new_field_store(self) -> FieldStore:
         filterable = [a if isinstance(a, str) else p
                       for a in self.settings.get("filterableAttributes") or []
                       for p in ([a] if isinstance(a, str) else a.get("attributePatterns", []))]
         return FieldStore(filterable, list(self.settings.get("sortableAttributes") or []))
 
     def _publish(self) -> None:
-        self.snapshot = Snapshot(
+        self._vocab.extend(self._term_list)
+        snapshot = Snapshot(
             segments=tuple(self._segments),
             alive=self._alive.copy(),
             field_len=self._field_len,
@@ -74,9 +86,17 @@ class SearchIndex:
             term_list=self._term_list,
             term_ids=self._term_ids,
             n_terms=len(self._term_list),
+            vocabulary=self._vocab.view(),
             field_names=list(self._field_names),
             n_alive=int(self._alive.sum()),
         )
+        # One reference assignment: readers see the old view or the new one, whole.
+        self.view = IndexView(snapshot, self.settings, self.analyzer, self.searchable,
+                              self.field_store, self.fields_lock)
+
+    @property
+    def snapshot(self) -> Snapshot:
+        return self.view.snapshot
 
     def _is_searchable(self, name: str) -> bool:
         if "*" in self.searchable:
@@ -119,7 +139,7 @@ class SearchIndex:
         runs_field: list[int] = []
         runs_len: list[int] = []
         lengths: list[tuple[int, int, int]] = []
-        words_of = self.analyzer.words
+        sentences_of = self.analyzer.sentences
         for offset, (ext, doc) in enumerate(latest.items()):
             docid = first + offset
             self._ext_ids.append(ext)
@@ -130,19 +150,19 @@ class SearchIndex:
                 if not self._is_searchable(name):
                     continue
                 fid = self._field_id(name)
-                p = 0
+                p = n_words = 0
                 for text in text_values(value):
-                    words = words_of(text)
-                    if not words:
-                        continue
-                    terms.extend([tid(w) for w in words])
-                    positions.extend(range(p, p + len(words)))
-                    runs_doc.append(docid)
-                    runs_field.append(fid)
-                    runs_len.append(len(words))
-                    p += len(words) + ARRAY_GAP
-                if p:
-                    lengths.append((docid, fid, p - ARRAY_GAP))
+                    for words in sentences_of(text):
+                        terms.extend([tid(w) for w in words])
+                        positions.extend(range(p, p + len(words)))
+                        runs_doc.append(docid)
+                        runs_field.append(fid)
+                        runs_len.append(len(words))
+                        n_words += len(words)
+                        p += len(words) + SENTENCE_GAP
+                    p += ARRAY_GAP - SENTENCE_GAP
+                if n_words:
+                    lengths.append((docid, fid, n_words))
         self._grow(first + n_new, lengths)
         if terms:
             lens = np.asarray(runs_len, dtype=np.int64)
@@ -174,9 +194,22 @@ class SearchIndex:
         self._alive = alive
 
     def _maybe_merge(self) -> None:
+        """Tiered merging: fold the newest segments together while they are small next
+        to their predecessor, so a stream of small batches costs O(n log n) overall."""
         dead = self._alive.size - int(self._alive.sum())
-        if len(self._segments) > MAX_SEGMENTS or (dead > 1000 and dead * 2 > self._alive.size):
-            self._segments = [merge_segments(self._segments, self._alive, len(self._term_list))]
+        if dead > 1000 and dead * 2 > self._alive.size:
+            start = 0  # mostly deleted: rewrite everything without the dead rows
+        elif len(self._segments) > MAX_SEGMENTS:
+            sizes = [seg.size for seg in self._segments]
+            start = len(sizes) - 2
+            tail = sizes[-1] + sizes[-2]
+            while start > 0 and tail * 2 >= sizes[start - 1]:
+                start -= 1
+                tail += sizes[start]
+        else:
+            return
+        merged = merge_segments(self._segments[start:], self._alive, len(self._term_list))
+        self._segments = [*self._segments[:start], merged]
 
     def _remove(self, ext_ids: Iterable[str]) -> int:
         gone = []
@@ -207,8 +240,10 @@ class SearchIndex:
         """Apply new settings and re-index every document with them."""
         docs = [(self._ext_ids[d], self._docs[d]) for d in sorted(self._docs)]
         self._apply_settings(settings)
-        self._reset()
+        self._reset(publish=False)  # readers keep the old view until the new one is built
         self.upsert(docs)
+        if not docs:
+            self._publish()
 
     # ----------------------------------------------------------------- reading
 
@@ -218,19 +253,16 @@ class SearchIndex:
     def field_distribution(self) -> dict[str, int]:
         return dict(sorted(self._distribution.items()))
 
-    def search(self, params: Any) -> dict[str, Any]:
-        from sift.engine.search import run_search
-
-        return run_search(self, self.snapshot, params)
+    def search(self, params: SearchParams) -> dict[str, Any]:
+        view = self.view
+        return run_search(view, view.snapshot, params)
 
     def facet_search(self, body: dict[str, Any]) -> dict[str, Any]:
-        from sift.engine.search import run_facet_search
-
-        return run_facet_search(self, self.snapshot, body)
+        view = self.view
+        return run_facet_search(view, view.snapshot, body)
 
     def filter_ids(self, filter: Any) -> list[str]:
-        from sift.engine.search import filter_docids
-
-        snap = self.snapshot
-        ids = filter_docids(self, snap, filter, "invalid_document_filter")
+        view = self.view
+        snap = view.snapshot
+        ids = filter_docids(view, snap, filter, "invalid_document_filter")
         return [snap.ext_ids[i] for i in ids.tolist()]

@@ -11,6 +11,7 @@ cost depends on the number of occurrences, never on a Python loop per document.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
 
@@ -119,48 +120,70 @@ def gather(word: QueryWord, snap: Snapshot, ctx: MatchContext) -> Occurrences:
     return occ if ok.all() else occ.select(ok)
 
 
-@dataclass
 class Features:
-    """Per-candidate features; rows are query words, columns candidates."""
+    """Per-candidate features; rows are query words, columns candidates.
 
-    cands: np.ndarray  # uint32 sorted docids
-    index: list[np.ndarray]  # per word: candidate index of each occurrence
-    matched: np.ndarray  # bool [W, C]
-    typos: np.ndarray  # int8 [W, C] min typos among matching occurrences
-    exact: np.ndarray  # bool [W, C] an exact (typo-free, non-prefix) occurrence exists
-    attr: np.ndarray  # int64 [W, C] min (attribute rank << POS_BITS | position)
-    max_weight: np.ndarray  # float32 [W, C] best expansion weight
+    Only ``matched`` is built eagerly; the others are computed on first use, so a
+    ranking that only needs relevance never pays for attribute/typo arrays.
+    """
 
+    def __init__(self, occs: list[Occurrences], field_rank: np.ndarray, n_docs: int) -> None:
+        # A mark array over docids beats sorting the concatenated occurrences.
+        mark = np.zeros(n_docs, dtype=bool)
+        for o in occs:
+            mark[o.docs] = True
+        self.cands = np.nonzero(mark)[0].astype(np.uint32)  # sorted docids
+        where = np.zeros(n_docs, dtype=np.int64)
+        where[self.cands] = np.arange(self.cands.size)
+        self.occs = occs
+        self.field_rank = field_rank
+        self.index = [where[o.docs] for o in occs]  # candidate index of each occurrence
+        self.matched = np.zeros((len(occs), self.cands.size), dtype=bool)
+        for i, idx in enumerate(self.index):
+            self.matched[i, idx] = True
+        self._cache: dict[str, np.ndarray] = {}
 
-def features(occs: list[Occurrences], field_rank: np.ndarray) -> Features:
-    cands = np.unique(np.concatenate([o.docs for o in occs])) if occs else np.empty(0, np.uint32)
-    n_words, n = len(occs), cands.size
-    matched = np.zeros((n_words, n), dtype=bool)
-    typos = np.full((n_words, n), 127, dtype=np.int8)
-    exact = np.zeros((n_words, n), dtype=bool)
-    attr = np.full((n_words, n), _NO_MATCH_ATTR, dtype=np.int64)
-    max_weight = np.zeros((n_words, n), dtype=np.float32)
-    index = []
-    for i, o in enumerate(occs):
-        idx = np.searchsorted(cands, o.docs)
-        index.append(idx)
-        matched[i, idx] = True
-        np.minimum.at(typos[i], idx, o.typos)
-        exact[i, idx[o.exact]] = True
-        key = (field_rank[o.fields].astype(np.int64) << POS_BITS) | np.minimum(
-            o.pos, (1 << POS_BITS) - 1).astype(np.int64)
-        np.minimum.at(attr[i], idx, key)
-        np.maximum.at(max_weight[i], idx, o.weight)
-    return Features(cands, index, matched, typos, exact, attr, max_weight)
+    def _per_word(self, name: str, fill: Any, dtype: Any, ufunc: Any, values: Any) -> np.ndarray:
+        out = self._cache.get(name)
+        if out is None:
+            out = np.full((len(self.occs), self.cands.size), fill, dtype=dtype)
+            for i, (o, idx) in enumerate(zip(self.occs, self.index, strict=True)):
+                ufunc.at(out[i], idx, values(o))
+            self._cache[name] = out
+        return out
+
+    @property
+    def typos(self) -> np.ndarray:
+        """int8 [W, C]: fewest typos among a word's occurrences in the candidate."""
+        return self._per_word("typos", 127, np.int8, np.minimum, lambda o: o.typos)
+
+    @property
+    def exact(self) -> np.ndarray:
+        """bool [W, C]: an exact (typo-free, non-prefix) occurrence exists."""
+        return self._per_word("exact", False, bool, np.logical_or, lambda o: o.exact)
+
+    @property
+    def attr(self) -> np.ndarray:
+        """int64 [W, C]: min (attribute rank << POS_BITS | position)."""
+        def key(o: Occurrences) -> np.ndarray:
+            return (self.field_rank[o.fields].astype(np.int64) << POS_BITS) | np.minimum(
+                o.pos, (1 << POS_BITS) - 1).astype(np.int64)
+        return self._per_word("attr", _NO_MATCH_ATTR, np.int64, np.minimum, key)
+
+    @property
+    def max_weight(self) -> np.ndarray:
+        """float32 [W, C]: best expansion weight."""
+        return self._per_word("weight", 0.0, np.float32, np.maximum, lambda o: o.weight)
 
 
 def pair_proximity(a: Occurrences, ia: np.ndarray, b: Occurrences, ib: np.ndarray, n: int,
-                   subset: np.ndarray | None = None) -> np.ndarray:
+                   subset: np.ndarray | None = None, by_attribute: bool = False) -> np.ndarray:
     """Min proximity cost (1..7, 8 = not in the same attribute) from word a to word b.
 
     Both occurrence lists are merged in (candidate, field, position) order; the
     closest a/b pair is always adjacent in that order. b before a costs one more,
-    as word order matters.
+    as word order matters. ``by_attribute`` (proximityPrecision) only tells apart
+    "same attribute" (1) from "not" (8).
     """
     cost = np.full(n, 8, dtype=np.int16)
     if subset is not None:
@@ -171,17 +194,22 @@ def pair_proximity(a: Occurrences, ia: np.ndarray, b: Occurrences, ib: np.ndarra
         a_idx, b_idx, a_f, b_f, a_p, b_p = ia, ib, a.fields, b.fields, a.pos, b.pos
     if a_idx.size == 0 or b_idx.size == 0:
         return cost
-    cand = np.concatenate([a_idx, b_idx])
-    fld = np.concatenate([a_f, b_f])
-    pos = np.concatenate([a_p, b_p]).astype(np.int64)
-    label = np.concatenate([np.zeros(a_idx.size, np.int8), np.ones(b_idx.size, np.int8)])
-    order = np.lexsort((label, pos, fld, cand))
-    cand, fld, pos, label = cand[order], fld[order], pos[order], label[order]
-    same = (cand[1:] == cand[:-1]) & (fld[1:] == fld[:-1]) & (label[1:] != label[:-1])
+    cand = np.concatenate([a_idx, b_idx]).astype(np.int64)
+    n_fields = int(max(a_f.max(), b_f.max())) + 1
+    # One packed int64 key (candidate, field, position, label) sorts faster than a
+    # four-key lexsort.
+    key = (cand * n_fields + np.concatenate([a_f, b_f]).astype(np.int64)) << (POS_BITS + 1)
+    key |= np.concatenate([a_p, b_p]).astype(np.int64) << 1
+    key[a_idx.size:] |= 1
+    key.sort()
+    group = key >> (POS_BITS + 1)
+    label = key & 1
+    pos = (key >> 1) & ((1 << POS_BITS) - 1)
+    same = (group[1:] == group[:-1]) & (label[1:] != label[:-1])
     if not same.any():
         return cost
     gap = pos[1:] - pos[:-1]
     dist = np.where(label[:-1] == 0, gap, gap + 1)
-    dist = np.clip(dist, 1, 7).astype(np.int16)
-    np.minimum.at(cost, cand[:-1][same], dist[same])
+    dist = np.ones(gap.size, np.int16) if by_attribute else np.clip(dist, 1, 7).astype(np.int16)
+    np.minimum.at(cost, (group[:-1][same] // n_fields), dist[same])
     return cost

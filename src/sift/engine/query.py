@@ -7,7 +7,7 @@ are ``bad_request`` as in Meilisearch. Vector-search parameters (``hybrid``,
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any, Final
 
 from sift.engine.settings import type_error
@@ -71,7 +71,6 @@ class SearchParams:
     vector: list[float] | None = None
     retrieve_vectors: bool = False
     locales: list[str] | None = None
-    extra: dict[str, Any] = field(default_factory=dict)
 
     @property
     def paginated(self) -> bool:

@@ -13,12 +13,14 @@ from __future__ import annotations
 import re
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from itertools import pairwise
 from typing import Any
 
 import numpy as np
 
 from sift.engine.expand import QueryWord
 from sift.engine.match import POS_BITS, Features, Occurrences, pair_proximity
+from sift.engine.prf import feedback_scores
 from sift.engine.store import Snapshot
 
 CUSTOM_RULE = re.compile(r"^(.+):(asc|desc)$")
@@ -29,13 +31,20 @@ SortKeys = Callable[[str, np.ndarray, bool], np.ndarray]  # (field, docids, asc)
 class RelevanceParams:
     """BM25F and re-ranking constants (tuned with benchmarks/tune)."""
 
-    k1: float = 1.2
-    b: float = 0.75
-    attr_boost: float = 1.0  # extra tf weight of the first searchable attribute
-    stop_weight: float = 0.4  # weight of English stop words in the score
+    k1: float = 1.6
+    b: float = 0.5
+    attr_boost: float = 0.5  # extra tf weight of the first searchable attribute
+    stop_weight: float = 0.0  # weight of English stop words in the score
     proximity: float = 0.25  # bonus per close query-word pair, times the pair's idf
+    prefix_weight: float = 0.6  # weight of completions of the last (prefix) word
+    typo_weight: float = 0.2  # weight of a one-typo variant of a known word
+    trusted_count: int = 20  # occurrences that make a word "correctly spelled" (no typos)
+    prf_weight: float = 0.0  # weight of the pseudo-relevance-feedback score
+    prf_docs: int = 10  # feedback documents
+    prf_terms: int = 20  # expansion terms
+    prf_min_words: int = 3  # content words a query needs before feedback applies
     rerank_depth: int = 300  # candidates that get the proximity bonus
-    all_words_bonus: float = 0.0
+    all_words_bonus: float = 0.5  # bonus (in idf units) when every query word matches
 
 
 @dataclass
@@ -65,6 +74,7 @@ class RankInput:
     sort: list[str] = field(default_factory=list)
     sort_keys: SortKeys | None = None
     params: RelevanceParams = field(default_factory=RelevanceParams)
+    by_attribute: bool = False  # proximityPrecision "byAttribute"
 
 
 def words_kept(inp: RankInput) -> tuple[np.ndarray, np.ndarray]:
@@ -111,7 +121,8 @@ def proximity_sum(inp: RankInput, kept: np.ndarray, subset: np.ndarray | None = 
         if not both.any():
             continue
         cost = pair_proximity(inp.occs[i], inp.feats.index[i], inp.occs[i + 1],
-                              inp.feats.index[i + 1], n, subset)
+                              inp.feats.index[i + 1], n, both if subset is None else both & subset,
+                              inp.by_attribute)
         total += np.where(both, cost, 0)
     return total
 
@@ -191,13 +202,21 @@ def relevance_scores(inp: RankInput, kept: np.ndarray) -> tuple[np.ndarray, np.n
         subset[top] = True
         bonus = np.zeros(n)
         content = [i for i, w in enumerate(inp.words) if not w.stop]
-        for a, b in zip(content, content[1:], strict=False):
+        for a, b in pairwise(content):
             cost = pair_proximity(inp.occs[a], feats.index[a], inp.occs[b], feats.index[b], n,
                                   subset)
             bonus += np.where(cost < 8, min(idfs[a], idfs[b]) / cost, 0.0)
         raw += p.proximity * bonus
         max_score += p.proximity * sum(min(idfs[a], idfs[b]) for a, b in
-                                       zip(content, content[1:], strict=False))
+                                       pairwise(content))
+    content_words = sum(1 for w in inp.words if not w.stop)
+    if p.prf_weight > 0 and content_words >= p.prf_min_words and n:
+        exclude = np.concatenate([w.term_ids for w in inp.words])
+        fb = feedback_scores(snap, feats.cands, raw, p.prf_docs, p.prf_terms, exclude, p.k1,
+                             p.b)
+        # RM3's interpolation: each original word weighs 1/|q| against the expansion.
+        raw = raw + p.prf_weight * content_words * fb
+        max_score += p.prf_weight * content_words * np.log1p(n_docs)
     if p.all_words_bonus:
         raw += p.all_words_bonus * feats.matched.all(axis=0)
         max_score += p.all_words_bonus
@@ -222,12 +241,16 @@ def _sort(inp: RankInput, entries: list[str], order: int, name: str) -> RuleOutp
 
 def rank(inp: RankInput, rules: list[str]) -> Ranked:
     """Order the candidates by ``rules``; candidates the matching strategy drops go."""
-    k, kept = words_kept(inp)
     bucket_mode = "words" in rules or "relevance" not in rules
     if inp.strategy == "all" or bucket_mode:
+        k, kept = words_kept(inp)
         alive = k > 0
     else:
-        alive = inp.feats.matched.any(axis=0)
+        # Relevance without the words rule: any matching word makes a candidate
+        # (BM25's OR semantics); the score already rewards matching more words.
+        kept = inp.feats.matched
+        k = kept.sum(axis=0)
+        alive = k > 0
     outputs: list[RuleOutput] = []
     for i, rule in enumerate(rules):
         if rule == "words":
@@ -256,10 +279,7 @@ def combine(outputs: list[RuleOutput], alive_idx: np.ndarray, n: int, rules: lis
     for out in outputs:
         for key in out.key if isinstance(out.key, list) else [out.key]:
             keys.append(np.asarray(key)[alive_idx])
-    if keys:
-        order = alive_idx[np.lexsort(keys[::-1])]
-    else:
-        order = alive_idx
+    order = alive_idx[np.lexsort(keys[::-1])] if keys else alive_idx
     score = np.ones(n, dtype=np.float64)
     for out in reversed(outputs):
         if out.score is None:

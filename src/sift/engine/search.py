@@ -10,7 +10,7 @@ import math
 import re
 import time
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 import numpy as np
 
@@ -22,6 +22,7 @@ from sift.engine.expand import (
     QueryWord,
     expand,
     parse_query,
+    split_negations,
 )
 from sift.engine.fields_groups import bitmap_from_array
 from sift.engine.filters import parse_filter
@@ -32,14 +33,11 @@ from sift.engine.format import (
     matches_position,
     select_attributes,
 )
-from sift.engine.match import MatchContext, features, gather
+from sift.engine.match import Features, MatchContext, gather, phrase_occurrences
 from sift.engine.query import SearchParams
 from sift.engine.ranking import CUSTOM_RULE, Ranked, RankInput, RelevanceParams, rank
-from sift.engine.store import Snapshot
+from sift.engine.store import IndexView, Snapshot
 from sift.errors import SiftError
-
-if TYPE_CHECKING:
-    from sift.engine.index import SearchIndex
 
 _GEO_POINT = re.compile(r"^_geoPoint\(\s*([-+\d.eE]+)\s*,\s*([-+\d.eE]+)\s*\)$")
 
@@ -53,7 +51,7 @@ def _matches_pattern(name: str, patterns: list[str]) -> bool:
     return False
 
 
-def _filterable(index: SearchIndex) -> list[str]:
+def _filterable(index: IndexView) -> list[str]:
     out: list[str] = []
     for a in index.settings.get("filterableAttributes") or []:
         out += [a] if isinstance(a, str) else list(a.get("attributePatterns", []))
@@ -64,7 +62,7 @@ def _listing(names: list[str]) -> str:
     return ", ".join(f"`{n}`" for n in sorted(names))
 
 
-def filter_docids(index: SearchIndex, snap: Snapshot, expr: Any, code: str) -> np.ndarray:
+def filter_docids(index: IndexView, snap: Snapshot, expr: Any, code: str) -> np.ndarray:
     """Sorted internal docids of ``snap`` matching a filter expression."""
     node = parse_filter(expr, code)
     filterable = _filterable(index)
@@ -92,7 +90,7 @@ class Plan:
     geo: tuple[float, float] | None = None
 
 
-def field_ranks(index: SearchIndex, snap: Snapshot) -> tuple[np.ndarray, int]:
+def field_ranks(index: IndexView, snap: Snapshot) -> tuple[np.ndarray, int]:
     """Attribute rank of every field id (0 = most important) and the number of ranks."""
     names = snap.field_names
     searchable = index.searchable
@@ -117,7 +115,7 @@ def _field_mask(snap: Snapshot, names: list[str] | None) -> np.ndarray:
     return mask
 
 
-def _sort_entries(index: SearchIndex, params: SearchParams) -> tuple[list[str], Any]:
+def _sort_entries(index: IndexView, params: SearchParams) -> tuple[list[str], Any]:
     if not params.sort:
         return [], None
     if "sort" not in index.settings["rankingRules"]:
@@ -148,7 +146,7 @@ def _sort_entries(index: SearchIndex, params: SearchParams) -> tuple[list[str], 
     return list(params.sort), geo
 
 
-def _sort_key_fn(index: SearchIndex, snap: Snapshot) -> Any:
+def _sort_key_fn(index: IndexView, snap: Snapshot) -> Any:
     def keys(name: str, docids: np.ndarray, asc: bool) -> np.ndarray:
         g = _GEO_POINT.match(name)
         with index.fields_lock:
@@ -161,7 +159,15 @@ def _sort_key_fn(index: SearchIndex, snap: Snapshot) -> Any:
     return keys
 
 
-def plan_search(index: SearchIndex, snap: Snapshot, params: SearchParams,
+def _containing(snap: Snapshot, phrases: list[list[str]]) -> np.ndarray:
+    """Mask of the documents containing any of ``phrases`` (negative search)."""
+    mask = np.zeros(snap.alive.size, dtype=bool)
+    for words in phrases:
+        mask[phrase_occurrences(words, snap, 0, True, 1.0).docs] = True
+    return mask
+
+
+def plan_search(index: IndexView, snap: Snapshot, params: SearchParams,
                 relevance: RelevanceParams | None = None) -> Plan:
     """Candidates matching q and filter, ranked, before distinct and pagination."""
     settings = index.settings
@@ -173,7 +179,10 @@ def plan_search(index: SearchIndex, snap: Snapshot, params: SearchParams,
         doc_mask = np.zeros(snap.alive.size, dtype=bool)
         doc_mask[ids] = True
     stems = "relevance" in rules
-    words, _ = parse_query(params.q or "", index.analyzer,
+    q, negated = split_negations(params.q or "", index.analyzer)
+    if negated:
+        doc_mask = doc_mask & ~_containing(snap, negated)
+    words, _ = parse_query(q, index.analyzer,
                            {w for s in settings.get("stopWords") or [] for w in
                             index.analyzer.words(s)})
     words = words[: MAX_RELEVANCE_WORDS if stems else MAX_QUERY_WORDS]
@@ -199,11 +208,18 @@ def plan_search(index: SearchIndex, snap: Snapshot, params: SearchParams,
     typo_off = settings["typoTolerance"].get("disableOnAttributes") or []
     ctx = MatchContext(doc_mask, _field_mask(snap, searchable),
                        ~_field_mask(snap, typo_off) if typo_off else _field_mask(snap, None))
-    expand(words, snap, ExpandConfig.from_settings(settings, index.analyzer, stems))
+    relevance = relevance or RelevanceParams()
+    cfg = ExpandConfig.from_settings(settings, index.analyzer, stems)
+    if stems:
+        cfg.prefix_weight = relevance.prefix_weight
+        cfg.typo_weight = relevance.typo_weight
+        cfg.trusted_count = relevance.trusted_count
+    expand(words, snap, cfg)
     occs = [gather(w, snap, ctx) for w in words]
-    feats = features(occs, field_rank)
+    feats = Features(occs, field_rank, snap.alive.size)
     inp = RankInput(snap, words, occs, feats, params.matching_strategy, field_rank, n_ranks,
-                    sort, sort_fn, relevance or RelevanceParams())
+                    sort, sort_fn, relevance,
+                    settings.get("proximityPrecision") == "byAttribute")
     ranked = rank(inp, rules)
     plan.ranked = ranked
     plan.order = ranked.order
@@ -212,7 +228,7 @@ def plan_search(index: SearchIndex, snap: Snapshot, params: SearchParams,
     return plan
 
 
-def _distinct(index: SearchIndex, snap: Snapshot, params: SearchParams, plan: Plan) -> None:
+def _distinct(index: IndexView, snap: Snapshot, params: SearchParams, plan: Plan) -> None:
     name = params.distinct or index.settings.get("distinctAttribute")
     if params.distinct and not _matches_pattern(params.distinct, _filterable(index)):
         raise SiftError(
@@ -258,7 +274,7 @@ def _page(params: SearchParams, total: int) -> tuple[int, int]:
     return params.offset, params.limit
 
 
-def run_search(index: SearchIndex, snap: Snapshot, params: SearchParams,
+def run_search(index: IndexView, snap: Snapshot, params: SearchParams,
                relevance: RelevanceParams | None = None) -> dict[str, Any]:
     started = time.perf_counter()
     plan = plan_search(index, snap, params, relevance)
@@ -291,7 +307,7 @@ _KEY_ORDER = ("hits", "query", "processingTimeMs", "limit", "offset", "estimated
               "facetStats")
 
 
-def facets(index: SearchIndex, docids: np.ndarray, names: list[str]) -> dict[str, Any]:
+def facets(index: IndexView, docids: np.ndarray, names: list[str]) -> dict[str, Any]:
     filterable = _filterable(index)
     for name in names:
         if name != "*" and not _matches_pattern(name, filterable):
@@ -320,7 +336,7 @@ def _format_options(params: SearchParams) -> FormatOptions | None:
                          params.highlight_pre_tag, params.highlight_post_tag, params.crop_marker)
 
 
-def build_hits(index: SearchIndex, snap: Snapshot, params: SearchParams, plan: Plan,
+def build_hits(index: IndexView, snap: Snapshot, params: SearchParams, plan: Plan,
                rows: range) -> list[dict[str, Any]]:
     displayed = list(index.settings.get("displayedAttributes") or ["*"])
     opts = _format_options(params)
@@ -341,7 +357,7 @@ def build_hits(index: SearchIndex, snap: Snapshot, params: SearchParams, plan: P
             hit["_formatted"] = {k: format_value(v, k, hl, opts) for k, v in shown.items()}
         if params.show_matches_position:
             hit["_matchesPosition"] = matches_position(
-                select_attributes(doc, None, displayed), hl, index._is_searchable)
+                select_attributes(doc, None, displayed), hl, index.is_searchable)
         if plan.geo is not None:
             with index.fields_lock:
                 dist = index.field_store.geo_distance(np.array([docid]), *plan.geo)[0]
@@ -356,7 +372,7 @@ def build_hits(index: SearchIndex, snap: Snapshot, params: SearchParams, plan: P
     return hits
 
 
-def run_facet_search(index: SearchIndex, snap: Snapshot, body: Any) -> dict[str, Any]:
+def run_facet_search(index: IndexView, snap: Snapshot, body: Any) -> dict[str, Any]:
     started = time.perf_counter()
     if not isinstance(body, dict):
         raise SiftError("Invalid value type: expected an object.", "bad_request")
@@ -387,7 +403,7 @@ def run_facet_search(index: SearchIndex, snap: Snapshot, body: Any) -> dict[str,
     order = (faceting.get("sortFacetValuesBy") or {}).get(name) or \
         (faceting.get("sortFacetValuesBy") or {}).get("*", "alpha")
     with index.fields_lock:
-        hits = index.field_store.facet_search(name, query, bitmap_from_array(np.unique(plan.docids)),
-                                              100, order)
+        candidates = bitmap_from_array(np.unique(plan.docids))
+        hits = index.field_store.facet_search(name, query, candidates, 100, order)
     return {"facetHits": hits, "facetQuery": query,
             "processingTimeMs": int((time.perf_counter() - started) * 1000)}

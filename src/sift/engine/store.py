@@ -18,7 +18,8 @@ from typing import Any
 
 import numpy as np
 
-from sift.engine.analysis import stem_words
+from sift.engine.analysis import Analyzer
+from sift.engine.vocab import Vocabulary
 
 # Array elements get a gap so that the end of one value and the start of the
 # next are never "close" for the proximity rules.
@@ -82,32 +83,6 @@ def merge_segments(segments: Sequence[Segment], alive: np.ndarray, n_terms: int)
 
 
 @dataclass
-class Vocabulary:
-    """Sorted view of the terms of a snapshot, for prefix ranges, typos and stems."""
-
-    terms: np.ndarray  # sorted terms (numpy unicode array)
-    ids: np.ndarray  # term id of each sorted term
-    lengths: np.ndarray  # character length of each sorted term
-    stem_groups: dict[str, np.ndarray]  # stem -> term ids sharing it
-
-    @classmethod
-    def build(cls, words: Sequence[str]) -> Vocabulary:
-        arr = np.array(words, dtype=str) if words else np.array([], dtype="<U1")
-        order = np.argsort(arr, kind="stable")
-        stems = stem_words(list(words))
-        groups: dict[str, list[int]] = {}
-        for tid, stem in enumerate(stems):
-            groups.setdefault(stem, []).append(tid)
-        return cls(arr[order], order.astype(np.int64), np.char.str_len(arr[order]),
-                   {s: np.array(g, dtype=np.int64) for s, g in groups.items() if len(g) > 1})
-
-    def prefix_range(self, prefix: str) -> tuple[int, int]:
-        lo = int(np.searchsorted(self.terms, prefix, side="left"))
-        hi = int(np.searchsorted(self.terms, prefix + "\U0010ffff", side="left"))
-        return lo, hi
-
-
-@dataclass
 class Snapshot:
     """Everything one search reads; never mutated after publication (caches aside)."""
 
@@ -119,6 +94,7 @@ class Snapshot:
     term_list: list[str]  # term id -> term (append-only list shared with the writer)
     term_ids: dict[str, int]  # term -> id (append-only, shared; ids >= n_terms ignored)
     n_terms: int
+    vocabulary: Vocabulary  # sorted and bucketed view of the first n_terms terms
     field_names: list[str]  # field id -> flattened attribute name
     n_alive: int
     _cache: dict[str, Any] = field(default_factory=dict)
@@ -133,10 +109,6 @@ class Snapshot:
                     value = build()
                     self._cache[key] = value
         return value
-
-    @property
-    def vocabulary(self) -> Vocabulary:
-        return self.cached("vocab", lambda: Vocabulary.build(self.term_list[: self.n_terms]))
 
     @property
     def avg_field_len(self) -> np.ndarray:
@@ -154,6 +126,24 @@ class Snapshot:
 
     def live_ids(self) -> np.ndarray:
         return np.nonzero(self.alive)[0].astype(np.uint32)
+
+
+@dataclass(frozen=True)
+class IndexView:
+    """What a reader needs, published as one object so settings, analyzer, field store
+    and snapshot always belong together (set_settings swaps all of them at once)."""
+
+    snapshot: Snapshot
+    settings: dict[str, Any]
+    analyzer: Analyzer
+    searchable: list[str]
+    field_store: Any  # sift.engine.fields.FieldStore
+    fields_lock: threading.Lock
+
+    def is_searchable(self, name: str) -> bool:
+        if "*" in self.searchable:
+            return True
+        return any(name == a or name.startswith(a + ".") for a in self.searchable)
 
 
 def flatten(doc: dict[str, Any], prefix: str = "") -> Iterator[tuple[str, Any]]:

@@ -1,0 +1,95 @@
+"""The vocabulary views used by prefix search, typo tolerance and stemming.
+
+Terms are append-only (a term id is never reused), so the writer extends these
+structures with each batch's new terms instead of rebuilding them: the sorted
+term array gets the new terms inserted (one O(V) copy, no Python loop over the
+whole vocabulary), and the per-stem / per-(first letter, length) buckets are
+Python lists that only grow. Readers get an immutable :class:`Vocabulary` that
+knows its term count and ignores ids the writer added later.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+from sift.engine.analysis import stem_words
+
+# Buckets: (words, ids) lists. The writer appends the word before the id, so a
+# reader that first reads len(ids) always sees matching prefixes of both lists.
+Bucket = tuple[list[str], list[int]]
+
+
+@dataclass(frozen=True)
+class Vocabulary:
+    terms: np.ndarray  # sorted terms (numpy unicode array)
+    ids: np.ndarray  # term id of each sorted term
+    lengths: np.ndarray  # character length of each sorted term
+    n_terms: int
+    _stems: dict[str, list[int]]
+    _by_first: dict[tuple[str, int], Bucket]
+    _by_length: dict[int, Bucket]
+
+    def prefix_range(self, prefix: str) -> tuple[int, int]:
+        lo = int(np.searchsorted(self.terms, prefix, side="left"))
+        hi = int(np.searchsorted(self.terms, prefix + "\U0010ffff", side="left"))
+        return lo, hi
+
+    def stem_group(self, stem: str) -> np.ndarray:
+        group = np.asarray(self._stems.get(stem, ()), dtype=np.int64)
+        return group[group < self.n_terms]
+
+    def _bucket(self, bucket: Bucket | None) -> tuple[list[str], np.ndarray]:
+        if bucket is None:
+            return [], np.empty(0, dtype=np.int64)
+        ids = np.asarray(bucket[1], dtype=np.int64)  # read ids first (see Bucket)
+        k = int(np.searchsorted(ids, self.n_terms))  # ids grow within a bucket
+        return bucket[0][:k], ids[:k]
+
+    def same_first(self, first: str, length: int) -> tuple[list[str], np.ndarray]:
+        """Terms of ``length`` characters starting with ``first``."""
+        return self._bucket(self._by_first.get((first, length)))
+
+    def same_length(self, length: int) -> tuple[list[str], np.ndarray]:
+        return self._bucket(self._by_length.get(length))
+
+
+class VocabularyBuilder:
+    """Writer-side state; :meth:`extend` with the term list, then :meth:`view`."""
+
+    def __init__(self) -> None:
+        self._terms = np.array([], dtype="<U1")
+        self._ids = np.empty(0, dtype=np.int64)
+        self._lengths = np.empty(0, dtype=np.int64)
+        self._stems: dict[str, list[int]] = {}
+        self._by_first: dict[tuple[str, int], Bucket] = {}
+        self._by_length: dict[int, Bucket] = {}
+        self._n = 0
+
+    def extend(self, term_list: list[str]) -> None:
+        new = term_list[self._n:]
+        if not new:
+            return
+        start = self._n
+        for offset, (word, stem) in enumerate(zip(new, stem_words(new), strict=True)):
+            tid = start + offset
+            self._stems.setdefault(stem, []).append(tid)
+            for bucket in (self._by_first.setdefault((word[:1], len(word)), ([], [])),
+                           self._by_length.setdefault(len(word), ([], []))):
+                bucket[0].append(word)
+                bucket[1].append(tid)
+        arr = np.array(new, dtype=str)
+        order = np.argsort(arr, kind="stable")
+        arr = arr[order]
+        dtype = np.promote_types(self._terms.dtype, arr.dtype)
+        where = np.searchsorted(self._terms, arr)
+        # New arrays each time: published Vocabulary objects keep the old ones.
+        self._terms = np.insert(self._terms.astype(dtype), where, arr)
+        self._ids = np.insert(self._ids, where, order + start)
+        self._lengths = np.insert(self._lengths, where, np.char.str_len(arr))
+        self._n = len(term_list)
+
+    def view(self) -> Vocabulary:
+        return Vocabulary(self._terms, self._ids, self._lengths, self._n, self._stems,
+                          self._by_first, self._by_length)

@@ -1,0 +1,38 @@
+"""Shared builders for the engine tests: a small index from inline documents."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+import pytest
+
+from sift.engine.index import SearchIndex
+from sift.engine.query import SearchParams
+from sift.engine.settings import default_settings
+
+MakeIndex = Callable[..., SearchIndex]
+
+
+def build_index(docs: list[dict[str, Any]], mode: str = "meilisearch", **settings: Any
+                ) -> SearchIndex:
+    merged = default_settings(mode)
+    merged.update(settings)
+    index = SearchIndex(merged, "id")
+    index.upsert([(str(d["id"]), d) for d in docs])
+    return index
+
+
+def search(index: SearchIndex, q: str | None = None, **body: Any) -> dict[str, Any]:
+    if q is not None:
+        body["q"] = q
+    return index.search(SearchParams.from_dict(body))
+
+
+def ids(response: dict[str, Any]) -> list[Any]:
+    return [hit["id"] for hit in response["hits"]]
+
+
+@pytest.fixture
+def make_index() -> MakeIndex:
+    return build_index

@@ -1,0 +1,50 @@
+"""Tokenizer offsets and normalization, custom separators, stemming."""
+
+from __future__ import annotations
+
+from hypothesis import given
+from hypothesis import strategies as st
+
+from sift.engine.analysis import Analyzer, is_cjk, normalize, stem_words
+
+
+def test_tokens_keep_offsets_into_the_original_text() -> None:
+    text = "Héllo, wörld! déjà-vu"
+    tokens = Analyzer().tokens(text)
+    assert [t.norm for t in tokens] == ["hello", "world", "deja", "vu"]
+    assert [text[t.start:t.end] for t in tokens] == ["Héllo", "wörld", "déjà", "vu"]
+
+
+def test_cjk_is_one_token_per_character() -> None:
+    tokens = Analyzer().tokens("東京タワー is tall")
+    assert [t.norm for t in tokens[:4]] == ["東", "京", "タ", "ワ"]
+    assert tokens[-1].norm == "tall"
+    assert is_cjk("東") and not is_cjk("a")
+
+
+def test_emoji_and_underscore_separate_words() -> None:
+    assert Analyzer().words("rocket🚀launch great_stuff") == ["rocket", "launch", "great", "stuff"]
+
+
+def test_non_latin_scripts_keep_their_marks() -> None:
+    assert normalize("नमस्ते") == "नमस्ते"
+    assert normalize("Straße") == "strasse"
+    assert normalize("ÉCOLE") == "ecole"
+
+
+def test_separator_non_separator_and_dictionary_settings() -> None:
+    analyzer = Analyzer(separators=["|"], non_separators=["+", "#"], dictionary=["J. R. R."])
+    assert analyzer.words("C++ and C# by J. R. R. Tolkien a|b") == [
+        "c++", "and", "c#", "by", "j. r. r.", "tolkien", "a", "b"]
+
+
+def test_english_stemming_groups_variants() -> None:
+    assert stem_words(["running", "runs", "connection", "connected"]) == [
+        "run", "run", "connect", "connect"]
+
+
+@given(st.text(max_size=60))
+def test_every_token_is_the_normalized_slice_it_points_at(text: str) -> None:
+    for token in Analyzer().tokens(text):
+        assert 0 <= token.start < token.end <= len(text)
+        assert normalize(text[token.start:token.end]) == token.norm

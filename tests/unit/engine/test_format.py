@@ -1,0 +1,59 @@
+"""Hit formatting: retrieve/displayed attributes, highlight, crop, matches positions."""
+
+from __future__ import annotations
+
+from conftest import MakeIndex, search
+
+DOC = {"id": 1, "title": "Café Déjà vu 🚀 rocket", "city": "東京タワー",
+       "body": "one two three four five six seven eight nine dragon ten eleven twelve"}
+
+
+def _hit(index_docs: MakeIndex, q: str, **body: object) -> dict:
+    return search(index_docs([DOC]), q, **body)["hits"][0]
+
+
+def test_highlighting_is_unicode_safe(make_index: MakeIndex) -> None:
+    hit = _hit(make_index, "cafe rocket ", attributesToHighlight=["title"])
+    assert hit["_formatted"]["title"] == "<em>Café</em> Déjà vu 🚀 <em>rocket</em>"
+    assert hit["title"] == DOC["title"]
+    cjk = _hit(make_index, "京タ", attributesToHighlight=["city"])
+    assert cjk["_formatted"]["city"] == "東<em>京</em><em>タ</em>ワー"
+
+
+def test_custom_tags_and_prefix_highlight(make_index: MakeIndex) -> None:
+    hit = _hit(make_index, "rock", attributesToHighlight=["*"], highlightPreTag="[",
+               highlightPostTag="]")
+    assert hit["_formatted"]["title"] == "Café Déjà vu 🚀 [rock]et"
+
+
+def test_cropping_centres_the_match(make_index: MakeIndex) -> None:
+    hit = _hit(make_index, "dragon ", attributesToCrop=["body"], cropLength=4)
+    assert hit["_formatted"]["body"] == "…nine dragon ten eleven…"
+    marked = _hit(make_index, "dragon ", attributesToCrop=["body:2"], cropMarker="[...]",
+                  attributesToHighlight=["body"])
+    assert marked["_formatted"]["body"] == "[...]<em>dragon</em> ten[...]"
+
+
+def test_crop_without_match_starts_at_the_beginning(make_index: MakeIndex) -> None:
+    hit = _hit(make_index, "rocket ", attributesToCrop=["body"], cropLength=3)
+    assert hit["_formatted"]["body"] == "one two three…"
+
+
+def test_matches_position_counts_utf8_bytes(make_index: MakeIndex) -> None:
+    hit = _hit(make_index, "deja rocket ", showMatchesPosition=True)
+    # "Café " is 6 bytes; "Déjà" is 6 bytes long; the emoji takes 4 bytes.
+    assert hit["_matchesPosition"]["title"] == [{"start": 6, "length": 6},
+                                                {"start": 21, "length": 6}]
+
+
+def test_attributes_to_retrieve_and_displayed_attributes(make_index: MakeIndex) -> None:
+    index = make_index([DOC], displayedAttributes=["id", "title", "city"])
+    hit = search(index, "cafe ", attributesToRetrieve=["title", "body"])["hits"][0]
+    assert hit == {"title": DOC["title"]}
+    nested = make_index([{"id": 1, "a": {"b": 1, "c": 2}}])
+    assert search(nested, "", attributesToRetrieve=["a.b"])["hits"][0] == {"a": {"b": 1}}
+
+
+def test_formatted_only_when_asked(make_index: MakeIndex) -> None:
+    hit = _hit(make_index, "cafe ")
+    assert "_formatted" not in hit and "_matchesPosition" not in hit

@@ -1,0 +1,186 @@
+"""SearchIndex write path, response shapes, distinct, facets, filters, concurrency."""
+
+from __future__ import annotations
+
+import threading
+
+import pytest
+
+from conftest import MakeIndex, ids, search
+from sift.engine.index import SearchIndex
+from sift.engine.query import SearchParams
+from sift.engine.settings import default_settings
+from sift.errors import SiftError
+
+SHOES = [{"id": i, "name": f"shoe model {i}", "brand": "acme" if i % 2 else "zeta",
+          "price": i * 10} for i in range(1, 8)]
+
+
+def test_upsert_replaces_and_delete_removes(make_index: MakeIndex) -> None:
+    index = make_index([{"id": 1, "t": "apple"}, {"id": 2, "t": "banana"}])
+    index.upsert([("1", {"id": 1, "t": "cherry"})])
+    assert ids(search(index, "apple ")) == []
+    assert ids(search(index, "cherry ")) == [1]
+    index.delete(["2", "missing"])
+    assert ids(search(index, "banana ")) == []
+    assert index.document_count() == 1
+    assert index.field_distribution() == {"id": 1, "t": 1}
+    index.clear()
+    assert index.document_count() == 0 and ids(search(index, "")) == []
+
+
+def test_repeated_ids_in_one_batch_keep_the_last(make_index: MakeIndex) -> None:
+    index = make_index([])
+    index.upsert([("1", {"id": 1, "t": "old"}), ("1", {"id": 1, "t": "new"})])
+    assert ids(search(index, "new ")) == [1] and index.document_count() == 1
+
+
+def test_many_batches_merge_segments(make_index: MakeIndex) -> None:
+    index = make_index([])
+    for i in range(30):
+        index.upsert([(str(i), {"id": i, "t": f"word{i} common"})])
+    index.delete([str(i) for i in range(0, 30, 2)])
+    res = search(index, "common ", limit=100)
+    assert sorted(ids(res)) == list(range(1, 30, 2))
+    assert len(index.snapshot.segments) <= 9
+
+
+def test_set_settings_reindexes(make_index: MakeIndex) -> None:
+    index = make_index([{"id": 1, "title": "alpha", "body": "omega"}])
+    settings = default_settings("meilisearch")
+    settings["searchableAttributes"] = ["title"]
+    index.set_settings(settings)
+    assert ids(search(index, "omega ")) == [] and ids(search(index, "alpha ")) == [1]
+
+
+def test_offset_limit_shape(make_index: MakeIndex) -> None:
+    res = search(make_index(SHOES), "shoe ", offset=2, limit=2)
+    assert list(res) == ["hits", "query", "processingTimeMs", "limit", "offset",
+                         "estimatedTotalHits"]
+    assert (res["limit"], res["offset"], res["estimatedTotalHits"]) == (2, 2, 7)
+    assert len(res["hits"]) == 2
+
+
+def test_page_shape(make_index: MakeIndex) -> None:
+    res = search(make_index(SHOES), "shoe ", page=2, hitsPerPage=3)
+    assert list(res) == ["hits", "query", "processingTimeMs", "hitsPerPage", "page",
+                         "totalPages", "totalHits"]
+    assert (res["page"], res["hitsPerPage"], res["totalPages"], res["totalHits"]) == (2, 3, 3, 7)
+    assert len(res["hits"]) == 3
+    assert search(make_index(SHOES), "shoe ", page=0)["hits"] == []
+
+
+def test_max_total_hits_caps_results(make_index: MakeIndex) -> None:
+    index = make_index(SHOES, pagination={"maxTotalHits": 3})
+    res = search(index, "shoe ", limit=10)
+    assert len(res["hits"]) == 3 and res["estimatedTotalHits"] == 3
+
+
+def test_distinct_attribute_setting_and_parameter(make_index: MakeIndex) -> None:
+    index = make_index(SHOES, distinctAttribute="brand")
+    assert sorted(h["brand"] for h in search(index, "shoe ")["hits"]) == ["acme", "zeta"]
+    index = make_index(SHOES, filterableAttributes=["brand"])
+    assert len(search(index, "shoe ", distinct="brand")["hits"]) == 2
+    with pytest.raises(SiftError) as err:
+        search(make_index(SHOES), "shoe ", distinct="brand")
+    assert err.value.code == "invalid_search_distinct"
+
+
+def test_filter_facets_and_filter_ids(make_index: MakeIndex) -> None:
+    index = make_index(SHOES, filterableAttributes=["brand", "price"])
+    res = search(index, "shoe ", filter="price > 30", facets=["brand", "price"])
+    assert sorted(ids(res)) == [4, 5, 6, 7]
+    assert res["facetDistribution"]["brand"] == {"acme": 2, "zeta": 2}
+    assert res["facetStats"]["price"] == {"min": 40.0, "max": 70.0}
+    assert sorted(index.filter_ids("brand = acme")) == ["1", "3", "5", "7"]
+    with pytest.raises(SiftError) as err:
+        index.filter_ids("color = red")
+    assert err.value.code == "invalid_document_filter"
+    with pytest.raises(SiftError) as err:
+        search(index, "shoe ", filter="color = red")
+    assert err.value.code == "invalid_search_filter"
+    with pytest.raises(SiftError) as err:
+        search(index, "shoe ", facets=["color"])
+    assert err.value.code == "invalid_search_facets"
+
+
+def test_sort_errors(make_index: MakeIndex) -> None:
+    index = make_index(SHOES, sortableAttributes=["price"])
+    for sort, code in ((["brand:asc"], "invalid_search_sort"), (["price"], "invalid_search_sort"),
+                       (["_geoPoint(1,2):asc"], "invalid_search_sort")):
+        with pytest.raises(SiftError) as err:
+            search(index, "shoe ", sort=sort)
+        assert err.value.code == code
+
+
+def test_facet_search(make_index: MakeIndex) -> None:
+    index = make_index(SHOES, filterableAttributes=["brand"])
+    res = index.facet_search({"facetName": "brand", "facetQuery": "ac", "q": "shoe"})
+    assert res["facetHits"] == [{"value": "acme", "count": 4}] and res["facetQuery"] == "ac"
+    with pytest.raises(SiftError) as err:
+        index.facet_search({"facetQuery": "ac"})
+    assert err.value.code == "missing_facet_search_facet_name"
+    with pytest.raises(SiftError) as err:
+        index.facet_search({"facetName": "name"})
+    assert err.value.code == "invalid_facet_search_facet_name"
+
+
+def test_searches_stay_consistent_while_writing() -> None:
+    index = SearchIndex(default_settings("sift"), "id")
+    index.upsert([(str(i), {"id": i, "t": "stable word"}) for i in range(50)])
+    errors: list[BaseException] = []
+    stop = threading.Event()
+
+    def reader() -> None:
+        try:
+            while not stop.is_set():
+                res = index.search(SearchParams.from_dict({"q": "stable", "limit": 100}))
+                assert len(res["hits"]) == 50
+        except BaseException as exc:  # surfaced below
+            errors.append(exc)
+
+    threads = [threading.Thread(target=reader) for _ in range(3)]
+    for t in threads:
+        t.start()
+    for batch in range(20):
+        index.upsert([(f"x{batch}-{i}", {"id": f"x{batch}-{i}", "t": "other"})
+                      for i in range(20)])
+        index.delete([f"x{batch}-0"])
+    stop.set()
+    for t in threads:
+        t.join()
+    assert not errors
+
+
+def test_readers_never_see_a_half_applied_settings_change() -> None:
+    index = SearchIndex(default_settings("meilisearch"), "id")
+    index.upsert([(str(i), {"id": i, "t": "stable word"}) for i in range(200)])
+    seen: list[int] = []
+    stop = threading.Event()
+
+    def reader() -> None:
+        while not stop.is_set():
+            seen.append(index.search(SearchParams.from_dict({"q": "stable"}))[
+                "estimatedTotalHits"])
+
+    thread = threading.Thread(target=reader)
+    thread.start()
+    for mode in ("sift", "meilisearch", "sift"):
+        index.set_settings(default_settings(mode))
+    stop.set()
+    thread.join()
+    assert seen and set(seen) == {200}
+
+
+def test_vocabulary_grows_batch_by_batch(make_index: MakeIndex) -> None:
+    index = make_index([{"id": 1, "t": "zebra"}])
+    old = index.view
+    index.upsert([("2", {"id": 2, "t": "zeppelin"}), ("3", {"id": 3, "t": "aardvark"})])
+    index.upsert([("4", {"id": 4, "t": "zucchini"})])
+    assert sorted(ids(search(index, "z"))) == [1, 2, 4]
+    assert ids(search(index, "zepelin ")) == [2]  # typo against a later batch's term
+    assert ids(search(index, "aard")) == [3]
+    vocab = index.view.snapshot.vocabulary
+    assert list(vocab.terms) == sorted(vocab.terms)
+    assert old.snapshot.vocabulary.prefix_range("zu")[1] - \
+        old.snapshot.vocabulary.prefix_range("zu")[0] == 0  # old readers see old terms

@@ -1,0 +1,150 @@
+"""Which documents a query matches: typos, prefixes, synonyms, splits, strategies."""
+
+from __future__ import annotations
+
+from conftest import MakeIndex, ids, search
+
+DOCS = [
+    {"id": 1, "title": "sunflower seeds"},
+    {"id": 2, "title": "the sun and the flower"},
+    {"id": 3, "title": "batman returns"},
+    {"id": 4, "title": "catwoman strikes"},
+    {"id": 5, "title": "extraordinary journey"},
+    {"id": 6, "title": "new york city guide"},
+    {"id": 7, "title": "cat"},
+    {"id": 8, "title": "12345 secret code"},
+]
+
+
+def test_words_under_five_letters_allow_no_typo(make_index: MakeIndex) -> None:
+    index = make_index(DOCS)
+    assert ids(search(index, "cot ")) == []
+    assert ids(search(index, "batmn ")) == [3]  # 5 letters: one typo
+
+
+def test_two_typos_from_nine_letters(make_index: MakeIndex) -> None:
+    index = make_index(DOCS)
+    assert ids(search(index, "extrordnary ")) == [5]  # two deletions, 11 letters
+    assert ids(search(index, "jurnye ")) == []  # 6 letters, two typos
+
+
+def test_a_first_letter_typo_counts_double(make_index: MakeIndex) -> None:
+    index = make_index(DOCS)
+    assert ids(search(index, "vatman ")) == []  # 6 letters: budget 1, first letter costs 2
+    assert ids(search(index, "xtraordinary ")) == [5]  # budget 2 covers it
+
+
+def test_min_word_size_for_typos_is_configurable(make_index: MakeIndex) -> None:
+    index = make_index(DOCS, typoTolerance={
+        "enabled": True, "minWordSizeForTypos": {"oneTypo": 3, "twoTypos": 9},
+        "disableOnWords": [], "disableOnAttributes": [], "disableOnNumbers": False})
+    assert ids(search(index, "cot ")) == [7]
+
+
+def test_typo_tolerance_can_be_disabled(make_index: MakeIndex) -> None:
+    base = {"minWordSizeForTypos": {"oneTypo": 5, "twoTypos": 9}, "disableOnWords": [],
+            "disableOnAttributes": [], "disableOnNumbers": False}
+    assert ids(search(make_index(DOCS, typoTolerance={**base, "enabled": False}), "batmn ")) == []
+    off_word = {**base, "enabled": True, "disableOnWords": ["batmn"]}
+    assert ids(search(make_index(DOCS, typoTolerance=off_word), "batmn ")) == []
+    off_attr = {**base, "enabled": True, "disableOnAttributes": ["title"]}
+    assert ids(search(make_index(DOCS, typoTolerance=off_attr), "batmn ")) == []
+    numbers = {**base, "enabled": True, "disableOnNumbers": True}
+    assert ids(search(make_index(DOCS, typoTolerance=numbers), "12346 ")) == []
+    assert ids(search(make_index(DOCS), "12346 ")) == [8]
+
+
+def test_last_word_is_a_prefix_while_typing(make_index: MakeIndex) -> None:
+    index = make_index(DOCS)
+    assert ids(search(index, "bat")) == [3]
+    assert ids(search(index, "bat ")) == []  # a trailing space ends the word
+    assert set(ids(search(index, "ca"))) == {4, 7}  # catwoman, cat
+    assert ids(search(make_index(DOCS, prefixSearch="disabled"), "bat")) == []
+
+
+def test_concatenated_and_split_words_match(make_index: MakeIndex) -> None:
+    index = make_index(DOCS)
+    assert 1 in ids(search(index, "sun flower "))
+    split = make_index([{"id": 1, "t": "sun flower field"}, {"id": 2, "t": "flower of the sun"}])
+    assert ids(search(split, "sunflower ")) == [1]  # halves must be adjacent, in order
+
+
+def test_synonyms_one_way_multi_way_and_multi_word(make_index: MakeIndex) -> None:
+    index = make_index(DOCS, synonyms={"nyc": ["new york"], "film": ["movie"],
+                                       "movie": ["film"], "bruce": ["batman"]})
+    assert ids(search(index, "nyc ")) == [6]
+    assert ids(search(index, "bruce ")) == [3]
+    assert ids(search(index, "batman bruce ")) == [3]
+    assert ids(search(index, "batman returns", matchingStrategy="all")) == [3]
+
+
+def test_matching_strategy_all_last_frequency(make_index: MakeIndex) -> None:
+    docs = [{"id": 1, "t": "red apple"}, {"id": 2, "t": "red car"}, {"id": 3, "t": "green apple"},
+            {"id": 4, "t": "red red tomato"}]
+    index = make_index(docs)
+    assert ids(search(index, "red apple ", matchingStrategy="all")) == [1]
+    last = ids(search(index, "red apple ", matchingStrategy="last"))
+    assert last[0] == 1 and set(last) == {1, 2, 4}  # "apple" dropped from the end
+    freq = ids(search(index, "red apple ", matchingStrategy="frequency"))
+    assert freq[0] == 1 and set(freq) == {1, 3}  # the frequent "red" dropped first
+
+
+def test_quoted_phrase_must_be_consecutive(make_index: MakeIndex) -> None:
+    docs = [{"id": 1, "t": "york new"}, {"id": 2, "t": "new york"}]
+    assert ids(search(make_index(docs), '"new york"')) == [2]
+
+
+def test_stop_words_are_ignored_in_queries(make_index: MakeIndex) -> None:
+    index = make_index(DOCS, stopWords=["the"])
+    assert ids(search(index, "the batman ")) == [3]
+    assert 2 in ids(search(index, "the "))  # only stop words: keep them
+
+
+def test_attributes_to_search_on_restricts_fields(make_index: MakeIndex) -> None:
+    docs = [{"id": 1, "title": "alpha", "body": "omega"}, {"id": 2, "title": "omega", "body": "x"}]
+    index = make_index(docs)
+    assert ids(search(index, "omega ", attributesToSearchOn=["title"])) == [2]
+
+
+def test_searchable_attributes_limit_indexing(make_index: MakeIndex) -> None:
+    docs = [{"id": 1, "title": "alpha", "secret": "omega"}]
+    index = make_index(docs, searchableAttributes=["title"])
+    assert ids(search(index, "omega ")) == []
+    assert ids(search(index, "alpha ")) == [1]
+
+
+def test_nested_fields_and_arrays_are_searchable(make_index: MakeIndex) -> None:
+    docs = [{"id": 1, "info": {"tags": ["blue", "ocean"], "year": 1999}}]
+    index = make_index(docs)
+    assert ids(search(index, "ocean ")) == [1]
+    assert ids(search(index, "1999 ")) == [1]
+
+
+def test_placeholder_search_returns_everything_in_insertion_order(make_index: MakeIndex) -> None:
+    index = make_index(DOCS)
+    assert ids(search(index, None, limit=100)) == [d["id"] for d in DOCS]
+    assert ids(search(index, "", limit=3)) == [1, 2, 3]
+
+
+def test_relevance_mode_matches_stems_and_or_semantics(make_index: MakeIndex) -> None:
+    docs = [{"id": 1, "t": "running shoes"}, {"id": 2, "t": "a runner"}, {"id": 3, "t": "shoe"}]
+    index = make_index(docs, mode="sift")
+    result = ids(search(index, "run shoes "))
+    assert result[0] == 1 and 3 in result
+
+
+def test_negative_words_and_phrases_exclude_documents(make_index: MakeIndex) -> None:
+    docs = [{"id": 1, "t": "red apple"}, {"id": 2, "t": "green apple"},
+            {"id": 3, "t": "apple new york"}]
+    index = make_index(docs)
+    assert sorted(ids(search(index, "apple -red"))) == [2, 3]
+    assert sorted(ids(search(index, 'apple -"new york"'))) == [1, 2]
+    assert ids(search(index, "-green")) == [1, 3]
+    assert sorted(ids(search(index, "apple-pie"))) == [1, 2, 3]  # inner hyphen: no operator
+
+
+def test_the_prefix_word_tolerates_typos_too(make_index: MakeIndex) -> None:
+    index = make_index(DOCS)
+    assert ids(search(index, "extrordin")) == [5]  # missed letter while typing
+    assert ids(search(index, "catwpm")) == [4]  # 6 letters: one typo
+    assert ids(search(index, "catw")) == [4]

@@ -1,0 +1,139 @@
+"""Ranking rules: each Meilisearch rule breaks the ties of the one before it."""
+
+from __future__ import annotations
+
+import pytest
+
+from conftest import MakeIndex, ids, search
+
+
+def test_words_rule_puts_more_matched_words_first(make_index: MakeIndex) -> None:
+    docs = [{"id": 1, "t": "quick fox"}, {"id": 2, "t": "quick brown fox"}]
+    assert ids(search(make_index(docs), "quick brown fox ")) == [2, 1]
+
+
+def test_typo_rule_prefers_fewer_typos(make_index: MakeIndex) -> None:
+    docs = [{"id": 1, "t": "hallo world"}, {"id": 2, "t": "hello world"}]
+    assert ids(search(make_index(docs), "hello ")) == [2, 1]
+
+
+def test_proximity_rule_prefers_close_words_in_order(make_index: MakeIndex) -> None:
+    docs = [{"id": 1, "t": "new shoes are in york"}, {"id": 2, "t": "york new"},
+            {"id": 3, "t": "new york"}]
+    assert ids(search(make_index(docs), "new york ")) == [3, 2, 1]
+
+
+def test_attribute_rule_follows_searchable_attribute_order(make_index: MakeIndex) -> None:
+    docs = [{"id": 1, "title": "other", "body": "dragon"},
+            {"id": 2, "title": "dragon", "body": "other"}]
+    index = make_index(docs, searchableAttributes=["title", "body"])
+    assert ids(search(index, "dragon ")) == [2, 1]
+    index = make_index(docs, searchableAttributes=["body", "title"])
+    assert ids(search(index, "dragon ")) == [1, 2]
+
+
+def test_word_position_rule(make_index: MakeIndex) -> None:
+    docs = [{"id": 1, "t": "a b c d dragon"}, {"id": 2, "t": "dragon a b c d"}]
+    index = make_index(docs, rankingRules=["words", "wordPosition"])
+    assert ids(search(index, "dragon ")) == [2, 1]
+
+
+def test_exactness_rule_prefers_exact_words_over_prefixes(make_index: MakeIndex) -> None:
+    docs = [{"id": 1, "t": "catalog"}, {"id": 2, "t": "cat"}]
+    index = make_index(docs, rankingRules=["words", "exactness"])
+    assert ids(search(index, "cat")) == [2, 1]
+
+
+def test_sort_parameter_and_custom_rules(make_index: MakeIndex) -> None:
+    docs = [{"id": i, "t": "shoe", "price": p} for i, p in ((1, 30), (2, 10), (3, 20))]
+    index = make_index(docs, sortableAttributes=["price"])
+    assert ids(search(index, "shoe ", sort=["price:asc"])) == [2, 3, 1]
+    assert ids(search(index, "shoe ", sort=["price:desc"])) == [1, 3, 2]
+    custom = make_index(docs, sortableAttributes=["price"],
+                        rankingRules=["words", "price:desc"])
+    assert ids(search(custom, "shoe ")) == [1, 3, 2]
+
+
+def test_sift_mode_sort_is_exact_when_requested(make_index: MakeIndex) -> None:
+    docs = [{"id": 1, "t": "shoe shoe", "price": 3}, {"id": 2, "t": "shoe", "price": 1}]
+    index = make_index(docs, mode="sift", sortableAttributes=["price"])
+    assert ids(search(index, "shoe ", sort=["price:asc"])) == [2, 1]
+
+
+def test_ranking_scores_are_ordered_and_bounded(make_index: MakeIndex) -> None:
+    docs = [{"id": 1, "t": "quick fox"}, {"id": 2, "t": "quick brown fox"},
+            {"id": 3, "t": "brown dog"}]
+    for mode in ("meilisearch", "sift"):
+        res = search(make_index(docs, mode=mode), "quick brown fox ", showRankingScore=True)
+        scores = [h["_rankingScore"] for h in res["hits"]]
+        assert scores == sorted(scores, reverse=True)
+        assert all(0.0 <= s <= 1.0 for s in scores)
+
+
+def test_ranking_score_details_name_every_rule(make_index: MakeIndex) -> None:
+    docs = [{"id": 1, "t": "quick brown fox"}]
+    res = search(make_index(docs), "quick fox ", showRankingScoreDetails=True)
+    details = res["hits"][0]["_rankingScoreDetails"]
+    assert list(details) == ["words", "typo", "proximity", "attribute", "exactness"]
+    assert details["words"]["matchingWords"] == 2
+    sift = search(make_index(docs, mode="sift"), "quick fox ", showRankingScoreDetails=True)
+    assert set(sift["hits"][0]["_rankingScoreDetails"]["relevance"]) >= {"order", "score",
+                                                                         "bm25f"}
+
+
+@pytest.mark.parametrize("mode", ["meilisearch", "sift"])
+def test_ranking_score_threshold_drops_weak_hits(make_index: MakeIndex, mode: str) -> None:
+    docs = [{"id": 1, "t": "quick brown fox"}, {"id": 2, "t": "slow brown dog"}]
+    index = make_index(docs, mode=mode)
+    everything = search(index, "quick brown fox ", showRankingScore=True)
+    cut = everything["hits"][0]["_rankingScore"] - 1e-9
+    kept = search(index, "quick brown fox ", rankingScoreThreshold=cut)
+    assert ids(kept) == [1] and kept["estimatedTotalHits"] == 1
+
+
+def test_relevance_rule_prefers_title_matches_and_rare_words(make_index: MakeIndex) -> None:
+    docs = [{"id": 1, "title": "gardening", "text": "a guide about tomatoes"},
+            {"id": 2, "title": "tomatoes", "text": "a guide about gardening"},
+            {"id": 3, "title": "guide", "text": "guide guide"}]
+    index = make_index(docs, mode="sift", searchableAttributes=["title", "text"])
+    assert ids(search(index, "tomatoes guide "))[0] == 2
+
+
+def test_short_prefix_queries_rank_in_sift_mode(make_index: MakeIndex) -> None:
+    docs = [{"id": 1, "t": "application form"}, {"id": 2, "t": "apple pie"},
+            {"id": 3, "t": "banana"}]
+    assert set(ids(search(make_index(docs, mode="sift"), "ap"))) == {1, 2}
+
+
+def test_proximity_precision_by_attribute(make_index: MakeIndex) -> None:
+    docs = [{"id": 1, "t": "new shoes are in york"}, {"id": 2, "t": "new york"}]
+    index = make_index(docs, proximityPrecision="byAttribute",
+                       rankingRules=["words", "proximity"])
+    res = search(index, "new york ", showRankingScore=True)
+    assert res["hits"][0]["_rankingScore"] == res["hits"][1]["_rankingScore"]
+
+
+def test_a_sentence_end_separates_words_for_proximity(make_index: MakeIndex) -> None:
+    docs = [{"id": 1, "t": "we left new. york was next"}, {"id": 2, "t": "new big york"}]
+    index = make_index(docs, rankingRules=["words", "proximity"])
+    assert ids(search(index, "new york ")) == [2, 1]
+
+
+def test_pseudo_relevance_feedback_favours_the_feedback_vocabulary(
+        make_index: MakeIndex) -> None:
+    from sift.engine.query import SearchParams
+    from sift.engine.ranking import RelevanceParams
+    from sift.engine.search import run_search
+
+    docs = [{"id": 1, "t": "solar panel energy storage battery"},
+            {"id": 2, "t": "solar panel roof energy"},
+            {"id": 3, "t": "energy cooking pasta"},
+            {"id": 4, "t": "energy battery storage"}]
+    index = make_index(docs, mode="sift")
+    params = SearchParams.from_dict({"q": "solar panel energy "})
+    plain = run_search(index.view, index.view.snapshot, params, RelevanceParams())
+    fed = run_search(index.view, index.view.snapshot, params,
+                     RelevanceParams(prf_weight=1.0, prf_docs=2, prf_min_words=2))
+    assert set(ids(plain)[:2]) == set(ids(fed)[:2]) == {1, 2}
+    assert ids(plain)[2:] == [3, 4]  # a tie without feedback
+    assert ids(fed)[2:] == [4, 3]  # "battery storage" came from the best document
