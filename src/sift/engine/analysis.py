@@ -102,6 +102,9 @@ class Analyzer:
         parts += [CJK_CHAR, f"{word}+"]
         self._pattern = _compile("|".join(parts))
         self._dictionary = {normalize(d) for d in dictionary}
+        # Lowercasing a whole ASCII text before matching equals normalising each word,
+        # unless a custom separator or dictionary entry has capitals of its own.
+        self._ascii_fast = all(x == x.lower() for x in (*seps, *dictionary))
 
     def tokens(self, text: str) -> list[Token]:
         """All tokens of ``text`` with offsets, in order."""
@@ -110,6 +113,8 @@ class Analyzer:
 
     def words(self, text: str) -> list[str]:
         """Normalized words only (queries, indexing)."""
+        if self._ascii_fast and text.isascii():
+            return self._pattern.findall(text.lower())
         return [normalize(m) for m in self._pattern.findall(text)]
 
     def sentences(self, text: str) -> list[list[str]]:

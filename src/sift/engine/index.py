@@ -33,6 +33,8 @@ from sift.engine.vocab import VocabularyBuilder
 
 MAX_SEGMENTS = 8
 
+MEMO_MAX_CHARS = 64  # longer texts rarely repeat; memoising them only costs memory
+
 
 class SearchIndex:
     """In-memory search index; see the module docstring for the threading model."""
@@ -140,6 +142,8 @@ class SearchIndex:
         runs_len: list[int] = []
         lengths: list[tuple[int, int, int]] = []
         sentences_of = self.analyzer.sentences
+        # Short values (brands, tags, categories) repeat across a batch: tokenise each once.
+        memo: dict[str, list[list[int]]] = {}
         for offset, (ext, doc) in enumerate(latest.items()):
             docid = first + offset
             self._ext_ids.append(ext)
@@ -152,8 +156,13 @@ class SearchIndex:
                 fid = self._field_id(name)
                 p = n_words = 0
                 for text in text_values(value):
-                    for words in sentences_of(text):
-                        terms.extend([tid(w) for w in words])
+                    sentences = memo.get(text)
+                    if sentences is None:
+                        sentences = [[tid(w) for w in words] for words in sentences_of(text)]
+                        if len(text) <= MEMO_MAX_CHARS:
+                            memo[text] = sentences
+                    for words in sentences:
+                        terms.extend(words)
                         positions.extend(range(p, p + len(words)))
                         runs_doc.append(docid)
                         runs_field.append(fid)
