@@ -40,6 +40,7 @@ _FIELDS: Final = {
     "vector": "invalid_search_vector",
     "retrieveVectors": "invalid_search_retrieve_vectors",
     "locales": "invalid_search_locales",
+    "showPerformanceDetails": "invalid_search_show_performance_details",
 }
 
 
@@ -71,6 +72,7 @@ class SearchParams:
     vector: list[float] | None = None
     retrieve_vectors: bool = False
     locales: list[str] | None = None
+    show_performance_details: bool = False
 
     @property
     def paginated(self) -> bool:
@@ -120,6 +122,7 @@ class SearchParams:
         p.vector = get.vector()
         p.retrieve_vectors = get.boolean("retrieveVectors")
         p.locales = get.str_list("locales")
+        p.show_performance_details = get.boolean("showPerformanceDetails")
         if p.page == 0 and "page" in body:
             p.page = 0  # Meilisearch answers page 0 with no hits, not an error
         return p

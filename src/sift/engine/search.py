@@ -36,6 +36,7 @@ from sift.engine.format import (
 from sift.engine.match import Features, MatchContext, gather, phrase_occurrences
 from sift.engine.query import SearchParams
 from sift.engine.ranking import CUSTOM_RULE, Ranked, RankInput, RelevanceParams, rank
+from sift.engine.settings import describe
 from sift.engine.store import IndexView, Snapshot
 from sift.errors import SiftError
 
@@ -72,7 +73,9 @@ def filter_docids(index: IndexView, snap: Snapshot, expr: Any, code: str) -> np.
         if not _matches_pattern(attr, filterable):
             raise SiftError(
                 f"Attribute `{attr}` is not filterable. Available filterable attributes are: "
-                f"{_listing(filterable)}.", code)
+                f"{_listing(filterable)}.",
+                code,
+            )
     with index.fields_lock:
         bitmap = index.field_store.evaluate(node)
     ids = np.frombuffer(bitmap.to_array(), dtype=np.uint32) if bitmap else np.empty(0, np.uint32)
@@ -121,7 +124,9 @@ def _sort_entries(index: IndexView, params: SearchParams) -> tuple[list[str], An
     if "sort" not in index.settings["rankingRules"]:
         raise SiftError(
             "You must specify the `sort` ranking rule in the ranking rules settings to use the "
-            "sort parameter at search time.", "invalid_search_sort")
+            "sort parameter at search time.",
+            "invalid_search_sort",
+        )
     sortable = list(index.settings.get("sortableAttributes") or [])
     geo = None
     for entry in params.sort:
@@ -129,20 +134,30 @@ def _sort_entries(index: IndexView, params: SearchParams) -> tuple[list[str], An
         if m is None:
             raise SiftError(
                 f"Invalid syntax for the sort parameter: expected expression ending by `:asc` or "
-                f"`:desc`, found `{entry}`.", "invalid_search_sort")
+                f"`:desc`, found `{entry}`.",
+                "invalid_search_sort",
+            )
         g = _GEO_POINT.match(m.group(1))
         if g is not None:
             if "_geo" not in sortable:
-                raise SiftError("Attribute `_geo` is not sortable. Available sortable attributes "
-                                f"are: {_listing(sortable)}.", "invalid_search_sort")
+                raise SiftError(
+                    "Attribute `_geo` is not sortable. Available sortable attributes "
+                    f"are: {_listing(sortable)}.",
+                    "invalid_search_sort",
+                )
             geo = (float(g.group(1)), float(g.group(2)))
         elif m.group(1).startswith("_geo"):
-            raise SiftError(f"Invalid syntax for the sort parameter: `{m.group(1)}` is not a "
-                            "valid geo expression.", "invalid_sort_geo")
+            raise SiftError(
+                f"Invalid syntax for the sort parameter: `{m.group(1)}` is not a "
+                "valid geo expression.",
+                "invalid_sort_geo",
+            )
         elif not _matches_pattern(m.group(1), sortable):
             raise SiftError(
                 f"Attribute `{m.group(1)}` is not sortable. Available sortable attributes are: "
-                f"{_listing(sortable)}.", "invalid_search_sort")
+                f"{_listing(sortable)}.",
+                "invalid_search_sort",
+            )
     return list(params.sort), geo
 
 
@@ -151,11 +166,11 @@ def _sort_key_fn(index: IndexView, snap: Snapshot) -> Any:
         g = _GEO_POINT.match(name)
         with index.fields_lock:
             if g is not None:
-                dist = index.field_store.geo_distance(docids, float(g.group(1)),
-                                                      float(g.group(2)))
+                dist = index.field_store.geo_distance(docids, float(g.group(1)), float(g.group(2)))
                 dist = np.where(np.isnan(dist), np.inf, dist if asc else -dist)
                 return dist
             return index.field_store.sort_keys(name, docids, descending=not asc)
+
     return keys
 
 
@@ -167,8 +182,9 @@ def _containing(snap: Snapshot, phrases: list[list[str]]) -> np.ndarray:
     return mask
 
 
-def plan_search(index: IndexView, snap: Snapshot, params: SearchParams,
-                relevance: RelevanceParams | None = None) -> Plan:
+def plan_search(
+    index: IndexView, snap: Snapshot, params: SearchParams, relevance: RelevanceParams | None = None
+) -> Plan:
     """Candidates matching q and filter, ranked, before distinct and pagination."""
     settings = index.settings
     rules = list(settings["rankingRules"])
@@ -182,16 +198,21 @@ def plan_search(index: IndexView, snap: Snapshot, params: SearchParams,
     q, negated = split_negations(params.q or "", index.analyzer)
     if negated:
         doc_mask = doc_mask & ~_containing(snap, negated)
-    words, _ = parse_query(q, index.analyzer,
-                           {w for s in settings.get("stopWords") or [] for w in
-                            index.analyzer.words(s)})
+    words, _ = parse_query(
+        q,
+        index.analyzer,
+        {w for s in settings.get("stopWords") or [] for w in index.analyzer.words(s)},
+    )
     words = words[: MAX_RELEVANCE_WORDS if stems else MAX_QUERY_WORDS]
     plan = Plan(words=words, geo=geo)
     sort_fn = _sort_key_fn(index, snap)
     if not words:
         docids = np.nonzero(doc_mask)[0].astype(np.uint32)
-        keys = [sort_fn(m.group(1), docids, m.group(2) == "asc") for e in sort
-                if (m := CUSTOM_RULE.match(e))]
+        keys = [
+            sort_fn(m.group(1), docids, m.group(2) == "asc")
+            for e in sort
+            if (m := CUSTOM_RULE.match(e))
+        ]
         order = np.lexsort(keys[::-1]) if keys else np.arange(docids.size)
         plan.docids, plan.scores = docids[order], np.ones(order.size)
         plan.order = order
@@ -200,14 +221,21 @@ def plan_search(index: IndexView, snap: Snapshot, params: SearchParams,
     searchable = params.attributes_to_search_on
     if searchable is not None:
         for name in searchable:
-            if not any(_matches_pattern(f, [name]) for f in index.searchable) and \
-                    "*" not in index.searchable:
+            if (
+                not any(_matches_pattern(f, [name]) for f in index.searchable)
+                and "*" not in index.searchable
+            ):
                 raise SiftError(
                     f"Attribute `{name}` is not searchable. Available searchable attributes are: "
-                    f"{_listing(index.searchable)}.", "invalid_search_attributes_to_search_on")
+                    f"{_listing(index.searchable)}.",
+                    "invalid_search_attributes_to_search_on",
+                )
     typo_off = settings["typoTolerance"].get("disableOnAttributes") or []
-    ctx = MatchContext(doc_mask, _field_mask(snap, searchable),
-                       ~_field_mask(snap, typo_off) if typo_off else _field_mask(snap, None))
+    ctx = MatchContext(
+        doc_mask,
+        _field_mask(snap, searchable),
+        ~_field_mask(snap, typo_off) if typo_off else _field_mask(snap, None),
+    )
     relevance = relevance or RelevanceParams()
     cfg = ExpandConfig.from_settings(settings, index.analyzer, stems)
     if stems:
@@ -217,9 +245,19 @@ def plan_search(index: IndexView, snap: Snapshot, params: SearchParams,
     expand(words, snap, cfg)
     occs = [gather(w, snap, ctx) for w in words]
     feats = Features(occs, field_rank, snap.alive.size)
-    inp = RankInput(snap, words, occs, feats, params.matching_strategy, field_rank, n_ranks,
-                    sort, sort_fn, relevance,
-                    settings.get("proximityPrecision") == "byAttribute")
+    inp = RankInput(
+        snap,
+        words,
+        occs,
+        feats,
+        params.matching_strategy,
+        field_rank,
+        n_ranks,
+        sort,
+        sort_fn,
+        relevance,
+        settings.get("proximityPrecision") == "byAttribute",
+    )
     ranked = rank(inp, rules)
     plan.ranked = ranked
     plan.order = ranked.order
@@ -234,7 +272,9 @@ def _distinct(index: IndexView, snap: Snapshot, params: SearchParams, plan: Plan
         raise SiftError(
             f"Attribute `{params.distinct}` is not filterable and thus, cannot be used as "
             f"distinct attribute. Available filterable attributes are: "
-            f"{_listing(_filterable(index))}.", "invalid_search_distinct")
+            f"{_listing(_filterable(index))}.",
+            "invalid_search_distinct",
+        )
     if not name or plan.docids.size == 0:
         return
     codes = snap.cached(f"distinct:{name}", lambda: _distinct_codes(snap, name))
@@ -274,37 +314,88 @@ def _page(params: SearchParams, total: int) -> tuple[int, int]:
     return params.offset, params.limit
 
 
-def run_search(index: IndexView, snap: Snapshot, params: SearchParams,
-               relevance: RelevanceParams | None = None) -> dict[str, Any]:
+def run_search(
+    index: IndexView, snap: Snapshot, params: SearchParams, relevance: RelevanceParams | None = None
+) -> dict[str, Any]:
     started = time.perf_counter()
+    timer = StageTimer(started)
     plan = plan_search(index, snap, params, relevance)
     if params.ranking_score_threshold is not None:
         keep = plan.scores >= params.ranking_score_threshold
-        plan.order, plan.docids, plan.scores = plan.order[keep], plan.docids[keep], \
-            plan.scores[keep]
+        plan.order, plan.docids, plan.scores = (
+            plan.order[keep],
+            plan.docids[keep],
+            plan.scores[keep],
+        )
     all_docids = plan.docids
+    timer.lap("search > filter, match and rank")
     _distinct(index, snap, params, plan)
+    timer.lap("search > distinct")
     max_total = int(index.settings["pagination"]["maxTotalHits"])
     total = min(plan.docids.size, max_total)
     start, count = _page(params, total)
     end = min(start + count, total)
     hits = build_hits(index, snap, params, plan, range(start, max(start, end)))
+    timer.lap("search > format")
     body: dict[str, Any] = {"hits": hits, "query": params.q or ""}
     if params.paginated:
         per = params.hits_per_page if params.hits_per_page is not None else 20
-        body.update(hitsPerPage=per, page=params.page if params.page is not None else 1,
-                    totalPages=math.ceil(total / per) if per else 0, totalHits=total)
+        body.update(
+            hitsPerPage=per,
+            page=params.page if params.page is not None else 1,
+            totalPages=math.ceil(total / per) if per else 0,
+            totalHits=total,
+        )
     else:
         body.update(limit=params.limit, offset=params.offset, estimatedTotalHits=total)
     if params.facets is not None:
         body.update(facets(index, all_docids, params.facets))
+        timer.lap("search > facet distribution")
     body["processingTimeMs"] = int((time.perf_counter() - started) * 1000)
+    if params.show_performance_details:
+        body["performanceDetails"] = timer.details()
     return {k: body[k] for k in _KEY_ORDER if k in body}
 
 
-_KEY_ORDER = ("hits", "query", "processingTimeMs", "limit", "offset", "estimatedTotalHits",
-              "hitsPerPage", "page", "totalPages", "totalHits", "facetDistribution",
-              "facetStats")
+class StageTimer:
+    """Wall time per search stage, reported as ``performanceDetails`` when asked for."""
+
+    def __init__(self, started: float | None = None) -> None:
+        self.started = time.perf_counter() if started is None else started
+        self.last = self.started
+        self.stages: dict[str, float] = {}
+
+    def lap(self, stage: str) -> None:
+        now = time.perf_counter()
+        self.stages[stage] = self.stages.get(stage, 0.0) + now - self.last
+        self.last = now
+
+    def details(self) -> dict[str, str]:
+        """Stage -> duration, formatted like Meilisearch's (``"1.23ms"``), total first."""
+        out = {"search": _duration(self.last - self.started)}
+        out.update((stage, _duration(seconds)) for stage, seconds in self.stages.items())
+        return out
+
+
+def _duration(seconds: float) -> str:
+    return f"{seconds:.2f}s" if seconds >= 1 else f"{seconds * 1000:.2f}ms"
+
+
+_KEY_ORDER = (
+    "hits",
+    "query",
+    "processingTimeMs",
+    "limit",
+    "offset",
+    "estimatedTotalHits",
+    "hitsPerPage",
+    "page",
+    "totalPages",
+    "totalHits",
+    "facetDistribution",
+    "facetStats",
+    "performanceDetails",
+)
 
 
 def facets(index: IndexView, docids: np.ndarray, names: list[str]) -> dict[str, Any]:
@@ -314,13 +405,17 @@ def facets(index: IndexView, docids: np.ndarray, names: list[str]) -> dict[str, 
             raise SiftError(
                 f"Invalid facet distribution, attribute `{name}` is not filterable. The "
                 f"available filterable attributes are {_listing(filterable)}.",
-                "invalid_search_facets")
+                "invalid_search_facets",
+            )
     faceting = index.settings["faceting"]
     candidates = bitmap_from_array(np.unique(docids))
     with index.fields_lock:
         dist = index.field_store.facet_distribution(
-            candidates, names, int(faceting["maxValuesPerFacet"]),
-            dict(faceting.get("sortFacetValuesBy") or {"*": "alpha"}))
+            candidates,
+            names,
+            int(faceting["maxValuesPerFacet"]),
+            dict(faceting.get("sortFacetValuesBy") or {"*": "alpha"}),
+        )
         stats = index.field_store.facet_stats(candidates, names)
     return {"facetDistribution": dist, "facetStats": stats}
 
@@ -332,12 +427,18 @@ def _format_options(params: SearchParams) -> FormatOptions | None:
     for entry in params.attributes_to_crop or []:
         name, _, length = entry.partition(":")
         crop[name] = int(length) if length.isdigit() else params.crop_length
-    return FormatOptions({a: True for a in params.attributes_to_highlight or []}, crop,
-                         params.highlight_pre_tag, params.highlight_post_tag, params.crop_marker)
+    return FormatOptions(
+        {a: True for a in params.attributes_to_highlight or []},
+        crop,
+        params.highlight_pre_tag,
+        params.highlight_post_tag,
+        params.crop_marker,
+    )
 
 
-def build_hits(index: IndexView, snap: Snapshot, params: SearchParams, plan: Plan,
-               rows: range) -> list[dict[str, Any]]:
+def build_hits(
+    index: IndexView, snap: Snapshot, params: SearchParams, plan: Plan, rows: range
+) -> list[dict[str, Any]]:
     displayed = list(index.settings.get("displayedAttributes") or ["*"])
     opts = _format_options(params)
     hl = Highlighter(index.analyzer)
@@ -350,14 +451,22 @@ def build_hits(index: IndexView, snap: Snapshot, params: SearchParams, plan: Pla
         docid = int(plan.docids[row])
         doc = snap.docs[docid]
         hit = select_attributes(doc, params.attributes_to_retrieve, displayed)
+        # `_vectors` is never a displayed attribute: it appears only when asked for, and
+        # then always (an empty object for a document without embeddings).
+        hit.pop("_vectors", None)
+        if params.retrieve_vectors:
+            vectors = doc.get("_vectors")
+            hit["_vectors"] = vectors if isinstance(vectors, dict) else {}
         if opts is not None:
             shown = select_attributes(doc, None, displayed)
+            shown.pop("_vectors", None)
             if params.attributes_to_retrieve is not None:
                 shown = select_attributes(shown, params.attributes_to_retrieve, ["*"])
             hit["_formatted"] = {k: format_value(v, k, hl, opts) for k, v in shown.items()}
         if params.show_matches_position:
             hit["_matchesPosition"] = matches_position(
-                select_attributes(doc, None, displayed), hl, index.is_searchable)
+                select_attributes(doc, None, displayed), hl, index.is_searchable
+            )
         if plan.geo is not None:
             with index.fields_lock:
                 dist = index.field_store.geo_distance(np.array([docid]), *plan.geo)[0]
@@ -367,9 +476,14 @@ def build_hits(index: IndexView, snap: Snapshot, params: SearchParams, plan: Pla
             hit["_rankingScore"] = float(plan.scores[row])
         if params.show_ranking_score_details:
             hit["_rankingScoreDetails"] = (
-                plan.ranked.details(int(plan.order[row])) if plan.ranked is not None else {})
+                plan.ranked.details(int(plan.order[row])) if plan.ranked is not None else {}
+            )
         hits.append(hit)
     return hits
+
+
+# The documented name, and the spelling meilisearch-python-sdk 8.x sends.
+_EXHAUSTIVE_KEYS = ("exhaustiveFacetCount", "exhaustivefacetCount")
 
 
 def run_facet_search(index: IndexView, snap: Snapshot, body: Any) -> dict[str, Any]:
@@ -380,30 +494,51 @@ def run_facet_search(index: IndexView, snap: Snapshot, body: Any) -> dict[str, A
     if name is None:
         raise SiftError("Missing field `facetName`", "missing_facet_search_facet_name")
     if not isinstance(name, str):
-        raise SiftError("Invalid value type at `.facetName`: expected a string.",
-                        "invalid_facet_search_facet_name")
+        raise SiftError(
+            "Invalid value type at `.facetName`: expected a string.",
+            "invalid_facet_search_facet_name",
+        )
     filterable = _filterable(index)
     if not _matches_pattern(name, filterable):
         raise SiftError(
             f"Attribute `{name}` is not facet-searchable. Available facet-searchable attributes "
             f"are: {_listing(filterable)}. To make it facet-searchable add it to the "
-            "`filterableAttributes` index settings.", "invalid_facet_search_facet_name")
+            "`filterableAttributes` index settings.",
+            "invalid_facet_search_facet_name",
+        )
     if index.settings.get("facetSearch") is False:
-        raise SiftError("The facet search is disabled for this index.",
-                        "invalid_facet_search_facet_name")
+        raise SiftError(
+            "The facet search is disabled for this index.", "invalid_facet_search_facet_name"
+        )
     query = body.get("facetQuery")
     if query is not None and not isinstance(query, str):
-        raise SiftError("Invalid value type at `.facetQuery`: expected a string.",
-                        "invalid_facet_search_facet_query")
-    rest = {k: v for k, v in body.items() if k not in ("facetName", "facetQuery",
-                                                         "exhaustiveFacetCount")}
+        raise SiftError(
+            "Invalid value type at `.facetQuery`: expected a string.",
+            "invalid_facet_search_facet_query",
+        )
+    for key in _EXHAUSTIVE_KEYS:
+        if body.get(key) is not None and not isinstance(body[key], bool):
+            raise SiftError(
+                f"Invalid value type at `.{key}`: expected a boolean, but found "
+                f"{describe(body[key])}",
+                "invalid_facet_search_exhaustive_facet_count",
+            )
+    # Counts are always exact here (no early stop on large candidate sets), so the flag
+    # asking for exact counts needs no work.
+    rest = {
+        k: v for k, v in body.items() if k not in ("facetName", "facetQuery", *_EXHAUSTIVE_KEYS)
+    }
     params = SearchParams.from_dict(rest)
     plan = plan_search(index, snap, params)
     faceting = index.settings["faceting"]
-    order = (faceting.get("sortFacetValuesBy") or {}).get(name) or \
-        (faceting.get("sortFacetValuesBy") or {}).get("*", "alpha")
+    order = (faceting.get("sortFacetValuesBy") or {}).get(name) or (
+        faceting.get("sortFacetValuesBy") or {}
+    ).get("*", "alpha")
     with index.fields_lock:
         candidates = bitmap_from_array(np.unique(plan.docids))
         hits = index.field_store.facet_search(name, query, candidates, 100, order)
-    return {"facetHits": hits, "facetQuery": query,
-            "processingTimeMs": int((time.perf_counter() - started) * 1000)}
+    return {
+        "facetHits": hits,
+        "facetQuery": query,
+        "processingTimeMs": int((time.perf_counter() - started) * 1000),
+    }

@@ -17,13 +17,31 @@ import orjson
 
 from sift.errors import SiftError
 
-MEILI_RANKING_RULES: Final = ["words", "typo", "proximity", "attribute", "sort", "exactness"]
+# Meilisearch >= 1.19 splits "attribute" into "attributeRank" and "wordPosition" around "sort".
+MEILI_RANKING_RULES: Final = [
+    "words",
+    "typo",
+    "proximity",
+    "attributeRank",
+    "sort",
+    "wordPosition",
+    "exactness",
+]
 # "sort" first: an explicit sort parameter is a user's stated intent; without one
 # the rule is a no-op and the continuous relevance score decides alone.
 SIFT_RANKING_RULES: Final = ["sort", "relevance"]
 BUILTIN_RULES: Final = frozenset(
-    {"words", "typo", "proximity", "attribute", "attributeRank", "wordPosition", "sort",
-     "exactness", "relevance"}
+    {
+        "words",
+        "typo",
+        "proximity",
+        "attribute",
+        "attributeRank",
+        "wordPosition",
+        "sort",
+        "exactness",
+        "relevance",
+    }
 )
 _CUSTOM_RULE = re.compile(r"^(.+):(asc|desc)$")
 
@@ -54,6 +72,17 @@ _BASE: Final[dict[str, Any]] = {
     "localizedAttributes": None,
     "facetSearch": True,
     "prefixSearch": "indexingTime",
+    "foreignKeys": [],
+    # Stored and returned only: Sift has no conversational search, but SDKs read it back.
+    "chat": {
+        "description": "",
+        "documentTemplate": (
+            "{% for field in fields %}{% if field.is_searchable and field.value != nil %}"
+            "{{ field.name }}: {{ field.value }}\n{% endif %}{% endfor %}"
+        ),
+        "documentTemplateMaxBytes": 400,
+        "searchParameters": {},
+    },
 }
 
 _CODES: Final = {
@@ -77,6 +106,8 @@ _CODES: Final = {
     "localizedAttributes": "invalid_settings_localized_attributes",
     "facetSearch": "invalid_settings_facet_search",
     "prefixSearch": "invalid_settings_prefix_search",
+    "foreignKeys": "invalid_settings_foreign_keys",
+    "chat": "invalid_settings_chat",
 }
 
 
@@ -88,6 +119,11 @@ def default_settings(mode: str = "sift") -> dict[str, Any]:
     if mode == "sift":
         settings["rankingRules"] = list(SIFT_RANKING_RULES)
     return settings
+
+
+def with_defaults(settings: dict[str, Any], mode: str = "sift") -> dict[str, Any]:
+    """``settings`` completed with the defaults of settings added since it was stored."""
+    return {**default_settings(mode), **settings}
 
 
 def describe(value: Any) -> str:
@@ -169,6 +205,7 @@ def _bool(code: str) -> Any:
         if not isinstance(v, bool):
             raise type_error(path, "a boolean", v, code)
         return v
+
     return check
 
 
@@ -177,6 +214,7 @@ def _uint(code: str, limit: int | None = None) -> Any:
         if isinstance(v, bool) or not isinstance(v, int) or v < 0:
             raise type_error(path, "a positive integer", v, code)
         return v if limit is None else min(v, limit)
+
     return check
 
 
@@ -231,8 +269,9 @@ def _check_filterable(value: Any) -> list[Any]:
     for i, item in enumerate(value):
         # Meilisearch >= 1.14 also accepts {"attributePatterns": [...], "features": {...}}.
         if isinstance(item, dict):
-            _str_list(f"filterableAttributes[{i}].attributePatterns",
-                      item.get("attributePatterns"), code)
+            _str_list(
+                f"filterableAttributes[{i}].attributePatterns", item.get("attributePatterns"), code
+            )
         elif not isinstance(item, str):
             raise type_error(f"filterableAttributes[{i}]", "a string", item, code)
     return list(value)
@@ -246,6 +285,7 @@ def _check_enum(key: str, allowed: tuple[str, ...]) -> Any:
                 f"Unknown value `{value}` at `.{key}`: expected one of {opts}", _CODES[key]
             )
         return str(value)
+
     return check
 
 
@@ -275,18 +315,68 @@ def _check_embedders(value: Any) -> dict[str, Any]:
     return dict(value)  # kept verbatim until vector search lands
 
 
+def _check_foreign_keys(value: Any) -> list[dict[str, str]]:
+    code = _CODES["foreignKeys"]
+    if not isinstance(value, list):
+        raise type_error("foreignKeys", "an array", value, code)
+    out = []
+    for i, item in enumerate(value):
+        path = f"foreignKeys[{i}]"
+        fields = {"foreignIndexUid": _str(code), "fieldName": _str(code)}
+        checked = _check_object(path, item, fields, code)
+        for name in fields:
+            if checked.get(name) is None:
+                raise SiftError(f"Missing field `{name}` inside `.{path}`", code)
+        out.append(checked)
+    return out
+
+
+def _str(code: str) -> Any:
+    def check(path: str, v: Any) -> str:
+        if not isinstance(v, str):
+            raise type_error(path, "a string", v, code)
+        return v
+
+    return check
+
+
+def _check_chat(value: Any) -> dict[str, Any]:
+    code = _CODES["chat"]
+
+    def params(path: str, v: Any) -> dict[str, Any]:
+        if not isinstance(v, dict):
+            raise type_error(path, "an object", v, code)
+        return dict(v)
+
+    return _check_object(
+        "chat",
+        value,
+        {
+            "description": _str(code),
+            "documentTemplate": _str(code),
+            "documentTemplateMaxBytes": _uint(code),
+            "searchParameters": params,
+        },
+        code,
+    )
+
+
 _CHECKS: Final[dict[str, Any]] = {
-    "displayedAttributes": lambda v: _str_list("displayedAttributes", v, _CODES[
-        "displayedAttributes"]),
-    "searchableAttributes": lambda v: _str_list("searchableAttributes", v, _CODES[
-        "searchableAttributes"]),
+    "displayedAttributes": lambda v: _str_list(
+        "displayedAttributes", v, _CODES["displayedAttributes"]
+    ),
+    "searchableAttributes": lambda v: _str_list(
+        "searchableAttributes", v, _CODES["searchableAttributes"]
+    ),
     "filterableAttributes": _check_filterable,
-    "sortableAttributes": lambda v: _str_list("sortableAttributes", v, _CODES[
-        "sortableAttributes"]),
+    "sortableAttributes": lambda v: _str_list(
+        "sortableAttributes", v, _CODES["sortableAttributes"]
+    ),
     "rankingRules": _check_rules,
     "stopWords": lambda v: _str_list("stopWords", v, _CODES["stopWords"]),
-    "nonSeparatorTokens": lambda v: _str_list("nonSeparatorTokens", v, _CODES[
-        "nonSeparatorTokens"]),
+    "nonSeparatorTokens": lambda v: _str_list(
+        "nonSeparatorTokens", v, _CODES["nonSeparatorTokens"]
+    ),
     "separatorTokens": lambda v: _str_list("separatorTokens", v, _CODES["separatorTokens"]),
     "dictionary": lambda v: _str_list("dictionary", v, _CODES["dictionary"]),
     "synonyms": _check_synonyms,
@@ -302,6 +392,8 @@ _CHECKS: Final[dict[str, Any]] = {
     "localizedAttributes": _check_localized,
     "facetSearch": lambda v: _bool(_CODES["facetSearch"])("facetSearch", v),
     "prefixSearch": _check_enum("prefixSearch", ("indexingTime", "disabled")),
+    "foreignKeys": _check_foreign_keys,
+    "chat": _check_chat,
 }
 
 
@@ -333,10 +425,15 @@ def _merge(current: dict[str, Any], patch: dict[str, Any], default: dict[str, An
     for key, value in patch.items():
         if value is None:
             merged[key] = copy.deepcopy(default[key])
-        elif isinstance(value, dict) and isinstance(default.get(key), dict) and key not in (
-            "synonyms", "embedders", "sortFacetValuesBy"
+        elif (
+            isinstance(value, dict)
+            and isinstance(default.get(key), dict)
+            and key not in ("synonyms", "embedders", "sortFacetValuesBy", "searchParameters")
         ):
-            merged[key] = _merge(current.get(key) or {}, value, default[key])
+            # An index stored before a setting existed has no value for it yet: merge
+            # into the default so a partial patch keeps the other fields.
+            base = current.get(key) or copy.deepcopy(default[key])
+            merged[key] = _merge(base, value, default[key])
         else:
             merged[key] = copy.deepcopy(value)
     return merged
@@ -345,7 +442,11 @@ def _merge(current: dict[str, Any], patch: dict[str, Any], default: dict[str, An
 def apply_patch(current: dict[str, Any], patch: dict[str, Any], mode: str = "sift") -> dict:
     """Meilisearch PATCH semantics: ``null`` resets to default, nested objects merge."""
     patch = validate_settings(patch)
-    merged = _merge(current, patch, default_settings(mode))
+    defaults = default_settings(mode)
+    merged = {**defaults, **_merge(current, patch, defaults)}
+    # sortFacetValuesBy is replaced as a whole, but Meilisearch always shows the "*" fallback.
+    order = merged["faceting"].get("sortFacetValuesBy") or {}
+    merged["faceting"]["sortFacetValuesBy"] = {"*": order.get("*", "alpha"), **order}
     sizes = merged["typoTolerance"]["minWordSizeForTypos"]
     if sizes["oneTypo"] > sizes["twoTypos"]:
         validate_settings({"typoTolerance": {"minWordSizeForTypos": sizes}})

@@ -74,7 +74,9 @@ def test_ranking_score_details_name_every_rule(make_index: MakeIndex) -> None:
     docs = [{"id": 1, "t": "quick brown fox"}]
     res = search(make_index(docs), "quick fox ", showRankingScoreDetails=True)
     details = res["hits"][0]["_rankingScoreDetails"]
-    assert list(details) == ["words", "typo", "proximity", "attribute", "exactness"]
+    assert list(details) == [
+        "words", "typo", "proximity", "attributeRank", "wordPosition", "exactness"
+    ]
     assert details["words"]["matchingWords"] == 2
     sift = search(make_index(docs, mode="sift"), "quick fox ", showRankingScoreDetails=True)
     assert set(sift["hits"][0]["_rankingScoreDetails"]["relevance"]) >= {"order", "score",

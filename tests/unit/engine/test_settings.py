@@ -10,11 +10,34 @@ from sift.errors import SiftError
 
 def test_meilisearch_defaults_match_meilisearch() -> None:
     s = default_settings("meilisearch")
-    assert s["rankingRules"] == ["words", "typo", "proximity", "attribute", "sort", "exactness"]
+    assert s["rankingRules"] == [
+        "words", "typo", "proximity", "attributeRank", "sort", "wordPosition", "exactness"
+    ]
     assert s["typoTolerance"]["minWordSizeForTypos"] == {"oneTypo": 5, "twoTypos": 9}
     assert s["pagination"] == {"maxTotalHits": 1000}
     assert s["faceting"] == {"maxValuesPerFacet": 100, "sortFacetValuesBy": {"*": "alpha"}}
     assert s["searchableAttributes"] == ["*"] and s["distinctAttribute"] is None
+    assert s["foreignKeys"] == [] and s["facetSearch"] is True
+    assert s["chat"]["documentTemplateMaxBytes"] == 400 and s["chat"]["searchParameters"] == {}
+
+
+def test_sort_facet_values_by_is_replaced_and_keeps_the_wildcard() -> None:
+    s = default_settings("meilisearch")
+    s = apply_patch(s, {"faceting": {"sortFacetValuesBy": {"genre": "count"}}}, "meilisearch")
+    assert s["faceting"]["sortFacetValuesBy"] == {"*": "alpha", "genre": "count"}
+    s = apply_patch(s, {"faceting": {"sortFacetValuesBy": {"*": "count"}}}, "meilisearch")
+    assert s["faceting"]["sortFacetValuesBy"] == {"*": "count"}
+
+
+def test_foreign_keys_and_chat_validate_and_merge() -> None:
+    keys = [{"foreignIndexUid": "actors", "fieldName": "actors"}]
+    s = apply_patch({}, {"foreignKeys": keys}, "meilisearch")
+    assert s["foreignKeys"] == keys
+    assert _code({"foreignKeys": [{"fieldName": "a"}]}) == "invalid_settings_foreign_keys"
+    assert _code({"chat": {"documentTemplateMaxBytes": -1}}) == "invalid_settings_chat"
+    # A partial patch of an index stored before `chat` existed keeps the other defaults.
+    s = apply_patch({}, {"chat": {"description": "Movies"}}, "meilisearch")
+    assert s["chat"]["description"] == "Movies" and s["chat"]["documentTemplateMaxBytes"] == 400
 
 
 def test_sift_defaults_use_the_relevance_rule_and_validate() -> None:

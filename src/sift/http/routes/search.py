@@ -9,6 +9,14 @@ from typing import Any
 from fastapi import APIRouter, Depends, Request
 from starlette.concurrency import run_in_threadpool
 
+from sift.engine.federation import (
+    Federation,
+    QueryResult,
+    check_facet_indexes,
+    merge,
+    parse_federation,
+    prepare_query,
+)
 from sift.engine.query import SearchParams
 from sift.errors import SiftError
 from sift.http.auth import authenticate, guard, services
@@ -33,6 +41,7 @@ BOOL_PARAMS = {
     "showRankingScore",
     "showRankingScoreDetails",
     "retrieveVectors",
+    "showPerformanceDetails",
 }
 FLOAT_PARAMS = {"rankingScoreThreshold", "semanticRatio"}
 
@@ -95,6 +104,9 @@ def run_search(
     params = SearchParams.from_dict(body)
     result = index.search(params)
     result["processingTimeMs"] = int((time.perf_counter() - started) * 1000)
+    if params.show_performance_details and "performanceDetails" not in result:
+        # A search path without per-stage timings (hybrid) still answers what was asked.
+        result["performanceDetails"] = {"search": f"{result['processingTimeMs']:.2f}ms"}
     analytics = services(request).analytics
     if analytics is not None:  # buffered in memory: costs an append, never raises
         hits = result.get("totalHits", result.get("estimatedTotalHits"))
@@ -127,8 +139,6 @@ async def multi_search(request: Request) -> JSONResponse:
             raise SiftError(
                 f"Unknown field `{key}`: expected one of `queries`, `federation`", "bad_request"
             )
-    if body.get("federation") is not None:
-        raise SiftError("Federated multi-search is not supported yet.", "feature_not_enabled")
     queries = body.get("queries")
     if not isinstance(queries, list):
         raise SiftError(
@@ -137,30 +147,71 @@ async def multi_search(request: Request) -> JSONResponse:
             else "Invalid value type at `.queries`: expected an array",
             "invalid_multi_search_queries" if queries is not None else "bad_request",
         )
+    fed = None if body.get("federation") is None else parse_federation(body["federation"])
+
+    def split(position: int, query: Any) -> tuple[str, dict[str, Any]]:
+        if not isinstance(query, dict):
+            raise SiftError(
+                f"Invalid value type at `.queries[{position}]`: expected an object",
+                "invalid_multi_search_queries",
+            )
+        query = dict(query)
+        uid = query.pop("indexUid", None)
+        if uid is None:
+            raise SiftError(
+                f"Missing field `indexUid` inside `.queries[{position}]`", "missing_index_uid"
+            )
+        return uid, query
+
+    def run_one(position: int, uid: str, query: dict[str, Any]) -> dict[str, Any]:
+        try:
+            return run_search(request, uid, query, principal)
+        except SiftError as error:
+            if not error.message.startswith("Inside `.queries["):
+                error.message = f"Inside `.queries[{position}]`: {error.message}"
+            raise
 
     def run_all() -> list[dict[str, Any]]:
         results = []
-        for position, query in enumerate(queries):
-            if not isinstance(query, dict):
-                raise SiftError(
-                    f"Invalid value type at `.queries[{position}]`: expected an object",
-                    "invalid_multi_search_queries",
-                )
-            query = dict(query)
-            uid = query.pop("indexUid", None)
-            if uid is None:
-                raise SiftError(
-                    f"Missing field `indexUid` inside `.queries[{position}]`", "missing_index_uid"
-                )
+        for position, raw in enumerate(queries):
+            uid, query = split(position, raw)
             query.pop("federationOptions", None)
-            try:
-                result = run_search(request, uid, query, principal)
-            except SiftError as error:
-                error.message = f"Inside `.queries[{position}]`: {error.message}"
-                raise
-            results.append({"indexUid": uid, **result})
+            results.append({"indexUid": uid, **run_one(position, uid, query)})
         return results
 
+    def run_federated(fed: Federation) -> dict[str, Any]:
+        started = time.perf_counter()
+        parsed = [split(position, raw) for position, raw in enumerate(queries)]
+        check_facet_indexes(fed, [uid for uid, _ in parsed])
+        results = []
+        for position, (uid, query) in enumerate(parsed):
+            search_body, weight, show_score = prepare_query(query, position, fed, uid)
+            result = run_one(position, uid, search_body)
+            results.append(QueryResult(uid, position, weight, result, show_score))
+        merged = merge(fed, results)
+        elapsed = time.perf_counter() - started
+        merged["processingTimeMs"] = int(elapsed * 1000)
+        if fed.show_performance_details:
+            merged["performanceDetails"] = {"federated search": f"{elapsed * 1000:.2f}ms"}
+        order = (
+            "hits",
+            "processingTimeMs",
+            "limit",
+            "offset",
+            "estimatedTotalHits",
+            "hitsPerPage",
+            "page",
+            "totalPages",
+            "totalHits",
+            "facetDistribution",
+            "facetStats",
+            "facetsByIndex",
+            "performanceDetails",
+        )
+        return {k: merged[k] for k in order if k in merged}
+
+    if fed is not None:
+        return JSONResponse(await run_in_threadpool(run_federated, fed))
     return JSONResponse({"results": await run_in_threadpool(run_all)})
 
 

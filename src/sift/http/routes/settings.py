@@ -8,7 +8,7 @@ from typing import Any
 from fastapi import APIRouter, Depends, Request
 from starlette.concurrency import run_in_threadpool
 
-from sift.engine.settings import default_settings, validate_settings
+from sift.engine.settings import default_settings, validate_settings, with_defaults
 from sift.http.auth import guard, services
 from sift.http.responses import JSONResponse, accepted, json_body, validate_index_uid
 from sift.http.routes.indexes import get_record
@@ -38,6 +38,8 @@ SETTING_NAMES = (
     "localizedAttributes",
     "facetSearch",
     "prefixSearch",
+    "foreignKeys",
+    "chat",
 )
 BY_ROUTE = {re.sub(r"([A-Z])", r"-\1", name).lower(): name for name in SETTING_NAMES}
 
@@ -56,7 +58,7 @@ async def get_settings(
     request: Request, index_uid: str, _: Principal = Depends(guard("settings.get"))
 ) -> JSONResponse:
     record = await get_record(request, index_uid)
-    return JSONResponse(record.settings)
+    return JSONResponse(with_defaults(record.settings, services(request).config.index_defaults))
 
 
 @router.patch("/indexes/{index_uid}/settings", summary="Update settings", status_code=202)
