@@ -26,12 +26,14 @@ INDEX = "cities"
 DATA_FILE = Path(__file__).parent / "demo" / "cities.ndjson.gz"
 SEEDED_META = "demo_seeded"
 SETTINGS: dict[str, Any] = {
-    "searchableAttributes": ["name", "alternateNames", "country", "continent", "timezone"],
+    # Not the time zone: "tokyo" must not match every city on Asia/Tokyo time.
+    "searchableAttributes": ["name", "alternateNames", "country", "continent"],
     "filterableAttributes": ["continent", "country", "capital", "population", "_geo"],
     "sortableAttributes": ["population", "name", "_geo"],
-    # Bigger places first among equally relevant ones: "san" should find San Francisco
-    # before a village of the same name.
-    "rankingRules": ["sort", "relevance", "population:desc"],
+    # Place names are short and ambiguous: a name that matches exactly, then the bigger
+    # place, beats a longer text relevance score ("berlin" -> Berlin before New Berlin,
+    # "paris" -> Paris before Parys, whose alternate name is Paris).
+    "rankingRules": ["sort", "words", "typo", "exactness", "population:desc", "relevance"],
 }
 CONTINENTS = {
     "AF": "Africa",
