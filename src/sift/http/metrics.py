@@ -15,7 +15,7 @@ from prometheus_client import (
     generate_latest,
 )
 from starlette.concurrency import run_in_threadpool
-from starlette.middleware.base import BaseHTTPMiddleware, RequestResponseEndpoint
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from sift.http.auth import guard, services
 from sift.keys import Principal
@@ -38,16 +38,33 @@ DOCUMENTS = Gauge("sift_index_documents", "Documents per index", ["index"], regi
 router = APIRouter(tags=["System"])
 
 
-class RequestMetrics(BaseHTTPMiddleware):
-    async def dispatch(self, request: Request, call_next: RequestResponseEndpoint) -> Response:
+class RequestMetrics:
+    """Counts and times requests per route template (plain ASGI: no per-request copies)."""
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
         started = time.perf_counter()
-        response = await call_next(request)
-        route = request.scope.get("route")
-        # The route template, not the raw path: index uids must not explode cardinality.
-        name = getattr(route, "path", "unmatched")
-        LATENCY.labels(request.method, name).observe(time.perf_counter() - started)
-        REQUESTS.labels(request.method, name, str(response.status_code)).inc()
-        return response
+        status = 500
+
+        async def send_and_watch(message: Message) -> None:
+            nonlocal status
+            if message["type"] == "http.response.start":
+                status = message["status"]
+            await send(message)
+
+        try:
+            await self.app(scope, receive, send_and_watch)
+        finally:
+            # The route template, not the raw path: index uids must not explode cardinality.
+            name = getattr(scope.get("route"), "path", "unmatched")
+            method = scope["method"]
+            LATENCY.labels(method, name).observe(time.perf_counter() - started)
+            REQUESTS.labels(method, name, str(status)).inc()
 
 
 @router.get("/metrics", summary="Prometheus metrics")

@@ -6,8 +6,8 @@ import time
 from collections.abc import Mapping
 from typing import Any
 
+import anyio
 from fastapi import APIRouter, Depends, Request
-from starlette.concurrency import run_in_threadpool
 
 from sift.engine.federation import (
     Federation,
@@ -25,6 +25,13 @@ from sift.http.tenant_tokens import token_filter
 from sift.keys import Principal
 
 router = APIRouter(tags=["Search"])
+
+
+async def in_search_thread(request: Request, func: Any, *args: Any) -> Any:
+    """Run a search off the event loop, at most `search_threads` at a time per process."""
+    limiter = getattr(request.app.state, "search_limiter", None)
+    return await anyio.to_thread.run_sync(func, *args, limiter=limiter)
+
 
 LIST_PARAMS = {
     "attributesToRetrieve",
@@ -119,7 +126,9 @@ async def search_post(
     request: Request, index_uid: str, principal: Principal = Depends(guard("search"))
 ) -> JSONResponse:
     body = require_object(await json_body(request, required=False) or {})
-    return JSONResponse(await run_in_threadpool(run_search, request, index_uid, body, principal))
+    return JSONResponse(
+        await in_search_thread(request, run_search, request, index_uid, body, principal)
+    )
 
 
 @router.get("/indexes/{index_uid}/search", summary="Search an index (query string)")
@@ -127,7 +136,9 @@ async def search_get(
     request: Request, index_uid: str, principal: Principal = Depends(guard("search"))
 ) -> JSONResponse:
     body = body_from_query(request.query_params)
-    return JSONResponse(await run_in_threadpool(run_search, request, index_uid, body, principal))
+    return JSONResponse(
+        await in_search_thread(request, run_search, request, index_uid, body, principal)
+    )
 
 
 @router.post("/multi-search", summary="Several searches in one request")
@@ -211,8 +222,8 @@ async def multi_search(request: Request) -> JSONResponse:
         return {k: merged[k] for k in order if k in merged}
 
     if fed is not None:
-        return JSONResponse(await run_in_threadpool(run_federated, fed))
-    return JSONResponse({"results": await run_in_threadpool(run_all)})
+        return JSONResponse(await in_search_thread(request, run_federated, fed))
+    return JSONResponse({"results": await in_search_thread(request, run_all)})
 
 
 @router.post("/indexes/{index_uid}/facet-search", summary="Search facet values")
@@ -229,4 +240,4 @@ async def facet_search(
         result["processingTimeMs"] = int((time.perf_counter() - started) * 1000)
         return result
 
-    return JSONResponse(await run_in_threadpool(run))
+    return JSONResponse(await in_search_thread(request, run))
