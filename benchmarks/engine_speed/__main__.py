@@ -1,0 +1,3 @@
+from benchmarks.engine_speed.cli import main
+
+main()

@@ -1,0 +1,32 @@
+"""The engine speed benchmark's smoke mode: a real Sift server, a few hundred documents,
+no Typesense, seconds. Checks the run completes and reports every figure it promises."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+from benchmarks.engine_speed.cli import main
+from benchmarks.engine_speed.corpus import product_corpus
+
+
+def test_queries_are_seeded_and_short() -> None:
+    first = product_corpus(50, 40, seed=7)
+    assert first.queries == product_corpus(50, 40, seed=7).queries
+    assert all(1 <= len(q.split()) <= 4 for q in first.queries)
+
+
+def test_smoke_run_writes_results(tmp_path: Path) -> None:
+    report = main(["--smoke", "--out-dir", str(tmp_path)])
+    products = report["corpora"]["products"]
+    assert products["documents"] == 300
+    for key in ("sift_inprocess", "sift_engine", "sift_e2e"):
+        assert set(products["latency_ms"][key]) == {"p50", "p95", "p99"}
+    assert "ts_engine" not in products["latency_ms"]  # smoke runs skip Typesense
+    assert products["median_hits"]["sift"] > 0
+    assert products["sift_index"]["docs_per_s"] > 0
+    assert products["sift_index"]["disk_mib"] > 0
+    written = sorted(p.suffix for p in tmp_path.iterdir())
+    assert written == [".json", ".md"]
+    saved = json.loads(next(tmp_path.glob("*.json")).read_text())
+    assert saved["smoke"] is True
