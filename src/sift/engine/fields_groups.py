@@ -26,6 +26,8 @@ from pyroaring import BitMap
 
 from sift.engine.fields_values import display_number, parse_number
 
+RANGE_CACHE_SIZE = 32  # distinct numeric ranges kept per field between writes
+
 
 def bitmap_from_array(ids: np.ndarray) -> BitMap:
     """BitMap from docids via the buffer protocol (far faster than iterating)."""
@@ -148,6 +150,7 @@ class FieldValues:
         "_next_key_id",
         "_numbers",
         "_numeric",
+        "_range_cache",
         "_real",
         "_sorted_strings",
         "_string_groups",
@@ -173,6 +176,9 @@ class FieldValues:
         # flag: True for a JSON number, False for a string that spells one.
         self._numbers = _Rows(np.float64)
         self._numeric: Groups | None = None
+        # Numeric range bitmaps by (start, stop) slice of the sorted values: building a
+        # bitmap from ~100k unsorted docids costs milliseconds, copying one microseconds.
+        self._range_cache: dict[tuple[int, int], BitMap] = {}
         self._real: Groups | None = None
         self._string_groups: Groups | None = None
         self._sorted_strings: list[str] | None = None
@@ -222,6 +228,7 @@ class FieldValues:
     def _changed(self) -> None:
         """Drop every derived view; each is rebuilt on its next read."""
         self._numeric = self._real = self._string_groups = None
+        self._range_cache = {}
         self._sorted_strings = None
         self._merged = None
         self.search_index = None
@@ -282,7 +289,14 @@ class FieldValues:
         groups = self.numeric()
         start = np.searchsorted(groups.values, low, side="left" if low_in else "right")
         stop = np.searchsorted(groups.values, high, side="right" if high_in else "left")
-        return groups.slice(int(start), int(stop))
+        key = (int(start), int(stop))
+        cached = self._range_cache.get(key)
+        if cached is None:
+            cached = groups.slice(*key)
+            if len(self._range_cache) >= RANGE_CACHE_SIZE:
+                self._range_cache.pop(next(iter(self._range_cache)))  # oldest first
+            self._range_cache[key] = cached
+        return BitMap(cached)  # a copy: callers may combine bitmaps in place
 
     def string_range(
         self, low: str | None, high: str | None, low_in: bool, high_in: bool

@@ -408,7 +408,9 @@ def facets(index: IndexView, docids: np.ndarray, names: list[str]) -> dict[str, 
                 "invalid_search_facets",
             )
     faceting = index.settings["faceting"]
-    candidates = bitmap_from_array(np.unique(docids))
+    # Roaring bitmaps deduplicate on construction: no np.unique sort needed (it was
+    # 27% of a filtered, faceted query over 200k documents).
+    candidates = bitmap_from_array(docids)
     with index.fields_lock:
         dist = index.field_store.facet_distribution(
             candidates,
