@@ -119,8 +119,10 @@ class Analyzer:
 
     def sentences(self, text: str) -> list[list[str]]:
         """Normalized words of each sentence (split on hard separators)."""
-        parts = _HARD.split(text) if _HARD.search(text) else [text]
-        return [w for w in (self.words(part) for part in parts) if w]
+        if not _HARD.search(text):  # the common case: one sentence, no splitting
+            words = self.words(text)
+            return [words] if words else []
+        return [w for w in (self.words(part) for part in _HARD.split(text)) if w]
 
 
 def _compile(pattern: str) -> re.Pattern[str]:

@@ -136,7 +136,7 @@ class SearchIndex:
             return t
 
         terms: list[int] = []
-        positions: list[int] = []
+        runs_start: list[int] = []  # position of each run's first word; the rest follow
         runs_doc: list[int] = []
         runs_field: list[int] = []
         runs_len: list[int] = []
@@ -144,6 +144,8 @@ class SearchIndex:
         sentences_of = self.analyzer.sentences
         # Short values (brands, tags, categories) repeat across a batch: tokenise each once.
         memo: dict[str, list[list[int]]] = {}
+        # Field id per attribute name, or -1 when not searchable: decided once per batch.
+        field_ids: dict[str, int] = {}
         for offset, (ext, doc) in enumerate(latest.items()):
             docid = first + offset
             self._ext_ids.append(ext)
@@ -151,35 +153,50 @@ class SearchIndex:
             self._docs[docid] = doc
             self._distribution.update(doc.keys())
             for name, value in flatten(doc):
-                if not self._is_searchable(name):
+                fid = field_ids.get(name)
+                if fid is None:
+                    fid = self._field_id(name) if self._is_searchable(name) else -1
+                    field_ids[name] = fid
+                if fid < 0:
                     continue
-                fid = self._field_id(name)
                 p = n_words = 0
-                for text in text_values(value):
+                kind = type(value)
+                if kind is str:
+                    texts: Iterable[str] = (value,)
+                elif kind is int or kind is float:  # not bool: True is "true", not "1"
+                    texts = (str(value),)
+                else:
+                    texts = text_values(value)
+                for text in texts:
                     sentences = memo.get(text)
                     if sentences is None:
                         sentences = [[tid(w) for w in words] for words in sentences_of(text)]
                         if len(text) <= MEMO_MAX_CHARS:
                             memo[text] = sentences
                     for words in sentences:
+                        n = len(words)
                         terms.extend(words)
-                        positions.extend(range(p, p + len(words)))
+                        runs_start.append(p)
                         runs_doc.append(docid)
                         runs_field.append(fid)
-                        runs_len.append(len(words))
-                        n_words += len(words)
-                        p += len(words) + SENTENCE_GAP
+                        runs_len.append(n)
+                        n_words += n
+                        p += n + SENTENCE_GAP
                     p += ARRAY_GAP - SENTENCE_GAP
                 if n_words:
                     lengths.append((docid, fid, n_words))
         self._grow(first + n_new, lengths)
         if terms:
             lens = np.asarray(runs_len, dtype=np.int64)
+            # Word positions: each run's start plus the word's offset inside the run.
+            run_first = np.cumsum(lens) - lens
+            within = np.arange(int(lens.sum()), dtype=np.int64) - np.repeat(run_first, lens)
+            positions = np.repeat(np.asarray(runs_start, dtype=np.int64), lens) + within
             seg = Segment.build(
                 np.asarray(terms, dtype=np.int64),
                 np.repeat(np.asarray(runs_doc, dtype=np.uint32), lens),
                 np.repeat(np.asarray(runs_field, dtype=np.uint16), lens),
-                np.minimum(np.asarray(positions, dtype=np.int64), (1 << 20) - 1),
+                np.minimum(positions, (1 << 20) - 1),
                 len(term_list),
             )
             self._segments.append(seg)
