@@ -1,0 +1,123 @@
+"""One engine's ingestion in a fresh process: `python -m benchmarks.ingest_peers.worker
+ENGINE DATASET COUNT`. The last stdout line is a JSON object with the figures.
+
+A fresh process per engine keeps one engine's memory out of another's figures, and lets an
+in-process engine's peak RSS be this process's own VmHWM. SIGTERM (the parent's time box)
+raises SystemExit, so the runner's close() still stops its server and drops its data."""
+
+from __future__ import annotations
+
+import json
+import resource
+import signal
+import sys
+import time
+from pathlib import Path
+from types import FrameType
+from typing import Any
+
+from benchmarks.ingest.server import proc_status_mib
+from benchmarks.ingest_peers.corpus import load_docs
+from benchmarks.runners import create_runner
+from benchmarks.runners.base import Runner
+
+CACHE = Path(__file__).resolve().parents[1] / ".cache"
+IN_PROCESS = ("fts5", "tantivy", "bm25s")
+
+
+def _on_sigterm(_signum: int, _frame: FrameType | None) -> None:
+    raise SystemExit(143)
+
+
+def _emit(record: dict[str, Any]) -> None:
+    print(json.dumps(record), flush=True)
+
+
+def measure_sift(dataset: Path, count: int) -> dict[str, Any]:
+    """A real `sift serve`, the NDJSON file in one POST, exactly as `benchmarks.ingest`."""
+    from benchmarks.ingest.measure import measure
+
+    run = measure(dataset, count, batch_size=None, parts=1)
+    return {
+        "seconds": run.total_s,
+        "rss_before_mib": run.rss_start_mib,
+        "rss_peak_mib": run.rss_peak_mib,
+        "rss_after_mib": run.rss_after_mib,
+        "memory_of": "sift serve process, /proc/<pid>/status VmHWM",
+        "timed": "POST of the NDJSON file -> task seen succeeded (server start not timed)",
+        "settings": {"index": "server defaults, every attribute; one POST, application/x-ndjson"},
+    }
+
+
+def _server_pid(runner: Runner) -> int:
+    server = runner._server  # type: ignore[attr-defined]  # the runner's ServerProcess
+    return int(server._process.pid)
+
+
+def measure_runner(engine: str, dataset: Path) -> dict[str, Any]:
+    docs = load_docs(dataset)
+    runner = create_runner(engine, CACHE)
+    try:
+        server_pid = _server_pid(runner) if engine == "typesense" else None
+        if server_pid is not None:
+            _emit({"server_pid": server_pid})
+            rss_before: float | None = proc_status_mib(server_pid, "VmRSS")
+        elif engine in IN_PROCESS:
+            rss_before = _self("VmRSS")
+        else:
+            rss_before = None
+        start = time.perf_counter()
+        runner.index(docs)
+        seconds = time.perf_counter() - start
+        rss_after: float | None = None
+        if server_pid is not None:
+            rss_peak: float | None = proc_status_mib(server_pid, "VmHWM")
+            rss_after = proc_status_mib(server_pid, "VmRSS")
+            memory_of = "typesense-server process, /proc/<pid>/status VmHWM"
+        elif engine in IN_PROCESS:
+            rss_peak = _self("VmHWM")
+            rss_after = _self("VmRSS")
+            memory_of = (
+                "this Python process (engine + the loaded Doc list + interpreter), "
+                "/proc/self/status VmHWM"
+            )
+        elif engine == "lucene":
+            # The only child this fresh process has waited for is IndexCollection's JVM;
+            # ru_maxrss of the children is that process's peak RSS, the VmHWM it had.
+            rss_peak = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024
+            memory_of = "IndexCollection JVM (its peak RSS = VmHWM, via getrusage children)"
+        else:
+            rss_peak = None
+            memory_of = "not attributable: PostgreSQL's server memory is shared (backends, buffers)"
+        return {
+            "seconds": seconds,
+            "rss_before_mib": rss_before,
+            "rss_peak_mib": rss_peak,
+            "rss_after_mib": rss_after,
+            "memory_of": memory_of,
+            "timed": "runner.index(docs): until searchable"
+            + (" (JVM start included)" if engine == "lucene" else "")
+            + (" (client time: COPY, GIN index, ANALYZE)" if engine == "postgres" else ""),
+            "settings": runner.settings(),
+        }
+    finally:
+        runner.close()
+
+
+def _self(field: str) -> float:
+    for line in Path("/proc/self/status").read_text().splitlines():
+        if line.startswith(field + ":"):
+            return int(line.split()[1]) / 1024
+    raise KeyError(field)
+
+
+def main(argv: list[str] | None = None) -> None:
+    engine, dataset, count = (argv if argv is not None else sys.argv[1:])[:3]
+    signal.signal(signal.SIGTERM, _on_sigterm)
+    path = Path(dataset)
+    record = measure_sift(path, int(count)) if engine == "sift" else measure_runner(engine, path)
+    _emit({"result": record})
+
+
+if __name__ == "__main__":
+    main()
