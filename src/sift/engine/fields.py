@@ -77,6 +77,12 @@ class FieldStore:
         replaced = [docid for docid, _ in items if docid in self._all]
         if replaced:
             self.remove_many(replaced)
+        if not self._exact and not self._globs and not self._geo_enabled:
+            # Nothing is filterable or sortable: only the universe of docids matters.
+            self._doc_entries.update((docid, []) for docid, _ in items)
+            self._all.update(docid for docid, _ in items)
+            self._invalidate()
+            return
         # Gather the whole batch first so each bitmap and numpy chunk is written
         # once (one C call per distinct value, not one per document).
         flags: dict[tuple[str, int], list[int]] = defaultdict(list)
