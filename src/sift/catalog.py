@@ -14,6 +14,7 @@ import orjson
 
 from sift.engine.index import SearchIndex
 from sift.errors import IndexNotFound
+from sift.semantic import service as semantic
 from sift.storage import documents as doc_rows
 from sift.storage import indexes as index_rows
 from sift.storage.database import Database
@@ -71,8 +72,11 @@ class IndexCatalog:
                 index = SearchIndex(record.settings, record.primary_key)
                 total = 0
                 for batch in doc_rows.iter_all(conn, record.id):
-                    index.upsert([(doc_id, orjson.loads(body)) for doc_id, body in batch])
+                    docs = [(doc_id, orjson.loads(body)) for doc_id, body in batch]
+                    semantic.strip_vectors(index, docs)  # vectors are not text to search
+                    index.upsert(docs)
                     total += len(batch)
+                semantic.rebuild(self.db, conn, record.id, index)
                 with self._lock:
                     self._indexes[record.uid] = index
                 log.info("index rebuilt", extra={"index": record.uid, "documents": total})

@@ -106,6 +106,17 @@ ERROR_TABLE: Final[dict[str, tuple[str, int]]] = {
     "invalid_facet_search_exhaustive_facet_count": ("invalid_request", 400),
     "missing_index_uid_in_query": ("invalid_request", 400),
     "invalid_similar_id": ("invalid_request", 400),
+    # semantic search (src/sift/semantic)
+    "not_found_similar_id": ("invalid_request", 404),
+    "invalid_similar_embedder": ("invalid_request", 400),
+    "invalid_similar_offset": ("invalid_request", 400),
+    "invalid_similar_limit": ("invalid_request", 400),
+    "invalid_similar_filter": ("invalid_request", 400),
+    "invalid_similar_attributes_to_retrieve": ("invalid_request", 400),
+    "invalid_similar_show_ranking_score": ("invalid_request", 400),
+    "invalid_similar_ranking_score_threshold": ("invalid_request", 400),
+    "invalid_similar_retrieve_vectors": ("invalid_request", 400),
+    "vector_embedding_error": ("invalid_request", 400),
     "invalid_sort_geo": ("invalid_request", 400),
     # settings
     "invalid_settings_displayed_attributes": ("invalid_request", 400),

@@ -119,3 +119,18 @@ admin_sessions = sa.Table(
     sa.Column("expires_at", sa.DateTime, nullable=False),
     sa.Index("ix_admin_sessions_expires", "expires_at"),
 )
+
+# Embedding cache (semantic search). The key is the hash of what the embedder saw (its
+# configuration and the rendered document text), so re-indexing, restarts and unrelated
+# settings changes find the vector again instead of recomputing it. Vectors are float32
+# little-endian bytes. Rows are only a cache: deleting them costs recomputation, nothing else.
+embeddings = sa.Table(
+    "embeddings",
+    metadata,
+    sa.Column(
+        "index_id", BigId, sa.ForeignKey("indexes.id", ondelete="CASCADE"), primary_key=True
+    ),
+    sa.Column("embedder", sa.String(256), primary_key=True),
+    sa.Column("content_hash", sa.String(64), primary_key=True),
+    sa.Column("vector", sa.LargeBinary, nullable=False),
+)

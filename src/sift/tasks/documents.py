@@ -20,6 +20,7 @@ from sqlalchemy.engine import Connection
 
 from sift.engine.index import SearchIndex
 from sift.errors import SiftError
+from sift.semantic import service as semantic
 from sift.storage import documents as doc_rows
 from sift.storage import tasks as task_rows
 from sift.storage.database import Database
@@ -138,6 +139,7 @@ def apply_additions(
                 merged.update(pending[doc_id])
                 pending[doc_id] = merged
         doc_rows.upsert(db, conn, state.id, [(i, orjson.dumps(d)) for i, d in pending.items()])
+        semantic.on_upsert(db, conn, state.id, state.search, pending)  # strips `_vectors`
         state.search.upsert(list(pending.items()))
         indexed += len(pending)
         pending.clear()
@@ -169,5 +171,6 @@ def apply_deletion(conn: Connection, state: IndexState, task: TaskRecord) -> dic
             ids = [str(i) for i in params.get("ids", [])]
         deleted = doc_rows.delete_ids(conn, state.id, ids)
         state.search.delete(ids)
+    semantic.on_delete(state.search, None if params.get("all") else ids)
     details["deletedDocuments"] = deleted
     return details

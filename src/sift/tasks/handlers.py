@@ -8,6 +8,7 @@ from sqlalchemy.engine import Connection
 
 from sift.engine.settings import apply_patch, default_settings
 from sift.errors import IndexNotFound, SiftError
+from sift.semantic import service as semantic
 from sift.storage import documents as doc_rows
 from sift.storage import indexes as index_rows
 from sift.storage import tasks as task_rows
@@ -195,6 +196,7 @@ def settings_update(ctx: WorkerContext, conn: Connection, task: TaskRecord) -> d
     assert record is not None
     settings = apply_patch(record.settings, task.params.get("settings", {}), ctx.index_defaults)
     index_rows.update(conn, uid, settings=settings)
+    semantic.on_settings(ctx.db, conn, record.id, state.search, settings)  # validates first
     state.search.set_settings(settings)
     return dict(task.details or {})
 

@@ -23,6 +23,7 @@ from sift.http.auth import authenticate, guard, services
 from sift.http.responses import JSONResponse, json_body, require_object, validate_index_uid
 from sift.http.tenant_tokens import token_filter
 from sift.keys import Principal
+from sift.semantic import search as semantic_search
 
 router = APIRouter(tags=["Search"])
 
@@ -109,7 +110,7 @@ def run_search(
     body = _with_rules(principal, index_uid, body)
     index = services(request).catalog.get(index_uid)
     params = SearchParams.from_dict(body)
-    result = index.search(params)
+    result = semantic_search.search(index, params)  # lexical, semantic or hybrid
     result["processingTimeMs"] = int((time.perf_counter() - started) * 1000)
     if params.show_performance_details and "performanceDetails" not in result:
         # A search path without per-stage timings (hybrid) still answers what was asked.

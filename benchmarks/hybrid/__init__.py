@@ -1,0 +1,1 @@
+"""Hybrid (lexical + semantic) relevance and latency benchmark; see docs/semantic.md."""

@@ -1,0 +1,113 @@
+"""/indexes/{uid}/similar: documents whose vectors are closest to one document's."""
+
+from __future__ import annotations
+
+import time
+from typing import Any
+
+from fastapi import APIRouter, Depends, Request
+from starlette.concurrency import run_in_threadpool
+
+from sift.engine.query import SearchParams
+from sift.errors import SiftError
+from sift.http.auth import guard, services
+from sift.http.responses import JSONResponse, json_body, require_object, validate_index_uid
+from sift.http.routes.search import _with_rules
+from sift.keys import Principal
+from sift.semantic import hybrid, service
+
+router = APIRouter(tags=["Search"])
+
+ALLOWED = {
+    "id",
+    "embedder",
+    "offset",
+    "limit",
+    "filter",
+    "attributesToRetrieve",
+    "showRankingScore",
+    "showRankingScoreDetails",
+    "rankingScoreThreshold",
+    "retrieveVectors",
+}
+
+
+def _bad(field: str, message: str) -> SiftError:
+    code = {"id": "invalid_similar_id", "embedder": "invalid_similar_embedder"}.get(
+        field, f"invalid_similar_{''.join('_' + c.lower() if c.isupper() else c for c in field)}"
+    )
+    return SiftError(message, code)
+
+
+def run_similar(
+    request: Request, index_uid: str, body: dict[str, Any], principal: Principal
+) -> dict[str, Any]:
+    started = time.perf_counter()
+    validate_index_uid(index_uid)
+    if not principal.can_index(index_uid):
+        raise SiftError("The provided API key is invalid.", "invalid_api_key")
+    for key in body:
+        if key not in ALLOWED:
+            raise SiftError(
+                f"Unknown field `{key}`: expected one of "
+                + ", ".join(f"`{k}`" for k in sorted(ALLOWED)),
+                "bad_request",
+            )
+    doc_id = body.get("id")
+    if doc_id is None:
+        raise SiftError("Missing field `id`", "bad_request")
+    if not isinstance(doc_id, str | int) or isinstance(doc_id, bool):
+        raise _bad("id", "Invalid value type at `.id`: expected a string or an integer.")
+    doc_id = str(doc_id)
+    index = services(request).catalog.get(index_uid)
+    state = service.of(index) if service.configured(index) else None
+    name = body.get("embedder")
+    if state is None or not isinstance(name, str) or name not in state.embedders:
+        raise _bad("embedder", f"Cannot find embedder with name `{name}`.")
+    vectors = state.vectors[name].vectors_of(doc_id)
+    if not vectors:
+        raise SiftError(
+            f"Document `{doc_id}` not found or has no vector for `{name}`.", "not_found_similar_id"
+        )
+    scoped = _with_rules(principal, index_uid, body)
+    params = SearchParams.from_dict(
+        {k: v for k, v in scoped.items() if k not in ("id", "embedder")}
+    )
+    wanted_end = params.offset + params.limit
+    params.offset, params.limit = 0, wanted_end + 1  # one more: the document itself
+    result = hybrid.run(
+        index, index.snapshot, params, state.vectors[name].view, name, vectors[0], 1.0
+    )
+    key = index.primary_key
+    hits = [h for h in result["hits"] if key is None or str(h.get(key)) != doc_id]
+    hits = hits[body.get("offset", 0) or 0 : wanted_end]
+    if params.retrieve_vectors and key is not None:
+        for hit in hits:
+            if key in hit:
+                hit["_vectors"] = service.retrieve_vectors(index, str(hit[key]))
+    return {
+        "hits": hits,
+        "id": doc_id,
+        "processingTimeMs": int((time.perf_counter() - started) * 1000),
+        "limit": body.get("limit", 20),
+        "offset": body.get("offset", 0),
+        "estimatedTotalHits": max(0, result["estimatedTotalHits"] - 1),
+    }
+
+
+@router.post("/indexes/{index_uid}/similar", summary="Documents similar to one document")
+async def similar_post(
+    request: Request, index_uid: str, principal: Principal = Depends(guard("search"))
+) -> JSONResponse:
+    body = require_object(await json_body(request))
+    return JSONResponse(await run_in_threadpool(run_similar, request, index_uid, body, principal))
+
+
+@router.get("/indexes/{index_uid}/similar", summary="Documents similar to one document")
+async def similar_get(
+    request: Request, index_uid: str, principal: Principal = Depends(guard("search"))
+) -> JSONResponse:
+    from sift.http.routes.search import body_from_query
+
+    body = body_from_query(request.query_params)
+    return JSONResponse(await run_in_threadpool(run_similar, request, index_uid, body, principal))
