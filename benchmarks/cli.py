@@ -1,8 +1,8 @@
 """`python -m benchmarks ...`: one sub-command per harness.
 
-Only `relevance` exists today. Speed, load and ingestion harnesses belong beside it as
-their own sub-commands and modules, reusing `benchmarks.runners` (the Runner interface
-already times indexing and every query) and `benchmarks.collections`."""
+`relevance` and `load` live here; `ingest`, `ingest-peers`, `engine-speed`, `hybrid` and
+`compat` forward to their own packages (benchmarks/suites.py). Each reuses
+`benchmarks.runners` and `benchmarks.collections` where it compares engines."""
 
 from __future__ import annotations
 
@@ -25,6 +25,7 @@ from benchmarks.machine import machine_info
 from benchmarks.relevance import DEFAULT_TYPO_SEED, TOP_K, run_relevance
 from benchmarks.report import render_markdown, write_json
 from benchmarks.runners import RUNNERS, SMOKE_ENGINES
+from benchmarks.suites import register
 
 REPO_ROOT = Path(__file__).resolve().parents[1]
 DATA_ROOT = REPO_ROOT.parent / "shared" / "data"
@@ -114,3 +115,6 @@ def relevance(
 # Speed lives in its own package (benchmarks/load); registered here so it is one more
 # `python -m benchmarks` sub-command.
 main.add_command(load)
+
+
+register(main)

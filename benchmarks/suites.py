@@ -1,0 +1,45 @@
+"""The other harnesses as `python -m benchmarks <name> [their options]` sub-commands.
+
+Each harness keeps its own argument parser; these commands only forward the arguments,
+so `python -m benchmarks` is the one entry point for every measurement.
+"""
+
+from __future__ import annotations
+
+import importlib
+import inspect
+import sys
+from collections.abc import Callable
+
+import click
+
+PASSTHROUGH = {"ignore_unknown_options": True, "allow_extra_args": True, "help_option_names": []}
+
+SUITES = {
+    "ingest": ("benchmarks.ingest.cli", "API ingestion: docs/s and peak RSS of one Sift server."),
+    "ingest-peers": ("benchmarks.ingest_peers.cli", "Ingestion of 200k documents, every engine."),
+    "engine-speed": (
+        "benchmarks.engine_speed.cli",
+        "Engine-side latency at 200k docs vs Typesense.",
+    ),
+    "hybrid": ("benchmarks.hybrid.__main__", "Hybrid (lexical + semantic) nDCG@10 and latency."),
+    "compat": ("benchmarks.compat.cli", "The meilisearch-python-sdk test suite against Sift."),
+}
+
+
+def _forward(module_name: str) -> Callable[[click.Context], None]:
+    def command(ctx: click.Context) -> None:
+        module = importlib.import_module(module_name)
+        sys.argv = [f"benchmarks {ctx.info_name}", *ctx.args]
+        if inspect.signature(module.main).parameters:
+            module.main(ctx.args)
+        else:  # a harness whose main() reads sys.argv itself
+            module.main()
+
+    return command
+
+
+def register(group: click.Group) -> None:
+    for name, (module_name, summary) in SUITES.items():
+        command = click.pass_context(_forward(module_name))
+        group.add_command(click.command(name, context_settings=PASSTHROUGH, help=summary)(command))
