@@ -73,6 +73,12 @@ def _sift_meilisearch(_cache: Path) -> Runner:
     return SiftRunner(index_defaults="meilisearch")
 
 
+def _sift_hybrid(_cache: Path) -> Runner:
+    from benchmarks.runners.sift_http import SiftRunner
+
+    return SiftRunner(hybrid=True)
+
+
 RUNNERS: dict[str, RunnerFactory] = {
     "lucene": _lucene,
     "typesense": _typesense,
@@ -84,6 +90,7 @@ RUNNERS: dict[str, RunnerFactory] = {
     "minilm": _minilm,
     "sift": _sift,
     "sift-meilisearch": _sift_meilisearch,
+    "sift-hybrid": _sift_hybrid,
 }
 
 # Pure PyPI engines with no JVM, server or model: quick enough for CI.
