@@ -157,3 +157,18 @@ def parse_int(param: str, raw: str | None, default: int | None) -> int | None:
             _code(param),
         )
     return int(raw)
+
+
+def parse_listing(params: dict[str, str]) -> tuple[TaskFilter, int, int | None, bool]:
+    """GET /tasks and GET /batches parameters: the filter, `limit`, `from` and `reverse`."""
+    check_known(params, (*FILTER_PARAMS, "limit", "from", "reverse"))
+    params = dict(params)
+    limit = parse_int("limit", params.pop("limit", None), 20) or 0
+    from_uid = parse_int("from", params.pop("from", None), None)
+    reverse = params.pop("reverse", "false").lower()
+    if reverse not in ("true", "false"):
+        raise SiftError(
+            f"Invalid value in parameter `reverse`: could not parse `{reverse}` as a boolean.",
+            "invalid_task_reverse",
+        )
+    return task_filter_from_params(params), limit, from_uid, reverse == "true"

@@ -11,7 +11,7 @@ from sift.http.responses import JSONResponse
 from sift.keys import Principal, index_allowed
 from sift.storage import tasks as task_rows
 from sift.storage.tasks import TaskFilter, TaskRecord
-from sift.tasks.filters import FILTER_PARAMS, check_known, parse_int, task_filter_from_params
+from sift.tasks.filters import parse_listing
 from sift.tasks.views import batch_view
 
 router = APIRouter(tags=["Batches"])
@@ -33,23 +33,13 @@ def _restrict(principal: Principal, flt: TaskFilter) -> None:
 async def list_batches(
     request: Request, principal: Principal = Depends(guard("tasks.get"))
 ) -> JSONResponse:
-    params = dict(request.query_params)
-    check_known(params, (*FILTER_PARAMS, "limit", "from", "reverse"))
-    limit = parse_int("limit", params.pop("limit", None), 20) or 0
-    from_uid = parse_int("from", params.pop("from", None), None)
-    reverse = params.pop("reverse", "false").lower()
-    if reverse not in ("true", "false"):
-        raise SiftError(
-            f"Invalid value in parameter `reverse`: could not parse `{reverse}` as a boolean.",
-            "invalid_task_reverse",
-        )
-    flt = task_filter_from_params(params)
+    flt, limit, from_uid, reversed_ = parse_listing(dict(request.query_params))
     _restrict(principal, flt)
     svc = services(request)
 
     def load() -> Page:
         with svc.db.read() as conn:
-            return task_rows.query_batches(conn, flt, limit, from_uid, reverse == "true")
+            return task_rows.query_batches(conn, flt, limit, from_uid, reversed_)
 
     batches, total, next_uid = await run_in_threadpool(load)
     return JSONResponse(

@@ -13,7 +13,12 @@ from sift.http.responses import JSONResponse, accepted
 from sift.keys import Principal, index_allowed
 from sift.storage import tasks as task_rows
 from sift.storage.tasks import TaskRecord
-from sift.tasks.filters import FILTER_PARAMS, check_known, parse_int, task_filter_from_params
+from sift.tasks.filters import (
+    FILTER_PARAMS,
+    check_known,
+    parse_listing,
+    task_filter_from_params,
+)
 from sift.tasks.views import summary_view, task_view
 
 router = APIRouter(tags=["Tasks"])
@@ -30,17 +35,7 @@ def _visible(principal: Principal, task: TaskRecord) -> bool:
 async def list_tasks(
     request: Request, principal: Principal = Depends(guard("tasks.get"))
 ) -> JSONResponse:
-    params = dict(request.query_params)
-    check_known(params, (*FILTER_PARAMS, "limit", "from", "reverse"))
-    limit = parse_int("limit", params.pop("limit", None), 20) or 0
-    from_uid = parse_int("from", params.pop("from", None), None)
-    reverse_raw = params.pop("reverse", "false").lower()
-    if reverse_raw not in ("true", "false"):
-        raise SiftError(
-            f"Invalid value in parameter `reverse`: could not parse `{reverse_raw}` as a boolean.",
-            "invalid_task_reverse",
-        )
-    flt = task_filter_from_params(params)
+    flt, limit, from_uid, reversed_ = parse_listing(dict(request.query_params))
     patterns = principal.index_patterns()
     if patterns is not None:
         # An API key restricted to some indexes only sees their tasks.
@@ -53,7 +48,7 @@ async def list_tasks(
 
     def load() -> tuple[list[TaskRecord], int, int | None]:
         with svc.db.read() as conn:
-            return task_rows.query(conn, flt, limit, from_uid, reverse_raw == "true")
+            return task_rows.query(conn, flt, limit, from_uid, reversed_)
 
     records, total, next_uid = await run_in_threadpool(load)
     results = [task_view(t) for t in records if _visible(principal, t)]
