@@ -338,16 +338,7 @@ def run_search(
     hits = build_hits(index, snap, params, plan, range(start, max(start, end)))
     timer.lap("search > format")
     body: dict[str, Any] = {"hits": hits, "query": params.q or ""}
-    if params.paginated:
-        per = params.hits_per_page if params.hits_per_page is not None else 20
-        body.update(
-            hitsPerPage=per,
-            page=params.page if params.page is not None else 1,
-            totalPages=math.ceil(total / per) if per else 0,
-            totalHits=total,
-        )
-    else:
-        body.update(limit=params.limit, offset=params.offset, estimatedTotalHits=total)
+    body.update(pagination_fields(params, total))
     if params.facets is not None:
         body.update(facets(index, all_docids, params.facets))
         timer.lap("search > facet distribution")
@@ -396,6 +387,19 @@ _KEY_ORDER = (
     "facetStats",
     "performanceDetails",
 )
+
+
+def pagination_fields(params: SearchParams, total: int) -> dict[str, Any]:
+    """The response's paging keys: page mode or offset/limit mode, as Meilisearch shapes them."""
+    if params.paginated:
+        per = params.hits_per_page if params.hits_per_page is not None else 20
+        return {
+            "hitsPerPage": per,
+            "page": params.page if params.page is not None else 1,
+            "totalPages": math.ceil(total / per) if per else 0,
+            "totalHits": total,
+        }
+    return {"limit": params.limit, "offset": params.offset, "estimatedTotalHits": total}
 
 
 def facets(index: IndexView, docids: np.ndarray, names: list[str]) -> dict[str, Any]:

@@ -11,14 +11,20 @@ let a semantic hit through that a lexical search would hide.
 
 from __future__ import annotations
 
-import math
 import time
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
-from sift.engine.search import Plan, build_hits, facets, filter_docids, plan_search
+from sift.engine.search import (
+    Plan,
+    build_hits,
+    facets,
+    filter_docids,
+    pagination_fields,
+    plan_search,
+)
 from sift.engine.store import Snapshot
 from sift.semantic.fusion import FusionParams, effective_ratio, fuse
 from sift.semantic.vectors import VectorView
@@ -136,16 +142,7 @@ def run(
     end = min(start + count, cands.size)
     hits = build_hits(index, snap, params, hits_plan, range(start, max(start, end)))
     body: dict[str, Any] = {"hits": hits, "query": params.q or ""}
-    if params.paginated:
-        per = params.hits_per_page if params.hits_per_page is not None else 20
-        body.update(
-            hitsPerPage=per,
-            page=params.page if params.page is not None else 1,
-            totalPages=math.ceil(total / per) if per else 0,
-            totalHits=total,
-        )
-    else:
-        body.update(limit=params.limit, offset=params.offset, estimatedTotalHits=total)
+    body.update(pagination_fields(params, total))
     if params.facets is not None:
         body.update(facets(index, cands.astype(np.uint32), params.facets))
     body["semanticHitCount"] = (
