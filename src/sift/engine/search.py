@@ -345,7 +345,7 @@ def run_search(
     body["processingTimeMs"] = int((time.perf_counter() - started) * 1000)
     if params.show_performance_details:
         body["performanceDetails"] = timer.details()
-    return {k: body[k] for k in _KEY_ORDER if k in body}
+    return ordered_response(body)
 
 
 class StageTimer:
@@ -385,8 +385,14 @@ _KEY_ORDER = (
     "totalHits",
     "facetDistribution",
     "facetStats",
+    "facetsByIndex",  # federated multi-search only
     "performanceDetails",
 )
+
+
+def ordered_response(body: dict[str, Any]) -> dict[str, Any]:
+    """A search response with its keys in Meilisearch's order (single or federated)."""
+    return {k: body[k] for k in _KEY_ORDER if k in body}
 
 
 def pagination_fields(params: SearchParams, total: int) -> dict[str, Any]:

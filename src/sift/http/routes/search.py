@@ -18,6 +18,7 @@ from sift.engine.federation import (
     prepare_query,
 )
 from sift.engine.query import SearchParams
+from sift.engine.search import ordered_response
 from sift.errors import SiftError
 from sift.http.auth import authenticate, guard, services
 from sift.http.responses import JSONResponse, json_body, require_object, validate_index_uid
@@ -205,22 +206,7 @@ async def multi_search(request: Request) -> JSONResponse:
         merged["processingTimeMs"] = int(elapsed * 1000)
         if fed.show_performance_details:
             merged["performanceDetails"] = {"federated search": f"{elapsed * 1000:.2f}ms"}
-        order = (
-            "hits",
-            "processingTimeMs",
-            "limit",
-            "offset",
-            "estimatedTotalHits",
-            "hitsPerPage",
-            "page",
-            "totalPages",
-            "totalHits",
-            "facetDistribution",
-            "facetStats",
-            "facetsByIndex",
-            "performanceDetails",
-        )
-        return {k: merged[k] for k in order if k in merged}
+        return ordered_response(merged)
 
     if fed is not None:
         return JSONResponse(await in_search_thread(request, run_federated, fed))
