@@ -100,6 +100,9 @@ def migrate(**overrides: Any) -> None:
     show_default=True,
     help="With --url: bytes of NDJSON sent per request.",
 )
+@click.option(
+    "--quiet", "-q", is_flag=True, help="No progress bars and no summary (errors still show)."
+)
 @_settings_options
 def import_(
     index: str,
@@ -109,9 +112,12 @@ def import_(
     primary_key: str | None,
     fmt: str | None,
     batch_bytes: int,
+    quiet: bool,
     **overrides: Any,
 ) -> None:
-    """Import FILE (JSON, NDJSON or CSV) into INDEX, with a progress bar."""
+    """Import FILE (JSON, NDJSON or CSV) into INDEX, with progress bars for reading or
+    sending the file, the tasks, and the embedding of documents when the index has
+    embedders (only on a terminal; none with --quiet)."""
     from sift.importer import import_file
 
     config = _config(overrides)
@@ -125,6 +131,8 @@ def import_(
         primary_key=primary_key,
         fmt=fmt,
         batch_bytes=batch_bytes,
+        show_progress=not quiet and sys.stderr.isatty(),
+        summary=not quiet,
     )
 
 

@@ -120,6 +120,33 @@ def _bytes_progress(show: bool) -> Progress:
     )
 
 
+class _BatchBar:
+    """A second bar under the task bar: the step the server's worker is on (embedding
+    documents, indexing) and its count, from the processing batch's `progress`."""
+
+    def __init__(self, progress: Progress) -> None:
+        self._progress = progress
+        self._bar: Any = None
+
+    def show(self, view: dict[str, Any] | None) -> None:
+        steps = (view or {}).get("steps") or []
+        if not steps:
+            if self._bar is not None:
+                self._progress.update(self._bar, visible=False)
+            return
+        inner = steps[-1]
+        description = steps[0]["currentStep"]
+        if self._bar is None:
+            self._bar = self._progress.add_task(description, total=None)
+        self._progress.update(
+            self._bar,
+            description=description,
+            completed=inner["finished"],
+            total=inner["total"] or None,
+            visible=True,
+        )
+
+
 def _failures(tasks: list[dict[str, Any]]) -> str | None:
     lines = []
     for task in tasks:
@@ -142,8 +169,13 @@ def import_file(
     fmt: str | None,
     batch_bytes: int,
     show_progress: bool = True,
+    summary: bool | None = None,
 ) -> ImportResult:
-    """Import `file` into `index`; raises ImportFailed unless every task succeeded."""
+    """Import `file` into `index`; raises ImportFailed unless every task succeeded.
+
+    ``show_progress`` draws the bars (reading or sending, then the tasks and the step
+    the worker is on, such as embedding documents); ``summary`` prints the closing
+    line (default: as ``show_progress``)."""
     fmt = detect_format(file, fmt)
     params: dict[str, Any] = {"primaryKey": primary_key} if primary_key else {}
     if url:
@@ -155,7 +187,7 @@ def import_file(
     failed = _failures(result.tasks)
     if failed:
         raise ImportFailed(failed)
-    if show_progress:
+    if show_progress if summary is None else summary:
         Console(stderr=True).print(
             f"imported {result.documents} documents into `{index}` in {len(result.tasks)} task(s)"
         )
@@ -219,11 +251,20 @@ def _refused(response: httpx.Response, uids: list[int]) -> str:
 def _await_tasks(client: httpx.Client, uids: list[int], show: bool) -> list[dict[str, Any]]:
     finished: list[dict[str, Any]] = []
     with _progress(show) as progress:
-        bar = progress.add_task("indexing", total=len(uids))
+        bar = progress.add_task("tasks", total=len(uids))
+        step = _BatchBar(progress)
+
+        def fetch(uid: int) -> dict[str, Any]:
+            task = client.get(f"/tasks/{uid}").raise_for_status().json()
+            if show and task["status"] == "processing" and task.get("batchUid") is not None:
+                batch = client.get(f"/batches/{task['batchUid']}")
+                if batch.status_code == 200:
+                    step.show(batch.json().get("progress"))
+            return task
+
         for uid in uids:
-            finished.append(
-                _poll(lambda uid=uid: client.get(f"/tasks/{uid}").raise_for_status().json())
-            )
+            finished.append(_poll(lambda uid=uid: fetch(uid)))
+            step.show(None)
             progress.advance(bar)
     return finished
 
@@ -265,15 +306,21 @@ def _import_direct(
             except SiftError as exc:  # malformed file: nothing was committed
                 raise ImportFailed(f"{path}: {exc.message}") from None
 
-        def fetch() -> dict[str, Any]:
-            with services.db.read() as conn:
-                record = task_rows.get(conn, task.uid)
-            assert record is not None
-            return task_view(record)
-
         with _progress(show) as progress:
-            bar = progress.add_task("indexing", total=1)
+            bar = progress.add_task("tasks", total=1)
+            step = _BatchBar(progress)
+
+            def fetch() -> dict[str, Any]:
+                with services.db.read() as conn:
+                    record = task_rows.get(conn, task.uid)
+                assert record is not None
+                current = services.worker.processing  # this process runs the worker
+                if current is not None and current.batch_uid == record.batch_uid:
+                    step.show(current.view())
+                return task_view(record)
+
             final = _poll(fetch)
+            step.show(None)
             progress.advance(bar)
     finally:
         services.stop()

@@ -141,6 +141,11 @@ class Embedder:
         }
         return hashlib.sha256(orjson.dumps(keep, option=orjson.OPT_SORT_KEYS)).hexdigest()[:16]
 
+    def reads_searchable(self) -> bool:
+        """Whether the rendered text depends on searchableAttributes (`field.is_searchable`,
+        which the default template uses)."""
+        return self.template is not None and "is_searchable" in self.template.source
+
     def content_hash(self, text: str) -> str:
         return hashlib.sha256(f"{self.identity()}\0{text}".encode()).hexdigest()
 
@@ -188,6 +193,36 @@ def shared_minilm(cache_dir: Path | None = None) -> Any:
 
             _MINILM = MiniLM(cache_dir)
         return _MINILM
+
+
+def merge_patch(current: Any, patch: Any) -> Any:
+    """The `embedders` setting after a PATCH, with Meilisearch's semantics: each named
+    embedder in the patch is merged field by field into the existing one (a field set
+    to ``null`` goes back to its default, fields not named are kept); an embedder set to
+    ``null`` is removed; a new name, or a patch changing the `source`, takes the patch
+    as the whole configuration (without its ``null`` fields). Nested values (`request`,
+    `response`, `headers`, `distribution`) are replaced whole. A patch that is not an
+    object of objects is returned unchanged, for validation to refuse."""
+    if not isinstance(patch, dict) or not isinstance(current, dict):
+        return patch
+    merged = {name: dict(cfg) for name, cfg in current.items() if isinstance(cfg, dict)}
+    for name, cfg in patch.items():
+        if cfg is None:
+            merged.pop(name, None)
+            continue
+        if not isinstance(cfg, dict):
+            merged[name] = cfg
+            continue
+        old = merged.get(name)
+        if old is None or ("source" in cfg and cfg["source"] != old.get("source")):
+            old = {}
+        for key, value in cfg.items():
+            if value is None:
+                old.pop(key, None)
+            else:
+                old[key] = value
+        merged[name] = old
+    return merged
 
 
 def parse(settings: dict[str, Any]) -> dict[str, Embedder]:

@@ -9,6 +9,9 @@ The task worker calls :func:`on_upsert`, :func:`on_delete` and :func:`on_setting
 inside the task's transaction; the catalog calls :func:`load` when it rebuilds an
 index from the database. Vectors computed by a model are cached in SQL by content
 hash (storage/embeddings.py), so none of these paths recomputes an unchanged one.
+Before the task's transaction opens, the worker calls :func:`warm_cache`
+(tasks/embedding.py), which embeds the misses and commits them chunk by chunk, so a
+crash mid-embedding keeps the finished chunks and the rerun only embeds the rest.
 """
 
 from __future__ import annotations
@@ -17,7 +20,7 @@ import logging
 import os
 import threading
 import weakref
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -29,6 +32,7 @@ from sift.errors import SiftError
 from sift.semantic.embedders import Embedder, parse
 from sift.semantic.vectors import VectorIndex
 from sift.storage import embeddings as cache_rows
+from sift.tasks import progress
 
 if TYPE_CHECKING:
     from sift.engine.index import SearchIndex
@@ -74,11 +78,21 @@ def configured(index: SearchIndex) -> bool:
     return bool(index.settings.get("embedders"))
 
 
-def _searchable(index: SearchIndex) -> Any:
-    attrs = list(index.searchable)
+def searchable_predicate(attrs: Iterable[str]) -> Callable[[str], bool]:
+    """`field.is_searchable` of the document template, for these searchableAttributes."""
+    attrs = list(attrs)
     if "*" in attrs:
         return lambda _name: True
     return lambda name: any(name == a or a.startswith(name + ".") for a in attrs)
+
+
+def searchable_of(settings: dict[str, Any]) -> list[str]:
+    """searchableAttributes as the lexical index reads them (missing: every field)."""
+    return list(settings.get("searchableAttributes") or ["*"])
+
+
+def _searchable(index: SearchIndex) -> Callable[[str], bool]:
+    return searchable_predicate(index.searchable)
 
 
 def strip_vectors(index: SearchIndex, docs: Iterable[tuple[str, dict[str, Any]]]) -> None:
@@ -120,7 +134,11 @@ def _user_vectors(name: str, value: Any, dims: int | None, doc_id: str) -> np.nd
 def _embed_with_cache(
     db: Database, conn: Connection, index_id: int, embedder: Embedder, texts: dict[str, str]
 ) -> dict[str, np.ndarray]:
-    """doc id -> vector for each rendered text; only cache misses reach the model."""
+    """doc id -> vector for each rendered text; only cache misses reach the model.
+
+    Runs inside the task's transaction, so misses are cached in it (a second connection
+    would wait on SQLite's one writer). :func:`warm_cache`, run by the worker before that
+    transaction opens, leaves no misses here in the common case."""
     hashes = {doc_id: embedder.content_hash(text) for doc_id, text in texts.items()}
     found = cache_rows.get_many(conn, index_id, embedder.name, hashes.values())
     missing = {h: texts[d] for d, h in hashes.items() if h not in found}
@@ -131,6 +149,7 @@ def _embed_with_cache(
         fresh = {h: v for (h, _), v in zip(chunk, vectors, strict=True)}
         cache_rows.put_many(db, conn, index_id, embedder.name, fresh)
         found.update(fresh)
+        progress.current().count_embeddings(len(chunk), 0)
         log.info(
             "embedded",
             extra={
@@ -142,21 +161,18 @@ def _embed_with_cache(
     return {doc_id: found[h] for doc_id, h in hashes.items()}
 
 
-def _vectors_for(
-    db: Database | None,
-    conn: Connection | None,
-    index_id: int,
-    index: SearchIndex,
+def _plan(
     name: str,
     embedder: Embedder,
-    docs: Sequence[tuple[str, dict[str, Any], dict[str, Any]]],
-    state: SemanticIndex,
-) -> list[tuple[str, np.ndarray]]:
-    """(doc id, vectors) for one embedder; docs are (id, document, its `_vectors`)."""
+    docs: Iterable[tuple[str, dict[str, Any], dict[str, Any]]],
+    searchable: Callable[[str], bool],
+    fixed: set[str],
+) -> tuple[list[tuple[str, np.ndarray]], dict[str, str]]:
+    """Split docs (id, document, its `_vectors`) into those whose vectors the user gave
+    (returned as pairs; their ids added to ``fixed``) and the texts to embed (id -> text).
+    Raises on malformed `_vectors`."""
     out: list[tuple[str, np.ndarray]] = []
     texts: dict[str, str] = {}
-    fixed = state.fixed.setdefault(name, set())
-    searchable = _searchable(index)
     for doc_id, doc, given in docs:
         value = given.get(name)
         user = _user_vectors(name, value, embedder.dimensions, doc_id)
@@ -167,6 +183,21 @@ def _vectors_for(
             continue
         fixed.discard(doc_id)
         texts[doc_id] = embedder.render(doc, searchable)
+    return out, texts
+
+
+def _vectors_for(
+    db: Database | None,
+    conn: Connection | None,
+    index_id: int,
+    searchable: Callable[[str], bool],
+    name: str,
+    embedder: Embedder,
+    docs: Sequence[tuple[str, dict[str, Any], dict[str, Any]]],
+    fixed: set[str],
+) -> list[tuple[str, np.ndarray]]:
+    """(doc id, vectors) for one embedder; docs are (id, document, its `_vectors`)."""
+    out, texts = _plan(name, embedder, docs, searchable, fixed)
     if texts:
         if db is None:
             raise RuntimeError("embedding needs the database")
@@ -194,12 +225,15 @@ def on_upsert(
     given = {doc_id: take_vectors(doc) for doc_id, doc in docs.items()}
     state = _sync_embedders(index)
     items = [(doc_id, doc, given[doc_id]) for doc_id, doc in docs.items()]
-    planned = {
-        name: _vectors_for(db, conn, index_id, index, name, emb, items, state)
-        for name, emb in state.embedders.items()
-    }
-    for name, pairs in planned.items():
+    searchable = _searchable(index)
+    planned: dict[str, tuple[list[tuple[str, np.ndarray]], set[str]]] = {}
+    for name, emb in state.embedders.items():
+        fixed = set(state.fixed.get(name, set()))
+        pairs = _vectors_for(db, conn, index_id, searchable, name, emb, items, fixed)
+        planned[name] = (pairs, fixed)
+    for name, (pairs, fixed) in planned.items():
         state.vectors[name].upsert(pairs)
+        state.fixed[name] = fixed
 
 
 def on_delete(index: SearchIndex, doc_ids: Iterable[str] | None) -> None:
@@ -215,11 +249,11 @@ def on_delete(index: SearchIndex, doc_ids: Iterable[str] | None) -> None:
             vectors.delete(ids)
 
 
-def _sync_embedders(index: SearchIndex, settings: dict[str, Any] | None = None) -> SemanticIndex:
-    """Match the SemanticIndex to the `embedders` setting; a changed embedder starts over
-    with an empty vector index."""
+def _sync_embedders(index: SearchIndex) -> SemanticIndex:
+    """Match the SemanticIndex to the index's `embedders` setting; a changed embedder
+    starts over with an empty vector index."""
     state = of(index)
-    wanted = parse(settings if settings is not None else index.settings)
+    wanted = parse(index.settings)
     for name in list(state.embedders):
         old, new = state.embedders[name], wanted.get(name)
         if new is None or new.identity() != old.identity():
@@ -233,6 +267,42 @@ def _sync_embedders(index: SearchIndex, settings: dict[str, Any] | None = None) 
     return state
 
 
+def current_embedders(index: SearchIndex, settings: dict[str, Any]) -> dict[str, Embedder]:
+    """The embedders ``settings`` describe, reusing the index's own objects (and so their
+    loaded model or HTTP client) where the configuration is unchanged."""
+    state = _REGISTRY.get(index)
+    out = parse(settings)
+    for name, emb in out.items():
+        old = None if state is None else state.embedders.get(name)
+        if old is not None and old.identity() == emb.identity():
+            out[name] = old
+    return out
+
+
+def stale_embedders(
+    index: SearchIndex, settings: dict[str, Any], *, rebuild: bool = False
+) -> dict[str, Embedder]:
+    """The embedders of ``settings`` whose vectors must be (re)computed from the stored
+    documents when ``settings`` replace the index's current ones: new or changed
+    embedders (another model, URL, template...), embedders with no vectors yet, and,
+    when searchableAttributes change, those whose template reads `field.is_searchable`
+    (the default one does) since their rendered texts may change. Re-rendering is cheap:
+    unchanged texts are found in the cache by content hash and never reach the model.
+    Raises SiftError for an invalid `embedders` setting."""
+    wanted = parse(settings)
+    state = _REGISTRY.get(index)
+    searchable_changed = searchable_of(settings) != list(index.searchable)
+    stale: dict[str, Embedder] = {}
+    for name, emb in wanted.items():
+        old = None if state is None or rebuild else state.embedders.get(name)
+        same = old is not None and old.identity() == emb.identity()
+        has_vectors = state is not None and len(state.vectors.get(name) or ()) > 0
+        if same and has_vectors and not (searchable_changed and emb.reads_searchable()):
+            continue
+        stale[name] = old if same and old is not None else emb
+    return stale
+
+
 def load(
     db: Database | None,
     conn: Connection | None,
@@ -240,15 +310,35 @@ def load(
     index: SearchIndex,
     docs: Sequence[tuple[str, dict[str, Any], dict[str, Any]]],
     settings: dict[str, Any] | None = None,
+    *,
+    rebuild: bool = False,
 ) -> None:
-    """(Re)compute the vector index of every embedder from stored documents, through the
-    cache: used by rebuilds and settings changes."""
-    state = _sync_embedders(index, settings)
-    for name, emb in state.embedders.items():
-        if len(state.vectors[name]):
-            continue  # unchanged embedder: its vectors are still right
-        pairs = _vectors_for(db, conn, index_id, index, name, emb, docs, state)
-        state.vectors[name].upsert(pairs)
+    """(Re)compute the vector index of every stale embedder (:func:`stale_embedders`)
+    from stored documents, through the cache: used by rebuilds and settings changes.
+    All the work (and every possible failure) happens before the index's semantic
+    state changes, so a failed settings task leaves it as it was."""
+    settings = settings if settings is not None else index.settings
+    wanted = parse(settings)
+    stale = stale_embedders(index, settings, rebuild=rebuild)
+    searchable = searchable_predicate(searchable_of(settings))
+    built: dict[str, tuple[Embedder, VectorIndex, set[str]]] = {}
+    for name, emb in stale.items():
+        fixed: set[str] = set()
+        pairs = _vectors_for(db, conn, index_id, searchable, name, emb, docs, fixed)
+        vectors = VectorIndex(emb.dimensions)
+        vectors.upsert(pairs)
+        built[name] = (emb, vectors, fixed)
+    state = of(index)
+    with _LOCK:
+        for name in list(state.embedders):
+            if name not in wanted:
+                del state.embedders[name]
+                state.vectors.pop(name, None)
+                state.fixed.pop(name, None)
+        for name, (emb, vectors, fixed) in built.items():
+            state.embedders[name] = emb
+            state.vectors[name] = vectors
+            state.fixed[name] = fixed
 
 
 def on_settings(
@@ -256,11 +346,57 @@ def on_settings(
 ) -> None:
     """Before a settings change reaches the lexical index: validate the embedders (a bad
     one fails the task with nothing applied), drop removed embedders' cache rows and
-    vectors, and index the new or changed ones. Unchanged embedders keep their vectors."""
+    vectors, and index the new, changed or re-rendered ones. Others keep their vectors."""
     wanted = parse(settings)
     for name in set(of(index).embedders) - set(wanted):
         cache_rows.drop_embedder(conn, index_id, name)
-    load(db, conn, index_id, index, stored_documents(conn, index_id) if wanted else [], settings)
+    docs = stored_documents(conn, index_id) if stale_embedders(index, settings) else []
+    load(db, conn, index_id, index, docs, settings)
+
+
+def warm_cache(
+    db: Database,
+    index_id: int,
+    embedders: dict[str, Embedder],
+    searchable: Callable[[str], bool],
+    docs: Sequence[tuple[str, dict[str, Any], dict[str, Any]]],
+) -> None:
+    """Make sure the cache holds the vectors ``docs`` need, committing every
+    ``EMBED_BATCH`` freshly computed vectors in a short transaction of its own.
+
+    The worker calls this before it opens a batch's transaction, with no write
+    transaction open on this thread (on SQLite, a second writer would wait on the first).
+    Cache rows only map a content hash to what the model returns for that text, so
+    writing them outside the task's transaction is safe: a task that then fails leaves
+    harmless rows, and a crash keeps every finished chunk, so the rerun of the
+    interrupted task only embeds the rest. Advances the current progress by one unit
+    per document and embedder."""
+    report = progress.current()
+    for name, emb in embedders.items():
+        if emb.user_provided:
+            report.advance(len(docs))
+            continue
+        _, texts = _plan(name, emb, docs, searchable, set())
+        report.advance(len(docs) - len(texts))  # vectors the user gave
+        by_hash: dict[str, tuple[str, int]] = {}  # content hash -> (text, documents)
+        for text in texts.values():
+            key = emb.content_hash(text)
+            by_hash[key] = (text, by_hash.get(key, (text, 0))[1] + 1)
+        with db.read() as reader:
+            found = cache_rows.get_many(reader, index_id, name, by_hash)
+        hits = sum(by_hash[h][1] for h in found)
+        report.count_embeddings(0, hits)
+        report.advance(hits)
+        todo = [(h, text, n) for h, (text, n) in by_hash.items() if h not in found]
+        for start in range(0, len(todo), EMBED_BATCH):
+            report.check()  # a stopping worker leaves the rest to the rerun
+            chunk = todo[start : start + EMBED_BATCH]
+            vectors = emb.embed_documents([t for _, t, _ in chunk], MODEL_CACHE)
+            fresh = {h: v for (h, _, _), v in zip(chunk, vectors, strict=True)}
+            with db.write() as writer:
+                cache_rows.put_many(db, writer, index_id, name, fresh)
+            report.count_embeddings(len(chunk), 0)
+            report.advance(sum(n for _, _, n in chunk))
 
 
 def stored_documents(
@@ -283,7 +419,7 @@ def stored_documents(
 def rebuild(db: Database, conn: Connection, index_id: int, index: SearchIndex) -> None:
     """Called by the catalog after it rebuilt ``index`` from SQL."""
     if configured(index):
-        load(db, None, index_id, index, stored_documents(conn, index_id))
+        load(db, None, index_id, index, stored_documents(conn, index_id), rebuild=True)
 
 
 def retrieve_vectors(index: SearchIndex, doc_id: str) -> dict[str, Any]:

@@ -36,6 +36,11 @@ def get_many(
 def put_many(
     db: Database, conn: Connection, index_id: int, embedder: str, items: dict[str, np.ndarray]
 ) -> None:
+    """Cache vectors; a row already there is kept (insert-or-ignore). A content hash
+    names one text for one embedder configuration, so both rows hold the same vector and
+    concurrent or repeated writers (a rerun task, a follower's rebuild) never conflict."""
+    if not items:
+        return
     rows = [
         {
             "index_id": index_id,
@@ -45,7 +50,14 @@ def put_many(
         }
         for content_hash, vector in items.items()
     ]
-    db.upsert(conn, embeddings, rows, ["index_id", "embedder", "content_hash"], ["vector"])
+    if db.is_sqlite:
+        from sqlalchemy.dialects.sqlite import insert
+    else:
+        from sqlalchemy.dialects.postgresql import insert
+    stmt = insert(embeddings).on_conflict_do_nothing(
+        index_elements=["index_id", "embedder", "content_hash"]
+    )
+    conn.execute(stmt, rows)
 
 
 def count(conn: Connection, index_id: int, embedder: str | None = None) -> int:

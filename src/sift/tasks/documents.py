@@ -25,6 +25,7 @@ from sift.storage import documents as doc_rows
 from sift.storage import tasks as task_rows
 from sift.storage.database import Database
 from sift.storage.tasks import TaskRecord
+from sift.tasks import progress
 from sift.tasks.payload import parse_chunk
 
 VALID_ID = re.compile(r"^[A-Za-z0-9_-]{1,511}$")
@@ -142,6 +143,7 @@ def apply_additions(
         semantic.on_upsert(db, conn, state.id, state.search, pending)  # strips `_vectors`
         state.search.upsert(list(pending.items()))
         indexed += len(pending)
+        progress.current().advance(len(pending))
         pending.clear()
 
     for docs in _payload_docs(conn, task):

@@ -14,7 +14,8 @@ from sift.storage import indexes as index_rows
 from sift.storage import tasks as task_rows
 from sift.storage.database import utcnow
 from sift.storage.tasks import TaskFilter, TaskRecord
-from sift.tasks import documents
+from sift.tasks import documents, progress
+from sift.tasks.embedding import settings_patch
 
 if TYPE_CHECKING:
     from sift.tasks.worker import Outcome, WorkerContext
@@ -24,10 +25,15 @@ def run_batch(ctx: WorkerContext, conn: Connection, batch: list[TaskRecord]) -> 
     from sift.tasks.worker import Outcome
 
     kind = batch[0].type
+    report = progress.current()
     if kind == "documentAdditionOrUpdate":
+        total = sum(int((t.details or {}).get("receivedDocuments") or 0) for t in batch)
+        report.enter(1, "document", 0, total)
         return document_additions(ctx, conn, batch)
     outcomes = []
-    for task in batch:
+    for i, task in enumerate(batch):
+        if len(batch) > 1:
+            report.enter(1, "task", i, len(batch))
         nested = conn.begin_nested()
         try:
             details = HANDLERS[task.type](ctx, conn, task)
@@ -194,7 +200,9 @@ def settings_update(ctx: WorkerContext, conn: Connection, task: TaskRecord) -> d
     state = _index_state(ctx, conn, uid, None, create=True)
     record = index_rows.get(conn, uid)
     assert record is not None
-    settings = apply_patch(record.settings, task.params.get("settings", {}), ctx.index_defaults)
+    # `embedders` merge per embedder, as in Meilisearch (see embedders.merge_patch).
+    patch = settings_patch(record.settings, task.params.get("settings", {}))
+    settings = apply_patch(record.settings, patch, ctx.index_defaults)
     index_rows.update(conn, uid, settings=settings)
     semantic.on_settings(ctx.db, conn, record.id, state.search, settings)  # validates first
     state.search.set_settings(settings)

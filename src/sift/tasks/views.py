@@ -78,8 +78,11 @@ def _tally(values: list[str]) -> dict[str, int]:
     return counts
 
 
-def batch_view(uid: int, batch: list[TaskRecord]) -> dict[str, Any]:
-    """A batch in Meilisearch's wire format, derived from the tasks that share its uid."""
+def batch_view(
+    uid: int, batch: list[TaskRecord], progress: dict[str, Any] | None = None
+) -> dict[str, Any]:
+    """A batch in Meilisearch's wire format, derived from the tasks that share its uid;
+    ``progress`` is shown while the batch is processing (null once it is done)."""
     started = min((t.started_at for t in batch if t.started_at), default=None)
     finished = (
         None
@@ -88,7 +91,7 @@ def batch_view(uid: int, batch: list[TaskRecord]) -> dict[str, Any]:
     )
     return {
         "uid": uid,
-        "progress": None,
+        "progress": progress if finished is None else None,
         "details": _merged_details(batch),
         "stats": {
             "totalNbTasks": len(batch),

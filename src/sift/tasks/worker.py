@@ -5,6 +5,11 @@ transaction, then applies the batch and records every task's outcome in a
 second one. A crash between the two leaves tasks `processing`; at start they
 are put back to `enqueued` and run again from scratch, which is safe because
 the second transaction is all-or-nothing.
+
+Between the two, embeddings the batch needs are computed and cached chunk by chunk
+in short transactions of their own (tasks/embedding.py), so a crash while
+embedding loses at most one chunk of work: the rerun finds the rest in the cache.
+While a batch runs, :attr:`Worker.processing` holds its progress (tasks/progress.py).
 """
 
 from __future__ import annotations
@@ -24,8 +29,9 @@ from sift.errors import SiftError
 from sift.storage import tasks as task_rows
 from sift.storage.database import Database, utcnow
 from sift.storage.tasks import TaskRecord
-from sift.tasks import handlers
+from sift.tasks import embedding, handlers
 from sift.tasks.lease import WorkerLease
+from sift.tasks.progress import BatchProgress, Interrupted, reporting
 
 log = logging.getLogger("sift.worker")
 
@@ -83,6 +89,8 @@ class Worker:
         self._stop = threading.Event()
         self._thread: threading.Thread | None = None
         self.lease = WorkerLease(ctx.db)
+        # The progress of the batch this process is applying, for GET /batches.
+        self.processing: BatchProgress | None = None
         with ctx.db.read() as conn:
             self._next_batch_uid = task_rows.max_batch_uid(conn) + 1
             self._seen_finished = task_rows.last_finished_at(conn)
@@ -133,6 +141,9 @@ class Worker:
 
     def stop(self, timeout: float = 30.0) -> None:
         self._stop.set()
+        current = self.processing
+        if current is not None:
+            current.stopping = True
         self._wake.set()
         if self._thread is not None:
             self._thread.join(timeout)
@@ -168,6 +179,34 @@ class Worker:
             task_rows.mark_processing(conn, [t.uid for t in batch], batch_uid, started)
         for task in batch:
             task.status, task.started_at, task.batch_uid = "processing", started, batch_uid
+        report = BatchProgress(batch_uid)
+        self.processing = report
+        try:
+            with reporting(report):
+                self._apply(batch, batch_uid, report)
+        except Interrupted:
+            # Stopping while embedding ahead of the batch: what was embedded is cached,
+            # the tasks stay `processing` and the next leader reruns them.
+            log.warning("batch interrupted by shutdown", extra={"batch": batch_uid})
+            return True
+        finally:
+            self.processing = None
+        if report.embedded or report.cached:
+            log.info(
+                "batch embeddings",
+                extra={"batch": batch_uid, "embedded": report.embedded, "cached": report.cached},
+            )
+        with db.read() as conn:
+            # This process applied the batch itself: following must not reload it.
+            self._seen_finished = task_rows.last_finished_at(conn)
+        self.ctx.on_change()
+        return True
+
+    def _apply(self, batch: list[TaskRecord], batch_uid: int, report: BatchProgress) -> None:
+        db = self.ctx.db
+        embedded = embedding.prepare(self.ctx, batch)  # commits as it goes, before the batch
+        step = "applying settings" if batch[0].type == "settingsUpdate" else "indexing"
+        report.enter(0, step, int(embedded), 1 + int(embedded))
         try:
             with db.write() as conn, cyclic_gc_paused():
                 outcomes = handlers.run_batch(self.ctx, conn, batch)
@@ -190,11 +229,6 @@ class Worker:
                         conn, task.uid, "failed", task.details, error.to_dict(), utcnow()
                     )
                 task_rows.delete_payloads(conn, [t.uid for t in batch])
-        with db.read() as conn:
-            # This process applied the batch itself: following must not reload it.
-            self._seen_finished = task_rows.last_finished_at(conn)
-        self.ctx.on_change()
-        return True
 
 
 @contextmanager

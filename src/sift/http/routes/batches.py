@@ -16,6 +16,16 @@ from sift.tasks.views import batch_view
 
 router = APIRouter(tags=["Batches"])
 
+
+def _progress(request: Request, uid: int) -> dict | None:
+    """The progress of batch `uid` if this process is applying it (in memory: with
+    several nodes, only the one holding the worker lease knows it)."""
+    current = services(request).worker.processing
+    if current is None or current.batch_uid != uid:
+        return None
+    return current.view()
+
+
 Page = tuple[list[tuple[int, list[TaskRecord]]], int, int | None]
 
 
@@ -44,7 +54,7 @@ async def list_batches(
     batches, total, next_uid = await run_in_threadpool(load)
     return JSONResponse(
         {
-            "results": [batch_view(uid, tasks) for uid, tasks in batches],
+            "results": [batch_view(uid, tasks, _progress(request, uid)) for uid, tasks in batches],
             "total": total,
             "limit": limit,
             "from": batches[0][0] if batches else None,
@@ -79,4 +89,4 @@ async def get_batch(
     if not visible:
         raise SiftError(f"Batch `{batch_uid}` not found.", "batch_not_found")
     uid, tasks = batches[0]
-    return JSONResponse(batch_view(uid, tasks))
+    return JSONResponse(batch_view(uid, tasks, _progress(request, uid)))
