@@ -48,15 +48,18 @@ class QueryWord:
     weight: np.ndarray = field(default_factory=lambda: np.empty(0, dtype=np.float32))
     highlight_words: set[str] = field(default_factory=set)
     highlight_prefix: str | None = None
+    _seen: set[int] = field(default_factory=set, repr=False)
 
     def add(self, ids: Any, typos: int | np.ndarray, exact: bool, weight: float | np.ndarray,
             words: list[str]) -> None:
         ids = np.asarray(ids, dtype=np.int64).ravel()
         if ids.size == 0:
             return
-        seen = np.isin(ids, self.term_ids)
-        keep = ~seen
+        # A set, not np.isin: expansion tables are small and isin's sort costs more.
+        seen = self._seen
+        keep = np.fromiter((t not in seen for t in ids.tolist()), dtype=bool, count=ids.size)
         ids = ids[keep]
+        seen.update(ids.tolist())
         typos_arr = np.broadcast_to(np.asarray(typos, dtype=np.int8), keep.shape)[keep]
         weight_arr = np.broadcast_to(np.asarray(weight, dtype=np.float32), keep.shape)[keep]
         self.term_ids = np.concatenate([self.term_ids, ids])
@@ -175,17 +178,21 @@ def _typo_terms(word: str, budget: int, snap: Snapshot, any_first: bool = False
     them the extra typo.
     """
     vocab = snap.vocabulary
+    shortlist = vocab.grams.candidates(word, budget, prefix=False, any_first=any_first)
+    if shortlist is not None:
+        return _closest(word, budget, shortlist, snap, any_first)
     words: list[str] = []
     ids: list[np.ndarray] = []
     firsts: list[np.ndarray] = []
+    first = ord(word[0])
     for length in range(max(1, len(word) - budget), len(word) + budget + 1):
-        bucket_words, bucket_ids = (vocab.same_length(length) if any_first
-                                    else vocab.same_first(word[0], length))
+        if any_first:
+            bucket_words, bucket_ids, codes = vocab.same_length(length)
+            firsts.append(codes == first)
+        else:
+            bucket_words, bucket_ids = vocab.same_first(word[0], length)
         words += bucket_words
         ids.append(bucket_ids)
-        if any_first:
-            firsts.append(np.fromiter((w[:1] == word[0] for w in bucket_words), dtype=bool,
-                                      count=len(bucket_words)))
     if not words:
         return np.empty(0, dtype=np.int64), np.empty(0, dtype=np.int8)
     all_ids = np.concatenate(ids)
@@ -197,6 +204,23 @@ def _typo_terms(word: str, budget: int, snap: Snapshot, any_first: bool = False
     if hit.size > MAX_TYPO_TERMS:
         hit = hit[np.argsort(dist[hit], kind="stable")[:MAX_TYPO_TERMS]]
     return all_ids[hit], dist[hit].astype(np.int8)
+
+
+def _closest(word: str, budget: int, ids: np.ndarray, snap: Snapshot, any_first: bool
+             ) -> tuple[np.ndarray, np.ndarray]:
+    """:func:`_typo_terms` over a bigram-filtered shortlist of term ids."""
+    if ids.size == 0:
+        return np.empty(0, dtype=np.int64), np.empty(0, dtype=np.int8)
+    terms = snap.term_list
+    words = [terms[t] for t in ids.tolist()]
+    dist = process.cdist([word], words, scorer=OSA.distance, score_cutoff=budget,
+                         dtype=np.int32, workers=1)[0]
+    if any_first:
+        dist = np.where(snap.vocabulary.grams.firsts[ids] == ord(word[0]), dist, dist + 1)
+    hit = np.nonzero((dist <= budget) & (dist > 0))[0]
+    if hit.size > MAX_TYPO_TERMS:
+        hit = hit[np.argsort(dist[hit], kind="stable")[:MAX_TYPO_TERMS]]
+    return ids[hit].astype(np.int64), dist[hit].astype(np.int8)
 
 
 def expand(words: list[QueryWord], snap: Snapshot, cfg: ExpandConfig) -> None:
@@ -260,20 +284,26 @@ def _add_typo_prefix(w: QueryWord, snap: Snapshot, budget: int, base: float) -> 
     compared with the start of each term sharing its first letter, cut one letter
     shorter, as long, and one letter longer (to allow a missed or extra letter)."""
     vocab = snap.vocabulary
-    lo, hi = vocab.prefix_range(w.text[0])
     n = len(w.text)
-    near = np.nonzero(vocab.lengths[lo:hi] >= n - budget)[0]
-    if near.size == 0:
+    shortlist = vocab.grams.candidates(w.text, budget, prefix=True, any_first=False)
+    if shortlist is None:
+        lo, hi = vocab.prefix_range(w.text[0])
+        near = np.nonzero(vocab.lengths[lo:hi] >= n - budget)[0]
+        candidates = vocab.ids[lo:hi][near]
+        terms = vocab.terms[lo:hi][near].tolist()
+    else:
+        candidates = shortlist
+        terms = [snap.term_list[t] for t in shortlist.tolist()]
+    if not terms:
         return
-    terms = vocab.terms[lo:hi][near]
-    dist = np.full(near.size, budget + 1, dtype=np.int32)
+    dist = np.full(len(terms), budget + 1, dtype=np.int32)
     for cut in (n - 1, n, n + 1):
-        heads = terms.astype(f"<U{max(cut, 1)}").tolist()  # numpy truncates the strings
+        heads = [t[:max(cut, 1)] for t in terms]
         dist = np.minimum(dist, process.cdist([w.text], heads, scorer=OSA.distance,
                                               score_cutoff=budget, dtype=np.int32,
                                               workers=1)[0])
     hit = np.nonzero((dist > 0) & (dist <= budget))[0]
-    ids = vocab.ids[lo:hi][near[hit]]
+    ids = candidates[hit].astype(np.int64)
     dist = dist[hit]
     if ids.size > MAX_PREFIX_TERMS:
         keep = np.argpartition(-term_frequencies(snap)[ids], MAX_PREFIX_TERMS)[:MAX_PREFIX_TERMS]

@@ -19,14 +19,16 @@ from __future__ import annotations
 import array
 from bisect import bisect_left, bisect_right
 from collections.abc import Iterable
-from typing import NamedTuple
 
 import numpy as np
 from pyroaring import BitMap
 
 from sift.engine.fields_values import display_number, parse_number
 
-RANGE_CACHE_SIZE = 32  # distinct numeric ranges kept per field between writes
+RANGE_CACHE_SIZE = 32
+# Counting facet values from the candidates' side pays once the field has this many
+# times more rows than there are candidates.
+SPARSE_RATIO = 8  # distinct numeric ranges kept per field between writes
 
 
 def bitmap_from_array(ids: np.ndarray) -> BitMap:
@@ -38,12 +40,30 @@ def array_from_bitmap(bitmap: BitMap) -> np.ndarray:
     return np.frombuffer(bitmap.to_array(), dtype=np.uint32)
 
 
-class Groups(NamedTuple):
-    """Docids grouped by distinct value: ``ids[offsets[i]:offsets[i+1]]`` have ``values[i]``."""
+class Groups:
+    """Docids grouped by distinct value: ``ids[offsets[i]:offsets[i+1]]`` have ``values[i]``.
 
-    values: np.ndarray
-    offsets: np.ndarray
-    ids: np.ndarray
+    Immutable once built (the field drops it on a write); :meth:`by_doc` adds the
+    transposed view, built on first use."""
+
+    __slots__ = ("_by_doc", "ids", "offsets", "values")
+
+    def __init__(self, values: np.ndarray, offsets: np.ndarray, ids: np.ndarray) -> None:
+        self.values = values
+        self.offsets = offsets
+        self.ids = ids
+        self._by_doc: tuple[np.ndarray, np.ndarray] | None = None
+
+    def by_doc(self) -> tuple[np.ndarray, np.ndarray]:
+        """(ptr, value_index): the value indexes of docid d are
+        ``value_index[ptr[d]:ptr[d + 1]]`` (a CSR layout by docid)."""
+        if self._by_doc is None:
+            order = np.argsort(self.ids, kind="stable")
+            size = int(self.ids.max()) + 1 if len(self.ids) else 0
+            ptr = np.zeros(size + 1, dtype=np.int64)
+            np.cumsum(np.bincount(self.ids, minlength=size), out=ptr[1:])
+            self._by_doc = (ptr, self.ranks()[order])
+        return self._by_doc
 
     @classmethod
     def from_sorted(cls, values: np.ndarray, ids: np.ndarray) -> Groups:
@@ -75,6 +95,7 @@ class Membership:
     def __init__(self, candidates: BitMap) -> None:
         self.candidates = candidates
         self._table: np.ndarray | None = None
+        self._ids: np.ndarray | None = None
 
     def __call__(self, ids: np.ndarray) -> np.ndarray:
         if not self.candidates or len(ids) == 0:
@@ -87,11 +108,26 @@ class Membership:
 
     def counts(self, groups: Groups) -> np.ndarray:
         """How many candidates each value of ``groups`` has (rows are distinct per value)."""
-        hits = self(groups.ids).astype(np.int64)
         if len(groups.values) == 0:
             return np.zeros(0, dtype=np.int64)
+        if len(self.candidates) * SPARSE_RATIO < len(groups.ids):
+            return self._sparse_counts(groups)
+        hits = self(groups.ids).astype(np.int64)
         totals = np.concatenate(([0], np.cumsum(hits)))
         return totals[groups.offsets[1:]] - totals[groups.offsets[:-1]]
+
+
+    def _sparse_counts(self, groups: Groups) -> np.ndarray:
+        """Counts from the candidates' own values: O(candidates), not O(field rows)."""
+        ptr, value_index = groups.by_doc()
+        if self._ids is None:
+            self._ids = array_from_bitmap(self.candidates).astype(np.int64)
+        docs = self._ids[self._ids < len(ptr) - 1]
+        starts = ptr[docs]
+        lens = ptr[docs + 1] - starts
+        total = int(lens.sum())
+        rows = np.repeat(starts - np.cumsum(lens) + lens, lens) + np.arange(total)
+        return np.bincount(value_index[rows], minlength=len(groups.values)).astype(np.int64)
 
 
 class _Rows:

@@ -98,10 +98,24 @@ def gather(word: QueryWord, snap: Snapshot, ctx: MatchContext) -> Occurrences:
     """All usable occurrences of one query word."""
     parts: list[Occurrences] = []
     if word.term_ids.size:
-        raw, _ = _term_occurrences(word.term_ids, snap)
-        for docs, fields, pos, which in raw:
-            parts.append(Occurrences(docs, fields, pos, word.typos[which], word.exact[which],
-                                     word.weight[which]))
+        # Mask by document and field before gathering the rest, so filtered-out
+        # occurrences are never copied.
+        check_typos = not ctx.typo_field_ok.all() and bool(word.typos.any())
+        for seg in snap.segments:
+            idx, which = seg.gather(word.term_ids)
+            if idx.size == 0:
+                continue
+            docs = seg.docs[idx]
+            fields = seg.fields[idx]
+            ok = ctx.doc_mask[docs] & ctx.field_ok[fields]
+            if check_typos:
+                ok &= (word.typos[which] == 0) | ctx.typo_field_ok[fields]
+            if not ok.all():
+                idx, which, docs, fields = idx[ok], which[ok], docs[ok], fields[ok]
+            if idx.size:
+                parts.append(Occurrences(docs, fields, seg.pos[idx], word.typos[which],
+                                         word.exact[which], word.weight[which]))
+    masked = len(parts)
     if word.phrase is not None:
         parts.append(phrase_occurrences(word.phrase, snap, 0, True, 1.0))
         word.highlight_words.update(word.phrase)
@@ -113,8 +127,8 @@ def gather(word: QueryWord, snap: Snapshot, ctx: MatchContext) -> Occurrences:
             parts.append(phrase_occurrences(split, snap, 1, False, W_SYNONYM))
             word.highlight_words.update(split)
     occ = Occurrences.concat(parts)
-    if occ.docs.size == 0:
-        return occ
+    if occ.docs.size == 0 or len(parts) == masked:
+        return occ  # term occurrences alone were masked above
     ok = ctx.doc_mask[occ.docs] & ctx.field_ok[occ.fields]
     ok &= (occ.typos == 0) | ctx.typo_field_ok[occ.fields]
     return occ if ok.all() else occ.select(ok)

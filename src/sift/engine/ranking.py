@@ -57,7 +57,9 @@ class RuleOutput:
 
 @dataclass
 class Ranked:
-    order: np.ndarray  # candidate indices, best first
+    # Candidate indices, best first; only the first ``need`` (RankInput.need) are
+    # guaranteed in rank order, the rest follow in no particular order.
+    order: np.ndarray
     score: np.ndarray  # global ranking score per candidate index
     details: Callable[[int], dict[str, Any]]
 
@@ -75,6 +77,7 @@ class RankInput:
     sort_keys: SortKeys | None = None
     params: RelevanceParams = field(default_factory=RelevanceParams)
     by_attribute: bool = False  # proximityPrecision "byAttribute"
+    need: int | None = None  # leading candidates that must be in order (None: all)
 
 
 def words_kept(inp: RankInput) -> tuple[np.ndarray, np.ndarray]:
@@ -184,12 +187,21 @@ def relevance_scores(inp: RankInput, kept: np.ndarray) -> tuple[np.ndarray, np.n
     raw = np.zeros(n, dtype=np.float64)
     idfs = np.zeros(len(inp.occs))
     max_score = 0.0
+    # Per field: BM25F's length normalisation 1 - b + b * len / avg as base + slope * len,
+    # and the field weight over it; one flat gather replaces a 2-D fancy index.
+    n_fields = snap.field_len.shape[1]
+    flat_len = snap.field_len.reshape(-1)
+    slope = (p.b / avg).astype(np.float32)
+    fw32 = fw[:n_fields].astype(np.float32)
     for i, (o, w) in enumerate(zip(inp.occs, inp.words, strict=True)):
         if o.docs.size == 0:
             continue
-        norm = 1.0 - p.b + p.b * snap.field_len[o.docs, o.fields] / avg[o.fields]
-        tf = np.bincount(feats.index[i], weights=o.weight * fw[o.fields] / norm, minlength=n)
-        df = int((feats.max_weight[i] >= 0.99).sum()) or int(feats.matched[i].sum())
+        lengths = flat_len[o.docs.astype(np.int64) * n_fields + o.fields]
+        norm = np.float32(1.0 - p.b) + slope[o.fields] * lengths
+        tf = np.bincount(feats.index[i], weights=o.weight * fw32[o.fields] / norm, minlength=n)
+        full = o.weight >= 0.99
+        df = (np.count_nonzero(np.bincount(feats.index[i][full], minlength=n)) if full.any()
+              else 0) or int(feats.matched[i].sum())
         idf = np.log1p((n_docs - df + 0.5) / (df + 0.5))
         weight = idf * (p.stop_weight if w.stop else 1.0)
         idfs[i] = weight
@@ -270,16 +282,51 @@ def rank(inp: RankInput, rules: list[str]) -> Ranked:
                 outputs.append(_sort(inp, inp.sort, i, "sort"))
         elif CUSTOM_RULE.match(rule):
             outputs.append(_sort(inp, [rule], i, rule))
-    return combine(outputs, np.nonzero(alive)[0], inp.feats.cands.size, rules)
+    return combine(outputs, np.nonzero(alive)[0], inp.feats.cands.size, rules, inp.need)
 
 
-def combine(outputs: list[RuleOutput], alive_idx: np.ndarray, n: int, rules: list[str]
-            ) -> Ranked:
+def top_order(keys: list[np.ndarray], need: int | None) -> np.ndarray:
+    """Positions ordered by ``keys`` (lexicographic, ascending, ties by position) as
+    ``np.lexsort(keys[::-1])`` orders them, but only the first ``need`` guaranteed.
+
+    A page needs a few dozen rows out of thousands of candidates: each key in turn
+    keeps the rows strictly better than the need-th value and narrows the ties, in
+    O(n) per key (np.partition); only the chosen rows are fully sorted.
+    """
+    n = keys[0].size if keys else 0
+    if not keys or need is None or need >= n:
+        return np.lexsort(keys[::-1]) if keys else np.arange(n)
+    if need <= 0:
+        return np.arange(n)
+    chosen: list[np.ndarray] = []
+    pool = np.arange(n)
+    left = need
+    for key in keys:
+        values = key[pool]
+        kth = np.partition(values, left - 1)[left - 1]
+        if kth != kth:  # NaN keys: leave the ordering to lexsort
+            return np.lexsort(keys[::-1])
+        better = values < kth
+        chosen.append(pool[better])
+        left -= int(better.sum())
+        pool = pool[values == kth]
+        if pool.size <= left:
+            break
+    chosen.append(pool[:left])  # ties after every key: by position, as lexsort's stability
+    top = np.sort(np.concatenate(chosen))
+    top = top[np.lexsort([k[top] for k in keys[::-1]])]
+    rest = np.ones(n, dtype=bool)
+    rest[top] = False
+    return np.concatenate((top, np.flatnonzero(rest)))
+
+
+def combine(outputs: list[RuleOutput], alive_idx: np.ndarray, n: int, rules: list[str],
+            need: int | None = None) -> Ranked:
     keys: list[np.ndarray] = []
     for out in outputs:
         for key in out.key if isinstance(out.key, list) else [out.key]:
             keys.append(np.asarray(key)[alive_idx])
-    order = alive_idx[np.lexsort(keys[::-1])] if keys else alive_idx
+    order = alive_idx[top_order(keys, need)] if keys else alive_idx
     score = np.ones(n, dtype=np.float64)
     for out in reversed(outputs):
         if out.score is None:

@@ -13,6 +13,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 import numpy as np
+import orjson
 
 from sift.engine import filter_ast
 from sift.engine.expand import (
@@ -35,7 +36,14 @@ from sift.engine.format import (
 )
 from sift.engine.match import Features, MatchContext, gather, phrase_occurrences
 from sift.engine.query import SearchParams
-from sift.engine.ranking import CUSTOM_RULE, Ranked, RankInput, RelevanceParams, rank
+from sift.engine.ranking import (
+    CUSTOM_RULE,
+    Ranked,
+    RankInput,
+    RelevanceParams,
+    rank,
+    top_order,
+)
 from sift.engine.settings import describe
 from sift.engine.store import IndexView, Snapshot
 from sift.errors import SiftError
@@ -81,6 +89,25 @@ def filter_docids(index: IndexView, snap: Snapshot, expr: Any, code: str) -> np.
     ids = np.frombuffer(bitmap.to_array(), dtype=np.uint32) if bitmap else np.empty(0, np.uint32)
     ids = ids[ids < snap.alive.size]
     return ids[snap.alive[ids]]
+
+
+def filter_mask(index: IndexView, snap: Snapshot, expr: Any) -> np.ndarray:
+    """Read-only bool mask over docids of ``snap`` matching a search filter.
+
+    Sites send the same few filters over and over (``in_stock = true``, a category):
+    the mask is kept per snapshot in a small LRU, so a repeated filter costs nothing.
+    An invalid filter is never cached, so it raises every time."""
+    def build() -> np.ndarray:
+        mask = np.zeros(snap.alive.size, dtype=bool)
+        mask[filter_docids(index, snap, expr, "invalid_search_filter")] = True
+        mask.flags.writeable = False
+        return mask
+
+    try:
+        key = "filter:" + orjson.dumps(expr).decode()
+    except TypeError:  # not JSON (never from HTTP): no caching
+        return build()
+    return snap.cached_lru(key, build)
 
 
 @dataclass
@@ -183,17 +210,22 @@ def _containing(snap: Snapshot, phrases: list[list[str]]) -> np.ndarray:
 
 
 def plan_search(
-    index: IndexView, snap: Snapshot, params: SearchParams, relevance: RelevanceParams | None = None
+    index: IndexView,
+    snap: Snapshot,
+    params: SearchParams,
+    relevance: RelevanceParams | None = None,
+    need: int | None = None,
 ) -> Plan:
-    """Candidates matching q and filter, ranked, before distinct and pagination."""
+    """Candidates matching q and filter, ranked, before distinct and pagination.
+
+    Only the first ``need`` candidates are guaranteed in rank order (None: all); the
+    rest are every other match, for counts and facets."""
     settings = index.settings
     rules = list(settings["rankingRules"])
     sort, geo = _sort_entries(index, params)
     doc_mask = snap.alive
     if params.filter is not None:
-        ids = filter_docids(index, snap, params.filter, "invalid_search_filter")
-        doc_mask = np.zeros(snap.alive.size, dtype=bool)
-        doc_mask[ids] = True
+        doc_mask = filter_mask(index, snap, params.filter)
     stems = "relevance" in rules
     q, negated = split_negations(params.q or "", index.analyzer)
     if negated:
@@ -213,7 +245,7 @@ def plan_search(
             for e in sort
             if (m := CUSTOM_RULE.match(e))
         ]
-        order = np.lexsort(keys[::-1]) if keys else np.arange(docids.size)
+        order = top_order(keys, need) if keys else np.arange(docids.size)
         plan.docids, plan.scores = docids[order], np.ones(order.size)
         plan.order = order
         return plan
@@ -257,6 +289,7 @@ def plan_search(
         sort_fn,
         relevance,
         settings.get("proximityPrecision") == "byAttribute",
+        need=need,
     )
     ranked = rank(inp, rules)
     plan.ranked = ranked
@@ -304,6 +337,17 @@ def _distinct_codes(snap: Snapshot, name: str) -> np.ndarray:
     return codes
 
 
+def _ordered_rows(index: IndexView, params: SearchParams) -> int | None:
+    """How many leading candidates must be in rank order: the requested page's end,
+    unless distinct or a score threshold drops rows before paging (then all)."""
+    if params.distinct or index.settings.get("distinctAttribute"):
+        return None
+    if params.ranking_score_threshold is not None:
+        return None
+    start, count = _page(params, 0)
+    return start + count
+
+
 def _page(params: SearchParams, total: int) -> tuple[int, int]:
     if params.paginated:
         per = params.hits_per_page if params.hits_per_page is not None else 20
@@ -319,7 +363,7 @@ def run_search(
 ) -> dict[str, Any]:
     started = time.perf_counter()
     timer = StageTimer(started)
-    plan = plan_search(index, snap, params, relevance)
+    plan = plan_search(index, snap, params, relevance, _ordered_rows(index, params))
     if params.ranking_score_threshold is not None:
         keep = plan.scores >= params.ranking_score_threshold
         plan.order, plan.docids, plan.scores = (

@@ -12,6 +12,7 @@ one sees a consistent index while the writer builds the next.
 from __future__ import annotations
 
 import threading
+from collections import OrderedDict
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
 from typing import Any
@@ -24,6 +25,7 @@ from sift.engine.vocab import Vocabulary
 # Array elements get a gap so that the end of one value and the start of the
 # next are never "close" for the proximity rules.
 ARRAY_GAP = 8
+LRU_SIZE = 64  # per-snapshot cached filter masks (a mask is one byte per document)
 
 
 @dataclass(frozen=True)
@@ -98,6 +100,7 @@ class Snapshot:
     field_names: list[str]  # field id -> flattened attribute name
     n_alive: int
     _cache: dict[str, Any] = field(default_factory=dict)
+    _lru: OrderedDict[str, Any] = field(default_factory=OrderedDict)
     _lock: threading.Lock = field(default_factory=threading.Lock)
 
     def cached(self, key: str, build: Callable[[], Any]) -> Any:
@@ -108,6 +111,21 @@ class Snapshot:
                 if value is None:
                     value = build()
                     self._cache[key] = value
+        return value
+
+    def cached_lru(self, key: str, build: Callable[[], Any]) -> Any:
+        """Like :meth:`cached` for keys without a bound (filters): the least recently
+        used of more than LRU_SIZE entries is dropped."""
+        with self._lock:
+            value = self._lru.get(key)
+            if value is not None:
+                self._lru.move_to_end(key)
+                return value
+        value = build()
+        with self._lock:
+            self._lru[key] = value
+            while len(self._lru) > LRU_SIZE:
+                self._lru.popitem(last=False)
         return value
 
     @property

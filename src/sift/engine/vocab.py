@@ -10,11 +10,12 @@ knows its term count and ignores ids the writer added later.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import numpy as np
 
 from sift.engine.analysis import stem_words
+from sift.engine.grams import GramIndexBuilder, GramView
 
 # Buckets: (words, ids) lists. The writer appends the word before the id, so a
 # reader that first reads len(ids) always sees matching prefixes of both lists.
@@ -30,6 +31,7 @@ class Vocabulary:
     _stems: dict[str, list[int]]
     _by_first: dict[tuple[str, int], Bucket]
     _by_length: dict[int, Bucket]
+    grams: GramView
 
     def prefix_range(self, prefix: str) -> tuple[int, int]:
         lo = int(np.searchsorted(self.terms, prefix, side="left"))
@@ -40,19 +42,39 @@ class Vocabulary:
         group = np.asarray(self._stems.get(stem, ()), dtype=np.int64)
         return group[group < self.n_terms]
 
-    def _bucket(self, bucket: Bucket | None) -> tuple[list[str], np.ndarray]:
+    _arrays: dict[tuple[str, int], tuple[list[str], np.ndarray, np.ndarray]] = field(
+        default_factory=dict, compare=False)
+
+    def _bucket(self, key: tuple[str, int], bucket: Bucket | None
+                ) -> tuple[list[str], np.ndarray, np.ndarray]:
+        """(words, ids, first-letter code points) of a bucket, as this view sees it.
+
+        Converting a bucket's Python lists costs as much as the typo search itself
+        for large buckets, so each view converts a bucket once (views are per
+        snapshot, and a bucket only grows beyond what a view sees)."""
+        cached = self._arrays.get(key)
+        if cached is not None:
+            return cached
         if bucket is None:
-            return [], np.empty(0, dtype=np.int64)
-        ids = np.asarray(bucket[1], dtype=np.int64)  # read ids first (see Bucket)
-        k = int(np.searchsorted(ids, self.n_terms))  # ids grow within a bucket
-        return bucket[0][:k], ids[:k]
+            out: tuple[list[str], np.ndarray, np.ndarray] = (
+                [], np.empty(0, dtype=np.int64), np.empty(0, dtype=np.uint32))
+        else:
+            ids = np.asarray(bucket[1], dtype=np.int64)  # read ids first (see Bucket)
+            k = int(np.searchsorted(ids, self.n_terms))  # ids grow within a bucket
+            words = bucket[0][:k]
+            firsts = np.fromiter((ord(w[0]) for w in words), dtype=np.uint32, count=k)
+            out = (words, ids[:k], firsts)
+        self._arrays[key] = out
+        return out
 
     def same_first(self, first: str, length: int) -> tuple[list[str], np.ndarray]:
         """Terms of ``length`` characters starting with ``first``."""
-        return self._bucket(self._by_first.get((first, length)))
+        words, ids, _ = self._bucket((first, length), self._by_first.get((first, length)))
+        return words, ids
 
-    def same_length(self, length: int) -> tuple[list[str], np.ndarray]:
-        return self._bucket(self._by_length.get(length))
+    def same_length(self, length: int) -> tuple[list[str], np.ndarray, np.ndarray]:
+        """Terms of ``length`` characters, with the code point of each first letter."""
+        return self._bucket(("", length), self._by_length.get(length))
 
 
 class VocabularyBuilder:
@@ -65,6 +87,7 @@ class VocabularyBuilder:
         self._stems: dict[str, list[int]] = {}
         self._by_first: dict[tuple[str, int], Bucket] = {}
         self._by_length: dict[int, Bucket] = {}
+        self._grams = GramIndexBuilder()
         self._n = 0
 
     def extend(self, term_list: list[str]) -> None:
@@ -75,6 +98,7 @@ class VocabularyBuilder:
         for offset, (word, stem) in enumerate(zip(new, stem_words(new), strict=True)):
             tid = start + offset
             self._stems.setdefault(stem, []).append(tid)
+            self._grams.add(tid, word)
             for bucket in (self._by_first.setdefault((word[:1], len(word)), ([], [])),
                            self._by_length.setdefault(len(word), ([], []))):
                 bucket[0].append(word)
@@ -92,4 +116,4 @@ class VocabularyBuilder:
 
     def view(self) -> Vocabulary:
         return Vocabulary(self._terms, self._ids, self._lengths, self._n, self._stems,
-                          self._by_first, self._by_length)
+                          self._by_first, self._by_length, self._grams.view(self._n))

@@ -225,3 +225,22 @@ def test_wildcard_and_nested_filterable_attributes() -> None:
         "meta.color",
         "attr_size",
     }
+
+
+def test_facet_counts_for_a_few_candidates_among_many_rows() -> None:
+    """Few candidates against a large field take the candidates-side count path."""
+    from collections import Counter
+
+    from pyroaring import BitMap
+
+    from sift.engine.fields import FieldStore
+
+    docs = [{"tags": [f"t{i % 7}", f"t{i % 3}"], "n": [i % 5, 10 + i % 2]} for i in range(400)]
+    store = FieldStore(["tags", "n"], [])
+    store.add_many(list(enumerate(docs)))
+    candidates = BitMap([3, 50, 51, 399])
+    got = store.facet_distribution(candidates, ["tags", "n"], 100, {"*": "alpha"})
+    tags = Counter(t for d in sorted(candidates) for t in set(docs[d]["tags"]))
+    numbers = Counter(str(n) for d in sorted(candidates) for n in set(docs[d]["n"]))
+    assert got["tags"] == dict(sorted(tags.items()))
+    assert got["n"] == dict(sorted(numbers.items(), key=lambda kv: float(kv[0])))

@@ -1,0 +1,97 @@
+"""Bigram index over the vocabulary: the few terms worth an edit-distance check.
+
+Typo tolerance compares a query word with vocabulary terms of similar length. On a
+real vocabulary (tens of thousands of terms) comparing against every term of the
+right length and first letter costs milliseconds per word; most of those terms
+share almost nothing with the word. The q-gram count filter removes them first:
+one edit destroys at most three of a word's bigrams (a transposition: "abcd" ->
+"acbd" loses ab, bc, cd), so a term within ``d`` edits of a word shares at least
+``|bigrams(word)| - 3d`` of its distinct bigrams. Words are padded with ``^`` and
+``$`` so their first and last letters count. Counting shared bigrams is one
+numpy ``bincount`` over the posting lists of the word's bigrams; only the
+survivors go to the exact (OSA) distance.
+
+Like the vocabulary, the index is append-only: the writer appends term ids to
+per-bigram arrays, a reader's :class:`GramView` sees only ids below its term count.
+"""
+
+from __future__ import annotations
+
+import array
+from dataclasses import dataclass, field
+
+import numpy as np
+
+_EDIT_DESTROYS = 3  # bigrams one edit (OSA: a transposition) can destroy at most
+
+
+def bigrams(word: str, prefix: bool = False) -> set[str]:
+    """Distinct bigrams of ``^word$`` (``^word`` for a prefix: the end is open)."""
+    padded = "^" + word + ("" if prefix else "$")
+    return {padded[i:i + 2] for i in range(len(padded) - 1)}
+
+
+class GramIndexBuilder:
+    """Writer side: posting arrays (term ids, increasing) per bigram, and per-term
+    length and first letter."""
+
+    def __init__(self) -> None:
+        self.postings: dict[str, array.array] = {}
+        self.lengths = array.array("I")
+        self.firsts = array.array("I")
+
+    def add(self, tid: int, word: str) -> None:
+        for gram in bigrams(word):
+            posting = self.postings.get(gram)
+            if posting is None:
+                posting = self.postings[gram] = array.array("I")
+            posting.append(tid)
+        self.lengths.append(len(word))
+        self.firsts.append(ord(word[0]) if word else 0)
+
+    def view(self, n_terms: int) -> GramView:
+        # Slicing copies under the GIL: the writer's arrays may grow afterwards
+        # without a reader ever holding a buffer into them.
+        return GramView(self.postings, np.frombuffer(self.lengths[:n_terms], dtype=np.uint32),
+                        np.frombuffer(self.firsts[:n_terms], dtype=np.uint32), n_terms)
+
+
+@dataclass
+class GramView:
+    postings: dict[str, array.array]  # shared with the writer; ids >= n_terms ignored
+    lengths: np.ndarray  # characters per term id
+    firsts: np.ndarray  # code point of each term's first letter
+    n_terms: int
+    _arrays: dict[str, np.ndarray] = field(default_factory=dict)
+
+    def _posting(self, gram: str) -> np.ndarray | None:
+        cached = self._arrays.get(gram)
+        if cached is None:
+            source = self.postings.get(gram)
+            if source is None:
+                return None
+            ids = np.frombuffer(source[:], dtype=np.uint32)  # a copy, see view()
+            cached = ids[: int(np.searchsorted(ids, self.n_terms))]
+            self._arrays[gram] = cached
+        return cached
+
+    def candidates(self, word: str, budget: int, prefix: bool, any_first: bool
+                   ) -> np.ndarray | None:
+        """Term ids that may be within ``budget`` edits of ``word`` (of a prefix of the
+        term when ``prefix``), a superset of the true matches; None when the filter
+        cannot rule anything out (a very short word) and every term must be checked."""
+        grams = bigrams(word, prefix)
+        need = len(grams) - _EDIT_DESTROYS * budget
+        if need <= 0:
+            return None
+        lists = [p for g in grams if (p := self._posting(g)) is not None]
+        if not lists:
+            return np.empty(0, dtype=np.int64)
+        shared = np.bincount(np.concatenate(lists), minlength=self.n_terms)
+        ids = np.flatnonzero(shared >= need)
+        lengths = self.lengths[ids].astype(np.int64)
+        n = len(word)
+        near = lengths >= n - budget if prefix else np.abs(lengths - n) <= budget
+        if not any_first:
+            near &= self.firsts[ids] == ord(word[0])
+        return ids[near]

@@ -1,0 +1,59 @@
+"""The bigram shortlist never drops a term the exact typo check would accept."""
+
+from __future__ import annotations
+
+from hypothesis import given, settings
+from hypothesis import strategies as st
+from rapidfuzz.distance import OSA
+
+from sift.engine.grams import GramIndexBuilder, bigrams
+
+WORDS = st.text(alphabet="abcdeé", min_size=1, max_size=12)
+
+
+def _build(vocab: list[str]) -> GramIndexBuilder:
+    builder = GramIndexBuilder()
+    for tid, word in enumerate(vocab):
+        builder.add(tid, word)
+    return builder
+
+
+def test_bigrams_pad_both_ends_unless_prefix() -> None:
+    assert bigrams("ab") == {"^a", "ab", "b$"}
+    assert bigrams("ab", prefix=True) == {"^a", "ab"}
+
+
+@settings(max_examples=150, deadline=None)
+@given(st.lists(WORDS, min_size=1, max_size=60, unique=True), WORDS, st.integers(1, 2))
+def test_shortlist_keeps_every_word_within_budget(vocab: list[str], word: str,
+                                                  budget: int) -> None:
+    view = _build(vocab).view(len(vocab))
+    shortlist = view.candidates(word, budget, prefix=False, any_first=True)
+    expected = {t for t, w in enumerate(vocab) if OSA.distance(word, w) <= budget}
+    if shortlist is None:  # too short to filter: the caller checks every term
+        return
+    assert expected <= set(shortlist.tolist())
+
+
+@settings(max_examples=150, deadline=None)
+@given(st.lists(WORDS, min_size=1, max_size=60, unique=True), WORDS, st.integers(1, 2))
+def test_prefix_shortlist_keeps_every_term_with_a_close_prefix(vocab: list[str], word: str,
+                                                               budget: int) -> None:
+    view = _build(vocab).view(len(vocab))
+    shortlist = view.candidates(word, budget, prefix=True, any_first=False)
+    expected = {
+        t for t, w in enumerate(vocab)
+        if w[:1] == word[:1]
+        and min(OSA.distance(word, w[:cut]) for cut in range(len(w) + 1)) <= budget
+    }
+    if shortlist is None:
+        return
+    assert expected <= set(shortlist.tolist())
+
+
+def test_view_ignores_terms_added_after_it() -> None:
+    builder = _build(["garden", "gardens"])
+    view = builder.view(1)
+    builder.add(2, "gardem")
+    found = view.candidates("gardem", 1, prefix=False, any_first=False)
+    assert found is not None and set(found.tolist()) == {0}
