@@ -2,7 +2,9 @@
 Typesense 0.24.1 on the same documents and queries, plus indexing speed and Sift's memory
 and disk use.
 
-Per corpus (seeded products, default 200,000; scifact): a fresh Sift server and one
+Per corpus (catalog: 200,000 products whose titles use the real, Zipf-shaped vocabulary of
+the shared collections; products: 200,000 products over a 74-word vocabulary, a stress
+test where every word is in ~10 % of documents; scifact): a fresh Sift server and one
 Typesense server get the same documents through their APIs (settings first, so the
 indexing time includes building the search index), then every query of a seeded set goes
 to Sift over HTTP, to Typesense over HTTP and to Sift's SearchIndex in this process, one
@@ -22,7 +24,12 @@ from typing import Any
 import numpy as np
 import orjson
 
-from benchmarks.engine_speed.corpus import Corpus, product_corpus, scifact_corpus
+from benchmarks.engine_speed.corpus import (
+    Corpus,
+    catalog_corpus,
+    product_corpus,
+    scifact_corpus,
+)
 from benchmarks.engine_speed.engines import SiftHttp, SiftInProcess, TypesenseHttp
 from benchmarks.engine_speed.report import append_to_docs, markdown
 from benchmarks.machine import machine_info
@@ -36,7 +43,9 @@ WARMUP_QUERIES = 20
 
 def parse_args(argv: list[str] | None) -> argparse.Namespace:
     parser = argparse.ArgumentParser(prog="python -m benchmarks.engine_speed", description=__doc__)
-    parser.add_argument("--docs", type=int, default=200_000, help="product documents")
+    parser.add_argument("--docs", type=int, default=200_000, help="catalog/product documents")
+    parser.add_argument("--corpora", default="catalog,products,scifact",
+                        help="comma-separated: catalog, products, scifact")
     parser.add_argument("--queries", type=int, default=500, help="queries per corpus")
     parser.add_argument("--seed", type=int, default=42)
     parser.add_argument("--scifact", type=Path, default=SCIFACT)
@@ -126,12 +135,25 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
         "smoke": args.smoke,
         "corpora": {},
     }
-    corpora = [lambda: product_corpus(docs, n_queries, args.seed)]
-    if (args.scifact / "corpus.jsonl").is_file():
-        max_docs = 300 if args.smoke else None
-        corpora.append(lambda: scifact_corpus(args.scifact, n_queries, args.seed, max_docs))
-    else:
-        report["skipped"] = f"scifact: no corpus.jsonl under {args.scifact}"
+    wanted = set(args.corpora.split(","))
+    shared = args.scifact.parent
+    corpora = []
+    skipped = []
+    if "catalog" in wanted:
+        if (shared / "scifact" / "corpus.jsonl").is_file():
+            corpora.append(lambda: catalog_corpus(docs, n_queries, args.seed, shared))
+        else:
+            skipped.append(f"catalog: no collections under {shared}")
+    if "products" in wanted:
+        corpora.append(lambda: product_corpus(docs, n_queries, args.seed))
+    if "scifact" in wanted:
+        if (args.scifact / "corpus.jsonl").is_file():
+            max_docs = 300 if args.smoke else None
+            corpora.append(lambda: scifact_corpus(args.scifact, n_queries, args.seed, max_docs))
+        else:
+            skipped.append(f"scifact: no corpus.jsonl under {args.scifact}")
+    if skipped:
+        report["skipped"] = "; ".join(skipped)
     typesense = TypesenseHttp(CACHE) if use_typesense else None
     try:
         for build in corpora:

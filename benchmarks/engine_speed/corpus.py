@@ -4,9 +4,12 @@ from __future__ import annotations
 
 import json
 import random
+from collections import Counter
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
+
+import numpy as np
 
 from benchmarks.ingest.dataset import WORDS, document
 from benchmarks.typos import MIN_WORD_LENGTH, edit_word
@@ -64,6 +67,104 @@ def product_corpus(count: int, n_queries: int, seed: int) -> Corpus:
         typesense_fields=[
             {"name": "title", "type": "string"},
             {"name": "brand", "type": "string", "facet": True},
+            {"name": "tags", "type": "string[]", "facet": True},
+            {"name": "price", "type": "float"},
+            {"name": "rating", "type": "int32"},
+            {"name": "in_stock", "type": "bool"},
+        ],
+    )
+
+
+CATALOG_SOURCES = ("scifact", "nfcorpus", "npl", "cisi")
+CATALOG_SKIP_COMMON = 150  # the most frequent words are function words, not title words
+CATALOG_CATEGORIES = 40
+CATALOG_BRANDS = 800
+
+
+def _vocabulary(data_root: Path) -> tuple[list[str], np.ndarray]:
+    """Words of 3+ letters in the shared collections and their counts, most frequent first:
+    a real, Zipf-shaped vocabulary (tens of thousands of words) to draw titles from."""
+    counts: Counter[str] = Counter()
+    for name in CATALOG_SOURCES:
+        path = data_root / name / "corpus.jsonl"
+        if not path.is_file():
+            continue
+        for row in _jsonl(path):
+            counts.update(w for w in _words(f"{row.get('title') or ''} {row.get('text') or ''}")
+                          if len(w) >= 3 and w.isalpha())
+    ranked = [w for w, _ in counts.most_common()][CATALOG_SKIP_COMMON:]
+    weights = np.array([counts[w] for w in ranked], dtype=np.float64)
+    return ranked, weights / weights.sum()
+
+
+def catalog_corpus(count: int, n_queries: int, seed: int, data_root: Path) -> Corpus:
+    """A product catalog with a realistic vocabulary: titles of 4-10 words drawn with the
+    word frequencies of the shared collections (so, like real catalogs, a few words are in
+    many titles and most in few), a Zipf-sized brand and category per product, 1-4 tags.
+    Queries are 1-4 consecutive words of a random product's title (people search for what
+    a shop sells), some with a typo, as in the products corpus."""
+    words, probs = _vocabulary(data_root)
+    rng = np.random.default_rng(seed)
+    brand_names = [f"{words[i].title()}{suffix}" for i, suffix in
+                   zip(rng.choice(min(len(words), 20_000), CATALOG_BRANDS, replace=False),
+                       ("", " Co", " Labs", " Works") * (CATALOG_BRANDS // 4), strict=False)]
+    categories = [words[i] for i in rng.choice(min(len(words), 2_000), CATALOG_CATEGORIES,
+                                               replace=False)]
+    tags = categories[:20]
+
+    def zipf(n: int, size: int) -> np.ndarray:
+        weights = 1.0 / np.arange(1, n + 1)
+        return rng.choice(n, size=size, p=weights / weights.sum())
+
+    lengths = rng.integers(4, 11, size=count)
+    title_words = rng.choice(len(words), size=int(lengths.sum()), p=probs)
+    brands, cats = zipf(CATALOG_BRANDS, count), zipf(CATALOG_CATEGORIES, count)
+    prices = np.round(rng.uniform(1, 1000, size=count), 2)
+    ratings = rng.integers(1, 6, size=count)
+    stock = rng.random(count) < 0.8
+    n_tags = rng.integers(1, 5, size=count)
+    docs: list[dict[str, Any]] = []
+    start = 0
+    for i in range(count):
+        end = start + int(lengths[i])
+        docs.append({
+            "id": i,
+            "title": " ".join(words[j] for j in title_words[start:end]),
+            "brand": brand_names[int(brands[i])],
+            "category": categories[int(cats[i])],
+            "tags": [tags[int(t)] for t in rng.choice(len(tags), int(n_tags[i]), replace=False)],
+            "price": float(prices[i]),
+            "rating": int(ratings[i]),
+            "in_stock": bool(stock[i]),
+        })
+        start = end
+    qrng = random.Random(f"{seed}:catalog-queries")
+    queries = []
+    for _ in range(n_queries):
+        title = docs[qrng.randrange(count)]["title"].split()
+        length = min(qrng.randint(1, MAX_QUERY_WORDS), len(title))
+        first = qrng.randint(0, len(title) - length)
+        queries.append(" ".join(maybe_typo(title[first:first + length], qrng)))
+    return Corpus(
+        name="catalog",
+        docs=docs,
+        queries=queries,
+        sift_params={"filter": "in_stock = true AND price < 500",
+                     "facets": ["brand", "category"]},
+        typesense_params={
+            "query_by": "title,brand,category,tags",
+            "filter_by": "in_stock:=true && price:<500",
+            "facet_by": "brand,category",
+        },
+        sift_settings={
+            "searchableAttributes": ["title", "brand", "category", "tags"],
+            "filterableAttributes": ["brand", "category", "tags", "in_stock", "price"],
+            "sortableAttributes": ["price", "rating"],
+        },
+        typesense_fields=[
+            {"name": "title", "type": "string"},
+            {"name": "brand", "type": "string", "facet": True},
+            {"name": "category", "type": "string", "facet": True},
             {"name": "tags", "type": "string[]", "facet": True},
             {"name": "price", "type": "float"},
             {"name": "rating", "type": "int32"},

@@ -195,6 +195,8 @@ class SiftInProcess:
         self.index = SearchIndex(with_defaults(dict(settings)), "id")
         for batch in _batches(docs):
             self.index.upsert([(str(d["id"]), d) for d in batch])
+        # The server's task worker merges segments once its queue is empty; same here.
+        self.index.optimize()
 
     def search(self, q: str, params: dict[str, Any]) -> float:
         """Engine ms, including parsing the request body as the HTTP route does."""

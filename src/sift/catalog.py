@@ -60,6 +60,13 @@ class IndexCatalog:
         with self._lock:
             self._indexes[new] = self._indexes.pop(old)
 
+    def optimize(self) -> int:
+        """Merge each index's segments into one; the task worker calls this when its
+        queue is empty, so searches after a burst of writes gather once per word."""
+        with self._lock:
+            indexes = list(self._indexes.values())
+        return sum(index.optimize() for index in indexes)
+
     def rebuild(self, uid: str | None = None) -> None:
         """Reload one index (or all) from the database."""
         with self.db.read() as conn:
@@ -76,6 +83,7 @@ class IndexCatalog:
                     semantic.strip_vectors(index, docs)  # vectors are not text to search
                     index.upsert(docs)
                     total += len(batch)
+                index.optimize()  # one segment: the batches above left several
                 semantic.rebuild(self.db, conn, record.id, index)
                 with self._lock:
                     self._indexes[record.uid] = index

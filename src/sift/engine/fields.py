@@ -269,7 +269,7 @@ class FieldStore:
 
     def facet_distribution(
         self,
-        candidates: BitMap,
+        candidates: BitMap | Membership,
         facets: list[str],
         max_values: int,
         sort_by: dict[str, str],
@@ -280,7 +280,7 @@ class FieldStore:
         Values with no candidate are left out; at most ``max_values`` per facet.
         """
         result: dict[str, dict[str, int]] = {}
-        member = Membership(candidates)
+        member = candidates if isinstance(candidates, Membership) else Membership(candidates)
         for name in self._facet_names(facets):
             order = sort_by.get(name, sort_by.get("*", "alpha"))
             field = self._fields.get(name)
@@ -289,10 +289,12 @@ class FieldStore:
             )
         return result
 
-    def facet_stats(self, candidates: BitMap, facets: list[str]) -> dict[str, dict[str, float]]:
+    def facet_stats(
+        self, candidates: BitMap | Membership, facets: list[str]
+    ) -> dict[str, dict[str, float]]:
         """``{"min", "max"}`` over the numeric values among ``candidates``; numeric facets only."""
         result: dict[str, dict[str, float]] = {}
-        member = Membership(candidates)
+        member = candidates if isinstance(candidates, Membership) else Membership(candidates)
         for name in self._facet_names(facets):
             field = self._fields.get(name)
             groups = field.numeric() if field is not None else None

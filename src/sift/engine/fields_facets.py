@@ -44,7 +44,7 @@ class _Counted(NamedTuple):
 def _count(field: FieldValues, member: Membership) -> _Counted:
     numbers, strings = field.real_numbers(), field.string_groups()
     number_counts = member.counts(numbers)
-    if len(strings.values) <= BULK_COUNT_THRESHOLD:
+    if len(strings.values) <= BULK_COUNT_THRESHOLD and not member.sparse_for(strings):
         string_counts = np.fromiter(
             (member.candidates.intersection_cardinality(field.strings[k]) for k in strings.values),
             dtype=np.int64,

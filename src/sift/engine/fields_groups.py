@@ -28,7 +28,7 @@ from sift.engine.fields_values import display_number, parse_number
 RANGE_CACHE_SIZE = 32
 # Counting facet values from the candidates' side pays once the field has this many
 # times more rows than there are candidates.
-SPARSE_RATIO = 8  # distinct numeric ranges kept per field between writes
+SPARSE_RATIO = 2  # distinct numeric ranges kept per field between writes
 
 
 def bitmap_from_array(ids: np.ndarray) -> BitMap:
@@ -92,17 +92,42 @@ class Membership:
     shared by every facet counted for that query.
     """
 
-    def __init__(self, candidates: BitMap) -> None:
-        self.candidates = candidates
-        self._table: np.ndarray | None = None
+    def __init__(self, candidates: BitMap | np.ndarray) -> None:
+        """``candidates``: a BitMap, or distinct docids as a numpy array (a search's
+        candidates; the BitMap is then only built if a caller needs one)."""
+        self._bitmap: BitMap | None = None
         self._ids: np.ndarray | None = None
+        if isinstance(candidates, BitMap):
+            self._bitmap = candidates
+            self.size = len(candidates)
+        else:
+            self._ids = np.asarray(candidates).astype(np.int64)
+            self.size = int(self._ids.size)
+        self._table: np.ndarray | None = None
+
+    @property
+    def candidates(self) -> BitMap:
+        if self._bitmap is None:
+            assert self._ids is not None
+            self._bitmap = bitmap_from_array(self._ids)
+        return self._bitmap
+
+    def ids(self) -> np.ndarray:
+        if self._ids is None:
+            self._ids = array_from_bitmap(self.candidates).astype(np.int64)
+        return self._ids
+
+    def sparse_for(self, groups: Groups) -> bool:
+        """Whether counting from the candidates' side beats a pass over the rows."""
+        return self.size * SPARSE_RATIO < len(groups.ids)
 
     def __call__(self, ids: np.ndarray) -> np.ndarray:
-        if not self.candidates or len(ids) == 0:
+        if not self.size or len(ids) == 0:
             return np.zeros(len(ids), dtype=bool)
         if self._table is None:
-            self._table = np.zeros(int(self.candidates.max()) + 2, dtype=bool)
-            self._table[array_from_bitmap(self.candidates)] = True
+            docs = self.ids()
+            self._table = np.zeros(int(docs.max()) + 2, dtype=bool)
+            self._table[docs] = True
         # Docids past the table's end map to its last slot, which is always False.
         return self._table[np.minimum(ids, len(self._table) - 1)]
 
@@ -110,7 +135,7 @@ class Membership:
         """How many candidates each value of ``groups`` has (rows are distinct per value)."""
         if len(groups.values) == 0:
             return np.zeros(0, dtype=np.int64)
-        if len(self.candidates) * SPARSE_RATIO < len(groups.ids):
+        if self.sparse_for(groups):
             return self._sparse_counts(groups)
         hits = self(groups.ids).astype(np.int64)
         totals = np.concatenate(([0], np.cumsum(hits)))
@@ -120,9 +145,8 @@ class Membership:
     def _sparse_counts(self, groups: Groups) -> np.ndarray:
         """Counts from the candidates' own values: O(candidates), not O(field rows)."""
         ptr, value_index = groups.by_doc()
-        if self._ids is None:
-            self._ids = array_from_bitmap(self.candidates).astype(np.int64)
-        docs = self._ids[self._ids < len(ptr) - 1]
+        docs = self.ids()
+        docs = docs[docs < len(ptr) - 1]
         starts = ptr[docs]
         lens = ptr[docs + 1] - starts
         total = int(lens.sum())

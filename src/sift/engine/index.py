@@ -237,6 +237,15 @@ class SearchIndex:
         merged = merge_segments(self._segments[start:], self._alive, len(self._term_list))
         self._segments = [*self._segments[:start], merged]
 
+    def optimize(self) -> bool:
+        """Merge every segment into one (a search gathers once per segment per word).
+        For the writer thread when it has nothing else to do; returns whether it merged."""
+        if len(self._segments) <= 1:
+            return False
+        self._segments = [merge_segments(self._segments, self._alive, len(self._term_list))]
+        self._publish()
+        return True
+
     def _remove(self, ext_ids: Iterable[str]) -> int:
         gone = []
         for ext in ext_ids:

@@ -18,6 +18,7 @@ import numpy as np
 from sift.engine.expand import W_SYNONYM, QueryWord, best_split
 from sift.engine.store import Snapshot
 
+SPARSE_RATIO = 16  # occurrences below n_docs / this: sort them, no docid-sized arrays
 POS_BITS = 20  # positions are clipped below 2**20 inside a field
 _NO_MATCH_ATTR = np.int64(1) << 40
 
@@ -101,20 +102,22 @@ def gather(word: QueryWord, snap: Snapshot, ctx: MatchContext) -> Occurrences:
         # Mask by document and field before gathering the rest, so filtered-out
         # occurrences are never copied.
         check_typos = not ctx.typo_field_ok.all() and bool(word.typos.any())
+        every_field = bool(ctx.field_ok.all())
         for seg in snap.segments:
-            idx, which = seg.gather(word.term_ids)
-            if idx.size == 0:
+            docs, fields, pos, which, lens = seg.term_rows(word.term_ids)
+            if docs.size == 0:
                 continue
-            docs = seg.docs[idx]
-            fields = seg.fields[idx]
-            ok = ctx.doc_mask[docs] & ctx.field_ok[fields]
+            typos = np.repeat(word.typos[which], lens)
+            ok = ctx.doc_mask[docs] if every_field else ctx.doc_mask[docs] & ctx.field_ok[fields]
             if check_typos:
-                ok &= (word.typos[which] == 0) | ctx.typo_field_ok[fields]
+                ok &= (typos == 0) | ctx.typo_field_ok[fields]
+            exact = np.repeat(word.exact[which], lens)
+            weight = np.repeat(word.weight[which], lens)
+            occ = Occurrences(docs, fields, pos, typos, exact, weight)
             if not ok.all():
-                idx, which, docs, fields = idx[ok], which[ok], docs[ok], fields[ok]
-            if idx.size:
-                parts.append(Occurrences(docs, fields, seg.pos[idx], word.typos[which],
-                                         word.exact[which], word.weight[which]))
+                occ = occ.select(ok)
+            if occ.docs.size:
+                parts.append(occ)
     masked = len(parts)
     if word.phrase is not None:
         parts.append(phrase_occurrences(word.phrase, snap, 0, True, 1.0))
@@ -142,16 +145,21 @@ class Features:
     """
 
     def __init__(self, occs: list[Occurrences], field_rank: np.ndarray, n_docs: int) -> None:
-        # A mark array over docids beats sorting the concatenated occurrences.
-        mark = np.zeros(n_docs, dtype=bool)
-        for o in occs:
-            mark[o.docs] = True
-        self.cands = np.nonzero(mark)[0].astype(np.uint32)  # sorted docids
-        where = np.zeros(n_docs, dtype=np.int64)
-        where[self.cands] = np.arange(self.cands.size)
+        total = sum(o.docs.size for o in occs)
+        if total * SPARSE_RATIO < n_docs:
+            # Few occurrences: sorting them beats two arrays the size of the index.
+            self.cands = np.unique(np.concatenate([o.docs for o in occs]))
+            self.index = [np.searchsorted(self.cands, o.docs) for o in occs]
+        else:
+            mark = np.zeros(n_docs, dtype=bool)
+            for o in occs:
+                mark[o.docs] = True
+            self.cands = np.nonzero(mark)[0].astype(np.uint32)  # sorted docids
+            where = np.zeros(n_docs, dtype=np.int64)
+            where[self.cands] = np.arange(self.cands.size)
+            self.index = [where[o.docs] for o in occs]  # candidate index of each occurrence
         self.occs = occs
         self.field_rank = field_rank
-        self.index = [where[o.docs] for o in occs]  # candidate index of each occurrence
         self.matched = np.zeros((len(occs), self.cands.size), dtype=bool)
         for i, idx in enumerate(self.index):
             self.matched[i, idx] = True

@@ -25,6 +25,7 @@ from sift.engine.vocab import Vocabulary
 # Array elements get a gap so that the end of one value and the start of the
 # next are never "close" for the proximity rules.
 ARRAY_GAP = 8
+MAX_SLICES = 64  # terms gathered by concatenating slices; more go through an index array
 LRU_SIZE = 64  # per-snapshot cached filter masks (a mask is one byte per document)
 
 
@@ -62,6 +63,32 @@ class Segment:
         which = np.repeat(ids, lens)
         offsets = np.repeat(starts - np.cumsum(lens) + lens, lens)
         return offsets + np.arange(total), which
+
+
+    def term_rows(self, term_ids: np.ndarray
+                  ) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+        """(docs, fields, pos, which, lens): the rows of ``term_ids``, term after term;
+        ``which[k]`` is the entry of ``term_ids`` whose ``lens[k]`` rows come k-th.
+
+        A term's rows are one contiguous slice: a single term is a view, a few are
+        concatenated slices, which is cheaper than gathering through an index array."""
+        known = np.flatnonzero(term_ids < self.term_ptr.size - 1)
+        starts = self.term_ptr[term_ids[known]]
+        ends = self.term_ptr[term_ids[known] + 1]
+        present = ends > starts
+        which, starts, ends = known[present], starts[present], ends[present]
+        lens = ends - starts
+        if which.size == 1:
+            a, b = int(starts[0]), int(ends[0])
+            return self.docs[a:b], self.fields[a:b], self.pos[a:b], which, lens
+        if which.size <= MAX_SLICES:
+            spans = list(zip(starts.tolist(), ends.tolist(), strict=True))
+            return (np.concatenate([self.docs[a:b] for a, b in spans] or [self.docs[:0]]),
+                    np.concatenate([self.fields[a:b] for a, b in spans] or [self.fields[:0]]),
+                    np.concatenate([self.pos[a:b] for a, b in spans] or [self.pos[:0]]),
+                    which, lens)
+        idx = np.repeat(starts - np.cumsum(lens) + lens, lens) + np.arange(int(lens.sum()))
+        return self.docs[idx], self.fields[idx], self.pos[idx], which, lens
 
 
 def merge_segments(segments: Sequence[Segment], alive: np.ndarray, n_terms: int) -> Segment:

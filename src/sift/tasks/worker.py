@@ -91,6 +91,7 @@ class Worker:
         self.lease = WorkerLease(ctx.db)
         # The progress of the batch this process is applying, for GET /batches.
         self.processing: BatchProgress | None = None
+        self._dirty = False  # a batch ran since the indexes were last optimized
         with ctx.db.read() as conn:
             self._next_batch_uid = task_rows.max_batch_uid(conn) + 1
             self._seen_finished = task_rows.last_finished_at(conn)
@@ -163,8 +164,15 @@ class Worker:
                 worked = False
                 self._stop.wait(1.0)
             if not worked:
+                if self._dirty:
+                    # Idle: merge the segments the batches left (the leader is the
+                    # only writer of its in-memory indexes).
+                    self._dirty = False
+                    self.ctx.catalog.optimize()
                 self._wake.wait(0.5)
                 self._wake.clear()
+            else:
+                self._dirty = True
 
     def run_once(self) -> bool:
         """Process one batch. Returns False when nothing was enqueued."""
