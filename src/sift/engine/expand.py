@@ -42,31 +42,65 @@ class QueryWord:
     phrase: list[str] | None = None  # quoted phrase or split word, matched consecutively
     stop: bool = False  # an English stop word (relevance prior only)
     alt_phrases: list[list[str]] = field(default_factory=list)  # multi-word synonyms, splits
-    term_ids: np.ndarray = field(default_factory=lambda: np.empty(0, dtype=np.int64))
-    typos: np.ndarray = field(default_factory=lambda: np.empty(0, dtype=np.int8))
-    exact: np.ndarray = field(default_factory=lambda: np.empty(0, dtype=bool))
-    weight: np.ndarray = field(default_factory=lambda: np.empty(0, dtype=np.float32))
     highlight_words: set[str] = field(default_factory=set)
     highlight_prefix: str | None = None
+    # The expansion table, grown by add() as Python lists (a query adds a few dozen
+    # entries in several calls; numpy's per-call overhead dominated), read as arrays.
+    _ids: list[int] = field(default_factory=list, repr=False)
+    _typos: list[int] = field(default_factory=list, repr=False)
+    _exact: list[bool] = field(default_factory=list, repr=False)
+    _weights: list[float] = field(default_factory=list, repr=False)
     _seen: set[int] = field(default_factory=set, repr=False)
+    _arrays: tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray] | None = field(
+        default=None, repr=False)
 
     def add(self, ids: Any, typos: int | np.ndarray, exact: bool, weight: float | np.ndarray,
             words: list[str]) -> None:
-        ids = np.asarray(ids, dtype=np.int64).ravel()
-        if ids.size == 0:
+        """Add expansion terms; a term already in the table keeps its first entry."""
+        id_list = ids.tolist() if isinstance(ids, np.ndarray) else list(ids)
+        if not id_list:
             return
-        # A set, not np.isin: expansion tables are small and isin's sort costs more.
+        n = len(id_list)
+        typo_list = typos.tolist() if isinstance(typos, np.ndarray) else [int(typos)] * n
+        weight_list = weight.tolist() if isinstance(weight, np.ndarray) else [float(weight)] * n
         seen = self._seen
-        keep = np.fromiter((t not in seen for t in ids.tolist()), dtype=bool, count=ids.size)
-        ids = ids[keep]
-        seen.update(ids.tolist())
-        typos_arr = np.broadcast_to(np.asarray(typos, dtype=np.int8), keep.shape)[keep]
-        weight_arr = np.broadcast_to(np.asarray(weight, dtype=np.float32), keep.shape)[keep]
-        self.term_ids = np.concatenate([self.term_ids, ids])
-        self.typos = np.concatenate([self.typos, typos_arr])
-        self.exact = np.concatenate([self.exact, np.full(ids.size, exact)])
-        self.weight = np.concatenate([self.weight, weight_arr])
-        self.highlight_words.update(w for w, k in zip(words, keep, strict=False) if k)
+        for k, t in enumerate(id_list):
+            if t in seen:
+                continue
+            seen.add(t)
+            self._ids.append(t)
+            self._typos.append(typo_list[k])
+            self._exact.append(exact)
+            self._weights.append(weight_list[k])
+            if k < len(words):
+                self.highlight_words.add(words[k])
+        self._arrays = None
+
+    def _table(self) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+        if self._arrays is None:
+            self._arrays = (np.array(self._ids, dtype=np.int64),
+                            np.array(self._typos, dtype=np.int8),
+                            np.array(self._exact, dtype=bool),
+                            np.array(self._weights, dtype=np.float32))
+        return self._arrays
+
+    @property
+    def term_ids(self) -> np.ndarray:
+        return self._table()[0]
+
+    @property
+    def typos(self) -> np.ndarray:
+        """Typos of each expansion term."""
+        return self._table()[1]
+
+    @property
+    def exact(self) -> np.ndarray:
+        """Whether each expansion term is the query word itself."""
+        return self._table()[2]
+
+    @property
+    def weight(self) -> np.ndarray:
+        return self._table()[3]
 
 
 _QUOTED = re.compile(r'"([^"]*)"')
@@ -242,7 +276,7 @@ def expand(words: list[QueryWord], snap: Snapshot, cfg: ExpandConfig) -> None:
         if cfg.trusted_count and tid is not None and \
                 term_frequencies(snap)[tid] >= cfg.trusted_count:
             budget = 0
-        unknown = cfg.stems and w.term_ids.size == 0
+        unknown = cfg.stems and not w._ids
         if unknown and budget == 0 and max_typos(w.text + "_", cfg):
             # Relevance mode: a word the index has never seen is a typo or noise, so a
             # word one letter short of the typo threshold still gets one typo.
