@@ -11,6 +11,7 @@ rule (``relevance``) ends the nesting. Rule semantics: docs/ranking.md.
 from __future__ import annotations
 
 import re
+import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from itertools import pairwise
@@ -78,6 +79,10 @@ class RankInput:
     params: RelevanceParams = field(default_factory=RelevanceParams)
     by_attribute: bool = False  # proximityPrecision "byAttribute"
     need: int | None = None  # leading candidates that must be in order (None: all)
+    deadline: float | None = None  # perf_counter() time of searchCutoffMs; None: no limit
+
+    def out_of_time(self) -> bool:
+        return self.deadline is not None and time.perf_counter() > self.deadline
 
 
 def words_kept(inp: RankInput) -> tuple[np.ndarray, np.ndarray]:
@@ -207,7 +212,7 @@ def relevance_scores(inp: RankInput, kept: np.ndarray) -> tuple[np.ndarray, np.n
         idfs[i] = weight
         raw += weight * tf / (p.k1 + tf)
         max_score += weight
-    if p.proximity > 0 and len(inp.occs) > 1 and n:
+    if p.proximity > 0 and len(inp.occs) > 1 and n and not inp.out_of_time():
         depth = min(p.rerank_depth, n)
         top = np.argpartition(-raw, depth - 1)[:depth] if depth < n else np.arange(n)
         subset = np.zeros(n, dtype=bool)
@@ -265,6 +270,10 @@ def rank(inp: RankInput, rules: list[str]) -> Ranked:
         alive = k > 0
     outputs: list[RuleOutput] = []
     for i, rule in enumerate(rules):
+        if outputs and inp.out_of_time():
+            # searchCutoffMs: past the budget, the remaining rules no longer break ties
+            # (Meilisearch answers with what its bucket sort has so far).
+            break
         if rule == "words":
             outputs.append(_words(inp, k, kept, i))
         elif rule == "typo":

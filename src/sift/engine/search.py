@@ -290,6 +290,7 @@ def plan_search(
         relevance,
         settings.get("proximityPrecision") == "byAttribute",
         need=need,
+        deadline=_deadline(settings),
     )
     ranked = rank(inp, rules)
     plan.ranked = ranked
@@ -335,6 +336,16 @@ def _distinct_codes(snap: Snapshot, name: str) -> np.ndarray:
         key = repr(value).lower() if isinstance(value, str) else repr(value)
         codes[docid] = table.setdefault(key, len(table))
     return codes
+
+
+# Meilisearch's searchCutoffMs default: a search past it stops refining its ranking.
+DEFAULT_SEARCH_CUTOFF_MS = 1500
+
+
+def _deadline(settings: dict[str, Any]) -> float:
+    cutoff = settings.get("searchCutoffMs")
+    cutoff = DEFAULT_SEARCH_CUTOFF_MS if cutoff is None else int(cutoff)
+    return time.perf_counter() + cutoff / 1000
 
 
 def _ordered_rows(index: IndexView, params: SearchParams) -> int | None:

@@ -139,3 +139,13 @@ def test_pseudo_relevance_feedback_favours_the_feedback_vocabulary(
     assert set(ids(plain)[:2]) == set(ids(fed)[:2]) == {1, 2}
     assert ids(plain)[2:] == [3, 4]  # a tie without feedback
     assert ids(fed)[2:] == [4, 3]  # "battery storage" came from the best document
+
+
+def test_search_cutoff_stops_refining_the_ranking(make_index: MakeIndex) -> None:
+    """Past searchCutoffMs only the rules already applied order the hits; every
+    matching document is still returned."""
+    docs = [{"id": 1, "t": "hallo world"}, {"id": 2, "t": "hello world"}]
+    index = make_index(docs, rankingRules=["words", "typo"])
+    assert ids(search(index, "hello ")) == [2, 1]
+    index = make_index(docs, rankingRules=["words", "typo"], searchCutoffMs=0)
+    assert ids(search(index, "hello ")) == [1, 2]
