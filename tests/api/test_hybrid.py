@@ -81,6 +81,92 @@ def test_hybrid_blends_keyword_and_vector(index: TestClient) -> None:
     assert "semanticHitCount" in body
 
 
+PRICED = [
+    {"id": 1, "title": "red apple pie", "price": 9, "_vectors": {"manual": [1.0, 0.0, 0.0]}},
+    {"id": 2, "title": "apple tart", "price": 3, "_vectors": {"manual": [0.95, 0.05, 0.0]}},
+    {"id": 3, "title": "apple crumble", "price": 5, "_vectors": {"manual": [0.9, 0.1, 0.0]}},
+    {"id": 4, "title": "blue car", "price": 1, "_vectors": {"manual": [0.0, 1.0, 0.0]}},
+    {"id": 5, "title": "green bike", "price": 7, "_vectors": {"manual": [0.1, 0.9, 0.0]}},
+]
+
+
+def _priced(client: TestClient, rules: list[str] | None = None) -> None:
+    settings: dict = {
+        "embedders": {"manual": {"source": "userProvided", "dimensions": 3}},
+        "sortableAttributes": ["price"],
+    }
+    if rules is not None:
+        settings["rankingRules"] = rules
+    assert run_task(client, "PATCH", "/indexes/priced/settings", json=settings)["status"] == (
+        "succeeded"
+    )
+    task = run_task(client, "POST", "/indexes/priced/documents", json=PRICED)
+    assert task["status"] == "succeeded", task
+
+
+@pytest.mark.parametrize("ratio", [0.5, 1.0])
+def test_hybrid_sort_orders_the_fused_candidates(open_client: TestClient, ratio: float) -> None:
+    """Sift's rules put `sort` first: it orders the hybrid hits, relevance breaks ties."""
+    _priced(open_client)
+    query = {
+        "q": "apple",
+        "vector": [1.0, 0.0, 0.0],
+        "hybrid": {"embedder": "manual", "semanticRatio": ratio},
+        "limit": 3,
+    }
+    plain = open_client.post("/indexes/priced/search", json=query).json()
+    assert set(ids(plain)) == {1, 2, 3}  # the apple desserts, by relevance
+    for direction, expected in (("asc", [4, 2, 3]), ("desc", [1, 5, 3])):
+        body = open_client.post(
+            "/indexes/priced/search", json={**query, "sort": [f"price:{direction}"]}
+        ).json()
+        # Five documents: every one is a fused candidate, so the page is the cheapest
+        # (dearest) three of all, in price order.
+        assert ids(body) == expected, body
+    # Equal prices: the fused relevance score breaks the tie.
+    run_task(open_client, "POST", "/indexes/priced/documents", json=[{**PRICED[2], "price": 3}])
+    body = open_client.post("/indexes/priced/search", json={**query, "sort": ["price:asc"]}).json()
+    assert ids(body)[:3] == [4, 2, 3]
+
+
+def test_hybrid_sort_after_relevance_rules_only_breaks_ties(open_client: TestClient) -> None:
+    _priced(open_client, ["words", "typo", "proximity", "attribute", "sort", "exactness"])
+    body = open_client.post(
+        "/indexes/priced/search",
+        json={
+            "q": "apple",
+            "vector": [1.0, 0.0, 0.0],
+            "hybrid": {"embedder": "manual", "semanticRatio": 0.5},
+            "sort": ["price:asc"],
+            "limit": 3,
+        },
+    ).json()
+    plain = open_client.post(
+        "/indexes/priced/search",
+        json={
+            "q": "apple",
+            "vector": [1.0, 0.0, 0.0],
+            "limit": 3,
+            "hybrid": {"embedder": "manual", "semanticRatio": 0.5},
+        },
+    ).json()
+    assert set(ids(body)) == {1, 2, 3}
+    assert ids(body) == ids(plain)  # the fused score decides; price only breaks its ties
+
+
+def test_hybrid_sort_is_validated(index: TestClient) -> None:
+    response = index.post(
+        "/indexes/things/search",
+        json={
+            "vector": [1.0, 0.0, 0.0],
+            "hybrid": {"embedder": "manual", "semanticRatio": 1.0},
+            "sort": ["title:asc"],
+        },
+    )
+    assert response.status_code == 400
+    assert response.json()["code"] == "invalid_search_sort"
+
+
 def test_vectors_hidden_unless_requested(index: TestClient) -> None:
     plain = index.post("/indexes/things/search", json={"q": "apple"}).json()
     assert all("_vectors" not in hit for hit in plain["hits"])
