@@ -1,12 +1,15 @@
 """Per-query candidate lists with scores from each leg, cached so fusion experiments are quick.
 
-Legs: bm25s (Lucene BM25, library defaults), Sift's lexical engine (in process, `sift`
-ranking rules), and dense MiniLM (exact cosine) with the query embedded by PyTorch
-float32 and by the int8 ONNX graph Sift uses at query time.
+Legs, each to `DEPTH` hits: Lucene BM25 (Anserini's BEIR flat setting, through
+benchmarks/runners/lucene_anserini.py), bm25s (BM25 with that library's defaults),
+Sift's lexical engine (in process, `sift` ranking rules), and dense MiniLM (exact
+cosine) with the query embedded by PyTorch float32 and by the int8 ONNX graph Sift
+uses at query time.
 """
 
 from __future__ import annotations
 
+import hashlib
 import pickle
 import time
 from dataclasses import dataclass, field
@@ -14,15 +17,21 @@ from pathlib import Path
 
 import numpy as np
 
+from benchmarks.hybrid import lucene
 from benchmarks.hybrid.data import CACHE, Collection
+from benchmarks.runners.base import Doc
 
-DEPTH = 100
+# Hits kept per leg and query: the textbook fusions use each leg's top 1000 (as
+# pyserini's hybrid runs do); evaluate.py also reports them cut at 100.
+DEPTH = 1000
+LEGS_VERSION = 2  # bump when Legs changes shape
 Run = dict[str, tuple[list[str], list[float]]]  # query id -> (doc ids, scores), best first
 
 
 @dataclass
 class Legs:
-    bm25: Run = field(default_factory=dict)
+    lucene: Run = field(default_factory=dict)  # Lucene BM25 (Anserini)
+    bm25: Run = field(default_factory=dict)  # bm25s
     sift: Run = field(default_factory=dict)
     dense: Run = field(default_factory=dict)  # PyTorch float32 query vectors
     dense_int8: Run = field(default_factory=dict)  # ONNX int8 query vectors
@@ -33,11 +42,19 @@ class Legs:
 def model(cache_dir: Path = CACHE / "models", query_runtime: str = "onnx-int8"):
     from sift.semantic.local_model import MiniLM
 
-    return MiniLM(cache_dir=cache_dir, query_runtime=query_runtime)
+    encoder = MiniLM(cache_dir=cache_dir, query_runtime=query_runtime)
+    if hasattr(encoder, "query_cache"):
+        encoder.query_cache = 0  # every query embedded and timed for real
+    return encoder
+
+
+def vectors_path(coll: Collection) -> Path:
+    """Keyed by the corpus alone: a titles task and its typo variant share one file."""
+    return CACHE / f"docs-{coll.fingerprint()}.npy"
 
 
 def doc_vectors(coll: Collection, encoder) -> np.ndarray:
-    path = CACHE / f"docs-{coll.name}-{coll.fingerprint()}.npy"
+    path = vectors_path(coll)
     if path.exists():
         return np.load(path)
     started = time.perf_counter()
@@ -80,8 +97,16 @@ def sift_run(index, query: str, k: int = DEPTH) -> tuple[list[str], list[float]]
     return [str(h["id"]) for h in hits], [float(h["_rankingScore"]) for h in hits]
 
 
+def _queries_key(coll: Collection) -> str:
+    digest = hashlib.sha256()
+    for qid, text in coll.queries.items():
+        digest.update(f"{qid}\0{text}\0".encode())
+    return digest.hexdigest()[:12]
+
+
 def collect(coll: Collection, encoder, torch_encoder) -> Legs:
-    path = CACHE / f"legs-{coll.name}-{coll.fingerprint()}.pkl"
+    key = f"{coll.name}-{coll.fingerprint()}-{_queries_key(coll)}-d{DEPTH}-v{LEGS_VERSION}"
+    path = CACHE / f"legs-{key}.pkl"
     if path.exists():
         with path.open("rb") as fh:
             return pickle.load(fh)
@@ -89,11 +114,20 @@ def collect(coll: Collection, encoder, torch_encoder) -> Legs:
 
     legs = Legs()
     matrix = doc_vectors(coll, torch_encoder)
+    started = time.perf_counter()
+    docs = [Doc(i, t, x) for i, t, x in zip(coll.ids, coll.titles, coll.texts, strict=True)]
+    qids = list(coll.queries)
+    scored = lucene.search(docs, [coll.queries[q] for q in qids], DEPTH)
+    legs.lucene = dict(zip(qids, scored, strict=True))
+    legs.timings["lucene_s"] = time.perf_counter() - started
     tokens = bm25s.tokenize(coll.contents(), stopwords="english", show_progress=False)
     bm = bm25s.BM25()
     bm.index(tokens, show_progress=False)
     index = sift_index(coll)
-    for qid, text in coll.queries.items():
+    # Float32 query vectors in one batch, as a BEIR dense baseline embeds its queries.
+    fp32_vectors = torch_encoder.embed_documents([coll.queries[q] for q in qids])
+    for qid, fp32 in zip(qids, fp32_vectors, strict=True):
+        text = coll.queries[qid]
         q_tokens = bm25s.tokenize(
             [text], stopwords="english", return_ids=False, show_progress=False
         )[0]
@@ -107,7 +141,6 @@ def collect(coll: Collection, encoder, torch_encoder) -> Legs:
         else:
             legs.bm25[qid] = ([], [])
         legs.sift[qid] = sift_run(index, text)
-        fp32 = torch_encoder.embed_documents([text])[0]
         int8 = encoder.embed_query(text)
         legs.query_vectors[qid] = int8
         legs.dense[qid] = _top(coll.ids, matrix @ fp32)

@@ -6,6 +6,7 @@ import logging
 import time
 from collections.abc import Iterable
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any, BinaryIO
 
 from sift.analytics import Analytics
@@ -13,6 +14,7 @@ from sift.catalog import IndexCatalog
 from sift.config import Config
 from sift.keys import KeyStore
 from sift.notify import RedisNotifier
+from sift.semantic import service as semantic
 from sift.storage import tasks as task_rows
 from sift.storage.database import Database
 from sift.storage.tasks import TaskRecord
@@ -37,6 +39,8 @@ class Services:
     def build(cls, config: Config) -> Services:
         db = Database(config.resolved_database_url)
         db.migrate()
+        # Vector graphs are derived state, like the search indexes: a cache beside the data.
+        semantic.configure(Path(config.data_dir).resolve() / "vectors")
         catalog = IndexCatalog(db)
         catalog.rebuild()
         keys = KeyStore(db, config.master_key)

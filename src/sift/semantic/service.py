@@ -16,6 +16,7 @@ crash mid-embedding keeps the finished chunks and the rerun only embeds the rest
 
 from __future__ import annotations
 
+import hashlib
 import logging
 import os
 import threading
@@ -223,7 +224,7 @@ def on_upsert(
     if not configured(index):
         return  # without embedders `_vectors` is an ordinary field, shown as stored
     given = {doc_id: take_vectors(doc) for doc_id, doc in docs.items()}
-    state = _sync_embedders(index)
+    state = _sync_embedders(index, index_id)
     items = [(doc_id, doc, given[doc_id]) for doc_id, doc in docs.items()]
     searchable = _searchable(index)
     planned: dict[str, tuple[list[tuple[str, np.ndarray]], set[str]]] = {}
@@ -249,7 +250,27 @@ def on_delete(index: SearchIndex, doc_ids: Iterable[str] | None) -> None:
             vectors.delete(ids)
 
 
-def _sync_embedders(index: SearchIndex) -> SemanticIndex:
+# Where HNSW graphs are saved (configure()); None: kept in memory only.
+_GRAPH_DIR: Path | None = None
+
+
+def configure(graph_dir: Path | None) -> None:
+    """Save vector graphs under ``graph_dir`` (the server passes <data_dir>/vectors)."""
+    global _GRAPH_DIR
+    _GRAPH_DIR = graph_dir
+
+
+def _new_vectors(index_id: int | None, emb: Embedder) -> VectorIndex:
+    """A vector index whose graph file is named by index, embedder and the embedder's
+    identity, so a changed embedder never loads another's graph."""
+    if _GRAPH_DIR is None or index_id is None:
+        return VectorIndex(emb.dimensions)
+    digest = hashlib.sha256(repr(emb.identity()).encode()).hexdigest()[:16]
+    safe = "".join(c if c.isalnum() or c in "-_" else "_" for c in emb.name)
+    return VectorIndex(emb.dimensions, path=_GRAPH_DIR / f"{index_id}-{safe}-{digest}.usearch")
+
+
+def _sync_embedders(index: SearchIndex, index_id: int | None = None) -> SemanticIndex:
     """Match the SemanticIndex to the index's `embedders` setting; a changed embedder
     starts over with an empty vector index."""
     state = of(index)
@@ -263,7 +284,7 @@ def _sync_embedders(index: SearchIndex) -> SemanticIndex:
     for name, emb in wanted.items():
         if name not in state.embedders:
             state.embedders[name] = emb
-            state.vectors[name] = VectorIndex(emb.dimensions)
+            state.vectors[name] = _new_vectors(index_id, emb)
     return state
 
 
@@ -325,7 +346,7 @@ def load(
     for name, emb in stale.items():
         fixed: set[str] = set()
         pairs = _vectors_for(db, conn, index_id, searchable, name, emb, docs, fixed)
-        vectors = VectorIndex(emb.dimensions)
+        vectors = _new_vectors(index_id, emb)
         vectors.upsert(pairs)
         built[name] = (emb, vectors, fixed)
     state = of(index)

@@ -315,10 +315,12 @@ class VectorIndex:
             return
         try:
             self.path.parent.mkdir(parents=True, exist_ok=True)
-            partial = self.path.with_name(self.path.name + ".partial")
+            # Per-process names: several server processes may save the same graph.
+            partial = self.path.with_name(f"{self.path.name}.{os.getpid()}.partial")
             graph.save(str(partial))
             meta = {"format": FORMAT, "rows": rows, "fingerprint": self._fingerprint(view, rows)}
-            meta_partial = self._meta_path().with_name(self._meta_path().name + ".partial")
+            meta_partial = self._meta_path().with_name(
+                f"{self._meta_path().name}.{os.getpid()}.partial")
             meta_partial.write_text(json.dumps(meta))
             # Graph first, then its fingerprint: a crash between the two leaves a
             # fingerprint that no longer matches, never a graph trusted wrongly.
