@@ -12,10 +12,11 @@ Sift's fusion differs from the textbook ones in three ways:
    rather than min-max scaled: min-max lets one outlier at either end rescale the
    whole list, z-scores keep each leg's spread.
 3. **The semantic weight adapts per query.** ``semanticRatio`` is the starting
-   weight; it moves towards the lexical leg when the lexical scores show a clear
-   winner (a long tail under one or two documents that match much better) and
-   towards the semantic leg for long natural-language queries, where exact words
-   say less. ``semanticRatio`` 0 and 1 stay pure lexical and pure semantic.
+   weight; it moves towards the lexical leg for short queries (1-3 words: names,
+   product titles, known items, where the dense model is weak), by ``short_weight``
+   in logit units per missing word. Shifts by lexical confidence and towards the
+   semantic leg for long queries were measured and are off. ``semanticRatio`` 0 and 1
+   stay pure lexical and pure semantic.
 """
 
 from __future__ import annotations
@@ -36,6 +37,10 @@ class FusionParams:
     confidence_weight: float = 0.0  # lexical confidence -> shift towards lexical
     length_weight: float = 0.0  # words beyond `length_pivot` -> shift towards semantic
     length_pivot: int = 6
+    # Per word below `short_pivot` -> shift towards lexical: a 1-3-word query is mostly a
+    # name or a known item, where exact words beat meaning (titles task, docs/semantic.md).
+    short_weight: float = 0.4
+    short_pivot: int = 4
 
 
 def _z(scores: np.ndarray) -> np.ndarray:
@@ -65,6 +70,7 @@ def effective_ratio(
     if ratio <= 0.0 or ratio >= 1.0:
         return ratio
     shift = params.bias + params.length_weight * max(0, query_words - params.length_pivot)
+    shift -= params.short_weight * max(0, params.short_pivot - query_words)
     shift -= params.confidence_weight * lexical_confidence(lexical)
     logit = np.log(ratio / (1.0 - ratio)) + shift
     return float(1.0 / (1.0 + np.exp(-logit)))

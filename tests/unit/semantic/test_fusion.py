@@ -38,4 +38,11 @@ def test_effective_ratio_keeps_extremes_and_default() -> None:
     params = fusion.FusionParams()
     assert fusion.effective_ratio(0.0, np.ones(10), 3, params) == 0.0
     assert fusion.effective_ratio(1.0, np.ones(10), 3, params) == 1.0
-    assert abs(fusion.effective_ratio(0.5, np.arange(10.0), 3, params) - 0.5) < 1e-9
+    assert abs(fusion.effective_ratio(0.5, np.arange(10.0), 4, params) - 0.5) < 1e-9
+
+
+def test_short_queries_lean_lexical() -> None:
+    params = fusion.FusionParams()
+    one, three, four = (fusion.effective_ratio(0.5, np.arange(10.0), n, params) for n in (1, 3, 4))
+    assert one < three < four == 0.5
+    assert abs(one - 1 / (1 + np.exp(1.2))) < 1e-9  # 3 words short of 4, 0.4 each
