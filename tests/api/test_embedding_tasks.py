@@ -186,9 +186,12 @@ def test_batch_progress_shows_the_embedding_while_it_runs(
     assert 0 <= batch["progress"]["percentage"] < 50
     listed = open_client.get("/batches").json()["results"]
     assert listed[0]["uid"] == task["batchUid"] and listed[0]["progress"] is not None
+    # The task itself carries the same progress in its details while it runs.
+    assert task["details"]["progress"]["steps"][0]["currentStep"] == "embedding documents"
 
     model.hold.set()
-    assert wait_task(open_client, uid)["status"] == "succeeded"
+    done = wait_task(open_client, uid)
+    assert done["status"] == "succeeded" and "progress" not in done["details"]
     assert open_client.get(f"/batches/{task['batchUid']}").json()["progress"] is None
     assert len(model.seen) == 200
 

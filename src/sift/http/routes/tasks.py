@@ -31,6 +31,19 @@ def _visible(principal: Principal, task: TaskRecord) -> bool:
     return task.index_uid is not None and index_allowed(patterns, task.index_uid)
 
 
+def _live(request: Request, task: TaskRecord) -> dict:
+    """The task's view; while this process applies its batch, ``details.progress`` holds
+    the batch's live progress (steps such as "embedding documents", percentage), the
+    same object as ``GET /batches/{uid}``'s ``progress``. Gone once the task finishes."""
+    view = task_view(task)
+    current = services(request).worker.processing
+    if task.status == "processing" and current is not None and current.batch_uid == (
+        task.batch_uid
+    ):
+        view["details"] = {**(view.get("details") or {}), "progress": current.view()}
+    return view
+
+
 @router.get("/tasks", summary="List tasks")
 async def list_tasks(
     request: Request, principal: Principal = Depends(guard("tasks.get"))
@@ -51,7 +64,7 @@ async def list_tasks(
             return task_rows.query(conn, flt, limit, from_uid, reversed_)
 
     records, total, next_uid = await run_in_threadpool(load)
-    results = [task_view(t) for t in records if _visible(principal, t)]
+    results = [_live(request, t) for t in records if _visible(principal, t)]
     return JSONResponse(
         {
             "results": results,
@@ -82,7 +95,7 @@ async def get_task(
     task = await run_in_threadpool(load)
     if task is None or not _visible(principal, task):
         raise TaskNotFound(int(task_uid))
-    return JSONResponse(task_view(task))
+    return JSONResponse(_live(request, task))
 
 
 async def _task_on_tasks(request: Request, kind: str, verb: str) -> JSONResponse:
