@@ -67,7 +67,14 @@ def facet_distribution(
     if order == "count":
         # A stable sort keeps alpha order among equal counts.
         chosen = chosen[np.argsort(-counted.counts[chosen], kind="stable")]
-    return {counted.display(i): int(counted.counts[i]) for i in chosen[:max_values].tolist()}
+    chosen = chosen[:max_values]
+    counts = counted.counts[chosen].tolist()
+    n_numbers = len(counted.numbers.values)
+    if n_numbers == 0:  # strings only (the usual facet): their spellings in one pass
+        shown = field.display
+        keys = counted.strings.values[chosen]
+        return {shown[k]: c for k, c in zip(keys.tolist(), counts, strict=True)}
+    return {counted.display(i): c for i, c in zip(chosen.tolist(), counts, strict=True)}
 
 
 def _allowed_typos(word: str) -> int:
