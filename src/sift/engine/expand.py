@@ -332,7 +332,8 @@ def _add_typo_prefix(w: QueryWord, snap: Snapshot, budget: int, base: float) -> 
         return
     dist = np.full(len(terms), budget + 1, dtype=np.int32)
     for cut in (n - 1, n, n + 1):
-        heads = [t[:max(cut, 1)] for t in terms]
+        size = max(cut, 1)
+        heads = [t[:size] for t in terms]
         dist = np.minimum(dist, process.cdist([w.text], heads, scorer=OSA.distance,
                                               score_cutoff=budget, dtype=np.int32,
                                               workers=1)[0])

@@ -57,6 +57,7 @@ class MatchContext:
     field_ok: np.ndarray  # bool per field id: searchable for this query
     typo_field_ok: np.ndarray  # bool per field id: typos allowed there
     splits: bool = True
+    every_doc: bool = False  # doc_mask is all True (no filter, no deleted document)
 
 
 def _term_occurrences(term_ids: np.ndarray, snap: Snapshot) -> tuple[list[tuple], None]:
@@ -99,8 +100,8 @@ def gather(word: QueryWord, snap: Snapshot, ctx: MatchContext) -> Occurrences:
     """All usable occurrences of one query word."""
     parts: list[Occurrences] = []
     if word.term_ids.size:
-        # Mask by document and field before gathering the rest, so filtered-out
-        # occurrences are never copied.
+        # Occurrences are masked by document (filter, deletions), field and typo rules,
+        # unless none of them can exclude anything (the common unfiltered search).
         check_typos = not ctx.typo_field_ok.all() and bool(word.typos.any())
         every_field = bool(ctx.field_ok.all())
         for seg in snap.segments:
@@ -108,12 +109,15 @@ def gather(word: QueryWord, snap: Snapshot, ctx: MatchContext) -> Occurrences:
             if docs.size == 0:
                 continue
             typos = np.repeat(word.typos[which], lens)
-            ok = ctx.doc_mask[docs] if every_field else ctx.doc_mask[docs] & ctx.field_ok[fields]
-            if check_typos:
-                ok &= (typos == 0) | ctx.typo_field_ok[fields]
             exact = np.repeat(word.exact[which], lens)
             weight = np.repeat(word.weight[which], lens)
             occ = Occurrences(docs, fields, pos, typos, exact, weight)
+            if ctx.every_doc and every_field and not check_typos:
+                parts.append(occ)
+                continue
+            ok = ctx.doc_mask[docs] if every_field else ctx.doc_mask[docs] & ctx.field_ok[fields]
+            if check_typos:
+                ok &= (typos == 0) | ctx.typo_field_ok[fields]
             if not ok.all():
                 occ = occ.select(ok)
             if occ.docs.size:

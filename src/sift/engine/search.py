@@ -267,6 +267,7 @@ def plan_search(
         doc_mask,
         _field_mask(snap, searchable),
         ~_field_mask(snap, typo_off) if typo_off else _field_mask(snap, None),
+        every_doc=doc_mask is snap.alive and snap.n_alive == snap.alive.size,
     )
     relevance = relevance or RelevanceParams()
     cfg = ExpandConfig.from_settings(settings, index.analyzer, stems)
