@@ -196,7 +196,7 @@ class SiftInProcess:
         for batch in _batches(docs):
             self.index.upsert([(str(d["id"]), d) for d in batch])
         # The server's task worker merges segments once its queue is empty; same here.
-        self.index.optimize()
+        self.index.optimize()  # 20 batches of 10k: well past the idle-merge threshold
 
     def search(self, q: str, params: dict[str, Any]) -> float:
         """Engine ms, including parsing the request body as the HTTP route does."""

@@ -83,7 +83,7 @@ class IndexCatalog:
                     semantic.strip_vectors(index, docs)  # vectors are not text to search
                     index.upsert(docs)
                     total += len(batch)
-                index.optimize()  # one segment: the batches above left several
+                index.optimize(force=True)  # one segment: the batches left several
                 semantic.rebuild(self.db, conn, record.id, index)
                 with self._lock:
                     self._indexes[record.uid] = index

@@ -32,6 +32,7 @@ from sift.engine.store import (
 from sift.engine.vocab import VocabularyBuilder
 
 MAX_SEGMENTS = 8
+OPTIMIZE_SHARE = 0.05  # idle merge once the small segments hold 5 % of the largest's rows
 
 MEMO_MAX_CHARS = 64  # longer texts rarely repeat; memoising them only costs memory
 
@@ -237,10 +238,17 @@ class SearchIndex:
         merged = merge_segments(self._segments[start:], self._alive, len(self._term_list))
         self._segments = [*self._segments[:start], merged]
 
-    def optimize(self) -> bool:
+    def optimize(self, force: bool = False) -> bool:
         """Merge every segment into one (a search gathers once per segment per word).
-        For the writer thread when it has nothing else to do; returns whether it merged."""
+        For the writer thread when it has nothing else to do; returns whether it merged.
+
+        Unless ``force``, only when the segments beside the largest hold at least
+        OPTIMIZE_SHARE of its rows: a trickle of small batches must not rewrite a large
+        index after each one (tiered merging already bounds the segment count)."""
         if len(self._segments) <= 1:
+            return False
+        sizes = [seg.size for seg in self._segments]
+        if not force and (sum(sizes) - max(sizes)) < OPTIMIZE_SHARE * max(sizes):
             return False
         self._segments = [merge_segments(self._segments, self._alive, len(self._term_list))]
         self._publish()

@@ -184,3 +184,24 @@ def test_vocabulary_grows_batch_by_batch(make_index: MakeIndex) -> None:
     assert list(vocab.terms) == sorted(vocab.terms)
     assert old.snapshot.vocabulary.prefix_range("zu")[1] - \
         old.snapshot.vocabulary.prefix_range("zu")[0] == 0  # old readers see old terms
+
+
+def test_optimize_merges_into_one_segment_and_keeps_results(make_index: MakeIndex) -> None:
+    index = make_index([])
+    for i in range(12):
+        index.upsert([(str(i), {"id": i, "t": f"word{i} common"})])
+    index.delete(["3"])
+    before = sorted(ids(search(index, "common ", limit=100)))
+    assert len(index.snapshot.segments) > 1
+    assert index.optimize()
+    assert len(index.snapshot.segments) == 1
+    assert sorted(ids(search(index, "common ", limit=100))) == before
+    assert not index.optimize()  # nothing left to merge
+
+
+def test_idle_optimize_leaves_a_large_index_alone_for_a_trickle(make_index: MakeIndex) -> None:
+    index = make_index([{"id": i, "t": f"w{i}"} for i in range(200)])
+    index.upsert([("new", {"id": "new", "t": "fresh"})])
+    assert len(index.snapshot.segments) == 2
+    assert not index.optimize()  # 1 row beside 200: not worth rewriting
+    assert index.optimize(force=True) and len(index.snapshot.segments) == 1
