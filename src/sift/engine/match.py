@@ -159,8 +159,9 @@ class Features:
             for o in occs:
                 mark[o.docs] = True
             self.cands = np.nonzero(mark)[0].astype(np.uint32)  # sorted docids
-            where = np.zeros(n_docs, dtype=np.int64)
-            where[self.cands] = np.arange(self.cands.size)
+            # Only candidates' slots are ever read: no need to clear the other 99 %.
+            where = np.empty(n_docs, dtype=np.int32)
+            where[self.cands] = np.arange(self.cands.size, dtype=np.int32)
             self.index = [where[o.docs] for o in occs]  # candidate index of each occurrence
         self.occs = occs
         self.field_rank = field_rank
