@@ -46,13 +46,27 @@ class Groups:
     Immutable once built (the field drops it on a write); :meth:`by_doc` adds the
     transposed view, built on first use."""
 
-    __slots__ = ("_by_doc", "ids", "offsets", "values")
+    __slots__ = ("_by_doc", "_single", "ids", "offsets", "values")
 
     def __init__(self, values: np.ndarray, offsets: np.ndarray, ids: np.ndarray) -> None:
         self.values = values
         self.offsets = offsets
         self.ids = ids
         self._by_doc: tuple[np.ndarray, np.ndarray] | None = None
+        self._single: np.ndarray | None = None
+
+    def single_values(self) -> np.ndarray | None:
+        """Value index per docid (-1: none) when no document has two values (a brand,
+        a category): one gather per candidate counts it. None for multi-valued fields."""
+        if self._single is None:
+            if len(np.unique(self.ids)) != len(self.ids):
+                self._single = np.empty(0, dtype=np.int32)  # multi-valued: remembered
+            else:
+                size = int(self.ids.max()) + 1 if len(self.ids) else 0
+                codes = np.full(size, -1, dtype=np.int32)
+                codes[self.ids] = self.ranks()
+                self._single = codes
+        return self._single if self._single.size or not len(self.ids) else None
 
     def by_doc(self) -> tuple[np.ndarray, np.ndarray]:
         """(ptr, value_index): the value indexes of docid d are
@@ -144,8 +158,12 @@ class Membership:
 
     def _sparse_counts(self, groups: Groups) -> np.ndarray:
         """Counts from the candidates' own values: O(candidates), not O(field rows)."""
-        ptr, value_index = groups.by_doc()
         docs = self.ids()
+        codes = groups.single_values()
+        if codes is not None:
+            found = codes[docs[docs < len(codes)]]
+            return np.bincount(found[found >= 0], minlength=len(groups.values)).astype(np.int64)
+        ptr, value_index = groups.by_doc()
         docs = docs[docs < len(ptr) - 1]
         starts = ptr[docs]
         lens = ptr[docs + 1] - starts

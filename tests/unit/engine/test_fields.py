@@ -235,11 +235,15 @@ def test_facet_counts_for_a_few_candidates_among_many_rows() -> None:
 
     from sift.engine.fields import FieldStore
 
-    docs = [{"tags": [f"t{i % 7}", f"t{i % 3}"], "n": [i % 5, 10 + i % 2]} for i in range(400)]
-    store = FieldStore(["tags", "n"], [])
+    docs = [{"tags": [f"t{i % 7}", f"t{i % 3}"], "n": [i % 5, 10 + i % 2], "one": i % 9}
+            for i in range(400)]
+    docs[50].pop("one")
+    store = FieldStore(["tags", "n", "one"], [])
     store.add_many(list(enumerate(docs)))
     candidates = BitMap([3, 50, 51, 399])
-    got = store.facet_distribution(candidates, ["tags", "n"], 100, {"*": "alpha"})
+    got = store.facet_distribution(candidates, ["tags", "n", "one"], 100, {"*": "alpha"})
+    one = Counter(str(docs[d]["one"]) for d in sorted(candidates) if "one" in docs[d])
+    assert got["one"] == dict(sorted(one.items(), key=lambda kv: float(kv[0])))
     tags = Counter(t for d in sorted(candidates) for t in set(docs[d]["tags"]))
     numbers = Counter(str(n) for d in sorted(candidates) for n in set(docs[d]["n"]))
     assert got["tags"] == dict(sorted(tags.items()))
