@@ -30,6 +30,7 @@ from sift.engine.search import (
     pagination_fields,
     plan_search,
 )
+from sift.engine.settings import BUILTIN_RULES
 from sift.engine.store import Snapshot
 from sift.semantic.fusion import FusionParams, effective_ratio, fuse
 from sift.semantic.vectors import VectorView, dots
@@ -237,19 +238,9 @@ def run(
     return body
 
 
-# Rules whose place in `rankingRules` the fused relevance score takes.
-RELEVANCE_RULES = frozenset(
-    {
-        "words",
-        "typo",
-        "proximity",
-        "attribute",
-        "attributeRank",
-        "wordPosition",
-        "exactness",
-        "relevance",
-    }
-)
+# Rules whose place in `rankingRules` the fused relevance score takes: every built-in
+# rule but `sort`.
+RELEVANCE_RULES = BUILTIN_RULES - {"sort"}
 
 
 def _order(

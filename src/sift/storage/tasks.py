@@ -127,18 +127,21 @@ def add_payload(
         )
 
 
+def next_payload_chunk(conn: Connection, task_uid: int, after_seq: int) -> Any:
+    """The task's payload chunk following ``after_seq`` (a row with ``seq`` and
+    ``data``), or None after the last one."""
+    return conn.execute(
+        sa.select(task_payloads.c.seq, task_payloads.c.data)
+        .where(task_payloads.c.task_uid == task_uid, task_payloads.c.seq > after_seq)
+        .order_by(task_payloads.c.seq)
+        .limit(1)
+    ).first()
+
+
 def iter_payload(conn: Connection, task_uid: int) -> Iterator[bytes]:
     """Payload chunks in order, one row at a time (constant memory)."""
     seq = -1
-    while True:
-        row = conn.execute(
-            sa.select(task_payloads.c.seq, task_payloads.c.data)
-            .where(task_payloads.c.task_uid == task_uid, task_payloads.c.seq > seq)
-            .order_by(task_payloads.c.seq)
-            .limit(1)
-        ).first()
-        if row is None:
-            return
+    while (row := next_payload_chunk(conn, task_uid, seq)) is not None:
         seq = row.seq
         yield row.data
 

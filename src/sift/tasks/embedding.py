@@ -42,9 +42,9 @@ from sift.semantic import service as semantic
 from sift.semantic.embedders import Embedder, merge_patch
 from sift.storage import documents as doc_rows
 from sift.storage import indexes as index_rows
+from sift.storage import tasks as task_rows
 from sift.storage.database import Database
 from sift.storage.schema import documents as documents_table
-from sift.storage.schema import task_payloads
 from sift.storage.tasks import TaskRecord
 from sift.tasks import progress
 from sift.tasks.documents import document_id, infer_primary_key
@@ -171,12 +171,7 @@ def _payload_docs(db: Database, task_uid: int) -> Iterator[dict[str, Any]]:
     seq = -1
     while True:
         with db.read() as conn:
-            row = conn.execute(
-                sa.select(task_payloads.c.seq, task_payloads.c.data)
-                .where(task_payloads.c.task_uid == task_uid, task_payloads.c.seq > seq)
-                .order_by(task_payloads.c.seq)
-                .limit(1)
-            ).first()
+            row = task_rows.next_payload_chunk(conn, task_uid, seq)
         if row is None:
             return
         seq = row.seq
