@@ -39,6 +39,13 @@ def maybe_typo(words: list[str], rng: random.Random) -> list[str]:
     ]
 
 
+def slice_query(words: list[str], rng: random.Random) -> str:
+    """1-4 consecutive words of ``words`` at a random place, some with a typo."""
+    length = min(rng.randint(1, MAX_QUERY_WORDS), len(words))
+    first = rng.randint(0, len(words) - length)
+    return " ".join(maybe_typo(words[first : first + length], rng))
+
+
 def product_corpus(count: int, n_queries: int, seed: int) -> Corpus:
     """benchmarks.ingest's product generator (same seed, same documents as its NDJSON)."""
     rng = random.Random(seed)
@@ -141,10 +148,7 @@ def catalog_corpus(count: int, n_queries: int, seed: int, data_root: Path) -> Co
     qrng = random.Random(f"{seed}:catalog-queries")
     queries = []
     for _ in range(n_queries):
-        title = docs[qrng.randrange(count)]["title"].split()
-        length = min(qrng.randint(1, MAX_QUERY_WORDS), len(title))
-        first = qrng.randint(0, len(title) - length)
-        queries.append(" ".join(maybe_typo(title[first:first + length], qrng)))
+        queries.append(slice_query(docs[qrng.randrange(count)]["title"].split(), qrng))
     return Corpus(
         name="catalog",
         docs=docs,
@@ -194,10 +198,7 @@ def scifact_corpus(root: Path, n_queries: int, seed: int, max_docs: int | None) 
     pool = [words for words in (_words(t) for t in texts) if words]
     queries = []
     for _ in range(n_queries):
-        words = rng.choice(pool)
-        length = min(rng.randint(1, MAX_QUERY_WORDS), len(words))
-        start = rng.randint(0, len(words) - length)
-        queries.append(" ".join(maybe_typo(words[start : start + length], rng)))
+        queries.append(slice_query(rng.choice(pool), rng))
     return Corpus(
         name="scifact",
         docs=docs,

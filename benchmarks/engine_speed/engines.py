@@ -14,8 +14,8 @@ import httpx
 import orjson
 
 from benchmarks.ingest.server import SiftServer, proc_status_mib
-from benchmarks.runners.pypi_artifacts import typesense_server
-from benchmarks.runners.server_process import ServerProcess, free_port, temp_dir
+from benchmarks.runners.server_process import free_port, temp_dir
+from benchmarks.runners.typesense_server import TypesenseServer
 from sift.engine.index import SearchIndex
 from sift.engine.query import SearchParams
 from sift.engine.settings import with_defaults
@@ -119,29 +119,8 @@ class TypesenseHttp:
     """Started the way the relevance harness's runner starts it (same binary and flags)."""
 
     def __init__(self, cache_dir: Path) -> None:
-        binary = typesense_server(cache_dir)
-        self.data_dir = temp_dir("bench-speed-typesense-")
-        key = secrets.token_hex(16)
-        port = free_port()
-        self.server = ServerProcess(
-            [
-                str(binary),
-                f"--data-dir={self.data_dir}",
-                f"--api-key={key}",
-                "--api-address=127.0.0.1",
-                f"--api-port={port}",
-                "--peering-address=127.0.0.1",
-                f"--peering-port={free_port()}",
-                "--thread-pool-size=2",
-            ],
-            self.data_dir / "server.log",
-        )
-        self.http = httpx.Client(
-            base_url=f"http://127.0.0.1:{port}",
-            headers={"X-TYPESENSE-API-KEY": key},
-            timeout=TASK_TIMEOUT_S,
-        )
-        self.server.wait_until(self._healthy, timeout_s=60, what="typesense-server")
+        self.server = TypesenseServer(cache_dir, "bench-speed-typesense-", TASK_TIMEOUT_S)
+        self.http = self.server.http
         self.collection = ""
 
     def load(
@@ -179,13 +158,7 @@ class TypesenseHttp:
         return e2e, float(data["search_time_ms"]), int(data.get("found", 0))
 
     def close(self) -> None:
-        self.http.close()
-        self.server.stop()
-        shutil.rmtree(self.data_dir, ignore_errors=True)
-
-    def _healthy(self) -> bool:
-        response = self.http.get("/health")
-        return response.status_code == 200 and response.json().get("ok") is True
+        self.server.close()
 
 
 class SiftInProcess:

@@ -25,18 +25,19 @@ QUERY_BY = "title,text"
 TUNED = {"drop_tokens_threshold": 100}
 
 
-class TypesenseRunner(Runner):
-    def __init__(self, cache_dir: Path, *, tuned: bool) -> None:
-        self.name = "typesense-tuned" if tuned else "typesense"
-        self._search_params: dict[str, Any] = dict(TUNED) if tuned else {}
+class TypesenseServer:
+    """One typesense-server process on loopback with its own data dir and API key, and an
+    HTTP client for it; every harness starts Typesense this way (same binary and flags)."""
+
+    def __init__(self, cache_dir: Path, prefix: str, timeout_s: float) -> None:
         binary = typesense_server(cache_dir)
-        self._data_dir = temp_dir("bench-typesense-")
+        self.data_dir = temp_dir(prefix)
         api_key = secrets.token_hex(16)
         port = free_port()
-        self._server = ServerProcess(
+        self.process = ServerProcess(
             [
                 str(binary),
-                f"--data-dir={self._data_dir}",
+                f"--data-dir={self.data_dir}",
                 f"--api-key={api_key}",
                 "--api-address=127.0.0.1",
                 f"--api-port={port}",
@@ -45,14 +46,31 @@ class TypesenseRunner(Runner):
                 f"--peering-port={free_port()}",
                 "--thread-pool-size=2",
             ],
-            self._data_dir / "server.log",
+            self.data_dir / "server.log",
         )
-        self._http = httpx.Client(
+        self.http = httpx.Client(
             base_url=f"http://127.0.0.1:{port}",
             headers={"X-TYPESENSE-API-KEY": api_key},
-            timeout=600,
+            timeout=timeout_s,
         )
-        self._server.wait_until(self._healthy, timeout_s=60, what="typesense-server")
+        self.process.wait_until(self._healthy, timeout_s=60, what="typesense-server")
+
+    def close(self) -> None:
+        self.http.close()
+        self.process.stop()
+        shutil.rmtree(self.data_dir, ignore_errors=True)
+
+    def _healthy(self) -> bool:
+        response = self.http.get("/health")
+        return response.status_code == 200 and response.json().get("ok") is True
+
+
+class TypesenseRunner(Runner):
+    def __init__(self, cache_dir: Path, *, tuned: bool) -> None:
+        self.name = "typesense-tuned" if tuned else "typesense"
+        self._search_params: dict[str, Any] = dict(TUNED) if tuned else {}
+        self._server = TypesenseServer(cache_dir, "bench-typesense-", timeout_s=600)
+        self._http = self._server.http
 
     def index(self, docs: Sequence[Doc]) -> None:
         schema = {
@@ -89,10 +107,4 @@ class TypesenseRunner(Runner):
         }
 
     def close(self) -> None:
-        self._http.close()
-        self._server.stop()
-        shutil.rmtree(self._data_dir, ignore_errors=True)
-
-    def _healthy(self) -> bool:
-        response = self._http.get("/health")
-        return response.status_code == 200 and response.json().get("ok") is True
+        self._server.close()

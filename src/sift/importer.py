@@ -314,9 +314,9 @@ def _import_direct(
                 with services.db.read() as conn:
                     record = task_rows.get(conn, task.uid)
                 assert record is not None
-                current = services.worker.processing  # this process runs the worker
-                if current is not None and current.batch_uid == record.batch_uid:
-                    step.show(current.view())
+                progress = services.worker.progress_of(record.batch_uid)  # this process
+                if progress is not None:  # runs the worker
+                    step.show(progress)
                 return task_view(record)
 
             final = _poll(fetch)

@@ -60,13 +60,13 @@ class MatchContext:
     every_doc: bool = False  # doc_mask is all True (no filter, no deleted document)
 
 
-def _term_occurrences(term_ids: np.ndarray, snap: Snapshot) -> tuple[list[tuple], None]:
-    parts = []
-    for seg in snap.segments:
-        idx, which = seg.gather(term_ids)
-        if idx.size:
-            parts.append((seg.docs[idx], seg.fields[idx], seg.pos[idx], which))
-    return parts, None
+def _term_rows(tid: int, snap: Snapshot) -> tuple[np.ndarray, np.ndarray, np.ndarray] | None:
+    """(docs, fields, pos) of one term over every segment; None when it has none."""
+    parts = [seg.term_rows(np.array([tid], dtype=np.int64))[:3] for seg in snap.segments]
+    parts = [p for p in parts if p[0].size]
+    if not parts:
+        return None
+    return tuple(np.concatenate([p[k] for p in parts]) for k in range(3))  # type: ignore[return-value]
 
 
 def _keys(docs: np.ndarray, fields: np.ndarray, pos: np.ndarray) -> np.ndarray:
@@ -82,10 +82,10 @@ def phrase_occurrences(words: list[str], snap: Snapshot, typos: int, exact: bool
         return Occurrences.empty()
     per_word = []
     for tid in ids:
-        parts, _ = _term_occurrences(np.array([tid], dtype=np.int64), snap)
-        if not parts:
+        rows = _term_rows(tid, snap)
+        if rows is None:
             return Occurrences.empty()
-        per_word.append(tuple(np.concatenate([p[k] for p in parts]) for k in range(3)))
+        per_word.append(rows)
     docs, fields, pos = per_word[0]
     keys = _keys(docs, fields, pos)
     keep = np.ones(keys.size, dtype=bool)

@@ -51,20 +51,6 @@ class Segment:
         return cls(ptr, docs[order].astype(np.uint32), fields[order].astype(np.uint16),
                    pos[order].astype(np.uint32))
 
-    def gather(self, term_ids: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-        """Occurrence indices of ``term_ids`` and, for each, which entry of term_ids it is."""
-        known = term_ids < self.term_ptr.size - 1
-        ids = np.nonzero(known)[0]
-        starts = self.term_ptr[term_ids[known]]
-        lens = self.term_ptr[term_ids[known] + 1] - starts
-        total = int(lens.sum())
-        if total == 0:
-            return np.empty(0, dtype=np.int64), np.empty(0, dtype=np.int64)
-        which = np.repeat(ids, lens)
-        offsets = np.repeat(starts - np.cumsum(lens) + lens, lens)
-        return offsets + np.arange(total), which
-
-
     def term_rows(self, term_ids: np.ndarray
                   ) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
         """(docs, fields, pos, which, lens): the rows of ``term_ids``, term after term;

@@ -26,7 +26,7 @@ from sift.engine.search import (
     _sort_key_fn,
     build_hits,
     facets,
-    filter_docids,
+    filter_mask,
     pagination_fields,
     plan_search,
 )
@@ -166,10 +166,8 @@ def run(
     ties. The candidates themselves are the most relevant of each leg either way."""
     started = time.perf_counter()
     sort, geo = _sort_entries(index, params)  # validates `sort` even for pure semantic
-    mask: np.ndarray | None = None
-    if params.filter is not None:
-        mask = np.zeros(snap.alive.size, dtype=bool)
-        mask[filter_docids(index, snap, params.filter, "invalid_search_filter")] = True
+    # The lexical leg's cached mask: the filter is evaluated once per snapshot, not per leg.
+    mask = filter_mask(index, snap, params.filter) if params.filter is not None else None
     window = max(fusion.depth, params.offset + params.limit, _page_end(params))
     plan = Plan()
     has_words = bool((params.q or "").strip())

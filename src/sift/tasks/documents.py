@@ -52,6 +52,17 @@ def document_id(doc: dict[str, Any], primary_key: str) -> str:
     )
 
 
+def pend(pending: dict[str, dict[str, Any]], doc: dict[str, Any], primary_key: str,
+         merge: bool) -> None:
+    """Add ``doc`` to a batch's pending documents by id: an update (``merge``) folds a
+    repeated id into the earlier version, a replacement takes the later one."""
+    doc_id = document_id(doc, primary_key)
+    if merge and doc_id in pending:
+        pending[doc_id].update(doc)
+    else:
+        pending[doc_id] = doc
+
+
 def infer_primary_key(doc: dict[str, Any]) -> str:
     candidates = [key for key in doc if key.lower().endswith("id")]
     if not candidates:
@@ -148,11 +159,7 @@ def apply_additions(
 
     for docs in _payload_docs(conn, task):
         for doc in docs:
-            doc_id = document_id(doc, primary_key)
-            if merge and doc_id in pending:
-                pending[doc_id].update(doc)
-            else:
-                pending[doc_id] = doc
+            pend(pending, doc, primary_key, merge)
             if len(pending) >= batch_size:
                 flush()
     flush()

@@ -137,6 +137,14 @@ class Worker:
         for uid in sorted(touched - {""}):
             self.ctx.catalog.rebuild(uid)
 
+    def progress_of(self, batch_uid: int | None) -> dict[str, Any] | None:
+        """The live progress view of batch ``batch_uid`` if this process is applying it
+        (in memory: with several nodes only the lease holder knows it), else None."""
+        current = self.processing
+        if current is None or batch_uid is None or current.batch_uid != batch_uid:
+            return None
+        return current.view()
+
     def notify(self) -> None:
         self._wake.set()
 

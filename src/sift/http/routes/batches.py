@@ -17,15 +17,6 @@ from sift.tasks.views import batch_view
 router = APIRouter(tags=["Batches"])
 
 
-def _progress(request: Request, uid: int) -> dict | None:
-    """The progress of batch `uid` if this process is applying it (in memory: with
-    several nodes, only the one holding the worker lease knows it)."""
-    current = services(request).worker.processing
-    if current is None or current.batch_uid != uid:
-        return None
-    return current.view()
-
-
 Page = tuple[list[tuple[int, list[TaskRecord]]], int, int | None]
 
 
@@ -52,9 +43,10 @@ async def list_batches(
             return task_rows.query_batches(conn, flt, limit, from_uid, reversed_)
 
     batches, total, next_uid = await run_in_threadpool(load)
+    worker = services(request).worker
     return JSONResponse(
         {
-            "results": [batch_view(uid, tasks, _progress(request, uid)) for uid, tasks in batches],
+            "results": [batch_view(uid, tasks, worker.progress_of(uid)) for uid, tasks in batches],
             "total": total,
             "limit": limit,
             "from": batches[0][0] if batches else None,
@@ -89,4 +81,4 @@ async def get_batch(
     if not visible:
         raise SiftError(f"Batch `{batch_uid}` not found.", "batch_not_found")
     uid, tasks = batches[0]
-    return JSONResponse(batch_view(uid, tasks, _progress(request, uid)))
+    return JSONResponse(batch_view(uid, tasks, services(request).worker.progress_of(uid)))

@@ -36,11 +36,9 @@ def _live(request: Request, task: TaskRecord) -> dict:
     the batch's live progress (steps such as "embedding documents", percentage), the
     same object as ``GET /batches/{uid}``'s ``progress``. Gone once the task finishes."""
     view = task_view(task)
-    current = services(request).worker.processing
-    if task.status == "processing" and current is not None and current.batch_uid == (
-        task.batch_uid
-    ):
-        view["details"] = {**(view.get("details") or {}), "progress": current.view()}
+    progress = services(request).worker.progress_of(task.batch_uid)
+    if task.status == "processing" and progress is not None:
+        view["details"] = {**(view.get("details") or {}), "progress": progress}
     return view
 
 
