@@ -30,3 +30,11 @@ def test_smoke_run_writes_results(tmp_path: Path) -> None:
     assert written == [".json", ".md"]
     saved = json.loads(next(tmp_path.glob("*.json")).read_text())
     assert saved["smoke"] is True
+
+
+def test_profile_latency_mode_reports_percentiles(capsys) -> None:  # type: ignore[no-untyped-def]
+    from benchmarks.engine_speed import profile
+
+    profile.main(["--docs", "300", "--queries", "10", "--latency", "--gap-ms", "1"])
+    out = capsys.readouterr().out
+    assert out.startswith("products: 10 queries, gap 1 ms: p50 ") and "p99" in out
