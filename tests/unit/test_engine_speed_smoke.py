@@ -6,6 +6,7 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
+import pytest
 from benchmarks.engine_speed.cli import main
 from benchmarks.engine_speed.corpus import product_corpus
 
@@ -32,7 +33,7 @@ def test_smoke_run_writes_results(tmp_path: Path) -> None:
     assert saved["smoke"] is True
 
 
-def test_profile_latency_mode_reports_percentiles(capsys) -> None:  # type: ignore[no-untyped-def]
+def test_profile_latency_mode_reports_percentiles(capsys: pytest.CaptureFixture[str]) -> None:
     from benchmarks.engine_speed import profile
 
     profile.main(["--docs", "300", "--queries", "10", "--latency", "--gap-ms", "1"])
