@@ -218,8 +218,16 @@ class MiniLM:
         partial.replace(target)
 
     def _export(self, target: Path) -> None:
+        """Export the query graph from a model loaded for the purpose, never from the
+        document model: tracing the document model for the export changed what it
+        computed afterwards (every later document vector drifted to cosine ~0.97 of
+        the right one, measured), and those vectors are cached by content hash."""
         torch = self._torch
-        model = self._model
+        from transformers import AutoModel
+
+        # Eager attention exports as plain MatMul/Softmax, which the optimizer fuses into
+        # one Attention node; the SDPA path exports masking code it cannot match.
+        model = AutoModel.from_pretrained(str(self.path), attn_implementation="eager").eval()
 
         class Encoder(torch.nn.Module):
             def __init__(self) -> None:
@@ -231,26 +239,17 @@ class MiniLM:
 
         sample = self._tokenizer(["a sample query"], return_tensors="pt")
         partial = target.with_suffix(".partial")
-        # Eager attention exports as plain MatMul/Softmax, which the optimizer fuses into
-        # one Attention node; the SDPA path exports masking code it cannot match.
-        # Documents keep SDPA: the setting is restored after the export.
-        config = model.config
-        before = getattr(config, "_attn_implementation", None)
-        config._attn_implementation = "eager"
         axes = {0: "batch", 1: "tokens"}
-        try:
-            torch.onnx.export(
-                Encoder(),
-                (sample["input_ids"], sample["attention_mask"]),
-                str(partial),
-                input_names=["input_ids", "attention_mask"],
-                output_names=["hidden"],
-                dynamic_axes={"input_ids": axes, "attention_mask": axes, "hidden": axes},
-                opset_version=17,
-                dynamo=False,
-            )
-        finally:
-            config._attn_implementation = before
+        torch.onnx.export(
+            Encoder(),
+            (sample["input_ids"], sample["attention_mask"]),
+            str(partial),
+            input_names=["input_ids", "attention_mask"],
+            output_names=["hidden"],
+            dynamic_axes={"input_ids": axes, "attention_mask": axes, "hidden": axes},
+            opset_version=17,
+            dynamo=False,
+        )
         partial.replace(target)
 
 
