@@ -18,7 +18,7 @@ from rapidfuzz import process
 from rapidfuzz.distance import OSA
 
 from sift.engine.analysis import ENGLISH_STOP_WORDS, Analyzer, normalize, stem_words
-from sift.engine.store import Snapshot
+from sift.engine.store import LRU, Snapshot
 
 MAX_PREFIX_TERMS: Final = 200  # most frequent completions kept for a prefix
 MAX_TYPO_TERMS: Final = 50
@@ -257,46 +257,94 @@ def _closest(word: str, budget: int, ids: np.ndarray, snap: Snapshot, any_first:
     return ids[hit].astype(np.int64), dist[hit].astype(np.int8)
 
 
+# Query words expanded per snapshot and configuration: search traffic repeats its words
+# (the words typed before the last one, popular terms), and a word's own expansion
+# depends only on the snapshot's vocabulary and the settings.
+EXPANSION_CACHE_SIZE: Final = 4096
+
+
+@dataclass(frozen=True)
+class _Expansion:
+    ids: tuple[int, ...]
+    typos: tuple[int, ...]
+    exact: tuple[bool, ...]
+    weights: tuple[float, ...]
+    highlight_words: frozenset[str]
+    highlight_prefix: str | None
+
+    @classmethod
+    def of(cls, w: QueryWord) -> _Expansion:
+        return cls(tuple(w._ids), tuple(w._typos), tuple(w._exact), tuple(w._weights),
+                   frozenset(w.highlight_words), w.highlight_prefix)
+
+    def apply(self, w: QueryWord) -> None:
+        w._ids, w._typos = list(self.ids), list(self.typos)
+        w._exact, w._weights = list(self.exact), list(self.weights)
+        w._seen = set(self.ids)
+        w.highlight_words = set(self.highlight_words)
+        w.highlight_prefix = self.highlight_prefix
+        w._arrays = None
+
+
+def _expansions(snap: Snapshot, cfg: ExpandConfig) -> LRU:
+    key = (cfg.typo_enabled, cfg.one_typo, cfg.two_typos, cfg.disable_on_words,
+           cfg.disable_on_numbers, cfg.prefix_search, cfg.stems, cfg.prefix_weight,
+           cfg.typo_weight, cfg.trusted_count)
+    return snap.cached(f"expansions:{key!r}", lambda: LRU(EXPANSION_CACHE_SIZE))
+
+
 def expand(words: list[QueryWord], snap: Snapshot, cfg: ExpandConfig) -> None:
     """Fill each word's expansion table in place."""
-    vocab_terms = snap.term_list
+    cache = _expansions(snap, cfg)
     for w in words:
         if w.phrase is not None:
             continue  # phrases are matched positionally in match.py
-        tid = snap.term_id(w.text)
-        if tid is not None:
-            w.add([tid], 0, True, W_EXACT, [w.text])
-        if w.is_prefix and cfg.prefix_search:
-            _add_prefix(w, snap, cfg.prefix_weight)
-        if cfg.stems:
-            group = snap.vocabulary.stem_group(stem_words([w.text])[0])
-            if group.size:
-                w.add(group, 0, False, W_STEM, [vocab_terms[t] for t in group])
-        budget = max_typos(w.text, cfg)
-        if cfg.trusted_count and tid is not None and \
-                term_frequencies(snap)[tid] >= cfg.trusted_count:
-            budget = 0
-        unknown = cfg.stems and not w._ids
-        if unknown and budget == 0 and max_typos(w.text + "_", cfg):
-            # Relevance mode: a word the index has never seen is a typo or noise, so a
-            # word one letter short of the typo threshold still gets one typo.
-            budget = 1
-        if budget:
-            ids, dist = _typo_terms(w.text, budget, snap, any_first=unknown or budget >= 2)
-            if unknown and dist.size:
-                # Keep the closest spellings only: farther ones are mostly noise.
-                closest = dist == dist.min()
-                ids, dist = ids[closest], dist[closest]
-            weights = np.asarray(W_TYPO, dtype=np.float32)[dist] * (cfg.typo_weight / W_TYPO[1])
-            if unknown and weights.size:
-                weights = weights / weights.max()  # the intended word is among these
-            w.add(ids, dist, False, weights, [vocab_terms[t] for t in ids])
-        # After the whole-word typos, so a term found both ways keeps the higher weight.
-        if w.is_prefix and cfg.prefix_search and budget:
-            scale = 1.0 if unknown else cfg.typo_weight / W_TYPO[1]
-            _add_typo_prefix(w, snap, budget, cfg.prefix_weight * scale)
+        key = (w.text, w.is_prefix)
+        known = cache.get(key)
+        if known is None:
+            _expand_word(w, snap, cfg)
+            cache.put(key, _Expansion.of(w))
+        else:
+            known.apply(w)
     _add_synonyms(words, snap, cfg)
     _add_concatenations(words, snap)
+
+
+def _expand_word(w: QueryWord, snap: Snapshot, cfg: ExpandConfig) -> None:
+    """One word's own expansions: exact, prefix, stem, typo and typo-prefix terms."""
+    vocab_terms = snap.term_list
+    tid = snap.term_id(w.text)
+    if tid is not None:
+        w.add([tid], 0, True, W_EXACT, [w.text])
+    if w.is_prefix and cfg.prefix_search:
+        _add_prefix(w, snap, cfg.prefix_weight)
+    if cfg.stems:
+        group = snap.vocabulary.stem_group(stem_words([w.text])[0])
+        if group.size:
+            w.add(group, 0, False, W_STEM, [vocab_terms[t] for t in group])
+    budget = max_typos(w.text, cfg)
+    if cfg.trusted_count and tid is not None and \
+            term_frequencies(snap)[tid] >= cfg.trusted_count:
+        budget = 0
+    unknown = cfg.stems and not w._ids
+    if unknown and budget == 0 and max_typos(w.text + "_", cfg):
+        # Relevance mode: a word the index has never seen is a typo or noise, so a
+        # word one letter short of the typo threshold still gets one typo.
+        budget = 1
+    if budget:
+        ids, dist = _typo_terms(w.text, budget, snap, any_first=unknown or budget >= 2)
+        if unknown and dist.size:
+            # Keep the closest spellings only: farther ones are mostly noise.
+            closest = dist == dist.min()
+            ids, dist = ids[closest], dist[closest]
+        weights = np.asarray(W_TYPO, dtype=np.float32)[dist] * (cfg.typo_weight / W_TYPO[1])
+        if unknown and weights.size:
+            weights = weights / weights.max()  # the intended word is among these
+        w.add(ids, dist, False, weights, [vocab_terms[t] for t in ids])
+    # After the whole-word typos, so a term found both ways keeps the higher weight.
+    if w.is_prefix and cfg.prefix_search and budget:
+        scale = 1.0 if unknown else cfg.typo_weight / W_TYPO[1]
+        _add_typo_prefix(w, snap, budget, cfg.prefix_weight * scale)
 
 
 def _add_prefix(w: QueryWord, snap: Snapshot, base: float) -> None:

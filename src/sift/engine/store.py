@@ -29,6 +29,39 @@ MAX_SLICES = 64  # terms gathered by concatenating slices; more go through an in
 LRU_SIZE = 64  # per-snapshot cached filter masks (a mask is one byte per document)
 
 
+class LRU:
+    """A bounded, thread-safe map: past ``size`` entries the least recently used goes.
+
+    ``get_or_build`` builds outside the lock, so two threads may build the same value
+    once each; values are pure functions of their key, so either copy is right."""
+
+    def __init__(self, size: int) -> None:
+        self.size = size
+        self._items: OrderedDict[Any, Any] = OrderedDict()
+        self._lock = threading.Lock()
+
+    def get(self, key: Any) -> Any:
+        with self._lock:
+            value = self._items.get(key)
+            if value is not None:
+                self._items.move_to_end(key)
+            return value
+
+    def put(self, key: Any, value: Any) -> None:
+        with self._lock:
+            self._items[key] = value
+            self._items.move_to_end(key)
+            while len(self._items) > self.size:
+                self._items.popitem(last=False)
+
+    def get_or_build(self, key: Any, build: Callable[[], Any]) -> Any:
+        value = self.get(key)
+        if value is None:
+            value = build()
+            self.put(key, value)
+        return value
+
+
 @dataclass(frozen=True)
 class Segment:
     term_ptr: np.ndarray  # int64, n_terms_at_build + 1
@@ -113,7 +146,7 @@ class Snapshot:
     field_names: list[str]  # field id -> flattened attribute name
     n_alive: int
     _cache: dict[str, Any] = field(default_factory=dict)
-    _lru: OrderedDict[str, Any] = field(default_factory=OrderedDict)
+    _lru: LRU = field(default_factory=lambda: LRU(LRU_SIZE))
     _lock: threading.Lock = field(default_factory=threading.Lock)
 
     def cached(self, key: str, build: Callable[[], Any]) -> Any:
@@ -129,17 +162,7 @@ class Snapshot:
     def cached_lru(self, key: str, build: Callable[[], Any]) -> Any:
         """Like :meth:`cached` for keys without a bound (filters): the least recently
         used of more than LRU_SIZE entries is dropped."""
-        with self._lock:
-            value = self._lru.get(key)
-            if value is not None:
-                self._lru.move_to_end(key)
-                return value
-        value = build()
-        with self._lock:
-            self._lru[key] = value
-            while len(self._lru) > LRU_SIZE:
-                self._lru.popitem(last=False)
-        return value
+        return self._lru.get_or_build(key, build)
 
     @property
     def avg_field_len(self) -> np.ndarray:

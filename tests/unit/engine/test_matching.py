@@ -148,3 +148,25 @@ def test_the_prefix_word_tolerates_typos_too(make_index: MakeIndex) -> None:
     assert ids(search(index, "extrordin")) == [5]  # missed letter while typing
     assert ids(search(index, "catwpm")) == [4]  # 6 letters: one typo
     assert ids(search(index, "catw")) == [4]
+
+
+def test_a_repeated_query_ranks_and_highlights_as_the_first(make_index: MakeIndex) -> None:
+    index = make_index(DOCS, rankingRules=["words", "typo", "relevance"])
+    body = {"attributesToHighlight": ["title"], "showRankingScoreDetails": True}
+    for q in ("sunflowr se", "extrordinary journ", "batmn ret"):
+        first = search(index, q, **body)
+        again = search(index, q, **body)  # word expansions now come from the cache
+        first.pop("processingTimeMs")
+        again.pop("processingTimeMs")
+        assert again == first
+
+
+def test_word_expansions_follow_new_documents_and_settings(make_index: MakeIndex) -> None:
+    index = make_index(DOCS)
+    assert ids(search(index, "batmn ")) == [3]
+    index.upsert([("9", {"id": 9, "title": "batmen assemble"})])
+    assert sorted(ids(search(index, "batmn "))) == [3, 9]  # a new snapshot, new vocabulary
+    index.set_settings({**index.settings, "typoTolerance": {
+        "enabled": False, "minWordSizeForTypos": {"oneTypo": 5, "twoTypos": 9},
+        "disableOnWords": [], "disableOnAttributes": [], "disableOnNumbers": False}})
+    assert ids(search(index, "batmn ")) == []
