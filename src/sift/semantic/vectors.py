@@ -29,6 +29,7 @@ from __future__ import annotations
 
 import functools
 import hashlib
+import itertools
 import json
 import logging
 import os
@@ -53,6 +54,10 @@ EXPANSION_SEARCH = 64
 BUILD_THREADS = 1  # the graph is built beside live searches on two cores
 BLAS_ROWS = 20_000  # exact scoring of more rows goes to (multi-threaded) BLAS
 FORMAT = 1  # bump when the saved layout changes: old files are then ignored
+# View versions are unique in the process, not per index: readers cache per-view data on
+# the lexical snapshot under the version, and an embedder replaced by a new one (a new
+# VectorIndex) must never find the old one's entries there.
+_VERSIONS = itertools.count(1)
 
 
 try:  # usearch's SIMD kernels (a dependency of usearch)
@@ -163,7 +168,7 @@ class VectorIndex:
                 blocks.append(block)
             matrix = np.concatenate(blocks) if len(blocks) > 1 else view.matrix
             alive = np.concatenate([alive, np.ones(len(ids) - alive.size, dtype=bool)])
-            self._publish(matrix, ids, alive, view.version + 1)
+            self._publish(matrix, ids, alive, next(_VERSIONS))
         self._maybe_index()
 
     def delete(self, doc_ids: Iterable[str]) -> None:
@@ -176,7 +181,7 @@ class VectorIndex:
                     alive[row] = False
                     changed = True
             if changed:
-                self._publish(view.matrix, list(view.ids), alive, view.version + 1)
+                self._publish(view.matrix, list(view.ids), alive, next(_VERSIONS))
         self._maybe_index()
 
     def clear(self) -> None:
@@ -188,7 +193,7 @@ class VectorIndex:
                 np.zeros((0, dims), np.float32),
                 (),
                 np.zeros(0, bool),
-                view.version + 1,
+                next(_VERSIONS),
                 view.generation + 1,
             )
 

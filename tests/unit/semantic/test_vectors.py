@@ -40,6 +40,15 @@ def test_several_vectors_per_document_count_once() -> None:
     assert _ids(index, rows) == ["a", "b"]
 
 
+def test_a_replacing_vector_index_never_reuses_a_view_version() -> None:
+    # Readers cache per-view data on the lexical snapshot under the view's version, so a
+    # new index for a changed embedder must not repeat the old one's versions.
+    old, new = VectorIndex(2), VectorIndex(2)
+    old.upsert([("a", np.array([1.0, 0.0]))])
+    new.upsert([("a", np.array([1.0, 0.0])), ("b", np.array([0.0, 1.0]))])
+    assert new.view.version != old.view.version
+
+
 def test_readers_keep_their_view_while_writers_publish() -> None:
     index = VectorIndex(2)
     index.upsert([("a", np.array([1.0, 0.0]))])
