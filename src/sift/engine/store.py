@@ -147,7 +147,8 @@ class Snapshot:
     n_alive: int
     _cache: dict[str, Any] = field(default_factory=dict)
     _lru: LRU = field(default_factory=lambda: LRU(LRU_SIZE))
-    _lock: threading.Lock = field(default_factory=threading.Lock)
+    # Re-entrant: a cached value's builder may read another cached value.
+    _lock: threading.RLock = field(default_factory=threading.RLock)
 
     def cached(self, key: str, build: Callable[[], Any]) -> Any:
         value = self._cache.get(key)

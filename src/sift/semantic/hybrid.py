@@ -49,7 +49,6 @@ def row_docids(snap: Snapshot, view: VectorView, embedder: str) -> np.ndarray:
     Built once per (snapshot, vector version): the engine gives a replaced document a
     new internal docid, so the mapping goes through the external id."""
 
-    # Snapshot.cached holds a non-reentrant lock while building: no nested cached() calls.
     ext_ids = snap.ext_ids
     to_int = snap.cached(
         "semantic:ext->int", lambda: {ext_ids[i]: i for i in np.nonzero(snap.alive)[0].tolist()}
