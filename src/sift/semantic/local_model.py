@@ -42,6 +42,7 @@ BATCH = 32
 QUERY_THREADS = 1  # see docs/semantic.md: the lexical leg runs beside it
 QUERY_CACHE = 1024  # recent query vectors kept (384 float32 each: 1.5 MiB)
 GRAPH_VERSION = "fused"  # in the graph's file name: a new export never reuses an old file
+INT8_VERSION = "pc"  # likewise for the quantized graph (per-channel weights)
 
 
 def _missing(exc: ImportError) -> SiftError:
@@ -170,7 +171,7 @@ class MiniLM:
         """Export, fuse (and quantize) the ONNX graph once; later starts reuse the file."""
         quantize = self._query_runtime == "onnx-int8"
         stem = f"all-MiniLM-L6-v2.{GRAPH_VERSION}"
-        target = self.cache_dir / (stem + (".int8" if quantize else "") + ".onnx")
+        target = self.cache_dir / (stem + (f".int8-{INT8_VERSION}" if quantize else "") + ".onnx")
         if target.exists():
             return target
         self.cache_dir.mkdir(parents=True, exist_ok=True)
@@ -190,6 +191,9 @@ class MiniLM:
                 str(plain),
                 str(partial),
                 weight_type=QuantType.QInt8,
+                # One scale per output channel: query vectors at cosine 0.994 to float32's
+                # instead of 0.958 with one scale per tensor, for +0.4 ms (docs/semantic.md).
+                per_channel=True,
                 # The fused nodes are in ONNX Runtime's domain, which shape inference
                 # does not type: their outputs are float32.
                 extra_options={"DefaultTensorType": onnx.TensorProto.FLOAT},

@@ -83,8 +83,10 @@ def test_fused_int8_query_graph_matches_the_document_model(tmp_path: Path) -> No
     # Exporting the query graph leaves the document model's vectors exactly as they were.
     assert np.allclose(documents, before_export, atol=1e-5)
     similarity = queries @ documents.T
-    # int8 drifts (cosine ~0.9 to float32) but each query still finds its own text.
     assert (similarity.argmax(axis=1) == np.arange(3)).all()
+    # Per-channel int8 weights keep a query within a small drift of float32's vector
+    # (one scale per tensor drifted to cosine ~0.9 on some queries).
+    assert np.diag(similarity).min() > 0.97
     assert np.allclose(np.linalg.norm(queries, axis=1), 1.0, atol=1e-4)
     ops = {node.op_type for node in onnx.load(str(model._graph())).graph.node}
     assert "QAttention" in ops or "Attention" in ops  # the BERT fusions applied
