@@ -105,7 +105,11 @@ def _queries_key(coll: Collection) -> str:
 
 
 def collect(coll: Collection, encoder, torch_encoder) -> Legs:
-    key = f"{coll.name}-{coll.fingerprint()}-{_queries_key(coll)}-d{DEPTH}-v{LEGS_VERSION}"
+    from sift.semantic.local_model import GRAPH_VERSION, INT8_VERSION
+
+    # The query graph's version too: `query_vectors` are what Sift's graph computes.
+    graph = f"{GRAPH_VERSION}.{INT8_VERSION}"
+    key = f"{coll.name}-{coll.fingerprint()}-{_queries_key(coll)}-d{DEPTH}-v{LEGS_VERSION}-{graph}"
     path = CACHE / f"legs-{key}.pkl"
     if path.exists():
         with path.open("rb") as fh:
