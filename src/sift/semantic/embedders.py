@@ -112,6 +112,12 @@ def build(name: str, config: Any, cache_dir: Path | None = None) -> Embedder:
     return Embedder(name, config, template, dims)
 
 
+# Part of the local model's identity, so bumping it gives every cached local-model vector
+# a new key and they are all computed again. 2: before it, a process that had exported
+# the query graph computed drifted document vectors (CHANGELOG).
+LOCAL_VECTORS_REVISION = 2
+
+
 @dataclass
 class Embedder:
     """One configured embedder. ``template`` is None for userProvided."""
@@ -139,6 +145,8 @@ class Embedder:
             for k, v in self.config.items()
             if k not in ("apiKey", "headers", "binaryQuantized")
         }
+        if self.source == "huggingFace":
+            keep["_documentVectors"] = LOCAL_VECTORS_REVISION
         return hashlib.sha256(orjson.dumps(keep, option=orjson.OPT_SORT_KEYS)).hexdigest()[:16]
 
     def reads_searchable(self) -> bool:

@@ -72,3 +72,16 @@ def test_unchanged_documents_hit_the_cache(db: Database, monkeypatch: pytest.Mon
         service.on_upsert(db, conn, record.id, index, {"1": {"id": 1, "title": "uno"}})
         assert backend.seen[-1] == "uno"
         assert cache_rows.count(conn, record.id, "rest") == 3
+
+
+def test_a_new_local_vectors_revision_gives_new_cache_keys(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    from sift.semantic import embedders
+
+    settings = {"embedders": {"default": {"source": "huggingFace"}}}
+    local = embedders.parse(settings)["default"]
+    before = local.content_hash("a text")
+    monkeypatch.setattr(embedders, "LOCAL_VECTORS_REVISION", embedders.LOCAL_VECTORS_REVISION + 1)
+    # Every cached local-model vector is then computed again.
+    assert local.content_hash("a text") != before
