@@ -10,6 +10,7 @@ from __future__ import annotations
 import hashlib
 import hmac
 import threading
+import time
 import uuid
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -88,6 +89,13 @@ DEFAULT_KEYS: tuple[tuple[str, tuple[tuple[str, str, list[str]], ...]], ...] = (
 )
 
 
+# How long a verified key is trusted without reading its row again. Every search with an
+# API key paid a thread hop and a database read (+0.6 ms p50 through the ASGI app,
+# docs/benchmarks.md); changes made through this process clear the cache at once, a key
+# deleted through another node stops working here within this time.
+KEY_CACHE_S = 1.0
+
+
 def derive_key(master_key: str, uid: str) -> str:
     return hmac.new(master_key.encode(), uid.encode(), hashlib.sha256).hexdigest()
 
@@ -138,6 +146,7 @@ class KeyStore:
         self.db = db
         self.master_key = master_key
         self._by_value: dict[str, str] = {}
+        self._verified: dict[str, tuple[KeyRecord, float]] = {}  # value -> (record, when)
         self._lock = threading.Lock()
 
     def key_value(self, record: KeyRecord) -> str:
@@ -165,6 +174,18 @@ class KeyStore:
             records = key_rows.all_records(conn)
         with self._lock:
             self._by_value = {self.key_value(r): r.uid for r in records}
+            self._verified = {}
+
+    def cached(self, value: str) -> KeyRecord | None:
+        """The record of a key verified less than KEY_CACHE_S ago and not expired since,
+        without I/O; None means "ask :meth:`lookup`", not "invalid"."""
+        hit = self._verified.get(value)
+        if hit is None or time.monotonic() - hit[1] > KEY_CACHE_S:
+            return None
+        record = hit[0]
+        if record.expires_at is not None and record.expires_at <= utcnow():
+            return None
+        return record
 
     def lookup(self, value: str) -> KeyRecord | None:
         """The key record for a presented key value, if it exists and has not expired."""
@@ -180,6 +201,7 @@ class KeyStore:
             return None
         if record.expires_at is not None and record.expires_at <= utcnow():
             return None
+        self._verified[value] = (record, time.monotonic())
         return record
 
     def find(self, uid_or_key: str) -> KeyRecord | None:

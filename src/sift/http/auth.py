@@ -48,7 +48,9 @@ async def authenticate(request: Request, action: str, index_uid: str | None = No
         )
     if token == master:
         return Principal(key=None, is_master=True)
-    record = await run_in_threadpool(svc.keys.lookup, token)
+    record = svc.keys.cached(token)
+    if record is None:
+        record = await run_in_threadpool(svc.keys.lookup, token)
     principal: Principal | None = None
     if record is not None:
         principal = Principal(key=record)

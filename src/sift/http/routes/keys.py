@@ -208,6 +208,7 @@ async def update_key(
             key_rows.update(conn, record.uid, updated_at=utcnow(), **values)
             updated = key_rows.get(conn, record.uid)
         assert updated is not None
+        svc.keys.refresh()  # verified keys are cached with their record
         return updated
 
     return JSONResponse(key_view(svc, await run_in_threadpool(update)))
