@@ -226,3 +226,22 @@ def test_progress_percentage_nests_steps() -> None:
         "steps": [{"currentStep": "indexing", "finished": 1, "total": 2}],
         "percentage": 50.0,
     }
+
+
+def test_hosted_presets_are_configured_offline_on_an_empty_index(
+    open_client: TestClient,
+) -> None:
+    # What the Meilisearch SDKs' embedder tests send: no service is called until a
+    # document or a query needs a vector.
+    embedders = {
+        "default": {"source": "userProvided", "dimensions": 512},
+        "openai": {"source": "openAi"},
+        "local": {"source": "ollama", "model": "nomic-embed-text"},
+    }
+    shown = _settings(open_client, {"embedders": embedders})
+    assert {name: e["source"] for name, e in shown.items()} == {
+        "default": "userProvided", "openai": "openAi", "local": "ollama"
+    }
+    task = run_task(open_client, "DELETE", "/indexes/things/settings/embedders")
+    assert task["status"] == "succeeded", task
+    assert open_client.get("/indexes/things/settings/embedders").json() == {}

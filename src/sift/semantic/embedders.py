@@ -8,7 +8,9 @@ Sources:
 * ``rest`` — the user's own embedding service: ``url``, a ``request`` template with
   ``"{{text}}"`` (or ``["{{text}}", "{{..}}"]`` for a batch) and a ``response`` template
   with ``"{{embedding}}"`` (likewise ``"{{..}}"`` for a batch), optional ``headers`` and
-  ``apiKey`` (sent as a bearer token).
+  ``apiKey`` (sent as a bearer token);
+* ``openAi`` and ``ollama`` — Meilisearch's presets for those two APIs, run as ``rest``
+  embedders with fixed templates (semantic/hosted.py).
 """
 
 from __future__ import annotations
@@ -27,7 +29,7 @@ from sift.errors import SiftError
 from sift.semantic.template import DocumentTemplate
 
 CODE = "invalid_settings_embedders"
-SOURCES = ("huggingFace", "userProvided", "rest")
+SOURCES = ("huggingFace", "userProvided", "rest", "openAi", "ollama")
 _COMMON = {
     "source",
     "documentTemplate",
@@ -40,6 +42,8 @@ _FIELDS = {
     "huggingFace": _COMMON | {"model", "revision", "pooling"},
     "userProvided": {"source", "dimensions", "distribution", "binaryQuantized"},
     "rest": _COMMON | {"url", "request", "response", "headers", "apiKey"},
+    "openAi": _COMMON | {"model", "apiKey", "url"},
+    "ollama": _COMMON | {"model", "apiKey", "url"},
 }
 
 
@@ -103,6 +107,10 @@ def build(name: str, config: Any, cache_dir: Path | None = None) -> Embedder:
         if dims is not None and dims != DIMENSIONS:
             raise _bad(f"{path}.dimensions: the model produces {DIMENSIONS} dimensions.")
         return Embedder(name, config, template, DIMENSIONS)
+    if source in ("openAi", "ollama"):
+        from sift.semantic.hosted import check
+
+        return Embedder(name, config, template, check(source, path, config, dims))
     from sift.semantic.rest import check_templates
 
     url = config.get("url")
@@ -166,6 +174,11 @@ class Embedder:
             if self._backend is None:
                 if self.source == "huggingFace":
                     self._backend = shared_minilm(cache_dir)
+                elif self.source in ("openAi", "ollama"):
+                    from sift.semantic.hosted import rest_config
+                    from sift.semantic.rest import RestEmbedder
+
+                    self._backend = RestEmbedder(rest_config(self.source, self.config))
                 else:
                     from sift.semantic.rest import RestEmbedder
 

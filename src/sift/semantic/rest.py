@@ -1,9 +1,10 @@
 """The `rest` embedder source: the user's own embedding service, called over HTTP.
 
 The ``request`` template is any JSON value holding the string ``"{{text}}"`` once; a
-list ``["{{text}}", "{{..}}"]`` marks a batch endpoint, whose list is replaced by all
-the texts of a batch. The ``response`` template mirrors the service's answer with
-``"{{embedding}}"`` where the vector sits (``[..., "{{..}}"]`` after it: one per input).
+list ``[item, "{{..}}"]`` on its way marks a batch endpoint: the list becomes one copy of
+``item`` per text (``["{{text}}", "{{..}}"]``: the texts themselves). The ``response``
+template mirrors the service's answer with ``"{{embedding}}"`` where the vector sits,
+and ``[item, "{{..}}"]`` on its way means one item per input, in order.
 """
 
 from __future__ import annotations
@@ -49,12 +50,17 @@ def check_templates(where: str, request: Any, response: Any) -> None:
         raise SiftError(f'{where}.response must contain `"{EMBEDDING}"` exactly once.', code)
 
 
-def _is_batch(template: Any, path: tuple[Any, ...]) -> bool:
-    """Whether the marker is the first item of a list ending with "{{..}}"."""
-    if not path or path[-1] != 0:
-        return False
-    parent = _get(template, path[:-1])
-    return isinstance(parent, list) and len(parent) == 2 and parent[1] == REPEAT
+def _batch_at(template: Any, path: tuple[Any, ...]) -> int | None:
+    """Where the marker's path enters a repeated list ``[item, "{{..}}"]``: the index in
+    ``path`` of that list's first item (the marker may sit deeper inside the item, as in
+    ``{"data": [{"embedding": "{{embedding}}"}, "{{..}}"]}``); None: not a batch."""
+    for k in range(len(path) - 1, -1, -1):
+        if path[k] != 0:
+            continue
+        parent = _get(template, path[:k])
+        if isinstance(parent, list) and len(parent) == 2 and parent[1] == REPEAT:
+            return k
+    return None
 
 
 def _replace(template: Any, path: tuple[Any, ...], value: Any) -> Any:
@@ -73,8 +79,9 @@ class RestEmbedder:
         self.response = config["response"]
         self.text_path = _find(self.request, TEXT)[0]
         self.embedding_path = _find(self.response, EMBEDDING)[0]
-        self.batched = _is_batch(self.request, self.text_path)
-        self.response_batched = _is_batch(self.response, self.embedding_path)
+        self.text_batch = _batch_at(self.request, self.text_path)
+        self.embedding_batch = _batch_at(self.response, self.embedding_path)
+        self.batched = self.text_batch is not None
         headers = dict(config.get("headers") or {})
         if config.get("apiKey"):
             headers["Authorization"] = f"Bearer {config['apiKey']}"
@@ -91,8 +98,11 @@ class RestEmbedder:
         return self.embed_documents([text])[0]
 
     def _call(self, texts: list[str]) -> list[list[float]]:
-        if self.batched:
-            body = _replace(self.request, self.text_path[:-1], list(texts))
+        if self.text_batch is not None:
+            k = self.text_batch
+            item = _get(self.request, self.text_path[: k + 1])
+            items = [_replace(item, self.text_path[k + 1 :], text) for text in texts]
+            body = _replace(self.request, self.text_path[:k], items)
         else:
             body = _replace(self.request, self.text_path, texts[0])
         try:
@@ -105,9 +115,11 @@ class RestEmbedder:
                 "vector_embedding_error",
             ) from exc
         try:
-            if self.response_batched:
-                items = _get(data, self.embedding_path[:-1])
-                vectors = [list(map(float, v)) for v in items]
+            if self.embedding_batch is not None:
+                k = self.embedding_batch
+                inner = self.embedding_path[k + 1 :]
+                items = _get(data, self.embedding_path[:k])
+                vectors = [list(map(float, _get(item, inner))) for item in items]
             else:
                 vectors = [list(map(float, _get(data, self.embedding_path)))]
         except (KeyError, IndexError, TypeError, ValueError) as exc:
