@@ -245,3 +245,25 @@ def test_hosted_presets_are_configured_offline_on_an_empty_index(
     task = run_task(open_client, "DELETE", "/indexes/things/settings/embedders")
     assert task["status"] == "succeeded", task
     assert open_client.get("/indexes/things/settings/embedders").json() == {}
+
+
+def test_embedder_api_keys_are_never_shown(open_client: TestClient, model: FakeModel) -> None:
+    secret = "sk-a-very-secret-embedding-key"
+    config = {**REST, "apiKey": secret}
+    task = run_task(open_client, "PATCH", "/indexes/things/settings", json={"embedders": {
+        "default": config}})
+    assert task["status"] == "succeeded", task
+    shown = [
+        open_client.get("/indexes/things/settings/embedders").json(),
+        open_client.get("/indexes/things/settings").json()["embedders"],
+        task["details"]["embedders"],
+    ]
+    for embedders in shown:
+        assert embedders["default"]["apiKey"] == "sk-XXX..."
+    assert secret not in open_client.get(f"/tasks/{task['uid']}").text
+    # Settings read and written back whole (the dashboard does this) keep the real key.
+    everything = open_client.get("/indexes/things/settings").json()
+    task = run_task(open_client, "PATCH", "/indexes/things/settings", json=everything)
+    assert task["status"] == "succeeded", task
+    stored = open_client.app.state.services.catalog.get("things").settings  # type: ignore[attr-defined]
+    assert stored["embedders"]["default"]["apiKey"] == secret

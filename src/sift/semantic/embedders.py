@@ -240,10 +240,35 @@ def merge_patch(current: Any, patch: Any) -> Any:
         for key, value in cfg.items():
             if value is None:
                 old.pop(key, None)
+            elif key == "apiKey" and isinstance(value, str) and value == redact(old.get(key)):
+                continue  # the redacted form, sent back as read: keep the stored key
             else:
                 old[key] = value
         merged[name] = old
     return merged
+
+
+REDACTED_SUFFIX = "XXX..."
+
+
+def redact(api_key: Any) -> Any:
+    """How an embedder's `apiKey` is shown: its first 3 characters (at most a quarter of
+    it) and a marker, as Meilisearch shows it; never the key."""
+    if not isinstance(api_key, str):
+        return api_key
+    return api_key[: min(3, len(api_key) // 4)] + REDACTED_SUFFIX
+
+
+def redacted(embedders_setting: Any) -> Any:
+    """The `embedders` setting as the API shows it (settings routes, task details)."""
+    if not isinstance(embedders_setting, dict):
+        return embedders_setting
+    out: dict[str, Any] = {}
+    for name, cfg in embedders_setting.items():
+        if isinstance(cfg, dict) and isinstance(cfg.get("apiKey"), str):
+            cfg = {**cfg, "apiKey": redact(cfg["apiKey"])}
+        out[name] = cfg
+    return out
 
 
 def parse(settings: dict[str, Any]) -> dict[str, Embedder]:

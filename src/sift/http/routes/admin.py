@@ -26,6 +26,7 @@ from sift.analytics import Analytics
 from sift.engine.settings import validate_settings
 from sift.errors import SiftError
 from sift.http.auth import services
+from sift.http.routes.settings import shown
 from sift.http.routes.site import ui
 from sift.keys import ACTIONS
 from sift.storage import sessions as session_rows
@@ -282,7 +283,7 @@ async def save_settings(request: Request, index_uid: str) -> Response:
         svc = services(request)
         await run_in_threadpool(signed.credential)  # the signed-in key must still be valid
         task = await run_in_threadpool(
-            svc.enqueue, "settingsUpdate", index_uid, patch, {"settings": patch}
+            svc.enqueue, "settingsUpdate", index_uid, shown(patch), {"settings": patch}
         )
         return RedirectResponse(
             f"/admin/tasks?message=Settings+update+enqueued+as+task+{task.uid}", status_code=303

@@ -13,6 +13,7 @@ from sift.http.auth import guard, services
 from sift.http.responses import JSONResponse, accepted, json_body, validate_index_uid
 from sift.http.routes.indexes import get_record
 from sift.keys import Principal
+from sift.semantic.embedders import redacted
 from sift.tasks.views import summary_view
 
 router = APIRouter(tags=["Settings"])
@@ -48,7 +49,7 @@ async def _enqueue(request: Request, index_uid: str, patch: dict[str, Any]) -> J
     validate_index_uid(index_uid)
     patch = validate_settings(patch)
     task = await run_in_threadpool(
-        services(request).enqueue, "settingsUpdate", index_uid, patch, {"settings": patch}
+        services(request).enqueue, "settingsUpdate", index_uid, shown(patch), {"settings": patch}
     )
     return accepted(summary_view(task))
 
@@ -58,7 +59,9 @@ async def get_settings(
     request: Request, index_uid: str, _: Principal = Depends(guard("settings.get"))
 ) -> JSONResponse:
     record = await get_record(request, index_uid)
-    return JSONResponse(with_defaults(record.settings, services(request).config.index_defaults))
+    return JSONResponse(
+        shown(with_defaults(record.settings, services(request).config.index_defaults))
+    )
 
 
 @router.patch("/indexes/{index_uid}/settings", summary="Update settings", status_code=202)
@@ -73,6 +76,13 @@ async def reset_settings(
     request: Request, index_uid: str, _: Principal = Depends(guard("settings.update"))
 ) -> JSONResponse:
     return await _enqueue(request, index_uid, dict.fromkeys(SETTING_NAMES))
+
+
+def shown(settings: dict[str, Any]) -> dict[str, Any]:
+    """Settings as the API shows them: embedders' API keys redacted."""
+    if "embedders" not in settings:
+        return settings
+    return {**settings, "embedders": redacted(settings["embedders"])}
 
 
 def _setting(name: str) -> str:
@@ -90,7 +100,8 @@ async def get_setting(
     key = _setting(name)
     record = await get_record(request, index_uid)
     mode = services(request).config.index_defaults
-    return JSONResponse(record.settings.get(key, default_settings(mode).get(key)))
+    value = record.settings.get(key, default_settings(mode).get(key))
+    return JSONResponse(shown({key: value})[key])
 
 
 @router.api_route(
