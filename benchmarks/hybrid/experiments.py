@@ -36,18 +36,11 @@ def _graph_session(path: Path) -> Any:
 
 
 def _quantized(source: Path, per_channel: bool) -> Path:
-    import onnx
-    from onnxruntime.quantization import QuantType, quantize_dynamic
+    from sift.semantic.local_model import quantize_graph
 
     target = source.with_name(f"{source.stem}.int8-{'pc' if per_channel else 'pt'}.onnx")
     if not target.exists():
-        quantize_dynamic(
-            str(source),
-            str(target),
-            weight_type=QuantType.QInt8,
-            per_channel=per_channel,
-            extra_options={"DefaultTensorType": onnx.TensorProto.FLOAT},
-        )
+        quantize_graph(source, target, per_channel)
     return target
 
 

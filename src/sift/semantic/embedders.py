@@ -253,7 +253,7 @@ REDACTED_SUFFIX = "XXX..."
 
 def redact(api_key: Any) -> Any:
     """How an embedder's `apiKey` is shown: its first 3 characters (at most a quarter of
-    it) and a marker, as Meilisearch shows it; never the key."""
+    it) and a marker; like Meilisearch, the API never returns the key itself."""
     if not isinstance(api_key, str):
         return api_key
     return api_key[: min(3, len(api_key) // 4)] + REDACTED_SUFFIX
