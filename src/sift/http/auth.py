@@ -48,16 +48,19 @@ async def authenticate(request: Request, action: str, index_uid: str | None = No
         )
     if token == master:
         return Principal(key=None, is_master=True)
-    record = svc.keys.cached(token)
-    if record is None:
-        record = await run_in_threadpool(svc.keys.lookup, token)
     principal: Principal | None = None
-    if record is not None:
-        principal = Principal(key=record)
-    elif action == "search" and token.count(".") == 2:
-        from sift.http.tenant_tokens import principal_from_token
+    if token.count(".") == 2:  # a JWT: tenant tokens only search (key values are hex)
+        if action == "search":
+            from sift.http.tenant_tokens import principal_from_token
 
-        principal = await run_in_threadpool(principal_from_token, svc, token)
+            principal = principal_from_token(svc, token, cached_only=True)
+            if principal is None:
+                principal = await run_in_threadpool(principal_from_token, svc, token)
+    else:
+        record = svc.keys.cached(token)
+        if record is None:
+            record = await run_in_threadpool(svc.keys.lookup, token)
+        principal = None if record is None else Principal(key=record)
     if principal is None or not principal.can(action):
         raise SiftError("The provided API key is invalid.", "invalid_api_key")
     if index_uid is not None and not principal.can_index(index_uid):

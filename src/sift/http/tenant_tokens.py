@@ -12,41 +12,46 @@ from typing import Any
 
 import jwt
 
-from sift.keys import Principal, action_allowed, index_allowed
+from sift.keys import Principal, action_allowed, derive_key, index_allowed
 from sift.services import Services
 
 ALGORITHMS = ["HS256", "HS384", "HS512"]
 
 
-def principal_from_token(svc: Services, token: str) -> Principal | None:
+def principal_from_token(
+    svc: Services, token: str, cached_only: bool = False
+) -> Principal | None:
+    """The principal a tenant token stands for, or None when it is not valid.
+
+    ``cached_only``: decide from keys verified in the last second only, without I/O
+    (None then also means "not known yet": ask again without it)."""
     try:
         claims = jwt.decode(token, options={"verify_signature": False})
     except jwt.PyJWTError:
         return None
     uid = claims.get("apiKeyUid")
-    if not isinstance(uid, str):
+    if not isinstance(uid, str) or svc.keys.master_key is None:
         return None
-    record = svc.keys.find(uid)
+    value = derive_key(svc.keys.master_key, uid)
+    # lookup() also checks that the key exists and has not expired.
+    record = svc.keys.cached(value) if cached_only else svc.keys.lookup(value)
     if record is None or not action_allowed(record.actions, "search"):
         return None
     try:
         claims = jwt.decode(
             token,
-            svc.keys.key_value(record),
+            value,
             algorithms=ALGORITHMS,
             options={"require": ["searchRules"], "verify_exp": True},
         )
     except jwt.PyJWTError:
-        return None
-    lookup = svc.keys.lookup(svc.keys.key_value(record))  # also checks the key's expiry
-    if lookup is None:
         return None
     rules = claims["searchRules"]
     if isinstance(rules, list):
         rules = dict.fromkeys(rules)
     if not isinstance(rules, dict):
         return None
-    return Principal(key=lookup, search_rules=rules)
+    return Principal(key=record, search_rules=rules)
 
 
 def token_filter(principal: Principal, index_uid: str) -> tuple[bool, Any]:
