@@ -45,9 +45,9 @@ def main(argv: list[str] | None = None) -> None:
             content=body,
             headers={**master, "Content-Type": "application/x-ndjson"},
         ).json()["taskUid"]
-        while client.get(f"/tasks/{task}", headers=master).json()["status"] == "enqueued":
-            time.sleep(0.05)
-        while client.get(f"/tasks/{task}", headers=master).json()["status"] == "processing":
+        while client.get(f"/tasks/{task}", headers=master).json()["status"] in (
+            "enqueued", "processing"
+        ):
             time.sleep(0.05)
         created = client.post(
             "/keys", json={"actions": ["search"], "indexes": ["bench"], "expiresAt": None},

@@ -90,9 +90,9 @@ DEFAULT_KEYS: tuple[tuple[str, tuple[tuple[str, str, list[str]], ...]], ...] = (
 
 
 # How long a verified key is trusted without reading its row again. Every search with an
-# API key paid a thread hop and a database read (+0.6 ms p50 through the ASGI app,
-# docs/benchmarks.md); changes made through this process clear the cache at once, a key
-# deleted through another node stops working here within this time.
+# API key paid a thread hop and a database read (+0.77 ms p50 through the ASGI app,
+# `python -m benchmarks.auth_cost`); changes made through this process clear the cache at
+# once, a key deleted through another node stops working here within this time.
 KEY_CACHE_S = 1.0
 
 

@@ -81,7 +81,6 @@ class RestEmbedder:
         self.embedding_path = _find(self.response, EMBEDDING)[0]
         self.text_batch = _batch_at(self.request, self.text_path)
         self.embedding_batch = _batch_at(self.response, self.embedding_path)
-        self.batched = self.text_batch is not None
         headers = dict(config.get("headers") or {})
         if config.get("apiKey"):
             headers["Authorization"] = f"Bearer {config['apiKey']}"
@@ -89,7 +88,7 @@ class RestEmbedder:
 
     def embed_documents(self, texts: list[str]) -> np.ndarray:
         out: list[list[float]] = []
-        step = BATCH if self.batched else 1
+        step = BATCH if self.text_batch is not None else 1
         for start in range(0, len(texts), step):
             out += self._call(texts[start : start + step])
         return np.asarray(out, dtype=np.float32)
