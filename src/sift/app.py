@@ -16,6 +16,7 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 import sift
 from sift.config import Config, load_config
+from sift.engine import kernels
 from sift.errors import SiftError
 from sift.http import metrics
 from sift.http.responses import JSONResponse
@@ -128,6 +129,7 @@ def create_app(config: Config | None = None, services: Services | None = None) -
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         svc = services or await run_in_threadpool(Services.build, config)
+        await run_in_threadpool(kernels.warm_up)  # compiled search loops, before traffic
         app.state.services = svc
         app.state.search_limiter = anyio.CapacityLimiter(config.search_threads)
         svc.start()

@@ -11,11 +11,19 @@ cost depends on the number of occurrences, never on a Python loop per document.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from itertools import pairwise
 from typing import Any
 
 import numpy as np
 
 from sift.engine.expand import W_SYNONYM, QueryWord, best_split
+from sift.engine.kernels import (
+    candidate_index,
+    gather_rows,
+    marked_docs,
+    proximity_costs,
+    proximity_keys,
+)
 from sift.engine.store import Snapshot
 
 SPARSE_RATIO = 16  # occurrences below n_docs / this: sort them, no docid-sized arrays
@@ -103,23 +111,19 @@ def gather(word: QueryWord, snap: Snapshot, ctx: MatchContext) -> Occurrences:
         # Occurrences are masked by document (filter, deletions), field and typo rules,
         # unless none of them can exclude anything (the common unfiltered search).
         check_typos = not ctx.typo_field_ok.all() and bool(word.typos.any())
-        every_field = bool(ctx.field_ok.all())
+        check_fields = not ctx.field_ok.all()
+        ids, typos, exact, weight = word.term_ids, word.typos, word.exact, word.weight
         for seg in snap.segments:
-            docs, fields, pos, which, lens = seg.term_rows(word.term_ids)
-            if docs.size == 0:
-                continue
-            typos = np.repeat(word.typos[which], lens)
-            exact = np.repeat(word.exact[which], lens)
-            weight = np.repeat(word.weight[which], lens)
-            occ = Occurrences(docs, fields, pos, typos, exact, weight)
-            if ctx.every_doc and every_field and not check_typos:
-                parts.append(occ)
-                continue
-            ok = ctx.doc_mask[docs] if every_field else ctx.doc_mask[docs] & ctx.field_ok[fields]
-            if check_typos:
-                ok &= (typos == 0) | ctx.typo_field_ok[fields]
-            if not ok.all():
-                occ = occ.select(ok)
+            if ctx.every_doc and not check_fields and not check_typos:
+                # Nothing to mask: slices of the segment (a view for a single term).
+                docs, fields, pos, which, lens = seg.term_rows(ids)
+                occ = Occurrences(docs, fields, pos, np.repeat(typos[which], lens),
+                                  np.repeat(exact[which], lens), np.repeat(weight[which], lens))
+            else:
+                occ = Occurrences(*gather_rows(
+                    seg.term_ptr, seg.docs, seg.fields, seg.pos, ids, typos, exact, weight,
+                    ctx.doc_mask, ctx.field_ok, ctx.typo_field_ok, not ctx.every_doc,
+                    check_fields, check_typos))
             if occ.docs.size:
                 parts.append(occ)
     masked = len(parts)
@@ -149,25 +153,18 @@ class Features:
     """
 
     def __init__(self, occs: list[Occurrences], field_rank: np.ndarray, n_docs: int) -> None:
-        total = sum(o.docs.size for o in occs)
-        if total * SPARSE_RATIO < n_docs:
-            # Few occurrences: sorting them beats two arrays the size of the index.
-            self.cands = np.unique(np.concatenate([o.docs for o in occs]))
-            self.index = [np.searchsorted(self.cands, o.docs) for o in occs]
-        else:
-            mark = np.zeros(n_docs, dtype=bool)
-            for o in occs:
-                mark[o.docs] = True
-            self.cands = np.nonzero(mark)[0].astype(np.uint32)  # sorted docids
-            # Only candidates' slots are ever read: no need to clear the other 99 %.
-            where = np.empty(n_docs, dtype=np.int32)
-            where[self.cands] = np.arange(self.cands.size, dtype=np.int32)
-            self.index = [where[o.docs] for o in occs]  # candidate index of each occurrence
+        self.offsets = np.zeros(len(occs) + 1, dtype=np.int64)
+        np.cumsum([o.docs.size for o in occs], out=self.offsets[1:])
+        self.docs = np.concatenate([o.docs for o in occs]) if occs else np.empty(0, np.uint32)
+        # Few occurrences for the index size: sorting them beats a docid-sized scan.
+        sparse = int(self.offsets[-1]) * SPARSE_RATIO < n_docs
+        self.cands = np.unique(self.docs) if sparse else marked_docs(self.docs, n_docs)
+        self.index_all, self.matched = candidate_index(self.cands, self.docs, self.offsets,
+                                                       n_docs)
+        # Candidate index of each occurrence, per word (views into index_all).
+        self.index = [self.index_all[a:b] for a, b in pairwise(self.offsets.tolist())]
         self.occs = occs
         self.field_rank = field_rank
-        self.matched = np.zeros((len(occs), self.cands.size), dtype=bool)
-        for i, idx in enumerate(self.index):
-            self.matched[i, idx] = True
         self._cache: dict[str, np.ndarray] = {}
 
     def _per_word(self, name: str, fill: Any, dtype: Any, ufunc: Any, values: Any) -> np.ndarray:
@@ -212,31 +209,8 @@ def pair_proximity(a: Occurrences, ia: np.ndarray, b: Occurrences, ib: np.ndarra
     as word order matters. ``by_attribute`` (proximityPrecision) only tells apart
     "same attribute" (1) from "not" (8).
     """
-    cost = np.full(n, 8, dtype=np.int16)
-    if subset is not None:
-        ma, mb = subset[ia], subset[ib]
-        a_idx, b_idx = ia[ma], ib[mb]
-        a_f, b_f, a_p, b_p = a.fields[ma], b.fields[mb], a.pos[ma], b.pos[mb]
-    else:
-        a_idx, b_idx, a_f, b_f, a_p, b_p = ia, ib, a.fields, b.fields, a.pos, b.pos
-    if a_idx.size == 0 or b_idx.size == 0:
-        return cost
-    cand = np.concatenate([a_idx, b_idx]).astype(np.int64)
-    n_fields = int(max(a_f.max(), b_f.max())) + 1
-    # One packed int64 key (candidate, field, position, label) sorts faster than a
-    # four-key lexsort.
-    key = (cand * n_fields + np.concatenate([a_f, b_f]).astype(np.int64)) << (POS_BITS + 1)
-    key |= np.concatenate([a_p, b_p]).astype(np.int64) << 1
-    key[a_idx.size:] |= 1
-    key.sort()
-    group = key >> (POS_BITS + 1)
-    label = key & 1
-    pos = (key >> 1) & ((1 << POS_BITS) - 1)
-    same = (group[1:] == group[:-1]) & (label[1:] != label[:-1])
-    if not same.any():
-        return cost
-    gap = pos[1:] - pos[:-1]
-    dist = np.where(label[:-1] == 0, gap, gap + 1)
-    dist = np.ones(gap.size, np.int16) if by_attribute else np.clip(dist, 1, 7).astype(np.int16)
-    np.minimum.at(cost, (group[:-1][same] // n_fields), dist[same])
-    return cost
+    if subset is None:
+        subset = np.ones(n, dtype=bool)
+    keys, n_fields = proximity_keys(ia, a.fields, a.pos, ib, b.fields, b.pos, subset, POS_BITS)
+    keys.sort()
+    return proximity_costs(keys, n, n_fields, POS_BITS, by_attribute)

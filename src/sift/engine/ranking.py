@@ -20,6 +20,7 @@ from typing import Any
 import numpy as np
 
 from sift.engine.expand import QueryWord
+from sift.engine.kernels import bm25f, document_frequencies
 from sift.engine.match import POS_BITS, Features, Occurrences, pair_proximity
 from sift.engine.prf import feedback_scores
 from sift.engine.store import Snapshot
@@ -206,29 +207,24 @@ def relevance_scores(inp: RankInput, kept: np.ndarray) -> tuple[np.ndarray, np.n
     p, snap, feats = inp.params, inp.snap, inp.feats
     n = feats.cands.size
     n_docs = max(snap.n_alive, 1)
-    raw = np.zeros(n, dtype=np.float64)
+    field_weight = _field_weights(inp)
+    if inp.occs:
+        fields = np.concatenate([o.fields for o in inp.occs])
+        weights = np.concatenate([o.weight for o in inp.occs])
+    else:
+        fields, weights = np.empty(0, np.uint16), np.empty(0, np.float32)
+    df = document_frequencies(feats.index_all, weights, feats.offsets, n).tolist()
     idfs = np.zeros(len(inp.occs))
     max_score = 0.0
-    field_weight = _field_weights(inp)
-    n_fields = np.uint32(snap.field_len.shape[1])
     for i, (o, w) in enumerate(zip(inp.occs, inp.words, strict=True)):
         if o.docs.size == 0:
             continue
-        # uint32 arithmetic: docids * fields stays far below 2**32 for any index Sift holds.
-        weights = o.weight * field_weight[o.docs * n_fields + o.fields]
-        tf = np.bincount(feats.index[i], weights=weights, minlength=n)
-        full = o.weight >= 0.99
-        if full.all():  # no typo or prefix expansion among the occurrences
-            df = int(np.count_nonzero(feats.matched[i]))
-        elif full.any():
-            df = int(np.count_nonzero(np.bincount(feats.index[i][full], minlength=n)))
-        else:
-            df = int(feats.matched[i].sum())
-        idf = np.log1p((n_docs - df + 0.5) / (df + 0.5))
+        idf = np.log1p((n_docs - df[i] + 0.5) / (df[i] + 0.5))
         weight = idf * (p.stop_weight if w.stop else 1.0)
         idfs[i] = weight
-        raw += weight * tf / (p.k1 + tf)
         max_score += weight
+    raw = bm25f(feats.index_all, feats.docs, fields, weights, feats.offsets, field_weight,
+                snap.field_len.shape[1], n, p.k1, idfs)
     if p.proximity > 0 and len(inp.occs) > 1 and n and not inp.out_of_time():
         depth = min(p.rerank_depth, n)
         top = np.argpartition(-raw, depth - 1)[:depth] if depth < n else np.arange(n)

@@ -1,0 +1,230 @@
+"""Compiled inner loops of the search path (numba, compiled on first use, cached on disk).
+
+A 1-4-word query touches a few thousand to a few hundred thousand word occurrences.
+Done as numpy expressions, each step (gather a term's rows, repeat its typo count and
+weight, map docids to candidates, weigh by field, sum per candidate, count documents)
+is its own pass over the data with its own temporary array; these kernels do each
+stage in one pass and allocate only their results. They compute exactly what the
+numpy formulation computes (same float32 products, same float64 summation order), so
+scores are bit-for-bit unchanged. ``nogil``: concurrent searches run in parallel.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+from numba import njit
+
+
+@njit(cache=True, nogil=True)
+def gather_rows(term_ptr, seg_docs, seg_fields, seg_pos, term_ids, t_typos, t_exact,
+                t_weight, doc_mask, field_ok, typo_ok, check_docs, check_fields,
+                check_typos):  # pragma: no cover - compiled
+    """The rows of ``term_ids`` in one segment, term after term, with each row's typo
+    count, exactness and weight, keeping only rows whose document passes ``doc_mask``
+    (if ``check_docs``), whose field passes ``field_ok`` (if ``check_fields``) and,
+    for rows with typos, whose field allows typos (if ``check_typos``)."""
+    n_known = term_ptr.size - 1
+    total = 0
+    for t in range(term_ids.size):
+        tid = term_ids[t]
+        if tid < n_known:
+            total += term_ptr[tid + 1] - term_ptr[tid]
+    docs = np.empty(total, np.uint32)
+    fields = np.empty(total, np.uint16)
+    pos = np.empty(total, np.uint32)
+    typos = np.empty(total, np.int8)
+    exact = np.empty(total, np.bool_)
+    weight = np.empty(total, np.float32)
+    k = 0
+    for t in range(term_ids.size):
+        tid = term_ids[t]
+        if tid >= n_known:
+            continue
+        lo, hi = term_ptr[tid], term_ptr[tid + 1]
+        ty, ex, w = t_typos[t], t_exact[t], t_weight[t]
+        field_check = check_fields or (check_typos and ty != 0)
+        allowed = field_ok if check_fields else typo_ok
+        for r in range(lo, hi):
+            # Written unconditionally, kept by advancing k: whether a row passes is
+            # unpredictable, and a mispredicted branch costs more than the writes.
+            d = seg_docs[r]
+            f = seg_fields[r]
+            keep = True
+            if check_docs:
+                keep = doc_mask[d]
+            if field_check:
+                keep = keep & allowed[f] & (typo_ok[f] | (ty == 0) | (not check_typos))
+            docs[k] = d
+            fields[k] = f
+            pos[k] = seg_pos[r]
+            typos[k] = ty
+            exact[k] = ex
+            weight[k] = w
+            k += keep
+    return docs[:k], fields[:k], pos[:k], typos[:k], exact[:k], weight[:k]
+
+
+@njit(cache=True, nogil=True)
+def marked_docs(docs, n_docs):  # pragma: no cover - compiled
+    """The sorted distinct values of ``docs`` (docids below ``n_docs``), by marking
+    them in a docid-sized array: cheaper than sorting when there are many."""
+    mark = np.zeros(n_docs, np.bool_)
+    for i in range(docs.size):
+        mark[docs[i]] = True
+    count = 0
+    for d in range(n_docs):
+        count += mark[d]
+    cands = np.empty(count, np.uint32)
+    j = 0
+    for d in range(n_docs):
+        if mark[d]:
+            cands[j] = d
+            j += 1
+    return cands
+
+
+@njit(cache=True, nogil=True)
+def candidate_index(cands, docs, offsets, n_docs):  # pragma: no cover - compiled
+    """(index, matched): each occurrence's position in ``cands`` (sorted docids that
+    include every value of ``docs``) and the [words, candidates] mask of words present
+    in a candidate, word w's occurrences being ``docs[offsets[w]:offsets[w + 1]]``."""
+    where = np.empty(n_docs, np.int32)  # only candidates' slots are ever read
+    for c in range(cands.size):
+        where[cands[c]] = c
+    index = np.empty(docs.size, np.int32)
+    for i in range(docs.size):
+        index[i] = where[docs[i]]
+    n_words = offsets.size - 1
+    matched = np.zeros((n_words, cands.size), np.bool_)
+    for w in range(n_words):
+        for i in range(offsets[w], offsets[w + 1]):
+            matched[w, index[i]] = True
+    return index, matched
+
+
+# The two kernels below are branch-free per occurrence: whether an occurrence is a
+# candidate's first for its word is unpredictable, and mispredicted branches cost more
+# than an extra pass over the (fewer) candidates.
+
+
+@njit(cache=True, nogil=True)
+def document_frequencies(index, weight, offsets, n_cands):  # pragma: no cover - compiled
+    """Per word, the candidates with a full-weight (>= 0.99: not a typo or prefix
+    variant) occurrence, or with any occurrence when the word has none at full weight."""
+    n_words = offsets.size - 1
+    df = np.zeros(n_words, np.int64)
+    hit = np.zeros(n_cands, np.int32)  # bit 0: any occurrence, bit 1: a full-weight one
+    threshold = np.float32(0.99)
+    for w in range(n_words):
+        hit[:] = 0
+        for i in range(offsets[w], offsets[w + 1]):
+            hit[index[i]] |= 1 | (np.int32(weight[i] >= threshold) << 1)
+        n_any = 0
+        n_full = 0
+        for c in range(n_cands):
+            n_any += hit[c] & 1
+            n_full += hit[c] >> 1
+        df[w] = n_full if n_full > 0 else n_any
+    return df
+
+
+@njit(cache=True, nogil=True)
+def bm25f(index, docs, fields, weight, offsets, field_weight, n_fields, n_cands, k1,
+          idfs):  # pragma: no cover - compiled
+    """BM25F per candidate: the sum over words of ``idfs[w] * tf / (k1 + tf)``.
+
+    A word's term frequency in a candidate is the sum over its occurrences of expansion
+    weight x the (document, field) factor ``field_weight[doc * n_fields + field]``
+    (float32 products summed in float64, in occurrence order, as ``np.bincount``)."""
+    n_words = offsets.size - 1
+    raw = np.zeros(n_cands, np.float64)
+    tf = np.empty(n_cands, np.float64)
+    for w in range(n_words):
+        if offsets[w] == offsets[w + 1]:
+            continue
+        tf[:] = 0.0
+        for i in range(offsets[w], offsets[w + 1]):
+            tf[index[i]] += weight[i] * field_weight[docs[i] * n_fields + fields[i]]
+        idf = idfs[w]
+        for c in range(n_cands):
+            raw[c] += idf * tf[c] / (k1 + tf[c])
+    return raw
+
+
+@njit(cache=True, nogil=True)
+def proximity_keys(ia, a_fields, a_pos, ib, b_fields, b_pos, subset, pos_bits
+                   ):  # pragma: no cover - compiled
+    """(keys, n_fields): one packed int64 (candidate, field, position, label) per
+    occurrence of word a (label 0) and word b (label 1) in a ``subset`` candidate."""
+    n_a = 0
+    n_fields = 1
+    for i in range(ia.size):
+        if subset[ia[i]]:
+            n_a += 1
+            n_fields = max(n_fields, np.int64(a_fields[i]) + 1)
+    n_b = 0
+    for i in range(ib.size):
+        if subset[ib[i]]:
+            n_b += 1
+            n_fields = max(n_fields, np.int64(b_fields[i]) + 1)
+    keys = np.empty(n_a + n_b if n_a and n_b else 0, np.int64)
+    if keys.size == 0:
+        return keys, n_fields
+    k = 0
+    for i in range(ia.size):
+        if subset[ia[i]]:
+            keys[k] = ((np.int64(ia[i]) * n_fields + np.int64(a_fields[i])) << (pos_bits + 1)
+                       ) | (np.int64(a_pos[i]) << 1)
+            k += 1
+    for i in range(ib.size):
+        if subset[ib[i]]:
+            keys[k] = ((np.int64(ib[i]) * n_fields + np.int64(b_fields[i])) << (pos_bits + 1)
+                       ) | (np.int64(b_pos[i]) << 1) | 1
+            k += 1
+    return keys, n_fields
+
+
+@njit(cache=True, nogil=True)
+def proximity_costs(keys, n_cands, n_fields, pos_bits, by_attribute):  # pragma: no cover
+    """Per candidate, the smallest proximity cost (1..7; 8: never in the same field)
+    between adjacent a/b occurrences of sorted ``keys`` (see proximity_keys): the
+    position gap, one more when b comes first; 1 for any pair when ``by_attribute``."""
+    cost = np.full(n_cands, 8, np.int16)
+    pos_mask = (np.int64(1) << pos_bits) - 1
+    for k in range(1, keys.size):
+        prev, cur = keys[k - 1], keys[k]
+        group = cur >> (pos_bits + 1)
+        if group != prev >> (pos_bits + 1) or (cur & 1) == (prev & 1):
+            continue
+        if by_attribute:
+            dist = 1
+        else:
+            gap = ((cur >> 1) & pos_mask) - ((prev >> 1) & pos_mask)
+            dist = min(max(gap if (prev & 1) == 0 else gap + 1, 1), 7)
+        c = group // n_fields
+        if dist < cost[c]:
+            cost[c] = dist
+    return cost
+
+
+def warm_up() -> None:
+    """Compile (or load from numba's on-disk cache) every kernel for the dtypes the
+    engine passes, so that no search request pays for it: seconds on a fresh install,
+    a few hundred ms with the cache."""
+    u32, i64 = np.uint32, np.int64
+    ptr = np.array([0, 1], i64)
+    docs, fields, pos = np.zeros(1, u32), np.zeros(1, np.uint16), np.zeros(1, u32)
+    yes = np.ones(1, np.bool_)
+    cached_mask = np.ones(1, np.bool_)
+    cached_mask.flags.writeable = False  # a filter's mask from the snapshot's cache
+    for doc_mask in (yes, cached_mask):
+        gather_rows(ptr, docs, fields, pos, np.zeros(1, i64), np.zeros(1, np.int8), yes,
+                    np.ones(1, np.float32), doc_mask, yes, yes, True, True, True)
+    offsets = np.array([0, 1], i64)
+    cands = marked_docs(docs, 1)
+    index, _ = candidate_index(cands, docs, offsets, 1)
+    weight = np.ones(1, np.float32)
+    document_frequencies(index, weight, offsets, 1)
+    bm25f(index, docs, fields, weight, offsets, weight, 1, 1, 1.0, np.ones(1))
+    keys, n_fields = proximity_keys(index, fields, pos, index, fields, pos, yes, 20)
+    proximity_costs(keys, 1, n_fields, 20, False)

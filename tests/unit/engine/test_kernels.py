@@ -1,0 +1,177 @@
+"""The compiled search loops against plain numpy formulations of the same computation,
+on random occurrence lists (hypothesis): results must be identical, floats bit for bit."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from conftest import build_index, search
+from sift.engine import kernels
+from sift.engine.match import POS_BITS
+
+N_DOCS = 40
+N_FIELDS = 3
+
+
+@st.composite
+def occurrence_lists(draw: st.DrawFn) -> list[dict[str, np.ndarray]]:
+    """1-4 words, each with 0-60 occurrences (docid, field, position, weight)."""
+    words = []
+    for _ in range(draw(st.integers(1, 4))):
+        n = draw(st.integers(0, 60))
+        seed = draw(st.integers(0, 2**32 - 1))
+        rng = np.random.default_rng(seed)
+        words.append({
+            "docs": rng.integers(0, N_DOCS, n).astype(np.uint32),
+            "fields": rng.integers(0, N_FIELDS, n).astype(np.uint16),
+            "pos": rng.integers(0, 12, n).astype(np.uint32),
+            "weight": rng.choice(np.array([1.0, 0.6, 0.45, 0.25], np.float32), n),
+        })
+    return words
+
+
+def _flat(words: list[dict[str, np.ndarray]], key: str) -> np.ndarray:
+    return np.concatenate([w[key] for w in words])
+
+
+def _offsets(words: list[dict[str, np.ndarray]]) -> np.ndarray:
+    return np.concatenate([[0], np.cumsum([w["docs"].size for w in words])]).astype(np.int64)
+
+
+@given(occurrence_lists())
+@settings(max_examples=150, deadline=None)
+def test_candidates_match_unique_and_searchsorted(words: list[dict[str, np.ndarray]]) -> None:
+    docs, offsets = _flat(words, "docs"), _offsets(words)
+    cands = kernels.marked_docs(docs, N_DOCS)
+    assert cands.dtype == np.uint32
+    assert np.array_equal(cands, np.unique(docs))
+    index, matched = kernels.candidate_index(cands, docs, offsets, N_DOCS)
+    assert np.array_equal(index, np.searchsorted(cands, docs))
+    for w, word in enumerate(words):
+        assert np.array_equal(np.flatnonzero(matched[w]),
+                              np.unique(np.searchsorted(cands, word["docs"])))
+
+
+@given(occurrence_lists())
+@settings(max_examples=150, deadline=None)
+def test_bm25f_and_document_frequencies_match_bincount(words: list[dict[str, np.ndarray]]
+                                                       ) -> None:
+    docs, offsets = _flat(words, "docs"), _offsets(words)
+    cands = np.unique(docs).astype(np.uint32)
+    index, _ = kernels.candidate_index(cands, docs, offsets, N_DOCS)
+    field_weight = np.random.default_rng(0).random(N_DOCS * N_FIELDS).astype(np.float32)
+    idfs = np.linspace(0.5, 2.0, len(words))
+    k1, n = 1.6, cands.size
+    expected = np.zeros(n)
+    for w, word in enumerate(words):
+        idx = np.searchsorted(cands, word["docs"])
+        # df: candidates with a full-weight occurrence, else with any occurrence.
+        full = word["weight"] >= 0.99
+        df = np.unique(idx[full]).size if full.any() else np.unique(idx).size
+        assert kernels.document_frequencies(index, _flat(words, "weight"), offsets, n)[w] == df
+        if idx.size == 0:
+            continue
+        x = word["weight"] * field_weight[word["docs"] * np.uint32(N_FIELDS) + word["fields"]]
+        tf = np.bincount(idx, weights=x, minlength=n)
+        expected += idfs[w] * tf / (k1 + tf)
+    got = kernels.bm25f(index, docs, _flat(words, "fields"), _flat(words, "weight"), offsets,
+                        field_weight, N_FIELDS, n, k1, idfs)
+    assert np.array_equal(got, expected)  # bit for bit: same products, same summation order
+
+
+def _brute_proximity(a: dict[str, np.ndarray], b: dict[str, np.ndarray], subset: np.ndarray,
+                     by_attribute: bool) -> np.ndarray:
+    """Every a/b pair in the same document and field: b after a costs the gap, b before
+    a the gap + 1, clipped to 1..7 (1 for any pair by attribute); 8 without a pair."""
+    cost = np.full(N_DOCS, 8, np.int16)
+    for da, fa, pa in zip(a["docs"], a["fields"], a["pos"], strict=True):
+        for db, fb, pb in zip(b["docs"], b["fields"], b["pos"], strict=True):
+            if da != db or fa != fb or not subset[da]:
+                continue
+            gap = int(pb) - int(pa)
+            dist = 1 if by_attribute else min(max(gap if gap >= 0 else -gap + 1, 1), 7)
+            cost[da] = min(cost[da], dist)
+    return cost
+
+
+@given(occurrence_lists(), st.integers(0, 2**32 - 1), st.booleans())
+@settings(max_examples=150, deadline=None)
+def test_proximity_is_the_closest_pair(words: list[dict[str, np.ndarray]], seed: int,
+                                       by_attribute: bool) -> None:
+    a, b = words[0], words[-1]
+    # Candidate indices are docids here (every docid a candidate), so costs compare 1:1.
+    subset = np.random.default_rng(seed).random(N_DOCS) < 0.7
+    keys, n_fields = kernels.proximity_keys(a["docs"].astype(np.int32), a["fields"], a["pos"],
+                                            b["docs"].astype(np.int32), b["fields"], b["pos"],
+                                            subset, POS_BITS)
+    keys.sort()
+    got = kernels.proximity_costs(keys, N_DOCS, n_fields, POS_BITS, by_attribute)
+    assert np.array_equal(got, _brute_proximity(a, b, subset, by_attribute))
+
+
+@given(occurrence_lists(), st.integers(0, 2**32 - 1), st.booleans(), st.booleans(),
+       st.booleans())
+@settings(max_examples=100, deadline=None)
+def test_gather_rows_masks_like_numpy(words: list[dict[str, np.ndarray]], seed: int,
+                                      check_docs: bool, check_fields: bool,
+                                      check_typos: bool) -> None:
+    # A segment: each word is a term, its rows one contiguous slice.
+    term_ptr = _offsets(words)
+    docs, fields, pos = _flat(words, "docs"), _flat(words, "fields"), _flat(words, "pos")
+    rng = np.random.default_rng(seed)
+    term_ids = rng.permutation(len(words) + 1).astype(np.int64)  # one unknown term id
+    t_typos = rng.integers(0, 3, term_ids.size).astype(np.int8)
+    t_exact = t_typos == 0
+    t_weight = rng.random(term_ids.size).astype(np.float32)
+    doc_mask = rng.random(N_DOCS) < 0.5
+    field_ok = rng.random(N_FIELDS) < 0.7
+    typo_ok = rng.random(N_FIELDS) < 0.5
+    got = kernels.gather_rows(term_ptr, docs, fields, pos, term_ids, t_typos, t_exact,
+                              t_weight, doc_mask, field_ok, typo_ok, check_docs, check_fields,
+                              check_typos)
+    parts: list[list[np.ndarray]] = [[] for _ in range(6)]
+    for t, tid in enumerate(term_ids.tolist()):
+        if tid >= len(words):
+            continue
+        rows = np.arange(term_ptr[tid], term_ptr[tid + 1])
+        keep = np.ones(rows.size, bool)
+        if check_docs:
+            keep &= doc_mask[docs[rows]]
+        if check_fields:
+            keep &= field_ok[fields[rows]]
+        if check_typos and t_typos[t]:
+            keep &= typo_ok[fields[rows]]
+        rows = rows[keep]
+        for k, values in enumerate((docs[rows], fields[rows], pos[rows],
+                                    np.full(rows.size, t_typos[t]),
+                                    np.full(rows.size, t_exact[t]),
+                                    np.full(rows.size, t_weight[t]))):
+            parts[k].append(values)
+    for g, p in zip(got, parts, strict=True):
+        expected = np.concatenate(p) if p else np.empty(0)
+        assert np.array_equal(g, expected.astype(g.dtype))
+
+
+KERNELS = ("gather_rows", "marked_docs", "candidate_index", "document_frequencies", "bm25f",
+           "proximity_keys", "proximity_costs")
+
+
+@pytest.mark.parametrize("mode", ["sift", "meilisearch"])
+def test_searches_use_the_warmed_up_signatures(mode: str) -> None:
+    """A dtype that drifts (an int64 docid array, a float64 weight) would make numba
+    compile another version in the middle of a request; warm_up covers what searches pass."""
+    kernels.warm_up()
+    before = {name: set(getattr(kernels, name).signatures) for name in KERNELS}
+    docs = [{"id": i, "title": f"red shoe {i} sunflower", "body": "walking shoes for trails",
+             "n": i % 5} for i in range(300)]
+    index = build_index(docs, mode, filterableAttributes=["n"],
+                        typoTolerance={"disableOnAttributes": ["body"]})
+    for q in ("red shoe", "shoes walkng", '"red shoe" trails', "sun flower", "wal", "sho red"):
+        for body in ({}, {"filter": "n < 3"}, {"attributesToSearchOn": ["title"]},
+                     {"matchingStrategy": "all"}):
+            search(index, q, **body)
+    for name in KERNELS:
+        assert set(getattr(kernels, name).signatures) == before[name], name
