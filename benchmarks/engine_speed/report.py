@@ -40,14 +40,16 @@ def targets(report: dict[str, Any]) -> list[tuple[str, str]]:
             )
         )
         if "ts_engine" in lat:
-            ts = lat["ts_engine"]
-            faster = engine["p50"] < ts["p50"] and lat["sift_e2e"]["p50"] < lat["ts_e2e"]["p50"]
+            # Engine time like for like: both servers report whole milliseconds, cut
+            # (not rounded); Sift's in-process time has no Typesense counterpart.
+            ts, sift_ms = lat["ts_engine"], lat["sift_engine"]
+            faster = sift_ms["p50"] < ts["p50"] and lat["sift_e2e"]["p50"] < lat["ts_e2e"]["p50"]
             out.append(
                 (
                     f"{name}: faster than Typesense (p50, engine and end to end)",
-                    f"{_ok(faster)} (engine {engine['p50'] / max(ts['p50'], 1e-9):.2f}x, "
-                    f"end to end {lat['sift_e2e']['p50'] / lat['ts_e2e']['p50']:.2f}x "
-                    "Typesense's time)",
+                    f"{_ok(faster)} (engine-reported p50 {sift_ms['p50']:.0f} against "
+                    f"{ts['p50']:.0f} ms, end to end "
+                    f"{lat['sift_e2e']['p50'] / lat['ts_e2e']['p50']:.2f}x Typesense's time)",
                 )
             )
     for name in ("catalog", "products"):
@@ -84,7 +86,7 @@ def markdown(report: dict[str, Any]) -> str:
                 lines.append(f"| {label} | {p['p50']:.2f} | {p['p95']:.2f} | {p['p99']:.2f} |")
         if "ts_engine" in lat:
             ratio = "| Sift / Typesense | " + " | ".join(
-                f"engine {lat['sift_inprocess'][p] / max(lat['ts_engine'][p], 1e-9):.2f}, "
+                f"in process {lat['sift_inprocess'][p] / max(lat['ts_engine'][p], 1e-9):.2f}, "
                 f"e2e {lat['sift_e2e'][p] / lat['ts_e2e'][p]:.2f}"
                 for p in ("p50", "p95", "p99")
             )
