@@ -22,6 +22,8 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
+from sift.engine.kernels import shared_grams
+
 _EDIT_DESTROYS = 3  # bigrams one edit (OSA: a transposition) can destroy at most
 
 
@@ -87,11 +89,7 @@ class GramView:
         lists = [p for g in grams if (p := self._posting(g)) is not None]
         if not lists:
             return np.empty(0, dtype=np.int64)
-        shared = np.bincount(np.concatenate(lists), minlength=self.n_terms)
-        ids = np.flatnonzero(shared >= need)
-        lengths = self.lengths[ids].astype(np.int64)
         n = len(word)
-        near = lengths >= n - budget if prefix else np.abs(lengths - n) <= budget
-        if not any_first:
-            near &= self.firsts[ids] == ord(word[0])
-        return ids[near]
+        return shared_grams(np.concatenate(lists) if len(lists) > 1 else lists[0], self.n_terms,
+                            need, self.lengths, self.firsts, max(n - budget, 0),
+                            2**31 if prefix else n + budget, -1 if any_first else ord(word[0]))

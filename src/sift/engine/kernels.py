@@ -207,6 +207,29 @@ def proximity_costs(keys, n_cands, n_fields, pos_bits, by_attribute):  # pragma:
     return cost
 
 
+@njit(cache=True, nogil=True)
+def shared_grams(ids, n_terms, need, lengths, firsts, min_len, max_len, first
+                 ):  # pragma: no cover - compiled
+    """Sorted term ids occurring at least ``need`` times in ``ids`` (the concatenated
+    posting lists of a word's bigrams) whose length is within ``[min_len, max_len]`` and,
+    unless ``first`` < 0, whose first letter is ``first``: the q-gram count filter
+    without a vocabulary-sized scan."""
+    counts = np.zeros(n_terms, np.uint16)
+    for i in range(ids.size):
+        counts[ids[i]] += 1
+    out = np.empty(ids.size, np.int64)
+    k = 0
+    for i in range(ids.size):
+        t = ids[i]
+        if counts[t] < need:
+            continue
+        counts[t] = 0  # each term once
+        if min_len <= lengths[t] <= max_len and (first < 0 or firsts[t] == first):
+            out[k] = t
+            k += 1
+    return np.sort(out[:k])
+
+
 def warm_up() -> None:
     """Compile (or load from numba's on-disk cache) every kernel for the dtypes the
     engine passes, so that no search request pays for it: seconds on a fresh install,
@@ -228,3 +251,5 @@ def warm_up() -> None:
     bm25f(index, docs, fields, weight, offsets, weight, 1, 1, 1.0, np.ones(1))
     keys, n_fields = proximity_keys(index, fields, pos, index, fields, pos, yes, 20)
     proximity_costs(keys, 1, n_fields, 20, False)
+    lengths = np.ones(1, u32)
+    shared_grams(docs, 1, 1, lengths, lengths, 0, 1, -1)

@@ -28,6 +28,7 @@ from sift.engine.store import Snapshot
 
 SPARSE_RATIO = 16  # occurrences below n_docs / this: sort them, no docid-sized arrays
 POS_BITS = 20  # positions are clipped below 2**20 inside a field
+BLOCK_TERMS = 4  # up to this many terms per word: gather by slicing (see gather)
 _NO_MATCH_ATTR = np.int64(1) << 40
 
 
@@ -114,8 +115,10 @@ def gather(word: QueryWord, snap: Snapshot, ctx: MatchContext) -> Occurrences:
         check_fields = not ctx.field_ok.all()
         ids, typos, exact, weight = word.term_ids, word.typos, word.exact, word.weight
         for seg in snap.segments:
-            if ctx.every_doc and not check_fields and not check_typos:
-                # Nothing to mask: slices of the segment (a view for a single term).
+            if ctx.every_doc and not check_fields and not check_typos and \
+                    ids.size <= BLOCK_TERMS:
+                # Nothing to mask, few terms: numpy's block copies of the segment's
+                # slices (a view for a single term) beat a compiled row loop.
                 docs, fields, pos, which, lens = seg.term_rows(ids)
                 occ = Occurrences(docs, fields, pos, np.repeat(typos[which], lens),
                                   np.repeat(exact[which], lens), np.repeat(weight[which], lens))

@@ -156,7 +156,7 @@ def test_gather_rows_masks_like_numpy(words: list[dict[str, np.ndarray]], seed: 
 
 
 KERNELS = ("gather_rows", "marked_docs", "candidate_index", "document_frequencies", "bm25f",
-           "proximity_keys", "proximity_costs")
+           "proximity_keys", "proximity_costs", "shared_grams")
 
 
 @pytest.mark.parametrize("mode", ["sift", "meilisearch"])
