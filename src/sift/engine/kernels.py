@@ -102,52 +102,50 @@ def candidate_index(cands, docs, offsets, n_docs):  # pragma: no cover - compile
     return index, matched
 
 
-# The two kernels below are branch-free per occurrence: whether an occurrence is a
-# candidate's first for its word is unpredictable, and mispredicted branches cost more
-# than an extra pass over the (fewer) candidates.
-
-
 @njit(cache=True, nogil=True)
-def document_frequencies(index, weight, offsets, n_cands):  # pragma: no cover - compiled
-    """Per word, the candidates with a full-weight (>= 0.99: not a typo or prefix
-    variant) occurrence, or with any occurrence when the word has none at full weight."""
+def term_frequencies(index, docs, fields, weight, offsets, field_weight, n_fields, n_cands
+                     ):  # pragma: no cover - compiled
+    """(tf, df): BM25F term frequencies [words, candidates] and document frequencies.
+
+    A word's tf in a candidate sums, over its occurrences, expansion weight x the
+    (document, field) factor ``field_weight[doc * n_fields + field]`` (float32 products
+    summed in float64 in occurrence order, as ``np.bincount``). Its df counts the
+    candidates with a full-weight (>= 0.99: not a typo or prefix variant) occurrence, or
+    with any occurrence when it has none at full weight.
+
+    Branch-free per occurrence: whether an occurrence is a candidate's first for its
+    word is unpredictable, and a mispredicted branch costs more than the extra pass
+    over the (fewer) candidates that counts them."""
     n_words = offsets.size - 1
+    tf = np.zeros((n_words, n_cands), np.float64)
     df = np.zeros(n_words, np.int64)
     hit = np.zeros(n_cands, np.int32)  # bit 0: any occurrence, bit 1: a full-weight one
     threshold = np.float32(0.99)
     for w in range(n_words):
+        row = tf[w]
         hit[:] = 0
         for i in range(offsets[w], offsets[w + 1]):
-            hit[index[i]] |= 1 | (np.int32(weight[i] >= threshold) << 1)
+            c = index[i]
+            row[c] += weight[i] * field_weight[docs[i] * n_fields + fields[i]]
+            hit[c] |= 1 | (np.int32(weight[i] >= threshold) << 1)
         n_any = 0
         n_full = 0
         for c in range(n_cands):
             n_any += hit[c] & 1
             n_full += hit[c] >> 1
         df[w] = n_full if n_full > 0 else n_any
-    return df
+    return tf, df
 
 
 @njit(cache=True, nogil=True)
-def bm25f(index, docs, fields, weight, offsets, field_weight, n_fields, n_cands, k1,
-          idfs):  # pragma: no cover - compiled
-    """BM25F per candidate: the sum over words of ``idfs[w] * tf / (k1 + tf)``.
-
-    A word's term frequency in a candidate is the sum over its occurrences of expansion
-    weight x the (document, field) factor ``field_weight[doc * n_fields + field]``
-    (float32 products summed in float64, in occurrence order, as ``np.bincount``)."""
-    n_words = offsets.size - 1
+def saturated_sum(tf, idfs, k1):  # pragma: no cover - compiled
+    """Per candidate, the sum over words of ``idfs[w] * tf / (k1 + tf)`` (BM25)."""
+    n_words, n_cands = tf.shape
     raw = np.zeros(n_cands, np.float64)
-    tf = np.empty(n_cands, np.float64)
     for w in range(n_words):
-        if offsets[w] == offsets[w + 1]:
-            continue
-        tf[:] = 0.0
-        for i in range(offsets[w], offsets[w + 1]):
-            tf[index[i]] += weight[i] * field_weight[docs[i] * n_fields + fields[i]]
         idf = idfs[w]
         for c in range(n_cands):
-            raw[c] += idf * tf[c] / (k1 + tf[c])
+            raw[c] += idf * tf[w, c] / (k1 + tf[w, c])
     return raw
 
 
@@ -247,8 +245,8 @@ def warm_up() -> None:
     cands = marked_docs(docs, 1)
     index, _ = candidate_index(cands, docs, offsets, 1)
     weight = np.ones(1, np.float32)
-    document_frequencies(index, weight, offsets, 1)
-    bm25f(index, docs, fields, weight, offsets, weight, 1, 1, 1.0, np.ones(1))
+    tf, _ = term_frequencies(index, docs, fields, weight, offsets, weight, 1, 1)
+    saturated_sum(tf, np.ones(1), 1.0)
     keys, n_fields = proximity_keys(index, fields, pos, index, fields, pos, yes, 20)
     proximity_costs(keys, 1, n_fields, 20, False)
     lengths = np.ones(1, u32)

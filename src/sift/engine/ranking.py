@@ -20,7 +20,7 @@ from typing import Any
 import numpy as np
 
 from sift.engine.expand import QueryWord
-from sift.engine.kernels import bm25f, document_frequencies
+from sift.engine.kernels import saturated_sum, term_frequencies
 from sift.engine.match import POS_BITS, Features, Occurrences, pair_proximity
 from sift.engine.prf import feedback_scores
 from sift.engine.store import Snapshot
@@ -187,17 +187,15 @@ def _field_weights(inp: RankInput) -> np.ndarray:
     (index ``docid * n_fields + field``), built once per snapshot and settings: a
     query then pays one gather per word for it instead of five array operations."""
     p, snap = inp.params, inp.snap
-    n_fields = snap.field_len.shape[1]
-    fw = 1.0 + p.attr_boost * np.clip(1.0 - inp.field_rank / max(inp.n_ranks - 1, 1), 0, 1)
-    fw = fw[:n_fields]
-    avg = snap.avg_field_len
 
     def build() -> np.ndarray:
-        slope = p.b / avg
-        norm = (1.0 - p.b) + slope[None, :] * snap.field_len
-        return (fw[None, :] / norm).astype(np.float32).reshape(-1)
+        n_fields = snap.field_len.shape[1]
+        fw = 1.0 + p.attr_boost * np.clip(1.0 - inp.field_rank / max(inp.n_ranks - 1, 1), 0, 1)
+        norm = (1.0 - p.b) + (p.b / snap.avg_field_len)[None, :] * snap.field_len
+        return (fw[None, :n_fields] / norm).astype(np.float32).reshape(-1)
 
-    key = f"bm25f:{p.b}:{p.attr_boost}:{fw.tobytes().hex()}"
+    # The key holds everything build() reads beyond the snapshot itself.
+    key = ("bm25f", p.b, p.attr_boost, inp.n_ranks, inp.field_rank.tobytes())
     return snap.cached(key, build)
 
 
@@ -213,18 +211,18 @@ def relevance_scores(inp: RankInput, kept: np.ndarray) -> tuple[np.ndarray, np.n
         weights = np.concatenate([o.weight for o in inp.occs])
     else:
         fields, weights = np.empty(0, np.uint16), np.empty(0, np.float32)
-    df = document_frequencies(feats.index_all, weights, feats.offsets, n).tolist()
+    tf, df = term_frequencies(feats.index_all, feats.docs, fields, weights, feats.offsets,
+                              field_weight, snap.field_len.shape[1], n)
     idfs = np.zeros(len(inp.occs))
     max_score = 0.0
-    for i, (o, w) in enumerate(zip(inp.occs, inp.words, strict=True)):
+    for i, (o, w, d) in enumerate(zip(inp.occs, inp.words, df.tolist(), strict=True)):
         if o.docs.size == 0:
             continue
-        idf = np.log1p((n_docs - df[i] + 0.5) / (df[i] + 0.5))
-        weight = idf * (p.stop_weight if w.stop else 1.0)
+        # idf stays in numpy: numba's log1p can differ from numpy's in the last bit.
+        weight = np.log1p((n_docs - d + 0.5) / (d + 0.5)) * (p.stop_weight if w.stop else 1.0)
         idfs[i] = weight
         max_score += weight
-    raw = bm25f(feats.index_all, feats.docs, fields, weights, feats.offsets, field_weight,
-                snap.field_len.shape[1], n, p.k1, idfs)
+    raw = saturated_sum(tf, idfs, p.k1)
     if p.proximity > 0 and len(inp.occs) > 1 and n and not inp.out_of_time():
         depth = min(p.rerank_depth, n)
         top = np.argpartition(-raw, depth - 1)[:depth] if depth < n else np.arange(n)

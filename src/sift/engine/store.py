@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import threading
 from collections import OrderedDict
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Hashable, Iterator, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -145,12 +145,12 @@ class Snapshot:
     vocabulary: Vocabulary  # sorted and bucketed view of the first n_terms terms
     field_names: list[str]  # field id -> flattened attribute name
     n_alive: int
-    _cache: dict[str, Any] = field(default_factory=dict)
+    _cache: dict[Hashable, Any] = field(default_factory=dict)
     _lru: LRU = field(default_factory=lambda: LRU(LRU_SIZE))
     # Re-entrant: a cached value's builder may read another cached value.
     _lock: threading.RLock = field(default_factory=threading.RLock)
 
-    def cached(self, key: str, build: Callable[[], Any]) -> Any:
+    def cached(self, key: Hashable, build: Callable[[], Any]) -> Any:
         value = self._cache.get(key)
         if value is None:
             with self._lock:
