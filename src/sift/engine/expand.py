@@ -18,6 +18,7 @@ from rapidfuzz import process
 from rapidfuzz.distance import OSA
 
 from sift.engine.analysis import ENGLISH_STOP_WORDS, Analyzer, normalize, stem_words
+from sift.engine.kernels import typo_distances
 from sift.engine.store import LRU, Snapshot
 
 MAX_PREFIX_TERMS: Final = 200  # most frequent completions kept for a prefix
@@ -245,16 +246,24 @@ def _closest(word: str, budget: int, ids: np.ndarray, snap: Snapshot, any_first:
     """:func:`_typo_terms` over a bigram-filtered shortlist of term ids."""
     if ids.size == 0:
         return np.empty(0, dtype=np.int64), np.empty(0, dtype=np.int8)
-    terms = snap.term_list
-    words = [terms[t] for t in ids.tolist()]
-    dist = process.cdist([word], words, scorer=OSA.distance, score_cutoff=budget,
-                         dtype=np.int32, workers=1)[0]
+    dist = _distances(word, ids, snap, budget, prefix=False)
     if any_first:
         dist = np.where(snap.vocabulary.grams.firsts[ids] == ord(word[0]), dist, dist + 1)
     hit = np.nonzero((dist <= budget) & (dist > 0))[0]
     if hit.size > MAX_TYPO_TERMS:
         hit = hit[np.argsort(dist[hit], kind="stable")[:MAX_TYPO_TERMS]]
     return ids[hit].astype(np.int64), dist[hit].astype(np.int8)
+
+
+def _distances(word: str, ids: np.ndarray, snap: Snapshot, budget: int, prefix: bool
+               ) -> np.ndarray:
+    """OSA distances (capped at budget + 1) from ``word`` to the terms ``ids`` (to their
+    beginnings when ``prefix``), computed on the vocabulary's code points: a shortlist
+    never becomes a list of Python strings."""
+    codes, rank = snap.vocabulary.code_points()
+    letters = np.frombuffer(word.encode("utf-32-le"), dtype=np.uint32).copy()
+    return typo_distances(letters, ids.astype(np.int64, copy=False), rank, codes,
+                          snap.vocabulary.lengths, budget, prefix)
 
 
 # Query words expanded per snapshot and configuration: search traffic repeats its words
@@ -373,18 +382,20 @@ def _add_typo_prefix(w: QueryWord, snap: Snapshot, budget: int, base: float) -> 
         near = np.nonzero(vocab.lengths[lo:hi] >= n - budget)[0]
         candidates = vocab.ids[lo:hi][near]
         terms = vocab.terms[lo:hi][near].tolist()
+        if not terms:
+            return
+        dist = np.full(len(terms), budget + 1, dtype=np.int32)
+        for cut in (n - 1, n, n + 1):
+            size = max(cut, 1)
+            heads = [t[:size] for t in terms]
+            dist = np.minimum(dist, process.cdist([w.text], heads, scorer=OSA.distance,
+                                                  score_cutoff=budget, dtype=np.int32,
+                                                  workers=1)[0])
     else:
         candidates = shortlist
-        terms = [snap.term_list[t] for t in shortlist.tolist()]
-    if not terms:
-        return
-    dist = np.full(len(terms), budget + 1, dtype=np.int32)
-    for cut in (n - 1, n, n + 1):
-        size = max(cut, 1)
-        heads = [t[:size] for t in terms]
-        dist = np.minimum(dist, process.cdist([w.text], heads, scorer=OSA.distance,
-                                              score_cutoff=budget, dtype=np.int32,
-                                              workers=1)[0])
+        if not candidates.size:
+            return
+        dist = _distances(w.text, candidates, snap, budget, prefix=True)
     hit = np.nonzero((dist > 0) & (dist <= budget))[0]
     ids = candidates[hit].astype(np.int64)
     dist = dist[hit]

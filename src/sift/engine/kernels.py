@@ -228,6 +228,49 @@ def shared_grams(ids, n_terms, need, lengths, firsts, min_len, max_len, first
     return np.sort(out[:k])
 
 
+@njit(cache=True, nogil=True)
+def typo_distances(word, ids, rank, codes, lengths, budget, prefix
+                   ):  # pragma: no cover - compiled
+    """Optimal-string-alignment distance (adjacent transpositions count one edit) from
+    ``word`` (code points) to each term of ``ids``, capped at ``budget + 1``; with
+    ``prefix``, to the closest of the term's first n - 1, n and n + 1 letters (n: the
+    word's length; a shorter term whole). Terms are rows of ``codes`` (the sorted
+    vocabulary's code points) at ``rank[id]``, ``lengths[rank[id]]`` letters long."""
+    n = word.size
+    out = np.empty(ids.size, np.int32)
+    width = codes.shape[1] + 2
+    prev2 = np.empty(width, np.int32)
+    prev = np.empty(width, np.int32)
+    cur = np.empty(width, np.int32)
+    for k in range(ids.size):
+        row = rank[ids[k]]
+        full = lengths[row]
+        m = min(full, n + 1) if prefix else full
+        if not prefix and abs(m - n) > budget:
+            out[k] = budget + 1
+            continue
+        term = codes[row]
+        for j in range(m + 1):
+            prev[j] = j
+        for i in range(1, n + 1):
+            cur[0] = i
+            for j in range(1, m + 1):
+                v = min(prev[j] + 1, cur[j - 1] + 1,
+                        prev[j - 1] + (0 if word[i - 1] == term[j - 1] else 1))
+                if i > 1 and j > 1 and word[i - 1] == term[j - 2] and word[i - 2] == term[j - 1]:
+                    v = min(v, prev2[j - 2] + 1)
+                cur[j] = v
+            prev2, prev, cur = prev, cur, prev2
+        if prefix:
+            d = budget + 1
+            for cut in (n - 1, n, n + 1):
+                d = min(d, prev[min(max(cut, 1), full)])
+        else:
+            d = prev[m]
+        out[k] = min(d, budget + 1)
+    return out
+
+
 def warm_up() -> None:
     """Compile (or load from numba's on-disk cache) every kernel for the dtypes the
     engine passes, so that no search request pays for it: seconds on a fresh install,
@@ -251,3 +294,7 @@ def warm_up() -> None:
     proximity_costs(keys, 1, n_fields, 20, False)
     lengths = np.ones(1, u32)
     shared_grams(docs, 1, 1, lengths, lengths, 0, 1, -1)
+    codes = np.zeros((1, 1), u32)
+    for prefix in (False, True):
+        typo_distances(docs, np.zeros(1, i64), np.zeros(1, i64), codes, np.ones(1, i64), 1,
+                       prefix)

@@ -67,6 +67,21 @@ class Vocabulary:
         self._arrays[key] = out
         return out
 
+    _derived: dict[str, np.ndarray] = field(default_factory=dict, compare=False)
+
+    def code_points(self) -> tuple[np.ndarray, np.ndarray]:
+        """(codes, rank): the sorted terms as rows of UCS-4 code points (numpy's unicode
+        array, viewed, zero-padded to the longest term) and each term id's row."""
+        rank = self._derived.get("rank")
+        if rank is None:
+            rank = np.empty(self.ids.size, dtype=np.int64)
+            rank[self.ids] = np.arange(self.ids.size)
+            self._derived["rank"] = rank
+        width = max(self.terms.dtype.itemsize // 4, 1)
+        codes = self.terms.view(np.uint32).reshape(self.terms.size, width) if \
+            self.terms.size else np.zeros((0, 1), dtype=np.uint32)
+        return codes, rank
+
     def same_first(self, first: str, length: int) -> tuple[list[str], np.ndarray]:
         """Terms of ``length`` characters starting with ``first``."""
         words, ids, _ = self._bucket((first, length), self._by_first.get((first, length)))

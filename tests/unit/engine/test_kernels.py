@@ -7,6 +7,7 @@ import numpy as np
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
+from rapidfuzz.distance import OSA
 
 from conftest import build_index, search
 from sift.engine import kernels
@@ -154,7 +155,7 @@ def test_gather_rows_masks_like_numpy(words: list[dict[str, np.ndarray]], seed: 
 
 
 KERNELS = ("gather_rows", "marked_docs", "candidate_index", "term_frequencies", "saturated_sum",
-           "proximity_keys", "proximity_costs", "shared_grams")
+           "proximity_keys", "proximity_costs", "shared_grams", "typo_distances")
 
 
 @pytest.mark.parametrize("mode", ["sift", "meilisearch"])
@@ -173,3 +174,22 @@ def test_searches_use_the_warmed_up_signatures(mode: str) -> None:
             search(index, q, **body)
     for name in KERNELS:
         assert set(getattr(kernels, name).signatures) == before[name], name
+
+
+@given(st.text(alphabet="abcé日", min_size=1, max_size=9),
+       st.lists(st.text(alphabet="abcé日", min_size=1, max_size=12), min_size=1, max_size=20),
+       st.integers(1, 2), st.booleans())
+@settings(max_examples=200, deadline=None)
+def test_typo_distances_match_rapidfuzz(word: str, terms: list[str], budget: int,
+                                        prefix: bool) -> None:
+    vocab = np.array(sorted(set(terms)))
+    ids = np.arange(vocab.size, dtype=np.int64)
+    codes = vocab.view(np.uint32).reshape(vocab.size, -1)
+    lengths = np.char.str_len(vocab).astype(np.int64)
+    letters = np.frombuffer(word.encode("utf-32-le"), dtype=np.uint32).copy()
+    got = kernels.typo_distances(letters, ids, ids, codes, lengths, budget, prefix)
+    n = len(word)
+    for term, d in zip(vocab.tolist(), got.tolist(), strict=True):
+        heads = [term[:max(cut, 1)] for cut in (n - 1, n, n + 1)] if prefix else [term]
+        expected = min(OSA.distance(word, h) for h in heads)
+        assert d == min(expected, budget + 1), (word, term)
