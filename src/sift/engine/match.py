@@ -115,7 +115,18 @@ def gather(word: QueryWord, snap: Snapshot, ctx: MatchContext) -> Occurrences:
         check_fields = not ctx.field_ok.all()
         ids, typos, exact, weight = word.term_ids, word.typos, word.exact, word.weight
         for seg in snap.segments:
-            if ctx.every_doc and not check_fields and not check_typos and \
+            if ctx.every_doc and not check_fields and not check_typos and ids.size == 1:
+                # The common word: one term, its rows a view of the segment.
+                tid = int(ids[0])
+                if tid + 1 >= seg.term_ptr.size:
+                    continue
+                a, b = int(seg.term_ptr[tid]), int(seg.term_ptr[tid + 1])
+                if a == b:
+                    continue
+                occ = Occurrences(seg.docs[a:b], seg.fields[a:b], seg.pos[a:b],
+                                  np.full(b - a, typos[0]), np.full(b - a, exact[0]),
+                                  np.full(b - a, weight[0]))
+            elif ctx.every_doc and not check_fields and not check_typos and \
                     ids.size <= BLOCK_TERMS:
                 # Nothing to mask, few terms: numpy's block copies of the segment's
                 # slices (a view for a single term) beat a compiled row loop.
@@ -156,8 +167,10 @@ class Features:
     """
 
     def __init__(self, occs: list[Occurrences], field_rank: np.ndarray, n_docs: int) -> None:
-        self.offsets = np.zeros(len(occs) + 1, dtype=np.int64)
-        np.cumsum([o.docs.size for o in occs], out=self.offsets[1:])
+        ends = [0]
+        for o in occs:
+            ends.append(ends[-1] + o.docs.size)
+        self.offsets = np.array(ends, dtype=np.int64)
         self.docs = np.concatenate([o.docs for o in occs]) if occs else np.empty(0, np.uint32)
         # Few occurrences for the index size: sorting them beats a docid-sized scan.
         sparse = int(self.offsets[-1]) * SPARSE_RATIO < n_docs

@@ -20,7 +20,7 @@ from typing import Any
 import numpy as np
 
 from sift.engine.expand import QueryWord
-from sift.engine.kernels import saturated_sum, term_frequencies
+from sift.engine.kernels import saturated_sum, term_frequencies, top_by_key
 from sift.engine.match import POS_BITS, Features, Occurrences, pair_proximity
 from sift.engine.prf import feedback_scores
 from sift.engine.store import Snapshot
@@ -318,6 +318,8 @@ def top_order(keys: list[np.ndarray], need: int | None) -> np.ndarray:
         return np.lexsort(keys[::-1]) if keys else np.arange(n)
     if need <= 0:
         return np.arange(n)
+    if len(keys) == 1 and keys[0].dtype == np.float64:
+        return top_by_key(keys[0], need)  # the relevance rule alone: Sift's default
     chosen: list[np.ndarray] = []
     pool = np.arange(n)
     left = need

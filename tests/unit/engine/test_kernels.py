@@ -155,7 +155,7 @@ def test_gather_rows_masks_like_numpy(words: list[dict[str, np.ndarray]], seed: 
 
 
 KERNELS = ("gather_rows", "marked_docs", "candidate_index", "term_frequencies", "saturated_sum",
-           "proximity_keys", "proximity_costs", "shared_grams", "typo_distances")
+           "proximity_keys", "proximity_costs", "shared_grams", "typo_distances", "top_by_key")
 
 
 @pytest.mark.parametrize("mode", ["sift", "meilisearch"])
@@ -193,3 +193,19 @@ def test_typo_distances_match_rapidfuzz(word: str, terms: list[str], budget: int
         heads = [term[:max(cut, 1)] for cut in (n - 1, n, n + 1)] if prefix else [term]
         expected = min(OSA.distance(word, h) for h in heads)
         assert d == min(expected, budget + 1), (word, term)
+
+
+@given(st.lists(st.sampled_from([0.0, -1.5, -2.25, 3.0, float("nan")]), min_size=2,
+                max_size=60), st.data())
+@settings(max_examples=200, deadline=None)
+def test_top_by_key_orders_like_a_stable_sort(values: list[float], data: st.DataObject
+                                              ) -> None:
+    key = np.array(values)
+    need = data.draw(st.integers(1, key.size - 1))
+    got = kernels.top_by_key(key, need)
+    stable = np.lexsort([key])
+    assert np.array_equal(got[:need], stable[:need])
+    if not np.isnan(key).any() or not np.isnan(np.partition(key, need - 1)[need - 1]):
+        # The rest: every other position, in position order.
+        assert np.array_equal(got[need:], np.setdiff1d(np.arange(key.size), got[:need]))
+    assert np.array_equal(np.sort(got), np.arange(key.size))
