@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import threading
 from collections import Counter
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Hashable, Iterable, Sequence
 from typing import Any
 
 import numpy as np
@@ -100,6 +100,11 @@ class SearchIndex:
     @property
     def snapshot(self) -> Snapshot:
         return self.view.snapshot
+
+    def derived(self, key: Hashable, build: Callable[[], Any]) -> Any:
+        """IndexView.derived on the current view (callers that pass the index itself
+        where a view is expected, such as the hybrid search)."""
+        return self.view.derived(key, build)
 
     def _is_searchable(self, name: str) -> bool:
         if "*" in self.searchable:

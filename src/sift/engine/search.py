@@ -249,7 +249,9 @@ def plan_search(
         plan.docids, plan.scores = docids[order], np.ones(order.size)
         plan.order = order
         return plan
-    field_rank, n_ranks = field_ranks(index, snap)
+    # Field ids are append-only: the same count means the same names.
+    field_rank, n_ranks = index.derived(("field_ranks", len(snap.field_names)),
+                                        lambda: field_ranks(index, snap))
     searchable = params.attributes_to_search_on
     if searchable is not None:
         for name in searchable:
@@ -270,11 +272,9 @@ def plan_search(
         every_doc=doc_mask is snap.alive and snap.n_alive == snap.alive.size,
     )
     relevance = relevance or RelevanceParams()
-    cfg = ExpandConfig.from_settings(settings, index.analyzer, stems)
-    if stems:
-        cfg.prefix_weight = relevance.prefix_weight
-        cfg.typo_weight = relevance.typo_weight
-        cfg.trusted_count = relevance.trusted_count
+    cfg = index.derived(("expand", stems, relevance.prefix_weight, relevance.typo_weight,
+                         relevance.trusted_count),
+                        lambda: _expand_config(settings, index, stems, relevance))
     expand(words, snap, cfg)
     occs = [gather(w, snap, ctx) for w in words]
     feats = Features(occs, field_rank, snap.alive.size)
@@ -299,6 +299,16 @@ def plan_search(
     plan.docids = feats.cands[ranked.order]
     plan.scores = ranked.score[ranked.order]
     return plan
+
+
+def _expand_config(settings: dict[str, Any], index: IndexView, stems: bool,
+                   relevance: RelevanceParams) -> ExpandConfig:
+    cfg = ExpandConfig.from_settings(settings, index.analyzer, stems)
+    if stems:
+        cfg.prefix_weight = relevance.prefix_weight
+        cfg.typo_weight = relevance.typo_weight
+        cfg.trusted_count = relevance.trusted_count
+    return cfg
 
 
 def _distinct(index: IndexView, snap: Snapshot, params: SearchParams, plan: Plan) -> None:

@@ -194,6 +194,17 @@ class IndexView:
     searchable: list[str]
     field_store: Any  # sift.engine.fields.FieldStore
     fields_lock: threading.Lock
+    # Values derived from this view's settings and snapshot alone (per-query setup
+    # that would otherwise be rebuilt by every search).
+    _derived: dict[Hashable, Any] = field(default_factory=dict, compare=False, repr=False)
+
+    def derived(self, key: Hashable, build: Callable[[], Any]) -> Any:
+        """``build()`` once per view and ``key`` (two racing threads may both build: the
+        values are pure, either copy is right)."""
+        value = self._derived.get(key)
+        if value is None:
+            value = self._derived[key] = build()
+        return value
 
     def is_searchable(self, name: str) -> bool:
         if "*" in self.searchable:
