@@ -43,6 +43,22 @@ def gather_rows(term_ptr, seg_docs, seg_fields, seg_pos, term_ids, t_typos, t_ex
         lo, hi = term_ptr[tid], term_ptr[tid + 1]
         ty, ex, w = t_typos[t], t_exact[t], t_weight[t]
         field_check = check_fields or (check_typos and ty != 0)
+        if not check_docs and not field_check:
+            # Block copy. Loops over slice views with plain indices vectorize; an offset
+            # index (out[k + r] = src[lo + r]) or a slice assignment does not.
+            src_d, src_f, src_p = seg_docs[lo:hi], seg_fields[lo:hi], seg_pos[lo:hi]
+            end = k + hi - lo
+            out_d, out_f, out_p = docs[k:end], fields[k:end], pos[k:end]
+            out_t, out_e, out_w = typos[k:end], exact[k:end], weight[k:end]
+            for r in range(hi - lo):
+                out_d[r] = src_d[r]
+                out_f[r] = src_f[r]
+                out_p[r] = src_p[r]
+                out_t[r] = ty
+                out_e[r] = ex
+                out_w[r] = w
+            k = end
+            continue
         allowed = field_ok if check_fields else typo_ok
         for r in range(lo, hi):
             # Written unconditionally, kept by advancing k: whether a row passes is

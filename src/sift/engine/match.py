@@ -28,7 +28,6 @@ from sift.engine.store import Snapshot
 
 SPARSE_RATIO = 16  # occurrences below n_docs / this: sort them, no docid-sized arrays
 POS_BITS = 20  # positions are clipped below 2**20 inside a field
-BLOCK_TERMS = 4  # up to this many terms per word: gather by slicing (see gather)
 _NO_MATCH_ATTR = np.int64(1) << 40
 
 
@@ -126,13 +125,6 @@ def gather(word: QueryWord, snap: Snapshot, ctx: MatchContext) -> Occurrences:
                 occ = Occurrences(seg.docs[a:b], seg.fields[a:b], seg.pos[a:b],
                                   np.full(b - a, typos[0]), np.full(b - a, exact[0]),
                                   np.full(b - a, weight[0]))
-            elif ctx.every_doc and not check_fields and not check_typos and \
-                    ids.size <= BLOCK_TERMS:
-                # Nothing to mask, few terms: numpy's block copies of the segment's
-                # slices (a view for a single term) beat a compiled row loop.
-                docs, fields, pos, which, lens = seg.term_rows(ids)
-                occ = Occurrences(docs, fields, pos, np.repeat(typos[which], lens),
-                                  np.repeat(exact[which], lens), np.repeat(weight[which], lens))
             else:
                 occ = Occurrences(*gather_rows(
                     seg.term_ptr, seg.docs, seg.fields, seg.pos, ids, typos, exact, weight,
