@@ -119,6 +119,14 @@ def candidate_index(cands, docs, offsets, n_docs):  # pragma: no cover - compile
 
 
 @njit(cache=True, nogil=True)
+def dense_candidates(docs, offsets, n_docs):  # pragma: no cover - compiled
+    """marked_docs and candidate_index in one call: (cands, index, matched)."""
+    cands = marked_docs(docs, n_docs)
+    index, matched = candidate_index(cands, docs, offsets, n_docs)
+    return cands, index, matched
+
+
+@njit(cache=True, nogil=True)
 def term_frequencies(index, docs, fields, weight, offsets, field_weight, n_fields, n_cands
                      ):  # pragma: no cover - compiled
     """(tf, df): BM25F term frequencies [words, candidates] and document frequencies.
@@ -219,6 +227,16 @@ def proximity_costs(keys, n_cands, n_fields, pos_bits, by_attribute):  # pragma:
         if dist < cost[c]:
             cost[c] = dist
     return cost
+
+
+@njit(cache=True, nogil=True)
+def add_proximity_bonus(keys, bonus, n_fields, pos_bits, weight):  # pragma: no cover
+    """``bonus[c] += weight / cost`` for each candidate whose smallest proximity cost
+    (proximity_costs, word order counted) between the two words is below 8."""
+    cost = proximity_costs(keys, bonus.size, n_fields, pos_bits, False)
+    for c in range(bonus.size):
+        if cost[c] < 8:
+            bonus[c] += weight / cost[c]
 
 
 @njit(cache=True, nogil=True)
@@ -336,13 +354,14 @@ def warm_up() -> None:
         gather_rows(ptr, docs, fields, pos, np.zeros(1, i64), np.zeros(1, np.int8), yes,
                     np.ones(1, np.float32), doc_mask, yes, yes, True, True, True)
     offsets = np.array([0, 1], i64)
-    cands = marked_docs(docs, 1)
-    index, _ = candidate_index(cands, docs, offsets, 1)
+    cands, index, _ = dense_candidates(docs, offsets, 1)
+    candidate_index(cands, docs, offsets, 1)
     weight = np.ones(1, np.float32)
     tf, _ = term_frequencies(index, docs, fields, weight, offsets, weight, 1, 1)
     saturated_sum(tf, np.ones(1), 1.0)
     keys, n_fields = proximity_keys(index, fields, pos, index, fields, pos, yes, 20)
     proximity_costs(keys, 1, n_fields, 20, False)
+    add_proximity_bonus(keys, np.zeros(1), n_fields, 20, 1.0)
     lengths = np.ones(1, u32)
     shared_grams(docs, 1, 1, lengths, lengths, 0, 1, -1)
     top_by_key(np.zeros(2), 1)

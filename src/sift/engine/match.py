@@ -19,8 +19,8 @@ import numpy as np
 from sift.engine.expand import W_SYNONYM, QueryWord, best_split
 from sift.engine.kernels import (
     candidate_index,
+    dense_candidates,
     gather_rows,
-    marked_docs,
     proximity_costs,
     proximity_keys,
 )
@@ -166,9 +166,13 @@ class Features:
         self.docs = np.concatenate([o.docs for o in occs]) if occs else np.empty(0, np.uint32)
         # Few occurrences for the index size: sorting them beats a docid-sized scan.
         sparse = int(self.offsets[-1]) * SPARSE_RATIO < n_docs
-        self.cands = np.unique(self.docs) if sparse else marked_docs(self.docs, n_docs)
-        self.index_all, self.matched = candidate_index(self.cands, self.docs, self.offsets,
-                                                       n_docs)
+        if sparse:
+            self.cands = np.unique(self.docs)
+            self.index_all, self.matched = candidate_index(self.cands, self.docs, self.offsets,
+                                                           n_docs)
+        else:
+            self.cands, self.index_all, self.matched = dense_candidates(self.docs, self.offsets,
+                                                                        n_docs)
         # Candidate index of each occurrence, per word (views into index_all).
         self.index = [self.index_all[a:b] for a, b in pairwise(self.offsets.tolist())]
         self.occs = occs

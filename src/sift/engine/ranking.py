@@ -20,7 +20,13 @@ from typing import Any
 import numpy as np
 
 from sift.engine.expand import QueryWord
-from sift.engine.kernels import saturated_sum, term_frequencies, top_by_key
+from sift.engine.kernels import (
+    add_proximity_bonus,
+    proximity_keys,
+    saturated_sum,
+    term_frequencies,
+    top_by_key,
+)
 from sift.engine.match import POS_BITS, Features, Occurrences, pair_proximity
 from sift.engine.prf import feedback_scores
 from sift.engine.store import Snapshot
@@ -231,9 +237,11 @@ def relevance_scores(inp: RankInput, kept: np.ndarray) -> tuple[np.ndarray, np.n
         bonus = np.zeros(n)
         content = [i for i, w in enumerate(inp.words) if not w.stop]
         for a, b in pairwise(content):
-            cost = pair_proximity(inp.occs[a], feats.index[a], inp.occs[b], feats.index[b], n,
-                                  subset)
-            bonus += np.where(cost < 8, min(idfs[a], idfs[b]) / cost, 0.0)
+            oa, ob = inp.occs[a], inp.occs[b]
+            keys, n_fields = proximity_keys(feats.index[a], oa.fields, oa.pos, feats.index[b],
+                                            ob.fields, ob.pos, subset, POS_BITS)
+            keys.sort()
+            add_proximity_bonus(keys, bonus, n_fields, POS_BITS, float(min(idfs[a], idfs[b])))
         raw += p.proximity * bonus
         max_score += p.proximity * sum(min(idfs[a], idfs[b]) for a, b in
                                        pairwise(content))
@@ -270,15 +278,15 @@ def _sort(inp: RankInput, entries: list[str], order: int, name: str) -> RuleOutp
 def rank(inp: RankInput, rules: list[str]) -> Ranked:
     """Order the candidates by ``rules``; candidates the matching strategy drops go."""
     bucket_mode = "words" in rules or "relevance" not in rules
+    alive_idx: np.ndarray | None = None  # None: every candidate
     if inp.strategy == "all" or bucket_mode:
         k, kept = words_kept(inp)
-        alive = k > 0
+        alive_idx = np.nonzero(k > 0)[0]
     else:
         # Relevance without the words rule: any matching word makes a candidate
-        # (BM25's OR semantics); the score already rewards matching more words.
+        # (BM25's OR semantics, so every candidate stays); the score already rewards
+        # matching more words.
         kept = inp.feats.matched
-        k = kept.sum(axis=0)
-        alive = k > 0
     outputs: list[RuleOutput] = []
     for i, rule in enumerate(rules):
         if outputs and inp.out_of_time():
@@ -302,7 +310,7 @@ def rank(inp: RankInput, rules: list[str]) -> Ranked:
                 outputs.append(_sort(inp, inp.sort, i, "sort"))
         elif CUSTOM_RULE.match(rule):
             outputs.append(_sort(inp, [rule], i, rule))
-    return combine(outputs, np.nonzero(alive)[0], inp.feats.cands.size, rules, inp.need)
+    return combine(outputs, alive_idx, inp.feats.cands.size, rules, inp.need)
 
 
 def top_order(keys: list[np.ndarray], need: int | None) -> np.ndarray:
@@ -342,13 +350,17 @@ def top_order(keys: list[np.ndarray], need: int | None) -> np.ndarray:
     return np.concatenate((top, np.flatnonzero(rest)))
 
 
-def combine(outputs: list[RuleOutput], alive_idx: np.ndarray, n: int, rules: list[str],
+def combine(outputs: list[RuleOutput], alive_idx: np.ndarray | None, n: int, rules: list[str],
             need: int | None = None) -> Ranked:
+    """Rank ``alive_idx`` (None: all ``n`` candidates) by the rules' keys."""
     keys: list[np.ndarray] = []
     for out in outputs:
         for key in out.key if isinstance(out.key, list) else [out.key]:
-            keys.append(np.asarray(key)[alive_idx])
-    order = alive_idx[top_order(keys, need)] if keys else alive_idx
+            keys.append(np.asarray(key) if alive_idx is None else np.asarray(key)[alive_idx])
+    if alive_idx is None:
+        order = top_order(keys, need) if keys else np.arange(n)
+    else:
+        order = alive_idx[top_order(keys, need)] if keys else alive_idx
     score = np.ones(n, dtype=np.float64)
     for out in reversed(outputs):
         if out.score is None:

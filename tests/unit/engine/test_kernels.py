@@ -50,6 +50,9 @@ def test_candidates_match_unique_and_searchsorted(words: list[dict[str, np.ndarr
     assert cands.dtype == np.uint32
     assert np.array_equal(cands, np.unique(docs))
     index, matched = kernels.candidate_index(cands, docs, offsets, N_DOCS)
+    together = kernels.dense_candidates(docs, offsets, N_DOCS)
+    for one, other in zip(together, (cands, index, matched), strict=True):
+        assert np.array_equal(one, other)
     assert np.array_equal(index, np.searchsorted(cands, docs))
     for w, word in enumerate(words):
         assert np.array_equal(np.flatnonzero(matched[w]),
@@ -109,6 +112,11 @@ def test_proximity_is_the_closest_pair(words: list[dict[str, np.ndarray]], seed:
     keys.sort()
     got = kernels.proximity_costs(keys, N_DOCS, n_fields, POS_BITS, by_attribute)
     assert np.array_equal(got, _brute_proximity(a, b, subset, by_attribute))
+    bonus = np.linspace(0.0, 1.0, N_DOCS)
+    expected = bonus + np.where(got < 8, 1.7 / got, 0.0)
+    if not by_attribute:
+        kernels.add_proximity_bonus(keys, bonus, n_fields, POS_BITS, 1.7)
+        assert np.array_equal(bonus, expected)
 
 
 @given(occurrence_lists(), st.integers(0, 2**32 - 1), st.booleans(), st.booleans(),
@@ -154,8 +162,9 @@ def test_gather_rows_masks_like_numpy(words: list[dict[str, np.ndarray]], seed: 
         assert np.array_equal(g, expected.astype(g.dtype))
 
 
-KERNELS = ("gather_rows", "marked_docs", "candidate_index", "term_frequencies", "saturated_sum",
-           "proximity_keys", "proximity_costs", "shared_grams", "typo_distances", "top_by_key")
+KERNELS = ("gather_rows", "dense_candidates", "candidate_index", "term_frequencies",
+           "saturated_sum", "proximity_keys", "proximity_costs", "add_proximity_bonus",
+           "shared_grams", "typo_distances", "top_by_key")
 
 
 @pytest.mark.parametrize("mode", ["sift", "meilisearch"])
