@@ -158,6 +158,13 @@ class ExpandConfig:
     typo_weight: float = W_TYPO[1]  # weight of a one-typo variant of a known word
     trusted_count: int = 0  # >0: a word occurring this often is taken as correctly spelled
 
+    @property
+    def expansion_key(self) -> tuple[Any, ...]:
+        """Everything a word's own expansion depends on besides the snapshot."""
+        return (self.typo_enabled, self.one_typo, self.two_typos, self.disable_on_words,
+                self.disable_on_numbers, self.prefix_search, self.stems, self.prefix_weight,
+                self.typo_weight, self.trusted_count)
+
     @classmethod
     def from_settings(cls, settings: dict[str, Any], analyzer: Analyzer, stems: bool
                       ) -> ExpandConfig:
@@ -280,11 +287,14 @@ class _Expansion:
     weights: tuple[float, ...]
     highlight_words: frozenset[str]
     highlight_prefix: str | None
+    # The table as arrays, shared by every query that applies this expansion (never
+    # written to; a later add() builds new ones).
+    arrays: tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]
 
     @classmethod
     def of(cls, w: QueryWord) -> _Expansion:
         return cls(tuple(w._ids), tuple(w._typos), tuple(w._exact), tuple(w._weights),
-                   frozenset(w.highlight_words), w.highlight_prefix)
+                   frozenset(w.highlight_words), w.highlight_prefix, w._table())
 
     def apply(self, w: QueryWord) -> None:
         w._ids, w._typos = list(self.ids), list(self.typos)
@@ -292,14 +302,11 @@ class _Expansion:
         w._seen = set(self.ids)
         w.highlight_words = set(self.highlight_words)
         w.highlight_prefix = self.highlight_prefix
-        w._arrays = None
+        w._arrays = self.arrays
 
 
 def _expansions(snap: Snapshot, cfg: ExpandConfig) -> LRU:
-    key = (cfg.typo_enabled, cfg.one_typo, cfg.two_typos, cfg.disable_on_words,
-           cfg.disable_on_numbers, cfg.prefix_search, cfg.stems, cfg.prefix_weight,
-           cfg.typo_weight, cfg.trusted_count)
-    return snap.cached(f"expansions:{key!r}", lambda: LRU(EXPANSION_CACHE_SIZE))
+    return snap.cached(("expansions", cfg.expansion_key), lambda: LRU(EXPANSION_CACHE_SIZE))
 
 
 def expand(words: list[QueryWord], snap: Snapshot, cfg: ExpandConfig) -> None:

@@ -67,6 +67,11 @@ class MatchContext:
     splits: bool = True
     every_doc: bool = False  # doc_mask is all True (no filter, no deleted document)
 
+    def __post_init__(self) -> None:
+        # Asked for every query word: computed once.
+        self.every_field = bool(self.field_ok.all())
+        self.typos_everywhere = bool(self.typo_field_ok.all())
+
 
 def _term_rows(tid: int, snap: Snapshot) -> tuple[np.ndarray, np.ndarray, np.ndarray] | None:
     """(docs, fields, pos) of one term over every segment; None when it has none."""
@@ -110,8 +115,8 @@ def gather(word: QueryWord, snap: Snapshot, ctx: MatchContext) -> Occurrences:
     if word.term_ids.size:
         # Occurrences are masked by document (filter, deletions), field and typo rules,
         # unless none of them can exclude anything (the common unfiltered search).
-        check_typos = not ctx.typo_field_ok.all() and bool(word.typos.any())
-        check_fields = not ctx.field_ok.all()
+        check_typos = not ctx.typos_everywhere and bool(word.typos.any())
+        check_fields = not ctx.every_field
         ids, typos, exact, weight = word.term_ids, word.typos, word.exact, word.weight
         for seg in snap.segments:
             if ctx.every_doc and not check_fields and not check_typos and ids.size == 1:

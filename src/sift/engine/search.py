@@ -525,8 +525,8 @@ def build_hits(
         if w.highlight_prefix:
             hl.prefixes.append(w.highlight_prefix)
     hits = []
-    for row in rows:
-        docid = int(plan.docids[row])
+    docids = plan.docids[rows.start:rows.stop].tolist()  # Python ints, one call
+    for row, docid in zip(rows, docids, strict=True):
         doc = snap.docs[docid]
         hit = select_attributes(doc, params.attributes_to_retrieve, displayed)
         # `_vectors` is never a displayed attribute: it appears only when asked for, and
