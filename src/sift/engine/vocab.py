@@ -73,13 +73,14 @@ class Vocabulary:
         """(codes, rank): the sorted terms as rows of UCS-4 code points (numpy's unicode
         array, viewed, zero-padded to the longest term) and each term id's row."""
         rank = self._derived.get("rank")
-        if rank is None:
+        codes = self._derived.get("codes")
+        if rank is None or codes is None:
             rank = np.empty(self.ids.size, dtype=np.int64)
             rank[self.ids] = np.arange(self.ids.size)
-            self._derived["rank"] = rank
-        width = max(self.terms.dtype.itemsize // 4, 1)
-        codes = self.terms.view(np.uint32).reshape(self.terms.size, width) if \
-            self.terms.size else np.zeros((0, 1), dtype=np.uint32)
+            width = max(self.terms.dtype.itemsize // 4, 1)
+            codes = self.terms.view(np.uint32).reshape(self.terms.size, width) if \
+                self.terms.size else np.zeros((0, 1), dtype=np.uint32)
+            self._derived["codes"], self._derived["rank"] = codes, rank
         return codes, rank
 
     def same_first(self, first: str, length: int) -> tuple[list[str], np.ndarray]:
