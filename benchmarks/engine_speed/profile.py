@@ -1,7 +1,8 @@
 """`python -m benchmarks.engine_speed.profile`: Sift's in-process search over one of the
 benchmark's corpora, either under cProfile (where the engine time goes) or, with
 `--latency`, as plain p50/p99 timings, optionally with an idle gap between queries (a
-server sees queries with gaps; on a shared VM the gap alone costs caches and clocks)."""
+server sees queries with gaps; on a shared VM the gap alone costs caches and clocks) or
+with the CPU caches flushed before each query (`--flush-mib 64`)."""
 
 from __future__ import annotations
 
@@ -30,6 +31,9 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--top", type=int, default=35)
     parser.add_argument("--latency", action="store_true", help="p50/p99, no profiler")
     parser.add_argument("--gap-ms", type=float, default=0.0, help="idle time between queries")
+    parser.add_argument("--flush-mib", type=int, default=0,
+                        help="write this many MiB before each query (evicts the CPU caches, "
+                             "as the harness's interleaved Typesense queries do)")
     args = parser.parse_args(argv)
     if args.corpus == "catalog":
         corpus = catalog_corpus(args.docs, args.queries, args.seed, SHARED)
@@ -42,14 +46,17 @@ def main(argv: list[str] | None = None) -> None:
     for q in corpus.queries[:20]:  # warm-up outside the measurement
         local.search(q, params)
     if args.latency:
+        flush = np.ones(args.flush_mib << 20, dtype=np.uint8)
         times = []
         for q in corpus.queries:
             if args.gap_ms:
                 time.sleep(args.gap_ms / 1000)
+            if flush.size:
+                flush += 1
             times.append(local.search(q, params))
         p50, p99 = np.percentile(times, [50, 99])
-        print(f"{args.corpus}: {len(times)} queries, gap {args.gap_ms:g} ms: "
-              f"p50 {p50:.2f} ms, p99 {p99:.2f} ms")
+        print(f"{args.corpus}: {len(times)} queries, gap {args.gap_ms:g} ms, flush "
+              f"{args.flush_mib} MiB: p50 {p50:.2f} ms, p99 {p99:.2f} ms")
         return
     began = time.perf_counter()
     with cProfile.Profile() as profile:
