@@ -36,6 +36,7 @@ def test_smoke_run_writes_results(tmp_path: Path) -> None:
 def test_profile_latency_mode_reports_percentiles(capsys: pytest.CaptureFixture[str]) -> None:
     from benchmarks.engine_speed import profile
 
-    profile.main(["--docs", "300", "--queries", "10", "--latency", "--gap-ms", "1"])
+    profile.main(["--docs", "300", "--queries", "10", "--latency", "--gap-ms", "1",
+                  "--flush-mib", "1"])
     out = capsys.readouterr().out
-    assert out.startswith("products: 10 queries, gap 1 ms: p50 ") and "p99" in out
+    assert out.startswith("products: 10 queries, gap 1 ms, flush 1 MiB: p50 ") and "p99" in out
