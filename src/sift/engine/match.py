@@ -1,11 +1,12 @@
 """From expanded query words to per-candidate feature arrays.
 
 For every query word the occurrences of all its expansion terms are gathered
-from the segments in one vectorized step per segment; phrases (quoted parts,
-multi-word synonyms, split words) are matched by shifting position keys. The
-union of documents is the candidate set, and each feature the ranking rules
-need is a (words x candidates) array built with bincount / ufunc.at, so the
-cost depends on the number of occurrences, never on a Python loop per document.
+from the segments in one compiled step per segment (a view when the word is one
+term); phrases (quoted parts, multi-word synonyms, split words) are matched by
+shifting position keys. The union of documents is the candidate set, and each
+feature the ranking rules need is a (words x candidates) array built by a compiled
+loop (kernels.py) or ufunc.at, so the cost depends on the number of occurrences,
+never on a Python loop per document.
 """
 
 from __future__ import annotations
