@@ -1,4 +1,4 @@
-"""python -m benchmarks.hybrid.experiments {queries,maxp,feedback} [--collections a,b]
+"""python -m benchmarks.hybrid.experiments {queries,maxp,feedback,smooth} [--collections a,b]
 
 Fusion and embedding variants measured against Sift's hybrid search on the cached legs
 of `python -m benchmarks hybrid` (run it first); docs/semantic.md has the results.
@@ -9,6 +9,8 @@ of `python -m benchmarks hybrid` (run it first); docs/semantic.md has the result
   the title; a document's cosine is its best vector (MaxP), at several semanticRatios.
 * ``feedback``: RM3-style expansion terms drawn from the fused top documents, scored
   with BM25 over the candidates and added to the lexical leg before fusing again.
+* ``smooth``: score regularization: each fused candidate's score moves towards the
+  similarity-weighted mean score of its nearest candidates (document vectors).
 """
 
 from __future__ import annotations
@@ -156,14 +158,13 @@ def feedback(names: list[str]) -> None:
         _feedback(data.load(coll_name))
 
 
-def _feedback(coll: data.Collection) -> None:
-    from sift.engine.prf import feedback_scores
+def _fusion_inputs(coll: data.Collection) -> tuple[Any, Any, list[tuple[Any, ...]]]:
+    """(snapshot, vector view, per query: id, candidates, lexical scores, cosines, ratio,
+    the query's own term ids) as Sift's hybrid search fuses them (100 per leg)."""
     from sift.engine.query import SearchParams
-    from sift.engine.ranking import RelevanceParams
     from sift.engine.search import plan_search
     from sift.semantic import fusion, hybrid
 
-    relevance = RelevanceParams()
     encoder = collect.model()
     legs = collect.collect(coll, encoder, encoder)
     eng = evaluate.engines(coll)
@@ -185,6 +186,16 @@ def _feedback(coll: data.Collection) -> None:
         )
         exclude = np.concatenate([w.term_ids for w in plan.words] or [np.empty(0, int)])
         prepared.append((qid, cands, lex, sem, ratio, exclude))
+    return snap, (view, rows), prepared
+
+
+def _feedback(coll: data.Collection) -> None:
+    from sift.engine.prf import feedback_scores
+    from sift.engine.ranking import RelevanceParams
+    from sift.semantic import fusion
+
+    relevance = RelevanceParams()
+    snap, _, prepared = _fusion_inputs(coll)
 
     def ranked(docs: int, terms: int, weight: float) -> dict[str, list[str]]:
         out = {}
@@ -207,13 +218,55 @@ def _feedback(coll: data.Collection) -> None:
         print(f"| {coll.name} | {docs} docs, {terms} terms, weight {weight} | {score:.4f} |")
 
 
+SMOOTH_GRID = ((5, 0.1), (5, 0.2), (5, 0.3), (10, 0.1), (10, 0.2), (10, 0.3))
+
+
+def smooth(names: list[str]) -> None:
+    print("| collection | neighbours, weight | nDCG@10 |\n|---|---|---:|")
+    for coll_name in names:
+        _smooth(data.load(coll_name))
+
+
+def _smooth(coll: data.Collection) -> None:
+    """Score regularization (the cluster hypothesis): each candidate's fused score moves
+    towards the mean fused score of its k most similar candidates (document-document
+    cosine of their MiniLM vectors, weighted by it)."""
+    from sift.semantic import fusion
+
+    snap, (view, rows), prepared = _fusion_inputs(coll)
+    # One vector per document here (no passages): its row is rows.rows[rows.start[docid]].
+    vectors = [np.asarray(view.matrix[rows.rows[rows.start[cands]]], dtype=np.float32)
+               for _, cands, *_ in prepared]
+
+    def ranked(k: int, weight: float) -> dict[str, list[str]]:
+        out = {}
+        for (qid, cands, lex, sem, ratio, _), mat in zip(prepared, vectors, strict=True):
+            fused = fusion.fuse(lex, sem, ratio)
+            if weight and cands.size > k:
+                sim = mat @ mat.T
+                np.fill_diagonal(sim, -np.inf)
+                nearest = np.argpartition(-sim, k, axis=1)[:, :k]
+                w = np.maximum(np.take_along_axis(sim, nearest, axis=1), 0.0)
+                w /= np.maximum(w.sum(axis=1, keepdims=True), 1e-9)
+                fused = (1 - weight) * fused + weight * (w * fused[nearest]).sum(axis=1)
+            order = np.argsort(-fused, kind="stable")[:10]
+            out[qid] = [snap.ext_ids[int(d)] for d in cands[order]]
+        return out
+
+    print(f"| {coll.name} | none | {evaluate.ndcg10(coll.qrels, ranked(0, 0.0)):.4f} |")
+    for k, weight in SMOOTH_GRID:
+        score = evaluate.ndcg10(coll.qrels, ranked(k, weight))
+        print(f"| {coll.name} | {k}, {weight} | {score:.4f} |", flush=True)
+
+
 def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(prog="python -m benchmarks.hybrid.experiments")
-    parser.add_argument("experiment", choices=("queries", "maxp", "feedback"))
+    parser.add_argument("experiment", choices=("queries", "maxp", "feedback", "smooth"))
     parser.add_argument("--collections", default=",".join(data.names()))
     args = parser.parse_args(argv)
     names = args.collections.split(",")
-    {"queries": queries, "maxp": maxp, "feedback": feedback}[args.experiment](names)
+    {"queries": queries, "maxp": maxp, "feedback": feedback, "smooth": smooth}[
+        args.experiment](names)
 
 
 if __name__ == "__main__":
