@@ -11,11 +11,28 @@ scores are bit-for-bit unchanged. ``nogil``: concurrent searches run in parallel
 
 from __future__ import annotations
 
+import logging
+from collections.abc import Callable
+from typing import Any
+
 import numpy as np
 from numba import njit
 
+log = logging.getLogger("sift.engine")
 
-@njit(cache=True, nogil=True)
+
+def compiled(fn: Callable[..., Any]) -> Any:
+    """``njit`` with the compiled code cached on disk; where numba finds no writable
+    cache location (a read-only install, no home directory), compiled at every start."""
+    try:
+        return njit(cache=True, nogil=True)(fn)
+    except RuntimeError:  # numba: "cannot cache function ...: no locator available"
+        log.warning("no writable numba cache for %s: compiling at every start "
+                    "(set NUMBA_CACHE_DIR)", fn.__name__)
+        return njit(nogil=True)(fn)
+
+
+@compiled
 def gather_rows(term_ptr, seg_docs, seg_fields, seg_pos, term_ids, t_typos, t_exact,
                 t_weight, doc_mask, field_ok, typo_ok, check_docs, check_fields,
                 check_typos):  # pragma: no cover - compiled
@@ -80,7 +97,7 @@ def gather_rows(term_ptr, seg_docs, seg_fields, seg_pos, term_ids, t_typos, t_ex
     return docs[:k], fields[:k], pos[:k], typos[:k], exact[:k], weight[:k]
 
 
-@njit(cache=True, nogil=True)
+@compiled
 def marked_docs(docs, n_docs):  # pragma: no cover - compiled
     """The sorted distinct values of ``docs`` (docids below ``n_docs``), by marking
     them in a docid-sized array: cheaper than sorting when there are many."""
@@ -99,7 +116,7 @@ def marked_docs(docs, n_docs):  # pragma: no cover - compiled
     return cands
 
 
-@njit(cache=True, nogil=True)
+@compiled
 def candidate_index(cands, docs, offsets, n_docs):  # pragma: no cover - compiled
     """(index, matched): each occurrence's position in ``cands`` (sorted docids that
     include every value of ``docs``) and the [words, candidates] mask of words present
@@ -118,7 +135,7 @@ def candidate_index(cands, docs, offsets, n_docs):  # pragma: no cover - compile
     return index, matched
 
 
-@njit(cache=True, nogil=True)
+@compiled
 def dense_candidates(docs, offsets, n_docs):  # pragma: no cover - compiled
     """marked_docs and candidate_index in one call: (cands, index, matched)."""
     cands = marked_docs(docs, n_docs)
@@ -126,7 +143,7 @@ def dense_candidates(docs, offsets, n_docs):  # pragma: no cover - compiled
     return cands, index, matched
 
 
-@njit(cache=True, nogil=True)
+@compiled
 def term_frequencies(index, docs, fields, weight, offsets, field_weight, n_fields, n_cands
                      ):  # pragma: no cover - compiled
     """(tf, df): BM25F term frequencies [words, candidates] and document frequencies.
@@ -161,7 +178,7 @@ def term_frequencies(index, docs, fields, weight, offsets, field_weight, n_field
     return tf, df
 
 
-@njit(cache=True, nogil=True)
+@compiled
 def saturated_sum(tf, idfs, k1):  # pragma: no cover - compiled
     """Per candidate, the sum over words of ``idfs[w] * tf / (k1 + tf)`` (BM25)."""
     n_words, n_cands = tf.shape
@@ -173,7 +190,7 @@ def saturated_sum(tf, idfs, k1):  # pragma: no cover - compiled
     return raw
 
 
-@njit(cache=True, nogil=True)
+@compiled
 def proximity_keys(ia, a_fields, a_pos, ib, b_fields, b_pos, subset, pos_bits
                    ):  # pragma: no cover - compiled
     """(keys, n_fields): one packed int64 (candidate, field, position, label) per
@@ -206,7 +223,7 @@ def proximity_keys(ia, a_fields, a_pos, ib, b_fields, b_pos, subset, pos_bits
     return keys, n_fields
 
 
-@njit(cache=True, nogil=True)
+@compiled
 def proximity_costs(keys, n_cands, n_fields, pos_bits, by_attribute):  # pragma: no cover
     """Per candidate, the smallest proximity cost (1..7; 8: never in the same field)
     between adjacent a/b occurrences of sorted ``keys`` (see proximity_keys): the
@@ -229,7 +246,7 @@ def proximity_costs(keys, n_cands, n_fields, pos_bits, by_attribute):  # pragma:
     return cost
 
 
-@njit(cache=True, nogil=True)
+@compiled
 def add_proximity_bonus(keys, bonus, n_fields, pos_bits, weight):  # pragma: no cover
     """``bonus[c] += weight / cost`` for each candidate whose smallest proximity cost
     (proximity_costs, word order counted) between the two words is below 8."""
@@ -239,7 +256,7 @@ def add_proximity_bonus(keys, bonus, n_fields, pos_bits, weight):  # pragma: no 
             bonus[c] += weight / cost[c]
 
 
-@njit(cache=True, nogil=True)
+@compiled
 def shared_grams(ids, n_terms, need, lengths, firsts, min_len, max_len, first
                  ):  # pragma: no cover - compiled
     """Sorted term ids occurring at least ``need`` times in ``ids`` (the concatenated
@@ -262,7 +279,7 @@ def shared_grams(ids, n_terms, need, lengths, firsts, min_len, max_len, first
     return np.sort(out[:k])
 
 
-@njit(cache=True, nogil=True)
+@compiled
 def typo_distances(word, ids, rank, codes, lengths, budget, prefix
                    ):  # pragma: no cover - compiled
     """Optimal-string-alignment distance (adjacent transpositions count one edit) from
@@ -305,7 +322,7 @@ def typo_distances(word, ids, rank, codes, lengths, budget, prefix
     return out
 
 
-@njit(cache=True, nogil=True)
+@compiled
 def top_by_key(key, need):  # pragma: no cover - compiled
     """Positions ordered by one float64 ``key`` (ascending, ties by position, as a stable
     sort) for the first ``need`` (0 < need < key.size); the rest follow by position.

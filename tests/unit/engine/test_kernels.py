@@ -218,3 +218,17 @@ def test_top_by_key_orders_like_a_stable_sort(values: list[float], data: st.Data
         # The rest: every other position, in position order.
         assert np.array_equal(got[need:], np.setdiff1d(np.arange(key.size), got[:need]))
     assert np.array_equal(np.sort(got), np.arange(key.size))
+
+
+def test_kernels_compile_without_a_writable_cache(monkeypatch: pytest.MonkeyPatch) -> None:
+    """A read-only install with no home directory: numba finds no cache location, and
+    the kernel is compiled per process instead of failing the import."""
+    from numba.core import caching
+
+    monkeypatch.setattr(caching.CacheImpl, "_locator_classes", [])
+
+    def double(x: np.ndarray) -> np.ndarray:
+        return x * 2
+
+    kernel = kernels.compiled(double)
+    assert np.array_equal(kernel(np.arange(3)), [0, 2, 4])
