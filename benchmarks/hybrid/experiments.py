@@ -1,4 +1,5 @@
-"""python -m benchmarks.hybrid.experiments {queries,maxp,feedback,smooth} [--collections a,b]
+"""python -m benchmarks.hybrid.experiments {queries,maxp,feedback,smooth,depth}
+[--collections a,b]
 
 Fusion and embedding variants measured against Sift's hybrid search on the cached legs
 of `python -m benchmarks hybrid` (run it first); docs/semantic.md has the results.
@@ -11,6 +12,7 @@ of `python -m benchmarks hybrid` (run it first); docs/semantic.md has the result
   with BM25 over the candidates and added to the lexical leg before fusing again.
 * ``smooth``: score regularization: each fused candidate's score moves towards the
   similarity-weighted mean score of its nearest candidates (document vectors).
+* ``depth``: Sift's hybrid search with 50-400 candidates per leg instead of 100.
 """
 
 from __future__ import annotations
@@ -218,6 +220,29 @@ def _feedback(coll: data.Collection) -> None:
         print(f"| {coll.name} | {docs} docs, {terms} terms, weight {weight} | {score:.4f} |")
 
 
+DEPTHS = (50, 100, 200, 400)
+
+
+def depth(names: list[str]) -> None:
+    """Sift's hybrid search with more or fewer candidates per leg (FusionParams.depth)."""
+    from sift.semantic import hybrid
+
+    encoder = collect.model()
+    scores: dict[int, list[float]] = {d: [] for d in DEPTHS}
+    print("| candidates per leg | " + " | ".join(names) + " | mean |")
+    print("|---|" + "---:|" * (len(names) + 1))
+    for coll_name in names:
+        coll = data.load(coll_name)
+        legs = collect.collect(coll, encoder, encoder)
+        eng = evaluate.engines(coll)
+        for d in DEPTHS:
+            run = evaluate.sift_hybrid(eng, legs, params=replace(hybrid.DEFAULT_FUSION, depth=d))
+            scores[d].append(evaluate.ndcg10(coll.qrels, run))
+    for d in DEPTHS:
+        cells = " | ".join(f"{v:.4f}" for v in scores[d])
+        print(f"| {d} | {cells} | {statistics.fmean(scores[d]):.4f} |")
+
+
 SMOOTH_GRID = ((5, 0.1), (5, 0.2), (5, 0.3), (10, 0.1), (10, 0.2), (10, 0.3))
 
 
@@ -261,12 +286,14 @@ def _smooth(coll: data.Collection) -> None:
 
 def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(prog="python -m benchmarks.hybrid.experiments")
-    parser.add_argument("experiment", choices=("queries", "maxp", "feedback", "smooth"))
+    parser.add_argument("experiment",
+                        choices=("queries", "maxp", "feedback", "smooth", "depth"))
     parser.add_argument("--collections", default=",".join(data.names()))
     args = parser.parse_args(argv)
     names = args.collections.split(",")
-    {"queries": queries, "maxp": maxp, "feedback": feedback, "smooth": smooth}[
-        args.experiment](names)
+    experiments = {"queries": queries, "maxp": maxp, "feedback": feedback, "smooth": smooth,
+                   "depth": depth}
+    experiments[args.experiment](names)
 
 
 if __name__ == "__main__":
