@@ -113,6 +113,8 @@ _NEGATED = re.compile(r'(?:^|(?<=\s))-("[^"]*"|[^\s"]+)')
 def split_negations(q: str, analyzer: Analyzer) -> tuple[str, list[list[str]]]:
     """Remove ``-word`` and ``-"a phrase"`` from the query; return them as word lists.
     Documents containing any of them are excluded from the results."""
+    if "-" not in q:  # the common query: no regex scan (~15 us with cold caches)
+        return q, []
     negated = [analyzer.words(m.group(1).strip('"')) for m in _NEGATED.finditer(q)]
     return _NEGATED.sub(" ", q).rstrip() if negated else q, [n for n in negated if n]
 
