@@ -227,8 +227,14 @@ def pair_proximity(a: Occurrences, ia: np.ndarray, b: Occurrences, ib: np.ndarra
     as word order matters. ``by_attribute`` (proximityPrecision) only tells apart
     "same attribute" (1) from "not" (8).
     """
-    if subset is None:
-        subset = np.ones(n, dtype=bool)
+    keys, n_fields = pair_keys(a, ia, b, ib, np.ones(n, dtype=bool) if subset is None else subset)
+    return proximity_costs(keys, n, n_fields, POS_BITS, by_attribute)
+
+
+def pair_keys(a: Occurrences, ia: np.ndarray, b: Occurrences, ib: np.ndarray,
+              subset: np.ndarray) -> tuple[np.ndarray, int]:
+    """(sorted keys, n_fields): a's and b's occurrences in ``subset`` candidates packed
+    as (candidate, field, position, word) int64 keys, in that order (kernels.proximity_keys)."""
     keys, n_fields = proximity_keys(ia, a.fields, a.pos, ib, b.fields, b.pos, subset, POS_BITS)
     keys.sort()
-    return proximity_costs(keys, n, n_fields, POS_BITS, by_attribute)
+    return keys, n_fields

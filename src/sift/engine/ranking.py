@@ -22,12 +22,11 @@ import numpy as np
 from sift.engine.expand import QueryWord
 from sift.engine.kernels import (
     add_proximity_bonus,
-    proximity_keys,
     saturated_sum,
     term_frequencies,
     top_by_key,
 )
-from sift.engine.match import POS_BITS, Features, Occurrences, pair_proximity
+from sift.engine.match import POS_BITS, Features, Occurrences, pair_keys, pair_proximity
 from sift.engine.prf import feedback_scores
 from sift.engine.store import Snapshot
 
@@ -237,10 +236,8 @@ def relevance_scores(inp: RankInput, kept: np.ndarray) -> tuple[np.ndarray, np.n
         bonus = np.zeros(n)
         content = [i for i, w in enumerate(inp.words) if not w.stop]
         for a, b in pairwise(content):
-            oa, ob = inp.occs[a], inp.occs[b]
-            keys, n_fields = proximity_keys(feats.index[a], oa.fields, oa.pos, feats.index[b],
-                                            ob.fields, ob.pos, subset, POS_BITS)
-            keys.sort()
+            keys, n_fields = pair_keys(inp.occs[a], feats.index[a], inp.occs[b],
+                                       feats.index[b], subset)
             add_proximity_bonus(keys, bonus, n_fields, POS_BITS, float(min(idfs[a], idfs[b])))
         raw += p.proximity * bonus
         max_score += p.proximity * sum(min(idfs[a], idfs[b]) for a, b in

@@ -67,21 +67,21 @@ class Vocabulary:
         self._arrays[key] = out
         return out
 
-    _derived: dict[str, np.ndarray] = field(default_factory=dict, compare=False)
+    _derived: dict[str, tuple[np.ndarray, np.ndarray]] = field(default_factory=dict,
+                                                                  compare=False)
 
     def code_points(self) -> tuple[np.ndarray, np.ndarray]:
         """(codes, rank): the sorted terms as rows of UCS-4 code points (numpy's unicode
         array, viewed, zero-padded to the longest term) and each term id's row."""
-        rank = self._derived.get("rank")
-        codes = self._derived.get("codes")
-        if rank is None or codes is None:
+        derived = self._derived.get("code_points")
+        if derived is None:
             rank = np.empty(self.ids.size, dtype=np.int64)
             rank[self.ids] = np.arange(self.ids.size)
             width = max(self.terms.dtype.itemsize // 4, 1)
             codes = self.terms.view(np.uint32).reshape(self.terms.size, width) if \
                 self.terms.size else np.zeros((0, 1), dtype=np.uint32)
-            self._derived["codes"], self._derived["rank"] = codes, rank
-        return codes, rank
+            derived = self._derived["code_points"] = (codes, rank)
+        return derived
 
     def same_first(self, first: str, length: int) -> tuple[list[str], np.ndarray]:
         """Terms of ``length`` characters starting with ``first``."""
