@@ -1,4 +1,4 @@
-"""python -m benchmarks.hybrid.experiments {queries,maxp,feedback,smooth,depth}
+"""python -m benchmarks.hybrid.experiments {queries,maxp,feedback,smooth,depth,trust}
 [--collections a,b]
 
 Fusion and embedding variants measured against Sift's hybrid search on the cached legs
@@ -13,6 +13,8 @@ of `python -m benchmarks hybrid` (run it first); docs/semantic.md has the result
 * ``smooth``: score regularization: each fused candidate's score moves towards the
   similarity-weighted mean score of its nearest candidates (document vectors).
 * ``depth``: Sift's hybrid search with 50-400 candidates per leg instead of 100.
+* ``trust``: per-query trust in each leg predicted from score features, tuned on the
+  other collections (``benchmarks/hybrid/trust.py``).
 """
 
 from __future__ import annotations
@@ -287,12 +289,14 @@ def _smooth(coll: data.Collection) -> None:
 def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(prog="python -m benchmarks.hybrid.experiments")
     parser.add_argument("experiment",
-                        choices=("queries", "maxp", "feedback", "smooth", "depth"))
+                        choices=("queries", "maxp", "feedback", "smooth", "depth", "trust"))
     parser.add_argument("--collections", default=",".join(data.names()))
     args = parser.parse_args(argv)
     names = args.collections.split(",")
+    from benchmarks.hybrid.trust import trust
+
     experiments = {"queries": queries, "maxp": maxp, "feedback": feedback, "smooth": smooth,
-                   "depth": depth}
+                   "depth": depth, "trust": trust}
     experiments[args.experiment](names)
 
 

@@ -7,6 +7,7 @@ from __future__ import annotations
 import random
 from pathlib import Path
 
+import numpy as np
 import pytest
 from benchmarks.hybrid import baselines, titles
 from benchmarks.hybrid.data import Collection
@@ -135,3 +136,34 @@ def test_lucene_leg_returns_bm25_scores(tmp_path: Path) -> None:
     assert ids[0] == "a" and set(ids) == {"a", "b", "c"}
     assert scores == sorted(scores, reverse=True) and scores[0] > 0
     assert none == []
+
+
+def test_trust_score_takes_each_querys_nearest_shift() -> None:
+    from benchmarks.hybrid import trust
+
+    per_shift = {-1.0: {"a": 0.1, "b": 0.9}, 0.0: {"a": 0.5, "b": 0.5}, 1.0: {"a": 0.8, "b": 0.2}}
+    assert trust.score(per_shift, lambda q: 0.0) == pytest.approx(0.5)
+    # a wants the semantic side, b the lexical one; 0.7 and -3 snap to 1 and -1.
+    assert trust.score(per_shift, {"a": 0.7, "b": -3.0}.__getitem__) == pytest.approx(0.85)
+
+
+def test_trust_held_out_picks_the_setting_best_on_the_other_collections() -> None:
+    from benchmarks.hybrid import trust
+
+    table = {(1.0, 0.0): [0.9, 0.1, 0.1], (2.0, 0.0): [0.0, 0.5, 0.5]}
+    # Leaving the first out, (2, 0) wins on the others and scores 0.0 there; leaving the
+    # second or the third out, (1, 0) averages 0.5 against 0.25 and gives 0.1.
+    assert trust.held_out(table) == [0.0, 0.1, 0.1]
+
+
+def test_trust_features_read_both_legs() -> None:
+    from benchmarks.hybrid import trust
+
+    lex = np.array([3.0, 0.0, 1.0, 0.0])
+    sem = np.array([0.2, 0.9, 0.1, 0.3])
+    f = trust.features(lex, sem)
+    assert f["best cosine"] == pytest.approx(0.9)
+    assert f["top-10 overlap of the legs"] == pytest.approx(0.4)  # all four in both top 10s
+    assert f["best lexical score, z over the lexical top 100"] == pytest.approx(
+        (3.0 - lex.mean()) / lex.std()
+    )
