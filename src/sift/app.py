@@ -34,6 +34,7 @@ from sift.http.routes import (
     site,
     system,
     tasks,
+    webhooks,
 )
 from sift.services import Services
 
@@ -171,6 +172,7 @@ def create_app(config: Config | None = None, services: Services | None = None) -
         batches,
         fields,
         keys,
+        webhooks,
         system,
         metrics,
         analytics,

@@ -131,6 +131,20 @@ SETTINGS: tuple[Setting, ...] = (
         30,
         "Seconds to let in-flight requests finish on shutdown before closing connections.",
     ),
+    Setting(
+        "task_webhook_url",
+        str,
+        None,
+        "URL every finished batch of tasks is POSTed to (NDJSON, gzip), besides the webhooks "
+        "made through /webhooks; shown there with the nil UUID and `isEditable: false`.",
+    ),
+    Setting(
+        "task_webhook_authorization_header",
+        str,
+        None,
+        "`Authorization` header value sent to `task_webhook_url`.",
+        secret=True,
+    ),
     Setting("config_file", str, "sift.toml", "TOML file with settings (read if it exists)."),
     Setting(
         "no_analytics",

@@ -186,6 +186,15 @@ ERROR_TABLE: Final[dict[str, tuple[str, int]]] = {
     "immutable_api_key_created_at": ("invalid_request", 400),
     "immutable_api_key_updated_at": ("invalid_request", 400),
     "invalid_tenant_token": ("auth", 403),
+    # webhooks
+    "webhook_not_found": ("invalid_request", 404),
+    "invalid_webhook_url": ("invalid_request", 400),
+    "invalid_webhook_headers": ("invalid_request", 400),
+    "invalid_webhook_uuid": ("invalid_request", 400),
+    "immutable_webhook": ("invalid_request", 400),
+    "immutable_webhook_uuid": ("invalid_request", 400),
+    "immutable_webhook_is_editable": ("invalid_request", 400),
+    "too_many_webhooks": ("invalid_request", 400),
     # system
     "internal": ("internal", 500),
     "database_error": ("internal", 500),

@@ -57,6 +57,11 @@ ACTIONS = (
     "keys.*",
     "analytics.get",
     "analytics.*",
+    "webhooks.get",
+    "webhooks.create",
+    "webhooks.update",
+    "webhooks.delete",
+    "webhooks.*",
 )
 
 # Default keys in generations: each generation is created once, remembered under its meta

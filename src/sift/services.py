@@ -20,6 +20,8 @@ from sift.storage.database import Database
 from sift.storage.tasks import TaskRecord
 from sift.tasks.payload import iter_documents, ndjson_chunks
 from sift.tasks.worker import Worker, WorkerContext
+from sift.webhook_delivery import WebhookDelivery
+from sift.webhooks import reserved
 
 log = logging.getLogger("sift")
 
@@ -31,6 +33,7 @@ class Services:
     catalog: IndexCatalog
     keys: KeyStore
     worker: Worker
+    webhooks: WebhookDelivery
     notifier: RedisNotifier | None = None
     analytics: Analytics | None = None
     started_at: float = field(default_factory=time.time)
@@ -55,16 +58,21 @@ class Services:
                 batch_size=config.batch_size,
             )
         )
+        webhooks = WebhookDelivery(
+            db, reserved(config.task_webhook_url, config.task_webhook_authorization_header)
+        )
+        worker.ctx.on_batch = webhooks.batch_finished
         notifier = None
         if config.redis_url:
             notifier = RedisNotifier(config.redis_url, worker.notify)
             worker.ctx.on_change = notifier.publish
         analytics = Analytics(db, config.analytics_retention_days, enabled=not config.no_analytics)
-        return cls(config, db, catalog, keys, worker, notifier, analytics)
+        return cls(config, db, catalog, keys, worker, webhooks, notifier, analytics)
 
     def start(self) -> None:
         if self.notifier is not None:
             self.notifier.start()
+        self.webhooks.start()
         self.worker.start()
         if self.analytics is not None:
             self.analytics.start()
@@ -73,6 +81,7 @@ class Services:
         if self.analytics is not None:
             self.analytics.stop()
         self.worker.stop()
+        self.webhooks.stop()  # after the worker: its last batch is delivered too
         if self.notifier is not None:
             self.notifier.stop()
         self.db.dispose()

@@ -19,6 +19,7 @@ from sift.storage import embeddings as cache_rows
 from sift.storage import indexes as index_rows
 from sift.storage import tasks as task_rows
 from sift.tasks.worker import Worker, WorkerContext
+from sift.webhook_delivery import WebhookDelivery
 
 EMBEDDER = {
     "source": "rest",
@@ -54,7 +55,7 @@ def _node(db: Database) -> Services:
     catalog = IndexCatalog(db)
     catalog.rebuild()
     worker = Worker(WorkerContext(db=db, catalog=catalog, index_defaults="sift", batch_size=100))
-    services = Services(None, db, catalog, None, worker)  # type: ignore[arg-type]
+    services = Services(None, db, catalog, None, worker, WebhookDelivery(db))  # type: ignore[arg-type]
     assert worker._become_leader()
     return services
 

@@ -10,9 +10,11 @@ from sift.storage import documents as doc_rows
 from sift.storage import indexes as index_rows
 from sift.storage import keys as key_rows
 from sift.storage import tasks as task_rows
+from sift.storage import webhooks as webhook_rows
 from sift.storage.database import utcnow
 from sift.storage.keys import KeyRecord
 from sift.storage.tasks import TaskFilter
+from sift.storage.webhooks import WebhookRecord
 
 
 def _head() -> str:
@@ -147,3 +149,24 @@ def test_keys_and_meta(db: Database) -> None:
         assert key_rows.get_meta(conn, "k") == "v2"
     with db.write() as conn:
         assert key_rows.delete(conn, record.uid)
+
+
+def test_webhook_rows_roundtrip_in_creation_order(db: Database) -> None:
+    now = utcnow()
+    first = WebhookRecord("b" * 8, "https://a.example/hook", {"Authorization": "Bearer é"}, now)
+    second = WebhookRecord("a" * 8, "http://127.0.0.1:9/x", {}, now + timedelta(seconds=1))
+    with db.write() as conn:
+        webhook_rows.insert(conn, first)
+        webhook_rows.insert(conn, second)
+    with db.read() as conn:
+        assert [w.uuid for w in webhook_rows.all_records(conn)] == ["b" * 8, "a" * 8]
+        assert webhook_rows.get(conn, "b" * 8) == first
+        assert webhook_rows.count(conn) == 2
+    with db.write() as conn:
+        webhook_rows.update(conn, "a" * 8, "https://b.example/", {"X-Team": "search"})
+        assert webhook_rows.delete(conn, "b" * 8)
+        assert not webhook_rows.delete(conn, "b" * 8)
+    with db.read() as conn:
+        (only,) = webhook_rows.all_records(conn)
+        assert (only.url, only.headers) == ("https://b.example/", {"X-Team": "search"})
+        assert webhook_rows.get(conn, "missing") is None

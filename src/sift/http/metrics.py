@@ -34,6 +34,12 @@ LATENCY = Histogram(
 )
 TASKS = Gauge("sift_tasks", "Tasks by status", ["status"], registry=REGISTRY)
 DOCUMENTS = Gauge("sift_index_documents", "Documents per index", ["index"], registry=REGISTRY)
+WEBHOOKS = Gauge(
+    "sift_webhook_deliveries",
+    "Batches of finished tasks this process POSTed to a webhook since it started, by outcome",
+    ["outcome"],
+    registry=REGISTRY,
+)
 
 router = APIRouter(tags=["System"])
 
@@ -80,6 +86,8 @@ async def metrics(request: Request, _: Principal = Depends(guard("metrics.get"))
             index = svc.catalog.find(uid)
             if index is not None:
                 DOCUMENTS.labels(uid).set(index.document_count())
+        for outcome, count in svc.webhooks.outcomes.items():
+            WEBHOOKS.labels(outcome).set(count)
 
     await run_in_threadpool(collect)
     return Response(generate_latest(REGISTRY), media_type=CONTENT_TYPE_LATEST)

@@ -83,6 +83,16 @@ api_keys = sa.Table(
     sa.Column("updated_at", sa.DateTime, nullable=False),
 )
 
+# Where to POST finished tasks (Meilisearch's /webhooks); headers as a JSON object.
+webhooks = sa.Table(
+    "webhooks",
+    metadata,
+    sa.Column("uuid", sa.String(36), primary_key=True),
+    sa.Column("url", sa.Text, nullable=False),
+    sa.Column("headers", sa.Text, nullable=False),
+    sa.Column("created_at", sa.DateTime, nullable=False),
+)
+
 meta = sa.Table(
     "meta",
     metadata,

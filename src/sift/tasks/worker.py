@@ -54,6 +54,8 @@ class WorkerContext:
     index_defaults: str
     batch_size: int
     on_change: Callable[[], None] = field(default=lambda: None)
+    # Called with the task uids of each batch once its outcome is committed (webhooks).
+    on_batch: Callable[[list[int]], None] = field(default=lambda uids: None)
 
 
 def compatible(first: TaskRecord, other: TaskRecord) -> bool:
@@ -216,6 +218,7 @@ class Worker:
             # This process applied the batch itself: following must not reload it.
             self._seen_finished = task_rows.last_finished_at(conn)
         self.ctx.on_change()
+        self.ctx.on_batch([t.uid for t in batch])
         return True
 
     def _apply(self, batch: list[TaskRecord], batch_uid: int, report: BatchProgress) -> None:
