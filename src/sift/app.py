@@ -23,6 +23,7 @@ from sift.http.responses import JSONResponse
 from sift.http.routes import (
     admin,
     analytics,
+    backups,
     batches,
     documents,
     fields,
@@ -173,6 +174,7 @@ def create_app(config: Config | None = None, services: Services | None = None) -
         fields,
         keys,
         webhooks,
+        backups,
         system,
         metrics,
         analytics,

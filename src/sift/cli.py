@@ -1,4 +1,4 @@
-"""The `sift` command line: serve, import, migrate."""
+"""The `sift` command line: serve, import, migrate, restore."""
 
 from __future__ import annotations
 
@@ -75,6 +75,34 @@ def migrate(**overrides: Any) -> None:
     db = Database(config.resolved_database_url)
     db.migrate()
     click.echo(f"database at revision {db.current_revision()}")
+
+
+@main.command()
+@click.argument("dump", type=click.Path(exists=True, dir_okay=False))
+@_settings_options
+def restore(dump: str, **overrides: Any) -> None:
+    """Load a dump (from `POST /dumps`) into a database without indexes.
+
+    Run it before `sift serve`, with the same database settings; the search indexes are
+    built from the restored rows when the server starts."""
+    from pathlib import Path
+
+    from sift.backups import restore as load_dump
+    from sift.storage import Database
+
+    config = _config(overrides)
+    db = Database(config.resolved_database_url)
+    db.migrate()
+    try:
+        counts = load_dump(db, Path(dump))
+    except (ValueError, KeyError, OSError) as exc:  # not a dump, or a damaged one
+        raise click.ClickException(str(exc)) from exc
+    finally:
+        db.dispose()
+    click.echo(
+        f"restored {counts['indexes']} indexes, {counts['documents']} documents, "
+        f"{counts['keys']} API keys and {counts['webhooks']} webhooks"
+    )
 
 
 @main.command(name="import")

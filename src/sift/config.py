@@ -132,6 +132,20 @@ SETTINGS: tuple[Setting, ...] = (
         "Seconds to let in-flight requests finish on shutdown before closing connections.",
     ),
     Setting(
+        "dump_dir",
+        str,
+        None,
+        "Directory `POST /dumps` writes `<dumpUid>.dump` files to. Default: `dumps` in the "
+        "data directory.",
+    ),
+    Setting(
+        "snapshot_dir",
+        str,
+        None,
+        "Directory `POST /snapshots` writes `<uid>.snapshot` files to (SQLite only). "
+        "Default: `snapshots` in the data directory.",
+    ),
+    Setting(
         "task_webhook_url",
         str,
         None,

@@ -201,6 +201,8 @@ ERROR_TABLE: Final[dict[str, tuple[str, int]]] = {
     "index_creation_failed": ("internal", 500),
     "no_space_left_on_device": ("system", 500),
     "task_canceled": ("internal", 500),
+    "dump_process_failed": ("internal", 500),
+    "snapshot_process_failed": ("internal", 500),
 }
 
 

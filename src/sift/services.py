@@ -56,6 +56,8 @@ class Services:
                 catalog=catalog,
                 index_defaults=config.index_defaults,
                 batch_size=config.batch_size,
+                dump_dir=Path(config.dump_dir or Path(config.data_dir) / "dumps"),
+                snapshot_dir=Path(config.snapshot_dir or Path(config.data_dir) / "snapshots"),
             )
         )
         webhooks = WebhookDelivery(

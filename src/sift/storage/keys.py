@@ -75,6 +75,10 @@ def get_meta(conn: Connection, key: str) -> str | None:
     return conn.execute(sa.select(meta.c.value).where(meta.c.key == key)).scalar()
 
 
+def all_meta(conn: Connection) -> dict[str, str]:
+    return {r.key: r.value for r in conn.execute(sa.select(meta).order_by(meta.c.key))}
+
+
 def set_meta(conn: Connection, key: str, value: str) -> None:
     if get_meta(conn, key) is None:
         conn.execute(sa.insert(meta).values(key=key, value=value))

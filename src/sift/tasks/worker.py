@@ -20,10 +20,12 @@ import threading
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any
 
 from sqlalchemy.engine import Connection
 
+from sift import backups
 from sift.catalog import IndexCatalog
 from sift.errors import SiftError
 from sift.storage import tasks as task_rows
@@ -54,6 +56,8 @@ class WorkerContext:
     index_defaults: str
     batch_size: int
     on_change: Callable[[], None] = field(default=lambda: None)
+    dump_dir: Path = Path("dumps")
+    snapshot_dir: Path = Path("snapshots")
     # Called with the task uids of each batch once its outcome is committed (webhooks).
     on_batch: Callable[[list[int]], None] = field(default=lambda uids: None)
 
@@ -223,6 +227,9 @@ class Worker:
 
     def _apply(self, batch: list[TaskRecord], batch_uid: int, report: BatchProgress) -> None:
         db = self.ctx.db
+        if batch[0].type in backups.TASK_TYPES:
+            self._backup(batch[0])
+            return
         embedded = embedding.prepare(self.ctx, batch)  # commits as it goes, before the batch
         step = "applying settings" if batch[0].type == "settingsUpdate" else "indexing"
         report.enter(0, step, int(embedded), 1 + int(embedded))
@@ -248,6 +255,27 @@ class Worker:
                         conn, task.uid, "failed", task.details, error.to_dict(), utcnow()
                     )
                 task_rows.delete_payloads(conn, [t.uid for t in batch])
+
+
+    def _backup(self, task: TaskRecord) -> None:
+        """A dump or a snapshot: read outside the write transaction (see backups.py),
+        then the outcome recorded in a short one."""
+        uid = backups.backup_uid(task.started_at or utcnow())
+        try:
+            if task.type == "dumpCreation":
+                backups.write_dump(self.ctx.db, self.ctx.dump_dir, uid)
+                outcome = Outcome("succeeded", {"dumpUid": uid})
+            else:
+                backups.write_snapshot(self.ctx.db, self.ctx.snapshot_dir, uid)
+                outcome = Outcome("succeeded", None)
+        except SiftError as error:
+            outcome = failure(error, task.details)
+        log.info("backup written" if outcome.status == "succeeded" else "backup failed",
+                 extra={"task": task.uid, "type": task.type, "name": uid})
+        with self.ctx.db.write() as conn:
+            task_rows.finish(conn, task.uid, outcome.status, outcome.details, outcome.error,
+                             utcnow())
+            task_rows.delete_payloads(conn, [task.uid])
 
 
 @contextmanager
