@@ -62,6 +62,9 @@ ACTIONS = (
     "webhooks.update",
     "webhooks.delete",
     "webhooks.*",
+    "experimental.get",
+    "experimental.update",
+    "experimental.*",
 )
 
 # Default keys in generations: each generation is created once, remembered under its meta
