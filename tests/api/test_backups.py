@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import logging
 import sqlite3
 from pathlib import Path
 
+import pytest
 from click.testing import CliRunner
 from fastapi.testclient import TestClient
 
@@ -18,7 +20,10 @@ def _books(client: TestClient) -> None:
     run_task(client, "PATCH", "/indexes/books/settings", json={"filterableAttributes": ["id"]})
 
 
-def test_dump_then_restore_serves_the_same_index(client: TestClient, tmp_path: Path) -> None:
+def test_dump_then_restore_serves_the_same_index(
+    client: TestClient, tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    caplog.set_level(logging.INFO, logger="sift")  # as `sift serve` logs: every record is built
     _books(client)
     response = client.post("/dumps")
     assert response.status_code == 202 and response.json()["type"] == "dumpCreation"
@@ -27,6 +32,7 @@ def test_dump_then_restore_serves_the_same_index(client: TestClient, tmp_path: P
     dump_uid = task["details"]["dumpUid"]
     path = tmp_path / "data" / "dumps" / f"{dump_uid}.dump"
     assert path.is_file()
+    assert any(getattr(r, "backup", None) == dump_uid for r in caplog.records)
 
     fresh = tmp_path / "fresh"
     result = CliRunner().invoke(

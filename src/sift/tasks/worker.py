@@ -271,7 +271,7 @@ class Worker:
         except SiftError as error:
             outcome = failure(error, task.details)
         log.info("backup written" if outcome.status == "succeeded" else "backup failed",
-                 extra={"task": task.uid, "type": task.type, "name": uid})
+                 extra={"task": task.uid, "type": task.type, "backup": uid})
         with self.ctx.db.write() as conn:
             task_rows.finish(conn, task.uid, outcome.status, outcome.details, outcome.error,
                              utcnow())
