@@ -121,3 +121,12 @@ def test_deletions(client: TestClient) -> None:
     everything = run_task(client, "DELETE", "/indexes/b/documents")
     assert everything["details"]["deletedDocuments"] == 7
     assert client.get("/indexes/b/documents").json()["total"] == 0
+
+
+def test_an_empty_filter_never_deletes_everything(client: TestClient) -> None:
+    run_task(client, "POST", "/indexes/keep/documents", json=[{"id": 1}, {"id": 2}])
+    for empty in ("", "  ", [], [[]], ["", [" "]]):
+        r = client.post("/indexes/keep/documents/delete", json={"filter": empty})
+        assert r.status_code == 400 and r.json()["code"] == "invalid_document_filter", empty
+        assert r.json()["message"] == "Sending an empty filter is forbidden."
+    assert client.get("/indexes/keep/documents").json()["total"] == 2

@@ -329,6 +329,10 @@ async def delete_by_filter(
     if body.get("filter") is None:
         raise SiftError("Missing field `filter`", "missing_document_filter")
     filter_expr = body["filter"]
+    if _empty_filter(filter_expr):
+        # An empty filter matches every document: deleting them all must be asked for
+        # explicitly (DELETE /indexes/{uid}/documents), never by an empty expression.
+        raise SiftError("Sending an empty filter is forbidden.", "invalid_document_filter")
     # Refuse a bad filter now, as Meilisearch does, instead of failing the task later.
     index = services(request).catalog.find(index_uid)
     if index is not None:
@@ -343,6 +347,14 @@ async def delete_by_filter(
         },
         {"filter": filter_expr},
     )
+
+
+def _empty_filter(expr: Any) -> bool:
+    if isinstance(expr, str):
+        return not expr.strip()
+    if isinstance(expr, list):
+        return all(_empty_filter(part) for part in expr)
+    return False
 
 
 @router.delete("/indexes/{index_uid}/documents", summary="Delete all documents", status_code=202)
