@@ -130,3 +130,16 @@ def test_an_empty_filter_never_deletes_everything(client: TestClient) -> None:
         assert r.status_code == 400 and r.json()["code"] == "invalid_document_filter", empty
         assert r.json()["message"] == "Sending an empty filter is forbidden."
     assert client.get("/indexes/keep/documents").json()["total"] == 2
+
+
+def test_skip_creation_only_touches_stored_documents(client: TestClient) -> None:
+    run_task(client, "POST", "/indexes/sc/documents", json=[{"id": 1, "t": "a", "n": 1}])
+    for method in ("PUT", "POST"):
+        task = run_task(client, method, "/indexes/sc/documents?skipCreation=true",
+                        json=[{"id": 1, "t": method}, {"id": 999, "t": "new"}])  # fmt: skip
+        assert task["status"] == "succeeded" and task["details"]["indexedDocuments"] == 1
+        assert client.get("/indexes/sc/documents/999").json()["code"] == "document_not_found"
+    # PUT merged (n kept), then POST replaced (n gone).
+    assert client.get("/indexes/sc/documents/1").json() == {"id": 1, "t": "POST"}
+    bad = client.post("/indexes/sc/documents?skipCreation=maybe", json=[{"id": 2}])
+    assert bad.status_code == 400

@@ -136,6 +136,9 @@ def apply_additions(
 ) -> int:
     """Second pass: write documents to SQL and the search index; returns documents indexed."""
     merge = task.params.get("method") == "update"
+    # skipCreation: only documents already stored are replaced or updated; new ids are
+    # left out (and not counted as indexed).
+    skip_new = bool(task.params.get("skipCreation"))
     pending: dict[str, dict[str, Any]] = {}
     indexed = 0
 
@@ -144,12 +147,18 @@ def apply_additions(
         if not pending:
             return
         ids = list(pending)
-        if merge:
+        if merge or skip_new:
             existing = doc_rows.get_many(conn, state.id, ids)
-            for doc_id, body in existing.items():
+            if skip_new:
+                for doc_id in ids:
+                    if doc_id not in existing:
+                        del pending[doc_id]
+            for doc_id, body in existing.items() if merge else ():
                 merged = orjson.loads(body)
                 merged.update(pending[doc_id])
                 pending[doc_id] = merged
+            if not pending:
+                return
         doc_rows.upsert(db, conn, state.id, [(i, orjson.dumps(d)) for i, d in pending.items()])
         semantic.on_upsert(db, conn, state.id, state.search, pending)  # strips `_vectors`
         state.search.upsert(list(pending.items()))

@@ -67,7 +67,7 @@ def compatible(first: TaskRecord, other: TaskRecord) -> bool:
     if other.index_uid != first.index_uid or other.type != first.type:
         return False
     if first.type == "documentAdditionOrUpdate":
-        return other.params.get("method") == first.params.get("method")
+        return all(other.params.get(p) == first.params.get(p) for p in ("method", "skipCreation"))
     return first.type == "documentDeletion"
 
 

@@ -74,6 +74,15 @@ async def _add_documents(request: Request, index_uid: str, method: str) -> JSONR
     task_params: dict[str, Any] = {"method": method, **custom_metadata(params)}
     if "primaryKey" in params:
         task_params["primaryKey"] = params["primaryKey"]
+    skip = params.get("skipCreation", "false")
+    if skip not in ("true", "false"):
+        raise SiftError(
+            f"Invalid value in parameter `skipCreation`: could not parse `{skip}` as a boolean, "
+            "expected either `true` or `false`",
+            "bad_request",
+        )
+    if skip == "true":
+        task_params["skipCreation"] = True
     spool = await _spool(request)
     try:
         task = await run_in_threadpool(
