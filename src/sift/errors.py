@@ -49,6 +49,7 @@ ERROR_TABLE: Final[dict[str, tuple[str, int]]] = {
     "invalid_document_offset": ("invalid_request", 400),
     "invalid_document_limit": ("invalid_request", 400),
     "invalid_document_filter": ("invalid_request", 400),
+    "invalid_document_sort": ("invalid_request", 400),
     "missing_document_filter": ("invalid_request", 400),
     "invalid_document_ids": ("invalid_request", 400),
     "invalid_document_csv_delimiter": ("invalid_request", 400),

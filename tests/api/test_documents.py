@@ -143,3 +143,20 @@ def test_skip_creation_only_touches_stored_documents(client: TestClient) -> None
     assert client.get("/indexes/sc/documents/1").json() == {"id": 1, "t": "POST"}
     bad = client.post("/indexes/sc/documents?skipCreation=maybe", json=[{"id": 2}])
     assert bad.status_code == 400
+
+
+def test_document_listing_sorts_by_sortable_attributes(client: TestClient) -> None:
+    docs = [{"id": 1, "g": "b", "y": 3}, {"id": 2, "g": "a", "y": 1}, {"id": 3, "g": "b", "y": 1}]
+    run_task(client, "POST", "/indexes/srt/documents", json=docs)
+    run_task(client, "PATCH", "/indexes/srt/settings",
+             json={"sortableAttributes": ["g", "y"], "filterableAttributes": ["g"]})  # fmt: skip
+    got = client.post("/indexes/srt/documents/fetch", json={"sort": ["g:asc", "y:desc"]}).json()
+    assert [d["id"] for d in got["results"]] == [2, 1, 3] and got["total"] == 3
+    got = client.get("/indexes/srt/documents?sort=y:asc,g:desc&limit=2").json()
+    assert [d["id"] for d in got["results"]] == [3, 2] and got["total"] == 3
+    got = client.post("/indexes/srt/documents/fetch",
+                      json={"sort": ["y:asc"], "filter": "g = b"}).json()  # fmt: skip
+    assert [d["id"] for d in got["results"]] == [3, 1]
+    bad = client.post("/indexes/srt/documents/fetch", json={"sort": ["id:asc"]})
+    assert bad.status_code == 400 and bad.json()["code"] == "invalid_document_sort"
+    assert "Attribute `id` is not sortable" in bad.json()["message"]

@@ -19,7 +19,7 @@ import numpy as np
 from sift.engine.analysis import SENTENCE_GAP, Analyzer
 from sift.engine.fields import FieldStore
 from sift.engine.query import SearchParams
-from sift.engine.search import filter_docids, run_facet_search, run_search
+from sift.engine.search import filter_docids, run_facet_search, run_search, sorted_docids
 from sift.engine.store import (
     ARRAY_GAP,
     IndexView,
@@ -308,6 +308,13 @@ class SearchIndex:
     def facet_search(self, body: dict[str, Any]) -> dict[str, Any]:
         view = self.view
         return run_facet_search(view, view.snapshot, body)
+
+    def sorted_ids(self, sort: list[str], filter: Any) -> list[str]:
+        """External ids of every document (or those matching ``filter``) in ``sort`` order."""
+        view = self.view
+        snap = view.snapshot
+        docids = sorted_docids(view, snap, sort, filter, "invalid_document_sort")
+        return [snap.ext_ids[i] for i in docids.tolist()]
 
     def filter_ids(self, filter: Any) -> list[str]:
         view = self.view

@@ -148,21 +148,28 @@ def _field_mask(snap: Snapshot, names: list[str] | None) -> np.ndarray:
 def _sort_entries(index: IndexView, params: SearchParams) -> tuple[list[str], Any]:
     if not params.sort:
         return [], None
-    if "sort" not in index.settings["rankingRules"]:
+    return check_sort(index, params.sort, "invalid_search_sort", ranking_rule=True)
+
+
+def check_sort(
+    index: IndexView, sort: list[str], code: str, ranking_rule: bool
+) -> tuple[list[str], Any]:
+    """Validated ``sort`` entries and the geo point of a ``_geoPoint`` entry, if any."""
+    if ranking_rule and "sort" not in index.settings["rankingRules"]:
         raise SiftError(
             "You must specify the `sort` ranking rule in the ranking rules settings to use the "
             "sort parameter at search time.",
-            "invalid_search_sort",
+            code,
         )
     sortable = list(index.settings.get("sortableAttributes") or [])
     geo = None
-    for entry in params.sort:
+    for entry in sort:
         m = CUSTOM_RULE.match(entry)
         if m is None:
             raise SiftError(
                 f"Invalid syntax for the sort parameter: expected expression ending by `:asc` or "
                 f"`:desc`, found `{entry}`.",
-                "invalid_search_sort",
+                code,
             )
         g = _GEO_POINT.match(m.group(1))
         if g is not None:
@@ -170,7 +177,7 @@ def _sort_entries(index: IndexView, params: SearchParams) -> tuple[list[str], An
                 raise SiftError(
                     "Attribute `_geo` is not sortable. Available sortable attributes "
                     f"are: {_listing(sortable)}.",
-                    "invalid_search_sort",
+                    code,
                 )
             geo = (float(g.group(1)), float(g.group(2)))
         elif m.group(1).startswith("_geo"):
@@ -183,9 +190,31 @@ def _sort_entries(index: IndexView, params: SearchParams) -> tuple[list[str], An
             raise SiftError(
                 f"Attribute `{m.group(1)}` is not sortable. Available sortable attributes are: "
                 f"{_listing(sortable)}.",
-                "invalid_search_sort",
+                code,
             )
-    return list(params.sort), geo
+    return list(sort), geo
+
+
+def sorted_docids(
+    index: IndexView, snap: Snapshot, sort: list[str], filter: Any, code: str
+) -> np.ndarray:
+    """Every live document (or those matching ``filter``) ordered by ``sort``; ties keep
+    internal docid order (the order documents were indexed in)."""
+    entries, _ = check_sort(index, sort, code, ranking_rule=False)
+    docids = (
+        np.nonzero(snap.alive)[0]
+        if filter is None
+        else filter_docids(index, snap, filter, "invalid_document_filter")
+    ).astype(np.uint32)
+    keys_of = _sort_key_fn(index, snap)
+    keys = []
+    for entry in entries:
+        m = CUSTOM_RULE.match(entry)
+        assert m is not None  # check_sort validated it
+        keys.append(keys_of(m.group(1), docids, m.group(2) == "asc"))
+    if not keys:
+        return docids
+    return docids[np.lexsort([docids, *keys[::-1]])]
 
 
 def _sort_key_fn(index: IndexView, snap: Snapshot) -> Any:

@@ -163,6 +163,7 @@ async def _listing(
     filter_expr: Any,
     ids: list[str] | None,
     retrieve_vectors: bool = False,
+    sort: list[str] | None = None,
 ) -> JSONResponse:
     validate_index_uid(index_uid)
     svc = services(request)
@@ -173,17 +174,25 @@ async def _listing(
             if record is None:
                 raise IndexNotFound(index_uid)
             displayed = record.settings.get("displayedAttributes", ["*"])
-            if filter_expr is None and ids is None:
+            if filter_expr is None and ids is None and not sort:
                 bodies = doc_rows.list_page(conn, record.id, offset, limit)
                 total = doc_rows.count(conn, record.id)
             else:
                 wanted = ids
-                if filter_expr is not None:
-                    matching = svc.catalog.get(index_uid).filter_ids(filter_expr)
-                    wanted = (
-                        matching if wanted is None else [i for i in wanted if i in set(matching)]
-                    )
-                ordered = doc_rows.list_ids_ordered(conn, record.id, wanted or [])
+                index = svc.catalog.get(index_uid)
+                if sort:
+                    matching = index.sorted_ids(sort, filter_expr)
+                    keep = None if ids is None else set(ids)
+                    ordered = [i for i in matching if keep is None or i in keep]
+                else:
+                    if filter_expr is not None:
+                        matching = index.filter_ids(filter_expr)
+                        wanted = (
+                            matching
+                            if wanted is None
+                            else [i for i in wanted if i in set(matching)]
+                        )
+                    ordered = doc_rows.list_ids_ordered(conn, record.id, wanted or [])
                 total = len(ordered)
                 page = ordered[offset : offset + limit]
                 found = doc_rows.get_many(conn, record.id, page)
@@ -214,7 +223,18 @@ async def list_documents(
         params.get("filter"),
         ids,
         _retrieve_vectors(params.get("retrieveVectors")),
+        _sort(params["sort"].split(",") if "sort" in params else None),
     )
+
+
+def _sort(raw: Any) -> list[str] | None:
+    if raw is None:
+        return None
+    if isinstance(raw, str):
+        raw = [raw]
+    if not isinstance(raw, list) or not all(isinstance(e, str) for e in raw):
+        raise wrong_type("sort", "an array of strings", raw, "invalid_document_sort")
+    return [e.strip() for e in raw if e.strip()] or None
 
 
 @router.post("/indexes/{index_uid}/documents/fetch", summary="Fetch documents")
@@ -246,6 +266,7 @@ async def fetch_documents(
         body.get("filter"),
         ids,
         _retrieve_vectors(body.get("retrieveVectors")),
+        _sort(body.get("sort")),
     )
 
 
