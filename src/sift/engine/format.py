@@ -95,8 +95,11 @@ def format_value(value: Any, name: str, hl: Highlighter, opts: FormatOptions) ->
         return [format_value(v, name, hl, opts) for v in value]
     do_hl = _matches(name, opts.highlight) is not None
     crop = _matches(name, opts.crop)
-    if value is None or isinstance(value, bool) or not (do_hl or crop is not None):
+    if value is None or isinstance(value, bool):
         return value
+    if not (do_hl or crop is not None):
+        # Meilisearch shows every number of `_formatted` as a string, formatted or not.
+        return str(value) if isinstance(value, int | float) else value
     text = str(value)
     return render(text, hl, opts if do_hl else None, crop, opts.marker)
 
@@ -139,29 +142,33 @@ def _crop_start(n_tokens: int, hits: list[int], length: int, norms: list[str]) -
             best, best_count = h, count
     inside = [x for x in hits if best <= x < best + length]
     span = inside[-1] - inside[0] + 1
-    start = inside[0] - (length - span) // 2
+    # An odd number of spare words puts the extra one before the matches (as Meilisearch).
+    start = inside[0] - (length - span + 1) // 2
     return max(0, min(start, n_tokens - length))
 
 
 def matches_position(doc: dict[str, Any], hl: Highlighter, searchable: Any) -> dict[str, list]:
-    """UTF-8 byte ``start``/``length`` of each match, per attribute."""
-    out: dict[str, list[dict[str, int]]] = {}
+    """UTF-8 byte ``start``/``length`` of each match, per attribute; a match inside an
+    array also gives ``indices``, its position in each enclosing array."""
+    out: dict[str, list[dict[str, Any]]] = {}
 
-    def walk(value: Any, name: str) -> None:
+    def walk(value: Any, name: str, indices: tuple[int, ...] = ()) -> None:
         if isinstance(value, dict):
             for k, v in value.items():
-                walk(v, f"{name}.{k}" if name else k)
+                walk(v, f"{name}.{k}" if name else k, indices)
         elif isinstance(value, list):
-            for v in value:
-                walk(v, name)
+            for i, v in enumerate(value):
+                walk(v, name, (*indices, i))
         elif isinstance(value, str | int | float) and not isinstance(value, bool):
             if not searchable(name):
                 return
             text = str(value)
             for s, e, _ in hl.spans(text):
-                start = len(text[:s].encode())
-                out.setdefault(name, []).append(
-                    {"start": start, "length": len(text[s:e].encode())})
+                match: dict[str, Any] = {
+                    "start": len(text[:s].encode()), "length": len(text[s:e].encode())}
+                if indices:
+                    match["indices"] = list(indices)
+                out.setdefault(name, []).append(match)
 
     walk(doc, "")
     return out

@@ -28,10 +28,11 @@ def test_custom_tags_and_prefix_highlight(make_index: MakeIndex) -> None:
 
 def test_cropping_centres_the_match(make_index: MakeIndex) -> None:
     hit = _hit(make_index, "dragon ", attributesToCrop=["body"], cropLength=4)
-    assert hit["_formatted"]["body"] == "…nine dragon ten eleven…"
+    # Three spare words: two before the match, one after (Meilisearch's choice).
+    assert hit["_formatted"]["body"] == "…eight nine dragon ten…"
     marked = _hit(make_index, "dragon ", attributesToCrop=["body:2"], cropMarker="[...]",
                   attributesToHighlight=["body"])
-    assert marked["_formatted"]["body"] == "[...]<em>dragon</em> ten[...]"
+    assert marked["_formatted"]["body"] == "[...]nine <em>dragon</em>[...]"
 
 
 def test_crop_without_match_starts_at_the_beginning(make_index: MakeIndex) -> None:
@@ -57,3 +58,19 @@ def test_attributes_to_retrieve_and_displayed_attributes(make_index: MakeIndex) 
 def test_formatted_only_when_asked(make_index: MakeIndex) -> None:
     hit = _hit(make_index, "cafe ")
     assert "_formatted" not in hit and "_matchesPosition" not in hit
+
+
+def test_formatted_shows_numbers_as_strings_and_what_is_formatted(make_index: MakeIndex) -> None:
+    hit = _hit(make_index, "dragon", attributesToRetrieve=["id"], attributesToHighlight=["title"],
+               attributesToCrop=["body:3"])  # fmt: skip
+    assert hit == {"id": 1, "_formatted": {
+        "id": "1", "title": "Café Déjà vu 🚀 rocket", "body": "…nine dragon ten…"}}  # fmt: skip
+
+
+def test_matches_in_arrays_carry_their_indices(make_index: MakeIndex) -> None:
+    doc = {"id": 1, "tags": ["plain", "dragon fruit"], "title": "dragon"}
+    hit = search(make_index([doc]), "dragon", showMatchesPosition=True)["hits"][0]
+    assert hit["_matchesPosition"] == {
+        "tags": [{"start": 0, "length": 6, "indices": [1]}],
+        "title": [{"start": 0, "length": 6}],
+    }
