@@ -103,3 +103,10 @@ def test_keys_survive_restart_with_same_values(tmp_path: Path) -> None:
         c.headers["Authorization"] = f"Bearer {MASTER_KEY}"
         after = {k["uid"]: k["key"] for k in c.get("/keys").json()["results"]}
     assert before == after
+
+
+def test_key_expiry_is_shown_as_meilisearch_writes_it(client: TestClient) -> None:
+    key = client.post(
+        "/keys", json={"actions": ["search"], "indexes": ["*"], "expiresAt": "2050-11-13T00:00:00Z"}
+    ).json()
+    assert key["expiresAt"] == "2050-11-13T00:00:00Z"

@@ -99,7 +99,8 @@ def test_tenant_token_rules_become_filters(client: TestClient) -> None:
     r = client.post(
         "/indexes/movies/search", json={}, headers={"Authorization": f"Bearer {expired}"}
     )
-    assert r.status_code == 403
+    assert r.status_code == 403 and r.json()["code"] == "invalid_api_key"
+    assert r.json()["message"].startswith("Tenant token expired. Was valid up to `1` and we're now")
     forged = jwt.encode(
         {"apiKeyUid": search_key["uid"], "searchRules": ["*"]}, "not-the-key", algorithm="HS256"
     )

@@ -59,3 +59,12 @@ def test_cancel_enqueued_tasks(client: TestClient) -> None:
     canceled = wait_task(client, first)
     assert canceled["status"] == "canceled" and canceled["canceledBy"] == cancel
     assert client.get("/indexes/a").status_code == 404
+
+
+def test_a_star_date_is_no_bound_and_newer_types_are_valid(client: TestClient) -> None:
+    run_task(client, "POST", "/indexes", json={"uid": "star"})
+    everything = client.get("/tasks").json()["total"]
+    assert client.get("/tasks?afterEnqueuedAt=*&beforeFinishedAt=*").json()["total"] == everything
+    assert client.get("/batches?afterStartedAt=*").status_code == 200
+    listed = client.get("/tasks?types=networkTopologyChange,dsrUpdate,dsrClear")
+    assert listed.status_code == 200 and listed.json()["results"] == []

@@ -8,10 +8,12 @@ neither the token nor the key has expired.
 
 from __future__ import annotations
 
+import time
 from typing import Any
 
 import jwt
 
+from sift.errors import SiftError
 from sift.keys import Principal, action_allowed, derive_key, index_allowed
 from sift.services import Services
 
@@ -44,6 +46,13 @@ def principal_from_token(
             algorithms=ALGORITHMS,
             options={"require": ["searchRules"], "verify_exp": True},
         )
+    except jwt.ExpiredSignatureError:
+        # Signed by the key but past `exp`: say so, as Meilisearch does.
+        exp = claims.get("exp")
+        raise SiftError(
+            f"Tenant token expired. Was valid up to `{exp}` and we're now `{int(time.time())}`.",
+            "invalid_api_key",
+        ) from None
     except jwt.PyJWTError:
         return None
     rules = claims["searchRules"]

@@ -26,6 +26,11 @@ TYPES = (
     "snapshotCreation",
     "export",
     "upgradeDatabase",
+    # Meilisearch's newer kinds (network, dynamic search rules): Sift never creates them,
+    # but a filter naming them is valid and simply matches nothing.
+    "networkTopologyChange",
+    "dsrUpdate",
+    "dsrClear",
 )
 DATE_PARAMS = (
     "beforeEnqueuedAt",
@@ -136,7 +141,7 @@ def task_filter_from_params(params: Mapping[str, str]) -> TaskFilter:
                         "invalid_index_uid",
                     )
             flt.index_uids = uids
-        elif param in DATE_PARAMS:
+        elif param in DATE_PARAMS and raw.strip() != "*":  # `*`: no bound
             flt.dates[param] = _date(param, raw)
     return flt
 

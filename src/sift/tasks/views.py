@@ -9,9 +9,12 @@ from sift.storage.tasks import TaskRecord
 
 
 def rfc3339(when: datetime | None) -> str | None:
+    """UTC RFC 3339 as Meilisearch writes it: the fraction without trailing zeros, and
+    none at all for a whole second (`2050-11-13T00:00:00Z`)."""
     if when is None:
         return None
-    return when.strftime("%Y-%m-%dT%H:%M:%S.%f") + "Z"
+    fraction = f"{when.microsecond:06d}".rstrip("0")
+    return when.strftime("%Y-%m-%dT%H:%M:%S") + (f".{fraction}" if fraction else "") + "Z"
 
 
 def iso_duration(start: datetime | None, end: datetime | None) -> str | None:
