@@ -160,3 +160,13 @@ def test_document_listing_sorts_by_sortable_attributes(client: TestClient) -> No
     bad = client.post("/indexes/srt/documents/fetch", json={"sort": ["id:asc"]})
     assert bad.status_code == 400 and bad.json()["code"] == "invalid_document_sort"
     assert "Attribute `id` is not sortable" in bad.json()["message"]
+
+
+def test_filtering_on_an_unfilterable_attribute_points_at_it(client: TestClient) -> None:
+    run_task(client, "POST", "/indexes/nf/documents", json=[{"id": 1}])
+    r = client.get("/indexes/nf/documents", params={"filter": "id = 1"})
+    assert r.status_code == 400 and r.json()["code"] == "invalid_document_filter"
+    assert r.json()["message"] == (
+        "Attribute `id` is not filterable. This index does not have configured filterable "
+        "attributes.\n1:3 id = 1"
+    )

@@ -74,16 +74,8 @@ def _listing(names: list[str]) -> str:
 def filter_docids(index: IndexView, snap: Snapshot, expr: Any, code: str) -> np.ndarray:
     """Sorted internal docids of ``snap`` matching a filter expression."""
     node = parse_filter(expr, code)
-    filterable = _filterable(index)
-    for attr in sorted(filter_ast.filter_attributes(node)):
-        if attr in ("_geo", "_geoRadius", "_geoBoundingBox") and "_geo" in filterable:
-            continue
-        if not _matches_pattern(attr, filterable):
-            raise SiftError(
-                f"Attribute `{attr}` is not filterable. Available filterable attributes are: "
-                f"{_listing(filterable)}.",
-                code,
-            )
+    # Meilisearch's message: it names the attribute and points at it in the filter.
+    filter_ast.ensure_filterable(node, _filterable(index), code)
     with index.fields_lock:
         bitmap = index.field_store.evaluate(node)
     ids = np.frombuffer(bitmap.to_array(), dtype=np.uint32) if bitmap else np.empty(0, np.uint32)
