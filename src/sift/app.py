@@ -9,6 +9,7 @@ from contextlib import asynccontextmanager
 import anyio
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
+from fastapi.responses import Response
 from starlette.concurrency import run_in_threadpool
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.middleware.gzip import GZipMiddleware
@@ -105,9 +106,11 @@ def install_error_handlers(app: FastAPI) -> None:
         return error_response(SiftError(str(exc.errors()), "bad_request"))
 
     @app.exception_handler(StarletteHTTPException)
-    async def http_error(_: Request, exc: StarletteHTTPException) -> JSONResponse:
+    async def http_error(_: Request, exc: StarletteHTTPException) -> Response:
         if exc.status_code == 404:
-            return error_response(SiftError("Not Found", "not_found"))
+            # No such route: Meilisearch answers an empty 404 (SDKs then report
+            # "404: Not Found"); a missing index, document, key... has its own error.
+            return Response(status_code=404)
         if exc.status_code == 405:
             return JSONResponse(
                 {

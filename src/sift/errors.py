@@ -37,7 +37,7 @@ ERROR_TABLE: Final[dict[str, tuple[str, int]]] = {
     "missing_index_uid": ("invalid_request", 400),
     "invalid_swap_indexes": ("invalid_request", 400),
     "invalid_swap_rename": ("invalid_request", 400),
-    "duplicate_index_found": ("invalid_request", 400),
+    "invalid_swap_duplicate_index_found": ("invalid_request", 400),
     "immutable_index_uid": ("invalid_request", 400),
     "immutable_index_created_at": ("invalid_request", 400),
     "immutable_index_updated_at": ("invalid_request", 400),

@@ -70,3 +70,11 @@ def test_update_primary_key_and_swap(client: TestClient) -> None:
     assert client.get("/indexes/a/documents").json()["total"] == 1
     missing = run_task(client, "POST", "/swap-indexes", json=[{"indexes": ["a", "zz"]}])
     assert missing["error"]["code"] == "index_not_found"
+
+
+def test_swapping_an_index_with_itself_and_unknown_routes(client: TestClient) -> None:
+    r = client.post("/swap-indexes", json=[{"indexes": ["a", "a"]}])
+    assert r.status_code == 400 and r.json()["code"] == "invalid_swap_duplicate_index_found"
+    missing = client.post("/indexes/indexes/x/documents/fetch", json={})
+    assert missing.status_code == 404 and missing.content == b""  # as Meilisearch
+    assert client.get("/indexes/nope").json()["code"] == "index_not_found"

@@ -187,7 +187,7 @@ async def swap_indexes(
                 raise SiftError(
                     f"Indexes must be declared only once during a swap. `{uid}` was specified "
                     "several times.",
-                    "duplicate_index_found",
+                    "invalid_swap_duplicate_index_found",
                 )
             seen.add(uid)
         rename = item.get("rename", False)
