@@ -15,13 +15,13 @@ from typing import Any
 from urllib.parse import urlsplit
 
 from sift.errors import SiftError
+from sift.secrets import redact
 
 MAX_WEBHOOKS = 20
 MAX_HEADERS = 200
 RESERVED_UUID = "00000000-0000-0000-0000-000000000000"
 # An HTTP field name (RFC 9110 token); values may not hold line breaks.
 HEADER_NAME = re.compile(r"^[!#$%&'*+.^_`|~0-9A-Za-z-]+$")
-REDACTED_SUFFIX = "XXX..."
 
 
 @dataclass(frozen=True)
@@ -87,16 +87,6 @@ def merge_headers(current: dict[str, str], value: Any) -> dict[str, str]:
             "invalid_webhook_headers",
         )
     return merged
-
-
-def redact(value: str) -> str:
-    """An authorization value as the API shows it: its scheme (``Bearer``) and up to
-    four characters, then a marker; the secret itself is never returned."""
-    scheme, _, secret = value.partition(" ")
-    if not secret:
-        scheme, secret = "", value
-    shown = secret[: min(4, len(secret) // 4)]
-    return f"{scheme} {shown}{REDACTED_SUFFIX}" if scheme else shown + REDACTED_SUFFIX
 
 
 def view(webhook: Webhook) -> dict[str, Any]:

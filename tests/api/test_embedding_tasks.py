@@ -259,7 +259,7 @@ def test_embedder_api_keys_are_never_shown(open_client: TestClient, model: FakeM
         task["details"]["embedders"],
     ]
     for embedders in shown:
-        assert embedders["default"]["apiKey"] == "sk-XXX..."
+        assert embedders["default"]["apiKey"] == "sk-XXXXX..."
     assert secret not in open_client.get(f"/tasks/{task['uid']}").text
     # Settings read and written back whole (the dashboard does this) keep the real key.
     everything = open_client.get("/indexes/things/settings").json()

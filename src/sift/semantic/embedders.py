@@ -26,6 +26,7 @@ import numpy as np
 import orjson
 
 from sift.errors import SiftError
+from sift.secrets import redact as redact_secret
 from sift.semantic.template import DocumentTemplate
 
 CODE = "invalid_settings_embedders"
@@ -248,15 +249,9 @@ def merge_patch(current: Any, patch: Any) -> Any:
     return merged
 
 
-REDACTED_SUFFIX = "XXX..."
-
-
 def redact(api_key: Any) -> Any:
-    """How an embedder's `apiKey` is shown: its first 3 characters (at most a quarter of
-    it) and a marker; like Meilisearch, the API never returns the key itself."""
-    if not isinstance(api_key, str):
-        return api_key
-    return api_key[: min(3, len(api_key) // 4)] + REDACTED_SUFFIX
+    """How an embedder's `apiKey` is shown: like Meilisearch, never the key itself."""
+    return redact_secret(api_key) if isinstance(api_key, str) else api_key
 
 
 def redacted(embedders_setting: Any) -> Any:
