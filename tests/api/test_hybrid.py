@@ -185,6 +185,12 @@ def test_similar_excludes_the_document_itself(index: TestClient) -> None:
     )
     assert response.status_code == 200, response.text
     assert ids(response.json()) == [2, 4]
+    assert "performanceDetails" not in response.json()
+    timed = index.post(
+        "/indexes/things/similar",
+        json={"id": 1, "embedder": "manual", "limit": 2, "showPerformanceDetails": True},
+    ).json()
+    assert ids(timed) == [2, 4] and next(iter(timed["performanceDetails"])) == "similar"
 
 
 def test_similar_unknown_embedder(index: TestClient) -> None:

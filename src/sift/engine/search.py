@@ -448,9 +448,9 @@ class StageTimer:
         self.stages[stage] = self.stages.get(stage, 0.0) + now - self.last
         self.last = now
 
-    def details(self) -> dict[str, str]:
+    def details(self, total: str = "search") -> dict[str, str]:
         """Stage -> duration, formatted like Meilisearch's (``"1.23ms"``), total first."""
-        out = {"search": _duration(self.last - self.started)}
+        out = {total: _duration(self.last - self.started)}
         out.update((stage, _duration(seconds)) for stage, seconds in self.stages.items())
         return out
 

@@ -9,6 +9,7 @@ from fastapi import APIRouter, Depends, Request
 from starlette.concurrency import run_in_threadpool
 
 from sift.engine.query import SearchParams
+from sift.engine.search import StageTimer
 from sift.errors import SiftError
 from sift.http.auth import guard, services
 from sift.http.responses import JSONResponse, json_body, require_object, validate_index_uid
@@ -29,6 +30,7 @@ ALLOWED = {
     "showRankingScoreDetails",
     "rankingScoreThreshold",
     "retrieveVectors",
+    "showPerformanceDetails",
 }
 
 
@@ -43,6 +45,7 @@ def run_similar(
     request: Request, index_uid: str, body: dict[str, Any], principal: Principal
 ) -> dict[str, Any]:
     started = time.perf_counter()
+    timer = StageTimer(started)
     validate_index_uid(index_uid)
     if not principal.can_index(index_uid):
         raise SiftError("The provided API key is invalid.", "invalid_api_key")
@@ -65,19 +68,25 @@ def run_similar(
     if state is None or not isinstance(name, str) or name not in state.embedders:
         raise _bad("embedder", f"Cannot find embedder with name `{name}`.")
     vectors = state.vectors[name].vectors_of(doc_id)
+    timer.lap("similar > find the document's vector")
     if not vectors:
         raise SiftError(
             f"Document `{doc_id}` not found or has no vector for `{name}`.", "not_found_similar_id"
         )
     scoped = _with_rules(principal, index_uid, body)
     params = SearchParams.from_dict(
-        {k: v for k, v in scoped.items() if k not in ("id", "embedder")}
+        {k: v for k, v in scoped.items() if k not in ("id", "embedder", "showPerformanceDetails")}
     )
+    show_details = body.get("showPerformanceDetails", False)
+    if not isinstance(show_details, bool):
+        raise _bad("showPerformanceDetails",
+                   "Invalid value type at `.showPerformanceDetails`: expected a boolean.")
     wanted_end = params.offset + params.limit
     params.offset, params.limit = 0, wanted_end + 1  # one more: the document itself
     result = hybrid.run(
         index, index.snapshot, params, state.vectors[name].view, name, vectors[0], 1.0
     )
+    timer.lap("similar > semantic search and hits")
     key = index.primary_key
     hits = [h for h in result["hits"] if key is None or str(h.get(key)) != doc_id]
     hits = hits[body.get("offset", 0) or 0 : wanted_end]
@@ -85,7 +94,7 @@ def run_similar(
         for hit in hits:
             if key in hit:
                 hit["_vectors"] = service.retrieve_vectors(index, str(hit[key]))
-    return {
+    out = {
         "hits": hits,
         "id": doc_id,
         "processingTimeMs": int((time.perf_counter() - started) * 1000),
@@ -93,6 +102,10 @@ def run_similar(
         "offset": body.get("offset", 0),
         "estimatedTotalHits": max(0, result["estimatedTotalHits"] - 1),
     }
+    if show_details:
+        timer.lap("similar > vectors retrieved")
+        out["performanceDetails"] = timer.details("similar")
+    return out
 
 
 @router.post("/indexes/{index_uid}/similar", summary="Documents similar to one document")
