@@ -35,3 +35,13 @@ def test_sort_facet_values_by_keeps_the_wildcard(client: TestClient) -> None:
         "maxValuesPerFacet": 42,
         "sortFacetValuesBy": {"*": "alpha", "genre": "count"},
     }
+
+
+def test_stored_only_settings_appear_once_set(client: TestClient) -> None:
+    run_task(client, "POST", "/indexes", json={"uid": "fk"})
+    whole = client.get("/indexes/fk/settings").json()
+    assert "foreignKeys" not in whole and "chat" not in whole  # as Meilisearch, features off
+    assert client.get("/indexes/fk/settings/foreign-keys").json() == []
+    keys = [{"foreignIndexUid": "actors", "fieldName": "actors"}]
+    run_task(client, "PUT", "/indexes/fk/settings/foreign-keys", json=keys)
+    assert client.get("/indexes/fk/settings").json()["foreignKeys"] == keys

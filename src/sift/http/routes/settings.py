@@ -42,6 +42,9 @@ SETTING_NAMES = (
     "foreignKeys",
     "chat",
 )
+# Settings Sift keeps and returns for SDKs without acting on them (foreign-key hydration
+# and conversational search are not implemented); their own routes always answer.
+STORED_ONLY = ("foreignKeys", "chat")
 BY_ROUTE = {re.sub(r"([A-Z])", r"-\1", name).lower(): name for name in SETTING_NAMES}
 
 
@@ -59,9 +62,15 @@ async def get_settings(
     request: Request, index_uid: str, _: Principal = Depends(guard("settings.get"))
 ) -> JSONResponse:
     record = await get_record(request, index_uid)
-    return JSONResponse(
-        shown(with_defaults(record.settings, services(request).config.index_defaults))
-    )
+    defaults = services(request).config.index_defaults
+    settings = shown(with_defaults(record.settings, defaults))
+    base = default_settings(defaults)
+    for name in STORED_ONLY:
+        # Meilisearch leaves these out of the whole-settings object while their experimental
+        # features are off; Sift only stores them, so it shows them once they are set.
+        if settings.get(name) == base.get(name):
+            settings.pop(name, None)
+    return JSONResponse(settings)
 
 
 @router.patch("/indexes/{index_uid}/settings", summary="Update settings", status_code=202)
