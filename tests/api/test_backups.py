@@ -74,3 +74,17 @@ def test_backups_need_their_actions(client: TestClient) -> None:
     assert client.post("/dumps", headers=auth).status_code == 202
     denied = client.post("/snapshots", headers=auth)
     assert denied.status_code == 403 and denied.json()["code"] == "invalid_api_key"
+
+
+def test_a_backup_that_crashes_fails_its_task(
+    client: TestClient, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from sift import backups
+
+    def broken(*args: object) -> None:
+        raise RuntimeError("disk on fire")
+
+    monkeypatch.setattr(backups, "write_dump", broken)
+    task = run_task(client, "POST", "/dumps")
+    assert task["status"] == "failed" and task["error"]["code"] == "internal"
+    assert "disk on fire" in task["error"]["message"]

@@ -256,7 +256,6 @@ class Worker:
                     )
                 task_rows.delete_payloads(conn, [t.uid for t in batch])
 
-
     def _backup(self, task: TaskRecord) -> None:
         """A dump or a snapshot: read outside the write transaction (see backups.py),
         then the outcome recorded in a short one."""
@@ -270,6 +269,10 @@ class Worker:
                 outcome = Outcome("succeeded", None)
         except SiftError as error:
             outcome = failure(error, task.details)
+        except Exception as exc:  # a bug must not leave the task `processing` forever
+            log.exception("backup crashed", extra={"task": task.uid})
+            outcome = failure(SiftError(f"Internal error while writing the backup: {exc}",
+                                        "internal"), task.details)  # fmt: skip
         log.info("backup written" if outcome.status == "succeeded" else "backup failed",
                  extra={"task": task.uid, "type": task.type, "backup": uid})
         with self.ctx.db.write() as conn:
