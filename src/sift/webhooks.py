@@ -15,7 +15,7 @@ from typing import Any
 from urllib.parse import urlsplit
 
 from sift.errors import SiftError
-from sift.secrets import redact
+from sift.redaction import redact
 
 MAX_WEBHOOKS = 20
 MAX_HEADERS = 200
