@@ -68,3 +68,19 @@ def test_a_star_date_is_no_bound_and_newer_types_are_valid(client: TestClient) -
     assert client.get("/batches?afterStartedAt=*").status_code == 200
     listed = client.get("/tasks?types=networkTopologyChange,dsrUpdate,dsrClear")
     assert listed.status_code == 200 and listed.json()["results"] == []
+
+
+def test_finished_batches_carry_their_progress_trace(client: TestClient) -> None:
+    task = run_task(client, "POST", "/indexes/tr/documents", json=[{"id": 1}, {"id": 2}])
+    batch = client.get(f"/batches/{task['batchUid']}").json()
+    trace = batch["stats"]["progressTrace"]
+    assert list(trace)[:2] == ["indexing", "indexing > document"], trace
+    assert all(v.endswith(("s", "ms", "µs")) for v in trace.values())
+    listed = client.get("/batches").json()["results"]
+    assert next(b for b in listed if b["uid"] == batch["uid"])["stats"]["progressTrace"] == trace
+    dump = run_task(client, "POST", "/dumps")
+    assert "writing the backup" in client.get(f"/batches/{dump['batchUid']}").json()["stats"][
+        "progressTrace"]
+    # Deleting the batch's tasks removes its trace row too (checked through a fresh batch).
+    run_task(client, "DELETE", f"/tasks?uids={task['uid']}")
+    assert client.get(f"/batches/{task['batchUid']}").status_code == 404

@@ -6,6 +6,7 @@ import threading
 from datetime import timedelta
 
 from sift.storage import Database
+from sift.storage import batches as batch_rows
 from sift.storage import documents as doc_rows
 from sift.storage import indexes as index_rows
 from sift.storage import keys as key_rows
@@ -170,3 +171,21 @@ def test_webhook_rows_roundtrip_in_creation_order(db: Database) -> None:
         (only,) = webhook_rows.all_records(conn)
         assert (only.url, only.headers) == ("https://b.example/", {"X-Team": "search"})
         assert webhook_rows.get(conn, "missing") is None
+
+
+def test_batch_traces_roundtrip_and_go_with_their_tasks(db: Database) -> None:
+    with db.write() as conn:
+        task = task_rows.enqueue(db, conn, "indexCreation", "t", {}, None)
+        task_rows.mark_processing(conn, [task.uid], 7, utcnow())
+        task_rows.finish(conn, task.uid, "succeeded", {}, None, utcnow())
+        batch_rows.record_trace(conn, 7, {"indexing": "1.00ms"})
+        batch_rows.record_trace(conn, 8, {"orphan": "1µs"})
+    with db.read() as conn:
+        assert batch_rows.traces(conn, [7, 8, 9]) == {
+            7: {"indexing": "1.00ms"}, 8: {"orphan": "1µs"}}  # fmt: skip
+    with db.write() as conn:
+        batch_rows.prune(conn)  # batch 8 has no task
+        assert batch_rows.traces(conn, [7, 8]) == {7: {"indexing": "1.00ms"}}
+        task_rows.delete(conn, [task.uid])
+        batch_rows.prune(conn)
+        assert batch_rows.traces(conn, [7]) == {}

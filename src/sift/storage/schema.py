@@ -83,6 +83,15 @@ api_keys = sa.Table(
     sa.Column("updated_at", sa.DateTime, nullable=False),
 )
 
+# Where each batch's time went (`stats.progressTrace` of GET /batches): step path ->
+# duration, as JSON text. Batches themselves are derived from the tasks sharing a uid.
+batch_traces = sa.Table(
+    "batch_traces",
+    metadata,
+    sa.Column("batch_uid", BigId, primary_key=True, autoincrement=False),
+    sa.Column("trace", sa.Text, nullable=False),
+)
+
 # Where to POST finished tasks (Meilisearch's /webhooks); headers as a JSON object.
 webhooks = sa.Table(
     "webhooks",

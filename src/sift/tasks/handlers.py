@@ -9,6 +9,7 @@ from sqlalchemy.engine import Connection
 from sift.engine.settings import apply_patch, default_settings
 from sift.errors import IndexNotFound, SiftError
 from sift.semantic import service as semantic
+from sift.storage import batches as batch_rows
 from sift.storage import documents as doc_rows
 from sift.storage import indexes as index_rows
 from sift.storage import tasks as task_rows
@@ -231,6 +232,7 @@ def task_cancelation(ctx: WorkerContext, conn: Connection, task: TaskRecord) -> 
 def task_deletion(ctx: WorkerContext, conn: Connection, task: TaskRecord) -> dict[str, Any]:
     uids = [u for u in task_rows.matching_uids(conn, _filter_from(task)) if u != task.uid]
     deleted = task_rows.delete(conn, uids)
+    batch_rows.prune(conn)
     details = dict(task.details or {})
     details["deletedTasks"] = deleted
     return details

@@ -19,6 +19,7 @@ database, only the node holding the worker lease shows it (the others show
 from __future__ import annotations
 
 import threading
+import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from contextvars import ContextVar
@@ -43,6 +44,9 @@ class BatchProgress:
         self.batch_uid = batch_uid
         self._steps: list[Step] = []
         self._lock = threading.Lock()
+        # Seconds spent per step path ("indexing > document"), for `progressTrace`.
+        self._entered: list[float] = []
+        self._spent: dict[str, float] = {}
         # Texts embedded by a model, and texts whose vector came from the cache.
         self.embedded = 0
         self.cached = 0
@@ -56,8 +60,27 @@ class BatchProgress:
     def enter(self, depth: int, name: str, finished: int, total: int) -> None:
         """Make `name` the current step at `depth`; deeper steps are dropped."""
         with self._lock:
-            del self._steps[depth:]
+            self._close(depth)
             self._steps.append(Step(name, finished, max(total, finished)))
+            self._entered.append(time.perf_counter())
+            # Paths keep the order they were first entered in (outer before inner).
+            self._spent.setdefault(" > ".join(s.name for s in self._steps), 0.0)
+
+    def _close(self, depth: int) -> None:
+        """End the steps at `depth` and deeper, adding their time to their paths."""
+        now = time.perf_counter()
+        for level in range(len(self._steps) - 1, depth - 1, -1):
+            path = " > ".join(s.name for s in self._steps[: level + 1])
+            self._spent[path] = self._spent.get(path, 0.0) + now - self._entered[level]
+        del self._steps[depth:]
+        del self._entered[depth:]
+
+    def trace(self) -> dict[str, str]:
+        """Time per step path so far (open steps count up to now), outermost first, in
+        Meilisearch's duration format; the batch's steps are closed."""
+        with self._lock:
+            self._close(0)
+            return {path: _duration(s) for path, s in self._spent.items()}
 
     def advance(self, count: int = 1) -> None:
         """`count` more units of the innermost step are done."""
@@ -84,6 +107,14 @@ class BatchProgress:
             scale /= step["total"]
             percentage += step["finished"] * scale
         return {"steps": steps, "percentage": round(percentage * 100, 3)}
+
+
+def _duration(seconds: float) -> str:
+    if seconds >= 1:
+        return f"{seconds:.2f}s"
+    if seconds >= 1e-3:
+        return f"{seconds * 1e3:.2f}ms"
+    return f"{seconds * 1e6:.2f}µs"
 
 
 class _Nothing(BatchProgress):

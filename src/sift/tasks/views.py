@@ -82,7 +82,10 @@ def _tally(values: list[str]) -> dict[str, int]:
 
 
 def batch_view(
-    uid: int, batch: list[TaskRecord], progress: dict[str, Any] | None = None
+    uid: int,
+    batch: list[TaskRecord],
+    progress: dict[str, Any] | None = None,
+    trace: dict[str, str] | None = None,
 ) -> dict[str, Any]:
     """A batch in Meilisearch's wire format, derived from the tasks that share its uid;
     ``progress`` is shown while the batch is processing (null once it is done)."""
@@ -101,6 +104,8 @@ def batch_view(
             "status": _tally([t.status for t in batch]),
             "types": _tally([t.type for t in batch]),
             "indexUids": _tally([t.index_uid for t in batch if t.index_uid]),
+            # Time per step, recorded when the batch finished ({} until then).
+            "progressTrace": trace or {},
         },
         "duration": iso_duration(started, finished),
         "startedAt": rfc3339(started),

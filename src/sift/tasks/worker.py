@@ -28,6 +28,7 @@ from sqlalchemy.engine import Connection
 from sift import backups
 from sift.catalog import IndexCatalog
 from sift.errors import SiftError
+from sift.storage import batches as batch_rows
 from sift.storage import tasks as task_rows
 from sift.storage.database import Database, utcnow
 from sift.storage.tasks import TaskRecord
@@ -228,7 +229,8 @@ class Worker:
     def _apply(self, batch: list[TaskRecord], batch_uid: int, report: BatchProgress) -> None:
         db = self.ctx.db
         if batch[0].type in backups.TASK_TYPES:
-            self._backup(batch[0])
+            report.enter(0, "writing the backup", 0, 1)
+            self._backup(batch[0], batch_uid, report)
             return
         embedded = embedding.prepare(self.ctx, batch)  # commits as it goes, before the batch
         step = "applying settings" if batch[0].type == "settingsUpdate" else "indexing"
@@ -242,6 +244,7 @@ class Worker:
                         conn, task.uid, outcome.status, outcome.details, outcome.error, finished
                     )
                 task_rows.delete_payloads(conn, [t.uid for t in batch])
+                batch_rows.record_trace(conn, batch_uid, report.trace())
         except Exception as exc:
             # The transaction rolled back: the search indexes may hold part of
             # the batch, so rebuild them from the database, then record the failure
@@ -256,7 +259,7 @@ class Worker:
                     )
                 task_rows.delete_payloads(conn, [t.uid for t in batch])
 
-    def _backup(self, task: TaskRecord) -> None:
+    def _backup(self, task: TaskRecord, batch_uid: int, report: BatchProgress) -> None:
         """A dump or a snapshot: read outside the write transaction (see backups.py),
         then the outcome recorded in a short one."""
         uid = backups.backup_uid(task.started_at or utcnow())
@@ -279,6 +282,7 @@ class Worker:
             task_rows.finish(conn, task.uid, outcome.status, outcome.details, outcome.error,
                              utcnow())
             task_rows.delete_payloads(conn, [task.uid])
+            batch_rows.record_trace(conn, batch_uid, report.trace())
 
 
 @contextmanager

@@ -9,6 +9,7 @@ from sift.errors import SiftError
 from sift.http.auth import guard, services
 from sift.http.responses import JSONResponse
 from sift.keys import Principal, index_allowed
+from sift.storage import batches as batch_rows
 from sift.storage import tasks as task_rows
 from sift.storage.tasks import TaskFilter, TaskRecord
 from sift.tasks.filters import parse_listing
@@ -38,15 +39,19 @@ async def list_batches(
     _restrict(principal, flt)
     svc = services(request)
 
-    def load() -> Page:
+    def load() -> tuple[Page, dict[int, dict[str, str]]]:
         with svc.db.read() as conn:
-            return task_rows.query_batches(conn, flt, limit, from_uid, reversed_)
+            page = task_rows.query_batches(conn, flt, limit, from_uid, reversed_)
+            return page, batch_rows.traces(conn, [uid for uid, _ in page[0]])
 
-    batches, total, next_uid = await run_in_threadpool(load)
+    (batches, total, next_uid), traces = await run_in_threadpool(load)
     worker = services(request).worker
     return JSONResponse(
         {
-            "results": [batch_view(uid, tasks, worker.progress_of(uid)) for uid, tasks in batches],
+            "results": [
+                batch_view(uid, tasks, worker.progress_of(uid), traces.get(uid))
+                for uid, tasks in batches
+            ],
             "total": total,
             "limit": limit,
             "from": batches[0][0] if batches else None,
@@ -69,11 +74,13 @@ async def get_batch(
     patterns = principal.index_patterns()
     svc = services(request)
 
-    def load() -> Page:
+    def load() -> tuple[Page, dict[int, dict[str, str]]]:
         with svc.db.read() as conn:
-            return task_rows.query_batches(conn, flt, 1, None)
+            return task_rows.query_batches(conn, flt, 1, None), batch_rows.traces(
+                conn, [int(batch_uid)]
+            )
 
-    batches, _, _ = await run_in_threadpool(load)
+    (batches, _, _), traces = await run_in_threadpool(load)
     visible = batches and (
         patterns is None
         or any(t.index_uid and index_allowed(patterns, t.index_uid) for t in batches[0][1])
@@ -81,4 +88,5 @@ async def get_batch(
     if not visible:
         raise SiftError(f"Batch `{batch_uid}` not found.", "batch_not_found")
     uid, tasks = batches[0]
-    return JSONResponse(batch_view(uid, tasks, services(request).worker.progress_of(uid)))
+    worker = services(request).worker
+    return JSONResponse(batch_view(uid, tasks, worker.progress_of(uid), traces.get(uid)))
