@@ -545,12 +545,10 @@ def build_hits(
         hl.words.update(w.highlight_words)
         if w.highlight_prefix:
             hl.prefixes.append(w.highlight_prefix)
-    formatted_names = [
-        *(params.attributes_to_retrieve or []),
-        *(params.attributes_to_highlight or []),
-        *(a.rsplit(":", 1)[0] if a.rsplit(":", 1)[-1].isdigit() else a
-          for a in params.attributes_to_crop or []),
-    ]  # fmt: skip
+    # `_formatted` shows what is retrieved plus what is highlighted or cropped.
+    formatted_names = (
+        [*(params.attributes_to_retrieve or []), *opts.highlight, *opts.crop] if opts else []
+    )
     hits = []
     docids = plan.docids[rows.start:rows.stop].tolist()  # Python ints, one call
     for row, docid in zip(rows, docids, strict=True):
@@ -566,7 +564,6 @@ def build_hits(
             shown = select_attributes(doc, None, displayed)
             shown.pop("_vectors", None)
             if params.attributes_to_retrieve is not None:
-                # What is highlighted or cropped is shown even when not retrieved.
                 shown = select_attributes(shown, formatted_names, ["*"])
             hit["_formatted"] = {k: format_value(v, k, hl, opts) for k, v in shown.items()}
         if params.show_matches_position:
