@@ -102,9 +102,12 @@ def write_dump(db: Database, directory: Path, uid: str) -> Path:
     target = directory / f"{uid}.dump"
     partial = directory / f".{uid}.dump.partial"
     try:
-        with db.read() as conn, gzip.open(partial, "wb", compresslevel=6) as out:
-            for line in _lines(conn):
-                out.write(line + b"\n")
+        with db.read() as conn, partial.open("wb") as raw:
+            with gzip.GzipFile(fileobj=raw, mode="wb", compresslevel=6) as out:
+                for line in _lines(conn):
+                    out.write(line + b"\n")
+            raw.flush()
+            os.fsync(raw.fileno())  # on disk before it takes its final name
         os.replace(partial, target)
     except OSError as exc:
         partial.unlink(missing_ok=True)
