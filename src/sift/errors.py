@@ -159,6 +159,7 @@ ERROR_TABLE: Final[dict[str, tuple[str, int]]] = {
     "invalid_task_before_finished_at": ("invalid_request", 400),
     "invalid_task_after_finished_at": ("invalid_request", 400),
     "missing_task_filters": ("invalid_request", 400),
+    "task_file_not_found": ("invalid_request", 404),
     # batches
     "batch_not_found": ("invalid_request", 404),
     "invalid_batch_uid": ("invalid_request", 400),

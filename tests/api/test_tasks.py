@@ -1,3 +1,4 @@
+import orjson
 from fastapi.testclient import TestClient
 
 from tests.conftest import run_task, wait_task
@@ -84,3 +85,19 @@ def test_finished_batches_carry_their_progress_trace(client: TestClient) -> None
     # Deleting the batch's tasks removes its trace row too (checked through a fresh batch).
     run_task(client, "DELETE", f"/tasks?uids={task['uid']}")
     assert client.get(f"/batches/{task['batchUid']}").status_code == 404
+
+
+def test_task_documents_are_served_until_the_task_is_applied(client: TestClient) -> None:
+    services = client.app.state.services
+    services.worker.stop()  # hold the queue so the task stays enqueued
+    docs = [{"id": 1, "t": "é"}, {"id": 2}]
+    uid = client.post("/indexes/td/documents", json=docs).json()["taskUid"]
+    served = client.get(f"/tasks/{uid}/documents")
+    assert served.status_code == 200
+    assert served.headers["content-type"].startswith("application/x-ndjson")
+    assert [orjson.loads(line) for line in served.content.splitlines()] == docs
+    services.worker.start()
+    wait_task(client, uid)
+    gone = client.get(f"/tasks/{uid}/documents")
+    assert gone.status_code == 404 and gone.json()["code"] == "task_file_not_found"
+    assert client.get("/tasks/99999/documents").json()["code"] == "task_not_found"

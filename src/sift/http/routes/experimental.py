@@ -1,9 +1,9 @@
 """/experimental-features: which of Meilisearch's experimental features Sift has.
 
 Sift has no runtime switches: what it has is always on (the Prometheus ``/metrics``
-route, the ``CONTAINS`` filter operator), what it lacks cannot be turned on. The route
-tells clients which is which; a ``PATCH`` that asks for the state a feature already
-has succeeds, any other is refused with the reason."""
+route, the ``CONTAINS`` filter operator, ``GET /tasks/{uid}/documents``), what it lacks
+cannot be turned on. The route tells clients which is which; a ``PATCH`` that asks for
+the state a feature already has succeeds, any other is refused with the reason."""
 
 from __future__ import annotations
 
@@ -23,7 +23,7 @@ FEATURES: dict[str, bool] = {
     "editDocumentsByFunction": False,
     "containsFilter": True,
     "network": False,
-    "getTaskDocumentsRoute": False,
+    "getTaskDocumentsRoute": True,  # while a task's payload is stored (routes/tasks.py)
     "compositeEmbedders": False,
     "chatCompletions": False,
     "multimodal": False,

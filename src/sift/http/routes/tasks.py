@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from fastapi import APIRouter, Depends, Request
+from fastapi.responses import Response
 from starlette.concurrency import run_in_threadpool
 
 from sift.errors import SiftError, TaskNotFound
@@ -94,6 +95,39 @@ async def get_task(
     if task is None or not _visible(principal, task):
         raise TaskNotFound(int(task_uid))
     return JSONResponse(_live(request, task))
+
+
+@router.get("/tasks/{task_uid}/documents", summary="Documents of a task not yet applied")
+async def get_task_documents(
+    request: Request, task_uid: str, principal: Principal = Depends(guard("tasks.get"))
+) -> Response:
+    """The NDJSON payload of a document task, while Sift still holds it: a payload is
+    stored with its task and deleted once the task is applied (keeping every payload
+    would store each document twice), so this answers for enqueued and processing tasks
+    and `task_file_not_found` afterwards."""
+    if not task_uid.isdigit():
+        raise SiftError(
+            f"Invalid value in parameter `taskUid`: could not parse `{task_uid}` as a positive "
+            "integer",
+            "invalid_task_uids",
+        )
+    svc = services(request)
+
+    def load() -> tuple[TaskRecord | None, list[bytes]]:
+        with svc.db.read() as conn:  # one snapshot: the worker cannot delete it midway
+            task = task_rows.get(conn, int(task_uid))
+            return task, list(task_rows.iter_payload(conn, int(task_uid))) if task else []
+
+    task, chunks = await run_in_threadpool(load)
+    if task is None or not _visible(principal, task):
+        raise TaskNotFound(int(task_uid))
+    if task.type != "documentAdditionOrUpdate" or not chunks:
+        raise SiftError(
+            f"The documents of task `{task_uid}` are not available: Sift keeps a task's "
+            "payload only until the task is applied.",
+            "task_file_not_found",
+        )
+    return Response(b"".join(chunks), media_type="application/x-ndjson")
 
 
 async def _task_on_tasks(request: Request, kind: str, verb: str) -> JSONResponse:
