@@ -450,12 +450,13 @@ class StageTimer:
 
     def details(self, total: str = "search") -> dict[str, str]:
         """Stage -> duration, formatted like Meilisearch's (``"1.23ms"``), total first."""
-        out = {total: _duration(self.last - self.started)}
-        out.update((stage, _duration(seconds)) for stage, seconds in self.stages.items())
+        out = {total: duration_text(self.last - self.started)}
+        out.update((stage, duration_text(seconds)) for stage, seconds in self.stages.items())
         return out
 
 
-def _duration(seconds: float) -> str:
+def duration_text(seconds: float) -> str:
+    """A duration as Meilisearch writes them in timings (``"1.23ms"``, ``"2.50s"``)."""
     return f"{seconds:.2f}s" if seconds >= 1 else f"{seconds * 1000:.2f}ms"
 
 

@@ -26,6 +26,8 @@ from contextvars import ContextVar
 from dataclasses import dataclass
 from typing import Any
 
+from sift.engine.search import duration_text
+
 
 class Interrupted(Exception):
     """The worker is stopping: work done so far is committed, the rest is left for the
@@ -80,7 +82,7 @@ class BatchProgress:
         Meilisearch's duration format; the batch's steps are closed."""
         with self._lock:
             self._close(0)
-            return {path: _duration(s) for path, s in self._spent.items()}
+            return {path: duration_text(s) for path, s in self._spent.items()}
 
     def advance(self, count: int = 1) -> None:
         """`count` more units of the innermost step are done."""
@@ -107,14 +109,6 @@ class BatchProgress:
             scale /= step["total"]
             percentage += step["finished"] * scale
         return {"steps": steps, "percentage": round(percentage * 100, 3)}
-
-
-def _duration(seconds: float) -> str:
-    if seconds >= 1:
-        return f"{seconds:.2f}s"
-    if seconds >= 1e-3:
-        return f"{seconds * 1e3:.2f}ms"
-    return f"{seconds * 1e6:.2f}µs"
 
 
 class _Nothing(BatchProgress):
