@@ -23,6 +23,7 @@ from sift.http import metrics
 from sift.http.responses import JSONResponse
 from sift.http.routes import (
     admin,
+    admin_webhooks,
     analytics,
     backups,
     batches,
@@ -185,6 +186,7 @@ def create_app(config: Config | None = None, services: Services | None = None) -
         analytics,
         site,
         admin,
+        admin_webhooks,
     ):
         app.include_router(module.router)
     return app

@@ -94,3 +94,26 @@ def test_search_only_key_cannot_sign_in(web: TestClient) -> None:
     search_key = next(k["key"] for k in keys if k["actions"] == ["search"])
     refused = web.post("/admin/login", data={"csrf": _csrf(page.text), "key": search_key})
     assert refused.status_code == 401
+
+
+def test_webhooks_are_listed_created_and_deleted(web: TestClient) -> None:
+    csrf = _sign_in(web)
+    assert "No webhooks yet." in web.get("/admin/webhooks").text
+    refused = web.post("/admin/webhooks", data={"csrf": csrf, "url": "not a url"})
+    assert 'role="alert"' in refused.text and "not an absolute http or https URL" in refused.text
+    created = web.post(
+        "/admin/webhooks",
+        data={
+            "csrf": csrf,
+            "url": "https://hooks.example/x",
+            "authorization": "Bearer s3cr3t-v4lue",
+        },
+    )
+    assert "Created a webhook to https://hooks.example/x." in created.text
+    assert "s3cr3t-v4lue" not in created.text  # only the redacted form is ever shown
+    uid = re.search(r"/admin/webhooks/([0-9a-f-]+)/delete", created.text).group(1)
+    forged = web.post(f"/admin/webhooks/{uid}/delete", data={"csrf": "forged"})
+    assert forged.status_code == 403
+    deleted = web.post(f"/admin/webhooks/{uid}/delete", data={"csrf": csrf})
+    assert deleted.status_code == 200 and "Webhook deleted" in deleted.text
+    assert "No webhooks yet." in deleted.text
