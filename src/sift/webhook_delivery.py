@@ -29,6 +29,7 @@ import orjson
 from sift.storage import tasks as task_rows
 from sift.storage import webhooks as webhook_rows
 from sift.storage.database import Database
+from sift.storage.tasks import TaskFilter
 from sift.tasks.views import task_view
 from sift.webhooks import Webhook
 
@@ -102,8 +103,9 @@ class WebhookDelivery:
         targets = self.webhooks()
         if not targets:
             return
-        with self.db.read() as conn:
-            tasks = [t for t in (task_rows.get(conn, uid) for uid in task_uids) if t is not None]
+        with self.db.read() as conn:  # one query for the batch, in uid order
+            flt = TaskFilter(uids=list(task_uids))
+            tasks, _, _ = task_rows.query(conn, flt, len(task_uids), None, reverse=True)
         if not tasks:
             return
         body = gzip.compress(b"".join(orjson.dumps(task_view(t)) + b"\n" for t in tasks))

@@ -75,25 +75,30 @@ async def list_tasks(
     )
 
 
+def _task_uid(raw: str) -> int:
+    if not raw.isdigit():
+        raise SiftError(
+            f"Invalid value in parameter `taskUid`: could not parse `{raw}` as a positive "
+            "integer",
+            "invalid_task_uids",
+        )
+    return int(raw)
+
+
 @router.get("/tasks/{task_uid}", summary="Get a task")
 async def get_task(
     request: Request, task_uid: str, principal: Principal = Depends(guard("tasks.get"))
 ) -> JSONResponse:
-    if not task_uid.isdigit():
-        raise SiftError(
-            f"Invalid value in parameter `taskUid`: could not parse `{task_uid}` as a positive "
-            "integer",
-            "invalid_task_uids",
-        )
+    uid = _task_uid(task_uid)
     svc = services(request)
 
     def load() -> TaskRecord | None:
         with svc.db.read() as conn:
-            return task_rows.get(conn, int(task_uid))
+            return task_rows.get(conn, uid)
 
     task = await run_in_threadpool(load)
     if task is None or not _visible(principal, task):
-        raise TaskNotFound(int(task_uid))
+        raise TaskNotFound(uid)
     return JSONResponse(_live(request, task))
 
 
@@ -105,22 +110,17 @@ async def get_task_documents(
     stored with its task and deleted once the task is applied (keeping every payload
     would store each document twice), so this answers for enqueued and processing tasks
     and `task_file_not_found` afterwards."""
-    if not task_uid.isdigit():
-        raise SiftError(
-            f"Invalid value in parameter `taskUid`: could not parse `{task_uid}` as a positive "
-            "integer",
-            "invalid_task_uids",
-        )
+    uid = _task_uid(task_uid)
     svc = services(request)
 
     def load() -> tuple[TaskRecord | None, list[bytes]]:
         with svc.db.read() as conn:  # one snapshot: the worker cannot delete it midway
-            task = task_rows.get(conn, int(task_uid))
-            return task, list(task_rows.iter_payload(conn, int(task_uid))) if task else []
+            task = task_rows.get(conn, uid)
+            return task, list(task_rows.iter_payload(conn, uid)) if task else []
 
     task, chunks = await run_in_threadpool(load)
     if task is None or not _visible(principal, task):
-        raise TaskNotFound(int(task_uid))
+        raise TaskNotFound(uid)
     if task.type != "documentAdditionOrUpdate" or not chunks:
         raise SiftError(
             f"The documents of task `{task_uid}` are not available: Sift keeps a task's "
