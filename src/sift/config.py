@@ -9,9 +9,10 @@ flags > ``SIFT_*`` environment > ``sift.toml`` > defaults.
 
 from __future__ import annotations
 
+import ipaddress
 import os
 import tomllib
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -27,6 +28,7 @@ class Setting:
     help: str
     choices: tuple[str, ...] = ()
     secret: bool = False  # never logged or shown
+    check: Callable[[Any], None] | None = None  # raises ValueError on a bad value
 
     @property
     def flag(self) -> str:
@@ -52,7 +54,49 @@ class Setting:
         value = self.type(raw)
         if self.choices and value not in self.choices:
             raise ValueError(f"{self.name}: expected one of {', '.join(self.choices)}, got {raw!r}")
+        if self.check is not None:
+            try:
+                self.check(value)
+            except ValueError as exc:
+                raise ValueError(f"{self.name}: {exc}") from None
         return value
+
+
+def split_list(value: str | None) -> list[str]:
+    """A comma-separated setting as its items."""
+    return [item.strip() for item in (value or "").split(",") if item.strip()]
+
+
+def _check_quota(value: str) -> None:
+    """A token-bucket quota in throttled-py's notation (`100/s burst 200`), or `off`."""
+    if value.strip().lower() in ("", "off"):
+        return
+    from throttled.exceptions import DataError
+    from throttled.rate_limiter.quota_parser import parse
+
+    try:
+        quotas = parse(value)
+    except DataError as exc:
+        raise ValueError(str(exc)) from None
+    if len(quotas) != 1:
+        raise ValueError(f"expected one rate such as `100/s burst 200`, got {value!r}")
+
+
+def _check_networks(value: str) -> None:
+    for item in split_list(value):
+        if item != "*":
+            try:
+                ipaddress.ip_network(item)
+            except ValueError:
+                raise ValueError(f"{item!r} is not an IP address or network") from None
+
+
+def _check_origins(value: str) -> None:
+    for item in split_list(value):
+        scheme, sep, host = item.partition("://")
+        is_origin = scheme in ("http", "https") and sep and host and "/" not in host
+        if item != "*" and not is_origin:
+            raise ValueError(f"{item!r} is not `*` or an origin such as https://www.example.com")
 
 
 SETTINGS: tuple[Setting, ...] = (
@@ -76,8 +120,17 @@ SETTINGS: tuple[Setting, ...] = (
         "master_key",
         str,
         None,
-        "Master key protecting the API (at least 16 bytes). Without it Sift runs open.",
+        "Master key protecting the API (at least 16 bytes). Without it Sift runs open. Give "
+        "it through the environment or `master_key_file`: a command line is visible to every "
+        "user of the machine (`ps`).",
         secret=True,
+    ),
+    Setting(
+        "master_key_file",
+        str,
+        None,
+        "File whose content (one line, surrounding whitespace removed) is the master key, "
+        "e.g. a systemd credential. Not together with `master_key`.",
     ),
     Setting(
         "env",
@@ -113,8 +166,57 @@ SETTINGS: tuple[Setting, ...] = (
         "redis_url",
         str,
         None,
-        "Redis URL (redis://host:6379/0) for cross-node notifications. Optional.",
+        "Redis URL (redis://host:6379/0) for cross-node notifications and rate limits shared "
+        "by every process and node. Optional.",
         secret=True,
+    ),
+    Setting(
+        "redis_prefix",
+        str,
+        "sift",
+        "Prefix of Sift's Redis channel and keys, so several Sift clusters can share a Redis.",
+    ),
+    Setting(
+        "trusted_proxies",
+        str,
+        "127.0.0.1,::1",
+        "Comma-separated addresses or networks (10.0.0.0/8) of reverse proxies whose "
+        "`X-Forwarded-For` and `X-Forwarded-Proto` headers are believed; empty: none. `*` "
+        "trusts every peer: only when nothing but the proxy can reach Sift.",
+        check=_check_networks,
+    ),
+    Setting(
+        "cors_origins",
+        str,
+        "*",
+        "Origins whose pages may call the API from a browser: `*` (any, as Meilisearch) or a "
+        "comma-separated list such as `https://www.example.com,https://example.com`.",
+        check=_check_origins,
+    ),
+    Setting(
+        "rate_limit_per_address",
+        str,
+        "off",
+        "Token bucket per client address, for every request: `100/s burst 200` (100 a "
+        "second on average, bursts of 200), `600/m`, or `off`.",
+        check=_check_quota,
+    ),
+    Setting(
+        "rate_limit_per_key",
+        str,
+        "off",
+        "Token bucket per API key (a tenant token counts on its own; the master key is not "
+        "limited): `50/s burst 100`, or `off`.",
+        check=_check_quota,
+    ),
+    Setting(
+        "rate_limit_auth_failures",
+        str,
+        "20/m burst 20",
+        "Token bucket of failed authentications (unknown API keys, tenant tokens, dashboard "
+        "sign-ins) per client address; an address without tokens left gets 429 before its "
+        "key is even checked. `off` turns it off.",
+        check=_check_quota,
     ),
     Setting(
         "search_threads",
@@ -258,7 +360,21 @@ def load_config(
             values[setting.name] = setting.parse(file_values[setting.name])
         else:
             values[setting.name] = setting.default
+    if values.get("master_key_file"):
+        if values.get("master_key") is not None:
+            raise ValueError("give the master key or a master key file, not both")
+        values["master_key"] = _read_key_file(Path(values["master_key_file"]))
     master_key = values.get("master_key")
     if master_key is not None and len(master_key.encode()) < 16 and values["env"] == "production":
         raise ValueError("the master key must be at least 16 bytes long")
     return Config(values)
+
+
+def _read_key_file(path: Path) -> str:
+    try:
+        key = path.read_text(encoding="utf-8").strip()
+    except (OSError, UnicodeDecodeError) as exc:
+        raise ValueError(f"cannot read the master key file {path}: {exc}") from None
+    if not key or "\n" in key:
+        raise ValueError(f"the master key file {path} must hold the key on one line")
+    return key

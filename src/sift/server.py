@@ -35,7 +35,8 @@ def run(config: Config) -> None:
         log_level=config.log_level,
         timeout_keep_alive=config.timeout_keep_alive,
         timeout_graceful_shutdown=config.graceful_timeout,
-        proxy_headers=True,
+        # X-Forwarded-* are read by the app itself, from the peers in `trusted_proxies` only.
+        proxy_headers=False,
         server_header=False,
     )
     if config.workers <= 1:
@@ -43,7 +44,8 @@ def run(config: Config) -> None:
         return
     for setting in SETTINGS:
         value = config.values.get(setting.name)
-        if value is not None:
+        # The key read from master_key_file goes as master_key: not both.
+        if value is not None and setting.name != "master_key_file":
             os.environ[setting.env] = str(value)
     uvicorn.run("sift.server:app_factory", factory=True, workers=config.workers, **common)  # type: ignore[arg-type]
 

@@ -37,3 +37,55 @@ def test_bad_values_are_refused(tmp_path: Path) -> None:
 def test_secrets_are_masked() -> None:
     config = load_config({"master_key": "a-very-long-master-key"}, environ={})
     assert config.public()["master_key"] == "***"
+
+
+def test_master_key_from_a_file(tmp_path: Path) -> None:
+    key_file = tmp_path / "master-key"
+    key_file.write_text("a-master-key-from-a-file\n")
+    base = {"config_file": str(tmp_path / "x")}
+    config = load_config({**base, "master_key_file": str(key_file)}, environ={})
+    assert config.master_key == "a-master-key-from-a-file"
+    env = {"SIFT_MASTER_KEY_FILE": str(key_file)}
+    assert load_config(base, environ=env).master_key == "a-master-key-from-a-file"
+    with pytest.raises(ValueError, match="not both"):
+        load_config({**base, "master_key_file": str(key_file)},
+                    environ={"SIFT_MASTER_KEY": "another-long-master-key"})  # fmt: skip
+    with pytest.raises(ValueError, match="cannot read"):
+        load_config({**base, "master_key_file": str(tmp_path / "absent")}, environ={})
+    key_file.write_text("two\nlines-of-a-long-key\n")
+    with pytest.raises(ValueError, match="one line"):
+        load_config({**base, "master_key_file": str(key_file)}, environ={})
+    key_file.write_text("short\n")
+    with pytest.raises(ValueError, match="16 bytes"):
+        load_config({**base, "master_key_file": str(key_file)}, environ={})
+
+
+@pytest.mark.parametrize(
+    ("name", "value"),
+    [
+        ("rate_limit_per_address", "lots"),
+        ("rate_limit_per_key", "10/fortnight"),
+        ("rate_limit_auth_failures", "10/s, 100/m"),
+        ("trusted_proxies", "proxy.internal"),
+        ("trusted_proxies", "10.0.0.1/8"),  # host bits set: a typo for 10.0.0.0/8?
+        ("cors_origins", "www.example.com"),
+        ("cors_origins", "https://www.example.com/"),
+    ],
+)
+def test_edge_settings_are_checked(tmp_path: Path, name: str, value: str) -> None:
+    with pytest.raises(ValueError, match=name):
+        load_config({name: value, "config_file": str(tmp_path / "x")}, environ={})
+
+
+def test_edge_settings_accept_what_the_docs_show(tmp_path: Path) -> None:
+    values = {
+        "rate_limit_per_address": "100/s burst 200",
+        "rate_limit_per_key": "off",
+        "rate_limit_auth_failures": "20/m",
+        "trusted_proxies": "10.0.0.0/8, 192.168.1.7, ::1",
+        "cors_origins": "https://www.example.com,http://127.0.0.1:8080",
+        "config_file": str(tmp_path / "x"),
+    }
+    assert load_config(values, environ={}).rate_limit_per_address == "100/s burst 200"
+    values = {"trusted_proxies": "*", "config_file": str(tmp_path / "x")}
+    assert load_config(values, environ={}).trusted_proxies == "*"
