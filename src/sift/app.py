@@ -12,15 +12,19 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import Response
 from starlette.concurrency import run_in_threadpool
 from starlette.exceptions import HTTPException as StarletteHTTPException
+from starlette.middleware import Middleware
+from starlette.middleware.cors import CORSMiddleware
 from starlette.middleware.gzip import GZipMiddleware
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
+from uvicorn.middleware.proxy_headers import ProxyHeadersMiddleware
 
 import sift
-from sift.config import Config, load_config
+from sift.config import Config, load_config, split_list
 from sift.engine import kernels
 from sift.errors import SiftError
 from sift.http import metrics
-from sift.http.responses import JSONResponse
+from sift.http.cors import cors_options
+from sift.http.responses import JSONResponse, error_response
 from sift.http.routes import (
     admin,
     admin_webhooks,
@@ -40,6 +44,7 @@ from sift.http.routes import (
     tasks,
     webhooks,
 )
+from sift.http.throttle import LimitAddresses, Limits
 from sift.services import Services
 
 log = logging.getLogger("sift")
@@ -93,8 +98,20 @@ class CompressPages:
             await self.app(scope, receive, send)
 
 
-def error_response(error: SiftError) -> JSONResponse:
-    return JSONResponse(error.to_dict(), status_code=error.status)
+def middleware(config: Config) -> list[Middleware]:
+    """The middleware stack, outermost first (Starlette's own error middleware wraps it)."""
+    return [
+        # The client's address and scheme, from X-Forwarded-* of trusted proxies only:
+        # everything below (rate limits, Secure cookies, logs) reads them.
+        Middleware(ProxyHeadersMiddleware, trusted_hosts=split_list(config.trusted_proxies)),
+        Middleware(metrics.RequestMetrics),
+        # Outside the limits and the routes: a browser can read a 4xx or 429 only when it
+        # carries CORS headers. Preflights are answered here, before any limit.
+        Middleware(CORSMiddleware, **cors_options(config)),
+        Middleware(SecurityHeaders),
+        Middleware(LimitAddresses),
+        Middleware(CompressPages),
+    ]
 
 
 def install_error_handlers(app: FastAPI) -> None:
@@ -139,6 +156,7 @@ def create_app(config: Config | None = None, services: Services | None = None) -
         await run_in_threadpool(kernels.warm_up)  # compiled search loops, before traffic
         app.state.services = svc
         app.state.search_limiter = anyio.CapacityLimiter(config.search_threads)
+        app.state.limits = Limits(config)
         svc.start()
         if config.demo:
             from sift import demo
@@ -162,11 +180,8 @@ def create_app(config: Config | None = None, services: Services | None = None) -
         docs_url="/docs",
         redoc_url=None,
         default_response_class=JSONResponse,
+        middleware=middleware(config),
     )
-    # Starlette runs the last-added middleware outermost.
-    app.add_middleware(metrics.RequestMetrics)
-    app.add_middleware(SecurityHeaders)
-    app.add_middleware(CompressPages)
     install_error_handlers(app)
     for module in (
         indexes,

@@ -8,6 +8,7 @@ without knowing where it came from. Layers raise ``SiftError(code, message)``
 
 from __future__ import annotations
 
+import math
 from typing import Final
 
 ERROR_LINK_BASE: Final = "https://docs.meilisearch.com/errors#"
@@ -22,7 +23,8 @@ ERROR_TABLE: Final[dict[str, tuple[str, int]]] = {
     "missing_content_type": ("invalid_request", 415),
     "payload_too_large": ("invalid_request", 413),
     "not_found": ("invalid_request", 404),
-    "too_many_requests": ("system", 429),
+    "too_many_requests": ("system", 429),  # a rate limit (docs/api.md#rate-limits)
+    "too_many_authentication_failures": ("auth", 429),
     "feature_not_enabled": ("invalid_request", 400),
     # indexes
     "index_not_found": ("invalid_request", 404),
@@ -233,6 +235,11 @@ class SiftError(Exception):
     def link(self) -> str:
         return ERROR_LINK_BASE + self.code
 
+    @property
+    def headers(self) -> dict[str, str]:
+        """HTTP headers the response carries besides the body."""
+        return {}
+
     def to_dict(self) -> dict[str, str]:
         return {"message": self.message, "code": self.code, "type": self.type, "link": self.link}
 
@@ -266,3 +273,17 @@ class InvalidFilter(SiftError):
     """
 
     code = "invalid_search_filter"
+
+
+class RateLimited(SiftError):
+    """A token bucket ran dry: `too_many_requests` or `too_many_authentication_failures`."""
+
+    code = "too_many_requests"
+
+    def __init__(self, message: str, retry_after: float, code: str | None = None) -> None:
+        self.retry_after = max(1, math.ceil(retry_after))  # whole seconds, as HTTP says
+        super().__init__(f"{message} Try again in {self.retry_after} s.", code)
+
+    @property
+    def headers(self) -> dict[str, str]:
+        return {"Retry-After": str(self.retry_after)}

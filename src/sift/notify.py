@@ -14,13 +14,13 @@ import threading
 from collections.abc import Callable
 
 log = logging.getLogger("sift.notify")
-CHANNEL = "sift:changes"
 
 
 class RedisNotifier:
-    def __init__(self, url: str, on_message: Callable[[], None]) -> None:
+    def __init__(self, url: str, on_message: Callable[[], None], prefix: str = "sift") -> None:
         import redis
 
+        self.channel = f"{prefix}:changes"
         self._redis = redis.Redis.from_url(url, socket_timeout=5, socket_connect_timeout=5)
         self._on_message = on_message
         self._stop = threading.Event()
@@ -31,7 +31,7 @@ class RedisNotifier:
 
     def publish(self) -> None:
         try:
-            self._redis.publish(CHANNEL, b"1")
+            self._redis.publish(self.channel, b"1")
         except Exception as exc:  # Redis is an accelerator only; never fail a write on it
             log.warning("redis publish failed: %s", exc.__class__.__name__)
 
@@ -39,7 +39,7 @@ class RedisNotifier:
         while not self._stop.is_set():
             try:
                 pubsub = self._redis.pubsub(ignore_subscribe_messages=True)
-                pubsub.subscribe(CHANNEL)
+                pubsub.subscribe(self.channel)
                 while not self._stop.is_set():
                     if pubsub.get_message(timeout=1.0) is not None:
                         self._on_message()

@@ -66,7 +66,7 @@ class Services:
         worker.ctx.on_batch = webhooks.batch_finished
         notifier = None
         if config.redis_url:
-            notifier = RedisNotifier(config.redis_url, worker.notify)
+            notifier = RedisNotifier(config.redis_url, worker.notify, config.redis_prefix)
             worker.ctx.on_change = notifier.publish
         analytics = Analytics(db, config.analytics_retention_days, enabled=not config.no_analytics)
         return cls(config, db, catalog, keys, worker, webhooks, notifier, analytics)

@@ -117,3 +117,51 @@ def test_webhooks_are_listed_created_and_deleted(web: TestClient) -> None:
     deleted = web.post(f"/admin/webhooks/{uid}/delete", data={"csrf": csrf})
     assert deleted.status_code == 200 and "Webhook deleted" in deleted.text
     assert "No webhooks yet." in deleted.text
+
+
+def _dashboard(tmp_path: Path, base_url: str, peer: tuple[str, int], **settings: str) -> TestClient:
+    values = {"data_dir": str(tmp_path / "d"), "config_file": str(tmp_path / "x.toml")}
+    config = load_config({**values, "master_key": MASTER_KEY, **settings}, environ={})
+    return TestClient(create_app(config), base_url=base_url, client=peer)
+
+
+def test_plain_http_sign_in_gets_cookies_without_secure(tmp_path: Path) -> None:
+    # A LAN address over plain HTTP: a Secure cookie would be dropped by the browser.
+    with _dashboard(tmp_path, "http://192.168.1.20:7700", ("192.168.1.30", 5000)) as web:
+        form = web.get("/admin/login")
+        assert "Secure" not in form.headers["set-cookie"]
+        signed = web.post(
+            "/admin/login",
+            data={"csrf": _csrf(form.text), "key": MASTER_KEY},
+            follow_redirects=False,
+        )
+        cookie = signed.headers["set-cookie"]
+        assert signed.status_code == 303 and "HttpOnly" in cookie and "Secure" not in cookie
+        assert "Overview" in web.get("/admin").text
+
+
+@pytest.mark.parametrize(
+    ("peer", "secure"),
+    [(("127.0.0.1", 5000), True), (("203.0.113.5", 5000), False)],
+    ids=["trusted proxy", "untrusted peer"],
+)
+def test_forwarded_https_makes_cookies_secure_from_a_trusted_proxy(
+    tmp_path: Path, peer: tuple[str, int], secure: bool
+) -> None:
+    with _dashboard(tmp_path, "http://sift.internal:7700", peer) as web:
+        form = web.get("/admin/login", headers={"X-Forwarded-Proto": "https"})
+        assert ("Secure" in form.headers["set-cookie"]) is secure
+
+
+def test_a_dropped_form_cookie_says_so(web: TestClient) -> None:
+    form = web.get("/admin/login")
+    web.cookies.clear()  # what a browser does with a cookie it refused to keep
+    refused = web.post("/admin/login", data={"csrf": _csrf(form.text), "key": MASTER_KEY})
+    assert refused.status_code == 401
+    assert "did not send back the sign-in form&#39;s cookie" in refused.text
+    assert "form expired" not in refused.text
+    # A form from an earlier page (its cookie replaced since) still just expired.
+    old = _csrf(web.get("/admin/login").text)
+    web.get("/admin/login")
+    stale = web.post("/admin/login", data={"csrf": old, "key": MASTER_KEY})
+    assert stale.status_code == 401 and "The sign-in form expired" in stale.text

@@ -8,6 +8,7 @@ from fastapi import Request
 from starlette.concurrency import run_in_threadpool
 
 from sift.errors import SiftError
+from sift.http.throttle import Limits, client_address
 from sift.keys import Principal
 from sift.services import Services
 
@@ -18,14 +19,12 @@ def services(request: Request) -> Services:
     return request.app.state.services
 
 
-def _bearer(request: Request) -> str | None:
-    header = request.headers.get("authorization")
-    if header is None or not header.strip():
-        return None
-    scheme, _, token = header.partition(" ")
-    if scheme.lower() != "bearer" or not token.strip():
-        raise SiftError("The provided API key is invalid.", "invalid_api_key")
-    return token.strip()
+def limits(request: Request) -> Limits:
+    return request.app.state.limits
+
+
+def _invalid() -> SiftError:
+    return SiftError("The provided API key is invalid.", "invalid_api_key")
 
 
 async def authenticate(request: Request, action: str, index_uid: str | None = None) -> Principal:
@@ -40,12 +39,19 @@ async def authenticate(request: Request, action: str, index_uid: str | None = No
                 "missing_master_key",
             )
         return OPEN
-    token = _bearer(request)
-    if token is None:
+    header = request.headers.get("authorization", "").strip()
+    if not header:
         raise SiftError(
             "The Authorization header is missing. It must use the bearer authorization method.",
             "missing_authorization_header",
         )
+    address = client_address(request.scope)
+    await limits(request).check_authentication(address)
+    scheme, _, token = header.partition(" ")
+    token = token.strip()
+    if scheme.lower() != "bearer" or not token:
+        await limits(request).authentication_failed(address)
+        raise _invalid()
     if token == master:
         return Principal(key=None, is_master=True)
     principal: Principal | None = None
@@ -61,10 +67,14 @@ async def authenticate(request: Request, action: str, index_uid: str | None = No
         if record is None:
             record = await run_in_threadpool(svc.keys.lookup, token)
         principal = None if record is None else Principal(key=record)
-    if principal is None or not principal.can(action):
-        raise SiftError("The provided API key is invalid.", "invalid_api_key")
-    if index_uid is not None and not principal.can_index(index_uid):
-        raise SiftError("The provided API key is invalid.", "invalid_api_key")
+    if principal is None:
+        await limits(request).authentication_failed(address)
+        raise _invalid()
+    # A known key used beyond its rights is not a guess: no authentication failure.
+    if not principal.can(action) or (index_uid is not None and not principal.can_index(index_uid)):
+        raise _invalid()
+    is_key = principal.key is not None and principal.search_rules is None
+    await limits(request).key(principal.key.uid if is_key else None, token)
     return principal
 
 

@@ -23,6 +23,11 @@ class JSONResponse(Response):
         return orjson.dumps(content, option=orjson.OPT_NON_STR_KEYS)
 
 
+def error_response(error: SiftError) -> JSONResponse:
+    """A SiftError in Meilisearch's format: `{message, code, type, link}`, its status, headers."""
+    return JSONResponse(error.to_dict(), status_code=error.status, headers=error.headers)
+
+
 def accepted(summary: dict[str, Any]) -> JSONResponse:
     return JSONResponse(summary, status_code=202)
 

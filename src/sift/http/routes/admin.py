@@ -2,7 +2,10 @@
 
 Sign-in takes the master key or an admin key (one granted every action, `*`).
 The key never reaches the browser again: the session lives in the database and
-the browser holds a random token in a Secure, HttpOnly, SameSite=Strict cookie.
+the browser holds a random token in an HttpOnly, SameSite=Strict cookie, Secure when
+the request came over HTTPS (directly or through a trusted proxy): a browser drops a
+Secure cookie set over plain HTTP anywhere but localhost. Failed sign-ins count against
+the address's authentication-failure limit, like wrong API keys.
 Every form carries the session's synchronizer CSRF token. Pages read and write
 through Sift's own HTTP API, called in-process with the signed-in key, so the
 dashboard has exactly the rights of that key and reuses every validation.
@@ -24,10 +27,11 @@ from starlette.responses import RedirectResponse, Response
 
 from sift.analytics import Analytics
 from sift.engine.settings import validate_settings
-from sift.errors import SiftError
-from sift.http.auth import services
+from sift.errors import RateLimited, SiftError
+from sift.http.auth import limits, services
 from sift.http.routes.settings import shown
 from sift.http.routes.site import ui
+from sift.http.throttle import client_address
 from sift.keys import ACTIONS
 from sift.storage import sessions as session_rows
 from sift.storage.analytics import Range
@@ -47,10 +51,12 @@ def _digest(token: str) -> str:
     return hashlib.sha256(token.encode()).hexdigest()
 
 
-def _cookie(response: Response, name: str, value: str, max_age: int) -> None:
+def _cookie(request: Request, response: Response, name: str, value: str, max_age: int) -> None:
+    secure = request.url.scheme == "https"
     response.set_cookie(
-        name, value, max_age=max_age, path="/admin", secure=True, httponly=True, samesite="strict"
-    )
+        name, value, max_age=max_age, path="/admin", secure=secure, httponly=True,
+        samesite="strict",
+    )  # fmt: skip
 
 
 class Signed:
@@ -78,7 +84,9 @@ class Signed:
     async def api(self, method: str, url: str, **kwargs: Any) -> tuple[int, Any]:
         key = await run_in_threadpool(self.credential)
         headers = {"Authorization": f"Bearer {key}"} if key else {}
-        transport = httpx.ASGITransport(app=self.request.app)
+        # From the signed-in browser's address: its calls count against its own limits.
+        client = (client_address(self.request.scope), 0)
+        transport = httpx.ASGITransport(app=self.request.app, client=client)
         async with httpx.AsyncClient(transport=transport, base_url="http://sift.internal") as c:
             response = await c.request(method, url, headers=headers, **kwargs)
         return response.status_code, response.json() if response.content else None
@@ -124,8 +132,24 @@ def to_login() -> Response:
     return RedirectResponse("/admin/login", status_code=303)
 
 
+NO_COOKIE = (
+    "Your browser did not send back the sign-in form's cookie, so the form cannot be "
+    "checked. Allow cookies for this site, then sign in again. Behind a proxy that ends "
+    "HTTPS, list it in `trusted_proxies` so that Sift knows the page came over HTTPS; a "
+    "proxy that sends `X-Forwarded-Proto: https` for a plain-HTTP page makes the browser "
+    "drop the cookie."
+)
+
+
 @router.get("/admin/login")
-async def login_form(request: Request, error: str = "") -> Response:
+async def login_form(request: Request) -> Response:
+    return _login_page(request)
+
+
+def _login_page(
+    request: Request, error: str = "", status: int = 401, headers: dict[str, str] | None = None
+) -> Response:
+    """The sign-in form with a fresh form token (in a cookie too), and `error` if any."""
     token = secrets.token_urlsafe(32)
     response = page(
         request,
@@ -134,31 +158,41 @@ async def login_form(request: Request, error: str = "") -> Response:
         login_token=token,
         error=error,
         open=not services(request).config.master_key,
-        status=401 if error else 200,
+        status=status if error else 200,
     )
-    _cookie(response, LOGIN_COOKIE, token, 3600)
+    response.headers.update(headers or {})
+    _cookie(request, response, LOGIN_COOKIE, token, 3600)
     return response
 
 
 @router.post("/admin/login")
 async def login(request: Request) -> Response:
     form = {k: str(v) for k, v in (await request.form()).items()}
-    expected = request.cookies.get(LOGIN_COOKIE, "")
-    if not expected or not hmac.compare_digest(form.get("csrf", ""), expected):
-        return await login_form(request, "The sign-in form expired; please try again.")
+    expected = request.cookies.get(LOGIN_COOKIE)
+    if expected is None:
+        return _login_page(request, NO_COOKIE)
+    if not hmac.compare_digest(form.get("csrf", ""), expected):
+        return _login_page(request, "The sign-in form expired; please try again.")
     svc = services(request)
+    address = client_address(request.scope)
     key = form.get("key", "").strip()
     principal: str | None = None
     if not svc.config.master_key:
         principal = "open"
-    elif hmac.compare_digest(key.encode(), svc.config.master_key.encode()):
-        principal = "master"
     else:
-        record = await run_in_threadpool(svc.keys.lookup, key) if key else None
-        if record is not None and "*" in record.actions:
-            principal = record.uid
+        try:
+            await limits(request).check_authentication(address)
+        except RateLimited as exc:
+            return _login_page(request, exc.message, exc.status, exc.headers)
+        if hmac.compare_digest(key.encode(), svc.config.master_key.encode()):
+            principal = "master"
+        else:
+            record = await run_in_threadpool(svc.keys.lookup, key) if key else None
+            if record is not None and "*" in record.actions:
+                principal = record.uid
     if principal is None:
-        return await login_form(request, "That key is not the master key or an admin key.")
+        await limits(request).authentication_failed(address)
+        return _login_page(request, "That key is not the master key or an admin key.")
     token = secrets.token_urlsafe(32)
     now = utcnow()
     record = SessionRecord(
@@ -176,7 +210,7 @@ async def login(request: Request) -> Response:
 
     await run_in_threadpool(store)
     response = RedirectResponse("/admin", status_code=303)
-    _cookie(response, COOKIE, token, SESSION_HOURS * 3600)
+    _cookie(request, response, COOKIE, token, SESSION_HOURS * 3600)
     response.delete_cookie(LOGIN_COOKIE, path="/admin")
     return response
 
