@@ -42,7 +42,7 @@ def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
          "--master-key", MASTER_KEY, "--config-file", str(data / "none.toml")],
         stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, env={**os.environ},
     )  # fmt: skip
-    # localhost, not 127.0.0.1: Chromium keeps Secure cookies over plain http only there.
+    # localhost; test_cross_origin.py reaches the same server as 127.0.0.1 and a LAN name.
     base = f"http://localhost:{port}"
     try:
         deadline = time.monotonic() + 90
