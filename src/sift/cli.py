@@ -62,6 +62,11 @@ def serve(**overrides: Any) -> None:
 
     config = _config(overrides)
     setup_logging(config.log_level)
+    if overrides.get("master_key"):
+        logging.getLogger("sift").warning(
+            "--master-key shows the key to every user of this machine (ps): give it with "
+            "--master-key-file or SIFT_MASTER_KEY instead"
+        )
     run(config)
 
 

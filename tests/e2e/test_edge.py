@@ -25,6 +25,7 @@ def test_master_key_from_a_file_never_on_the_command_line(
     server.start("--master-key-file", str(key_file))
     command_line = Path(f"/proc/{server.pid}/cmdline").read_bytes()
     assert KEY.encode() not in command_line
+    assert "--master-key shows the key" not in server.log_tail()
     right = httpx.get(f"{server.url}/indexes", headers={"Authorization": f"Bearer {KEY}"})
     assert right.status_code == 200
     wrong = httpx.get(f"{server.url}/indexes", headers={"Authorization": "Bearer not-it"})
@@ -34,6 +35,7 @@ def test_master_key_from_a_file_never_on_the_command_line(
 def test_two_hundred_wrong_keys_are_throttled(servers: ServerPool) -> None:
     server = servers.new()
     server.start()  # default limits: 20 failed authentications a minute per address
+    assert "--master-key shows the key" in server.log_tail()  # SiftProcess passes the flag
     statuses: list[int] = []
     retry_after: set[str] = set()
     with httpx.Client(base_url=server.url, timeout=10) as client:
