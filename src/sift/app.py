@@ -170,6 +170,7 @@ def create_app(config: Config | None = None, services: Services | None = None) -
         try:
             yield
         finally:
+            await app.state.limits.close()
             await run_in_threadpool(svc.stop)
 
     app = FastAPI(

@@ -27,7 +27,7 @@ class Limits:
     A limit set to `off` costs nothing: its attribute is None and callers skip it."""
 
     def __init__(self, config: Config) -> None:
-        shared = redis_store(config.redis_url) if config.redis_url else None
+        self._shared = shared = redis_store(config.redis_url) if config.redis_url else None
         prefix = config.redis_prefix
 
         def buckets(name: str, setting: str | None) -> Buckets | None:
@@ -76,3 +76,12 @@ class Limits:
     async def authentication_failed(self, address: str) -> None:
         if self.auth_failures is not None:
             await self.auth_failures.take(address)
+
+    async def close(self) -> None:
+        """Closes the Redis connections, if any (at shutdown)."""
+        if self._shared is not None:
+            # throttled-py 3.5 has no public close: its backend holds the redis-py client,
+            # which does not own the connection pool it was given.
+            client = self._shared._backend.get_client()
+            await client.aclose()
+            await client.connection_pool.disconnect()
