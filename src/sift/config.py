@@ -215,7 +215,7 @@ SETTINGS: tuple[Setting, ...] = (
         "20/m burst 20",
         "Token bucket of failed authentications (unknown API keys, tenant tokens, dashboard "
         "sign-ins) per client address; an address without tokens left gets 429 before its "
-        "key is even checked. `off` turns it off.",
+        "key is compared (docs/api.md#rate-limits). `off` turns it off.",
         check=_check_quota,
     ),
     Setting(

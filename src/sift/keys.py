@@ -175,14 +175,20 @@ class KeyStore:
                     key_rows.insert(conn, record)
                 key_rows.set_meta(conn, marker, now.isoformat())
 
-    def refresh(self) -> None:
+    def refresh(self, forget_verified: bool = True) -> None:
+        """Reload the key values. ``forget_verified=False`` keeps the keys verified in the
+        last second that still exist: an unknown key (a typo, a guess) must not send every
+        caller back to the database."""
         if self.master_key is None:
             return
         with self.db.read() as conn:
             records = key_rows.all_records(conn)
         with self._lock:
-            self._by_value = {self.key_value(r): r.uid for r in records}
-            self._verified = {}
+            self._by_value = by_value = {self.key_value(r): r.uid for r in records}
+            if forget_verified:
+                self._verified = {}
+            else:
+                self._verified = {v: hit for v, hit in self._verified.items() if v in by_value}
 
     def cached(self, value: str) -> KeyRecord | None:
         """The record of a key verified less than KEY_CACHE_S ago and not expired since,
@@ -199,7 +205,7 @@ class KeyStore:
         """The key record for a presented key value, if it exists and has not expired."""
         uid = self._by_value.get(value)
         if uid is None:
-            self.refresh()  # another process may have created it
+            self.refresh(forget_verified=False)  # another process may have created it
             uid = self._by_value.get(value)
             if uid is None:
                 return None

@@ -136,6 +136,27 @@ def test_failed_authentications_lock_the_address_before_any_key_check(tmp_path: 
         assert client.get("/indexes", headers=from_address("198.51.100.21", **MASTER)).is_success
 
 
+def test_keys_in_use_keep_working_from_a_locked_address(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # A key verified moments ago skips the gate: a 256-bit key is never a guess. (The
+    # cache lasts a second; a minute here, so a slow machine cannot make this flaky.)
+    monkeypatch.setattr("sift.keys.KEY_CACHE_S", 60.0)
+    with app_client(tmp_path, rate_limit_auth_failures="1/m") as client:
+        key = _search_key(client)
+        here = from_address("198.51.100.23")
+        search = {**here, "Authorization": f"Bearer {key['key']}"}
+        token = jwt.encode({"apiKeyUid": key["uid"], "searchRules": ["*"]}, key["key"])
+        tenant = {**here, "Authorization": f"Bearer {token}"}
+        assert client.post("/indexes/x/search", json={}, headers=search).status_code == 404
+        wrong = {**here, "Authorization": "Bearer nope"}
+        assert client.get("/indexes", headers=wrong).status_code == 403
+        locked = client.get("/indexes", headers={**here, **MASTER})
+        assert_limited(locked, "too_many_authentication_failures")
+        assert client.post("/indexes/x/search", json={}, headers=search).status_code == 404
+        assert client.post("/indexes/x/search", json={}, headers=tenant).status_code == 404
+
+
 def test_what_is_not_a_failed_authentication(tmp_path: Path) -> None:
     with app_client(tmp_path, rate_limit_auth_failures="1/m") as client:
         key = _search_key(client, ["books"])

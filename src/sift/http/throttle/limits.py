@@ -61,8 +61,8 @@ class Limits:
                 )
 
     async def check_authentication(self, address: str) -> None:
-        """Raises when `address` failed to authenticate too often: checked before any key
-        comparison, so a throttled guesser learns nothing, even from a right guess."""
+        """Raises when `address` failed to authenticate too often. Callers check it before
+        comparing a key, so a throttled guesser learns nothing, even from a right guess."""
         if self.auth_failures is not None:
             wait = await self.auth_failures.wait(address)
             if wait:
