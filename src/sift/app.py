@@ -100,10 +100,11 @@ class CompressPages:
 
 def middleware(config: Config) -> list[Middleware]:
     """The middleware stack, outermost first (Starlette's own error middleware wraps it)."""
+    proxies = split_list(config.trusted_proxies)
     return [
         # The client's address and scheme, from X-Forwarded-* of trusted proxies only:
         # everything below (rate limits, Secure cookies, logs) reads them.
-        Middleware(ProxyHeadersMiddleware, trusted_hosts=split_list(config.trusted_proxies)),
+        Middleware(ProxyHeadersMiddleware, trusted_hosts="*" if "*" in proxies else proxies),
         Middleware(metrics.RequestMetrics),
         # Outside the limits and the routes: a browser can read a 4xx or 429 only when it
         # carries CORS headers. Preflights are answered here, before any limit.

@@ -182,7 +182,8 @@ SETTINGS: tuple[Setting, ...] = (
         "127.0.0.1,::1",
         "Comma-separated addresses or networks (10.0.0.0/8) of reverse proxies whose "
         "`X-Forwarded-For` and `X-Forwarded-Proto` headers are believed; empty: none. `*` "
-        "trusts every peer: only when nothing but the proxy can reach Sift.",
+        "trusts every peer and takes the first `X-Forwarded-For` address: only when nothing "
+        "but a proxy that replaces that header can reach Sift.",
         check=_check_networks,
     ),
     Setting(

@@ -94,6 +94,12 @@ def test_trusted_proxies_follow_the_setting(tmp_path: Path) -> None:
         assert client.get("/health", headers=from_address("198.51.100.9, 10.0.0.7")).is_success
         refused = client.get("/health", headers=from_address("1.1.1.1, 198.51.100.9, 10.0.0.8"))
         assert "`198.51.100.9`" in refused.json()["message"]
+    # `*`, alone or in a list: every peer is a proxy; the first address is the client.
+    settings = {"trusted_proxies": "10.0.0.0/8, *", "rate_limit_per_address": "1/m"}
+    with app_client(tmp_path, ("203.0.113.1", 1), **settings) as client:
+        assert client.get("/health", headers=from_address("198.51.100.10, 1.1.1.1")).is_success
+        refused = client.get("/health", headers=from_address("198.51.100.10"))
+        assert "`198.51.100.10`" in refused.json()["message"]
 
 
 def _search_key(client: TestClient, indexes: list[str] | None = None) -> dict[str, Any]:

@@ -54,9 +54,14 @@ def _digest(token: str) -> str:
 def _cookie(request: Request, response: Response, name: str, value: str, max_age: int) -> None:
     secure = request.url.scheme == "https"
     response.set_cookie(
-        name, value, max_age=max_age, path="/admin", secure=secure, httponly=True,
+        name,
+        value,
+        max_age=max_age,
+        path="/admin",
+        secure=secure,
+        httponly=True,
         samesite="strict",
-    )  # fmt: skip
+    )
 
 
 class Signed:
@@ -134,10 +139,9 @@ def to_login() -> Response:
 
 NO_COOKIE = (
     "Your browser did not send back the sign-in form's cookie, so the form cannot be "
-    "checked. Allow cookies for this site, then sign in again. Behind a proxy that ends "
-    "HTTPS, list it in `trusted_proxies` so that Sift knows the page came over HTTPS; a "
-    "proxy that sends `X-Forwarded-Proto: https` for a plain-HTTP page makes the browser "
-    "drop the cookie."
+    "checked. Allow cookies for this site, then sign in again. (Behind a reverse proxy: "
+    "one that sends `X-Forwarded-Proto: https` for a page served over plain HTTP makes "
+    "Sift mark the cookie Secure, and the browser drop it.)"
 )
 
 

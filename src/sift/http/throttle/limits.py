@@ -14,7 +14,8 @@ from sift.http.throttle.buckets import Buckets, redis_store
 def client_address(scope: Scope) -> str:
     """The caller's address: the peer, or what a trusted proxy said (see `trusted_proxies`)."""
     client = scope.get("client")
-    return str(client[0]) if client else "unknown"
+    # Cut to an IPv6 address's longest form: a forwarded value is text a proxy passed on.
+    return str(client[0])[:45] if client else "unknown"
 
 
 def _quota(value: str | None) -> str | None:
