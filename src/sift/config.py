@@ -80,6 +80,8 @@ def _check_quota(value: str) -> None:
         raise ValueError(str(exc)) from None
     if len(quotas) != 1:
         raise ValueError(f"expected one rate such as `100/s burst 200`, got {value!r}")
+    if quotas[0].burst < 1:
+        raise ValueError(f"a burst of at least 1 is needed (0 refuses everything): {value!r}")
 
 
 def _check_networks(value: str) -> None:

@@ -66,6 +66,7 @@ def test_master_key_from_a_file(tmp_path: Path) -> None:
         ("rate_limit_per_address", "lots"),
         ("rate_limit_per_key", "10/fortnight"),
         ("rate_limit_auth_failures", "10/s, 100/m"),
+        ("rate_limit_per_address", "10/s burst 0"),
         ("trusted_proxies", "proxy.internal"),
         ("trusted_proxies", "10.0.0.1/8"),  # host bits set: a typo for 10.0.0.0/8?
         ("cors_origins", "www.example.com"),
