@@ -229,6 +229,15 @@ SETTINGS: tuple[Setting, ...] = (
         "threads only add contention: measured, 40 threads halved throughput at 64 "
         "connections against 1-2.",
     ),
+    Setting(
+        "lease_timeout",
+        float,
+        5.0,
+        "Seconds without a heartbeat from the node running the task worker after which "
+        "another node sharing its PostgreSQL database takes over (heartbeats go every fifth "
+        "of it). Shorter fails over sooner; too short for the database's latency makes "
+        "healthy leaders change hands.",
+    ),
     Setting("timeout_keep_alive", int, 5, "Seconds an idle HTTP keep-alive connection stays open."),
     Setting(
         "graceful_timeout",
@@ -370,6 +379,8 @@ def load_config(
     master_key = values.get("master_key")
     if master_key is not None and len(master_key.encode()) < 16 and values["env"] == "production":
         raise ValueError("the master key must be at least 16 bytes long")
+    if values["lease_timeout"] <= 0:
+        raise ValueError("lease_timeout must be a positive number of seconds")
     return Config(values)
 
 

@@ -11,6 +11,7 @@ from typing import Any, BinaryIO
 
 from sift.analytics import Analytics
 from sift.catalog import IndexCatalog
+from sift.cluster import node_name
 from sift.config import Config
 from sift.keys import KeyStore
 from sift.notify import RedisNotifier
@@ -40,7 +41,7 @@ class Services:
 
     @classmethod
     def build(cls, config: Config) -> Services:
-        db = Database(config.resolved_database_url)
+        db = Database(config.resolved_database_url, name=f"sift {node_name()}")
         db.migrate()
         # Vector graphs are derived state, like the search indexes: a cache beside the data.
         semantic.configure(Path(config.data_dir).resolve() / "vectors")
@@ -58,6 +59,7 @@ class Services:
                 batch_size=config.batch_size,
                 dump_dir=Path(config.dump_dir or Path(config.data_dir) / "dumps"),
                 snapshot_dir=Path(config.snapshot_dir or Path(config.data_dir) / "snapshots"),
+                lease_timeout=config.lease_timeout,
             )
         )
         webhooks = WebhookDelivery(

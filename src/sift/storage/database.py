@@ -38,12 +38,38 @@ def normalize_url(url: str) -> str:
     return url
 
 
+def is_transient(exc: BaseException) -> bool:
+    """Whether a database error says nothing about the work that met it: the connection
+    was lost, the server restarted or shut the session, a lock or deadlock gave up. The
+    same work can succeed when tried again, so it must not be recorded as failed."""
+    if isinstance(exc, sa.exc.TimeoutError):  # no pooled connection in time
+        return True
+    if not isinstance(exc, sa.exc.DBAPIError):
+        return False
+    if exc.connection_invalidated or isinstance(exc, sa.exc.InterfaceError):
+        return True
+    if not isinstance(exc, sa.exc.OperationalError):
+        return False
+    # SQLite reports mistakes in SQL as operational errors too: only these are transient.
+    dialect = type(exc.orig).__module__.split(".")[0]
+    return dialect != "sqlite3" or "locked" in str(exc.orig) or "I/O" in str(exc.orig)
+
+
+def error_summary(exc: BaseException) -> str:
+    """A driver error's own first line, without the SQL and parameters SQLAlchemy appends
+    (fit for a log line)."""
+    orig = getattr(exc, "orig", None) or exc
+    lines = str(orig).strip().splitlines()
+    return f"{type(orig).__name__}: {lines[0] if lines else ''}"
+
+
 class Database:
     """Owns the SQLAlchemy engine and hands out read and write transactions."""
 
-    def __init__(self, url: str) -> None:
+    def __init__(self, url: str, name: str = "sift") -> None:
         self.url = normalize_url(url)
         self.is_sqlite = self.url.startswith("sqlite")
+        self.name = name  # PostgreSQL's application_name: which node a session belongs to
         self._write_lock = threading.RLock()
         self.engine = self._create_engine()
 
@@ -78,7 +104,29 @@ class Database:
                 conn.exec_driver_sql("BEGIN IMMEDIATE" if immediate else "BEGIN")
 
             return engine
-        return sa.create_engine(self.url, pool_size=10, max_overflow=10, pool_pre_ping=True)
+        return sa.create_engine(
+            self.url,
+            pool_size=10,
+            max_overflow=10,
+            pool_pre_ping=True,
+            connect_args=self._postgres_connect_args(),
+        )
+
+    def _postgres_connect_args(self) -> dict[str, object]:
+        """Name the sessions, and notice a dead server or link instead of waiting forever:
+        a bounded connect, TCP keepalives, unacknowledged data given up after 30 s. A
+        parameter given in the URL's query string wins."""
+        given = sa.engine.make_url(self.url).query
+        wanted: dict[str, object] = {
+            "application_name": self.name,
+            "connect_timeout": 10,
+            "keepalives": 1,
+            "keepalives_idle": 10,
+            "keepalives_interval": 5,
+            "keepalives_count": 3,
+            "tcp_user_timeout": 30_000,
+        }
+        return {k: v for k, v in wanted.items() if k not in given}
 
     def migrate(self) -> None:
         """Bring the schema to the newest Alembic revision."""

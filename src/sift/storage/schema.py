@@ -102,6 +102,20 @@ webhooks = sa.Table(
     sa.Column("created_at", sa.DateTime, nullable=False),
 )
 
+# The worker lease (src/sift/cluster/lease.py): one row. `epoch` grows by one each time a
+# node takes the lease and fences every write of the worker; `beat` grows with each
+# heartbeat of the holder, so other nodes see it is alive; batch uids are handed out here,
+# in the worker's fenced transactions, so no two batches ever share one.
+worker_lease = sa.Table(
+    "worker_lease",
+    metadata,
+    sa.Column("id", sa.Integer, primary_key=True, autoincrement=False),
+    sa.Column("epoch", BigId, nullable=False),
+    sa.Column("beat", BigId, nullable=False),
+    sa.Column("holder", sa.String(128), nullable=True),
+    sa.Column("next_batch_uid", BigId, nullable=False),
+)
+
 meta = sa.Table(
     "meta",
     metadata,

@@ -271,12 +271,6 @@ def finished_after(conn: Connection, since: datetime) -> list[TaskRecord]:
     return [_record(r) for r in rows]
 
 
-def max_batch_uid(conn: Connection) -> int:
-    # Not `scalar() or -1`: batch 0 is a real batch, and reusing its uid would merge batches.
-    latest = conn.execute(sa.select(sa.func.max(tasks.c.batch_uid))).scalar()
-    return -1 if latest is None else int(latest)
-
-
 def query_batches(
     conn: Connection, flt: TaskFilter, limit: int, from_uid: int | None, reverse: bool = False
 ) -> tuple[list[tuple[int, list[TaskRecord]]], int, int | None]:

@@ -1,10 +1,11 @@
 """The task worker: takes enqueued tasks in uid order, batches, runs, records.
 
-One worker runs per data store. It marks a batch `processing` in one
-transaction, then applies the batch and records every task's outcome in a
-second one. A crash between the two leaves tasks `processing`; at start they
-are put back to `enqueued` and run again from scratch, which is safe because
-the second transaction is all-or-nothing.
+One worker runs per data store: the holder of the worker lease (src/sift/cluster).
+It marks a batch `processing` in one transaction, then applies the batch and records
+every task's outcome in a second one; both are fenced by the lease, so a node that lost
+it commits neither. A crash between the two leaves tasks `processing`; the next holder
+(the same node after a restart, or another) puts them back to `enqueued` and they run
+again from scratch, which is safe because the second transaction is all-or-nothing.
 
 Between the two, embeddings the batch needs are computed and cached chunk by chunk
 in short transactions of their own (tasks/embedding.py), so a crash while
@@ -27,13 +28,13 @@ from sqlalchemy.engine import Connection
 
 from sift import backups
 from sift.catalog import IndexCatalog
+from sift.cluster import LeaseLost, WorkerLease
 from sift.errors import SiftError
 from sift.storage import batches as batch_rows
 from sift.storage import tasks as task_rows
-from sift.storage.database import Database, utcnow
+from sift.storage.database import Database, error_summary, is_transient, utcnow
 from sift.storage.tasks import TaskRecord
 from sift.tasks import embedding, handlers
-from sift.tasks.lease import WorkerLease
 from sift.tasks.progress import BatchProgress, Interrupted, reporting
 
 log = logging.getLogger("sift.worker")
@@ -61,6 +62,7 @@ class WorkerContext:
     snapshot_dir: Path = Path("snapshots")
     # Called with the task uids of each batch once its outcome is committed (webhooks).
     on_batch: Callable[[list[int]], None] = field(default=lambda uids: None)
+    lease_timeout: float = 5.0  # seconds without a heartbeat before another node takes over
 
 
 def compatible(first: TaskRecord, other: TaskRecord) -> bool:
@@ -95,12 +97,11 @@ class Worker:
         self._wake = threading.Event()
         self._stop = threading.Event()
         self._thread: threading.Thread | None = None
-        self.lease = WorkerLease(ctx.db)
+        self.lease = WorkerLease(ctx.db, ctx.lease_timeout)
         # The progress of the batch this process is applying, for GET /batches.
         self.processing: BatchProgress | None = None
         self._dirty = False  # a batch ran since the indexes were last optimized
         with ctx.db.read() as conn:
-            self._next_batch_uid = task_rows.max_batch_uid(conn) + 1
             self._seen_finished = task_rows.last_finished_at(conn)
 
     def start(self) -> None:
@@ -114,9 +115,8 @@ class Worker:
             return True
         if not self.lease.try_acquire():
             return False
-        with self.ctx.db.write() as conn:
+        with self.lease.fenced() as conn:
             requeued = task_rows.requeue_interrupted(conn)
-            self._next_batch_uid = task_rows.max_batch_uid(conn) + 1
         if requeued:
             log.warning("requeued interrupted tasks", extra={"tasks": requeued})
         # Whatever a previous leader did since this process last looked must be loaded.
@@ -174,8 +174,19 @@ class Worker:
                     self._wake.clear()
                     continue
                 worked = self.run_once()
-            except Exception:  # a bug must not kill the worker; the batch reruns
-                log.exception("task batch crashed")
+            except LeaseLost as exc:
+                # Another node leads now: it reruns whatever this one left unfinished.
+                log.warning("stepping down: %s", exc)
+                self.lease.release()
+                worked = False
+            except Exception as exc:  # a bug must not kill the worker; the batch reruns
+                if is_transient(exc):
+                    # The database went away mid-batch: start over as a contender, so that
+                    # the next holder (likely this node) requeues the interrupted tasks.
+                    log.warning("database error, stepping down: %s", error_summary(exc))
+                    self.lease.release()
+                else:
+                    log.exception("task batch crashed")
                 worked = False
                 self._stop.wait(1.0)
             if not worked:
@@ -192,13 +203,15 @@ class Worker:
     def run_once(self) -> bool:
         """Process one batch. Returns False when nothing was enqueued."""
         db = self.ctx.db
-        with db.write() as conn:
+        with db.read() as conn:  # the idle poll: no write transaction, no fence to renew
+            if not task_rows.has_enqueued(conn):
+                return False
+        with self.lease.fenced() as conn:
             batch = select_batch(conn)
             if not batch:
                 return False
             started = utcnow()
-            batch_uid = self._next_batch_uid
-            self._next_batch_uid += 1
+            batch_uid = self.lease.next_batch_uid(conn)
             task_rows.mark_processing(conn, [t.uid for t in batch], batch_uid, started)
         for task in batch:
             task.status, task.started_at, task.batch_uid = "processing", started, batch_uid
@@ -227,7 +240,6 @@ class Worker:
         return True
 
     def _apply(self, batch: list[TaskRecord], batch_uid: int, report: BatchProgress) -> None:
-        db = self.ctx.db
         if batch[0].type in backups.TASK_TYPES:
             report.enter(0, "writing the backup", 0, 1)
             self._backup(batch[0], batch_uid, report)
@@ -236,7 +248,7 @@ class Worker:
         step = "applying settings" if batch[0].type == "settingsUpdate" else "indexing"
         report.enter(0, step, int(embedded), 1 + int(embedded))
         try:
-            with db.write() as conn, cyclic_gc_paused():
+            with self.lease.fenced() as conn, cyclic_gc_paused():
                 outcomes = handlers.run_batch(self.ctx, conn, batch)
                 finished = utcnow()
                 for task, outcome in zip(batch, outcomes, strict=True):
@@ -249,10 +261,12 @@ class Worker:
             # The transaction rolled back: the search indexes may hold part of
             # the batch, so rebuild them from the database, then record the failure
             # so that a deterministic bug does not rerun the same batch forever.
-            log.exception("task batch failed", extra={"batch": batch_uid})
             self.ctx.catalog.rebuild()
+            if isinstance(exc, LeaseLost) or is_transient(exc):
+                raise  # nothing the tasks did: they run again (worker._run)
+            log.exception("task batch failed", extra={"batch": batch_uid})
             error = SiftError(f"Internal error while processing the task: {exc}", "internal")
-            with db.write() as conn:
+            with self.lease.fenced() as conn:
                 for task in batch:
                     task_rows.finish(
                         conn, task.uid, "failed", task.details, error.to_dict(), utcnow()
@@ -278,7 +292,7 @@ class Worker:
                                         "internal"), task.details)  # fmt: skip
         log.info("backup written" if outcome.status == "succeeded" else "backup failed",
                  extra={"task": task.uid, "type": task.type, "backup": uid})
-        with self.ctx.db.write() as conn:
+        with self.lease.fenced() as conn:
             task_rows.finish(conn, task.uid, outcome.status, outcome.details, outcome.error,
                              utcnow())
             task_rows.delete_payloads(conn, [task.uid])
@@ -306,3 +320,4 @@ def cyclic_gc_paused() -> Iterator[None]:
 
 def failure(error: SiftError, details: dict[str, Any] | None) -> Outcome:
     return Outcome("failed", details, error.to_dict())
+
