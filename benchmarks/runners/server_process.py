@@ -51,6 +51,18 @@ class ServerProcess:
         self.stop()
         raise RunnerUnavailable(f"{what} was not ready after {timeout_s:.0f} s: {self.log_tail()}")
 
+    @property
+    def pid(self) -> int:
+        return self._process.pid
+
+    def alive(self) -> bool:
+        return self._process.poll() is None
+
+    def send(self, sig: signal.Signals) -> None:
+        """A signal to the server alone (SIGSTOP, SIGCONT, SIGKILL...), while it runs."""
+        if self.alive():
+            os.kill(self._process.pid, sig)
+
     def log_tail(self, chars: int = 800) -> str:
         self._log.flush()
         return self.log_path.read_text(errors="replace")[-chars:]
