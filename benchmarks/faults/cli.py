@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import signal
 import sys
 import time
 from datetime import UTC, datetime
@@ -25,7 +26,7 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     parser.add_argument("--faults", type=int, default=100, help="faults to inject (default 100)")
     parser.add_argument("--seed", type=int, default=None, help="default: from the clock")
     parser.add_argument("--nodes", type=int, default=2)
-    parser.add_argument("--clients", type=int, default=3)
+    parser.add_argument("--clients", type=int, default=2)
     parser.add_argument(
         "--lease-timeout",
         type=float,
@@ -81,6 +82,8 @@ def main(argv: list[str] | None = None) -> RunResult:
         kinds=kinds,
         workdir=args.workdir,
     )
+    # A background job ignores SIGINT: let SIGTERM stop the run and tear everything down.
+    signal.signal(signal.SIGTERM, lambda *_: sys.exit(143))
     started = datetime.now(UTC)
     result = run(config, log=lambda line: print(line, flush=True))
     summary = result.summary()

@@ -85,7 +85,7 @@ class LinkProxy:
                     break
                 self._flowing.wait()  # a stall that began meanwhile holds these bytes too
                 dst.sendall(data)
-        except OSError:
+        except (OSError, ValueError):  # ValueError: select() on a socket drop() closed
             pass
         for sock in (src, dst):
             with contextlib.suppress(OSError):

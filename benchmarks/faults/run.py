@@ -23,6 +23,8 @@ from benchmarks.faults.workload import INDEXES, Workload, probe
 
 RECOVERY_TIMEOUT_S = 60.0  # a fault after which no write is processed for this long fails
 QUIET_TIMEOUT_S = 120.0
+DRAIN_TIMEOUT_S = 60.0
+DRAINED = 5  # tasks waiting
 
 
 @dataclass
@@ -30,7 +32,7 @@ class RunConfig:
     faults: int
     seed: int
     nodes: int = 2
-    clients: int = 3
+    clients: int = 2
     lease_timeout: float = 2.0
     redis: bool = True
     kinds: tuple[str, ...] = tuple(FAULTS)
@@ -122,6 +124,7 @@ def run(config: RunConfig, log: Any = print) -> RunResult:
         target = Target(nodes, postgres, redis, config.lease_timeout)
         for number, kind in enumerate(schedule(config, rng), 1):
             time.sleep(rng.uniform(0.5, 2.0))  # the clients write between faults
+            _drain(nodes)
             record = _inject(kind, target, rng, random.Random(config.seed * 7919 + number))
             result.faults.append(record)
             if record.recovered_s is None:
@@ -186,6 +189,17 @@ def _backlog(nodes: list[Node]) -> int | str:
         except httpx.HTTPError:
             continue
     return "?"
+
+
+def _drain(nodes: list[Node]) -> None:
+    """Let the queue shrink to a few tasks (60 s at most) before the next fault, so that the
+    probe measures the fault, not a backlog the clients built on a slow machine."""
+    deadline = time.monotonic() + DRAIN_TIMEOUT_S
+    while time.monotonic() < deadline:
+        waiting = _backlog(nodes)
+        if isinstance(waiting, int) and waiting <= DRAINED:
+            return
+        time.sleep(0.5)
 
 
 def _settle(nodes: list[Node]) -> None:

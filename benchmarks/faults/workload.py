@@ -88,7 +88,7 @@ def make_request(rng: random.Random, rid: str) -> Request:
 class Workload:
     """``clients`` threads, each sending one request at a time to a random node."""
 
-    def __init__(self, nodes: list[Node], seed: int, clients: int = 3) -> None:
+    def __init__(self, nodes: list[Node], seed: int, clients: int = 2) -> None:
         self.nodes = nodes
         self.requests: list[Request] = []
         self._lock = threading.Lock()
@@ -120,7 +120,9 @@ class Workload:
             send(rng.choice(self.nodes), request)
             with self._lock:
                 self.requests.append(request)
-            self._stop.wait(rng.uniform(0.1, 0.5))  # a write rate this 2-core machine keeps up with
+            self._stop.wait(
+                rng.uniform(0.2, 0.8)
+            )  # a write rate a loaded 2-core machine keeps up with
 
 
 def send(node: Node, request: Request) -> None:

@@ -15,18 +15,20 @@ Who may take the lease:
   releases it when the holder dies, even on kill -9). One host; no expiry. The epoch
   fences the writes all the same, so two processes that both believe they lead (the lock
   file deleted under a running node) cannot both commit.
-* PostgreSQL: the holder keeps a heartbeat (``beat`` grows every ``timeout / 5`` seconds)
-  on a session of its own, which also holds the advisory lock (LOCK_KEY, epoch). Another
-  node takes the lease when that lock is free (the holder's session ended: crash, kill -9,
-  terminated connection) or when the heartbeat has not moved for ``timeout`` seconds on
-  its own clock (the holder is paused or cut off). Clocks are never compared between
-  nodes. The holder stops counting itself leader once ``timeout`` has passed since its
-  last renewal, which is before any other node may take over; the fence is what makes
+* PostgreSQL: the holder renews the row every ``timeout / 5`` seconds (``renewed_at`` by
+  the database's clock) on a session of its own, which also holds the advisory lock
+  (LOCK_KEY, epoch). Another node takes the lease when that lock is free (the holder's
+  session ended: crash, kill -9, terminated connection) or when the database says the
+  row was last renewed more than ``timeout`` seconds ago (the holder is paused or cut
+  off). The nodes' clocks are never compared. The holder stops counting itself leader
+  once ``timeout`` has passed, by its own clock, since it sent its last successful
+  renewal, which is no later than any other node may take over; the fence is what makes
   a late or wrong belief harmless.
 """
 
 from __future__ import annotations
 
+import contextlib
 import fcntl
 import logging
 import os
@@ -42,7 +44,6 @@ from sqlalchemy.engine import Connection
 
 from sift.storage import lease as lease_rows
 from sift.storage.database import Database, error_summary
-from sift.storage.lease import LeaseRow
 
 log = logging.getLogger("sift.lease")
 
@@ -69,9 +70,6 @@ class WorkerLease:
         self._fd: int | None = None  # SQLite: the flocked file
         # PostgreSQL: the heartbeat thread, and the event that stops it.
         self._beating: tuple[threading.Thread, threading.Event] | None = None
-        # PostgreSQL contender: the row as last seen, and since when it has not moved.
-        self._seen: LeaseRow | None = None
-        self._seen_since = 0.0
 
     @property
     def epoch(self) -> int | None:
@@ -174,25 +172,25 @@ class WorkerLease:
 
     # --- PostgreSQL ---------------------------------------------------------------------
 
+    def _session(self) -> Connection:
+        """A connection of its own for the lease, in autocommit: each renewal holds the
+        row's lock only while its statement runs, so a holder paused between two
+        statements never blocks a takeover."""
+        return self.db.engine.connect().execution_options(isolation_level="AUTOCOMMIT")
+
     def _acquire_on_postgres(self) -> bool:
-        conn = self.db.engine.connect()
+        conn = self._session()
         try:
             epoch = self._claim(conn)
         except BaseException:
-            conn.close()
+            _close(conn)
             raise
         if epoch is None:
-            conn.close()
+            _close(conn)
             return False
         self._took(epoch)
-        try:
-            ended = lease_rows.end_stale_workers(conn, epoch)
-            conn.commit()
-            if ended:
-                log.warning("ended %d worker session(s) of an older epoch", ended)
-        except Exception as exc:  # not allowed (another role): its locks wait for its fence
-            conn.rollback()
-            log.warning("could not end older epochs' worker sessions: %s", error_summary(exc))
+        # Again after the claim: a transaction of the old epoch that began in between.
+        self._end_older_workers(conn, epoch)
         stop = threading.Event()
         thread = threading.Thread(
             target=self._heartbeat, args=(conn, epoch, stop), name="sift-lease", daemon=True
@@ -204,30 +202,35 @@ class WorkerLease:
     def _claim(self, conn: Connection) -> int | None:
         """Take the lease on ``conn`` if its holder is gone; the new epoch, or None."""
         seen = lease_rows.read(conn)
-        now = time.monotonic()
-        if seen != self._seen:
-            self._seen, self._seen_since = seen, now
         session_gone = lease_rows.try_lock(conn, seen.epoch)
         if session_gone:
             lease_rows.unlock(conn, seen.epoch)
-        elif now - self._seen_since < self.timeout:
-            conn.rollback()
+        elif seen.silent is None or seen.silent < self.timeout:
             return None
         # Claim the next epoch's lock before the row, so that of several contenders one
         # goes on, and nobody finds that lock free while this node holds the lease.
         if not lease_rows.try_lock(conn, seen.epoch + 1):
-            conn.rollback()
             return None
+        # The holder is gone: end its worker transactions first, or one paused while
+        # fencing its commit would hold the row's lock, and the claim would wait for it.
+        self._end_older_workers(conn, seen.epoch + 1)
         lease_rows.name_session(conn, f"sift-lease {seen.epoch + 1} {self.node}")
         epoch = lease_rows.claim(conn, seen, self.node)
-        conn.commit()
         if epoch is None:
             lease_rows.unlock(conn, seen.epoch + 1)
-            conn.commit()
             return None
         why = "its session ended" if session_gone else f"no heartbeat for {self.timeout:g} s"
         log.warning("took the worker lease: epoch %s, from %s (%s)", epoch, seen.holder, why)
         return epoch
+
+    def _end_older_workers(self, conn: Connection, epoch: int) -> None:
+        try:
+            ended = lease_rows.end_stale_workers(conn, epoch)
+        except Exception as exc:  # not allowed (another role): their locks wait for the fence
+            log.warning("could not end older epochs' worker sessions: %s", error_summary(exc))
+            return
+        if ended:
+            log.warning("ended %d worker session(s) of an older epoch", ended)
 
     def _took(self, epoch: int) -> None:
         self._epoch, self._lost, self._renewed_at = epoch, False, time.monotonic()
@@ -243,10 +246,8 @@ class WorkerLease:
                     if conn is None:
                         conn = self._resume(epoch)
                     elif not lease_rows.renew(conn, epoch):
-                        conn.rollback()
                         self._lost = self._lost or epoch == self._epoch
                         return
-                    conn.commit()
                     self._renewed(epoch, began)
                 except LeaseLost:
                     return
@@ -258,15 +259,12 @@ class WorkerLease:
                         return  # expired: the worker contends again from scratch
         finally:
             if conn is not None:
-                try:
+                with contextlib.suppress(Exception):  # a broken session's locks ended with it
                     lease_rows.unlock(conn, epoch)
-                    conn.commit()
-                except Exception:  # a broken session: its locks ended with it
-                    pass
                 _close(conn)
 
     def _resume(self, epoch: int) -> Connection:
-        conn = self.db.engine.connect()
+        conn = self._session()
         try:
             if not lease_rows.try_lock(conn, epoch):
                 raise LeaseLost(f"epoch {epoch}'s lock was taken")
@@ -274,7 +272,6 @@ class WorkerLease:
             if not lease_rows.renew(conn, epoch):
                 raise LeaseLost(f"epoch {epoch} is over")
         except LeaseLost:
-            conn.rollback()
             _close(conn)
             self._lost = self._lost or epoch == self._epoch
             raise

@@ -27,11 +27,24 @@ class LeaseRow:
     epoch: int
     beat: int
     holder: str | None
+    # Seconds since the holder last renewed the row, by the database's clock (PostgreSQL;
+    # None on SQLite, whose lease has no timeout, or before any renewal).
+    silent: float | None
+
+
+def _now(conn: Connection) -> sa.ColumnElement:
+    """The time a statement runs, by the database's clock: one clock for every node."""
+    postgres = conn.dialect.name == "postgresql"
+    return sa.func.statement_timestamp() if postgres else sa.func.current_timestamp()
 
 
 def read(conn: Connection) -> LeaseRow:
-    row = conn.execute(sa.select(worker_lease).where(ROW)).one()
-    return LeaseRow(int(row.epoch), int(row.beat), row.holder)
+    silent: sa.ColumnElement = sa.null()
+    if conn.dialect.name == "postgresql":
+        silent = sa.func.extract("epoch", _now(conn) - worker_lease.c.renewed_at)
+    row = conn.execute(sa.select(worker_lease, silent.label("silent")).where(ROW)).one()
+    quiet = None if row.silent is None else float(row.silent)
+    return LeaseRow(int(row.epoch), int(row.beat), row.holder, quiet)
 
 
 def claim(conn: Connection, seen: LeaseRow, holder: str) -> int | None:
@@ -40,7 +53,7 @@ def claim(conn: Connection, seen: LeaseRow, holder: str) -> int | None:
     done = conn.execute(
         sa.update(worker_lease)
         .where(ROW, worker_lease.c.epoch == seen.epoch, worker_lease.c.beat == seen.beat)
-        .values(epoch=seen.epoch + 1, beat=0, holder=holder)
+        .values(epoch=seen.epoch + 1, beat=0, holder=holder, renewed_at=_now(conn))
     )
     return seen.epoch + 1 if done.rowcount == 1 else None
 
@@ -50,7 +63,7 @@ def renew(conn: Connection, epoch: int) -> bool:
     done = conn.execute(
         sa.update(worker_lease)
         .where(ROW, worker_lease.c.epoch == epoch)
-        .values(beat=worker_lease.c.beat + 1)
+        .values(beat=worker_lease.c.beat + 1, renewed_at=_now(conn))
     )
     return done.rowcount == 1
 
@@ -60,7 +73,11 @@ def allocate_batch_uid(conn: Connection, epoch: int) -> int | None:
     after = conn.execute(
         sa.update(worker_lease)
         .where(ROW, worker_lease.c.epoch == epoch)
-        .values(next_batch_uid=worker_lease.c.next_batch_uid + 1, beat=worker_lease.c.beat + 1)
+        .values(
+            next_batch_uid=worker_lease.c.next_batch_uid + 1,
+            beat=worker_lease.c.beat + 1,
+            renewed_at=_now(conn),
+        )
         .returning(worker_lease.c.next_batch_uid)
     ).scalar()
     return None if after is None else int(after) - 1

@@ -103,9 +103,10 @@ webhooks = sa.Table(
 )
 
 # The worker lease (src/sift/cluster/lease.py): one row. `epoch` grows by one each time a
-# node takes the lease and fences every write of the worker; `beat` grows with each
-# heartbeat of the holder, so other nodes see it is alive; batch uids are handed out here,
-# in the worker's fenced transactions, so no two batches ever share one.
+# node takes the lease and fences every write of the worker; `beat` and `renewed_at` (the
+# database's clock) move with each heartbeat of the holder, so other nodes see it is
+# alive; batch uids are handed out here, in the worker's fenced transactions, so no two
+# batches ever share one.
 worker_lease = sa.Table(
     "worker_lease",
     metadata,
@@ -113,6 +114,7 @@ worker_lease = sa.Table(
     sa.Column("epoch", BigId, nullable=False),
     sa.Column("beat", BigId, nullable=False),
     sa.Column("holder", sa.String(128), nullable=True),
+    sa.Column("renewed_at", sa.DateTime(timezone=True), nullable=True),
     sa.Column("next_batch_uid", BigId, nullable=False),
 )
 

@@ -320,4 +320,3 @@ def cyclic_gc_paused() -> Iterator[None]:
 
 def failure(error: SiftError, details: dict[str, Any] | None) -> Outcome:
     return Outcome("failed", details, error.to_dict())
-

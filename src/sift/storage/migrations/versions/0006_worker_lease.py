@@ -25,6 +25,7 @@ def upgrade() -> None:
         sa.Column("epoch", BigId, nullable=False),
         sa.Column("beat", BigId, nullable=False),
         sa.Column("holder", sa.String(128), nullable=True),
+        sa.Column("renewed_at", sa.DateTime(timezone=True), nullable=True),
         sa.Column("next_batch_uid", BigId, nullable=False),
     )
     # Batch uids so far lived in the worker's memory: continue after the highest one used.
