@@ -9,8 +9,12 @@ from pathlib import Path
 import pytest
 import sqlalchemy as sa
 
+from sift.catalog import IndexCatalog
+from sift.services import Services
 from sift.storage import Database
 from sift.storage.database import normalize_url
+from sift.tasks.worker import Worker, WorkerContext
+from sift.webhook_delivery import WebhookDelivery
 
 
 @pytest.fixture(params=["sqlite", "postgresql"])
@@ -36,3 +40,29 @@ def db(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Database]:
         with admin.connect() as conn:
             conn.exec_driver_sql(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
         admin.dispose()
+
+
+def worker_node(db: Database) -> Services:
+    """What `sift serve` builds, minus HTTP: a catalog loaded from SQL and a worker that
+    holds the lease (its loop not started: tests call `worker.run_once()`)."""
+    catalog = IndexCatalog(db)
+    catalog.rebuild()
+    worker = Worker(WorkerContext(db=db, catalog=catalog, index_defaults="sift", batch_size=100))
+    services = Services(None, db, catalog, None, worker, WebhookDelivery(db))  # type: ignore[arg-type]
+    assert worker._become_leader()
+    return services
+
+
+def depose(db: Database) -> None:
+    """Free the worker lease for another node while its holder lives on, unaware: the lock
+    file deleted under it (SQLite), its lease session terminated (PostgreSQL, as a network
+    blip or an idle-connection reaper does)."""
+    if db.is_sqlite:
+        Path(db.url.split("///", 1)[-1]).with_suffix(".worker.lock").unlink()
+        return
+    with db.engine.connect() as conn:
+        conn.execute(sa.text(
+            "SELECT pg_terminate_backend(pid) FROM pg_stat_activity "
+            "WHERE datname = current_database() AND application_name LIKE 'sift-lease %'"
+        ))  # fmt: skip
+        conn.commit()

@@ -10,16 +10,13 @@ import numpy as np
 import orjson
 import pytest
 
-from sift.catalog import IndexCatalog
 from sift.semantic import service as semantic
 from sift.semantic.embedders import Embedder
-from sift.services import Services
 from sift.storage import Database
 from sift.storage import embeddings as cache_rows
 from sift.storage import indexes as index_rows
 from sift.storage import tasks as task_rows
-from sift.tasks.worker import Worker, WorkerContext
-from sift.webhook_delivery import WebhookDelivery
+from tests.contract.conftest import worker_node
 
 EMBEDDER = {
     "source": "rest",
@@ -50,16 +47,6 @@ class Model:
         return np.asarray([[len(t), 1.0, 0.0] for t in texts], dtype=np.float32)
 
 
-def _node(db: Database) -> Services:
-    """What `sift serve` builds, minus HTTP: a catalog loaded from SQL and a leader worker."""
-    catalog = IndexCatalog(db)
-    catalog.rebuild()
-    worker = Worker(WorkerContext(db=db, catalog=catalog, index_defaults="sift", batch_size=100))
-    services = Services(None, db, catalog, None, worker, WebhookDelivery(db))  # type: ignore[arg-type]
-    assert worker._become_leader()
-    return services
-
-
 def _status(db: Database, uid: int) -> Any:
     with db.read() as conn:
         record = task_rows.get(conn, uid)
@@ -72,7 +59,7 @@ def test_a_crash_while_embedding_keeps_finished_chunks(
 ) -> None:
     model = Model(die_on_call=3)
     monkeypatch.setattr(Embedder, "backend", lambda self, cache_dir=None: model)
-    first = _node(db)
+    first = worker_node(db)
     task = first.enqueue(
         "settingsUpdate", "things", {}, {"settings": {"embedders": {"default": EMBEDDER}}}
     )
@@ -94,7 +81,7 @@ def test_a_crash_while_embedding_keeps_finished_chunks(
 
     # Restart: a new node reruns the interrupted task and embeds only what is missing.
     model = Model()
-    second = _node(Database(db.url))
+    second = worker_node(Database(db.url))
     try:
         assert second.worker.run_once()
         done = _status(second.db, task.uid)
@@ -128,7 +115,7 @@ def test_stopping_the_worker_while_embedding_leaves_the_rest_to_the_rerun(
 ) -> None:
     model = Model()
     monkeypatch.setattr(Embedder, "backend", lambda self, cache_dir=None: model)
-    node = _node(db)
+    node = worker_node(db)
     node.enqueue("settingsUpdate", "things", {}, {"settings": {"embedders": {"default": EMBEDDER}}})
     assert node.worker.run_once()
     body = b"\n".join(orjson.dumps({"id": i, "title": f"title {i}"}) for i in range(DOCS))

@@ -6,7 +6,6 @@ import random
 import threading
 import time
 from collections.abc import Iterator
-from pathlib import Path
 
 import pytest
 import sqlalchemy as sa
@@ -18,6 +17,7 @@ from sift.storage import Database
 from sift.storage import lease as lease_rows
 from sift.storage import tasks as task_rows
 from sift.storage.database import MIGRATIONS_DIR, utcnow
+from tests.contract.conftest import depose
 
 # SQLite's lease is a flock on one host: one write transaction at a time, no takeover to
 # interleave with, no timeout.
@@ -51,25 +51,6 @@ def _task_uids(db: Database) -> list[int]:
         return [t.uid for t in task_rows.next_enqueued(conn, 1000)]
 
 
-def _end_lease_sessions(db: Database) -> None:
-    """What a network blip or an idle-connection reaper does to the holder's lease session."""
-    with db.engine.connect() as conn:
-        conn.execute(sa.text(
-            "SELECT pg_terminate_backend(pid) FROM pg_stat_activity "
-            "WHERE datname = current_database() AND application_name LIKE 'sift-lease %'"
-        ))  # fmt: skip
-        conn.commit()
-
-
-def _depose(db: Database, holder: WorkerLease) -> None:
-    """Make `holder`'s lease free for another node while `holder` lives on, unaware."""
-    if db.is_sqlite:
-        # The lock file deleted under a running node: a new file, a second flock.
-        Path(db.url.split("///", 1)[-1]).with_suffix(".worker.lock").unlink()
-    else:
-        _end_lease_sessions(db)
-
-
 def test_one_holder_at_a_time_and_the_next_takes_over_on_release(
     db: Database, leases: list[WorkerLease]
 ) -> None:
@@ -90,7 +71,7 @@ def test_a_deposed_holder_commits_nothing(db: Database, leases: list[WorkerLease
     first, second = _node(db, leases), _node(db, leases)
     assert first.try_acquire()
     kept = _enqueue(first)
-    _depose(db, first)
+    depose(db)
     assert second.try_acquire()
     with pytest.raises(LeaseLost):
         _enqueue(first)
@@ -111,7 +92,7 @@ def test_a_takeover_during_a_transaction_refuses_its_commit(
     # The deposed node is inside a batch, holding a row lock the new holder needs.
     with pytest.raises((LeaseLost, sa.exc.OperationalError)), first.fenced() as conn:
         task_rows.finish(conn, locked, "succeeded", None, None, utcnow())
-        _end_lease_sessions(db)
+        depose(db)
         assert second.try_acquire()
         with second.fenced() as other:
             # Does not wait for the old transaction: taking over ended its session.
@@ -179,7 +160,7 @@ def test_batch_uids_stay_unique_while_the_lease_keeps_changing_hands(
             if len(uids) >= 30 and epoch >= 8:
                 break
             time.sleep(rng.uniform(0.05, 0.25))
-            _end_lease_sessions(db)
+            depose(db)
     finally:
         stop.set()
         for thread in threads:

@@ -32,6 +32,10 @@ def test_bad_values_are_refused(tmp_path: Path) -> None:
     with pytest.raises(ValueError):
         load_config({"index_defaults": "elastic", "config_file": str(tmp_path / "x")},
                     environ={})
+    with pytest.raises(ValueError):
+        load_config({"config_file": str(tmp_path / "x")}, environ={"SIFT_LEASE_TIMEOUT": "0"})
+    assert load_config({"config_file": str(tmp_path / "x")},
+                       environ={"SIFT_LEASE_TIMEOUT": "1.5"}).lease_timeout == 1.5
 
 
 def test_secrets_are_masked() -> None:

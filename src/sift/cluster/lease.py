@@ -1,7 +1,7 @@
 """Which node runs the task worker, and the fence that keeps a deposed one from writing.
 
 The lease is the one row of ``worker_lease`` (storage/lease.py): an *epoch*, a heartbeat
-counter ``beat`` and the holder's name. Taking the lease adds one to the epoch. Every
+(``beat``, ``renewed_at``) and the holder's name. Taking the lease adds one to the epoch. Every
 write transaction of the worker goes through :meth:`WorkerLease.fenced`, which checks the
 holder's epoch when the transaction starts and, as its last statement, renews the row
 under its row lock, naming that epoch: a takeover commits either before that statement
@@ -36,7 +36,6 @@ import socket
 import threading
 import time
 from collections.abc import Iterator
-from contextlib import contextmanager
 from pathlib import Path
 from typing import Any, NoReturn
 
@@ -66,7 +65,7 @@ class WorkerLease:
         self.node = node_name()
         self._epoch: int | None = None
         self._lost = False
-        self._renewed_at = 0.0  # monotonic time of the last renewal that committed
+        self._renewed_at = 0.0  # monotonic time a renewal that then committed was sent
         self._fd: int | None = None  # SQLite: the flocked file
         # PostgreSQL: the heartbeat thread, and the event that stops it.
         self._beating: tuple[threading.Thread, threading.Event] | None = None
@@ -93,7 +92,7 @@ class WorkerLease:
             return self._acquire_by_flock()
         return self._acquire_on_postgres()
 
-    @contextmanager
+    @contextlib.contextmanager
     def fenced(self) -> Iterator[Connection]:
         """A write transaction of the worker, committed only while this node holds the
         lease (see the module's docstring); raises :class:`LeaseLost` otherwise."""

@@ -259,14 +259,23 @@ def rename_index(conn: Connection, old: str, new: str) -> None:
     conn.execute(sa.update(tasks).where(tasks.c.index_uid == old).values(index_uid=new))
 
 
-def last_finished_at(conn: Connection) -> datetime:
-    latest = conn.execute(sa.select(sa.func.max(tasks.c.finished_at))).scalar()
-    return latest or datetime(1970, 1, 1)
+def last_finished_batch(conn: Connection) -> int:
+    """The highest batch uid whose tasks are finished (-1: none yet)."""
+    latest = conn.execute(
+        sa.select(sa.func.max(tasks.c.batch_uid)).where(tasks.c.status.in_(FINISHED))
+    ).scalar()
+    return -1 if latest is None else int(latest)
 
 
-def finished_after(conn: Connection, since: datetime) -> list[TaskRecord]:
+def finished_in_batches_after(conn: Connection, batch_uid: int) -> list[TaskRecord]:
+    """Finished tasks of the batches after ``batch_uid``. Batch uids are handed out under
+    the worker lease, and a batch's outcome commits before the next batch starts (or never,
+    its tasks then run again in a later one), so batches finish in uid order, whichever
+    node ran them and whatever the nodes' clocks say."""
     rows = conn.execute(
-        sa.select(tasks).where(tasks.c.finished_at > since).order_by(tasks.c.finished_at)
+        sa.select(tasks)
+        .where(tasks.c.batch_uid > batch_uid, tasks.c.status.in_(FINISHED))
+        .order_by(tasks.c.batch_uid, tasks.c.uid)
     ).all()
     return [_record(r) for r in rows]
 

@@ -102,7 +102,8 @@ class Worker:
         self.processing: BatchProgress | None = None
         self._dirty = False  # a batch ran since the indexes were last optimized
         with ctx.db.read() as conn:
-            self._seen_finished = task_rows.last_finished_at(conn)
+            # The last batch whose changes this process's indexes hold.
+            self._seen_batch = task_rows.last_finished_batch(conn)
 
     def start(self) -> None:
         self._stop.clear()
@@ -126,10 +127,10 @@ class Worker:
     def follow(self) -> None:
         """Load changes that another process's worker committed into this process's indexes."""
         with self.ctx.db.read() as conn:
-            changed = task_rows.finished_after(conn, self._seen_finished)
+            changed = task_rows.finished_in_batches_after(conn, self._seen_batch)
         if not changed:
             return
-        self._seen_finished = max(t.finished_at for t in changed if t.finished_at)
+        self._seen_batch = max(t.batch_uid for t in changed if t.batch_uid is not None)
         touched: set[str] = set()
         for task in changed:
             if task.status != "succeeded":
@@ -232,9 +233,9 @@ class Worker:
                 "batch embeddings",
                 extra={"batch": batch_uid, "embedded": report.embedded, "cached": report.cached},
             )
-        with db.read() as conn:
-            # This process applied the batch itself: following must not reload it.
-            self._seen_finished = task_rows.last_finished_at(conn)
+        # This process applied the batch itself: following must not reload it. (Not the
+        # newest batch in the database: another node may have taken over and run more.)
+        self._seen_batch = batch_uid
         self.ctx.on_change()
         self.ctx.on_batch([t.uid for t in batch])
         return True
