@@ -115,6 +115,7 @@ def check_batches(verdict: Verdict, admin: sa.Engine) -> None:
             )
         ).all()
         batches = conn.execute(sa.text("SELECT COUNT(DISTINCT batch_uid) FROM tasks")).scalar()
+        epoch = conn.execute(sa.text("SELECT epoch FROM worker_lease WHERE id = 1")).scalar()
         unbatched = conn.execute(
             sa.text(
                 "SELECT COUNT(*) FROM tasks WHERE status IN ('succeeded', 'failed') "
@@ -126,6 +127,7 @@ def check_batches(verdict: Verdict, admin: sa.Engine) -> None:
     if unbatched:
         verdict.fail(f"{unbatched} processed tasks have no batch uid")
     verdict.stats["batches"] = int(batches or 0)
+    verdict.stats["lease_epochs"] = int(epoch or 0)  # times the lease was taken
 
 
 def check_documents(verdict: Verdict, client: httpx.Client, expected: dict[str, dict]) -> None:

@@ -50,11 +50,12 @@ def render_markdown(summary: dict) -> str:
         f"{summary['lease_timeout_s']:g} s, {summary['seconds']:.0f} s in all. Requests: "
         f"{summary.get('requests_acked', 0)} acknowledged, {summary.get('requests_in-doubt', 0)}"
         f" in doubt, {summary.get('requests_rejected', 0)} rejected; "
-        f"{summary.get('requests_committed', 0)} committed; {summary.get('batches', 0)} batches,"
+        f"{summary.get('requests_committed', 0)} committed; the lease taken "
+        f"{summary.get('lease_epochs', 0)} times; {summary.get('batches', 0)} batches,"
         f" {summary.get('documents', 0)} documents at the end; every node's answers matched "
         f"after {summary.get('search_converged_s', '?')} s.",
         "",
-        "| fault | count | writes processed again after, median | max |",
+        "| fault | count | writes wait, median | max |",
         "|---|---:|---:|---:|",
     ]
     for kind, row in summary["recovery_s"].items():

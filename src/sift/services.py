@@ -46,11 +46,12 @@ class Services:
         # Vector graphs are derived state, like the search indexes: a cache beside the data.
         semantic.configure(Path(config.data_dir).resolve() / "vectors")
         catalog = IndexCatalog(db)
-        catalog.rebuild()
         keys = KeyStore(db, config.master_key)
         if config.master_key:
             keys.ensure_defaults()
             keys.refresh()
+        # The worker notes the last finished batch before the indexes load: a batch that
+        # finishes meanwhile is loaded again by following (harmless), never skipped.
         worker = Worker(
             WorkerContext(
                 db=db,
@@ -62,6 +63,7 @@ class Services:
                 lease_timeout=config.lease_timeout,
             )
         )
+        catalog.rebuild()
         webhooks = WebhookDelivery(
             db, reserved(config.task_webhook_url, config.task_webhook_authorization_header)
         )
