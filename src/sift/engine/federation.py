@@ -14,6 +14,7 @@ from typing import Any, Final
 
 from sift.engine.settings import describe, type_error
 from sift.errors import SiftError
+from sift.inputs import USIZE, uint_field
 
 _FEDERATION_FIELDS: Final = (
     "offset",
@@ -69,9 +70,7 @@ def _uint(body: dict[str, Any], key: str, default: int | None) -> int | None:
     value = body.get(key)
     if value is None:
         return default
-    if isinstance(value, bool) or not isinstance(value, int) or value < 0:
-        raise type_error(f"federation.{key}", "a positive integer", value, _CODE)
-    return value
+    return uint_field(f"federation.{key}", value, USIZE, _CODE)
 
 
 def parse_federation(raw: Any) -> Federation:

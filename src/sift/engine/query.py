@@ -12,8 +12,9 @@ from typing import Any, Final
 
 from sift.engine.settings import type_error
 from sift.errors import SiftError
+from sift.inputs import USIZE, uint_field
 
-_FIELDS: Final = {
+FIELD_CODES: Final = {
     "q": "invalid_search_q",
     "offset": "invalid_search_offset",
     "limit": "invalid_search_limit",
@@ -84,8 +85,8 @@ class SearchParams:
         if not isinstance(body, dict):
             raise type_error("", "an object", body, "bad_request")
         for key in body:
-            if key not in _FIELDS:
-                expected = ", ".join(f"`{k}`" for k in _FIELDS)
+            if key not in FIELD_CODES:
+                expected = ", ".join(f"`{k}`" for k in FIELD_CODES)
                 raise SiftError(f"Unknown field `{key}`: expected one of {expected}", "bad_request")
         p = cls()
         get = _Getter(body)
@@ -135,7 +136,7 @@ class _Getter:
         self.body = body
 
     def _err(self, key: str, expected: str) -> SiftError:
-        return type_error(key, expected, self.body[key], _FIELDS[key])
+        return type_error(key, expected, self.body[key], FIELD_CODES[key])
 
     def opt_str(self, key: str) -> str | None:
         value = self.body.get(key)
@@ -147,9 +148,7 @@ class _Getter:
         value = self.body.get(key)
         if value is None:
             return default
-        if isinstance(value, bool) or not isinstance(value, int) or value < 0:
-            raise self._err(key, "a positive integer")
-        return value
+        return uint_field(key, value, USIZE, FIELD_CODES[key])
 
     def boolean(self, key: str) -> bool:
         value = self.body.get(key)
@@ -167,7 +166,7 @@ class _Getter:
             raise self._err(key, "an array")
         for i, item in enumerate(value):
             if not isinstance(item, str):
-                raise type_error(f"{key}[{i}]", "a string", item, _FIELDS[key])
+                raise type_error(f"{key}[{i}]", "a string", item, FIELD_CODES[key])
         return list(value)
 
     def filter(self) -> str | list[Any] | None:

@@ -47,6 +47,7 @@ from sift.engine.ranking import (
 from sift.engine.settings import describe
 from sift.engine.store import IndexView, Snapshot
 from sift.errors import SiftError
+from sift.inputs import USIZE, parse_uint
 
 _GEO_POINT = re.compile(r"^_geoPoint\(\s*([-+\d.eE]+)\s*,\s*([-+\d.eE]+)\s*\)$")
 
@@ -526,7 +527,8 @@ def _format_options(params: SearchParams) -> FormatOptions | None:
     crop: dict[str, int] = {}
     for entry in params.attributes_to_crop or []:
         name, _, length = entry.partition(":")
-        crop[name] = int(length) if length.isdigit() else params.crop_length
+        given = parse_uint(length, USIZE)
+        crop[name] = params.crop_length if given is None else given
     return FormatOptions(
         {a: True for a in params.attributes_to_highlight or []},
         crop,

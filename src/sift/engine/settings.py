@@ -13,9 +13,9 @@ import copy
 import re
 from typing import Any, Final
 
-import orjson
-
 from sift.errors import SiftError
+from sift.inputs import kind_of as describe
+from sift.inputs import shown
 
 # Meilisearch >= 1.19 splits "attribute" into "attributeRank" and "wordPosition" around "sort".
 MEILI_RANKING_RULES: Final = [
@@ -126,28 +126,10 @@ def with_defaults(settings: dict[str, Any], mode: str = "sift") -> dict[str, Any
     return {**default_settings(mode), **settings}
 
 
-def describe(value: Any) -> str:
-    """Meilisearch's wording for the JSON type of a rejected value."""
-    if value is None:
-        return "null"
-    if isinstance(value, bool):
-        return "a boolean"
-    if isinstance(value, int):
-        return "a positive integer" if value >= 0 else "a negative integer"
-    if isinstance(value, float):
-        return "a number"
-    if isinstance(value, str):
-        return "a string"
-    if isinstance(value, list):
-        return "an array"
-    return "an object"
-
-
 def type_error(path: str, expected: str, value: Any, code: str) -> SiftError:
-    shown = orjson.dumps(value).decode()
     return SiftError(
         f"Invalid value type at `.{path}`: expected {expected}, but found {describe(value)}: "
-        f"`{shown}`",
+        f"`{shown(value)}`",
         code,
     )
 

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import re
 from collections.abc import Mapping
 from typing import Any
 
@@ -12,8 +11,16 @@ from fastapi.responses import Response
 
 from sift.errors import SiftError
 from sift.http.encoding import read_body
-
-INDEX_UID = re.compile(r"^[A-Za-z0-9_-]{1,400}$")
+from sift.inputs import (
+    INDEX_UID,
+    INDEX_UID_RULE,
+    USIZE,
+    TooDeep,
+    check_depth,
+    kind_of,
+    shown,
+    uint_param,
+)
 
 
 class JSONResponse(Response):
@@ -54,31 +61,23 @@ async def json_body(request: Request, *, required: bool = True) -> Any:
             "invalid_content_type",
         )
     try:
+        check_depth(raw)  # before parsing: a parser pays for depth before it can refuse it
         return orjson.loads(raw)
+    except TooDeep as exc:
+        raise SiftError(
+            f"The json payload provided is malformed. `{exc} at byte {exc.offset}`.",
+            "malformed_payload",
+        ) from None
     except orjson.JSONDecodeError as exc:
         raise SiftError(
             f"The json payload provided is malformed. `{exc}`.", "malformed_payload"
         ) from None
 
 
-def json_kind(value: Any) -> str:
-    if value is None:
-        return "null"
-    if isinstance(value, bool):
-        return "a boolean"
-    if isinstance(value, int | float):
-        return "a positive integer" if isinstance(value, int) and value >= 0 else "a number"
-    if isinstance(value, str):
-        return "a string"
-    if isinstance(value, list):
-        return "an array"
-    return "an object"
-
-
 def wrong_type(field: str, expected: str, value: Any, code: str) -> SiftError:
     return SiftError(
         f"Invalid value type at `.{field}`: expected {expected}, but found "
-        f"{json_kind(value)}: `{orjson.dumps(value).decode()}`",
+        f"{kind_of(value)}: `{shown(value)}`",
         code,
     )
 
@@ -86,8 +85,8 @@ def wrong_type(field: str, expected: str, value: Any, code: str) -> SiftError:
 def require_object(body: Any) -> dict[str, Any]:
     if not isinstance(body, dict):
         raise SiftError(
-            f"Invalid value type: expected an object, but found {json_kind(body)}: "
-            f"`{orjson.dumps(body).decode()}`",
+            f"Invalid value type: expected an object, but found {kind_of(body)}: "
+            f"`{shown(body)}`",
             "bad_request",
         )
     return body
@@ -113,25 +112,15 @@ def custom_metadata(params: Mapping[str, str]) -> dict[str, str]:
     return {} if value is None else {"customMetadata": value}
 
 
-def int_param(params: Mapping[str, str], name: str, default: int, code: str) -> int:
+def int_param(
+    params: Mapping[str, str], name: str, default: int, code: str, maximum: int = USIZE
+) -> int:
+    """A query-string integer (Meilisearch's `usize` unless told otherwise)."""
     raw = params.get(name)
-    if raw is None:
-        return default
-    if not raw.isdigit():
-        raise SiftError(
-            f"Invalid value in parameter `{name}`: could not parse `{raw}` as a positive integer",
-            code,
-        )
-    return int(raw)
+    return default if raw is None else uint_param(name, raw, maximum, code)
 
 
 def validate_index_uid(uid: Any, code: str = "invalid_index_uid") -> str:
-    if not isinstance(uid, str) or not INDEX_UID.match(uid):
-        shown = uid if isinstance(uid, str) else orjson.dumps(uid).decode()
-        raise SiftError(
-            f"`{shown}` is not a valid index uid. Index uid can be an integer or a string "
-            "containing only alphanumeric characters, hyphens (-) and underscores (_), and can "
-            "not be more than 512 bytes.",
-            code,
-        )
+    if not isinstance(uid, str) or not INDEX_UID.fullmatch(uid):
+        raise SiftError(f"`{shown(uid)}` is not a valid index uid. {INDEX_UID_RULE}", code)
     return uid

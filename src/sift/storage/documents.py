@@ -7,6 +7,7 @@ from collections.abc import Iterable, Iterator, Sequence
 import sqlalchemy as sa
 from sqlalchemy.engine import Connection
 
+from sift.inputs import SQL_BIGINT
 from sift.storage.database import Database
 from sift.storage.schema import documents
 
@@ -81,8 +82,8 @@ def list_page(conn: Connection, index_id: int, offset: int, limit: int) -> list[
         sa.select(documents.c.body)
         .where(documents.c.index_id == index_id)
         .order_by(documents.c.id)
-        .offset(offset)
-        .limit(limit)
+        .offset(min(offset, SQL_BIGINT))  # a usize page past SQL's integers is past the end
+        .limit(min(limit, SQL_BIGINT))
     )
     return [r.body for r in rows]
 

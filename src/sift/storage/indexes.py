@@ -10,6 +10,7 @@ import orjson
 import sqlalchemy as sa
 from sqlalchemy.engine import Connection
 
+from sift.inputs import SQL_BIGINT
 from sift.storage.database import utcnow
 from sift.storage.schema import documents, indexes
 
@@ -43,7 +44,10 @@ def get(conn: Connection, uid: str) -> IndexRecord | None:
 def list_page(conn: Connection, offset: int, limit: int) -> tuple[list[IndexRecord], int]:
     total = conn.execute(sa.select(sa.func.count()).select_from(indexes)).scalar_one()
     rows = conn.execute(
-        sa.select(indexes).order_by(indexes.c.uid).offset(offset).limit(limit)
+        sa.select(indexes)
+        .order_by(indexes.c.uid)
+        .offset(min(offset, SQL_BIGINT))  # a usize page past SQL's integers is past the end
+        .limit(min(limit, SQL_BIGINT))
     ).all()
     return [_record(r) for r in rows], total
 

@@ -20,6 +20,7 @@ from sqlalchemy.engine import Connection
 
 from sift.engine.index import SearchIndex
 from sift.errors import SiftError
+from sift.inputs import shown
 from sift.semantic import service as semantic
 from sift.storage import documents as doc_rows
 from sift.storage import tasks as task_rows
@@ -28,26 +29,25 @@ from sift.storage.tasks import TaskRecord
 from sift.tasks import progress
 from sift.tasks.payload import parse_chunk
 
-VALID_ID = re.compile(r"^[A-Za-z0-9_-]{1,511}$")
+VALID_ID = re.compile(r"[A-Za-z0-9_-]{1,511}")  # fullmatch: `$` would accept a final newline
 
 
 def document_id(doc: dict[str, Any], primary_key: str) -> str:
     """The document's id as a string, or the error Meilisearch gives for it."""
     if primary_key not in doc:
         raise SiftError(
-            f"Document doesn't have a `{primary_key}` attribute: `{orjson.dumps(doc).decode()}`.",
+            f"Document doesn't have a `{primary_key}` attribute: `{shown(doc)}`.",
             "missing_document_id",
         )
     value = doc[primary_key]
     if isinstance(value, int) and not isinstance(value, bool):
         return str(value)
-    if isinstance(value, str) and VALID_ID.match(value) and len(value.encode()) <= 511:
+    if isinstance(value, str) and VALID_ID.fullmatch(value) and len(value.encode()) <= 511:
         return value
-    shown = orjson.dumps(value).decode()
     raise SiftError(
-        f"Document identifier `{shown}` is invalid. A document identifier can be of type integer "
-        "or string, only composed of alphanumeric characters (a-z A-Z 0-9), hyphens (-) and "
-        "underscores (_), and can not be more than 511 bytes.",
+        f"Document identifier `{shown(value)}` is invalid. A document identifier can be of type "
+        "integer or string, only composed of alphanumeric characters (a-z A-Z 0-9), hyphens (-) "
+        "and underscores (_), and can not be more than 511 bytes.",
         "invalid_document_id",
     )
 

@@ -7,6 +7,7 @@ from collections.abc import Mapping
 from datetime import UTC, datetime
 
 from sift.errors import SiftError
+from sift.inputs import INDEX_UID, INDEX_UID_RULE, U32, shown, uint_param
 from sift.storage.tasks import TaskFilter
 
 STATUSES = ("enqueued", "processing", "succeeded", "failed", "canceled")
@@ -41,7 +42,6 @@ DATE_PARAMS = (
     "afterFinishedAt",
 )
 FILTER_PARAMS = ("uids", "batchUids", "canceledBy", "types", "statuses", "indexUids", *DATE_PARAMS)
-INDEX_UID = re.compile(r"^[A-Za-z0-9_-]{1,400}$")
 
 
 def _code(param: str) -> str:
@@ -70,16 +70,7 @@ def _integers(param: str, raw: str) -> list[int] | None:
     items = _values(raw)
     if items is None:
         return None
-    out = []
-    for item in items:
-        if not item.isdigit():
-            raise SiftError(
-                f"Invalid value in parameter `{param}`: could not parse `{item}` as a positive "
-                "integer",
-                _code(param),
-            )
-        out.append(int(item))
-    return out
+    return [uint_param(param, item, U32, _code(param)) for item in items]
 
 
 def _choices(param: str, raw: str, allowed: tuple[str, ...], what: str) -> list[str] | None:
@@ -132,12 +123,10 @@ def task_filter_from_params(params: Mapping[str, str]) -> TaskFilter:
         elif param == "indexUids":
             uids = _values(raw)
             for uid in uids or []:
-                if not INDEX_UID.match(uid):
+                if not INDEX_UID.fullmatch(uid):
                     raise SiftError(
-                        f"Invalid value in parameter `indexUids`: `{uid}` is not a valid index "
-                        "uid. Index uid can be an integer or a string containing only "
-                        "alphanumeric characters, hyphens (-) and underscores (_), and can not "
-                        "be more than 512 bytes.",
+                        f"Invalid value in parameter `indexUids`: `{shown(uid)}` is not a valid "
+                        f"index uid. {INDEX_UID_RULE}",
                         "invalid_index_uid",
                     )
             flt.index_uids = uids
@@ -154,14 +143,8 @@ def check_known(params: Mapping[str, str], allowed: tuple[str, ...]) -> None:
 
 
 def parse_int(param: str, raw: str | None, default: int | None) -> int | None:
-    if raw is None:
-        return default
-    if not raw.strip().isdigit():
-        raise SiftError(
-            f"Invalid value in parameter `{param}`: could not parse `{raw}` as a positive integer",
-            _code(param),
-        )
-    return int(raw)
+    """`limit` and `from`: Meilisearch's `u32`, as task and batch uids are."""
+    return default if raw is None else uint_param(param, raw.strip(), U32, _code(param))
 
 
 def parse_listing(params: dict[str, str]) -> tuple[TaskFilter, int, int | None, bool]:

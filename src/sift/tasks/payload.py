@@ -19,8 +19,10 @@ import ijson
 import orjson
 
 from sift.errors import SiftError
+from sift.inputs import DepthScanner, TooDeep, shown
 
 CHUNK_BYTES = 1 << 20  # ~1 MiB of NDJSON per stored chunk
+MAX_FIELDS = 65_535  # Meilisearch's limit of fields in one document
 
 CONTENT_TYPES = {
     "application/json": "json",
@@ -55,8 +57,37 @@ def _malformed(fmt: str, detail: str) -> SiftError:
 
 def _object(doc: object, fmt: str) -> dict:
     if not isinstance(doc, dict):
-        raise _malformed(fmt, f"Expected a document object, found `{orjson.dumps(doc).decode()}`")
+        raise _malformed(fmt, f"Expected a document object, found `{shown(doc)}`")
+    if len(doc) > MAX_FIELDS:
+        raise SiftError(
+            f"A document cannot contain more than {MAX_FIELDS:,} fields.",
+            "max_fields_limit_exceeded",
+        )
     return doc
+
+
+class _DepthChecked(io.RawIOBase):
+    """A raw stream that checks every block's nesting before the parser reads it.
+
+    The parser never sees a byte past the first one nesting deeper than MAX_DEPTH: ijson
+    keeps one prefix string per level (memory grows with the square of the depth) and
+    orjson, for NDJSON lines, cannot write back what it parsed beyond 255 levels."""
+
+    def __init__(self, fh: BinaryIO, fmt: str) -> None:
+        self._fh, self._fmt = fh, fmt
+        self._scanner = DepthScanner()
+
+    def readable(self) -> bool:
+        return True
+
+    def readinto(self, buffer: memoryview) -> int:  # type: ignore[override]
+        data = self._fh.read(len(buffer))
+        try:
+            self._scanner.feed(data)
+        except TooDeep as exc:
+            raise _malformed(self._fmt, f"{exc} at byte {exc.offset}") from None
+        buffer[: len(data)] = data
+        return len(data)
 
 
 def iter_json(fh: BinaryIO) -> Iterator[dict]:
@@ -162,10 +193,9 @@ def iter_csv(fh: BinaryIO, delimiter: str = ",") -> Iterator[dict]:
 
 
 def iter_documents(fh: BinaryIO, fmt: str, csv_delimiter: str = ",") -> Iterator[dict]:
-    if fmt == "json":
-        return iter_json(fh)
-    if fmt == "ndjson":
-        return iter_ndjson(fh)
+    if fmt in ("json", "ndjson"):
+        checked = io.BufferedReader(_DepthChecked(fh, fmt), CHUNK_BYTES)  # type: ignore[arg-type]
+        return iter_json(checked) if fmt == "json" else iter_ndjson(checked)
     return iter_csv(fh, csv_delimiter)
 
 
@@ -180,7 +210,10 @@ def ndjson_chunks(docs: Iterator[dict]) -> Iterator[tuple[bytes, int]]:
     parts: list[bytes] = []
     size = 0
     for doc in docs:
-        line = orjson.dumps(doc)
+        try:
+            line = orjson.dumps(doc)
+        except TypeError as exc:  # an integer beyond 64 bits: no JSON reader keeps it exact
+            raise _malformed("json", f"{exc}: `{shown(doc)}`") from None
         parts.append(line)
         size += len(line) + 1
         if size >= CHUNK_BYTES:

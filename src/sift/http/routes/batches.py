@@ -8,6 +8,7 @@ from starlette.concurrency import run_in_threadpool
 from sift.errors import SiftError
 from sift.http.auth import guard, services
 from sift.http.responses import JSONResponse
+from sift.inputs import U32, uint_param
 from sift.keys import Principal, index_allowed
 from sift.storage import batches as batch_rows
 from sift.storage import tasks as task_rows
@@ -64,21 +65,14 @@ async def list_batches(
 async def get_batch(
     request: Request, batch_uid: str, principal: Principal = Depends(guard("tasks.get"))
 ) -> JSONResponse:
-    if not batch_uid.isdigit():
-        raise SiftError(
-            f"Invalid value in parameter `batchUid`: could not parse `{batch_uid}` as a positive "
-            "integer",
-            "invalid_batch_uid",
-        )
-    flt = TaskFilter(batch_uids=[int(batch_uid)])
+    uid = uint_param("batchUid", batch_uid, U32, "invalid_batch_uid")
+    flt = TaskFilter(batch_uids=[uid])
     patterns = principal.index_patterns()
     svc = services(request)
 
     def load() -> tuple[Page, dict[int, dict[str, str]]]:
         with svc.db.read() as conn:
-            return task_rows.query_batches(conn, flt, 1, None), batch_rows.traces(
-                conn, [int(batch_uid)]
-            )
+            return task_rows.query_batches(conn, flt, 1, None), batch_rows.traces(conn, [uid])
 
     (batches, _, _), traces = await run_in_threadpool(load)
     visible = batches and (
@@ -87,6 +81,6 @@ async def get_batch(
     )
     if not visible:
         raise SiftError(f"Batch `{batch_uid}` not found.", "batch_not_found")
-    uid, tasks = batches[0]
+    _, tasks = batches[0]
     worker = services(request).worker
     return JSONResponse(batch_view(uid, tasks, worker.progress_of(uid), traces.get(uid)))

@@ -24,6 +24,7 @@ from sift.http.responses import (
     validate_index_uid,
     wrong_type,
 )
+from sift.inputs import U64, USIZE, parse_uint, shown, uint_field
 from sift.keys import Principal
 from sift.storage import documents as doc_rows
 from sift.storage import indexes as index_rows
@@ -38,8 +39,8 @@ async def _spool(request: Request) -> tempfile.SpooledTemporaryFile[bytes]:
     """Copy the body to a spooled file, enforcing the payload size limit while streaming."""
     limit = services(request).config.max_payload_bytes
     too_large = payload_too_large(limit)
-    declared = request.headers.get("content-length")
-    if declared and declared.isdigit() and int(declared) > limit:
+    declared = parse_uint(request.headers.get("content-length") or "", U64)
+    if declared is not None and declared > limit:
         raise too_large
     spool: tempfile.SpooledTemporaryFile[bytes] = tempfile.SpooledTemporaryFile(  # noqa: SIM115
         SPOOL_IN_MEMORY
@@ -248,10 +249,7 @@ async def fetch_documents(
         ("offset", 0, "invalid_document_offset"),
         ("limit", 20, "invalid_document_limit"),
     ):
-        value = body.get(name, default)
-        if not isinstance(value, int) or isinstance(value, bool) or value < 0:
-            raise wrong_type(name, "a positive integer", value, code)
-        values[name] = value
+        values[name] = uint_field(name, body.get(name, default), USIZE, code)
     ids = body.get("ids")
     if ids is not None:
         if not isinstance(ids, list):
@@ -336,7 +334,7 @@ async def delete_batch(
     for value in body:
         if isinstance(value, bool) or not isinstance(value, str | int):
             raise SiftError(
-                f"Document identifier `{orjson.dumps(value).decode()}` is invalid. A document "
+                f"Document identifier `{shown(value)}` is invalid. A document "
                 "identifier can be of type integer or string, only composed of alphanumeric "
                 "characters (a-z A-Z 0-9), hyphens (-) and underscores (_), and can not be more "
                 "than 511 bytes.",

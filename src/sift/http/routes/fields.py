@@ -18,6 +18,7 @@ from sift.http.responses import (
     validate_index_uid,
     wrong_type,
 )
+from sift.inputs import USIZE, uint_field
 from sift.keys import Principal
 from sift.storage import indexes as index_rows
 
@@ -113,11 +114,7 @@ def _keep(view: dict[str, Any], wanted: dict[str, Any]) -> bool:
 
 def _page_arg(body: dict[str, Any], name: str, default: int) -> int:
     value = body.get(name)
-    if value is None:
-        return default
-    if not isinstance(value, int) or isinstance(value, bool) or value < 0:
-        raise wrong_type(name, "a positive integer", value, f"invalid_index_{name}")
-    return value
+    return default if value is None else uint_field(name, value, USIZE, f"invalid_index_{name}")
 
 
 @router.post("/indexes/{index_uid}/fields", summary="List an index's fields and their settings")

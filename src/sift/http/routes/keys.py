@@ -21,6 +21,7 @@ from sift.http.responses import (
     require_object,
     wrong_type,
 )
+from sift.inputs import shown
 from sift.keys import ACTIONS, Principal, parse_expiry
 from sift.storage import keys as key_rows
 from sift.storage.database import utcnow
@@ -28,7 +29,7 @@ from sift.storage.keys import KeyRecord
 from sift.tasks.views import rfc3339
 
 router = APIRouter(tags=["Keys"])
-INDEX_PATTERN = re.compile(r"^[A-Za-z0-9_-]{1,400}\*?$|^\*$")
+INDEX_PATTERN = re.compile(r"[A-Za-z0-9_-]{1,400}\*?|\*")  # fullmatch
 FIELDS = ("actions", "indexes", "expiresAt", "name", "description", "uid")
 
 
@@ -70,12 +71,12 @@ def _indexes(value: Any) -> list[str]:
     if not isinstance(value, list):
         raise wrong_type("indexes", "an array", value, "invalid_api_key_indexes")
     for position, pattern in enumerate(value):
-        if not isinstance(pattern, str) or not INDEX_PATTERN.match(pattern):
+        if not isinstance(pattern, str) or not INDEX_PATTERN.fullmatch(pattern):
             raise SiftError(
-                f"Invalid value at `.indexes[{position}]`: `{pattern}` is not a valid index uid "
-                "pattern. Index uid patterns can be an integer or a string containing only "
-                "alphanumeric characters, hyphens (-) and underscores (_), optionally ending "
-                "with a *.",
+                f"Invalid value at `.indexes[{position}]`: `{shown(pattern)}` is not a valid "
+                "index uid pattern. Index uid patterns can be an integer or a string containing "
+                "only alphanumeric characters, hyphens (-) and underscores (_), optionally "
+                "ending with a *.",
                 "invalid_api_key_indexes",
             )
     return list(value)

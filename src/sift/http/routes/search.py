@@ -17,12 +17,13 @@ from sift.engine.federation import (
     parse_federation,
     prepare_query,
 )
-from sift.engine.query import SearchParams
+from sift.engine.query import FIELD_CODES, SearchParams
 from sift.engine.search import ordered_response
 from sift.errors import SiftError
 from sift.http.auth import authenticate, guard, services
 from sift.http.responses import JSONResponse, json_body, require_object, validate_index_uid
 from sift.http.tenant_tokens import token_filter
+from sift.inputs import USIZE, uint_param
 from sift.keys import Principal
 from sift.semantic import search as semantic_search
 
@@ -55,30 +56,38 @@ BOOL_PARAMS = {
 FLOAT_PARAMS = {"rankingScoreThreshold", "semanticRatio"}
 
 
-def body_from_query(params: Mapping[str, str]) -> dict[str, Any]:
-    """GET search parameters as the equivalent POST body (types as Meilisearch parses them)."""
+def _float(raw: str) -> float | str:
+    """A number, or the text as it is: the body's validation then names the parameter."""
+    try:
+        return float(raw)
+    except ValueError:
+        return raw
+
+
+def body_from_query(
+    params: Mapping[str, str], codes: Mapping[str, str] = FIELD_CODES
+) -> dict[str, Any]:
+    """GET search parameters as the equivalent POST body (types as Meilisearch parses them);
+    `codes` names each parameter's error code (search's unless told otherwise)."""
     body: dict[str, Any] = {}
     for key, raw in params.items():
         value: Any = raw
         if key in LIST_PARAMS:
             value = [v.strip() for v in raw.split(",") if v.strip()]
-        elif key in INT_PARAMS and raw.isdigit():
-            value = int(raw)
+        elif key in INT_PARAMS:
+            value = uint_param(key, raw, USIZE, codes.get(key, "bad_request"))
         elif key in BOOL_PARAMS and raw.lower() in ("true", "false"):
             value = raw.lower() == "true"
         elif key in FLOAT_PARAMS:
-            try:
-                value = float(raw)
-            except ValueError:
-                value = raw
+            value = _float(raw)
         elif key == "vector":
-            value = [float(v) for v in raw.strip("[]").split(",") if v.strip()]
+            value = [_float(v) for v in raw.strip("[]").split(",") if v.strip()]
         elif key in ("hybridEmbedder", "hybridSemanticRatio"):
             hybrid = body.setdefault("hybrid", {})
             if key == "hybridEmbedder":
                 hybrid["embedder"] = raw
             else:
-                hybrid["semanticRatio"] = float(raw)
+                hybrid["semanticRatio"] = _float(raw)
             continue
         body[key] = value
     return body

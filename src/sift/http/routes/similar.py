@@ -122,5 +122,6 @@ async def similar_get(
 ) -> JSONResponse:
     from sift.http.routes.search import body_from_query
 
-    body = body_from_query(request.query_params)
+    codes = {"offset": "invalid_similar_offset", "limit": "invalid_similar_limit"}
+    body = body_from_query(request.query_params, codes)
     return JSONResponse(await run_in_threadpool(run_similar, request, index_uid, body, principal))

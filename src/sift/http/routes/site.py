@@ -19,6 +19,7 @@ from starlette.concurrency import run_in_threadpool
 from starlette.responses import Response
 
 from sift.http.auth import services
+from sift.inputs import USIZE, parse_uint
 from sift.storage import keys as key_rows
 from sift.ui import IMMUTABLE, UI
 
@@ -112,8 +113,8 @@ class State:
                 self.selected.append((field, value))
         sort = params.get("sort", "")
         self.sort = sort if sort.rpartition(":")[0] in sorts else ""
-        page = params.get("page", "1")
-        self.page = max(1, min(int(page), 1000)) if page.isdigit() else 1
+        page = parse_uint(params.get("page", "1"), USIZE) or 1
+        self.page = min(page, 1000)
 
     def href(self, path: str, **change: Any) -> str:
         q = change.get("q", self.q)

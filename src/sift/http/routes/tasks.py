@@ -11,6 +11,7 @@ from starlette.concurrency import run_in_threadpool
 from sift.errors import SiftError, TaskNotFound
 from sift.http.auth import guard, services
 from sift.http.responses import JSONResponse, accepted
+from sift.inputs import U32, uint_param
 from sift.keys import Principal, index_allowed
 from sift.storage import tasks as task_rows
 from sift.storage.tasks import TaskRecord
@@ -76,13 +77,7 @@ async def list_tasks(
 
 
 def _task_uid(raw: str) -> int:
-    if not raw.isdigit():
-        raise SiftError(
-            f"Invalid value in parameter `taskUid`: could not parse `{raw}` as a positive "
-            "integer",
-            "invalid_task_uids",
-        )
-    return int(raw)
+    return uint_param("taskUid", raw, U32, "invalid_task_uids")
 
 
 @router.get("/tasks/{task_uid}", summary="Get a task")
