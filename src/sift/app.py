@@ -22,7 +22,7 @@ import sift
 from sift.config import Config, load_config, split_list
 from sift.engine import kernels
 from sift.errors import SiftError
-from sift.http import metrics
+from sift.http import failures, metrics
 from sift.http.cors import cors_options
 from sift.http.responses import JSONResponse, error_response
 from sift.http.routes import (
@@ -102,6 +102,8 @@ def middleware(config: Config) -> list[Middleware]:
     """The middleware stack, outermost first (Starlette's own error middleware wraps it)."""
     proxies = split_list(config.trusted_proxies)
     return [
+        # Outermost: answers what no handler did, so the connection survives (failures.py).
+        Middleware(failures.RequestIds),
         # The client's address and scheme, from X-Forwarded-* of trusted proxies only:
         # everything below (rate limits, Secure cookies, logs) reads them.
         Middleware(ProxyHeadersMiddleware, trusted_hosts="*" if "*" in proxies else proxies),
@@ -141,11 +143,8 @@ def install_error_handlers(app: FastAPI) -> None:
                 status_code=405,
             )
         return error_response(SiftError(str(exc.detail), "bad_request"))
-
-    @app.exception_handler(Exception)
-    async def unexpected(_: Request, exc: Exception) -> JSONResponse:
-        log.exception("unhandled error")
-        return error_response(SiftError(f"Internal error: {type(exc).__name__}", "internal"))
+    # No handler for `Exception`: Starlette would re-raise after it and uvicorn then closes
+    # the connection; failures.RequestIds answers those instead.
 
 
 def create_app(config: Config | None = None, services: Services | None = None) -> FastAPI:
