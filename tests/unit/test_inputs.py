@@ -1,0 +1,115 @@
+"""sift.inputs: the nesting scan against a byte-by-byte reference, integers, quoting."""
+
+from __future__ import annotations
+
+import orjson
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from sift.errors import SiftError
+from sift.inputs import (
+    U32,
+    USIZE,
+    DepthScanner,
+    TooDeep,
+    check_depth,
+    parse_uint,
+    shown,
+    uint_field,
+    uint_param,
+)
+
+
+def reference_depth(text: bytes) -> int:
+    """The deepest nesting of a JSON text, one character at a time."""
+    depth = deepest = 0
+    in_string = escaped = False
+    for char in text.decode():
+        if in_string:
+            if escaped:
+                escaped = False
+            elif char == "\\":
+                escaped = True
+            elif char == '"':
+                in_string = False
+        elif char == '"':
+            in_string = True
+        elif char in "[{":
+            depth += 1
+            deepest = max(deepest, depth)
+        elif char in "]}":
+            depth -= 1
+    return deepest
+
+
+def scanned_depth(text: bytes, chunk: int) -> int:
+    """The deepest nesting the scanner lets through, fed `chunk` bytes at a time."""
+    for limit in range(0, 64):
+        scanner = DepthScanner(limit)
+        try:
+            for start in range(0, len(text), chunk):
+                scanner.feed(text[start : start + chunk])
+        except TooDeep:
+            continue
+        return limit
+    raise AssertionError("deeper than the test expects")
+
+
+tricky_text = st.sampled_from(list('"\\[]{}aé'))  # JSON escapes them as \" and \\
+json_values = st.recursive(
+    st.none() | st.integers(-(2**63), 2**63) | st.text(tricky_text) | st.booleans(),
+    lambda inner: st.lists(inner, max_size=3)
+    | st.dictionaries(st.text(tricky_text, max_size=4), inner, max_size=3),
+    max_leaves=20,
+)
+
+
+@settings(max_examples=300, deadline=None)
+@given(json_values, st.sampled_from([1, 2, 3, 5, 64, 1 << 20]))
+def test_the_scan_agrees_with_a_character_by_character_reading(value: object, chunk: int) -> None:
+    text = orjson.dumps(value)
+    assert scanned_depth(text, chunk) == reference_depth(text)
+
+
+def test_too_deep_names_the_first_byte_past_the_limit() -> None:
+    with pytest.raises(TooDeep) as raised:
+        check_depth(b'{"a": ' + b"[" * 200, limit=128)
+    assert raised.value.offset == 6 + 127  # `{` is level 1, the 128th `[` level 129
+    check_depth(b"[" * 128 + b"]" * 128, limit=128)
+
+
+NOT_INTEGERS = ["³", "\u0663", "\uff11", "+1", "-1", " 1", "1.0", "", "0x1", "1_000"]
+
+
+@pytest.mark.parametrize("raw", NOT_INTEGERS)
+def test_only_ascii_digits_are_integers(raw: str) -> None:
+    assert parse_uint(raw, USIZE) is None
+
+
+def test_integers_are_range_checked_against_their_type() -> None:
+    assert parse_uint(str(U32), U32) == U32
+    assert parse_uint(str(U32 + 1), U32) is None
+    assert parse_uint(str(USIZE), USIZE) == USIZE
+    assert parse_uint("9" * 100_000, USIZE) is None  # refused before int() reads it
+    with pytest.raises(SiftError) as raised:
+        uint_param("limit", "³", U32, "invalid_task_limit")
+    assert raised.value.code == "invalid_task_limit"
+    assert raised.value.message == (
+        "Invalid value in parameter `limit`: could not parse `³` as a positive integer"
+    )
+
+
+@pytest.mark.parametrize("value", [True, -1, 1.5, "1", None, [1], USIZE + 1])
+def test_body_integers_refuse_other_types_and_ranges(value: object) -> None:
+    with pytest.raises(SiftError) as raised:
+        uint_field("limit", value, USIZE, "invalid_search_limit")
+    assert raised.value.code == "invalid_search_limit"
+    assert raised.value.message.startswith("Invalid value type at `.limit`: expected a positive")
+
+
+def test_quoted_values_are_cut_to_a_line() -> None:
+    assert shown({"a": 1}) == '{"a":1}'
+    long = shown("x" * 10_000)
+    assert len(long) < 250 and long.endswith("(10,000 characters)")
+    assert shown(1 << 70) == str(1 << 70)  # past orjson's 64 bits, still shown
