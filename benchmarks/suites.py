@@ -25,6 +25,7 @@ SUITES = {
     "hybrid": ("benchmarks.hybrid.__main__", "Hybrid (lexical + semantic) nDCG@10 and latency."),
     "compat": ("benchmarks.compat.cli", "The meilisearch-python-sdk test suite against Sift."),
     "faults": ("benchmarks.faults.cli", "Fault injection against nodes sharing PostgreSQL."),
+    "fuzz": ("benchmarks.fuzz.cli", "Schemathesis and hostile bodies: 0 x 5xx, 0 resets."),
     "deep-bodies": ("benchmarks.fuzz.deep", "Peak RSS of one deeply nested body, per route."),
 }
 

@@ -36,6 +36,7 @@ class Server:
         root = Path(self.dir.name)
         args = ["--host", "127.0.0.1", "--port", str(self.port), "--data-dir", str(root / "data")]
         args += ["--master-key", MASTER_KEY, "--config-file", str(root / "absent.toml")]
+        args += ["--log-level", "warning"]  # errors only, not one access line per request
         for name in [k for k in os.environ if k.startswith("SIFT_")]:
             os.environ.pop(name)  # only the flags above configure it
         self.server = SiftServer(args, self.log_path)

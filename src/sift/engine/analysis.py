@@ -53,6 +53,12 @@ ENGLISH_STOP_WORDS: Final = frozenset(
 )
 
 
+# A longer run of letters is cut into words of this length, as it is read: work on a word
+# (prefixes, typo variants, highlighting) grows with its length, and a megabyte "word" in a
+# document or a query took seconds and hundreds of MiB. Meilisearch indexes at most 255
+# bytes of a word.
+MAX_WORD_CHARS: Final = 255
+
 # Hard separators end a sentence: words on either side are not "close", so the
 # proximity rules see a gap (Meilisearch counts such a pair as distance 8).
 _HARD = re.compile(r"[.;!?…]+(?=\s|$)|[\u3002\uff01\uff1f\uff1b]|\n\s*\n")
@@ -99,7 +105,7 @@ class Analyzer:
             stop = "|".join(re.escape(s) for s in seps)
             word = f"(?:(?!{stop}){word})"
         parts = [re.escape(w) for w in sorted({d for d in dictionary if d}, key=len, reverse=True)]
-        parts += [CJK_CHAR, f"{word}+"]
+        parts += [CJK_CHAR, f"{word}{{1,{MAX_WORD_CHARS}}}"]
         self._pattern = _compile("|".join(parts))
         self._dictionary = {normalize(d) for d in dictionary}
         # Lowercasing a whole ASCII text before matching equals normalising each word,

@@ -169,9 +169,11 @@ def iter_csv(fh: BinaryIO, delimiter: str = ",") -> Iterator[dict]:
     text = codecs.getreader("utf-8")(fh)
     reader = csv.reader(text, delimiter=delimiter)
     try:
-        header = next(reader)
+        header = next(reader)  # decoding reads ahead: a bad byte in row 2 can fail here
     except StopIteration:
         raise SiftError("A csv payload is missing.", "missing_payload") from None
+    except (csv.Error, UnicodeDecodeError) as exc:
+        raise _malformed("csv", str(exc)) from None
     columns: list[tuple[str, str]] = []
     for cell in header:
         name, _, kind = cell.rpartition(":") if ":" in cell else (cell, "", "string")

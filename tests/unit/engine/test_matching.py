@@ -170,3 +170,19 @@ def test_word_expansions_follow_new_documents_and_settings(make_index: MakeIndex
         "enabled": False, "minWordSizeForTypos": {"oneTypo": 5, "twoTypos": 9},
         "disableOnWords": [], "disableOnAttributes": [], "disableOnNumbers": False}})
     assert ids(search(index, "batmn ")) == []
+
+
+def test_a_run_of_letters_longer_than_a_word_is_cut_as_it_is_read() -> None:
+    from sift.engine.analysis import MAX_WORD_CHARS, Analyzer
+
+    words = Analyzer().words("x" * (2 * MAX_WORD_CHARS + 10) + " dune")
+    assert [len(w) for w in words] == [MAX_WORD_CHARS, MAX_WORD_CHARS, 10, 4]
+
+
+def test_query_words_past_the_limit_are_ignored() -> None:
+    from sift.engine.analysis import Analyzer
+    from sift.engine.expand import MAX_QUERY_WORDS, parse_query
+
+    words, _ = parse_query('"a b" ' + "word " * 100_000, Analyzer(), set())
+    assert len(words) == MAX_QUERY_WORDS
+    assert words[0].phrase == ["a", "b"]

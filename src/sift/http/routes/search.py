@@ -83,7 +83,9 @@ def body_from_query(
         elif key == "vector":
             value = [_float(v) for v in raw.strip("[]").split(",") if v.strip()]
         elif key in ("hybridEmbedder", "hybridSemanticRatio"):
-            hybrid = body.setdefault("hybrid", {})
+            hybrid = body.get("hybrid")
+            if not isinstance(hybrid, dict):  # `hybrid=` itself is no GET parameter
+                hybrid = body["hybrid"] = {}
             if key == "hybridEmbedder":
                 hybrid["embedder"] = raw
             else:

@@ -1,0 +1,182 @@
+"""Response bodies in Meilisearch's wire format, for the OpenAPI document. Extra fields
+are allowed (Meilisearch adds fields between versions); tests/api/test_openapi.py
+validates real answers of the API against them."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from pydantic import BaseModel, ConfigDict
+
+
+class Answer(BaseModel):
+    model_config = ConfigDict(extra="allow")
+
+
+class Error(Answer):
+    message: str
+    code: str
+    type: str
+    link: str
+
+
+class TaskSummary(Answer):
+    taskUid: int
+    indexUid: str | None
+    status: str
+    type: str
+    enqueuedAt: str
+
+
+class Task(Answer):
+    uid: int
+    batchUid: int | None
+    indexUid: str | None
+    status: str
+    type: str
+    canceledBy: int | None
+    details: dict[str, Any] | None
+    error: Error | None
+    duration: str | None
+    enqueuedAt: str
+    startedAt: str | None
+    finishedAt: str | None
+
+
+class Page(Answer):
+    total: int
+    limit: int
+
+
+class TaskPage(Page):
+    results: list[Task]
+    next: int | None
+
+
+class Batch(Answer):
+    uid: int
+    progress: dict[str, Any] | None
+    details: dict[str, Any]
+    stats: dict[str, Any]
+    duration: str | None
+    startedAt: str | None
+    finishedAt: str | None
+
+
+class BatchPage(Page):
+    results: list[Batch]
+    next: int | None
+
+
+class Index(Answer):
+    uid: str
+    createdAt: str | None
+    updatedAt: str | None
+    primaryKey: str | None
+
+
+class IndexPage(Page):
+    results: list[Index]
+    offset: int
+
+
+class DocumentPage(Page):
+    results: list[dict[str, Any]]
+    offset: int
+
+
+class FieldPage(Page):
+    results: list[dict[str, Any]]
+    offset: int
+
+
+class SearchResult(Answer):
+    hits: list[dict[str, Any]]
+    query: str | None = None
+    processingTimeMs: int
+
+
+class MultiSearchResult(Answer):
+    """`results` per query, or the merged `hits` of a federated search."""
+
+    results: list[dict[str, Any]] | None = None
+    hits: list[dict[str, Any]] | None = None
+
+
+class FacetSearchResult(Answer):
+    facetHits: list[dict[str, Any]]
+    facetQuery: str | None
+    processingTimeMs: int
+
+
+class SimilarResult(Answer):
+    hits: list[dict[str, Any]]
+    id: str
+    processingTimeMs: int
+
+
+class Key(Answer):
+    name: str | None
+    description: str | None
+    key: str
+    uid: str
+    actions: list[str]
+    indexes: list[str]
+    expiresAt: str | None
+    createdAt: str
+    updatedAt: str
+
+
+class KeyPage(Page):
+    results: list[Key]
+    offset: int
+
+
+class Webhook(Answer):
+    uuid: str
+    url: str
+    headers: dict[str, str]
+    isEditable: bool
+
+
+class WebhookList(Answer):
+    results: list[Webhook]
+
+
+class Health(Answer):
+    status: str
+
+
+class Version(Answer):
+    commitSha: str
+    commitDate: str
+    pkgVersion: str
+
+
+class IndexStats(Answer):
+    numberOfDocuments: int
+    isIndexing: bool
+    fieldDistribution: dict[str, int]
+
+
+class Stats(Answer):
+    databaseSize: int | str
+    lastUpdate: str | None
+    indexes: dict[str, IndexStats]
+
+
+class Settings(Answer):
+    """Every setting with its current value."""
+
+
+class Features(Answer):
+    metrics: bool
+
+
+class Analytics(Answer):
+    model_config = ConfigDict(extra="allow", populate_by_name=True)
+    to: str
+    index: list[str] | None
+
+
+Setting = Any  # one setting's value
