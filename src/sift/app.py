@@ -22,7 +22,7 @@ import sift
 from sift.config import Config, load_config, split_list
 from sift.engine import kernels
 from sift.errors import SiftError
-from sift.http import failures, metrics
+from sift.http import failures, metrics, schemas
 from sift.http.cors import cors_options
 from sift.http.responses import JSONResponse, error_response
 from sift.http.routes import (
@@ -178,10 +178,13 @@ def create_app(config: Config | None = None, services: Services | None = None) -
         version=sift.__version__,
         summary="Self-hosted search back end speaking the Meilisearch v1 API.",
         lifespan=lifespan,
-        docs_url="/docs",
+        # No /docs: Swagger UI loads its scripts from a CDN, which the page CSP (and an
+        # offline network) refuses. The document is public at /openapi.json.
+        docs_url=None,
         redoc_url=None,
         default_response_class=JSONResponse,
         middleware=middleware(config),
+        generate_unique_id_function=schemas.operation_id,
     )
     install_error_handlers(app)
     for module in (
@@ -205,4 +208,5 @@ def create_app(config: Config | None = None, services: Services | None = None) -
         admin_webhooks,
     ):
         app.include_router(module.router)
+    schemas.install(app)
     return app

@@ -18,6 +18,7 @@ from starlette.concurrency import run_in_threadpool
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from sift.http.auth import guard, services
+from sift.http.schemas import doc
 from sift.keys import Principal
 from sift.storage import tasks as task_rows
 
@@ -73,7 +74,7 @@ class RequestMetrics:
             REQUESTS.labels(method, name, str(status)).inc()
 
 
-@router.get("/metrics", summary="Prometheus metrics")
+@router.get("/metrics", summary="Prometheus metrics", **doc(str, answer_media="text/plain"))
 async def metrics(request: Request, _: Principal = Depends(guard("metrics.get"))) -> Response:
     svc = services(request)
 

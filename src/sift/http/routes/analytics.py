@@ -11,6 +11,7 @@ from sift.analytics import Analytics, iso, pick_interval
 from sift.errors import SiftError
 from sift.http.auth import guard, services
 from sift.http.responses import JSONResponse, check_params, int_param
+from sift.http.schemas import doc, responses
 from sift.keys import Principal, index_allowed
 from sift.storage.analytics import Range
 from sift.storage.database import utcnow
@@ -71,7 +72,7 @@ def describe(span: Range) -> dict[str, object]:
     return {"from": iso(span.start), "to": iso(span.end), "index": span.indexes}
 
 
-@router.get("/analytics/searches", summary="Searches over time")
+@router.get("/analytics/searches", summary="Searches over time", **doc(responses.Analytics))
 async def searches(
     request: Request, principal: Principal = Depends(guard("analytics.get"))
 ) -> JSONResponse:
@@ -102,21 +103,27 @@ async def _top(request: Request, principal: Principal, zero_only: bool) -> JSONR
     return JSONResponse({**describe(span), "results": found})
 
 
-@router.get("/analytics/top-queries", summary="Most frequent queries")
+@router.get("/analytics/top-queries", summary="Most frequent queries", **doc(responses.Analytics))
 async def top_queries(
     request: Request, principal: Principal = Depends(guard("analytics.get"))
 ) -> JSONResponse:
     return await _top(request, principal, zero_only=False)
 
 
-@router.get("/analytics/zero-result-queries", summary="Most frequent queries with no result")
+@router.get(
+    "/analytics/zero-result-queries",
+    summary="Most frequent queries with no result",
+    **doc(responses.Analytics),
+)
 async def zero_result_queries(
     request: Request, principal: Principal = Depends(guard("analytics.get"))
 ) -> JSONResponse:
     return await _top(request, principal, zero_only=True)
 
 
-@router.get("/analytics/latency", summary="Search processing time percentiles")
+@router.get(
+    "/analytics/latency", summary="Search processing time percentiles", **doc(responses.Analytics)
+)
 async def latency(
     request: Request, principal: Principal = Depends(guard("analytics.get"))
 ) -> JSONResponse:

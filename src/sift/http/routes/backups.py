@@ -7,13 +7,19 @@ from starlette.concurrency import run_in_threadpool
 
 from sift.http.auth import guard, services
 from sift.http.responses import JSONResponse, accepted
+from sift.http.schemas import doc, responses
 from sift.keys import Principal
 from sift.tasks.views import summary_view
 
 router = APIRouter(tags=["Backups"])
 
 
-@router.post("/dumps", summary="Create a dump (portable export)", status_code=202)
+@router.post(
+    "/dumps",
+    summary="Create a dump (portable export)",
+    status_code=202,
+    **doc(responses.TaskSummary, status=202),
+)
 async def create_dump(
     request: Request, _: Principal = Depends(guard("dumps.create"))
 ) -> JSONResponse:
@@ -22,7 +28,12 @@ async def create_dump(
     return accepted(summary_view(task))
 
 
-@router.post("/snapshots", summary="Create a snapshot (SQLite file copy)", status_code=202)
+@router.post(
+    "/snapshots",
+    summary="Create a snapshot (SQLite file copy)",
+    status_code=202,
+    **doc(responses.TaskSummary, status=202),
+)
 async def create_snapshot(
     request: Request, _: Principal = Depends(guard("snapshots.create"))
 ) -> JSONResponse:

@@ -8,6 +8,7 @@ from starlette.concurrency import run_in_threadpool
 from sift.errors import SiftError
 from sift.http.auth import guard, services
 from sift.http.responses import JSONResponse
+from sift.http.schemas import doc, responses
 from sift.inputs import U32, uint_param
 from sift.keys import Principal, index_allowed
 from sift.storage import batches as batch_rows
@@ -32,7 +33,7 @@ def _restrict(principal: Principal, flt: TaskFilter) -> None:
     flt.index_uids = [u for u in flt.index_uids if index_allowed(patterns, u)]
 
 
-@router.get("/batches", summary="List batches")
+@router.get("/batches", summary="List batches", **doc(responses.BatchPage))
 async def list_batches(
     request: Request, principal: Principal = Depends(guard("tasks.get"))
 ) -> JSONResponse:
@@ -61,7 +62,7 @@ async def list_batches(
     )
 
 
-@router.get("/batches/{batch_uid}", summary="Get a batch")
+@router.get("/batches/{batch_uid}", summary="Get a batch", **doc(responses.Batch))
 async def get_batch(
     request: Request, batch_uid: str, principal: Principal = Depends(guard("tasks.get"))
 ) -> JSONResponse:

@@ -24,6 +24,7 @@ from sift.http.responses import (
     validate_index_uid,
     wrong_type,
 )
+from sift.http.schemas import DOCUMENT_TYPES, doc, requests, responses
 from sift.inputs import U64, USIZE, parse_uint, shown, uint_field
 from sift.keys import Principal
 from sift.storage import documents as doc_rows
@@ -94,14 +95,24 @@ async def _add_documents(request: Request, index_uid: str, method: str) -> JSONR
     return accepted(summary_view(task))
 
 
-@router.post("/indexes/{index_uid}/documents", summary="Add or replace documents", status_code=202)
+@router.post(
+    "/indexes/{index_uid}/documents",
+    summary="Add or replace documents",
+    status_code=202,
+    **doc(responses.TaskSummary, requests.Documents, status=202, body_media=DOCUMENT_TYPES),
+)
 async def add_or_replace(
     request: Request, index_uid: str, _: Principal = Depends(guard("documents.add"))
 ) -> JSONResponse:
     return await _add_documents(request, index_uid, "replace")
 
 
-@router.put("/indexes/{index_uid}/documents", summary="Add or update documents", status_code=202)
+@router.put(
+    "/indexes/{index_uid}/documents",
+    summary="Add or update documents",
+    status_code=202,
+    **doc(responses.TaskSummary, requests.Documents, status=202, body_media=DOCUMENT_TYPES),
+)
 async def add_or_update(
     request: Request, index_uid: str, _: Principal = Depends(guard("documents.add"))
 ) -> JSONResponse:
@@ -206,7 +217,9 @@ async def _listing(
     return JSONResponse({"results": results, "offset": offset, "limit": limit, "total": total})
 
 
-@router.get("/indexes/{index_uid}/documents", summary="List documents")
+@router.get(
+    "/indexes/{index_uid}/documents", summary="List documents", **doc(responses.DocumentPage)
+)
 async def list_documents(
     request: Request, index_uid: str, _: Principal = Depends(guard("documents.get"))
 ) -> JSONResponse:
@@ -238,7 +251,11 @@ def _sort(raw: Any) -> list[str] | None:
     return [e.strip() for e in raw if e.strip()] or None
 
 
-@router.post("/indexes/{index_uid}/documents/fetch", summary="Fetch documents")
+@router.post(
+    "/indexes/{index_uid}/documents/fetch",
+    summary="Fetch documents",
+    **doc(responses.DocumentPage, requests.DocumentsFetch, body_required=False),
+)
 async def fetch_documents(
     request: Request, index_uid: str, _: Principal = Depends(guard("documents.get"))
 ) -> JSONResponse:
@@ -268,7 +285,11 @@ async def fetch_documents(
     )
 
 
-@router.get("/indexes/{index_uid}/documents/{document_id}", summary="Get one document")
+@router.get(
+    "/indexes/{index_uid}/documents/{document_id}",
+    summary="Get one document",
+    **doc(responses.Document),
+)
 async def get_document(
     request: Request,
     index_uid: str,
@@ -308,7 +329,10 @@ async def _enqueue_deletion(
 
 
 @router.delete(
-    "/indexes/{index_uid}/documents/{document_id}", summary="Delete one document", status_code=202
+    "/indexes/{index_uid}/documents/{document_id}",
+    summary="Delete one document",
+    status_code=202,
+    **doc(responses.TaskSummary, status=202),
 )
 async def delete_document(
     request: Request,
@@ -322,7 +346,10 @@ async def delete_document(
 
 
 @router.post(
-    "/indexes/{index_uid}/documents/delete-batch", summary="Delete documents by id", status_code=202
+    "/indexes/{index_uid}/documents/delete-batch",
+    summary="Delete documents by id",
+    status_code=202,
+    **doc(responses.TaskSummary, requests.DocumentIds, status=202),
 )
 async def delete_batch(
     request: Request, index_uid: str, _: Principal = Depends(guard("documents.delete"))
@@ -347,7 +374,10 @@ async def delete_batch(
 
 
 @router.post(
-    "/indexes/{index_uid}/documents/delete", summary="Delete documents by filter", status_code=202
+    "/indexes/{index_uid}/documents/delete",
+    summary="Delete documents by filter",
+    status_code=202,
+    **doc(responses.TaskSummary, requests.DeleteByFilter, status=202),
 )
 async def delete_by_filter(
     request: Request, index_uid: str, _: Principal = Depends(guard("documents.delete"))
@@ -385,7 +415,12 @@ def _empty_filter(expr: Any) -> bool:
     return False
 
 
-@router.delete("/indexes/{index_uid}/documents", summary="Delete all documents", status_code=202)
+@router.delete(
+    "/indexes/{index_uid}/documents",
+    summary="Delete all documents",
+    status_code=202,
+    **doc(responses.TaskSummary, status=202),
+)
 async def delete_all(
     request: Request, index_uid: str, _: Principal = Depends(guard("documents.delete"))
 ) -> JSONResponse:

@@ -12,6 +12,7 @@ from fastapi import APIRouter, Depends, Request
 from sift.errors import SiftError
 from sift.http.auth import guard
 from sift.http.responses import JSONResponse, check_fields, json_body, require_object, wrong_type
+from sift.http.schemas import doc, requests, responses
 from sift.keys import Principal
 
 router = APIRouter(tags=["Experimental features"])
@@ -31,12 +32,20 @@ FEATURES: dict[str, bool] = {
 }
 
 
-@router.get("/experimental-features", summary="Which experimental features Sift has")
+@router.get(
+    "/experimental-features",
+    summary="Which experimental features Sift has",
+    **doc(responses.Features),
+)
 async def get_features(_: Principal = Depends(guard("experimental.get"))) -> JSONResponse:
     return JSONResponse(FEATURES)
 
 
-@router.patch("/experimental-features", summary="Ask for experimental features")
+@router.patch(
+    "/experimental-features",
+    summary="Ask for experimental features",
+    **doc(responses.Features, requests.ExperimentalFeatures),
+)
 async def patch_features(
     request: Request, _: Principal = Depends(guard("experimental.update"))
 ) -> JSONResponse:

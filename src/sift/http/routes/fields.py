@@ -18,6 +18,7 @@ from sift.http.responses import (
     validate_index_uid,
     wrong_type,
 )
+from sift.http.schemas import doc, requests, responses
 from sift.inputs import USIZE, uint_field
 from sift.keys import Principal
 from sift.storage import indexes as index_rows
@@ -117,7 +118,11 @@ def _page_arg(body: dict[str, Any], name: str, default: int) -> int:
     return default if value is None else uint_field(name, value, USIZE, f"invalid_index_{name}")
 
 
-@router.post("/indexes/{index_uid}/fields", summary="List an index's fields and their settings")
+@router.post(
+    "/indexes/{index_uid}/fields",
+    summary="List an index's fields and their settings",
+    **doc(responses.FieldPage, requests.IndexFields, body_required=False),
+)
 async def list_fields(
     request: Request, index_uid: str, _: Principal = Depends(guard("indexes.get"))
 ) -> JSONResponse:

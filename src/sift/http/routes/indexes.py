@@ -20,6 +20,7 @@ from sift.http.responses import (
     validate_index_uid,
     wrong_type,
 )
+from sift.http.schemas import doc, requests, responses
 from sift.keys import Principal, index_allowed
 from sift.storage import indexes as index_rows
 from sift.storage.indexes import IndexRecord
@@ -44,7 +45,7 @@ def _primary_key(body: dict[str, Any]) -> str | None:
     return value
 
 
-@router.get("/indexes", summary="List indexes")
+@router.get("/indexes", summary="List indexes", **doc(responses.IndexPage))
 async def list_indexes(
     request: Request, principal: Principal = Depends(guard("indexes.get"))
 ) -> JSONResponse:
@@ -73,7 +74,12 @@ async def list_indexes(
     )
 
 
-@router.post("/indexes", summary="Create an index", status_code=202)
+@router.post(
+    "/indexes",
+    summary="Create an index",
+    status_code=202,
+    **doc(responses.TaskSummary, requests.IndexCreate, status=202),
+)
 async def create_index(
     request: Request, _: Principal = Depends(guard("indexes.create"))
 ) -> JSONResponse:
@@ -107,14 +113,19 @@ async def get_record(request: Request, uid: str) -> IndexRecord:
     return record
 
 
-@router.get("/indexes/{index_uid}", summary="Get an index")
+@router.get("/indexes/{index_uid}", summary="Get an index", **doc(responses.Index))
 async def get_index(
     request: Request, index_uid: str, _: Principal = Depends(guard("indexes.get"))
 ) -> JSONResponse:
     return JSONResponse(index_view(await get_record(request, index_uid)))
 
 
-@router.patch("/indexes/{index_uid}", summary="Update an index", status_code=202)
+@router.patch(
+    "/indexes/{index_uid}",
+    summary="Update an index",
+    status_code=202,
+    **doc(responses.TaskSummary, requests.IndexUpdate, status=202),
+)
 async def update_index(
     request: Request, index_uid: str, _: Principal = Depends(guard("indexes.update"))
 ) -> JSONResponse:
@@ -134,7 +145,12 @@ async def update_index(
     return accepted(summary_view(task))
 
 
-@router.delete("/indexes/{index_uid}", summary="Delete an index", status_code=202)
+@router.delete(
+    "/indexes/{index_uid}",
+    summary="Delete an index",
+    status_code=202,
+    **doc(responses.TaskSummary, status=202),
+)
 async def delete_index(
     request: Request, index_uid: str, _: Principal = Depends(guard("indexes.delete"))
 ) -> JSONResponse:
@@ -145,7 +161,12 @@ async def delete_index(
     return accepted(summary_view(task))
 
 
-@router.post("/indexes/{index_uid}/compact", summary="Compact an index", status_code=202)
+@router.post(
+    "/indexes/{index_uid}/compact",
+    summary="Compact an index",
+    status_code=202,
+    **doc(responses.TaskSummary, status=202),
+)
 async def compact_index(
     request: Request, index_uid: str, _: Principal = Depends(guard("indexes.compact"))
 ) -> JSONResponse:
@@ -159,7 +180,12 @@ async def compact_index(
     return accepted(summary_view(task))
 
 
-@router.post("/swap-indexes", summary="Swap indexes", status_code=202)
+@router.post(
+    "/swap-indexes",
+    summary="Swap indexes",
+    status_code=202,
+    **doc(responses.TaskSummary, requests.SwapList, status=202),
+)
 async def swap_indexes(
     request: Request, principal: Principal = Depends(guard("indexes.swap"))
 ) -> JSONResponse:

@@ -21,6 +21,7 @@ from sift.http.responses import (
     require_object,
     wrong_type,
 )
+from sift.http.schemas import doc, requests, responses
 from sift.inputs import shown
 from sift.keys import ACTIONS, Principal, parse_expiry
 from sift.storage import keys as key_rows
@@ -102,7 +103,7 @@ def _expires(value: Any) -> Any:
     return when
 
 
-@router.get("/keys", summary="List API keys")
+@router.get("/keys", summary="List API keys", **doc(responses.KeyPage))
 async def list_keys(request: Request, _: Principal = Depends(guard("keys.get"))) -> JSONResponse:
     params = request.query_params
     check_params(params, ("offset", "limit"))
@@ -119,7 +120,12 @@ async def list_keys(request: Request, _: Principal = Depends(guard("keys.get")))
     return JSONResponse({"results": page, "offset": offset, "limit": limit, "total": len(records)})
 
 
-@router.post("/keys", summary="Create an API key", status_code=201)
+@router.post(
+    "/keys",
+    summary="Create an API key",
+    status_code=201,
+    **doc(responses.Key, requests.KeyCreate, status=201),
+)
 async def create_key(
     request: Request, _: Principal = Depends(guard("keys.create"))
 ) -> JSONResponse:
@@ -174,7 +180,7 @@ def _find(svc: Any, key_or_uid: str) -> KeyRecord:
     return record
 
 
-@router.get("/keys/{key}", summary="Get an API key")
+@router.get("/keys/{key}", summary="Get an API key", **doc(responses.Key))
 async def get_key(
     request: Request, key: str, _: Principal = Depends(guard("keys.get"))
 ) -> JSONResponse:
@@ -182,7 +188,11 @@ async def get_key(
     return JSONResponse(key_view(svc, await run_in_threadpool(_find, svc, key)))
 
 
-@router.patch("/keys/{key}", summary="Update an API key's name or description")
+@router.patch(
+    "/keys/{key}",
+    summary="Update an API key's name or description",
+    **doc(responses.Key, requests.KeyUpdate),
+)
 async def update_key(
     request: Request, key: str, _: Principal = Depends(guard("keys.update"))
 ) -> JSONResponse:
@@ -215,7 +225,7 @@ async def update_key(
     return JSONResponse(key_view(svc, await run_in_threadpool(update)))
 
 
-@router.delete("/keys/{key}", summary="Delete an API key", status_code=204)
+@router.delete("/keys/{key}", summary="Delete an API key", status_code=204, **doc(status=204))
 async def delete_key(
     request: Request, key: str, _: Principal = Depends(guard("keys.delete"))
 ) -> Response:

@@ -22,6 +22,7 @@ from sift.engine.search import ordered_response
 from sift.errors import SiftError
 from sift.http.auth import authenticate, guard, services
 from sift.http.responses import JSONResponse, json_body, require_object, validate_index_uid
+from sift.http.schemas import doc, requests, responses
 from sift.http.tenant_tokens import token_filter
 from sift.inputs import USIZE, uint_param
 from sift.keys import Principal
@@ -134,7 +135,11 @@ def run_search(
     return result
 
 
-@router.post("/indexes/{index_uid}/search", summary="Search an index")
+@router.post(
+    "/indexes/{index_uid}/search",
+    summary="Search an index",
+    **doc(responses.SearchResult, requests.SearchQuery, body_required=False),
+)
 async def search_post(
     request: Request, index_uid: str, principal: Principal = Depends(guard("search"))
 ) -> JSONResponse:
@@ -144,7 +149,11 @@ async def search_post(
     )
 
 
-@router.get("/indexes/{index_uid}/search", summary="Search an index (query string)")
+@router.get(
+    "/indexes/{index_uid}/search",
+    summary="Search an index (query string)",
+    **doc(responses.SearchResult),
+)
 async def search_get(
     request: Request, index_uid: str, principal: Principal = Depends(guard("search"))
 ) -> JSONResponse:
@@ -154,7 +163,11 @@ async def search_get(
     )
 
 
-@router.post("/multi-search", summary="Several searches in one request")
+@router.post(
+    "/multi-search",
+    summary="Several searches in one request",
+    **doc(responses.MultiSearchResult, requests.MultiSearch),
+)
 async def multi_search(request: Request) -> JSONResponse:
     principal = await authenticate(request, "search")
     body = require_object(await json_body(request))
@@ -224,7 +237,11 @@ async def multi_search(request: Request) -> JSONResponse:
     return JSONResponse({"results": await in_search_thread(request, run_all)})
 
 
-@router.post("/indexes/{index_uid}/facet-search", summary="Search facet values")
+@router.post(
+    "/indexes/{index_uid}/facet-search",
+    summary="Search facet values",
+    **doc(responses.FacetSearchResult, requests.FacetSearch),
+)
 async def facet_search(
     request: Request, index_uid: str, principal: Principal = Depends(guard("search"))
 ) -> JSONResponse:

@@ -12,6 +12,7 @@ from sift.engine.settings import default_settings, validate_settings, with_defau
 from sift.http.auth import guard, services
 from sift.http.responses import JSONResponse, accepted, json_body, validate_index_uid
 from sift.http.routes.indexes import get_record
+from sift.http.schemas import doc, requests, responses
 from sift.keys import Principal
 from sift.semantic.embedders import redacted
 from sift.tasks.views import summary_view
@@ -57,7 +58,9 @@ async def _enqueue(request: Request, index_uid: str, patch: dict[str, Any]) -> J
     return accepted(summary_view(task))
 
 
-@router.get("/indexes/{index_uid}/settings", summary="All settings of an index")
+@router.get(
+    "/indexes/{index_uid}/settings", summary="All settings of an index", **doc(responses.Settings)
+)
 async def get_settings(
     request: Request, index_uid: str, _: Principal = Depends(guard("settings.get"))
 ) -> JSONResponse:
@@ -73,14 +76,24 @@ async def get_settings(
     return JSONResponse(settings)
 
 
-@router.patch("/indexes/{index_uid}/settings", summary="Update settings", status_code=202)
+@router.patch(
+    "/indexes/{index_uid}/settings",
+    summary="Update settings",
+    status_code=202,
+    **doc(responses.TaskSummary, requests.SettingsUpdate, status=202),
+)
 async def update_settings(
     request: Request, index_uid: str, _: Principal = Depends(guard("settings.update"))
 ) -> JSONResponse:
     return await _enqueue(request, index_uid, await json_body(request))
 
 
-@router.delete("/indexes/{index_uid}/settings", summary="Reset all settings", status_code=202)
+@router.delete(
+    "/indexes/{index_uid}/settings",
+    summary="Reset all settings",
+    status_code=202,
+    **doc(responses.TaskSummary, status=202),
+)
 async def reset_settings(
     request: Request, index_uid: str, _: Principal = Depends(guard("settings.update"))
 ) -> JSONResponse:
@@ -102,7 +115,7 @@ def _setting(name: str) -> str:
     return BY_ROUTE[name]
 
 
-@router.get("/indexes/{index_uid}/settings/{name}", summary="One setting")
+@router.get("/indexes/{index_uid}/settings/{name}", summary="One setting", **doc(responses.Setting))
 async def get_setting(
     request: Request, index_uid: str, name: str, _: Principal = Depends(guard("settings.get"))
 ) -> JSONResponse:
@@ -113,11 +126,17 @@ async def get_setting(
     return JSONResponse(shown({key: value})[key])
 
 
-@router.api_route(
+@router.put(
     "/indexes/{index_uid}/settings/{name}",
-    methods=["PUT", "PATCH"],
     summary="Update one setting",
     status_code=202,
+    **doc(responses.TaskSummary, requests.OneSetting, status=202),
+)
+@router.patch(
+    "/indexes/{index_uid}/settings/{name}",
+    summary="Update one setting",
+    status_code=202,
+    **doc(responses.TaskSummary, requests.OneSetting, status=202),
 )
 async def update_setting(
     request: Request,
@@ -129,7 +148,12 @@ async def update_setting(
     return await _enqueue(request, index_uid, {key: await json_body(request, required=False)})
 
 
-@router.delete("/indexes/{index_uid}/settings/{name}", summary="Reset one setting", status_code=202)
+@router.delete(
+    "/indexes/{index_uid}/settings/{name}",
+    summary="Reset one setting",
+    status_code=202,
+    **doc(responses.TaskSummary, status=202),
+)
 async def reset_setting(
     request: Request, index_uid: str, name: str, _: Principal = Depends(guard("settings.update"))
 ) -> JSONResponse:

@@ -14,6 +14,7 @@ from sift.errors import SiftError
 from sift.http.auth import guard, services
 from sift.http.responses import JSONResponse, json_body, require_object, validate_index_uid
 from sift.http.routes.search import _with_rules
+from sift.http.schemas import doc, requests, responses
 from sift.keys import Principal
 from sift.semantic import hybrid, service
 
@@ -79,8 +80,10 @@ def run_similar(
     )
     show_details = body.get("showPerformanceDetails", False)
     if not isinstance(show_details, bool):
-        raise _bad("showPerformanceDetails",
-                   "Invalid value type at `.showPerformanceDetails`: expected a boolean.")
+        raise _bad(
+            "showPerformanceDetails",
+            "Invalid value type at `.showPerformanceDetails`: expected a boolean.",
+        )
     wanted_end = params.offset + params.limit
     params.offset, params.limit = 0, wanted_end + 1  # one more: the document itself
     result = hybrid.run(
@@ -108,7 +111,11 @@ def run_similar(
     return out
 
 
-@router.post("/indexes/{index_uid}/similar", summary="Documents similar to one document")
+@router.post(
+    "/indexes/{index_uid}/similar",
+    summary="Documents similar to one document",
+    **doc(responses.SimilarResult, requests.Similar),
+)
 async def similar_post(
     request: Request, index_uid: str, principal: Principal = Depends(guard("search"))
 ) -> JSONResponse:
@@ -116,7 +123,11 @@ async def similar_post(
     return JSONResponse(await run_in_threadpool(run_similar, request, index_uid, body, principal))
 
 
-@router.get("/indexes/{index_uid}/similar", summary="Documents similar to one document")
+@router.get(
+    "/indexes/{index_uid}/similar",
+    summary="Documents similar to one document",
+    **doc(responses.SimilarResult),
+)
 async def similar_get(
     request: Request, index_uid: str, principal: Principal = Depends(guard("search"))
 ) -> JSONResponse:

@@ -13,6 +13,7 @@ import sift
 from sift.errors import IndexNotFound, SiftError
 from sift.http.auth import guard, services
 from sift.http.responses import JSONResponse, check_params, validate_index_uid
+from sift.http.schemas import doc, responses
 from sift.keys import Principal, index_allowed
 from sift.storage import documents as doc_rows
 from sift.storage import indexes as index_rows
@@ -22,7 +23,7 @@ from sift.tasks.views import rfc3339
 router = APIRouter(tags=["System"])
 
 
-@router.get("/health", summary="Health of this node")
+@router.get("/health", summary="Health of this node", **doc(responses.Health))
 async def health(request: Request) -> JSONResponse:
     svc = services(request)
 
@@ -37,7 +38,7 @@ async def health(request: Request) -> JSONResponse:
     return JSONResponse({"status": "available"})
 
 
-@router.get("/version", summary="Version")
+@router.get("/version", summary="Version", **doc(responses.Version))
 async def version(_: Principal = Depends(guard("version"))) -> JSONResponse:
     return JSONResponse(
         {"commitSha": "unknown", "commitDate": "unknown", "pkgVersion": sift.__version__}
@@ -112,7 +113,7 @@ def _indexing_uids(conn: Any) -> set[str]:
     return {t.index_uid for t in records if t.index_uid}
 
 
-@router.get("/stats", summary="Stats of every index")
+@router.get("/stats", summary="Stats of every index", **doc(responses.Stats))
 async def stats(
     request: Request, principal: Principal = Depends(guard("stats.get"))
 ) -> JSONResponse:
@@ -153,7 +154,7 @@ def _database_size(svc: Any, conn: Any) -> int:
     return int(conn.exec_driver_sql("SELECT pg_database_size(current_database())").scalar() or 0)
 
 
-@router.get("/indexes/{index_uid}/stats", summary="Stats of one index")
+@router.get("/indexes/{index_uid}/stats", summary="Stats of one index", **doc(responses.IndexStats))
 async def index_stats(
     request: Request, index_uid: str, _: Principal = Depends(guard("stats.get"))
 ) -> JSONResponse:

@@ -11,6 +11,7 @@ from starlette.concurrency import run_in_threadpool
 from sift.errors import SiftError, TaskNotFound
 from sift.http.auth import guard, services
 from sift.http.responses import JSONResponse, accepted
+from sift.http.schemas import doc, responses
 from sift.inputs import U32, uint_param
 from sift.keys import Principal, index_allowed
 from sift.storage import tasks as task_rows
@@ -44,7 +45,7 @@ def _live(request: Request, task: TaskRecord) -> dict:
     return view
 
 
-@router.get("/tasks", summary="List tasks")
+@router.get("/tasks", summary="List tasks", **doc(responses.TaskPage))
 async def list_tasks(
     request: Request, principal: Principal = Depends(guard("tasks.get"))
 ) -> JSONResponse:
@@ -80,7 +81,7 @@ def _task_uid(raw: str) -> int:
     return uint_param("taskUid", raw, U32, "invalid_task_uids")
 
 
-@router.get("/tasks/{task_uid}", summary="Get a task")
+@router.get("/tasks/{task_uid}", summary="Get a task", **doc(responses.Task))
 async def get_task(
     request: Request, task_uid: str, principal: Principal = Depends(guard("tasks.get"))
 ) -> JSONResponse:
@@ -97,7 +98,11 @@ async def get_task(
     return JSONResponse(_live(request, task))
 
 
-@router.get("/tasks/{task_uid}/documents", summary="Documents of a task not yet applied")
+@router.get(
+    "/tasks/{task_uid}/documents",
+    summary="Documents of a task not yet applied",
+    **doc(str, answer_media="application/x-ndjson"),
+)
 async def get_task_documents(
     request: Request, task_uid: str, principal: Principal = Depends(guard("tasks.get"))
 ) -> Response:
@@ -149,14 +154,21 @@ async def _task_on_tasks(request: Request, kind: str, verb: str) -> JSONResponse
     return accepted(summary_view(await run_in_threadpool(enqueue)))
 
 
-@router.post("/tasks/cancel", summary="Cancel tasks", status_code=202)
+@router.post(
+    "/tasks/cancel",
+    summary="Cancel tasks",
+    status_code=202,
+    **doc(responses.TaskSummary, status=202),
+)
 async def cancel_tasks(
     request: Request, _: Principal = Depends(guard("tasks.cancel"))
 ) -> JSONResponse:
     return await _task_on_tasks(request, "taskCancelation", "cancel")
 
 
-@router.delete("/tasks", summary="Delete tasks", status_code=202)
+@router.delete(
+    "/tasks", summary="Delete tasks", status_code=202, **doc(responses.TaskSummary, status=202)
+)
 async def delete_tasks(
     request: Request, _: Principal = Depends(guard("tasks.delete"))
 ) -> JSONResponse:

@@ -12,6 +12,7 @@ from starlette.concurrency import run_in_threadpool
 from sift.errors import SiftError
 from sift.http.auth import guard, services
 from sift.http.responses import JSONResponse, check_fields, json_body, require_object
+from sift.http.schemas import doc, requests, responses
 from sift.keys import Principal
 from sift.storage import webhooks as webhook_rows
 from sift.storage.database import utcnow
@@ -60,7 +61,7 @@ def _editable(svc: Any, raw: str) -> Webhook:
     return webhook
 
 
-@router.get("/webhooks", summary="List webhooks")
+@router.get("/webhooks", summary="List webhooks", **doc(responses.WebhookList))
 async def list_webhooks(
     request: Request, _: Principal = Depends(guard("webhooks.get"))
 ) -> JSONResponse:
@@ -69,7 +70,12 @@ async def list_webhooks(
     return JSONResponse({"results": [view(w) for w in found]})
 
 
-@router.post("/webhooks", summary="Create a webhook", status_code=201)
+@router.post(
+    "/webhooks",
+    summary="Create a webhook",
+    status_code=201,
+    **doc(responses.Webhook, requests.WebhookCreate, status=201),
+)
 async def create_webhook(
     request: Request, _: Principal = Depends(guard("webhooks.create"))
 ) -> JSONResponse:
@@ -97,7 +103,7 @@ async def create_webhook(
     return JSONResponse(view(await run_in_threadpool(create)), status_code=201)
 
 
-@router.get("/webhooks/{uuid}", summary="Get a webhook")
+@router.get("/webhooks/{uuid}", summary="Get a webhook", **doc(responses.Webhook))
 async def get_webhook(
     request: Request, uuid: str, _: Principal = Depends(guard("webhooks.get"))
 ) -> JSONResponse:
@@ -105,7 +111,11 @@ async def get_webhook(
     return JSONResponse(view(await run_in_threadpool(_find, svc, uuid)))
 
 
-@router.patch("/webhooks/{uuid}", summary="Update a webhook's URL or headers")
+@router.patch(
+    "/webhooks/{uuid}",
+    summary="Update a webhook's URL or headers",
+    **doc(responses.Webhook, requests.WebhookUpdate),
+)
 async def update_webhook(
     request: Request, uuid: str, _: Principal = Depends(guard("webhooks.update"))
 ) -> JSONResponse:
@@ -116,8 +126,10 @@ async def update_webhook(
     def update() -> Webhook:
         current = _editable(svc, uuid)
         url = check_url(body["url"]) if "url" in body else current.url
-        headers = merge_headers(current.headers, body["headers"]) if "headers" in body else (
-            current.headers
+        headers = (
+            merge_headers(current.headers, body["headers"])
+            if "headers" in body
+            else (current.headers)
         )
         with svc.db.write() as conn:
             webhook_rows.update(conn, current.uuid, url, headers)
@@ -126,7 +138,7 @@ async def update_webhook(
     return JSONResponse(view(await run_in_threadpool(update)))
 
 
-@router.delete("/webhooks/{uuid}", summary="Delete a webhook", status_code=204)
+@router.delete("/webhooks/{uuid}", summary="Delete a webhook", status_code=204, **doc(status=204))
 async def delete_webhook(
     request: Request, uuid: str, _: Principal = Depends(guard("webhooks.delete"))
 ) -> Response:

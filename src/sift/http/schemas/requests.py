@@ -141,7 +141,7 @@ class WebhookUpdate(Body):
     headers: dict[str, str | None] | None = None
 
 
-class Settings(Body):
+class SettingsUpdate(Body):
     """Every setting; `null` resets one to its default."""
 
     model_config = ConfigDict(extra="forbid")
@@ -186,4 +186,4 @@ class ExperimentalFeatures(Body):
 Documents = list[dict[str, Any]] | dict[str, Any]
 DocumentIds = list[str | int]
 SwapList = list[Swap]
-OneSetting = Any  # the value of the setting the path names
+OneSetting = list[Any] | dict[str, Any] | str | int | bool | None  # the setting the path names

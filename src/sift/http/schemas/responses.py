@@ -179,4 +179,6 @@ class Analytics(Answer):
     index: list[str] | None
 
 
-Setting = Any  # one setting's value
+Setting = list[Any] | dict[str, Any] | str | int | bool | None  # one setting's value
+
+Document = dict[str, Any]  # one stored document, as it was sent
