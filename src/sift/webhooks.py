@@ -15,6 +15,7 @@ from typing import Any
 from urllib.parse import urlsplit
 
 from sift.errors import SiftError
+from sift.inputs import shown
 from sift.redaction import redact
 
 MAX_WEBHOOKS = 20
@@ -47,10 +48,15 @@ def check_url(value: Any) -> str:
             f"Invalid value type at `.url`: expected a string, but found {kind}",
             "invalid_webhook_url",
         )
-    parts = urlsplit(value)
-    if parts.scheme not in ("http", "https") or not parts.hostname:
+    try:
+        parts = urlsplit(value)
+        absolute = parts.scheme in ("http", "https") and bool(parts.hostname)
+        parts.port  # noqa: B018 - raises for a port that is no number or out of range
+    except ValueError:  # an unclosed `[` of an IPv6 address, a port that is no number
+        absolute = False
+    if not absolute:
         raise SiftError(
-            f"Invalid value at `.url`: `{value}` is not an absolute http or https URL.",
+            f"Invalid value at `.url`: `{shown(value)}` is not an absolute http or https URL.",
             "invalid_webhook_url",
         )
     return value

@@ -210,3 +210,10 @@ def test_every_response_carries_a_request_id(client: TestClient) -> None:
     first, second = client.get("/health"), client.get("/nothing-here")
     assert len(first.headers["x-request-id"]) == 16
     assert first.headers["x-request-id"] != second.headers["x-request-id"]
+
+
+@pytest.mark.parametrize("url", ["http://[::1", "http://host:port/", "http://h:99999999999/"])
+def test_webhook_urls_that_do_not_parse(client: TestClient, url: str) -> None:
+    response = client.post("/webhooks", json={"url": url})
+    assert response.status_code == 400, response.text
+    assert response.json()["code"] == "invalid_webhook_url"
