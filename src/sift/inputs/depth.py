@@ -12,6 +12,9 @@ from __future__ import annotations
 import numpy as np
 
 MAX_DEPTH = 128  # serde_json's recursion limit, which Meilisearch's payload parsing has
+# Bytes scanned at once: the scratch arrays hold 8 bytes per bracket or quote, so a window
+# bounds the scan's memory (~10 MiB) whatever the size of the text.
+WINDOW = 256 << 10
 
 _QUOTE, _BACKSLASH = ord('"'), ord("\\")
 # `[` and `{` (and `]` and `}`) differ by one bit: OR-ing it in folds each pair into one.
@@ -41,8 +44,11 @@ class DepthScanner:
         self.offset = 0
 
     def feed(self, chunk: bytes) -> None:
-        if not chunk:
-            return
+        view = memoryview(chunk)
+        for start in range(0, len(view), WINDOW):
+            self._feed(view[start : start + WINDOW])
+
+    def _feed(self, chunk: memoryview) -> None:
         data = np.frombuffer(chunk, dtype=np.uint8)
         quotes = np.flatnonzero(data == _QUOTE)
         if quotes.size:
