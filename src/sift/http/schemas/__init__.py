@@ -65,7 +65,7 @@ def operation_id(route: APIRoute) -> str:
 def _errors(path: str, operation: dict[str, Any]) -> dict[str, Any]:
     if path == "/health":
         return {"503": {"description": "The database cannot be reached"}}
-    codes = ["400", "401", "403"]
+    codes = ["400", "401", "403", "429"]  # 429: failed authentications, rate limits
     if "{" in path:
         codes.append("404")
     if "requestBody" in operation:
