@@ -12,6 +12,7 @@ import math
 from typing import Final
 
 ERROR_LINK_BASE: Final = "https://docs.meilisearch.com/errors#"
+MAX_MESSAGE: Final = 2_000  # characters of an error message; longer ones are cut
 
 # code -> (type, HTTP status)
 ERROR_TABLE: Final[dict[str, tuple[str, int]]] = {
@@ -241,7 +242,11 @@ class SiftError(Exception):
         return {}
 
     def to_dict(self) -> dict[str, str]:
-        return {"message": self.message, "code": self.code, "type": self.type, "link": self.link}
+        message = self.message
+        if len(message) > MAX_MESSAGE:  # a client value quoted whole (sift.inputs.shown cuts
+            # the usual ones; this bounds every other message the same way)
+            message = f"{message[:MAX_MESSAGE]}… ({len(message):,} characters)"
+        return {"message": message, "code": self.code, "type": self.type, "link": self.link}
 
 
 class IndexNotFound(SiftError):

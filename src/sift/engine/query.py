@@ -12,7 +12,7 @@ from typing import Any, Final
 
 from sift.engine.settings import type_error
 from sift.errors import SiftError
-from sift.inputs import USIZE, uint_field
+from sift.inputs import USIZE, shown, uint_field
 
 FIELD_CODES: Final = {
     "q": "invalid_search_q",
@@ -87,7 +87,9 @@ class SearchParams:
         for key in body:
             if key not in FIELD_CODES:
                 expected = ", ".join(f"`{k}`" for k in FIELD_CODES)
-                raise SiftError(f"Unknown field `{key}`: expected one of {expected}", "bad_request")
+                raise SiftError(
+                    f"Unknown field `{shown(key)}`: expected one of {expected}", "bad_request"
+                )
         p = cls()
         get = _Getter(body)
         p.q = get.opt_str("q")
@@ -191,8 +193,8 @@ class _Getter:
         value = self.body.get("matchingStrategy", "last")
         if value not in ("last", "all", "frequency"):
             raise SiftError(
-                f"Unknown value `{value}` at `.matchingStrategy`: expected one of `last`, `all`, "
-                "`frequency`",
+                f"Unknown value `{shown(value)}` at `.matchingStrategy`: expected one of `last`, "
+                "`all`, `frequency`",
                 "invalid_search_matching_strategy",
             )
         return str(value)

@@ -387,7 +387,9 @@ def validate_settings(patch: Any) -> dict[str, Any]:
     for key, value in patch.items():
         if key not in _CHECKS:
             expected = ", ".join(f"`{k}`" for k in _CHECKS)
-            raise SiftError(f"Unknown field `{key}`: expected one of {expected}", "bad_request")
+            raise SiftError(
+                f"Unknown field `{shown(key)}`: expected one of {expected}", "bad_request"
+            )
         out[key] = None if value is None else _CHECKS[key](value)
     typo = out.get("typoTolerance") or {}
     sizes = typo.get("minWordSizeForTypos") or {}

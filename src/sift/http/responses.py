@@ -96,14 +96,18 @@ def check_fields(body: Mapping[str, Any], allowed: tuple[str, ...]) -> None:
     for key in body:
         if key not in allowed:
             listed = ", ".join(f"`{a}`" for a in allowed)
-            raise SiftError(f"Unknown field `{key}`: expected one of {listed}", "bad_request")
+            raise SiftError(
+                f"Unknown field `{shown(key)}`: expected one of {listed}", "bad_request"
+            )
 
 
 def check_params(params: Mapping[str, str], allowed: tuple[str, ...]) -> None:
     for key in params:
         if key not in allowed:
             listed = ", ".join(f"`{a}`" for a in allowed)
-            raise SiftError(f"Unknown parameter `{key}`: expected one of {listed}", "bad_request")
+            raise SiftError(
+                f"Unknown parameter `{shown(key)}`: expected one of {listed}", "bad_request"
+            )
 
 
 def custom_metadata(params: Mapping[str, str]) -> dict[str, str]:

@@ -139,7 +139,9 @@ def check_known(params: Mapping[str, str], allowed: tuple[str, ...]) -> None:
     for param in params:
         if param not in allowed:
             listed = ", ".join(f"`{a}`" for a in allowed)
-            raise SiftError(f"Unknown parameter `{param}`: expected one of {listed}", "bad_request")
+            raise SiftError(
+                f"Unknown parameter `{shown(param)}`: expected one of {listed}", "bad_request"
+            )
 
 
 def parse_int(param: str, raw: str | None, default: int | None) -> int | None:
