@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
+import orjson
 import pytest
 from fastapi.testclient import TestClient
 
@@ -217,3 +218,15 @@ def test_webhook_urls_that_do_not_parse(client: TestClient, url: str) -> None:
     response = client.post("/webhooks", json={"url": url})
     assert response.status_code == 400, response.text
     assert response.json()["code"] == "invalid_webhook_url"
+
+
+@pytest.mark.parametrize("fmt", ["application/json", "text/csv"])
+def test_documents_with_too_many_fields(books: TestClient, fmt: str) -> None:
+    names = [f"f{i}" for i in range(65_536)]
+    if fmt == "text/csv":
+        body = (",".join(names) + "\n" + ",".join("1" * len(names)) + "\n").encode()
+    else:
+        body = orjson.dumps([dict.fromkeys(names, 1)])
+    response = books.post("/indexes/books/documents", content=body, headers={"Content-Type": fmt})
+    assert response.status_code == 400, response.text
+    assert response.json()["code"] == "max_fields_limit_exceeded"

@@ -58,12 +58,16 @@ def _malformed(fmt: str, detail: str) -> SiftError:
 def _object(doc: object, fmt: str) -> dict:
     if not isinstance(doc, dict):
         raise _malformed(fmt, f"Expected a document object, found `{shown(doc)}`")
-    if len(doc) > MAX_FIELDS:
+    _check_fields(len(doc))
+    return doc
+
+
+def _check_fields(count: int) -> None:
+    if count > MAX_FIELDS:
         raise SiftError(
             f"A document cannot contain more than {MAX_FIELDS:,} fields.",
             "max_fields_limit_exceeded",
         )
-    return doc
 
 
 class _DepthChecked(io.RawIOBase):
@@ -174,6 +178,7 @@ def iter_csv(fh: BinaryIO, delimiter: str = ",") -> Iterator[dict]:
         raise SiftError("A csv payload is missing.", "missing_payload") from None
     except (csv.Error, UnicodeDecodeError) as exc:
         raise _malformed("csv", str(exc)) from None
+    _check_fields(len(header))
     columns: list[tuple[str, str]] = []
     for cell in header:
         name, _, kind = cell.rpartition(":") if ":" in cell else (cell, "", "string")
