@@ -102,15 +102,16 @@ def middleware(config: Config) -> list[Middleware]:
     """The middleware stack, outermost first (Starlette's own error middleware wraps it)."""
     proxies = split_list(config.trusted_proxies)
     return [
-        # Outermost: answers what no handler did, so the connection survives (failures.py).
+        # Outermost: a browser can read an answer only when it carries CORS headers, and
+        # that includes a 429 and the 500 that RequestIds answers for an unexpected
+        # failure. Preflights are answered here, before any limit.
+        Middleware(CORSMiddleware, **cors_options(config)),
+        # Answers what no handler did, so the connection survives (failures.py).
         Middleware(failures.RequestIds),
         # The client's address and scheme, from X-Forwarded-* of trusted proxies only:
         # everything below (rate limits, Secure cookies, logs) reads them.
         Middleware(ProxyHeadersMiddleware, trusted_hosts="*" if "*" in proxies else proxies),
         Middleware(metrics.RequestMetrics),
-        # Outside the limits and the routes: a browser can read a 4xx or 429 only when it
-        # carries CORS headers. Preflights are answered here, before any limit.
-        Middleware(CORSMiddleware, **cors_options(config)),
         Middleware(SecurityHeaders),
         Middleware(LimitAddresses),
         Middleware(CompressPages),

@@ -70,3 +70,16 @@ def test_a_failure_keeps_the_connection_and_logs_one_line_with_the_request_id(
     assert ours[0].exc_info is not None and ours[1].exc_info is None
     uvicorn_errors = [r for r in caplog.records if r.name.startswith("uvicorn")]
     assert uvicorn_errors == []  # nothing re-raised to the server
+
+
+def test_a_failure_answered_to_another_origin_is_readable_with_its_request_id(
+    served: tuple[str, FastAPI],
+) -> None:
+    url, _ = served
+    origin = {"Origin": "https://www.example.com"}
+    with httpx.Client(base_url=url) as client:
+        failed = client.get("/test-failure", headers=origin)
+    assert failed.status_code == 500
+    # Without these a browser page sees only an opaque network error, not the id to quote.
+    assert failed.headers["access-control-allow-origin"] == "*"
+    assert "x-request-id" in failed.headers["access-control-expose-headers"].lower()

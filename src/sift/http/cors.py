@@ -13,8 +13,9 @@ from typing import Any
 
 from sift.config import Config, split_list
 
-# Response headers a page's script may read besides the safelisted ones.
-EXPOSED = ["Retry-After"]
+# Response headers a page's script may read besides the safelisted ones: how long to wait
+# after a 429, and the id to quote when reporting a failure (http/failures.py).
+EXPOSED = ["Retry-After", "X-Request-Id"]
 
 
 def cors_options(config: Config) -> dict[str, Any]:
