@@ -8,6 +8,7 @@ accepts every shape, so a row gives the same document whichever way it came.
 
 from __future__ import annotations
 
+import csv
 import math
 from collections.abc import Callable, Mapping
 from datetime import UTC, date, datetime, time, timedelta
@@ -142,6 +143,19 @@ def _text(value: Any) -> str:
     return str(value)
 
 
+def _array(value: Any) -> Any:
+    """A PostgreSQL array: a list from the driver, or its text form from pgoutput."""
+    if isinstance(value, str):
+        inner = value.strip()
+        if not (inner.startswith("{") and inner.endswith("}")) or "{" in inner[1:-1]:
+            return value  # not a one-dimensional array: kept as text
+        if not inner[1:-1]:
+            return []
+        items = next(csv.reader([inner[1:-1]], escapechar="\\"))
+        return [None if item == "NULL" else item for item in items]
+    return _plain(value)
+
+
 def _date(value: Any) -> str:
     if isinstance(value, datetime):
         return _rfc3339(value)
@@ -170,6 +184,7 @@ CONVERTERS: dict[str, Callable[[Any], Any]] = {
     "timestamp": _timestamp,
     "date": _date,
     "bytes": _text,
+    "array": _array,
     "string": _string_or_number,
 }
 # `types` overrides: what the user asks a column to become.

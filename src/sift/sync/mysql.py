@@ -118,14 +118,15 @@ class MySQLReader:
             names = [d[0] for d in cur.description]
             return [dict(zip(names, row, strict=True)) for row in cur.fetchall()]
 
-    def passing(self, table: TableConfig, keys: list[Any]) -> set[Any]:
-        """Which of these primary keys the table's `where` selects, on the source now."""
+    def passing(self, table: TableConfig, keys: list[Any]) -> set[str]:
+        """Which of these primary keys (as text) the table's `where` selects, on the source
+        now: a later change of the row is still to come, so this converges too."""
         if not table.where or not keys:
-            return set(keys)
+            return {str(k) for k in keys}
         marks = ", ".join(["%s"] * len(keys))
         sql = (f"SELECT {quote(table.primary_key)} FROM {self.qualified(table)} "
                f"WHERE {quote(table.primary_key)} IN ({marks}) AND ({table.where})")  # fmt: skip
-        return {r[0] for r in self.query(sql, keys)}
+        return {str(r[0]) for r in self.query(sql, keys)}
 
     # -- positions -----------------------------------------------------------------
     def start_position(self) -> dict[str, Any]:
