@@ -74,3 +74,44 @@ def test_snapshot_then_changes(source: SourceDB, tmp_path: Path) -> None:
         assert status["state"] == "streaming"
         assert status["rowsApplied"] >= 7
 
+
+
+def test_postgres_triggers_capture(postgres_source: SourceDB, tmp_path: Path) -> None:
+    """The fallback for servers without logical replication: same behaviour."""
+    create_products(postgres_source)
+    insert = "INSERT INTO products (id, name, price, active) VALUES (%s, %s, %s, %s)"
+    postgres_source.execute(insert, (1, "Dune", "9.50", True))
+    postgres_source.execute(insert, (2, "Emma", "5.00", True))
+    toml = postgres_source.toml(TABLES, capture='"triggers"')
+    with sync_client(tmp_path, toml) as client:
+        eventually(lambda: set(documents(client, "products")) == {"1", "2"})
+        postgres_source.execute(insert, (3, "Ivanhoe", "7.25", True))
+        postgres_source.execute("UPDATE products SET id = 10 WHERE id = 1")
+        postgres_source.execute("UPDATE products SET active = FALSE WHERE id = 2")
+        eventually(lambda: set(documents(client, "products")) == {"3", "10"})
+        postgres_source.execute("TRUNCATE products")
+        postgres_source.execute(insert, (5, "After", "1", True))
+        eventually(lambda: set(documents(client, "products")) == {"5"})
+        assert postgres_source.execute("SELECT count(*) FROM sift_sync.changes")[0][0] == 0
+
+
+def test_truncate_alter_and_a_bad_row(source: SourceDB, tmp_path: Path) -> None:
+    source.execute("CREATE TABLE items (id VARCHAR(40) PRIMARY KEY, name TEXT)")
+    source.execute("INSERT INTO items VALUES ('a', 'first'), ('b', 'second')")
+    tables = '[[sources.tables]]\ntable = "items"\nindex = "items"\n'
+    with sync_client(tmp_path, source.toml(tables)) as client:
+        eventually(lambda: set(documents(client, "items")) == {"a", "b"})
+        source.execute("TRUNCATE TABLE items")
+        eventually(lambda: documents(client, "items") == {})
+        source.execute("ALTER TABLE items ADD COLUMN color VARCHAR(20)")
+        source.execute("INSERT INTO items VALUES ('c', 'third', 'red')")
+        # Not a valid document id: recorded, and the stream goes on.
+        source.execute("INSERT INTO items VALUES ('not valid!', 'bad', NULL)")
+        source.execute("INSERT INTO items VALUES ('d', 'fourth', 'blue')")
+        docs = eventually(lambda: set(documents(client, "items")) == {"c", "d"}
+                          and documents(client, "items"))  # fmt: skip
+        assert docs["c"] == {"id": "c", "name": "third", "color": "red"}
+        detail = client.get("/sources/src").json()
+        assert detail["rowErrors"] == 1
+        assert detail["recentRowErrors"][0]["table"].endswith("items")
+        assert "invalid" in detail["recentRowErrors"][0]["message"].lower()
