@@ -54,7 +54,8 @@ def _mysql(request: pytest.FixtureRequest) -> Iterator[SourceDB]:
     with admin.cursor() as cur:
         cur.execute(f"CREATE DATABASE `{name}`")
     conn = pymysql.connect(host=base.host, port=base.port or 3306, user=base.username,
-                           password=base.password or "", database=name, autocommit=True)  # fmt: skip
+                           password=base.password or "", database=name,
+                           autocommit=True)  # fmt: skip
 
     def execute(sql: str, args: Any = None) -> Any:
         with conn.cursor() as cur:

@@ -65,7 +65,7 @@ class Window:
     changes: int = 0  # source row changes folded in
     oldest_at: float | None = None  # source commit time of the oldest one
 
-    def _index(self, table: TableConfig) -> IndexChanges:
+    def for_index(self, table: TableConfig) -> IndexChanges:
         found = self.indexes.get(table.index)
         if found is None:
             found = self.indexes[table.index] = IndexChanges(table.document_key)
@@ -75,7 +75,7 @@ class Window:
         self.row_errors.append(StoredRowError(self.source, table, key, message, utcnow()))
 
     def truncate(self, table: TableConfig) -> None:
-        index = self._index(table)
+        index = self.for_index(table)
         index.docs.clear()
         index.partial.clear()
         index.cleared = True
@@ -90,7 +90,7 @@ class Window:
         except RowError as error:
             self.error(table.table, None, str(error))
             return
-        index = self._index(table)
+        index = self.for_index(table)
         if change.op == "delete" or not passes or converter.deleted(change.row):
             index.docs[key] = None
             index.partial.discard(key)

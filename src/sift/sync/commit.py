@@ -67,14 +67,16 @@ def ensure_indexes(db: Database, conn: Connection, wanted: dict[str, str], label
     return created
 
 
-def commit(db: Database, record: SourceRecord, window: Window, label: str) -> int:
+def commit(db: Database, record: SourceRecord | None, window: Window, label: str) -> int:
     """Enqueue the window's tasks and save `record` in one transaction; returns the number
-    of tasks. Raises StalePosition (and commits nothing) if another writer moved the source."""
+    of tasks. Raises StalePosition (and commits nothing) if another writer moved the source.
+    Without a record (`sift sync --once`) only the tasks and row errors are written."""
     with db.write() as conn:
         tasks = sum(
             enqueue_changes(db, conn, index, changes, label)
             for index, changes in window.indexes.items()
         )
         source_rows.add_row_errors(conn, window.row_errors)
-        source_rows.save(conn, record)
+        if record is not None:
+            source_rows.save(conn, record)
     return tasks

@@ -29,6 +29,7 @@ DDL = re.compile(
     re.IGNORECASE | re.DOTALL,
 )
 JSON_CHECK = re.compile(r"json_valid\(`?(\w+)`?\)", re.IGNORECASE)
+EVENTS = [WriteRowsEvent, UpdateRowsEvent, DeleteRowsEvent, QueryEvent, XidEvent, RotateEvent]
 UNNAMED = re.compile(r"^UNKNOWN_COL(\d+)$")
 
 
@@ -175,8 +176,7 @@ class MySQLReader:
             blocking=True,
             log_file=position["file"],
             log_pos=int(position["pos"]),
-            only_events=[WriteRowsEvent, UpdateRowsEvent, DeleteRowsEvent, QueryEvent, XidEvent,
-                         RotateEvent],  # fmt: skip
+            only_events=EVENTS,
             slave_heartbeat=1.0,
             enable_logging=False,
         )

@@ -11,6 +11,7 @@ not polling `pg_logical_slot_get_changes()` or triggers: measured in docs/sync.m
 
 from __future__ import annotations
 
+import contextlib
 import select
 import threading
 from collections.abc import Iterator
@@ -24,8 +25,14 @@ from sift.sync.changes import Commit, Event, RowChange, SchemaChanged, Truncate
 from sift.sync.config import SourceConfig, TableConfig
 from sift.sync.convert import kind_of
 from sift.sync.errors import CaptureUnavailable, PositionLost
-from sift.sync.pgoutput import Begin, Change, CommitMessage, Decoder, RelationMessage
-from sift.sync.pgoutput import TruncateMessage
+from sift.sync.pgoutput import (
+    Begin,
+    Change,
+    CommitMessage,
+    Decoder,
+    RelationMessage,
+    TruncateMessage,
+)
 
 
 def conninfo(config: SourceConfig) -> str:
@@ -111,10 +118,8 @@ class PostgresQueries:
     def close(self) -> None:
         conn, self._conn = self._conn, None
         if conn is not None:
-            try:
+            with contextlib.suppress(Exception):  # already broken: closing is best effort
                 conn.close()
-            except Exception:  # already broken: closing is best effort
-                pass
 
 
 class LogicalReader(PostgresQueries):
@@ -181,8 +186,8 @@ class LogicalReader(PostgresQueries):
 
         start = int(position["lsn"])
         self._flush_lsn = start
-        conn = psycopg2.connect(conninfo(self.config),
-                                connection_factory=psycopg2.extras.LogicalReplicationConnection)  # fmt: skip
+        factory = psycopg2.extras.LogicalReplicationConnection
+        conn = psycopg2.connect(conninfo(self.config), connection_factory=factory)
         self._replication = conn
         cur = conn.cursor()
         cur.start_replication(
@@ -229,10 +234,8 @@ class LogicalReader(PostgresQueries):
     def _close_replication(self) -> None:
         conn, self._replication = self._replication, None
         if conn is not None:
-            try:
+            with contextlib.suppress(Exception):  # already broken: closing is best effort
                 conn.close()
-            except Exception:  # already broken: closing is best effort
-                pass
 
     def close(self) -> None:
         self._close_replication()

@@ -177,16 +177,15 @@ class SourceRunner:
             record.position = reader.start_position()
             record.phase = "snapshot"
             record.error = None
-            record.snapshot = {t.table: {"after": None, "done": 0, "total": reader.count(t),
-                                         "finished": False} for t in self.config.tables}  # fmt: skip
+            record.snapshot = {t.table: _progress(reader.count(t)) for t in self.config.tables}
+            indexes = {t.index: t.document_key for t in self.config.tables}
             with self.db.write() as conn:
-                ensure_indexes(self.db, conn, {t.index: t.document_key
-                                               for t in self.config.tables}, self.label)  # fmt: skip
+                ensure_indexes(self.db, conn, indexes, self.label)
                 source_rows.save(conn, record)
         for table in self.config.tables:
-            progress = record.snapshot.setdefault(
-                table.table, {"after": None, "done": 0, "total": reader.count(table),
-                              "finished": False})  # fmt: skip
+            if table.table not in record.snapshot:  # a table added to the configuration
+                record.snapshot[table.table] = _progress(reader.count(table))
+            progress = record.snapshot[table.table]
             converter = Converter(table, reader.columns(table))
             while not progress["finished"] and not self._stop.is_set():
                 began = time.monotonic()
@@ -199,8 +198,8 @@ class SourceRunner:
                 progress["done"] += len(rows)
                 progress["finished"] = len(rows) < self.config.snapshot_batch
                 self._count(record, len(rows), time.monotonic() - began)
-                label = f"{self.label} snapshot {table.table} {progress['done']}/{progress['total']}"
-                commit(self.db, record, window, label)
+                done = f"{progress['done']}/{progress['total']}"
+                commit(self.db, record, window, f"{self.label} snapshot {table.table} {done}")
                 self.wake()
         if self._stop.is_set():
             return
@@ -306,6 +305,10 @@ class SourceRunner:
         return status_view(self.config, record, self)
 
 
+def _progress(total: int) -> dict[str, Any]:
+    return {"after": None, "done": 0, "total": total, "finished": False}
+
+
 def _cursor(value: Any) -> Any:
     """A primary key value as JSON can store it, to resume the snapshot after it."""
     return value if isinstance(value, int | str) else str(value)
@@ -342,6 +345,9 @@ def status_view(config: SourceConfig, record: SourceRecord | None,
         for table, p in (record.snapshot if record else {}).items()
     }
     stats = record.stats if record else {}
+    last_error = runner.last_error if runner and runner.last_error else None
+    if last_error is None and record is not None:
+        last_error = record.error
     return {
         "name": config.name,
         "kind": config.kind,
@@ -356,6 +362,5 @@ def status_view(config: SourceConfig, record: SourceRecord | None,
         "lagBytes": runner.lag_bytes if runner else None,
         "rowsApplied": int(stats.get("rowsApplied", 0)),
         "rowsPerSecond": round(runner.rows_per_s, 1) if runner else None,
-        "lastError": (runner.last_error if runner and runner.last_error else
-                      (record.error if record else None)),  # fmt: skip
+        "lastError": last_error,
     }
