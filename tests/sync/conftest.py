@@ -123,6 +123,7 @@ def source(request: pytest.FixtureRequest) -> Iterator[SourceDB]:
 
 
 def sync_client(tmp_path: Path, toml: str) -> TestClient:
+    tmp_path.mkdir(parents=True, exist_ok=True)
     config = tmp_path / "sift.toml"
     config.write_text(toml)
     client = make_client(tmp_path, master_key=MASTER_KEY, config_file=str(config))

@@ -52,6 +52,7 @@ class MySQLReader:
         self._stream: BinLogStreamReader | None = None
         self._ordinals: dict[str, list[str]] = {}
         self._lock = threading.Lock()  # the runner and the binlog thread share `conn`
+        self._closed = threading.Event()
 
     # -- plain queries -------------------------------------------------------------
     def conn(self) -> Any:
@@ -179,6 +180,7 @@ class MySQLReader:
             only_events=EVENTS,
             slave_heartbeat=1.0,
             enable_logging=False,
+            pymysql_wrapper=self._connect_stream,
         )
         stream = self._stream
         try:
@@ -196,6 +198,14 @@ class MySQLReader:
                         yield from self._row_event(event, table)
         finally:
             stream.close()
+
+    def _connect_stream(self, **kwargs: Any) -> Any:
+        # The binlog library reconnects by itself when its connection breaks; once this
+        # reader is closed it must not, or a stopped source would keep a dump thread on
+        # the server (which also stops PURGE BINARY LOGS from removing the files it reads).
+        if self._closed.is_set():
+            raise ConnectionError("the binlog reader is closed")
+        return pymysql.connect(**kwargs)
 
     def _query_event(self, event: QueryEvent, tables: dict[tuple[str, str], TableConfig],
                      here: dict[str, Any]) -> Iterator[Event]:  # fmt: skip
@@ -242,6 +252,7 @@ class MySQLReader:
                 yield RowChange(table.table, "delete", self._named(table, row["values"]))
 
     def close(self) -> None:
+        self._closed.set()
         for closable in (self._stream, self._conn):
             try:
                 if closable is not None:
