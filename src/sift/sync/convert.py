@@ -246,6 +246,4 @@ class Converter:
             except (ValueError, TypeError, ArithmeticError) as exc:
                 raise RowError(f"column `{column}`: cannot convert {value!r} ({exc})") from None
         self.key_of(row)
-        if self.key in doc:
-            doc[self.key] = _string_or_number(row[self.table.primary_key])
         return doc
