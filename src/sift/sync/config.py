@@ -14,6 +14,7 @@ import zlib
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
+from urllib.parse import quote
 
 from sqlalchemy.engine import URL, make_url
 
@@ -114,7 +115,7 @@ def _url(name: str, raw: dict[str, Any], environ: Mapping[str, str]) -> URL:
     def expand(match: re.Match[str]) -> str:
         if match.group(1) not in environ:
             raise ValueError(f"sources.{name}: environment variable {match.group(1)} is not set")
-        return environ[match.group(1)]
+        return quote(environ[match.group(1)], safe="")  # a password may hold `@` or `/`
 
     try:
         url = make_url(ENV_REF.sub(expand, text))
