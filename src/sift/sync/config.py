@@ -117,8 +117,9 @@ def _url(name: str, raw: dict[str, Any], environ: Mapping[str, str]) -> URL:
             raise ValueError(f"sources.{name}: environment variable {match.group(1)} is not set")
         return quote(environ[match.group(1)], safe="")  # a password may hold `@` or `/`
 
+    expanded = ENV_REF.sub(expand, text)
     try:
-        url = make_url(ENV_REF.sub(expand, text))
+        url = make_url(expanded)
     except Exception as exc:  # sqlalchemy raises ArgumentError, ValueError...
         raise ValueError(f"sources.{name}: `url` is not a database URL") from exc
     password_env = raw.get("password_env")

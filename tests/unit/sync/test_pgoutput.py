@@ -27,7 +27,7 @@ def _relation(oid: int, columns: list[str]) -> bytes:
     return body
 
 
-def _tuple(values: list[str | None | bytes]) -> bytes:
+def _tuple(values: list[str | bytes | None]) -> bytes:
     body = struct.pack("!h", len(values))
     for value in values:
         if value is None:
