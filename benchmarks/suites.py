@@ -25,6 +25,7 @@ SUITES = {
     "hybrid": ("benchmarks.hybrid.__main__", "Hybrid (lexical + semantic) nDCG@10 and latency."),
     "compat": ("benchmarks.compat.cli", "The meilisearch-python-sdk test suite against Sift."),
     "faults": ("benchmarks.faults.cli", "Fault injection against nodes sharing PostgreSQL."),
+    "sync": ("benchmarks.sync.cli", "Sync sources: snapshot rows/s, change lag, kill -9."),
 }
 
 

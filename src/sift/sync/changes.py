@@ -96,7 +96,7 @@ class Window:
             index.partial.discard(key)
             return
         try:
-            doc = converter.document(change.row)
+            doc = converter.document(change.row)  # the key was checked by key_of
         except RowError as error:
             self.error(table.table, key, str(error))
             return

@@ -86,7 +86,11 @@ def _json(value: Any) -> Any:
             return orjson.loads(value)
         except orjson.JSONDecodeError as exc:
             raise RowError(f"invalid JSON: {exc}") from None
-    return _plain(value)
+    try:
+        orjson.dumps(value)  # already plain JSON (a driver parsed it): the common case
+        return value
+    except TypeError:
+        return _plain(value)
 
 
 def _plain(value: Any) -> Any:
@@ -189,6 +193,13 @@ CONVERTERS: dict[str, Callable[[Any], Any]] = {
 }
 # `types` overrides: what the user asks a column to become.
 OVERRIDES: dict[str, Callable[[Any], Any]] = {**CONVERTERS, "string": _text}
+# Values of these Python types are already what a kind gives: no call per value.
+AS_IS: dict[str, frozenset[type]] = {
+    "integer": frozenset({int}),
+    "boolean": frozenset({bool}),
+    "string": frozenset({str, int}),
+    "number": frozenset({int}),
+}
 
 
 class Converter:
@@ -197,20 +208,21 @@ class Converter:
     def __init__(self, table: TableConfig, kinds: Mapping[str, str]) -> None:
         self.table = table
         wanted = table.columns if table.columns is not None else tuple(kinds)
-        self.fields: list[tuple[str, str, Callable[[Any], Any]]] = []
+        self.fields: list[tuple[str, str, Callable[[Any], Any], frozenset[type]]] = []
         for column in wanted:
             if column in table.exclude:
                 continue
-            if column in table.types:
-                convert = OVERRIDES[table.types[column]]
-            else:
-                convert = CONVERTERS[kinds.get(column, "string")]
-            self.fields.append((column, table.rename.get(column, column), convert))
+            kind = table.types.get(column) or kinds.get(column, "string")
+            convert = (OVERRIDES if column in table.types else CONVERTERS)[kind]
+            as_is = AS_IS.get(kind, frozenset()) - ({int} if column in table.types else set())
+            self.fields.append((column, table.rename.get(column, column), convert, as_is))
         self.key = table.document_key
 
     def key_of(self, row: Mapping[str, Any]) -> str:
         """The document id a row maps to (also for rows that are being deleted)."""
         value = row.get(self.table.primary_key)
+        if type(value) is int:
+            return str(value)  # always a valid document id: the common case, made cheap
         if value is None:
             raise RowError(f"the row has no value for its primary key `{self.table.primary_key}`")
         try:
@@ -232,12 +244,12 @@ class Converter:
         """The document for a row; columns the row lacks (unchanged TOAST values in an
         update) are left out, so such a document is merged, not replaced."""
         doc: dict[str, Any] = {}
-        for column, name, convert in self.fields:
+        for column, name, convert, as_is in self.fields:
             if column not in row:
                 continue
             value = row[column]
-            if value is None:
-                doc[name] = None
+            if value is None or type(value) in as_is:
+                doc[name] = value
                 continue
             try:
                 doc[name] = convert(value)
@@ -245,5 +257,4 @@ class Converter:
                 raise RowError(f"column `{column}`: {error}") from None
             except (ValueError, TypeError, ArithmeticError) as exc:
                 raise RowError(f"column `{column}`: cannot convert {value!r} ({exc})") from None
-        self.key_of(row)
         return doc

@@ -1,0 +1,163 @@
+"""End-to-end sync measurements against a real `sift serve` and a real source database.
+
+Snapshot: a products table of `rows` rows is there before Sift starts; rows/s is `rows`
+over the time from the first sync task's enqueuedAt to the last one's finishedAt (rows in
+the source -> documents searchable), and, as a cross-check, over the wall time from the
+server answering /health to all documents counted.
+
+Lag: a writer commits transactions of 10 row changes (3 inserts, 5 updates, 2 deletes)
+at a fixed rate; about 5 times a second one update writes a word never used before, and a
+prober searches for that word until the document is a hit. Lag = the hit's time minus the
+writer's commit time, both taken in this process.
+"""
+
+from __future__ import annotations
+
+import queue
+import random
+import statistics
+import string
+import threading
+import time
+from datetime import datetime
+from pathlib import Path
+from typing import Any
+
+import httpx
+
+from benchmarks.ingest.server import SiftServer
+from benchmarks.sync.sources import Source
+from tests.e2e.sift_process import free_port
+
+KEY = "sync-bench-master-key-0123456789"
+
+
+def _iso(text: str) -> float:
+    return datetime.fromisoformat(text.replace("Z", "+00:00")).timestamp()
+
+
+def start_server(workdir: Path, src: Source, capture: str | None) -> tuple[SiftServer, str]:
+    port = free_port()
+    lines = ["[[sources]]", 'name = "src"', f'url = "{src.url}"']
+    if capture:
+        lines.append(f'capture = "{capture}"')
+    lines += ["[[sources.tables]]", 'table = "products"', 'index = "products"']
+    config = workdir / "sift.toml"
+    config.write_text("\n".join(lines) + "\n")
+    args = ["--port", str(port), "--data-dir", str(workdir / "data"), "--config-file",
+            str(config), "--master-key", KEY, "--log-level", "warning"]  # fmt: skip
+    server = SiftServer(args, workdir / "server.log")
+    url = f"http://127.0.0.1:{port}"
+    server.wait_healthy(url, 180)
+    return server, url
+
+
+def snapshot(client: httpx.Client, rows: int, timeout: float = 600) -> dict[str, float]:
+    healthy = time.time()
+    deadline = time.monotonic() + timeout
+    while True:
+        assert time.monotonic() < deadline, "snapshot did not finish"
+        state = client.get("/sources/src").json()["state"]
+        stats = client.get("/indexes/products/stats")
+        count = stats.json()["numberOfDocuments"] if stats.status_code == 200 else 0
+        pending = client.get("/tasks", params={"statuses": "enqueued,processing", "limit": 1})
+        if state == "streaming" and count == rows and pending.json()["total"] == 0:
+            break
+        time.sleep(0.05)
+    done = time.time()
+    tasks = client.get("/tasks", params={"indexUids": "products", "limit": 1000}).json()
+    sync = [t for t in tasks["results"] if str(t.get("customMetadata", "")).startswith("sync:")
+            and t["type"] == "documentAdditionOrUpdate"]  # fmt: skip
+    first = min(_iso(t["enqueuedAt"]) for t in sync)
+    last = max(_iso(t["finishedAt"]) for t in sync)
+    return {
+        "rows": rows,
+        "tasks": len(sync),
+        "seconds": last - first,
+        "rows_per_s": rows / (last - first),
+        "wall_rows_per_s": rows / (done - healthy),
+    }
+
+
+def _word(rng: random.Random) -> str:
+    return "".join(rng.choices(string.ascii_lowercase, k=14))
+
+
+def lag(src: Source, client: httpx.Client, rate: int, seconds: float, first_id: int,
+        seed: int) -> dict[str, Any]:  # fmt: skip
+    rng = random.Random(seed)
+    ids = list(range(first_id))
+    next_id = first_id
+    samples: queue.Queue[tuple[str, int, float] | None] = queue.Queue()
+    results: list[float] = []
+    missed: list[str] = []
+
+    def probe() -> None:
+        with httpx.Client(base_url=str(client.base_url), headers=client.headers) as c:
+            while (item := samples.get()) is not None:
+                word, doc_id, committed = item
+                deadline = time.time() + 30
+                while time.time() < deadline:
+                    hits = c.post("/indexes/products/search", json={
+                        "q": word, "limit": 3, "attributesToRetrieve": ["id"]}).json()["hits"]
+                    if any(h["id"] == doc_id for h in hits):
+                        results.append(time.time() - committed)
+                        break
+                    time.sleep(0.005)
+                else:
+                    missed.append(word)
+
+    prober = threading.Thread(target=probe, daemon=True)
+    prober.start()
+    per_tx = 10
+    interval = per_tx / rate
+    began = time.monotonic()
+    tick = began
+    changes = 0
+    next_sample = began
+    while time.monotonic() - began < seconds:
+        statements: list[tuple[str, Any]] = []
+        for _ in range(3):
+            statements.append(("INSERT INTO products (id, title, brand, price, rating, in_stock) "
+                               "VALUES (%s, %s, %s, %s, %s, %s)",
+                               (next_id, "new product", "AcmeCo", 10.5, 3, True)))  # fmt: skip
+            ids.append(next_id)
+            next_id += 1
+        sample = None
+        for i in range(5):
+            doc_id = ids[rng.randrange(len(ids))]
+            title = f"updated {rng.randint(0, 10**6)}"
+            if i == 0 and time.monotonic() >= next_sample:
+                sample = (_word(rng), doc_id)
+                title = f"updated {sample[0]}"
+                next_sample += 0.2
+            statements.append(("UPDATE products SET title = %s, rating = rating + 1 "
+                               "WHERE id = %s", (title, doc_id)))  # fmt: skip
+        for _ in range(2):
+            victim = ids.pop(rng.randrange(len(ids)))
+            if sample is not None and victim == sample[1]:
+                ids.append(victim)
+                continue
+            statements.append(("DELETE FROM products WHERE id = %s", (victim,)))
+        src.transaction(statements)
+        committed = time.time()
+        changes += len(statements)
+        if sample is not None:
+            samples.put((sample[0], sample[1], committed))
+        tick += interval
+        pause = tick - time.monotonic()
+        if pause > 0:
+            time.sleep(pause)
+    elapsed = time.monotonic() - began
+    samples.put(None)
+    prober.join(60)
+    results.sort()
+    return {
+        "changes": changes,
+        "changes_per_s": changes / elapsed,
+        "samples": len(results),
+        "missed": len(missed),
+        "p50_ms": 1000 * statistics.median(results),
+        "p99_ms": 1000 * results[min(len(results) - 1, int(0.99 * len(results)))],
+        "max_ms": 1000 * results[-1],
+    }
