@@ -24,10 +24,10 @@ from pathlib import Path
 from typing import Any
 
 import httpx
+from tests.e2e.sift_process import free_port
 
 from benchmarks.ingest.server import SiftServer
 from benchmarks.sync.sources import Source
-from tests.e2e.sift_process import free_port
 
 KEY = "sync-bench-master-key-0123456789"
 

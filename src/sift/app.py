@@ -27,6 +27,7 @@ from sift.http.cors import cors_options
 from sift.http.responses import JSONResponse, error_response
 from sift.http.routes import (
     admin,
+    admin_sources,
     admin_webhooks,
     analytics,
     backups,
@@ -206,6 +207,7 @@ def create_app(config: Config | None = None, services: Services | None = None) -
         site,
         admin,
         admin_webhooks,
+        admin_sources,
     ):
         app.include_router(module.router)
     return app
