@@ -27,9 +27,11 @@ import httpx
 from tests.e2e.sift_process import free_port
 
 from benchmarks.ingest.server import SiftServer
-from benchmarks.sync.sources import Source
+from benchmarks.sync.sources import Source, connect
 
 KEY = "sync-bench-master-key-0123456789"
+INSERT = ("INSERT INTO products (id, title, brand, price, rating, in_stock) "
+          "VALUES (%s, %s, %s, %s, %s, %s)")  # fmt: skip
 
 
 def _iso(text: str) -> float:
@@ -83,78 +85,127 @@ def _word(rng: random.Random) -> str:
     return "".join(rng.choices(string.ascii_lowercase, k=14))
 
 
+class Writer(threading.Thread):
+    """One of the writers: its own connection and its own ids (id % writers == number), so
+    writers never wait on each other's row locks."""
+
+    def __init__(self, kind: str, url: str, number: int, writers: int, first_id: int,
+                 rate: float, seconds: float, seed: int,
+                 samples: queue.Queue[tuple[str, int, float] | None]) -> None:  # fmt: skip
+        super().__init__(daemon=True)
+        self.src = connect(kind, url)
+        self.number, self.writers = number, writers
+        self.ids = list(range(number, first_id, writers))
+        self.next_id = first_id + number
+        self.rng = random.Random(seed * 100 + number)
+        self.rate, self.seconds, self.samples = rate, seconds, samples
+        self.changes = 0
+        self.error: BaseException | None = None
+
+    def run(self) -> None:
+        try:
+            self._run()
+        except BaseException as exc:  # reported by lag()
+            self.error = exc
+        finally:
+            self.src.conn.close()
+
+    def _run(self) -> None:
+        rng = self.rng
+        interval = 10 / self.rate  # 10 row changes per transaction
+        began = tick = time.monotonic()
+        next_sample = began + self.number * 0.2 / self.writers
+        while time.monotonic() - began < self.seconds:
+            statements: list[tuple[str, Any]] = []
+            for _ in range(3):
+                values = (self.next_id, "new product", "AcmeCo", 10.5, 3, True)
+                statements.append((INSERT, values))
+                self.ids.append(self.next_id)
+                self.next_id += self.writers
+            sample = None
+            for i in range(5):
+                doc_id = self.ids[rng.randrange(len(self.ids))]
+                title = f"updated {rng.randint(0, 10**6)}"
+                if i == 0 and time.monotonic() >= next_sample:
+                    sample = (_word(rng), doc_id)
+                    title = f"updated {sample[0]}"
+                    next_sample += 0.2
+                statements.append(("UPDATE products SET title = %s, rating = rating + 1 "
+                                   "WHERE id = %s", (title, doc_id)))  # fmt: skip
+            for _ in range(2):
+                victim = self.ids.pop(rng.randrange(len(self.ids)))
+                if sample is not None and victim == sample[1]:
+                    self.ids.append(victim)
+                    continue
+                statements.append(("DELETE FROM products WHERE id = %s", (victim,)))
+            self.src.transaction(statements)
+            committed = time.time()
+            self.changes += len(statements)
+            if sample is not None:
+                self.samples.put((sample[0], sample[1], committed))
+            tick += interval
+            if (pause := tick - time.monotonic()) > 0:
+                time.sleep(pause)
+
+
 def lag(src: Source, client: httpx.Client, rate: int, seconds: float, first_id: int,
-        seed: int) -> dict[str, Any]:  # fmt: skip
-    rng = random.Random(seed)
-    ids = list(range(first_id))
-    next_id = first_id
+        seed: int, writers: int = 4) -> dict[str, Any]:  # fmt: skip
     samples: queue.Queue[tuple[str, int, float] | None] = queue.Queue()
     results: list[float] = []
     missed: list[str] = []
 
     def probe() -> None:
+        """Every pending sample is searched for in one /multi-search about every 20 ms
+        (the figures are that coarse), so a slow one does not delay the others."""
+        pending: dict[str, tuple[int, float]] = {}
+        finished = False
         with httpx.Client(base_url=str(client.base_url), headers=client.headers) as c:
-            while (item := samples.get()) is not None:
-                word, doc_id, committed = item
-                deadline = time.time() + 30
-                while time.time() < deadline:
-                    hits = c.post("/indexes/products/search", json={
-                        "q": word, "limit": 3, "attributesToRetrieve": ["id"]}).json()["hits"]
-                    if any(h["id"] == doc_id for h in hits):
-                        results.append(time.time() - committed)
+            while not finished or pending:
+                while True:
+                    try:
+                        item = samples.get(timeout=0.02 if pending or finished else 0.5)
+                    except queue.Empty:
                         break
-                    time.sleep(0.005)
-                else:
-                    missed.append(word)
+                    if item is None:
+                        finished = True
+                        break
+                    pending[item[0]] = (item[1], item[2])
+                if not pending:
+                    continue
+                words = list(pending)
+                queries = [{"indexUid": "products", "q": w, "limit": 3,
+                            "attributesToRetrieve": ["id"]} for w in words]  # fmt: skip
+                answers = c.post("/multi-search", json={"queries": queries}).json()["results"]
+                now = time.time()
+                for word, answer in zip(words, answers, strict=True):
+                    doc_id, committed = pending[word]
+                    if any(h["id"] == doc_id for h in answer["hits"]):
+                        results.append(now - committed)
+                        del pending[word]
+                    elif now - committed > 30:
+                        missed.append(word)
+                        del pending[word]
 
     prober = threading.Thread(target=probe, daemon=True)
     prober.start()
-    per_tx = 10
-    interval = per_tx / rate
     began = time.monotonic()
-    tick = began
-    changes = 0
-    next_sample = began
-    while time.monotonic() - began < seconds:
-        statements: list[tuple[str, Any]] = []
-        for _ in range(3):
-            statements.append(("INSERT INTO products (id, title, brand, price, rating, in_stock) "
-                               "VALUES (%s, %s, %s, %s, %s, %s)",
-                               (next_id, "new product", "AcmeCo", 10.5, 3, True)))  # fmt: skip
-            ids.append(next_id)
-            next_id += 1
-        sample = None
-        for i in range(5):
-            doc_id = ids[rng.randrange(len(ids))]
-            title = f"updated {rng.randint(0, 10**6)}"
-            if i == 0 and time.monotonic() >= next_sample:
-                sample = (_word(rng), doc_id)
-                title = f"updated {sample[0]}"
-                next_sample += 0.2
-            statements.append(("UPDATE products SET title = %s, rating = rating + 1 "
-                               "WHERE id = %s", (title, doc_id)))  # fmt: skip
-        for _ in range(2):
-            victim = ids.pop(rng.randrange(len(ids)))
-            if sample is not None and victim == sample[1]:
-                ids.append(victim)
-                continue
-            statements.append(("DELETE FROM products WHERE id = %s", (victim,)))
-        src.transaction(statements)
-        committed = time.time()
-        changes += len(statements)
-        if sample is not None:
-            samples.put((sample[0], sample[1], committed))
-        tick += interval
-        pause = tick - time.monotonic()
-        if pause > 0:
-            time.sleep(pause)
+    threads = [Writer(src.kind, src.url, n, writers, first_id, rate / writers, seconds, seed,
+                      samples) for n in range(writers)]  # fmt: skip
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+        if thread.error is not None:
+            raise thread.error
     elapsed = time.monotonic() - began
     samples.put(None)
     prober.join(60)
     results.sort()
+    changes = sum(t.changes for t in threads)
     return {
         "changes": changes,
         "changes_per_s": changes / elapsed,
+        "writers": writers,
         "samples": len(results),
         "missed": len(missed),
         "p50_ms": 1000 * statistics.median(results),

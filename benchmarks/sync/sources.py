@@ -50,6 +50,18 @@ class Source:
         self.conn.commit()
 
 
+def connect(kind: str, url: str) -> Source:
+    """Another connection (not autocommit) to a source made by `source()`."""
+    if kind == "mysql":
+        import pymysql
+
+        return Source(kind, url, pymysql.connect(host="127.0.0.1", user="root",
+                                                 database=url.rsplit("/", 1)[1]))  # fmt: skip
+    import psycopg
+
+    return Source(kind, url, psycopg.connect(url))
+
+
 @contextlib.contextmanager
 def source(kind: str, rows: int, seed: int = 42) -> Iterator[Source]:
     name = f"sift_bench_{uuid.uuid4().hex[:8]}"
