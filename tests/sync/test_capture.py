@@ -115,3 +115,19 @@ def test_truncate_alter_and_a_bad_row(source: SourceDB, tmp_path: Path) -> None:
         assert detail["rowErrors"] == 1
         assert detail["recentRowErrors"][0]["table"].endswith("items")
         assert "invalid" in detail["recentRowErrors"][0]["message"].lower()
+
+
+def test_only_the_lease_holder_reads_a_source(mysql_source: SourceDB, tmp_path: Path) -> None:
+    mysql_source.execute("CREATE TABLE items (id INTEGER PRIMARY KEY, name TEXT)")
+    mysql_source.execute("INSERT INTO items VALUES (1, 'one')")
+    toml = mysql_source.toml('[[sources.tables]]\ntable = "items"\nindex = "items"\n')
+    with sync_client(tmp_path, toml) as first, sync_client(tmp_path, toml) as second:
+        nodes = (first, second)
+        eventually(lambda: sorted(n.get("/sources/src").json()["state"] for n in nodes)
+                   == ["standby", "streaming"])  # fmt: skip
+        mysql_source.execute("INSERT INTO items VALUES (2, 'two')")
+        for node in nodes:
+            eventually(lambda node=node: set(documents(node, "items")) == {"1", "2"})
+        tasks = first.get("/tasks", params={"types": "documentAdditionOrUpdate"}).json()
+        received = sum(t["details"]["receivedDocuments"] for t in tasks["results"])
+        assert received == 2  # each row once, by one node
