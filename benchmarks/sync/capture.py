@@ -32,8 +32,9 @@ from sift.sync.triggers import TriggerReader
 BULK = 50_000
 
 
-def _stream(config: Any, stop: threading.Event) -> Iterator[dict[str, Any]]:
-    reader = LogicalReader(config)
+def _read(reader: LogicalReader | TriggerReader,
+          stop: threading.Event) -> Iterator[dict[str, Any]]:  # fmt: skip
+    """Rows as Sift's own reader yields them, each commit acknowledged at once."""
     position = reader.start_position()
     try:
         for event in reader.changes(position, stop):
@@ -42,7 +43,13 @@ def _stream(config: Any, stop: threading.Event) -> Iterator[dict[str, Any]]:
             elif isinstance(event, Commit):
                 reader.ack(event.position)
     finally:
+        if isinstance(reader, TriggerReader):
+            reader.query("DROP TABLE IF EXISTS sift_sync.changes")
         reader.close()
+
+
+def _stream(config: Any, stop: threading.Event) -> Iterator[dict[str, Any]]:
+    return _read(LogicalReader(config), stop)
 
 
 def _poll(config: Any, stop: threading.Event) -> Iterator[dict[str, Any]]:
@@ -72,17 +79,7 @@ def _poll(config: Any, stop: threading.Event) -> Iterator[dict[str, Any]]:
 
 
 def _triggers(config: Any, stop: threading.Event) -> Iterator[dict[str, Any]]:
-    reader = TriggerReader(config)
-    position = reader.start_position()
-    try:
-        for event in reader.changes(position, stop):
-            if isinstance(event, RowChange):
-                yield event.row
-            elif isinstance(event, Commit):
-                reader.ack(event.position)
-    finally:
-        reader.query("DROP TABLE IF EXISTS sift_sync.changes")
-        reader.close()
+    return _read(TriggerReader(config), stop)
 
 
 METHODS: dict[str, tuple[str, Callable[..., Iterator[dict[str, Any]]]]] = {

@@ -6,6 +6,9 @@ the rows that failed to convert) and re-snapshots one on request.
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from typing import TypeVar
+
 from fastapi import APIRouter, Depends, Request
 from starlette.concurrency import run_in_threadpool
 
@@ -16,6 +19,7 @@ from sift.keys import Principal
 from sift.sync import SyncManager, UnknownSource
 
 router = APIRouter(tags=["Sources"])
+T = TypeVar("T")
 
 
 def _manager(request: Request) -> SyncManager:
@@ -24,8 +28,12 @@ def _manager(request: Request) -> SyncManager:
     return manager
 
 
-def _not_found(name: str) -> SiftError:
-    return SiftError(f"Source `{name}` not found.", "source_not_found")
+async def _call(request: Request, name: str, method: Callable[[str], T]) -> T:
+    """A manager method on one source, in the thread pool; unknown names are a 404."""
+    try:
+        return await run_in_threadpool(method, name)
+    except UnknownSource:
+        raise SiftError(f"Source `{name}` not found.", "source_not_found") from None
 
 
 @router.get("/sources", summary="Every source and where it stands")
@@ -41,11 +49,8 @@ async def get_source(
     request: Request, name: str, _: Principal = Depends(guard("sources.get"))
 ) -> JSONResponse:
     manager = _manager(request)
-    try:
-        view = (await run_in_threadpool(manager.status, name))[0]
-        view["recentRowErrors"] = await run_in_threadpool(manager.row_errors, name)
-    except UnknownSource:
-        raise _not_found(name) from None
+    view = (await _call(request, name, manager.status))[0]
+    view["recentRowErrors"] = await _call(request, name, manager.row_errors)
     return JSONResponse(view)
 
 
@@ -53,9 +58,5 @@ async def get_source(
 async def resnapshot(
     request: Request, name: str, _: Principal = Depends(guard("sources.update"))
 ) -> JSONResponse:
-    manager = _manager(request)
-    try:
-        await run_in_threadpool(manager.resnapshot, name)
-    except UnknownSource:
-        raise _not_found(name) from None
+    await _call(request, name, _manager(request).resnapshot)
     return JSONResponse({"name": name, "state": "new"}, status_code=202)
