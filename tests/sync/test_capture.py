@@ -131,3 +131,23 @@ def test_only_the_lease_holder_reads_a_source(mysql_source: SourceDB, tmp_path: 
         tasks = first.get("/tasks", params={"types": "documentAdditionOrUpdate"}).json()
         received = sum(t["details"]["receivedDocuments"] for t in tasks["results"])
         assert received == 2  # each row once, by one node
+
+
+def test_several_tables_of_one_source(source: SourceDB, tmp_path: Path) -> None:
+    source.execute("CREATE TABLE authors (id INTEGER PRIMARY KEY, name TEXT)")
+    source.execute("CREATE TABLE books (isbn VARCHAR(20) PRIMARY KEY, title TEXT, author INT)")
+    source.execute("INSERT INTO authors VALUES (1, 'Herbert')")
+    source.execute("INSERT INTO books VALUES ('isbn-1', 'Dune', 1)")
+    tables = ('[[sources.tables]]\ntable = "authors"\nindex = "authors"\n'
+              '[[sources.tables]]\ntable = "books"\nindex = "books"\nprimary_key = "isbn"\n'
+              'rename = { author = "authorId" }\n')  # fmt: skip
+    with sync_client(tmp_path, source.toml(tables)) as client:
+        eventually(lambda: set(documents(client, "books")) == {"isbn-1"})
+        source.execute("INSERT INTO authors VALUES (2, 'Austen')")
+        source.execute("INSERT INTO books VALUES ('isbn-2', 'Emma', 2)")
+        eventually(lambda: set(documents(client, "authors")) == {"1", "2"})
+        books = eventually(lambda: len(documents(client, "books")) == 2
+                           and documents(client, "books"))  # fmt: skip
+        assert books["isbn-2"] == {"isbn": "isbn-2", "title": "Emma", "authorId": 2}
+        index = client.get("/indexes/books").json()
+        assert index["primaryKey"] == "isbn"
