@@ -138,7 +138,10 @@ class MySQLReader:
 
     # -- positions -----------------------------------------------------------------
     def start_position(self) -> dict[str, Any]:
-        rows = self.query("SHOW MASTER STATUS")
+        try:
+            rows = self.query("SHOW MASTER STATUS")
+        except pymysql.err.ProgrammingError:  # MySQL 8.4 renamed it
+            rows = self.query("SHOW BINARY LOG STATUS")
         if not rows or not rows[0][0]:
             raise CaptureUnavailable(
                 "the binlog is off on this server: set log_bin and binlog_format=ROW "
