@@ -131,11 +131,11 @@ def sync_client(tmp_path: Path, toml: str) -> TestClient:
     return client
 
 
-def documents(client: TestClient, index: str) -> dict[str, dict[str, Any]]:
+def documents(client: TestClient, index: str, key: str = "id") -> dict[str, dict[str, Any]]:
     response = client.get(f"/indexes/{index}/documents", params={"limit": 100_000})
     if response.status_code == 404:
         return {}
-    return {str(d["id"]): d for d in response.json()["results"]}
+    return {str(d[key]): d for d in response.json()["results"]}
 
 
 def eventually(check: Callable[[], Any], timeout: float = 20.0) -> Any:

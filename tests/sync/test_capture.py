@@ -142,12 +142,12 @@ def test_several_tables_of_one_source(source: SourceDB, tmp_path: Path) -> None:
               '[[sources.tables]]\ntable = "books"\nindex = "books"\nprimary_key = "isbn"\n'
               'rename = { author = "authorId" }\n')  # fmt: skip
     with sync_client(tmp_path, source.toml(tables)) as client:
-        eventually(lambda: set(documents(client, "books")) == {"isbn-1"})
+        eventually(lambda: set(documents(client, "books", "isbn")) == {"isbn-1"})
         source.execute("INSERT INTO authors VALUES (2, 'Austen')")
         source.execute("INSERT INTO books VALUES ('isbn-2', 'Emma', 2)")
         eventually(lambda: set(documents(client, "authors")) == {"1", "2"})
-        books = eventually(lambda: len(documents(client, "books")) == 2
-                           and documents(client, "books"))  # fmt: skip
+        books = eventually(lambda: len(documents(client, "books", "isbn")) == 2
+                           and documents(client, "books", "isbn"))  # fmt: skip
         assert books["isbn-2"] == {"isbn": "isbn-2", "title": "Emma", "authorId": 2}
         index = client.get("/indexes/books").json()
         assert index["primaryKey"] == "isbn"

@@ -192,6 +192,9 @@ class MySQLReader:
             log_file=position["file"],
             log_pos=int(position["pos"]),
             only_events=EVENTS,
+            # Row events of other tables (the server's other databases) are not decoded.
+            only_schemas=sorted({schema for schema, _ in tables}),
+            only_tables=sorted({name for _, name in tables}),
             slave_heartbeat=1.0,
             enable_logging=False,
             pymysql_wrapper=self._connect_stream,
