@@ -157,15 +157,15 @@ class SourceRunner:
         return record or SourceRecord(self.config.name, "new")
 
     # -- one connected run ---------------------------------------------------------
-    def run_once(self, snapshot_only: bool = False) -> None:
+    def run_once(self) -> None:
         self._reader = reader = open_reader(self.config)
         record = self.load()
         if record.phase == "failed":
             raise PositionLost(record.error or "the source needs a re-snapshot")
         if record.phase in ("new", "snapshot"):
             self.snapshot(reader, record)
-        if snapshot_only:
-            return
+            if record.phase != "streaming":
+                return  # stopped or deposed before the snapshot's end
         reader.check_position(record.position)
         self.stream(reader, record)
 
@@ -187,7 +187,7 @@ class SourceRunner:
                 record.snapshot[table.table] = _progress(reader.count(table))
             progress = record.snapshot[table.table]
             converter = Converter(table, reader.columns(table))
-            while not progress["finished"] and not self._stop.is_set():
+            while not progress["finished"] and not self._stop.is_set() and self.is_leader():
                 began = time.monotonic()
                 rows = reader.rows_after(table, progress["after"], self.config.snapshot_batch)
                 window = Window(self.config.name)
@@ -201,8 +201,8 @@ class SourceRunner:
                 done = f"{progress['done']}/{progress['total']}"
                 commit(self.db, record, window, f"{self.label} snapshot {table.table} {done}")
                 self.wake()
-        if self._stop.is_set():
-            return
+        if self._stop.is_set() or not all(p["finished"] for p in record.snapshot.values()):
+            return  # stopped or deposed mid-snapshot: it resumes from the saved cursors
         record.phase = "streaming"
         with self.db.write() as conn:
             source_rows.save(conn, record)
@@ -222,7 +222,7 @@ class SourceRunner:
         transaction: list[Event] = []
         position = dict(record.position)
         opened = saved = time.monotonic()
-        last_lag_check = 0.0
+        last_lag_check = last_lease_check = 0.0
         while not self._stop.is_set():
             try:
                 event = events.get(timeout=WINDOW_S / 2)
@@ -243,6 +243,10 @@ class SourceRunner:
                 transaction = []
                 position = event.position
             now = time.monotonic()
+            if now - last_lease_check > 1.0:
+                last_lease_check = now
+                if not self.is_leader():
+                    return  # deposed: the new leader resumes from the stored position
             self.lag_rows = window.changes + len(transaction) + events.qsize()
             self.lag_ms = (now - opened) * 1000 if self.lag_rows else 0.0
             if now - last_lag_check > 5.0:
