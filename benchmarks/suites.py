@@ -27,6 +27,7 @@ SUITES = {
     "faults": ("benchmarks.faults.cli", "Fault injection against nodes sharing PostgreSQL."),
     "fuzz": ("benchmarks.fuzz.cli", "Schemathesis and hostile bodies: 0 x 5xx, 0 resets."),
     "deep-bodies": ("benchmarks.fuzz.deep", "Peak RSS of one deeply nested body, per route."),
+    "sync": ("benchmarks.sync.cli", "Sync sources: snapshot rows/s, change lag, kill -9."),
 }
 
 

@@ -27,6 +27,7 @@ from sift.http.cors import cors_options
 from sift.http.responses import JSONResponse, error_response
 from sift.http.routes import (
     admin,
+    admin_sources,
     admin_webhooks,
     analytics,
     backups,
@@ -40,6 +41,7 @@ from sift.http.routes import (
     settings,
     similar,
     site,
+    sources,
     system,
     tasks,
     webhooks,
@@ -204,9 +206,11 @@ def create_app(config: Config | None = None, services: Services | None = None) -
         system,
         metrics,
         analytics,
+        sources,
         site,
         admin,
         admin_webhooks,
+        admin_sources,
     ):
         app.include_router(module.router)
     schemas.install(app)

@@ -1,4 +1,4 @@
-"""The `sift` command line: serve, import, migrate, restore."""
+"""The `sift` command line: serve, import, migrate, restore, sync."""
 
 from __future__ import annotations
 
@@ -167,6 +167,47 @@ def import_(
         show_progress=not quiet and sys.stderr.isatty(),
         summary=not quiet,
     )
+
+
+@main.group(invoke_without_command=True)
+@click.option("--once", is_flag=True, help="Snapshot every source into its index, wait "
+              "until the documents are indexed, and exit (no change capture).")  # fmt: skip
+@_settings_options
+@click.pass_context
+def sync(ctx: click.Context, once: bool, **overrides: Any) -> None:
+    """Sources: tables of the site's database kept in sync (docs/sync.md)."""
+    if ctx.invoked_subcommand is not None:
+        return
+    if not once:
+        click.echo(ctx.get_help())
+        return
+    from sift.sync.commands import run_once
+
+    config = _config(overrides)
+    setup_logging("warning")
+    run_once(config)
+
+
+@sync.command("status")
+@click.option("--url", default=None, help="Ask a running server instead of the database.")
+@click.option("--api-key", default=None, envvar="SIFT_API_KEY", help="Key for --url.")
+@_settings_options
+def sync_status(url: str | None, api_key: str | None, **overrides: Any) -> None:
+    """State, position, lag and errors of each source."""
+    from sift.sync.commands import status
+
+    status(_config(overrides), url, api_key)
+
+
+@sync.command("resnapshot")
+@click.argument("name")
+@_settings_options
+def sync_resnapshot(name: str, **overrides: Any) -> None:
+    """Forget source NAME's position: it is snapshotted again (after a purged binlog or a
+    dropped slot). A running server picks it up within seconds."""
+    from sift.sync.commands import resnapshot
+
+    resnapshot(_config(overrides), name)
 
 
 if __name__ == "__main__":

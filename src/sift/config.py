@@ -310,12 +310,17 @@ SETTINGS: tuple[Setting, ...] = (
 
 SETTINGS_BY_NAME: dict[str, Setting] = {s.name: s for s in SETTINGS}
 
+# Tables of sift.toml that are not scalar settings: each is parsed by the package that owns
+# it (`[[sources]]`: sift.sync, docs/sync.md), which is also where they are documented.
+SECTIONS: tuple[str, ...] = ("sources",)
+
 
 @dataclass
 class Config:
     """Resolved settings. Attribute names are the settings' names."""
 
     values: dict[str, Any] = field(default_factory=dict)
+    sections: dict[str, Any] = field(default_factory=dict)  # raw SECTIONS from the file
 
     def __getattr__(self, name: str) -> Any:
         try:
@@ -358,7 +363,7 @@ def load_config(
     if path.is_file():
         with path.open("rb") as fh:
             file_values = tomllib.load(fh)
-        bad = set(file_values) - set(SETTINGS_BY_NAME)
+        bad = set(file_values) - set(SETTINGS_BY_NAME) - set(SECTIONS)
         if bad:
             raise ValueError(f"{path}: unknown settings {', '.join(sorted(bad))}")
 
@@ -381,7 +386,7 @@ def load_config(
         raise ValueError("the master key must be at least 16 bytes long")
     if values["lease_timeout"] <= 0:
         raise ValueError("lease_timeout must be a positive number of seconds")
-    return Config(values)
+    return Config(values, {k: file_values[k] for k in SECTIONS if k in file_values})
 
 
 def _read_key_file(path: Path) -> str:

@@ -201,6 +201,8 @@ ERROR_TABLE: Final[dict[str, tuple[str, int]]] = {
     "immutable_webhook_is_editable": ("invalid_request", 400),
     "too_many_webhooks": ("invalid_request", 400),
     # system
+    # sync sources
+    "source_not_found": ("invalid_request", 404),
     "internal": ("internal", 500),
     "database_error": ("internal", 500),
     "index_creation_failed": ("internal", 500),

@@ -19,6 +19,7 @@ from sift.semantic import service as semantic
 from sift.storage import tasks as task_rows
 from sift.storage.database import Database
 from sift.storage.tasks import TaskRecord
+from sift.sync import SyncManager, parse_sources
 from sift.tasks.payload import iter_documents, ndjson_chunks
 from sift.tasks.worker import Worker, WorkerContext
 from sift.webhook_delivery import WebhookDelivery
@@ -37,6 +38,7 @@ class Services:
     webhooks: WebhookDelivery
     notifier: RedisNotifier | None = None
     analytics: Analytics | None = None
+    sync: SyncManager | None = None
     started_at: float = field(default_factory=time.time)
 
     @classmethod
@@ -73,7 +75,15 @@ class Services:
             notifier = RedisNotifier(config.redis_url, worker.notify, config.redis_prefix)
             worker.ctx.on_change = notifier.publish
         analytics = Analytics(db, config.analytics_retention_days, enabled=not config.no_analytics)
-        return cls(config, db, catalog, keys, worker, webhooks, notifier, analytics)
+        services = cls(config, db, catalog, keys, worker, webhooks, notifier, analytics)
+        # Sources are read by the worker-lease holder only (docs/sync.md).
+        services.sync = SyncManager(
+            db,
+            parse_sources(config.sections.get("sources")),
+            services._wake_workers,
+            lambda: worker.lease.held,
+        )
+        return services
 
     def start(self) -> None:
         if self.notifier is not None:
@@ -82,8 +92,12 @@ class Services:
         self.worker.start()
         if self.analytics is not None:
             self.analytics.start()
+        if self.sync is not None:
+            self.sync.start()
 
     def stop(self) -> None:
+        if self.sync is not None:
+            self.sync.stop()  # first: its last commit's tasks are then still processed
         if self.analytics is not None:
             self.analytics.stop()
         self.worker.stop()

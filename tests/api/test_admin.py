@@ -165,3 +165,21 @@ def test_a_dropped_form_cookie_says_so(web: TestClient) -> None:
     web.get("/admin/login")
     stale = web.post("/admin/login", data={"csrf": old, "key": MASTER_KEY})
     assert stale.status_code == 401 and "The sign-in form expired" in stale.text
+
+
+def test_sources_page_lists_sources_and_resnapshots(tmp_path: Path) -> None:
+    toml = tmp_path / "sift.toml"
+    toml.write_text('[[sources]]\nname = "shop"\nurl = "mysql://sift:secret@127.0.0.1:9/shop"\n'
+                    '[[sources.tables]]\ntable = "products"\nindex = "products"\n')  # fmt: skip
+    values = {"data_dir": str(tmp_path / "d"), "config_file": str(toml), "master_key": MASTER_KEY}
+    with TestClient(create_app(load_config(values, environ={})),
+                    base_url="https://testserver") as web:  # fmt: skip
+        csrf = _sign_in(web)
+        page = web.get("/admin/sources").text
+        assert "shop" in page and "products" in page and "secret" not in page
+        forged = web.post("/admin/sources/shop/resnapshot", data={"csrf": "forged"})
+        assert forged.status_code == 403
+        done = web.post("/admin/sources/shop/resnapshot", data={"csrf": csrf})
+        assert done.status_code == 200 and "will be snapshotted again" in done.text
+        missing = web.post("/admin/sources/nope/resnapshot", data={"csrf": csrf})
+        assert "Source `nope` not found." in missing.text

@@ -37,9 +37,14 @@ def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     data = tmp_path_factory.mktemp("browser")
     port = _free_port()
     sift = shutil.which("sift") or "sift"
+    # A sync source whose database is not there: the sources page shows it reconnecting.
+    (data / "sift.toml").write_text(
+        '[[sources]]\nname = "shop"\nurl = "mysql://sift:secret@127.0.0.1:9/shop"\n'
+        '[[sources.tables]]\ntable = "products"\nindex = "products"\n'
+    )
     proc = subprocess.Popen(
         [sift, "serve", "--data-dir", str(data), "--port", str(port), "--demo",
-         "--master-key", MASTER_KEY, "--config-file", str(data / "none.toml")],
+         "--master-key", MASTER_KEY, "--config-file", str(data / "sift.toml")],
         stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, env={**os.environ},
     )  # fmt: skip
     # localhost; test_cross_origin.py reaches the same server as 127.0.0.1 and a LAN name.

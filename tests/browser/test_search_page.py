@@ -133,6 +133,10 @@ def test_dashboard_sign_in_analytics_and_sign_out(server: str, page: Any) -> Non
     page.get_by_role("button", name="Add webhook").click()
     assert "https://hooks.example/tasks" in page.locator("table").inner_text()
     no_violations(page, "webhooks")
+    page.get_by_role("link", name="Sources").click()
+    sources = page.locator("table").inner_text()
+    assert "shop" in sources and "reconnecting" in sources and "secret" not in sources
+    no_violations(page, "sources")
     page.get_by_role("button", name="Sign out").click()
     page.goto(server + "/admin")
     assert page.url.endswith("/admin/login")

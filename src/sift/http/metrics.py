@@ -42,6 +42,18 @@ WEBHOOKS = Gauge(
     registry=REGISTRY,
 )
 
+SYNC_STATES = ("new", "snapshot", "streaming", "reconnecting", "failed", "standby", "stopped")
+SYNC_STATE = Gauge("sift_sync_state", "1 for the state each sync source is in",
+                   ["source", "state"], registry=REGISTRY)  # fmt: skip
+SYNC_LAG = Gauge("sift_sync_lag_seconds", "Age of the oldest source change not yet committed "
+                 "to Sift", ["source"], registry=REGISTRY)  # fmt: skip
+SYNC_LAG_ROWS = Gauge("sift_sync_lag_rows", "Source changes read but not yet committed to Sift",
+                      ["source"], registry=REGISTRY)  # fmt: skip
+SYNC_ROWS = Gauge("sift_sync_rows_applied", "Source rows committed to Sift as document tasks "
+                  "(snapshot and changes)", ["source"], registry=REGISTRY)  # fmt: skip
+SYNC_ERRORS = Gauge("sift_sync_row_errors", "Source rows that could not be converted (the "
+                    "newest 100 are kept)", ["source"], registry=REGISTRY)  # fmt: skip
+
 router = APIRouter(tags=["System"])
 
 
@@ -89,6 +101,14 @@ async def metrics(request: Request, _: Principal = Depends(guard("metrics.get"))
                 DOCUMENTS.labels(uid).set(index.document_count())
         for outcome, count in svc.webhooks.outcomes.items():
             WEBHOOKS.labels(outcome).set(count)
+        for source in svc.sync.status() if svc.sync is not None else ():
+            name = source["name"]
+            for state in SYNC_STATES:
+                SYNC_STATE.labels(name, state).set(1 if source["state"] == state else 0)
+            SYNC_LAG.labels(name).set((source["lagMs"] or 0) / 1000)
+            SYNC_LAG_ROWS.labels(name).set(source["lagRows"] or 0)
+            SYNC_ROWS.labels(name).set(source["rowsApplied"])
+            SYNC_ERRORS.labels(name).set(source["rowErrors"])
 
     await run_in_threadpool(collect)
     return Response(generate_latest(REGISTRY), media_type=CONTENT_TYPE_LATEST)

@@ -134,3 +134,12 @@ def delete_ids(conn: Connection, index_id: int, doc_ids: Sequence[str]) -> int:
 
 def clear(conn: Connection, index_id: int) -> int:
     return conn.execute(sa.delete(documents).where(documents.c.index_id == index_id)).rowcount
+
+
+def all_ids(conn: Connection, index_id: int) -> list[str]:
+    """Every document id of an index (what `sift sync --once` compares a table with)."""
+    return list(
+        conn.execute(sa.select(documents.c.doc_id).where(documents.c.index_id == index_id))
+        .scalars()
+        .all()
+    )

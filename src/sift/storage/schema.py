@@ -169,3 +169,35 @@ embeddings = sa.Table(
     sa.Column("content_hash", sa.String(64), primary_key=True),
     sa.Column("vector", sa.LargeBinary, nullable=False),
 )
+
+# Sync sources (src/sift/sync): where each source's change stream stands. `position` (the
+# binlog file/offset, the LSN, or the change-log ids being acknowledged) and `snapshot`
+# (per-table keyset cursors) are JSON; they change in the same transaction as the document
+# tasks they produced, which is what makes a change apply exactly once. `version` grows by
+# one per commit, so a writer that lost the worker lease cannot overwrite a newer position.
+sync_sources = sa.Table(
+    "sync_sources",
+    metadata,
+    sa.Column("name", sa.String(256), primary_key=True),
+    sa.Column("phase", sa.String(32), nullable=False),
+    sa.Column("position", sa.Text, nullable=False),
+    sa.Column("snapshot", sa.Text, nullable=False),
+    sa.Column("stats", sa.Text, nullable=False),
+    sa.Column("error", sa.Text, nullable=True),
+    sa.Column("version", BigId, nullable=False),
+    sa.Column("updated_at", sa.DateTime, nullable=False),
+)
+
+# Rows a source could not turn into documents (the stream went on without them).
+sync_row_errors = sa.Table(
+    "sync_row_errors",
+    metadata,
+    sa.Column("id", BigId, primary_key=True, autoincrement=True),
+    sa.Column("source", sa.String(256), nullable=False),
+    sa.Column("source_table", sa.String(512), nullable=False),
+    sa.Column("row_key", sa.String(512), nullable=True),
+    sa.Column("message", sa.Text, nullable=False),
+    sa.Column("at", sa.DateTime, nullable=False),
+    sa.Index("ix_sync_row_errors_source", "source", "id"),
+    sqlite_autoincrement=True,
+)

@@ -35,7 +35,11 @@ async def health(request: Request) -> JSONResponse:
         await run_in_threadpool(check)
     except Exception:  # the database is the one dependency health reflects
         return JSONResponse({"status": "unavailable"}, status_code=503)
-    return JSONResponse({"status": "available"})
+    body: dict[str, Any] = {"status": "available"}
+    if svc.sync is not None and svc.sync.runners:
+        # A source that is down does not make Sift unavailable: searches still answer.
+        body["sources"] = {name: r.state for name, r in svc.sync.runners.items()}
+    return JSONResponse(body)
 
 
 @router.get("/version", summary="Version", **doc(responses.Version))

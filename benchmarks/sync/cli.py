@@ -1,0 +1,89 @@
+"""`python -m benchmarks sync`: snapshot rows/s and change lag, per source kind.
+
+For each of mysql (binlog), postgresql (logical replication) and postgresql-triggers:
+a fresh source database with a 200k-row products table, a fresh `sift serve` with that
+source; the snapshot is timed, then the lag at a sustained change rate. `--kill9-rounds`
+also runs the kill -9 test (tests/sync/test_kill9.py) with that many kills per database;
+`--capture` compares PostgreSQL's capture methods alone (capture.py).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+from typing import Any
+
+import httpx
+
+from benchmarks.sync.measure import KEY, lag, snapshot, start_server
+from benchmarks.sync.sources import source
+
+TARGETS = {"rows_per_s": 20_000, "p50_ms": 300, "p99_ms": 1000}
+KINDS = {"mysql": ("mysql", None), "postgresql": ("postgresql", None),
+         "postgresql-triggers": ("postgresql", "triggers")}  # fmt: skip
+
+
+def parse_args(argv: list[str] | None) -> argparse.Namespace:
+    parser = argparse.ArgumentParser(prog="python -m benchmarks sync", description=__doc__)
+    parser.add_argument("--sources", default=",".join(KINDS), help="comma-separated")
+    parser.add_argument("--rows", type=int, default=200_000)
+    parser.add_argument("--rate", type=int, default=1000, help="row changes per second")
+    parser.add_argument("--seconds", type=float, default=30.0, help="of sustained changes")
+    parser.add_argument("--seed", type=int, default=42)
+    parser.add_argument("--kill9-rounds", type=int, default=0)
+    parser.add_argument("--capture", action="store_true",
+                        help="compare PostgreSQL capture methods (stream, poll, triggers)")
+    parser.add_argument("--out", type=Path, default=None, help="JSON results file")
+    return parser.parse_args(argv)
+
+
+def run_one(name: str, args: argparse.Namespace) -> dict[str, Any]:
+    kind, capture = KINDS[name]
+    with source(kind, args.rows, args.seed) as src, tempfile.TemporaryDirectory() as tmp:
+        server, url = start_server(Path(tmp), src, capture)
+        try:
+            headers = {"Authorization": f"Bearer {KEY}"}
+            with httpx.Client(base_url=url, headers=headers, timeout=60) as client:
+                snap = snapshot(client, args.rows)
+                print(f"{name}: snapshot {snap['rows_per_s']:,.0f} rows/s "
+                      f"({snap['seconds']:.1f} s, {snap['tasks']} tasks; wall "
+                      f"{snap['wall_rows_per_s']:,.0f} rows/s)", flush=True)  # fmt: skip
+                changes = lag(src, client, args.rate, args.seconds, args.rows, args.seed)
+                print(f"{name}: lag p50 {changes['p50_ms']:.0f} ms, p99 {changes['p99_ms']:.0f} "
+                      f"ms, max {changes['max_ms']:.0f} ms at {changes['changes_per_s']:,.0f} "
+                      f"changes/s ({changes['samples']} samples, {changes['missed']} missed)",
+                      flush=True)  # fmt: skip
+        finally:
+            server.stop()
+    return {"snapshot": snap, "lag": changes}
+
+
+def main(argv: list[str] | None = None) -> None:
+    args = parse_args(argv)
+    load = os.getloadavg()
+    print(f"load average before: {load[0]:.2f} {load[1]:.2f} {load[2]:.2f}", flush=True)
+    results: dict[str, Any] = {"args": {k: str(v) for k, v in vars(args).items()},
+                               "load_before": load, "runs": {}}  # fmt: skip
+    if args.capture:
+        from benchmarks.sync.capture import compare
+
+        results["capture"] = compare(args.rate, args.seconds, args.seed)
+    for name in [s for s in args.sources.split(",") if s] if not args.capture else []:
+        results["runs"][name] = run_one(name, args)
+    if args.kill9_rounds:
+        began = time.monotonic()
+        env = {**os.environ, "SIFT_SYNC_KILL9_ROUNDS": str(args.kill9_rounds)}
+        done = subprocess.run([sys.executable, "-m", "pytest", "tests/sync/test_kill9.py", "-q",
+                               "-s", "-p", "no:cacheprovider"], env=env, check=False)  # fmt: skip
+        results["kill9"] = {"rounds": args.kill9_rounds, "passed": done.returncode == 0,
+                            "seconds": time.monotonic() - began}  # fmt: skip
+        print(f"kill -9: {'passed' if done.returncode == 0 else 'FAILED'}", flush=True)
+    results["load_after"] = os.getloadavg()
+    if args.out:
+        args.out.write_text(json.dumps(results, indent=2))

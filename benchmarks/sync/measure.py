@@ -1,0 +1,231 @@
+"""End-to-end sync measurements against a real `sift serve` and a real source database.
+
+Snapshot: a products table of `rows` rows is there before Sift starts; rows/s is `rows`
+over the time from the first sync task's enqueuedAt to the last one's finishedAt (rows in
+the source -> documents searchable), and, as a cross-check, over the wall time from the
+server answering /health to all documents counted.
+
+Lag: 4 writers commit transactions of 10 row changes (3 inserts, 5 updates, 2 deletes) at
+a fixed rate in all; 5 times a second one update writes a word never used before into a
+title, and a prober searches for that document (`filter: id = N`) until its title has the
+word. Lag = that time minus the writer's commit time, both taken in this process; the
+prober asks about every 20 ms, so figures are that coarse.
+"""
+
+from __future__ import annotations
+
+import queue
+import random
+import statistics
+import string
+import threading
+import time
+from datetime import datetime
+from pathlib import Path
+from typing import Any
+
+import httpx
+from tests.e2e.sift_process import free_port
+
+from benchmarks.ingest.server import SiftServer
+from benchmarks.sync.sources import Source, connect
+
+KEY = "sync-bench-master-key-0123456789"
+PROBE_AT_ONCE = 10
+INSERT = ("INSERT INTO products (id, title, brand, price, rating, in_stock) "
+          "VALUES (%s, %s, %s, %s, %s, %s)")  # fmt: skip
+
+
+def _iso(text: str) -> float:
+    return datetime.fromisoformat(text.replace("Z", "+00:00")).timestamp()
+
+
+def start_server(workdir: Path, src: Source, capture: str | None) -> tuple[SiftServer, str]:
+    port = free_port()
+    lines = ["[[sources]]", 'name = "src"', f'url = "{src.url}"']
+    if capture:
+        lines.append(f'capture = "{capture}"')
+    lines += ["[[sources.tables]]", 'table = "products"', 'index = "products"']
+    config = workdir / "sift.toml"
+    config.write_text("\n".join(lines) + "\n")
+    args = ["--port", str(port), "--data-dir", str(workdir / "data"), "--config-file",
+            str(config), "--master-key", KEY, "--log-level", "warning"]  # fmt: skip
+    server = SiftServer(args, workdir / "server.log")
+    url = f"http://127.0.0.1:{port}"
+    server.wait_healthy(url, 180)
+    return server, url
+
+
+def snapshot(client: httpx.Client, rows: int, timeout: float = 600) -> dict[str, float]:
+    healthy = time.time()
+    deadline = time.monotonic() + timeout
+    while True:
+        assert time.monotonic() < deadline, "snapshot did not finish"
+        state = client.get("/sources/src").json()["state"]
+        stats = client.get("/indexes/products/stats")
+        count = stats.json()["numberOfDocuments"] if stats.status_code == 200 else 0
+        pending = client.get("/tasks", params={"statuses": "enqueued,processing", "limit": 1})
+        if state == "streaming" and count == rows and pending.json()["total"] == 0:
+            break
+        time.sleep(0.05)
+    done = time.time()
+    tasks = client.get("/tasks", params={"indexUids": "products", "limit": 1000}).json()
+    sync = [t for t in tasks["results"] if str(t.get("customMetadata", "")).startswith("sync:")
+            and t["type"] == "documentAdditionOrUpdate"]  # fmt: skip
+    first = min(_iso(t["enqueuedAt"]) for t in sync)
+    last = max(_iso(t["finishedAt"]) for t in sync)
+    return {
+        "rows": rows,
+        "tasks": len(sync),
+        "seconds": last - first,
+        "rows_per_s": rows / (last - first),
+        "wall_rows_per_s": rows / (done - healthy),
+    }
+
+
+def _word(rng: random.Random) -> str:
+    return "".join(rng.choices(string.ascii_lowercase, k=14))
+
+
+class Writer(threading.Thread):
+    """One of the writers: its own connection and its own ids (id % writers == number), so
+    writers never wait on each other's row locks."""
+
+    def __init__(self, kind: str, url: str, number: int, writers: int, first_id: int,
+                 rate: float, seconds: float, seed: int,
+                 samples: queue.Queue[tuple[str, int, float] | None]) -> None:  # fmt: skip
+        super().__init__(daemon=True)
+        self.src = connect(kind, url)
+        self.number, self.writers = number, writers
+        self.ids = list(range(number, first_id, writers))
+        self.next_id = first_id + number
+        self.rng = random.Random(seed * 100 + number)
+        self.rate, self.seconds, self.samples = rate, seconds, samples
+        self.changes = 0
+        self.error: BaseException | None = None
+
+    def run(self) -> None:
+        try:
+            self._run()
+        except BaseException as exc:  # reported by lag()
+            self.error = exc
+        finally:
+            self.src.conn.close()
+
+    def _run(self) -> None:
+        rng = self.rng
+        interval = 10 / self.rate  # 10 row changes per transaction
+        began = tick = time.monotonic()
+        next_sample = began + self.number * 0.2 / self.writers
+        while time.monotonic() - began < self.seconds:
+            statements: list[tuple[str, Any]] = []
+            for _ in range(3):
+                values = (self.next_id, "new product", "AcmeCo", 10.5, 3, True)
+                statements.append((INSERT, values))
+                self.ids.append(self.next_id)
+                self.next_id += self.writers
+            sample = None
+            for i in range(5):
+                doc_id = self.ids[rng.randrange(len(self.ids))]
+                title = f"updated {rng.randint(0, 10**6)}"
+                if i == 0 and time.monotonic() >= next_sample:
+                    sample = (_word(rng), doc_id)
+                    title = f"updated {sample[0]}"
+                    next_sample += 0.2 * self.writers  # 5 samples/s in all
+                statements.append(("UPDATE products SET title = %s, rating = rating + 1 "
+                                   "WHERE id = %s", (title, doc_id)))  # fmt: skip
+            for _ in range(2):
+                victim = self.ids.pop(rng.randrange(len(self.ids)))
+                if sample is not None and victim == sample[1]:
+                    self.ids.append(victim)
+                    continue
+                statements.append(("DELETE FROM products WHERE id = %s", (victim,)))
+            self.src.transaction(statements)
+            committed = time.time()
+            self.changes += len(statements)
+            if sample is not None:
+                self.samples.put((sample[0], sample[1], committed))
+            tick += interval
+            if (pause := tick - time.monotonic()) > 0:
+                time.sleep(pause)
+
+
+def lag(src: Source, client: httpx.Client, rate: int, seconds: float, first_id: int,
+        seed: int, writers: int = 4) -> dict[str, Any]:  # fmt: skip
+    samples: queue.Queue[tuple[str, int, float] | None] = queue.Queue()
+    results: list[float] = []
+    missed: list[str] = []
+
+    def probe() -> None:
+        """The oldest pending samples (at most PROBE_AT_ONCE) are searched for in one
+        /multi-search about every 20 ms (the figures are that coarse): changes become
+        visible in commit order, and a constant probing load does not slow Sift more
+        when it falls behind."""
+        pending: dict[str, tuple[int, float]] = {}
+        finished = False
+        with httpx.Client(base_url=str(client.base_url), headers=client.headers,
+                          timeout=60) as c:  # fmt: skip
+            while not finished or pending:
+                while True:
+                    try:
+                        item = samples.get(timeout=0.02 if pending or finished else 0.5)
+                    except queue.Empty:
+                        break
+                    if item is None:
+                        finished = True
+                        break
+                    pending[item[0]] = (item[1], item[2])
+                if not pending:
+                    continue
+                words = list(pending)[:PROBE_AT_ONCE]
+                queries = [{"indexUid": "products", "filter": f"id = {pending[w][0]}",
+                            "limit": 1, "attributesToRetrieve": ["title"]}
+                           for w in words]  # fmt: skip
+                try:
+                    answers = c.post("/multi-search", json={"queries": queries}).json()["results"]
+                except httpx.HTTPError:
+                    continue  # a busy server: the samples wait, and their lag shows it
+                now = time.time()
+                for word, answer in zip(words, answers, strict=True):
+                    _, committed = pending[word]
+                    if any(word in h["title"] for h in answer["hits"]):
+                        results.append(now - committed)
+                        del pending[word]
+                    elif now - committed > 30:
+                        missed.append(word)
+                        del pending[word]
+
+    # The probe asks for one document by id (a filter, cheap whatever the load) and looks
+    # for the sample's word in its title: a word search would cost typo expansion.
+    task = client.patch("/indexes/products/settings", json={"filterableAttributes": ["id"]})
+    uid = task.json()["taskUid"]
+    while client.get(f"/tasks/{uid}").json()["status"] not in ("succeeded", "failed"):
+        time.sleep(0.1)
+    prober = threading.Thread(target=probe, daemon=True)
+    prober.start()
+    began = time.monotonic()
+    threads = [Writer(src.kind, src.url, n, writers, first_id, rate / writers, seconds, seed,
+                      samples) for n in range(writers)]  # fmt: skip
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+        if thread.error is not None:
+            raise thread.error
+    elapsed = time.monotonic() - began
+    samples.put(None)
+    prober.join(60)
+    results.sort()
+    changes = sum(t.changes for t in threads)
+    if not results:
+        results = [float("nan")]
+    return {
+        "changes": changes,
+        "changes_per_s": changes / elapsed,
+        "writers": writers,
+        "samples": len(results),
+        "missed": len(missed),
+        "p50_ms": 1000 * statistics.median(results),
+        "p99_ms": 1000 * results[min(len(results) - 1, int(0.99 * len(results)))],
+        "max_ms": 1000 * results[-1],
+    }

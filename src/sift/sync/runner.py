@@ -1,0 +1,370 @@
+"""One thread per source: snapshot, then change capture, committed to Sift exactly once.
+
+Only the worker-lease holder reads sources (`is_leader`); other nodes stay `standby`.
+A source's life: `snapshot` (resumable: the keyset cursor of each table is saved with
+each batch's task) -> `streaming`. Failures: a connection that breaks is retried with
+backoff while the source shows `reconnecting`; a position the source no longer has
+stops it as `failed` until `sift sync resnapshot NAME` (or the API) resets it; a row
+that does not convert is recorded and skipped.
+"""
+
+from __future__ import annotations
+
+import logging
+import queue
+import threading
+import time
+from collections.abc import Callable, Iterator
+from typing import Any, Protocol
+
+from sift.storage import sources as source_rows
+from sift.storage import tasks as task_rows
+from sift.storage.database import Database
+from sift.storage.sources import SourceRecord, StalePosition
+from sift.sync.changes import Commit, Event, RowChange, SchemaChanged, Truncate, Window
+from sift.sync.commit import commit, ensure_indexes
+from sift.sync.config import SourceConfig, TableConfig
+from sift.sync.convert import Converter
+from sift.sync.errors import CaptureUnavailable, PositionLost
+
+log = logging.getLogger("sift.sync")
+
+WINDOW_S = 0.05  # changes gathered before a commit to Sift, while the worker keeps up
+MAX_WINDOW_S = 1.0  # ... and at most, while it has a backlog
+MAX_WINDOW_CHANGES = 20_000
+IDLE_SAVE_S = 2.0  # how often a position that moved without changes of ours is saved
+BACKOFF_S = (1.0, 2.0, 5.0, 10.0, 30.0)
+
+
+class Reader(Protocol):
+    def columns(self, table: TableConfig) -> dict[str, str]: ...
+    def count(self, table: TableConfig) -> int: ...
+    def rows_after(self, table: TableConfig, after: Any, limit: int) -> list[dict[str, Any]]: ...
+    def passing(self, table: TableConfig, keys: list[Any]) -> set[str]: ...
+    def start_position(self) -> dict[str, Any]: ...
+    def check_position(self, position: dict[str, Any]) -> None: ...
+    def lag_bytes(self, position: dict[str, Any]) -> int | None: ...
+    def ack(self, position: dict[str, Any]) -> None: ...
+    def changes(self, position: dict[str, Any], stop: threading.Event) -> Iterator[Event]: ...
+    def close(self) -> None: ...
+
+
+def open_reader(config: SourceConfig) -> Reader:
+    if config.kind == "mysql":
+        from sift.sync.mysql import MySQLReader
+
+        return MySQLReader(config)
+    if config.capture == "triggers":
+        from sift.sync.triggers import TriggerReader
+
+        return TriggerReader(config)
+    from sift.sync.postgres import LogicalReader
+
+    return LogicalReader(config)
+
+
+class SourceRunner:
+    def __init__(self, config: SourceConfig, db: Database, wake: Callable[[], None],
+                 is_leader: Callable[[], bool]) -> None:  # fmt: skip
+        self.config = config
+        self.db = db
+        self.wake = wake
+        self.is_leader = is_leader
+        self.state = "starting"
+        self.last_error: str | None = None
+        self.lag_ms = 0.0
+        self.lag_rows = 0
+        self.lag_bytes: int | None = None
+        self.rows_per_s = 0.0
+        self._stop = threading.Event()
+        self._thread: threading.Thread | None = None
+        self._reader: Reader | None = None
+        self.label = f"sync:{config.name}"
+
+    # -- lifecycle -----------------------------------------------------------------
+    def start(self) -> None:
+        self._stop.clear()
+        self._thread = threading.Thread(target=self._run, name=self.label, daemon=True)
+        self._thread.start()
+
+    def stop(self, timeout: float = 10.0) -> None:
+        self._stop.set()
+        reader = self._reader
+        if reader is not None:
+            reader.close()  # unblocks a reader waiting on the network
+        if self._thread is not None:
+            self._thread.join(timeout)
+        self.state = "stopped"
+
+    def _run(self) -> None:
+        attempt = 0
+        while not self._stop.is_set():
+            if not self.is_leader():
+                self.state = "standby"
+                self._stop.wait(1.0)
+                continue
+            try:
+                self.run_once()
+                attempt = 0
+            except PositionLost as error:
+                self._fail(str(error))
+                self._wait_for_reset()
+            except CaptureUnavailable as error:
+                self.state, self.last_error = "failed", str(error)
+                log.error("source unavailable", extra={"source": self.config.name,
+                                                       "error": str(error)})  # fmt: skip
+                self._stop.wait(30.0)
+            except StalePosition:
+                self.state = "standby"  # another node moved this source: it leads now
+                self._stop.wait(1.0)
+            except Exception as error:  # the source (or the network) went away: retry
+                if self._stop.is_set():
+                    break
+                self.state = "reconnecting"
+                self.last_error = f"{type(error).__name__}: {error}"
+                delay = BACKOFF_S[min(attempt, len(BACKOFF_S) - 1)]
+                attempt += 1
+                log.warning("source reconnecting", extra={"source": self.config.name,
+                            "error": self.last_error, "retry_in_s": delay})  # fmt: skip
+                self._stop.wait(delay)
+            finally:
+                self._close_reader()
+
+    def _close_reader(self) -> None:
+        reader, self._reader = self._reader, None
+        if reader is not None:
+            reader.close()
+
+    def _fail(self, message: str) -> None:
+        self.state, self.last_error = "failed", message
+        log.error("source position lost", extra={"source": self.config.name, "error": message})
+        with self.db.write() as conn:
+            record = source_rows.get(conn, self.config.name)
+            if record is not None:
+                record.phase, record.error = "failed", message
+                source_rows.save(conn, record)
+
+    def _wait_for_reset(self) -> None:
+        while not self._stop.wait(1.0):
+            with self.db.read() as conn:
+                record = source_rows.get(conn, self.config.name)
+            if record is None or record.phase != "failed":
+                return
+
+    def load(self) -> SourceRecord:
+        with self.db.read() as conn:
+            record = source_rows.get(conn, self.config.name)
+        return record or SourceRecord(self.config.name, "new")
+
+    # -- one connected run ---------------------------------------------------------
+    def run_once(self) -> None:
+        self._reader = reader = open_reader(self.config)
+        record = self.load()
+        if record.phase == "failed":
+            raise PositionLost(record.error or "the source needs a re-snapshot")
+        if record.phase in ("new", "snapshot"):
+            self.snapshot(reader, record)
+            if record.phase != "streaming":
+                return  # stopped or deposed before the snapshot's end
+        reader.check_position(record.position)
+        self.stream(reader, record)
+
+    def snapshot(self, reader: Reader, record: SourceRecord) -> None:
+        self.state = "snapshot"
+        if record.phase == "new":
+            # The change stream's start is fixed before the first row is read: every
+            # change after it is replayed over the snapshot, which converges (docs/sync.md).
+            record.position = reader.start_position()
+            record.phase = "snapshot"
+            record.error = None
+            record.snapshot = {t.table: _progress(reader.count(t)) for t in self.config.tables}
+            indexes = {t.index: t.document_key for t in self.config.tables}
+            with self.db.write() as conn:
+                ensure_indexes(self.db, conn, indexes, self.label)
+                source_rows.save(conn, record)
+        for table in self.config.tables:
+            if table.table not in record.snapshot:  # a table added to the configuration
+                record.snapshot[table.table] = _progress(reader.count(table))
+            progress = record.snapshot[table.table]
+            converter = Converter(table, reader.columns(table))
+            while not progress["finished"] and not self._stop.is_set() and self.is_leader():
+                began = time.monotonic()
+                rows = reader.rows_after(table, progress["after"], self.config.snapshot_batch)
+                window = Window(self.config.name)
+                for row in rows:
+                    window.add(table, converter, RowChange(table.table, "upsert", row))
+                if rows:
+                    progress["after"] = _cursor(rows[-1][table.primary_key])
+                progress["done"] += len(rows)
+                progress["finished"] = len(rows) < self.config.snapshot_batch
+                self._count(record, len(rows), time.monotonic() - began)
+                done = f"{progress['done']}/{progress['total']}"
+                commit(self.db, record, window, f"{self.label} snapshot {table.table} {done}")
+                self.wake()
+        if self._stop.is_set() or not all(p["finished"] for p in record.snapshot.values()):
+            return  # stopped or deposed mid-snapshot: it resumes from the saved cursors
+        record.phase = "streaming"
+        with self.db.write() as conn:
+            source_rows.save(conn, record)
+
+    def stream(self, reader: Reader, record: SourceRecord) -> None:
+        self.state = "streaming"
+        self.last_error = None
+        events: queue.Queue[Any] = queue.Queue(maxsize=50_000)
+        producer = threading.Thread(
+            target=_produce, args=(reader, dict(record.position), self._stop, events),
+            name=f"{self.label}-reader", daemon=True,
+        )  # fmt: skip
+        producer.start()
+        tables = {t.table: t for t in self.config.tables}
+        converters = {t.table: Converter(t, reader.columns(t)) for t in self.config.tables}
+        window = Window(self.config.name)
+        transaction: list[Event] = []
+        position = dict(record.position)
+        opened = saved = time.monotonic()
+        last_lag_check = last_lease_check = 0.0
+        while not self._stop.is_set():
+            try:
+                event = events.get(timeout=WINDOW_S / 2)
+            except queue.Empty:
+                event = None
+            if isinstance(event, BaseException):
+                raise event
+            if isinstance(event, RowChange | Truncate):
+                if not transaction and not window.changes:
+                    opened = time.monotonic()
+                transaction.append(event)
+            elif isinstance(event, SchemaChanged):
+                table = tables[event.table]
+                converters[event.table] = Converter(table, reader.columns(table))
+            elif isinstance(event, Commit):
+                self._fold(reader, tables, converters, transaction, window)
+                window.note_time(event.at if transaction else None)
+                transaction = []
+                position = event.position
+            now = time.monotonic()
+            if now - last_lease_check > 1.0:
+                last_lease_check = now
+                if not self.is_leader():
+                    return  # deposed: the new leader resumes from the stored position
+            self.lag_rows = window.changes + len(transaction) + events.qsize()
+            self.lag_ms = (now - opened) * 1000 if self.lag_rows else 0.0
+            if now - last_lag_check > 5.0:
+                last_lag_check = now
+                self.lag_bytes = reader.lag_bytes(position)
+            moved = position != record.position
+            if window.changes and self._ready(now - opened, window.changes):
+                record.position = position
+                self._count(record, window.changes, now - opened)
+                commit(self.db, record, window, self.label)
+                window.clear()
+                saved = now
+                self.wake()
+                reader.ack(position)
+            elif moved and not window.changes and now - saved > IDLE_SAVE_S:
+                record.position = position
+                with self.db.write() as conn:
+                    source_rows.save(conn, record)
+                saved = now
+                reader.ack(position)
+
+    def _ready(self, age: float, changes: int) -> bool:
+        if age >= MAX_WINDOW_S or changes >= MAX_WINDOW_CHANGES:
+            return True
+        if age < WINDOW_S:
+            return False
+        with self.db.read() as conn:  # the worker has a backlog: gather more per task
+            return not task_rows.has_enqueued(conn)
+
+    def _fold(self, reader: Reader, tables: dict[str, TableConfig],
+              converters: dict[str, Converter], transaction: list[Event],
+              window: Window) -> None:  # fmt: skip
+        passing: dict[str, set[Any]] = {}
+        for table in tables.values():
+            if table.where:
+                keys = [e.row.get(table.primary_key) for e in transaction
+                        if isinstance(e, RowChange) and e.table == table.table
+                        and e.op == "upsert"]  # fmt: skip
+                passing[table.table] = reader.passing(table, keys)
+        for event in transaction:
+            table = tables[event.table]
+            if isinstance(event, Truncate):
+                window.truncate(table)
+                continue
+            assert isinstance(event, RowChange)
+            passes = (table.table not in passing
+                      or str(event.row.get(table.primary_key)) in passing[table.table])  # fmt: skip
+            window.add(table, converters[event.table], event, passes)
+
+    def _count(self, record: SourceRecord, rows: int, seconds: float) -> None:
+        stats = record.stats
+        stats["rowsApplied"] = int(stats.get("rowsApplied", 0)) + rows
+        stats["lastAppliedAt"] = time.time()
+        if seconds > 0 and rows:
+            rate = rows / max(seconds, WINDOW_S)
+            self.rows_per_s = rate if not self.rows_per_s else 0.8 * self.rows_per_s + 0.2 * rate
+
+    # -- what the API, the CLI and the metrics show --------------------------------
+    def status(self, record: SourceRecord | None) -> dict[str, Any]:
+        return status_view(self.config, record, self)
+
+
+def _progress(total: int) -> dict[str, Any]:
+    return {"after": None, "done": 0, "total": total, "finished": False}
+
+
+def _cursor(value: Any) -> Any:
+    """A primary key value as JSON can store it, to resume the snapshot after it."""
+    return value if isinstance(value, int | str) else str(value)
+
+
+def _produce(reader: Reader, position: dict[str, Any], stop: threading.Event,
+             events: queue.Queue[Any]) -> None:  # fmt: skip
+    try:
+        for event in reader.changes(position, stop):
+            while not stop.is_set():
+                try:
+                    events.put(event, timeout=0.5)
+                    break
+                except queue.Full:
+                    continue
+            if stop.is_set():
+                return
+    except BaseException as error:  # handed to the runner, which decides
+        if not stop.is_set():
+            events.put(error)
+        return
+    if not stop.is_set():
+        events.put(ConnectionError("the change stream ended"))
+
+
+def status_view(config: SourceConfig, record: SourceRecord | None,
+                runner: SourceRunner | None) -> dict[str, Any]:  # fmt: skip
+    """A source as GET /sources shows it: configuration, stored record, live figures."""
+    stored_state = {"new": "new", "snapshot": "snapshot", "streaming": "streaming",
+                    "failed": "failed"}.get(record.phase if record else "new", "new")  # fmt: skip
+    state = runner.state if runner is not None and runner.state != "starting" else stored_state
+    snapshot = {
+        table: {"done": p.get("done", 0), "total": p.get("total"), "finished": p.get("finished")}
+        for table, p in (record.snapshot if record else {}).items()
+    }
+    stats = record.stats if record else {}
+    last_error = runner.last_error if runner and runner.last_error else None
+    if last_error is None and record is not None:
+        last_error = record.error
+    return {
+        "name": config.name,
+        "kind": config.kind,
+        "capture": config.capture,
+        "url": config.redacted_url,
+        "state": state,
+        "tables": [{"table": t.table, "index": t.index} for t in config.tables],
+        "position": record.position if record else None,
+        "snapshot": snapshot,
+        "lagMs": round(runner.lag_ms) if runner else None,
+        "lagRows": runner.lag_rows if runner else None,
+        "lagBytes": runner.lag_bytes if runner else None,
+        "rowsApplied": int(stats.get("rowsApplied", 0)),
+        "rowsPerSecond": round(runner.rows_per_s, 1) if runner else None,
+        "lastError": last_error,
+    }
