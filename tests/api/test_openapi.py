@@ -18,6 +18,7 @@ NO_BODY = {
     ("post", "/snapshots"),
     ("post", "/tasks/cancel"),  # the filter is in the query string
     ("post", "/indexes/{index_uid}/compact"),
+    ("post", "/sources/{name}/resnapshot"),
 }
 
 

@@ -9,6 +9,7 @@ from pathlib import Path
 import pytest
 from fastapi.testclient import TestClient
 
+from sift.http.schemas import responses
 from tests.conftest import MASTER_KEY, make_client
 from tests.sync.conftest import eventually
 
@@ -41,6 +42,9 @@ def test_a_source_that_cannot_be_reached_is_reconnecting(client: TestClient) -> 
     assert "very-secret-pw" not in client.get("/sources/shop").text
     assert shop["tables"] == [{"table": "products", "index": "products"}]
     assert shop["lastError"]
+    # The answers are what the OpenAPI document declares.
+    responses.SourceList.model_validate(listing)
+    responses.Source.model_validate(client.get("/sources/shop").json())
     assert client.get("/health").json() == {"status": "available",
                                             "sources": {"shop": "reconnecting"}}  # fmt: skip
     metrics = client.get("/metrics").text
@@ -54,6 +58,7 @@ def test_unknown_sources_and_resnapshot(client: TestClient) -> None:
     assert client.post("/sources/nope/resnapshot").status_code == 404
     answer = client.post("/sources/shop/resnapshot")
     assert answer.status_code == 202 and answer.json() == {"name": "shop", "state": "new"}
+    responses.SourceResnapshot.model_validate(answer.json())
 
 
 def test_sources_need_their_actions(client: TestClient) -> None:

@@ -15,6 +15,7 @@ from starlette.concurrency import run_in_threadpool
 from sift.errors import SiftError
 from sift.http.auth import guard, services
 from sift.http.responses import JSONResponse
+from sift.http.schemas import doc, responses
 from sift.keys import Principal
 from sift.sync import SyncManager, UnknownSource
 
@@ -36,7 +37,9 @@ async def _call(request: Request, name: str, method: Callable[[str], T]) -> T:
         raise SiftError(f"Source `{name}` not found.", "source_not_found") from None
 
 
-@router.get("/sources", summary="Every source and where it stands")
+@router.get(
+    "/sources", summary="Every source and where it stands", **doc(responses.SourceList)
+)
 async def list_sources(
     request: Request, _: Principal = Depends(guard("sources.get"))
 ) -> JSONResponse:
@@ -44,7 +47,11 @@ async def list_sources(
     return JSONResponse({"results": views, "total": len(views)})
 
 
-@router.get("/sources/{name}", summary="One source, with its recent row errors")
+@router.get(
+    "/sources/{name}",
+    summary="One source, with its recent row errors",
+    **doc(responses.Source),
+)
 async def get_source(
     request: Request, name: str, _: Principal = Depends(guard("sources.get"))
 ) -> JSONResponse:
@@ -54,7 +61,12 @@ async def get_source(
     return JSONResponse(view)
 
 
-@router.post("/sources/{name}/resnapshot", summary="Forget the position and snapshot again")
+@router.post(
+    "/sources/{name}/resnapshot",
+    summary="Forget the position and snapshot again",
+    status_code=202,
+    **doc(responses.SourceResnapshot, status=202),
+)
 async def resnapshot(
     request: Request, name: str, _: Principal = Depends(guard("sources.update"))
 ) -> JSONResponse:

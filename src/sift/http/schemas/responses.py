@@ -182,3 +182,44 @@ class Analytics(Answer):
 Setting = list[Any] | dict[str, Any] | str | int | bool | None  # one setting's value
 
 Document = dict[str, Any]  # one stored document, as it was sent
+
+
+class SourceTable(Answer):
+    table: str
+    index: str
+
+
+class SnapshotProgress(Answer):
+    done: int
+    total: int | None
+    finished: bool | None
+
+
+class Source(Answer):
+    """A sync source (docs/sync.md); GET /sources/{name} adds its recent row errors."""
+
+    name: str
+    kind: str
+    capture: str
+    url: str
+    state: str
+    tables: list[SourceTable]
+    position: Any
+    snapshot: dict[str, SnapshotProgress]
+    lagMs: int | None
+    lagRows: int | None
+    lagBytes: int | None
+    rowsApplied: int
+    rowsPerSecond: float | None
+    lastError: Any
+    recentRowErrors: list[dict[str, Any]] | None = None
+
+
+class SourceList(Answer):
+    results: list[Source]
+    total: int
+
+
+class SourceResnapshot(Answer):
+    name: str
+    state: str
