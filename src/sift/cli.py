@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-import logging
+import logging.config
 import sys
 from typing import Any
 
@@ -40,12 +40,9 @@ def _config(overrides: dict[str, Any]) -> Config:
 
 
 def setup_logging(level: str) -> None:
-    logging.basicConfig(
-        level=level.upper(),
-        format='{"time":"%(asctime)s","level":"%(levelname)s","logger":"%(name)s",'
-        '"message":"%(message)s"}',
-        stream=sys.stderr,
-    )
+    from sift.server import logging_config
+
+    logging.config.dictConfig(logging_config(level))
 
 
 @click.group()

@@ -66,7 +66,13 @@ def seed(svc: Any) -> bool:
         task = svc.enqueue_documents(INDEX, fh, "ndjson", {"method": "replace", "primaryKey": "id"})
     with svc.db.write() as conn:
         meta_rows.set_meta(conn, SEEDED_META, str(task.uid))
-    log.info("demo: enqueued the %r index (task %d)", INDEX, task.uid)
+    log.info(
+        "demo: the %r index is being built from the bundled data as task %d; the search "
+        "page fills when that task has succeeded",
+        INDEX,
+        task.uid,
+        extra={"index": INDEX, "task": task.uid},
+    )
     return True
 
 
