@@ -95,7 +95,7 @@ def page(browser: Any) -> Iterator[Any]:
 def axe_violations(page: Any) -> list[dict[str, Any]]:
     """axe-core's WCAG 2.x A/AA (incl. 2.2) and best-practice violations on the page."""
     if not AXE.exists():
-        pytest.skip(f"axe-core missing at {AXE} (npm install --prefix tests/browser)")
+        pytest.skip(f"axe-core missing at {AXE} (scripts/browser-deps installs it)")
     # Injected through the DevTools protocol: the page's CSP (rightly) blocks inline scripts.
     page.evaluate(AXE.read_text(encoding="utf-8"))
     result = page.evaluate(
