@@ -34,6 +34,8 @@ SETTINGS: dict[str, Any] = {
     # place, beats a longer text relevance score ("berlin" -> Berlin before New Berlin,
     # "paris" -> Paris before Parys, whose alternate name is Paris).
     "rankingRules": ["sort", "words", "typo", "exactness", "population:desc", "relevance"],
+    # Every country (about 240) reaches the search page's facet, the biggest first.
+    "faceting": {"maxValuesPerFacet": 300, "sortFacetValuesBy": {"*": "count"}},
 }
 CONTINENTS = {
     "AF": "Africa",

@@ -37,7 +37,7 @@ def test_type_to_search_with_typos_and_highlighting(server: str, page: Any) -> N
     no_violations(page, "empty")
     page.get_by_label("Search cities").fill("tokio")  # a typo for Tokyo
     page.wait_for_function("() => location.search.includes('q=tokio')")
-    assert "Tokyo" in page.locator("#hits .hit-link").all_inner_texts()[:5]
+    assert "Tokyo" in page.locator("#hits .hit-title").all_inner_texts()[:5]
     assert page.locator("#hits mark").count() > 0
     assert re.match(r"[\d,]+ results? for “tokio”", status(page))
     assert page.locator("#status").get_attribute("role") == "status"
@@ -53,10 +53,10 @@ def test_keyboard_navigation(server: str, page: Any) -> None:
     assert page.evaluate("document.activeElement.id") == "q"
     page.keyboard.press("ArrowDown")
     page.keyboard.press("ArrowDown")
-    focused = page.evaluate("document.activeElement.className")
-    assert focused == "hit-link"
+    # cities have no page of their own: a result is a focusable item, not a link
+    assert page.evaluate("document.activeElement.className") == "hit"
     assert (
-        page.evaluate("[...document.querySelectorAll('.hit-link')].indexOf(document.activeElement)")
+        page.evaluate("[...document.querySelectorAll('.hit')].indexOf(document.activeElement)")
         == 1
     )
     page.keyboard.press("Escape")
@@ -72,7 +72,7 @@ def test_facet_filter_sort_and_pages(server: str, page: Any) -> None:
     assert page.locator("#filters a.on").inner_text().startswith("Oceania")
     page.get_by_role("link", name="Population high to low").click()
     page.wait_for_function("() => location.search.includes('population')")
-    assert page.locator("#hits .hit-link").first.inner_text() == "Sydney"
+    assert page.locator("#hits .hit-title").first.inner_text() == "Sydney"
     no_violations(page, "facet applied")
     page.get_by_role("link", name="Next").click()
     page.wait_for_function("() => location.search.includes('page=2')")
@@ -82,13 +82,53 @@ def test_facet_filter_sort_and_pages(server: str, page: Any) -> None:
 def test_no_results_and_error_states(server: str, page: Any) -> None:
     page.goto(server + "/")
     page.get_by_label("Search cities").fill("qqqqxzzv")
-    page.wait_for_selector("#empty .empty")
-    assert "No results for “qqqqxzzv”" in page.locator("#empty").inner_text()
+    page.wait_for_selector("#results .empty")
+    assert "No results for “qqqqxzzv”" in page.locator("#results .empty").inner_text()
     assert status(page) == "0 results for “qqqqxzzv”"
+    assert page.locator("#filters").count() == 0  # no empty facet headings
     no_violations(page, "no results")
     page.goto(server + "/search/missing")
-    assert "Search is not available" in page.locator("[role=alert]").inner_text()
+    alert = page.locator("[role=alert]")
+    assert "Search is not available" in alert.inner_text()
+    assert alert.locator("code").inner_text() == "missing"  # not `missing`
+    assert page.locator("#filters, .sort").count() == 0
     no_violations(page, "error")
+
+
+def test_facets_by_count_show_more_and_value_search(server: str, page: Any) -> None:
+    page.goto(server + "/")
+    assert status(page) == "More than 1,000 results"
+    countries = page.locator("#facet-country ul.facet").first.locator(".v").all_inner_texts()
+    assert countries[:2] == ["India", "United States"]  # by count, not Afghanistan first
+    assert page.locator("#facet-capital .v").all_inner_texts() == ["no", "yes"]
+    page.locator("#facet-country summary").click()
+    assert page.locator("#facet-country details ul .v").count() > 200
+    no_violations(page, "facet values shown")
+    page.get_by_label("Find a country").press_sequentially("switz")
+    page.wait_for_function("() => location.search.includes('fq=switz')")
+    assert page.locator("#facet-country .v").all_inner_texts() == ["Switzerland"]
+    assert page.evaluate("document.activeElement.id") == "fq-country"  # typing goes on
+    no_violations(page, "facet value search")
+    page.locator("#facet-country a", has_text="Switzerland").click()
+    page.wait_for_function("() => location.search.includes('Switzerland')")
+    assert "fq=" not in page.url and "Country: Switzerland" in page.locator(".chips").inner_text()
+    assert page.errors == []
+
+
+def test_mobile_layout(browser: Any, server: str) -> None:
+    context = browser.new_context(viewport={"width": 390, "height": 844})
+    tab = context.new_page()
+    tab.goto(server + "/?q=berlin")
+    assert not tab.locator("#search-help .keys").is_visible()  # no keyboard on a phone
+    first = tab.locator("#hits .hit").first
+    label, value = first.locator("dt").first, first.locator("dd").first
+    assert label.inner_text() == "Alternate names"
+    # the label stays on the value's first line instead of becoming a column of its own
+    assert abs(label.bounding_box()["y"] - value.bounding_box()["y"]) < 4
+    assert tab.locator("a[href='/admin']").count() == 0  # the public page has no dashboard link
+    tab.screenshot(path=str(SHOTS / "search-mobile.png"), full_page=True)
+    no_violations(tab, "mobile")
+    context.close()
 
 
 def test_works_without_javascript(browser: Any, server: str) -> None:
@@ -97,7 +137,16 @@ def test_works_without_javascript(browser: Any, server: str) -> None:
     tab.goto(server + "/")
     tab.get_by_label("Search cities").fill("berlin")
     tab.get_by_role("button", name="Search").click()
-    assert any("Berlin" in t for t in tab.locator("#hits .hit-link").all_inner_texts())
+    assert any("Berlin" in t for t in tab.locator("#hits .hit-title").all_inner_texts())
+    # facet values beyond the first eight, and the facet-value search, work as plain HTML
+    tab.goto(server + "/")
+    tab.locator("#facet-country summary").click()
+    assert tab.locator("#facet-country details ul .v").first.is_visible()
+    tab.get_by_label("Find a country").fill("ger")
+    tab.get_by_label("Find a country").press("Enter")
+    assert "facet=country" in tab.url
+    tab.locator("#filters a", has_text="Germany").click()
+    assert "Germany" in tab.locator(".chips").inner_text()
     context.close()
 
 
