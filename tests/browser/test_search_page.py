@@ -189,3 +189,55 @@ def test_dashboard_sign_in_analytics_and_sign_out(server: str, page: Any) -> Non
     page.get_by_role("button", name="Sign out").click()
     page.goto(server + "/admin")
     assert page.url.endswith("/admin/login")
+
+
+def sign_in(server: str, page: Any) -> None:
+    page.goto(server + "/admin/login")
+    page.get_by_label("Master key or admin API key").fill(MASTER_KEY)
+    page.get_by_role("button", name="Sign in").click()
+    assert page.get_by_role("heading", name="Overview").is_visible()
+
+
+def test_dashboard_documents_settings_tasks_and_keys(server: str, page: Any) -> None:
+    sign_in(server, page)
+    chart = page.locator("svg.chart").first.bounding_box()
+    assert chart["width"] > 0.9 * page.locator("main").bounding_box()["width"] - 60
+    page.goto(server + "/admin/indexes/cities")
+    first = page.locator(".docs details").first
+    assert first.locator("dt", has_text="population").is_visible()  # a field list, not JSON
+    page.screenshot(path=str(SHOTS / "dashboard-index.png"))
+    page.get_by_label("Ranking rules").fill("words\nnot a rule")
+    page.get_by_role("button", name="Save ranking and pagination").click()
+    error = page.locator("#s-rankingRules-error")
+    assert error.is_visible() and page.get_by_label("Ranking rules").get_attribute(
+        "aria-invalid"
+    ) == "true"
+    no_violations(page, "settings error")
+    page.get_by_label("Stop words").fill("the\nof")
+    page.get_by_role("button", name="Save words and typos").click()
+    assert "Settings update enqueued" in page.locator("[role=status]").inner_text()
+    assert "PT0" not in page.locator("#tasks").inner_text()
+    page.wait_for_function(
+        "() => document.querySelector('#tasks tbody tr .task-status').textContent === 'succeeded'"
+    )  # the list refreshes itself while the task runs
+    assert "Stop words: the, of" in page.locator("#tasks tbody tr").first.inner_text()
+    no_violations(page, "tasks with details")
+
+    page.goto(server + "/admin/keys")
+    page.get_by_label("Name").fill("reader")
+    page.get_by_label("Read only").check()
+    page.get_by_role("button", name="Create key").click()
+    assert "Created key “reader”" in page.locator("[role=status]").inner_text()
+    assert "search, *.get" in page.locator("tr", has_text="reader").inner_text()
+    page.screenshot(path=str(SHOTS / "dashboard-keys.png"), full_page=True)
+    page.locator("tr", has_text="Default Search API Key").get_by_role("link").click()
+    assert "The public search page uses this key" in page.locator("[role=alert]").inner_text()
+    no_violations(page, "delete confirmation")
+    page.get_by_role("link", name="Keep it").click()
+    assert "Default Search API Key" in page.locator("table").inner_text()
+    page.locator("tr", has_text="reader").get_by_role("link").click()
+    page.get_by_role("button", name="Delete the key").click()
+    assert "Key deleted" in page.locator("[role=status]").inner_text()
+    assert "reader" not in page.locator("table").inner_text()
+    # the only console error: Chromium noting the settings form's answer, a 400 on purpose
+    assert [e for e in page.errors if "status of 400" not in e] == []
