@@ -23,8 +23,6 @@ def app_factory() -> FastAPI:
 
 
 def run(config: Config) -> None:
-    from sift.app import create_app
-
     # uvicorn re-raises the signal it shut down on once it is done; a requested,
     # graceful shutdown should end the process with status 0, not -15.
     signal.signal(signal.SIGTERM, lambda *_: sys.exit(0))
@@ -47,8 +45,12 @@ def run(config: Config) -> None:
         server_header=False,
     )
     if config.workers <= 1:
+        from sift.app import create_app
+
         uvicorn.run(create_app(config), **common)  # type: ignore[arg-type]
         return
+    # The parent only supervises the workers: it never imports the app (the search
+    # engine and numba would cost it about 200 MiB of RSS for nothing).
     for setting in SETTINGS:
         value = config.values.get(setting.name)
         # The key read from master_key_file goes as master_key: not both.

@@ -178,7 +178,10 @@ def test_dashboard_sign_in_analytics_and_sign_out(server: str, page: Any) -> Non
     assert "Default Search API Key" in page.locator("table").inner_text()
     no_violations(page, "keys")
     page.get_by_role("link", name="Webhooks").click()
-    page.get_by_label("URL").fill("https://hooks.example/tasks")
+    url = page.get_by_label("URL")
+    assert url.bounding_box()["width"] > 400  # styled and wide like the other fields
+    assert url.evaluate("e => getComputedStyle(e).borderTopWidth") == "2px"
+    url.fill("https://hooks.example/tasks")
     page.get_by_role("button", name="Add webhook").click()
     assert "https://hooks.example/tasks" in page.locator("table").inner_text()
     no_violations(page, "webhooks")
