@@ -244,3 +244,20 @@ def test_dashboard_documents_settings_tasks_and_keys(server: str, page: Any) -> 
     assert "reader" not in page.locator("table").inner_text()
     # the only console error: Chromium noting the settings form's answer, a 400 on purpose
     assert [e for e in page.errors if "status of 400" not in e] == []
+
+
+def test_an_index_being_built_says_so_then_shows_its_results(server: str, page: Any) -> None:
+    import httpx
+
+    docs = [{"id": i, "title": f"lamp {i}", "body": "a desk lamp " * 20} for i in range(60_000)]
+    headers = {"Authorization": f"Bearer {MASTER_KEY}"}
+    sent = httpx.post(f"{server}/indexes/lamps/documents", json=docs, headers=headers, timeout=60)
+    assert sent.status_code == 202
+    page.goto(server + "/search/lamps?q=lamp")  # 60,000 documents take seconds to index
+    assert "This index is being built" in page.locator("#page-body").inner_text()
+    assert status(page) == "" and page.locator("#results").count() == 0
+    no_violations(page, "being built")
+    # search.js looks again every few seconds: the results arrive without a reload
+    page.wait_for_selector("#hits .hit", timeout=120_000)
+    assert re.match(r"More than [\d,]+ results for “lamp”", status(page))
+    assert page.errors == []
