@@ -14,10 +14,12 @@ import click
 
 from benchmarks.chart import write_chart
 from benchmarks.collections import (
+    DATA_ROOT,
     Collection,
     corpus_sizes,
     default_collection_paths,
     load_collection,
+    missing_data,
     subset,
 )
 from benchmarks.load.cli import load
@@ -28,7 +30,6 @@ from benchmarks.runners import RUNNERS, SMOKE_ENGINES
 from benchmarks.suites import register
 
 REPO_ROOT = Path(__file__).resolve().parents[1]
-DATA_ROOT = REPO_ROOT.parent / "shared" / "data"
 CACHE_DIR = REPO_ROOT / "benchmarks" / ".cache"
 RESULTS_DIR = REPO_ROOT / "benchmarks" / "results"
 # Smoke runs are throw-away; this folder is git-ignored.
@@ -77,7 +78,7 @@ def relevance(
     paths = [Path(p) for p in _split(collections)]
     if not paths:
         if not DATA_ROOT.is_dir():
-            raise click.UsageError(f"no --collections given and {DATA_ROOT} does not exist")
+            raise click.UsageError(missing_data(DATA_ROOT))
         paths = default_collection_paths(DATA_ROOT)
         if smoke:
             paths = [next((p for p in paths if p.name == SMOKE_COLLECTION), paths[0])]

@@ -5,11 +5,18 @@ from __future__ import annotations
 import csv
 import hashlib
 import json
+import os
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
 from benchmarks.runners.base import Doc
+
+# Where the collections are (README.md#data): SIFT_BENCH_DATA, else shared/data beside the
+# repository, as on the project's machines.
+DATA_ROOT = Path(
+    os.environ.get("SIFT_BENCH_DATA") or Path(__file__).resolve().parents[2] / "shared" / "data"
+)
 
 # Qrels are graded (nfcorpus uses 1-2); 0 means judged non-relevant.
 Qrels = dict[str, dict[str, int]]
@@ -45,6 +52,20 @@ def load_collection(path: Path) -> Collection:
         for row in _read_jsonl(path / "corpus.jsonl")
     ]
     return Collection(name=path.name, docs=docs, queries=queries, qrels=qrels)
+
+
+def missing_data(data_root: Path) -> str:
+    """What to tell someone whose machine has no collections (benchmarks/README.md#data)."""
+    return (
+        f"no --collections given and {data_root} does not exist. The relevance figures come "
+        "from four public test collections in BEIR layout, one folder each (corpus.jsonl, "
+        "queries.jsonl, qrels/test.tsv): scifact and nfcorpus from BEIR's datasets, cisi and "
+        "npl (Vaswani) from the University of Glasgow's IR test collections. No package "
+        "registry carries them and their licences (research use; SciFact is CC BY-NC) keep "
+        f"Sift from shipping them: put the folders in {data_root}, set SIFT_BENCH_DATA to the "
+        "folder that holds them, or pass --collections DIR,DIR. benchmarks/README.md#data "
+        "says where each comes from and the checksums of the files behind the README's figures."
+    )
 
 
 def default_collection_paths(data_root: Path) -> list[Path]:

@@ -28,6 +28,7 @@ SUITES = {
     "fuzz": ("benchmarks.fuzz.cli", "Schemathesis and hostile bodies: 0 x 5xx, 0 resets."),
     "deep-bodies": ("benchmarks.fuzz.deep", "Peak RSS of one deeply nested body, per route."),
     "sync": ("benchmarks.sync.cli", "Sync sources: snapshot rows/s, change lag, kill -9."),
+    "memory": ("benchmarks.memory_sizing", "Memory of a node: per process, per 100k documents."),
 }
 
 

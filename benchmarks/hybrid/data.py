@@ -8,7 +8,8 @@ import json
 from dataclasses import dataclass
 from pathlib import Path
 
-DATA_ROOT = Path(__file__).resolve().parents[2].parent / "shared" / "data"
+from benchmarks.collections import DATA_ROOT
+
 CACHE = Path(__file__).resolve().parents[1] / ".cache" / "hybrid"
 
 

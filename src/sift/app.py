@@ -170,6 +170,11 @@ def create_app(config: Config | None = None, services: Services | None = None) -
                 "NO MASTER KEY: Sift is running open. Anyone who can reach it can read and "
                 "change every index. Set --master-key (or SIFT_MASTER_KEY) in production."
             )
+        url = f"http://{config.host}:{config.port}"
+        log.info(
+            f"Sift is ready on {url}: search page {url}/, dashboard {url}/admin",
+            extra={"url": url, "indexes": len(svc.catalog.uids())},
+        )
         try:
             yield
         finally:

@@ -87,7 +87,12 @@ class IndexCatalog:
                 semantic.rebuild(self.db, conn, record.id, index)
                 with self._lock:
                     self._indexes[record.uid] = index
-                log.info("index rebuilt", extra={"index": record.uid, "documents": total})
+                log.info(
+                    "index %r rebuilt: %d documents",
+                    record.uid,
+                    total,
+                    extra={"index": record.uid, "documents": total},
+                )
             if uid is None:
                 with self._lock:
                     for stale in set(self._indexes) - {r.uid for r in records}:

@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-import logging
+import functools
+import logging.config
 import sys
 from typing import Any
 
@@ -11,10 +12,18 @@ import click
 import sift
 from sift.config import SETTINGS, Config, load_config
 
+# The settings that mean something to the commands that work on the database alone:
+# `serve` takes them all, the others only where their data is and how it is written.
+DATABASE = ("data_dir", "database_url", "config_file")
+IMPORT = (*DATABASE, "index_defaults", "batch_size")
 
-def _settings_options(func: Any) -> Any:
-    """One flag per server setting, declared once in sift.config."""
+
+def _settings_options(func: Any, names: tuple[str, ...] | None = None) -> Any:
+    """One flag per server setting (or per setting in ``names``), declared once in
+    sift.config."""
     for setting in reversed(SETTINGS):
+        if names is not None and setting.name not in names:
+            continue
         kind: Any = click.Choice(setting.choices) if setting.choices else setting.type
         if setting.type is bool:
             func = click.option(
@@ -40,12 +49,9 @@ def _config(overrides: dict[str, Any]) -> Config:
 
 
 def setup_logging(level: str) -> None:
-    logging.basicConfig(
-        level=level.upper(),
-        format='{"time":"%(asctime)s","level":"%(levelname)s","logger":"%(name)s",'
-        '"message":"%(message)s"}',
-        stream=sys.stderr,
-    )
+    from sift.server import logging_config
+
+    logging.config.dictConfig(logging_config(level))
 
 
 @click.group()
@@ -71,7 +77,7 @@ def serve(**overrides: Any) -> None:
 
 
 @main.command()
-@_settings_options
+@functools.partial(_settings_options, names=DATABASE)
 def migrate(**overrides: Any) -> None:
     """Bring the database schema to the newest version."""
     from sift.storage import Database
@@ -84,7 +90,7 @@ def migrate(**overrides: Any) -> None:
 
 @main.command()
 @click.argument("dump", type=click.Path(exists=True, dir_okay=False))
-@_settings_options
+@functools.partial(_settings_options, names=DATABASE)
 def restore(dump: str, **overrides: Any) -> None:
     """Load a dump (from `POST /dumps`) into a database without indexes.
 
@@ -136,7 +142,7 @@ def restore(dump: str, **overrides: Any) -> None:
 @click.option(
     "--quiet", "-q", is_flag=True, help="No progress bars and no summary (errors still show)."
 )
-@_settings_options
+@functools.partial(_settings_options, names=IMPORT)
 def import_(
     index: str,
     file: str,
@@ -150,7 +156,17 @@ def import_(
 ) -> None:
     """Import FILE (JSON, NDJSON or CSV) into INDEX, with progress bars for reading or
     sending the file, the tasks, and the embedding of documents when the index has
-    embedders (only on a terminal; none with --quiet)."""
+    embedders (only on a terminal; none with --quiet).
+
+    CSV values are strings unless the header gives the column a type, as Meilisearch
+    reads CSV: `price:number`, `inStock:boolean` (`:string` is the default). For example:
+
+    \b
+        id,title,price:number,inStock:boolean
+        1,Dune,9.90,true
+
+    Without --primary-key, the index's primary key is the field of the first document whose
+    name ends in `id`; a file without one is refused before anything is written."""
     from sift.importer import import_file
 
     config = _config(overrides)

@@ -147,6 +147,33 @@ class _BatchBar:
         )
 
 
+def check_primary_key(path: Path, fmt: str, params: dict[str, Any], existing: str | None) -> None:
+    """Refuse, before anything is written, a file whose primary key the index could not
+    infer: the server would create the index and then fail the task, leaving an empty index
+    behind (as Meilisearch does)."""
+    from sift.tasks.documents import infer_primary_key
+
+    if existing or params.get("primaryKey"):
+        return
+    with path.open("rb") as fh:
+        try:
+            first = next(iter_documents(fh, fmt), None)
+        except SiftError as exc:
+            raise ImportFailed(f"{path}: {exc.message}") from None
+    if first is None:
+        return
+    try:
+        infer_primary_key(first)
+    except SiftError as exc:
+        fields = ", ".join(f"`{name}`" for name in first) or "none"
+        raise ImportFailed(
+            f"{path}: no primary key: the first document's fields are {fields} and "
+            f"{'none ends' if exc.code.endswith('no_candidate_found') else 'several end'} "
+            f"in `id` ({exc.code}). Name the field that identifies each document with "
+            "--primary-key FIELD. Nothing was imported."
+        ) from None
+
+
 def _failures(tasks: list[dict[str, Any]]) -> str | None:
     lines = []
     for task in tasks:
@@ -213,6 +240,9 @@ def _import_url(
     timeout = httpx.Timeout(600.0, connect=10.0)
     try:
         with httpx.Client(base_url=url, headers=headers, timeout=timeout) as client:
+            found = client.get(f"/indexes/{quote(index, safe='')}")
+            existing = found.json().get("primaryKey") if found.status_code == 200 else None
+            check_primary_key(path, fmt, params, existing)
             with _bytes_progress(show) as progress, path.open("rb") as raw:
                 bar = progress.add_task("sending", total=path.stat().st_size)
                 fh = io.BufferedReader(_CountingReader(raw, lambda n: progress.advance(bar, n)))
@@ -285,6 +315,7 @@ def _import_direct(
 ) -> ImportResult:
     from sift.http.responses import validate_index_uid
     from sift.services import Services
+    from sift.storage import indexes as index_rows
     from sift.storage import tasks as task_rows
     from sift.tasks.views import task_view
 
@@ -293,6 +324,13 @@ def _import_direct(
     except SiftError as exc:
         raise ImportFailed(exc.message) from None
     services = Services.build(config)
+    try:
+        with services.db.read() as conn:
+            record = index_rows.get(conn, index)
+        check_primary_key(path, fmt, params, record.primary_key if record else None)
+    except ImportFailed:
+        services.stop()
+        raise
     # The server's own worker: requeues interrupted tasks, then runs them in uid order.
     # Only the worker: an import has no use for the server's other background services.
     services.worker.start()

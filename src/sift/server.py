@@ -5,10 +5,12 @@ from __future__ import annotations
 import os
 import signal
 import sys
+from typing import Any
 
 import click
 import uvicorn
 from fastapi import FastAPI
+from pythonjsonlogger.core import RESERVED_ATTRS
 
 from sift.config import SETTINGS, Config, load_config
 
@@ -21,18 +23,21 @@ def app_factory() -> FastAPI:
 
 
 def run(config: Config) -> None:
-    from sift.app import create_app
-
     # uvicorn re-raises the signal it shut down on once it is done; a requested,
     # graceful shutdown should end the process with status 0, not -15.
     signal.signal(signal.SIGTERM, lambda *_: sys.exit(0))
     url = f"http://{config.host}:{config.port}"
     where = config.public()["database_url"] or config.resolved_database_url
-    click.echo(f"Sift {_version()} listening on {url}  (data: {where})")
+    # The port opens only once the indexes are loaded: say so, or the wait looks like a hang.
+    click.echo(
+        f"Sift {_version()} starting (data: {where}): compiling the search kernels and "
+        f"loading the indexes; it answers on {url} when it logs that it is ready."
+    )
     common = dict(
         host=config.host,
         port=config.port,
         log_level=config.log_level,
+        log_config=logging_config(config.log_level),
         timeout_keep_alive=config.timeout_keep_alive,
         timeout_graceful_shutdown=config.graceful_timeout,
         # X-Forwarded-* are read by the app itself, from the peers in `trusted_proxies` only.
@@ -40,14 +45,58 @@ def run(config: Config) -> None:
         server_header=False,
     )
     if config.workers <= 1:
+        from sift.app import create_app
+
         uvicorn.run(create_app(config), **common)  # type: ignore[arg-type]
         return
+    # The parent only supervises the workers: it never imports the app (the search
+    # engine and numba would cost it about 200 MiB of RSS for nothing).
     for setting in SETTINGS:
         value = config.values.get(setting.name)
         # The key read from master_key_file goes as master_key: not both.
         if value is not None and setting.name != "master_key_file":
             os.environ[setting.env] = str(value)
     uvicorn.run("sift.server:app_factory", factory=True, workers=config.workers, **common)  # type: ignore[arg-type]
+
+
+# Libraries whose routine INFO lines are noise to an operator: alembic's plugin set-up and
+# migration steps, httpx's line for each in-process call of the search page and dashboard.
+QUIET = ("alembic", "httpx", "httpcore", "numba")
+
+
+def logging_config(level: str) -> dict[str, Any]:
+    """One JSON object per line on stderr, for Sift's records, uvicorn's and the libraries'
+    alike; a record's ``extra`` fields (index, task, batch...) become keys of its object."""
+    level = level.upper()
+    return {
+        "version": 1,
+        "disable_existing_loggers": False,
+        "formatters": {
+            "json": {
+                "()": "pythonjsonlogger.orjson.OrjsonFormatter",
+                "fmt": "{asctime}{levelname}{name}{message}",
+                "style": "{",
+                "rename_fields": {"asctime": "time", "levelname": "level", "name": "logger"},
+                # uvicorn adds an ANSI-coloured copy of some messages
+                "reserved_attrs": [*RESERVED_ATTRS, "color_message", "taskName"],
+            }
+        },
+        "handlers": {
+            "stderr": {
+                "class": "logging.StreamHandler",
+                "formatter": "json",
+                "stream": "ext://sys.stderr",
+            }
+        },
+        "root": {"level": level, "handlers": ["stderr"]},
+        "loggers": {
+            # uvicorn's own handlers replaced by the root's: the same JSON everywhere
+            "uvicorn": {"level": level, "handlers": [], "propagate": True},
+            "uvicorn.error": {"level": level, "handlers": [], "propagate": True},
+            "uvicorn.access": {"level": level, "handlers": [], "propagate": True},
+            **{name: {"level": "DEBUG" if level == "DEBUG" else "WARNING"} for name in QUIET},
+        },
+    }
 
 
 def _version() -> str:

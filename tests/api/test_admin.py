@@ -183,3 +183,81 @@ def test_sources_page_lists_sources_and_resnapshots(tmp_path: Path) -> None:
         assert done.status_code == 200 and "will be snapshotted again" in done.text
         missing = web.post("/admin/sources/nope/resnapshot", data={"csrf": csrf})
         assert "Source `nope` not found." in missing.text
+
+
+def _books(web: TestClient) -> None:
+    web.headers["Authorization"] = f"Bearer {MASTER_KEY}"
+    run_task(web, "POST", "/indexes/books/documents", json=[{"id": 1, "title": "Dune"}])
+    del web.headers["Authorization"]
+
+
+def test_settings_forms_per_group_with_messages_next_to_the_field(web: TestClient) -> None:
+    csrf = _sign_in(web)
+    _books(web)
+    page = web.get("/admin/indexes/books").text
+    assert page.count('name="group"') == 5  # four groups and the whole-JSON form
+    assert '<dt>title</dt><dd>Dune</dd>' in page  # a document as fields, not one JSON line
+    bad = web.post(
+        "/admin/indexes/books/settings",
+        data={"csrf": csrf, "group": "ranking", "rankingRules": "words\nbogus:rule:x",
+              "pagination": ""},
+    )  # fmt: skip
+    assert bad.status_code == 400
+    error = re.search(r'<p class="field-error" id="s-rankingRules-error">([^<]+)</p>', bad.text)
+    assert error and "ranking rule" in error.group(1).lower()
+    assert 'aria-invalid="true"' in bad.text and "bogus:rule:x" in bad.text  # kept as typed
+    not_json = web.post(
+        "/admin/indexes/books/settings",
+        data={"csrf": csrf, "group": "words", "stopWords": "", "synonyms": "{oops",
+              "typoTolerance": ""},
+    )  # fmt: skip
+    assert not_json.status_code == 400 and 'id="s-synonyms-error">Not valid JSON' in not_json.text
+    good = web.post(
+        "/admin/indexes/books/settings",
+        data={"csrf": csrf, "group": "filters", "filterableAttributes": "genre\n year ",
+              "sortableAttributes": "", "distinctAttribute": "", "faceting": ""},
+    )  # fmt: skip
+    assert "Settings update enqueued" in good.text
+    web.headers["Authorization"] = f"Bearer {MASTER_KEY}"
+    task = web.get("/tasks", params={"types": "settingsUpdate"}).json()["results"][0]
+    assert task["details"]["filterableAttributes"] == ["genre", "year"]
+
+
+def test_tasks_read_as_words(web: TestClient) -> None:
+    _sign_in(web)
+    _books(web)
+    web.headers["Authorization"] = f"Bearer {MASTER_KEY}"
+    settings = {"filterableAttributes": ["genre", "year"]}
+    run_task(web, "PATCH", "/indexes/books/settings", json=settings)
+    del web.headers["Authorization"]
+    page = web.get("/admin/tasks").text
+    assert "PT0" not in page and re.search(r'<td class="num">\d+ ms</td>|< 1 ms', page)
+    assert "genre, year" in page and "['genre'" not in page
+
+
+def test_key_presets_and_a_confirmed_delete_that_warns_for_the_search_key(web: TestClient) -> None:
+    csrf = _sign_in(web)
+    created = web.post(
+        "/admin/keys", data={"csrf": csrf, "name": "reader", "preset": "read", "indexes": "*"}
+    )
+    assert "Created key “reader”" in created.text
+    web.headers["Authorization"] = f"Bearer {MASTER_KEY}"
+    keys = {k["name"]: k for k in web.get("/keys").json()["results"]}
+    del web.headers["Authorization"]
+    assert keys["reader"]["actions"] == ["search", "*.get"]
+    public = keys["Default Search API Key"]["uid"]
+    confirm = web.get(f"/admin/keys/{public}/delete")
+    assert confirm.status_code == 200 and "The public search page uses this key" in confirm.text
+    other = web.get(f"/admin/keys/{keys['reader']['uid']}/delete").text
+    assert "public search page" not in other and "cannot be undone" in other
+    assert public in {k["uid"] for k in keys.values()}  # looking at the page deleted nothing
+
+
+def test_keys_page_without_a_master_key_says_so_in_sift_terms(tmp_path: Path) -> None:
+    values = {"data_dir": str(tmp_path / "d"), "config_file": str(tmp_path / "x.toml")}
+    app = create_app(load_config(values, environ={}))
+    with TestClient(app, base_url="https://testserver") as c:
+        form = c.get("/admin/login")
+        c.post("/admin/login", data={"csrf": _csrf(form.text)})
+        page = c.get("/admin/keys").text
+    assert "Sift is running without a master key" in page and "Meilisearch" not in page

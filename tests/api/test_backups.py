@@ -59,9 +59,9 @@ def test_dump_then_restore_serves_the_same_index(
 def test_snapshot_is_a_consistent_sqlite_copy(client: TestClient, tmp_path: Path) -> None:
     _books(client)
     task = run_task(client, "POST", "/snapshots")
-    assert (task["status"], task["type"], task["details"]) == ("succeeded", "snapshotCreation",
-                                                              None)  # fmt: skip
+    assert (task["status"], task["type"]) == ("succeeded", "snapshotCreation")
     (path,) = (tmp_path / "data" / "snapshots").glob("*.snapshot")
+    assert path.name == f"{task['details']['snapshotUid']}.snapshot"
     with sqlite3.connect(path) as conn:
         assert conn.execute("SELECT count(*) FROM documents").fetchone() == (2,)
 

@@ -65,7 +65,11 @@ def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
         yield base
     finally:
         proc.terminate()
-        proc.wait(timeout=30)
+        try:  # a server still merging a large index's segments can take a while to stop
+            proc.wait(timeout=60)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+            proc.wait()
 
 
 @pytest.fixture(scope="session")
@@ -95,7 +99,7 @@ def page(browser: Any) -> Iterator[Any]:
 def axe_violations(page: Any) -> list[dict[str, Any]]:
     """axe-core's WCAG 2.x A/AA (incl. 2.2) and best-practice violations on the page."""
     if not AXE.exists():
-        pytest.skip(f"axe-core missing at {AXE} (npm install --prefix tests/browser)")
+        pytest.skip(f"axe-core missing at {AXE} (scripts/browser-deps installs it)")
     # Injected through the DevTools protocol: the page's CSP (rightly) blocks inline scripts.
     page.evaluate(AXE.read_text(encoding="utf-8"))
     result = page.evaluate(

@@ -37,7 +37,7 @@ def test_type_to_search_with_typos_and_highlighting(server: str, page: Any) -> N
     no_violations(page, "empty")
     page.get_by_label("Search cities").fill("tokio")  # a typo for Tokyo
     page.wait_for_function("() => location.search.includes('q=tokio')")
-    assert "Tokyo" in page.locator("#hits .hit-link").all_inner_texts()[:5]
+    assert "Tokyo" in page.locator("#hits .hit-title").all_inner_texts()[:5]
     assert page.locator("#hits mark").count() > 0
     assert re.match(r"[\d,]+ results? for “tokio”", status(page))
     assert page.locator("#status").get_attribute("role") == "status"
@@ -53,10 +53,10 @@ def test_keyboard_navigation(server: str, page: Any) -> None:
     assert page.evaluate("document.activeElement.id") == "q"
     page.keyboard.press("ArrowDown")
     page.keyboard.press("ArrowDown")
-    focused = page.evaluate("document.activeElement.className")
-    assert focused == "hit-link"
+    # cities have no page of their own: a result is a focusable item, not a link
+    assert page.evaluate("document.activeElement.className") == "hit"
     assert (
-        page.evaluate("[...document.querySelectorAll('.hit-link')].indexOf(document.activeElement)")
+        page.evaluate("[...document.querySelectorAll('.hit')].indexOf(document.activeElement)")
         == 1
     )
     page.keyboard.press("Escape")
@@ -72,7 +72,7 @@ def test_facet_filter_sort_and_pages(server: str, page: Any) -> None:
     assert page.locator("#filters a.on").inner_text().startswith("Oceania")
     page.get_by_role("link", name="Population high to low").click()
     page.wait_for_function("() => location.search.includes('population')")
-    assert page.locator("#hits .hit-link").first.inner_text() == "Sydney"
+    assert page.locator("#hits .hit-title").first.inner_text() == "Sydney"
     no_violations(page, "facet applied")
     page.get_by_role("link", name="Next").click()
     page.wait_for_function("() => location.search.includes('page=2')")
@@ -82,13 +82,53 @@ def test_facet_filter_sort_and_pages(server: str, page: Any) -> None:
 def test_no_results_and_error_states(server: str, page: Any) -> None:
     page.goto(server + "/")
     page.get_by_label("Search cities").fill("qqqqxzzv")
-    page.wait_for_selector("#empty .empty")
-    assert "No results for “qqqqxzzv”" in page.locator("#empty").inner_text()
+    page.wait_for_selector("#results .empty")
+    assert "No results for “qqqqxzzv”" in page.locator("#results .empty").inner_text()
     assert status(page) == "0 results for “qqqqxzzv”"
+    assert page.locator("#filters").count() == 0  # no empty facet headings
     no_violations(page, "no results")
     page.goto(server + "/search/missing")
-    assert "Search is not available" in page.locator("[role=alert]").inner_text()
+    alert = page.locator("[role=alert]")
+    assert "Search is not available" in alert.inner_text()
+    assert alert.locator("code").inner_text() == "missing"  # not `missing`
+    assert page.locator("#filters, .sort").count() == 0
     no_violations(page, "error")
+
+
+def test_facets_by_count_show_more_and_value_search(server: str, page: Any) -> None:
+    page.goto(server + "/")
+    assert status(page) == "More than 1,000 results"
+    countries = page.locator("#facet-country ul.facet").first.locator(".v").all_inner_texts()
+    assert countries[:2] == ["India", "United States"]  # by count, not Afghanistan first
+    assert page.locator("#facet-capital .v").all_inner_texts() == ["no", "yes"]
+    page.locator("#facet-country summary").click()
+    assert page.locator("#facet-country details ul .v").count() > 200
+    no_violations(page, "facet values shown")
+    page.get_by_label("Find a country").press_sequentially("switz")
+    page.wait_for_function("() => location.search.includes('fq=switz')")
+    assert page.locator("#facet-country .v").all_inner_texts() == ["Switzerland"]
+    assert page.evaluate("document.activeElement.id") == "fq-country"  # typing goes on
+    no_violations(page, "facet value search")
+    page.locator("#facet-country a", has_text="Switzerland").click()
+    page.wait_for_function("() => location.search.includes('Switzerland')")
+    assert "fq=" not in page.url and "Country: Switzerland" in page.locator(".chips").inner_text()
+    assert page.errors == []
+
+
+def test_mobile_layout(browser: Any, server: str) -> None:
+    context = browser.new_context(viewport={"width": 390, "height": 844})
+    tab = context.new_page()
+    tab.goto(server + "/?q=berlin")
+    assert not tab.locator("#search-help .keys").is_visible()  # no keyboard on a phone
+    first = tab.locator("#hits .hit").first
+    label, value = first.locator("dt").first, first.locator("dd").first
+    assert label.inner_text() == "Alternate names"
+    # the label stays on the value's first line instead of becoming a column of its own
+    assert abs(label.bounding_box()["y"] - value.bounding_box()["y"]) < 4
+    assert tab.locator("a[href='/admin']").count() == 0  # the public page has no dashboard link
+    tab.screenshot(path=str(SHOTS / "search-mobile.png"), full_page=True)
+    no_violations(tab, "mobile")
+    context.close()
 
 
 def test_works_without_javascript(browser: Any, server: str) -> None:
@@ -97,7 +137,16 @@ def test_works_without_javascript(browser: Any, server: str) -> None:
     tab.goto(server + "/")
     tab.get_by_label("Search cities").fill("berlin")
     tab.get_by_role("button", name="Search").click()
-    assert any("Berlin" in t for t in tab.locator("#hits .hit-link").all_inner_texts())
+    assert any("Berlin" in t for t in tab.locator("#hits .hit-title").all_inner_texts())
+    # facet values beyond the first eight, and the facet-value search, work as plain HTML
+    tab.goto(server + "/")
+    tab.locator("#facet-country summary").click()
+    assert tab.locator("#facet-country details ul .v").first.is_visible()
+    tab.get_by_label("Find a country").fill("ger")
+    tab.get_by_label("Find a country").press("Enter")
+    assert "facet=country" in tab.url
+    tab.locator("#filters a", has_text="Germany").click()
+    assert "Germany" in tab.locator(".chips").inner_text()
     context.close()
 
 
@@ -129,7 +178,10 @@ def test_dashboard_sign_in_analytics_and_sign_out(server: str, page: Any) -> Non
     assert "Default Search API Key" in page.locator("table").inner_text()
     no_violations(page, "keys")
     page.get_by_role("link", name="Webhooks").click()
-    page.get_by_label("URL").fill("https://hooks.example/tasks")
+    url = page.get_by_label("URL")
+    assert url.bounding_box()["width"] > 400  # styled and wide like the other fields
+    assert url.evaluate("e => getComputedStyle(e).borderTopWidth") == "2px"
+    url.fill("https://hooks.example/tasks")
     page.get_by_role("button", name="Add webhook").click()
     assert "https://hooks.example/tasks" in page.locator("table").inner_text()
     no_violations(page, "webhooks")
@@ -140,3 +192,72 @@ def test_dashboard_sign_in_analytics_and_sign_out(server: str, page: Any) -> Non
     page.get_by_role("button", name="Sign out").click()
     page.goto(server + "/admin")
     assert page.url.endswith("/admin/login")
+
+
+def sign_in(server: str, page: Any) -> None:
+    page.goto(server + "/admin/login")
+    page.get_by_label("Master key or admin API key").fill(MASTER_KEY)
+    page.get_by_role("button", name="Sign in").click()
+    assert page.get_by_role("heading", name="Overview").is_visible()
+
+
+def test_dashboard_documents_settings_tasks_and_keys(server: str, page: Any) -> None:
+    sign_in(server, page)
+    chart = page.locator("svg.chart").first.bounding_box()
+    assert chart["width"] > 0.9 * page.locator("main").bounding_box()["width"] - 60
+    page.goto(server + "/admin/indexes/cities")
+    first = page.locator(".docs details").first
+    assert first.locator("dt", has_text="population").is_visible()  # a field list, not JSON
+    page.screenshot(path=str(SHOTS / "dashboard-index.png"))
+    page.get_by_label("Ranking rules").fill("words\nnot a rule")
+    page.get_by_role("button", name="Save ranking and pagination").click()
+    error = page.locator("#s-rankingRules-error")
+    assert error.is_visible() and page.get_by_label("Ranking rules").get_attribute(
+        "aria-invalid"
+    ) == "true"
+    no_violations(page, "settings error")
+    page.get_by_label("Stop words").fill("the\nof")
+    page.get_by_role("button", name="Save words and typos").click()
+    assert "Settings update enqueued" in page.locator("[role=status]").inner_text()
+    assert "PT0" not in page.locator("#tasks").inner_text()
+    page.wait_for_function(
+        "() => document.querySelector('#tasks tbody tr .task-status').textContent === 'succeeded'"
+    )  # the list refreshes itself while the task runs
+    assert "Stop words: the, of" in page.locator("#tasks tbody tr").first.inner_text()
+    no_violations(page, "tasks with details")
+
+    page.goto(server + "/admin/keys")
+    page.get_by_label("Name").fill("reader")
+    page.get_by_label("Read only").check()
+    page.get_by_role("button", name="Create key").click()
+    assert "Created key “reader”" in page.locator("[role=status]").inner_text()
+    assert "search, *.get" in page.locator("tr", has_text="reader").inner_text()
+    page.screenshot(path=str(SHOTS / "dashboard-keys.png"), full_page=True)
+    page.locator("tr", has_text="Default Search API Key").get_by_role("link").click()
+    assert "The public search page uses this key" in page.locator("[role=alert]").inner_text()
+    no_violations(page, "delete confirmation")
+    page.get_by_role("link", name="Keep it").click()
+    assert "Default Search API Key" in page.locator("table").inner_text()
+    page.locator("tr", has_text="reader").get_by_role("link").click()
+    page.get_by_role("button", name="Delete the key").click()
+    assert "Key deleted" in page.locator("[role=status]").inner_text()
+    assert "reader" not in page.locator("table").inner_text()
+    # the only console error: Chromium noting the settings form's answer, a 400 on purpose
+    assert [e for e in page.errors if "status of 400" not in e] == []
+
+
+def test_an_index_being_built_says_so_then_shows_its_results(server: str, page: Any) -> None:
+    import httpx
+
+    docs = [{"id": i, "title": f"lamp {i}", "body": "a desk lamp " * 20} for i in range(60_000)]
+    headers = {"Authorization": f"Bearer {MASTER_KEY}"}
+    sent = httpx.post(f"{server}/indexes/lamps/documents", json=docs, headers=headers, timeout=60)
+    assert sent.status_code == 202
+    page.goto(server + "/search/lamps?q=lamp")  # 60,000 documents take seconds to index
+    assert "This index is being built" in page.locator("#page-body").inner_text()
+    assert status(page) == "" and page.locator("#results").count() == 0
+    no_violations(page, "being built")
+    # search.js looks again every few seconds: the results arrive without a reload
+    page.wait_for_selector("#hits .hit", timeout=120_000)
+    assert re.match(r"More than [\d,]+ results for “lamp”", status(page))
+    assert page.errors == []

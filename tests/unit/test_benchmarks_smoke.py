@@ -115,3 +115,16 @@ def test_metrics_count_queries_without_hits_as_zero(monkeypatch: pytest.MonkeyPa
     assert scores.mrr_10 == pytest.approx(0.5)
     assert scores.recall_100 == pytest.approx(0.5)
     assert scores.zero_hit_queries == 1
+
+
+def test_without_collections_it_says_what_data_is_needed_and_where(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.syspath_prepend(str(REPO_ROOT))
+    from benchmarks import cli
+
+    monkeypatch.setattr(cli, "DATA_ROOT", tmp_path / "absent")
+    result = CliRunner().invoke(cli.main, ["relevance"])
+    assert result.exit_code == 2
+    for needed in ("scifact", "nfcorpus", "cisi", "npl", "SIFT_BENCH_DATA", str(tmp_path)):
+        assert needed in result.output

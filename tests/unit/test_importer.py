@@ -150,6 +150,35 @@ def test_the_command_exits_non_zero_on_failure(tmp_path: Path) -> None:
     assert "index_primary_key_no_candidate_found" in result.output
 
 
+def test_a_csv_without_an_id_column_is_refused_and_creates_no_index(tmp_path: Path) -> None:
+    config = _config(tmp_path)
+    file = tmp_path / "products.csv"
+    file.write_bytes(b"sku,title,price:number\nA-1,Lamp,59.90\n")
+    with pytest.raises(ImportFailed, match="none ends in `id`") as info:
+        _import(config, "products", file)
+    assert "`sku`, `title`, `price`" in info.value.message and "--primary-key" in info.value.message
+    db = Database(config.resolved_database_url)
+    try:
+        with db.read() as conn:
+            assert index_rows.get(conn, "products") is None
+            assert task_rows.status_counts(conn) == {}
+    finally:
+        db.dispose()
+    # Named, the same file imports, its typed column a number.
+    _import(config, "products", file, primary_key="sku")
+    assert _stored(config, "products") == {"A-1": {"sku": "A-1", "title": "Lamp", "price": 59.9}}
+
+
+def test_commands_on_the_database_list_only_its_settings() -> None:
+    for command in ("import", "migrate", "restore"):
+        shown = CliRunner().invoke(main, [command, "--help"]).output
+        assert "--data-dir" in shown and "--database-url" in shown
+        for server_only in ("--workers", "--search-threads", "--demo", "--ui-dir", "--port"):
+            assert server_only not in shown, (command, server_only)
+    assert "price:number" in CliRunner().invoke(main, ["import", "--help"]).output
+    assert "--workers" in CliRunner().invoke(main, ["serve", "--help"]).output
+
+
 @pytest.fixture
 def servers(tmp_path: Path) -> Iterator[ServerPool]:
     pool = ServerPool(tmp_path)

@@ -284,7 +284,8 @@ class Worker:
                 outcome = Outcome("succeeded", {"dumpUid": uid})
             else:
                 backups.write_snapshot(self.ctx.db, self.ctx.snapshot_dir, uid)
-                outcome = Outcome("succeeded", None)
+                # Named like a dump's `dumpUid`: the file is `<snapshotUid>.snapshot`.
+                outcome = Outcome("succeeded", {"snapshotUid": uid})
         except SiftError as error:
             outcome = failure(error, task.details)
         except Exception as exc:  # a bug must not leave the task `processing` forever

@@ -12,7 +12,11 @@ from markupsafe import Markup, escape
 
 from sift.analytics import Bucket
 
-W, H, PAD_L, PAD_B, PAD_T = 640, 200, 70, 24, 10
+# Drawn in a 960-unit-wide box that the page stretches to its full width: at the
+# dashboard's usual widths 11-unit text stays about 11-13 px. PAD_R keeps the last
+# x label (centred on its bucket) inside the box.
+W, H, PAD_L, PAD_R, PAD_B, PAD_T = 960, 220, 70, 30, 24, 10
+PLOT_W = W - PAD_L - PAD_R
 
 
 def _nice_max(value: float) -> float:
@@ -32,15 +36,16 @@ def _frame(
     for i in range(5):
         y = PAD_T + plot_h * i / 4
         value = top * (4 - i) / 4
-        parts.append(f'<line class="grid" x1="{PAD_L}" x2="{W}" y1="{y:.1f}" y2="{y:.1f}"/>')
+        parts.append(
+            f'<line class="grid" x1="{PAD_L}" x2="{W - PAD_R}" y1="{y:.1f}" y2="{y:.1f}"/>'
+        )
         parts.append(
             f'<text x="{PAD_L - 6}" y="{y + 4:.1f}" text-anchor="end">{value:,.0f}{unit}</text>'
         )
     parts.extend(body)
     parts.extend(labels)
-    parts.append(
-        f'<line class="axis" x1="{PAD_L}" x2="{W}" y1="{H - PAD_B}" y2="{H - PAD_B}"/></svg>'
-    )
+    y = H - PAD_B
+    parts.append(f'<line class="axis" x1="{PAD_L}" x2="{W - PAD_R}" y1="{y}" y2="{y}"/></svg>')
     return Markup("".join(parts))
 
 
@@ -61,7 +66,7 @@ def searches_chart(buckets: Sequence[Bucket]) -> Markup:
     """Bars: searches per bucket, the zero-result part in red."""
     top = _nice_max(max((b.count for b in buckets), default=0))
     plot_h = H - PAD_B - PAD_T
-    step = (W - PAD_L) / max(1, len(buckets))
+    step = PLOT_W / max(1, len(buckets))
     body = []
     for i, b in enumerate(buckets):
         x = PAD_L + step * i + step * 0.1
@@ -89,7 +94,7 @@ def latency_chart(buckets: Sequence[Bucket]) -> Markup:
     views = [b.as_dict() for b in buckets]
     top = _nice_max(max((v["p95"] for v in views), default=0))
     plot_h = H - PAD_B - PAD_T
-    step = (W - PAD_L) / max(1, len(buckets))
+    step = PLOT_W / max(1, len(buckets))
     body = []
     for name in ("p50", "p95"):
         points = [
@@ -97,13 +102,13 @@ def latency_chart(buckets: Sequence[Bucket]) -> Markup:
             for i, v in enumerate(views)
             if v["count"]
         ]
-        if points:
+        if len(points) > 1:
             body.append(f'<polyline class="{name}" points="{" ".join(points)}"/>')
-            # dots too, so a single interval (no line to draw) still shows
-            body.extend(
-                f'<circle class="{name}" cx="{p.split(",")[0]}" cy="{p.split(",")[1]}" r="3"/>'
-                for p in points
-            )
+        # solid dots too, so a single interval (no line to draw) still shows as a point
+        body.extend(
+            f'<circle class="{name}" cx="{p.split(",")[0]}" cy="{p.split(",")[1]}" r="3.5"/>'
+            for p in points
+        )
     return _frame(
         "Search latency: median and 95th percentile in milliseconds",
         "latency",

@@ -37,7 +37,7 @@ from sift.storage import sessions as session_rows
 from sift.storage.analytics import Range
 from sift.storage.database import utcnow
 from sift.storage.sessions import SessionRecord
-from sift.ui import charts
+from sift.ui import admin_views, charts
 
 router = APIRouter(include_in_schema=False)
 
@@ -276,11 +276,15 @@ async def home(request: Request, days: int = 1) -> Response:
     )
 
 
-@router.get("/admin/indexes/{index_uid}")
-async def index_detail(request: Request, index_uid: str, offset: int = 0) -> Response:
-    signed = await signed_in(request)
-    if signed is None:
-        return to_login()
+async def _index_page(
+    request: Request,
+    signed: Signed,
+    index_uid: str,
+    offset: int = 0,
+    submitted: tuple[str, dict[str, str], dict[str, str], str | None] | None = None,
+) -> Response:
+    """The index page: documents, then one settings form per group. `submitted` is a form
+    sent back with its problems: (group, the texts as typed, message per field, message)."""
     status, index = await signed.api("GET", f"/indexes/{index_uid}")
     if status != 200:
         return page(request, "admin_error.html", signed, message=index["message"], status=status)
@@ -289,19 +293,66 @@ async def index_detail(request: Request, index_uid: str, offset: int = 0) -> Res
         "GET", f"/indexes/{index_uid}/documents", params={"offset": offset, "limit": PAGE}
     )
     _, settings = await signed.api("GET", f"/indexes/{index_uid}/settings")
+    group_key, typed, errors, message = submitted or ("", {}, {}, None)
+    values = {
+        f.name: typed[f.name]
+        if g.key == group_key
+        else admin_views.field_text(f, settings.get(f.name))
+        for g in admin_views.SETTING_GROUPS
+        for f in g.fields
+    }
+    all_json = orjson.dumps(settings, option=orjson.OPT_INDENT_2).decode()
     return page(
         request,
         "admin_index.html",
         signed,
         index=index,
-        docs=docs,
+        docs=[
+            admin_views.document_view(d, index.get("primaryKey")) for d in docs.get("results", [])
+        ],
+        total=docs.get("total") or 0,
         offset=offset,
         per=PAGE,
-        settings_json=orjson.dumps(settings, option=orjson.OPT_INDENT_2).decode(),
-        dumps=lambda d: orjson.dumps(d).decode(),
+        groups=admin_views.SETTING_GROUPS,
+        values=values,
+        settings_json=typed.get("settings", all_json) if group_key == "all" else all_json,
+        group=group_key,
+        field_errors=errors,
+        settings_error=message,
         message=request.query_params.get("message"),
-        settings_error=None,
+        status=400 if submitted else 200,
     )
+
+
+@router.get("/admin/indexes/{index_uid}")
+async def index_detail(request: Request, index_uid: str, offset: int = 0) -> Response:
+    signed = await signed_in(request)
+    if signed is None:
+        return to_login()
+    return await _index_page(request, signed, index_uid, offset)
+
+
+def _settings_patch(form: dict[str, str]) -> tuple[str, dict[str, Any], dict[str, str], str | None]:
+    """The patch one settings form asks for, validated: (group, patch, field errors, error)."""
+    key = form.get("group", "all")
+    group = admin_views.GROUPS_BY_KEY.get(key)
+    if group is None:  # the whole settings object, as JSON
+        try:
+            return "all", validate_settings(orjson.loads(form.get("settings", ""))), {}, None
+        except orjson.JSONDecodeError as exc:
+            return "all", {}, {}, f"The settings are not valid JSON: {exc}"
+        except SiftError as exc:
+            return "all", {}, {}, exc.message
+    patch, errors = admin_views.parse_group(group, form)
+    if errors:
+        return key, {}, errors, "Some settings need fixing."
+    try:
+        return key, validate_settings(patch), {}, None
+    except SiftError as exc:
+        field = admin_views.field_of_error(group, exc.code)
+        if field is None:
+            return key, {}, {}, exc.message
+        return key, {}, {field: exc.message}, "Some settings need fixing."
 
 
 @router.post("/admin/indexes/{index_uid}/settings")
@@ -310,14 +361,8 @@ async def save_settings(request: Request, index_uid: str) -> Response:
     if signed is None:
         return to_login()
     form = await check_csrf(request, signed)
-    text = form.get("settings", "")
-    try:
-        patch = validate_settings(orjson.loads(text))
-    except orjson.JSONDecodeError as exc:
-        error = f"The settings are not valid JSON: {exc}"
-    except SiftError as exc:
-        error = exc.message
-    else:
+    key, patch, errors, error = _settings_patch(form)
+    if error is None:
         svc = services(request)
         await run_in_threadpool(signed.credential)  # the signed-in key must still be valid
         task = await run_in_threadpool(
@@ -326,22 +371,7 @@ async def save_settings(request: Request, index_uid: str) -> Response:
         return RedirectResponse(
             f"/admin/tasks?message=Settings+update+enqueued+as+task+{task.uid}", status_code=303
         )
-    _, index = await signed.api("GET", f"/indexes/{index_uid}")
-    _, docs = await signed.api("GET", f"/indexes/{index_uid}/documents", params={"limit": PAGE})
-    return page(
-        request,
-        "admin_index.html",
-        signed,
-        index=index,
-        docs=docs,
-        offset=0,
-        per=PAGE,
-        settings_json=text,
-        dumps=lambda d: orjson.dumps(d).decode(),
-        message=None,
-        settings_error=error,
-        status=400,
-    )
+    return await _index_page(request, signed, index_uid, submitted=(key, form, errors, error))
 
 
 @router.get("/admin/tasks")
@@ -356,6 +386,8 @@ async def tasks(request: Request) -> Response:
         signed,
         tasks=found.get("results", []),
         message=request.query_params.get("message"),
+        duration=admin_views.duration,
+        task_details=admin_views.task_details,
     )
 
 
@@ -373,21 +405,35 @@ async def tasks_json(request: Request) -> Response:
     )
 
 
+NO_MASTER_KEY = (
+    "Sift is running without a master key, so there are no API keys: every request is "
+    "allowed. Start it with --master-key (or SIFT_MASTER_KEY) to protect the API; the default "
+    "search and admin keys are then created."
+)
+
+
 @router.get("/admin/keys")
 async def keys(request: Request, message: str = "", error: str = "") -> Response:
     signed = await signed_in(request)
     if signed is None:
         return to_login()
     status, found = await signed.api("GET", "/keys", params={"limit": 1000})
+    unavailable = None
+    if status != 200:
+        unavailable = (
+            NO_MASTER_KEY if found.get("code") == "missing_master_key" else found.get("message")
+        )
     return page(
         request,
         "admin_keys.html",
         signed,
         keys=found.get("results", []) if status == 200 else [],
-        unavailable=None if status == 200 else found.get("message"),
-        actions=ACTIONS,
+        unavailable=unavailable,
+        action_groups=admin_views.action_groups(list(ACTIONS)),
+        presets=admin_views.PRESETS,
         message=message,
         error=error,
+        status=400 if error else 200,
     )
 
 
@@ -398,10 +444,13 @@ async def create_key(request: Request) -> Response:
         return to_login()
     form = await request.form()
     await check_csrf(request, signed)
+    # Ticked actions make a custom key; otherwise the chosen preset's actions.
+    ticked = [str(a) for a in form.getlist("actions")]
+    preset = admin_views.PRESETS.get(str(form.get("preset", "")))
     body: dict[str, Any] = {
         "name": str(form.get("name", "")) or None,
         "description": str(form.get("description", "")) or None,
-        "actions": [str(a) for a in form.getlist("actions")],
+        "actions": ticked or (preset[1] if preset else []),
         "indexes": [i.strip() for i in str(form.get("indexes", "*")).split(",") if i.strip()],
         "expiresAt": str(form.get("expiresAt", "")) or None,
     }
@@ -411,6 +460,19 @@ async def create_key(request: Request) -> Response:
     return await keys(
         request, message=f"Created key “{created.get('name') or created['uid']}”: {created['key']}"
     )
+
+
+@router.get("/admin/keys/{uid}/delete")
+async def confirm_delete_key(request: Request, uid: str) -> Response:
+    """Deleting a key breaks whatever uses it: a page that says so before anything happens."""
+    signed = await signed_in(request)
+    if signed is None:
+        return to_login()
+    status, key = await signed.api("GET", f"/keys/{uid}")
+    if status != 200:
+        return page(request, "admin_error.html", signed, message=key["message"], status=status)
+    public = key.get("name") == "Default Search API Key"
+    return page(request, "admin_key_delete.html", signed, key=key, public=public)
 
 
 @router.post("/admin/keys/{uid}/delete")

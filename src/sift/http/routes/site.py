@@ -1,16 +1,18 @@
 """The public search page: `/` and `/search/{index}`, plus the hashed static assets.
 
-The page is rendered on the server from a GET form, so it works without
-JavaScript; `search.js` then takes over for search-as-you-type. Both render
-from the same public API call, POST /indexes/{uid}/search, made with a key that
-can only search (the Default Search API Key when a master key is set), so the
-page can never do more than any visitor's browser could.
+The page is rendered on the server from a GET form, so it works without JavaScript;
+`search.js` then adds search-as-you-type by fetching the same page for the new URL and
+swapping its results in, so there is one rendering of results, facets and states. The
+page searches through the public API, POST /indexes/{uid}/search (and /facet-search),
+called in-process with a key that can only search (the Default Search API Key when a
+master key is set), so it can never do more than any visitor's browser could.
 """
 
 from __future__ import annotations
 
 import hashlib
 from typing import Any
+from urllib.parse import quote as quote_url
 from urllib.parse import urlencode
 
 import httpx
@@ -18,16 +20,28 @@ from fastapi import APIRouter, Request
 from starlette.concurrency import run_in_threadpool
 from starlette.responses import Response
 
+from sift import demo
 from sift.http.auth import services
 from sift.inputs import USIZE, parse_uint
 from sift.storage import keys as key_rows
+from sift.storage import tasks as task_rows
 from sift.ui import IMMUTABLE, UI
+from sift.ui.results import (
+    HIDDEN_FIELDS,
+    MARK_END,
+    MARK_START,
+    Facet,
+    code_runs,
+    facet_view,
+    hit_view,
+    humanize,
+    value_label,
+)
 
 router = APIRouter(include_in_schema=False)
 
 PER_PAGE = 10
-MARK_START, MARK_END = "\u0002", "\u0003"  # highlight sentinels, turned into <mark> safely
-HIDDEN_FIELDS = {"_geo", "_formatted", "_rankingScore", "_vectors"}
+FACET_VALUES = 100  # values a facet search answers at most
 
 
 def ui(request: Request) -> UI:
@@ -53,14 +67,21 @@ def search_key(request: Request) -> str | None:
     return None
 
 
+def pending_tasks(request: Request, index_uid: str) -> int:
+    """Tasks of the index not run yet: while it is being built, "0 results" would mislead."""
+    with services(request).db.read() as conn:
+        flt = task_rows.TaskFilter(statuses=["enqueued", "processing"], index_uids=[index_uid])
+        return len(task_rows.matching_uids(conn, flt))
+
+
 def default_index(request: Request) -> str | None:
     svc = services(request)
     uids = svc.catalog.uids()
     wanted = svc.config.ui_index
     if wanted:
         return wanted
-    if "cities" in uids:
-        return "cities"
+    if demo.INDEX in uids:
+        return demo.INDEX
     return uids[0] if uids else None
 
 
@@ -101,7 +122,8 @@ def filter_expression(selected: list[tuple[str, str]]) -> list[Any] | None:
 
 
 class State:
-    """What the page's URL asks for: q, f=field:value (repeated), sort, page."""
+    """What the page's URL asks for: q, f=field:value (repeated), sort, page, and a search
+    among one facet's values (facet=field, fq=text)."""
 
     def __init__(self, request: Request, facets: list[str], sorts: list[str]) -> None:
         params = request.query_params
@@ -115,6 +137,9 @@ class State:
         self.sort = sort if sort.rpartition(":")[0] in sorts else ""
         page = parse_uint(params.get("page", "1"), USIZE) or 1
         self.page = min(page, 1000)
+        facet = params.get("facet", "")
+        self.facet = facet if facet in facets else ""
+        self.fq = params.get("fq", "")[:128] if self.facet else ""
 
     def href(self, path: str, **change: Any) -> str:
         q = change.get("q", self.q)
@@ -131,14 +156,12 @@ class State:
 
     def toggled(self, field: str, value: str) -> list[tuple[str, str]]:
         pair = (field, value)
-        return (
-            [p for p in self.selected if p != pair]
-            if pair in self.selected
-            else [
-                *self.selected,
-                pair,
-            ]
-        )
+        if pair in self.selected:
+            return [p for p in self.selected if p != pair]
+        return [*self.selected, pair]
+
+    def values_of(self, field: str) -> list[str]:
+        return [v for f, v in self.selected if f == field]
 
 
 def search_body(state: State, facets: list[str], title: str | None) -> dict[str, Any]:
@@ -159,59 +182,33 @@ def search_body(state: State, facets: list[str], title: str | None) -> dict[str,
     return body
 
 
-async def call_search(
-    request: Request, index_uid: str, body: dict[str, Any], key: str | None
+def facet_search_body(state: State) -> dict[str, Any]:
+    """The values of one facet matching `fq`, among the documents the other facets' filters
+    leave (not this facet's own: the point is to add values to it)."""
+    body: dict[str, Any] = {"facetName": state.facet, "facetQuery": state.fq, "q": state.q}
+    expression = filter_expression([(f, v) for f, v in state.selected if f != state.facet])
+    if expression:
+        body["filter"] = expression
+    return body
+
+
+async def call_api(
+    request: Request, path: str, body: dict[str, Any], key: str | None
 ) -> tuple[int, dict[str, Any]]:
     """The public search API, called in-process through the whole app (auth included)."""
     headers = {"Authorization": f"Bearer {key}"} if key else {}
     transport = httpx.ASGITransport(app=request.app)
     async with httpx.AsyncClient(transport=transport, base_url="http://sift.internal") as client:
-        response = await client.post(f"/indexes/{index_uid}/search", json=body, headers=headers)
+        response = await client.post(path, json=body, headers=headers)
     return response.status_code, response.json()
 
 
-def marked(text: Any) -> list[tuple[bool, str]]:
-    """Split highlighted text into (is_match, text) runs; the template escapes each."""
-    runs: list[tuple[bool, str]] = []
-    for i, part in enumerate(str(text).split(MARK_START)):
-        if i == 0:
-            runs.append((False, part))
-            continue
-        match, _, rest = part.partition(MARK_END)
-        runs.append((True, match))
-        runs.append((False, rest))
-    return [r for r in runs if r[1]]
-
-
-def humanize(name: str) -> str:
-    words = "".join(" " + c.lower() if c.isupper() else c for c in name).replace("_", " ")
-    return words.strip().capitalize()
-
-
-def display(value: Any) -> str:
-    if isinstance(value, bool):
-        return "yes" if value else "no"
-    if isinstance(value, int | float):
-        return f"{value:,}"
-    if isinstance(value, list):
-        return ", ".join(display(v) for v in value[:5])
-    if isinstance(value, dict):
-        return ", ".join(f"{k} {display(v)}" for k, v in list(value.items())[:3])
-    return str(value)
-
-
-def hit_view(hit: dict[str, Any], title: str | None, primary: str | None) -> dict[str, Any]:
-    formatted = hit.get("_formatted") or hit
-    names = [k for k in hit if k not in HIDDEN_FIELDS and k != primary]
-    if title is None:
-        title = next((k for k in names if isinstance(hit[k], str)), names[0] if names else None)
-    fields = [
-        (humanize(k), display(hit[k]))
-        for k in names
-        if k != title and hit[k] not in (None, "", []) and k != "countryCode"
-    ][:6]
-    heading = formatted.get(title, hit.get(title, "")) if title else ""
-    return {"title": marked(heading), "fields": fields, "id": hit.get(primary or "id", "")}
+def status_text(state: State, result: dict[str, Any], cap: int) -> str:
+    total = result.get("totalHits") or 0
+    count = f"More than {cap:,} results" if total >= cap > 0 else f"{total:,} result"
+    if not count.endswith("results") and total != 1:
+        count += "s"
+    return count + (f" for “{state.q}”" if state.q else "")
 
 
 def conditional(request: Request, response: Response) -> Response:
@@ -246,31 +243,50 @@ async def search_page(request: Request, index_uid: str | None) -> Response:
     state = State(request, facets, sorts)
     key = await run_in_threadpool(search_key, request)
     index = services(request).catalog.find(index_uid)
+    uid = quote_url(index_uid, safe="")
+    status, result = await call_api(
+        request, f"/indexes/{uid}/search", search_body(state, facets, title), key
+    )
+    pending = await run_in_threadpool(pending_tasks, request, index_uid)
+    building = pending > 0 and (index is None or index.document_count() == 0)
+    error = None if status == 200 or building else result.get("message", "The search failed.")
+    ok = status == 200
+    found = (
+        await call_api(request, f"/indexes/{uid}/facet-search", facet_search_body(state), key)
+        if ok and state.facet and state.fq
+        else (0, {})
+    )[1]
+    distribution = result.get("facetDistribution") or {} if ok else {}
+    stats = result.get("facetStats") or {} if ok else {}
+    views: dict[str, Facet] = {}
+    for field in facets:
+        if field in stats:  # numbers (population...): not a list of values to pick from
+            continue
+        if field == state.facet and state.fq:
+            counts = {str(h["value"]): h["count"] for h in found.get("facetHits", [])}
+            views[field] = facet_view(field, counts, state.values_of(field), state.fq)
+        else:
+            counts = distribution.get(field, {})
+            views[field] = facet_view(field, counts, state.values_of(field))
+    cap = (index.settings.get("pagination") or {}).get("maxTotalHits", 0) if index else 0
+    hits = result.get("hits", []) if ok else []
     primary = index.primary_key if index else None
-    status, result = await call_search(request, index_uid, search_body(state, facets, title), key)
-    error = None if status == 200 else result.get("message", "The search failed.")
-    stats = result.get("facetStats") or {}
     context = {
         "index": index_uid,
         "state": state,
         "path": path,
-        "error": error,
-        "key": key or "",
-        "result": result if error is None else None,
-        "hits": [hit_view(h, title, primary) for h in result.get("hits", [])] if not error else [],
-        "facets": [
-            (f, humanize(f), list((result.get("facetDistribution") or {}).get(f, {}).items())[:8])
-            for f in facets
-            if f not in stats
-        ],
+        "error": code_runs(error) if error else None,
+        "building": building,
+        "result": result if ok else None,
+        "status_text": status_text(state, result, cap) if ok and not building else "",
+        "hits": [hit_view(h, title, primary) for h in hits],
+        "facets": [f for f in views.values() if f.values],
+        "chips": [(f, humanize(f), v, value_label(v, views.get(f))) for f, v in state.selected],
         "sorts": [(f"{s}:{d}", humanize(s), d) for s in sorts for d in ("desc", "asc")],
-        "title_field": title or "",
-        "facet_names": facets,
-        "humanize": humanize,
+        "placeholder": "e.g. paris, tokyo, capital" if index_uid == demo.INDEX else "",
     }
-    response = view.page(
-        "search.html", status=200 if error is None else status, cache="no-cache", **context
-    )
+    code = 200 if error is None else status
+    response = view.page("search.html", status=code, cache="no-cache", **context)
     return conditional(request, response)
 
 

@@ -1,24 +1,23 @@
-// Task list live progress: poll the session-protected JSON list while anything runs.
+// Task list live progress: while anything runs, fetch the task page again and swap its
+// table body in (DOMParser: nothing fetched runs), so the rows are rendered once, on the
+// server, with the same durations and details as on the first load.
 (function () {
   "use strict";
   var body = document.querySelector("#tasks tbody");
-  if (!body || !window.fetch) return;
-  function cell(text, cls) { var td = document.createElement("td"); td.textContent = text == null ? "" : String(text); if (cls) td.className = cls; return td; }
-  function details(t) {
-    if (t.error) return t.error.message;
-    return Object.keys(t.details || {}).map(function (k) { return k + ": " + JSON.stringify(t.details[k]); }).join(", ");
-  }
+  if (!body || !window.fetch || !window.DOMParser) return;
+  function busy(root) { return !!root.querySelector(".task-status.enqueued, .task-status.processing"); }
   function tick() {
-    fetch("/admin/tasks.json", { credentials: "same-origin" }).then(function (r) { return r.ok ? r.json() : null; }).then(function (tasks) {
-      if (!tasks) return;
-      body.replaceChildren.apply(body, tasks.map(function (t) {
-        var tr = document.createElement("tr");
-        tr.append(cell(t.uid, "num"), cell(t.type), cell(t.indexUid || "\u2013"), cell(t.status), cell(details(t)), cell((t.enqueuedAt || "").slice(0, 19).replace("T", " ")), cell(t.duration));
-        return tr;
-      }));
-      var busy = tasks.some(function (t) { return t.status === "enqueued" || t.status === "processing"; });
-      setTimeout(tick, busy ? 2000 : 10000);
-    }).catch(function () { setTimeout(tick, 10000); });
+    fetch(location.pathname, { credentials: "same-origin", headers: { Accept: "text/html" } })
+      .then(function (r) { return r.ok ? r.text() : null; })
+      .then(function (html) {
+        if (html === null) return;
+        var fresh = new DOMParser().parseFromString(html, "text/html").querySelector("#tasks tbody");
+        if (!fresh) return;
+        body.replaceWith(document.adoptNode(fresh));
+        body = fresh;
+        setTimeout(tick, busy(body) ? 2000 : 10000);
+      })
+      .catch(function () { setTimeout(tick, 10000); });
   }
-  setTimeout(tick, 2000);
+  setTimeout(tick, busy(body) ? 2000 : 10000);
 })();

@@ -1,0 +1,60 @@
+"""The server's logs: one JSON object per line, for Sift's records and the libraries' alike."""
+
+from __future__ import annotations
+
+import io
+import json
+import logging
+import logging.config
+from collections.abc import Iterator
+
+import pytest
+
+from sift.server import logging_config
+
+
+@pytest.fixture
+def captured() -> Iterator[io.StringIO]:
+    """The server's logging set-up, writing to a buffer; the test run's own set-up after."""
+    root = logging.getLogger()
+    handlers, level = root.handlers[:], root.level
+    quiet = {name: logging.getLogger(name).level for name in ("alembic", "httpx", "uvicorn.error")}
+    config = logging_config("info")
+    config["handlers"]["stderr"]["stream"] = buffer = io.StringIO()
+    logging.config.dictConfig(config)
+    yield buffer
+    root.handlers[:] = handlers
+    root.setLevel(level)
+    for name, level in quiet.items():
+        logging.getLogger(name).setLevel(level)
+
+
+def lines(buffer: io.StringIO) -> list[dict]:
+    return [json.loads(line) for line in buffer.getvalue().splitlines()]
+
+
+def test_extra_fields_become_keys_and_quotes_stay_valid_json(captured: io.StringIO) -> None:
+    logging.getLogger("sift.catalog").info(
+        'index "books" rebuilt', extra={"index": "books", "documents": 3}
+    )
+    (record,) = lines(captured)
+    assert record["message"] == 'index "books" rebuilt'
+    assert record["level"] == "INFO" and record["logger"] == "sift.catalog"
+    assert record["index"] == "books" and record["documents"] == 3
+    assert "time" in record
+
+
+def test_uvicorn_lines_are_json_without_the_coloured_copy(captured: io.StringIO) -> None:
+    logging.getLogger("uvicorn.error").info(
+        "Started server process [%d]", 7, extra={"color_message": "\x1b[36m7\x1b[0m"}
+    )
+    (record,) = lines(captured)
+    assert record["message"] == "Started server process [7]"
+    assert "color_message" not in record
+
+
+def test_routine_library_lines_are_left_out(captured: io.StringIO) -> None:
+    logging.getLogger("alembic.runtime.migration").info("Running upgrade 0001 -> 0002")
+    logging.getLogger("httpx").info("HTTP Request: POST http://sift.internal/indexes/x/search")
+    logging.getLogger("alembic.runtime.migration").warning("something to act on")
+    assert [r["message"] for r in lines(captured)] == ["something to act on"]
