@@ -31,7 +31,7 @@ from benchmarks.engine_speed.corpus import (
     scifact_corpus,
 )
 from benchmarks.engine_speed.engines import SiftHttp, SiftInProcess, TypesenseHttp
-from benchmarks.engine_speed.report import append_to_docs, markdown
+from benchmarks.engine_speed.report import markdown
 from benchmarks.machine import machine_info
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -174,7 +174,6 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
     )
     (out_dir / f"engine-speed-{stamp}.md").write_text(table)
     print(table)
+    # docs/benchmarks.md is edited by hand from this file: a run never rewrites the docs.
     print(f"written to {out_dir}/engine-speed-{stamp}.{{json,md}}")
-    if not args.smoke and args.out_dir is None:
-        append_to_docs(ROOT / "docs" / "benchmarks.md", table, stamp)
     return report

@@ -1,15 +1,13 @@
-"""Markdown tables, the targets verdict, and the "Engine speed" section of docs/benchmarks.md."""
+"""Markdown tables and the targets verdict of an engine-speed run."""
 
 from __future__ import annotations
 
-from pathlib import Path
 from typing import Any
 
 # The search issue's targets.
 ENGINE_P50_MS = 2.0
 ENGINE_P99_MS = 10.0
 INDEX_DOCS_PER_S = 10_000
-SECTION = "## Engine speed"
 
 ROWS = (
     ("sift_inprocess", "Sift engine, in process (perf_counter)"),
@@ -114,24 +112,3 @@ def markdown(report: dict[str, Any]) -> str:
     lines += ["| target | verdict |", "|---|---|"]
     lines += [f"| {t} | {v} |" for t, v in targets(report)]
     return "\n".join(lines) + "\n"
-
-
-def append_to_docs(path: Path, table: str, stamp: str) -> None:
-    """Add the run as the last section; a rerun replaces that section (it is always last)."""
-    text = path.read_text()
-    if SECTION in text:
-        text = text[: text.index(SECTION)].rstrip("\n") + "\n"
-    body = (
-        f"\n{SECTION}\n\nSearch latency, indexing rate and footprint of Sift and Typesense "
-        "0.24.1 on the same documents and seeded 1-4-word queries (one typo in about 30 % "
-        "of the 5+-letter words), run by `benchmarks/engine_speed/`. Machine: 2 shared "
-        f"cores, noisy: read the ratios, measured in the same run ({stamp}).\n\n"
-        "Corpora: **catalog**, 200,000 products whose 4-10-word titles are drawn from the "
-        "Zipf-shaped vocabulary of the shared collections (a few words in many titles, most "
-        "in few, as in real catalogs), Zipf-sized brands and categories, queries taken from "
-        "product titles; **products**, 200,000 products over a 74-word vocabulary, a stress "
-        "test where every query word is in about 10 % of the documents and an OR query "
-        "matches tens of thousands; **scifact**, the BEIR collection with 1-4-word slices of "
-        f"its test claims.\n\n{table}"
-    )
-    path.write_text(text + body)

@@ -27,6 +27,21 @@ def product_doc(product: dict[str, object]) -> Doc:
     return Doc(id=str(product["id"]), title=str(product["title"]), text=text)
 
 
+def runner_docs_path(path: Path) -> Path:
+    """The runners' documents as NDJSON (`{id, title, text}`), next to the product file: what
+    Sift ingests, so every engine receives the same fields (Sift used to get all seven
+    product fields while the others got three)."""
+    target = path.with_name(path.stem + ".runner-docs.ndjson")
+    if not target.exists() or target.stat().st_mtime < path.stat().st_mtime:
+        partial = target.with_suffix(".partial")
+        with partial.open("wb") as out:
+            for doc in load_docs(path):
+                out.write(orjson.dumps({"id": doc.id, "title": doc.title, "text": doc.text}))
+                out.write(b"\n")
+        partial.replace(target)
+    return target
+
+
 def load_docs(path: Path) -> list[Doc]:
     with path.open("rb") as fh:
         return [product_doc(orjson.loads(line)) for line in fh if line.strip()]

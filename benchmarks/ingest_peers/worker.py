@@ -17,7 +17,7 @@ from types import FrameType
 from typing import Any
 
 from benchmarks.ingest.server import proc_status_mib
-from benchmarks.ingest_peers.corpus import load_docs
+from benchmarks.ingest_peers.corpus import load_docs, runner_docs_path
 from benchmarks.runners import create_runner
 from benchmarks.runners.base import Runner
 
@@ -34,10 +34,11 @@ def _emit(record: dict[str, Any]) -> None:
 
 
 def measure_sift(dataset: Path, count: int) -> dict[str, Any]:
-    """A real `sift serve`, the NDJSON file in one POST, exactly as `benchmarks.ingest`."""
+    """A real `sift serve`, the runners' documents as one NDJSON POST, as `benchmarks.ingest`
+    measures it."""
     from benchmarks.ingest.measure import measure
 
-    run = measure(dataset, count, batch_size=None, parts=1)
+    run = measure(runner_docs_path(dataset), count, batch_size=None, parts=1)
     return {
         "seconds": run.total_s,
         "rss_before_mib": run.rss_start_mib,
@@ -45,13 +46,15 @@ def measure_sift(dataset: Path, count: int) -> dict[str, Any]:
         "rss_after_mib": run.rss_after_mib,
         "memory_of": "sift serve process, /proc/<pid>/status VmHWM",
         "timed": "POST of the NDJSON file -> task seen succeeded (server start not timed)",
-        "settings": {"index": "server defaults, every attribute; one POST, application/x-ndjson"},
+        "settings": {
+            "index": "server defaults; {id, title, text} as every engine; one POST, NDJSON"
+        },
     }
 
 
 def _server_pid(runner: Runner) -> int:
-    server = runner._server  # type: ignore[attr-defined]  # the runner's ServerProcess
-    return int(server._process.pid)
+    server = runner._server  # type: ignore[attr-defined]  # the runner's TypesenseServer
+    return int(server.process.pid)
 
 
 def measure_runner(engine: str, dataset: Path) -> dict[str, Any]:
