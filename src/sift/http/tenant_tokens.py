@@ -4,6 +4,11 @@ A token carries `apiKeyUid`, `searchRules` (a list of index patterns, or an obje
 from index pattern to `{filter}` or null) and optionally `exp`. It is valid when it
 is signed (HS256/384/512) with the value of that API key, the key may search, and
 neither the token nor the key has expired.
+
+Null claims read as Meilisearch reads them: `exp: null` is "no expiry" (the official
+Python client signs exactly that when no expiry is given), a null rule or `filter` is
+"no filter", and a null `apiKeyUid` or `searchRules` makes the token invalid. `nbf`
+is honoured when it is a number and, like `iat`, ignored when null.
 """
 
 from __future__ import annotations
@@ -40,27 +45,41 @@ def principal_from_token(
     if record is None or not action_allowed(record.actions, "search"):
         return None
     try:
+        # PyJWT refuses a null time claim outright, so times are checked below instead.
         claims = jwt.decode(
             token,
             value,
             algorithms=ALGORITHMS,
-            options={"require": ["searchRules"], "verify_exp": True},
+            options={
+                "require": ["searchRules"],
+                "verify_exp": False,
+                "verify_nbf": False,
+                "verify_iat": False,
+            },
         )
-    except jwt.ExpiredSignatureError:
-        # Signed by the key but past `exp`: say so, as Meilisearch does.
-        exp = claims.get("exp")
-        raise SiftError(
-            f"Tenant token expired. Was valid up to `{exp}` and we're now `{int(time.time())}`.",
-            "invalid_api_key",
-        ) from None
     except jwt.PyJWTError:
         return None
+    now = int(time.time())
+    exp, nbf = claims.get("exp"), claims.get("nbf")
+    if not (_is_time(exp) and _is_time(nbf)) or (nbf is not None and nbf > now):
+        return None
+    if exp is not None and exp <= now:
+        # Signed by the key but past `exp`: say so, as Meilisearch does.
+        raise SiftError(
+            f"Tenant token expired. Was valid up to `{exp}` and we're now `{now}`.",
+            "invalid_api_key",
+        )
     rules = claims["searchRules"]
     if isinstance(rules, list):
         rules = dict.fromkeys(rules)
     if not isinstance(rules, dict):
         return None
     return Principal(key=record, search_rules=rules)
+
+
+def _is_time(value: object) -> bool:
+    """A time claim is absent, null or a number of seconds (JSON `true` is not)."""
+    return value is None or (isinstance(value, int | float) and not isinstance(value, bool))
 
 
 def token_filter(principal: Principal, index_uid: str) -> tuple[bool, Any]:
