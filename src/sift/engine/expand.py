@@ -42,6 +42,7 @@ class QueryWord:
     is_prefix: bool = False
     phrase: list[str] | None = None  # quoted phrase or split word, matched consecutively
     stop: bool = False  # an English stop word (relevance prior only)
+    quoted: bool = False  # written in quotes: the matching strategy never drops it
     alt_phrases: list[list[str]] = field(default_factory=list)  # multi-word synonyms, splits
     highlight_words: set[str] = field(default_factory=set)
     highlight_prefix: str | None = None
@@ -132,9 +133,9 @@ def parse_query(q: str, analyzer: Analyzer, stop_words: set[str]) -> tuple[list[
         words += [QueryWord(w, 0) for w in analyzer.words(q[cursor:m.start()])[:room]]
         inner = analyzer.words(m.group(1))
         if len(inner) == 1:
-            words.append(QueryWord(inner[0], 0))
+            words.append(QueryWord(inner[0], 0, quoted=True))
         elif inner:
-            words.append(QueryWord(" ".join(inner), 0, phrase=inner))
+            words.append(QueryWord(" ".join(inner), 0, phrase=inner, quoted=True))
         cursor = m.end()
     tail = q[cursor:]
     words += [QueryWord(w, 0) for w in analyzer.words(tail)[: max(0, MAX_QUERY_WORDS - len(words))]]

@@ -93,20 +93,28 @@ class RankInput:
 
 def words_kept(inp: RankInput) -> tuple[np.ndarray, np.ndarray]:
     """(k, kept): matching-strategy word count per candidate and the [W, C] mask of words
-    inside the kept prefix (Meilisearch drops words from the end, or the most frequent)."""
+    inside the kept prefix (Meilisearch drops words from the end, or the most frequent).
+
+    Quoted words and phrases are never dropped: a candidate must contain all of them,
+    and only the other words are dropped, in the strategy's order. A query without
+    quotes keeps at least its first word; one with quotes may be left with them alone."""
     m = inp.feats.matched
     n_words = m.shape[0]
     if inp.strategy == "all":
         k = np.where(m.all(axis=0), n_words, 0)
         return k, m & (k == n_words)
+    quoted = np.array([w.quoted for w in inp.words], dtype=bool)
+    droppable = np.flatnonzero(~quoted)
     if inp.strategy == "frequency":
-        order = np.argsort(-m.sum(axis=1), kind="stable")[::-1]  # rarest first
-    else:
-        order = np.arange(n_words)
-    prefix = np.cumprod(m[order], axis=0).astype(bool)
+        # Rarest first, so the most frequent word is the first dropped.
+        droppable = droppable[np.argsort(-m[droppable].sum(axis=1), kind="stable")[::-1]]
+    has_quoted = m[quoted].all(axis=0)
+    prefix = np.cumprod(m[droppable], axis=0).astype(bool) & has_quoted
     kept = np.zeros_like(m)
-    kept[order] = prefix
-    return prefix.sum(axis=0), kept
+    kept[droppable] = prefix
+    kept[quoted] = has_quoted
+    k = np.where(has_quoted, prefix.sum(axis=0) + int(quoted.sum()), 0)
+    return k, kept
 
 
 def _words(inp: RankInput, k: np.ndarray, kept: np.ndarray, order: int) -> RuleOutput:
