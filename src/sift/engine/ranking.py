@@ -58,7 +58,10 @@ class RelevanceParams:
 class RuleOutput:
     key: np.ndarray | list[np.ndarray]  # ascending is better; a list for multi-key rules
     score: np.ndarray | None  # [0, 1] per candidate; None: rule not scored (sort)
-    buckets: float  # number of buckets; inf for continuous rules
+    # Buckets this query can produce (per candidate when they depend on the words it
+    # kept); inf for continuous rules. A rule with one bucket cannot tell hits apart and
+    # leaves the score to the rules after it.
+    buckets: float | np.ndarray
     details: Callable[[int], dict[str, Any]]
 
 
@@ -86,6 +89,8 @@ class RankInput:
     by_attribute: bool = False  # proximityPrecision "byAttribute"
     need: int | None = None  # leading candidates that must be in order (None: all)
     deadline: float | None = None  # perf_counter() time of searchCutoffMs; None: no limit
+    # Typos each query word's settings allow (0 for a phrase); None: 2 per word.
+    typo_budget: list[int] | None = None
 
     def out_of_time(self) -> bool:
         return self.deadline is not None and time.perf_counter() > self.deadline
@@ -126,11 +131,19 @@ def _words(inp: RankInput, k: np.ndarray, kept: np.ndarray, order: int) -> RuleO
 
 
 def _typo(inp: RankInput, kept: np.ndarray, order: int) -> RuleOutput:
-    typos = np.where(kept, inp.feats.typos, 0).sum(axis=0).astype(np.int64)
-    max_typos = 2 * max(len(inp.words), 1)
+    per_word = np.where(kept, inp.feats.typos, 0).astype(np.int64)
+    typos = per_word.sum(axis=0)
+    # Buckets: the typos the kept words allow, plus one (Meilisearch's count), so a
+    # query whose words allow none ("wife": too short) has one bucket. A word can
+    # still match with more than its setting allows (a split word counts one typo; an
+    # unknown word gets one in relevance mode): what it actually matched then counts.
+    budget = np.array(inp.typo_budget if inp.typo_budget is not None
+                      else [2] * len(inp.words), dtype=np.int64)
+    allowed = np.maximum(budget, per_word.max(axis=1, initial=0))
+    max_typos = (kept * allowed[:, None]).sum(axis=0)
     score = 1.0 - typos / (max_typos + 1)
     return RuleOutput(typos, score, max_typos + 1, lambda c: {
-        "order": order, "typoCount": int(typos[c]), "maxTypoCount": max_typos,
+        "order": order, "typoCount": int(typos[c]), "maxTypoCount": int(max_typos[c]),
         "score": float(score[c])})
 
 
@@ -154,9 +167,10 @@ def _proximity(inp: RankInput, kept: np.ndarray, order: int) -> RuleOutput:
         np.zeros(kept.shape[1], dtype=np.int64)
     total = proximity_sum(inp, kept)
     extra = total - pairs  # 0 when every kept pair is adjacent
-    worst = np.maximum(pairs * 7, 1)
-    score = np.where(pairs > 0, 1.0 - extra / (worst + 1), 1.0)
-    buckets = max(len(inp.words) - 1, 1) * 7 + 1
+    # Each kept pair of neighbouring words costs 1 to 8: 7 * pairs + 1 buckets, so one
+    # bucket when no pair is kept (a one-word query).
+    buckets = pairs * 7 + 1
+    score = 1.0 - extra / buckets
     return RuleOutput(extra, score, buckets, lambda c: {"order": order, "score": float(score[c])})
 
 
@@ -370,7 +384,7 @@ def combine(outputs: list[RuleOutput], alive_idx: np.ndarray | None, n: int, rul
     for out in reversed(outputs):
         if out.score is None:
             continue
-        if out.buckets == float("inf"):
+        if np.ndim(out.buckets) == 0 and out.buckets == float("inf"):
             score = out.score.astype(np.float64)
         else:
             bucket = np.floor(out.score * (out.buckets - 1) + 1e-9) / out.buckets

@@ -22,6 +22,7 @@ from sift.engine.expand import (
     ExpandConfig,
     QueryWord,
     expand,
+    max_typos,
     parse_query,
     split_negations,
 )
@@ -314,6 +315,7 @@ def plan_search(
         settings.get("proximityPrecision") == "byAttribute",
         need=need,
         deadline=_deadline(settings),
+        typo_budget=[0 if w.phrase is not None else max_typos(w.text, cfg) for w in words],
     )
     ranked = rank(inp, rules)
     plan.ranked = ranked
