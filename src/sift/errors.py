@@ -200,6 +200,13 @@ ERROR_TABLE: Final[dict[str, tuple[str, int]]] = {
     "immutable_webhook_uuid": ("invalid_request", 400),
     "immutable_webhook_is_editable": ("invalid_request", 400),
     "too_many_webhooks": ("invalid_request", 400),
+    # POST /render-template (sift.semantic.render)
+    "invalid_render_template": ("invalid_request", 400),
+    "invalid_render_template_inline": ("invalid_request", 400),
+    "invalid_render_input": ("invalid_request", 400),
+    "invalid_render_input_document_id": ("invalid_request", 400),
+    "invalid_render_input_inline": ("invalid_request", 400),
+    "render_document_not_found": ("invalid_request", 404),
     # system
     # sync sources
     "source_not_found": ("invalid_request", 404),

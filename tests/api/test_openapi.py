@@ -97,6 +97,12 @@ def test_real_answers_match_the_declared_models(client: TestClient) -> None:
     webhook = {"url": "http://127.0.0.1:9/hook", "headers": {"X-A": "b"}}
     _valid(requests.WebhookCreate, webhook)
     hook = client.post("/webhooks", json=webhook).json()
+    features = {"renderRoute": True}
+    _valid(requests.ExperimentalFeatures, features)
+    client.patch("/experimental-features", json=features)
+    rendering = {"template": {"kind": "inlineDocumentTemplate", "inline": "{{doc.title}}"},
+                 "input": {"kind": "indexDocument", "indexUid": "books", "id": "1"}}
+    _valid(requests.RenderTemplate, rendering)
     answers = [
         (responses.Task, client.get(f"/tasks/{added.json()['taskUid']}")),
         (responses.TaskPage, client.get("/tasks")),
@@ -125,6 +131,7 @@ def test_real_answers_match_the_declared_models(client: TestClient) -> None:
         (responses.Stats, client.get("/stats")),
         (responses.IndexStats, client.get("/indexes/books/stats")),
         (responses.Features, client.get("/experimental-features")),
+        (responses.RenderedTemplate, client.post("/render-template", json=rendering)),
         (responses.FieldPage, client.post("/indexes/books/fields", json={})),
         (responses.Analytics, client.get("/analytics/searches")),
         (responses.Error, client.get("/indexes/missing")),

@@ -33,8 +33,17 @@ _TOKEN = re.compile(r"({{.*?}}|{%.*?%})", re.S)
 _PATH = re.compile(r"^[A-Za-z_][\w]*(\.[\w-]+)*$")
 
 
+class TemplateSyntaxError(SiftError):
+    """A template that does not compile. Raised as an embedder setting's error;
+    ``reason`` is the bare cause, for callers that report it under their own code."""
+
+    def __init__(self, reason: str) -> None:
+        super().__init__(f"`.embedders`: documentTemplate: {reason}", "invalid_settings_embedders")
+        self.reason = reason
+
+
 def _error(message: str) -> SiftError:
-    return SiftError(f"`.embedders`: documentTemplate: {message}", "invalid_settings_embedders")
+    return TemplateSyntaxError(message)
 
 
 def _text(value: Any) -> str:
@@ -85,7 +94,10 @@ def _filter(name: str, arg: str | None) -> Callable[[Any], Any]:
         fallback = _operand(arg or '""')({})
         return lambda v: fallback if v in (None, "", []) else v
     if name == "truncatewords":
-        count = int(arg or "15")
+        try:
+            count = int(arg or "15")
+        except ValueError:
+            raise _error(f"`truncatewords` takes a whole number of words, not `{arg}`") from None
         return lambda v: " ".join(_text(v).split()[:count])
     if name == "upcase":
         return lambda v: _text(v).upper()
@@ -178,8 +190,11 @@ class DocumentTemplate:
         self._nodes, _, _ = _parse(_TOKEN.split(self.source), 0, ())
         self.uses_fields = "fields" in self.source
 
-    def render(self, doc: dict[str, Any], searchable: Callable[[str], bool] | None = None) -> str:
-        scope: dict[str, Any] = {"doc": doc}
+    def render(self, doc: dict[str, Any], searchable: Callable[[str], bool] | None = None,
+               variables: dict[str, Any] | None = None) -> str:
+        """``variables``: more names the template may read besides ``doc`` (a search
+        fragment's ``q`` and ``media``)."""
+        scope: dict[str, Any] = {**(variables or {}), "doc": doc}
         out: list[str] = []
         self._run(self._nodes, scope, out, doc, searchable or (lambda _name: True))
         raw = "".join(out).encode()

@@ -62,11 +62,15 @@ def operation_id(route: APIRoute) -> str:
     return f"{route.name}_{sorted(route.methods)[0].lower()}"
 
 
+# Routes whose body names an index or a document that may not exist.
+NOT_FOUND_BY_BODY = frozenset({"/render-template"})
+
+
 def _errors(path: str, operation: dict[str, Any]) -> dict[str, Any]:
     if path == "/health":
         return {"503": {"description": "The database cannot be reached"}}
     codes = ["400", "401", "403", "429"]  # 429: failed authentications, rate limits
-    if "{" in path:
+    if "{" in path or path in NOT_FOUND_BY_BODY:
         codes.append("404")
     if "requestBody" in operation:
         codes += ["413", "415"]

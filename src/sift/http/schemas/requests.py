@@ -8,7 +8,7 @@ them, so the document and the parsers cannot drift apart unnoticed.
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
@@ -181,6 +181,35 @@ class ExperimentalFeatures(Body):
     chatCompletions: bool | None = None
     multimodal: bool | None = None
     vectorStoreSetting: bool | None = None
+    renderRoute: bool | None = None
+
+
+class RenderTemplateSource(Body):
+    """The template: `kind` says which, and which other fields it takes."""
+
+    kind: Literal[
+        "documentTemplate", "chatDocumentTemplate", "inlineDocumentTemplate", "inlineFragment",
+        "searchFragment", "indexingFragment",
+    ]
+    indexUid: str | None = None
+    embedder: str | None = None
+    fragment: str | None = None
+    inline: Any = None
+    documentTemplateMaxBytes: int | None = Field(None, gt=0)
+
+
+class RenderInput(Body):
+    """What the template is rendered on: `kind` says which, and which fields it takes."""
+
+    kind: Literal["indexDocument", "inlineDocument", "inlineSearch"]
+    indexUid: str | None = None
+    id: str | int | None = None
+    inline: dict[str, Any] | None = None
+
+
+class RenderTemplate(Body):
+    template: RenderTemplateSource
+    input: RenderInput | None = None
 
 
 Documents = list[dict[str, Any]] | dict[str, Any]

@@ -173,6 +173,11 @@ class Features(Answer):
     metrics: bool
 
 
+class RenderedTemplate(Answer):
+    template: Any  # the template as stored or given: text, or a fragment's JSON
+    rendered: Any  # null without an input
+
+
 class Analytics(Answer):
     model_config = ConfigDict(extra="allow", populate_by_name=True)
     to: str
