@@ -24,7 +24,7 @@ from typing import Any, Final
 
 from sift.errors import SiftError
 from sift.inputs.echo import kind_of, shown
-from sift.semantic.template import DocumentTemplate, TemplateSyntaxError
+from sift.semantic.template import DEFAULT_TEMPLATE, DocumentTemplate, TemplateSyntaxError
 
 # kind -> the fields it takes besides `kind` (all required but the max bytes)
 TEMPLATE_KINDS: Final[dict[str, tuple[str, ...]]] = {
@@ -41,6 +41,7 @@ INPUT_KINDS: Final[dict[str, tuple[str, ...]]] = {
     "inlineSearch": ("inline",),
 }
 _OPTIONAL: Final = {"documentTemplateMaxBytes"}
+Renderer = Callable[[dict[str, Any], dict[str, Any]], Any]  # (doc, variables) -> rendered
 # A fragment is JSON for an embedder's request, not an embedder's text: nothing to cut.
 _FRAGMENT_MAX_BYTES: Final = 1 << 30
 
@@ -194,11 +195,7 @@ def stored_template(spec: TemplateSpec, settings: dict[str, Any]) -> tuple[str, 
             "invalid_render_template",
         )
     source = config.get("documentTemplate")
-    return (DocumentTemplate(None).source if source is None else source,
-            config.get("documentTemplateMaxBytes"))
-
-
-Renderer = Callable[[dict[str, Any], dict[str, Any]], Any]  # (doc, variables) -> rendered
+    return DEFAULT_TEMPLATE if source is None else source, config.get("documentTemplateMaxBytes")
 
 
 def _compile(source: str, max_bytes: int | None, where: str | None) -> DocumentTemplate:
