@@ -98,7 +98,7 @@ def restore(dump: str, **overrides: Any) -> None:
     built from the restored rows when the server starts."""
     from pathlib import Path
 
-    from sift.backups import restore as load_dump
+    from sift.ops.backups import restore as load_dump
     from sift.storage import Database
 
     config = _config(overrides)
@@ -167,7 +167,7 @@ def import_(
 
     Without --primary-key, the index's primary key is the field of the first document whose
     name ends in `id`; a file without one is refused before anything is written."""
-    from sift.importer import import_file
+    from sift.ops.importer import import_file
 
     config = _config(overrides)
     setup_logging("warning")

@@ -9,12 +9,14 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, BinaryIO
 
-from sift.analytics import Analytics
 from sift.catalog import IndexCatalog
 from sift.cluster import node_name
+from sift.cluster.notify import RedisNotifier
 from sift.config import Config
+from sift.insights import Analytics
 from sift.keys import KeyStore
-from sift.notify import RedisNotifier
+from sift.ops.webhook_delivery import WebhookDelivery
+from sift.ops.webhooks import reserved
 from sift.semantic import service as semantic
 from sift.storage import tasks as task_rows
 from sift.storage.database import Database
@@ -22,8 +24,6 @@ from sift.storage.tasks import TaskRecord
 from sift.sync import SyncManager, parse_sources
 from sift.tasks.payload import iter_documents, ndjson_chunks
 from sift.tasks.worker import Worker, WorkerContext
-from sift.webhook_delivery import WebhookDelivery
-from sift.webhooks import reserved
 
 log = logging.getLogger("sift")
 

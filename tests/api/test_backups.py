@@ -79,7 +79,7 @@ def test_backups_need_their_actions(client: TestClient) -> None:
 def test_a_backup_that_crashes_fails_its_task(
     client: TestClient, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    from sift import backups
+    from sift.ops import backups
 
     def broken(*args: object) -> None:
         raise RuntimeError("disk on fire")

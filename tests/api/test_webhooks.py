@@ -13,7 +13,7 @@ import orjson
 import pytest
 from fastapi.testclient import TestClient
 
-from sift.webhooks import MAX_WEBHOOKS, RESERVED_UUID
+from sift.ops.webhooks import MAX_WEBHOOKS, RESERVED_UUID
 from tests.conftest import MASTER_KEY, make_client, run_task
 
 

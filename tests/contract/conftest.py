@@ -10,11 +10,11 @@ import pytest
 import sqlalchemy as sa
 
 from sift.catalog import IndexCatalog
+from sift.ops.webhook_delivery import WebhookDelivery
 from sift.services import Services
 from sift.storage import Database
 from sift.storage.database import normalize_url
 from sift.tasks.worker import Worker, WorkerContext
-from sift.webhook_delivery import WebhookDelivery
 
 
 @pytest.fixture(params=["sqlite", "postgresql"])

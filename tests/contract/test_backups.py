@@ -9,8 +9,8 @@ from pathlib import Path
 import orjson
 import pytest
 
-from sift import backups
 from sift.errors import SiftError
+from sift.ops import backups
 from sift.storage import Database
 from sift.storage import documents as doc_rows
 from sift.storage import indexes as index_rows

@@ -5,7 +5,7 @@ from __future__ import annotations
 import re
 from datetime import datetime, timedelta
 
-from sift.analytics import Bucket
+from sift.insights import Bucket
 from sift.ui import charts
 
 

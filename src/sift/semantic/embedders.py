@@ -26,7 +26,7 @@ import numpy as np
 import orjson
 
 from sift.errors import SiftError
-from sift.redaction import redact as redact_secret
+from sift.ops.redaction import redact as redact_secret
 from sift.semantic.template import DocumentTemplate
 
 CODE = "invalid_settings_embedders"

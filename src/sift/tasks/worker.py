@@ -26,10 +26,10 @@ from typing import Any
 
 from sqlalchemy.engine import Connection
 
-from sift import backups
 from sift.catalog import IndexCatalog
 from sift.cluster import LeaseLost, WorkerLease
 from sift.errors import SiftError
+from sift.ops import backups
 from sift.storage import batches as batch_rows
 from sift.storage import tasks as task_rows
 from sift.storage.database import Database, error_summary, is_transient, utcnow
@@ -275,7 +275,7 @@ class Worker:
                 task_rows.delete_payloads(conn, [t.uid for t in batch])
 
     def _backup(self, task: TaskRecord, batch_uid: int, report: BatchProgress) -> None:
-        """A dump or a snapshot: read outside the write transaction (see backups.py),
+        """A dump or a snapshot: read outside the write transaction (see sift.ops.backups),
         then the outcome recorded in a short one."""
         uid = backups.backup_uid(task.started_at or utcnow())
         try:

@@ -10,7 +10,7 @@ from collections.abc import Sequence
 
 from markupsafe import Markup, escape
 
-from sift.analytics import Bucket
+from sift.insights import Bucket
 
 # Drawn in a 960-unit-wide box that the page stretches to its full width: at the
 # dashboard's usual widths 11-unit text stays about 11-13 px. PAD_R keeps the last

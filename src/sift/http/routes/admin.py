@@ -25,13 +25,13 @@ from fastapi import APIRouter, Request
 from starlette.concurrency import run_in_threadpool
 from starlette.responses import RedirectResponse, Response
 
-from sift.analytics import Analytics
 from sift.engine.settings import validate_settings
 from sift.errors import RateLimited, SiftError
 from sift.http.auth import limits, services
 from sift.http.routes.settings import shown
 from sift.http.routes.site import ui
 from sift.http.throttle import client_address
+from sift.insights import Analytics
 from sift.keys import ACTIONS
 from sift.storage import sessions as session_rows
 from sift.storage.analytics import Range

@@ -7,11 +7,11 @@ from datetime import UTC, datetime, timedelta
 from fastapi import APIRouter, Depends, Request
 from starlette.concurrency import run_in_threadpool
 
-from sift.analytics import Analytics, iso, pick_interval
 from sift.errors import SiftError
 from sift.http.auth import guard, services
 from sift.http.responses import JSONResponse, check_params, int_param
 from sift.http.schemas import doc, responses
+from sift.insights import Analytics, iso, pick_interval
 from sift.keys import Principal, index_allowed
 from sift.storage.analytics import Range
 from sift.storage.database import utcnow

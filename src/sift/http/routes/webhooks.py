@@ -14,10 +14,10 @@ from sift.http.auth import guard, services
 from sift.http.responses import JSONResponse, check_fields, json_body, require_object
 from sift.http.schemas import doc, requests, responses
 from sift.keys import Principal
+from sift.ops.webhooks import MAX_WEBHOOKS, Webhook, check_url, merge_headers, view
 from sift.storage import webhooks as webhook_rows
 from sift.storage.database import utcnow
 from sift.storage.webhooks import WebhookRecord
-from sift.webhooks import MAX_WEBHOOKS, Webhook, check_url, merge_headers, view
 
 router = APIRouter(tags=["Webhooks"])
 FIELDS = ("url", "headers")

@@ -13,7 +13,7 @@ import logging
 import threading
 from collections.abc import Callable
 
-log = logging.getLogger("sift.notify")
+log = logging.getLogger("sift.cluster.notify")
 
 
 class RedisNotifier:

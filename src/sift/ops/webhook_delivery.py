@@ -26,14 +26,14 @@ from collections.abc import Callable, Sequence
 import httpx
 import orjson
 
+from sift.ops.webhooks import Webhook
 from sift.storage import tasks as task_rows
 from sift.storage import webhooks as webhook_rows
 from sift.storage.database import Database
 from sift.storage.tasks import TaskFilter
 from sift.tasks.views import task_view
-from sift.webhooks import Webhook
 
-log = logging.getLogger("sift.webhooks")
+log = logging.getLogger("sift.ops.webhooks")
 
 MAX_PENDING = 1000
 RETRY_DELAYS_S = (1.0, 5.0)

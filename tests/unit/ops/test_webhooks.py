@@ -10,13 +10,13 @@ import orjson
 import pytest
 
 from sift.errors import SiftError
+from sift.ops.webhook_delivery import WebhookDelivery
+from sift.ops.webhooks import RESERVED_UUID, check_url, merge_headers, redact, reserved, view
 from sift.storage import Database
 from sift.storage import tasks as task_rows
 from sift.storage import webhooks as webhook_rows
 from sift.storage.database import utcnow
 from sift.storage.webhooks import WebhookRecord
-from sift.webhook_delivery import WebhookDelivery
-from sift.webhooks import RESERVED_UUID, check_url, merge_headers, redact, reserved, view
 
 
 @pytest.mark.parametrize("url", ["https://example.com/hook", "http://127.0.0.1:8080/x?y=1"])
