@@ -278,13 +278,21 @@ SETTINGS: tuple[Setting, ...] = (
         "no_analytics",
         bool,
         False,
-        "Do not record searches for the analytics dashboard.",
+        "Do not record searches, clicks or conversions (`POST /events` is then refused).",
     ),
     Setting(
         "analytics_retention_days",
         int,
         30,
-        "Days search analytics are kept; older rows are purged hourly.",
+        "Days search analytics (searches, clicks, conversions) are kept; older rows are "
+        "purged hourly.",
+    ),
+    Setting(
+        "analytics_raw_user_ids",
+        bool,
+        False,
+        "Store visitors' user ids (`X-MS-USER-ID`, an event's `userId`) as sent; by default "
+        "they are stored keyed-hashed.",
     ),
     Setting(
         "demo",

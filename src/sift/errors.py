@@ -66,6 +66,15 @@ ERROR_TABLE: Final[dict[str, tuple[str, int]]] = {
     # analytics
     "invalid_analytics_range": ("invalid_request", 400),
     "invalid_analytics_limit": ("invalid_request", 400),
+    # click and conversion events (POST /events)
+    "invalid_event_type": ("invalid_request", 400),
+    "invalid_event_name": ("invalid_request", 400),
+    "invalid_event_index_uid": ("invalid_request", 400),
+    "invalid_event_user_id": ("invalid_request", 400),
+    "invalid_event_query_uid": ("invalid_request", 400),
+    "invalid_event_object_id": ("invalid_request", 400),
+    "invalid_event_object_name": ("invalid_request", 400),
+    "invalid_event_position": ("invalid_request", 400),
     "invalid_search_q": ("invalid_request", 400),
     "invalid_search_offset": ("invalid_request", 400),
     "invalid_search_limit": ("invalid_request", 400),

@@ -74,7 +74,12 @@ class Services:
         if config.redis_url:
             notifier = RedisNotifier(config.redis_url, worker.notify, config.redis_prefix)
             worker.ctx.on_change = notifier.publish
-        analytics = Analytics(db, config.analytics_retention_days, enabled=not config.no_analytics)
+        analytics = Analytics(
+            db,
+            config.analytics_retention_days,
+            enabled=not config.no_analytics,
+            raw_user_ids=config.analytics_raw_user_ids,
+        )
         services = cls(config, db, catalog, keys, worker, webhooks, notifier, analytics)
         # Sources are read by the worker-lease holder only (docs/sync.md).
         services.sync = SyncManager(

@@ -20,6 +20,7 @@ NO_BODY = {
     ("post", "/indexes/{index_uid}/compact"),
     ("post", "/sources/{name}/resnapshot"),
 }
+EMPTY_ANSWER = {("post", "/events")}  # 201 without a body, as Meilisearch answers
 
 
 @pytest.fixture
@@ -41,7 +42,7 @@ def test_every_operation_has_its_schemas_and_a_unique_id(spec: dict[str, Any]) -
         assert "422" not in op["responses"], where
         success = [code for code in op["responses"] if code.startswith("2")]
         assert len(success) == 1, where
-        if success[0] != "204":
+        if success[0] != "204" and (method, path) not in EMPTY_ANSWER:
             content = op["responses"][success[0]]["content"]
             assert all("schema" in media for media in content.values()), where
         if method in ("post", "put", "patch") and (method, path) not in NO_BODY:

@@ -1,4 +1,4 @@
-"""Search analytics: record every search cheaply, report on them from SQL.
+"""Search analytics: record every search, click and conversion cheaply, report from SQL.
 
 Recording must never slow down or fail a search, so :meth:`Analytics.record`
 only appends to an in-memory buffer; a background thread writes the buffer to
@@ -11,16 +11,21 @@ from __future__ import annotations
 
 import logging
 import math
+import secrets
 import threading
 import time
 from collections import deque
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 from typing import Any
 
+from sqlalchemy.exc import IntegrityError
+
+from sift.insights.events import UserIds
 from sift.storage import analytics as rows
-from sift.storage.analytics import Range, SearchEvent
+from sift.storage import keys as meta_rows
+from sift.storage.analytics import InsightEvent, Range, SearchEvent
 from sift.storage.database import Database, utcnow
 
 log = logging.getLogger("sift.insights")
@@ -28,6 +33,7 @@ log = logging.getLogger("sift.insights")
 BUFFER_LIMIT = 50_000  # beyond this, under a database outage, the oldest events are dropped
 FLUSH_SECONDS = 1.0
 PURGE_SECONDS = 3600.0
+FLUSH_BATCH = 5_000  # events waiting that wake the writer before its next second
 QUERY_CHARS = 256
 PERCENTILES = (50, 90, 95, 99)
 
@@ -71,12 +77,40 @@ def pick_interval(span: Range) -> timedelta:
     return timedelta(hours=1) if span.end - span.start <= timedelta(days=3) else timedelta(days=1)
 
 
+USER_SECRET_META = "insights_user_secret"
+
+
+def user_secret(db: Database) -> bytes:
+    """The instance's key for hashing visitors' ids, made once and shared by every node."""
+    for _ in range(2):
+        with db.read() as conn:
+            found = meta_rows.get_meta(conn, USER_SECRET_META)
+        if found is not None:
+            return bytes.fromhex(found)
+        try:
+            with db.write() as conn:
+                meta_rows.set_meta(conn, USER_SECRET_META, secrets.token_hex(32))
+        except IntegrityError:  # another node made it first: read theirs
+            continue
+    with db.read() as conn:
+        return bytes.fromhex(meta_rows.get_meta(conn, USER_SECRET_META) or "")
+
+
 class Analytics:
-    def __init__(self, db: Database, retention_days: int, enabled: bool = True) -> None:
+    def __init__(
+        self,
+        db: Database,
+        retention_days: int,
+        enabled: bool = True,
+        raw_user_ids: bool = False,
+    ) -> None:
         self.db = db
         self.retention = timedelta(days=max(1, retention_days))
         self.enabled = enabled
+        self.raw_user_ids = raw_user_ids
+        self._users: UserIds | None = None
         self._buffer: deque[SearchEvent] = deque(maxlen=BUFFER_LIMIT)
+        self._insights: deque[InsightEvent] = deque(maxlen=BUFFER_LIMIT)
         self._flush_lock = threading.Lock()
         self._wake = threading.Event()
         self._stopping = threading.Event()
@@ -85,8 +119,24 @@ class Analytics:
 
     # -- recording ------------------------------------------------------------------
 
-    def record(self, index_uid: str, query: Any, hits: Any, processing_ms: Any) -> None:
-        """Remember one search. O(1), never raises."""
+    @property
+    def users(self) -> UserIds:
+        """How visitors' ids are stored; the hashing key is read from the database once."""
+        if self._users is None:
+            self._users = UserIds(user_secret(self.db), raw=self.raw_user_ids)
+        return self._users
+
+    def record(
+        self,
+        index_uid: str,
+        query: Any,
+        hits: Any,
+        processing_ms: Any,
+        query_uid: str | None = None,
+        user_id: str | None = None,
+    ) -> None:
+        """Remember one search. O(1) on the search path (the user id is hashed when the
+        batch is written), never raises."""
         if not self.enabled:
             return
         try:
@@ -96,10 +146,18 @@ class Analytics:
                 normalise_query(query if isinstance(query, str) else ""),
                 int(hits or 0),
                 int(processing_ms or 0),
+                query_uid,
+                user_id,
             )
             self._buffer.append(event)  # deque.append is atomic: no lock on the search path
         except Exception:  # analytics must never fail a search
             log.debug("search event dropped", exc_info=True)
+
+    def record_event(self, event: InsightEvent) -> None:
+        """Remember one click or conversion (already validated); written with the next batch."""
+        self._insights.append(event)
+        if len(self._insights) >= FLUSH_BATCH:
+            self._wake.set()
 
     def start(self) -> None:
         if not self.enabled or self._thread is not None:
@@ -130,15 +188,30 @@ class Analytics:
             batch: list[SearchEvent] = []
             while self._buffer:
                 batch.append(self._buffer.popleft())
-            if not batch:
+            insights: list[InsightEvent] = []
+            while self._insights:
+                insights.append(self._insights.popleft())
+            if not batch and not insights:
                 return 0
             try:
+                users = self.users
+                searches = [
+                    e if e.user_id is None else replace(e, user_id=users.stored(e.user_id))
+                    for e in batch
+                ]
+                clicks = [replace(e, user_id=users.stored(e.user_id) or "") for e in insights]
                 with self.db.write() as conn:
-                    rows.insert_many(conn, batch)
+                    rows.insert_many(conn, searches)
+                    rows.insert_insights(conn, clicks)
             except Exception:
-                log.warning("could not store %d search events", len(batch), exc_info=True)
+                log.warning(
+                    "could not store %d search and %d click events",
+                    len(batch),
+                    len(insights),
+                    exc_info=True,
+                )
                 return 0
-            return len(batch)
+            return len(batch) + len(insights)
 
     def purge(self, now: datetime | None = None) -> int:
         self._last_purge = time.monotonic()
@@ -189,6 +262,33 @@ class Analytics:
         if zero_only:
             return [{"query": q, "count": n} for q, n, _ in found]
         return [{"query": q, "count": n, "averageHits": round(avg, 1)} for q, n, avg in found]
+
+    def clicks(self, span: Range, limit: int) -> dict[str, Any]:
+        """Click-through and conversion rates, average click position, the most clicked
+        documents and the queries whose results nobody clicked, over the range."""
+        self.flush()
+        with self.db.read() as conn:
+            summary = rows.click_summary(conn, span)
+            top = rows.top_clicked(conn, span, limit)
+            unclicked = rows.unclicked_queries(conn, span, limit)
+
+        def rate(part: int, whole: int) -> float | None:
+            return None if whole == 0 else round(part / whole, 4)
+
+        position = summary.average_click_position
+        return {
+            "searches": summary.searches,
+            "clicks": summary.clicks,
+            "conversions": summary.conversions,
+            "clickThroughRate": rate(summary.clicked_searches, summary.searches_with_results),
+            "conversionRate": rate(summary.converted_searches, summary.searches_with_results),
+            "averageClickPosition": None if position is None else round(position, 2),
+            "topClickedDocuments": [
+                {"indexUid": index, "objectId": oid, "objectName": name, "clicks": n}
+                for index, oid, name, n in top
+            ],
+            "queriesWithoutClicks": [{"query": q, "count": n} for q, n in unclicked],
+        }
 
 
 def floor_time(when: datetime, step: timedelta) -> datetime:

@@ -1,4 +1,4 @@
-"""Search events: batched inserts, purging, and the reads behind the analytics API.
+"""Search and click events: batched inserts, purging, and the reads behind the analytics API.
 
 Grouping by time is done by the caller in Python, because truncating timestamps
 is spelled differently in SQLite and PostgreSQL; counting by query is plain SQL.
@@ -13,7 +13,7 @@ from datetime import datetime
 import sqlalchemy as sa
 from sqlalchemy.engine import Connection
 
-from sift.storage.schema import search_events
+from sift.storage.schema import insight_events, search_events
 
 
 @dataclass(frozen=True)
@@ -23,6 +23,23 @@ class SearchEvent:
     query: str
     hits: int
     processing_ms: int
+    query_uid: str | None = None
+    user_id: str | None = None
+
+
+@dataclass(frozen=True)
+class InsightEvent:
+    """A click or a conversion (`POST /events`); `user_id` as stored (hashed by default)."""
+
+    ts: datetime
+    event_type: str
+    event_name: str
+    index_uid: str
+    user_id: str
+    query_uid: str | None
+    object_id: str | None
+    object_name: str | None
+    position: int | None
 
 
 @dataclass(frozen=True)
@@ -52,14 +69,24 @@ def insert_many(conn: Connection, events: Sequence[SearchEvent]) -> None:
                 "query": e.query,
                 "hits": e.hits,
                 "processing_ms": e.processing_ms,
+                "query_uid": e.query_uid,
+                "user_id": e.user_id,
             }
             for e in events
         ],
     )
 
 
+def insert_insights(conn: Connection, events: Sequence[InsightEvent]) -> None:
+    if events:
+        conn.execute(sa.insert(insight_events), [vars(e) for e in events])
+
+
 def purge_before(conn: Connection, cutoff: datetime) -> int:
-    return conn.execute(sa.delete(search_events).where(search_events.c.ts < cutoff)).rowcount
+    purged = conn.execute(sa.delete(search_events).where(search_events.c.ts < cutoff)).rowcount
+    return purged + conn.execute(
+        sa.delete(insight_events).where(insight_events.c.ts < cutoff)
+    ).rowcount
 
 
 def times_and_hits(conn: Connection, span: Range) -> list[tuple[datetime, int, int]]:
@@ -88,3 +115,119 @@ def top_queries(
         .limit(limit)
     )
     return [(row.query, int(row.n), float(row.avg or 0)) for row in conn.execute(stmt)]
+
+
+def _insights_in(span: Range) -> sa.ColumnElement[bool]:
+    clause = sa.and_(insight_events.c.ts >= span.start, insight_events.c.ts < span.end)
+    if span.indexes is not None:
+        clause = sa.and_(clause, insight_events.c.index_uid.in_(list(span.indexes)))
+    return clause
+
+
+@dataclass(frozen=True)
+class ClickSummary:
+    searches: int  # searches in the range that answered a query uid
+    searches_with_results: int
+    clicked_searches: int  # of those, the ones followed by at least one click
+    converted_searches: int
+    clicks: int
+    conversions: int
+    average_click_position: float | None  # 1-based, as dashboards show it
+
+
+def click_summary(conn: Connection, span: Range) -> ClickSummary:
+    """Counts behind click-through and conversion rates. A search counts once however
+    many clicks followed it; events are joined to searches by query uid."""
+    searched = sa.and_(span.where(), search_events.c.query_uid.is_not(None))
+    searches, with_results = conn.execute(
+        sa.select(
+            sa.func.count(),
+            sa.func.coalesce(sa.func.sum(sa.case((search_events.c.hits > 0, 1), else_=0)), 0),
+        ).where(searched)
+    ).one()
+
+    def followed_by(event_type: str) -> int:
+        linked = sa.select(insight_events.c.query_uid).where(
+            insight_events.c.event_type == event_type,
+            insight_events.c.query_uid == search_events.c.query_uid,
+        )
+        return int(
+            conn.execute(
+                sa.select(sa.func.count()).where(searched, sa.exists(linked))
+            ).scalar_one()
+        )
+
+    in_span = _insights_in(span)
+    clicks, conversions, avg_position = conn.execute(
+        sa.select(
+            sa.func.coalesce(
+                sa.func.sum(sa.case((insight_events.c.event_type == "click", 1), else_=0)), 0
+            ),
+            sa.func.coalesce(
+                sa.func.sum(sa.case((insight_events.c.event_type == "conversion", 1), else_=0)),
+                0,
+            ),
+            sa.func.avg(
+                sa.case(
+                    (insight_events.c.event_type == "click", insight_events.c.position + 1),
+                    else_=None,
+                )
+            ),
+        ).where(in_span)
+    ).one()
+    return ClickSummary(
+        int(searches),
+        int(with_results),
+        followed_by("click"),
+        followed_by("conversion"),
+        int(clicks),
+        int(conversions),
+        None if avg_position is None else float(avg_position),
+    )
+
+
+def top_clicked(conn: Connection, span: Range, limit: int) -> list[tuple[str, str, str, int]]:
+    """(index uid, object id, a name it was sent with, clicks), most clicked first."""
+    count = sa.func.count().label("n")
+    stmt = (
+        sa.select(
+            insight_events.c.index_uid,
+            insight_events.c.object_id,
+            sa.func.max(insight_events.c.object_name).label("name"),
+            count,
+        )
+        .where(
+            _insights_in(span),
+            insight_events.c.event_type == "click",
+            insight_events.c.object_id.is_not(None),
+        )
+        .group_by(insight_events.c.index_uid, insight_events.c.object_id)
+        .order_by(count.desc(), insight_events.c.index_uid, insight_events.c.object_id)
+        .limit(limit)
+    )
+    return [(r.index_uid, r.object_id, r.name or "", int(r.n)) for r in conn.execute(stmt)]
+
+
+def unclicked_queries(conn: Connection, span: Range, limit: int) -> list[tuple[str, int]]:
+    """Queries that found results but none of whose searches was followed by a click,
+    most frequent first: where the results look wrong to visitors."""
+    clicked = sa.select(insight_events.c.query_uid).where(
+        insight_events.c.event_type == "click",
+        insight_events.c.query_uid == search_events.c.query_uid,
+    )
+    count = sa.func.count().label("n")
+    was_clicked = sa.func.sum(sa.case((sa.exists(clicked), 1), else_=0))
+    stmt = (
+        sa.select(search_events.c.query, count)
+        .where(
+            span.where(),
+            search_events.c.query_uid.is_not(None),
+            search_events.c.hits > 0,
+            search_events.c.query != "",
+        )
+        .group_by(search_events.c.query)
+        .having(was_clicked == 0)
+        .order_by(count.desc(), search_events.c.query)
+        .limit(limit)
+    )
+    return [(r.query, int(r.n)) for r in conn.execute(stmt)]

@@ -136,8 +136,34 @@ search_events = sa.Table(
     sa.Column("query", sa.String(256), nullable=False),
     sa.Column("hits", sa.Integer, nullable=False),
     sa.Column("processing_ms", sa.Integer, nullable=False),
+    # The uid answered in the search's `metadata` (clicks name it), and the visitor's
+    # `X-MS-USER-ID`, keyed-hashed unless raw ids are allowed (docs/analytics.md).
+    sa.Column("query_uid", sa.String(36), nullable=True),
+    sa.Column("user_id", sa.String(128), nullable=True),
     sa.Index("ix_search_events_ts", "ts"),
     sa.Index("ix_search_events_index_ts", "index_uid", "ts"),
+    sa.Index("ix_search_events_query_uid", "query_uid"),
+    sqlite_autoincrement=True,
+)
+
+# Click and conversion events (`POST /events`), Meilisearch's wire format. `query_uid`
+# links an event to the search it followed; `user_id` is hashed as in search_events.
+insight_events = sa.Table(
+    "insight_events",
+    metadata,
+    sa.Column("id", BigId, primary_key=True, autoincrement=True),
+    sa.Column("ts", sa.DateTime, nullable=False),
+    sa.Column("event_type", sa.String(16), nullable=False),
+    sa.Column("event_name", sa.String(256), nullable=False),
+    sa.Column("index_uid", sa.String(512), nullable=False),
+    sa.Column("user_id", sa.String(128), nullable=False),
+    sa.Column("query_uid", sa.String(36), nullable=True),
+    sa.Column("object_id", sa.String(512), nullable=True),
+    sa.Column("object_name", sa.String(256), nullable=True),
+    sa.Column("position", sa.Integer, nullable=True),
+    sa.Index("ix_insight_events_index_ts", "index_uid", "ts"),
+    sa.Index("ix_insight_events_ts", "ts"),
+    sa.Index("ix_insight_events_query_uid", "query_uid"),
     sqlite_autoincrement=True,
 )
 

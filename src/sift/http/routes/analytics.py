@@ -93,12 +93,16 @@ async def searches(
     return JSONResponse(body)
 
 
-async def _top(request: Request, principal: Principal, zero_only: bool) -> JSONResponse:
+def _range_and_limit(request: Request, principal: Principal) -> tuple[Range, int]:
     check_params(request.query_params, (*RANGE_PARAMS, "limit"))
     limit = int_param(request.query_params, "limit", 20, "invalid_analytics_limit")
     if not 1 <= limit <= 1000:
         raise SiftError("`limit` must be between 1 and 1000.", "invalid_analytics_limit")
-    span = span_of(request, principal)
+    return span_of(request, principal), limit
+
+
+async def _top(request: Request, principal: Principal, zero_only: bool) -> JSONResponse:
+    span, limit = _range_and_limit(request, principal)
     found = await run_in_threadpool(analytics(request).top, span, limit, zero_only)
     return JSONResponse({**describe(span), "results": found})
 
@@ -131,3 +135,16 @@ async def latency(
     span = span_of(request, principal)
     summary = await run_in_threadpool(analytics(request).latency, span)
     return JSONResponse({**describe(span), **summary})
+
+
+@router.get(
+    "/analytics/clicks",
+    summary="Click-through and conversion rates, clicked documents, unclicked queries",
+    **doc(responses.Analytics),
+)
+async def clicks(
+    request: Request, principal: Principal = Depends(guard("analytics.get"))
+) -> JSONResponse:
+    span, limit = _range_and_limit(request, principal)
+    report = await run_in_threadpool(analytics(request).clicks, span, limit)
+    return JSONResponse({**describe(span), **report})

@@ -25,10 +25,19 @@ from sift.http.responses import JSONResponse, json_body, require_object, validat
 from sift.http.schemas import doc, requests, responses
 from sift.http.tenant_tokens import token_filter
 from sift.inputs import USIZE, uint_param
+from sift.insights import new_query_uid
 from sift.keys import Principal
 from sift.semantic import search as semantic_search
 
 router = APIRouter(tags=["Search"])
+
+METADATA_HEADER = "meili-include-metadata"
+USER_HEADER = "x-ms-user-id"
+
+
+def wants_metadata(request: Request) -> bool:
+    """`Meili-Include-Metadata: true` (or `1`): answer each query's uid, for `/events`."""
+    return request.headers.get(METADATA_HEADER, "").strip().lower() in ("true", "1")
 
 
 async def in_search_thread(request: Request, func: Any, *args: Any) -> Any:
@@ -120,6 +129,7 @@ def run_search(
     if not principal.can_index(index_uid):
         raise SiftError("The provided API key is invalid.", "invalid_api_key")
     started = time.perf_counter()
+    query = body.get("q")
     body = _with_rules(principal, index_uid, body)
     index = services(request).catalog.get(index_uid)
     params = SearchParams.from_dict(body)
@@ -128,10 +138,20 @@ def run_search(
     if params.show_performance_details and "performanceDetails" not in result:
         # A search path without per-stage timings (hybrid) still answers what was asked.
         result["performanceDetails"] = {"search": f"{result['processingTimeMs']:.2f}ms"}
+    query_uid = None
+    if wants_metadata(request):
+        query_uid = new_query_uid()
+        metadata: dict[str, Any] = {"queryUid": query_uid, "indexUid": index_uid}
+        if index.primary_key is not None:
+            metadata["primaryKey"] = index.primary_key
+        if isinstance(query, str) and query:
+            metadata["query"] = query
+        result["metadata"] = metadata
     analytics = services(request).analytics
     if analytics is not None:  # buffered in memory: costs an append, never raises
         hits = result.get("totalHits", result.get("estimatedTotalHits"))
-        analytics.record(index_uid, body.get("q"), hits, result["processingTimeMs"])
+        user = request.headers.get(USER_HEADER) or None
+        analytics.record(index_uid, query, hits, result["processingTimeMs"], query_uid, user)
     return result
 
 
@@ -230,7 +250,10 @@ async def multi_search(request: Request) -> JSONResponse:
         merged["processingTimeMs"] = int(elapsed * 1000)
         if fed.show_performance_details:
             merged["performanceDetails"] = {"federated search": f"{elapsed * 1000:.2f}ms"}
-        return ordered_response(merged)
+        response = ordered_response(merged)
+        if wants_metadata(request):  # one entry per query, in the order they were sent
+            response["metadata"] = [r.result.get("metadata") for r in results]
+        return response
 
     if fed is not None:
         return JSONResponse(await in_search_thread(request, run_federated, fed))

@@ -131,6 +131,19 @@ class KeyUpdate(Body):
     description: str | None = None
 
 
+class InsightEvent(Body):
+    """A click or a conversion (`POST /events`); `userId` may come in `X-MS-USER-ID`."""
+
+    eventType: Literal["click", "conversion"]
+    eventName: str = Field(min_length=1, max_length=256)
+    indexUid: str
+    userId: str | None = Field(None, max_length=128)
+    queryUid: str | None = None
+    objectId: str | int | None = None
+    objectName: str | None = Field(None, max_length=256)
+    position: int | None = Field(None, ge=0)
+
+
 class WebhookCreate(Body):
     url: str
     headers: dict[str, str | None] | None = None

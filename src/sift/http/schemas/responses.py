@@ -90,10 +90,20 @@ class FieldPage(Page):
     offset: int
 
 
+class SearchMetadata(Answer):
+    """With `Meili-Include-Metadata: true`: the uid `POST /events` links clicks to."""
+
+    queryUid: str
+    indexUid: str
+    primaryKey: str | None = None
+    query: str | None = None
+
+
 class SearchResult(Answer):
     hits: list[dict[str, Any]]
     query: str | None = None
     processingTimeMs: int
+    metadata: SearchMetadata | None = None
 
 
 class MultiSearchResult(Answer):
@@ -101,6 +111,7 @@ class MultiSearchResult(Answer):
 
     results: list[dict[str, Any]] | None = None
     hits: list[dict[str, Any]] | None = None
+    metadata: list[SearchMetadata | None] | None = None  # federated, per query
 
 
 class FacetSearchResult(Answer):

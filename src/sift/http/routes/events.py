@@ -1,0 +1,47 @@
+"""POST /events: click and conversion events, as Meilisearch's `/events` takes them.
+
+A search key may send them (a browser does), for the indexes it may search. Events are
+buffered and written in batches with the search log (sift.insights)."""
+
+from __future__ import annotations
+
+from fastapi import APIRouter, Depends, Request
+from fastapi.responses import Response
+
+from sift.errors import SiftError
+from sift.http.auth import guard, services
+from sift.http.responses import json_body, require_object
+from sift.http.schemas import doc, requests
+from sift.insights import parse_event
+from sift.keys import Principal
+from sift.storage.database import utcnow
+
+router = APIRouter(tags=["Analytics"])
+
+USER_HEADER = "x-ms-user-id"
+
+
+@router.post(
+    "/events",
+    summary="Record a click or a conversion",
+    status_code=201,
+    response_class=Response,  # Meilisearch answers 201 without a body
+    responses={201: {"description": "Recorded (no body)"}},
+    **doc(None, requests.InsightEvent),
+)
+async def send_event(
+    request: Request, principal: Principal = Depends(guard("search"))
+) -> Response:
+    body = require_object(await json_body(request))
+    event = parse_event(body, request.headers.get(USER_HEADER), utcnow())
+    if not principal.can_index(event.index_uid):
+        raise SiftError("The provided API key is invalid.", "invalid_api_key")
+    analytics = services(request).analytics
+    if analytics is None or not analytics.enabled:
+        raise SiftError(
+            "Analytics are off on this instance (setting `no_analytics`): events are not "
+            "recorded.",
+            "feature_not_enabled",
+        )
+    analytics.record_event(event)
+    return Response(status_code=201)

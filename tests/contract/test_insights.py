@@ -1,0 +1,41 @@
+"""Click and conversion events: stored, joined to searches and reported alike on SQLite
+and PostgreSQL (the report is SQL: EXISTS under SUM, HAVING)."""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+
+from sift.insights import Analytics, new_query_uid
+from sift.storage import Database
+from sift.storage.analytics import InsightEvent, Range
+from sift.storage.database import utcnow
+
+
+def _click(ts: datetime, query_uid: str, object_id: str, position: int) -> InsightEvent:
+    return InsightEvent(ts, "click", "Clicked", "books", "u1", query_uid, object_id, "n", position)
+
+
+def test_click_report_and_purge(db: Database) -> None:
+    analytics = Analytics(db, retention_days=30)
+    uids = [new_query_uid() for _ in range(3)]
+    analytics.record("books", "dune", 2, 1, uids[0], "u1")
+    analytics.record("books", "dune", 2, 1, uids[1], "u2")
+    analytics.record("books", "emma", 1, 1, uids[2], "u1")
+    analytics.record("books", "zzz", 0, 1, new_query_uid(), None)
+    now = utcnow()
+    analytics.record_event(_click(now, uids[0], "1", 0))
+    analytics.record_event(_click(now, uids[0], "2", 3))
+    analytics.record_event(
+        InsightEvent(now, "conversion", "Bought", "books", "u1", uids[0], "1", None, None)
+    )
+    assert analytics.flush() == 7
+    span = Range(now - timedelta(minutes=1), now + timedelta(minutes=1))
+    report = analytics.clicks(span, limit=10)
+    assert report["searches"] == 4 and report["clicks"] == 2 and report["conversions"] == 1
+    assert report["clickThroughRate"] == round(1 / 3, 4)
+    assert report["averageClickPosition"] == 2.5
+    assert [d["objectId"] for d in report["topClickedDocuments"]] == ["1", "2"]
+    assert report["queriesWithoutClicks"] == [{"query": "emma", "count": 1}]
+    # A visitor's id is hashed alike for searches and events, by every node of the database.
+    assert analytics.users.stored("u1") == Analytics(db, 30).users.stored("u1") != "u1"
+    assert analytics.purge(now=now + timedelta(days=31)) == 7
