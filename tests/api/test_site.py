@@ -126,3 +126,26 @@ def test_assets_are_hashed_immutable_compressed_and_conditional(client: TestClie
     assert client.get("/", headers={"If-None-Match": etag}).status_code == 304
     # the API itself is not compressed
     assert "content-encoding" not in client.get("/indexes").headers
+
+
+def _page_query_uid(client: TestClient, **headers: str) -> str | None:
+    page = client.get("/", params={"q": "paris"}, headers={"Authorization": "", **headers})
+    found = re.search(r'data-query-uid="([0-9a-f-]+)"', page.text)
+    assert 'data-id="1" data-position="0"' in page.text
+    return found.group(1) if found else None
+
+
+def test_the_page_records_clicks_unless_the_visitor_opts_out(client: TestClient) -> None:
+    _cities(client)
+    query_uid = _page_query_uid(client)
+    assert query_uid is not None
+    click = {"queryUid": query_uid, "objectId": "1", "position": 0, "session": "tab-1"}
+    assert client.post("/search/cities/click", json=click).status_code == 204
+    for header in ({"DNT": "1"}, {"Sec-GPC": "1"}):
+        assert _page_query_uid(client, **header) is None  # no uid: the script sends nothing
+        assert client.post("/search/cities/click", json=click, headers=header).status_code == 204
+    refused = client.post("/search/cities/click", json={**click, "position": "first"})
+    assert refused.status_code == 400 and refused.json()["code"] == "invalid_event_position"
+    assert client.post("/search/nowhere/click", json=click).status_code == 404
+    report = client.get("/analytics/clicks").json()
+    assert report["clicks"] == 1 and report["topClickedDocuments"][0]["objectId"] == "1"

@@ -5,9 +5,11 @@ from __future__ import annotations
 import os
 import re
 import tempfile
+import time
 from pathlib import Path
 from typing import Any
 
+import httpx
 import pytest
 
 from tests.browser.conftest import MASTER_KEY, axe_violations
@@ -261,3 +263,32 @@ def test_an_index_being_built_says_so_then_shows_its_results(server: str, page: 
     page.wait_for_selector("#hits .hit", timeout=120_000)
     assert re.match(r"More than [\d,]+ results for “lamp”", status(page))
     assert page.errors == []
+
+
+def _clicks(server: str) -> int:
+    headers = {"Authorization": f"Bearer {MASTER_KEY}"}
+    return int(httpx.get(f"{server}/analytics/clicks", headers=headers).json()["clicks"])
+
+
+def test_choosing_a_result_sends_a_click_unless_privacy_control_is_on(
+    browser: Any, server: str
+) -> None:
+    before = _clicks(server)
+    for gpc in (False, True):
+        context = browser.new_context()
+        if gpc:  # what a browser with Global Privacy Control turned on exposes
+            context.add_init_script(
+                "Object.defineProperty(navigator, 'globalPrivacyControl', {get: () => true})"
+            )
+        tab = context.new_page()
+        tab.goto(server + "/?q=berlin")
+        tab.locator("#hits .hit").first.click()  # the mouse
+        tab.keyboard.press("/")
+        tab.keyboard.press("ArrowDown")
+        tab.keyboard.press("Enter")  # the keyboard
+        tab.wait_for_timeout(500)  # the beacons leave
+        context.close()
+        deadline = time.monotonic() + 10
+        while not gpc and _clicks(server) < before + 2 and time.monotonic() < deadline:
+            time.sleep(0.2)
+        assert _clicks(server) == before + 2, f"gpc={gpc}"

@@ -76,7 +76,9 @@ def hit_view(hit: dict[str, Any], title: str | None, primary: str | None) -> dic
         if k != title and hit[k] not in (None, "", []) and k != "countryCode"
     ][:6]
     heading = formatted.get(title, hit.get(title, "")) if title else ""
-    return {"title": marked(heading), "fields": fields, "url": url}
+    key = hit.get(primary) if primary else None
+    ident = None if key is None else str(key)  # what a click event names
+    return {"title": marked(heading), "fields": fields, "url": url, "id": ident}
 
 
 @dataclass

@@ -21,10 +21,14 @@ from starlette.concurrency import run_in_threadpool
 from starlette.responses import Response
 
 from sift import demo
+from sift.errors import SiftError
 from sift.http.auth import services
+from sift.http.responses import check_fields, json_body, require_object
 from sift.inputs import USIZE, parse_uint
+from sift.insights import parse_event
 from sift.storage import keys as key_rows
 from sift.storage import tasks as task_rows
+from sift.storage.database import utcnow
 from sift.ui import IMMUTABLE, UI
 from sift.ui.results import (
     HIDDEN_FIELDS,
@@ -193,10 +197,13 @@ def facet_search_body(state: State) -> dict[str, Any]:
 
 
 async def call_api(
-    request: Request, path: str, body: dict[str, Any], key: str | None
+    request: Request, path: str, body: dict[str, Any], key: str | None, metadata: bool = False
 ) -> tuple[int, dict[str, Any]]:
-    """The public search API, called in-process through the whole app (auth included)."""
+    """The public search API, called in-process through the whole app (auth included);
+    `metadata`: ask for the query uid the page's click events name."""
     headers = {"Authorization": f"Bearer {key}"} if key else {}
+    if metadata:
+        headers["Meili-Include-Metadata"] = "true"
     transport = httpx.ASGITransport(app=request.app)
     async with httpx.AsyncClient(transport=transport, base_url="http://sift.internal") as client:
         response = await client.post(path, json=body, headers=headers)
@@ -211,9 +218,14 @@ def status_text(state: State, result: dict[str, Any], cap: int) -> str:
     return count + (f" for “{state.q}”" if state.q else "")
 
 
-def conditional(request: Request, response: Response) -> Response:
-    """A strong validator over the exact bytes: a reload of an unchanged page is a 304."""
-    etag = '"' + hashlib.sha256(response.body).hexdigest()[:20] + '"'
+def conditional(request: Request, response: Response, volatile: str | None = None) -> Response:
+    """A validator over the page's bytes: a reload of an unchanged page is a 304. The
+    `volatile` text (the search's query uid, new on every search) is left out, so a reload
+    still is a 304; the browser's copy then names the earlier search of the same query."""
+    body = bytes(response.body)
+    if volatile:
+        body = body.replace(volatile.encode(), b"")
+    etag = '"' + hashlib.sha256(body).hexdigest()[:20] + '"'
     response.headers["ETag"] = etag
     if request.headers.get("if-none-match") == etag:
         return Response(status_code=304, headers={"ETag": etag, "Cache-Control": "no-cache"})
@@ -245,7 +257,11 @@ async def search_page(request: Request, index_uid: str | None) -> Response:
     index = services(request).catalog.find(index_uid)
     uid = quote_url(index_uid, safe="")
     status, result = await call_api(
-        request, f"/indexes/{uid}/search", search_body(state, facets, title), key
+        request,
+        f"/indexes/{uid}/search",
+        search_body(state, facets, title),
+        key,
+        metadata=clicks_recorded(request),
     )
     pending = await run_in_threadpool(pending_tasks, request, index_uid)
     building = pending > 0 and (index is None or index.document_count() == 0)
@@ -280,6 +296,8 @@ async def search_page(request: Request, index_uid: str | None) -> Response:
         "result": result if ok else None,
         "status_text": status_text(state, result, cap) if ok and not building else "",
         "hits": [hit_view(h, title, primary) for h in hits],
+        "query_uid": (result.get("metadata") or {}).get("queryUid") if ok else None,
+        "offset": (state.page - 1) * PER_PAGE,  # hits' positions, as click events count them
         "facets": [f for f in views.values() if f.values],
         "chips": [(f, humanize(f), v, value_label(v, views.get(f))) for f, v in state.selected],
         "sorts": [(f"{s}:{d}", humanize(s), d) for s in sorts for d in ("desc", "asc")],
@@ -287,7 +305,46 @@ async def search_page(request: Request, index_uid: str | None) -> Response:
     }
     code = 200 if error is None else status
     response = view.page("search.html", status=code, cache="no-cache", **context)
-    return conditional(request, response)
+    return conditional(request, response, context["query_uid"])
+
+
+def clicks_recorded(request: Request) -> bool:
+    """Whether this visitor's clicks may be recorded: analytics on, and no Do-Not-Track
+    or Global Privacy Control signal (the page's script checks them too)."""
+    analytics = services(request).analytics
+    if analytics is None or not analytics.enabled:
+        return False
+    headers = request.headers
+    return headers.get("dnt") != "1" and headers.get("sec-gpc") != "1"
+
+
+@router.post("/search/{index_uid}/click")
+async def page_click(request: Request, index_uid: str) -> Response:
+    """A click on one of the search page's results, sent by its script (navigator
+    sendBeacon): `{queryUid, objectId, position, session}`. The page holds no API key, so
+    it cannot call `POST /events`; this route records the same event for the page's own
+    index, and nothing when the visitor asks not to be tracked."""
+    if not clicks_recorded(request):
+        return Response(status_code=204)
+    body = require_object(await json_body(request))
+    check_fields(body, ("queryUid", "objectId", "position", "session"))
+    event = parse_event(
+        {
+            "eventType": "click",
+            "eventName": "Search Result Clicked",
+            "indexUid": index_uid,
+            "userId": body.get("session"),
+            **{k: body[k] for k in ("queryUid", "objectId", "position") if k in body},
+        },
+        None,
+        utcnow(),
+    )
+    if services(request).catalog.find(index_uid) is None:
+        raise SiftError(f"Index `{index_uid}` not found.", "index_not_found")
+    analytics = services(request).analytics
+    assert analytics is not None  # clicks_recorded checked it
+    analytics.record_event(event)
+    return Response(status_code=204)
 
 
 @router.get("/static/{name}")

@@ -82,6 +82,29 @@
   });
   if ($("page-body") && $("page-body").hasAttribute("data-building")) retry = setTimeout(function () { load(location.href, "none"); }, 3000);
 
+  // Click events: activating a result (mouse, or Enter on a focused result) tells the
+  // server which hit of which search was chosen, unless the visitor sends Do-Not-Track or
+  // Global Privacy Control (the server checks the headers too). The visitor is a random id
+  // kept for this tab only (sessionStorage): no cookie, nothing that outlives the session.
+  var tracked = navigator.doNotTrack !== "1" && !navigator.globalPrivacyControl && !!navigator.sendBeacon;
+  function session() {
+    try {
+      var id = sessionStorage.getItem("sift-session");
+      if (!id) { id = crypto.randomUUID(); sessionStorage.setItem("sift-session", id); }
+      return id;
+    } catch (e) { return "anonymous"; }
+  }
+  function clicked(hit) {
+    var list = hit && hit.closest("#hits");
+    if (!tracked || !list || !list.dataset.queryUid || hit.dataset.id === undefined) return;
+    var event = { queryUid: list.dataset.queryUid, objectId: hit.dataset.id, position: Number(hit.dataset.position), session: session() };
+    navigator.sendBeacon("/search/" + encodeURIComponent(list.dataset.index) + "/click", new Blob([JSON.stringify(event)], { type: "application/json" }));
+  }
+  document.addEventListener("click", function (ev) { clicked(ev.target.closest && ev.target.closest("#hits .hit")); });
+  document.addEventListener("keydown", function (ev) {
+    if (ev.key === "Enter" && document.activeElement.matches && document.activeElement.matches("#hits .hit[tabindex]")) clicked(document.activeElement);
+  });
+
   // Keyboard: "/" to the search box, arrows through the results, Esc back to the box.
   function results() { return Array.prototype.slice.call(document.querySelectorAll("#hits .hit-link, #hits .hit[tabindex]")); }
   document.addEventListener("keydown", function (ev) {
