@@ -29,6 +29,7 @@ SUITES = {
     "deep-bodies": ("benchmarks.fuzz.deep", "Peak RSS of one deeply nested body, per route."),
     "sync": ("benchmarks.sync.cli", "Sync sources: snapshot rows/s, change lag, kill -9."),
     "memory": ("benchmarks.memory_sizing", "Memory of a node: per process, per 100k documents."),
+    "events": ("benchmarks.events.__main__", "Click events/s, and what they cost searches."),
 }
 
 

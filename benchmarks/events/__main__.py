@@ -1,0 +1,181 @@
+"""`python -m benchmarks events`: click-event ingestion against a real `sift serve`.
+
+Measures (1) how many `POST /events` a server takes per second, with wrk at full speed,
+and checks that every event answered 201 was stored; (2) single-client search latency
+alone and while wrk sends events at a steady rate (default 2,000/s), alternated, so the
+cost of ingestion to searches is a ratio measured in one run. 127.0.0.1 only; every phase
+is time-boxed."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import random
+import re
+import secrets
+import shutil
+import statistics
+import subprocess
+import tempfile
+import threading
+import time
+from pathlib import Path
+from typing import Any
+
+import httpx
+
+from benchmarks.ingest.dataset import write_dataset
+from benchmarks.ingest.server import SiftServer
+from benchmarks.machine import machine_info
+from benchmarks.runners.server_process import free_port
+
+ROOT = Path(__file__).resolve().parents[2]
+LUA = Path(__file__).with_name("events.lua")
+CACHE = ROOT / "benchmarks" / ".cache" / "ingest"
+RESULTS = ROOT / "benchmarks" / "results"
+CONNECTIONS = 4  # full speed: enough to keep one worker busy
+PACED_CONNECTIONS = 16  # paced: each waits between events, so more of them reach the rate
+
+
+def _wrk(
+    url: str, key: str, seconds: float, pause_ms: int, docs: int, connections: int = CONNECTIONS
+) -> dict[str, float]:
+    """wrk sending click events for `seconds`; `pause_ms` per request and connection (0: as
+    fast as the server answers). wrk's `-H` header goes with every request the script makes.
+    wrk paces by pausing before each request, so the rate reached is reported, not assumed."""
+    command = ["wrk", "-t2", f"-c{connections}", f"-d{seconds:.0f}s", "-s", str(LUA),
+               "-H", f"Authorization: Bearer {key}", url,
+               "--", str(pause_ms), str(docs)]  # fmt: skip
+    out = subprocess.run(command, capture_output=True, text=True, timeout=seconds + 60).stdout
+    sent = re.search(r"(\d+) requests in", out)
+    rate = re.search(r"Requests/sec:\s+([\d.]+)", out)
+    if sent is None or rate is None:
+        raise RuntimeError(f"unexpected wrk output: {out[-500:]}")
+    bad = re.search(r"Non-2xx or 3xx responses: (\d+)", out)
+    if bad is not None:  # every event must be accepted, or the figures mean nothing
+        raise RuntimeError(f"{bad.group(1)} events were refused: {out[-500:]}")
+    return {
+        "requests": int(sent.group(1)),
+        "per_s": float(rate.group(1)),
+    }
+
+
+def _search_latencies(client: httpx.Client, words: list[str], seconds: float) -> list[float]:
+    rng = random.Random(7)
+    took: list[float] = []
+    deadline = time.monotonic() + seconds
+    while time.monotonic() < deadline:
+        q = " ".join(rng.sample(words, 2))
+        started = time.perf_counter()
+        response = client.post("/indexes/products/search", json={"q": q, "limit": 10})
+        took.append((time.perf_counter() - started) * 1000)
+        response.raise_for_status()
+    return took
+
+
+def _title_words(data: Path) -> list[str]:
+    """Words of the first products' titles: the queries' vocabulary."""
+    words = set()
+    for line in data.read_text().splitlines()[:2000]:
+        words.update(w.lower() for w in re.findall(r"[A-Za-z]{4,}", json.loads(line)["title"]))
+    return sorted(words)
+
+
+def _clicks(client: httpx.Client) -> int:
+    return int(client.get("/analytics/clicks", params={"limit": 1}).json()["clicks"])
+
+
+def run(docs: int, seconds: float, rate: int, repeat: int) -> dict[str, Any]:
+    if shutil.which("wrk") is None:
+        raise SystemExit("wrk is not installed (scripts/tools installs it: apt-get install wrk)")
+    data = write_dataset(CACHE / f"products-{docs}-seed42.ndjson", docs, 42)
+    workdir = Path(tempfile.mkdtemp(prefix="bench-events-"))
+    port = free_port()
+    url = f"http://127.0.0.1:{port}"
+    key = secrets.token_urlsafe(24)
+    server = SiftServer(["--data-dir", str(workdir), "--port", str(port), "--master-key", key],
+                        workdir / "server.log")  # fmt: skip
+    headers = {"Authorization": f"Bearer {key}"}
+    try:
+        server.wait_healthy(url, 180)
+        with httpx.Client(base_url=url, headers=headers, timeout=60) as client:
+            task = client.post("/indexes/products/documents", content=data.read_bytes(),
+                               headers={"Content-Type": "application/x-ndjson"}).json()  # fmt: skip
+            while client.get(f"/tasks/{task['taskUid']}").json()["status"] != "succeeded":
+                time.sleep(0.2)
+            words = _title_words(data)
+            _search_latencies(client, words, 2)  # warm-up
+            full = []
+            for _ in range(repeat):
+                before = _clicks(client)
+                shot = _wrk(url, key, seconds, 0, docs)
+                time.sleep(1.5)  # the writer flushes every second
+                shot["stored"] = _clicks(client) - before
+                full.append(shot)
+            pause_ms = max(1, round(PACED_CONNECTIONS * 1000 / rate))
+            alone: list[float] = []
+            loaded: list[float] = []
+            paced = []
+            for _ in range(repeat):
+                alone.append(statistics.median(_search_latencies(client, words, seconds)))
+                result: dict[str, Any] = {}
+                thread = threading.Thread(
+                    target=lambda out: out.update(
+                        _wrk(url, key, seconds, pause_ms, docs, PACED_CONNECTIONS)
+                    ),
+                    args=(result,),
+                )
+                thread.start()
+                time.sleep(0.5)
+                loaded.append(statistics.median(_search_latencies(client, words, seconds - 1)))
+                thread.join()
+                paced.append(result)
+        return {
+            "docs": docs,
+            "seconds": seconds,
+            "connections": CONNECTIONS,
+            "full_speed": full,
+            "events_per_s_median": statistics.median(r["per_s"] for r in full),
+            # wrk counts the answers it read; events still in flight when it stopped (one
+            # per connection at most) were stored too, and nothing more may be.
+            "all_stored": all(
+                r["requests"] <= r["stored"] <= r["requests"] + CONNECTIONS for r in full
+            ),
+            "paced_target_per_s": rate,
+            "paced": paced,
+            "paced_per_s_median": statistics.median(r["per_s"] for r in paced),
+            "search_p50_ms_alone": alone,
+            "search_p50_ms_with_events": loaded,
+            "search_p50_ratio": statistics.median(loaded) / statistics.median(alone),
+            "machine": machine_info(ROOT),
+        }
+    finally:
+        server.stop()
+        shutil.rmtree(workdir, ignore_errors=True)
+
+
+def main(argv: list[str] | None = None) -> None:
+    parser = argparse.ArgumentParser(prog="python -m benchmarks events", description=__doc__)
+    parser.add_argument("--docs", type=int, default=20_000, help="products in the index")
+    parser.add_argument("--seconds", type=float, default=10, help="length of each phase")
+    parser.add_argument("--rate", type=int, default=2_000, help="paced events per second")
+    parser.add_argument("--repeat", type=int, default=3, help="runs of each phase (medians)")
+    parser.add_argument("--out-dir", type=Path, default=RESULTS)
+    args = parser.parse_args(argv)
+    report = run(args.docs, args.seconds, args.rate, args.repeat)
+    stamp = time.strftime("%Y%m%dT%H%M%SZ", time.gmtime())
+    args.out_dir.mkdir(parents=True, exist_ok=True)
+    path = args.out_dir / f"events-{stamp}.json"
+    path.write_text(json.dumps(report, indent=2))
+    alone = statistics.median(report["search_p50_ms_alone"])
+    loaded = statistics.median(report["search_p50_ms_with_events"])
+    print(
+        f"events at full speed: {report['events_per_s_median']:,.0f}/s (median of "
+        f"{args.repeat}), every 201 stored: {report['all_stored']}\n"
+        f"search p50 alone {alone:.2f} ms, with {report['paced_per_s_median']:,.0f} events/s "
+        f"{loaded:.2f} ms: x{report['search_p50_ratio']:.2f}\nwritten to {path}"
+    )
+
+
+if __name__ == "__main__":
+    main()
