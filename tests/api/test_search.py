@@ -108,3 +108,28 @@ def test_tenant_token_rules_become_filters(client: TestClient) -> None:
         "/indexes/movies/search", json={}, headers={"Authorization": f"Bearer {forged}"}
     )
     assert r.status_code == 403
+
+
+def test_a_search_without_words_follows_custom_ranking_rules(client: TestClient) -> None:
+    """As in Meilisearch, a placeholder search is ordered by the request's sort and the
+    settings' `field:asc|desc` rules, in the order the ranking rules give them (a browse
+    page ordered by popularity)."""
+    settings = {
+        "sortableAttributes": ["year", "popularity"],
+        "rankingRules": ["words", "sort", "popularity:desc", "typo"],
+    }
+    run_task(client, "PATCH", "/indexes/films/settings", json=settings)
+    films = [
+        {"id": 1, "title": "a", "popularity": 2, "year": 2001},
+        {"id": 2, "title": "b", "popularity": 9, "year": 1999},
+        {"id": 3, "title": "c", "popularity": 5, "year": 1999},
+    ]
+    run_task(client, "POST", "/indexes/films/documents", json=films)
+
+    def ids(body: dict) -> list[int]:
+        return [h["id"] for h in client.post("/indexes/films/search", json=body).json()["hits"]]
+
+    assert ids({}) == [2, 3, 1]
+    assert ids({"q": ""}) == [2, 3, 1]
+    assert ids({"sort": ["year:asc"]}) == [2, 3, 1]  # the sort rule first, popularity breaks ties
+    assert ids({"sort": ["year:desc"]}) == [1, 2, 3]

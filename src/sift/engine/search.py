@@ -232,6 +232,19 @@ def _containing(snap: Snapshot, phrases: list[list[str]]) -> np.ndarray:
     return mask
 
 
+def placeholder_order(rules: list[str], sort: list[str]) -> list[str]:
+    """What orders a search without words, as in Meilisearch: the request's `sort` where
+    the `sort` rule stands (first when the rules lack it) and the settings' custom
+    `field:asc|desc` rules where they stand; every other rule cannot tell documents apart."""
+    entries: list[str] = []
+    for rule in rules:
+        if rule == "sort":
+            entries.extend(sort)
+        elif CUSTOM_RULE.match(rule):
+            entries.append(rule)
+    return entries if "sort" in rules else [*sort, *entries]
+
+
 def plan_search(
     index: IndexView,
     snap: Snapshot,
@@ -265,7 +278,7 @@ def plan_search(
         docids = np.nonzero(doc_mask)[0].astype(np.uint32)
         keys = [
             sort_fn(m.group(1), docids, m.group(2) == "asc")
-            for e in sort
+            for e in placeholder_order(rules, sort)
             if (m := CUSTOM_RULE.match(e))
         ]
         order = top_order(keys, need) if keys else np.arange(docids.size)
