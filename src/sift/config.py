@@ -288,6 +288,13 @@ SETTINGS: tuple[Setting, ...] = (
         "purged hourly.",
     ),
     Setting(
+        "query_suggestions_interval",
+        float,
+        60.0,
+        "Seconds between refreshes of the query suggestions indexes "
+        "(`/indexes/{uid}/query-suggestions`), on the node running the task worker.",
+    ),
+    Setting(
         "analytics_raw_user_ids",
         bool,
         False,

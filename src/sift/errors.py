@@ -75,6 +75,8 @@ ERROR_TABLE: Final[dict[str, tuple[str, int]]] = {
     "invalid_event_object_id": ("invalid_request", 400),
     "invalid_event_object_name": ("invalid_request", 400),
     "invalid_event_position": ("invalid_request", 400),
+    "invalid_query_suggestions": ("invalid_request", 400),
+    "query_suggestions_not_found": ("invalid_request", 404),
     "invalid_search_q": ("invalid_request", 400),
     "invalid_search_offset": ("invalid_request", 400),
     "invalid_search_limit": ("invalid_request", 400),

@@ -13,7 +13,7 @@ from sift.catalog import IndexCatalog
 from sift.cluster import node_name
 from sift.cluster.notify import RedisNotifier
 from sift.config import Config
-from sift.insights import Analytics
+from sift.insights import Analytics, SuggestionsRefresher
 from sift.keys import KeyStore
 from sift.ops.webhook_delivery import WebhookDelivery
 from sift.ops.webhooks import reserved
@@ -39,6 +39,7 @@ class Services:
     notifier: RedisNotifier | None = None
     analytics: Analytics | None = None
     sync: SyncManager | None = None
+    suggestions: SuggestionsRefresher | None = None
     started_at: float = field(default_factory=time.time)
 
     @classmethod
@@ -81,6 +82,14 @@ class Services:
             raw_user_ids=config.analytics_raw_user_ids,
         )
         services = cls(config, db, catalog, keys, worker, webhooks, notifier, analytics)
+        if analytics.enabled:  # suggestions come from the search log: none without it
+            services.suggestions = SuggestionsRefresher(
+                db,
+                services,
+                lambda: worker.lease.held,
+                config.query_suggestions_interval,
+                flush=analytics.flush,
+            )
         # Sources are read by the worker-lease holder only (docs/sync.md).
         services.sync = SyncManager(
             db,
@@ -99,8 +108,12 @@ class Services:
             self.analytics.start()
         if self.sync is not None:
             self.sync.start()
+        if self.suggestions is not None:
+            self.suggestions.start()
 
     def stop(self) -> None:
+        if self.suggestions is not None:
+            self.suggestions.stop()
         if self.sync is not None:
             self.sync.stop()  # first: its last commit's tasks are then still processed
         if self.analytics is not None:

@@ -2,7 +2,7 @@ import re
 
 from fastapi.testclient import TestClient
 
-from tests.conftest import MASTER_KEY, run_task
+from tests.conftest import MASTER_KEY, run_task, wait_task
 
 
 def _cities(client: TestClient) -> None:
@@ -149,3 +149,22 @@ def test_the_page_records_clicks_unless_the_visitor_opts_out(client: TestClient)
     assert client.post("/search/nowhere/click", json=click).status_code == 404
     report = client.get("/analytics/clicks").json()
     assert report["clicks"] == 1 and report["topClickedDocuments"][0]["objectId"] == "1"
+
+
+def test_the_page_offers_popular_searches_from_query_suggestions(client: TestClient) -> None:
+    _cities(client)
+    for q in ("paris", "paris", "lyon", "lyon", "lima"):
+        client.get("/", params={"q": q})
+    assert client.patch(
+        "/indexes/cities/query-suggestions", json={"destination": "cities-popular"}
+    ).status_code == 200
+    client.app.state.services.suggestions.refresh_all()
+    last = client.get("/tasks", params={"limit": 1}).json()["results"][0]["uid"]
+    assert wait_task(client, last)["status"] == "succeeded"
+    page = client.get("/", params={"q": "pa"}).text
+    assert 'aria-label="Popular searches"' in page and ">paris</a>" in page
+    assert ">lima</a>" not in page  # searched once: below minSearches
+    searches_before = client.get("/analytics/searches").json()["total"]
+    client.get("/", params={"q": "ly"})
+    # one page view, one search in the log: the suggestions lookup is not a search
+    assert client.get("/analytics/searches").json()["total"] == searches_before + 1

@@ -44,7 +44,8 @@ def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     )
     proc = subprocess.Popen(
         [sift, "serve", "--data-dir", str(data), "--port", str(port), "--demo",
-         "--master-key", MASTER_KEY, "--config-file", str(data / "sift.toml")],
+         "--master-key", MASTER_KEY, "--config-file", str(data / "sift.toml"),
+         "--query-suggestions-interval", "1"],
         stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, env={**os.environ},
     )  # fmt: skip
     # localhost; test_cross_origin.py reaches the same server as 127.0.0.1 and a LAN name.

@@ -231,3 +231,34 @@ def unclicked_queries(conn: Connection, span: Range, limit: int) -> list[tuple[s
         .limit(limit)
     )
     return [(r.query, int(r.n)) for r in conn.execute(stmt)]
+
+
+def popular_queries(
+    conn: Connection, index_uid: str, since: datetime, min_searches: int, limit: int
+) -> list[tuple[str, int, int]]:
+    """(query, searches, clicks) of the index's queries that found results since `since`,
+    searched at least `min_searches` times, most searched first."""
+    searches = sa.func.count(sa.distinct(search_events.c.id)).label("searches")
+    clicks = sa.func.count(insight_events.c.id).label("clicks")
+    joined = search_events.outerjoin(
+        insight_events,
+        sa.and_(
+            insight_events.c.query_uid == search_events.c.query_uid,
+            insight_events.c.event_type == "click",
+        ),
+    )
+    stmt = (
+        sa.select(search_events.c.query, searches, clicks)
+        .select_from(joined)
+        .where(
+            search_events.c.index_uid == index_uid,
+            search_events.c.ts >= since,
+            search_events.c.hits > 0,
+            search_events.c.query != "",
+        )
+        .group_by(search_events.c.query)
+        .having(searches >= min_searches)
+        .order_by(searches.desc(), search_events.c.query)
+        .limit(limit)
+    )
+    return [(r.query, int(r.searches), int(r.clicks)) for r in conn.execute(stmt)]

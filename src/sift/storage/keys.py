@@ -84,3 +84,7 @@ def set_meta(conn: Connection, key: str, value: str) -> None:
         conn.execute(sa.insert(meta).values(key=key, value=value))
     else:
         conn.execute(sa.update(meta).where(meta.c.key == key).values(value=value))
+
+
+def delete_meta(conn: Connection, key: str) -> bool:
+    return conn.execute(sa.delete(meta).where(meta.c.key == key)).rowcount > 0

@@ -21,11 +21,13 @@ from starlette.concurrency import run_in_threadpool
 from starlette.responses import Response
 
 from sift import demo
+from sift.engine.query import SearchParams
 from sift.errors import SiftError
 from sift.http.auth import services
 from sift.http.responses import check_fields, json_body, require_object
 from sift.inputs import USIZE, parse_uint
-from sift.insights import parse_event
+from sift.insights import load_rules, parse_event
+from sift.insights.searches import normalise_query
 from sift.storage import keys as key_rows
 from sift.storage import tasks as task_rows
 from sift.storage.database import utcnow
@@ -263,6 +265,7 @@ async def search_page(request: Request, index_uid: str | None) -> Response:
         key,
         metadata=clicks_recorded(request),
     )
+    suggestions = await popular_searches(request, index_uid, state.q) if status == 200 else []
     pending = await run_in_threadpool(pending_tasks, request, index_uid)
     building = pending > 0 and (index is None or index.document_count() == 0)
     error = None if status == 200 or building else result.get("message", "The search failed.")
@@ -297,6 +300,7 @@ async def search_page(request: Request, index_uid: str | None) -> Response:
         "status_text": status_text(state, result, cap) if ok and not building else "",
         "hits": [hit_view(h, title, primary) for h in hits],
         "query_uid": (result.get("metadata") or {}).get("queryUid") if ok else None,
+        "suggestions": suggestions,
         "offset": (state.page - 1) * PER_PAGE,  # hits' positions, as click events count them
         "facets": [f for f in views.values() if f.values],
         "chips": [(f, humanize(f), v, value_label(v, views.get(f))) for f, v in state.selected],
@@ -306,6 +310,25 @@ async def search_page(request: Request, index_uid: str | None) -> Response:
     code = 200 if error is None else status
     response = view.page("search.html", status=code, cache="no-cache", **context)
     return conditional(request, response, context["query_uid"])
+
+
+SUGGESTIONS = 5  # popular searches shown under the box
+
+
+async def popular_searches(request: Request, index_uid: str, q: str) -> list[str]:
+    """Popular searches starting like `q`, from the index's query suggestions when it has a
+    rule. Searched in-process, not through the API: a page view is one search in the log."""
+    svc = services(request)
+    rule = (await run_in_threadpool(load_rules, svc.db)).get(index_uid)
+    destination = svc.catalog.find(rule.destination) if rule else None
+    if destination is None:
+        return []
+    body = {"q": q, "limit": SUGGESTIONS + 1, "attributesToRetrieve": ["q"]}
+    params = SearchParams.from_dict(body)
+    found = await run_in_threadpool(destination.search, params)
+    typed = normalise_query(q)
+    texts = [hit["q"] for hit in found.get("hits", []) if isinstance(hit.get("q"), str)]
+    return [t for t in texts if t != typed][:SUGGESTIONS]
 
 
 def clicks_recorded(request: Request) -> bool:

@@ -144,6 +144,15 @@ class InsightEvent(Body):
     position: int | None = Field(None, ge=0)
 
 
+class SuggestionRuleUpdate(Body):
+    """`PATCH /indexes/{uid}/query-suggestions`; `destination` is needed the first time."""
+
+    destination: str | None = None
+    maxQueries: int | None = Field(None, ge=1, le=100_000)
+    minSearches: int | None = Field(None, ge=1)
+    windowDays: int | None = Field(None, ge=1, le=3650)
+
+
 class WebhookCreate(Body):
     url: str
     headers: dict[str, str | None] | None = None

@@ -239,3 +239,11 @@ class SourceList(Answer):
 class SourceResnapshot(Answer):
     name: str
     state: str
+
+
+class SuggestionRule(Answer):
+    source: str
+    destination: str
+    maxQueries: int
+    minSearches: int
+    windowDays: int
