@@ -238,6 +238,20 @@ SETTINGS: tuple[Setting, ...] = (
         "of it). Shorter fails over sooner; too short for the database's latency makes "
         "healthy leaders change hands.",
     ),
+    Setting(
+        "network_self",
+        str,
+        None,
+        "This node's name in the /network topology. Nodes sharing one database share the "
+        "stored topology, so each names itself here; unset, the stored `self` is used.",
+    ),
+    Setting(
+        "network_timeout",
+        float,
+        5.0,
+        "Seconds a search sent to another node of the network (`useNetwork`) may take "
+        "before that node's shards are asked of a replica instead.",
+    ),
     Setting("timeout_keep_alive", int, 5, "Seconds an idle HTTP keep-alive connection stays open."),
     Setting(
         "graceful_timeout",
@@ -399,6 +413,8 @@ def load_config(
     master_key = values.get("master_key")
     if master_key is not None and len(master_key.encode()) < 16 and values["env"] == "production":
         raise ValueError("the master key must be at least 16 bytes long")
+    if values["network_timeout"] <= 0:
+        raise ValueError("network_timeout must be a positive number of seconds")
     if values["lease_timeout"] <= 0:
         raise ValueError("lease_timeout must be a positive number of seconds")
     return Config(values, {k: file_values[k] for k in SECTIONS if k in file_values})

@@ -218,6 +218,23 @@ ERROR_TABLE: Final[dict[str, tuple[str, int]]] = {
     "invalid_render_input_document_id": ("invalid_request", 400),
     "invalid_render_input_inline": ("invalid_request", 400),
     "render_document_not_found": ("invalid_request", 404),
+    # /network and searches across it (src/sift/cluster)
+    "invalid_network_self": ("invalid_request", 400),
+    "invalid_network_leader": ("invalid_request", 400),
+    "invalid_network_remotes": ("invalid_request", 400),
+    "invalid_network_url": ("invalid_request", 400),
+    "missing_network_url": ("invalid_request", 400),
+    "invalid_network_search_api_key": ("invalid_request", 400),
+    "invalid_network_write_api_key": ("invalid_request", 400),
+    "invalid_network_shards": ("invalid_request", 400),
+    "invalid_search_use_network": ("invalid_request", 400),
+    "invalid_multi_search_remote": ("invalid_request", 400),
+    "remote_bad_response": ("system", 502),
+    "remote_bad_request": ("invalid_request", 400),
+    "remote_could_not_send_request": ("system", 502),
+    "remote_invalid_api_key": ("auth", 403),
+    "remote_remote_error": ("system", 502),
+    "remote_timeout": ("system", 504),
     # system
     # sync sources
     "source_not_found": ("invalid_request", 404),

@@ -68,6 +68,8 @@ ACTIONS = (
     "experimental.get",
     "experimental.update",
     "experimental.*",
+    "network.get",
+    "network.update",
 )
 
 # Default keys in generations: each generation is created once, remembered under its meta

@@ -10,7 +10,7 @@ from pathlib import Path
 from typing import Any, BinaryIO
 
 from sift.catalog import IndexCatalog
-from sift.cluster import node_name
+from sift.cluster import Network, node_name
 from sift.cluster.notify import RedisNotifier
 from sift.config import Config
 from sift.insights import Analytics, SuggestionsRefresher
@@ -36,6 +36,7 @@ class Services:
     keys: KeyStore
     worker: Worker
     webhooks: WebhookDelivery
+    network: Network
     notifier: RedisNotifier | None = None
     analytics: Analytics | None = None
     sync: SyncManager | None = None
@@ -48,6 +49,7 @@ class Services:
         db.migrate()
         # Vector graphs are derived state, like the search indexes: a cache beside the data.
         semantic.configure(Path(config.data_dir).resolve() / "vectors")
+        network = Network(db, config.network_self)
         catalog = IndexCatalog(db)
         keys = KeyStore(db, config.master_key)
         if config.master_key:
@@ -81,7 +83,9 @@ class Services:
             enabled=not config.no_analytics,
             raw_user_ids=config.analytics_raw_user_ids,
         )
-        services = cls(config, db, catalog, keys, worker, webhooks, notifier, analytics)
+        services = cls(
+            config, db, catalog, keys, worker, webhooks, network, notifier, analytics
+        )
         if analytics.enabled:  # suggestions come from the search log: none without it
             services.suggestions = SuggestionsRefresher(
                 db,
@@ -103,6 +107,7 @@ class Services:
         if self.notifier is not None:
             self.notifier.start()
         self.webhooks.start()
+        self.network.start()
         self.worker.start()
         if self.analytics is not None:
             self.analytics.start()
@@ -120,6 +125,7 @@ class Services:
             self.analytics.stop()
         self.worker.stop()
         self.webhooks.stop()  # after the worker: its last batch is delivered too
+        self.network.stop()
         if self.notifier is not None:
             self.notifier.stop()
         self.db.dispose()

@@ -1,4 +1,5 @@
-"""/experimental-features tells what Sift has; it switches nothing it cannot."""
+"""/experimental-features tells what Sift has; it switches nothing it cannot (only
+`network`, a stored switch: tests/api/test_network.py)."""
 
 from __future__ import annotations
 
@@ -17,7 +18,7 @@ def test_features_report_what_sift_has(client: TestClient) -> None:
 def test_patch_accepts_the_state_a_feature_has_and_refuses_others(client: TestClient) -> None:
     same = client.patch("/experimental-features", json={"metrics": True, "network": False})
     assert same.status_code == 200 and same.json()["metrics"] is True
-    on = client.patch("/experimental-features", json={"network": True})
+    on = client.patch("/experimental-features", json={"chatCompletions": True})
     assert on.status_code == 400 and on.json()["code"] == "feature_not_enabled"
     off = client.patch("/experimental-features", json={"containsFilter": False})
     assert off.status_code == 400 and off.json()["code"] == "bad_request"

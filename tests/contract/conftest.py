@@ -10,6 +10,7 @@ import pytest
 import sqlalchemy as sa
 
 from sift.catalog import IndexCatalog
+from sift.cluster import Network
 from sift.ops.webhook_delivery import WebhookDelivery
 from sift.services import Services
 from sift.storage import Database
@@ -48,7 +49,7 @@ def worker_node(db: Database) -> Services:
     catalog = IndexCatalog(db)
     catalog.rebuild()
     worker = Worker(WorkerContext(db=db, catalog=catalog, index_defaults="sift", batch_size=100))
-    services = Services(None, db, catalog, None, worker, WebhookDelivery(db))  # type: ignore[arg-type]
+    services = Services(None, db, catalog, None, worker, WebhookDelivery(db), Network(db))  # type: ignore[arg-type]
     assert worker._become_leader()
     return services
 

@@ -1,5 +1,8 @@
-"""Several Sift nodes on one database: which node runs the task worker (a fenced lease)."""
+"""Several Sift nodes: which node runs the task worker (a fenced lease), and the /network
+topology (remotes, shards) that searches with `useNetwork` span."""
 
 from sift.cluster.lease import LeaseLost, WorkerLease, node_name
+from sift.cluster.network import Network
+from sift.cluster.topology import Remote, Topology
 
-__all__ = ["LeaseLost", "WorkerLease", "node_name"]
+__all__ = ["LeaseLost", "Network", "Remote", "Topology", "WorkerLease", "node_name"]

@@ -118,6 +118,20 @@ worker_lease = sa.Table(
     sa.Column("next_batch_uid", BigId, nullable=False),
 )
 
+# The network of /network (src/sift/cluster): one row. `topology` is the JSON of remotes,
+# shards, leader and `self`; `version` grows by one with each change, so every node sharing
+# the database notices a change with one small read; `enabled` is the `network`
+# experimental feature, which Meilisearch requires before /network and `useNetwork` answer.
+network = sa.Table(
+    "network",
+    metadata,
+    sa.Column("id", sa.Integer, primary_key=True, autoincrement=False),
+    sa.Column("enabled", sa.Boolean, nullable=False),
+    sa.Column("topology", sa.Text, nullable=False),
+    sa.Column("version", BigId, nullable=False),
+    sa.Column("updated_at", sa.DateTime, nullable=True),
+)
+
 meta = sa.Table(
     "meta",
     metadata,

@@ -23,7 +23,18 @@ router = APIRouter(tags=["Experimental features"])
 async def get_features(
     request: Request, _: Principal = Depends(guard("experimental.get"))
 ) -> JSONResponse:
-    return JSONResponse(await run_in_threadpool(experimental.features, services(request).db))
+    return JSONResponse(await run_in_threadpool(_features, request))
+
+
+def _features(request: Request, wanted: dict[str, bool] | None = None) -> dict[str, bool]:
+    """Every feature; ``network`` is the /network topology's own switch (sift.cluster)."""
+    svc = services(request)
+    wanted = dict(wanted or {})
+    network = wanted.pop("network", None)
+    features = experimental.switch(svc.db, wanted) if wanted else experimental.features(svc.db)
+    if network is not None:
+        svc.network.set_enabled(network)
+    return {**features, "network": svc.network.enabled}
 
 
 @router.patch(
@@ -43,5 +54,4 @@ async def patch_features(
         if not isinstance(value, bool):
             raise wrong_type(name, "a boolean", value, "bad_request")
         wanted[name] = value
-    db = services(request).db
-    return JSONResponse(await run_in_threadpool(experimental.switch, db, wanted))
+    return JSONResponse(await run_in_threadpool(_features, request, wanted))

@@ -47,6 +47,7 @@ class SearchQuery(Body):
     retrieveVectors: bool | None = None
     locales: list[str] | None = None
     showPerformanceDetails: bool | None = None
+    useNetwork: bool | None = None
 
 
 class MultiSearchQuery(SearchQuery):
@@ -189,6 +190,25 @@ class SettingsUpdate(Body):
     prefixSearch: str | None = None
     foreignKeys: list[dict[str, Any]] | None = None
     chat: dict[str, Any] | None = None
+
+
+class RemoteUpdate(Body):
+    url: str | None = None
+    searchApiKey: str | None = None
+    writeApiKey: str | None = None
+
+
+class ShardUpdate(Body):
+    remotes: list[str] | None = None
+    addRemotes: list[str] | None = None
+    removeRemotes: list[str] | None = None
+
+
+class NetworkUpdate(Body):
+    self_: str | None = Field(None, alias="self")
+    leader: str | None = None
+    remotes: dict[str, RemoteUpdate | None] | None = None
+    shards: dict[str, ShardUpdate | None] | None = None
 
 
 class ExperimentalFeatures(Body):

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from pydantic import BaseModel, ConfigDict
+from pydantic import BaseModel, ConfigDict, Field
 
 
 class Answer(BaseModel):
@@ -178,6 +178,25 @@ class Stats(Answer):
 
 class Settings(Answer):
     """Every setting with its current value."""
+
+
+class NetworkRemote(Answer):
+    url: str
+    searchApiKey: str | None
+    writeApiKey: str | None
+    status: str
+
+
+class NetworkShard(Answer):
+    remotes: list[str]
+
+
+class Network(Answer):
+    model_config = ConfigDict(extra="allow", populate_by_name=True)
+    self_: str | None = Field(alias="self")
+    leader: str | None
+    remotes: dict[str, NetworkRemote]
+    shards: dict[str, NetworkShard]
 
 
 class Features(Answer):

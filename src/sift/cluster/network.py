@@ -1,0 +1,148 @@
+"""This node's view of the /network topology, kept in step with the database.
+
+The topology lives in one row (storage/network.py) that every node sharing the database
+reads. Searches never wait on it: a watcher thread reads the row's version every
+``poll`` seconds and reloads the topology when it moved, and a PATCH on this node takes
+effect at once. Listeners hear about each change (the catalog rebuilds the shards this
+node owns when they changed).
+
+``self`` is the one per-node field: on nodes sharing a database each sets it with the
+``network_self`` setting, which then wins over the stored one.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+from collections.abc import Callable
+from dataclasses import replace
+from typing import Any
+
+from sift.cluster.health import RemoteHealth
+from sift.cluster.topology import Topology, apply_patch
+from sift.errors import SiftError
+from sift.storage import network as network_rows
+from sift.storage.database import Database, error_summary
+
+log = logging.getLogger("sift.network")
+
+FEATURE_OFF = (
+    "Using the /network route requires enabling the `network` experimental feature. "
+    "See https://github.com/orgs/meilisearch/discussions/805"
+)
+
+
+class Network:
+    def __init__(self, db: Database, self_name: str | None = None, poll: float = 1.0) -> None:
+        self.db = db
+        self.fixed_self = self_name
+        self.poll = poll
+        self.health = RemoteHealth()
+        self._listeners: list[Callable[[Topology], None]] = []
+        self._lock = threading.Lock()
+        self._stop = threading.Event()
+        self._thread: threading.Thread | None = None
+        with db.read() as conn:
+            self._set(network_rows.read(conn))
+
+    # -- reading ------------------------------------------------------------
+
+    @property
+    def enabled(self) -> bool:
+        return self._enabled
+
+    @property
+    def topology(self) -> Topology:
+        return self._topology
+
+    def require_enabled(self) -> None:
+        if not self._enabled:
+            raise SiftError(FEATURE_OFF, "feature_not_enabled")
+
+    def view(self) -> dict[str, Any]:
+        """GET /network: the topology, each remote with its availability as last seen."""
+        body = self._topology.to_dict()
+        for name, remote in body["remotes"].items():
+            remote["status"] = self.health.status(name)
+        return body
+
+    def on_change(self, listener: Callable[[Topology], None]) -> None:
+        self._listeners.append(listener)
+
+    # -- writing ------------------------------------------------------------
+
+    def update(self, body: Any) -> Topology:
+        """Apply a PATCH /network body in one transaction; the new topology."""
+        if isinstance(body, dict) and self.fixed_self is not None:
+            wanted = body.get("self", self.fixed_self)
+            if wanted != self.fixed_self:
+                raise SiftError(
+                    f"This node is `{self.fixed_self}` by its `network_self` setting: "
+                    f"`.self` cannot name it `{wanted}`.",
+                    "invalid_network_self",
+                )
+        with self.db.write() as conn:
+            seen = network_rows.read(conn, for_update=True)
+            topology = apply_patch(self._stored(seen.topology), body)
+            stored = topology.to_dict()
+            if self.fixed_self is not None and "self" not in (body or {}):
+                stored["self"] = seen.topology.get("self")  # another node's `self` stays
+            version = network_rows.write(conn, seen, seen.enabled, stored)
+        self._set(network_rows.NetworkRow(seen.enabled, stored, version))
+        return self._topology
+
+    def set_enabled(self, enabled: bool) -> None:
+        with self.db.write() as conn:
+            seen = network_rows.read(conn, for_update=True)
+            if seen.enabled == enabled:
+                return
+            version = network_rows.write(conn, seen, enabled, seen.topology)
+        self._set(network_rows.NetworkRow(enabled, seen.topology, version))
+
+    # -- keeping up with other nodes -------------------------------------------
+
+    def start(self) -> None:
+        self._stop.clear()
+        self._thread = threading.Thread(target=self._watch, name="sift-network", daemon=True)
+        self._thread.start()
+
+    def stop(self) -> None:
+        self._stop.set()
+        if self._thread is not None:
+            self._thread.join(5)
+
+    def refresh(self) -> None:
+        """Reload the row if another node changed it."""
+        with self.db.read() as conn:
+            if network_rows.version(conn) == self._version:
+                return
+            row = network_rows.read(conn)
+        self._set(row)
+
+    def _watch(self) -> None:
+        while not self._stop.wait(self.poll):
+            try:
+                self.refresh()
+            except Exception as exc:  # the database away: keep the last topology, retry
+                log.warning("cannot read the network topology: %s", error_summary(exc))
+
+    # -- internals -------------------------------------------------------------
+
+    def _stored(self, raw: dict[str, Any]) -> Topology:
+        topology = Topology.from_dict(raw)
+        if self.fixed_self is not None:
+            topology = replace(topology, self_name=self.fixed_self)
+        return topology
+
+    def _set(self, row: network_rows.NetworkRow) -> None:
+        with self._lock:
+            if getattr(self, "_version", None) == row.version:
+                return
+            before = getattr(self, "_topology", None)
+            self._enabled = row.enabled
+            self._topology = self._stored(row.topology)
+            self._version = row.version
+            topology = self._topology
+        if before is not None and before != topology:
+            for listener in self._listeners:
+                listener(topology)

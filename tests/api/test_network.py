@@ -1,0 +1,147 @@
+"""/network: behind the `network` feature, validated as Meilisearch documents it, stored."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+from fastapi.testclient import TestClient
+
+from tests.conftest import MASTER_KEY, make_client
+
+THREE = {
+    "self": "ms-00",
+    "leader": "ms-00",
+    "remotes": {
+        "ms-00": {"url": "http://127.0.0.1:7700", "searchApiKey": "s0", "writeApiKey": "w0"},
+        "ms-01": {"url": "http://127.0.0.1:7701", "searchApiKey": "s1"},
+        "ms-02": {"url": "http://127.0.0.1:7702"},
+    },
+    "shards": {
+        "shard-a": {"remotes": ["ms-00", "ms-01"]},
+        "shard-b": {"remotes": ["ms-01", "ms-02"]},
+        "shard-c": {"remotes": ["ms-02", "ms-00"]},
+    },
+}
+
+
+def enable(client: TestClient) -> None:
+    answer = client.patch("/experimental-features", json={"network": True})
+    assert answer.status_code == 200 and answer.json()["network"] is True
+
+
+def patch(client: TestClient, body: Any) -> Any:
+    return client.patch("/network", json=body)
+
+
+def test_network_needs_the_experimental_feature(client: TestClient) -> None:
+    assert client.get("/experimental-features").json()["network"] is False
+    off = client.get("/network")
+    assert off.status_code == 400 and off.json()["code"] == "feature_not_enabled"
+    assert patch(client, {"self": "a"}).json()["code"] == "feature_not_enabled"
+    enable(client)
+    assert client.get("/network").json() == {
+        "self": None, "leader": None, "remotes": {}, "shards": {},
+    }
+    # and it can be turned off again
+    off = client.patch("/experimental-features", json={"network": False})
+    assert off.json()["network"] is False
+    assert client.get("/network").status_code == 400
+
+
+def test_patch_stores_the_topology_and_get_shows_it(client: TestClient) -> None:
+    enable(client)
+    answer = patch(client, THREE)
+    assert answer.status_code == 200, answer.text
+    body = answer.json()
+    assert body["self"] == "ms-00" and body["leader"] == "ms-00"
+    assert body["remotes"]["ms-01"] == {
+        "url": "http://127.0.0.1:7701", "searchApiKey": "s1", "writeApiKey": None,
+        "status": "available",
+    }
+    assert body["shards"]["shard-b"] == {"remotes": ["ms-01", "ms-02"]}
+    assert client.get("/network").json() == body
+
+
+def test_the_topology_survives_a_restart(tmp_path: Path) -> None:
+    with make_client(tmp_path, master_key=MASTER_KEY) as c:
+        c.headers["Authorization"] = f"Bearer {MASTER_KEY}"
+        enable(c)
+        assert patch(c, THREE).status_code == 200
+    with make_client(tmp_path, master_key=MASTER_KEY) as c:
+        c.headers["Authorization"] = f"Bearer {MASTER_KEY}"
+        body = c.get("/network").json()
+        assert body["self"] == "ms-00"
+        assert sorted(body["shards"]) == ["shard-a", "shard-b", "shard-c"]
+
+
+def test_add_and_remove_remotes_of_a_shard(client: TestClient) -> None:
+    enable(client)
+    patch(client, THREE)
+    body = patch(client, {
+        "remotes": {"ms-03": {"url": "http://127.0.0.1:7703"}},
+        "shards": {"shard-a": {"addRemotes": ["ms-03"], "removeRemotes": ["ms-00"]}},
+    }).json()
+    assert body["shards"]["shard-a"] == {"remotes": ["ms-01", "ms-03"]}
+    assert body["shards"]["shard-c"] == {"remotes": ["ms-02", "ms-00"]}  # untouched
+    # `remotes` replaces, then addRemotes appends, then removeRemotes takes away
+    body = patch(client, {"shards": {"shard-b": {
+        "remotes": ["ms-00"], "addRemotes": ["ms-02", "ms-00"], "removeRemotes": ["ms-00"],
+    }}}).json()
+    assert body["shards"]["shard-b"] == {"remotes": ["ms-02"]}
+    # a removed remote leaves every shard it owned
+    body = patch(client, {"remotes": {"ms-03": None}}).json()
+    assert "ms-03" not in body["remotes"] and body["shards"]["shard-a"] == {"remotes": ["ms-01"]}
+    # keys change one by one; the others stay
+    body = patch(client, {"remotes": {"ms-00": {"searchApiKey": None}}}).json()
+    assert body["remotes"]["ms-00"]["searchApiKey"] is None
+    assert body["remotes"]["ms-00"]["writeApiKey"] == "w0"
+
+
+def test_invalid_bodies_get_meilisearch_codes(client: TestClient) -> None:
+    enable(client)
+    patch(client, THREE)
+    cases = [
+        ({"self": 3}, "invalid_network_self"),
+        ({"remotes": []}, "invalid_network_remotes"),
+        ({"remotes": {"x": {"searchApiKey": "k"}}}, "missing_network_url"),
+        ({"remotes": {"x": {"url": 7}}}, "invalid_network_url"),
+        ({"remotes": {"x": {"url": "ftp://x"}}}, "invalid_network_url"),
+        ({"remotes": {"x": {"url": "http://x", "searchApiKey": 1}}},
+         "invalid_network_search_api_key"),
+        ({"shards": {"shard-a": {"remotes": ["nobody"]}}}, "invalid_network_shards"),
+        ({"shards": {"shard-a": {"removeRemotes": ["ms-00", "ms-01"]}}}, "invalid_network_shards"),
+        ({"shards": {"shard-a": {"remotes": "ms-00"}}}, "invalid_network_shards"),
+        ({"shards": None}, "invalid_network_shards"),  # a leader needs shards
+        ({"leader": "ghost"}, "invalid_network_leader"),
+        ({"remotes": {"ms-01": None, "ms-02": None}}, "invalid_network_shards"),  # shard-b empty
+        ({"selfie": "x"}, "bad_request"),
+        ({"shards": {"shard-a": {"owners": []}}}, "bad_request"),
+    ]
+    for body, code in cases:
+        answer = patch(client, body)
+        assert answer.status_code == 400, (body, answer.text)
+        assert answer.json()["code"] == code, (body, answer.json())
+    # nothing of the refused patches was kept
+    assert client.get("/network").json()["shards"]["shard-a"] == {"remotes": ["ms-00", "ms-01"]}
+
+
+def test_network_actions_guard_the_routes(client: TestClient) -> None:
+    enable(client)
+    key = client.post("/keys", json={
+        "actions": ["network.get"], "indexes": ["*"], "expiresAt": None,
+    }).json()["key"]
+    headers = {"Authorization": f"Bearer {key}"}
+    assert client.get("/network", headers=headers).status_code == 200
+    refused = client.patch("/network", json={"self": "x"}, headers=headers)
+    assert refused.status_code == 403 and refused.json()["code"] == "invalid_api_key"
+
+
+def test_a_node_named_by_setting_keeps_its_name(tmp_path: Path) -> None:
+    with make_client(tmp_path, master_key=MASTER_KEY, network_self="ms-01") as c:
+        c.headers["Authorization"] = f"Bearer {MASTER_KEY}"
+        enable(c)
+        body = patch(c, {k: v for k, v in THREE.items() if k != "self"}).json()
+        assert body["self"] == "ms-01"
+        refused = patch(c, {"self": "ms-02"})
+        assert refused.json()["code"] == "invalid_network_self"
