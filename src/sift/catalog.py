@@ -13,6 +13,7 @@ from typing import Any
 import orjson
 
 from sift.engine.index import SearchIndex
+from sift.engine.partition import Partition
 from sift.errors import IndexNotFound
 from sift.semantic import service as semantic
 from sift.storage import documents as doc_rows
@@ -27,6 +28,9 @@ class IndexCatalog:
         self.db = db
         self._indexes: dict[str, SearchIndex] = {}
         self._lock = threading.Lock()
+        # The shards of the /network this node holds (every index alike); None: all.
+        self.partition: Partition | None = None
+        self._wanted_partition: tuple[Partition | None] | None = None
 
     def get(self, uid: str) -> SearchIndex:
         try:
@@ -41,7 +45,7 @@ class IndexCatalog:
         return sorted(self._indexes)
 
     def create(self, uid: str, settings: dict[str, Any], primary_key: str | None) -> SearchIndex:
-        index = SearchIndex(settings, primary_key)
+        index = SearchIndex(settings, primary_key, self.partition)
         with self._lock:
             self._indexes[uid] = index
         return index
@@ -67,6 +71,26 @@ class IndexCatalog:
             indexes = list(self._indexes.values())
         return sum(index.optimize() for index in indexes)
 
+    def set_partition(self, partition: Partition | None) -> None:
+        """Hold other shards from now on: every index is rebuilt from the database.
+        Call it from the task worker's thread (see :meth:`request_partition`)."""
+        if partition == self.partition:
+            return
+        self.partition = partition
+        self.rebuild()
+
+    def request_partition(self, partition: Partition | None) -> None:
+        """Ask for :meth:`set_partition`; the worker applies it between two batches, so a
+        rebuild never races a batch writing into the indexes it replaces."""
+        self._wanted_partition = (partition,)
+
+    def apply_requested_partition(self) -> bool:
+        wanted, self._wanted_partition = self._wanted_partition, None
+        if wanted is None:
+            return False
+        self.set_partition(wanted[0])
+        return True
+
     def rebuild(self, uid: str | None = None) -> None:
         """Reload one index (or all) from the database."""
         with self.db.read() as conn:
@@ -76,9 +100,13 @@ class IndexCatalog:
                 if not records:
                     self.drop(uid)
             for record in records:
-                index = SearchIndex(record.settings, record.primary_key)
+                index = SearchIndex(record.settings, record.primary_key, self.partition)
                 total = 0
+                part = self.partition
                 for batch in doc_rows.iter_all(conn, record.id):
+                    if part is not None and part.held is not None:
+                        # Other nodes hold these: not even parsed here.
+                        batch = [(i, b) for i, b in batch if part.holds(part.shard_of(i))]
                     docs = [(doc_id, orjson.loads(body)) for doc_id, body in batch]
                     semantic.strip_vectors(index, docs)  # vectors are not text to search
                     index.upsert(docs)

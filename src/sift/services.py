@@ -49,8 +49,10 @@ class Services:
         db.migrate()
         # Vector graphs are derived state, like the search indexes: a cache beside the data.
         semantic.configure(Path(config.data_dir).resolve() / "vectors")
-        network = Network(db, config.network_self)
+        network = Network(db, config.network_self, timeout=config.network_timeout)
         catalog = IndexCatalog(db)
+        catalog.partition = network.topology.partition()  # the shards this node holds
+        network.on_change(lambda topology: catalog.request_partition(topology.partition()))
         keys = KeyStore(db, config.master_key)
         if config.master_key:
             keys.ensure_defaults()

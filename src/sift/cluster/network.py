@@ -18,6 +18,7 @@ from collections.abc import Callable
 from dataclasses import replace
 from typing import Any
 
+from sift.cluster.fanout import NetworkSearch
 from sift.cluster.health import RemoteHealth
 from sift.cluster.topology import Topology, apply_patch
 from sift.errors import SiftError
@@ -33,11 +34,18 @@ FEATURE_OFF = (
 
 
 class Network:
-    def __init__(self, db: Database, self_name: str | None = None, poll: float = 1.0) -> None:
+    def __init__(
+        self,
+        db: Database,
+        self_name: str | None = None,
+        poll: float = 1.0,
+        timeout: float = 5.0,
+    ) -> None:
         self.db = db
         self.fixed_self = self_name
         self.poll = poll
         self.health = RemoteHealth()
+        self.searcher = NetworkSearch(self.health, timeout)
         self._listeners: list[Callable[[Topology], None]] = []
         self._lock = threading.Lock()
         self._stop = threading.Event()
@@ -110,6 +118,7 @@ class Network:
         self._stop.set()
         if self._thread is not None:
             self._thread.join(5)
+        self.searcher.close()
 
     def refresh(self) -> None:
         """Reload the row if another node changed it."""

@@ -13,6 +13,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field, replace
 from typing import Any
 
+from sift.engine.partition import Partition
 from sift.engine.settings import describe
 from sift.errors import SiftError
 
@@ -53,6 +54,12 @@ class Topology:
         if not self.sharded or self.self_name is None:
             return None
         return frozenset(name for name, owners in self.shards.items() if self.self_name in owners)
+
+    def partition(self) -> Partition | None:
+        """How this node's indexes split documents: None without sharding."""
+        if not self.sharded:
+            return None
+        return Partition(tuple(self.shards), self.owned_shards())
 
     def to_dict(self) -> dict[str, Any]:
         return {

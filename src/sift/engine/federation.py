@@ -64,6 +64,7 @@ class QueryResult:
     weight: float
     result: dict[str, Any]
     show_score: bool
+    remote: str | None = None  # the network node that answered (cluster/fanout.py)
 
 
 def _uint(body: dict[str, Any], key: str, default: int | None) -> int | None:
@@ -218,6 +219,8 @@ def merge(fed: Federation, results: list[QueryResult]) -> dict[str, Any]:
                 "queriesPosition": qr.position,
                 "weightedRankingScore": weighted,
             }
+            if qr.remote is not None:
+                hit["_federation"]["remote"] = qr.remote
             ranked.append((-weighted, qr.position, rank, hit))
     ranked.sort(key=lambda item: item[:3])
     hits = [item[3] for item in ranked]

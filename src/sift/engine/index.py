@@ -18,6 +18,7 @@ import numpy as np
 
 from sift.engine.analysis import SENTENCE_GAP, Analyzer
 from sift.engine.fields import FieldStore
+from sift.engine.partition import SHARD_FIELD, Partition
 from sift.engine.query import SearchParams
 from sift.engine.search import filter_docids, run_facet_search, run_search, sorted_docids
 from sift.engine.store import (
@@ -40,8 +41,13 @@ MEMO_MAX_CHARS = 64  # longer texts rarely repeat; memoising them only costs mem
 class SearchIndex:
     """In-memory search index; see the module docstring for the threading model."""
 
-    def __init__(self, settings: dict[str, Any], primary_key: str | None) -> None:
+    def __init__(
+        self, settings: dict[str, Any], primary_key: str | None, partition: Partition | None = None
+    ) -> None:
         self.primary_key = primary_key
+        # With a partition, the index holds only the documents of its held shards, and
+        # every document's shard is filterable as `_shard`.
+        self.partition = partition
         self.fields_lock = threading.Lock()
         self._apply_settings(settings)
         self._reset()
@@ -76,6 +82,8 @@ class SearchIndex:
         filterable = [a if isinstance(a, str) else p
                       for a in self.settings.get("filterableAttributes") or []
                       for p in ([a] if isinstance(a, str) else a.get("attributePatterns", []))]
+        if self.partition is not None:
+            filterable.append(SHARD_FIELD)
         return FieldStore(filterable, list(self.settings.get("sortableAttributes") or []))
 
     def _publish(self) -> None:
@@ -127,6 +135,18 @@ class SearchIndex:
         for ext, doc in docs:  # the last version of a repeated id wins
             latest.pop(ext, None)
             latest[ext] = doc
+        shards: list[str] = []
+        if self.partition is not None:
+            labels = {ext: self.partition.shard_of(ext) for ext in latest}
+            # A document of a shard held elsewhere may still be here from before its
+            # update (never, unless the partition changed without a rebuild): remove it.
+            self._remove([e for e in latest if not self.partition.holds(labels[e])
+                          and e in self._ext_to_int])
+            latest = {e: d for e, d in latest.items() if self.partition.holds(labels[e])}
+            shards = [labels[e] for e in latest]
+            if not latest:
+                self._publish()
+                return
         self._remove([e for e in latest if e in self._ext_to_int])
         first = len(self._ext_ids)
         n_new = len(latest)
@@ -207,7 +227,11 @@ class SearchIndex:
             )
             self._segments.append(seg)
         with self.fields_lock:
-            self.field_store.add_many([(first + i, doc) for i, doc in enumerate(latest.values())])
+            # The shard goes to the filters only: hits show the document as stored.
+            labelled = ([{**doc, SHARD_FIELD: shard}
+                         for doc, shard in zip(latest.values(), shards, strict=True)]
+                        if shards else list(latest.values()))
+            self.field_store.add_many([(first + i, doc) for i, doc in enumerate(labelled)])
         self._maybe_merge()
         self._publish()
 

@@ -36,6 +36,7 @@ from sift.engine.format import (
     select_attributes,
 )
 from sift.engine.match import Features, MatchContext, gather, phrase_occurrences
+from sift.engine.partition import SHARD_FIELD
 from sift.engine.query import SearchParams
 from sift.engine.ranking import (
     CUSTOM_RULE,
@@ -76,8 +77,11 @@ def _listing(names: list[str]) -> str:
 def filter_docids(index: IndexView, snap: Snapshot, expr: Any, code: str) -> np.ndarray:
     """Sorted internal docids of ``snap`` matching a filter expression."""
     node = parse_filter(expr, code)
+    filterable = _filterable(index)
+    if SHARD_FIELD in index.field_store.filterable:  # a partitioned index (partition.py)
+        filterable.append(SHARD_FIELD)
     # Meilisearch's message: it names the attribute and points at it in the filter.
-    filter_ast.ensure_filterable(node, _filterable(index), code)
+    filter_ast.ensure_filterable(node, filterable, code)
     with index.fields_lock:
         bitmap = index.field_store.evaluate(node)
     ids = np.frombuffer(bitmap.to_array(), dtype=np.uint32) if bitmap else np.empty(0, np.uint32)
@@ -491,6 +495,7 @@ _KEY_ORDER = (
     "facetStats",
     "facetsByIndex",  # federated multi-search only
     "performanceDetails",
+    "remoteErrors",  # searches across the network only
 )
 
 

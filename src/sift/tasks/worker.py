@@ -169,6 +169,8 @@ class Worker:
     def _run(self) -> None:
         while not self._stop.is_set():
             try:
+                # The /network topology moved this node's shards: rebuild between batches.
+                self.ctx.catalog.apply_requested_partition()
                 if not self._become_leader():
                     self.follow()
                     self._wake.wait(0.5)

@@ -9,6 +9,7 @@ from typing import Any
 import anyio
 from fastapi import APIRouter, Depends, Request
 
+from sift.cluster import federate
 from sift.engine.federation import (
     Federation,
     QueryResult,
@@ -57,6 +58,7 @@ LIST_PARAMS = {
 }
 INT_PARAMS = {"offset", "limit", "page", "hitsPerPage", "cropLength"}
 BOOL_PARAMS = {
+    "useNetwork",
     "showMatchesPosition",
     "showRankingScore",
     "showRankingScoreDetails",
@@ -122,19 +124,55 @@ def _with_rules(principal: Principal, index_uid: str, body: dict[str, Any]) -> d
     return {**body, "filter": flat}
 
 
+def local_search(request: Request, index_uid: str, body: dict[str, Any]) -> dict[str, Any]:
+    """One search of this node's index (tenant rules already applied to ``body``)."""
+    started = time.perf_counter()
+    index = services(request).catalog.get(index_uid)
+    params = SearchParams.from_dict(body)
+    result = semantic_search.search(index, params)  # lexical, semantic or hybrid
+    result["processingTimeMs"] = int((time.perf_counter() - started) * 1000)
+    return result
+
+
+def network_legs(
+    request: Request, index_uid: str, body: dict[str, Any]
+) -> tuple[list[Any], dict[str, Any]]:
+    """``body`` asked of every shard of the network once (cluster/fanout.py)."""
+    network = services(request).network
+
+    def local(leg: dict[str, Any]) -> dict[str, Any]:
+        leg.pop(federate.USE_NETWORK, None)
+        return local_search(request, index_uid, leg)
+
+    return network.searcher.run(network.topology, index_uid, body, local)
+
+
+def run_network_search(
+    request: Request, index_uid: str, body: dict[str, Any]
+) -> dict[str, Any]:
+    started = time.perf_counter()
+    params = SearchParams.from_dict(body)  # a bad parameter fails here, not on every node
+    fed = federate.federation_of(params, index_uid)
+    legs, errors = network_legs(request, index_uid, federate.leg_body(body, *fed.window()))
+    results = federate.results_of(index_uid, 0, 1.0, params.show_ranking_score, legs)
+    merged = federate.single_response(params, fed, results, errors)
+    return federate.finish(merged, time.perf_counter() - started)
+
+
 def run_search(
     request: Request, index_uid: str, body: dict[str, Any], principal: Principal
 ) -> dict[str, Any]:
     validate_index_uid(index_uid)
     if not principal.can_index(index_uid):
         raise SiftError("The provided API key is invalid.", "invalid_api_key")
-    started = time.perf_counter()
     query = body.get("q")
     body = _with_rules(principal, index_uid, body)
-    index = services(request).catalog.get(index_uid)
+    body = dict(body)
+    if federate.pop_use_network(body, services(request).network):
+        result = run_network_search(request, index_uid, body)
+    else:
+        result = local_search(request, index_uid, body)
     params = SearchParams.from_dict(body)
-    result = semantic_search.search(index, params)  # lexical, semantic or hybrid
-    result["processingTimeMs"] = int((time.perf_counter() - started) * 1000)
     if params.show_performance_details and "performanceDetails" not in result:
         # A search path without per-stage timings (hybrid) still answers what was asked.
         result["performanceDetails"] = {"search": f"{result['processingTimeMs']:.2f}ms"}
@@ -142,7 +180,8 @@ def run_search(
     if wants_metadata(request):
         query_uid = new_query_uid()
         metadata: dict[str, Any] = {"queryUid": query_uid, "indexUid": index_uid}
-        if index.primary_key is not None:
+        index = services(request).catalog.find(index_uid)  # absent here: a network search
+        if index is not None and index.primary_key is not None:
             metadata["primaryKey"] = index.primary_key
         if isinstance(query, str) and query:
             metadata["query"] = query
@@ -240,12 +279,25 @@ async def multi_search(request: Request) -> JSONResponse:
         started = time.perf_counter()
         parsed = [split(position, raw) for position, raw in enumerate(queries)]
         check_facet_indexes(fed, [uid for uid, _ in parsed])
-        results = []
+        results: list[QueryResult] = []
+        remote_errors: dict[str, Any] = {}
+        network = services(request).network
         for position, (uid, query) in enumerate(parsed):
+            use_network = federate.pop_use_network(query, network)
             search_body, weight, show_score = prepare_query(query, position, fed, uid)
-            result = run_one(position, uid, search_body)
-            results.append(QueryResult(uid, position, weight, result, show_score))
+            if not use_network:
+                result = run_one(position, uid, search_body)
+                results.append(QueryResult(uid, position, weight, result, show_score))
+                continue
+            validate_index_uid(uid)
+            if not principal.can_index(uid):
+                raise SiftError("The provided API key is invalid.", "invalid_api_key")
+            legs, errors = network_legs(request, uid, _with_rules(principal, uid, search_body))
+            results.extend(federate.results_of(uid, position, weight, show_score, legs))
+            remote_errors.update(errors)
         merged = merge(fed, results)
+        if remote_errors:
+            merged["remoteErrors"] = remote_errors
         elapsed = time.perf_counter() - started
         merged["processingTimeMs"] = int(elapsed * 1000)
         if fed.show_performance_details:

@@ -1,0 +1,210 @@
+"""One search across the network: each shard asked of exactly one node, in parallel.
+
+:func:`plan` assigns every shard to one of its owners: this node when it owns the shard
+(no hop), else one owner at random among those that answered lately (spreading the load
+over replicas). Each chosen node gets one request restricted to its shards with the
+``_shard`` filter. A node that cannot be reached, times out or fails (5xx) is marked down
+and its shards are planned again over the other owners; a shard no owner could answer is
+reported in ``remoteErrors``, as Meilisearch does (best effort). An answer that says the
+request itself is wrong (4xx) ends the search with that error.
+
+Without shards (remotes only), every remote is asked once for everything it has.
+"""
+
+from __future__ import annotations
+
+import random
+from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass
+from typing import Any
+
+import httpx
+
+from sift.cluster.health import RemoteHealth
+from sift.cluster.topology import Topology
+from sift.errors import SiftError
+from sift.inputs import shown
+
+LocalSearch = Callable[[dict[str, Any]], dict[str, Any]]
+
+
+@dataclass(frozen=True)
+class Leg:
+    """One request of a network search: a node and the shards it answers for (None: all
+    it has, in a network without shards)."""
+
+    remote: str
+    shards: tuple[str, ...] | None
+
+
+@dataclass
+class LegResult:
+    remote: str
+    result: dict[str, Any]
+
+
+def plan(
+    topology: Topology,
+    usable: Callable[[str], bool],
+    shards: list[str] | None = None,
+    rng: random.Random | None = None,
+) -> tuple[list[Leg], list[str]]:
+    """Legs covering ``shards`` (default: all) once each, and the shards no usable owner
+    has. ``usable`` says whether a remote may be asked now."""
+    rng = rng or random.Random()
+    if not topology.shards:
+        return [Leg(name, None) for name in topology.remotes if usable(name)], []
+    chosen: dict[str, list[str]] = {}
+    orphans: list[str] = []
+    for shard in sorted(topology.shards if shards is None else shards):
+        owners = [o for o in topology.shards[shard] if usable(o)]
+        if not owners:
+            orphans.append(shard)
+            continue
+        remote = topology.self_name if topology.self_name in owners else rng.choice(owners)
+        chosen.setdefault(remote, []).append(shard)  # type: ignore[arg-type]
+    return [Leg(remote, tuple(names)) for remote, names in chosen.items()], orphans
+
+
+def shard_filter(body: dict[str, Any], shards: tuple[str, ...] | None) -> dict[str, Any]:
+    """``body`` restricted to ``shards``: ``_shard IN [...]`` ANDed with its own filter."""
+    if shards is None:
+        return body
+    quoted = ", ".join('"' + s.replace("\\", "\\\\").replace('"', '\\"') + '"' for s in shards)
+    parts: list[Any] = [f"_shard IN [{quoted}]"]
+    own = body.get("filter")
+    if own is not None:
+        parts.extend(own if isinstance(own, list) else [own])
+    return {**body, "filter": parts}
+
+
+class RemoteFailed(Exception):
+    """The remote could not answer (unreachable, too slow, 5xx): ask a replica."""
+
+    def __init__(self, error: SiftError) -> None:
+        super().__init__(error.message)
+        self.error = error
+
+
+class NetworkSearch:
+    """Runs searches across a topology; one per node, sharing an HTTP connection pool."""
+
+    def __init__(self, health: RemoteHealth, timeout: float, workers: int = 16) -> None:
+        self.health = health
+        self.client = httpx.Client(timeout=timeout, limits=httpx.Limits(max_connections=64))
+        self.pool = ThreadPoolExecutor(workers, thread_name_prefix="sift-network")
+
+    def close(self) -> None:
+        self.pool.shutdown(wait=False, cancel_futures=True)
+        self.client.close()
+
+    def run(
+        self, topology: Topology, index_uid: str, body: dict[str, Any], local: LocalSearch
+    ) -> tuple[list[LegResult], dict[str, dict[str, Any]]]:
+        """Every shard's results once (as far as some owner answers) and, per remote whose
+        documents are missing from them, Meilisearch's error object."""
+        results: list[LegResult] = []
+        errors: dict[str, dict[str, Any]] = {}
+        tried: set[str] = set()
+        covered: set[str] = set()
+        legs, _ = plan(topology, self._usable(topology, tried))
+        while legs:
+            futures = [
+                (leg, self.pool.submit(self._one, topology, leg, index_uid, body, local))
+                for leg in legs
+            ]
+            retry: list[str] = []
+            for leg, future in futures:
+                try:
+                    results.append(LegResult(leg.remote, future.result()))
+                except RemoteFailed as failed:
+                    self.health.failed(leg.remote)
+                    tried.add(leg.remote)
+                    errors[leg.remote] = failed.error.to_dict()
+                    retry.extend(leg.shards or ())
+                    continue
+                if leg.remote != topology.self_name:
+                    self.health.answered(leg.remote)
+                covered.update(leg.shards or ())
+            legs, _ = plan(topology, self._usable(topology, tried), retry) if retry else ([], [])
+        # A failure a replica made up for is no error of the answer; a shard nobody
+        # answered is, under each of its owners.
+        missing = set(topology.shards) - covered
+        owners_of_missing = {o for shard in missing for o in topology.shards[shard]}
+        if topology.shards:
+            errors = {name: e for name, e in errors.items() if name in owners_of_missing}
+        else:  # each remote is its own shard: one not asked (down lately) is missing too
+            answered = {r.remote for r in results}
+            for name in topology.remotes:
+                if name not in answered:
+                    errors.setdefault(name, SiftError(
+                        f"Remote `{name}` is unavailable.", "remote_could_not_send_request"
+                    ).to_dict())
+        for shard in sorted(missing):
+            for owner in topology.shards[shard]:
+                errors.setdefault(owner, SiftError(
+                    f"Remote `{owner}` is unavailable: shard `{shard}` has no owner that "
+                    "answered.",
+                    "remote_could_not_send_request",
+                ).to_dict())
+        return results, errors
+
+    def _usable(self, topology: Topology, tried: set[str]) -> Callable[[str], bool]:
+        def usable(name: str) -> bool:
+            if name in tried:
+                return False
+            return name == topology.self_name or self.health.available(name)
+
+        return usable
+
+    def _one(
+        self, topology: Topology, leg: Leg, index_uid: str, body: dict[str, Any],
+        local: LocalSearch,
+    ) -> dict[str, Any]:
+        query = {**shard_filter(body, leg.shards), "useNetwork": False}
+        if leg.remote == topology.self_name:
+            return local(query)
+        remote = topology.remotes[leg.remote]
+        key = remote.search_api_key
+        headers = {"Authorization": f"Bearer {key}"} if key else {}
+        url = f"{remote.url}/indexes/{index_uid}/search"
+        try:
+            answer = self.client.post(url, json=query, headers=headers)
+        except httpx.TimeoutException:
+            raise RemoteFailed(SiftError(
+                f"Remote `{leg.remote}` did not answer in time.", "remote_timeout"
+            )) from None
+        except httpx.HTTPError as exc:
+            raise RemoteFailed(SiftError(
+                f"Could not reach remote `{leg.remote}`: {exc.__class__.__name__}.",
+                "remote_could_not_send_request",
+            )) from None
+        return _read(leg.remote, answer)
+
+
+def _read(name: str, answer: httpx.Response) -> dict[str, Any]:
+    try:
+        body = answer.json()
+    except ValueError:
+        body = None
+    message = body.get("message") if isinstance(body, dict) else None
+    if answer.status_code >= 500:
+        raise RemoteFailed(SiftError(
+            f"Remote `{name}` failed: {message or answer.status_code}", "remote_remote_error"
+        ))
+    if answer.status_code in (401, 403):
+        raise SiftError(
+            f"Remote `{name}` refused the search: {message}. Check its `searchApiKey` in "
+            "/network.",
+            "remote_invalid_api_key",
+        )
+    if answer.status_code >= 400:
+        raise SiftError(f"Remote `{name}` answered: {message}", "remote_bad_request")
+    if not isinstance(body, dict) or not isinstance(body.get("hits"), list):
+        raise RemoteFailed(SiftError(
+            f"Remote `{name}` answered something that is not a search result: "
+            f"{shown(body)}",
+            "remote_bad_response",
+        ))
+    return body

@@ -1,0 +1,92 @@
+"""`useNetwork`: whether a search spans the network, and the network's answers merged
+into one search response (the federated merge of engine/federation.py, one query per
+node, each hit's ``_federation`` naming the node that answered)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from sift.cluster.fanout import LegResult
+from sift.cluster.network import Network
+from sift.engine.federation import Federation, QueryResult, merge
+from sift.engine.query import SearchParams
+from sift.engine.search import ordered_response
+from sift.engine.settings import describe
+from sift.errors import SiftError
+
+USE_NETWORK = "useNetwork"
+_PAGINATION = ("offset", "limit", "page", "hitsPerPage")
+
+
+def pop_use_network(body: dict[str, Any], network: Network) -> bool:
+    """Take ``useNetwork`` out of ``body``; whether the search spans the network.
+
+    Meilisearch's default: on when the network has a leader (it is sharded), else off.
+    """
+    wanted = body.pop(USE_NETWORK, None)
+    if wanted is not None and not isinstance(wanted, bool):
+        raise SiftError(
+            f"Invalid value type at `.useNetwork`: expected a boolean, but found "
+            f"{describe(wanted)}: `{wanted!r}`",
+            "invalid_search_use_network",
+        )
+    if wanted is None:
+        return network.enabled and network.topology.leader is not None
+    if wanted and not network.enabled:
+        raise SiftError(
+            "Performing a network search requires enabling the `network` experimental "
+            "feature. See https://github.com/orgs/meilisearch/discussions/805",
+            "feature_not_enabled",
+        )
+    return wanted
+
+
+def leg_body(body: dict[str, Any], start: int, count: int) -> dict[str, Any]:
+    """What each node is asked: every hit that could land on the merged page, scored."""
+    out = {k: v for k, v in body.items() if k not in _PAGINATION}
+    out.update(offset=0, limit=start + count, showRankingScore=True)
+    return out
+
+
+def federation_of(params: SearchParams, index_uid: str) -> Federation:
+    fed = Federation(
+        offset=params.offset,
+        limit=params.limit,
+        page=params.page,
+        hits_per_page=params.hits_per_page,
+    )
+    if params.facets:
+        fed.facets_by_index = {index_uid: list(params.facets)}
+        fed.merge_facets = {"maxValuesPerFacet": 100}
+    return fed
+
+
+def results_of(
+    index_uid: str, position: int, weight: float, show_score: bool, legs: list[LegResult]
+) -> list[QueryResult]:
+    return [
+        QueryResult(index_uid, position, weight, leg.result, show_score, remote=leg.remote)
+        for leg in legs
+    ]
+
+
+def single_response(
+    params: SearchParams,
+    fed: Federation,
+    results: list[QueryResult],
+    errors: dict[str, dict[str, Any]],
+) -> dict[str, Any]:
+    """The merged answers shaped as a single search's response."""
+    body = merge(fed, results)
+    body["query"] = params.q or ""
+    if errors:
+        body["remoteErrors"] = errors
+    if not params.facets:
+        body.pop("facetDistribution", None)
+        body.pop("facetStats", None)
+    return body
+
+
+def finish(body: dict[str, Any], elapsed: float) -> dict[str, Any]:
+    body["processingTimeMs"] = int(elapsed * 1000)
+    return ordered_response(body)
