@@ -8,6 +8,7 @@ from typing import Any
 
 from sift.cluster.fanout import LegResult
 from sift.cluster.network import Network
+from sift.cluster.order import rank_key, sort_fields
 from sift.engine.federation import Federation, QueryResult, merge
 from sift.engine.query import SearchParams
 from sift.engine.search import ordered_response
@@ -42,10 +43,30 @@ def pop_use_network(body: dict[str, Any], network: Network) -> bool:
 
 
 def leg_body(body: dict[str, Any], start: int, count: int) -> dict[str, Any]:
-    """What each node is asked: every hit that could land on the merged page, scored."""
+    """What each node is asked: every hit that could land on the merged page, with what
+    merging needs (each rule's score, the values of the sort fields)."""
     out = {k: v for k, v in body.items() if k not in _PAGINATION}
-    out.update(offset=0, limit=start + count, showRankingScore=True)
+    out.update(offset=0, limit=start + count, showRankingScore=True,
+               showRankingScoreDetails=True)
+    retrieve = body.get("attributesToRetrieve")
+    if retrieve is not None and "*" not in retrieve:
+        out["attributesToRetrieve"] = list(dict.fromkeys([*retrieve, *sort_fields(
+            body.get("sort"))]))
     return out
+
+
+def _strip(body: dict[str, Any], params: SearchParams) -> None:
+    """Take out of the merged hits what only merging needed."""
+    retrieve = params.attributes_to_retrieve
+    added = [] if retrieve is None or "*" in retrieve else [
+        f for f in sort_fields(params.sort) if f not in retrieve]
+    for hit in body["hits"]:
+        if not params.show_ranking_score_details:
+            hit.pop("_rankingScoreDetails", None)
+        for name in added:
+            hit.pop(name, None)
+            if isinstance(hit.get("_formatted"), dict):
+                hit["_formatted"].pop(name, None)
 
 
 def federation_of(params: SearchParams, index_uid: str) -> Federation:
@@ -76,8 +97,10 @@ def single_response(
     results: list[QueryResult],
     errors: dict[str, dict[str, Any]],
 ) -> dict[str, Any]:
-    """The merged answers shaped as a single search's response."""
-    body = merge(fed, results)
+    """The merged answers shaped as a single search's response, in the order one node
+    holding every document would give (cluster/order.py)."""
+    body = merge(fed, results, rank_key(params.sort))
+    _strip(body, params)
     body["query"] = params.q or ""
     if errors:
         body["remoteErrors"] = errors

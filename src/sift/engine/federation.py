@@ -9,6 +9,7 @@ the queries (auth, tenant tokens, hybrid) stays with the caller.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any, Final
 
@@ -202,13 +203,20 @@ def check_facet_indexes(fed: Federation, used: list[str]) -> None:
             )
 
 
-def merge(fed: Federation, results: list[QueryResult]) -> dict[str, Any]:
-    """The federated response body (without ``processingTimeMs``)."""
-    ranked: list[tuple[float, int, int, dict[str, Any]]] = []
+def merge(
+    fed: Federation,
+    results: list[QueryResult],
+    order_key: Callable[[dict[str, Any]], Any] | None = None,
+) -> dict[str, Any]:
+    """The federated response body (without ``processingTimeMs``). Hits are ordered by
+    weighted ranking score, or by ``order_key`` of each hit as its query returned it
+    (ascending) when given."""
+    ranked: list[tuple[Any, int, int, dict[str, Any]]] = []
     total = 0
     for qr in results:
         total += int(qr.result.get("estimatedTotalHits", qr.result.get("totalHits", 0)))
         for rank, hit in enumerate(qr.result["hits"]):
+            key = order_key(hit) if order_key is not None else None
             hit = dict(hit)
             score = float(hit.get("_rankingScore", 0.0))
             if not qr.show_score:
@@ -221,7 +229,7 @@ def merge(fed: Federation, results: list[QueryResult]) -> dict[str, Any]:
             }
             if qr.remote is not None:
                 hit["_federation"]["remote"] = qr.remote
-            ranked.append((-weighted, qr.position, rank, hit))
+            ranked.append((-weighted if key is None else key, qr.position, rank, hit))
     ranked.sort(key=lambda item: item[:3])
     hits = [item[3] for item in ranked]
     if fed.distinct is not None:

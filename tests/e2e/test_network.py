@@ -1,0 +1,194 @@
+"""Three `sift serve` on one PostgreSQL database, each holding two of three shards:
+`useNetwork` answers every document once, and a dead node's shards come from replicas."""
+
+from __future__ import annotations
+
+import time
+from collections import Counter
+from typing import Any
+
+import httpx
+import pytest
+
+from sift.engine.partition import Partition
+from tests.e2e.sift_process import MASTER_KEY, ServerPool, SiftProcess
+
+pytestmark = [pytest.mark.e2e, pytest.mark.postgres]
+
+NAMES = ("ms-00", "ms-01", "ms-02")
+SHARDS = {"a": ["ms-00", "ms-01"], "b": ["ms-01", "ms-02"], "c": ["ms-02", "ms-00"]}
+WORDS = ("river", "stone", "cloud", "ember", "field", "harbor")
+
+
+def documents(first: int, count: int) -> list[dict[str, Any]]:
+    return [
+        {"id": i, "title": f"{WORDS[i % 6]} {WORDS[(i // 6) % 6]} number {i}", "n": i}
+        for i in range(first, first + count)
+    ]
+
+
+def wait_until(check: Any, timeout: float = 30.0) -> Any:
+    deadline = time.monotonic() + timeout
+    while True:
+        value = check()
+        if value:
+            return value
+        if time.monotonic() > deadline:
+            raise AssertionError(f"not true after {timeout}s: {check}")
+        time.sleep(0.1)
+
+
+def run(node: SiftProcess, method: str, path: str, body: Any) -> None:
+    with node.client() as client:
+        answer = client.request(method, path, json=body)
+        assert answer.status_code == 202, answer.text
+        uid = answer.json()["taskUid"]
+        wait_until(lambda: client.get(f"/tasks/{uid}").json()["status"] == "succeeded")
+
+
+def search(node: SiftProcess, body: dict[str, Any]) -> dict[str, Any]:
+    with node.client() as client:
+        answer = client.post("/indexes/books/search", json=body)
+    assert answer.status_code == 200, answer.text
+    return answer.json()
+
+
+def local_count(node: SiftProcess) -> int:
+    return int(search(node, {"useNetwork": False, "limit": 0})["estimatedTotalHits"])
+
+
+@pytest.fixture
+def cluster(servers: ServerPool, postgres_database: Any) -> list[SiftProcess]:
+    _, _, url = postgres_database
+    nodes = [servers.new(name) for name in NAMES]
+    reference = servers.new("reference")  # no name in the network: holds every document
+    for name, node in zip(NAMES, nodes, strict=True):
+        node.start("--database-url", url, "--network-self", name)
+    reference.start("--database-url", url)
+    return [*nodes, reference]
+
+
+def test_network_search_spans_shards_once_and_survives_a_dead_node(
+    cluster: list[SiftProcess],
+) -> None:
+    *nodes, reference = cluster
+    first = nodes[0]
+    run(first, "POST", "/indexes/books/documents", documents(0, 600))
+    run(first, "PATCH", "/indexes/books/settings",
+        {"sortableAttributes": ["n"], "filterableAttributes": ["n"]})
+    with first.client() as client:
+        assert client.patch("/experimental-features", json={"network": True}).status_code == 200
+        topology = {
+            "leader": "ms-00",
+            "remotes": {
+                name: {"url": node.url, "searchApiKey": MASTER_KEY}
+                for name, node in zip(NAMES, nodes, strict=True)
+            },
+            "shards": {shard: {"remotes": owners} for shard, owners in SHARDS.items()},
+        }
+        answer = client.patch("/network", json=topology)
+        assert answer.status_code == 200, answer.text
+        assert answer.json()["self"] == "ms-00"
+    # Written after the topology: the leader's own batches keep only its shards too.
+    run(first, "POST", "/indexes/books/documents", documents(600, 300))
+
+    partition = Partition(tuple(SHARDS))
+    shard_of = {i: partition.shard_of(str(i)) for i in range(900)}
+    sizes = Counter(shard_of.values())
+    for name, node in zip(NAMES, nodes, strict=True):
+        with node.client() as client:
+            wait_until(lambda c=client: c.get("/network").json().get("shards"))
+            assert client.get("/network").json()["self"] == name
+        held = sum(sizes[s] for s, owners in SHARDS.items() if name in owners)
+        wait_until(lambda n=node, h=held: local_count(n) == h)  # two shards of three
+    assert local_count(reference) == 900
+
+    everything = {"q": "", "limit": 1000, "sort": ["n:asc"]}
+    expected = [h["id"] for h in search(reference, {**everything, "useNetwork": False})["hits"]]
+    assert expected == list(range(900))
+    for name, node in zip(NAMES, nodes, strict=True):
+        answer = search(node, everything)  # useNetwork is on by default: a leader is set
+        hits = answer["hits"]
+        assert [h["id"] for h in hits] == expected, name  # each document once, in order
+        assert answer["estimatedTotalHits"] == 900 and "remoteErrors" not in answer
+        for hit in hits:
+            remote = hit["_federation"]["remote"]
+            assert remote in SHARDS[shard_of[hit["id"]]]  # asked of an owner of its shard
+        # Every shard came from one node only; this node answered for its own shards.
+        by_shard = {shard_of[h["id"]]: set() for h in hits}
+        for hit in hits:
+            by_shard[shard_of[hit["id"]]].add(hit["_federation"]["remote"])
+        assert all(len(remotes) == 1 for remotes in by_shard.values())
+        assert {s for s, r in by_shard.items() if r == {name}} == {
+            s for s, owners in SHARDS.items() if name in owners
+        }
+
+    # A text query, paginated, agrees with the single node's ranking.
+    query = {"q": "harbor river", "limit": 15, "offset": 5, "sort": ["n:desc"]}
+    single = search(reference, {**query, "useNetwork": False})
+    merged = search(nodes[1], query)
+    assert [h["id"] for h in merged["hits"]] == [h["id"] for h in single["hits"]]
+    assert merged["estimatedTotalHits"] == single["estimatedTotalHits"]
+
+    # The _shard filter, in a network search and locally.
+    only_b = search(nodes[0], {**everything, "filter": '_shard = "b"'})
+    assert {h["id"] for h in only_b["hits"]} == {i for i in range(900) if shard_of[i] == "b"}
+
+    # ms-01 dies: ms-00 gets shard b from ms-02, and no error is reported.
+    # (Shard b goes to ms-01 or ms-02 at random: after a few searches ms-01 was tried.)
+    nodes[1].kill()
+    for _ in range(20):
+        answer = search(nodes[0], everything)
+        assert [h["id"] for h in answer["hits"]] == expected and "remoteErrors" not in answer
+        assert "ms-01" not in {h["_federation"]["remote"] for h in answer["hits"]}
+        with nodes[0].client() as client:
+            status = client.get("/network").json()["remotes"]["ms-01"]["status"]
+        if status == "unavailable":
+            break
+    assert status == "unavailable"
+
+    # ms-02 dies too: shard b has no owner left; the answer says so and keeps the rest.
+    nodes[2].kill()
+    answer = search(nodes[0], everything)
+    assert {h["id"] for h in answer["hits"]} == {i for i in range(900) if shard_of[i] != "b"}
+    assert set(answer["remoteErrors"]) == {"ms-01", "ms-02"}
+
+    # Federated multi-search with useNetwork on one query and a local one beside it.
+    with nodes[0].client() as client:
+        multi = client.post("/multi-search", json={
+            "federation": {"limit": 5},
+            "queries": [
+                {"indexUid": "books", "q": "stone", "useNetwork": True},
+                {"indexUid": "books", "q": "stone", "useNetwork": False},
+            ],
+        })
+    assert multi.status_code == 200, multi.text
+    positions = {h["_federation"]["queriesPosition"] for h in multi.json()["hits"]}
+    assert positions <= {0, 1} and multi.json()["hits"]
+
+
+def test_remotes_without_shards_each_answer_for_themselves(
+    servers: ServerPool,
+) -> None:
+    """Two nodes with databases of their own: a network of remotes, no shards."""
+    nodes = [servers.new(name) for name in ("ms-00", "ms-01")]
+    for name, node in zip(("ms-00", "ms-01"), nodes, strict=True):
+        node.start("--network-self", name)
+    run(nodes[0], "POST", "/indexes/books/documents", documents(0, 10))
+    run(nodes[1], "POST", "/indexes/books/documents", documents(10, 10))
+    topology = {"remotes": {
+        "ms-00": {"url": nodes[0].url, "searchApiKey": MASTER_KEY},
+        "ms-01": {"url": nodes[1].url, "searchApiKey": MASTER_KEY},
+    }}
+    for node in nodes:
+        with node.client() as client:
+            client.patch("/experimental-features", json={"network": True})
+            assert client.patch("/network", json=topology).status_code == 200
+    # No leader: useNetwork is off unless asked for.
+    assert search(nodes[0], {"limit": 50})["estimatedTotalHits"] == 10
+    hits = search(nodes[0], {"limit": 50, "useNetwork": True})["hits"]
+    assert sorted(h["id"] for h in hits) == list(range(20))
+    assert {h["_federation"]["remote"] for h in hits if h["id"] >= 10} == {"ms-01"}
+    refused = httpx.post(f"{nodes[1].url}/indexes/books/search", json={"useNetwork": "yes"},
+                         headers=nodes[1].headers)
+    assert refused.json()["code"] == "invalid_search_use_network"
