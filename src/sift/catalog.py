@@ -11,6 +11,7 @@ import threading
 from typing import Any
 
 import orjson
+from sqlalchemy.engine import Connection
 
 from sift.engine.index import SearchIndex
 from sift.engine.partition import Partition
@@ -70,6 +71,28 @@ class IndexCatalog:
         with self._lock:
             indexes = list(self._indexes.values())
         return sum(index.optimize() for index in indexes)
+
+    def filter_view(self, uid: str, conn: Connection) -> SearchIndex:
+        """An index that filters and sorts over *every* document of ``uid``, for what must
+        see them all (deleting by filter, listing documents by filter or sort).
+
+        Without sharding, or holding every shard, that is the index itself. A node holding
+        some shards builds a transient one from the database instead: filterable and
+        sortable values only, no text (so it costs a read of the index's rows).
+        """
+        index = self.get(uid)
+        part = self.partition
+        if part is None or part.held is None:
+            return index
+        record = next((r for r in index_rows.all_records(conn) if r.uid == uid), None)
+        if record is None:
+            raise IndexNotFound(uid)
+        # A searchable attribute no document has: nothing is tokenised.
+        settings = {**record.settings, "searchableAttributes": ["\x00filters-only"]}
+        full = SearchIndex(settings, record.primary_key, Partition(part.shards))
+        for batch in doc_rows.iter_all(conn, record.id):
+            full.upsert([(doc_id, orjson.loads(body)) for doc_id, body in batch])
+        return full
 
     def set_partition(self, partition: Partition | None) -> None:
         """Hold other shards from now on: every index is rebuilt from the database.

@@ -145,3 +145,26 @@ def test_a_node_named_by_setting_keeps_its_name(tmp_path: Path) -> None:
         assert body["self"] == "ms-01"
         refused = patch(c, {"self": "ms-02"})
         assert refused.json()["code"] == "invalid_network_self"
+
+
+def test_a_node_holding_some_shards_still_filters_over_every_document(
+    client: TestClient,
+) -> None:
+    from sift.engine.partition import Partition
+    from tests.conftest import run_task
+
+    run_task(client, "POST", "/indexes/books/documents",
+             json=[{"id": i, "n": i} for i in range(60)])
+    run_task(client, "PATCH", "/indexes/books/settings",
+             json={"filterableAttributes": ["n"], "sortableAttributes": ["n"]})
+    catalog = client.app.state.services.catalog  # type: ignore[attr-defined]
+    part = Partition(("a", "b", "c"), frozenset({"a"}))
+    catalog.set_partition(part)
+    held = {i for i in range(60) if part.shard_of(str(i)) == "a"}
+    assert catalog.get("books").document_count() == len(held) < 60
+    listed = client.post("/indexes/books/documents/fetch",
+                         json={"filter": "n >= 30", "sort": ["n:asc"], "limit": 100}).json()
+    assert [d["n"] for d in listed["results"]] == list(range(30, 60))
+    task = run_task(client, "POST", "/indexes/books/documents/delete", json={"filter": "n < 10"})
+    assert task["details"]["deletedDocuments"] == 10
+    assert client.get("/indexes/books/stats").json()["numberOfDocuments"] == 50

@@ -175,8 +175,12 @@ def apply_additions(
     return indexed
 
 
-def apply_deletion(conn: Connection, state: IndexState, task: TaskRecord) -> dict[str, Any]:
-    """Delete by ids, by filter, or everything; returns the task's final details."""
+def apply_deletion(
+    conn: Connection, state: IndexState, task: TaskRecord, everything: SearchIndex | None = None
+) -> dict[str, Any]:
+    """Delete by ids, by filter, or everything; returns the task's final details.
+    ``everything`` filters over every document when ``state.search`` holds only some
+    shards (catalog.filter_view)."""
     details = dict(task.details or {})
     params = task.params
     if params.get("all"):
@@ -184,7 +188,7 @@ def apply_deletion(conn: Connection, state: IndexState, task: TaskRecord) -> dic
         state.search.clear()
     else:
         if "filter" in params:
-            ids = state.search.filter_ids(params["filter"])
+            ids = (everything or state.search).filter_ids(params["filter"])
         else:
             ids = [str(i) for i in params.get("ids", [])]
         deleted = doc_rows.delete_ids(conn, state.id, ids)

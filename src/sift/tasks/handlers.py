@@ -98,7 +98,10 @@ def document_additions(
 
 def document_deletion(ctx: WorkerContext, conn: Connection, task: TaskRecord) -> dict[str, Any]:
     state = _index_state(ctx, conn, task.index_uid or "", None, create=False)
-    details = documents.apply_deletion(conn, state, task)
+    everything = (
+        ctx.catalog.filter_view(state.uid, conn) if "filter" in task.params else None
+    )
+    details = documents.apply_deletion(conn, state, task, everything)
     index_rows.touch(conn, state.uid)
     return details
 
@@ -123,7 +126,8 @@ def index_update(ctx: WorkerContext, conn: Connection, task: TaskRecord) -> dict
     primary_key = task.params.get("primaryKey")
     if primary_key is not None and primary_key != record.primary_key:
         search = ctx.catalog.get(uid)
-        if record.primary_key is not None and search.document_count() > 0:
+        # The database's count: this node may hold only some shards of the index.
+        if record.primary_key is not None and doc_rows.count(conn, record.id) > 0:
             raise SiftError(
                 f"Index `{uid}`: Index already has a primary key: `{record.primary_key}`.",
                 "index_primary_key_already_exists",

@@ -191,7 +191,7 @@ async def _listing(
                 total = doc_rows.count(conn, record.id)
             else:
                 wanted = ids
-                index = svc.catalog.get(index_uid)
+                index = svc.catalog.filter_view(index_uid, conn)
                 if sort:
                     matching = index.sorted_ids(sort, filter_expr)
                     keep = None if ids is None else set(ids)
