@@ -1,0 +1,86 @@
+"""`python -m benchmarks network`: scale-out of nodes sharing one PostgreSQL.
+
+Writes benchmarks/results/network-<time>.json and .md. Needs a PostgreSQL server it may
+create a database on (a private one, dropped afterwards).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import sys
+import tempfile
+from datetime import UTC, datetime
+from pathlib import Path
+
+from benchmarks.machine import machine_info
+from benchmarks.network.run import RunConfig, run
+
+REPO_ROOT = Path(__file__).resolve().parents[2]
+RESULTS = REPO_ROOT / "benchmarks" / "results"
+
+
+def parse_args(argv: list[str] | None) -> argparse.Namespace:
+    parser = argparse.ArgumentParser(prog="python -m benchmarks network", description=__doc__)
+    parser.add_argument("--documents", type=int, default=30_000,
+                        help="products to load (default 30,000; 300,000 for the full run)")
+    parser.add_argument("--nodes", type=int, default=3)
+    parser.add_argument("--replication", type=int, default=1,
+                        help="nodes holding each shard (default 1: memory divided by nodes)")
+    parser.add_argument("--queries", type=int, default=70)
+    parser.add_argument("--rounds", type=int, default=3, help="timed passes over the queries")
+    parser.add_argument("--rules", choices=("sift", "meilisearch"), default="sift",
+                        help="the index's ranking rules")
+    parser.add_argument("--seed", type=int, default=14)
+    parser.add_argument("--postgres-url", default=os.environ.get(
+        "SIFT_TEST_POSTGRES_URL", "postgresql://postgres@127.0.0.1:5432/test"))
+    parser.add_argument("--workdir", type=Path, help="keep the nodes' logs here")
+    parser.add_argument("--out-dir", type=Path, default=RESULTS)
+    return parser.parse_args(argv)
+
+
+def render_markdown(summary: dict) -> str:
+    config = summary["config"]
+    rss = summary["rss_mib"]
+    reference = rss["reference"]
+    lines = [
+        f"# Network scale-out, {config['documents']} documents, {config['nodes']} nodes, "
+        f"replication {config['replication']}, `{config['rules']}` ranking rules",
+        "",
+        "| node | documents held | RSS MiB | vs reference |",
+        "|---|---:|---:|---:|",
+    ]
+    for name, value in rss.items():
+        held = summary["held_documents"].get(name, config["documents"])
+        lines.append(f"| {name} | {held} | {value} | {value / reference:.2f} |")
+    agreement = summary["agreement"]
+    medians = summary["latency_median_ms"]
+    lines += [
+        "",
+        f"Agreement with the reference over {sum(agreement.values())} queries: "
+        f"{agreement['identical']} identical, {agreement['ties']} differing only among "
+        f"equal scores, {agreement['different']} different.",
+        "",
+        f"Median latency (ms, HTTP on 127.0.0.1): reference local {medians['reference_local']}, "
+        f"network {medians['network']} ({summary['network_over_reference']}x, "
+        f"+{summary['added_ms']} ms), a node's own shards only {medians['node_local']}.",
+    ]
+    return "\n".join(lines) + "\n"
+
+
+def main(argv: list[str] | None = None) -> None:
+    args = parse_args(argv)
+    workdir = args.workdir or Path(tempfile.mkdtemp(prefix="sift-network-"))
+    config = RunConfig(args.documents, args.nodes, args.replication, args.queries, args.rounds,
+                       args.rules, args.seed, args.postgres_url, workdir)  # fmt: skip
+    started = datetime.now(UTC)
+    summary = run(config, log=lambda line: print(line, file=sys.stderr, flush=True))
+    summary["machine"] = machine_info(REPO_ROOT)
+    args.out_dir.mkdir(parents=True, exist_ok=True)
+    stem = args.out_dir / f"network-{started:%Y%m%dT%H%M%SZ}"
+    stem.with_suffix(".json").write_text(json.dumps(summary, indent=2) + "\n")
+    markdown = render_markdown(summary)
+    stem.with_suffix(".md").write_text(markdown)
+    print(markdown)
+    print(f"Wrote {stem}.json and .md; logs in {workdir}", file=sys.stderr)
