@@ -73,6 +73,7 @@ def load(node: Node, config: RunConfig, log: Callable[[str], None]) -> None:
     if config.rules == "meilisearch":
         settings["rankingRules"] = default_settings("meilisearch")["rankingRules"]
     node.run("PATCH", "/indexes/products/settings", json=settings)
+    CACHE.mkdir(parents=True, exist_ok=True)
     path = write_dataset(CACHE / f"products-{config.documents}-{config.seed}.ndjson",
                          config.documents, config.seed)
     lines = path.read_bytes().splitlines(keepends=True)

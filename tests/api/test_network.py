@@ -168,3 +168,21 @@ def test_a_node_holding_some_shards_still_filters_over_every_document(
     task = run_task(client, "POST", "/indexes/books/documents/delete", json={"filter": "n < 10"})
     assert task["details"]["deletedDocuments"] == 10
     assert client.get("/indexes/books/stats").json()["numberOfDocuments"] == 50
+
+
+def test_a_federated_query_may_name_the_node_that_runs_it(client: TestClient) -> None:
+    from tests.conftest import run_task
+
+    run_task(client, "POST", "/indexes/books/documents", json=[{"id": 1, "title": "Dune"}])
+    query = {"federation": {}, "queries": [
+        {"indexUid": "books", "q": "dune", "federationOptions": {"remote": "ms-00"}},
+    ]}
+    off = client.post("/multi-search", json=query)
+    assert off.status_code == 400 and off.json()["code"] == "feature_not_enabled"
+    enable(client)
+    patch(client, {"self": "ms-00", "remotes": {"ms-00": {"url": "http://127.0.0.1:1"}}})
+    hits = client.post("/multi-search", json=query).json()["hits"]
+    assert [(h["id"], h["_federation"]["remote"]) for h in hits] == [(1, "ms-00")]
+    query["queries"][0]["federationOptions"] = {"remote": "ghost"}
+    unknown = client.post("/multi-search", json=query)
+    assert unknown.status_code == 400 and unknown.json()["code"] == "invalid_multi_search_remote"

@@ -189,6 +189,14 @@ def test_remotes_without_shards_each_answer_for_themselves(
     hits = search(nodes[0], {"limit": 50, "useNetwork": True})["hits"]
     assert sorted(h["id"] for h in hits) == list(range(20))
     assert {h["_federation"]["remote"] for h in hits if h["id"] >= 10} == {"ms-01"}
+    # A federated multi-search may name the node of each query itself.
+    with nodes[1].client() as client:
+        multi = client.post("/multi-search", json={"federation": {"limit": 50}, "queries": [
+            {"indexUid": "books", "q": "number", "federationOptions": {"remote": "ms-00"}},
+            {"indexUid": "books", "q": "number", "federationOptions": {"remote": "ms-01"}},
+        ]}).json()
+    assert sorted(h["id"] for h in multi["hits"]) == list(range(20))
+    assert {h["_federation"]["remote"] for h in multi["hits"] if h["id"] < 10} == {"ms-00"}
     refused = httpx.post(f"{nodes[1].url}/indexes/books/search", json={"useNetwork": "yes"},
                          headers=nodes[1].headers)
     assert refused.json()["code"] == "invalid_search_use_network"

@@ -150,6 +150,21 @@ class NetworkSearch:
                 ).to_dict())
         return results, errors
 
+    def ask(
+        self, topology: Topology, remote: str, index_uid: str, body: dict[str, Any],
+        local: LocalSearch,
+    ) -> tuple[dict[str, Any] | None, dict[str, Any] | None]:
+        """One query on one named node (``federationOptions.remote``): its result, or
+        the error that goes to ``remoteErrors``."""
+        try:
+            result = self._one(topology, Leg(remote, None), index_uid, body, local)
+        except RemoteFailed as failed:
+            self.health.failed(remote)
+            return None, failed.error.to_dict()
+        if remote != topology.self_name:
+            self.health.answered(remote)
+        return result, None
+
     def _usable(self, topology: Topology, tried: set[str]) -> Callable[[str], bool]:
         def usable(name: str) -> bool:
             if name in tried:

@@ -131,11 +131,20 @@ def parse_federation(raw: Any) -> Federation:
     return fed
 
 
+def query_remote(query: dict[str, Any]) -> str | None:
+    """The node a federated query names in ``federationOptions.remote`` (checked by
+    :func:`prepare_query`), or None."""
+    options = query.get("federationOptions")
+    remote = options.get("remote") if isinstance(options, dict) else None
+    return remote if isinstance(remote, str) else None
+
+
 def prepare_query(
     query: dict[str, Any], position: int, fed: Federation, index_uid: str
 ) -> tuple[dict[str, Any], float, bool]:
     """The search body to run for one federated query, its weight, and whether the
-    caller asked to see ``_rankingScore`` (it is always computed, to merge)."""
+    caller asked to see ``_rankingScore`` (it is always computed, to merge). Which node
+    runs it (``federationOptions.remote``) is :func:`query_remote`'s."""
     options = query.pop("federationOptions", None)
     weight = 1.0
     if options is not None:
@@ -152,8 +161,14 @@ def prepare_query(
                     f"Unknown field `{key}` inside `.queries[{position}].federationOptions`",
                     "bad_request",
                 )
-        if options.get("remote") is not None:
-            raise SiftError("Remote federated search is not supported.", "feature_not_enabled")
+        remote = options.get("remote")
+        if remote is not None and not isinstance(remote, str):
+            raise type_error(
+                f"queries[{position}].federationOptions.remote",
+                "a string",
+                remote,
+                "invalid_multi_search_remote",
+            )
         raw = options.get("weight", 1.0)
         if isinstance(raw, bool) or not isinstance(raw, int | float) or raw < 0:
             raise SiftError(

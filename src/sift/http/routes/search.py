@@ -17,6 +17,7 @@ from sift.engine.federation import (
     merge,
     parse_federation,
     prepare_query,
+    query_remote,
 )
 from sift.engine.query import FIELD_CODES, SearchParams
 from sift.engine.search import ordered_response
@@ -145,6 +146,41 @@ def network_legs(
         return local_search(request, index_uid, leg)
 
     return network.searcher.run(network.topology, index_uid, body, local)
+
+
+def run_on_remote(
+    request: Request,
+    position: int,
+    index_uid: str,
+    body: dict[str, Any],
+    remote: str,
+    principal: Principal,
+) -> tuple[dict[str, Any] | None, dict[str, Any] | None]:
+    """A federated query sent to the node its ``federationOptions.remote`` names."""
+    network = services(request).network
+    if not network.enabled:
+        raise SiftError(
+            "Performing a remote federated search requires enabling the `network` "
+            "experimental feature. See https://github.com/orgs/meilisearch/discussions/805",
+            "feature_not_enabled",
+        )
+    topology = network.topology
+    if remote != topology.self_name and remote not in topology.remotes:
+        raise SiftError(
+            f"Invalid `queries[{position}].federationOptions.remote`: remote `{remote}` is "
+            "not found in the network.",
+            "invalid_multi_search_remote",
+        )
+    validate_index_uid(index_uid)
+    if not principal.can_index(index_uid):
+        raise SiftError("The provided API key is invalid.", "invalid_api_key")
+
+    def local(leg: dict[str, Any]) -> dict[str, Any]:
+        leg.pop(federate.USE_NETWORK, None)
+        return local_search(request, index_uid, leg)
+
+    body = _with_rules(principal, index_uid, body)
+    return network.searcher.ask(topology, remote, index_uid, body, local)
 
 
 def run_network_search(
@@ -283,8 +319,19 @@ async def multi_search(request: Request) -> JSONResponse:
         remote_errors: dict[str, Any] = {}
         network = services(request).network
         for position, (uid, query) in enumerate(parsed):
-            use_network = federate.pop_use_network(query, network)
+            remote = query_remote(query)
+            use_network = federate.pop_use_network(query, network) and remote is None
             search_body, weight, show_score = prepare_query(query, position, fed, uid)
+            if remote is not None:
+                result, error = run_on_remote(
+                    request, position, uid, search_body, remote, principal
+                )
+                if error is not None:
+                    remote_errors[remote] = error
+                if result is not None:
+                    results.append(QueryResult(uid, position, weight, result, show_score,
+                                               remote=remote))
+                continue
             if not use_network:
                 result = run_one(position, uid, search_body)
                 results.append(QueryResult(uid, position, weight, result, show_score))
