@@ -133,9 +133,11 @@ def run(config: RunConfig, log: Callable[[str], None]) -> dict[str, Any]:
                 started.append(Node(f"ms-{i:02d}", config.workdir, url, f"ms-{i:02d}", port))
             # No name in the network: it holds every document, as a single node would.
             started.append(Node("reference", config.workdir, url, None))
-            *nodes, reference = started
+            # A name that owns no shard: it holds nothing, the base cost of a process.
+            started.append(Node("empty", config.workdir, url, "empty"))
+            *nodes, reference, empty = started
             held = _held(body, config)
-            wait_idle(started, [*held, config.documents], log)
+            wait_idle(started, [*held, config.documents, 0], log)
             result["rss_mib"] = {n.name: round(n.rss_mib(), 1) for n in started}
             result["held_documents"] = dict(zip([n.name for n in nodes], held, strict=True))
             result.update(_agreement_and_latency(config, nodes[0], reference, log))

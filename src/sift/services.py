@@ -51,8 +51,8 @@ class Services:
         semantic.configure(Path(config.data_dir).resolve() / "vectors")
         network = Network(db, config.network_self, timeout=config.network_timeout)
         catalog = IndexCatalog(db)
-        catalog.partition = network.topology.partition()  # the shards this node holds
-        network.on_change(lambda topology: catalog.request_partition(topology.partition()))
+        catalog.partition = network.partition()  # the shards this node holds
+        network.on_change(lambda: catalog.request_partition(network.partition()))
         keys = KeyStore(db, config.master_key)
         if config.master_key:
             keys.ensure_defaults()

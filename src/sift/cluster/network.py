@@ -21,6 +21,7 @@ from typing import Any
 from sift.cluster.fanout import NetworkSearch
 from sift.cluster.health import RemoteHealth
 from sift.cluster.topology import Topology, apply_patch
+from sift.engine.partition import Partition
 from sift.errors import SiftError
 from sift.storage import network as network_rows
 from sift.storage.database import Database, error_summary
@@ -46,7 +47,7 @@ class Network:
         self.poll = poll
         self.health = RemoteHealth()
         self.searcher = NetworkSearch(self.health, timeout)
-        self._listeners: list[Callable[[Topology], None]] = []
+        self._listeners: list[Callable[[], None]] = []
         self._lock = threading.Lock()
         self._stop = threading.Event()
         self._thread: threading.Thread | None = None
@@ -74,7 +75,13 @@ class Network:
             remote["status"] = self.health.status(name)
         return body
 
-    def on_change(self, listener: Callable[[Topology], None]) -> None:
+    def partition(self) -> Partition | None:
+        """How this node's indexes split documents: by the topology's shards while the
+        feature is on (turned off, every node holds everything again)."""
+        return self._topology.partition() if self._enabled else None
+
+    def on_change(self, listener: Callable[[], None]) -> None:
+        """Call ``listener`` after each change of the topology or the feature switch."""
         self._listeners.append(listener)
 
     # -- writing ------------------------------------------------------------
@@ -147,11 +154,11 @@ class Network:
         with self._lock:
             if getattr(self, "_version", None) == row.version:
                 return
-            before = getattr(self, "_topology", None)
+            before = (getattr(self, "_enabled", None), getattr(self, "_topology", None))
             self._enabled = row.enabled
             self._topology = self._stored(row.topology)
             self._version = row.version
-            topology = self._topology
-        if before is not None and before != topology:
+            changed = before != (self._enabled, self._topology)
+        if changed:
             for listener in self._listeners:
-                listener(topology)
+                listener()
