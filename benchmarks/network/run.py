@@ -135,7 +135,7 @@ def run(config: RunConfig, log: Callable[[str], None]) -> dict[str, Any]:
             started.append(Node("reference", config.workdir, url, None))
             # A name that owns no shard: it holds nothing, the base cost of a process.
             started.append(Node("empty", config.workdir, url, "empty"))
-            *nodes, reference, empty = started
+            *nodes, reference, _empty = started
             held = _held(body, config)
             wait_idle(started, [*held, config.documents, 0], log)
             result["rss_mib"] = {n.name: round(n.rss_mib(), 1) for n in started}
