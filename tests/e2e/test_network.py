@@ -22,7 +22,8 @@ WORDS = ("river", "stone", "cloud", "ember", "field", "harbor")
 
 def documents(first: int, count: int) -> list[dict[str, Any]]:
     return [
-        {"id": i, "title": f"{WORDS[i % 6]} {WORDS[(i // 6) % 6]} number {i}", "n": i}
+        {"id": i, "title": f"{WORDS[i % 6]} {WORDS[(i // 6) % 6]} number {i}", "n": i,
+         "kind": WORDS[i % 6]}
         for i in range(first, first + count)
     ]
 
@@ -75,7 +76,7 @@ def test_network_search_spans_shards_once_and_survives_a_dead_node(
     first = nodes[0]
     run(first, "POST", "/indexes/books/documents", documents(0, 600))
     run(first, "PATCH", "/indexes/books/settings",
-        {"sortableAttributes": ["n"], "filterableAttributes": ["n"]})
+        {"sortableAttributes": ["n"], "filterableAttributes": ["n", "kind"]})
     with first.client() as client:
         assert client.patch("/experimental-features", json={"network": True}).status_code == 200
         topology = {
@@ -133,6 +134,14 @@ def test_network_search_spans_shards_once_and_survives_a_dead_node(
     # The _shard filter, in a network search and locally.
     only_b = search(nodes[0], {**everything, "filter": '_shard = "b"'})
     assert {h["id"] for h in only_b["hits"]} == {i for i in range(900) if shard_of[i] == "b"}
+
+    # Facet values over every shard, counts added.
+    with nodes[2].client() as client:
+        facets = client.post("/indexes/books/facet-search", json={"facetName": "kind"}).json()
+        mine = client.post("/indexes/books/facet-search",
+                           json={"facetName": "kind", "useNetwork": False}).json()
+    assert {h["value"]: h["count"] for h in facets["facetHits"]} == {w: 150 for w in WORDS}
+    assert sum(h["count"] for h in mine["facetHits"]) < 900  # its own two shards only
 
     # ms-01 dies: ms-00 gets shard b from ms-02, and no error is reported.
     # (Shard b goes to ms-01 or ms-02 at random: after a few searches ms-01 was tried.)

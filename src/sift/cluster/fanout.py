@@ -100,7 +100,12 @@ class NetworkSearch:
         self.client.close()
 
     def run(
-        self, topology: Topology, index_uid: str, body: dict[str, Any], local: LocalSearch
+        self,
+        topology: Topology,
+        index_uid: str,
+        body: dict[str, Any],
+        local: LocalSearch,
+        route: str = "search",
     ) -> tuple[list[LegResult], dict[str, dict[str, Any]]]:
         """Every shard's results once (as far as some owner answers) and, per remote whose
         documents are missing from them, Meilisearch's error object."""
@@ -111,7 +116,7 @@ class NetworkSearch:
         legs, _ = plan(topology, self._usable(topology, tried))
         while legs:
             futures = [
-                (leg, self.pool.submit(self._one, topology, leg, index_uid, body, local))
+                (leg, self.pool.submit(self._one, topology, leg, index_uid, body, local, route))
                 for leg in legs
             ]
             retry: list[str] = []
@@ -175,7 +180,7 @@ class NetworkSearch:
 
     def _one(
         self, topology: Topology, leg: Leg, index_uid: str, body: dict[str, Any],
-        local: LocalSearch,
+        local: LocalSearch, route: str = "search",
     ) -> dict[str, Any]:
         query = {**shard_filter(body, leg.shards), "useNetwork": False}
         if leg.remote == topology.self_name:
@@ -183,7 +188,7 @@ class NetworkSearch:
         remote = topology.remotes[leg.remote]
         key = remote.search_api_key
         headers = {"Authorization": f"Bearer {key}"} if key else {}
-        url = f"{remote.url}/indexes/{index_uid}/search"
+        url = f"{remote.url}/indexes/{index_uid}/{route}"
         try:
             answer = self.client.post(url, json=query, headers=headers)
         except httpx.TimeoutException:
@@ -195,10 +200,10 @@ class NetworkSearch:
                 f"Could not reach remote `{leg.remote}`: {exc.__class__.__name__}.",
                 "remote_could_not_send_request",
             )) from None
-        return _read(leg.remote, answer)
+        return _read(leg.remote, answer, "facetHits" if route == "facet-search" else "hits")
 
 
-def _read(name: str, answer: httpx.Response) -> dict[str, Any]:
+def _read(name: str, answer: httpx.Response, listed: str) -> dict[str, Any]:
     try:
         body = answer.json()
     except ValueError:
@@ -216,7 +221,7 @@ def _read(name: str, answer: httpx.Response) -> dict[str, Any]:
         )
     if answer.status_code >= 400:
         raise SiftError(f"Remote `{name}` answered: {message}", "remote_bad_request")
-    if not isinstance(body, dict) or not isinstance(body.get("hits"), list):
+    if not isinstance(body, dict) or not isinstance(body.get(listed), list):
         raise RemoteFailed(SiftError(
             f"Remote `{name}` answered something that is not a search result: "
             f"{shown(body)}",

@@ -113,3 +113,18 @@ def single_response(
 def finish(body: dict[str, Any], elapsed: float) -> dict[str, Any]:
     body["processingTimeMs"] = int(elapsed * 1000)
     return ordered_response(body)
+
+
+def facet_hits(legs: list[LegResult], order: str, limit: int = 100) -> list[dict[str, Any]]:
+    """Facet values of every shard, their counts added; in the index's order (``count``:
+    most first, else alphabetical), cut to ``limit``. Each shard sent its own best
+    ``limit`` values, so a value outside every shard's list is missing from the sum."""
+    counts: dict[str, int] = {}
+    for leg in legs:
+        for hit in leg.result["facetHits"]:
+            counts[hit["value"]] = counts.get(hit["value"], 0) + int(hit["count"])
+    if order == "count":
+        ranked = sorted(counts.items(), key=lambda item: (-item[1], item[0].lower()))
+    else:
+        ranked = sorted(counts.items(), key=lambda item: item[0].lower())
+    return [{"value": value, "count": count} for value, count in ranked[:limit]]

@@ -195,6 +195,33 @@ def run_network_search(
     return federate.finish(merged, time.perf_counter() - started)
 
 
+def network_facet_search(
+    request: Request, index_uid: str, body: dict[str, Any]
+) -> dict[str, Any]:
+    """Facet values over every shard: each asked once, counts added."""
+    network = services(request).network
+    index = services(request).catalog.get(index_uid)
+    index.facet_search(body)  # a bad body fails here, once, with the local error
+    faceting = index.settings["faceting"]
+    by = faceting.get("sortFacetValuesBy") or {}
+    order = by.get(body.get("facetName")) or by.get("*", "alpha")
+
+    def local(leg: dict[str, Any]) -> dict[str, Any]:
+        leg.pop(federate.USE_NETWORK, None)
+        return index.facet_search(leg)
+
+    legs, errors = network.searcher.run(
+        network.topology, index_uid, body, local, route="facet-search"
+    )
+    result: dict[str, Any] = {
+        "facetHits": federate.facet_hits(legs, order),
+        "facetQuery": body.get("facetQuery"),
+    }
+    if errors:
+        result["remoteErrors"] = errors
+    return result
+
+
 def run_search(
     request: Request, index_uid: str, body: dict[str, Any], principal: Principal
 ) -> dict[str, Any]:
@@ -372,8 +399,13 @@ async def facet_search(
     def run() -> dict[str, Any]:
         validate_index_uid(index_uid)
         started = time.perf_counter()
-        scoped = _with_rules(principal, index_uid, body)
-        result = services(request).catalog.get(index_uid).facet_search(scoped)
+        scoped = dict(_with_rules(principal, index_uid, body))
+        network = services(request).network
+        index = services(request).catalog.get(index_uid)
+        if federate.pop_use_network(scoped, network):
+            result = network_facet_search(request, index_uid, scoped)
+        else:
+            result = index.facet_search(scoped)
         result["processingTimeMs"] = int((time.perf_counter() - started) * 1000)
         return result
 
