@@ -42,6 +42,19 @@ def pop_use_network(body: dict[str, Any], network: Network) -> bool:
     return wanted
 
 
+def wants_network(body: Any, network: Network) -> bool:
+    """Whether ``body`` will search the network (or name a remote), without checking it."""
+    if not isinstance(body, dict) or not network.enabled:
+        return False
+    options = body.get("federationOptions")
+    if isinstance(options, dict) and options.get("remote") is not None:
+        return True
+    wanted = body.get(USE_NETWORK)
+    if isinstance(wanted, bool):
+        return wanted
+    return network.topology.leader is not None
+
+
 def leg_body(body: dict[str, Any], start: int, count: int) -> dict[str, Any]:
     """What each node is asked: every hit that could land on the merged page, with what
     merging needs (each rule's score, the values of the sort fields)."""

@@ -42,9 +42,18 @@ def wants_metadata(request: Request) -> bool:
     return request.headers.get(METADATA_HEADER, "").strip().lower() in ("true", "1")
 
 
-async def in_search_thread(request: Request, func: Any, *args: Any) -> Any:
-    """Run a search off the event loop, at most `search_threads` at a time per process."""
+async def in_search_thread(
+    request: Request, func: Any, *args: Any, bodies: list[Any] | None = None
+) -> Any:
+    """Run a search off the event loop, at most `search_threads` at a time per process.
+
+    A search across the network (any of ``bodies`` asking for it) runs beside that limit:
+    it mostly waits for other nodes, and holding a slot while it waits could deadlock two
+    nodes whose slots all wait for each other's legs."""
     limiter = getattr(request.app.state, "search_limiter", None)
+    network = services(request).network
+    if any(federate.wants_network(b, network) for b in bodies or ()):
+        limiter = None  # anyio's default thread pool
     return await anyio.to_thread.run_sync(func, *args, limiter=limiter)
 
 
@@ -267,7 +276,9 @@ async def search_post(
 ) -> JSONResponse:
     body = require_object(await json_body(request, required=False) or {})
     return JSONResponse(
-        await in_search_thread(request, run_search, request, index_uid, body, principal)
+        await in_search_thread(
+            request, run_search, request, index_uid, body, principal, bodies=[body]
+        )
     )
 
 
@@ -281,7 +292,9 @@ async def search_get(
 ) -> JSONResponse:
     body = body_from_query(request.query_params)
     return JSONResponse(
-        await in_search_thread(request, run_search, request, index_uid, body, principal)
+        await in_search_thread(
+            request, run_search, request, index_uid, body, principal, bodies=[body]
+        )
     )
 
 
@@ -382,8 +395,8 @@ async def multi_search(request: Request) -> JSONResponse:
         return response
 
     if fed is not None:
-        return JSONResponse(await in_search_thread(request, run_federated, fed))
-    return JSONResponse({"results": await in_search_thread(request, run_all)})
+        return JSONResponse(await in_search_thread(request, run_federated, fed, bodies=queries))
+    return JSONResponse({"results": await in_search_thread(request, run_all, bodies=queries)})
 
 
 @router.post(
@@ -409,4 +422,4 @@ async def facet_search(
         result["processingTimeMs"] = int((time.perf_counter() - started) * 1000)
         return result
 
-    return JSONResponse(await in_search_thread(request, run))
+    return JSONResponse(await in_search_thread(request, run, bodies=[body]))
