@@ -68,7 +68,9 @@ def render_markdown(summary: dict) -> str:
         "",
         f"Agreement with the reference over {sum(agreement.values())} queries: "
         f"{agreement['identical']} identical, {agreement['ties']} differing only among "
-        f"equal scores, {agreement['different']} different.",
+        f"equal scores, {agreement['same_hits']} with the same hits in another order, "
+        f"{agreement['different']} different; on average {summary['mean_overlap']:.0%} of a "
+        "page's hits in common.",
         "",
         f"Median latency (ms, HTTP on 127.0.0.1): reference local {medians['reference_local']}, "
         f"network {medians['network']} ({summary['network_over_reference']}x, "

@@ -108,7 +108,14 @@ def compare(ref: dict[str, Any], net: dict[str, Any]) -> str:
               [round(h["_rankingScore"], 9) for h in net["hits"]])
     if scores[0] == scores[1]:
         return "ties"  # same scores position by position: only equal-score hits swapped
+    if sorted(ids[0]) == sorted(ids[1]):
+        return "same_hits"  # the same page in another order
     return "different"
+
+
+def overlap(ref: dict[str, Any], net: dict[str, Any]) -> float:
+    a, b = {h["id"] for h in ref["hits"]}, {h["id"] for h in net["hits"]}
+    return len(a & b) / max(len(a), len(b), 1)
 
 
 def run(config: RunConfig, log: Callable[[str], None]) -> dict[str, Any]:
@@ -164,7 +171,8 @@ def _agreement_and_latency(
     config: RunConfig, node: Node, reference: Node, log: Callable[[str], None]
 ) -> dict[str, Any]:
     queries = query_set(config.queries, config.seed)
-    outcome = {"identical": 0, "ties": 0, "different": 0}
+    outcome = {"identical": 0, "ties": 0, "same_hits": 0, "different": 0}
+    overlaps: list[float] = []
     examples: list[dict[str, Any]] = []
     times: dict[str, list[float]] = {"reference_local": [], "network": [], "node_local": []}
     for round_ in range(config.rounds):
@@ -179,6 +187,7 @@ def _agreement_and_latency(
             if round_ == 0:
                 verdict = compare(ref, net)
                 outcome[verdict] += 1
+                overlaps.append(overlap(ref, net))
                 if verdict == "different" and len(examples) < 3:
                     examples.append({"query": body,
                                      "reference": [h["id"] for h in ref["hits"]][:10],
@@ -187,6 +196,7 @@ def _agreement_and_latency(
     log(f"agreement {outcome}; medians (ms) {medians}")
     return {
         "agreement": outcome,
+        "mean_overlap": round(statistics.mean(overlaps), 3),
         "different_examples": examples,
         "latency_median_ms": medians,
         "network_over_reference": round(medians["network"] / medians["reference_local"], 2),
