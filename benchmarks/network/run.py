@@ -65,7 +65,8 @@ def topology(ports: list[int], replication: int) -> dict[str, Any]:
     }  # fmt: skip
 
 
-def load(node: Node, config: RunConfig, log: Callable[[str], None]) -> None:
+def load(node: Node, config: RunConfig, log: Callable[[str], None]) -> float:
+    """Settings, then the documents through the API; the seconds the documents took."""
     settings: dict[str, Any] = {
         "filterableAttributes": ["rating", "in_stock", "brand"],
         "sortableAttributes": ["price"],
@@ -87,7 +88,9 @@ def load(node: Node, config: RunConfig, log: Callable[[str], None]) -> None:
         last = answer.json()["taskUid"]
     if last is not None:
         node.wait_task(last)
-    log(f"loaded {len(lines)} documents in {time.monotonic() - started:.0f} s")
+    seconds = time.monotonic() - started
+    log(f"loaded {len(lines)} documents in {seconds:.0f} s")
+    return seconds
 
 
 def wait_idle(nodes: list[Node], expected: list[int], log: Callable[[str], None]) -> None:
@@ -129,7 +132,7 @@ def run(config: RunConfig, log: Callable[[str], None]) -> dict[str, Any]:
         # rebuild would still hold the first build's freed pages).
         loader = Node("loader", config.workdir, url, None)
         try:
-            load(loader, config, log)
+            result["load_seconds"] = round(load(loader, config, log), 1)
             loader.http.patch("/experimental-features", json={"network": True})
             loader.http.patch("/network", json=body).raise_for_status()
         finally:
