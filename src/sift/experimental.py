@@ -3,7 +3,7 @@
 Most are fixed: what Sift has is always on (the Prometheus ``/metrics`` route, the
 ``CONTAINS`` filter operator, ``GET /tasks/{uid}/documents``), what it lacks cannot be
 turned on. A feature that opens a route Meilisearch keeps closed by default
-(``renderRoute``) is a switch instead, off until a client turns it on, so a client that
+(``renderRoute``, ``network``) is a switch instead, off until a client turns it on, so a client that
 relies on Meilisearch's default sees the route refused as there. Switches live in the
 database's ``meta`` table: every node of a cluster answers the same, a restart keeps
 them, and backups carry them.
@@ -24,7 +24,7 @@ FEATURES: Final[dict[str, bool | None]] = {
     "logsRoute": False,
     "editDocumentsByFunction": False,
     "containsFilter": True,
-    "network": False,
+    "network": None,  # /network and useNetwork (sift.cluster)
     "getTaskDocumentsRoute": True,  # while a task's payload is stored (routes/tasks.py)
     "compositeEmbedders": False,
     "chatCompletions": False,

@@ -1,5 +1,5 @@
-"""/experimental-features tells what Sift has; it switches nothing it cannot (only
-`network`, a stored switch: tests/api/test_network.py)."""
+"""/experimental-features tells what Sift has; it switches nothing it cannot (the
+`network` switch: tests/api/test_network.py)."""
 
 from __future__ import annotations
 

@@ -18,6 +18,7 @@ from collections.abc import Callable
 from dataclasses import replace
 from typing import Any
 
+from sift import experimental
 from sift.cluster.fanout import NetworkSearch
 from sift.cluster.health import RemoteHealth
 from sift.cluster.topology import Topology, apply_patch
@@ -28,10 +29,6 @@ from sift.storage.database import Database, error_summary
 
 log = logging.getLogger("sift.network")
 
-FEATURE_OFF = (
-    "Using the /network route requires enabling the `network` experimental feature. "
-    "See https://github.com/orgs/meilisearch/discussions/805"
-)
 
 
 class Network:
@@ -52,7 +49,8 @@ class Network:
         self._stop = threading.Event()
         self._thread: threading.Thread | None = None
         with db.read() as conn:
-            self._set(network_rows.read(conn))
+            row = network_rows.read(conn)
+        self._set(row, experimental.enabled(db, "network"))
 
     # -- reading ------------------------------------------------------------
 
@@ -66,7 +64,7 @@ class Network:
 
     def require_enabled(self) -> None:
         if not self._enabled:
-            raise SiftError(FEATURE_OFF, "feature_not_enabled")
+            experimental.require(self.db, "network", "/network")  # raises, with the reason
 
     def view(self) -> dict[str, Any]:
         """GET /network: the topology, each remote with its availability as last seen."""
@@ -102,17 +100,9 @@ class Network:
             stored = topology.to_dict()
             if self.fixed_self is not None and "self" not in (body or {}):
                 stored["self"] = seen.topology.get("self")  # another node's `self` stays
-            version = network_rows.write(conn, seen, seen.enabled, stored)
-        self._set(network_rows.NetworkRow(seen.enabled, stored, version))
+            version = network_rows.write(conn, seen, stored)
+        self._set(network_rows.NetworkRow(stored, version), self._enabled)
         return self._topology
-
-    def set_enabled(self, enabled: bool) -> None:
-        with self.db.write() as conn:
-            seen = network_rows.read(conn, for_update=True)
-            if seen.enabled == enabled:
-                return
-            version = network_rows.write(conn, seen, enabled, seen.topology)
-        self._set(network_rows.NetworkRow(enabled, seen.topology, version))
 
     # -- keeping up with other nodes -------------------------------------------
 
@@ -128,12 +118,12 @@ class Network:
         self.searcher.close()
 
     def refresh(self) -> None:
-        """Reload the row if another node changed it."""
+        """Reload the topology if another node changed it, and the feature switch (stored
+        with the other experimental switches, sift.experimental)."""
+        enabled = experimental.enabled(self.db, "network")
         with self.db.read() as conn:
-            if network_rows.version(conn) == self._version:
-                return
-            row = network_rows.read(conn)
-        self._set(row)
+            row = None if network_rows.version(conn) == self._version else network_rows.read(conn)
+        self._set(row, enabled)
 
     def _watch(self) -> None:
         while not self._stop.wait(self.poll):
@@ -150,14 +140,14 @@ class Network:
             topology = replace(topology, self_name=self.fixed_self)
         return topology
 
-    def _set(self, row: network_rows.NetworkRow) -> None:
+    def _set(self, row: network_rows.NetworkRow | None, enabled: bool) -> None:
+        """Take a new topology row (None: the same as before) and switch state."""
         with self._lock:
-            if getattr(self, "_version", None) == row.version:
-                return
             before = (getattr(self, "_enabled", None), getattr(self, "_topology", None))
-            self._enabled = row.enabled
-            self._topology = self._stored(row.topology)
-            self._version = row.version
+            self._enabled = enabled
+            if row is not None and row.version != getattr(self, "_version", None):
+                self._topology = self._stored(row.topology)
+                self._version = row.version
             changed = before != (self._enabled, self._topology)
         if changed:
             for listener in self._listeners:

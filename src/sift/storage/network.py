@@ -1,4 +1,4 @@
-"""The network row: the /network topology as JSON, its version and the feature switch."""
+"""The network row: the /network topology as JSON and its version."""
 
 from __future__ import annotations
 
@@ -17,7 +17,6 @@ ROW = network.c.id == 1
 
 @dataclass(frozen=True)
 class NetworkRow:
-    enabled: bool
     topology: dict[str, Any]
     version: int
 
@@ -32,16 +31,15 @@ def read(conn: Connection, for_update: bool = False) -> NetworkRow:
     if for_update and conn.dialect.name == "postgresql":
         query = query.with_for_update()  # two PATCHes on two nodes apply one after the other
     row = conn.execute(query).one()
-    return NetworkRow(bool(row.enabled), orjson.loads(row.topology), int(row.version))
+    return NetworkRow(orjson.loads(row.topology), int(row.version))
 
 
-def write(conn: Connection, seen: NetworkRow, enabled: bool, topology: dict[str, Any]) -> int:
+def write(conn: Connection, seen: NetworkRow, topology: dict[str, Any]) -> int:
     """Store a new state over ``seen`` (read in the same transaction); the new version."""
     conn.execute(
         sa.update(network)
         .where(ROW)
         .values(
-            enabled=enabled,
             topology=orjson.dumps(topology).decode(),
             version=seen.version + 1,
             updated_at=utcnow(),

@@ -120,13 +120,12 @@ worker_lease = sa.Table(
 
 # The network of /network (src/sift/cluster): one row. `topology` is the JSON of remotes,
 # shards, leader and `self`; `version` grows by one with each change, so every node sharing
-# the database notices a change with one small read; `enabled` is the `network`
-# experimental feature, which Meilisearch requires before /network and `useNetwork` answer.
+# the database notices a change with one small read. (The `network` experimental feature
+# that Meilisearch requires first is a switch in `meta`, as every switch: sift.experimental.)
 network = sa.Table(
     "network",
     metadata,
     sa.Column("id", sa.Integer, primary_key=True, autoincrement=False),
-    sa.Column("enabled", sa.Boolean, nullable=False),
     sa.Column("topology", sa.Text, nullable=False),
     sa.Column("version", BigId, nullable=False),
     sa.Column("updated_at", sa.DateTime, nullable=True),

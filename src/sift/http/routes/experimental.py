@@ -27,14 +27,11 @@ async def get_features(
 
 
 def _features(request: Request, wanted: dict[str, bool] | None = None) -> dict[str, bool]:
-    """Every feature; ``network`` is the /network topology's own switch (sift.cluster)."""
     svc = services(request)
-    wanted = dict(wanted or {})
-    network = wanted.pop("network", None)
     features = experimental.switch(svc.db, wanted) if wanted else experimental.features(svc.db)
-    if network is not None:
-        svc.network.set_enabled(network)
-    return {**features, "network": svc.network.enabled}
+    if wanted and "network" in wanted:
+        svc.network.refresh()  # this node at once; the others within a second
+    return features
 
 
 @router.patch(

@@ -1,4 +1,4 @@
-"""The network topology of /network (remotes, shards, leader) and its feature switch.
+"""The network topology of /network (remotes, shards, leader, self).
 
 Revision ID: 0009_network
 Revises: 0008_insight_events
@@ -22,12 +22,11 @@ def upgrade() -> None:
     network = op.create_table(
         "network",
         sa.Column("id", sa.Integer, primary_key=True, autoincrement=False),
-        sa.Column("enabled", sa.Boolean, nullable=False),
         sa.Column("topology", sa.Text, nullable=False),
         sa.Column("version", BigId, nullable=False),
         sa.Column("updated_at", sa.DateTime, nullable=True),
     )
-    op.bulk_insert(network, [{"id": 1, "enabled": False, "topology": "{}", "version": 0}])
+    op.bulk_insert(network, [{"id": 1, "topology": "{}", "version": 0}])
 
 
 def downgrade() -> None:
