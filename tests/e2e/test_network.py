@@ -131,6 +131,13 @@ def test_network_search_spans_shards_once_and_survives_a_dead_node(
     assert [h["id"] for h in merged["hits"]] == [h["id"] for h in single["hits"]]
     assert merged["estimatedTotalHits"] == single["estimatedTotalHits"]
 
+    # Page mode: exact totals added over the shards.
+    paged = search(nodes[2], {"q": "river", "hitsPerPage": 7, "page": 3, "sort": ["n:asc"]})
+    alone = search(reference, {"q": "river", "hitsPerPage": 7, "page": 3, "sort": ["n:asc"],
+                               "useNetwork": False})
+    assert [h["id"] for h in paged["hits"]] == [h["id"] for h in alone["hits"]]
+    assert (paged["totalHits"], paged["totalPages"]) == (alone["totalHits"], alone["totalPages"])
+
     # The _shard filter, in a network search and locally.
     only_b = search(nodes[0], {**everything, "filter": '_shard = "b"'})
     assert {h["id"] for h in only_b["hits"]} == {i for i in range(900) if shard_of[i] == "b"}

@@ -59,8 +59,12 @@ def leg_body(body: dict[str, Any], start: int, count: int) -> dict[str, Any]:
     """What each node is asked: every hit that could land on the merged page, with what
     merging needs (each rule's score, the values of the sort fields)."""
     out = {k: v for k, v in body.items() if k not in _PAGINATION}
-    out.update(offset=0, limit=start + count, showRankingScore=True,
-               showRankingScoreDetails=True)
+    if body.get("page") is not None or body.get("hitsPerPage") is not None:
+        # Page mode: each node's exhaustive `totalHits`, which the merge adds up.
+        out.update(page=1, hitsPerPage=start + count)
+    else:
+        out.update(offset=0, limit=start + count)
+    out.update(showRankingScore=True, showRankingScoreDetails=True)
     retrieve = body.get("attributesToRetrieve")
     if retrieve is not None and "*" not in retrieve:
         out["attributesToRetrieve"] = list(dict.fromkeys([*retrieve, *sort_fields(
