@@ -216,3 +216,36 @@ def test_remotes_without_shards_each_answer_for_themselves(
     refused = httpx.post(f"{nodes[1].url}/indexes/books/search", json={"useNetwork": "yes"},
                          headers=nodes[1].headers)
     assert refused.json()["code"] == "invalid_search_use_network"
+
+
+def test_a_topology_change_moves_a_shard_to_another_node(
+    cluster: list[SiftProcess],
+) -> None:
+    *nodes, reference = cluster
+    run(nodes[0], "POST", "/indexes/books/documents", documents(0, 300))
+    run(nodes[0], "PATCH", "/indexes/books/settings", {"sortableAttributes": ["n"]})
+    single = {"a": ["ms-00"], "b": ["ms-01"], "c": ["ms-02"]}
+    with nodes[0].client() as client:
+        client.patch("/experimental-features", json={"network": True})
+        assert client.patch("/network", json={
+            "leader": "ms-00",
+            "remotes": {name: {"url": node.url, "searchApiKey": MASTER_KEY}
+                        for name, node in zip(NAMES, nodes, strict=True)},
+            "shards": {shard: {"remotes": owners} for shard, owners in single.items()},
+        }).status_code == 200
+    partition = Partition(tuple(single))
+    sizes = Counter(partition.shard_of(str(i)) for i in range(300))
+    wait_until(lambda: [local_count(n) for n in nodes] == [sizes["a"], sizes["b"], sizes["c"]])
+
+    # Shard a moves from ms-00 to ms-01: ms-00 then holds nothing, ms-01 two shards.
+    with nodes[2].client() as client:
+        moved = client.patch("/network", json={
+            "shards": {"a": {"addRemotes": ["ms-01"], "removeRemotes": ["ms-00"]}},
+        })
+    assert moved.json()["shards"]["a"] == {"remotes": ["ms-01"]}
+    wait_until(lambda: [local_count(n) for n in nodes] == [0, sizes["a"] + sizes["b"],
+                                                           sizes["c"]])
+    answer = search(nodes[0], {"q": "", "limit": 500, "sort": ["n:asc"]})
+    assert [h["id"] for h in answer["hits"]] == list(range(300))
+    assert {h["_federation"]["remote"] for h in answer["hits"]} == {"ms-01", "ms-02"}
+    assert local_count(reference) == 300
