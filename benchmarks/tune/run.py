@@ -96,7 +96,7 @@ def sift_index(corpus: list[dict], mode: str) -> SearchIndex:
 
 
 def sift_run(
-    index: SearchIndex, queries: dict[str, str], params: RelevanceParams | None
+    index: SearchIndex, queries: dict[str, str], params: RelevanceParams | None, k: int = 10
 ) -> tuple[dict[str, dict[str, float]], list[float]]:
     run: dict[str, dict[str, float]] = {}
     times = []
@@ -104,14 +104,15 @@ def sift_run(
     snap = view.snapshot
     for qid, text in queries.items():
         t0 = time.perf_counter()
-        plan = plan_search(view, snap, SearchParams(q=text, limit=10), params)
+        plan = plan_search(view, snap, SearchParams(q=text, limit=k), params, need=k)
         times.append((time.perf_counter() - t0) * 1000)
-        top = plan.docids[:10].tolist()
-        run[qid] = {snap.ext_ids[d]: float(10 - i) for i, d in enumerate(top)}
+        top = plan.docids[:k].tolist()
+        run[qid] = {snap.ext_ids[d]: float(k - i) for i, d in enumerate(top)}
     return run, times
 
 
-def bm25s_run(corpus: list[dict], queries: dict[str, str]) -> dict[str, dict[str, float]]:
+def bm25s_run(corpus: list[dict], queries: dict[str, str], k: int = 10
+              ) -> dict[str, dict[str, float]]:
     import bm25s
     import Stemmer
 
@@ -127,11 +128,20 @@ def bm25s_run(corpus: list[dict], queries: dict[str, str]) -> dict[str, dict[str
     tokens = bm25s.tokenize(
         [queries[q] for q in qids], stopwords="en", stemmer=stemmer, show_progress=False
     )
-    docs, scores = retriever.retrieve(tokens, k=10, show_progress=False, n_threads=1)
+    docs, scores = retriever.retrieve(tokens, k=k, show_progress=False, n_threads=1)
     return {
         q: {ids[int(d)]: float(s) for d, s in zip(docs[i], scores[i], strict=True)}
         for i, q in enumerate(qids)
     }
+
+
+def params_from(items: list[str]) -> RelevanceParams:
+    """RelevanceParams with ``field=value`` overrides."""
+    overrides: dict[str, Any] = {}
+    for item in items:
+        key, value = item.split("=")
+        overrides[key] = type(getattr(RelevanceParams(), key))(float(value))
+    return dataclasses.replace(RelevanceParams(), **overrides)
 
 
 def main() -> None:
@@ -147,11 +157,7 @@ def main() -> None:
     if args.grid:
         grid(args)
         return
-    overrides: dict[str, Any] = {}
-    for item in args.set:
-        key, value = item.split("=")
-        overrides[key] = type(getattr(RelevanceParams(), key))(float(value))
-    params = dataclasses.replace(RelevanceParams(), **overrides)
+    params = params_from(args.set)
     rows = []
     for name in args.sets.split(","):
         corpus, queries, qrels = load(Path(args.data) / name)
