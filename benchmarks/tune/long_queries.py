@@ -3,7 +3,8 @@
 The judged queries of the four collections are short (CISI's are the exception), so a
 ranking can lose on pasted paragraphs without any headline number noticing. This builds
 "more like this" tasks from the same judgements, reproducibly: for every judged query
-with at least two relevant documents, one relevant document (chosen by a RNG seeded with
+with at least two relevant documents (in any qrels file; at most 150 per collection,
+a seeded sample), one relevant document (chosen by a RNG seeded with
 the collection and query id) is the *seed*; its first N words (title, then text) are the
 query and the query's other relevant documents are the answers. The seed itself is
 removed from every engine's hits (BEIR's ArguAna protocol), so an engine is scored on
@@ -21,6 +22,7 @@ words) and SQLite FTS5 (porter), as in benchmarks.tune.run and the relevance har
 from __future__ import annotations
 
 import argparse
+import csv
 import dataclasses
 import json
 import random
@@ -38,6 +40,7 @@ from sift.engine.ranking import RelevanceParams
 
 DEFAULT_LENGTHS = (8, 16, 32, 64, 128, 256)
 SEED = 13
+MAX_QUERIES = 150  # per collection: keeps a run of the four collections to a few minutes
 
 Run = dict[str, dict[str, float]]
 Qrels = dict[str, dict[str, int]]
@@ -52,15 +55,34 @@ class Task:
     seeds: dict[str, str]  # query id -> seed document id
 
 
-def long_tasks(corpus: list[dict], qrels: Qrels, name: str, lengths: tuple[int, ...]
-               ) -> dict[int, Task]:
+def all_qrels(folder: Path) -> Qrels:
+    """Every judgement of the collection (train, dev and test files): the task needs
+    queries with two relevant documents, which SciFact's test split rarely has."""
+    qrels: Qrels = {}
+    for path in sorted((folder / "qrels").glob("*.tsv")):
+        with path.open(encoding="utf-8", newline="") as fh:
+            rows = csv.reader(fh, delimiter="\t")
+            next(rows)
+            for row in rows:
+                if len(row) >= 3:
+                    qrels.setdefault(f"{path.stem}:{row[0].strip()}", {})[row[1].strip()] = \
+                        int(row[2].strip())
+    return qrels
+
+
+def long_tasks(corpus: list[dict], qrels: Qrels, name: str, lengths: tuple[int, ...],
+               max_queries: int) -> dict[int, Task]:
+    """At most ``max_queries`` seeds (a seeded sample of the judged queries with two or
+    more relevant documents), each cut to every length it reaches."""
     texts = {str(d["_id"]): f"{d.get('title') or ''} {d.get('text') or ''}".split()
              for d in corpus}
+    usable = sorted(q for q, judged in qrels.items()
+                    if sum(1 for d, g in judged.items() if g > 0 and d in texts) >= 2)
+    picked = random.Random(f"{SEED}:{name}").sample(usable, min(max_queries, len(usable)))
     tasks = {n: Task({}, {}, {}) for n in lengths}
-    for qid, judged in qrels.items():
+    for qid in sorted(picked):
+        judged = qrels[qid]
         relevant = sorted(d for d, grade in judged.items() if grade > 0 and d in texts)
-        if len(relevant) < 2:
-            continue
         seed = random.Random(f"{SEED}:{name}:{qid}").choice(relevant)
         answers = {d: g for d, g in judged.items() if d != seed}
         for n in lengths:
@@ -121,14 +143,17 @@ def main() -> None:
     ap.add_argument("--data", default="/work/shared/data")
     ap.add_argument("--sets", default="scifact,nfcorpus,cisi,npl")
     ap.add_argument("--lengths", default=",".join(map(str, DEFAULT_LENGTHS)))
+    ap.add_argument("--max-queries", type=int, default=MAX_QUERIES,
+                    help="seed queries per collection")
     ap.add_argument("--set", action="append", default=[], help="RelevanceParams field=value")
     args = ap.parse_args()
     params = params_from(args.set)
     lengths = tuple(int(n) for n in args.lengths.split(","))
     every: list[dict[str, Any]] = []
     for name in args.sets.split(","):
-        corpus, _, qrels = load(Path(args.data) / name)
-        tasks = long_tasks(corpus, qrels, name, lengths)
+        corpus = load(Path(args.data) / name)[0]
+        tasks = long_tasks(corpus, all_qrels(Path(args.data) / name), name, lengths,
+                           args.max_queries)
         for row in evaluate(tasks, engines_for(corpus, params)):
             row = {"set": name, **row}
             row["sift-best"] = row["sift"] - max(row["bm25s"], row["fts5"])
