@@ -23,8 +23,6 @@ from sift.engine.store import LRU, Snapshot
 
 MAX_PREFIX_TERMS: Final = 200  # most frequent completions kept for a prefix
 MAX_TYPO_TERMS: Final = 50
-MAX_QUERY_WORDS: Final = 10  # Meilisearch's limit for the bucket rules
-MAX_RELEVANCE_WORDS: Final = 48
 
 # Relevance weights of the expansion kinds (tuned in benchmarks/tune).
 W_EXACT: Final = 1.0
@@ -43,6 +41,7 @@ class QueryWord:
     phrase: list[str] | None = None  # quoted phrase or split word, matched consecutively
     stop: bool = False  # an English stop word (relevance prior only)
     quoted: bool = False  # written in quotes: the matching strategy never drops it
+    count: int = 1  # times the word occurs in the query (collapse_repeats)
     alt_phrases: list[list[str]] = field(default_factory=list)  # multi-word synonyms, splits
     highlight_words: set[str] = field(default_factory=set)
     highlight_prefix: str | None = None
@@ -151,6 +150,29 @@ def parse_query(q: str, analyzer: Analyzer, stop_words: set[str]) -> tuple[list[
     if words and last_prefix and words[-1].phrase is None:
         words[-1].is_prefix = True
     return words, last_prefix
+
+
+def collapse_repeats(words: list[QueryWord]) -> tuple[list[QueryWord], list[int]]:
+    """One word per distinct text, counted; and, per original word, its distinct word.
+
+    A pasted paragraph repeats its words ("the" a dozen times, its topic words several):
+    each repeat would gather, expand and score the same occurrences again. Scoring a word
+    once times its count gives the same BM25 sum (a repeated word weighs more, as in
+    Lucene), and the sequence keeps the original neighbours for the proximity bonus."""
+    seen: dict[tuple[str, bool, bool, bool], int] = {}
+    kept: list[QueryWord] = []
+    sequence: list[int] = []
+    for w in words:
+        key = (w.text, w.is_prefix, w.phrase is not None, w.quoted)
+        at = seen.get(key)
+        if at is None:
+            at = seen[key] = len(kept)
+            w.index = at
+            kept.append(w)
+        else:
+            kept[at].count += 1
+        sequence.append(at)
+    return kept, sequence
 
 
 @dataclass

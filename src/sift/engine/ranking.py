@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import re
 import time
+from collections import Counter
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from itertools import pairwise
@@ -91,6 +92,9 @@ class RankInput:
     deadline: float | None = None  # perf_counter() time of searchCutoffMs; None: no limit
     # Typos each query word's settings allow (0 for a phrase); None: 2 per word.
     typo_budget: list[int] | None = None
+    # Per original query word, its index in ``words`` when repeats were collapsed
+    # (expand.collapse_repeats); None: ``words`` is the query as written.
+    sequence: list[int] | None = None
 
     def out_of_time(self) -> bool:
         return self.deadline is not None and time.perf_counter() > self.deadline
@@ -241,30 +245,32 @@ def relevance_scores(inp: RankInput, kept: np.ndarray) -> tuple[np.ndarray, np.n
     tf, df = term_frequencies(feats.index_all, feats.docs, fields, weights, feats.offsets,
                               field_weight, snap.field_len.shape[1], n)
     idfs = np.zeros(len(inp.occs))
-    max_score = 0.0
+    counts = np.array([w.count for w in inp.words], dtype=np.float64)
     for i, (o, w, d) in enumerate(zip(inp.occs, inp.words, df.tolist(), strict=True)):
         if o.docs.size == 0:
             continue
         # idf stays in numpy: numba's log1p can differ from numpy's in the last bit.
-        weight = np.log1p((n_docs - d + 0.5) / (d + 0.5)) * (p.stop_weight if w.stop else 1.0)
-        idfs[i] = weight
-        max_score += weight
-    raw = saturated_sum(tf, idfs, p.k1)
+        idfs[i] = np.log1p((n_docs - d + 0.5) / (d + 0.5)) * (p.stop_weight if w.stop else 1.0)
+    raw = saturated_sum(tf, idfs * counts, p.k1)
+    max_score = float((idfs * counts).sum())
+    sequence = inp.sequence if inp.sequence is not None else range(len(inp.words))
+    content = [i for i in sequence if not inp.words[i].stop]
     if p.proximity > 0 and len(inp.occs) > 1 and n and not inp.out_of_time():
         depth = min(p.rerank_depth, n)
         top = np.argpartition(-raw, depth - 1)[:depth] if depth < n else np.arange(n)
         subset = np.zeros(n, dtype=bool)
         subset[top] = True
         bonus = np.zeros(n)
-        content = [i for i, w in enumerate(inp.words) if not w.stop]
-        for a, b in pairwise(content):
+        # A pair of neighbours that repeats in the query is measured once, counted each time.
+        for (a, b), times in Counter(pairwise(content)).items():
             keys, n_fields = pair_keys(inp.occs[a], feats.index[a], inp.occs[b],
                                        feats.index[b], subset)
-            add_proximity_bonus(keys, bonus, n_fields, POS_BITS, float(min(idfs[a], idfs[b])))
+            add_proximity_bonus(keys, bonus, n_fields, POS_BITS,
+                                times * float(min(idfs[a], idfs[b])))
         raw += p.proximity * bonus
         max_score += p.proximity * sum(min(idfs[a], idfs[b]) for a, b in
                                        pairwise(content))
-    content_words = sum(1 for w in inp.words if not w.stop)
+    content_words = len(content)
     if p.prf_weight > 0 and content_words >= p.prf_min_words and n:
         exclude = np.concatenate([w.term_ids for w in inp.words])
         fb = feedback_scores(snap, feats.cands, raw, p.prf_docs, p.prf_terms, exclude, p.k1,

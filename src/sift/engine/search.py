@@ -17,10 +17,9 @@ import orjson
 
 from sift.engine import filter_ast
 from sift.engine.expand import (
-    MAX_QUERY_WORDS,
-    MAX_RELEVANCE_WORDS,
     ExpandConfig,
     QueryWord,
+    collapse_repeats,
     expand,
     max_typos,
     parse_query,
@@ -51,6 +50,9 @@ from sift.engine.store import IndexView, Snapshot
 from sift.errors import SiftError
 from sift.inputs import USIZE, parse_uint
 
+# Rules that count or place every query word (collapse_repeats would change them).
+BUCKET_RULES = frozenset(("words", "typo", "proximity", "attribute", "attributeRank",
+                          "wordPosition", "exactness"))
 _GEO_POINT = re.compile(r"^_geoPoint\(\s*([-+\d.eE]+)\s*,\s*([-+\d.eE]+)\s*\)$")
 
 
@@ -275,7 +277,10 @@ def plan_search(
         index.analyzer,
         {w for s in settings.get("stopWords") or [] for w in index.analyzer.words(s)},
     )
-    words = words[: MAX_RELEVANCE_WORDS if stems else MAX_QUERY_WORDS]
+    sequence = None
+    if stems and not BUCKET_RULES.intersection(rules):
+        # Only the relevance score reads the words: repeats can be scored once.
+        words, sequence = collapse_repeats(words)
     plan = Plan(words=words, geo=geo)
     sort_fn = _sort_key_fn(index, snap)
     if not words:
@@ -333,6 +338,7 @@ def plan_search(
         need=need,
         deadline=_deadline(settings),
         typo_budget=[0 if w.phrase is not None else max_typos(w.text, cfg) for w in words],
+        sequence=sequence,
     )
     ranked = rank(inp, rules)
     plan.ranked = ranked
