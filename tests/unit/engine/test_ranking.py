@@ -149,3 +149,35 @@ def test_search_cutoff_stops_refining_the_ranking(make_index: MakeIndex) -> None
     assert ids(search(index, "hello ")) == [2, 1]
     index = make_index(docs, rankingRules=["words", "typo"], searchCutoffMs=0)
     assert ids(search(index, "hello ")) == [1, 2]
+
+
+def test_relevance_reads_every_word_of_a_long_query(make_index: MakeIndex) -> None:
+    # A pasted paragraph whose only word the index knows comes late (it used to be cut
+    # at 48 words).
+    docs = [{"id": 1, "t": "zebra crossing"}, {"id": 2, "t": "pelican crossing"}]
+    filler = " ".join(f"filler{i}" for i in range(80))
+    index = make_index(docs, mode="sift")
+    assert ids(search(index, f"{filler} zebra.")) == [1]
+
+
+def test_a_repeated_query_word_weighs_more(make_index: MakeIndex) -> None:
+    docs = [{"id": 1, "t": "zebra grass"}, {"id": 2, "t": "lion grass"}]
+    index = make_index(docs, mode="sift")
+    assert ids(search(index, "zebra zebra lion ")) == [1, 2]
+    assert ids(search(index, "zebra lion lion ")) == [2, 1]
+
+
+def test_repeats_scored_once_give_the_score_of_every_repeat(make_index: MakeIndex) -> None:
+    # Sift's default collapses repeated words; a bucket rule after relevance keeps every
+    # word as written (and cannot reorder what relevance already told apart).
+    docs = [{"id": 1, "t": "zebra zebra grass lion near grass"}, {"id": 2, "t": "lion grass"},
+            {"id": 3, "t": "zebra and lion crossing"}]
+    q = "zebra lion zebra grass lion zebra grass "
+    details = {"showRankingScoreDetails": True}
+    collapsed = search(make_index(docs, mode="sift"), q, **details)["hits"]
+    written = search(make_index(docs, mode="sift", rankingRules=["relevance", "exactness"]),
+                     q, **details)["hits"]
+    assert [h["id"] for h in collapsed] == [h["id"] for h in written]
+    for a, b in zip(collapsed, written, strict=True):
+        assert a["_rankingScoreDetails"]["relevance"]["bm25f"] == pytest.approx(
+            b["_rankingScoreDetails"]["relevance"]["bm25f"], rel=1e-5)
