@@ -52,6 +52,7 @@ class RelevanceParams:
     prf_terms: int = 20  # expansion terms
     prf_min_words: int = 3  # content words a query needs before feedback applies
     rerank_depth: int = 300  # candidates that get the proximity bonus
+    proximity_pairs: int = 0  # the bonus weighs at most this many pairs' worth (0: no cap)
     all_words_bonus: float = 0.5  # bonus (in idf units) when every query word matches
 
 
@@ -267,9 +268,11 @@ def relevance_scores(inp: RankInput, kept: np.ndarray) -> tuple[np.ndarray, np.n
                                        feats.index[b], subset)
             add_proximity_bonus(keys, bonus, n_fields, POS_BITS,
                                 times * float(min(idfs[a], idfs[b])))
-        raw += p.proximity * bonus
-        max_score += p.proximity * sum(min(idfs[a], idfs[b]) for a, b in
-                                       pairwise(content))
+        n_pairs = max(len(content) - 1, 1)
+        weight = p.proximity * (min(1.0, p.proximity_pairs / n_pairs) if p.proximity_pairs
+                                else 1.0)
+        raw += weight * bonus
+        max_score += weight * sum(min(idfs[a], idfs[b]) for a, b in pairwise(content))
     content_words = len(content)
     if p.prf_weight > 0 and content_words >= p.prf_min_words and n:
         exclude = np.concatenate([w.term_ids for w in inp.words])
