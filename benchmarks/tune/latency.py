@@ -2,7 +2,8 @@
 
 Query mix on a BEIR-layout collection (title + text indexed): the collection's
 own test queries (long, natural language), 1-3 word queries cut from document
-titles, and 1-3 letter as-you-type prefixes. Each search goes through
+titles, 1-3 letter as-you-type prefixes, and pasted paragraphs (a document's first
+150-300 words). Each search goes through
 ``SearchIndex.search`` with a 20-hit page highlighted, as the HTTP layer would.
 
     python -m benchmarks.tune.latency --set scifact
@@ -21,6 +22,8 @@ from benchmarks.tune.run import load, sift_index
 from sift.engine.index import SearchIndex
 from sift.engine.query import SearchParams
 from sift.engine.settings import default_settings
+
+PARAGRAPH = (150, 300)  # words of a pasted-paragraph query
 
 
 def timed(index: SearchIndex, queries: list[str]) -> tuple[float, float]:
@@ -46,10 +49,16 @@ def main() -> None:
     titles = [h for h in heads if h]
     short = [" ".join(t[: rng.randint(1, 3)]) + " " for t in rng.sample(titles, 300)]
     prefixes = [t[0][: rng.randint(1, 3)] for t in rng.sample(titles, 300)]
+    words = [f"{d.get('title') or ''} {d.get('text') or ''}".split() for d in corpus]
+    long_docs = [w for w in words if len(w) >= PARAGRAPH[1]]
+    # Pasted paragraphs: the first 150-300 words of a document, ending a sentence.
+    paragraphs = [" ".join(w[: rng.randint(*PARAGRAPH)]) + "."
+                  for w in rng.sample(long_docs, min(300, len(long_docs)))]
     mixes = {
         "test queries": list(queries.values())[:300],
         "1-3 words": short,
         "1-3 letter prefix": prefixes,
+        "150-300 word paragraphs": paragraphs,
     }
     for name, qs in mixes.items():
         timed(index, qs[:20])  # warm caches (vocabulary, sorted views)
