@@ -52,7 +52,7 @@ class RelevanceParams:
     prf_terms: int = 20  # expansion terms
     prf_min_words: int = 3  # content words a query needs before feedback applies
     rerank_depth: int = 300  # candidates that get the proximity bonus
-    proximity_pairs: int = 0  # the bonus weighs at most this many pairs' worth (0: no cap)
+    proximity_pairs: int = 16  # the bonus weighs at most this many pairs' worth (0: no cap)
     all_words_bonus: float = 0.5  # bonus (in idf units) when every query word matches
 
 

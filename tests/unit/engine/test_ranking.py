@@ -181,3 +181,27 @@ def test_repeats_scored_once_give_the_score_of_every_repeat(make_index: MakeInde
     for a, b in zip(collapsed, written, strict=True):
         assert a["_rankingScoreDetails"]["relevance"]["bm25f"] == pytest.approx(
             b["_rankingScoreDetails"]["relevance"]["bm25f"], rel=1e-5)
+
+
+def test_a_long_query_gets_at_most_sixteen_pairs_of_proximity_bonus(
+        make_index: MakeIndex) -> None:
+    from sift.engine.query import SearchParams
+    from sift.engine.ranking import RelevanceParams
+    from sift.engine.search import plan_search
+
+    words = [f"word{chr(97 + i // 26)}{chr(97 + i % 26)}" for i in range(40)]
+    docs = [{"id": 1, "t": " ".join(words)}, {"id": 2, "t": "other text"}]
+    index = make_index(docs, mode="sift")
+    view = index.view
+
+    def bm25f(params: RelevanceParams) -> float:
+        plan = plan_search(view, view.snapshot, SearchParams(q=" ".join(words) + "."), params)
+        assert plan.ranked is not None
+        return float(plan.ranked.details(int(plan.order[0]))["relevance"]["bm25f"])
+
+    base = bm25f(RelevanceParams(proximity=0.0))
+    capped = bm25f(RelevanceParams()) - base
+    uncapped = bm25f(RelevanceParams(proximity_pairs=0)) - base
+    # 39 adjacent pairs, each worth the same bonus: the cap keeps 16 of them.
+    assert uncapped > 0
+    assert capped == pytest.approx(uncapped * 16 / 39, rel=1e-3)
