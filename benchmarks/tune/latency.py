@@ -26,6 +26,14 @@ from sift.engine.settings import default_settings
 PARAGRAPH = (150, 300)  # words of a pasted-paragraph query
 
 
+def paragraphs(corpus: list[dict], rng: random.Random, n: int = 300) -> list[str]:
+    """Pasted paragraphs: the first 150-300 words of documents, ending a sentence."""
+    words = [f"{d.get('title') or ''} {d.get('text') or ''}".split() for d in corpus]
+    long_docs = [w for w in words if len(w) >= PARAGRAPH[1]]
+    return [" ".join(w[: rng.randint(*PARAGRAPH)]) + "."
+            for w in rng.sample(long_docs, min(n, len(long_docs)))]
+
+
 def timed(index: SearchIndex, queries: list[str]) -> tuple[float, float]:
     times = []
     for q in queries:
@@ -49,16 +57,11 @@ def main() -> None:
     titles = [h for h in heads if h]
     short = [" ".join(t[: rng.randint(1, 3)]) + " " for t in rng.sample(titles, 300)]
     prefixes = [t[0][: rng.randint(1, 3)] for t in rng.sample(titles, 300)]
-    words = [f"{d.get('title') or ''} {d.get('text') or ''}".split() for d in corpus]
-    long_docs = [w for w in words if len(w) >= PARAGRAPH[1]]
-    # Pasted paragraphs: the first 150-300 words of a document, ending a sentence.
-    paragraphs = [" ".join(w[: rng.randint(*PARAGRAPH)]) + "."
-                  for w in rng.sample(long_docs, min(300, len(long_docs)))]
     mixes = {
         "test queries": list(queries.values())[:300],
         "1-3 words": short,
         "1-3 letter prefix": prefixes,
-        "150-300 word paragraphs": paragraphs,
+        "150-300 word paragraphs": paragraphs(corpus, rng),
     }
     for name, qs in mixes.items():
         timed(index, qs[:20])  # warm caches (vocabulary, sorted views)

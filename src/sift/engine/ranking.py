@@ -52,6 +52,9 @@ class RelevanceParams:
     prf_terms: int = 20  # expansion terms
     prf_min_words: int = 3  # content words a query needs before feedback applies
     rerank_depth: int = 300  # candidates that get the proximity bonus
+    # More distinct content words than this: stop words make no match and known words get
+    # no typo variants (0: never).
+    long_query_words: int = 16
     proximity_pairs: int = 16  # the bonus weighs at most this many pairs' worth (0: no cap)
     all_words_bonus: float = 0.5  # bonus (in idf units) when every query word matches
 

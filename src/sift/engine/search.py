@@ -317,15 +317,21 @@ def plan_search(
         every_doc=doc_mask is snap.alive and snap.n_alive == snap.alive.size,
     )
     relevance = relevance or RelevanceParams()
+    long = sequence is not None and _is_long(words, relevance)
+    # In a pasted paragraph a word the index knows is taken as spelled as meant.
+    trusted = 1 if long else relevance.trusted_count
     cfg = index.derived(("expand", stems, relevance.prefix_weight, relevance.typo_weight,
-                         relevance.trusted_count),
-                        lambda: _expand_config(settings, index, stems, relevance))
-    expand(words, snap, cfg)
-    occs = [gather(w, snap, ctx) for w in words]
+                         trusted),
+                        lambda: _expand_config(settings, index, stems, relevance, trusted))
+    expand(words, snap, cfg)  # every word, stop words included, is highlighted
+    ranked_words = words
+    if long and sequence is not None:
+        ranked_words, sequence = _without_stop_words(words, sequence)
+    occs = [gather(w, snap, ctx) for w in ranked_words]
     feats = Features(occs, field_rank, snap.alive.size)
     inp = RankInput(
         snap,
-        words,
+        ranked_words,
         occs,
         feats,
         params.matching_strategy,
@@ -348,13 +354,33 @@ def plan_search(
     return plan
 
 
+def _is_long(words: list[QueryWord], relevance: RelevanceParams) -> bool:
+    """A query of more than ``long_query_words`` distinct content words: pasted text, not
+    typed keywords (see docs/ranking.md, "Long queries")."""
+    limit = relevance.long_query_words
+    return bool(limit) and sum(1 for w in words if not w.stop) > limit
+
+
+def _without_stop_words(words: list[QueryWord], sequence: list[int]
+                        ) -> tuple[list[QueryWord], list[int]]:
+    """The content words of a long query, and its sequence renumbered.
+
+    The relevance score gives stop words no weight; they only make documents candidates
+    and count for the every-word bonus. In a long query neither is worth their
+    occurrences, which are most of the query's: a document matching only "the" and "of"
+    is no answer."""
+    content = [i for i, w in enumerate(words) if not w.stop]
+    renumber = {old: new for new, old in enumerate(content)}
+    return [words[i] for i in content], [renumber[i] for i in sequence if i in renumber]
+
+
 def _expand_config(settings: dict[str, Any], index: IndexView, stems: bool,
-                   relevance: RelevanceParams) -> ExpandConfig:
+                   relevance: RelevanceParams, trusted_count: int) -> ExpandConfig:
     cfg = ExpandConfig.from_settings(settings, index.analyzer, stems)
     if stems:
         cfg.prefix_weight = relevance.prefix_weight
         cfg.typo_weight = relevance.typo_weight
-        cfg.trusted_count = relevance.trusted_count
+        cfg.trusted_count = trusted_count
     return cfg
 
 
