@@ -205,3 +205,23 @@ def test_a_long_query_gets_at_most_sixteen_pairs_of_proximity_bonus(
     # 39 adjacent pairs, each worth the same bonus: the cap keeps 16 of them.
     assert uncapped > 0
     assert capped == pytest.approx(uncapped * 16 / 39, rel=1e-3)
+
+
+def _filler(n: int) -> str:
+    return " ".join(f"filler{chr(97 + i // 26)}{chr(97 + i % 26)}" for i in range(n))
+
+
+def test_in_a_long_query_stop_words_make_no_match(make_index: MakeIndex) -> None:
+    docs = [{"id": 1, "t": "the zebra of the plain"}, {"id": 2, "t": "the end of it"}]
+    index = make_index(docs, mode="sift")
+    assert ids(search(index, "the zebra of ")) == [1, 2]
+    assert ids(search(index, f"the zebra of {_filler(20)}.")) == [1]
+
+
+def test_in_a_long_query_a_known_word_gets_no_typo_variants(make_index: MakeIndex) -> None:
+    docs = [{"id": 1, "t": "zebra"}, {"id": 2, "t": "zebre"}]
+    index = make_index(docs, mode="sift")
+    assert ids(search(index, "zebra ")) == [1, 2]
+    assert ids(search(index, f"zebra {_filler(20)}.")) == [1]
+    # An unknown word is still corrected.
+    assert set(ids(search(index, f"zebrq {_filler(20)}."))) == {1, 2}
