@@ -343,7 +343,8 @@ def plan_search(
         settings.get("proximityPrecision") == "byAttribute",
         need=need,
         deadline=_deadline(settings),
-        typo_budget=[0 if w.phrase is not None else max_typos(w.text, cfg) for w in words],
+        typo_budget=[0 if w.phrase is not None else max_typos(w.text, cfg)
+                     for w in ranked_words],
         sequence=sequence,
     )
     ranked = rank(inp, rules)
