@@ -325,7 +325,7 @@ def plan_search(
                         lambda: _expand_config(settings, index, stems, relevance, trusted))
     expand(words, snap, cfg)  # every word, stop words included, is highlighted
     ranked_words = words
-    if long and sequence is not None:
+    if long and sequence is not None and not relevance.stop_weight:
         ranked_words, sequence = _without_stop_words(words, sequence)
     occs = [gather(w, snap, ctx) for w in ranked_words]
     feats = Features(occs, field_rank, snap.alive.size)
