@@ -54,3 +54,23 @@ def test_old_rows_are_purged(client: TestClient) -> None:
     analytics = client.app.state.services.analytics
     analytics.flush()
     assert analytics.purge(now=datetime.now(UTC).replace(tzinfo=None) + timedelta(days=31)) == 1
+
+
+def test_a_report_does_not_wait_for_a_busy_writer(client: TestClient) -> None:
+    """A long batch holds the database's writer (SQLite has one): a report then answers
+    from what is stored instead of waiting, and nothing buffered is lost."""
+    _search(client, "dune")
+    services = client.app.state.services
+    services.analytics.flush()
+    client.post("/indexes/books/search", json={"q": "emma"})
+    with services.db.write():  # what a running batch holds
+        import threading
+
+        answers: list[int] = []
+        asking = threading.Thread(
+            target=lambda: answers.append(client.get("/analytics/searches").json()["total"])
+        )
+        asking.start()
+        asking.join(timeout=10)
+        assert answers == [1]  # answered while the writer was busy, without "emma" yet
+    assert client.get("/analytics/searches").json()["total"] == 2  # kept, stored later

@@ -26,13 +26,14 @@ from sift.insights.events import UserIds
 from sift.storage import analytics as rows
 from sift.storage import keys as meta_rows
 from sift.storage.analytics import InsightEvent, Range, SearchEvent
-from sift.storage.database import Database, utcnow
+from sift.storage.database import Database, WriterBusy, utcnow
 
 log = logging.getLogger("sift.insights")
 
 BUFFER_LIMIT = 50_000  # beyond this, under a database outage, the oldest events are dropped
 FLUSH_SECONDS = 1.0
 PURGE_SECONDS = 3600.0
+REPORT_WAIT = 1.0  # seconds a report waits to store buffered events first
 FLUSH_BATCH = 5_000  # events waiting that wake the writer before its next second
 QUERY_CHARS = 256
 PERCENTILES = (50, 90, 95, 99)
@@ -182,36 +183,40 @@ class Analytics:
             if time.monotonic() - self._last_purge > PURGE_SECONDS:
                 self.purge()
 
-    def flush(self) -> int:
-        """Write buffered events; returns how many were written (0 when dropped)."""
+    def flush(self, wait: float | None = None) -> int:
+        """Write buffered events; returns how many were written (0 when dropped).
+        ``wait``: give up after that many seconds if the database's writer is busy (a
+        long batch on SQLite) and keep the events for the next flush."""
         with self._flush_lock:
-            batch: list[SearchEvent] = []
-            while self._buffer:
-                batch.append(self._buffer.popleft())
-            insights: list[InsightEvent] = []
-            while self._insights:
-                insights.append(self._insights.popleft())
-            if not batch and not insights:
+            if not self._buffer and not self._insights:
                 return 0
             try:
-                users = self.users
-                searches = [
-                    e if e.user_id is None else replace(e, user_id=users.stored(e.user_id))
-                    for e in batch
-                ]
-                clicks = [replace(e, user_id=users.stored(e.user_id) or "") for e in insights]
-                with self.db.write() as conn:
+                users = self.users  # before the write: it may write the hashing key
+                with self.db.write(wait) as conn:
+                    batch: list[SearchEvent] = []
+                    while self._buffer:
+                        batch.append(self._buffer.popleft())
+                    insights: list[InsightEvent] = []
+                    while self._insights:
+                        insights.append(self._insights.popleft())
+                    searches = [
+                        e if e.user_id is None else replace(e, user_id=users.stored(e.user_id))
+                        for e in batch
+                    ]
+                    clicks = [replace(e, user_id=users.stored(e.user_id) or "") for e in insights]
                     rows.insert_many(conn, searches)
                     rows.insert_insights(conn, clicks)
+            except WriterBusy:
+                return 0  # still buffered
             except Exception:
-                log.warning(
-                    "could not store %d search and %d click events",
-                    len(batch),
-                    len(insights),
-                    exc_info=True,
-                )
+                log.warning("could not store buffered search and click events", exc_info=True)
                 return 0
             return len(batch) + len(insights)
+
+    def _settle(self) -> None:
+        """Before a report: store what is buffered, unless that means waiting on a long
+        batch; the report then answers from what is stored (at most a moment behind)."""
+        self.flush(wait=REPORT_WAIT)
 
     def purge(self, now: datetime | None = None) -> int:
         self._last_purge = time.monotonic()
@@ -226,7 +231,7 @@ class Analytics:
 
     def buckets(self, span: Range, interval: timedelta | None = None) -> list[Bucket]:
         """Every bucket of the range, empty ones included, so charts have no gaps."""
-        self.flush()
+        self._settle()
         step = interval or pick_interval(span)
         with self.db.read() as conn:
             events = rows.times_and_hits(conn, span)
@@ -256,7 +261,7 @@ class Analytics:
         return summary
 
     def top(self, span: Range, limit: int, zero_only: bool = False) -> list[dict[str, Any]]:
-        self.flush()
+        self._settle()
         with self.db.read() as conn:
             found = rows.top_queries(conn, span, limit, zero_only)
         if zero_only:
@@ -266,7 +271,7 @@ class Analytics:
     def clicks(self, span: Range, limit: int) -> dict[str, Any]:
         """Click-through and conversion rates, average click position, the most clicked
         documents and the queries whose results nobody clicked, over the range."""
-        self.flush()
+        self._settle()
         with self.db.read() as conn:
             summary = rows.click_summary(conn, span)
             top = rows.top_clicked(conn, span, limit)

@@ -63,6 +63,10 @@ def error_summary(exc: BaseException) -> str:
     return f"{type(orig).__name__}: {lines[0] if lines else ''}"
 
 
+class WriterBusy(Exception):
+    """`Database.write(wait=...)` gave up waiting for this process's writer."""
+
+
 class Database:
     """Owns the SQLAlchemy engine and hands out read and write transactions."""
 
@@ -151,12 +155,19 @@ class Database:
             conn.rollback()
 
     @contextmanager
-    def write(self) -> Iterator[Connection]:
-        """A write transaction; committed on normal exit, rolled back on error."""
-        with self._write_lock, self.engine.connect() as conn:
-            conn = conn.execution_options(sift_write=True)
-            with conn.begin():
-                yield conn
+    def write(self, wait: float | None = None) -> Iterator[Connection]:
+        """A write transaction; committed on normal exit, rolled back on error. ``wait``:
+        at most that many seconds for this process's writer (the task worker holds it for
+        a whole batch), then :class:`WriterBusy` instead of waiting on."""
+        if not self._write_lock.acquire(timeout=-1 if wait is None else wait):
+            raise WriterBusy(f"the database writer stayed busy for {wait} s")
+        try:
+            with self.engine.connect() as conn:
+                conn = conn.execution_options(sift_write=True)
+                with conn.begin():
+                    yield conn
+        finally:
+            self._write_lock.release()
 
     def lock_enqueue(self, conn: Connection) -> None:
         """Serialise task creation across processes so task uids commit in order."""
