@@ -2,12 +2,18 @@
 
 The database is the source of truth; everything here can be thrown away and
 rebuilt with :meth:`IndexCatalog.rebuild`, which is what happens at start.
+
+While the task worker applies a batch (:meth:`IndexCatalog.applying`), every index
+it can touch holds its changes back from readers; they are published together once
+the batch's transaction has committed, so a search never sees half a batch.
 """
 
 from __future__ import annotations
 
 import logging
 import threading
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from typing import Any
 
 import orjson
@@ -32,6 +38,51 @@ class IndexCatalog:
         # The shards of the /network this node holds (every index alike); None: all.
         self.partition: Partition | None = None
         self._wanted_partition: tuple[Partition | None] | None = None
+        self._held: list[SearchIndex] | None = None  # during applying(): what to publish
+        self._visibility = threading.Lock()  # from a batch's commit to its publication
+
+    @contextmanager
+    def applying(self) -> Iterator[Callable[[], None]]:
+        """Hold every index's changes (and those of indexes created meanwhile) until the
+        block ends without an exception; the worker commits the batch inside it, after
+        calling the function this yields. That function builds the views to publish and
+        takes the lock :meth:`settled` waits for, so that from the commit until the views
+        are published nobody reads the tasks' new status: whoever sees `succeeded`
+        finds the batch in its searches. On an exception nothing is published: the
+        worker rebuilds from the database."""
+        with self._lock:
+            self._held = list(self._indexes.values())
+            held = self._held
+        for index in held:
+            _hold(index)
+        locked = False
+
+        def committing() -> None:
+            nonlocal locked
+            for index in held:
+                index.prepare()  # the slow part, before the lock
+            self._visibility.acquire()
+            locked = True
+
+        published = False
+        try:
+            yield committing
+            published = True
+        finally:
+            with self._lock:
+                self._held = None
+            try:
+                for index in held:
+                    _release(index, published)
+            finally:
+                if locked:
+                    self._visibility.release()
+
+    @contextmanager
+    def settled(self) -> Iterator[None]:
+        """Read task statuses in this block: none is committed but not yet published."""
+        with self._visibility:
+            yield
 
     def get(self, uid: str) -> SearchIndex:
         try:
@@ -48,6 +99,9 @@ class IndexCatalog:
     def create(self, uid: str, settings: dict[str, Any], primary_key: str | None) -> SearchIndex:
         index = SearchIndex(settings, primary_key, self.partition)
         with self._lock:
+            if self._held is not None:
+                _hold(index)
+                self._held.append(index)
             self._indexes[uid] = index
         return index
 
@@ -148,3 +202,16 @@ class IndexCatalog:
                 with self._lock:
                     for stale in set(self._indexes) - {r.uid for r in records}:
                         del self._indexes[stale]
+
+
+def _hold(index: SearchIndex) -> None:
+    index.hold()
+    for vectors in semantic.of(index).vectors.values():
+        vectors.hold()
+
+
+def _release(index: SearchIndex, publish: bool) -> None:
+    index.release(publish)
+    # Vector indexes made during the batch (new embedders) were never held.
+    for vectors in semantic.of(index).vectors.values():
+        vectors.release()

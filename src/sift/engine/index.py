@@ -3,8 +3,15 @@
 One writer thread calls upsert/delete/clear/set_settings; any number of reader
 threads call search. Writers build new immutable :class:`Snapshot` objects and
 publish them with a single reference assignment, so readers never lock the
-inverted index. The FieldStore (filters, facets, sort) is mutable and owned by
-another module; it is guarded by a lock that readers hold only for the call.
+inverted index. Between :meth:`SearchIndex.hold` and :meth:`SearchIndex.release`
+the writer's changes are not published: the task worker holds an index while a
+batch runs and releases it once the batch's transaction has committed, so readers
+see a batch all at once (as Meilisearch does), never part of it.
+
+The FieldStore (filters, facets, sort) is mutable and owned by another module; it
+is guarded by a lock that readers hold only for the call. Readers mask its docids
+with their snapshot's, so documents added to it stay invisible until published;
+removals from a held index wait for the publication.
 """
 
 from __future__ import annotations
@@ -49,6 +56,10 @@ class SearchIndex:
         # every document's shard is filterable as `_shard`.
         self.partition = partition
         self.fields_lock = threading.Lock()
+        self._held = False  # hold(): changes wait for release() to be published
+        self._unpublished: IndexView | None = None  # the writer's view while held
+        self._stale = False  # a change since the writer's view was built
+        self._removed: list[int] = []  # docids leaving the field store at release()
         self._apply_settings(settings)
         self._reset()
 
@@ -75,6 +86,7 @@ class SearchIndex:
         self._segments: list[Segment] = []
         self._distribution: Counter[str] = Counter()
         self.field_store = self._new_field_store()
+        self._removed = []  # for the old field store, which readers drop with the old view
         if publish:
             self._publish()
 
@@ -86,7 +98,45 @@ class SearchIndex:
             filterable.append(SHARD_FIELD)
         return FieldStore(filterable, list(self.settings.get("sortableAttributes") or []))
 
+    def hold(self) -> None:
+        """Keep the writer's changes from readers until :meth:`release`."""
+        self._held = True
+
+    def prepare(self) -> None:
+        """Build the view :meth:`release` will publish, so that publishing is quick."""
+        if self._held:
+            self._writer_view()
+
+    def release(self, publish: bool = True) -> None:
+        """Publish what changed while held, in one assignment (``publish=False``: the
+        caller throws this index away, e.g. after a rolled-back batch)."""
+        self._held = False
+        if publish and self._stale:
+            view = self._writer_view()
+            with self.fields_lock:
+                self.field_store.remove_many(self._removed)
+                self.view = view
+        self._removed = []
+        self._unpublished = None
+        self._stale = False
+
     def _publish(self) -> None:
+        if self._held:
+            self._stale = True
+            self._unpublished = None
+            return
+        self.view = self._build_view()
+
+    def _writer_view(self) -> IndexView:
+        """The view of every change so far, published or not: what the writer itself
+        reads (a deletion by filter after another in the same batch must see it)."""
+        if not self._stale:
+            return self.view
+        if self._unpublished is None:
+            self._unpublished = self._build_view()
+        return self._unpublished
+
+    def _build_view(self) -> IndexView:
         self._vocab.extend(self._term_list)
         snapshot = Snapshot(
             segments=tuple(self._segments),
@@ -101,8 +151,9 @@ class SearchIndex:
             field_names=list(self._field_names),
             n_alive=int(self._alive.sum()),
         )
-        # One reference assignment: readers see the old view or the new one, whole.
-        self.view = IndexView(snapshot, self.settings, self.analyzer, self.searchable,
+        # Published by one reference assignment: readers see the old view or the new
+        # one, whole.
+        return IndexView(snapshot, self.settings, self.analyzer, self.searchable,
                               self.field_store, self.fields_lock)
 
     @property
@@ -292,9 +343,13 @@ class SearchIndex:
             self._alive[docid] = False
             self._distribution.subtract(self._docs.pop(docid).keys())
             gone.append(docid)
-        if gone:
+        if gone and self._held:
+            # The published snapshot still has them alive: its filters must find them.
+            self._removed.extend(gone)
+        elif gone:
             with self.fields_lock:
                 self.field_store.remove_many(gone)
+        if gone:
             self._distribution = +self._distribution
         return len(gone)
 
@@ -304,8 +359,7 @@ class SearchIndex:
             self._publish()
 
     def clear(self) -> None:
-        with self.fields_lock:
-            self.field_store.clear()
+        # A new field store: the published view keeps the old one until it is replaced.
         self._reset()
 
     def set_settings(self, settings: dict[str, Any]) -> None:
@@ -340,8 +394,10 @@ class SearchIndex:
         docids = sorted_docids(view, snap, sort, filter, "invalid_document_sort")
         return [snap.ext_ids[i] for i in docids.tolist()]
 
-    def filter_ids(self, filter: Any) -> list[str]:
-        view = self.view
+    def filter_ids(self, filter: Any, unpublished: bool = False) -> list[str]:
+        """External ids of the documents matching ``filter``; ``unpublished``: with the
+        writer's changes not yet published (the task worker's own reads)."""
+        view = self._writer_view() if unpublished else self.view
         snap = view.snapshot
         ids = filter_docids(view, snap, filter, "invalid_document_filter")
         return [snap.ext_ids[i] for i in ids.tolist()]

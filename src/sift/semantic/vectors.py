@@ -132,6 +132,9 @@ class VectorIndex:
         self._builder: threading.Thread | None = None
         self._rows: dict[str, list[int]] = {}
         self.view = VectorView(np.zeros((0, dimensions or 0), np.float32), (), np.zeros(0, bool), 0)
+        # The writer's state; `view` (what readers use) lags it while held (hold()).
+        self._latest = self.view
+        self._held = False
 
     def __len__(self) -> int:
         return len(self._rows)
@@ -148,7 +151,7 @@ class VectorIndex:
         if not items:
             return
         with self._lock:
-            view = self.view
+            view = self._latest
             alive = view.alive.copy()
             blocks: list[np.ndarray] = [view.matrix]
             ids = list(view.ids)
@@ -173,7 +176,7 @@ class VectorIndex:
 
     def delete(self, doc_ids: Iterable[str]) -> None:
         with self._lock:
-            view = self.view
+            view = self._latest
             alive = view.alive.copy()
             changed = False
             for doc_id in doc_ids:
@@ -188,17 +191,17 @@ class VectorIndex:
         with self._lock:
             self._rows.clear()
             dims = self.dimensions or 0
-            view = self.view
-            self.view = VectorView(
+            view = self._latest
+            self._set(VectorView(
                 np.zeros((0, dims), np.float32),
                 (),
                 np.zeros(0, bool),
                 next(_VERSIONS),
                 view.generation + 1,
-            )
+            ))
 
     def _publish(self, matrix: np.ndarray, ids: list[str], alive: np.ndarray, version: int) -> None:
-        view = self.view
+        view = self._latest
         generation, graph = view.generation, view.graph
         # Compact once dead rows dominate, so replaced documents do not leak memory.
         if alive.size > 1024 and alive.sum() * 2 < alive.size:
@@ -210,9 +213,25 @@ class VectorIndex:
                 self._rows.setdefault(doc_id, []).append(row)
             generation, graph = generation + 1, None  # row numbers changed: rebuild
         single = len(self._rows) == int(np.count_nonzero(alive))
-        self.view = VectorView(
+        self._set(VectorView(
             np.ascontiguousarray(matrix), tuple(ids), alive, version, generation, graph, single
-        )
+        ))
+
+    def _set(self, view: VectorView) -> None:
+        """The writer's newest state; readers get it now, or at release() when held."""
+        self._latest = view
+        if not self._held:
+            self.view = view
+
+    def hold(self) -> None:
+        """Keep changes from readers until :meth:`release` (a task batch being applied)."""
+        with self._lock:
+            self._held = True
+
+    def release(self) -> None:
+        with self._lock:
+            self._held = False
+            self.view = self._latest
 
     def memory_bytes(self) -> int:
         view = self.view
@@ -229,7 +248,7 @@ class VectorIndex:
         return rows - covered > max(GRAPH_TAIL_MIN, GRAPH_TAIL * rows) or covered == 0
 
     def _maybe_index(self) -> None:
-        if not self._needs_graph(self.view):
+        if not self._needs_graph(self._latest):
             return
         if not self.background:
             self.build_graph()
@@ -244,7 +263,7 @@ class VectorIndex:
 
     def _build_loop(self) -> None:
         try:
-            while self._needs_graph(self.view):
+            while self._needs_graph(self._latest):
                 if not self.build_graph():
                     break
         except Exception:  # the exact search goes on serving; the next write tries again
@@ -262,7 +281,7 @@ class VectorIndex:
         from usearch.index import Index
 
         with self._graph_lock:
-            view = self.view
+            view = self._latest
             rows = view.matrix.shape[0]
             if rows == 0:
                 return True
@@ -296,10 +315,10 @@ class VectorIndex:
                 self._save(graph, view, rows)
             built = Graph(graph, rows, view.generation, self.graph_min_rows)
             with self._lock:
-                current = self.view
+                current = self._latest
                 if current.generation != built.generation:
                     return False
-                self.view = replace(current, graph=built)
+                self._set(replace(current, graph=built))
             return True
 
     # ---------------------------------------------------------------- persistence

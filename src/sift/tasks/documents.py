@@ -188,7 +188,7 @@ def apply_deletion(
         state.search.clear()
     else:
         if "filter" in params:
-            ids = (everything or state.search).filter_ids(params["filter"])
+            ids = (everything or state.search).filter_ids(params["filter"], unpublished=True)
         else:
             ids = [str(i) for i in params.get("ids", [])]
         deleted = doc_rows.delete_ids(conn, state.id, ids)

@@ -251,7 +251,9 @@ class Worker:
         step = "applying settings" if batch[0].type == "settingsUpdate" else "indexing"
         report.enter(0, step, int(embedded), 1 + int(embedded))
         try:
-            with self.lease.fenced() as conn, cyclic_gc_paused():
+            # Searches see the batch once it has committed, all at once (catalog.py).
+            with self.ctx.catalog.applying() as committing, self.lease.fenced() as conn, \
+                    cyclic_gc_paused():
                 outcomes = handlers.run_batch(self.ctx, conn, batch)
                 finished = utcnow()
                 for task, outcome in zip(batch, outcomes, strict=True):
@@ -260,6 +262,7 @@ class Worker:
                     )
                 task_rows.delete_payloads(conn, [t.uid for t in batch])
                 batch_rows.record_trace(conn, batch_uid, report.trace())
+                committing()
         except Exception as exc:
             # The transaction rolled back: the search indexes may hold part of
             # the batch, so rebuild them from the database, then record the failure

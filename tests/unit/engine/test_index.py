@@ -205,3 +205,26 @@ def test_idle_optimize_leaves_a_large_index_alone_for_a_trickle(make_index: Make
     assert len(index.snapshot.segments) == 2
     assert not index.optimize()  # 1 row beside 200: not worth rewriting
     assert index.optimize(force=True) and len(index.snapshot.segments) == 1
+
+
+def test_held_changes_reach_readers_only_when_released(make_index: MakeIndex) -> None:
+    index = make_index([{"id": 1, "t": "apple", "kind": "fruit"}], filterableAttributes=["kind"])
+    index.hold()
+    index.upsert([("2", {"id": 2, "t": "apple", "kind": "fruit"})])
+    index.delete(["1"])
+    assert ids(search(index, "apple ")) == [1] and index.document_count() == 1
+    # Readers still filter the old document; the writer's own reads see its changes.
+    assert index.filter_ids("kind = fruit") == ["1"]
+    assert index.filter_ids("kind = fruit", unpublished=True) == ["2"]
+    index.release()
+    assert ids(search(index, "apple ")) == [2] and index.filter_ids("kind = fruit") == ["2"]
+
+
+def test_a_release_without_publishing_leaves_readers_where_they_were(
+    make_index: MakeIndex,
+) -> None:
+    index = make_index([{"id": 1, "t": "apple"}])
+    index.hold()
+    index.clear()
+    index.release(publish=False)
+    assert ids(search(index, "apple ")) == [1]

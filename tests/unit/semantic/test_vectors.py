@@ -142,3 +142,14 @@ def test_saved_graph_covering_a_prefix_is_extended(tmp_path: Path) -> None:
     second.upsert([(str(i), v) for i, v in enumerate(data)])
     assert second.view.graph is not None and second.view.graph.rows == 3000
     assert second.view.ids[search(second.view, data[2999], 1)[0][0]] == "2999"
+
+
+def test_held_vectors_reach_readers_only_when_released() -> None:
+    index = VectorIndex(2)
+    index.upsert([("a", np.array([1.0, 0.0]))])
+    index.hold()
+    index.upsert([("b", np.array([0.0, 1.0]))])
+    index.delete(["a"])
+    assert index.view.ids == ("a",) and bool(index.view.alive.all())
+    index.release()
+    assert [index.view.ids[r] for r in np.nonzero(index.view.alive)[0]] == ["b"]

@@ -42,7 +42,7 @@ async def list_batches(
     svc = services(request)
 
     def load() -> tuple[Page, dict[int, dict[str, str]]]:
-        with svc.db.read() as conn:
+        with svc.catalog.settled(), svc.db.read() as conn:
             page = task_rows.query_batches(conn, flt, limit, from_uid, reversed_)
             return page, batch_rows.traces(conn, [uid for uid, _ in page[0]])
 
@@ -72,7 +72,7 @@ async def get_batch(
     svc = services(request)
 
     def load() -> tuple[Page, dict[int, dict[str, str]]]:
-        with svc.db.read() as conn:
+        with svc.catalog.settled(), svc.db.read() as conn:
             return task_rows.query_batches(conn, flt, 1, None), batch_rows.traces(conn, [uid])
 
     (batches, _, _), traces = await run_in_threadpool(load)

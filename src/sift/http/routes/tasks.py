@@ -61,7 +61,7 @@ async def list_tasks(
     svc = services(request)
 
     def load() -> tuple[list[TaskRecord], int, int | None]:
-        with svc.db.read() as conn:
+        with svc.catalog.settled(), svc.db.read() as conn:
             return task_rows.query(conn, flt, limit, from_uid, reversed_)
 
     records, total, next_uid = await run_in_threadpool(load)
@@ -89,7 +89,7 @@ async def get_task(
     svc = services(request)
 
     def load() -> TaskRecord | None:
-        with svc.db.read() as conn:
+        with svc.catalog.settled(), svc.db.read() as conn:
             return task_rows.get(conn, uid)
 
     task = await run_in_threadpool(load)
