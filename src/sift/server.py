@@ -12,6 +12,7 @@ import uvicorn
 from fastapi import FastAPI
 from pythonjsonlogger.core import RESERVED_ATTRS
 
+from sift import memory
 from sift.config import SETTINGS, Config, load_config
 
 
@@ -19,6 +20,7 @@ def app_factory() -> FastAPI:
     """Entry point for each worker process; the parent passed settings via SIFT_* variables."""
     from sift.app import create_app
 
+    memory.configure()  # before this worker process starts its threads
     return create_app(load_config())
 
 
@@ -46,6 +48,8 @@ def run(config: Config) -> None:
     )
     if config.workers <= 1:
         from sift.app import create_app
+
+        memory.configure()  # before the server starts its threads (sift/memory.py)
 
         uvicorn.run(create_app(config), **common)  # type: ignore[arg-type]
         return

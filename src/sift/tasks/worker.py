@@ -26,6 +26,7 @@ from typing import Any
 
 from sqlalchemy.engine import Connection
 
+from sift import memory
 from sift.catalog import IndexCatalog
 from sift.cluster import LeaseLost, WorkerLease
 from sift.errors import SiftError
@@ -198,6 +199,9 @@ class Worker:
                     # only writer of its in-memory indexes).
                     self._dirty = False
                     self.ctx.catalog.optimize()
+                    # The batches' replaced arrays (and a deleted index) were freed:
+                    # hand the pages back rather than keep them in malloc's arenas.
+                    memory.release()
                 self._wake.wait(0.5)
                 self._wake.clear()
             else:

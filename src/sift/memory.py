@@ -1,0 +1,64 @@
+"""The C allocator under a long-running server: few arenas, and freed memory given back.
+
+glibc's malloc gives each thread that allocates concurrently an arena of its own (up to 8
+per core) and never returns an arena's free pages to the system unless they sit at its
+very top. Sift allocates from many threads (the request thread pool, the task worker,
+the vector graph builder), mostly numpy arrays that are replaced whole at each batch; so
+under sustained writes the free-but-kept memory grew with every batch, and a deleted
+index's memory stayed with the process (docs/deployment.md, "Memory sizing").
+
+:func:`configure` caps the arenas and fixes the size above which a block gets its own
+mapping (which ``free`` unmaps at once); glibc otherwise raises that threshold each time
+such a block is freed, moving the next large arrays into the arenas. :func:`release`
+hands free pages back (``malloc_trim``); the task worker calls it when its queue has
+drained. Both do nothing where the C library is not glibc (musl, macOS, Windows).
+"""
+
+from __future__ import annotations
+
+import ctypes
+import logging
+import os
+import platform
+from functools import cache
+from typing import Any
+
+log = logging.getLogger("sift.memory")
+
+# mallopt(3) parameters.
+M_MMAP_THRESHOLD = -3
+M_ARENA_MAX = -8
+
+ARENA_MAX = 2
+# Arrays of 256 KiB and more (a snapshot's `alive` and field lengths past 64k documents,
+# posting segments, vector matrices) are mapped apart and unmapped when freed.
+MMAP_THRESHOLD = 256 * 1024
+
+
+@cache
+def _glibc() -> Any | None:
+    if platform.system() != "Linux" or platform.libc_ver()[0] != "glibc":
+        return None
+    try:
+        return ctypes.CDLL("libc.so.6", use_errno=True)
+    except OSError:
+        return None
+
+
+def configure() -> bool:
+    """Tune malloc before the server starts its threads; returns whether it could. A
+    ``MALLOC_ARENA_MAX`` or ``MALLOC_MMAP_THRESHOLD_`` in the environment wins."""
+    libc = _glibc()
+    if libc is None:
+        return False
+    if "MALLOC_ARENA_MAX" not in os.environ:
+        libc.mallopt(M_ARENA_MAX, ARENA_MAX)
+    if "MALLOC_MMAP_THRESHOLD_" not in os.environ:
+        libc.mallopt(M_MMAP_THRESHOLD, MMAP_THRESHOLD)
+    return True
+
+
+def release() -> bool:
+    """Give the allocator's free pages back to the system; whether any were."""
+    libc = _glibc()
+    return bool(libc.malloc_trim(0)) if libc is not None else False
