@@ -14,6 +14,7 @@ from pythonjsonlogger.core import RESERVED_ATTRS
 
 from sift import memory
 from sift.config import SETTINGS, Config, load_config
+from sift.http.keepalive import KeepAliveProtocol
 
 
 def app_factory() -> FastAPI:
@@ -41,6 +42,8 @@ def run(config: Config) -> None:
         log_level=config.log_level,
         log_config=logging_config(config.log_level),
         timeout_keep_alive=config.timeout_keep_alive,
+        # uvicorn's own protocol, except that keep-alive never resets a waiting request.
+        http=KeepAliveProtocol,
         timeout_graceful_shutdown=config.graceful_timeout,
         # X-Forwarded-* are read by the app itself, from the peers in `trusted_proxies` only.
         proxy_headers=False,
