@@ -214,4 +214,4 @@ def _release(index: SearchIndex, publish: bool) -> None:
     index.release(publish)
     # Vector indexes made during the batch (new embedders) were never held.
     for vectors in semantic.of(index).vectors.values():
-        vectors.release()
+        vectors.release(publish)

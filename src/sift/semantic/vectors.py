@@ -228,10 +228,13 @@ class VectorIndex:
         with self._lock:
             self._held = True
 
-    def release(self) -> None:
+    def release(self, publish: bool = True) -> None:
+        """Publish what changed while held (``publish=False``: readers keep the old view;
+        the caller throws this index away, as after a rolled-back batch)."""
         with self._lock:
             self._held = False
-            self.view = self._latest
+            if publish:
+                self.view = self._latest
 
     def memory_bytes(self) -> int:
         view = self.view
