@@ -37,9 +37,10 @@ CONNECTIONS = 8
 MIX = {"search": 75, "write": 15, "settings": 10}  # per 100 requests
 
 
-def rss_mib(pid: int) -> float:
+def rss_mib(pid: int, field: str = "VmRSS") -> float:
+    """VmRSS, or RssAnon (the heap: what the allocator holds) of a process, in MiB."""
     for line in Path(f"/proc/{pid}/status").read_text().splitlines():
-        if line.startswith("VmRSS:"):
+        if line.startswith(field + ":"):
             return int(line.split()[1]) / 1024
     return 0.0
 
@@ -131,7 +132,7 @@ def soak(minutes: int, seconds_per_minute: int, work: Path) -> dict[str, Any]:
         drain(url)  # the demo index is built: the soak starts from a loaded node
         start_rss = rss_mib(proc.pid)
         print(f"loaded: RSS {start_rss:.0f} MiB, pid {proc.pid}, {url}", flush=True)
-        print("minute  req/s   p50 ms  p99 ms  errors  RSS MiB  tasks waiting", flush=True)
+        print("minute  req/s   p50 ms  p99 ms  errors  RSS MiB  (anon)  tasks waiting", flush=True)
         rows = []
         for minute in range(1, minutes + 1):
             s = wrk_minute(url, requests, seconds_per_minute)
@@ -139,10 +140,12 @@ def soak(minutes: int, seconds_per_minute: int, work: Path) -> dict[str, Any]:
             latency = s["latency_us"]
             row = {"minute": minute, "rps": s["requests"] / (s["duration_us"] / 1e6),
                    "p50_ms": latency["p50"] / 1000, "p99_ms": latency["p99"] / 1000,
-                   "errors": errors, "rss_mib": rss_mib(proc.pid), "waiting": waiting_tasks(url)}
+                   "errors": errors, "rss_mib": rss_mib(proc.pid),
+                   "anon_mib": rss_mib(proc.pid, "RssAnon"), "waiting": waiting_tasks(url)}
             rows.append(row)
             print(f"{minute:>6}  {row['rps']:6.1f}  {row['p50_ms']:7.1f}  {row['p99_ms']:6.1f}  "
-                  f"{errors:>6}  {row['rss_mib']:7.0f}  {row['waiting']:>13}", flush=True)
+                  f"{errors:>6}  {row['rss_mib']:7.0f}  {row['anon_mib']:6.0f}  "
+                  f"{row['waiting']:>13}", flush=True)
         drain(url)
         drained = rss_mib(proc.pid)
     finally:
