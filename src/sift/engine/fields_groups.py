@@ -175,34 +175,39 @@ class Membership:
 class _Rows:
     """Append-only (value, docid, flag) rows in numpy chunks, with lazy deletion.
 
-    Deleting marks docids dead in every existing chunk (so a docid re-added
+    Deleting marks docids dead in the chunks that hold them (so a docid re-added
     later, in a new chunk, stays alive); :meth:`compact` drops dead rows and
-    merges the chunks into one.
+    merges the chunks into one. Appending past MAX_CHUNKS compacts first: a field
+    no search reads (sorted by, faceted on) is never compacted otherwise, and each
+    batch of writes adds a chunk, so under sustained writes the chunks, and the
+    cost of every delete, grew without bound.
     """
+
+    MAX_CHUNKS = 16
 
     def __init__(self, dtype: type) -> None:
         self._dtype = dtype
-        self._chunks: list[tuple[np.ndarray, np.ndarray, np.ndarray, BitMap]] = []
+        # (values, docids, flags, dead docids, the chunk's docids)
+        self._chunks: list[tuple[np.ndarray, np.ndarray, np.ndarray, BitMap, BitMap]] = []
 
     def append(self, values: list, docids: list[int], flags: list[bool]) -> None:
         if docids:
-            self._chunks.append(
-                (
-                    np.array(values, dtype=self._dtype),
-                    np.array(docids, dtype=np.uint32),
-                    np.array(flags, dtype=bool),
-                    BitMap(),
-                )
-            )
+            if len(self._chunks) >= self.MAX_CHUNKS:
+                self.compact(sort=False)
+            self._chunks.append(_chunk(np.array(values, dtype=self._dtype),
+                                       np.array(docids, dtype=np.uint32),
+                                       np.array(flags, dtype=bool)))  # fmt: skip
 
     def delete(self, docids: BitMap) -> None:
-        for chunk in self._chunks:
-            chunk[3].update(docids)
+        for _, _, _, dead, members in self._chunks:
+            # Only the chunk's own docids: marking every deleted docid in every chunk
+            # made each chunk's dead set grow with all later deletions.
+            dead.update(docids & members)
 
     def compact(self, sort: bool) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
         """Live rows as (values, docids, flags), sorted by value when asked."""
         parts = []
-        for values, ids, flags, dead in self._chunks:
+        for values, ids, flags, dead, _ in self._chunks:
             if dead:
                 keep = ~Membership(dead)(ids)
                 values, ids, flags = values[keep], ids[keep], flags[keep]
@@ -215,8 +220,13 @@ class _Rows:
         if sort:
             order = np.argsort(values, kind="stable")
             values, ids, flags = values[order], ids[order], flags[order]
-        self._chunks = [(values, ids, flags, BitMap())] if len(ids) else []
+        self._chunks = [_chunk(values, ids, flags)] if len(ids) else []
         return values, ids, flags
+
+
+def _chunk(values: np.ndarray, ids: np.ndarray, flags: np.ndarray
+           ) -> tuple[np.ndarray, np.ndarray, np.ndarray, BitMap, BitMap]:
+    return values, ids, flags, BitMap(), BitMap(ids)
 
 
 class FieldValues:

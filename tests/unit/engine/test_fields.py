@@ -248,3 +248,24 @@ def test_facet_counts_for_a_few_candidates_among_many_rows() -> None:
     numbers = Counter(str(n) for d in sorted(candidates) for n in set(docs[d]["n"]))
     assert got["tags"] == dict(sorted(tags.items()))
     assert got["n"] == dict(sorted(numbers.items(), key=lambda kv: float(kv[0])))
+
+
+def test_rows_of_a_field_nobody_reads_stay_bounded_under_sustained_writes() -> None:
+    from sift.engine.fields_groups import _Rows
+
+    rows = _Rows(np.int64)
+    live: dict[int, int] = {}
+    for batch in range(300):  # one chunk per batch, as the task worker writes them
+        first = batch * 10
+        rows.append(list(range(first, first + 10)), list(range(first, first + 10)), [False] * 10)
+        live.update((d, d) for d in range(first, first + 10))
+        if batch:  # replace documents written earlier: their docids die
+            gone = BitMap(range(first - 10, first - 5))
+            rows.delete(gone)
+            for docid in gone:
+                live.pop(docid)
+    assert len(rows._chunks) <= 16  # one per batch before
+    # Each chunk remembers only its own dead docids, never every later deletion.
+    assert sum(len(chunk[3]) for chunk in rows._chunks) <= sum(c[1].size for c in rows._chunks)
+    values, ids, _ = rows.compact(sort=True)
+    assert sorted(ids.tolist()) == sorted(live) and values.tolist() == sorted(live.values())
