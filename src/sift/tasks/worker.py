@@ -67,12 +67,11 @@ class WorkerContext:
 
 
 def compatible(first: TaskRecord, other: TaskRecord) -> bool:
-    """Whether `other` may run in the same batch as `first` (same index, same kind)."""
-    if other.index_uid != first.index_uid or other.type != first.type:
-        return False
-    if first.type == "documentAdditionOrUpdate":
-        return all(other.params.get(p) == first.params.get(p) for p in ("method", "skipCreation"))
-    return first.type == "documentDeletion"
+    """Whether `other` may run in the same batch as `first`: document additions (replace
+    or update) and deletions of one index merge, in order, as Meilisearch's autobatcher
+    merges them; handlers.document_batch keeps each task's own outcome."""
+    return (other.index_uid == first.index_uid
+            and first.type in BATCHABLE and other.type in BATCHABLE)  # fmt: skip
 
 
 def select_batch(conn: Connection) -> list[TaskRecord]:
