@@ -18,6 +18,7 @@ from __future__ import annotations
 import gc
 import logging
 import threading
+import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
@@ -43,6 +44,11 @@ log = logging.getLogger("sift.worker")
 PRIORITY_TYPES = ("taskCancelation", "taskDeletion")
 BATCHABLE = {"documentAdditionOrUpdate", "documentDeletion"}
 MAX_BATCH_TASKS = 100
+# A merge of every segment waits for the queue to stay empty this long: a steady stream
+# (a sync source's windows, a snapshot's batches) leaves the worker idle for moments
+# between batches, and rewriting a 200k-document index in each of them delayed the next
+# batch by as long as the merge took; tiered merging bounds the segments meanwhile.
+OPTIMIZE_IDLE_S = 1.0
 
 
 @dataclass
@@ -101,6 +107,7 @@ class Worker:
         # The progress of the batch this process is applying, for GET /batches.
         self.processing: BatchProgress | None = None
         self._dirty = False  # a batch ran since the indexes were last optimized
+        self._worked_at = 0.0  # when the last batch ended (time.monotonic)
         with ctx.db.read() as conn:
             # The last batch whose changes this process's indexes hold.
             self._seen_batch = task_rows.last_finished_batch(conn)
@@ -193,7 +200,7 @@ class Worker:
                 worked = False
                 self._stop.wait(1.0)
             if not worked:
-                if self._dirty:
+                if self._dirty and time.monotonic() - self._worked_at >= OPTIMIZE_IDLE_S:
                     # Idle: merge the segments the batches left (the leader is the
                     # only writer of its in-memory indexes).
                     self._dirty = False
@@ -206,6 +213,7 @@ class Worker:
                 self._wake.clear()
             else:
                 self._dirty = True
+                self._worked_at = time.monotonic()
 
     def run_once(self) -> bool:
         """Process one batch. Returns False when nothing was enqueued."""
