@@ -6,20 +6,22 @@ import signal
 import subprocess
 import sys
 import time
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from pathlib import Path
 
 import httpx
 
 
 class SiftServer:
-    def __init__(self, args: Sequence[str], log_path: Path) -> None:
+    def __init__(self, args: Sequence[str], log_path: Path,
+                 env: Mapping[str, str] | None = None) -> None:  # fmt: skip
         self.log_path = log_path
         with log_path.open("wb") as log:  # the child keeps its own descriptor
             self.process = subprocess.Popen(
                 [sys.executable, "-m", "sift", "serve", *args],
                 stdout=log,
                 stderr=subprocess.STDOUT,
+                env=env,
             )
 
     @property

@@ -12,6 +12,7 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import statistics
 import subprocess
 import sys
 import tempfile
@@ -39,14 +40,19 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     parser.add_argument("--kill9-rounds", type=int, default=0)
     parser.add_argument("--capture", action="store_true",
                         help="compare PostgreSQL capture methods (stream, poll, triggers)")
+    parser.add_argument("--repeat", type=int, default=1, help="runs per source (and variant)")
+    parser.add_argument("--baseline-src", type=Path, default=None,
+                        help="the src folder of another Sift checkout (e.g. main's, from "
+                        "`git worktree add`): each repeat runs its server, then this tree's, "
+                        "and the summary gives medians and ratios")
     parser.add_argument("--out", type=Path, default=None, help="JSON results file")
     return parser.parse_args(argv)
 
 
-def run_one(name: str, args: argparse.Namespace) -> dict[str, Any]:
+def run_one(name: str, args: argparse.Namespace, code: Path | None = None) -> dict[str, Any]:
     kind, capture = KINDS[name]
     with source(kind, args.rows, args.seed) as src, tempfile.TemporaryDirectory() as tmp:
-        server, url = start_server(Path(tmp), src, capture)
+        server, url = start_server(Path(tmp), src, capture, code)
         try:
             headers = {"Authorization": f"Bearer {KEY}"}
             with httpx.Client(base_url=url, headers=headers, timeout=60) as client:
@@ -64,6 +70,31 @@ def run_one(name: str, args: argparse.Namespace) -> dict[str, Any]:
     return {"snapshot": snap, "lag": changes}
 
 
+FIGURES = (("snapshot", "rows_per_s", "snapshot rows/s"), ("lag", "p50_ms", "lag p50 ms"),
+           ("lag", "p99_ms", "lag p99 ms"))  # fmt: skip
+
+
+def summary(runs: dict[str, dict[str, list[dict[str, Any]]]]) -> dict[str, Any]:
+    """Medians per source and variant, and this tree's over the baseline's (same run)."""
+    table: dict[str, Any] = {}
+    for name, variants in runs.items():
+        row: dict[str, Any] = {}
+        for variant, results in variants.items():
+            row[variant] = {label: statistics.median(r[part][key] for r in results)
+                            for part, key, label in FIGURES}  # fmt: skip
+        if "baseline" in row:
+            row["ratio"] = {label: row["this"][label] / row["baseline"][label]
+                            for _, _, label in FIGURES}  # fmt: skip
+        table[name] = row
+        for variant, figures in row.items():
+            shown = ", ".join(f"{label} {value:,.{2 if variant == 'ratio' else 0}f}"
+                              for label, value in figures.items())  # fmt: skip
+            what = ("this / baseline" if variant == "ratio"
+                    else f"median of {len(variants[variant])}")  # fmt: skip
+            print(f"{name} {variant} ({what}): {shown}", flush=True)
+    return table
+
+
 def main(argv: list[str] | None = None) -> None:
     args = parse_args(argv)
     load = os.getloadavg()
@@ -74,8 +105,17 @@ def main(argv: list[str] | None = None) -> None:
         from benchmarks.sync.capture import compare
 
         results["capture"] = compare(args.rate, args.seconds, args.seed)
+    variants: list[tuple[str, Path | None]] = [("this", None)]
+    if args.baseline_src is not None:
+        variants.insert(0, ("baseline", args.baseline_src.resolve()))
     for name in [s for s in args.sources.split(",") if s] if not args.capture else []:
-        results["runs"][name] = run_one(name, args)
+        for repeat in range(args.repeat):
+            for variant, code in variants:
+                print(f"{name} {variant} run {repeat + 1}/{args.repeat}", flush=True)
+                run = run_one(name, args, code)
+                results["runs"].setdefault(name, {}).setdefault(variant, []).append(run)
+    if results["runs"]:
+        results["summary"] = summary(results["runs"])
     if args.kill9_rounds:
         began = time.monotonic()
         env = {**os.environ, "SIFT_SYNC_KILL9_ROUNDS": str(args.kill9_rounds)}

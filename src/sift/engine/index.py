@@ -24,6 +24,7 @@ from typing import Any
 import numpy as np
 
 from sift.engine.analysis import SENTENCE_GAP, Analyzer
+from sift.engine.doctable import DocTable
 from sift.engine.fields import FieldStore
 from sift.engine.partition import SHARD_FIELD, Partition
 from sift.engine.query import SearchParams
@@ -78,7 +79,7 @@ class SearchIndex:
         self._vocab = VocabularyBuilder()
         self._field_ids: dict[str, int] = {}
         self._field_names: list[str] = []
-        self._docs: dict[int, dict[str, Any]] = {}
+        self._docs = DocTable()
         self._ext_to_int: dict[str, int] = {}
         self._ext_ids: list[str] = []
         self._alive = np.zeros(0, dtype=bool)
@@ -142,7 +143,7 @@ class SearchIndex:
             segments=tuple(self._segments),
             alive=self._alive.copy(),
             field_len=self._field_len,
-            docs=dict(self._docs),
+            docs=self._docs.published(),  # shares the documents: no copy (doctable.py)
             ext_ids=self._ext_ids,
             term_list=self._term_list,
             term_ids=self._term_ids,

@@ -20,6 +20,7 @@ from typing import Any
 import numpy as np
 
 from sift.engine.analysis import Analyzer
+from sift.engine.doctable import DocTable
 from sift.engine.vocab import Vocabulary
 
 # Array elements get a gap so that the end of one value and the start of the
@@ -137,7 +138,7 @@ class Snapshot:
     segments: tuple[Segment, ...]
     alive: np.ndarray  # bool per internal docid
     field_len: np.ndarray  # float32 [docid, field id] words per field
-    docs: dict[int, dict[str, Any]]  # internal docid -> document
+    docs: DocTable  # internal docid -> document
     ext_ids: list[str]  # internal docid -> external id
     term_list: list[str]  # term id -> term (append-only list shared with the writer)
     term_ids: dict[str, int]  # term -> id (append-only, shared; ids >= n_terms ignored)

@@ -18,7 +18,6 @@ from collections.abc import Callable, Iterator
 from typing import Any, Protocol
 
 from sift.storage import sources as source_rows
-from sift.storage import tasks as task_rows
 from sift.storage.database import Database
 from sift.storage.sources import SourceRecord, StalePosition
 from sift.sync.changes import Commit, Event, RowChange, SchemaChanged, Truncate, Window
@@ -29,8 +28,7 @@ from sift.sync.errors import CaptureUnavailable, PositionLost
 
 log = logging.getLogger("sift.sync")
 
-WINDOW_S = 0.05  # changes gathered before a commit to Sift, while the worker keeps up
-MAX_WINDOW_S = 1.0  # ... and at most, while it has a backlog
+WINDOW_S = 0.05  # changes gathered before a commit to Sift
 MAX_WINDOW_CHANGES = 20_000
 IDLE_SAVE_S = 2.0  # how often a position that moved without changes of ours is saved
 BACKOFF_S = (1.0, 2.0, 5.0, 10.0, 30.0)
@@ -224,8 +222,10 @@ class SourceRunner:
         opened = saved = time.monotonic()
         last_lag_check = last_lease_check = 0.0
         while not self._stop.is_set():
+            # Wake when the open window is due, not on a fixed tick (up to a tick late).
+            due = opened + WINDOW_S - time.monotonic() if window.changes else WINDOW_S
             try:
-                event = events.get(timeout=WINDOW_S / 2)
+                event = events.get(timeout=min(WINDOW_S, max(0.001, due)))
             except queue.Empty:
                 event = None
             if isinstance(event, BaseException):
@@ -269,12 +269,10 @@ class SourceRunner:
                 reader.ack(position)
 
     def _ready(self, age: float, changes: int) -> bool:
-        if age >= MAX_WINDOW_S or changes >= MAX_WINDOW_CHANGES:
-            return True
-        if age < WINDOW_S:
-            return False
-        with self.db.read() as conn:  # the worker has a backlog: gather more per task
-            return not task_rows.has_enqueued(conn)
+        # No waiting for the worker to drain its queue: the autobatcher merges every
+        # window committed meanwhile into its next batch (worker.select_batch), so a
+        # window held back would only miss that batch and wait for the one after.
+        return age >= WINDOW_S or changes >= MAX_WINDOW_CHANGES
 
     def _fold(self, reader: Reader, tables: dict[str, TableConfig],
               converters: dict[str, Converter], transaction: list[Event],

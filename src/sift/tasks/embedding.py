@@ -71,9 +71,11 @@ def prepare(ctx: WorkerContext, batch: list[TaskRecord]) -> bool:
     """Cache the vectors ``batch`` will need (see the module's docstring). Returns whether
     it had anything to embed (then the progress shows it as the batch's first step)."""
     kind = batch[0].type
+    # A document batch may mix deletions in (worker.compatible): only additions embed.
+    additions = [t for t in batch if t.type == "documentAdditionOrUpdate"]
     try:
-        if kind == "documentAdditionOrUpdate":
-            return _prepare_additions(ctx, batch)
+        if additions:
+            return _prepare_additions(ctx, additions)
         if kind == "settingsUpdate":
             return _prepare_settings(ctx, batch[0])
     except progress.Interrupted:

@@ -25,12 +25,9 @@ if TYPE_CHECKING:
 def run_batch(ctx: WorkerContext, conn: Connection, batch: list[TaskRecord]) -> list[Outcome]:
     from sift.tasks.worker import Outcome
 
-    kind = batch[0].type
+    if batch[0].type in DOCUMENT_TYPES:
+        return document_batch(ctx, conn, batch)
     report = progress.current()
-    if kind == "documentAdditionOrUpdate":
-        total = sum(int((t.details or {}).get("receivedDocuments") or 0) for t in batch)
-        report.enter(1, "document", 0, total)
-        return document_additions(ctx, conn, batch)
     outcomes = []
     for i, task in enumerate(batch):
         if len(batch) > 1:
@@ -60,50 +57,83 @@ def _index_state(
     return documents.IndexState(record.id, uid, record.primary_key, search)
 
 
-def document_additions(
-    ctx: WorkerContext, conn: Connection, batch: list[TaskRecord]
-) -> list[Outcome]:
+def document_batch(ctx: WorkerContext, conn: Connection, batch: list[TaskRecord]) -> list[Outcome]:
+    """Additions (replace or update) and deletions of one index, in task order, as the
+    autobatcher merged them (worker.select_batch). Each task runs in a savepoint of its own
+    and keeps its own outcome: a failing one changes nothing and fails alone, and a later
+    task sees what the earlier ones did. The catalog holds the search index for the whole
+    batch (IndexCatalog.applying), so it is published once, after the commit."""
     from sift.tasks.worker import Outcome
 
+    received = sum(int((t.details or {}).get("receivedDocuments") or 0) for t in batch)
+    progress.current().enter(1, "document", 0, received)
+    uid = batch[0].index_uid or ""
+    state: documents.IndexState | None = None
     outcomes: list[Outcome] = []
-    # Like Meilisearch, adding documents creates the index, even if the task then fails.
-    state = _index_state(ctx, conn, batch[0].index_uid or "", None, create=True)
     for task in batch:
-        details = dict(task.details or {})
-        nested = conn.begin_nested()
-        try:
-            primary_key = documents.resolve_primary_key(state, task, conn)
-            if primary_key is None:  # an empty payload
-                details["indexedDocuments"] = 0
-                nested.commit()
-                outcomes.append(Outcome("succeeded", details))
+        if state is None:
+            try:
+                # Like Meilisearch, adding documents creates the index even if the task
+                # then fails (so outside the task's savepoint); deleting does not.
+                create = task.type == "documentAdditionOrUpdate"
+                state = _index_state(ctx, conn, uid, None, create=create)
+            except SiftError as error:  # a deletion before the index exists fails alone
+                outcomes.append(Outcome("failed", task.details, error.to_dict()))
                 continue
-            documents.validate(conn, task, primary_key)
-            if state.primary_key is None:
-                index_rows.update(conn, state.uid, primary_key=primary_key)
-                state.primary_key = primary_key
-                state.search.primary_key = primary_key
-            details["indexedDocuments"] = documents.apply_additions(
-                ctx.db, conn, state, task, primary_key, ctx.batch_size
-            )
-            index_rows.touch(conn, state.uid)
-            nested.commit()
-            outcomes.append(Outcome("succeeded", details))
-        except SiftError as error:
-            nested.rollback()
-            details["indexedDocuments"] = 0
-            outcomes.append(Outcome("failed", details, error.to_dict()))
+        if task.type == "documentAdditionOrUpdate":
+            outcomes.append(_addition(ctx, conn, state, task))
+        else:
+            outcomes.append(_deletion(ctx, conn, state, task))
     return outcomes
 
 
-def document_deletion(ctx: WorkerContext, conn: Connection, task: TaskRecord) -> dict[str, Any]:
-    state = _index_state(ctx, conn, task.index_uid or "", None, create=False)
-    everything = (
-        ctx.catalog.filter_view(state.uid, conn) if "filter" in task.params else None
-    )
-    details = documents.apply_deletion(conn, state, task, everything)
-    index_rows.touch(conn, state.uid)
-    return details
+def _addition(ctx: WorkerContext, conn: Connection, state: documents.IndexState,
+              task: TaskRecord) -> Outcome:  # fmt: skip
+    from sift.tasks.worker import Outcome
+
+    details = dict(task.details or {})
+    nested = conn.begin_nested()
+    try:
+        primary_key = documents.resolve_primary_key(state, task, conn)
+        if primary_key is None:  # an empty payload
+            details["indexedDocuments"] = 0
+            nested.commit()
+            return Outcome("succeeded", details)
+        documents.validate(conn, task, primary_key)
+        if state.primary_key is None:
+            index_rows.update(conn, state.uid, primary_key=primary_key)
+            state.primary_key = primary_key
+            state.search.primary_key = primary_key
+        details["indexedDocuments"] = documents.apply_additions(
+            ctx.db, conn, state, task, primary_key, ctx.batch_size
+        )
+        index_rows.touch(conn, state.uid)
+        nested.commit()
+        return Outcome("succeeded", details)
+    except SiftError as error:
+        nested.rollback()
+        details["indexedDocuments"] = 0
+        return Outcome("failed", details, error.to_dict())
+
+
+def _deletion(ctx: WorkerContext, conn: Connection, state: documents.IndexState,
+              task: TaskRecord) -> Outcome:  # fmt: skip
+    from sift.tasks.worker import Outcome
+
+    nested = conn.begin_nested()
+    try:
+        # A node holding some shards filters over every document, read inside this
+        # transaction, so it sees the batch's earlier tasks too (catalog.filter_view).
+        everything = (
+            ctx.catalog.filter_view(state.uid, conn) if "filter" in task.params else None
+        )
+        details = documents.apply_deletion(conn, state, task, everything)
+        index_rows.touch(conn, state.uid)
+        nested.commit()
+        return Outcome("succeeded", details)
+    except SiftError as error:
+        nested.rollback()
+        return Outcome("failed", task.details, error.to_dict())
 
 
 def index_creation(ctx: WorkerContext, conn: Connection, task: TaskRecord) -> dict[str, Any]:
@@ -242,8 +272,9 @@ def task_deletion(ctx: WorkerContext, conn: Connection, task: TaskRecord) -> dic
     return details
 
 
+DOCUMENT_TYPES = ("documentAdditionOrUpdate", "documentDeletion")
+
 HANDLERS = {
-    "documentDeletion": document_deletion,
     "indexCreation": index_creation,
     "indexUpdate": index_update,
     "indexDeletion": index_deletion,

@@ -111,6 +111,7 @@ def batch_view(
         "startedAt": rfc3339(started),
         "finishedAt": rfc3339(finished),
         "batchStrategy": (
-            f"batched {len(batch)} compatible {batch[0].type} task(s)" if batch else "empty batch"
+            f"batched {len(batch)} compatible {' and '.join(dict.fromkeys(t.type for t in batch))}"
+            " task(s)" if batch else "empty batch"
         ),
     }

@@ -1,0 +1,39 @@
+"""DocTable: a published table never changes, whatever the writer does after."""
+
+from __future__ import annotations
+
+import pytest
+
+from sift.engine.doctable import CHUNK, DocTable
+
+
+def test_a_published_table_keeps_its_documents_while_the_writer_goes_on() -> None:
+    table = DocTable()
+    for docid in range(CHUNK + 5):  # two chunks
+        table[docid] = {"id": docid}
+    first = table.published()
+    table[3] = {"id": 3, "new": True}
+    table.pop(CHUNK + 1)
+    table[CHUNK + 5] = {"id": CHUNK + 5}
+    second = table.published()
+    table.pop(0)
+
+    assert first[3] == {"id": 3} and first[CHUNK + 1] == {"id": CHUNK + 1}
+    assert CHUNK + 5 not in first and len(first) == CHUNK + 5
+    assert second[3] == {"id": 3, "new": True} and CHUNK + 1 not in second
+    assert second[0] == {"id": 0} and len(second) == CHUNK + 5
+    assert 0 not in table and len(table) == CHUNK + 4
+    with pytest.raises(KeyError):
+        table[0]
+    with pytest.raises(KeyError):
+        table.pop(CHUNK + 1)
+
+
+def test_items_and_iteration_are_in_docid_order_without_the_removed() -> None:
+    table = DocTable()
+    for docid in (5, 2, 3 * CHUNK):
+        table[docid] = {"id": docid}
+    table.pop(2)
+    assert list(table.items()) == [(5, {"id": 5}), (3 * CHUNK, {"id": 3 * CHUNK})]
+    assert list(table) == [5, 3 * CHUNK] and len(table) == 2
+    assert 7 not in table and 10 * CHUNK not in table and "x" not in table
