@@ -14,7 +14,7 @@ from sift.cluster import Network, node_name
 from sift.cluster.notify import RedisNotifier
 from sift.config import Config
 from sift.insights import Analytics, SuggestionsRefresher
-from sift.keys import KeyStore
+from sift.ops.keys import KeyStore
 from sift.ops.webhook_delivery import WebhookDelivery
 from sift.ops.webhooks import reserved
 from sift.semantic import service as semantic

@@ -147,7 +147,7 @@ def test_keys_in_use_keep_working_from_a_locked_address(
 ) -> None:
     # A key verified moments ago skips the gate: a 256-bit key is never a guess. (The
     # cache lasts a second; a minute here, so a slow machine cannot make this flaky.)
-    monkeypatch.setattr("sift.keys.KEY_CACHE_S", 60.0)
+    monkeypatch.setattr("sift.ops.keys.KEY_CACHE_S", 60.0)
     with app_client(tmp_path, rate_limit_auth_failures="1/m") as client:
         key = _search_key(client)
         here = from_address("198.51.100.23")

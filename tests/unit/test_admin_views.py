@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from sift.keys import ACTIONS
+from sift.ops.keys import ACTIONS
 from sift.ui import admin_views as v
 
 

@@ -18,12 +18,12 @@ from collections.abc import Callable
 from dataclasses import replace
 from typing import Any
 
-from sift import experimental
 from sift.cluster.fanout import NetworkSearch
 from sift.cluster.health import RemoteHealth
 from sift.cluster.topology import Topology, apply_patch
 from sift.engine.partition import Partition
 from sift.errors import SiftError
+from sift.ops import experimental
 from sift.storage import network as network_rows
 from sift.storage.database import Database, error_summary
 
@@ -119,7 +119,7 @@ class Network:
 
     def refresh(self) -> None:
         """Reload the topology if another node changed it, and the feature switch (stored
-        with the other experimental switches, sift.experimental)."""
+        with the other experimental switches, sift.ops.experimental)."""
         enabled = experimental.enabled(self.db, "network")
         with self.db.read() as conn:
             row = None if network_rows.version(conn) == self._version else network_rows.read(conn)

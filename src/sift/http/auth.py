@@ -10,7 +10,7 @@ from starlette.concurrency import run_in_threadpool
 
 from sift.errors import SiftError
 from sift.http.throttle import Limits, client_address
-from sift.keys import Principal
+from sift.ops.keys import Principal
 from sift.services import Services
 
 OPEN = Principal(key=None)

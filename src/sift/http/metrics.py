@@ -19,7 +19,7 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from sift.http.auth import guard, services
 from sift.http.schemas import doc
-from sift.keys import Principal
+from sift.ops.keys import Principal
 from sift.storage import tasks as task_rows
 
 REGISTRY = CollectorRegistry()

@@ -19,7 +19,7 @@ from typing import Any
 import jwt
 
 from sift.errors import SiftError
-from sift.keys import Principal, action_allowed, derive_key, index_allowed
+from sift.ops.keys import Principal, action_allowed, derive_key, index_allowed
 from sift.services import Services
 
 ALGORITHMS = ["HS256", "HS384", "HS512"]

@@ -121,7 +121,7 @@ worker_lease = sa.Table(
 # The network of /network (src/sift/cluster): one row. `topology` is the JSON of remotes,
 # shards, leader and `self`; `version` grows by one with each change, so every node sharing
 # the database notices a change with one small read. (The `network` experimental feature
-# that Meilisearch requires first is a switch in `meta`, as every switch: sift.experimental.)
+# that Meilisearch requires first is a switch in `meta`, as every switch: sift.ops.experimental.)
 network = sa.Table(
     "network",
     metadata,

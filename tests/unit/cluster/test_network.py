@@ -6,9 +6,9 @@ from pathlib import Path
 
 import pytest
 
-from sift import experimental
 from sift.cluster import Network
 from sift.errors import SiftError
+from sift.ops import experimental
 from sift.storage.database import Database
 
 

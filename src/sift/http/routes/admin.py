@@ -32,7 +32,7 @@ from sift.http.routes.settings import shown
 from sift.http.routes.site import ui
 from sift.http.throttle import client_address
 from sift.insights import Analytics
-from sift.keys import ACTIONS
+from sift.ops.keys import ACTIONS
 from sift.storage import sessions as session_rows
 from sift.storage.analytics import Range
 from sift.storage.database import utcnow

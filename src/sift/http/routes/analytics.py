@@ -12,7 +12,7 @@ from sift.http.auth import guard, services
 from sift.http.responses import JSONResponse, check_params, int_param
 from sift.http.schemas import doc, responses
 from sift.insights import Analytics, iso, pick_interval
-from sift.keys import Principal, index_allowed
+from sift.ops.keys import Principal, index_allowed
 from sift.storage.analytics import Range
 from sift.storage.database import utcnow
 

@@ -8,7 +8,7 @@ from starlette.concurrency import run_in_threadpool
 from sift.http.auth import guard, services
 from sift.http.responses import JSONResponse, accepted
 from sift.http.schemas import doc, responses
-from sift.keys import Principal
+from sift.ops.keys import Principal
 from sift.tasks.views import summary_view
 
 router = APIRouter(tags=["Backups"])

@@ -10,7 +10,7 @@ from sift.http.auth import guard, services
 from sift.http.responses import JSONResponse
 from sift.http.schemas import doc, responses
 from sift.inputs import U32, uint_param
-from sift.keys import Principal, index_allowed
+from sift.ops.keys import Principal, index_allowed
 from sift.storage import batches as batch_rows
 from sift.storage import tasks as task_rows
 from sift.storage.tasks import TaskFilter, TaskRecord

@@ -26,7 +26,7 @@ from sift.http.responses import (
 )
 from sift.http.schemas import DOCUMENT_TYPES, doc, requests, responses
 from sift.inputs import U64, USIZE, parse_uint, shown, uint_field
-from sift.keys import Principal
+from sift.ops.keys import Principal
 from sift.storage import documents as doc_rows
 from sift.storage import indexes as index_rows
 from sift.tasks.payload import payload_format, validate_csv_delimiter

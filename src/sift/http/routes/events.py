@@ -13,7 +13,7 @@ from sift.http.auth import guard, services
 from sift.http.responses import json_body, require_object
 from sift.http.schemas import doc, requests
 from sift.insights import parse_event
-from sift.keys import Principal
+from sift.ops.keys import Principal
 from sift.storage.database import utcnow
 
 router = APIRouter(tags=["Analytics"])

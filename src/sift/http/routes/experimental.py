@@ -1,16 +1,16 @@
 """/experimental-features: which of Meilisearch's experimental features Sift has, and
-the switches a client may turn (sift.experimental)."""
+the switches a client may turn (sift.ops.experimental)."""
 
 from __future__ import annotations
 
 from fastapi import APIRouter, Depends, Request
 from starlette.concurrency import run_in_threadpool
 
-from sift import experimental
 from sift.http.auth import guard, services
 from sift.http.responses import JSONResponse, check_fields, json_body, require_object, wrong_type
 from sift.http.schemas import doc, requests, responses
-from sift.keys import Principal
+from sift.ops import experimental
+from sift.ops.keys import Principal
 
 router = APIRouter(tags=["Experimental features"])
 

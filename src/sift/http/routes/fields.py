@@ -20,7 +20,7 @@ from sift.http.responses import (
 )
 from sift.http.schemas import doc, requests, responses
 from sift.inputs import USIZE, uint_field
-from sift.keys import Principal
+from sift.ops.keys import Principal
 from sift.storage import indexes as index_rows
 
 router = APIRouter(tags=["Indexes"])

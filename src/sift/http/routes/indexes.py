@@ -21,7 +21,7 @@ from sift.http.responses import (
     wrong_type,
 )
 from sift.http.schemas import doc, requests, responses
-from sift.keys import Principal, index_allowed
+from sift.ops.keys import Principal, index_allowed
 from sift.storage import indexes as index_rows
 from sift.storage.indexes import IndexRecord
 from sift.tasks.views import rfc3339, summary_view

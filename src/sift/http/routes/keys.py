@@ -23,7 +23,7 @@ from sift.http.responses import (
 )
 from sift.http.schemas import doc, requests, responses
 from sift.inputs import shown
-from sift.keys import ACTIONS, Principal, parse_expiry
+from sift.ops.keys import ACTIONS, Principal, parse_expiry
 from sift.storage import keys as key_rows
 from sift.storage.database import utcnow
 from sift.storage.keys import KeyRecord

@@ -13,7 +13,7 @@ from starlette.concurrency import run_in_threadpool
 from sift.http.auth import guard, services
 from sift.http.responses import JSONResponse, json_body
 from sift.http.schemas import doc, requests, responses
-from sift.keys import Principal
+from sift.ops.keys import Principal
 
 router = APIRouter(tags=["Network"])
 

@@ -1,5 +1,5 @@
 """POST /render-template: preview a template on a document or a search query, behind the
-`renderRoute` experimental feature (sift.experimental; the rendering: sift.semantic.render).
+`renderRoute` experimental feature (sift.ops.experimental; the rendering: sift.semantic.render).
 
 A template from an index reveals its settings, a stored document its content: the key
 needs `settings.get` (every call) and `documents.get` for a stored input, on the indexes
@@ -14,12 +14,12 @@ from fastapi import APIRouter, Depends, Request
 from sqlalchemy.engine import Connection
 from starlette.concurrency import run_in_threadpool
 
-from sift import experimental
 from sift.errors import IndexNotFound, SiftError
 from sift.http.auth import guard, services
 from sift.http.responses import JSONResponse, json_body, require_object, validate_index_uid
 from sift.http.schemas import doc, requests, responses
-from sift.keys import Principal
+from sift.ops import experimental
+from sift.ops.keys import Principal
 from sift.semantic import render
 from sift.semantic.service import searchable_of, searchable_predicate
 from sift.storage import documents as doc_rows

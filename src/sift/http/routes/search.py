@@ -28,7 +28,7 @@ from sift.http.schemas import doc, requests, responses
 from sift.http.tenant_tokens import token_filter
 from sift.inputs import USIZE, uint_param
 from sift.insights import new_query_uid
-from sift.keys import Principal
+from sift.ops.keys import Principal
 from sift.semantic import search as semantic_search
 
 router = APIRouter(tags=["Search"])

@@ -13,7 +13,7 @@ from sift.http.auth import guard, services
 from sift.http.responses import JSONResponse, accepted, json_body, validate_index_uid
 from sift.http.routes.indexes import get_record
 from sift.http.schemas import doc, requests, responses
-from sift.keys import Principal
+from sift.ops.keys import Principal
 from sift.semantic.embedders import redacted
 from sift.tasks.views import summary_view
 

@@ -15,7 +15,7 @@ from sift.http.auth import guard, services
 from sift.http.responses import JSONResponse, json_body, require_object, validate_index_uid
 from sift.http.routes.search import _with_rules
 from sift.http.schemas import doc, requests, responses
-from sift.keys import Principal
+from sift.ops.keys import Principal
 from sift.semantic import hybrid, service
 
 router = APIRouter(tags=["Search"])

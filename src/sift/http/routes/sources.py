@@ -16,7 +16,7 @@ from sift.errors import SiftError
 from sift.http.auth import guard, services
 from sift.http.responses import JSONResponse
 from sift.http.schemas import doc, responses
-from sift.keys import Principal
+from sift.ops.keys import Principal
 from sift.sync import SyncManager, UnknownSource
 
 router = APIRouter(tags=["Sources"])

@@ -12,7 +12,7 @@ from sift.http.auth import guard, services
 from sift.http.responses import JSONResponse, json_body, require_object, validate_index_uid
 from sift.http.schemas import doc, requests, responses
 from sift.insights import SuggestionRule, load_rules, parse_rule, save_rule
-from sift.keys import Principal
+from sift.ops.keys import Principal
 
 router = APIRouter(tags=["Query suggestions"])
 PATH = "/indexes/{index_uid}/query-suggestions"

@@ -14,7 +14,7 @@ from sift.errors import IndexNotFound, SiftError
 from sift.http.auth import guard, services
 from sift.http.responses import JSONResponse, check_params, validate_index_uid
 from sift.http.schemas import doc, responses
-from sift.keys import Principal, index_allowed
+from sift.ops.keys import Principal, index_allowed
 from sift.storage import documents as doc_rows
 from sift.storage import indexes as index_rows
 from sift.storage import tasks as task_rows

@@ -13,7 +13,7 @@ from sift.errors import SiftError
 from sift.http.auth import guard, services
 from sift.http.responses import JSONResponse, check_fields, json_body, require_object
 from sift.http.schemas import doc, requests, responses
-from sift.keys import Principal
+from sift.ops.keys import Principal
 from sift.ops.webhooks import MAX_WEBHOOKS, Webhook, check_url, merge_headers, view
 from sift.storage import webhooks as webhook_rows
 from sift.storage.database import utcnow

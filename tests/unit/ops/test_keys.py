@@ -9,8 +9,8 @@ from pathlib import Path
 
 import pytest
 
-from sift import keys
-from sift.keys import KeyStore
+from sift.ops import keys
+from sift.ops.keys import KeyStore
 from sift.storage import keys as key_rows
 from sift.storage.database import Database, utcnow
 from sift.storage.keys import KeyRecord
