@@ -12,9 +12,9 @@ import uvicorn
 from fastapi import FastAPI
 from pythonjsonlogger.core import RESERVED_ATTRS
 
-from sift import memory
 from sift.config import SETTINGS, Config, load_config
 from sift.http.keepalive import KeepAliveProtocol
+from sift.tasks import memory
 
 
 def app_factory() -> FastAPI:
@@ -52,7 +52,7 @@ def run(config: Config) -> None:
     if config.workers <= 1:
         from sift.app import create_app
 
-        memory.configure()  # before the server starts its threads (sift/memory.py)
+        memory.configure()  # before the server starts its threads (sift/tasks/memory.py)
 
         uvicorn.run(create_app(config), **common)  # type: ignore[arg-type]
         return

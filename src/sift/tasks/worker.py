@@ -27,7 +27,6 @@ from typing import Any
 
 from sqlalchemy.engine import Connection
 
-from sift import memory
 from sift.catalog import IndexCatalog
 from sift.cluster import LeaseLost, WorkerLease
 from sift.errors import SiftError
@@ -36,7 +35,7 @@ from sift.storage import batches as batch_rows
 from sift.storage import tasks as task_rows
 from sift.storage.database import Database, error_summary, is_transient, utcnow
 from sift.storage.tasks import TaskRecord
-from sift.tasks import embedding, handlers
+from sift.tasks import embedding, handlers, memory
 from sift.tasks.progress import BatchProgress, Interrupted, reporting
 
 log = logging.getLogger("sift.worker")
@@ -335,7 +334,7 @@ def cyclic_gc_paused() -> Iterator[None]:
         if was_enabled:
             gc.enable()
             # Not generation 0 alone: the collector's own schedule never runs while
-            # batches follow each other (sift/memory.py).
+            # batches follow each other (sift/tasks/memory.py).
             memory.collect_garbage()
 
 

@@ -8,7 +8,7 @@ import weakref
 
 import pytest
 
-from sift import memory
+from sift.tasks import memory
 
 
 class Node:

@@ -33,7 +33,7 @@ import time
 from functools import cache
 from typing import Any
 
-log = logging.getLogger("sift.memory")
+log = logging.getLogger("sift.tasks.memory")
 
 # mallopt(3) parameters.
 M_MMAP_THRESHOLD = -3
