@@ -103,3 +103,12 @@ def _metric_table(
         mean = "—" if None in values else f"{statistics.fmean(values):.4f}"
         lines.append(f"| {engine} | " + " | ".join(cells) + f" | {mean} |")
     return lines
+
+
+def write_summary(out_dir: Path, stem_name: str, summary: dict[str, Any], markdown: str) -> Path:
+    """`<stem_name>.json` (the summary) and `.md` (its tables) in `out_dir`; the stem."""
+    out_dir.mkdir(parents=True, exist_ok=True)
+    stem = out_dir / stem_name
+    stem.with_suffix(".json").write_text(json.dumps(summary, indent=2) + "\n")
+    stem.with_suffix(".md").write_text(markdown)
+    return stem

@@ -6,7 +6,6 @@ Exit status 1 when a check failed (the failures are printed and in the results f
 from __future__ import annotations
 
 import argparse
-import json
 import signal
 import sys
 import time
@@ -16,6 +15,7 @@ from pathlib import Path
 from benchmarks.faults.injectors import FAULTS
 from benchmarks.faults.run import RunConfig, RunResult, run
 from benchmarks.machine import machine_info
+from benchmarks.report import write_summary
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
 RESULTS = REPO_ROOT / "benchmarks" / "results"
@@ -89,11 +89,8 @@ def main(argv: list[str] | None = None) -> RunResult:
     result = run(config, log=lambda line: print(line, flush=True))
     summary = result.summary()
     summary["machine"] = machine_info(REPO_ROOT)
-    args.out_dir.mkdir(parents=True, exist_ok=True)
-    stem = args.out_dir / f"faults-{started:%Y%m%dT%H%M%SZ}"
-    stem.with_suffix(".json").write_text(json.dumps(summary, indent=2) + "\n")
     markdown = render_markdown(summary)
-    stem.with_suffix(".md").write_text(markdown)
+    stem = write_summary(args.out_dir, f"faults-{started:%Y%m%dT%H%M%SZ}", summary, markdown)
     print(markdown)
     print(f"Wrote {stem}.json and .md; nodes' logs in {result.workdir}", file=sys.stderr)
     if not result.ok:

@@ -7,7 +7,6 @@ create a database on (a private one, dropped afterwards).
 from __future__ import annotations
 
 import argparse
-import json
 import os
 import signal
 import sys
@@ -17,6 +16,7 @@ from pathlib import Path
 
 from benchmarks.machine import machine_info
 from benchmarks.network.run import RunConfig, run
+from benchmarks.report import write_summary
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
 RESULTS = REPO_ROOT / "benchmarks" / "results"
@@ -89,10 +89,7 @@ def main(argv: list[str] | None = None) -> None:
     started = datetime.now(UTC)
     summary = run(config, log=lambda line: print(line, file=sys.stderr, flush=True))
     summary["machine"] = machine_info(REPO_ROOT)
-    args.out_dir.mkdir(parents=True, exist_ok=True)
-    stem = args.out_dir / f"network-{started:%Y%m%dT%H%M%SZ}"
-    stem.with_suffix(".json").write_text(json.dumps(summary, indent=2) + "\n")
     markdown = render_markdown(summary)
-    stem.with_suffix(".md").write_text(markdown)
+    stem = write_summary(args.out_dir, f"network-{started:%Y%m%dT%H%M%SZ}", summary, markdown)
     print(markdown)
     print(f"Wrote {stem}.json and .md; logs in {workdir}", file=sys.stderr)

@@ -104,20 +104,25 @@ def _optional_key(raw: dict[str, Any], name: str, key: str, code: str) -> str | 
     return value
 
 
-def _patch_remote(name: str, raw: Any, old: Remote | None) -> Remote:
+def _object(raw: Any, where: str, allowed: tuple[str, ...], code: str) -> dict[str, Any]:
+    """`raw` as an object of `allowed` fields, or Meilisearch's error naming `where`."""
     if not isinstance(raw, dict):
         raise SiftError(
-            f"Invalid value type at `.remotes.{name}`: expected an object, but found "
-            f"{describe(raw)}",
-            "invalid_network_remotes",
+            f"Invalid value type at `{where}`: expected an object, but found {describe(raw)}",
+            code,
         )
     for key in raw:
-        if key not in _REMOTE_FIELDS:
+        if key not in allowed:
             raise SiftError(
-                f"Unknown field `{key}` inside `.remotes.{name}`: expected one of "
-                + ", ".join(f"`{k}`" for k in _REMOTE_FIELDS),
+                f"Unknown field `{key}` inside `{where}`: expected one of "
+                + ", ".join(f"`{k}`" for k in allowed),
                 "bad_request",
             )
+    return raw
+
+
+def _patch_remote(name: str, raw: Any, old: Remote | None) -> Remote:
+    raw = _object(raw, f".remotes.{name}", _REMOTE_FIELDS, "invalid_network_remotes")
     url = raw.get("url", old.url if old else None)
     if url is None:
         raise SiftError(f"Missing field `.remotes.{name}.url`", "missing_network_url")
@@ -153,19 +158,7 @@ def _names(value: Any, where: str) -> list[str]:
 
 
 def _patch_shard(name: str, raw: Any, old: tuple[str, ...]) -> tuple[str, ...]:
-    if not isinstance(raw, dict):
-        raise SiftError(
-            f"Invalid value type at `.shards.{name}`: expected an object, but found "
-            f"{describe(raw)}",
-            "invalid_network_shards",
-        )
-    for key in raw:
-        if key not in _SHARD_FIELDS:
-            raise SiftError(
-                f"Unknown field `{key}` inside `.shards.{name}`: expected one of "
-                + ", ".join(f"`{k}`" for k in _SHARD_FIELDS),
-                "bad_request",
-            )
+    raw = _object(raw, f".shards.{name}", _SHARD_FIELDS, "invalid_network_shards")
     owners = list(old)
     if raw.get("remotes") is not None:
         owners = list(dict.fromkeys(_names(raw["remotes"], f".shards.{name}.remotes")))
