@@ -5,7 +5,7 @@ others query by query so machine load hits them alike.
     python -m benchmarks.semantic_runtime hybrid    # scifact hybrid latency, legs
     python -m benchmarks.semantic_runtime dots      # exact scoring: BLAS vs numkong
     python -m benchmarks.semantic_runtime vectors [--rows 100000]  # exact vs HNSW
-    python -m benchmarks.semantic_runtime ab --before 773c370  # hybrid: a git rev vs now
+    python -m benchmarks.semantic_runtime ab --before 773c370  # query embedding: a git rev vs now
 
 `query` and `hybrid` need the `semantic` extra and scifact's document vectors, which
 `python -m benchmarks hybrid` computes and caches.
@@ -35,6 +35,14 @@ def _timed(fn: Callable[..., Any], *args: Any) -> float:
     started = time.perf_counter()
     fn(*args)
     return (time.perf_counter() - started) * 1000
+
+
+def _hybrid(index: Any, view: Any, params: Any, query: Any, ratio: float) -> dict[str, Any]:
+    """One search as the server runs it, with a semantic leg over ``view``."""
+    from sift.engine import pipeline
+    from sift.semantic.leg import VectorLeg
+
+    return pipeline.search(index.view, params, VectorLeg(view, "default", query, ratio))
 
 
 def _load() -> float:
@@ -92,7 +100,6 @@ def query(reps: int) -> None:
 
 def hybrid(reps: int) -> None:
     from sift.engine.query import SearchParams
-    from sift.semantic import hybrid as hybrid_search
 
     coll, index, vectors, model = _scifact()
     queries = list(coll.queries.values())
@@ -119,14 +126,10 @@ def hybrid(reps: int) -> None:
             def full(text: str = text, params: SearchParams = params) -> None:
                 # As sift.semantic.search does it: embedded beside the lexical leg.
                 future = pool.submit(model.embed_query, text)
-                hybrid_search.run(
-                    index, index.snapshot, params, vectors.view, "default", future.result, 0.5
-                )
+                _hybrid(index, vectors.view, params, future.result, 0.5)
 
             def run(ratio: float, text: str = text, params: SearchParams = params) -> None:
-                hybrid_search.run(
-                    index, index.snapshot, params, vectors.view, "default", given[text], ratio
-                )
+                _hybrid(index, vectors.view, params, given[text], ratio)
 
             times["hybrid incl. query embedding"].append(_timed(full))
             times["hybrid, vector given"].append(_timed(run, 0.5))
@@ -163,18 +166,17 @@ def _module_at(rev: str, name: str) -> Any:
 
 
 def ab(rev: str, reps: int) -> None:
-    """Hybrid search incl. query embedding: hybrid.py + local_model.py at ``rev`` against
-    the working tree, query by query in the same run."""
+    """Hybrid search incl. query embedding: local_model.py at ``rev`` against the working
+    tree's, query by query in the same run (the search itself is the working tree's)."""
     from benchmarks.hybrid.data import CACHE
     from sift.engine.query import SearchParams
-    from sift.semantic import hybrid as hybrid_now
 
     coll, index, vectors, model = _scifact()
     old_model = _module_at(rev, "local_model").MiniLM(CACHE / "models")
-    variants = {"before": (old_model, _module_at(rev, "hybrid")), "now": (model, hybrid_now)}
+    variants = {"before": old_model, "now": model}
     queries = list(coll.queries.values())
     pool = ThreadPoolExecutor(max_workers=2, thread_name_prefix="bench-embed")
-    for encoder, _ in variants.values():
+    for encoder in variants.values():
         for text in queries[:10]:
             encoder.embed_query(text)
     times: dict[str, list[float]] = {f"{v}: {w}": [] for v in variants for w in ("hybrid", "embed")}
@@ -183,18 +185,13 @@ def ab(rev: str, reps: int) -> None:
             params = SearchParams.from_dict(
                 {"q": text, "limit": 10, "attributesToRetrieve": ["id"]}
             )
-            for name, (encoder, module) in variants.items():
+            for name, encoder in variants.items():
 
                 def full(
-                    encoder: Any = encoder,
-                    module: Any = module,
-                    text: str = text,
-                    params: SearchParams = params,
+                    encoder: Any = encoder, text: str = text, params: SearchParams = params
                 ) -> None:
                     future = pool.submit(encoder.embed_query, text)
-                    module.run(
-                        index, index.snapshot, params, vectors.view, "default", future.result, 0.5
-                    )
+                    _hybrid(index, vectors.view, params, future.result, 0.5)
 
                 times[f"{name}: hybrid"].append(_timed(full))
                 # `before` had no query cache; `now` runs with it off.

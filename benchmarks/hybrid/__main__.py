@@ -26,8 +26,9 @@ RESULTS = Path(__file__).resolve().parents[1] / "results"
 
 
 def latency(coll: data.Collection, eng: evaluate.Engines, encoder, n: int) -> dict:
+    from sift.engine import pipeline
     from sift.engine.query import SearchParams
-    from sift.semantic import hybrid
+    from sift.semantic.leg import VectorLeg
 
     times = []
     queries = list(coll.queries.values())[:n]
@@ -35,14 +36,13 @@ def latency(coll: data.Collection, eng: evaluate.Engines, encoder, n: int) -> di
         encoder.embed_query(text)
     pool = ThreadPoolExecutor(max_workers=1)
     for text in queries:
-        # As the server does it (sift.semantic.search): the query is embedded on another
+        # As the server does it (sift.semantic.search.leg_for): the query is embedded on another
         # thread while the lexical leg runs.
         started = time.perf_counter()
         future = pool.submit(encoder.embed_query, text)
         params = SearchParams.from_dict({"q": text, "limit": 10})
-        hybrid.run(
-            eng.index, eng.index.snapshot, params, eng.vectors.view, "default", future.result, 0.5
-        )
+        leg = VectorLeg(eng.vectors.view, "default", future.result, 0.5)
+        pipeline.search(eng.index.view, params, leg)
         times.append((time.perf_counter() - started) * 1000)
     q = np.percentile(times, [50, 99])
     return {"p50_ms": float(q[0]), "p99_ms": float(q[1]), "queries": len(times)}
@@ -79,7 +79,7 @@ Lucene BM25 = Anserini 1.7.1 BEIR flat (k1 0.9, b 0.4, default English analyzer)
 dense = all-MiniLM-L6-v2, exact cosine, query in float32; RRF k=60 and the min-max
 blend (each leg's scores min-max scaled per query over its top N, a missing document
 0, summed 0.5/0.5) fuse those two legs' top 1000 (and top 100) hits. Sift runs in
-process: `hybrid.run` with the int8 ONNX query vector, depth 100 per leg."""
+process: `sift.engine.pipeline.search` with the int8 ONNX query vector, depth 100 per leg."""
 
 TITLES_ABOUT = f"""Known-item, product-search style (benchmarks/hybrid/titles.py): documents are
 each collection's distinct titles alone; {titles.QUERIES} queries per collection, each

@@ -47,23 +47,16 @@ def engines(coll: Collection) -> Engines:
 def sift_hybrid(
     eng: Engines, legs: Legs, ratio: float = 0.5, params: fusion.FusionParams | None = None
 ) -> dict[str, list[str]]:
+    from sift.engine import pipeline
     from sift.engine.query import SearchParams
-    from sift.semantic import hybrid
+    from sift.semantic.leg import DEFAULT_FUSION, VectorLeg
 
     out = {}
     view = eng.vectors.view
     for qid, text in eng.coll.queries.items():
         search = SearchParams.from_dict({"q": text, "limit": 10, "attributesToRetrieve": ["id"]})
-        body = hybrid.run(
-            eng.index,
-            eng.index.snapshot,
-            search,
-            view,
-            "default",
-            legs.query_vectors[qid],
-            ratio,
-            params or hybrid.DEFAULT_FUSION,
-        )
+        leg = VectorLeg(view, "default", legs.query_vectors[qid], ratio, params or DEFAULT_FUSION)
+        body = pipeline.search(eng.index.view, search, leg)
         out[qid] = [str(h["id"]) for h in body["hits"]]
     return out
 

@@ -165,28 +165,29 @@ def feedback(names: list[str]) -> None:
 def _fusion_inputs(coll: data.Collection) -> tuple[Any, Any, list[tuple[Any, ...]]]:
     """(snapshot, vector view, per query: id, candidates, lexical scores, cosines, ratio,
     the query's own term ids) as Sift's hybrid search fuses them (100 per leg)."""
+    from sift.engine.pipeline.lexical import match_and_rank
+    from sift.engine.pipeline.request import parse
     from sift.engine.query import SearchParams
-    from sift.engine.search import plan_search
-    from sift.semantic import fusion, hybrid
+    from sift.semantic import fusion, leg
 
     encoder = collect.model()
     legs = collect.collect(coll, encoder, encoder)
     eng = evaluate.engines(coll)
     index, snap, view = eng.index, eng.index.snapshot, eng.vectors.view
-    rows = hybrid._doc_rows(snap, view, "default")
+    rows = leg._doc_rows(snap, view, "default")
     prepared = []
     for qid, text in coll.queries.items():
-        plan = plan_search(index, snap, SearchParams.from_dict({"q": text}), need=100)
-        q = hybrid._check_dimensions(view, legs.query_vectors[qid])
+        plan = match_and_rank(parse(index.view, SearchParams.from_dict({"q": text})), [], 100)
+        q = leg._check_dimensions(view, legs.query_vectors[qid])
         lex_top = plan.docids[:100].astype(np.int64)
-        sem_top, _ = hybrid._semantic_top(snap, view, "default", q, None, 100)
+        sem_top, _ = leg._semantic_top(snap, view, "default", q, None, 100)
         cands = np.union1d(lex_top, sem_top)
-        cosine = hybrid._cosines(view, rows, q, cands)
+        cosine = leg._cosines(view, rows, q, cands)
         lexical = np.zeros(snap.alive.size)
         lexical[plan.docids] = plan.scores
         lex, sem = lexical[cands], np.where(np.isfinite(cosine), cosine, -1.0)
         ratio = fusion.effective_ratio(
-            0.5, lex[np.isin(cands, lex_top)], len(text.split()), hybrid.DEFAULT_FUSION
+            0.5, lex[np.isin(cands, lex_top)], len(text.split()), leg.DEFAULT_FUSION
         )
         exclude = np.concatenate([w.term_ids for w in plan.words] or [np.empty(0, int)])
         prepared.append((qid, cands, lex, sem, ratio, exclude))
@@ -227,7 +228,7 @@ DEPTHS = (50, 100, 200, 400)
 
 def depth(names: list[str]) -> None:
     """Sift's hybrid search with more or fewer candidates per leg (FusionParams.depth)."""
-    from sift.semantic import hybrid
+    from sift.semantic.leg import DEFAULT_FUSION
 
     encoder = collect.model()
     scores: dict[int, list[float]] = {d: [] for d in DEPTHS}
@@ -238,7 +239,7 @@ def depth(names: list[str]) -> None:
         legs = collect.collect(coll, encoder, encoder)
         eng = evaluate.engines(coll)
         for d in DEPTHS:
-            run = evaluate.sift_hybrid(eng, legs, params=replace(hybrid.DEFAULT_FUSION, depth=d))
+            run = evaluate.sift_hybrid(eng, legs, params=replace(DEFAULT_FUSION, depth=d))
             scores[d].append(evaluate.ndcg10(coll.qrels, run))
     for d in DEPTHS:
         cells = " | ".join(f"{v:.4f}" for v in scores[d])

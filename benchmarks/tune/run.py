@@ -28,9 +28,10 @@ import numpy as np
 import pytrec_eval
 
 from sift.engine.index import SearchIndex
+from sift.engine.pipeline.lexical import lexical_candidates
+from sift.engine.pipeline.request import parse
 from sift.engine.query import SearchParams
 from sift.engine.ranking import RelevanceParams
-from sift.engine.search import plan_search
 from sift.engine.settings import default_settings
 
 WORD = re.compile(r"\w+")
@@ -104,7 +105,7 @@ def sift_run(
     snap = view.snapshot
     for qid, text in queries.items():
         t0 = time.perf_counter()
-        plan = plan_search(view, snap, SearchParams(q=text, limit=k), params, need=k)
+        plan = lexical_candidates(parse(view, SearchParams(q=text, limit=k), relevance=params))
         times.append((time.perf_counter() - t0) * 1000)
         top = plan.docids[:k].tolist()
         run[qid] = {snap.ext_ids[d]: float(k - i) for i, d in enumerate(top)}

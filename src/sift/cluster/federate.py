@@ -10,8 +10,8 @@ from sift.cluster.fanout import LegResult
 from sift.cluster.network import Network
 from sift.cluster.order import rank_key, sort_fields
 from sift.engine.federation import Federation, QueryResult, merge
+from sift.engine.pipeline.respond import ordered_response
 from sift.engine.query import SearchParams
-from sift.engine.search import ordered_response
 from sift.engine.settings import describe
 from sift.errors import SiftError
 

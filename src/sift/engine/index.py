@@ -23,12 +23,14 @@ from typing import Any
 
 import numpy as np
 
+from sift.engine import pipeline
 from sift.engine.analysis import SENTENCE_GAP, Analyzer
 from sift.engine.doctable import DocTable
+from sift.engine.facet_search import run_facet_search
 from sift.engine.fields import FieldStore
 from sift.engine.partition import SHARD_FIELD, Partition
 from sift.engine.query import SearchParams
-from sift.engine.search import filter_docids, run_facet_search, run_search, sorted_docids
+from sift.engine.select import filter_docids, sorted_docids
 from sift.engine.store import (
     ARRAY_GAP,
     IndexView,
@@ -381,12 +383,11 @@ class SearchIndex:
         return dict(sorted(self._distribution.items()))
 
     def search(self, params: SearchParams) -> dict[str, Any]:
-        view = self.view
-        return run_search(view, view.snapshot, params)
+        """A keyword search (the HTTP side adds a semantic leg: sift.engine.pipeline)."""
+        return pipeline.search(self.view, params)
 
     def facet_search(self, body: dict[str, Any]) -> dict[str, Any]:
-        view = self.view
-        return run_facet_search(view, view.snapshot, body)
+        return run_facet_search(self.view, body)
 
     def sorted_ids(self, sort: list[str], filter: Any) -> list[str]:
         """External ids of every document (or those matching ``filter``) in ``sort`` order."""

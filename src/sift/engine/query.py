@@ -44,6 +44,13 @@ FIELD_CODES: Final = {
     "showPerformanceDetails": "invalid_search_show_performance_details",
 }
 
+QUERY_CHARS = 256  # of a query the search log and click events keep
+
+
+def normalise_query(q: str) -> str:
+    """Queries count as the same when they differ only in case and spacing."""
+    return " ".join(q.split()).lower()[:QUERY_CHARS]
+
 
 @dataclass
 class SearchParams:

@@ -22,6 +22,7 @@ from typing import Any
 
 from sqlalchemy.exc import IntegrityError
 
+from sift.engine.query import normalise_query
 from sift.insights.events import UserIds
 from sift.storage import analytics as rows
 from sift.storage import keys as meta_rows
@@ -35,13 +36,7 @@ FLUSH_SECONDS = 1.0
 PURGE_SECONDS = 3600.0
 REPORT_WAIT = 1.0  # seconds a report waits to store buffered events first
 FLUSH_BATCH = 5_000  # events waiting that wake the writer before its next second
-QUERY_CHARS = 256
 PERCENTILES = (50, 90, 95, 99)
-
-
-def normalise_query(q: str) -> str:
-    """Queries count as the same when they differ only in case and spacing."""
-    return " ".join(q.split()).lower()[:QUERY_CHARS]
 
 
 def percentile(sorted_values: Sequence[int], p: float) -> int:

@@ -1,9 +1,10 @@
-"""Which kind of search a request gets, and the vector parts of the response.
+"""Which semantic leg a search request gets (``sift.engine.pipeline`` runs it), and
+the vectors a response retrieves.
 
-* ``hybrid: {embedder, semanticRatio}`` and/or ``vector`` -> hybrid.run;
+* ``hybrid: {embedder, semanticRatio}`` and/or ``vector`` -> that embedder's leg;
 * neither, with an embedder that can embed queries and Sift's ranking rules
-  (``relevance``) -> hybrid at ``semanticRatio`` 0.5: Sift's default ranking;
-* otherwise the lexical engine alone (Meilisearch-mode indexes keep keyword search).
+  (``relevance``) -> a leg at ``semanticRatio`` 0.5: Sift's default ranking;
+* otherwise none: the keyword leg alone (Meilisearch-mode indexes keep keyword search).
 """
 
 from __future__ import annotations
@@ -15,7 +16,8 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 
 from sift.errors import SiftError
-from sift.semantic import hybrid, service
+from sift.semantic import service
+from sift.semantic.leg import VectorLeg
 
 if TYPE_CHECKING:
     from sift.engine.index import SearchIndex
@@ -67,35 +69,23 @@ def query_vector(index: SearchIndex, name: str, params: SearchParams) -> np.ndar
     return embedder.embed_query(text, service.MODEL_CACHE)
 
 
-def search(index: SearchIndex, params: SearchParams) -> dict[str, Any]:
+def leg_for(index: SearchIndex, params: SearchParams) -> VectorLeg | None:
+    """The request's semantic leg; None for a keyword search. A leg without a query
+    vector (the embedder cannot embed this query, or its service is down) makes the
+    pipeline answer with the keyword leg and `semanticHitCount` 0."""
     choice = _choose(index, params)
     if choice is None:
-        return _with_vectors(index, params, index.search(params))
+        return None
     name, ratio = choice
-    view = service.of(index).vectors[name].view
-    embedder = service.of(index).embedders[name]
-    if (
-        params.vector is None
-        and not embedder.user_provided
-        and ratio < 1.0
-        and (params.q or "").strip()
-    ):
-        # Embed the query on another thread while the lexical leg runs (ONNX Runtime and
+    state = service.of(index)
+    view = state.vectors[name].view
+    embedder = state.embedders[name]
+    text = (params.q or "").strip()
+    if params.vector is None and not embedder.user_provided and ratio < 1.0 and text:
+        # Embed the query on another thread while the keyword leg runs (ONNX Runtime and
         # numpy release the GIL): hybrid latency ~ max of the two, not their sum.
         future = _POOL.submit(query_vector, index, name, params)
-        try:
-            return _with_vectors(
-                index,
-                params,
-                hybrid.run(index, index.snapshot, params, view, name, future.result, ratio),
-            )
-        except SiftError as error:
-            if error.code != "vector_embedding_error":
-                raise
-            log.warning("query embedding failed; answering with keyword search")
-            result = index.search(params)
-            result["semanticHitCount"] = 0
-            return _with_vectors(index, params, result)
+        return VectorLeg(view, name, future.result, ratio)
     try:
         vector = query_vector(index, name, params)
     except SiftError:
@@ -104,25 +94,18 @@ def search(index: SearchIndex, params: SearchParams) -> dict[str, Any]:
         # The embedding service is down: keyword results beat an error page.
         log.warning("query embedding failed; answering with keyword search", exc_info=True)
         vector = None
-    if vector is None:
-        if ratio >= 1.0 and (params.q or "").strip():
-            raise SiftError(
-                f"Embedder `{name}` cannot embed the query: pass `vector`.", "invalid_search_vector"
-            )
-        result = index.search(params)
-        result["semanticHitCount"] = 0
-        return _with_vectors(index, params, result)
-    result = hybrid.run(index, index.snapshot, params, view, name, vector, ratio)
-    return _with_vectors(index, params, result)
+    if vector is None and ratio >= 1.0 and text:
+        raise SiftError(
+            f"Embedder `{name}` cannot embed the query: pass `vector`.", "invalid_search_vector"
+        )
+    return VectorLeg(view, name, vector, ratio)
 
 
-def _with_vectors(
-    index: SearchIndex, params: SearchParams, result: dict[str, Any]
-) -> dict[str, Any]:
+def add_vectors(index: SearchIndex, params: SearchParams, result: dict[str, Any]) -> None:
+    """`retrieveVectors`: each hit's vectors as the embedders hold them."""
     if not params.retrieve_vectors or not service.configured(index):
-        return result
+        return
     key = index.primary_key
     for hit in result.get("hits", []):
         if key is not None and key in hit:
             hit["_vectors"] = service.retrieve_vectors(index, str(hit[key]))
-    return result

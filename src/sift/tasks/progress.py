@@ -26,7 +26,7 @@ from contextvars import ContextVar
 from dataclasses import dataclass
 from typing import Any
 
-from sift.engine.search import duration_text
+from sift.engine.pipeline.timing import duration_text
 
 
 class Interrupted(Exception):

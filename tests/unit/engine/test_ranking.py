@@ -123,9 +123,9 @@ def test_a_sentence_end_separates_words_for_proximity(make_index: MakeIndex) -> 
 
 def test_pseudo_relevance_feedback_favours_the_feedback_vocabulary(
         make_index: MakeIndex) -> None:
+    from sift.engine.pipeline import search as run_search
     from sift.engine.query import SearchParams
     from sift.engine.ranking import RelevanceParams
-    from sift.engine.search import run_search
 
     docs = [{"id": 1, "t": "solar panel energy storage battery"},
             {"id": 2, "t": "solar panel roof energy"},
@@ -133,9 +133,9 @@ def test_pseudo_relevance_feedback_favours_the_feedback_vocabulary(
             {"id": 4, "t": "energy battery storage"}]
     index = make_index(docs, mode="sift")
     params = SearchParams.from_dict({"q": "solar panel energy "})
-    plain = run_search(index.view, index.view.snapshot, params, RelevanceParams())
-    fed = run_search(index.view, index.view.snapshot, params,
-                     RelevanceParams(prf_weight=1.0, prf_docs=2, prf_min_words=2))
+    plain = run_search(index.view, params, relevance=RelevanceParams())
+    fed = run_search(index.view, params,
+                     relevance=RelevanceParams(prf_weight=1.0, prf_docs=2, prf_min_words=2))
     assert set(ids(plain)[:2]) == set(ids(fed)[:2]) == {1, 2}
     assert ids(plain)[2:] == [3, 4]  # a tie without feedback
     assert ids(fed)[2:] == [4, 3]  # "battery storage" came from the best document
@@ -185,9 +185,10 @@ def test_repeats_scored_once_give_the_score_of_every_repeat(make_index: MakeInde
 
 def test_a_long_query_gets_at_most_sixteen_pairs_of_proximity_bonus(
         make_index: MakeIndex) -> None:
+    from sift.engine.pipeline.lexical import match_and_rank
+    from sift.engine.pipeline.request import parse
     from sift.engine.query import SearchParams
     from sift.engine.ranking import RelevanceParams
-    from sift.engine.search import plan_search
 
     words = [f"word{chr(97 + i // 26)}{chr(97 + i % 26)}" for i in range(40)]
     docs = [{"id": 1, "t": " ".join(words)}, {"id": 2, "t": "other text"}]
@@ -195,7 +196,8 @@ def test_a_long_query_gets_at_most_sixteen_pairs_of_proximity_bonus(
     view = index.view
 
     def bm25f(params: RelevanceParams) -> float:
-        plan = plan_search(view, view.snapshot, SearchParams(q=" ".join(words) + "."), params)
+        request = parse(view, SearchParams(q=" ".join(words) + "."), relevance=params)
+        plan = match_and_rank(request, [], None)
         assert plan.ranked is not None
         return float(plan.ranked.details(int(plan.order[0]))["relevance"]["bm25f"])
 

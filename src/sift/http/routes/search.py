@@ -10,6 +10,7 @@ import anyio
 from fastapi import APIRouter, Depends, Request
 
 from sift.cluster import federate
+from sift.engine import pipeline
 from sift.engine.federation import (
     Federation,
     QueryResult,
@@ -19,8 +20,8 @@ from sift.engine.federation import (
     prepare_query,
     query_remote,
 )
+from sift.engine.pipeline.respond import ordered_response
 from sift.engine.query import FIELD_CODES, SearchParams
-from sift.engine.search import ordered_response
 from sift.errors import SiftError
 from sift.http.auth import authenticate, guard, services
 from sift.http.responses import JSONResponse, json_body, require_object, validate_index_uid
@@ -139,7 +140,9 @@ def local_search(request: Request, index_uid: str, body: dict[str, Any]) -> dict
     started = time.perf_counter()
     index = services(request).catalog.get(index_uid)
     params = SearchParams.from_dict(body)
-    result = semantic_search.search(index, params)  # lexical, semantic or hybrid
+    vectors = semantic_search.leg_for(index, params)  # None: a keyword search
+    result = pipeline.search(index.view, params, vectors)
+    semantic_search.add_vectors(index, params, result)
     result["processingTimeMs"] = int((time.perf_counter() - started) * 1000)
     return result
 

@@ -8,15 +8,17 @@ from typing import Any
 from fastapi import APIRouter, Depends, Request
 from starlette.concurrency import run_in_threadpool
 
+from sift.engine import pipeline
+from sift.engine.pipeline.timing import StageTimer
 from sift.engine.query import SearchParams
-from sift.engine.search import StageTimer
 from sift.errors import SiftError
 from sift.http.auth import guard, services
 from sift.http.responses import JSONResponse, json_body, require_object, validate_index_uid
 from sift.http.routes.search import _with_rules
 from sift.http.schemas import doc, requests, responses
 from sift.ops.keys import Principal
-from sift.semantic import hybrid, service
+from sift.semantic import service
+from sift.semantic.leg import VectorLeg
 
 router = APIRouter(tags=["Search"])
 
@@ -86,9 +88,8 @@ def run_similar(
         )
     wanted_end = params.offset + params.limit
     params.offset, params.limit = 0, wanted_end + 1  # one more: the document itself
-    result = hybrid.run(
-        index, index.snapshot, params, state.vectors[name].view, name, vectors[0], 1.0
-    )
+    leg = VectorLeg(state.vectors[name].view, name, vectors[0], 1.0)
+    result = pipeline.search(index.view, params, leg)
     timer.lap("similar > semantic search and hits")
     key = index.primary_key
     hits = [h for h in result["hits"] if key is None or str(h.get(key)) != doc_id]

@@ -21,13 +21,12 @@ from starlette.concurrency import run_in_threadpool
 from starlette.responses import Response
 
 from sift import demo
-from sift.engine.query import SearchParams
+from sift.engine.query import SearchParams, normalise_query
 from sift.errors import SiftError
 from sift.http.auth import services
 from sift.http.responses import check_fields, json_body, require_object
 from sift.inputs import USIZE, parse_uint
 from sift.insights import load_rules, parse_event
-from sift.insights.searches import normalise_query
 from sift.storage import keys as key_rows
 from sift.storage import tasks as task_rows
 from sift.storage.database import utcnow

@@ -1,0 +1,181 @@
+"""Respond: the page's hits (attributes, highlighting, cropping, scores), the facets of
+the whole result set, and the response in Meilisearch's shape and key order."""
+
+from __future__ import annotations
+
+import math
+from typing import Any
+
+import numpy as np
+
+from sift.engine.expand import QueryWord
+from sift.engine.fields_groups import Membership
+from sift.engine.format import (
+    FormatOptions,
+    Highlighter,
+    format_value,
+    matches_position,
+    select_attributes,
+)
+from sift.engine.pipeline.page import Page
+from sift.engine.pipeline.request import Request
+from sift.engine.pipeline.stages import Ranking
+from sift.engine.pipeline.timing import StageTimer
+from sift.engine.query import SearchParams
+from sift.engine.select import filterable, listing, matches_pattern
+from sift.engine.store import IndexView
+from sift.errors import SiftError
+from sift.inputs import USIZE, parse_uint
+
+_KEY_ORDER = (
+    "hits",
+    "query",
+    "processingTimeMs",
+    "limit",
+    "offset",
+    "estimatedTotalHits",
+    "hitsPerPage",
+    "page",
+    "totalPages",
+    "totalHits",
+    "facetDistribution",
+    "facetStats",
+    "facetsByIndex",  # federated multi-search only
+    "semanticHitCount",  # hybrid search only
+    "performanceDetails",
+    "remoteErrors",  # searches across the network only
+)
+
+
+def respond(
+    request: Request, words: list[QueryWord], ranking: Ranking, page: Page, timer: StageTimer
+) -> dict[str, Any]:
+    params = request.params
+    hits = build_hits(request, words, ranking, page.rows)
+    timer.lap("search > format")
+    body: dict[str, Any] = {"hits": hits, "query": request.query}
+    body.update(pagination_fields(params, page.total))
+    if params.facets is not None:
+        body.update(facets(request.index, ranking.facet_docids, params.facets))
+        timer.lap("search > facet distribution")
+    if request.semantic_count:
+        rows = slice(page.rows.start, page.rows.stop)
+        body["semanticHitCount"] = (
+            0 if ranking.semantic is None else int(ranking.semantic[rows].sum())
+        )
+    body["processingTimeMs"] = int((timer.last - timer.started) * 1000)
+    if params.show_performance_details:
+        body["performanceDetails"] = timer.details()
+    return ordered_response(body)
+
+
+def ordered_response(body: dict[str, Any]) -> dict[str, Any]:
+    """A search response with its keys in Meilisearch's order (single or federated)."""
+    return {k: body[k] for k in _KEY_ORDER if k in body}
+
+
+def pagination_fields(params: SearchParams, total: int) -> dict[str, Any]:
+    """The response's paging keys: page mode or offset/limit mode, as Meilisearch shapes them."""
+    if params.paginated:
+        per = params.hits_per_page if params.hits_per_page is not None else 20
+        return {
+            "hitsPerPage": per,
+            "page": params.page if params.page is not None else 1,
+            "totalPages": math.ceil(total / per) if per else 0,
+            "totalHits": total,
+        }
+    return {"limit": params.limit, "offset": params.offset, "estimatedTotalHits": total}
+
+
+def facets(index: IndexView, docids: np.ndarray, names: list[str]) -> dict[str, Any]:
+    allowed = filterable(index)
+    for name in names:
+        if name != "*" and not matches_pattern(name, allowed):
+            raise SiftError(
+                f"Invalid facet distribution, attribute `{name}` is not filterable. The "
+                f"available filterable attributes are {listing(allowed)}.",
+                "invalid_search_facets",
+            )
+    faceting = index.settings["faceting"]
+    # Candidates are distinct docids (a ranking's): counted from their side, or turned
+    # into a BitMap only when a facet's values are counted by intersection.
+    candidates = Membership(docids)
+    with index.fields_lock:
+        dist = index.field_store.facet_distribution(
+            candidates,
+            names,
+            int(faceting["maxValuesPerFacet"]),
+            dict(faceting.get("sortFacetValuesBy") or {"*": "alpha"}),
+        )
+        stats = index.field_store.facet_stats(candidates, names)
+    return {"facetDistribution": dist, "facetStats": stats}
+
+
+def _format_options(params: SearchParams) -> FormatOptions | None:
+    if params.attributes_to_highlight is None and params.attributes_to_crop is None:
+        return None
+    crop: dict[str, int] = {}
+    for entry in params.attributes_to_crop or []:
+        name, _, length = entry.partition(":")
+        given = parse_uint(length, USIZE)
+        crop[name] = params.crop_length if given is None else given
+    return FormatOptions(
+        {a: True for a in params.attributes_to_highlight or []},
+        crop,
+        params.highlight_pre_tag,
+        params.highlight_post_tag,
+        params.crop_marker,
+    )
+
+
+def build_hits(
+    request: Request, words: list[QueryWord], ranking: Ranking, rows: range
+) -> list[dict[str, Any]]:
+    index, snap, params = request.index, request.snap, request.params
+    displayed = list(index.settings.get("displayedAttributes") or ["*"])
+    opts = _format_options(params)
+    hl = Highlighter(index.analyzer)
+    for w in words:
+        hl.words.update(w.highlight_words)
+        if w.highlight_prefix:
+            hl.prefixes.append(w.highlight_prefix)
+    # `_formatted` shows what is retrieved plus what is highlighted or cropped.
+    formatted_names = (
+        [*(params.attributes_to_retrieve or []), *opts.highlight, *opts.crop] if opts else []
+    )
+    hits = []
+    docids = ranking.docids[rows.start:rows.stop].tolist()  # Python ints, one call
+    for row, docid in zip(rows, docids, strict=True):
+        doc = snap.docs[docid]
+        hit = select_attributes(doc, params.attributes_to_retrieve, displayed)
+        # `_vectors` is never a displayed attribute: it appears only when asked for, and
+        # then always (an empty object for a document without embeddings).
+        hit.pop("_vectors", None)
+        if params.retrieve_vectors:
+            vectors = doc.get("_vectors")
+            hit["_vectors"] = vectors if isinstance(vectors, dict) else {}
+        if opts is not None:
+            shown = select_attributes(doc, None, displayed)
+            shown.pop("_vectors", None)
+            if params.attributes_to_retrieve is not None:
+                shown = select_attributes(shown, formatted_names, ["*"])
+            hit["_formatted"] = {k: format_value(v, k, hl, opts) for k, v in shown.items()}
+        if params.show_matches_position:
+            hit["_matchesPosition"] = matches_position(
+                select_attributes(doc, None, displayed), hl, index.is_searchable
+            )
+        if request.geo is not None:
+            with index.fields_lock:
+                dist = index.field_store.geo_distance(np.array([docid]), *request.geo)[0]
+            if not np.isnan(dist):
+                hit["_geoDistance"] = round(float(dist))
+        if params.show_ranking_score:
+            hit["_rankingScore"] = float(ranking.scores[row])
+        if params.show_ranking_score_details:
+            entry = int(ranking.details[row])
+            explain = ranking.explain
+            hit["_rankingScoreDetails"] = (
+                explain.details(entry) if explain is not None and entry >= 0 else {}
+            )
+        hits.append(hit)
+    return hits
