@@ -5,14 +5,14 @@ its own module, each handing the next a frozen dataclass:
 2. ``lexical.lexical_candidates``: the keyword leg -> ``LexicalCandidates``
 3. ``vectors.semantic_candidates``: the semantic leg, when the request has one (its
    ``VectorLeg`` comes from ``sift.semantic``) -> docids
-4. ``fuse.fuse``: one ranked result set from the legs -> :class:`Ranking`
-5. ``signal.signal``: the learned click signal (identity today)
-6. ``rules.rules``: pin / hide / boost / deboost rules (identity today)
+4. ``fuse.fuse_legs``: one ranked result set from the legs -> :class:`Ranking`
+5. ``signal.apply``: the learned click signal (identity today)
+6. ``rules.apply``: pin / hide / boost / deboost rules (identity today)
 7. ``page.distinct`` and ``page.paginate``: collapse distinct values, cut the page -> ``Page``
-8. ``respond.respond``: hits, facets and the response body
+8. ``respond.response``: hits, facets and the response body
 
-Adding a ranking stage (5, 6) touches only its module. A stage is a function
-``(Ranking, StageContext) -> Ranking`` (``stages.Stage``):
+Adding a ranking stage (5, 6) touches only its module: its ``apply`` is a
+``stages.Stage``, a function ``(Ranking, StageContext) -> Ranking``:
 
 * ``Ranking`` holds the whole result set best first: per row ``docids``, ``scores``
   (`_rankingScore`), ``details`` (entries of ``explain``, `_rankingScoreDetails`; -1
@@ -36,13 +36,12 @@ from __future__ import annotations
 
 from typing import Any
 
-from sift.engine.pipeline.fuse import fuse
+from sift.engine.pipeline import rules, signal
+from sift.engine.pipeline.fuse import fuse_legs
 from sift.engine.pipeline.lexical import lexical_candidates
 from sift.engine.pipeline.page import distinct, paginate
 from sift.engine.pipeline.request import Request, parse
-from sift.engine.pipeline.respond import respond
-from sift.engine.pipeline.rules import rules
-from sift.engine.pipeline.signal import signal
+from sift.engine.pipeline.respond import response
 from sift.engine.pipeline.stages import Ranking, Stage, StageContext, stage_context
 from sift.engine.pipeline.timing import StageTimer
 from sift.engine.pipeline.vectors import VectorLeg, semantic_candidates
@@ -69,12 +68,12 @@ def search(
         # The query could not be embedded: a keyword search answers (semanticHitCount 0).
         request = request.keyword_only()
         lexical = lexical_candidates(request)
-    ranking = fuse(request, lexical, semantic)
+    ranking = fuse_legs(request, lexical, semantic)
     timer.lap("search > filter, match and rank")
     context = stage_context(request)
-    ranking = signal(ranking, context)
-    ranking = rules(ranking, context)
+    ranking = signal.apply(ranking, context)
+    ranking = rules.apply(ranking, context)
     ranking = distinct(request, ranking)
     timer.lap("search > distinct")
     page = paginate(request, ranking)
-    return respond(request, lexical.words, ranking, page, timer)
+    return response(request, lexical.words, ranking, page, timer)

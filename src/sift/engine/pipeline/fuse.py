@@ -29,7 +29,9 @@ from sift.semantic import fusion
 RELEVANCE_RULES = BUILTIN_RULES - {"sort"}
 
 
-def fuse(request: Request, lexical: LexicalCandidates, semantic: np.ndarray | None) -> Ranking:
+def fuse_legs(
+    request: Request, lexical: LexicalCandidates, semantic: np.ndarray | None
+) -> Ranking:
     if semantic is None:
         return _keyword(request, lexical)
     return _hybrid(request, lexical, semantic)

@@ -47,7 +47,7 @@ _KEY_ORDER = (
 )
 
 
-def respond(
+def response(
     request: Request, words: list[QueryWord], ranking: Ranking, page: Page, timer: StageTimer
 ) -> dict[str, Any]:
     params = request.params

@@ -7,5 +7,5 @@ from __future__ import annotations
 from sift.engine.pipeline.stages import Ranking, StageContext
 
 
-def signal(ranking: Ranking, context: StageContext) -> Ranking:
+def apply(ranking: Ranking, context: StageContext) -> Ranking:
     return ranking
