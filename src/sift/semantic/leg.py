@@ -129,6 +129,7 @@ class VectorLeg:
         self.ratio = ratio
         self.fusion = fusion
         self._vector: np.ndarray | None = None
+        self._rows: _DocRows | None = None
 
     @property
     def has_query(self) -> bool:
@@ -158,9 +159,13 @@ class VectorLeg:
 
     def cosines(self, snap: Snapshot, docids: np.ndarray) -> np.ndarray:
         assert self._vector is not None
-        rows = _doc_rows(snap, self.view, self.embedder)
-        return _cosines(self.view, rows, self._vector, docids)
+        return _cosines(self.view, self._doc_rows(snap), self._vector, docids)
 
     def count(self, snap: Snapshot, mask: np.ndarray | None) -> int:
-        allowed = _doc_rows(snap, self.view, self.embedder).has_vector & snap.alive
+        allowed = self._doc_rows(snap).has_vector & snap.alive
         return int(np.count_nonzero(allowed if mask is None else allowed & mask))
+
+    def _doc_rows(self, snap: Snapshot) -> _DocRows:
+        if self._rows is None:  # one snapshot per search: looked up once
+            self._rows = _doc_rows(snap, self.view, self.embedder)
+        return self._rows

@@ -42,7 +42,7 @@ from sift.engine.pipeline.lexical import lexical_candidates
 from sift.engine.pipeline.page import distinct, paginate
 from sift.engine.pipeline.request import Request, parse
 from sift.engine.pipeline.respond import response
-from sift.engine.pipeline.stages import Ranking, Stage, StageContext, stage_context
+from sift.engine.pipeline.stages import Ranking, Stage, StageContext
 from sift.engine.pipeline.timing import StageTimer
 from sift.engine.pipeline.vectors import VectorLeg, semantic_candidates
 from sift.engine.query import SearchParams
@@ -70,7 +70,7 @@ def search(
         lexical = lexical_candidates(request)
     ranking = fuse_legs(request, lexical, semantic)
     timer.lap("search > filter, match and rank")
-    context = stage_context(request)
+    context = StageContext(request)
     ranking = signal.apply(ranking, context)
     ranking = rules.apply(ranking, context)
     ranking = distinct(request, ranking)

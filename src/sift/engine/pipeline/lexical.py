@@ -44,6 +44,9 @@ class LexicalCandidates:
     ranked: Ranked | None = None  # `_rankingScoreDetails`, by ``order``
 
 
+NO_CANDIDATES = LexicalCandidates()
+
+
 def lexical_candidates(request: Request) -> LexicalCandidates:
     """The keyword leg of ``request``. Beside a semantic leg it ranks by relevance alone
     (`sort` orders the fused list) and brings ``window`` candidates; it has none when
@@ -52,7 +55,7 @@ def lexical_candidates(request: Request) -> LexicalCandidates:
     if leg is None:
         return match_and_rank(request, request.sort, request.ordered_rows)
     if leg.ratio >= 1.0 or not request.has_words:
-        return LexicalCandidates()
+        return NO_CANDIDATES
     return match_and_rank(request, [], request.window)
 
 

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass, replace
+from functools import cached_property
 
 import numpy as np
 
@@ -42,14 +43,40 @@ class Ranking:
 
 @dataclass(frozen=True)
 class StageContext:
-    """What the ranking stages (signal, rules) read besides the ranking."""
+    """What the ranking stages (signal, rules) read besides the ranking; each part is
+    worked out only when a stage reads it."""
 
-    index: IndexView  # settings, field store (under ``index.fields_lock``)
-    snap: Snapshot  # docid <-> external id (``snap.ext_ids``), documents
-    params: SearchParams
-    query: str  # normalised as the search log and click events store it
-    allowed: np.ndarray  # bool per docid: alive and passing the filter (tenant token's too)
-    page_end: int  # rows the requested page needs in order
+    request: Request
+
+    @property
+    def index(self) -> IndexView:
+        """Settings, field store (under ``index.fields_lock``)."""
+        return self.request.index
+
+    @property
+    def snap(self) -> Snapshot:
+        """Docid <-> document id (``snap.ext_ids``), documents."""
+        return self.request.snap
+
+    @property
+    def params(self) -> SearchParams:
+        return self.request.params
+
+    @cached_property
+    def query(self) -> str:
+        """The query normalised as the search log and click events store it."""
+        return normalise_query(self.request.query)
+
+    @property
+    def allowed(self) -> np.ndarray:
+        """Bool per docid: alive and passing the filter (a tenant token's too)."""
+        request = self.request
+        return request.snap.alive if request.mask is None else request.mask
+
+    @property
+    def page_end(self) -> int:
+        """Rows the requested page needs in order."""
+        return self.request.start + self.request.count
 
     def allows(self, docids: np.ndarray) -> np.ndarray:
         """Whether each docid may be a hit of this search (a pin must pass it)."""
@@ -57,14 +84,3 @@ class StageContext:
 
 
 Stage = Callable[[Ranking, StageContext], Ranking]
-
-
-def stage_context(request: Request) -> StageContext:
-    return StageContext(
-        index=request.index,
-        snap=request.snap,
-        params=request.params,
-        query=normalise_query(request.query),
-        allowed=request.snap.alive if request.mask is None else request.mask,
-        page_end=request.start + request.count,
-    )
