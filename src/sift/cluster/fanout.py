@@ -13,6 +13,7 @@ Without shards (remotes only), every remote is asked once for everything it has.
 
 from __future__ import annotations
 
+import logging
 import random
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
@@ -21,11 +22,14 @@ from typing import Any
 
 import httpx
 
+from sift.cluster import statistics
 from sift.cluster.health import RemoteHealth
 from sift.cluster.topology import Topology
+from sift.engine import partition
 from sift.errors import SiftError
 from sift.inputs import shown
 
+log = logging.getLogger(__name__)
 LocalSearch = Callable[[dict[str, Any]], dict[str, Any]]
 
 
@@ -71,8 +75,7 @@ def shard_filter(body: dict[str, Any], shards: tuple[str, ...] | None) -> dict[s
     """``body`` restricted to ``shards``: ``_shard IN [...]`` ANDed with its own filter."""
     if shards is None:
         return body
-    quoted = ", ".join('"' + s.replace("\\", "\\\\").replace('"', '\\"') + '"' for s in shards)
-    parts: list[Any] = [f"_shard IN [{quoted}]"]
+    parts: list[Any] = [partition.shard_filter(shards)]
     own = body.get("filter")
     if own is not None:
         parts.extend(own if isinstance(own, list) else [own])
@@ -106,14 +109,21 @@ class NetworkSearch:
         body: dict[str, Any],
         local: LocalSearch,
         route: str = "search",
+        statistics: LocalSearch | None = None,
     ) -> tuple[list[LegResult], dict[str, dict[str, Any]]]:
         """Every shard's results once (as far as some owner answers) and, per remote whose
-        documents are missing from them, Meilisearch's error object."""
+        documents are missing from them, Meilisearch's error object.
+
+        With ``statistics`` (this node's answer to a statistics request), a search that
+        spans several nodes first gathers every node's corpus statistics for the query,
+        so that each shard scores with the same figures (cluster/statistics.py)."""
         results: list[LegResult] = []
         errors: dict[str, dict[str, Any]] = {}
         tried: set[str] = set()
         covered: set[str] = set()
         legs, _ = plan(topology, self._usable(topology, tried))
+        if statistics is not None and len(legs) > 1:
+            body = self._with_statistics(topology, legs, index_uid, body, statistics)
         while legs:
             futures = [
                 (leg, self.pool.submit(self._one, topology, leg, index_uid, body, local, route))
@@ -182,25 +192,60 @@ class NetworkSearch:
         self, topology: Topology, leg: Leg, index_uid: str, body: dict[str, Any],
         local: LocalSearch, route: str = "search",
     ) -> dict[str, Any]:
-        query = {**shard_filter(body, leg.shards), "useNetwork": False}
+        query = leg_query(body, leg)
         if leg.remote == topology.self_name:
             return local(query)
-        remote = topology.remotes[leg.remote]
-        key = remote.search_api_key
+        answer = self.post(topology, leg.remote, f"/indexes/{index_uid}/{route}", query)
+        return _read(leg.remote, answer, "facetHits" if route == "facet-search" else "hits")
+
+    def _with_statistics(
+        self, topology: Topology, legs: list[Leg], index_uid: str, body: dict[str, Any],
+        local: LocalSearch,
+    ) -> dict[str, Any]:
+        """``body`` carrying the sum of every leg's corpus statistics (one round, all legs
+        at once); ``body`` as it is when a node could not give its own (each shard then
+        scores with its own statistics, as without the round)."""
+        def one(leg: Leg) -> dict[str, Any]:
+            asked = statistics.request(leg_query(body, leg), leg.shards)
+            if leg.remote == topology.self_name:
+                return local(asked)
+            path = f"/indexes/{index_uid}/{statistics.ROUTE}"
+            return statistics.answer(leg.remote, self.post(topology, leg.remote, path, asked))
+
+        futures = [self.pool.submit(one, leg) for leg in legs]
+        parts = []
+        for leg, future in zip(legs, futures, strict=True):
+            try:
+                parts.append(future.result())
+            except (RemoteFailed, SiftError) as exc:
+                log.warning("no corpus statistics from %s (%s): scoring per shard", leg.remote,
+                            exc)
+                return body
+        return statistics.attach(body, parts)
+
+    def post(self, topology: Topology, remote: str, path: str, body: dict[str, Any]
+             ) -> httpx.Response:
+        """``body`` posted to ``remote`` with its search key; RemoteFailed when it cannot
+        be reached in time."""
+        node = topology.remotes[remote]
+        key = node.search_api_key
         headers = {"Authorization": f"Bearer {key}"} if key else {}
-        url = f"{remote.url}/indexes/{index_uid}/{route}"
         try:
-            answer = self.client.post(url, json=query, headers=headers)
+            return self.client.post(f"{node.url}{path}", json=body, headers=headers)
         except httpx.TimeoutException:
             raise RemoteFailed(SiftError(
-                f"Remote `{leg.remote}` did not answer in time.", "remote_timeout"
+                f"Remote `{remote}` did not answer in time.", "remote_timeout"
             )) from None
         except httpx.HTTPError as exc:
             raise RemoteFailed(SiftError(
-                f"Could not reach remote `{leg.remote}`: {exc.__class__.__name__}.",
+                f"Could not reach remote `{remote}`: {exc.__class__.__name__}.",
                 "remote_could_not_send_request",
             )) from None
-        return _read(leg.remote, answer, "facetHits" if route == "facet-search" else "hits")
+
+
+def leg_query(body: dict[str, Any], leg: Leg) -> dict[str, Any]:
+    """What one leg's node is asked: ``body`` on its shards, searched there only."""
+    return {**shard_filter(body, leg.shards), "useNetwork": False}
 
 
 def _read(name: str, answer: httpx.Response, listed: str) -> dict[str, Any]:

@@ -25,12 +25,15 @@ import numpy as np
 
 from sift.engine import pipeline
 from sift.engine.analysis import SENTENCE_GAP, Analyzer
+from sift.engine.corpus import CorpusStats, of_query
 from sift.engine.doctable import DocTable
 from sift.engine.facet_search import run_facet_search
 from sift.engine.fields import FieldStore
-from sift.engine.partition import SHARD_FIELD, Partition
+from sift.engine.partition import SHARD_FIELD, Partition, shard_filter
+from sift.engine.pipeline.lexical import LexicalCandidates, match
+from sift.engine.pipeline.request import parse
 from sift.engine.query import SearchParams
-from sift.engine.select import filter_docids, sorted_docids
+from sift.engine.select import filter_docids, filter_mask, sorted_docids
 from sift.engine.store import (
     ARRAY_GAP,
     IndexView,
@@ -385,6 +388,18 @@ class SearchIndex:
     def search(self, params: SearchParams) -> dict[str, Any]:
         """A keyword search (the HTTP side adds a semantic leg: sift.engine.pipeline)."""
         return pipeline.search(self.view, params)
+
+    def statistics(self, params: SearchParams, shards: tuple[str, ...] | None) -> CorpusStats:
+        """This node's corpus statistics for a query, over the documents of ``shards``
+        (None: every document it holds), for a network search to add up."""
+        view = self.view
+        snap = view.snapshot
+        scope = snap.alive
+        if shards is not None and SHARD_FIELD in view.field_store.filterable:
+            scope = filter_mask(view, snap, shard_filter(shards))
+        matched = match(parse(view, params), [], None)
+        inp = None if isinstance(matched, LexicalCandidates) else matched[1]
+        return of_query(inp, snap.field_names, snap.field_len, scope)
 
     def facet_search(self, body: dict[str, Any]) -> dict[str, Any]:
         return run_facet_search(self.view, body)

@@ -36,3 +36,9 @@ class Partition:
 
     def holds(self, shard: str) -> bool:
         return self.held is None or shard in self.held
+
+
+def shard_filter(shards: tuple[str, ...]) -> str:
+    """The filter selecting the documents of ``shards``: ``_shard IN ["a", "b"]``."""
+    quoted = ", ".join('"' + s.replace("\\", "\\\\").replace('"', '\\"') + '"' for s in shards)
+    return f"{SHARD_FIELD} IN [{quoted}]"

@@ -10,6 +10,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any, Final
 
+from sift.engine.corpus import CorpusStats
 from sift.engine.settings import type_error
 from sift.errors import SiftError
 from sift.inputs import USIZE, shown, uint_field
@@ -81,6 +82,9 @@ class SearchParams:
     retrieve_vectors: bool = False
     locales: list[str] | None = None
     show_performance_details: bool = False
+    # Not a body field: the statistics of every shard a network search spans, set by the
+    # node that coordinates it (engine/corpus.py).
+    statistics: CorpusStats | None = None
 
     @property
     def paginated(self) -> bool:

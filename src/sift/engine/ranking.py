@@ -20,6 +20,7 @@ from typing import Any
 
 import numpy as np
 
+from sift.engine.corpus import CorpusStats
 from sift.engine.expand import QueryWord
 from sift.engine.kernels import (
     add_proximity_bonus,
@@ -99,6 +100,9 @@ class RankInput:
     # Per original query word, its index in ``words`` when repeats were collapsed
     # (expand.collapse_repeats); None: ``words`` is the query as written.
     sequence: list[int] | None = None
+    # Statistics of every shard the search spans (engine/corpus.py); None: this
+    # snapshot's own.
+    corpus: CorpusStats | None = None
 
     def out_of_time(self) -> bool:
         return self.deadline is not None and time.perf_counter() > self.deadline
@@ -221,25 +225,30 @@ def _field_weights(inp: RankInput) -> np.ndarray:
     """BM25F's per-(document, field) factor ``weight / (1 - b + b * len / avg)``, flat
     (index ``docid * n_fields + field``), built once per snapshot and settings: a
     query then pays one gather per word for it instead of five array operations."""
-    p, snap = inp.params, inp.snap
+    p, snap, corpus = inp.params, inp.snap, inp.corpus
+    avg = snap.avg_field_len if corpus is None else \
+        corpus.avg_field_len(snap.field_names, snap.avg_field_len)
 
     def build() -> np.ndarray:
         n_fields = snap.field_len.shape[1]
         fw = 1.0 + p.attr_boost * np.clip(1.0 - inp.field_rank / max(inp.n_ranks - 1, 1), 0, 1)
-        norm = (1.0 - p.b) + (p.b / snap.avg_field_len)[None, :] * snap.field_len
+        norm = (1.0 - p.b) + (p.b / avg)[None, :] * snap.field_len
         return (fw[None, :n_fields] / norm).astype(np.float32).reshape(-1)
 
     # The key holds everything build() reads beyond the snapshot itself.
     key = ("bm25f", p.b, p.attr_boost, inp.n_ranks, inp.field_rank.tobytes())
-    return snap.cached(key, build)
+    if corpus is None:
+        return snap.cached(key, build)
+    # Other shards' averages change without this snapshot changing: a bounded cache.
+    return snap.cached_lru(repr(key) + avg.tobytes().hex(), build)
 
 
 def relevance_scores(inp: RankInput, kept: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """BM25F over the expansions of each query word, plus a proximity bonus for the
     best ``rerank_depth`` candidates. Returns (raw score, score normalised to [0, 1])."""
-    p, snap, feats = inp.params, inp.snap, inp.feats
+    p, snap, feats, corpus = inp.params, inp.snap, inp.feats, inp.corpus
     n = feats.cands.size
-    n_docs = max(snap.n_alive, 1)
+    n_docs = max(snap.n_alive if corpus is None else corpus.documents, 1)
     field_weight = _field_weights(inp)
     if inp.occs:
         fields = np.concatenate([o.fields for o in inp.occs])
@@ -250,8 +259,10 @@ def relevance_scores(inp: RankInput, kept: np.ndarray) -> tuple[np.ndarray, np.n
                               field_weight, snap.field_len.shape[1], n)
     idfs = np.zeros(len(inp.occs))
     counts = np.array([w.count for w in inp.words], dtype=np.float64)
+    if corpus is not None:  # every shard's document counts, not this one's
+        df = np.array([corpus.document_frequency(i) for i in range(len(inp.occs))], np.int64)
     for i, (o, w, d) in enumerate(zip(inp.occs, inp.words, df.tolist(), strict=True)):
-        if o.docs.size == 0:
+        if (o.docs.size if corpus is None else corpus.matches(i)) == 0:
             continue
         # idf stays in numpy: numba's log1p can differ from numpy's in the last bit.
         idfs[i] = np.log1p((n_docs - d + 0.5) / (d + 0.5)) * (p.stop_weight if w.stop else 1.0)

@@ -62,6 +62,20 @@ def lexical_candidates(request: Request) -> LexicalCandidates:
 def match_and_rank(request: Request, sort: list[str], need: int | None) -> LexicalCandidates:
     """Candidates matching q and filter, ranked; only the first ``need`` rows are
     guaranteed in rank order (None: all)."""
+    matched = match(request, sort, need)
+    if isinstance(matched, LexicalCandidates):
+        return matched
+    words, inp = matched
+    ranked = rank(inp, list(request.index.settings["rankingRules"]))
+    return LexicalCandidates(
+        words, inp.feats.cands[ranked.order], ranked.score[ranked.order], ranked.order, ranked
+    )
+
+
+def match(request: Request, sort: list[str], need: int | None
+          ) -> LexicalCandidates | tuple[list[QueryWord], RankInput]:
+    """The query's words, matched: what ranking reads (and the words hits highlight);
+    without words, the candidates already in their order."""
     index, snap, params = request.index, request.snap, request.params
     settings = index.settings
     rules = list(settings["rankingRules"])
@@ -141,11 +155,13 @@ def match_and_rank(request: Request, sort: list[str], need: int | None) -> Lexic
         typo_budget=[0 if w.phrase is not None else max_typos(w.text, cfg)
                      for w in ranked_words],
         sequence=sequence,
+        corpus=params.statistics,
     )
-    ranked = rank(inp, rules)
-    return LexicalCandidates(
-        words, feats.cands[ranked.order], ranked.score[ranked.order], ranked.order, ranked
-    )
+    if inp.corpus is not None and len(inp.corpus.words) != len(occs):
+        raise SiftError(
+            f"Invalid corpus statistics: {len(inp.corpus.words)} words counted, the query "
+            f"ranks {len(occs)}.", "bad_request")
+    return words, inp
 
 
 def placeholder_order(rules: list[str], sort: list[str]) -> list[str]:

@@ -2,16 +2,21 @@
 
 Behind the `network` experimental feature, as in Meilisearch. The topology is stored in
 the database (src/sift/cluster/network.py); on nodes sharing one database, a PATCH on any
-node is seen by every other within a second.
+node is seen by every other within a second. ``/indexes/{uid}/search/statistics`` is the
+first round of a network search (cluster/statistics.py), asked by the node coordinating it.
 """
 
 from __future__ import annotations
 
+from typing import Any
+
 from fastapi import APIRouter, Depends, Request
 from starlette.concurrency import run_in_threadpool
 
+from sift.errors import SiftError
 from sift.http.auth import guard, services
-from sift.http.responses import JSONResponse, json_body
+from sift.http.responses import JSONResponse, json_body, validate_index_uid
+from sift.http.routes.search import _with_rules, in_search_thread, local_statistics
 from sift.http.schemas import doc, requests, responses
 from sift.ops.keys import Principal
 
@@ -40,3 +45,25 @@ async def patch_network(
     body = await json_body(request)
     await run_in_threadpool(network.update, body)
     return JSONResponse(network.view())
+
+
+@router.post(
+    "/indexes/{index_uid}/search/statistics",
+    summary="This node's corpus statistics for a query (first round of a network search)",
+    **doc(responses.CorpusStatistics, requests.SearchStatistics),
+)
+async def search_statistics(
+    request: Request, index_uid: str, principal: Principal = Depends(guard("search"))
+) -> JSONResponse:
+    body = await json_body(request)
+
+    def run() -> dict[str, Any]:
+        validate_index_uid(index_uid)
+        if not principal.can_index(index_uid):
+            raise SiftError("The provided API key is invalid.", "invalid_api_key")
+        if isinstance(body, dict) and isinstance(body.get("query"), dict):
+            # The tenant's filter, as its searches get (a search key may be a token).
+            body["query"] = _with_rules(principal, index_uid, body["query"])
+        return local_statistics(request, index_uid, body)
+
+    return JSONResponse(await in_search_thread(request, run))

@@ -4,13 +4,15 @@ from __future__ import annotations
 
 import time
 from collections.abc import Mapping
+from functools import partial
 from typing import Any
 
 import anyio
 from fastapi import APIRouter, Depends, Request
 
-from sift.cluster import federate
+from sift.cluster import federate, statistics
 from sift.engine import pipeline
+from sift.engine.corpus import CorpusStats
 from sift.engine.federation import (
     Federation,
     QueryResult,
@@ -135,11 +137,15 @@ def _with_rules(principal: Principal, index_uid: str, body: dict[str, Any]) -> d
     return {**body, "filter": flat}
 
 
-def local_search(request: Request, index_uid: str, body: dict[str, Any]) -> dict[str, Any]:
-    """One search of this node's index (tenant rules already applied to ``body``)."""
+def local_search(
+    request: Request, index_uid: str, body: dict[str, Any], corpus: CorpusStats | None = None
+) -> dict[str, Any]:
+    """One search of this node's index (tenant rules already applied to ``body``),
+    scored with ``corpus`` (a network search's statistics) when given."""
     started = time.perf_counter()
     index = services(request).catalog.get(index_uid)
     params = SearchParams.from_dict(body)
+    params.statistics = corpus
     vectors = semantic_search.leg_for(index, params)  # None: a keyword search
     result = pipeline.search(index.view, params, vectors)
     semantic_search.add_vectors(index, params, result)
@@ -155,9 +161,21 @@ def network_legs(
 
     def local(leg: dict[str, Any]) -> dict[str, Any]:
         leg.pop(federate.USE_NETWORK, None)
-        return local_search(request, index_uid, leg)
+        return local_search(request, index_uid, leg, statistics.pop(leg))
 
-    return network.searcher.run(network.topology, index_uid, body, local)
+    index = services(request).catalog.find(index_uid)
+    scored = index is not None and statistics.needed(body, index.settings["rankingRules"])
+    return network.searcher.run(network.topology, index_uid, body, local,
+                                statistics=partial(local_statistics, request, index_uid)
+                                if scored else None)
+
+
+def local_statistics(request: Request, index_uid: str, body: Any) -> dict[str, Any]:
+    """This node's corpus statistics for a statistics request (cluster/statistics.py)."""
+    query, shards = statistics.parse_request(body)
+    query = {k: v for k, v in query.items() if k != federate.USE_NETWORK}
+    params = SearchParams.from_dict(query)
+    return services(request).catalog.get(index_uid).statistics(params, shards).to_json()
 
 
 def run_on_remote(
@@ -243,10 +261,11 @@ def run_search(
     query = body.get("q")
     body = _with_rules(principal, index_uid, body)
     body = dict(body)
+    corpus = statistics.pop(body)  # a network search gathers its own
     if federate.pop_use_network(body, services(request).network):
         result = run_network_search(request, index_uid, body)
     else:
-        result = local_search(request, index_uid, body)
+        result = local_search(request, index_uid, body, corpus)
     params = SearchParams.from_dict(body)
     if params.show_performance_details and "performanceDetails" not in result:
         # A search path without per-stage timings (hybrid) still answers what was asked.

@@ -50,6 +50,11 @@ class SearchQuery(Body):
     useNetwork: bool | None = None
 
 
+class SearchStatistics(Body):
+    query: SearchQuery
+    shards: list[str] | None = None
+
+
 class MultiSearchQuery(SearchQuery):
     indexUid: str
     federationOptions: dict[str, Any] | None = None

@@ -191,6 +191,12 @@ class NetworkShard(Answer):
     remotes: list[str]
 
 
+class CorpusStatistics(Answer):
+    documents: int
+    fields: dict[str, list[int]]
+    words: list[list[int]]
+
+
 class Network(Answer):
     model_config = ConfigDict(extra="allow", populate_by_name=True)
     self_: str | None = Field(alias="self")

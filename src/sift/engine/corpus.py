@@ -1,0 +1,117 @@
+"""The corpus statistics BM25F scores with, as a plain input.
+
+The ``relevance`` rule weighs a query word by how many documents hold it among how many
+there are, and a field's length against the average length of that field. A node that
+holds one shard knows only its shard's figures, so its scores differ from those of a
+node holding every document. A search across shards first gathers each shard's figures
+for the query (:func:`of_query`), adds them (:func:`add`) and hands the sum to every
+shard's search (``SearchParams.statistics``): each document then gets the score one node
+holding all of them would give it (Elasticsearch calls this DFS query-then-fetch).
+
+Sums of whole numbers, so adding them in any order gives the single node's figures to
+the last bit.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
+
+import numpy as np
+
+from sift.errors import SiftError
+
+if TYPE_CHECKING:
+    from sift.engine.ranking import RankInput
+
+FULL_WEIGHT = np.float32(0.99)  # an occurrence at this weight is the word itself (kernels.py)
+
+
+@dataclass(frozen=True)
+class CorpusStats:
+    documents: int  # live documents in scope
+    # Per field name: (its length summed over documents, documents where it is not empty).
+    fields: dict[str, tuple[int, int]]
+    # Per ranked query word, in the order the search ranks them: (documents holding it at
+    # full weight, documents holding it at all).
+    words: tuple[tuple[int, int], ...]
+
+    def document_frequency(self, word: int) -> int:
+        """The df BM25F reads: documents with the word itself, else with any variant."""
+        full, any_ = self.words[word]
+        return full if full > 0 else any_
+
+    def matches(self, word: int) -> bool:
+        return self.words[word][1] > 0
+
+    def avg_field_len(self, names: list[str], own: np.ndarray) -> np.ndarray:
+        """Average length per field id of a snapshot whose fields are ``names`` (as
+        ``Snapshot.avg_field_len`` computes it); a field no shard knows keeps ``own``."""
+        avg = own.copy()
+        for i, name in enumerate(names[: avg.size]):
+            known = self.fields.get(name)
+            if known is not None:
+                total, present = known
+                avg[i] = max(total / max(present, 1), 1.0)
+        return avg
+
+    def to_json(self) -> dict[str, Any]:
+        return {"documents": self.documents,
+                "fields": {k: list(v) for k, v in self.fields.items()},
+                "words": [list(w) for w in self.words]}
+
+    @classmethod
+    def from_json(cls, raw: Any) -> CorpusStats:
+        try:
+            fields = {str(k): (_count(v[0]), _count(v[1])) for k, v in raw["fields"].items()}
+            words = tuple((_count(w[0]), _count(w[1])) for w in raw["words"])
+            return cls(_count(raw["documents"]), fields, words)
+        except (KeyError, IndexError, TypeError, AttributeError, ValueError):
+            raise SiftError(
+                "Invalid corpus statistics: expected `documents`, `fields` and `words` "
+                "counts.", "bad_request") from None
+
+
+def _count(value: Any) -> int:
+    if not isinstance(value, int) or isinstance(value, bool) or value < 0:
+        raise ValueError(value)
+    return value
+
+
+def add(parts: list[CorpusStats]) -> CorpusStats:
+    """The statistics of the union of disjoint document sets. Every part must come from
+    the same query under the same settings (the same ranked words): ValueError if not."""
+    if not parts:
+        raise ValueError("no statistics to add")
+    n_words = len(parts[0].words)
+    if any(len(p.words) != n_words for p in parts):
+        raise ValueError("the parts ranked different query words")
+    fields: dict[str, tuple[int, int]] = {}
+    for part in parts:
+        for name, (total, present) in part.fields.items():
+            was = fields.get(name, (0, 0))
+            fields[name] = (was[0] + total, was[1] + present)
+    words = tuple((sum(p.words[i][0] for p in parts), sum(p.words[i][1] for p in parts))
+                  for i in range(n_words))
+    return CorpusStats(sum(p.documents for p in parts), fields, words)
+
+
+def of_query(inp: RankInput | None, names: list[str], field_len: np.ndarray,
+             scope: np.ndarray) -> CorpusStats:
+    """This node's statistics for a query: documents and field lengths over the live
+    documents of ``scope`` (a bool mask: the shards asked of this node), and each ranked
+    word's document counts among the search's candidates (``inp``; None: no words)."""
+    lengths = field_len[scope]
+    totals = lengths.sum(axis=0, dtype=np.float64)  # whole numbers: exact in float64
+    present = (lengths > 0).sum(axis=0)
+    fields = {name: (int(totals[i]), int(present[i]))
+              for i, name in enumerate(names[: lengths.shape[1]])}
+    words: list[tuple[int, int]] = []
+    if inp is not None:
+        feats = inp.feats
+        bounds = feats.offsets.tolist()
+        for w, occ in enumerate(inp.occs):
+            index = feats.index_all[bounds[w]:bounds[w + 1]]
+            full = index[occ.weight >= FULL_WEIGHT]
+            words.append((int(np.unique(full).size), int(np.unique(index).size)))
+    return CorpusStats(int(scope.sum()), fields, tuple(words))
