@@ -74,7 +74,9 @@ def render_markdown(summary: dict) -> str:
         "",
         f"Median latency (ms, HTTP on 127.0.0.1): reference local {medians['reference_local']}, "
         f"network {medians['network']} ({summary['network_over_reference']}x, "
-        f"+{summary['added_ms']} ms), a node's own shards only {medians['node_local']}.",
+        f"+{summary['added_ms']} ms), a node's own shards only {medians['node_local']}; "
+        f"of the network search, the statistics round (coordinator's performanceDetails) "
+        f"{medians.get('statistics_round', 'not run')}.",
     ]
     return "\n".join(lines) + "\n"
 

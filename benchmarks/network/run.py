@@ -170,6 +170,14 @@ def _held(body: dict[str, Any], config: RunConfig) -> list[int]:
             for name in sorted(body["remotes"])]  # fmt: skip
 
 
+STATISTICS_STAGE = "network > corpus statistics"  # the coordinator's performanceDetails
+
+
+def _seconds(text: str) -> float:
+    """``"1.23ms"`` or ``"2.50s"`` (Meilisearch's duration format) in seconds."""
+    return float(text[:-2]) / 1000 if text.endswith("ms") else float(text[:-1])
+
+
 def _agreement_and_latency(
     config: RunConfig, node: Node, reference: Node, log: Callable[[str], None]
 ) -> dict[str, Any]:
@@ -177,12 +185,17 @@ def _agreement_and_latency(
     outcome = {"identical": 0, "ties": 0, "same_hits": 0, "different": 0}
     overlaps: list[float] = []
     examples: list[dict[str, Any]] = []
-    times: dict[str, list[float]] = {"reference_local": [], "network": [], "node_local": []}
+    times: dict[str, list[float]] = {"reference_local": [], "network": [], "node_local": [],
+                                     "statistics_round": []}
     for round_ in range(config.rounds):
         for body in queries:
             scored = {**body, "showRankingScore": True}
             ref, t_ref = reference.search({**scored, "useNetwork": False})
-            net, t_net = node.search(scored)  # useNetwork: on by default (a leader is set)
+            # useNetwork: on by default (a leader is set)
+            net, t_net = node.search({**scored, "showPerformanceDetails": True})
+            stages = net.get("performanceDetails", {})
+            if STATISTICS_STAGE in stages:  # the round ran (not with Meilisearch's rules)
+                times["statistics_round"].append(_seconds(stages[STATISTICS_STAGE]))
             _, t_local = node.search({**scored, "useNetwork": False})
             times["reference_local"].append(t_ref)
             times["network"].append(t_net)
@@ -195,7 +208,7 @@ def _agreement_and_latency(
                     examples.append({"query": body,
                                      "reference": [h["id"] for h in ref["hits"]][:10],
                                      "network": [h["id"] for h in net["hits"]][:10]})
-    medians = {k: round(statistics.median(v) * 1000, 2) for k, v in times.items()}
+    medians = {k: round(statistics.median(v) * 1000, 2) for k, v in times.items() if v}
     log(f"agreement {outcome}; medians (ms) {medians}")
     return {
         "agreement": outcome,

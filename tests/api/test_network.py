@@ -186,3 +186,57 @@ def test_a_federated_query_may_name_the_node_that_runs_it(client: TestClient) ->
     query["queries"][0]["federationOptions"] = {"remote": "ghost"}
     unknown = client.post("/multi-search", json=query)
     assert unknown.status_code == 400 and unknown.json()["code"] == "invalid_multi_search_remote"
+
+
+def test_a_node_answers_its_corpus_statistics_for_a_query(client: TestClient) -> None:
+    from tests.conftest import run_task
+
+    run_task(client, "POST", "/indexes/books/documents", json=[
+        {"id": 1, "title": "Dune", "body": "sand worms of the desert"},
+        {"id": 2, "title": "Dune Messiah"},
+        {"id": 3, "title": "Emma"},
+    ])
+    answer = client.post("/indexes/books/search/statistics",
+                         json={"query": {"q": "dune desert"}, "shards": None})
+    assert answer.status_code == 200, answer.text
+    stats = answer.json()
+    assert stats["documents"] == 3
+    assert stats["fields"]["title"] == [4, 3] and stats["fields"]["body"] == [5, 1]
+    assert stats["words"] == [[2, 2], [1, 1]]  # dune in 2 documents, desert in 1
+    filtered = client.post("/indexes/books/search/statistics",
+                           json={"query": {"q": "dune", "filter": "id = 1"}})
+    assert filtered.status_code == 400  # `id` is not filterable: the search's own error
+    assert filtered.json()["code"] == "invalid_search_filter"
+    for bad in ({"q": "dune"}, {"query": "dune"}, {"query": {}, "shards": "a"}):
+        refused = client.post("/indexes/books/search/statistics", json=bad)
+        assert refused.status_code == 400 and refused.json()["code"] == "bad_request", bad
+
+
+def test_statistics_need_the_search_action(client: TestClient) -> None:
+    key = client.post("/keys", json={
+        "actions": ["documents.get"], "indexes": ["*"], "expiresAt": None,
+    }).json()["key"]
+    refused = client.post("/indexes/books/search/statistics", json={"query": {}},
+                          headers={"Authorization": f"Bearer {key}"})
+    assert refused.status_code == 403 and refused.json()["code"] == "invalid_api_key"
+
+
+def test_a_search_scores_with_the_statistics_it_is_sent(client: TestClient) -> None:
+    from tests.conftest import run_task
+
+    run_task(client, "POST", "/indexes/books/documents", json=[
+        {"id": i, "title": "dune" if i < 2 else "emma"} for i in range(10)])
+
+    def score(**extra: Any) -> Any:
+        answer = client.post("/indexes/books/search",
+                             json={"q": "dune", "showRankingScoreDetails": True, **extra})
+        assert answer.status_code == 200, answer.text
+        return answer.json()["hits"][0]["_rankingScoreDetails"]["relevance"]["bm25f"]
+
+    own = client.post("/indexes/books/search/statistics", json={"query": {"q": "dune"}}).json()
+    assert score(_corpusStatistics=own) == score()
+    # As if nine other shards held 90 more documents without the word: it weighs more.
+    wider = {**own, "documents": 100, "fields": {"title": [100, 100]}}
+    assert score(_corpusStatistics=wider) > score()
+    bad = client.post("/indexes/books/search", json={"q": "dune", "_corpusStatistics": {}})
+    assert bad.status_code == 400 and bad.json()["code"] == "bad_request"

@@ -110,6 +110,15 @@ def test_network_search_spans_shards_once_and_survives_a_dead_node(
         held = sum(sizes[s] for s, owners in SHARDS.items() if name in owners)
         wait_until(lambda n=node, h=held: local_count(n) == h)  # two shards of three
     assert local_count(reference) == 900
+    for query in ({"q": "river stone", "filter": "kind = river"},
+                  {"q": "ember harbor", "filter": "n < 250"}, {"q": "clou"}):
+        # Every shard scored with the statistics of all: each document's score is the one
+        # a node holding every document gives (ties may come in another order).
+        asked = {**query, "limit": 1000, "showRankingScore": True}
+        alone = search(reference, {**asked, "useNetwork": False})["hits"]
+        spanned = search(first, asked)["hits"]
+        assert alone and {h["id"]: h["_rankingScore"] for h in spanned} == {
+            h["id"]: h["_rankingScore"] for h in alone}, query
 
     everything = {"q": "", "limit": 1000, "sort": ["n:asc"]}
     expected = [h["id"] for h in search(reference, {**everything, "useNetwork": False})["hits"]]

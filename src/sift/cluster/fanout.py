@@ -109,21 +109,14 @@ class NetworkSearch:
         body: dict[str, Any],
         local: LocalSearch,
         route: str = "search",
-        statistics: LocalSearch | None = None,
     ) -> tuple[list[LegResult], dict[str, dict[str, Any]]]:
         """Every shard's results once (as far as some owner answers) and, per remote whose
-        documents are missing from them, Meilisearch's error object.
-
-        With ``statistics`` (this node's answer to a statistics request), a search that
-        spans several nodes first gathers every node's corpus statistics for the query,
-        so that each shard scores with the same figures (cluster/statistics.py)."""
+        documents are missing from them, Meilisearch's error object."""
         results: list[LegResult] = []
         errors: dict[str, dict[str, Any]] = {}
         tried: set[str] = set()
         covered: set[str] = set()
         legs, _ = plan(topology, self._usable(topology, tried))
-        if statistics is not None and len(legs) > 1:
-            body = self._with_statistics(topology, legs, index_uid, body, statistics)
         while legs:
             futures = [
                 (leg, self.pool.submit(self._one, topology, leg, index_uid, body, local, route))
@@ -198,13 +191,18 @@ class NetworkSearch:
         answer = self.post(topology, leg.remote, f"/indexes/{index_uid}/{route}", query)
         return _read(leg.remote, answer, "facetHits" if route == "facet-search" else "hits")
 
-    def _with_statistics(
-        self, topology: Topology, legs: list[Leg], index_uid: str, body: dict[str, Any],
-        local: LocalSearch,
+    def with_statistics(
+        self, topology: Topology, index_uid: str, body: dict[str, Any], local: LocalSearch
     ) -> dict[str, Any]:
-        """``body`` carrying the sum of every leg's corpus statistics (one round, all legs
-        at once); ``body`` as it is when a node could not give its own (each shard then
-        scores with its own statistics, as without the round)."""
+        """``body`` carrying the sum of the corpus statistics of the nodes a search of it
+        will ask (cluster/statistics.py): one round, every node at once. ``body`` as it
+        is when one node answers every shard (its own statistics are the sum) or a node
+        could not give its own (each shard then scores with its own, as without the
+        round). Any owner of a shard gives its statistics: replicas hold the same
+        documents, so the search may ask another one."""
+        legs, _ = plan(topology, self._usable(topology, set()))
+        if len(legs) <= 1:
+            return body
         def one(leg: Leg) -> dict[str, Any]:
             asked = statistics.request(leg_query(body, leg), leg.shards)
             if leg.remote == topology.self_name:

@@ -23,6 +23,7 @@ from sift.engine.federation import (
     query_remote,
 )
 from sift.engine.pipeline.respond import ordered_response
+from sift.engine.pipeline.timing import StageTimer
 from sift.engine.query import FIELD_CODES, SearchParams
 from sift.errors import SiftError
 from sift.http.auth import authenticate, guard, services
@@ -154,20 +155,24 @@ def local_search(
 
 
 def network_legs(
-    request: Request, index_uid: str, body: dict[str, Any]
+    request: Request, index_uid: str, body: dict[str, Any], timer: StageTimer | None = None
 ) -> tuple[list[Any], dict[str, Any]]:
-    """``body`` asked of every shard of the network once (cluster/fanout.py)."""
+    """``body`` asked of every shard of the network once (cluster/fanout.py), after a
+    round that gathers the corpus statistics its scores need (cluster/statistics.py)."""
     network = services(request).network
+    topology = network.topology
 
     def local(leg: dict[str, Any]) -> dict[str, Any]:
         leg.pop(federate.USE_NETWORK, None)
         return local_search(request, index_uid, leg, statistics.pop(leg))
 
     index = services(request).catalog.find(index_uid)
-    scored = index is not None and statistics.needed(body, index.settings["rankingRules"])
-    return network.searcher.run(network.topology, index_uid, body, local,
-                                statistics=partial(local_statistics, request, index_uid)
-                                if scored else None)
+    if index is not None and statistics.needed(body, index.settings["rankingRules"]):
+        body = network.searcher.with_statistics(
+            topology, index_uid, body, partial(local_statistics, request, index_uid))
+        if timer is not None:
+            timer.lap("network > corpus statistics")
+    return network.searcher.run(topology, index_uid, body, local)
 
 
 def local_statistics(request: Request, index_uid: str, body: Any) -> dict[str, Any]:
@@ -217,11 +222,16 @@ def run_network_search(
     request: Request, index_uid: str, body: dict[str, Any]
 ) -> dict[str, Any]:
     started = time.perf_counter()
+    timer = StageTimer(started)
     params = SearchParams.from_dict(body)  # a bad parameter fails here, not on every node
     fed = federate.federation_of(params, index_uid)
-    legs, errors = network_legs(request, index_uid, federate.leg_body(body, *fed.window()))
+    legs, errors = network_legs(request, index_uid, federate.leg_body(body, *fed.window()),
+                                timer)
+    timer.lap("network > search and merge")
     results = federate.results_of(index_uid, 0, 1.0, params.show_ranking_score, legs)
     merged = federate.single_response(params, fed, results, errors)
+    if params.show_performance_details:
+        merged["performanceDetails"] = timer.details()
     return federate.finish(merged, time.perf_counter() - started)
 
 
