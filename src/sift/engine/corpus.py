@@ -96,16 +96,20 @@ def add(parts: list[CorpusStats]) -> CorpusStats:
     return CorpusStats(sum(p.documents for p in parts), fields, words)
 
 
-def of_query(inp: RankInput | None, names: list[str], field_len: np.ndarray,
-             scope: np.ndarray) -> CorpusStats:
-    """This node's statistics for a query: documents and field lengths over the live
-    documents of ``scope`` (a bool mask: the shards asked of this node), and each ranked
-    word's document counts among the search's candidates (``inp``; None: no words)."""
+def of_documents(names: list[str], field_len: np.ndarray, scope: np.ndarray) -> CorpusStats:
+    """The statistics of the live documents of ``scope`` (a bool mask: the shards asked
+    of this node) that do not depend on the query: documents and field lengths."""
     lengths = field_len[scope]
     totals = lengths.sum(axis=0, dtype=np.float64)  # whole numbers: exact in float64
     present = (lengths > 0).sum(axis=0)
     fields = {name: (int(totals[i]), int(present[i]))
               for i, name in enumerate(names[: lengths.shape[1]])}
+    return CorpusStats(int(scope.sum()), fields, ())
+
+
+def with_words(documents: CorpusStats, inp: RankInput | None) -> CorpusStats:
+    """``documents`` with each ranked word's document counts among the search's
+    candidates (``inp``; None: the query has no words)."""
     words: list[tuple[int, int]] = []
     if inp is not None:
         feats = inp.feats
@@ -114,4 +118,4 @@ def of_query(inp: RankInput | None, names: list[str], field_len: np.ndarray,
             index = feats.index_all[bounds[w]:bounds[w + 1]]
             full = index[occ.weight >= FULL_WEIGHT]
             words.append((int(np.unique(full).size), int(np.unique(index).size)))
-    return CorpusStats(int(scope.sum()), fields, tuple(words))
+    return CorpusStats(documents.documents, documents.fields, tuple(words))

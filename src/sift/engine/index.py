@@ -25,7 +25,7 @@ import numpy as np
 
 from sift.engine import pipeline
 from sift.engine.analysis import SENTENCE_GAP, Analyzer
-from sift.engine.corpus import CorpusStats, of_query
+from sift.engine.corpus import CorpusStats, of_documents, with_words
 from sift.engine.doctable import DocTable
 from sift.engine.facet_search import run_facet_search
 from sift.engine.fields import FieldStore
@@ -394,12 +394,18 @@ class SearchIndex:
         (None: every document it holds), for a network search to add up."""
         view = self.view
         snap = view.snapshot
-        scope = snap.alive
-        if shards is not None and SHARD_FIELD in view.field_store.filterable:
-            scope = filter_mask(view, snap, shard_filter(shards))
+        scoped = shards is not None and SHARD_FIELD in view.field_store.filterable
+        where = shard_filter(shards) if scoped and shards is not None else None
+
+        def documents() -> CorpusStats:
+            scope = snap.alive if where is None else filter_mask(view, snap, where)
+            return of_documents(snap.field_names, snap.field_len, scope)
+
+        # The same few shard sets are asked over and over: counted once per snapshot.
+        counted = snap.cached_lru(f"corpus:{where}", documents)
         matched = match(parse(view, params), [], None)
         inp = None if isinstance(matched, LexicalCandidates) else matched[1]
-        return of_query(inp, snap.field_names, snap.field_len, scope)
+        return with_words(counted, inp)
 
     def facet_search(self, body: dict[str, Any]) -> dict[str, Any]:
         return run_facet_search(self.view, body)
