@@ -23,8 +23,28 @@ from sift.errors import SiftError
 
 if TYPE_CHECKING:
     from sift.engine.ranking import RankInput
+    from sift.engine.store import Snapshot
 
 FULL_WEIGHT = np.float32(0.99)  # an occurrence at this weight is the word itself (kernels.py)
+
+
+CLOSEST_NONE = 99  # WordFacts.closest of a word without typo variants
+
+
+@dataclass(frozen=True)
+class WordFacts:
+    """What a query word's expansion decides by counting the corpus (expand.py): its own
+    occurrences (a word seen ``trusted_count`` times gets no typo variants), whether any
+    term but a typo matched it (none: an unknown word, which keeps only its closest
+    variants), and the fewest typos among an unknown word's variants."""
+
+    occurrences: int = 0
+    known: bool = True
+    closest: int = CLOSEST_NONE
+
+    def __add__(self, other: WordFacts) -> WordFacts:
+        return WordFacts(self.occurrences + other.occurrences, self.known or other.known,
+                         min(self.closest, other.closest))
 
 
 @dataclass(frozen=True)
@@ -35,6 +55,9 @@ class CorpusStats:
     # Per ranked query word, in the order the search ranks them: (documents holding it at
     # full weight, documents holding it at all).
     words: tuple[tuple[int, int], ...]
+    # Per query word as parsed (before stop words are dropped from a long query), what
+    # its expansion counted; empty: each node expands with its own counts.
+    terms: tuple[WordFacts, ...] = ()
 
     def document_frequency(self, word: int) -> int:
         """The df BM25F reads: documents with the word itself, else with any variant."""
@@ -58,18 +81,21 @@ class CorpusStats:
     def to_json(self) -> dict[str, Any]:
         return {"documents": self.documents,
                 "fields": {k: list(v) for k, v in self.fields.items()},
-                "words": [list(w) for w in self.words]}
+                "words": [list(w) for w in self.words],
+                "terms": [[t.occurrences, int(t.known), t.closest] for t in self.terms]}
 
     @classmethod
     def from_json(cls, raw: Any) -> CorpusStats:
         try:
             fields = {str(k): (_count(v[0]), _count(v[1])) for k, v in raw["fields"].items()}
             words = tuple((_count(w[0]), _count(w[1])) for w in raw["words"])
-            return cls(_count(raw["documents"]), fields, words)
+            terms = tuple(WordFacts(_count(t[0]), bool(_count(t[1])), _count(t[2]))
+                          for t in raw.get("terms") or ())
+            return cls(_count(raw["documents"]), fields, words, terms)
         except (KeyError, IndexError, TypeError, AttributeError, ValueError):
             raise SiftError(
-                "Invalid corpus statistics: expected `documents`, `fields` and `words` "
-                "counts.", "bad_request") from None
+                "Invalid corpus statistics: expected `documents`, `fields`, `words` and "
+                "`terms` counts.", "bad_request") from None
 
 
 def _count(value: Any) -> int:
@@ -83,8 +109,8 @@ def add(parts: list[CorpusStats]) -> CorpusStats:
     the same query under the same settings (the same ranked words): ValueError if not."""
     if not parts:
         raise ValueError("no statistics to add")
-    n_words = len(parts[0].words)
-    if any(len(p.words) != n_words for p in parts):
+    n_words, n_terms = len(parts[0].words), len(parts[0].terms)
+    if any(len(p.words) != n_words or len(p.terms) != n_terms for p in parts):
         raise ValueError("the parts ranked different query words")
     fields: dict[str, tuple[int, int]] = {}
     for part in parts:
@@ -93,7 +119,9 @@ def add(parts: list[CorpusStats]) -> CorpusStats:
             fields[name] = (was[0] + total, was[1] + present)
     words = tuple((sum(p.words[i][0] for p in parts), sum(p.words[i][1] for p in parts))
                   for i in range(n_words))
-    return CorpusStats(sum(p.documents for p in parts), fields, words)
+    terms = tuple(sum((p.terms[i] for p in parts[1:]), parts[0].terms[i])
+                  for i in range(n_terms))
+    return CorpusStats(sum(p.documents for p in parts), fields, words, terms)
 
 
 def of_documents(names: list[str], field_len: np.ndarray, scope: np.ndarray) -> CorpusStats:
@@ -107,9 +135,10 @@ def of_documents(names: list[str], field_len: np.ndarray, scope: np.ndarray) -> 
     return CorpusStats(int(scope.sum()), fields, ())
 
 
-def with_words(documents: CorpusStats, inp: RankInput | None) -> CorpusStats:
+def with_words(documents: CorpusStats, inp: RankInput | None, facts: list[WordFacts]
+               ) -> CorpusStats:
     """``documents`` with each ranked word's document counts among the search's
-    candidates (``inp``; None: the query has no words)."""
+    candidates (``inp``; None: the query has no words) and each query word's ``facts``."""
     words: list[tuple[int, int]] = []
     if inp is not None:
         feats = inp.feats
@@ -118,4 +147,18 @@ def with_words(documents: CorpusStats, inp: RankInput | None) -> CorpusStats:
             index = feats.index_all[bounds[w]:bounds[w + 1]]
             full = index[occ.weight >= FULL_WEIGHT]
             words.append((int(np.unique(full).size), int(np.unique(index).size)))
-    return CorpusStats(documents.documents, documents.fields, tuple(words))
+    return CorpusStats(documents.documents, documents.fields, tuple(words), tuple(facts))
+
+
+def occurrences_in(snap: Snapshot, term: str, scope: np.ndarray) -> int:
+    """Occurrences of ``term`` in the documents of ``scope``, as ``WordFacts.occurrences``
+    counts them over a whole snapshot (for a node asked for only some of its shards)."""
+    tid = snap.term_id(term)
+    if tid is None:
+        return 0
+    count = 0
+    for seg in snap.segments:
+        if tid + 1 < seg.term_ptr.size:
+            docs = seg.docs[int(seg.term_ptr[tid]):int(seg.term_ptr[tid + 1])]
+            count += int(np.count_nonzero(scope[docs]))
+    return count

@@ -18,6 +18,7 @@ from rapidfuzz import process
 from rapidfuzz.distance import OSA
 
 from sift.engine.analysis import ENGLISH_STOP_WORDS, Analyzer, normalize, stem_words
+from sift.engine.corpus import WordFacts
 from sift.engine.kernels import typo_distances
 from sift.engine.store import LRU, Snapshot
 
@@ -45,6 +46,7 @@ class QueryWord:
     alt_phrases: list[list[str]] = field(default_factory=list)  # multi-word synonyms, splits
     highlight_words: set[str] = field(default_factory=set)
     highlight_prefix: str | None = None
+    facts: WordFacts | None = None  # what this snapshot's counts decided (corpus.py)
     # The expansion table, grown by add() as Python lists (a query adds a few dozen
     # entries in several calls; numpy's per-call overhead dominated), read as arrays.
     _ids: list[int] = field(default_factory=list, repr=False)
@@ -318,6 +320,7 @@ class _Expansion:
     weights: tuple[float, ...]
     highlight_words: frozenset[str]
     highlight_prefix: str | None
+    facts: WordFacts | None
     # The table as arrays, shared by every query that applies this expansion (never
     # written to; a later add() builds new ones).
     arrays: tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]
@@ -325,7 +328,7 @@ class _Expansion:
     @classmethod
     def of(cls, w: QueryWord) -> _Expansion:
         return cls(tuple(w._ids), tuple(w._typos), tuple(w._exact), tuple(w._weights),
-                   frozenset(w.highlight_words), w.highlight_prefix, w._table())
+                   frozenset(w.highlight_words), w.highlight_prefix, w.facts, w._table())
 
     def apply(self, w: QueryWord) -> None:
         w._ids, w._typos = list(self.ids), list(self.typos)
@@ -333,6 +336,7 @@ class _Expansion:
         w._seen = set(self.ids)
         w.highlight_words = set(self.highlight_words)
         w.highlight_prefix = self.highlight_prefix
+        w.facts = self.facts
         w._arrays = self.arrays
 
 
@@ -340,16 +344,19 @@ def _expansions(snap: Snapshot, cfg: ExpandConfig) -> LRU:
     return snap.cached(("expansions", cfg.expansion_key), lambda: LRU(EXPANSION_CACHE_SIZE))
 
 
-def expand(words: list[QueryWord], snap: Snapshot, cfg: ExpandConfig) -> None:
-    """Fill each word's expansion table in place."""
+def expand(words: list[QueryWord], snap: Snapshot, cfg: ExpandConfig,
+           facts: tuple[WordFacts, ...] = ()) -> None:
+    """Fill each word's expansion table in place; with ``facts`` (one per word: every
+    shard's counts, corpus.py), decide typo tolerance by them, not by this snapshot's."""
     cache = _expansions(snap, cfg)
-    for w in words:
+    for i, w in enumerate(words):
         if w.phrase is not None:
             continue  # phrases are matched positionally in match.py
-        key = (w.text, w.is_prefix)
+        fact = facts[i] if facts else None
+        key = (w.text, w.is_prefix) if fact is None else (w.text, w.is_prefix, fact)
         known = cache.get(key)
         if known is None:
-            _expand_word(w, snap, cfg)
+            _expand_word(w, snap, cfg, fact)
             cache.put(key, _Expansion.of(w))
         else:
             known.apply(w)
@@ -357,8 +364,10 @@ def expand(words: list[QueryWord], snap: Snapshot, cfg: ExpandConfig) -> None:
     _add_concatenations(words, snap)
 
 
-def _expand_word(w: QueryWord, snap: Snapshot, cfg: ExpandConfig) -> None:
-    """One word's own expansions: exact, prefix, stem, typo and typo-prefix terms."""
+def _expand_word(w: QueryWord, snap: Snapshot, cfg: ExpandConfig,
+                 facts: WordFacts | None = None) -> None:
+    """One word's own expansions: exact, prefix, stem, typo and typo-prefix terms.
+    ``facts``: the counts of every shard, which decide instead of this snapshot's."""
     vocab_terms = snap.term_list
     tid = snap.term_id(w.text)
     if tid is not None:
@@ -370,10 +379,11 @@ def _expand_word(w: QueryWord, snap: Snapshot, cfg: ExpandConfig) -> None:
         if group.size:
             w.add(group, 0, False, W_STEM, [vocab_terms[t] for t in group])
     budget = max_typos(w.text, cfg)
-    if cfg.trusted_count and tid is not None and \
-            term_frequencies(snap)[tid] >= cfg.trusted_count:
+    own = int(term_frequencies(snap)[tid]) if tid is not None else 0
+    if cfg.trusted_count and (own if facts is None else facts.occurrences) >= cfg.trusted_count:
         budget = 0
-    unknown = cfg.stems and not w._ids
+    unknown = cfg.stems and not (w._ids if facts is None else facts.known)
+    w.facts = WordFacts(own, bool(w._ids))
     if unknown and budget == 0 and max_typos(w.text + "_", cfg):
         # Relevance mode: a word the index has never seen is a typo or noise, so a
         # word one letter short of the typo threshold still gets one typo.
@@ -382,7 +392,8 @@ def _expand_word(w: QueryWord, snap: Snapshot, cfg: ExpandConfig) -> None:
         ids, dist = _typo_terms(w.text, budget, snap, any_first=unknown or budget >= 2)
         if unknown and dist.size:
             # Keep the closest spellings only: farther ones are mostly noise.
-            closest = dist == dist.min()
+            w.facts = WordFacts(own, False, int(dist.min()))
+            closest = dist == (w.facts.closest if facts is None else facts.closest)
             ids, dist = ids[closest], dist[closest]
         weights = np.asarray(W_TYPO, dtype=np.float32)[dist] * (cfg.typo_weight / W_TYPO[1])
         if unknown and weights.size:

@@ -25,15 +25,14 @@ import numpy as np
 
 from sift.engine import pipeline
 from sift.engine.analysis import SENTENCE_GAP, Analyzer
-from sift.engine.corpus import CorpusStats, of_documents, with_words
+from sift.engine.corpus import CorpusStats
+from sift.engine.corpus_query import query_statistics
 from sift.engine.doctable import DocTable
 from sift.engine.facet_search import run_facet_search
 from sift.engine.fields import FieldStore
-from sift.engine.partition import SHARD_FIELD, Partition, shard_filter
-from sift.engine.pipeline.lexical import LexicalCandidates, match
-from sift.engine.pipeline.request import parse
+from sift.engine.partition import SHARD_FIELD, Partition
 from sift.engine.query import SearchParams
-from sift.engine.select import filter_docids, filter_mask, sorted_docids
+from sift.engine.select import filter_docids, sorted_docids
 from sift.engine.store import (
     ARRAY_GAP,
     IndexView,
@@ -392,20 +391,7 @@ class SearchIndex:
     def statistics(self, params: SearchParams, shards: tuple[str, ...] | None) -> CorpusStats:
         """This node's corpus statistics for a query, over the documents of ``shards``
         (None: every document it holds), for a network search to add up."""
-        view = self.view
-        snap = view.snapshot
-        scoped = shards is not None and SHARD_FIELD in view.field_store.filterable
-        where = shard_filter(shards) if scoped and shards is not None else None
-
-        def documents() -> CorpusStats:
-            scope = snap.alive if where is None else filter_mask(view, snap, where)
-            return of_documents(snap.field_names, snap.field_len, scope)
-
-        # The same few shard sets are asked over and over: counted once per snapshot.
-        counted = snap.cached_lru(f"corpus:{where}", documents)
-        matched = match(parse(view, params), [], None)
-        inp = None if isinstance(matched, LexicalCandidates) else matched[1]
-        return with_words(counted, inp)
+        return query_statistics(self.view, params, shards)
 
     def facet_search(self, body: dict[str, Any]) -> dict[str, Any]:
         return run_facet_search(self.view, body)

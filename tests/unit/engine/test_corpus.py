@@ -8,7 +8,7 @@ from typing import Any
 
 import pytest
 
-from sift.engine.corpus import CorpusStats, add
+from sift.engine.corpus import CorpusStats, WordFacts, add
 from sift.engine.index import SearchIndex
 from sift.engine.partition import Partition
 from sift.engine.query import SearchParams
@@ -26,6 +26,9 @@ def documents(count: int = 280) -> list[tuple[str, dict[str, Any]]]:
     for i in range(count):
         title = " ".join(rng.choices(WORDS, k=rng.randint(1, 6)))
         body = " ".join(rng.choices(WORDS, k=rng.randint(0, 30)))
+        # quartz: 32 documents, trusted as spelled (20+) on one node but not on a shard of
+        # a third; quartx, a typo away, would match it where quartz is not trusted.
+        title += " quartz" * (i % 9 == 0) + " quartx" * (i % 25 == 0)
         doc: dict[str, Any] = {"id": i, "title": title, "kind": rng.choice(WORDS[:3])}
         if body:
             doc["body"] = body
@@ -65,6 +68,8 @@ QUERIES = [
     {"q": "rivr stonee"},  # typos
     {"q": "cloud", "filter": "kind = river"},
     {"q": "ember field -stone"},
+    {"q": "quartz"},  # typo tolerance decided by every shard's count
+    {"q": "qartzite meadow"},  # an unknown word: its closest variants, by every shard
 ]
 
 
@@ -91,6 +96,17 @@ def test_shards_with_their_own_statistics_score_differently(
     assert merged != scores(whole, {"q": "stone cloud"})
 
 
+def test_typo_tolerance_follows_every_shards_count(
+    whole: SearchIndex, shards: list[SearchIndex]
+) -> None:
+    params = SearchParams.from_dict({"q": "quartz"})
+    parts = [shard.statistics(params, None) for shard in shards]
+    assert all(0 < p.terms[0].occurrences < 20 for p in parts)  # each shard: not trusted
+    assert add(parts).terms[0].occurrences >= 20
+    alone = set().union(*(scores(shard, {"q": "quartz"}) for shard in shards))
+    assert alone > set(scores(whole, {"q": "quartz"}))  # without the sum: quartx matched
+
+
 def test_the_sum_counts_only_the_shards_asked(whole: SearchIndex) -> None:
     """A node holding two shards but asked for one counts that one's documents."""
     both = index_of(Partition(SHARDS, frozenset(SHARDS[:2])))
@@ -103,10 +119,13 @@ def test_the_sum_counts_only_the_shards_asked(whole: SearchIndex) -> None:
 
 
 def test_add_sums_documents_fields_and_words() -> None:
-    a = CorpusStats(10, {"title": (40, 10), "body": (5, 2)}, ((3, 4), (0, 2)))
-    b = CorpusStats(5, {"title": (20, 5)}, ((1, 1), (0, 0)))
+    a = CorpusStats(10, {"title": (40, 10), "body": (5, 2)}, ((3, 4), (0, 2)),
+                    (WordFacts(7, True), WordFacts(0, False, 2)))
+    b = CorpusStats(5, {"title": (20, 5)}, ((1, 1), (0, 0)),
+                    (WordFacts(1, True), WordFacts(0, False, 1)))
     total = add([a, b])
-    assert total == CorpusStats(15, {"title": (60, 15), "body": (5, 2)}, ((4, 5), (0, 2)))
+    assert total == CorpusStats(15, {"title": (60, 15), "body": (5, 2)}, ((4, 5), (0, 2)),
+                                (WordFacts(8, True), WordFacts(0, False, 1)))
     assert total.document_frequency(0) == 4  # documents with the word itself
     assert total.document_frequency(1) == 2  # none at full weight: any variant counts
     assert CorpusStats.from_json(total.to_json()) == total

@@ -132,7 +132,13 @@ def match(request: Request, sort: list[str], need: int | None
     cfg = index.derived(("expand", stems, relevance.prefix_weight, relevance.typo_weight,
                          trusted),
                         lambda: _expand_config(settings, index, stems, relevance, trusted))
-    expand(words, snap, cfg)  # every word, stop words included, is highlighted
+    corpus = params.statistics
+    if corpus is not None and corpus.terms and len(corpus.terms) != len(words):
+        raise SiftError(
+            f"Invalid corpus statistics: {len(corpus.terms)} words counted, the query has "
+            f"{len(words)}.", "bad_request")
+    # Every word, stop words included, is highlighted.
+    expand(words, snap, cfg, corpus.terms if corpus is not None else ())
     ranked_words = words
     if long and sequence is not None and not relevance.stop_weight:
         ranked_words, sequence = _without_stop_words(words, sequence)
@@ -155,11 +161,11 @@ def match(request: Request, sort: list[str], need: int | None
         typo_budget=[0 if w.phrase is not None else max_typos(w.text, cfg)
                      for w in ranked_words],
         sequence=sequence,
-        corpus=params.statistics,
+        corpus=corpus,
     )
-    if inp.corpus is not None and len(inp.corpus.words) != len(occs):
+    if corpus is not None and len(corpus.words) != len(occs):
         raise SiftError(
-            f"Invalid corpus statistics: {len(inp.corpus.words)} words counted, the query "
+            f"Invalid corpus statistics: {len(corpus.words)} words counted, the query "
             f"ranks {len(occs)}.", "bad_request")
     return words, inp
 
