@@ -202,7 +202,9 @@ def test_a_node_answers_its_corpus_statistics_for_a_query(client: TestClient) ->
     stats = answer.json()
     assert stats["documents"] == 3
     assert stats["fields"]["title"] == [4, 3] and stats["fields"]["body"] == [5, 1]
-    assert stats["words"] == [[2, 2], [1, 1]]  # dune in 2 documents, desert in 1
+    # dune in 2 documents, desert in 1 (the first pair: without typo variants)
+    assert [w[:2] for w in stats["words"]] == [[2, 2], [1, 1]]
+    assert stats["terms"] == [[2, 1, 99], [1, 1, 99]]  # 2 and 1 occurrences, known
     filtered = client.post("/indexes/books/search/statistics",
                            json={"query": {"q": "dune", "filter": "id = 1"}})
     assert filtered.status_code == 400  # `id` is not filterable: the search's own error

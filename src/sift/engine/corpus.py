@@ -29,6 +29,14 @@ FULL_WEIGHT = np.float32(0.99)  # an occurrence at this weight is the word itsel
 
 
 CLOSEST_NONE = 99  # WordFacts.closest of a word without typo variants
+# How a word was expanded, by every shard's WordFacts (QueryWord.decision): trusted as
+# spelled (no typo variants), with typo variants, or unknown: its 1- or 2-typo variants.
+TRUSTED, TYPOS = -1, 0
+# A ranked word's document counts, as (full weight, any) pairs in these slots: each node
+# counts under its own expansion, the node scoring picks the slots of the expansion every
+# shard's facts decide (:meth:`CorpusStats.counts`).
+_BASE, _KNOWN, _UNKNOWN_BASE, _ONE, _ONE_BASE, _TWO, _TWO_BASE = range(7)
+SLOTS = 14
 
 
 @dataclass(frozen=True)
@@ -52,20 +60,36 @@ class CorpusStats:
     documents: int  # live documents in scope
     # Per field name: (its length summed over documents, documents where it is not empty).
     fields: dict[str, tuple[int, int]]
-    # Per ranked query word, in the order the search ranks them: (documents holding it at
-    # full weight, documents holding it at all).
-    words: tuple[tuple[int, int], ...]
+    # Per ranked query word, in the order the search ranks them: documents holding it at
+    # full weight and at all, in SLOTS (see word_counts).
+    words: tuple[tuple[int, ...], ...]
     # Per query word as parsed (before stop words are dropped from a long query), what
     # its expansion counted; empty: each node expands with its own counts.
     terms: tuple[WordFacts, ...] = ()
 
-    def document_frequency(self, word: int) -> int:
+    def counts(self, word: int, decision: int) -> tuple[int, int]:
+        """(documents with the word at full weight, with it at all) under ``decision``."""
+        slots = self.words[word]
+
+        def pair(k: int) -> np.ndarray:
+            return np.array(slots[2 * k: 2 * k + 2], dtype=np.int64)
+
+        if decision == TYPOS:
+            total = pair(_KNOWN) + pair(_UNKNOWN_BASE)
+        elif decision in (1, 2):
+            own, base = (_ONE, _ONE_BASE) if decision == 1 else (_TWO, _TWO_BASE)
+            total = pair(own) + pair(_UNKNOWN_BASE) - pair(base)
+        else:
+            total = pair(_BASE)
+        return int(total[0]), int(total[1])
+
+    def document_frequency(self, word: int, decision: int) -> int:
         """The df BM25F reads: documents with the word itself, else with any variant."""
-        full, any_ = self.words[word]
+        full, any_ = self.counts(word, decision)
         return full if full > 0 else any_
 
-    def matches(self, word: int) -> bool:
-        return self.words[word][1] > 0
+    def matches(self, word: int, decision: int) -> bool:
+        return self.counts(word, decision)[1] > 0
 
     def avg_field_len(self, names: list[str], own: np.ndarray) -> np.ndarray:
         """Average length per field id of a snapshot whose fields are ``names`` (as
@@ -88,7 +112,7 @@ class CorpusStats:
     def from_json(cls, raw: Any) -> CorpusStats:
         try:
             fields = {str(k): (_count(v[0]), _count(v[1])) for k, v in raw["fields"].items()}
-            words = tuple((_count(w[0]), _count(w[1])) for w in raw["words"])
+            words = tuple(_slots(w) for w in raw["words"])
             terms = tuple(WordFacts(_count(t[0]), bool(_count(t[1])), _count(t[2]))
                           for t in raw.get("terms") or ())
             return cls(_count(raw["documents"]), fields, words, terms)
@@ -96,6 +120,29 @@ class CorpusStats:
             raise SiftError(
                 "Invalid corpus statistics: expected `documents`, `fields`, `words` and "
                 "`terms` counts.", "bad_request") from None
+
+
+def _slots(raw: Any) -> tuple[int, ...]:
+    if len(raw) != SLOTS:
+        raise ValueError(raw)
+    return tuple(_count(v) for v in raw)
+
+
+def word_counts(base: tuple[int, int], own: tuple[int, int], facts: WordFacts
+                ) -> tuple[int, ...]:
+    """A node's counts of one ranked word in SLOTS: ``own`` under its own expansion,
+    ``base`` over its terms without typos (what it would match with no typo variants),
+    placed by what its own ``facts`` decided."""
+    pairs = [(0, 0)] * 7
+    pairs[_BASE] = base
+    if facts.known:
+        pairs[_KNOWN] = own
+    else:
+        pairs[_UNKNOWN_BASE] = base
+        if facts.closest in (1, 2):
+            pairs[_ONE if facts.closest == 1 else _TWO] = own
+            pairs[_ONE_BASE if facts.closest == 1 else _TWO_BASE] = base
+    return tuple(n for pair in pairs for n in pair)
 
 
 def _count(value: Any) -> int:
@@ -117,7 +164,7 @@ def add(parts: list[CorpusStats]) -> CorpusStats:
         for name, (total, present) in part.fields.items():
             was = fields.get(name, (0, 0))
             fields[name] = (was[0] + total, was[1] + present)
-    words = tuple((sum(p.words[i][0] for p in parts), sum(p.words[i][1] for p in parts))
+    words = tuple(tuple(int(n) for n in np.sum([p.words[i] for p in parts], axis=0))
                   for i in range(n_words))
     terms = tuple(sum((p.terms[i] for p in parts[1:]), parts[0].terms[i])
                   for i in range(n_terms))
@@ -139,15 +186,22 @@ def with_words(documents: CorpusStats, inp: RankInput | None, facts: list[WordFa
                ) -> CorpusStats:
     """``documents`` with each ranked word's document counts among the search's
     candidates (``inp``; None: the query has no words) and each query word's ``facts``."""
-    words: list[tuple[int, int]] = []
+    words: list[tuple[int, ...]] = []
     if inp is not None:
         feats = inp.feats
         bounds = feats.offsets.tolist()
         for w, occ in enumerate(inp.occs):
             index = feats.index_all[bounds[w]:bounds[w + 1]]
-            full = index[occ.weight >= FULL_WEIGHT]
-            words.append((int(np.unique(full).size), int(np.unique(index).size)))
+            full, base = occ.weight >= FULL_WEIGHT, occ.typos == 0
+            words.append(word_counts(
+                (_distinct(index[full & base]), _distinct(index[base])),
+                (_distinct(index[full]), _distinct(index)),
+                inp.words[w].facts or WordFacts()))
     return CorpusStats(documents.documents, documents.fields, tuple(words), tuple(facts))
+
+
+def _distinct(index: np.ndarray) -> int:
+    return int(np.unique(index).size)
 
 
 def occurrences_in(snap: Snapshot, term: str, scope: np.ndarray) -> int:

@@ -18,7 +18,7 @@ from rapidfuzz import process
 from rapidfuzz.distance import OSA
 
 from sift.engine.analysis import ENGLISH_STOP_WORDS, Analyzer, normalize, stem_words
-from sift.engine.corpus import WordFacts
+from sift.engine.corpus import TRUSTED, TYPOS, WordFacts
 from sift.engine.kernels import typo_distances
 from sift.engine.store import LRU, Snapshot
 
@@ -47,6 +47,10 @@ class QueryWord:
     highlight_words: set[str] = field(default_factory=set)
     highlight_prefix: str | None = None
     facts: WordFacts | None = None  # what this snapshot's counts decided (corpus.py)
+    # Absent from this snapshot but not from every shard's (a known word is not split).
+    known_elsewhere: bool = False
+    # How every shard's facts had it expanded (corpus.py), when they were given.
+    decision: int = TRUSTED
     # The expansion table, grown by add() as Python lists (a query adds a few dozen
     # entries in several calls; numpy's per-call overhead dominated), read as arrays.
     _ids: list[int] = field(default_factory=list, repr=False)
@@ -321,6 +325,8 @@ class _Expansion:
     highlight_words: frozenset[str]
     highlight_prefix: str | None
     facts: WordFacts | None
+    known_elsewhere: bool
+    decision: int
     # The table as arrays, shared by every query that applies this expansion (never
     # written to; a later add() builds new ones).
     arrays: tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]
@@ -328,7 +334,8 @@ class _Expansion:
     @classmethod
     def of(cls, w: QueryWord) -> _Expansion:
         return cls(tuple(w._ids), tuple(w._typos), tuple(w._exact), tuple(w._weights),
-                   frozenset(w.highlight_words), w.highlight_prefix, w.facts, w._table())
+                   frozenset(w.highlight_words), w.highlight_prefix, w.facts,
+                   w.known_elsewhere, w.decision, w._table())
 
     def apply(self, w: QueryWord) -> None:
         w._ids, w._typos = list(self.ids), list(self.typos)
@@ -337,6 +344,8 @@ class _Expansion:
         w.highlight_words = set(self.highlight_words)
         w.highlight_prefix = self.highlight_prefix
         w.facts = self.facts
+        w.known_elsewhere = self.known_elsewhere
+        w.decision = self.decision
         w._arrays = self.arrays
 
 
@@ -384,10 +393,13 @@ def _expand_word(w: QueryWord, snap: Snapshot, cfg: ExpandConfig,
         budget = 0
     unknown = cfg.stems and not (w._ids if facts is None else facts.known)
     w.facts = WordFacts(own, bool(w._ids))
+    w.known_elsewhere = tid is None and facts is not None and facts.occurrences > 0
     if unknown and budget == 0 and max_typos(w.text + "_", cfg):
         # Relevance mode: a word the index has never seen is a typo or noise, so a
         # word one letter short of the typo threshold still gets one typo.
         budget = 1
+    if facts is not None:
+        w.decision = facts.closest if unknown else TYPOS if budget else TRUSTED
     if budget:
         ids, dist = _typo_terms(w.text, budget, snap, any_first=unknown or budget >= 2)
         if unknown and dist.size:

@@ -144,7 +144,8 @@ def gather(word: QueryWord, snap: Snapshot, ctx: MatchContext) -> Occurrences:
         word.highlight_words.update(word.phrase)
     for alt in word.alt_phrases:
         parts.append(phrase_occurrences(alt, snap, 0, False, W_SYNONYM))
-    if ctx.splits and word.phrase is None and not word.exact.any():
+    if ctx.splits and word.phrase is None and not word.exact.any() and \
+            not word.known_elsewhere:
         split = best_split(word.text, snap)
         if split is not None:
             parts.append(phrase_occurrences(split, snap, 1, False, W_SYNONYM))

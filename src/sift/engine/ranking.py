@@ -260,9 +260,10 @@ def relevance_scores(inp: RankInput, kept: np.ndarray) -> tuple[np.ndarray, np.n
     idfs = np.zeros(len(inp.occs))
     counts = np.array([w.count for w in inp.words], dtype=np.float64)
     if corpus is not None:  # every shard's document counts, not this one's
-        df = np.array([corpus.document_frequency(i) for i in range(len(inp.occs))], np.int64)
+        df = np.array([corpus.document_frequency(i, w.decision)
+                       for i, w in enumerate(inp.words)], np.int64)
     for i, (o, w, d) in enumerate(zip(inp.occs, inp.words, df.tolist(), strict=True)):
-        if (o.docs.size if corpus is None else corpus.matches(i)) == 0:
+        if (o.docs.size if corpus is None else corpus.matches(i, w.decision)) == 0:
             continue
         # idf stays in numpy: numba's log1p can differ from numpy's in the last bit.
         idfs[i] = np.log1p((n_docs - d + 0.5) / (d + 0.5)) * (p.stop_weight if w.stop else 1.0)

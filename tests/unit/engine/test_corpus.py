@@ -8,7 +8,15 @@ from typing import Any
 
 import pytest
 
-from sift.engine.corpus import CorpusStats, WordFacts, add
+from sift.engine.corpus import (
+    SLOTS,
+    TRUSTED,
+    TYPOS,
+    CorpusStats,
+    WordFacts,
+    add,
+    word_counts,
+)
 from sift.engine.index import SearchIndex
 from sift.engine.partition import Partition
 from sift.engine.query import SearchParams
@@ -119,26 +127,36 @@ def test_the_sum_counts_only_the_shards_asked(whole: SearchIndex) -> None:
 
 
 def test_add_sums_documents_fields_and_words() -> None:
-    a = CorpusStats(10, {"title": (40, 10), "body": (5, 2)}, ((3, 4), (0, 2)),
-                    (WordFacts(7, True), WordFacts(0, False, 2)))
-    b = CorpusStats(5, {"title": (20, 5)}, ((1, 1), (0, 0)),
-                    (WordFacts(1, True), WordFacts(0, False, 1)))
+    known, unknown = WordFacts(7, True), WordFacts(0, False, 2)
+    a = CorpusStats(10, {"title": (40, 10), "body": (5, 2)},
+                    (word_counts((3, 4), (3, 6), known), word_counts((0, 0), (0, 2), unknown)),
+                    (known, unknown))
+    closer = WordFacts(0, False, 1)
+    b = CorpusStats(5, {"title": (20, 5)},
+                    (word_counts((1, 1), (1, 1), known), word_counts((0, 0), (1, 3), closer)),
+                    (WordFacts(1, True), closer))
     total = add([a, b])
-    assert total == CorpusStats(15, {"title": (60, 15), "body": (5, 2)}, ((4, 5), (0, 2)),
-                                (WordFacts(8, True), WordFacts(0, False, 1)))
-    assert total.document_frequency(0) == 4  # documents with the word itself
-    assert total.document_frequency(1) == 2  # none at full weight: any variant counts
+    assert total.documents == 15 and total.fields == {"title": (60, 15), "body": (5, 2)}
+    assert total.terms == (WordFacts(8, True), WordFacts(0, False, 1))
+    assert total.counts(0, TRUSTED) == (4, 5)  # no typo variants: without them
+    assert total.counts(0, TYPOS) == (4, 7)
+    assert total.document_frequency(0, TYPOS) == 4  # documents with the word itself
+    # Unknown, its closest variants one typo away: b's count; a's (two away) are not
+    # variants then.
+    assert total.counts(1, 1) == (1, 3)
+    assert total.document_frequency(1, 1) == 1
     assert CorpusStats.from_json(total.to_json()) == total
 
 
 def test_parts_from_different_queries_do_not_add() -> None:
     with pytest.raises(ValueError):
-        add([CorpusStats(1, {}, ((1, 1),)), CorpusStats(1, {}, ())])
+        add([CorpusStats(1, {}, ((1,) * SLOTS,)), CorpusStats(1, {}, ())])
 
 
 @pytest.mark.parametrize("raw", [None, {}, {"documents": -1, "fields": {}, "words": []},
                                  {"documents": 1, "fields": {"t": [1]}, "words": []},
-                                 {"documents": 1, "fields": {}, "words": [[1, True]]}])
+                                 {"documents": 1, "fields": {}, "words": [[1, 1]]},
+                                 {"documents": 1, "fields": {}, "words": [[True] * 14]}])
 def test_malformed_statistics_are_a_bad_request(raw: Any) -> None:
     with pytest.raises(SiftError) as caught:
         CorpusStats.from_json(raw)
@@ -147,7 +165,7 @@ def test_malformed_statistics_are_a_bad_request(raw: Any) -> None:
 
 def test_statistics_for_other_words_are_refused(whole: SearchIndex) -> None:
     params = SearchParams.from_dict({"q": "river stone"})
-    params.statistics = CorpusStats(280, {}, ((1, 1),))
+    params.statistics = CorpusStats(280, {}, ((1,) * SLOTS,))
     with pytest.raises(SiftError) as caught:
         whole.search(params)
     assert caught.value.code == "bad_request"
