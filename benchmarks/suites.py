@@ -31,6 +31,8 @@ SUITES = {
     "memory": ("benchmarks.memory_sizing", "Memory of a node: per process, per 100k documents."),
     "events": ("benchmarks.events.__main__", "Click events/s, and what they cost searches."),
     "network": ("benchmarks.network.cli", "Nodes sharing PostgreSQL: RSS, agreement, latency."),
+    "network-text": ("benchmarks.network.text_agreement",
+                     "Shards with added statistics vs one index, on a real collection."),
     "churn": ("benchmarks.churn", "Indexes created, filled and deleted: RSS after each."),
     "soak": ("benchmarks.soak", "Searches and writes for minutes: req/s, p50/p99, RSS."),
 }
