@@ -3,13 +3,17 @@
 The ``relevance`` rule weighs a query word by how many documents hold it among how many
 there are, and a field's length against the average length of that field. A node that
 holds one shard knows only its shard's figures, so its scores differ from those of a
-node holding every document. A search across shards first gathers each shard's figures
-for the query (:func:`of_query`), adds them (:func:`add`) and hands the sum to every
-shard's search (``SearchParams.statistics``): each document then gets the score one node
-holding all of them would give it (Elasticsearch calls this DFS query-then-fetch).
+node holding every document; a word's expansion (typo variants or not) also depends on
+how often the word occurs. A search across shards first gathers each shard's figures for
+the query (:func:`of_documents`, :func:`with_words`; engine/corpus_query.py), adds them
+(:func:`add`) and hands the sum to every shard's search (``SearchParams.statistics``):
+each document then gets the score one node holding all of them would give it
+(Elasticsearch calls this DFS query-then-fetch).
 
 Sums of whole numbers, so adding them in any order gives the single node's figures to
-the last bit.
+the last bit. Each node counts under its own expansion of a word, before the sum says
+how the word is expanded: it counts in slots (:func:`word_counts`) from which the node
+scoring picks the ones that expansion needs (:meth:`CorpusStats.counts`).
 """
 
 from __future__ import annotations
@@ -26,8 +30,6 @@ if TYPE_CHECKING:
     from sift.engine.store import Snapshot
 
 FULL_WEIGHT = np.float32(0.99)  # an occurrence at this weight is the word itself (kernels.py)
-
-
 CLOSEST_NONE = 99  # WordFacts.closest of a word without typo variants
 # How a word was expanded, by every shard's WordFacts (QueryWord.decision): trusted as
 # spelled (no typo variants), with typo variants, or unknown: its 1- or 2-typo variants.
