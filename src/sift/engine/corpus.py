@@ -192,18 +192,22 @@ def with_words(documents: CorpusStats, inp: RankInput | None, facts: list[WordFa
     if inp is not None:
         feats = inp.feats
         bounds = feats.offsets.tolist()
+        seen = np.zeros(feats.cands.size, dtype=bool)
+
+        def distinct(index: np.ndarray) -> int:
+            """Candidates among ``index`` (candidate positions, repeated)."""
+            seen[:] = False
+            seen[index] = True
+            return int(np.count_nonzero(seen))
+
         for w, occ in enumerate(inp.occs):
             index = feats.index_all[bounds[w]:bounds[w + 1]]
             full, base = occ.weight >= FULL_WEIGHT, occ.typos == 0
             words.append(word_counts(
-                (_distinct(index[full & base]), _distinct(index[base])),
-                (_distinct(index[full]), _distinct(index)),
+                (distinct(index[full & base]), distinct(index[base])),
+                (distinct(index[full]), distinct(index)),
                 inp.words[w].facts or WordFacts()))
     return CorpusStats(documents.documents, documents.fields, tuple(words), tuple(facts))
-
-
-def _distinct(index: np.ndarray) -> int:
-    return int(np.unique(index).size)
 
 
 def occurrences_in(snap: Snapshot, term: str, scope: np.ndarray) -> int:
