@@ -21,6 +21,7 @@ import statistics
 import string
 import threading
 import time
+import zlib
 from datetime import datetime
 from pathlib import Path
 from typing import Any
@@ -46,6 +47,12 @@ def start_server(workdir: Path, src: Source, capture: str | None,
     """`code`: the `src` folder of another Sift checkout for the server to run (a baseline)."""
     port = free_port()
     lines = ["[[sources]]", 'name = "src"', f'url = "{src.url}"']
+    # A slot and a replica id of this run's own: the default ones (`sift_src`, the id
+    # derived from "src") are also the sync tests', which drop that slot, and a second
+    # binlog reader with one id makes the server drop the first.
+    database = src.url.rsplit("/", 1)[1]
+    server_id = 2_000_000 + zlib.crc32(database.encode()) % 1_000_000
+    lines += [f'slot = "{database}"', f"server_id = {server_id}"]
     if capture:
         lines.append(f'capture = "{capture}"')
     lines += ["[[sources.tables]]", 'table = "products"', 'index = "products"']

@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import gc
 import platform
+import time
 import weakref
+from collections.abc import Iterator
 
 import pytest
 
@@ -13,6 +15,17 @@ from sift.tasks import memory
 
 class Node:
     other: Node | None = None
+
+
+@pytest.fixture(autouse=True)
+def collector_restored() -> Iterator[None]:
+    """Each test starts with no full collection due, and leaves nothing frozen."""
+    memory._last_full = memory._last_complete = time.monotonic()
+    was_enabled = gc.isenabled()
+    yield
+    gc.unfreeze()
+    if was_enabled:
+        gc.enable()
 
 
 def test_the_end_of_a_batch_collects_cycles_older_than_generation_0() -> None:
@@ -31,6 +44,31 @@ def test_the_end_of_a_batch_collects_cycles_older_than_generation_0() -> None:
     finally:
         if was_enabled:
             gc.enable()
+
+
+def test_a_batch_that_leaves_many_objects_is_collected_in_full_and_frozen() -> None:
+    gc.disable()  # as the worker pauses it during a batch
+    kept = [[i] for i in range(memory.FULL_AFTER_OBJECTS)]  # a batch's new index objects
+    assert memory.collect_garbage() == 2
+    assert gc.get_freeze_count() >= len(kept)
+    assert memory.collect_garbage() == 1  # the next small batch: the young generations
+
+
+def test_a_frozen_cycle_waits_for_the_complete_collection() -> None:
+    gc.disable()
+    node = Node()
+    node.other = node
+    alive = weakref.ref(node)
+    memory._last_full = 0.0
+    assert memory.collect_garbage() == 2  # full: `node` survives it and is frozen
+    del node
+    memory._last_full = 0.0
+    assert memory.collect_garbage() == 2
+    assert alive() is not None  # full collections skip frozen objects
+    assert memory.collect_garbage(idle=True) == 1  # the last complete one is too recent
+    memory._last_complete = 0.0
+    assert memory.collect_garbage(idle=True) == 3
+    assert alive() is None
 
 
 def test_an_idle_worker_collects_everything_at_most_every_few_seconds() -> None:

@@ -207,11 +207,13 @@ class _Rows:
     def compact(self, sort: bool) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
         """Live rows as (values, docids, flags), sorted by value when asked."""
         parts = []
-        for values, ids, flags, dead, _ in self._chunks:
+        live: list[BitMap] = []  # the docids kept, as bitmaps: the new chunk's members
+        for values, ids, flags, dead, members in self._chunks:
             if dead:
                 keep = ~Membership(dead)(ids)
                 values, ids, flags = values[keep], ids[keep], flags[keep]
             parts.append((values, ids, flags))
+            live.append(members - dead)
         if parts:
             values, ids, flags = (np.concatenate(column) for column in zip(*parts, strict=True))
         else:
@@ -220,13 +222,17 @@ class _Rows:
         if sort:
             order = np.argsort(values, kind="stable")
             values, ids, flags = values[order], ids[order], flags[order]
-        self._chunks = [_chunk(values, ids, flags)] if len(ids) else []
+        # A chunk's dead docids are always among its members, so members - dead is the
+        # set it keeps: their union is the compacted chunk's members, without building a
+        # 200k-row bitmap from the array (~10 ms, paid by the first filtered search
+        # after each write batch).
+        self._chunks = [(values, ids, flags, BitMap(), BitMap.union(*live))] if len(ids) else []
         return values, ids, flags
 
 
 def _chunk(values: np.ndarray, ids: np.ndarray, flags: np.ndarray
            ) -> tuple[np.ndarray, np.ndarray, np.ndarray, BitMap, BitMap]:
-    return values, ids, flags, BitMap(), BitMap(ids)
+    return values, ids, flags, BitMap(), bitmap_from_array(ids)
 
 
 class FieldValues:

@@ -125,7 +125,7 @@ class VocabularyBuilder:
         dtype = np.promote_types(self._terms.dtype, arr.dtype)
         where = np.searchsorted(self._terms, arr)
         # New arrays each time: published Vocabulary objects keep the old ones.
-        self._terms = np.insert(self._terms.astype(dtype), where, arr)
+        self._terms = np.insert(self._terms.astype(dtype, copy=False), where, arr)
         self._ids = np.insert(self._ids, where, order + start)
         self._lengths = np.insert(self._lengths, where, np.char.str_len(arr))
         self._n = len(term_list)

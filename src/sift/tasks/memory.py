@@ -19,6 +19,17 @@ never ran under sustained writes: each batch ended with a generation-0 collectio
 reset the allocation count that triggers the others, so objects promoted to generation 1
 (those of requests in flight at that moment) were never collected once they became
 garbage, and the heap grew by about 20 MiB a minute in `python -m benchmarks soak`.
+
+A full collection walks every object the indexes hold: a 200k-row table's index is about
+875k objects (documents, their lists, per-term lists), a walk of ~1 s on the shared 2-core
+machine, during which the worker publishes nothing and the server answers nothing (it
+holds the GIL): that was the second-long stall in a sync source's change lag. So each
+full collection ends with ``gc.freeze()``: what survived it (mostly index objects, which
+live until replaced and are acyclic, so reference counting still frees them) moves to
+the permanent generation, and the next full collection walks only what was allocated
+since. A cycle among frozen objects that becomes garbage later (a request in flight at
+the freeze) waits for a *complete* collection, which unfreezes first: when the queue has
+drained, or every COMPLETE_S under writes that never stop.
 """
 
 from __future__ import annotations
@@ -74,24 +85,41 @@ def release() -> bool:
     return bool(libc.malloc_trim(0)) if libc is not None else False
 
 
-# A full collection scans every object of every index (about 0.3 s for the demo's 34k
-# documents on the shared 2-core machine): at most this often after a batch, and at most
-# IDLE_FULL_S apart when the queue has drained.
+# A full collection walks the objects allocated since the last one (the rest are frozen):
+# after a batch that left many new objects (a snapshot's batch of thousands of documents:
+# walking them again later would cost as much), and at least every BATCH_FULL_S. A
+# complete one walks everything (about 1 s for a 200k-document index on the shared
+# 2-core machine): at most IDLE_FULL_S apart once the queue has drained, and COMPLETE_S
+# apart under writes that never let it drain.
+FULL_AFTER_OBJECTS = 10_000
 BATCH_FULL_S = 60.0
 IDLE_FULL_S = 10.0
-_last_full = time.monotonic()
+COMPLETE_S = 600.0
+_last_full = _last_complete = time.monotonic()
 _lock = threading.Lock()
 
 
 def collect_garbage(idle: bool = False) -> int:
-    """After a batch (or, ``idle``, once the queue has drained): the young generations,
-    or everything when the last full collection is old enough. Returns the generation."""
-    global _last_full
+    """After a batch, with the collector paused (or, ``idle``, once the queue has
+    drained): the young generations; or every unfrozen object, then frozen, when the
+    batch left many or the last full collection is old enough; or, when the last complete
+    one is, everything. Returns 1, 2 (full) or 3 (complete)."""
+    global _last_full, _last_complete
     now = time.monotonic()
+    # With the collector paused, generation 0 counts the objects the batch left alive.
+    many = gc.get_count()[0] >= FULL_AFTER_OBJECTS
     with _lock:
-        full = now - _last_full >= (IDLE_FULL_S if idle else BATCH_FULL_S)
+        complete = now - _last_complete >= (IDLE_FULL_S if idle else COMPLETE_S)
+        full = complete or many or now - _last_full >= BATCH_FULL_S
         if full:
             _last_full = now
-    generation = 2 if full else 1
-    gc.collect(generation)
-    return generation
+        if complete:
+            _last_complete = now
+    if not full:
+        gc.collect(1)
+        return 1
+    if complete:
+        gc.unfreeze()
+    gc.collect(2)
+    gc.freeze()  # the survivors are long-lived: the next full collections skip them
+    return 3 if complete else 2

@@ -263,8 +263,10 @@ class Worker:
         report.enter(0, step, int(embedded), 1 + int(embedded))
         try:
             # Searches see the batch once it has committed, all at once (catalog.py).
-            with self.ctx.catalog.applying() as committing, self.lease.fenced() as conn, \
-                    cyclic_gc_paused():
+            # The collection that ends the pause runs after the commit and publication:
+            # the batch is visible without waiting for it.
+            with cyclic_gc_paused(), self.ctx.catalog.applying() as committing, \
+                    self.lease.fenced() as conn:
                 outcomes = handlers.run_batch(self.ctx, conn, batch)
                 finished = utcnow()
                 for task, outcome in zip(batch, outcomes, strict=True):
@@ -332,10 +334,12 @@ def cyclic_gc_paused() -> Iterator[None]:
         yield
     finally:
         if was_enabled:
-            gc.enable()
-            # Not generation 0 alone: the collector's own schedule never runs while
-            # batches follow each other (sift/tasks/memory.py).
+            # Before enabling it: the first allocation after would otherwise run a
+            # generation-0 collection over every object the batch made, which this
+            # one walks again. Not generation 0 alone: the collector's own schedule
+            # never runs while batches follow each other (sift/tasks/memory.py).
             memory.collect_garbage()
+            gc.enable()
 
 
 def failure(error: SiftError, details: dict[str, Any] | None) -> Outcome:

@@ -269,3 +269,19 @@ def test_rows_of_a_field_nobody_reads_stay_bounded_under_sustained_writes() -> N
     assert sum(len(chunk[3]) for chunk in rows._chunks) <= sum(c[1].size for c in rows._chunks)
     values, ids, _ = rows.compact(sort=True)
     assert sorted(ids.tolist()) == sorted(live) and values.tolist() == sorted(live.values())
+
+
+def test_a_compacted_chunk_knows_exactly_the_docids_it_kept() -> None:
+    from sift.engine.fields_groups import _Rows
+
+    rows = _Rows(np.float64)
+    rows.append([1.0, 2.0, 3.0], [0, 0, 1], [True] * 3)  # docid 0 has two values
+    rows.append([4.0, 5.0], [2, 3], [True] * 2)
+    rows.delete(BitMap([1, 3]))
+    rows.append([6.0], [1], [True])  # a docid written again after its deletion
+    values, ids, _ = rows.compact(sort=True)
+    assert values.tolist() == [1.0, 2.0, 4.0, 6.0] and ids.tolist() == [0, 0, 2, 1]
+    (_, _, _, dead, members), = rows._chunks
+    assert members == BitMap([0, 1, 2]) and not dead
+    rows.delete(BitMap([0]))  # deletions after the compaction find the rows
+    assert rows.compact(sort=True)[1].tolist() == [2, 1]

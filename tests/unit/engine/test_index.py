@@ -186,6 +186,20 @@ def test_vocabulary_grows_batch_by_batch(make_index: MakeIndex) -> None:
         old.snapshot.vocabulary.prefix_range("zu")[0] == 0  # old readers see old terms
 
 
+def test_field_lengths_of_a_published_view_stay_as_they_were(make_index: MakeIndex) -> None:
+    index = make_index([{"id": 1, "t": "one two"}])
+    old = index.view.snapshot
+    before = old.field_len.copy()
+    for i in range(2, 40):  # batches grow the lengths in place, past the old rows
+        index.upsert([(str(i), {"id": i, "t": "three " * i})])
+    assert (old.field_len == before).all() and old.field_len.shape == before.shape
+    index.upsert([("40", {"id": 40, "t": "x", "new_field": "a b c"})])  # one more column
+    now = index.view.snapshot
+    assert now.field_len.shape == (now.alive.size, len(now.field_names))
+    assert now.field_len[0, : before.shape[1]].tolist() == before[0].tolist()
+    assert now.field_len[-1].tolist()[-1] == 3  # the new column's words
+
+
 def test_optimize_merges_into_one_segment_and_keeps_results(make_index: MakeIndex) -> None:
     index = make_index([])
     for i in range(12):
