@@ -24,6 +24,7 @@ from sift.engine import kernels
 from sift.errors import SiftError
 from sift.http import failures, metrics, schemas
 from sift.http.cors import cors_options
+from sift.http.hot_routes import hot_routes
 from sift.http.responses import JSONResponse, error_response
 from sift.http.routes import (
     admin,
@@ -50,6 +51,7 @@ from sift.http.routes import (
     tasks,
     webhooks,
 )
+from sift.http.search_placement import SearchPlacement
 from sift.http.throttle import LimitAddresses, Limits
 from sift.services import Services
 
@@ -163,6 +165,7 @@ def create_app(config: Config | None = None, services: Services | None = None) -
         await run_in_threadpool(kernels.warm_up)  # compiled search loops, before traffic
         app.state.services = svc
         app.state.search_limiter = anyio.CapacityLimiter(config.search_threads)
+        app.state.search_placement = SearchPlacement(config.search_inline_ms / 1000)
         app.state.limits = Limits(config)
         svc.start()
         if config.demo:
@@ -226,5 +229,9 @@ def create_app(config: Config | None = None, services: Services | None = None) -
         admin_sources,
     ):
         app.include_router(module.router)
+    # What a search box and a load balancer call, matched first (sift/http/hot_routes.py).
+    hot = (search.search_post, search.search_get, search.multi_search, system.version,
+           system.health)  # fmt: skip
+    app.router.routes[0:0] = hot_routes((search.router, system.router), hot)
     schemas.install(app)
     return app

@@ -67,6 +67,11 @@ def split_list(value: str | None) -> list[str]:
     return [item.strip() for item in (value or "").split(",") if item.strip()]
 
 
+def _check_not_negative(value: float) -> None:
+    if value < 0:
+        raise ValueError("must be 0 or more")
+
+
 def _check_quota(value: str) -> None:
     """A token-bucket quota in throttled-py's notation (`100/s burst 200`), or `off`."""
     if value.strip().lower() in ("", "off"):
@@ -228,6 +233,16 @@ SETTINGS: tuple[Setting, ...] = (
         "Searches one worker process runs at once. Searches hold Python's GIL, so more "
         "threads only add contention: measured, 40 threads halved throughput at 64 "
         "connections against 1-2.",
+    ),
+    Setting(
+        "search_inline_ms",
+        float,
+        1.0,
+        "A search runs on the event loop instead of a search thread when searches like it "
+        "(same index, number of words, filter, facets, sort and page) recently took at most "
+        "this many milliseconds: the hand-off to a thread costs ~0.2 ms. 0 sends every "
+        "search to a thread.",
+        check=_check_not_negative,
     ),
     Setting(
         "lease_timeout",

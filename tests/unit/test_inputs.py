@@ -79,6 +79,13 @@ def test_too_deep_names_the_first_byte_past_the_limit() -> None:
     check_depth(b"[" * 128 + b"]" * 128, limit=128)
 
 
+def test_depth_is_checked_whether_or_not_brackets_outnumber_the_limit() -> None:
+    check_depth(b'{"q": "[[[[", "f": [1]}', limit=2)  # five opening bytes, depth 2
+    with pytest.raises(TooDeep):
+        check_depth(b'{"f": [[1]]}', limit=2)  # three opening bytes, depth 3
+    check_depth(b'{"f": [[1]]}', limit=3)  # as many as the limit: no scan needed
+
+
 NOT_INTEGERS = ["³", "\u0663", "\uff11", "+1", "-1", " 1", "1.0", "", "0x1", "1_000"]
 
 

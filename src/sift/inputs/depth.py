@@ -105,4 +105,8 @@ class DepthScanner:
 
 def check_depth(text: bytes, limit: int = MAX_DEPTH) -> None:
     """Raise :class:`TooDeep` when the whole JSON `text` nests deeper than `limit`."""
+    # A text cannot nest deeper than it has opening brackets: two counts in C spare the
+    # scan's dozen numpy calls (~50 µs) for every ordinary body, a search's included.
+    if text.count(b"[") + text.count(b"{") <= limit:
+        return
     DepthScanner(limit).feed(text)

@@ -29,6 +29,7 @@ from sift.errors import SiftError
 from sift.http.auth import authenticate, guard, services
 from sift.http.responses import JSONResponse, json_body, require_object, validate_index_uid
 from sift.http.schemas import doc, requests, responses
+from sift.http.search_placement import group_of
 from sift.http.tenant_tokens import token_filter
 from sift.inputs import USIZE, uint_param
 from sift.insights import new_query_uid
@@ -301,31 +302,48 @@ def run_search(
 @router.post(
     "/indexes/{index_uid}/search",
     summary="Search an index",
-    **doc(responses.SearchResult, requests.SearchQuery, body_required=False),
+    **doc(
+        responses.SearchResult,
+        requests.SearchQuery,
+        body_required=False,
+        path_params=("index_uid",),
+    ),
 )
-async def search_post(
-    request: Request, index_uid: str, principal: Principal = Depends(guard("search"))
-) -> JSONResponse:
+async def search_post(request: Request) -> JSONResponse:
+    # A hot route (sift.http.hot_routes): the Request alone, authenticated here.
+    index_uid = request.path_params["index_uid"]
+    principal = await authenticate(request, "search", index_uid)
     body = require_object(await json_body(request, required=False) or {})
-    return JSONResponse(
-        await in_search_thread(
-            request, run_search, request, index_uid, body, principal, bodies=[body]
-        )
-    )
+    return await searched(request, index_uid, body, principal)
 
 
 @router.get(
     "/indexes/{index_uid}/search",
     summary="Search an index (query string)",
-    **doc(responses.SearchResult),
+    **doc(responses.SearchResult, path_params=("index_uid",)),
 )
-async def search_get(
-    request: Request, index_uid: str, principal: Principal = Depends(guard("search"))
+async def search_get(request: Request) -> JSONResponse:
+    index_uid = request.path_params["index_uid"]  # a hot route, as search_post
+    principal = await authenticate(request, "search", index_uid)
+    return await searched(request, index_uid, body_from_query(request.query_params), principal)
+
+
+async def searched(
+    request: Request, index_uid: str, body: dict[str, Any], principal: Principal
 ) -> JSONResponse:
-    body = body_from_query(request.query_params)
+    """One search, inline on the event loop when searches like it have been quick
+    (sift/http/search_placement.py), else on a search thread."""
+    placement = getattr(request.app.state, "search_placement", None)
+    args = (request, index_uid, body, principal)
+    if placement is None:
+        return JSONResponse(await in_search_thread(request, run_search, *args, bodies=[body]))
+    network = services(request).network
+    group = None if federate.wants_network(body, network) else group_of(index_uid, body)
+    if placement.inline(group):
+        return JSONResponse(placement.timed(group, run_search, *args))
     return JSONResponse(
         await in_search_thread(
-            request, run_search, request, index_uid, body, principal, bodies=[body]
+            request, placement.timed, group, run_search, *args, bodies=[body]
         )
     )
 

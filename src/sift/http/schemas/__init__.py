@@ -26,10 +26,20 @@ def doc(
     answer_media: str = "application/json",
     body_media: tuple[str, ...] = ("application/json",),
     body_required: bool = True,
+    path_params: tuple[str, ...] = (),
 ) -> dict[str, Any]:
     """Route decorator arguments documenting `body` (a type from schemas.requests) and the
-    `answer` (from schemas.responses) of the success `status`."""
+    `answer` (from schemas.responses) of the success `status`. `path_params` names the
+    path's parameters for an endpoint that reads them from the Request itself (a hot
+    route, sift.http.hot_routes), as FastAPI documents those of its own signature."""
     kwargs: dict[str, Any] = {}
+    extra: dict[str, Any] = {}
+    if path_params:
+        extra["parameters"] = [
+            {"name": name, "in": "path", "required": True,
+             "schema": {"type": "string", "title": name.replace("_", " ").title()}}
+            for name in path_params
+        ]  # fmt: skip
     if answer is not None:
         if answer_media == "application/json":
             kwargs["responses"] = {status: {"model": answer}}
@@ -40,12 +50,12 @@ def doc(
         name = _name(body)
         _BODIES[name] = body
         ref = {"$ref": f"#/components/schemas/{name}"}
-        kwargs["openapi_extra"] = {
-            "requestBody": {
-                "required": body_required,
-                "content": {media: {"schema": ref} for media in body_media},
-            }
+        extra["requestBody"] = {
+            "required": body_required,
+            "content": {media: {"schema": ref} for media in body_media},
         }
+    if extra:
+        kwargs["openapi_extra"] = extra
     return kwargs
 
 

@@ -1,0 +1,65 @@
+"""The hot routes (search, multi-search, /version, /health) answer as FastAPI's routes of
+the same paths did: same methods, errors, metrics labels and OpenAPI description."""
+
+from __future__ import annotations
+
+import pytest
+from fastapi import APIRouter, Request
+from fastapi.testclient import TestClient
+
+from sift.http.hot_routes import hot_routes
+from tests.conftest import MASTER_KEY, run_task
+
+
+def test_searches_are_counted_under_their_route_template(client: TestClient) -> None:
+    run_task(client, "POST", "/indexes/books/documents", json=[{"id": 1, "title": "Dune"}])
+    assert client.post("/indexes/books/search", json={"q": "dune"}).json()["hits"]
+    assert client.get("/indexes/books/search", params={"q": "dune"}).json()["hits"]
+    text = client.get("/metrics").text
+    for method in ("POST", "GET"):
+        assert (
+            f'sift_http_requests_total{{method="{method}",route="/indexes/{{index_uid}}/search",'
+            'status="200"}' in text
+        )
+
+
+def test_other_methods_are_refused_as_before(client: TestClient) -> None:
+    for method, path in (("HEAD", "/version"), ("GET", "/multi-search"),
+                         ("DELETE", "/indexes/books/search")):  # fmt: skip
+        answer = client.request(method, path)
+        assert answer.status_code == 405, (method, path)
+    assert client.get("/multi-search").json()["code"] == "bad_request"
+
+
+def test_errors_keep_meilisearchs_format(client: TestClient) -> None:
+    bad_uid = client.post("/indexes/a%20b/search", json={})
+    assert (bad_uid.status_code, bad_uid.json()["code"]) == (400, "invalid_index_uid")
+    missing = client.post("/indexes/nothing/search", json={})
+    assert (missing.status_code, missing.json()["code"]) == (404, "index_not_found")
+    anonymous = client.post(
+        "/indexes/books/search", json={}, headers={"Authorization": ""}
+    )
+    assert anonymous.json()["code"] == "missing_authorization_header"
+    wrong = client.get("/version", headers={"Authorization": f"Bearer {MASTER_KEY}x"})
+    assert (wrong.status_code, wrong.json()["code"]) == (403, "invalid_api_key")
+    assert client.get("/version").json()["pkgVersion"]
+
+
+def test_the_path_parameter_is_documented(client: TestClient) -> None:
+    operation = client.get("/openapi.json").json()["paths"]["/indexes/{index_uid}/search"]
+    for method in ("get", "post"):
+        names = [(p["name"], p["in"]) for p in operation[method]["parameters"]]
+        assert ("index_uid", "path") in names
+
+
+def test_an_endpoint_missing_from_the_routers_is_an_error() -> None:
+    router = APIRouter()
+
+    @router.get("/here")
+    async def here(request: Request) -> None: ...
+
+    async def elsewhere(request: Request) -> None: ...
+
+    assert [route.path for route in hot_routes([router], {here})] == ["/here"]
+    with pytest.raises(LookupError):
+        hot_routes([router], {here, elsewhere})
