@@ -1,0 +1,200 @@
+"""Sift from two (or more) source trees, and Typesense, measured side by side in one run.
+
+`python -m benchmarks load` serves one engine at a time, which is right on a quiet machine
+and misleading on a shared one: a burst of someone else's work lands on whichever server
+is being measured. Here every server runs at once and the measurements alternate finely:
+
+- single-client latency: every query (and the no-op request) is sent to each server in
+  turn, the order rotating by query, so a burst falls on all of them alike;
+- throughput: `wrk` levels (the typeahead mix and each Sift's no-op), the servers in a
+  shuffled order per round, several short rounds; medians of the rounds are reported.
+
+    python -m benchmarks.load.paired --tree before=/path/to/checkout --tree after=. \\
+        --typesense --rounds 6
+
+Each `--tree NAME=DIR` is served by `python -m sift serve` with `PYTHONPATH=DIR/src`
+(the benchmark's own code comes from this checkout). Results: a JSON file and a Markdown
+summary on stdout.
+"""
+
+from __future__ import annotations
+
+import argparse
+import dataclasses
+import json
+import os
+import random
+import statistics
+import tempfile
+import time
+from pathlib import Path
+from typing import Any
+
+import httpx
+
+from benchmarks.collections import load_collection
+from benchmarks.load.generator import run_wrk, write_requests
+from benchmarks.load.queries import DEFAULT_SEED, query_sets
+from benchmarks.load.run import load_mixes
+from benchmarks.load.servers import SiftServer, start_typesense
+from benchmarks.load.targets import HttpTarget, Request
+
+REPO_ROOT = Path(__file__).resolve().parents[2]
+RESULTS = REPO_ROOT / "benchmarks" / "results" / "tmp"  # git-ignored: the doc is edited on purpose
+NOOP = "no-op"
+
+
+def start_sift(tree: Path, docs: list[Any], workers: int) -> tuple[SiftServer, HttpTarget]:
+    """A server of ``tree``'s code: the child inherits PYTHONPATH at start."""
+    saved = os.environ.get("PYTHONPATH")
+    os.environ["PYTHONPATH"] = str(tree / "src")
+    try:
+        server = SiftServer()
+        server.start(1)
+        server.index(docs)
+        if workers != 1:
+            server.start(workers)
+            server.wait_documents(len(docs))
+    finally:
+        if saved is None:
+            os.environ.pop("PYTHONPATH", None)
+        else:
+            os.environ["PYTHONPATH"] = saved
+    assert server.target is not None
+    return server, server.target
+
+
+def interleaved_latency(
+    targets: dict[str, HttpTarget], sets: dict[str, list[str]]
+) -> dict[str, dict[str, list[float]]]:
+    """Milliseconds per request, by kind and server; each query goes to every server."""
+    names = list(targets)
+    clients = {n: httpx.Client(base_url=t.base_url, headers=t.headers, timeout=30)
+               for n, t in targets.items()}  # fmt: skip
+
+    def send(name: str, request: Request) -> float:
+        started = time.perf_counter()
+        answer = clients[name].request(
+            request.method, request.path, content=request.body.encode() or None,
+            headers={"Content-Type": "application/json"} if request.body else None,
+        )  # fmt: skip
+        elapsed = (time.perf_counter() - started) * 1000
+        if answer.status_code != 200:
+            raise RuntimeError(f"{name} {request.path}: {answer.status_code} {answer.text[:200]}")
+        return elapsed
+
+    batches = {k: [{n: targets[n].search_request(q) for n in names} for q in qs]
+               for k, qs in sets.items()}  # fmt: skip
+    batches[NOOP] = [{n: targets[n].noop_request() for n in names}] * len(sets["short"])
+    times: dict[str, dict[str, list[float]]] = {k: {n: [] for n in names} for k in batches}
+    try:
+        for kind, batch in batches.items():
+            for requests in batch[:20]:  # untimed: caches, connections
+                for name in names:
+                    send(name, requests[name])
+            for i, requests in enumerate(batch):
+                for name in names[i % len(names):] + names[: i % len(names)]:
+                    times[kind][name].append(send(name, requests[name]))
+    finally:
+        for client in clients.values():
+            client.close()
+    return times
+
+
+def throughput_rounds(
+    targets: dict[str, HttpTarget], mix: list[str], connections: list[int],
+    rounds: int, duration_s: float, work: Path,
+) -> list[dict[str, Any]]:  # fmt: skip
+    runs = {n: {"search": [t.search_request(q) for q in mix]} for n, t in targets.items()}
+    for name, target in targets.items():
+        if target.kind == "sift":  # Typesense's /health is no equivalent under load
+            runs[name]["noop"] = [target.noop_request()]
+    files = {(n, e): write_requests(work / f"{n}-{e}.tsv", reqs)
+             for n, by in runs.items() for e, reqs in by.items()}  # fmt: skip
+    rows = []
+    for number in range(rounds):
+        order = list(targets)
+        random.Random(number).shuffle(order)
+        for level in connections:
+            for name in order:
+                for endpoint in runs[name]:
+                    row = run_wrk(targets[name], endpoint, files[name, endpoint], level, duration_s)
+                    rows.append({"round": number, "target": name, "endpoint": endpoint,
+                                 "connections": level, "rps": row.rps,
+                                 "p50": row.latency_ms.get("p50"),
+                                 "p99": row.latency_ms.get("p99")})  # fmt: skip
+    return rows
+
+
+def percentile(values: list[float], share: float) -> float:
+    ordered = sorted(values)
+    return ordered[min(len(ordered) - 1, int(share * len(ordered)))]
+
+
+def markdown(latency: dict[str, dict[str, list[float]]], rows: list[dict[str, Any]],
+             names: list[str]) -> str:  # fmt: skip
+    lines = ["| queries | " + " | ".join(f"{n} p50 / p99 ms" for n in names) + " |",
+             "|---|" + "---:|" * len(names)]  # fmt: skip
+    for kind, by in latency.items():
+        cells = [f"{percentile(by[n], 0.5):.2f} / {percentile(by[n], 0.99):.2f}" for n in names]
+        lines.append(f"| {kind} | " + " | ".join(cells) + " |")
+    keys = sorted({(r["endpoint"], r["connections"]) for r in rows}, key=lambda k: (k[0], k[1]))
+    lines += ["", "| load | " + " | ".join(f"{n} req/s" for n in names) + " |",
+              "|---|" + "---:|" * len(names)]  # fmt: skip
+    for endpoint, level in keys:
+        cells = []
+        for name in names:
+            rps = [r["rps"] for r in rows if (r["target"], r["endpoint"], r["connections"])
+                   == (name, endpoint, level)]  # fmt: skip
+            cells.append(f"{statistics.median(rps):,.0f}" if rps else "")
+        lines.append(f"| {endpoint} c={level} | " + " | ".join(cells) + " |")
+    return "\n".join(lines)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(
+        prog="python -m benchmarks.load.paired", description=__doc__,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )  # fmt: skip
+    parser.add_argument("--tree", action="append", required=True, metavar="NAME=DIR")
+    parser.add_argument("--typesense", action="store_true")
+    parser.add_argument("--collection", type=Path, default=REPO_ROOT.parent / "shared/data/scifact")
+    parser.add_argument("--queries", type=int, default=300, help="per kind")
+    parser.add_argument("--workers", type=int, default=2)
+    parser.add_argument("--rounds", type=int, default=6, help="throughput rounds")
+    parser.add_argument("--duration", type=float, default=2.0, help="seconds per wrk level")
+    parser.add_argument("--connections", default="1,4,16,64")
+    parser.add_argument("--out", type=Path, default=RESULTS / "paired.json")
+    parser.add_argument("--cache-dir", type=Path, default=REPO_ROOT / "benchmarks/.cache")
+    args = parser.parse_args()
+    data = load_collection(args.collection)
+    sets = query_sets(list(data.queries.values()), args.queries, DEFAULT_SEED)
+    targets: dict[str, HttpTarget] = {}
+    closers = []
+    try:
+        for spec in args.tree:
+            name, _, tree = spec.partition("=")
+            server, target = start_sift(Path(tree).resolve(), data.docs, args.workers)
+            closers.append(server.close)
+            targets[name] = dataclasses.replace(target, name=name)
+        if args.typesense:
+            target, runner = start_typesense(args.cache_dir, data.docs)
+            closers.append(runner.close)  # type: ignore[attr-defined]
+            targets["typesense"] = target
+        latency = interleaved_latency(targets, sets)
+        mix = load_mixes(sets, ["typeahead"], DEFAULT_SEED)["typeahead"]
+        levels = [int(c) for c in args.connections.split(",") if c]
+        with tempfile.TemporaryDirectory() as work:
+            rows = throughput_rounds(targets, mix, levels, args.rounds, args.duration, Path(work))
+    finally:
+        for close in closers:
+            close()
+    args.out.parent.mkdir(parents=True, exist_ok=True)
+    args.out.write_text(json.dumps({"load_average": os.getloadavg(), "latency_ms": latency,
+                                    "throughput": rows}))  # fmt: skip
+    print(markdown(latency, rows, list(targets)))
+    print(f"\nload average at the end: {os.getloadavg()}; wrote {args.out}")
+
+
+if __name__ == "__main__":
+    main()
