@@ -96,6 +96,15 @@ class IndexCatalog:
     def uids(self) -> list[str]:
         return sorted(self._indexes)
 
+    def click_ranked(self) -> list[str]:
+        """The indexes whose `clickRanking` setting is on (docs/ranking.md#clicks)."""
+        return [
+            uid
+            for uid in self.uids()
+            if (index := self.find(uid)) is not None
+            and (index.settings.get("clickRanking") or {}).get("enabled")
+        ]
+
     def create(self, uid: str, settings: dict[str, Any], primary_key: str | None) -> SearchIndex:
         index = SearchIndex(settings, primary_key, self.partition)
         with self._lock:

@@ -89,6 +89,11 @@ def _check_quota(value: str) -> None:
         raise ValueError(f"a burst of at least 1 is needed (0 refuses everything): {value!r}")
 
 
+def _check_interval(value: float) -> None:
+    if not value > 0:
+        raise ValueError("expected a number of seconds above 0")
+
+
 def _check_networks(value: str) -> None:
     for item in split_list(value):
         if item != "*":
@@ -323,6 +328,14 @@ SETTINGS: tuple[Setting, ...] = (
         60.0,
         "Seconds between refreshes of the query suggestions indexes "
         "(`/indexes/{uid}/query-suggestions`), on the node running the task worker.",
+    ),
+    Setting(
+        "click_model_interval",
+        float,
+        60.0,
+        "Seconds between rebuilds of the click models of indexes whose `clickRanking` "
+        "setting is on (docs/ranking.md#clicks), on every node.",
+        check=_check_interval,
     ),
     Setting(
         "analytics_raw_user_ids",

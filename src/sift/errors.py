@@ -156,6 +156,7 @@ ERROR_TABLE: Final[dict[str, tuple[str, int]]] = {
     "invalid_settings_embedders": ("invalid_request", 400),
     "invalid_settings_foreign_keys": ("invalid_request", 400),
     "invalid_settings_chat": ("invalid_request", 400),
+    "invalid_settings_click_ranking": ("invalid_request", 400),
     # tasks
     "task_not_found": ("invalid_request", 404),
     "invalid_task_uids": ("invalid_request", 400),

@@ -13,7 +13,7 @@ from sift.catalog import IndexCatalog
 from sift.cluster import Network, node_name
 from sift.cluster.notify import RedisNotifier
 from sift.config import Config
-from sift.insights import Analytics, SuggestionsRefresher
+from sift.insights import Analytics, ClickModels, SuggestionsRefresher
 from sift.ops.keys import KeyStore
 from sift.ops.webhook_delivery import WebhookDelivery
 from sift.ops.webhooks import reserved
@@ -41,6 +41,7 @@ class Services:
     analytics: Analytics | None = None
     sync: SyncManager | None = None
     suggestions: SuggestionsRefresher | None = None
+    clicks: ClickModels | None = None
     started_at: float = field(default_factory=time.time)
 
     @classmethod
@@ -96,6 +97,14 @@ class Services:
                 config.query_suggestions_interval,
                 flush=analytics.flush,
             )
+            # Read-only derived state: every node builds its own from the shared events.
+            services.clicks = ClickModels(
+                db,
+                catalog.click_ranked,
+                analytics.retention,
+                config.click_model_interval,
+                flush=analytics.flush,
+            )
         # Sources are read by the worker-lease holder only (docs/sync.md).
         services.sync = SyncManager(
             db,
@@ -117,8 +126,12 @@ class Services:
             self.sync.start()
         if self.suggestions is not None:
             self.suggestions.start()
+        if self.clicks is not None:
+            self.clicks.start()
 
     def stop(self) -> None:
+        if self.clicks is not None:
+            self.clicks.stop()
         if self.suggestions is not None:
             self.suggestions.stop()
         if self.sync is not None:

@@ -39,3 +39,34 @@ def test_click_report_and_purge(db: Database) -> None:
     # A visitor's id is hashed alike for searches and events, by every node of the database.
     assert analytics.users.stored("u1") == Analytics(db, 30).users.stored("u1") != "u1"
     assert analytics.purge(now=now + timedelta(days=31)) == 7
+
+
+def test_click_choices_count_a_user_once_per_query_and_document(db: Database) -> None:
+    """The click model's read: a user repeating a click, in one search or many, is one
+    choice (at the best position), clicks join their query text, other indexes and
+    clicks without a search stay out."""
+    from sift.storage.analytics import click_choices
+
+    analytics = Analytics(db, retention_days=30, raw_user_ids=True)
+    uids = [new_query_uid() for _ in range(4)]
+    analytics.record("books", "Dune ", 2, 1, uids[0], "bot")
+    analytics.record("books", "dune", 2, 1, uids[1], "bot")
+    analytics.record("books", "dune", 2, 1, uids[2], "u2")
+    analytics.record("films", "dune", 2, 1, uids[3], "u2")
+    now = utcnow()
+
+    def click(user: str, uid: str, oid: str, pos: int, index: str = "books") -> InsightEvent:
+        return InsightEvent(now, "click", "Clicked", index, user, uid, oid, None, pos)
+
+    for _ in range(50):
+        analytics.record_event(click("bot", uids[0], "9", 5))
+    analytics.record_event(click("bot", uids[1], "9", 3))
+    analytics.record_event(click("u2", uids[2], "1", 0))
+    analytics.record_event(click("u2", uids[3], "1", 0, index="films"))
+    analytics.record_event(click("u2", new_query_uid(), "2", 1))  # no such search
+    analytics.flush()
+    with db.read() as conn:
+        found = sorted(click_choices(conn, "books", now - timedelta(minutes=1)))
+        later = click_choices(conn, "books", now + timedelta(minutes=1))
+    assert found == [("bot", "dune", "9", 3), ("u2", "dune", "1", 0)]
+    assert later == []

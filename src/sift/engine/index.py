@@ -25,6 +25,7 @@ import numpy as np
 
 from sift.engine import pipeline
 from sift.engine.analysis import SENTENCE_GAP, Analyzer
+from sift.engine.clicks import ClickSignal, QueryClicks
 from sift.engine.corpus import CorpusStats
 from sift.engine.corpus_query import query_statistics
 from sift.engine.doctable import DocTable
@@ -400,6 +401,10 @@ class SearchIndex:
         """This node's corpus statistics for a query, over the documents of ``shards``
         (None: every document it holds), for a network search to add up."""
         return query_statistics(self.view, params, shards)
+
+    def click_signal(self, snap: Snapshot, clicks: QueryClicks) -> ClickSignal:
+        """A query's clicked documents as docids of ``snap`` (sift.engine.clicks)."""
+        return clicks.on(snap.alive, snap.ext_ids, self._ext_to_int)
 
     def facet_search(self, body: dict[str, Any]) -> dict[str, Any]:
         return run_facet_search(self.view, body)

@@ -73,6 +73,8 @@ _BASE: Final[dict[str, Any]] = {
     "facetSearch": True,
     "prefixSearch": "indexingTime",
     "foreignKeys": [],
+    # Sift's: re-rank with what visitors click (docs/ranking.md#clicks); opt-in.
+    "clickRanking": {"enabled": False},
     # Stored and returned only: Sift has no conversational search, but SDKs read it back.
     "chat": {
         "description": "",
@@ -108,6 +110,7 @@ _CODES: Final = {
     "prefixSearch": "invalid_settings_prefix_search",
     "foreignKeys": "invalid_settings_foreign_keys",
     "chat": "invalid_settings_chat",
+    "clickRanking": "invalid_settings_click_ranking",
 }
 
 
@@ -376,6 +379,12 @@ _CHECKS: Final[dict[str, Any]] = {
     "prefixSearch": _check_enum("prefixSearch", ("indexingTime", "disabled")),
     "foreignKeys": _check_foreign_keys,
     "chat": _check_chat,
+    "clickRanking": lambda v: _check_object(
+        "clickRanking",
+        v,
+        {"enabled": _bool(_CODES["clickRanking"])},
+        _CODES["clickRanking"],
+    ),
 }
 
 

@@ -1,6 +1,7 @@
 """What visitors do with search: the search log, click and conversion events, query
 suggestions, and the reports built from them."""
 
+from sift.insights.clickmodel import ClickModels, ClickParams, build_model
 from sift.insights.events import new_query_uid, parse_event
 from sift.insights.searches import Analytics, Bucket, iso, pick_interval
 from sift.insights.suggestions import (
@@ -14,8 +15,11 @@ from sift.insights.suggestions import (
 __all__ = [
     "Analytics",
     "Bucket",
+    "ClickModels",
+    "ClickParams",
     "SuggestionRule",
     "SuggestionsRefresher",
+    "build_model",
     "iso",
     "load_rules",
     "new_query_uid",

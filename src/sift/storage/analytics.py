@@ -262,3 +262,37 @@ def popular_queries(
         .limit(limit)
     )
     return [(r.query, int(r.searches), int(r.clicks)) for r in conn.execute(stmt)]
+
+
+def click_choices(
+    conn: Connection, index_uid: str, since: datetime
+) -> list[tuple[str, str, str, int]]:
+    """(user, query, object id, position) of every document a user clicked for a query on
+    the index since `since`: once per user, query and document however often it was
+    clicked (a visitor or a bot repeating a click counts once), at the best position it
+    was clicked at. Clicks join their search by query uid; those without one cannot tell
+    which query they answer and are left out."""
+    stmt = (
+        sa.select(
+            insight_events.c.user_id,
+            search_events.c.query,
+            insight_events.c.object_id,
+            sa.func.min(insight_events.c.position).label("position"),
+        )
+        .select_from(
+            insight_events.join(
+                search_events, search_events.c.query_uid == insight_events.c.query_uid
+            )
+        )
+        .where(
+            insight_events.c.index_uid == index_uid,
+            insight_events.c.event_type == "click",
+            insight_events.c.ts >= since,
+            insight_events.c.object_id.is_not(None),
+            insight_events.c.position.is_not(None),
+            search_events.c.index_uid == index_uid,
+            search_events.c.query != "",
+        )
+        .group_by(insight_events.c.user_id, search_events.c.query, insight_events.c.object_id)
+    )
+    return [(r.user_id, r.query, r.object_id, int(r.position)) for r in conn.execute(stmt)]

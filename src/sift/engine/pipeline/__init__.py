@@ -36,6 +36,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from sift.engine.clicks import ClickSignal
 from sift.engine.pipeline import rules, signal
 from sift.engine.pipeline.fuse import fuse_legs
 from sift.engine.pipeline.lexical import lexical_candidates
@@ -57,11 +58,13 @@ def search(
     params: SearchParams,
     vectors: VectorLeg | None = None,
     relevance: RelevanceParams | None = None,
+    clicks: ClickSignal | None = None,
 ) -> dict[str, Any]:
     """A search response in Meilisearch's shape (plus ``semanticHitCount`` when a
-    semantic leg was asked for)."""
+    semantic leg was asked for); ``clicks``: the query's learned click signal, for the
+    snapshot of ``index`` (sift.engine.clicks)."""
     timer = StageTimer()
-    request = parse(index, params, vectors, relevance)
+    request = parse(index, params, vectors, relevance, clicks)
     lexical = lexical_candidates(request)
     semantic = semantic_candidates(request)  # after the keyword leg: embedding overlaps it
     if request.vectors is not None and semantic is None:

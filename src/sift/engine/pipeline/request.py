@@ -11,6 +11,7 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
+from sift.engine.clicks import ClickSignal
 from sift.engine.query import SearchParams
 from sift.engine.ranking import RelevanceParams
 from sift.engine.select import check_sort, filter_mask
@@ -33,6 +34,7 @@ class Request:
     count: int  # the page's rows
     vectors: VectorLeg | None  # the semantic leg; None: a keyword search
     semantic_count: bool  # answer `semanticHitCount` (a semantic leg was asked for)
+    clicks: ClickSignal | None = None  # the query's learned click signal (signal stage)
 
     @property
     def query(self) -> str:
@@ -82,6 +84,7 @@ def parse(
     params: SearchParams,
     vectors: VectorLeg | None = None,
     relevance: RelevanceParams | None = None,
+    clicks: ClickSignal | None = None,
 ) -> Request:
     sort, geo = ([], None)
     if params.sort:
@@ -101,4 +104,5 @@ def parse(
         count=count,
         vectors=vectors if vectors is not None and vectors.has_query else None,
         semantic_count=vectors is not None,
+        clicks=clicks,
     )

@@ -174,8 +174,9 @@ def build_hits(
         if params.show_ranking_score_details:
             entry = int(ranking.details[row])
             explain = ranking.explain
-            hit["_rankingScoreDetails"] = (
-                explain.details(entry) if explain is not None and entry >= 0 else {}
-            )
+            details = explain.details(entry) if explain is not None and entry >= 0 else {}
+            if ranking.clicks and docid in ranking.clicks:
+                details["clicks"] = {"order": len(details), **ranking.clicks[docid]}
+            hit["_rankingScoreDetails"] = details
         hits.append(hit)
     return hits

@@ -7,6 +7,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass, replace
 from functools import cached_property
+from typing import Any
 
 import numpy as np
 
@@ -29,6 +30,7 @@ class Ranking:
     total: int  # documents matching (estimatedTotalHits before maxTotalHits)
     facet_docids: np.ndarray  # the candidates facets count (uint32, any order)
     ordered: int | None  # leading rows in rank order, the rest unordered (None: every row)
+    clicks: dict[int, dict[str, Any]] | None = None  # docid -> its `clicks` score details
 
     def take(self, rows: np.ndarray) -> Ranking:
         """These rows (indices or a bool mask), in this order; ``total`` unchanged."""

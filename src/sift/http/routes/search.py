@@ -12,6 +12,7 @@ from fastapi import APIRouter, Depends, Request
 
 from sift.cluster import federate, statistics
 from sift.engine import pipeline
+from sift.engine.clicks import ClickSignal
 from sift.engine.corpus import CorpusStats
 from sift.engine.federation import (
     Federation,
@@ -22,9 +23,11 @@ from sift.engine.federation import (
     prepare_query,
     query_remote,
 )
+from sift.engine.index import SearchIndex
 from sift.engine.pipeline.respond import ordered_response
 from sift.engine.pipeline.timing import StageTimer
 from sift.engine.query import FIELD_CODES, SearchParams
+from sift.engine.store import IndexView
 from sift.errors import SiftError
 from sift.http.auth import authenticate, guard, services
 from sift.http.responses import JSONResponse, json_body, require_object, validate_index_uid
@@ -148,11 +151,25 @@ def local_search(
     index = services(request).catalog.get(index_uid)
     params = SearchParams.from_dict(body)
     params.statistics = corpus
+    view = index.view  # one snapshot for the click signal and the search
     vectors = semantic_search.leg_for(index, params)  # None: a keyword search
-    result = pipeline.search(index.view, params, vectors)
+    clicks = _click_signal(request, index_uid, index, view, params.q)
+    result = pipeline.search(view, params, vectors, clicks=clicks)
     semantic_search.add_vectors(index, params, result)
     result["processingTimeMs"] = int((time.perf_counter() - started) * 1000)
     return result
+
+
+def _click_signal(
+    request: Request, index_uid: str, index: SearchIndex, view: IndexView, q: str | None
+) -> ClickSignal | None:
+    """The query's learned click signal where the index opted in (docs/ranking.md#clicks);
+    None, at the cost of a dict look-up, for every other search."""
+    models = services(request).clicks
+    if models is None or not (view.settings.get("clickRanking") or {}).get("enabled"):
+        return None
+    learned = models.lookup(index_uid, q)
+    return None if learned is None else index.click_signal(view.snapshot, learned)
 
 
 def network_legs(

@@ -42,10 +42,14 @@ SETTING_NAMES = (
     "prefixSearch",
     "foreignKeys",
     "chat",
+    "clickRanking",
 )
 # Settings Sift keeps and returns for SDKs without acting on them (foreign-key hydration
 # and conversational search are not implemented); their own routes always answer.
 STORED_ONLY = ("foreignKeys", "chat")
+# Shown in the whole-settings object only once changed, so an index that does not use
+# them answers exactly Meilisearch's object: the stored-only ones and Sift's additions.
+SHOWN_ONCE_SET = (*STORED_ONLY, "clickRanking")
 BY_ROUTE = {re.sub(r"([A-Z])", r"-\1", name).lower(): name for name in SETTING_NAMES}
 
 
@@ -68,9 +72,9 @@ async def get_settings(
     defaults = services(request).config.index_defaults
     settings = shown(with_defaults(record.settings, defaults))
     base = default_settings(defaults)
-    for name in STORED_ONLY:
-        # Meilisearch leaves these out of the whole-settings object while their experimental
-        # features are off; Sift only stores them, so it shows them once they are set.
+    for name in SHOWN_ONCE_SET:
+        # Meilisearch leaves the stored-only ones out of the whole-settings object while
+        # their experimental features are off; Sift shows them once they are set.
         if settings.get(name) == base.get(name):
             settings.pop(name, None)
     return JSONResponse(settings)

@@ -195,6 +195,7 @@ class SettingsUpdate(Body):
     prefixSearch: str | None = None
     foreignKeys: list[dict[str, Any]] | None = None
     chat: dict[str, Any] | None = None
+    clickRanking: dict[str, Any] | None = None  # Sift's: {"enabled": bool}
 
 
 class RemoteUpdate(Body):

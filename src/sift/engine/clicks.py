@@ -1,0 +1,96 @@
+"""The learned click signal, blended into a ranking (docs/ranking.md, "Clicks").
+
+The engine knows nothing of events or SQL: the click model (sift.insights.clickmodel) hands
+it, per query, the documents people chose and how strongly (``strength`` in [0, 1], already
+corrected for position bias). A candidate's score becomes ``(1 - weight) * score + weight *
+strength`` (0 for candidates nobody chose), a monotone map of the relevance score for
+everything else, so documents without clicks keep their order and scores stay in [0, 1]
+(federated and network merges compare them). A query without a signal is never touched.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+
+
+@dataclass(frozen=True)
+class ClickSignal:
+    """One query's clicked documents, as internal docids of the searched snapshot."""
+
+    docids: np.ndarray  # uint32, distinct
+    strength: np.ndarray  # float64 in [0, 1], by docids
+    users: np.ndarray  # int, distinct users who chose each document
+    weight: float  # share of the blended score the clicks decide
+
+
+@dataclass(frozen=True)
+class QueryClicks:
+    """One query's clicked documents by external id, as the click model keeps them."""
+
+    object_ids: tuple[str, ...]
+    strength: np.ndarray  # float64 in (0, 1], by object_ids
+    users: np.ndarray  # int64, by object_ids
+    weight: float
+
+    def on(self, alive: np.ndarray, ext_ids: list[str], docid_of: Mapping[str, int]) -> ClickSignal:
+        """The signal for one snapshot: ids it no longer holds are left out."""
+        found = [docid_of.get(oid, -1) for oid in self.object_ids]  # a few dozen at most
+        docids = np.asarray(found, dtype=np.int64)
+        keep = (docids >= 0) & (docids < alive.size)
+        keep[keep] = alive[docids[keep]]
+        # The writer's map may already name a newer document: the snapshot must agree.
+        for i in np.nonzero(keep)[0].tolist():
+            keep[i] = docids[i] < len(ext_ids) and ext_ids[docids[i]] == self.object_ids[i]
+        return ClickSignal(
+            docids[keep].astype(np.uint32), self.strength[keep], self.users[keep], self.weight
+        )
+
+
+@dataclass(frozen=True)
+class Blended:
+    """A ranking after the blend: ``perm`` re-orders the input rows."""
+
+    perm: np.ndarray  # int64: new row -> old row
+    scores: np.ndarray  # float64, by new row
+    explained: dict[int, dict[str, Any]]  # docid -> its `clicks` score details
+
+
+def blend(
+    docids: np.ndarray, scores: np.ndarray, signal: ClickSignal, ordered: int | None = None
+) -> Blended:
+    """Re-rank ``docids`` (best first; ``scores`` by row) with the signal.
+
+    Only the first ``ordered`` rows need be in score order (None: all): every other row
+    scores at most the last of them, so sorting those rows together with the clicked ones
+    puts the first ``ordered`` rows of the result in blended order too."""
+    n = docids.size
+    relevance = np.asarray(scores, dtype=np.float64)
+    if n == 0 or signal.docids.size == 0:
+        return Blended(np.arange(n, dtype=np.int64), relevance, {})
+    # Rows of the clicked documents among the candidates (a doc the query does not match
+    # is never added: clicks re-rank, they do not retrieve).
+    by_doc = np.argsort(signal.docids, kind="stable")
+    sorted_docs = signal.docids[by_doc]
+    at = np.minimum(np.searchsorted(sorted_docs, docids), sorted_docs.size - 1)
+    rows = np.nonzero(sorted_docs[at] == docids)[0]
+    picked = by_doc[at[rows]]
+    strength = np.zeros(n)
+    strength[rows] = signal.strength[picked]
+    blended = (1.0 - signal.weight) * relevance + signal.weight * strength
+    limit = n if ordered is None else min(n, max(ordered, int(rows.max(initial=-1)) + 1))
+    head = np.argsort(-blended[:limit], kind="stable")  # ties keep the relevance order
+    perm = np.concatenate([head, np.arange(limit, n)]).astype(np.int64)
+    explained = {
+        int(docids[row]): {
+            "score": float(signal.strength[i]),
+            "users": int(signal.users[i]),
+            "weight": signal.weight,
+            "relevanceScore": float(relevance[row]),
+        }
+        for row, i in zip(rows.tolist(), picked.tolist(), strict=True)
+    }
+    return Blended(perm, blended[perm], explained)

@@ -1,0 +1,180 @@
+"""Ranking that learns from clicks: a per-index model of which documents people choose for
+a query, corrected for position bias (docs/ranking.md, "Clicks").
+
+The model is derived state: rebuilt from the stored click events (`insight_events`,
+joined to their searches by query uid) every `click_model_interval` seconds on every node
+(each node reads the same database, so all agree), and handed to the engine as arrays
+(sift.engine.clicks.QueryClicks). Only indexes whose `clickRanking.enabled` setting is on
+get one; a query the model does not know is searched exactly as before.
+
+The unit of evidence is one *user's choice*: a user who clicked a document for a query,
+counted once however often they clicked it (sift.storage.analytics.click_choices), so a
+visitor or a bot hammering one result adds one vote. A query needs `min_users` distinct
+users who clicked, a document `min_doc_users`, before they count.
+
+Position bias: a result shown first is clicked more because it is seen more, not only
+because it is better. Two corrections are implemented and were compared on the simulation
+(docs/ranking.md has the figures):
+
+- ``coec`` (clicks over expected clicks, the default): the index's own click-position
+  distribution says what share of a query's choices a document at position p would get if
+  it were an average result there; a document's lift is its choices over that expectation
+  (with `prior` pseudo-choices on both sides, so thin evidence stays near 1), and its
+  strength ``1 - 1/lift`` (0 unless chosen more than expected). Uniform noise clicks give
+  lifts near 1, hence nearly no signal.
+- ``ipw`` (inverse propensity weighting): each choice weighs ``(position + 1) ** eta``, the
+  inverse of an assumed examination probability ``1 / rank ** eta``; a document's strength
+  is its share of the query's weighted choices.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+from collections import defaultdict
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass
+from datetime import timedelta
+
+import numpy as np
+
+from sift.engine.clicks import QueryClicks
+from sift.insights.searches import normalise_query
+from sift.storage import analytics as rows
+from sift.storage.database import Database, utcnow
+
+log = logging.getLogger("sift.insights")
+
+REFRESH_SECONDS = 60.0
+MAX_POSITION = 50  # deeper clicks share one position bucket (pages rarely go further)
+
+
+@dataclass(frozen=True)
+class ClickParams:
+    """The model's parameters; the defaults are the values docs/ranking.md justifies."""
+
+    method: str = "coec"  # or "ipw"
+    eta: float = 1.0  # ipw: examination falls as 1 / rank ** eta
+    prior: float = 2.0  # pseudo-choices that pull thin evidence towards "no signal"
+    weight: float = 0.3  # share of the blended score the clicks decide
+    min_users: int = 3  # distinct users who clicked, before a query gets a signal
+    min_doc_users: int = 2  # distinct users who chose a document, before it counts
+    max_docs: int = 50  # documents kept per query, strongest first
+
+
+Choice = tuple[str, str, str, int]  # (user, normalised query, object id, 0-based position)
+
+
+def position_shares(choices: Iterable[Choice]) -> np.ndarray:
+    """Share of all choices made at each position (add-one smoothed, so no position's
+    expectation is zero)."""
+    counts = np.ones(MAX_POSITION + 1)
+    positions = np.fromiter((min(c[3], MAX_POSITION) for c in choices), dtype=np.int64)
+    np.add.at(counts, positions, 1)
+    return counts / counts.sum()
+
+
+def build_model(choices: list[Choice], params: ClickParams) -> dict[str, QueryClicks]:
+    """Normalised query -> the documents chosen for it, with their strength."""
+    shares = position_shares(choices)
+    by_query: dict[str, list[Choice]] = defaultdict(list)
+    for choice in choices:
+        by_query[choice[1]].append(choice)
+    model: dict[str, QueryClicks] = {}
+    for query, found in by_query.items():
+        if len({c[0] for c in found}) < params.min_users:
+            continue
+        signal = _query_signal(found, shares, params)
+        if signal is not None:
+            model[query] = signal
+    return model
+
+
+def _query_signal(
+    found: list[Choice], shares: np.ndarray, params: ClickParams
+) -> QueryClicks | None:
+    per_doc: dict[str, list[int]] = defaultdict(list)
+    for _, _, object_id, position in found:
+        per_doc[object_id].append(min(position, MAX_POSITION))
+    ids = list(per_doc)
+    users = np.array([len(per_doc[i]) for i in ids], dtype=np.int64)
+    if params.method == "ipw":
+        weighted = np.array(
+            [sum((p + 1) ** params.eta for p in per_doc[i]) for i in ids], dtype=np.float64
+        )
+        strength = weighted / (weighted.sum() + params.prior)
+    else:
+        # Each document is taken to sit where it was chosen most often (its median).
+        where = np.array([int(np.median(per_doc[i])) for i in ids], dtype=np.int64)
+        expected = len(found) * shares[where]
+        lift = (users + params.prior) / (expected + params.prior)
+        strength = np.clip(1.0 - 1.0 / lift, 0.0, 1.0)
+    keep = (users >= params.min_doc_users) & (strength > 0)
+    if not keep.any():
+        return None
+    best = np.argsort(-strength[keep], kind="stable")[: params.max_docs]
+    kept = np.nonzero(keep)[0][best]
+    return QueryClicks(
+        tuple(ids[i] for i in kept.tolist()), strength[kept], users[kept], params.weight
+    )
+
+
+class ClickModels:
+    """Every opted-in index's model, rebuilt periodically; read on the search path."""
+
+    def __init__(
+        self,
+        db: Database,
+        enabled_indexes: Callable[[], list[str]],
+        window: timedelta,
+        interval: float = REFRESH_SECONDS,
+        flush: Callable[[], object] = lambda: None,
+        params: ClickParams | None = None,
+    ) -> None:
+        self.db = db
+        self.enabled_indexes = enabled_indexes
+        self.window = window
+        self.interval = interval
+        self.flush = flush  # the event buffer, written before it is read
+        self.params = params or ClickParams()
+        self._models: dict[str, dict[str, QueryClicks]] = {}
+        self._stopping = threading.Event()
+        self._thread: threading.Thread | None = None
+
+    def lookup(self, index_uid: str, q: object) -> QueryClicks | None:
+        """The query's signal, or None (a dict miss: the common, free case)."""
+        model = self._models.get(index_uid)
+        if not model or not isinstance(q, str):
+            return None
+        return model.get(normalise_query(q))
+
+    def start(self) -> None:
+        if self._thread is None:
+            self._stopping.clear()
+            self._thread = threading.Thread(target=self._run, name="sift-clicks", daemon=True)
+            self._thread.start()
+
+    def stop(self) -> None:
+        if self._thread is not None:
+            self._stopping.set()
+            self._thread.join(timeout=10)
+            self._thread = None
+
+    def _run(self) -> None:
+        while not self._stopping.wait(self.interval):
+            try:
+                self.refresh()
+            except Exception:  # the next round tries again; searches keep the last model
+                log.warning("click models were not refreshed", exc_info=True)
+
+    def refresh(self) -> int:
+        """Rebuild every opted-in index's model; returns how many queries have a signal."""
+        self.flush()
+        since = utcnow() - self.window
+        models: dict[str, dict[str, QueryClicks]] = {}
+        for uid in self.enabled_indexes():
+            with self.db.read() as conn:
+                choices = rows.click_choices(conn, uid, since)
+            models[uid] = build_model(choices, self.params)
+        self._models = models  # one reference assignment: readers see old or new, whole
+        return sum(len(m) for m in models.values())
