@@ -30,6 +30,7 @@ SUITES = {
     "sync": ("benchmarks.sync.cli", "Sync sources: snapshot rows/s, change lag, kill -9."),
     "memory": ("benchmarks.memory_sizing", "Memory of a node: per process, per 100k documents."),
     "events": ("benchmarks.events.__main__", "Click events/s, and what they cost searches."),
+    "clicks": ("benchmarks.clicks.__main__", "Ranking learnt from simulated clicks: nDCG@10."),
     "network": ("benchmarks.network.cli", "Nodes sharing PostgreSQL: RSS, agreement, latency."),
     "network-text": ("benchmarks.network.text_agreement",
                      "Shards with added statistics vs one index, on a real collection."),

@@ -69,7 +69,7 @@ def test_chosen_documents_rise_only_with_the_setting_on(tmp_path: Path) -> None:
             "/indexes/books/search", json={"q": "dune", "showRankingScoreDetails": True}
         ).json()["hits"]
         clicks = hits[0]["_rankingScoreDetails"]["clicks"]
-        assert clicks["users"] == 4 and 0 < clicks["score"] <= 1 and clicks["weight"] == 0.3
+        assert clicks["users"] == 4 and 0 < clicks["score"] <= 1 and clicks["weight"] == 0.5
         assert all("clicks" not in h["_rankingScoreDetails"] for h in hits[1:])
         # A query nobody clicked for is searched exactly as before, scores included.
         assert client.post("/indexes/books/search", json=other).json()["hits"] == other_before

@@ -13,18 +13,19 @@ visitor or a bot hammering one result adds one vote. A query needs `min_users` d
 users who clicked, a document `min_doc_users`, before they count.
 
 Position bias: a result shown first is clicked more because it is seen more, not only
-because it is better. Two corrections are implemented and were compared on the simulation
-(docs/ranking.md has the figures):
+because it is better. Each choice weighs ``(position + 1) ** eta``, the inverse of an
+examination probability ``1 / rank ** eta`` (inverse propensity weighting), and a
+document's share of its query's weighted choices says how strongly it was preferred.
+Three ways to turn that share into a strength were compared on the simulation
+(docs/ranking.md#clicks has the figures; `method`):
 
-- ``coec`` (clicks over expected clicks, the default): the index's own click-position
-  distribution says what share of a query's choices a document at position p would get if
-  it were an average result there; a document's lift is its choices over that expectation
-  (with `prior` pseudo-choices on both sides, so thin evidence stays near 1), and its
-  strength ``1 - 1/lift`` (0 unless chosen more than expected). Uniform noise clicks give
-  lifts near 1, hence nearly no signal.
-- ``ipw`` (inverse propensity weighting): each choice weighs ``(position + 1) ** eta``, the
-  inverse of an assumed examination probability ``1 / rank ** eta``; a document's strength
-  is its share of the query's weighted choices.
+- ``chance`` (the default): the share's lower confidence bound (Wilson, `z` standard
+  deviations), less what an even spread over the documents chosen would give. Clicks
+  spread at random, however many, give no signal: luck is not read as preference.
+- ``ipw``: the share itself, with `prior` pseudo-choices added to the query's total.
+- ``coec`` (clicks over expected clicks): the share, only for a document chosen more than
+  an average result at its position would be (the index's own click-position
+  distribution), at `z` standard deviations.
 """
 
 from __future__ import annotations
@@ -53,10 +54,11 @@ MAX_POSITION = 50  # deeper clicks share one position bucket (pages rarely go fu
 class ClickParams:
     """The model's parameters; the defaults are the values docs/ranking.md justifies."""
 
-    method: str = "coec"  # or "ipw"
-    eta: float = 1.0  # ipw: examination falls as 1 / rank ** eta
-    prior: float = 2.0  # pseudo-choices that pull thin evidence towards "no signal"
-    weight: float = 0.3  # share of the blended score the clicks decide
+    method: str = "chance"  # or "ipw", "coec" (module docstring)
+    eta: float = 0.5  # examination taken to fall as 1 / rank ** eta
+    z: float = 1.65  # confidence (standard deviations) that a choice is not luck
+    prior: float = 2.0  # ipw: pseudo-choices that pull thin evidence towards "no signal"
+    weight: float = 0.5  # share of the blended score the clicks decide
     min_users: int = 3  # distinct users who clicked, before a query gets a signal
     min_doc_users: int = 2  # distinct users who chose a document, before it counts
     max_docs: int = 50  # documents kept per query, strongest first
@@ -72,6 +74,24 @@ def position_shares(choices: Iterable[Choice]) -> np.ndarray:
     positions = np.fromiter((min(c[3], MAX_POSITION) for c in choices), dtype=np.int64)
     np.add.at(counts, positions, 1)
     return counts / counts.sum()
+
+
+def poisson_lower_bound(counts: np.ndarray, z: float) -> np.ndarray:
+    """A one-sided lower confidence bound (z standard deviations) on the rate behind
+    Poisson counts (Wilson and Hilferty's approximation): what a count could still be
+    if it were this much luck."""
+    c = np.maximum(counts.astype(np.float64), 1e-9)
+    return np.where(
+        counts > 0, c * np.clip(1 - 1 / (9 * c) - z / (3 * np.sqrt(c)), 0, None) ** 3, 0.0
+    )
+
+
+def wilson_lower_bound(counts: np.ndarray, total: int, z: float) -> np.ndarray:
+    """Wilson's lower confidence bound on the proportions ``counts / total``."""
+    p = counts / total
+    centre = p + z * z / (2 * total)
+    spread = z * np.sqrt(p * (1 - p) / total + z * z / (4 * total * total))
+    return (centre - spread) / (1 + z * z / total)
 
 
 def build_model(choices: list[Choice], params: ClickParams) -> dict[str, QueryClicks]:
@@ -98,17 +118,21 @@ def _query_signal(
         per_doc[object_id].append(min(position, MAX_POSITION))
     ids = list(per_doc)
     users = np.array([len(per_doc[i]) for i in ids], dtype=np.int64)
-    if params.method == "ipw":
-        weighted = np.array(
-            [sum((p + 1) ** params.eta for p in per_doc[i]) for i in ids], dtype=np.float64
-        )
-        strength = weighted / (weighted.sum() + params.prior)
-    else:
+    weighted = np.array(
+        [sum((p + 1) ** params.eta for p in per_doc[i]) for i in ids], dtype=np.float64
+    )
+    strength = weighted / (weighted.sum() + params.prior)
+    if params.method == "chance":
+        # Above chance: the (weighted) share's lower confidence bound, less an even spread.
+        floor = 1.0 / len(ids)
+        share = weighted / weighted.sum() * len(found)
+        low = wilson_lower_bound(share, len(found), params.z)
+        strength = np.clip((low - floor) / (1.0 - floor), 0.0, 1.0) if len(ids) > 1 else low
+    if params.method == "coec":
         # Each document is taken to sit where it was chosen most often (its median).
         where = np.array([int(np.median(per_doc[i])) for i in ids], dtype=np.int64)
         expected = len(found) * shares[where]
-        lift = (users + params.prior) / (expected + params.prior)
-        strength = np.clip(1.0 - 1.0 / lift, 0.0, 1.0)
+        strength[poisson_lower_bound(users, params.z) <= expected] = 0.0
     keep = (users >= params.min_doc_users) & (strength > 0)
     if not keep.any():
         return None

@@ -8,7 +8,8 @@ import random
 
 from sift.insights.clickmodel import Choice, ClickParams, build_model, position_shares
 
-COEC = ClickParams()
+COEC = ClickParams(method="coec", z=2.33)
+CHANCE = ClickParams()
 IPW = ClickParams(method="ipw", eta=1.0)
 
 
@@ -71,3 +72,13 @@ def test_documents_per_query_are_bounded_strongest_first() -> None:
     found = _choices("dune", [(f"d{i}", i) for i in range(10)], users=3)
     signal = build_model(found, ClickParams(method="ipw", max_docs=4))["dune"]
     assert signal.object_ids == ("d9", "d8", "d7", "d6")
+
+
+def test_above_chance_ignores_an_even_spread_and_keeps_a_clear_favourite() -> None:
+    rng = random.Random(7)
+    spread = [(f"n{i}", "dune", f"d{p}", p) for i, p in enumerate(rng.choices(range(10), k=30))]
+    assert "dune" not in build_model(spread, CHANCE)
+    favourite = _choices("dune", [("7", 3)], users=12)
+    signal = build_model(spread + [(f"f{u}", *rest) for u, (_, *rest) in enumerate(favourite)],
+                         CHANCE)["dune"]  # fmt: skip
+    assert signal.object_ids[0] == "7" and signal.strength[0] > 0.05

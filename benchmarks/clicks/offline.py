@@ -1,0 +1,105 @@
+"""The simulation replayed without a server, to choose the click model's parameters: the
+same visitors and the same model and blend code (sift.insights.clickmodel,
+sift.engine.clicks) over each query's default top 100, fetched once from the server.
+Dozens of parameter sets then cost seconds, where each real run costs a minute."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import replace
+from typing import Any
+
+import numpy as np
+
+from benchmarks.clicks.simulate import Visitors, run_sessions
+from sift.engine.clicks import ClickSignal, blend
+from sift.insights.clickmodel import Choice, ClickParams, build_model
+
+Ranking = tuple[list[str], np.ndarray]  # ids and scores, best first
+
+
+class OfflineEngine:
+    def __init__(self, defaults: dict[str, Ranking], params: ClickParams) -> None:
+        self.defaults = defaults
+        self.params = params
+        self.choices: dict[str, dict[tuple[str, str, str], int]] = {"main": {}, "noise": {}}
+        self.models: dict[str, dict[str, Any]] = {"main": {}, "noise": {}}
+        self._uids: dict[str, str] = {}
+
+    def _ranked(self, index: str, qid: str) -> list[str]:
+        ids, scores = self.defaults[qid]
+        signal = self.models[index].get(qid)
+        if signal is None:
+            return ids
+        row_of = {doc: row for row, doc in enumerate(ids)}
+        found = [row_of.get(oid, -1) for oid in signal.object_ids]
+        keep = np.array([f >= 0 for f in found], dtype=bool)
+        mixed = blend(
+            np.arange(len(ids), dtype=np.uint32),
+            scores,
+            ClickSignal(np.array(found)[keep].astype(np.uint32), signal.strength[keep],
+                        signal.users[keep], signal.weight),
+        )  # fmt: skip
+        return [ids[i] for i in mixed.perm.tolist()]
+
+    def search(self, index: str, qid: str, user: str) -> tuple[list[str], str]:
+        uid = f"{index}:{qid}"
+        return self._ranked(index, qid)[:10], uid
+
+    def click(self, index: str, user: str, query_uid: str, doc: str, position: int) -> None:
+        qid = query_uid.split(":", 1)[1]
+        key = (user, qid, doc)  # one choice per user, query and document, as stored
+        held = self.choices[index].get(key)
+        self.choices[index][key] = position if held is None else min(held, position)
+
+    def settle(self) -> None:
+        for index, found in self.choices.items():
+            rows: list[Choice] = [(u, q, d, p) for (u, q, d), p in found.items()]
+            self.models[index] = build_model(rows, self.params)
+
+    def rankings(self, index: str, qids: Sequence[str]) -> dict[str, list[str]]:
+        return {qid: self._ranked(index, qid) for qid in qids}
+
+
+def replay(
+    defaults: dict[str, Ranking],
+    clicked: Sequence[str],
+    never: Sequence[str],
+    qrels: dict[str, dict[str, int]],
+    params: ClickParams,
+    visitors: Visitors,
+    seed: int,
+    checkpoints: Sequence[int],
+) -> list[dict[str, Any]]:
+    engine = OfflineEngine(defaults, params)
+    return run_sessions(engine, clicked, never, qrels, visitors, seed, checkpoints)
+
+
+def grid(methods: Sequence[str] = ("ipw", "coec", "chance")) -> list[ClickParams]:
+    """The parameter sets compared: the corrections, blend weights, their caution."""
+    base = ClickParams()
+    sets = []
+    for weight in (0.1, 0.2, 0.3, 0.5, 0.7):
+        for eta in (0.0, 0.5, 1.0):
+            sets.append(replace(base, method="ipw", eta=eta, weight=weight))
+            for z in (1.65, 2.33):
+                sets.append(replace(base, method="coec", eta=eta, weight=weight, z=z))
+            for z in (1.0, 1.65):
+                sets.append(replace(base, method="chance", eta=eta, weight=weight, z=z))
+    return [p for p in sets if p.method in methods]
+
+
+def label(params: ClickParams) -> str:
+    gate = f", z={params.z:g}" if params.method != "ipw" else ""
+    return f"{params.method}(eta={params.eta:g}{gate}) weight={params.weight:g}"
+
+
+def objective(curve: list[dict[str, Any]]) -> float:
+    """What a parameter set is chosen by: the gain on clicked queries after the last
+    checkpoint, minus any loss on never-clicked queries or under pure noise (counted
+    five times: the targets require those to stay put)."""
+    first, last = curve[0], curve[-1]
+    gain = last["clicked"] - first["clicked"]
+    noise_loss = max(0.0, first["clicked"] - last["noise_clicked"])
+    never_loss = abs(last["never_clicked"] - first["never_clicked"])
+    return gain - 5.0 * (noise_loss + never_loss)
