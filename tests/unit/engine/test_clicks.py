@@ -5,7 +5,10 @@ from __future__ import annotations
 
 import numpy as np
 
+from conftest import MakeIndex
+from sift.engine import pipeline
 from sift.engine.clicks import ClickSignal, QueryClicks, blend
+from sift.engine.query import SearchParams
 
 
 def _signal(docids: list[int], strength: list[float], weight: float = 0.3) -> ClickSignal:
@@ -66,3 +69,21 @@ def test_query_clicks_map_to_the_snapshot_docids_it_still_holds() -> None:
     signal = clicks.on(alive, ext_ids, docid_of)
     assert signal.docids.tolist() == [0, 1]  # "c" at docid 3 is "d" in this snapshot
     assert signal.strength.tolist() == [0.9, 0.5] and signal.users.tolist() == [4, 3]
+
+
+def test_the_signal_stage_lifts_a_clicked_hit_of_a_search(make_index: MakeIndex) -> None:
+    index = make_index([{"id": i, "t": f"blue shirt size {i}"} for i in range(1, 7)], "sift")
+    params = SearchParams.from_dict(
+        {"q": "blue shirt", "showRankingScore": True, "showRankingScoreDetails": True}
+    )
+    view = index.view
+    plain = pipeline.search(view, params)
+    last = plain["hits"][-1]["id"]
+    clicks = QueryClicks((str(last),), np.array([1.0]), np.array([5]), 0.5)
+    lifted = pipeline.search(view, params, clicks=index.click_signal(view.snapshot, clicks))
+    hits = lifted["hits"]
+    assert hits[0]["id"] == last
+    assert hits[0]["_rankingScoreDetails"]["clicks"]["users"] == 5
+    assert [h["id"] for h in hits[1:]] == [h["id"] for h in plain["hits"][:-1]]
+    assert all("clicks" not in h["_rankingScoreDetails"] for h in hits[1:])
+    assert pipeline.search(view, params)["hits"] == plain["hits"]  # nothing shared was changed
