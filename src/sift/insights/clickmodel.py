@@ -128,7 +128,7 @@ def _query_signal(
         share = weighted / weighted.sum() * len(found)
         low = wilson_lower_bound(share, len(found), params.z)
         strength = np.clip((low - floor) / (1.0 - floor), 0.0, 1.0) if len(ids) > 1 else low
-    if params.method == "coec":
+    elif params.method == "coec":
         # Each document is taken to sit where it was chosen most often (its median).
         where = np.array([int(np.median(per_doc[i])) for i in ids], dtype=np.int64)
         expected = len(found) * shares[where]
