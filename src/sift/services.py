@@ -12,6 +12,7 @@ from typing import Any, BinaryIO
 from sift.catalog import IndexCatalog
 from sift.cluster import Network, node_name
 from sift.cluster.notify import RedisNotifier
+from sift.cluster.origin import Origin, forwarded_before, record, with_origin
 from sift.config import Config
 from sift.insights import Analytics, ClickModels, SuggestionsRefresher
 from sift.ops.keys import KeyStore
@@ -69,6 +70,7 @@ class Services:
                 dump_dir=Path(config.dump_dir or Path(config.data_dir) / "dumps"),
                 snapshot_dir=Path(config.snapshot_dir or Path(config.data_dir) / "snapshots"),
                 lease_timeout=config.lease_timeout,
+                forwarder=network.forwarder,
             )
         )
         catalog.rebuild()
@@ -157,10 +159,16 @@ class Services:
         details: dict[str, Any] | None,
         params: dict[str, Any] | None = None,
         payload: Iterable[bytes] = (),
+        origin: Origin | None = None,
     ) -> TaskRecord:
-        """Commit a task (and its payload) durably, then wake the worker."""
+        """Commit a task (and its payload) durably, then wake the worker. A write the
+        leader forwarded (``origin``) is enqueued once: a repeat gets the first task."""
         with self.db.write() as conn:
-            task = task_rows.enqueue(self.db, conn, type, index_uid, details, params)
+            if (first := forwarded_before(conn, origin)) is not None:
+                return first
+            task = task_rows.enqueue(self.db, conn, type, index_uid, details,
+                                     with_origin(params, origin))  # fmt: skip
+            record(conn, origin, task.uid)
             task_rows.add_payload(conn, task.uid, list(payload))
         self._wake_workers()
         return task
@@ -172,20 +180,25 @@ class Services:
         fmt: str,
         params: dict[str, Any],
         csv_delimiter: str = ",",
+        origin: Origin | None = None,
     ) -> TaskRecord:
         """Parse a payload while storing it as NDJSON chunks, in the task's transaction.
 
-        A malformed payload raises before anything is committed.
+        A malformed payload raises before anything is committed. A write the leader
+        forwarded (``origin``) is enqueued once: a repeat gets the first task.
         """
         with self.db.write() as conn:
+            if (first := forwarded_before(conn, origin)) is not None:
+                return first
             task = task_rows.enqueue(
                 self.db,
                 conn,
                 "documentAdditionOrUpdate",
                 index_uid,
                 {"receivedDocuments": 0, "indexedDocuments": None},
-                params,
+                with_origin(params, origin),
             )
+            record(conn, origin, task.uid)
             received = 0
             for seq, (chunk, count) in enumerate(
                 ndjson_chunks(iter_documents(fh, fmt, csv_delimiter))

@@ -19,7 +19,9 @@ from dataclasses import replace
 from typing import Any
 
 from sift.cluster.fanout import NetworkSearch
+from sift.cluster.forward import Forwarder
 from sift.cluster.health import RemoteHealth
+from sift.cluster.origin import database_id
 from sift.cluster.topology import Topology, apply_patch
 from sift.engine.partition import Partition
 from sift.errors import SiftError
@@ -48,6 +50,9 @@ class Network:
         self._lock = threading.Lock()
         self._stop = threading.Event()
         self._thread: threading.Thread | None = None
+        # Sent with each forwarded write: a remote on this same database skips it.
+        self.database_id = database_id(db)
+        self.forwarder = Forwarder(self, timeout)
         with db.read() as conn:
             row = network_rows.read(conn)
         self._set(row, experimental.enabled(db, "network"))
@@ -116,6 +121,7 @@ class Network:
         if self._thread is not None:
             self._thread.join(5)
         self.searcher.close()
+        self.forwarder.close()
 
     def refresh(self) -> None:
         """Reload the topology if another node changed it, and the feature switch (stored

@@ -35,6 +35,7 @@ import orjson
 from sqlalchemy.engine import Connection
 
 import sift
+from sift.cluster import origin
 from sift.errors import SiftError
 from sift.storage import documents as doc_rows
 from sift.storage import indexes as index_rows
@@ -87,6 +88,8 @@ def _lines(conn: Connection) -> Iterator[bytes]:
     # Markers such as "the default keys were created": without them a restored instance
     # would create its default keys a second time.
     for name, value in key_rows.all_meta(conn).items():
+        if name.startswith(origin.META_PREFIX):
+            continue  # this database's own id and forwarded writes: not the restored one's
         yield orjson.dumps({"meta": {"key": name, "value": value}})
     for hook in webhook_rows.all_records(conn):
         yield orjson.dumps({"webhook": {

@@ -15,7 +15,7 @@ from sift.storage import indexes as index_rows
 from sift.storage import tasks as task_rows
 from sift.storage.database import utcnow
 from sift.storage.tasks import TaskFilter, TaskRecord
-from sift.tasks import documents, progress
+from sift.tasks import documents, forwarding, progress
 from sift.tasks.embedding import settings_patch
 
 if TYPE_CHECKING:
@@ -109,11 +109,24 @@ def _addition(ctx: WorkerContext, conn: Connection, state: documents.IndexState,
         )
         index_rows.touch(conn, state.uid)
         nested.commit()
-        return Outcome("succeeded", details)
     except SiftError as error:
         nested.rollback()
         details["indexedDocuments"] = 0
         return Outcome("failed", details, error.to_dict())
+    return _forwarded(ctx, conn, task, details, primary_key)
+
+
+def _forwarded(ctx: WorkerContext, conn: Connection, task: TaskRecord,
+               details: dict[str, Any], primary_key: str | None) -> Outcome:  # fmt: skip
+    """The succeeded task, after the leader sent it to the remotes with databases of
+    their own (tasks/forwarding.py); their task uids go in its details' `network`,
+    which the task's view shows beside the details as Meilisearch does."""
+    from sift.tasks.worker import Outcome
+
+    network = forwarding.forward(ctx.forwarder, conn, task, primary_key)
+    if network is not None:
+        details = {**details, "network": network}
+    return Outcome("succeeded", details)
 
 
 def _deletion(ctx: WorkerContext, conn: Connection, state: documents.IndexState,
@@ -130,10 +143,10 @@ def _deletion(ctx: WorkerContext, conn: Connection, state: documents.IndexState,
         details = documents.apply_deletion(conn, state, task, everything)
         index_rows.touch(conn, state.uid)
         nested.commit()
-        return Outcome("succeeded", details)
     except SiftError as error:
         nested.rollback()
         return Outcome("failed", task.details, error.to_dict())
+    return _forwarded(ctx, conn, task, details, state.primary_key)
 
 
 def index_creation(ctx: WorkerContext, conn: Connection, task: TaskRecord) -> dict[str, Any]:

@@ -25,6 +25,7 @@ def iso_duration(start: datetime | None, end: datetime | None) -> str | None:
 
 
 def task_view(task: TaskRecord) -> dict[str, Any]:
+    details, network = _network(task)
     view = {
         "uid": task.uid,
         "batchUid": task.batch_uid,
@@ -32,14 +33,28 @@ def task_view(task: TaskRecord) -> dict[str, Any]:
         "status": task.status,
         "type": task.type,
         "canceledBy": task.canceled_by,
-        "details": task.details,
+        "details": details,
         "error": task.error,
         "duration": iso_duration(task.started_at, task.finished_at),
         "enqueuedAt": rfc3339(task.enqueued_at),
         "startedAt": rfc3339(task.started_at),
         "finishedAt": rfc3339(task.finished_at),
     }
+    if network is not None:
+        view["network"] = network
     return _with_custom_metadata(view, task)
+
+
+def _network(task: TaskRecord) -> tuple[dict[str, Any] | None, dict[str, Any] | None]:
+    """The task's details and Meilisearch's `network` field: the remote tasks a leader's
+    task was forwarded as (kept in its details, tasks/forwarding.py), or the leader's
+    task a forwarded one came from (kept in its parameters, cluster/origin.py)."""
+    details = task.details
+    if details is not None and "network" in details:
+        details = {k: v for k, v in details.items() if k != "network"}
+        return details, task.details["network"]  # type: ignore[index]
+    origin = (task.params or {}).get("networkOrigin")
+    return details, None if origin is None else {"origin": origin}
 
 
 def _with_custom_metadata(view: dict[str, Any], task: TaskRecord) -> dict[str, Any]:
@@ -65,7 +80,7 @@ def _merged_details(batch: list[TaskRecord]) -> dict[str, Any]:
     """The batch's details: counters summed over its tasks, other fields from the first."""
     merged: dict[str, Any] = {}
     for task in batch:
-        for key, value in (task.details or {}).items():
+        for key, value in (_network(task)[0] or {}).items():
             if isinstance(value, int) and not isinstance(value, bool):
                 current = merged.get(key)
                 merged[key] = value + (current if isinstance(current, int) else 0)

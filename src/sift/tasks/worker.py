@@ -29,6 +29,7 @@ from sqlalchemy.engine import Connection
 
 from sift.catalog import IndexCatalog
 from sift.cluster import LeaseLost, WorkerLease
+from sift.cluster.forward import Forwarder
 from sift.errors import SiftError
 from sift.ops import backups
 from sift.storage import batches as batch_rows
@@ -69,6 +70,8 @@ class WorkerContext:
     # Called with the task uids of each batch once its outcome is committed (webhooks).
     on_batch: Callable[[list[int]], None] = field(default=lambda uids: None)
     lease_timeout: float = 5.0  # seconds without a heartbeat before another node takes over
+    # Sends the leader's document tasks to remotes with databases of their own.
+    forwarder: Forwarder | None = None
 
 
 def compatible(first: TaskRecord, other: TaskRecord) -> bool:

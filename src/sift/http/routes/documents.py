@@ -9,6 +9,7 @@ import orjson
 from fastapi import APIRouter, Depends, Request
 from starlette.concurrency import run_in_threadpool
 
+from sift.cluster.origin import Origin
 from sift.errors import DocumentNotFound, IndexNotFound, SiftError
 from sift.http.auth import guard, services
 from sift.http.encoding import body_stream, payload_too_large
@@ -85,10 +86,14 @@ async def _add_documents(request: Request, index_uid: str, method: str) -> JSONR
         )
     if skip == "true":
         task_params["skipCreation"] = True
+    origin = Origin.from_headers(request.headers)
+    if _on_this_database(request, origin):
+        return JSONResponse(SAME_DATABASE)
     spool = await _spool(request)
     try:
         task = await run_in_threadpool(
-            services(request).enqueue_documents, index_uid, spool, fmt, task_params, delimiter
+            services(request).enqueue_documents, index_uid, spool, fmt, task_params, delimiter,
+            origin,
         )
     finally:
         spool.close()
@@ -322,10 +327,22 @@ async def _enqueue_deletion(
 ) -> JSONResponse:
     validate_index_uid(index_uid)
     params = {**params, **custom_metadata(request.query_params)}
+    origin = Origin.from_headers(request.headers)
+    if _on_this_database(request, origin):
+        return JSONResponse(SAME_DATABASE)
     task = await run_in_threadpool(
-        services(request).enqueue, "documentDeletion", index_uid, details, params
+        services(request).enqueue, "documentDeletion", index_uid, details, params, (), origin
     )
     return accepted(summary_view(task))
+
+
+# The answer to a write the leader forwarded to a node on its own database (which has the
+# write already): the leader forwards nothing more to that node (cluster/forward.py).
+SAME_DATABASE = {"taskUid": None, "sameDatabase": True}
+
+
+def _on_this_database(request: Request, origin: Origin | None) -> bool:
+    return origin is not None and origin.database == services(request).network.database_id
 
 
 @router.delete(

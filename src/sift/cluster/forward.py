@@ -1,0 +1,159 @@
+"""The leader's document writes, forwarded to the remotes that keep their own database.
+
+With sharding (a ``leader`` in /network), the leader's worker applies each document task
+to its own database and, in the same batch, sends every other remote its share: the
+documents (or ids to delete) of the shards the remote owns, split by the same
+``Partition.shard_of`` that decides which shard a node indexes. A deletion by filter or
+of every document goes to every remote. Each request names the leader's task
+(cluster/origin.py): a remote on the leader's own database answers that it has the write
+already, and a remote that enqueued it before (the leader retrying after a crash) answers
+with the task it enqueued then. The leader's task lists each remote's task uid (or the
+error that stopped it) as Meilisearch's ``network.remoteTasks``.
+
+A remote that does not answer is tried a few times, a couple of seconds in all, then
+its error is recorded and the queue moves on: the write does not reach that remote.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from collections.abc import Callable, Iterable
+from typing import TYPE_CHECKING, Any
+
+import httpx
+
+from sift.cluster.origin import Origin
+from sift.engine.partition import Partition
+
+if TYPE_CHECKING:
+    from sift.cluster.network import Network
+
+log = logging.getLogger("sift.network")
+
+RETRY_DELAYS = (0.2, 0.8, 2.0)  # seconds before each retry of a remote that did not answer
+
+Request = tuple[str, str, Any]  # method, path (with query), JSON body
+
+
+def split(partition: Partition, owners: dict[str, tuple[str, ...]], ids: Iterable[str],
+          leave_out: str | None) -> dict[str, list[int]]:  # fmt: skip
+    """For each remote other than ``leave_out``, the positions in ``ids`` of the items
+    its shards hold (a shard's replicas each get them)."""
+    shares: dict[str, list[int]] = {}
+    for position, doc_id in enumerate(ids):
+        for remote in owners[partition.shard_of(doc_id)]:
+            if remote != leave_out:
+                shares.setdefault(remote, []).append(position)
+    return shares
+
+
+def requests_for(task_type: str, params: dict[str, Any], index_uid: str,
+                 documents: list[dict[str, Any]], ids: list[str], primary_key: str | None,
+                 partition: Partition, owners: dict[str, tuple[str, ...]],
+                 leave_out: str | None) -> dict[str, Request]:  # fmt: skip
+    """What each remote is sent for one task: ``documents`` (an addition, their ids in
+    ``ids``, under the leader's ``primary_key``) or ``ids`` (a deletion by id); a
+    deletion by filter or of everything goes to every remote."""
+    base = f"/indexes/{index_uid}/documents"
+    if task_type == "documentAdditionOrUpdate":
+        query = {"primaryKey": primary_key} if primary_key else {}
+        if params.get("skipCreation"):
+            query["skipCreation"] = "true"
+        method = "PUT" if params.get("method") == "update" else "POST"
+        path = base + (f"?{httpx.QueryParams(query)}" if query else "")
+        return {
+            remote: (method, path, [documents[i] for i in positions])
+            for remote, positions in split(partition, owners, ids, leave_out).items()
+        }
+    if "ids" in params:
+        return {
+            remote: ("POST", base + "/delete-batch", [ids[i] for i in positions])
+            for remote, positions in split(partition, owners, ids, leave_out).items()
+        }
+    everyone = {r for rs in owners.values() for r in rs if r != leave_out}
+    if params.get("all"):
+        return {remote: ("DELETE", base, None) for remote in sorted(everyone)}
+    return {remote: ("POST", base + "/delete", {"filter": params["filter"]})
+            for remote in sorted(everyone)}  # fmt: skip
+
+
+class Forwarder:
+    """Sends the leader's document tasks to the remotes (see the module's docstring)."""
+
+    def __init__(self, network: Network, timeout: float = 5.0,
+                 sleep: Callable[[float], None] = time.sleep) -> None:  # fmt: skip
+        self.network = network
+        self.client = httpx.Client(timeout=timeout)
+        self.sleep = sleep
+        self._same_database: set[str] = set()  # remote urls on the leader's database
+
+    def close(self) -> None:
+        self.client.close()
+
+    def plan(self) -> tuple[Partition, dict[str, tuple[str, ...]], str] | None:
+        """The shards and this node's name while it is the leader of a sharded network
+        whose other remotes may have databases of their own; None otherwise."""
+        topology = self.network.topology
+        partition = self.network.partition()
+        if (partition is None or topology.self_name is None
+                or topology.leader != topology.self_name):  # fmt: skip
+            return None
+        others = {r for rs in topology.shards.values() for r in rs if r != topology.self_name}
+        if all(topology.remotes[r].url in self._same_database for r in others):
+            return None
+        return partition, topology.shards, topology.self_name
+
+    def send(self, task_uid: int, requests: dict[str, Request]) -> dict[str, Any]:
+        """Send each remote its request; Meilisearch's ``remoteTasks`` of the task."""
+        topology = self.network.topology
+        me = topology.self_name or ""
+        origin = Origin(me, task_uid, self.network.database_id)
+        remote_tasks: dict[str, Any] = {}
+        for name, request in requests.items():
+            remote = topology.remotes.get(name)
+            if remote is None or remote.url in self._same_database:
+                continue
+            answer = self._send(remote.url, remote.write_api_key, origin, request)
+            if answer.get("sameDatabase"):
+                self._same_database.add(remote.url)
+            else:
+                remote_tasks[name] = answer
+        return remote_tasks
+
+    def _send(self, url: str, key: str | None, origin: Origin, request: Request
+              ) -> dict[str, Any]:  # fmt: skip
+        method, path, body = request
+        headers = origin.headers()
+        if key:
+            headers["Authorization"] = f"Bearer {key}"
+        error: dict[str, Any] = {}
+        for delay in (0.0, *RETRY_DELAYS):
+            self.sleep(delay)
+            try:
+                answer = self.client.request(method, url + path, json=body, headers=headers)
+            except httpx.HTTPError as exc:
+                error = _unreachable(url, f"{type(exc).__name__}: {exc}")
+                continue
+            if answer.status_code == 200 and answer.json().get("sameDatabase"):
+                return {"sameDatabase": True}
+            if answer.status_code == 202:
+                return {"taskUid": answer.json()["taskUid"], "error": None}
+            try:
+                error = answer.json()
+            except ValueError:
+                error = _unreachable(url, f"HTTP {answer.status_code}")
+            if answer.status_code < 500:
+                break  # the remote refused the write: asking again changes nothing
+        log.warning("the write of task %s did not reach %s: %s", origin.task_uid, url,
+                    error.get("message"))  # fmt: skip
+        return {"taskUid": None, "error": error}
+
+
+def _unreachable(url: str, why: str) -> dict[str, Any]:
+    return {
+        "message": f"The remote at `{url}` could not be reached: {why}.",
+        "code": "remote_could_not_be_reached",
+        "type": "system",
+        "link": "https://docs.meilisearch.com/errors#remote_could_not_be_reached",
+    }

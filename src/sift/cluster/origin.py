@@ -1,0 +1,118 @@
+"""Which database this node writes to, and the writes the leader forwarded to it.
+
+Nodes sharing one database see every write already; a node with a database of its own
+gets its share of each document write from the leader (cluster/forward.py). Every
+database draws a random id once (the ``meta`` row below); the leader names its own with
+each forwarded write, so a remote on the same database recognises the write as one it
+already has. The remote records each forwarded write's origin (database and task uid) in
+the transaction that enqueues it, so the leader's retry of the same task after a crash or
+a lost answer returns the task enqueued the first time instead of a second one.
+"""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Any
+
+import sqlalchemy as sa
+from sqlalchemy.engine import Connection
+
+from sift.errors import SiftError
+from sift.storage import keys as meta_rows
+from sift.storage import tasks as task_rows
+from sift.storage.database import Database
+from sift.storage.schema import meta
+from sift.storage.tasks import TaskRecord
+
+# Keys under this prefix belong to one database: a backup leaves them out (ops/backups.py).
+META_PREFIX = "network_"
+_DATABASE_ID = META_PREFIX + "database_id"
+_ORIGIN = META_PREFIX + "origin:"
+HEADER_REMOTE = "X-Sift-Origin-Remote"
+HEADER_TASK = "X-Sift-Origin-Task"
+HEADER_DATABASE = "X-Sift-Origin-Database"
+
+
+def database_id(db: Database) -> str:
+    """This database's id, drawn the first time any node asks (two nodes asking at once
+    keep the one committed first)."""
+    with db.read() as conn:
+        known = meta_rows.get_meta(conn, _DATABASE_ID)
+    if known is not None:
+        return known
+    try:
+        with db.write() as conn:
+            meta_rows.set_meta(conn, _DATABASE_ID, uuid.uuid4().hex)
+    except sa.exc.IntegrityError:
+        pass  # another node drew it meanwhile
+    with db.read() as conn:
+        drawn = meta_rows.get_meta(conn, _DATABASE_ID)
+    assert drawn is not None
+    return drawn
+
+
+@dataclass(frozen=True)
+class Origin:
+    """The leader's task a forwarded write comes from."""
+
+    remote: str
+    task_uid: int
+    database: str
+
+    def headers(self) -> dict[str, str]:
+        return {
+            HEADER_REMOTE: self.remote,
+            HEADER_TASK: str(self.task_uid),
+            HEADER_DATABASE: self.database,
+        }
+
+    def to_dict(self) -> dict[str, Any]:
+        """The task's ``network.origin`` as Meilisearch shows it."""
+        return {"remoteName": self.remote, "taskUid": self.task_uid}
+
+    @classmethod
+    def from_headers(cls, headers: Mapping[str, str]) -> Origin | None:
+        """The origin a forwarded write names; None for a write sent by a client."""
+        values = [headers.get(h) for h in (HEADER_REMOTE, HEADER_TASK, HEADER_DATABASE)]
+        if all(v is None for v in values):
+            return None
+        remote, task, database = values
+        if not remote or not database or task is None or not task.isdigit():
+            raise SiftError(
+                f"A forwarded write needs the headers `{HEADER_REMOTE}`, `{HEADER_TASK}` "
+                f"(a task uid) and `{HEADER_DATABASE}` together.",
+                "bad_request",
+            )
+        return cls(remote, int(task), database)
+
+    def _key(self) -> str:
+        return f"{_ORIGIN}{self.database}:{self.task_uid}:{self.remote}"
+
+
+def forwarded_before(conn: Connection, origin: Origin | None) -> TaskRecord | None:
+    """The task this database enqueued for ``origin`` already, if any (and not deleted
+    since: then the write is enqueued again, harmless as it finished long ago)."""
+    if origin is None:
+        return None
+    known = meta_rows.get_meta(conn, origin._key())
+    return None if known is None else task_rows.get(conn, int(known))
+
+
+def with_origin(params: dict[str, Any] | None, origin: Origin | None) -> dict[str, Any]:
+    """A forwarded task's parameters: the origin is shown as its ``network.origin``."""
+    if origin is None:
+        return dict(params or {})
+    return {**(params or {}), "networkOrigin": origin.to_dict()}
+
+
+def record(conn: Connection, origin: Origin | None, task_uid: int) -> None:
+    """Note that ``task_uid`` carries ``origin``'s write, in the task's transaction (two
+    identical writes at once: one of them fails on the key, and its retry finds this)."""
+    if origin is None:
+        return
+    if meta_rows.get_meta(conn, origin._key()) is None:
+        conn.execute(sa.insert(meta).values(key=origin._key(), value=str(task_uid)))
+    else:
+        meta_rows.set_meta(conn, origin._key(), str(task_uid))
