@@ -7,6 +7,7 @@ from typing import Any
 
 from fastapi.testclient import TestClient
 
+from sift.cluster.origin import Origin
 from tests.conftest import MASTER_KEY, make_client
 
 THREE = {
@@ -242,3 +243,26 @@ def test_a_search_scores_with_the_statistics_it_is_sent(client: TestClient) -> N
     assert score(_corpusStatistics=wider) > score()
     bad = client.post("/indexes/books/search", json={"q": "dune", "_corpusStatistics": {}})
     assert bad.status_code == 400 and bad.json()["code"] == "bad_request"
+
+
+def test_a_forwarded_write_is_enqueued_once_and_shows_its_origin(client: TestClient) -> None:
+    origin = Origin("ms-00", 9, "another-database").headers()
+    docs = [{"id": 1, "title": "river"}, {"id": 2, "title": "stone"}]
+    first = client.post("/indexes/books/documents", json=docs, headers=origin)
+    again = client.post("/indexes/books/documents", json=docs[:1], headers=origin)
+    assert first.status_code == again.status_code == 202
+    assert again.json()["taskUid"] == first.json()["taskUid"]
+    done = client.get(f"/tasks/{first.json()['taskUid']}").json()
+    assert done["network"] == {"origin": {"remoteName": "ms-00", "taskUid": 9}}
+    assert client.get("/tasks").json()["total"] == 1
+    # The same task uid from another leader's database is another write.
+    other = client.delete("/indexes/books/documents/1",
+                          headers=Origin("ms-00", 9, "third-database").headers())
+    assert other.status_code == 202 and other.json()["taskUid"] != first.json()["taskUid"]
+
+
+def test_a_forwarded_write_needs_all_of_its_origin(client: TestClient) -> None:
+    partial = {"X-Sift-Origin-Remote": "ms-00", "X-Sift-Origin-Task": "nine"}
+    answer = client.post("/indexes/books/documents", json=[{"id": 1}], headers=partial)
+    assert answer.status_code == 400 and answer.json()["code"] == "bad_request"
+    assert client.get("/tasks").json()["total"] == 0

@@ -104,7 +104,7 @@ def test_a_leader_forwards_writes_to_remotes_with_their_own_database(
         # another order, as in every network search: tests/e2e/test_network.py).
         asked = {**query, "limit": 1000, "showRankingScore": True}
         alone = {h["id"]: h["_rankingScore"] for h in search(reference, asked)["hits"]}
-        for name, node in nodes.items():
+        for node in nodes.values():
             spanned = search(node, asked)  # useNetwork is on by default: a leader is set
             assert "remoteErrors" not in spanned
             assert alone and {h["id"]: h["_rankingScore"] for h in spanned["hits"]} == alone

@@ -41,6 +41,8 @@ class Task(Answer):
     enqueuedAt: str
     startedAt: str | None
     finishedAt: str | None
+    # Only on tasks of a sharded network: `remoteTasks` (the leader's) or `origin`.
+    network: dict[str, Any] | None = None
 
 
 class Page(Answer):
