@@ -69,16 +69,21 @@ def test_a_leader_forwards_writes_to_remotes_with_their_own_database(
                            "writeApiKey": MASTER_KEY} for name, node in nodes.items()},
         "shards": {shard: {"remotes": owners} for shard, owners in SHARDS.items()},
     }  # fmt: skip
-    for node in (*nodes.values(), reference):
-        # Settings are not forwarded yet: each node is given them.
-        write(node, "POST", "/indexes", {"uid": "books", "primaryKey": "id"})
-        write(node, "PATCH", "/indexes/books/settings", SETTINGS)
     for node in nodes.values():
         with node.client() as client:
             assert client.patch("/experimental-features", json={"network": True}).is_success
             assert client.patch("/network", json=topology).status_code == 200
-
     leader = nodes["ms-00"]
+    for node in (leader, reference):
+        write(node, "POST", "/indexes", {"uid": "books", "primaryKey": "id"})
+    # Settings reach every remote (creating the index there, as a settings update does).
+    task = write(leader, "PATCH", "/indexes/books/settings", SETTINGS)
+    write(reference, "PATCH", "/indexes/books/settings", SETTINGS)
+    remote_tasks_done(task, nodes)
+    for name in ("ms-01", "ms-02"):
+        with nodes[name].client() as client:
+            got = client.get("/indexes/books/settings").json()
+        assert sorted(got["filterableAttributes"]) == ["kind", "n"], got
     task = write(leader, "POST", "/indexes/books/documents", documents(0, 400))
     write(reference, "POST", "/indexes/books/documents", documents(0, 400))
     remote_tasks_done(task, nodes)

@@ -1,10 +1,11 @@
-"""The leader's document writes, forwarded to the remotes that keep their own database.
+"""The leader's document and settings writes, forwarded to the remotes that keep their own
+database.
 
 With sharding (a ``leader`` in /network), the leader's worker applies each document task
 to its own database and, in the same batch, sends every other remote its share: the
 documents (or ids to delete) of the shards the remote owns, split by the same
 ``Partition.shard_of`` that decides which shard a node indexes. A deletion by filter or
-of every document goes to every remote. Each request names the leader's task
+of every document, and a settings update, go to every remote. Each request names the leader's task
 (cluster/origin.py): a remote on the leader's own database answers that it has the write
 already, and a remote that enqueued it before (the leader retrying after a crash) answers
 with the task it enqueued then. The leader's task lists each remote's task uid (or the
@@ -54,8 +55,12 @@ def requests_for(task_type: str, params: dict[str, Any], index_uid: str,
                  leave_out: str | None) -> dict[str, Request]:  # fmt: skip
     """What each remote is sent for one task: ``documents`` (an addition, their ids in
     ``ids``, under the leader's ``primary_key``) or ``ids`` (a deletion by id); a
-    deletion by filter or of everything goes to every remote."""
+    deletion by filter or of everything, and a settings update, go to every remote."""
     base = f"/indexes/{index_uid}/documents"
+    everyone = sorted({r for rs in owners.values() for r in rs if r != leave_out})
+    if task_type == "settingsUpdate":
+        return {r: ("PATCH", f"/indexes/{index_uid}/settings", params["settings"])
+                for r in everyone}  # fmt: skip
     if task_type == "documentAdditionOrUpdate":
         query = {"primaryKey": primary_key} if primary_key else {}
         if params.get("skipCreation"):
@@ -71,11 +76,10 @@ def requests_for(task_type: str, params: dict[str, Any], index_uid: str,
             remote: ("POST", base + "/delete-batch", [ids[i] for i in positions])
             for remote, positions in split(partition, owners, ids, leave_out).items()
         }
-    everyone = {r for rs in owners.values() for r in rs if r != leave_out}
     if params.get("all"):
-        return {remote: ("DELETE", base, None) for remote in sorted(everyone)}
+        return {remote: ("DELETE", base, None) for remote in everyone}
     return {remote: ("POST", base + "/delete", {"filter": params["filter"]})
-            for remote in sorted(everyone)}  # fmt: skip
+            for remote in everyone}  # fmt: skip
 
 
 class Forwarder:

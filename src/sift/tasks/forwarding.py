@@ -1,4 +1,4 @@
-"""A document task's share for each remote with a database of its own
+"""A document or settings task's share for each remote with a database of its own
 (cluster/forward.py sends it), built from the task's payload or parameters."""
 
 from __future__ import annotations

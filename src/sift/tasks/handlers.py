@@ -254,7 +254,9 @@ def settings_update(ctx: WorkerContext, conn: Connection, task: TaskRecord) -> d
     index_rows.update(conn, uid, settings=settings)
     semantic.on_settings(ctx.db, conn, record.id, state.search, settings)  # validates first
     state.search.set_settings(settings)
-    return dict(task.details or {})
+    # The leader sends the same patch to the remotes with databases of their own.
+    network = forwarding.forward(ctx.forwarder, conn, task, None)
+    return {**(task.details or {}), **({"network": network} if network else {})}
 
 
 def _filter_from(task: TaskRecord) -> TaskFilter:

@@ -58,6 +58,13 @@ def test_deletions_by_id_go_to_owners_and_by_filter_to_everyone() -> None:
                           for r in ("ms-01", "ms-02")}  # fmt: skip
 
 
+def test_a_settings_update_goes_to_every_remote_as_sent() -> None:
+    patch = {"filterableAttributes": ["n"], "stopWords": None}
+    sent = requests_for("settingsUpdate", {"settings": patch}, "books", [], [], None,
+                        PARTITION, SHARDS, "ms-00")  # fmt: skip
+    assert sent == {r: ("PATCH", "/indexes/books/settings", patch) for r in ("ms-01", "ms-02")}
+
+
 class _Network:
     """The parts of cluster.Network a Forwarder reads."""
 

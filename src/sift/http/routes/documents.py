@@ -25,6 +25,7 @@ from sift.http.responses import (
     validate_index_uid,
     wrong_type,
 )
+from sift.http.routes.network import already_here
 from sift.http.schemas import DOCUMENT_TYPES, doc, requests, responses
 from sift.inputs import U64, USIZE, parse_uint, shown, uint_field
 from sift.ops.keys import Principal
@@ -87,8 +88,8 @@ async def _add_documents(request: Request, index_uid: str, method: str) -> JSONR
     if skip == "true":
         task_params["skipCreation"] = True
     origin = Origin.from_headers(request.headers)
-    if _on_this_database(request, origin):
-        return JSONResponse(SAME_DATABASE)
+    if (answer := already_here(request, origin)) is not None:
+        return answer
     spool = await _spool(request)
     try:
         task = await run_in_threadpool(
@@ -328,21 +329,13 @@ async def _enqueue_deletion(
     validate_index_uid(index_uid)
     params = {**params, **custom_metadata(request.query_params)}
     origin = Origin.from_headers(request.headers)
-    if _on_this_database(request, origin):
-        return JSONResponse(SAME_DATABASE)
+    if (answer := already_here(request, origin)) is not None:
+        return answer
     task = await run_in_threadpool(
         services(request).enqueue, "documentDeletion", index_uid, details, params, (), origin
     )
     return accepted(summary_view(task))
 
-
-# The answer to a write the leader forwarded to a node on its own database (which has the
-# write already): the leader forwards nothing more to that node (cluster/forward.py).
-SAME_DATABASE = {"taskUid": None, "sameDatabase": True}
-
-
-def _on_this_database(request: Request, origin: Origin | None) -> bool:
-    return origin is not None and origin.database == services(request).network.database_id
 
 
 @router.delete(

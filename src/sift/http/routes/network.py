@@ -13,6 +13,7 @@ from typing import Any
 from fastapi import APIRouter, Depends, Request
 from starlette.concurrency import run_in_threadpool
 
+from sift.cluster.origin import Origin
 from sift.errors import SiftError
 from sift.http.auth import guard, services
 from sift.http.responses import JSONResponse, json_body, validate_index_uid
@@ -21,6 +22,15 @@ from sift.http.schemas import doc, requests, responses
 from sift.ops.keys import Principal
 
 router = APIRouter(tags=["Network"])
+
+
+def already_here(request: Request, origin: Origin | None) -> JSONResponse | None:
+    """The answer to a write the leader forwarded (cluster/forward.py) to a node on its own
+    database, which has the write already (the leader then sends that node nothing more);
+    None for any other write, which is enqueued."""
+    if origin is None or origin.database != services(request).network.database_id:
+        return None
+    return JSONResponse({"taskUid": None, "sameDatabase": True})
 
 
 @router.get("/network", summary="The network topology", **doc(responses.Network))
