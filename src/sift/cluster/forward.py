@@ -11,8 +11,10 @@ already, and a remote that enqueued it before (the leader retrying after a crash
 with the task it enqueued then. The leader's task lists each remote's task uid (or the
 error that stopped it) as Meilisearch's ``network.remoteTasks``.
 
-A remote that does not answer is tried a few times, a couple of seconds in all, then
-its error is recorded and the queue moves on: the write does not reach that remote.
+A remote that does not answer is tried a few times, about three seconds in all, then
+its error is recorded and the queue moves on: the write does not reach that remote, nor
+do the writes of the next ``RemoteHealth.retry_after`` seconds (5), which are not sent
+to it at all, so a backlog does not wait on a dead remote task after task.
 """
 
 from __future__ import annotations
@@ -118,7 +120,15 @@ class Forwarder:
             remote = topology.remotes.get(name)
             if remote is None or remote.url in self._same_database:
                 continue
+            if not self.network.health.available(name):
+                # Down a moment ago: a backlog of tasks does not wait on it once per task
+                # (the worker holds the database writer meanwhile).
+                remote_tasks[name] = {"taskUid": None,
+                                      "error": _unreachable(remote.url, "it was down")}
+                continue
             answer = self._send(remote.url, remote.write_api_key, origin, request)
+            if answer.get("error") and answer["error"].get("type") == "system":
+                self.network.health.failed(name)
             if answer.get("sameDatabase"):
                 self._same_database.add(remote.url)
             else:

@@ -7,6 +7,7 @@ from typing import Any
 import httpx
 
 from sift.cluster.forward import Forwarder, requests_for, split
+from sift.cluster.health import RemoteHealth
 from sift.cluster.origin import Origin
 from sift.cluster.topology import Remote, Topology
 from sift.engine.partition import Partition
@@ -72,6 +73,7 @@ class _Network:
         remotes = {n: Remote(f"http://{n}", None, f"key-{n}") for n in ("ms-00", "ms-01")}
         self.topology = Topology("ms-00", "ms-00", remotes, {"a": ("ms-00",), "b": ("ms-01",)})
         self.database_id = "db-leader"
+        self.health = RemoteHealth()
 
     def partition(self) -> Partition | None:
         return self.topology.partition()
@@ -116,3 +118,20 @@ def test_a_refusal_is_recorded_at_once_and_a_same_database_remote_is_skipped() -
     assert forwarder.plan() is not None
     assert forwarder.send(8, {"ms-01": ("DELETE", "/indexes/b/documents", None)}) == {}
     assert forwarder.plan() is None  # nothing more to forward: they share the database
+
+
+def test_a_remote_down_is_not_waited_on_again_for_the_next_tasks() -> None:
+    calls: list[str] = []
+
+    def down(request: httpx.Request) -> httpx.Response:
+        calls.append(request.url.path)
+        raise httpx.ConnectError("refused", request=request)
+
+    forwarder = _forwarder(down)
+    request = ("DELETE", "/indexes/b/documents", None)
+    first = forwarder.send(7, {"ms-01": request})["ms-01"]
+    assert first["error"]["code"] == "remote_could_not_be_reached" and len(calls) == 4
+    second = forwarder.send(8, {"ms-01": request})["ms-01"]
+    assert second["taskUid"] is None and second["error"]["code"] == (
+        "remote_could_not_be_reached")
+    assert len(calls) == 4  # not asked again while marked down
