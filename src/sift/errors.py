@@ -203,6 +203,14 @@ ERROR_TABLE: Final[dict[str, tuple[str, int]]] = {
     "immutable_api_key_created_at": ("invalid_request", 400),
     "immutable_api_key_updated_at": ("invalid_request", 400),
     "invalid_tenant_token": ("auth", 403),
+    # search rules (/dynamic-search-rules, src/sift/rules)
+    "dynamic_search_rule_not_found": ("invalid_request", 404),
+    "invalid_dynamic_search_rule_uid": ("invalid_request", 400),
+    "invalid_dynamic_search_rule_description": ("invalid_request", 400),
+    "invalid_dynamic_search_rule_precedence": ("invalid_request", 400),
+    "invalid_dynamic_search_rule_active": ("invalid_request", 400),
+    "invalid_dynamic_search_rule_conditions": ("invalid_request", 400),
+    "invalid_dynamic_search_rule_actions": ("invalid_request", 400),
     # webhooks
     "webhook_not_found": ("invalid_request", 404),
     "invalid_webhook_url": ("invalid_request", 400),

@@ -18,6 +18,7 @@ from sift.insights import Analytics, ClickModels, SuggestionsRefresher
 from sift.ops.keys import KeyStore
 from sift.ops.webhook_delivery import WebhookDelivery
 from sift.ops.webhooks import reserved
+from sift.rules import RuleBook
 from sift.semantic import service as semantic
 from sift.storage import tasks as task_rows
 from sift.storage.database import Database
@@ -38,6 +39,7 @@ class Services:
     worker: Worker
     webhooks: WebhookDelivery
     network: Network
+    rules: RuleBook
     notifier: RedisNotifier | None = None
     analytics: Analytics | None = None
     sync: SyncManager | None = None
@@ -78,6 +80,8 @@ class Services:
             db, reserved(config.task_webhook_url, config.task_webhook_authorization_header)
         )
         worker.ctx.on_batch = webhooks.batch_finished
+        rules = RuleBook(db)
+        worker.ctx.on_rules_change = rules.invalidate
         notifier = None
         if config.redis_url:
             notifier = RedisNotifier(config.redis_url, worker.notify, config.redis_prefix)
@@ -89,7 +93,7 @@ class Services:
             raw_user_ids=config.analytics_raw_user_ids,
         )
         services = cls(
-            config, db, catalog, keys, worker, webhooks, network, notifier, analytics
+            config, db, catalog, keys, worker, webhooks, network, rules, notifier, analytics
         )
         if analytics.enabled:  # suggestions come from the search log: none without it
             services.suggestions = SuggestionsRefresher(

@@ -12,6 +12,7 @@ import sqlalchemy as sa
 from sift.catalog import IndexCatalog
 from sift.cluster import Network
 from sift.ops.webhook_delivery import WebhookDelivery
+from sift.rules import RuleBook
 from sift.services import Services
 from sift.storage import Database
 from sift.storage.database import normalize_url
@@ -49,7 +50,9 @@ def worker_node(db: Database) -> Services:
     catalog = IndexCatalog(db)
     catalog.rebuild()
     worker = Worker(WorkerContext(db=db, catalog=catalog, index_defaults="sift", batch_size=100))
-    services = Services(None, db, catalog, None, worker, WebhookDelivery(db), Network(db))  # type: ignore[arg-type]
+    services = Services(None, db, catalog, None, worker, WebhookDelivery(db), Network(db),  # type: ignore[arg-type]
+                        RuleBook(db))
+    worker.ctx.on_rules_change = services.rules.invalidate
     assert worker._become_leader()
     return services
 

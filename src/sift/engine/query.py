@@ -11,6 +11,7 @@ from dataclasses import dataclass
 from typing import Any, Final
 
 from sift.engine.corpus import CorpusStats
+from sift.engine.curation import Curation
 from sift.engine.settings import type_error
 from sift.errors import SiftError
 from sift.inputs import USIZE, shown, uint_field
@@ -85,6 +86,9 @@ class SearchParams:
     # Not a body field: the statistics of every shard a network search spans, set by the
     # node that coordinates it (engine/corpus.py).
     statistics: CorpusStats | None = None
+    # The search rules matching this search (sift.rules): set by the caller, never a
+    # body field.
+    curation: Curation | None = None
 
     @property
     def paginated(self) -> bool:

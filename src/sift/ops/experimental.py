@@ -3,8 +3,9 @@
 Most are fixed: what Sift has is always on (the Prometheus ``/metrics`` route, the
 ``CONTAINS`` filter operator, ``GET /tasks/{uid}/documents``), what it lacks cannot be
 turned on. A feature that opens a route Meilisearch keeps closed by default
-(``renderRoute``, ``network``) is a switch instead, off until a client turns it on, so a client that
-relies on Meilisearch's default sees the route refused as there. Switches live in the
+(``renderRoute``, ``network``, ``dynamicSearchRules``) is a switch instead, off until a
+client turns it on, so a client that relies on Meilisearch's default sees the route
+refused as there. Switches live in the
 database's ``meta`` table: every node of a cluster answers the same, a restart keeps
 them, and backups carry them.
 """
@@ -31,6 +32,7 @@ FEATURES: Final[dict[str, bool | None]] = {
     "multimodal": False,
     "vectorStoreSetting": False,
     "renderRoute": None,  # POST /render-template (http/routes/render.py)
+    "dynamicSearchRules": None,  # /dynamic-search-rules and their effect on searches (sift.rules)
 }
 _META_PREFIX: Final = "experimental."
 

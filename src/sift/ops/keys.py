@@ -70,6 +70,11 @@ ACTIONS = (
     "experimental.*",
     "network.get",
     "network.update",
+    "dynamicSearchRules.get",
+    "dynamicSearchRules.create",
+    "dynamicSearchRules.update",
+    "dynamicSearchRules.delete",
+    "dynamicSearchRules.*",
 )
 
 # Default keys in generations: each generation is created once, remembered under its meta

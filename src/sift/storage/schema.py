@@ -240,3 +240,17 @@ sync_row_errors = sa.Table(
     sa.Index("ix_sync_row_errors_source", "source", "id"),
     sqlite_autoincrement=True,
 )
+
+# Search rules (Meilisearch's /dynamic-search-rules, src/sift/rules): one row per rule,
+# the whole rule as JSON. `precedence` and `active` are copies kept as columns so the
+# dashboard and GET list order and filter without reading the JSON; the rule applies to
+# indexes named in its actions, so there is no index column (a rule may name several).
+search_rules = sa.Table(
+    "search_rules",
+    metadata,
+    sa.Column("uid", sa.String(512), primary_key=True),
+    sa.Column("rule", sa.Text, nullable=False),
+    sa.Column("precedence", BigId, nullable=True),
+    sa.Column("active", sa.Boolean, nullable=False),
+    sa.Column("updated_at", sa.DateTime, nullable=False),
+)

@@ -27,11 +27,11 @@ TYPES = (
     "snapshotCreation",
     "export",
     "upgradeDatabase",
-    # Meilisearch's newer kinds (network, dynamic search rules): Sift never creates them,
-    # but a filter naming them is valid and simply matches nothing.
-    "networkTopologyChange",
-    "dsrUpdate",
+    "dsrUpdate",  # search rules (sift.rules)
     "dsrClear",
+    # Meilisearch's network kind: Sift never creates it, but a filter naming it is valid
+    # and simply matches nothing.
+    "networkTopologyChange",
 )
 DATE_PARAMS = (
     "beforeEnqueuedAt",

@@ -8,6 +8,7 @@ from sqlalchemy.engine import Connection
 
 from sift.engine.settings import apply_patch, default_settings
 from sift.errors import IndexNotFound, SiftError
+from sift.rules import store as rule_store
 from sift.semantic import service as semantic
 from sift.storage import batches as batch_rows
 from sift.storage import documents as doc_rows
@@ -287,6 +288,15 @@ def task_deletion(ctx: WorkerContext, conn: Connection, task: TaskRecord) -> dic
     return details
 
 
+def rules_update(ctx: WorkerContext, conn: Connection, task: TaskRecord) -> dict[str, Any]:
+    return rule_store.apply_update(conn, dict(task.details or {}), task.params,
+                                   task.started_at or utcnow())
+
+
+def rules_clear(ctx: WorkerContext, conn: Connection, task: TaskRecord) -> dict[str, Any]:
+    return rule_store.apply_clear(conn, dict(task.details or {}))
+
+
 DOCUMENT_TYPES = ("documentAdditionOrUpdate", "documentDeletion")
 
 HANDLERS = {
@@ -298,4 +308,6 @@ HANDLERS = {
     "settingsUpdate": settings_update,
     "taskCancelation": task_cancelation,
     "taskDeletion": task_deletion,
+    rule_store.UPDATE: rules_update,
+    rule_store.CLEAR: rules_clear,
 }

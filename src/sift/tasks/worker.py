@@ -32,6 +32,7 @@ from sift.cluster import LeaseLost, WorkerLease
 from sift.cluster.forward import Forwarder
 from sift.errors import SiftError
 from sift.ops import backups
+from sift.rules import store as rule_store
 from sift.storage import batches as batch_rows
 from sift.storage import tasks as task_rows
 from sift.storage.database import Database, error_summary, is_transient, utcnow
@@ -65,6 +66,8 @@ class WorkerContext:
     index_defaults: str
     batch_size: int
     on_change: Callable[[], None] = field(default=lambda: None)
+    # Called once a batch that changed search rules is committed or followed (sift.rules).
+    on_rules_change: Callable[[], None] = field(default=lambda: None)
     dump_dir: Path = Path("dumps")
     snapshot_dir: Path = Path("snapshots")
     # Called with the task uids of each batch once its outcome is committed (webhooks).
@@ -141,6 +144,8 @@ class Worker:
             return
         self._seen_batch = max(t.batch_uid for t in changed if t.batch_uid is not None)
         touched: set[str] = set()
+        if any(t.type in rule_store.TASK_TYPES and t.status == "succeeded" for t in changed):
+            self.ctx.on_rules_change()
         for task in changed:
             if task.status != "succeeded":
                 continue
@@ -252,6 +257,8 @@ class Worker:
         # This process applied the batch itself: following must not reload it. (Not the
         # newest batch in the database: another node may have taken over and run more.)
         self._seen_batch = batch_uid
+        if any(t.type in rule_store.TASK_TYPES for t in batch):
+            self.ctx.on_rules_change()
         self.ctx.on_change()
         self.ctx.on_batch([t.uid for t in batch])
         return True

@@ -11,6 +11,7 @@ from sift.http.responses import JSONResponse, check_fields, json_body, require_o
 from sift.http.schemas import doc, requests, responses
 from sift.ops import experimental
 from sift.ops.keys import Principal
+from sift.rules import FEATURE
 
 router = APIRouter(tags=["Experimental features"])
 
@@ -31,6 +32,8 @@ def _features(request: Request, wanted: dict[str, bool] | None = None) -> dict[s
     features = experimental.switch(svc.db, wanted) if wanted else experimental.features(svc.db)
     if wanted and "network" in wanted:
         svc.network.refresh()  # this node at once; the others within a second
+    if wanted and FEATURE in wanted:
+        svc.rules.invalidate()  # this node at once; the others within a second (RuleBook)
     return features
 
 

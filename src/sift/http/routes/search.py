@@ -148,10 +148,12 @@ def local_search(
     """One search of this node's index (tenant rules already applied to ``body``),
     scored with ``corpus`` (a network search's statistics) when given."""
     started = time.perf_counter()
-    index = services(request).catalog.get(index_uid)
+    svc = services(request)
+    index = svc.catalog.get(index_uid)
     params = SearchParams.from_dict(body)
     params.statistics = corpus
     view = index.view  # one snapshot for the click signal and the search
+    params.curation = svc.rules.curation(index_uid, params.q)  # search rules (sift.rules)
     vectors = semantic_search.leg_for(index, params)  # None: a keyword search
     clicks = _click_signal(request, index_uid, index, view, params.q)
     result = pipeline.search(view, params, vectors, clicks=clicks)

@@ -264,3 +264,60 @@ Documents = list[dict[str, Any]] | dict[str, Any]
 DocumentIds = list[str | int]
 SwapList = list[Swap]
 OneSetting = list[Any] | dict[str, Any] | str | int | bool | None  # the setting the path names
+
+
+class SearchRulePin(Body):
+    id: str
+    position: int
+    indexUid: str | None = None
+
+
+class SearchRuleScale(Body):
+    """weight > 1 boosts, < 1 demotes, 0 hides; selects `ids`, or documents matching
+    `filter`, or every document of `indexUid`."""
+
+    weight: float
+    ids: list[str] | None = None
+    filter: str | list[Any] | None = None
+    indexUid: str | None = None
+
+
+class SearchRuleActions(Body):
+    pin: list[SearchRulePin] | None = None
+    scale: list[SearchRuleScale] | None = None
+
+
+class SearchRuleQueryCondition(Body):
+    isEmpty: bool | None = None
+    words: str | None = None
+
+
+class SearchRuleTimeCondition(Body):
+    start: str | None = None
+    end: str | None = None
+
+
+class SearchRuleConditions(Body):
+    query: SearchRuleQueryCondition | None = None
+    time: SearchRuleTimeCondition | None = None
+
+
+class SearchRuleUpdate(Body):
+    """A partial rule: given fields replace the stored ones, `null` resets one."""
+
+    description: str | None = None
+    precedence: int | None = None
+    active: bool | None = None
+    conditions: SearchRuleConditions | None = None
+    actions: SearchRuleActions | None = None
+
+
+class SearchRuleListFilter(Body):
+    query: str | None = None
+    active: bool | None = None
+
+
+class SearchRuleListQuery(Body):
+    offset: int | None = None
+    limit: int | None = None
+    filter: SearchRuleListFilter | None = None

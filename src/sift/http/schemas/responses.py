@@ -274,3 +274,20 @@ class SuggestionRule(Answer):
     maxQueries: int
     minSearches: int
     windowDays: int
+
+
+class SearchRule(Answer):
+    uid: str
+    description: str | None
+    precedence: int | None
+    active: bool
+    conditions: dict[str, Any]
+    actions: dict[str, Any]
+    lastUpdatedAt: str | None
+
+
+class SearchRuleList(Answer):
+    results: list[SearchRule]
+    offset: int
+    limit: int
+    total: int
