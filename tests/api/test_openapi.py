@@ -98,12 +98,19 @@ def test_real_answers_match_the_declared_models(client: TestClient) -> None:
     webhook = {"url": "http://127.0.0.1:9/hook", "headers": {"X-A": "b"}}
     _valid(requests.WebhookCreate, webhook)
     hook = client.post("/webhooks", json=webhook).json()
-    features = {"renderRoute": True}
+    features = {"renderRoute": True, "dynamicSearchRules": True}
     _valid(requests.ExperimentalFeatures, features)
     client.patch("/experimental-features", json=features)
     rendering = {"template": {"kind": "inlineDocumentTemplate", "inline": "{{doc.title}}"},
                  "input": {"kind": "indexDocument", "indexUid": "books", "id": "1"}}
     _valid(requests.RenderTemplate, rendering)
+    rule = {"precedence": 1, "conditions": {"query": {"words": "dune"}, "time": None},
+            "actions": {"pin": [{"id": "2", "position": 0, "indexUid": "books"}],
+                        "scale": [{"weight": 0.5, "filter": "n > 4"}]}}
+    _valid(requests.SearchRuleUpdate, rule)
+    run_task(client, "PATCH", "/dynamic-search-rules/dune", json=rule)
+    listing = {"limit": 5, "filter": {"query": "dune", "active": True}}
+    _valid(requests.SearchRuleListQuery, listing)
     answers = [
         (responses.Task, client.get(f"/tasks/{added.json()['taskUid']}")),
         (responses.TaskPage, client.get("/tasks")),
@@ -132,6 +139,8 @@ def test_real_answers_match_the_declared_models(client: TestClient) -> None:
         (responses.Stats, client.get("/stats")),
         (responses.IndexStats, client.get("/indexes/books/stats")),
         (responses.Features, client.get("/experimental-features")),
+        (responses.SearchRule, client.get("/dynamic-search-rules/dune")),
+        (responses.SearchRuleList, client.post("/dynamic-search-rules", json=listing)),
         (responses.RenderedTemplate, client.post("/render-template", json=rendering)),
         (responses.FieldPage, client.post("/indexes/books/fields", json={})),
         (responses.Analytics, client.get("/analytics/searches")),

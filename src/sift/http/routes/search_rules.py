@@ -61,7 +61,7 @@ def _list(request: Request, body: dict[str, Any]) -> dict[str, Any]:
 
 @router.post(ROUTE, summary="List search rules",
              **doc(responses.SearchRuleList, requests.SearchRuleListQuery, body_required=False))
-async def list_rules(
+async def list_search_rules(
     request: Request, _: Principal = Depends(guard("dynamicSearchRules.get"))
 ) -> JSONResponse:
     body = await json_body(request, required=False)
@@ -76,7 +76,7 @@ def _get(request: Request, uid: str) -> dict[str, Any]:
 
 
 @router.get(ROUTE + "/{uid}", summary="Get a search rule", **doc(responses.SearchRule))
-async def get_rule(
+async def get_search_rule(
     request: Request, uid: str, _: Principal = Depends(guard("dynamicSearchRules.get"))
 ) -> JSONResponse:
     return JSONResponse(await run_in_threadpool(_get, request, uid))
@@ -90,7 +90,7 @@ def _enqueue(request: Request, kind: str, params: dict[str, Any],
 
 @router.patch(ROUTE + "/{uid}", summary="Create or update a search rule", status_code=202,
               **doc(responses.TaskSummary, requests.SearchRuleUpdate, status=202))
-async def update_rule(
+async def update_search_rule(
     request: Request, uid: str, _: Principal = Depends(guard("dynamicSearchRules.update"))
 ) -> JSONResponse:
     check_uid(uid)
@@ -102,7 +102,7 @@ async def update_rule(
 
 @router.delete(ROUTE + "/{uid}", summary="Delete a search rule", status_code=202,
                **doc(responses.TaskSummary, status=202))
-async def delete_rule(
+async def delete_search_rule(
     request: Request, uid: str, _: Principal = Depends(guard("dynamicSearchRules.delete"))
 ) -> JSONResponse:
     check_uid(uid)
@@ -113,7 +113,7 @@ async def delete_rule(
 
 @router.delete(ROUTE, summary="Delete every search rule", status_code=202,
                **doc(responses.TaskSummary, status=202))
-async def delete_all_rules(
+async def delete_all_search_rules(
     request: Request, _: Principal = Depends(guard("dynamicSearchRules.delete"))
 ) -> JSONResponse:
     return accepted(await run_in_threadpool(_enqueue, request, CLEAR, {}, {"deletedRules": None}))

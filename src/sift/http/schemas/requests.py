@@ -230,6 +230,7 @@ class ExperimentalFeatures(Body):
     multimodal: bool | None = None
     vectorStoreSetting: bool | None = None
     renderRoute: bool | None = None
+    dynamicSearchRules: bool | None = None
 
 
 class RenderTemplateSource(Body):
