@@ -28,6 +28,7 @@ from sift.http.hot_routes import hot_routes
 from sift.http.responses import JSONResponse, error_response
 from sift.http.routes import (
     admin,
+    admin_rules,
     admin_sources,
     admin_webhooks,
     analytics,
@@ -229,6 +230,7 @@ def create_app(config: Config | None = None, services: Services | None = None) -
         admin,
         admin_webhooks,
         admin_sources,
+        admin_rules,
     ):
         app.include_router(module.router)
     # What a search box and a load balancer call, matched first (sift/http/hot_routes.py).
