@@ -256,3 +256,27 @@ def test_key_actions(books: TestClient) -> None:
     assert client.delete("/dynamic-search-rules", headers=reader).status_code == 403
     search_only = key(["search"])
     assert client.post("/dynamic-search-rules", json={}, headers=search_only).status_code == 403
+
+
+def test_rules_apply_to_hybrid_and_semantic_searches(client: TestClient) -> None:
+    _enable(client)
+    docs = [{"id": i, "title": t, "kind": k, "_vectors": {"manual": v}} for i, t, k, v in (
+        (1, "red apple pie", "food", [1.0, 0.0, 0.0]), (2, "green apple", "food", [0.9, 0.1, 0.0]),
+        (3, "blue car", "vehicle", [0.0, 1.0, 0.0]))]
+    run_task(client, "PATCH", "/indexes/things/settings", json={
+        "embedders": {"manual": {"source": "userProvided", "dimensions": 3}},
+        "filterableAttributes": ["kind"]})
+    assert run_task(client, "POST", "/indexes/things/documents", json=docs)["status"] == "succeeded"
+    _rule(client, "cars-first", {"conditions": {"query": {"isEmpty": True}},
+                                 "actions": {"pin": [{"id": "3", "position": 0}]}})
+    semantic = {"vector": [1.0, 0.0, 0.0], "hybrid": {"embedder": "manual", "semanticRatio": 1.0}}
+    hits = client.post("/indexes/things/search", json=semantic).json()["hits"]
+    assert [h["id"] for h in hits][:3] == [3, 1, 2]
+    filtered = client.post("/indexes/things/search",
+                           json={**semantic, "filter": "kind = food"}).json()["hits"]
+    assert 3 not in [h["id"] for h in filtered]
+    _rule(client, "hide-pie", {"actions": {"scale": [{"weight": 0, "ids": ["1"]}]}})
+    hybrid = {"q": "apple", "vector": [1.0, 0.0, 0.0],
+              "hybrid": {"embedder": "manual", "semanticRatio": 0.5}}
+    assert 1 not in [h["id"] for h in client.post("/indexes/things/search",
+                                                  json=hybrid).json()["hits"]]
