@@ -15,6 +15,7 @@ from sift.storage import Database
 from sift.storage import documents as doc_rows
 from sift.storage import indexes as index_rows
 from sift.storage import keys as key_rows
+from sift.storage import search_rules as rule_rows
 from sift.storage import webhooks as webhook_rows
 from sift.storage.database import utcnow
 from sift.storage.keys import KeyRecord
@@ -32,6 +33,8 @@ def _fill(db: Database) -> None:
         key_rows.insert(conn, KeyRecord("k1", "reader", None, ["search"], ["books"], None, now,
                                         now))  # fmt: skip
         webhook_rows.insert(conn, WebhookRecord("w1", "https://a.example/", {"X": "1"}, now))
+        rule_rows.put(conn, {"uid": "r1", "active": True, "precedence": 2, "lastUpdatedAt":
+                             "2026-12-05T10:00:00.5Z", "actions": {"pin": [], "scale": []}}, now)
 
 
 def test_a_dump_restores_everything_into_a_fresh_sqlite(db: Database, tmp_path: Path) -> None:
@@ -44,7 +47,8 @@ def test_a_dump_restores_everything_into_a_fresh_sqlite(db: Database, tmp_path: 
     target = Database(f"sqlite:///{tmp_path}/restored.db")
     target.migrate()
     counts = backups.restore(target, path)
-    assert counts == {"indexes": 2, "documents": 2500, "keys": 1, "webhooks": 1}
+    assert counts == {"indexes": 2, "documents": 2500, "keys": 1, "webhooks": 1,
+                      "searchRules": 1}
     with db.read() as a, target.read() as b:
         for uid in ("books", "empty"):
             old, new = index_rows.get(a, uid), index_rows.get(b, uid)
@@ -56,6 +60,7 @@ def test_a_dump_restores_everything_into_a_fresh_sqlite(db: Database, tmp_path: 
             assert after == before  # same ids, same bodies, same order
         assert key_rows.get(b, "k1") == key_rows.get(a, "k1")
         assert webhook_rows.get(b, "w1") == webhook_rows.get(a, "w1")
+        assert rule_rows.all_rules(b) == rule_rows.all_rules(a)
     with pytest.raises(ValueError, match="already has indexes"):
         backups.restore(target, path)
     target.dispose()

@@ -3,8 +3,8 @@ dump is loaded back (``sift restore``).
 
 A **dump** is Sift's portable export: one gzip-compressed NDJSON file holding every
 index (uid, primary key, settings, dates), its documents in their stored order, the API
-keys' definitions, the instance's markers (default keys created, demo seeded) and the
-webhooks. It does not depend on the database it came from, so
+keys' definitions, the instance's markers (default keys created, demo seeded), the
+webhooks and the search rules. It does not depend on the database it came from, so
 it moves an instance from SQLite to PostgreSQL (or back) and across Sift versions.
 Key *values* are derived from the master key and the key's uid, so a dump restored
 under the same master key brings the same key values back. Derived state (search
@@ -40,6 +40,7 @@ from sift.errors import SiftError
 from sift.storage import documents as doc_rows
 from sift.storage import indexes as index_rows
 from sift.storage import keys as key_rows
+from sift.storage import search_rules as rule_rows
 from sift.storage import webhooks as webhook_rows
 from sift.storage.database import Database, utcnow
 from sift.storage.keys import KeyRecord
@@ -96,6 +97,8 @@ def _lines(conn: Connection) -> Iterator[bytes]:
             "uuid": hook.uuid, "url": hook.url, "headers": hook.headers,
             "createdAt": _when(hook.created_at),
         }})  # fmt: skip
+    for rule in rule_rows.all_rules(conn):
+        yield orjson.dumps({"searchRule": rule})
 
 
 def write_dump(db: Database, directory: Path, uid: str) -> Path:
@@ -163,7 +166,7 @@ def _read(fh: IO[bytes]) -> Iterator[dict[str, Any]]:
 
 def restore(db: Database, path: Path) -> dict[str, int]:
     """Load a dump into a database without indexes, in one transaction; returns counts."""
-    counts = {"indexes": 0, "documents": 0, "keys": 0, "webhooks": 0}
+    counts = {"indexes": 0, "documents": 0, "keys": 0, "webhooks": 0, "searchRules": 0}
     index_ids: dict[str, int] = {}
     with db.write() as conn, gzip.open(path, "rb") as fh:
         if index_rows.all_records(conn):
@@ -201,4 +204,8 @@ def restore(db: Database, path: Path) -> dict[str, int]:
                         w["uuid"], w["url"], w["headers"], _date(w["createdAt"]) or utcnow()
                     ))  # fmt: skip
                     counts["webhooks"] += 1
+            elif "searchRule" in item:
+                rule = item["searchRule"]
+                rule_rows.put(conn, rule, utcnow())  # lastUpdatedAt stays in the rule
+                counts["searchRules"] += 1
     return counts
