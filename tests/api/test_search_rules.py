@@ -197,6 +197,16 @@ def test_boost_deboost_and_hide(books: TestClient) -> None:
     assert _ids(client, {"q": "invoice"})[0] == 3
 
 
+def test_boosts_leave_a_sorted_order_but_hides_still_apply(books: TestClient) -> None:
+    client = books
+    run_task(client, "PATCH", "/indexes/books/settings", json={"sortableAttributes": ["id"]})
+    _rule(client, "scale", {"actions": {"scale": [{"weight": 50.0, "ids": ["5"]},
+                                                  {"weight": 0, "ids": ["2"]}]}})
+    assert _ids(client, {"q": "", "sort": ["id:asc"]}) == [1, 3, 4, 5]
+    assert _ids(client, {"q": "invoice", "sort": ["id:desc"]}) == [3, 1]
+    assert _ids(client, {"q": ""})[0] == 5  # no sort: the placeholder order is boosted
+
+
 def test_a_rule_for_another_index_does_nothing_here(books: TestClient) -> None:
     _rule(books, "elsewhere", {"actions": {"pin": [{"id": "5", "position": 0,
                                                     "indexUid": "movies"}]}})
