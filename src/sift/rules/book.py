@@ -28,6 +28,7 @@ class RuleBook:
     def __init__(self, db: Database) -> None:
         self.db = db
         self._lock = threading.Lock()
+        self._loading = threading.Lock()  # one load at a time: the others wait for it
         self._rules: RuleSet | None = None
         self._generation = 0
         self._switch: tuple[bool, float] = (False, float("-inf"))
@@ -49,15 +50,19 @@ class RuleBook:
         current = self._rules
         if current is not None:
             return current
-        with self._lock:
-            generation = self._generation
-        with self.db.read() as conn:
-            loaded = RuleSet(rule_rows.all_rules(conn))
-        with self._lock:
-            # A change committed while loading: keep the result for this search only.
-            if generation == self._generation:
-                self._rules = loaded
-        return loaded
+        with self._loading:
+            current = self._rules
+            if current is not None:  # another search loaded them meanwhile
+                return current
+            with self._lock:
+                generation = self._generation
+            with self.db.read() as conn:
+                loaded = RuleSet(rule_rows.all_rules(conn))
+            with self._lock:
+                # A change committed while loading: keep the result for this search only.
+                if generation == self._generation:
+                    self._rules = loaded
+            return loaded
 
     def curation(self, index_uid: str, q: str | None, now: datetime | None = None
                  ) -> Curation | None:
