@@ -16,19 +16,18 @@ from __future__ import annotations
 
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, NamedTuple
 
 import numpy as np
 
 
-@dataclass(frozen=True)
-class Pin:
+# Named tuples: a rule set of tens of thousands of actions is built after every change.
+class Pin(NamedTuple):
     id: str  # the document's primary key value, as a string
     position: int  # 0-based, in the whole result list (before pagination)
 
 
-@dataclass(frozen=True)
-class Scale:
+class Scale(NamedTuple):
     weight: float
     ids: tuple[str, ...] | None = None  # documents by primary key
     filter: Any = None  # or by a filter expression (both: either selects)
