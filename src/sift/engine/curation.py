@@ -138,7 +138,8 @@ def apply(
     rerank: bool,
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """The ranked ``docids`` (with their ``scores``) after the rules: returns docids,
-    scores and a mask of the pinned rows.
+    scores, and for each row the input row it came from (-1: a pinned document the input
+    did not hold), so that other per-row arrays can follow.
 
     Scaled documents have their score multiplied by their weight; with ``rerank`` (the
     ranking is by score) the organic rows are then ordered again by score, ties keeping
@@ -147,29 +148,32 @@ def apply(
     organic one (0 for a document the query did not find)."""
     docids = np.asarray(docids)
     scores = np.asarray(scores, dtype=np.float64)
+    rows = np.arange(docids.size, dtype=np.int64)
     if resolved.weight_docids.size:
         row_w = np.ones(docids.size, dtype=np.float64)
-        rows, found = _rows_of(docids, resolved.weight_docids)
-        row_w[rows] = resolved.weights[found]
-        scores = scores * row_w
-        keep = (row_w > 0) | np.isin(docids, resolved.pin_docids)
-        docids, scores = docids[keep], scores[keep]
+        at, found = _rows_of(docids, resolved.weight_docids)
+        row_w[at] = resolved.weights[found]
+        scaled = scores * row_w
+        keep = np.nonzero((row_w > 0) | np.isin(docids, resolved.pin_docids))[0]
         if rerank:
-            by_score = np.argsort(-scores, kind="stable")
-            docids, scores = docids[by_score], scores[by_score]
+            keep = keep[np.argsort(-scaled[keep], kind="stable")]
+        rows, scores = rows[keep], scaled[keep]
     if resolved.pin_docids.size == 0:
-        return docids, scores, np.zeros(docids.size, dtype=bool)
+        return docids[rows], scores, rows
+    pinned_rows = np.full(resolved.pin_docids.size, -1, dtype=np.int64)
     pinned_scores = np.zeros(resolved.pin_docids.size, dtype=np.float64)
-    rows, found = _rows_of(docids, resolved.pin_docids)
-    pinned_scores[found] = scores[rows]
-    rest = ~np.isin(docids, resolved.pin_docids)
-    docids, scores = docids[rest], scores[rest]
-    total = docids.size + resolved.pin_docids.size
-    slots = pin_slots(resolved.pin_positions, docids.size)
+    at, found = _rows_of(docids[rows], resolved.pin_docids)
+    pinned_rows[found], pinned_scores[found] = rows[at], scores[at]
+    rest = ~np.isin(docids[rows], resolved.pin_docids)
+    rows, scores = rows[rest], scores[rest]
+    total = rows.size + resolved.pin_docids.size
+    slots = pin_slots(resolved.pin_positions, rows.size)
     pinned = np.zeros(total, dtype=bool)
     pinned[slots] = True
-    out_ids = np.empty(total, dtype=docids.dtype if docids.size else np.int64)
+    out_rows = np.empty(total, dtype=np.int64)
     out_scores = np.empty(total, dtype=np.float64)
-    out_ids[slots], out_scores[slots] = resolved.pin_docids, pinned_scores
-    out_ids[~pinned], out_scores[~pinned] = docids, scores
-    return out_ids, out_scores, pinned
+    out_rows[slots], out_scores[slots] = pinned_rows, pinned_scores
+    out_rows[~pinned], out_scores[~pinned] = rows, scores
+    out_ids = np.empty(total, dtype=docids.dtype)
+    out_ids[slots], out_ids[~pinned] = resolved.pin_docids, docids[rows]
+    return out_ids, out_scores, out_rows

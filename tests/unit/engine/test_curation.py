@@ -23,9 +23,12 @@ def _resolved(pins: list[tuple[int, int]] = (), weights: dict[int, float] | None
 def _run(docids: list[int], resolved: Resolved, scores: list[float] | None = None,
          rerank: bool = True) -> tuple[list[int], list[float], list[bool]]:
     s = scores if scores is not None else [1.0 - i / 100 for i in range(len(docids))]
-    ids, out_scores, pinned = apply(np.array(docids, dtype=np.uint32), np.array(s),
-                                    resolved, rerank)
-    return ids.tolist(), out_scores.round(4).tolist(), pinned.tolist()
+    given = np.array(docids, dtype=np.uint32)
+    ids, out_scores, rows = apply(given, np.array(s), resolved, rerank)
+    # Each row says where it came from: its docid is the input's there, or a pin's.
+    assert all(r == -1 or given[r] == d for d, r in zip(ids.tolist(), rows.tolist(), strict=True))
+    pinned = set(resolved.pin_docids.tolist())
+    return ids.tolist(), out_scores.round(4).tolist(), [d in pinned for d in ids.tolist()]
 
 
 def test_a_pin_moves_a_found_document_and_inserts_one_the_query_missed() -> None:
