@@ -7,7 +7,7 @@ its own module, each handing the next a frozen dataclass:
    ``VectorLeg`` comes from ``sift.semantic``) -> docids
 4. ``fuse.fuse_legs``: one ranked result set from the legs -> :class:`Ranking`
 5. ``signal.apply``: the learned click signal (identity today)
-6. ``rules.apply``: pin / hide / boost / deboost rules (identity today)
+6. ``rules.apply``: search rules: pin / hide / boost / deboost (sift.engine.curation)
 7. ``page.distinct`` and ``page.paginate``: collapse distinct values, cut the page -> ``Page``
 8. ``respond.response``: hits, facets and the response body
 

@@ -55,13 +55,17 @@ class Request:
     def ordered_rows(self) -> int | None:
         """How many leading candidates of a keyword search must be in rank order: the
         page's end, unless distinct or a score threshold drops rows before paging (then
-        all). A stage that reads deeper into the ranking raises it here."""
+        all). A stage that reads deeper into the ranking raises it here: search rules'
+        boosts may lift any candidate into the page, their pins push rows down."""
         params = self.params
         if params.distinct or self.index.settings.get("distinctAttribute"):
             return None
         if params.ranking_score_threshold is not None:
             return None
-        return self.start + self.count
+        rules = params.curation
+        if rules and rules.scales:
+            return None
+        return self.start + self.count + (len(rules.pins) if rules else 0)
 
     def keyword_only(self) -> Request:
         """This request answered by the keyword leg alone (its query could not be embedded)."""
