@@ -60,3 +60,9 @@ def test_a_pin_from_deep_in_the_matches_lands_on_the_first_page(
                      limit=5)
     plain = _search(index, None, q="blue shirt", offset=4, limit=5)
     assert ids(second) == [i for i in ids(plain) if i != deep][:5]
+
+
+def test_a_pin_answers_a_query_that_found_nothing(make_index: MakeIndex) -> None:
+    index = make_index(DOCS)
+    body = _search(index, Curation(pins=(Pin("99", 3),)), q="zzzz nothing", facets=[])
+    assert ids(body) == [99] and body["estimatedTotalHits"] == 1

@@ -33,10 +33,16 @@ def apply(ranking: Ranking, context: StageContext) -> Ranking:
     resolved = curation.resolve(rules, internal, select, context.allowed)
     docids, scores, rows = curation.apply(ranking.docids, ranking.scores, resolved,
                                           ranks_by_score(context))
-    source = np.maximum(rows, 0)
+    found = rows >= 0  # rows the ranking had; the others are pins it did not hold
+    details = np.full(rows.size, -1, dtype=np.int64)
+    details[found] = ranking.details[rows[found]]
+    semantic = None
+    if ranking.semantic is not None:
+        semantic = np.zeros(rows.size, dtype=bool)
+        semantic[found] = ranking.semantic[rows[found]]
     inserted = docids[rows < 0]
     dropped = np.ones(ranking.docids.size, dtype=bool)
-    dropped[rows[rows >= 0]] = False
+    dropped[rows[found]] = False
     hidden = ranking.docids[dropped]
     facet = ranking.facet_docids
     if hidden.size:
@@ -52,9 +58,8 @@ def apply(ranking: Ranking, context: StageContext) -> Ranking:
         ranking,
         docids=docids.astype(np.uint32),
         scores=scores,
-        details=np.where(rows >= 0, ranking.details[source], -1),
-        semantic=None if ranking.semantic is None
-        else np.where(rows >= 0, ranking.semantic[source], False),
+        details=details,
+        semantic=semantic,
         total=ranking.total - int(hidden.size) + int(inserted.size),
         facet_docids=facet.astype(np.uint32),
         ordered=ordered,
