@@ -155,7 +155,7 @@ def apply(
         row_w[at] = resolved.weights[found]
         scaled = scores * row_w
         keep = np.nonzero((row_w > 0) | np.isin(docids, resolved.pin_docids))[0]
-        if rerank:
+        if rerank and np.any((row_w != 1) & (row_w > 0)):  # hides alone reorder nothing
             keep = keep[np.argsort(-scaled[keep], kind="stable")]
         rows, scores = rows[keep], scaled[keep]
     if resolved.pin_docids.size == 0:

@@ -66,3 +66,12 @@ def test_a_pin_answers_a_query_that_found_nothing(make_index: MakeIndex) -> None
     index = make_index(DOCS)
     body = _search(index, Curation(pins=(Pin("99", 3),)), q="zzzz nothing", facets=[])
     assert ids(body) == [99] and body["estimatedTotalHits"] == 1
+
+
+def test_hiding_the_first_page_by_id_brings_up_the_next_rows(make_index: MakeIndex) -> None:
+    index = make_index(DOCS)
+    plain = ids(_search(index, None, q="blue shirt", limit=8))
+    gone = tuple(str(i) for i in plain[:3])
+    hidden = _search(index, Curation(scales=(Scale(0.0, ids=gone),)), q="blue shirt", limit=5)
+    assert ids(hidden) == plain[3:8]
+    assert hidden["estimatedTotalHits"] == 27

@@ -56,16 +56,20 @@ class Request:
         """How many leading candidates of a keyword search must be in rank order: the
         page's end, unless distinct or a score threshold drops rows before paging (then
         all). A stage that reads deeper into the ranking raises it here: search rules'
-        boosts may lift any candidate into the page, their pins push rows down."""
+        pins push rows down and hidden documents named by id pull them up; a boost, a
+        demotion or a scale selecting by filter may move any candidate (then all)."""
         params = self.params
         if params.distinct or self.index.settings.get("distinctAttribute"):
             return None
         if params.ranking_score_threshold is not None:
             return None
         rules = params.curation
-        if rules and rules.scales:
+        if not rules:
+            return self.start + self.count
+        if any(s.weight != 0 or s.ids is None for s in rules.scales):
             return None
-        return self.start + self.count + (len(rules.pins) if rules else 0)
+        hidden = sum(len(s.ids or ()) for s in rules.scales)
+        return self.start + self.count + len(rules.pins) + hidden
 
     def keyword_only(self) -> Request:
         """This request answered by the keyword leg alone (its query could not be embedded)."""
