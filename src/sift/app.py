@@ -233,9 +233,10 @@ def create_app(config: Config | None = None, services: Services | None = None) -
         admin_rules,
     ):
         app.include_router(module.router)
-    # What a search box and a load balancer call, matched first (sift/http/hot_routes.py).
+    # What a search box, its click events and a load balancer call, matched first
+    # (sift/http/hot_routes.py).
     hot = (search.search_post, search.search_get, search.multi_search, system.version,
-           system.health)  # fmt: skip
-    app.router.routes[0:0] = hot_routes((search.router, system.router), hot)
+           system.health, events.send_event)  # fmt: skip
+    app.router.routes[0:0] = hot_routes((search.router, system.router, events.router), hot)
     schemas.install(app)
     return app

@@ -1,4 +1,4 @@
-"""The hot routes (search, multi-search, /version, /health), dispatched before FastAPI's.
+"""The hot routes (search, multi-search, /events, /version, /health), before FastAPI's.
 
 FastAPI keeps each included router behind a wrapper and, for every request, walks the
 routers in the order they were included, matching each route of each one (twice: once
