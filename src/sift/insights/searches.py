@@ -3,8 +3,15 @@
 Recording must never slow down or fail a search, so :meth:`Analytics.record`
 only appends to an in-memory buffer; a background thread writes the buffer to
 the database in batches (one transaction per batch) and purges rows older than
-the retention period. If the database is unavailable the batch is dropped and
-logged: analytics are best effort, searches are not.
+the retention period. If the database is unavailable the searches of the batch are
+dropped and logged: analytics are best effort, searches are not.
+
+Clicks and conversions (`POST /events`) are acknowledged with a 201, so they are kept
+instead: a batch that could not be written goes back to the front of their queue, and the
+queue is bounded (`BUFFER_LIMIT`): when it is full, a new event is refused (429) rather
+than an acknowledged one evicted. A graceful shutdown writes what is queued; a process
+killed outright (SIGKILL, a crash) loses what it acknowledged in the last second at most
+(`FLUSH_SECONDS`), as the search log does.
 """
 
 from __future__ import annotations
@@ -23,6 +30,7 @@ from typing import Any
 from sqlalchemy.exc import IntegrityError
 
 from sift.engine.query import normalise_query
+from sift.errors import RateLimited
 from sift.insights.events import UserIds
 from sift.storage import analytics as rows
 from sift.storage import keys as meta_rows
@@ -31,7 +39,7 @@ from sift.storage.database import Database, WriterBusy, utcnow
 
 log = logging.getLogger("sift.insights")
 
-BUFFER_LIMIT = 50_000  # beyond this, under a database outage, the oldest events are dropped
+BUFFER_LIMIT = 50_000  # searches beyond this drop the oldest; events beyond it are refused
 FLUSH_SECONDS = 1.0
 PURGE_SECONDS = 3600.0
 REPORT_WAIT = 1.0  # seconds a report waits to store buffered events first
@@ -106,7 +114,7 @@ class Analytics:
         self.raw_user_ids = raw_user_ids
         self._users: UserIds | None = None
         self._buffer: deque[SearchEvent] = deque(maxlen=BUFFER_LIMIT)
-        self._insights: deque[InsightEvent] = deque(maxlen=BUFFER_LIMIT)
+        self._insights: deque[InsightEvent] = deque()  # bounded by record_event
         self._flush_lock = threading.Lock()
         self._wake = threading.Event()
         self._stopping = threading.Event()
@@ -150,7 +158,15 @@ class Analytics:
             log.debug("search event dropped", exc_info=True)
 
     def record_event(self, event: InsightEvent) -> None:
-        """Remember one click or conversion (already validated); written with the next batch."""
+        """Remember one click or conversion (already validated); written with the next
+        batch. O(1) and never blocks: called on the event loop, which is the queue's one
+        producer (so its length cannot grow between the check and the append)."""
+        if len(self._insights) >= BUFFER_LIMIT:
+            raise RateLimited(
+                f"{BUFFER_LIMIT} click and conversion events are waiting to be stored "
+                "(is the database reachable?).",
+                FLUSH_SECONDS,
+            )
         self._insights.append(event)
         if len(self._insights) >= FLUSH_BATCH:
             self._wake.set()
@@ -185,13 +201,13 @@ class Analytics:
         with self._flush_lock:
             if not self._buffer and not self._insights:
                 return 0
+            insights: list[InsightEvent] = []
             try:
                 users = self.users  # before the write: it may write the hashing key
                 with self.db.write(wait) as conn:
                     batch: list[SearchEvent] = []
                     while self._buffer:
                         batch.append(self._buffer.popleft())
-                    insights: list[InsightEvent] = []
                     while self._insights:
                         insights.append(self._insights.popleft())
                     searches = [
@@ -202,9 +218,12 @@ class Analytics:
                     rows.insert_many(conn, searches)
                     rows.insert_insights(conn, clicks)
             except WriterBusy:
-                return 0  # still buffered
+                return 0  # still buffered (the buffers are taken only once the writer is ours)
             except Exception:
                 log.warning("could not store buffered search and click events", exc_info=True)
+                # Acknowledged: tried again. Events sent meanwhile were counted against the bound
+                # without these, so the queue holds at most twice BUFFER_LIMIT.
+                self._insights.extendleft(reversed(insights))
                 return 0
             return len(batch) + len(insights)
 
