@@ -16,6 +16,7 @@ killed outright (SIGKILL, a crash) loses what it acknowledged in the last second
 
 from __future__ import annotations
 
+import functools
 import logging
 import math
 import secrets
@@ -23,7 +24,7 @@ import threading
 import time
 from collections import deque
 from collections.abc import Sequence
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -210,13 +211,10 @@ class Analytics:
                         batch.append(self._buffer.popleft())
                     while self._insights:
                         insights.append(self._insights.popleft())
-                    searches = [
-                        e if e.user_id is None else replace(e, user_id=users.stored(e.user_id))
-                        for e in batch
-                    ]
-                    clicks = [replace(e, user_id=users.stored(e.user_id) or "") for e in insights]
-                    rows.insert_many(conn, searches)
-                    rows.insert_insights(conn, clicks)
+                    # A visitor sends many events: each id is hashed once per batch.
+                    stored = functools.lru_cache(maxsize=None)(users.stored)
+                    rows.insert_many(conn, batch, stored)
+                    rows.insert_insights(conn, insights, stored)
             except WriterBusy:
                 return 0  # still buffered (the buffers are taken only once the writer is ours)
             except Exception:

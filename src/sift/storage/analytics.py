@@ -6,7 +6,7 @@ is spelled differently in SQLite and PostgreSQL; counting by query is plain SQL.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 
@@ -57,29 +57,25 @@ class Range:
         return clause
 
 
-def insert_many(conn: Connection, events: Sequence[SearchEvent]) -> None:
-    if not events:
-        return
-    conn.execute(
-        sa.insert(search_events),
-        [
-            {
-                "ts": e.ts,
-                "index_uid": e.index_uid,
-                "query": e.query,
-                "hits": e.hits,
-                "processing_ms": e.processing_ms,
-                "query_uid": e.query_uid,
-                "user_id": e.user_id,
-            }
-            for e in events
-        ],
-    )
+# How a visitor's id is stored (sift.insights.events.UserIds.stored): applied as the rows
+# are built, one dict per event, rather than by copying each event first (a dataclass
+# `replace` per event was most of a batch's cost, all of it holding the GIL).
+StoredUser = Callable[[str | None], str | None]
 
 
-def insert_insights(conn: Connection, events: Sequence[InsightEvent]) -> None:
+def insert_many(conn: Connection, events: Sequence[SearchEvent], user: StoredUser) -> None:
     if events:
-        conn.execute(sa.insert(insight_events), [vars(e) for e in events])
+        conn.execute(
+            sa.insert(search_events), [{**vars(e), "user_id": user(e.user_id)} for e in events]
+        )
+
+
+def insert_insights(conn: Connection, events: Sequence[InsightEvent], user: StoredUser) -> None:
+    if events:
+        conn.execute(
+            sa.insert(insight_events),
+            [{**vars(e), "user_id": user(e.user_id) or ""} for e in events],
+        )
 
 
 def purge_before(conn: Connection, cutoff: datetime) -> int:
