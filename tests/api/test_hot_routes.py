@@ -1,5 +1,5 @@
-"""The hot routes (search, multi-search, /version, /health) answer as FastAPI's routes of
-the same paths did: same methods, errors, metrics labels and OpenAPI description."""
+"""The hot routes (search, multi-search, /events, /version, /health) answer as the FastAPI
+routes of the same paths did: same methods, errors, metrics labels and OpenAPI description."""
 
 from __future__ import annotations
 
@@ -7,7 +7,7 @@ import pytest
 from fastapi import APIRouter, Request
 from fastapi.testclient import TestClient
 
-from sift.http.hot_routes import hot_routes
+from sift.http.hot_routes import HotRoute, hot_routes
 from tests.conftest import MASTER_KEY, run_task
 
 
@@ -63,3 +63,15 @@ def test_an_endpoint_missing_from_the_routers_is_an_error() -> None:
     assert [route.path for route in hot_routes([router], {here})] == ["/here"]
     with pytest.raises(LookupError):
         hot_routes([router], {here, elsewhere})
+
+
+def test_events_are_a_hot_route_authenticated_before_the_body_is_read(
+    client: TestClient,
+) -> None:
+    assert "/events" in [r.path for r in client.app.router.routes if isinstance(r, HotRoute)]
+    anonymous = client.post("/events", content=b"{not json", headers={"Authorization": ""})
+    assert anonymous.json()["code"] == "missing_authorization_header"
+    assert client.get("/events").status_code == 405
+    click = {"eventType": "click", "eventName": "Clicked", "indexUid": "books", "userId": "v1"}
+    assert client.post("/events", json=click).status_code == 201
+    assert 'route="/events",status="201"}' in client.get("/metrics").text
