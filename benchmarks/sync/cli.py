@@ -65,6 +65,11 @@ def run_one(name: str, args: argparse.Namespace, code: Path | None = None) -> di
                       f"ms, max {changes['max_ms']:.0f} ms at {changes['changes_per_s']:,.0f} "
                       f"changes/s ({changes['samples']} samples, {changes['missed']} missed)",
                       flush=True)  # fmt: skip
+                print(f"{name}: in Sift, queued p50 {changes['queued_p50_ms']:.0f} ms (p99 "
+                      f"{changes['queued_p99_ms']:.0f}), processing p50 "
+                      f"{changes['processing_p50_ms']:.0f} ms (p99 "
+                      f"{changes['processing_p99_ms']:.0f}) over {changes['tasks']} tasks",
+                      flush=True)  # fmt: skip
         finally:
             server.stop()
     return {"snapshot": snap, "lag": changes}

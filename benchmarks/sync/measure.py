@@ -219,7 +219,7 @@ def lag(src: Source, client: httpx.Client, rate: int, seconds: float, first_id: 
         time.sleep(0.1)
     prober = threading.Thread(target=probe, daemon=True)
     prober.start()
-    began = time.monotonic()
+    began, began_wall = time.monotonic(), time.time()
     threads = [Writer(src.kind, src.url, n, writers, first_id, rate / writers, seconds, seed,
                       samples) for n in range(writers)]  # fmt: skip
     for thread in threads:
@@ -231,6 +231,7 @@ def lag(src: Source, client: httpx.Client, rate: int, seconds: float, first_id: 
     elapsed = time.monotonic() - began
     samples.put(None)
     prober.join(60)
+    stages = task_stages(client, since=began_wall)
     results.sort()
     changes = sum(t.changes for t in threads)
     if not results:
@@ -244,4 +245,26 @@ def lag(src: Source, client: httpx.Client, rate: int, seconds: float, first_id: 
         "p50_ms": 1000 * statistics.median(results),
         "p99_ms": 1000 * results[min(len(results) - 1, int(0.99 * len(results)))],
         "max_ms": 1000 * results[-1],
+        **stages,
     }
+
+
+def task_stages(client: httpx.Client, since: float) -> dict[str, float]:
+    """Where a change's lag goes inside Sift, from the sync tasks' own timings: waiting in
+    the queue (enqueuedAt -> startedAt: the batch before it still running) and the batch
+    itself (startedAt -> finishedAt: indexing and publication), medians and p99 in ms."""
+    tasks: list[dict[str, Any]] = []
+    params: dict[str, Any] = {"indexUids": "products", "statuses": "succeeded", "limit": 1000}
+    while True:
+        page = client.get("/tasks", params=params).json()
+        tasks += [t for t in page["results"] if _iso(t["enqueuedAt"]) >= since]
+        if page.get("next") is None or _iso(page["results"][-1]["enqueuedAt"]) < since:
+            break
+        params["from"] = page["next"]
+    figures: dict[str, float] = {"tasks": len(tasks)}
+    for stage, start, end in (("queued", "enqueuedAt", "startedAt"),
+                              ("processing", "startedAt", "finishedAt")):  # fmt: skip
+        spans = sorted(1000 * (_iso(t[end]) - _iso(t[start])) for t in tasks) or [float("nan")]
+        figures[f"{stage}_p50_ms"] = statistics.median(spans)
+        figures[f"{stage}_p99_ms"] = spans[min(len(spans) - 1, int(0.99 * len(spans)))]
+    return figures

@@ -9,6 +9,7 @@ crash after it leaves the tasks and the new position, so they are not read again
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 from sqlalchemy.engine import Connection
@@ -67,11 +68,19 @@ def ensure_indexes(db: Database, conn: Connection, wanted: dict[str, str], label
     return created
 
 
-def commit(db: Database, record: SourceRecord | None, window: Window, label: str) -> int:
+def commit(db: Database, record: SourceRecord | None, window: Window, label: str,
+           top_up: Callable[[], None] = lambda: None) -> int:  # fmt: skip
     """Enqueue the window's tasks and save `record` in one transaction; returns the number
     of tasks. Raises StalePosition (and commits nothing) if another writer moved the source.
-    Without a record (`sift sync --once`) only the tasks and row errors are written."""
+    Without a record (`sift sync --once`) only the tasks and row errors are written.
+
+    `top_up` runs once the write lock is held, before anything is written: it may add to
+    the window (and move the record's position with it). The lock can take a whole task
+    batch to come (SQLite has one writer, and the worker holds it while it applies a
+    batch); the changes that arrived meanwhile then join this commit, and so the worker's
+    next batch, rather than wait for the commit after it."""
     with db.write() as conn:
+        top_up()
         tasks = sum(
             enqueue_changes(db, conn, index, changes, label)
             for index, changes in window.indexes.items()

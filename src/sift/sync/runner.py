@@ -10,6 +10,7 @@ that does not convert is recorded and skipped.
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import queue
 import threading
@@ -221,13 +222,9 @@ class SourceRunner:
         position = dict(record.position)
         opened = saved = time.monotonic()
         last_lag_check = last_lease_check = 0.0
-        while not self._stop.is_set():
-            # Wake when the open window is due, not on a fixed tick (up to a tick late).
-            due = opened + WINDOW_S - time.monotonic() if window.changes else WINDOW_S
-            try:
-                event = events.get(timeout=min(WINDOW_S, max(0.001, due)))
-            except queue.Empty:
-                event = None
+
+        def take(event: Any) -> None:
+            nonlocal transaction, position, opened
             if isinstance(event, BaseException):
                 raise event
             if isinstance(event, RowChange | Truncate):
@@ -242,6 +239,23 @@ class SourceRunner:
                 window.note_time(event.at if transaction else None)
                 transaction = []
                 position = event.position
+
+        def top_up() -> None:
+            # Under Sift's write lock (commit): what the reader decoded while the lock was
+            # awaited joins this window, with the position of its last whole transaction.
+            while window.changes < MAX_WINDOW_CHANGES:
+                try:
+                    take(events.get_nowait())
+                except queue.Empty:
+                    break
+            record.position = position
+            self._count(record, window.changes, time.monotonic() - opened)
+
+        while not self._stop.is_set():
+            # Wake when the open window is due, not on a fixed tick (up to a tick late).
+            due = opened + WINDOW_S - time.monotonic() if window.changes else WINDOW_S
+            with contextlib.suppress(queue.Empty):
+                take(events.get(timeout=min(WINDOW_S, max(0.001, due))))
             now = time.monotonic()
             if now - last_lease_check > 1.0:
                 last_lease_check = now
@@ -254,9 +268,7 @@ class SourceRunner:
                 self.lag_bytes = reader.lag_bytes(position)
             moved = position != record.position
             if window.changes and self._ready(now - opened, window.changes):
-                record.position = position
-                self._count(record, window.changes, now - opened)
-                commit(self.db, record, window, self.label)
+                commit(self.db, record, window, self.label, top_up)
                 window.clear()
                 saved = now
                 self.wake()
