@@ -13,6 +13,7 @@ from sift.catalog import IndexCatalog
 from sift.cluster import Network, node_name
 from sift.cluster.notify import RedisNotifier
 from sift.cluster.origin import Origin, forwarded_before, record, with_origin
+from sift.cluster.outbox import Outbox
 from sift.config import Config
 from sift.insights import Analytics, ClickModels, SuggestionsRefresher
 from sift.ops.keys import KeyStore
@@ -40,6 +41,7 @@ class Services:
     webhooks: WebhookDelivery
     network: Network
     rules: RuleBook
+    outbox: Outbox
     notifier: RedisNotifier | None = None
     analytics: Analytics | None = None
     sync: SyncManager | None = None
@@ -79,7 +81,15 @@ class Services:
         webhooks = WebhookDelivery(
             db, reserved(config.task_webhook_url, config.task_webhook_authorization_header)
         )
-        worker.ctx.on_batch = webhooks.batch_finished
+        # The leader's writes owed to remotes go once their batch has committed, from
+        # the worker-lease holder (cluster/outbox.py).
+        outbox = Outbox(db, network.forwarder, lambda: worker.lease.held)
+
+        def batch_finished(uids: list[int]) -> None:
+            outbox.notify()
+            webhooks.batch_finished(uids)
+
+        worker.ctx.on_batch = batch_finished
         rules = RuleBook(db)
         worker.ctx.on_rules_change = rules.invalidate
         notifier = None
@@ -93,7 +103,8 @@ class Services:
             raw_user_ids=config.analytics_raw_user_ids,
         )
         services = cls(
-            config, db, catalog, keys, worker, webhooks, network, rules, notifier, analytics
+            config, db, catalog, keys, worker, webhooks, network, rules, outbox, notifier,
+            analytics,
         )
         if analytics.enabled:  # suggestions come from the search log: none without it
             services.suggestions = SuggestionsRefresher(
@@ -126,6 +137,7 @@ class Services:
         self.webhooks.start()
         self.network.start()
         self.worker.start()
+        self.outbox.start()
         if self.analytics is not None:
             self.analytics.start()
         if self.sync is not None:
@@ -146,6 +158,7 @@ class Services:
             self.analytics.stop()
         self.worker.stop()
         self.webhooks.stop()  # after the worker: its last batch is delivered too
+        self.outbox.stop()  # what it did not send stays owed, sent by the next holder
         self.network.stop()
         if self.notifier is not None:
             self.notifier.stop()

@@ -11,6 +11,7 @@ import sqlalchemy as sa
 
 from sift.catalog import IndexCatalog
 from sift.cluster import Network
+from sift.cluster.outbox import Outbox
 from sift.ops.webhook_delivery import WebhookDelivery
 from sift.rules import RuleBook
 from sift.services import Services
@@ -50,8 +51,10 @@ def worker_node(db: Database) -> Services:
     catalog = IndexCatalog(db)
     catalog.rebuild()
     worker = Worker(WorkerContext(db=db, catalog=catalog, index_defaults="sift", batch_size=100))
-    services = Services(None, db, catalog, None, worker, WebhookDelivery(db), Network(db),  # type: ignore[arg-type]
-                        RuleBook(db))
+    network = Network(db)
+    outbox = Outbox(db, network.forwarder, lambda: False)  # no remotes in these tests
+    services = Services(None, db, catalog, None, worker, WebhookDelivery(db), network,  # type: ignore[arg-type]
+                        RuleBook(db), outbox)
     worker.ctx.on_rules_change = services.rules.invalidate
     assert worker._become_leader()
     return services

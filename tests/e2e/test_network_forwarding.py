@@ -44,9 +44,25 @@ def stored(node: SiftProcess) -> list[int]:
     return sorted(d["id"] for d in answer.json()["results"])
 
 
-def remote_tasks_done(task: dict[str, Any], nodes: dict[str, SiftProcess]) -> dict[str, Any]:
-    remote_tasks = task["network"]["remoteTasks"]
-    assert set(remote_tasks) == {"ms-01", "ms-02"}, task
+def sent_to_all(leader: SiftProcess, uid: int, timeout: float = 30.0) -> dict[str, Any]:
+    """The ``remoteTasks`` of the leader's task ``uid`` once every remote took it."""
+
+    def sent() -> dict[str, Any] | None:
+        with leader.client() as client:
+            remote_tasks = client.get(f"/tasks/{uid}").json()["network"]["remoteTasks"]
+        return remote_tasks if all(t["taskUid"] is not None
+                                   for t in remote_tasks.values()) else None  # fmt: skip
+
+    return wait_until(sent, timeout)
+
+
+def remote_tasks_done(leader: SiftProcess, task: dict[str, Any],
+                      nodes: dict[str, SiftProcess]) -> dict[str, Any]:  # fmt: skip
+    """The remote tasks of the leader's ``task`` once its outbox sent them (right after
+    the task: cluster/outbox.py), each finished on its remote as the leader's write."""
+    # Finished, the task names every remote, sent already or not yet.
+    assert set(task["network"]["remoteTasks"]) == {"ms-01", "ms-02"}, task
+    remote_tasks = sent_to_all(leader, task["uid"], timeout=60)
     for name, sent in remote_tasks.items():
         assert sent["error"] is None, sent
         done = finished(nodes[name], sent["taskUid"])
@@ -55,14 +71,11 @@ def remote_tasks_done(task: dict[str, Any], nodes: dict[str, SiftProcess]) -> di
     return remote_tasks
 
 
-def test_a_leader_forwards_writes_to_remotes_with_their_own_database(
-    servers: ServerPool,
-) -> None:
+def start_network(servers: ServerPool) -> dict[str, SiftProcess]:
+    """Three nodes on databases of their own, ``ms-00`` leading."""
     nodes = {name: servers.new(name) for name in NAMES}
-    reference = servers.new("reference")  # one node holding every document
     for name, node in nodes.items():
         node.start("--network-self", name)
-    reference.start()
     topology = {
         "leader": "ms-00",
         "remotes": {name: {"url": node.url, "searchApiKey": MASTER_KEY,
@@ -73,20 +86,29 @@ def test_a_leader_forwards_writes_to_remotes_with_their_own_database(
         with node.client() as client:
             assert client.patch("/experimental-features", json={"network": True}).is_success
             assert client.patch("/network", json=topology).status_code == 200
+    return nodes
+
+
+def test_a_leader_forwards_writes_to_remotes_with_their_own_database(
+    servers: ServerPool,
+) -> None:
+    nodes = start_network(servers)
+    reference = servers.new("reference")  # one node holding every document
+    reference.start()
     leader = nodes["ms-00"]
     for node in (leader, reference):
         write(node, "POST", "/indexes", {"uid": "books", "primaryKey": "id"})
     # Settings reach every remote (creating the index there, as a settings update does).
     task = write(leader, "PATCH", "/indexes/books/settings", SETTINGS)
     write(reference, "PATCH", "/indexes/books/settings", SETTINGS)
-    remote_tasks_done(task, nodes)
+    remote_tasks_done(leader, task, nodes)
     for name in ("ms-01", "ms-02"):
         with nodes[name].client() as client:
             got = client.get("/indexes/books/settings").json()
         assert sorted(got["filterableAttributes"]) == ["kind", "n"], got
     task = write(leader, "POST", "/indexes/books/documents", documents(0, 400))
     write(reference, "POST", "/indexes/books/documents", documents(0, 400))
-    remote_tasks_done(task, nodes)
+    remote_tasks_done(leader, task, nodes)
     partition = Partition(tuple(SHARDS))
     shard_of = {i: partition.shard_of(str(i)) for i in range(400)}
     for name in ("ms-01", "ms-02"):
@@ -97,7 +119,7 @@ def test_a_leader_forwards_writes_to_remotes_with_their_own_database(
     gone = list(range(0, 400, 7))
     task = write(leader, "POST", "/indexes/books/documents/delete-batch", gone)
     write(reference, "POST", "/indexes/books/documents/delete-batch", gone)
-    remote_tasks_done(task, nodes)
+    sent = remote_tasks_done(leader, task, nodes)
     kept = Counter(shard_of[i] for i in range(400) if i not in gone)
     for name in ("ms-01", "ms-02"):
         assert len(stored(nodes[name])) == sum(
@@ -121,7 +143,7 @@ def test_a_leader_forwards_writes_to_remotes_with_their_own_database(
     # The leader retrying a forward (after a crash, or a lost answer) enqueues nothing new:
     # the same deletion, sent again as the leader sent it, gets the task enqueued then.
     remote = nodes["ms-01"]
-    first = task["network"]["remoteTasks"]["ms-01"]["taskUid"]
+    first = sent["ms-01"]["taskUid"]
     with sqlite3.connect(leader.data_dir / "sift.db") as conn:
         (database,) = conn.execute(
             "SELECT value FROM meta WHERE key = 'network_database_id'").fetchone()
@@ -142,3 +164,55 @@ def test_a_leader_forwards_writes_to_remotes_with_their_own_database(
                            headers={**remote.headers, **Origin("ms-00", 1, own).headers()})
         assert same.status_code == 200 and same.json()["sameDatabase"] is True
         assert client.get("/tasks", params={"limit": 1}).json()["total"] == before
+
+
+def contents(node: SiftProcess) -> dict[int, str]:
+    """Each document's title in the node's own database."""
+    with node.client() as client:
+        answer = client.get("/indexes/books/documents", params={"limit": 10000})
+    assert answer.status_code == 200, answer.text
+    return {d["id"]: d["title"] for d in answer.json()["results"]}
+
+
+def test_a_remote_stopped_while_the_leader_writes_gets_every_write_in_order_once_back(
+    servers: ServerPool,
+) -> None:
+    nodes = start_network(servers)
+    leader, away = nodes["ms-00"], nodes["ms-02"]
+    write(leader, "POST", "/indexes", {"uid": "books", "primaryKey": "id"})
+    write(leader, "PATCH", "/indexes/books/settings", SETTINGS)
+    expected = {d["id"]: d["title"] for d in documents(0, 300)}
+    sent_to_all(leader, write(leader, "POST", "/indexes/books/documents",
+                              documents(0, 300))["uid"])  # fmt: skip
+    assert away.terminate() == 0
+
+    # While ms-02 is away: new content, a deletion, then some of the deleted ids back
+    # (the order matters: the re-addition must not be overtaken by the deletion).
+    changed = [{**d, "title": f"second {d['title']}"} for d in documents(0, 300)]
+    missed = [write(leader, "POST", "/indexes/books/documents", changed)]
+    expected.update({d["id"]: d["title"] for d in changed})
+    gone = list(range(0, 300, 3))
+    missed.append(write(leader, "POST", "/indexes/books/documents/delete-batch", gone))
+    for i in gone:
+        del expected[i]
+    back = [{**d, "title": f"third {d['title']}"} for d in documents(0, 60)]
+    missed.append(write(leader, "POST", "/indexes/books/documents", back))
+    expected.update({d["id"]: d["title"] for d in back})
+    for task in missed:  # the leader's writes succeed; ms-02's share waits in the outbox
+        assert task["network"]["remoteTasks"]["ms-02"]["taskUid"] is None, task
+    with leader.client() as client:
+        metrics = client.get("/metrics").text
+    assert 'sift_network_pending_writes{remote="ms-02"} 3.0' in metrics, metrics
+
+    away.start("--network-self", "ms-02")
+    for task in missed:
+        remote_tasks_done(leader, task, nodes)
+    partition = Partition(tuple(SHARDS))
+    for name in ("ms-01", "ms-02"):
+        owned = {s for s, owners in SHARDS.items() if name in owners}
+        want = {i: t for i, t in expected.items() if partition.shard_of(str(i)) in owned}
+        assert contents(nodes[name]) == want, name
+    assert contents(leader) == expected
+    with leader.client() as client:
+        metrics = client.get("/metrics").text
+    assert 'sift_network_pending_writes{remote="ms-02"} 0.0' in metrics

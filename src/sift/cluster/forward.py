@@ -11,17 +11,16 @@ already, and a remote that enqueued it before (the leader retrying after a crash
 with the task it enqueued then. The leader's task lists each remote's task uid (or the
 error that stopped it) as Meilisearch's ``network.remoteTasks``.
 
-A remote that does not answer is tried a few times, about three seconds in all, then
-its error is recorded and the queue moves on: the write does not reach that remote, nor
-do the writes of the next ``RemoteHealth.retry_after`` seconds (5), which are not sent
-to it at all, so a backlog does not wait on a dead remote task after task.
+The worker does not send anything itself: it adds each remote's request to the outbox
+in the transaction of the task's outcome (storage/outbox.py), and the outbox's sender
+(cluster/outbox.py) delivers them once the batch has committed, and again later, in
+order, while a remote does not answer.
 """
 
 from __future__ import annotations
 
 import logging
-import time
-from collections.abc import Callable, Iterable
+from collections.abc import Iterable
 from typing import TYPE_CHECKING, Any
 
 import httpx
@@ -33,8 +32,6 @@ if TYPE_CHECKING:
     from sift.cluster.network import Network
 
 log = logging.getLogger("sift.network")
-
-RETRY_DELAYS = (0.2, 0.8, 2.0)  # seconds before each retry of a remote that did not answer
 
 Request = tuple[str, str, Any]  # method, path (with query), JSON body
 
@@ -85,13 +82,11 @@ def requests_for(task_type: str, params: dict[str, Any], index_uid: str,
 
 
 class Forwarder:
-    """Sends the leader's document tasks to the remotes (see the module's docstring)."""
+    """Sends the leader's writes to the remotes (see the module's docstring)."""
 
-    def __init__(self, network: Network, timeout: float = 5.0,
-                 sleep: Callable[[float], None] = time.sleep) -> None:  # fmt: skip
+    def __init__(self, network: Network, timeout: float = 5.0) -> None:
         self.network = network
         self.client = httpx.Client(timeout=timeout)
-        self.sleep = sleep
         self._same_database: set[str] = set()  # remote urls on the leader's database
 
     def close(self) -> None:
@@ -110,56 +105,47 @@ class Forwarder:
             return None
         return partition, topology.shards, topology.self_name
 
-    def send(self, task_uid: int, requests: dict[str, Request]) -> dict[str, Any]:
-        """Send each remote its request; Meilisearch's ``remoteTasks`` of the task."""
-        topology = self.network.topology
-        me = topology.self_name or ""
-        origin = Origin(me, task_uid, self.network.database_id)
-        remote_tasks: dict[str, Any] = {}
-        for name, request in requests.items():
-            remote = topology.remotes.get(name)
-            if remote is None or remote.url in self._same_database:
-                continue
-            if not self.network.health.available(name):
-                # Down a moment ago: a backlog of tasks does not wait on it once per task
-                # (the worker holds the database writer meanwhile).
-                remote_tasks[name] = {"taskUid": None,
-                                      "error": _unreachable(remote.url, "it was down")}
-                continue
-            answer = self._send(remote.url, remote.write_api_key, origin, request)
-            if answer.get("error") and answer["error"].get("type") == "system":
-                self.network.health.failed(name)
-            if answer.get("sameDatabase"):
-                self._same_database.add(remote.url)
-            else:
-                remote_tasks[name] = answer
-        return remote_tasks
+    def owed(self, requests: dict[str, Request]) -> dict[str, Request]:
+        """The requests of remotes that may have a database of their own."""
+        remotes = self.network.topology.remotes
+        return {name: request for name, request in requests.items()
+                if name in remotes and remotes[name].url not in self._same_database}  # fmt: skip
 
-    def _send(self, url: str, key: str | None, origin: Origin, request: Request
-              ) -> dict[str, Any]:  # fmt: skip
+    def deliver(self, name: str, task_uid: int, request: Request) -> dict[str, Any] | None:
+        """Send remote ``name`` its request of the leader's task ``task_uid``, once: its
+        entry of Meilisearch's ``remoteTasks`` (an error of type ``system`` when it may
+        answer later), or None when it shares the leader's database (nothing to send)."""
+        topology = self.network.topology
+        remote = topology.remotes.get(name)
+        if remote is None:
+            return {"taskUid": None, "error": _unreachable(name, "it left the network")}
+        if remote.url in self._same_database:
+            return None
+        origin = Origin(topology.self_name or "", task_uid, self.network.database_id)
         method, path, body = request
         headers = origin.headers()
-        if key:
-            headers["Authorization"] = f"Bearer {key}"
-        error: dict[str, Any] = {}
-        for delay in (0.0, *RETRY_DELAYS):
-            self.sleep(delay)
-            try:
-                answer = self.client.request(method, url + path, json=body, headers=headers)
-            except httpx.HTTPError as exc:
-                error = _unreachable(url, f"{type(exc).__name__}: {exc}")
-                continue
-            if answer.status_code == 200 and answer.json().get("sameDatabase"):
-                return {"sameDatabase": True}
-            if answer.status_code == 202:
-                return {"taskUid": answer.json()["taskUid"], "error": None}
-            try:
-                error = answer.json()
-            except ValueError:
-                error = _unreachable(url, f"HTTP {answer.status_code}")
-            if answer.status_code < 500:
-                break  # the remote refused the write: asking again changes nothing
-        log.warning("the write of task %s did not reach %s: %s", origin.task_uid, url,
+        if remote.write_api_key:
+            headers["Authorization"] = f"Bearer {remote.write_api_key}"
+        try:
+            answer = self.client.request(method, remote.url + path, json=body, headers=headers)
+        except httpx.HTTPError as exc:
+            self.network.health.failed(name)
+            return {"taskUid": None,
+                    "error": _unreachable(remote.url, f"{type(exc).__name__}: {exc}")}
+        if answer.status_code == 200 and answer.json().get("sameDatabase"):
+            self._same_database.add(remote.url)
+            return None
+        if answer.status_code == 202:
+            self.network.health.answered(name)
+            return {"taskUid": answer.json()["taskUid"], "error": None}
+        try:
+            error = answer.json()
+        except ValueError:
+            error = _unreachable(remote.url, f"HTTP {answer.status_code}")
+        if answer.status_code >= 500:
+            self.network.health.failed(name)
+            error = {**error, "type": "system"}  # asking again later may work
+        log.warning("the write of task %s was not taken by %s: %s", task_uid, remote.url,
                     error.get("message"))  # fmt: skip
         return {"taskUid": None, "error": error}
 

@@ -41,6 +41,9 @@ WEBHOOKS = Gauge(
     ["outcome"],
     registry=REGISTRY,
 )
+NETWORK_PENDING = Gauge("sift_network_pending_writes", "Writes the leader owes each remote "
+                        "with a database of its own (its outbox)", ["remote"],
+                        registry=REGISTRY)  # fmt: skip
 
 SYNC_STATES = ("new", "snapshot", "streaming", "reconnecting", "failed", "standby", "stopped")
 SYNC_STATE = Gauge("sift_sync_state", "1 for the state each sync source is in",
@@ -99,6 +102,9 @@ async def metrics(request: Request, _: Principal = Depends(guard("metrics.get"))
             index = svc.catalog.find(uid)
             if index is not None:
                 DOCUMENTS.labels(uid).set(index.document_count())
+        pending = svc.outbox.pending()
+        for name in {*svc.network.topology.remotes, *pending}:
+            NETWORK_PENDING.labels(name).set(pending.get(name, 0))
         for outcome, count in svc.webhooks.outcomes.items():
             WEBHOOKS.labels(outcome).set(count)
         for source in svc.sync.status() if svc.sync is not None else ():

@@ -131,6 +131,24 @@ network = sa.Table(
     sa.Column("updated_at", sa.DateTime, nullable=True),
 )
 
+# Writes the leader still owes a remote with a database of its own (cluster/outbox.py):
+# added in the transaction of the task they come from, deleted once the remote answered.
+# `id` orders each remote's writes; `due_at` is when its first one is tried next.
+network_outbox = sa.Table(
+    "network_outbox",
+    metadata,
+    sa.Column("id", BigId, primary_key=True, autoincrement=True),
+    sa.Column("remote", sa.String(128), nullable=False),
+    sa.Column("task_uid", BigId, nullable=False),
+    sa.Column("method", sa.String(16), nullable=False),
+    sa.Column("path", sa.Text, nullable=False),
+    sa.Column("body", sa.Text, nullable=False),
+    sa.Column("attempts", sa.Integer, nullable=False),
+    sa.Column("due_at", sa.DateTime, nullable=False),
+    sa.Index("ix_network_outbox_remote", "remote", "id"),
+    sqlite_autoincrement=True,
+)
+
 meta = sa.Table(
     "meta",
     metadata,

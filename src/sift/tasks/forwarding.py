@@ -1,5 +1,6 @@
-"""A document or settings task's share for each remote with a database of its own
-(cluster/forward.py sends it), built from the task's payload or parameters."""
+"""A document or settings task's share for each remote with a database of its own,
+built from the task's payload or parameters and owed in the task's own transaction (the
+outbox's sender, cluster/outbox.py, sends it once the task has committed)."""
 
 from __future__ import annotations
 
@@ -8,6 +9,7 @@ from typing import Any
 from sqlalchemy.engine import Connection
 
 from sift.cluster.forward import Forwarder, requests_for
+from sift.storage import outbox as outbox_rows
 from sift.storage import tasks as task_rows
 from sift.storage.tasks import TaskRecord
 from sift.tasks.documents import document_id
@@ -16,9 +18,9 @@ from sift.tasks.payload import parse_chunk
 
 def forward(forwarder: Forwarder | None, conn: Connection, task: TaskRecord,
             primary_key: str | None) -> dict[str, Any] | None:  # fmt: skip
-    """Send ``task`` (applied here already) to the remotes; its ``network`` field, or
-    None when this node forwards nothing (not the leader, or every remote shares its
-    database)."""
+    """Owe the remotes ``task`` (applied here already); its ``network`` field, each
+    remote not sent yet, or None when this node forwards nothing (not the leader, or
+    every remote shares its database)."""
     plan = forwarder.plan() if forwarder is not None else None
     if forwarder is None or plan is None:
         return None
@@ -33,7 +35,10 @@ def forward(forwarder: Forwarder | None, conn: Connection, task: TaskRecord,
         ids = [document_id(doc, primary_key) for doc in documents]
     elif "ids" in task.params:
         ids = [str(i) for i in task.params["ids"]]
-    requests = requests_for(task.type, task.params, task.index_uid or "", documents, ids,
-                            primary_key, partition, owners, me)  # fmt: skip
-    remote_tasks = forwarder.send(task.uid, requests)
-    return {"remoteTasks": remote_tasks} if remote_tasks else None
+    requests = forwarder.owed(requests_for(task.type, task.params, task.index_uid or "",
+                                           documents, ids, primary_key, partition, owners,
+                                           me))  # fmt: skip
+    outbox_rows.add(conn, task.uid, requests)
+    if not requests:
+        return None
+    return {"remoteTasks": {name: {"taskUid": None, "error": None} for name in requests}}

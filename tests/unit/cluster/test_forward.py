@@ -80,58 +80,48 @@ class _Network:
 
 
 def _forwarder(handler: Any) -> Forwarder:
-    forwarder = Forwarder(_Network(), sleep=lambda _: None)  # type: ignore[arg-type]
+    forwarder = Forwarder(_Network())  # type: ignore[arg-type]
     forwarder.client = httpx.Client(transport=httpx.MockTransport(handler))
     return forwarder
 
 
-def test_a_remote_is_sent_the_origin_and_retried_while_down() -> None:
+def test_a_remote_is_sent_the_origin_and_its_key() -> None:
     seen: list[httpx.Request] = []
 
     def handler(request: httpx.Request) -> httpx.Response:
         seen.append(request)
-        if len(seen) < 3:
-            return httpx.Response(503, json={"message": "busy"})
         return httpx.Response(202, json={"taskUid": 41})
 
-    answer = _forwarder(handler).send(7, {"ms-01": ("POST", "/indexes/b/documents", [])})
-    assert answer == {"ms-01": {"taskUid": 41, "error": None}}
-    assert len(seen) == 3
+    answer = _forwarder(handler).deliver("ms-01", 7, ("POST", "/indexes/b/documents", []))
+    assert answer == {"taskUid": 41, "error": None}
     origin = Origin.from_headers(seen[-1].headers)
     assert origin == Origin("ms-00", 7, "db-leader")
     assert seen[-1].headers["Authorization"] == "Bearer key-ms-01"
 
 
-def test_a_refusal_is_recorded_at_once_and_a_same_database_remote_is_skipped() -> None:
-    calls: list[str] = []
-
-    def refuse(request: httpx.Request) -> httpx.Response:
-        calls.append(request.url.path)
-        return httpx.Response(403, json={"message": "no", "code": "invalid_api_key"})
-
-    answer = _forwarder(refuse).send(7, {"ms-01": ("DELETE", "/indexes/b/documents", None)})
-    assert answer["ms-01"]["taskUid"] is None and answer["ms-01"]["error"]["code"] == (
-        "invalid_api_key")
-    assert len(calls) == 1
-
-    forwarder = _forwarder(lambda r: httpx.Response(200, json={"sameDatabase": True}))
-    assert forwarder.plan() is not None
-    assert forwarder.send(8, {"ms-01": ("DELETE", "/indexes/b/documents", None)}) == {}
-    assert forwarder.plan() is None  # nothing more to forward: they share the database
-
-
-def test_a_remote_down_is_not_waited_on_again_for_the_next_tasks() -> None:
-    calls: list[str] = []
-
+def test_a_remote_down_or_failing_answers_a_system_error_and_a_refusal_its_own() -> None:
     def down(request: httpx.Request) -> httpx.Response:
-        calls.append(request.url.path)
         raise httpx.ConnectError("refused", request=request)
 
-    forwarder = _forwarder(down)
     request = ("DELETE", "/indexes/b/documents", None)
-    first = forwarder.send(7, {"ms-01": request})["ms-01"]
-    assert first["error"]["code"] == "remote_could_not_be_reached" and len(calls) == 4
-    second = forwarder.send(8, {"ms-01": request})["ms-01"]
-    assert second["taskUid"] is None and second["error"]["code"] == (
-        "remote_could_not_be_reached")
-    assert len(calls) == 4  # not asked again while marked down
+    forwarder = _forwarder(down)
+    error = forwarder.deliver("ms-01", 7, request)["error"]  # type: ignore[index]
+    assert (error["code"], error["type"]) == ("remote_could_not_be_reached", "system")
+    assert forwarder.network.health.status("ms-01") == "unavailable"  # searches skip it
+    busy = _forwarder(lambda r: httpx.Response(503, json={"message": "busy"}))
+    assert busy.deliver("ms-01", 7, request)["error"]["type"] == "system"  # type: ignore[index]
+    refuse = _forwarder(lambda r: httpx.Response(
+        403, json={"message": "no", "code": "invalid_api_key", "type": "auth"}))
+    answer = refuse.deliver("ms-01", 7, request)
+    assert answer == {"taskUid": None, "error": {"message": "no", "code": "invalid_api_key",
+                                                 "type": "auth"}}  # fmt: skip
+
+
+def test_a_same_database_remote_is_owed_nothing_more() -> None:
+    forwarder = _forwarder(lambda r: httpx.Response(200, json={"sameDatabase": True}))
+    request = ("DELETE", "/indexes/b/documents", None)
+    assert forwarder.plan() is not None
+    assert forwarder.owed({"ms-01": request, "gone": request}) == {"ms-01": request}
+    assert forwarder.deliver("ms-01", 8, request) is None
+    assert forwarder.owed({"ms-01": request}) == {}
+    assert forwarder.plan() is None  # nothing more to forward: they share the database
