@@ -2,14 +2,14 @@
 database.
 
 With sharding (a ``leader`` in /network), the leader's worker applies each document task
-to its own database and, in the same batch, sends every other remote its share: the
+to its own database and, in the same transaction, owes every other remote its share: the
 documents (or ids to delete) of the shards the remote owns, split by the same
 ``Partition.shard_of`` that decides which shard a node indexes. A deletion by filter or
 of every document, and a settings update, go to every remote. Each request names the leader's task
 (cluster/origin.py): a remote on the leader's own database answers that it has the write
 already, and a remote that enqueued it before (the leader retrying after a crash) answers
 with the task it enqueued then. The leader's task lists each remote's task uid (or the
-error that stopped it) as Meilisearch's ``network.remoteTasks``.
+error of the last try) as Meilisearch's ``network.remoteTasks``.
 
 The worker does not send anything itself: it adds each remote's request to the outbox
 in the transaction of the task's outcome (storage/outbox.py), and the outbox's sender
@@ -117,8 +117,9 @@ class Forwarder:
         answer later), or None when it shares the leader's database (nothing to send)."""
         topology = self.network.topology
         remote = topology.remotes.get(name)
-        if remote is None:
-            return {"taskUid": None, "error": _unreachable(name, "it left the network")}
+        if remote is None:  # removed from /network: asking again would change nothing
+            left = _unreachable(name, "it is no longer in the network")
+            return {"taskUid": None, "error": {**left, "type": "invalid_request"}}
         if remote.url in self._same_database:
             return None
         origin = Origin(topology.self_name or "", task_uid, self.network.database_id)

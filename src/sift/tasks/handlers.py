@@ -119,9 +119,10 @@ def _addition(ctx: WorkerContext, conn: Connection, state: documents.IndexState,
 
 def _forwarded(ctx: WorkerContext, conn: Connection, task: TaskRecord,
                details: dict[str, Any], primary_key: str | None) -> Outcome:  # fmt: skip
-    """The succeeded task, after the leader sent it to the remotes with databases of
-    their own (tasks/forwarding.py); their task uids go in its details' `network`,
-    which the task's view shows beside the details as Meilisearch does."""
+    """The succeeded task, its share owed to each remote with a database of its own
+    (tasks/forwarding.py); their task uids go in its details' `network` once sent
+    (cluster/outbox.py), which the task's view shows beside the details as Meilisearch
+    does."""
     from sift.tasks.worker import Outcome
 
     network = forwarding.forward(ctx.forwarder, conn, task, primary_key)

@@ -110,6 +110,8 @@ def test_a_remote_down_or_failing_answers_a_system_error_and_a_refusal_its_own()
     assert forwarder.network.health.status("ms-01") == "unavailable"  # searches skip it
     busy = _forwarder(lambda r: httpx.Response(503, json={"message": "busy"}))
     assert busy.deliver("ms-01", 7, request)["error"]["type"] == "system"  # type: ignore[index]
+    left = busy.deliver("ms-09", 7, request)["error"]  # type: ignore[index]
+    assert left["type"] == "invalid_request"  # no longer in /network: not asked again
     refuse = _forwarder(lambda r: httpx.Response(
         403, json={"message": "no", "code": "invalid_api_key", "type": "auth"}))
     answer = refuse.deliver("ms-01", 7, request)
