@@ -122,7 +122,10 @@ class Forwarder:
             return {"taskUid": None, "error": {**left, "type": "invalid_request"}}
         if remote.url in self._same_database:
             return None
-        origin = Origin(topology.self_name or "", task_uid, self.network.database_id)
+        # The leader's name, as when the write was owed: a lease holder sending it after
+        # a takeover (nodes sharing the leader's database) names the same origin.
+        origin = Origin(topology.leader or topology.self_name or "", task_uid,
+                        self.network.database_id)  # fmt: skip
         method, path, body = request
         headers = origin.headers()
         if remote.write_api_key:
