@@ -24,6 +24,8 @@ from collections.abc import Callable
 from datetime import timedelta
 from typing import Any
 
+from sqlalchemy.engine import Connection
+
 from sift.cluster.forward import Forwarder
 from sift.storage import outbox as rows
 from sift.storage import tasks as task_rows
@@ -119,7 +121,7 @@ class Outbox:
         return not retry
 
 
-def _show(conn: Any, task_uid: int, remote: str, answer: dict[str, Any] | None) -> None:
+def _show(conn: Connection, task_uid: int, remote: str, answer: dict[str, Any] | None) -> None:
     """Put the remote's answer in the leader task's ``network.remoteTasks`` (None: the
     remote shares the leader's database, so it is left out)."""
     task = task_rows.get(conn, task_uid)
