@@ -30,8 +30,6 @@ Three ways to turn that share into a strength were compared on the simulation
 
 from __future__ import annotations
 
-import logging
-import threading
 from collections import defaultdict
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
@@ -40,11 +38,10 @@ from datetime import timedelta
 import numpy as np
 
 from sift.engine.clicks import QueryClicks
+from sift.insights.periodic import PeriodicJob
 from sift.insights.searches import normalise_query
 from sift.storage import analytics as rows
 from sift.storage.database import Database, utcnow
-
-log = logging.getLogger("sift.insights")
 
 REFRESH_SECONDS = 60.0
 MAX_POSITION = 50  # deeper clicks share one position bucket (pages rarely go further)
@@ -143,8 +140,11 @@ def _query_signal(
     )
 
 
-class ClickModels:
+class ClickModels(PeriodicJob):
     """Every opted-in index's model, rebuilt periodically; read on the search path."""
+
+    name = "sift-clicks"
+    failure = "click models were not refreshed"  # searches keep the last model
 
     def __init__(
         self,
@@ -162,8 +162,7 @@ class ClickModels:
         self.flush = flush  # the event buffer, written before it is read
         self.params = params or ClickParams()
         self._models: dict[str, dict[str, QueryClicks]] = {}
-        self._stopping = threading.Event()
-        self._thread: threading.Thread | None = None
+        super().__init__()
 
     def lookup(self, index_uid: str, q: object) -> QueryClicks | None:
         """The query's signal, or None (a dict miss: the common, free case)."""
@@ -172,24 +171,8 @@ class ClickModels:
             return None
         return model.get(normalise_query(q))
 
-    def start(self) -> None:
-        if self._thread is None:
-            self._stopping.clear()
-            self._thread = threading.Thread(target=self._run, name="sift-clicks", daemon=True)
-            self._thread.start()
-
-    def stop(self) -> None:
-        if self._thread is not None:
-            self._stopping.set()
-            self._thread.join(timeout=10)
-            self._thread = None
-
-    def _run(self) -> None:
-        while not self._stopping.wait(self.interval):
-            try:
-                self.refresh()
-            except Exception:  # the next round tries again; searches keep the last model
-                log.warning("click models were not refreshed", exc_info=True)
+    def run_once(self) -> None:
+        self.refresh()
 
     def refresh(self) -> int:
         """Rebuild every opted-in index's model; returns how many queries have a signal."""

@@ -13,8 +13,6 @@ from __future__ import annotations
 
 import hashlib
 import io
-import logging
-import threading
 import time
 from collections.abc import Callable
 from dataclasses import asdict, dataclass
@@ -25,11 +23,10 @@ import orjson
 
 from sift.errors import SiftError
 from sift.inputs import INDEX_UID, INDEX_UID_RULE, kind_of, shown
+from sift.insights.periodic import PeriodicJob
 from sift.storage import analytics as rows
 from sift.storage import keys as meta_rows
 from sift.storage.database import Database, utcnow
-
-log = logging.getLogger("sift.insights")
 
 META_PREFIX = "query_suggestions:"
 REFRESH_SECONDS = 60.0
@@ -136,8 +133,11 @@ class Enqueue(Protocol):
     ) -> Any: ...
 
 
-class SuggestionsRefresher:
+class SuggestionsRefresher(PeriodicJob):
     """Refreshes every rule's destination from the search log, on the lease holder only."""
+
+    name = "sift-suggestions"
+    failure = "query suggestions were not refreshed"  # searches never depend on it
 
     def __init__(
         self,
@@ -152,31 +152,13 @@ class SuggestionsRefresher:
         self.leading = leading
         self.interval = interval
         self.flush = flush  # the search log's buffer, written before it is read
-        self._stopping = threading.Event()
-        self._thread: threading.Thread | None = None
+        super().__init__()
         self._configured: set[tuple[str, str]] = set()  # destinations given their settings
         self._last_stamp = 0
 
-    def start(self) -> None:
-        if self._thread is None:
-            self._stopping.clear()
-            self._thread = threading.Thread(target=self._run, name="sift-suggestions", daemon=True)
-            self._thread.start()
-
-    def stop(self) -> None:
-        if self._thread is not None:
-            self._stopping.set()
-            self._thread.join(timeout=10)
-            self._thread = None
-
-    def _run(self) -> None:
-        while not self._stopping.wait(self.interval):
-            if not self.leading():
-                continue
-            try:
-                self.refresh_all()
-            except Exception:  # the next round tries again; searches never depend on it
-                log.warning("query suggestions were not refreshed", exc_info=True)
+    def run_once(self) -> None:
+        if self.leading():
+            self.refresh_all()
 
     def refresh_all(self) -> int:
         self.flush()
