@@ -10,12 +10,15 @@ each owned by at least one known remote.
 
 from __future__ import annotations
 
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field, replace
-from typing import Any
+from typing import Any, TypeVar
 
 from sift.engine.partition import Partition
 from sift.engine.settings import describe
 from sift.errors import SiftError
+
+T = TypeVar("T")
 
 _TOP_FIELDS = ("self", "leader", "remotes", "shards")
 _REMOTE_FIELDS = ("url", "searchApiKey", "writeApiKey")
@@ -157,9 +160,9 @@ def _names(value: Any, where: str) -> list[str]:
     return value
 
 
-def _patch_shard(name: str, raw: Any, old: tuple[str, ...]) -> tuple[str, ...]:
+def _patch_shard(name: str, raw: Any, old: tuple[str, ...] | None) -> tuple[str, ...]:
     raw = _object(raw, f".shards.{name}", _SHARD_FIELDS, "invalid_network_shards")
-    owners = list(old)
+    owners = list(old or ())
     if raw.get("remotes") is not None:
         owners = list(dict.fromkeys(_names(raw["remotes"], f".shards.{name}.remotes")))
     for added in _names(raw.get("addRemotes"), f".shards.{name}.addRemotes"):
@@ -167,6 +170,28 @@ def _patch_shard(name: str, raw: Any, old: tuple[str, ...]) -> tuple[str, ...]:
             owners.append(added)
     removed = set(_names(raw.get("removeRemotes"), f".shards.{name}.removeRemotes"))
     return tuple(o for o in owners if o not in removed)
+
+
+def _patched(body: dict[str, Any], key: str, current: Mapping[str, T],
+             patch_one: Callable[[str, Any, T | None], T], code: str) -> dict[str, T]:  # fmt: skip
+    """``remotes`` or ``shards`` after a PATCH: ``null`` clears the map, a ``null`` entry
+    removes that name, an object entry is merged into the name's current value."""
+    raw = body.get(key)
+    if key in body and raw is None:
+        return {}
+    merged = dict(current)
+    if raw is None:
+        return merged
+    if not isinstance(raw, dict):
+        raise SiftError(
+            f"Invalid value type at `.{key}`: expected an object, but found {describe(raw)}", code
+        )
+    for name, item in raw.items():
+        if item is None:
+            merged.pop(name, None)
+        else:
+            merged[name] = patch_one(name, item, merged.get(name))
+    return merged
 
 
 def apply_patch(current: Topology, body: Any) -> Topology:
@@ -187,40 +212,10 @@ def apply_patch(current: Topology, body: Any) -> Topology:
         result = replace(result, self_name=_name_or_null(body, "self", "invalid_network_self"))
     if "leader" in body:
         result = replace(result, leader=_name_or_null(body, "leader", "invalid_network_leader"))
-    remotes = dict(result.remotes)
-    shards = dict(result.shards)
-    raw_remotes = body.get("remotes")
-    if "remotes" in body and raw_remotes is None:
-        remotes.clear()  # `remotes: null`: every remote goes
-    elif raw_remotes is not None:
-        if not isinstance(raw_remotes, dict):
-            raise SiftError(
-                "Invalid value type at `.remotes`: expected an object, but found "
-                f"{describe(raw_remotes)}",
-                "invalid_network_remotes",
-            )
-        for name, raw in raw_remotes.items():
-            if raw is None:
-                remotes.pop(name, None)
-            else:
-                remotes[name] = _patch_remote(name, raw, remotes.get(name))
+    remotes = _patched(body, "remotes", result.remotes, _patch_remote, "invalid_network_remotes")
     # A removed remote leaves every shard it owned.
-    shards = {name: tuple(o for o in owners if o in remotes) for name, owners in shards.items()}
-    raw_shards = body.get("shards")
-    if "shards" in body and raw_shards is None:
-        shards.clear()
-    elif raw_shards is not None:
-        if not isinstance(raw_shards, dict):
-            raise SiftError(
-                "Invalid value type at `.shards`: expected an object, but found "
-                f"{describe(raw_shards)}",
-                "invalid_network_shards",
-            )
-        for name, raw in raw_shards.items():
-            if raw is None:
-                shards.pop(name, None)
-            else:
-                shards[name] = _patch_shard(name, raw, shards.get(name, ()))
+    kept = {name: tuple(o for o in own if o in remotes) for name, own in result.shards.items()}
+    shards = _patched(body, "shards", kept, _patch_shard, "invalid_network_shards")
     result = replace(result, remotes=remotes, shards=shards)
     _check(result)
     return result
