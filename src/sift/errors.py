@@ -236,6 +236,7 @@ ERROR_TABLE: Final[dict[str, tuple[str, int]]] = {
     "invalid_network_search_api_key": ("invalid_request", 400),
     "invalid_network_write_api_key": ("invalid_request", 400),
     "invalid_network_shards": ("invalid_request", 400),
+    "not_a_leader": ("invalid_request", 400),
     "invalid_search_use_network": ("invalid_request", 400),
     "invalid_multi_search_remote": ("invalid_request", 400),
     "remote_bad_response": ("system", 502),
@@ -293,6 +294,18 @@ class SiftError(Exception):
             # the usual ones; this bounds every other message the same way)
             message = f"{message[:MAX_MESSAGE]}… ({len(message):,} characters)"
         return {"message": message, "code": self.code, "type": self.type, "link": self.link}
+
+
+class NotALeader(SiftError):
+    """A write sent to a node of a network with a ``leader`` other than itself."""
+
+    code = "not_a_leader"
+
+    def __init__(self, self_name: str, leader: str) -> None:
+        super().__init__(
+            f"This node (`{self_name}`) is not the network's leader: send writes to the "
+            f"leader, `{leader}`.",
+        )
 
 
 class IndexNotFound(SiftError):

@@ -266,3 +266,40 @@ def test_a_forwarded_write_needs_all_of_its_origin(client: TestClient) -> None:
     answer = client.post("/indexes/books/documents", json=[{"id": 1}], headers=partial)
     assert answer.status_code == 400 and answer.json()["code"] == "bad_request"
     assert client.get("/tasks").json()["total"] == 0
+
+
+def test_with_a_leader_another_node_refuses_writes_unless_forwarded(client: TestClient) -> None:
+    enable(client)
+    assert patch(client, {**THREE, "self": "ms-01"}).status_code == 200  # ms-00 leads
+    writes = [("POST", "/indexes", {"uid": "books"}),
+              ("POST", "/indexes/books/documents", [{"id": 1}]),
+              ("PUT", "/indexes/books/documents", [{"id": 1}]),
+              ("POST", "/indexes/books/documents/delete-batch", [1]),
+              ("PATCH", "/indexes/books/settings", {"sortableAttributes": ["id"]}),
+              ("PATCH", "/indexes/books", {"primaryKey": "id"}),
+              ("DELETE", "/indexes/books", None)]  # fmt: skip
+    for method, path, body in writes:
+        refused = client.request(method, path, json=body)
+        assert refused.status_code == 400, (method, path, refused.text)
+        assert refused.json()["code"] == "not_a_leader"
+        assert "`ms-00`" in refused.json()["message"]
+    assert client.get("/tasks").json()["total"] == 0
+    # Reads, and the node's own affairs (its topology, its keys), are not the leader's.
+    assert client.get("/indexes").status_code == 200
+    assert patch(client, {"shards": {"shard-a": {"remotes": ["ms-01"]}}}).status_code == 200
+    # The leader's forward is taken.
+    origin = Origin("ms-00", 1, "leader-database").headers()
+    taken = client.post("/indexes", json={"uid": "books"}, headers=origin)
+    assert taken.status_code == 202, taken.text
+    # Once the leader is unset (or the feature off), every node takes writes again.
+    assert patch(client, {"leader": None}).status_code == 200
+    assert client.post("/indexes/books/documents", json=[{"id": 1}]).status_code == 202
+    assert patch(client, {"leader": "ms-00"}).status_code == 200
+    assert client.patch("/experimental-features", json={"network": False}).is_success
+    assert client.post("/indexes/books/documents", json=[{"id": 2}]).status_code == 202
+
+
+def test_the_leader_itself_takes_writes(client: TestClient) -> None:
+    enable(client)
+    assert patch(client, THREE).status_code == 200
+    assert client.post("/indexes", json={"uid": "books"}).status_code == 202

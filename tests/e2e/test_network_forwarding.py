@@ -1,5 +1,6 @@
 """Three `sift serve`, each on a SQLite database of its own: the leader forwards every
-document write to the remotes owning its shards (cluster/forward.py), so a network search
+document write to the remotes owning its shards, and each index's creation and deletion to
+every remote (cluster/forward.py), so a network search
 answers what one node holding everything answers, and a repeated forward changes nothing."""
 
 from __future__ import annotations
@@ -96,9 +97,14 @@ def test_a_leader_forwards_writes_to_remotes_with_their_own_database(
     reference = servers.new("reference")  # one node holding every document
     reference.start()
     leader = nodes["ms-00"]
-    for node in (leader, reference):
-        write(node, "POST", "/indexes", {"uid": "books", "primaryKey": "id"})
-    # Settings reach every remote (creating the index there, as a settings update does).
+    write(reference, "POST", "/indexes", {"uid": "books", "primaryKey": "id"})
+    # The index's creation reaches every remote, with its primary key.
+    task = write(leader, "POST", "/indexes", {"uid": "books", "primaryKey": "id"})
+    remote_tasks_done(leader, task, nodes)
+    for name in ("ms-01", "ms-02"):
+        with nodes[name].client() as client:
+            assert client.get("/indexes/books").json()["primaryKey"] == "id", name
+    # Settings reach every remote too.
     task = write(leader, "PATCH", "/indexes/books/settings", SETTINGS)
     write(reference, "PATCH", "/indexes/books/settings", SETTINGS)
     remote_tasks_done(leader, task, nodes)
@@ -164,6 +170,12 @@ def test_a_leader_forwards_writes_to_remotes_with_their_own_database(
                            headers={**remote.headers, **Origin("ms-00", 1, own).headers()})
         assert same.status_code == 200 and same.json()["sameDatabase"] is True
         assert client.get("/tasks", params={"limit": 1}).json()["total"] == before
+
+    # Deleting the index on the leader deletes it on every remote.
+    remote_tasks_done(leader, write(leader, "DELETE", "/indexes/books", None), nodes)
+    for node in nodes.values():
+        with node.client() as client:
+            assert client.get("/indexes/books").status_code == 404
 
 
 def contents(node: SiftProcess) -> dict[int, str]:

@@ -1,11 +1,12 @@
-"""The leader's document and settings writes, forwarded to the remotes that keep their own
-database.
+"""The leader's document, settings and index writes, forwarded to the remotes that keep
+their own database.
 
 With sharding (a ``leader`` in /network), the leader's worker applies each document task
 to its own database and, in the same transaction, owes every other remote its share: the
 documents (or ids to delete) of the shards the remote owns, split by the same
 ``Partition.shard_of`` that decides which shard a node indexes. A deletion by filter or
-of every document, and a settings update, go to every remote. Each request names the leader's task
+of every document, a settings update, and an index's creation, update (primary key, uid)
+or deletion go to every remote. Each request names the leader's task
 (cluster/origin.py): a remote on the leader's own database answers that it has the write
 already, and a remote that enqueued it before (the leader retrying after a crash) answers
 with the task it enqueued then. The leader's task lists each remote's task uid (or the
@@ -20,7 +21,7 @@ order, while a remote does not answer.
 from __future__ import annotations
 
 import logging
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from typing import TYPE_CHECKING, Any
 
 import httpx
@@ -54,9 +55,13 @@ def requests_for(task_type: str, params: dict[str, Any], index_uid: str,
                  leave_out: str | None) -> dict[str, Request]:  # fmt: skip
     """What each remote is sent for one task: ``documents`` (an addition, their ids in
     ``ids``, under the leader's ``primary_key``) or ``ids`` (a deletion by id); a
-    deletion by filter or of everything, and a settings update, go to every remote."""
+    deletion by filter or of everything, a settings update and an index's creation,
+    update or deletion go to every remote."""
     base = f"/indexes/{index_uid}/documents"
     everyone = sorted({r for rs in owners.values() for r in rs if r != leave_out})
+    if task_type in _INDEX_REQUESTS:
+        request = _INDEX_REQUESTS[task_type](index_uid, params)
+        return {r: request for r in everyone}
     if task_type == "settingsUpdate":
         return {r: ("PATCH", f"/indexes/{index_uid}/settings", params["settings"])
                 for r in everyone}  # fmt: skip
@@ -79,6 +84,23 @@ def requests_for(task_type: str, params: dict[str, Any], index_uid: str,
         return {remote: ("DELETE", base, None) for remote in everyone}
     return {remote: ("POST", base + "/delete", {"filter": params["filter"]})
             for remote in everyone}  # fmt: skip
+
+
+def _index_update(index_uid: str, params: dict[str, Any]) -> Request:
+    body = {"primaryKey": params.get("primaryKey")}
+    if params.get("newIndexUid"):
+        body["uid"] = params["newIndexUid"]
+    return ("PATCH", f"/indexes/{index_uid}", body)
+
+
+# An index's own tasks go to every remote, as Meilisearch's leader sends them: the index
+# exists (or not) on every node, whichever shards it holds.
+_INDEX_REQUESTS: dict[str, Callable[[str, dict[str, Any]], Request]] = {
+    "indexCreation": lambda uid, params: (
+        "POST", "/indexes", {"uid": uid, "primaryKey": params.get("primaryKey")}),
+    "indexUpdate": _index_update,
+    "indexDeletion": lambda uid, params: ("DELETE", f"/indexes/{uid}", None),
+}
 
 
 class Forwarder:

@@ -24,7 +24,7 @@ from sift.cluster.health import RemoteHealth
 from sift.cluster.origin import database_id
 from sift.cluster.topology import Topology, apply_patch
 from sift.engine.partition import Partition
-from sift.errors import SiftError
+from sift.errors import NotALeader, SiftError
 from sift.ops import experimental
 from sift.storage import network as network_rows
 from sift.storage.database import Database, error_summary
@@ -70,6 +70,17 @@ class Network:
     def require_enabled(self) -> None:
         if not self._enabled:
             experimental.require(self.db, "network", "/network")  # raises, with the reason
+
+    def refuse_unless_leader(self, forwarded: bool) -> None:
+        """Meilisearch's rule once a ``leader`` is set: a node other than the leader
+        takes no write (``not_a_leader``) unless the leader forwarded it. Without a
+        leader, or while this node's ``self`` is unknown, every node takes writes (nodes
+        sharing one database, each written to directly)."""
+        topology = self._topology
+        if (self._enabled and not forwarded and topology.leader is not None
+                and topology.self_name is not None
+                and topology.self_name != topology.leader):  # fmt: skip
+            raise NotALeader(topology.self_name, topology.leader)
 
     def view(self) -> dict[str, Any]:
         """GET /network: the topology, each remote with its availability as last seen."""

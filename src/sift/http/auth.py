@@ -8,6 +8,7 @@ from collections.abc import Awaitable, Callable
 from fastapi import Request
 from starlette.concurrency import run_in_threadpool
 
+from sift.cluster.origin import Origin
 from sift.errors import SiftError
 from sift.http.throttle import Limits, client_address
 from sift.ops.keys import Principal
@@ -85,10 +86,20 @@ def _principal(svc: Services, token: str, action: str, cached_only: bool) -> Pri
     return None if record is None else Principal(key=record)
 
 
+# The writes a network's leader forwards to every remote (cluster/forward.py): with a
+# `leader` set, any other node refuses them unless the leader sent them (`not_a_leader`).
+LEADER_WRITES = frozenset({"documents.add", "documents.delete", "settings.update",
+                           "indexes.create", "indexes.update", "indexes.delete"})  # fmt: skip
+
+
 def guard(action: str) -> Callable[[Request], Awaitable[Principal]]:
     """A FastAPI dependency checking `action`, on the path's index uid when there is one."""
 
     async def dependency(request: Request) -> Principal:
-        return await authenticate(request, action, request.path_params.get("index_uid"))
+        principal = await authenticate(request, action, request.path_params.get("index_uid"))
+        if action in LEADER_WRITES:
+            forwarded = Origin.from_headers(request.headers) is not None
+            services(request).network.refuse_unless_leader(forwarded)
+        return principal
 
     return dependency

@@ -1,4 +1,4 @@
-"""A document or settings task's share for each remote with a database of its own,
+"""A document, settings or index task's share for each remote with a database of its own,
 built from the task's payload or parameters and owed in the task's own transaction (the
 outbox's sender, cluster/outbox.py, sends it once the task has committed)."""
 

@@ -159,7 +159,7 @@ def index_creation(ctx: WorkerContext, conn: Connection, task: TaskRecord) -> di
     settings = default_settings(ctx.index_defaults)
     index_rows.create(conn, uid, primary_key, settings)
     ctx.catalog.create(uid, settings, primary_key)
-    return {"primaryKey": primary_key}
+    return _with_network(ctx, conn, task, {"primaryKey": primary_key})
 
 
 def index_update(ctx: WorkerContext, conn: Connection, task: TaskRecord) -> dict[str, Any]:
@@ -184,7 +184,7 @@ def index_update(ctx: WorkerContext, conn: Connection, task: TaskRecord) -> dict
         if index_rows.get(conn, new_uid) is not None:
             raise SiftError(f"Index `{new_uid}` already exists.", "index_already_exists")
         _rename_index(ctx, conn, uid, new_uid)
-    return details
+    return _with_network(ctx, conn, task, details)
 
 
 def index_deletion(ctx: WorkerContext, conn: Connection, task: TaskRecord) -> dict[str, Any]:
@@ -194,7 +194,7 @@ def index_deletion(ctx: WorkerContext, conn: Connection, task: TaskRecord) -> di
         raise IndexNotFound(uid)
     deleted = index_rows.delete(conn, record)
     ctx.catalog.drop(uid)
-    return {"deletedDocuments": deleted}
+    return _with_network(ctx, conn, task, {"deletedDocuments": deleted})
 
 
 def index_swap(ctx: WorkerContext, conn: Connection, task: TaskRecord) -> dict[str, Any]:
@@ -257,8 +257,15 @@ def settings_update(ctx: WorkerContext, conn: Connection, task: TaskRecord) -> d
     semantic.on_settings(ctx.db, conn, record.id, state.search, settings)  # validates first
     state.search.set_settings(settings)
     # The leader sends the same patch to the remotes with databases of their own.
+    return _with_network(ctx, conn, task, task.details or {})
+
+
+def _with_network(ctx: WorkerContext, conn: Connection, task: TaskRecord,
+                  details: dict[str, Any]) -> dict[str, Any]:  # fmt: skip
+    """``details`` with the remotes the leader owes ``task`` (settings and index tasks go
+    to every remote with a database of its own, tasks/forwarding.py)."""
     network = forwarding.forward(ctx.forwarder, conn, task, None)
-    return {**(task.details or {}), **({"network": network} if network else {})}
+    return {**details, **({"network": network} if network else {})}
 
 
 def _filter_from(task: TaskRecord) -> TaskFilter:

@@ -41,6 +41,23 @@ def test_an_addition_keeps_its_method_primary_key_and_documents() -> None:
         PARTITION.shard_of(d) in ("a", "b") for d in IDS)
 
 
+def test_an_index_creation_update_and_deletion_go_to_every_remote() -> None:
+    def sent(task_type: str, params: dict[str, Any]) -> dict[str, Any]:
+        return requests_for(task_type, params, "books", [], [], None, PARTITION, SHARDS,
+                            "ms-00")  # fmt: skip
+
+    everyone = ("ms-01", "ms-02")
+    assert sent("indexCreation", {"primaryKey": "isbn"}) == {
+        r: ("POST", "/indexes", {"uid": "books", "primaryKey": "isbn"}) for r in everyone}
+    assert sent("indexUpdate", {"primaryKey": "isbn"}) == {
+        r: ("PATCH", "/indexes/books", {"primaryKey": "isbn"}) for r in everyone}
+    renamed = sent("indexUpdate", {"primaryKey": None, "newIndexUid": "novels"})
+    assert renamed["ms-02"] == ("PATCH", "/indexes/books",
+                                {"primaryKey": None, "uid": "novels"})  # fmt: skip
+    assert sent("indexDeletion", {}) == {
+        r: ("DELETE", "/indexes/books", None) for r in everyone}
+
+
 def test_deletions_by_id_go_to_owners_and_by_filter_to_everyone() -> None:
     by_id = requests_for("documentDeletion", {"ids": IDS[:20]}, "books", [], IDS[:20], None,
                          PARTITION, SHARDS, "ms-00")  # fmt: skip

@@ -7,6 +7,7 @@ from typing import Any
 from fastapi import APIRouter, Depends, Request
 from starlette.concurrency import run_in_threadpool
 
+from sift.cluster.origin import Origin
 from sift.errors import IndexNotFound, SiftError
 from sift.http.auth import guard, services
 from sift.http.responses import (
@@ -20,6 +21,7 @@ from sift.http.responses import (
     validate_index_uid,
     wrong_type,
 )
+from sift.http.routes.network import already_here
 from sift.http.schemas import doc, requests, responses
 from sift.ops.keys import Principal, index_allowed
 from sift.storage import indexes as index_rows
@@ -89,13 +91,19 @@ async def create_index(
         raise SiftError("Missing field `uid`", "missing_index_uid")
     uid = validate_index_uid(body["uid"])
     primary_key = _primary_key(body)
-    task = await run_in_threadpool(
-        services(request).enqueue,
-        "indexCreation",
-        uid,
-        {"primaryKey": primary_key},
-        {"primaryKey": primary_key},
-    )
+    return await _enqueue(request, "indexCreation", uid, {"primaryKey": primary_key},
+                          {"primaryKey": primary_key})  # fmt: skip
+
+
+async def _enqueue(request: Request, task_type: str, uid: str, details: dict[str, Any],
+                   params: dict[str, Any] | None = None) -> JSONResponse:  # fmt: skip
+    """Enqueue an index's task; the leader forwards it to the remotes with databases of
+    their own (cluster/forward.py), naming itself as its origin."""
+    origin = Origin.from_headers(request.headers)
+    if (answer := already_here(request, origin)) is not None:
+        return answer
+    task = await run_in_threadpool(services(request).enqueue, task_type, uid, details, params,
+                                   (), origin)  # fmt: skip
     return accepted(summary_view(task))
 
 
@@ -139,10 +147,7 @@ async def update_index(
         new_uid = validate_index_uid(body["uid"])
         details.update(oldIndexUid=index_uid, newIndexUid=new_uid)
         params["newIndexUid"] = new_uid
-    task = await run_in_threadpool(
-        services(request).enqueue, "indexUpdate", index_uid, details, params
-    )
-    return accepted(summary_view(task))
+    return await _enqueue(request, "indexUpdate", index_uid, details, params)
 
 
 @router.delete(
@@ -155,10 +160,7 @@ async def delete_index(
     request: Request, index_uid: str, _: Principal = Depends(guard("indexes.delete"))
 ) -> JSONResponse:
     validate_index_uid(index_uid)
-    task = await run_in_threadpool(
-        services(request).enqueue, "indexDeletion", index_uid, {"deletedDocuments": None}
-    )
-    return accepted(summary_view(task))
+    return await _enqueue(request, "indexDeletion", index_uid, {"deletedDocuments": None})
 
 
 @router.post(
