@@ -15,15 +15,16 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.middleware import Middleware
 from starlette.middleware.cors import CORSMiddleware
 from starlette.middleware.gzip import GZipMiddleware
-from starlette.types import ASGIApp, Message, Receive, Scope, Send
+from starlette.types import ASGIApp, Receive, Scope, Send
 from uvicorn.middleware.proxy_headers import ProxyHeadersMiddleware
 
 import sift
 from sift.config import Config, load_config, split_list
 from sift.engine import kernels
 from sift.errors import SiftError
-from sift.http import failures, metrics, schemas
+from sift.http import metrics, schemas
 from sift.http.cors import cors_options
+from sift.http.edge import RequestEdge
 from sift.http.hot_routes import hot_routes
 from sift.http.responses import JSONResponse, error_response
 from sift.http.routes import (
@@ -59,36 +60,6 @@ from sift.services import Services
 
 log = logging.getLogger("sift")
 
-SECURITY_HEADERS = {
-    "X-Content-Type-Options": "nosniff",
-    "Referrer-Policy": "strict-origin-when-cross-origin",
-    "X-Frame-Options": "DENY",
-}
-
-
-class SecurityHeaders:
-    """Adds the security headers a response does not set itself (plain ASGI: no body copy)."""
-
-    HEADERS = [(k.lower().encode(), v.encode()) for k, v in SECURITY_HEADERS.items()]
-
-    def __init__(self, app: ASGIApp) -> None:
-        self.app = app
-
-    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] != "http":
-            await self.app(scope, receive, send)
-            return
-
-        async def send_with_headers(message: Message) -> None:
-            if message["type"] == "http.response.start":
-                headers = list(message.get("headers", []))
-                present = {name.lower() for name, _ in headers}
-                headers.extend(h for h in self.HEADERS if h[0] not in present)
-                message = {**message, "headers": headers}
-            await send(message)
-
-        await self.app(scope, receive, send_with_headers)
-
 
 class CompressPages:
     """Gzip the website (search page, dashboard, assets) only: API responses stay as they
@@ -113,16 +84,15 @@ def middleware(config: Config) -> list[Middleware]:
     proxies = split_list(config.trusted_proxies)
     return [
         # Outermost: a browser can read an answer only when it carries CORS headers, and
-        # that includes a 429 and the 500 that RequestIds answers for an unexpected
+        # that includes a 429 and the 500 that RequestEdge answers for an unexpected
         # failure. Preflights are answered here, before any limit.
         Middleware(CORSMiddleware, **cors_options(config)),
-        # Answers what no handler did, so the connection survives (failures.py).
-        Middleware(failures.RequestIds),
+        # Request ids, security headers, request metrics, and an answer to what no handler
+        # answered, so the connection survives: one layer, one send wrapper (edge.py).
+        Middleware(RequestEdge),
         # The client's address and scheme, from X-Forwarded-* of trusted proxies only:
         # everything below (rate limits, Secure cookies, logs) reads them.
         Middleware(ProxyHeadersMiddleware, trusted_hosts="*" if "*" in proxies else proxies),
-        Middleware(metrics.RequestMetrics),
-        Middleware(SecurityHeaders),
         Middleware(LimitAddresses),
         Middleware(CompressPages),
     ]
@@ -154,8 +124,9 @@ def install_error_handlers(app: FastAPI) -> None:
                 status_code=405,
             )
         return error_response(SiftError(str(exc.detail), "bad_request"))
+
     # No handler for `Exception`: Starlette would re-raise after it and uvicorn then closes
-    # the connection; failures.RequestIds answers those instead.
+    # the connection; edge.RequestEdge answers those instead.
 
 
 def create_app(config: Config | None = None, services: Services | None = None) -> FastAPI:

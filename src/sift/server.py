@@ -93,14 +93,20 @@ def logging_config(level: str) -> dict[str, Any]:
                 "class": "logging.StreamHandler",
                 "formatter": "json",
                 "stream": "ext://sys.stderr",
-            }
+            },
+            # The same JSON line, formatted and written off the request's path.
+            "access": {
+                "class": "sift.http.access_log.AccessLogHandler",
+                "formatter": "json",
+                "stream": "ext://sys.stderr",
+            },
         },
         "root": {"level": level, "handlers": ["stderr"]},
         "loggers": {
             # uvicorn's own handlers replaced by the root's: the same JSON everywhere
             "uvicorn": {"level": level, "handlers": [], "propagate": True},
             "uvicorn.error": {"level": level, "handlers": [], "propagate": True},
-            "uvicorn.access": {"level": level, "handlers": [], "propagate": True},
+            "uvicorn.access": {"level": level, "handlers": ["access"], "propagate": False},
             **{name: {"level": "DEBUG" if level == "DEBUG" else "WARNING"} for name in QUIET},
         },
     }

@@ -10,6 +10,7 @@ from collections.abc import Iterator
 
 import pytest
 
+from sift.http.access_log import AccessLogHandler
 from sift.server import logging_config
 
 
@@ -58,3 +59,21 @@ def test_routine_library_lines_are_left_out(captured: io.StringIO) -> None:
     logging.getLogger("httpx").info("HTTP Request: POST http://sift.internal/indexes/x/search")
     logging.getLogger("alembic.runtime.migration").warning("something to act on")
     assert [r["message"] for r in lines(captured)] == ["something to act on"]
+
+
+def test_access_lines_are_the_same_json_written_by_their_own_thread(
+    captured: io.StringIO,
+) -> None:
+    access = logging.getLogger("uvicorn.access")
+    [handler] = [h for h in access.handlers if isinstance(h, AccessLogHandler)]
+    handler.target.setStream(captured)
+    try:
+        access.info('%s - "%s %s HTTP/%s" %d', "127.0.0.1:5000", "GET", "/version", "1.1", 200)
+        handler.close()  # drains the queue
+    finally:  # the test run's own set-up again
+        access.removeHandler(handler)
+        access.propagate = True
+    (record,) = lines(captured)
+    assert record["message"] == '127.0.0.1:5000 - "GET /version HTTP/1.1" 200'
+    assert record["level"] == "INFO" and record["logger"] == "uvicorn.access"
+    assert "time" in record

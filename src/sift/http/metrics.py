@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-import time
+from typing import Any
 
 from fastapi import APIRouter, Depends, Request
 from fastapi.responses import Response
@@ -15,7 +15,7 @@ from prometheus_client import (
     generate_latest,
 )
 from starlette.concurrency import run_in_threadpool
-from starlette.types import ASGIApp, Message, Receive, Scope, Send
+from starlette.types import Scope
 
 from sift.http.auth import guard, services
 from sift.http.schemas import doc
@@ -60,33 +60,26 @@ SYNC_ERRORS = Gauge("sift_sync_row_errors", "Source rows that could not be conve
 router = APIRouter(tags=["System"])
 
 
-class RequestMetrics:
-    """Counts and times requests per route template (plain ASGI: no per-request copies)."""
+# The labelled children of each (method, route[, status]) seen: `labels()` validates and
+# locks on every call, a dictionary look-up does not (issue #18). Route templates, methods
+# and statuses are few, so these stay small.
+_LATENCY_OF: dict[tuple[str, str], Any] = {}
+_REQUESTS_OF: dict[tuple[str, str, int], Any] = {}
 
-    def __init__(self, app: ASGIApp) -> None:
-        self.app = app
 
-    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] != "http":
-            await self.app(scope, receive, send)
-            return
-        started = time.perf_counter()
-        status = 500
-
-        async def send_and_watch(message: Message) -> None:
-            nonlocal status
-            if message["type"] == "http.response.start":
-                status = message["status"]
-            await send(message)
-
-        try:
-            await self.app(scope, receive, send_and_watch)
-        finally:
-            # The route template, not the raw path: index uids must not explode cardinality.
-            name = getattr(scope.get("route"), "path", "unmatched")
-            method = scope["method"]
-            LATENCY.labels(method, name).observe(time.perf_counter() - started)
-            REQUESTS.labels(method, name, str(status)).inc()
+def observe(scope: Scope, status: int, seconds: float) -> None:
+    """Counts and times one request under its route template (not its raw path: index
+    uids must not explode cardinality)."""
+    name = getattr(scope.get("route"), "path", "unmatched")
+    method = scope["method"]
+    latency = _LATENCY_OF.get((method, name))
+    if latency is None:
+        latency = _LATENCY_OF[method, name] = LATENCY.labels(method, name)
+    latency.observe(seconds)
+    requests = _REQUESTS_OF.get((method, name, status))
+    if requests is None:
+        requests = _REQUESTS_OF[method, name, status] = REQUESTS.labels(method, name, str(status))
+    requests.inc()
 
 
 @router.get("/metrics", summary="Prometheus metrics", **doc(str, answer_media="text/plain"))
