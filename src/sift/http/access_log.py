@@ -2,9 +2,11 @@
 
 uvicorn logs a request's access line as it sends the response's first bytes, so the
 JSON formatting and the write to stderr (~10-25 µs, measured with the server's logging
-set-up) delayed every answer. This handler only queues the record there; a
-:class:`logging.handlers.QueueListener` thread formats it with the same formatter and
-writes the same line. A line may therefore reach stderr a little after lines other
+set-up) delayed every answer. This handler only queues the record there; a thread wakes
+every ``EVERY_S`` and formats and writes what was queued, with the same formatter, as the
+same lines. It polls rather than waiting on the queue: a waiting thread would be woken
+(and take the GIL) for every request, which cost one connection's throughput ~8 % in the
+paired benchmark. A line may therefore reach stderr up to ``EVERY_S`` after lines other
 loggers wrote later; its ``time`` is still the moment uvicorn logged it. The queue is
 drained when the process exits.
 """
@@ -14,31 +16,48 @@ from __future__ import annotations
 import atexit
 import logging
 import queue
-from logging.handlers import QueueHandler, QueueListener
+import threading
 from typing import TextIO
 
+EVERY_S = 0.05
 
-class AccessLogHandler(QueueHandler):
-    """A queue in front of a ``StreamHandler`` on ``stream``, drained by one thread."""
+
+class AccessLogHandler(logging.Handler):
+    """Queues records; one daemon thread writes them to ``stream`` in batches."""
 
     def __init__(self, stream: TextIO | None = None) -> None:
-        super().__init__(queue.SimpleQueue())
+        super().__init__()
         self.target = logging.StreamHandler(stream)
-        self._listener: QueueListener | None = QueueListener(self.queue, self.target)
-        self._listener.start()
+        self._queue: queue.SimpleQueue[logging.LogRecord] = queue.SimpleQueue()
+        self._stop = threading.Event()
+        self._writer = threading.Thread(target=self._write_every, name="access-log", daemon=True)
+        self._writer.start()
         atexit.register(self.close)
 
     def setFormatter(self, fmt: logging.Formatter | None) -> None:
-        self.target.setFormatter(fmt)  # used on the listener's thread, not on the caller's
+        self.target.setFormatter(fmt)  # used on the writer's thread, not on the caller's
 
-    def prepare(self, record: logging.LogRecord) -> logging.LogRecord:
+    def emit(self, record: logging.LogRecord) -> None:
         # uvicorn's access record has plain str/int arguments and no traceback: it can
         # cross threads as it is, unformatted.
-        return record
+        self._queue.put(record)
+
+    def _write_every(self) -> None:
+        while not self._stop.wait(EVERY_S):
+            self._write_queued()
+        self._write_queued()
+
+    def _write_queued(self) -> None:
+        while True:
+            try:
+                record = self._queue.get_nowait()
+            except queue.Empty:
+                return
+            self.target.handle(record)
 
     def close(self) -> None:
-        if self._listener is not None:
-            listener, self._listener = self._listener, None
-            listener.stop()  # writes what is still queued
+        if not self._stop.is_set():
+            self._stop.set()
+            self._writer.join()  # writes what is still queued
             self.target.close()
         super().close()
