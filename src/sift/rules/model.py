@@ -44,6 +44,14 @@ def _only(path: str, body: dict[str, Any], allowed: tuple[str, ...], code: str) 
                             code)
 
 
+def _object(path: str, value: Any, allowed: tuple[str, ...], code: str) -> dict[str, Any]:
+    """``value`` as an object holding only ``allowed`` fields, or the error naming ``path``."""
+    if not isinstance(value, dict):
+        raise _wrong(path, "an object", value, code)
+    _only(path, value, allowed, code)
+    return value
+
+
 def check_uid(uid: str) -> str:
     if not uid or len(uid.encode()) > MAX_UID_BYTES or not all(
         c.isascii() and (c.isalnum() or c in "-_") for c in uid
@@ -86,9 +94,7 @@ def _conditions(value: Any) -> dict[str, Any]:
     out: dict[str, Any] = {"query": None, "time": None}
     query = value.get("query")
     if query is not None:
-        if not isinstance(query, dict):
-            raise _wrong("conditions.query", "an object", query, code)
-        _only("conditions.query", query, ("isEmpty", "words"), code)
+        query = _object("conditions.query", query, ("isEmpty", "words"), code)
         is_empty, words = query.get("isEmpty"), query.get("words")
         if is_empty is not None and not isinstance(is_empty, bool):
             raise _wrong("conditions.query.isEmpty", "a boolean", is_empty, code)
@@ -100,9 +106,7 @@ def _conditions(value: Any) -> dict[str, Any]:
         out["query"] = {"isEmpty": is_empty, "words": words}
     window = value.get("time")
     if window is not None:
-        if not isinstance(window, dict):
-            raise _wrong("conditions.time", "an object", window, code)
-        _only("conditions.time", window, ("start", "end"), code)
+        window = _object("conditions.time", window, ("start", "end"), code)
         bounds = {k: window.get(k) for k in ("start", "end")}
         parsed = {k: parse_time(f"conditions.time.{k}", v) for k, v in bounds.items()
                   if v is not None}
@@ -124,9 +128,7 @@ def _index_uid(path: str, value: Any, code: str) -> str | None:
 
 def _pin(i: int, item: Any, code: str) -> dict[str, Any]:
     path = f"actions.pin[{i}]"
-    if not isinstance(item, dict):
-        raise _wrong(path, "an object", item, code)
-    _only(path, item, PIN_FIELDS, code)
+    item = _object(path, item, PIN_FIELDS, code)
     doc_id = item.get("id")
     if not isinstance(doc_id, str) or not doc_id:
         raise _wrong(f"{path}.id", "a document id (a non-empty string)", doc_id, code)
@@ -139,9 +141,7 @@ def _pin(i: int, item: Any, code: str) -> dict[str, Any]:
 
 def _scale(i: int, item: Any, code: str) -> dict[str, Any]:
     path = f"actions.scale[{i}]"
-    if not isinstance(item, dict):
-        raise _wrong(path, "an object", item, code)
-    _only(path, item, SCALE_FIELDS, code)
+    item = _object(path, item, SCALE_FIELDS, code)
     weight = item.get("weight")
     if (isinstance(weight, bool) or not isinstance(weight, int | float)
             or not math.isfinite(weight) or weight < 0):
