@@ -250,12 +250,8 @@ def relevance_scores(inp: RankInput, kept: np.ndarray) -> tuple[np.ndarray, np.n
     n = feats.cands.size
     n_docs = max(snap.n_alive if corpus is None else corpus.documents, 1)
     field_weight = _field_weights(inp)
-    if inp.occs:
-        fields = np.concatenate([o.fields for o in inp.occs])
-        weights = np.concatenate([o.weight for o in inp.occs])
-    else:
-        fields, weights = np.empty(0, np.uint16), np.empty(0, np.float32)
-    tf, df = term_frequencies(feats.index_all, feats.docs, fields, weights, feats.offsets,
+    tf, df = term_frequencies(feats.index_all, feats.docs, feats.joined("fields"),
+                              feats.joined("weight"), feats.offsets,
                               field_weight, snap.field_len.shape[1], n)
     idfs = np.zeros(len(inp.occs))
     counts = np.array([w.count for w in inp.words], dtype=np.float64)

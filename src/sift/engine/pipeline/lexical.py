@@ -142,8 +142,8 @@ def match(request: Request, sort: list[str], need: int | None
     ranked_words = words
     if long and sequence is not None and not relevance.stop_weight:
         ranked_words, sequence = _without_stop_words(words, sequence)
-    occs = [gather(w, snap, ctx) for w in ranked_words]
-    feats = Features(occs, field_rank, snap.alive.size)
+    occs, flat = gather(ranked_words, snap, ctx)
+    feats = Features(occs, field_rank, snap.alive.size, flat)
     inp = RankInput(
         snap,
         ranked_words,
