@@ -280,9 +280,13 @@ def proximity_costs(keys, n_cands, n_fields, pos_bits, by_attribute):  # pragma:
 
 
 @compiled
-def add_proximity_bonus(keys, bonus, n_fields, pos_bits, weight):  # pragma: no cover
-    """``bonus[c] += weight / cost`` for each candidate whose smallest proximity cost
-    (proximity_costs, word order counted) between the two words is below 8."""
+def add_proximity_bonus(ia, a_fields, a_pos, ib, b_fields, b_pos, subset, bonus, pos_bits,
+                        weight):  # pragma: no cover - compiled
+    """``bonus[c] += weight / cost`` for each ``subset`` candidate whose smallest
+    proximity cost (proximity_costs, word order counted) between word a's occurrences
+    and word b's is below 8: keys packed, sorted and scanned in one call."""
+    keys, n_fields = proximity_keys(ia, a_fields, a_pos, ib, b_fields, b_pos, subset, pos_bits)
+    keys.sort()
     cost = proximity_costs(keys, bonus.size, n_fields, pos_bits, False)
     for c in range(bonus.size):
         if cost[c] < 8:
@@ -413,7 +417,7 @@ def warm_up() -> None:
     saturated_sum(tf, np.ones(1), 1.0)
     keys, n_fields = proximity_keys(index, fields, pos, index, fields, pos, yes, 20)
     proximity_costs(keys, 1, n_fields, 20, False)
-    add_proximity_bonus(keys, np.zeros(1), n_fields, 20, 1.0)
+    add_proximity_bonus(index, fields, pos, index, fields, pos, yes, np.zeros(1), 20, 1.0)
     lengths = np.ones(1, u32)
     shared_grams(docs, 1, 1, lengths, lengths, 0, 1, -1)
     top_by_key(np.zeros(2), 1)

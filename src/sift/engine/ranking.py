@@ -28,7 +28,7 @@ from sift.engine.kernels import (
     term_frequencies,
     top_by_key,
 )
-from sift.engine.match import POS_BITS, Features, Occurrences, pair_keys, pair_proximity
+from sift.engine.match import POS_BITS, Features, Occurrences, pair_proximity
 from sift.engine.prf import feedback_scores
 from sift.engine.store import Snapshot
 
@@ -275,9 +275,9 @@ def relevance_scores(inp: RankInput, kept: np.ndarray) -> tuple[np.ndarray, np.n
         bonus = np.zeros(n)
         # A pair of neighbours that repeats in the query is measured once, counted each time.
         for (a, b), times in Counter(pairwise(content)).items():
-            keys, n_fields = pair_keys(inp.occs[a], feats.index[a], inp.occs[b],
-                                       feats.index[b], subset)
-            add_proximity_bonus(keys, bonus, n_fields, POS_BITS,
+            oa, ob = inp.occs[a], inp.occs[b]
+            add_proximity_bonus(feats.index[a], oa.fields, oa.pos, feats.index[b], ob.fields,
+                                ob.pos, subset, bonus, POS_BITS,
                                 times * float(min(idfs[a], idfs[b])))
         n_pairs = max(len(content) - 1, 1)
         weight = p.proximity * (min(1.0, p.proximity_pairs / n_pairs) if p.proximity_pairs

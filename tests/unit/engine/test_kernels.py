@@ -115,7 +115,9 @@ def test_proximity_is_the_closest_pair(words: list[dict[str, np.ndarray]], seed:
     bonus = np.linspace(0.0, 1.0, N_DOCS)
     expected = bonus + np.where(got < 8, 1.7 / got, 0.0)
     if not by_attribute:
-        kernels.add_proximity_bonus(keys, bonus, n_fields, POS_BITS, 1.7)
+        kernels.add_proximity_bonus(a["docs"].astype(np.int32), a["fields"], a["pos"],
+                                    b["docs"].astype(np.int32), b["fields"], b["pos"], subset,
+                                    bonus, POS_BITS, 1.7)
         assert np.array_equal(bonus, expected)
 
 
