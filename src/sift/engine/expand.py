@@ -92,6 +92,11 @@ class QueryWord:
         return self._arrays
 
     @property
+    def any_exact(self) -> bool:
+        """Whether the query word itself is among its expansion terms."""
+        return True in self._exact
+
+    @property
     def term_ids(self) -> np.ndarray:
         return self._table()[0]
 

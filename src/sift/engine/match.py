@@ -155,7 +155,7 @@ def _with_phrases(word: QueryWord, parts: list[Occurrences], snap: Snapshot,
         word.highlight_words.update(word.phrase)
     for alt in word.alt_phrases:
         parts.append(phrase_occurrences(alt, snap, 0, False, W_SYNONYM))
-    if ctx.splits and word.phrase is None and not word.exact.any() and \
+    if ctx.splits and word.phrase is None and not word.any_exact and \
             not word.known_elsewhere:
         split = best_split(word.text, snap)
         if split is not None:
