@@ -1,12 +1,12 @@
 """From expanded query words to per-candidate feature arrays.
 
-For every query word the occurrences of all its expansion terms are gathered
-from the segments in one compiled step per segment (a view when the word is one
-term); phrases (quoted parts, multi-word synonyms, split words) are matched by
-shifting position keys. The union of documents is the candidate set, and each
-feature the ranking rules need is a (words x candidates) array built by a compiled
-loop (kernels.py) or ufunc.at, so the cost depends on the number of occurrences,
-never on a Python loop per document.
+The occurrences of every query word's expansion terms are gathered in one
+compiled call per pair of segments, into one buffer where each word's rows follow
+the previous word's; phrases (quoted parts, multi-word synonyms, split words) are
+matched by shifting position keys and added to their word. The union of documents
+is the candidate set, and each feature the ranking rules need is a (words x
+candidates) array built by a compiled loop (kernels.py) or ufunc.at, so the cost
+depends on the number of occurrences, never on a Python loop per document.
 """
 
 from __future__ import annotations
