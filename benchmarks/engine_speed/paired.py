@@ -8,8 +8,10 @@ query of every kind once and report the median microseconds per kind, so a burst
 someone else's work on a shared machine falls on every tree alike. A search here is
 what the search route does in the engine: the request body as the load test sends it
 (`limit` 10, `attributesToRetrieve: ["id"]`) parsed, searched, and the response encoded
-with orjson. Prints, per kind, each tree's median of the rounds' medians and each tree's
-ratio to the first one, from the rounds' paired ratios.
+with orjson. The index is left as the server's idle merge leaves it (two segments for
+scifact), or merged into one with ``--one-segment``. Prints, per kind, each tree's
+median of the rounds' medians and each tree's ratio to the first one, from the rounds'
+paired ratios.
 """
 
 from __future__ import annotations
@@ -27,7 +29,7 @@ REPO_ROOT = Path(__file__).resolve().parents[2]
 SCIFACT = REPO_ROOT.parent / "shared" / "data" / "scifact"
 
 
-def worker(collection: Path, queries: int, seed: int) -> None:
+def worker(collection: Path, queries: int, seed: int, one_segment: bool) -> None:
     """The child: index ``collection``, then answer each line on stdin with one round."""
     import orjson
 
@@ -43,7 +45,9 @@ def worker(collection: Path, queries: int, seed: int) -> None:
     docs = [(d.id, {"id": d.id, "title": d.title, "text": d.text}) for d in data.docs]
     for start in range(0, len(docs), 5000):  # the load test's batches
         index.upsert(docs[start:start + 5000])
-    index.optimize()  # as the server's writer does once its queue is empty
+    # As the server's writer does once its queue is empty (scifact in 5,000-document
+    # batches: two segments stay), or everything merged into one.
+    index.optimize(force=one_segment)
 
     def one(q: str) -> None:
         body = {"q": q, "limit": 10, "attributesToRetrieve": ["id"]}
@@ -72,13 +76,16 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--queries", type=int, default=300, help="per kind")
     parser.add_argument("--seed", type=int, default=None)
     parser.add_argument("--collection", type=Path, default=SCIFACT)
+    parser.add_argument("--one-segment", action="store_true",
+                        help="merge the index into one segment (default: as the server's "
+                             "idle merge leaves it)")
     parser.add_argument("--worker", action="store_true", help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
     from benchmarks.load.queries import DEFAULT_SEED
 
     seed = DEFAULT_SEED if args.seed is None else args.seed
     if args.worker:
-        worker(args.collection, args.queries, seed)
+        worker(args.collection, args.queries, seed, args.one_segment)
         return
     if len(args.tree) < 2:
         parser.error("give at least two --tree NAME=DIR")
@@ -89,7 +96,8 @@ def main(argv: list[str] | None = None) -> None:
         children[name] = subprocess.Popen(
             [sys.executable, "-m", "benchmarks.engine_speed.paired", "--worker",
              "--queries", str(args.queries), "--seed", str(seed),
-             "--collection", str(args.collection)],
+             "--collection", str(args.collection),
+             *(["--one-segment"] if args.one_segment else [])],
             stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True, env=env, cwd=REPO_ROOT)
     try:
         for name, child in children.items():
