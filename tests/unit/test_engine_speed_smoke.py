@@ -40,3 +40,19 @@ def test_profile_latency_mode_reports_percentiles(capsys: pytest.CaptureFixture[
                   "--flush-mib", "1"])
     out = capsys.readouterr().out
     assert out.startswith("products: 10 queries, gap 1 ms, flush 1 MiB: p50 ") and "p99" in out
+
+
+def test_paired_in_process_run_times_every_kind_per_tree(
+        tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    from benchmarks.engine_speed import paired
+
+    from tests.unit.test_load_smoke import REPO_ROOT, _write_beir
+
+    paired.main(["--tree", f"a={REPO_ROOT}", "--tree", f"b={REPO_ROOT}", "--rounds", "2",
+                 "--queries", "5", "--collection", str(_write_beir(tmp_path))])
+    out = capsys.readouterr().out
+    assert "| kind | a p50 µs | b p50 µs | b / a |" in out
+    rows = [line.split("|") for line in out.splitlines() if line.startswith("| ")][1:]
+    assert [r[1].strip() for r in rows] == ["full", "short", "prefix"]
+    assert all(float(r[2].replace(",", "")) > 0 and float(r[4]) > 0 for r in rows)
+    assert "2 rounds" in out

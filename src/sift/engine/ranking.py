@@ -28,7 +28,7 @@ from sift.engine.kernels import (
     term_frequencies,
     top_by_key,
 )
-from sift.engine.match import POS_BITS, Features, Occurrences, pair_keys, pair_proximity
+from sift.engine.match import POS_BITS, Features, Occurrences, pair_proximity
 from sift.engine.prf import feedback_scores
 from sift.engine.store import Snapshot
 
@@ -250,12 +250,8 @@ def relevance_scores(inp: RankInput, kept: np.ndarray) -> tuple[np.ndarray, np.n
     n = feats.cands.size
     n_docs = max(snap.n_alive if corpus is None else corpus.documents, 1)
     field_weight = _field_weights(inp)
-    if inp.occs:
-        fields = np.concatenate([o.fields for o in inp.occs])
-        weights = np.concatenate([o.weight for o in inp.occs])
-    else:
-        fields, weights = np.empty(0, np.uint16), np.empty(0, np.float32)
-    tf, df = term_frequencies(feats.index_all, feats.docs, fields, weights, feats.offsets,
+    tf, df = term_frequencies(feats.index_all, feats.docs, feats.joined("fields"),
+                              feats.joined("weight"), feats.offsets,
                               field_weight, snap.field_len.shape[1], n)
     idfs = np.zeros(len(inp.occs))
     counts = np.array([w.count for w in inp.words], dtype=np.float64)
@@ -279,9 +275,9 @@ def relevance_scores(inp: RankInput, kept: np.ndarray) -> tuple[np.ndarray, np.n
         bonus = np.zeros(n)
         # A pair of neighbours that repeats in the query is measured once, counted each time.
         for (a, b), times in Counter(pairwise(content)).items():
-            keys, n_fields = pair_keys(inp.occs[a], feats.index[a], inp.occs[b],
-                                       feats.index[b], subset)
-            add_proximity_bonus(keys, bonus, n_fields, POS_BITS,
+            oa, ob = inp.occs[a], inp.occs[b]
+            add_proximity_bonus(feats.index[a], oa.fields, oa.pos, feats.index[b], ob.fields,
+                                ob.pos, subset, bonus, POS_BITS,
                                 times * float(min(idfs[a], idfs[b])))
         n_pairs = max(len(content) - 1, 1)
         weight = p.proximity * (min(1.0, p.proximity_pairs / n_pairs) if p.proximity_pairs
