@@ -207,17 +207,23 @@ def test_typo_distances_match_rapidfuzz(word: str, terms: list[str], budget: int
 @given(st.lists(st.sampled_from([0.0, -1.5, -2.25, 3.0, float("nan")]), min_size=2,
                 max_size=60), st.data())
 @settings(max_examples=200, deadline=None)
-def test_top_by_key_orders_like_a_stable_sort(values: list[float], data: st.DataObject
-                                              ) -> None:
+def test_top_by_key_orders_by_key_then_tie_key(values: list[float], data: st.DataObject
+                                               ) -> None:
     key = np.array(values)
     need = data.draw(st.integers(1, key.size - 1))
-    got = kernels.top_by_key(key, need)
-    stable = np.lexsort([key])
-    assert np.array_equal(got[:need], stable[:need])
-    if not np.isnan(key).any() or not np.isnan(np.partition(key, need - 1)[need - 1]):
-        # The rest: every other position, in position order.
-        assert np.array_equal(got[need:], np.setdiff1d(np.arange(key.size), got[:need]))
-    assert np.array_equal(np.sort(got), np.arange(key.size))
+    # Docids in any order; tie keys with repeats, so that equal tie keys fall back to
+    # the position.
+    docids = np.array(data.draw(st.permutations(range(key.size))), np.uint32)
+    tie = np.array(data.draw(st.lists(st.integers(0, 5), min_size=key.size,
+                                      max_size=key.size)), np.uint64)
+    got = kernels.top_by_key(key, need, docids, tie)
+    if np.isnan(np.partition(key, need - 1)[need - 1]):
+        assert got.size == 0  # the caller sorts everything
+        return
+    expected = np.lexsort([tie[docids], key])
+    assert np.array_equal(got[:need], expected[:need])
+    # The rest: every other position, in position order.
+    assert np.array_equal(got[need:], np.setdiff1d(np.arange(key.size), got[:need]))
 
 
 def test_kernels_compile_without_a_writable_cache(monkeypatch: pytest.MonkeyPatch) -> None:
