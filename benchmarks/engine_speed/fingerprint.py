@@ -4,10 +4,10 @@ scores of 9,600 searches over scifact; `--compare A B` says how many differ.
 Run it in two source trees (`PYTHONPATH=<tree>/src:.`) to check that an engine change
 that should not change results (a speed-up) really returns the same hits with the same
 scores, bit for bit (and, for a change of the order of exact ties, that every other
-search differs only in that: see :func:`verdict`): three rule sets (Sift's, Meilisearch's, Meilisearch's with
-proximityPrecision byAttribute) and a filtered one with typo-disabled attributes, each
-with the three matching strategies, over 500 1-4-word queries of the engine-speed
-harness and the first 300 scifact claims.
+search differs only in that: see :func:`verdict`): three rule sets (Sift's,
+Meilisearch's, Meilisearch's with proximityPrecision byAttribute) and a filtered one
+with typo-disabled attributes, each with the three matching strategies, over 500
+1-4-word queries of the engine-speed harness and the first 300 scifact claims.
 """
 
 from __future__ import annotations
