@@ -40,3 +40,17 @@ def test_profile_latency_mode_reports_percentiles(capsys: pytest.CaptureFixture[
                   "--flush-mib", "1"])
     out = capsys.readouterr().out
     assert out.startswith("products: 10 queries, gap 1 ms, flush 1 MiB: p50 ") and "p99" in out
+
+
+def test_fingerprint_tells_tie_order_from_other_differences() -> None:
+    from benchmarks.engine_speed.fingerprint import PAGE, verdict
+
+    a = [("x", 0.9), ("y", 0.5), ("z", 0.5), 3]
+    assert verdict(a, list(a)) == "identical"
+    assert verdict(a, [("x", 0.9), ("z", 0.5), ("y", 0.5), 3]) == "tie order"
+    assert verdict(a, [("y", 0.9), ("x", 0.5), ("z", 0.5), 3]) == "different"
+    assert verdict(a, [("x", 0.9), ("y", 0.5), ("w", 0.5), 3]) == "different"  # not full
+    full = [(f"d{i}", 1.0 if i < PAGE - 2 else 0.5) for i in range(PAGE)]
+    cut = [*full[:-1], ("other", 0.5)]
+    assert verdict([*full, 40], [*cut, 40]) == "tie at page end"
+    assert verdict([*full, 40], [*cut, 41]) == "different"

@@ -21,6 +21,7 @@ from collections.abc import Sequence
 import numpy as np
 
 from sift.engine.kernels import compiled
+from sift.engine.store import Snapshot
 
 
 @compiled
@@ -61,3 +62,39 @@ def hit_id(value: object) -> str | None:
     if isinstance(value, int) and not isinstance(value, bool):
         return str(value)
     return value if isinstance(value, str) else None
+
+
+@compiled
+def _first_marked(perm, mask, need):  # pragma: no cover - compiled
+    """The first ``need`` docids of ``perm`` whose ``mask`` is set."""
+    out = np.empty(need, np.int64)
+    k = 0
+    for i in range(perm.size):
+        if k == need:
+            break
+        d = perm[i]
+        if mask[d]:
+            out[k] = d
+            k += 1
+    return out[:k]
+
+
+def all_tied(snap: Snapshot, mask: np.ndarray, docids: np.ndarray, need: int | None
+             ) -> np.ndarray:
+    """Positions in ``docids`` (the sorted docids set in ``mask``) by tie key, only the
+    first ``need`` guaranteed (None: all): the order of a search where every document
+    ties (no words, no sort).
+
+    Sorting each search's documents by tie key cost a placeholder search 1.7x; the
+    snapshot's documents are sorted once instead, when one is first searched so, and a
+    page walks that order until it has ``need`` of the search's documents."""
+    perm = snap.cached("tie_order",
+                       lambda: np.argsort(snap.tie, kind="stable").astype(np.uint32))
+    n = docids.size
+    if need is None or need >= n:
+        position = np.cumsum(mask) - 1
+        return position[perm[mask[perm]]]
+    top = np.searchsorted(docids, _first_marked(perm, mask, max(need, 0)))
+    rest = np.ones(n, dtype=bool)
+    rest[top] = False
+    return np.concatenate((top, np.flatnonzero(rest)))

@@ -46,3 +46,16 @@ def test_ties_break_only_after_every_rule(make_index: MakeIndex) -> None:
     keys = [(-h["p"], -h["_rankingScore"], tie_key(str(h["id"]))) for h in hits]
     assert keys == sorted(keys)
     assert len({h["_rankingScore"] for h in hits}) == 2
+
+
+def test_a_search_without_words_lists_documents_by_tie_key(make_index: MakeIndex) -> None:
+    """Filtered, paged or needing every row in order (distinct), a placeholder search
+    lists its documents in tie-key order."""
+    docs = [{"id": i, "t": "x", "n": i % 3, "g": i % 7} for i in range(50)]
+    by_tie = sorted(range(50), key=lambda i: tie_key(str(i)))
+    index = make_index(docs[::-1], filterableAttributes=["n", "g"])
+    assert ids(search(index, "", limit=50)) == by_tie
+    assert ids(search(index, "", offset=5, limit=4)) == by_tie[5:9]
+    assert ids(search(index, "", filter="n = 1", limit=50)) == [i for i in by_tie if i % 3 == 1]
+    firsts = list({i % 7: i for i in by_tie[::-1]}.values())  # each group's first by tie
+    assert ids(search(index, "", distinct="g", limit=50)) == sorted(firsts, key=by_tie.index)

@@ -31,6 +31,7 @@ from sift.engine.ranking import (
 )
 from sift.engine.select import listing, matches_pattern, sort_key_fn
 from sift.engine.store import IndexView, Snapshot
+from sift.engine.tiebreak import all_tied
 from sift.errors import SiftError
 
 # Rules that count or place every query word (collapse_repeats would change them).
@@ -109,7 +110,8 @@ def match(request: Request, sort: list[str], need: int | None
             for e in placeholder_order(rules, sort)
             if (m := CUSTOM_RULE.match(e))
         ]
-        order = top_order(keys, need, Ties(docids, snap.tie))
+        order = top_order(keys, need, Ties(docids, snap.tie)) if keys else \
+            all_tied(snap, doc_mask, docids, need)
         return LexicalCandidates(words, docids[order], np.ones(order.size), order)
     # Field ids are append-only: the same count means the same names.
     field_rank, n_ranks = index.derived(("field_ranks", len(snap.field_names)),
