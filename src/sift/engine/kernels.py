@@ -374,12 +374,19 @@ def top_by_key(key, need, docids, tie):  # pragma: no cover - compiled
     for c in range(need):
         chosen_ties[c] = tie[docids[chosen[c]]]
     by_tie = chosen[np.argsort(chosen_ties, kind="mergesort")]
-    top = by_tie[np.argsort(key[by_tie], kind="mergesort")]
+    return put_first(by_tie[np.argsort(key[by_tie], kind="mergesort")], n)
+
+
+@compiled
+def put_first(top, n):  # pragma: no cover - compiled
+    """The positions 0..n-1 with ``top`` (distinct) first, in its order, and every other
+    after them in position order: a ranking whose first rows are the page."""
     out = np.empty(n, np.int64)
-    out[:need] = top
     taken = np.zeros(n, np.bool_)
-    taken[top] = True
-    j = need
+    for i in range(top.size):
+        out[i] = top[i]
+        taken[top[i]] = True
+    j = top.size
     for i in range(n):
         if not taken[i]:
             out[j] = i
@@ -412,6 +419,7 @@ def warm_up() -> None:
     lengths = np.ones(1, u32)
     shared_grams(docs, 1, 1, lengths, lengths, 0, 1, -1)
     top_by_key(np.zeros(2), 1, np.zeros(2, u32), np.zeros(1, np.uint64))
+    put_first(np.zeros(1, i64), 2)
     codes = np.zeros((1, 1), u32)
     for prefix in (False, True):
         typo_distances(docs, np.zeros(1, i64), np.zeros(1, i64), codes, np.ones(1, i64), 1,

@@ -24,6 +24,7 @@ from sift.engine.corpus import CorpusStats
 from sift.engine.expand import QueryWord
 from sift.engine.kernels import (
     add_proximity_bonus,
+    put_first,
     saturated_sum,
     term_frequencies,
     top_by_key,
@@ -404,10 +405,7 @@ def top_order(keys: list[np.ndarray], need: int | None, ties: Ties) -> np.ndarra
         pool = np.sort(pool[np.argpartition(ties.of(pool), left - 1)[:left]])
     chosen.append(pool)
     top = np.sort(np.concatenate(chosen))
-    top = top[np.lexsort([ties.of(top), *[k[top] for k in keys[::-1]]])]
-    rest = np.ones(n, dtype=bool)
-    rest[top] = False
-    return np.concatenate((top, np.flatnonzero(rest)))
+    return put_first(top[np.lexsort([ties.of(top), *[k[top] for k in keys[::-1]]])], n)
 
 
 def combine(outputs: list[RuleOutput], alive_idx: np.ndarray | None, ties: Ties,

@@ -20,7 +20,7 @@ from collections.abc import Sequence
 
 import numpy as np
 
-from sift.engine.kernels import compiled
+from sift.engine.kernels import compiled, put_first
 from sift.engine.store import Snapshot
 
 
@@ -94,7 +94,4 @@ def all_tied(snap: Snapshot, mask: np.ndarray, docids: np.ndarray, need: int | N
     if need is None or need >= n:
         position = np.cumsum(mask) - 1
         return position[perm[mask[perm]]]
-    top = np.searchsorted(docids, _first_marked(perm, mask, max(need, 0)))
-    rest = np.ones(n, dtype=bool)
-    rest[top] = False
-    return np.concatenate((top, np.flatnonzero(rest)))
+    return put_first(np.searchsorted(docids, _first_marked(perm, mask, max(need, 0))), n)

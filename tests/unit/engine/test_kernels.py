@@ -164,7 +164,7 @@ def test_gather_rows_masks_like_numpy(words: list[dict[str, np.ndarray]], seed: 
 
 KERNELS = ("gather_rows", "dense_candidates", "candidate_index", "term_frequencies",
            "saturated_sum", "proximity_keys", "proximity_costs", "add_proximity_bonus",
-           "shared_grams", "typo_distances", "top_by_key")
+           "shared_grams", "typo_distances", "top_by_key", "put_first")
 
 
 @pytest.mark.parametrize("mode", ["sift", "meilisearch"])
