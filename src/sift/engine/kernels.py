@@ -326,7 +326,7 @@ def typo_distances(word, ids, rank, codes, lengths, budget, prefix
 def top_by_key(key, need, docids, tie):  # pragma: no cover - compiled
     """Positions ordered by one float64 ``key`` (ascending; equal keys by ``tie`` of
     their docid, ``tie[docids[i]]``, then by position) for the first ``need``
-    (0 < need < key.size); the rest follow by position. ranking.top_order's single-key
+    (0 < need < key.size); the rest follow in no particular order. ranking.top_order's single-key
     case, in one call instead of a dozen. Empty when the need-th key is NaN (the
     caller sorts everything then)."""
     n = key.size
@@ -380,17 +380,25 @@ def top_by_key(key, need, docids, tie):  # pragma: no cover - compiled
 @compiled
 def put_first(top, n):  # pragma: no cover - compiled
     """The positions 0..n-1 with ``top`` (distinct) first, in its order, and every other
-    after them in position order: a ranking whose first rows are the page."""
-    out = np.empty(n, np.int64)
-    taken = np.zeros(n, np.bool_)
-    for i in range(top.size):
-        out[i] = top[i]
-        taken[top[i]] = True
-    j = top.size
-    for i in range(n):
-        if not taken[i]:
-            out[j] = i
-            j += 1
+    after them in no particular order: a ranking whose first rows are the page.
+
+    Positions 0..n-1 in order, then ``top`` written over the first slots; each position
+    of ``top`` beyond them takes one of the first slots' positions that ``top`` lacks.
+    A page costs the O(n) of ``np.arange`` alone, not a mask and a pass over it."""
+    out = np.arange(n)
+    k = top.size
+    taken = np.zeros(k, np.bool_)  # first slots' positions that top holds
+    for i in range(k):
+        if top[i] < k:
+            taken[top[i]] = True
+    free = 0
+    for i in range(k):
+        if top[i] >= k:
+            while taken[free]:
+                free += 1
+            out[top[i]] = free
+            free += 1
+    out[:k] = top
     return out
 
 

@@ -222,8 +222,20 @@ def test_top_by_key_orders_by_key_then_tie_key(values: list[float], data: st.Dat
         return
     expected = np.lexsort([tie[docids], key])
     assert np.array_equal(got[:need], expected[:need])
-    # The rest: every other position, in position order.
-    assert np.array_equal(got[need:], np.setdiff1d(np.arange(key.size), got[:need]))
+    # The rest: every other position once.
+    assert np.array_equal(np.sort(got), np.arange(key.size))
+
+
+@given(st.data())
+@settings(max_examples=200, deadline=None)
+def test_put_first_puts_the_page_first_and_keeps_every_position(data: st.DataObject
+                                                                ) -> None:
+    n = data.draw(st.integers(0, 40))
+    top = np.array(data.draw(st.permutations(range(n)))[:data.draw(st.integers(0, n))],
+                   np.int64)
+    got = kernels.put_first(top, n)
+    assert np.array_equal(got[:top.size], top)
+    assert np.array_equal(np.sort(got), np.arange(n))
 
 
 def test_kernels_compile_without_a_writable_cache(monkeypatch: pytest.MonkeyPatch) -> None:
