@@ -8,7 +8,7 @@ from typing import Any
 
 from sift.cluster.fanout import LegResult
 from sift.cluster.network import Network
-from sift.cluster.order import rank_key, sort_fields
+from sift.cluster.order import rank_key, sort_fields, tie_order
 from sift.engine.federation import Federation, QueryResult, merge
 from sift.engine.pipeline.respond import ordered_response
 from sift.engine.query import SearchParams
@@ -124,7 +124,8 @@ def single_response(
     """The merged answers shaped as a single search's response, in the order one node
     holding every document would give (cluster/order.py; exact ties by ``primary_key``'s
     tie key, which leg_body asked every node to return)."""
-    body = merge(fed, results, rank_key(params.sort, primary_key))
+    hits = [hit for qr in results for hit in qr.result["hits"]]
+    body = merge(fed, results, rank_key(params.sort, tie_order(hits, primary_key)))
     _strip(body, params, primary_key)
     body["query"] = params.q or ""
     if errors:

@@ -16,7 +16,7 @@ from collections.abc import Callable
 from typing import Any
 
 from sift.engine.ranking import CUSTOM_RULE
-from sift.engine.tiebreak import hit_id, tie_key
+from sift.engine.tiebreak import hit_id, tie_keys
 
 _GEO_POINT = re.compile(r"^_geoPoint\(.*\):(asc|desc)$")
 Key = tuple[Any, ...]
@@ -80,17 +80,27 @@ def value_key(hit: dict[str, Any], entry: str) -> Key:
     return (2,)
 
 
-def tie_part(hit: dict[str, Any], primary_key: str | None) -> Key:
-    """The tie key of a hit that carries its primary key; hits without one (a primary
-    key hidden by ``displayedAttributes``) last, in the merge's own order."""
-    doc_id = hit_id(hit.get(primary_key)) if primary_key is not None else None
-    return (1,) if doc_id is None else (0, tie_key(doc_id))
+def tie_order(hits: list[dict[str, Any]], primary_key: str | None
+              ) -> Callable[[dict[str, Any]], Key]:
+    """The tie part of a hit's merge key: the tie key of its primary key value, computed
+    for every hit of ``hits`` in one call (a call per hit cost several times the rest of
+    the merge). Hits without their primary key (one that ``displayedAttributes`` hides)
+    come last, in the merge's own order."""
+    ids = [hit_id(hit.get(primary_key)) for hit in hits] if primary_key is not None else []
+    present = list(dict.fromkeys(i for i in ids if i is not None))
+    keys = dict(zip(present, tie_keys(present).tolist(), strict=True))
+
+    def part(hit: dict[str, Any]) -> Key:
+        doc_id = hit_id(hit.get(primary_key)) if primary_key is not None else None
+        return (1,) if doc_id is None else (0, keys[doc_id])
+
+    return part
 
 
-def rank_key(sort: list[str] | None, primary_key: str | None = None
+def rank_key(sort: list[str] | None, tie: Callable[[dict[str, Any]], Key] | None = None
              ) -> Callable[[dict[str, Any]], Key]:
-    """The merge key of a hit that carries ``_rankingScoreDetails`` and its
-    ``primary_key`` field (ascending = better)."""
+    """The merge key of a hit that carries ``_rankingScoreDetails`` (ascending = better),
+    equal hits by ``tie`` (:func:`tie_order`) when given."""
 
     def key(hit: dict[str, Any]) -> Key:
         details = hit.get("_rankingScoreDetails") or {}
@@ -106,7 +116,8 @@ def rank_key(sort: list[str] | None, primary_key: str | None = None
             # A placeholder search (no words) scores nothing: the sort alone orders it.
             parts[:0] = [value_key(hit, entry) for entry in sort]
         parts.append((0, -float(hit.get("_rankingScore", 0.0))))
-        parts.append(tie_part(hit, primary_key))
+        if tie is not None:
+            parts.append(tie(hit))
         return tuple(parts)
 
     return key

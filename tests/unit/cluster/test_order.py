@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from sift.cluster.order import rank_key, value_key
+from sift.cluster.order import rank_key, tie_order, value_key
 from sift.engine.tiebreak import tie_key
 
 
@@ -38,11 +38,12 @@ def test_hits_equal_in_every_rule_follow_their_ids_tie_key() -> None:
                 "_rankingScoreDetails": {"relevance": {"order": 0, "score": score}}}
 
     hits = [hit(1, 0.5), hit("4", 0.5), hit(2, 0.9), hit(3, 0.5), hit("a", 0.5)]
-    ordered = sorted(hits, key=rank_key(None, "pk"))
+    ordered = sorted(hits, key=rank_key(None, tie_order(hits, "pk")))
     ties = sorted(["1", "4", "3", "a"], key=tie_key)
     assert [str(h["pk"]) for h in ordered] == ["2", *ties]
 
 
 def test_hits_without_their_id_come_after_equal_hits_with_one() -> None:
     hits = [{"_rankingScore": 0.5}, {"pk": "x", "_rankingScore": 0.5}]
-    assert sorted(hits, key=rank_key(None, "pk"))[0] == {"pk": "x", "_rankingScore": 0.5}
+    key = rank_key(None, tie_order(hits, "pk"))
+    assert sorted(hits, key=key)[0] == {"pk": "x", "_rankingScore": 0.5}
