@@ -43,6 +43,7 @@ from sift.engine.store import (
     merge_segments,
     text_values,
 )
+from sift.engine.tiebreak import tie_keys
 from sift.engine.vocab import VocabularyBuilder
 
 MAX_SEGMENTS = 8
@@ -90,6 +91,7 @@ class SearchIndex:
         self._alive = np.zeros(0, dtype=bool)
         self._field_len = np.zeros((0, 1), dtype=np.float32)
         self._field_len_room = self._field_len  # _field_len is its first rows (_grow)
+        self._tie_room = np.zeros(0, dtype=np.uint64)  # the first rows are in use (_grow)
         self._segments: list[Segment] = []
         self._distribution: Counter[str] = Counter()
         self.field_store = self._new_field_store()
@@ -151,6 +153,7 @@ class SearchIndex:
             field_len=self._field_len,
             docs=self._docs.published(),  # shares the documents: no copy (doctable.py)
             ext_ids=self._ext_ids,
+            tie=self._tie_room[: self._alive.size],
             term_list=self._term_list,
             term_ids=self._term_ids,
             n_terms=len(self._term_list),
@@ -270,6 +273,7 @@ class SearchIndex:
                 if n_words:
                     lengths.append((docid, fid, n_words))
         self._grow(first + n_new, lengths)
+        self._tie_room[first : first + n_new] = tie_keys(list(latest))
         if terms:
             lens = np.asarray(runs_len, dtype=np.int64)
             # Word positions: each run's start plus the word's offset inside the run.
@@ -309,6 +313,10 @@ class SearchIndex:
             arr = np.asarray(lengths, dtype=np.int64)
             room[arr[:, 0], arr[:, 1]] = arr[:, 2]
         self._field_len = room[:n_docs]
+        if n_docs > self._tie_room.size:  # rows are written once, as _field_len's
+            tie = np.zeros(max(n_docs, self._tie_room.size * 3 // 2), dtype=np.uint64)
+            tie[: self._tie_room.size] = self._tie_room
+            self._tie_room = tie
         alive = np.zeros(n_docs, dtype=bool)
         alive[: self._alive.size] = self._alive
         alive[self._alive.size:] = True

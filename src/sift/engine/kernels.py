@@ -360,37 +360,82 @@ def typo_distances(word, ids, rank, codes, lengths, budget, prefix
 
 
 @compiled
-def top_by_key(key, need):  # pragma: no cover - compiled
-    """Positions ordered by one float64 ``key`` (ascending, ties by position, as a stable
-    sort) for the first ``need`` (0 < need < key.size); the rest follow by position.
-    ranking.top_order's single-key case, in one call instead of a dozen."""
+def top_by_key(key, need, docids, tie):  # pragma: no cover - compiled
+    """Positions ordered by one float64 ``key`` (ascending; equal keys by ``tie`` of
+    their docid, ``tie[docids[i]]``, then by position) for the first ``need``
+    (0 < need < key.size); the rest follow in no particular order. ranking.top_order's single-key
+    case, in one call instead of a dozen. Empty when the need-th key is NaN (the
+    caller sorts everything then)."""
     n = key.size
     kth = np.partition(key, need - 1)[need - 1]
-    if kth != kth:  # NaN: a full stable sort, as lexsort would do
-        return np.argsort(key, kind="mergesort")
+    if kth != kth:
+        return np.empty(0, np.int64)
     chosen = np.empty(need, np.int64)
     k = 0
+    n_equal = 0
     for i in range(n):
         if key[i] < kth:
             chosen[k] = i
             k += 1
-    for i in range(n):
-        if k == need:
-            break
-        if key[i] == kth:
-            chosen[k] = i
-            k += 1
+        elif key[i] == kth:
+            n_equal += 1
+    if n_equal > need - k:
+        # More rows share the need-th key than the page has room for: the smallest tie
+        # keys among them (equal tie keys, a hash collision: by position).
+        equal = np.empty(n_equal, np.int64)
+        ties = np.empty(n_equal, np.uint64)
+        e = 0
+        for i in range(n):
+            if key[i] == kth:
+                equal[e] = i
+                ties[e] = tie[docids[i]]
+                e += 1
+        cut = np.partition(ties, need - k - 1)[need - k - 1]
+        for e in range(n_equal):
+            if ties[e] < cut:
+                chosen[k] = equal[e]
+                k += 1
+        for e in range(n_equal):
+            if k == need:
+                break
+            if ties[e] == cut:
+                chosen[k] = equal[e]
+                k += 1
+    else:
+        for i in range(n):
+            if key[i] == kth:
+                chosen[k] = i
+                k += 1
     chosen = np.sort(chosen)
-    top = chosen[np.argsort(key[chosen], kind="mergesort")]
-    out = np.empty(n, np.int64)
-    out[:need] = top
-    taken = np.zeros(n, np.bool_)
-    taken[top] = True
-    j = need
-    for i in range(n):
-        if not taken[i]:
-            out[j] = i
-            j += 1
+    chosen_ties = np.empty(need, np.uint64)
+    for c in range(need):
+        chosen_ties[c] = tie[docids[chosen[c]]]
+    by_tie = chosen[np.argsort(chosen_ties, kind="mergesort")]
+    return put_first(by_tie[np.argsort(key[by_tie], kind="mergesort")], n)
+
+
+@compiled
+def put_first(top, n):  # pragma: no cover - compiled
+    """The positions 0..n-1 with ``top`` (distinct) first, in its order, and every other
+    after them in no particular order: a ranking whose first rows are the page.
+
+    Positions 0..n-1 in order, then ``top`` written over the first slots; each position
+    of ``top`` beyond them takes one of the first slots' positions that ``top`` lacks.
+    A page costs the O(n) of ``np.arange`` alone, not a mask and a pass over it."""
+    out = np.arange(n)
+    k = top.size
+    taken = np.zeros(k, np.bool_)  # first slots' positions that top holds
+    for i in range(k):
+        if top[i] < k:
+            taken[top[i]] = True
+    free = 0
+    for i in range(k):
+        if top[i] >= k:
+            while taken[free]:
+                free += 1
+            out[top[i]] = free
+            free += 1
+    out[:k] = top
     return out
 
 
@@ -420,7 +465,8 @@ def warm_up() -> None:
     add_proximity_bonus(index, fields, pos, index, fields, pos, yes, np.zeros(1), 20, 1.0)
     lengths = np.ones(1, u32)
     shared_grams(docs, 1, 1, lengths, lengths, 0, 1, -1)
-    top_by_key(np.zeros(2), 1)
+    top_by_key(np.zeros(2), 1, np.zeros(2, u32), np.zeros(1, np.uint64))
+    put_first(np.zeros(1, i64), 2)
     codes = np.zeros((1, 1), u32)
     for prefix in (False, True):
         typo_distances(docs, np.zeros(1, i64), np.zeros(1, i64), codes, np.ones(1, i64), 1,

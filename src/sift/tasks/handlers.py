@@ -220,7 +220,7 @@ def index_swap(ctx: WorkerContext, conn: Connection, task: TaskRecord) -> dict[s
         task_rows.rename_index(conn, second, first)
         task_rows.rename_index(conn, "~swap", second)
         ctx.catalog.swap(first, second)
-    return dict(task.details or {})
+    return _with_network(ctx, conn, task, dict(task.details or {}))
 
 
 def _rename_index(ctx: WorkerContext, conn: Connection, old: str, new: str) -> None:

@@ -190,7 +190,7 @@ def test_gather_words_masks_like_numpy(first: list[dict[str, np.ndarray]],
 
 KERNELS = ("gather_words", "dense_candidates", "candidate_index", "term_frequencies",
            "saturated_sum", "proximity_keys", "proximity_costs", "add_proximity_bonus",
-           "shared_grams", "typo_distances", "top_by_key")
+           "shared_grams", "typo_distances", "top_by_key", "put_first")
 
 
 @pytest.mark.parametrize("mode", ["sift", "meilisearch"])
@@ -233,17 +233,35 @@ def test_typo_distances_match_rapidfuzz(word: str, terms: list[str], budget: int
 @given(st.lists(st.sampled_from([0.0, -1.5, -2.25, 3.0, float("nan")]), min_size=2,
                 max_size=60), st.data())
 @settings(max_examples=200, deadline=None)
-def test_top_by_key_orders_like_a_stable_sort(values: list[float], data: st.DataObject
-                                              ) -> None:
+def test_top_by_key_orders_by_key_then_tie_key(values: list[float], data: st.DataObject
+                                               ) -> None:
     key = np.array(values)
     need = data.draw(st.integers(1, key.size - 1))
-    got = kernels.top_by_key(key, need)
-    stable = np.lexsort([key])
-    assert np.array_equal(got[:need], stable[:need])
-    if not np.isnan(key).any() or not np.isnan(np.partition(key, need - 1)[need - 1]):
-        # The rest: every other position, in position order.
-        assert np.array_equal(got[need:], np.setdiff1d(np.arange(key.size), got[:need]))
+    # Docids in any order; tie keys with repeats, so that equal tie keys fall back to
+    # the position.
+    docids = np.array(data.draw(st.permutations(range(key.size))), np.uint32)
+    tie = np.array(data.draw(st.lists(st.integers(0, 5), min_size=key.size,
+                                      max_size=key.size)), np.uint64)
+    got = kernels.top_by_key(key, need, docids, tie)
+    if np.isnan(np.partition(key, need - 1)[need - 1]):
+        assert got.size == 0  # the caller sorts everything
+        return
+    expected = np.lexsort([tie[docids], key])
+    assert np.array_equal(got[:need], expected[:need])
+    # The rest: every other position once.
     assert np.array_equal(np.sort(got), np.arange(key.size))
+
+
+@given(st.data())
+@settings(max_examples=200, deadline=None)
+def test_put_first_puts_the_page_first_and_keeps_every_position(data: st.DataObject
+                                                                ) -> None:
+    n = data.draw(st.integers(0, 40))
+    top = np.array(data.draw(st.permutations(range(n)))[:data.draw(st.integers(0, n))],
+                   np.int64)
+    got = kernels.put_first(top, n)
+    assert np.array_equal(got[:top.size], top)
+    assert np.array_equal(np.sort(got), np.arange(n))
 
 
 def test_kernels_compile_without_a_writable_cache(monkeypatch: pytest.MonkeyPatch) -> None:

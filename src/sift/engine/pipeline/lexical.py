@@ -20,9 +20,18 @@ from sift.engine.expand import (
 )
 from sift.engine.match import Features, MatchContext, gather, phrase_occurrences
 from sift.engine.pipeline.request import Request
-from sift.engine.ranking import CUSTOM_RULE, Ranked, RankInput, RelevanceParams, rank, top_order
+from sift.engine.ranking import (
+    CUSTOM_RULE,
+    Ranked,
+    RankInput,
+    RelevanceParams,
+    Ties,
+    rank,
+    top_order,
+)
 from sift.engine.select import listing, matches_pattern, sort_key_fn
 from sift.engine.store import IndexView, Snapshot
+from sift.engine.tiebreak import all_tied
 from sift.errors import SiftError
 
 # Rules that count or place every query word (collapse_repeats would change them).
@@ -101,7 +110,8 @@ def match(request: Request, sort: list[str], need: int | None
             for e in placeholder_order(rules, sort)
             if (m := CUSTOM_RULE.match(e))
         ]
-        order = top_order(keys, need) if keys else np.arange(docids.size)
+        order = top_order(keys, need, Ties(docids, snap.tie)) if keys else \
+            all_tied(snap, doc_mask, docids, need)
         return LexicalCandidates(words, docids[order], np.ones(order.size), order)
     # Field ids are append-only: the same count means the same names.
     field_rank, n_ranks = index.derived(("field_ranks", len(snap.field_names)),
