@@ -19,6 +19,7 @@ from __future__ import annotations
 import threading
 from collections import Counter
 from collections.abc import Callable, Hashable, Iterable, Sequence
+from itertools import chain
 from typing import Any
 
 import numpy as np
@@ -48,7 +49,13 @@ from sift.engine.vocab import VocabularyBuilder
 MAX_SEGMENTS = 8
 OPTIMIZE_SHARE = 0.05  # idle merge once the small segments hold 5 % of the largest's rows
 
-MEMO_MAX_CHARS = 64  # longer texts rarely repeat; memoising them only costs memory
+_NESTED = frozenset((dict, list))  # a document with such values is flattened first
+
+
+def _ranges(starts: np.ndarray, lens: np.ndarray) -> np.ndarray:
+    """``concatenate([arange(s, s + n) for s, n in zip(starts, lens)])``, without a loop."""
+    ends = np.cumsum(lens)
+    return np.repeat(starts - ends + lens, lens) + np.arange(int(ends[-1]) if lens.size else 0)
 
 
 class SearchIndex:
@@ -207,83 +214,43 @@ class SearchIndex:
                 return
         self._remove([e for e in latest if e in self._ext_to_int])
         first = len(self._ext_ids)
-        n_new = len(latest)
-        term_ids = self._term_ids
-        term_list = self._term_list
-
-        def tid(word: str) -> int:
-            t = term_ids.get(word)
-            if t is None:
-                t = len(term_list)
-                term_list.append(word)
-                term_ids[word] = t
-            return t
-
-        terms: list[int] = []
-        runs_start: list[int] = []  # position of each run's first word; the rest follow
-        runs_doc: list[int] = []
-        runs_field: list[int] = []
-        runs_len: list[int] = []
-        lengths: list[tuple[int, int, int]] = []
-        sentences_of = self.analyzer.sentences
-        # Short values (brands, tags, categories) repeat across a batch: tokenise each once.
-        memo: dict[str, list[list[int]]] = {}
+        batch = list(latest.values())
+        self._ext_ids.extend(latest)
+        self._ext_to_int.update(zip(latest, range(first, first + len(batch)), strict=True))
+        self._docs.extend(first, batch)
+        self._distribution.update(chain.from_iterable(map(dict.keys, batch)))
+        texts: list[str] = []
+        texts_per_value: list[int] = []  # per (document, searchable attribute) value
+        value_doc: list[int] = []
+        value_field: list[int] = []
         # Field id per attribute name, or -1 when not searchable: decided once per batch.
         field_ids: dict[str, int] = {}
-        for offset, (ext, doc) in enumerate(latest.items()):
-            docid = first + offset
-            self._ext_ids.append(ext)
-            self._ext_to_int[ext] = docid
-            self._docs[docid] = doc
-            self._distribution.update(doc.keys())
-            for name, value in flatten(doc):
+        for docid, doc in enumerate(batch, first):
+            pairs = doc.items() if _NESTED.isdisjoint(map(type, doc.values())) else flatten(doc)
+            for name, value in pairs:
                 fid = field_ids.get(name)
                 if fid is None:
                     fid = self._field_id(name) if self._is_searchable(name) else -1
                     field_ids[name] = fid
                 if fid < 0:
                     continue
-                p = n_words = 0
                 kind = type(value)
                 if kind is str:
-                    texts: Iterable[str] = (value,)
+                    texts.append(value)
+                    texts_per_value.append(1)
                 elif kind is int or kind is float:  # not bool: True is "true", not "1"
-                    texts = (str(value),)
+                    texts.append(str(value))
+                    texts_per_value.append(1)
                 else:
-                    texts = text_values(value)
-                for text in texts:
-                    sentences = memo.get(text)
-                    if sentences is None:
-                        sentences = [[tid(w) for w in words] for words in sentences_of(text)]
-                        if len(text) <= MEMO_MAX_CHARS:
-                            memo[text] = sentences
-                    for words in sentences:
-                        n = len(words)
-                        terms.extend(words)
-                        runs_start.append(p)
-                        runs_doc.append(docid)
-                        runs_field.append(fid)
-                        runs_len.append(n)
-                        n_words += n
-                        p += n + SENTENCE_GAP
-                    p += ARRAY_GAP - SENTENCE_GAP
-                if n_words:
-                    lengths.append((docid, fid, n_words))
-        self._grow(first + n_new, lengths)
-        if terms:
-            lens = np.asarray(runs_len, dtype=np.int64)
-            # Word positions: each run's start plus the word's offset inside the run.
-            run_first = np.cumsum(lens) - lens
-            within = np.arange(int(lens.sum()), dtype=np.int64) - np.repeat(run_first, lens)
-            positions = np.repeat(np.asarray(runs_start, dtype=np.int64), lens) + within
-            seg = Segment.build(
-                np.asarray(terms, dtype=np.int64),
-                np.repeat(np.asarray(runs_doc, dtype=np.uint32), lens),
-                np.repeat(np.asarray(runs_field, dtype=np.uint16), lens),
-                np.minimum(positions, (1 << 20) - 1),
-                len(term_list),
-            )
-            self._segments.append(seg)
+                    values = text_values(value)
+                    texts += values
+                    texts_per_value.append(len(values))
+                value_doc.append(docid)
+                value_field.append(fid)
+        postings, lengths = self._postings(texts, texts_per_value, value_doc, value_field)
+        self._grow(first + len(batch), lengths)
+        if postings is not None:
+            self._segments.append(Segment.build(*postings, len(self._term_list)))
         with self.fields_lock:
             # The shard goes to the filters only: hits show the document as stored.
             labelled = ([{**doc, SHARD_FIELD: shard}
@@ -293,7 +260,75 @@ class SearchIndex:
         self._maybe_merge()
         self._publish()
 
-    def _grow(self, n_docs: int, lengths: list[tuple[int, int, int]]) -> None:
+    def _term_id_of(self, words: list[str]) -> np.ndarray:
+        """Each word's term id; new words get the next ids in order of first appearance."""
+        term_ids, term_list = self._term_ids, self._term_list
+        for word in dict.fromkeys(words):
+            if word not in term_ids:
+                term_ids[word] = len(term_list)
+                term_list.append(word)
+        return np.fromiter(map(term_ids.__getitem__, words), dtype=np.int64, count=len(words))
+
+    def _postings(self, texts: list[str], texts_per_value: list[int], value_doc: list[int],
+                  value_field: list[int]
+                  ) -> tuple[tuple[np.ndarray, ...] | None, np.ndarray]:
+        """A batch's word occurrences (term, doc, field, position) and its (doc, field,
+        words) lengths, computed for the batch at once: each distinct text is analysed
+        once, and positions follow from the sentence lengths.
+
+        Within one value, each sentence's words take the next positions, then
+        SENTENCE_GAP more; each text of an array value ends with ARRAY_GAP - SENTENCE_GAP
+        more, so that values of an array are never "close"."""
+        unique = list(dict.fromkeys(texts))
+        which = dict(zip(unique, range(len(unique)), strict=True))
+        analysed = self.analyzer.sentences_many(unique)
+        word_tids = self._term_id_of(analysed.words)
+        # Per distinct text: its sentences and words, as ranges of the batch's arrays.
+        u_sents = analysed.per_text
+        u_sent0 = np.cumsum(u_sents) - u_sents
+        sent_word0 = np.cumsum(analysed.lengths) - analysed.lengths
+        words_before = np.concatenate(([0], np.cumsum(analysed.lengths)))
+        u_words = words_before[u_sent0 + u_sents] - words_before[u_sent0]
+        # Per text of the batch (repeats included) and per value.
+        occ = np.fromiter(map(which.__getitem__, texts), dtype=np.int64, count=len(texts))
+        n_values = len(texts_per_value)
+        occ_value = np.repeat(np.arange(n_values), np.asarray(texts_per_value, dtype=np.int64))
+        value_words = np.bincount(occ_value, weights=u_words[occ], minlength=n_values)
+        has_words = value_words > 0
+        lengths = np.stack([np.asarray(value_doc, dtype=np.int64)[has_words],
+                            np.asarray(value_field, dtype=np.int64)[has_words],
+                            value_words[has_words].astype(np.int64)], axis=1)
+        if not word_tids.size or not has_words.any():
+            return None, lengths
+        # Each text's sentences (runs of words), then one event closing the text: a run
+        # advances the position by its words + SENTENCE_GAP, a closing event by
+        # ARRAY_GAP - SENTENCE_GAP; a run starts at the sum of its value's earlier events.
+        occ_sents = u_sents[occ]
+        run_sent = _ranges(u_sent0[occ], occ_sents)
+        run_len = analysed.lengths[run_sent]
+        occ_event0 = np.cumsum(occ_sents + 1) - (occ_sents + 1)
+        events = np.full(int(occ_sents.sum()) + len(texts), ARRAY_GAP - SENTENCE_GAP,
+                         dtype=np.int64)
+        run_event = _ranges(occ_event0, occ_sents)
+        events[run_event] = run_len + SENTENCE_GAP
+        before = np.cumsum(events) - events
+        value_first = np.cumsum(texts_per_value) - np.asarray(texts_per_value)
+        run_occ = np.repeat(np.arange(len(texts)), occ_sents)
+        run_value = occ_value[run_occ]
+        # texts_per_value may be 0 (an empty array): such a value has no runs.
+        value_base = before[occ_event0[np.minimum(value_first, len(texts) - 1)]]
+        run_start = before[run_event] - value_base[run_value]
+        # Word positions: each run's start plus the word's offset inside the run.
+        terms = word_tids[_ranges(sent_word0[run_sent], run_len)]
+        run_word0 = np.cumsum(run_len) - run_len
+        within = np.arange(int(run_len.sum()), dtype=np.int64) - np.repeat(run_word0, run_len)
+        positions = np.repeat(run_start, run_len) + within
+        doc_of = np.asarray(value_doc, dtype=np.uint32)[run_value]
+        field_of = np.asarray(value_field, dtype=np.uint16)[run_value]
+        return (terms, np.repeat(doc_of, run_len), np.repeat(field_of, run_len),
+                np.minimum(positions, (1 << 20) - 1)), lengths
+
+    def _grow(self, n_docs: int, lengths: np.ndarray) -> None:
         n_fields = max(len(self._field_names), 1)
         # A row is written once, when its docid is new: in an array with room for more
         # rows, a batch writes only its own, and each view publishes the first rows (a
@@ -305,9 +340,8 @@ class SearchIndex:
             grown = np.zeros((max(n_docs, room.shape[0] * 3 // 2), n_fields), dtype=np.float32)
             grown[:n_old, : room.shape[1]] = room[:n_old]
             room = self._field_len_room = grown
-        if lengths:
-            arr = np.asarray(lengths, dtype=np.int64)
-            room[arr[:, 0], arr[:, 1]] = arr[:, 2]
+        if lengths.size:
+            room[lengths[:, 0], lengths[:, 1]] = lengths[:, 2]
         self._field_len = room[:n_docs]
         alive = np.zeros(n_docs, dtype=bool)
         alive[: self._alive.size] = self._alive

@@ -111,14 +111,18 @@ class VocabularyBuilder:
         if not new:
             return
         start = self._n
-        for offset, (word, stem) in enumerate(zip(new, stem_words(new), strict=True)):
-            tid = start + offset
-            self._stems.setdefault(stem, []).append(tid)
-            self._grams.add(tid, word)
-            for bucket in (self._by_first.setdefault((word[:1], len(word)), ([], [])),
-                           self._by_length.setdefault(len(word), ([], []))):
+        for tid, word, stem in zip(range(start, start + len(new)), new, stem_words(new),
+                                   strict=True):
+            stems = self._stems.get(stem)
+            if stems is None:
+                stems = self._stems[stem] = []
+            stems.append(tid)
+            n = len(word)
+            for bucket in (self._by_first.setdefault((word[:1], n), ([], [])),
+                           self._by_length.setdefault(n, ([], []))):
                 bucket[0].append(word)
                 bucket[1].append(tid)
+        self._grams.add_many(start, new)
         arr = np.array(new, dtype=str)
         order = np.argsort(arr, kind="stable")
         arr = arr[order]
