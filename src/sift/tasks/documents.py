@@ -116,14 +116,17 @@ def resolve_primary_key(state: IndexState, task: TaskRecord, conn: Connection) -
     return None
 
 
-def validate(conn: Connection, task: TaskRecord, primary_key: str) -> int:
-    """First pass: every document has a valid id. Returns the number of documents."""
-    count = 0
+def validate(conn: Connection, task: TaskRecord, primary_key: str) -> list[list[dict[str, Any]]]:
+    """First pass: every document has a valid id. Returns the parsed payload, chunk by
+    chunk, for the second pass (parsing it twice was a twentieth of an import; a
+    replacement's documents are the very objects the index keeps, so holding them a
+    little earlier costs no memory)."""
+    chunks = []
     for docs in _payload_docs(conn, task):
         for doc in docs:
             document_id(doc, primary_key)
-        count += len(docs)
-    return count
+        chunks.append(docs)
+    return chunks
 
 
 def apply_additions(
@@ -133,8 +136,10 @@ def apply_additions(
     task: TaskRecord,
     primary_key: str,
     batch_size: int,
+    payload: list[list[dict[str, Any]]],
 ) -> int:
-    """Second pass: write documents to SQL and the search index; returns documents indexed."""
+    """Second pass over ``payload`` (:func:`validate`'s): write documents to SQL and the
+    search index; returns documents indexed."""
     merge = task.params.get("method") == "update"
     # skipCreation: only documents already stored are replaced or updated; new ids are
     # left out (and not counted as indexed).
@@ -166,7 +171,7 @@ def apply_additions(
         progress.current().advance(len(pending))
         pending.clear()
 
-    for docs in _payload_docs(conn, task):
+    for docs in payload:
         for doc in docs:
             pend(pending, doc, primary_key, merge)
             if len(pending) >= batch_size:
