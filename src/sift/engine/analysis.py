@@ -64,7 +64,7 @@ MAX_WORD_CHARS: Final = 255
 # proximity rules see a gap (Meilisearch counts such a pair as distance 8).
 _HARD = re.compile(r"[.;!?…]+(?=\s|$)|[\u3002\uff01\uff1f\uff1b]|\n\s*\n")
 SENTENCE_GAP: Final = 7
-_HARD_CHARS: Final = ".;!?…\u3002\uff01\uff1f\uff1b\n"  # one of them starts each match
+_HARD_CHARS: Final = ".;!?…\u3002\uff01\uff1f\uff1b"  # or a newline starts each match
 
 
 # Joins the texts of a batch for one regex pass: never a word character, never part of a
@@ -157,7 +157,7 @@ class Analyzer:
         checked = "\n".join(texts)  # a hard separator at a text's end still has \s after
         if not self._markable or _MARK in checked:
             return _flattened([self.sentences(t) for t in texts])
-        if any(c in checked for c in _HARD_CHARS) and _HARD.search(checked):
+        if _may_split(checked, len(texts)) and _HARD.search(checked):
             split = [_HARD.split(t) for t in texts]
             parts = [p for ps in split for p in ps]
             per_text = np.fromiter(map(len, split), dtype=np.int64, count=len(split))
@@ -182,6 +182,11 @@ class Analyzer:
                         else starts)
         words = np.delete(stream, marks).tolist() if marks.size else tokens
         return Sentences(words, counts[kept], per_sentence)
+
+
+def _may_split(joined: str, texts: int) -> bool:
+    """Whether texts joined by newlines may hold a hard separator (quick: no regex)."""
+    return joined.count("\n") >= texts or any(c in joined for c in _HARD_CHARS)
 
 
 def _runs(parts: list[str], ascii_fast: bool) -> list[tuple[bool, list[str]]]:

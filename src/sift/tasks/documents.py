@@ -27,7 +27,7 @@ from sift.storage import tasks as task_rows
 from sift.storage.database import Database
 from sift.storage.tasks import TaskRecord
 from sift.tasks import progress
-from sift.tasks.payload import parse_chunk
+from sift.tasks.payload import chunk_lines, parse_chunk
 
 VALID_ID = re.compile(r"[A-Za-z0-9_-]{1,511}")  # fullmatch: `$` would accept a final newline
 
@@ -52,11 +52,10 @@ def document_id(doc: dict[str, Any], primary_key: str) -> str:
     )
 
 
-def pend(pending: dict[str, dict[str, Any]], doc: dict[str, Any], primary_key: str,
+def pend(pending: dict[str, dict[str, Any]], doc_id: str, doc: dict[str, Any],
          merge: bool) -> None:
     """Add ``doc`` to a batch's pending documents by id: an update (``merge``) folds a
     repeated id into the earlier version, a replacement takes the later one."""
-    doc_id = document_id(doc, primary_key)
     if merge and doc_id in pending:
         pending[doc_id].update(doc)
     else:
@@ -116,16 +115,25 @@ def resolve_primary_key(state: IndexState, task: TaskRecord, conn: Connection) -
     return None
 
 
-def validate(conn: Connection, task: TaskRecord, primary_key: str) -> list[list[dict[str, Any]]]:
+@dataclass
+class Chunk:
+    """A payload chunk read by the validation pass, for the second pass: each document
+    with its id and its NDJSON line."""
+
+    ids: list[str]
+    docs: list[dict[str, Any]]
+    lines: list[bytes]
+
+
+def validate(conn: Connection, task: TaskRecord, primary_key: str) -> list[Chunk]:
     """First pass: every document has a valid id. Returns the parsed payload, chunk by
-    chunk, for the second pass (parsing it twice was a twentieth of an import; a
-    replacement's documents are the very objects the index keeps, so holding them a
-    little earlier costs no memory)."""
+    chunk (parsing it twice was a twentieth of an import; a replacement's documents are
+    the very objects the index keeps, so holding them a little earlier costs no memory)."""
     chunks = []
-    for docs in _payload_docs(conn, task):
-        for doc in docs:
-            document_id(doc, primary_key)
-        chunks.append(docs)
+    for chunk in task_rows.iter_payload(conn, task.uid):
+        lines = chunk_lines(chunk)
+        docs = [orjson.loads(line) for line in lines]
+        chunks.append(Chunk([document_id(doc, primary_key) for doc in docs], docs, lines))
     return chunks
 
 
@@ -136,7 +144,7 @@ def apply_additions(
     task: TaskRecord,
     primary_key: str,
     batch_size: int,
-    payload: list[list[dict[str, Any]]],
+    payload: list[Chunk],
 ) -> int:
     """Second pass over ``payload`` (:func:`validate`'s): write documents to SQL and the
     search index; returns documents indexed."""
@@ -145,6 +153,10 @@ def apply_additions(
     # left out (and not counted as indexed).
     skip_new = bool(task.params.get("skipCreation"))
     pending: dict[str, dict[str, Any]] = {}
+    # A replacement stores each document's payload line: orjson wrote it when the payload
+    # was accepted (tasks/payload.py), the bytes orjson.dumps gives the parsed document
+    # again, without a second encoding (a twentieth of an import).
+    lines: dict[str, bytes] = {}
     indexed = 0
 
     def flush() -> None:
@@ -164,16 +176,20 @@ def apply_additions(
                 pending[doc_id] = merged
             if not pending:
                 return
-        doc_rows.upsert(db, conn, state.id, [(i, orjson.dumps(d)) for i, d in pending.items()])
+        rows = ([(i, orjson.dumps(d)) for i, d in pending.items()] if merge
+                else [(i, lines[i]) for i in pending])
+        doc_rows.upsert(db, conn, state.id, rows)
         semantic.on_upsert(db, conn, state.id, state.search, pending)  # strips `_vectors`
         state.search.upsert(list(pending.items()))
         indexed += len(pending)
         progress.current().advance(len(pending))
         pending.clear()
+        lines.clear()
 
-    for docs in payload:
-        for doc in docs:
-            pend(pending, doc, primary_key, merge)
+    for chunk in payload:
+        for doc_id, doc, line in zip(chunk.ids, chunk.docs, chunk.lines, strict=True):
+            pend(pending, doc_id, doc, merge)
+            lines[doc_id] = line
             if len(pending) >= batch_size:
                 flush()
     flush()
