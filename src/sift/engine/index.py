@@ -263,10 +263,9 @@ class SearchIndex:
     def _term_id_of(self, words: list[str]) -> np.ndarray:
         """Each word's term id; new words get the next ids in order of first appearance."""
         term_ids, term_list = self._term_ids, self._term_list
-        for word in dict.fromkeys(words):
-            if word not in term_ids:
-                term_ids[word] = len(term_list)
-                term_list.append(word)
+        new = [word for word in dict.fromkeys(words) if word not in term_ids]
+        term_ids.update(zip(new, range(len(term_list), len(term_list) + len(new)), strict=True))
+        term_list.extend(new)
         return np.fromiter(map(term_ids.__getitem__, words), dtype=np.int64, count=len(words))
 
     def _postings(self, texts: list[str], texts_per_value: list[int], value_doc: list[int],
