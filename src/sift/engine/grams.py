@@ -25,6 +25,7 @@ import numpy as np
 from sift.engine.kernels import shared_grams
 
 _EDIT_DESTROYS = 3  # bigrams one edit (OSA: a transposition) can destroy at most
+SLICE = 16_384  # words whose bigrams are computed together
 
 
 def bigrams(word: str, prefix: bool = False) -> set[str]:
@@ -64,6 +65,12 @@ class GramIndexBuilder:
             for offset, word in enumerate(words):
                 self._add_one(first + offset, word)
             return
+        # In slices: a batch's pairs take ~40 bytes per bigram in scratch arrays, which for
+        # 200k new terms at once raised an import's peak memory by ~60 MiB.
+        for start in range(0, len(words), SLICE):
+            self._add_slice(first + start, words[start : start + SLICE])
+
+    def _add_slice(self, first: int, words: list[str]) -> None:
         terms = np.array(words, dtype=str)
         if terms.dtype.itemsize == 0:  # every word is empty
             terms = terms.astype("<U1")

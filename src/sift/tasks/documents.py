@@ -117,12 +117,13 @@ def resolve_primary_key(state: IndexState, task: TaskRecord, conn: Connection) -
 
 @dataclass
 class Chunk:
-    """A payload chunk read by the validation pass, for the second pass: each document
-    with its id and its NDJSON line."""
+    """A payload chunk read by the validation pass, for the second: its documents, their
+    ids and the chunk as stored (its lines are cut again when it is applied: holding
+    every line of a large payload at once raised an import's peak memory)."""
 
     ids: list[str]
     docs: list[dict[str, Any]]
-    lines: list[bytes]
+    stored: bytes
 
 
 def validate(conn: Connection, task: TaskRecord, primary_key: str) -> list[Chunk]:
@@ -131,9 +132,8 @@ def validate(conn: Connection, task: TaskRecord, primary_key: str) -> list[Chunk
     the very objects the index keeps, so holding them a little earlier costs no memory)."""
     chunks = []
     for chunk in task_rows.iter_payload(conn, task.uid):
-        lines = chunk_lines(chunk)
-        docs = [orjson.loads(line) for line in lines]
-        chunks.append(Chunk([document_id(doc, primary_key) for doc in docs], docs, lines))
+        docs = parse_chunk(chunk)
+        chunks.append(Chunk([document_id(doc, primary_key) for doc in docs], docs, chunk))
     return chunks
 
 
@@ -146,8 +146,8 @@ def apply_additions(
     batch_size: int,
     payload: list[Chunk],
 ) -> int:
-    """Second pass over ``payload`` (:func:`validate`'s): write documents to SQL and the
-    search index; returns documents indexed."""
+    """Second pass over ``payload`` (:func:`validate`'s, emptied as it goes): write
+    documents to SQL and the search index; returns documents indexed."""
     merge = task.params.get("method") == "update"
     # skipCreation: only documents already stored are replaced or updated; new ids are
     # left out (and not counted as indexed).
@@ -186,8 +186,11 @@ def apply_additions(
         pending.clear()
         lines.clear()
 
-    for chunk in payload:
-        for doc_id, doc, line in zip(chunk.ids, chunk.docs, chunk.lines, strict=True):
+    payload.reverse()
+    while payload:  # a chunk is dropped once its documents are pending
+        chunk = payload.pop()
+        for doc_id, doc, line in zip(chunk.ids, chunk.docs, chunk_lines(chunk.stored),
+                                     strict=True):
             pend(pending, doc_id, doc, merge)
             lines[doc_id] = line
             if len(pending) >= batch_size:
