@@ -1,0 +1,205 @@
+"""One corpus size: ingest through the API, restart on the same database, query.
+
+A fresh `sift serve` (SQLite in a temporary data directory) gets the settings
+(filterable attributes) and then the generated products in POSTs of at most
+``PART_DOCS`` documents; once every task succeeded it is stopped and a second process
+is started on the same directory: it rebuilds its index from the database before it
+answers /health, so spawn -> healthy is the restart time. That process answers the
+typeahead mix, one request at a time, over one kept-alive connection."""
+
+from __future__ import annotations
+
+import math
+import re
+import secrets
+import shutil
+import statistics
+import tempfile
+import time
+from dataclasses import asdict, dataclass
+from pathlib import Path
+from typing import Any
+
+import httpx
+
+from benchmarks.ingest.measure import split_lines
+from benchmarks.ingest.server import SiftServer, proc_status_mib
+from benchmarks.runners.server_process import free_port
+from benchmarks.scale.queries import FILTERABLE, typeahead
+
+PART_DOCS = 100_000  # documents per POST: bounds the server's parsing peak
+START_TIMEOUT_S = 600
+TASK_TIMEOUT_S = 3600
+WARM_QUERIES = 30  # first searches (caches, compiled loops) left out of the figures
+_MS = re.compile(r"([\d.]+)(ms|s)$")
+
+
+@dataclass
+class SizeResult:
+    documents: int
+    sqlite_bytes: int
+    ingest_s: float  # first POST -> last task succeeded
+    ingest_peak_rss_mib: float  # VmHWM of the ingesting process
+    empty_start_s: float  # spawn -> healthy on an empty data directory
+    restart_s: float  # spawn -> healthy with the index rebuilt from the database
+    restart_peak_rss_mib: float  # VmHWM of the restarted process once healthy
+    rss_empty_mib: float  # the first process before any document
+    rss_loaded_mib: float  # the restarted process once healthy, idle
+    rss_after_queries_mib: float
+    queries: int
+    engine_ms: list[float]  # performanceDetails.search of each measured query
+    end_to_end_ms: list[float]
+
+    @property
+    def bytes_per_doc(self) -> float:
+        """Resident memory the documents add to a process, per document."""
+        return (self.rss_loaded_mib - self.rss_empty_mib) * 2**20 / self.documents
+
+    def summary(self) -> dict[str, float]:
+        return {
+            "documents": self.documents,
+            "ingest_s": self.ingest_s,
+            "ingest_docs_per_s": self.documents / self.ingest_s,
+            "ingest_peak_rss_mib": self.ingest_peak_rss_mib,
+            "empty_start_s": self.empty_start_s,
+            "restart_s": self.restart_s,
+            "restart_peak_rss_mib": self.restart_peak_rss_mib,
+            "rss_empty_mib": self.rss_empty_mib,
+            "rss_loaded_mib": self.rss_loaded_mib,
+            "rss_after_queries_mib": self.rss_after_queries_mib,
+            "bytes_per_doc_rss": self.bytes_per_doc,
+            "bytes_per_doc_sqlite": self.sqlite_bytes / self.documents,
+            "engine_p50_ms": percentile(self.engine_ms, 50),
+            "engine_p99_ms": percentile(self.engine_ms, 99),
+            "e2e_p50_ms": percentile(self.end_to_end_ms, 50),
+            "e2e_p99_ms": percentile(self.end_to_end_ms, 99),
+        }
+
+    def as_dict(self) -> dict[str, Any]:
+        return {**asdict(self), "summary": self.summary()}
+
+
+def percentile(values: list[float], q: float) -> float:
+    """Nearest-rank percentile (the value below which q % of the values lie)."""
+    ordered = sorted(values)
+    return ordered[max(0, math.ceil(q / 100 * len(ordered)) - 1)]
+
+
+def _milliseconds(text: str) -> float:
+    match = _MS.match(text)
+    if match is None:
+        raise ValueError(f"unexpected duration {text!r}")
+    return float(match.group(1)) * (1000 if match.group(2) == "s" else 1)
+
+
+def _wait(client: httpx.Client, uid: int) -> None:
+    while True:
+        task: dict[str, Any] = client.get(f"/tasks/{uid}").json()
+        if task["status"] in ("succeeded", "failed", "canceled"):
+            if task["status"] != "succeeded":
+                raise RuntimeError(f"task {uid} {task['status']}: {task.get('error')}")
+            return
+        time.sleep(0.1)
+
+
+class _Node:
+    """`sift serve` on ``workdir/data`` with a master key, release settings."""
+
+    def __init__(self, workdir: Path, key: str, name: str) -> None:
+        port = free_port()
+        self.url = f"http://127.0.0.1:{port}"
+        args = ["--port", str(port), "--data-dir", str(workdir / "data"),
+                "--config-file", str(workdir / "absent.toml"), "--master-key", key,
+                "--log-level", "warning", "--no-analytics",
+                "--max-payload-bytes", str(1 << 30)]  # fmt: skip
+        began = time.perf_counter()
+        self.server = SiftServer(args, workdir / f"{name}.log")
+        self.server.wait_healthy(self.url, START_TIMEOUT_S)
+        self.start_s = time.perf_counter() - began
+        self.client = httpx.Client(base_url=self.url, timeout=TASK_TIMEOUT_S,
+                                   headers={"Authorization": f"Bearer {key}"})  # fmt: skip
+
+    def mib(self, field: str) -> float:
+        return proc_status_mib(self.server.pid, field)
+
+    def stop(self) -> None:
+        self.client.close()
+        self.server.stop()
+
+
+def _ingest(node: _Node, dataset: Path, documents: int) -> float:
+    settings = node.client.patch("/indexes/products/settings",
+                                 json={"filterableAttributes": FILTERABLE})  # fmt: skip
+    settings.raise_for_status()
+    _wait(node.client, settings.json()["taskUid"])
+    body = dataset.read_bytes()
+    began = time.perf_counter()
+    uids = []
+    for part in split_lines(body, max(1, math.ceil(documents / PART_DOCS))):
+        response = node.client.post("/indexes/products/documents", content=part,
+                                    headers={"Content-Type": "application/x-ndjson"})  # fmt: skip
+        response.raise_for_status()
+        uids.append(response.json()["taskUid"])
+    del body
+    for uid in uids:
+        _wait(node.client, uid)
+    return time.perf_counter() - began
+
+
+def _query(node: _Node, bodies: list[dict[str, Any]]) -> tuple[list[float], list[float]]:
+    engine, end_to_end = [], []
+    for number, body in enumerate(bodies):
+        began = time.perf_counter()
+        response = node.client.post("/indexes/products/search", json=body)
+        elapsed = (time.perf_counter() - began) * 1000
+        response.raise_for_status()
+        if number < WARM_QUERIES:
+            continue
+        engine.append(_milliseconds(response.json()["performanceDetails"]["search"]))
+        end_to_end.append(elapsed)
+    return engine, end_to_end
+
+
+def measure(dataset: Path, documents: int, queries: int, seed: int) -> SizeResult:
+    workdir = Path(tempfile.mkdtemp(prefix="scale-bench-"))
+    key = secrets.token_urlsafe(24)
+    try:
+        first = _Node(workdir, key, "ingest")
+        try:
+            rss_empty = first.mib("VmRSS")
+            ingest_s = _ingest(first, dataset, documents)
+            count = first.client.get("/indexes/products/stats").json()["numberOfDocuments"]
+            if count != documents:
+                raise RuntimeError(f"{count} documents indexed, expected {documents}")
+            ingest_peak = first.mib("VmHWM")
+        finally:
+            first.stop()
+        sqlite_bytes = sum(p.stat().st_size for p in (workdir / "data").glob("sift.db*"))
+        second = _Node(workdir, key, "restart")
+        try:
+            restart_peak, rss_loaded = second.mib("VmHWM"), second.mib("VmRSS")
+            bodies = typeahead(queries + WARM_QUERIES, seed)
+            engine, end_to_end = _query(second, bodies)
+            return SizeResult(
+                documents=documents,
+                sqlite_bytes=sqlite_bytes,
+                ingest_s=ingest_s,
+                ingest_peak_rss_mib=ingest_peak,
+                empty_start_s=first.start_s,
+                restart_s=second.start_s,
+                restart_peak_rss_mib=restart_peak,
+                rss_empty_mib=rss_empty,
+                rss_loaded_mib=rss_loaded,
+                rss_after_queries_mib=second.mib("VmRSS"),
+                queries=len(engine),
+                engine_ms=engine,
+                end_to_end_ms=end_to_end,
+            )
+        finally:
+            second.stop()
+    finally:
+        shutil.rmtree(workdir, ignore_errors=True)
+
+
+def median_of(runs: list[SizeResult], key: str) -> float:
+    return statistics.median(r.summary()[key] for r in runs)
