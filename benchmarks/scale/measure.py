@@ -2,10 +2,12 @@
 
 A fresh `sift serve` (SQLite in a temporary data directory) gets the settings
 (filterable attributes) and then the generated products in POSTs of at most
-``PART_DOCS`` documents; once every task succeeded it is stopped and a second process
-is started on the same directory: it rebuilds its index from the database before it
-answers /health, so spawn -> healthy is the restart time. That process answers the
-typeahead mix, one request at a time, over one kept-alive connection."""
+``PART_DOCS`` documents; once every task succeeded it is stopped (SIGTERM: it writes its
+index image, sift.engine.image) and a second process is started on the same directory.
+A server loads its indexes before it answers /health, so spawn -> healthy is a restart
+time: the second process loads the image (checked against the database), and answers
+the typeahead mix, one request at a time, over one kept-alive connection; a third,
+started with --no-index-images, rebuilds the index from the database."""
 
 from __future__ import annotations
 
@@ -13,7 +15,9 @@ import math
 import re
 import secrets
 import shutil
+import signal
 import statistics
+import subprocess
 import tempfile
 import time
 from dataclasses import asdict, dataclass
@@ -28,7 +32,8 @@ from benchmarks.runners.server_process import free_port
 from benchmarks.scale.queries import FILTERABLE, typeahead
 
 PART_DOCS = 100_000  # documents per POST: bounds the server's parsing peak
-START_TIMEOUT_S = 600
+START_TIMEOUT_S = 900
+STOP_TIMEOUT_S = 600  # a stop writes the index image: longer than SiftServer.stop's wait
 TASK_TIMEOUT_S = 3600
 WARM_QUERIES = 30  # first searches (caches, compiled loops) left out of the figures
 _MS = re.compile(r"([\d.]+)(ms|s)$")
@@ -41,8 +46,12 @@ class SizeResult:
     ingest_s: float  # first POST -> last task succeeded
     ingest_peak_rss_mib: float  # VmHWM of the ingesting process
     empty_start_s: float  # spawn -> healthy on an empty data directory
-    restart_s: float  # spawn -> healthy with the index rebuilt from the database
-    restart_peak_rss_mib: float  # VmHWM of the restarted process once healthy
+    stop_s: float  # SIGTERM -> exit of the ingesting process (it writes the image)
+    image_bytes: int
+    restart_s: float  # spawn -> healthy, the index loaded from its image
+    restart_peak_rss_mib: float  # VmHWM of that process once healthy
+    rebuild_s: float  # spawn -> healthy, the index rebuilt from the database
+    rebuild_peak_rss_mib: float
     rss_empty_mib: float  # the first process before any document
     rss_loaded_mib: float  # the restarted process once healthy, idle
     rss_after_queries_mib: float
@@ -62,8 +71,12 @@ class SizeResult:
             "ingest_docs_per_s": self.documents / self.ingest_s,
             "ingest_peak_rss_mib": self.ingest_peak_rss_mib,
             "empty_start_s": self.empty_start_s,
+            "stop_s": self.stop_s,
+            "image_bytes_per_doc": self.image_bytes / self.documents,
             "restart_s": self.restart_s,
             "restart_peak_rss_mib": self.restart_peak_rss_mib,
+            "rebuild_s": self.rebuild_s,
+            "rebuild_peak_rss_mib": self.rebuild_peak_rss_mib,
             "rss_empty_mib": self.rss_empty_mib,
             "rss_loaded_mib": self.rss_loaded_mib,
             "rss_after_queries_mib": self.rss_after_queries_mib,
@@ -105,13 +118,13 @@ def _wait(client: httpx.Client, uid: int) -> None:
 class _Node:
     """`sift serve` on ``workdir/data`` with a master key, release settings."""
 
-    def __init__(self, workdir: Path, key: str, name: str) -> None:
+    def __init__(self, workdir: Path, key: str, name: str, *extra: str) -> None:
         port = free_port()
         self.url = f"http://127.0.0.1:{port}"
         args = ["--port", str(port), "--data-dir", str(workdir / "data"),
                 "--config-file", str(workdir / "absent.toml"), "--master-key", key,
                 "--log-level", "warning", "--no-analytics",
-                "--max-payload-bytes", str(1 << 30)]  # fmt: skip
+                "--max-payload-bytes", str(1 << 30), *extra]  # fmt: skip
         began = time.perf_counter()
         self.server = SiftServer(args, workdir / f"{name}.log")
         self.server.wait_healthy(self.url, START_TIMEOUT_S)
@@ -122,9 +135,19 @@ class _Node:
     def mib(self, field: str) -> float:
         return proc_status_mib(self.server.pid, field)
 
-    def stop(self) -> None:
+    def stop(self) -> float:
+        """SIGTERM, then wait for the exit; the seconds it took."""
         self.client.close()
-        self.server.stop()
+        began = time.perf_counter()
+        process = self.server.process
+        process.send_signal(signal.SIGTERM)
+        try:
+            process.wait(STOP_TIMEOUT_S)
+        except subprocess.TimeoutExpired:
+            process.kill()
+            process.wait()
+            raise RuntimeError(f"sift serve did not stop within {STOP_TIMEOUT_S} s") from None
+        return time.perf_counter() - began
 
 
 def _ingest(node: _Node, dataset: Path, documents: int) -> float:
@@ -173,30 +196,40 @@ def measure(dataset: Path, documents: int, queries: int, seed: int) -> SizeResul
                 raise RuntimeError(f"{count} documents indexed, expected {documents}")
             ingest_peak = first.mib("VmHWM")
         finally:
-            first.stop()
-        sqlite_bytes = sum(p.stat().st_size for p in (workdir / "data").glob("sift.db*"))
+            stop_s = first.stop()
+        data = workdir / "data"
+        sqlite_bytes = sum(p.stat().st_size for p in data.glob("sift.db*"))
+        image_bytes = sum(p.stat().st_size for p in (data / "images").glob("*.image"))
         second = _Node(workdir, key, "restart")
         try:
             restart_peak, rss_loaded = second.mib("VmHWM"), second.mib("VmRSS")
             bodies = typeahead(queries + WARM_QUERIES, seed)
             engine, end_to_end = _query(second, bodies)
-            return SizeResult(
-                documents=documents,
-                sqlite_bytes=sqlite_bytes,
-                ingest_s=ingest_s,
-                ingest_peak_rss_mib=ingest_peak,
-                empty_start_s=first.start_s,
-                restart_s=second.start_s,
-                restart_peak_rss_mib=restart_peak,
-                rss_empty_mib=rss_empty,
-                rss_loaded_mib=rss_loaded,
-                rss_after_queries_mib=second.mib("VmRSS"),
-                queries=len(engine),
-                engine_ms=engine,
-                end_to_end_ms=end_to_end,
-            )
+            rss_after_queries = second.mib("VmRSS")
         finally:
             second.stop()
+        third = _Node(workdir, key, "rebuild", "--no-index-images")
+        rebuild_peak = third.mib("VmHWM")
+        third.stop()
+        return SizeResult(
+            documents=documents,
+            sqlite_bytes=sqlite_bytes,
+            ingest_s=ingest_s,
+            ingest_peak_rss_mib=ingest_peak,
+            empty_start_s=first.start_s,
+            stop_s=stop_s,
+            image_bytes=image_bytes,
+            restart_s=second.start_s,
+            restart_peak_rss_mib=restart_peak,
+            rebuild_s=third.start_s,
+            rebuild_peak_rss_mib=rebuild_peak,
+            rss_empty_mib=rss_empty,
+            rss_loaded_mib=rss_loaded,
+            rss_after_queries_mib=rss_after_queries,
+            queries=len(engine),
+            engine_ms=engine,
+            end_to_end_ms=end_to_end,
+        )
     finally:
         shutil.rmtree(workdir, ignore_errors=True)
 
