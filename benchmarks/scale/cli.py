@@ -53,15 +53,19 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     parser.add_argument("--queries", type=int, default=1000, help="measured searches per size")
     parser.add_argument("--repeat", type=int, default=1, help="runs per size (medians)")
     parser.add_argument("--seed", type=int, default=42, help="of the products and the queries")
+    parser.add_argument("--rebuild-limit", type=float, default=900,
+                        help="seconds a rebuild from the database may take before it is "
+                        "reported as timed out")  # fmt: skip
     parser.add_argument("--out", type=Path, default=None, help="JSON results file")
     return parser.parse_args(argv)
 
 
-def table(medians: list[dict[str, float]]) -> str:
+def table(medians: list[dict[str, float | None]]) -> str:
     lines = ["| " + " | ".join(title for _, title, _ in COLUMNS) + " |",
              "|" + "---:|" * len(COLUMNS)]  # fmt: skip
     for row in medians:
-        cells = (fmt.format(row[key]) for key, _, fmt in COLUMNS)
+        cells = ("timed out" if row[key] is None else fmt.format(row[key])
+                 for key, _, fmt in COLUMNS)
         lines.append("| " + " | ".join(cells) + " |")
     return "\n".join(lines)
 
@@ -77,11 +81,11 @@ def main(argv: list[str] | None = None) -> None:
                                 args.seed)  # fmt: skip
         runs: list[SizeResult] = []
         for attempt in range(args.repeat):
-            run = measure(dataset, count, args.queries, args.seed)
+            run = measure(dataset, count, args.queries, args.seed, args.rebuild_limit)
             s = run.summary()
             print(f"{count:,} docs, run {attempt + 1}: engine p50 {s['engine_p50_ms']:.2f} ms "
                   f"p99 {s['engine_p99_ms']:.2f} ms, end to end p50 {s['e2e_p50_ms']:.2f} ms, "
-                  f"restart {s['restart_s']:.1f} s (rebuild {s['rebuild_s']:.1f} s), "
+                  f"restart {s['restart_s']:.1f} s (rebuild {s['rebuild_s'] or 'timed out'} s), "
                   f"RSS {s['rss_loaded_mib']:.0f} MiB",
                   flush=True)  # fmt: skip
             runs.append(run)

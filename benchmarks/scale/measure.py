@@ -50,8 +50,8 @@ class SizeResult:
     image_bytes: int
     restart_s: float  # spawn -> healthy, the index loaded from its image
     restart_peak_rss_mib: float  # VmHWM of that process once healthy
-    rebuild_s: float  # spawn -> healthy, the index rebuilt from the database
-    rebuild_peak_rss_mib: float
+    rebuild_s: float | None  # spawn -> healthy, rebuilt from the database (None: timed out)
+    rebuild_peak_rss_mib: float | None
     rss_empty_mib: float  # the first process before any document
     rss_loaded_mib: float  # the restarted process once healthy, idle
     rss_after_queries_mib: float
@@ -64,7 +64,7 @@ class SizeResult:
         """Resident memory the documents add to a process, per document."""
         return (self.rss_loaded_mib - self.rss_empty_mib) * 2**20 / self.documents
 
-    def summary(self) -> dict[str, float]:
+    def summary(self) -> dict[str, float | None]:
         return {
             "documents": self.documents,
             "ingest_s": self.ingest_s,
@@ -118,7 +118,8 @@ def _wait(client: httpx.Client, uid: int) -> None:
 class _Node:
     """`sift serve` on ``workdir/data`` with a master key, release settings."""
 
-    def __init__(self, workdir: Path, key: str, name: str, *extra: str) -> None:
+    def __init__(self, workdir: Path, key: str, name: str, *extra: str,
+                 timeout_s: float = START_TIMEOUT_S) -> None:
         port = free_port()
         self.url = f"http://127.0.0.1:{port}"
         args = ["--port", str(port), "--data-dir", str(workdir / "data"),
@@ -127,7 +128,11 @@ class _Node:
                 "--max-payload-bytes", str(1 << 30), *extra]  # fmt: skip
         began = time.perf_counter()
         self.server = SiftServer(args, workdir / f"{name}.log")
-        self.server.wait_healthy(self.url, START_TIMEOUT_S)
+        try:
+            self.server.wait_healthy(self.url, timeout_s)
+        except BaseException:
+            self.server.stop()  # not left behind, rebuilding into a removed directory
+            raise
         self.start_s = time.perf_counter() - began
         self.client = httpx.Client(base_url=self.url, timeout=TASK_TIMEOUT_S,
                                    headers={"Authorization": f"Bearer {key}"})  # fmt: skip
@@ -183,7 +188,8 @@ def _query(node: _Node, bodies: list[dict[str, Any]]) -> tuple[list[float], list
     return engine, end_to_end
 
 
-def measure(dataset: Path, documents: int, queries: int, seed: int) -> SizeResult:
+def measure(dataset: Path, documents: int, queries: int, seed: int,
+            rebuild_limit_s: float = START_TIMEOUT_S) -> SizeResult:
     workdir = Path(tempfile.mkdtemp(prefix="scale-bench-"))
     key = secrets.token_urlsafe(24)
     try:
@@ -208,9 +214,14 @@ def measure(dataset: Path, documents: int, queries: int, seed: int) -> SizeResul
             rss_after_queries = second.mib("VmRSS")
         finally:
             second.stop()
-        third = _Node(workdir, key, "rebuild", "--no-index-images")
-        rebuild_peak = third.mib("VmHWM")
-        third.stop()
+        rebuild_s = rebuild_peak = None
+        try:
+            third = _Node(workdir, key, "rebuild", "--no-index-images", timeout_s=rebuild_limit_s)
+        except TimeoutError:
+            pass  # reported as timed out: on a loaded machine 1M documents can take long
+        else:
+            rebuild_s, rebuild_peak = third.start_s, third.mib("VmHWM")
+            third.stop()
         return SizeResult(
             documents=documents,
             sqlite_bytes=sqlite_bytes,
@@ -221,7 +232,7 @@ def measure(dataset: Path, documents: int, queries: int, seed: int) -> SizeResul
             image_bytes=image_bytes,
             restart_s=second.start_s,
             restart_peak_rss_mib=restart_peak,
-            rebuild_s=third.start_s,
+            rebuild_s=rebuild_s,
             rebuild_peak_rss_mib=rebuild_peak,
             rss_empty_mib=rss_empty,
             rss_loaded_mib=rss_loaded,
@@ -234,5 +245,9 @@ def measure(dataset: Path, documents: int, queries: int, seed: int) -> SizeResul
         shutil.rmtree(workdir, ignore_errors=True)
 
 
-def median_of(runs: list[SizeResult], key: str) -> float:
-    return statistics.median(r.summary()[key] for r in runs)
+def median_of(runs: list[SizeResult], key: str) -> float | None:
+    """The median over runs; a rebuild that timed out (None) counts as the slowest, and
+    the median is None when it is one of those."""
+    values = [r.summary()[key] for r in runs]
+    middle = statistics.median(math.inf if v is None else v for v in values)
+    return None if math.isinf(middle) else middle
