@@ -25,6 +25,7 @@ from pathlib import Path
 from typing import Any
 
 import httpx
+import orjson
 
 from benchmarks.ingest.measure import split_lines
 from benchmarks.ingest.server import SiftServer, proc_status_mib
@@ -42,11 +43,12 @@ _MS = re.compile(r"([\d.]+)(ms|s)$")
 @dataclass
 class SizeResult:
     documents: int
+    via: str  # "api": POSTs to a server; "storage": rows written through sift.storage
     sqlite_bytes: int
-    ingest_s: float  # first POST -> last task succeeded
-    ingest_peak_rss_mib: float  # VmHWM of the ingesting process
+    ingest_s: float  # first POST -> last task succeeded; or the rows written
+    ingest_peak_rss_mib: float | None  # VmHWM of the ingesting server (None: storage)
     empty_start_s: float  # spawn -> healthy on an empty data directory
-    stop_s: float  # SIGTERM -> exit of the ingesting process (it writes the image)
+    stop_s: float  # SIGTERM -> exit of the process before the restart (it writes the image)
     image_bytes: int
     restart_s: float  # spawn -> healthy, the index loaded from its image
     restart_peak_rss_mib: float  # VmHWM of that process once healthy
@@ -118,16 +120,16 @@ def _wait(client: httpx.Client, uid: int) -> None:
 class _Node:
     """`sift serve` on ``workdir/data`` with a master key, release settings."""
 
-    def __init__(self, workdir: Path, key: str, name: str, *extra: str,
+    def __init__(self, data: Path, key: str, name: str, *extra: str,
                  timeout_s: float = START_TIMEOUT_S) -> None:
         port = free_port()
         self.url = f"http://127.0.0.1:{port}"
-        args = ["--port", str(port), "--data-dir", str(workdir / "data"),
-                "--config-file", str(workdir / "absent.toml"), "--master-key", key,
+        args = ["--port", str(port), "--data-dir", str(data),
+                "--config-file", str(data.parent / "absent.toml"), "--master-key", key,
                 "--log-level", "warning", "--no-analytics",
                 "--max-payload-bytes", str(1 << 30), *extra]  # fmt: skip
         began = time.perf_counter()
-        self.server = SiftServer(args, workdir / f"{name}.log")
+        self.server = SiftServer(args, data.parent / f"{name}.log")
         try:
             self.server.wait_healthy(self.url, timeout_s)
         except BaseException:
@@ -188,25 +190,68 @@ def _query(node: _Node, bodies: list[dict[str, Any]]) -> tuple[list[float], list
     return engine, end_to_end
 
 
-def measure(dataset: Path, documents: int, queries: int, seed: int,
-            rebuild_limit_s: float = START_TIMEOUT_S) -> SizeResult:
-    workdir = Path(tempfile.mkdtemp(prefix="scale-bench-"))
-    key = secrets.token_urlsafe(24)
+def _ingest_storage(data: Path, dataset: Path) -> float:
+    """The products written straight into a new database through Sift's storage layer
+    (the rows the task worker would write, no search index): the next start rebuilds."""
+    from sift.engine.settings import apply_patch, default_settings
+    from sift.storage import Database
+    from sift.storage import documents as doc_rows
+    from sift.storage import indexes as index_rows
+
+    data.mkdir(parents=True)
+    db = Database(f"sqlite:///{data / 'sift.db'}")
+    began = time.perf_counter()
     try:
-        first = _Node(workdir, key, "ingest")
-        try:
-            rss_empty = first.mib("VmRSS")
-            ingest_s = _ingest(first, dataset, documents)
-            count = first.client.get("/indexes/products/stats").json()["numberOfDocuments"]
-            if count != documents:
-                raise RuntimeError(f"{count} documents indexed, expected {documents}")
-            ingest_peak = first.mib("VmHWM")
-        finally:
+        db.migrate()
+        settings = apply_patch(default_settings(), {"filterableAttributes": FILTERABLE})
+        with db.write() as conn, dataset.open("rb") as fh:
+            record = index_rows.create(conn, "products", "id", settings)
+            rows: list[tuple[str, bytes]] = []
+            for line in fh:
+                body = line.rstrip(b"\n")
+                rows.append((str(orjson.loads(body)["id"]), body))
+                if len(rows) == PART_DOCS:
+                    doc_rows.upsert(db, conn, record.id, rows)
+                    rows = []
+            doc_rows.upsert(db, conn, record.id, rows)
+    finally:
+        db.dispose()
+    return time.perf_counter() - began
+
+
+def measure(dataset: Path, documents: int, queries: int, seed: int, via: str = "api",
+            rebuild_limit_s: float = START_TIMEOUT_S) -> SizeResult:
+    """``via="api"``: ingest through a server, which writes the image at its stop, then
+    restart from the image and, last, rebuild; ``via="storage"``: write the rows, start
+    (a rebuild), stop (the image), restart from the image."""
+    workdir = Path(tempfile.mkdtemp(prefix="scale-bench-"))
+    data = workdir / "data"
+    key = secrets.token_urlsafe(24)
+    ingest_peak = rebuild_s = rebuild_peak = None
+    try:
+        if via == "api":
+            first = _Node(data, key, "ingest")
+            try:
+                rss_empty = first.mib("VmRSS")
+                ingest_s = _ingest(first, dataset, documents)
+                count = first.client.get("/indexes/products/stats").json()["numberOfDocuments"]
+                if count != documents:
+                    raise RuntimeError(f"{count} documents indexed, expected {documents}")
+                ingest_peak = first.mib("VmHWM")
+            finally:
+                stop_s = first.stop()
+            empty_start_s = first.start_s
+        else:
+            empty = _Node(workdir / "empty", key, "empty")
+            rss_empty, empty_start_s = empty.mib("VmRSS"), empty.start_s
+            empty.stop()
+            ingest_s = _ingest_storage(data, dataset)
+            first = _Node(data, key, "rebuild", timeout_s=rebuild_limit_s)
+            rebuild_s, rebuild_peak = first.start_s, first.mib("VmHWM")
             stop_s = first.stop()
-        data = workdir / "data"
         sqlite_bytes = sum(p.stat().st_size for p in data.glob("sift.db*"))
         image_bytes = sum(p.stat().st_size for p in (data / "images").glob("*.image"))
-        second = _Node(workdir, key, "restart")
+        second = _Node(data, key, "restart")
         try:
             restart_peak, rss_loaded = second.mib("VmHWM"), second.mib("VmRSS")
             bodies = typeahead(queries + WARM_QUERIES, seed)
@@ -214,20 +259,22 @@ def measure(dataset: Path, documents: int, queries: int, seed: int,
             rss_after_queries = second.mib("VmRSS")
         finally:
             second.stop()
-        rebuild_s = rebuild_peak = None
-        try:
-            third = _Node(workdir, key, "rebuild", "--no-index-images", timeout_s=rebuild_limit_s)
-        except TimeoutError:
-            pass  # reported as timed out: on a loaded machine 1M documents can take long
-        else:
-            rebuild_s, rebuild_peak = third.start_s, third.mib("VmHWM")
-            third.stop()
+        if via == "api":
+            try:
+                third = _Node(data, key, "rebuild", "--no-index-images",
+                              timeout_s=rebuild_limit_s)  # fmt: skip
+            except TimeoutError:
+                pass  # reported as timed out: on a loaded machine 1M documents can take long
+            else:
+                rebuild_s, rebuild_peak = third.start_s, third.mib("VmHWM")
+                third.stop()
         return SizeResult(
             documents=documents,
+            via=via,
             sqlite_bytes=sqlite_bytes,
             ingest_s=ingest_s,
             ingest_peak_rss_mib=ingest_peak,
-            empty_start_s=first.start_s,
+            empty_start_s=empty_start_s,
             stop_s=stop_s,
             image_bytes=image_bytes,
             restart_s=second.start_s,
