@@ -12,6 +12,7 @@ started with --no-index-images, rebuilds the index from the database."""
 from __future__ import annotations
 
 import math
+import os
 import re
 import secrets
 import shutil
@@ -51,8 +52,10 @@ class SizeResult:
     stop_s: float  # SIGTERM -> exit of the process before the restart (it writes the image)
     image_bytes: int
     restart_s: float  # spawn -> healthy, the index loaded from its image
+    restart_cpu_s: float  # CPU time of that process when healthy
     restart_peak_rss_mib: float  # VmHWM of that process once healthy
     rebuild_s: float | None  # spawn -> healthy, rebuilt from the database (None: timed out)
+    rebuild_cpu_s: float | None
     rebuild_peak_rss_mib: float | None
     rss_empty_mib: float  # the first process before any document
     rss_loaded_mib: float  # the restarted process once healthy, idle
@@ -76,8 +79,10 @@ class SizeResult:
             "stop_s": self.stop_s,
             "image_bytes_per_doc": self.image_bytes / self.documents,
             "restart_s": self.restart_s,
+            "restart_cpu_s": self.restart_cpu_s,
             "restart_peak_rss_mib": self.restart_peak_rss_mib,
             "rebuild_s": self.rebuild_s,
+            "rebuild_cpu_s": self.rebuild_cpu_s,
             "rebuild_peak_rss_mib": self.rebuild_peak_rss_mib,
             "rss_empty_mib": self.rss_empty_mib,
             "rss_loaded_mib": self.rss_loaded_mib,
@@ -105,6 +110,12 @@ def _milliseconds(text: str) -> float:
     if match is None:
         raise ValueError(f"unexpected duration {text!r}")
     return float(match.group(1)) * (1000 if match.group(2) == "s" else 1)
+
+
+def _cpu_seconds(pid: int) -> float:
+    """User + system CPU time of a live process, from /proc/<pid>/stat."""
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
 
 def _wait(client: httpx.Client, uid: int) -> None:
@@ -136,6 +147,8 @@ class _Node:
             self.server.stop()  # not left behind, rebuilding into a removed directory
             raise
         self.start_s = time.perf_counter() - began
+        # CPU seconds the start took: on a shared machine its wall time is mostly waiting.
+        self.start_cpu_s = _cpu_seconds(self.server.pid)
         self.client = httpx.Client(base_url=self.url, timeout=TASK_TIMEOUT_S,
                                    headers={"Authorization": f"Bearer {key}"})  # fmt: skip
 
@@ -227,7 +240,7 @@ def measure(dataset: Path, documents: int, queries: int, seed: int, via: str = "
     workdir = Path(tempfile.mkdtemp(prefix="scale-bench-"))
     data = workdir / "data"
     key = secrets.token_urlsafe(24)
-    ingest_peak = rebuild_s = rebuild_peak = None
+    ingest_peak = rebuild_s = rebuild_cpu_s = rebuild_peak = None
     try:
         if via == "api":
             first = _Node(data, key, "ingest")
@@ -248,6 +261,7 @@ def measure(dataset: Path, documents: int, queries: int, seed: int, via: str = "
             ingest_s = _ingest_storage(data, dataset)
             first = _Node(data, key, "rebuild", timeout_s=rebuild_limit_s)
             rebuild_s, rebuild_peak = first.start_s, first.mib("VmHWM")
+            rebuild_cpu_s = first.start_cpu_s
             stop_s = first.stop()
         sqlite_bytes = sum(p.stat().st_size for p in data.glob("sift.db*"))
         image_bytes = sum(p.stat().st_size for p in (data / "images").glob("*.image"))
@@ -267,6 +281,7 @@ def measure(dataset: Path, documents: int, queries: int, seed: int, via: str = "
                 pass  # reported as timed out: on a loaded machine 1M documents can take long
             else:
                 rebuild_s, rebuild_peak = third.start_s, third.mib("VmHWM")
+                rebuild_cpu_s = third.start_cpu_s
                 third.stop()
         return SizeResult(
             documents=documents,
@@ -278,8 +293,10 @@ def measure(dataset: Path, documents: int, queries: int, seed: int, via: str = "
             stop_s=stop_s,
             image_bytes=image_bytes,
             restart_s=second.start_s,
+            restart_cpu_s=second.start_cpu_s,
             restart_peak_rss_mib=restart_peak,
             rebuild_s=rebuild_s,
+            rebuild_cpu_s=rebuild_cpu_s,
             rebuild_peak_rss_mib=rebuild_peak,
             rss_empty_mib=rss_empty,
             rss_loaded_mib=rss_loaded,
