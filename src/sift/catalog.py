@@ -13,7 +13,6 @@ from __future__ import annotations
 import hashlib
 import json
 import logging
-import pickle
 import threading
 import time
 from collections.abc import Callable, Iterator
@@ -268,7 +267,7 @@ class IndexCatalog:
             return None
         try:
             index = image.load(path)
-        except (OSError, ValueError, EOFError, pickle.UnpicklingError):
+        except Exception:  # a torn or foreign file: whatever unpickling raised
             log.warning("index %r: unreadable image; rebuilding", record.uid, exc_info=True)
             return None
         log.info("index %r loaded from its image: %d documents, %.1f s", record.uid,
@@ -293,7 +292,8 @@ class IndexCatalog:
             started = time.perf_counter()
             try:
                 header = image.save(index, path, key)
-            except (OSError, RuntimeError):
+            except Exception:  # a full disk, an object that cannot be pickled: no image,
+                # so the next start rebuilds; the stop itself must go on
                 log.warning("index %r: its image could not be written", uid, exc_info=True)
                 continue
             log.info("index %r: image written: %d documents, %.1f s", uid, header.documents,

@@ -4,6 +4,7 @@ image only when the image holds exactly what the database holds."""
 from __future__ import annotations
 
 import io
+import threading
 from pathlib import Path
 
 import orjson
@@ -118,3 +119,27 @@ def test_images_of_deleted_indexes_are_removed_and_none_is_written_off(
     _fill(node, [{"id": 1, "title": "x"}])
     node.catalog.save_images()
     assert list((tmp_path / "images").glob("*.image")) == []
+
+
+def test_an_index_that_cannot_be_pickled_leaves_no_image_and_the_stop_goes_on(
+    db: Database, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    node = _node(db, tmp_path / "images")
+    index = node.catalog.get("things")
+    monkeypatch.setattr(index, "unpicklable", threading.Lock(), raising=False)
+    node.catalog.save_images()
+    assert list((tmp_path / "images").iterdir()) == []
+    _, rebuilt = _start(db, tmp_path / "images", monkeypatch)
+    assert rebuilt == ["things"]
+
+
+def test_a_torn_image_means_a_rebuild(
+    db: Database, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    node = _node(db, tmp_path / "images")
+    node.catalog.save_images()
+    (path,) = (tmp_path / "images").glob("*.image")
+    path.write_bytes(path.read_bytes()[: path.stat().st_size // 2])
+    catalog, rebuilt = _start(db, tmp_path / "images", monkeypatch)
+    assert rebuilt == ["things"]
+    assert catalog.get("things").document_count() == 118
