@@ -95,3 +95,26 @@ def test_a_bad_click_ranking_setting_is_refused(client: TestClient) -> None:
         answer = client.patch("/indexes/books/settings", json={"clickRanking": bad})
         assert answer.status_code == 400, answer.text
         assert answer.json()["code"] == "invalid_settings_click_ranking"
+
+
+def test_a_search_answering_a_query_uid_records_what_its_first_page_showed(
+    tmp_path: Path,
+) -> None:
+    """The impressions the ``examined`` model reads: the first page's ids in order, for a
+    search asked for metadata; a later page or a search without metadata records none."""
+    from sift.storage.schema import search_events
+
+    with make_client(tmp_path) as client:
+        run_task(client, "POST", "/indexes/books/documents", json=BOOKS)
+        first = client.post("/indexes/books/search", json={"q": "dune", "limit": 2},
+                            headers=META).json()  # fmt: skip
+        client.post("/indexes/books/search", json={"q": "dune", "offset": 1}, headers=META)
+        client.post("/indexes/books/search", json={"q": "dune"})
+        services = client.app.state.services
+        services.analytics.flush()
+        with services.db.read() as conn:
+            rows = conn.execute(
+                search_events.select().order_by(search_events.c.id)
+            ).mappings().all()
+    ids = [str(h["id"]) for h in first["hits"]]
+    assert [r["shown"] for r in rows] == [f'["{ids[0]}","{ids[1]}"]', None, None]
