@@ -309,9 +309,9 @@ def clicked_impressions(
 ) -> list[tuple[str, str, str]]:
     """(user, query, shown ids as JSON) of every search on the index since `since` that
     recorded what it showed and was followed by a click: what the visitors who chose
-    something had in front of them. Searches nobody clicked are not read (the model
-    compares the documents of a query's clicks with each other, and this bounds the read
-    by the clicks rather than by all searches)."""
+    something had in front of them. Searches nobody clicked are left out (the model
+    shares a query's clicks among what its clickers saw); the read still walks every
+    search of the index in the window that recorded what it showed."""
     # The user is the clicker's (as click_choices counts them), whether or not the search
     # itself named one.
     clicker = (
