@@ -140,7 +140,7 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--offline-only", action="store_true",
                         help="only the parameter grid (one server per collection for the "
                         "default rankings), no simulated sessions through the server")  # fmt: skip
-    parser.add_argument("--methods", default="ipw,coec,chance",
+    parser.add_argument("--methods", default="ipw,coec,chance,examined",
                         help="the position-bias corrections whose parameters the offline "
                         "replay compares")  # fmt: skip
     parser.add_argument("--output-dir", type=Path, default=RESULTS)

@@ -5,15 +5,17 @@ Dozens of parameter sets then cost seconds, where each real run costs a minute."
 
 from __future__ import annotations
 
+import json
 from collections.abc import Sequence
 from dataclasses import replace
 from typing import Any
 
 import numpy as np
 
-from benchmarks.clicks.simulate import Visitors, run_sessions
+from benchmarks.clicks.simulate import PAGE, Visitors, run_sessions
 from sift.engine.clicks import ClickSignal, blend
 from sift.insights.clickmodel import Choice, ClickParams, build_model
+from sift.insights.impressions import impressions
 
 Ranking = tuple[list[str], np.ndarray]  # ids and scores, best first
 
@@ -24,7 +26,9 @@ class OfflineEngine:
         self.params = params
         self.choices: dict[str, dict[tuple[str, str, str], int]] = {"main": {}, "noise": {}}
         self.models: dict[str, dict[str, Any]] = {"main": {}, "noise": {}}
-        self._uids: dict[str, str] = {}
+        # Each search's (user, query, first page), and the searches clicked, as stored.
+        self._searches: dict[str, tuple[str, str, list[str]]] = {}
+        self._clicked: dict[str, set[str]] = {"main": set(), "noise": set()}
 
     def _ranked(self, index: str, qid: str) -> list[str]:
         ids, scores = self.defaults[qid]
@@ -38,16 +42,19 @@ class OfflineEngine:
             np.arange(len(ids), dtype=np.uint32),
             scores,
             ClickSignal(np.array(found)[keep].astype(np.uint32), signal.strength[keep],
-                        signal.users[keep], signal.weight),
+                        signal.users[keep], signal.weight, signal.neutral),
         )  # fmt: skip
         return [ids[i] for i in mixed.perm.tolist()]
 
     def search(self, index: str, qid: str, user: str) -> tuple[list[str], str]:
-        uid = f"{index}:{qid}"
-        return self._ranked(index, qid)[:10], uid
+        uid = f"{index}:{len(self._searches)}"
+        shown = self._ranked(index, qid)[:PAGE]
+        self._searches[uid] = (user, qid, shown)
+        return shown, uid
 
     def click(self, index: str, user: str, query_uid: str, doc: str, position: int) -> None:
-        qid = query_uid.split(":", 1)[1]
+        qid = self._searches[query_uid][1]
+        self._clicked[index].add(query_uid)
         key = (user, qid, doc)  # one choice per user, query and document, as stored
         held = self.choices[index].get(key)
         self.choices[index][key] = position if held is None else min(held, position)
@@ -55,7 +62,11 @@ class OfflineEngine:
     def settle(self) -> None:
         for index, found in self.choices.items():
             rows: list[Choice] = [(u, q, d, p) for (u, q, d), p in found.items()]
-            self.models[index] = build_model(rows, self.params)
+            shown = impressions(
+                (user, qid, json.dumps(ids))
+                for user, qid, ids in map(self._searches.__getitem__, self._clicked[index])
+            )
+            self.models[index] = build_model(rows, self.params, shown)
 
     def rankings(self, index: str, qids: Sequence[str]) -> dict[str, list[str]]:
         return {qid: self._ranked(index, qid) for qid in qids}
@@ -81,15 +92,24 @@ def grid(methods: Sequence[str] = ("ipw", "coec", "chance")) -> list[ClickParams
     sets = []
     for weight in (0.1, 0.2, 0.3, 0.5, 0.7):
         for eta in (0.0, 0.5, 1.0):
-            sets.append(replace(base, method="ipw", eta=eta, weight=weight))
+            sets.append(replace(base, method="ipw", eta=eta, weight=weight, prior=2.0))
             for z in (1.65, 2.33):
                 sets.append(replace(base, method="coec", eta=eta, weight=weight, z=z))
             for z in (1.0, 1.65):
                 sets.append(replace(base, method="chance", eta=eta, weight=weight, z=z))
+        for examination in ("position", "last_click"):  # examined: eta unused (the
+            for z in (1.3, 1.65, 2.33):  # examination comes from impressions)
+                for prior in (1.0, 3.0):
+                    if weight > 0.1:
+                        sets.append(replace(base, method="examined", examination=examination,
+                                            weight=weight, z=z, prior=prior))  # fmt: skip
     return [p for p in sets if p.method in methods]
 
 
 def label(params: ClickParams) -> str:
+    if params.method == "examined":
+        return (f"examined({params.examination}, z={params.z:g}, prior={params.prior:g}) "
+                f"weight={params.weight:g}")  # fmt: skip
     gate = f", z={params.z:g}" if params.method != "ipw" else ""
     return f"{params.method}(eta={params.eta:g}{gate}) weight={params.weight:g}"
 

@@ -40,7 +40,7 @@ class ClickServer:
             timeout=120,
         )
         self._server.wait_until(
-            lambda: self._http.get("/health").status_code == 200, 30, "sift serve"
+            lambda: self._http.get("/health").status_code == 200, 180, "sift serve"
         )
         self.queries: dict[str, str] = {}
 

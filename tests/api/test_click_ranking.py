@@ -24,12 +24,12 @@ def _ids(client: TestClient, **extra: object) -> list[int]:
     return [h["id"] for h in client.post("/indexes/books/search", json=body).json()["hits"]]
 
 
-def _choose(client: TestClient, object_id: int, users: int) -> None:
-    """`users` visitors search, then click `object_id` where they saw it (twice each)."""
+def _choose(client: TestClient, object_id: int, users: int, q: str = "Dune") -> None:
+    """`users` visitors search `q`, then click `object_id` where they saw it (twice each)."""
     for u in range(users):
         user = {"X-MS-USER-ID": f"visitor-{u}"}
         found = client.post(
-            "/indexes/books/search", json={"q": "Dune"}, headers={**META, **user}
+            "/indexes/books/search", json={"q": q}, headers={**META, **user}
         ).json()
         position = [h["id"] for h in found["hits"]].index(object_id)
         for _ in range(2):
@@ -51,7 +51,11 @@ def test_chosen_documents_rise_only_with_the_setting_on(tmp_path: Path) -> None:
         other = {"q": "desert", "showRankingScore": True}
         other_before = client.post("/indexes/books/search", json=other).json()["hits"]
         chosen = before[-1]
-        _choose(client, chosen, users=4)
+        # The index's habits: where visitors click for its other queries (the top result),
+        # against which a choice at the bottom of "dune" stands out.
+        for q, top in (("sequel", 2), ("third", 3), ("planet", 1)):
+            _choose(client, top, users=6, q=q)
+        _choose(client, chosen, users=6)
         models = client.app.state.services.clicks
         models.refresh()
         assert _ids(client) == before  # off by default: the same ranking, exactly
@@ -69,7 +73,8 @@ def test_chosen_documents_rise_only_with_the_setting_on(tmp_path: Path) -> None:
             "/indexes/books/search", json={"q": "dune", "showRankingScoreDetails": True}
         ).json()["hits"]
         clicks = hits[0]["_rankingScoreDetails"]["clicks"]
-        assert clicks["users"] == 4 and 0 < clicks["score"] <= 1 and clicks["weight"] == 0.5
+        assert clicks["users"] == 6 and 0.5 < clicks["score"] <= 1 and clicks["weight"] == 0.5
+        assert 0 < clicks["expectedUsers"] < 6 and clicks["neutralScore"] == 0.5
         assert all("clicks" not in h["_rankingScoreDetails"] for h in hits[1:])
         # A query nobody clicked for is searched exactly as before, scores included.
         assert client.post("/indexes/books/search", json=other).json()["hits"] == other_before
@@ -95,3 +100,26 @@ def test_a_bad_click_ranking_setting_is_refused(client: TestClient) -> None:
         answer = client.patch("/indexes/books/settings", json={"clickRanking": bad})
         assert answer.status_code == 400, answer.text
         assert answer.json()["code"] == "invalid_settings_click_ranking"
+
+
+def test_a_search_answering_a_query_uid_records_what_its_first_page_showed(
+    tmp_path: Path,
+) -> None:
+    """The impressions the ``examined`` model reads: the first page's ids in order, for a
+    search asked for metadata; a later page or a search without metadata records none."""
+    from sift.storage.schema import search_events
+
+    with make_client(tmp_path) as client:
+        run_task(client, "POST", "/indexes/books/documents", json=BOOKS)
+        first = client.post("/indexes/books/search", json={"q": "dune", "limit": 2},
+                            headers=META).json()  # fmt: skip
+        client.post("/indexes/books/search", json={"q": "dune", "offset": 1}, headers=META)
+        client.post("/indexes/books/search", json={"q": "dune"})
+        services = client.app.state.services
+        services.analytics.flush()
+        with services.db.read() as conn:
+            rows = conn.execute(
+                search_events.select().order_by(search_events.c.id)
+            ).mappings().all()
+    ids = [str(h["id"]) for h in first["hits"]]
+    assert [r["shown"] for r in rows] == [f'["{ids[0]}","{ids[1]}"]', None, None]

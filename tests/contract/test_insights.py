@@ -3,6 +3,7 @@ and PostgreSQL (the report is SQL: EXISTS under SUM, HAVING)."""
 
 from __future__ import annotations
 
+from dataclasses import replace
 from datetime import datetime, timedelta
 
 from sift.insights import Analytics, new_query_uid
@@ -70,3 +71,31 @@ def test_click_choices_count_a_user_once_per_query_and_document(db: Database) ->
         later = click_choices(conn, "books", now + timedelta(minutes=1))
     assert found == [("bot", "dune", "9", 3), ("u2", "dune", "1", 0)]
     assert later == []
+
+
+def test_impressions_are_stored_with_their_search_and_read_back_for_clicked_searches(
+    db: Database,
+) -> None:
+    """What a search showed travels with the search log's batch and comes back, under the
+    clicker's id, only for searches someone clicked."""
+    from sift.insights.impressions import impressions
+    from sift.storage.analytics import clicked_impressions
+
+    analytics = Analytics(db, retention_days=30, raw_user_ids=True)
+    uids = [new_query_uid() for _ in range(4)]
+    analytics.record("books", "Dune", 3, 1, uids[0], "u1", ("3", "1", "2"))
+    analytics.record("books", "dune", 3, 1, uids[1], None, ("1", "3"))  # no user header
+    analytics.record("books", "dune", 3, 1, uids[2], "u3", ("1", "2"))  # nobody clicked
+    analytics.record("books", "dune", 3, 1, uids[3], "u4")  # nothing shown recorded
+    now = utcnow()
+    for uid, user in ((uids[0], "u1"), (uids[1], "u2"), (uids[3], "u4")):
+        analytics.record_event(replace(_click(now, uid, "1", 0), user_id=user))
+    analytics.flush()
+    with db.read() as conn:
+        rows = sorted(clicked_impressions(conn, "books", now - timedelta(minutes=1)))
+        assert clicked_impressions(conn, "films", now - timedelta(minutes=1)) == []
+    assert rows == [("u1", "dune", '["3","1","2"]'), ("u2", "dune", '["1","3"]')]
+    assert sorted(impressions(rows)) == [
+        ("u1", "dune", "1", 1), ("u1", "dune", "2", 2), ("u1", "dune", "3", 0),
+        ("u2", "dune", "1", 0), ("u2", "dune", "3", 1),
+    ]  # fmt: skip

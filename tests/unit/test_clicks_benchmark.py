@@ -12,10 +12,12 @@ from benchmarks.clicks.simulate import Visitors, noise_session, session
 from sift.insights.clickmodel import ClickParams
 
 QRELS = {f"q{i}": {f"q{i}-rel": 1} for i in range(8)}
-# Each query's default ranking puts its one relevant document at rank 4 (0-based 3).
+# Each query's default ranking puts its one relevant document at a rank of its own (0-based
+# 3, 0, 6 or 1): the click models learn where visitors click from many queries.
+RANKS = {f"q{i}": (3, 0, 6, 1)[i % 4] for i in range(8)}
 DEFAULTS = {
-    q: ([f"{q}-d{j}" for j in range(3)] + [f"{q}-rel"] + [f"{q}-d{j}" for j in range(3, 20)],
-        np.linspace(0.9, 0.5, 21))
+    q: ([f"{q}-d{j}" for j in range(RANKS[q])] + [f"{q}-rel"]
+        + [f"{q}-d{j}" for j in range(RANKS[q], 20)], np.linspace(0.9, 0.5, 21))
     for q in QRELS
 }  # fmt: skip
 
@@ -35,5 +37,5 @@ def test_replay_lifts_clicked_queries_and_leaves_the_others() -> None:
     curve = replay(DEFAULTS, clicked, never, QRELS, ClickParams(), Visitors(), 3, (5, 20))
     first, last = curve[0], curve[-1]
     assert last["sessions"] == 20
-    assert last["clicked"] > first["clicked"] + 0.2  # the relevant document reaches the top
+    assert last["clicked"] > first["clicked"] + 0.2  # the relevant documents reach the top
     assert last["never_clicked"] == first["never_clicked"]

@@ -26,39 +26,47 @@ Three ways to turn that share into a strength were compared on the simulation
 - ``coec`` (clicks over expected clicks): the share, only for a document chosen more than
   an average result at its position would be (the index's own click-position
   distribution), at `z` standard deviations.
+- ``examined``: clicks over expected clicks where what each document was owed comes from
+  the searches' impressions (what each visitor was shown: sift.insights.impressions), so
+  a result shown high and skipped falls as well as a chosen one rises
+  (sift.insights.examinations).
 """
 
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from datetime import timedelta
 
 import numpy as np
 
 from sift.engine.clicks import QueryClicks
+from sift.insights import examinations
+from sift.insights.examinations import MAX_POSITION, poisson_lower_bound
+from sift.insights.impressions import Impression, impressions
 from sift.insights.periodic import PeriodicJob
 from sift.insights.searches import normalise_query
 from sift.storage import analytics as rows
 from sift.storage.database import Database, utcnow
 
 REFRESH_SECONDS = 60.0
-MAX_POSITION = 50  # deeper clicks share one position bucket (pages rarely go further)
 
 
 @dataclass(frozen=True)
 class ClickParams:
     """The model's parameters; the defaults are the values docs/ranking.md justifies."""
 
-    method: str = "chance"  # or "ipw", "coec" (module docstring)
-    eta: float = 0.5  # examination taken to fall as 1 / rank ** eta
+    method: str = "examined"  # or "chance", "ipw", "coec" (module docstring)
+    eta: float = 0.5  # chance, ipw, coec: examination taken to fall as 1 / rank ** eta
     z: float = 1.65  # confidence (standard deviations) that a choice is not luck
-    prior: float = 2.0  # ipw: pseudo-choices that pull thin evidence towards "no signal"
+    prior: float = 1.0  # ipw, examined: pseudo-clicks pulling thin evidence to "no signal"
     weight: float = 0.5  # share of the blended score the clicks decide
     min_users: int = 3  # distinct users who clicked, before a query gets a signal
     min_doc_users: int = 2  # distinct users who chose a document, before it counts
     max_docs: int = 50  # documents kept per query, strongest first
+    examination: str = "last_click"  # examined: only the results shown at or above the
+    # visitor's lowest click count as seen ("position": every result shown)
 
 
 Choice = tuple[str, str, str, int]  # (user, normalised query, object id, 0-based position)
@@ -73,16 +81,6 @@ def position_shares(choices: Iterable[Choice]) -> np.ndarray:
     return counts / counts.sum()
 
 
-def poisson_lower_bound(counts: np.ndarray, z: float) -> np.ndarray:
-    """A one-sided lower confidence bound (z standard deviations) on the rate behind
-    Poisson counts (Wilson and Hilferty's approximation): what a count could still be
-    if it were this much luck."""
-    c = np.maximum(counts.astype(np.float64), 1e-9)
-    return np.where(
-        counts > 0, c * np.clip(1 - 1 / (9 * c) - z / (3 * np.sqrt(c)), 0, None) ** 3, 0.0
-    )
-
-
 def wilson_lower_bound(counts: np.ndarray, total: int, z: float) -> np.ndarray:
     """Wilson's lower confidence bound on the proportions ``counts / total``."""
     p = counts / total
@@ -91,8 +89,13 @@ def wilson_lower_bound(counts: np.ndarray, total: int, z: float) -> np.ndarray:
     return (centre - spread) / (1 + z * z / total)
 
 
-def build_model(choices: list[Choice], params: ClickParams) -> dict[str, QueryClicks]:
-    """Normalised query -> the documents chosen for it, with their strength."""
+def build_model(
+    choices: list[Choice], params: ClickParams, shown: Sequence[Impression] = ()
+) -> dict[str, QueryClicks]:
+    """Normalised query -> the documents chosen for it (or, ``examined``, skipped), with
+    their strength. ``shown``: the impressions of the searches clicked (``examined`` only)."""
+    if params.method == "examined":
+        return examinations.build(choices, shown, params)
     shares = position_shares(choices)
     by_query: dict[str, list[Choice]] = defaultdict(list)
     for choice in choices:
@@ -182,6 +185,11 @@ class ClickModels(PeriodicJob):
         for uid in self.enabled_indexes():
             with self.db.read() as conn:
                 choices = rows.click_choices(conn, uid, since)
-            models[uid] = build_model(choices, self.params)
+                shown = (
+                    impressions(rows.clicked_impressions(conn, uid, since))
+                    if self.params.method == "examined"
+                    else []
+                )
+            models[uid] = build_model(choices, self.params, shown)
         self._models = models  # one reference assignment: readers see old or new, whole
         return sum(len(m) for m in models.values())

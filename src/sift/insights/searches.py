@@ -139,9 +139,11 @@ class Analytics:
         processing_ms: Any,
         query_uid: str | None = None,
         user_id: str | None = None,
+        shown: Sequence[str] | None = None,
     ) -> None:
-        """Remember one search. O(1) on the search path (the user id is hashed when the
-        batch is written), never raises."""
+        """Remember one search. O(1) on the search path (the user id is hashed and the
+        shown ids encoded when the batch is written), never raises. ``shown``: the ids the
+        search answered on its first page, in order (sift.insights.impressions)."""
         if not self.enabled:
             return
         try:
@@ -153,6 +155,7 @@ class Analytics:
                 int(processing_ms or 0),
                 query_uid,
                 user_id,
+                shown,
             )
             self._buffer.append(event)  # deque.append is atomic: no lock on the search path
         except Exception:  # analytics must never fail a search

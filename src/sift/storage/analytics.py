@@ -6,6 +6,7 @@ is spelled differently in SQLite and PostgreSQL; counting by query is plain SQL.
 
 from __future__ import annotations
 
+import json
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
@@ -25,6 +26,7 @@ class SearchEvent:
     processing_ms: int
     query_uid: str | None = None
     user_id: str | None = None
+    shown: Sequence[str] | None = None  # the first page's ids, in order (impressions)
 
 
 @dataclass(frozen=True)
@@ -66,8 +68,16 @@ StoredUser = Callable[[str | None], str | None]
 def insert_many(conn: Connection, events: Sequence[SearchEvent], user: StoredUser) -> None:
     if events:
         conn.execute(
-            sa.insert(search_events), [{**vars(e), "user_id": user(e.user_id)} for e in events]
+            sa.insert(search_events),
+            [
+                {**vars(e), "user_id": user(e.user_id), "shown": _shown_text(e.shown)}
+                for e in events
+            ],
         )
+
+
+def _shown_text(shown: Sequence[str] | None) -> str | None:
+    return None if shown is None else json.dumps(list(shown), separators=(",", ":"))
 
 
 def insert_insights(conn: Connection, events: Sequence[InsightEvent], user: StoredUser) -> None:
@@ -292,3 +302,37 @@ def click_choices(
         .group_by(insight_events.c.user_id, search_events.c.query, insight_events.c.object_id)
     )
     return [(r.user_id, r.query, r.object_id, int(r.position)) for r in conn.execute(stmt)]
+
+
+def clicked_impressions(
+    conn: Connection, index_uid: str, since: datetime
+) -> list[tuple[str, str, str]]:
+    """(user, query, shown ids as JSON) of every search on the index since `since` that
+    recorded what it showed and was followed by a click: what the visitors who chose
+    something had in front of them. Searches nobody clicked are left out (the model
+    shares a query's clicks among what its clickers saw); the read still walks every
+    search of the index in the window that recorded what it showed."""
+    # The user is the clicker's (as click_choices counts them), whether or not the search
+    # itself named one.
+    clicker = (
+        sa.select(sa.func.min(insight_events.c.user_id))
+        .where(
+            insight_events.c.query_uid == search_events.c.query_uid,
+            insight_events.c.event_type == "click",
+            insight_events.c.index_uid == index_uid,
+        )
+        .scalar_subquery()
+        .label("user_id")
+    )
+    searches = (
+        sa.select(clicker, search_events.c.query, search_events.c.shown)
+        .where(
+            search_events.c.index_uid == index_uid,
+            search_events.c.ts >= since,
+            search_events.c.shown.is_not(None),
+            search_events.c.query != "",
+        )
+        .subquery()
+    )
+    stmt = sa.select(searches).where(searches.c.user_id.is_not(None))
+    return [(r.user_id, r.query, r.shown) for r in conn.execute(stmt)]

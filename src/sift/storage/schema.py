@@ -171,6 +171,9 @@ search_events = sa.Table(
     # `X-MS-USER-ID`, keyed-hashed unless raw ids are allowed (docs/analytics.md).
     sa.Column("query_uid", sa.String(36), nullable=True),
     sa.Column("user_id", sa.String(128), nullable=True),
+    # What the search showed, for the click model to learn from skips: the first page's
+    # ids in order (at most SHOWN_IDS, JSON), kept only for searches that answered a uid.
+    sa.Column("shown", sa.Text, nullable=True),
     sa.Index("ix_search_events_ts", "ts"),
     sa.Index("ix_search_events_index_ts", "index_uid", "ts"),
     sa.Index("ix_search_events_query_uid", "query_uid"),

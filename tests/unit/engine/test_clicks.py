@@ -55,6 +55,28 @@ def test_rows_past_the_ordered_prefix_are_left_in_place_unless_clicked() -> None
     assert head[7:] == [7]  # rows after the last clicked one do not move
 
 
+def test_a_skipped_candidate_falls_below_unnamed_ones_which_keep_their_order() -> None:
+    signal = ClickSignal(
+        np.array([7, 1], dtype=np.uint32), np.array([0.1, 0.9]), np.array([0, 4]), 0.3,
+        neutral=0.5, expected=np.array([3.0, 1.0]),
+    )  # fmt: skip
+    out = blend(DOCIDS, SCORES, signal)
+    assert DOCIDS[out.perm].tolist() == [1, 3, 9, 7, 5]
+    unnamed = [1, 2, 4]  # rows of 3, 9 and 5: a monotone map of their relevance
+    assert np.allclose(out.scores[[1, 2, 4]], 0.7 * SCORES[unnamed] + 0.15)
+    assert out.explained[7]["expectedUsers"] == 3.0 and out.explained[7]["neutralScore"] == 0.5
+
+
+def test_a_pushed_down_row_of_the_ordered_prefix_sorts_every_row() -> None:
+    docids = np.arange(6, dtype=np.uint32)
+    scores = np.array([0.9, 0.8, 0.3, 0.7, 0.2, 0.75])  # only the first 2 ordered
+    skipped = ClickSignal(np.array([0], dtype=np.uint32), np.array([0.0]), np.array([0]), 0.5,
+                          neutral=0.5)  # fmt: skip
+    out = blend(docids, scores, skipped, ordered=2)
+    # Row 0 falls to 0.45: rows 5 and 3 of the unordered tail now outscore it.
+    assert docids[out.perm].tolist()[:2] == [1, 5]
+
+
 def test_an_empty_signal_changes_nothing() -> None:
     out = blend(DOCIDS, SCORES, _signal([], []))
     assert out.perm.tolist() == list(range(5)) and np.array_equal(out.scores, SCORES)

@@ -36,6 +36,7 @@ from sift.http.search_placement import group_of
 from sift.http.tenant_tokens import token_filter
 from sift.inputs import USIZE, uint_param
 from sift.insights import new_query_uid
+from sift.insights.impressions import shown_ids
 from sift.ops.keys import Principal
 from sift.semantic import search as semantic_search
 
@@ -303,12 +304,15 @@ def run_search(
         # A search path without per-stage timings (hybrid) still answers what was asked.
         result["performanceDetails"] = {"search": f"{result['processingTimeMs']:.2f}ms"}
     query_uid = None
+    shown = None
     if wants_metadata(request):
         query_uid = new_query_uid()
         metadata: dict[str, Any] = {"queryUid": query_uid, "indexUid": index_uid}
         index = services(request).catalog.find(index_uid)  # absent here: a network search
         if index is not None and index.primary_key is not None:
             metadata["primaryKey"] = index.primary_key
+            first_page = params.offset == 0 and (params.page or 1) == 1
+            shown = shown_ids(result.get("hits", ()), index.primary_key, first_page)
         if isinstance(query, str) and query:
             metadata["query"] = query
         result["metadata"] = metadata
@@ -316,7 +320,9 @@ def run_search(
     if analytics is not None:  # buffered in memory: costs an append, never raises
         hits = result.get("totalHits", result.get("estimatedTotalHits"))
         user = request.headers.get(USER_HEADER) or None
-        analytics.record(index_uid, query, hits, result["processingTimeMs"], query_uid, user)
+        analytics.record(
+            index_uid, query, hits, result["processingTimeMs"], query_uid, user, shown
+        )
     return result
 
 

@@ -1,0 +1,144 @@
+"""Clicks over expected clicks, with examinations taken from impressions: the click
+model's ``examined`` method (docs/ranking.md, "Clicks").
+
+A visitor sees a page and clicks some of it. How many clicks a document *should* get,
+were it as attractive as the rest of its query's results, depends on where it was shown:
+a result on top is looked at more than one lower down. So each time a visitor who clicked
+something for a query was shown the document, it is owed that position's click rate (the
+index's own rate at each position: a position-based examination model), and the query's
+clicks are shared out in proportion to what each document was owed. A document clicked
+clearly more than its share rises; one shown high and skipped clearly more often than
+chance allows falls; the rest stay where relevance put them.
+
+"Clearly" is a Poisson confidence bound at ``z`` standard deviations, so clicks spread at
+random give no signal however many there are. The unit is one visitor: a click counts
+once per user, query and document, and so does an impression (at the best position the
+user was shown it), so a bot hammering a result adds one click and one impression.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from collections.abc import Sequence
+from typing import TYPE_CHECKING
+
+import numpy as np
+
+from sift.engine.clicks import QueryClicks
+from sift.insights.impressions import Impression
+
+if TYPE_CHECKING:
+    from sift.insights.clickmodel import Choice, ClickParams
+
+NEUTRAL = 0.5  # the strength of a document the clicks say nothing about
+MAX_POSITION = 50  # deeper positions share one bucket (pages rarely go further)
+RATE_PRIOR = 5.0  # impressions at the overall click rate each position's rate starts from
+
+
+def poisson_lower_bound(counts: np.ndarray, z: float) -> np.ndarray:
+    """A one-sided lower confidence bound (z standard deviations) on the rate behind
+    Poisson counts (Wilson and Hilferty's approximation): what a count could still be
+    if it were this much luck."""
+    c = np.maximum(counts.astype(np.float64), 1e-9)
+    return np.where(
+        counts > 0, c * np.clip(1 - 1 / (9 * c) - z / (3 * np.sqrt(c)), 0, None) ** 3, 0.0
+    )
+
+
+def poisson_upper_bound(counts: np.ndarray, z: float) -> np.ndarray:
+    """The matching upper bound: what the rate could be and still give counts this low."""
+    c = counts.astype(np.float64) + 1
+    return c * (1 - 1 / (9 * c) + z / (3 * np.sqrt(c))) ** 3
+
+
+def click_rates(
+    shown: dict[tuple[str, str], dict[str, int]], chosen: dict[tuple[str, str], set[str]]
+) -> np.ndarray:
+    """The index's click rate at each position: clicks there over impressions there
+    (one per visitor and query). Each position starts from RATE_PRIOR impressions at the
+    index's overall rate, so that an index with few queries, whose rates would mostly
+    say where its few relevant results happen to sit, is read as position-neutral."""
+    shows = np.zeros(MAX_POSITION + 1)
+    clicks = np.zeros(MAX_POSITION + 1)
+    for unit, positions in shown.items():
+        picked = chosen.get(unit, ())
+        for doc, position in positions.items():
+            at = min(position, MAX_POSITION)
+            shows[at] += 1
+            clicks[at] += doc in picked
+    overall = clicks.sum() / max(shows.sum(), 1.0)
+    return (clicks + RATE_PRIOR * overall) / (shows + RATE_PRIOR)
+
+
+def build(
+    choices: Sequence[Choice], impressions: Sequence[Impression], params: ClickParams
+) -> dict[str, QueryClicks]:
+    """Normalised query -> the documents its clicks and skips say something about."""
+    clickers: dict[str, set[str]] = defaultdict(set)
+    chosen: dict[tuple[str, str], set[str]] = defaultdict(set)
+    shown: dict[tuple[str, str], dict[str, int]] = defaultdict(dict)
+    for user, query, doc, position in choices:
+        clickers[query].add(user)
+        chosen[(user, query)].add(doc)
+        shown[(user, query)].setdefault(doc, position)  # clicked, so it was seen
+    for user, query, doc, position in impressions:
+        if (user, query) in chosen:  # only what visitors who chose something saw
+            held = shown[(user, query)].get(doc)
+            shown[(user, query)][doc] = position if held is None else min(held, position)
+    if params.examination == "last_click":
+        for unit, positions in shown.items():
+            last = max(positions[doc] for doc in chosen[unit])
+            shown[unit] = {doc: at for doc, at in positions.items() if at <= last}
+    rates = click_rates(shown, chosen)
+    by_query: dict[str, list[tuple[str, str]]] = defaultdict(list)
+    for unit in shown:
+        by_query[unit[1]].append(unit)
+    model: dict[str, QueryClicks] = {}
+    for query, units in by_query.items():
+        if len(clickers[query]) < params.min_users:
+            continue
+        signal = _query_signal(units, shown, chosen, rates, params)
+        if signal is not None:
+            model[query] = signal
+    return model
+
+
+def _query_signal(
+    units: list[tuple[str, str]],
+    shown: dict[tuple[str, str], dict[str, int]],
+    chosen: dict[tuple[str, str], set[str]],
+    rates: np.ndarray,
+    params: ClickParams,
+) -> QueryClicks | None:
+    owed: dict[str, float] = defaultdict(float)
+    clicks: dict[str, int] = defaultdict(int)
+    for unit in units:
+        for doc, position in shown[unit].items():
+            owed[doc] += rates[min(position, MAX_POSITION)]
+        for doc in chosen[unit]:
+            clicks[doc] += 1
+    ids = list(owed)
+    users = np.array([clicks.get(i, 0) for i in ids], dtype=np.int64)
+    expected = np.array([owed[i] for i in ids])
+    expected *= users.sum() / expected.sum()  # the query's clicks, shared by what was owed
+    low = poisson_lower_bound(users, params.z)
+    high = poisson_upper_bound(users, params.z)
+    ratio = (users + params.prior) / (expected + params.prior)
+    strength = np.full(len(ids), NEUTRAL)
+    rises = (users >= params.min_doc_users) & (low > expected)
+    falls = high < expected
+    moved = rises | falls
+    strength[moved] = ratio[moved] / (1 + ratio[moved])
+    if not moved.any():
+        return None
+    kept = np.nonzero(moved)[0]
+    kept = kept[np.argsort(-np.abs(strength[kept] - NEUTRAL), kind="stable")[: params.max_docs]]
+    return QueryClicks(
+        tuple(ids[i] for i in kept.tolist()),
+        strength[kept],
+        users[kept],
+        params.weight,
+        neutral=NEUTRAL,
+        expected=expected[kept],
+    )
+
