@@ -13,6 +13,7 @@ from fastapi import FastAPI
 from pythonjsonlogger.core import RESERVED_ATTRS
 
 from sift.config import SETTINGS, Config, load_config
+from sift.engine import kernels_aot
 from sift.http.keepalive import KeepAliveProtocol
 from sift.tasks import memory
 
@@ -36,6 +37,9 @@ def run(config: Config) -> None:
         f"Sift {_version()} starting (data: {where}): compiling the search kernels and "
         f"loading the indexes; it answers on {url} when it logs that it is ready."
     )
+    # Before anything imports the engine: the kernels it loads are then the compiled
+    # module, and no process of this server keeps numba and LLVM (kernels_aot.py).
+    kernels_aot.ensure()
     common = dict(
         host=config.host,
         port=config.port,

@@ -1,0 +1,185 @@
+"""The search kernels compiled ahead of time into an extension module of their own.
+
+numba compiles kernels.py's loops at run time, and a process that does so keeps numba
+and LLVM loaded: ~125 MiB of RSS in every worker (the import, LLVM's code generator and
+numba's type registries), for loops that never change between two starts. Here a
+separate process (``python -m sift.engine.kernels_aot DIR``) compiles the same Python
+functions, with the signatures ``kernels.warm_up`` gives them, into a plain extension
+module (numba's ``pycc``, which needs a C compiler); a serving process imports that
+module instead and never imports numba. The code is numba's, from the same LLVM
+pipeline without fast-math, so results are bit-for-bit those of the JIT.
+
+The module's file name carries a key (the kernels' source, numba's and Python's
+versions, the CPU), so a changed kernel or a moved data volume builds a fresh one.
+``SIFT_KERNELS=jit`` keeps numba's JIT (the tests; a machine without a compiler falls
+back to it by itself).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import importlib.machinery
+import importlib.util
+import logging
+import os
+import platform
+import subprocess
+import sys
+import tempfile
+from pathlib import Path
+from types import ModuleType
+
+log = logging.getLogger("sift.engine")
+
+MODE_ENV = "SIFT_KERNELS"  # "jit": numba's JIT only; anything else: ahead of time if built
+SOURCE = Path(__file__).with_name("kernels.py")
+BUILD_TIMEOUT_S = 600
+
+
+def wanted() -> bool:
+    return os.environ.get(MODE_ENV, "").lower() != "jit"
+
+
+def _cpu() -> str:
+    """What the compiled code may assume of the processor (it is built for this host)."""
+    try:
+        info = Path("/proc/cpuinfo").read_text()
+    except OSError:
+        return platform.machine() + platform.processor()
+    lines = [ln for ln in info.splitlines() if ln.startswith(("model name", "flags"))]
+    return platform.machine() + "".join(sorted(set(lines)))
+
+
+def _numba_version() -> str:
+    from importlib.metadata import version
+
+    return version("numba")
+
+
+def module_name() -> str:
+    key = hashlib.sha256()
+    recipe = Path(__file__).read_bytes()  # this file: how they are compiled
+    for part in (SOURCE.read_bytes(), recipe, _numba_version().encode(), sys.version.encode(),
+                 _cpu().encode()):
+        key.update(part)
+    return "sift_kernels_" + key.hexdigest()[:16]
+
+
+def cache_dir() -> Path:
+    """Beside numba's own cache: NUMBA_CACHE_DIR when set (the container's volume), else
+    the engine's ``__pycache__`` when writable, else the user's cache directory."""
+    if os.environ.get("NUMBA_CACHE_DIR"):
+        return Path(os.environ["NUMBA_CACHE_DIR"]) / "sift-aot"
+    here = SOURCE.parent / "__pycache__"
+    if os.access(here if here.exists() else SOURCE.parent, os.W_OK):
+        return here
+    return Path(os.environ.get("XDG_CACHE_HOME", Path.home() / ".cache")) / "sift" / "kernels"
+
+
+def _path(directory: Path) -> Path:
+    suffix = importlib.machinery.EXTENSION_SUFFIXES[0]
+    return directory / (module_name() + suffix)
+
+
+def load(directory: Path | None = None) -> ModuleType | None:
+    """The compiled module for the current kernels, or None (not built, or unloadable)."""
+    if not wanted():
+        return None
+    path = _path(directory or cache_dir())
+    if not path.exists():
+        return None
+    try:
+        spec = importlib.util.spec_from_file_location(path.name.split(".")[0], path)
+        assert spec is not None and spec.loader is not None
+        module = importlib.util.module_from_spec(spec)
+        spec.loader.exec_module(module)
+    except (ImportError, OSError) as exc:
+        log.warning("compiled search kernels in %s not loadable (%s): using numba's JIT",
+                    path, exc)
+        return None
+    return module
+
+
+def ensure(directory: Path | None = None) -> bool:
+    """Build the module in a child process unless it is there; True when it is.
+
+    A child process: compiling imports numba and LLVM, which this process should not keep."""
+    if not wanted():
+        return False
+    directory = directory or cache_dir()
+    if _path(directory).exists():
+        return True
+    env = {**os.environ, MODE_ENV: "jit"}
+    try:
+        done = subprocess.run([sys.executable, "-m", "sift.engine.kernels_aot", str(directory)],
+                              env=env, capture_output=True, text=True, timeout=BUILD_TIMEOUT_S)
+    except (OSError, subprocess.TimeoutExpired) as exc:
+        log.warning("search kernels not compiled ahead of time (%s): using numba's JIT", exc)
+        return False
+    if done.returncode != 0:
+        log.warning("search kernels not compiled ahead of time: using numba's JIT (%s)",
+                    (done.stderr.strip().splitlines() or ["no message"])[-1])
+        return False
+    return _path(directory).exists()
+
+
+def _one_signature(signatures: list) -> object | None:
+    """The signature to export, or None when the engine passes several kinds of input.
+
+    Two signatures that differ only in a read-only array (a filter's mask from the
+    snapshot's cache) are one: the read-only one serves both, the kernels never write
+    their inputs."""
+    from numba.core import types
+
+    def writable(sig: object) -> tuple:
+        return tuple(a.copy(readonly=False) if isinstance(a, types.Array) else a
+                     for a in sig.args)  # type: ignore[attr-defined]
+
+    if not signatures or len({writable(s) for s in signatures}) != 1:
+        return None
+    chosen = max(signatures, key=lambda s: sum(
+        isinstance(a, types.Array) and not a.mutable for a in s.args))
+    # Any layout: the JIT would compile a strided view a version of its own, and the
+    # compiled module must read one by its strides rather than as contiguous memory.
+    args = [a.copy(layout="A") if isinstance(a, types.Array) else a for a in chosen.args]
+    return chosen.return_type(*args)
+
+
+def build(directory: Path) -> Path:
+    """Compile every warmed-up kernel into ``directory`` (atomically); a kernel without
+    one signature (only other kernels call it, or it takes several) stays with the JIT."""
+    from numba.pycc import CC
+    from numba.pycc import compiler as pycc_compiler
+
+    from sift.engine import kernels
+
+    class ReleaseGil(pycc_compiler.Flags):  # type: ignore[misc, name-defined]
+        """As ``njit(nogil=True)``: concurrent searches run their kernels in parallel
+        (pycc's flags have no such option of their own)."""
+
+        def __init__(self, *args: object) -> None:
+            super().__init__(*args)
+            self.release_gil = True
+
+    pycc_compiler.Flags = ReleaseGil
+    kernels.warm_up()  # the signatures the engine passes (tests check they are all)
+    directory.mkdir(parents=True, exist_ok=True)
+    name = module_name()
+    with tempfile.TemporaryDirectory(dir=directory, prefix=".build-") as tmp:
+        cc = CC(name)
+        cc.output_dir = tmp
+        cc.target_cpu = "host"
+        cc.verbose = False
+        for kernel, fn in kernels.PYTHON.items():
+            signature = _one_signature(list(getattr(kernels, kernel).nopython_signatures))
+            if signature is not None:
+                cc.export(kernel, signature)(fn)
+        cc.compile()
+        built = next(Path(tmp).glob(name + "*"))
+        final = _path(directory)
+        os.replace(built, final)
+    return final
+
+
+if __name__ == "__main__":
+    print(build(Path(sys.argv[1])))
