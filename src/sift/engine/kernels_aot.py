@@ -9,8 +9,14 @@ module (numba's ``pycc``, which needs a C compiler); a serving process imports t
 module instead and never imports numba. The code is numba's, from the same LLVM
 pipeline without fast-math, so results are bit-for-bit those of the JIT.
 
-The module's file name carries a key (the kernels' source, numba's and Python's
+``sift serve`` starts that build in the background when the module is missing (the first
+start after an install or upgrade runs with the JIT, as before); every later start loads
+it. The module's file name carries a key (the kernels' source, numba's and Python's
 versions, the CPU), so a changed kernel or a moved data volume builds a fresh one.
+Unlike the JIT, an exported kernel takes exactly its signature: an array of another
+dtype or layout (a strided view) is not compiled a version of its own but misread, so
+the engine passes the contiguous arrays of the dtypes ``warm_up`` gives
+(tests/unit/engine/test_kernels.py checks that searches add no signature).
 ``SIFT_KERNELS=jit`` keeps numba's JIT (the tests; a machine without a compiler falls
 back to it by itself).
 """
@@ -23,6 +29,7 @@ import importlib.util
 import logging
 import os
 import platform
+import shutil
 import subprocess
 import sys
 import tempfile
@@ -33,7 +40,6 @@ log = logging.getLogger("sift.engine")
 
 MODE_ENV = "SIFT_KERNELS"  # "jit": numba's JIT only; anything else: ahead of time if built
 SOURCE = Path(__file__).with_name("kernels.py")
-BUILD_TIMEOUT_S = 600
 
 
 def wanted() -> bool:
@@ -100,27 +106,39 @@ def load(directory: Path | None = None) -> ModuleType | None:
     return module
 
 
-def ensure(directory: Path | None = None) -> bool:
-    """Build the module in a child process unless it is there; True when it is.
+def start_build(directory: Path | None = None) -> subprocess.Popen[str] | None:
+    """Start building the module in a child process unless it is there (or the JIT is
+    asked for); the caller waits on the process, or not.
 
-    A child process: compiling imports numba and LLVM, which this process should not keep."""
+    A child process: compiling imports numba and LLVM, which this process should not keep.
+    Niced, and never waited for by a starting server: it takes about a minute, once, and
+    the server meanwhile starts with the JIT as it always did (the next start loads it)."""
     if not wanted():
-        return False
+        return None
     directory = directory or cache_dir()
     if _path(directory).exists():
-        return True
+        return None
     env = {**os.environ, MODE_ENV: "jit"}
+    command = [sys.executable, "-m", "sift.engine.kernels_aot", str(directory)]
+    if shutil.which("nice"):
+        command = ["nice", "-n", "10", *command]
     try:
-        done = subprocess.run([sys.executable, "-m", "sift.engine.kernels_aot", str(directory)],
-                              env=env, capture_output=True, text=True, timeout=BUILD_TIMEOUT_S)
-    except (OSError, subprocess.TimeoutExpired) as exc:
+        return subprocess.Popen(command, env=env, stdout=subprocess.DEVNULL,
+                                stderr=subprocess.PIPE, text=True)
+    except OSError as exc:
         log.warning("search kernels not compiled ahead of time (%s): using numba's JIT", exc)
+        return None
+
+
+def report(build: subprocess.Popen[str]) -> bool:
+    """Wait for a build and log how it ended; True when the module is there."""
+    _, err = build.communicate()
+    if build.returncode != 0:
+        log.warning("search kernels not compiled ahead of time: numba's JIT stays (%s)",
+                    (err.strip().splitlines() or ["no message"])[-1])
         return False
-    if done.returncode != 0:
-        log.warning("search kernels not compiled ahead of time: using numba's JIT (%s)",
-                    (done.stderr.strip().splitlines() or ["no message"])[-1])
-        return False
-    return _path(directory).exists()
+    log.info("search kernels compiled ahead of time: the next start loads them")
+    return True
 
 
 def _one_signature(signatures: list) -> object | None:
@@ -137,17 +155,14 @@ def _one_signature(signatures: list) -> object | None:
 
     if not signatures or len({writable(s) for s in signatures}) != 1:
         return None
-    chosen = max(signatures, key=lambda s: sum(
+    return max(signatures, key=lambda s: sum(
         isinstance(a, types.Array) and not a.mutable for a in s.args))
-    # Any layout: the JIT would compile a strided view a version of its own, and the
-    # compiled module must read one by its strides rather than as contiguous memory.
-    args = [a.copy(layout="A") if isinstance(a, types.Array) else a for a in chosen.args]
-    return chosen.return_type(*args)
 
 
 def build(directory: Path) -> Path:
     """Compile every warmed-up kernel into ``directory`` (atomically); a kernel without
     one signature (only other kernels call it, or it takes several) stays with the JIT."""
+    from numba.core.codegen import AOTCPUCodegen, JITCPUCodegen
     from numba.pycc import CC
     from numba.pycc import compiler as pycc_compiler
 
@@ -162,6 +177,9 @@ def build(directory: Path) -> Path:
             self.release_gil = True
 
     pycc_compiler.Flags = ReleaseGil
+    # The JIT's instruction set: this CPU's own features, not those its model name implies
+    # (a virtual machine may hide some, and code using them would not run).
+    AOTCPUCodegen._customize_tm_features = JITCPUCodegen._customize_tm_features
     kernels.warm_up()  # the signatures the engine passes (tests check they are all)
     directory.mkdir(parents=True, exist_ok=True)
     name = module_name()
