@@ -33,6 +33,7 @@ import shutil
 import subprocess
 import sys
 import tempfile
+import time
 from pathlib import Path
 from types import ModuleType
 
@@ -40,6 +41,7 @@ log = logging.getLogger("sift.engine")
 
 MODE_ENV = "SIFT_KERNELS"  # "jit": numba's JIT only; anything else: ahead of time if built
 SOURCE = Path(__file__).with_name("kernels.py")
+BUILD_STALE_S = 900
 
 
 def wanted() -> bool:
@@ -118,6 +120,8 @@ def start_build(directory: Path | None = None) -> subprocess.Popen[str] | None:
     directory = directory or cache_dir()
     if _path(directory).exists():
         return None
+    if not _claim(directory):
+        return None  # another process is building it
     env = {**os.environ, MODE_ENV: "jit"}
     command = [sys.executable, "-m", "sift.engine.kernels_aot", str(directory)]
     if shutil.which("nice"):
@@ -128,6 +132,30 @@ def start_build(directory: Path | None = None) -> subprocess.Popen[str] | None:
     except OSError as exc:
         log.warning("search kernels not compiled ahead of time (%s): using numba's JIT", exc)
         return None
+
+
+def _marker(directory: Path) -> Path:
+    return directory / f".{module_name()}.building"
+
+
+def _claim(directory: Path) -> bool:
+    """One build at a time per directory (servers starting together, a test suite's
+    many servers); a claim older than BUILD_STALE_S is a build that died."""
+    marker = _marker(directory)
+    try:
+        directory.mkdir(parents=True, exist_ok=True)
+        os.close(os.open(marker, os.O_CREAT | os.O_EXCL | os.O_WRONLY))
+        return True
+    except FileExistsError:
+        try:
+            if time.time() - marker.stat().st_mtime < BUILD_STALE_S:
+                return False
+            marker.touch()
+            return True
+        except OSError:
+            return False
+    except OSError:
+        return False
 
 
 def report(build: subprocess.Popen[str]) -> bool:
@@ -144,18 +172,21 @@ def report(build: subprocess.Popen[str]) -> bool:
 def _one_signature(signatures: list) -> object | None:
     """The signature to export, or None when the engine passes several kinds of input.
 
-    Two signatures that differ only in a read-only array (a filter's mask from the
-    snapshot's cache) are one: the read-only one serves both, the kernels never write
+    Signatures that differ only in a read-only array (a filter's mask from the snapshot's
+    cache) or in a constant numba specialised for (``Literal[bool](False)``, compiling a
+    kernel afresh) are one: the general one serves them all, as the kernels never write
     their inputs."""
     from numba.core import types
 
-    def writable(sig: object) -> tuple:
+    def general(sig: object) -> tuple:
+        args = (types.unliteral(a) for a in sig.args)  # type: ignore[attr-defined]
         return tuple(a.copy(readonly=False) if isinstance(a, types.Array) else a
-                     for a in sig.args)  # type: ignore[attr-defined]
+                     for a in args)
 
-    if not signatures or len({writable(s) for s in signatures}) != 1:
+    plain = [s for s in signatures if not any(isinstance(a, types.Literal) for a in s.args)]
+    if not plain or len({general(s) for s in signatures}) != 1:
         return None
-    return max(signatures, key=lambda s: sum(
+    return max(plain, key=lambda s: sum(
         isinstance(a, types.Array) and not a.mutable for a in s.args))
 
 
@@ -189,8 +220,11 @@ def build(directory: Path) -> Path:
         cc.target_cpu = "host"
         cc.verbose = False
         for kernel, fn in kernels.PYTHON.items():
-            signature = _one_signature(list(getattr(kernels, kernel).nopython_signatures))
-            if signature is not None:
+            signatures = list(getattr(kernels, kernel).nopython_signatures)
+            signature = _one_signature(signatures)
+            if signature is None:
+                print(f"not exported: {kernel} {signatures}", file=sys.stderr)
+            else:
                 cc.export(kernel, signature)(fn)
         cc.compile()
         built = next(Path(tmp).glob(name + "*"))
@@ -200,4 +234,7 @@ def build(directory: Path) -> Path:
 
 
 if __name__ == "__main__":
-    print(build(Path(sys.argv[1])))
+    try:
+        print(build(Path(sys.argv[1])))
+    finally:
+        _marker(Path(sys.argv[1])).unlink(missing_ok=True)

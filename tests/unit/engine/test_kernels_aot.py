@@ -19,6 +19,7 @@ SEARCHES = """
 import json, sys
 from sift.engine import kernels
 assert kernels.AHEAD is not None, "the compiled module was not loaded"
+kernels.warm_up()  # as a server's start does: every kernel it calls is in the module
 sys.path.insert(0, "tests/unit/engine")
 from conftest import build_index, search
 docs = [{"id": i, "title": f"red shoe {i} sunflower", "body": "walking shoes for trails",
@@ -74,7 +75,7 @@ def test_searches_in_a_process_with_the_module_match_the_jit(numba_cache: Path) 
     got = json.loads(done.stdout.splitlines()[-1])
     assert got["numba"] is False
     expected = subprocess.run([sys.executable, "-c", SEARCHES.replace(
-        'assert kernels.AHEAD is not None, "the compiled module was not loaded"', "")],
+        'assert kernels.AHEAD is not None, "the compiled module was not loaded"\n', "")],
         capture_output=True, text=True, env={**env, kernels_aot.MODE_ENV: "jit"}, timeout=300,
         cwd=Path(__file__).parents[3])
     assert expected.returncode == 0, expected.stderr
@@ -130,3 +131,24 @@ def test_the_module_is_found_only_for_these_kernels(ahead: ModuleType, numba_cac
     assert kernels_aot.load(numba_cache / "sift-aot") is None  # SIFT_KERNELS=jit wins
     assert kernels_aot.start_build(numba_cache / "elsewhere") is None
     assert not (numba_cache / "elsewhere").exists()
+
+
+def test_one_build_at_a_time_until_a_claim_goes_stale(tmp_path: Path) -> None:
+    assert kernels_aot._claim(tmp_path / "cache")
+    assert not kernels_aot._claim(tmp_path / "cache")  # a second server: no second build
+    marker = kernels_aot._marker(tmp_path / "cache")
+    old = marker.stat().st_mtime - kernels_aot.BUILD_STALE_S - 1
+    os.utime(marker, (old, old))
+    assert kernels_aot._claim(tmp_path / "cache")  # the first build died long ago
+
+
+def test_a_constant_specialisation_does_not_hide_a_kernel() -> None:
+    """Compiled afresh, numba may add ``Literal[bool](False)`` beside ``bool``: still one
+    kernel to export, with the general signature."""
+    from numba.core import types
+
+    kernels.warm_up()
+    general = kernels.proximity_costs.nopython_signatures[0]
+    literal = general.return_type(*general.args[:4], types.literal(False))
+    assert kernels_aot._one_signature([general, literal]) == general
+    assert kernels_aot._one_signature([literal]) is None
