@@ -54,6 +54,7 @@ from sift.http.routes import (
     tasks,
     webhooks,
 )
+from sift.http.routes.admin import SignInRequired, to_login
 from sift.http.search_placement import SearchPlacement
 from sift.http.throttle import LimitAddresses, Limits
 from sift.services import Services
@@ -102,6 +103,10 @@ def install_error_handlers(app: FastAPI) -> None:
     @app.exception_handler(SiftError)
     async def sift_error(_: Request, exc: SiftError) -> JSONResponse:
         return error_response(exc)
+
+    @app.exception_handler(SignInRequired)
+    async def sign_in_first(_: Request, __: SignInRequired) -> Response:
+        return to_login()
 
     @app.exception_handler(RequestValidationError)
     async def validation_error(_: Request, exc: RequestValidationError) -> JSONResponse:

@@ -261,3 +261,32 @@ def test_keys_page_without_a_master_key_says_so_in_sift_terms(tmp_path: Path) ->
         c.post("/admin/login", data={"csrf": _csrf(form.text)})
         page = c.get("/admin/keys").text
     assert "Sift is running without a master key" in page and "Meilisearch" not in page
+
+
+def _signed_in_pages() -> list[tuple[str, str]]:
+    """Every dashboard route that takes a `SignedIn` parameter, with its path filled in."""
+    from fastapi.routing import APIRoute
+
+    from sift.http.routes import admin, admin_rules, admin_sources, admin_webhooks
+
+    session = admin.SignedIn.__metadata__[0].dependency
+    pages = []
+    for module in (admin, admin_rules, admin_sources, admin_webhooks):
+        for route in module.router.routes:
+            if isinstance(route, APIRoute) and any(
+                d.call is session for d in route.dependant.dependencies
+            ):
+                path = re.sub(r"\{[^}]+\}", "x", route.path)
+                pages += [(method, path) for method in sorted(route.methods)]
+    return pages
+
+
+def test_every_signed_in_page_sends_a_visitor_without_a_session_to_sign_in(
+    web: TestClient,
+) -> None:
+    pages = _signed_in_pages()
+    assert len(pages) >= 20  # keys, indexes, tasks, rules, sources, webhooks...
+    for method, path in pages:
+        answer = web.request(method, path, follow_redirects=False)
+        assert (answer.status_code, answer.headers.get("location")) == (303, "/admin/login"), (
+            method, path)

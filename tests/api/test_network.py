@@ -277,7 +277,8 @@ def test_with_a_leader_another_node_refuses_writes_unless_forwarded(client: Test
               ("POST", "/indexes/books/documents/delete-batch", [1]),
               ("PATCH", "/indexes/books/settings", {"sortableAttributes": ["id"]}),
               ("PATCH", "/indexes/books", {"primaryKey": "id"}),
-              ("DELETE", "/indexes/books", None)]  # fmt: skip
+              ("DELETE", "/indexes/books", None),
+              ("POST", "/swap-indexes", [{"indexes": ["books", "shelf"]}])]  # fmt: skip
     for method, path, body in writes:
         refused = client.request(method, path, json=body)
         assert refused.status_code == 400, (method, path, refused.text)
@@ -291,6 +292,9 @@ def test_with_a_leader_another_node_refuses_writes_unless_forwarded(client: Test
     origin = Origin("ms-00", 1, "leader-database").headers()
     taken = client.post("/indexes", json={"uid": "books"}, headers=origin)
     assert taken.status_code == 202, taken.text
+    swap = client.post("/swap-indexes", json=[{"indexes": ["books", "shelf"]}],
+                       headers=Origin("ms-00", 2, "leader-database").headers())
+    assert swap.status_code == 202, swap.text
     # Once the leader is unset (or the feature off), every node takes writes again.
     assert patch(client, {"leader": None}).status_code == 200
     assert client.post("/indexes/books/documents", json=[{"id": 1}]).status_code == 202

@@ -40,3 +40,33 @@ def test_profile_latency_mode_reports_percentiles(capsys: pytest.CaptureFixture[
                   "--flush-mib", "1"])
     out = capsys.readouterr().out
     assert out.startswith("products: 10 queries, gap 1 ms, flush 1 MiB: p50 ") and "p99" in out
+
+
+def test_paired_in_process_run_times_every_kind_per_tree(
+        tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    from benchmarks.engine_speed import paired
+
+    from tests.unit.test_load_smoke import REPO_ROOT, _write_beir
+
+    paired.main(["--tree", f"a={REPO_ROOT}", "--tree", f"b={REPO_ROOT}", "--rounds", "2",
+                 "--queries", "5", "--collection", str(_write_beir(tmp_path))])
+    out = capsys.readouterr().out
+    assert "| kind | a p50 µs | b p50 µs | b / a |" in out
+    rows = [line.split("|") for line in out.splitlines() if line.startswith("| ")][1:]
+    assert [r[1].strip() for r in rows] == ["full", "short", "prefix"]
+    assert all(float(r[2].replace(",", "")) > 0 and float(r[4]) > 0 for r in rows)
+    assert "2 rounds" in out
+
+
+def test_fingerprint_tells_tie_order_from_other_differences() -> None:
+    from benchmarks.engine_speed.fingerprint import PAGE, verdict
+
+    a = [("x", 0.9), ("y", 0.5), ("z", 0.5), 3]
+    assert verdict(a, list(a)) == "identical"
+    assert verdict(a, [("x", 0.9), ("z", 0.5), ("y", 0.5), 3]) == "tie order"
+    assert verdict(a, [("y", 0.9), ("x", 0.5), ("z", 0.5), 3]) == "different"
+    assert verdict(a, [("x", 0.9), ("y", 0.5), ("w", 0.5), 3]) == "different"  # not full
+    full = [(f"d{i}", 1.0 if i < PAGE - 2 else 0.5) for i in range(PAGE)]
+    cut = [*full[:-1], ("other", 0.5)]
+    assert verdict([*full, 40], [*cut, 40]) == "tie at page end"
+    assert verdict([*full, 40], [*cut, 41]) == "different"

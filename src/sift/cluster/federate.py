@@ -8,7 +8,7 @@ from typing import Any
 
 from sift.cluster.fanout import LegResult
 from sift.cluster.network import Network
-from sift.cluster.order import rank_key, sort_fields
+from sift.cluster.order import rank_key, sort_fields, tie_order
 from sift.engine.federation import Federation, QueryResult, merge
 from sift.engine.pipeline.respond import ordered_response
 from sift.engine.query import SearchParams
@@ -55,9 +55,15 @@ def wants_network(body: Any, network: Network) -> bool:
     return network.topology.leader is not None
 
 
-def leg_body(body: dict[str, Any], start: int, count: int) -> dict[str, Any]:
+def _merge_fields(sort: list[str] | None, primary_key: str | None) -> list[str]:
+    """The document fields merging reads: the sort fields and the primary key (ties)."""
+    return [*sort_fields(sort), *([primary_key] if primary_key is not None else [])]
+
+
+def leg_body(body: dict[str, Any], start: int, count: int, primary_key: str | None = None
+             ) -> dict[str, Any]:
     """What each node is asked: every hit that could land on the merged page, with what
-    merging needs (each rule's score, the values of the sort fields)."""
+    merging needs (each rule's score, the values of the sort fields, the primary key)."""
     out = {k: v for k, v in body.items() if k not in _PAGINATION}
     if body.get("page") is not None or body.get("hitsPerPage") is not None:
         # Page mode: each node's exhaustive `totalHits`, which the merge adds up.
@@ -67,16 +73,16 @@ def leg_body(body: dict[str, Any], start: int, count: int) -> dict[str, Any]:
     out.update(showRankingScore=True, showRankingScoreDetails=True)
     retrieve = body.get("attributesToRetrieve")
     if retrieve is not None and "*" not in retrieve:
-        out["attributesToRetrieve"] = list(dict.fromkeys([*retrieve, *sort_fields(
-            body.get("sort"))]))
+        out["attributesToRetrieve"] = list(dict.fromkeys([*retrieve, *_merge_fields(
+            body.get("sort"), primary_key)]))
     return out
 
 
-def _strip(body: dict[str, Any], params: SearchParams) -> None:
+def _strip(body: dict[str, Any], params: SearchParams, primary_key: str | None) -> None:
     """Take out of the merged hits what only merging needed."""
     retrieve = params.attributes_to_retrieve
     added = [] if retrieve is None or "*" in retrieve else [
-        f for f in sort_fields(params.sort) if f not in retrieve]
+        f for f in _merge_fields(params.sort, primary_key) if f not in retrieve]
     for hit in body["hits"]:
         if not params.show_ranking_score_details:
             hit.pop("_rankingScoreDetails", None)
@@ -113,11 +119,14 @@ def single_response(
     fed: Federation,
     results: list[QueryResult],
     errors: dict[str, dict[str, Any]],
+    primary_key: str | None = None,
 ) -> dict[str, Any]:
     """The merged answers shaped as a single search's response, in the order one node
-    holding every document would give (cluster/order.py)."""
-    body = merge(fed, results, rank_key(params.sort))
-    _strip(body, params)
+    holding every document would give (cluster/order.py; exact ties by ``primary_key``'s
+    tie key, which leg_body asked every node to return)."""
+    hits = [hit for qr in results for hit in qr.result["hits"]]
+    body = merge(fed, results, rank_key(params.sort, tie_order(hits, primary_key)))
+    _strip(body, params, primary_key)
     body["query"] = params.q or ""
     if errors:
         body["remoteErrors"] = errors

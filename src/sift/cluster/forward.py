@@ -5,8 +5,8 @@ With sharding (a ``leader`` in /network), the leader's worker applies each docum
 to its own database and, in the same transaction, owes every other remote its share: the
 documents (or ids to delete) of the shards the remote owns, split by the same
 ``Partition.shard_of`` that decides which shard a node indexes. A deletion by filter or
-of every document, a settings update, and an index's creation, update (primary key, uid)
-or deletion go to every remote. Each request names the leader's task
+of every document, a settings update, and an index's creation, update (primary key, uid),
+deletion or swap go to every remote. Each request names the leader's task
 (cluster/origin.py): a remote on the leader's own database answers that it has the write
 already, and a remote that enqueued it before (the leader retrying after a crash) answers
 with the task it enqueued then. The leader's task lists each remote's task uid (or the
@@ -100,6 +100,7 @@ _INDEX_REQUESTS: dict[str, Callable[[str, dict[str, Any]], Request]] = {
         "POST", "/indexes", {"uid": uid, "primaryKey": params.get("primaryKey")}),
     "indexUpdate": _index_update,
     "indexDeletion": lambda uid, params: ("DELETE", f"/indexes/{uid}", None),
+    "indexSwap": lambda uid, params: ("POST", "/swap-indexes", params["swaps"]),
 }
 
 

@@ -35,7 +35,7 @@ log = logging.getLogger("sift.network")
 
 BACKOFF_FIRST = 0.5  # seconds before the second try of a remote's write
 BACKOFF_MAX = 30.0
-POLL = 1.0  # seconds between looks at the outbox when nothing woke the sender
+POLL = 1.0  # seconds between looks at an outbox that owes writes (retries come due)
 
 
 def backoff(attempts: int) -> float:
@@ -76,22 +76,32 @@ class Outbox:
             return rows.counts(conn)
 
     def _run(self) -> None:
+        owed = True  # unknown until looked: a new lease holder may inherit writes
         while not self._stop.is_set():
-            self._wake.wait(self.poll)
+            woke = self._wake.wait(self.poll)
             self._wake.clear()
-            if self._stop.is_set() or not self.leading():
+            if self._stop.is_set():
+                break
+            if not self.leading():
+                owed = True  # whoever leads meanwhile may leave writes behind
                 continue
+            if not owed and not woke:
+                continue  # nothing was owed and no batch has committed since: no query
             try:
-                self.deliver_due()
+                owed = self.deliver_due() is not None
             except Exception as exc:  # the database away: the next round tries again
+                owed = True
                 log.warning("the outbox was not delivered: %s", error_summary(exc))
 
-    def deliver_due(self) -> int:
+    def deliver_due(self) -> int | None:
         """Send every remote its pending writes, in order, up to the first that fails or
-        whose retry is not due yet; how many were delivered."""
+        whose retry is not due yet; how many were delivered, or None when nothing was
+        owed at all (the sender then waits for a batch to wake it instead of polling)."""
         delivered = 0
         with self.db.read() as conn:
             heads = rows.heads(conn)
+        if not heads:
+            return None
         for head in heads:
             row: rows.Pending | None = head
             while row is not None and row.due_at <= utcnow() and not self._stop.is_set():

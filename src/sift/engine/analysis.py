@@ -21,6 +21,7 @@ from collections.abc import Iterable
 from functools import lru_cache
 from typing import Final, NamedTuple
 
+import numpy as np
 import Stemmer
 
 _CJK_RANGES: Final = (
@@ -63,6 +64,20 @@ MAX_WORD_CHARS: Final = 255
 # proximity rules see a gap (Meilisearch counts such a pair as distance 8).
 _HARD = re.compile(r"[.;!?…]+(?=\s|$)|[\u3002\uff01\uff1f\uff1b]|\n\s*\n")
 SENTENCE_GAP: Final = 7
+_HARD_CHARS: Final = ".;!?…\u3002\uff01\uff1f\uff1b"  # or a newline starts each match
+
+
+# Joins the texts of a batch for one regex pass: never a word character, never part of a
+# word the pattern matches (texts, separators or dictionary entries holding it fall back).
+_MARK: Final = "\x01"
+
+
+class Sentences(NamedTuple):
+    """``[analyzer.sentences(t) for t in texts]``, flattened."""
+
+    words: list[str]  # the words of every non-empty sentence, text after text
+    lengths: np.ndarray  # words in each non-empty sentence (int64)
+    per_text: np.ndarray  # non-empty sentences of each text (int64)
 
 
 class Token(NamedTuple):
@@ -107,6 +122,11 @@ class Analyzer:
         parts = [re.escape(w) for w in sorted({d for d in dictionary if d}, key=len, reverse=True)]
         parts += [CJK_CHAR, f"{word}{{1,{MAX_WORD_CHARS}}}"]
         self._pattern = _compile("|".join(parts))
+        self._marked = _compile("|".join([*parts, _MARK]))  # the pattern, plus the mark
+        # Lowercased ASCII without custom tokens: a word is a run of letters and digits.
+        self._ascii_marked = (re.compile(f"[a-z0-9]{{1,{MAX_WORD_CHARS}}}|{_MARK}")
+                              if not (seps or extra or parts[:-2]) else self._marked)
+        self._markable = not any(_MARK in x for x in (*seps, *dictionary))
         self._dictionary = {normalize(d) for d in dictionary}
         # Lowercasing a whole ASCII text before matching equals normalising each word,
         # unless a custom separator or dictionary entry has capitals of its own.
@@ -130,6 +150,66 @@ class Analyzer:
             return [words] if words else []
         return [w for w in (self.words(part) for part in _HARD.split(text)) if w]
 
+    def sentences_many(self, texts: list[str]) -> Sentences:
+        """The sentences of every text, as :meth:`sentences` finds them, in one regex
+        pass over the texts joined by a mark instead of two passes per text (indexing a
+        batch: a per-text call was a third of the time)."""
+        checked = "\n".join(texts)  # a hard separator at a text's end still has \s after
+        if not self._markable or _MARK in checked:
+            return _flattened([self.sentences(t) for t in texts])
+        if _may_split(checked, len(texts)) and _HARD.search(checked):
+            split = [_HARD.split(t) for t in texts]
+            parts = [p for ps in split for p in ps]
+            per_text = np.fromiter(map(len, split), dtype=np.int64, count=len(split))
+        else:
+            parts, per_text = texts, np.ones(len(texts), dtype=np.int64)
+        tokens: list[str] = []
+        for i, (fast, run) in enumerate(_runs(parts, self._ascii_fast)):
+            if i:
+                tokens.append(_MARK)
+            joined = _MARK.join(run)
+            if fast:
+                tokens += self._ascii_marked.findall(joined.lower())
+            else:
+                tokens += map(normalize, self._marked.findall(joined))
+        stream = np.array(tokens, dtype=object)
+        marks = np.flatnonzero(stream == _MARK)
+        # Words per part: the gaps between marks (a part with no words is no sentence).
+        counts = (np.diff(np.concatenate(([-1], marks, [len(tokens)]))) - 1)[: len(parts)]
+        kept = counts > 0
+        starts = np.cumsum(per_text) - per_text
+        per_sentence = (np.add.reduceat(kept.astype(np.int64), starts) if starts.size
+                        else starts)
+        words = np.delete(stream, marks).tolist() if marks.size else tokens
+        return Sentences(words, counts[kept], per_sentence)
+
+
+def _may_split(joined: str, texts: int) -> bool:
+    """Whether texts joined by newlines may hold a hard separator (quick: no regex)."""
+    return joined.count("\n") >= texts or any(c in joined for c in _HARD_CHARS)
+
+
+def _runs(parts: list[str], ascii_fast: bool) -> list[tuple[bool, list[str]]]:
+    """Consecutive parts that :meth:`Analyzer.words` lowercases whole (ASCII, when the
+    settings allow it) or normalises word by word."""
+    if ascii_fast and "".join(parts).isascii():
+        return [(True, parts)]
+    runs: list[tuple[bool, list[str]]] = []
+    for part in parts:
+        fast = ascii_fast and part.isascii()
+        if runs and runs[-1][0] == fast:
+            runs[-1][1].append(part)
+        else:
+            runs.append((fast, [part]))
+    return runs
+
+
+def _flattened(sentences: list[list[list[str]]]) -> Sentences:
+    lengths = [len(words) for text in sentences for words in text]
+    return Sentences([w for text in sentences for words in text for w in words],
+                     np.asarray(lengths, dtype=np.int64),
+                     np.asarray([len(text) for text in sentences], dtype=np.int64))
+
 
 def _compile(pattern: str) -> re.Pattern[str]:
     # \p{M} is not supported by the stdlib re; spell combining marks as ranges.
@@ -140,7 +220,9 @@ def _compile(pattern: str) -> re.Pattern[str]:
     return re.compile(pattern)
 
 
-_STEMMER = Stemmer.Stemmer("english")
+# Without PyStemmer's cache (10,000 words): a vocabulary's new words miss it, and purging
+# the full cache made stemming 200k new terms (every document's id) five times slower.
+_STEMMER = Stemmer.Stemmer("english", 0)
 
 
 def stem_words(words: list[str]) -> list[str]:

@@ -42,6 +42,17 @@ class DocTable:
             self._live += 1
         chunk[docid % CHUNK] = doc
 
+    def extend(self, first: int, docs: list[Doc]) -> None:
+        """``self[first + i] = doc`` for each document, a chunk's slice at a time."""
+        done = 0
+        while done < len(docs):
+            number, slot = divmod(first + done, CHUNK)
+            chunk = self._writable(number)
+            part = docs[done : done + CHUNK - slot]
+            self._live += sum(doc is None for doc in chunk[slot : slot + len(part)])
+            chunk[slot : slot + len(part)] = part
+            done += len(part)
+
     def pop(self, docid: int) -> Doc:
         chunk = self._writable(docid // CHUNK)
         doc = chunk[docid % CHUNK]

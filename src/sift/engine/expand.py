@@ -92,6 +92,11 @@ class QueryWord:
         return self._arrays
 
     @property
+    def any_exact(self) -> bool:
+        """Whether the query word itself is among its expansion terms."""
+        return True in self._exact
+
+    @property
     def term_ids(self) -> np.ndarray:
         return self._table()[0]
 
@@ -108,6 +113,27 @@ class QueryWord:
     @property
     def weight(self) -> np.ndarray:
         return self._table()[3]
+
+
+def term_table(words: list[QueryWord]
+               ) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """(word_ptr, term_ids, typos, exact, weight): every word's expansion table end to
+    end, word w's entries at ``[word_ptr[w], word_ptr[w + 1])``; five arrays from the
+    words' lists instead of four per word and their concatenation."""
+    ptr = [0]
+    ids: list[int] = []
+    typos: list[int] = []
+    exact: list[bool] = []
+    weights: list[float] = []
+    for w in words:
+        ids += w._ids
+        typos += w._typos
+        exact += w._exact
+        weights += w._weights
+        ptr.append(len(ids))
+    return (np.array(ptr, dtype=np.int64), np.array(ids, dtype=np.int64),
+            np.array(typos, dtype=np.int8), np.array(exact, dtype=bool),
+            np.array(weights, dtype=np.float32))
 
 
 _QUOTED = re.compile(r'"([^"]*)"')

@@ -9,6 +9,7 @@ documents ("ü" is two bytes, one character).
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -42,12 +43,27 @@ class Highlighter:
 def select_attributes(doc: dict[str, Any], wanted: list[str] | None,
                       displayed: list[str]) -> dict[str, Any]:
     """The document restricted to attributesToRetrieve and displayedAttributes."""
-    out = doc
-    for rule in (displayed, wanted):
-        if rule is None or "*" in rule:
-            continue
-        out = _project(out, rule)
-    return dict(out)
+    return projection(wanted, displayed)(doc)
+
+
+def projection(wanted: list[str] | None, displayed: list[str]
+               ) -> Callable[[dict[str, Any]], dict[str, Any]]:
+    """``select_attributes`` for many documents: what the lists ask is read once, and
+    top-level names alone (``attributesToRetrieve: ["id"]``) pick keys from a set."""
+    rules = [rule for rule in (displayed, wanted) if rule is not None and "*" not in rule]
+    if not rules:
+        return dict
+    if not any("." in name for rule in rules for name in rule):
+        keep = set(rules[0]).intersection(*rules[1:])
+        return lambda doc: {k: v for k, v in doc.items() if k in keep}
+
+    def project(doc: dict[str, Any]) -> dict[str, Any]:
+        out = doc
+        for rule in rules:
+            out = _project(out, rule)
+        return dict(out)
+
+    return project
 
 
 def _project(doc: dict[str, Any], names: list[str]) -> dict[str, Any]:

@@ -25,6 +25,7 @@ import numpy as np
 from sift.engine.kernels import shared_grams
 
 _EDIT_DESTROYS = 3  # bigrams one edit (OSA: a transposition) can destroy at most
+SLICE = 16_384  # words whose bigrams are computed together
 
 
 def bigrams(word: str, prefix: bool = False) -> set[str]:
@@ -43,6 +44,9 @@ class GramIndexBuilder:
         self.firsts = array.array("I")
 
     def add(self, tid: int, word: str) -> None:
+        self.add_many(tid, [word])
+
+    def _add_one(self, tid: int, word: str) -> None:
         for gram in bigrams(word):
             posting = self.postings.get(gram)
             if posting is None:
@@ -50,6 +54,55 @@ class GramIndexBuilder:
             posting.append(tid)
         self.lengths.append(len(word))
         self.firsts.append(ord(word[0]) if word else 0)
+
+    def add_many(self, first: int, words: list[str]) -> None:
+        """Index ``words`` as term ids ``first``, ``first + 1``, ...: their bigrams from
+        arrays of code points, words of one length at a time, instead of a set per word
+        (a batch's new terms are often most of its words: every document's id)."""
+        if not words:
+            return
+        if "\x00" in "".join(words):  # numpy's strings would drop a trailing NUL
+            for offset, word in enumerate(words):
+                self._add_one(first + offset, word)
+            return
+        # In slices: a batch's pairs take ~40 bytes per bigram in scratch arrays, which for
+        # 200k new terms at once raised an import's peak memory by ~60 MiB.
+        for start in range(0, len(words), SLICE):
+            self._add_slice(first + start, words[start : start + SLICE])
+
+    def _add_slice(self, first: int, words: list[str]) -> None:
+        terms = np.array(words, dtype=str)
+        if terms.dtype.itemsize == 0:  # every word is empty
+            terms = terms.astype("<U1")
+        lengths = np.char.str_len(terms)
+        codes = terms.view(np.uint32).reshape(len(words), -1)
+        self.lengths.extend(lengths.astype(np.uint32).tolist())
+        self.firsts.extend(codes[:, 0].tolist())  # an empty word reads as 0
+        pairs, owners = [], []
+        for length in np.unique(lengths).tolist():
+            rows = np.flatnonzero(lengths == length)
+            padded = np.empty((rows.size, length + 2), dtype=np.uint64)
+            padded[:, 0], padded[:, -1] = ord("^"), ord("$")
+            padded[:, 1:-1] = codes[rows, :length]
+            pairs.append(((padded[:, :-1] << np.uint64(32)) | padded[:, 1:]).ravel())
+            owners.append(np.repeat(rows, length + 1))
+        pair, owner = np.concatenate(pairs), np.concatenate(owners)
+        # One entry per (bigram, word), by bigram then term id: each posting stays in
+        # increasing term ids, as appending word after word would leave it.
+        order = np.lexsort((owner, pair))
+        pair, owner = pair[order], owner[order]
+        fresh = np.ones(pair.size, dtype=bool)
+        fresh[1:] = (pair[1:] != pair[:-1]) | (owner[1:] != owner[:-1])
+        pair, tids = pair[fresh], owner[fresh] + first
+        cuts = np.flatnonzero(np.diff(pair)) + 1
+        for start, end in zip(np.r_[0, cuts].tolist(), np.r_[cuts, pair.size].tolist(),
+                              strict=True):
+            key = int(pair[start])
+            gram = chr(key >> 32) + chr(key & 0xFFFFFFFF)
+            posting = self.postings.get(gram)
+            if posting is None:
+                posting = self.postings[gram] = array.array("I")
+            posting.frombytes(tids[start:end].astype(np.uint32).tobytes())
 
     def view(self, n_terms: int) -> GramView:
         # Slicing copies under the GIL: the writer's arrays may grow afterwards

@@ -19,12 +19,14 @@ from __future__ import annotations
 import threading
 from collections import Counter
 from collections.abc import Callable, Hashable, Iterable, Sequence
+from itertools import chain
 from typing import Any
 
 import numpy as np
 
 from sift.engine import pipeline
-from sift.engine.analysis import SENTENCE_GAP, Analyzer
+from sift.engine.analysis import Analyzer
+from sift.engine.batch import batch_postings
 from sift.engine.clicks import ClickSignal, QueryClicks
 from sift.engine.corpus import CorpusStats
 from sift.engine.corpus_query import query_statistics
@@ -35,7 +37,6 @@ from sift.engine.partition import SHARD_FIELD, Partition
 from sift.engine.query import SearchParams
 from sift.engine.select import filter_docids, sorted_docids
 from sift.engine.store import (
-    ARRAY_GAP,
     IndexView,
     Segment,
     Snapshot,
@@ -43,12 +44,13 @@ from sift.engine.store import (
     merge_segments,
     text_values,
 )
+from sift.engine.tiebreak import tie_keys
 from sift.engine.vocab import VocabularyBuilder
 
 MAX_SEGMENTS = 8
 OPTIMIZE_SHARE = 0.05  # idle merge once the small segments hold 5 % of the largest's rows
 
-MEMO_MAX_CHARS = 64  # longer texts rarely repeat; memoising them only costs memory
+_NESTED = frozenset((dict, list))  # a document with such values is flattened first
 
 
 class SearchIndex:
@@ -90,6 +92,7 @@ class SearchIndex:
         self._alive = np.zeros(0, dtype=bool)
         self._field_len = np.zeros((0, 1), dtype=np.float32)
         self._field_len_room = self._field_len  # _field_len is its first rows (_grow)
+        self._tie_room = np.zeros(0, dtype=np.uint64)  # the first rows are in use (_grow)
         self._segments: list[Segment] = []
         self._distribution: Counter[str] = Counter()
         self.field_store = self._new_field_store()
@@ -151,6 +154,7 @@ class SearchIndex:
             field_len=self._field_len,
             docs=self._docs.published(),  # shares the documents: no copy (doctable.py)
             ext_ids=self._ext_ids,
+            tie=self._tie_room[: self._alive.size],
             term_list=self._term_list,
             term_ids=self._term_ids,
             n_terms=len(self._term_list),
@@ -207,83 +211,45 @@ class SearchIndex:
                 return
         self._remove([e for e in latest if e in self._ext_to_int])
         first = len(self._ext_ids)
-        n_new = len(latest)
-        term_ids = self._term_ids
-        term_list = self._term_list
-
-        def tid(word: str) -> int:
-            t = term_ids.get(word)
-            if t is None:
-                t = len(term_list)
-                term_list.append(word)
-                term_ids[word] = t
-            return t
-
-        terms: list[int] = []
-        runs_start: list[int] = []  # position of each run's first word; the rest follow
-        runs_doc: list[int] = []
-        runs_field: list[int] = []
-        runs_len: list[int] = []
-        lengths: list[tuple[int, int, int]] = []
-        sentences_of = self.analyzer.sentences
-        # Short values (brands, tags, categories) repeat across a batch: tokenise each once.
-        memo: dict[str, list[list[int]]] = {}
+        batch = list(latest.values())
+        self._ext_ids.extend(latest)
+        self._ext_to_int.update(zip(latest, range(first, first + len(batch)), strict=True))
+        self._docs.extend(first, batch)
+        self._distribution.update(chain.from_iterable(map(dict.keys, batch)))
+        texts: list[str] = []
+        texts_per_value: list[int] = []  # per (document, searchable attribute) value
+        value_doc: list[int] = []
+        value_field: list[int] = []
         # Field id per attribute name, or -1 when not searchable: decided once per batch.
         field_ids: dict[str, int] = {}
-        for offset, (ext, doc) in enumerate(latest.items()):
-            docid = first + offset
-            self._ext_ids.append(ext)
-            self._ext_to_int[ext] = docid
-            self._docs[docid] = doc
-            self._distribution.update(doc.keys())
-            for name, value in flatten(doc):
+        for docid, doc in enumerate(batch, first):
+            pairs = doc.items() if _NESTED.isdisjoint(map(type, doc.values())) else flatten(doc)
+            for name, value in pairs:
                 fid = field_ids.get(name)
                 if fid is None:
                     fid = self._field_id(name) if self._is_searchable(name) else -1
                     field_ids[name] = fid
                 if fid < 0:
                     continue
-                p = n_words = 0
                 kind = type(value)
                 if kind is str:
-                    texts: Iterable[str] = (value,)
+                    texts.append(value)
+                    texts_per_value.append(1)
                 elif kind is int or kind is float:  # not bool: True is "true", not "1"
-                    texts = (str(value),)
+                    texts.append(str(value))
+                    texts_per_value.append(1)
                 else:
-                    texts = text_values(value)
-                for text in texts:
-                    sentences = memo.get(text)
-                    if sentences is None:
-                        sentences = [[tid(w) for w in words] for words in sentences_of(text)]
-                        if len(text) <= MEMO_MAX_CHARS:
-                            memo[text] = sentences
-                    for words in sentences:
-                        n = len(words)
-                        terms.extend(words)
-                        runs_start.append(p)
-                        runs_doc.append(docid)
-                        runs_field.append(fid)
-                        runs_len.append(n)
-                        n_words += n
-                        p += n + SENTENCE_GAP
-                    p += ARRAY_GAP - SENTENCE_GAP
-                if n_words:
-                    lengths.append((docid, fid, n_words))
-        self._grow(first + n_new, lengths)
-        if terms:
-            lens = np.asarray(runs_len, dtype=np.int64)
-            # Word positions: each run's start plus the word's offset inside the run.
-            run_first = np.cumsum(lens) - lens
-            within = np.arange(int(lens.sum()), dtype=np.int64) - np.repeat(run_first, lens)
-            positions = np.repeat(np.asarray(runs_start, dtype=np.int64), lens) + within
-            seg = Segment.build(
-                np.asarray(terms, dtype=np.int64),
-                np.repeat(np.asarray(runs_doc, dtype=np.uint32), lens),
-                np.repeat(np.asarray(runs_field, dtype=np.uint16), lens),
-                np.minimum(positions, (1 << 20) - 1),
-                len(term_list),
-            )
-            self._segments.append(seg)
+                    values = text_values(value)
+                    texts += values
+                    texts_per_value.append(len(values))
+                value_doc.append(docid)
+                value_field.append(fid)
+        postings, lengths = batch_postings(self.analyzer, self._term_id_of, texts,
+                                           texts_per_value, value_doc, value_field)
+        self._grow(first + len(batch), lengths)
+        self._tie_room[first : first + len(batch)] = tie_keys(list(latest))
+        if postings is not None:
+            self._segments.append(Segment.build(*postings, len(self._term_list)))
         with self.fields_lock:
             # The shard goes to the filters only: hits show the document as stored.
             labelled = ([{**doc, SHARD_FIELD: shard}
@@ -293,7 +259,15 @@ class SearchIndex:
         self._maybe_merge()
         self._publish()
 
-    def _grow(self, n_docs: int, lengths: list[tuple[int, int, int]]) -> None:
+    def _term_id_of(self, words: list[str]) -> np.ndarray:
+        """Each word's term id; new words get the next ids in order of first appearance."""
+        term_ids, term_list = self._term_ids, self._term_list
+        new = [word for word in dict.fromkeys(words) if word not in term_ids]
+        term_ids.update(zip(new, range(len(term_list), len(term_list) + len(new)), strict=True))
+        term_list.extend(new)
+        return np.fromiter(map(term_ids.__getitem__, words), dtype=np.int64, count=len(words))
+
+    def _grow(self, n_docs: int, lengths: np.ndarray) -> None:
         n_fields = max(len(self._field_names), 1)
         # A row is written once, when its docid is new: in an array with room for more
         # rows, a batch writes only its own, and each view publishes the first rows (a
@@ -305,10 +279,13 @@ class SearchIndex:
             grown = np.zeros((max(n_docs, room.shape[0] * 3 // 2), n_fields), dtype=np.float32)
             grown[:n_old, : room.shape[1]] = room[:n_old]
             room = self._field_len_room = grown
-        if lengths:
-            arr = np.asarray(lengths, dtype=np.int64)
-            room[arr[:, 0], arr[:, 1]] = arr[:, 2]
+        if lengths.size:
+            room[lengths[:, 0], lengths[:, 1]] = lengths[:, 2]
         self._field_len = room[:n_docs]
+        if n_docs > self._tie_room.size:  # rows are written once, as _field_len's
+            tie = np.zeros(max(n_docs, self._tie_room.size * 3 // 2), dtype=np.uint64)
+            tie[: self._tie_room.size] = self._tie_room
+            self._tie_room = tie
         alive = np.zeros(n_docs, dtype=bool)
         alive[: self._alive.size] = self._alive
         alive[self._alive.size:] = True

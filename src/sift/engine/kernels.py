@@ -65,27 +65,28 @@ def compiled(fn: Callable[..., Any]) -> Any:
 
 
 @compiled
-def gather_rows(term_ptr, seg_docs, seg_fields, seg_pos, term_ids, t_typos, t_exact,
-                t_weight, doc_mask, field_ok, typo_ok, check_docs, check_fields,
-                check_typos):  # pragma: no cover - compiled
-    """The rows of ``term_ids`` in one segment, term after term, with each row's typo
-    count, exactness and weight, keeping only rows whose document passes ``doc_mask``
-    (if ``check_docs``), whose field passes ``field_ok`` (if ``check_fields``) and,
-    for rows with typos, whose field allows typos (if ``check_typos``)."""
+def _row_count(term_ptr, term_ids):  # pragma: no cover - compiled
+    """Rows of ``term_ids`` in one segment (ids past its vocabulary have none)."""
     n_known = term_ptr.size - 1
     total = 0
     for t in range(term_ids.size):
         tid = term_ids[t]
         if tid < n_known:
             total += term_ptr[tid + 1] - term_ptr[tid]
-    docs = np.empty(total, np.uint32)
-    fields = np.empty(total, np.uint16)
-    pos = np.empty(total, np.uint32)
-    typos = np.empty(total, np.int8)
-    exact = np.empty(total, np.bool_)
-    weight = np.empty(total, np.float32)
-    k = 0
-    for t in range(term_ids.size):
+    return total
+
+
+@compiled
+def _copy_rows(term_ptr, seg_docs, seg_fields, seg_pos, term_ids, t_typos, t_exact,
+               t_weight, first, last, doc_mask, field_ok, typo_ok, check_docs, check_fields,
+               check_typos, docs, fields, pos, typos, exact, weight, k):  # pragma: no cover
+    """Append the rows of ``term_ids[first:last]`` in one segment at ``k``, term after
+    term, each with its term's typo count, exactness and weight, keeping only rows whose
+    document passes ``doc_mask`` (if ``check_docs``), whose field passes ``field_ok``
+    (if ``check_fields``) and, for rows with typos, whose field allows typos (if
+    ``check_typos``). Returns the new end."""
+    n_known = term_ptr.size - 1
+    for t in range(first, last):
         tid = term_ids[t]
         if tid >= n_known:
             continue
@@ -126,7 +127,39 @@ def gather_rows(term_ptr, seg_docs, seg_fields, seg_pos, term_ids, t_typos, t_ex
             exact[k] = ex
             weight[k] = w
             k += keep
-    return docs[:k], fields[:k], pos[:k], typos[:k], exact[:k], weight[:k]
+    return k
+
+
+@compiled
+def gather_words(ptr_a, docs_a, fields_a, pos_a, ptr_b, docs_b, fields_b, pos_b, word_ptr,
+                 term_ids, t_typos, t_exact, t_weight, doc_mask, field_ok, typo_ok,
+                 check_docs, check_fields, check_typos):  # pragma: no cover - compiled
+    """Every query word's rows in two segments (a, then b), in one buffer: word w's
+    terms are ``term_ids[word_ptr[w]:word_ptr[w + 1]]``, its rows ``[offsets[w],
+    offsets[w + 1])`` of the returned (docs, fields, pos, typos, exact, weight,
+    offsets), segment a's before b's, term after term in each (see _copy_rows for
+    what is kept). One call per search instead of one per word and segment plus the
+    copies that joined their results."""
+    total = _row_count(ptr_a, term_ids) + _row_count(ptr_b, term_ids)
+    docs = np.empty(total, np.uint32)
+    fields = np.empty(total, np.uint16)
+    pos = np.empty(total, np.uint32)
+    typos = np.empty(total, np.int8)
+    exact = np.empty(total, np.bool_)
+    weight = np.empty(total, np.float32)
+    n_words = word_ptr.size - 1
+    offsets = np.zeros(n_words + 1, np.int64)
+    k = 0
+    for w in range(n_words):
+        first, last = word_ptr[w], word_ptr[w + 1]
+        k = _copy_rows(ptr_a, docs_a, fields_a, pos_a, term_ids, t_typos, t_exact, t_weight,
+                       first, last, doc_mask, field_ok, typo_ok, check_docs, check_fields,
+                       check_typos, docs, fields, pos, typos, exact, weight, k)
+        k = _copy_rows(ptr_b, docs_b, fields_b, pos_b, term_ids, t_typos, t_exact, t_weight,
+                       first, last, doc_mask, field_ok, typo_ok, check_docs, check_fields,
+                       check_typos, docs, fields, pos, typos, exact, weight, k)
+        offsets[w + 1] = k
+    return docs[:k], fields[:k], pos[:k], typos[:k], exact[:k], weight[:k], offsets
 
 
 @compiled
@@ -279,9 +312,13 @@ def proximity_costs(keys, n_cands, n_fields, pos_bits, by_attribute):  # pragma:
 
 
 @compiled
-def add_proximity_bonus(keys, bonus, n_fields, pos_bits, weight):  # pragma: no cover
-    """``bonus[c] += weight / cost`` for each candidate whose smallest proximity cost
-    (proximity_costs, word order counted) between the two words is below 8."""
+def add_proximity_bonus(ia, a_fields, a_pos, ib, b_fields, b_pos, subset, bonus, pos_bits,
+                        weight):  # pragma: no cover - compiled
+    """``bonus[c] += weight / cost`` for each ``subset`` candidate whose smallest
+    proximity cost (proximity_costs, word order counted) between word a's occurrences
+    and word b's is below 8: keys packed, sorted and scanned in one call."""
+    keys, n_fields = proximity_keys(ia, a_fields, a_pos, ib, b_fields, b_pos, subset, pos_bits)
+    keys.sort()
     cost = proximity_costs(keys, bonus.size, n_fields, pos_bits, False)
     for c in range(bonus.size):
         if cost[c] < 8:
@@ -355,37 +392,82 @@ def typo_distances(word, ids, rank, codes, lengths, budget, prefix
 
 
 @compiled
-def top_by_key(key, need):  # pragma: no cover - compiled
-    """Positions ordered by one float64 ``key`` (ascending, ties by position, as a stable
-    sort) for the first ``need`` (0 < need < key.size); the rest follow by position.
-    ranking.top_order's single-key case, in one call instead of a dozen."""
+def top_by_key(key, need, docids, tie):  # pragma: no cover - compiled
+    """Positions ordered by one float64 ``key`` (ascending; equal keys by ``tie`` of
+    their docid, ``tie[docids[i]]``, then by position) for the first ``need``
+    (0 < need < key.size); the rest follow in no particular order. ranking.top_order's single-key
+    case, in one call instead of a dozen. Empty when the need-th key is NaN (the
+    caller sorts everything then)."""
     n = key.size
     kth = np.partition(key, need - 1)[need - 1]
-    if kth != kth:  # NaN: a full stable sort, as lexsort would do
-        return np.argsort(key, kind="mergesort")
+    if kth != kth:
+        return np.empty(0, np.int64)
     chosen = np.empty(need, np.int64)
     k = 0
+    n_equal = 0
     for i in range(n):
         if key[i] < kth:
             chosen[k] = i
             k += 1
-    for i in range(n):
-        if k == need:
-            break
-        if key[i] == kth:
-            chosen[k] = i
-            k += 1
+        elif key[i] == kth:
+            n_equal += 1
+    if n_equal > need - k:
+        # More rows share the need-th key than the page has room for: the smallest tie
+        # keys among them (equal tie keys, a hash collision: by position).
+        equal = np.empty(n_equal, np.int64)
+        ties = np.empty(n_equal, np.uint64)
+        e = 0
+        for i in range(n):
+            if key[i] == kth:
+                equal[e] = i
+                ties[e] = tie[docids[i]]
+                e += 1
+        cut = np.partition(ties, need - k - 1)[need - k - 1]
+        for e in range(n_equal):
+            if ties[e] < cut:
+                chosen[k] = equal[e]
+                k += 1
+        for e in range(n_equal):
+            if k == need:
+                break
+            if ties[e] == cut:
+                chosen[k] = equal[e]
+                k += 1
+    else:
+        for i in range(n):
+            if key[i] == kth:
+                chosen[k] = i
+                k += 1
     chosen = np.sort(chosen)
-    top = chosen[np.argsort(key[chosen], kind="mergesort")]
-    out = np.empty(n, np.int64)
-    out[:need] = top
-    taken = np.zeros(n, np.bool_)
-    taken[top] = True
-    j = need
-    for i in range(n):
-        if not taken[i]:
-            out[j] = i
-            j += 1
+    chosen_ties = np.empty(need, np.uint64)
+    for c in range(need):
+        chosen_ties[c] = tie[docids[chosen[c]]]
+    by_tie = chosen[np.argsort(chosen_ties, kind="mergesort")]
+    return put_first(by_tie[np.argsort(key[by_tie], kind="mergesort")], n)
+
+
+@compiled
+def put_first(top, n):  # pragma: no cover - compiled
+    """The positions 0..n-1 with ``top`` (distinct) first, in its order, and every other
+    after them in no particular order: a ranking whose first rows are the page.
+
+    Positions 0..n-1 in order, then ``top`` written over the first slots; each position
+    of ``top`` beyond them takes one of the first slots' positions that ``top`` lacks.
+    A page costs the O(n) of ``np.arange`` alone, not a mask and a pass over it."""
+    out = np.arange(n)
+    k = top.size
+    taken = np.zeros(k, np.bool_)  # first slots' positions that top holds
+    for i in range(k):
+        if top[i] < k:
+            taken[top[i]] = True
+    free = 0
+    for i in range(k):
+        if top[i] >= k:
+            while taken[free]:
+                free += 1
+            out[top[i]] = free
+            free += 1
+    out[:k] = top
     return out
 
 
@@ -399,9 +481,11 @@ def warm_up() -> None:
     yes = np.ones(1, np.bool_)
     cached_mask = np.ones(1, np.bool_)
     cached_mask.flags.writeable = False  # a filter's mask from the snapshot's cache
+    ids = np.zeros(1, i64)
     for doc_mask in (yes, cached_mask):
-        gather_rows(ptr, docs, fields, pos, np.zeros(1, i64), np.zeros(1, np.int8), yes,
-                    np.ones(1, np.float32), doc_mask, yes, yes, True, True, True)
+        gather_words(ptr, docs, fields, pos, ptr, docs, fields, pos, ptr, ids,
+                     np.zeros(1, np.int8), yes, np.ones(1, np.float32), doc_mask, yes, yes,
+                     True, True, True)
     offsets = np.array([0, 1], i64)
     cands, index, _ = dense_candidates(docs, offsets, 1)
     candidate_index(cands, docs, offsets, 1)
@@ -410,10 +494,11 @@ def warm_up() -> None:
     saturated_sum(tf, np.ones(1), 1.0)
     keys, n_fields = proximity_keys(index, fields, pos, index, fields, pos, yes, 20)
     proximity_costs(keys, 1, n_fields, 20, False)
-    add_proximity_bonus(keys, np.zeros(1), n_fields, 20, 1.0)
+    add_proximity_bonus(index, fields, pos, index, fields, pos, yes, np.zeros(1), 20, 1.0)
     lengths = np.ones(1, u32)
     shared_grams(docs, 1, 1, lengths, lengths, 0, 1, -1)
-    top_by_key(np.zeros(2), 1)
+    top_by_key(np.zeros(2), 1, np.zeros(2, u32), np.zeros(1, np.uint64))
+    put_first(np.zeros(1, i64), 2)
     codes = np.zeros((1, 1), u32)
     for prefix in (False, True):
         typo_distances(docs, np.zeros(1, i64), np.zeros(1, i64), codes, np.ones(1, i64), 1,

@@ -197,7 +197,7 @@ def build(directory: Path) -> Path:
     from numba.pycc import CC
     from numba.pycc import compiler as pycc_compiler
 
-    from sift.engine import kernels
+    from sift.engine import kernels, tiebreak
 
     class ReleaseGil(pycc_compiler.Flags):  # type: ignore[misc, name-defined]
         """As ``njit(nogil=True)``: concurrent searches run their kernels in parallel
@@ -212,6 +212,7 @@ def build(directory: Path) -> Path:
     # (a virtual machine may hide some, and code using them would not run).
     AOTCPUCodegen._customize_tm_features = JITCPUCodegen._customize_tm_features
     kernels.warm_up()  # the signatures the engine passes (tests check they are all)
+    tiebreak.tie_keys(["0"])  # the one kernel outside kernels.py: document ids' tie keys
     directory.mkdir(parents=True, exist_ok=True)
     name = module_name()
     with tempfile.TemporaryDirectory(dir=directory, prefix=".build-") as tmp:
@@ -220,7 +221,8 @@ def build(directory: Path) -> Path:
         cc.target_cpu = "host"
         cc.verbose = False
         for kernel, fn in kernels.PYTHON.items():
-            signatures = list(getattr(kernels, kernel).nopython_signatures)
+            dispatcher = getattr(sys.modules[fn.__module__], kernel)  # kernels or tiebreak
+            signatures = list(dispatcher.nopython_signatures)
             signature = _one_signature(signatures)
             if signature is None:
                 print(f"not exported: {kernel} {signatures}", file=sys.stderr)

@@ -1,12 +1,12 @@
 """From expanded query words to per-candidate feature arrays.
 
-For every query word the occurrences of all its expansion terms are gathered
-from the segments in one compiled step per segment (a view when the word is one
-term); phrases (quoted parts, multi-word synonyms, split words) are matched by
-shifting position keys. The union of documents is the candidate set, and each
-feature the ranking rules need is a (words x candidates) array built by a compiled
-loop (kernels.py) or ufunc.at, so the cost depends on the number of occurrences,
-never on a Python loop per document.
+The occurrences of every query word's expansion terms are gathered in one
+compiled call per pair of segments, into one buffer where each word's rows follow
+the previous word's; phrases (quoted parts, multi-word synonyms, split words) are
+matched by shifting position keys and added to their word. The union of documents
+is the candidate set, and each feature the ranking rules need is a (words x
+candidates) array built by a compiled loop (kernels.py) or ufunc.at, so the cost
+depends on the number of occurrences, never on a Python loop per document.
 """
 
 from __future__ import annotations
@@ -17,15 +17,15 @@ from typing import Any
 
 import numpy as np
 
-from sift.engine.expand import W_SYNONYM, QueryWord, best_split
+from sift.engine.expand import W_SYNONYM, QueryWord, best_split, term_table
 from sift.engine.kernels import (
     candidate_index,
     dense_candidates,
-    gather_rows,
+    gather_words,
     proximity_costs,
     proximity_keys,
 )
-from sift.engine.store import Snapshot
+from sift.engine.store import Segment, Snapshot
 
 SPARSE_RATIO = 16  # occurrences below n_docs / this: sort them, no docid-sized arrays
 POS_BITS = 20  # positions are clipped below 2**20 inside a field
@@ -110,52 +110,64 @@ def phrase_occurrences(words: list[str], snap: Snapshot, typos: int, exact: bool
                        np.full(n, exact), np.full(n, weight, np.float32))
 
 
-def gather(word: QueryWord, snap: Snapshot, ctx: MatchContext) -> Occurrences:
-    """All usable occurrences of one query word."""
-    parts: list[Occurrences] = []
-    if word.term_ids.size:
-        # Occurrences are masked by document (filter, deletions), field and typo rules,
-        # unless none of them can exclude anything (the common unfiltered search).
-        check_typos = not ctx.typos_everywhere and bool(word.typos.any())
-        check_fields = not ctx.every_field
-        ids, typos, exact, weight = word.term_ids, word.typos, word.exact, word.weight
-        for seg in snap.segments:
-            if ctx.every_doc and not check_fields and not check_typos and ids.size == 1:
-                # The common word: one term, its rows a view of the segment.
-                tid = int(ids[0])
-                if tid + 1 >= seg.term_ptr.size:
-                    continue
-                a, b = int(seg.term_ptr[tid]), int(seg.term_ptr[tid + 1])
-                if a == b:
-                    continue
-                occ = Occurrences(seg.docs[a:b], seg.fields[a:b], seg.pos[a:b],
-                                  np.full(b - a, typos[0]), np.full(b - a, exact[0]),
-                                  np.full(b - a, weight[0]))
-            else:
-                occ = Occurrences(*gather_rows(
-                    seg.term_ptr, seg.docs, seg.fields, seg.pos, ids, typos, exact, weight,
-                    ctx.doc_mask, ctx.field_ok, ctx.typo_field_ok, not ctx.every_doc,
-                    check_fields, check_typos))
-            if occ.docs.size:
-                parts.append(occ)
+# The partner of a segment without one (gather_words reads segments in pairs).
+_NO_SEGMENT = Segment(np.zeros(1, np.int64), np.empty(0, np.uint32), np.empty(0, np.uint16),
+                      np.empty(0, np.uint32))
+
+
+def gather(words: list[QueryWord], snap: Snapshot, ctx: MatchContext
+           ) -> tuple[list[Occurrences], Occurrences | None]:
+    """All usable occurrences of each query word, and every word's end to end in one
+    buffer (what Features and the relevance rule read) when one call gathered them all:
+    no phrase, synonym phrase or split word, and at most two segments."""
+    table = term_table(words)
+    segments = list(snap.segments) or [_NO_SEGMENT]
+    if len(segments) % 2:
+        segments.append(_NO_SEGMENT)
+    # Occurrences are masked by document (filter, deletions), field and typo rules,
+    # unless none of them can exclude anything (the common unfiltered search).
+    runs = [gather_words(a.term_ptr, a.docs, a.fields, a.pos, b.term_ptr, b.docs, b.fields,
+                         b.pos, *table, ctx.doc_mask, ctx.field_ok, ctx.typo_field_ok,
+                         not ctx.every_doc, not ctx.every_field, not ctx.typos_everywhere)
+            for a, b in zip(segments[::2], segments[1::2], strict=True)]
+    offsets = [run[6].tolist() for run in runs]
+    occs = []
+    extras = False
+    for w, word in enumerate(words):
+        parts = [Occurrences(*(a[o[w]:o[w + 1]] for a in run[:6]))
+                 for run, o in zip(runs, offsets, strict=True) if o[w + 1] > o[w]]
+        if len(parts) > 1:
+            parts = [Occurrences.concat(parts)]
+        occ, extra = _with_phrases(word, parts, snap, ctx)
+        occs.append(occ)
+        extras |= extra
+    flat = Occurrences(*runs[0][:6]) if len(runs) == 1 and not extras else None
+    return occs, flat
+
+
+def _with_phrases(word: QueryWord, parts: list[Occurrences], snap: Snapshot,
+                  ctx: MatchContext) -> tuple[Occurrences, bool]:
+    """A word's term occurrences (``parts``: none or one, already masked) with those of
+    its phrase, synonym phrases and split, masked; and whether there were any."""
     masked = len(parts)
     if word.phrase is not None:
         parts.append(phrase_occurrences(word.phrase, snap, 0, True, 1.0))
         word.highlight_words.update(word.phrase)
     for alt in word.alt_phrases:
         parts.append(phrase_occurrences(alt, snap, 0, False, W_SYNONYM))
-    if ctx.splits and word.phrase is None and not word.exact.any() and \
+    if ctx.splits and word.phrase is None and not word.any_exact and \
             not word.known_elsewhere:
         split = best_split(word.text, snap)
         if split is not None:
             parts.append(phrase_occurrences(split, snap, 1, False, W_SYNONYM))
             word.highlight_words.update(split)
+    extra = len(parts) > masked
     occ = Occurrences.concat(parts)
-    if occ.docs.size == 0 or len(parts) == masked:
-        return occ  # term occurrences alone were masked above
+    if occ.docs.size == 0 or not extra:
+        return occ, extra  # term occurrences alone were masked in gather_words
     ok = ctx.doc_mask[occ.docs] & ctx.field_ok[occ.fields]
     ok &= (occ.typos == 0) | ctx.typo_field_ok[occ.fields]
-    return occ if ok.all() else occ.select(ok)
+    return (occ if ok.all() else occ.select(ok)), extra
 
 
 class Features:
@@ -165,12 +177,16 @@ class Features:
     ranking that only needs relevance never pays for attribute/typo arrays.
     """
 
-    def __init__(self, occs: list[Occurrences], field_rank: np.ndarray, n_docs: int) -> None:
+    def __init__(self, occs: list[Occurrences], field_rank: np.ndarray, n_docs: int,
+                 flat: Occurrences | None = None) -> None:
         ends = [0]
         for o in occs:
             ends.append(ends[-1] + o.docs.size)
         self.offsets = np.array(ends, dtype=np.int64)
-        self.docs = np.concatenate([o.docs for o in occs]) if occs else np.empty(0, np.uint32)
+        # ``flat``: every word's occurrences end to end (gather): nothing to copy here.
+        self._flat = flat
+        self.occs = occs
+        self.docs = flat.docs if flat is not None else self.joined("docs")
         # Few occurrences for the index size: sorting them beats a docid-sized scan.
         sparse = int(self.offsets[-1]) * SPARSE_RATIO < n_docs
         if sparse:
@@ -182,9 +198,17 @@ class Features:
                                                                         n_docs)
         # Candidate index of each occurrence, per word (views into index_all).
         self.index = [self.index_all[a:b] for a, b in pairwise(self.offsets.tolist())]
-        self.occs = occs
         self.field_rank = field_rank
         self._cache: dict[str, np.ndarray] = {}
+
+    def joined(self, name: str) -> np.ndarray:
+        """One attribute of the occurrences (``"fields"``, ``"weight"``...), every
+        word's end to end."""
+        if self._flat is not None:
+            return getattr(self._flat, name)
+        if not self.occs:
+            return getattr(Occurrences.empty(), name)
+        return np.concatenate([getattr(o, name) for o in self.occs])
 
     def _per_word(self, name: str, fill: Any, dtype: Any, ufunc: Any, values: Any) -> np.ndarray:
         out = self._cache.get(name)

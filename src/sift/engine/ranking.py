@@ -24,11 +24,12 @@ from sift.engine.corpus import CorpusStats
 from sift.engine.expand import QueryWord
 from sift.engine.kernels import (
     add_proximity_bonus,
+    put_first,
     saturated_sum,
     term_frequencies,
     top_by_key,
 )
-from sift.engine.match import POS_BITS, Features, Occurrences, pair_keys, pair_proximity
+from sift.engine.match import POS_BITS, Features, Occurrences, pair_proximity
 from sift.engine.prf import feedback_scores
 from sift.engine.store import Snapshot
 
@@ -250,12 +251,8 @@ def relevance_scores(inp: RankInput, kept: np.ndarray) -> tuple[np.ndarray, np.n
     n = feats.cands.size
     n_docs = max(snap.n_alive if corpus is None else corpus.documents, 1)
     field_weight = _field_weights(inp)
-    if inp.occs:
-        fields = np.concatenate([o.fields for o in inp.occs])
-        weights = np.concatenate([o.weight for o in inp.occs])
-    else:
-        fields, weights = np.empty(0, np.uint16), np.empty(0, np.float32)
-    tf, df = term_frequencies(feats.index_all, feats.docs, fields, weights, feats.offsets,
+    tf, df = term_frequencies(feats.index_all, feats.docs, feats.joined("fields"),
+                              feats.joined("weight"), feats.offsets,
                               field_weight, snap.field_len.shape[1], n)
     idfs = np.zeros(len(inp.occs))
     counts = np.array([w.count for w in inp.words], dtype=np.float64)
@@ -279,9 +276,9 @@ def relevance_scores(inp: RankInput, kept: np.ndarray) -> tuple[np.ndarray, np.n
         bonus = np.zeros(n)
         # A pair of neighbours that repeats in the query is measured once, counted each time.
         for (a, b), times in Counter(pairwise(content)).items():
-            keys, n_fields = pair_keys(inp.occs[a], feats.index[a], inp.occs[b],
-                                       feats.index[b], subset)
-            add_proximity_bonus(keys, bonus, n_fields, POS_BITS,
+            oa, ob = inp.occs[a], inp.occs[b]
+            add_proximity_bonus(feats.index[a], oa.fields, oa.pos, feats.index[b], ob.fields,
+                                ob.pos, subset, bonus, POS_BITS,
                                 times * float(min(idfs[a], idfs[b])))
         n_pairs = max(len(content) - 1, 1)
         weight = p.proximity * (min(1.0, p.proximity_pairs / n_pairs) if p.proximity_pairs
@@ -353,24 +350,39 @@ def rank(inp: RankInput, rules: list[str]) -> Ranked:
                 outputs.append(_sort(inp, inp.sort, i, "sort"))
         elif CUSTOM_RULE.match(rule):
             outputs.append(_sort(inp, [rule], i, rule))
-    return combine(outputs, alive_idx, inp.feats.cands.size, rules, inp.need)
+    return combine(outputs, alive_idx, Ties(inp.feats.cands, inp.snap.tie), rules, inp.need)
 
 
-def top_order(keys: list[np.ndarray], need: int | None) -> np.ndarray:
-    """Positions ordered by ``keys`` (lexicographic, ascending, ties by position) as
-    ``np.lexsort(keys[::-1])`` orders them, but only the first ``need`` guaranteed.
+@dataclass(frozen=True)
+class Ties:
+    """What orders rows whose keys are all equal: the tie key (tiebreak.py) of each
+    row's document, ``table[docids[row]]``, read only for the rows that need it."""
+
+    docids: np.ndarray  # per row: its internal docid
+    table: np.ndarray  # uint64 per internal docid (Snapshot.tie)
+
+    def of(self, rows: np.ndarray) -> np.ndarray:
+        return self.table[self.docids[rows]]
+
+
+def top_order(keys: list[np.ndarray], need: int | None, ties: Ties) -> np.ndarray:
+    """Positions ordered by ``keys`` (lexicographic, ascending), rows equal in every key
+    by their tie key, as ``np.lexsort([ties, *keys[::-1]])`` orders them, but only the
+    first ``need`` guaranteed.
 
     A page needs a few dozen rows out of thousands of candidates: each key in turn
     keeps the rows strictly better than the need-th value and narrows the ties, in
     O(n) per key (np.partition); only the chosen rows are fully sorted.
     """
-    n = keys[0].size if keys else 0
-    if not keys or need is None or need >= n:
-        return np.lexsort(keys[::-1]) if keys else np.arange(n)
+    n = ties.docids.size
+    if need is None or need >= n:
+        return np.lexsort([ties.of(np.arange(n)), *keys[::-1]])
     if need <= 0:
         return np.arange(n)
     if len(keys) == 1 and keys[0].dtype == np.float64:
-        return top_by_key(keys[0], need)  # the relevance rule alone: Sift's default
+        # The relevance rule alone: Sift's default.
+        order = top_by_key(keys[0], need, ties.docids, ties.table)
+        return order if order.size else np.lexsort([ties.of(np.arange(n)), keys[0]])
     chosen: list[np.ndarray] = []
     pool = np.arange(n)
     left = need
@@ -378,32 +390,33 @@ def top_order(keys: list[np.ndarray], need: int | None) -> np.ndarray:
         values = key[pool]
         kth = np.partition(values, left - 1)[left - 1]
         if kth != kth:  # NaN keys: leave the ordering to lexsort
-            return np.lexsort(keys[::-1])
+            return np.lexsort([ties.of(np.arange(n)), *keys[::-1]])
         better = values < kth
         chosen.append(pool[better])
         left -= int(better.sum())
         pool = pool[values == kth]
         if pool.size <= left:
             break
-    chosen.append(pool[:left])  # ties after every key: by position, as lexsort's stability
+    if pool.size > left:  # equal in every key: the smallest tie keys
+        pool = np.sort(pool[np.argpartition(ties.of(pool), left - 1)[:left]])
+    chosen.append(pool)
     top = np.sort(np.concatenate(chosen))
-    top = top[np.lexsort([k[top] for k in keys[::-1]])]
-    rest = np.ones(n, dtype=bool)
-    rest[top] = False
-    return np.concatenate((top, np.flatnonzero(rest)))
+    return put_first(top[np.lexsort([ties.of(top), *[k[top] for k in keys[::-1]]])], n)
 
 
-def combine(outputs: list[RuleOutput], alive_idx: np.ndarray | None, n: int, rules: list[str],
-            need: int | None = None) -> Ranked:
-    """Rank ``alive_idx`` (None: all ``n`` candidates) by the rules' keys."""
+def combine(outputs: list[RuleOutput], alive_idx: np.ndarray | None, ties: Ties,
+            rules: list[str], need: int | None = None) -> Ranked:
+    """Rank ``alive_idx`` (None: every candidate, ``ties.docids``) by the rules' keys,
+    exact ties by ``ties``."""
     keys: list[np.ndarray] = []
     for out in outputs:
         for key in out.key if isinstance(out.key, list) else [out.key]:
             keys.append(np.asarray(key) if alive_idx is None else np.asarray(key)[alive_idx])
+    n = ties.docids.size
     if alive_idx is None:
-        order = top_order(keys, need) if keys else np.arange(n)
+        order = top_order(keys, need, ties)
     else:
-        order = alive_idx[top_order(keys, need)] if keys else alive_idx
+        order = alive_idx[top_order(keys, need, Ties(ties.docids[alive_idx], ties.table))]
     score = np.ones(n, dtype=np.float64)
     for out in reversed(outputs):
         if out.score is None:

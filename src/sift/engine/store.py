@@ -140,6 +140,7 @@ class Snapshot:
     field_len: np.ndarray  # float32 [docid, field id] words per field
     docs: DocTable  # internal docid -> document
     ext_ids: list[str]  # internal docid -> external id
+    tie: np.ndarray  # uint64 per internal docid: the order of exact ties (tiebreak.py)
     term_list: list[str]  # term id -> term (append-only list shared with the writer)
     term_ids: dict[str, int]  # term -> id (append-only, shared; ids >= n_terms ignored)
     n_terms: int

@@ -111,15 +111,28 @@ class VocabularyBuilder:
         if not new:
             return
         start = self._n
-        for offset, (word, stem) in enumerate(zip(new, stem_words(new), strict=True)):
-            tid = start + offset
-            self._stems.setdefault(stem, []).append(tid)
-            self._grams.add(tid, word)
-            for bucket in (self._by_first.setdefault((word[:1], len(word)), ([], [])),
-                           self._by_length.setdefault(len(word), ([], []))):
-                bucket[0].append(word)
-                bucket[1].append(tid)
+        tids = range(start, start + len(new))
+        stems = self._stems
+        for tid, stem in zip(tids, stem_words(new), strict=True):
+            group = stems.get(stem)
+            if group is None:
+                stems[stem] = [tid]
+            else:
+                group.append(tid)
+        # Bucket by (first letter, length) and by length a group of words at a time, each
+        # group in increasing term ids (a stable sort), as appending word by word would.
+        lengths = np.fromiter(map(len, new), dtype=np.int64, count=len(new))
         arr = np.array(new, dtype=str)
+        width = max(arr.dtype.itemsize // 4, 1)
+        firsts = arr.view(np.uint32).reshape(len(new), width)[:, 0] if arr.dtype.itemsize \
+            else np.zeros(len(new), dtype=np.uint32)
+        for key, chosen in _groups((firsts.astype(np.int64) << 32) | lengths):
+            n = key & 0xFFFFFFFF
+            first = chr(key >> 32) if n else ""
+            _extend(self._by_first.setdefault((first, n), ([], [])), new, chosen, start)
+        for n, chosen in _groups(lengths):
+            _extend(self._by_length.setdefault(n, ([], [])), new, chosen, start)
+        self._grams.add_many(start, new)
         order = np.argsort(arr, kind="stable")
         arr = arr[order]
         dtype = np.promote_types(self._terms.dtype, arr.dtype)
@@ -133,3 +146,16 @@ class VocabularyBuilder:
     def view(self) -> Vocabulary:
         return Vocabulary(self._terms, self._ids, self._lengths, self._n, self._stems,
                           self._by_first, self._by_length, self._grams.view(self._n))
+
+
+def _groups(keys: np.ndarray) -> list[tuple[int, list[int]]]:
+    """(key, positions with that key, increasing) for each distinct key."""
+    order = np.argsort(keys, kind="stable")
+    cuts = (np.flatnonzero(np.diff(keys[order])) + 1).tolist()
+    bounds = zip([0, *cuts], [*cuts, order.size], strict=True)
+    return [(int(keys[order[a]]), order[a:b].tolist()) for a, b in bounds]
+
+
+def _extend(bucket: Bucket, words: list[str], chosen: list[int], start: int) -> None:
+    bucket[0].extend([words[i] for i in chosen])  # words before ids: see Bucket
+    bucket[1].extend([start + i for i in chosen])

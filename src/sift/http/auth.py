@@ -89,7 +89,8 @@ def _principal(svc: Services, token: str, action: str, cached_only: bool) -> Pri
 # The writes a network's leader forwards to every remote (cluster/forward.py): with a
 # `leader` set, any other node refuses them unless the leader sent them (`not_a_leader`).
 LEADER_WRITES = frozenset({"documents.add", "documents.delete", "settings.update",
-                           "indexes.create", "indexes.update", "indexes.delete"})  # fmt: skip
+                           "indexes.create", "indexes.update", "indexes.delete",
+                           "indexes.swap"})  # fmt: skip
 
 
 def guard(action: str) -> Callable[[Request], Awaitable[Principal]]:

@@ -27,7 +27,7 @@ from sift.storage import tasks as task_rows
 from sift.storage.database import Database
 from sift.storage.tasks import TaskRecord
 from sift.tasks import progress
-from sift.tasks.payload import parse_chunk
+from sift.tasks.payload import chunk_lines, parse_chunk
 
 VALID_ID = re.compile(r"[A-Za-z0-9_-]{1,511}")  # fullmatch: `$` would accept a final newline
 
@@ -52,11 +52,10 @@ def document_id(doc: dict[str, Any], primary_key: str) -> str:
     )
 
 
-def pend(pending: dict[str, dict[str, Any]], doc: dict[str, Any], primary_key: str,
+def pend(pending: dict[str, dict[str, Any]], doc_id: str, doc: dict[str, Any],
          merge: bool) -> None:
     """Add ``doc`` to a batch's pending documents by id: an update (``merge``) folds a
     repeated id into the earlier version, a replacement takes the later one."""
-    doc_id = document_id(doc, primary_key)
     if merge and doc_id in pending:
         pending[doc_id].update(doc)
     else:
@@ -116,14 +115,26 @@ def resolve_primary_key(state: IndexState, task: TaskRecord, conn: Connection) -
     return None
 
 
-def validate(conn: Connection, task: TaskRecord, primary_key: str) -> int:
-    """First pass: every document has a valid id. Returns the number of documents."""
-    count = 0
-    for docs in _payload_docs(conn, task):
-        for doc in docs:
-            document_id(doc, primary_key)
-        count += len(docs)
-    return count
+@dataclass
+class Chunk:
+    """A payload chunk read by the validation pass, for the second: its documents, their
+    ids and the chunk as stored (its lines are cut again when it is applied: holding
+    every line of a large payload at once raised an import's peak memory)."""
+
+    ids: list[str]
+    docs: list[dict[str, Any]]
+    stored: bytes
+
+
+def validate(conn: Connection, task: TaskRecord, primary_key: str) -> list[Chunk]:
+    """First pass: every document has a valid id. Returns the parsed payload, chunk by
+    chunk (parsing it twice was a twentieth of an import; a replacement's documents are
+    the very objects the index keeps, so holding them a little earlier costs no memory)."""
+    chunks = []
+    for chunk in task_rows.iter_payload(conn, task.uid):
+        docs = parse_chunk(chunk)
+        chunks.append(Chunk([document_id(doc, primary_key) for doc in docs], docs, chunk))
+    return chunks
 
 
 def apply_additions(
@@ -133,13 +144,19 @@ def apply_additions(
     task: TaskRecord,
     primary_key: str,
     batch_size: int,
+    payload: list[Chunk],
 ) -> int:
-    """Second pass: write documents to SQL and the search index; returns documents indexed."""
+    """Second pass over ``payload`` (:func:`validate`'s, emptied as it goes): write
+    documents to SQL and the search index; returns documents indexed."""
     merge = task.params.get("method") == "update"
     # skipCreation: only documents already stored are replaced or updated; new ids are
     # left out (and not counted as indexed).
     skip_new = bool(task.params.get("skipCreation"))
     pending: dict[str, dict[str, Any]] = {}
+    # A replacement stores each document's payload line: orjson wrote it when the payload
+    # was accepted (tasks/payload.py), the bytes orjson.dumps gives the parsed document
+    # again, without a second encoding (a twentieth of an import).
+    lines: dict[str, bytes] = {}
     indexed = 0
 
     def flush() -> None:
@@ -159,16 +176,23 @@ def apply_additions(
                 pending[doc_id] = merged
             if not pending:
                 return
-        doc_rows.upsert(db, conn, state.id, [(i, orjson.dumps(d)) for i, d in pending.items()])
+        rows = ([(i, orjson.dumps(d)) for i, d in pending.items()] if merge
+                else [(i, lines[i]) for i in pending])
+        doc_rows.upsert(db, conn, state.id, rows)
         semantic.on_upsert(db, conn, state.id, state.search, pending)  # strips `_vectors`
         state.search.upsert(list(pending.items()))
         indexed += len(pending)
         progress.current().advance(len(pending))
         pending.clear()
+        lines.clear()
 
-    for docs in _payload_docs(conn, task):
-        for doc in docs:
-            pend(pending, doc, primary_key, merge)
+    payload.reverse()
+    while payload:  # a chunk is dropped once its documents are pending
+        chunk = payload.pop()
+        for doc_id, doc, line in zip(chunk.ids, chunk.docs, chunk_lines(chunk.stored),
+                                     strict=True):
+            pend(pending, doc_id, doc, merge)
+            lines[doc_id] = line
             if len(pending) >= batch_size:
                 flush()
     flush()

@@ -47,7 +47,7 @@ from sift.storage.database import Database
 from sift.storage.schema import documents as documents_table
 from sift.storage.tasks import TaskRecord
 from sift.tasks import progress
-from sift.tasks.documents import infer_primary_key, pend
+from sift.tasks.documents import document_id, infer_primary_key, pend
 from sift.tasks.payload import parse_chunk
 
 if TYPE_CHECKING:
@@ -117,7 +117,7 @@ def _prepare_additions(ctx: WorkerContext, batch: list[TaskRecord]) -> bool:
                 primary_key = key
                 pending: dict[str, dict[str, Any]] = {}
                 for doc in docs:
-                    pend(pending, doc, key, merge)
+                    pend(pending, document_id(doc, key), doc, merge)
                 if merge:
                     with db.read() as conn:
                         existing = doc_rows.get_many(conn, record.id, list(pending))

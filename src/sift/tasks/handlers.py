@@ -100,13 +100,13 @@ def _addition(ctx: WorkerContext, conn: Connection, state: documents.IndexState,
             details["indexedDocuments"] = 0
             nested.commit()
             return Outcome("succeeded", details)
-        documents.validate(conn, task, primary_key)
+        payload = documents.validate(conn, task, primary_key)
         if state.primary_key is None:
             index_rows.update(conn, state.uid, primary_key=primary_key)
             state.primary_key = primary_key
             state.search.primary_key = primary_key
         details["indexedDocuments"] = documents.apply_additions(
-            ctx.db, conn, state, task, primary_key, ctx.batch_size
+            ctx.db, conn, state, task, primary_key, ctx.batch_size, payload
         )
         index_rows.touch(conn, state.uid)
         nested.commit()
@@ -220,7 +220,7 @@ def index_swap(ctx: WorkerContext, conn: Connection, task: TaskRecord) -> dict[s
         task_rows.rename_index(conn, second, first)
         task_rows.rename_index(conn, "~swap", second)
         ctx.catalog.swap(first, second)
-    return dict(task.details or {})
+    return _with_network(ctx, conn, task, dict(task.details or {}))
 
 
 def _rename_index(ctx: WorkerContext, conn: Connection, old: str, new: str) -> None:

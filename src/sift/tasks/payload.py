@@ -230,8 +230,13 @@ def ndjson_chunks(docs: Iterator[dict]) -> Iterator[tuple[bytes, int]]:
         yield b"\n".join(parts), len(parts)
 
 
+def chunk_lines(chunk: bytes) -> list[bytes]:
+    """A stored chunk's documents, one NDJSON line each, as ndjson_chunks wrote them."""
+    return [line for line in chunk.split(b"\n") if line]
+
+
 def parse_chunk(chunk: bytes) -> list[dict]:
-    return [orjson.loads(line) for line in chunk.split(b"\n") if line]
+    return [orjson.loads(line) for line in chunk_lines(chunk)]
 
 
 def validate_csv_delimiter(value: str | None) -> str:

@@ -118,6 +118,7 @@ class Worker:
             self._seen_batch = task_rows.last_finished_batch(conn)
 
     def start(self) -> None:
+        memory.freeze_startup()
         self._stop.clear()
         self._thread = threading.Thread(target=self._run, name="sift-worker", daemon=True)
         self._thread.start()

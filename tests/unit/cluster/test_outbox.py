@@ -4,6 +4,7 @@ growing delay, and the leader's task shows each remote's answer."""
 
 from __future__ import annotations
 
+import time
 from collections.abc import Iterator
 from datetime import timedelta
 from pathlib import Path
@@ -144,3 +145,38 @@ def test_a_remote_on_the_leaders_database_leaves_the_task(db: Database) -> None:
     with db.read() as conn:
         task = task_rows.get(conn, only)
     assert task is not None and "network" not in (task.details or {})
+
+
+def _wait_for(check: Any, seconds: float = 5.0) -> None:
+    deadline = time.monotonic() + seconds
+    while not check():
+        assert time.monotonic() < deadline, "timed out"
+        time.sleep(0.01)
+
+
+def test_an_empty_outbox_is_not_polled_until_a_batch_or_a_new_lease_wakes_it(
+    db: Database, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    looks = []
+    heads = rows.heads
+    monkeypatch.setattr(rows, "heads", lambda conn: looks.append(1) or heads(conn))
+    remotes, leading = Remotes(), [True]
+    outbox = Outbox(db, remotes, lambda: leading[0], poll=0.01)  # type: ignore[arg-type]
+    outbox.start()
+    try:
+        _wait_for(lambda: len(looks) >= 1)
+        time.sleep(0.2)  # ~20 rounds: nothing owed, so no further query
+        assert len(looks) == 1
+        uid = owe(db, "ms-01")
+        outbox.notify()  # the worker's wake after the batch committed
+        _wait_for(lambda: remotes.sent == [("ms-01", uid)])
+        time.sleep(0.1)  # one more look finds the outbox drained
+        settled = len(looks)
+        time.sleep(0.2)
+        assert len(looks) == settled  # drained: quiet again
+        leading[0] = False
+        time.sleep(0.05)
+        leading[0] = True  # leadership regained: writes may have been left behind
+        _wait_for(lambda: len(looks) > settled)
+    finally:
+        outbox.stop()

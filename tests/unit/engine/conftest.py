@@ -33,6 +33,17 @@ def ids(response: dict[str, Any]) -> list[Any]:
     return [hit["id"] for hit in response["hits"]]
 
 
+@pytest.fixture(scope="session", autouse=True)
+def compiled_kernels() -> None:
+    """Compile the search kernels before any test searches, as the server does before
+    traffic: after a kernel's source changes numba compiles it afresh, seconds on a busy
+    machine, and a search that pays for it inside its `searchCutoffMs` skips its last
+    ranking steps (a test comparing two searches then sees different scores)."""
+    from sift.engine import kernels
+
+    kernels.warm_up()
+
+
 @pytest.fixture
 def make_index() -> MakeIndex:
     return build_index

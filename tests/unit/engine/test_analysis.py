@@ -48,3 +48,25 @@ def test_every_token_is_the_normalized_slice_it_points_at(text: str) -> None:
     for token in Analyzer().tokens(text):
         assert 0 <= token.start < token.end <= len(text)
         assert normalize(text[token.start:token.end]) == token.norm
+
+
+TEXTS = st.lists(
+    st.text(alphabet=st.sampled_from(list("aZ9 .;!?\n…-_@éÇß日\u0301\x00\x01İ")), max_size=30)
+    | st.sampled_from(["A b", "x" * 300, "end.", "a\n\nb", "", "ÉLAN vital"]),
+    max_size=12,
+)
+ANALYZERS = st.sampled_from([
+    Analyzer(),
+    Analyzer(separators=["-", "Z"], non_separators=["@"], dictionary=["a b", "x."]),
+    Analyzer(dictionary=["AB"]),
+])
+
+
+@given(ANALYZERS, TEXTS)
+def test_sentences_of_many_texts_are_each_texts_sentences(analyzer: Analyzer,
+                                                          texts: list[str]) -> None:
+    each = [analyzer.sentences(t) for t in texts]
+    many = analyzer.sentences_many(texts)
+    assert many.words == [w for text in each for sentence in text for w in sentence]
+    assert many.lengths.tolist() == [len(sentence) for text in each for sentence in text]
+    assert many.per_text.tolist() == [len(text) for text in each]

@@ -37,3 +37,14 @@ def test_items_and_iteration_are_in_docid_order_without_the_removed() -> None:
     assert list(table.items()) == [(5, {"id": 5}), (3 * CHUNK, {"id": 3 * CHUNK})]
     assert list(table) == [5, 3 * CHUNK] and len(table) == 2
     assert 7 not in table and 10 * CHUNK not in table and "x" not in table
+
+
+def test_extending_writes_across_chunks_and_counts_only_new_slots() -> None:
+    table = DocTable()
+    table[5] = {"id": "old"}
+    published = table.published()
+    docs = [{"id": str(i)} for i in range(3, 3 + 2 * CHUNK)]
+    table.extend(3, docs)
+    assert len(table) == 2 * CHUNK
+    assert table[5] == {"id": "5"} and published[5] == {"id": "old"}
+    assert [d for _, d in table.items()] == docs

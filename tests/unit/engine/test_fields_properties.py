@@ -201,13 +201,19 @@ class Model:
         self.docs: dict[int, dict[str, Any]] = {}
         self.display: dict[tuple[str, str], str] = {}
 
-    def add(self, docid: int, doc: dict[str, Any]) -> None:
-        self.remove(docid)
-        self.docs[docid] = doc
-        for path in PATHS:
-            for leaf in leaves(doc, path):
-                if isinstance(leaf, str):
-                    self.display.setdefault((path, leaf.strip().lower()), leaf)
+    def add_many(self, batch: list[tuple[int, dict[str, Any]]]) -> None:
+        """As the store takes a batch: a repeated docid keeps its last version, and the
+        documents a batch replaces leave before any of its documents arrive (so a
+        spelling only they had is forgotten, and the batch's own comes first)."""
+        items = dict(batch)
+        for docid in items:
+            self.remove(docid)
+        for docid, doc in items.items():
+            self.docs[docid] = doc
+            for path in PATHS:
+                for leaf in leaves(doc, path):
+                    if isinstance(leaf, str):
+                        self.display.setdefault((path, leaf.strip().lower()), leaf)
 
     def remove(self, docid: int) -> None:
         if self.docs.pop(docid, None) is None:
@@ -269,8 +275,7 @@ def build(batch: list[tuple[int, dict]], removed: list[int]) -> tuple[FieldStore
     # Two batches and a removal exercise replacement, deletion and cache invalidation.
     for part in (batch[:half], batch[half:]):
         store.add_many(part)
-        for docid, doc in part:
-            model.add(docid, doc)
+        model.add_many(part)
     store.remove_many(removed)
     for docid in removed:
         model.remove(docid)

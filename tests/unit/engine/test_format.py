@@ -55,6 +55,17 @@ def test_attributes_to_retrieve_and_displayed_attributes(make_index: MakeIndex) 
     assert search(nested, "", attributesToRetrieve=["a.b"])["hits"][0] == {"a": {"b": 1}}
 
 
+def test_retrieved_attributes_keep_the_document_order_and_mix_flat_and_nested_names(
+        make_index: MakeIndex) -> None:
+    doc = {"id": 1, "z": 0, "a": {"b": 1, "c": 2}, "m": [{"b": 3}, {"c": 4}], "title": "x"}
+    index = make_index([doc], displayedAttributes=["title", "a", "m", "id"])
+    hit = search(index, "", attributesToRetrieve=["title", "z", "id"])["hits"][0]
+    assert list(hit.items()) == [("id", 1), ("title", "x")]  # the document's order, shown only
+    hit = search(index, "", attributesToRetrieve=["title", "a.c", "m.b"])["hits"][0]
+    assert hit == {"a": {"c": 2}, "m": [{"b": 3}], "title": "x"}
+    assert search(index, "")["hits"][0] == {k: doc[k] for k in ("id", "a", "m", "title")}
+
+
 def test_formatted_only_when_asked(make_index: MakeIndex) -> None:
     hit = _hit(make_index, "cafe ")
     assert "_formatted" not in hit and "_matchesPosition" not in hit

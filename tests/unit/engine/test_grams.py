@@ -57,3 +57,16 @@ def test_view_ignores_terms_added_after_it() -> None:
     builder.add(2, "gardem")
     found = view.candidates("gardem", 1, prefix=False, any_first=False)
     assert found is not None and set(found.tolist()) == {0}
+
+
+@settings(max_examples=150, deadline=None)
+@given(st.lists(st.text(alphabet="ab日\x00é", max_size=8), max_size=30), st.integers(0, 5))
+def test_adding_words_together_equals_adding_them_one_by_one(words: list[str],
+                                                            first: int) -> None:
+    together, alone = GramIndexBuilder(), GramIndexBuilder()
+    together.add_many(first, words)
+    for offset, word in enumerate(words):
+        alone._add_one(first + offset, word)
+    assert {g: p.tolist() for g, p in together.postings.items()} == \
+        {g: p.tolist() for g, p in alone.postings.items()}
+    assert together.lengths == alone.lengths and together.firsts == alone.firsts

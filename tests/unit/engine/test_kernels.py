@@ -115,56 +115,82 @@ def test_proximity_is_the_closest_pair(words: list[dict[str, np.ndarray]], seed:
     bonus = np.linspace(0.0, 1.0, N_DOCS)
     expected = bonus + np.where(got < 8, 1.7 / got, 0.0)
     if not by_attribute:
-        kernels.add_proximity_bonus(keys, bonus, n_fields, POS_BITS, 1.7)
+        kernels.add_proximity_bonus(a["docs"].astype(np.int32), a["fields"], a["pos"],
+                                    b["docs"].astype(np.int32), b["fields"], b["pos"], subset,
+                                    bonus, POS_BITS, 1.7)
         assert np.array_equal(bonus, expected)
 
 
-@given(occurrence_lists(), st.integers(0, 2**32 - 1), st.booleans(), st.booleans(),
-       st.booleans())
-@settings(max_examples=100, deadline=None)
-def test_gather_rows_masks_like_numpy(words: list[dict[str, np.ndarray]], seed: int,
-                                      check_docs: bool, check_fields: bool,
-                                      check_typos: bool) -> None:
-    # A segment: each word is a term, its rows one contiguous slice.
-    term_ptr = _offsets(words)
-    docs, fields, pos = _flat(words, "docs"), _flat(words, "fields"), _flat(words, "pos")
+def _segment(words: list[dict[str, np.ndarray]]) -> tuple[np.ndarray, ...]:
+    """A segment: each word is a term, its rows one contiguous slice."""
+    return _offsets(words), _flat(words, "docs"), _flat(words, "fields"), _flat(words, "pos")
+
+
+def _kept_rows(segment: tuple[np.ndarray, ...], tid: int, ty: int, doc_mask: np.ndarray,
+               field_ok: np.ndarray, typo_ok: np.ndarray, checks: tuple[bool, bool, bool]
+               ) -> np.ndarray:
+    term_ptr, docs, fields, _ = segment
+    if tid >= term_ptr.size - 1:
+        return np.empty(0, np.int64)
+    rows = np.arange(term_ptr[tid], term_ptr[tid + 1])
+    keep = np.ones(rows.size, bool)
+    if checks[0]:
+        keep &= doc_mask[docs[rows]]
+    if checks[1]:
+        keep &= field_ok[fields[rows]]
+    if checks[2] and ty:
+        keep &= typo_ok[fields[rows]]
+    return rows[keep]
+
+
+@given(occurrence_lists(), occurrence_lists(), st.integers(0, 2**32 - 1), st.booleans(),
+       st.booleans(), st.booleans())
+@settings(max_examples=150, deadline=None)
+def test_gather_words_masks_like_numpy(first: list[dict[str, np.ndarray]],
+                                       second: list[dict[str, np.ndarray]], seed: int,
+                                       check_docs: bool, check_fields: bool,
+                                       check_typos: bool) -> None:
+    segments = (_segment(first), _segment(second))
     rng = np.random.default_rng(seed)
-    term_ids = rng.permutation(len(words) + 1).astype(np.int64)  # one unknown term id
+    # Query words of 0-3 terms each, term ids up to one past the larger vocabulary.
+    n_words = int(rng.integers(1, 4))
+    sizes = rng.integers(0, 4, n_words)
+    word_ptr = np.concatenate([[0], np.cumsum(sizes)]).astype(np.int64)
+    term_ids = rng.integers(0, max(len(first), len(second)) + 1, int(sizes.sum()))
     t_typos = rng.integers(0, 3, term_ids.size).astype(np.int8)
     t_exact = t_typos == 0
     t_weight = rng.random(term_ids.size).astype(np.float32)
     doc_mask = rng.random(N_DOCS) < 0.5
     field_ok = rng.random(N_FIELDS) < 0.7
     typo_ok = rng.random(N_FIELDS) < 0.5
-    got = kernels.gather_rows(term_ptr, docs, fields, pos, term_ids, t_typos, t_exact,
-                              t_weight, doc_mask, field_ok, typo_ok, check_docs, check_fields,
-                              check_typos)
+    checks = (check_docs, check_fields, check_typos)
+    *got, offsets = kernels.gather_words(*segments[0], *segments[1], word_ptr,
+                                         term_ids.astype(np.int64), t_typos, t_exact,
+                                         t_weight, doc_mask, field_ok, typo_ok, *checks)
     parts: list[list[np.ndarray]] = [[] for _ in range(6)]
-    for t, tid in enumerate(term_ids.tolist()):
-        if tid >= len(words):
-            continue
-        rows = np.arange(term_ptr[tid], term_ptr[tid + 1])
-        keep = np.ones(rows.size, bool)
-        if check_docs:
-            keep &= doc_mask[docs[rows]]
-        if check_fields:
-            keep &= field_ok[fields[rows]]
-        if check_typos and t_typos[t]:
-            keep &= typo_ok[fields[rows]]
-        rows = rows[keep]
-        for k, values in enumerate((docs[rows], fields[rows], pos[rows],
-                                    np.full(rows.size, t_typos[t]),
-                                    np.full(rows.size, t_exact[t]),
-                                    np.full(rows.size, t_weight[t]))):
-            parts[k].append(values)
+    ends, total = [0], 0
+    for w in range(n_words):
+        for segment in segments:  # a word's rows: the first segment's, then the second's
+            _, docs, fields, pos = segment
+            for t in range(word_ptr[w], word_ptr[w + 1]):
+                rows = _kept_rows(segment, int(term_ids[t]), int(t_typos[t]), doc_mask,
+                                  field_ok, typo_ok, checks)
+                for k, values in enumerate((docs[rows], fields[rows], pos[rows],
+                                            np.full(rows.size, t_typos[t]),
+                                            np.full(rows.size, t_exact[t]),
+                                            np.full(rows.size, t_weight[t]))):
+                    parts[k].append(values)
+                total += rows.size
+        ends.append(total)
+    assert offsets.tolist() == ends
     for g, p in zip(got, parts, strict=True):
         expected = np.concatenate(p) if p else np.empty(0)
         assert np.array_equal(g, expected.astype(g.dtype))
 
 
-KERNELS = ("gather_rows", "dense_candidates", "candidate_index", "term_frequencies",
+KERNELS = ("gather_words", "dense_candidates", "candidate_index", "term_frequencies",
            "saturated_sum", "proximity_keys", "proximity_costs", "add_proximity_bonus",
-           "shared_grams", "typo_distances", "top_by_key")
+           "shared_grams", "typo_distances", "top_by_key", "put_first")
 
 
 @pytest.mark.parametrize("mode", ["sift", "meilisearch"])
@@ -207,17 +233,35 @@ def test_typo_distances_match_rapidfuzz(word: str, terms: list[str], budget: int
 @given(st.lists(st.sampled_from([0.0, -1.5, -2.25, 3.0, float("nan")]), min_size=2,
                 max_size=60), st.data())
 @settings(max_examples=200, deadline=None)
-def test_top_by_key_orders_like_a_stable_sort(values: list[float], data: st.DataObject
-                                              ) -> None:
+def test_top_by_key_orders_by_key_then_tie_key(values: list[float], data: st.DataObject
+                                               ) -> None:
     key = np.array(values)
     need = data.draw(st.integers(1, key.size - 1))
-    got = kernels.top_by_key(key, need)
-    stable = np.lexsort([key])
-    assert np.array_equal(got[:need], stable[:need])
-    if not np.isnan(key).any() or not np.isnan(np.partition(key, need - 1)[need - 1]):
-        # The rest: every other position, in position order.
-        assert np.array_equal(got[need:], np.setdiff1d(np.arange(key.size), got[:need]))
+    # Docids in any order; tie keys with repeats, so that equal tie keys fall back to
+    # the position.
+    docids = np.array(data.draw(st.permutations(range(key.size))), np.uint32)
+    tie = np.array(data.draw(st.lists(st.integers(0, 5), min_size=key.size,
+                                      max_size=key.size)), np.uint64)
+    got = kernels.top_by_key(key, need, docids, tie)
+    if np.isnan(np.partition(key, need - 1)[need - 1]):
+        assert got.size == 0  # the caller sorts everything
+        return
+    expected = np.lexsort([tie[docids], key])
+    assert np.array_equal(got[:need], expected[:need])
+    # The rest: every other position once.
     assert np.array_equal(np.sort(got), np.arange(key.size))
+
+
+@given(st.data())
+@settings(max_examples=200, deadline=None)
+def test_put_first_puts_the_page_first_and_keeps_every_position(data: st.DataObject
+                                                                ) -> None:
+    n = data.draw(st.integers(0, 40))
+    top = np.array(data.draw(st.permutations(range(n)))[:data.draw(st.integers(0, n))],
+                   np.int64)
+    got = kernels.put_first(top, n)
+    assert np.array_equal(got[:top.size], top)
+    assert np.array_equal(np.sort(got), np.arange(n))
 
 
 def test_kernels_compile_without_a_writable_cache(monkeypatch: pytest.MonkeyPatch) -> None:

@@ -124,9 +124,8 @@ def _order(request: Request, cands: np.ndarray, fused: np.ndarray) -> np.ndarray
             keys.append(sort_fn(m.group(1), cands.astype(np.uint32), m.group(2) == "asc"))
     if relevance_at is None:
         keys.append(-fused)
-    if len(keys) == 1:
-        return np.argsort(-fused, kind="stable")
-    return np.lexsort(keys[::-1])
+    # Equal in every key: by tie key (engine/tiebreak.py), as the keyword ranking.
+    return np.lexsort([request.snap.tie[cands], *keys[::-1]])
 
 
 def _ranking_scores(fused: np.ndarray, cosine: np.ndarray, ratio: float) -> np.ndarray:

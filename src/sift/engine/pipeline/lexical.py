@@ -20,9 +20,18 @@ from sift.engine.expand import (
 )
 from sift.engine.match import Features, MatchContext, gather, phrase_occurrences
 from sift.engine.pipeline.request import Request
-from sift.engine.ranking import CUSTOM_RULE, Ranked, RankInput, RelevanceParams, rank, top_order
+from sift.engine.ranking import (
+    CUSTOM_RULE,
+    Ranked,
+    RankInput,
+    RelevanceParams,
+    Ties,
+    rank,
+    top_order,
+)
 from sift.engine.select import listing, matches_pattern, sort_key_fn
 from sift.engine.store import IndexView, Snapshot
+from sift.engine.tiebreak import all_tied
 from sift.errors import SiftError
 
 # Rules that count or place every query word (collapse_repeats would change them).
@@ -101,7 +110,8 @@ def match(request: Request, sort: list[str], need: int | None
             for e in placeholder_order(rules, sort)
             if (m := CUSTOM_RULE.match(e))
         ]
-        order = top_order(keys, need) if keys else np.arange(docids.size)
+        order = top_order(keys, need, Ties(docids, snap.tie)) if keys else \
+            all_tied(snap, doc_mask, docids, need)
         return LexicalCandidates(words, docids[order], np.ones(order.size), order)
     # Field ids are append-only: the same count means the same names.
     field_rank, n_ranks = index.derived(("field_ranks", len(snap.field_names)),
@@ -118,11 +128,12 @@ def match(request: Request, sort: list[str], need: int | None
                     f"{listing(index.searchable)}.",
                     "invalid_search_attributes_to_search_on",
                 )
-    typo_off = settings["typoTolerance"].get("disableOnAttributes") or []
+    # Field ids are append-only: the same count means the same fields (as field_ranks).
+    field_ok, typo_ok = _field_masks(snap, searchable, settings) if searchable is not None \
+        else index.derived(("field_masks", len(snap.field_names)),
+                           lambda: _field_masks(snap, None, settings))
     ctx = MatchContext(
-        doc_mask,
-        _field_mask(snap, searchable),
-        ~_field_mask(snap, typo_off) if typo_off else _field_mask(snap, None),
+        doc_mask, field_ok, typo_ok,
         every_doc=doc_mask is snap.alive and snap.n_alive == snap.alive.size,
     )
     relevance = request.relevance
@@ -142,8 +153,8 @@ def match(request: Request, sort: list[str], need: int | None
     ranked_words = words
     if long and sequence is not None and not relevance.stop_weight:
         ranked_words, sequence = _without_stop_words(words, sequence)
-    occs = [gather(w, snap, ctx) for w in ranked_words]
-    feats = Features(occs, field_rank, snap.alive.size)
+    occs, flat = gather(ranked_words, snap, ctx)
+    feats = Features(occs, field_rank, snap.alive.size, flat)
     inp = RankInput(
         snap,
         ranked_words,
@@ -196,6 +207,14 @@ def field_ranks(index: IndexView, snap: Snapshot) -> tuple[np.ndarray, int]:
                 ranks[fid] = r
                 break
     return ranks, len(searchable)
+
+
+def _field_masks(snap: Snapshot, searchable: list[str] | None, settings: dict[str, Any]
+                 ) -> tuple[np.ndarray, np.ndarray]:
+    """Per field id: searched by this query (``attributesToSearchOn``), typos allowed."""
+    typo_off = settings["typoTolerance"].get("disableOnAttributes") or []
+    return (_field_mask(snap, searchable),
+            ~_field_mask(snap, typo_off) if typo_off else _field_mask(snap, None))
 
 
 def _field_mask(snap: Snapshot, names: list[str] | None) -> np.ndarray:

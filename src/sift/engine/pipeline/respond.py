@@ -15,6 +15,7 @@ from sift.engine.format import (
     Highlighter,
     format_value,
     matches_position,
+    projection,
     select_attributes,
 )
 from sift.engine.pipeline.page import Page
@@ -143,11 +144,12 @@ def build_hits(
     formatted_names = (
         [*(params.attributes_to_retrieve or []), *opts.highlight, *opts.crop] if opts else []
     )
+    retrieved = projection(params.attributes_to_retrieve, displayed)
     hits = []
     docids = ranking.docids[rows.start:rows.stop].tolist()  # Python ints, one call
     for row, docid in zip(rows, docids, strict=True):
         doc = snap.docs[docid]
-        hit = select_attributes(doc, params.attributes_to_retrieve, displayed)
+        hit = retrieved(doc)
         # `_vectors` is never a displayed attribute: it appears only when asked for, and
         # then always (an empty object for a document without embeddings).
         hit.pop("_vectors", None)

@@ -17,11 +17,11 @@ import hashlib
 import hmac
 import secrets
 from datetime import timedelta
-from typing import Any
+from typing import Annotated, Any
 
 import httpx
 import orjson
-from fastapi import APIRouter, Request
+from fastapi import APIRouter, Depends, Request
 from starlette.concurrency import run_in_threadpool
 from starlette.responses import RedirectResponse, Response
 
@@ -135,6 +135,22 @@ def page(request: Request, template: str, signed: Signed | None, **context: Any)
 
 def to_login() -> Response:
     return RedirectResponse("/admin/login", status_code=303)
+
+
+class SignInRequired(Exception):
+    """A dashboard page asked for without a live session; answered by `to_login`."""
+
+
+async def _session(request: Request) -> Signed:
+    signed = await signed_in(request)
+    if signed is None:
+        raise SignInRequired
+    return signed
+
+
+# A page's parameter of this type makes it a signed-in page: without a session the
+# visitor is sent to the sign-in form (the app maps SignInRequired once).
+SignedIn = Annotated[Signed, Depends(_session)]
 
 
 NO_COOKIE = (
@@ -258,10 +274,7 @@ def _analytics_view(request: Request, days: int) -> dict[str, Any]:
 
 
 @router.get("/admin")
-async def home(request: Request, days: int = 1) -> Response:
-    signed = await signed_in(request)
-    if signed is None:
-        return to_login()
+async def home(request: Request, signed: SignedIn, days: int = 1) -> Response:
     days = days if days in (1, 7, 30) else 1
     _, indexes = await signed.api("GET", "/indexes", params={"limit": 1000})
     _, stats = await signed.api("GET", "/stats")
@@ -325,10 +338,9 @@ async def _index_page(
 
 
 @router.get("/admin/indexes/{index_uid}")
-async def index_detail(request: Request, index_uid: str, offset: int = 0) -> Response:
-    signed = await signed_in(request)
-    if signed is None:
-        return to_login()
+async def index_detail(
+    request: Request, signed: SignedIn, index_uid: str, offset: int = 0,
+) -> Response:
     return await _index_page(request, signed, index_uid, offset)
 
 
@@ -356,10 +368,7 @@ def _settings_patch(form: dict[str, str]) -> tuple[str, dict[str, Any], dict[str
 
 
 @router.post("/admin/indexes/{index_uid}/settings")
-async def save_settings(request: Request, index_uid: str) -> Response:
-    signed = await signed_in(request)
-    if signed is None:
-        return to_login()
+async def save_settings(request: Request, signed: SignedIn, index_uid: str) -> Response:
     form = await check_csrf(request, signed)
     key, patch, errors, error = _settings_patch(form)
     if error is None:
@@ -375,10 +384,7 @@ async def save_settings(request: Request, index_uid: str) -> Response:
 
 
 @router.get("/admin/tasks")
-async def tasks(request: Request) -> Response:
-    signed = await signed_in(request)
-    if signed is None:
-        return to_login()
+async def tasks(request: Request, signed: SignedIn) -> Response:
     _, found = await signed.api("GET", "/tasks", params={"limit": 50})
     return page(
         request,
@@ -413,10 +419,7 @@ NO_MASTER_KEY = (
 
 
 @router.get("/admin/keys")
-async def keys(request: Request, message: str = "", error: str = "") -> Response:
-    signed = await signed_in(request)
-    if signed is None:
-        return to_login()
+async def keys(request: Request, signed: SignedIn, message: str = "", error: str = "") -> Response:
     status, found = await signed.api("GET", "/keys", params={"limit": 1000})
     unavailable = None
     if status != 200:
@@ -438,10 +441,7 @@ async def keys(request: Request, message: str = "", error: str = "") -> Response
 
 
 @router.post("/admin/keys")
-async def create_key(request: Request) -> Response:
-    signed = await signed_in(request)
-    if signed is None:
-        return to_login()
+async def create_key(request: Request, signed: SignedIn) -> Response:
     form = await request.form()
     await check_csrf(request, signed)
     # Ticked actions make a custom key; otherwise the chosen preset's actions.
@@ -456,18 +456,14 @@ async def create_key(request: Request) -> Response:
     }
     status, created = await signed.api("POST", "/keys", json=body)
     if status != 201:
-        return await keys(request, error=created.get("message", "The key was not created."))
-    return await keys(
-        request, message=f"Created key “{created.get('name') or created['uid']}”: {created['key']}"
-    )
+        return await keys(request, signed, error=created.get("message", "The key was not created."))
+    name = created.get("name") or created["uid"]
+    return await keys(request, signed, message=f"Created key “{name}”: {created['key']}")
 
 
 @router.get("/admin/keys/{uid}/delete")
-async def confirm_delete_key(request: Request, uid: str) -> Response:
+async def confirm_delete_key(request: Request, signed: SignedIn, uid: str) -> Response:
     """Deleting a key breaks whatever uses it: a page that says so before anything happens."""
-    signed = await signed_in(request)
-    if signed is None:
-        return to_login()
     status, key = await signed.api("GET", f"/keys/{uid}")
     if status != 200:
         return page(request, "admin_error.html", signed, message=key["message"], status=status)
@@ -476,12 +472,11 @@ async def confirm_delete_key(request: Request, uid: str) -> Response:
 
 
 @router.post("/admin/keys/{uid}/delete")
-async def delete_key(request: Request, uid: str) -> Response:
-    signed = await signed_in(request)
-    if signed is None:
-        return to_login()
+async def delete_key(request: Request, signed: SignedIn, uid: str) -> Response:
     await check_csrf(request, signed)
     status, body = await signed.api("DELETE", f"/keys/{uid}")
     if status != 204:
-        return await keys(request, error=(body or {}).get("message", "The key was not deleted."))
+        return await keys(request, signed, error=(
+            (body or {}).get("message", "The key was not deleted.")
+        ))
     return RedirectResponse("/admin/keys?message=Key+deleted", status_code=303)

@@ -12,7 +12,7 @@ from urllib.parse import quote_plus
 from fastapi import APIRouter, Request
 from starlette.responses import RedirectResponse, Response
 
-from sift.http.routes.admin import Signed, check_csrf, page, signed_in, to_login
+from sift.http.routes.admin import Signed, SignedIn, check_csrf, page
 from sift.rules import FEATURE
 from sift.ui import rules_form
 
@@ -40,10 +40,7 @@ def _back(message: str) -> Response:
 
 
 @router.get(LIST)
-async def rules(request: Request, message: str = "", error: str = "") -> Response:
-    signed = await signed_in(request)
-    if signed is None:
-        return to_login()
+async def rules(request: Request, signed: SignedIn, message: str = "", error: str = "") -> Response:
     status, found = await signed.api("POST", "/dynamic-search-rules", json={"limit": 1000})
     off = status == 400 and found.get("code") == "feature_not_enabled"
     results = found.get("results", []) if status == 200 else []
@@ -55,14 +52,13 @@ async def rules(request: Request, message: str = "", error: str = "") -> Respons
 
 
 @router.post(LIST + "/enable")
-async def enable(request: Request) -> Response:
-    signed = await signed_in(request)
-    if signed is None:
-        return to_login()
+async def enable(request: Request, signed: SignedIn) -> Response:
     await check_csrf(request, signed)
     status, body = await signed.api("PATCH", "/experimental-features", json={FEATURE: True})
     if status != 200:
-        return await rules(request, error=body.get("message", "Search rules were not enabled."))
+        return await rules(request, signed, error=(
+            body.get("message", "Search rules were not enabled.")
+        ))
     return _back("Search rules are on.")
 
 
@@ -73,29 +69,20 @@ async def _form(request: Request, signed: Signed, fields: dict[str, str], editin
 
 
 @router.get(LIST + "/new")
-async def new_rule(request: Request) -> Response:
-    signed = await signed_in(request)
-    if signed is None:
-        return to_login()
+async def new_rule(request: Request, signed: SignedIn) -> Response:
     return await _form(request, signed, rules_form.fields_of(None), editing=False)
 
 
 @router.get(LIST + "/{uid}")
-async def edit_rule(request: Request, uid: str) -> Response:
-    signed = await signed_in(request)
-    if signed is None:
-        return to_login()
+async def edit_rule(request: Request, signed: SignedIn, uid: str) -> Response:
     status, rule = await signed.api("GET", f"/dynamic-search-rules/{quote_plus(uid)}")
     if status != 200:
-        return await rules(request, error=rule.get("message", "No such rule."))
+        return await rules(request, signed, error=rule.get("message", "No such rule."))
     return await _form(request, signed, rules_form.fields_of(rule), editing=True)
 
 
 @router.post(LIST)
-async def save_rule(request: Request) -> Response:
-    signed = await signed_in(request)
-    if signed is None:
-        return to_login()
+async def save_rule(request: Request, signed: SignedIn) -> Response:
     form = await check_csrf(request, signed)
     editing = form.get("editing") == "1"
     uid = form.get("uid", "").strip()
@@ -115,29 +102,27 @@ async def save_rule(request: Request) -> Response:
 
 
 @router.post(LIST + "/{uid}/active")
-async def switch_rule(request: Request, uid: str) -> Response:
-    signed = await signed_in(request)
-    if signed is None:
-        return to_login()
+async def switch_rule(request: Request, signed: SignedIn, uid: str) -> Response:
     form = await check_csrf(request, signed)
     active = form.get("active") == "true"
     status, answer = await signed.api("PATCH", f"/dynamic-search-rules/{quote_plus(uid)}",
                                       json={"active": active})
     if status != 202:
-        return await rules(request, error=answer.get("message", "The rule was not changed."))
+        return await rules(request, signed, error=(
+            answer.get("message", "The rule was not changed.")
+        ))
     outcome = await _finished(signed, answer)
     state = "on" if active else "off"
     return _back(f"Rule {uid} is {state}." if outcome == "done" else f"Rule {uid}: {outcome}.")
 
 
 @router.post(LIST + "/{uid}/delete")
-async def delete_rule(request: Request, uid: str) -> Response:
-    signed = await signed_in(request)
-    if signed is None:
-        return to_login()
+async def delete_rule(request: Request, signed: SignedIn, uid: str) -> Response:
     await check_csrf(request, signed)
     status, answer = await signed.api("DELETE", f"/dynamic-search-rules/{quote_plus(uid)}")
     if status != 202:
-        return await rules(request, error=answer.get("message", "The rule was not deleted."))
+        return await rules(request, signed, error=(
+            answer.get("message", "The rule was not deleted.")
+        ))
     outcome = await _finished(signed, answer)
     return _back(f"Deleted rule {uid}." if outcome == "done" else f"Rule {uid}: {outcome}.")

@@ -7,16 +7,15 @@ from __future__ import annotations
 from fastapi import APIRouter, Request
 from starlette.responses import RedirectResponse, Response
 
-from sift.http.routes.admin import check_csrf, page, signed_in, to_login
+from sift.http.routes.admin import SignedIn, check_csrf, page
 
 router = APIRouter(include_in_schema=False)
 
 
 @router.get("/admin/sources")
-async def sources(request: Request, message: str = "", error: str = "") -> Response:
-    signed = await signed_in(request)
-    if signed is None:
-        return to_login()
+async def sources(
+    request: Request, signed: SignedIn, message: str = "", error: str = "",
+) -> Response:
     status, found = await signed.api("GET", "/sources")
     views = found.get("results", []) if status == 200 else []
     for view in views:
@@ -34,14 +33,13 @@ async def sources(request: Request, message: str = "", error: str = "") -> Respo
 
 
 @router.post("/admin/sources/{name}/resnapshot")
-async def resnapshot(request: Request, name: str) -> Response:
-    signed = await signed_in(request)
-    if signed is None:
-        return to_login()
+async def resnapshot(request: Request, signed: SignedIn, name: str) -> Response:
     await check_csrf(request, signed)
     status, body = await signed.api("POST", f"/sources/{name}/resnapshot")
     if status != 202:
-        return await sources(request, error=(body or {}).get("message", "Not re-snapshotted."))
+        return await sources(request, signed, error=(
+            (body or {}).get("message", "Not re-snapshotted.")
+        ))
     return RedirectResponse(
         f"/admin/sources?message=Source+{name}+will+be+snapshotted+again", status_code=303
     )

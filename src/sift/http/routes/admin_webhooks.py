@@ -8,16 +8,15 @@ from typing import Any
 from fastapi import APIRouter, Request
 from starlette.responses import RedirectResponse, Response
 
-from sift.http.routes.admin import check_csrf, page, signed_in, to_login
+from sift.http.routes.admin import SignedIn, check_csrf, page
 
 router = APIRouter(include_in_schema=False)
 
 
 @router.get("/admin/webhooks")
-async def webhooks(request: Request, message: str = "", error: str = "") -> Response:
-    signed = await signed_in(request)
-    if signed is None:
-        return to_login()
+async def webhooks(
+    request: Request, signed: SignedIn, message: str = "", error: str = "",
+) -> Response:
     status, found = await signed.api("GET", "/webhooks")
     return page(
         request,
@@ -31,10 +30,7 @@ async def webhooks(request: Request, message: str = "", error: str = "") -> Resp
 
 
 @router.post("/admin/webhooks")
-async def create_webhook(request: Request) -> Response:
-    signed = await signed_in(request)
-    if signed is None:
-        return to_login()
+async def create_webhook(request: Request, signed: SignedIn) -> Response:
     form = await request.form()
     await check_csrf(request, signed)
     body: dict[str, Any] = {"url": str(form.get("url", "")).strip()}
@@ -43,18 +39,17 @@ async def create_webhook(request: Request) -> Response:
         body["headers"] = {"Authorization": authorization}
     status, created = await signed.api("POST", "/webhooks", json=body)
     if status != 201:
-        return await webhooks(request, error=created.get("message", "The webhook was not created."))
-    return await webhooks(request, message=f"Created a webhook to {created['url']}.")
+        return await webhooks(request, signed, error=(
+            created.get("message", "The webhook was not created.")
+        ))
+    return await webhooks(request, signed, message=f"Created a webhook to {created['url']}.")
 
 
 @router.post("/admin/webhooks/{uuid}/delete")
-async def delete_webhook(request: Request, uuid: str) -> Response:
-    signed = await signed_in(request)
-    if signed is None:
-        return to_login()
+async def delete_webhook(request: Request, signed: SignedIn, uuid: str) -> Response:
     await check_csrf(request, signed)
     status, body = await signed.api("DELETE", f"/webhooks/{uuid}")
     if status != 204:
         message = (body or {}).get("message", "The webhook was not deleted.")
-        return await webhooks(request, error=message)
+        return await webhooks(request, signed, error=message)
     return RedirectResponse("/admin/webhooks?message=Webhook+deleted", status_code=303)

@@ -222,5 +222,10 @@ async def swap_indexes(
         if not isinstance(rename, bool):
             raise wrong_type(f"[{position}].rename", "a boolean", rename, "invalid_swap_rename")
         swaps.append({"indexes": pair, "rename": rename})
-    task = await run_in_threadpool(services(request).enqueue, "indexSwap", None, {"swaps": swaps})
+    # As an index's own tasks, the leader forwards swaps to every remote (cluster/forward.py).
+    origin = Origin.from_headers(request.headers)
+    if (answer := already_here(request, origin)) is not None:
+        return answer
+    task = await run_in_threadpool(services(request).enqueue, "indexSwap", None,
+                                   {"swaps": swaps}, {"swaps": swaps}, (), origin)  # fmt: skip
     return accepted(summary_view(task))

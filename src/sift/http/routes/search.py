@@ -245,11 +245,13 @@ def run_network_search(
     timer = StageTimer(started)
     params = SearchParams.from_dict(body)  # a bad parameter fails here, not on every node
     fed = federate.federation_of(params, index_uid)
-    legs, errors = network_legs(request, index_uid, federate.leg_body(body, *fed.window()),
-                                timer)
+    index = services(request).catalog.find(index_uid)
+    primary_key = index.primary_key if index is not None else None
+    legs, errors = network_legs(
+        request, index_uid, federate.leg_body(body, *fed.window(), primary_key), timer)
     timer.lap("network > search and merge")
     results = federate.results_of(index_uid, 0, 1.0, params.show_ranking_score, legs)
-    merged = federate.single_response(params, fed, results, errors)
+    merged = federate.single_response(params, fed, results, errors, primary_key)
     if params.show_performance_details:
         merged["performanceDetails"] = timer.details()
     return federate.finish(merged, time.perf_counter() - started)

@@ -1,0 +1,25 @@
+"""Stored payload lines are what orjson writes for the documents they hold, so a
+replacement may store a line as it is (tasks/documents.py)."""
+
+from __future__ import annotations
+
+import orjson
+from hypothesis import given
+from hypothesis import strategies as st
+
+from sift.tasks.payload import chunk_lines, ndjson_chunks, parse_chunk
+
+SCALARS = (st.none() | st.booleans() | st.integers(-(2**63), 2**64 - 1)
+           | st.floats(allow_nan=False, allow_infinity=False) | st.text())
+VALUES = st.recursive(SCALARS, lambda inner: st.lists(inner, max_size=3)
+                      | st.dictionaries(st.text(max_size=5), inner, max_size=3), max_leaves=8)
+DOCS = st.lists(st.dictionaries(st.text(max_size=5), VALUES, max_size=5), max_size=20)
+
+
+@given(DOCS)
+def test_each_stored_line_is_orjson_of_the_document_it_parses_to(docs: list[dict]) -> None:
+    chunks = [chunk for chunk, _ in ndjson_chunks(iter(docs))]
+    lines = [line for chunk in chunks for line in chunk_lines(chunk)]
+    parsed = [doc for chunk in chunks for doc in parse_chunk(chunk)]
+    assert parsed == docs
+    assert [orjson.dumps(doc) for doc in parsed] == lines
