@@ -38,6 +38,7 @@ SUITES = {
                      "Shards with added statistics vs one index, on a real collection."),
     "churn": ("benchmarks.churn", "Indexes created, filled and deleted: RSS after each."),
     "soak": ("benchmarks.soak", "Searches and writes for minutes: req/s, p50/p99, RSS."),
+    "scale": ("benchmarks.scale.cli", "Products at 10k/100k/1M: typeahead latency, restart, RSS."),
 }
 
 

@@ -10,15 +10,20 @@ the batch's transaction has committed, so a search never sees half a batch.
 
 from __future__ import annotations
 
+import hashlib
+import json
 import logging
 import threading
+import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
+from pathlib import Path
 from typing import Any
 
 import orjson
 from sqlalchemy.engine import Connection
 
+from sift.engine import image
 from sift.engine.index import SearchIndex
 from sift.engine.partition import Partition
 from sift.errors import IndexNotFound
@@ -40,6 +45,9 @@ class IndexCatalog:
         self._wanted_partition: tuple[Partition | None] | None = None
         self._held: list[SearchIndex] | None = None  # during applying(): what to publish
         self._visibility = threading.Lock()  # from a batch's commit to its publication
+        # Where index images go (sift.engine.image): written at shutdown, loaded at start
+        # instead of a rebuild when they match the database; None: always rebuild.
+        self.image_dir: Path | None = None
 
     @contextmanager
     def applying(self) -> Iterator[Callable[[], None]]:
@@ -177,8 +185,9 @@ class IndexCatalog:
         self.set_partition(wanted[0])
         return True
 
-    def rebuild(self, uid: str | None = None) -> None:
-        """Reload one index (or all) from the database."""
+    def rebuild(self, uid: str | None = None, from_images: bool = False) -> None:
+        """Reload one index (or all) from the database; ``from_images`` (at start): from
+        an index's image where it matches the database (see :meth:`_from_image`)."""
         with self.db.read() as conn:
             records = index_rows.all_records(conn)
             if uid is not None:
@@ -186,31 +195,111 @@ class IndexCatalog:
                 if not records:
                     self.drop(uid)
             for record in records:
-                index = SearchIndex(record.settings, record.primary_key, self.partition)
-                total = 0
-                part = self.partition
-                for batch in doc_rows.iter_all(conn, record.id):
-                    if part is not None and part.held is not None:
-                        # Other nodes hold these: not even parsed here.
-                        batch = [(i, b) for i, b in batch if part.holds(part.shard_of(i))]
-                    docs = [(doc_id, orjson.loads(body)) for doc_id, body in batch]
-                    semantic.strip_vectors(index, docs)  # vectors are not text to search
-                    index.upsert(docs)
-                    total += len(batch)
-                index.optimize(force=True)  # one segment: the batches left several
+                index = self._from_image(conn, record) if from_images else None
+                if index is None:
+                    index = self._from_rows(conn, record)
                 semantic.rebuild(self.db, conn, record.id, index)
                 with self._lock:
                     self._indexes[record.uid] = index
-                log.info(
-                    "index %r rebuilt: %d documents",
-                    record.uid,
-                    total,
-                    extra={"index": record.uid, "documents": total},
-                )
             if uid is None:
                 with self._lock:
                     for stale in set(self._indexes) - {r.uid for r in records}:
                         del self._indexes[stale]
+
+    def _from_rows(self, conn: Connection, record: index_rows.IndexRecord) -> SearchIndex:
+        """The index of ``record`` built from its stored documents."""
+        index = SearchIndex(record.settings, record.primary_key, self.partition)
+        total = 0
+        part = self.partition
+        for batch in doc_rows.iter_all(conn, record.id):
+            if part is not None and part.held is not None:
+                # Other nodes hold these: not even parsed here.
+                batch = [(i, b) for i, b in batch if part.holds(part.shard_of(i))]
+            docs = [(doc_id, orjson.loads(body)) for doc_id, body in batch]
+            semantic.strip_vectors(index, docs)  # vectors are not text to search
+            index.upsert(docs)
+            total += len(batch)
+        index.optimize(force=True)  # one segment: the batches left several
+        log.info("index %r rebuilt: %d documents", record.uid, total,
+                 extra={"index": record.uid, "documents": total})  # fmt: skip
+        return index
+
+    # ------------------------------------------------------------ index images
+
+    def _image_path(self, uid: str) -> Path:
+        assert self.image_dir is not None
+        return self.image_dir / (hashlib.sha256(uid.encode()).hexdigest()[:32] + ".image")
+
+    def _image_key(self, uid: str, primary_key: str | None, settings: dict[str, Any]
+                   ) -> dict[str, Any] | None:
+        """What an image of this index must have been built from; None: no image (an
+        index with embedders also loads vectors, which its image would not hold)."""
+        if self.image_dir is None or settings.get("embedders"):
+            return None
+        part = self.partition
+        key = {"uid": uid, "primary_key": primary_key, "settings": settings,
+               "shards": None if part is None else list(part.shards),
+               "held": None if part is None or part.held is None else sorted(part.held)}
+        return json.loads(json.dumps(key, sort_keys=True))  # as the header reads it back
+
+    def _from_image(self, conn: Connection, record: index_rows.IndexRecord
+                    ) -> SearchIndex | None:
+        """The index of ``record`` from its image, when the image holds exactly the
+        documents the database holds (every stored document is read and hashed: a
+        bulk read, no tokenising), with the same settings; else None."""
+        key = self._image_key(record.uid, record.primary_key, record.settings)
+        if key is None:
+            return None
+        path = self._image_path(record.uid)
+        header = image.read_header(path)
+        if header is None or header.key != key:
+            return None
+        started = time.perf_counter()
+        digest = image.ContentDigest()
+        part = self.partition
+        for batch in doc_rows.iter_all(conn, record.id):
+            for doc_id, body in batch:
+                if part is None or part.held is None or part.holds(part.shard_of(doc_id)):
+                    digest.add(doc_id, orjson.loads(body))
+        if (digest.count, digest.hex) != (header.documents, header.digest):
+            log.info("index %r: its image differs from the database; rebuilding", record.uid,
+                     extra={"index": record.uid})  # fmt: skip
+            return None
+        try:
+            index = image.load(path)
+        except Exception:  # a torn or foreign file: whatever unpickling raised
+            log.warning("index %r: unreadable image; rebuilding", record.uid, exc_info=True)
+            return None
+        log.info("index %r loaded from its image: %d documents, %.1f s", record.uid,
+                 digest.count, time.perf_counter() - started,
+                 extra={"index": record.uid, "documents": digest.count})  # fmt: skip
+        return index
+
+    def save_images(self) -> None:
+        """Write an image of every index (at shutdown, once no batch runs) and remove the
+        images of indexes that are gone. A failure costs the next start a rebuild."""
+        if self.image_dir is None:
+            return
+        with self._lock:
+            indexes = dict(self._indexes)
+        kept = set()
+        for uid, index in indexes.items():
+            key = self._image_key(uid, index.primary_key, index.settings)
+            if key is None:
+                continue
+            path = self._image_path(uid)
+            kept.add(path)
+            started = time.perf_counter()
+            try:
+                header = image.save(index, path, key)
+            except Exception:  # a full disk, an object that cannot be pickled: no image,
+                # so the next start rebuilds; the stop itself must go on
+                log.warning("index %r: its image could not be written", uid, exc_info=True)
+                continue
+            log.info("index %r: image written: %d documents, %.1f s", uid, header.documents,
+                     time.perf_counter() - started, extra={"index": uid})  # fmt: skip
+        for stale in set(self.image_dir.glob("*.image")) - kept:
+            stale.unlink(missing_ok=True)
 
 
 def _hold(index: SearchIndex) -> None:

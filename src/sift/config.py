@@ -310,6 +310,15 @@ SETTINGS: tuple[Setting, ...] = (
     ),
     Setting("config_file", str, "sift.toml", "TOML file with settings (read if it exists)."),
     Setting(
+        "no_index_images",
+        bool,
+        False,
+        "Always rebuild the indexes from the database at start. By default each index's "
+        "in-memory image is written to `<data_dir>/images` at shutdown and the next start "
+        "loads it instead of rebuilding when it holds exactly the documents and settings "
+        "the database holds (every stored document is read and hashed to check).",
+    ),
+    Setting(
         "no_analytics",
         bool,
         False,

@@ -77,7 +77,9 @@ class Services:
                 forwarder=network.forwarder,
             )
         )
-        catalog.rebuild()
+        if not config.no_index_images:
+            catalog.image_dir = Path(config.data_dir).resolve() / "images"
+        catalog.rebuild(from_images=True)
         webhooks = WebhookDelivery(
             db, reserved(config.task_webhook_url, config.task_webhook_authorization_header)
         )
@@ -162,6 +164,7 @@ class Services:
         self.network.stop()
         if self.notifier is not None:
             self.notifier.stop()
+        self.catalog.save_images()  # no batch runs any more: the indexes are final
         self.db.dispose()
 
     def _wake_workers(self) -> None:

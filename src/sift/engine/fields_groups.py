@@ -23,6 +23,7 @@ from collections.abc import Iterable
 import numpy as np
 from pyroaring import BitMap
 
+from sift.engine import kernels
 from sift.engine.fields_values import display_number, parse_number
 
 RANGE_CACHE_SIZE = 32
@@ -161,15 +162,9 @@ class Membership:
         docs = self.ids()
         codes = groups.single_values()
         if codes is not None:
-            found = codes[docs[docs < len(codes)]]
-            return np.bincount(found[found >= 0], minlength=len(groups.values)).astype(np.int64)
+            return kernels.count_single_values(docs, codes, len(groups.values))
         ptr, value_index = groups.by_doc()
-        docs = docs[docs < len(ptr) - 1]
-        starts = ptr[docs]
-        lens = ptr[docs + 1] - starts
-        total = int(lens.sum())
-        rows = np.repeat(starts - np.cumsum(lens) + lens, lens) + np.arange(total)
-        return np.bincount(value_index[rows], minlength=len(groups.values)).astype(np.int64)
+        return kernels.count_multi_values(docs, ptr, value_index, len(groups.values))
 
 
 class _Rows:

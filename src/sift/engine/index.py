@@ -108,6 +108,23 @@ class SearchIndex:
             filterable.append(SHARD_FIELD)
         return FieldStore(filterable, list(self.settings.get("sortableAttributes") or []))
 
+    # Pickling (sift.engine.image): the writer's state only; the lock and the published
+    # view are made again, and the view from the state, as after a batch.
+    _TRANSIENT = ("fields_lock", "view", "_unpublished", "_held", "_stale", "_removed")
+
+    def __getstate__(self) -> dict[str, Any]:
+        if self._held:
+            raise RuntimeError("an index is pickled between batches, never while held")
+        return {k: v for k, v in self.__dict__.items() if k not in self._TRANSIENT}
+
+    def __setstate__(self, state: dict[str, Any]) -> None:
+        self.__dict__.update(state)
+        self.fields_lock = threading.Lock()
+        self._held = self._stale = False
+        self._unpublished = None
+        self._removed = []
+        self._publish()
+
     def hold(self) -> None:
         """Keep the writer's changes from readers until :meth:`release`."""
         self._held = True

@@ -193,6 +193,7 @@ def _one_signature(signatures: list) -> object | None:
 def build(directory: Path) -> Path:
     """Compile every warmed-up kernel into ``directory`` (atomically); a kernel without
     one signature (only other kernels call it, or it takes several) stays with the JIT."""
+    import numpy as np
     from numba.core.codegen import AOTCPUCodegen, JITCPUCodegen
     from numba.pycc import CC
     from numba.pycc import compiler as pycc_compiler
@@ -212,7 +213,15 @@ def build(directory: Path) -> Path:
     # (a virtual machine may hide some, and code using them would not run).
     AOTCPUCodegen._customize_tm_features = JITCPUCodegen._customize_tm_features
     kernels.warm_up()  # the signatures the engine passes (tests check they are all)
-    tiebreak.tie_keys(["0"])  # the one kernel outside kernels.py: document ids' tie keys
+    # The kernels outside kernels.py (tiebreak's: it imports kernels, so warm_up cannot
+    # call them): document ids' tie keys, and a placeholder page in tie order (a mask
+    # may be a snapshot's cached, read-only one).
+    tiebreak.tie_keys(["0"])
+    mask = np.ones(1, np.bool_)
+    cached = mask.copy()
+    cached.flags.writeable = False
+    for m in (mask, cached):
+        tiebreak._first_marked(np.zeros(1, np.uint32), m, 1)
     directory.mkdir(parents=True, exist_ok=True)
     name = module_name()
     with tempfile.TemporaryDirectory(dir=directory, prefix=".build-") as tmp:

@@ -276,3 +276,26 @@ def test_kernels_compile_without_a_writable_cache(monkeypatch: pytest.MonkeyPatc
 
     kernel = kernels.compiled(double)
     assert np.array_equal(kernel(np.arange(3)), [0, 2, 4])
+
+
+@given(st.integers(0, 2**32 - 1), st.integers(0, 80))
+@settings(max_examples=50, deadline=None)
+def test_facet_counts_equal_bincount_over_the_candidates_values(seed: int, n_cands: int
+                                                                ) -> None:
+    rng = np.random.default_rng(seed)
+    n_values = 5
+    codes = rng.integers(-1, n_values, N_DOCS).astype(np.int32)  # -1: no value
+    # Candidates may lie past the field's last docid (documents without the field).
+    docs = np.unique(rng.integers(0, N_DOCS + 10, n_cands)).astype(np.int64)
+    inside = docs[docs < N_DOCS]
+    found = codes[inside]
+    expected = np.bincount(found[found >= 0], minlength=n_values)
+    assert kernels.count_single_values(docs, codes, n_values).tolist() == expected.tolist()
+    # Several distinct values per document, as a CSR by docid.
+    lens = rng.integers(0, 3, N_DOCS)
+    ptr = np.concatenate(([0], np.cumsum(lens))).astype(np.int64)
+    value_index = np.concatenate([rng.permutation(n_values)[:k] for k in lens]).astype(np.int64)
+    rows = [value_index[ptr[d]:ptr[d + 1]] for d in inside]
+    multi = np.bincount(np.concatenate([np.zeros(0, np.int64), *rows]), minlength=n_values)
+    assert (kernels.count_multi_values(docs, ptr, value_index, n_values).tolist()
+            == multi.tolist())

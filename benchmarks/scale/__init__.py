@@ -1,0 +1,1 @@
+"""`python -m benchmarks scale`: a products index at 10k, 100k and 1M documents."""

@@ -1,0 +1,145 @@
+"""Index images against the database (SQLite and PostgreSQL): a start loads an index's
+image only when the image holds exactly what the database holds."""
+
+from __future__ import annotations
+
+import io
+import threading
+from pathlib import Path
+
+import orjson
+import pytest
+
+from sift.catalog import IndexCatalog
+from sift.engine.query import SearchParams
+from sift.services import Services
+from sift.storage import Database
+from sift.storage import documents as doc_rows
+from sift.storage import indexes as index_rows
+from tests.contract.conftest import worker_node
+
+SEARCH = SearchParams(q="am", facets=["colour"], filter="size > 1", limit=50)
+
+
+def _fill(node: Services, docs: list[dict]) -> None:
+    body = b"\n".join(orjson.dumps(d) for d in docs)
+    node.enqueue_documents("things", io.BytesIO(body), "ndjson", {})
+    node.worker.run_once()
+
+
+def _node(db: Database, images: Path) -> Services:
+    node = worker_node(db)
+    node.catalog.image_dir = images
+    node.enqueue("settingsUpdate", "things", None,
+                 {"settings": {"filterableAttributes": ["colour", "size"]}})
+    node.worker.run_once()
+    _fill(node, [{"id": i, "title": f"amber {i % 7}", "colour": ["red", "blue"][i % 2],
+                  "size": i % 5} for i in range(120)])  # fmt: skip
+    _fill(node, [{"id": 3, "title": "amethyst", "colour": "green", "size": 4}])
+    node.enqueue("documentDeletion", "things", None, {"ids": ["10", "11"]})
+    node.worker.run_once()
+    return node
+
+
+def _start(db: Database, images: Path, monkeypatch: pytest.MonkeyPatch
+           ) -> tuple[IndexCatalog, list[str]]:
+    """A catalog as a start builds it, and the uids it rebuilt from rows."""
+    catalog = IndexCatalog(db)
+    catalog.image_dir = images
+    rebuilt: list[str] = []
+    from_rows = catalog._from_rows
+
+    def counting(conn, record):  # type: ignore[no-untyped-def]
+        rebuilt.append(record.uid)
+        return from_rows(conn, record)
+
+    monkeypatch.setattr(catalog, "_from_rows", counting)
+    catalog.rebuild(from_images=True)
+    return catalog, rebuilt
+
+
+def _answer(catalog: IndexCatalog) -> dict:
+    body = catalog.get("things").search(SEARCH)
+    body.pop("processingTimeMs")
+    return body
+
+
+def test_a_start_loads_the_image_the_last_stop_wrote(
+    db: Database, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    node = _node(db, tmp_path / "images")
+    live = _answer(node.catalog)
+    node.catalog.save_images()
+    catalog, rebuilt = _start(db, tmp_path / "images", monkeypatch)
+    assert rebuilt == []
+    assert _answer(catalog) == live
+    assert catalog.get("things").document_count() == 118
+
+
+def test_a_document_changed_since_the_image_means_a_rebuild(
+    db: Database, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    node = _node(db, tmp_path / "images")
+    node.catalog.save_images()
+    # Written behind this node's back (another node, a restore): the image is stale.
+    with db.write() as conn:
+        record = index_rows.get(conn, "things")
+        assert record is not None
+        doc_rows.upsert(db, conn, record.id, [("5", orjson.dumps(
+            {"id": 5, "title": "amber", "colour": "violet", "size": 3}))])  # fmt: skip
+    catalog, rebuilt = _start(db, tmp_path / "images", monkeypatch)
+    assert rebuilt == ["things"]
+    assert _answer(catalog)["facetDistribution"]["colour"]["violet"] == 1
+
+
+def test_other_settings_mean_a_rebuild(
+    db: Database, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    node = _node(db, tmp_path / "images")
+    node.catalog.save_images()
+    node.enqueue("settingsUpdate", "things", None,
+                 {"settings": {"filterableAttributes": ["colour"]}})
+    node.worker.run_once()
+    catalog, rebuilt = _start(db, tmp_path / "images", monkeypatch)
+    assert rebuilt == ["things"]
+    assert catalog.get("things").settings["filterableAttributes"] == ["colour"]
+
+
+def test_images_of_deleted_indexes_are_removed_and_none_is_written_off(
+    db: Database, tmp_path: Path
+) -> None:
+    node = _node(db, tmp_path / "images")
+    node.catalog.save_images()
+    assert len(list((tmp_path / "images").glob("*.image"))) == 1
+    node.enqueue("indexDeletion", "things", None)
+    node.worker.run_once()
+    node.catalog.save_images()
+    assert list((tmp_path / "images").glob("*.image")) == []
+    node.catalog.image_dir = None
+    _fill(node, [{"id": 1, "title": "x"}])
+    node.catalog.save_images()
+    assert list((tmp_path / "images").glob("*.image")) == []
+
+
+def test_an_index_that_cannot_be_pickled_leaves_no_image_and_the_stop_goes_on(
+    db: Database, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    node = _node(db, tmp_path / "images")
+    index = node.catalog.get("things")
+    monkeypatch.setattr(index, "unpicklable", threading.Lock(), raising=False)
+    node.catalog.save_images()
+    assert list((tmp_path / "images").iterdir()) == []
+    _, rebuilt = _start(db, tmp_path / "images", monkeypatch)
+    assert rebuilt == ["things"]
+
+
+def test_a_torn_image_means_a_rebuild(
+    db: Database, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    node = _node(db, tmp_path / "images")
+    node.catalog.save_images()
+    (path,) = (tmp_path / "images").glob("*.image")
+    path.write_bytes(path.read_bytes()[: path.stat().st_size // 2])
+    catalog, rebuilt = _start(db, tmp_path / "images", monkeypatch)
+    assert rebuilt == ["things"]
+    assert catalog.get("things").document_count() == 118

@@ -1,0 +1,38 @@
+"""The scale harness's pure parts: the typeahead mix, percentiles, medians, the table."""
+
+from __future__ import annotations
+
+import itertools
+
+from benchmarks.scale.cli import COLUMNS, table
+from benchmarks.scale.measure import percentile
+from benchmarks.scale.queries import FACETS, typeahead
+
+
+def test_the_typeahead_mix_is_every_keystroke_of_seeded_queries() -> None:
+    bodies = typeahead(60, seed=3)
+    assert bodies == typeahead(60, seed=3) and bodies != typeahead(60, seed=4)
+    assert len(bodies) == 60
+    first = bodies[0]["q"]
+    assert len(first) == 1  # a visitor starts with one letter
+    for body in bodies:
+        assert body["facets"] == FACETS and body["filter"] and body["showPerformanceDetails"]
+        assert not body["q"].endswith(" ")
+    # Consecutive bodies of one visitor extend the previous query and keep its filter.
+    for before, after in itertools.pairwise(bodies):
+        if after["q"].startswith(before["q"]) and len(after["q"]) > len(before["q"]):
+            assert after["filter"] == before["filter"]
+
+
+def test_nearest_rank_percentiles() -> None:
+    values = [float(v) for v in range(1, 101)]
+    assert percentile(values, 50) == 50.0
+    assert percentile(values, 99) == 99.0
+    assert percentile([7.0], 99) == 7.0
+
+
+def test_a_missing_figure_shows_as_a_dash() -> None:
+    row: dict[str, float | None] = {key: 1.0 for key, _, _ in COLUMNS}
+    row["rebuild_s"] = None
+    lines = table([row]).splitlines()
+    assert len(lines) == 3 and " - |" in lines[2]
