@@ -29,6 +29,8 @@ SUITES = {
     "deep-bodies": ("benchmarks.fuzz.deep", "Peak RSS of one deeply nested body, per route."),
     "sync": ("benchmarks.sync.cli", "Sync sources: snapshot rows/s, change lag, kill -9."),
     "memory": ("benchmarks.memory_sizing", "Memory of a node: per process, per 100k documents."),
+    "memory-targets": ("benchmarks.memory_targets",
+                       "Idle RSS with the demo (trees A/B), 200k peak RSS beside Typesense."),
     "events": ("benchmarks.events.__main__", "Click events/s, and what they cost searches."),
     "clicks": ("benchmarks.clicks.__main__", "Ranking learnt from simulated clicks: nDCG@10."),
     "network": ("benchmarks.network.cli", "Nodes sharing PostgreSQL: RSS, agreement, latency."),

@@ -5,6 +5,7 @@ from __future__ import annotations
 import os
 import signal
 import sys
+import threading
 from typing import Any
 
 import click
@@ -13,6 +14,7 @@ from fastapi import FastAPI
 from pythonjsonlogger.core import RESERVED_ATTRS
 
 from sift.config import SETTINGS, Config, load_config
+from sift.engine import kernels_aot
 from sift.http.keepalive import KeepAliveProtocol
 from sift.tasks import memory
 
@@ -36,6 +38,12 @@ def run(config: Config) -> None:
         f"Sift {_version()} starting (data: {where}): compiling the search kernels and "
         f"loading the indexes; it answers on {url} when it logs that it is ready."
     )
+    # The kernels compiled ahead of time, for the next start when not there yet: with
+    # them no process of this server keeps numba and LLVM (kernels_aot.py).
+    build = kernels_aot.start_build()
+    if build is not None:
+        threading.Thread(target=kernels_aot.report, args=(build,), daemon=True,
+                         name="sift-kernels-build").start()
     common = dict(
         host=config.host,
         port=config.port,

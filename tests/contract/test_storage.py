@@ -32,7 +32,9 @@ def _head() -> str:
 
 
 def test_migrations_are_at_head_and_idempotent(db: Database) -> None:
-    assert db.current_revision() == _head()
+    from sift.storage.database import HEAD_REVISION
+
+    assert db.current_revision() == _head() == HEAD_REVISION
     db.migrate()
     assert db.current_revision() == _head()
 

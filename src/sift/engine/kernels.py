@@ -1,4 +1,5 @@
-"""Compiled inner loops of the search path (numba, compiled on first use, cached on disk).
+"""Compiled inner loops of the search path (numba: ahead of time where kernels_aot.py built
+them, else compiled on first use and cached on disk).
 
 A 1-4-word query touches a few thousand to a few hundred thousand word occurrences.
 Done as numpy expressions, each step (gather a term's rows, repeat its typo count and
@@ -16,20 +17,51 @@ from collections.abc import Callable
 from typing import Any
 
 import numpy as np
-from numba import njit
+
+from sift.engine import kernels_aot
 
 log = logging.getLogger("sift.engine")
 
+# Each kernel's Python function, by name: what numba (JIT or ahead of time) compiles.
+PYTHON: dict[str, Callable[..., Any]] = {}
+# The kernels compiled ahead of time, when built for this source (kernels_aot.py):
+# then this process never imports numba.
+AHEAD = kernels_aot.load()
 
-def compiled(fn: Callable[..., Any]) -> Any:
+
+def _jit(fn: Callable[..., Any]) -> Any:
     """``njit`` with the compiled code cached on disk; where numba finds no writable
     cache location (a read-only install, no home directory), compiled at every start."""
+    from numba import njit
+
     try:
         return njit(cache=True, nogil=True)(fn)
     except RuntimeError:  # numba: "cannot cache function ...: no locator available"
         log.warning("no writable numba cache for %s: compiling at every start "
                     "(set NUMBA_CACHE_DIR)", fn.__name__)
         return njit(nogil=True)(fn)
+
+
+class _JitOnFirstCall:
+    """A kernel the ahead-of-time module does not export (one that only other kernels
+    call): numba compiles it if Python ever calls it, and only then."""
+
+    def __init__(self, fn: Callable[..., Any]) -> None:
+        self.fn = fn
+        self.compiled: Any = None
+
+    def __call__(self, *args: Any) -> Any:
+        if self.compiled is None:
+            self.compiled = _jit(self.fn)
+        return self.compiled(*args)
+
+
+def compiled(fn: Callable[..., Any]) -> Any:
+    """The kernel from the ahead-of-time module when there is one, else numba's JIT."""
+    PYTHON[fn.__name__] = fn
+    if AHEAD is None:
+        return _jit(fn)
+    return getattr(AHEAD, fn.__name__, None) or _JitOnFirstCall(fn)
 
 
 @compiled

@@ -10,16 +10,22 @@ vocabulary the user did not type; short queries skip feedback (see callers).
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 import numpy as np
-from scipy import sparse
 
 from sift.engine.analysis import ENGLISH_STOP_WORDS
 from sift.engine.store import Snapshot
+
+if TYPE_CHECKING:  # scipy is imported by the first feedback search only: feedback is
+    from scipy import sparse  # off by default, and scipy.sparse is ~13 MiB of RSS
 
 
 def doc_term_matrix(snap: Snapshot) -> sparse.csr_matrix:
     """Term counts, one row per internal docid (cached per snapshot)."""
     def build() -> sparse.csr_matrix:
+        from scipy import sparse
+
         rows, cols = [], []
         for seg in snap.segments:
             rows.append(seg.docs)
@@ -54,6 +60,8 @@ def _doc_freq(snap: Snapshot) -> np.ndarray:
 def feedback_scores(snap: Snapshot, cands: np.ndarray, first_pass: np.ndarray, n_docs: int,
                     n_terms: int, exclude: np.ndarray, k1: float, b: float) -> np.ndarray:
     """Expansion-query BM25 score for each candidate (same order as ``cands``)."""
+    from scipy import sparse
+
     if cands.size == 0 or n_docs <= 0:
         return np.zeros(cands.size)
     depth = min(n_docs, cands.size)

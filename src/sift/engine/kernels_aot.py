@@ -1,0 +1,251 @@
+"""The search kernels compiled ahead of time into an extension module of their own.
+
+numba compiles kernels.py's loops at run time, and a process that does so keeps numba
+and LLVM loaded: ~125 MiB of RSS in every worker (the import, LLVM's code generator and
+numba's type registries), for loops that never change between two starts. Here a
+separate process (``python -m sift.engine.kernels_aot DIR``) compiles the same Python
+functions, with the signatures ``kernels.warm_up`` gives them, into a plain extension
+module (numba's ``pycc``, which needs a C compiler); a serving process imports that
+module instead and never imports numba. The code is numba's, from the same LLVM
+pipeline without fast-math, so results are bit-for-bit those of the JIT.
+
+``sift serve`` starts that build in the background when the module is missing (the first
+start after an install or upgrade runs with the JIT, as before); every later start loads
+it. The module's file name carries a key (the kernels' source, numba's and Python's
+versions, the CPU), so a changed kernel or a moved data volume builds a fresh one.
+Unlike the JIT, an exported kernel takes exactly its signature: an array of another
+dtype or layout (a strided view) is not compiled a version of its own but misread, so
+the engine passes the contiguous arrays of the dtypes ``warm_up`` gives
+(tests/unit/engine/test_kernels.py checks that searches add no signature).
+``SIFT_KERNELS=jit`` keeps numba's JIT (the tests; a machine without a compiler falls
+back to it by itself).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import importlib.machinery
+import importlib.util
+import logging
+import os
+import platform
+import shutil
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+from types import ModuleType
+
+log = logging.getLogger("sift.engine")
+
+MODE_ENV = "SIFT_KERNELS"  # "jit": numba's JIT only; anything else: ahead of time if built
+SOURCE = Path(__file__).with_name("kernels.py")
+BUILD_STALE_S = 900
+
+
+def wanted() -> bool:
+    return os.environ.get(MODE_ENV, "").lower() != "jit"
+
+
+def _cpu() -> str:
+    """What the compiled code may assume of the processor (it is built for this host)."""
+    try:
+        info = Path("/proc/cpuinfo").read_text()
+    except OSError:
+        return platform.machine() + platform.processor()
+    lines = [ln for ln in info.splitlines() if ln.startswith(("model name", "flags"))]
+    return platform.machine() + "".join(sorted(set(lines)))
+
+
+def _numba_version() -> str:
+    from importlib.metadata import version
+
+    return version("numba")
+
+
+def module_name() -> str:
+    key = hashlib.sha256()
+    recipe = Path(__file__).read_bytes()  # this file: how they are compiled
+    for part in (SOURCE.read_bytes(), recipe, _numba_version().encode(), sys.version.encode(),
+                 _cpu().encode()):
+        key.update(part)
+    return "sift_kernels_" + key.hexdigest()[:16]
+
+
+def cache_dir() -> Path:
+    """Beside numba's own cache: NUMBA_CACHE_DIR when set (the container's volume), else
+    the engine's ``__pycache__`` when writable, else the user's cache directory."""
+    if os.environ.get("NUMBA_CACHE_DIR"):
+        return Path(os.environ["NUMBA_CACHE_DIR"]) / "sift-aot"
+    here = SOURCE.parent / "__pycache__"
+    if os.access(here if here.exists() else SOURCE.parent, os.W_OK):
+        return here
+    return Path(os.environ.get("XDG_CACHE_HOME", Path.home() / ".cache")) / "sift" / "kernels"
+
+
+def _path(directory: Path) -> Path:
+    suffix = importlib.machinery.EXTENSION_SUFFIXES[0]
+    return directory / (module_name() + suffix)
+
+
+def load(directory: Path | None = None) -> ModuleType | None:
+    """The compiled module for the current kernels, or None (not built, or unloadable)."""
+    if not wanted():
+        return None
+    path = _path(directory or cache_dir())
+    if not path.exists():
+        return None
+    try:
+        spec = importlib.util.spec_from_file_location(path.name.split(".")[0], path)
+        assert spec is not None and spec.loader is not None
+        module = importlib.util.module_from_spec(spec)
+        spec.loader.exec_module(module)
+    except (ImportError, OSError) as exc:
+        log.warning("compiled search kernels in %s not loadable (%s): using numba's JIT",
+                    path, exc)
+        return None
+    return module
+
+
+def start_build(directory: Path | None = None) -> subprocess.Popen[str] | None:
+    """Start building the module in a child process unless it is there (or the JIT is
+    asked for); the caller waits on the process, or not.
+
+    A child process: compiling imports numba and LLVM, which this process should not keep.
+    Niced, and never waited for by a starting server: it takes about a minute, once, and
+    the server meanwhile starts with the JIT as it always did (the next start loads it)."""
+    if not wanted():
+        return None
+    directory = directory or cache_dir()
+    if _path(directory).exists():
+        return None
+    if not _claim(directory):
+        return None  # another process is building it
+    env = {**os.environ, MODE_ENV: "jit"}
+    command = [sys.executable, "-m", "sift.engine.kernels_aot", str(directory)]
+    if shutil.which("nice"):
+        command = ["nice", "-n", "10", *command]
+    try:
+        return subprocess.Popen(command, env=env, stdout=subprocess.DEVNULL,
+                                stderr=subprocess.PIPE, text=True)
+    except OSError as exc:
+        log.warning("search kernels not compiled ahead of time (%s): using numba's JIT", exc)
+        return None
+
+
+def _marker(directory: Path) -> Path:
+    return directory / f".{module_name()}.building"
+
+
+def _claim(directory: Path) -> bool:
+    """One build at a time per directory (servers starting together, a test suite's
+    many servers); a claim older than BUILD_STALE_S is a build that died."""
+    marker = _marker(directory)
+    try:
+        directory.mkdir(parents=True, exist_ok=True)
+        os.close(os.open(marker, os.O_CREAT | os.O_EXCL | os.O_WRONLY))
+        return True
+    except FileExistsError:
+        try:
+            if time.time() - marker.stat().st_mtime < BUILD_STALE_S:
+                return False
+            marker.touch()
+            return True
+        except OSError:
+            return False
+    except OSError:
+        return False
+
+
+def report(build: subprocess.Popen[str]) -> bool:
+    """Wait for a build and log how it ended; True when the module is there."""
+    _, err = build.communicate()
+    if build.returncode != 0:
+        log.warning("search kernels not compiled ahead of time: numba's JIT stays (%s)",
+                    (err.strip().splitlines() or ["no message"])[-1])
+        return False
+    log.info("search kernels compiled ahead of time: the next start loads them")
+    return True
+
+
+def _one_signature(signatures: list) -> object | None:
+    """The signature to export, or None when the engine passes several kinds of input.
+
+    Signatures that differ only in a read-only array (a filter's mask from the snapshot's
+    cache) or in a constant numba specialised for (``Literal[bool](False)``, compiling a
+    kernel afresh) are one: the general one serves them all, as the kernels never write
+    their inputs."""
+    from numba.core import types
+
+    def general(sig: object) -> tuple:
+        args = (types.unliteral(a) for a in sig.args)  # type: ignore[attr-defined]
+        return tuple(a.copy(readonly=False) if isinstance(a, types.Array) else a
+                     for a in args)
+
+    plain = [s for s in signatures if not any(isinstance(a, types.Literal) for a in s.args)]
+    if not plain or len({general(s) for s in signatures}) != 1:
+        return None
+    return max(plain, key=lambda s: sum(
+        isinstance(a, types.Array) and not a.mutable for a in s.args))
+
+
+def build(directory: Path) -> Path:
+    """Compile every warmed-up kernel into ``directory`` (atomically); a kernel without
+    one signature (only other kernels call it, or it takes several) stays with the JIT."""
+    import numpy as np
+    from numba.core.codegen import AOTCPUCodegen, JITCPUCodegen
+    from numba.pycc import CC
+    from numba.pycc import compiler as pycc_compiler
+
+    from sift.engine import kernels, tiebreak
+
+    class ReleaseGil(pycc_compiler.Flags):  # type: ignore[misc, name-defined]
+        """As ``njit(nogil=True)``: concurrent searches run their kernels in parallel
+        (pycc's flags have no such option of their own)."""
+
+        def __init__(self, *args: object) -> None:
+            super().__init__(*args)
+            self.release_gil = True
+
+    pycc_compiler.Flags = ReleaseGil
+    # The JIT's instruction set: this CPU's own features, not those its model name implies
+    # (a virtual machine may hide some, and code using them would not run).
+    AOTCPUCodegen._customize_tm_features = JITCPUCodegen._customize_tm_features
+    kernels.warm_up()  # the signatures the engine passes (tests check they are all)
+    # The kernels outside kernels.py (tiebreak's: it imports kernels, so warm_up cannot
+    # call them): document ids' tie keys, and a placeholder page in tie order (a mask
+    # may be a snapshot's cached, read-only one).
+    tiebreak.tie_keys(["0"])
+    mask = np.ones(1, np.bool_)
+    cached = mask.copy()
+    cached.flags.writeable = False
+    for m in (mask, cached):
+        tiebreak._first_marked(np.zeros(1, np.uint32), m, 1)
+    directory.mkdir(parents=True, exist_ok=True)
+    name = module_name()
+    with tempfile.TemporaryDirectory(dir=directory, prefix=".build-") as tmp:
+        cc = CC(name)
+        cc.output_dir = tmp
+        cc.target_cpu = "host"
+        cc.verbose = False
+        for kernel, fn in kernels.PYTHON.items():
+            dispatcher = getattr(sys.modules[fn.__module__], kernel)  # kernels or tiebreak
+            signatures = list(dispatcher.nopython_signatures)
+            signature = _one_signature(signatures)
+            if signature is None:
+                print(f"not exported: {kernel} {signatures}", file=sys.stderr)
+            else:
+                cc.export(kernel, signature)(fn)
+        cc.compile()
+        built = next(Path(tmp).glob(name + "*"))
+        final = _path(directory)
+        os.replace(built, final)
+    return final
+
+
+if __name__ == "__main__":
+    try:
+        print(build(Path(sys.argv[1])))
+    finally:
+        _marker(Path(sys.argv[1])).unlink(missing_ok=True)

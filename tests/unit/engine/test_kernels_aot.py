@@ -1,0 +1,153 @@
+"""The kernels compiled ahead of time (kernels_aot.py) against numba's JIT: the same
+results bit for bit, and a process that loads the module never imports numba."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+from types import ModuleType
+
+import numpy as np
+import pytest
+
+from sift.engine import kernels, kernels_aot
+
+SEARCHES = """
+import json, sys
+from sift.engine import kernels
+assert kernels.AHEAD is not None, "the compiled module was not loaded"
+kernels.warm_up()  # as a server's start does: every kernel it calls is in the module
+sys.path.insert(0, "tests/unit/engine")
+from conftest import build_index, search
+docs = [{"id": i, "title": f"red shoe {i} sunflower", "body": "walking shoes for trails",
+         "n": i % 5} for i in range(300)]
+index = build_index(docs, "sift", filterableAttributes=["n"])
+out = []
+for q in ("red shoe", "shoes walkng", '"red shoe" trails', "sun flower", "wal", "sho red"):
+    for body in ({}, {"filter": "n < 3"}, {"matchingStrategy": "all"}):
+        r = search(index, q, showRankingScore=True, **body)
+        out.append([[h["id"], h["_rankingScore"]] for h in r["hits"]])
+print(json.dumps({"hits": out, "numba": "numba" in sys.modules}))
+"""
+
+
+@pytest.fixture(scope="module")
+def numba_cache(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A cache directory (NUMBA_CACHE_DIR) holding the compiled module, built as
+    ``sift serve`` builds it: in a child process."""
+    if not os.environ.get("CC") and not any(
+            Path(d, "cc").exists() for d in os.environ.get("PATH", "").split(os.pathsep)):
+        pytest.skip("no C compiler: the kernels stay with numba's JIT")
+    base = tmp_path_factory.mktemp("numba-cache")
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setenv("NUMBA_CACHE_DIR", str(base))
+        patch.delenv(kernels_aot.MODE_ENV, raising=False)
+        build = kernels_aot.start_build()
+    assert build is not None
+    assert kernels_aot.report(build), "the build failed"
+    assert kernels_aot.start_build(base / "sift-aot") is None  # built: nothing to do
+    return base
+
+
+@pytest.fixture(scope="module")
+def ahead(numba_cache: Path, monkeypatch_module: pytest.MonkeyPatch) -> ModuleType:
+    monkeypatch_module.delenv(kernels_aot.MODE_ENV, raising=False)
+    module = kernels_aot.load(numba_cache / "sift-aot")
+    assert module is not None
+    return module
+
+
+@pytest.fixture(scope="module")
+def monkeypatch_module() -> pytest.MonkeyPatch:
+    with pytest.MonkeyPatch.context() as patch:
+        yield patch
+
+
+def test_searches_in_a_process_with_the_module_match_the_jit(numba_cache: Path) -> None:
+    env = {k: v for k, v in os.environ.items() if k != kernels_aot.MODE_ENV}
+    done = subprocess.run([sys.executable, "-c", SEARCHES], capture_output=True, text=True,
+                          env={**env, "NUMBA_CACHE_DIR": str(numba_cache)}, timeout=300,
+                          cwd=Path(__file__).parents[3])
+    assert done.returncode == 0, done.stderr
+    got = json.loads(done.stdout.splitlines()[-1])
+    assert got["numba"] is False
+    expected = subprocess.run([sys.executable, "-c", SEARCHES.replace(
+        'assert kernels.AHEAD is not None, "the compiled module was not loaded"\n', "")],
+        capture_output=True, text=True, env={**env, kernels_aot.MODE_ENV: "jit"}, timeout=300,
+        cwd=Path(__file__).parents[3])
+    assert expected.returncode == 0, expected.stderr
+    want = json.loads(expected.stdout.splitlines()[-1])
+    assert got["hits"] == want["hits"]
+    assert any(want["hits"])
+
+
+def test_each_kernel_matches_the_jit_bit_for_bit(ahead: ModuleType) -> None:
+    rng = np.random.default_rng(7)
+    n_docs, n = 50, 400
+    docs = rng.integers(0, n_docs, n).astype(np.uint32)
+    fields = rng.integers(0, 3, n).astype(np.uint16)
+    pos = rng.integers(0, 40, n).astype(np.uint32)
+    weight = rng.choice(np.array([1.0, 0.6, 0.45, 0.25], np.float32), n)
+    offsets = np.array([0, 100, 250, n], np.int64)
+    cands, index, matched = kernels.dense_candidates(docs, offsets, n_docs)
+    for one, other in zip(ahead.dense_candidates(docs, offsets, n_docs),
+                          (cands, index, matched), strict=True):
+        assert np.array_equal(one, other) and one.dtype == other.dtype
+    field_weight = rng.random(n_docs * 3).astype(np.float32)
+    tf, df = kernels.term_frequencies(index, docs, fields, weight, offsets, field_weight, 3,
+                                      cands.size)
+    tf2, df2 = ahead.term_frequencies(index, docs, fields, weight, offsets, field_weight, 3,
+                                      cands.size)
+    assert tf.tobytes() == tf2.tobytes() and np.array_equal(df, df2)
+    idfs = rng.random(3)
+    assert kernels.saturated_sum(tf, idfs, 1.2).tobytes() == \
+        ahead.saturated_sum(tf, idfs, 1.2).tobytes()
+    key = rng.random(300)
+    ids, tie = np.arange(300, dtype=np.uint32), rng.integers(0, 2**63, 300).astype(np.uint64)
+    assert np.array_equal(kernels.top_by_key(key, 20, ids, tie),
+                          ahead.top_by_key(key, 20, ids, tie))
+    a, b = slice(0, 100), slice(100, 250)
+    subset = np.ones(100, np.bool_)
+    args = (index[a], fields[a], pos[a], index[b], fields[b], pos[b], subset, 20)
+    keys, n_fields = kernels.proximity_keys(*args)
+    keys2, n_fields2 = ahead.proximity_keys(*args)
+    assert np.array_equal(keys, keys2) and n_fields == n_fields2
+    # Every kernel a search calls is in the module (searches compare whole: above).
+    kernels.warm_up()
+    warmed = [name for name, fn in kernels.PYTHON.items()  # the engine's, not a test's
+              if fn.__module__.startswith("sift.")
+              and getattr(sys.modules[fn.__module__], name).nopython_signatures]
+    assert warmed and all(hasattr(ahead, name) for name in warmed)
+
+
+def test_the_module_is_found_only_for_these_kernels(ahead: ModuleType, numba_cache: Path,
+                                                   monkeypatch: pytest.MonkeyPatch) -> None:
+    assert kernels_aot.load(numba_cache / "elsewhere") is None
+    monkeypatch.setenv(kernels_aot.MODE_ENV, "jit")
+    assert kernels_aot.load(numba_cache / "sift-aot") is None  # SIFT_KERNELS=jit wins
+    assert kernels_aot.start_build(numba_cache / "elsewhere") is None
+    assert not (numba_cache / "elsewhere").exists()
+
+
+def test_one_build_at_a_time_until_a_claim_goes_stale(tmp_path: Path) -> None:
+    assert kernels_aot._claim(tmp_path / "cache")
+    assert not kernels_aot._claim(tmp_path / "cache")  # a second server: no second build
+    marker = kernels_aot._marker(tmp_path / "cache")
+    old = marker.stat().st_mtime - kernels_aot.BUILD_STALE_S - 1
+    os.utime(marker, (old, old))
+    assert kernels_aot._claim(tmp_path / "cache")  # the first build died long ago
+
+
+def test_a_constant_specialisation_does_not_hide_a_kernel() -> None:
+    """Compiled afresh, numba may add ``Literal[bool](False)`` beside ``bool``: still one
+    kernel to export, with the general signature."""
+    from numba.core import types
+
+    kernels.warm_up()
+    general = kernels.proximity_costs.nopython_signatures[0]
+    literal = general.return_type(*general.args[:4], types.literal(False))
+    assert kernels_aot._one_signature([general, literal]) == general
+    assert kernels_aot._one_signature([literal]) is None
