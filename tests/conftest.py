@@ -11,10 +11,6 @@ from typing import Any
 import pytest
 from fastapi.testclient import TestClient
 
-# numba's JIT for the kernels, here and in every server the tests start: compiling them
-# ahead of time takes a minute, once, and has tests of its own (test_kernels_aot.py).
-os.environ.setdefault("SIFT_KERNELS", "jit")
-
 from sift.app import create_app
 from sift.config import load_config
 

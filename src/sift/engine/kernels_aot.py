@@ -9,16 +9,16 @@ module (numba's ``pycc``, which needs a C compiler); a serving process imports t
 module instead and never imports numba. The code is numba's, from the same LLVM
 pipeline without fast-math, so results are bit-for-bit those of the JIT.
 
-``sift serve`` starts that build in the background when the module is missing (the first
-start after an install or upgrade runs with the JIT, as before); every later start loads
-it. The module's file name carries a key (the kernels' source, numba's and Python's
+Opt-in, with ``SIFT_KERNELS=aot``: then ``sift serve`` starts that build in the background
+when the module is missing (that start runs with the JIT, as before) and every later start
+loads it. Without it (the default) numba's JIT compiles the kernels as it always did.
+The module's file name carries a key (the kernels' source, numba's and Python's
 versions, the CPU), so a changed kernel or a moved data volume builds a fresh one.
 Unlike the JIT, an exported kernel takes exactly its signature: an array of another
 dtype or layout (a strided view) is not compiled a version of its own but misread, so
 the engine passes the contiguous arrays of the dtypes ``warm_up`` gives
 (tests/unit/engine/test_kernels.py checks that searches add no signature).
-``SIFT_KERNELS=jit`` keeps numba's JIT (the tests; a machine without a compiler falls
-back to it by itself).
+A machine without a compiler falls back to the JIT by itself.
 """
 
 from __future__ import annotations
@@ -39,13 +39,17 @@ from types import ModuleType
 
 log = logging.getLogger("sift.engine")
 
-MODE_ENV = "SIFT_KERNELS"  # "jit": numba's JIT only; anything else: ahead of time if built
+MODE_ENV = "SIFT_KERNELS"  # "aot": ahead of time once built; anything else: numba's JIT
 SOURCE = Path(__file__).with_name("kernels.py")
 BUILD_STALE_S = 900
 
 
 def wanted() -> bool:
-    return os.environ.get(MODE_ENV, "").lower() != "jit"
+    # Opt-in: an exported kernel takes exactly the signature it was built with and reads
+    # an array of another dtype or layout as if it were that one (numba's JIT would
+    # compile a new version instead); tests/unit/engine/test_kernels_aot.py checks that
+    # searches only use the built signatures, but only for the paths the tests take.
+    return os.environ.get(MODE_ENV, "").lower() == "aot"
 
 
 def _cpu() -> str:

@@ -44,7 +44,7 @@ def numba_cache(tmp_path_factory: pytest.TempPathFactory) -> Path:
     base = tmp_path_factory.mktemp("numba-cache")
     with pytest.MonkeyPatch.context() as patch:
         patch.setenv("NUMBA_CACHE_DIR", str(base))
-        patch.delenv(kernels_aot.MODE_ENV, raising=False)
+        patch.setenv(kernels_aot.MODE_ENV, "aot")
         build = kernels_aot.start_build()
     assert build is not None
     assert kernels_aot.report(build), "the build failed"
@@ -54,7 +54,7 @@ def numba_cache(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 @pytest.fixture(scope="module")
 def ahead(numba_cache: Path, monkeypatch_module: pytest.MonkeyPatch) -> ModuleType:
-    monkeypatch_module.delenv(kernels_aot.MODE_ENV, raising=False)
+    monkeypatch_module.setenv(kernels_aot.MODE_ENV, "aot")
     module = kernels_aot.load(numba_cache / "sift-aot")
     assert module is not None
     return module
@@ -69,7 +69,8 @@ def monkeypatch_module() -> pytest.MonkeyPatch:
 def test_searches_in_a_process_with_the_module_match_the_jit(numba_cache: Path) -> None:
     env = {k: v for k, v in os.environ.items() if k != kernels_aot.MODE_ENV}
     done = subprocess.run([sys.executable, "-c", SEARCHES], capture_output=True, text=True,
-                          env={**env, "NUMBA_CACHE_DIR": str(numba_cache)}, timeout=300,
+                          env={**env, "NUMBA_CACHE_DIR": str(numba_cache),
+                               kernels_aot.MODE_ENV: "aot"}, timeout=300,
                           cwd=Path(__file__).parents[3])
     assert done.returncode == 0, done.stderr
     got = json.loads(done.stdout.splitlines()[-1])
@@ -126,8 +127,8 @@ def test_each_kernel_matches_the_jit_bit_for_bit(ahead: ModuleType) -> None:
 def test_the_module_is_found_only_for_these_kernels(ahead: ModuleType, numba_cache: Path,
                                                    monkeypatch: pytest.MonkeyPatch) -> None:
     assert kernels_aot.load(numba_cache / "elsewhere") is None
-    monkeypatch.setenv(kernels_aot.MODE_ENV, "jit")
-    assert kernels_aot.load(numba_cache / "sift-aot") is None  # SIFT_KERNELS=jit wins
+    monkeypatch.delenv(kernels_aot.MODE_ENV)
+    assert kernels_aot.load(numba_cache / "sift-aot") is None  # opt-in: the JIT by default
     assert kernels_aot.start_build(numba_cache / "elsewhere") is None
     assert not (numba_cache / "elsewhere").exists()
 
