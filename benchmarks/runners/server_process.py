@@ -64,7 +64,8 @@ class ServerProcess:
             os.kill(self._process.pid, sig)
 
     def log_tail(self, chars: int = 800) -> str:
-        self._log.flush()
+        if not self._log.closed:  # after stop(), as when a start timed out: already flushed
+            self._log.flush()
         return self.log_path.read_text(errors="replace")[-chars:]
 
     def stop(self) -> None:
