@@ -86,6 +86,7 @@ class Services:
         # The leader's writes owed to remotes go once their batch has committed, from
         # the worker-lease holder (cluster/outbox.py).
         outbox = Outbox(db, network.forwarder, lambda: worker.lease.held)
+        network.on_change(outbox.notify)  # a /network change may be owed to the remotes
 
         def batch_finished(uids: list[int]) -> None:
             outbox.notify()

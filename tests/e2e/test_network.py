@@ -253,8 +253,12 @@ def test_a_topology_change_moves_a_shard_to_another_node(
     sizes = Counter(partition.shard_of(str(i)) for i in range(300))
     wait_until(lambda: [local_count(n) for n in nodes] == [sizes["a"], sizes["b"], sizes["c"]])
 
-    # Shard a moves from ms-00 to ms-01: ms-00 then holds nothing, ms-01 two shards.
+    # Shard a moves from ms-00 to ms-01: ms-00 then holds nothing, ms-01 two shards. The
+    # change is the leader's to make; the others read it from the database they share.
     with nodes[2].client() as client:
+        refused = client.patch("/network", json={"shards": {"a": {"remotes": ["ms-01"]}}})
+        assert refused.status_code == 400 and refused.json()["code"] == "not_a_leader"
+    with nodes[0].client() as client:
         moved = client.patch("/network", json={
             "shards": {"a": {"addRemotes": ["ms-01"], "removeRemotes": ["ms-00"]}},
         })

@@ -72,17 +72,22 @@ def remote_tasks_done(leader: SiftProcess, task: dict[str, Any],
     return remote_tasks
 
 
-def start_network(servers: ServerPool) -> dict[str, SiftProcess]:
-    """Three nodes on databases of their own, ``ms-00`` leading."""
-    nodes = {name: servers.new(name) for name in NAMES}
-    for name, node in nodes.items():
-        node.start("--network-self", name)
-    topology = {
+def network_body(nodes: dict[str, SiftProcess]) -> dict[str, Any]:
+    """The /network of ``nodes``, ``ms-00`` leading, each remote with the master key."""
+    return {
         "leader": "ms-00",
         "remotes": {name: {"url": node.url, "searchApiKey": MASTER_KEY,
                            "writeApiKey": MASTER_KEY} for name, node in nodes.items()},
         "shards": {shard: {"remotes": owners} for shard, owners in SHARDS.items()},
     }  # fmt: skip
+
+
+def start_network(servers: ServerPool) -> dict[str, SiftProcess]:
+    """Three nodes on databases of their own, ``ms-00`` leading."""
+    nodes = {name: servers.new(name) for name in NAMES}
+    for name, node in nodes.items():
+        node.start("--network-self", name)
+    topology = network_body(nodes)
     for node in nodes.values():
         with node.client() as client:
             assert client.patch("/experimental-features", json={"network": True}).is_success
@@ -240,3 +245,44 @@ def test_a_remote_stopped_while_the_leader_writes_gets_every_write_in_order_once
     with leader.client() as client:
         metrics = client.get("/metrics").text
     assert 'sift_network_pending_writes{remote="ms-02"} 0.0' in metrics
+
+
+def test_the_leaders_network_reaches_every_remote(servers: ServerPool) -> None:
+    """Only the leader is sent ``PATCH /network``: each remote gets the same network with
+    its own ``self``, also one that was down when it changed (the outbox waits for it)."""
+    nodes = {name: servers.new(name) for name in NAMES}
+    for name, node in nodes.items():
+        node.start("--network-self", name)
+        with node.client() as client:
+            assert client.patch("/experimental-features", json={"network": True}).is_success
+    topology = network_body(nodes)
+    leader = nodes["ms-00"]
+
+    def network_of(node: SiftProcess) -> dict[str, Any]:
+        with node.client() as client:
+            body = client.get("/network").json()
+        for remote in body["remotes"].values():
+            remote.pop("status")
+        return body
+
+    def everywhere(shards: dict[str, list[str]]) -> None:
+        expected = {**topology, "shards": {s: {"remotes": o} for s, o in shards.items()}}
+        for name, node in nodes.items():
+            wait_until(lambda: network_of(node) == {**expected, "self": name}, 30)  # noqa: B023
+
+    with leader.client() as client:
+        assert client.patch("/network", json=topology).status_code == 200
+    everywhere(SHARDS)
+    # A remote refuses a change sent to it rather than to the leader.
+    with nodes["ms-01"].client() as client:
+        refused = client.patch("/network", json={"shards": {"a": {"remotes": ["ms-01"]}}})
+    assert refused.status_code == 400 and refused.json()["code"] == "not_a_leader"
+    # A change made while a remote is down reaches it once it is back.
+    nodes["ms-02"].terminate()
+    moved = {**SHARDS, "c": ["ms-02", "ms-01"]}
+    with leader.client() as client:
+        changed = client.patch("/network", json={"shards": {"c": {"remotes": moved["c"]}}})
+    assert changed.status_code == 200, changed.text
+    wait_until(lambda: network_of(nodes["ms-01"])["shards"]["c"] == {"remotes": moved["c"]})
+    nodes["ms-02"].start("--network-self", "ms-02")
+    everywhere(moved)

@@ -6,7 +6,8 @@ to its own database and, in the same transaction, owes every other remote its sh
 documents (or ids to delete) of the shards the remote owns, split by the same
 ``Partition.shard_of`` that decides which shard a node indexes. A deletion by filter or
 of every document, a settings update, and an index's creation, update (primary key, uid),
-deletion or swap go to every remote. Each request names the leader's task
+deletion or swap go to every remote, and so does a change of the leader's /network
+(``network_requests``, owed by cluster/network.py). Each request names the leader's task
 (cluster/origin.py): a remote on the leader's own database answers that it has the write
 already, and a remote that enqueued it before (the leader retrying after a crash) answers
 with the task it enqueued then. The leader's task lists each remote's task uid (or the
@@ -31,6 +32,7 @@ from sift.engine.partition import Partition
 
 if TYPE_CHECKING:
     from sift.cluster.network import Network
+    from sift.cluster.topology import Topology
 
 log = logging.getLogger("sift.network")
 
@@ -104,6 +106,20 @@ _INDEX_REQUESTS: dict[str, Callable[[str, dict[str, Any]], Request]] = {
 }
 
 
+def network_requests(topology: Topology) -> dict[str, Request]:
+    """What each other remote is sent when the leader's /network changes: the whole
+    topology, with ``self`` set to that remote's name (it replaces the remote's own)."""
+    body = topology.to_dict()
+    return {name: ("PATCH", "/network", {**body, "self": name})
+            for name in topology.remotes if name != topology.self_name}  # fmt: skip
+
+
+def is_network_change(task_uid: int) -> bool:
+    """Whether an outbox row carries a /network change (numbered by the topology's
+    version, negated) rather than a task's write."""
+    return task_uid < 0
+
+
 class Forwarder:
     """Sends the leader's writes to the remotes (see the module's docstring)."""
 
@@ -128,9 +144,11 @@ class Forwarder:
             return None
         return partition, topology.shards, topology.self_name
 
-    def owed(self, requests: dict[str, Request]) -> dict[str, Request]:
-        """The requests of remotes that may have a database of their own."""
-        remotes = self.network.topology.remotes
+    def owed(self, requests: dict[str, Request],
+             topology: Topology | None = None) -> dict[str, Request]:  # fmt: skip
+        """The requests of remotes that may have a database of their own (remotes as in
+        ``topology``, by default the current one)."""
+        remotes = (topology or self.network.topology).remotes
         return {name: request for name, request in requests.items()
                 if name in remotes and remotes[name].url not in self._same_database}  # fmt: skip
 
@@ -147,7 +165,8 @@ class Forwarder:
             return None
         # The leader's name, as when the write was owed: a lease holder sending it after
         # a takeover (nodes sharing the leader's database) names the same origin.
-        origin = Origin(topology.leader or topology.self_name or "", task_uid,
+        # A /network change names the topology's version where a write names its task.
+        origin = Origin(topology.leader or topology.self_name or "", abs(task_uid),
                         self.network.database_id)  # fmt: skip
         method, path, body = request
         headers = origin.headers()
@@ -162,9 +181,9 @@ class Forwarder:
         if answer.status_code == 200 and answer.json().get("sameDatabase"):
             self._same_database.add(remote.url)
             return None
-        if answer.status_code == 202:
+        if answer.status_code in (200, 202):  # a task enqueued; /network changed at once
             self.network.health.answered(name)
-            return {"taskUid": answer.json()["taskUid"], "error": None}
+            return {"taskUid": answer.json().get("taskUid"), "error": None}
         try:
             error = answer.json()
         except ValueError:

@@ -18,8 +18,10 @@ from collections.abc import Callable
 from dataclasses import replace
 from typing import Any
 
+from sqlalchemy.engine import Connection
+
 from sift.cluster.fanout import NetworkSearch
-from sift.cluster.forward import Forwarder
+from sift.cluster.forward import Forwarder, network_requests
 from sift.cluster.health import RemoteHealth
 from sift.cluster.origin import database_id
 from sift.cluster.topology import Topology, apply_patch
@@ -27,6 +29,7 @@ from sift.engine.partition import Partition
 from sift.errors import NotALeader, SiftError
 from sift.ops import experimental
 from sift.storage import network as network_rows
+from sift.storage import outbox as outbox_rows
 from sift.storage.database import Database, error_summary
 
 log = logging.getLogger("sift.network")
@@ -100,8 +103,14 @@ class Network:
 
     # -- writing ------------------------------------------------------------
 
-    def update(self, body: Any) -> Topology:
-        """Apply a PATCH /network body in one transaction; the new topology."""
+    def update(self, body: Any, forwarded: bool = False) -> Topology:
+        """Apply a PATCH /network body in one transaction; the new topology.
+
+        ``forwarded``: the body is the leader's whole topology (sent by
+        :meth:`_owe_remotes` on the leader), which replaces this node's instead of
+        patching it, so a remote the leader removed is removed here too. A change made
+        on the leader (it leads before or after the change) is owed to every other remote
+        in the same transaction, through the outbox that forwards its writes."""
         if isinstance(body, dict) and self.fixed_self is not None:
             wanted = body.get("self", self.fixed_self)
             if wanted != self.fixed_self:
@@ -112,13 +121,28 @@ class Network:
                 )
         with self.db.write() as conn:
             seen = network_rows.read(conn, for_update=True)
-            topology = apply_patch(self._stored(seen.topology), body)
+            before = self._stored(seen.topology)
+            topology = apply_patch(Topology() if forwarded else before, body)
             stored = topology.to_dict()
             if self.fixed_self is not None and "self" not in (body or {}):
                 stored["self"] = seen.topology.get("self")  # another node's `self` stays
             version = network_rows.write(conn, seen, stored)
+            if not forwarded:
+                self._owe_remotes(conn, before, self._stored(stored), version)
         self._set(network_rows.NetworkRow(stored, version), self._enabled)
         return self._topology
+
+    def _owe_remotes(self, conn: Connection, before: Topology, after: Topology,
+                     version: int) -> None:  # fmt: skip
+        """Owe every other remote the new topology when this node leads (before the
+        change, or after it: a leader handing over tells the others too), as
+        Meilisearch's leader propagates it. Remotes known to share this database read
+        the same row and are sent nothing."""
+        me = after.self_name
+        if not self._enabled or me is None or me not in (before.leader, after.leader):
+            return
+        requests = self.forwarder.owed(network_requests(after), after)
+        outbox_rows.add(conn, -version, requests)  # no task: the outbox row names the version
 
     # -- keeping up with other nodes -------------------------------------------
 

@@ -26,7 +26,7 @@ from typing import Any
 
 from sqlalchemy.engine import Connection
 
-from sift.cluster.forward import Forwarder
+from sift.cluster.forward import Forwarder, is_network_change
 from sift.storage import outbox as rows
 from sift.storage import tasks as task_rows
 from sift.storage.database import Database, error_summary, utcnow
@@ -134,6 +134,8 @@ class Outbox:
 def _show(conn: Connection, task_uid: int, remote: str, answer: dict[str, Any] | None) -> None:
     """Put the remote's answer in the leader task's ``network.remoteTasks`` (None: the
     remote shares the leader's database, so it is left out)."""
+    if is_network_change(task_uid):
+        return  # no task to show it on: the leader's GET /network is the record
     task = task_rows.get(conn, task_uid)
     if task is None:
         return  # deleted since (a taskDeletion): nothing to show it on

@@ -18,7 +18,7 @@ from sift.storage.schema import network_outbox as outbox
 class Pending:
     id: int
     remote: str
-    task_uid: int
+    task_uid: int  # negative: a /network change, numbered by its version (no task)
     method: str
     path: str
     body: Any
@@ -47,6 +47,15 @@ def heads(conn: Connection) -> list[Pending]:
         Pending(r.id, r.remote, r.task_uid, r.method, r.path, orjson.loads(r.body),
                 r.attempts, r.due_at)
         for r in rows
+    ]  # fmt: skip
+
+
+def all_rows(conn: Connection) -> list[Pending]:
+    """Every pending write, in the order owed."""
+    return [
+        Pending(r.id, r.remote, r.task_uid, r.method, r.path, orjson.loads(r.body),
+                r.attempts, r.due_at)
+        for r in conn.execute(sa.select(outbox).order_by(outbox.c.id))
     ]  # fmt: skip
 
 

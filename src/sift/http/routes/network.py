@@ -2,7 +2,9 @@
 
 Behind the `network` experimental feature, as in Meilisearch. The topology is stored in
 the database (src/sift/cluster/network.py); on nodes sharing one database, a PATCH on any
-node is seen by every other within a second. ``/indexes/{uid}/search/statistics`` is the
+node is seen by every other within a second; with a ``leader``, a PATCH on the leader is
+also sent to every remote with a database of its own, and the other nodes refuse PATCHes
+that do not come from it (except one naming a leader). ``/indexes/{uid}/search/statistics`` is the
 first round of a network search (cluster/statistics.py), asked by the node coordinating it.
 """
 
@@ -53,7 +55,16 @@ async def patch_network(
     network = services(request).network
     network.require_enabled()
     body = await json_body(request)
-    await run_in_threadpool(network.update, body)
+    # The leader propagates its /network to every remote (cluster/network.py); a node on
+    # the leader's own database reads the same row, so it has the change already.
+    origin = Origin.from_headers(request.headers)
+    if (answer := already_here(request, origin)) is not None:
+        return answer
+    # Another node takes a change only from the leader, except one naming a leader:
+    # how a network whose leader is gone for good gets a new one.
+    if origin is None and not (isinstance(body, dict) and "leader" in body):
+        network.refuse_unless_leader(forwarded=False)
+    await run_in_threadpool(network.update, body, origin is not None)
     return JSONResponse(network.view())
 
 
