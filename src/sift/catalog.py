@@ -10,6 +10,7 @@ the batch's transaction has committed, so a search never sees half a batch.
 
 from __future__ import annotations
 
+import fcntl
 import hashlib
 import json
 import logging
@@ -277,9 +278,24 @@ class IndexCatalog:
 
     def save_images(self) -> None:
         """Write an image of every index (at shutdown, once no batch runs) and remove the
-        images of indexes that are gone. A failure costs the next start a rebuild."""
+        images of indexes that are gone. A failure costs the next start a rebuild.
+
+        The worker processes of one server stop together and hold the same indexes: the
+        first to lock the directory writes them, the others leave it (one write, not one
+        per process, and no partial file of a live writer is taken for a dead one's)."""
         if self.image_dir is None:
             return
+        self.image_dir.mkdir(parents=True, exist_ok=True)
+        with open(self.image_dir.with_name(self.image_dir.name + ".lock"), "ab") as lock:
+            try:
+                fcntl.flock(lock, fcntl.LOCK_EX | fcntl.LOCK_NB)
+            except BlockingIOError:
+                log.info("another process of this server writes the index images")
+                return
+            self._write_images()
+
+    def _write_images(self) -> None:
+        assert self.image_dir is not None
         with self._lock:
             indexes = dict(self._indexes)
         kept = set()
@@ -298,8 +314,11 @@ class IndexCatalog:
                 continue
             log.info("index %r: image written: %d documents, %.1f s", uid, header.documents,
                      time.perf_counter() - started, extra={"index": uid})  # fmt: skip
+        # Images of indexes gone since, and partial files of a stop killed mid-write.
         for stale in set(self.image_dir.glob("*.image")) - kept:
             stale.unlink(missing_ok=True)
+        for partial in self.image_dir.glob(".*.partial"):
+            partial.unlink(missing_ok=True)
 
 
 def _hold(index: SearchIndex) -> None:

@@ -143,3 +143,20 @@ def test_a_torn_image_means_a_rebuild(
     catalog, rebuilt = _start(db, tmp_path / "images", monkeypatch)
     assert rebuilt == ["things"]
     assert catalog.get("things").document_count() == 118
+
+
+def test_one_process_writes_the_images_and_a_killed_writers_partial_file_goes(
+    db: Database, tmp_path: Path
+) -> None:
+    import fcntl
+
+    images = tmp_path / "images"
+    node = _node(db, images)
+    images.mkdir()
+    (images / ".0123.image.999.partial").write_bytes(b"half an image")  # a kill -9 mid-write
+    with open(tmp_path / "images.lock", "ab") as other:  # another worker of this server
+        fcntl.flock(other, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        node.catalog.save_images()
+        assert [p.name for p in images.iterdir()] == [".0123.image.999.partial"]
+    node.catalog.save_images()
+    assert [p.suffix for p in images.iterdir()] == [".image"]
