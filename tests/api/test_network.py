@@ -360,3 +360,62 @@ def test_the_leader_itself_takes_writes(client: TestClient) -> None:
     enable(client)
     assert patch(client, THREE).status_code == 200
     assert client.post("/indexes", json={"uid": "books"}).status_code == 202
+
+
+def _key(client: TestClient, actions: list[str]) -> str:
+    answer = client.post("/keys", json={"actions": actions, "indexes": ["*"], "expiresAt": None})
+    assert answer.status_code == 201, answer.text
+    return answer.json()["key"]
+
+
+def test_a_forwarded_write_needs_the_key_the_leader_writes_with(client: TestClient) -> None:
+    """Origin headers count only with the master key or this node's `writeApiKey`: a
+    client's key, even one allowed the write, cannot pass its writes off as the
+    leader's (to get past `not_a_leader`, or to make the leader's real write look like
+    a repeat)."""
+    actions = ["documents.add", "indexes.create", "network.update", "network.get"]
+    client_key, leader_key, rotated = (_key(client, actions) for _ in range(3))
+    enable(client)
+    mine = {**THREE["remotes"]["ms-01"], "writeApiKey": leader_key}
+    network = {**THREE, "self": "ms-01", "remotes": {**THREE["remotes"], "ms-01": mine}}
+    assert patch(client, network).status_code == 200  # ms-00 leads
+    docs = [{"id": 1, "title": "river"}]
+
+    def write(key: str, task: int) -> Any:
+        headers = {"Authorization": f"Bearer {key}",
+                   **Origin("ms-00", task, "leader-database").headers()}  # fmt: skip
+        return client.post("/indexes/books/documents", json=docs, headers=headers)
+
+    forged = write(client_key, 1)
+    assert forged.status_code == 403 and forged.json()["code"] == "invalid_forwarded_write"
+    assert forged.json()["type"] == "auth"
+    # Without the headers the same key is simply not the leader.
+    plain = client.post("/indexes/books/documents", json=docs,
+                        headers={"Authorization": f"Bearer {client_key}"})  # fmt: skip
+    assert plain.json()["code"] == "not_a_leader"
+    assert client.get("/tasks").json()["total"] == 0
+    # The leader's key is taken, and so is the master key; the forged task 1 did not
+    # take the place of the leader's task 1 (a new task, not the forged one's).
+    assert write(leader_key, 1).status_code == 202
+    assert write(MASTER_KEY, 2).status_code == 202
+    assert client.get("/tasks").json()["total"] == 2
+    # A new network from the leader naming a new key for this node is taken with it,
+    # and from then on only the new key counts.
+    moved = {**network, "remotes": {**network["remotes"],
+                                    "ms-01": {**mine, "writeApiKey": rotated}}}  # fmt: skip
+    sent = client.patch("/network", json=moved, headers={
+        "Authorization": f"Bearer {rotated}", **Origin("ms-00", 3, "leader-database").headers()})
+    assert sent.status_code == 200, sent.text
+    refused = client.patch("/network", json=moved, headers={
+        "Authorization": f"Bearer {client_key}",
+        **Origin("ms-00", 4, "leader-database").headers()})  # fmt: skip
+    assert refused.status_code == 403 and refused.json()["code"] == "invalid_forwarded_write"
+    assert write(leader_key, 5).status_code == 403
+    assert write(rotated, 5).status_code == 202
+
+
+def test_without_a_master_key_forwarded_writes_need_no_key(tmp_path: Path) -> None:
+    with make_client(tmp_path) as open_node:
+        answer = open_node.post("/indexes/books/documents", json=[{"id": 1}],
+                                headers=Origin("ms-00", 1, "leader-database").headers())
+        assert answer.status_code == 202, answer.text

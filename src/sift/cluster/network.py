@@ -12,6 +12,7 @@ node owns when they changed).
 
 from __future__ import annotations
 
+import hmac
 import logging
 import threading
 from collections.abc import Callable
@@ -34,6 +35,15 @@ from sift.storage.database import Database, error_summary
 
 log = logging.getLogger("sift.network")
 
+
+
+def _own_write_key(topology: dict[str, Any], fixed_self: str | None) -> str | None:
+    """The ``writeApiKey`` a topology (in its JSON form) names for its ``self``."""
+    me = fixed_self or topology.get("self")
+    remotes = topology.get("remotes")
+    remote = remotes.get(me) if isinstance(remotes, dict) and isinstance(me, str) else None
+    key = remote.get("writeApiKey") if isinstance(remote, dict) else None
+    return key if isinstance(key, str) else None
 
 
 class Network:
@@ -84,6 +94,16 @@ class Network:
                 and topology.self_name is not None
                 and topology.self_name != topology.leader):  # fmt: skip
             raise NotALeader(topology.self_name, topology.leader)
+
+    def writes_with(self, token: str, offered: Any = None) -> bool:
+        """Whether ``token`` is the key the leader writes to this node with: the
+        ``writeApiKey`` of this node in its topology, or in ``offered`` (a new topology
+        the leader sends, which may name a new key), compared in constant time."""
+        keys = [_own_write_key(self._topology.to_dict(), self.fixed_self)]
+        if isinstance(offered, dict):
+            keys.append(_own_write_key(offered, self.fixed_self))
+        return any(key is not None and hmac.compare_digest(token.encode(), key.encode())
+                   for key in keys)  # fmt: skip
 
     def view(self) -> dict[str, Any]:
         """GET /network: the topology, each remote with its availability as last seen."""
