@@ -325,11 +325,16 @@ def test_the_leader_owes_every_remote_its_network(client: TestClient) -> None:
     with client.app.state.services.db.read() as conn:  # type: ignore[attr-defined]
         owed = sorted(((r.remote, r.task_uid, r.body) for r in outbox_rows.all_rows(conn)),
                       key=lambda row: -row[1])  # fmt: skip
-    # Each change, in order, for each remote of the network after it; no task is named.
+    # Each change, in order, for each remote of the network after it, and for the remote
+    # it removed; no task is named.
     assert [(remote, uid) for remote, uid, _ in owed] == [
-        ("ms-01", -1), ("ms-02", -1), ("ms-01", -2)]  # fmt: skip
-    assert [body["self"] for _, _, body in owed] == ["ms-01", "ms-02", "ms-01"]
+        ("ms-01", -1), ("ms-02", -1), ("ms-01", -2), ("ms-02", -2)]  # fmt: skip
+    assert [body["self"] for _, _, body in owed] == ["ms-01", "ms-02", "ms-01", "ms-02"]
     assert owed[2][2]["leader"] == "ms-00" and set(owed[2][2]["remotes"]) == {"ms-00", "ms-01"}
+    # The removed remote's network becomes itself alone: no leader, no shards.
+    assert owed[3][2] == {"self": "ms-02", "leader": None, "shards": {},
+                          "remotes": {"ms-02": {"url": "http://127.0.0.1:7702",
+                                                "searchApiKey": None, "writeApiKey": None}}}
     assert client.get("/tasks").json()["total"] == 0
 
 

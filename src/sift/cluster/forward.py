@@ -28,11 +28,11 @@ from typing import TYPE_CHECKING, Any
 import httpx
 
 from sift.cluster.origin import Origin
+from sift.cluster.topology import Remote, Topology
 from sift.engine.partition import Partition
 
 if TYPE_CHECKING:
     from sift.cluster.network import Network
-    from sift.cluster.topology import Topology
 
 log = logging.getLogger("sift.network")
 
@@ -114,6 +114,28 @@ def network_requests(topology: Topology) -> dict[str, Request]:
             for name in topology.remotes if name != topology.self_name}  # fmt: skip
 
 
+def farewell_requests(before: Topology, after: Topology) -> dict[str, Request]:
+    """What each remote that ``after`` leaves out is sent: a network of itself alone (no
+    leader, no shards), so it stops refusing writes as `not_a_leader` and stops sending
+    searches to the network it left. Its documents stay: it answers for what it holds."""
+    return {
+        name: ("PATCH", "/network", {"self": name, "leader": None,
+                                     "remotes": {name: remote.to_dict()}, "shards": {}})
+        for name, remote in before.remotes.items()
+        if name not in after.remotes and name != after.self_name
+    }  # fmt: skip
+
+
+def _leaving(name: str, request: Request) -> Remote | None:
+    """The remote a farewell (:func:`farewell_requests`) goes to: no longer in the network,
+    it is found in the network the request gives it."""
+    method, path, body = request
+    if method != "PATCH" or path != "/network" or not isinstance(body, dict):
+        return None
+    own = (body.get("remotes") or {}).get(name) if body.get("self") == name else None
+    return Remote.from_dict(own) if isinstance(own, dict) else None
+
+
 def is_network_change(task_uid: int) -> bool:
     """Whether an outbox row carries a /network change (numbered by the topology's
     version, negated) rather than a task's write."""
@@ -157,7 +179,7 @@ class Forwarder:
         entry of Meilisearch's ``remoteTasks`` (an error of type ``system`` when it may
         answer later), or None when it shares the leader's database (nothing to send)."""
         topology = self.network.topology
-        remote = topology.remotes.get(name)
+        remote = topology.remotes.get(name) or _leaving(name, request)
         if remote is None:  # removed from /network: asking again would change nothing
             left = _unreachable(name, "it is no longer in the network")
             return {"taskUid": None, "error": {**left, "type": "invalid_request"}}

@@ -22,7 +22,7 @@ from typing import Any
 from sqlalchemy.engine import Connection
 
 from sift.cluster.fanout import NetworkSearch
-from sift.cluster.forward import Forwarder, network_requests
+from sift.cluster.forward import Forwarder, farewell_requests, network_requests
 from sift.cluster.health import RemoteHealth
 from sift.cluster.origin import database_id
 from sift.cluster.topology import Topology, apply_patch
@@ -156,12 +156,15 @@ class Network:
                      version: int) -> None:  # fmt: skip
         """Owe every other remote the new topology when this node leads (before the
         change, or after it: a leader handing over tells the others too), as
-        Meilisearch's leader propagates it. Remotes known to share this database read
-        the same row and are sent nothing."""
+        Meilisearch's leader propagates it, and every remote it removes a network of its
+        own (cluster/forward.py ``farewell_requests``). Remotes known to share this
+        database read the same row and are sent nothing."""
         me = after.self_name
         if not self._enabled or me is None or me not in (before.leader, after.leader):
             return
         requests = self.forwarder.owed(network_requests(after), after)
+        # A remote left out is told too (found in the topology before the change).
+        requests.update(self.forwarder.owed(farewell_requests(before, after), before))
         outbox_rows.add(conn, -version, requests)  # no task: the outbox row names the version
 
     # -- keeping up with other nodes -------------------------------------------
