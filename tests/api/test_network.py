@@ -8,8 +8,9 @@ from typing import Any
 from fastapi.testclient import TestClient
 
 from sift.cluster.origin import Origin
+from sift.engine.partition import Partition
 from sift.storage import outbox as outbox_rows
-from tests.conftest import MASTER_KEY, make_client
+from tests.conftest import MASTER_KEY, make_client, run_task, wait_task
 
 THREE = {
     "self": "ms-00",
@@ -335,7 +336,10 @@ def test_the_leader_owes_every_remote_its_network(client: TestClient) -> None:
     assert owed[3][2] == {"self": "ms-02", "leader": None, "shards": {},
                           "remotes": {"ms-02": {"url": "http://127.0.0.1:7702",
                                                 "searchApiKey": None, "writeApiKey": None}}}
-    assert client.get("/tasks").json()["total"] == 0
+    # Setting up the sharded network and removing a remote each move documents (none
+    # here: there is no index yet).
+    changes = client.get("/tasks").json()["results"]
+    assert [t["type"] for t in changes] == ["networkTopologyChange"] * 2
 
 
 def test_the_leaders_network_replaces_a_remotes_own(client: TestClient) -> None:
@@ -424,3 +428,68 @@ def test_without_a_master_key_forwarded_writes_need_no_key(tmp_path: Path) -> No
         answer = open_node.post("/indexes/books/documents", json=[{"id": 1}],
                                 headers=Origin("ms-00", 1, "leader-database").headers())
         assert answer.status_code == 202, answer.text
+
+
+def _owed(client: TestClient, task_uid: int) -> dict[str, list[tuple[str, str, Any]]]:
+    """Each remote's requests the leader's task ``task_uid`` owes, in order."""
+    with client.app.state.services.db.read() as conn:  # type: ignore[attr-defined]
+        rows = outbox_rows.all_rows(conn)
+    owed: dict[str, list[tuple[str, str, Any]]] = {}
+    for row in rows:
+        if row.task_uid == task_uid:
+            owed.setdefault(row.remote, []).append((row.method, row.path, row.body))
+    return owed
+
+
+def test_a_topology_change_sends_each_remote_what_it_gains_and_loses(
+    client: TestClient,
+) -> None:
+    """Meilisearch's `networkTopologyChange`: the leader, holding every document in its
+    database, owes each remote with a database of its own the documents it now owns
+    (with the index and its settings when it had none of it) and the deletion of those
+    it no longer owns, through the outbox."""
+    client.app.state.services.outbox.stop()  # type: ignore[attr-defined]
+    settings = {"filterableAttributes": ["n"]}
+    run_task(client, "PATCH", "/indexes/books/settings", json=settings)
+    docs = [{"id": i, "n": i % 7} for i in range(300)]
+    run_task(client, "POST", "/indexes/books/documents", json=docs)
+    enable(client)
+    assert patch(client, THREE).status_code == 200  # ms-00 leads: sharding begins
+    tasks = client.get("/tasks", params={"types": "networkTopologyChange"}).json()["results"]
+    assert len(tasks) == 1 and tasks[0]["indexUid"] is None
+    first = wait_task(client, tasks[0]["uid"])
+    assert first["status"] == "succeeded", first
+    partition = Partition(tuple(THREE["shards"]))
+    shard = {i: partition.shard_of(str(i)) for i in range(300)}
+    owners = {name: tuple(s["remotes"]) for name, s in THREE["shards"].items()}
+    # Every document has an owner other than the leader: each one moved.
+    assert first["details"] == {"movedDocuments": 300}
+    assert first["network"] == {"remoteTasks": {
+        r: {"taskUid": None, "error": None} for r in ("ms-01", "ms-02")}}  # fmt: skip
+    owed = _owed(client, first["uid"])
+    for remote in ("ms-01", "ms-02"):
+        creation, settings_sent, *additions = owed[remote]
+        assert creation == ("POST", "/indexes", {"uid": "books", "primaryKey": "id"})
+        assert settings_sent == ("PATCH", "/indexes/books/settings", settings)
+        assert {m for m, p, _ in additions} == {"POST"}
+        assert {p for _, p, _ in additions} == {"/indexes/books/documents?primaryKey=id"}
+        got = sorted(d["id"] for _, _, body in additions for d in body)
+        assert got == [i for i in range(300) if remote in owners[shard[i]]], remote
+        assert all(d == docs[d["id"]] for _, _, body in additions for d in body)
+    # shard-c moves from ms-02 to ms-01: ms-01 gains its documents, ms-02 deletes them.
+    moved = patch(client, {"shards": {"shard-c": {"remotes": ["ms-00", "ms-01"]}}})
+    assert moved.status_code == 200, moved.text
+    tasks = client.get("/tasks", params={"types": "networkTopologyChange"}).json()["results"]
+    second = wait_task(client, tasks[0]["uid"])
+    in_c = [i for i in range(300) if shard[i] == "shard-c"]
+    assert second["details"] == {"movedDocuments": len(in_c)}
+    owed = _owed(client, second["uid"])
+    assert [(m, p) for m, p, _ in owed["ms-01"]] == [
+        ("POST", "/indexes/books/documents?primaryKey=id")]  # the index is there already
+    assert sorted(d["id"] for d in owed["ms-01"][0][2]) == in_c
+    [(method, path, gone)] = owed["ms-02"]
+    assert (method, path) == ("POST", "/indexes/books/documents/delete-batch")
+    assert sorted(gone, key=int) == [str(i) for i in in_c]
+    # A change that moves no document (a remote's url) is no task.
+    assert patch(client, {"remotes": {"ms-02": {"url": "http://127.0.0.1:7712"}}}).is_success
+    assert client.get("/tasks", params={"types": "networkTopologyChange"}).json()["total"] == 2

@@ -174,10 +174,16 @@ class Forwarder:
         return {name: request for name, request in requests.items()
                 if name in remotes and remotes[name].url not in self._same_database}  # fmt: skip
 
-    def deliver(self, name: str, task_uid: int, request: Request) -> dict[str, Any] | None:
+    def separate(self, names: set[str]) -> set[str]:
+        """Those of ``names`` in the network that may have a database of their own."""
+        return set(self.owed(dict.fromkeys(names, ("", "", None))))
+
+    def deliver(self, name: str, task_uid: int, request: Request,
+                part: int | None = None) -> dict[str, Any] | None:  # fmt: skip
         """Send remote ``name`` its request of the leader's task ``task_uid``, once: its
         entry of Meilisearch's ``remoteTasks`` (an error of type ``system`` when it may
-        answer later), or None when it shares the leader's database (nothing to send)."""
+        answer later), or None when it shares the leader's database (nothing to send).
+        ``part``: which of the task's requests to this remote, when it sends several."""
         topology = self.network.topology
         remote = topology.remotes.get(name) or _leaving(name, request)
         if remote is None:  # removed from /network: asking again would change nothing
@@ -189,7 +195,7 @@ class Forwarder:
         # a takeover (nodes sharing the leader's database) names the same origin.
         # A /network change names the topology's version where a write names its task.
         origin = Origin(topology.leader or topology.self_name or "", abs(task_uid),
-                        self.network.database_id)  # fmt: skip
+                        self.network.database_id, part)  # fmt: skip
         method, path, body = request
         headers = origin.headers()
         if remote.write_api_key:

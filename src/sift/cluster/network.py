@@ -21,6 +21,7 @@ from typing import Any
 
 from sqlalchemy.engine import Connection
 
+from sift.cluster import rebalance
 from sift.cluster.fanout import NetworkSearch
 from sift.cluster.forward import Forwarder, farewell_requests, network_requests
 from sift.cluster.health import RemoteHealth
@@ -31,6 +32,7 @@ from sift.errors import NotALeader, SiftError
 from sift.ops import experimental
 from sift.storage import network as network_rows
 from sift.storage import outbox as outbox_rows
+from sift.storage import tasks as task_rows
 from sift.storage.database import Database, error_summary
 
 log = logging.getLogger("sift.network")
@@ -149,6 +151,7 @@ class Network:
             version = network_rows.write(conn, seen, stored)
             if not forwarded:
                 self._owe_remotes(conn, before, self._stored(stored), version)
+                self._move_documents(conn, before, self._stored(stored))
         self._set(network_rows.NetworkRow(stored, version), self._enabled)
         return self._topology
 
@@ -166,6 +169,20 @@ class Network:
         # A remote left out is told too (found in the topology before the change).
         requests.update(self.forwarder.owed(farewell_requests(before, after), before))
         outbox_rows.add(conn, -version, requests)  # no task: the outbox row names the version
+
+    def _move_documents(self, conn: Connection, before: Topology, after: Topology) -> None:
+        """Enqueue Meilisearch's ``networkTopologyChange`` task when this node leads the
+        sharded network after the change and some documents change owners: the worker
+        sends each remote with a database of its own what it gains and loses
+        (tasks/topology.py). Before a leader, remotes were sent nothing: they own none."""
+        me = after.self_name
+        if not self._enabled or me is None or me != after.leader or not after.sharded:
+            return
+        old = before.shards if before.sharded else {}
+        if rebalance.changed(old, after.shards):
+            task_rows.enqueue(self.db, conn, rebalance.TASK_TYPE, None,
+                              {"movedDocuments": None},
+                              rebalance.task_params(old, after.shards))  # fmt: skip
 
     # -- keeping up with other nodes -------------------------------------------
 

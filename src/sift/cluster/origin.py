@@ -33,6 +33,7 @@ _ORIGIN = META_PREFIX + "origin:"
 HEADER_REMOTE = "X-Sift-Origin-Remote"
 HEADER_TASK = "X-Sift-Origin-Task"
 HEADER_DATABASE = "X-Sift-Origin-Database"
+HEADER_PART = "X-Sift-Origin-Part"
 
 
 def database_id(db: Database) -> str:
@@ -60,13 +61,19 @@ class Origin:
     remote: str
     task_uid: int
     database: str
+    # Which of the task's requests to this remote, when it sends several (a topology
+    # change sends documents in parts): each part is a write of its own, enqueued once.
+    part: int | None = None
 
     def headers(self) -> dict[str, str]:
-        return {
+        headers = {
             HEADER_REMOTE: self.remote,
             HEADER_TASK: str(self.task_uid),
             HEADER_DATABASE: self.database,
         }
+        if self.part is not None:
+            headers[HEADER_PART] = str(self.part)
+        return headers
 
     def to_dict(self) -> dict[str, Any]:
         """The task's ``network.origin`` as Meilisearch shows it."""
@@ -85,10 +92,14 @@ class Origin:
                 f"(a task uid) and `{HEADER_DATABASE}` together.",
                 "bad_request",
             )
-        return cls(remote, int(task), database)
+        part = headers.get(HEADER_PART)
+        if part is not None and not part.isdigit():
+            raise SiftError(f"`{HEADER_PART}` must be a number.", "bad_request")
+        return cls(remote, int(task), database, None if part is None else int(part))
 
     def _key(self) -> str:
-        return f"{_ORIGIN}{self.database}:{self.task_uid}:{self.remote}"
+        part = "" if self.part is None else f":{self.part}"
+        return f"{_ORIGIN}{self.database}:{self.task_uid}:{self.remote}{part}"
 
 
 def forwarded_before(conn: Connection, origin: Origin | None) -> TaskRecord | None:
