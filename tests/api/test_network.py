@@ -493,3 +493,25 @@ def test_a_topology_change_sends_each_remote_what_it_gains_and_loses(
     # A change that moves no document (a remote's url) is no task.
     assert patch(client, {"remotes": {"ms-02": {"url": "http://127.0.0.1:7712"}}}).is_success
     assert client.get("/tasks", params={"types": "networkTopologyChange"}).json()["total"] == 2
+
+
+def test_a_topology_change_owes_nothing_to_nodes_on_the_leaders_database(
+    tmp_path: Path,
+) -> None:
+    """ms-01 ran on the leader's database (by its `network_self`): it rebuilds its shards
+    from the database, so the leader's topology change sends it no document."""
+    with make_client(tmp_path, master_key=MASTER_KEY, network_self="ms-01"):
+        pass  # ms-01 started once on this database
+    with make_client(tmp_path, master_key=MASTER_KEY, network_self="ms-00") as leader:
+        leader.headers["Authorization"] = f"Bearer {MASTER_KEY}"
+        leader.app.state.services.outbox.stop()  # type: ignore[attr-defined]
+        run_task(leader, "POST", "/indexes/books/documents",
+                 json=[{"id": i} for i in range(100)])  # fmt: skip
+        enable(leader)
+        assert patch(leader, {k: v for k, v in THREE.items() if k != "self"}).is_success
+        tasks = leader.get("/tasks", params={"types": "networkTopologyChange"}).json()
+        task = wait_task(leader, tasks["results"][0]["uid"])
+        owed = _owed(leader, task["uid"])
+        assert set(owed) == {"ms-02"}  # with its own database, as far as the leader knows
+        in_b_or_c = task["details"]["movedDocuments"]
+        assert 0 < in_b_or_c < 100  # shard-a's documents are on ms-00 and ms-01 only

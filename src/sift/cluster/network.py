@@ -25,7 +25,7 @@ from sift.cluster import rebalance
 from sift.cluster.fanout import NetworkSearch
 from sift.cluster.forward import Forwarder, farewell_requests, network_requests
 from sift.cluster.health import RemoteHealth
-from sift.cluster.origin import database_id
+from sift.cluster.origin import database_id, note_member
 from sift.cluster.topology import Topology, apply_patch
 from sift.engine.partition import Partition
 from sift.errors import NotALeader, SiftError
@@ -67,6 +67,8 @@ class Network:
         self._thread: threading.Thread | None = None
         # Sent with each forwarded write: a remote on this same database skips it.
         self.database_id = database_id(db)
+        if self_name is not None:
+            note_member(db, self_name)
         self.forwarder = Forwarder(self, timeout)
         with db.read() as conn:
             row = network_rows.read(conn)

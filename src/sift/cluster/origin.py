@@ -30,6 +30,7 @@ from sift.storage.tasks import TaskRecord
 META_PREFIX = "network_"
 _DATABASE_ID = META_PREFIX + "database_id"
 _ORIGIN = META_PREFIX + "origin:"
+_MEMBER = META_PREFIX + "node:"
 HEADER_REMOTE = "X-Sift-Origin-Remote"
 HEADER_TASK = "X-Sift-Origin-Task"
 HEADER_DATABASE = "X-Sift-Origin-Database"
@@ -52,6 +53,27 @@ def database_id(db: Database) -> str:
         drawn = meta_rows.get_meta(conn, _DATABASE_ID)
     assert drawn is not None
     return drawn
+
+
+def note_member(db: Database, name: str) -> None:
+    """Record that the node named ``name`` (by its ``network_self`` setting) runs on this
+    database, so that a leader on it knows, before asking, that the node has every write
+    already (a topology change then owes it nothing: tasks/topology.py)."""
+    with db.read() as conn:
+        if meta_rows.get_meta(conn, _MEMBER + name) is not None:
+            return
+    try:
+        with db.write() as conn:
+            meta_rows.set_meta(conn, _MEMBER + name, "1")
+    except sa.exc.IntegrityError:
+        pass  # noted by another process meanwhile
+
+
+def members(conn: Connection) -> set[str]:
+    """The names of the nodes that have run on this database (:func:`note_member`)."""
+    named = meta.c.key.startswith(_MEMBER, autoescape=True)
+    rows = conn.execute(sa.select(meta.c.key).where(named))
+    return {key[len(_MEMBER):] for key in rows.scalars()}
 
 
 @dataclass(frozen=True)

@@ -24,6 +24,7 @@ from sqlalchemy.engine import Connection
 
 from sift.cluster import rebalance
 from sift.cluster.forward import Request
+from sift.cluster.origin import members
 from sift.engine.settings import default_settings
 from sift.storage import documents as doc_rows
 from sift.storage import indexes as index_rows
@@ -45,8 +46,10 @@ def run(ctx: WorkerContext, conn: Connection, task: TaskRecord) -> dict[str, Any
     after = {s: tuple(o) for s, o in shards["after"].items()}
     forwarder = ctx.forwarder
     me = forwarder.network.topology.self_name if forwarder is not None else None
+    # Nodes known to run on this database have every document already: they rebuild
+    # their shards from it (cluster/network.py).
     targets = set() if forwarder is None else forwarder.separate(
-        (rebalance.owners(before) | rebalance.owners(after)) - {me})
+        (rebalance.owners(before) | rebalance.owners(after)) - {me} - members(conn))
     owed: dict[str, list[Request]] = {remote: [] for remote in sorted(targets)}
     moved = 0
     for record in index_rows.all_records(conn):
