@@ -50,19 +50,33 @@ def run(ctx: WorkerContext, conn: Connection, task: TaskRecord) -> dict[str, Any
     # their shards from it (cluster/network.py).
     targets = set() if forwarder is None else forwarder.separate(
         (rebalance.owners(before) | rebalance.owners(after)) - {me} - members(conn))
-    owed: dict[str, list[Request]] = {remote: [] for remote in sorted(targets)}
+    owed = _Owed(conn, task.uid)
     moved = 0
     for record in index_rows.all_records(conn):
-        for remote in targets - rebalance.owners(before):
-            owed[remote].extend(_index_requests(ctx, record))
-        moved += _documents(conn, record, before, after, owed)
-    _owe(conn, task.uid, owed)
-    sent = [remote for remote, requests in owed.items() if requests]
+        for remote in sorted(targets - rebalance.owners(before)):
+            for request in _index_requests(ctx, record):
+                owed.add(remote, request)
+        moved += _documents(conn, record, before, after, sorted(targets), owed)
     details: dict[str, Any] = {"movedDocuments": moved}
-    if sent:
+    if owed.remotes:
         details["network"] = {"remoteTasks": {r: {"taskUid": None, "error": None}
-                                              for r in sent}}  # fmt: skip
+                                              for r in sorted(owed.remotes)}}  # fmt: skip
     return details
+
+
+class _Owed:
+    """The task's requests, added to the outbox as they are built (one row each, in
+    order per remote; the remote enqueues each part once, cluster/origin.py): a change
+    moving every document never holds them all in memory."""
+
+    def __init__(self, conn: Connection, task_uid: int) -> None:
+        self.conn = conn
+        self.task_uid = task_uid
+        self.remotes: set[str] = set()
+
+    def add(self, remote: str, request: Request) -> None:
+        outbox_rows.add(self.conn, self.task_uid, {remote: request})
+        self.remotes.add(remote)
 
 
 def _index_requests(ctx: WorkerContext, record: IndexRecord) -> list[Request]:
@@ -78,36 +92,26 @@ def _index_requests(ctx: WorkerContext, record: IndexRecord) -> list[Request]:
 
 
 def _documents(conn: Connection, record: IndexRecord, before: rebalance.Shards,
-               after: rebalance.Shards, owed: dict[str, list[Request]]) -> int:  # fmt: skip
-    """Owe each remote its documents of ``record`` gained and lost; how many documents
-    moved (each counted once, however many remotes gained it)."""
-    if record.primary_key is None or not owed:
+               after: rebalance.Shards, targets: list[str], owed: _Owed) -> int:  # fmt: skip
+    """Owe each of ``targets`` its documents of ``record`` gained and lost; how many
+    documents moved (each counted once, however many remotes gained it)."""
+    if record.primary_key is None or not targets:
         return 0
     ids = doc_rows.all_ids(conn, record.id)
     base = f"/indexes/{record.uid}/documents"
     addition = f"{base}?{httpx.QueryParams({'primaryKey': record.primary_key})}"
     gained: set[int] = set()
-    for remote, share in rebalance.moves(before, after, ids, owed).items():
+    for remote, share in rebalance.moves(before, after, ids, targets).items():
         gained.update(share.gained)
         for part in _parts(share.gained, DOCUMENTS_PER_REQUEST):
             bodies = doc_rows.get_many(conn, record.id, [ids[i] for i in part])
-            owed[remote].append(("POST", addition,
-                                 [orjson.loads(bodies[ids[i]]) for i in part
-                                  if ids[i] in bodies]))  # fmt: skip
+            owed.add(remote, ("POST", addition, [orjson.loads(bodies[ids[i]]) for i in part
+                                                 if ids[i] in bodies]))  # fmt: skip
         for part in _parts(share.lost, IDS_PER_REQUEST):
-            owed[remote].append(("POST", f"{base}/delete-batch", [ids[i] for i in part]))
+            owed.add(remote, ("POST", f"{base}/delete-batch", [ids[i] for i in part]))
     return len(gained)
 
 
 def _parts(positions: list[int], size: int) -> Iterator[list[int]]:
     for start in range(0, len(positions), size):
         yield positions[start:start + size]
-
-
-def _owe(conn: Connection, task_uid: int, owed: dict[str, list[Request]]) -> None:
-    """Add each remote's requests to the outbox in order (one row each: the remote
-    enqueues each part once, cluster/origin.py)."""
-    for round_ in range(max((len(r) for r in owed.values()), default=0)):
-        outbox_rows.add(conn, task_uid, {remote: requests[round_]
-                                         for remote, requests in owed.items()
-                                         if round_ < len(requests)})  # fmt: skip
