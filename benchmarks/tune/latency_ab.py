@@ -70,6 +70,8 @@ def main() -> None:
     ap.add_argument("--data", default="/work/shared/data")
     ap.add_argument("--set", default="scifact")
     ap.add_argument("--queries", type=int, default=200)
+    ap.add_argument("--first-words", type=int, default=0, metavar="N",
+                    help="each paragraph's first N words only (short queries)")
     ap.add_argument("--env-baseline", action="append", default=[], metavar="NAME=VALUE",
                     help="an environment variable for the baseline's worker only")
     ap.add_argument("--env-this", action="append", default=[], metavar="NAME=VALUE",
@@ -82,6 +84,8 @@ def main() -> None:
         return
     data = Path(args.data) / args.set
     queries = paragraphs(load(data)[0], random.Random(1), args.queries)
+    if args.first_words:
+        queries = [" ".join(q.split()[:args.first_words]) for q in queries]
     trees = {"baseline": start(args.baseline, data, args.env_baseline),
              "this tree": start(REPO / "src", data, args.env_this)}
     times: dict[str, list[float]] = {name: [] for name in trees}

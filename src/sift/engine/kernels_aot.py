@@ -9,9 +9,10 @@ module (numba's ``pycc``, which needs a C compiler); a serving process imports t
 module instead and never imports numba. The code is numba's, from the same LLVM
 pipeline without fast-math, so results are bit-for-bit those of the JIT.
 
-Opt-in, with ``SIFT_KERNELS=aot``: then ``sift serve`` starts that build in the background
-when the module is missing (that start runs with the JIT, as before) and every later start
-loads it. Without it (the default) numba's JIT compiles the kernels as it always did.
+The default (``SIFT_KERNELS=jit`` keeps numba's JIT): ``scripts/bootstrap`` builds the
+module at install (``python -m sift.engine.kernels_aot``, into ``cache_dir()``), and
+``sift serve`` starts that build in the background when the module is missing (that start
+runs with the JIT, as before; every later start loads it).
 The module's file name carries a key (the kernels' source, numba's and Python's
 versions, the CPU), so a changed kernel or a moved data volume builds a fresh one.
 Unlike the JIT, an exported kernel takes exactly its signature: numba's wrapper checks
@@ -55,11 +56,18 @@ BUILD_STALE_S = 900
 
 
 def wanted() -> bool:
-    # Opt-in: an exported kernel takes exactly the signature it was built with and reads
-    # an array of another dtype or layout as if it were that one (numba's JIT would
-    # compile a new version instead); tests/unit/engine/test_kernels_aot.py checks that
-    # searches only use the built signatures, but only for the paths the tests take.
-    return os.environ.get(MODE_ENV, "").lower() == "aot"
+    # The default since every call checks its arguments (kernels_guard.py): ~127 MiB less
+    # in every process, for long pasted queries ~9 % slower (docs/benchmarks.md).
+    return os.environ.get(MODE_ENV, "aot").lower() != "jit"
+
+
+def compiler() -> str | None:
+    """The C compiler pycc would use (as distutils picks it: ``CC``, else Python's own
+    build's), or None: then no build is started, as it would fail only at its end."""
+    import sysconfig
+
+    command = os.environ.get("CC") or sysconfig.get_config_var("CC") or "cc"
+    return shutil.which(command.split()[0])
 
 
 def _cpu() -> str:
@@ -152,6 +160,9 @@ def start_build(directory: Path | None = None) -> subprocess.Popen[str] | None:
         return None
     directory = directory or cache_dir()
     if _path(directory).exists():
+        return None
+    if compiler() is None:
+        log.info("no C compiler: the search kernels are compiled by numba's JIT")
         return None
     if not _claim(directory):
         return None  # another process is building it
@@ -303,8 +314,24 @@ def _describe(signature: Any) -> list[dict[str, Any]] | None:
     return described
 
 
-if __name__ == "__main__":
+def main(argv: list[str]) -> int:
+    """``python -m sift.engine.kernels_aot [DIR]``: build the module into DIR (default:
+    where a server looks for it) unless it is there; print its path."""
+    directory = Path(argv[0]) if argv else cache_dir()
+    if _path(directory).exists():
+        print(_path(directory))
+        return 0
+    if compiler() is None:
+        print("no C compiler (cc): the search kernels stay with numba's JIT", file=sys.stderr)
+        return 1
+    # This process compiles with the JIT: its own import of kernels must not load a module.
+    os.environ[MODE_ENV] = "jit"
     try:
-        print(build(Path(sys.argv[1])))
+        print(build(directory))
     finally:
-        _marker(Path(sys.argv[1])).unlink(missing_ok=True)
+        _marker(directory).unlink(missing_ok=True)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main(sys.argv[1:]))

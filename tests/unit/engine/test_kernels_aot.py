@@ -46,8 +46,7 @@ print(json.dumps({"hits": out, "numba": "numba" in sys.modules}))
 def numba_cache(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """A cache directory (NUMBA_CACHE_DIR) holding the compiled module, built as
     ``sift serve`` builds it: in a child process."""
-    if not os.environ.get("CC") and not any(
-            Path(d, "cc").exists() for d in os.environ.get("PATH", "").split(os.pathsep)):
+    if kernels_aot.compiler() is None:
         pytest.skip("no C compiler: the kernels stay with numba's JIT")
     base = tmp_path_factory.mktemp("numba-cache")
     with pytest.MonkeyPatch.context() as patch:
@@ -95,6 +94,7 @@ def test_searches_in_a_process_with_the_module_match_the_jit(numba_cache: Path) 
 
 def test_each_kernel_matches_the_jit_bit_for_bit(ahead: Ahead) -> None:
     native = ahead.module  # the exported kernels themselves, without the check
+    jit = kernels._jit_version  # numba's JIT, whichever this process loaded
     rng = np.random.default_rng(7)
     n_docs, n = 50, 400
     docs = rng.integers(0, n_docs, n).astype(np.uint32)
@@ -102,31 +102,34 @@ def test_each_kernel_matches_the_jit_bit_for_bit(ahead: Ahead) -> None:
     pos = rng.integers(0, 40, n).astype(np.uint32)
     weight = rng.choice(np.array([1.0, 0.6, 0.45, 0.25], np.float32), n)
     offsets = np.array([0, 100, 250, n], np.int64)
-    cands, index, matched = kernels.dense_candidates(docs, offsets, n_docs)
+    cands, index, matched = jit("dense_candidates")(docs, offsets, n_docs)
     for one, other in zip(native.dense_candidates(docs, offsets, n_docs),
                           (cands, index, matched), strict=True):
         assert np.array_equal(one, other) and one.dtype == other.dtype
     field_weight = rng.random(n_docs * 3).astype(np.float32)
-    tf, df = kernels.term_frequencies(index, docs, fields, weight, offsets, field_weight, 3,
+    tf, df = jit("term_frequencies")(index, docs, fields, weight, offsets, field_weight, 3,
                                       cands.size)
     tf2, df2 = native.term_frequencies(index, docs, fields, weight, offsets, field_weight, 3,
                                       cands.size)
     assert tf.tobytes() == tf2.tobytes() and np.array_equal(df, df2)
     idfs = rng.random(3)
-    assert kernels.saturated_sum(tf, idfs, 1.2).tobytes() == \
+    assert jit("saturated_sum")(tf, idfs, 1.2).tobytes() == \
         native.saturated_sum(tf, idfs, 1.2).tobytes()
     key = rng.random(300)
     ids, tie = np.arange(300, dtype=np.uint32), rng.integers(0, 2**63, 300).astype(np.uint64)
-    assert np.array_equal(kernels.top_by_key(key, 20, ids, tie),
+    assert np.array_equal(jit("top_by_key")(key, 20, ids, tie),
                           native.top_by_key(key, 20, ids, tie))
     a, b = slice(0, 100), slice(100, 250)
     subset = np.ones(100, np.bool_)
     args = (index[a], fields[a], pos[a], index[b], fields[b], pos[b], subset, 20)
-    keys, n_fields = kernels.proximity_keys(*args)
+    keys, n_fields = jit("proximity_keys")(*args)
     keys2, n_fields2 = native.proximity_keys(*args)
     assert np.array_equal(keys, keys2) and n_fields == n_fields2
-    # Every kernel a search calls is in the module (searches compare whole: above).
+    # Every kernel a search calls is in the module (searches compare whole: above;
+    # where this process loaded a module, the searches' process checks it).
     kernels.warm_up()
+    if kernels.AHEAD is not None:
+        return
     warmed = [name for name, fn in kernels.PYTHON.items()  # the engine's, not a test's
               if fn.__module__.startswith("sift.")
               and getattr(sys.modules[fn.__module__], name).nopython_signatures]
@@ -138,7 +141,15 @@ def test_the_module_is_found_only_for_these_kernels(ahead: Ahead, numba_cache: P
                                                    monkeypatch: pytest.MonkeyPatch) -> None:
     assert kernels_aot.load(numba_cache / "elsewhere") is None
     monkeypatch.delenv(kernels_aot.MODE_ENV)
-    assert kernels_aot.load(numba_cache / "sift-aot") is None  # opt-in: the JIT by default
+    assert kernels_aot.load(numba_cache / "sift-aot") is not None  # the default
+    monkeypatch.setenv(kernels_aot.MODE_ENV, "jit")
+    assert kernels_aot.load(numba_cache / "sift-aot") is None
+    assert kernels_aot.start_build(numba_cache / "elsewhere") is None
+    assert not (numba_cache / "elsewhere").exists()
+    # Without a C compiler no build starts (it would fail only after a minute of work).
+    monkeypatch.delenv(kernels_aot.MODE_ENV)
+    monkeypatch.setenv("CC", str(numba_cache / "no-such-cc"))
+    assert kernels_aot.compiler() is None
     assert kernels_aot.start_build(numba_cache / "elsewhere") is None
     assert not (numba_cache / "elsewhere").exists()
 
@@ -157,8 +168,9 @@ def test_a_constant_specialisation_does_not_hide_a_kernel() -> None:
     kernel to export, with the general signature."""
     from numba.core import types
 
-    kernels.warm_up()
-    general = kernels.proximity_costs.nopython_signatures[0]
+    proximity_costs = kernels._jit_version("proximity_costs")
+    proximity_costs(np.zeros(1, np.int64), 1, 1, 20, False)  # as warm_up calls it
+    general = proximity_costs.nopython_signatures[0]
     literal = general.return_type(*general.args[:4], types.literal(False))
     assert kernels_aot._one_signature([general, literal]) == general
     assert kernels_aot._one_signature([literal]) is None
