@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Callable
+from types import FunctionType
 from typing import Any
 
 import numpy as np
@@ -43,25 +44,50 @@ def _jit(fn: Callable[..., Any]) -> Any:
 
 
 class _JitOnFirstCall:
-    """A kernel the ahead-of-time module does not export (one that only other kernels
-    call): numba compiles it if Python ever calls it, and only then."""
+    """numba's JIT version of a kernel in a process that loaded the ahead-of-time module:
+    for a kernel the module does not export (one that only other kernels call), and for
+    arguments of a kind it was not compiled for. Compiled if Python ever calls it, and
+    only then."""
 
-    def __init__(self, fn: Callable[..., Any]) -> None:
-        self.fn = fn
+    def __init__(self, name: str) -> None:
+        self.name = name
         self.compiled: Any = None
 
     def __call__(self, *args: Any) -> Any:
         if self.compiled is None:
-            self.compiled = _jit(self.fn)
+            self.compiled = _jit_version(self.name)
         return self.compiled(*args)
 
 
+# The JIT's versions in a process that loaded the module, and the namespaces they are
+# compiled in: copies of their modules' globals in which the kernels' names are bound to
+# these versions (the modules bind them to the exported kernels, which compiled code
+# cannot call).
+_JIT_VERSIONS: dict[str, Any] = {}
+_JIT_NAMESPACES: dict[str, dict[str, Any]] = {}
+
+
+def _jit_version(name: str) -> Any:
+    if name not in _JIT_VERSIONS:
+        for kernel, fn in PYTHON.items():
+            if kernel not in _JIT_VERSIONS:
+                namespace = _JIT_NAMESPACES.setdefault(fn.__module__, dict(fn.__globals__))
+                _JIT_VERSIONS[kernel] = _jit(FunctionType(
+                    fn.__code__, namespace, kernel, fn.__defaults__, fn.__closure__))
+        for namespace in _JIT_NAMESPACES.values():
+            namespace.update({k: v for k, v in _JIT_VERSIONS.items() if k in namespace})
+    return _JIT_VERSIONS[name]
+
+
 def compiled(fn: Callable[..., Any]) -> Any:
-    """The kernel from the ahead-of-time module when there is one, else numba's JIT."""
+    """The kernel from the ahead-of-time module when there is one (behind the check of
+    its arguments, which hands any kind it was not compiled for to the JIT), else
+    numba's JIT."""
     PYTHON[fn.__name__] = fn
     if AHEAD is None:
         return _jit(fn)
-    return getattr(AHEAD, fn.__name__, None) or _JitOnFirstCall(fn)
+    jit = _JitOnFirstCall(fn.__name__)
+    return AHEAD.kernel(fn.__name__, jit) or jit
 
 
 @compiled
