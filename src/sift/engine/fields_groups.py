@@ -54,9 +54,9 @@ class Groups:
     """Docids grouped by distinct value: ``ids[offsets[i]:offsets[i+1]]`` have ``values[i]``.
 
     Immutable once built (the field drops it on a write); :meth:`by_doc` adds the
-    transposed view, built on first use."""
+    transposed view and :meth:`bits` one bitset per value, each built on first use."""
 
-    __slots__ = ("_bits", "_by_doc", "_single", "ids", "offsets", "values")
+    __slots__ = ("_bits", "_by_doc", "_n_words", "_single", "ids", "offsets", "values")
 
     def __init__(self, values: np.ndarray, offsets: np.ndarray, ids: np.ndarray) -> None:
         self.values = values
@@ -65,6 +65,7 @@ class Groups:
         self._by_doc: tuple[np.ndarray, np.ndarray] | None = None
         self._single: np.ndarray | None = None
         self._bits: np.ndarray | None = None
+        self._n_words: int | None = None
 
     def single_values(self) -> np.ndarray | None:
         """Value index per docid (-1: none) when no document has two values (a brand,
@@ -92,7 +93,9 @@ class Groups:
 
     def n_words(self) -> int:
         """64-bit words a bitset over this field's docids takes."""
-        return (int(self.ids.max()) >> 6) + 1 if len(self.ids) else 0
+        if self._n_words is None:
+            self._n_words = (int(self.ids.max()) >> 6) + 1 if len(self.ids) else 0
+        return self._n_words
 
     def bits(self) -> np.ndarray:
         """uint64 [values, n_words]: each value's docids as a bitset (kernels.value_bits)."""
@@ -140,7 +143,7 @@ class Membership:
             self._ids = np.asarray(candidates).astype(np.int64)
             self.size = int(self._ids.size)
         self._table: np.ndarray | None = None
-        self._bits: np.ndarray | None = None
+        self._bits: dict[int, np.ndarray] = {}
 
     @property
     def candidates(self) -> BitMap:
@@ -188,17 +191,18 @@ class Membership:
         n_values = len(groups.values)
         if n_values <= BITSET_MAX_VALUES and \
                 n_values * groups.n_words() <= BITSET_WORDS_PER_CANDIDATE * self.size:
-            return kernels.count_bits(self.bitset(), groups.bits())
+            return kernels.count_bits(self.bitset(groups.n_words()), groups.bits())
         ptr, value_index = groups.by_doc()
         return kernels.count_multi_values(docs, ptr, value_index, n_values)
 
-    def bitset(self) -> np.ndarray:
-        """The candidates as a bitset (kernels.docid_bits), built once per query."""
-        if self._bits is None:
-            docs = self.ids()
-            self._bits = kernels.docid_bits(docs, (int(docs.max()) >> 6) + 1 if docs.size
-                                            else 0)
-        return self._bits
+    def bitset(self, n_words: int) -> np.ndarray:
+        """The candidates as a bitset of ``n_words`` words (kernels.docid_bits: those
+        past its end left out, a field's bitsets hold none of them), built once per
+        query and length."""
+        bits = self._bits.get(n_words)
+        if bits is None:
+            bits = self._bits[n_words] = kernels.docid_bits(self.ids(), n_words)
+        return bits
 
 
 class _Rows:
