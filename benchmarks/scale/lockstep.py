@@ -18,8 +18,6 @@ first tree's: a speed-up must not change them.
 from __future__ import annotations
 
 import argparse
-import json
-import math
 import os
 import statistics
 import subprocess
@@ -30,6 +28,8 @@ from typing import Any
 
 import numpy as np
 
+from benchmarks.engine_speed.lockstep import ask
+from benchmarks.scale.measure import percentile
 from benchmarks.scale.queries import typeahead
 
 WORKER = r"""
@@ -76,21 +76,8 @@ def start(tree: Path, args: argparse.Namespace, cache: str) -> subprocess.Popen[
         cwd=tree, env=env, stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True)
 
 
-def ask(worker: subprocess.Popen[str], line: str) -> Any:
-    assert worker.stdin is not None and worker.stdout is not None
-    worker.stdin.write(line + "\n")
-    worker.stdin.flush()
-    return json.loads(worker.stdout.readline())
-
-
 def kind(q: str) -> str:
     return f"{'words' if ' ' in q else 'word'}-{min(len(q.split()[-1]), 4)}"
-
-
-def percentile(values: list[float], q: float) -> float:
-    """Nearest rank, as benchmarks/scale/measure.py."""
-    ordered = sorted(values)
-    return ordered[max(0, math.ceil(q / 100 * len(ordered)) - 1)]
 
 
 def main(argv: list[str] | None = None) -> None:
