@@ -202,10 +202,33 @@ def candidate_index(cands, docs, offsets, n_docs):  # pragma: no cover - compile
 
 @compiled
 def dense_candidates(docs, offsets, n_docs):  # pragma: no cover - compiled
-    """marked_docs and candidate_index in one call: (cands, index, matched)."""
-    cands = marked_docs(docs, n_docs)
-    index, matched = candidate_index(cands, docs, offsets, n_docs)
-    return cands, index, matched
+    """What marked_docs and candidate_index return, (cands, index, matched), with one pass
+    over the docids instead of three: each docid is written as the next candidate and
+    its slot as its candidate index, and the position advances only if it is marked.
+    Written unconditionally: whether a docid is a candidate is unpredictable (a third of
+    a million documents for a one-letter prefix), and a mispredicted branch per docid
+    cost more than the writes (54 against 109 ms for 400k occurrences of 1M docids on
+    the loaded shared VM). ``cands`` is a view of a buffer of at most one slot per
+    occurrence."""
+    mark = np.zeros(n_docs, np.bool_)
+    for i in range(docs.size):
+        mark[docs[i]] = True
+    buffer = np.empty(min(n_docs, docs.size) + 1, np.uint32)
+    where = np.empty(n_docs, np.int32)  # only candidates' slots are ever read
+    count = 0
+    for d in range(n_docs):
+        buffer[count] = d
+        where[d] = count
+        count += mark[d]
+    index = np.empty(docs.size, np.int32)
+    for i in range(docs.size):
+        index[i] = where[docs[i]]
+    n_words = offsets.size - 1
+    matched = np.zeros((n_words, count), np.bool_)
+    for w in range(n_words):
+        for i in range(offsets[w], offsets[w + 1]):
+            matched[w, index[i]] = True
+    return buffer[:count], index, matched
 
 
 @compiled
