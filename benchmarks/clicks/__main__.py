@@ -43,9 +43,14 @@ def split(collection: Collection, max_queries: int, seed: int) -> tuple[list[str
 
 
 def run_collection(
-    collection: Collection, max_queries: int, seed: int, offline: bool, methods: list[str]
+    collection: Collection,
+    max_queries: int,
+    seed: int,
+    offline: bool,
+    methods: list[str],
+    split_seed: int | None = None,
 ) -> dict[str, Any]:
-    clicked, never = split(collection, max_queries, seed)
+    clicked, never = split(collection, max_queries, seed if split_seed is None else split_seed)
     visitors = Visitors()
     server = ClickServer()
     try:
@@ -137,6 +142,9 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--collections", default=",".join(COLLECTIONS))
     parser.add_argument("--max-queries", type=int, default=100)
     parser.add_argument("--seed", type=int, default=17)
+    parser.add_argument("--split-seed", type=int, default=None,
+                        help="the seed that samples the clicked and never-clicked queries "
+                        "(default: --seed); fixing it varies only the sessions")  # fmt: skip
     parser.add_argument("--offline-only", action="store_true",
                         help="only the parameter grid (one server per collection for the "
                         "default rankings), no simulated sessions through the server")  # fmt: skip
@@ -150,6 +158,7 @@ def main(argv: list[str] | None = None) -> None:
         "benchmark": "clicks",
         "date": started.strftime("%Y-%m-%d %H:%M UTC"),
         "seed": args.seed,
+        "split_seed": args.seed if args.split_seed is None else args.split_seed,
         "max_queries": args.max_queries,
         "visitors": asdict(Visitors()),
         "machine": machine_info(ROOT),
@@ -159,7 +168,7 @@ def main(argv: list[str] | None = None) -> None:
     for name in [c.strip() for c in args.collections.split(",") if c.strip()]:
         collection = load_collection(DATA_ROOT / name)
         results.append(run_collection(collection, args.max_queries, args.seed, args.offline_only,
-                                      args.methods.split(",")))
+                                      args.methods.split(","), args.split_seed))  # fmt: skip
         print(f"{name}: done after {time.perf_counter() - clock:.0f} s", flush=True)
     meta["duration_s"] = round(time.perf_counter() - clock, 1)
     folds = leave_one_out(results)

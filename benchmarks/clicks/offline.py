@@ -103,13 +103,24 @@ def grid(methods: Sequence[str] = ("ipw", "coec", "chance")) -> list[ClickParams
                     if weight > 0.1:
                         sets.append(replace(base, method="examined", examination=examination,
                                             weight=weight, z=z, prior=prior))  # fmt: skip
+        # The family-wise bound (z per query, not per document) and looks below the
+        # lowest click: each alone and together, at the per-query z it allows.
+        for z in (1.28, 1.65):
+            for beyond in (0.0, 0.3):
+                if weight in (0.3, 0.5, 0.7):
+                    sets.append(replace(base, method="examined", familywise=True, z=z,
+                                        beyond=beyond, weight=weight))  # fmt: skip
+        if weight in (0.3, 0.5, 0.7):
+            sets.append(replace(base, method="examined", beyond=0.3, weight=weight))
     return [p for p in sets if p.method in methods]
 
 
 def label(params: ClickParams) -> str:
     if params.method == "examined":
-        return (f"examined({params.examination}, z={params.z:g}, prior={params.prior:g}) "
-                f"weight={params.weight:g}")  # fmt: skip
+        extra = (", familywise" if params.familywise else "") + (
+            f", beyond={params.beyond:g}" if params.beyond else "")  # fmt: skip
+        return (f"examined({params.examination}, z={params.z:g}, prior={params.prior:g}"
+                f"{extra}) weight={params.weight:g}")  # fmt: skip
     gate = f", z={params.z:g}" if params.method != "ipw" else ""
     return f"{params.method}(eta={params.eta:g}{gate}) weight={params.weight:g}"
 

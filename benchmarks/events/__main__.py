@@ -89,6 +89,7 @@ def _clicks(client: httpx.Client) -> int:
 def run(docs: int, seconds: float, rate: int, repeat: int) -> dict[str, Any]:
     if shutil.which("wrk") is None:
         raise SystemExit("wrk is not installed (scripts/tools installs it: apt-get install wrk)")
+    CACHE.mkdir(parents=True, exist_ok=True)  # a fresh checkout has no cache yet
     data = write_dataset(CACHE / f"products-{docs}-seed42.ndjson", docs, 42)
     workdir = Path(tempfile.mkdtemp(prefix="bench-events-"))
     port = free_port()

@@ -67,6 +67,10 @@ class ClickParams:
     max_docs: int = 50  # documents kept per query, strongest first
     examination: str = "last_click"  # examined: only the results shown at or above the
     # visitor's lowest click count as seen ("position": every result shown)
+    beyond: float = 0.0  # examined, last_click: how far a result shown below the lowest
+    # click counts as seen (the chance the visitor still looked at it)
+    familywise: bool = False  # examined: z bounds the chance that a query whose clicks
+    # position explains moves any document, not each document's (Sidak over its tests)
 
 
 Choice = tuple[str, str, str, int]  # (user, normalised query, object id, 0-based position)

@@ -10,8 +10,12 @@ clicks are shared out in proportion to what each document was owed. A document c
 clearly more than its share rises; one shown high and skipped clearly more often than
 chance allows falls; the rest stay where relevance put them.
 
-"Clearly" is a Poisson confidence bound at ``z`` standard deviations, so clicks spread at
-random give no signal however many there are. The unit is one visitor: a click counts
+"Clearly" is a Poisson confidence bound, and it holds for the query as a whole: a query
+whose clicks position alone explains (every document as attractive as the next: the
+examination model's own null) moves any document with probability at most
+``1 - Phi(z)``, however many documents it shows (a Sidak correction over the documents
+whose counts could pass at all), so clicks spread at random give no signal however many
+there are. The unit is one visitor: a click counts
 once per user, query and document, and so does an impression (at the best position the
 user was shown it), so a bot hammering a result adds one click and one impression.
 """
@@ -20,6 +24,7 @@ from __future__ import annotations
 
 from collections import defaultdict
 from collections.abc import Sequence
+from statistics import NormalDist
 from typing import TYPE_CHECKING
 
 import numpy as np
@@ -33,6 +38,8 @@ if TYPE_CHECKING:
 NEUTRAL = 0.5  # the strength of a document the clicks say nothing about
 MAX_POSITION = 50  # deeper positions share one bucket (pages rarely go further)
 RATE_PRIOR = 5.0  # impressions at the overall click rate each position's rate starts from
+
+Unit = tuple[str, str]  # (user, normalised query): one visitor's looks at one query
 
 
 def poisson_lower_bound(counts: np.ndarray, z: float) -> np.ndarray:
@@ -51,20 +58,33 @@ def poisson_upper_bound(counts: np.ndarray, z: float) -> np.ndarray:
     return c * (1 - 1 / (9 * c) + z / (3 * np.sqrt(c))) ** 3
 
 
+def familywise_z(z: float, tests: int) -> float:
+    """The per-document z that keeps the chance of *any* of ``tests`` documents passing by
+    luck at ``1 - Phi(z)`` (Sidak): a query showing many results gets no more false moves
+    than one showing few."""
+    if tests <= 1:
+        return z
+    alpha = 1.0 - NormalDist().cdf(z)
+    return NormalDist().inv_cdf((1.0 - alpha) ** (1.0 / tests))
+
+
 def click_rates(
-    shown: dict[tuple[str, str], dict[str, int]], chosen: dict[tuple[str, str], set[str]]
+    shown: dict[Unit, dict[str, int]],
+    chosen: dict[Unit, set[str]],
+    seen: dict[Unit, dict[str, float]],
 ) -> np.ndarray:
     """The index's click rate at each position: clicks there over impressions there
-    (one per visitor and query). Each position starts from RATE_PRIOR impressions at the
-    index's overall rate, so that an index with few queries, whose rates would mostly
-    say where its few relevant results happen to sit, is read as position-neutral."""
+    (one per visitor and query, weighed by the chance it was seen). Each position starts
+    from RATE_PRIOR impressions at the index's overall rate, so that an index with few
+    queries, whose rates would mostly say where its few relevant results happen to sit,
+    is read as position-neutral."""
     shows = np.zeros(MAX_POSITION + 1)
     clicks = np.zeros(MAX_POSITION + 1)
     for unit, positions in shown.items():
         picked = chosen.get(unit, ())
         for doc, position in positions.items():
             at = min(position, MAX_POSITION)
-            shows[at] += 1
+            shows[at] += seen[unit][doc]
             clicks[at] += doc in picked
     overall = clicks.sum() / max(shows.sum(), 1.0)
     return (clicks + RATE_PRIOR * overall) / (shows + RATE_PRIOR)
@@ -75,8 +95,8 @@ def build(
 ) -> dict[str, QueryClicks]:
     """Normalised query -> the documents its clicks and skips say something about."""
     clickers: dict[str, set[str]] = defaultdict(set)
-    chosen: dict[tuple[str, str], set[str]] = defaultdict(set)
-    shown: dict[tuple[str, str], dict[str, int]] = defaultdict(dict)
+    chosen: dict[Unit, set[str]] = defaultdict(set)
+    shown: dict[Unit, dict[str, int]] = defaultdict(dict)
     for user, query, doc, position in choices:
         clickers[query].add(user)
         chosen[(user, query)].add(doc)
@@ -85,28 +105,34 @@ def build(
         if (user, query) in chosen:  # only what visitors who chose something saw
             held = shown[(user, query)].get(doc)
             shown[(user, query)][doc] = position if held is None else min(held, position)
-    if params.examination == "last_click":
-        for unit, positions in shown.items():
-            last = max(positions[doc] for doc in chosen[unit])
-            shown[unit] = {doc: at for doc, at in positions.items() if at <= last}
-    rates = click_rates(shown, chosen)
-    by_query: dict[str, list[tuple[str, str]]] = defaultdict(list)
+    # The chance each result was seen: 1 at or above the visitor's lowest click (a
+    # visitor reads down the page), `beyond` below it ("position": 1 everywhere).
+    below = 1.0 if params.examination == "position" else params.beyond
+    seen: dict[Unit, dict[str, float]] = {}
+    for unit, positions in shown.items():
+        last = max(positions[doc] for doc in chosen[unit])
+        if below == 0.0:
+            shown[unit] = positions = {d: at for d, at in positions.items() if at <= last}
+        seen[unit] = {d: 1.0 if at <= last else below for d, at in positions.items()}
+    rates = click_rates(shown, chosen, seen)
+    by_query: dict[str, list[Unit]] = defaultdict(list)
     for unit in shown:
         by_query[unit[1]].append(unit)
     model: dict[str, QueryClicks] = {}
     for query, units in by_query.items():
         if len(clickers[query]) < params.min_users:
             continue
-        signal = _query_signal(units, shown, chosen, rates, params)
+        signal = _query_signal(units, shown, seen, chosen, rates, params)
         if signal is not None:
             model[query] = signal
     return model
 
 
 def _query_signal(
-    units: list[tuple[str, str]],
-    shown: dict[tuple[str, str], dict[str, int]],
-    chosen: dict[tuple[str, str], set[str]],
+    units: list[Unit],
+    shown: dict[Unit, dict[str, int]],
+    seen: dict[Unit, dict[str, float]],
+    chosen: dict[Unit, set[str]],
     rates: np.ndarray,
     params: ClickParams,
 ) -> QueryClicks | None:
@@ -114,15 +140,24 @@ def _query_signal(
     clicks: dict[str, int] = defaultdict(int)
     for unit in units:
         for doc, position in shown[unit].items():
-            owed[doc] += rates[min(position, MAX_POSITION)]
+            owed[doc] += rates[min(position, MAX_POSITION)] * seen[unit][doc]
         for doc in chosen[unit]:
             clicks[doc] += 1
     ids = list(owed)
     users = np.array([clicks.get(i, 0) for i in ids], dtype=np.int64)
     expected = np.array([owed[i] for i in ids])
     expected *= users.sum() / expected.sum()  # the query's clicks, shared by what was owed
-    low = poisson_lower_bound(users, params.z)
-    high = poisson_upper_bound(users, params.z)
+    z = params.z
+    if params.familywise:
+        # The tests that could pass at all: a rise needs min_doc_users choices, a fall
+        # more owed than even no choice at all explains (Tarone: counting documents that
+        # cannot move would only make the bound needlessly strict).
+        never = poisson_upper_bound(np.zeros(1, dtype=np.int64), z)[0]
+        z = familywise_z(
+            z, int(np.count_nonzero((users >= params.min_doc_users) | (expected > never)))
+        )
+    low = poisson_lower_bound(users, z)
+    high = poisson_upper_bound(users, z)
     ratio = (users + params.prior) / (expected + params.prior)
     strength = np.full(len(ids), NEUTRAL)
     rises = (users >= params.min_doc_users) & (low > expected)
@@ -141,4 +176,3 @@ def _query_signal(
         neutral=NEUTRAL,
         expected=expected[kept],
     )
-

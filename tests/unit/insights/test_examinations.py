@@ -5,9 +5,11 @@ visitor counts once (the SQL reads are in tests/contract/test_insights.py)."""
 from __future__ import annotations
 
 import random
+from dataclasses import replace
+from statistics import NormalDist
 
 from sift.insights.clickmodel import Choice, ClickParams, build_model
-from sift.insights.examinations import NEUTRAL
+from sift.insights.examinations import NEUTRAL, familywise_z
 from sift.insights.impressions import Impression, impressions, shown_ids
 
 EXAMINED = ClickParams(method="examined", z=1.65, prior=1.0)
@@ -102,3 +104,55 @@ def test_shown_ids_only_for_a_first_page_whose_ids_were_retrieved() -> None:
     assert shown_ids([{"t": "x"}], "id", first_page=True) is None
     assert shown_ids(hits, None, first_page=True) is None
     assert len(shown_ids([{"id": i} for i in range(50)], "id", True) or ()) == 20
+
+
+def _random_queries(queries: int, users: int, seed: int) -> tuple[list[Choice], list[Impression]]:
+    """Visitors who click one result of the page at random: position alone explains it."""
+    rng = random.Random(seed)
+    choices: list[Choice] = []
+    shown: list[Impression] = []
+    for q in range(queries):
+        page = [f"r{q}-{i}" for i in range(10)]
+        for u in range(users):
+            more = _sessions([rng.randrange(10)], 1, page, f"random {q}", f"r{q}-{u}-")
+            choices += more[0]
+            shown += more[1]
+    return choices, shown
+
+
+def test_familywise_bound_holds_for_the_query_not_each_document() -> None:
+    """Each document tested at z alone: a query showing many of them moves one by luck
+    far more often than 1 - Phi(z); held for the query, random clicks move few queries."""
+    choices, shown = _random_queries(queries=120, users=40, seed=11)
+    per_document = build_model(choices, EXAMINED, shown)
+    per_query = build_model(choices, replace(EXAMINED, familywise=True), shown)
+    assert len(per_document) > 20  # about one query in four moves something by luck
+    assert len(per_query) <= 0.1 * 120  # 1 - Phi(1.65) = 5 %, with room for the draw
+
+
+def test_familywise_z_is_sidak() -> None:
+    assert familywise_z(1.65, 1) == 1.65
+    alpha = 1 - NormalDist().cdf(familywise_z(1.65, 10))
+    assert abs((1 - alpha) ** 10 - NormalDist().cdf(1.65)) < 1e-9
+
+
+def test_a_clear_preference_passes_the_familywise_bound() -> None:
+    mine = _sessions([4], users=40)  # the stricter bound asks for more visitors
+    params = replace(EXAMINED, familywise=True)
+    signal = build_model(BACKGROUND[0] + mine[0], params, BACKGROUND[1] + mine[1])["dune"]
+    strength = dict(zip(signal.object_ids, signal.strength.tolist(), strict=True))
+    assert strength["d4"] > NEUTRAL and strength["d0"] < NEUTRAL
+
+
+def test_results_below_the_lowest_click_count_as_seen_only_with_beyond() -> None:
+    """Everyone chooses d0 and stops there: d1-d9 are owed nothing unless a look below
+    the lowest click counts for something."""
+    mine = _sessions([0], users=40)
+    choices, shown = BACKGROUND[0] + mine[0], BACKGROUND[1] + mine[1]
+    cascade = build_model(choices, EXAMINED, shown).get("dune")
+    assert cascade is None or set(cascade.object_ids) <= {"d0"}
+    looked = build_model(choices, replace(EXAMINED, beyond=0.5), shown)["dune"]
+    falls = {
+        d for d, s in zip(looked.object_ids, looked.strength.tolist(), strict=True) if s < NEUTRAL
+    }
+    assert falls and falls <= {f"d{i}" for i in range(1, 10)}
