@@ -1,0 +1,148 @@
+"""`sift serve --server granian`: workers, graceful shutdown, keep-alive and the access log
+of a real granian server (sift/server_granian.py)."""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import signal
+import socket
+import threading
+import time
+from collections.abc import Iterator
+from pathlib import Path
+
+import httpx
+import orjson
+import pytest
+
+from tests.e2e.sift_process import ServerPool, SiftProcess
+
+pytest.importorskip("granian")
+pytestmark = pytest.mark.e2e
+
+
+def children(pid: int) -> list[int]:
+    """The worker processes granian's parent forked."""
+    try:
+        return [int(p) for p in Path(f"/proc/{pid}/task/{pid}/children").read_text().split()]
+    except FileNotFoundError:
+        return []
+
+
+@pytest.fixture
+def granian(servers: ServerPool) -> Iterator[list[int]]:
+    """Worker pids to kill if a test fails: killing the parent alone would leave them."""
+    workers: list[int] = []
+    yield workers
+    for pid in workers:
+        with contextlib.suppress(ProcessLookupError):
+            os.kill(pid, signal.SIGKILL)
+
+
+def start(server: SiftProcess, workers: list[int], *extra: str) -> None:
+    server.start("--server", "granian", *extra)
+    workers.extend(children(server.pid))
+
+
+def index_documents(server: SiftProcess, count: int) -> None:
+    docs = [{"id": i, "title": f"document {i}"} for i in range(count)]
+    with server.client() as client:
+        uid = client.post("/indexes/docs/documents", json=docs).json()["taskUid"]
+        deadline = time.monotonic() + 30
+        while client.get(f"/tasks/{uid}").json()["status"] != "succeeded":
+            assert time.monotonic() < deadline
+            time.sleep(0.05)
+
+
+def test_two_workers_answer_and_log_each_request(servers: ServerPool, granian: list[int]) -> None:
+    server = servers.new()
+    start(server, granian, "--workers", "2", "--log-level", "info")
+    assert len(granian) == 2
+    index_documents(server, 20)  # one worker indexes; the other sees it from the database
+    full = set()  # the workers whose answer had every document
+    deadline = time.monotonic() + 30
+    while len(full) < 2:
+        assert time.monotonic() < deadline, full
+        # A connection of its own each time: the kernel spreads them over the workers.
+        answer = httpx.get(f"{server.url}/indexes/docs/search?q=document", headers=server.headers)
+        assert answer.status_code == 200
+        if answer.json()["estimatedTotalHits"] == 20:
+            full.add(answer.headers["x-request-id"][:8])  # drawn once per worker process
+    # The same errors as under uvicorn: an unknown index, an unknown route.
+    with server.client() as client:
+        assert client.get("/indexes/absent/search").json()["code"] == "index_not_found"
+        assert client.get("/no/such/route").status_code == 404
+    time.sleep(0.2)  # the access-log thread writes every 50 ms
+    log = server.log_tail(100_000)
+    assert '"logger":"granian.access"' in log
+    assert 'GET /indexes/docs/search HTTP/1.1\\" 200' in log
+    assert server.terminate() == 0, server.log_tail()
+    assert not any(Path(f"/proc/{pid}").exists() for pid in granian)
+
+
+def test_sigterm_lets_the_in_flight_request_finish_and_writes_the_images(
+    servers: ServerPool, granian: list[int]
+) -> None:
+    server = servers.new()
+    start(server, granian, "--workers", "2")
+    index_documents(server, 50)
+    docs = [{"id": i, "title": f"document {i}"} for i in range(50, 2050)]
+    body = b"\n".join(orjson.dumps(d) for d in docs)
+    first_part_sent = threading.Event()
+
+    def slow_body() -> Iterator[bytes]:
+        # The request is under way when SIGTERM arrives and still uploading after it.
+        yield body[:1000]
+        first_part_sent.set()
+        for begin in range(1000, len(body), len(body) // 5):
+            time.sleep(0.2)
+            yield body[begin : begin + len(body) // 5]
+
+    answer: dict[str, httpx.Response] = {}
+
+    def upload() -> None:
+        with server.client() as client:
+            answer["response"] = client.post(
+                "/indexes/docs/documents",
+                content=slow_body(),
+                headers={"Content-Type": "application/x-ndjson"},
+            )
+
+    uploader = threading.Thread(target=upload)
+    uploader.start()
+    assert first_part_sent.wait(10)
+    time.sleep(0.1)  # let the server start reading the request
+    assert server.terminate(timeout=60) == 0, server.log_tail()
+    uploader.join(30)
+    response = answer["response"]
+    assert response.status_code == 202, response.text
+    # The lifespan shutdown ran: the index's image is on disk.
+    assert list((server.data_dir / "images").glob("*.image")), server.log_tail()
+
+    # The acknowledged task survived the shutdown and completes after a restart.
+    start(server, granian)
+    uid = response.json()["taskUid"]
+    with server.client() as client:
+        deadline = time.monotonic() + 30
+        while (task := client.get(f"/tasks/{uid}").json())["status"] != "succeeded":
+            assert task["status"] in ("enqueued", "processing"), task
+            assert time.monotonic() < deadline, task
+            time.sleep(0.05)
+        assert client.get("/indexes/docs/stats").json()["numberOfDocuments"] == 2050
+    server.proc.send_signal(signal.SIGINT)  # Ctrl-C: as graceful as SIGTERM
+    assert server.proc.wait(30) == 0, server.log_tail()
+
+
+def test_an_idle_keep_alive_connection_is_closed_after_the_timeout(
+    servers: ServerPool, granian: list[int]
+) -> None:
+    server = servers.new()
+    start(server, granian, "--timeout-keep-alive", "1")
+    with socket.create_connection(("127.0.0.1", server.port), timeout=10) as sock:
+        sock.sendall(b"GET /health HTTP/1.1\r\nHost: sift\r\n\r\n")
+        assert sock.recv(4096).startswith(b"HTTP/1.1 200")
+        began = time.monotonic()
+        assert sock.recv(100) == b""  # the server closed it
+        assert 0.5 < time.monotonic() - began < 5
+    assert server.terminate() == 0
