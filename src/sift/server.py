@@ -25,6 +25,7 @@ def app_factory() -> FastAPI:
     """Entry point for each worker process; the parent passed settings via SIFT_* variables."""
     from sift.app import create_app
 
+    server_granian.die_with_parent()  # a no-op under uvicorn
     memory.configure()  # before this worker process starts its threads
     return create_app(load_config())
 

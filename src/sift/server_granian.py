@@ -27,9 +27,17 @@ What uvicorn's set-up in sift/server.py gives, here:
 
 from __future__ import annotations
 
+import ctypes
+import os
+import signal
+import sys
 from typing import Any
 
 from sift.config import Config
+
+# Not a setting: the parent's pid, for its workers (die_with_parent).
+PARENT_ENV = "SIFT_GRANIAN_PARENT"
+PR_SET_PDEATHSIG = 1  # linux/prctl.h
 
 # What the lifespan shutdown may take after the requests are done: writing the index
 # images of a large index takes seconds; a worker still running after that is killed.
@@ -58,6 +66,24 @@ def logging_config(base: dict[str, Any]) -> dict[str, Any]:
     return {**base, "loggers": loggers}
 
 
+def die_with_parent() -> None:
+    """In a granian worker: be killed when the parent dies.
+
+    granian's parent supervises worker processes even for one worker. Killed with SIGKILL
+    (``kill -9``, the OOM killer) it cannot stop them, and they would go on serving the
+    port, the database and the task worker's lock as orphans, which uvicorn's single
+    process never left behind. The kernel sends SIGKILL to the worker instead, as if the
+    whole server had been killed. Linux only; elsewhere the orphans stay."""
+    parent = os.environ.get(PARENT_ENV)
+    if not parent or not sys.platform.startswith("linux"):
+        return
+    libc = ctypes.CDLL(None, use_errno=True)
+    if libc.prctl(PR_SET_PDEATHSIG, signal.SIGKILL, 0, 0, 0) != 0:
+        return
+    if os.getppid() != int(parent):  # the parent died before the line above
+        os._exit(1)
+
+
 def run(config: Config, log_config: dict[str, Any]) -> None:
     """Serve until SIGTERM or SIGINT; the caller exported the settings to the workers."""
     from granian.constants import HTTPModes, Interfaces, Loops
@@ -65,6 +91,7 @@ def run(config: Config, log_config: dict[str, Any]) -> None:
     from granian.log import LogLevels
     from granian.server import Server
 
+    os.environ[PARENT_ENV] = str(os.getpid())  # forked workers inherit it
     server = Server(
         "sift.server:app_factory",
         factory=True,

@@ -146,3 +146,17 @@ def test_an_idle_keep_alive_connection_is_closed_after_the_timeout(
         assert sock.recv(100) == b""  # the server closed it
         assert 0.5 < time.monotonic() - began < 5
     assert server.terminate() == 0
+
+
+def test_killing_the_parent_kills_its_workers(servers: ServerPool, granian: list[int]) -> None:
+    server = servers.new()
+    start(server, granian, "--workers", "2")
+    assert len(granian) == 2
+    server.kill()  # SIGKILL to granian's parent, as `kill -9` or the OOM killer
+    deadline = time.monotonic() + 10
+    while any(Path(f"/proc/{pid}").exists() for pid in granian):
+        assert time.monotonic() < deadline, "orphaned workers still running"
+        time.sleep(0.05)
+    # ... and the port is free for the next start.
+    start(server, granian)
+    assert server.terminate() == 0
