@@ -17,6 +17,7 @@ import orjson
 import pytest
 
 from tests.e2e.sift_process import ServerPool, SiftProcess
+from tests.e2e.test_keepalive import KEEP_ALIVE, deadline_outcomes
 
 pytest.importorskip("granian")
 pytestmark = pytest.mark.e2e
@@ -66,8 +67,9 @@ def test_two_workers_answer_and_log_each_request(servers: ServerPool, granian: l
         assert time.monotonic() < deadline, full
         # A connection of its own each time: the kernel spreads them over the workers.
         answer = httpx.get(f"{server.url}/indexes/docs/search?q=document", headers=server.headers)
-        assert answer.status_code == 200
-        if answer.json()["estimatedTotalHits"] == 20:
+        # The other worker learns of the new index within about half a second.
+        assert answer.status_code in (200, 404), answer.text
+        if answer.status_code == 200 and answer.json()["estimatedTotalHits"] == 20:
             full.add(answer.headers["x-request-id"][:8])  # drawn once per worker process
     # The same errors as under uvicorn: an unknown index, an unknown route.
     with server.client() as client:
@@ -159,4 +161,19 @@ def test_killing_the_parent_kills_its_workers(servers: ServerPool, granian: list
         time.sleep(0.05)
     # ... and the port is free for the next start.
     start(server, granian)
+    assert server.terminate() == 0
+
+
+def test_a_request_at_the_keep_alive_deadline_is_not_reset(
+    servers: ServerPool, granian: list[int]
+) -> None:
+    """tests/e2e/test_keepalive.py's check under granian, whose timeout is hyper's, in
+    Rust: the GIL that indexing holds cannot make it late."""
+    server = servers.new(master_key=None)
+    start(server, granian, "--timeout-keep-alive", str(int(KEEP_ALIVE)))
+    outcomes = deadline_outcomes(server)
+    # The same bound as under uvicorn: a request reaching a socket closed on time is
+    # reset by the kernel whatever the server does (keep-alive's own race).
+    assert outcomes["reset"] <= 2, outcomes
+    assert outcomes["answered"] > 0, outcomes
     assert server.terminate() == 0
