@@ -7,17 +7,16 @@ import contextlib
 import os
 import signal
 import socket
-import threading
 import time
 from collections.abc import Iterator
 from pathlib import Path
 
 import httpx
-import orjson
 import pytest
 
 from tests.e2e.sift_process import ServerPool, SiftProcess
 from tests.e2e.test_keepalive import KEEP_ALIVE, deadline_outcomes
+from tests.e2e.test_server import upload_during_sigterm, wait_succeeded
 
 pytest.importorskip("granian")
 pytestmark = pytest.mark.e2e
@@ -49,11 +48,7 @@ def start(server: SiftProcess, workers: list[int], *extra: str) -> None:
 def index_documents(server: SiftProcess, count: int) -> None:
     docs = [{"id": i, "title": f"document {i}"} for i in range(count)]
     with server.client() as client:
-        uid = client.post("/indexes/docs/documents", json=docs).json()["taskUid"]
-        deadline = time.monotonic() + 30
-        while client.get(f"/tasks/{uid}").json()["status"] != "succeeded":
-            assert time.monotonic() < deadline
-            time.sleep(0.05)
+        wait_succeeded(client, client.post("/indexes/docs/documents", json=docs).json()["taskUid"])
 
 
 def test_two_workers_answer_and_log_each_request(servers: ServerPool, granian: list[int]) -> None:
@@ -90,34 +85,8 @@ def test_sigterm_lets_the_in_flight_request_finish_and_writes_the_images(
     start(server, granian, "--workers", "2")
     index_documents(server, 50)
     docs = [{"id": i, "title": f"document {i}"} for i in range(50, 2050)]
-    body = b"\n".join(orjson.dumps(d) for d in docs)
-    first_part_sent = threading.Event()
-
-    def slow_body() -> Iterator[bytes]:
-        # The request is under way when SIGTERM arrives and still uploading after it.
-        yield body[:1000]
-        first_part_sent.set()
-        for begin in range(1000, len(body), len(body) // 5):
-            time.sleep(0.2)
-            yield body[begin : begin + len(body) // 5]
-
-    answer: dict[str, httpx.Response] = {}
-
-    def upload() -> None:
-        with server.client() as client:
-            answer["response"] = client.post(
-                "/indexes/docs/documents",
-                content=slow_body(),
-                headers={"Content-Type": "application/x-ndjson"},
-            )
-
-    uploader = threading.Thread(target=upload)
-    uploader.start()
-    assert first_part_sent.wait(10)
-    time.sleep(0.1)  # let the server start reading the request
-    assert server.terminate(timeout=60) == 0, server.log_tail()
-    uploader.join(30)
-    response = answer["response"]
+    response, status = upload_during_sigterm(server, docs)
+    assert status == 0, server.log_tail()
     assert response.status_code == 202, response.text
     # The lifespan shutdown ran: the index's image is on disk.
     assert list((server.data_dir / "images").glob("*.image")), server.log_tail()
@@ -126,11 +95,7 @@ def test_sigterm_lets_the_in_flight_request_finish_and_writes_the_images(
     start(server, granian)
     uid = response.json()["taskUid"]
     with server.client() as client:
-        deadline = time.monotonic() + 30
-        while (task := client.get(f"/tasks/{uid}").json())["status"] != "succeeded":
-            assert task["status"] in ("enqueued", "processing"), task
-            assert time.monotonic() < deadline, task
-            time.sleep(0.05)
+        wait_succeeded(client, uid)
         assert client.get("/indexes/docs/stats").json()["numberOfDocuments"] == 2050
     server.proc.send_signal(signal.SIGINT)  # Ctrl-C: as graceful as SIGTERM
     assert server.proc.wait(30) == 0, server.log_tail()
