@@ -13,7 +13,12 @@ is being measured. Here every server runs at once and the measurements alternate
         --typesense --rounds 6
 
 Each `--tree NAME=DIR` is served by `python -m sift serve` with `PYTHONPATH=DIR/src`
-(the benchmark's own code comes from this checkout). Results: a JSON file and a Markdown
+(the benchmark's own code comes from this checkout); `--serve-args NAME="FLAGS"` gives
+that tree's server more flags, so one tree can be measured under two set-ups:
+
+    python -m benchmarks.load.paired --tree uvicorn=. --tree granian=. \
+        --serve-args granian="--server granian" --typesense
+ Results: a JSON file and a Markdown
 summary on stdout.
 """
 
@@ -24,6 +29,7 @@ import dataclasses
 import json
 import os
 import random
+import shlex
 import statistics
 import tempfile
 import time
@@ -44,12 +50,14 @@ RESULTS = REPO_ROOT / "benchmarks" / "results" / "tmp"  # git-ignored: the doc i
 NOOP = "no-op"
 
 
-def start_sift(tree: Path, docs: list[Any], workers: int) -> tuple[SiftServer, HttpTarget]:
+def start_sift(
+    tree: Path, docs: list[Any], workers: int, serve_args: list[str] | None = None
+) -> tuple[SiftServer, HttpTarget]:
     """A server of ``tree``'s code: the child inherits PYTHONPATH at start."""
     saved = os.environ.get("PYTHONPATH")
     os.environ["PYTHONPATH"] = str(tree / "src")
     try:
-        server = SiftServer()
+        server = SiftServer(serve_args=serve_args or [])
         server.start(1)
         server.index(docs)
         if workers != 1:
@@ -157,6 +165,8 @@ def main() -> None:
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )  # fmt: skip
     parser.add_argument("--tree", action="append", required=True, metavar="NAME=DIR")
+    parser.add_argument("--serve-args", action="append", default=[], metavar='NAME="FLAGS"',
+                        help="more `sift serve` flags for the tree NAME")  # fmt: skip
     parser.add_argument("--typesense", action="store_true")
     parser.add_argument("--collection", type=Path, default=REPO_ROOT.parent / "shared/data/scifact")
     parser.add_argument("--queries", type=int, default=300, help="per kind")
@@ -169,12 +179,15 @@ def main() -> None:
     args = parser.parse_args()
     data = load_collection(args.collection)
     sets = query_sets(list(data.queries.values()), args.queries, DEFAULT_SEED)
+    extra = {n: shlex.split(f) for n, _, f in (a.partition("=") for a in args.serve_args)}
     targets: dict[str, HttpTarget] = {}
     closers = []
     try:
         for spec in args.tree:
             name, _, tree = spec.partition("=")
-            server, target = start_sift(Path(tree).resolve(), data.docs, args.workers)
+            server, target = start_sift(
+                Path(tree).resolve(), data.docs, args.workers, extra.get(name)
+            )
             closers.append(server.close)
             targets[name] = dataclasses.replace(target, name=name)
         if args.typesense:

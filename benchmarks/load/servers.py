@@ -32,10 +32,11 @@ class SiftServer:
     """A `sift serve` child on a private data directory; `restart(workers=...)` serves
     the same data again with another worker count."""
 
-    def __init__(self, *, log_level: str = "info") -> None:
+    def __init__(self, *, log_level: str = "info", serve_args: Sequence[str] = ()) -> None:
         self._dir = temp_dir("bench-load-sift-")
         self._key = secrets.token_urlsafe(24)
         self._log_level = log_level
+        self._serve_args = list(serve_args)  # more `sift serve` flags, e.g. --server granian
         self._server: ServerProcess | None = None
         self.workers = 0
         self.target: HttpTarget | None = None
@@ -50,6 +51,7 @@ class SiftServer:
             "--master-key", self._key,
             "--workers", str(workers),
             "--log-level", self._log_level,
+            *self._serve_args,
         ]  # fmt: skip
         self._server = ServerProcess(command, self._dir / f"server-w{workers}.log")
         self.workers = workers
@@ -68,6 +70,7 @@ class SiftServer:
                 "version": f"Sift {_sift_version()}",
                 "workers": workers,
                 "log_level": self._log_level,
+                "serve_args": " ".join(self._serve_args),
                 "storage": "SQLite (default data dir)",
             },
         )

@@ -153,6 +153,14 @@ SETTINGS: tuple[Setting, ...] = (
         choices=("production", "development"),
     ),
     Setting("workers", int, 1, "Number of HTTP worker processes."),
+    Setting(
+        "server",
+        str,
+        "uvicorn",
+        "HTTP server: `uvicorn`, or `granian` (a Rust HTTP server, the `granian` extra; more "
+        "requests per second under concurrent load, see docs/deployment.md).",
+        choices=("uvicorn", "granian"),
+    ),
     Setting("log_level", str, "info", "Log level.", choices=("debug", "info", "warning", "error")),
     Setting(
         "index_defaults",

@@ -1,4 +1,5 @@
-"""Run the ASGI app under uvicorn: one or several worker processes, graceful shutdown."""
+"""Run the ASGI app under uvicorn (or granian, sift/server_granian.py): one or several
+worker processes, graceful shutdown."""
 
 from __future__ import annotations
 
@@ -13,6 +14,7 @@ import uvicorn
 from fastapi import FastAPI
 from pythonjsonlogger.core import RESERVED_ATTRS
 
+from sift import server_granian
 from sift.config import SETTINGS, Config, load_config
 from sift.engine import kernels_aot
 from sift.http.keepalive import KeepAliveProtocol
@@ -23,6 +25,7 @@ def app_factory() -> FastAPI:
     """Entry point for each worker process; the parent passed settings via SIFT_* variables."""
     from sift.app import create_app
 
+    server_granian.die_with_parent()  # a no-op under uvicorn
     memory.configure()  # before this worker process starts its threads
     return create_app(load_config())
 
@@ -44,6 +47,14 @@ def run(config: Config) -> None:
     if build is not None:
         threading.Thread(target=kernels_aot.report, args=(build,), daemon=True,
                          name="sift-kernels-build").start()
+    if config.server == "granian":
+        if not server_granian.available():
+            raise click.ClickException(
+                "server = granian needs the granian package: pip install 'sift-search[granian]'"
+            )
+        _export_settings(config)  # the workers build the app from the environment
+        server_granian.run(config, logging_config(config.log_level))
+        return
     common = dict(
         host=config.host,
         port=config.port,
@@ -66,12 +77,17 @@ def run(config: Config) -> None:
         return
     # The parent only supervises the workers: it never imports the app (the search
     # engine and numba would cost it about 200 MiB of RSS for nothing).
+    _export_settings(config)
+    uvicorn.run("sift.server:app_factory", factory=True, workers=config.workers, **common)  # type: ignore[arg-type]
+
+
+def _export_settings(config: Config) -> None:
+    """The settings as SIFT_* variables, for worker processes that load them again."""
     for setting in SETTINGS:
         value = config.values.get(setting.name)
         # The key read from master_key_file goes as master_key: not both.
         if value is not None and setting.name != "master_key_file":
             os.environ[setting.env] = str(value)
-    uvicorn.run("sift.server:app_factory", factory=True, workers=config.workers, **common)  # type: ignore[arg-type]
 
 
 # Libraries whose routine INFO lines are noise to an operator: alembic's plugin set-up and

@@ -12,7 +12,7 @@ import time
 import httpx
 
 from sift.demo import DATA_FILE
-from tests.e2e.sift_process import ServerPool
+from tests.e2e.sift_process import ServerPool, SiftProcess
 
 KEEP_ALIVE = 1.0
 TRIES = 25
@@ -46,9 +46,9 @@ def _keep_worker_busy(url: str, body: bytes, stop: threading.Event) -> None:
             stop.wait(0.5)
 
 
-def test_a_request_at_the_keep_alive_deadline_is_not_reset(servers: ServerPool) -> None:
-    server = servers.new(master_key=None)
-    server.start("--timeout-keep-alive", str(int(KEEP_ALIVE)))
+def deadline_outcomes(server: SiftProcess) -> dict[str, int]:
+    """Requests sent at the keep-alive deadline of a started server (``KEEP_ALIVE``) while
+    its task worker indexes: how many were answered, cleanly closed, or reset."""
     with gzip.open(DATA_FILE, "rb") as fh:
         body = fh.read()
     stop = threading.Event()
@@ -71,6 +71,13 @@ def test_a_request_at_the_keep_alive_deadline_is_not_reset(servers: ServerPool) 
     finally:
         stop.set()
         busy.join()
+    return outcomes
+
+
+def test_a_request_at_the_keep_alive_deadline_is_not_reset(servers: ServerPool) -> None:
+    server = servers.new(master_key=None)
+    server.start("--timeout-keep-alive", str(int(KEEP_ALIVE)))
+    outcomes = deadline_outcomes(server)
     # A request that reaches the socket after the server closed it on time is reset by the
     # kernel whatever the server does (HTTP keep-alive's own race: clients retry); what
     # the fix removes is the reset of requests that arrived *before* a late timeout,

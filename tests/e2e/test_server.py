@@ -13,7 +13,7 @@ import orjson
 import pytest
 
 import sift
-from tests.e2e.sift_process import ServerPool
+from tests.e2e.sift_process import ServerPool, SiftProcess
 
 pytestmark = pytest.mark.e2e
 
@@ -36,10 +36,18 @@ def test_health_answers_without_a_key(servers: ServerPool) -> None:
     assert httpx.get(f"{server.url}/indexes").status_code == 401
 
 
-def test_sigterm_lets_the_in_flight_request_finish(servers: ServerPool) -> None:
-    server = servers.new()
-    server.start()
-    docs = [{"id": i, "title": f"document {i}"} for i in range(2000)]
+def wait_succeeded(client: httpx.Client, uid: int, timeout: float = 30) -> None:
+    """Until the task ``uid`` has succeeded; it must not fail on the way."""
+    deadline = time.monotonic() + timeout
+    while (task := client.get(f"/tasks/{uid}").json())["status"] != "succeeded":
+        assert task["status"] in ("enqueued", "processing"), task
+        assert time.monotonic() < deadline, task
+        time.sleep(0.05)
+
+
+def upload_during_sigterm(server: SiftProcess, docs: list[dict]) -> tuple[httpx.Response, int]:
+    """Upload ``docs`` slowly and SIGTERM the server while the body is still arriving:
+    the answer to the upload and the server's exit status."""
     body = b"\n".join(orjson.dumps(d) for d in docs)
     first_part_sent = threading.Event()
 
@@ -65,20 +73,24 @@ def test_sigterm_lets_the_in_flight_request_finish(servers: ServerPool) -> None:
     uploader.start()
     assert first_part_sent.wait(10)
     time.sleep(0.1)  # let the server start reading the request
-    server.terminate(timeout=30)
+    status = server.terminate(timeout=60)
     uploader.join(30)
-    response = answer["response"]
+    return answer["response"], status
+
+
+def test_sigterm_lets_the_in_flight_request_finish(servers: ServerPool) -> None:
+    server = servers.new()
+    server.start()
+    response, _ = upload_during_sigterm(
+        server, [{"id": i, "title": f"document {i}"} for i in range(2000)]
+    )
     assert response.status_code == 202, response.text
 
     # The acknowledged task survived the shutdown and completes after a restart.
     server.start()
     uid = response.json()["taskUid"]
     with server.client() as client:
-        deadline = time.monotonic() + 30
-        while (task := client.get(f"/tasks/{uid}").json())["status"] != "succeeded":
-            assert task["status"] in ("enqueued", "processing"), task
-            assert time.monotonic() < deadline, task
-            time.sleep(0.05)
+        wait_succeeded(client, uid)
         assert client.get("/indexes/docs/stats").json()["numberOfDocuments"] == 2000
 
 
