@@ -147,8 +147,10 @@ def child() -> None:
             if batch.rows < config.snapshot_batch:
                 return
             after = batch.after
-    except BrokenPipeError:
-        return  # the runner is gone
+    except (BrokenPipeError, KeyboardInterrupt):
+        # The runner is gone, or a terminal's Ctrl-C reached the whole process group: the
+        # server stops it (or has stopped) anyway.
+        return
     except Exception as error:  # the runner decides (reconnect, fail the source)
         try:
             pickle.loads(pickle.dumps(error))  # some exceptions pickle but do not load
