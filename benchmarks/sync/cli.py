@@ -35,7 +35,8 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     parser.add_argument("--sources", default=",".join(KINDS), help="comma-separated")
     parser.add_argument("--rows", type=int, default=200_000)
     parser.add_argument("--rate", type=int, default=1000, help="row changes per second")
-    parser.add_argument("--seconds", type=float, default=30.0, help="of sustained changes")
+    parser.add_argument("--seconds", type=float, default=30.0,
+                        help="of sustained changes (0: the snapshot only)")
     parser.add_argument("--seed", type=int, default=42)
     parser.add_argument("--kill9-rounds", type=int, default=0)
     parser.add_argument("--capture", action="store_true",
@@ -56,10 +57,15 @@ def run_one(name: str, args: argparse.Namespace, code: Path | None = None) -> di
         try:
             headers = {"Authorization": f"Bearer {KEY}"}
             with httpx.Client(base_url=url, headers=headers, timeout=60) as client:
-                snap = snapshot(client, args.rows)
+                snap = snapshot(client, args.rows, pid=server.pid)
                 print(f"{name}: snapshot {snap['rows_per_s']:,.0f} rows/s "
                       f"({snap['seconds']:.1f} s, {snap['tasks']} tasks; wall "
-                      f"{snap['wall_rows_per_s']:,.0f} rows/s)", flush=True)  # fmt: skip
+                      f"{snap['wall_rows_per_s']:,.0f} rows/s; CPU s: server "
+                      f"{snap['server_cpu_s']:.1f}, its children {snap['reader_cpu_s']:.1f})",
+                      flush=True)  # fmt: skip
+                if args.seconds <= 0:
+                    return {"snapshot": snap, "lag": {"p50_ms": float("nan"),
+                                                      "p99_ms": float("nan")}}  # fmt: skip
                 changes = lag(src, client, args.rate, args.seconds, args.rows, args.seed)
                 print(f"{name}: lag p50 {changes['p50_ms']:.0f} ms, p99 {changes['p99_ms']:.0f} "
                       f"ms, max {changes['max_ms']:.0f} ms at {changes['changes_per_s']:,.0f} "
@@ -75,8 +81,10 @@ def run_one(name: str, args: argparse.Namespace, code: Path | None = None) -> di
     return {"snapshot": snap, "lag": changes}
 
 
-FIGURES = (("snapshot", "rows_per_s", "snapshot rows/s"), ("lag", "p50_ms", "lag p50 ms"),
-           ("lag", "p99_ms", "lag p99 ms"))  # fmt: skip
+FIGURES = (("snapshot", "rows_per_s", "snapshot rows/s"),
+           ("snapshot", "server_cpu_s", "snapshot server CPU s"),
+           ("snapshot", "reader_cpu_s", "snapshot reader CPU s"),
+           ("lag", "p50_ms", "lag p50 ms"), ("lag", "p99_ms", "lag p99 ms"))  # fmt: skip
 
 
 def summary(runs: dict[str, dict[str, list[dict[str, Any]]]]) -> dict[str, Any]:
@@ -85,15 +93,18 @@ def summary(runs: dict[str, dict[str, list[dict[str, Any]]]]) -> dict[str, Any]:
     for name, variants in runs.items():
         row: dict[str, Any] = {}
         for variant, results in variants.items():
-            row[variant] = {label: statistics.median(r[part][key] for r in results)
+            row[variant] = {label: statistics.median(r[part].get(key, 0.0) for r in results)
                             for part, key, label in FIGURES}  # fmt: skip
         if "baseline" in row:
+            # A baseline without a snapshot reader process has 0 reader CPU s: no ratio.
             row["ratio"] = {label: row["this"][label] / row["baseline"][label]
+                            if row["baseline"][label] else float("nan")
                             for _, _, label in FIGURES}  # fmt: skip
         table[name] = row
         for variant, figures in row.items():
-            shown = ", ".join(f"{label} {value:,.{2 if variant == 'ratio' else 0}f}"
-                              for label, value in figures.items())  # fmt: skip
+            shown = ", ".join(
+                f"{label} {value:,.{2 if variant == 'ratio' else 1 if 'CPU' in label else 0}f}"
+                for label, value in figures.items())  # fmt: skip
             what = ("this / baseline" if variant == "ratio"
                     else f"median of {len(variants[variant])}")  # fmt: skip
             print(f"{name} {variant} ({what}): {shown}", flush=True)

@@ -10,6 +10,7 @@ crash after it leaves the tasks and the new position, so they are not read again
 from __future__ import annotations
 
 from collections.abc import Callable
+from dataclasses import dataclass, field
 from typing import Any
 
 from sqlalchemy.engine import Connection
@@ -23,37 +24,53 @@ from sift.sync.changes import IndexChanges, Window
 from sift.tasks.payload import ndjson_chunks
 
 
-def _enqueue(db: Database, conn: Connection, kind: str, index: str, details: dict[str, Any],
-             params: dict[str, Any], docs: list[dict[str, Any]] | None = None) -> None:  # fmt: skip
-    task = task_rows.enqueue(db, conn, kind, index, details, params)
-    for seq, (chunk, _) in enumerate(ndjson_chunks(iter(docs or ()))):
-        task_rows.add_payload(conn, task.uid, [chunk], first_seq=seq)
+@dataclass
+class PlannedTask:
+    """A document task worked out before Sift's write lock is taken: its NDJSON payload
+    is already written (in the snapshot reader's process, readahead.py), so enqueueing
+    it is a few inserts."""
+
+    kind: str
+    details: dict[str, Any]
+    params: dict[str, Any]
+    chunks: list[bytes] = field(default_factory=list)
+
+
+def plan_changes(changes: IndexChanges) -> list[PlannedTask]:
+    """Up to three tasks for one index's changes; their keys never overlap."""
+    planned = []
+    if changes.cleared:
+        planned.append(PlannedTask("documentDeletion", {"deletedDocuments": None},
+                                   {"all": True}))  # fmt: skip
+    whole = [d for k, d in changes.docs.items() if d is not None and k not in changes.partial]
+    merged = [d for k, d in changes.docs.items() if d is not None and k in changes.partial]
+    for method, docs in (("replace", whole), ("update", merged)):
+        if docs:
+            params = {"method": method, "primaryKey": changes.primary_key}
+            details = {"receivedDocuments": len(docs), "indexedDocuments": None}
+            chunks = [chunk for chunk, _ in ndjson_chunks(iter(docs))]
+            planned.append(PlannedTask("documentAdditionOrUpdate", details, params, chunks))
+    deleted = [k for k, d in changes.docs.items() if d is None]
+    if deleted:
+        planned.append(PlannedTask("documentDeletion",
+                                   {"providedIds": len(deleted), "deletedDocuments": None},
+                                   {"ids": deleted}))  # fmt: skip
+    return planned
+
+
+def enqueue_planned(db: Database, conn: Connection, index: str, planned: list[PlannedTask],
+                    label: str) -> int:  # fmt: skip
+    for task in planned:
+        params = {**task.params, "customMetadata": label}
+        record = task_rows.enqueue(db, conn, task.kind, index, task.details, params)
+        task_rows.add_payload(conn, record.uid, task.chunks)
+    return len(planned)
 
 
 def enqueue_changes(db: Database, conn: Connection, index: str, changes: IndexChanges,
                     label: str) -> int:  # fmt: skip
     """Up to three tasks for one index; returns the number of tasks."""
-    meta = {"customMetadata": label}
-    tasks = 0
-    if changes.cleared:
-        _enqueue(db, conn, "documentDeletion", index, {"deletedDocuments": None},
-                 {"all": True, **meta})  # fmt: skip
-        tasks += 1
-    whole = [d for k, d in changes.docs.items() if d is not None and k not in changes.partial]
-    merged = [d for k, d in changes.docs.items() if d is not None and k in changes.partial]
-    for method, docs in (("replace", whole), ("update", merged)):
-        if docs:
-            params = {"method": method, "primaryKey": changes.primary_key, **meta}
-            details = {"receivedDocuments": len(docs), "indexedDocuments": None}
-            _enqueue(db, conn, "documentAdditionOrUpdate", index, details, params, docs)
-            tasks += 1
-    deleted = [k for k, d in changes.docs.items() if d is None]
-    if deleted:
-        _enqueue(db, conn, "documentDeletion", index,
-                 {"providedIds": len(deleted), "deletedDocuments": None},
-                 {"ids": deleted, **meta})  # fmt: skip
-        tasks += 1
-    return tasks
+    return enqueue_planned(db, conn, index, plan_changes(changes), label)
 
 
 def ensure_indexes(db: Database, conn: Connection, wanted: dict[str, str], label: str) -> int:
@@ -88,4 +105,15 @@ def commit(db: Database, record: SourceRecord | None, window: Window, label: str
         source_rows.add_row_errors(conn, window.row_errors)
         if record is not None:
             source_rows.save(conn, record)
+    return tasks
+
+
+def commit_planned(db: Database, record: SourceRecord, planned: dict[str, list[PlannedTask]],
+                   row_errors: list[source_rows.RowError], label: str) -> int:  # fmt: skip
+    """`commit` for tasks planned beforehand (a snapshot batch): the same one transaction
+    with the record, so the batch's cursor moves exactly when its tasks exist."""
+    with db.write() as conn:
+        tasks = sum(enqueue_planned(db, conn, index, p, label) for index, p in planned.items())
+        source_rows.add_row_errors(conn, row_errors)
+        source_rows.save(conn, record)
     return tasks

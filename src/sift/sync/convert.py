@@ -19,7 +19,6 @@ import orjson
 
 from sift.errors import SiftError
 from sift.sync.config import TableConfig
-from sift.tasks.documents import document_id
 
 # A source's SQL type (lower case, without arguments) -> the kind of value it holds.
 KINDS: dict[str, str] = {
@@ -225,6 +224,10 @@ class Converter:
             return str(value)  # always a valid document id: the common case, made cheap
         if value is None:
             raise RowError(f"the row has no value for its primary key `{self.table.primary_key}`")
+        # Imported here: sift.tasks.documents brings the search engine (numba), which the
+        # snapshot reader's process (readahead.py) would otherwise load for nothing.
+        from sift.tasks.documents import document_id
+
         try:
             return document_id({self.key: _string_or_number(value)}, self.key)
         except SiftError as error:

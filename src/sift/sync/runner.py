@@ -22,10 +22,11 @@ from sift.storage import sources as source_rows
 from sift.storage.database import Database
 from sift.storage.sources import SourceRecord, StalePosition
 from sift.sync.changes import Commit, Event, RowChange, SchemaChanged, Truncate, Window
-from sift.sync.commit import commit, ensure_indexes
+from sift.sync.commit import commit, commit_planned, ensure_indexes
 from sift.sync.config import SourceConfig, TableConfig
 from sift.sync.convert import Converter
 from sift.sync.errors import CaptureUnavailable, PositionLost
+from sift.sync.readahead import SnapshotReader
 
 log = logging.getLogger("sift.sync")
 
@@ -78,6 +79,7 @@ class SourceRunner:
         self._stop = threading.Event()
         self._thread: threading.Thread | None = None
         self._reader: Reader | None = None
+        self._batches: SnapshotReader | None = None
         self.label = f"sync:{config.name}"
 
     # -- lifecycle -----------------------------------------------------------------
@@ -91,6 +93,9 @@ class SourceRunner:
         reader = self._reader
         if reader is not None:
             reader.close()  # unblocks a reader waiting on the network
+        batches = self._batches
+        if batches is not None:
+            batches.kill()  # the snapshot's child process, whatever it is doing
         if self._thread is not None:
             self._thread.join(timeout)
         self.state = "stopped"
@@ -185,21 +190,30 @@ class SourceRunner:
             if table.table not in record.snapshot:  # a table added to the configuration
                 record.snapshot[table.table] = _progress(reader.count(table))
             progress = record.snapshot[table.table]
-            converter = Converter(table, reader.columns(table))
-            while not progress["finished"] and not self._stop.is_set() and self.is_leader():
+            if progress["finished"]:
+                continue
+            batches = SnapshotReader(self.config, table, progress["after"])
+            self._batches = batches
+            try:
                 began = time.monotonic()
-                rows = reader.rows_after(table, progress["after"], self.config.snapshot_batch)
-                window = Window(self.config.name)
-                for row in rows:
-                    window.add(table, converter, RowChange(table.table, "upsert", row))
-                if rows:
-                    progress["after"] = _cursor(rows[-1][table.primary_key])
-                progress["done"] += len(rows)
-                progress["finished"] = len(rows) < self.config.snapshot_batch
-                self._count(record, len(rows), time.monotonic() - began)
-                done = f"{progress['done']}/{progress['total']}"
-                commit(self.db, record, window, f"{self.label} snapshot {table.table} {done}")
-                self.wake()
+                while not self._stop.is_set() and self.is_leader():
+                    batch = next(batches)
+                    if batch.rows:
+                        progress["after"] = batch.after
+                    progress["done"] += batch.rows
+                    progress["finished"] = batch.rows < self.config.snapshot_batch
+                    now = time.monotonic()
+                    self._count(record, batch.rows, now - began)
+                    began = now
+                    done = f"{progress['done']}/{progress['total']}"
+                    commit_planned(self.db, record, batch.tasks, batch.row_errors,
+                                   f"{self.label} snapshot {table.table} {done}")  # fmt: skip
+                    self.wake()
+                    if progress["finished"]:
+                        break
+            finally:
+                self._batches = None
+                batches.close()
         if self._stop.is_set() or not all(p["finished"] for p in record.snapshot.values()):
             return  # stopped or deposed mid-snapshot: it resumes from the saved cursors
         record.phase = "streaming"
@@ -321,11 +335,6 @@ class SourceRunner:
 
 def _progress(total: int) -> dict[str, Any]:
     return {"after": None, "done": 0, "total": total, "finished": False}
-
-
-def _cursor(value: Any) -> Any:
-    """A primary key value as JSON can store it, to resume the snapshot after it."""
-    return value if isinstance(value, int | str) else str(value)
 
 
 def _produce(reader: Reader, position: dict[str, Any], stop: threading.Event,

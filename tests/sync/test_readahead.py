@@ -1,0 +1,86 @@
+"""The snapshot reader process (sift/sync/readahead.py) against the real servers: batches
+in key order with their cursors, resuming after a cursor, the reader's errors raised in
+the runner with their type, and a killed reader seen as a lost connection."""
+
+from __future__ import annotations
+
+import os
+
+import orjson
+import pytest
+
+from sift.sync.config import parse_sources
+from sift.sync.errors import CaptureUnavailable
+from sift.sync.readahead import SnapshotReader, SnapshotReaderFailed
+from tests.sync.conftest import SourceDB
+
+
+def _config(source: SourceDB, table: str = "items", batch: int = 4):  # type: ignore[no-untyped-def]
+    return parse_sources([{"name": "src", "url": source.url, "snapshot_batch": batch,
+                           "tables": [{"table": table, "index": "items"}]}])[0]  # fmt: skip
+
+
+def _fill(source: SourceDB, rows: int) -> None:
+    json_type = "JSON" if source.kind == "mysql" else "JSONB"
+    source.execute(f"CREATE TABLE items (id INT PRIMARY KEY, name VARCHAR(50), "
+                   f"price DECIMAL(10,2), tags {json_type})")  # fmt: skip
+    for i in range(rows):
+        source.execute("INSERT INTO items VALUES (%s, %s, %s, %s)",
+                       (i, f"item {i}", "1.50", orjson.dumps({"n": i, "w": [0.5]}).decode()))
+
+
+def _documents(batches: SnapshotReader) -> tuple[list[int], list[object], list[dict]]:  # type: ignore[type-arg]
+    sizes, cursors, docs = [], [], []
+    for batch in batches:
+        sizes.append(batch.rows)
+        cursors.append(batch.after)
+        for task in batch.tasks.get("items", []):
+            docs += [orjson.loads(line) for chunk in task.chunks for line in chunk.split(b"\n")]
+        if batch.rows < 4:
+            break
+    return sizes, cursors, docs
+
+
+def test_batches_in_key_order_with_their_cursors(source: SourceDB) -> None:
+    _fill(source, 10)
+    batches = SnapshotReader(_config(source), _config(source).tables[0], None)
+    try:
+        assert batches._process.pid != os.getpid()
+        sizes, cursors, docs = _documents(batches)
+    finally:
+        batches.close()
+    assert sizes == [4, 4, 2]
+    assert cursors == [3, 7, 9]
+    assert [d["id"] for d in docs] == list(range(10))
+    # The converted document: DECIMAL as a number, JSON as an object.
+    assert docs[0] == {"id": 0, "name": "item 0", "price": 1.5, "tags": {"n": 0, "w": [0.5]}}
+
+    resumed = SnapshotReader(_config(source), _config(source).tables[0], 7)
+    try:
+        sizes, cursors, docs = _documents(resumed)
+    finally:
+        resumed.close()
+    assert (sizes, cursors, [d["id"] for d in docs]) == ([2], [9], [8, 9])
+
+
+def test_a_missing_table_is_the_readers_error_in_the_runner(source: SourceDB) -> None:
+    config = _config(source, table="nothing_here")
+    batches = SnapshotReader(config, config.tables[0], None)
+    try:
+        with pytest.raises(CaptureUnavailable, match="does not exist"):
+            next(batches)
+    finally:
+        batches.close()
+
+
+def test_a_killed_reader_is_a_lost_connection(postgres_source: SourceDB) -> None:
+    _fill(postgres_source, 10)
+    config = _config(postgres_source)
+    batches = SnapshotReader(config, config.tables[0], None)
+    try:
+        batches.kill()
+        with pytest.raises(SnapshotReaderFailed):
+            while True:  # a batch already in the pipe may still come first
+                next(batches)
+    finally:
+        batches.close()
