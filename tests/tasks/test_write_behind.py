@@ -22,16 +22,18 @@ DOCS = 1_000  # 7 batches
 
 def test_writes_run_one_at_a_time_beside_the_caller() -> None:
     log: list[tuple[str, int, str]] = []
-    slow = threading.Event()
+    started, slow = threading.Event(), threading.Event()
 
     def write(n: int) -> None:
         log.append(("start", n, threading.current_thread().name))
         if n == 0:
-            slow.wait(2)  # the caller goes on meanwhile
+            started.set()
+            slow.wait(5)  # the caller goes on meanwhile
         log.append(("end", n, threading.current_thread().name))
 
     with WriteBehind() as writes:
         writes.submit(lambda: write(0))
+        assert started.wait(5)
         log.append(("caller", -1, threading.current_thread().name))
         slow.set()
         writes.submit(lambda: write(1))  # waits for write 0 first
