@@ -7,6 +7,12 @@ driver sends every query to both, in alternating order, and each worker times it
 ``SearchIndex.search`` (a 20-hit page, title highlighted, as tune.latency does).
 
     python -m benchmarks.tune.latency_ab --baseline ../main/src [--set scifact]
+
+``--env-baseline``/``--env-this`` set a variable for one side only, e.g. the same tree
+with numba's JIT against the kernels compiled ahead of time:
+
+    python -m benchmarks.tune.latency_ab --baseline src --env-baseline SIFT_KERNELS=jit \
+        --env-this SIFT_KERNELS=aot
 """
 
 from __future__ import annotations
@@ -41,8 +47,9 @@ def worker(data: Path) -> None:
         print((time.perf_counter() - t0) * 1000, flush=True)
 
 
-def start(src: Path, data: Path) -> subprocess.Popen[str]:
-    env = {**os.environ, "PYTHONPATH": f"{src}:{REPO}"}
+def start(src: Path, data: Path, extra: list[str]) -> subprocess.Popen[str]:
+    env = {**os.environ, "PYTHONPATH": f"{src}:{REPO}",
+           **dict(pair.split("=", 1) for pair in extra)}
     proc = subprocess.Popen([sys.executable, "-m", "benchmarks.tune.latency_ab", "--worker",
                              "--data-dir", str(data)], stdin=subprocess.PIPE,
                             stdout=subprocess.PIPE, text=True, env=env)
@@ -63,6 +70,12 @@ def main() -> None:
     ap.add_argument("--data", default="/work/shared/data")
     ap.add_argument("--set", default="scifact")
     ap.add_argument("--queries", type=int, default=200)
+    ap.add_argument("--first-words", type=int, default=0, metavar="N",
+                    help="each paragraph's first N words only (short queries)")
+    ap.add_argument("--env-baseline", action="append", default=[], metavar="NAME=VALUE",
+                    help="an environment variable for the baseline's worker only")
+    ap.add_argument("--env-this", action="append", default=[], metavar="NAME=VALUE",
+                    help="an environment variable for this tree's worker only")
     ap.add_argument("--worker", action="store_true", help=argparse.SUPPRESS)
     ap.add_argument("--data-dir", type=Path, help=argparse.SUPPRESS)
     args = ap.parse_args()
@@ -71,7 +84,10 @@ def main() -> None:
         return
     data = Path(args.data) / args.set
     queries = paragraphs(load(data)[0], random.Random(1), args.queries)
-    trees = {"baseline": start(args.baseline, data), "this tree": start(REPO / "src", data)}
+    if args.first_words:
+        queries = [" ".join(q.split()[:args.first_words]) for q in queries]
+    trees = {"baseline": start(args.baseline, data, args.env_baseline),
+             "this tree": start(REPO / "src", data, args.env_this)}
     times: dict[str, list[float]] = {name: [] for name in trees}
     for q in queries[:20]:  # warm both (vocabulary, compiled kernels, caches)
         for proc in trees.values():

@@ -237,6 +237,7 @@ ERROR_TABLE: Final[dict[str, tuple[str, int]]] = {
     "invalid_network_write_api_key": ("invalid_request", 400),
     "invalid_network_shards": ("invalid_request", 400),
     "not_a_leader": ("invalid_request", 400),
+    "invalid_forwarded_write": ("auth", 403),
     "invalid_search_use_network": ("invalid_request", 400),
     "invalid_multi_search_remote": ("invalid_request", 400),
     "remote_bad_response": ("system", 502),
@@ -305,6 +306,20 @@ class NotALeader(SiftError):
         super().__init__(
             f"This node (`{self_name}`) is not the network's leader: send writes to the "
             f"leader, `{leader}`.",
+        )
+
+
+class UntrustedOrigin(SiftError):
+    """A write naming a leader's task as its origin, sent without the key the leader
+    writes to this node with (http/auth.py :func:`forwarded_origin`)."""
+
+    code = "invalid_forwarded_write"
+
+    def __init__(self) -> None:
+        super().__init__(
+            "A write forwarded by the network's leader (`X-Sift-Origin-*` headers) must be "
+            "sent with the master key or the `writeApiKey` this node's /network names for "
+            "it.",
         )
 
 

@@ -93,6 +93,7 @@ class Services:
             webhooks.batch_finished(uids)
 
         worker.ctx.on_batch = batch_finished
+        network.on_change(worker.notify)  # a change may have enqueued its documents' moves
         rules = RuleBook(db)
         worker.ctx.on_rules_change = rules.invalidate
         notifier = None

@@ -8,8 +8,9 @@ from typing import Any
 from fastapi.testclient import TestClient
 
 from sift.cluster.origin import Origin
+from sift.engine.partition import Partition
 from sift.storage import outbox as outbox_rows
-from tests.conftest import MASTER_KEY, make_client
+from tests.conftest import MASTER_KEY, make_client, run_task, wait_task
 
 THREE = {
     "self": "ms-00",
@@ -325,12 +326,20 @@ def test_the_leader_owes_every_remote_its_network(client: TestClient) -> None:
     with client.app.state.services.db.read() as conn:  # type: ignore[attr-defined]
         owed = sorted(((r.remote, r.task_uid, r.body) for r in outbox_rows.all_rows(conn)),
                       key=lambda row: -row[1])  # fmt: skip
-    # Each change, in order, for each remote of the network after it; no task is named.
+    # Each change, in order, for each remote of the network after it, and for the remote
+    # it removed; no task is named.
     assert [(remote, uid) for remote, uid, _ in owed] == [
-        ("ms-01", -1), ("ms-02", -1), ("ms-01", -2)]  # fmt: skip
-    assert [body["self"] for _, _, body in owed] == ["ms-01", "ms-02", "ms-01"]
+        ("ms-01", -1), ("ms-02", -1), ("ms-01", -2), ("ms-02", -2)]  # fmt: skip
+    assert [body["self"] for _, _, body in owed] == ["ms-01", "ms-02", "ms-01", "ms-02"]
     assert owed[2][2]["leader"] == "ms-00" and set(owed[2][2]["remotes"]) == {"ms-00", "ms-01"}
-    assert client.get("/tasks").json()["total"] == 0
+    # The removed remote's network becomes itself alone: no leader, no shards.
+    assert owed[3][2] == {"self": "ms-02", "leader": None, "shards": {},
+                          "remotes": {"ms-02": {"url": "http://127.0.0.1:7702",
+                                                "searchApiKey": None, "writeApiKey": None}}}
+    # Setting up the sharded network and removing a remote each move documents (none
+    # here: there is no index yet).
+    changes = client.get("/tasks").json()["results"]
+    assert [t["type"] for t in changes] == ["networkTopologyChange"] * 2
 
 
 def test_the_leaders_network_replaces_a_remotes_own(client: TestClient) -> None:
@@ -360,3 +369,149 @@ def test_the_leader_itself_takes_writes(client: TestClient) -> None:
     enable(client)
     assert patch(client, THREE).status_code == 200
     assert client.post("/indexes", json={"uid": "books"}).status_code == 202
+
+
+def _key(client: TestClient, actions: list[str]) -> str:
+    answer = client.post("/keys", json={"actions": actions, "indexes": ["*"], "expiresAt": None})
+    assert answer.status_code == 201, answer.text
+    return answer.json()["key"]
+
+
+def test_a_forwarded_write_needs_the_key_the_leader_writes_with(client: TestClient) -> None:
+    """Origin headers count only with the master key or this node's `writeApiKey`: a
+    client's key, even one allowed the write, cannot pass its writes off as the
+    leader's (to get past `not_a_leader`, or to make the leader's real write look like
+    a repeat)."""
+    actions = ["documents.add", "indexes.create", "network.update", "network.get"]
+    client_key, leader_key, rotated = (_key(client, actions) for _ in range(3))
+    enable(client)
+    mine = {**THREE["remotes"]["ms-01"], "writeApiKey": leader_key}
+    network = {**THREE, "self": "ms-01", "remotes": {**THREE["remotes"], "ms-01": mine}}
+    assert patch(client, network).status_code == 200  # ms-00 leads
+    docs = [{"id": 1, "title": "river"}]
+
+    def write(key: str, task: int) -> Any:
+        headers = {"Authorization": f"Bearer {key}",
+                   **Origin("ms-00", task, "leader-database").headers()}  # fmt: skip
+        return client.post("/indexes/books/documents", json=docs, headers=headers)
+
+    forged = write(client_key, 1)
+    assert forged.status_code == 403 and forged.json()["code"] == "invalid_forwarded_write"
+    assert forged.json()["type"] == "auth"
+    # Without the headers the same key is simply not the leader.
+    plain = client.post("/indexes/books/documents", json=docs,
+                        headers={"Authorization": f"Bearer {client_key}"})  # fmt: skip
+    assert plain.json()["code"] == "not_a_leader"
+    assert client.get("/tasks").json()["total"] == 0
+    # The leader's key is taken, and so is the master key; the forged task 1 did not
+    # take the place of the leader's task 1 (a new task, not the forged one's).
+    assert write(leader_key, 1).status_code == 202
+    assert write(MASTER_KEY, 2).status_code == 202
+    assert client.get("/tasks").json()["total"] == 2
+    # A new network from the leader naming a new key for this node is taken with it,
+    # and from then on only the new key counts.
+    moved = {**network, "remotes": {**network["remotes"],
+                                    "ms-01": {**mine, "writeApiKey": rotated}}}  # fmt: skip
+    sent = client.patch("/network", json=moved, headers={
+        "Authorization": f"Bearer {rotated}", **Origin("ms-00", 3, "leader-database").headers()})
+    assert sent.status_code == 200, sent.text
+    refused = client.patch("/network", json=moved, headers={
+        "Authorization": f"Bearer {client_key}",
+        **Origin("ms-00", 4, "leader-database").headers()})  # fmt: skip
+    assert refused.status_code == 403 and refused.json()["code"] == "invalid_forwarded_write"
+    assert write(leader_key, 5).status_code == 403
+    assert write(rotated, 5).status_code == 202
+
+
+def test_without_a_master_key_forwarded_writes_need_no_key(tmp_path: Path) -> None:
+    with make_client(tmp_path) as open_node:
+        answer = open_node.post("/indexes/books/documents", json=[{"id": 1}],
+                                headers=Origin("ms-00", 1, "leader-database").headers())
+        assert answer.status_code == 202, answer.text
+
+
+def _owed(client: TestClient, task_uid: int) -> dict[str, list[tuple[str, str, Any]]]:
+    """Each remote's requests the leader's task ``task_uid`` owes, in order."""
+    with client.app.state.services.db.read() as conn:  # type: ignore[attr-defined]
+        rows = outbox_rows.all_rows(conn)
+    owed: dict[str, list[tuple[str, str, Any]]] = {}
+    for row in rows:
+        if row.task_uid == task_uid:
+            owed.setdefault(row.remote, []).append((row.method, row.path, row.body))
+    return owed
+
+
+def test_a_topology_change_sends_each_remote_what_it_gains_and_loses(
+    client: TestClient,
+) -> None:
+    """Meilisearch's `networkTopologyChange`: the leader, holding every document in its
+    database, owes each remote with a database of its own the documents it now owns
+    (with the index and its settings when it had none of it) and the deletion of those
+    it no longer owns, through the outbox."""
+    client.app.state.services.outbox.stop()  # type: ignore[attr-defined]
+    settings = {"filterableAttributes": ["n"]}
+    run_task(client, "PATCH", "/indexes/books/settings", json=settings)
+    docs = [{"id": i, "n": i % 7} for i in range(300)]
+    run_task(client, "POST", "/indexes/books/documents", json=docs)
+    enable(client)
+    assert patch(client, THREE).status_code == 200  # ms-00 leads: sharding begins
+    tasks = client.get("/tasks", params={"types": "networkTopologyChange"}).json()["results"]
+    assert len(tasks) == 1 and tasks[0]["indexUid"] is None
+    first = wait_task(client, tasks[0]["uid"])
+    assert first["status"] == "succeeded", first
+    partition = Partition(tuple(THREE["shards"]))
+    shard = {i: partition.shard_of(str(i)) for i in range(300)}
+    owners = {name: tuple(s["remotes"]) for name, s in THREE["shards"].items()}
+    # Every document has an owner other than the leader: each one moved.
+    assert first["details"] == {"movedDocuments": 300}
+    assert first["network"] == {"remoteTasks": {
+        r: {"taskUid": None, "error": None} for r in ("ms-01", "ms-02")}}  # fmt: skip
+    owed = _owed(client, first["uid"])
+    for remote in ("ms-01", "ms-02"):
+        creation, settings_sent, *additions = owed[remote]
+        assert creation == ("POST", "/indexes", {"uid": "books", "primaryKey": "id"})
+        assert settings_sent == ("PATCH", "/indexes/books/settings", settings)
+        assert {m for m, p, _ in additions} == {"POST"}
+        assert {p for _, p, _ in additions} == {"/indexes/books/documents?primaryKey=id"}
+        got = sorted(d["id"] for _, _, body in additions for d in body)
+        assert got == [i for i in range(300) if remote in owners[shard[i]]], remote
+        assert all(d == docs[d["id"]] for _, _, body in additions for d in body)
+    # shard-c moves from ms-02 to ms-01: ms-01 gains its documents, ms-02 deletes them.
+    moved = patch(client, {"shards": {"shard-c": {"remotes": ["ms-00", "ms-01"]}}})
+    assert moved.status_code == 200, moved.text
+    tasks = client.get("/tasks", params={"types": "networkTopologyChange"}).json()["results"]
+    second = wait_task(client, tasks[0]["uid"])
+    in_c = [i for i in range(300) if shard[i] == "shard-c"]
+    assert second["details"] == {"movedDocuments": len(in_c)}
+    owed = _owed(client, second["uid"])
+    assert [(m, p) for m, p, _ in owed["ms-01"]] == [
+        ("POST", "/indexes/books/documents?primaryKey=id")]  # the index is there already
+    assert sorted(d["id"] for d in owed["ms-01"][0][2]) == in_c
+    [(method, path, gone)] = owed["ms-02"]
+    assert (method, path) == ("POST", "/indexes/books/documents/delete-batch")
+    assert sorted(gone, key=int) == [str(i) for i in in_c]
+    # A change that moves no document (a remote's url) is no task.
+    assert patch(client, {"remotes": {"ms-02": {"url": "http://127.0.0.1:7712"}}}).is_success
+    assert client.get("/tasks", params={"types": "networkTopologyChange"}).json()["total"] == 2
+
+
+def test_a_topology_change_owes_nothing_to_nodes_on_the_leaders_database(
+    tmp_path: Path,
+) -> None:
+    """ms-01 ran on the leader's database (by its `network_self`): it rebuilds its shards
+    from the database, so the leader's topology change sends it no document."""
+    with make_client(tmp_path, master_key=MASTER_KEY, network_self="ms-01"):
+        pass  # ms-01 started once on this database
+    with make_client(tmp_path, master_key=MASTER_KEY, network_self="ms-00") as leader:
+        leader.headers["Authorization"] = f"Bearer {MASTER_KEY}"
+        leader.app.state.services.outbox.stop()  # type: ignore[attr-defined]
+        run_task(leader, "POST", "/indexes/books/documents",
+                 json=[{"id": i} for i in range(100)])  # fmt: skip
+        enable(leader)
+        assert patch(leader, {k: v for k, v in THREE.items() if k != "self"}).is_success
+        tasks = leader.get("/tasks", params={"types": "networkTopologyChange"}).json()
+        task = wait_task(leader, tasks["results"][0]["uid"])
+        owed = _owed(leader, task["uid"])
+        assert set(owed) == {"ms-02"}  # with its own database, as far as the leader knows
+        in_b_or_c = task["details"]["movedDocuments"]
+        assert 0 < in_b_or_c < 100  # shard-a's documents are on ms-00 and ms-01 only

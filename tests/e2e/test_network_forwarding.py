@@ -159,7 +159,13 @@ def test_a_leader_forwards_writes_to_remotes_with_their_own_database(
     with sqlite3.connect(leader.data_dir / "sift.db") as conn:
         (database,) = conn.execute(
             "SELECT value FROM meta WHERE key = 'network_database_id'").fetchone()
-    headers = {**remote.headers, **Origin("ms-00", task["uid"], database).headers()}
+    # The remote noted the write under its origin: the leader's task and the outbox row
+    # (the part) that owed it.
+    with sqlite3.connect(remote.data_dir / "sift.db") as conn:
+        (key,) = conn.execute("SELECT key FROM meta WHERE key LIKE ?", (
+            f"network_origin:{database}:{task['uid']}:ms-00:%",)).fetchone()  # fmt: skip
+    part = int(key.rsplit(":", 1)[1])
+    headers = {**remote.headers, **Origin("ms-00", task["uid"], database, part).headers()}
     owned = [i for i in gone if "ms-01" in SHARDS[shard_of[i]]]
     with remote.client() as client:
         before = client.get("/tasks", params={"limit": 1}).json()["total"]

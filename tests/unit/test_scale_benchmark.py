@@ -1,12 +1,17 @@
-"""The scale harness's pure parts: the typeahead mix, percentiles, medians, the table."""
+"""The scale harness: the typeahead mix, percentiles, medians, the table, the lockstep."""
 
 from __future__ import annotations
 
 import itertools
+from pathlib import Path
 
+import pytest
+from benchmarks.scale import lockstep
 from benchmarks.scale.cli import COLUMNS, table
 from benchmarks.scale.measure import percentile
 from benchmarks.scale.queries import FACETS, typeahead
+
+REPO_ROOT = Path(__file__).resolve().parents[2]
 
 
 def test_the_typeahead_mix_is_every_keystroke_of_seeded_queries() -> None:
@@ -36,3 +41,17 @@ def test_a_missing_figure_shows_as_a_dash() -> None:
     row["rebuild_s"] = None
     lines = table([row]).splitlines()
     assert len(lines) == 3 and " - |" in lines[2]
+
+
+def test_lockstep_sends_the_mix_to_both_trees_and_compares_their_answers(
+        tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    """Two workers on this tree: the first builds the index and writes the cache, the
+    second loads it; the same code answers the same, so no response differs."""
+    cache = tmp_path / "index.pickle"
+    lockstep.main(["--tree", f"a={REPO_ROOT}", "--tree", f"b={REPO_ROOT}", "--docs", "300",
+                   "--queries", "6", "--index-cache", str(cache)])
+    out = capsys.readouterr().out
+    assert cache.exists()
+    assert "products, 300 docs, 6 searches x 1 rounds" in out
+    assert "responses differing from a: 0" in out
+    assert "b: engine p50" in out

@@ -70,20 +70,58 @@ def leg_body(body: dict[str, Any], start: int, count: int, primary_key: str | No
         out.update(page=1, hitsPerPage=start + count)
     else:
         out.update(offset=0, limit=start + count)
-    out.update(showRankingScore=True, showRankingScoreDetails=True)
+    out.update(showRankingScore=True)
+    return _for_merging(out, primary_key)
+
+
+def _for_merging(body: dict[str, Any], primary_key: str | None) -> dict[str, Any]:
+    """``body`` asking each node for what ordering its hits among the other nodes' needs:
+    each rule's score, the values of the sort fields, the primary key (ties)."""
+    body["showRankingScoreDetails"] = True
     retrieve = body.get("attributesToRetrieve")
     if retrieve is not None and "*" not in retrieve:
-        out["attributesToRetrieve"] = list(dict.fromkeys([*retrieve, *_merge_fields(
+        body["attributesToRetrieve"] = list(dict.fromkeys([*retrieve, *_merge_fields(
             body.get("sort"), primary_key)]))
-    return out
+    return body
 
 
-def _strip(body: dict[str, Any], params: SearchParams, primary_key: str | None) -> None:
+def federated_leg(body: dict[str, Any], primary_key: str | None) -> dict[str, Any]:
+    """A federated query with ``useNetwork`` (its page already set by the federation), as
+    each node is asked it."""
+    return _for_merging(dict(body), primary_key)
+
+
+def network_results(index_uid: str, position: int, weight: float, show_score: bool,
+                    legs: list[LegResult], sort: list[str] | None, primary_key: str | None
+                    ) -> list[QueryResult]:  # fmt: skip
+    """The nodes' answers to one federated query: hits of equal weighted score in the
+    order one node holding every document gives them (its rules, then the tie key of
+    the primary key, cluster/order.py), not interleaved by each node's own rank."""
+    hits = [hit for leg in legs for hit in leg.result["hits"]]
+    order = rank_key(sort, tie_order(hits, primary_key))
+    return [
+        QueryResult(index_uid, position, weight, leg.result, show_score, remote=leg.remote,
+                    order=order)
+        for leg in legs
+    ]  # fmt: skip
+
+
+def strip_network_hits(hits: list[dict[str, Any]],
+                       queries: dict[int, tuple[SearchParams, str | None]]) -> None:  # fmt: skip
+    """Take out of merged federated hits what only merging the network queries (by
+    position: their parameters and primary key) needed."""
+    for hit in hits:
+        query = queries.get(hit["_federation"]["queriesPosition"])
+        if query is not None:
+            _strip([hit], *query)
+
+
+def _strip(hits: list[dict[str, Any]], params: SearchParams, primary_key: str | None) -> None:
     """Take out of the merged hits what only merging needed."""
     retrieve = params.attributes_to_retrieve
     added = [] if retrieve is None or "*" in retrieve else [
         f for f in _merge_fields(params.sort, primary_key) if f not in retrieve]
-    for hit in body["hits"]:
+    for hit in hits:
         if not params.show_ranking_score_details:
             hit.pop("_rankingScoreDetails", None)
         for name in added:
@@ -126,7 +164,7 @@ def single_response(
     tie key, which leg_body asked every node to return)."""
     hits = [hit for qr in results for hit in qr.result["hits"]]
     body = merge(fed, results, rank_key(params.sort, tie_order(hits, primary_key)))
-    _strip(body, params, primary_key)
+    _strip(body["hits"], params, primary_key)
     body["query"] = params.q or ""
     if errors:
         body["remoteErrors"] = errors

@@ -28,11 +28,11 @@ from typing import TYPE_CHECKING, Any
 import httpx
 
 from sift.cluster.origin import Origin
+from sift.cluster.topology import Remote, Topology
 from sift.engine.partition import Partition
 
 if TYPE_CHECKING:
     from sift.cluster.network import Network
-    from sift.cluster.topology import Topology
 
 log = logging.getLogger("sift.network")
 
@@ -114,6 +114,28 @@ def network_requests(topology: Topology) -> dict[str, Request]:
             for name in topology.remotes if name != topology.self_name}  # fmt: skip
 
 
+def farewell_requests(before: Topology, after: Topology) -> dict[str, Request]:
+    """What each remote that ``after`` leaves out is sent: a network of itself alone (no
+    leader, no shards), so it stops refusing writes as `not_a_leader` and stops sending
+    searches to the network it left. Its documents stay: it answers for what it holds."""
+    return {
+        name: ("PATCH", "/network", {"self": name, "leader": None,
+                                     "remotes": {name: remote.to_dict()}, "shards": {}})
+        for name, remote in before.remotes.items()
+        if name not in after.remotes and name != after.self_name
+    }  # fmt: skip
+
+
+def _leaving(name: str, request: Request) -> Remote | None:
+    """The remote a farewell (:func:`farewell_requests`) goes to: no longer in the network,
+    it is found in the network the request gives it."""
+    method, path, body = request
+    if method != "PATCH" or path != "/network" or not isinstance(body, dict):
+        return None
+    own = (body.get("remotes") or {}).get(name) if body.get("self") == name else None
+    return Remote.from_dict(own) if isinstance(own, dict) else None
+
+
 def is_network_change(task_uid: int) -> bool:
     """Whether an outbox row carries a /network change (numbered by the topology's
     version, negated) rather than a task's write."""
@@ -152,12 +174,18 @@ class Forwarder:
         return {name: request for name, request in requests.items()
                 if name in remotes and remotes[name].url not in self._same_database}  # fmt: skip
 
-    def deliver(self, name: str, task_uid: int, request: Request) -> dict[str, Any] | None:
+    def separate(self, names: set[str]) -> set[str]:
+        """Those of ``names`` in the network that may have a database of their own."""
+        return set(self.owed(dict.fromkeys(names, ("", "", None))))
+
+    def deliver(self, name: str, task_uid: int, request: Request,
+                part: int | None = None) -> dict[str, Any] | None:  # fmt: skip
         """Send remote ``name`` its request of the leader's task ``task_uid``, once: its
         entry of Meilisearch's ``remoteTasks`` (an error of type ``system`` when it may
-        answer later), or None when it shares the leader's database (nothing to send)."""
+        answer later), or None when it shares the leader's database (nothing to send).
+        ``part``: which of the task's requests to this remote, when it sends several."""
         topology = self.network.topology
-        remote = topology.remotes.get(name)
+        remote = topology.remotes.get(name) or _leaving(name, request)
         if remote is None:  # removed from /network: asking again would change nothing
             left = _unreachable(name, "it is no longer in the network")
             return {"taskUid": None, "error": {**left, "type": "invalid_request"}}
@@ -167,7 +195,7 @@ class Forwarder:
         # a takeover (nodes sharing the leader's database) names the same origin.
         # A /network change names the topology's version where a write names its task.
         origin = Origin(topology.leader or topology.self_name or "", abs(task_uid),
-                        self.network.database_id)  # fmt: skip
+                        self.network.database_id, part)  # fmt: skip
         method, path, body = request
         headers = origin.headers()
         if remote.write_api_key:

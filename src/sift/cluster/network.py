@@ -12,6 +12,7 @@ node owns when they changed).
 
 from __future__ import annotations
 
+import hmac
 import logging
 import threading
 from collections.abc import Callable
@@ -20,20 +21,31 @@ from typing import Any
 
 from sqlalchemy.engine import Connection
 
+from sift.cluster import rebalance
 from sift.cluster.fanout import NetworkSearch
-from sift.cluster.forward import Forwarder, network_requests
+from sift.cluster.forward import Forwarder, farewell_requests, network_requests
 from sift.cluster.health import RemoteHealth
-from sift.cluster.origin import database_id
+from sift.cluster.origin import database_id, note_member
 from sift.cluster.topology import Topology, apply_patch
 from sift.engine.partition import Partition
 from sift.errors import NotALeader, SiftError
 from sift.ops import experimental
 from sift.storage import network as network_rows
 from sift.storage import outbox as outbox_rows
+from sift.storage import tasks as task_rows
 from sift.storage.database import Database, error_summary
 
 log = logging.getLogger("sift.network")
 
+
+
+def _own_write_key(topology: dict[str, Any], fixed_self: str | None) -> str | None:
+    """The ``writeApiKey`` a topology (in its JSON form) names for its ``self``."""
+    me = fixed_self or topology.get("self")
+    remotes = topology.get("remotes")
+    remote = remotes.get(me) if isinstance(remotes, dict) and isinstance(me, str) else None
+    key = remote.get("writeApiKey") if isinstance(remote, dict) else None
+    return key if isinstance(key, str) else None
 
 
 class Network:
@@ -55,6 +67,8 @@ class Network:
         self._thread: threading.Thread | None = None
         # Sent with each forwarded write: a remote on this same database skips it.
         self.database_id = database_id(db)
+        if self_name is not None:
+            note_member(db, self_name)
         self.forwarder = Forwarder(self, timeout)
         with db.read() as conn:
             row = network_rows.read(conn)
@@ -84,6 +98,16 @@ class Network:
                 and topology.self_name is not None
                 and topology.self_name != topology.leader):  # fmt: skip
             raise NotALeader(topology.self_name, topology.leader)
+
+    def writes_with(self, token: str, offered: Any = None) -> bool:
+        """Whether ``token`` is the key the leader writes to this node with: the
+        ``writeApiKey`` of this node in its topology, or in ``offered`` (a new topology
+        the leader sends, which may name a new key), compared in constant time."""
+        keys = [_own_write_key(self._topology.to_dict(), self.fixed_self)]
+        if isinstance(offered, dict):
+            keys.append(_own_write_key(offered, self.fixed_self))
+        return any(key is not None and hmac.compare_digest(token.encode(), key.encode())
+                   for key in keys)  # fmt: skip
 
     def view(self) -> dict[str, Any]:
         """GET /network: the topology, each remote with its availability as last seen."""
@@ -129,6 +153,7 @@ class Network:
             version = network_rows.write(conn, seen, stored)
             if not forwarded:
                 self._owe_remotes(conn, before, self._stored(stored), version)
+                self._move_documents(conn, before, self._stored(stored))
         self._set(network_rows.NetworkRow(stored, version), self._enabled)
         return self._topology
 
@@ -136,13 +161,30 @@ class Network:
                      version: int) -> None:  # fmt: skip
         """Owe every other remote the new topology when this node leads (before the
         change, or after it: a leader handing over tells the others too), as
-        Meilisearch's leader propagates it. Remotes known to share this database read
-        the same row and are sent nothing."""
+        Meilisearch's leader propagates it, and every remote it removes a network of its
+        own (cluster/forward.py ``farewell_requests``). Remotes known to share this
+        database read the same row and are sent nothing."""
         me = after.self_name
         if not self._enabled or me is None or me not in (before.leader, after.leader):
             return
         requests = self.forwarder.owed(network_requests(after), after)
+        # A remote left out is told too (found in the topology before the change).
+        requests.update(self.forwarder.owed(farewell_requests(before, after), before))
         outbox_rows.add(conn, -version, requests)  # no task: the outbox row names the version
+
+    def _move_documents(self, conn: Connection, before: Topology, after: Topology) -> None:
+        """Enqueue Meilisearch's ``networkTopologyChange`` task when this node leads the
+        sharded network after the change and some documents change owners: the worker
+        sends each remote with a database of its own what it gains and loses
+        (tasks/topology.py). Before a leader, remotes were sent nothing: they own none."""
+        me = after.self_name
+        if not self._enabled or me is None or me != after.leader or not after.sharded:
+            return
+        old = before.shards if before.sharded else {}
+        if rebalance.changed(old, after.shards):
+            task_rows.enqueue(self.db, conn, rebalance.TASK_TYPE, None,
+                              {"movedDocuments": None},
+                              rebalance.task_params(old, after.shards))  # fmt: skip
 
     # -- keeping up with other nodes -------------------------------------------
 

@@ -30,9 +30,11 @@ from sift.storage.tasks import TaskRecord
 META_PREFIX = "network_"
 _DATABASE_ID = META_PREFIX + "database_id"
 _ORIGIN = META_PREFIX + "origin:"
+_MEMBER = META_PREFIX + "node:"
 HEADER_REMOTE = "X-Sift-Origin-Remote"
 HEADER_TASK = "X-Sift-Origin-Task"
 HEADER_DATABASE = "X-Sift-Origin-Database"
+HEADER_PART = "X-Sift-Origin-Part"
 
 
 def database_id(db: Database) -> str:
@@ -53,6 +55,27 @@ def database_id(db: Database) -> str:
     return drawn
 
 
+def note_member(db: Database, name: str) -> None:
+    """Record that the node named ``name`` (by its ``network_self`` setting) runs on this
+    database, so that a leader on it knows, before asking, that the node has every write
+    already (a topology change then owes it nothing: tasks/topology.py)."""
+    with db.read() as conn:
+        if meta_rows.get_meta(conn, _MEMBER + name) is not None:
+            return
+    try:
+        with db.write() as conn:
+            meta_rows.set_meta(conn, _MEMBER + name, "1")
+    except sa.exc.IntegrityError:
+        pass  # noted by another process meanwhile
+
+
+def members(conn: Connection) -> set[str]:
+    """The names of the nodes that have run on this database (:func:`note_member`)."""
+    named = meta.c.key.startswith(_MEMBER, autoescape=True)
+    rows = conn.execute(sa.select(meta.c.key).where(named))
+    return {key[len(_MEMBER):] for key in rows.scalars()}
+
+
 @dataclass(frozen=True)
 class Origin:
     """The leader's task a forwarded write comes from."""
@@ -60,13 +83,19 @@ class Origin:
     remote: str
     task_uid: int
     database: str
+    # Which of the task's requests to this remote, when it sends several (a topology
+    # change sends documents in parts): each part is a write of its own, enqueued once.
+    part: int | None = None
 
     def headers(self) -> dict[str, str]:
-        return {
+        headers = {
             HEADER_REMOTE: self.remote,
             HEADER_TASK: str(self.task_uid),
             HEADER_DATABASE: self.database,
         }
+        if self.part is not None:
+            headers[HEADER_PART] = str(self.part)
+        return headers
 
     def to_dict(self) -> dict[str, Any]:
         """The task's ``network.origin`` as Meilisearch shows it."""
@@ -85,10 +114,14 @@ class Origin:
                 f"(a task uid) and `{HEADER_DATABASE}` together.",
                 "bad_request",
             )
-        return cls(remote, int(task), database)
+        part = headers.get(HEADER_PART)
+        if part is not None and not part.isdigit():
+            raise SiftError(f"`{HEADER_PART}` must be a number.", "bad_request")
+        return cls(remote, int(task), database, None if part is None else int(part))
 
     def _key(self) -> str:
-        return f"{_ORIGIN}{self.database}:{self.task_uid}:{self.remote}"
+        part = "" if self.part is None else f":{self.part}"
+        return f"{_ORIGIN}{self.database}:{self.task_uid}:{self.remote}{part}"
 
 
 def forwarded_before(conn: Connection, origin: Origin | None) -> TaskRecord | None:

@@ -13,7 +13,8 @@ backoff that doubles from ``BACKOFF_FIRST`` up to ``BACKOFF_MAX`` seconds, for a
 it takes; a remote that refuses the write (a 4xx) is not asked again, its error recorded.
 The leader's task shows each remote's task uid, or the error of the last try, as
 Meilisearch's ``network.remoteTasks`` (``taskUid`` null and no error: not sent yet).
-Resending after a crash is safe: the remote deduplicates by origin (cluster/origin.py).
+Resending after a crash is safe: the remote deduplicates by origin (the leader's task and the
+outbox row that owed the request, cluster/origin.py).
 """
 
 from __future__ import annotations
@@ -118,7 +119,10 @@ class Outbox:
     def _deliver(self, row: rows.Pending) -> bool:
         """Send one write; whether the remote is done with it (taken, refused, or it
         shares the leader's database)."""
-        answer = self.forwarder.deliver(row.remote, row.task_uid, (row.method, row.path, row.body))
+        # The row names the request (its part): a task may owe a remote several (a
+        # topology change), each to be enqueued there once however often it is sent.
+        answer = self.forwarder.deliver(row.remote, row.task_uid,
+                                        (row.method, row.path, row.body), part=row.id)
         retry = answer is not None and (answer["error"] or {}).get("type") == "system"
         with self.db.write() as conn:
             if retry:

@@ -31,6 +31,11 @@ class Remote:
     search_api_key: str | None = None
     write_api_key: str | None = None
 
+    @classmethod
+    def from_dict(cls, raw: dict[str, Any]) -> Remote:
+        """The stored form (what :meth:`to_dict` wrote)."""
+        return cls(raw["url"], raw.get("searchApiKey"), raw.get("writeApiKey"))
+
     def to_dict(self) -> dict[str, Any]:
         return {
             "url": self.url,
@@ -78,10 +83,7 @@ class Topology:
         return cls(
             raw.get("self"),
             raw.get("leader"),
-            {
-                name: Remote(r["url"], r.get("searchApiKey"), r.get("writeApiKey"))
-                for name, r in (raw.get("remotes") or {}).items()
-            },
+            {name: Remote.from_dict(r) for name, r in (raw.get("remotes") or {}).items()},
             {name: tuple(s["remotes"]) for name, s in (raw.get("shards") or {}).items()},
         )
 

@@ -66,6 +66,10 @@ class QueryResult:
     result: dict[str, Any]
     show_score: bool
     remote: str | None = None  # the network node that answered (cluster/fanout.py)
+    # The order of this query's hits among its hits of equal weighted score (ascending);
+    # None: the rank its search gave them. Several nodes answering one query
+    # (cluster/federate.py) each rank only their own hits, so a rank cannot order them.
+    order: Callable[[dict[str, Any]], Any] | None = None
 
 
 def _uint(body: dict[str, Any], key: str, default: int | None) -> int | None:
@@ -225,8 +229,9 @@ def merge(
 ) -> dict[str, Any]:
     """The federated response body (without ``processingTimeMs``). Hits are ordered by
     weighted ranking score, or by ``order_key`` of each hit as its query returned it
-    (ascending) when given."""
-    ranked: list[tuple[Any, int, int, dict[str, Any]]] = []
+    (ascending) when given; equal ones by query position, then by their query's
+    ``order`` (or rank)."""
+    ranked: list[tuple[Any, int, Any, dict[str, Any]]] = []
     total = 0
     for qr in results:
         total += int(qr.result.get("estimatedTotalHits", qr.result.get("totalHits", 0)))
@@ -244,7 +249,8 @@ def merge(
             }
             if qr.remote is not None:
                 hit["_federation"]["remote"] = qr.remote
-            ranked.append((-weighted if key is None else key, qr.position, rank, hit))
+            within = rank if qr.order is None else qr.order(hit)
+            ranked.append((-weighted if key is None else key, qr.position, within, hit))
     ranked.sort(key=lambda item: item[:3])
     hits = [item[3] for item in ranked]
     if fed.distinct is not None:

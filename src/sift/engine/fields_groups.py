@@ -30,6 +30,15 @@ RANGE_CACHE_SIZE = 32
 # Counting facet values from the candidates' side pays once the field has this many
 # times more rows than there are candidates.
 SPARSE_RATIO = 2  # distinct numeric ranges kept per field between writes
+# A multi-valued field's counts come from per-value bitsets (one AND and popcount per
+# 64 docids and value) when they cost at most this many 64-bit words per candidate: a
+# candidate's walk over its values (the CSR path) is a dependent, unpredictable loop,
+# ~20 ns per value on the shared VM against ~0.3 ns per word (1M documents, 300k
+# candidates, 24 tags: 17 ms against 0.8 ms with the candidates' own bitset).
+BITSET_WORDS_PER_CANDIDATE = 32
+# ... and when the field has at most this many values: its bitsets take values / 8
+# bytes per document (24 tags: 3 bytes, less than the CSR layout's 8 + 8 per value).
+BITSET_MAX_VALUES = 256
 
 
 def bitmap_from_array(ids: np.ndarray) -> BitMap:
@@ -45,9 +54,9 @@ class Groups:
     """Docids grouped by distinct value: ``ids[offsets[i]:offsets[i+1]]`` have ``values[i]``.
 
     Immutable once built (the field drops it on a write); :meth:`by_doc` adds the
-    transposed view, built on first use."""
+    transposed view and :meth:`bits` one bitset per value, each built on first use."""
 
-    __slots__ = ("_by_doc", "_single", "ids", "offsets", "values")
+    __slots__ = ("_bits", "_by_doc", "_n_words", "_single", "ids", "offsets", "values")
 
     def __init__(self, values: np.ndarray, offsets: np.ndarray, ids: np.ndarray) -> None:
         self.values = values
@@ -55,6 +64,8 @@ class Groups:
         self.ids = ids
         self._by_doc: tuple[np.ndarray, np.ndarray] | None = None
         self._single: np.ndarray | None = None
+        self._bits: np.ndarray | None = None
+        self._n_words: int | None = None
 
     def single_values(self) -> np.ndarray | None:
         """Value index per docid (-1: none) when no document has two values (a brand,
@@ -79,6 +90,19 @@ class Groups:
             np.cumsum(np.bincount(self.ids, minlength=size), out=ptr[1:])
             self._by_doc = (ptr, self.ranks()[order])
         return self._by_doc
+
+    def n_words(self) -> int:
+        """64-bit words a bitset over this field's docids takes."""
+        if self._n_words is None:
+            self._n_words = (int(self.ids.max()) >> 6) + 1 if len(self.ids) else 0
+        return self._n_words
+
+    def bits(self) -> np.ndarray:
+        """uint64 [values, n_words]: each value's docids as a bitset (kernels.value_bits)."""
+        if self._bits is None:
+            self._bits = kernels.value_bits(self.ids.astype(np.int64), self.offsets,
+                                            self.n_words())
+        return self._bits
 
     @classmethod
     def from_sorted(cls, values: np.ndarray, ids: np.ndarray) -> Groups:
@@ -119,6 +143,7 @@ class Membership:
             self._ids = np.asarray(candidates).astype(np.int64)
             self.size = int(self._ids.size)
         self._table: np.ndarray | None = None
+        self._bits: dict[int, np.ndarray] = {}
 
     @property
     def candidates(self) -> BitMap:
@@ -163,8 +188,21 @@ class Membership:
         codes = groups.single_values()
         if codes is not None:
             return kernels.count_single_values(docs, codes, len(groups.values))
+        n_values = len(groups.values)
+        if n_values <= BITSET_MAX_VALUES and \
+                n_values * groups.n_words() <= BITSET_WORDS_PER_CANDIDATE * self.size:
+            return kernels.count_bits(self.bitset(groups.n_words()), groups.bits())
         ptr, value_index = groups.by_doc()
-        return kernels.count_multi_values(docs, ptr, value_index, len(groups.values))
+        return kernels.count_multi_values(docs, ptr, value_index, n_values)
+
+    def bitset(self, n_words: int) -> np.ndarray:
+        """The candidates as a bitset of ``n_words`` words (kernels.docid_bits: those
+        past its end left out, a field's bitsets hold none of them), built once per
+        query and length."""
+        bits = self._bits.get(n_words)
+        if bits is None:
+            bits = self._bits[n_words] = kernels.docid_bits(self.ids(), n_words)
+        return bits
 
 
 class _Rows:

@@ -9,15 +9,21 @@ module (numba's ``pycc``, which needs a C compiler); a serving process imports t
 module instead and never imports numba. The code is numba's, from the same LLVM
 pipeline without fast-math, so results are bit-for-bit those of the JIT.
 
-Opt-in, with ``SIFT_KERNELS=aot``: then ``sift serve`` starts that build in the background
-when the module is missing (that start runs with the JIT, as before) and every later start
-loads it. Without it (the default) numba's JIT compiles the kernels as it always did.
+The default (``SIFT_KERNELS=jit`` keeps numba's JIT): ``scripts/bootstrap`` builds the
+module at install (``python -m sift.engine.kernels_aot``, into ``cache_dir()``), and
+``sift serve`` starts that build in the background when the module is missing (that start
+runs with the JIT, as before; every later start loads it).
 The module's file name carries a key (the kernels' source, numba's and Python's
 versions, the CPU), so a changed kernel or a moved data volume builds a fresh one.
-Unlike the JIT, an exported kernel takes exactly its signature: an array of another
-dtype or layout (a strided view) is not compiled a version of its own but misread, so
-the engine passes the contiguous arrays of the dtypes ``warm_up`` gives
-(tests/unit/engine/test_kernels.py checks that searches add no signature).
+Unlike the JIT, an exported kernel takes exactly its signature: numba's wrapper checks
+only an array's item size, so an array of another dtype, rank or layout (a strided view)
+would be misread, not compiled a version of its own. The build therefore writes each
+exported signature beside the module (``<name>.json``), and every call goes through a
+``Guarded`` kernel that checks its arguments against it (~0.6 µs an array) and hands
+any other kind to numba's JIT, which compiles a version for it as it always did. The
+engine passes the contiguous arrays of the dtypes ``warm_up`` gives
+(tests/unit/engine/test_kernels.py checks that searches add no signature), so that
+fallback is for a path no test took, logged once per kernel.
 A machine without a compiler falls back to the JIT by itself.
 """
 
@@ -26,6 +32,7 @@ from __future__ import annotations
 import hashlib
 import importlib.machinery
 import importlib.util
+import json
 import logging
 import os
 import platform
@@ -34,8 +41,12 @@ import subprocess
 import sys
 import tempfile
 import time
+from collections.abc import Callable
 from pathlib import Path
 from types import ModuleType
+from typing import Any
+
+from sift.engine.kernels_guard import LAYOUT_FLAGS, Guarded
 
 log = logging.getLogger("sift.engine")
 
@@ -45,11 +56,18 @@ BUILD_STALE_S = 900
 
 
 def wanted() -> bool:
-    # Opt-in: an exported kernel takes exactly the signature it was built with and reads
-    # an array of another dtype or layout as if it were that one (numba's JIT would
-    # compile a new version instead); tests/unit/engine/test_kernels_aot.py checks that
-    # searches only use the built signatures, but only for the paths the tests take.
-    return os.environ.get(MODE_ENV, "").lower() == "aot"
+    # The default since every call checks its arguments (kernels_guard.py): ~127 MiB less
+    # in every process, for long pasted queries ~9 % slower (docs/benchmarks.md).
+    return os.environ.get(MODE_ENV, "aot").lower() != "jit"
+
+
+def compiler() -> str | None:
+    """The C compiler pycc would use (as distutils picks it: ``CC``, else Python's own
+    build's), or None: then no build is started, as it would fail only at its end."""
+    import sysconfig
+
+    command = os.environ.get("CC") or sysconfig.get_config_var("CC") or "cc"
+    return shutil.which(command.split()[0])
 
 
 def _cpu() -> str:
@@ -93,7 +111,25 @@ def _path(directory: Path) -> Path:
     return directory / (module_name() + suffix)
 
 
-def load(directory: Path | None = None) -> ModuleType | None:
+class Ahead:
+    """The loaded module and the argument kinds each exported kernel was compiled for."""
+
+    def __init__(self, module: ModuleType, signatures: dict[str, list[dict[str, Any]]]):
+        self.module = module
+        self.signatures = signatures
+
+    def kernel(self, name: str, fallback: Callable[..., Any]) -> Guarded | None:
+        native = getattr(self.module, name, None)
+        if native is None or name not in self.signatures:
+            return None
+        return Guarded(name, native, self.signatures[name], fallback)
+
+
+def _signatures_path(module: Path) -> Path:
+    return module.with_name(module.name.split(".")[0] + ".json")
+
+
+def load(directory: Path | None = None) -> Ahead | None:
     """The compiled module for the current kernels, or None (not built, or unloadable)."""
     if not wanted():
         return None
@@ -101,15 +137,16 @@ def load(directory: Path | None = None) -> ModuleType | None:
     if not path.exists():
         return None
     try:
+        signatures = json.loads(_signatures_path(path).read_text())
         spec = importlib.util.spec_from_file_location(path.name.split(".")[0], path)
         assert spec is not None and spec.loader is not None
         module = importlib.util.module_from_spec(spec)
         spec.loader.exec_module(module)
-    except (ImportError, OSError) as exc:
+    except (ImportError, OSError, ValueError) as exc:
         log.warning("compiled search kernels in %s not loadable (%s): using numba's JIT",
                     path, exc)
         return None
-    return module
+    return Ahead(module, signatures)
 
 
 def start_build(directory: Path | None = None) -> subprocess.Popen[str] | None:
@@ -123,6 +160,9 @@ def start_build(directory: Path | None = None) -> subprocess.Popen[str] | None:
         return None
     directory = directory or cache_dir()
     if _path(directory).exists():
+        return None
+    if compiler() is None:
+        log.info("no C compiler: the search kernels are compiled by numba's JIT")
         return None
     if not _claim(directory):
         return None  # another process is building it
@@ -233,23 +273,65 @@ def build(directory: Path) -> Path:
         cc.output_dir = tmp
         cc.target_cpu = "host"
         cc.verbose = False
+        exported: dict[str, list[dict[str, Any]]] = {}
         for kernel, fn in kernels.PYTHON.items():
             dispatcher = getattr(sys.modules[fn.__module__], kernel)  # kernels or tiebreak
             signatures = list(dispatcher.nopython_signatures)
             signature = _one_signature(signatures)
-            if signature is None:
+            described = None if signature is None else _describe(signature)
+            if described is None:
                 print(f"not exported: {kernel} {signatures}", file=sys.stderr)
             else:
                 cc.export(kernel, signature)(fn)
+                exported[kernel] = described
         cc.compile()
         built = next(Path(tmp).glob(name + "*"))
         final = _path(directory)
+        # The signatures first: a module without them is not loaded (load()).
+        staged = Path(tmp) / "signatures.json"
+        staged.write_text(json.dumps(exported, indent=1))
+        os.replace(staged, _signatures_path(final))
         os.replace(built, final)
     return final
 
 
-if __name__ == "__main__":
+def _describe(signature: Any) -> list[dict[str, Any]] | None:
+    """Each argument's kind as ``Guarded`` checks it, or None when one is of a kind it
+    cannot check (then the kernel stays with the JIT)."""
+    from numba.core import types
+    from numba.np.numpy_support import as_dtype
+
+    described: list[dict[str, Any]] = []
+    for arg in signature.args:
+        if isinstance(arg, types.Array) and arg.layout in LAYOUT_FLAGS:
+            described.append({"dtype": as_dtype(arg.dtype).name, "ndim": arg.ndim,
+                              "layout": arg.layout, "readonly": not arg.mutable,
+                              "aligned": arg.aligned})
+        elif isinstance(arg, types.Boolean | types.Integer | types.Float):
+            described.append({"scalar": str(arg)})
+        else:
+            return None
+    return described
+
+
+def main(argv: list[str]) -> int:
+    """``python -m sift.engine.kernels_aot [DIR]``: build the module into DIR (default:
+    where a server looks for it) unless it is there; print its path."""
+    directory = Path(argv[0]) if argv else cache_dir()
+    if _path(directory).exists():
+        print(_path(directory))
+        return 0
+    if compiler() is None:
+        print("no C compiler (cc): the search kernels stay with numba's JIT", file=sys.stderr)
+        return 1
+    # This process compiles with the JIT: its own import of kernels must not load a module.
+    os.environ[MODE_ENV] = "jit"
     try:
-        print(build(Path(sys.argv[1])))
+        print(build(directory))
     finally:
-        _marker(Path(sys.argv[1])).unlink(missing_ok=True)
+        _marker(directory).unlink(missing_ok=True)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main(sys.argv[1:]))

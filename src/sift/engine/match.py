@@ -170,6 +170,19 @@ def _with_phrases(word: QueryWord, parts: list[Occurrences], snap: Snapshot,
     return (occ if ok.all() else occ.select(ok)), extra
 
 
+def sorted_distinct(docs: np.ndarray) -> np.ndarray:
+    """``np.unique(docs)``: a sort and a neighbour comparison. numpy >= 2.3's unique
+    goes through a hash table first, 30-40x slower on the tens of thousands of docids
+    of a sparse search (26 ms against 0.7 ms for 60k docids of a million)."""
+    ordered = np.sort(docs)
+    if ordered.size < 2:
+        return ordered
+    keep = np.empty(ordered.size, dtype=bool)
+    keep[0] = True
+    np.not_equal(ordered[1:], ordered[:-1], out=keep[1:])
+    return ordered[keep]
+
+
 class Features:
     """Per-candidate features; rows are query words, columns candidates.
 
@@ -190,7 +203,7 @@ class Features:
         # Few occurrences for the index size: sorting them beats a docid-sized scan.
         sparse = int(self.offsets[-1]) * SPARSE_RATIO < n_docs
         if sparse:
-            self.cands = np.unique(self.docs)
+            self.cands = sorted_distinct(self.docs)
             self.index_all, self.matched = candidate_index(self.cands, self.docs, self.offsets,
                                                            n_docs)
         else:

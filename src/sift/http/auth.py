@@ -4,12 +4,13 @@ from __future__ import annotations
 
 import hmac
 from collections.abc import Awaitable, Callable
+from typing import Any
 
 from fastapi import Request
 from starlette.concurrency import run_in_threadpool
 
 from sift.cluster.origin import Origin
-from sift.errors import SiftError
+from sift.errors import SiftError, UntrustedOrigin
 from sift.http.throttle import Limits, client_address
 from sift.ops.keys import Principal
 from sift.services import Services
@@ -41,14 +42,12 @@ async def authenticate(request: Request, action: str, index_uid: str | None = No
                 "missing_master_key",
             )
         return OPEN
-    header = request.headers.get("authorization", "").strip()
-    if not header:
+    if not request.headers.get("authorization", "").strip():
         raise SiftError(
             "The Authorization header is missing. It must use the bearer authorization method.",
             "missing_authorization_header",
         )
-    scheme, _, token = header.partition(" ")
-    token = token.strip() if scheme.lower() == "bearer" else ""
+    token = bearer_token(request)
     # An API key or tenant token verified in the last second: a 256-bit secret or a
     # signature, never a guess, so the hot path skips the failure gate (and its Redis
     # round trip). Everything else may be a guess: while the address is out of
@@ -71,6 +70,38 @@ async def authenticate(request: Request, action: str, index_uid: str | None = No
     is_key = principal.key is not None and principal.search_rules is None
     await limits(request).key(principal.key.uid if is_key else None, token)
     return principal
+
+
+def bearer_token(request: Request) -> str:
+    """The key or token of the request's bearer ``Authorization`` ("" without one)."""
+    scheme, _, token = request.headers.get("authorization", "").strip().partition(" ")
+    return token.strip() if scheme.lower() == "bearer" else ""
+
+
+def forwarded_origin(request: Request, offered: Any = None) -> Origin | None:
+    """The leader's task a forwarded write names (cluster/origin.py), once the request
+    proves it comes from the leader; None for a client's write.
+
+    The origin headers change what a node does with a write (a node that is not the
+    leader takes it, a repeat returns the first task, a write the database has already
+    is skipped), so a client must not be able to send them: they count only with the
+    master key or the key the leader writes to this node with, the ``writeApiKey`` this
+    node's /network names for itself (every network member holds it; a client's API
+    key, even one with the write's action, is refused). ``offered``: a PATCH /network
+    body, whose ``writeApiKey`` for this node counts too, so the leader's first network
+    reaches a node that does not know its key yet (taking it needs ``network.update``,
+    which may change the network anyway). Without a master key every caller may do
+    everything, so the headers are taken as sent."""
+    origin = Origin.from_headers(request.headers)
+    master = services(request).config.master_key
+    if origin is None or master is None:
+        return origin
+    token = bearer_token(request)
+    if hmac.compare_digest(token.encode(), master.encode()):
+        return origin
+    if token and services(request).network.writes_with(token, offered):
+        return origin
+    raise UntrustedOrigin()
 
 
 def _principal(svc: Services, token: str, action: str, cached_only: bool) -> Principal | None:
@@ -99,7 +130,7 @@ def guard(action: str) -> Callable[[Request], Awaitable[Principal]]:
     async def dependency(request: Request) -> Principal:
         principal = await authenticate(request, action, request.path_params.get("index_uid"))
         if action in LEADER_WRITES:
-            forwarded = Origin.from_headers(request.headers) is not None
+            forwarded = forwarded_origin(request) is not None
             services(request).network.refuse_unless_leader(forwarded)
         return principal
 

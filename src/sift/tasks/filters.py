@@ -29,9 +29,7 @@ TYPES = (
     "upgradeDatabase",
     "dsrUpdate",  # search rules (sift.rules)
     "dsrClear",
-    # Meilisearch's network kind: Sift never creates it, but a filter naming it is valid
-    # and simply matches nothing.
-    "networkTopologyChange",
+    "networkTopologyChange",  # the leader's moves after a /network change (tasks/topology.py)
 )
 DATE_PARAMS = (
     "beforeEnqueuedAt",

@@ -16,7 +16,7 @@ from sift.storage import indexes as index_rows
 from sift.storage import tasks as task_rows
 from sift.storage.database import utcnow
 from sift.storage.tasks import TaskFilter, TaskRecord
-from sift.tasks import documents, forwarding, progress
+from sift.tasks import documents, forwarding, progress, topology
 from sift.tasks.embedding import settings_patch
 
 if TYPE_CHECKING:
@@ -318,4 +318,5 @@ HANDLERS = {
     "taskDeletion": task_deletion,
     rule_store.UPDATE: rules_update,
     rule_store.CLEAR: rules_clear,
+    topology.TYPE: topology.run,
 }

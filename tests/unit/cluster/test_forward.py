@@ -6,7 +6,7 @@ from typing import Any
 
 import httpx
 
-from sift.cluster.forward import Forwarder, requests_for, split
+from sift.cluster.forward import Forwarder, farewell_requests, requests_for, split
 from sift.cluster.health import RemoteHealth
 from sift.cluster.origin import Origin
 from sift.cluster.topology import Remote, Topology
@@ -144,3 +144,26 @@ def test_a_same_database_remote_is_owed_nothing_more() -> None:
     assert forwarder.deliver("ms-01", 8, request) is None
     assert forwarder.owed({"ms-01": request}) == {}
     assert forwarder.plan() is None  # nothing more to forward: they share the database
+
+
+def test_a_removed_remote_is_sent_a_network_of_its_own() -> None:
+    after = _Network().topology  # what the leader's network is now
+    before = Topology("ms-00", "ms-00", {**after.remotes, "ms-02": Remote(
+        "http://ms-02", None, "key-ms-02")}, {**after.shards, "c": ("ms-02",)})  # fmt: skip
+    owed = farewell_requests(before, after)
+    assert list(owed) == ["ms-02"]
+    method, path, body = owed["ms-02"]
+    assert (method, path) == ("PATCH", "/network")
+    assert body == {"self": "ms-02", "leader": None, "shards": {},
+                    "remotes": {"ms-02": before.remotes["ms-02"].to_dict()}}  # fmt: skip
+    seen: list[httpx.Request] = []
+
+    def handler(request: httpx.Request) -> httpx.Response:
+        seen.append(request)
+        return httpx.Response(200, json={"self": "ms-02"})
+
+    # No longer in the leader's network, it is still found: in the farewell itself.
+    assert _forwarder(handler).deliver("ms-02", -3, owed["ms-02"]) == {
+        "taskUid": None, "error": None}  # fmt: skip
+    assert str(seen[0].url) == before.remotes["ms-02"].url + "/network"
+    assert seen[0].headers["Authorization"] == f"Bearer {before.remotes['ms-02'].write_api_key}"

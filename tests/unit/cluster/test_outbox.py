@@ -32,7 +32,9 @@ class Remotes:
         self.refusing: set[str] = set()
         self.sent: list[tuple[str, int]] = []
 
-    def deliver(self, name: str, task_uid: int, request: Any) -> dict[str, Any] | None:
+    def deliver(self, name: str, task_uid: int, request: Any,
+                part: int | None = None) -> dict[str, Any] | None:  # fmt: skip
+        assert part is not None  # each row is a part of its own: enqueued once remotely
         self.sent.append((name, task_uid))
         if name in self.down:
             return DOWN
@@ -134,8 +136,9 @@ def test_a_refused_write_is_not_asked_again_and_the_next_one_goes(db: Database) 
 
 def test_a_remote_on_the_leaders_database_leaves_the_task(db: Database) -> None:
     class SameDatabase(Remotes):
-        def deliver(self, name: str, task_uid: int, request: Any) -> dict[str, Any] | None:
-            return None if name == "ms-01" else super().deliver(name, task_uid, request)
+        def deliver(self, name: str, task_uid: int, request: Any,
+                    part: int | None = None) -> dict[str, Any] | None:  # fmt: skip
+            return None if name == "ms-01" else super().deliver(name, task_uid, request, part)
 
     outbox = Outbox(db, SameDatabase(), lambda: True)  # type: ignore[arg-type]
     uid = owe(db, "ms-01", "ms-02")

@@ -17,7 +17,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from pyroaring import BitMap
 
-from sift.engine import fields_facets
+from sift.engine import fields_facets, fields_groups
 from sift.engine import filter_ast as ast
 from sift.engine.fields import FieldStore
 from sift.engine.fields_values import display_number
@@ -290,6 +290,14 @@ def test_evaluate_matches_the_model(batch: list, removed: list[int], expr: str) 
     assert store.evaluate(node) == model.select(node), expr
 
 
+# "candidates": counted from the candidates' side; "bitsets": multi-valued fields by
+# per-value bitsets (fields_groups.BITSET_WORDS_PER_CANDIDATE), the others likewise.
+COUNT_PATHS = {"auto": {}, "candidates": {"SPARSE_RATIO": 10**9,
+                                          "BITSET_WORDS_PER_CANDIDATE": -1},
+               "bitsets": {"SPARSE_RATIO": 10**9, "BITSET_WORDS_PER_CANDIDATE": 10**9}}
+
+
+@pytest.mark.parametrize("path", sorted(COUNT_PATHS))
 @pytest.mark.parametrize("bulk", [False, True])
 @PROPERTY_SETTINGS
 @given(
@@ -300,16 +308,22 @@ def test_evaluate_matches_the_model(batch: list, removed: list[int], expr: str) 
     order=st.sampled_from(["alpha", "count"]),
 )
 def test_facet_distribution_and_stats_match_the_model(
-    bulk: bool, batch: list, removed: list[int], expr: str, limit: int, order: str
+    path: str, bulk: bool, batch: list, removed: list[int], expr: str, limit: int,
+    order: str
 ) -> None:
     store, model = build(batch, removed)
     candidates = store.evaluate(parse_filter(expr))
     threshold = fields_facets.BULK_COUNT_THRESHOLD
     fields_facets.BULK_COUNT_THRESHOLD = -1 if bulk else threshold
+    saved = {name: getattr(fields_groups, name) for name in COUNT_PATHS[path]}
+    for name, value in COUNT_PATHS[path].items():
+        setattr(fields_groups, name, value)
     try:
         got = store.facet_distribution(candidates, PATHS, limit, {"*": order})
     finally:
         fields_facets.BULK_COUNT_THRESHOLD = threshold
+        for name, value in saved.items():
+            setattr(fields_groups, name, value)
     for path in PATHS:
         assert got[path] == model.distribution(candidates, path, limit, order), path
         assert list(got[path]) == list(model.distribution(candidates, path, limit, order))

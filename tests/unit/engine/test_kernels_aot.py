@@ -8,12 +8,13 @@ import os
 import subprocess
 import sys
 from pathlib import Path
-from types import ModuleType
 
 import numpy as np
 import pytest
 
 from sift.engine import kernels, kernels_aot
+from sift.engine.kernels_aot import Ahead
+from sift.engine.kernels_guard import Guarded
 
 SEARCHES = """
 import json, sys
@@ -30,6 +31,13 @@ for q in ("red shoe", "shoes walkng", '"red shoe" trails', "sun flower", "wal", 
     for body in ({}, {"filter": "n < 3"}, {"matchingStrategy": "all"}):
         r = search(index, q, showRankingScore=True, **body)
         out.append([[h["id"], h["_rankingScore"]] for h in r["hits"]])
+if kernels.AHEAD is not None:  # no exported kernel is called without the check
+    from sift.engine import tiebreak, kernels_guard
+    for name, fn in kernels.PYTHON.items():
+        kernel = getattr(sys.modules[fn.__module__], name)
+        assert isinstance(kernel, (kernels_guard.Guarded, kernels._JitOnFirstCall)), name
+        assert isinstance(kernel, kernels_guard.Guarded) or not hasattr(
+            kernels.AHEAD.module, name) or name not in kernels.AHEAD.signatures, name
 print(json.dumps({"hits": out, "numba": "numba" in sys.modules}))
 """
 
@@ -38,8 +46,7 @@ print(json.dumps({"hits": out, "numba": "numba" in sys.modules}))
 def numba_cache(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """A cache directory (NUMBA_CACHE_DIR) holding the compiled module, built as
     ``sift serve`` builds it: in a child process."""
-    if not os.environ.get("CC") and not any(
-            Path(d, "cc").exists() for d in os.environ.get("PATH", "").split(os.pathsep)):
+    if kernels_aot.compiler() is None:
         pytest.skip("no C compiler: the kernels stay with numba's JIT")
     base = tmp_path_factory.mktemp("numba-cache")
     with pytest.MonkeyPatch.context() as patch:
@@ -53,11 +60,11 @@ def numba_cache(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 
 @pytest.fixture(scope="module")
-def ahead(numba_cache: Path, monkeypatch_module: pytest.MonkeyPatch) -> ModuleType:
+def ahead(numba_cache: Path, monkeypatch_module: pytest.MonkeyPatch) -> Ahead:
     monkeypatch_module.setenv(kernels_aot.MODE_ENV, "aot")
-    module = kernels_aot.load(numba_cache / "sift-aot")
-    assert module is not None
-    return module
+    loaded = kernels_aot.load(numba_cache / "sift-aot")
+    assert loaded is not None
+    return loaded
 
 
 @pytest.fixture(scope="module")
@@ -85,7 +92,9 @@ def test_searches_in_a_process_with_the_module_match_the_jit(numba_cache: Path) 
     assert any(want["hits"])
 
 
-def test_each_kernel_matches_the_jit_bit_for_bit(ahead: ModuleType) -> None:
+def test_each_kernel_matches_the_jit_bit_for_bit(ahead: Ahead) -> None:
+    native = ahead.module  # the exported kernels themselves, without the check
+    jit = kernels._jit_version  # numba's JIT, whichever this process loaded
     rng = np.random.default_rng(7)
     n_docs, n = 50, 400
     docs = rng.integers(0, n_docs, n).astype(np.uint32)
@@ -93,42 +102,54 @@ def test_each_kernel_matches_the_jit_bit_for_bit(ahead: ModuleType) -> None:
     pos = rng.integers(0, 40, n).astype(np.uint32)
     weight = rng.choice(np.array([1.0, 0.6, 0.45, 0.25], np.float32), n)
     offsets = np.array([0, 100, 250, n], np.int64)
-    cands, index, matched = kernels.dense_candidates(docs, offsets, n_docs)
-    for one, other in zip(ahead.dense_candidates(docs, offsets, n_docs),
+    cands, index, matched = jit("dense_candidates")(docs, offsets, n_docs)
+    for one, other in zip(native.dense_candidates(docs, offsets, n_docs),
                           (cands, index, matched), strict=True):
         assert np.array_equal(one, other) and one.dtype == other.dtype
     field_weight = rng.random(n_docs * 3).astype(np.float32)
-    tf, df = kernels.term_frequencies(index, docs, fields, weight, offsets, field_weight, 3,
+    tf, df = jit("term_frequencies")(index, docs, fields, weight, offsets, field_weight, 3,
                                       cands.size)
-    tf2, df2 = ahead.term_frequencies(index, docs, fields, weight, offsets, field_weight, 3,
+    tf2, df2 = native.term_frequencies(index, docs, fields, weight, offsets, field_weight, 3,
                                       cands.size)
     assert tf.tobytes() == tf2.tobytes() and np.array_equal(df, df2)
     idfs = rng.random(3)
-    assert kernels.saturated_sum(tf, idfs, 1.2).tobytes() == \
-        ahead.saturated_sum(tf, idfs, 1.2).tobytes()
+    assert jit("saturated_sum")(tf, idfs, 1.2).tobytes() == \
+        native.saturated_sum(tf, idfs, 1.2).tobytes()
     key = rng.random(300)
     ids, tie = np.arange(300, dtype=np.uint32), rng.integers(0, 2**63, 300).astype(np.uint64)
-    assert np.array_equal(kernels.top_by_key(key, 20, ids, tie),
-                          ahead.top_by_key(key, 20, ids, tie))
+    assert np.array_equal(jit("top_by_key")(key, 20, ids, tie),
+                          native.top_by_key(key, 20, ids, tie))
     a, b = slice(0, 100), slice(100, 250)
     subset = np.ones(100, np.bool_)
     args = (index[a], fields[a], pos[a], index[b], fields[b], pos[b], subset, 20)
-    keys, n_fields = kernels.proximity_keys(*args)
-    keys2, n_fields2 = ahead.proximity_keys(*args)
+    keys, n_fields = jit("proximity_keys")(*args)
+    keys2, n_fields2 = native.proximity_keys(*args)
     assert np.array_equal(keys, keys2) and n_fields == n_fields2
-    # Every kernel a search calls is in the module (searches compare whole: above).
+    # Every kernel a search calls is in the module (searches compare whole: above;
+    # where this process loaded a module, the searches' process checks it).
     kernels.warm_up()
+    if kernels.AHEAD is not None:
+        return
     warmed = [name for name, fn in kernels.PYTHON.items()  # the engine's, not a test's
               if fn.__module__.startswith("sift.")
               and getattr(sys.modules[fn.__module__], name).nopython_signatures]
-    assert warmed and all(hasattr(ahead, name) for name in warmed)
+    assert warmed and all(hasattr(native, name) and name in ahead.signatures
+                          for name in warmed)
 
 
-def test_the_module_is_found_only_for_these_kernels(ahead: ModuleType, numba_cache: Path,
+def test_the_module_is_found_only_for_these_kernels(ahead: Ahead, numba_cache: Path,
                                                    monkeypatch: pytest.MonkeyPatch) -> None:
     assert kernels_aot.load(numba_cache / "elsewhere") is None
     monkeypatch.delenv(kernels_aot.MODE_ENV)
-    assert kernels_aot.load(numba_cache / "sift-aot") is None  # opt-in: the JIT by default
+    assert kernels_aot.load(numba_cache / "sift-aot") is not None  # the default
+    monkeypatch.setenv(kernels_aot.MODE_ENV, "jit")
+    assert kernels_aot.load(numba_cache / "sift-aot") is None
+    assert kernels_aot.start_build(numba_cache / "elsewhere") is None
+    assert not (numba_cache / "elsewhere").exists()
+    # Without a C compiler no build starts (it would fail only after a minute of work).
+    monkeypatch.delenv(kernels_aot.MODE_ENV)
+    monkeypatch.setenv("CC", str(numba_cache / "no-such-cc"))
+    assert kernels_aot.compiler() is None
     assert kernels_aot.start_build(numba_cache / "elsewhere") is None
     assert not (numba_cache / "elsewhere").exists()
 
@@ -147,8 +168,85 @@ def test_a_constant_specialisation_does_not_hide_a_kernel() -> None:
     kernel to export, with the general signature."""
     from numba.core import types
 
-    kernels.warm_up()
-    general = kernels.proximity_costs.nopython_signatures[0]
+    proximity_costs = kernels._jit_version("proximity_costs")
+    proximity_costs(np.zeros(1, np.int64), 1, 1, 20, False)  # as warm_up calls it
+    general = proximity_costs.nopython_signatures[0]
     literal = general.return_type(*general.args[:4], types.literal(False))
     assert kernels_aot._one_signature([general, literal]) == general
     assert kernels_aot._one_signature([literal]) is None
+
+
+def test_every_exported_kernel_is_called_through_its_check(ahead: Ahead) -> None:
+    """The module's kernels and the signatures written beside it are the same set, one
+    kind per parameter of each Python function: no exported kernel is called unchecked
+    (the searches' process checks the engine's own bindings: above)."""
+    from sift.engine import tiebreak  # noqa: F401  (registers its kernels)
+
+    exported = {name for name in dir(ahead.module) if not name.startswith("__")}
+    assert exported and exported == set(ahead.signatures)
+    for name, args in ahead.signatures.items():
+        assert len(args) == kernels.PYTHON[name].__code__.co_argcount, name
+        assert isinstance(ahead.kernel(name, kernels.PYTHON[name]), Guarded)
+
+
+def test_an_argument_of_another_kind_goes_to_the_jit_and_is_not_misread(
+        ahead: Ahead, caplog: pytest.LogCaptureFixture) -> None:
+    jit = kernels._jit(kernels.PYTHON["saturated_sum"])
+    guarded = ahead.kernel("saturated_sum", jit)
+    assert guarded is not None
+    native = ahead.module.saturated_sum
+    rng = np.random.default_rng(3)
+    tf, idfs = rng.random((6, 3)), rng.random(3)
+    assert guarded.accepts((tf, idfs, 1.2))
+    assert guarded(tf, idfs, 1.2).tobytes() == jit(tf, idfs, 1.2).tobytes()
+    as_int = (tf * 10).astype(np.int64)  # the same item size: numba's wrapper takes it
+    strided = np.repeat(tf, 2, axis=1)[:, ::2]  # tf's values, every other column
+    read_only = tf.copy()
+    read_only.flags.writeable = False
+    # Unchecked, the exported kernel reads these as contiguous float64: wrong sums.
+    assert native(as_int, idfs, 1.2).tobytes() != jit(as_int, idfs, 1.2).tobytes()
+    assert native(strided, idfs, 1.2).tobytes() != jit(tf, idfs, 1.2).tobytes()
+    for args in ((as_int, idfs, 1.2), (strided, idfs, 1.2), (read_only, idfs, 1.2),
+                 (tf.astype(np.float32), idfs, 1.2), (tf, idfs, 1), (tf, idfs, np.float32(1.2)),
+                 (tf, idfs.astype(np.int64), 1.2)):
+        assert not guarded.accepts(args)
+        with caplog.at_level("WARNING", logger="sift.engine"):
+            assert guarded(*args).tobytes() == jit(*args).tobytes()
+    assert caplog.text.count("not compiled ahead of time for") == 1  # once per kernel
+    # Another rank: the JIT refuses it, as it would without the module, instead of the
+    # exported kernel reading a 1-d array's memory as a 2-d one's.
+    with pytest.raises(Exception, match=r"(?i)typing|getitem"):
+        guarded(tf.ravel(), idfs, 1.2)
+
+
+FALLBACK = """
+import sys
+import numpy as np
+from sift.engine import kernels
+assert kernels.AHEAD is not None, "the compiled module was not loaded"
+u32, i64 = np.uint32, np.int64
+ptr = np.array([0, 3], i64)
+docs, fields = np.array([3, 1, 2], u32), np.zeros(3, np.uint16)
+pos, ids, yes = np.array([0, 5, 9], u32), np.zeros(1, i64), np.ones(4, np.bool_)
+args = [ptr, docs, fields, pos, ptr, docs, fields, pos, np.array([0, 1], i64), ids,
+        np.zeros(1, np.int8), np.ones(1, np.bool_), np.ones(1, np.float32), yes, yes, yes,
+        False, False, False]
+want = kernels.gather_words(*args)
+assert "numba" not in sys.modules
+args[1] = np.repeat(docs, 2)[::2]  # a strided view of the same docids
+got = kernels.gather_words(*args)
+assert "numba" in sys.modules  # compiled by the JIT, with the JIT's versions of the
+for one, other in zip(want, got, strict=True):  # kernels it calls
+    assert one.tobytes() == other.tobytes() and one.dtype == other.dtype
+print("same")
+"""
+
+
+def test_the_jit_of_a_kernel_calling_others_runs_in_a_process_with_the_module(
+        numba_cache: Path) -> None:
+    env = {**os.environ, "NUMBA_CACHE_DIR": str(numba_cache), kernels_aot.MODE_ENV: "aot"}
+    done = subprocess.run([sys.executable, "-c", FALLBACK], capture_output=True, text=True,
+                          env=env, timeout=300, cwd=Path(__file__).parents[3])
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.split() == ["same"]
+    assert "gather_words called with arguments it was not compiled" in done.stderr

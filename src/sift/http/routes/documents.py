@@ -9,9 +9,8 @@ import orjson
 from fastapi import APIRouter, Depends, Request
 from starlette.concurrency import run_in_threadpool
 
-from sift.cluster.origin import Origin
 from sift.errors import DocumentNotFound, IndexNotFound, SiftError
-from sift.http.auth import guard, services
+from sift.http.auth import forwarded_origin, guard, services
 from sift.http.encoding import body_stream, payload_too_large
 from sift.http.responses import (
     JSONResponse,
@@ -87,7 +86,7 @@ async def _add_documents(request: Request, index_uid: str, method: str) -> JSONR
         )
     if skip == "true":
         task_params["skipCreation"] = True
-    origin = Origin.from_headers(request.headers)
+    origin = forwarded_origin(request)
     if (answer := already_here(request, origin)) is not None:
         return answer
     spool = await _spool(request)
@@ -328,7 +327,7 @@ async def _enqueue_deletion(
 ) -> JSONResponse:
     validate_index_uid(index_uid)
     params = {**params, **custom_metadata(request.query_params)}
-    origin = Origin.from_headers(request.headers)
+    origin = forwarded_origin(request)
     if (answer := already_here(request, origin)) is not None:
         return answer
     task = await run_in_threadpool(

@@ -7,9 +7,8 @@ from typing import Any
 from fastapi import APIRouter, Depends, Request
 from starlette.concurrency import run_in_threadpool
 
-from sift.cluster.origin import Origin
 from sift.errors import IndexNotFound, SiftError
-from sift.http.auth import guard, services
+from sift.http.auth import forwarded_origin, guard, services
 from sift.http.responses import (
     JSONResponse,
     accepted,
@@ -99,7 +98,7 @@ async def _enqueue(request: Request, task_type: str, uid: str, details: dict[str
                    params: dict[str, Any] | None = None) -> JSONResponse:  # fmt: skip
     """Enqueue an index's task; the leader forwards it to the remotes with databases of
     their own (cluster/forward.py), naming itself as its origin."""
-    origin = Origin.from_headers(request.headers)
+    origin = forwarded_origin(request)
     if (answer := already_here(request, origin)) is not None:
         return answer
     task = await run_in_threadpool(services(request).enqueue, task_type, uid, details, params,
@@ -223,7 +222,7 @@ async def swap_indexes(
             raise wrong_type(f"[{position}].rename", "a boolean", rename, "invalid_swap_rename")
         swaps.append({"indexes": pair, "rename": rename})
     # As an index's own tasks, the leader forwards swaps to every remote (cluster/forward.py).
-    origin = Origin.from_headers(request.headers)
+    origin = forwarded_origin(request)
     if (answer := already_here(request, origin)) is not None:
         return answer
     task = await run_in_threadpool(services(request).enqueue, "indexSwap", None,

@@ -17,7 +17,7 @@ from starlette.concurrency import run_in_threadpool
 
 from sift.cluster.origin import Origin
 from sift.errors import SiftError
-from sift.http.auth import guard, services
+from sift.http.auth import forwarded_origin, guard, services
 from sift.http.responses import JSONResponse, json_body, validate_index_uid
 from sift.http.routes.search import _with_rules, in_search_thread, local_statistics
 from sift.http.schemas import doc, requests, responses
@@ -57,7 +57,7 @@ async def patch_network(
     body = await json_body(request)
     # The leader propagates its /network to every remote (cluster/network.py); a node on
     # the leader's own database reads the same row, so it has the change already.
-    origin = Origin.from_headers(request.headers)
+    origin = forwarded_origin(request, body)
     if (answer := already_here(request, origin)) is not None:
         return answer
     # Another node takes a change only from the leader, except one naming a leader:

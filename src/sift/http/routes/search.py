@@ -434,6 +434,7 @@ async def multi_search(request: Request) -> JSONResponse:
         check_facet_indexes(fed, [uid for uid, _ in parsed])
         results: list[QueryResult] = []
         remote_errors: dict[str, Any] = {}
+        network_queries: dict[int, tuple[SearchParams, str | None]] = {}
         network = services(request).network
         for position, (uid, query) in enumerate(parsed):
             remote = query_remote(query)
@@ -456,10 +457,17 @@ async def multi_search(request: Request) -> JSONResponse:
             validate_index_uid(uid)
             if not principal.can_index(uid):
                 raise SiftError("The provided API key is invalid.", "invalid_api_key")
-            legs, errors = network_legs(request, uid, _with_rules(principal, uid, search_body))
-            results.extend(federate.results_of(uid, position, weight, show_score, legs))
+            index = services(request).catalog.find(uid)
+            primary_key = index.primary_key if index is not None else None
+            params = SearchParams.from_dict(search_body)
+            leg = federate.federated_leg(search_body, primary_key)
+            legs, errors = network_legs(request, uid, _with_rules(principal, uid, leg))
+            results.extend(federate.network_results(
+                uid, position, weight, show_score, legs, params.sort, primary_key))
+            network_queries[position] = (params, primary_key)
             remote_errors.update(errors)
         merged = merge(fed, results)
+        federate.strip_network_hits(merged["hits"], network_queries)
         if remote_errors:
             merged["remoteErrors"] = remote_errors
         elapsed = time.perf_counter() - started

@@ -8,9 +8,8 @@ from typing import Any
 from fastapi import APIRouter, Depends, Request
 from starlette.concurrency import run_in_threadpool
 
-from sift.cluster.origin import Origin
 from sift.engine.settings import default_settings, validate_settings, with_defaults
-from sift.http.auth import guard, services
+from sift.http.auth import forwarded_origin, guard, services
 from sift.http.responses import JSONResponse, accepted, json_body, validate_index_uid
 from sift.http.routes.indexes import get_record
 from sift.http.routes.network import already_here
@@ -58,7 +57,7 @@ BY_ROUTE = {re.sub(r"([A-Z])", r"-\1", name).lower(): name for name in SETTING_N
 async def _enqueue(request: Request, index_uid: str, patch: dict[str, Any]) -> JSONResponse:
     validate_index_uid(index_uid)
     patch = validate_settings(patch)
-    origin = Origin.from_headers(request.headers)  # the leader forwarding it
+    origin = forwarded_origin(request)  # the leader forwarding it
     if (answer := already_here(request, origin)) is not None:
         return answer
     task = await run_in_threadpool(

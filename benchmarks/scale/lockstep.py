@@ -1,0 +1,143 @@
+"""`python -m benchmarks.scale.lockstep --tree main=DIR --tree mine=DIR --docs 1000000`:
+the scale benchmark's typeahead mix, in process, against two source trees in lockstep.
+
+`python -m benchmarks scale` measures a server, rebuilt from its database: minutes per
+size, and two runs one after the other on the shared machine compare its load, not the
+trees. Here one worker process per tree holds the same products index (built directly
+with ``SearchIndex``, or unpickled from ``--index-cache`` when that file exists, which
+the first worker writes otherwise: both trees must then pickle compatible indexes), and
+the coordinator sends each search of the mix (benchmarks/scale/queries.py: a typed
+prefix, one filter, facets on `brand` and `tags`) to every worker in turn, the order
+alternating per query, so both see the same moment's noise. Per tree: engine p50/p99
+overall and per kind of query (one word or several; the last word's length, 4 meaning
+4 or more), and the median per-query ratio to the first tree. Every response (hits
+with their ranking scores, estimatedTotalHits, facetDistribution) is compared with the
+first tree's: a speed-up must not change them.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import statistics
+import subprocess
+import sys
+from collections import defaultdict
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from benchmarks.engine_speed.lockstep import ask
+from benchmarks.scale.measure import percentile
+from benchmarks.scale.queries import typeahead
+
+WORKER = r"""
+import json, os, pickle, random, sys, time
+from benchmarks.ingest.dataset import document
+from benchmarks.scale.queries import FILTERABLE, typeahead
+from sift.engine.index import SearchIndex
+from sift.engine.query import SearchParams
+from sift.engine.settings import apply_patch, default_settings
+docs, queries, seed, cache = int(sys.argv[1]), int(sys.argv[2]), int(sys.argv[3]), sys.argv[4]
+if cache and os.path.exists(cache):
+    with open(cache, "rb") as fh:
+        index = pickle.load(fh)
+else:
+    rng = random.Random(seed)
+    index = SearchIndex(apply_patch(default_settings(), {"filterableAttributes": FILTERABLE}),
+                        "id")
+    for start in range(0, docs, 10_000):
+        batch = [document(rng, i) for i in range(start, min(start + 10_000, docs))]
+        index.upsert([(str(d["id"]), d) for d in batch])
+    index.optimize(force=True)
+    if cache:
+        with open(cache + ".partial", "wb") as fh:
+            pickle.dump(index, fh, protocol=5)
+        os.replace(cache + ".partial", cache)
+bodies = [dict(b, showRankingScore=True) for b in typeahead(queries, seed)]
+print(json.dumps(len(bodies)), flush=True)
+for line in sys.stdin:
+    began = time.perf_counter()
+    r = index.search(SearchParams.from_dict(bodies[int(line)]))
+    ms = (time.perf_counter() - began) * 1000
+    print(json.dumps([ms, [[h["id"], h["_rankingScore"]] for h in r["hits"]],
+                      r["estimatedTotalHits"], r["facetDistribution"]]), flush=True)
+"""
+
+WARM_QUERIES = 30  # as benchmarks/scale/measure.py: first searches left out of the figures
+
+
+def start(tree: Path, args: argparse.Namespace, cache: str) -> subprocess.Popen[str]:
+    env = {**os.environ, "PYTHONPATH": f"{tree}/src:{Path(__file__).resolve().parents[2]}"}
+    return subprocess.Popen(
+        [sys.executable, "-c", WORKER, str(args.docs), str(args.queries + WARM_QUERIES),
+         str(args.seed), cache],
+        cwd=tree, env=env, stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True)
+
+
+def kind(q: str) -> str:
+    return f"{'words' if ' ' in q else 'word'}-{min(len(q.split()[-1]), 4)}"
+
+
+def main(argv: list[str] | None = None) -> None:
+    parser = argparse.ArgumentParser(prog="python -m benchmarks.scale.lockstep",
+                                     description=__doc__,
+                                     formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--tree", action="append", required=True, metavar="NAME=DIR")
+    parser.add_argument("--docs", type=int, default=100_000)
+    parser.add_argument("--queries", type=int, default=300, help="measured searches")
+    parser.add_argument("--rounds", type=int, default=1, help="passes over the searches")
+    parser.add_argument("--seed", type=int, default=42)
+    parser.add_argument("--index-cache", type=Path, default=None,
+                        help="pickled index: loaded when it exists, else written by the "
+                        "first worker (the others wait for it)")  # fmt: skip
+    args = parser.parse_args(argv)
+    trees = [(name, Path(path).resolve()) for name, path in
+             (t.split("=", 1) for t in args.tree)]
+    cache = str(args.index_cache or "")
+    workers = [start(trees[0][1], args, cache)]
+    if cache:  # the first worker writes the cache: the others load it once it is there
+        workers[0].stdout.readline()  # type: ignore[union-attr]
+    workers += [start(tree, args, cache) for _, tree in trees[1:]]
+    try:
+        for w in workers[1 if cache else 0:]:
+            w.stdout.readline()  # type: ignore[union-attr]
+        queries = [b["q"] for b in typeahead(args.queries + WARM_QUERIES, args.seed)]
+        times: list[list[float]] = [[] for _ in trees]
+        differ = [0] * len(trees)
+        for r in range(args.rounds):
+            for q in range(len(queries)):
+                turn = list(range(len(trees)))
+                if (q + r) % 2:
+                    turn.reverse()
+                answers: dict[int, Any] = {}
+                for i in turn:
+                    answers[i] = ask(workers[i], str(q))
+                for i in range(1, len(trees)):
+                    differ[i] += answers[i][1:] != answers[0][1:]
+                if q >= WARM_QUERIES:
+                    for i in range(len(trees)):
+                        times[i].append(answers[i][0])
+    finally:
+        for w in workers:
+            w.stdin.close()  # type: ignore[union-attr]
+            w.wait()
+    measured = queries[WARM_QUERIES:] * args.rounds
+    base = np.array(times[0])
+    print(f"products, {args.docs:,} docs, {len(queries) - WARM_QUERIES} searches x "
+          f"{args.rounds} rounds; load average {os.getloadavg()[0]:.1f}")
+    for i, ((name, _), t) in enumerate(zip(trees, times, strict=True)):
+        ratio = float(np.median(np.array(t) / base))
+        same = "" if i == 0 else f", responses differing from {trees[0][0]}: {differ[i]}"
+        print(f"  {name}: engine p50 {percentile(t, 50):.2f} ms, p99 {percentile(t, 99):.2f}"
+              f" ms, median ratio to {trees[0][0]} {ratio:.3f}{same}")
+        by_kind: dict[str, list[float]] = defaultdict(list)
+        for q, ms in zip(measured, t, strict=True):
+            by_kind[kind(q)].append(ms)
+        print("    " + ", ".join(f"{k} ({len(v)}): p50 {statistics.median(v):.2f} p99 "
+                                 f"{percentile(v, 99):.2f}" for k, v in sorted(by_kind.items())))
+
+
+if __name__ == "__main__":
+    main()
