@@ -73,6 +73,26 @@ def test_documents_upsert_keeps_order_and_replaces_bodies(db: Database) -> None:
         assert doc_rows.clear(conn, index.id) == 2
 
 
+def test_documents_upsert_across_statements_and_repeated_ids(db: Database) -> None:
+    # More rows than one statement holds, an id repeated within a call and across the
+    # statements of one call: the last body wins, at the id's first place (PostgreSQL
+    # refuses an upsert statement that updates one row twice).
+    n = doc_rows.UPSERT_ROWS * 2 + 7
+    rows = [(str(i), b'{"v":%d}' % i) for i in range(n)]
+    rows += [("5", b'{"v":"again"}'), (str(n - 1), b'{"v":"last"}')]
+    rows.insert(doc_rows.UPSERT_ROWS + 3, ("1", b'{"v":"middle"}'))
+    with db.write() as conn:
+        index = index_rows.create(conn, "many", "id", {})
+        doc_rows.upsert(db, conn, index.id, rows)
+        doc_rows.upsert(db, conn, index.id, [("0", b'{"v":"new"}'), ("x", b'{"v":"x"}')])
+    with db.read() as conn:
+        bodies = doc_rows.list_page(conn, index.id, 0, n + 10)
+    expected = [b'{"v":%d}' % i for i in range(n)]
+    expected[0], expected[1], expected[5] = b'{"v":"new"}', b'{"v":"middle"}', b'{"v":"again"}'
+    expected[n - 1] = b'{"v":"last"}'
+    assert bodies == [*expected, b'{"v":"x"}']
+
+
 def test_failed_write_transaction_leaves_nothing(db: Database) -> None:
     try:
         with db.write() as conn:

@@ -13,6 +13,7 @@ from __future__ import annotations
 import re
 from collections.abc import Iterator
 from dataclasses import dataclass
+from functools import partial
 from typing import Any
 
 import orjson
@@ -27,8 +28,12 @@ from sift.storage import tasks as task_rows
 from sift.storage.database import Database
 from sift.storage.tasks import TaskRecord
 from sift.tasks import progress
+from sift.tasks.background import WriteBehind
 from sift.tasks.payload import chunk_lines, parse_chunk
 
+# A batch of fewer rows is written in the worker's thread: a handover to the writer
+# thread (tasks/background.py) costs more than such a write.
+WRITE_BEHIND_ROWS = 100
 VALID_ID = re.compile(r"[A-Za-z0-9_-]{1,511}")  # fullmatch: `$` would accept a final newline
 
 
@@ -165,6 +170,7 @@ def apply_additions(
             return
         ids = list(pending)
         if merge or skip_new:
+            writes.wait()  # the previous batch's write holds the connection
             existing = doc_rows.get_many(conn, state.id, ids)
             if skip_new:
                 for doc_id in ids:
@@ -178,7 +184,13 @@ def apply_additions(
                 return
         rows = ([(i, orjson.dumps(d)) for i, d in pending.items()] if merge
                 else [(i, lines[i]) for i in pending])
-        doc_rows.upsert(db, conn, state.id, rows)
+        if len(rows) < WRITE_BEHIND_ROWS:
+            writes.wait()
+            doc_rows.upsert(db, conn, state.id, rows)
+        else:
+            writes.submit(partial(doc_rows.upsert, db, conn, state.id, rows))
+        if semantic.configured(state.search):
+            writes.wait()  # embedding reads and writes on the connection
         semantic.on_upsert(db, conn, state.id, state.search, pending)  # strips `_vectors`
         state.search.upsert(list(pending.items()))
         indexed += len(pending)
@@ -187,15 +199,18 @@ def apply_additions(
         lines.clear()
 
     payload.reverse()
-    while payload:  # a chunk is dropped once its documents are pending
-        chunk = payload.pop()
-        for doc_id, doc, line in zip(chunk.ids, chunk.docs, chunk_lines(chunk.stored),
-                                     strict=True):
-            pend(pending, doc_id, doc, merge)
-            lines[doc_id] = line
-            if len(pending) >= batch_size:
-                flush()
-    flush()
+    # Each batch's rows are written on a helper thread while the batch is indexed here
+    # (tasks/background.py); leaving the block waits for the last write.
+    with WriteBehind() as writes:
+        while payload:  # a chunk is dropped once its documents are pending
+            chunk = payload.pop()
+            for doc_id, doc, line in zip(chunk.ids, chunk.docs, chunk_lines(chunk.stored),
+                                         strict=True):
+                pend(pending, doc_id, doc, merge)
+                lines[doc_id] = line
+                if len(pending) >= batch_size:
+                    flush()
+        flush()
     return indexed
 
 

@@ -70,3 +70,28 @@ def test_sentences_of_many_texts_are_each_texts_sentences(analyzer: Analyzer,
     assert many.words == [w for text in each for sentence in text for w in sentence]
     assert many.lengths.tolist() == [len(sentence) for text in each for sentence in text]
     assert many.per_text.tolist() == [len(text) for text in each]
+
+
+ASCII_TEXTS = st.lists(
+    st.text(alphabet=st.sampled_from(list("aZ9 .,;!?\n\t-_@/'\"\x00\x7f")), max_size=40)
+    | st.sampled_from(["A b", "x" * 255, "y" * 256 + " z", "end.", "a\n\nb", "", "2024-05"]),
+    max_size=12,
+)
+
+
+@given(ASCII_TEXTS)
+def test_ascii_words_by_byte_table_are_the_regex_words(texts: list[str]) -> None:
+    # The byte-table path (analysis._plain_words) against the regex over marked texts
+    # it replaced for ASCII with the default tokens; None only for a word it must cut.
+    from sift.engine.analysis import _plain_words
+
+    analyzer = Analyzer()
+    plain = _plain_words(texts)
+    regex_words, regex_counts = analyzer._marked_words(texts)
+    if plain is None:
+        assert any(len(w) == 255 for w in regex_words)
+        return
+    assert plain[0] == regex_words
+    assert plain[1].tolist() == regex_counts.tolist()
+    each = [analyzer.sentences(t) for t in texts]
+    assert analyzer.sentences_many(texts).words == [w for t in each for s in t for w in s]

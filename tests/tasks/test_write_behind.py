@@ -1,0 +1,125 @@
+"""Document writes on the writer thread while the worker indexes (tasks/background.py):
+what an import stores, in which order, and what an error leaves."""
+
+from __future__ import annotations
+
+import threading
+import time
+import uuid
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from sift.tasks import documents
+from sift.tasks.background import WriteBehind
+from tests.conftest import make_client, run_task
+
+BATCH = 150  # above WRITE_BEHIND_ROWS: every batch of these imports is written behind
+DOCS = 1_000  # 7 batches
+
+
+def test_writes_run_one_at_a_time_beside_the_caller() -> None:
+    log: list[tuple[str, int, str]] = []
+    started, slow = threading.Event(), threading.Event()
+
+    def write(n: int) -> None:
+        log.append(("start", n, threading.current_thread().name))
+        if n == 0:
+            started.set()
+            slow.wait(5)  # the caller goes on meanwhile
+        log.append(("end", n, threading.current_thread().name))
+
+    with WriteBehind() as writes:
+        writes.submit(lambda: write(0))
+        assert started.wait(5)
+        log.append(("caller", -1, threading.current_thread().name))
+        slow.set()
+        writes.submit(lambda: write(1))  # waits for write 0 first
+    assert [(what, n) for what, n, _ in log] == [
+        ("start", 0), ("caller", -1), ("end", 0), ("start", 1), ("end", 1)]
+    assert {name for what, _, name in log if what != "caller"} != {
+        threading.current_thread().name}
+
+
+def test_a_write_error_is_raised_and_an_indexing_error_waits_for_the_write() -> None:
+    def fail() -> None:
+        raise ValueError("the write failed")
+
+    with pytest.raises(ValueError, match="the write failed"), WriteBehind() as writes:
+        writes.submit(fail)
+    finished: list[str] = []
+
+    def write() -> None:
+        time.sleep(0.2)
+        finished.append("written")
+
+    # The caller's own error leaves the block only once the helper has let go of the
+    # connection (the transaction is rolled back after), and is the error reported.
+    with pytest.raises(KeyError), WriteBehind() as writes:
+        writes.submit(write)
+        raise KeyError("indexing failed")
+    assert finished == ["written"]
+
+
+def _docs(version: str) -> list[dict[str, Any]]:
+    return [{"id": i, "title": f"{version} {i}", "n": i} for i in range(DOCS)]
+
+
+@pytest.fixture(params=["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)])
+def database(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[dict[str, str]]:
+    """No setting (SQLite in the data directory), or a fresh PostgreSQL database."""
+    if request.param == "sqlite":
+        yield {}
+        return
+    import sqlalchemy as sa
+
+    from sift.storage.database import normalize_url
+
+    base = request.getfixturevalue("postgres_url")
+    name = f"sift_behind_{uuid.uuid4().hex[:10]}"
+    admin = sa.create_engine(normalize_url(base), isolation_level="AUTOCOMMIT")
+    with admin.connect() as conn:
+        conn.exec_driver_sql(f'CREATE DATABASE "{name}"')
+    try:
+        yield {"database_url": base.rsplit("/", 1)[0] + "/" + name}
+    finally:
+        with admin.connect() as conn:
+            conn.exec_driver_sql(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+        admin.dispose()
+
+
+def test_imports_written_behind_store_and_index_every_batch(
+    tmp_path: Path, database: dict[str, str]
+) -> None:
+    assert BATCH >= documents.WRITE_BEHIND_ROWS
+    with make_client(tmp_path, batch_size=BATCH, **database) as client:
+        run_task(client, "POST", "/indexes", json={"uid": "w", "primaryKey": "id"})
+        task = run_task(client, "POST", "/indexes/w/documents", json=_docs("first"))
+        assert task["status"] == "succeeded" and task["details"]["indexedDocuments"] == DOCS
+        # Replace the odd ids, update the multiples of 3, skip-create ids past the end.
+        odd = [{"id": i, "title": f"second {i}"} for i in range(1, DOCS, 2)]
+        run_task(client, "POST", "/indexes/w/documents", json=odd)
+        third = [{"id": i, "extra": "x"} for i in range(0, DOCS + 300, 3)]
+        task = run_task(client, "PUT", "/indexes/w/documents", json=third)
+        assert task["details"]["indexedDocuments"] == len(third)
+        task = run_task(client, "PUT", "/indexes/w/documents?skipCreation=true",
+                        json=[{"id": i, "late": True} for i in range(DOCS - 200, DOCS + 200)])
+        stored_late = [i for i in range(DOCS - 200, DOCS + 200) if i < DOCS or i % 3 == 0]
+        assert task["details"]["indexedDocuments"] == len(stored_late)
+        listed = client.get("/indexes/w/documents", params={"limit": 2 * DOCS}).json()
+        hits = client.post("/indexes/w/search", json={"q": "second", "limit": 0}).json()
+    expected = []
+    for i in range(DOCS):
+        doc: dict[str, Any] = ({"id": i, "title": f"second {i}"} if i % 2
+                               else {"id": i, "title": f"first {i}", "n": i})
+        if i % 3 == 0:
+            doc["extra"] = "x"
+        if i >= DOCS - 200:
+            doc["late"] = True
+        expected.append(doc)
+    expected += [{"id": i, "extra": "x", **({"late": True} if i in stored_late else {})}
+                 for i in range(DOCS, DOCS + 300) if i % 3 == 0]
+    assert listed["results"] == expected  # first insertion order, last version
+    assert hits["estimatedTotalHits"] == DOCS // 2
