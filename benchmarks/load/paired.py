@@ -16,7 +16,7 @@ Each `--tree NAME=DIR` is served by `python -m sift serve` with `PYTHONPATH=DIR/
 (the benchmark's own code comes from this checkout); `--serve-args NAME="FLAGS"` gives
 that tree's server more flags, so one tree can be measured under two set-ups:
 
-    python -m benchmarks.load.paired --tree uvicorn=. --tree granian=. \
+    python -m benchmarks.load.paired --tree uvicorn=. --tree granian=. \\
         --serve-args granian="--server granian" --typesense
  Results: a JSON file and a Markdown
 summary on stdout.

@@ -72,6 +72,15 @@ def remote_tasks_done(leader: SiftProcess, task: dict[str, Any],
     return remote_tasks
 
 
+def network_of(node: SiftProcess) -> dict[str, Any]:
+    """The node's GET /network without the remotes' live status."""
+    with node.client() as client:
+        body = client.get("/network").json()
+    for remote in body["remotes"].values():
+        remote.pop("status")
+    return body
+
+
 def network_body(nodes: dict[str, SiftProcess]) -> dict[str, Any]:
     """The /network of ``nodes``, ``ms-00`` leading, each remote with the master key."""
     return {
@@ -263,13 +272,6 @@ def test_the_leaders_network_reaches_every_remote(servers: ServerPool) -> None:
             assert client.patch("/experimental-features", json={"network": True}).is_success
     topology = network_body(nodes)
     leader = nodes["ms-00"]
-
-    def network_of(node: SiftProcess) -> dict[str, Any]:
-        with node.client() as client:
-            body = client.get("/network").json()
-        for remote in body["remotes"].values():
-            remote.pop("status")
-        return body
 
     def everywhere(shards: dict[str, list[str]]) -> None:
         expected = {**topology, "shards": {s: {"remotes": o} for s, o in shards.items()}}

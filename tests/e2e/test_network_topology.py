@@ -15,7 +15,7 @@ from sift.cluster.origin import Origin
 from sift.engine.partition import Partition
 from tests.e2e.sift_process import MASTER_KEY, ServerPool, SiftProcess
 from tests.e2e.test_network import documents, search, wait_until
-from tests.e2e.test_network_forwarding import SETTINGS, finished, stored, write
+from tests.e2e.test_network_forwarding import SETTINGS, finished, network_of, stored, write
 
 pytestmark = [pytest.mark.e2e]
 
@@ -42,14 +42,6 @@ def held(node: SiftProcess) -> list[int] | None:
         if client.get("/indexes/books").status_code == 404:
             return None
     return stored(node)
-
-
-def network_of(node: SiftProcess) -> dict[str, Any]:
-    with node.client() as client:
-        body = client.get("/network").json()
-    for entry in body["remotes"].values():
-        entry.pop("status")
-    return body
 
 
 def topology_change(leader: SiftProcess, body: dict[str, Any]) -> dict[str, Any]:
