@@ -1,4 +1,4 @@
-"""Run the ASGI app under uvicorn (or granian, sift/server_granian.py): one or several
+"""Run the ASGI app under uvicorn (or granian, sift/granian_server.py): one or several
 worker processes, graceful shutdown."""
 
 from __future__ import annotations
@@ -14,9 +14,9 @@ import uvicorn
 from fastapi import FastAPI
 from pythonjsonlogger.core import RESERVED_ATTRS
 
-from sift import server_granian
 from sift.config import SETTINGS, Config, load_config
 from sift.engine import kernels_aot
+from sift.http import granian_server
 from sift.http.keepalive import KeepAliveProtocol
 from sift.tasks import memory
 
@@ -25,7 +25,7 @@ def app_factory() -> FastAPI:
     """Entry point for each worker process; the parent passed settings via SIFT_* variables."""
     from sift.app import create_app
 
-    server_granian.die_with_parent()  # a no-op under uvicorn
+    granian_server.die_with_parent()  # a no-op under uvicorn
     memory.configure()  # before this worker process starts its threads
     return create_app(load_config())
 
@@ -48,12 +48,12 @@ def run(config: Config) -> None:
         threading.Thread(target=kernels_aot.report, args=(build,), daemon=True,
                          name="sift-kernels-build").start()
     if config.server == "granian":
-        if not server_granian.available():
+        if not granian_server.available():
             raise click.ClickException(
                 "server = granian needs the granian package: pip install 'sift-search[granian]'"
             )
         _export_settings(config)  # the workers build the app from the environment
-        server_granian.run(config, logging_config(config.log_level))
+        granian_server.run(config, logging_config(config.log_level))
         return
     common = dict(
         host=config.host,

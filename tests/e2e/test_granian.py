@@ -1,5 +1,5 @@
 """`sift serve --server granian`: workers, graceful shutdown, keep-alive and the access log
-of a real granian server (sift/server_granian.py)."""
+of a real granian server (sift/http/granian_server.py)."""
 
 from __future__ import annotations
 
