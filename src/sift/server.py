@@ -1,4 +1,4 @@
-"""Run the ASGI app under uvicorn (or granian, sift/granian_server.py): one or several
+"""Run the ASGI app under uvicorn (or granian, sift/http/granian_server.py): one or several
 worker processes, graceful shutdown."""
 
 from __future__ import annotations

@@ -67,12 +67,6 @@ def enqueue_planned(db: Database, conn: Connection, index: str, planned: list[Pl
     return len(planned)
 
 
-def enqueue_changes(db: Database, conn: Connection, index: str, changes: IndexChanges,
-                    label: str) -> int:  # fmt: skip
-    """Up to three tasks for one index; returns the number of tasks."""
-    return enqueue_planned(db, conn, index, plan_changes(changes), label)
-
-
 def ensure_indexes(db: Database, conn: Connection, wanted: dict[str, str], label: str) -> int:
     """Enqueue the creation of each missing index (uid -> primary key) before any document
     task, so that deleting from a table that was never indexed finds its index."""
@@ -98,14 +92,8 @@ def commit(db: Database, record: SourceRecord | None, window: Window, label: str
     next batch, rather than wait for the commit after it."""
     with db.write() as conn:
         top_up()
-        tasks = sum(
-            enqueue_changes(db, conn, index, changes, label)
-            for index, changes in window.indexes.items()
-        )
-        source_rows.add_row_errors(conn, window.row_errors)
-        if record is not None:
-            source_rows.save(conn, record)
-    return tasks
+        planned = {index: plan_changes(changes) for index, changes in window.indexes.items()}
+        return _write(db, conn, record, planned, window.row_errors, label)
 
 
 def commit_planned(db: Database, record: SourceRecord, planned: dict[str, list[PlannedTask]],
@@ -113,7 +101,15 @@ def commit_planned(db: Database, record: SourceRecord, planned: dict[str, list[P
     """`commit` for tasks planned beforehand (a snapshot batch): the same one transaction
     with the record, so the batch's cursor moves exactly when its tasks exist."""
     with db.write() as conn:
-        tasks = sum(enqueue_planned(db, conn, index, p, label) for index, p in planned.items())
-        source_rows.add_row_errors(conn, row_errors)
+        return _write(db, conn, record, planned, row_errors, label)
+
+
+def _write(db: Database, conn: Connection, record: SourceRecord | None,
+           planned: dict[str, list[PlannedTask]], row_errors: list[source_rows.RowError],
+           label: str) -> int:  # fmt: skip
+    """Every planned task, the row errors and the record, in the caller's transaction."""
+    tasks = sum(enqueue_planned(db, conn, index, p, label) for index, p in planned.items())
+    source_rows.add_row_errors(conn, row_errors)
+    if record is not None:
         source_rows.save(conn, record)
     return tasks
