@@ -122,7 +122,8 @@ class Outbox:
         # The row names the request (its part): a task may owe a remote several (a
         # topology change), each to be enqueued there once however often it is sent.
         answer = self.forwarder.deliver(row.remote, row.task_uid,
-                                        (row.method, row.path, row.body), part=row.id)
+                                        (row.method, row.path, row.body), part=row.id,
+                                        network_version=row.network_version)  # fmt: skip
         retry = answer is not None and (answer["error"] or {}).get("type") == "system"
         with self.db.write() as conn:
             if retry:
