@@ -7,9 +7,11 @@ from pathlib import Path
 from typing import Any
 
 from fastapi.testclient import TestClient
+from pydantic import TypeAdapter
 
 from sift.cluster.origin import Origin
 from sift.engine.partition import Partition
+from sift.http.schemas import requests, responses
 from sift.storage import outbox as outbox_rows
 from tests.conftest import MASTER_KEY, make_client, run_task, wait_task
 
@@ -594,6 +596,11 @@ def test_network_control_ends_a_change_with_a_task_of_this_node(client: TestClie
     origin = Origin("ms-00", 12, "leader-database", part=40, network_version=version)
     sent = client.post("/network/control", json=_control(version), headers=origin.headers())
     assert sent.status_code == 202, sent.text
+    # The OpenAPI document tells the truth about the body and both answers.
+    TypeAdapter(requests.NetworkControl).validate_python(_control(version))
+    TypeAdapter(responses.TaskSummary).validate_python(sent.json())
+    TypeAdapter(responses.Network).validate_python(client.get("/network").json())
+    TypeAdapter(requests.NetworkUpdate).validate_python({**THREE, "version": version})
     assert sent.json()["type"] == "networkTopologyChange" and sent.json()["indexUid"] is None
     again = client.post("/network/control", json=_control(version), headers=origin.headers())
     assert again.json()["taskUid"] == sent.json()["taskUid"]
