@@ -311,6 +311,13 @@ def test_a_forwarded_write_is_enqueued_once_and_shows_its_origin(client: TestCli
     taken = client.post("/indexes/books/documents", json=docs, headers=routed)
     assert client.get(f"/tasks/{taken.json()['taskUid']}").json()["network"] == {
         "origin": {"remoteName": "ms-00", "taskUid": 10, "networkVersion": version}}
+    # Documents a topology change moved here: Meilisearch's import variant.
+    moved = Origin("ms-00", 11, "another-database", network_version=version,
+                   network_change=True).headers()  # fmt: skip
+    imported = client.post("/indexes/books/documents", json=docs, headers=moved)
+    assert wait_task(client, imported.json()["taskUid"])["network"] == {
+        "networkChange": {"remoteName": "ms-00", "taskUid": 11, "networkVersion": version},
+        "importFrom": {"remoteName": "ms-00", "indexName": "books", "documentCount": 2}}
     bad = {**routed, "X-Sift-Origin-Network-Version": "latest"}
     refused = client.post("/indexes/books/documents", json=docs, headers=bad)
     assert refused.status_code == 400 and refused.json()["code"] == "invalid_network_version"

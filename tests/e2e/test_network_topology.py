@@ -172,6 +172,14 @@ def test_a_topology_change_moves_documents_and_a_removed_remote_is_told(
     grown_version = one_version(leader, [first, joining])
     assert grown_version != version
     ended_change(leader, grown, grown_version, {"ms-01": first, "ms-02": joining})
+    # The documents the change moved to ms-02 are Meilisearch's imports of that change.
+    with joining.client() as client:
+        imports = client.get("/tasks", params={"types": "documentAdditionOrUpdate"}).json()
+    change = {"remoteName": "ms-00", "taskUid": grown["uid"], "networkVersion": grown_version}
+    assert imports["results"] and all(t["network"]["networkChange"] == change
+                                      for t in imports["results"]), imports  # fmt: skip
+    assert sum(t["network"]["importFrom"]["documentCount"]
+               for t in imports["results"]) == len(share(shards, "ms-02", ids))
     same_answers(nodes_now, reference)
 
     # A client's key allowed to add documents cannot pass a write off as the leader's.

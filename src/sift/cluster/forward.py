@@ -180,13 +180,15 @@ class Forwarder:
         return set(self.owed(dict.fromkeys(names, ("", "", None))))
 
     def deliver(self, name: str, task_uid: int, request: Request, part: int | None = None,
-                network_version: str | None = None) -> dict[str, Any] | None:  # fmt: skip
+                network_version: str | None = None,
+                network_change: bool = False) -> dict[str, Any] | None:  # fmt: skip
         """Send remote ``name`` its request of the leader's task ``task_uid``, once: its
         entry of Meilisearch's ``remoteTasks`` (an error of type ``system`` when it may
         answer later), or None when it shares the leader's database (nothing to send).
         ``part``: which of the task's requests to this remote, when it sends several;
         ``network_version``: the network's version the request was routed under (the
-        remote shows it as the ``networkVersion`` of its task's origin)."""
+        remote shows it as the ``networkVersion`` of its task's origin);
+        ``network_change``: the request is part of a ``networkTopologyChange``."""
         topology = self.network.topology
         remote = topology.remotes.get(name) or _leaving(name, request)
         if remote is None:  # removed from /network: asking again would change nothing
@@ -198,7 +200,8 @@ class Forwarder:
         # a takeover (nodes sharing the leader's database) names the same origin.
         # A /network change names the topology's version where a write names its task.
         origin = Origin(topology.leader or topology.self_name or "", abs(task_uid),
-                        self.network.database_id, part, network_version)  # fmt: skip
+                        self.network.database_id, part, network_version,
+                        network_change)  # fmt: skip
         method, path, body = request
         headers = origin.headers()
         if remote.write_api_key:

@@ -36,6 +36,7 @@ HEADER_TASK = "X-Sift-Origin-Task"
 HEADER_DATABASE = "X-Sift-Origin-Database"
 HEADER_PART = "X-Sift-Origin-Part"
 HEADER_NETWORK_VERSION = "X-Sift-Origin-Network-Version"
+HEADER_NETWORK_CHANGE = "X-Sift-Origin-Network-Change"
 
 
 def network_version(value: Any, where: str) -> str:
@@ -106,6 +107,9 @@ class Origin:
     # The leader's network version the write was routed under (Meilisearch's
     # ``networkVersion``); None from a leader that did not name one.
     network_version: str | None = None
+    # Sent by the leader's ``networkTopologyChange`` task (tasks/topology.py): a document
+    # import of that change, shown as Meilisearch's ``networkChange`` and ``importFrom``.
+    network_change: bool = False
 
     def headers(self) -> dict[str, str]:
         headers = {
@@ -117,6 +121,8 @@ class Origin:
             headers[HEADER_PART] = str(self.part)
         if self.network_version is not None:
             headers[HEADER_NETWORK_VERSION] = self.network_version
+        if self.network_change:
+            headers[HEADER_NETWORK_CHANGE] = "true"
         return headers
 
     def to_dict(self) -> dict[str, Any]:
@@ -145,7 +151,12 @@ class Origin:
         version = headers.get(HEADER_NETWORK_VERSION)
         if version is not None:
             version = network_version(version, HEADER_NETWORK_VERSION)
-        return cls(remote, int(task), database, None if part is None else int(part), version)
+        change = headers.get(HEADER_NETWORK_CHANGE)
+        if change not in (None, "true", "false"):
+            raise SiftError(f"`{HEADER_NETWORK_CHANGE}` must be `true` or `false`.",
+                            "bad_request")  # fmt: skip
+        return cls(remote, int(task), database, None if part is None else int(part), version,
+                   change == "true")  # fmt: skip
 
     def _key(self) -> str:
         part = "" if self.part is None else f":{self.part}"
@@ -165,7 +176,10 @@ def with_origin(params: dict[str, Any] | None, origin: Origin | None) -> dict[st
     """A forwarded task's parameters: the origin is shown as its ``network.origin``."""
     if origin is None:
         return dict(params or {})
-    return {**(params or {}), "networkOrigin": origin.to_dict()}
+    shown = {**(params or {}), "networkOrigin": origin.to_dict()}
+    if origin.network_change:
+        shown["networkChange"] = True  # tasks/views.py shows an import as Meilisearch does
+    return shown
 
 
 def record(conn: Connection, origin: Origin | None, task_uid: int) -> None:

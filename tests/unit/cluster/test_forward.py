@@ -122,6 +122,10 @@ def test_a_remote_is_sent_the_origin_and_its_key() -> None:
     assert sent == Origin("ms-00", 8, "db-leader", 3, version)
     assert sent is not None and sent.to_dict() == {
         "remoteName": "ms-00", "taskUid": 8, "networkVersion": version}
+    _forwarder(handler).deliver("ms-01", 9, ("DELETE", "/indexes/b/documents", None),
+                                network_change=True)  # fmt: skip
+    imported = Origin.from_headers(seen[-1].headers)
+    assert imported is not None and imported.network_change
 
 
 def test_a_remote_down_or_failing_answers_a_system_error_and_a_refusal_its_own() -> None:
