@@ -275,6 +275,28 @@ def term_frequencies(index, docs, fields, weight, offsets, field_weight, n_field
 
 
 @compiled
+def filter_totals(docids, codes, values, doc_mask):  # pragma: no cover - compiled
+    """(cands, tf, n_full): the documents of a word's cached totals (word_totals.py)
+    that pass ``doc_mask``, each one's term frequency ``values[codes[i] >> 1]``, and how
+    many of them hold a full-weight variant (``codes[i] & 1``). One branch-free pass,
+    written unconditionally and kept by advancing, as dense_candidates."""
+    n = docids.size
+    cands = np.empty(n, np.uint32)
+    tf = np.empty(n, np.float64)
+    k = 0
+    n_full = 0
+    for i in range(n):
+        d = docids[i]
+        code = np.int64(codes[i])
+        keep = np.int64(doc_mask[d])
+        cands[k] = d
+        tf[k] = values[code >> 1]
+        n_full += keep & code
+        k += keep
+    return cands[:k], tf[:k], n_full
+
+
+@compiled
 def saturated_sum(tf, idfs, k1):  # pragma: no cover - compiled
     """Per candidate, the sum over words of ``idfs[w] * tf / (k1 + tf)`` (BM25)."""
     n_words, n_cands = tf.shape
@@ -636,6 +658,8 @@ def warm_up() -> None:
     weight = np.ones(1, np.float32)
     tf, _ = term_frequencies(index, docs, fields, weight, offsets, weight, 1, 1)
     saturated_sum(tf, np.ones(1), 1.0)
+    for doc_mask in (yes, cached_mask):
+        filter_totals(docs, np.zeros(1, np.uint16), np.zeros(1), doc_mask)
     keys, n_fields = proximity_keys(index, fields, pos, index, fields, pos, yes, 20)
     proximity_costs(keys, 1, n_fields, 20, False)
     add_proximity_bonus(index, fields, pos, index, fields, pos, yes, np.zeros(1), 20, 1.0)
