@@ -126,3 +126,25 @@ def _build(word: QueryWord, snap: Snapshot, field_weight: np.ndarray,
         return None  # past 16-bit codes: such a word is gathered as before
     codes = (np.searchsorted(values, tf[0]) << 1 | full).astype(np.uint16)
     return WordTotals(feats.cands.astype(np.uint32), codes, values)
+
+
+def dense_letters(snap: Snapshot, limit: int = CACHED_WORDS // 2) -> list[str]:
+    """The first letters of the vocabulary's terms whose prefix is dense, most rows
+    first (at most ``limit``): the one-letter searches worth building ahead of a
+    visitor's first keystroke (SearchIndex.warm_prefixes)."""
+    vocab = snap.vocabulary
+    if vocab.terms.size == 0:
+        return []
+    per_term = np.zeros(snap.n_terms, dtype=np.int64)
+    for seg in snap.segments:
+        rows = np.diff(seg.term_ptr)[: snap.n_terms]
+        per_term[: rows.size] += rows
+    ends = np.concatenate(([0], np.cumsum(per_term[vocab.ids])))
+    letters = np.unique(vocab.terms.astype("<U1")).tolist()
+    counts = []
+    for letter in letters:
+        lo, hi = vocab.prefix_range(letter)
+        counts.append(int(ends[hi] - ends[lo]))
+    dense = [(c, letter) for c, letter in zip(counts, letters, strict=True)
+             if c * SPARSE_RATIO >= snap.alive.size]
+    return [letter for _, letter in sorted(dense, key=lambda x: -x[0])[:limit]]
