@@ -21,7 +21,7 @@ where the build (a gather over every document) costs a few searches. The first s
 of such a word whose filter keeps a quarter of the documents or more builds it. Term
 frequencies are kept as 16-bit codes into the word's
 distinct values (a word with more distinct values than 16-bit codes hold is gathered
-as before), in a bounded LRU per snapshot.
+as before) and its documents as a bitset, in a bounded LRU per snapshot.
 """
 
 from __future__ import annotations
@@ -31,8 +31,15 @@ from dataclasses import dataclass
 import numpy as np
 
 from sift.engine.expand import QueryWord, best_split, term_table
-from sift.engine.kernels import filter_totals, term_frequencies
-from sift.engine.match import SPARSE_RATIO, Features, MatchContext, gather, sorted_distinct
+from sift.engine.kernels import docid_bits, filter_totals, term_frequencies
+from sift.engine.match import (
+    SPARSE_RATIO,
+    Features,
+    MatchContext,
+    Occurrences,
+    gather,
+    sorted_distinct,
+)
 from sift.engine.ranking import RelevanceParams, bm25f_key, field_weights
 from sift.engine.store import LRU, Snapshot
 
@@ -44,17 +51,18 @@ BUILD_SHARE = 4  # a search builds a word's totals when its filter keeps 1/4 of 
 
 @dataclass(frozen=True)
 class WordTotals:
-    """Per document holding the word (``docids``, ascending): its term frequency,
-    ``values[codes[i] >> 1]``, and whether it holds a full-weight variant,
-    ``codes[i] & 1``."""
+    """The documents holding the word, as a bitset over docids (``bits``: a dense word's
+    documents take 1/8 byte per indexed document, where their docids took 4 bytes each),
+    and per document, in docid order: its term frequency, ``values[codes[i] >> 1]``, and
+    whether it holds a full-weight variant, ``codes[i] & 1``."""
 
-    docids: np.ndarray  # uint32
+    bits: np.ndarray  # uint64
     codes: np.ndarray  # uint16
     values: np.ndarray  # float64, distinct term frequencies
 
     @property
     def nbytes(self) -> int:
-        return self.docids.nbytes + self.codes.nbytes + self.values.nbytes
+        return self.bits.nbytes + self.codes.nbytes + self.values.nbytes
 
 
 def cacheable(word: QueryWord, snap: Snapshot, ctx: MatchContext) -> bool:
@@ -68,18 +76,55 @@ def cacheable(word: QueryWord, snap: Snapshot, ctx: MatchContext) -> bool:
     return True
 
 
-def one_word_features(word: QueryWord, snap: Snapshot, ctx: MatchContext,
-                      relevance: RelevanceParams, field_rank: np.ndarray, n_ranks: int
-                      ) -> Features | None:
-    """The features of a one-word query from the word's cached totals; None when the
-    word is not dense or not :func:`cacheable` (the caller gathers as usual)."""
+def totals_features(words: list[QueryWord], snap: Snapshot, ctx: MatchContext,
+                    relevance: RelevanceParams, field_rank: np.ndarray, n_ranks: int
+                    ) -> Features | None:
+    """The features of a query whose words include a short dense one with cached
+    totals: that word's candidates and term frequencies come from them, the other
+    words' from their own occurrences, gathered and summed as usual, and the occurrences
+    the proximity bonus reads are gathered for its few candidates only
+    (Features.subset_occurrences). None when no word has totals, or a word is not
+    :func:`cacheable` (the caller gathers as usual)."""
+    if not any(len(w.text) <= MAX_LETTERS for w in words) or \
+            not all(cacheable(w, snap, ctx) for w in words):
+        return None
+    fields = field_weights(relevance, snap, None, field_rank, n_ranks)
+    cached = [_totals(w, snap, ctx, relevance, field_rank, n_ranks, fields) for w in words]
+    if not any(t is not None for t in cached):
+        return None
+    per_word: list[tuple[np.ndarray, np.ndarray, int]] = [None] * len(words)  # type: ignore[list-item]
+    for w, totals in enumerate(cached):
+        if totals is not None:
+            cands, tf, n_full = filter_totals(totals.bits, totals.codes, totals.values,
+                                              ctx.doc_mask)
+            per_word[w] = (cands, tf, n_full if n_full else cands.size)
+    rest = [w for w, totals in enumerate(cached) if totals is None]
+    if rest:
+        occs, flat = gather([words[w] for w in rest], snap, ctx)
+        feats = Features(occs, field_rank, snap.alive.size, flat)
+        tf, df = term_frequencies(feats.index_all, feats.docs, feats.joined("fields"),
+                                  feats.joined("weight"), feats.offsets, fields,
+                                  snap.field_len.shape[1], feats.cands.size)
+        for j, w in enumerate(rest):
+            has = feats.matched[j]
+            per_word[w] = (feats.cands[has], tf[j, has], int(df[j]))
+    if not any(cands.size for cands, _, _ in per_word):
+        return None  # nothing passes the filter: the usual path's empty answer
+    return Features.of_totals(per_word, snap.alive.size, field_rank,
+                              lambda docids: _occurrences(words, snap, ctx, docids))
+
+
+def _totals(word: QueryWord, snap: Snapshot, ctx: MatchContext, relevance: RelevanceParams,
+            field_rank: np.ndarray, n_ranks: int, fields: np.ndarray) -> WordTotals | None:
+    """The word's cached totals, built if the word is short and dense and the search's
+    filter keeps enough documents; None when it has none."""
     if len(word.text) > MAX_LETTERS:
         return None
     _, ids, typos, exact, weight = term_table([word])
-    if _rows(ids, snap) * SPARSE_RATIO < snap.alive.size or not cacheable(word, snap, ctx):
+    if _rows(ids, snap) * SPARSE_RATIO < snap.alive.size:
         return None
-    fkey = bm25f_key(relevance, field_rank, n_ranks)
-    key = (ids.tobytes(), typos.tobytes(), exact.tobytes(), weight.tobytes(), fkey)
+    key = (ids.tobytes(), typos.tobytes(), exact.tobytes(), weight.tobytes(),
+           bm25f_key(relevance, field_rank, n_ranks))
     cache: LRU = snap.cached("word_totals", lambda: LRU(CACHED_WORDS))
     totals = cache.get(key)
     if totals is None:
@@ -88,16 +133,20 @@ def one_word_features(word: QueryWord, snap: Snapshot, ctx: MatchContext,
         if np.count_nonzero(ctx.doc_mask) * BUILD_SHARE < snap.alive.size:
             return None
         # False: not worth keeping (the word is gathered as before), remembered as such.
-        totals = _build(word, snap, field_weights(relevance, snap, None, field_rank, n_ranks),
-                        field_rank) or False
+        totals = _build(word, snap, fields, field_rank) or False
         cache.put(key, totals)
-    if totals is False:
-        return None
-    cands, tf, n_full = filter_totals(totals.docids, totals.codes, totals.values,
-                                      ctx.doc_mask)
-    if cands.size == 0:
-        return None  # nothing passes the filter: the usual path's empty answer
-    return Features.of_totals(cands, tf, n_full if n_full else cands.size, field_rank)
+    return totals or None
+
+
+def _occurrences(words: list[QueryWord], snap: Snapshot, ctx: MatchContext,
+                 docids: np.ndarray) -> list[Occurrences]:
+    """Every occurrence of each word in the documents ``docids`` (which pass the
+    search's filter), in the order a gather over all documents lists them."""
+    only = np.zeros(snap.alive.size, dtype=bool)
+    only[docids] = True
+    occs, _ = gather(words, snap, MatchContext(only, ctx.field_ok, ctx.typo_field_ok,
+                                               splits=False))
+    return occs
 
 
 def _rows(ids: np.ndarray, snap: Snapshot) -> int:
@@ -125,7 +174,8 @@ def _build(word: QueryWord, snap: Snapshot, field_weight: np.ndarray,
     if values.size >= 1 << 15:
         return None  # past 16-bit codes: such a word is gathered as before
     codes = (np.searchsorted(values, tf[0]) << 1 | full).astype(np.uint16)
-    return WordTotals(feats.cands.astype(np.uint32), codes, values)
+    bits = docid_bits(feats.cands.astype(np.int64), (snap.alive.size + 63) // 64)
+    return WordTotals(bits, codes, values)
 
 
 def dense_letters(snap: Snapshot, limit: int = CACHED_WORDS // 2) -> list[str]:

@@ -1,6 +1,6 @@
-"""One-word searches of short prefixes answered from the word's cached totals
-(sift.engine.word_totals) against the same searches gathering their occurrences: the
-responses must be identical, ranking scores bit for bit."""
+"""Searches with a short prefix answered from the word's cached totals
+(sift.engine.word_totals) against the same searches gathering every word's occurrences:
+the responses must be identical, ranking scores (proximity bonus included) bit for bit."""
 
 from __future__ import annotations
 
@@ -48,14 +48,15 @@ BODIES = [
 ]
 
 
-@pytest.mark.parametrize("q", ["a", "ab", "b", "c", "d", "al", "-a b"])
+@pytest.mark.parametrize("q", ["a", "ab", "b", "c", "d", "al", "-a b", "alpha b", "birch a",
+                               "cedar comet a", "a b", "b alpha b", "brook al", "delta ab"])
 def test_cached_totals_answer_as_the_gathered_occurrences(
         q: str, monkeypatch: pytest.MonkeyPatch) -> None:
     index = _index()
     with_totals = [_answer(index, q, **b) for b in BODIES]
     # Twice: the first builds the word's totals, the second reads them.
     assert [_answer(index, q, **b) for b in BODIES] == with_totals
-    monkeypatch.setattr(lexical, "one_word_features", lambda *_: None)
+    monkeypatch.setattr(lexical, "totals_features", lambda *_: None)
     assert [_answer(index, q, **b) for b in BODIES] == with_totals
 
 
