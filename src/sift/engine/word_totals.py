@@ -44,7 +44,10 @@ from sift.engine.ranking import RelevanceParams, bm25f_key, field_weights
 from sift.engine.store import LRU, Snapshot
 
 FULL_WEIGHT = np.float32(0.99)  # as kernels.term_frequencies' df threshold
-MAX_LETTERS = 2  # words this short are cached: one- and two-letter prefixes
+# Words this short are cached: one-letter prefixes. Two-letter ones, built on their
+# first search, were a loss in the scale benchmark's mix (docs/benchmarks.md): each is
+# typed once or twice per index version, and the build costs a few searches.
+MAX_LETTERS = 1
 CACHED_WORDS = 64  # per snapshot; a one-letter prefix at 1M documents takes ~3 MB
 BUILD_SHARE = 4  # a search builds a word's totals when its filter keeps 1/4 of the documents
 
@@ -111,7 +114,7 @@ def totals_features(words: list[QueryWord], snap: Snapshot, ctx: MatchContext,
     if not any(cands.size for cands, _, _ in per_word):
         return None  # nothing passes the filter: the usual path's empty answer
     return Features.of_totals(per_word, snap.alive.size, field_rank,
-                              lambda docids: _occurrences(words, snap, ctx, docids))
+                              lambda docids: _occurrences(words, snap, docids))
 
 
 def _totals(word: QueryWord, snap: Snapshot, ctx: MatchContext, relevance: RelevanceParams,
@@ -138,15 +141,36 @@ def _totals(word: QueryWord, snap: Snapshot, ctx: MatchContext, relevance: Relev
     return totals or None
 
 
-def _occurrences(words: list[QueryWord], snap: Snapshot, ctx: MatchContext,
-                 docids: np.ndarray) -> list[Occurrences]:
-    """Every occurrence of each word in the documents ``docids`` (which pass the
-    search's filter), in the order a gather over all documents lists them."""
-    only = np.zeros(snap.alive.size, dtype=bool)
-    only[docids] = True
-    occs, _ = gather(words, snap, MatchContext(only, ctx.field_ok, ctx.typo_field_ok,
-                                               splits=False))
-    return occs
+def _occurrences(words: list[QueryWord], snap: Snapshot, docids: np.ndarray
+                 ) -> list[Occurrences]:
+    """Every occurrence of each word in the documents ``docids`` (sorted; they pass the
+    search's filter): per term of the word's expansion table and segment, the rows of
+    those documents found by bisecting the term's postings (sorted by docid), so a few
+    hundred documents cost a few bisections per term, not a pass over postings that run
+    to a million rows. They come term after term (gather's order within a document);
+    the proximity bonus sorts them anyway."""
+    found = []
+    for word in words:
+        _, ids, typos, exact, weight = term_table([word])
+        columns: list[tuple[np.ndarray, ...]] = []
+        for seg in snap.segments:
+            n_known = seg.term_ptr.size - 1
+            for t, tid in enumerate(ids.tolist()):
+                if tid >= n_known:
+                    continue
+                lo, hi = int(seg.term_ptr[tid]), int(seg.term_ptr[tid + 1])
+                postings = seg.docs[lo:hi]
+                starts = np.searchsorted(postings, docids, side="left")
+                lens = np.searchsorted(postings, docids, side="right") - starts
+                n = int(lens.sum())
+                if n:
+                    rows = lo + np.repeat(starts - np.cumsum(lens) + lens, lens) + np.arange(n)
+                    columns.append((seg.docs[rows], seg.fields[rows], seg.pos[rows],
+                                    np.full(n, typos[t]), np.full(n, exact[t]),
+                                    np.full(n, weight[t])))
+        found.append(Occurrences(*(np.concatenate(c) for c in zip(*columns, strict=True)))
+                     if columns else Occurrences.empty())
+    return found
 
 
 def _rows(ids: np.ndarray, snap: Snapshot) -> int:
