@@ -1,27 +1,31 @@
-"""A query word's totals per document, unfiltered, cached per snapshot: what a one-word
-query of a short prefix needs from the occurrences, without gathering them again.
+"""A query word's totals per document, unfiltered, cached per snapshot: what a search
+with a one-letter prefix needs from that word's occurrences, without gathering them.
 
-A one- or two-letter prefix ("a", "fr") expands to terms found in a large share of
-the documents (at a million products, "a" has 585k occurrences in 430k documents), and
-a one-word search gathered every occurrence, listed the candidates and summed each
-one's BM25F term frequency: most of its time, at every keystroke, for the same word.
-Under Sift's default rules (`sort`, `relevance`: no bucket rule reads the
-occurrences) a one-word query needs only, per document holding the word, its term
-frequency and whether it holds a full-weight (>= 0.99) variant; a filter removes whole
-documents, so these do not depend on it. They are built once per snapshot for such a
-word, with the same gather and the same compiled sum, over every document, and a search
-keeps the rows its filter passes: bit for bit the figures the gathered path computes,
-as each document's occurrences are summed in the same order (term after term of the
-word's expansion table, then posting order) whatever the filter.
+A one-letter prefix ("a") expands to terms found in a large share of the documents (at
+a million products, "a" has 585k occurrences in 430k documents), and a search gathered
+every occurrence, listed the candidates and summed each one's BM25F term frequency:
+most of its time, at every first keystroke, for the same 26-odd words. Under Sift's
+default rules (`sort`, `relevance`: no bucket rule reads the occurrences) ranking
+needs of such a word only, per document holding it, its term frequency and whether it
+holds a full-weight (>= 0.99) variant; a filter removes whole documents, so these do
+not depend on it. They are built once per snapshot for such a word, with the same
+gather and the same compiled sum, over every document, and a search keeps the
+documents its filter passes: bit for bit the figures the gathered path computes, as
+each document's occurrences are summed in the same order (term after term of the
+word's expansion table, then posting order) whatever the filter. The query's other
+words are gathered and summed alone as before; the proximity bonus, which reads
+positions for its 300 best candidates only, gets those candidates' occurrences by
+bisecting each term's postings.
 
-Only one- and two-letter words are kept, and only when dense (occurrences at least
-``1 / SPARSE_RATIO`` of the documents: the others are cheap to gather); longer words
-follow one another in typing and are seldom asked twice while an index stays unchanged,
-where the build (a gather over every document) costs a few searches. The first search
-of such a word whose filter keeps a quarter of the documents or more builds it. Term
-frequencies are kept as 16-bit codes into the word's
-distinct values (a word with more distinct values than 16-bit codes hold is gathered
-as before) and its documents as a bitset, in a bounded LRU per snapshot.
+Only one-letter words are kept, and only when dense (occurrences at least
+``1 / SPARSE_RATIO`` of the documents); longer prefixes follow one another in typing
+and are seldom asked twice while an index stays unchanged, where a build (a gather
+over every document) costs a few searches. The task worker builds them once idle
+(SearchIndex.warm_prefixes); otherwise the first search of such a word whose filter
+keeps a quarter of the documents or more does. Term frequencies are kept as 16-bit
+codes into the word's distinct values (a word with more distinct values than that is
+gathered as before) and its documents as a bitset, in a bounded LRU per snapshot:
+about 20 MB for the 32 densest letters and digits of a million products.
 """
 
 from __future__ import annotations
