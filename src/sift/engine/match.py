@@ -229,10 +229,18 @@ class Features:
         what the relevance rule reads. ``occurrences(docids)`` gathers each word's
         occurrences in those candidates only (the proximity bonus's few): no other rule
         may read occurrences then."""
+        feats = cls([Occurrences.empty()], field_rank, 0)
+        feats._occurrences = occurrences
+        df = np.array([df for _, _, df in per_word], dtype=np.int64)
+        if len(per_word) == 1:  # one word: its candidates are the candidates, in order
+            cands, word_tf, _ = per_word[0]
+            feats.cands = cands
+            feats.matched = np.ones((1, cands.size), dtype=bool)
+            feats.totals = (word_tf.reshape(1, -1), df)
+            return feats
         docs = np.concatenate([cands for cands, _, _ in per_word])
         offsets = np.zeros(len(per_word) + 1, dtype=np.int64)
         np.cumsum([cands.size for cands, _, _ in per_word], out=offsets[1:])
-        feats = cls([Occurrences.empty()], field_rank, 0)
         if docs.size * SPARSE_RATIO < n_docs:
             feats.cands = sorted_distinct(docs)
             index, feats.matched = candidate_index(feats.cands, docs, offsets, n_docs)
@@ -243,8 +251,7 @@ class Features:
         tf = np.zeros((len(per_word), feats.cands.size), dtype=np.float64)
         for w, (_, word_tf, _) in enumerate(per_word):
             tf[w, index[offsets[w]:offsets[w + 1]]] = word_tf
-        feats.totals = (tf, np.array([df for _, _, df in per_word], dtype=np.int64))
-        feats._occurrences = occurrences
+        feats.totals = (tf, df)
         return feats
 
     def subset_occurrences(self, rows: np.ndarray, occs: list[Occurrences]
