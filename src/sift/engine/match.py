@@ -11,7 +11,6 @@ depends on the number of occurrences, never on a Python loop per document.
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from dataclasses import dataclass
 from itertools import pairwise
 from typing import Any
@@ -214,55 +213,20 @@ class Features:
         self.index = [self.index_all[a:b] for a, b in pairwise(self.offsets.tolist())]
         self.field_rank = field_rank
         self._cache: dict[str, np.ndarray] = {}
-        # (tf [words, candidates], df [words]) when they come from cached totals, and
-        # then what gathers the occurrences of some candidates (of_totals).
+        # (tf [1, candidates], df [1]) when they come from a word's cached totals.
         self.totals: tuple[np.ndarray, np.ndarray] | None = None
-        self._occurrences: Callable[[np.ndarray], list[Occurrences]] | None = None
 
     @classmethod
-    def of_totals(cls, per_word: list[tuple[np.ndarray, np.ndarray, int]], n_docs: int,
-                  field_rank: np.ndarray,
-                  occurrences: Callable[[np.ndarray], list[Occurrences]]) -> Features:
-        """The features of a query whose words' candidates, term frequencies and
-        document frequencies are known without their occurrences (``per_word``: each
-        word's sorted docids, term frequency in each, df; sift.engine.word_totals):
-        what the relevance rule reads. ``occurrences(docids)`` gathers each word's
-        occurrences in those candidates only (the proximity bonus's few): no other rule
-        may read occurrences then."""
+    def of_totals(cls, cands: np.ndarray, tf: np.ndarray, df: int, field_rank: np.ndarray
+                  ) -> Features:
+        """The features of a one-word query whose candidates and term frequencies came
+        from the word's cached totals (sift.engine.word_totals): what the relevance rule
+        reads, without the occurrences (no other rule may read them then)."""
         feats = cls([Occurrences.empty()], field_rank, 0)
-        feats._occurrences = occurrences
-        df = np.array([df for _, _, df in per_word], dtype=np.int64)
-        if len(per_word) == 1:  # one word: its candidates are the candidates, in order
-            cands, word_tf, _ = per_word[0]
-            feats.cands = cands
-            feats.matched = np.ones((1, cands.size), dtype=bool)
-            feats.totals = (word_tf.reshape(1, -1), df)
-            return feats
-        docs = np.concatenate([cands for cands, _, _ in per_word])
-        offsets = np.zeros(len(per_word) + 1, dtype=np.int64)
-        np.cumsum([cands.size for cands, _, _ in per_word], out=offsets[1:])
-        if docs.size * SPARSE_RATIO < n_docs:
-            feats.cands = sorted_distinct(docs)
-            index, feats.matched = candidate_index(feats.cands, docs, offsets, n_docs)
-        else:
-            feats.cands, index, feats.matched = dense_candidates(docs, offsets, n_docs)
-        # Each word's frequencies are already summed: one write per candidate, as the
-        # first (and here only) addition to 0 in term_frequencies.
-        tf = np.zeros((len(per_word), feats.cands.size), dtype=np.float64)
-        for w, (_, word_tf, _) in enumerate(per_word):
-            tf[w, index[offsets[w]:offsets[w + 1]]] = word_tf
-        feats.totals = (tf, df)
+        feats.cands = cands
+        feats.matched = np.ones((1, cands.size), dtype=bool)
+        feats.totals = (tf.reshape(1, -1), np.array([df], dtype=np.int64))
         return feats
-
-    def subset_occurrences(self, rows: np.ndarray, occs: list[Occurrences]
-                           ) -> tuple[list[Occurrences], list[np.ndarray]]:
-        """Each word's occurrences in the candidates ``rows`` (at least), with their
-        candidate index: ``occs`` and ``self.index`` themselves when they were gathered,
-        else gathered now for those candidates only (:meth:`of_totals`)."""
-        if self._occurrences is None:
-            return occs, self.index
-        found = self._occurrences(self.cands[np.sort(rows)])
-        return found, [np.searchsorted(self.cands, o.docs).astype(np.int32) for o in found]
 
     def joined(self, name: str) -> np.ndarray:
         """One attribute of the occurrences (``"fields"``, ``"weight"``...), every

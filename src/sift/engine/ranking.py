@@ -258,7 +258,7 @@ def relevance_scores(inp: RankInput, kept: np.ndarray) -> tuple[np.ndarray, np.n
     p, snap, feats, corpus = inp.params, inp.snap, inp.feats, inp.corpus
     n = feats.cands.size
     n_docs = max(snap.n_alive if corpus is None else corpus.documents, 1)
-    if feats.totals is not None:  # from cached totals (word_totals.py)
+    if feats.totals is not None:  # one word, from its cached totals (word_totals.py)
         tf, df = feats.totals
     else:
         tf, df = term_frequencies(feats.index_all, feats.docs, feats.joined("fields"),
@@ -287,11 +287,10 @@ def relevance_scores(inp: RankInput, kept: np.ndarray) -> tuple[np.ndarray, np.n
         subset = np.zeros(n, dtype=bool)
         subset[top] = True
         bonus = np.zeros(n)
-        occs, index = feats.subset_occurrences(top, inp.occs)
         # A pair of neighbours that repeats in the query is measured once, counted each time.
         for (a, b), times in Counter(pairwise(content)).items():
-            oa, ob = occs[a], occs[b]
-            add_proximity_bonus(index[a], oa.fields, oa.pos, index[b], ob.fields,
+            oa, ob = inp.occs[a], inp.occs[b]
+            add_proximity_bonus(feats.index[a], oa.fields, oa.pos, feats.index[b], ob.fields,
                                 ob.pos, subset, bonus, POS_BITS,
                                 times * float(min(idfs[a], idfs[b])))
         n_pairs = max(len(content) - 1, 1)

@@ -1,21 +1,23 @@
-"""A query word's totals per document, unfiltered, cached per snapshot: what a search
-with a one-letter prefix needs from that word's occurrences, without gathering them.
+"""A query word's totals per document, unfiltered, cached per snapshot: what a
+one-word search of a one-letter prefix needs from its occurrences, without gathering
+them.
 
 A one-letter prefix ("a") expands to terms found in a large share of the documents (at
 a million products, "a" has 585k occurrences in 430k documents), and a search gathered
 every occurrence, listed the candidates and summed each one's BM25F term frequency:
 most of its time, at every first keystroke, for the same 26-odd words. Under Sift's
-default rules (`sort`, `relevance`: no bucket rule reads the occurrences) ranking
-needs of such a word only, per document holding it, its term frequency and whether it
-holds a full-weight (>= 0.99) variant; a filter removes whole documents, so these do
-not depend on it. They are built once per snapshot for such a word, with the same
-gather and the same compiled sum, over every document, and a search keeps the
-documents its filter passes: bit for bit the figures the gathered path computes, as
-each document's occurrences are summed in the same order (term after term of the
-word's expansion table, then posting order) whatever the filter. The query's other
-words are gathered and summed alone as before; the proximity bonus, which reads
-positions for its 300 best candidates only, gets those candidates' occurrences by
-bisecting each term's postings.
+default rules (`sort`, `relevance`: no bucket rule reads the occurrences, and one word
+gets no proximity bonus) ranking needs of such a word only, per document holding it,
+its term frequency and whether it holds a full-weight (>= 0.99) variant; a filter
+removes whole documents, so these do not depend on it. They are built once per
+snapshot for such a word, with the same gather and the same compiled sum, over every
+document, and a search keeps the documents its filter passes: bit for bit the figures
+the gathered path computes, as each document's occurrences are summed in the same
+order (term after term of the word's expansion table, then posting order) whatever the
+filter. (Several-word
+queries ending in such a letter were tried the same way, the other words gathered
+alone and the union built from both: 8 % less CPU at a million products, 20-75 % more
+at 10k and 100k, so they gather as before; docs/benchmarks.md.)
 
 Only one-letter words are kept, and only when dense (occurrences at least
 ``1 / SPARSE_RATIO`` of the documents); longer prefixes follow one another in typing
@@ -25,7 +27,7 @@ over every document) costs a few searches. The task worker builds them once idle
 keeps a quarter of the documents or more does. Term frequencies are kept as 16-bit
 codes into the word's distinct values (a word with more distinct values than that is
 gathered as before) and its documents as a bitset, in a bounded LRU per snapshot:
-about 20 MB for the 32 densest letters and digits of a million products.
+23 MB for the 32 densest letters and digits of a million products.
 """
 
 from __future__ import annotations
@@ -36,14 +38,7 @@ import numpy as np
 
 from sift.engine.expand import QueryWord, best_split, term_table
 from sift.engine.kernels import docid_bits, filter_totals, term_frequencies
-from sift.engine.match import (
-    SPARSE_RATIO,
-    Features,
-    MatchContext,
-    Occurrences,
-    gather,
-    sorted_distinct,
-)
+from sift.engine.match import SPARSE_RATIO, Features, MatchContext, gather, sorted_distinct
 from sift.engine.ranking import RelevanceParams, bm25f_key, field_weights
 from sift.engine.store import LRU, Snapshot
 
@@ -83,42 +78,22 @@ def cacheable(word: QueryWord, snap: Snapshot, ctx: MatchContext) -> bool:
     return True
 
 
-def totals_features(words: list[QueryWord], snap: Snapshot, ctx: MatchContext,
-                    relevance: RelevanceParams, field_rank: np.ndarray, n_ranks: int
-                    ) -> Features | None:
-    """The features of a query whose words include a short dense one with cached
-    totals: that word's candidates and term frequencies come from them, the other
-    words' from their own occurrences, gathered and summed as usual, and the occurrences
-    the proximity bonus reads are gathered for its few candidates only
-    (Features.subset_occurrences). None when no word has totals, or a word is not
-    :func:`cacheable` (the caller gathers as usual)."""
-    if not any(len(w.text) <= MAX_LETTERS for w in words) or \
-            not all(cacheable(w, snap, ctx) for w in words):
+def one_word_features(words: list[QueryWord], snap: Snapshot, ctx: MatchContext,
+                      relevance: RelevanceParams, field_rank: np.ndarray, n_ranks: int
+                      ) -> Features | None:
+    """The features of a one-word query from the word's cached totals; None when the
+    query has several words, or its word no totals (the caller gathers as usual)."""
+    if len(words) != 1 or len(words[0].text) > MAX_LETTERS or \
+            not cacheable(words[0], snap, ctx):
         return None
     fields = field_weights(relevance, snap, None, field_rank, n_ranks)
-    cached = [_totals(w, snap, ctx, relevance, field_rank, n_ranks, fields) for w in words]
-    if not any(t is not None for t in cached):
+    totals = _totals(words[0], snap, ctx, relevance, field_rank, n_ranks, fields)
+    if totals is None:
         return None
-    per_word: list[tuple[np.ndarray, np.ndarray, int]] = [None] * len(words)  # type: ignore[list-item]
-    for w, totals in enumerate(cached):
-        if totals is not None:
-            cands, tf, n_full = filter_totals(totals.bits, totals.codes, totals.values,
-                                              ctx.doc_mask)
-            per_word[w] = (cands, tf, n_full if n_full else cands.size)
-    rest = [w for w, totals in enumerate(cached) if totals is None]
-    if rest:
-        occs, flat = gather([words[w] for w in rest], snap, ctx)
-        feats = Features(occs, field_rank, snap.alive.size, flat)
-        tf, df = term_frequencies(feats.index_all, feats.docs, feats.joined("fields"),
-                                  feats.joined("weight"), feats.offsets, fields,
-                                  snap.field_len.shape[1], feats.cands.size)
-        for j, w in enumerate(rest):
-            has = feats.matched[j]
-            per_word[w] = (feats.cands[has], tf[j, has], int(df[j]))
-    if not any(cands.size for cands, _, _ in per_word):
+    cands, tf, n_full = filter_totals(totals.bits, totals.codes, totals.values, ctx.doc_mask)
+    if cands.size == 0:
         return None  # nothing passes the filter: the usual path's empty answer
-    return Features.of_totals(per_word, snap.alive.size, field_rank,
-                              lambda docids: _occurrences(words, snap, docids))
+    return Features.of_totals(cands, tf, n_full if n_full else cands.size, field_rank)
 
 
 def _totals(word: QueryWord, snap: Snapshot, ctx: MatchContext, relevance: RelevanceParams,
@@ -143,38 +118,6 @@ def _totals(word: QueryWord, snap: Snapshot, ctx: MatchContext, relevance: Relev
         totals = _build(word, snap, fields, field_rank) or False
         cache.put(key, totals)
     return totals or None
-
-
-def _occurrences(words: list[QueryWord], snap: Snapshot, docids: np.ndarray
-                 ) -> list[Occurrences]:
-    """Every occurrence of each word in the documents ``docids`` (sorted; they pass the
-    search's filter): per term of the word's expansion table and segment, the rows of
-    those documents found by bisecting the term's postings (sorted by docid), so a few
-    hundred documents cost a few bisections per term, not a pass over postings that run
-    to a million rows. They come term after term (gather's order within a document);
-    the proximity bonus sorts them anyway."""
-    found = []
-    for word in words:
-        _, ids, typos, exact, weight = term_table([word])
-        columns: list[tuple[np.ndarray, ...]] = []
-        for seg in snap.segments:
-            n_known = seg.term_ptr.size - 1
-            for t, tid in enumerate(ids.tolist()):
-                if tid >= n_known:
-                    continue
-                lo, hi = int(seg.term_ptr[tid]), int(seg.term_ptr[tid + 1])
-                postings = seg.docs[lo:hi]
-                starts = np.searchsorted(postings, docids, side="left")
-                lens = np.searchsorted(postings, docids, side="right") - starts
-                n = int(lens.sum())
-                if n:
-                    rows = lo + np.repeat(starts - np.cumsum(lens) + lens, lens) + np.arange(n)
-                    columns.append((seg.docs[rows], seg.fields[rows], seg.pos[rows],
-                                    np.full(n, typos[t]), np.full(n, exact[t]),
-                                    np.full(n, weight[t])))
-        found.append(Occurrences(*(np.concatenate(c) for c in zip(*columns, strict=True)))
-                     if columns else Occurrences.empty())
-    return found
 
 
 def _rows(ids: np.ndarray, snap: Snapshot) -> int:

@@ -1,6 +1,6 @@
-"""Searches with a short prefix answered from the word's cached totals
-(sift.engine.word_totals) against the same searches gathering every word's occurrences:
-the responses must be identical, ranking scores (proximity bonus included) bit for bit."""
+"""One-word searches of a one-letter prefix answered from the word's cached totals
+(sift.engine.word_totals) against the same searches gathering its occurrences: the
+responses must be identical, ranking scores bit for bit."""
 
 from __future__ import annotations
 
@@ -56,7 +56,7 @@ def test_cached_totals_answer_as_the_gathered_occurrences(
     with_totals = [_answer(index, q, **b) for b in BODIES]
     # Twice: the first builds the word's totals, the second reads them.
     assert [_answer(index, q, **b) for b in BODIES] == with_totals
-    monkeypatch.setattr(lexical, "totals_features", lambda *_: None)
+    monkeypatch.setattr(lexical, "one_word_features", lambda *_: None)
     assert [_answer(index, q, **b) for b in BODIES] == with_totals
 
 

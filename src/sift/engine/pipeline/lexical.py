@@ -32,7 +32,7 @@ from sift.engine.ranking import (
 from sift.engine.select import listing, matches_pattern, sort_key_fn
 from sift.engine.store import IndexView, Snapshot
 from sift.engine.tiebreak import all_tied
-from sift.engine.word_totals import totals_features
+from sift.engine.word_totals import one_word_features
 from sift.errors import SiftError
 
 # Rules that count or place every query word (collapse_repeats would change them).
@@ -85,10 +85,10 @@ def match_and_rank(request: Request, sort: list[str], need: int | None) -> Lexic
 def match(request: Request, sort: list[str], need: int | None, word_totals: bool = False
           ) -> LexicalCandidates | tuple[list[QueryWord], RankInput]:
     """The query's words, matched: what ranking reads (and the words hits highlight);
-    without words, the candidates already in their order. ``word_totals``: a query
-    ranked by relevance alone may take its features from a short word's cached totals
-    (sift.engine.word_totals), without occurrences; only ranking may read them then,
-    not what counts occurrences (corpus statistics)."""
+    without words, the candidates already in their order. ``word_totals``: a one-word
+    query ranked by relevance alone may take its features from the word's cached
+    totals (sift.engine.word_totals), without occurrences; only ranking may read them
+    then, not what counts occurrences (corpus statistics)."""
     index, snap, params = request.index, request.snap, request.params
     settings = index.settings
     rules = list(settings["rankingRules"])
@@ -160,9 +160,9 @@ def match(request: Request, sort: list[str], need: int | None, word_totals: bool
     feats = None
     if word_totals and sequence is not None and corpus is None:
         # No bucket rule (sequence) and no network statistics: relevance alone reads them.
-        feats = totals_features(ranked_words, snap, ctx, relevance, field_rank, n_ranks)
+        feats = one_word_features(ranked_words, snap, ctx, relevance, field_rank, n_ranks)
     if feats is not None:
-        occs = [Occurrences.empty()] * len(ranked_words)
+        occs = [Occurrences.empty()]
     else:
         occs, flat = gather(ranked_words, snap, ctx)
         feats = Features(occs, field_rank, snap.alive.size, flat)
