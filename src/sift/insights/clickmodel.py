@@ -59,9 +59,9 @@ class ClickParams:
 
     method: str = "examined"  # or "chance", "ipw", "coec" (module docstring)
     eta: float = 0.5  # chance, ipw, coec: examination taken to fall as 1 / rank ** eta
-    z: float = 1.65  # confidence (standard deviations) that a choice is not luck
+    z: float = 0.7  # confidence (standard deviations) that a choice is not luck
     prior: float = 1.0  # ipw, examined: pseudo-clicks pulling thin evidence to "no signal"
-    weight: float = 0.5  # share of the blended score the clicks decide
+    weight: float = 0.8  # share of the blended score the clicks decide
     min_users: int = 3  # distinct users who clicked, before a query gets a signal
     min_doc_users: int = 2  # distinct users who chose a document, before it counts
     max_docs: int = 50  # documents kept per query, strongest first
@@ -71,6 +71,8 @@ class ClickParams:
     # click counts as seen (the chance the visitor still looked at it)
     familywise: bool = False  # examined: z bounds the chance that a query whose clicks
     # position explains moves any document, not each document's (Sidak over its tests)
+    shrink: str = "index"  # examined: estimate `prior` from the index's clicks
+    # (empirical Bayes: how far documents' clicks depart from what they were owed)
 
 
 Choice = tuple[str, str, str, int]  # (user, normalised query, object id, 0-based position)
