@@ -16,20 +16,21 @@ Position bias: a result shown first is clicked more because it is seen more, not
 because it is better. Each choice weighs ``(position + 1) ** eta``, the inverse of an
 examination probability ``1 / rank ** eta`` (inverse propensity weighting), and a
 document's share of its query's weighted choices says how strongly it was preferred.
-Three ways to turn that share into a strength were compared on the simulation
+Four ways to turn clicks into a strength were compared on the simulation
 (docs/ranking.md#clicks has the figures; `method`):
 
-- ``chance`` (the default): the share's lower confidence bound (Wilson, `z` standard
+- ``chance``: the share's lower confidence bound (Wilson, `z` standard
   deviations), less what an even spread over the documents chosen would give. Clicks
   spread at random, however many, give no signal: luck is not read as preference.
 - ``ipw``: the share itself, with `prior` pseudo-choices added to the query's total.
 - ``coec`` (clicks over expected clicks): the share, only for a document chosen more than
   an average result at its position would be (the index's own click-position
   distribution), at `z` standard deviations.
-- ``examined``: clicks over expected clicks where what each document was owed comes from
-  the searches' impressions (what each visitor was shown: sift.insights.impressions), so
-  a result shown high and skipped falls as well as a chosen one rises
-  (sift.insights.examinations).
+- ``examined`` (the default): clicks over expected clicks where what each document was
+  owed comes from the searches' impressions (what each visitor was shown:
+  sift.insights.impressions), so a result shown high and skipped falls as well as a
+  chosen one rises, each pulled towards neutral by a prior estimated from the index's
+  own clicks (`shrink`; sift.insights.examinations).
 """
 
 from __future__ import annotations

@@ -10,12 +10,13 @@ clicks are shared out in proportion to what each document was owed. A document c
 clearly more than its share rises; one shown high and skipped clearly more often than
 chance allows falls; the rest stay where relevance put them.
 
-"Clearly" is a Poisson confidence bound, and it holds for the query as a whole: a query
-whose clicks position alone explains (every document as attractive as the next: the
-examination model's own null) moves any document with probability at most
-``1 - Phi(z)``, however many documents it shows (a Sidak correction over the documents
-whose counts could pass at all), so clicks spread at random give no signal however many
-there are. The unit is one visitor: a click counts
+"Clearly" is a Poisson confidence bound on each document's count (`z`; with
+`familywise`, held for the query as a whole by a Sidak correction over the documents
+whose counts could pass at all). How far a document moves is its clicks over what it
+was owed, pulled towards 1 by a prior that, by default, the index's own clicks set
+(:func:`shrinkage_prior`): strong where documents' clicks barely depart from what
+position explains, weak where they depart a lot, infinite (nothing moves) where the
+index's clicks are no more spread than chance. The unit is one visitor: a click counts
 once per user, query and document, and so does an impression (at the best position the
 user was shown it), so a bot hammering a result adds one click and one impression.
 """
