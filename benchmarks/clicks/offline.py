@@ -99,8 +99,11 @@ def finalists() -> list[ClickParams]:
         replace(base, familywise=True, z=1.28, beyond=0.3, weight=0.7),
         replace(base, beyond=0.3),
     ]
-    return sets + [replace(base, shrink="index", z=z, weight=weight)
-                   for weight in (0.5, 0.7, 0.8) for z in (0.5, 0.7, 1.0, 1.3, 1.65)]  # fmt: skip
+    sets += [replace(base, shrink="index", z=z, weight=weight)
+             for weight in (0.5, 0.7, 0.8) for z in (0.5, 0.7, 1.0, 1.3, 1.65)]  # fmt: skip
+    # The fixed-total (multinomial) null, which reads a preference sooner.
+    return sets + [replace(base, shrink="index", multinomial=True, z=z, weight=weight)
+                   for weight in (0.7, 0.8) for z in (0.5, 0.7, 1.0)]  # fmt: skip
 
 
 def grid(methods: Sequence[str] = ("ipw", "coec", "chance")) -> list[ClickParams]:
@@ -139,7 +142,9 @@ def label(params: ClickParams) -> str:
     if params.method == "examined":
         extra = (", familywise" if params.familywise else "") + (
             f", beyond={params.beyond:g}" if params.beyond else "")  # fmt: skip
-        prior = "index" if params.shrink == "index" else f"{params.prior:g}"
+        prior = f"{params.prior:g}"
+        if params.shrink == "index":
+            prior = "index, multinomial" if params.multinomial else "index"
         return (f"examined({params.examination}, z={params.z:g}, prior={prior}"
                 f"{extra}) weight={params.weight:g}")  # fmt: skip
     gate = f", z={params.z:g}" if params.method != "ipw" else ""

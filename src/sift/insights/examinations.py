@@ -127,7 +127,7 @@ def build(
     }
     prior = params.prior
     if params.shrink == "index":
-        prior = shrinkage_prior(counts.values())
+        prior = shrinkage_prior(counts.values(), params.multinomial)
         if math.isinf(prior):  # the index's clicks show no preference at all
             return {}
     model: dict[str, QueryClicks] = {}
@@ -160,7 +160,9 @@ def _owed(
     return ids, users, expected
 
 
-def shrinkage_prior(counts: Iterable[tuple[list[str], np.ndarray, np.ndarray]]) -> float:
+def shrinkage_prior(
+    counts: Iterable[tuple[list[str], np.ndarray, np.ndarray]], multinomial: bool = False
+) -> float:
     """The pseudo-choices that pull each document's clicks-over-owed ratio towards 1,
     estimated from the index's own clicks (empirical Bayes, gamma-Poisson): were each
     document's attractiveness relative to its query's a draw of mean 1 and variance
@@ -172,14 +174,16 @@ def shrinkage_prior(counts: Iterable[tuple[list[str], np.ndarray, np.ndarray]]) 
 
     The Poisson part is each count's own ``owed``, not the ``owed (1 - owed / clicks)``
     of counts whose total is fixed by the query's clicks: that over-states what chance
-    explains, so ``tau2`` is read low and the prior strong, on the side of moving nothing.
+    explains, so ``tau2`` is read low and the prior strong, on the side of moving nothing
+    (``multinomial``: the fixed-total variance instead, which reads a preference sooner).
     A query with one document to compare says nothing about relative attractiveness
     (its document is owed exactly its clicks) and is left out."""
     excess = spread = 0.0
     for ids, users, expected in counts:
         if len(ids) < 2:
             continue
-        excess += float(np.sum((users - expected) ** 2 - expected))
+        chance = expected * (1 - expected / users.sum()) if multinomial else expected
+        excess += float(np.sum((users - expected) ** 2 - chance))
         spread += float(np.sum(expected**2))
     return spread / excess if excess > 0.0 else math.inf
 

@@ -166,6 +166,8 @@ def test_shrinkage_prior_is_the_inverse_of_the_excess_variance() -> None:
     Poisson part explains 5, so tau2 = (20 + 20) / (25 + 25) and the prior is 1 / tau2."""
     counts = [(["a", "b"], np.array([10, 0]), np.array([5.0, 5.0]))]
     assert shrinkage_prior(counts) == 50 / 40
+    # With the query's total fixed, chance explains 5 * (1 - 5 / 10) of each instead.
+    assert shrinkage_prior(counts, multinomial=True) == 50 / 45
     assert shrinkage_prior([(["a", "b"], np.array([5, 5]), np.array([5.0, 5.0]))]) == math.inf
 
 
