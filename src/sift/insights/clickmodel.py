@@ -74,8 +74,8 @@ class ClickParams:
     # position explains moves any document, not each document's (Sidak over its tests)
     shrink: str = "index"  # examined: estimate `prior` from the index's clicks
     # (empirical Bayes: how far documents' clicks depart from what they were owed)
-    multinomial: bool = True  # shrink "index": chance's share of the spread is
-    # owed * (1 - owed / clicks), not owed (reads a preference sooner)
+    multinomial: bool = False  # shrink "index": chance's share of the spread is
+    # owed * (1 - owed / clicks), not owed (reads a preference sooner; measured, off)
 
 
 Choice = tuple[str, str, str, int]  # (user, normalised query, object id, 0-based position)

@@ -172,10 +172,10 @@ def shrinkage_prior(
     mean of the ratio is ``(choices + 1 / tau2) / (owed + 1 / tau2)``. Clicks that
     position alone explains (random ones) leave no excess: an infinite prior, no signal.
 
-    What chance explains of each count is ``owed (1 - owed / clicks)`` (``multinomial``,
-    the default): the query's counts share a total fixed by its clicks. Without it, each
-    count's own ``owed``, which over-states chance, so ``tau2`` is read low and the prior
-    strong: on the side of moving nothing, and later (docs/ranking.md#clicks).
+    What chance explains of each count is taken as its own ``owed`` (Poisson), though the
+    query's counts share a total fixed by its clicks (``owed (1 - owed / clicks)`` with
+    ``multinomial``): that over-states chance, so ``tau2`` is read low and the prior
+    strong, on the side of moving nothing, and later (docs/ranking.md#clicks).
     A query with one document to compare says nothing about relative attractiveness
     (its document is owed exactly its clicks) and is left out."""
     excess = spread = 0.0
