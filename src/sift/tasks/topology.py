@@ -1,8 +1,8 @@
 """The leader's ``networkTopologyChange`` task (Meilisearch v1.30+): enqueued by each
 ``PATCH /network`` of a network with a leader; when the change moves which remote owns
 which documents, each remote with a database of its own is sent the documents it now
-owns and told to delete those it no longer owns, through the outbox (cluster/outbox.py), so a remote that is down catches up once
-back, in order after the network change itself.
+owns and told to delete those it no longer owns, through the outbox (cluster/outbox.py),
+so a remote that is down catches up once back, in order after the network change itself.
 
 The leader's database holds every document, so the moves are read from it, not from
 the remotes. A remote that owned no shard before gets each index created, with its
