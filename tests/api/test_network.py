@@ -607,6 +607,40 @@ def test_a_topology_change_sends_each_remote_what_it_gains_and_loses(
         r: [("POST", "/network/control")] for r in ("ms-01", "ms-02")}
 
 
+def test_a_canceled_topology_change_leaves_the_network_changed(client: TestClient) -> None:
+    """Meilisearch's documentation describes no revert: the network stays as changed and
+    nothing of the canceled task is owed; changing the shards back and forth again
+    sends the documents (docs/deployment.md)."""
+    services = client.app.state.services  # type: ignore[attr-defined]
+    services.outbox.stop()
+    run_task(client, "POST", "/indexes/books/documents", json=[{"id": i} for i in range(90)])
+    enable(client)
+    first = patch(client, THREE)
+    assert wait_task(client, first.json()["taskUid"])["status"] == "succeeded"
+    moved = {"shards": {"shard-c": {"remotes": ["ms-00", "ms-01"]}}}
+    services.worker.stop()
+    try:
+        change = patch(client, moved).json()["taskUid"]
+        cancel = client.post("/tasks/cancel", params={"types": "networkTopologyChange"})
+        assert cancel.status_code == 202, cancel.text
+    finally:
+        services.worker.start()
+    assert wait_task(client, cancel.json()["taskUid"])["status"] == "succeeded"
+    assert wait_task(client, change)["status"] == "canceled"
+    assert client.get("/network").json()["shards"]["shard-c"] == {"remotes": ["ms-00", "ms-01"]}
+    assert _owed(client, change) == {}
+    # The repair: back to the shards the remotes hold, then to the new ones again.
+    back = patch(client, {"shards": {"shard-c": {"remotes": ["ms-02", "ms-00"]}}})
+    assert wait_task(client, back.json()["taskUid"])["status"] == "succeeded"
+    again = wait_task(client, patch(client, moved).json()["taskUid"])
+    partition = Partition(tuple(THREE["shards"]))
+    in_c = [i for i in range(90) if partition.shard_of(str(i)) == "shard-c"]
+    additions = "/indexes/books/documents?primaryKey=id"
+    sent = [d["id"] for _, path, body in _owed(client, again["uid"])["ms-01"]
+            if path == additions for d in body]  # fmt: skip
+    assert sorted(sent) == in_c and again["details"]["movedDocuments"] == len(in_c)
+
+
 def test_a_topology_change_owes_nothing_to_nodes_on_the_leaders_database(
     tmp_path: Path,
 ) -> None:
