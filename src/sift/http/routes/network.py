@@ -76,6 +76,8 @@ async def patch_network(
         network.refuse_unless_leader(forwarded=False)
     task = await run_in_threadpool(network.update, body, origin is not None)
     if task is not None:  # a network with a leader: Meilisearch answers the change's task
+        # A change that leaves the topology as it was wakes no listener: wake the worker.
+        services(request).wake_workers()
         return accepted(summary_view(task))
     return JSONResponse(network.view())
 
