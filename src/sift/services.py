@@ -130,7 +130,7 @@ class Services:
         services.sync = SyncManager(
             db,
             parse_sources(config.sections.get("sources")),
-            services._wake_workers,
+            services.wake_workers,
             lambda: worker.lease.held,
         )
         return services
@@ -169,7 +169,8 @@ class Services:
         self.catalog.save_images()  # no batch runs any more: the indexes are final
         self.db.dispose()
 
-    def _wake_workers(self) -> None:
+    def wake_workers(self) -> None:
+        """After a task is committed: this node's worker, and the others' (Redis)."""
         self.worker.notify()
         if self.notifier is not None:
             self.notifier.publish()
@@ -192,7 +193,7 @@ class Services:
                                      with_origin(params, origin))  # fmt: skip
             record(conn, origin, task.uid)
             task_rows.add_payload(conn, task.uid, list(payload))
-        self._wake_workers()
+        self.wake_workers()
         return task
 
     def enqueue_documents(
@@ -229,5 +230,5 @@ class Services:
                 received += count
             task.details = {"receivedDocuments": received, "indexedDocuments": None}
             task_rows.set_details(conn, task.uid, task.details)
-        self._wake_workers()
+        self.wake_workers()
         return task
