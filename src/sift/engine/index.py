@@ -67,7 +67,8 @@ class SearchIndex:
         self._held = False  # hold(): changes wait for release() to be published
         self._unpublished: IndexView | None = None  # the writer's view while held
         self._stale = False  # a change since the writer's view was built
-        self._removed: list[int] = []  # docids leaving the field store at release()
+        # Documents leaving the field store at release(), with their docids.
+        self._removed: list[tuple[int, dict[str, Any]]] = []
         self._apply_settings(settings)
         self._reset()
 
@@ -342,6 +343,12 @@ class SearchIndex:
         self._publish()
         return True
 
+    def _labelled(self, ext: str, doc: dict[str, Any]) -> dict[str, Any]:
+        """The document as upsert gave it to the field store (with its shard)."""
+        if self.partition is None:
+            return doc
+        return {**doc, SHARD_FIELD: self.partition.shard_of(ext)}
+
     def _remove(self, ext_ids: Iterable[str]) -> int:
         gone = []
         for ext in ext_ids:
@@ -349,8 +356,10 @@ class SearchIndex:
             if docid is None:
                 continue
             self._alive[docid] = False
-            self._distribution.subtract(self._docs.pop(docid).keys())
-            gone.append(docid)
+            doc = self._docs.pop(docid)
+            self._distribution.subtract(doc.keys())
+            # The field store finds the bitmaps a document is in from the document.
+            gone.append((docid, self._labelled(ext, doc)))
         if gone and self._held:
             # The published snapshot still has them alive: its filters must find them.
             self._removed.extend(gone)

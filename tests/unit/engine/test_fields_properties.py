@@ -273,10 +273,12 @@ def build(batch: list[tuple[int, dict]], removed: list[int]) -> tuple[FieldStore
     store, model = FieldStore(FIELDS, FIELDS), Model()
     half = len(batch) // 2
     # Two batches and a removal exercise replacement, deletion and cache invalidation.
+    # The store is told each document it forgets (it derives its entries from it).
     for part in (batch[:half], batch[half:]):
+        store.remove_many([(d, model.docs[d]) for d in dict(part) if d in model.docs])
         store.add_many(part)
         model.add_many(part)
-    store.remove_many(removed)
+    store.remove_many([(d, model.docs[d]) for d in removed if d in model.docs])
     for docid in removed:
         model.remove(docid)
     return store, model
