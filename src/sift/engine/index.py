@@ -230,8 +230,6 @@ class SearchIndex:
         self._remove([e for e in latest if e in self._ext_to_int])
         first = len(self._ext_ids)
         batch = list(latest.values())
-        self._ext_ids.extend(latest)
-        self._ext_to_int.update(zip(latest, range(first, first + len(batch)), strict=True))
         self._docs.extend(first, batch)
         self._distribution.update(chain.from_iterable(map(dict.keys, batch)))
         texts: list[str] = []
@@ -264,6 +262,13 @@ class SearchIndex:
                 value_field.append(fid)
         postings, lengths = batch_postings(self.analyzer, self._term_id_of, texts,
                                            texts_per_value, value_doc, value_field)
+        # An id that is also a term (a number, a lowercase word: searchable ids are) is
+        # kept as the term's string, one object instead of two (~50 bytes a document).
+        term_ids, term_list = self._term_ids, self._term_list
+        ids = [term_list[tid] if (tid := term_ids.get(ext)) is not None else ext
+               for ext in latest]
+        self._ext_ids.extend(ids)
+        self._ext_to_int.update(zip(ids, range(first, first + len(batch)), strict=True))
         self._grow(first + len(batch), lengths)
         self._tie_room[first : first + len(batch)] = tie_keys(list(latest))
         if postings is not None:
