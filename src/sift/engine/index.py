@@ -165,7 +165,7 @@ class SearchIndex:
         return self._unpublished
 
     def _build_view(self) -> IndexView:
-        self._vocab.extend(self._term_list)
+        self._vocab.extend(self._term_list, self._term_ids)
         snapshot = Snapshot(
             segments=tuple(self._segments),
             alive=self._alive.copy(),

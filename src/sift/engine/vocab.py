@@ -23,7 +23,9 @@ from sift.engine.grams import GramIndexBuilder, GramView
 # the ids always sees matching prefixes of both.
 Bucket = tuple[list[str], array.array]
 # A stem's terms: one term id (most stems have one term: a list per stem took ~64 bytes
-# more each), or a list of them.
+# more each), or a list of them. A stem whose only term is itself (most numbers and ids,
+# many words) has no entry: the term's flag in `own_stem` says so (a dict entry and its
+# id took ~100 bytes a term).
 StemGroup = int | list[int]
 
 
@@ -34,6 +36,8 @@ class Vocabulary:
     lengths: np.ndarray  # character length of each sorted term
     n_terms: int
     _stems: dict[str, StemGroup]
+    _term_ids: dict[str, int]  # the index's (append-only; ids >= n_terms ignored)
+    _own_stem: np.ndarray  # bool per term id: its stem is itself
     _by_first: dict[tuple[str, int], Bucket]
     _by_length: dict[int, Bucket]
     grams: GramView
@@ -44,7 +48,11 @@ class Vocabulary:
         return lo, hi
 
     def stem_group(self, stem: str) -> np.ndarray:
-        found = self._stems.get(stem, ())
+        found = self._stems.get(stem)
+        if found is None:  # only the term equal to the stem may have it (see StemGroup)
+            tid = self._term_ids.get(stem)
+            found = tid if tid is not None and tid < self.n_terms and self._own_stem[tid] \
+                else ()
         group = np.asarray([found] if type(found) is int else found, dtype=np.int64)
         return group[group < self.n_terms]
 
@@ -109,23 +117,32 @@ class VocabularyBuilder:
         self._ids = np.empty(0, dtype=np.int64)
         self._lengths = np.empty(0, dtype=np.int64)
         self._stems: dict[str, StemGroup] = {}
+        self._own_stem = array.array("B")
         self._by_first: dict[tuple[str, int], Bucket] = {}
         self._by_length: dict[int, Bucket] = {}
         self._grams = GramIndexBuilder()
+        self._term_ids: dict[str, int] = {}
         self._n = 0
 
-    def extend(self, term_list: list[str]) -> None:
+    def extend(self, term_list: list[str], term_ids: dict[str, int]) -> None:
+        """Add the terms of ``term_list`` past those seen (``term_ids``: their ids)."""
         new = term_list[self._n:]
         if not new:
             return
         start = self._n
-        tids = range(start, start + len(new))
-        stems = self._stems
-        for tid, term, stem in zip(tids, new, stem_words(new), strict=True):
+        self._term_ids = term_ids
+        stems, own = self._stems, self._own_stem
+        for term, stem in zip(new, stem_words(new), strict=True):
+            tid = term_ids[term]  # the dict's own int object, not another one
+            own.append(stem == term)
             group = stems.get(stem)
             if group is None:
-                # The term's own string when it is its stem: one string, not two.
-                stems[term if stem == term else stem] = tid
+                # A term that is its own stem needs no entry unless another term has it.
+                mate = term_ids.get(stem)
+                if mate is not None and mate < tid and own[mate]:
+                    stems[stem] = [mate, tid]
+                elif stem != term:
+                    stems[stem] = tid
             elif type(group) is int:
                 stems[stem] = [group, tid]
             else:
@@ -156,8 +173,11 @@ class VocabularyBuilder:
         self._n = len(term_list)
 
     def view(self) -> Vocabulary:
+        # Own-stem flags copied under the GIL (a slice), as the gram view's arrays.
+        own = np.frombuffer(self._own_stem[: self._n], dtype=np.bool_)
         return Vocabulary(self._terms, self._ids, self._lengths, self._n, self._stems,
-                          self._by_first, self._by_length, self._grams.view(self._n))
+                          self._term_ids, own, self._by_first, self._by_length,
+                          self._grams.view(self._n))
 
 
 def _groups(keys: np.ndarray) -> list[tuple[int, list[int]]]:
