@@ -11,7 +11,7 @@ numpy reduction.
 from __future__ import annotations
 
 import math
-from collections import defaultdict
+from collections import Counter, defaultdict
 from collections.abc import Iterable, Sequence
 from fnmatch import fnmatchcase
 from typing import Any
@@ -55,6 +55,8 @@ class FieldStore:
         self._globs = [p for p in patterns if "*" in p]
         self._geo_enabled = GEO in filterable or GEO in sortable
         self._wanted_cache: dict[str, int] = {}
+        self._filter_exact = {p for p in filterable if "*" not in p and p != GEO}
+        self._filter_globs = [p for p in filterable if "*" in p]
         self.clear()
 
     # -- writes ---------------------------------------------------------
@@ -121,7 +123,9 @@ class FieldStore:
     def _field(self, name: str) -> FieldValues:
         field = self._fields.get(name)
         if field is None:
-            field = self._fields[name] = FieldValues()
+            # Only sortable: no bitmaps per string (filters and facets never read it).
+            filterable = _listed(name, self._filter_exact, self._filter_globs)
+            field = self._fields[name] = FieldValues(filterable)
         return field
 
     def remove(self, docid: int, doc: dict) -> None:
@@ -137,14 +141,17 @@ class FieldStore:
         if not items:
             return
         gone = BitMap(docid for docid, _ in items)
-        keys: dict[str, set[str]] = defaultdict(set)
+        # Per field: each string key, with how many of these documents have it.
+        keys: dict[str, Counter[str]] = defaultdict(Counter)
         if self._indexes_values():
             for docid, doc in items:
                 self._geo.discard(docid)
+                seen: set[tuple[str, str]] = set()  # as add_many counts a key once
                 for name, kind, key, _ in iter_entries(doc, self._wanted):
                     field_keys = keys[name]  # registers the field even without strings
-                    if kind == STRING:
-                        field_keys.add(key)
+                    if kind == STRING and (name, key) not in seen:
+                        seen.add((name, key))
+                        field_keys[key] += 1
         for name, field_keys in keys.items():
             field = self._fields.get(name)
             if field is not None:
