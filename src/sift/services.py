@@ -81,8 +81,8 @@ class Services:
         if not config.no_index_images:
             catalog.image_dir = Path(config.data_dir).resolve() / "images"
         catalog.rebuild(from_images=True)
-        # The rows read and the batches indexed were freed: hand their pages back, which
-        # the worker does only after a batch (the demo's restarted process kept ~N MiB).
+        # The rows read and the batches indexed were freed: hand their pages back, as the
+        # worker does after a batch (an idle restarted server runs no batch to do it).
         memory.release()
         webhooks = WebhookDelivery(
             db, reserved(config.task_webhook_url, config.task_webhook_authorization_header)
