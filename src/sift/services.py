@@ -25,6 +25,7 @@ from sift.storage import tasks as task_rows
 from sift.storage.database import Database
 from sift.storage.tasks import TaskRecord
 from sift.sync import SyncManager, parse_sources
+from sift.tasks import memory
 from sift.tasks.payload import iter_documents, ndjson_chunks
 from sift.tasks.worker import Worker, WorkerContext
 
@@ -80,6 +81,9 @@ class Services:
         if not config.no_index_images:
             catalog.image_dir = Path(config.data_dir).resolve() / "images"
         catalog.rebuild(from_images=True)
+        # The rows read and the batches indexed were freed: hand their pages back, as the
+        # worker does after a batch (an idle restarted server runs no batch to do it).
+        memory.release()
         webhooks = WebhookDelivery(
             db, reserved(config.task_webhook_url, config.task_webhook_authorization_header)
         )
