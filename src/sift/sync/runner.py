@@ -199,6 +199,7 @@ class SourceRunner:
                 began = time.monotonic()
                 while not self._stop.is_set() and self.is_leader():
                     batch = next(batches)
+                    got = time.time()
                     if batch.rows:
                         progress["after"] = batch.after
                     progress["done"] += batch.rows
@@ -206,9 +207,12 @@ class SourceRunner:
                     now = time.monotonic()
                     self._count(record, batch.rows, now - began)
                     began = now
-                    done = f"{progress['done']}/{progress['total']}"
-                    commit_planned(self.db, record, batch.tasks, batch.row_errors,
-                                   f"{self.label} snapshot {table.table} {done}")  # fmt: skip
+                    label = f"{self.label} snapshot {table.table} {progress['done']}/" \
+                        f"{progress['total']}"
+                    uids = commit_planned(self.db, record, batch.tasks, batch.row_errors, label)
+                    if stagetrace.enabled():
+                        stagetrace.write({"e": "snapshot", "rows": batch.rows, "got": got,
+                                          "done": time.time(), "tasks": uids, **batch.stamps})
                     self.wake()
                     if progress["finished"]:
                         break
