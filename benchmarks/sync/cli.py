@@ -24,6 +24,7 @@ import httpx
 
 from benchmarks.sync.measure import KEY, lag, snapshot, start_server
 from benchmarks.sync.sources import source
+from benchmarks.sync.stages import breakdown, show
 
 TARGETS = {"rows_per_s": 20_000, "p50_ms": 300, "p99_ms": 1000}
 KINDS = {"mysql": ("mysql", None), "postgresql": ("postgresql", None),
@@ -46,6 +47,9 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
                         help="the src folder of another Sift checkout (e.g. main's, from "
                         "`git worktree add`): each repeat runs its server, then this tree's, "
                         "and the summary gives medians and ratios")
+    parser.add_argument("--stages", action="store_true",
+                        help="this tree's server stamps each change's stages (SIFT_STAGE_TRACE): "
+                        "print p50/p99 per stage of the probed changes (stages.py)")
     parser.add_argument("--out", type=Path, default=None, help="JSON results file")
     return parser.parse_args(argv)
 
@@ -53,7 +57,8 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
 def run_one(name: str, args: argparse.Namespace, code: Path | None = None) -> dict[str, Any]:
     kind, capture = KINDS[name]
     with source(kind, args.rows, args.seed) as src, tempfile.TemporaryDirectory() as tmp:
-        server, url = start_server(Path(tmp), src, capture, code)
+        trace = Path(tmp) / "stages.jsonl" if args.stages and code is None else None
+        server, url = start_server(Path(tmp), src, capture, code, trace)
         try:
             headers = {"Authorization": f"Bearer {KEY}"}
             with httpx.Client(base_url=url, headers=headers, timeout=60) as client:
@@ -76,6 +81,9 @@ def run_one(name: str, args: argparse.Namespace, code: Path | None = None) -> di
                       f"{changes['processing_p50_ms']:.0f} ms (p99 "
                       f"{changes['processing_p99_ms']:.0f}) over {changes['tasks']} tasks",
                       flush=True)  # fmt: skip
+                if trace is not None:
+                    changes["stages"] = breakdown(trace, changes["probes"])
+                    show(name, changes["stages"])
         finally:
             server.stop()
     return {"snapshot": snap, "lag": changes}

@@ -31,6 +31,7 @@ from tests.e2e.sift_process import free_port
 
 from benchmarks.ingest.server import SiftServer
 from benchmarks.sync.sources import Source, connect
+from sift.tasks import stagetrace
 
 KEY = "sync-bench-master-key-0123456789"
 PROBE_AT_ONCE = 10
@@ -42,9 +43,10 @@ def _iso(text: str) -> float:
     return datetime.fromisoformat(text.replace("Z", "+00:00")).timestamp()
 
 
-def start_server(workdir: Path, src: Source, capture: str | None,
-                 code: Path | None = None) -> tuple[SiftServer, str]:  # fmt: skip
-    """`code`: the `src` folder of another Sift checkout for the server to run (a baseline)."""
+def start_server(workdir: Path, src: Source, capture: str | None, code: Path | None = None,
+                 trace: Path | None = None) -> tuple[SiftServer, str]:  # fmt: skip
+    """`code`: the `src` folder of another Sift checkout for the server to run (a baseline);
+    `trace`: where the server writes its stage stamps (stages.py)."""
     port = free_port()
     lines = ["[[sources]]", 'name = "src"', f'url = "{src.url}"']
     # A slot and a replica id of this run's own: the default ones (`sift_src`, the id
@@ -60,10 +62,12 @@ def start_server(workdir: Path, src: Source, capture: str | None,
     config.write_text("\n".join(lines) + "\n")
     args = ["--port", str(port), "--data-dir", str(workdir / "data"), "--config-file",
             str(config), "--master-key", KEY, "--log-level", "warning"]  # fmt: skip
-    env = None
+    env = {**os.environ}
+    env.pop(stagetrace.ENV, None)
     if code is not None:
-        env = {**os.environ,
-               "PYTHONPATH": os.pathsep.join([str(code), os.environ.get("PYTHONPATH", "")])}
+        env["PYTHONPATH"] = os.pathsep.join([str(code), os.environ.get("PYTHONPATH", "")])
+    if trace is not None:
+        env[stagetrace.ENV] = str(trace)
     server = SiftServer(args, workdir / "server.log", env)
     url = f"http://127.0.0.1:{port}"
     server.wait_healthy(url, 180)
@@ -189,6 +193,8 @@ def lag(src: Source, client: httpx.Client, rate: int, seconds: float, first_id: 
         seed: int, writers: int = 4) -> dict[str, Any]:  # fmt: skip
     samples: queue.Queue[tuple[str, int, float] | None] = queue.Queue()
     results: list[float] = []
+    # Each sample seen: its id, commit, and the probe that saw it sent and answered (stages.py).
+    probes: list[dict[str, Any]] = []
     missed: list[str] = []
 
     def probe() -> None:
@@ -216,15 +222,19 @@ def lag(src: Source, client: httpx.Client, rate: int, seconds: float, first_id: 
                 queries = [{"indexUid": "products", "filter": f"id = {pending[w][0]}",
                             "limit": 1, "attributesToRetrieve": ["title"]}
                            for w in words]  # fmt: skip
+                sent = time.time()
                 try:
                     answers = c.post("/multi-search", json={"queries": queries}).json()["results"]
                 except httpx.HTTPError:
                     continue  # a busy server: the samples wait, and their lag shows it
                 now = time.time()
                 for word, answer in zip(words, answers, strict=True):
-                    _, committed = pending[word]
+                    doc_id, committed = pending[word]
                     if any(word in h["title"] for h in answer["hits"]):
                         results.append(now - committed)
+                        probes.append({"id": doc_id, "committed": committed, "sent": sent,
+                                       "seen": now, "queries": len(answers),
+                                       "engine_ms": sum(a["processingTimeMs"] for a in answers)})
                         del pending[word]
                     elif now - committed > 30:
                         missed.append(word)
@@ -264,6 +274,7 @@ def lag(src: Source, client: httpx.Client, rate: int, seconds: float, first_id: 
         "p50_ms": 1000 * statistics.median(results),
         "p99_ms": 1000 * results[min(len(results) - 1, int(0.99 * len(results)))],
         "max_ms": 1000 * results[-1],
+        "probes": probes,
         **stages,
     }
 

@@ -84,3 +84,37 @@ def test_a_killed_reader_is_a_lost_connection(postgres_source: SourceDB) -> None
                 next(batches)
     finally:
         batches.close()
+
+
+def test_postgres_numbers_and_json_convert_as_their_text_does(postgres_source: SourceDB) -> None:
+    """NUMERIC is loaded as float only where the table makes a number of it: a `types`
+    override (string, integer) still sees the exact decimal. JSON columns are parsed as
+    convert.py parses pgoutput's text: the same documents either way."""
+    from sift.sync.convert import Converter
+    from sift.sync.postgres import LogicalReader
+
+    postgres_source.execute("CREATE TABLE amounts (id INT PRIMARY KEY, "
+                            "price NUMERIC(12,2), big NUMERIC(30,0), meta JSON)")  # fmt: skip
+    postgres_source.execute(
+        "INSERT INTO amounts VALUES (7, 10.50, 123456789012345678, %s)",
+        ('{"a": [1, 2.5, {"b": null}], "s": "x"}',),
+    )
+    text = {"id": "7", "price": "10.50", "big": "123456789012345678",
+            "meta": '{"a": [1, 2.5, {"b": null}], "s": "x"}'}  # fmt: skip
+    for types, expected in (
+        ({}, {"id": 7, "price": 10.5, "big": 1.2345678901234568e17}),
+        ({"price": "string", "big": "integer"},
+         {"id": 7, "price": "10.50", "big": 123456789012345678}),
+    ):
+        config = parse_sources([{"name": "src", "url": postgres_source.url, "tables": [
+            {"table": "amounts", "index": "amounts", "primary_key": "id", "types": types}]}])[0]
+        table = config.tables[0]
+        reader = LogicalReader(config)
+        try:
+            converter = Converter(table, reader.columns(table))
+            (row,) = reader.rows_after(table, None, 10)
+        finally:
+            reader.close()
+        document = converter.document(row)
+        assert document == {**expected, "meta": {"a": [1, 2.5, {"b": None}], "s": "x"}}
+        assert document == converter.document(text)  # what pgoutput's text gives

@@ -42,6 +42,7 @@ class SchemaChanged:
 class Commit:
     position: dict[str, Any]
     at: float | None = None  # the source's commit time (epoch seconds), when it says
+    received: float | None = None  # when the reader decoded it (epoch seconds)
 
 
 Event = RowChange | Truncate | SchemaChanged | Commit

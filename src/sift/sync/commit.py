@@ -59,12 +59,15 @@ def plan_changes(changes: IndexChanges) -> list[PlannedTask]:
 
 
 def enqueue_planned(db: Database, conn: Connection, index: str, planned: list[PlannedTask],
-                    label: str) -> int:  # fmt: skip
+                    label: str) -> list[int]:  # fmt: skip
+    """Enqueue the tasks; returns their uids."""
+    uids = []
     for task in planned:
         params = {**task.params, "customMetadata": label}
         record = task_rows.enqueue(db, conn, task.kind, index, task.details, params)
         task_rows.add_payload(conn, record.uid, task.chunks)
-    return len(planned)
+        uids.append(record.uid)
+    return uids
 
 
 def ensure_indexes(db: Database, conn: Connection, wanted: dict[str, str], label: str) -> int:
@@ -80,9 +83,9 @@ def ensure_indexes(db: Database, conn: Connection, wanted: dict[str, str], label
 
 
 def commit(db: Database, record: SourceRecord | None, window: Window, label: str,
-           top_up: Callable[[], None] = lambda: None) -> int:  # fmt: skip
-    """Enqueue the window's tasks and save `record` in one transaction; returns the number
-    of tasks. Raises StalePosition (and commits nothing) if another writer moved the source.
+           top_up: Callable[[], None] = lambda: None) -> list[int]:  # fmt: skip
+    """Enqueue the window's tasks and save `record` in one transaction; returns the tasks'
+    uids. Raises StalePosition (and commits nothing) if another writer moved the source.
     Without a record (`sift sync --once`) only the tasks and row errors are written.
 
     `top_up` runs once the write lock is held, before anything is written: it may add to
@@ -97,7 +100,7 @@ def commit(db: Database, record: SourceRecord | None, window: Window, label: str
 
 
 def commit_planned(db: Database, record: SourceRecord, planned: dict[str, list[PlannedTask]],
-                   row_errors: list[source_rows.RowError], label: str) -> int:  # fmt: skip
+                   row_errors: list[source_rows.RowError], label: str) -> list[int]:  # fmt: skip
     """`commit` for tasks planned beforehand (a snapshot batch): the same one transaction
     with the record, so the batch's cursor moves exactly when its tasks exist."""
     with db.write() as conn:
@@ -106,9 +109,10 @@ def commit_planned(db: Database, record: SourceRecord, planned: dict[str, list[P
 
 def _write(db: Database, conn: Connection, record: SourceRecord | None,
            planned: dict[str, list[PlannedTask]], row_errors: list[source_rows.RowError],
-           label: str) -> int:  # fmt: skip
+           label: str) -> list[int]:  # fmt: skip
     """Every planned task, the row errors and the record, in the caller's transaction."""
-    tasks = sum(enqueue_planned(db, conn, index, p, label) for index, p in planned.items())
+    tasks = [uid for index, p in planned.items()
+             for uid in enqueue_planned(db, conn, index, p, label)]  # fmt: skip
     source_rows.add_row_errors(conn, row_errors)
     if record is not None:
         source_rows.save(conn, record)

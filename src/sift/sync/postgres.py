@@ -12,16 +12,15 @@ not polling `pg_logical_slot_get_changes()` or triggers: measured in docs/sync.m
 from __future__ import annotations
 
 import contextlib
-import json
 import select
 import threading
 from collections.abc import Iterator
 from typing import Any
 
-import orjson
 import psycopg
 from psycopg import sql
-from psycopg.types.json import set_json_loads
+from psycopg.types.numeric import FloatLoader
+from psycopg.types.string import TextLoader
 
 from sift.sync.changes import Commit, Event, RowChange, SchemaChanged, Truncate
 from sift.sync.config import SourceConfig, TableConfig
@@ -58,14 +57,12 @@ class PostgresQueries:
         self._conn: psycopg.Connection[Any] | None = None
         self._lock = threading.Lock()
         self._pk_types: dict[str, str] = {}
+        self._numeric: dict[str, set[str]] = {}  # per table: its NUMERIC columns
 
     def conn(self) -> psycopg.Connection[Any]:
         if self._conn is None or self._conn.closed:
             self._conn = psycopg.connect(conninfo(self.config), autocommit=True,
                                          connect_timeout=5)  # fmt: skip
-            # json/jsonb columns parsed by orjson: the standard library's parser was 40 %
-            # of reading a snapshot batch of the benchmark's products (docs/sync.md).
-            set_json_loads(_loads_json, self._conn)
         return self._conn
 
     def query(self, statement: Any, args: Any = None) -> list[tuple[Any, ...]]:
@@ -85,6 +82,7 @@ class PostgresQueries:
         for column, _, udt in rows:
             if column == table.primary_key:
                 self._pk_types[table.table] = udt
+        self._numeric[table.table] = {r[0] for r in rows if r[2] == "numeric"}
         return {r[0]: "array" if r[1] == "ARRAY" else kind_of(r[1]) for r in rows}
 
     def count(self, table: TableConfig) -> int:
@@ -104,7 +102,21 @@ class PostgresQueries:
         if clauses:
             statement += sql.SQL(" WHERE ") + sql.SQL(" AND ").join(clauses)
         statement += sql.SQL(" ORDER BY {} LIMIT {}").format(pk, sql.Literal(int(limit)))
+        if table.table not in self._numeric:
+            self.columns(table)
         with self._lock, self.conn().cursor() as cur:
+            # Values psycopg loads in C instead of Python objects that convert.py turns
+            # into something else: JSON as text (convert.py parses it with orjson, as it
+            # parses pgoutput's; psycopg's JSON loader called back into Python for every
+            # value), and NUMERIC as float where the table makes a number of it (Decimal
+            # first, then float, was a tenth of reading a snapshot batch).
+            for json_type in ("json", "jsonb"):
+                cur.adapters.register_loader(json_type, TextLoader)
+            if self._numeric[table.table] and all(
+                column != table.primary_key and table.types.get(column, "number") == "number"
+                for column in self._numeric[table.table]
+            ):
+                cur.adapters.register_loader("numeric", FloatLoader)
             cur.execute(statement, [after] if after is not None else None)
             # Tuples zipped with the column names: cheaper than psycopg's dict_row.
             names = [column.name for column in cur.description or ()]
@@ -257,13 +269,6 @@ def _row_changes(change: Change) -> Iterator[RowChange]:
     if change.old is not None:  # the key changed: the old document goes
         yield RowChange(table, "delete", change.old)
     yield RowChange(table, "upsert", change.row)
-
-
-def _loads_json(data: str | bytes) -> Any:
-    try:
-        return orjson.loads(data)
-    except orjson.JSONDecodeError:  # an integer beyond 64 bits, which orjson refuses
-        return json.loads(data)
 
 
 def parse_lsn(text: str) -> int:

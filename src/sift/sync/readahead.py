@@ -26,6 +26,7 @@ import pickle
 import struct
 import subprocess
 import sys
+import time
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -51,6 +52,9 @@ class Batch:
     after: Any  # the keyset cursor after the batch's last row (None: no rows)
     tasks: dict[str, list[PlannedTask]] = field(default_factory=dict)  # per index
     row_errors: list[RowError] = field(default_factory=list)
+    # When the child started reading it, had its rows, and had its tasks (epoch seconds;
+    # for stagetrace).
+    stamps: dict[str, float] = field(default_factory=dict)
 
 
 def cursor(value: Any) -> Any:
@@ -141,8 +145,11 @@ def child() -> None:
     try:
         converter = Converter(table, reader.columns(table))
         while True:
+            began = time.time()
             rows = reader.rows_after(table, after, config.snapshot_batch)
+            fetched = time.time()
             batch = prepare(config.name, table, converter, rows)
+            batch.stamps = {"began": began, "fetched": fetched, "prepared": time.time()}
             _send(out, batch)
             if batch.rows < config.snapshot_batch:
                 return

@@ -27,6 +27,7 @@ from sift.sync.config import SourceConfig, TableConfig
 from sift.sync.convert import Converter
 from sift.sync.errors import CaptureUnavailable, PositionLost
 from sift.sync.readahead import SnapshotReader
+from sift.tasks import stagetrace
 
 log = logging.getLogger("sift.sync")
 
@@ -198,6 +199,7 @@ class SourceRunner:
                 began = time.monotonic()
                 while not self._stop.is_set() and self.is_leader():
                     batch = next(batches)
+                    got = time.time()
                     if batch.rows:
                         progress["after"] = batch.after
                     progress["done"] += batch.rows
@@ -205,9 +207,12 @@ class SourceRunner:
                     now = time.monotonic()
                     self._count(record, batch.rows, now - began)
                     began = now
-                    done = f"{progress['done']}/{progress['total']}"
-                    commit_planned(self.db, record, batch.tasks, batch.row_errors,
-                                   f"{self.label} snapshot {table.table} {done}")  # fmt: skip
+                    label = f"{self.label} snapshot {table.table} {progress['done']}/" \
+                        f"{progress['total']}"
+                    uids = commit_planned(self.db, record, batch.tasks, batch.row_errors, label)
+                    if stagetrace.enabled():
+                        stagetrace.write({"e": "snapshot", "rows": batch.rows, "got": got,
+                                          "done": time.time(), "tasks": uids, **batch.stamps})
                     self.wake()
                     if progress["finished"]:
                         break
@@ -236,6 +241,9 @@ class SourceRunner:
         position = dict(record.position)
         opened = saved = time.monotonic()
         last_lag_check = last_lease_check = 0.0
+        tracing = stagetrace.enabled()
+        traced: list[dict[str, Any]] = []  # the window's source transactions (stagetrace)
+        locked = 0.0
 
         def take(event: Any) -> None:
             nonlocal transaction, position, opened
@@ -249,6 +257,8 @@ class SourceRunner:
                 table = tables[event.table]
                 converters[event.table] = Converter(table, reader.columns(table))
             elif isinstance(event, Commit):
+                if tracing and transaction:
+                    traced.append(_traced(event, transaction, tables))
                 self._fold(reader, tables, converters, transaction, window)
                 window.note_time(event.at if transaction else None)
                 transaction = []
@@ -257,6 +267,8 @@ class SourceRunner:
         def top_up() -> None:
             # Under Sift's write lock (commit): what the reader decoded while the lock was
             # awaited joins this window, with the position of its last whole transaction.
+            nonlocal locked
+            locked = time.time()
             while window.changes < MAX_WINDOW_CHANGES:
                 try:
                     take(events.get_nowait())
@@ -282,7 +294,12 @@ class SourceRunner:
                 self.lag_bytes = reader.lag_bytes(position)
             moved = position != record.position
             if window.changes and self._ready(now - opened, window.changes):
-                commit(self.db, record, window, self.label, top_up)
+                closed = time.time()
+                uids = commit(self.db, record, window, self.label, top_up)
+                if tracing:
+                    stagetrace.write({"e": "sync", "txns": traced, "closed": closed,
+                                      "locked": locked, "done": time.time(), "tasks": uids})
+                    traced.clear()
                 window.clear()
                 saved = now
                 self.wake()
@@ -333,6 +350,16 @@ class SourceRunner:
         return status_view(self.config, record, self)
 
 
+def _traced(event: Commit, transaction: list[Event],
+            tables: dict[str, TableConfig]) -> dict[str, Any]:  # fmt: skip
+    """One source transaction's stamps for stagetrace: its keys let the benchmark find
+    the transaction that carried each of its probes."""
+    keys = [e.row.get(tables[e.table].primary_key) for e in transaction
+            if isinstance(e, RowChange)]  # fmt: skip
+    return {"at": event.at, "got": event.received, "took": time.time(),
+            "keys": [k if isinstance(k, int | str) else str(k) for k in keys]}
+
+
 def _progress(total: int) -> dict[str, Any]:
     return {"after": None, "done": 0, "total": total, "finished": False}
 
@@ -341,6 +368,8 @@ def _produce(reader: Reader, position: dict[str, Any], stop: threading.Event,
              events: queue.Queue[Any]) -> None:  # fmt: skip
     try:
         for event in reader.changes(position, stop):
+            if isinstance(event, Commit):
+                event.received = time.time()
             while not stop.is_set():
                 try:
                     events.put(event, timeout=0.5)

@@ -37,7 +37,7 @@ from sift.storage import batches as batch_rows
 from sift.storage import tasks as task_rows
 from sift.storage.database import Database, error_summary, is_transient, utcnow
 from sift.storage.tasks import TaskRecord
-from sift.tasks import embedding, handlers, memory
+from sift.tasks import embedding, handlers, memory, stagetrace
 from sift.tasks.progress import BatchProgress, Interrupted, reporting
 
 log = logging.getLogger("sift.worker")
@@ -239,13 +239,17 @@ class Worker:
             started = utcnow()
             batch_uid = self.lease.next_batch_uid(conn)
             task_rows.mark_processing(conn, [t.uid for t in batch], batch_uid, started)
+        picked = time.time()
         for task in batch:
             task.status, task.started_at, task.batch_uid = "processing", started, batch_uid
         report = BatchProgress(batch_uid)
         self.processing = report
         try:
             with reporting(report):
-                self._apply(batch, batch_uid, report)
+                stamps = self._apply(batch, batch_uid, report)
+            if stamps and stagetrace.enabled():
+                stagetrace.write({"e": "batch", "tasks": [t.uid for t in batch],
+                                  "picked": picked, **stamps})  # fmt: skip
         except Interrupted:
             # Stopping while embedding ahead of the batch: what was embedded is cached,
             # the tasks stay `processing` and the next leader reruns them.
@@ -267,11 +271,14 @@ class Worker:
         self.ctx.on_batch([t.uid for t in batch])
         return True
 
-    def _apply(self, batch: list[TaskRecord], batch_uid: int, report: BatchProgress) -> None:
+    def _apply(self, batch: list[TaskRecord], batch_uid: int,
+               report: BatchProgress) -> dict[str, float] | None:  # fmt: skip
+        """Run the batch; returns when it was applied, committed and published (epoch
+        seconds, for stagetrace), or None for a backup or a failed batch."""
         if batch[0].type in backups.TASK_TYPES:
             report.enter(0, "writing the backup", 0, 1)
             self._backup(batch[0], batch_uid, report)
-            return
+            return None
         embedded = embedding.prepare(self.ctx, batch)  # commits as it goes, before the batch
         step = "applying settings" if batch[0].type == "settingsUpdate" else "indexing"
         report.enter(0, step, int(embedded), 1 + int(embedded))
@@ -279,17 +286,21 @@ class Worker:
             # Searches see the batch once it has committed, all at once (catalog.py).
             # The collection that ends the pause runs after the commit and publication:
             # the batch is visible without waiting for it.
-            with cyclic_gc_paused(), self.ctx.catalog.applying() as committing, \
-                    self.lease.fenced() as conn:
-                outcomes = handlers.run_batch(self.ctx, conn, batch)
-                finished = utcnow()
-                for task, outcome in zip(batch, outcomes, strict=True):
-                    task_rows.finish(
-                        conn, task.uid, outcome.status, outcome.details, outcome.error, finished
-                    )
-                task_rows.delete_payloads(conn, [t.uid for t in batch])
-                batch_rows.record_trace(conn, batch_uid, report.trace())
-                committing()
+            with cyclic_gc_paused():
+                with self.ctx.catalog.applying() as committing:
+                    with self.lease.fenced() as conn:
+                        outcomes = handlers.run_batch(self.ctx, conn, batch)
+                        applied = time.time()
+                        finished = utcnow()
+                        for task, outcome in zip(batch, outcomes, strict=True):
+                            task_rows.finish(conn, task.uid, outcome.status, outcome.details,
+                                             outcome.error, finished)  # fmt: skip
+                        task_rows.delete_payloads(conn, [t.uid for t in batch])
+                        batch_rows.record_trace(conn, batch_uid, report.trace())
+                        committing()
+                    committed = time.time()
+                published = time.time()
+            return {"applied": applied, "committed": committed, "published": published}
         except Exception as exc:
             # The transaction rolled back: the search indexes may hold part of
             # the batch, so rebuild them from the database, then record the failure
@@ -305,6 +316,7 @@ class Worker:
                         conn, task.uid, "failed", task.details, error.to_dict(), utcnow()
                     )
                 task_rows.delete_payloads(conn, [t.uid for t in batch])
+            return None
 
     def _backup(self, task: TaskRecord, batch_uid: int, report: BatchProgress) -> None:
         """A dump or a snapshot: read outside the write transaction (see sift.ops.backups),

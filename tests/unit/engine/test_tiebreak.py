@@ -4,8 +4,10 @@ restart orders exact ties alike."""
 from __future__ import annotations
 
 import numpy as np
+import pytest
 
 from conftest import MakeIndex, ids, search
+from sift.engine import tiebreak
 from sift.engine.tiebreak import hit_id, tie_key, tie_keys
 
 
@@ -59,3 +61,31 @@ def test_a_search_without_words_lists_documents_by_tie_key(make_index: MakeIndex
     assert ids(search(index, "", filter="n = 1", limit=50)) == [i for i in by_tie if i % 3 == 1]
     firsts = list({i % 7: i for i in by_tie[::-1]}.values())  # each group's first by tie
     assert ids(search(index, "", distinct="g", limit=50)) == sorted(firsts, key=by_tie.index)
+
+
+def test_few_documents_sort_their_own_keys_into_the_snapshot_order(
+    make_index: MakeIndex, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A search with few documents sorts their tie keys itself; the page is the one the
+    snapshot's cached order gives, whatever the filter's size and the page's."""
+    index = make_index([{"id": i, "t": "x"} for i in range(300)][::-1])
+    snap = index.snapshot
+    rng = np.random.default_rng(7)
+    cases = []
+    for share in (0.003, 0.05, 0.5, 1.0):
+        mask = snap.alive & (rng.random(snap.alive.size) < share)
+        docids = np.nonzero(mask)[0].astype(np.uint32)
+        for need in (None, 0, 1, 5, docids.size, docids.size + 3):
+            cases.append((mask, docids, need))
+
+    def pages() -> list[list[int]]:
+        out = []
+        for mask, docids, need in cases:
+            order = tiebreak.all_tied(snap, mask, docids, need)
+            shown = order if need is None else order[:need]
+            out.append(docids[shown].tolist())
+        return out
+
+    few = pages()
+    monkeypatch.setattr(tiebreak, "FEW_TIED", -1)  # every search walks the cached order
+    assert pages() == few
