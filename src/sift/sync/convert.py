@@ -61,10 +61,20 @@ def _number(value: Any) -> int | float:
     return int(number) if isinstance(value, int) else number
 
 
+# JSON documents hold integers that fit 64 bits (signed, or unsigned for MySQL's BIGINT
+# UNSIGNED); a wider one (NUMERIC(30,0) read as an integer) would fail the whole batch's
+# task when it is written, so it is this row's error instead.
+INTEGER_RANGE = range(-(2**63), 2**64)
+
+
 def _integer(value: Any) -> int:
     if isinstance(value, str):
-        return int(value) if value.lstrip("-").isdigit() else int(Decimal(value))
-    return int(value)
+        number = int(value) if value.lstrip("-").isdigit() else int(Decimal(value))
+    else:
+        number = int(value)
+    if number not in INTEGER_RANGE:
+        raise RowError(f"{number} does not fit in a 64-bit integer")
+    return number
 
 
 def _boolean(value: Any) -> bool:

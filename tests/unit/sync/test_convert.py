@@ -50,6 +50,18 @@ def test_a_row_that_cannot_be_converted_names_the_column() -> None:
         converter.key_of({"id": "not valid!"})
 
 
+def test_an_integer_wider_than_64_bits_is_the_rows_error() -> None:
+    # NUMERIC(30,0) read as an integer: a document cannot hold it, so the row is refused
+    # (recorded, the stream goes on) instead of failing its whole batch's task.
+    converter = Converter(TableConfig("t", "t", types={"n": "integer"}), {"id": "integer",
+                                                                          "n": "number"})
+    assert converter.document({"id": 1, "n": Decimal(2**64 - 1)}) == {"id": 1, "n": 2**64 - 1}
+    assert converter.document({"id": 1, "n": "-9223372036854775808"})["n"] == -(2**63)
+    for wide in (Decimal(2**64), "123456789012345678901234567890", -(2**63) - 1):
+        with pytest.raises(RowError, match=r"column `n`.*64-bit"):
+            converter.document({"id": 1, "n": wide})
+
+
 def test_mysql_boolean_and_unknown_types() -> None:
     assert kind_of("tinyint", "tinyint(1)") == "boolean"
     assert kind_of("tinyint", "tinyint(4)") == "integer"
