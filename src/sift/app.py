@@ -25,7 +25,7 @@ from sift.errors import SiftError
 from sift.http import metrics, schemas
 from sift.http.cors import cors_options
 from sift.http.edge import RequestEdge
-from sift.http.hot_routes import hot_routes
+from sift.http.hot_routes import HotEndpoints, HotRoute, hot_routes, lane_entry, match_hot
 from sift.http.responses import JSONResponse, error_response
 from sift.http.routes import (
     admin,
@@ -96,7 +96,37 @@ def middleware(config: Config) -> list[Middleware]:
         Middleware(ProxyHeadersMiddleware, trusted_hosts="*" if "*" in proxies else proxies),
         Middleware(LimitAddresses),
         Middleware(CompressPages),
+        # Innermost: the hot routes the lane matched are answered here (SiftApp below).
+        Middleware(HotEndpoints),
     ]
+
+
+class SiftApp(FastAPI):
+    """FastAPI, with the hot routes (search, /version...) served through the app's own
+    middleware alone, not FastAPI's and Starlette's layers around and inside it
+    (sift/http/hot_routes.py)."""
+
+    hot_routes: list[HotRoute] = []
+    _lane: ASGIApp | None = None
+
+    def build_middleware_stack(self) -> ASGIApp:
+        stack = super().build_middleware_stack()
+        self._lane = lane_entry(stack, self.user_middleware[0].cls) or stack
+        return stack
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] == "http":
+            if self.root_path:
+                scope["root_path"] = self.root_path
+            if match_hot(self.hot_routes, scope):
+                scope["app"] = self
+                scope.setdefault("router", self.router)
+                if self.middleware_stack is None:
+                    self.middleware_stack = self.build_middleware_stack()
+                assert self._lane is not None
+                await self._lane(scope, receive, send)
+                return
+        await super().__call__(scope, receive, send)
 
 
 def install_error_handlers(app: FastAPI) -> None:
@@ -134,7 +164,7 @@ def install_error_handlers(app: FastAPI) -> None:
     # the connection; edge.RequestEdge answers those instead.
 
 
-def create_app(config: Config | None = None, services: Services | None = None) -> FastAPI:
+def create_app(config: Config | None = None, services: Services | None = None) -> SiftApp:
     config = config or load_config()
 
     @asynccontextmanager
@@ -166,7 +196,7 @@ def create_app(config: Config | None = None, services: Services | None = None) -
             await app.state.limits.close()
             await run_in_threadpool(svc.stop)
 
-    app = FastAPI(
+    app = SiftApp(
         title="Sift",
         version=sift.__version__,
         summary="Self-hosted search back end speaking the Meilisearch v1 API.",
@@ -209,10 +239,10 @@ def create_app(config: Config | None = None, services: Services | None = None) -
         admin_rules,
     ):
         app.include_router(module.router)
-    # What a search box, its click events and a load balancer call, matched first
-    # (sift/http/hot_routes.py).
+    # What a search box, its click events and a load balancer call, in a lane of their
+    # own (sift/http/hot_routes.py).
     hot = (search.search_post, search.search_get, search.multi_search, system.version,
            system.health, events.send_event)  # fmt: skip
-    app.router.routes[0:0] = hot_routes((search.router, system.router, events.router), hot)
+    app.hot_routes = hot_routes((search.router, system.router, events.router), hot)
     schemas.install(app)
     return app
