@@ -6,7 +6,6 @@ import logging
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
-import anyio
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import Response
@@ -55,7 +54,7 @@ from sift.http.routes import (
     webhooks,
 )
 from sift.http.routes.admin import SignInRequired, to_login
-from sift.http.search_placement import SearchPlacement
+from sift.http.search_placement import SearchPlacement, SearchThreads
 from sift.http.throttle import LimitAddresses, Limits
 from sift.services import Services
 
@@ -172,7 +171,7 @@ def create_app(config: Config | None = None, services: Services | None = None) -
         svc = services or await run_in_threadpool(Services.build, config)
         await run_in_threadpool(kernels.warm_up)  # compiled search loops, before traffic
         app.state.services = svc
-        app.state.search_limiter = anyio.CapacityLimiter(config.search_threads)
+        app.state.search_threads = SearchThreads(config.search_threads)
         app.state.search_placement = SearchPlacement(config.search_inline_ms / 1000)
         app.state.limits = Limits(config)
         svc.start()
@@ -194,6 +193,7 @@ def create_app(config: Config | None = None, services: Services | None = None) -
             yield
         finally:
             await app.state.limits.close()
+            app.state.search_threads.close()
             await run_in_threadpool(svc.stop)
 
     app = SiftApp(
