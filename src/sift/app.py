@@ -12,7 +12,6 @@ from fastapi.responses import Response
 from starlette.concurrency import run_in_threadpool
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.middleware import Middleware
-from starlette.middleware.cors import CORSMiddleware
 from starlette.middleware.gzip import GZipMiddleware
 from starlette.types import ASGIApp, Receive, Scope, Send
 from uvicorn.middleware.proxy_headers import ProxyHeadersMiddleware
@@ -22,7 +21,7 @@ from sift.config import Config, load_config, split_list
 from sift.engine import kernels
 from sift.errors import SiftError
 from sift.http import metrics, schemas
-from sift.http.cors import cors_options
+from sift.http.cors import CORS, cors_options
 from sift.http.edge import RequestEdge
 from sift.http.hot_routes import HotEndpoints, HotRoute, hot_routes, lane_entry, match_hot
 from sift.http.responses import JSONResponse, error_response
@@ -86,7 +85,7 @@ def middleware(config: Config) -> list[Middleware]:
         # Outermost: a browser can read an answer only when it carries CORS headers, and
         # that includes a 429 and the 500 that RequestEdge answers for an unexpected
         # failure. Preflights are answered here, before any limit.
-        Middleware(CORSMiddleware, **cors_options(config)),
+        Middleware(CORS, **cors_options(config)),
         # Request ids, security headers, request metrics, and an answer to what no handler
         # answered, so the connection survives: one layer, one send wrapper (edge.py).
         Middleware(RequestEdge),
