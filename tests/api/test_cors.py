@@ -79,7 +79,9 @@ def test_origins_can_be_restricted(tmp_path: Path) -> None:
 
 @pytest.mark.parametrize("vary", [None, "Accept-Encoding"])
 @pytest.mark.parametrize("origin", [None, SITE])
-def test_the_shortcut_answers_as_starlettes_middleware(vary: str | None, origin: str | None) -> None:
+def test_the_shortcut_answers_as_starlettes_middleware(
+    vary: str | None, origin: str | None
+) -> None:
     from starlette.applications import Starlette
     from starlette.middleware import Middleware
     from starlette.middleware.cors import CORSMiddleware
