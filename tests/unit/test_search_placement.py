@@ -113,3 +113,26 @@ async def test_search_threads_answer_raise_and_keep_the_callers_context() -> Non
         assert most == 2
     finally:
         threads.close()
+
+
+async def test_a_cancelled_waiting_search_is_dropped_and_its_turn_passes_on() -> None:
+    import asyncio
+    import threading
+
+    from sift.http.search_placement import SearchThreads
+
+    threads = SearchThreads(1)
+    release = threading.Event()
+    ran: list[str] = []
+    try:
+        first = asyncio.ensure_future(threads.run(lambda: release.wait(5) and ran.append("a")))
+        second = asyncio.ensure_future(threads.run(lambda: ran.append("b")))
+        third = asyncio.ensure_future(threads.run(lambda: ran.append("c")))
+        await asyncio.sleep(0.05)
+        second.cancel()
+        release.set()
+        await asyncio.gather(first, third)
+        assert ran == ["a", "c"] and second.cancelled()
+        assert await threads.run(lambda: "again") == "again"  # the thread is free again
+    finally:
+        threads.close()
