@@ -93,9 +93,9 @@ class SearchThreads:
     the next would hold the GIL while the loop waits to send the answers and read the
     requests (one 5 ms switch interval at a time): 0.68-0.73x main's searches per second
     at 64 connections in two runs of the paired benchmark, 1.25 and 1.60x once changed.
-    anyio's limiter hands its token back on the loop in the same way. The caller's context variables go along, as
-    with anyio. A search whose request is cancelled while it waits is dropped; one already
-    running finishes, its answer dropped."""
+    anyio's limiter hands its token back on the loop in the same way. The caller's context
+    variables go along, as with anyio. A search whose request is cancelled while it waits
+    is dropped; one already running finishes, its answer dropped."""
 
     def __init__(self, count: int) -> None:
         self._jobs: queue.SimpleQueue[Job | None] = queue.SimpleQueue()
