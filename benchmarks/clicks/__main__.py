@@ -4,7 +4,8 @@ Per collection: a real server, a seeded sample of judged queries split into clic
 never-clicked halves, 20 rounds of simulated sessions through the search API and
 `POST /events`, nDCG@10 after 0, 1, 2, 5, 10 and 20 sessions per query; the same with
 noise-only clicks in a second index. Then the offline replay of every parameter set on
-each collection's default rankings, and the leave-one-collection-out choice.
+each collection's default rankings (`--grid`; each set's objective the mean over
+`--session-seeds`), and the leave-one-collection-out choice.
 Writes benchmarks/results/clicks-<time>.json, .md and .png."""
 
 from __future__ import annotations
@@ -20,7 +21,7 @@ from pathlib import Path
 from typing import Any
 
 from benchmarks.clicks.chart import write_curves
-from benchmarks.clicks.offline import grid, label, objective, replay
+from benchmarks.clicks.offline import finalists, grid, label, objective, replay
 from benchmarks.clicks.server import ClickServer
 from benchmarks.clicks.simulate import Visitors, run_sessions
 from benchmarks.collections import DATA_ROOT, Collection, load_collection
@@ -47,8 +48,9 @@ def run_collection(
     max_queries: int,
     seed: int,
     offline: bool,
-    methods: list[str],
+    sets: list[ClickParams],
     split_seed: int | None = None,
+    session_seeds: list[int] | None = None,
 ) -> dict[str, Any]:
     clicked, never = split(collection, max_queries, seed if split_seed is None else split_seed)
     visitors = Visitors()
@@ -72,15 +74,26 @@ def run_collection(
     finally:
         server.close()
     tuned = time.perf_counter()
-    out["grid"] = [
-        {"params": asdict(p), "label": label(p), "curve": curve,
-         "objective": objective(curve)}
-        for p in grid(methods)
-        if (curve := replay(defaults, clicked, never, collection.qrels, p, visitors, seed,
-                            CHECKPOINTS))
-    ]  # fmt: skip
+    out["grid"] = []
+    for p in sets:
+        curves = {s: replay(defaults, clicked, never, collection.qrels, p, visitors, s,
+                            CHECKPOINTS) for s in session_seeds or [seed]}  # fmt: skip
+        out["grid"].append({
+            "params": asdict(p), "label": label(p), "curve": curves[next(iter(curves))],
+            "objective": statistics.fmean(objective(c) for c in curves.values()),
+            "by_seed": {str(s): _ends(c) for s, c in curves.items()},
+        })  # fmt: skip
     out["grid_s"] = round(time.perf_counter() - tuned, 1)
     return out
+
+
+def _ends(curve: list[dict[str, Any]]) -> dict[str, float]:
+    """A replay's changes after the last checkpoint: clicked gain, noise-only and
+    never-clicked change."""
+    first, last = curve[0], curve[-1]
+    return {"gain": last["clicked"] - first["clicked"],
+            "noise": last["noise_clicked"] - first["clicked"],
+            "never": last["never_clicked"] - first["never_clicked"]}  # fmt: skip
 
 
 def leave_one_out(results: list[dict[str, Any]]) -> list[dict[str, Any]]:
@@ -89,7 +102,7 @@ def leave_one_out(results: list[dict[str, Any]]) -> list[dict[str, Any]]:
     folds = []
     for held in results:
         others = [r for r in results if r is not held]
-        if not others:
+        if not others or not held["grid"]:
             break
         labels = [g["label"] for g in held["grid"]]
         score = {
@@ -99,8 +112,9 @@ def leave_one_out(results: list[dict[str, Any]]) -> list[dict[str, Any]]:
         }  # fmt: skip
         best = max(labels, key=lambda lab: score[lab])
         curve = next(g["curve"] for g in held["grid"] if g["label"] == best)
+        by_seed = next(g["by_seed"] for g in held["grid"] if g["label"] == best)
         folds.append({"held_out": held["collection"], "chosen": best,
-                      "first": curve[0], "last": curve[-1]})  # fmt: skip
+                      "first": curve[0], "last": curve[-1], "by_seed": by_seed})  # fmt: skip
     return folds
 
 
@@ -126,13 +140,16 @@ def markdown(meta: dict[str, Any], results: list[dict[str, Any]], folds: list[di
         lines.append("")
     lines += ["## Leave one collection out (offline replay)", "",
               "| held out | chosen on the other three | clicked 0 -> 20 | never clicked | "
-              "noise only after 20 |", "|---|---|---|---|---|"]  # fmt: skip
+              "noise only after 20 | per session seed: gain / noise-only change |",
+              "|---|---|---|---|---|---|"]  # fmt: skip
     for f in folds:
         a, b = f["first"], f["last"]
+        seeds = ", ".join(f"{s}: {e['gain']:+.3f} / {e['noise']:+.3f}"
+                          for s, e in f["by_seed"].items())  # fmt: skip
         lines.append(
             f"| {f['held_out']} | {f['chosen']} | {a['clicked']:.4f} -> {b['clicked']:.4f} "
             f"({b['clicked'] - a['clicked']:+.4f}) | {a['never_clicked']:.4f} -> "
-            f"{b['never_clicked']:.4f} | {b['noise_clicked']:.4f} |"
+            f"{b['never_clicked']:.4f} | {b['noise_clicked']:.4f} | {seeds} |"
         )
     return "\n".join(lines) + "\n"
 
@@ -150,7 +167,13 @@ def main(argv: list[str] | None = None) -> None:
                         "default rankings), no simulated sessions through the server")  # fmt: skip
     parser.add_argument("--methods", default="ipw,coec,chance,examined",
                         help="the position-bias corrections whose parameters the offline "
-                        "replay compares")  # fmt: skip
+                        "replay compares ('' for none: the real server alone)")  # fmt: skip
+    parser.add_argument("--grid", choices=("full", "finalists"), default="full",
+                        help="every parameter set of those methods, or the short list "
+                        "of the sets that won a fold before (offline.finalists)")  # fmt: skip
+    parser.add_argument("--session-seeds", default=None,
+                        help="replay each set with these session seeds (comma-separated; "
+                        "default --seed) and choose by the mean objective")  # fmt: skip
     parser.add_argument("--output-dir", type=Path, default=RESULTS)
     args = parser.parse_args(argv)
     started = datetime.now(UTC)
@@ -159,16 +182,22 @@ def main(argv: list[str] | None = None) -> None:
         "date": started.strftime("%Y-%m-%d %H:%M UTC"),
         "seed": args.seed,
         "split_seed": args.seed if args.split_seed is None else args.split_seed,
+        "session_seeds": args.session_seeds or str(args.seed),
+        "grid": args.grid,
         "max_queries": args.max_queries,
         "visitors": asdict(Visitors()),
         "machine": machine_info(ROOT),
     }
+    methods = [m for m in args.methods.split(",") if m]
+    sets = [p for p in (finalists() if args.grid == "finalists" else grid(methods))
+            if p.method in methods]  # fmt: skip
+    seeds = [int(s) for s in args.session_seeds.split(",")] if args.session_seeds else None
     results = []
     clock = time.perf_counter()
     for name in [c.strip() for c in args.collections.split(",") if c.strip()]:
         collection = load_collection(DATA_ROOT / name)
         results.append(run_collection(collection, args.max_queries, args.seed, args.offline_only,
-                                      args.methods.split(","), args.split_seed))  # fmt: skip
+                                      sets, args.split_seed, seeds))  # fmt: skip
         print(f"{name}: done after {time.perf_counter() - clock:.0f} s", flush=True)
     meta["duration_s"] = round(time.perf_counter() - clock, 1)
     folds = leave_one_out(results)

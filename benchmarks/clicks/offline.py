@@ -86,9 +86,29 @@ def replay(
     return run_sessions(engine, clicked, never, qrels, visitors, seed, checkpoints)
 
 
+def finalists() -> list[ClickParams]:
+    """The sets that won a leave-one-collection-out fold of the full grid before the
+    estimated prior (docs/ranking.md#clicks), and the estimated prior's own sets: the
+    short grid that a multi-seed comparison can afford."""
+    base = ClickParams(shrink="none", z=1.65, weight=0.5)
+    sets = [
+        base,
+        replace(base, weight=0.7),
+        replace(base, examination="position", z=1.3, prior=3.0, weight=0.3),
+        replace(base, familywise=True, z=1.28, beyond=0.3, weight=0.5),
+        replace(base, familywise=True, z=1.28, beyond=0.3, weight=0.7),
+        replace(base, beyond=0.3),
+    ]
+    sets += [replace(base, shrink="index", z=z, weight=weight)
+             for weight in (0.5, 0.7, 0.8) for z in (0.5, 0.7, 1.0, 1.3, 1.65)]  # fmt: skip
+    # The fixed-total (multinomial) null, which reads a preference sooner.
+    return sets + [replace(base, shrink="index", multinomial=True, z=z, weight=weight)
+                   for weight in (0.7, 0.8) for z in (0.5, 0.7, 1.0)]  # fmt: skip
+
+
 def grid(methods: Sequence[str] = ("ipw", "coec", "chance")) -> list[ClickParams]:
     """The parameter sets compared: the corrections, blend weights, their caution."""
-    base = ClickParams()
+    base = ClickParams(shrink="none", z=1.65, weight=0.5)
     sets = []
     for weight in (0.1, 0.2, 0.3, 0.5, 0.7):
         for eta in (0.0, 0.5, 1.0):
@@ -112,6 +132,9 @@ def grid(methods: Sequence[str] = ("ipw", "coec", "chance")) -> list[ClickParams
                                         beyond=beyond, weight=weight))  # fmt: skip
         if weight in (0.3, 0.5, 0.7):
             sets.append(replace(base, method="examined", beyond=0.3, weight=weight))
+    # The prior estimated from the index's clicks (empirical Bayes): it damps every
+    # strength, so higher weights and a looser per-document z are in reach.
+    sets += [p for p in finalists() if p.shrink == "index"]
     return [p for p in sets if p.method in methods]
 
 
@@ -119,7 +142,10 @@ def label(params: ClickParams) -> str:
     if params.method == "examined":
         extra = (", familywise" if params.familywise else "") + (
             f", beyond={params.beyond:g}" if params.beyond else "")  # fmt: skip
-        return (f"examined({params.examination}, z={params.z:g}, prior={params.prior:g}"
+        prior = f"{params.prior:g}"
+        if params.shrink == "index":
+            prior = "index, multinomial" if params.multinomial else "index"
+        return (f"examined({params.examination}, z={params.z:g}, prior={prior}"
                 f"{extra}) weight={params.weight:g}")  # fmt: skip
     gate = f", z={params.z:g}" if params.method != "ipw" else ""
     return f"{params.method}(eta={params.eta:g}{gate}) weight={params.weight:g}"

@@ -144,6 +144,13 @@ class IndexCatalog:
             indexes = list(self._indexes.values())
         return sum(index.optimize() for index in indexes)
 
+    def warm(self) -> int:
+        """Build what each index's first searches would (SearchIndex.warm_prefixes); the
+        task worker calls this when idle, after :meth:`optimize`."""
+        with self._lock:
+            indexes = list(self._indexes.values())
+        return sum(index.warm_prefixes() for index in indexes)
+
     def filter_view(self, uid: str, conn: Connection) -> SearchIndex:
         """An index that filters and sorts over *every* document of ``uid``, for what must
         see them all (deleting by filter, listing documents by filter or sort).

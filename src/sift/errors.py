@@ -236,6 +236,10 @@ ERROR_TABLE: Final[dict[str, tuple[str, int]]] = {
     "invalid_network_search_api_key": ("invalid_request", 400),
     "invalid_network_write_api_key": ("invalid_request", 400),
     "invalid_network_shards": ("invalid_request", 400),
+    "invalid_network_version": ("invalid_request", 400),
+    "invalid_network_control_origin": ("invalid_request", 400),
+    "invalid_network_control_message": ("invalid_request", 400),
+    "network_version_mismatch": ("invalid_request", 409),
     "not_a_leader": ("invalid_request", 400),
     "invalid_forwarded_write": ("auth", 403),
     "invalid_search_use_network": ("invalid_request", 400),
@@ -315,11 +319,11 @@ class UntrustedOrigin(SiftError):
 
     code = "invalid_forwarded_write"
 
-    def __init__(self) -> None:
+    def __init__(self, what: str = "A write forwarded by the network's leader "
+                                   "(`X-Sift-Origin-*` headers)") -> None:  # fmt: skip
         super().__init__(
-            "A write forwarded by the network's leader (`X-Sift-Origin-*` headers) must be "
-            "sent with the master key or the `writeApiKey` this node's /network names for "
-            "it.",
+            f"{what} must be sent with the master key or the `writeApiKey` this node's "
+            "/network names for it.",
         )
 
 

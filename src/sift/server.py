@@ -21,14 +21,28 @@ from sift.http import granian_server
 from sift.http.keepalive import KeepAliveProtocol
 from sift.tasks import memory
 
+# How long a thread may hold the GIL while another waits for it (CPython's default is
+# 5 ms). The event loop thread answers small requests (`POST /events`, thousands a second)
+# while searches run on the thread pool: each time the loop held the GIL, a search could
+# wait the whole interval. With 1 ms, search p50 under paced click events slowed 1.8-4.6x
+# instead of 12.7-15.4x, alternated on the loaded machine (docs/benchmarks.md, "Click
+# events").
+SWITCH_INTERVAL_S = 0.001
+
+
+def configure_process() -> None:
+    """Process-wide settings, before the server starts its threads."""
+    memory.configure()
+    sys.setswitchinterval(SWITCH_INTERVAL_S)
+    lighten_log_records()
+
 
 def app_factory() -> FastAPI:
     """Entry point for each worker process; the parent passed settings via SIFT_* variables."""
     from sift.app import create_app
 
     granian_server.die_with_parent()  # a no-op under uvicorn
-    memory.configure()  # before this worker process starts its threads
-    lighten_log_records()
+    configure_process()  # before this worker process starts its threads
     return create_app(load_config())
 
 
@@ -73,8 +87,7 @@ def run(config: Config) -> None:
     if config.workers <= 1:
         from sift.app import create_app
 
-        memory.configure()  # before the server starts its threads (sift/tasks/memory.py)
-        lighten_log_records()
+        configure_process()  # before the server starts its threads (sift/tasks/memory.py)
 
         uvicorn.run(create_app(config), **common)  # type: ignore[arg-type]
         return

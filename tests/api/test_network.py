@@ -2,13 +2,16 @@
 
 from __future__ import annotations
 
+import uuid
 from pathlib import Path
 from typing import Any
 
 from fastapi.testclient import TestClient
+from pydantic import TypeAdapter
 
 from sift.cluster.origin import Origin
 from sift.engine.partition import Partition
+from sift.http.schemas import requests, responses
 from sift.storage import outbox as outbox_rows
 from tests.conftest import MASTER_KEY, make_client, run_task, wait_task
 
@@ -43,9 +46,11 @@ def test_network_needs_the_experimental_feature(client: TestClient) -> None:
     assert off.status_code == 400 and off.json()["code"] == "feature_not_enabled"
     assert patch(client, {"self": "a"}).json()["code"] == "feature_not_enabled"
     enable(client)
-    assert client.get("/network").json() == {
-        "self": None, "leader": None, "remotes": {}, "shards": {},
+    fresh = client.get("/network").json()
+    assert fresh == {
+        "self": None, "leader": None, "remotes": {}, "shards": {}, "version": fresh["version"],
     }
+    assert str(uuid.UUID(fresh["version"])) == fresh["version"]  # a network has one at once
     # and it can be turned off again
     off = client.patch("/experimental-features", json={"network": False})
     assert off.json()["network"] is False
@@ -84,6 +89,39 @@ def test_the_topology_survives_a_restart(tmp_path: Path) -> None:
         body = c.get("/network").json()
         assert body["self"] == "ms-00"
         assert sorted(body["shards"]) == ["shard-a", "shard-b", "shard-c"]
+
+
+def test_each_change_of_the_network_draws_a_new_version(tmp_path: Path) -> None:
+    """Meilisearch's `version`: a UUID that a change replaces; a PATCH changing nothing
+    keeps it, a client cannot set it, and it survives a restart."""
+    with make_client(tmp_path, master_key=MASTER_KEY) as c:
+        c.headers["Authorization"] = f"Bearer {MASTER_KEY}"
+        enable(c)
+        first = c.get("/network").json()["version"]
+        changed = patch(c, THREE).json()["version"]
+        assert changed != first and str(uuid.UUID(changed)) == changed
+        assert patch(c, {"self": "ms-00"}).json()["version"] == changed  # nothing changed
+        again = patch(c, {"remotes": {"ms-02": {"url": "http://127.0.0.1:7799"}}}).json()
+        assert again["version"] not in (first, changed)
+        refused = patch(c, {"version": str(uuid.uuid4())})
+        assert refused.status_code == 400 and refused.json()["code"] == "invalid_network_version"
+    with make_client(tmp_path, master_key=MASTER_KEY) as c:
+        c.headers["Authorization"] = f"Bearer {MASTER_KEY}"
+        assert c.get("/network").json()["version"] == again["version"]
+
+
+def test_a_remote_takes_the_version_of_its_leaders_network(client: TestClient) -> None:
+    enable(client)
+    assert patch(client, {**THREE, "self": "ms-01"}).status_code == 200  # ms-00 leads
+    leaders = str(uuid.uuid4())
+    origin = Origin("ms-00", 7, "leader-database").headers()
+    sent = client.patch("/network", json={**THREE, "self": "ms-01", "version": leaders},
+                        headers=origin)  # fmt: skip
+    assert sent.status_code == 200, sent.text
+    assert sent.json()["version"] == client.get("/network").json()["version"] == leaders
+    bad = client.patch("/network", json={**THREE, "self": "ms-01", "version": "v2"},
+                       headers=Origin("ms-00", 8, "leader-database").headers())  # fmt: skip
+    assert bad.status_code == 400 and bad.json()["code"] == "invalid_network_version"
 
 
 def test_add_and_remove_remotes_of_a_shard(client: TestClient) -> None:
@@ -267,6 +305,22 @@ def test_a_forwarded_write_is_enqueued_once_and_shows_its_origin(client: TestCli
     done = client.get(f"/tasks/{first.json()['taskUid']}").json()
     assert done["network"] == {"origin": {"remoteName": "ms-00", "taskUid": 9}}
     assert client.get("/tasks").json()["total"] == 1
+    # The leader names the network version it routed the write under.
+    version = str(uuid.uuid4())
+    routed = Origin("ms-00", 10, "another-database", network_version=version).headers()
+    taken = client.post("/indexes/books/documents", json=docs, headers=routed)
+    assert client.get(f"/tasks/{taken.json()['taskUid']}").json()["network"] == {
+        "origin": {"remoteName": "ms-00", "taskUid": 10, "networkVersion": version}}
+    # Documents a topology change moved here: Meilisearch's import variant.
+    moved = Origin("ms-00", 11, "another-database", network_version=version,
+                   network_change=True).headers()  # fmt: skip
+    imported = client.post("/indexes/books/documents", json=docs, headers=moved)
+    assert wait_task(client, imported.json()["taskUid"])["network"] == {
+        "networkChange": {"remoteName": "ms-00", "taskUid": 11, "networkVersion": version},
+        "importFrom": {"remoteName": "ms-00", "indexName": "books", "documentCount": 2}}
+    bad = {**routed, "X-Sift-Origin-Network-Version": "latest"}
+    refused = client.post("/indexes/books/documents", json=docs, headers=bad)
+    assert refused.status_code == 400 and refused.json()["code"] == "invalid_network_version"
     # The same task uid from another leader's database is another write.
     other = client.delete("/indexes/books/documents/1",
                           headers=Origin("ms-00", 9, "third-database").headers())
@@ -331,8 +385,12 @@ def test_the_leader_owes_every_remote_its_network(client: TestClient) -> None:
     assert [(remote, uid) for remote, uid, _ in owed] == [
         ("ms-01", -1), ("ms-02", -1), ("ms-01", -2), ("ms-02", -2)]  # fmt: skip
     assert [body["self"] for _, _, body in owed] == ["ms-01", "ms-02", "ms-01", "ms-02"]
+    # The network sent names the version every member takes: the leader's, now.
+    assert owed[2][2]["version"] == client.get("/network").json()["version"]
+    assert owed[0][2]["version"] not in (None, owed[2][2]["version"])
     assert owed[2][2]["leader"] == "ms-00" and set(owed[2][2]["remotes"]) == {"ms-00", "ms-01"}
-    # The removed remote's network becomes itself alone: no leader, no shards.
+    # The removed remote's network becomes itself alone: no leader, no shards (and it
+    # draws a version of its own).
     assert owed[3][2] == {"self": "ms-02", "leader": None, "shards": {},
                           "remotes": {"ms-02": {"url": "http://127.0.0.1:7702",
                                                 "searchApiKey": None, "writeApiKey": None}}}
@@ -464,10 +522,17 @@ def test_a_topology_change_sends_each_remote_what_it_gains_and_loses(
     owners = {name: tuple(s["remotes"]) for name, s in THREE["shards"].items()}
     # Every document has an owner other than the leader: each one moved.
     assert first["details"] == {"movedDocuments": 300}
+    version = client.get("/network").json()["version"]
     assert first["network"] == {"remoteTasks": {
-        r: {"taskUid": None, "error": None} for r in ("ms-01", "ms-02")}}  # fmt: skip
+        r: {"taskUid": None, "error": None} for r in ("ms-01", "ms-02")},
+        "networkVersion": version}  # fmt: skip
     owed = _owed(client, first["uid"])
     for remote in ("ms-01", "ms-02"):
+        # Each share ends with the control message telling the remote it is complete.
+        *owed[remote], end = owed[remote]
+        assert end == ("POST", "/network/control", {
+            "origin": {"remoteName": "ms-00", "taskUid": first["uid"], "networkVersion": version},
+            "message": {"type": "exportNoIndexForRemote", "remote": "ms-00"}})  # fmt: skip
         creation, settings_sent, *additions = owed[remote]
         assert creation == ("POST", "/indexes", {"uid": "books", "primaryKey": "id"})
         assert settings_sent == ("PATCH", "/indexes/books/settings", settings)
@@ -484,10 +549,12 @@ def test_a_topology_change_sends_each_remote_what_it_gains_and_loses(
     in_c = [i for i in range(300) if shard[i] == "shard-c"]
     assert second["details"] == {"movedDocuments": len(in_c)}
     owed = _owed(client, second["uid"])
+    assert client.get("/network").json()["version"] not in (version, None)  # a new one
     assert [(m, p) for m, p, _ in owed["ms-01"]] == [
-        ("POST", "/indexes/books/documents?primaryKey=id")]  # the index is there already
+        ("POST", "/indexes/books/documents?primaryKey=id"),  # the index is there already
+        ("POST", "/network/control")]  # fmt: skip
     assert sorted(d["id"] for d in owed["ms-01"][0][2]) == in_c
-    [(method, path, gone)] = owed["ms-02"]
+    [(method, path, gone), _end] = owed["ms-02"]
     assert (method, path) == ("POST", "/indexes/books/documents/delete-batch")
     assert sorted(gone, key=int) == [str(i) for i in in_c]
     # A change that moves no document (a remote's url) is no task.
@@ -515,3 +582,92 @@ def test_a_topology_change_owes_nothing_to_nodes_on_the_leaders_database(
         assert set(owed) == {"ms-02"}  # with its own database, as far as the leader knows
         in_b_or_c = task["details"]["movedDocuments"]
         assert 0 < in_b_or_c < 100  # shard-a's documents are on ms-00 and ms-01 only
+
+
+def _control(version: str | None, remote: str = "ms-00", task: int = 12) -> dict[str, Any]:
+    origin: dict[str, Any] = {"remoteName": "ms-00", "taskUid": task}
+    if version is not None:
+        origin["networkVersion"] = version
+    return {"origin": origin, "message": {"type": "exportNoIndexForRemote", "remote": remote}}
+
+
+def test_network_control_ends_a_change_with_a_task_of_this_node(client: TestClient) -> None:
+    """`exportNoIndexForRemote` from the leader: this node enqueues its own
+    `networkTopologyChange`, behind the change's writes, naming the leader's task and
+    the network's version; the leader's resend gets the same task."""
+    assert client.post("/network/control", json=_control(None)).json()["code"] == (
+        "feature_not_enabled")
+    enable(client)
+    assert patch(client, {**THREE, "self": "ms-01"}).status_code == 200  # ms-00 leads
+    version = client.get("/network").json()["version"]
+    origin = Origin("ms-00", 12, "leader-database", part=40, network_version=version)
+    sent = client.post("/network/control", json=_control(version), headers=origin.headers())
+    assert sent.status_code == 202, sent.text
+    # The OpenAPI document tells the truth about the body and both answers.
+    TypeAdapter(requests.NetworkControl).validate_python(_control(version))
+    TypeAdapter(responses.TaskSummary).validate_python(sent.json())
+    TypeAdapter(responses.Network).validate_python(client.get("/network").json())
+    TypeAdapter(requests.NetworkUpdate).validate_python({**THREE, "version": version})
+    assert sent.json()["type"] == "networkTopologyChange" and sent.json()["indexUid"] is None
+    again = client.post("/network/control", json=_control(version), headers=origin.headers())
+    assert again.json()["taskUid"] == sent.json()["taskUid"]
+    done = wait_task(client, sent.json()["taskUid"])
+    assert done["status"] == "succeeded", done
+    assert done["network"] == {"origin": {"remoteName": "ms-00", "taskUid": 12,
+                                          "networkVersion": version}}  # fmt: skip
+    # By hand (no origin headers), as Meilisearch allows: another task each time.
+    by_hand = client.post("/network/control", json=_control(None, task=13))
+    assert by_hand.status_code == 202 and by_hand.json()["taskUid"] != sent.json()["taskUid"]
+
+
+def test_network_control_refuses_what_it_cannot_take(client: TestClient) -> None:
+    enable(client)
+    assert patch(client, {**THREE, "self": "ms-01"}).status_code == 200
+    version = client.get("/network").json()["version"]
+    cases: list[tuple[Any, int, str]] = [
+        ([], 400, "bad_request"),
+        ({"origin": {"remoteName": "ms-00", "taskUid": 1}}, 400, "bad_request"),
+        ({**_control(version), "extra": 1}, 400, "bad_request"),
+        ({**_control(version), "origin": {"remoteName": "ms-00"}}, 400,
+         "invalid_network_control_origin"),
+        ({**_control(version), "origin": {"remoteName": "ms-00", "taskUid": -1}}, 400,
+         "invalid_network_control_origin"),
+        ({**_control(version), "origin": {"remoteName": 3, "taskUid": 1}}, 400,
+         "invalid_network_control_origin"),
+        (_control("not-a-uuid"), 400, "invalid_network_version"),
+        ({**_control(version), "message": {"type": "exportNoIndexForRemote"}}, 400,
+         "invalid_network_control_message"),
+        ({**_control(version), "message": {"type": "shout", "remote": "ms-00"}}, 400,
+         "invalid_network_control_message"),
+        ({**_control(version), "message": {"type": "importFinishedForRemote",
+                                           "remote": "ms-02", "successful": True}}, 400,
+         "invalid_network_control_message"),
+        (_control(version, remote="ms-09"), 400, "invalid_network_control_message"),
+        ({**_control(version), "origin": {"remoteName": "ms-09", "taskUid": 1}}, 400,
+         "invalid_network_control_origin"),
+        (_control(str(uuid.uuid4())), 409, "network_version_mismatch"),
+    ]  # fmt: skip
+    for body, status, code in cases:
+        answer = client.post("/network/control", json=body)
+        assert (answer.status_code, answer.json()["code"]) == (status, code), (body, answer.text)
+    assert client.get("/tasks", params={"types": "networkTopologyChange"}).json()["total"] == 0
+
+
+def test_network_control_needs_the_key_the_leader_writes_with(client: TestClient) -> None:
+    allowed = _key(client, ["network.update", "network.get"])
+    leader_key = _key(client, ["network.update", "network.get"])
+    enable(client)
+    mine = {**THREE["remotes"]["ms-01"], "writeApiKey": leader_key}
+    assert patch(client, {**THREE, "self": "ms-01",
+                          "remotes": {**THREE["remotes"], "ms-01": mine}}).is_success
+    version = client.get("/network").json()["version"]
+    refused = client.post("/network/control", json=_control(version),
+                          headers={"Authorization": f"Bearer {allowed}"})  # fmt: skip
+    assert refused.status_code == 403 and refused.json()["code"] == "invalid_forwarded_write"
+    taken = client.post("/network/control", json=_control(version),
+                        headers={"Authorization": f"Bearer {leader_key}"})  # fmt: skip
+    assert taken.status_code == 202, taken.text
+    searcher = _key(client, ["search"])
+    denied = client.post("/network/control", json=_control(version),
+                         headers={"Authorization": f"Bearer {searcher}"})  # fmt: skip
+    assert denied.status_code == 403 and denied.json()["code"] == "invalid_api_key"

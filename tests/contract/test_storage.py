@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import threading
+import uuid
 from datetime import timedelta
 
 from sift.storage import Database
@@ -10,6 +11,8 @@ from sift.storage import batches as batch_rows
 from sift.storage import documents as doc_rows
 from sift.storage import indexes as index_rows
 from sift.storage import keys as key_rows
+from sift.storage import network as network_rows
+from sift.storage import outbox as outbox_rows
 from sift.storage import tasks as task_rows
 from sift.storage import webhooks as webhook_rows
 from sift.storage.database import utcnow
@@ -211,3 +214,33 @@ def test_batch_traces_roundtrip_and_go_with_their_tasks(db: Database) -> None:
         task_rows.delete(conn, [task.uid])
         batch_rows.prune(conn)
         assert batch_rows.traces(conn, [7]) == {}
+
+
+def test_the_network_row_keeps_its_version_and_outbox_rows_the_one_they_were_routed_under(
+    db: Database,
+) -> None:
+    """The migration draws the network a version (GET /network shows one from the start);
+    a write stores the version it is given with the topology, in one transaction, and a
+    write owed to a remote keeps the version it was split under."""
+    with db.read() as conn:
+        drawn = network_rows.read(conn)
+    assert str(uuid.UUID(drawn.network_version)) == drawn.network_version
+    changed = network_rows.new_version()
+    with db.write() as conn:
+        seen = network_rows.read(conn, for_update=True)
+        revision = network_rows.write(conn, seen, {"self": "ms-00"}, changed)
+        outbox_rows.add(conn, 7, {"ms-01": ("POST", "/indexes", {"uid": "books"})}, changed)
+    with db.read() as conn:
+        stored = network_rows.read(conn)
+        [owed] = outbox_rows.all_rows(conn)
+    assert (stored.version, stored.network_version) == (revision, changed) != (0, drawn)
+    assert stored.topology == {"self": "ms-00"}
+    assert (owed.remote, owed.task_uid, owed.network_version) == ("ms-01", 7, changed)
+    try:  # a failed transaction keeps the version it had
+        with db.write() as conn:
+            network_rows.write(conn, stored, {}, network_rows.new_version())
+            raise RuntimeError("rolled back")
+    except RuntimeError:
+        pass
+    with db.read() as conn:
+        assert network_rows.read(conn).network_version == changed

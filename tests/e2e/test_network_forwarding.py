@@ -68,7 +68,11 @@ def remote_tasks_done(leader: SiftProcess, task: dict[str, Any],
         assert sent["error"] is None, sent
         done = finished(nodes[name], sent["taskUid"])
         assert done["status"] == "succeeded", done
-        assert done["network"] == {"origin": {"remoteName": "ms-00", "taskUid": task["uid"]}}
+        # The remote's task names the leader's, and the network version the leader
+        # split its shares under.
+        assert done["network"] == {"origin": {
+            "remoteName": "ms-00", "taskUid": task["uid"],
+            "networkVersion": task["network"]["networkVersion"]}}  # fmt: skip
     return remote_tasks
 
 
@@ -274,7 +278,9 @@ def test_the_leaders_network_reaches_every_remote(servers: ServerPool) -> None:
     leader = nodes["ms-00"]
 
     def everywhere(shards: dict[str, list[str]]) -> None:
-        expected = {**topology, "shards": {s: {"remotes": o} for s, o in shards.items()}}
+        # Every node shows the same network, its version included: the leader's.
+        expected = {**topology, "shards": {s: {"remotes": o} for s, o in shards.items()},
+                    "version": network_of(leader)["version"]}  # fmt: skip
         for name, node in nodes.items():
             wait_until(lambda: network_of(node) == {**expected, "self": name}, 30)  # noqa: B023
 

@@ -3,7 +3,10 @@ the leader's `networkTopologyChange` task sends a remote that joins the document
 shards (also while it is down: the outbox waits for it) and has each remote drop what it
 no longer owns, a removed remote is told, and through every change a network search
 (and a federated multi-search with `useNetwork`) answers what one node holding every
-document answers, ties included. A forged forwarded write is refused."""
+document answers, ties included. Every member shows the leader's network version after
+each change, and the remotes' tasks name it in their origin (`networkVersion`); each
+remote ends its share of a change with a `networkTopologyChange` task of its own, started
+by the leader's `/network/control` message. A forged forwarded write is refused."""
 
 from __future__ import annotations
 
@@ -57,6 +60,36 @@ def topology_change(leader: SiftProcess, body: dict[str, Any]) -> dict[str, Any]
     return task
 
 
+def one_version(leader: SiftProcess, nodes: list[SiftProcess]) -> str:
+    """The leader's network version, once every one of ``nodes`` shows it too."""
+    version = network_of(leader)["version"]
+    wait_until(lambda: all(network_of(n)["version"] == version for n in nodes))
+    return version
+
+
+def remote_task(leader: SiftProcess, task: dict[str, Any], name: str,
+                node: SiftProcess) -> dict[str, Any]:  # fmt: skip
+    """The task remote ``name`` (``node``) enqueued last for the leader's ``task``, as the
+    leader's `remoteTasks` names it once delivered, finished."""
+    with leader.client() as client:
+        uid = wait_until(lambda: client.get(f"/tasks/{task['uid']}").json()["network"][
+            "remoteTasks"][name]["taskUid"])  # fmt: skip
+    return finished(node, uid)
+
+
+def ended_change(leader: SiftProcess, change: dict[str, Any], version: str,
+                 remotes: dict[str, SiftProcess]) -> None:  # fmt: skip
+    """The leader's topology change names ``version``; each of ``remotes`` ended its
+    share with a `networkTopologyChange` of its own naming the leader's task and it."""
+    assert change["network"]["networkVersion"] == version, change
+    assert set(change["network"]["remoteTasks"]) == set(remotes), change
+    for name, node in remotes.items():
+        end = remote_task(leader, change, name, node)
+        assert (end["type"], end["status"]) == ("networkTopologyChange", "succeeded"), end
+        assert end["network"] == {"origin": {"remoteName": "ms-00", "taskUid": change["uid"],
+                                             "networkVersion": version}}  # fmt: skip
+
+
 def same_answers(nodes: list[SiftProcess], reference: SiftProcess) -> None:
     """Every node's network search and federated multi-search answer as ``reference``."""
     for query in QUERIES:
@@ -95,17 +128,28 @@ def test_a_topology_change_moves_documents_and_a_removed_remote_is_told(
     reference.start()
     leader, first, joining = nodes["ms-00"], nodes["ms-01"], nodes["ms-02"]
     shards = {"a": ["ms-00"], "b": ["ms-01"]}
+    unset = network_of(leader)["version"]
     topology_change(leader, {"leader": "ms-00", "remotes": {
         "ms-00": remote(leader), "ms-01": remote(first)},
         "shards": {s: {"remotes": o} for s, o in shards.items()}})  # fmt: skip
     wait_until(lambda: network_of(first)["leader"] == "ms-00")
+    version = one_version(leader, [first])
+    assert version != unset
+    additions = []
     for node in (leader, reference):
         write(node, "POST", "/indexes", {"uid": "books", "primaryKey": "id"})
         write(node, "PATCH", "/indexes/books/settings", SETTINGS)
-        write(node, "POST", "/indexes/books/documents", documents(0, 400))
+        additions.append(write(node, "POST", "/indexes/books/documents", documents(0, 400)))
     ids = list(range(400))
     wait_until(lambda: stored(first) == share(shards, "ms-01", ids))
     same_answers([leader, first], reference)
+    # The leader's write names the version its shares were split under, and so does
+    # the task ms-01 enqueued for its share.
+    added = additions[0]
+    assert added["network"]["networkVersion"] == version, added
+    forwarded = remote_task(leader, added, "ms-01", first)
+    assert forwarded["network"]["origin"] == {"remoteName": "ms-00", "taskUid": added["uid"],
+                                              "networkVersion": version}  # fmt: skip
 
     # ms-02 joins while it is down: a new shard and a replica of `b`. It is owed the
     # network, the index with its settings, and the documents of its shards; ms-01 is
@@ -124,6 +168,18 @@ def test_a_topology_change_moves_documents_and_a_removed_remote_is_told(
     nodes_now = [leader, first, joining]
     wait_until(lambda: all(network_of(n)["shards"] == network_of(leader)["shards"]
                            for n in nodes_now))  # fmt: skip
+    # Three nodes, one version: the one the change drew on the leader.
+    grown_version = one_version(leader, [first, joining])
+    assert grown_version != version
+    ended_change(leader, grown, grown_version, {"ms-01": first, "ms-02": joining})
+    # The documents the change moved to ms-02 are Meilisearch's imports of that change.
+    with joining.client() as client:
+        imports = client.get("/tasks", params={"types": "documentAdditionOrUpdate"}).json()
+    change = {"remoteName": "ms-00", "taskUid": grown["uid"], "networkVersion": grown_version}
+    assert imports["results"] and all(t["network"]["networkChange"] == change
+                                      for t in imports["results"]), imports  # fmt: skip
+    assert sum(t["network"]["importFrom"]["documentCount"]
+               for t in imports["results"]) == len(share(shards, "ms-02", ids))
     same_answers(nodes_now, reference)
 
     # A client's key allowed to add documents cannot pass a write off as the leader's.
@@ -141,7 +197,10 @@ def test_a_topology_change_moves_documents_and_a_removed_remote_is_told(
     assert shrunk["details"]["movedDocuments"] == 0
     alone = {"self": "ms-01", "leader": None, "remotes": {"ms-01": remote(first)},
              "shards": {}}  # fmt: skip
-    wait_until(lambda: network_of(first) == alone)
+    wait_until(lambda: {k: v for k, v in network_of(first).items() if k != "version"} == alone)
+    # It left the leader's network: a version of its own, not the leader's new one.
+    shrunk_version = one_version(leader, [joining])
+    assert network_of(first)["version"] not in (grown_version, shrunk_version)
     same_answers([leader, joining], reference)
     with first.client() as client:
         assert client.post("/indexes/books/documents", json=[{"id": 1}]).status_code == 202

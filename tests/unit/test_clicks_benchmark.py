@@ -6,6 +6,7 @@ from __future__ import annotations
 import random
 
 import numpy as np
+from benchmarks.clicks.mixed import mixed
 from benchmarks.clicks.offline import replay
 from benchmarks.clicks.simulate import Visitors, noise_session, session
 
@@ -39,3 +40,10 @@ def test_replay_lifts_clicked_queries_and_leaves_the_others() -> None:
     assert last["sessions"] == 20
     assert last["clicked"] > first["clicked"] + 0.2  # the relevant documents reach the top
     assert last["never_clicked"] == first["never_clicked"]
+
+
+def test_mixed_index_reports_the_real_half_gaining() -> None:
+    """benchmarks.clicks.mixed: every other clicked query gets real sessions, the rest
+    random clicks, in one index; the real half's relevant documents reach the top."""
+    gain, _ = mixed(DEFAULTS, [f"q{i}" for i in range(8)], QRELS, ClickParams(), seed=3)
+    assert gain > 0.2

@@ -106,10 +106,11 @@ _INDEX_REQUESTS: dict[str, Callable[[str, dict[str, Any]], Request]] = {
 }
 
 
-def network_requests(topology: Topology) -> dict[str, Request]:
+def network_requests(topology: Topology, version: str) -> dict[str, Request]:
     """What each other remote is sent when the leader's /network changes: the whole
-    topology, with ``self`` set to that remote's name (it replaces the remote's own)."""
-    body = topology.to_dict()
+    topology, with ``self`` set to that remote's name (it replaces the remote's own), and
+    its ``version`` (the remote takes it, so every member shows the same)."""
+    body = {**topology.to_dict(), "version": version}
     return {name: ("PATCH", "/network", {**body, "self": name})
             for name in topology.remotes if name != topology.self_name}  # fmt: skip
 
@@ -178,12 +179,16 @@ class Forwarder:
         """Those of ``names`` in the network that may have a database of their own."""
         return set(self.owed(dict.fromkeys(names, ("", "", None))))
 
-    def deliver(self, name: str, task_uid: int, request: Request,
-                part: int | None = None) -> dict[str, Any] | None:  # fmt: skip
+    def deliver(self, name: str, task_uid: int, request: Request, part: int | None = None,
+                network_version: str | None = None,
+                network_change: bool = False) -> dict[str, Any] | None:  # fmt: skip
         """Send remote ``name`` its request of the leader's task ``task_uid``, once: its
         entry of Meilisearch's ``remoteTasks`` (an error of type ``system`` when it may
         answer later), or None when it shares the leader's database (nothing to send).
-        ``part``: which of the task's requests to this remote, when it sends several."""
+        ``part``: which of the task's requests to this remote, when it sends several;
+        ``network_version``: the network's version the request was routed under (the
+        remote shows it as the ``networkVersion`` of its task's origin);
+        ``network_change``: the request is part of a ``networkTopologyChange``."""
         topology = self.network.topology
         remote = topology.remotes.get(name) or _leaving(name, request)
         if remote is None:  # removed from /network: asking again would change nothing
@@ -195,7 +200,8 @@ class Forwarder:
         # a takeover (nodes sharing the leader's database) names the same origin.
         # A /network change names the topology's version where a write names its task.
         origin = Origin(topology.leader or topology.self_name or "", abs(task_uid),
-                        self.network.database_id, part)  # fmt: skip
+                        self.network.database_id, part, network_version,
+                        network_change)  # fmt: skip
         method, path, body = request
         headers = origin.headers()
         if remote.write_api_key:

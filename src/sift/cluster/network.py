@@ -25,7 +25,7 @@ from sift.cluster import rebalance
 from sift.cluster.fanout import NetworkSearch
 from sift.cluster.forward import Forwarder, farewell_requests, network_requests
 from sift.cluster.health import RemoteHealth
-from sift.cluster.origin import database_id, note_member
+from sift.cluster.origin import database_id, network_version, note_member
 from sift.cluster.topology import Topology, apply_patch
 from sift.engine.partition import Partition
 from sift.errors import NotALeader, SiftError
@@ -46,6 +46,22 @@ def _own_write_key(topology: dict[str, Any], fixed_self: str | None) -> str | No
     remote = remotes.get(me) if isinstance(remotes, dict) and isinstance(me, str) else None
     key = remote.get("writeApiKey") if isinstance(remote, dict) else None
     return key if isinstance(key, str) else None
+
+
+def _version_of(body: Any, forwarded: bool) -> tuple[Any, str | None]:
+    """A PATCH /network body without its ``version``, and that version: only the leader
+    sets one (its forwarded topology carries the version every member takes); a client's
+    change draws a new one, so two different networks never share a version."""
+    if not isinstance(body, dict) or "version" not in body:
+        return body, None
+    if not forwarded:
+        raise SiftError(
+            "`.version` is drawn by the node a change is made on, and sent by the leader "
+            "to the other remotes: a PATCH /network cannot set it.",
+            "invalid_network_version",
+        )
+    rest = {k: v for k, v in body.items() if k != "version"}
+    return rest, network_version(body["version"], ".version")
 
 
 class Network:
@@ -84,6 +100,12 @@ class Network:
     def topology(self) -> Topology:
         return self._topology
 
+    @property
+    def version(self) -> str:
+        """The network's version (Meilisearch's ``version``): a UUID each change of the
+        topology replaces; a remote takes its leader's, so every member shows the same."""
+        return self._network_version
+
     def require_enabled(self) -> None:
         if not self._enabled:
             experimental.require(self.db, "network", "/network")  # raises, with the reason
@@ -110,8 +132,9 @@ class Network:
                    for key in keys)  # fmt: skip
 
     def view(self) -> dict[str, Any]:
-        """GET /network: the topology, each remote with its availability as last seen."""
-        body = self._topology.to_dict()
+        """GET /network: the topology and its version, each remote with its availability
+        as last seen."""
+        body = {**self._topology.to_dict(), "version": self._network_version}
         for name, remote in body["remotes"].items():
             remote["status"] = self.health.status(name)
         return body
@@ -132,9 +155,12 @@ class Network:
 
         ``forwarded``: the body is the leader's whole topology (sent by
         :meth:`_owe_remotes` on the leader), which replaces this node's instead of
-        patching it, so a remote the leader removed is removed here too. A change made
-        on the leader (it leads before or after the change) is owed to every other remote
-        in the same transaction, through the outbox that forwards its writes."""
+        patching it, so a remote the leader removed is removed here too, and its
+        ``version`` becomes this node's. Otherwise a change draws a new version (a PATCH
+        that changes nothing keeps it), and a change made on the leader (it leads before
+        or after the change) is owed to every other remote, with that version, in the
+        same transaction, through the outbox that forwards its writes."""
+        body, given = _version_of(body, forwarded)
         if isinstance(body, dict) and self.fixed_self is not None:
             wanted = body.get("self", self.fixed_self)
             if wanted != self.fixed_self:
@@ -150,15 +176,17 @@ class Network:
             stored = topology.to_dict()
             if self.fixed_self is not None and "self" not in (body or {}):
                 stored["self"] = seen.topology.get("self")  # another node's `self` stays
-            version = network_rows.write(conn, seen, stored)
+            changed = Topology.from_dict(stored) != Topology.from_dict(seen.topology)
+            new = given or (network_rows.new_version() if changed else seen.network_version)
+            revision = network_rows.write(conn, seen, stored, new)
             if not forwarded:
-                self._owe_remotes(conn, before, self._stored(stored), version)
-                self._move_documents(conn, before, self._stored(stored))
-        self._set(network_rows.NetworkRow(stored, version), self._enabled)
+                self._owe_remotes(conn, before, self._stored(stored), revision, new)
+                self._move_documents(conn, before, self._stored(stored), new)
+        self._set(network_rows.NetworkRow(stored, revision, new), self._enabled)
         return self._topology
 
     def _owe_remotes(self, conn: Connection, before: Topology, after: Topology,
-                     version: int) -> None:  # fmt: skip
+                     revision: int, version: str) -> None:  # fmt: skip
         """Owe every other remote the new topology when this node leads (before the
         change, or after it: a leader handing over tells the others too), as
         Meilisearch's leader propagates it, and every remote it removes a network of its
@@ -167,12 +195,15 @@ class Network:
         me = after.self_name
         if not self._enabled or me is None or me not in (before.leader, after.leader):
             return
-        requests = self.forwarder.owed(network_requests(after), after)
-        # A remote left out is told too (found in the topology before the change).
+        requests = self.forwarder.owed(network_requests(after, version), after)
+        # A remote left out is told too (found in the topology before the change); it
+        # leaves this network, so it draws a version of its own.
         requests.update(self.forwarder.owed(farewell_requests(before, after), before))
-        outbox_rows.add(conn, -version, requests)  # no task: the outbox row names the version
+        # No task: the outbox row is numbered by the row's revision, negated.
+        outbox_rows.add(conn, -revision, requests, version)
 
-    def _move_documents(self, conn: Connection, before: Topology, after: Topology) -> None:
+    def _move_documents(self, conn: Connection, before: Topology, after: Topology,
+                        version: str) -> None:  # fmt: skip
         """Enqueue Meilisearch's ``networkTopologyChange`` task when this node leads the
         sharded network after the change and some documents change owners: the worker
         sends each remote with a database of its own what it gains and loses
@@ -184,7 +215,7 @@ class Network:
         if rebalance.changed(old, after.shards):
             task_rows.enqueue(self.db, conn, rebalance.TASK_TYPE, None,
                               {"movedDocuments": None},
-                              rebalance.task_params(old, after.shards))  # fmt: skip
+                              rebalance.task_params(old, after.shards, version))  # fmt: skip
 
     # -- keeping up with other nodes -------------------------------------------
 
@@ -231,6 +262,7 @@ class Network:
             if row is not None and row.version != getattr(self, "_version", None):
                 self._topology = self._stored(row.topology)
                 self._version = row.version
+                self._network_version = row.network_version
             changed = before != (self._enabled, self._topology)
         if changed:
             for listener in self._listeners:

@@ -35,6 +35,24 @@ HEADER_REMOTE = "X-Sift-Origin-Remote"
 HEADER_TASK = "X-Sift-Origin-Task"
 HEADER_DATABASE = "X-Sift-Origin-Database"
 HEADER_PART = "X-Sift-Origin-Part"
+HEADER_NETWORK_VERSION = "X-Sift-Origin-Network-Version"
+HEADER_NETWORK_CHANGE = "X-Sift-Origin-Network-Change"
+
+
+def network_version(value: Any, where: str) -> str:
+    """``value`` as a network version (a UUID, in its canonical form), or the error."""
+    try:
+        return str(uuid.UUID(value)) if isinstance(value, str) else _bad_version(value, where)
+    except ValueError:
+        return _bad_version(value, where)
+
+
+def _bad_version(value: Any, where: str) -> str:
+    raise SiftError(
+        f"Invalid value at `{where}`: expected a network version (a UUID), but found "
+        f"`{value}`.",
+        "invalid_network_version",
+    )
 
 
 def database_id(db: Database) -> str:
@@ -86,6 +104,12 @@ class Origin:
     # Which of the task's requests to this remote, when it sends several (a topology
     # change sends documents in parts): each part is a write of its own, enqueued once.
     part: int | None = None
+    # The leader's network version the write was routed under (Meilisearch's
+    # ``networkVersion``); None from a leader that did not name one.
+    network_version: str | None = None
+    # Sent by the leader's ``networkTopologyChange`` task (tasks/topology.py): a document
+    # import of that change, shown as Meilisearch's ``networkChange`` and ``importFrom``.
+    network_change: bool = False
 
     def headers(self) -> dict[str, str]:
         headers = {
@@ -95,11 +119,18 @@ class Origin:
         }
         if self.part is not None:
             headers[HEADER_PART] = str(self.part)
+        if self.network_version is not None:
+            headers[HEADER_NETWORK_VERSION] = self.network_version
+        if self.network_change:
+            headers[HEADER_NETWORK_CHANGE] = "true"
         return headers
 
     def to_dict(self) -> dict[str, Any]:
         """The task's ``network.origin`` as Meilisearch shows it."""
-        return {"remoteName": self.remote, "taskUid": self.task_uid}
+        shown: dict[str, Any] = {"remoteName": self.remote, "taskUid": self.task_uid}
+        if self.network_version is not None:
+            shown["networkVersion"] = self.network_version
+        return shown
 
     @classmethod
     def from_headers(cls, headers: Mapping[str, str]) -> Origin | None:
@@ -117,7 +148,15 @@ class Origin:
         part = headers.get(HEADER_PART)
         if part is not None and not part.isdigit():
             raise SiftError(f"`{HEADER_PART}` must be a number.", "bad_request")
-        return cls(remote, int(task), database, None if part is None else int(part))
+        version = headers.get(HEADER_NETWORK_VERSION)
+        if version is not None:
+            version = network_version(version, HEADER_NETWORK_VERSION)
+        change = headers.get(HEADER_NETWORK_CHANGE)
+        if change not in (None, "true", "false"):
+            raise SiftError(f"`{HEADER_NETWORK_CHANGE}` must be `true` or `false`.",
+                            "bad_request")  # fmt: skip
+        return cls(remote, int(task), database, None if part is None else int(part), version,
+                   change == "true")  # fmt: skip
 
     def _key(self) -> str:
         part = "" if self.part is None else f":{self.part}"
@@ -137,7 +176,10 @@ def with_origin(params: dict[str, Any] | None, origin: Origin | None) -> dict[st
     """A forwarded task's parameters: the origin is shown as its ``network.origin``."""
     if origin is None:
         return dict(params or {})
-    return {**(params or {}), "networkOrigin": origin.to_dict()}
+    shown = {**(params or {}), "networkOrigin": origin.to_dict()}
+    if origin.network_change:
+        shown["networkChange"] = True  # tasks/views.py shows an import as Meilisearch does
+    return shown
 
 
 def record(conn: Connection, origin: Origin | None, task_uid: int) -> None:

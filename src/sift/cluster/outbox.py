@@ -28,6 +28,7 @@ from typing import Any
 from sqlalchemy.engine import Connection
 
 from sift.cluster.forward import Forwarder, is_network_change
+from sift.cluster.rebalance import TASK_TYPE as TOPOLOGY_CHANGE
 from sift.storage import outbox as rows
 from sift.storage import tasks as task_rows
 from sift.storage.database import Database, error_summary, utcnow
@@ -51,6 +52,7 @@ class Outbox:
         self.forwarder = forwarder
         self.leading = leading
         self.poll = poll
+        self._changes: dict[int, bool] = {}  # task uid -> a networkTopologyChange's
         self._wake = threading.Event()
         self._stop = threading.Event()
         self._thread: threading.Thread | None = None
@@ -110,7 +112,19 @@ class Outbox:
                     break
                 delivered += 1
                 row = self._next(row.remote)
+        self._changes.clear()
         return delivered
+
+    def _of_topology_change(self, task_uid: int) -> bool:
+        """Whether the leader's task ``task_uid`` is a ``networkTopologyChange`` (its
+        document writes are the remote's imports of that change)."""
+        if is_network_change(task_uid):
+            return False
+        if task_uid not in self._changes:
+            with self.db.read() as conn:
+                task = task_rows.get(conn, task_uid)
+            self._changes[task_uid] = task is not None and task.type == TOPOLOGY_CHANGE
+        return self._changes[task_uid]
 
     def _next(self, remote: str) -> rows.Pending | None:
         with self.db.read() as conn:
@@ -122,7 +136,10 @@ class Outbox:
         # The row names the request (its part): a task may owe a remote several (a
         # topology change), each to be enqueued there once however often it is sent.
         answer = self.forwarder.deliver(row.remote, row.task_uid,
-                                        (row.method, row.path, row.body), part=row.id)
+                                        (row.method, row.path, row.body), part=row.id,
+                                        network_version=row.network_version,
+                                        network_change=self._of_topology_change(
+                                            row.task_uid))  # fmt: skip
         retry = answer is not None and (answer["error"] or {}).get("type") == "system"
         with self.db.write() as conn:
             if retry:

@@ -36,10 +36,12 @@ def changed(before: Shards, after: Shards) -> bool:
     return {s: set(o) for s, o in before.items()} != {s: set(o) for s, o in after.items()}
 
 
-def task_params(before: Shards, after: Shards) -> dict[str, Any]:
-    """What the task stores: the shard maps of its change."""
+def task_params(before: Shards, after: Shards, version: str) -> dict[str, Any]:
+    """What the task stores: the shard maps of its change and the network version the
+    change drew (its writes to remotes name it)."""
     return {"shards": {"before": {s: list(o) for s, o in before.items()},
-                       "after": {s: list(o) for s, o in after.items()}}}  # fmt: skip
+                       "after": {s: list(o) for s, o in after.items()}},
+            "networkVersion": version}  # fmt: skip
 
 
 def owners(shards: Shards) -> set[str]:

@@ -44,7 +44,13 @@ class _Counted(NamedTuple):
 def _count(field: FieldValues, member: Membership) -> _Counted:
     numbers, strings = field.real_numbers(), field.string_groups()
     number_counts = member.counts(numbers)
-    if len(strings.values) <= BULK_COUNT_THRESHOLD and not member.sparse_for(strings):
+    if len(strings.values) <= BULK_COUNT_THRESHOLD and not member.sparse_for(strings) and \
+            not member.has_bitmap():
+        # A search's candidates (docids), many: one compiled pass over them (their value
+        # codes, or their bitset against each value's) instead of building their BitMap
+        # (26 of 40 ms at 900k candidates of 1M on the loaded VM) for the intersections.
+        string_counts = member.candidate_counts(strings)
+    elif len(strings.values) <= BULK_COUNT_THRESHOLD and not member.sparse_for(strings):
         string_counts = np.fromiter(
             (member.candidates.intersection_cardinality(field.strings[k]) for k in strings.values),
             dtype=np.int64,

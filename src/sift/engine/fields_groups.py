@@ -152,6 +152,17 @@ class Membership:
             self._bitmap = bitmap_from_array(self._ids)
         return self._bitmap
 
+    def has_bitmap(self) -> bool:
+        """Whether the candidates came (or were already turned into) a BitMap."""
+        return self._bitmap is not None
+
+    def candidate_counts(self, groups: Groups) -> np.ndarray:
+        """How many candidates each value of ``groups`` has, counted from the candidates'
+        side by a compiled pass, whatever their number (:meth:`counts` picks)."""
+        if len(groups.values) == 0:
+            return np.zeros(0, dtype=np.int64)
+        return self._sparse_counts(groups)
+
     def ids(self) -> np.ndarray:
         if self._ids is None:
             self._ids = array_from_bitmap(self.candidates).astype(np.int64)

@@ -34,6 +34,7 @@ from sift.engine.doctable import DocTable
 from sift.engine.facet_search import run_facet_search
 from sift.engine.fields import FieldStore
 from sift.engine.partition import SHARD_FIELD, Partition
+from sift.engine.pipeline.lexical import BUCKET_RULES
 from sift.engine.query import SearchParams
 from sift.engine.select import filter_docids, sorted_docids
 from sift.engine.store import (
@@ -46,6 +47,7 @@ from sift.engine.store import (
 )
 from sift.engine.tiebreak import tie_keys
 from sift.engine.vocab import VocabularyBuilder
+from sift.engine.word_totals import dense_letters
 
 MAX_SEGMENTS = 8
 OPTIMIZE_SHARE = 0.05  # idle merge once the small segments hold 5 % of the largest's rows
@@ -341,6 +343,20 @@ class SearchIndex:
         self._segments = [merge_segments(self._segments, self._alive, len(self._term_list))]
         self._publish()
         return True
+
+    def warm_prefixes(self) -> int:
+        """Build the cached totals (sift.engine.word_totals) of the dense one-letter
+        prefixes of the published view, as their first searches would, so that no
+        visitor's first keystroke pays for them. For the writer thread when it has
+        nothing else to do (after :meth:`optimize`); returns the words built."""
+        view = self.view
+        rules = view.settings["rankingRules"]
+        if "relevance" not in rules or not BUCKET_RULES.isdisjoint(rules):
+            return 0  # a bucket rule reads the occurrences: no totals are kept
+        letters = dense_letters(view.snapshot)
+        for letter in letters:
+            pipeline.search(view, SearchParams(q=letter, limit=1))
+        return len(letters)
 
     def _remove(self, ext_ids: Iterable[str]) -> int:
         gone = []

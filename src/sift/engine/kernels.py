@@ -275,6 +275,47 @@ def term_frequencies(index, docs, fields, weight, offsets, field_weight, n_field
 
 
 @compiled
+def filter_totals(bits, codes, values, doc_mask):  # pragma: no cover - compiled
+    """(cands, tf, n_full): the documents of a word's cached totals (word_totals.py)
+    that pass ``doc_mask``, each one's term frequency ``values[codes[i] >> 1]``, and how
+    many of them hold a full-weight variant (``codes[i] & 1``); the word's documents are
+    the set bits of ``bits`` (docid ``64 * w + b`` is bit b of word w), the i-th of them
+    in docid order has ``codes[i]``. Each set bit is found as the lowest of what is left
+    of its word and numbered by counting the bits below it; each document is written
+    unconditionally and kept by advancing, as dense_candidates."""
+    n = codes.size
+    cands = np.empty(n, np.uint32)
+    tf = np.empty(n, np.float64)
+    one = np.uint64(1)
+    m1 = np.uint64(0x5555555555555555)
+    m2 = np.uint64(0x3333333333333333)
+    m4 = np.uint64(0x0F0F0F0F0F0F0F0F)
+    h01 = np.uint64(0x0101010101010101)
+    k = 0
+    i = 0
+    n_full = 0
+    for w in range(bits.size):
+        x = bits[w]
+        base = np.int64(w) * 64
+        while x != np.uint64(0):
+            low = x & (~x + one)
+            b = low - one
+            b = b - ((b >> one) & m1)
+            b = (b & m2) + ((b >> np.uint64(2)) & m2)
+            b = (b + (b >> np.uint64(4))) & m4
+            d = base + np.int64((b * h01) >> np.uint64(56))
+            code = np.int64(codes[i])
+            keep = np.int64(doc_mask[d])
+            cands[k] = d
+            tf[k] = values[code >> 1]
+            n_full += keep & code
+            k += keep
+            i += 1
+            x = x ^ low
+    return cands[:k], tf[:k], n_full
+
+
+@compiled
 def saturated_sum(tf, idfs, k1):  # pragma: no cover - compiled
     """Per candidate, the sum over words of ``idfs[w] * tf / (k1 + tf)`` (BM25)."""
     n_words, n_cands = tf.shape
@@ -636,6 +677,8 @@ def warm_up() -> None:
     weight = np.ones(1, np.float32)
     tf, _ = term_frequencies(index, docs, fields, weight, offsets, weight, 1, 1)
     saturated_sum(tf, np.ones(1), 1.0)
+    for doc_mask in (yes, cached_mask):
+        filter_totals(np.zeros(1, np.uint64), np.zeros(1, np.uint16), np.zeros(1), doc_mask)
     keys, n_fields = proximity_keys(index, fields, pos, index, fields, pos, yes, 20)
     proximity_costs(keys, 1, n_fields, 20, False)
     add_proximity_bonus(index, fields, pos, index, fields, pos, yes, np.zeros(1), 20, 1.0)

@@ -213,6 +213,20 @@ class Features:
         self.index = [self.index_all[a:b] for a, b in pairwise(self.offsets.tolist())]
         self.field_rank = field_rank
         self._cache: dict[str, np.ndarray] = {}
+        # (tf [1, candidates], df [1]) when they come from a word's cached totals.
+        self.totals: tuple[np.ndarray, np.ndarray] | None = None
+
+    @classmethod
+    def of_totals(cls, cands: np.ndarray, tf: np.ndarray, df: int, field_rank: np.ndarray
+                  ) -> Features:
+        """The features of a one-word query whose candidates and term frequencies came
+        from the word's cached totals (sift.engine.word_totals): what the relevance rule
+        reads, without the occurrences (no other rule may read them then)."""
+        feats = cls([Occurrences.empty()], field_rank, 0)
+        feats.cands = cands
+        feats.matched = np.ones((1, cands.size), dtype=bool)
+        feats.totals = (tf.reshape(1, -1), np.array([df], dtype=np.int64))
+        return feats
 
     def joined(self, name: str) -> np.ndarray:
         """One attribute of the occurrences (``"fields"``, ``"weight"``...), every

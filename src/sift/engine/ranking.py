@@ -223,21 +223,29 @@ def _exactness(inp: RankInput, kept: np.ndarray, order: int) -> RuleOutput:
 
 
 def _field_weights(inp: RankInput) -> np.ndarray:
+    return field_weights(inp.params, inp.snap, inp.corpus, inp.field_rank, inp.n_ranks)
+
+
+def bm25f_key(p: RelevanceParams, field_rank: np.ndarray, n_ranks: int) -> tuple[Any, ...]:
+    """What :func:`field_weights` reads beyond the snapshot (and the corpus)."""
+    return ("bm25f", p.b, p.attr_boost, n_ranks, field_rank.tobytes())
+
+
+def field_weights(p: RelevanceParams, snap: Snapshot, corpus: CorpusStats | None,
+                  field_rank: np.ndarray, n_ranks: int) -> np.ndarray:
     """BM25F's per-(document, field) factor ``weight / (1 - b + b * len / avg)``, flat
     (index ``docid * n_fields + field``), built once per snapshot and settings: a
     query then pays one gather per word for it instead of five array operations."""
-    p, snap, corpus = inp.params, inp.snap, inp.corpus
     avg = snap.avg_field_len if corpus is None else \
         corpus.avg_field_len(snap.field_names, snap.avg_field_len)
 
     def build() -> np.ndarray:
         n_fields = snap.field_len.shape[1]
-        fw = 1.0 + p.attr_boost * np.clip(1.0 - inp.field_rank / max(inp.n_ranks - 1, 1), 0, 1)
+        fw = 1.0 + p.attr_boost * np.clip(1.0 - field_rank / max(n_ranks - 1, 1), 0, 1)
         norm = (1.0 - p.b) + (p.b / avg)[None, :] * snap.field_len
         return (fw[None, :n_fields] / norm).astype(np.float32).reshape(-1)
 
-    # The key holds everything build() reads beyond the snapshot itself.
-    key = ("bm25f", p.b, p.attr_boost, inp.n_ranks, inp.field_rank.tobytes())
+    key = bm25f_key(p, field_rank, n_ranks)
     if corpus is None:
         return snap.cached(key, build)
     # Other shards' averages change without this snapshot changing: a bounded cache.
@@ -250,17 +258,22 @@ def relevance_scores(inp: RankInput, kept: np.ndarray) -> tuple[np.ndarray, np.n
     p, snap, feats, corpus = inp.params, inp.snap, inp.feats, inp.corpus
     n = feats.cands.size
     n_docs = max(snap.n_alive if corpus is None else corpus.documents, 1)
-    field_weight = _field_weights(inp)
-    tf, df = term_frequencies(feats.index_all, feats.docs, feats.joined("fields"),
-                              feats.joined("weight"), feats.offsets,
-                              field_weight, snap.field_len.shape[1], n)
-    idfs = np.zeros(len(inp.occs))
+    if feats.totals is not None:  # one word, from its cached totals (word_totals.py)
+        tf, df = feats.totals
+    else:
+        tf, df = term_frequencies(feats.index_all, feats.docs, feats.joined("fields"),
+                                  feats.joined("weight"), feats.offsets,
+                                  _field_weights(inp), snap.field_len.shape[1], n)
+    idfs = np.zeros(len(inp.words))
     counts = np.array([w.count for w in inp.words], dtype=np.float64)
+    # A word without occurrences among the candidates has df 0 (term_frequencies).
+    matches = df.tolist() if corpus is None else \
+        [corpus.matches(i, w.decision) for i, w in enumerate(inp.words)]
     if corpus is not None:  # every shard's document counts, not this one's
         df = np.array([corpus.document_frequency(i, w.decision)
                        for i, w in enumerate(inp.words)], np.int64)
-    for i, (o, w, d) in enumerate(zip(inp.occs, inp.words, df.tolist(), strict=True)):
-        if (o.docs.size if corpus is None else corpus.matches(i, w.decision)) == 0:
+    for i, (w, d, m) in enumerate(zip(inp.words, df.tolist(), matches, strict=True)):
+        if m == 0:
             continue
         # idf stays in numpy: numba's log1p can differ from numpy's in the last bit.
         idfs[i] = np.log1p((n_docs - d + 0.5) / (d + 0.5)) * (p.stop_weight if w.stop else 1.0)
@@ -268,7 +281,7 @@ def relevance_scores(inp: RankInput, kept: np.ndarray) -> tuple[np.ndarray, np.n
     max_score = float((idfs * counts).sum())
     sequence = inp.sequence if inp.sequence is not None else range(len(inp.words))
     content = [i for i in sequence if not inp.words[i].stop]
-    if p.proximity > 0 and len(inp.occs) > 1 and n and not inp.out_of_time():
+    if p.proximity > 0 and len(inp.words) > 1 and n and not inp.out_of_time():
         depth = min(p.rerank_depth, n)
         top = np.argpartition(-raw, depth - 1)[:depth] if depth < n else np.arange(n)
         subset = np.zeros(n, dtype=bool)

@@ -93,15 +93,22 @@ def forwarded_origin(request: Request, offered: Any = None) -> Origin | None:
     which may change the network anyway). Without a master key every caller may do
     everything, so the headers are taken as sent."""
     origin = Origin.from_headers(request.headers)
-    master = services(request).config.master_key
-    if origin is None or master is None:
-        return origin
-    token = bearer_token(request)
-    if hmac.compare_digest(token.encode(), master.encode()):
-        return origin
-    if token and services(request).network.writes_with(token, offered):
+    if origin is None or sent_as_leader(request, offered):
         return origin
     raise UntrustedOrigin()
+
+
+def sent_as_leader(request: Request, offered: Any = None) -> bool:
+    """Whether the request is authenticated as the leader writes to this node: with the
+    master key or this node's ``writeApiKey`` (see :func:`forwarded_origin`); always true
+    without a master key."""
+    master = services(request).config.master_key
+    if master is None:
+        return True
+    token = bearer_token(request)
+    if hmac.compare_digest(token.encode(), master.encode()):
+        return True
+    return bool(token) and services(request).network.writes_with(token, offered)
 
 
 def _principal(svc: Services, token: str, action: str, cached_only: bool) -> Principal | None:

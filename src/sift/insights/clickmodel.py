@@ -16,20 +16,21 @@ Position bias: a result shown first is clicked more because it is seen more, not
 because it is better. Each choice weighs ``(position + 1) ** eta``, the inverse of an
 examination probability ``1 / rank ** eta`` (inverse propensity weighting), and a
 document's share of its query's weighted choices says how strongly it was preferred.
-Three ways to turn that share into a strength were compared on the simulation
+Four ways to turn clicks into a strength were compared on the simulation
 (docs/ranking.md#clicks has the figures; `method`):
 
-- ``chance`` (the default): the share's lower confidence bound (Wilson, `z` standard
+- ``chance``: the share's lower confidence bound (Wilson, `z` standard
   deviations), less what an even spread over the documents chosen would give. Clicks
   spread at random, however many, give no signal: luck is not read as preference.
 - ``ipw``: the share itself, with `prior` pseudo-choices added to the query's total.
 - ``coec`` (clicks over expected clicks): the share, only for a document chosen more than
   an average result at its position would be (the index's own click-position
   distribution), at `z` standard deviations.
-- ``examined``: clicks over expected clicks where what each document was owed comes from
-  the searches' impressions (what each visitor was shown: sift.insights.impressions), so
-  a result shown high and skipped falls as well as a chosen one rises
-  (sift.insights.examinations).
+- ``examined`` (the default): clicks over expected clicks where what each document was
+  owed comes from the searches' impressions (what each visitor was shown:
+  sift.insights.impressions), so a result shown high and skipped falls as well as a
+  chosen one rises, each pulled towards neutral by a prior estimated from the index's
+  own clicks (`shrink`; sift.insights.examinations).
 """
 
 from __future__ import annotations
@@ -59,9 +60,9 @@ class ClickParams:
 
     method: str = "examined"  # or "chance", "ipw", "coec" (module docstring)
     eta: float = 0.5  # chance, ipw, coec: examination taken to fall as 1 / rank ** eta
-    z: float = 1.65  # confidence (standard deviations) that a choice is not luck
+    z: float = 0.7  # confidence (standard deviations) that a choice is not luck
     prior: float = 1.0  # ipw, examined: pseudo-clicks pulling thin evidence to "no signal"
-    weight: float = 0.5  # share of the blended score the clicks decide
+    weight: float = 0.8  # share of the blended score the clicks decide
     min_users: int = 3  # distinct users who clicked, before a query gets a signal
     min_doc_users: int = 2  # distinct users who chose a document, before it counts
     max_docs: int = 50  # documents kept per query, strongest first
@@ -71,6 +72,10 @@ class ClickParams:
     # click counts as seen (the chance the visitor still looked at it)
     familywise: bool = False  # examined: z bounds the chance that a query whose clicks
     # position explains moves any document, not each document's (Sidak over its tests)
+    shrink: str = "index"  # examined: estimate `prior` from the index's clicks
+    # (empirical Bayes: how far documents' clicks depart from what they were owed)
+    multinomial: bool = False  # shrink "index": chance's share of the spread is
+    # owed * (1 - owed / clicks), not owed (reads a preference sooner; measured, off)
 
 
 Choice = tuple[str, str, str, int]  # (user, normalised query, object id, 0-based position)

@@ -10,20 +10,22 @@ clicks are shared out in proportion to what each document was owed. A document c
 clearly more than its share rises; one shown high and skipped clearly more often than
 chance allows falls; the rest stay where relevance put them.
 
-"Clearly" is a Poisson confidence bound, and it holds for the query as a whole: a query
-whose clicks position alone explains (every document as attractive as the next: the
-examination model's own null) moves any document with probability at most
-``1 - Phi(z)``, however many documents it shows (a Sidak correction over the documents
-whose counts could pass at all), so clicks spread at random give no signal however many
-there are. The unit is one visitor: a click counts
+"Clearly" is a Poisson confidence bound on each document's count (`z`; with
+`familywise`, held for the query as a whole by a Sidak correction over the documents
+whose counts could pass at all). How far a document moves is its clicks over what it
+was owed, pulled towards 1 by a prior that, by default, the index's own clicks set
+(:func:`shrinkage_prior`): strong where documents' clicks barely depart from what
+position explains, weak where they depart a lot, infinite (nothing moves) where the
+index's clicks are no more spread than chance. The unit is one visitor: a click counts
 once per user, query and document, and so does an impression (at the best position the
 user was shown it), so a bot hammering a result adds one click and one impression.
 """
 
 from __future__ import annotations
 
+import math
 from collections import defaultdict
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from statistics import NormalDist
 from typing import TYPE_CHECKING
 
@@ -118,24 +120,32 @@ def build(
     by_query: dict[str, list[Unit]] = defaultdict(list)
     for unit in shown:
         by_query[unit[1]].append(unit)
+    counts = {
+        query: _owed(units, shown, seen, chosen, rates)
+        for query, units in by_query.items()
+        if len(clickers[query]) >= params.min_users
+    }
+    prior = params.prior
+    if params.shrink == "index":
+        prior = shrinkage_prior(counts.values(), params.multinomial)
+        if math.isinf(prior):  # the index's clicks show no preference at all
+            return {}
     model: dict[str, QueryClicks] = {}
-    for query, units in by_query.items():
-        if len(clickers[query]) < params.min_users:
-            continue
-        signal = _query_signal(units, shown, seen, chosen, rates, params)
+    for query, (ids, users, expected) in counts.items():
+        signal = _query_signal(ids, users, expected, prior, params)
         if signal is not None:
             model[query] = signal
     return model
 
 
-def _query_signal(
+def _owed(
     units: list[Unit],
     shown: dict[Unit, dict[str, int]],
     seen: dict[Unit, dict[str, float]],
     chosen: dict[Unit, set[str]],
     rates: np.ndarray,
-    params: ClickParams,
-) -> QueryClicks | None:
+) -> tuple[list[str], np.ndarray, np.ndarray]:
+    """One query's documents, the users who chose each and the choices each was owed."""
     owed: dict[str, float] = defaultdict(float)
     clicks: dict[str, int] = defaultdict(int)
     for unit in units:
@@ -147,6 +157,44 @@ def _query_signal(
     users = np.array([clicks.get(i, 0) for i in ids], dtype=np.int64)
     expected = np.array([owed[i] for i in ids])
     expected *= users.sum() / expected.sum()  # the query's clicks, shared by what was owed
+    return ids, users, expected
+
+
+def shrinkage_prior(
+    counts: Iterable[tuple[list[str], np.ndarray, np.ndarray]], multinomial: bool = False
+) -> float:
+    """The pseudo-choices that pull each document's clicks-over-owed ratio towards 1,
+    estimated from the index's own clicks (empirical Bayes, gamma-Poisson): were each
+    document's attractiveness relative to its query's a draw of mean 1 and variance
+    ``tau2``, its choices would vary around what it was owed by ``owed + owed² tau2``;
+    the excess of the observed squared departures over the Poisson part estimates
+    ``tau2`` (method of moments, pooled over every query of the index), and the posterior
+    mean of the ratio is ``(choices + 1 / tau2) / (owed + 1 / tau2)``. Clicks that
+    position alone explains (random ones) leave no excess: an infinite prior, no signal.
+
+    What chance explains of each count is taken as its own ``owed`` (Poisson), though the
+    query's counts share a total fixed by its clicks (``owed (1 - owed / clicks)`` with
+    ``multinomial``): that over-states chance, so ``tau2`` is read low and the prior
+    strong, on the side of moving nothing, and later (docs/ranking.md#clicks).
+    A query with one document to compare says nothing about relative attractiveness
+    (its document is owed exactly its clicks) and is left out."""
+    excess = spread = 0.0
+    for ids, users, expected in counts:
+        if len(ids) < 2:
+            continue
+        chance = expected * (1 - expected / users.sum()) if multinomial else expected
+        excess += float(np.sum((users - expected) ** 2 - chance))
+        spread += float(np.sum(expected**2))
+    return spread / excess if excess > 0.0 else math.inf
+
+
+def _query_signal(
+    ids: list[str],
+    users: np.ndarray,
+    expected: np.ndarray,
+    prior: float,
+    params: ClickParams,
+) -> QueryClicks | None:
     z = params.z
     if params.familywise:
         # The tests that could pass at all: a rise needs min_doc_users choices, a fall
@@ -158,7 +206,7 @@ def _query_signal(
         )
     low = poisson_lower_bound(users, z)
     high = poisson_upper_bound(users, z)
-    ratio = (users + params.prior) / (expected + params.prior)
+    ratio = (users + prior) / (expected + prior)
     strength = np.full(len(ids), NEUTRAL)
     rises = (users >= params.min_doc_users) & (low > expected)
     falls = high < expected

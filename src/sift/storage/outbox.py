@@ -24,14 +24,23 @@ class Pending:
     body: Any
     attempts: int
     due_at: datetime
+    network_version: str | None  # the network's version the write was routed under
 
 
-def add(conn: Connection, task_uid: int, requests: dict[str, tuple[str, str, Any]]) -> None:
-    """Owe each remote its request (method, path, JSON body) of task ``task_uid``."""
+def _pending(r: Any) -> Pending:
+    return Pending(r.id, r.remote, r.task_uid, r.method, r.path, orjson.loads(r.body),
+                   r.attempts, r.due_at, r.network_version)  # fmt: skip
+
+
+def add(conn: Connection, task_uid: int, requests: dict[str, tuple[str, str, Any]],
+        network_version: str | None) -> None:  # fmt: skip
+    """Owe each remote its request (method, path, JSON body) of task ``task_uid``, routed
+    under the network's version ``network_version``."""
     now = utcnow()
     rows = [
         {"remote": remote, "task_uid": task_uid, "method": method, "path": path,
-         "body": orjson.dumps(body).decode(), "attempts": 0, "due_at": now}
+         "body": orjson.dumps(body).decode(), "attempts": 0, "due_at": now,
+         "network_version": network_version}
         for remote, (method, path, body) in requests.items()
     ]  # fmt: skip
     if rows:
@@ -43,20 +52,12 @@ def heads(conn: Connection) -> list[Pending]:
     gets its writes in the leader's order)."""
     first = sa.select(sa.func.min(outbox.c.id)).group_by(outbox.c.remote)
     rows = conn.execute(sa.select(outbox).where(outbox.c.id.in_(first)).order_by(outbox.c.id))
-    return [
-        Pending(r.id, r.remote, r.task_uid, r.method, r.path, orjson.loads(r.body),
-                r.attempts, r.due_at)
-        for r in rows
-    ]  # fmt: skip
+    return [_pending(r) for r in rows]
 
 
 def all_rows(conn: Connection) -> list[Pending]:
     """Every pending write, in the order owed."""
-    return [
-        Pending(r.id, r.remote, r.task_uid, r.method, r.path, orjson.loads(r.body),
-                r.attempts, r.due_at)
-        for r in conn.execute(sa.select(outbox).order_by(outbox.c.id))
-    ]  # fmt: skip
+    return [_pending(r) for r in conn.execute(sa.select(outbox).order_by(outbox.c.id))]
 
 
 def done(conn: Connection, row_id: int) -> None:

@@ -119,9 +119,11 @@ worker_lease = sa.Table(
 )
 
 # The network of /network (src/sift/cluster): one row. `topology` is the JSON of remotes,
-# shards, leader and `self`; `version` grows by one with each change, so every node sharing
-# the database notices a change with one small read. (The `network` experimental feature
-# that Meilisearch requires first is a switch in `meta`, as every switch: sift.ops.experimental.)
+# shards, leader and `self`; `version` grows by one with each write, so every node sharing
+# the database notices a change with one small read; `network_version` is Meilisearch's
+# `version` of the network, a UUID each change replaces (a remote takes its leader's).
+# (The `network` experimental feature that Meilisearch requires first is a switch in
+# `meta`, as every switch: sift.ops.experimental.)
 network = sa.Table(
     "network",
     metadata,
@@ -129,11 +131,13 @@ network = sa.Table(
     sa.Column("topology", sa.Text, nullable=False),
     sa.Column("version", BigId, nullable=False),
     sa.Column("updated_at", sa.DateTime, nullable=True),
+    sa.Column("network_version", sa.String(36), nullable=True),
 )
 
 # Writes the leader still owes a remote with a database of its own (cluster/outbox.py):
 # added in the transaction of the task they come from, deleted once the remote answered.
-# `id` orders each remote's writes; `due_at` is when its first one is tried next.
+# `id` orders each remote's writes; `due_at` is when its first one is tried next;
+# `network_version` the network's version the write was routed under (its origin names it).
 network_outbox = sa.Table(
     "network_outbox",
     metadata,
@@ -145,6 +149,7 @@ network_outbox = sa.Table(
     sa.Column("body", sa.Text, nullable=False),
     sa.Column("attempts", sa.Integer, nullable=False),
     sa.Column("due_at", sa.DateTime, nullable=False),
+    sa.Column("network_version", sa.String(36), nullable=True),
     sa.Index("ix_network_outbox_remote", "remote", "id"),
     sqlite_autoincrement=True,
 )

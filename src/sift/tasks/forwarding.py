@@ -38,7 +38,11 @@ def forward(forwarder: Forwarder | None, conn: Connection, task: TaskRecord,
     requests = forwarder.owed(requests_for(task.type, task.params, task.index_uid or "",
                                            documents, ids, primary_key, partition, owners,
                                            me))  # fmt: skip
-    outbox_rows.add(conn, task.uid, requests)
+    # The version the shares were split under: each remote's task names it as its
+    # origin's `networkVersion`, and the leader's task shows it beside `remoteTasks`.
+    version = forwarder.network.version
+    outbox_rows.add(conn, task.uid, requests, version)
     if not requests:
         return None
-    return {"remoteTasks": {name: {"taskUid": None, "error": None} for name in requests}}
+    return {"remoteTasks": {name: {"taskUid": None, "error": None} for name in requests},
+            "networkVersion": version}  # fmt: skip

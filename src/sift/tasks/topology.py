@@ -11,6 +11,13 @@ change: two changes in a row are two tasks, each moving from the one map to the 
 and writes the leader forwards meanwhile already follow the newer map (the remote may
 get a document twice, never miss one). Nodes sharing the leader's database are sent
 nothing: they rebuild the shards they own from it on every change (cluster/network.py).
+
+Each remote's share ends with Meilisearch's ``exportNoIndexForRemote`` control message
+(cluster/control.py): the remote then enqueues a ``networkTopologyChange`` task of its
+own, behind the writes of the change, and the leader's ``remoteTasks`` names that task,
+whose success says the whole change is applied there. The remote's task has nothing
+left to do when it runs (every write before it in its queue is applied): it is the
+change's end on that node, its ``network.origin`` naming the leader's task and version.
 """
 
 from __future__ import annotations
@@ -22,7 +29,7 @@ import httpx
 import orjson
 from sqlalchemy.engine import Connection
 
-from sift.cluster import rebalance
+from sift.cluster import control, rebalance
 from sift.cluster.forward import Request
 from sift.cluster.origin import members
 from sift.engine.settings import default_settings
@@ -41,7 +48,10 @@ IDS_PER_REQUEST = 10_000
 
 
 def run(ctx: WorkerContext, conn: Connection, task: TaskRecord) -> dict[str, Any]:
+    if "shards" not in task.params:
+        return {}  # a remote's end of the leader's change (enqueued by /network/control)
     shards = task.params["shards"]
+    version = task.params.get("networkVersion")  # absent from a task of an older Sift
     before = {s: tuple(o) for s, o in shards["before"].items()}
     after = {s: tuple(o) for s, o in shards["after"].items()}
     forwarder = ctx.forwarder
@@ -50,17 +60,23 @@ def run(ctx: WorkerContext, conn: Connection, task: TaskRecord) -> dict[str, Any
     # their shards from it (cluster/network.py).
     targets = set() if forwarder is None else forwarder.separate(
         (rebalance.owners(before) | rebalance.owners(after)) - {me} - members(conn))
-    owed = _Owed(conn, task.uid)
+    owed = _Owed(conn, task.uid, version)
     moved = 0
     for record in index_rows.all_records(conn):
         for remote in sorted(targets - rebalance.owners(before)):
             for request in _index_requests(ctx, record):
                 owed.add(remote, request)
         moved += _documents(conn, record, before, after, sorted(targets), owed)
+    if version is not None and me is not None and forwarder is not None:
+        # The end of each share, to every remote still in the network (one removed was
+        # sent a network of its own and takes no more of this one).
+        for remote in sorted(targets & set(forwarder.network.topology.remotes)):
+            owed.add(remote, ("POST", control.PATH, control.export_done(me, task.uid, version)))
     details: dict[str, Any] = {"movedDocuments": moved}
     if owed.remotes:
         details["network"] = {"remoteTasks": {r: {"taskUid": None, "error": None}
-                                              for r in sorted(owed.remotes)}}  # fmt: skip
+                                              for r in sorted(owed.remotes)},
+                              "networkVersion": version}  # fmt: skip
     return details
 
 
@@ -69,13 +85,14 @@ class _Owed:
     order per remote; the remote enqueues each part once, cluster/origin.py): a change
     moving every document never holds them all in memory."""
 
-    def __init__(self, conn: Connection, task_uid: int) -> None:
+    def __init__(self, conn: Connection, task_uid: int, version: str | None) -> None:
         self.conn = conn
         self.task_uid = task_uid
+        self.version = version
         self.remotes: set[str] = set()
 
     def add(self, remote: str, request: Request) -> None:
-        outbox_rows.add(self.conn, self.task_uid, {remote: request})
+        outbox_rows.add(self.conn, self.task_uid, {remote: request}, self.version)
         self.remotes.add(remote)
 
 

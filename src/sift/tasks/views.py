@@ -48,13 +48,24 @@ def task_view(task: TaskRecord) -> dict[str, Any]:
 def _network(task: TaskRecord) -> tuple[dict[str, Any] | None, dict[str, Any] | None]:
     """The task's details and Meilisearch's `network` field: the remote tasks a leader's
     task was forwarded as (kept in its details, tasks/forwarding.py), or the leader's
-    task a forwarded one came from (kept in its parameters, cluster/origin.py)."""
+    task a forwarded one came from (kept in its parameters, cluster/origin.py), or, for
+    documents a topology change moved here, the change and what it imported."""
     details = task.details
     if details is not None and "network" in details:
         details = {k: v for k, v in details.items() if k != "network"}
         return details, task.details["network"]  # type: ignore[index]
-    origin = (task.params or {}).get("networkOrigin")
-    return details, None if origin is None else {"origin": origin}
+    params = task.params or {}
+    origin = params.get("networkOrigin")
+    if origin is None:
+        return details, None
+    if params.get("networkChange") and task.type == "documentAdditionOrUpdate":
+        # Documents a topology change moved here: Meilisearch's import variant, its
+        # `networkChange` naming the leader's task and network version.
+        count = (details or {}).get("receivedDocuments") or 0
+        return details, {"networkChange": origin, "importFrom": {
+            "remoteName": origin["remoteName"], "indexName": task.index_uid,
+            "documentCount": count}}  # fmt: skip
+    return details, {"origin": origin}
 
 
 def _with_custom_metadata(view: dict[str, Any], task: TaskRecord) -> dict[str, Any]:

@@ -111,7 +111,9 @@ class Worker:
         self.lease = WorkerLease(ctx.db, ctx.lease_timeout)
         # The progress of the batch this process is applying, for GET /batches.
         self.processing: BatchProgress | None = None
-        self._dirty = False  # a batch ran since the indexes were last optimized
+        # A batch ran since the indexes were last optimized and warmed (at the start: the
+        # indexes just loaded were never warmed).
+        self._dirty = True
         self._worked_at = 0.0  # when the last batch ended (time.monotonic)
         with ctx.db.read() as conn:
             # The last batch whose changes this process's indexes hold.
@@ -213,6 +215,7 @@ class Worker:
                     # only writer of its in-memory indexes).
                     self._dirty = False
                     self.ctx.catalog.optimize()
+                    self.ctx.catalog.warm()  # one-letter searches' totals, once per version
                     # The batches' replaced arrays (and a deleted index) were freed:
                     # hand the pages back rather than keep them in malloc's arenas.
                     memory.collect_garbage(idle=True)

@@ -114,6 +114,18 @@ def test_a_remote_is_sent_the_origin_and_its_key() -> None:
     origin = Origin.from_headers(seen[-1].headers)
     assert origin == Origin("ms-00", 7, "db-leader")
     assert seen[-1].headers["Authorization"] == "Bearer key-ms-01"
+    # The version the write was routed under travels with it (the remote's origin).
+    version = "2d9a4c1e-6f0b-4b8e-9a3d-7c5e1f2a0b64"
+    _forwarder(handler).deliver("ms-01", 8, ("DELETE", "/indexes/b/documents", None),
+                                part=3, network_version=version)  # fmt: skip
+    sent = Origin.from_headers(seen[-1].headers)
+    assert sent == Origin("ms-00", 8, "db-leader", 3, version)
+    assert sent is not None and sent.to_dict() == {
+        "remoteName": "ms-00", "taskUid": 8, "networkVersion": version}
+    _forwarder(handler).deliver("ms-01", 9, ("DELETE", "/indexes/b/documents", None),
+                                network_change=True)  # fmt: skip
+    imported = Origin.from_headers(seen[-1].headers)
+    assert imported is not None and imported.network_change
 
 
 def test_a_remote_down_or_failing_answers_a_system_error_and_a_refusal_its_own() -> None:

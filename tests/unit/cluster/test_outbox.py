@@ -31,11 +31,16 @@ class Remotes:
         self.down: set[str] = set()
         self.refusing: set[str] = set()
         self.sent: list[tuple[str, int]] = []
+        self.versions: list[str | None] = []
+        self.changes: list[bool] = []
 
-    def deliver(self, name: str, task_uid: int, request: Any,
-                part: int | None = None) -> dict[str, Any] | None:  # fmt: skip
+    def deliver(self, name: str, task_uid: int, request: Any, part: int | None = None,
+                network_version: str | None = None,
+                network_change: bool = False) -> dict[str, Any] | None:  # fmt: skip
         assert part is not None  # each row is a part of its own: enqueued once remotely
         self.sent.append((name, task_uid))
+        self.versions.append(network_version)
+        self.changes.append(network_change)
         if name in self.down:
             return DOWN
         if name in self.refusing:
@@ -51,13 +56,17 @@ def db(tmp_path: Path) -> Iterator[Database]:
     database.dispose()
 
 
-def owe(db: Database, *remotes: str) -> int:
+VERSION = "5b3c8f44-2f7e-4d2b-9a51-0c6f1d1b2a77"
+
+
+def owe(db: Database, *remotes: str, version: str = VERSION,
+        task_type: str = "documentDeletion") -> int:  # fmt: skip
     """A leader's task owing each of ``remotes`` a write, as the worker commits it."""
     pending = {"remoteTasks": {r: {"taskUid": None, "error": None} for r in remotes}}
     with db.write() as conn:
-        task = task_rows.enqueue(db, conn, "documentDeletion", "books", {"network": pending})
+        task = task_rows.enqueue(db, conn, task_type, "books", {"network": pending})
         rows.add(conn, task.uid, {r: ("DELETE", "/indexes/books/documents", None)
-                                  for r in remotes})  # fmt: skip
+                                  for r in remotes}, version)  # fmt: skip
     return task.uid
 
 
@@ -136,9 +145,13 @@ def test_a_refused_write_is_not_asked_again_and_the_next_one_goes(db: Database) 
 
 def test_a_remote_on_the_leaders_database_leaves_the_task(db: Database) -> None:
     class SameDatabase(Remotes):
-        def deliver(self, name: str, task_uid: int, request: Any,
-                    part: int | None = None) -> dict[str, Any] | None:  # fmt: skip
-            return None if name == "ms-01" else super().deliver(name, task_uid, request, part)
+        def deliver(self, name: str, task_uid: int, request: Any, part: int | None = None,
+                    network_version: str | None = None,
+                    network_change: bool = False) -> dict[str, Any] | None:  # fmt: skip
+            if name == "ms-01":
+                return None
+            return super().deliver(name, task_uid, request, part, network_version,
+                                   network_change)  # fmt: skip
 
     outbox = Outbox(db, SameDatabase(), lambda: True)  # type: ignore[arg-type]
     uid = owe(db, "ms-01", "ms-02")
@@ -183,3 +196,23 @@ def test_an_empty_outbox_is_not_polled_until_a_batch_or_a_new_lease_wakes_it(
         _wait_for(lambda: len(looks) > settled)
     finally:
         outbox.stop()
+
+
+def test_each_write_is_sent_with_the_network_version_it_was_routed_under(db: Database) -> None:
+    remotes = Remotes()
+    outbox = Outbox(db, remotes, lambda: True)  # type: ignore[arg-type]
+    later = "0f1e2d3c-4b5a-4968-8776-a5b4c3d2e1f0"
+    owe(db, "ms-01")
+    owe(db, "ms-01", version=later)  # the network changed between the two tasks
+    assert outbox.deliver_due() == 2
+    assert remotes.versions == [VERSION, later]
+
+
+def test_a_topology_changes_writes_are_sent_as_its_imports(db: Database) -> None:
+    remotes = Remotes()
+    outbox = Outbox(db, remotes, lambda: True)  # type: ignore[arg-type]
+    owe(db, "ms-01")
+    owe(db, "ms-01", task_type="networkTopologyChange")
+    owe(db, "ms-01")
+    assert outbox.deliver_due() == 3
+    assert remotes.changes == [False, True, False]

@@ -9,7 +9,7 @@ import random
 from sift.insights.clickmodel import Choice, ClickParams, build_model, position_shares
 
 COEC = ClickParams(method="coec", z=2.33)
-CHANCE = ClickParams(method="chance", prior=2.0)
+CHANCE = ClickParams(method="chance", prior=2.0, z=1.65)
 IPW = ClickParams(method="ipw", eta=1.0)
 
 

@@ -4,15 +4,18 @@ visitor counts once (the SQL reads are in tests/contract/test_insights.py)."""
 
 from __future__ import annotations
 
+import math
 import random
 from dataclasses import replace
 from statistics import NormalDist
 
+import numpy as np
+
 from sift.insights.clickmodel import Choice, ClickParams, build_model
-from sift.insights.examinations import NEUTRAL, familywise_z
+from sift.insights.examinations import NEUTRAL, familywise_z, shrinkage_prior
 from sift.insights.impressions import Impression, impressions, shown_ids
 
-EXAMINED = ClickParams(method="examined", z=1.65, prior=1.0)
+EXAMINED = ClickParams(method="examined", z=1.65, prior=1.0, weight=0.5, shrink="none")
 PAGE = [f"d{i}" for i in range(10)]
 
 
@@ -156,3 +159,31 @@ def test_results_below_the_lowest_click_count_as_seen_only_with_beyond() -> None
         d for d, s in zip(looked.object_ids, looked.strength.tolist(), strict=True) if s < NEUTRAL
     }
     assert falls and falls <= {f"d{i}" for i in range(1, 10)}
+
+
+def test_shrinkage_prior_is_the_inverse_of_the_excess_variance() -> None:
+    """Choices 10 and 0 where 5 and 5 were owed: squared departures 25 each, of which the
+    Poisson part explains 5, so tau2 = (20 + 20) / (25 + 25) and the prior is 1 / tau2."""
+    counts = [(["a", "b"], np.array([10, 0]), np.array([5.0, 5.0]))]
+    assert shrinkage_prior(counts) == 50 / 40
+    # With the query's total fixed, chance explains 5 * (1 - 5 / 10) of each instead.
+    assert shrinkage_prior(counts, multinomial=True) == 50 / 45
+    assert shrinkage_prior([(["a", "b"], np.array([5, 5]), np.array([5.0, 5.0]))]) == math.inf
+
+
+def test_an_index_of_random_clicks_estimates_no_preference_and_moves_nothing() -> None:
+    """The per-document bound alone lets luck move about one query in four (above); the
+    prior estimated from the whole index leaves nothing to move, even at a loose z."""
+    choices, shown = _random_queries(queries=120, users=40, seed=11)
+    assert build_model(choices, replace(EXAMINED, shrink="index", z=0.7), shown) == {}
+
+
+def test_a_clear_preference_survives_the_estimated_prior() -> None:
+    mine = _sessions([4], users=20)
+    params = replace(EXAMINED, shrink="index", z=0.7, weight=0.8)
+    signal = build_model(BACKGROUND[0] + mine[0], params, BACKGROUND[1] + mine[1])["dune"]
+    strength = dict(zip(signal.object_ids, signal.strength.tolist(), strict=True))
+    assert strength["d4"] > NEUTRAL and strength["d0"] < NEUTRAL
+    # Damped towards neutral compared with the fixed prior of 1:
+    fixed = _strengths(BACKGROUND[0] + mine[0], BACKGROUND[1] + mine[1])
+    assert NEUTRAL < strength["d4"] < fixed["d4"]

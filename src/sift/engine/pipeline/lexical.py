@@ -18,7 +18,7 @@ from sift.engine.expand import (
     parse_query,
     split_negations,
 )
-from sift.engine.match import Features, MatchContext, gather, phrase_occurrences
+from sift.engine.match import Features, MatchContext, Occurrences, gather, phrase_occurrences
 from sift.engine.pipeline.request import Request
 from sift.engine.ranking import (
     CUSTOM_RULE,
@@ -32,6 +32,7 @@ from sift.engine.ranking import (
 from sift.engine.select import listing, matches_pattern, sort_key_fn
 from sift.engine.store import IndexView, Snapshot
 from sift.engine.tiebreak import all_tied
+from sift.engine.word_totals import one_word_features
 from sift.errors import SiftError
 
 # Rules that count or place every query word (collapse_repeats would change them).
@@ -71,7 +72,7 @@ def lexical_candidates(request: Request) -> LexicalCandidates:
 def match_and_rank(request: Request, sort: list[str], need: int | None) -> LexicalCandidates:
     """Candidates matching q and filter, ranked; only the first ``need`` rows are
     guaranteed in rank order (None: all)."""
-    matched = match(request, sort, need)
+    matched = match(request, sort, need, word_totals=True)
     if isinstance(matched, LexicalCandidates):
         return matched
     words, inp = matched
@@ -81,10 +82,13 @@ def match_and_rank(request: Request, sort: list[str], need: int | None) -> Lexic
     )
 
 
-def match(request: Request, sort: list[str], need: int | None
+def match(request: Request, sort: list[str], need: int | None, word_totals: bool = False
           ) -> LexicalCandidates | tuple[list[QueryWord], RankInput]:
     """The query's words, matched: what ranking reads (and the words hits highlight);
-    without words, the candidates already in their order."""
+    without words, the candidates already in their order. ``word_totals``: a one-word
+    query ranked by relevance alone may take its features from the word's cached
+    totals (sift.engine.word_totals), without occurrences; only ranking may read them
+    then, not what counts occurrences (corpus statistics)."""
     index, snap, params = request.index, request.snap, request.params
     settings = index.settings
     rules = list(settings["rankingRules"])
@@ -153,8 +157,15 @@ def match(request: Request, sort: list[str], need: int | None
     ranked_words = words
     if long and sequence is not None and not relevance.stop_weight:
         ranked_words, sequence = _without_stop_words(words, sequence)
-    occs, flat = gather(ranked_words, snap, ctx)
-    feats = Features(occs, field_rank, snap.alive.size, flat)
+    feats = None
+    if word_totals and sequence is not None and corpus is None:
+        # No bucket rule (sequence) and no network statistics: relevance alone reads them.
+        feats = one_word_features(ranked_words, snap, ctx, relevance, field_rank, n_ranks)
+    if feats is not None:
+        occs = [Occurrences.empty()]
+    else:
+        occs, flat = gather(ranked_words, snap, ctx)
+        feats = Features(occs, field_rank, snap.alive.size, flat)
     inp = RankInput(
         snap,
         ranked_words,

@@ -4,8 +4,10 @@ Behind the `network` experimental feature, as in Meilisearch. The topology is st
 the database (src/sift/cluster/network.py); on nodes sharing one database, a PATCH on any
 node is seen by every other within a second; with a ``leader``, a PATCH on the leader is
 also sent to every remote with a database of its own, and the other nodes refuse PATCHes
-that do not come from it (except one naming a leader). ``/indexes/{uid}/search/statistics`` is the
-first round of a network search (cluster/statistics.py), asked by the node coordinating it.
+that do not come from it (except one naming a leader). ``POST /network/control`` takes the
+messages that steer a topology change (cluster/control.py). ``/indexes/{uid}/search/statistics``
+is the first round of a network search (cluster/statistics.py), asked by the node
+coordinating it.
 """
 
 from __future__ import annotations
@@ -15,13 +17,15 @@ from typing import Any
 from fastapi import APIRouter, Depends, Request
 from starlette.concurrency import run_in_threadpool
 
+from sift.cluster import control, rebalance
 from sift.cluster.origin import Origin
-from sift.errors import SiftError
-from sift.http.auth import forwarded_origin, guard, services
-from sift.http.responses import JSONResponse, json_body, validate_index_uid
+from sift.errors import SiftError, UntrustedOrigin
+from sift.http.auth import forwarded_origin, guard, sent_as_leader, services
+from sift.http.responses import JSONResponse, accepted, json_body, validate_index_uid
 from sift.http.routes.search import _with_rules, in_search_thread, local_statistics
 from sift.http.schemas import doc, requests, responses
 from sift.ops.keys import Principal
+from sift.tasks.views import summary_view
 
 router = APIRouter(tags=["Network"])
 
@@ -66,6 +70,36 @@ async def patch_network(
         network.refuse_unless_leader(forwarded=False)
     await run_in_threadpool(network.update, body, origin is not None)
     return JSONResponse(network.view())
+
+
+@router.post(
+    control.PATH,
+    summary="Steer a running topology change (Meilisearch's network control)",
+    status_code=202,
+    **doc(responses.TaskSummary, requests.NetworkControl, status=202),
+)
+async def network_control(
+    request: Request, _: Principal = Depends(guard("network.update"))
+) -> JSONResponse:
+    """``exportNoIndexForRemote``: the named remote (the leader, in Sift) exports nothing
+    more to this node for the change the origin names. This node enqueues a
+    ``networkTopologyChange`` task of its own, behind that change's writes, whose success
+    says the change is applied here (the leader's task lists it in ``remoteTasks``)."""
+    svc = services(request)
+    network = svc.network
+    network.require_enabled()
+    if not sent_as_leader(request):
+        raise UntrustedOrigin("A network control message")
+    message = control.parse(await json_body(request))
+    control.check(message, network.topology, network.version)
+    # Sent by the leader's outbox, it names its part: a resend gets the first task.
+    origin = forwarded_origin(request)
+    if (answer := already_here(request, origin)) is not None:
+        return answer
+    params = {"networkOrigin": message.origin()}
+    task = await run_in_threadpool(svc.enqueue, rebalance.TASK_TYPE, None, {}, params,
+                                   (), origin)  # fmt: skip
+    return accepted(summary_view(task))
 
 
 @router.post(

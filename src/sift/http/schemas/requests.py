@@ -215,6 +215,25 @@ class NetworkUpdate(Body):
     leader: str | None = None
     remotes: dict[str, RemoteUpdate | None] | None = None
     shards: dict[str, ShardUpdate | None] | None = None
+    # Only in the topology the leader sends (with its origin headers): a client's
+    # PATCH is refused with `invalid_network_version`.
+    version: str | None = Field(None, description="The leader's network version (a UUID)")
+
+
+class ControlOrigin(Body):
+    remoteName: str
+    taskUid: int = Field(ge=0)
+    networkVersion: str | None = Field(None, description="a UUID")
+
+
+class ControlMessage(Body):
+    type: str = Field(description="`exportNoIndexForRemote` (the only type Sift takes)")
+    remote: str
+
+
+class NetworkControl(Body):
+    origin: ControlOrigin
+    message: ControlMessage
 
 
 class ExperimentalFeatures(Body):

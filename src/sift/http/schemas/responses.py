@@ -41,7 +41,8 @@ class Task(Answer):
     enqueuedAt: str
     startedAt: str | None
     finishedAt: str | None
-    # Only on tasks of a sharded network: `remoteTasks` (the leader's) or `origin`.
+    # Only on tasks of a sharded network: `remoteTasks` and `networkVersion` (the
+    # leader's) or `origin` ({remoteName, taskUid, networkVersion}: a forwarded one's).
     network: dict[str, Any] | None = None
 
 
@@ -205,6 +206,7 @@ class Network(Answer):
     leader: str | None
     remotes: dict[str, NetworkRemote]
     shards: dict[str, NetworkShard]
+    version: str = Field(description="a UUID each change of the network replaces")
 
 
 class Features(Answer):

@@ -1,0 +1,78 @@
+"""One-word searches of a one-letter prefix answered from the word's cached totals
+(sift.engine.word_totals) against the same searches gathering its occurrences: the
+responses must be identical, ranking scores bit for bit."""
+
+from __future__ import annotations
+
+import random
+from typing import Any
+
+import pytest
+
+from conftest import build_index, search
+from sift.engine import word_totals
+from sift.engine.index import SearchIndex
+from sift.engine.pipeline import lexical
+
+WORDS = ["alpha", "amber", "apple", "arc", "beta", "birch", "brook", "cedar", "comet", "a",
+         "ab", "delta"]
+
+
+def _docs(rng: random.Random, first: int, n: int) -> list[dict[str, Any]]:
+    return [{"id": i, "title": " ".join(rng.choices(WORDS, k=rng.randint(1, 6))),
+             "tags": rng.sample(WORDS[:6], rng.randint(0, 3)), "rating": rng.randint(1, 5),
+             "in_stock": rng.random() < 0.7}
+            for i in range(first, first + n)]
+
+
+def _index() -> SearchIndex:
+    rng = random.Random(7)
+    index = build_index(_docs(rng, 0, 300), mode="sift",
+                        filterableAttributes=["tags", "rating", "in_stock"])
+    index.upsert([(str(d["id"]), d) for d in _docs(rng, 300, 200)])  # a second segment
+    index.delete([str(i) for i in range(0, 500, 9)])
+    return index
+
+
+def _answer(index: SearchIndex, q: str, **body: Any) -> dict[str, Any]:
+    out = search(index, q, **{"showRankingScore": True, "showRankingScoreDetails": True,
+                               "facets": ["tags", "rating"], "limit": 20, **body})
+    out.pop("processingTimeMs")
+    return out
+
+
+BODIES = [
+    {}, {"filter": "in_stock = true"}, {"filter": "rating >= 2"}, {"filter": "rating = 5"},
+    {"filter": "tags = beta"}, {"offset": 5, "limit": 7}, {"matchingStrategy": "all"},
+    {"filter": "rating > 9"},
+]
+
+
+@pytest.mark.parametrize("q", ["a", "ab", "b", "c", "d", "al", "-a b", "alpha b", "birch a",
+                               "cedar comet a", "a b", "b alpha b", "brook al", "delta ab"])
+def test_cached_totals_answer_as_the_gathered_occurrences(
+        q: str, monkeypatch: pytest.MonkeyPatch) -> None:
+    index = _index()
+    with_totals = [_answer(index, q, **b) for b in BODIES]
+    # Twice: the first builds the word's totals, the second reads them.
+    assert [_answer(index, q, **b) for b in BODIES] == with_totals
+    monkeypatch.setattr(lexical, "one_word_features", lambda *_: None)
+    assert [_answer(index, q, **b) for b in BODIES] == with_totals
+
+
+def test_short_dense_words_are_cached_and_selective_filters_do_not_build(
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    index = _index()
+    built: list[str] = []
+    build = word_totals._build
+    monkeypatch.setattr(word_totals, "_build",
+                        lambda word, *a: built.append(word.text) or build(word, *a))
+    _answer(index, "a", filter="rating = 5")  # keeps about a fifth: no build
+    assert built == []
+    _answer(index, "a")
+    _answer(index, "a", filter="rating = 5")  # built: read, filtered
+    _answer(index, "alpha")  # longer than two letters: gathered
+    assert built == ["a"]
+    index.upsert([(str(d["id"]), d) for d in _docs(random.Random(8), 900, 5)])
+    _answer(index, "a")  # a new snapshot: its own totals
+    assert built == ["a", "a"]
