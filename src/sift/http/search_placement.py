@@ -91,8 +91,9 @@ class SearchThreads:
     A thread is given its next job by the event loop, when the loop takes the answer of
     its last one, never straight from a backlog: a thread that went on from one search to
     the next would hold the GIL while the loop waits to send the answers and read the
-    requests (one 5 ms switch interval at a time): 0.68-0.73x main's searches per second
-    at 64 connections in two runs of the paired benchmark, 1.25 and 1.60x once changed.
+    requests (one switch interval at a time: 5 ms then, sift/server.py now sets 1 ms):
+    0.68-0.73x main's searches per second at 64 connections in two runs of the paired
+    benchmark, 1.25 and 1.60x once changed.
     anyio's limiter hands its token back on the loop in the same way. The caller's context
     variables go along, as with anyio. A search whose request is cancelled while it waits
     is dropped; one already running finishes, its answer dropped."""
