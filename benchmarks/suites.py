@@ -31,6 +31,8 @@ SUITES = {
     "memory": ("benchmarks.memory_sizing", "Memory of a node: per process, per 100k documents."),
     "memory-targets": ("benchmarks.memory_targets",
                        "Idle RSS with the demo (trees A/B), 200k peak RSS beside Typesense."),
+    "memory-growth": ("benchmarks.memory_growth",
+                      "RSS of one process as a products index grows (10k, 100k, 1M)."),
     "events": ("benchmarks.events.__main__", "Click events/s, and what they cost searches."),
     "clicks": ("benchmarks.clicks.__main__", "Ranking learnt from simulated clicks: nDCG@10."),
     "network": ("benchmarks.network.cli", "Nodes sharing PostgreSQL: RSS, agreement, latency."),

@@ -25,6 +25,7 @@ from sift.storage import tasks as task_rows
 from sift.storage.database import Database
 from sift.storage.tasks import TaskRecord
 from sift.sync import SyncManager, parse_sources
+from sift.tasks import memory
 from sift.tasks.payload import iter_documents, ndjson_chunks
 from sift.tasks.worker import Worker, WorkerContext
 
@@ -80,6 +81,9 @@ class Services:
         if not config.no_index_images:
             catalog.image_dir = Path(config.data_dir).resolve() / "images"
         catalog.rebuild(from_images=True)
+        # The rows read and the batches indexed were freed: hand their pages back, as the
+        # worker does after a batch (an idle restarted server runs no batch to do it).
+        memory.release()
         webhooks = WebhookDelivery(
             db, reserved(config.task_webhook_url, config.task_webhook_authorization_header)
         )
@@ -130,7 +134,7 @@ class Services:
         services.sync = SyncManager(
             db,
             parse_sources(config.sections.get("sources")),
-            services._wake_workers,
+            services.wake_workers,
             lambda: worker.lease.held,
         )
         return services
@@ -169,7 +173,8 @@ class Services:
         self.catalog.save_images()  # no batch runs any more: the indexes are final
         self.db.dispose()
 
-    def _wake_workers(self) -> None:
+    def wake_workers(self) -> None:
+        """After a task is committed: this node's worker, and the others' (Redis)."""
         self.worker.notify()
         if self.notifier is not None:
             self.notifier.publish()
@@ -192,7 +197,7 @@ class Services:
                                      with_origin(params, origin))  # fmt: skip
             record(conn, origin, task.uid)
             task_rows.add_payload(conn, task.uid, list(payload))
-        self._wake_workers()
+        self.wake_workers()
         return task
 
     def enqueue_documents(
@@ -229,5 +234,5 @@ class Services:
                 received += count
             task.details = {"receivedDocuments": received, "indexedDocuments": None}
             task_rows.set_details(conn, task.uid, task.details)
-        self._wake_workers()
+        self.wake_workers()
         return task

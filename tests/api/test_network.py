@@ -40,6 +40,14 @@ def patch(client: TestClient, body: Any) -> Any:
     return client.patch("/network", json=body)
 
 
+def changed(client: TestClient, body: Any) -> dict[str, Any]:
+    """PATCH /network and the network it leaves (GET /network), for tests not about the
+    answer: the network itself without a leader, a task's summary with one."""
+    answer = patch(client, body)
+    assert answer.status_code in (200, 202), answer.text
+    return client.get("/network").json()
+
+
 def test_network_needs_the_experimental_feature(client: TestClient) -> None:
     assert client.get("/experimental-features").json()["network"] is False
     off = client.get("/network")
@@ -60,17 +68,43 @@ def test_network_needs_the_experimental_feature(client: TestClient) -> None:
 def test_patch_stores_the_topology_and_get_shows_it(client: TestClient) -> None:
     enable(client)
     answer = patch(client, THREE)
-    assert answer.status_code == 200, answer.text
-    body = answer.json()
+    # With a leader, Meilisearch answers the networkTopologyChange task the change
+    # enqueued; GET /network shows the change at once.
+    assert answer.status_code == 202, answer.text
+    summary = answer.json()
+    assert summary["type"] == "networkTopologyChange" and summary["indexUid"] is None
+    body = client.get("/network").json()
     assert body["self"] == "ms-00" and body["leader"] == "ms-00"
     assert body["remotes"]["ms-01"]["status"] in ("available", "unavailable")
     assert without_status(body)["remotes"]["ms-01"] == {
         "url": "http://127.0.0.1:7701", "searchApiKey": "s1", "writeApiKey": None,
     }
     assert body["shards"]["shard-b"] == {"remotes": ["ms-01", "ms-02"]}
+    task = wait_task(client, summary["taskUid"])
+    assert task["status"] == "succeeded" and task["details"]["movedDocuments"] == 0
     # Meanwhile the leader sends its network to ms-01 and ms-02, which may be marked
     # unavailable (nothing listens there): the stored topology is what is compared.
     assert without_status(client.get("/network").json()) == without_status(body)
+
+
+def test_without_a_leader_the_answer_is_the_network(client: TestClient) -> None:
+    enable(client)
+    alone = {"self": "ms-00", "remotes": {"ms-00": {"url": "http://127.0.0.1:7700"}}}
+    answer = patch(client, alone)
+    assert answer.status_code == 200, answer.text
+    assert without_status(answer.json()) == without_status(client.get("/network").json())
+    assert client.get("/tasks?types=networkTopologyChange").json()["results"] == []
+    # A change of a network with a leader enqueues a task every time, moving nothing
+    # included; clearing the leader answers the network again.
+    led = {"leader": "ms-00", "shards": {"s": {"remotes": ["ms-00"]}}}
+    tasks = [patch(client, led), patch(client, {"remotes": {"ms-00": {"searchApiKey": "k"}}}),
+             patch(client, {"self": "ms-00"})]
+    assert [t.status_code for t in tasks] == [202, 202, 202]
+    for task in tasks:
+        done = wait_task(client, task.json()["taskUid"])
+        assert done["status"] == "succeeded" and done["details"] == {"movedDocuments": 0}
+    cleared = patch(client, {"leader": None})
+    assert cleared.status_code == 200 and cleared.json()["leader"] is None
 
 
 def without_status(view: dict[str, Any]) -> dict[str, Any]:
@@ -83,7 +117,7 @@ def test_the_topology_survives_a_restart(tmp_path: Path) -> None:
     with make_client(tmp_path, master_key=MASTER_KEY) as c:
         c.headers["Authorization"] = f"Bearer {MASTER_KEY}"
         enable(c)
-        assert patch(c, THREE).status_code == 200
+        assert patch(c, THREE).status_code == 202
     with make_client(tmp_path, master_key=MASTER_KEY) as c:
         c.headers["Authorization"] = f"Bearer {MASTER_KEY}"
         body = c.get("/network").json()
@@ -98,11 +132,11 @@ def test_each_change_of_the_network_draws_a_new_version(tmp_path: Path) -> None:
         c.headers["Authorization"] = f"Bearer {MASTER_KEY}"
         enable(c)
         first = c.get("/network").json()["version"]
-        changed = patch(c, THREE).json()["version"]
-        assert changed != first and str(uuid.UUID(changed)) == changed
-        assert patch(c, {"self": "ms-00"}).json()["version"] == changed  # nothing changed
-        again = patch(c, {"remotes": {"ms-02": {"url": "http://127.0.0.1:7799"}}}).json()
-        assert again["version"] not in (first, changed)
+        drawn = changed(c, THREE)["version"]
+        assert drawn != first and str(uuid.UUID(drawn)) == drawn
+        assert changed(c, {"self": "ms-00"})["version"] == drawn  # nothing changed
+        again = changed(c, {"remotes": {"ms-02": {"url": "http://127.0.0.1:7799"}}})
+        assert again["version"] not in (first, drawn)
         refused = patch(c, {"version": str(uuid.uuid4())})
         assert refused.status_code == 400 and refused.json()["code"] == "invalid_network_version"
     with make_client(tmp_path, master_key=MASTER_KEY) as c:
@@ -112,7 +146,7 @@ def test_each_change_of_the_network_draws_a_new_version(tmp_path: Path) -> None:
 
 def test_a_remote_takes_the_version_of_its_leaders_network(client: TestClient) -> None:
     enable(client)
-    assert patch(client, {**THREE, "self": "ms-01"}).status_code == 200  # ms-00 leads
+    assert patch(client, {**THREE, "self": "ms-01"}).status_code == 202  # ms-00 leads
     leaders = str(uuid.uuid4())
     origin = Origin("ms-00", 7, "leader-database").headers()
     sent = client.patch("/network", json={**THREE, "self": "ms-01", "version": leaders},
@@ -127,22 +161,22 @@ def test_a_remote_takes_the_version_of_its_leaders_network(client: TestClient) -
 def test_add_and_remove_remotes_of_a_shard(client: TestClient) -> None:
     enable(client)
     patch(client, THREE)
-    body = patch(client, {
+    body = changed(client, {
         "remotes": {"ms-03": {"url": "http://127.0.0.1:7703"}},
         "shards": {"shard-a": {"addRemotes": ["ms-03"], "removeRemotes": ["ms-00"]}},
-    }).json()
+    })
     assert body["shards"]["shard-a"] == {"remotes": ["ms-01", "ms-03"]}
     assert body["shards"]["shard-c"] == {"remotes": ["ms-02", "ms-00"]}  # untouched
     # `remotes` replaces, then addRemotes appends, then removeRemotes takes away
-    body = patch(client, {"shards": {"shard-b": {
+    body = changed(client, {"shards": {"shard-b": {
         "remotes": ["ms-00"], "addRemotes": ["ms-02", "ms-00"], "removeRemotes": ["ms-00"],
-    }}}).json()
+    }}})
     assert body["shards"]["shard-b"] == {"remotes": ["ms-02"]}
     # a removed remote leaves every shard it owned
-    body = patch(client, {"remotes": {"ms-03": None}}).json()
+    body = changed(client, {"remotes": {"ms-03": None}})
     assert "ms-03" not in body["remotes"] and body["shards"]["shard-a"] == {"remotes": ["ms-01"]}
     # keys change one by one; the others stay
-    body = patch(client, {"remotes": {"ms-00": {"searchApiKey": None}}}).json()
+    body = changed(client, {"remotes": {"ms-00": {"searchApiKey": None}}})
     assert body["remotes"]["ms-00"]["searchApiKey"] is None
     assert body["remotes"]["ms-00"]["writeApiKey"] == "w0"
 
@@ -190,7 +224,7 @@ def test_a_node_named_by_setting_keeps_its_name(tmp_path: Path) -> None:
     with make_client(tmp_path, master_key=MASTER_KEY, network_self="ms-01") as c:
         c.headers["Authorization"] = f"Bearer {MASTER_KEY}"
         enable(c)
-        body = patch(c, {k: v for k, v in THREE.items() if k != "self"}).json()
+        body = changed(c, {k: v for k, v in THREE.items() if k != "self"})
         assert body["self"] == "ms-01"
         refused = patch(c, {"self": "ms-02"})  # ms-00 leads: only it changes the network
         assert refused.json()["code"] == "not_a_leader"
@@ -336,7 +370,7 @@ def test_a_forwarded_write_needs_all_of_its_origin(client: TestClient) -> None:
 
 def test_with_a_leader_another_node_refuses_writes_unless_forwarded(client: TestClient) -> None:
     enable(client)
-    assert patch(client, {**THREE, "self": "ms-01"}).status_code == 200  # ms-00 leads
+    assert patch(client, {**THREE, "self": "ms-01"}).status_code == 202  # ms-00 leads
     writes = [("POST", "/indexes", {"uid": "books"}),
               ("POST", "/indexes/books/documents", [{"id": 1}]),
               ("PUT", "/indexes/books/documents", [{"id": 1}]),
@@ -350,7 +384,9 @@ def test_with_a_leader_another_node_refuses_writes_unless_forwarded(client: Test
         assert refused.status_code == 400, (method, path, refused.text)
         assert refused.json()["code"] == "not_a_leader"
         assert "`ms-00`" in refused.json()["message"]
-    assert client.get("/tasks").json()["total"] == 0
+    # Only the change of the network's own task (it names a leader, so it is one).
+    assert [t["type"] for t in client.get("/tasks").json()["results"]] == [
+        "networkTopologyChange"]
     # Reads, and the node's own affairs (its keys), are not the leader's; its topology is.
     assert client.get("/indexes").status_code == 200
     refused = patch(client, {"shards": {"shard-a": {"remotes": ["ms-01"]}}})
@@ -365,7 +401,7 @@ def test_with_a_leader_another_node_refuses_writes_unless_forwarded(client: Test
     # Once the leader is unset (or the feature off), every node takes writes again.
     assert patch(client, {"leader": None}).status_code == 200
     assert client.post("/indexes/books/documents", json=[{"id": 1}]).status_code == 202
-    assert patch(client, {"leader": "ms-00"}).status_code == 200
+    assert patch(client, {"leader": "ms-00"}).status_code == 202
     assert client.patch("/experimental-features", json={"network": False}).is_success
     assert client.post("/indexes/books/documents", json=[{"id": 2}]).status_code == 202
 
@@ -375,13 +411,16 @@ def test_the_leader_owes_every_remote_its_network(client: TestClient) -> None:
     # ms-02 leaves the network, racing the read below.
     client.app.state.services.outbox.stop()  # type: ignore[attr-defined]
     enable(client)
-    assert patch(client, THREE).status_code == 200  # this node, ms-00, leads
-    assert patch(client, {"remotes": {"ms-02": None}}).status_code == 200
+    assert patch(client, THREE).status_code == 202  # this node, ms-00, leads
+    assert patch(client, {"remotes": {"ms-02": None}}).status_code == 202
     with client.app.state.services.db.read() as conn:  # type: ignore[attr-defined]
-        owed = sorted(((r.remote, r.task_uid, r.body) for r in outbox_rows.all_rows(conn)),
-                      key=lambda row: -row[1])  # fmt: skip
+        rows = outbox_rows.all_rows(conn)
+    # The networks, numbered by the row's revision, negated (the change's tasks owe the
+    # remotes their ends, cluster/control.py, numbered by the task).
+    owed = sorted(((r.remote, r.task_uid, r.body) for r in rows if r.task_uid < 0),
+                  key=lambda row: -row[1])  # fmt: skip
     # Each change, in order, for each remote of the network after it, and for the remote
-    # it removed; no task is named.
+    # it removed.
     assert [(remote, uid) for remote, uid, _ in owed] == [
         ("ms-01", -1), ("ms-02", -1), ("ms-01", -2), ("ms-02", -2)]  # fmt: skip
     assert [body["self"] for _, _, body in owed] == ["ms-01", "ms-02", "ms-01", "ms-02"]
@@ -402,7 +441,7 @@ def test_the_leader_owes_every_remote_its_network(client: TestClient) -> None:
 
 def test_the_leaders_network_replaces_a_remotes_own(client: TestClient) -> None:
     enable(client)
-    assert patch(client, {**THREE, "self": "ms-01"}).status_code == 200  # ms-00 leads
+    assert patch(client, {**THREE, "self": "ms-01"}).status_code == 202  # ms-00 leads
     sent = {**THREE, "self": "ms-01", "remotes": {
         "ms-00": THREE["remotes"]["ms-00"], "ms-01": THREE["remotes"]["ms-01"]},
         "shards": {"shard-a": {"remotes": ["ms-00", "ms-01"]}}}  # fmt: skip
@@ -419,13 +458,13 @@ def test_the_leaders_network_replaces_a_remotes_own(client: TestClient) -> None:
     assert same.json() == {"taskUid": None, "sameDatabase": True}
     assert client.get("/network").json()["self"] == "ms-01"
     # Naming a leader is taken from anyone (a network whose leader is gone for good).
-    assert patch(client, {"leader": "ms-01"}).status_code == 200
-    assert patch(client, {"shards": {"shard-a": {"remotes": ["ms-01"]}}}).status_code == 200
+    assert patch(client, {"leader": "ms-01"}).status_code == 202
+    assert patch(client, {"shards": {"shard-a": {"remotes": ["ms-01"]}}}).status_code == 202
 
 
 def test_the_leader_itself_takes_writes(client: TestClient) -> None:
     enable(client)
-    assert patch(client, THREE).status_code == 200
+    assert patch(client, THREE).status_code == 202
     assert client.post("/indexes", json={"uid": "books"}).status_code == 202
 
 
@@ -445,7 +484,7 @@ def test_a_forwarded_write_needs_the_key_the_leader_writes_with(client: TestClie
     enable(client)
     mine = {**THREE["remotes"]["ms-01"], "writeApiKey": leader_key}
     network = {**THREE, "self": "ms-01", "remotes": {**THREE["remotes"], "ms-01": mine}}
-    assert patch(client, network).status_code == 200  # ms-00 leads
+    assert patch(client, network).status_code == 202  # ms-00 leads
     docs = [{"id": 1, "title": "river"}]
 
     def write(key: str, task: int) -> Any:
@@ -460,12 +499,13 @@ def test_a_forwarded_write_needs_the_key_the_leader_writes_with(client: TestClie
     plain = client.post("/indexes/books/documents", json=docs,
                         headers={"Authorization": f"Bearer {client_key}"})  # fmt: skip
     assert plain.json()["code"] == "not_a_leader"
-    assert client.get("/tasks").json()["total"] == 0
+    additions = {"types": "documentAdditionOrUpdate"}
+    assert client.get("/tasks", params=additions).json()["total"] == 0
     # The leader's key is taken, and so is the master key; the forged task 1 did not
     # take the place of the leader's task 1 (a new task, not the forged one's).
     assert write(leader_key, 1).status_code == 202
     assert write(MASTER_KEY, 2).status_code == 202
-    assert client.get("/tasks").json()["total"] == 2
+    assert client.get("/tasks", params=additions).json()["total"] == 2
     # A new network from the leader naming a new key for this node is taken with it,
     # and from then on only the new key counts.
     moved = {**network, "remotes": {**network["remotes"],
@@ -512,7 +552,7 @@ def test_a_topology_change_sends_each_remote_what_it_gains_and_loses(
     docs = [{"id": i, "n": i % 7} for i in range(300)]
     run_task(client, "POST", "/indexes/books/documents", json=docs)
     enable(client)
-    assert patch(client, THREE).status_code == 200  # ms-00 leads: sharding begins
+    assert patch(client, THREE).status_code == 202  # ms-00 leads: sharding begins
     tasks = client.get("/tasks", params={"types": "networkTopologyChange"}).json()["results"]
     assert len(tasks) == 1 and tasks[0]["indexUid"] is None
     first = wait_task(client, tasks[0]["uid"])
@@ -543,9 +583,8 @@ def test_a_topology_change_sends_each_remote_what_it_gains_and_loses(
         assert all(d == docs[d["id"]] for _, _, body in additions for d in body)
     # shard-c moves from ms-02 to ms-01: ms-01 gains its documents, ms-02 deletes them.
     moved = patch(client, {"shards": {"shard-c": {"remotes": ["ms-00", "ms-01"]}}})
-    assert moved.status_code == 200, moved.text
-    tasks = client.get("/tasks", params={"types": "networkTopologyChange"}).json()["results"]
-    second = wait_task(client, tasks[0]["uid"])
+    assert moved.status_code == 202, moved.text
+    second = wait_task(client, moved.json()["taskUid"])
     in_c = [i for i in range(300) if shard[i] == "shard-c"]
     assert second["details"] == {"movedDocuments": len(in_c)}
     owed = _owed(client, second["uid"])
@@ -557,9 +596,49 @@ def test_a_topology_change_sends_each_remote_what_it_gains_and_loses(
     [(method, path, gone), _end] = owed["ms-02"]
     assert (method, path) == ("POST", "/indexes/books/documents/delete-batch")
     assert sorted(gone, key=int) == [str(i) for i in in_c]
-    # A change that moves no document (a remote's url) is no task.
-    assert patch(client, {"remotes": {"ms-02": {"url": "http://127.0.0.1:7712"}}}).is_success
-    assert client.get("/tasks", params={"types": "networkTopologyChange"}).json()["total"] == 2
+    # A change that moves no document (a remote's url) is a task too, as in Meilisearch:
+    # it reads no document and owes each remote only the end of its share.
+    url = patch(client, {"remotes": {"ms-02": {"url": "http://127.0.0.1:7712"}}})
+    assert url.status_code == 202, url.text
+    third = wait_task(client, url.json()["taskUid"])
+    assert third["status"] == "succeeded" and third["details"] == {"movedDocuments": 0}
+    owed = _owed(client, third["uid"])
+    assert {r: [(m, p) for m, p, _ in sent] for r, sent in owed.items()} == {
+        r: [("POST", "/network/control")] for r in ("ms-01", "ms-02")}
+
+
+def test_a_canceled_topology_change_leaves_the_network_changed(client: TestClient) -> None:
+    """Meilisearch's documentation describes no revert: the network stays as changed and
+    nothing of the canceled task is owed; changing the shards back and forth again
+    sends the documents (docs/deployment.md)."""
+    services = client.app.state.services  # type: ignore[attr-defined]
+    services.outbox.stop()
+    run_task(client, "POST", "/indexes/books/documents", json=[{"id": i} for i in range(90)])
+    enable(client)
+    first = patch(client, THREE)
+    assert wait_task(client, first.json()["taskUid"])["status"] == "succeeded"
+    moved = {"shards": {"shard-c": {"remotes": ["ms-00", "ms-01"]}}}
+    services.worker.stop()
+    try:
+        change = patch(client, moved).json()["taskUid"]
+        cancel = client.post("/tasks/cancel", params={"types": "networkTopologyChange"})
+        assert cancel.status_code == 202, cancel.text
+    finally:
+        services.worker.start()
+    assert wait_task(client, cancel.json()["taskUid"])["status"] == "succeeded"
+    assert wait_task(client, change)["status"] == "canceled"
+    assert client.get("/network").json()["shards"]["shard-c"] == {"remotes": ["ms-00", "ms-01"]}
+    assert _owed(client, change) == {}
+    # The repair: back to the shards the remotes hold, then to the new ones again.
+    back = patch(client, {"shards": {"shard-c": {"remotes": ["ms-02", "ms-00"]}}})
+    assert wait_task(client, back.json()["taskUid"])["status"] == "succeeded"
+    again = wait_task(client, patch(client, moved).json()["taskUid"])
+    partition = Partition(tuple(THREE["shards"]))
+    in_c = [i for i in range(90) if partition.shard_of(str(i)) == "shard-c"]
+    additions = "/indexes/books/documents?primaryKey=id"
+    sent = [d["id"] for _, path, body in _owed(client, again["uid"])["ms-01"]
+            if path == additions for d in body]  # fmt: skip
+    assert sorted(sent) == in_c and again["details"]["movedDocuments"] == len(in_c)
 
 
 def test_a_topology_change_owes_nothing_to_nodes_on_the_leaders_database(
@@ -598,7 +677,7 @@ def test_network_control_ends_a_change_with_a_task_of_this_node(client: TestClie
     assert client.post("/network/control", json=_control(None)).json()["code"] == (
         "feature_not_enabled")
     enable(client)
-    assert patch(client, {**THREE, "self": "ms-01"}).status_code == 200  # ms-00 leads
+    assert patch(client, {**THREE, "self": "ms-01"}).status_code == 202  # ms-00 leads
     version = client.get("/network").json()["version"]
     origin = Origin("ms-00", 12, "leader-database", part=40, network_version=version)
     sent = client.post("/network/control", json=_control(version), headers=origin.headers())
@@ -622,7 +701,7 @@ def test_network_control_ends_a_change_with_a_task_of_this_node(client: TestClie
 
 def test_network_control_refuses_what_it_cannot_take(client: TestClient) -> None:
     enable(client)
-    assert patch(client, {**THREE, "self": "ms-01"}).status_code == 200
+    assert patch(client, {**THREE, "self": "ms-01"}).status_code == 202
     version = client.get("/network").json()["version"]
     cases: list[tuple[Any, int, str]] = [
         ([], 400, "bad_request"),
@@ -650,7 +729,8 @@ def test_network_control_refuses_what_it_cannot_take(client: TestClient) -> None
     for body, status, code in cases:
         answer = client.post("/network/control", json=body)
         assert (answer.status_code, answer.json()["code"]) == (status, code), (body, answer.text)
-    assert client.get("/tasks", params={"types": "networkTopologyChange"}).json()["total"] == 0
+    # The PATCH's own task only: no message was taken.
+    assert client.get("/tasks", params={"types": "networkTopologyChange"}).json()["total"] == 1
 
 
 def test_network_control_needs_the_key_the_leader_writes_with(client: TestClient) -> None:

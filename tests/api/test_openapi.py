@@ -21,6 +21,9 @@ NO_BODY = {
     ("post", "/sources/{name}/resnapshot"),
 }
 EMPTY_ANSWER = {("post", "/events")}  # 201 without a body, as Meilisearch answers
+# Meilisearch's PATCH /network answers the network (200) without a leader and the
+# summary of a `networkTopologyChange` task (202) with one; its SDKs branch on it.
+TWO_ANSWERS = {("patch", "/network"): ["200", "202"]}
 
 
 @pytest.fixture
@@ -41,10 +44,11 @@ def test_every_operation_has_its_schemas_and_a_unique_id(spec: dict[str, Any]) -
         where = f"{method.upper()} {path}"
         assert "422" not in op["responses"], where
         success = [code for code in op["responses"] if code.startswith("2")]
-        assert len(success) == 1, where
-        if success[0] != "204" and (method, path) not in EMPTY_ANSWER:
-            content = op["responses"][success[0]]["content"]
-            assert all("schema" in media for media in content.values()), where
+        assert sorted(success) == TWO_ANSWERS.get((method, path), success[:1]), where
+        for code in success:
+            if code != "204" and (method, path) not in EMPTY_ANSWER:
+                content = op["responses"][code]["content"]
+                assert all("schema" in media for media in content.values()), where
         if method in ("post", "put", "patch") and (method, path) not in NO_BODY:
             assert op["requestBody"]["content"], where
         if path != "/health":

@@ -52,10 +52,11 @@ def topology_change(leader: SiftProcess, body: dict[str, Any]) -> dict[str, Any]
     with leader.client() as client:
         before = client.get("/tasks", params={"types": "networkTopologyChange"}).json()["total"]
         answer = client.patch("/network", json=body)
-        assert answer.status_code == 200, answer.text
+        assert answer.status_code == 202, answer.text  # with a leader: the change's task
         tasks = client.get("/tasks", params={"types": "networkTopologyChange"}).json()
     assert tasks["total"] == before + 1, tasks
-    task = finished(leader, tasks["results"][0]["uid"])
+    assert tasks["results"][0]["uid"] == answer.json()["taskUid"]
+    task = finished(leader, answer.json()["taskUid"])
     assert task["status"] == "succeeded" and task["indexUid"] is None, task
     return task
 

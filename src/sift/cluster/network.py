@@ -34,6 +34,7 @@ from sift.storage import network as network_rows
 from sift.storage import outbox as outbox_rows
 from sift.storage import tasks as task_rows
 from sift.storage.database import Database, error_summary
+from sift.storage.tasks import TaskRecord
 
 log = logging.getLogger("sift.network")
 
@@ -150,8 +151,10 @@ class Network:
 
     # -- writing ------------------------------------------------------------
 
-    def update(self, body: Any, forwarded: bool = False) -> Topology:
-        """Apply a PATCH /network body in one transaction; the new topology.
+    def update(self, body: Any, forwarded: bool = False) -> TaskRecord | None:
+        """Apply a PATCH /network body in one transaction; the ``networkTopologyChange``
+        task it enqueued (None when the network has no leader, or the body is the
+        leader's, which ends with a task of its own, cluster/control.py).
 
         ``forwarded``: the body is the leader's whole topology (sent by
         :meth:`_owe_remotes` on the leader), which replaces this node's instead of
@@ -159,7 +162,12 @@ class Network:
         ``version`` becomes this node's. Otherwise a change draws a new version (a PATCH
         that changes nothing keeps it), and a change made on the leader (it leads before
         or after the change) is owed to every other remote, with that version, in the
-        same transaction, through the outbox that forwards its writes."""
+        same transaction, through the outbox that forwards its writes.
+
+        As Meilisearch does, a change of a network with a ``leader`` enqueues a
+        ``networkTopologyChange`` task, every change, moving documents or not (the
+        answer is that task's summary); without a leader the network is all there is
+        (the answer is the network). The topology itself is changed at once."""
         body, given = _version_of(body, forwarded)
         if isinstance(body, dict) and self.fixed_self is not None:
             wanted = body.get("self", self.fixed_self)
@@ -179,11 +187,12 @@ class Network:
             changed = Topology.from_dict(stored) != Topology.from_dict(seen.topology)
             new = given or (network_rows.new_version() if changed else seen.network_version)
             revision = network_rows.write(conn, seen, stored, new)
+            task = None
             if not forwarded:
                 self._owe_remotes(conn, before, self._stored(stored), revision, new)
-                self._move_documents(conn, before, self._stored(stored), new)
+                task = self._topology_change(conn, before, self._stored(stored), new)
         self._set(network_rows.NetworkRow(stored, revision, new), self._enabled)
-        return self._topology
+        return task
 
     def _owe_remotes(self, conn: Connection, before: Topology, after: Topology,
                      revision: int, version: str) -> None:  # fmt: skip
@@ -202,20 +211,24 @@ class Network:
         # No task: the outbox row is numbered by the row's revision, negated.
         outbox_rows.add(conn, -revision, requests, version)
 
-    def _move_documents(self, conn: Connection, before: Topology, after: Topology,
-                        version: str) -> None:  # fmt: skip
-        """Enqueue Meilisearch's ``networkTopologyChange`` task when this node leads the
-        sharded network after the change and some documents change owners: the worker
-        sends each remote with a database of its own what it gains and loses
-        (tasks/topology.py). Before a leader, remotes were sent nothing: they own none."""
+    def _topology_change(self, conn: Connection, before: Topology, after: Topology,
+                         version: str) -> TaskRecord | None:  # fmt: skip
+        """Enqueue Meilisearch's ``networkTopologyChange`` task for a change of a network
+        with a leader (None without one). On the leader of a sharded network it holds
+        the shard maps before and after: the worker sends each remote with a database of
+        its own what it gains and loses, and the end of its share (tasks/topology.py),
+        which a change moving nothing still sends, so each remote ends it with a task of
+        its own too. Before a leader, remotes were sent nothing: they own none. On
+        another node (a PATCH naming the leader) the task has nothing to move."""
+        if not self._enabled or after.leader is None:
+            return None
+        params: dict[str, Any] = {"networkVersion": version}
         me = after.self_name
-        if not self._enabled or me is None or me != after.leader or not after.sharded:
-            return
-        old = before.shards if before.sharded else {}
-        if rebalance.changed(old, after.shards):
-            task_rows.enqueue(self.db, conn, rebalance.TASK_TYPE, None,
-                              {"movedDocuments": None},
-                              rebalance.task_params(old, after.shards, version))  # fmt: skip
+        if me is not None and me == after.leader and after.sharded:
+            old = before.shards if before.sharded else {}
+            params = rebalance.task_params(old, after.shards, version)
+        return task_rows.enqueue(self.db, conn, rebalance.TASK_TYPE, None,
+                                 {"movedDocuments": None}, params)  # fmt: skip
 
     # -- keeping up with other nodes -------------------------------------------
 

@@ -11,7 +11,7 @@ numpy reduction.
 from __future__ import annotations
 
 import math
-from collections import defaultdict
+from collections import Counter, defaultdict
 from collections.abc import Iterable, Sequence
 from fnmatch import fnmatchcase
 from typing import Any
@@ -55,6 +55,8 @@ class FieldStore:
         self._globs = [p for p in patterns if "*" in p]
         self._geo_enabled = GEO in filterable or GEO in sortable
         self._wanted_cache: dict[str, int] = {}
+        self._filter_exact = {p for p in filterable if "*" not in p and p != GEO}
+        self._filter_globs = [p for p in filterable if "*" in p]
         self.clear()
 
     # -- writes ---------------------------------------------------------
@@ -62,11 +64,6 @@ class FieldStore:
     def clear(self) -> None:
         self._all = BitMap()
         self._fields: dict[str, FieldValues] = {}
-        # docid -> (field, string key or None) pairs, so removal touches only the
-        # bitmaps that document is in. Tuples: the cyclic collector stops tracking a
-        # tuple of strings, and a list per document was 200k more objects for each
-        # of its walks at 200k documents (sift/tasks/memory.py).
-        self._doc_entries: dict[int, tuple[tuple[str, str | None], ...]] = {}
         self._geo = GeoPoints()
         self._sort_cache: dict[tuple[str, bool], np.ndarray] = {}
 
@@ -74,14 +71,14 @@ class FieldStore:
         self.add_many([(docid, doc)])
 
     def add_many(self, items: Sequence[tuple[int, dict]]) -> None:
-        """Index documents; a docid already present (or repeated in ``items``) is replaced."""
+        """Index documents whose docids are not in the store (a docid repeated in
+        ``items``: its last document); to replace one, remove it first."""
         items = list(dict(items).items())
-        replaced = [docid for docid, _ in items if docid in self._all]
-        if replaced:
-            self.remove_many(replaced)
-        if not self._exact and not self._globs and not self._geo_enabled:
+        present = [docid for docid, _ in items if docid in self._all]
+        if present:
+            raise ValueError(f"docids already indexed: {present[:5]}")
+        if not self._indexes_values():
             # Nothing is filterable or sortable: only the universe of docids matters.
-            self._doc_entries.update((docid, ()) for docid, _ in items)
             self._all.update(docid for docid, _ in items)
             self._invalidate()
             return
@@ -95,7 +92,6 @@ class FieldStore:
         )
         for docid, doc in items:
             seen: set[tuple[str, int, Any]] = set()
-            entries: list[tuple[str, str | None]] = []
             for field, kind, key, display in iter_entries(doc, self._wanted):
                 if (field, kind, key) in seen:
                     continue
@@ -103,7 +99,6 @@ class FieldStore:
                 if kind == STRING:
                     strings[field][key].append(docid)
                     displays[field].setdefault(key, display)
-                    entries.append((field, key))
                 elif kind in (NUMBER, NUMERIC_STRING):
                     values, docids, real = numbers[field]
                     values.append(key)
@@ -111,9 +106,6 @@ class FieldStore:
                     real.append(kind == NUMBER)
                 else:
                     flags[(field, kind)].append(docid)
-                    if kind == EXISTS:
-                        entries.append((field, None))
-            self._doc_entries[docid] = tuple(entries)
             if self._geo_enabled:
                 point = parse_geo(doc)
                 if point is not None:
@@ -131,28 +123,45 @@ class FieldStore:
     def _field(self, name: str) -> FieldValues:
         field = self._fields.get(name)
         if field is None:
-            field = self._fields[name] = FieldValues()
+            # Only sortable: no bitmaps per string (filters and facets never read it).
+            filterable = _listed(name, self._filter_exact, self._filter_globs)
+            field = self._fields[name] = FieldValues(filterable)
         return field
 
-    def remove(self, docid: int) -> None:
-        self.remove_many([docid])
+    def remove(self, docid: int, doc: dict) -> None:
+        self.remove_many([(docid, doc)])
 
-    def remove_many(self, docids: Iterable[int]) -> None:
-        gone = BitMap(docids) & self._all
-        if not gone:
+    def remove_many(self, items: Iterable[tuple[int, dict]]) -> None:
+        """Forget documents: each docid with the document it was added with.
+
+        The store keeps nothing per document: which string keys and fields a document
+        is in comes from the document again (the index keeps it anyway, for its hits).
+        A list of (field, key) pairs per document took ~650 bytes a city of the demo."""
+        items = [(docid, doc) for docid, doc in dict(items).items() if docid in self._all]
+        if not items:
             return
-        keys: dict[str, set[str]] = defaultdict(set)
-        for docid in gone:
-            self._geo.discard(docid)
-            # Every field a document has gets an EXISTS entry (key None).
-            for name, key in self._doc_entries.pop(docid, ()):
-                field_keys = keys[name]  # registers the field even without strings
-                if key is not None:
-                    field_keys.add(key)
+        gone = BitMap(docid for docid, _ in items)
+        # Per field: each string key, with how many of these documents have it.
+        keys: dict[str, Counter[str]] = defaultdict(Counter)
+        if self._indexes_values():
+            for docid, doc in items:
+                self._geo.discard(docid)
+                seen: set[tuple[str, str]] = set()  # as add_many counts a key once
+                for name, kind, key, _ in iter_entries(doc, self._wanted):
+                    field_keys = keys[name]  # registers the field even without strings
+                    if kind == STRING and (name, key) not in seen:
+                        seen.add((name, key))
+                        field_keys[key] += 1
         for name, field_keys in keys.items():
-            self._fields[name].remove(gone, field_keys)
+            field = self._fields.get(name)
+            if field is not None:
+                field.remove(gone, field_keys)
         self._all.difference_update(gone)
         self._invalidate()
+
+    def _indexes_values(self) -> bool:
+        """Whether any attribute is filterable or sortable (else only docids are kept)."""
+        return bool(self._exact or self._globs or self._geo_enabled)
 
     def _invalidate(self) -> None:
         self._sort_cache.clear()

@@ -51,9 +51,13 @@ class ContentDigest:
         self._sum = 0
 
     def add(self, doc_id: str, doc: dict[str, Any]) -> None:
+        self.add_json(doc_id, orjson.dumps(doc))
+
+    def add_json(self, doc_id: str, body: bytes) -> None:
+        """:meth:`add` for a document given as ``orjson.dumps`` writes it."""
         h = hashlib.blake2b(doc_id.encode(), digest_size=16)
         h.update(b"\x00")
-        h.update(orjson.dumps(doc))
+        h.update(body)
         self._sum = (self._sum + int.from_bytes(h.digest(), "little")) % _MODULUS
         self.count += 1
 
@@ -88,8 +92,8 @@ def digest_of(index: SearchIndex) -> ContentDigest:
     """The digest of the documents ``index`` holds, as published."""
     snap = index.snapshot
     digest = ContentDigest()
-    for docid, doc in snap.docs.items():
-        digest.add(snap.ext_ids[docid], doc)
+    for docid, body in snap.docs.json_items():
+        digest.add_json(snap.ext_ids[docid], body)
     return digest
 
 

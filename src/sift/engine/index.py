@@ -69,7 +69,8 @@ class SearchIndex:
         self._held = False  # hold(): changes wait for release() to be published
         self._unpublished: IndexView | None = None  # the writer's view while held
         self._stale = False  # a change since the writer's view was built
-        self._removed: list[int] = []  # docids leaving the field store at release()
+        # Documents leaving the field store at release(), with their docids.
+        self._removed: list[tuple[int, dict[str, Any]]] = []
         self._apply_settings(settings)
         self._reset()
 
@@ -166,7 +167,7 @@ class SearchIndex:
         return self._unpublished
 
     def _build_view(self) -> IndexView:
-        self._vocab.extend(self._term_list)
+        self._vocab.extend(self._term_list, self._term_ids)
         snapshot = Snapshot(
             segments=tuple(self._segments),
             alive=self._alive.copy(),
@@ -231,8 +232,6 @@ class SearchIndex:
         self._remove([e for e in latest if e in self._ext_to_int])
         first = len(self._ext_ids)
         batch = list(latest.values())
-        self._ext_ids.extend(latest)
-        self._ext_to_int.update(zip(latest, range(first, first + len(batch)), strict=True))
         self._docs.extend(first, batch)
         self._distribution.update(chain.from_iterable(map(dict.keys, batch)))
         texts: list[str] = []
@@ -265,6 +264,13 @@ class SearchIndex:
                 value_field.append(fid)
         postings, lengths = batch_postings(self.analyzer, self._term_id_of, texts,
                                            texts_per_value, value_doc, value_field)
+        # An id that is also a term (a number, a lowercase word: searchable ids are) is
+        # kept as the term's string, one object instead of two (~50 bytes a document).
+        term_ids, term_list = self._term_ids, self._term_list
+        ids = [term_list[tid] if (tid := term_ids.get(ext)) is not None else ext
+               for ext in latest]
+        self._ext_ids.extend(ids)
+        self._ext_to_int.update(zip(ids, range(first, first + len(batch)), strict=True))
         self._grow(first + len(batch), lengths)
         self._tie_room[first : first + len(batch)] = tie_keys(list(latest))
         if postings is not None:
@@ -358,6 +364,12 @@ class SearchIndex:
             pipeline.search(view, SearchParams(q=letter, limit=1))
         return len(letters)
 
+    def _labelled(self, ext: str, doc: dict[str, Any]) -> dict[str, Any]:
+        """The document as upsert gave it to the field store (with its shard)."""
+        if self.partition is None:
+            return doc
+        return {**doc, SHARD_FIELD: self.partition.shard_of(ext)}
+
     def _remove(self, ext_ids: Iterable[str]) -> int:
         gone = []
         for ext in ext_ids:
@@ -365,8 +377,10 @@ class SearchIndex:
             if docid is None:
                 continue
             self._alive[docid] = False
-            self._distribution.subtract(self._docs.pop(docid).keys())
-            gone.append(docid)
+            doc = self._docs.pop(docid)
+            self._distribution.subtract(doc.keys())
+            # The field store finds the bitmaps a document is in from the document.
+            gone.append((docid, self._labelled(ext, doc)))
         if gone and self._held:
             # The published snapshot still has them alive: its filters must find them.
             self._removed.extend(gone)

@@ -10,6 +10,7 @@ knows its term count and ignores ids the writer added later.
 
 from __future__ import annotations
 
+import array
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -17,9 +18,15 @@ import numpy as np
 from sift.engine.analysis import stem_words
 from sift.engine.grams import GramIndexBuilder, GramView
 
-# Buckets: (words, ids) lists. The writer appends the word before the id, so a
-# reader that first reads len(ids) always sees matching prefixes of both lists.
-Bucket = tuple[list[str], list[int]]
+# Buckets: words and their ids (int64, an array: a list's int objects took 32 bytes an
+# id more). The writer appends the word before the id, so a reader that first copies
+# the ids always sees matching prefixes of both.
+Bucket = tuple[list[str], array.array]
+# A stem's terms: one term id (most stems have one term: a list per stem took ~64 bytes
+# more each), or a list of them. A stem whose only term is itself (most numbers and ids,
+# many words) has no entry: the term's flag in `own_stem` says so (a dict entry and its
+# id took ~100 bytes a term).
+StemGroup = int | list[int]
 
 
 @dataclass(frozen=True)
@@ -28,7 +35,9 @@ class Vocabulary:
     ids: np.ndarray  # term id of each sorted term
     lengths: np.ndarray  # character length of each sorted term
     n_terms: int
-    _stems: dict[str, list[int]]
+    _stems: dict[str, StemGroup]
+    _term_ids: dict[str, int]  # the index's (append-only; ids >= n_terms ignored)
+    _own_stem: np.ndarray  # bool per term id: its stem is itself
     _by_first: dict[tuple[str, int], Bucket]
     _by_length: dict[int, Bucket]
     grams: GramView
@@ -39,7 +48,12 @@ class Vocabulary:
         return lo, hi
 
     def stem_group(self, stem: str) -> np.ndarray:
-        group = np.asarray(self._stems.get(stem, ()), dtype=np.int64)
+        found = self._stems.get(stem)
+        if found is None:  # only the term equal to the stem may have it (see StemGroup)
+            tid = self._term_ids.get(stem)
+            found = tid if tid is not None and tid < self.n_terms and self._own_stem[tid] \
+                else ()
+        group = np.asarray([found] if type(found) is int else found, dtype=np.int64)
         return group[group < self.n_terms]
 
     _arrays: dict[tuple[str, int], tuple[list[str], np.ndarray, np.ndarray]] = field(
@@ -59,7 +73,9 @@ class Vocabulary:
             out: tuple[list[str], np.ndarray, np.ndarray] = (
                 [], np.empty(0, dtype=np.int64), np.empty(0, dtype=np.uint32))
         else:
-            ids = np.asarray(bucket[1], dtype=np.int64)  # read ids first (see Bucket)
+            # The ids first (see Bucket); a slice copies them under the GIL, so the writer
+            # may grow its array afterwards without a reader holding a buffer into it.
+            ids = np.frombuffer(bucket[1][:], dtype=np.int64)
             k = int(np.searchsorted(ids, self.n_terms))  # ids grow within a bucket
             words = bucket[0][:k]
             firsts = np.fromiter((ord(w[0]) for w in words), dtype=np.uint32, count=k)
@@ -100,23 +116,35 @@ class VocabularyBuilder:
         self._terms = np.array([], dtype="<U1")
         self._ids = np.empty(0, dtype=np.int64)
         self._lengths = np.empty(0, dtype=np.int64)
-        self._stems: dict[str, list[int]] = {}
+        self._stems: dict[str, StemGroup] = {}
+        self._own_stem = array.array("B")
         self._by_first: dict[tuple[str, int], Bucket] = {}
         self._by_length: dict[int, Bucket] = {}
         self._grams = GramIndexBuilder()
+        self._term_ids: dict[str, int] = {}
         self._n = 0
 
-    def extend(self, term_list: list[str]) -> None:
+    def extend(self, term_list: list[str], term_ids: dict[str, int]) -> None:
+        """Add the terms of ``term_list`` past those seen (``term_ids``: their ids)."""
         new = term_list[self._n:]
         if not new:
             return
         start = self._n
-        tids = range(start, start + len(new))
-        stems = self._stems
-        for tid, stem in zip(tids, stem_words(new), strict=True):
+        self._term_ids = term_ids
+        stems, own = self._stems, self._own_stem
+        for term, stem in zip(new, stem_words(new), strict=True):
+            tid = term_ids[term]  # the dict's own int object, not another one
+            own.append(stem == term)
             group = stems.get(stem)
             if group is None:
-                stems[stem] = [tid]
+                # A term that is its own stem needs no entry unless another term has it.
+                mate = term_ids.get(stem)
+                if mate is not None and mate < tid and own[mate]:
+                    stems[stem] = [mate, tid]
+                elif stem != term:
+                    stems[stem] = tid
+            elif type(group) is int:
+                stems[stem] = [group, tid]
             else:
                 group.append(tid)
         # Bucket by (first letter, length) and by length a group of words at a time, each
@@ -129,9 +157,10 @@ class VocabularyBuilder:
         for key, chosen in _groups((firsts.astype(np.int64) << 32) | lengths):
             n = key & 0xFFFFFFFF
             first = chr(key >> 32) if n else ""
-            _extend(self._by_first.setdefault((first, n), ([], [])), new, chosen, start)
+            _extend(self._by_first.setdefault((first, n), ([], array.array("q"))), new,
+                    chosen, start)
         for n, chosen in _groups(lengths):
-            _extend(self._by_length.setdefault(n, ([], [])), new, chosen, start)
+            _extend(self._by_length.setdefault(n, ([], array.array("q"))), new, chosen, start)
         self._grams.add_many(start, new)
         order = np.argsort(arr, kind="stable")
         arr = arr[order]
@@ -144,8 +173,11 @@ class VocabularyBuilder:
         self._n = len(term_list)
 
     def view(self) -> Vocabulary:
+        # Own-stem flags copied under the GIL (a slice), as the gram view's arrays.
+        own = np.frombuffer(self._own_stem[: self._n], dtype=np.bool_)
         return Vocabulary(self._terms, self._ids, self._lengths, self._n, self._stems,
-                          self._by_first, self._by_length, self._grams.view(self._n))
+                          self._term_ids, own, self._by_first, self._by_length,
+                          self._grams.view(self._n))
 
 
 def _groups(keys: np.ndarray) -> list[tuple[int, list[int]]]:
@@ -158,4 +190,4 @@ def _groups(keys: np.ndarray) -> list[tuple[int, list[int]]]:
 
 def _extend(bucket: Bucket, words: list[str], chosen: list[int], start: int) -> None:
     bucket[0].extend([words[i] for i in chosen])  # words before ids: see Bucket
-    bucket[1].extend([start + i for i in chosen])
+    bucket[1].extend(start + i for i in chosen)

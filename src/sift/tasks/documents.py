@@ -120,25 +120,39 @@ def resolve_primary_key(state: IndexState, task: TaskRecord, conn: Connection) -
     return None
 
 
+# Documents parsed by the validation pass are kept for the second while the chunks they
+# came from add up to this much: past it, a chunk's documents are parsed again when it is
+# applied. The index keeps documents as JSON (sift.engine.doctable), so a large payload
+# held parsed whole was most of an import's peak memory (200k products: ~110 MiB of
+# dicts), while parsing a chunk again costs ~1 µs a document.
+PARSED_AHEAD_BYTES = 8 << 20
+
+
 @dataclass
 class Chunk:
-    """A payload chunk read by the validation pass, for the second: its documents, their
-    ids and the chunk as stored (its lines are cut again when it is applied: holding
-    every line of a large payload at once raised an import's peak memory)."""
+    """A payload chunk read by the validation pass, for the second: its documents' ids,
+    the chunk as stored (its lines are cut again when it is applied: holding every line
+    of a large payload at once raised an import's peak memory) and its documents, when
+    kept parsed (see PARSED_AHEAD_BYTES)."""
 
     ids: list[str]
-    docs: list[dict[str, Any]]
+    docs: list[dict[str, Any]] | None
     stored: bytes
+
+    def documents(self) -> list[dict[str, Any]]:
+        return self.docs if self.docs is not None else parse_chunk(self.stored)
 
 
 def validate(conn: Connection, task: TaskRecord, primary_key: str) -> list[Chunk]:
-    """First pass: every document has a valid id. Returns the parsed payload, chunk by
-    chunk (parsing it twice was a twentieth of an import; a replacement's documents are
-    the very objects the index keeps, so holding them a little earlier costs no memory)."""
+    """First pass: every document has a valid id. Returns the payload, chunk by chunk,
+    its first chunks parsed (parsing every chunk twice was a twentieth of an import)."""
     chunks = []
+    kept = 0
     for chunk in task_rows.iter_payload(conn, task.uid):
         docs = parse_chunk(chunk)
-        chunks.append(Chunk([document_id(doc, primary_key) for doc in docs], docs, chunk))
+        ids = [document_id(doc, primary_key) for doc in docs]
+        kept += len(chunk)
+        chunks.append(Chunk(ids, docs if kept <= PARSED_AHEAD_BYTES else None, chunk))
     return chunks
 
 
@@ -204,8 +218,8 @@ def apply_additions(
     with WriteBehind() as writes:
         while payload:  # a chunk is dropped once its documents are pending
             chunk = payload.pop()
-            for doc_id, doc, line in zip(chunk.ids, chunk.docs, chunk_lines(chunk.stored),
-                                         strict=True):
+            for doc_id, doc, line in zip(chunk.ids, chunk.documents(),
+                                         chunk_lines(chunk.stored), strict=True):
                 pend(pending, doc_id, doc, merge)
                 lines[doc_id] = line
                 if len(pending) >= batch_size:

@@ -1,8 +1,8 @@
-"""The leader's ``networkTopologyChange`` task (Meilisearch v1.30+): after a ``PATCH
-/network`` that changes which remote owns which documents, each remote with a database
-of its own is sent the documents it now owns and told to delete those it no longer
-owns, through the outbox (cluster/outbox.py), so a remote that is down catches up once
-back, in order after the network change itself.
+"""The leader's ``networkTopologyChange`` task (Meilisearch v1.30+): enqueued by each
+``PATCH /network`` of a network with a leader; when the change moves which remote owns
+which documents, each remote with a database of its own is sent the documents it now
+owns and told to delete those it no longer owns, through the outbox (cluster/outbox.py),
+so a remote that is down catches up once back, in order after the network change itself.
 
 The leader's database holds every document, so the moves are read from it, not from
 the remotes. A remote that owned no shard before gets each index created, with its
@@ -49,7 +49,9 @@ IDS_PER_REQUEST = 10_000
 
 def run(ctx: WorkerContext, conn: Connection, task: TaskRecord) -> dict[str, Any]:
     if "shards" not in task.params:
-        return {}  # a remote's end of the leader's change (enqueued by /network/control)
+        # A remote's end of the leader's change (enqueued by /network/control, no
+        # details), or a PATCH /network on a node that does not lead: nothing to move.
+        return {"movedDocuments": 0} if "movedDocuments" in (task.details or {}) else {}
     shards = task.params["shards"]
     version = task.params.get("networkVersion")  # absent from a task of an older Sift
     before = {s: tuple(o) for s, o in shards["before"].items()}
@@ -62,7 +64,9 @@ def run(ctx: WorkerContext, conn: Connection, task: TaskRecord) -> dict[str, Any
         (rebalance.owners(before) | rebalance.owners(after)) - {me} - members(conn))
     owed = _Owed(conn, task.uid, version)
     moved = 0
-    for record in index_rows.all_records(conn):
+    # A change of remotes' urls or keys moves nothing: no document is read.
+    records = index_rows.all_records(conn) if rebalance.changed(before, after) else []
+    for record in records:
         for remote in sorted(targets - rebalance.owners(before)):
             for request in _index_requests(ctx, record):
                 owed.add(remote, request)

@@ -28,11 +28,15 @@ def test_a_change_on_one_node_reaches_the_other_and_its_listeners(db: Database) 
     assert refused.value.code == "feature_not_enabled"
     experimental.switch(db, {"network": True})
     first.refresh()
-    first.update({
+    task = first.update({
         "leader": "ms-00",
         "remotes": {"ms-00": {"url": "http://a"}, "ms-01": {"url": "http://b"}},
         "shards": {"x": {"remotes": ["ms-00"]}, "y": {"remotes": ["ms-01"]}},
     })
+    # With a leader, each change is a networkTopologyChange task (Meilisearch v1.30+),
+    # holding the shard maps it moves between.
+    assert task is not None and task.type == "networkTopologyChange"
+    assert task.params["shards"]["before"] == {}
     assert second.topology.shards == {}  # not yet read
     second.refresh()
     assert second.enabled and second.topology.self_name == "ms-01"
@@ -40,6 +44,8 @@ def test_a_change_on_one_node_reaches_the_other_and_its_listeners(db: Database) 
     assert len(heard) == 1 and heard[0] is not None
     second.refresh()  # nothing new: no listener call
     assert len(heard) == 1
+    assert second.update({"leader": "ms-01"}) is not None  # naming a leader: a task
+    assert first.update({"leader": None}) is None  # no leader: the network is the answer
     experimental.switch(db, {"network": False})
     second.refresh()
     assert heard[-1] is None  # off: every document is held again

@@ -111,10 +111,13 @@ def test_not_uses_the_universe_and_unknown_fields_match_nothing() -> None:
 def test_replacing_and_removing_documents_updates_every_structure() -> None:
     store = FieldStore(["a"], ["a"])
     store.add_many([(1, {"a": "Old"}), (2, {"a": 5})])
+    with pytest.raises(ValueError):
+        store.add(1, {"a": "new"})  # a docid is replaced by removing it first
+    store.remove(1, {"a": "Old"})
     store.add(1, {"a": "new"})
     assert select(store, "a = old") == []
     assert select(store, "a = new") == [1]
-    store.remove_many([2])
+    store.remove_many([(2, {"a": 5})])
     assert select(store, "a > 1") == []
     assert select(store, "NOT a EXISTS") == []
     store.clear()

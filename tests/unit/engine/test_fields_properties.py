@@ -269,14 +269,18 @@ PROPERTY_SETTINGS = settings(
 )
 
 
-def build(batch: list[tuple[int, dict]], removed: list[int]) -> tuple[FieldStore, Model]:
-    store, model = FieldStore(FIELDS, FIELDS), Model()
+def build(batch: list[tuple[int, dict]], removed: list[int], filterable: bool = True
+          ) -> tuple[FieldStore, Model]:
+    """``filterable=False``: the fields only sortable (no bitmaps per string key)."""
+    store, model = FieldStore(FIELDS if filterable else [], FIELDS), Model()
     half = len(batch) // 2
     # Two batches and a removal exercise replacement, deletion and cache invalidation.
+    # The store is told each document it forgets (it derives its entries from it).
     for part in (batch[:half], batch[half:]):
+        store.remove_many([(d, model.docs[d]) for d in dict(part) if d in model.docs])
         store.add_many(part)
         model.add_many(part)
-    store.remove_many(removed)
+    store.remove_many([(d, model.docs[d]) for d in removed if d in model.docs])
     for docid in removed:
         model.remove(docid)
     return store, model
@@ -367,3 +371,21 @@ def test_sort_keys_order_like_the_model(
     for i in range(len(docids)):
         for j in range(len(docids)):
             assert (keys[i] < keys[j]) == (reference[i] < reference[j]), (i, j)
+
+
+@PROPERTY_SETTINGS
+@given(batch=batches, removed=st.lists(st.integers(0, 30), max_size=5),
+       descending=st.booleans())
+def test_a_field_only_sortable_keeps_the_same_keys_and_order(
+    batch: list, removed: list[int], descending: bool
+) -> None:
+    both, _ = build(batch, removed)
+    sortable, _ = build(batch, removed, filterable=False)
+    docids = np.arange(35)
+    for path in PATHS:
+        field = sortable._fields.get(path)
+        assert (field.sorted_strings() if field else []) == (
+            both._fields[path].sorted_strings() if path in both._fields else [])
+        assert field is None or not field.strings  # no bitmaps kept
+        assert (sortable.sort_keys(path, docids, descending) ==
+                both.sort_keys(path, docids, descending)).all()

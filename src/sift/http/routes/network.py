@@ -48,11 +48,17 @@ async def get_network(
     return JSONResponse(network.view())
 
 
-@router.patch(
-    "/network",
-    summary="Change the network topology",
-    **doc(responses.Network, requests.NetworkUpdate),
-)
+# Meilisearch answers two ways, and its SDKs branch on it: the network (200) while the
+# network has no leader, the summary of the `networkTopologyChange` task each change
+# enqueues (202) once it has one.
+_PATCH_DOC = doc(responses.Network, requests.NetworkUpdate)
+_PATCH_DOC["responses"][202] = {
+    "model": responses.TaskSummary,
+    "description": "With a `leader`: the `networkTopologyChange` task the change enqueued",
+}
+
+
+@router.patch("/network", summary="Change the network topology", **_PATCH_DOC)
 async def patch_network(
     request: Request, _: Principal = Depends(guard("network.update"))
 ) -> JSONResponse:
@@ -68,7 +74,11 @@ async def patch_network(
     # how a network whose leader is gone for good gets a new one.
     if origin is None and not (isinstance(body, dict) and "leader" in body):
         network.refuse_unless_leader(forwarded=False)
-    await run_in_threadpool(network.update, body, origin is not None)
+    task = await run_in_threadpool(network.update, body, origin is not None)
+    if task is not None:  # a network with a leader: Meilisearch answers the change's task
+        # A change that leaves the topology as it was wakes no listener: wake the worker.
+        services(request).wake_workers()
+        return accepted(summary_view(task))
     return JSONResponse(network.view())
 
 
