@@ -39,6 +39,7 @@ from typing import Any
 import httpx
 
 from benchmarks.collections import load_collection
+from benchmarks.load.cpu import process_tree_cpu_s
 from benchmarks.load.generator import run_wrk, write_requests
 from benchmarks.load.queries import DEFAULT_SEED, query_sets
 from benchmarks.load.run import load_mixes
@@ -73,9 +74,11 @@ def start_sift(
 
 
 def interleaved_latency(
-    targets: dict[str, HttpTarget], sets: dict[str, list[str]]
-) -> dict[str, dict[str, list[float]]]:
-    """Milliseconds per request, by kind and server; each query goes to every server."""
+    targets: dict[str, HttpTarget], sets: dict[str, list[str]], pids: dict[str, int],
+    cpu_us: dict[str, dict[str, float]],
+) -> dict[str, dict[str, list[float]]]:  # fmt: skip
+    """Milliseconds per request, by kind and server; each query goes to every server.
+    ``cpu_us`` gets each server's CPU µs per timed request, by kind (``pids``: whose)."""
     names = list(targets)
     clients = {n: httpx.Client(base_url=t.base_url, headers=t.headers, timeout=30)
                for n, t in targets.items()}  # fmt: skip
@@ -100,9 +103,14 @@ def interleaved_latency(
             for requests in batch[:20]:  # untimed: caches, connections
                 for name in names:
                     send(name, requests[name])
+            before = {n: process_tree_cpu_s(pids[n]) for n in names}
             for i, requests in enumerate(batch):
                 for name in names[i % len(names):] + names[: i % len(names)]:
                     times[kind][name].append(send(name, requests[name]))
+            for name in names:
+                after, start = process_tree_cpu_s(pids[name]), before[name]
+                if after is not None and start is not None:
+                    cpu_us.setdefault(kind, {})[name] = (after - start) / len(batch) * 1e6
     finally:
         for client in clients.values():
             client.close()
@@ -111,7 +119,7 @@ def interleaved_latency(
 
 def throughput_rounds(
     targets: dict[str, HttpTarget], mix: list[str], connections: list[int],
-    rounds: int, duration_s: float, work: Path,
+    rounds: int, duration_s: float, work: Path, pids: dict[str, int],
 ) -> list[dict[str, Any]]:  # fmt: skip
     runs = {n: {"search": [t.search_request(q) for q in mix]} for n, t in targets.items()}
     for name, target in targets.items():
@@ -126,11 +134,15 @@ def throughput_rounds(
         for level in connections:
             for name in order:
                 for endpoint in runs[name]:
+                    before = process_tree_cpu_s(pids[name])
                     row = run_wrk(targets[name], endpoint, files[name, endpoint], level, duration_s)
+                    after = process_tree_cpu_s(pids[name])
+                    cpu = None if before is None or after is None or not row.requests else (
+                        (after - before) / row.requests * 1e6)  # fmt: skip
                     rows.append({"round": number, "target": name, "endpoint": endpoint,
                                  "connections": level, "rps": row.rps,
                                  "p50": row.latency_ms.get("p50"),
-                                 "p99": row.latency_ms.get("p99")})  # fmt: skip
+                                 "p99": row.latency_ms.get("p99"), "cpu_us": cpu})  # fmt: skip
     return rows
 
 
@@ -140,11 +152,13 @@ def percentile(values: list[float], share: float) -> float:
 
 
 def markdown(latency: dict[str, dict[str, list[float]]], rows: list[dict[str, Any]],
-             names: list[str]) -> str:  # fmt: skip
-    lines = ["| queries | " + " | ".join(f"{n} p50 / p99 ms" for n in names) + " |",
+             names: list[str], cpu_us: dict[str, dict[str, float]]) -> str:  # fmt: skip
+    lines = ["| queries | " + " | ".join(f"{n} p50 / p99 ms (CPU µs)" for n in names) + " |",
              "|---|" + "---:|" * len(names)]  # fmt: skip
     for kind, by in latency.items():
-        cells = [f"{percentile(by[n], 0.5):.2f} / {percentile(by[n], 0.99):.2f}" for n in names]
+        cells = [f"{percentile(by[n], 0.5):.2f} / {percentile(by[n], 0.99):.2f}"
+                 + (f" ({cpu_us[kind][n]:,.0f})" if n in cpu_us.get(kind, {}) else "")
+                 for n in names]  # fmt: skip
         lines.append(f"| {kind} | " + " | ".join(cells) + " |")
     keys = sorted({(r["endpoint"], r["connections"]) for r in rows}, key=lambda k: (k[0], k[1]))
     lines += ["", "| load | " + " | ".join(f"{n} req/s" for n in names) + " |",
@@ -154,8 +168,13 @@ def markdown(latency: dict[str, dict[str, list[float]]], rows: list[dict[str, An
         for name in names:
             rps = [r["rps"] for r in rows if (r["target"], r["endpoint"], r["connections"])
                    == (name, endpoint, level)]  # fmt: skip
-            cells.append(f"{statistics.median(rps):,.0f}" if rps else "")
+            cpu = [r["cpu_us"] for r in rows if (r["target"], r["endpoint"], r["connections"])
+                   == (name, endpoint, level) and r.get("cpu_us") is not None]  # fmt: skip
+            cells.append((f"{statistics.median(rps):,.0f}" if rps else "")
+                         + (f" ({statistics.median(cpu):,.0f})" if cpu else ""))  # fmt: skip
         lines.append(f"| {endpoint} c={level} | " + " | ".join(cells) + " |")
+    lines.append("\nCPU µs: the server's CPU time (worker processes included) per request, "
+                 "median of the rounds; the machine's load inflates it far less than latency.")
     return "\n".join(lines)
 
 
@@ -181,6 +200,7 @@ def main() -> None:
     sets = query_sets(list(data.queries.values()), args.queries, DEFAULT_SEED)
     extra = {n: shlex.split(f) for n, _, f in (a.partition("=") for a in args.serve_args)}
     targets: dict[str, HttpTarget] = {}
+    pids: dict[str, int] = {}
     closers = []
     try:
         for spec in args.tree:
@@ -190,22 +210,26 @@ def main() -> None:
             )
             closers.append(server.close)
             targets[name] = dataclasses.replace(target, name=name)
+            pids[name] = server.pid
         if args.typesense:
             target, runner = start_typesense(args.cache_dir, data.docs)
             closers.append(runner.close)  # type: ignore[attr-defined]
             targets["typesense"] = target
-        latency = interleaved_latency(targets, sets)
+            pids["typesense"] = runner.pid  # type: ignore[attr-defined]
+        cpu_us: dict[str, dict[str, float]] = {}
+        latency = interleaved_latency(targets, sets, pids, cpu_us)
         mix = load_mixes(sets, ["typeahead"], DEFAULT_SEED)["typeahead"]
         levels = [int(c) for c in args.connections.split(",") if c]
         with tempfile.TemporaryDirectory() as work:
-            rows = throughput_rounds(targets, mix, levels, args.rounds, args.duration, Path(work))
+            rows = throughput_rounds(
+                targets, mix, levels, args.rounds, args.duration, Path(work), pids)
     finally:
         for close in closers:
             close()
     args.out.parent.mkdir(parents=True, exist_ok=True)
     args.out.write_text(json.dumps({"load_average": os.getloadavg(), "latency_ms": latency,
-                                    "throughput": rows}))  # fmt: skip
-    print(markdown(latency, rows, list(targets)))
+                                    "latency_cpu_us": cpu_us, "throughput": rows}))  # fmt: skip
+    print(markdown(latency, rows, list(targets), cpu_us))
     print(f"\nload average at the end: {os.getloadavg()}; wrote {args.out}")
 
 

@@ -115,6 +115,12 @@ class SiftServer:
                 time.sleep(0.2)
         raise RunnerUnavailable(f"Sift restarted with {self.workers} workers sees {seen} docs")
 
+    @property
+    def pid(self) -> int:
+        """The `sift serve` process (its workers are its children)."""
+        assert self._server is not None, "start() first"
+        return self._server.pid
+
     def log_tail(self) -> str:
         return self._server.log_tail() if self._server else ""
 

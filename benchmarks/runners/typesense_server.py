@@ -72,6 +72,11 @@ class TypesenseRunner(Runner):
         self._server = TypesenseServer(cache_dir, "bench-typesense-", timeout_s=600)
         self._http = self._server.http
 
+    @property
+    def pid(self) -> int:
+        """The typesense-server process."""
+        return self._server.process.pid
+
     def index(self, docs: Sequence[Doc]) -> None:
         schema = {
             "name": COLLECTION,

@@ -6,14 +6,12 @@ import logging
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
-import anyio
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import Response
 from starlette.concurrency import run_in_threadpool
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.middleware import Middleware
-from starlette.middleware.cors import CORSMiddleware
 from starlette.middleware.gzip import GZipMiddleware
 from starlette.types import ASGIApp, Receive, Scope, Send
 from uvicorn.middleware.proxy_headers import ProxyHeadersMiddleware
@@ -23,9 +21,9 @@ from sift.config import Config, load_config, split_list
 from sift.engine import kernels
 from sift.errors import SiftError
 from sift.http import metrics, schemas
-from sift.http.cors import cors_options
+from sift.http.cors import CORS, cors_options
 from sift.http.edge import RequestEdge
-from sift.http.hot_routes import hot_routes
+from sift.http.hot_routes import HotEndpoints, HotRoute, hot_routes, lane_entry, match_hot
 from sift.http.responses import JSONResponse, error_response
 from sift.http.routes import (
     admin,
@@ -55,7 +53,7 @@ from sift.http.routes import (
     webhooks,
 )
 from sift.http.routes.admin import SignInRequired, to_login
-from sift.http.search_placement import SearchPlacement
+from sift.http.search_placement import SearchPlacement, SearchThreads
 from sift.http.throttle import LimitAddresses, Limits
 from sift.services import Services
 
@@ -87,7 +85,7 @@ def middleware(config: Config) -> list[Middleware]:
         # Outermost: a browser can read an answer only when it carries CORS headers, and
         # that includes a 429 and the 500 that RequestEdge answers for an unexpected
         # failure. Preflights are answered here, before any limit.
-        Middleware(CORSMiddleware, **cors_options(config)),
+        Middleware(CORS, **cors_options(config)),
         # Request ids, security headers, request metrics, and an answer to what no handler
         # answered, so the connection survives: one layer, one send wrapper (edge.py).
         Middleware(RequestEdge),
@@ -96,7 +94,37 @@ def middleware(config: Config) -> list[Middleware]:
         Middleware(ProxyHeadersMiddleware, trusted_hosts="*" if "*" in proxies else proxies),
         Middleware(LimitAddresses),
         Middleware(CompressPages),
+        # Innermost: the hot routes the lane matched are answered here (SiftApp below).
+        Middleware(HotEndpoints),
     ]
+
+
+class SiftApp(FastAPI):
+    """FastAPI, with the hot routes (search, /version...) served through the app's own
+    middleware alone, not FastAPI's and Starlette's layers around and inside it
+    (sift/http/hot_routes.py)."""
+
+    hot_routes: list[HotRoute] = []
+    _lane: ASGIApp | None = None
+
+    def build_middleware_stack(self) -> ASGIApp:
+        stack = super().build_middleware_stack()
+        self._lane = lane_entry(stack, self.user_middleware[0].cls) or stack
+        return stack
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] == "http":
+            if self.root_path:
+                scope["root_path"] = self.root_path
+            if match_hot(self.hot_routes, scope):
+                scope["app"] = self
+                scope.setdefault("router", self.router)
+                if self.middleware_stack is None:
+                    self.middleware_stack = self.build_middleware_stack()
+                assert self._lane is not None
+                await self._lane(scope, receive, send)
+                return
+        await super().__call__(scope, receive, send)
 
 
 def install_error_handlers(app: FastAPI) -> None:
@@ -134,7 +162,7 @@ def install_error_handlers(app: FastAPI) -> None:
     # the connection; edge.RequestEdge answers those instead.
 
 
-def create_app(config: Config | None = None, services: Services | None = None) -> FastAPI:
+def create_app(config: Config | None = None, services: Services | None = None) -> SiftApp:
     config = config or load_config()
 
     @asynccontextmanager
@@ -142,7 +170,7 @@ def create_app(config: Config | None = None, services: Services | None = None) -
         svc = services or await run_in_threadpool(Services.build, config)
         await run_in_threadpool(kernels.warm_up)  # compiled search loops, before traffic
         app.state.services = svc
-        app.state.search_limiter = anyio.CapacityLimiter(config.search_threads)
+        app.state.search_threads = SearchThreads(config.search_threads)
         app.state.search_placement = SearchPlacement(config.search_inline_ms / 1000)
         app.state.limits = Limits(config)
         svc.start()
@@ -164,9 +192,10 @@ def create_app(config: Config | None = None, services: Services | None = None) -
             yield
         finally:
             await app.state.limits.close()
+            app.state.search_threads.close()
             await run_in_threadpool(svc.stop)
 
-    app = FastAPI(
+    app = SiftApp(
         title="Sift",
         version=sift.__version__,
         summary="Self-hosted search back end speaking the Meilisearch v1 API.",
@@ -209,10 +238,10 @@ def create_app(config: Config | None = None, services: Services | None = None) -
         admin_rules,
     ):
         app.include_router(module.router)
-    # What a search box, its click events and a load balancer call, matched first
-    # (sift/http/hot_routes.py).
+    # What a search box, its click events and a load balancer call, in a lane of their
+    # own (sift/http/hot_routes.py).
     hot = (search.search_post, search.search_get, search.multi_search, system.version,
            system.health, events.send_event)  # fmt: skip
-    app.router.routes[0:0] = hot_routes((search.router, system.router, events.router), hot)
+    app.hot_routes = hot_routes((search.router, system.router, events.router), hot)
     schemas.install(app)
     return app

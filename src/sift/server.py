@@ -3,6 +3,7 @@ worker processes, graceful shutdown."""
 
 from __future__ import annotations
 
+import logging
 import os
 import signal
 import sys
@@ -33,6 +34,7 @@ def configure_process() -> None:
     """Process-wide settings, before the server starts its threads."""
     memory.configure()
     sys.setswitchinterval(SWITCH_INTERVAL_S)
+    lighten_log_records()
 
 
 def app_factory() -> FastAPI:
@@ -148,6 +150,18 @@ def logging_config(level: str) -> dict[str, Any]:
             **{name: {"level": "DEBUG" if level == "DEBUG" else "WARNING"} for name in QUIET},
         },
     }
+
+
+def lighten_log_records() -> None:
+    """In a serving process: skip what each log record looks up and no line shows, the
+    caller's file, line and function (a walk up the stack) and the thread's and process's
+    names and ids; the JSON formatter leaves them out (``RESERVED_ATTRS``). These are the
+    switches of the logging HOWTO's "Optimization" section. uvicorn logs an access line
+    on every request's path, where they cost ~4 µs of its ~9 (py-spy, `GET /version`)."""
+    logging._srcfile = None  # type: ignore[attr-defined]
+    logging.logThreads = False
+    logging.logProcesses = False
+    logging.logMultiprocessing = False
 
 
 def _version() -> str:

@@ -75,3 +75,31 @@ def test_origins_can_be_restricted(tmp_path: Path) -> None:
         other = client.get("/version", headers={"Origin": SITE})
         assert other.status_code == 200  # the browser, not Sift, withholds it from the page
         assert "access-control-allow-origin" not in other.headers
+
+
+@pytest.mark.parametrize("vary", [None, "Accept-Encoding"])
+@pytest.mark.parametrize("origin", [None, SITE])
+def test_the_shortcut_answers_as_starlettes_middleware(
+    vary: str | None, origin: str | None
+) -> None:
+    from starlette.applications import Starlette
+    from starlette.middleware import Middleware
+    from starlette.middleware.cors import CORSMiddleware
+    from starlette.responses import PlainTextResponse
+    from starlette.routing import Route
+
+    from sift.config import load_config
+    from sift.http.cors import CORS, cors_options
+
+    def page(_: object) -> PlainTextResponse:
+        return PlainTextResponse("ok", headers={"Vary": vary} if vary else None)
+
+    answers = []
+    for layer in (CORSMiddleware, CORS):
+        options = cors_options(load_config({}, environ={}))
+        app = Starlette(routes=[Route("/", page)], middleware=[Middleware(layer, **options)])
+        with TestClient(app) as test:
+            answer = test.get("/", headers={"Origin": origin} if origin else {})
+            answers.append(answer.headers.multi_items())
+    assert answers[0] == answers[1]
+    assert [v for k, v in answers[1] if k == "vary"][-1].endswith("Origin")

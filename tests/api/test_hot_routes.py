@@ -7,7 +7,7 @@ import pytest
 from fastapi import APIRouter, Request
 from fastapi.testclient import TestClient
 
-from sift.http.hot_routes import HotRoute, hot_routes
+from sift.http.hot_routes import hot_routes
 from tests.conftest import MASTER_KEY, run_task
 
 
@@ -68,10 +68,36 @@ def test_an_endpoint_missing_from_the_routers_is_an_error() -> None:
 def test_events_are_a_hot_route_authenticated_before_the_body_is_read(
     client: TestClient,
 ) -> None:
-    assert "/events" in [r.path for r in client.app.router.routes if isinstance(r, HotRoute)]
+    assert "/events" in [r.path for r in client.app.hot_routes]  # type: ignore[attr-defined]
     anonymous = client.post("/events", content=b"{not json", headers={"Authorization": ""})
     assert anonymous.json()["code"] == "missing_authorization_header"
     assert client.get("/events").status_code == 405
     click = {"eventType": "click", "eventName": "Clicked", "indexUid": "books", "userId": "v1"}
     assert client.post("/events", json=click).status_code == 201
     assert 'route="/events",status="201"}' in client.get("/metrics").text
+
+
+def test_hot_requests_go_through_the_apps_own_middleware_alone(client: TestClient) -> None:
+    from starlette.middleware.cors import CORSMiddleware
+
+    assert isinstance(client.app._lane, CORSMiddleware)  # type: ignore[attr-defined]
+    answer = client.get("/version", headers={"Origin": "https://shop.example"})
+    # CORS (outermost), the request id and security headers (RequestEdge): all still there.
+    assert answer.headers["access-control-allow-origin"] == "*"
+    assert answer.headers["x-request-id"] and answer.headers["x-frame-options"] == "DENY"
+    assert 'route="/version",status="200"}' in client.get("/metrics").text
+
+
+def test_an_unexpected_failure_of_a_hot_endpoint_is_answered_with_the_request_id(
+    client: TestClient, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import sift.http.routes.system as system
+
+    def broken(*_: object) -> None:
+        raise RuntimeError("boom")
+
+    monkeypatch.setattr(system, "JSONResponse", broken)
+    answer = client.get("/version")
+    assert (answer.status_code, answer.json()["code"]) == (500, "internal")
+    assert answer.headers["x-request-id"] in answer.json()["message"]
+    assert client.get("/indexes").status_code == 200  # the app goes on serving

@@ -36,4 +36,7 @@ def test_a_tree_is_timed_per_query_kind_and_loaded_per_level(
     levels = {(r["endpoint"], r["connections"]): r["rps"] for r in payload["throughput"]}
     assert set(levels) == {(e, c) for e in ("search", "noop") for c in (1, 2)}
     assert all(rps > 0 for rps in levels.values())
+    if sys.platform.startswith("linux"):  # the server's CPU per request, from /proc
+        assert all(r["cpu_us"] > 0 for r in payload["throughput"])
+        assert set(payload["latency_cpu_us"]) == set(latency)
     assert "| search c=1 |" in capsys.readouterr().out

@@ -75,3 +75,64 @@ def test_the_groups_kept_are_bounded() -> None:
         placement._record(group_of(f"index{n}", {}), 0.0)
     assert len(placement._average) <= MAX_GROUPS
 
+
+
+async def test_search_threads_answer_raise_and_keep_the_callers_context() -> None:
+    import asyncio
+    import contextvars
+    import threading
+
+    from sift.http.search_placement import SearchThreads
+
+    caller = contextvars.ContextVar("caller", default="none")
+    caller.set("request 7")
+    threads = SearchThreads(2)
+    try:
+        seen = await threads.run(lambda: (caller.get(), threading.current_thread().name))
+        assert seen[0] == "request 7" and seen[1].startswith("sift-search-")
+
+        def fails() -> None:
+            raise ValueError("bad filter")
+
+        with pytest.raises(ValueError, match="bad filter"):
+            await threads.run(fails)
+        # At most two at once: the third waits for a thread.
+        running, most = 0, 0
+        lock = threading.Lock()
+
+        def slow() -> None:
+            nonlocal running, most
+            with lock:
+                running += 1
+                most = max(most, running)
+            threading.Event().wait(0.05)
+            with lock:
+                running -= 1
+
+        await asyncio.gather(*(threads.run(slow) for _ in range(5)))
+        assert most == 2
+    finally:
+        threads.close()
+
+
+async def test_a_cancelled_waiting_search_is_dropped_and_its_turn_passes_on() -> None:
+    import asyncio
+    import threading
+
+    from sift.http.search_placement import SearchThreads
+
+    threads = SearchThreads(1)
+    release = threading.Event()
+    ran: list[str] = []
+    try:
+        first = asyncio.ensure_future(threads.run(lambda: release.wait(5) and ran.append("a")))
+        second = asyncio.ensure_future(threads.run(lambda: ran.append("b")))
+        third = asyncio.ensure_future(threads.run(lambda: ran.append("c")))
+        await asyncio.sleep(0.05)
+        second.cancel()
+        release.set()
+        await asyncio.gather(first, third)
+        assert ran == ["a", "c"] and second.cancelled()
+        assert await threads.run(lambda: "again") == "again"  # the thread is free again
+    finally:
+        threads.close()

@@ -1,4 +1,4 @@
-"""The hot routes (search, multi-search, /events, /version, /health), before FastAPI's.
+"""The hot routes (search, multi-search, /events, /version, /health): a lane of their own.
 
 FastAPI keeps each included router behind a wrapper and, for every request, walks the
 routers in the order they were included, matching each route of each one (twice: once
@@ -7,22 +7,37 @@ process (scifact, `benchmarks/load` notes in docs/benchmarks.md), that was ~135 
 the ~195 µs an authenticated `GET /version` costs the app, and ~150 µs of every search.
 
 The endpoints served here take the ``Request`` alone and authenticate themselves, so
-they run as plain Starlette routes placed first in the app's route list: one regular
-expression each, no dependency solving. FastAPI still declares the very same endpoint
-functions, and /openapi.json is built from those declarations; a request for another
-route (or another method on the same path) goes on to FastAPI's router as before, and
-errors reach the same exception handlers.
+they need no dependency solving; and the layers FastAPI and Starlette put around the
+app's own middleware (the server-error and OpenTelemetry layers outside it; the
+exception middleware, a file-closing exit stack, the router and the route's own request
+wrapper inside it) do nothing for them that the app's middleware does not do already.
+So a request that one of them matches, path and method, goes through the app's own
+middleware alone (:func:`lane_entry` finds its outermost layer in the built stack), and
+its innermost layer, :class:`HotEndpoints`, calls the endpoint and answers what it
+raises with the app's exception handlers, as Starlette's exception middleware would.
+Every other request, a wrong method on a hot path included (its 405), goes through the
+whole stack as before. FastAPI still declares the very same endpoint functions, and
+/openapi.json is built from those declarations.
+
+Bypassed, too: FastAPI's native OpenTelemetry middleware, which checks per request
+whether an OpenTelemetry SDK was configured (Sift configures none; its metrics are
+Prometheus', which the lane keeps).
 """
 
 from __future__ import annotations
 
+import inspect
 from collections.abc import Callable, Collection, Iterable
 from typing import Any
 
 from fastapi import APIRouter
 from fastapi.routing import APIRoute
+from starlette.exceptions import HTTPException
+from starlette.requests import Request
 from starlette.routing import Match, Route
-from starlette.types import Scope
+from starlette.types import ASGIApp, Receive, Scope, Send
+
+HOT = "sift.hot_route"  # scope key: the hot route the lane matched
 
 
 class HotRoute(Route):
@@ -52,3 +67,66 @@ def hot_routes(
     if missing:  # a renamed or moved endpoint must not silently fall back to the slow path
         raise LookupError(f"hot endpoints not found in the routers: {missing}")
     return found
+
+
+def match_hot(routes: Iterable[HotRoute], scope: Scope) -> bool:
+    """Whether one of ``routes`` matches the request, path and method; if so, its
+    ``route``, ``endpoint`` and ``path_params`` are put in ``scope`` as a router would."""
+    for route in routes:
+        match, child_scope = route.matches(scope)
+        if match == Match.FULL:
+            scope.update(child_scope)
+            scope[HOT] = route
+            return True
+    return False
+
+
+def lane_entry(stack: ASGIApp, outermost: type) -> ASGIApp | None:
+    """The layer of type ``outermost`` (the app's first middleware) in the built ``stack``,
+    found through each layer's ``app``; None if the chain does not lead to one (the hot
+    routes then take the whole stack, as any other request)."""
+    layer: Any = stack
+    seen = set()
+    while layer is not None and id(layer) not in seen:
+        if isinstance(layer, outermost):
+            return layer  # type: ignore[no-any-return]
+        seen.add(id(layer))
+        layer = getattr(layer, "app", None)
+    return None
+
+
+class HotEndpoints:
+    """The app's innermost middleware: serves a request the lane matched (``scope[HOT]``)
+    and passes every other one on to FastAPI's exception middleware and router."""
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        route = scope.get(HOT)
+        if route is None:
+            await self.app(scope, receive, send)
+            return
+        request = Request(scope, receive, send)
+        try:
+            response = await route.endpoint(request)
+        except Exception as exc:
+            handler = _handler_of(scope["app"].exception_handlers, exc)
+            if handler is None:
+                raise  # RequestEdge answers it (sift/http/edge.py)
+            response = handler(request, exc)
+            if inspect.isawaitable(response):
+                response = await response
+            exc.__traceback__ = None  # as Starlette: a reused instance must not keep frames
+        await response(scope, receive, send)
+
+
+def _handler_of(handlers: dict[Any, Callable[..., Any]], exc: Exception) -> Any:
+    """The handler Starlette's exception middleware would choose: by the status of an
+    HTTP exception, else by the nearest class in the exception's MRO."""
+    if isinstance(exc, HTTPException) and exc.status_code in handlers:
+        return handlers[exc.status_code]
+    for cls in type(exc).__mro__:
+        if cls in handlers and cls is not Exception:  # Exception's is the 500's, outside
+            return handlers[cls]
+    return None

@@ -32,7 +32,7 @@ from sift.errors import SiftError
 from sift.http.auth import authenticate, guard, services
 from sift.http.responses import JSONResponse, json_body, require_object, validate_index_uid
 from sift.http.schemas import doc, requests, responses
-from sift.http.search_placement import group_of
+from sift.http.search_placement import SearchThreads, group_of
 from sift.http.tenant_tokens import token_filter
 from sift.inputs import USIZE, uint_param
 from sift.insights import new_query_uid
@@ -59,11 +59,11 @@ async def in_search_thread(
     A search across the network (any of ``bodies`` asking for it) runs beside that limit:
     it mostly waits for other nodes, and holding a slot while it waits could deadlock two
     nodes whose slots all wait for each other's legs."""
-    limiter = getattr(request.app.state, "search_limiter", None)
+    threads: SearchThreads | None = getattr(request.app.state, "search_threads", None)
     network = services(request).network
-    if any(federate.wants_network(b, network) for b in bodies or ()):
-        limiter = None  # anyio's default thread pool
-    return await anyio.to_thread.run_sync(func, *args, limiter=limiter)
+    if threads is None or any(federate.wants_network(b, network) for b in bodies or ()):
+        return await anyio.to_thread.run_sync(func, *args)  # anyio's default thread pool
+    return await threads.run(func, *args)
 
 
 LIST_PARAMS = {
