@@ -9,6 +9,7 @@ import orjson
 from fastapi import APIRouter, Depends, Request
 from starlette.concurrency import run_in_threadpool
 
+from sift.cluster import browse, federate
 from sift.errors import DocumentNotFound, IndexNotFound, SiftError
 from sift.http.auth import forwarded_origin, guard, services
 from sift.http.encoding import body_stream, payload_too_large
@@ -35,6 +36,8 @@ from sift.tasks.views import summary_view
 
 router = APIRouter(tags=["Documents"])
 SPOOL_IN_MEMORY = 8 << 20  # request bodies above this go to a temporary file
+LISTING_FIELDS = (
+    "offset", "limit", "fields", "filter", "retrieveVectors", "ids", "sort", "useNetwork")
 
 
 async def _spool(request: Request) -> tempfile.SpooledTemporaryFile[bytes]:
@@ -171,6 +174,96 @@ def _project(
     return doc
 
 
+def _list_local(
+    svc: Any,
+    index_uid: str,
+    offset: int,
+    limit: int,
+    fields: list[str] | None,
+    filter_expr: Any,
+    ids: list[str] | None,
+    retrieve_vectors: bool = False,
+    sort: list[str] | None = None,
+) -> tuple[list[dict[str, Any]], int]:
+    """This node's page of documents and their total."""
+    with svc.db.read() as conn:
+        record = index_rows.get(conn, index_uid)
+        if record is None:
+            raise IndexNotFound(index_uid)
+        displayed = record.settings.get("displayedAttributes", ["*"])
+        if filter_expr is None and ids is None and not sort:
+            bodies = doc_rows.list_page(conn, record.id, offset, limit)
+            total = doc_rows.count(conn, record.id)
+        else:
+            wanted = ids
+            index = svc.catalog.filter_view(index_uid, conn)
+            if sort:
+                matching = index.sorted_ids(sort, filter_expr)
+                keep = None if ids is None else set(ids)
+                ordered = [i for i in matching if keep is None or i in keep]
+            else:
+                if filter_expr is not None:
+                    matching = index.filter_ids(filter_expr)
+                    wanted = (
+                        matching
+                        if wanted is None
+                        else [i for i in wanted if i in set(matching)]
+                    )
+                ordered = doc_rows.list_ids_ordered(conn, record.id, wanted or [])
+            total = len(ordered)
+            page = ordered[offset : offset + limit]
+            found = doc_rows.get_many(conn, record.id, page)
+            bodies = [found[i] for i in page if i in found]
+    return [_project(orjson.loads(b), fields, displayed, retrieve_vectors) for b in bodies], total
+
+
+def _use_network(request: Request, raw: Any) -> bool:
+    """`useNetwork` of a document route, from a query string ("true"/"false") or a JSON
+    body (a boolean or null); absent, Meilisearch's default (on when the network has a
+    leader)."""
+    if isinstance(raw, str):
+        if raw not in ("true", "false"):
+            raise SiftError(
+                f"Invalid value in parameter `useNetwork`: could not parse `{raw}` as a "
+                "boolean, expected either `true` or `false`",
+                "invalid_document_use_network",
+            )
+        raw = raw == "true"
+    return federate.use_network(raw, services(request).network, "invalid_document_use_network")
+
+
+def _list_network(
+    svc: Any,
+    index_uid: str,
+    offset: int,
+    limit: int,
+    fields: list[str] | None,
+    filter_expr: Any,
+    ids: list[str] | None,
+    retrieve_vectors: bool = False,
+    sort: list[str] | None = None,
+) -> tuple[list[dict[str, Any]], int]:
+    """The page out of every shard's documents, each shard asked once (cluster/browse.py)."""
+    extra: dict[str, Any] = {"retrieveVectors": retrieve_vectors}
+    if filter_expr is not None:
+        extra["filter"] = filter_expr
+    if ids is not None:
+        extra["ids"] = ids
+    body = browse.leg_body(offset, limit, fields, sort, extra)
+
+    def local(leg: dict[str, Any]) -> dict[str, Any]:
+        results, total = _list_local(
+            svc, index_uid, 0, leg["limit"], leg["fields"], leg.get("filter"), ids,
+            retrieve_vectors, sort)
+        return {"results": results, "total": total}
+
+    network = svc.network
+    legs, errors = network.searcher.run(
+        network.topology, index_uid, body, local, route="documents/fetch", per_shard=True)
+    browse.raise_missing(errors)
+    return browse.page(legs, offset, limit, fields, sort, retrieve_vectors)
+
+
 async def _listing(
     request: Request,
     index_uid: str,
@@ -181,44 +274,13 @@ async def _listing(
     ids: list[str] | None,
     retrieve_vectors: bool = False,
     sort: list[str] | None = None,
+    use_network: bool = False,
 ) -> JSONResponse:
     validate_index_uid(index_uid)
-    svc = services(request)
-
-    def load() -> tuple[list[dict[str, Any]], int]:
-        with svc.db.read() as conn:
-            record = index_rows.get(conn, index_uid)
-            if record is None:
-                raise IndexNotFound(index_uid)
-            displayed = record.settings.get("displayedAttributes", ["*"])
-            if filter_expr is None and ids is None and not sort:
-                bodies = doc_rows.list_page(conn, record.id, offset, limit)
-                total = doc_rows.count(conn, record.id)
-            else:
-                wanted = ids
-                index = svc.catalog.filter_view(index_uid, conn)
-                if sort:
-                    matching = index.sorted_ids(sort, filter_expr)
-                    keep = None if ids is None else set(ids)
-                    ordered = [i for i in matching if keep is None or i in keep]
-                else:
-                    if filter_expr is not None:
-                        matching = index.filter_ids(filter_expr)
-                        wanted = (
-                            matching
-                            if wanted is None
-                            else [i for i in wanted if i in set(matching)]
-                        )
-                    ordered = doc_rows.list_ids_ordered(conn, record.id, wanted or [])
-                total = len(ordered)
-                page = ordered[offset : offset + limit]
-                found = doc_rows.get_many(conn, record.id, page)
-                bodies = [found[i] for i in page if i in found]
-        return [
-            _project(orjson.loads(b), fields, displayed, retrieve_vectors) for b in bodies
-        ], total
-
-    results, total = await run_in_threadpool(load)
+    list_page = _list_network if use_network else _list_local
+    results, total = await run_in_threadpool(
+        list_page, services(request), index_uid, offset, limit, fields, filter_expr, ids,
+        retrieve_vectors, sort)
     return JSONResponse({"results": results, "offset": offset, "limit": limit, "total": total})
 
 
@@ -229,7 +291,7 @@ async def list_documents(
     request: Request, index_uid: str, _: Principal = Depends(guard("documents.get"))
 ) -> JSONResponse:
     params = request.query_params
-    check_params(params, ("offset", "limit", "fields", "filter", "retrieveVectors", "ids", "sort"))
+    check_params(params, LISTING_FIELDS)
     offset = int_param(params, "offset", 0, "invalid_document_offset")
     limit = int_param(params, "limit", 20, "invalid_document_limit")
     ids = [i for i in params["ids"].split(",") if i] if "ids" in params else None
@@ -243,6 +305,7 @@ async def list_documents(
         ids,
         _retrieve_vectors(params.get("retrieveVectors")),
         _sort(params["sort"].split(",") if "sort" in params else None),
+        _use_network(request, params.get("useNetwork")),
     )
 
 
@@ -265,7 +328,7 @@ async def fetch_documents(
     request: Request, index_uid: str, _: Principal = Depends(guard("documents.get"))
 ) -> JSONResponse:
     body = require_object(await json_body(request, required=False) or {})
-    check_fields(body, ("offset", "limit", "fields", "filter", "retrieveVectors", "ids", "sort"))
+    check_fields(body, LISTING_FIELDS)
     values = {}
     for name, default, code in (
         ("offset", 0, "invalid_document_offset"),
@@ -287,6 +350,7 @@ async def fetch_documents(
         ids,
         _retrieve_vectors(body.get("retrieveVectors")),
         _sort(body.get("sort")),
+        _use_network(request, body.get("useNetwork")),
     )
 
 
@@ -303,10 +367,17 @@ async def get_document(
 ) -> JSONResponse:
     validate_index_uid(index_uid)
     params = request.query_params
-    check_params(params, ("fields", "retrieveVectors"))
+    check_params(params, ("fields", "retrieveVectors", "useNetwork"))
     fields = _fields(params.get("fields"))
     retrieve_vectors = _retrieve_vectors(params.get("retrieveVectors"))
     svc = services(request)
+    if _use_network(request, params.get("useNetwork")):
+        found, _ = await run_in_threadpool(
+            _list_network, svc, index_uid, 0, 1, fields, None, [document_id],
+            retrieve_vectors)
+        if not found:
+            raise DocumentNotFound(document_id)
+        return JSONResponse(found[0])
 
     def load() -> dict[str, Any]:
         with svc.db.read() as conn:
