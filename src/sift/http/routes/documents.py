@@ -10,6 +10,7 @@ from fastapi import APIRouter, Depends, Request
 from starlette.concurrency import run_in_threadpool
 
 from sift.cluster import browse, federate
+from sift.engine import partition
 from sift.errors import DocumentNotFound, IndexNotFound, SiftError
 from sift.http.auth import forwarded_origin, guard, services
 from sift.http.encoding import body_stream, payload_too_large
@@ -196,7 +197,8 @@ def _list_local(
             total = doc_rows.count(conn, record.id)
         else:
             wanted = ids
-            index = svc.catalog.filter_view(index_uid, conn)
+            index = svc.catalog.filter_view(
+                index_uid, conn, partition.selected_shards(filter_expr))
             if sort:
                 matching = index.sorted_ids(sort, filter_expr)
                 keep = None if ids is None else set(ids)
@@ -217,11 +219,11 @@ def _list_local(
     return [_project(orjson.loads(b), fields, displayed, retrieve_vectors) for b in bodies], total
 
 
-def _use_network(request: Request, raw: Any) -> bool:
-    """`useNetwork` of a document route, from a query string ("true"/"false") or a JSON
-    body (a boolean or null); absent, Meilisearch's default (on when the network has a
-    leader)."""
-    if isinstance(raw, str):
+def _use_network(request: Request, raw: Any, in_query: bool = False) -> bool:
+    """`useNetwork` of a document route, from a query string (``in_query``: "true" or
+    "false") or a JSON body (a boolean or null); absent, Meilisearch's default (on when
+    the network has a leader)."""
+    if in_query and raw is not None:
         if raw not in ("true", "false"):
             raise SiftError(
                 f"Invalid value in parameter `useNetwork`: could not parse `{raw}` as a "
@@ -305,7 +307,7 @@ async def list_documents(
         ids,
         _retrieve_vectors(params.get("retrieveVectors")),
         _sort(params["sort"].split(",") if "sort" in params else None),
-        _use_network(request, params.get("useNetwork")),
+        _use_network(request, params.get("useNetwork"), in_query=True),
     )
 
 
@@ -371,7 +373,7 @@ async def get_document(
     fields = _fields(params.get("fields"))
     retrieve_vectors = _retrieve_vectors(params.get("retrieveVectors"))
     svc = services(request)
-    if _use_network(request, params.get("useNetwork")):
+    if _use_network(request, params.get("useNetwork"), in_query=True):
         found, _ = await run_in_threadpool(
             _list_network, svc, index_uid, 0, 1, fields, None, [document_id],
             retrieve_vectors)
