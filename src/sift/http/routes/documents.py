@@ -27,7 +27,7 @@ from sift.http.responses import (
     wrong_type,
 )
 from sift.http.routes.network import already_here
-from sift.http.schemas import DOCUMENT_TYPES, doc, requests, responses
+from sift.http.schemas import DOCUMENT_TYPES, USE_NETWORK_QUERY, doc, requests, responses
 from sift.inputs import U64, USIZE, parse_uint, shown, uint_field
 from sift.ops.keys import Principal
 from sift.storage import documents as doc_rows
@@ -287,7 +287,9 @@ async def _listing(
 
 
 @router.get(
-    "/indexes/{index_uid}/documents", summary="List documents", **doc(responses.DocumentPage)
+    "/indexes/{index_uid}/documents",
+    summary="List documents",
+    **doc(responses.DocumentPage, query=(USE_NETWORK_QUERY,)),
 )
 async def list_documents(
     request: Request, index_uid: str, _: Principal = Depends(guard("documents.get"))
@@ -359,7 +361,7 @@ async def fetch_documents(
 @router.get(
     "/indexes/{index_uid}/documents/{document_id}",
     summary="Get one document",
-    **doc(responses.Document),
+    **doc(responses.Document, query=(USE_NETWORK_QUERY,)),
 )
 async def get_document(
     request: Request,
