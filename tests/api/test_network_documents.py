@@ -15,7 +15,7 @@ import pytest
 from fastapi.testclient import TestClient
 
 from sift import catalog as catalog_module
-from sift.engine.partition import Partition
+from sift.engine.partition import Partition, shard_filter
 from tests.conftest import make_client, run_task
 
 DOCS = [{"id": i, "n": i, "title": f"book {i}"} for i in range(30)]
@@ -49,21 +49,27 @@ def network(shards: dict[str, list[str]]) -> dict[str, Any]:
 
 
 def start(a: TestClient, b: TestClient, shards: dict[str, list[str]]) -> None:
-    for client, name in ((a, "ms-00"), (b, "ms-01")):
+    # Node A reaches B through B's app for its listings. What its outbox sends (the
+    # leader's network) is taken by a stand-in, so no failed send marks B down behind
+    # the test's back.
+    network_a = a.app.state.services.network  # type: ignore[attr-defined]
+    network_a.searcher.client = httpx.Client(transport=Routes(b))
+    network_a.forwarder.client = httpx.Client(transport=httpx.MockTransport(
+        lambda request: httpx.Response(202, json={"taskUid": 0})))
+    for client, name in ((b, "ms-01"), (a, "ms-00")):
         run_task(client, "POST", "/indexes/books/documents", json=DOCS)
         run_task(client, "PATCH", "/indexes/books/settings", json=SETTINGS)
         assert client.patch("/experimental-features", json={"network": True}).is_success
         assert client.patch("/network", json={**network(shards), "self": name}).status_code == 202
-    services = a.app.state.services  # type: ignore[attr-defined]
-    services.network.searcher.client = httpx.Client(transport=Routes(b))
+    every_shard = {"useNetwork": False, "filter": [shard_filter(SHARDS)], "limit": 0}
     for client in (a, b):
-        catalog = client.app.state.services.catalog  # type: ignore[attr-defined]
         deadline = time.monotonic() + 10
-        while catalog.partition is None and time.monotonic() < deadline:
-            time.sleep(0.05)  # the worker applies the new partition between batches
-        assert catalog.partition is not None
-    # The leader's worker sent its network to the fake URLs and marked them down.
-    services.network.health.answered("ms-01")
+        # The worker rebuilds the indexes for the new partition between batches; until
+        # then `_shard` is not filterable.
+        while not client.post("/indexes/books/documents/fetch", json=every_shard).is_success:
+            assert time.monotonic() < deadline, "the partition was never applied"
+            time.sleep(0.05)
+    assert network_a.health.available("ms-01")
 
 
 @pytest.fixture

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import tempfile
+from dataclasses import dataclass, replace
 from typing import Any
 
 import orjson
@@ -175,25 +176,29 @@ def _project(
     return doc
 
 
-def _list_local(
-    svc: Any,
-    index_uid: str,
-    offset: int,
-    limit: int,
-    fields: list[str] | None,
-    filter_expr: Any,
-    ids: list[str] | None,
-    retrieve_vectors: bool = False,
-    sort: list[str] | None = None,
-) -> tuple[list[dict[str, Any]], int]:
+@dataclass(frozen=True)
+class Listing:
+    """What a listing of documents asks for (GET /documents, POST /documents/fetch)."""
+
+    offset: int
+    limit: int
+    fields: list[str] | None
+    filter_expr: Any
+    ids: list[str] | None
+    retrieve_vectors: bool = False
+    sort: list[str] | None = None
+
+
+def _list_local(svc: Any, index_uid: str, asked: Listing) -> tuple[list[dict[str, Any]], int]:
     """This node's page of documents and their total."""
+    filter_expr, ids, sort = asked.filter_expr, asked.ids, asked.sort
     with svc.db.read() as conn:
         record = index_rows.get(conn, index_uid)
         if record is None:
             raise IndexNotFound(index_uid)
         displayed = record.settings.get("displayedAttributes", ["*"])
         if filter_expr is None and ids is None and not sort:
-            bodies = doc_rows.list_page(conn, record.id, offset, limit)
+            bodies = doc_rows.list_page(conn, record.id, asked.offset, asked.limit)
             total = doc_rows.count(conn, record.id)
         else:
             wanted = ids
@@ -213,10 +218,13 @@ def _list_local(
                     )
                 ordered = doc_rows.list_ids_ordered(conn, record.id, wanted or [])
             total = len(ordered)
-            page = ordered[offset : offset + limit]
+            page = ordered[asked.offset : asked.offset + asked.limit]
             found = doc_rows.get_many(conn, record.id, page)
             bodies = [found[i] for i in page if i in found]
-    return [_project(orjson.loads(b), fields, displayed, retrieve_vectors) for b in bodies], total
+    return [
+        _project(orjson.loads(b), asked.fields, displayed, asked.retrieve_vectors)
+        for b in bodies
+    ], total
 
 
 def _use_network(request: Request, raw: Any, in_query: bool = False) -> bool:
@@ -234,56 +242,37 @@ def _use_network(request: Request, raw: Any, in_query: bool = False) -> bool:
     return federate.use_network(raw, services(request).network, "invalid_document_use_network")
 
 
-def _list_network(
-    svc: Any,
-    index_uid: str,
-    offset: int,
-    limit: int,
-    fields: list[str] | None,
-    filter_expr: Any,
-    ids: list[str] | None,
-    retrieve_vectors: bool = False,
-    sort: list[str] | None = None,
-) -> tuple[list[dict[str, Any]], int]:
+def _list_network(svc: Any, index_uid: str, asked: Listing) -> tuple[list[dict[str, Any]], int]:
     """The page out of every shard's documents, each shard asked once (cluster/browse.py)."""
-    extra: dict[str, Any] = {"retrieveVectors": retrieve_vectors}
-    if filter_expr is not None:
-        extra["filter"] = filter_expr
-    if ids is not None:
-        extra["ids"] = ids
-    body = browse.leg_body(offset, limit, fields, sort, extra)
+    extra: dict[str, Any] = {"retrieveVectors": asked.retrieve_vectors}
+    if asked.filter_expr is not None:
+        extra["filter"] = asked.filter_expr
+    if asked.ids is not None:
+        extra["ids"] = asked.ids
+    body = browse.leg_body(asked.offset, asked.limit, asked.fields, asked.sort, extra)
 
     def local(leg: dict[str, Any]) -> dict[str, Any]:
-        results, total = _list_local(
-            svc, index_uid, 0, leg["limit"], leg["fields"], leg.get("filter"), ids,
-            retrieve_vectors, sort)
+        mine = replace(asked, offset=0, limit=leg["limit"], fields=leg["fields"],
+                       filter_expr=leg.get("filter"))
+        results, total = _list_local(svc, index_uid, mine)
         return {"results": results, "total": total}
 
     network = svc.network
     legs, errors = network.searcher.run(
         network.topology, index_uid, body, local, route="documents/fetch", per_shard=True)
     browse.raise_missing(errors)
-    return browse.page(legs, offset, limit, fields, sort, retrieve_vectors)
+    return browse.page(
+        legs, asked.offset, asked.limit, asked.fields, asked.sort, asked.retrieve_vectors)
 
 
 async def _listing(
-    request: Request,
-    index_uid: str,
-    offset: int,
-    limit: int,
-    fields: list[str] | None,
-    filter_expr: Any,
-    ids: list[str] | None,
-    retrieve_vectors: bool = False,
-    sort: list[str] | None = None,
-    use_network: bool = False,
+    request: Request, index_uid: str, asked: Listing, use_network: bool = False
 ) -> JSONResponse:
     validate_index_uid(index_uid)
     list_page = _list_network if use_network else _list_local
-    results, total = await run_in_threadpool(
-        list_page, services(request), index_uid, offset, limit, fields, filter_expr, ids,
-        retrieve_vectors, sort)
-    return JSONResponse({"results": results, "offset": offset, "limit": limit, "total": total})
+    results, total = await run_in_threadpool(list_page, services(request), index_uid, asked)
+    return JSONResponse(
+        {"results": results, "offset": asked.offset, "limit": asked.limit, "total": total})
 
 
 @router.get(
@@ -299,9 +288,7 @@ async def list_documents(
     offset = int_param(params, "offset", 0, "invalid_document_offset")
     limit = int_param(params, "limit", 20, "invalid_document_limit")
     ids = [i for i in params["ids"].split(",") if i] if "ids" in params else None
-    return await _listing(
-        request,
-        index_uid,
+    asked = Listing(
         offset,
         limit,
         _fields(params.get("fields")),
@@ -309,8 +296,9 @@ async def list_documents(
         ids,
         _retrieve_vectors(params.get("retrieveVectors")),
         _sort(params["sort"].split(",") if "sort" in params else None),
-        _use_network(request, params.get("useNetwork"), in_query=True),
     )
+    use_network = _use_network(request, params.get("useNetwork"), in_query=True)
+    return await _listing(request, index_uid, asked, use_network)
 
 
 def _sort(raw: Any) -> list[str] | None:
@@ -344,9 +332,7 @@ async def fetch_documents(
         if not isinstance(ids, list):
             raise wrong_type("ids", "an array", ids, "invalid_document_ids")
         ids = [str(i) for i in ids]
-    return await _listing(
-        request,
-        index_uid,
+    asked = Listing(
         values["offset"],
         values["limit"],
         _fields(body.get("fields")),
@@ -354,8 +340,8 @@ async def fetch_documents(
         ids,
         _retrieve_vectors(body.get("retrieveVectors")),
         _sort(body.get("sort")),
-        _use_network(request, body.get("useNetwork")),
     )
+    return await _listing(request, index_uid, asked, _use_network(request, body.get("useNetwork")))
 
 
 @router.get(
@@ -376,9 +362,8 @@ async def get_document(
     retrieve_vectors = _retrieve_vectors(params.get("retrieveVectors"))
     svc = services(request)
     if _use_network(request, params.get("useNetwork"), in_query=True):
-        found, _ = await run_in_threadpool(
-            _list_network, svc, index_uid, 0, 1, fields, None, [document_id],
-            retrieve_vectors)
+        one = Listing(0, 1, fields, None, [document_id], retrieve_vectors)
+        found, _ = await run_in_threadpool(_list_network, svc, index_uid, one)
         if not found:
             raise DocumentNotFound(document_id)
         return JSONResponse(found[0])
