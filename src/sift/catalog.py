@@ -151,18 +151,24 @@ class IndexCatalog:
             indexes = list(self._indexes.values())
         return sum(index.warm_prefixes() for index in indexes)
 
-    def filter_view(self, uid: str, conn: Connection) -> SearchIndex:
-        """An index that filters and sorts over *every* document of ``uid``, for what must
-        see them all (deleting by filter, listing documents by filter or sort).
+    def filter_view(
+        self, uid: str, conn: Connection, shards: tuple[str, ...] | None = None
+    ) -> SearchIndex:
+        """An index that filters and sorts over *every* document of ``uid`` (or, given
+        ``shards``, every document of those shards), for what must see them all
+        (deleting by filter, listing documents by filter or sort).
 
-        Without sharding, or holding every shard, that is the index itself. A node holding
-        some shards builds a transient one from the database instead: filterable and
-        sortable values only, no text (so it costs a read of the index's rows).
+        Without sharding, holding every shard, or holding all of ``shards``, that is the
+        index itself. A node holding some shards builds a transient one from the database
+        instead: filterable and sortable values only, no text (so it costs a read of the
+        index's rows).
         """
         index = self.get(uid)
         part = self.partition
         if part is None or part.held is None:
             return index
+        if shards is not None and all(part.holds(shard) for shard in shards):
+            return index  # a network listing's leg asks only for shards held here
         record = next((r for r in index_rows.all_records(conn) if r.uid == uid), None)
         if record is None:
             raise IndexNotFound(uid)

@@ -243,6 +243,7 @@ ERROR_TABLE: Final[dict[str, tuple[str, int]]] = {
     "not_a_leader": ("invalid_request", 400),
     "invalid_forwarded_write": ("auth", 403),
     "invalid_search_use_network": ("invalid_request", 400),
+    "invalid_document_use_network": ("invalid_request", 400),
     "invalid_multi_search_remote": ("invalid_request", 400),
     "remote_bad_response": ("system", 502),
     "remote_bad_request": ("invalid_request", 400),

@@ -153,3 +153,13 @@ def test_real_answers_match_the_declared_models(client: TestClient) -> None:
     for model, answer in answers:
         assert answer.status_code < 500, answer.text
         _valid(model, answer.json())
+
+
+def test_the_document_routes_document_use_network(spec: dict[str, Any]) -> None:
+    for path in ("/indexes/{index_uid}/documents", "/indexes/{index_uid}/documents/{document_id}"):
+        params = {p["name"]: p for p in spec["paths"][path]["get"]["parameters"]}
+        assert params["useNetwork"]["in"] == "query", path
+        assert params["useNetwork"]["schema"] == {"type": "boolean"}, path
+        assert params["index_uid"]["in"] == "path", path  # FastAPI's own still there
+    fetch = spec["components"]["schemas"]["DocumentsFetch"]["properties"]
+    assert "useNetwork" in fetch

@@ -167,6 +167,21 @@ def test_network_search_spans_shards_once_and_survives_a_dead_node(
     assert {h["value"]: h["count"] for h in facets["facetHits"]} == {w: 150 for w in WORDS}
     assert sum(h["count"] for h in mine["facetHits"]) < 900  # its own two shards only
 
+    # Documents over every shard, each shard asked once: paged in shard order, or sorted.
+    with nodes[1].client() as client:
+        pages = [client.get("/indexes/books/documents",
+                            params={"offset": o, "limit": 250, "fields": "id"}).json()
+                 for o in range(0, 900, 250)]  # fmt: skip
+        listed = [d["id"] for page in pages for d in page["results"]]
+        assert sorted(listed) == list(range(900)) and pages[0]["total"] == 900
+        assert [shard_of[i] for i in listed] == sorted(shard_of[i] for i in listed)
+        fetched = client.post("/indexes/books/documents/fetch", json={
+            "sort": ["n:desc"], "filter": "kind = river", "limit": 5, "offset": 2}).json()
+        assert [d["n"] for d in fetched["results"]] == [882, 876, 870, 864, 858]
+        assert fetched["total"] == 150
+        own = client.get("/indexes/books/documents", params={"useNetwork": "false"}).json()
+        assert own["total"] == 900  # its database, shared with the leader, has them all
+
     # ms-01 dies: ms-00 gets shard b from ms-02, and no error is reported.
     # (Shard b goes to ms-01 or ms-02 at random: after a few searches ms-01 was tried.)
     nodes[1].kill()
@@ -185,6 +200,9 @@ def test_network_search_spans_shards_once_and_survives_a_dead_node(
     answer = search(nodes[0], everything)
     assert {h["id"] for h in answer["hits"]} == {i for i in range(900) if shard_of[i] != "b"}
     assert set(answer["remoteErrors"]) == {"ms-01", "ms-02"}
+    with nodes[0].client() as client:  # a listing missing shard b would look whole
+        listing = client.get("/indexes/books/documents")
+    assert listing.status_code == 502, listing.text
 
     # Federated multi-search with useNetwork on one query and a local one beside it.
     with nodes[0].client() as client:

@@ -40,7 +40,8 @@ def write(node: SiftProcess, method: str, path: str, body: Any) -> dict[str, Any
 def stored(node: SiftProcess, uid: str = "books") -> list[int]:
     """The ids in the node's own database (not its search index)."""
     with node.client() as client:
-        answer = client.get(f"/indexes/{uid}/documents", params={"limit": 10000, "fields": "id"})
+        answer = client.get(f"/indexes/{uid}/documents",
+                            params={"limit": 10000, "fields": "id", "useNetwork": "false"})
     assert answer.status_code == 200, answer.text
     return sorted(d["id"] for d in answer.json()["results"])
 
@@ -218,7 +219,8 @@ def test_a_leader_forwards_writes_to_remotes_with_their_own_database(
 def contents(node: SiftProcess) -> dict[int, str]:
     """Each document's title in the node's own database."""
     with node.client() as client:
-        answer = client.get("/indexes/books/documents", params={"limit": 10000})
+        answer = client.get("/indexes/books/documents",
+                            params={"limit": 10000, "useNetwork": "false"})
     assert answer.status_code == 200, answer.text
     return {d["id"]: d["title"] for d in answer.json()["results"]}
 

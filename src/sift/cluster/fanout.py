@@ -31,6 +31,8 @@ from sift.inputs import shown
 
 log = logging.getLogger(__name__)
 LocalSearch = Callable[[dict[str, Any]], dict[str, Any]]
+# The list an answer of each route holds (any other route: a search's `hits`).
+_LISTED = {"facet-search": "facetHits", "documents/fetch": "results"}
 
 
 @dataclass(frozen=True)
@@ -46,6 +48,7 @@ class Leg:
 class LegResult:
     remote: str
     result: dict[str, Any]
+    shards: tuple[str, ...] | None = None
 
 
 def plan(
@@ -109,15 +112,20 @@ class NetworkSearch:
         body: dict[str, Any],
         local: LocalSearch,
         route: str = "search",
+        per_shard: bool = False,
     ) -> tuple[list[LegResult], dict[str, dict[str, Any]]]:
         """Every shard's results once (as far as some owner answers) and, per remote whose
-        documents are missing from them, Meilisearch's error object."""
+        documents are missing from them, Meilisearch's error object. ``per_shard`` asks
+        each shard in a request of its own (a node owning two gets two), for callers
+        that order results shard by shard."""
         results: list[LegResult] = []
         errors: dict[str, dict[str, Any]] = {}
         tried: set[str] = set()
         covered: set[str] = set()
         legs, _ = plan(topology, self._usable(topology, tried))
         while legs:
+            if per_shard:
+                legs = [Leg(leg.remote, (s,)) for leg in legs for s in leg.shards or ()] or legs
             futures = [
                 (leg, self.pool.submit(self._one, topology, leg, index_uid, body, local, route))
                 for leg in legs
@@ -125,7 +133,7 @@ class NetworkSearch:
             retry: list[str] = []
             for leg, future in futures:
                 try:
-                    results.append(LegResult(leg.remote, future.result()))
+                    results.append(LegResult(leg.remote, future.result(), leg.shards))
                 except RemoteFailed as failed:
                     self.health.failed(leg.remote)
                     tried.add(leg.remote)
@@ -189,7 +197,7 @@ class NetworkSearch:
         if leg.remote == topology.self_name:
             return local(query)
         answer = self.post(topology, leg.remote, f"/indexes/{index_uid}/{route}", query)
-        return _read(leg.remote, answer, "facetHits" if route == "facet-search" else "hits")
+        return _read(leg.remote, answer, _LISTED.get(route, "hits"))
 
     def with_statistics(
         self, topology: Topology, index_uid: str, body: dict[str, Any], local: LocalSearch

@@ -20,16 +20,21 @@ _PAGINATION = ("offset", "limit", "page", "hitsPerPage")
 
 
 def pop_use_network(body: dict[str, Any], network: Network) -> bool:
-    """Take ``useNetwork`` out of ``body``; whether the search spans the network.
+    """Take ``useNetwork`` out of ``body``; whether the search spans the network."""
+    return use_network(body.pop(USE_NETWORK, None), network, "invalid_search_use_network")
+
+
+def use_network(wanted: Any, network: Network, code: str) -> bool:
+    """Whether a request with ``useNetwork`` ``wanted`` spans the network (``code``: the
+    error of a value that is not a boolean).
 
     Meilisearch's default: on when the network has a leader (it is sharded), else off.
     """
-    wanted = body.pop(USE_NETWORK, None)
     if wanted is not None and not isinstance(wanted, bool):
         raise SiftError(
             f"Invalid value type at `.useNetwork`: expected a boolean, but found "
             f"{describe(wanted)}: `{wanted!r}`",
-            "invalid_search_use_network",
+            code,
         )
     if wanted is None:
         return network.enabled and network.topology.leader is not None

@@ -9,8 +9,10 @@ labelled with its shard so the ``_shard`` filter can select by it.
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 from hashlib import blake2b
+from typing import Any
 
 SHARD_FIELD = "_shard"
 
@@ -42,3 +44,20 @@ def shard_filter(shards: tuple[str, ...]) -> str:
     """The filter selecting the documents of ``shards``: ``_shard IN ["a", "b"]``."""
     quoted = ", ".join('"' + s.replace("\\", "\\\\").replace('"', '\\"') + '"' for s in shards)
     return f"{SHARD_FIELD} IN [{quoted}]"
+
+
+_QUOTED = re.compile(r'"((?:[^"\\]|\\.)*)"')
+
+
+def selected_shards(expr: Any) -> tuple[str, ...] | None:
+    """The shards a filter is restricted to by a leading :func:`shard_filter` (the form
+    a network request's legs are sent with, ``[shard_filter(...), own filter...]``), or
+    None: a filter that selects documents of any shard."""
+    if not isinstance(expr, list) or not expr or not isinstance(expr[0], str):
+        return None
+    head = expr[0]
+    if not head.startswith(f"{SHARD_FIELD} IN ["):
+        return None
+    names = tuple(re.sub(r"\\(.)", r"\1", m) for m in _QUOTED.findall(head))
+    # Only the exact form shard_filter writes: anything else is an ordinary filter.
+    return names if names and shard_filter(names) == head else None

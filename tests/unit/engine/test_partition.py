@@ -7,7 +7,7 @@ from collections import Counter
 import pytest
 
 from sift.engine.index import SearchIndex
-from sift.engine.partition import Partition
+from sift.engine.partition import Partition, selected_shards, shard_filter
 from sift.engine.query import SearchParams
 from sift.engine.settings import default_settings
 from sift.errors import SiftError
@@ -66,3 +66,14 @@ def test_without_a_partition_shard_is_not_filterable() -> None:
     with pytest.raises(SiftError) as caught:
         ids(index_with(None), filter='_shard = "shard-a"')
     assert caught.value.code == "invalid_search_filter"
+
+
+def test_selected_shards_reads_back_only_the_filter_a_network_leg_is_sent_with() -> None:
+    for names in (("a",), ("s1", "s2"), ('we"ird', "back\\slash")):
+        assert selected_shards([shard_filter(names), "n = 1"]) == names
+    # Anything else selects documents of any shard: the full view answers it.
+    assert selected_shards(shard_filter(("a",))) is None  # not a leg's list
+    assert selected_shards(['_shard IN ["a"] OR n = 1']) is None
+    assert selected_shards(['_shard IN ["a","b"]']) is None  # not shard_filter's spacing
+    assert selected_shards(["n = 1", shard_filter(("a",))]) is None
+    assert selected_shards([]) is None

@@ -3,12 +3,15 @@
 from __future__ import annotations
 
 import tempfile
+from dataclasses import dataclass, replace
 from typing import Any
 
 import orjson
 from fastapi import APIRouter, Depends, Request
 from starlette.concurrency import run_in_threadpool
 
+from sift.cluster import browse, federate
+from sift.engine import partition
 from sift.errors import DocumentNotFound, IndexNotFound, SiftError
 from sift.http.auth import forwarded_origin, guard, services
 from sift.http.encoding import body_stream, payload_too_large
@@ -25,7 +28,7 @@ from sift.http.responses import (
     wrong_type,
 )
 from sift.http.routes.network import already_here
-from sift.http.schemas import DOCUMENT_TYPES, doc, requests, responses
+from sift.http.schemas import DOCUMENT_TYPES, USE_NETWORK_QUERY, doc, requests, responses
 from sift.inputs import U64, USIZE, parse_uint, shown, uint_field
 from sift.ops.keys import Principal
 from sift.storage import documents as doc_rows
@@ -35,6 +38,8 @@ from sift.tasks.views import summary_view
 
 router = APIRouter(tags=["Documents"])
 SPOOL_IN_MEMORY = 8 << 20  # request bodies above this go to a temporary file
+LISTING_FIELDS = (
+    "offset", "limit", "fields", "filter", "retrieveVectors", "ids", "sort", "useNetwork")
 
 
 async def _spool(request: Request) -> tempfile.SpooledTemporaryFile[bytes]:
@@ -171,71 +176,119 @@ def _project(
     return doc
 
 
+@dataclass(frozen=True)
+class Listing:
+    """What a listing of documents asks for (GET /documents, POST /documents/fetch)."""
+
+    offset: int
+    limit: int
+    fields: list[str] | None
+    filter_expr: Any
+    ids: list[str] | None
+    retrieve_vectors: bool = False
+    sort: list[str] | None = None
+
+
+def _list_local(svc: Any, index_uid: str, asked: Listing) -> tuple[list[dict[str, Any]], int]:
+    """This node's page of documents and their total."""
+    filter_expr, ids, sort = asked.filter_expr, asked.ids, asked.sort
+    with svc.db.read() as conn:
+        record = index_rows.get(conn, index_uid)
+        if record is None:
+            raise IndexNotFound(index_uid)
+        displayed = record.settings.get("displayedAttributes", ["*"])
+        if filter_expr is None and ids is None and not sort:
+            bodies = doc_rows.list_page(conn, record.id, asked.offset, asked.limit)
+            total = doc_rows.count(conn, record.id)
+        else:
+            wanted = ids
+            index = svc.catalog.filter_view(
+                index_uid, conn, partition.selected_shards(filter_expr))
+            if sort:
+                matching = index.sorted_ids(sort, filter_expr)
+                keep = None if ids is None else set(ids)
+                ordered = [i for i in matching if keep is None or i in keep]
+            else:
+                if filter_expr is not None:
+                    matching = index.filter_ids(filter_expr)
+                    wanted = (
+                        matching
+                        if wanted is None
+                        else [i for i in wanted if i in set(matching)]
+                    )
+                ordered = doc_rows.list_ids_ordered(conn, record.id, wanted or [])
+            total = len(ordered)
+            page = ordered[asked.offset : asked.offset + asked.limit]
+            found = doc_rows.get_many(conn, record.id, page)
+            bodies = [found[i] for i in page if i in found]
+    return [
+        _project(orjson.loads(b), asked.fields, displayed, asked.retrieve_vectors)
+        for b in bodies
+    ], total
+
+
+def _use_network(request: Request, raw: Any, in_query: bool = False) -> bool:
+    """`useNetwork` of a document route, from a query string (``in_query``: "true" or
+    "false") or a JSON body (a boolean or null); absent, Meilisearch's default (on when
+    the network has a leader)."""
+    if in_query and raw is not None:
+        if raw not in ("true", "false"):
+            raise SiftError(
+                f"Invalid value in parameter `useNetwork`: could not parse `{raw}` as a "
+                "boolean, expected either `true` or `false`",
+                "invalid_document_use_network",
+            )
+        raw = raw == "true"
+    return federate.use_network(raw, services(request).network, "invalid_document_use_network")
+
+
+def _list_network(svc: Any, index_uid: str, asked: Listing) -> tuple[list[dict[str, Any]], int]:
+    """The page out of every shard's documents, each shard asked once (cluster/browse.py)."""
+    extra: dict[str, Any] = {"retrieveVectors": asked.retrieve_vectors}
+    if asked.filter_expr is not None:
+        extra["filter"] = asked.filter_expr
+    if asked.ids is not None:
+        extra["ids"] = asked.ids
+    body = browse.leg_body(asked.offset, asked.limit, asked.fields, asked.sort, extra)
+
+    def local(leg: dict[str, Any]) -> dict[str, Any]:
+        mine = replace(asked, offset=0, limit=leg["limit"], fields=leg["fields"],
+                       filter_expr=leg.get("filter"))
+        results, total = _list_local(svc, index_uid, mine)
+        return {"results": results, "total": total}
+
+    network = svc.network
+    legs, errors = network.searcher.run(
+        network.topology, index_uid, body, local, route="documents/fetch", per_shard=True)
+    browse.raise_missing(errors)
+    return browse.page(
+        legs, asked.offset, asked.limit, asked.fields, asked.sort, asked.retrieve_vectors)
+
+
 async def _listing(
-    request: Request,
-    index_uid: str,
-    offset: int,
-    limit: int,
-    fields: list[str] | None,
-    filter_expr: Any,
-    ids: list[str] | None,
-    retrieve_vectors: bool = False,
-    sort: list[str] | None = None,
+    request: Request, index_uid: str, asked: Listing, use_network: bool = False
 ) -> JSONResponse:
     validate_index_uid(index_uid)
-    svc = services(request)
-
-    def load() -> tuple[list[dict[str, Any]], int]:
-        with svc.db.read() as conn:
-            record = index_rows.get(conn, index_uid)
-            if record is None:
-                raise IndexNotFound(index_uid)
-            displayed = record.settings.get("displayedAttributes", ["*"])
-            if filter_expr is None and ids is None and not sort:
-                bodies = doc_rows.list_page(conn, record.id, offset, limit)
-                total = doc_rows.count(conn, record.id)
-            else:
-                wanted = ids
-                index = svc.catalog.filter_view(index_uid, conn)
-                if sort:
-                    matching = index.sorted_ids(sort, filter_expr)
-                    keep = None if ids is None else set(ids)
-                    ordered = [i for i in matching if keep is None or i in keep]
-                else:
-                    if filter_expr is not None:
-                        matching = index.filter_ids(filter_expr)
-                        wanted = (
-                            matching
-                            if wanted is None
-                            else [i for i in wanted if i in set(matching)]
-                        )
-                    ordered = doc_rows.list_ids_ordered(conn, record.id, wanted or [])
-                total = len(ordered)
-                page = ordered[offset : offset + limit]
-                found = doc_rows.get_many(conn, record.id, page)
-                bodies = [found[i] for i in page if i in found]
-        return [
-            _project(orjson.loads(b), fields, displayed, retrieve_vectors) for b in bodies
-        ], total
-
-    results, total = await run_in_threadpool(load)
-    return JSONResponse({"results": results, "offset": offset, "limit": limit, "total": total})
+    list_page = _list_network if use_network else _list_local
+    results, total = await run_in_threadpool(list_page, services(request), index_uid, asked)
+    return JSONResponse(
+        {"results": results, "offset": asked.offset, "limit": asked.limit, "total": total})
 
 
 @router.get(
-    "/indexes/{index_uid}/documents", summary="List documents", **doc(responses.DocumentPage)
+    "/indexes/{index_uid}/documents",
+    summary="List documents",
+    **doc(responses.DocumentPage, query=(USE_NETWORK_QUERY,)),
 )
 async def list_documents(
     request: Request, index_uid: str, _: Principal = Depends(guard("documents.get"))
 ) -> JSONResponse:
     params = request.query_params
-    check_params(params, ("offset", "limit", "fields", "filter", "retrieveVectors", "ids", "sort"))
+    check_params(params, LISTING_FIELDS)
     offset = int_param(params, "offset", 0, "invalid_document_offset")
     limit = int_param(params, "limit", 20, "invalid_document_limit")
     ids = [i for i in params["ids"].split(",") if i] if "ids" in params else None
-    return await _listing(
-        request,
-        index_uid,
+    asked = Listing(
         offset,
         limit,
         _fields(params.get("fields")),
@@ -244,6 +297,8 @@ async def list_documents(
         _retrieve_vectors(params.get("retrieveVectors")),
         _sort(params["sort"].split(",") if "sort" in params else None),
     )
+    use_network = _use_network(request, params.get("useNetwork"), in_query=True)
+    return await _listing(request, index_uid, asked, use_network)
 
 
 def _sort(raw: Any) -> list[str] | None:
@@ -265,7 +320,7 @@ async def fetch_documents(
     request: Request, index_uid: str, _: Principal = Depends(guard("documents.get"))
 ) -> JSONResponse:
     body = require_object(await json_body(request, required=False) or {})
-    check_fields(body, ("offset", "limit", "fields", "filter", "retrieveVectors", "ids", "sort"))
+    check_fields(body, LISTING_FIELDS)
     values = {}
     for name, default, code in (
         ("offset", 0, "invalid_document_offset"),
@@ -277,9 +332,7 @@ async def fetch_documents(
         if not isinstance(ids, list):
             raise wrong_type("ids", "an array", ids, "invalid_document_ids")
         ids = [str(i) for i in ids]
-    return await _listing(
-        request,
-        index_uid,
+    asked = Listing(
         values["offset"],
         values["limit"],
         _fields(body.get("fields")),
@@ -288,12 +341,13 @@ async def fetch_documents(
         _retrieve_vectors(body.get("retrieveVectors")),
         _sort(body.get("sort")),
     )
+    return await _listing(request, index_uid, asked, _use_network(request, body.get("useNetwork")))
 
 
 @router.get(
     "/indexes/{index_uid}/documents/{document_id}",
     summary="Get one document",
-    **doc(responses.Document),
+    **doc(responses.Document, query=(USE_NETWORK_QUERY,)),
 )
 async def get_document(
     request: Request,
@@ -303,10 +357,16 @@ async def get_document(
 ) -> JSONResponse:
     validate_index_uid(index_uid)
     params = request.query_params
-    check_params(params, ("fields", "retrieveVectors"))
+    check_params(params, ("fields", "retrieveVectors", "useNetwork"))
     fields = _fields(params.get("fields"))
     retrieve_vectors = _retrieve_vectors(params.get("retrieveVectors"))
     svc = services(request)
+    if _use_network(request, params.get("useNetwork"), in_query=True):
+        one = Listing(0, 1, fields, None, [document_id], retrieve_vectors)
+        found, _ = await run_in_threadpool(_list_network, svc, index_uid, one)
+        if not found:
+            raise DocumentNotFound(document_id)
+        return JSONResponse(found[0])
 
     def load() -> dict[str, Any]:
         with svc.db.read() as conn:

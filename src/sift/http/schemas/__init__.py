@@ -16,6 +16,15 @@ from sift.http.schemas import requests, responses
 
 _BODIES: dict[str, Any] = {}  # component name -> request body type
 DOCUMENT_TYPES = ("application/json", "application/x-ndjson", "text/csv")
+USE_NETWORK_QUERY: dict[str, Any] = {
+    "name": "useNetwork",
+    "in": "query",
+    "required": False,
+    "schema": {"type": "boolean"},
+    "description": "`true`: the documents of every shard, each shard asked of one of its "
+    "remotes (the `network` experimental feature); `false`: this node's own documents. "
+    "Omitted: `true` when the network has a leader, else `false` (Meilisearch's default).",
+}
 
 
 def doc(
@@ -27,19 +36,22 @@ def doc(
     body_media: tuple[str, ...] = ("application/json",),
     body_required: bool = True,
     path_params: tuple[str, ...] = (),
+    query: tuple[dict[str, Any], ...] = (),
 ) -> dict[str, Any]:
     """Route decorator arguments documenting `body` (a type from schemas.requests) and the
     `answer` (from schemas.responses) of the success `status`. `path_params` names the
     path's parameters for an endpoint that reads them from the Request itself (a hot
-    route, sift.http.hot_routes), as FastAPI documents those of its own signature."""
+    route, sift.http.hot_routes), as FastAPI documents those of its own signature.
+    `query` documents query-string parameters a route reads from the Request (OpenAPI
+    parameter objects, such as :data:`USE_NETWORK_QUERY`)."""
     kwargs: dict[str, Any] = {}
     extra: dict[str, Any] = {}
-    if path_params:
+    if path_params or query:
         extra["parameters"] = [
             {"name": name, "in": "path", "required": True,
              "schema": {"type": "string", "title": name.replace("_", " ").title()}}
             for name in path_params
-        ]  # fmt: skip
+        ] + list(query)  # fmt: skip
     if answer is not None:
         if answer_media == "application/json":
             kwargs["responses"] = {status: {"model": answer}}

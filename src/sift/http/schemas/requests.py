@@ -96,6 +96,9 @@ class DocumentsFetch(Body):
     retrieveVectors: bool | None = None
     ids: list[str | int] | None = None
     sort: list[str] | None = None
+    useNetwork: bool | None = Field(
+        None, description="The documents of every shard (`true`) or of this node "
+        "(`false`); omitted: `true` when the network has a leader.")
 
 
 class DeleteByFilter(Body):
