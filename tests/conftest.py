@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import os
 import time
+import uuid
 from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
@@ -69,3 +71,23 @@ def postgres_url() -> str:
     except Exception as exc:  # any failure to connect means: no PostgreSQL here
         pytest.skip(f"PostgreSQL not reachable at {POSTGRES_URL}: {exc.__class__.__name__}")
     return POSTGRES_URL
+
+
+@contextmanager
+def fresh_postgres_database(base_url: str, prefix: str) -> Iterator[tuple[Any, str, str]]:
+    """A new database on `base_url`'s server, dropped (connections and all) afterwards:
+    (an autocommit engine on the server's default database, the database's name, its URL)."""
+    import sqlalchemy as sa
+
+    from sift.storage.database import normalize_url
+
+    name = f"{prefix}_{uuid.uuid4().hex[:10]}"
+    admin = sa.create_engine(normalize_url(base_url), isolation_level="AUTOCOMMIT")
+    with admin.connect() as conn:
+        conn.exec_driver_sql(f'CREATE DATABASE "{name}"')
+    try:
+        yield admin, name, base_url.rsplit("/", 1)[0] + "/" + name
+    finally:
+        with admin.connect() as conn:
+            conn.exec_driver_sql(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+        admin.dispose()

@@ -10,7 +10,7 @@ from typing import Any
 import pytest
 from fastapi.testclient import TestClient
 
-from tests.conftest import MASTER_KEY, make_client, wait_task
+from tests.conftest import MASTER_KEY, fresh_postgres_database, make_client, wait_task
 
 
 def _eventually(check: Any, timeout: float = 10.0) -> None:
@@ -71,18 +71,5 @@ def test_two_nodes_on_postgresql_with_redis(tmp_path: Path, postgres_url: str) -
         redis.Redis.from_url("redis://127.0.0.1:6379/0", socket_timeout=2).ping()
     except Exception as exc:
         pytest.skip(f"Redis not reachable at 127.0.0.1:6379: {exc.__class__.__name__}")
-    import sqlalchemy as sa
-
-    from sift.storage.database import normalize_url
-
-    name = f"sift_nodes_{uuid.uuid4().hex[:10]}"
-    admin = sa.create_engine(normalize_url(postgres_url), isolation_level="AUTOCOMMIT")
-    with admin.connect() as conn:
-        conn.exec_driver_sql(f'CREATE DATABASE "{name}"')
-    try:
-        url = postgres_url.rsplit("/", 1)[0] + "/" + name
+    with fresh_postgres_database(postgres_url, "sift_nodes") as (_, _, url):
         _exercise(*_two_nodes(tmp_path, database_url=url, redis_url="redis://127.0.0.1:6379/0"))
-    finally:
-        with admin.connect() as conn:
-            conn.exec_driver_sql(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
-        admin.dispose()

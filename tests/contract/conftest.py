@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import uuid
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -16,8 +15,8 @@ from sift.ops.webhook_delivery import WebhookDelivery
 from sift.rules import RuleBook
 from sift.services import Services
 from sift.storage import Database
-from sift.storage.database import normalize_url
 from sift.tasks.worker import Worker, WorkerContext
+from tests.conftest import fresh_postgres_database
 
 
 @pytest.fixture(params=["sqlite", "postgresql"])
@@ -28,21 +27,15 @@ def db(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Database]:
         yield database
         database.dispose()
         return
-    base_url = request.getfixturevalue("postgres_url")
-    name = f"sift_test_{uuid.uuid4().hex[:12]}"
-    admin = sa.create_engine(normalize_url(base_url), isolation_level="AUTOCOMMIT")
-    with admin.connect() as conn:
-        conn.exec_driver_sql(f'CREATE DATABASE "{name}"')
-    url = base_url.rsplit("/", 1)[0] + "/" + name
-    database = Database(url)
-    database.migrate()
-    try:
-        yield database
-    finally:
-        database.dispose()
-        with admin.connect() as conn:
-            conn.exec_driver_sql(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
-        admin.dispose()
+    with fresh_postgres_database(request.getfixturevalue("postgres_url"), "sift_test") as (
+        _, _, url,
+    ):
+        database = Database(url)
+        database.migrate()
+        try:
+            yield database
+        finally:
+            database.dispose()
 
 
 def worker_node(db: Database) -> Services:

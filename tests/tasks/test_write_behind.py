@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import threading
 import time
-import uuid
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -14,7 +13,7 @@ import pytest
 
 from sift.tasks import documents
 from sift.tasks.background import WriteBehind
-from tests.conftest import make_client, run_task
+from tests.conftest import fresh_postgres_database, make_client, run_task
 
 BATCH = 150  # above WRITE_BEHIND_ROWS: every batch of these imports is written behind
 DOCS = 1_000  # 7 batches
@@ -73,21 +72,10 @@ def database(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[dict[st
     if request.param == "sqlite":
         yield {}
         return
-    import sqlalchemy as sa
-
-    from sift.storage.database import normalize_url
-
-    base = request.getfixturevalue("postgres_url")
-    name = f"sift_behind_{uuid.uuid4().hex[:10]}"
-    admin = sa.create_engine(normalize_url(base), isolation_level="AUTOCOMMIT")
-    with admin.connect() as conn:
-        conn.exec_driver_sql(f'CREATE DATABASE "{name}"')
-    try:
-        yield {"database_url": base.rsplit("/", 1)[0] + "/" + name}
-    finally:
-        with admin.connect() as conn:
-            conn.exec_driver_sql(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
-        admin.dispose()
+    with fresh_postgres_database(request.getfixturevalue("postgres_url"), "sift_behind") as (
+        _, _, url,
+    ):
+        yield {"database_url": url}
 
 
 # The chunks of a payload past PARSED_AHEAD_BYTES are parsed again when applied: 0
