@@ -211,11 +211,11 @@ def _list_local(svc: Any, index_uid: str, asked: Listing) -> tuple[list[dict[str
             else:
                 if filter_expr is not None:
                     matching = index.filter_ids(filter_expr)
-                    wanted = (
-                        matching
-                        if wanted is None
-                        else [i for i in wanted if i in set(matching)]
-                    )
+                    if wanted is None:
+                        wanted = matching
+                    else:  # the set once, not once per id asked for
+                        matching_set = set(matching)
+                        wanted = [i for i in wanted if i in matching_set]
                 ordered = doc_rows.list_ids_ordered(conn, record.id, wanted or [])
             total = len(ordered)
             page = ordered[asked.offset : asked.offset + asked.limit]
