@@ -34,7 +34,7 @@ CHUNK = 1024
 
 Doc = dict[str, Any]
 # What a slot holds: the document's JSON, or the document itself when orjson cannot
-# write it exactly (see _encoded).
+# write it exactly (see _packed).
 Stored = bytes | Doc
 
 # Types orjson would write as something else (a datetime as a string, a dataclass as an
@@ -43,20 +43,22 @@ _EXACT = orjson.OPT_PASSTHROUGH_DATETIME | orjson.OPT_PASSTHROUGH_DATACLASS \
     | orjson.OPT_PASSTHROUGH_SUBCLASS
 
 
-def _encoded(docs: list[Doc]) -> list[Stored]:
-    """What to keep of each document: its JSON, or itself when orjson cannot write it."""
-    try:
-        return [orjson.dumps(doc, option=_EXACT) for doc in docs]
-    except TypeError:  # orjson.JSONEncodeError too: one document at a time
-        return [_encoded([doc])[0] if _writable_as_json(doc) else doc for doc in docs]
-
-
-def _writable_as_json(doc: Doc) -> bool:
-    try:
-        orjson.dumps(doc, option=_EXACT)
-    except TypeError:
-        return False
-    return True
+def _packed(docs: list[Doc]) -> tuple[bytearray, list[int], dict[int, Doc]]:
+    """The documents' JSON end to end, each one's size (0: not JSON), and those orjson
+    cannot write exactly, by position. Each document's bytes are appended as soon as
+    written: orjson's bytes keep the buffer they were written in (~1 KiB and more), so
+    holding a chunk's worth of them at once took several MiB a batch."""
+    packed, sizes, odd = bytearray(), [], {}
+    for i, doc in enumerate(docs):
+        try:
+            part = orjson.dumps(doc, option=_EXACT)
+        except TypeError:  # orjson.JSONEncodeError too
+            odd[i] = doc
+            sizes.append(0)
+            continue
+        packed += part
+        sizes.append(len(part))
+    return packed, sizes, odd
 
 
 def _decoded(stored: Stored) -> Doc:
@@ -109,32 +111,27 @@ class _Chunk:
             self._compact()
         return stored
 
-    def put(self, slot: int, stored: list[Stored]) -> int:
-        """Write ``stored`` to the slots from ``slot`` on; returns how many were empty."""
-        end = slot + len(stored)
+    def put(self, slot: int, docs: list[Doc]) -> int:
+        """Write ``docs`` to the slots from ``slot`` on; returns how many were empty."""
+        if not docs:
+            return 0
+        end = slot + len(docs)
         old = self.size[slot:end]
         self.dead += int(old.sum())  # a replaced document's JSON
         filled = int(np.count_nonzero(old))
         if self.odd:
             filled += sum(self.odd.pop(i, None) is not None for i in range(slot, end))
-        old[:] = 0
-        json = [s for s in stored if type(s) is bytes]
-        slots = np.arange(slot, end)
-        if len(json) < len(stored):  # documents kept as they came
-            is_json = np.fromiter((type(s) is bytes for s in stored), dtype=bool,
-                                  count=len(stored))
-            for i in np.flatnonzero(~is_json).tolist():
-                self.odd[slot + i] = stored[i]  # type: ignore[assignment]
-            slots = slots[is_json]
-        if json:
-            sizes = np.fromiter(map(len, json), dtype=np.int64, count=len(json))
-            ends = len(self.blob) + np.cumsum(sizes)
-            if int(ends[-1]) > np.iinfo(np.uint32).max:
-                raise OverflowError("a chunk's documents exceed 4 GiB of JSON")
-            self.blob = b"".join([self.blob, *json])  # type: ignore[list-item]
-            self.start[slots] = ends - sizes
-            self.size[slots] = sizes
-        new = len(stored) - filled
+        packed, sizes, odd = _packed(docs)
+        for i, doc in odd.items():  # documents kept as they came
+            self.odd[slot + i] = doc
+        lengths = np.asarray(sizes, dtype=np.int64)
+        starts = len(self.blob) + np.cumsum(lengths) - lengths
+        if int(starts[-1] + lengths[-1]) > np.iinfo(np.uint32).max:
+            raise OverflowError("a chunk's documents exceed 4 GiB of JSON")
+        self.blob = b"".join([self.blob, packed])
+        self.start[slot:end] = np.where(lengths > 0, starts, 0)
+        self.size[slot:end] = lengths
+        new = len(docs) - filled
         self.live += new
         self._compact()
         return new
@@ -183,7 +180,7 @@ class DocTable:
         done = 0
         while done < len(docs):
             number, slot = divmod(first + done, CHUNK)
-            part = _encoded(docs[done : done + CHUNK - slot])
+            part = docs[done : done + CHUNK - slot]
             self._live += self._writable(number).put(slot, part)
             done += len(part)
 

@@ -111,9 +111,26 @@ class Segment:
         return self.docs[idx], self.fields[idx], self.pos[idx], which, lens
 
 
-# Rows of a segment merged per step: bounds the merge's temporary arrays (~40 bytes a
+# Rows of a segment merged per step: bounds the merge's temporary arrays (~50 bytes a
 # row) whatever the segments' size.
-MERGE_STEP = 1 << 18
+MERGE_STEP = 1 << 16
+
+
+def _steps(seg: Segment, alive: np.ndarray
+           ) -> Iterator[tuple[np.ndarray, int, np.ndarray, np.ndarray]]:
+    """``seg``'s rows MERGE_STEP at a time: (which rows of the step are live, the first
+    term with rows in the step, live rows of the step before each of its terms' first
+    row and after the last term's, live rows of each of those terms)."""
+    ptr = seg.term_ptr
+    for a in range(0, seg.size, MERGE_STEP):
+        b = min(a + MERGE_STEP, seg.size)
+        live = alive[seg.docs[a:b]]
+        t0 = int(np.searchsorted(ptr, a, side="right")) - 1
+        t1 = int(np.searchsorted(ptr, b, side="left"))  # terms t0..t1-1 have rows here
+        before = np.zeros(b - a + 1, dtype=np.int64)
+        np.cumsum(live, out=before[1:])
+        at = before[np.clip(ptr[t0 : t1 + 1], a, b) - a]
+        yield live, t0, at, np.diff(at)
 
 
 def merge_segments(segments: Sequence[Segment], alive: np.ndarray, n_terms: int) -> Segment:
@@ -127,35 +144,29 @@ def merge_segments(segments: Sequence[Segment], alive: np.ndarray, n_terms: int)
     after a 200k-document import was that import's peak memory)."""
     counts = np.zeros(n_terms, dtype=np.int64)
     for seg in segments:
-        live = np.zeros(seg.size + 1, dtype=np.int64)
-        np.cumsum(alive[seg.docs], out=live[1:])  # live rows before each row
-        counts[: seg.term_ptr.size - 1] += live[seg.term_ptr[1:]] - live[seg.term_ptr[:-1]]
-        del live
+        for _, t0, _, lens in _steps(seg, alive):
+            counts[t0 : t0 + lens.size] += lens
     ptr = np.zeros(n_terms + 1, dtype=np.int64)
     np.cumsum(counts, out=ptr[1:])
     del counts
-    first = segments[0] if segments else Segment(ptr, np.zeros(0, np.uint32),
-                                                 np.zeros(0, np.uint16), np.zeros(0, np.uint32))
-    docs = np.empty(int(ptr[-1]), dtype=first.docs.dtype)
-    fields = np.empty(int(ptr[-1]), dtype=first.fields.dtype)
-    pos = np.empty(int(ptr[-1]), dtype=first.pos.dtype)
+    like = segments[0] if segments else None
+    docs = np.empty(int(ptr[-1]), dtype=like.docs.dtype if like else np.uint32)
+    fields = np.empty(int(ptr[-1]), dtype=like.fields.dtype if like else np.uint16)
+    pos = np.empty(int(ptr[-1]), dtype=like.pos.dtype if like else np.uint32)
     free = ptr[:-1].copy()  # each term's next free row in the merged arrays
     for seg in segments:
-        for a in range(0, seg.size, MERGE_STEP):
-            b = min(a + MERGE_STEP, seg.size)
-            rows = a + np.flatnonzero(alive[seg.docs[a:b]])
-            if not rows.size:
+        for a, (live, t0, at, lens) in zip(range(0, seg.size, MERGE_STEP),
+                                           _steps(seg, alive), strict=True):
+            if not at[-1]:
                 continue
-            # Each live row's term; rows of one term are consecutive (sorted by term).
-            terms = np.searchsorted(seg.term_ptr, rows, side="right") - 1
-            starts = np.flatnonzero(np.diff(terms, prepend=-1))  # each term's first row
-            lens = np.diff(np.append(starts, rows.size))
-            run_terms = terms[starts]
-            dest = np.repeat(free[run_terms] - starts, lens) + np.arange(rows.size)
-            free[run_terms] += lens
-            docs[dest] = seg.docs[rows]
-            fields[dest] = seg.fields[rows]
-            pos[dest] = seg.pos[rows]
+            # The k-th live row of the step, of term t, goes to free[t] + k - at[t - t0].
+            terms = slice(t0, t0 + lens.size)
+            dest = np.repeat(free[terms] - at[:-1], lens) + np.arange(int(at[-1]))
+            free[terms] += lens
+            b = a + live.size
+            docs[dest] = seg.docs[a:b][live]
+            fields[dest] = seg.fields[a:b][live]
+            pos[dest] = seg.pos[a:b][live]
     return Segment(ptr, docs, fields, pos)
 
 

@@ -38,7 +38,7 @@ def _segments(rng: np.random.Generator, count: int) -> tuple[list[Segment], int,
     return segments, n_docs, max(n_terms, 1)
 
 
-@pytest.mark.parametrize("step", [1, 7, 64, 1 << 18])
+@pytest.mark.parametrize("step", [1, 7, 64, 1 << 16])
 @pytest.mark.parametrize("seed", range(8))
 def test_merge_equals_concatenate_and_stable_sort(monkeypatch: pytest.MonkeyPatch, seed: int,
                                                   step: int) -> None:
