@@ -206,7 +206,7 @@ class DocTable:
         return _decoded(self._stored(docid))
 
     def __contains__(self, docid: object) -> bool:
-        return type(docid) is int and self._get(docid) is not None
+        return isinstance(docid, int | np.integer) and self._get(int(docid)) is not None
 
     def __len__(self) -> int:
         return self._live

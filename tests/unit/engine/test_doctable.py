@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import numpy as np
 import pytest
 
 from sift.engine.doctable import CHUNK, DocTable
@@ -37,6 +38,7 @@ def test_items_and_iteration_are_in_docid_order_without_the_removed() -> None:
     assert list(table.items()) == [(5, {"id": 5}), (3 * CHUNK, {"id": 3 * CHUNK})]
     assert list(table) == [5, 3 * CHUNK] and len(table) == 2
     assert 7 not in table and 10 * CHUNK not in table and "x" not in table
+    assert np.int64(5) in table and -1 not in table
 
 
 def test_extending_writes_across_chunks_and_counts_only_new_slots() -> None:
