@@ -110,6 +110,13 @@ def run(docs: int, seconds: float, rate: int, repeat: int, workers: int) -> dict
                                headers={"Content-Type": "application/x-ndjson"}).json()  # fmt: skip
             while client.get(f"/tasks/{task['taskUid']}").json()["status"] != "succeeded":
                 time.sleep(0.2)
+            # With several workers, the one that indexed may not be the one answering this
+            # connection: the others load the index within a second (docs/deployment.md).
+            deadline = time.monotonic() + 60
+            while client.post("/indexes/products/search", json={}).status_code == 404:
+                if time.monotonic() > deadline:
+                    raise RuntimeError("the index never became searchable")
+                time.sleep(0.2)
             words = _title_words(data)
             _search_latencies(client, words, 2)  # warm-up
             full = []
