@@ -44,14 +44,21 @@ WRK_THREADS = 2
 
 
 def _wrk(
-    url: str, key: str, seconds: float, rate: int, docs: int, connections: int = CONNECTIONS
+    url: str,
+    key: str,
+    seconds: float,
+    rate: int,
+    docs: int,
+    connections: int = CONNECTIONS,
+    route: str = "events",
 ) -> dict[str, float]:
     """wrk sending click events for `seconds`, `rate` a second on a schedule (0: as fast as
     the server answers; events.lua says how). wrk's `-H` header goes with every request
-    the script makes. The rate reached is reported, not assumed."""
+    the script makes. The rate reached is reported, not assumed. ``route`` "version" sends
+    `GET /version` instead of events (the control)."""
     command = ["wrk", f"-t{WRK_THREADS}", f"-c{connections}", f"-d{seconds:.0f}s", "-s", str(LUA),
                "-H", f"Authorization: Bearer {key}", url,
-               "--", str(rate), str(docs), str(WRK_THREADS)]  # fmt: skip
+               "--", str(rate), str(docs), str(WRK_THREADS), route]  # fmt: skip
     out = subprocess.run(command, capture_output=True, text=True, timeout=seconds + 60).stdout
     sent = re.search(r"(\d+) requests in", out)
     reached = re.search(r"Requests/sec:\s+([\d.]+)", out)
@@ -91,7 +98,9 @@ def _clicks(client: httpx.Client) -> int:
     return int(client.get("/analytics/clicks", params={"limit": 1}).json()["clicks"])
 
 
-def run(docs: int, seconds: float, rate: int, repeat: int, workers: int) -> dict[str, Any]:
+def run(
+    docs: int, seconds: float, rate: int, repeat: int, workers: int, route: str = "events"
+) -> dict[str, Any]:
     if shutil.which("wrk") is None:
         raise SystemExit("wrk is not installed (scripts/tools installs it: apt-get install wrk)")
     CACHE.mkdir(parents=True, exist_ok=True)  # a fresh checkout has no cache yet
@@ -134,7 +143,7 @@ def run(docs: int, seconds: float, rate: int, repeat: int, workers: int) -> dict
                 result: dict[str, Any] = {}
                 thread = threading.Thread(
                     target=lambda out: out.update(
-                        _wrk(url, key, seconds, rate, docs, PACED_CONNECTIONS)
+                        _wrk(url, key, seconds, rate, docs, PACED_CONNECTIONS, route)
                     ),
                     args=(result,),
                 )
@@ -155,6 +164,7 @@ def run(docs: int, seconds: float, rate: int, repeat: int, workers: int) -> dict
             "all_stored": all(
                 r["requests"] <= r["stored"] <= r["requests"] + CONNECTIONS * workers for r in full
             ),
+            "paced_route": route,
             "paced_target_per_s": rate,
             "paced": paced,
             "paced_per_s_median": statistics.median(r["per_s"] for r in paced),
@@ -180,9 +190,16 @@ def main(argv: list[str] | None = None) -> None:
         default=os.cpu_count() or 1,
         help="server worker processes (default: one per core)",
     )
+    parser.add_argument(
+        "--paced-route",
+        choices=("events", "version"),
+        default="events",
+        help="what the paced phase sends beside the searches: events, or GET /version "
+        "(the control: any authenticated request at that rate)",
+    )
     parser.add_argument("--out-dir", type=Path, default=RESULTS)
     args = parser.parse_args(argv)
-    report = run(args.docs, args.seconds, args.rate, args.repeat, args.workers)
+    report = run(args.docs, args.seconds, args.rate, args.repeat, args.workers, args.paced_route)
     stamp = time.strftime("%Y%m%dT%H%M%SZ", time.gmtime())
     args.out_dir.mkdir(parents=True, exist_ok=True)
     path = args.out_dir / f"events-{stamp}.json"
@@ -193,7 +210,8 @@ def main(argv: list[str] | None = None) -> None:
         f"{args.workers} worker(s); events at full speed: "
         f"{report['events_per_s_median']:,.0f}/s (median of {args.repeat}), "
         f"every 201 stored: {report['all_stored']}\n"
-        f"search p50 alone {alone:.2f} ms, with {report['paced_per_s_median']:,.0f} events/s "
+        f"search p50 alone {alone:.2f} ms, with {report['paced_per_s_median']:,.0f} "
+        f"{args.paced_route}/s "
         f"{loaded:.2f} ms: x{report['search_p50_ratio']:.2f}\nwritten to {path}"
     )
 
