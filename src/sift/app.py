@@ -23,7 +23,7 @@ from sift.errors import SiftError
 from sift.http import metrics, schemas
 from sift.http.cors import CORS, cors_options
 from sift.http.edge import RequestEdge
-from sift.http.hot_routes import HotEndpoints, HotRoute, hot_routes, lane_entry, match_hot
+from sift.http.hot_routes import HotEndpoints, HotRoutes, hot_routes, lane_entry, match_hot
 from sift.http.responses import JSONResponse, error_response
 from sift.http.routes import (
     admin,
@@ -104,7 +104,7 @@ class SiftApp(FastAPI):
     middleware alone, not FastAPI's and Starlette's layers around and inside it
     (sift/http/hot_routes.py)."""
 
-    hot_routes: list[HotRoute] = []
+    hot_routes: HotRoutes = HotRoutes(())
     _lane: ASGIApp | None = None
 
     def build_middleware_stack(self) -> ASGIApp:

@@ -65,6 +65,36 @@ def test_an_endpoint_missing_from_the_routers_is_an_error() -> None:
         hot_routes([router], {here, elsewhere})
 
 
+def test_a_path_without_parameters_is_matched_against_its_own_routes_alone() -> None:
+    router = APIRouter()
+
+    @router.get("/one")
+    async def one(request: Request) -> None: ...
+
+    @router.post("/indexes/{uid}/two")
+    async def two(request: Request) -> None: ...
+
+    @router.get("/indexes/{uid}/twice")
+    async def twice(request: Request) -> None: ...
+
+    @router.post("/indexes/all/twice")
+    async def all_twice(request: Request) -> None: ...
+
+    @router.post("/three")
+    async def three(request: Request) -> None: ...
+
+    routes = hot_routes([router], {one, two, twice, all_twice, three})
+    assert len(routes) == 5
+    names = lambda scope: [r.name for r in routes.candidates(scope)]  # noqa: E731
+    assert names({"path": "/three", "root_path": ""}) == ["three"]
+    # A route with parameters that matches the path too is still tried, in its place.
+    assert names({"path": "/indexes/all/twice", "root_path": ""}) == ["twice", "all_twice"]
+    assert names({"path": "/indexes/a/two", "root_path": ""}) == ["two", "twice"]
+    assert names({"path": "/elsewhere", "root_path": ""}) == ["two", "twice"]
+    # Below a prefix the path is not the route's: every route is tried, as Starlette would.
+    assert len(names({"path": "/api/one", "root_path": "/api"})) == 5
+
+
 def test_events_are_a_hot_route_authenticated_before_the_body_is_read(
     client: TestClient,
 ) -> None:

@@ -27,7 +27,7 @@ Prometheus', which the lane keeps).
 from __future__ import annotations
 
 import inspect
-from collections.abc import Callable, Collection, Iterable
+from collections.abc import Callable, Collection, Iterable, Iterator
 from typing import Any
 
 from fastapi import APIRouter
@@ -53,7 +53,7 @@ class HotRoute(Route):
 
 def hot_routes(
     routers: Iterable[APIRouter], endpoints: Collection[Callable[..., Any]]
-) -> list[HotRoute]:
+) -> HotRoutes:
     """A front route for each route of ``routers`` whose endpoint is one of ``endpoints``
     (each a function of the ``Request`` alone), with the same path, methods and name."""
     found = []
@@ -66,13 +66,42 @@ def hot_routes(
     missing = set(endpoints) - {route.endpoint for route in found}
     if missing:  # a renamed or moved endpoint must not silently fall back to the slow path
         raise LookupError(f"hot endpoints not found in the routers: {missing}")
-    return found
+    return HotRoutes(found)
 
 
-def match_hot(routes: Iterable[HotRoute], scope: Scope) -> bool:
+class HotRoutes:
+    """The hot routes, in order, and for each path without parameters the routes whose
+    pattern matches it (its own, and any with parameters that would): a request for it
+    need try no other. Trying each route in turn cost `POST /events` ~5 µs of regular
+    expressions (it came last of six)."""
+
+    def __init__(self, routes: Iterable[HotRoute]) -> None:
+        self.routes = list(routes)
+        self._with_params = [r for r in self.routes if r.param_convertors]
+        self._by_path = {  # in their order: the first full match wins, as it did
+            route.path: [r for r in self.routes if r.path_regex.match(route.path)]
+            for route in self.routes
+            if not route.param_convertors
+        }
+
+    def __iter__(self) -> Iterator[HotRoute]:
+        return iter(self.routes)
+
+    def __len__(self) -> int:
+        return len(self.routes)
+
+    def candidates(self, scope: Scope) -> list[HotRoute]:
+        """The routes that may match the request: the others cannot. Under a root path
+        (the app mounted below a prefix), every route, as Starlette would try them."""
+        if scope.get("root_path"):
+            return self.routes
+        return self._by_path.get(scope["path"], self._with_params)
+
+
+def match_hot(routes: HotRoutes, scope: Scope) -> bool:
     """Whether one of ``routes`` matches the request, path and method; if so, its
     ``route``, ``endpoint`` and ``path_params`` are put in ``scope`` as a router would."""
-    for route in routes:
+    for route in routes.candidates(scope):
         match, child_scope = route.matches(scope)
         if match == Match.FULL:
             scope.update(child_scope)
