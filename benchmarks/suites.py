@@ -33,6 +33,8 @@ SUITES = {
                        "Idle RSS with the demo (trees A/B), 200k peak RSS beside Typesense."),
     "memory-growth": ("benchmarks.memory_growth",
                       "RSS of one process as a products index grows (10k, 100k, 1M)."),
+    "import-peak": ("benchmarks.import_peak",
+                    "Where a 200k import's memory goes: each stage's transient, what stays."),
     "events": ("benchmarks.events.__main__", "Click events/s, and what they cost searches."),
     "clicks": ("benchmarks.clicks.__main__", "Ranking learnt from simulated clicks: nDCG@10."),
     "network": ("benchmarks.network.cli", "Nodes sharing PostgreSQL: RSS, agreement, latency."),

@@ -30,6 +30,8 @@ class Measurement:
     rss_start_mib: float  # server RSS once healthy, before the POST
     rss_peak_mib: float  # server peak RSS (VmHWM) over the whole run
     rss_after_mib: float  # server RSS once the task finished: mostly the search index
+    # VmHWM again after `idle_s` idle seconds (the worker's idle merge), when asked
+    rss_peak_idle_mib: float | None = None
 
     @property
     def docs_per_s(self) -> float:
@@ -84,8 +86,11 @@ def _server_args(port: int, workdir: Path, key: str, batch_size: int | None) -> 
     return args + (["--batch-size", str(batch_size)] if batch_size else [])
 
 
-def measure(dataset: Path, documents: int, batch_size: int | None, parts: int = 1) -> Measurement:
-    """Ingest `dataset` (in `parts` POSTs) into a fresh server on a temporary data directory."""
+def measure(dataset: Path, documents: int, batch_size: int | None, parts: int = 1,
+            idle_s: float = 0.0) -> Measurement:
+    """Ingest `dataset` (in `parts` POSTs) into a fresh server on a temporary data directory;
+    with `idle_s`, leave the server idle that long afterwards (the task worker merges the
+    segments a second after its last batch) and read its VmHWM again."""
     workdir = Path(tempfile.mkdtemp(prefix="bench-ingest-"))
     key = secrets.token_urlsafe(24)
     port = free_port()
@@ -117,6 +122,10 @@ def measure(dataset: Path, documents: int, batch_size: int | None, parts: int = 
             raise RuntimeError(f"indexed {indexed} documents, expected {documents}")
         first = min(_timestamp(t["startedAt"]) for t in tasks)
         task_s = (max(_timestamp(t["finishedAt"]) for t in tasks) - first).total_seconds()
+        rss_peak = proc_status_mib(server.pid, "VmHWM")
+        rss_after = proc_status_mib(server.pid, "VmRSS")
+        if idle_s > 0:
+            time.sleep(idle_s)
         return Measurement(
             documents=documents,
             payload_bytes=max(len(b) for b in bodies),
@@ -124,8 +133,9 @@ def measure(dataset: Path, documents: int, batch_size: int | None, parts: int = 
             total_s=total,
             task_s=task_s,
             rss_start_mib=rss_start,
-            rss_peak_mib=proc_status_mib(server.pid, "VmHWM"),
-            rss_after_mib=proc_status_mib(server.pid, "VmRSS"),
+            rss_peak_mib=rss_peak,
+            rss_after_mib=rss_after,
+            rss_peak_idle_mib=proc_status_mib(server.pid, "VmHWM") if idle_s > 0 else None,
         )
     finally:
         client.close()

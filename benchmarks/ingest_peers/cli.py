@@ -65,6 +65,13 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
         action="store_true",
         help=f"{SMOKE_DOCS:,} docs, {', '.join(SMOKE_ENGINES)} only, results in results/tmp/",
     )
+    parser.add_argument(
+        "--idle",
+        type=float,
+        default=0.0,
+        help="Sift only: seconds idle after the task, then its VmHWM again (rss_peak_idle_mib: "
+        "the task worker's idle merge included)",
+    )
     parser.add_argument("--out-dir", type=Path, default=None, help="where the JSON and .md go")
     args = parser.parse_args(argv)
     if args.smoke:
@@ -104,7 +111,9 @@ def _stop(process: subprocess.Popen[bytes], stdout: Path) -> None:
             os.kill(int(server_pid), signal.SIGKILL)
 
 
-def run_engine(engine: str, dataset: Path, count: int, timeout_s: float) -> dict[str, Any]:
+def run_engine(
+    engine: str, dataset: Path, count: int, timeout_s: float, idle_s: float = 0.0
+) -> dict[str, Any]:
     """One engine in a fresh worker with a private TMPDIR, removed afterwards."""
     workdir = Path(tempfile.mkdtemp(prefix=f"bench-ingest-peers-{engine}-"))
     stdout, stderr = workdir / "stdout", workdir / "stderr"
@@ -115,7 +124,7 @@ def run_engine(engine: str, dataset: Path, count: int, timeout_s: float) -> dict
     try:
         with stdout.open("wb") as out, stderr.open("wb") as err:
             process = subprocess.Popen(
-                [*command, str(count)],
+                [*command, str(count), str(idle_s)],
                 cwd=REPO_ROOT,
                 env=env,
                 stdout=out,
@@ -150,7 +159,7 @@ def summarise(runs: list[dict[str, Any]], count: int) -> dict[str, Any]:
     row = {k: v for k, v in ok[0].items() if k not in ("seconds", "docs_per_s")}
     row["seconds"] = statistics.median(r["seconds"] for r in ok)
     row["docs_per_s"] = count / row["seconds"]
-    for key in ("rss_before_mib", "rss_peak_mib", "rss_after_mib"):
+    for key in ("rss_before_mib", "rss_peak_mib", "rss_after_mib", "rss_peak_idle_mib"):
         values = [r[key] for r in ok if r.get(key) is not None]
         row[key] = statistics.median(values) if values else None
     row["successful_runs"] = len(ok)
@@ -222,12 +231,14 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
             if runs[engine] and runs[engine][-1]["status"] == "timeout":
                 continue  # one time-out is enough to report it as such
             print(f"{engine} run {attempt + 1}: {args.docs:,} documents ...", flush=True)
-            row = run_engine(engine, dataset, args.docs, args.timeout)
+            row = run_engine(engine, dataset, args.docs, args.timeout, args.idle)
             runs[engine].append(row)
             if row["status"] == "ok":
                 print(
                     f"{engine}: {row['docs_per_s']:,.0f} docs/s ({row['seconds']:.2f} s), "
-                    f"peak RSS {_fmt(row['rss_peak_mib'], '.0f')} MiB",
+                    f"peak RSS {_fmt(row['rss_peak_mib'], '.0f')} MiB"
+                    + (f", after {args.idle:g} s idle {row['rss_peak_idle_mib']:.0f} MiB"
+                       if row.get("rss_peak_idle_mib") is not None else ""),
                     flush=True,
                 )
             else:

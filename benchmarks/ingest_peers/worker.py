@@ -33,16 +33,17 @@ def _emit(record: dict[str, Any]) -> None:
     print(json.dumps(record), flush=True)
 
 
-def measure_sift(dataset: Path, count: int) -> dict[str, Any]:
+def measure_sift(dataset: Path, count: int, idle_s: float = 0.0) -> dict[str, Any]:
     """A real `sift serve`, the runners' documents as one NDJSON POST, as `benchmarks.ingest`
     measures it."""
     from benchmarks.ingest.measure import measure
 
-    run = measure(runner_docs_path(dataset), count, batch_size=None, parts=1)
+    run = measure(runner_docs_path(dataset), count, batch_size=None, parts=1, idle_s=idle_s)
     return {
         "seconds": run.total_s,
         "rss_before_mib": run.rss_start_mib,
         "rss_peak_mib": run.rss_peak_mib,
+        "rss_peak_idle_mib": run.rss_peak_idle_mib,
         "rss_after_mib": run.rss_after_mib,
         "memory_of": "sift serve process, /proc/<pid>/status VmHWM",
         "timed": "POST of the NDJSON file -> task seen succeeded (server start not timed)",
@@ -115,10 +116,13 @@ def _self(field: str) -> float:
 
 
 def main(argv: list[str] | None = None) -> None:
-    engine, dataset, count = (argv if argv is not None else sys.argv[1:])[:3]
+    args = argv if argv is not None else sys.argv[1:]
+    engine, dataset, count = args[:3]
+    idle_s = float(args[3]) if len(args) > 3 else 0.0
     signal.signal(signal.SIGTERM, _on_sigterm)
     path = Path(dataset)
-    record = measure_sift(path, int(count)) if engine == "sift" else measure_runner(engine, path)
+    record = (measure_sift(path, int(count), idle_s) if engine == "sift"
+              else measure_runner(engine, path))
     _emit({"result": record})
 
 

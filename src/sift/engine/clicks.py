@@ -12,11 +12,16 @@ A query without a signal is never touched.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, Protocol
 
 import numpy as np
+
+
+class DocidLookup(Protocol):
+    """External id -> docid (a dict, or the index's sift.engine.docids.DocIds)."""
+
+    def get(self, ext: str, default: int, /) -> int | None: ...
 
 
 @dataclass(frozen=True)
@@ -42,7 +47,7 @@ class QueryClicks:
     neutral: float = 0.0
     expected: np.ndarray | None = None  # float64, by object_ids
 
-    def on(self, alive: np.ndarray, ext_ids: list[str], docid_of: Mapping[str, int]) -> ClickSignal:
+    def on(self, alive: np.ndarray, ext_ids: list[str], docid_of: DocidLookup) -> ClickSignal:
         """The signal for one snapshot: ids it no longer holds are left out."""
         found = [docid_of.get(oid, -1) for oid in self.object_ids]  # a few dozen at most
         docids = np.asarray(found, dtype=np.int64)

@@ -30,6 +30,7 @@ from sift.engine.batch import batch_postings
 from sift.engine.clicks import ClickSignal, QueryClicks
 from sift.engine.corpus import CorpusStats
 from sift.engine.corpus_query import query_statistics
+from sift.engine.docids import DocIds
 from sift.engine.doctable import DocTable
 from sift.engine.facet_search import run_facet_search
 from sift.engine.fields import FieldStore
@@ -90,7 +91,7 @@ class SearchIndex:
         self._field_ids: dict[str, int] = {}
         self._field_names: list[str] = []
         self._docs = DocTable()
-        self._ext_to_int: dict[str, int] = {}
+        self._ext_to_int = DocIds(self._term_ids)
         self._ext_ids: list[str] = []
         self._alive = np.zeros(0, dtype=bool)
         self._field_len = np.zeros((0, 1), dtype=np.float32)
@@ -270,7 +271,7 @@ class SearchIndex:
         ids = [term_list[tid] if (tid := term_ids.get(ext)) is not None else ext
                for ext in latest]
         self._ext_ids.extend(ids)
-        self._ext_to_int.update(zip(ids, range(first, first + len(batch)), strict=True))
+        self._ext_to_int.assign(ids, first)
         self._grow(first + len(batch), lengths)
         self._tie_room[first : first + len(batch)] = tie_keys(list(latest))
         if postings is not None:

@@ -79,6 +79,11 @@ def configure() -> bool:
     return True
 
 
+# A stored payload at least this large is followed by release(): below it, what the
+# request freed is small next to a trim's cost under a stream of small writes.
+TRIM_AFTER_PAYLOAD_BYTES = 8 << 20
+
+
 def release() -> bool:
     """Give the allocator's free pages back to the system; whether any were."""
     libc = _glibc()

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import numpy as np
 import pytest
 
 from sift.engine.doctable import CHUNK, DocTable
@@ -37,6 +38,7 @@ def test_items_and_iteration_are_in_docid_order_without_the_removed() -> None:
     assert list(table.items()) == [(5, {"id": 5}), (3 * CHUNK, {"id": 3 * CHUNK})]
     assert list(table) == [5, 3 * CHUNK] and len(table) == 2
     assert 7 not in table and 10 * CHUNK not in table and "x" not in table
+    assert np.int64(5) in table and -1 not in table
 
 
 def test_extending_writes_across_chunks_and_counts_only_new_slots() -> None:
@@ -48,3 +50,31 @@ def test_extending_writes_across_chunks_and_counts_only_new_slots() -> None:
     assert len(table) == 2 * CHUNK
     assert table[5] == {"id": "5"} and published[5] == {"id": "old"}
     assert [d for _, d in table.items()] == docs
+
+
+def test_replacing_and_removing_keeps_every_other_document_and_drops_dead_bytes() -> None:
+    table = DocTable()
+    docs = {docid: {"id": docid, "text": "x" * (docid % 7)} for docid in range(CHUNK)}
+    table.extend(0, list(docs.values()))
+    for docid in range(0, CHUNK, 3):  # replaced: their first JSON is dead
+        docs[docid] = {"id": docid, "new": docid}
+        table[docid] = docs[docid]
+    for docid in range(1, CHUNK, 2):  # removed: past half dead, the chunk is compacted
+        del docs[docid]
+        table.pop(docid)
+    chunk = table._chunks[0]
+    assert chunk.dead * 2 <= len(chunk.blob)
+    assert dict(table.items()) == docs and len(table) == len(docs) == chunk.live
+
+
+def test_a_document_orjson_cannot_write_is_kept_as_it_came_between_json_ones() -> None:
+    class Odd(dict):  # a subclass: orjson is told to refuse those (see _EXACT)
+        pass
+
+    odd = {"id": 1, "value": Odd(a=1)}
+    table = DocTable()
+    table.extend(0, [{"id": 0}, odd, {"id": 2}])
+    assert table[1] is odd and [d for d, _ in table.items()] == [0, 1, 2] and len(table) == 3
+    assert list(table.json_items())[1] == (1, b'{"id":1,"value":{"a":1}}')
+    table.extend(1, [{"id": 1}])  # replaced by JSON
+    assert table[1] == {"id": 1} and len(table) == 3 and not table._chunks[0].odd
