@@ -240,31 +240,35 @@ def dense_candidates(docs, offsets, n_docs):  # pragma: no cover - compiled
 
 
 @compiled
-def term_frequencies(index, docs, fields, weight, offsets, field_weight, n_fields, n_cands
+def term_frequencies(index, docs, fields, weight, offsets, field_weight, n_docs, n_cands
                      ):  # pragma: no cover - compiled
     """(tf, df): BM25F term frequencies [words, candidates] and document frequencies.
 
     A word's tf in a candidate sums, over its occurrences, expansion weight x the
-    (document, field) factor ``field_weight[doc * n_fields + field]`` (float32 products
+    (field, document) factor ``field_weight[field * n_docs + doc]`` (float32 products
     summed in float64 in occurrence order, as ``np.bincount``). Its df counts the
     candidates with a full-weight (>= 0.99: not a typo or prefix variant) occurrence, or
     with any occurrence when it has none at full weight.
 
+    The factors are field-major (ranking.field_weights): a term's occurrences come in
+    docid order and mostly in one field, so its reads walk one field's row (4 bytes a
+    document) instead of every field's (4 bytes times the fields a document): at a
+    million products with 7 fields, a seventh of the memory traffic per term.
     Branch-free per occurrence: whether an occurrence is a candidate's first for its
     word is unpredictable, and a mispredicted branch costs more than the extra pass
     over the (fewer) candidates that counts them."""
     n_words = offsets.size - 1
     tf = np.zeros((n_words, n_cands), np.float64)
     df = np.zeros(n_words, np.int64)
-    hit = np.zeros(n_cands, np.int32)  # bit 0: any occurrence, bit 1: a full-weight one
+    hit = np.zeros(n_cands, np.uint8)  # bit 0: any occurrence, bit 1: a full-weight one
     threshold = np.float32(0.99)
     for w in range(n_words):
         row = tf[w]
         hit[:] = 0
         for i in range(offsets[w], offsets[w + 1]):
             c = index[i]
-            row[c] += weight[i] * field_weight[docs[i] * n_fields + fields[i]]
-            hit[c] |= 1 | (np.int32(weight[i] >= threshold) << 1)
+            row[c] += weight[i] * field_weight[np.int64(fields[i]) * n_docs + docs[i]]
+            hit[c] |= np.uint8(1) | (np.uint8(weight[i] >= threshold) << np.uint8(1))
         n_any = 0
         n_full = 0
         for c in range(n_cands):

@@ -233,9 +233,11 @@ def bm25f_key(p: RelevanceParams, field_rank: np.ndarray, n_ranks: int) -> tuple
 
 def field_weights(p: RelevanceParams, snap: Snapshot, corpus: CorpusStats | None,
                   field_rank: np.ndarray, n_ranks: int) -> np.ndarray:
-    """BM25F's per-(document, field) factor ``weight / (1 - b + b * len / avg)``, flat
-    (index ``docid * n_fields + field``), built once per snapshot and settings: a
-    query then pays one gather per word for it instead of five array operations."""
+    """BM25F's per-(field, document) factor ``weight / (1 - b + b * len / avg)``, flat
+    and field-major (index ``field * n_docs + docid``, what kernels.term_frequencies
+    reads: a term's occurrences walk one field's row), built once per snapshot and
+    settings: a query then pays one gather per word for it instead of five array
+    operations."""
     avg = snap.avg_field_len if corpus is None else \
         corpus.avg_field_len(snap.field_names, snap.avg_field_len)
 
@@ -243,7 +245,8 @@ def field_weights(p: RelevanceParams, snap: Snapshot, corpus: CorpusStats | None
         n_fields = snap.field_len.shape[1]
         fw = 1.0 + p.attr_boost * np.clip(1.0 - field_rank / max(n_ranks - 1, 1), 0, 1)
         norm = (1.0 - p.b) + (p.b / avg)[None, :] * snap.field_len
-        return (fw[None, :n_fields] / norm).astype(np.float32).reshape(-1)
+        return np.ascontiguousarray((fw[None, :n_fields] / norm).astype(np.float32).T
+                                    ).reshape(-1)
 
     key = bm25f_key(p, field_rank, n_ranks)
     if corpus is None:
@@ -263,7 +266,7 @@ def relevance_scores(inp: RankInput, kept: np.ndarray) -> tuple[np.ndarray, np.n
     else:
         tf, df = term_frequencies(feats.index_all, feats.docs, feats.joined("fields"),
                                   feats.joined("weight"), feats.offsets,
-                                  _field_weights(inp), snap.field_len.shape[1], n)
+                                  _field_weights(inp), snap.field_len.shape[0], n)
     idfs = np.zeros(len(inp.words))
     counts = np.array([w.count for w in inp.words], dtype=np.float64)
     # A word without occurrences among the candidates has df 0 (term_frequencies).
