@@ -299,7 +299,9 @@ def relevance_scores(inp: RankInput, kept: np.ndarray) -> tuple[np.ndarray, np.n
         n_pairs = max(len(content) - 1, 1)
         weight = p.proximity * (min(1.0, p.proximity_pairs / n_pairs) if p.proximity_pairs
                                 else 1.0)
-        raw += weight * bonus
+        # Only the subset has a bonus: the other rows would each add 0.0, leaving them as
+        # they are (a score is never -0.0), so only the subset's rows are touched.
+        raw[top] += weight * bonus[top]
         max_score += weight * sum(min(idfs[a], idfs[b]) for a, b in pairwise(content))
     content_words = len(content)
     if p.prf_weight > 0 and content_words >= p.prf_min_words and n:
@@ -310,7 +312,8 @@ def relevance_scores(inp: RankInput, kept: np.ndarray) -> tuple[np.ndarray, np.n
         raw = raw + p.prf_weight * content_words * fb
         max_score += p.prf_weight * content_words * np.log1p(n_docs)
     if p.all_words_bonus:
-        raw += p.all_words_bonus * feats.matched.all(axis=0)
+        # As ``raw += bonus * every_word``, without that array: the others would add 0.0.
+        np.add(raw, p.all_words_bonus, out=raw, where=feats.matched.all(axis=0))
         max_score += p.all_words_bonus
     return raw, raw / max(max_score, 1e-9)
 
