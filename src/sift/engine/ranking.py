@@ -441,7 +441,7 @@ def combine(outputs: list[RuleOutput], alive_idx: np.ndarray | None, ties: Ties,
         if out.score is None:
             continue
         if np.ndim(out.buckets) == 0 and out.buckets == float("inf"):
-            score = out.score.astype(np.float64)
+            score = out.score.astype(np.float64, copy=False)  # np.clip copies it below
         else:
             bucket = np.floor(out.score * (out.buckets - 1) + 1e-9) / out.buckets
             score = bucket + score / out.buckets
