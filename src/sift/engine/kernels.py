@@ -256,7 +256,7 @@ def marked_candidates(docs, offsets, n_docs):  # pragma: no cover - compiled
     int32 slot per docid take 5 MB), each 64-bit word's candidates before it are counted
     once, and an occurrence's candidate index is that count plus the marked bits below
     its docid in its word; each candidate is written at its index. For 164k occurrences
-    of 1M docids 1.0 against 2.5 ms of dense_candidates; for 635k-720k (a one-letter
+    of 1M docids 1.0 against 1.6-2.5 ms of dense_candidates; for 635k-720k (a one-letter
     prefix) 0-10 % slower than it, which keeps those (match.Features)."""
     n_words64 = (n_docs + 63) >> 6
     bits = np.zeros(n_words64, np.uint64)
