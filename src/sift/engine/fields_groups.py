@@ -71,13 +71,14 @@ class Groups:
         """Value index per docid (-1: none) when no document has two values (a brand,
         a category): one gather per candidate counts it. None for multi-valued fields."""
         if self._single is None:
-            if len(np.unique(self.ids)) != len(self.ids):
-                self._single = np.empty(0, dtype=np.int32)  # multi-valued: remembered
-            else:
-                size = int(self.ids.max()) + 1 if len(self.ids) else 0
-                codes = np.full(size, -1, dtype=np.int32)
-                codes[self.ids] = self.ranks()
-                self._single = codes
+            size = int(self.ids.max()) + 1 if len(self.ids) else 0
+            codes = np.full(size, -1, dtype=np.int32)
+            codes[self.ids] = self.ranks()
+            # A docid listed twice took one slot for two rows: fewer slots than rows set.
+            # (np.unique's hash took 0.7 s of CPU for 1M docids on the shared VM.)
+            if np.count_nonzero(codes >= 0) != len(self.ids):
+                codes = np.empty(0, dtype=np.int32)  # multi-valued: remembered
+            self._single = codes
         return self._single if self._single.size or not len(self.ids) else None
 
     def by_doc(self) -> tuple[np.ndarray, np.ndarray]:

@@ -288,3 +288,15 @@ def test_a_compacted_chunk_knows_exactly_the_docids_it_kept() -> None:
     assert members == BitMap([0, 1, 2]) and not dead
     rows.delete(BitMap([0]))  # deletions after the compaction find the rows
     assert rows.compact(sort=True)[1].tolist() == [2, 1]
+
+
+def test_single_values_tell_a_docid_listed_twice() -> None:
+    from sift.engine.fields_groups import Groups
+
+    values, offsets = np.array([1.0, 2.0]), np.array([0, 2, 4])
+    single = Groups(values, offsets, np.array([0, 3, 1, 2], dtype=np.uint32))
+    codes = single.single_values()
+    assert codes is not None and codes.tolist() == [0, 1, 1, 0]
+    assert Groups(values, offsets, np.array([0, 3, 3, 2], dtype=np.uint32)).single_values() is None
+    empty = Groups(values[:0], np.zeros(1, dtype=np.int64), np.zeros(0, dtype=np.uint32))
+    assert empty.single_values() is not None
