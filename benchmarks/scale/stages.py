@@ -2,14 +2,15 @@
 the scale benchmark's typeahead mix goes, per kind of query, in this tree's engine.
 
 The products index is unpickled from ``--index-cache`` (as `benchmarks.scale.lockstep`
-writes it; built and written here when the file is missing), ``warm_prefixes`` runs as a
-server's task worker would, and each search of the mix runs in process with the engine's
-stages wrapped: the CPU time of the calling thread spent in each (the stages nest:
-``rank`` holds ``relevance``, which holds ``term frequencies``, ``saturated sum``,
-``top-300 cut`` and ``proximity bonus``; ``candidates`` is the union of the words'
-documents, ``facets`` the two facet counts over every match). Printed per kind (one word
-or several; the last word's length, 4 meaning 4 or more): p50 and mean of the whole
-search, then each stage's mean per search; then the slowest searches with their stages.
+writes it; built and written here when the file is missing), warmed as a server warms
+an index it loaded (``SearchIndex.warm``, or ``warm_prefixes`` in an older tree), and
+each search of the mix runs in process with the engine's stages wrapped: the CPU time
+of the calling thread spent in each (the stages nest: ``rank`` holds ``relevance``,
+which holds ``term frequencies``, ``saturated sum``, ``top-300 cut`` and ``proximity
+bonus``; ``candidates`` is the union of the words' documents, ``facets`` the two facet
+counts over every match). Printed per kind (one word or several; the last word's
+length, 4 meaning 4 or more): p50 and mean of the whole search, then each stage's mean
+per search; then the slowest searches with their stages.
 The wrapping adds a few microseconds per stage: compare trees with the lockstep
 benchmark, read shares here.
 """
@@ -130,7 +131,7 @@ def main(argv: list[str] | None = None) -> None:
     from sift.engine.query import SearchParams
 
     index = _index(args.docs, args.seed, args.index_cache)
-    getattr(index, "warm_prefixes", lambda: 0)()
+    (getattr(index, "warm", None) or getattr(index, "warm_prefixes", lambda: 0))()
     spent: Spent = defaultdict(float)
     _instrument(spent)
     per_kind: dict[str, list[tuple[float, Spent]]] = defaultdict(list)
