@@ -14,9 +14,12 @@ overall and per kind of query (one word or several; the last word's length, 4 me
 with their ranking scores, estimatedTotalHits, facetDistribution) is compared with the
 first tree's: a speed-up must not change them. Each figure is given twice: wall time
 of the search call, and the CPU time of its thread (what a loaded machine does not
-inflate; numba's loops run in the calling thread). A tree whose index has
-``warm_prefixes`` (what a server's task worker runs once idle after loading) runs it
-before the first search.
+inflate; numba's loops run in the calling thread). Before the first search each index
+is warmed as a server warms one it loaded (``SearchIndex.warm``: its filter and facet
+views, built by the catalog before any search sees the index, and the one-letter
+prefixes' totals, built by the idle task worker; a tree without it runs
+``warm_prefixes`` if it has that). The first WARM_QUERIES searches are left out of the
+figures and are the same for every tree.
 """
 
 from __future__ import annotations
@@ -59,8 +62,10 @@ else:
         with open(cache + ".partial", "wb") as fh:
             pickle.dump(index, fh, protocol=5)
         os.replace(cache + ".partial", cache)
-# What a server's task worker does once idle after loading (a tree without it: nothing).
-getattr(index, "warm_prefixes", lambda: 0)()
+# What a server does with an index it loaded before it is searched: the catalog builds
+# its filter and facet views, the idle task worker the one-letter prefixes' totals
+# (SearchIndex.warm; an older tree has warm_prefixes or nothing).
+(getattr(index, "warm", None) or getattr(index, "warm_prefixes", lambda: 0))()
 bodies = [dict(b, showRankingScore=True) for b in typeahead(queries, seed)]
 print(json.dumps(len(bodies)), flush=True)
 for line in sys.stdin:

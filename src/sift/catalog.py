@@ -145,11 +145,19 @@ class IndexCatalog:
         return sum(index.optimize() for index in indexes)
 
     def warm(self) -> int:
-        """Build what each index's first searches would (SearchIndex.warm_prefixes); the
-        task worker calls this when idle, after :meth:`optimize`."""
+        """Build what each index's first searches would (SearchIndex.warm); the task
+        worker calls this when idle, after :meth:`optimize`."""
         with self._lock:
             indexes = list(self._indexes.values())
-        return sum(index.warm_prefixes() for index in indexes)
+        return sum(index.warm() for index in indexes)
+
+    def warm_fields(self) -> None:
+        """Build each index's filter and facet views that the last batches dropped
+        (SearchIndex.warm_fields); the task worker calls this once its queue is empty."""
+        with self._lock:
+            indexes = list(self._indexes.values())
+        for index in indexes:
+            index.warm_fields()
 
     def filter_view(
         self, uid: str, conn: Connection, shards: tuple[str, ...] | None = None
@@ -213,6 +221,8 @@ class IndexCatalog:
                 if index is None:
                     index = self._from_rows(conn, record)
                 semantic.rebuild(self.db, conn, record.id, index)
+                # Before any search sees it: its first filter or facet must not build them.
+                index.warm_fields()
                 with self._lock:
                     self._indexes[record.uid] = index
             if uid is None:

@@ -55,3 +55,20 @@ def test_lockstep_sends_the_mix_to_both_trees_and_compares_their_answers(
     assert "products, 300 docs, 6 searches x 1 rounds" in out
     assert "responses differing from a: 0" in out
     assert "b: engine p50" in out
+
+
+@pytest.mark.parametrize("lazy", [False, True])
+def test_first_use_reports_the_views_and_the_slowest_searches(
+        tmp_path: Path, capsys: pytest.CaptureFixture[str], lazy: bool) -> None:
+    """On the lockstep's cached index: built ahead unless --lazy, then the mix once."""
+    from benchmarks.scale import first_use, stages
+
+    cache = tmp_path / "index.pickle"
+    stages._index(300, 42, cache)  # the lockstep's cache, as it writes it
+    first_use.main(["--index-cache", str(cache), "--searches", "8", *(["--lazy"] * lazy)])
+    out = capsys.readouterr().out
+    assert "index.pickle: 300 documents" in out
+    assert ("left to the searches" in out) == lazy
+    assert ("warm_fields: " in out) != lazy
+    assert "after the 8 searches of the mix" in out
+    assert len([line for line in out.splitlines() if line.startswith("  ") and "#" in line]) == 6

@@ -182,6 +182,12 @@ class FieldStore:
             self._wanted_cache[path] = cached
         return cached
 
+    def warm(self, name: str) -> None:
+        """Build what filters and facet counts on field ``name`` read (FieldValues.warm)."""
+        field = self._fields.get(name)
+        if field is not None:
+            field.warm()
+
     # -- filters --------------------------------------------------------
 
     @property

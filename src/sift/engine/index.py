@@ -351,6 +351,28 @@ class SearchIndex:
         self._publish()
         return True
 
+    def warm(self) -> int:
+        """What the first searches of a new version would build, built now by the writer
+        thread once it has nothing else to do (after :meth:`optimize`): the filter and
+        facet views of every filterable field (:meth:`warm_fields`) and the dense
+        one-letter prefixes' totals (:meth:`warm_prefixes`, whose count it returns)."""
+        self.warm_fields()
+        return self.warm_prefixes()
+
+    def warm_fields(self) -> None:
+        """Build the views filters and facet counts read of every filterable field
+        (sift.engine.fields_groups, FieldValues.warm), which a write drops: otherwise the
+        first `price < 50` or `brand` facet after a batch builds them, 75-166 ms at 1M
+        products. Meilisearch builds its facet databases while indexing; here they are
+        built by the writer thread after the batch is published, one field at a time,
+        so a search waits for the fields lock at most one field's build. Only what is
+        not built yet is built."""
+        with self.fields_lock:
+            names = self.field_store.fields()
+        for name in names:
+            with self.fields_lock:
+                self.field_store.warm(name)
+
     def warm_prefixes(self) -> int:
         """Build the cached totals (sift.engine.word_totals) of the dense one-letter
         prefixes of the published view, as their first searches would, so that no

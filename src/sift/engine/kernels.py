@@ -208,6 +208,15 @@ def candidate_index(cands, docs, offsets, n_docs):  # pragma: no cover - compile
 
 
 @compiled
+def _popcount(x):  # pragma: no cover - compiled
+    """Set bits of a uint64 (branch-free SWAR count, as count_bits)."""
+    x = x - ((x >> np.uint64(1)) & np.uint64(0x5555555555555555))
+    x = (x & np.uint64(0x3333333333333333)) + ((x >> np.uint64(2)) & np.uint64(0x3333333333333333))
+    x = (x + (x >> np.uint64(4))) & np.uint64(0x0F0F0F0F0F0F0F0F)
+    return np.int64((x * np.uint64(0x0101010101010101)) >> np.uint64(56))
+
+
+@compiled
 def dense_candidates(docs, offsets, n_docs):  # pragma: no cover - compiled
     """The sorted distinct docids and what candidate_index returns, (cands, index,
     matched), in one pass over the docids instead of three: each docid is written as the
@@ -240,31 +249,72 @@ def dense_candidates(docs, offsets, n_docs):  # pragma: no cover - compiled
 
 
 @compiled
-def term_frequencies(index, docs, fields, weight, offsets, field_weight, n_fields, n_cands
+def marked_candidates(docs, offsets, n_docs):  # pragma: no cover - compiled
+    """What dense_candidates returns, (cands, index, matched), without a pass over every
+    docid, for occurrences of a few percent of the documents: their docids are marked in
+    a bitset (1/8 byte a document: 125 kB at a million, where dense_candidates' bool and
+    int32 slot per docid take 5 MB), each 64-bit word's candidates before it are counted
+    once, and an occurrence's candidate index is that count plus the marked bits below
+    its docid in its word; each candidate is written at its index. For 164k occurrences
+    of 1M docids 1.0 against 1.6-2.5 ms of dense_candidates; for 635k-720k (a one-letter
+    prefix) 0-10 % slower than it, which keeps those (match.Features)."""
+    n_words64 = (n_docs + 63) >> 6
+    bits = np.zeros(n_words64, np.uint64)
+    one = np.uint64(1)
+    for i in range(docs.size):
+        d = docs[i]
+        bits[d >> 6] |= one << np.uint64(d & 63)
+    before = np.empty(n_words64, np.int64)
+    count = 0
+    for w in range(n_words64):
+        before[w] = count
+        count += _popcount(bits[w])
+    cands = np.empty(count, np.uint32)
+    index = np.empty(docs.size, np.int32)
+    for i in range(docs.size):
+        d = docs[i]
+        w = d >> 6
+        c = before[w] + _popcount(bits[w] & ((one << np.uint64(d & 63)) - one))
+        index[i] = c
+        cands[c] = d
+    n_words = offsets.size - 1
+    matched = np.zeros((n_words, count), np.bool_)
+    for w in range(n_words):
+        for i in range(offsets[w], offsets[w + 1]):
+            matched[w, index[i]] = True
+    return cands, index, matched
+
+
+@compiled
+def term_frequencies(index, docs, fields, weight, offsets, field_weight, n_docs, n_cands
                      ):  # pragma: no cover - compiled
     """(tf, df): BM25F term frequencies [words, candidates] and document frequencies.
 
     A word's tf in a candidate sums, over its occurrences, expansion weight x the
-    (document, field) factor ``field_weight[doc * n_fields + field]`` (float32 products
+    (field, document) factor ``field_weight[field * n_docs + doc]`` (float32 products
     summed in float64 in occurrence order, as ``np.bincount``). Its df counts the
     candidates with a full-weight (>= 0.99: not a typo or prefix variant) occurrence, or
     with any occurrence when it has none at full weight.
 
+    The factors are field-major (ranking.field_weights): a term's occurrences come in
+    docid order and mostly in one field, so its reads walk one field's row (4 bytes a
+    document) instead of every field's (4 bytes times the fields a document): at a
+    million products with 7 fields, a seventh of the memory traffic per term.
     Branch-free per occurrence: whether an occurrence is a candidate's first for its
     word is unpredictable, and a mispredicted branch costs more than the extra pass
     over the (fewer) candidates that counts them."""
     n_words = offsets.size - 1
     tf = np.zeros((n_words, n_cands), np.float64)
     df = np.zeros(n_words, np.int64)
-    hit = np.zeros(n_cands, np.int32)  # bit 0: any occurrence, bit 1: a full-weight one
+    hit = np.zeros(n_cands, np.uint8)  # bit 0: any occurrence, bit 1: a full-weight one
     threshold = np.float32(0.99)
     for w in range(n_words):
         row = tf[w]
         hit[:] = 0
         for i in range(offsets[w], offsets[w + 1]):
             c = index[i]
-            row[c] += weight[i] * field_weight[docs[i] * n_fields + fields[i]]
-            hit[c] |= 1 | (np.int32(weight[i] >= threshold) << 1)
+            row[c] += weight[i] * field_weight[np.int64(fields[i]) * n_docs + docs[i]]
+            hit[c] |= np.uint8(1) | (np.uint8(weight[i] >= threshold) << np.uint8(1))
         n_any = 0
         n_full = 0
         for c in range(n_cands):
@@ -673,6 +723,7 @@ def warm_up() -> None:
                      True, True, True)
     offsets = np.array([0, 1], i64)
     cands, index, _ = dense_candidates(docs, offsets, 1)
+    marked_candidates(docs, offsets, 1)
     candidate_index(cands, docs, offsets, 1)
     weight = np.ones(1, np.float32)
     tf, _ = term_frequencies(index, docs, fields, weight, offsets, weight, 1, 1)

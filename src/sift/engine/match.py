@@ -22,12 +22,16 @@ from sift.engine.kernels import (
     candidate_index,
     dense_candidates,
     gather_words,
+    marked_candidates,
     proximity_costs,
     proximity_keys,
 )
 from sift.engine.store import Segment, Snapshot
 
 SPARSE_RATIO = 16  # occurrences below n_docs / this: sort them, no docid-sized arrays
+# Occurrences below n_docs / this (and not sparse): their candidates from a bitset of the
+# docids (kernels.marked_candidates), not a pass over every docid (dense_candidates).
+MARKED_RATIO = 4
 POS_BITS = 20  # positions are clipped below 2**20 inside a field
 _NO_MATCH_ATTR = np.int64(1) << 40
 
@@ -207,8 +211,11 @@ class Features:
             self.index_all, self.matched = candidate_index(self.cands, self.docs, self.offsets,
                                                            n_docs)
         else:
-            self.cands, self.index_all, self.matched = dense_candidates(self.docs, self.offsets,
-                                                                        n_docs)
+            occurrences = int(self.offsets[-1])
+            candidates = marked_candidates if occurrences * MARKED_RATIO < n_docs \
+                else dense_candidates
+            self.cands, self.index_all, self.matched = candidates(self.docs, self.offsets,
+                                                                  n_docs)
         # Candidate index of each occurrence, per word (views into index_all).
         self.index = [self.index_all[a:b] for a, b in pairwise(self.offsets.tolist())]
         self.field_rank = field_rank

@@ -138,7 +138,7 @@ def _build(word: QueryWord, snap: Snapshot, field_weight: np.ndarray,
     feats = Features(occs, field_rank, snap.alive.size, flat)
     tf, _ = term_frequencies(feats.index_all, feats.docs, feats.joined("fields"),
                              feats.joined("weight"), feats.offsets, field_weight,
-                             snap.field_len.shape[1], feats.cands.size)
+                             snap.field_len.shape[0], feats.cands.size)
     full = np.zeros(feats.cands.size, dtype=bool)
     full[feats.index_all[feats.joined("weight") >= FULL_WEIGHT]] = True
     values = sorted_distinct(tf[0])

@@ -114,6 +114,9 @@ class Worker:
         # A batch ran since the indexes were last optimized and warmed (at the start: the
         # indexes just loaded were never warmed).
         self._dirty = True
+        # A batch was published since the filter and facet views were last built
+        # (SearchIndex.warm_fields): once the queue is empty, without OPTIMIZE_IDLE_S.
+        self._fields_stale = False
         self._worked_at = 0.0  # when the last batch ended (time.monotonic)
         with ctx.db.read() as conn:
             # The last batch whose changes this process's indexes hold.
@@ -210,6 +213,11 @@ class Worker:
                 worked = False
                 self._stop.wait(1.0)
             if not worked:
+                if self._fields_stale:
+                    # The queue is empty: rebuild the filter and facet views the batches
+                    # dropped now, not in the first search that filters or facets.
+                    self._fields_stale = False
+                    self.ctx.catalog.warm_fields()
                 if self._dirty and time.monotonic() - self._worked_at >= OPTIMIZE_IDLE_S:
                     # Idle: merge the segments the batches left (the leader is the
                     # only writer of its in-memory indexes).
@@ -223,7 +231,7 @@ class Worker:
                 self._wake.wait(0.5)
                 self._wake.clear()
             else:
-                self._dirty = True
+                self._dirty = self._fields_stale = True
                 self._worked_at = time.monotonic()
 
     def run_once(self) -> bool:

@@ -288,3 +288,60 @@ def test_a_compacted_chunk_knows_exactly_the_docids_it_kept() -> None:
     assert members == BitMap([0, 1, 2]) and not dead
     rows.delete(BitMap([0]))  # deletions after the compaction find the rows
     assert rows.compact(sort=True)[1].tolist() == [2, 1]
+
+
+def _views(store: FieldStore, name: str) -> list[object]:
+    """Every derived view of a field a filter or a facet count reads, as built now."""
+    field = store._fields[name]
+    views: list[object] = [field._numeric, field._real, field._string_groups, field._merged]
+    for groups in (field._real, field._string_groups):
+        if groups is not None:
+            views += [groups._single, groups._bits, groups._by_doc]
+    return views
+
+
+def test_warming_builds_every_view_filters_and_facet_counts_read() -> None:
+    """After FieldStore.warm, filters and facet counts over few and many candidates build
+    nothing (each view read is the one warm built) and answer as a cold store does."""
+    docs = [{"tags": [f"t{i % 7}", f"t{i % 3}"], "n": [i % 5, 10 + i % 2], "one": i % 9,
+             "brand": f"B{i % 4}", "stock": i % 2 == 0, "rank": i}
+            for i in range(400)]
+    docs[50].pop("one")
+    names = ["tags", "n", "one", "brand", "stock"]
+    cold, warm = FieldStore(names, ["rank"]), FieldStore(names, ["rank"])
+    for store in (cold, warm):
+        store.add_many(list(enumerate(docs)))
+    for name in [*names, "rank", "absent"]:
+        warm.warm(name)
+    built = {name: _views(warm, name) for name in names}
+    for name in names:
+        field = warm._fields[name]
+        # Single-valued fields got their value codes, multi-valued ones both layouts.
+        for groups in (field._real, field._string_groups):
+            assert groups is not None
+            if len(groups.values):
+                assert groups._single is not None
+                if not groups._single.size:
+                    assert groups._bits is not None and groups._by_doc is not None
+    assert warm._fields["rank"]._numeric is None  # only sortable: nothing to warm
+    filters = ["n < 3", "one >= 4", 'brand = "B1"', "stock = true", "tags = t2",
+               "brand > B1", "one 2 TO 6"]
+    few, many = BitMap([3, 50, 51, 399]), BitMap(range(0, 400, 2))
+    for store in (cold, warm):
+        store.answers = [select(store, f) for f in filters] + [  # type: ignore[attr-defined]
+            store.facet_distribution(c, names, 100, {"*": "count"}) for c in (few, many)]
+    assert warm.answers == cold.answers  # type: ignore[attr-defined]
+    for name in names:
+        assert all(a is b for a, b in zip(_views(warm, name), built[name], strict=True)), name
+
+
+def test_single_values_tell_a_docid_listed_twice() -> None:
+    from sift.engine.fields_groups import Groups
+
+    values, offsets = np.array([1.0, 2.0]), np.array([0, 2, 4])
+    single = Groups(values, offsets, np.array([0, 3, 1, 2], dtype=np.uint32))
+    codes = single.single_values()
+    assert codes is not None and codes.tolist() == [0, 1, 1, 0]
+    assert Groups(values, offsets, np.array([0, 3, 3, 2], dtype=np.uint32)).single_values() is None
+    empty = Groups(values[:0], np.zeros(1, dtype=np.int64), np.zeros(0, dtype=np.uint32))
+    assert empty.single_values() is not None

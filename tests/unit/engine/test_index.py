@@ -292,3 +292,29 @@ def test_filters_see_the_published_state_while_changes_are_held(make_index: Make
     index.release()
     assert ids(search(index, "", filter="t = a")) == [3]
     assert ids(search(index, "", filter="t = b")) == []
+
+
+def test_warm_fields_rebuilds_the_views_a_write_dropped() -> None:
+    """A write drops the filter and facet views of the fields it touched; warm_fields
+    builds them again, so the next filtered, faceted search builds nothing."""
+    settings = {**default_settings(), "filterableAttributes": ["brand", "price"]}
+    index = SearchIndex(settings, "id")
+    index.upsert([(str(i), {"id": i, "brand": f"b{i % 3}", "price": i}) for i in range(50)])
+    price = index.field_store._fields["price"]
+    assert price._numeric is None
+    index.warm_fields()
+    built = price._numeric
+    assert built is not None and index.field_store._fields["brand"]._string_groups is not None
+    params = SearchParams.from_dict({"filter": "price < 20", "facets": ["brand", "price"]})
+    first = index.search(params)
+    assert price._numeric is built  # the search read what warm_fields built
+    index.upsert([("50", {"id": 50, "brand": "b0", "price": 5})])
+    assert price._numeric is None
+    index.hold()
+    index.upsert([("1", {"id": 1, "brand": "b2", "price": 70})])  # a replacement, held
+    index.release()  # the replaced document leaves the field store here
+    index.warm()
+    assert price._numeric is not None and price._real is not None
+    again = index.search(params)
+    assert again["facetDistribution"]["brand"] != first["facetDistribution"]["brand"]
+    assert again["estimatedTotalHits"] == first["estimatedTotalHits"]  # +50, -1

@@ -52,13 +52,29 @@ def test_candidates_match_unique_and_searchsorted(words: list[dict[str, np.ndarr
     assert np.array_equal(sorted_distinct(docs), cands)
     assert sorted_distinct(docs).dtype == np.uint32
     index, matched = kernels.candidate_index(cands, docs, offsets, N_DOCS)
-    together = kernels.dense_candidates(docs, offsets, N_DOCS)
-    for one, other in zip(together, (cands, index, matched), strict=True):
-        assert np.array_equal(one, other)
+    for together in (kernels.dense_candidates(docs, offsets, N_DOCS),
+                     kernels.marked_candidates(docs, offsets, N_DOCS)):
+        for one, other in zip(together, (cands, index, matched), strict=True):
+            assert np.array_equal(one, other) and one.dtype == other.dtype
     assert np.array_equal(index, np.searchsorted(cands, docs))
     for w, word in enumerate(words):
         assert np.array_equal(np.flatnonzero(matched[w]),
                               np.unique(np.searchsorted(cands, word["docs"])))
+
+
+@given(st.lists(st.lists(st.integers(0, 700), max_size=300), min_size=1, max_size=4),
+       st.integers(701, 900))
+@settings(max_examples=150, deadline=None)
+def test_marked_candidates_across_bitset_words(per_word: list[list[int]], n_docs: int) -> None:
+    """Docids spanning several 64-bit words of the bitset (and their edges, 63 and 64):
+    the candidates, indexes and matches of the docid pass."""
+    docs = np.array([d for word in per_word for d in word], dtype=np.uint32)
+    offsets = np.cumsum([0] + [len(word) for word in per_word]).astype(np.int64)
+    expected = kernels.dense_candidates(docs, offsets, n_docs)
+    for one, other in zip(kernels.marked_candidates(docs, offsets, n_docs), expected,
+                          strict=True):
+        assert np.array_equal(one, other) and one.dtype == other.dtype
+    assert np.array_equal(expected[0], np.unique(docs))
 
 
 @given(occurrence_lists())
@@ -69,7 +85,7 @@ def test_bm25f_matches_bincount_bit_for_bit(words: list[dict[str, np.ndarray]]) 
     index, _ = kernels.candidate_index(cands, docs, offsets, N_DOCS)
     field_weight = np.random.default_rng(0).random(N_DOCS * N_FIELDS).astype(np.float32)
     tf, df = kernels.term_frequencies(index, docs, _flat(words, "fields"),
-                                      _flat(words, "weight"), offsets, field_weight, N_FIELDS,
+                                      _flat(words, "weight"), offsets, field_weight, N_DOCS,
                                       cands.size)
     idfs = np.linspace(0.5, 2.0, len(words))
     k1, n = 1.6, cands.size
@@ -79,7 +95,9 @@ def test_bm25f_matches_bincount_bit_for_bit(words: list[dict[str, np.ndarray]]) 
         # df: candidates with a full-weight occurrence, else with any occurrence.
         full = word["weight"] >= 0.99
         assert df[w] == (np.unique(idx[full]).size if full.any() else np.unique(idx).size)
-        x = word["weight"] * field_weight[word["docs"] * np.uint32(N_FIELDS) + word["fields"]]
+        # Field-major factors (ranking.field_weights): field * n_docs + docid.
+        x = word["weight"] * field_weight[word["fields"].astype(np.int64) * N_DOCS
+                                          + word["docs"]]
         word_tf = np.bincount(idx, weights=x, minlength=n)
         assert np.array_equal(tf[w], word_tf)  # same products, same summation order
         expected += idfs[w] * word_tf / (k1 + word_tf)

@@ -103,14 +103,15 @@ def test_each_kernel_matches_the_jit_bit_for_bit(ahead: Ahead) -> None:
     weight = rng.choice(np.array([1.0, 0.6, 0.45, 0.25], np.float32), n)
     offsets = np.array([0, 100, 250, n], np.int64)
     cands, index, matched = jit("dense_candidates")(docs, offsets, n_docs)
-    for one, other in zip(native.dense_candidates(docs, offsets, n_docs),
-                          (cands, index, matched), strict=True):
-        assert np.array_equal(one, other) and one.dtype == other.dtype
-    field_weight = rng.random(n_docs * 3).astype(np.float32)
-    tf, df = jit("term_frequencies")(index, docs, fields, weight, offsets, field_weight, 3,
-                                      cands.size)
-    tf2, df2 = native.term_frequencies(index, docs, fields, weight, offsets, field_weight, 3,
-                                      cands.size)
+    for name in ("dense_candidates", "marked_candidates"):
+        for one, other in zip(getattr(native, name)(docs, offsets, n_docs),
+                              (cands, index, matched), strict=True):
+            assert np.array_equal(one, other) and one.dtype == other.dtype
+    field_weight = rng.random(3 * n_docs).astype(np.float32)  # field-major, 3 fields
+    tf, df = jit("term_frequencies")(index, docs, fields, weight, offsets, field_weight,
+                                      n_docs, cands.size)
+    tf2, df2 = native.term_frequencies(index, docs, fields, weight, offsets, field_weight,
+                                      n_docs, cands.size)
     assert tf.tobytes() == tf2.tobytes() and np.array_equal(df, df2)
     idfs = rng.random(3)
     assert jit("saturated_sum")(tf, idfs, 1.2).tobytes() == \

@@ -1,0 +1,168 @@
+"""`python -m benchmarks.scale.stages --index-cache FILE [--docs N]`: where the CPU time of
+the scale benchmark's typeahead mix goes, per kind of query, in this tree's engine.
+
+The products index is unpickled from ``--index-cache`` (as `benchmarks.scale.lockstep`
+writes it; built and written here when the file is missing), warmed as a server warms
+an index it loaded (``SearchIndex.warm``, or ``warm_prefixes`` in an older tree), and
+each search of the mix runs in process with the engine's stages wrapped: the CPU time
+of the calling thread spent in each (the stages nest: ``rank`` holds ``relevance``,
+which holds ``term frequencies``, ``saturated sum``, ``top-300 cut`` and ``proximity
+bonus``; ``candidates`` is the union of the words' documents, ``facets`` the two facet
+counts over every match). Printed per kind (one word or several; the last word's
+length, 4 meaning 4 or more): p50 and mean of the whole search, then each stage's mean
+per search; then the slowest searches with their stages.
+The wrapping adds a few microseconds per stage: compare trees with the lockstep
+benchmark, read shares here.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import pickle
+import random
+import statistics
+import time
+from collections import defaultdict
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from benchmarks.scale.lockstep import WARM_QUERIES, kind
+from benchmarks.scale.queries import FILTERABLE, typeahead
+
+Spent = dict[str, float]
+
+
+def _index(docs: int, seed: int, cache: Path) -> Any:
+    """The products index of the lockstep benchmark (same documents, same settings)."""
+    if cache.exists():
+        with cache.open("rb") as fh:
+            return pickle.load(fh)
+    from benchmarks.ingest.dataset import document
+    from sift.engine.index import SearchIndex
+    from sift.engine.settings import apply_patch, default_settings
+
+    rng = random.Random(seed)
+    index = SearchIndex(apply_patch(default_settings(), {"filterableAttributes": FILTERABLE}),
+                        "id")
+    for start in range(0, docs, 10_000):
+        batch = [document(rng, i) for i in range(start, min(start + 10_000, docs))]
+        index.upsert([(str(d["id"]), d) for d in batch])
+    index.optimize(force=True)
+    with cache.open("wb") as fh:
+        pickle.dump(index, fh, protocol=5)
+    return index
+
+
+def _wrap(module: Any, name: str, label: str, spent: Spent) -> None:
+    fn: Callable[..., Any] = getattr(module, name)
+
+    def timed(*args: Any, **kwargs: Any) -> Any:
+        began = time.thread_time()
+        try:
+            return fn(*args, **kwargs)
+        finally:
+            spent[label] += (time.thread_time() - began) * 1000
+
+    setattr(module, name, timed)
+
+
+def _instrument(spent: Spent) -> None:
+    import sift.engine.match as match
+    import sift.engine.pipeline as pipeline
+    import sift.engine.pipeline.lexical as lexical
+    import sift.engine.pipeline.respond as respond
+    import sift.engine.ranking as ranking
+
+    for module, name, label in (
+        (pipeline, "parse", "parse and filter"), (lexical, "expand", "expand words"),
+        (lexical, "gather", "gather occurrences"),
+        (lexical, "one_word_features", "word totals"), (lexical, "rank", "rank"),
+        (ranking, "relevance_scores", "relevance"),
+        (ranking, "term_frequencies", "term frequencies"),
+        (ranking, "saturated_sum", "saturated sum"),
+        (ranking, "add_proximity_bonus", "proximity bonus"),
+        (ranking, "top_order", "page order"), (respond, "facets", "facets"),
+        (respond, "build_hits", "hits"),
+    ):
+        _wrap(module, name, label, spent)
+    init = match.Features.__init__
+
+    def features(self: Any, *args: Any, **kwargs: Any) -> None:
+        began = time.thread_time()
+        init(self, *args, **kwargs)
+        spent["candidates"] += (time.thread_time() - began) * 1000
+
+    match.Features.__init__ = features  # type: ignore[method-assign]
+    # The cut of the 300 best by BM25F: relevance_scores' only np.argpartition.
+    ranking.np = _NumpyTimingCut(spent)  # type: ignore[attr-defined]
+
+
+class _NumpyTimingCut:
+    """numpy, as ranking.py sees it, with ``argpartition`` timed."""
+
+    def __init__(self, spent: Spent) -> None:
+        self.spent = spent
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(np, name)
+
+    def argpartition(self, *args: Any, **kwargs: Any) -> Any:
+        began = time.thread_time()
+        try:
+            return np.argpartition(*args, **kwargs)
+        finally:
+            self.spent["top-300 cut"] += (time.thread_time() - began) * 1000
+
+
+def main(argv: list[str] | None = None) -> None:
+    parser = argparse.ArgumentParser(prog="python -m benchmarks.scale.stages",
+                                     description=__doc__,
+                                     formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--index-cache", type=Path, required=True)
+    parser.add_argument("--docs", type=int, default=100_000, help="when building the index")
+    parser.add_argument("--queries", type=int, default=300, help="measured searches")
+    parser.add_argument("--seed", type=int, default=42)
+    parser.add_argument("--slowest", type=int, default=8)
+    args = parser.parse_args(argv)
+    from sift.engine.query import SearchParams
+
+    index = _index(args.docs, args.seed, args.index_cache)
+    (getattr(index, "warm", None) or getattr(index, "warm_prefixes", lambda: 0))()
+    spent: Spent = defaultdict(float)
+    _instrument(spent)
+    per_kind: dict[str, list[tuple[float, Spent]]] = defaultdict(list)
+    slow: list[tuple[float, str, str, Spent]] = []
+    for i, body in enumerate(typeahead(args.queries + WARM_QUERIES, args.seed)):
+        spent.clear()
+        began = time.thread_time()
+        index.search(SearchParams.from_dict(body))
+        total = (time.thread_time() - began) * 1000
+        if i < WARM_QUERIES:
+            continue
+        for k in (kind(body["q"]), "all"):
+            per_kind[k].append((total, dict(spent)))
+        slow.append((total, body["q"], body["filter"], dict(spent)))
+    print(f"products, {args.docs:,} docs ({args.index_cache}), {args.queries} searches; "
+          f"load average {os.getloadavg()[0]:.1f}; CPU ms of the searching thread")
+    for k in sorted(per_kind, key=lambda k: (k == "all", k)):
+        rows = per_kind[k]
+        totals = [t for t, _ in rows]
+        stages: Spent = defaultdict(float)
+        for _, s in rows:
+            for name, ms in s.items():
+                stages[name] += ms / len(rows)
+        print(f"  {k} ({len(rows)}): p50 {statistics.median(totals):.2f} mean "
+              f"{statistics.mean(totals):.2f} | " + ", ".join(
+                  f"{name} {ms:.2f}" for name, ms in sorted(stages.items()) if ms >= 0.01))
+    print(" slowest:")
+    for total, q, where, s in sorted(slow, reverse=True)[:args.slowest]:
+        print(f"  {total:7.2f} {q!r} ({where}): " + ", ".join(
+            f"{name} {ms:.2f}" for name, ms in sorted(s.items()) if ms >= 0.3))
+
+
+if __name__ == "__main__":
+    main()
