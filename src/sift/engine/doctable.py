@@ -115,6 +115,18 @@ class DocTable:
     def __getitem__(self, docid: int) -> Doc:
         return _decoded(self._stored(docid))
 
+    def many(self, docids: list[int]) -> list[Doc]:
+        """``[self[d] for d in docids]`` (a page of hits), without a method call and a
+        bounds check per document: a missing one still raises KeyError."""
+        chunks, loads = self._chunks, orjson.loads
+        try:
+            stored = [chunks[d // CHUNK][d % CHUNK] for d in docids]
+        except IndexError:
+            stored = [None]
+        if None in stored or any(d < 0 for d in docids):
+            return [self[d] for d in docids]  # raises for the missing one
+        return [loads(s) if type(s) is bytes else s for s in stored]  # type: ignore[misc]
+
     def __contains__(self, docid: object) -> bool:
         try:
             self._stored(docid)  # type: ignore[arg-type]

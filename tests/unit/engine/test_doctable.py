@@ -48,3 +48,19 @@ def test_extending_writes_across_chunks_and_counts_only_new_slots() -> None:
     assert len(table) == 2 * CHUNK
     assert table[5] == {"id": "5"} and published[5] == {"id": "old"}
     assert [d for _, d in table.items()] == docs
+
+
+def test_many_reads_a_page_as_item_access_would() -> None:
+    from datetime import datetime
+
+    table = DocTable()
+    odd = {"id": 7, "at": datetime(2026, 12, 6)}  # kept as it came (see _encoded)
+    table[2 * CHUNK + 1] = {"id": 1, "text": "é"}
+    table[3] = {"id": 3}
+    table[7] = odd
+    page = [2 * CHUNK + 1, 3, 7, 3]
+    assert table.many(page) == [table[d] for d in page]
+    assert table.many([]) == []
+    for missing in ([3, 4], [5 * CHUNK], [-1]):
+        with pytest.raises(KeyError):
+            table.many(missing)
