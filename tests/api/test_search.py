@@ -133,3 +133,25 @@ def test_a_search_without_words_follows_custom_ranking_rules(client: TestClient)
     assert ids({"q": ""}) == [2, 3, 1]
     assert ids({"sort": ["year:asc"]}) == [2, 3, 1]  # the sort rule first, popularity breaks ties
     assert ids({"sort": ["year:desc"]}) == [1, 2, 3]
+
+
+def test_plain_hits_equal_the_formatted_paths_hits(client: TestClient) -> None:
+    """A page with nothing to format (sift/engine/pipeline/respond.py reads it in one
+    call) shows what the per-hit path shows, for every projection."""
+    docs = [*MOVIES, {"id": 5, "title": "Matrix Revisited", "genre": "doc", "year": 2001,
+                      "cast": {"lead": "Keanu", "more": ["Carrie"]},
+                      "_vectors": {"manual": [0.1, 0.2]}}]  # fmt: skip
+    run_task(client, "POST", "/indexes/movies/documents", json=docs)
+    run_task(client, "PATCH", "/indexes/movies/settings",
+             json={"displayedAttributes": ["id", "title", "cast", "year"]})  # fmt: skip
+    for retrieve in (None, ["id"], ["title", "genre"], ["cast.lead"], ["*"], ["_vectors"]):
+        body: dict = {"q": "matrix"}
+        if retrieve is not None:
+            body["attributesToRetrieve"] = retrieve
+        plain = client.post("/indexes/movies/search", json=body).json()["hits"]
+        scored = client.post("/indexes/movies/search",
+                             json={**body, "showRankingScore": True}).json()["hits"]  # fmt: skip
+        assert plain == [{k: v for k, v in h.items() if k != "_rankingScore"} for h in scored]
+        assert [list(h) for h in plain] == [
+            [k for k in h if k != "_rankingScore"] for h in scored]  # key order too
+        assert len(plain) == 3  # The Matrix, Matrix Reloaded, Matrix Revisited

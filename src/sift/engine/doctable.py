@@ -205,6 +205,19 @@ class DocTable:
     def __getitem__(self, docid: int) -> Doc:
         return _decoded(self._stored(docid))
 
+    def many(self, docids: list[int]) -> list[Doc]:
+        """``[self[d] for d in docids]`` (a page of hits) in one call: a missing one
+        still raises KeyError."""
+        chunks, count = self._chunks, len(self._chunks)
+        stored: list[Stored] = []
+        for docid in docids:
+            number, slot = divmod(docid, CHUNK)
+            found = chunks[number].get(slot) if 0 <= number < count else None
+            if found is None:
+                raise KeyError(docid)
+            stored.append(found)
+        return [orjson.loads(s) if type(s) is bytes else s for s in stored]  # type: ignore[misc]
+
     def __contains__(self, docid: object) -> bool:
         return isinstance(docid, int | np.integer) and self._get(int(docid)) is not None
 

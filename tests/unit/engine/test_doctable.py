@@ -78,3 +78,17 @@ def test_a_document_orjson_cannot_write_is_kept_as_it_came_between_json_ones() -
     assert list(table.json_items())[1] == (1, b'{"id":1,"value":{"a":1}}')
     table.extend(1, [{"id": 1}])  # replaced by JSON
     assert table[1] == {"id": 1} and len(table) == 3 and not table._chunks[0].odd
+def test_many_reads_a_page_as_item_access_would() -> None:
+    from datetime import datetime
+
+    table = DocTable()
+    odd = {"id": 7, "at": datetime(2026, 12, 6)}  # kept as it came (see _encoded)
+    table[2 * CHUNK + 1] = {"id": 1, "text": "é"}
+    table[3] = {"id": 3}
+    table[7] = odd
+    page = [2 * CHUNK + 1, 3, 7, 3]
+    assert table.many(page) == [table[d] for d in page]
+    assert table.many([]) == []
+    for missing in ([3, 4], [5 * CHUNK], [-1]):
+        with pytest.raises(KeyError):
+            table.many(missing)

@@ -135,6 +135,18 @@ def build_hits(
     index, snap, params = request.index, request.snap, request.params
     displayed = list(index.settings.get("displayedAttributes") or ["*"])
     opts = _format_options(params)
+    retrieved = projection(params.attributes_to_retrieve, displayed)
+    docids = ranking.docids[rows.start:rows.stop].tolist()  # Python ints, one call
+    if opts is None and not (
+        params.retrieve_vectors or params.show_matches_position or request.geo is not None
+        or params.show_ranking_score or params.show_ranking_score_details
+    ):  # fmt: skip
+        # The attributes alone (a typeahead's ids, a plain listing): no per-hit work but
+        # the projection, and no highlighter to set up.
+        hits = [retrieved(doc) for doc in snap.docs.many(docids)]
+        for hit in hits:
+            hit.pop("_vectors", None)  # shown only when asked for (below)
+        return hits
     hl = Highlighter(index.analyzer)
     for w in words:
         hl.words.update(w.highlight_words)
@@ -144,9 +156,7 @@ def build_hits(
     formatted_names = (
         [*(params.attributes_to_retrieve or []), *opts.highlight, *opts.crop] if opts else []
     )
-    retrieved = projection(params.attributes_to_retrieve, displayed)
     hits = []
-    docids = ranking.docids[rows.start:rows.stop].tolist()  # Python ints, one call
     for row, docid in zip(rows, docids, strict=True):
         doc = snap.docs[docid]
         hit = retrieved(doc)

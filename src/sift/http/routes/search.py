@@ -148,6 +148,15 @@ def local_search(
 ) -> dict[str, Any]:
     """One search of this node's index (tenant rules already applied to ``body``),
     scored with ``corpus`` (a network search's statistics) when given."""
+    return searched_locally(request, index_uid, body, corpus)[0]
+
+
+def searched_locally(
+    request: Request, index_uid: str, body: dict[str, Any], corpus: CorpusStats | None = None
+) -> tuple[dict[str, Any], SearchParams]:
+    """:func:`local_search`, and the parameters it parsed from ``body`` (the caller reads
+    them again instead of parsing the body twice: ~4 µs, a tenth of what a search costs
+    around the engine)."""
     started = time.perf_counter()
     svc = services(request)
     index = svc.catalog.get(index_uid)
@@ -160,7 +169,7 @@ def local_search(
     result = pipeline.search(view, params, vectors, clicks=clicks)
     semantic_search.add_vectors(index, params, result)
     result["processingTimeMs"] = int((time.perf_counter() - started) * 1000)
-    return result
+    return result, params
 
 
 def _click_signal(
@@ -297,9 +306,9 @@ def run_search(
     corpus = statistics.pop(body)  # a network search gathers its own
     if federate.pop_use_network(body, services(request).network):
         result = run_network_search(request, index_uid, body)
+        params = SearchParams.from_dict(body)
     else:
-        result = local_search(request, index_uid, body, corpus)
-    params = SearchParams.from_dict(body)
+        result, params = searched_locally(request, index_uid, body, corpus)
     if params.show_performance_details and "performanceDetails" not in result:
         # A search path without per-stage timings (hybrid) still answers what was asked.
         result["performanceDetails"] = {"search": f"{result['processingTimeMs']:.2f}ms"}
