@@ -85,29 +85,37 @@ def cpu_seconds(pid: int) -> tuple[float, float]:
     return own, children
 
 
-POLL_S = 0.02  # the snapshot's end, asked for this often (one document by id: cheap)
+POLL_S = 0.02  # the snapshot's end, asked for this often
 
 
 def snapshot(client: httpx.Client, rows: int, timeout: float = 600,
              pid: int | None = None, healthy: float | None = None) -> dict[str, float]:  # fmt: skip
     """`healthy`: when the server first answered /health (the wall clock's start; now if
-    not given). The wall clock stops when the table's last row (id rows - 1, in the last
-    batch, indexed after every other) can be fetched, and the index then counts every row."""
+    not given). The wall clock stops when a search finds the table's last row (id rows - 1,
+    in the last batch, indexed after every other), and the index then counts every row."""
     healthy = time.time() if healthy is None else healthy
     cpu_before = cpu_seconds(pid) if pid is not None else (0.0, 0.0)
     deadline = time.monotonic() + timeout
-    last = f"/indexes/products/documents/{rows - 1}"
+    last = str(rows - 1)
+    title: str | None = None
     while True:
         assert time.monotonic() < deadline, "snapshot did not finish"
-        # One document by id every 20 ms: its lookup is a dictionary's, so polling this
-        # finely costs the server little (the index's stats, which sum every document's
-        # size in SQL, every 50 ms were a sixth of its py-spy samples; the source's state
-        # and the pending tasks every 250 ms made the wall figure 250 ms coarse).
-        if client.get(last).status_code == 200:
-            found = time.time()
-            stats = client.get("/indexes/products/stats")  # once: all of them, not only it
-            if stats.json()["numberOfDocuments"] == rows:
-                break
+        # Every 20 ms: first the last row by id, a lookup in Sift's database (cheap, so
+        # polling this finely costs the server little: the index's stats, which sum every
+        # document's size in SQL, every 50 ms were a sixth of its py-spy samples); once it
+        # is stored, a search for its title, until the published index has it.
+        if title is None:
+            got = client.get(f"/indexes/products/documents/{last}")
+            if got.status_code == 200:
+                title = got.json()["title"]
+        if title is not None:
+            hits = client.post("/indexes/products/search", json={
+                "q": f'"{title}"', "limit": 1000, "attributesToRetrieve": ["id"]}).json()["hits"]
+            if any(str(h["id"]) == last for h in hits):
+                found = time.time()
+                stats = client.get("/indexes/products/stats")  # once: all of them, not only it
+                if stats.json()["numberOfDocuments"] == rows:
+                    break
         time.sleep(POLL_S)
     done = found
     cpu_after = cpu_seconds(pid) if pid is not None else (0.0, 0.0)
