@@ -95,9 +95,16 @@ def run_one(name: str, args: argparse.Namespace, code: Path | None = None) -> di
 
 FIGURES = (("snapshot", "rows_per_s", "snapshot rows/s"),
            ("snapshot", "wall_rows_per_s", "snapshot wall rows/s"),
+           ("snapshot", "outside_tasks_s", "snapshot s outside tasks"),
            ("snapshot", "server_cpu_s", "snapshot server CPU s"),
            ("snapshot", "reader_cpu_s", "snapshot reader CPU s"),
            ("lag", "p50_ms", "lag p50 ms"), ("lag", "p99_ms", "lag p99 ms"))  # fmt: skip
+
+
+def _digits(variant: str, label: str) -> int:
+    if variant == "ratio" or " s " in label:
+        return 2
+    return 1 if "CPU" in label else 0
 
 
 def summary(runs: dict[str, dict[str, list[dict[str, Any]]]]) -> dict[str, Any]:
@@ -115,9 +122,8 @@ def summary(runs: dict[str, dict[str, list[dict[str, Any]]]]) -> dict[str, Any]:
                             for _, _, label in FIGURES}  # fmt: skip
         table[name] = row
         for variant, figures in row.items():
-            shown = ", ".join(
-                f"{label} {value:,.{2 if variant == 'ratio' else 1 if 'CPU' in label else 0}f}"
-                for label, value in figures.items())  # fmt: skip
+            shown = ", ".join(f"{label} {value:,.{_digits(variant, label)}f}"
+                              for label, value in figures.items())  # fmt: skip
             what = ("this / baseline" if variant == "ratio"
                     else f"median of {len(variants[variant])}")  # fmt: skip
             print(f"{name} {variant} ({what}): {shown}", flush=True)

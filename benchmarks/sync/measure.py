@@ -133,6 +133,9 @@ def snapshot(client: httpx.Client, rows: int, timeout: float = 600,
         "done": done,
         "wall_s": done - healthy,
         "wall_rows_per_s": rows / (done - healthy),
+        # The wall time the tasks' own span leaves out: from /health to the first task,
+        # and from the last task's end to the search that found the last row.
+        "outside_tasks_s": (done - healthy) - (last_done - first),
         # From /health to the end: the server's CPU seconds, and its children's.
         "server_cpu_s": cpu_after[0] - cpu_before[0],
         "reader_cpu_s": cpu_after[1] - cpu_before[1],
