@@ -24,11 +24,13 @@ class SiftServer:
                 env=env,
             )
 
+    healthy_at: float | None = None  # when /health first answered (epoch s), if waited for
+
     @property
     def pid(self) -> int:
         return self.process.pid
 
-    def wait_healthy(self, url: str, timeout_s: float) -> None:
+    def wait_healthy(self, url: str, timeout_s: float, interval: float = 0.1) -> None:
         deadline = time.monotonic() + timeout_s
         while time.monotonic() < deadline:
             if self.process.poll() is not None:
@@ -38,7 +40,7 @@ class SiftServer:
                     return
             except httpx.TransportError:
                 pass
-            time.sleep(0.1)
+            time.sleep(interval)
         raise TimeoutError(f"sift serve not healthy after {timeout_s} s")
 
     def stop(self) -> None:

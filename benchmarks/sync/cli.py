@@ -24,7 +24,7 @@ import httpx
 
 from benchmarks.sync.measure import KEY, lag, snapshot, start_server
 from benchmarks.sync.sources import source
-from benchmarks.sync.stages import breakdown, show
+from benchmarks.sync.stages import breakdown, show, show_timeline, timeline
 
 TARGETS = {"rows_per_s": 20_000, "p50_ms": 300, "p99_ms": 1000}
 KINDS = {"mysql": ("mysql", None), "postgresql": ("postgresql", None),
@@ -62,12 +62,16 @@ def run_one(name: str, args: argparse.Namespace, code: Path | None = None) -> di
         try:
             headers = {"Authorization": f"Bearer {KEY}"}
             with httpx.Client(base_url=url, headers=headers, timeout=60) as client:
-                snap = snapshot(client, args.rows, pid=server.pid)
+                snap = snapshot(client, args.rows, pid=server.pid, healthy=server.healthy_at)
                 print(f"{name}: snapshot {snap['rows_per_s']:,.0f} rows/s "
                       f"({snap['seconds']:.1f} s, {snap['tasks']} tasks; wall "
-                      f"{snap['wall_rows_per_s']:,.0f} rows/s; CPU s: server "
-                      f"{snap['server_cpu_s']:.1f}, its children {snap['reader_cpu_s']:.1f})",
+                      f"{snap['wall_rows_per_s']:,.0f} rows/s in {snap['wall_s']:.2f} s; CPU s: "
+                      f"server {snap['server_cpu_s']:.1f}, its children "
+                      f"{snap['reader_cpu_s']:.1f})",
                       flush=True)  # fmt: skip
+                if trace is not None:
+                    snap["timeline"] = timeline(trace, snap["healthy"], snap["done"])
+                    show_timeline(name, snap["timeline"])
                 if args.seconds <= 0:
                     return {"snapshot": snap, "lag": {"p50_ms": float("nan"),
                                                       "p99_ms": float("nan")}}  # fmt: skip
@@ -90,9 +94,17 @@ def run_one(name: str, args: argparse.Namespace, code: Path | None = None) -> di
 
 
 FIGURES = (("snapshot", "rows_per_s", "snapshot rows/s"),
+           ("snapshot", "wall_rows_per_s", "snapshot wall rows/s"),
+           ("snapshot", "outside_tasks_s", "snapshot s outside tasks"),
            ("snapshot", "server_cpu_s", "snapshot server CPU s"),
            ("snapshot", "reader_cpu_s", "snapshot reader CPU s"),
            ("lag", "p50_ms", "lag p50 ms"), ("lag", "p99_ms", "lag p99 ms"))  # fmt: skip
+
+
+def _digits(variant: str, label: str) -> int:
+    if variant == "ratio" or " s " in label:
+        return 2
+    return 1 if "CPU" in label else 0
 
 
 def summary(runs: dict[str, dict[str, list[dict[str, Any]]]]) -> dict[str, Any]:
@@ -110,9 +122,8 @@ def summary(runs: dict[str, dict[str, list[dict[str, Any]]]]) -> dict[str, Any]:
                             for _, _, label in FIGURES}  # fmt: skip
         table[name] = row
         for variant, figures in row.items():
-            shown = ", ".join(
-                f"{label} {value:,.{2 if variant == 'ratio' else 1 if 'CPU' in label else 0}f}"
-                for label, value in figures.items())  # fmt: skip
+            shown = ", ".join(f"{label} {value:,.{_digits(variant, label)}f}"
+                              for label, value in figures.items())  # fmt: skip
             what = ("this / baseline" if variant == "ratio"
                     else f"median of {len(variants[variant])}")  # fmt: skip
             print(f"{name} {variant} ({what}): {shown}", flush=True)

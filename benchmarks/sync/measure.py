@@ -70,7 +70,8 @@ def start_server(workdir: Path, src: Source, capture: str | None, code: Path | N
         env[stagetrace.ENV] = str(trace)
     server = SiftServer(args, workdir / "server.log", env)
     url = f"http://127.0.0.1:{port}"
-    server.wait_healthy(url, 180)
+    server.wait_healthy(url, 180, interval=0.02)
+    server.healthy_at = time.time()
     return server, url
 
 
@@ -84,38 +85,57 @@ def cpu_seconds(pid: int) -> tuple[float, float]:
     return own, children
 
 
+POLL_S = 0.02  # the snapshot's end, asked for this often
+
+
 def snapshot(client: httpx.Client, rows: int, timeout: float = 600,
-             pid: int | None = None) -> dict[str, float]:  # fmt: skip
-    healthy = time.time()
+             pid: int | None = None, healthy: float | None = None) -> dict[str, float]:  # fmt: skip
+    """`healthy`: when the server first answered /health (the wall clock's start; now if
+    not given). The wall clock stops when a search finds the table's last row (id rows - 1,
+    in the last batch, indexed after every other), and the index then counts every row."""
+    healthy = time.time() if healthy is None else healthy
     cpu_before = cpu_seconds(pid) if pid is not None else (0.0, 0.0)
     deadline = time.monotonic() + timeout
+    last = str(rows - 1)
+    title: str | None = None
     while True:
         assert time.monotonic() < deadline, "snapshot did not finish"
-        # Cheap questions first: the index's stats sum every document's size in SQL, and
-        # asking for them every 50 ms took a sixth of the server's CPU (py-spy). Even these
-        # two, every 50 ms, were a quarter of the server's py-spy samples beside the worker's
-        # (the event loop and its threads): asked every 250 ms. The figure is unchanged in
-        # precision: rows/s comes from the tasks' own enqueuedAt and finishedAt.
-        state = client.get("/sources/src").json()["state"]
-        pending = client.get("/tasks", params={"statuses": "enqueued,processing", "limit": 1})
-        if state == "streaming" and pending.json()["total"] == 0:
-            stats = client.get("/indexes/products/stats")
-            if stats.status_code == 200 and stats.json()["numberOfDocuments"] == rows:
-                break
-        time.sleep(0.25)
-    done = time.time()
+        # Every 20 ms: first the last row by id, a lookup in Sift's database (cheap, so
+        # polling this finely costs the server little: the index's stats, which sum every
+        # document's size in SQL, every 50 ms were a sixth of its py-spy samples); once it
+        # is stored, a search for its title, until the published index has it.
+        if title is None:
+            got = client.get(f"/indexes/products/documents/{last}")
+            if got.status_code == 200:
+                title = got.json()["title"]
+        if title is not None:
+            hits = client.post("/indexes/products/search", json={
+                "q": f'"{title}"', "limit": 1000, "attributesToRetrieve": ["id"]}).json()["hits"]
+            if any(str(h["id"]) == last for h in hits):
+                found = time.time()
+                stats = client.get("/indexes/products/stats")  # once: all of them, not only it
+                if stats.json()["numberOfDocuments"] == rows:
+                    break
+        time.sleep(POLL_S)
+    done = found
     cpu_after = cpu_seconds(pid) if pid is not None else (0.0, 0.0)
     tasks = client.get("/tasks", params={"indexUids": "products", "limit": 1000}).json()
     sync = [t for t in tasks["results"] if str(t.get("customMetadata", "")).startswith("sync:")
             and t["type"] == "documentAdditionOrUpdate"]  # fmt: skip
     first = min(_iso(t["enqueuedAt"]) for t in sync)
-    last = max(_iso(t["finishedAt"]) for t in sync)
+    last_done = max(_iso(t["finishedAt"]) for t in sync)
     return {
         "rows": rows,
         "tasks": len(sync),
-        "seconds": last - first,
-        "rows_per_s": rows / (last - first),
+        "seconds": last_done - first,
+        "rows_per_s": rows / (last_done - first),
+        "healthy": healthy,
+        "done": done,
+        "wall_s": done - healthy,
         "wall_rows_per_s": rows / (done - healthy),
+        # The wall time the tasks' own span leaves out: from /health to the first task,
+        # and from the last task's end to the search that found the last row.
+        "outside_tasks_s": (done - healthy) - (last_done - first),
         # From /health to the end: the server's CPU seconds, and its children's.
         "server_cpu_s": cpu_after[0] - cpu_before[0],
         "reader_cpu_s": cpu_after[1] - cpu_before[1],

@@ -103,3 +103,40 @@ def show(name: str, result: dict[str, Any]) -> None:
           flush=True)  # fmt: skip
     for stage, figures in result["stages"].items():
         print(f"    {stage:<40} {figures['p50_ms']:8.1f} {figures['p99_ms']:8.1f}", flush=True)
+
+
+def timeline(path: Path, healthy: float, done: float) -> dict[str, float]:
+    """Where a snapshot's wall time went (`--stages`), in seconds after /health first
+    answered: the sync thread's steps (runner.py's `step` records), the first and last
+    snapshot batches (read by the child, committed to Sift) and the worker's first and
+    last batches of them (picked, published), then the harness seeing the last row."""
+    points: dict[str, float] = {}
+    snapshots: list[dict[str, Any]] = []
+    batches: list[dict[str, Any]] = []
+    for line in path.read_bytes().splitlines() if path.exists() else []:
+        record = orjson.loads(line)
+        if record["e"] == "step":
+            points.setdefault(f"sync thread: {record['step']}", record["at"])
+        elif record["e"] == "snapshot":
+            snapshots.append(record)
+        elif record["e"] == "batch":
+            batches.append(record)
+    if snapshots:
+        for which, record in (("first", snapshots[0]), ("last", snapshots[-1])):
+            for stamp in ("began", "fetched", "prepared", "got", "done"):
+                if stamp in record:
+                    points[f"{which} snapshot batch: {stamp}"] = record[stamp]
+        uids = {uid for record in snapshots for uid in record["tasks"]}
+        ran = [b for b in batches if uids & set(b["tasks"])]
+        if ran:
+            for which, batch in (("first", ran[0]), ("last", ran[-1])):
+                for stamp in ("picked", "published"):
+                    points[f"worker's {which} batch of them: {stamp}"] = batch[stamp]
+    points["harness: last row found"] = done
+    return {name: at - healthy for name, at in sorted(points.items(), key=lambda p: p[1])}
+
+
+def show_timeline(name: str, points: dict[str, float]) -> None:
+    print(f"{name}: snapshot timeline (s after /health):", flush=True)
+    for point, at in points.items():
+        print(f"    {point:<44} {at:7.3f}", flush=True)

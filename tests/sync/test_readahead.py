@@ -63,6 +63,43 @@ def test_batches_in_key_order_with_their_cursors(source: SourceDB) -> None:
     assert (sizes, cursors, [d["id"] for d in docs]) == ([2], [9], [8, 9])
 
 
+def test_it_connects_first_reads_on_start_and_grows_its_batches(source: SourceDB) -> None:
+    """Made without a table, the reader process connects and waits: a row the source gets
+    after it is ready but before `start` is read (nothing was read before). Its batches
+    then double from `first_batch` up to `snapshot_batch`."""
+    import time
+
+    _fill(source, 9)
+    config = _config(source)
+    batches = SnapshotReader(config)
+    try:
+        deadline = time.monotonic() + 60
+        while not batches.ready():
+            assert time.monotonic() < deadline, "the reader process never got ready"
+            time.sleep(0.01)
+        source.execute("INSERT INTO items VALUES (%s, %s, %s, %s)", (9, "item 9", "1.50", "{}"))
+        batches.start(config.tables[0], None, first_batch=1)
+        sizes, limits, ids = [], [], []
+        for batch in batches:
+            sizes.append(batch.rows)
+            limits.append(batch.limit)
+            for task in batch.tasks.get("items", []):
+                ids += [orjson.loads(line)["id"] for chunk in task.chunks
+                        for line in chunk.split(b"\n")]  # fmt: skip
+            if batch.rows < batch.limit:
+                break
+    finally:
+        batches.close()
+    assert (sizes, limits) == ([1, 2, 4, 3], [1, 2, 4, 4])
+    assert ids == list(range(10))
+
+
+def test_a_reader_closed_before_start_exits(source: SourceDB) -> None:
+    batches = SnapshotReader(_config(source))
+    batches.close()
+    assert batches._process.returncode is not None
+
+
 def test_a_missing_table_is_the_readers_error_in_the_runner(source: SourceDB) -> None:
     config = _config(source, table="nothing_here")
     batches = SnapshotReader(config, config.tables[0], None)

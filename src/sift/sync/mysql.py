@@ -71,6 +71,11 @@ class MySQLReader:
             )  # fmt: skip
         return self._conn
 
+    def connect(self) -> None:
+        """Connect now (the snapshot reader process, before it may read)."""
+        with self._lock:
+            self.conn()
+
     def query(self, sql: str, args: Any = None) -> list[tuple[Any, ...]]:
         with self._lock, self.conn().cursor() as cur:
             cur.execute(sql, args)

@@ -65,6 +65,11 @@ class PostgresQueries:
                                          connect_timeout=5)  # fmt: skip
         return self._conn
 
+    def connect(self) -> None:
+        """Connect now (the snapshot reader process, before it may read)."""
+        with self._lock:
+            self.conn()
+
     def query(self, statement: Any, args: Any = None) -> list[tuple[Any, ...]]:
         with self._lock:
             cur = self.conn().execute(statement, args)
