@@ -1,0 +1,42 @@
+"""The k smallest values of an array, the same set on every machine.
+
+``np.argpartition`` picks an arbitrary subset of the values equal to the k-th: which
+depends on numpy's selection algorithm, and numpy 2.x runs a SIMD one
+(x86-simd-sort) on AVX-512 processors and introselect elsewhere. Where ties cross a
+cut (the top-300 proximity cut of a several-word search almost always has some), two
+replicas on different CPUs would rank the same query differently. The k-th VALUE is
+the same everywhere, so the set is rebuilt from it: every value below it, then the
+equal ones in index order.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+
+def smallest_k(key: np.ndarray, k: int) -> np.ndarray:
+    """Indexes (ascending) of the ``k`` smallest values of the 1-d ``key``, ties at the
+    boundary broken by the lower index; NaN counts as larger than any number (as in
+    ``np.sort``). The same set as ``np.argsort(key, kind="stable")[:k]``, in O(n)."""
+    n = key.size
+    if k <= 0:
+        return np.empty(0, np.intp)
+    if k >= n:
+        return np.arange(n)
+    kth = np.partition(key, k - 1)[k - 1]
+    if kth != kth:  # NaN: every number is in, then the first NaNs
+        below = ~np.isnan(key)
+        equal = ~below
+    else:
+        below = key < kth
+        equal = key == kth
+    missing = k - int(np.count_nonzero(below))
+    # Exactly k values are <= kth ranked by (value, index): the first ``missing`` ties.
+    below[np.flatnonzero(equal)[:missing]] = True
+    return np.flatnonzero(below)
+
+
+def largest_k(key: np.ndarray, k: int) -> np.ndarray:
+    """Indexes (ascending) of the ``k`` largest values, ties by the lower index, NaN
+    last; for a signed or float ``key`` (it is negated)."""
+    return smallest_k(np.negative(key), k)
