@@ -82,7 +82,9 @@ def feedback_scores(snap: Snapshot, cands: np.ndarray, first_pass: np.ndarray, n
     nz = np.nonzero(weights)[0]
     if nz.size == 0:
         return np.zeros(cands.size)
-    terms = nz[np.argsort(-weights[nz])[:n_terms]]
+    # Stable: numpy's default argsort orders equal weights by a CPU-dependent SIMD
+    # routine, and the cut and the summing order below follow this order.
+    terms = nz[np.argsort(-weights[nz], kind="stable")[:n_terms]]
     qw = weights[terms] / weights[terms].sum()
     csc, doc_len, avg = _columns(snap)
     sub = csc[:, terms].tocoo()
