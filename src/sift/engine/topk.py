@@ -25,15 +25,17 @@ def smallest_k(key: np.ndarray, k: int) -> np.ndarray:
         return np.arange(n)
     kth = np.partition(key, k - 1)[k - 1]
     if kth != kth:  # NaN: every number is in, then the first NaNs
-        below = ~np.isnan(key)
-        equal = ~below
-    else:
-        below = key < kth
-        equal = key == kth
-    missing = k - int(np.count_nonzero(below))
-    # Exactly k values are <= kth ranked by (value, index): the first ``missing`` ties.
-    below[np.flatnonzero(equal)[:missing]] = True
-    return np.flatnonzero(below)
+        nan = np.isnan(key)
+        numbers = np.flatnonzero(~nan)
+        return np.sort(np.concatenate([numbers, np.flatnonzero(nan)[:k - numbers.size]]))
+    # One pass over the whole array; the ties are sorted out among the few rows it keeps.
+    chosen = np.flatnonzero(key <= kth)
+    if chosen.size == k:
+        return chosen
+    tied = np.flatnonzero(key[chosen] == kth)
+    keep = np.ones(chosen.size, bool)
+    keep[tied[k - (chosen.size - tied.size):]] = False  # ties past the k-th place
+    return chosen[keep]
 
 
 def largest_k(key: np.ndarray, k: int) -> np.ndarray:
