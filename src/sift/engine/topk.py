@@ -27,14 +27,14 @@ def smallest_k(key: np.ndarray, k: int) -> np.ndarray:
     if kth != kth:  # NaN: every number is in, then the first NaNs
         nan = np.isnan(key)
         numbers = np.flatnonzero(~nan)
-        return np.sort(np.concatenate([numbers, np.flatnonzero(nan)[:k - numbers.size]]))
+        return np.sort(np.concatenate([numbers, np.flatnonzero(nan)[: k - numbers.size]]))
     # One pass over the whole array; the ties are sorted out among the few rows it keeps.
     chosen = np.flatnonzero(key <= kth)
     if chosen.size == k:
         return chosen
     tied = np.flatnonzero(key[chosen] == kth)
     keep = np.ones(chosen.size, bool)
-    keep[tied[k - (chosen.size - tied.size):]] = False  # ties past the k-th place
+    keep[tied[k - (chosen.size - tied.size) :]] = False  # ties past the k-th place
     return chosen[keep]
 
 
