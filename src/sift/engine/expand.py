@@ -21,6 +21,7 @@ from sift.engine.analysis import ENGLISH_STOP_WORDS, Analyzer, normalize, stem_w
 from sift.engine.corpus import TRUSTED, TYPOS, WordFacts
 from sift.engine.kernels import typo_distances
 from sift.engine.store import LRU, Snapshot
+from sift.engine.topk import largest_k
 
 MAX_PREFIX_TERMS: Final = 200  # most frequent completions kept for a prefix
 MAX_TYPO_TERMS: Final = 50
@@ -449,7 +450,7 @@ def _add_prefix(w: QueryWord, snap: Snapshot, base: float) -> None:
     ids = vocab.ids[lo:hi]
     if ids.size > MAX_PREFIX_TERMS:
         freq = term_frequencies(snap)[ids]
-        ids = ids[np.argpartition(-freq, MAX_PREFIX_TERMS)[:MAX_PREFIX_TERMS]]
+        ids = ids[largest_k(freq, MAX_PREFIX_TERMS)]  # equal counts: the first in the vocabulary
     ids = ids[ids != (snap.term_id(w.text) if snap.term_id(w.text) is not None else -1)]
     # Longer prefixes say more about the intended word.
     weight = base * min(1.0, 0.5 + 0.1 * len(w.text))
@@ -487,7 +488,7 @@ def _add_typo_prefix(w: QueryWord, snap: Snapshot, budget: int, base: float) -> 
     ids = candidates[hit].astype(np.int64)
     dist = dist[hit]
     if ids.size > MAX_PREFIX_TERMS:
-        keep = np.argpartition(-term_frequencies(snap)[ids], MAX_PREFIX_TERMS)[:MAX_PREFIX_TERMS]
+        keep = largest_k(term_frequencies(snap)[ids], MAX_PREFIX_TERMS)
         ids, dist = ids[keep], dist[keep]
     weights = base * np.asarray(W_TYPO, dtype=np.float32)[dist]
     w.add(ids, dist.astype(np.int8), False, weights, [snap.term_list[t] for t in ids])

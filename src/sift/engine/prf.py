@@ -16,6 +16,7 @@ import numpy as np
 
 from sift.engine.analysis import ENGLISH_STOP_WORDS
 from sift.engine.store import Snapshot
+from sift.engine.topk import largest_k
 
 if TYPE_CHECKING:  # scipy is imported by the first feedback search only: feedback is
     from scipy import sparse  # off by default, and scipy.sparse is ~13 MiB of RSS
@@ -65,7 +66,7 @@ def feedback_scores(snap: Snapshot, cands: np.ndarray, first_pass: np.ndarray, n
     if cands.size == 0 or n_docs <= 0:
         return np.zeros(cands.size)
     depth = min(n_docs, cands.size)
-    top = np.argpartition(-first_pass, depth - 1)[:depth]
+    top = largest_k(first_pass, depth)  # in candidate order: the sums below add alike
     m = doc_term_matrix(snap)
     fb = m[cands[top].astype(np.int64)]
     lengths = np.asarray(fb.sum(axis=1)).ravel()
@@ -81,7 +82,9 @@ def feedback_scores(snap: Snapshot, cands: np.ndarray, first_pass: np.ndarray, n
     nz = np.nonzero(weights)[0]
     if nz.size == 0:
         return np.zeros(cands.size)
-    terms = nz[np.argsort(-weights[nz])[:n_terms]]
+    # Stable: numpy's default argsort orders equal weights by a CPU-dependent SIMD
+    # routine, and the cut and the summing order below follow this order.
+    terms = nz[np.argsort(-weights[nz], kind="stable")[:n_terms]]
     qw = weights[terms] / weights[terms].sum()
     csc, doc_len, avg = _columns(snap)
     sub = csc[:, terms].tocoo()

@@ -32,6 +32,7 @@ from sift.engine.kernels import (
 from sift.engine.match import POS_BITS, Features, Occurrences, pair_proximity
 from sift.engine.prf import feedback_scores
 from sift.engine.store import Snapshot
+from sift.engine.topk import smallest_k
 
 CUSTOM_RULE = re.compile(r"^(.+):(asc|desc)$")
 SortKeys = Callable[[str, np.ndarray, bool], np.ndarray]  # (field, docids, asc) -> key
@@ -292,7 +293,7 @@ def relevance_scores(
         depth = min(p.rerank_depth, n)
         if depth < n:
             spare = -raw  # read by the cut only: the rule's key is written over it later
-            top = np.argpartition(spare, depth - 1)[:depth]
+            top = smallest_k(spare, depth)  # equal scores: the first candidates
         else:
             top = np.arange(n)
         subset = np.zeros(n, dtype=bool)
@@ -428,7 +429,7 @@ def top_order(keys: list[np.ndarray], need: int | None, ties: Ties) -> np.ndarra
         if pool.size <= left:
             break
     if pool.size > left:  # equal in every key: the smallest tie keys
-        pool = np.sort(pool[np.argpartition(ties.of(pool), left - 1)[:left]])
+        pool = pool[smallest_k(ties.of(pool), left)]
     chosen.append(pool)
     top = np.sort(np.concatenate(chosen))
     return put_first(top[np.lexsort([ties.of(top), *[k[top] for k in keys[::-1]]])], n)

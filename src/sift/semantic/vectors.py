@@ -41,6 +41,8 @@ from typing import Any
 
 import numpy as np
 
+from sift.engine.topk import largest_k
+
 log = logging.getLogger("sift.semantic")
 
 GRAPH_MIN_ROWS = 30_000  # below this, exact search is as fast as the graph (Runtime table)
@@ -397,7 +399,7 @@ def _exact(
     fetch = min(fetch, scores.size)
     top = np.arange(scores.size)
     if fetch < scores.size:
-        top = np.argpartition(-scores, fetch - 1)[:fetch]
+        top = largest_k(scores, fetch)  # equal scores: the lower rows
     top = top[np.argsort(-scores[top], kind="stable")]
     found = top if rows is None else rows[top]
     return found, scores[top]
