@@ -334,7 +334,7 @@ def _distances(word: str, ids: np.ndarray, snap: Snapshot, budget: int, prefix: 
     codes, rank = snap.vocabulary.code_points()
     letters = np.frombuffer(word.encode("utf-32-le"), dtype=np.uint32).copy()
     return typo_distances(letters, ids.astype(np.int64, copy=False), rank, codes,
-                          snap.vocabulary.lengths, budget, prefix)
+                          snap.vocabulary.lengths_by_id, budget, prefix)
 
 
 # Query words expanded per snapshot and configuration: search traffic repeats its words
@@ -467,9 +467,10 @@ def _add_typo_prefix(w: QueryWord, snap: Snapshot, budget: int, base: float) -> 
     shortlist = vocab.grams.candidates(w.text, budget, prefix=True, any_first=False)
     if shortlist is None:
         lo, hi = vocab.prefix_range(w.text[0])
-        near = np.nonzero(vocab.lengths[lo:hi] >= n - budget)[0]
-        candidates = vocab.ids[lo:hi][near]
-        terms = vocab.terms[lo:hi][near].tolist()
+        in_range = vocab.ids[lo:hi]
+        near = np.nonzero(vocab.lengths_by_id[in_range] >= n - budget)[0]
+        candidates = in_range[near]
+        terms = vocab.by_id[candidates].tolist()
         if not terms:
             return
         dist = np.full(len(terms), budget + 1, dtype=np.int32)

@@ -476,8 +476,9 @@ def typo_distances(word, ids, rank, codes, lengths, budget, prefix
     """Optimal-string-alignment distance (adjacent transpositions count one edit) from
     ``word`` (code points) to each term of ``ids``, capped at ``budget + 1``; with
     ``prefix``, to the closest of the term's first n - 1, n and n + 1 letters (n: the
-    word's length; a shorter term whole). Terms are rows of ``codes`` (the sorted
-    vocabulary's code points) at ``rank[id]``, ``lengths[rank[id]]`` letters long."""
+    word's length; a shorter term whole). Terms are rows of ``codes`` (code points) at
+    ``rank[id]``, ``lengths[rank[id]]`` letters long; the vocabulary keeps its rows by
+    term id and passes the identity as ``rank``."""
     n = word.size
     out = np.empty(ids.size, np.int32)
     width = codes.shape[1] + 2

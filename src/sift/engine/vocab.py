@@ -1,11 +1,14 @@
 """The vocabulary views used by prefix search, typo tolerance and stemming.
 
 Terms are append-only (a term id is never reused), so the writer extends these
-structures with each batch's new terms instead of rebuilding them: the sorted
-term array gets the new terms inserted (one O(V) copy, no Python loop over the
-whole vocabulary), and the per-stem / per-(first letter, length) buckets are
-Python lists that only grow. Readers get an immutable :class:`Vocabulary` that
-knows its term count and ignores ids the writer added later.
+structures with each batch's new terms instead of rebuilding them: the terms'
+code points and lengths are kept by term id in buffers that only grow (a view
+sees its first ``n_terms`` rows, the writer appends past them), the sorted order
+is an array of term ids that gets the new ids inserted (one O(V) copy of 8 bytes
+a term, no Python loop over the whole vocabulary), and the per-stem /
+per-(first letter, length) buckets are Python lists that only grow. Readers get
+an immutable :class:`Vocabulary` that knows its term count and ignores ids the
+writer added later.
 """
 
 from __future__ import annotations
@@ -29,11 +32,17 @@ Bucket = tuple[list[str], array.array]
 StemGroup = int | list[int]
 
 
+# Rows the term buffers start with; they double when full. Rows past the written ones
+# are calloc'd pages never touched, so the room costs address space, not memory.
+INITIAL_ROWS = 1024
+
+
 @dataclass(frozen=True)
 class Vocabulary:
-    terms: np.ndarray  # sorted terms (numpy unicode array)
-    ids: np.ndarray  # term id of each sorted term
-    lengths: np.ndarray  # character length of each sorted term
+    by_id: np.ndarray  # each term id's term (numpy unicode array, a view of codes)
+    ids: np.ndarray  # term ids in the terms' sorted order
+    lengths_by_id: np.ndarray  # each term id's length in characters (int64)
+    codes: np.ndarray  # each term id's code points (uint32 rows, zero-padded)
     n_terms: int
     _stems: dict[str, StemGroup]
     _term_ids: dict[str, int]  # the index's (append-only; ids >= n_terms ignored)
@@ -43,8 +52,11 @@ class Vocabulary:
     grams: GramView
 
     def prefix_range(self, prefix: str) -> tuple[int, int]:
-        lo = int(np.searchsorted(self.terms, prefix, side="left"))
-        hi = int(np.searchsorted(self.terms, prefix + "\U0010ffff", side="left"))
+        """Positions in the sorted order (``ids[lo:hi]``) of the terms starting with
+        ``prefix``."""
+        lo = int(np.searchsorted(self.by_id, prefix, side="left", sorter=self.ids))
+        hi = int(np.searchsorted(self.by_id, prefix + "\U0010ffff", side="left",
+                                 sorter=self.ids))
         return lo, hi
 
     def stem_group(self, stem: str) -> np.ndarray:
@@ -87,16 +99,13 @@ class Vocabulary:
                                                                   compare=False)
 
     def code_points(self) -> tuple[np.ndarray, np.ndarray]:
-        """(codes, rank): the sorted terms as rows of UCS-4 code points (numpy's unicode
-        array, viewed, zero-padded to the longest term) and each term id's row."""
+        """(codes, rank): the terms as rows of UCS-4 code points (zero-padded to the
+        longest term) and each term id's row (rows are in term id order: the identity),
+        the rows' lengths being ``lengths_by_id``."""
         derived = self._derived.get("code_points")
         if derived is None:
-            rank = np.empty(self.ids.size, dtype=np.int64)
-            rank[self.ids] = np.arange(self.ids.size)
-            width = max(self.terms.dtype.itemsize // 4, 1)
-            codes = self.terms.view(np.uint32).reshape(self.terms.size, width) if \
-                self.terms.size else np.zeros((0, 1), dtype=np.uint32)
-            derived = self._derived["code_points"] = (codes, rank)
+            derived = self._derived["code_points"] = (
+                self.codes, np.arange(self.n_terms, dtype=np.int64))
         return derived
 
     def same_first(self, first: str, length: int) -> tuple[list[str], np.ndarray]:
@@ -113,9 +122,10 @@ class VocabularyBuilder:
     """Writer-side state; :meth:`extend` with the term list, then :meth:`view`."""
 
     def __init__(self) -> None:
-        self._terms = np.array([], dtype="<U1")
-        self._ids = np.empty(0, dtype=np.int64)
-        self._lengths = np.empty(0, dtype=np.int64)
+        # By term id, room for more rows: see INITIAL_ROWS.
+        self._codes = np.zeros((0, 1), dtype=np.uint32)
+        self._lengths = np.zeros(0, dtype=np.int64)
+        self._ids = np.empty(0, dtype=np.int64)  # sorted order
         self._stems: dict[str, StemGroup] = {}
         self._own_stem = array.array("B")
         self._by_first: dict[tuple[str, int], Bucket] = {}
@@ -162,22 +172,44 @@ class VocabularyBuilder:
         for n, chosen in _groups(lengths):
             _extend(self._by_length.setdefault(n, ([], array.array("q"))), new, chosen, start)
         self._grams.add_many(start, new)
+        stop = start + len(new)
+        self._make_room(stop, width)
+        # Rows past ``start`` no published view sees: written in place.
+        self._codes[start:stop, :width] = arr.view(np.uint32).reshape(len(new), width) \
+            if arr.dtype.itemsize else 0
+        self._lengths[start:stop] = lengths
         order = np.argsort(arr, kind="stable")
-        arr = arr[order]
-        dtype = np.promote_types(self._terms.dtype, arr.dtype)
-        where = np.searchsorted(self._terms, arr)
-        # New arrays each time: published Vocabulary objects keep the old ones.
-        self._terms = np.insert(self._terms.astype(dtype, copy=False), where, arr)
+        where = np.searchsorted(_unicode(self._codes[:start]), arr[order], sorter=self._ids)
+        # A new array: published Vocabulary objects keep the old order.
         self._ids = np.insert(self._ids, where, order + start)
-        self._lengths = np.insert(self._lengths, where, np.char.str_len(arr))
         self._n = len(term_list)
+
+    def _make_room(self, rows: int, width: int) -> None:
+        """Room for ``rows`` rows of ``width`` code points: new buffers (the old ones
+        copied in) when the current ones are too short or too narrow; published views
+        keep the old ones."""
+        have, have_width = self._codes.shape
+        if rows <= have and width <= have_width:
+            return
+        room = max(rows, 2 * have, INITIAL_ROWS) if rows > have else have
+        codes = np.zeros((room, max(width, have_width)), dtype=np.uint32)
+        codes[: self._n, :have_width] = self._codes[: self._n]
+        lengths = np.zeros(room, dtype=np.int64)
+        lengths[: self._n] = self._lengths[: self._n]
+        self._codes, self._lengths = codes, lengths
 
     def view(self) -> Vocabulary:
         # Own-stem flags copied under the GIL (a slice), as the gram view's arrays.
         own = np.frombuffer(self._own_stem[: self._n], dtype=np.bool_)
-        return Vocabulary(self._terms, self._ids, self._lengths, self._n, self._stems,
-                          self._term_ids, own, self._by_first, self._by_length,
-                          self._grams.view(self._n))
+        codes = self._codes[: self._n]
+        return Vocabulary(_unicode(codes), self._ids, self._lengths[: self._n], codes,
+                          self._n, self._stems, self._term_ids, own, self._by_first,
+                          self._by_length, self._grams.view(self._n))
+
+
+def _unicode(codes: np.ndarray) -> np.ndarray:
+    """Rows of code points as a numpy unicode array (a view: no copy)."""
+    return codes.view(f"<U{codes.shape[1]}").reshape(codes.shape[0])
 
 
 def _groups(keys: np.ndarray) -> list[tuple[int, list[int]]]:

@@ -154,14 +154,14 @@ def dense_letters(snap: Snapshot, limit: int = CACHED_WORDS // 2) -> list[str]:
     first (at most ``limit``): the one-letter searches worth building ahead of a
     visitor's first keystroke (SearchIndex.warm_prefixes)."""
     vocab = snap.vocabulary
-    if vocab.terms.size == 0:
+    if vocab.n_terms == 0:
         return []
     per_term = np.zeros(snap.n_terms, dtype=np.int64)
     for seg in snap.segments:
         rows = np.diff(seg.term_ptr)[: snap.n_terms]
         per_term[: rows.size] += rows
     ends = np.concatenate(([0], np.cumsum(per_term[vocab.ids])))
-    letters = np.unique(vocab.terms.astype("<U1")).tolist()
+    letters = np.unique(vocab.by_id.astype("<U1")).tolist()
     counts = []
     for letter in letters:
         lo, hi = vocab.prefix_range(letter)

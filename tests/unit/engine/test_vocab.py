@@ -42,3 +42,31 @@ def test_stem_groups_are_the_terms_with_that_stem(seed: int) -> None:
         seen = terms[: view.n_terms]
         for stem in stems:
             assert view.stem_group(stem).tolist() == _expected(seen, stem), (order, stem)
+
+
+@pytest.mark.parametrize("seed", range(6))
+def test_a_view_keeps_its_sorted_terms_while_later_batches_grow_the_buffers(
+        seed: int) -> None:
+    """Later batches write past a view's rows, double the buffers (INITIAL_ROWS) and
+    widen them (a longer term): each view still sees exactly its own terms, sorted,
+    with their code points and lengths."""
+    rng = random.Random(seed)
+    letters = "abcxyzé€𝄞"
+    order = list(dict.fromkeys(
+        "".join(rng.choice(letters) for _ in range(rng.randint(1, 4 + i // 600)))
+        for i in range(3000)))
+    cuts = sorted(rng.sample(range(1, len(order)), 6))
+    terms, views = _grow(order, cuts)
+    for view in views:
+        seen = terms[: view.n_terms]
+        assert view.by_id.tolist() == seen
+        assert view.by_id[view.ids].tolist() == sorted(seen)
+        assert view.lengths_by_id.tolist() == [len(t) for t in seen]
+        codes, rank = view.code_points()
+        rows = codes[rank]
+        assert ["".join(map(chr, row[:n])) for row, n in
+                zip(rows, view.lengths_by_id, strict=True)] == seen
+        for prefix in ("a", "x", "zz", "é€", "𝄞", "b" * 9):
+            lo, hi = view.prefix_range(prefix)
+            assert view.by_id[view.ids[lo:hi]].tolist() == \
+                sorted(t for t in seen if t.startswith(prefix))
