@@ -50,12 +50,6 @@ MAX_BATCH_TASKS = 100
 # between batches, and merging the whole index in them (py-spy, a 200k-row snapshot: 7 %
 # of the server's samples) delayed the next batch; tiered merging bounds the segments.
 OPTIMIZE_IDLE_S = 1.0
-# The filter and facet views the batches dropped are rebuilt once the queue has been empty
-# this long, not after every batch: a steady stream of small batches (a sync source's
-# windows) would otherwise rebuild every filterable field's views between batches that no
-# search read (~0.5 s of CPU a time at 1M documents); a search in between builds the views
-# it reads, as it did before the worker warmed them.
-WARM_FIELDS_IDLE_S = 0.2
 
 
 @dataclass
@@ -219,8 +213,7 @@ class Worker:
                 worked = False
                 self._stop.wait(1.0)
             if not worked:
-                idle = time.monotonic() - self._worked_at
-                if self._fields_stale and idle >= WARM_FIELDS_IDLE_S:
+                if self._fields_stale:
                     # The queue is empty: rebuild the filter and facet views the batches
                     # dropped now, not in the first search that filters or facets.
                     self._fields_stale = False
@@ -235,8 +228,7 @@ class Worker:
                     # hand the pages back rather than keep them in malloc's arenas.
                     memory.collect_garbage(idle=True)
                     memory.release()
-                # Back in time to warm the views when the grace ends, if nothing comes.
-                self._wake.wait(max(0.0, WARM_FIELDS_IDLE_S - idle) if self._fields_stale else 0.5)
+                self._wake.wait(0.5)
                 self._wake.clear()
             else:
                 self._dirty = self._fields_stale = True
