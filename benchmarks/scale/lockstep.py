@@ -40,28 +40,12 @@ from benchmarks.scale.measure import percentile
 from benchmarks.scale.queries import typeahead
 
 WORKER = r"""
-import json, os, pickle, random, sys, time
-from benchmarks.ingest.dataset import document
-from benchmarks.scale.queries import FILTERABLE, typeahead
-from sift.engine.index import SearchIndex
+import json, sys, time
+from benchmarks.scale.products_index import products_index
+from benchmarks.scale.queries import typeahead
 from sift.engine.query import SearchParams
-from sift.engine.settings import apply_patch, default_settings
 docs, queries, seed, cache = int(sys.argv[1]), int(sys.argv[2]), int(sys.argv[3]), sys.argv[4]
-if cache and os.path.exists(cache):
-    with open(cache, "rb") as fh:
-        index = pickle.load(fh)
-else:
-    rng = random.Random(seed)
-    index = SearchIndex(apply_patch(default_settings(), {"filterableAttributes": FILTERABLE}),
-                        "id")
-    for start in range(0, docs, 10_000):
-        batch = [document(rng, i) for i in range(start, min(start + 10_000, docs))]
-        index.upsert([(str(d["id"]), d) for d in batch])
-    index.optimize(force=True)
-    if cache:
-        with open(cache + ".partial", "wb") as fh:
-            pickle.dump(index, fh, protocol=5)
-        os.replace(cache + ".partial", cache)
+index = products_index(docs, seed, cache)
 # What a server does with an index it loaded before it is searched: the catalog builds
 # its filter and facet views, the idle task worker the one-letter prefixes' totals
 # (SearchIndex.warm; an older tree has warm_prefixes or nothing).

@@ -19,8 +19,6 @@ from __future__ import annotations
 
 import argparse
 import os
-import pickle
-import random
 import statistics
 import time
 from collections import defaultdict
@@ -31,30 +29,10 @@ from typing import Any
 import numpy as np
 
 from benchmarks.scale.lockstep import WARM_QUERIES, kind
-from benchmarks.scale.queries import FILTERABLE, typeahead
+from benchmarks.scale.products_index import products_index
+from benchmarks.scale.queries import typeahead
 
 Spent = dict[str, float]
-
-
-def _index(docs: int, seed: int, cache: Path) -> Any:
-    """The products index of the lockstep benchmark (same documents, same settings)."""
-    if cache.exists():
-        with cache.open("rb") as fh:
-            return pickle.load(fh)
-    from benchmarks.ingest.dataset import document
-    from sift.engine.index import SearchIndex
-    from sift.engine.settings import apply_patch, default_settings
-
-    rng = random.Random(seed)
-    index = SearchIndex(apply_patch(default_settings(), {"filterableAttributes": FILTERABLE}),
-                        "id")
-    for start in range(0, docs, 10_000):
-        batch = [document(rng, i) for i in range(start, min(start + 10_000, docs))]
-        index.upsert([(str(d["id"]), d) for d in batch])
-    index.optimize(force=True)
-    with cache.open("wb") as fh:
-        pickle.dump(index, fh, protocol=5)
-    return index
 
 
 def _wrap(module: Any, name: str, label: str, spent: Spent) -> None:
@@ -130,7 +108,7 @@ def main(argv: list[str] | None = None) -> None:
     args = parser.parse_args(argv)
     from sift.engine.query import SearchParams
 
-    index = _index(args.docs, args.seed, args.index_cache)
+    index = products_index(args.docs, args.seed, args.index_cache)
     (getattr(index, "warm", None) or getattr(index, "warm_prefixes", lambda: 0))()
     spent: Spent = defaultdict(float)
     _instrument(spent)

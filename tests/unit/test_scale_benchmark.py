@@ -61,10 +61,11 @@ def test_lockstep_sends_the_mix_to_both_trees_and_compares_their_answers(
 def test_first_use_reports_the_views_and_the_slowest_searches(
         tmp_path: Path, capsys: pytest.CaptureFixture[str], lazy: bool) -> None:
     """On the lockstep's cached index: built ahead unless --lazy, then the mix once."""
-    from benchmarks.scale import first_use, stages
+    from benchmarks.scale import first_use
+    from benchmarks.scale.products_index import products_index
 
     cache = tmp_path / "index.pickle"
-    stages._index(300, 42, cache)  # the lockstep's cache, as it writes it
+    products_index(300, 42, cache)  # the lockstep's cache, as it writes it
     first_use.main(["--index-cache", str(cache), "--searches", "8", *(["--lazy"] * lazy)])
     out = capsys.readouterr().out
     assert "index.pickle: 300 documents" in out
