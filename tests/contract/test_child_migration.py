@@ -63,3 +63,8 @@ def test_a_failed_child_is_logged_and_left_to_the_caller(
         assert db.current_revision() is None  # the caller's own migrate() does it
     finally:
         db.dispose()
+
+
+def test_a_database_that_cannot_be_opened_is_left_to_the_caller(tmp_path: Path) -> None:
+    (tmp_path / "file").write_text("")  # no directory can be made under a file
+    assert not migrate_in_child(f"sqlite:///{tmp_path}/file/data/sift.db")

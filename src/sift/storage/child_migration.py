@@ -21,14 +21,19 @@ log = logging.getLogger("sift.storage")
 
 def migrate_in_child(url: str) -> bool:
     """Bring the schema at ``url`` to the head in a child process if it is not there;
-    returns whether it is there now. A failed child is left to the caller: its own
-    `Database.migrate` then migrates in process and raises the error where it is seen."""
-    db = Database(url)
+    returns whether it is there now. Any failure (a database that cannot be reached, a
+    failed child) is left to the caller: the server's own `Database.migrate` then meets it
+    and reports it where a start always has."""
     try:
-        if db.current_revision() == HEAD_REVISION:
-            return True
-    finally:
-        db.dispose()
+        db = Database(url)
+        try:
+            if db.current_revision() == HEAD_REVISION:
+                return True
+        finally:
+            db.dispose()
+    except Exception as exc:  # reported by the server's own start, as before
+        log.debug("schema check before the child migration failed: %s", exc)
+        return False
     # A fresh interpreter, not a fork (which would start with this process's modules and
     # threads); the URL, which may hold a password, goes on stdin, not the command line.
     child = subprocess.run(
