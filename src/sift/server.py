@@ -86,7 +86,10 @@ def run(config: Config) -> None:
     )
     if config.workers <= 1:
         from sift.app import create_app
+        from sift.storage.child_migration import migrate_in_child
 
+        # Before the app loads: this process then never imports Alembic (child_migration.py).
+        migrate_in_child(config.resolved_database_url)
         configure_process()  # before the server starts its threads (sift/tasks/memory.py)
 
         uvicorn.run(create_app(config), **common)  # type: ignore[arg-type]

@@ -18,9 +18,8 @@ import random
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
-from typing import Any
-
-import httpx
+from functools import cached_property
+from typing import TYPE_CHECKING, Any
 
 from sift.cluster import statistics
 from sift.cluster.health import RemoteHealth
@@ -28,6 +27,9 @@ from sift.cluster.topology import Topology
 from sift.engine import partition
 from sift.errors import SiftError
 from sift.inputs import shown
+
+if TYPE_CHECKING:
+    import httpx
 
 log = logging.getLogger(__name__)
 LocalSearch = Callable[[dict[str, Any]], dict[str, Any]]
@@ -98,12 +100,20 @@ class NetworkSearch:
 
     def __init__(self, health: RemoteHealth, timeout: float, workers: int = 16) -> None:
         self.health = health
-        self.client = httpx.Client(timeout=timeout, limits=httpx.Limits(max_connections=64))
+        self.timeout = timeout
         self.pool = ThreadPoolExecutor(workers, thread_name_prefix="sift-network")
+
+    @cached_property
+    def client(self) -> httpx.Client:
+        """Made at the first search that asks a remote (sift/cluster/forward.py says why)."""
+        import httpx
+
+        return httpx.Client(timeout=self.timeout, limits=httpx.Limits(max_connections=64))
 
     def close(self) -> None:
         self.pool.shutdown(wait=False, cancel_futures=True)
-        self.client.close()
+        if "client" in self.__dict__:
+            self.client.close()
 
     def run(
         self,
@@ -236,6 +246,8 @@ class NetworkSearch:
         node = topology.remotes[remote]
         key = node.search_api_key
         headers = {"Authorization": f"Bearer {key}"} if key else {}
+        import httpx
+
         try:
             return self.client.post(f"{node.url}{path}", json=body, headers=headers)
         except httpx.TimeoutException:

@@ -23,15 +23,16 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Callable, Iterable
+from functools import cached_property
 from typing import TYPE_CHECKING, Any
-
-import httpx
 
 from sift.cluster.origin import Origin
 from sift.cluster.topology import Remote, Topology
 from sift.engine.partition import Partition
 
 if TYPE_CHECKING:
+    import httpx
+
     from sift.cluster.network import Network
 
 log = logging.getLogger("sift.network")
@@ -72,6 +73,8 @@ def requests_for(task_type: str, params: dict[str, Any], index_uid: str,
         if params.get("skipCreation"):
             query["skipCreation"] = "true"
         method = "PUT" if params.get("method") == "update" else "POST"
+        import httpx
+
         path = base + (f"?{httpx.QueryParams(query)}" if query else "")
         return {
             remote: (method, path, [documents[i] for i in positions])
@@ -148,11 +151,20 @@ class Forwarder:
 
     def __init__(self, network: Network, timeout: float = 5.0) -> None:
         self.network = network
-        self.client = httpx.Client(timeout=timeout)
+        self.timeout = timeout
         self._same_database: set[str] = set()  # remote urls on the leader's database
 
+    @cached_property
+    def client(self) -> httpx.Client:
+        """Made at the first write sent to a remote. httpx (~5 MiB of RSS with the rich and
+        pygments its command line imports) is loaded only by a node that has remotes."""
+        import httpx
+
+        return httpx.Client(timeout=self.timeout)
+
     def close(self) -> None:
-        self.client.close()
+        if "client" in self.__dict__:
+            self.client.close()
 
     def plan(self) -> tuple[Partition, dict[str, tuple[str, ...]], str] | None:
         """The shards and this node's name while it is the leader of a sharded network
@@ -206,6 +218,8 @@ class Forwarder:
         headers = origin.headers()
         if remote.write_api_key:
             headers["Authorization"] = f"Bearer {remote.write_api_key}"
+        import httpx
+
         try:
             answer = self.client.request(method, remote.url + path, json=body, headers=headers)
         except httpx.HTTPError as exc:

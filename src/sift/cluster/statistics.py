@@ -14,13 +14,14 @@ One round trip more, skipped where it changes nothing: one node answers every sh
 from __future__ import annotations
 
 import logging
-from typing import Any
-
-import httpx
+from typing import TYPE_CHECKING, Any
 
 from sift.engine.corpus import CorpusStats, add
 from sift.errors import SiftError
 from sift.inputs import shown
+
+if TYPE_CHECKING:
+    import httpx
 
 log = logging.getLogger(__name__)
 

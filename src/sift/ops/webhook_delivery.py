@@ -22,8 +22,9 @@ import queue
 import threading
 import time
 from collections.abc import Callable, Sequence
+from functools import cached_property
+from typing import TYPE_CHECKING
 
-import httpx
 import orjson
 
 from sift.ops.webhooks import Webhook
@@ -32,6 +33,9 @@ from sift.storage import webhooks as webhook_rows
 from sift.storage.database import Database
 from sift.storage.tasks import TaskFilter
 from sift.tasks.views import task_view
+
+if TYPE_CHECKING:
+    import httpx
 
 log = logging.getLogger("sift.ops.webhooks")
 
@@ -54,13 +58,22 @@ class WebhookDelivery:
     ) -> None:
         self.db = db
         self.reserved = reserved
-        self._client = client or httpx.Client(timeout=TIMEOUT_S, follow_redirects=False)
+        if client is not None:
+            self._client = client
         self._sleep = sleep
         self._queue: queue.Queue[list[int] | None] = queue.Queue()
         self._thread: threading.Thread | None = None
         self._stopping = threading.Event()
         # Batches POSTed per outcome since start (`sift_webhook_deliveries` in /metrics).
         self.outcomes = {"delivered": 0, "failed": 0}
+
+    @cached_property
+    def _client(self) -> httpx.Client:
+        """Made at the first delivery: httpx (~5 MiB of RSS with the rich and pygments its
+        command line imports) stays out of a server without webhooks."""
+        import httpx
+
+        return httpx.Client(timeout=TIMEOUT_S, follow_redirects=False)
 
     def start(self) -> None:
         self._thread = threading.Thread(target=self._run, name="sift-webhooks", daemon=True)
@@ -71,7 +84,8 @@ class WebhookDelivery:
         self._queue.put(None)
         if self._thread is not None:
             self._thread.join(drain_s)
-        self._client.close()
+        if "_client" in self.__dict__:
+            self._client.close()
 
     def batch_finished(self, task_uids: Sequence[int]) -> None:
         """Called by the worker after a batch commits; returns at once."""
@@ -120,6 +134,8 @@ class WebhookDelivery:
         }
         # Header values are never logged: they usually carry the receiver's secret.
         where = {"webhook": webhook.uuid, "tasks": uids}
+        import httpx
+
         for attempt, delay in enumerate((0.0, *RETRY_DELAYS_S)):
             if delay:
                 if self._stopping.is_set():

@@ -25,7 +25,6 @@ from __future__ import annotations
 from collections.abc import Iterator
 from typing import TYPE_CHECKING, Any
 
-import httpx
 import orjson
 from sqlalchemy.engine import Connection
 
@@ -118,6 +117,8 @@ def _documents(conn: Connection, record: IndexRecord, before: rebalance.Shards,
     documents moved (each counted once, however many remotes gained it)."""
     if record.primary_key is None or not targets:
         return 0
+    import httpx  # only a sharded network moves documents (sift/cluster/forward.py)
+
     ids = doc_rows.all_ids(conn, record.id)
     base = f"/indexes/{record.uid}/documents"
     addition = f"{base}?{httpx.QueryParams({'primaryKey': record.primary_key})}"

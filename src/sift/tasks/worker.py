@@ -222,6 +222,11 @@ class Worker:
                     # Idle: merge the segments the batches left (the leader is the
                     # only writer of its in-memory indexes).
                     self._dirty = False
+                    # The batches' freed heap goes back first: the merge's transient (a
+                    # second copy of the postings) then starts from a lower RSS (-2 MiB
+                    # of a 200k import's peak, docs/benchmarks.md "Peak RSS of a 200k
+                    # import, third pass").
+                    memory.release()
                     self.ctx.catalog.optimize()
                     self.ctx.catalog.warm()  # one-letter searches' totals, once per version
                     # The batches' replaced arrays (and a deleted index) were freed:

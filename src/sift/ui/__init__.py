@@ -11,11 +11,14 @@ from __future__ import annotations
 import hashlib
 import mimetypes
 from dataclasses import dataclass
+from functools import cached_property
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from jinja2 import ChoiceLoader, Environment, FileSystemLoader, select_autoescape
 from starlette.responses import Response
+
+if TYPE_CHECKING:
+    from jinja2 import Environment
 
 BUILTIN = Path(__file__).parent
 CSP = (
@@ -45,12 +48,7 @@ class UI:
     def __init__(self, ui_dir: str | None = None) -> None:
         roots = [Path(ui_dir)] if ui_dir else []
         roots.append(BUILTIN)
-        self.env = Environment(
-            loader=ChoiceLoader([FileSystemLoader(str(r / "templates")) for r in roots]),
-            autoescape=select_autoescape(default=True, default_for_string=True),
-            trim_blocks=True,
-            lstrip_blocks=True,
-        )
+        self.roots = roots
         self.assets: dict[str, Asset] = {}  # hashed name -> asset
         self.urls: dict[str, str] = {}  # plain name -> /static/hashed name
         for root in reversed(roots):  # later roots (the override) replace earlier ones
@@ -59,7 +57,21 @@ class UI:
                 for path in sorted(static.iterdir()):
                     if path.is_file():
                         self._add(path)
-        self.env.globals["asset"] = self.asset_url
+
+    @cached_property
+    def env(self) -> Environment:
+        """Made at the first page rendered: Jinja (~2 MiB of RSS) stays out of a server whose
+        pages nobody opens."""
+        from jinja2 import ChoiceLoader, Environment, FileSystemLoader, select_autoescape
+
+        env = Environment(
+            loader=ChoiceLoader([FileSystemLoader(str(r / "templates")) for r in self.roots]),
+            autoescape=select_autoescape(default=True, default_for_string=True),
+            trim_blocks=True,
+            lstrip_blocks=True,
+        )
+        env.globals["asset"] = self.asset_url
+        return env
 
     def _add(self, path: Path) -> None:
         body = path.read_bytes()

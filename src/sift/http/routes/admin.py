@@ -19,7 +19,6 @@ import secrets
 from datetime import timedelta
 from typing import Annotated, Any
 
-import httpx
 import orjson
 from fastapi import APIRouter, Depends, Request
 from starlette.concurrency import run_in_threadpool
@@ -91,6 +90,8 @@ class Signed:
         headers = {"Authorization": f"Bearer {key}"} if key else {}
         # From the signed-in browser's address: its calls count against its own limits.
         client = (client_address(self.request.scope), 0)
+        import httpx  # the pages' in-process calls: loaded at the first page served
+
         transport = httpx.ASGITransport(app=self.request.app, client=client)
         async with httpx.AsyncClient(transport=transport, base_url="http://sift.internal") as c:
             response = await c.request(method, url, headers=headers, **kwargs)

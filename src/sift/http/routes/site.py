@@ -15,7 +15,6 @@ from typing import Any
 from urllib.parse import quote as quote_url
 from urllib.parse import urlencode
 
-import httpx
 from fastapi import APIRouter, Request
 from starlette.concurrency import run_in_threadpool
 from starlette.responses import Response
@@ -205,6 +204,8 @@ async def call_api(
     headers = {"Authorization": f"Bearer {key}"} if key else {}
     if metadata:
         headers["Meili-Include-Metadata"] = "true"
+    import httpx  # the pages' in-process calls: loaded at the first page served
+
     transport = httpx.ASGITransport(app=request.app)
     async with httpx.AsyncClient(transport=transport, base_url="http://sift.internal") as client:
         response = await client.post(path, json=body, headers=headers)
