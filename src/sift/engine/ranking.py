@@ -296,6 +296,8 @@ def relevance_scores(inp: RankInput, kept: np.ndarray) -> tuple[np.ndarray, np.n
                 top = smallest_k(-raw, depth)
         else:
             top = np.arange(n)
+        if feats.fill_rows is not None:  # a word's occurrences, only where they are read
+            feats.fill_rows(top)
         subset = np.zeros(n, dtype=bool)
         subset[top] = True
         bonus = np.zeros(n)

@@ -212,7 +212,7 @@ def test_gather_words_masks_like_numpy(first: list[dict[str, np.ndarray]],
 KERNELS = ("gather_words", "dense_candidates", "candidate_index", "term_frequencies",
            "saturated_sum", "proximity_keys", "proximity_costs", "add_proximity_bonus",
            "shared_grams", "typo_distances", "top_by_key", "put_first", "largest_rows",
-           "add_where_all")
+           "add_where_all", "merge_candidates")
 
 
 @pytest.mark.parametrize("mode", ["sift", "meilisearch"])
@@ -373,3 +373,26 @@ def test_add_where_all_adds_where_every_word_matched(cells: list[tuple[bool, ...
     np.add(expected, 0.5, out=expected, where=matched.all(axis=0))
     kernels.add_where_all(raw, matched, 0.5)
     assert raw.tobytes() == expected.tobytes()
+
+
+@given(st.sets(st.integers(0, 199), max_size=60), st.sets(st.integers(0, 199), max_size=60))
+def test_merge_candidates_is_the_union_with_each_words_rows(head_set: set[int],
+                                                            last_set: set[int]) -> None:
+    head = np.array(sorted(head_set), dtype=np.uint32)
+    last = np.array(sorted(last_set), dtype=np.uint32)
+    head_tf = np.vstack([np.arange(head.size) + 0.5, np.arange(head.size) + 0.25])
+    head_matched = np.vstack([np.arange(head.size) % 2 == 0, np.ones(head.size, bool)])
+    last_tf = np.arange(last.size) + 0.75
+    cands, tf, matched, at_head = kernels.merge_candidates(head, head_tf, head_matched, last,
+                                                           last_tf, 200)
+    union = np.union1d(head, last)
+    assert cands.tolist() == union.tolist()
+    assert at_head.dtype == np.int32 and cands[at_head].tolist() == head.tolist()
+    expected_tf = np.zeros((3, union.size))
+    expected_matched = np.zeros((3, union.size), bool)
+    expected_tf[:2, np.searchsorted(union, head)] = head_tf
+    expected_matched[:2, np.searchsorted(union, head)] = head_matched
+    expected_tf[2, np.searchsorted(union, last)] = last_tf
+    expected_matched[2, np.searchsorted(union, last)] = True
+    assert tf.tobytes() == expected_tf.tobytes()
+    assert np.array_equal(matched, expected_matched)
