@@ -8,8 +8,10 @@ each search of the mix runs in process with the engine's stages wrapped: the CPU
 of the calling thread spent in each (the stages nest: ``rank`` holds ``relevance``,
 which holds ``term frequencies``, ``saturated sum``, ``top-300 cut``, ``proximity
 bonus`` and ``every-word bonus``; ``candidates`` is the union of the words' documents,
-``facets`` the two facet counts over every match). A stage this tree's engine lacks is
-left out (main's ``smallest_k`` is its top-300 cut; this tree's ``largest_rows``).
+``facets`` the two facet counts over every match; ``last word's totals`` the
+candidates and term frequencies of several words whose last has cached totals). A
+stage this tree's engine lacks is left out (main's ``smallest_k`` is its top-300 cut;
+this tree's ``largest_rows``).
 Printed per kind (one word or several; the last word's length, 4 meaning 4 or more):
 p50 and mean of the whole search, then each stage's mean per search; then the slowest
 searches with their stages.
@@ -58,7 +60,8 @@ def _instrument(spent: Spent) -> None:
     for module, name, label in (
         (pipeline, "parse", "parse and filter"), (lexical, "expand", "expand words"),
         (lexical, "gather", "gather occurrences"),
-        (lexical, "one_word_features", "word totals"), (lexical, "rank", "rank"),
+        (lexical, "one_word_features", "word totals"),
+        (lexical, "trailing_word_features", "last word's totals"), (lexical, "rank", "rank"),
         (ranking, "relevance_scores", "relevance"),
         (ranking, "term_frequencies", "term frequencies"),
         (ranking, "saturated_sum", "saturated sum"),
