@@ -223,9 +223,10 @@ class Features:
         self._cache: dict[str, np.ndarray] = {}
         # (tf [words, candidates], df [words]) when they come from a word's cached totals.
         self.totals: tuple[np.ndarray, np.ndarray] | None = None
-        # Given the rows that get the proximity bonus, puts a word's occurrences there in
-        # ``occs`` and ``index`` (word_totals.trailing_word_features); None: all present.
-        self.fill_rows: Callable[[np.ndarray], None] | None = None
+        # Given these features and the rows that get the proximity bonus, puts a word's
+        # occurrences there in ``occs`` and ``index`` (word_totals.trailing_word_features);
+        # None: all present.
+        self.fill_rows: Callable[[Features, np.ndarray], None] | None = None
 
     @classmethod
     def of_totals(cls, cands: np.ndarray, tf: np.ndarray, df: int, field_rank: np.ndarray

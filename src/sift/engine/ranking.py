@@ -297,7 +297,7 @@ def relevance_scores(inp: RankInput, kept: np.ndarray) -> tuple[np.ndarray, np.n
         else:
             top = np.arange(n)
         if feats.fill_rows is not None:  # a word's occurrences, only where they are read
-            feats.fill_rows(top)
+            feats.fill_rows(feats, top)
         subset = np.zeros(n, dtype=bool)
         subset[top] = True
         bonus = np.zeros(n)

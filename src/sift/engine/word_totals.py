@@ -14,10 +14,11 @@ snapshot for such a word, with the same gather and the same compiled sum, over e
 document, and a search keeps the documents its filter passes: bit for bit the figures
 the gathered path computes, as each document's occurrences are summed in the same
 order (term after term of the word's expansion table, then posting order) whatever the
-filter. (Several-word
-queries ending in such a letter were tried the same way, the other words gathered
-alone and the union built from both: 8 % less CPU at a million products, 20-75 % more
-at 10k and 100k, so they gather as before; docs/benchmarks.md.)
+filter. Several-word
+queries ending in such a letter take it the same way in an index of
+``TRAILING_MIN_DOCS`` documents or more (trailing_word_features): the other words are
+gathered alone and the union built from both; in a smaller index the union's pass
+over every docid costs more than the gather it saves (docs/benchmarks.md).
 
 Only one-letter words are kept, and only when dense (occurrences at least
 ``1 / SPARSE_RATIO`` of the documents); longer prefixes follow one another in typing
@@ -33,6 +34,7 @@ gathered as before) and its documents as a bitset, in a bounded LRU per snapshot
 from __future__ import annotations
 
 from dataclasses import dataclass
+from functools import partial
 
 import numpy as np
 
@@ -146,11 +148,13 @@ def trailing_word_features(words: list[QueryWord], snap: Snapshot, ctx: MatchCon
     index = [*(at_head[i] for i in head.index), np.empty(0, np.int32)]
     occs = [*occs, Occurrences.empty()]
     feats = Features.of_parts(cands, matched, (tf, df), occs, index, field_rank)
-    feats.fill_rows = lambda rows: _fill_last(feats, last, snap, rows)
+    # Not a closure over feats: a cycle would keep its candidate-sized arrays alive
+    # until the garbage collector ran (each search's pages faulted in anew).
+    feats.fill_rows = partial(_fill_last, word=last, snap=snap)
     return occs, feats
 
 
-def _fill_last(feats: Features, word: QueryWord, snap: Snapshot, rows: np.ndarray) -> None:
+def _fill_last(feats: Features, rows: np.ndarray, word: QueryWord, snap: Snapshot) -> None:
     """The last word's occurrences in the candidates ``rows`` (ascending), and each
     one's candidate: from its terms' postings, each term's rows being sorted by docid
     (bisected for the candidates' docids), term after term and segment after segment

@@ -78,7 +78,7 @@ def test_several_words_ending_in_a_cached_letter_take_its_totals(
         if parts is not None:
             used.append(" ".join(w.text for w in words))
             fill = parts[1].fill_rows
-            parts[1].fill_rows = lambda rows: filled.append(rows.size) or fill(rows)
+            parts[1].fill_rows = lambda f, rows: filled.append(rows.size) or fill(f, rows)
         return parts
 
     monkeypatch.setattr(lexical, "trailing_word_features", spy)
