@@ -335,6 +335,67 @@ def merge_candidates(head, head_tf, head_matched, last, last_tf, n_docs
 
 
 @compiled
+def _first_at_least(values, lo, hi, d):  # pragma: no cover - compiled
+    """The first position in ``values[lo:hi]`` (sorted) whose value is >= ``d``, or hi."""
+    while lo < hi:
+        mid = (lo + hi) // 2
+        if values[mid] < d:
+            lo = mid + 1
+        else:
+            hi = mid
+    return lo
+
+
+@compiled
+def rows_of_docs(term_ptr, seg_docs, seg_fields, seg_pos, term_ids, t_typos, t_exact,
+                 t_weight, docs, rows):  # pragma: no cover - compiled
+    """The occurrences of the terms ``term_ids`` in one segment that lie in the
+    documents ``docs`` (sorted, distinct), term after term, document after document:
+    (docs, fields, pos, typos, exact, weight, index), ``index`` being ``rows[j]`` for an
+    occurrence in ``docs[j]``. A term's rows are sorted by docid: each document's run is
+    found by bisecting what is left of them (word_totals.trailing_word_features, for the
+    300 candidates that get the proximity bonus)."""
+    n_known = term_ptr.size - 1
+    total = 0
+    for t in range(term_ids.size):
+        tid = term_ids[t]
+        if tid >= n_known:
+            continue
+        at, hi = term_ptr[tid], term_ptr[tid + 1]
+        for j in range(docs.size):
+            at = _first_at_least(seg_docs, at, hi, docs[j])
+            while at < hi and seg_docs[at] == docs[j]:
+                total += 1
+                at += 1
+    out_docs = np.empty(total, np.uint32)
+    fields = np.empty(total, np.uint16)
+    pos = np.empty(total, np.uint32)
+    typos = np.empty(total, np.int8)
+    exact = np.empty(total, np.bool_)
+    weight = np.empty(total, np.float32)
+    index = np.empty(total, np.int32)
+    k = 0
+    for t in range(term_ids.size):
+        tid = term_ids[t]
+        if tid >= n_known:
+            continue
+        at, hi = term_ptr[tid], term_ptr[tid + 1]
+        for j in range(docs.size):
+            at = _first_at_least(seg_docs, at, hi, docs[j])
+            while at < hi and seg_docs[at] == docs[j]:
+                out_docs[k] = seg_docs[at]
+                fields[k] = seg_fields[at]
+                pos[k] = seg_pos[at]
+                typos[k] = t_typos[t]
+                exact[k] = t_exact[t]
+                weight[k] = t_weight[t]
+                index[k] = rows[j]
+                k += 1
+                at += 1
+    return out_docs, fields, pos, typos, exact, weight, index
+
+
+@compiled
 def term_frequencies(index, docs, fields, weight, offsets, field_weight, n_docs, n_cands
                      ):  # pragma: no cover - compiled
     """(tf, df): BM25F term frequencies [words, candidates] and document frequencies.
@@ -905,6 +966,8 @@ def warm_up() -> None:
     tf, _ = term_frequencies(index, docs, fields, weight, offsets, weight, 1, 1)
     saturated_sum(tf, np.ones(1), 1.0)
     merge_candidates(docs, tf, np.ones((1, 1), np.bool_), docs, np.zeros(1), 1)
+    rows_of_docs(ptr, docs, fields, pos, ids, np.zeros(1, np.int8), yes, weight, docs,
+                 np.zeros(1, i64))
     largest_rows(np.zeros(2), 1)
     add_where_all(np.zeros(1), np.ones((1, 1), np.bool_), 1.0)
     for doc_mask in (yes, cached_mask):

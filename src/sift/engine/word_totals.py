@@ -39,7 +39,13 @@ from functools import partial
 import numpy as np
 
 from sift.engine.expand import QueryWord, best_split, term_table
-from sift.engine.kernels import docid_bits, filter_totals, merge_candidates, term_frequencies
+from sift.engine.kernels import (
+    docid_bits,
+    filter_totals,
+    merge_candidates,
+    rows_of_docs,
+    term_frequencies,
+)
 from sift.engine.match import (
     SPARSE_RATIO,
     Features,
@@ -156,33 +162,19 @@ def trailing_word_features(words: list[QueryWord], snap: Snapshot, ctx: MatchCon
 
 def _fill_last(feats: Features, rows: np.ndarray, word: QueryWord, snap: Snapshot) -> None:
     """The last word's occurrences in the candidates ``rows`` (ascending), and each
-    one's candidate: from its terms' postings, each term's rows being sorted by docid
-    (bisected for the candidates' docids), term after term and segment after segment
-    as the gather takes them. No masking: every candidate passed the filter, and a word
-    with totals has no field or typo rule that would drop a row (``cacheable``)."""
+    one's candidate: from its terms' postings (kernels.rows_of_docs), term after term in
+    each segment. No masking: every candidate passed the filter, and a word with totals
+    has no field or typo rule that would drop a row (``cacheable``)."""
     _, ids, typos, exact, weight = term_table([word])
     docs = feats.cands[rows]
     parts: list[Occurrences] = []
     where: list[np.ndarray] = []
-    for t, tid in enumerate(ids.tolist()):
-        for seg in snap.segments:
-            if tid >= seg.term_ptr.size - 1:
-                continue
-            lo, hi = int(seg.term_ptr[tid]), int(seg.term_ptr[tid + 1])
-            postings = seg.docs[lo:hi]
-            starts = np.searchsorted(postings, docs, "left")
-            ends = np.searchsorted(postings, docs, "right")
-            counts = ends - starts
-            n = int(counts.sum())
-            if n == 0:
-                continue
-            # Row r of the i-th candidate's run: starts[i] + its place in the run.
-            first = np.repeat(starts - np.cumsum(counts) + counts, counts)
-            at = lo + first + np.arange(n)
-            parts.append(Occurrences(seg.docs[at], seg.fields[at], seg.pos[at],
-                                     np.full(n, typos[t], np.int8), np.full(n, exact[t]),
-                                     np.full(n, weight[t], np.float32)))
-            where.append(np.repeat(rows, counts).astype(np.int32))
+    for seg in snap.segments:
+        *found, index = rows_of_docs(seg.term_ptr, seg.docs, seg.fields, seg.pos, ids, typos,
+                                     exact, weight, docs, rows)
+        if index.size:
+            parts.append(Occurrences(*found))
+            where.append(index)
     last = len(feats.occs) - 1
     feats.occs[last] = Occurrences.concat(parts)
     feats.index[last] = np.concatenate(where) if where else np.empty(0, np.int32)
