@@ -6,11 +6,15 @@ writes it; built and written here when the file is missing), warmed as a server 
 an index it loaded (``SearchIndex.warm``, or ``warm_prefixes`` in an older tree), and
 each search of the mix runs in process with the engine's stages wrapped: the CPU time
 of the calling thread spent in each (the stages nest: ``rank`` holds ``relevance``,
-which holds ``term frequencies``, ``saturated sum``, ``top-300 cut`` and ``proximity
-bonus``; ``candidates`` is the union of the words' documents, ``facets`` the two facet
-counts over every match). Printed per kind (one word or several; the last word's
-length, 4 meaning 4 or more): p50 and mean of the whole search, then each stage's mean
-per search; then the slowest searches with their stages.
+which holds ``term frequencies``, ``saturated sum``, ``top-300 cut``, ``proximity
+bonus`` and ``every-word bonus``; ``candidates`` is the union of the words' documents,
+``facets`` the two facet counts over every match; ``last word's totals`` the
+candidates and term frequencies of several words whose last has cached totals). A
+stage this tree's engine lacks is left out (main's ``smallest_k`` is its top-300 cut;
+this tree's ``largest_rows``).
+Printed per kind (one word or several; the last word's length, 4 meaning 4 or more):
+p50 and mean of the whole search, then each stage's mean per search; then the slowest
+searches with their stages.
 The wrapping adds a few microseconds per stage: compare trees with the lockstep
 benchmark, read shares here.
 """
@@ -25,8 +29,6 @@ from collections import defaultdict
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
-
-import numpy as np
 
 from benchmarks.scale.lockstep import WARM_QUERIES, kind
 from benchmarks.scale.products_index import products_index
@@ -58,15 +60,19 @@ def _instrument(spent: Spent) -> None:
     for module, name, label in (
         (pipeline, "parse", "parse and filter"), (lexical, "expand", "expand words"),
         (lexical, "gather", "gather occurrences"),
-        (lexical, "one_word_features", "word totals"), (lexical, "rank", "rank"),
+        (lexical, "one_word_features", "word totals"),
+        (lexical, "trailing_word_features", "last word's totals"), (lexical, "rank", "rank"),
         (ranking, "relevance_scores", "relevance"),
         (ranking, "term_frequencies", "term frequencies"),
         (ranking, "saturated_sum", "saturated sum"),
+        (ranking, "smallest_k", "top-300 cut"), (ranking, "largest_rows", "top-300 cut"),
         (ranking, "add_proximity_bonus", "proximity bonus"),
+        (ranking, "add_where_all", "every-word bonus"),
         (ranking, "top_order", "page order"), (respond, "facets", "facets"),
         (respond, "build_hits", "hits"),
     ):
-        _wrap(module, name, label, spent)
+        if hasattr(module, name):
+            _wrap(module, name, label, spent)
     init = match.Features.__init__
 
     def features(self: Any, *args: Any, **kwargs: Any) -> None:
@@ -75,25 +81,6 @@ def _instrument(spent: Spent) -> None:
         spent["candidates"] += (time.thread_time() - began) * 1000
 
     match.Features.__init__ = features  # type: ignore[method-assign]
-    # The cut of the 300 best by BM25F: relevance_scores' only np.argpartition.
-    ranking.np = _NumpyTimingCut(spent)  # type: ignore[attr-defined]
-
-
-class _NumpyTimingCut:
-    """numpy, as ranking.py sees it, with ``argpartition`` timed."""
-
-    def __init__(self, spent: Spent) -> None:
-        self.spent = spent
-
-    def __getattr__(self, name: str) -> Any:
-        return getattr(np, name)
-
-    def argpartition(self, *args: Any, **kwargs: Any) -> Any:
-        began = time.thread_time()
-        try:
-            return np.argpartition(*args, **kwargs)
-        finally:
-            self.spent["top-300 cut"] += (time.thread_time() - began) * 1000
 
 
 def main(argv: list[str] | None = None) -> None:

@@ -11,6 +11,7 @@ depends on the number of occurrences, never on a Python loop per document.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from itertools import pairwise
 from typing import Any
@@ -220,8 +221,12 @@ class Features:
         self.index = [self.index_all[a:b] for a, b in pairwise(self.offsets.tolist())]
         self.field_rank = field_rank
         self._cache: dict[str, np.ndarray] = {}
-        # (tf [1, candidates], df [1]) when they come from a word's cached totals.
+        # (tf [words, candidates], df [words]) when they come from a word's cached totals.
         self.totals: tuple[np.ndarray, np.ndarray] | None = None
+        # Given these features and the rows that get the proximity bonus, puts a word's
+        # occurrences there in ``occs`` and ``index`` (word_totals.trailing_word_features);
+        # None: all present.
+        self.fill_rows: Callable[[Features, np.ndarray], None] | None = None
 
     @classmethod
     def of_totals(cls, cands: np.ndarray, tf: np.ndarray, df: int, field_rank: np.ndarray
@@ -233,6 +238,21 @@ class Features:
         feats.cands = cands
         feats.matched = np.ones((1, cands.size), dtype=bool)
         feats.totals = (tf.reshape(1, -1), np.array([df], dtype=np.int64))
+        return feats
+
+    @classmethod
+    def of_parts(cls, cands: np.ndarray, matched: np.ndarray,
+                 totals: tuple[np.ndarray, np.ndarray], occs: list[Occurrences],
+                 index: list[np.ndarray], field_rank: np.ndarray) -> Features:
+        """Features whose candidates, matches and term frequencies were merged from parts
+        (word_totals.trailing_word_features): what the relevance rule reads; ``occs`` and
+        ``index`` per word, the last completed by ``fill_rows`` before the proximity bonus."""
+        feats = cls([Occurrences.empty()], field_rank, 0)
+        feats.cands = cands
+        feats.matched = matched
+        feats.totals = totals
+        feats.occs = occs
+        feats.index = index
         return feats
 
     def joined(self, name: str) -> np.ndarray:

@@ -24,6 +24,8 @@ from sift.engine.corpus import CorpusStats
 from sift.engine.expand import QueryWord
 from sift.engine.kernels import (
     add_proximity_bonus,
+    add_where_all,
+    largest_rows,
     put_first,
     saturated_sum,
     term_frequencies,
@@ -256,12 +258,9 @@ def field_weights(p: RelevanceParams, snap: Snapshot, corpus: CorpusStats | None
     return snap.cached_lru(repr(key) + avg.tobytes().hex(), build)
 
 
-def relevance_scores(
-    inp: RankInput, kept: np.ndarray
-) -> tuple[np.ndarray, np.ndarray, np.ndarray | None]:
+def relevance_scores(inp: RankInput, kept: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """BM25F over the expansions of each query word, plus a proximity bonus for the
-    best ``rerank_depth`` candidates. Returns (raw score, score normalised to [0, 1],
-    a float64 array of the candidates' size that is free to overwrite, or None)."""
+    best ``rerank_depth`` candidates. Returns (raw score, score normalised to [0, 1])."""
     p, snap, feats, corpus = inp.params, inp.snap, inp.feats, inp.corpus
     n = feats.cands.size
     n_docs = max(snap.n_alive if corpus is None else corpus.documents, 1)
@@ -288,14 +287,17 @@ def relevance_scores(
     max_score = float((idfs * counts).sum())
     sequence = inp.sequence if inp.sequence is not None else range(len(inp.words))
     content = [i for i in sequence if not inp.words[i].stop]
-    spare: np.ndarray | None = None
     if p.proximity > 0 and len(inp.words) > 1 and n and not inp.out_of_time():
         depth = min(p.rerank_depth, n)
         if depth < n:
-            spare = -raw  # read by the cut only: the rule's key is written over it later
-            top = smallest_k(spare, depth)  # equal scores: the first candidates
+            # Equal scores: the first candidates (a NaN score: smallest_k places it).
+            top = largest_rows(raw, depth)
+            if top.size == 0:
+                top = smallest_k(-raw, depth)
         else:
             top = np.arange(n)
+        if feats.fill_rows is not None:  # a word's occurrences, only where they are read
+            feats.fill_rows(feats, top)
         subset = np.zeros(n, dtype=bool)
         subset[top] = True
         bonus = np.zeros(n)
@@ -322,16 +324,14 @@ def relevance_scores(
         max_score += p.prf_weight * content_words * np.log1p(n_docs)
     if p.all_words_bonus:
         # As ``raw += bonus * every_word``, without that array: the others would add 0.0.
-        np.add(raw, p.all_words_bonus, out=raw, where=feats.matched.all(axis=0))
+        add_where_all(raw, feats.matched, float(p.all_words_bonus))
         max_score += p.all_words_bonus
-    return raw, raw / max(max_score, 1e-9), spare
+    return raw, raw / max(max_score, 1e-9)
 
 
 def _relevance(inp: RankInput, kept: np.ndarray, order: int) -> RuleOutput:
-    raw, score, spare = relevance_scores(inp, kept)
-    # The key in the array the top-300 cut read, when there was one: one candidate-sized
-    # array less to allocate (5 MB for the 640k candidates of "iris t" at 1M products).
-    key = -raw if spare is None else np.negative(raw, out=spare)
+    raw, score = relevance_scores(inp, kept)
+    key = -raw
     return RuleOutput(key, score, float("inf"), lambda c: {
         "order": order, "bm25f": round(float(raw[c]), 6), "score": float(score[c])})
 

@@ -14,10 +14,11 @@ snapshot for such a word, with the same gather and the same compiled sum, over e
 document, and a search keeps the documents its filter passes: bit for bit the figures
 the gathered path computes, as each document's occurrences are summed in the same
 order (term after term of the word's expansion table, then posting order) whatever the
-filter. (Several-word
-queries ending in such a letter were tried the same way, the other words gathered
-alone and the union built from both: 8 % less CPU at a million products, 20-75 % more
-at 10k and 100k, so they gather as before; docs/benchmarks.md.)
+filter. Several-word
+queries ending in such a letter take it the same way in an index of
+``TRAILING_MIN_DOCS`` documents or more (trailing_word_features): the other words are
+gathered alone and the union built from both; in a smaller index the union's pass
+over every docid costs more than the gather it saves (docs/benchmarks.md).
 
 Only one-letter words are kept, and only when dense (occurrences at least
 ``1 / SPARSE_RATIO`` of the documents); longer prefixes follow one another in typing
@@ -33,12 +34,26 @@ gathered as before) and its documents as a bitset, in a bounded LRU per snapshot
 from __future__ import annotations
 
 from dataclasses import dataclass
+from functools import partial
 
 import numpy as np
 
 from sift.engine.expand import QueryWord, best_split, term_table
-from sift.engine.kernels import docid_bits, filter_totals, term_frequencies
-from sift.engine.match import SPARSE_RATIO, Features, MatchContext, gather, sorted_distinct
+from sift.engine.kernels import (
+    docid_bits,
+    filter_totals,
+    merge_candidates,
+    rows_of_docs,
+    term_frequencies,
+)
+from sift.engine.match import (
+    SPARSE_RATIO,
+    Features,
+    MatchContext,
+    Occurrences,
+    gather,
+    sorted_distinct,
+)
 from sift.engine.ranking import RelevanceParams, bm25f_key, field_weights
 from sift.engine.store import LRU, Snapshot
 
@@ -49,6 +64,12 @@ FULL_WEIGHT = np.float32(0.99)  # as kernels.term_frequencies' df threshold
 MAX_LETTERS = 1
 CACHED_WORDS = 64  # per snapshot; a one-letter prefix at 1M documents takes ~3 MB
 BUILD_SHARE = 4  # a search builds a word's totals when its filter keeps 1/4 of the documents
+# Documents an index must hold before the last of several words takes its totals: in a
+# smaller one, the union's pass over every docid and the bisection of each term's
+# postings cost more than gathering its occurrences (the scale mix's several words
+# ending in one letter, CPU p50: 10k products 0.94 -> 1.25 ms, 100k 2.43 -> 2.71, 1M
+# 11.29 -> 9.37).
+TRAILING_MIN_DOCS = 200_000
 
 
 @dataclass(frozen=True)
@@ -94,6 +115,69 @@ def one_word_features(words: list[QueryWord], snap: Snapshot, ctx: MatchContext,
     if cands.size == 0:
         return None  # nothing passes the filter: the usual path's empty answer
     return Features.of_totals(cands, tf, n_full if n_full else cands.size, field_rank)
+
+
+def trailing_word_features(words: list[QueryWord], snap: Snapshot, ctx: MatchContext,
+                           relevance: RelevanceParams, field_rank: np.ndarray, n_ranks: int
+                           ) -> tuple[list[Occurrences], Features] | None:
+    """The occurrences and features of a several-word query whose last word has cached
+    totals (a one-letter prefix: "iris t"), the other words gathered as usual; None when
+    it has none (the caller gathers every word).
+
+    The last word's candidates, term frequencies and df come from its totals, as for
+    one word alone, and are merged with the other words' (their own candidates and
+    term frequencies, computed as the gathered path computes them): every candidate's
+    sums and every df are the gathered path's. Its occurrences are found only for the
+    candidates that get the proximity bonus (``Features.fill_rows``), in its terms'
+    postings, where a term's rows are sorted by docid: at a million products, "t"
+    reaches 800k documents in 1.2M rows, which the usual path gathered, listed and
+    summed for the 300 of them whose positions are read."""
+    last = words[-1]
+    if len(words) < 2 or len(last.text) > MAX_LETTERS or snap.n_alive < TRAILING_MIN_DOCS \
+            or not cacheable(last, snap, ctx):
+        return None
+    fields = field_weights(relevance, snap, None, field_rank, n_ranks)
+    totals = _totals(last, snap, ctx, relevance, field_rank, n_ranks, fields)
+    if totals is None:
+        return None
+    last_cands, last_tf, n_full = filter_totals(totals.bits, totals.codes, totals.values,
+                                                ctx.doc_mask)
+    occs, flat = gather(words[:-1], snap, ctx)
+    n_docs = snap.alive.size
+    head = Features(occs, field_rank, n_docs, flat)
+    head_tf, head_df = term_frequencies(head.index_all, head.docs, head.joined("fields"),
+                                        head.joined("weight"), head.offsets, fields,
+                                        snap.field_len.shape[0], head.cands.size)
+    cands, tf, matched, at_head = merge_candidates(head.cands, head_tf, head.matched,
+                                                   last_cands, last_tf, n_docs)
+    df = np.append(head_df, n_full if n_full else last_cands.size)
+    index = [*(at_head[i] for i in head.index), np.empty(0, np.int32)]
+    occs = [*occs, Occurrences.empty()]
+    feats = Features.of_parts(cands, matched, (tf, df), occs, index, field_rank)
+    # Not a closure over feats: a cycle would keep its candidate-sized arrays alive
+    # until the garbage collector ran (each search's pages faulted in anew).
+    feats.fill_rows = partial(_fill_last, word=last, snap=snap)
+    return occs, feats
+
+
+def _fill_last(feats: Features, rows: np.ndarray, word: QueryWord, snap: Snapshot) -> None:
+    """The last word's occurrences in the candidates ``rows`` (ascending), and each
+    one's candidate: from its terms' postings (kernels.rows_of_docs), term after term in
+    each segment. No masking: every candidate passed the filter, and a word with totals
+    has no field or typo rule that would drop a row (``cacheable``)."""
+    _, ids, typos, exact, weight = term_table([word])
+    docs = feats.cands[rows]
+    parts: list[Occurrences] = []
+    where: list[np.ndarray] = []
+    for seg in snap.segments:
+        *found, index = rows_of_docs(seg.term_ptr, seg.docs, seg.fields, seg.pos, ids, typos,
+                                     exact, weight, docs, rows)
+        if index.size:
+            parts.append(Occurrences(*found))
+            where.append(index)
+    last = len(feats.occs) - 1
+    feats.occs[last] = Occurrences.concat(parts)
+    feats.index[last] = np.concatenate(where) if where else np.empty(0, np.int32)
 
 
 def _totals(word: QueryWord, snap: Snapshot, ctx: MatchContext, relevance: RelevanceParams,

@@ -13,6 +13,7 @@ from conftest import build_index, search
 from sift.engine import kernels
 from sift.engine.kernels_guard import Guarded
 from sift.engine.match import POS_BITS, sorted_distinct
+from sift.engine.topk import smallest_k
 
 N_DOCS = 40
 N_FIELDS = 3
@@ -210,7 +211,8 @@ def test_gather_words_masks_like_numpy(first: list[dict[str, np.ndarray]],
 
 KERNELS = ("gather_words", "dense_candidates", "candidate_index", "term_frequencies",
            "saturated_sum", "proximity_keys", "proximity_costs", "add_proximity_bonus",
-           "shared_grams", "typo_distances", "top_by_key", "put_first")
+           "shared_grams", "typo_distances", "top_by_key", "put_first", "largest_rows",
+           "add_where_all", "merge_candidates")
 
 
 @pytest.mark.parametrize("mode", ["sift", "meilisearch"])
@@ -345,3 +347,52 @@ def test_facet_counts_equal_bincount_over_the_candidates_values(seed: int, n_can
         expected = np.bincount(np.concatenate([np.zeros(0, np.int64), *rows]),
                                minlength=n_values)
         assert kernels.count_bits(cand_bits, bits).tolist() == expected.tolist()
+
+
+@given(st.lists(st.sampled_from([0.0, 0.5, 1.0, 1.5, 2.0, 3.25]), min_size=2, max_size=60),
+       st.integers(1, 59))
+@settings(max_examples=200, deadline=None)
+def test_largest_rows_is_the_cut_of_smallest_k(values: list[float], k: int) -> None:
+    """The top-300 cut's heap picks the set smallest_k picks from the negated scores,
+    ties at the boundary by the lower position (a few distinct values: many ties)."""
+    raw = np.array(values)
+    k = min(k, raw.size - 1)
+    assert kernels.largest_rows(raw, k).tolist() == smallest_k(-raw, k).tolist()
+
+
+def test_largest_rows_leaves_a_nan_to_smallest_k() -> None:
+    assert kernels.largest_rows(np.array([1.0, np.nan, 2.0]), 1).size == 0
+    assert kernels.largest_rows(np.array([1.0, 2.0, np.nan, 0.5]), 2).size == 0
+
+
+@given(st.lists(st.tuples(st.booleans(), st.booleans(), st.booleans()), max_size=40))
+def test_add_where_all_adds_where_every_word_matched(cells: list[tuple[bool, ...]]) -> None:
+    matched = np.array(cells, dtype=bool).reshape(-1, 3).T.copy()
+    raw = np.linspace(0.0, 2.0, matched.shape[1])
+    expected = raw.copy()
+    np.add(expected, 0.5, out=expected, where=matched.all(axis=0))
+    kernels.add_where_all(raw, matched, 0.5)
+    assert raw.tobytes() == expected.tobytes()
+
+
+@given(st.sets(st.integers(0, 199), max_size=60), st.sets(st.integers(0, 199), max_size=60))
+def test_merge_candidates_is_the_union_with_each_words_rows(head_set: set[int],
+                                                            last_set: set[int]) -> None:
+    head = np.array(sorted(head_set), dtype=np.uint32)
+    last = np.array(sorted(last_set), dtype=np.uint32)
+    head_tf = np.vstack([np.arange(head.size) + 0.5, np.arange(head.size) + 0.25])
+    head_matched = np.vstack([np.arange(head.size) % 2 == 0, np.ones(head.size, bool)])
+    last_tf = np.arange(last.size) + 0.75
+    cands, tf, matched, at_head = kernels.merge_candidates(head, head_tf, head_matched, last,
+                                                           last_tf, 200)
+    union = np.union1d(head, last)
+    assert cands.tolist() == union.tolist()
+    assert at_head.dtype == np.int32 and cands[at_head].tolist() == head.tolist()
+    expected_tf = np.zeros((3, union.size))
+    expected_matched = np.zeros((3, union.size), bool)
+    expected_tf[:2, np.searchsorted(union, head)] = head_tf
+    expected_matched[:2, np.searchsorted(union, head)] = head_matched
+    expected_tf[2, np.searchsorted(union, last)] = last_tf
+    expected_matched[2, np.searchsorted(union, last)] = True
+    assert tf.tobytes() == expected_tf.tobytes()
+    assert np.array_equal(matched, expected_matched)

@@ -1,6 +1,6 @@
-"""One-word searches of a one-letter prefix answered from the word's cached totals
-(sift.engine.word_totals) against the same searches gathering its occurrences: the
-responses must be identical, ranking scores bit for bit."""
+"""Searches of a one-letter prefix, alone or as the last of several words, answered from
+the word's cached totals (sift.engine.word_totals) against the same searches gathering
+its occurrences: the responses must be identical, ranking scores bit for bit."""
 
 from __future__ import annotations
 
@@ -49,15 +49,46 @@ BODIES = [
 
 
 @pytest.mark.parametrize("q", ["a", "ab", "b", "c", "d", "al", "-a b", "alpha b", "birch a",
-                               "cedar comet a", "a b", "b alpha b", "brook al", "delta ab"])
+                               "cedar comet a", "a b", "b alpha b", "brook al", "delta ab",
+                               "comet brook c", "zzz a", "alpha beta birch a"])
 def test_cached_totals_answer_as_the_gathered_occurrences(
         q: str, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(word_totals, "TRAILING_MIN_DOCS", 0)  # this index is small
     index = _index()
     with_totals = [_answer(index, q, **b) for b in BODIES]
     # Twice: the first builds the word's totals, the second reads them.
     assert [_answer(index, q, **b) for b in BODIES] == with_totals
     monkeypatch.setattr(lexical, "one_word_features", lambda *_: None)
+    monkeypatch.setattr(lexical, "trailing_word_features", lambda *_: None)
     assert [_answer(index, q, **b) for b in BODIES] == with_totals
+
+
+def test_several_words_ending_in_a_cached_letter_take_its_totals(
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    """The comparison above is not vacuous: the last word's totals are used (and its
+    occurrences found for the proximity bonus) in several-word searches."""
+    monkeypatch.setattr(word_totals, "TRAILING_MIN_DOCS", 0)
+    index = _index()
+    used: list[str] = []
+    filled: list[int] = []
+    trailing = word_totals.trailing_word_features
+
+    def spy(words: list[Any], *args: Any) -> Any:
+        parts = trailing(words, *args)
+        if parts is not None:
+            used.append(" ".join(w.text for w in words))
+            fill = parts[1].fill_rows
+            parts[1].fill_rows = lambda f, rows: filled.append(rows.size) or fill(f, rows)
+        return parts
+
+    monkeypatch.setattr(lexical, "trailing_word_features", spy)
+    _answer(index, "alpha b", filter="in_stock = true")
+    _answer(index, "cedar comet a")
+    assert used == ["alpha b", "cedar comet a"]
+    assert filled and all(n > 0 for n in filled)
+    monkeypatch.setattr(word_totals, "TRAILING_MIN_DOCS", 501)  # more than it holds
+    _answer(index, "alpha b")
+    assert len(used) == 2
 
 
 def test_short_dense_words_are_cached_and_selective_filters_do_not_build(

@@ -32,7 +32,7 @@ from sift.engine.ranking import (
 from sift.engine.select import listing, matches_pattern, sort_key_fn
 from sift.engine.store import IndexView, Snapshot
 from sift.engine.tiebreak import all_tied
-from sift.engine.word_totals import one_word_features
+from sift.engine.word_totals import one_word_features, trailing_word_features
 from sift.errors import SiftError
 
 # Rules that count or place every query word (collapse_repeats would change them).
@@ -158,12 +158,18 @@ def match(request: Request, sort: list[str], need: int | None, word_totals: bool
     if long and sequence is not None and not relevance.stop_weight:
         ranked_words, sequence = _without_stop_words(words, sequence)
     feats = None
+    occs: list[Occurrences] | None = None
     if word_totals and sequence is not None and corpus is None:
         # No bucket rule (sequence) and no network statistics: relevance alone reads them.
         feats = one_word_features(ranked_words, snap, ctx, relevance, field_rank, n_ranks)
-    if feats is not None:
-        occs = [Occurrences.empty()]
-    else:
+        if feats is not None:
+            occs = [Occurrences.empty()]
+        else:
+            parts = trailing_word_features(ranked_words, snap, ctx, relevance, field_rank,
+                                           n_ranks)
+            if parts is not None:
+                occs, feats = parts
+    if occs is None:
         occs, flat = gather(ranked_words, snap, ctx)
         feats = Features(occs, field_rank, snap.alive.size, flat)
     inp = RankInput(
