@@ -76,8 +76,8 @@ class GramIndexBuilder:
             terms = terms.astype("<U1")
         lengths = np.char.str_len(terms)
         codes = terms.view(np.uint32).reshape(len(words), -1)
-        self.lengths.extend(lengths.astype(np.uint32).tolist())
-        self.firsts.extend(codes[:, 0].tolist())  # an empty word reads as 0
+        self.lengths.frombytes(lengths.astype(np.uint32).tobytes())
+        self.firsts.frombytes(codes[:, 0].astype(np.uint32).tobytes())  # an empty word: 0
         pairs, owners = [], []
         for length in np.unique(lengths).tolist():
             rows = np.flatnonzero(lengths == length)

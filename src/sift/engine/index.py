@@ -245,7 +245,7 @@ class SearchIndex:
         exts = list(latest)
         tids = list(map(self._term_ids.get, exts))
         term_list = self._term_list
-        ids = [ext if tid is None else term_list[tid] for ext, tid in zip(exts, tids)]
+        ids = [ext if tid is None else term_list[tid] for ext, tid in zip(exts, tids, strict=True)]
         self._ext_ids.extend(ids)
         self._ext_to_int.assign(ids, first, tids)
         self._grow(first + len(batch), lengths)

@@ -14,6 +14,7 @@ writer added later.
 from __future__ import annotations
 
 import array
+import operator
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -142,9 +143,19 @@ class VocabularyBuilder:
         start = self._n
         self._term_ids = term_ids
         stems, own = self._stems, self._own_stem
-        for term, stem in zip(new, stem_words(new), strict=True):
+        stemmed = _stems_of(new)
+        flags = np.fromiter(map(operator.eq, new, stemmed), dtype=bool, count=len(new))
+        own.frombytes(flags.tobytes())
+        # Only a term whose stem is another word, or a term that is such a stem, changes
+        # the groups: the others (most new terms: ids, numbers) are not visited.
+        stems_of_others = {stemmed[i] for i in np.flatnonzero(~flags).tolist()}
+        visited = ~flags | np.fromiter(map(stems.__contains__, new), dtype=bool, count=len(new))
+        if stems_of_others:
+            visited |= np.fromiter(map(stems_of_others.__contains__, new), dtype=bool,
+                                   count=len(new))
+        for i in np.flatnonzero(visited).tolist():
+            term, stem = new[i], stemmed[i]
             tid = term_ids[term]  # the dict's own int object, not another one
-            own.append(stem == term)
             group = stems.get(stem)
             if group is None:
                 # A term that is its own stem needs no entry unless another term has it.
@@ -207,19 +218,33 @@ class VocabularyBuilder:
                           self._by_length, self._grams.view(self._n))
 
 
+def _stems_of(words: list[str]) -> list[str]:
+    """stem_words, the stemmer not asked about words of digits only (most often every
+    document's id): a Snowball stem only ever removes or changes letters, so such a
+    word is its own stem."""
+    worded = np.flatnonzero(~np.fromiter(map(str.isdigit, words), dtype=bool,
+                                         count=len(words)))
+    if worded.size == len(words):
+        return stem_words(words)
+    stems = np.array(words, dtype=object)
+    if worded.size:
+        stems[worded] = stem_words(list(map(words.__getitem__, worded.tolist())))
+    return stems.tolist()
+
+
 def _unicode(codes: np.ndarray) -> np.ndarray:
     """Rows of code points as a numpy unicode array (a view: no copy)."""
     return codes.view(f"<U{codes.shape[1]}").reshape(codes.shape[0])
 
 
-def _groups(keys: np.ndarray) -> list[tuple[int, list[int]]]:
+def _groups(keys: np.ndarray) -> list[tuple[int, np.ndarray]]:
     """(key, positions with that key, increasing) for each distinct key."""
     order = np.argsort(keys, kind="stable")
     cuts = (np.flatnonzero(np.diff(keys[order])) + 1).tolist()
     bounds = zip([0, *cuts], [*cuts, order.size], strict=True)
-    return [(int(keys[order[a]]), order[a:b].tolist()) for a, b in bounds]
+    return [(int(keys[order[a]]), order[a:b]) for a, b in bounds]
 
 
-def _extend(bucket: Bucket, words: list[str], chosen: list[int], start: int) -> None:
-    bucket[0].extend([words[i] for i in chosen])  # words before ids: see Bucket
-    bucket[1].extend(start + i for i in chosen)
+def _extend(bucket: Bucket, words: list[str], chosen: np.ndarray, start: int) -> None:
+    bucket[0].extend(map(words.__getitem__, chosen.tolist()))  # words before ids: see Bucket
+    bucket[1].frombytes((chosen + start).astype(np.int64).tobytes())
