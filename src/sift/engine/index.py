@@ -19,6 +19,7 @@ from __future__ import annotations
 import threading
 from collections import Counter
 from collections.abc import Callable, Hashable, Iterable, Sequence
+from itertools import repeat
 from typing import Any
 
 import numpy as np
@@ -262,12 +263,21 @@ class SearchIndex:
         self._publish()
 
     def _term_id_of(self, words: list[str]) -> np.ndarray:
-        """Each word's term id; new words get the next ids in order of first appearance."""
+        """Each word's term id; new words get the next ids in order of first appearance.
+        One lookup a word; only the words not found are looked at again."""
         term_ids, term_list = self._term_ids, self._term_list
-        new = [word for word in dict.fromkeys(words) if word not in term_ids]
-        term_ids.update(zip(new, range(len(term_list), len(term_list) + len(new)), strict=True))
-        term_list.extend(new)
-        return np.fromiter(map(term_ids.__getitem__, words), dtype=np.int64, count=len(words))
+        tids = np.fromiter(map(term_ids.get, words, repeat(-1)), dtype=np.int64,
+                           count=len(words))
+        missing = np.flatnonzero(tids < 0)
+        if missing.size:
+            unseen = list(map(words.__getitem__, missing.tolist()))
+            new = list(dict.fromkeys(unseen))
+            term_ids.update(zip(new, range(len(term_list), len(term_list) + len(new)),
+                                strict=True))
+            term_list.extend(new)
+            tids[missing] = np.fromiter(map(term_ids.__getitem__, unseen), dtype=np.int64,
+                                        count=len(unseen))
+        return tids
 
     def _grow(self, n_docs: int, lengths: np.ndarray) -> None:
         n_fields = max(len(self._field_names), 1)
