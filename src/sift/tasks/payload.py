@@ -178,7 +178,11 @@ def _ndjson_lines(fh: BinaryIO) -> Iterator[list[bytes]]:
             docs = list(map(orjson.loads, lines))
             if set(map(type, docs)) != {dict} or max(map(len, docs)) > MAX_FIELDS:
                 raise ValueError
-            parts = list(map(orjson.dumps, docs))
+            # Copied out of orjson's buffers at once: each result keeps the ~4 KiB its
+            # bytes were written in, so a block's ~12k results held together took ~48 MiB
+            # the allocator then gave back and faulted in again block after block (7x
+            # slower than copying each one out while the next reuses the same buffer).
+            parts = list(map(bytes, map(memoryview, map(orjson.dumps, docs))))
         except (ValueError, TypeError):  # orjson.JSONDecodeError is a ValueError
             parts = list(_ndjson_lines_one_by_one(lines, number))
         seen = seen or bool(parts)
