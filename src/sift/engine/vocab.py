@@ -142,32 +142,7 @@ class VocabularyBuilder:
             return
         start = self._n
         self._term_ids = term_ids
-        stems, own = self._stems, self._own_stem
-        stemmed = _stems_of(new)
-        flags = np.fromiter(map(operator.eq, new, stemmed), dtype=bool, count=len(new))
-        own.frombytes(flags.tobytes())
-        # Only a term whose stem is another word, or a term that is such a stem, changes
-        # the groups: the others (most new terms: ids, numbers) are not visited.
-        stems_of_others = {stemmed[i] for i in np.flatnonzero(~flags).tolist()}
-        visited = ~flags | np.fromiter(map(stems.__contains__, new), dtype=bool, count=len(new))
-        if stems_of_others:
-            visited |= np.fromiter(map(stems_of_others.__contains__, new), dtype=bool,
-                                   count=len(new))
-        for i in np.flatnonzero(visited).tolist():
-            term, stem = new[i], stemmed[i]
-            tid = term_ids[term]  # the dict's own int object, not another one
-            group = stems.get(stem)
-            if group is None:
-                # A term that is its own stem needs no entry unless another term has it.
-                mate = term_ids.get(stem)
-                if mate is not None and mate < tid and own[mate]:
-                    stems[stem] = [mate, tid]
-                elif stem != term:
-                    stems[stem] = tid
-            elif type(group) is int:
-                stems[stem] = [group, tid]
-            else:
-                group.append(tid)
+        self._group_stems(new, term_ids)
         # Bucket by (first letter, length) and by length a group of words at a time, each
         # group in increasing term ids (a stable sort), as appending word by word would.
         lengths = np.fromiter(map(len, new), dtype=np.int64, count=len(new))
@@ -194,6 +169,37 @@ class VocabularyBuilder:
         # A new array: published Vocabulary objects keep the old order.
         self._ids = np.insert(self._ids, where, order + start)
         self._n = len(term_list)
+
+    def _group_stems(self, new: list[str], term_ids: dict[str, int]) -> None:
+        """Record the new terms' own-stem flags and add them to their stems' groups (in a
+        method of its own: what it holds is gone before the buckets and grams are built,
+        the extension's largest moment)."""
+        stems, own = self._stems, self._own_stem
+        stemmed = _stems_of(new)
+        flags = np.fromiter(map(operator.eq, new, stemmed), dtype=bool, count=len(new))
+        own.frombytes(flags.tobytes())
+        # Only a term whose stem is another word, or a term that is such a stem, changes
+        # the groups: the others (most new terms: ids, numbers) are not visited.
+        stems_of_others = {stemmed[i] for i in np.flatnonzero(~flags).tolist()}
+        visited = ~flags | np.fromiter(map(stems.__contains__, new), dtype=bool, count=len(new))
+        if stems_of_others:
+            visited |= np.fromiter(map(stems_of_others.__contains__, new), dtype=bool,
+                                   count=len(new))
+        for i in np.flatnonzero(visited).tolist():
+            term, stem = new[i], stemmed[i]
+            tid = term_ids[term]  # the dict's own int object, not another one
+            group = stems.get(stem)
+            if group is None:
+                # A term that is its own stem needs no entry unless another term has it.
+                mate = term_ids.get(stem)
+                if mate is not None and mate < tid and own[mate]:
+                    stems[stem] = [mate, tid]
+                elif stem != term:
+                    stems[stem] = tid
+            elif type(group) is int:
+                stems[stem] = [group, tid]
+            else:
+                group.append(tid)
 
     def _make_room(self, rows: int, width: int) -> None:
         """Room for ``rows`` rows of ``width`` code points: new buffers (the old ones
