@@ -251,17 +251,20 @@ def apply_additions(
                     lines[doc_id] = line
                     if len(pending) >= batch_size:
                         flush()
-                continue
-            # A replacement takes the later document of a repeated id (pend): the
-            # chunk's documents are added up to the batch's size at a time.
-            done = 0
-            while done < len(ids):
-                part = slice(done, done + max(batch_size - len(pending), 1))
-                pending.update(zip(ids[part], docs[part], strict=True))
-                lines.update(zip(ids[part], stored[part], strict=True))
-                done = part.stop
-                if len(pending) >= batch_size:
-                    flush()
+            else:
+                # A replacement takes the later document of a repeated id (pend): the
+                # chunk's documents are added up to the batch's size at a time.
+                done = 0
+                while done < len(ids):
+                    part = slice(done, done + max(batch_size - len(pending), 1))
+                    pending.update(zip(ids[part], docs[part], strict=True))
+                    lines.update(zip(ids[part], stored[part], strict=True))
+                    done = part.stop
+                    if len(pending) >= batch_size:
+                        flush()
+            # The chunk's documents already indexed are freed now, not once the next
+            # chunk is parsed (both chunks' documents at once raised the import's peak).
+            del ids, docs, stored
         flush()
     return indexed
 
