@@ -81,14 +81,15 @@ class DocIds:
         if tids is None:
             tids = list(map(self._term_ids.get, ids))
         self._count += len(ids)
-        if None in tids:
+        some_not_terms = None in tids
+        if some_not_terms:
             for docid, ext, tid in zip(range(first, first + len(ids)), ids, tids,
                                        strict=True):
                 if tid is None:
                     self._other[ext] = docid
         docids = np.arange(first, first + len(ids), dtype=np.int32)
         terms = np.fromiter((ABSENT if t is None else t for t in tids), dtype=np.int64,
-                            count=len(tids)) if None in tids \
+                            count=len(tids)) if some_not_terms \
             else np.asarray(tids, dtype=np.int64)
         docids, terms = docids[terms != ABSENT], terms[terms != ABSENT]
         if not terms.size:

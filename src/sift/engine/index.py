@@ -53,7 +53,6 @@ MAX_SEGMENTS = 8
 OPTIMIZE_SHARE = 0.05  # idle merge once the small segments hold 5 % of the largest's rows
 
 
-
 class SearchIndex:
     """In-memory search index; see the module docstring for the threading model."""
 
@@ -213,7 +212,7 @@ class SearchIndex:
         if not docs:
             return
         latest: dict[str, dict[str, Any]] = dict(docs)
-        if len(latest) < len(docs):  # a repeated id: its last version wins, in its place
+        if len(latest) < len(docs):  # a repeated id: its last version wins, at its last place
             latest = {}
             for ext, doc in docs:
                 latest.pop(ext, None)
