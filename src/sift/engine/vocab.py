@@ -164,8 +164,13 @@ class VocabularyBuilder:
         self._codes[start:stop, :width] = arr.view(np.uint32).reshape(len(new), width) \
             if arr.dtype.itemsize else 0
         self._lengths[start:stop] = lengths
-        order = np.argsort(arr, kind="stable")
-        where = np.searchsorted(_unicode(self._codes[:start]), arr[order], sorter=self._ids)
+        # The new terms are sorted from their rows (trailing zeros compare as the shorter
+        # string's end): their own array is freed first, not held beside its sorted copy
+        # at the extension's largest moment.
+        del arr, firsts
+        added = _unicode(self._codes[start:stop])
+        order = np.argsort(added, kind="stable")
+        where = np.searchsorted(_unicode(self._codes[:start]), added[order], sorter=self._ids)
         # A new array: published Vocabulary objects keep the old order.
         self._ids = np.insert(self._ids, where, order + start)
         self._n = len(term_list)
