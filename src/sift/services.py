@@ -26,7 +26,7 @@ from sift.storage.database import Database
 from sift.storage.tasks import TaskRecord
 from sift.sync import SyncManager, parse_sources
 from sift.tasks import memory
-from sift.tasks.payload import payload_chunks
+from sift.tasks.payload import iter_documents, ndjson_chunks
 from sift.tasks.worker import Worker, WorkerContext
 
 log = logging.getLogger("sift")
@@ -227,7 +227,9 @@ class Services:
             )
             record(conn, origin, task.uid)
             received = stored = 0
-            for seq, (chunk, count) in enumerate(payload_chunks(fh, fmt, csv_delimiter)):
+            for seq, (chunk, count) in enumerate(
+                ndjson_chunks(iter_documents(fh, fmt, csv_delimiter))
+            ):
                 task_rows.add_payload(conn, task.uid, [chunk], first_seq=seq)
                 received += count
                 stored += len(chunk)
