@@ -3,7 +3,8 @@ trees alternated round after round, on the runner documents of `ingest-peers` (2
 default, one NDJSON POST). For an A/B on a shared, loaded machine: besides the wall time
 (POST start -> task seen succeeded) it records the server's own CPU seconds over the same
 span (utime + stime of every thread, /proc/<pid>/stat), which moves much less with the
-load than the wall time does, and the 1-minute load average at each start.
+load than the wall time does, the server's peak RSS (VmHWM) once the task succeeded, and
+the 1-minute load average at each start.
 
 Each tree is a source checkout (`git worktree`, `git archive`): its `src` goes first on
 the server's PYTHONPATH. Start each tree's server once beforehand: the first start
@@ -27,7 +28,7 @@ from typing import Any
 import httpx
 
 from benchmarks.ingest.measure import START_TIMEOUT_S, TASK_TIMEOUT_S, _server_args
-from benchmarks.ingest.server import SiftServer
+from benchmarks.ingest.server import SiftServer, proc_status_mib
 from benchmarks.ingest_peers.corpus import dataset_path, runner_docs_path
 from benchmarks.runners.server_process import free_port
 
@@ -68,10 +69,12 @@ def ingest(tree: Path, dataset: Path, documents: int) -> dict[str, float]:
                                                                           "processing"):
             time.sleep(0.05)  # the Meilisearch SDKs' interval, as benchmarks.ingest polls
         wall, cpu = time.perf_counter() - began, cpu_seconds(server.pid) - cpu0
+        peak = proc_status_mib(server.pid, "VmHWM")
         if task["status"] != "succeeded" or task["details"]["indexedDocuments"] != documents:
             raise RuntimeError(f"ingestion task ended {task['status']}: {task.get('error')}")
         return {"wall_s": wall, "docs_per_s": documents / wall, "accepted_s": accepted,
-                "task_s": _seconds(task), "server_cpu_s": cpu, "load_1min": load}  # fmt: skip
+                "task_s": _seconds(task), "server_cpu_s": cpu, "peak_rss_mib": peak,
+                "load_1min": load}  # fmt: skip
     finally:
         client.close()
         server.stop()

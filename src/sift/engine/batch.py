@@ -10,6 +10,7 @@ each word sits) follows in numpy from the sentence lengths.
 from __future__ import annotations
 
 from collections.abc import Callable
+from itertools import count
 
 import numpy as np
 
@@ -34,8 +35,12 @@ def batch_postings(analyzer: Analyzer, term_id_of: Callable[[list[str]], np.ndar
     Within one value, each sentence's words take the next positions, then
     SENTENCE_GAP more; each text of an array value ends with ARRAY_GAP - SENTENCE_GAP
     more, so that values of an array are never "close"."""
-    unique = list(dict.fromkeys(texts))
-    which = dict(zip(unique, range(len(unique)), strict=True))
+    # Each text's first position, the distinct texts in order of first appearance, and
+    # each text's rank among them (first positions increase with the rank).
+    first_at: dict[str, int] = {}
+    at = np.fromiter(map(first_at.setdefault, texts, count()), dtype=np.int64,
+                     count=len(texts))
+    unique = list(first_at)
     analysed = analyzer.sentences_many(unique)
     word_tids = term_id_of(analysed.words)
     # Per distinct text: its sentences and words, as ranges of the batch's arrays.
@@ -45,7 +50,7 @@ def batch_postings(analyzer: Analyzer, term_id_of: Callable[[list[str]], np.ndar
     words_before = np.concatenate(([0], np.cumsum(analysed.lengths)))
     u_words = words_before[u_sent0 + u_sents] - words_before[u_sent0]
     # Per text of the batch (repeats included) and per value.
-    occ = np.fromiter(map(which.__getitem__, texts), dtype=np.int64, count=len(texts))
+    occ = np.searchsorted(np.fromiter(first_at.values(), dtype=np.int64, count=len(unique)), at)
     n_values = len(texts_per_value)
     occ_value = np.repeat(np.arange(n_values), np.asarray(texts_per_value, dtype=np.int64))
     value_words = np.bincount(occ_value, weights=u_words[occ], minlength=n_values)

@@ -13,7 +13,7 @@ so a lookup tries the array, then the dict.
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from itertools import compress, repeat
 
 import numpy as np
 
@@ -60,24 +60,43 @@ class DocIds:
         self._count -= 1
         return docid
 
-    def assign(self, ids: Iterable[str], first: int) -> None:
-        """Docids ``first``, ``first + 1``, ... to ``ids``, none of which is held."""
-        term_ids, other = self._term_ids, self._other
-        tids: list[int] = []
-        docids: list[int] = []
-        for docid, ext in enumerate(ids, first):
-            tid = term_ids.get(ext)
-            if tid is None:
-                other[ext] = docid
-            else:
-                tids.append(tid)
-                docids.append(docid)
-            self._count += 1
-        if not tids:
+    def held(self, exts: list[str]) -> list[str]:
+        """Those of ``exts`` that have a docid, in order."""
+        if not self._count:
+            return []
+        tids = np.fromiter(map(self._term_ids.get, exts, repeat(ABSENT)), dtype=np.int64,
+                           count=len(exts))
+        slots = (tids >= 0) & (tids < self._by_term.size)
+        found = np.zeros(len(exts), dtype=bool)
+        found[slots] = self._by_term[tids[slots]] != ABSENT
+        if self._other:
+            found |= np.fromiter(map(self._other.__contains__, exts), dtype=bool,
+                                 count=len(exts))
+        return list(compress(exts, found.tolist()))
+
+    def assign(self, ids: list[str], first: int,
+               tids: list[int | None] | None = None) -> None:
+        """Docids ``first``, ``first + 1``, ... to ``ids``, none of which is held
+        (``tids``: each id's term id, None for an id that is no term, when known)."""
+        if tids is None:
+            tids = list(map(self._term_ids.get, ids))
+        self._count += len(ids)
+        some_not_terms = None in tids
+        if some_not_terms:
+            for docid, ext, tid in zip(range(first, first + len(ids)), ids, tids,
+                                       strict=True):
+                if tid is None:
+                    self._other[ext] = docid
+        docids = np.arange(first, first + len(ids), dtype=np.int32)
+        terms = np.fromiter((ABSENT if t is None else t for t in tids), dtype=np.int64,
+                            count=len(tids)) if some_not_terms \
+            else np.asarray(tids, dtype=np.int64)
+        docids, terms = docids[terms != ABSENT], terms[terms != ABSENT]
+        if not terms.size:
             return
-        needed = len(term_ids)
+        needed = len(self._term_ids)
         if needed > self._by_term.size:  # room for the terms to come, as the index's arrays
             grown = np.full(max(needed, self._by_term.size * 3 // 2), ABSENT, dtype=np.int32)
             grown[: self._by_term.size] = self._by_term
             self._by_term = grown
-        self._by_term[np.asarray(tids, dtype=np.int64)] = np.asarray(docids, dtype=np.int32)
+        self._by_term[terms] = docids

@@ -26,6 +26,8 @@ from sift.engine.kernels import shared_grams
 
 _EDIT_DESTROYS = 3  # bigrams one edit (OSA: a transposition) can destroy at most
 SLICE = 16_384  # words whose bigrams are computed together
+_OWNER_BITS = 14  # a word's position in its slice
+assert 1 << _OWNER_BITS >= SLICE
 
 
 def bigrams(word: str, prefix: bool = False) -> set[str]:
@@ -76,29 +78,32 @@ class GramIndexBuilder:
             terms = terms.astype("<U1")
         lengths = np.char.str_len(terms)
         codes = terms.view(np.uint32).reshape(len(words), -1)
-        self.lengths.extend(lengths.astype(np.uint32).tolist())
-        self.firsts.extend(codes[:, 0].tolist())  # an empty word reads as 0
-        pairs, owners = [], []
+        self.lengths.frombytes(lengths.astype(np.uint32).tobytes())
+        self.firsts.frombytes(codes[:, 0].astype(np.uint32).tobytes())  # an empty word: 0
+        keys = []
         for length in np.unique(lengths).tolist():
             rows = np.flatnonzero(lengths == length)
             padded = np.empty((rows.size, length + 2), dtype=np.uint64)
             padded[:, 0], padded[:, -1] = ord("^"), ord("$")
             padded[:, 1:-1] = codes[rows, :length]
-            pairs.append(((padded[:, :-1] << np.uint64(32)) | padded[:, 1:]).ravel())
-            owners.append(np.repeat(rows, length + 1))
-        pair, owner = np.concatenate(pairs), np.concatenate(owners)
+            # (bigram, word) as one key: each code point fits in 21 bits, a word of the
+            # slice in _OWNER_BITS.
+            pair = (padded[:, :-1] << np.uint64(21)) | padded[:, 1:]
+            keys.append(((pair << np.uint64(_OWNER_BITS))
+                         | rows.astype(np.uint64)[:, None]).ravel())
         # One entry per (bigram, word), by bigram then term id: each posting stays in
         # increasing term ids, as appending word after word would leave it.
-        order = np.lexsort((owner, pair))
-        pair, owner = pair[order], owner[order]
-        fresh = np.ones(pair.size, dtype=bool)
-        fresh[1:] = (pair[1:] != pair[:-1]) | (owner[1:] != owner[:-1])
-        pair, tids = pair[fresh], owner[fresh] + first
+        key = np.sort(np.concatenate(keys), kind="stable")  # runs already in order
+        fresh = np.ones(key.size, dtype=bool)
+        fresh[1:] = key[1:] != key[:-1]
+        key = key[fresh]
+        pair = key >> np.uint64(_OWNER_BITS)
+        tids = (key & np.uint64((1 << _OWNER_BITS) - 1)).astype(np.int64) + first
         cuts = np.flatnonzero(np.diff(pair)) + 1
         for start, end in zip(np.r_[0, cuts].tolist(), np.r_[cuts, pair.size].tolist(),
                               strict=True):
-            key = int(pair[start])
-            gram = chr(key >> 32) + chr(key & 0xFFFFFFFF)
+            code = int(pair[start])
+            gram = chr(code >> 21) + chr(code & 0x1FFFFF)
             posting = self.postings.get(gram)
             if posting is None:
                 posting = self.postings[gram] = array.array("I")

@@ -19,7 +19,7 @@ from __future__ import annotations
 import threading
 from collections import Counter
 from collections.abc import Callable, Hashable, Iterable, Sequence
-from itertools import chain
+from itertools import repeat
 from typing import Any
 
 import numpy as np
@@ -27,6 +27,7 @@ import numpy as np
 from sift.engine import pipeline
 from sift.engine.analysis import Analyzer
 from sift.engine.batch import batch_postings
+from sift.engine.batch_values import batch_values
 from sift.engine.clicks import ClickSignal, QueryClicks
 from sift.engine.corpus import CorpusStats
 from sift.engine.corpus_query import query_statistics
@@ -42,9 +43,7 @@ from sift.engine.store import (
     IndexView,
     Segment,
     Snapshot,
-    flatten,
     merge_segments,
-    text_values,
 )
 from sift.engine.tiebreak import tie_keys
 from sift.engine.vocab import VocabularyBuilder
@@ -52,8 +51,6 @@ from sift.engine.word_totals import dense_letters
 
 MAX_SEGMENTS = 8
 OPTIMIZE_SHARE = 0.05  # idle merge once the small segments hold 5 % of the largest's rows
-
-_NESTED = frozenset((dict, list))  # a document with such values is flattened first
 
 
 class SearchIndex:
@@ -214,10 +211,12 @@ class SearchIndex:
         """Add documents; an existing external id is replaced."""
         if not docs:
             return
-        latest: dict[str, dict[str, Any]] = {}
-        for ext, doc in docs:  # the last version of a repeated id wins
-            latest.pop(ext, None)
-            latest[ext] = doc
+        latest: dict[str, dict[str, Any]] = dict(docs)
+        if len(latest) < len(docs):  # a repeated id: its last version wins, at its last place
+            latest = {}
+            for ext, doc in docs:
+                latest.pop(ext, None)
+                latest[ext] = doc
         shards: list[str] = []
         if self.partition is not None:
             labels = {ext: self.partition.shard_of(ext) for ext in latest}
@@ -230,48 +229,25 @@ class SearchIndex:
             if not latest:
                 self._publish()
                 return
-        self._remove([e for e in latest if e in self._ext_to_int])
+        self._remove(self._ext_to_int.held(list(latest)))
         first = len(self._ext_ids)
         batch = list(latest.values())
         self._docs.extend(first, batch)
-        self._distribution.update(chain.from_iterable(map(dict.keys, batch)))
-        texts: list[str] = []
-        texts_per_value: list[int] = []  # per (document, searchable attribute) value
-        value_doc: list[int] = []
-        value_field: list[int] = []
-        # Field id per attribute name, or -1 when not searchable: decided once per batch.
-        field_ids: dict[str, int] = {}
-        for docid, doc in enumerate(batch, first):
-            pairs = doc.items() if _NESTED.isdisjoint(map(type, doc.values())) else flatten(doc)
-            for name, value in pairs:
-                fid = field_ids.get(name)
-                if fid is None:
-                    fid = self._field_id(name) if self._is_searchable(name) else -1
-                    field_ids[name] = fid
-                if fid < 0:
-                    continue
-                kind = type(value)
-                if kind is str:
-                    texts.append(value)
-                    texts_per_value.append(1)
-                elif kind is int or kind is float:  # not bool: True is "true", not "1"
-                    texts.append(str(value))
-                    texts_per_value.append(1)
-                else:
-                    values = text_values(value)
-                    texts += values
-                    texts_per_value.append(len(values))
-                value_doc.append(docid)
-                value_field.append(fid)
-        postings, lengths = batch_postings(self.analyzer, self._term_id_of, texts,
-                                           texts_per_value, value_doc, value_field)
+        # Field id per attribute name, or -1 when not searchable: asked once per batch.
+        values = batch_values(batch, lambda name: self._field_id(name)
+                              if self._is_searchable(name) else -1)
+        self._distribution.update(values.names)
+        postings, lengths = batch_postings(self.analyzer, self._term_id_of, values.texts,
+                                           values.texts_per_value, values.value_doc + first,
+                                           values.value_field)
         # An id that is also a term (a number, a lowercase word: searchable ids are) is
         # kept as the term's string, one object instead of two (~50 bytes a document).
-        term_ids, term_list = self._term_ids, self._term_list
-        ids = [term_list[tid] if (tid := term_ids.get(ext)) is not None else ext
-               for ext in latest]
+        exts = list(latest)
+        tids = list(map(self._term_ids.get, exts))
+        term_list = self._term_list
+        ids = [ext if tid is None else term_list[tid] for ext, tid in zip(exts, tids, strict=True)]
         self._ext_ids.extend(ids)
-        self._ext_to_int.assign(ids, first)
+        self._ext_to_int.assign(ids, first, tids)
         self._grow(first + len(batch), lengths)
         self._tie_room[first : first + len(batch)] = tie_keys(list(latest))
         if postings is not None:
@@ -281,17 +257,26 @@ class SearchIndex:
             labelled = ([{**doc, SHARD_FIELD: shard}
                          for doc, shard in zip(latest.values(), shards, strict=True)]
                         if shards else list(latest.values()))
-            self.field_store.add_many([(first + i, doc) for i, doc in enumerate(labelled)])
+            self.field_store.add_range(first, labelled)
         self._maybe_merge()
         self._publish()
 
     def _term_id_of(self, words: list[str]) -> np.ndarray:
-        """Each word's term id; new words get the next ids in order of first appearance."""
+        """Each word's term id; new words get the next ids in order of first appearance.
+        One lookup a word; only the words not found are looked at again."""
         term_ids, term_list = self._term_ids, self._term_list
-        new = [word for word in dict.fromkeys(words) if word not in term_ids]
-        term_ids.update(zip(new, range(len(term_list), len(term_list) + len(new)), strict=True))
-        term_list.extend(new)
-        return np.fromiter(map(term_ids.__getitem__, words), dtype=np.int64, count=len(words))
+        tids = np.fromiter(map(term_ids.get, words, repeat(-1)), dtype=np.int64,
+                           count=len(words))
+        missing = np.flatnonzero(tids < 0)
+        if missing.size:
+            unseen = list(map(words.__getitem__, missing.tolist()))
+            new = list(dict.fromkeys(unseen))
+            term_ids.update(zip(new, range(len(term_list), len(term_list) + len(new)),
+                                strict=True))
+            term_list.extend(new)
+            tids[missing] = np.fromiter(map(term_ids.__getitem__, unseen), dtype=np.int64,
+                                        count=len(unseen))
+        return tids
 
     def _grow(self, n_docs: int, lengths: np.ndarray) -> None:
         n_fields = max(len(self._field_names), 1)

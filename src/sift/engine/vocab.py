@@ -14,6 +14,7 @@ writer added later.
 from __future__ import annotations
 
 import array
+import operator
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -141,22 +142,7 @@ class VocabularyBuilder:
             return
         start = self._n
         self._term_ids = term_ids
-        stems, own = self._stems, self._own_stem
-        for term, stem in zip(new, stem_words(new), strict=True):
-            tid = term_ids[term]  # the dict's own int object, not another one
-            own.append(stem == term)
-            group = stems.get(stem)
-            if group is None:
-                # A term that is its own stem needs no entry unless another term has it.
-                mate = term_ids.get(stem)
-                if mate is not None and mate < tid and own[mate]:
-                    stems[stem] = [mate, tid]
-                elif stem != term:
-                    stems[stem] = tid
-            elif type(group) is int:
-                stems[stem] = [group, tid]
-            else:
-                group.append(tid)
+        self._group_stems(new, term_ids)
         # Bucket by (first letter, length) and by length a group of words at a time, each
         # group in increasing term ids (a stable sort), as appending word by word would.
         lengths = np.fromiter(map(len, new), dtype=np.int64, count=len(new))
@@ -178,11 +164,47 @@ class VocabularyBuilder:
         self._codes[start:stop, :width] = arr.view(np.uint32).reshape(len(new), width) \
             if arr.dtype.itemsize else 0
         self._lengths[start:stop] = lengths
-        order = np.argsort(arr, kind="stable")
-        where = np.searchsorted(_unicode(self._codes[:start]), arr[order], sorter=self._ids)
+        # The new terms are sorted from their rows (trailing zeros compare as the shorter
+        # string's end): their own array is freed first, not held beside its sorted copy
+        # at the extension's largest moment.
+        del arr, firsts
+        added = _unicode(self._codes[start:stop])
+        order = np.argsort(added, kind="stable")
+        where = np.searchsorted(_unicode(self._codes[:start]), added[order], sorter=self._ids)
         # A new array: published Vocabulary objects keep the old order.
         self._ids = np.insert(self._ids, where, order + start)
         self._n = len(term_list)
+
+    def _group_stems(self, new: list[str], term_ids: dict[str, int]) -> None:
+        """Record the new terms' own-stem flags and add them to their stems' groups (in a
+        method of its own: what it holds is gone before the buckets and grams are built,
+        the extension's largest moment)."""
+        stems, own = self._stems, self._own_stem
+        stemmed = _stems_of(new)
+        flags = np.fromiter(map(operator.eq, new, stemmed), dtype=bool, count=len(new))
+        own.frombytes(flags.tobytes())
+        # Only a term whose stem is another word, or a term that is such a stem, changes
+        # the groups: the others (most new terms: ids, numbers) are not visited.
+        stems_of_others = {stemmed[i] for i in np.flatnonzero(~flags).tolist()}
+        visited = ~flags | np.fromiter(map(stems.__contains__, new), dtype=bool, count=len(new))
+        if stems_of_others:
+            visited |= np.fromiter(map(stems_of_others.__contains__, new), dtype=bool,
+                                   count=len(new))
+        for i in np.flatnonzero(visited).tolist():
+            term, stem = new[i], stemmed[i]
+            tid = term_ids[term]  # the dict's own int object, not another one
+            group = stems.get(stem)
+            if group is None:
+                # A term that is its own stem needs no entry unless another term has it.
+                mate = term_ids.get(stem)
+                if mate is not None and mate < tid and own[mate]:
+                    stems[stem] = [mate, tid]
+                elif stem != term:
+                    stems[stem] = tid
+            elif type(group) is int:
+                stems[stem] = [group, tid]
+            else:
+                group.append(tid)
 
     def _make_room(self, rows: int, width: int) -> None:
         """Room for ``rows`` rows of ``width`` code points: new buffers (the old ones
@@ -207,19 +229,33 @@ class VocabularyBuilder:
                           self._by_length, self._grams.view(self._n))
 
 
+def _stems_of(words: list[str]) -> list[str]:
+    """stem_words, the stemmer not asked about words of digits only (most often every
+    document's id): a Snowball stem only ever removes or changes letters, so such a
+    word is its own stem."""
+    worded = np.flatnonzero(~np.fromiter(map(str.isdigit, words), dtype=bool,
+                                         count=len(words)))
+    if worded.size == len(words):
+        return stem_words(words)
+    stems = np.array(words, dtype=object)
+    if worded.size:
+        stems[worded] = stem_words(list(map(words.__getitem__, worded.tolist())))
+    return stems.tolist()
+
+
 def _unicode(codes: np.ndarray) -> np.ndarray:
     """Rows of code points as a numpy unicode array (a view: no copy)."""
     return codes.view(f"<U{codes.shape[1]}").reshape(codes.shape[0])
 
 
-def _groups(keys: np.ndarray) -> list[tuple[int, list[int]]]:
+def _groups(keys: np.ndarray) -> list[tuple[int, np.ndarray]]:
     """(key, positions with that key, increasing) for each distinct key."""
     order = np.argsort(keys, kind="stable")
     cuts = (np.flatnonzero(np.diff(keys[order])) + 1).tolist()
     bounds = zip([0, *cuts], [*cuts, order.size], strict=True)
-    return [(int(keys[order[a]]), order[a:b].tolist()) for a, b in bounds]
+    return [(int(keys[order[a]]), order[a:b]) for a, b in bounds]
 
 
-def _extend(bucket: Bucket, words: list[str], chosen: list[int], start: int) -> None:
-    bucket[0].extend([words[i] for i in chosen])  # words before ids: see Bucket
-    bucket[1].extend(start + i for i in chosen)
+def _extend(bucket: Bucket, words: list[str], chosen: np.ndarray, start: int) -> None:
+    bucket[0].extend(map(words.__getitem__, chosen.tolist()))  # words before ids: see Bucket
+    bucket[1].frombytes((chosen + start).astype(np.int64).tobytes())

@@ -10,6 +10,7 @@ the search index.
 
 from __future__ import annotations
 
+import operator
 import re
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -55,6 +56,29 @@ def document_id(doc: dict[str, Any], primary_key: str) -> str:
         "and underscores (_), and can not be more than 511 bytes.",
         "invalid_document_id",
     )
+
+
+# Many ids checked in one match: valid ids joined by newlines (no id has one).
+VALID_IDS = re.compile(r"[A-Za-z0-9_-]{1,511}(?:\n[A-Za-z0-9_-]{1,511})*")
+
+
+def document_ids(docs: list[dict[str, Any]], primary_key: str) -> list[str]:
+    """Each document's id (:func:`document_id`), a chunk's at once when every id is a
+    valid string or every one an integer; else document by document, which raises the
+    first document's error."""
+    try:
+        values = list(map(operator.itemgetter(primary_key), docs))
+    except KeyError:
+        values = None
+    if values:
+        kinds = set(map(type, values))
+        if kinds == {str}:
+            joined = "\n".join(values)
+            if joined.count("\n") == len(values) - 1 and VALID_IDS.fullmatch(joined):
+                return values
+        if kinds == {int}:
+            return list(map(str, values))
+    return [document_id(doc, primary_key) for doc in docs]
 
 
 def pend(pending: dict[str, dict[str, Any]], doc_id: str, doc: dict[str, Any],
@@ -150,7 +174,7 @@ def validate(conn: Connection, task: TaskRecord, primary_key: str) -> list[Chunk
     kept = 0
     for chunk in task_rows.iter_payload(conn, task.uid):
         docs = parse_chunk(chunk)
-        ids = [document_id(doc, primary_key) for doc in docs]
+        ids = document_ids(docs, primary_key)
         kept += len(chunk)
         chunks.append(Chunk(ids, docs if kept <= PARSED_AHEAD_BYTES else None, chunk))
     return chunks
@@ -218,12 +242,29 @@ def apply_additions(
     with WriteBehind() as writes:
         while payload:  # a chunk is dropped once its documents are pending
             chunk = payload.pop()
-            for doc_id, doc, line in zip(chunk.ids, chunk.documents(),
-                                         chunk_lines(chunk.stored), strict=True):
-                pend(pending, doc_id, doc, merge)
-                lines[doc_id] = line
-                if len(pending) >= batch_size:
-                    flush()
+            ids, docs, stored = chunk.ids, chunk.documents(), chunk_lines(chunk.stored)
+            if not len(ids) == len(docs) == len(stored):
+                raise ValueError("a payload chunk's ids, documents and lines disagree")
+            if merge:
+                for doc_id, doc, line in zip(ids, docs, stored, strict=True):
+                    pend(pending, doc_id, doc, merge)
+                    lines[doc_id] = line
+                    if len(pending) >= batch_size:
+                        flush()
+            else:
+                # A replacement takes the later document of a repeated id (pend): the
+                # chunk's documents are added up to the batch's size at a time.
+                done = 0
+                while done < len(ids):
+                    part = slice(done, done + max(batch_size - len(pending), 1))
+                    pending.update(zip(ids[part], docs[part], strict=True))
+                    lines.update(zip(ids[part], stored[part], strict=True))
+                    done = part.stop
+                    if len(pending) >= batch_size:
+                        flush()
+            # The chunk's documents already indexed are freed now, not once the next
+            # chunk is parsed (both chunks' documents at once raised the import's peak).
+            del ids, docs, stored
         flush()
     return indexed
 

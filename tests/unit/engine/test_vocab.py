@@ -70,3 +70,11 @@ def test_a_view_keeps_its_sorted_terms_while_later_batches_grow_the_buffers(
             lo, hi = view.prefix_range(prefix)
             assert view.by_id[view.ids[lo:hi]].tolist() == \
                 sorted(t for t in seen if t.startswith(prefix))
+
+
+def test_words_of_digits_are_their_own_stems() -> None:
+    """The builder does not ask the stemmer about words of digits only (vocab._stems_of):
+    true of every character Python calls a digit, alone and repeated."""
+    digits = [chr(c) for c in range(0x110000) if chr(c).isdigit()]
+    words = [d * n for d in digits for n in (1, 2, 7)] + [str(i) for i in range(0, 10**6, 97)]
+    assert stem_words(words) == words
