@@ -9,18 +9,6 @@ facets, sort, page size) and each group's recent time is kept; a search runs inl
 when its group's recent time is within ``search_inline_ms``. A group not seen yet runs on
 a thread first, and an inline search that turned out slow moves its group back to threads
 (its time is recorded either way).
-
-What is recorded is the search's own cost, its thread's CPU time, not its wall time: the
-wall also counts the time the search's thread waited, for the GIL while the event loop
-answered other requests (on a search thread), for a core (on a busy machine), or for the
-GIL while another thread (the analytics writer, the access log) held it (inline), which
-grow with the load, not with the search. Timed by the wall, the click-events benchmark's
-two-word searches (a fraction of a millisecond of CPU) stayed on threads whenever events
-kept the machine busy, and paid the hand-off and those waits each time (docs/benchmarks.md,
-"Click events"). One wait does count: a search that waited ``BLOCKED`` times the budget
-or more beyond its CPU time blocked on something, such as the fields lock while a batch is
-published (one field's build, up to ~170 ms at 1M products); inline, the loop waited
-with it, so its wall time is recorded and moves its group to threads.
 """
 
 from __future__ import annotations
@@ -42,9 +30,6 @@ T = TypeVar("T")
 # it back within a few searches.
 NEWEST = 0.2
 MAX_GROUPS = 4096  # forgotten all at once beyond this (index uids are unbounded)
-# A search that waited this many times the inline budget beyond its CPU time was blocked
-# (a lock), not slowed by the machine: its wall time is what counts.
-BLOCKED = 10
 # Body fields that make a search expensive or send it elsewhere: never inline.
 NEVER_INLINE = ("hybrid", "vector", "useNetwork", "media", "retrieveVectors")
 Group = tuple[Any, ...]
@@ -75,16 +60,13 @@ class SearchPlacement:
         return average is not None and average <= self.budget
 
     def timed(self, group: Group | None, func: Callable[..., T], *args: Any) -> T:
-        """``func(*args)``, its cost recorded for ``group`` (also when it raises): its
-        CPU time, or its wall time if it waited long beyond that."""
-        started, cpu_started = time.perf_counter(), time.thread_time()
+        """``func(*args)``, its time recorded for ``group`` (also when it raises)."""
+        started = time.perf_counter()
         try:
             return func(*args)
         finally:
             if group is not None:
-                wall = time.perf_counter() - started
-                cpu = time.thread_time() - cpu_started
-                self._record(group, wall if wall - cpu >= BLOCKED * self.budget else cpu)
+                self._record(group, time.perf_counter() - started)
 
     def _record(self, group: Group, seconds: float) -> None:
         average = self._average.get(group)
