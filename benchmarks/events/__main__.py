@@ -17,11 +17,9 @@ import json
 import os
 import random
 import re
-import secrets
 import shutil
 import statistics
 import subprocess
-import tempfile
 import threading
 import time
 from pathlib import Path
@@ -29,10 +27,10 @@ from typing import Any
 
 import httpx
 
+from benchmarks.events import targets
+from benchmarks.events.targets import Target
 from benchmarks.ingest.dataset import write_dataset
-from benchmarks.ingest.server import SiftServer
 from benchmarks.machine import machine_info
-from benchmarks.runners.server_process import free_port
 
 ROOT = Path(__file__).resolve().parents[2]
 LUA = Path(__file__).with_name("events.lua")
@@ -44,8 +42,7 @@ WRK_THREADS = 2
 
 
 def _wrk(
-    url: str,
-    key: str,
+    target: Target,
     seconds: float,
     rate: int,
     docs: int,
@@ -54,10 +51,10 @@ def _wrk(
 ) -> dict[str, float]:
     """wrk sending click events for `seconds`, `rate` a second on a schedule (0: as fast as
     the server answers; events.lua says how). wrk's `-H` header goes with every request
-    the script makes. The rate reached is reported, not assumed. ``route`` "version" sends
-    `GET /version` instead of events (the control)."""
+    the script makes. The rate reached is reported, not assumed. ``route`` a path
+    (`/version`) sends `GET` of it instead of events (the control)."""
     command = ["wrk", f"-t{WRK_THREADS}", f"-c{connections}", f"-d{seconds:.0f}s", "-s", str(LUA),
-               "-H", f"Authorization: Bearer {key}", url,
+               "-H", target.auth_header, target.url,
                "--", str(rate), str(docs), str(WRK_THREADS), route]  # fmt: skip
     out = subprocess.run(command, capture_output=True, text=True, timeout=seconds + 60).stdout
     sent = re.search(r"(\d+) requests in", out)
@@ -73,14 +70,14 @@ def _wrk(
     }
 
 
-def _search_latencies(client: httpx.Client, words: list[str], seconds: float) -> list[float]:
+def _search_latencies(target: Target, words: list[str], seconds: float) -> list[float]:
     rng = random.Random(7)
     took: list[float] = []
     deadline = time.monotonic() + seconds
     while time.monotonic() < deadline:
         q = " ".join(rng.sample(words, 2))
         started = time.perf_counter()
-        response = client.post("/indexes/products/search", json={"q": q, "limit": 10})
+        response = target.search(target.client, q)
         took.append((time.perf_counter() - started) * 1000)
         response.raise_for_status()
     return took
@@ -99,83 +96,76 @@ def _clicks(client: httpx.Client) -> int:
 
 
 def run(
-    docs: int, seconds: float, rate: int, repeat: int, workers: int, route: str = "events"
+    docs: int,
+    seconds: float,
+    rate: int,
+    repeat: int,
+    workers: int,
+    route: str = "events",
+    server: str = "uvicorn",
+    engine: str = "sift",
 ) -> dict[str, Any]:
     if shutil.which("wrk") is None:
         raise SystemExit("wrk is not installed (scripts/tools installs it: apt-get install wrk)")
     CACHE.mkdir(parents=True, exist_ok=True)  # a fresh checkout has no cache yet
     data = write_dataset(CACHE / f"products-{docs}-seed42.ndjson", docs, 42)
-    workdir = Path(tempfile.mkdtemp(prefix="bench-events-"))
-    port = free_port()
-    url = f"http://127.0.0.1:{port}"
-    key = secrets.token_urlsafe(24)
-    server = SiftServer(["--data-dir", str(workdir), "--port", str(port), "--master-key", key,
-                         "--workers", str(workers)], workdir / "server.log")  # fmt: skip
-    headers = {"Authorization": f"Bearer {key}"}
-    try:
-        server.wait_healthy(url, 180)
-        with httpx.Client(base_url=url, headers=headers, timeout=60) as client:
-            task = client.post("/indexes/products/documents", content=data.read_bytes(),
-                               headers={"Content-Type": "application/x-ndjson"}).json()  # fmt: skip
-            while client.get(f"/tasks/{task['taskUid']}").json()["status"] != "succeeded":
-                time.sleep(0.2)
-            # With several workers, the one that indexed may not be the one answering this
-            # connection: the others load the index within a second (docs/deployment.md).
-            deadline = time.monotonic() + 60
-            while client.post("/indexes/products/search", json={}).status_code == 404:
-                if time.monotonic() > deadline:
-                    raise RuntimeError("the index never became searchable")
-                time.sleep(0.2)
-            words = _title_words(data)
-            _search_latencies(client, words, 2)  # warm-up
-            full = []
-            for _ in range(repeat):
-                before = _clicks(client)
-                shot = _wrk(url, key, seconds, 0, docs, CONNECTIONS * workers)
-                time.sleep(1.5)  # the writer flushes every second
-                shot["stored"] = _clicks(client) - before
-                full.append(shot)
-            alone: list[float] = []
-            loaded: list[float] = []
-            paced = []
-            for _ in range(repeat):
-                alone.append(statistics.median(_search_latencies(client, words, seconds)))
-                result: dict[str, Any] = {}
-                thread = threading.Thread(
-                    target=lambda out: out.update(
-                        _wrk(url, key, seconds, rate, docs, PACED_CONNECTIONS, route)
-                    ),
-                    args=(result,),
-                )
-                thread.start()
-                time.sleep(0.5)
-                loaded.append(statistics.median(_search_latencies(client, words, seconds - 1)))
-                thread.join()
-                paced.append(result)
-        return {
-            "docs": docs,
-            "seconds": seconds,
-            "workers": workers,
-            "connections": CONNECTIONS * workers,
-            "full_speed": full,
-            "events_per_s_median": statistics.median(r["per_s"] for r in full),
-            # wrk counts the answers it read; events still in flight when it stopped (one
-            # per connection at most) were stored too, and nothing more may be.
-            "all_stored": all(
-                r["requests"] <= r["stored"] <= r["requests"] + CONNECTIONS * workers for r in full
-            ),
-            "paced_route": route,
-            "paced_target_per_s": rate,
-            "paced": paced,
-            "paced_per_s_median": statistics.median(r["per_s"] for r in paced),
-            "search_p50_ms_alone": alone,
-            "search_p50_ms_with_events": loaded,
-            "search_p50_ratio": statistics.median(loaded) / statistics.median(alone),
-            "machine": machine_info(ROOT),
-        }
-    finally:
-        server.stop()
-        shutil.rmtree(workdir, ignore_errors=True)
+    if engine == "typesense":
+        route = "control"  # it takes no click events
+        started = targets.typesense(data, CACHE.parent)
+    else:
+        started = targets.sift(data, workers, server)
+    with started as target:
+        words = _title_words(data)
+        _search_latencies(target, words, 2)  # warm-up
+        full = []
+        for _ in range(repeat if engine == "sift" else 0):
+            before = _clicks(target.client)
+            shot = _wrk(target, seconds, 0, docs, CONNECTIONS * workers)
+            time.sleep(1.5)  # the writer flushes every second
+            shot["stored"] = _clicks(target.client) - before
+            full.append(shot)
+        paced_path = "events" if route == "events" else target.cheap_path
+        alone: list[float] = []
+        loaded: list[float] = []
+        paced = []
+        for _ in range(repeat):
+            alone.append(statistics.median(_search_latencies(target, words, seconds)))
+            result: dict[str, Any] = {}
+            thread = threading.Thread(
+                target=lambda out: out.update(
+                    _wrk(target, seconds, rate, docs, PACED_CONNECTIONS, paced_path)
+                ),
+                args=(result,),
+            )
+            thread.start()
+            time.sleep(0.5)
+            loaded.append(statistics.median(_search_latencies(target, words, seconds - 1)))
+            thread.join()
+            paced.append(result)
+    return {
+        "engine": engine,
+        "server": server if engine == "sift" else None,
+        "docs": docs,
+        "seconds": seconds,
+        "workers": workers if engine == "sift" else None,
+        "connections": CONNECTIONS * workers,
+        "full_speed": full,
+        "events_per_s_median": statistics.median(r["per_s"] for r in full) if full else None,
+        # wrk counts the answers it read; events still in flight when it stopped (one
+        # per connection at most) were stored too, and nothing more may be.
+        "all_stored": all(
+            r["requests"] <= r["stored"] <= r["requests"] + CONNECTIONS * workers for r in full
+        ),
+        "paced_route": route,
+        "paced_path": paced_path,
+        "paced_target_per_s": rate,
+        "paced": paced,
+        "paced_per_s_median": statistics.median(r["per_s"] for r in paced),
+        "search_p50_ms_alone": alone,
+        "search_p50_ms_with_events": loaded,
+        "search_p50_ratio": statistics.median(loaded) / statistics.median(alone),
+        "machine": machine_info(ROOT),
+    }
 
 
 def main(argv: list[str] | None = None) -> None:
@@ -197,21 +187,39 @@ def main(argv: list[str] | None = None) -> None:
         help="what the paced phase sends beside the searches: events, or GET /version "
         "(the control: any authenticated request at that rate)",
     )
+    parser.add_argument(
+        "--server",
+        choices=("uvicorn", "granian"),
+        default="uvicorn",
+        help="Sift's HTTP server (its `server` setting)",
+    )
+    parser.add_argument(
+        "--engine",
+        choices=("sift", "typesense"),
+        default="sift",
+        help="typesense: the control on Typesense 0.24.1 (no events: the paced phase sends "
+        "its cheapest authenticated request, GET /debug): what this machine imposes on any "
+        "server's searches beside a steady request rate",
+    )
     parser.add_argument("--out-dir", type=Path, default=RESULTS)
     args = parser.parse_args(argv)
-    report = run(args.docs, args.seconds, args.rate, args.repeat, args.workers, args.paced_route)
+    report = run(args.docs, args.seconds, args.rate, args.repeat, args.workers, args.paced_route,
+                 args.server, args.engine)  # fmt: skip
     stamp = time.strftime("%Y%m%dT%H%M%SZ", time.gmtime())
     args.out_dir.mkdir(parents=True, exist_ok=True)
     path = args.out_dir / f"events-{stamp}.json"
     path.write_text(json.dumps(report, indent=2))
     alone = statistics.median(report["search_p50_ms_alone"])
     loaded = statistics.median(report["search_p50_ms_with_events"])
+    if report["engine"] == "sift":
+        print(
+            f"{args.server}, {args.workers} worker(s); events at full speed: "
+            f"{report['events_per_s_median']:,.0f}/s (median of {args.repeat}), "
+            f"every 201 stored: {report['all_stored']}"
+        )
     print(
-        f"{args.workers} worker(s); events at full speed: "
-        f"{report['events_per_s_median']:,.0f}/s (median of {args.repeat}), "
-        f"every 201 stored: {report['all_stored']}\n"
-        f"search p50 alone {alone:.2f} ms, with {report['paced_per_s_median']:,.0f} "
-        f"{args.paced_route}/s "
+        f"{report['engine']}: search p50 alone {alone:.2f} ms, with "
+        f"{report['paced_per_s_median']:,.0f} {report['paced_path']}/s "
         f"{loaded:.2f} ms: x{report['search_p50_ratio']:.2f}\nwritten to {path}"
     )
 

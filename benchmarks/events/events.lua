@@ -1,8 +1,9 @@
 -- Click events for `python -m benchmarks events`: a new user, document and position per
--- request, as a site's visitors send them. `wrk -tTHREADS ... -- RATE DOCS THREADS [version]`
+-- request, as a site's visitors send them. `wrk -tTHREADS ... -- RATE DOCS THREADS [PATH]`
 -- sends RATE events a second in all, on a schedule; RATE 0 sends as fast as they are
--- answered. With `version`, it sends `GET /version` instead, on the same schedule: the
--- control, what any authenticated request at that rate costs.
+-- answered. With a PATH (`/version`), it sends `GET PATH` instead, on the same schedule:
+-- the control, what any authenticated request at that rate costs (against Typesense too,
+-- whose cheap request is another path).
 --
 -- The schedule is kept per wrk thread (each has its own Lua state, shared by its
 -- connections): every request, whichever connection sends it, takes the thread's next
@@ -29,7 +30,7 @@ local n = 0
 local period = 0 -- ms between two requests of this thread; 0: no schedule
 local due = nil  -- this thread's next slot
 local docs = 20000
-local control = false
+local control = nil -- the GET path of the control, if any
 
 wrk.method = "POST"
 wrk.headers["Content-Type"] = "application/json"
@@ -38,7 +39,9 @@ init = function(args)
   local rate = tonumber(args[1]) or 0
   docs = tonumber(args[2]) or docs
   local threads = tonumber(args[3]) or 1
-  control = args[4] == "version"
+  if args[4] ~= nil and args[4] ~= "events" then
+    control = args[4]
+  end
   if rate > 0 then
     period = threads * 1000 / rate
   end
@@ -48,7 +51,7 @@ end
 
 request = function()
   if control then
-    return wrk.format("GET", "/version", nil, "")
+    return wrk.format("GET", control, nil, "")
   end
   n = n + 1
   local body = string.format(

@@ -77,3 +77,28 @@ def test_access_lines_are_the_same_json_written_by_their_own_thread(
     assert record["message"] == '127.0.0.1:5000 - "GET /version HTTP/1.1" 200'
     assert record["level"] == "INFO" and record["logger"] == "uvicorn.access"
     assert "time" in record
+
+
+class CountingStream(io.StringIO):
+    def __init__(self) -> None:
+        super().__init__()
+        self.writes = 0
+
+    def write(self, text: str) -> int:
+        self.writes += 1
+        return super().write(text)
+
+
+def test_queued_access_lines_are_written_at_once() -> None:
+    """One write for what was queued: each write is a system call that gives the GIL to
+    the event loop and makes this thread wait to have it back."""
+    stream = CountingStream()
+    handler = AccessLogHandler(stream)
+    handler.setFormatter(logging.Formatter("%(message)s"))
+    handler._stop.set()  # the writer thread ends; this test drains the queue itself
+    handler._writer.join()
+    for path in ("/a", "/b", "/c"):
+        handler.emit(logging.makeLogRecord({"msg": path}))
+    handler._write_queued()
+    assert stream.getvalue() == "/a\n/b\n/c\n"
+    assert stream.writes == 1

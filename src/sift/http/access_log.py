@@ -48,12 +48,28 @@ class AccessLogHandler(logging.Handler):
         self._write_queued()
 
     def _write_queued(self) -> None:
+        lines = []
         while True:
             try:
                 record = self._queue.get_nowait()
             except queue.Empty:
-                return
-            self.target.handle(record)
+                break
+            if not self.target.filter(record):
+                continue
+            try:
+                lines.append(self.target.format(record) + self.target.terminator)
+            except Exception:  # as StreamHandler.emit: reported, the other lines still written
+                self.target.handleError(record)
+        if not lines:
+            return
+        self.target.acquire()  # as StreamHandler.emit: setStream may swap the stream
+        try:
+            self.target.stream.write("".join(lines))
+            self.target.flush()
+        except Exception:
+            self.target.handleError(record)
+        finally:
+            self.target.release()
 
     def close(self) -> None:
         if not self._stop.is_set():
