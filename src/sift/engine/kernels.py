@@ -353,9 +353,13 @@ def rows_of_docs(term_ptr, seg_docs, seg_fields, seg_pos, term_ids, t_typos, t_e
     documents ``docs`` (sorted, distinct), term after term, document after document:
     (docs, fields, pos, typos, exact, weight, index), ``index`` being ``rows[j]`` for an
     occurrence in ``docs[j]``. A term's rows are sorted by docid: each document's run is
-    found by bisecting what is left of them (word_totals.trailing_word_features, for the
-    300 candidates that get the proximity bonus)."""
+    found by bisecting what is left of them, once, and its bounds kept for the copy
+    (word_totals.trailing_word_features, for the 300 candidates that get the proximity
+    bonus)."""
     n_known = term_ptr.size - 1
+    # Run bounds per (term, document); an unknown term's runs stay empty.
+    starts = np.zeros((term_ids.size, docs.size), np.int64)
+    ends = np.zeros((term_ids.size, docs.size), np.int64)
     total = 0
     for t in range(term_ids.size):
         tid = term_ids[t]
@@ -364,9 +368,11 @@ def rows_of_docs(term_ptr, seg_docs, seg_fields, seg_pos, term_ids, t_typos, t_e
         at, hi = term_ptr[tid], term_ptr[tid + 1]
         for j in range(docs.size):
             at = _first_at_least(seg_docs, at, hi, docs[j])
+            starts[t, j] = at
             while at < hi and seg_docs[at] == docs[j]:
-                total += 1
                 at += 1
+            ends[t, j] = at
+            total += at - starts[t, j]
     out_docs = np.empty(total, np.uint32)
     fields = np.empty(total, np.uint16)
     pos = np.empty(total, np.uint32)
@@ -376,22 +382,16 @@ def rows_of_docs(term_ptr, seg_docs, seg_fields, seg_pos, term_ids, t_typos, t_e
     index = np.empty(total, np.int32)
     k = 0
     for t in range(term_ids.size):
-        tid = term_ids[t]
-        if tid >= n_known:
-            continue
-        at, hi = term_ptr[tid], term_ptr[tid + 1]
         for j in range(docs.size):
-            at = _first_at_least(seg_docs, at, hi, docs[j])
-            while at < hi and seg_docs[at] == docs[j]:
-                out_docs[k] = seg_docs[at]
-                fields[k] = seg_fields[at]
-                pos[k] = seg_pos[at]
+            for r in range(starts[t, j], ends[t, j]):
+                out_docs[k] = seg_docs[r]
+                fields[k] = seg_fields[r]
+                pos[k] = seg_pos[r]
                 typos[k] = t_typos[t]
                 exact[k] = t_exact[t]
                 weight[k] = t_weight[t]
                 index[k] = rows[j]
                 k += 1
-                at += 1
     return out_docs, fields, pos, typos, exact, weight, index
 
 
