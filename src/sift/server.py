@@ -19,6 +19,7 @@ from sift.config import SETTINGS, Config, load_config
 from sift.engine import kernels_aot
 from sift.http import granian_server
 from sift.http.keepalive import KeepAliveProtocol
+from sift.storage import child_migration
 from sift.tasks import memory
 
 # How long a thread may hold the GIL while another waits for it (CPython's default is
@@ -69,6 +70,7 @@ def run(config: Config) -> None:
                 "server = granian needs the granian package: pip install 'sift-search[granian]'"
             )
         _export_settings(config)  # the workers build the app from the environment
+        child_migration.run_child(config.resolved_database_url)  # once, before the workers
         granian_server.run(config, logging_config(config.log_level))
         return
     common = dict(
@@ -86,10 +88,9 @@ def run(config: Config) -> None:
     )
     if config.workers <= 1:
         from sift.app import create_app
-        from sift.storage.child_migration import migrate_in_child
 
         # Before the app loads: this process then never imports Alembic (child_migration.py).
-        migrate_in_child(config.resolved_database_url)
+        child_migration.migrate_in_child(config.resolved_database_url)
         configure_process()  # before the server starts its threads (sift/tasks/memory.py)
 
         uvicorn.run(create_app(config), **common)  # type: ignore[arg-type]
@@ -97,6 +98,9 @@ def run(config: Config) -> None:
     # The parent only supervises the workers: it never imports the app (the search
     # engine and numba would cost it about 200 MiB of RSS for nothing).
     _export_settings(config)
+    # Once, before the workers start: each would otherwise load Alembic (~10 MiB kept) and
+    # wait its turn at the migration lock on a first start.
+    child_migration.run_child(config.resolved_database_url)
     uvicorn.run("sift.server:app_factory", factory=True, workers=config.workers, **common)  # type: ignore[arg-type]
 
 

@@ -68,3 +68,32 @@ def test_a_failed_child_is_logged_and_left_to_the_caller(
 def test_a_database_that_cannot_be_opened_is_left_to_the_caller(tmp_path: Path) -> None:
     (tmp_path / "file").write_text("")  # no directory can be made under a file
     assert not migrate_in_child(f"sqlite:///{tmp_path}/file/data/sift.db")
+
+
+SUPERVISOR = """
+import sys
+import uvicorn
+import sift.server
+from sift.config import load_config
+
+config = load_config({"data_dir": DATA_DIR, "master_key": "k" * 24, "workers": 2}, environ={})
+uvicorn.run = lambda *args, **kwargs: None  # the workers are not started here
+sift.server.run(config)
+names = {m.split(".")[0] for m in sys.modules} | set(sys.modules)
+print(sorted(names & {"sqlalchemy", "alembic", "sift.app"}))
+"""
+
+
+def test_a_supervisor_of_several_workers_migrates_once_before_they_start(tmp_path: Path) -> None:
+    # Each worker would otherwise load Alembic and queue at the migration lock on a first
+    # start; the supervisor itself imports neither SQLAlchemy nor Alembic for it.
+    code = SUPERVISOR.replace("DATA_DIR", repr(str(tmp_path / "data")))
+    shown = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                           timeout=120)  # fmt: skip
+    assert shown.returncode == 0, shown.stderr[-2000:]
+    assert shown.stdout.strip().splitlines()[-1] == "[]"
+    db = Database(f"sqlite:///{tmp_path}/data/sift.db")
+    try:
+        assert db.current_revision() == HEAD_REVISION
+    finally:
+        db.dispose()

@@ -14,8 +14,6 @@ import logging
 import subprocess
 import sys
 
-from sift.storage.database import HEAD_REVISION, Database
-
 log = logging.getLogger("sift.storage")
 
 
@@ -24,6 +22,8 @@ def migrate_in_child(url: str) -> bool:
     returns whether it is there now. Any failure (a database that cannot be reached, a
     failed child) is left to the caller: the server's own `Database.migrate` then meets it
     and reports it where a start always has."""
+    from sift.storage.database import HEAD_REVISION, Database
+
     try:
         db = Database(url)
         try:
@@ -34,6 +34,14 @@ def migrate_in_child(url: str) -> bool:
     except Exception as exc:  # reported by the server's own start, as before
         log.debug("schema check before the child migration failed: %s", exc)
         return False
+    return run_child(url)
+
+
+def run_child(url: str) -> bool:
+    """The child alone, with no check here: for a supervisor of several workers, which
+    imports neither SQLAlchemy nor the app (the child finds a schema at the head and
+    leaves it, without Alembic). Run before the workers start, it makes the first start's
+    migration happen once, and no worker then loads Alembic."""
     # A fresh interpreter, not a fork (which would start with this process's modules and
     # threads); the URL, which may hold a password, goes on stdin, not the command line.
     child = subprocess.run(
@@ -46,4 +54,6 @@ def migrate_in_child(url: str) -> bool:
 
 
 if __name__ == "__main__":
+    from sift.storage.database import Database
+
     Database(sys.stdin.read(), name="sift migrate").migrate()
