@@ -1,12 +1,12 @@
 """Appending a batch of rows in one transaction with a few driver calls, not one per row.
 
-SQLAlchemy's `executemany` on SQLite steps the statement once per row, and CPython's
-`sqlite3` releases the GIL around every step: beside a busy thread (the server's event
-loop) each row waited for the GIL to come back, so a batch of 2,000 click events took
-hundreds of milliseconds of wall time for tens of CPU, one forced hand-off with the loop
-per event (docs/benchmarks.md, "Click events"). Here SQLite gets one prepared multi-row
-`INSERT ... VALUES (?, ...), (?, ...)` per chunk of rows, and PostgreSQL one `COPY ...
-FROM STDIN`, both on the transaction's own connection.
+SQLAlchemy's `executemany` on SQLite steps the statement once per row, releasing and
+re-taking the GIL around each step, after its own per-row parameter handling: beside a
+busy thread (the server's event loop) 2,000 click events cost the writer ~24 ms of CPU and
+blocked it 23-58 times (docs/benchmarks.md, "Click events", fifth pass). Here SQLite gets
+one prepared multi-row `INSERT ... VALUES (?, ...), (?, ...)` per chunk of rows and
+PostgreSQL one `COPY ... FROM STDIN`, both on the transaction's own connection: ~12 ms
+and ~6 ms of CPU for the same batch.
 
 Values go through each column type's bind processor for the dialect first, so what is
 stored is what SQLAlchemy's own insert stores (on SQLite a `DateTime` becomes the same
