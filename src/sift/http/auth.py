@@ -11,6 +11,7 @@ from starlette.concurrency import run_in_threadpool
 
 from sift.cluster.origin import Origin
 from sift.errors import SiftError, UntrustedOrigin
+from sift.http.headers import header
 from sift.http.throttle import Limits, client_address
 from sift.ops.keys import Principal
 from sift.services import Services
@@ -42,12 +43,13 @@ async def authenticate(request: Request, action: str, index_uid: str | None = No
                 "missing_master_key",
             )
         return OPEN
-    if not request.headers.get("authorization", "").strip():
+    authorization = (header(request.scope, b"authorization") or "").strip()
+    if not authorization:
         raise SiftError(
             "The Authorization header is missing. It must use the bearer authorization method.",
             "missing_authorization_header",
         )
-    token = bearer_token(request)
+    token = _bearer(authorization)  # the header read once, not once per use
     # An API key or tenant token verified in the last second: a 256-bit secret or a
     # signature, never a guess, so the hot path skips the failure gate (and its Redis
     # round trip). Everything else may be a guess: while the address is out of
@@ -74,7 +76,11 @@ async def authenticate(request: Request, action: str, index_uid: str | None = No
 
 def bearer_token(request: Request) -> str:
     """The key or token of the request's bearer ``Authorization`` ("" without one)."""
-    scheme, _, token = request.headers.get("authorization", "").strip().partition(" ")
+    return _bearer((header(request.scope, b"authorization") or "").strip())
+
+
+def _bearer(authorization: str) -> str:
+    scheme, _, token = authorization.partition(" ")
     return token.strip() if scheme.lower() == "bearer" else ""
 
 

@@ -15,6 +15,7 @@ from typing import Any
 from fastapi import Request
 
 from sift.errors import SiftError
+from sift.http.headers import header
 
 try:  # brotli is optional: not a dependency of Sift, used when installed
     import brotli  # type: ignore[import-not-found]
@@ -71,7 +72,7 @@ if brotli is not None:  # pragma: no cover - depends on the environment
 
 
 def _encoding(request: Request) -> str | None:
-    raw = request.headers.get("content-encoding")
+    raw = header(request.scope, b"content-encoding")
     if raw is None:
         return None
     name = raw.strip().lower()

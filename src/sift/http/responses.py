@@ -11,6 +11,7 @@ from fastapi.responses import Response
 
 from sift.errors import SiftError
 from sift.http.encoding import read_body
+from sift.http.headers import header
 from sift.inputs import (
     INDEX_UID,
     INDEX_UID_RULE,
@@ -47,7 +48,7 @@ async def json_body(request: Request, *, required: bool = True) -> Any:
         if required:
             raise SiftError("A json payload is missing.", "missing_payload")
         return None
-    content_type = request.headers.get("content-type")
+    content_type = header(request.scope, b"content-type")
     if content_type is None:
         raise SiftError(
             "A Content-Type header is missing. Accepted values for the Content-Type header "

@@ -10,6 +10,7 @@ from fastapi.responses import Response
 
 from sift.errors import SiftError
 from sift.http.auth import authenticate, services
+from sift.http.headers import header
 from sift.http.responses import json_body, require_object
 from sift.http.schemas import doc, requests
 from sift.insights import parse_event
@@ -17,7 +18,7 @@ from sift.storage.database import utcnow
 
 router = APIRouter(tags=["Analytics"])
 
-USER_HEADER = "x-ms-user-id"
+USER_HEADER = b"x-ms-user-id"
 
 
 @router.post(
@@ -32,7 +33,9 @@ async def send_event(request: Request) -> Response:
     # A hot route (sift.http.hot_routes): the Request alone, authenticated here, first.
     principal = await authenticate(request, "search")
     body = require_object(await json_body(request))
-    event = parse_event(body, request.headers.get(USER_HEADER), utcnow())
+    # The header counts only where the body names no user: read it only then.
+    user_header = header(request.scope, USER_HEADER) if body.get("userId") is None else None
+    event = parse_event(body, user_header, utcnow())
     if not principal.can_index(event.index_uid):
         raise SiftError("The provided API key is invalid.", "invalid_api_key")
     analytics = services(request).analytics
