@@ -212,7 +212,7 @@ def test_gather_words_masks_like_numpy(first: list[dict[str, np.ndarray]],
 KERNELS = ("gather_words", "dense_candidates", "candidate_index", "term_frequencies",
            "saturated_sum", "proximity_keys", "proximity_costs", "add_proximity_bonus",
            "shared_grams", "typo_distances", "top_by_key", "put_first", "largest_rows",
-           "add_where_all", "merge_candidates")
+           "add_where_all", "trailing_union")
 
 
 @pytest.mark.parametrize("mode", ["sift", "meilisearch"])
@@ -375,24 +375,41 @@ def test_add_where_all_adds_where_every_word_matched(cells: list[tuple[bool, ...
     assert raw.tobytes() == expected.tobytes()
 
 
-@given(st.sets(st.integers(0, 199), max_size=60), st.sets(st.integers(0, 199), max_size=60))
-def test_merge_candidates_is_the_union_with_each_words_rows(head_set: set[int],
-                                                            last_set: set[int]) -> None:
-    head = np.array(sorted(head_set), dtype=np.uint32)
-    last = np.array(sorted(last_set), dtype=np.uint32)
-    head_tf = np.vstack([np.arange(head.size) + 0.5, np.arange(head.size) + 0.25])
-    head_matched = np.vstack([np.arange(head.size) % 2 == 0, np.ones(head.size, bool)])
-    last_tf = np.arange(last.size) + 0.75
-    cands, tf, matched, at_head = kernels.merge_candidates(head, head_tf, head_matched, last,
-                                                           last_tf, 200)
-    union = np.union1d(head, last)
-    assert cands.tolist() == union.tolist()
-    assert at_head.dtype == np.int32 and cands[at_head].tolist() == head.tolist()
-    expected_tf = np.zeros((3, union.size))
-    expected_matched = np.zeros((3, union.size), bool)
-    expected_tf[:2, np.searchsorted(union, head)] = head_tf
-    expected_matched[:2, np.searchsorted(union, head)] = head_matched
-    expected_tf[2, np.searchsorted(union, last)] = last_tf
-    expected_matched[2, np.searchsorted(union, last)] = True
-    assert tf.tobytes() == expected_tf.tobytes()
-    assert np.array_equal(matched, expected_matched)
+@given(st.lists(st.lists(st.integers(0, 199), max_size=40), min_size=1, max_size=3),
+       st.sets(st.integers(0, 199), min_size=1, max_size=150),
+       st.lists(st.booleans(), min_size=200, max_size=200))
+def test_trailing_union_is_the_union_with_each_words_rows(head_docs: list[list[int]],
+                                                          last_set: set[int],
+                                                          mask: list[bool]) -> None:
+    """What filter_totals, candidate_index and term_frequencies give the parts, merged:
+    the sorted union of the other words' (filtered) documents and the last word's that
+    pass the mask, each word's row of term frequencies and matches there."""
+    doc_mask = np.array(mask)
+    # The other words' occurrences, filtered as gather filters them; docids repeat.
+    words = [np.array(sorted(d for d in ds if doc_mask[d]), dtype=np.uint32)
+             for ds in head_docs]
+    docs = np.concatenate(words)
+    offsets = np.cumsum([0, *(w.size for w in words)], dtype=np.int64)
+    fields = (docs % 3).astype(np.uint16)
+    weight = np.where(docs % 4 == 0, 0.6, 1.0).astype(np.float32)
+    field_weight = np.linspace(0.5, 1.5, 3 * 200).astype(np.float32)
+    last = np.array(sorted(last_set), dtype=np.int64)
+    bits = kernels.docid_bits(last, 4)
+    values = np.array([0.25, 0.5, 1.5])
+    codes = ((last % 3) << 1 | (last % 5 == 0)).astype(np.uint16)
+    cands, index, tf, df, matched, n_last, n_full = kernels.trailing_union(
+        docs, offsets, fields, weight, field_weight, 200, bits, codes, values, doc_mask)
+    last_cands, last_tf, expected_full = kernels.filter_totals(bits, codes, values, doc_mask)
+    union = np.union1d(docs, last_cands).astype(np.uint32)
+    assert cands.dtype == np.uint32 and cands.tolist() == union.tolist()
+    assert (n_last, n_full) == (last_cands.size, expected_full)
+    expected_index, expected_matched = kernels.candidate_index(union, docs, offsets, 200)
+    assert index.tolist() == expected_index.tolist()
+    head_tf, head_df = kernels.term_frequencies(expected_index, docs, fields, weight, offsets,
+                                                field_weight, 200, union.size)
+    expected_tf = np.zeros((len(words) + 1, union.size))
+    expected_tf[:-1] = head_tf
+    expected_tf[-1, np.searchsorted(union, last_cands)] = last_tf
+    assert tf.tobytes() == expected_tf.tobytes() and df.tolist() == head_df.tolist()
+    assert np.array_equal(matched[:-1], expected_matched)
+    assert matched[-1].tolist() == np.isin(union, last_cands).tolist()
