@@ -546,15 +546,18 @@ def filter_totals(bits, codes, values, doc_mask):  # pragma: no cover - compiled
 @compiled
 def saturated_sum(tf, idfs, k1):  # pragma: no cover - compiled
     """Per candidate, the sum over words of ``idfs[w] * tf / (k1 + tf)`` (BM25), added
-    from 0.0 in word order. Candidate after candidate, each sum in a register: word
-    after word over the whole array read and wrote it once per word."""
+    from 0.0 in word order: word after word over the whole array, each candidate's
+    partial sum kept in ``raw``. The division is ``np.divide``, numpy's (no check of
+    the divisor for zero, which numba's ``/`` makes and which kept the loop scalar):
+    the loop over candidates then runs on vector registers, the same IEEE quotients,
+    sums and order (800k candidates of two words: 2.2 -> 0.6 ms)."""
     n_words, n_cands = tf.shape
-    raw = np.empty(n_cands, np.float64)
-    for c in range(n_cands):
-        total = 0.0
-        for w in range(n_words):
-            total += idfs[w] * tf[w, c] / (k1 + tf[w, c])
-        raw[c] = total
+    raw = np.zeros(n_cands, np.float64)
+    for w in range(n_words):
+        row = tf[w]
+        idf = idfs[w]
+        for c in range(n_cands):
+            raw[c] += np.divide(idf * row[c], k1 + row[c])
     return raw
 
 
