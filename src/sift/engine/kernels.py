@@ -421,7 +421,7 @@ def _packed_mask(mask, n_words):  # pragma: no cover - compiled
 @compiled
 def trailing_union(docs, offsets, fields, weight, field_weight, n_docs, bits, codes, values,
                    doc_mask):  # pragma: no cover - compiled
-    """(cands, index, tf, df, matched, n_last, n_full) of a several-word query whose last
+    """(cands, index, tf, df, matched, n_last, n_full, union) of a several-word query whose last
     word comes from its cached totals (word_totals.trailing_word_features), from the
     other words' occurrences (``docs``, ``fields``, ``weight``, word w's at
     ``offsets[w]:offsets[w + 1]``, already filtered) and the last word's documents
@@ -432,7 +432,8 @@ def trailing_union(docs, offsets, fields, weight, field_weight, n_docs, bits, co
     candidate_index give them (``field_weight`` and ``n_docs`` as there), the last
     word's ``values[code >> 1]`` and True where it is present (0.0 and False
     elsewhere); ``df`` the other words'; ``n_last`` and ``n_full``: the last word's
-    documents passing the filter and those of them with a full-weight variant.
+    documents passing the filter and those of them with a full-weight variant;
+    ``union``: the candidates as a bitset like ``bits`` (what a facet count intersects).
 
     The union is built as bitsets, 64 documents a word: the filter packed into a word,
     ANDed with the last word's and ORed with the occurrences' marks, each word's
@@ -499,21 +500,23 @@ def trailing_union(docs, offsets, fields, weight, field_weight, n_docs, bits, co
             hit[index[j]] = True
     df = np.zeros(n_head, np.int64)
     _add_frequencies(tf, df, index, docs, fields, weight, offsets, field_weight, n_docs)
-    return cands, index, tf, df, matched, n_last, n_full
+    return cands, index, tf, df, matched, n_last, n_full, union
 
 
 @compiled
 def filter_totals(bits, codes, values, doc_mask):  # pragma: no cover - compiled
-    """(cands, tf, n_full): the documents of a word's cached totals (word_totals.py)
+    """(cands, tf, n_full, kept): the documents of a word's cached totals (word_totals.py)
     that pass ``doc_mask``, each one's term frequency ``values[codes[i] >> 1]``, and how
     many of them hold a full-weight variant (``codes[i] & 1``); the word's documents are
     the set bits of ``bits`` (docid ``64 * w + b`` is bit b of word w), the i-th of them
     in docid order has ``codes[i]``. Each set bit is found as the lowest of what is left
     of its word and numbered by counting the bits below it; each document is written
-    unconditionally and kept by advancing, as dense_candidates."""
+    unconditionally and kept by advancing, as dense_candidates. ``kept``: the documents
+    kept, as a bitset like ``bits`` (what a facet count intersects)."""
     n = codes.size
     cands = np.empty(n, np.uint32)
     tf = np.empty(n, np.float64)
+    kept = np.empty(bits.size, np.uint64)
     one = np.uint64(1)
     m1 = np.uint64(0x5555555555555555)
     m2 = np.uint64(0x3333333333333333)
@@ -525,6 +528,7 @@ def filter_totals(bits, codes, values, doc_mask):  # pragma: no cover - compiled
     for w in range(bits.size):
         x = bits[w]
         base = np.int64(w) * 64
+        kept_word = np.uint64(0)
         while x != np.uint64(0):
             low = x & (~x + one)
             b = low - one
@@ -537,10 +541,12 @@ def filter_totals(bits, codes, values, doc_mask):  # pragma: no cover - compiled
             cands[k] = d
             tf[k] = values[code >> 1]
             n_full += keep & code
+            kept_word |= low * np.uint64(keep)
             k += keep
             i += 1
             x = x ^ low
-    return cands[:k], tf[:k], n_full
+        kept[w] = kept_word
+    return cands[:k], tf[:k], n_full, kept
 
 
 @compiled
@@ -1051,9 +1057,10 @@ def warm_up() -> None:
     shared_grams(docs, 1, 1, lengths, lengths, 0, 1, -1)
     top_by_key(np.zeros(2), 1, np.zeros(2, u32), np.zeros(1, np.uint64))
     put_first(np.zeros(1, i64), 2)
-    count_single_values(np.zeros(1, i64), np.zeros(1, np.int32), 1)
-    count_multi_values(np.zeros(1, i64), ptr, np.zeros(1, i64), 1)
-    count_bits(docid_bits(np.zeros(1, i64), 1), value_bits(np.zeros(1, i64), ptr, 1))
+    # Docids as searches hold them (uint32): a facet count takes them without a copy.
+    count_single_values(docs, np.zeros(1, np.int32), 1)
+    count_multi_values(docs, ptr, np.zeros(1, i64), 1)
+    count_bits(docid_bits(docs, 1), value_bits(np.zeros(1, i64), ptr, 1))
     codes = np.zeros((1, 1), u32)
     for prefix in (False, True):
         typo_distances(docs, np.zeros(1, i64), np.zeros(1, i64), codes, np.ones(1, i64), 1,

@@ -112,10 +112,13 @@ def one_word_features(words: list[QueryWord], snap: Snapshot, ctx: MatchContext,
     totals = _totals(words[0], snap, ctx, relevance, field_rank, n_ranks, fields)
     if totals is None:
         return None
-    cands, tf, n_full = filter_totals(totals.bits, totals.codes, totals.values, ctx.doc_mask)
+    cands, tf, n_full, bits = filter_totals(totals.bits, totals.codes, totals.values,
+                                            ctx.doc_mask)
     if cands.size == 0:
         return None  # nothing passes the filter: the usual path's empty answer
-    return Features.of_totals(cands, tf, n_full if n_full else cands.size, field_rank)
+    feats = Features.of_totals(cands, tf, n_full if n_full else cands.size, field_rank)
+    feats.bits = bits
+    return feats
 
 
 def trailing_word_features(words: list[QueryWord], snap: Snapshot, ctx: MatchContext,
@@ -146,13 +149,14 @@ def trailing_word_features(words: list[QueryWord], snap: Snapshot, ctx: MatchCon
     offsets = np.cumsum([0, *(o.docs.size for o in occs)], dtype=np.int64)
     # The union, its term frequencies and matches in one kernel, from the last word's
     # bitset and the filter's mask: no candidate list of each part to merge.
-    cands, at, tf, head_df, matched, n_last, n_full = trailing_union(
+    cands, at, tf, head_df, matched, n_last, n_full, bits = trailing_union(
         head.docs, offsets, head.fields, head.weight, fields, snap.field_len.shape[0],
         totals.bits, totals.codes, totals.values, ctx.doc_mask)
     df = np.append(head_df, n_full if n_full else n_last)
     index = [*(at[a:b] for a, b in pairwise(offsets.tolist())), np.empty(0, np.int32)]
     occs = [*occs, Occurrences.empty()]
     feats = Features.of_parts(cands, matched, (tf, df), occs, index, field_rank)
+    feats.bits = bits
     # Not a closure over feats: a cycle would keep its candidate-sized arrays alive
     # until the garbage collector ran (each search's pages faulted in anew).
     feats.fill_rows = partial(_fill_last, word=last, snap=snap)
@@ -228,7 +232,7 @@ def _build(word: QueryWord, snap: Snapshot, field_weight: np.ndarray,
     if values.size >= 1 << 15:
         return None  # past 16-bit codes: such a word is gathered as before
     codes = (np.searchsorted(values, tf[0]) << 1 | full).astype(np.uint16)
-    bits = docid_bits(feats.cands.astype(np.int64), (snap.alive.size + 63) // 64)
+    bits = docid_bits(feats.cands, (snap.alive.size + 63) // 64)
     return WordTotals(bits, codes, values)
 
 

@@ -320,7 +320,7 @@ def test_facet_counts_equal_bincount_over_the_candidates_values(seed: int, n_can
     n_values = 5
     codes = rng.integers(-1, n_values, N_DOCS).astype(np.int32)  # -1: no value
     # Candidates may lie past the field's last docid (documents without the field).
-    docs = np.unique(rng.integers(0, N_DOCS + 10, n_cands)).astype(np.int64)
+    docs = np.unique(rng.integers(0, N_DOCS + 10, n_cands)).astype(np.uint32)
     inside = docs[docs < N_DOCS]
     found = codes[inside]
     expected = np.bincount(found[found >= 0], minlength=n_values)
@@ -393,15 +393,18 @@ def test_trailing_union_is_the_union_with_each_words_rows(head_docs: list[list[i
     fields = (docs % 3).astype(np.uint16)
     weight = np.where(docs % 4 == 0, 0.6, 1.0).astype(np.float32)
     field_weight = np.linspace(0.5, 1.5, 3 * 200).astype(np.float32)
-    last = np.array(sorted(last_set), dtype=np.int64)
+    last = np.array(sorted(last_set), dtype=np.uint32)
     bits = kernels.docid_bits(last, 4)
     values = np.array([0.25, 0.5, 1.5])
     codes = ((last % 3) << 1 | (last % 5 == 0)).astype(np.uint16)
-    cands, index, tf, df, matched, n_last, n_full = kernels.trailing_union(
+    cands, index, tf, df, matched, n_last, n_full, union_bits = kernels.trailing_union(
         docs, offsets, fields, weight, field_weight, 200, bits, codes, values, doc_mask)
-    last_cands, last_tf, expected_full = kernels.filter_totals(bits, codes, values, doc_mask)
+    last_cands, last_tf, expected_full, kept = kernels.filter_totals(bits, codes, values,
+                                                                     doc_mask)
+    assert kept.tolist() == kernels.docid_bits(last_cands, 4).tolist()
     union = np.union1d(docs, last_cands).astype(np.uint32)
     assert cands.dtype == np.uint32 and cands.tolist() == union.tolist()
+    assert union_bits.tolist() == kernels.docid_bits(union, 4).tolist()
     assert (n_last, n_full) == (last_cands.size, expected_full)
     expected_index, expected_matched = kernels.candidate_index(union, docs, offsets, 200)
     assert index.tolist() == expected_index.tolist()

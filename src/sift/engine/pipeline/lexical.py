@@ -52,6 +52,7 @@ class LexicalCandidates:
     scores: np.ndarray = field(default_factory=lambda: np.empty(0))  # `_rankingScore`
     order: np.ndarray = field(default_factory=lambda: np.empty(0, np.int64))  # row -> ranked
     ranked: Ranked | None = None  # `_rankingScoreDetails`, by ``order``
+    bits: np.ndarray | None = None  # ``docids`` as a bitset, when the match built one
 
 
 NO_CANDIDATES = LexicalCandidates()
@@ -77,8 +78,11 @@ def match_and_rank(request: Request, sort: list[str], need: int | None) -> Lexic
         return matched
     words, inp = matched
     ranked = rank(inp, list(request.index.settings["rankingRules"]))
+    # The match's bitset is of every candidate: a matching strategy may have dropped some.
+    bits = inp.feats.bits if ranked.order.size == inp.feats.cands.size else None
     return LexicalCandidates(
-        words, inp.feats.cands[ranked.order], ranked.score[ranked.order], ranked.order, ranked
+        words, inp.feats.cands[ranked.order], ranked.score[ranked.order], ranked.order, ranked,
+        bits,
     )
 
 
