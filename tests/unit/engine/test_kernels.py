@@ -3,6 +3,8 @@ on random occurrence lists (hypothesis): results must be identical, floats bit f
 
 from __future__ import annotations
 
+from typing import Any
+
 import numpy as np
 import pytest
 from hypothesis import given, settings
@@ -212,7 +214,7 @@ def test_gather_words_masks_like_numpy(first: list[dict[str, np.ndarray]],
 KERNELS = ("gather_words", "dense_candidates", "candidate_index", "term_frequencies",
            "saturated_sum", "proximity_keys", "proximity_costs", "add_proximity_bonus",
            "shared_grams", "typo_distances", "top_by_key", "put_first", "largest_rows",
-           "add_where_all", "trailing_union")
+           "add_where_all", "trailing_union", "take_ranked")
 
 
 @pytest.mark.parametrize("mode", ["sift", "meilisearch"])
@@ -416,3 +418,14 @@ def test_trailing_union_is_the_union_with_each_words_rows(head_docs: list[list[i
     assert tf.tobytes() == expected_tf.tobytes() and df.tolist() == head_df.tolist()
     assert np.array_equal(matched[:-1], expected_matched)
     assert matched[-1].tolist() == np.isin(union, last_cands).tolist()
+
+
+@given(st.lists(st.floats(allow_nan=True), min_size=1, max_size=50), st.randoms())
+def test_take_ranked_is_both_gathers(scores: list[float], rng: Any) -> None:
+    order = np.arange(len(scores), dtype=np.int64)
+    rng.shuffle(order)
+    cands = (np.arange(len(scores)) * 7 + 3).astype(np.uint32)
+    values = np.array(scores)
+    docids, ranked = kernels.take_ranked(order, cands, values)
+    assert docids.dtype == np.uint32 and docids.tolist() == cands[order].tolist()
+    assert ranked.tobytes() == values[order].tobytes()

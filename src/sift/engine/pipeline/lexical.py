@@ -18,6 +18,7 @@ from sift.engine.expand import (
     parse_query,
     split_negations,
 )
+from sift.engine.kernels import take_ranked
 from sift.engine.match import Features, MatchContext, Occurrences, gather, phrase_occurrences
 from sift.engine.pipeline.request import Request
 from sift.engine.ranking import (
@@ -80,10 +81,8 @@ def match_and_rank(request: Request, sort: list[str], need: int | None) -> Lexic
     ranked = rank(inp, list(request.index.settings["rankingRules"]))
     # The match's bitset is of every candidate: a matching strategy may have dropped some.
     bits = inp.feats.bits if ranked.order.size == inp.feats.cands.size else None
-    return LexicalCandidates(
-        words, inp.feats.cands[ranked.order], ranked.score[ranked.order], ranked.order, ranked,
-        bits,
-    )
+    docids, scores = take_ranked(ranked.order, inp.feats.cands, ranked.score)
+    return LexicalCandidates(words, docids, scores, ranked.order, ranked, bits)
 
 
 def match(request: Request, sort: list[str], need: int | None, word_totals: bool = False
