@@ -512,43 +512,38 @@ def filter_totals(bits, codes, values, doc_mask):  # pragma: no cover - compiled
     that pass ``doc_mask``, each one's term frequency ``values[codes[i] >> 1]``, and how
     many of them hold a full-weight variant (``codes[i] & 1``); the word's documents are
     the set bits of ``bits`` (docid ``64 * w + b`` is bit b of word w), the i-th of them
-    in docid order has ``codes[i]``. Each set bit is found as the lowest of what is left
-    of its word and numbered by counting the bits below it; each document is written
-    unconditionally and kept by advancing, as dense_candidates. ``kept``: the documents
-    kept, as a bitset like ``bits`` (what a facet count intersects)."""
+    in docid order has ``codes[i]``. ``kept``: the documents kept, as a bitset like
+    ``bits`` (what a facet count intersects).
+
+    The filter is packed into 64-bit words first (_packed_mask) and ANDed with the
+    word's, so only the kept documents are visited: each as the lowest set bit of what is
+    left of its word, numbered among the word's documents by counting the bits below it
+    (a document the filter drops costs nothing, where each one read its mask byte and
+    was written and overwritten: 1.8 -> 1.3 ms for `t` under `in_stock = true` at 1M)."""
     n = codes.size
     cands = np.empty(n, np.uint32)
     tf = np.empty(n, np.float64)
-    kept = np.empty(bits.size, np.uint64)
+    kept = _packed_mask(doc_mask, bits.size)
     one = np.uint64(1)
-    m1 = np.uint64(0x5555555555555555)
-    m2 = np.uint64(0x3333333333333333)
-    m4 = np.uint64(0x0F0F0F0F0F0F0F0F)
-    h01 = np.uint64(0x0101010101010101)
+    zero = np.uint64(0)
     k = 0
-    i = 0
+    at = 0  # the word's documents in the words before: the first code's index
     n_full = 0
     for w in range(bits.size):
         x = bits[w]
+        left = x & kept[w]
+        kept[w] = left
         base = np.int64(w) * 64
-        kept_word = np.uint64(0)
-        while x != np.uint64(0):
-            low = x & (~x + one)
-            b = low - one
-            b = b - ((b >> one) & m1)
-            b = (b & m2) + ((b >> np.uint64(2)) & m2)
-            b = (b + (b >> np.uint64(4))) & m4
-            d = base + np.int64((b * h01) >> np.uint64(56))
-            code = np.int64(codes[i])
-            keep = np.int64(doc_mask[d])
-            cands[k] = d
+        while left != zero:
+            low = left & (~left + one)
+            below = low - one
+            code = np.int64(codes[at + _popcount(x & below)])
+            cands[k] = base + _popcount(below)
             tf[k] = values[code >> 1]
-            n_full += keep & code
-            kept_word |= low * np.uint64(keep)
-            k += keep
-            i += 1
-            x = x ^ low
-        kept[w] = kept_word
+            n_full += code & 1
+            k += 1
+            left ^= low
+        at += _popcount(x)
     return cands[:k], tf[:k], n_full, kept
 
 

@@ -429,3 +429,20 @@ def test_take_ranked_is_both_gathers(scores: list[float], rng: Any) -> None:
     docids, ranked = kernels.take_ranked(order, cands, values)
     assert docids.dtype == np.uint32 and docids.tolist() == cands[order].tolist()
     assert ranked.tobytes() == values[order].tobytes()
+
+
+@given(st.sets(st.integers(0, 299), max_size=200),
+       st.lists(st.booleans(), min_size=300, max_size=300))
+def test_filter_totals_keeps_the_documents_the_mask_passes(docs: set[int],
+                                                          mask: list[bool]) -> None:
+    every = np.array(sorted(docs), dtype=np.uint32)
+    values = np.array([0.5, 1.25, 3.0])
+    codes = ((every % 3) << 1 | (every % 7 == 0)).astype(np.uint16)
+    doc_mask = np.array(mask)
+    cands, tf, n_full, kept = kernels.filter_totals(kernels.docid_bits(every, 5), codes,
+                                                    values, doc_mask)
+    passing = doc_mask[every]
+    assert cands.tolist() == every[passing].tolist()
+    assert tf.tobytes() == values[codes[passing] >> 1].tobytes()
+    assert n_full == int((codes[passing] & 1).sum())
+    assert kept.tolist() == kernels.docid_bits(every[passing], 5).tolist()
