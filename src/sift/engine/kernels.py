@@ -421,19 +421,22 @@ def _packed_mask(mask, n_words):  # pragma: no cover - compiled
 @compiled
 def trailing_union(docs, offsets, fields, weight, field_weight, n_docs, bits, codes, values,
                    doc_mask):  # pragma: no cover - compiled
-    """(cands, index, tf, df, matched, n_last, n_full, union) of a several-word query whose last
-    word comes from its cached totals (word_totals.trailing_word_features), from the
-    other words' occurrences (``docs``, ``fields``, ``weight``, word w's at
-    ``offsets[w]:offsets[w + 1]``, already filtered) and the last word's documents
-    (``bits``, a bitset over docids whose i-th set bit has ``codes[i]``, as
-    filter_totals reads them; ``codes`` not empty) that pass ``doc_mask``. ``cands``:
-    the sorted union of their documents; ``index``: each occurrence's candidate; ``tf``
-    and ``matched`` [words, candidates]: the other words' as term_frequencies and
-    candidate_index give them (``field_weight`` and ``n_docs`` as there), the last
-    word's ``values[code >> 1]`` and True where it is present (0.0 and False
-    elsewhere); ``df`` the other words'; ``n_last`` and ``n_full``: the last word's
-    documents passing the filter and those of them with a full-weight variant;
-    ``union``: the candidates as a bitset like ``bits`` (what a facet count intersects).
+    """(cands, index, tf, df, matched, last, n_last, n_full, union) of a several-word
+    query whose last word comes from its cached totals (word_totals.
+    trailing_word_features), from the other words' occurrences (``docs``, ``fields``,
+    ``weight``, word w's at ``offsets[w]:offsets[w + 1]``, already filtered) and the
+    last word's documents (``bits``, a bitset over docids whose i-th set bit has
+    ``codes[i]``, as filter_totals reads them; ``codes`` not empty) that pass
+    ``doc_mask``. ``cands``: the sorted union of their documents; ``index``: each
+    occurrence's candidate; ``tf`` [other words, candidates] and ``df``: the other
+    words' as term_frequencies gives them (``field_weight`` and ``n_docs`` as there);
+    ``matched`` [words, candidates]: theirs as candidate_index gives them, and the last
+    word's; ``last``: per candidate the last word's term frequency as an index into
+    ``values`` (``code >> 1``), or ``values.size`` where it is absent (tf 0.0:
+    coded_sum reads it so, without a float row for it); ``n_last`` and ``n_full``: the
+    last word's documents passing the filter and those of them with a full-weight
+    variant; ``union``: the candidates as a bitset like ``bits`` (what a facet count
+    intersects).
 
     The union is built as bitsets, 64 documents a word: the filter packed into a word,
     ANDed with the last word's and ORed with the occurrences' marks, each word's
@@ -463,13 +466,13 @@ def trailing_union(docs, offsets, fields, weight, field_weight, n_docs, bits, co
         n_last += _popcount(k)
     n_head = offsets.size - 1
     cands = np.empty(count, np.uint32)
-    # The last word's rows are written whole below: only the others start from zero.
-    tf = np.empty((n_head + 1, count), np.float64)
-    tf[:n_head] = 0.0
+    tf = np.zeros((n_head, count), np.float64)
+    # The last word's row is written whole below: only the others start from zero.
     matched = np.empty((n_head + 1, count), np.bool_)
     matched[:n_head] = False
-    last_tf = tf[n_head]
+    last = np.empty(count, np.uint16)
     last_hit = matched[n_head]
+    absent = np.int64(values.size)
     n_codes = codes.size
     at = 0  # the last word's documents before this word: its first code's index
     n_full = 0
@@ -486,7 +489,7 @@ def trailing_union(docs, offsets, fields, weight, field_weight, n_docs, bits, co
             code = np.int64(codes[min(i, n_codes - 1)])
             present = np.int64((k >> s) & one)
             cands[c] = w * 64 + b
-            last_tf[c] = values[code >> 1] * present
+            last[c] = np.uint16(present * (code >> 1) + (1 - present) * absent)
             last_hit[c] = present
             n_full += present & code
             i += np.int64((x >> s) & one)
@@ -503,7 +506,7 @@ def trailing_union(docs, offsets, fields, weight, field_weight, n_docs, bits, co
             hit[index[j]] = True
     df = np.zeros(n_head, np.int64)
     _add_frequencies(tf, df, index, docs, fields, weight, offsets, field_weight, n_docs)
-    return cands, index, tf, df, matched, n_last, n_full, union
+    return cands, index, tf, df, matched, last, n_last, n_full, union
 
 
 @compiled
@@ -562,6 +565,27 @@ def saturated_sum(tf, idfs, k1):  # pragma: no cover - compiled
         idf = idfs[w]
         for c in range(n_cands):
             raw[c] += np.divide(idf * row[c], k1 + row[c])
+    return raw
+
+
+@compiled
+def coded_sum(tf, idfs, k1, last, values):  # pragma: no cover - compiled
+    """saturated_sum over the rows of ``tf`` and a last word whose term frequency in
+    candidate c is ``values[last[c]]`` (0.0 where ``last[c] == values.size``): the same
+    sum, as each of the last word's terms ``idfs[-1] * tf / (k1 + tf)`` is computed
+    once per distinct tf, from the same floats, and added last, as saturated_sum adds
+    the last row. A several-word query whose last word came from its cached totals
+    (trailing_union): no float row of 800k candidates written for it, read back and
+    divided candidate after candidate."""
+    raw = saturated_sum(tf, idfs, k1)
+    idf = idfs[tf.shape[0]]
+    n_values = values.size
+    terms = np.empty(n_values + 1, np.float64)
+    for v in range(n_values):
+        terms[v] = np.divide(idf * values[v], k1 + values[v])
+    terms[n_values] = np.divide(idf * 0.0, k1 + 0.0)
+    for c in range(raw.size):
+        raw[c] += terms[last[c]]
     return raw
 
 
@@ -1055,6 +1079,7 @@ def warm_up() -> None:
     weight = np.ones(1, np.float32)
     tf, _ = term_frequencies(index, docs, fields, weight, offsets, weight, 1, 1)
     saturated_sum(tf, np.ones(1), 1.0)
+    coded_sum(tf, np.ones(2), 1.0, np.zeros(1, np.uint16), np.ones(1))
     rows_of_docs(ptr, docs, fields, pos, ids, np.zeros(1, np.int8), yes, weight, docs,
                  np.zeros(1, i64))
     largest_rows(np.zeros(2), 1)

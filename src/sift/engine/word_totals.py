@@ -149,7 +149,7 @@ def trailing_word_features(words: list[QueryWord], snap: Snapshot, ctx: MatchCon
     offsets = np.cumsum([0, *(o.docs.size for o in occs)], dtype=np.int64)
     # The union, its term frequencies and matches in one kernel, from the last word's
     # bitset and the filter's mask: no candidate list of each part to merge.
-    cands, at, tf, head_df, matched, n_last, n_full, bits = trailing_union(
+    cands, at, tf, head_df, matched, last_tf, n_last, n_full, bits = trailing_union(
         head.docs, offsets, head.fields, head.weight, fields, snap.field_len.shape[0],
         totals.bits, totals.codes, totals.values, ctx.doc_mask)
     df = np.append(head_df, n_full if n_full else n_last)
@@ -157,6 +157,7 @@ def trailing_word_features(words: list[QueryWord], snap: Snapshot, ctx: MatchCon
     occs = [*occs, Occurrences.empty()]
     feats = Features.of_parts(cands, matched, (tf, df), occs, index, field_rank)
     feats.bits = bits
+    feats.coded_last = (last_tf, totals.values)
     # Not a closure over feats: a cycle would keep its candidate-sized arrays alive
     # until the garbage collector ran (each search's pages faulted in anew).
     feats.fill_rows = partial(_fill_last, word=last, snap=snap)

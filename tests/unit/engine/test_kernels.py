@@ -214,7 +214,7 @@ def test_gather_words_masks_like_numpy(first: list[dict[str, np.ndarray]],
 KERNELS = ("gather_words", "dense_candidates", "candidate_index", "term_frequencies",
            "saturated_sum", "proximity_keys", "proximity_costs", "add_proximity_bonus",
            "shared_grams", "typo_distances", "top_by_key", "put_first", "largest_rows",
-           "add_where_all", "trailing_union", "take_ranked")
+           "add_where_all", "trailing_union", "take_ranked", "coded_sum")
 
 
 @pytest.mark.parametrize("mode", ["sift", "meilisearch"])
@@ -399,10 +399,9 @@ def test_trailing_union_is_the_union_with_each_words_rows(head_docs: list[list[i
     bits = kernels.docid_bits(last, 4)
     values = np.array([0.25, 0.5, 1.5])
     codes = ((last % 3) << 1 | (last % 5 == 0)).astype(np.uint16)
-    cands, index, tf, df, matched, n_last, n_full, union_bits = kernels.trailing_union(
+    cands, index, tf, df, matched, last_tf, n_last, n_full, union_bits = kernels.trailing_union(
         docs, offsets, fields, weight, field_weight, 200, bits, codes, values, doc_mask)
-    last_cands, last_tf, expected_full, kept = kernels.filter_totals(bits, codes, values,
-                                                                     doc_mask)
+    last_cands, _, expected_full, kept = kernels.filter_totals(bits, codes, values, doc_mask)
     assert kept.tolist() == kernels.docid_bits(last_cands, 4).tolist()
     union = np.union1d(docs, last_cands).astype(np.uint32)
     assert cands.dtype == np.uint32 and cands.tolist() == union.tolist()
@@ -412,10 +411,11 @@ def test_trailing_union_is_the_union_with_each_words_rows(head_docs: list[list[i
     assert index.tolist() == expected_index.tolist()
     head_tf, head_df = kernels.term_frequencies(expected_index, docs, fields, weight, offsets,
                                                 field_weight, 200, union.size)
-    expected_tf = np.zeros((len(words) + 1, union.size))
-    expected_tf[:-1] = head_tf
-    expected_tf[-1, np.searchsorted(union, last_cands)] = last_tf
-    assert tf.tobytes() == expected_tf.tobytes() and df.tolist() == head_df.tolist()
+    assert tf.tobytes() == head_tf.tobytes() and df.tolist() == head_df.tolist()
+    # The last word's term frequencies as indexes into values (values.size: absent).
+    expected_last = np.full(union.size, values.size)
+    expected_last[np.searchsorted(union, last_cands)] = codes[doc_mask[last]] >> 1
+    assert last_tf.dtype == np.uint16 and last_tf.tolist() == expected_last.tolist()
     assert np.array_equal(matched[:-1], expected_matched)
     assert matched[-1].tolist() == np.isin(union, last_cands).tolist()
 
@@ -446,3 +446,20 @@ def test_filter_totals_keeps_the_documents_the_mask_passes(docs: set[int],
     assert tf.tobytes() == values[codes[passing] >> 1].tobytes()
     assert n_full == int((codes[passing] & 1).sum())
     assert kept.tolist() == kernels.docid_bits(every[passing], 5).tolist()
+
+
+
+@given(st.lists(st.tuples(st.floats(0, 50), st.integers(0, 3)), min_size=1, max_size=40),
+       st.floats(0.0, 3.0), st.floats(0.0, 3.0))
+def test_coded_sum_is_saturated_sum_of_the_decoded_row(rows: list[tuple[float, int]],
+                                                       idf_head: float, idf_last: float) -> None:
+    """A last word coded as indexes into its distinct term frequencies (3: absent, 0.0)
+    sums to saturated_sum's floats over its decoded row, bit for bit."""
+    values = np.array([0.25, 1.5, 7.0])
+    head = np.array([[tf for tf, _ in rows]])
+    last = np.array([code for _, code in rows], dtype=np.uint16)
+    decoded = np.append(values, 0.0)[last]
+    idfs = np.array([idf_head, idf_last])
+    expected = kernels.saturated_sum(np.vstack([head, decoded]), idfs, 1.6)
+    got = kernels.coded_sum(head, idfs, 1.6, last, values)
+    assert got.tobytes() == expected.tobytes()
