@@ -51,10 +51,17 @@ class Recorder:
         self.on = False
         self.calls: list[Call] = []
         self.depth = 0
+        self.wrapped: list[tuple[Any, str, Any]] = []  # (module, name, the original)
+
+    def restore(self) -> None:
+        for module, name, fn in reversed(self.wrapped):
+            setattr(module, name, fn)
+        self.wrapped.clear()
 
     def wrap(self, module: Any, name: str, label: str | None = None) -> None:
         fn = getattr(module, name)
         recorder = self
+        self.wrapped.append((module, name, fn))
 
         def recorded(*args: Any, **kwargs: Any) -> Any:
             if not recorder.on:
@@ -120,12 +127,20 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--query")
     parser.add_argument("--filter", default="in_stock = true")
     args = parser.parse_args(argv)
-    from sift.engine.query import SearchParams
 
     index = products_index(args.docs, args.seed, args.index_cache)
     (getattr(index, "warm", None) or getattr(index, "warm_prefixes", lambda: 0))()
     recorder = Recorder()
     _instrument(recorder)
+    try:
+        _measure(index, recorder, args)
+    finally:
+        recorder.restore()
+
+
+def _measure(index: Any, recorder: Recorder, args: argparse.Namespace) -> None:
+    from sift.engine.query import SearchParams
+
     bodies = typeahead(args.queries + WARM_QUERIES, args.seed)
     if args.query is not None:
         chosen = [{"q": args.query, "filter": args.filter, "facets": FACETS, "limit": 10}]

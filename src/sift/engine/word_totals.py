@@ -69,7 +69,8 @@ BUILD_SHARE = 4  # a search builds a word's totals when its filter keeps 1/4 of 
 # smaller one, the union's pass over every docid and the bisection of each term's
 # postings cost more than gathering its occurrences (the scale mix's several words
 # ending in one letter, CPU p50: 10k products 0.94 -> 1.25 ms, 100k 2.43 -> 2.71, 1M
-# 11.29 -> 9.37).
+# 11.29 -> 9.37; measured with merge_candidates, before kernels.trailing_union built the
+# union from bitsets, which was not measured below 1M).
 TRAILING_MIN_DOCS = 200_000
 
 
