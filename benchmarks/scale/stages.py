@@ -64,7 +64,7 @@ def _instrument(spent: Spent) -> None:
         (lexical, "trailing_word_features", "last word's totals"), (lexical, "rank", "rank"),
         (ranking, "relevance_scores", "relevance"),
         (ranking, "term_frequencies", "term frequencies"),
-        (ranking, "saturated_sum", "saturated sum"),
+        (ranking, "saturated_sum", "saturated sum"), (ranking, "coded_sum", "saturated sum"),
         (ranking, "smallest_k", "top-300 cut"), (ranking, "largest_rows", "top-300 cut"),
         (ranking, "add_proximity_bonus", "proximity bonus"),
         (ranking, "add_where_all", "every-word bonus"),

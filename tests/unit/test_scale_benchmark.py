@@ -73,3 +73,24 @@ def test_first_use_reports_the_views_and_the_slowest_searches(
     assert ("warm_fields: " in out) != lazy
     assert "after the 8 searches of the mix" in out
     assert len([line for line in out.splitlines() if line.startswith("  ") and "#" in line]) == 6
+
+
+def test_kernels_reruns_each_kernel_of_the_slowest_searches(
+        tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    """Each captured call is listed with its rerun's median, nested under its step, and
+    the engine's functions are given back unwrapped."""
+    from benchmarks.scale import kernels
+    from benchmarks.scale.products_index import products_index
+
+    import sift.engine.ranking as ranking
+
+    cache = tmp_path / "index.pickle"
+    products_index(300, 42, cache)
+    before = ranking.saturated_sum
+    kernels.main(["--index-cache", str(cache), "--queries", "6", "--slowest", "2",
+                  "--repeat", "3"])
+    out = capsys.readouterr().out
+    assert "median of 3 reruns" in out
+    assert out.count("(median of 3)") == 2  # the two slowest searches
+    assert "\n  rank " in out and "\n      saturated_sum " in out
+    assert ranking.saturated_sum is before

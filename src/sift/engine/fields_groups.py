@@ -146,18 +146,24 @@ class Membership:
     shared by every facet counted for that query.
     """
 
-    def __init__(self, candidates: BitMap | np.ndarray) -> None:
+    def __init__(self, candidates: BitMap | np.ndarray, bits: np.ndarray | None = None
+                 ) -> None:
         """``candidates``: a BitMap, or distinct docids as a numpy array (a search's
-        candidates; the BitMap is then only built if a caller needs one)."""
+        candidates; the BitMap is then only built if a caller needs one). ``bits``: the
+        same docids as a bitset over docids (uint64, bit d & 63 of word d >> 6), when
+        the search built one: counts by bitset intersection then read it instead of
+        building their own."""
         self._bitmap: BitMap | None = None
         self._ids: np.ndarray | None = None
         if isinstance(candidates, BitMap):
             self._bitmap = candidates
             self.size = len(candidates)
         else:
-            self._ids = np.asarray(candidates).astype(np.int64)
+            # uint32, as the kernels take docids: a search's are already (no copy).
+            self._ids = np.asarray(candidates, dtype=np.uint32)
             self.size = int(self._ids.size)
         self._table: np.ndarray | None = None
+        self._given_bits = bits
         self._bits: dict[int, np.ndarray] = {}
 
     @property
@@ -180,7 +186,7 @@ class Membership:
 
     def ids(self) -> np.ndarray:
         if self._ids is None:
-            self._ids = array_from_bitmap(self.candidates).astype(np.int64)
+            self._ids = array_from_bitmap(self.candidates)
         return self._ids
 
     def sparse_for(self, groups: Groups) -> bool:
@@ -224,7 +230,11 @@ class Membership:
     def bitset(self, n_words: int) -> np.ndarray:
         """The candidates as a bitset of ``n_words`` words (kernels.docid_bits: those
         past its end left out, a field's bitsets hold none of them), built once per
-        query and length."""
+        query and length; the search's own when it gave one (it may be longer: a
+        field's bitsets hold none of the docids past their end, and kernels.count_bits
+        reads the words both cover)."""
+        if self._given_bits is not None:
+            return self._given_bits
         bits = self._bits.get(n_words)
         if bits is None:
             bits = self._bits[n_words] = kernels.docid_bits(self.ids(), n_words)

@@ -227,6 +227,13 @@ class Features:
         # occurrences there in ``occs`` and ``index`` (word_totals.trailing_word_features);
         # None: all present.
         self.fill_rows: Callable[[Features, np.ndarray], None] | None = None
+        # The candidates as a bitset over docids (uint64, bit d & 63 of word d >> 6) when
+        # the match built one (a word's cached totals): facet counts intersect it.
+        self.bits: np.ndarray | None = None
+        # (per candidate an index into values, values.size where absent; values): the
+        # last word's term frequencies, coded (kernels.coded_sum), when ``totals``' tf
+        # holds only the other words' rows (word_totals.trailing_word_features).
+        self.coded_last: tuple[np.ndarray, np.ndarray] | None = None
 
     @classmethod
     def of_totals(cls, cands: np.ndarray, tf: np.ndarray, df: int, field_rank: np.ndarray

@@ -25,6 +25,7 @@ from sift.engine.expand import QueryWord
 from sift.engine.kernels import (
     add_proximity_bonus,
     add_where_all,
+    coded_sum,
     largest_rows,
     put_first,
     saturated_sum,
@@ -283,7 +284,8 @@ def relevance_scores(inp: RankInput, kept: np.ndarray) -> tuple[np.ndarray, np.n
             continue
         # idf stays in numpy: numba's log1p can differ from numpy's in the last bit.
         idfs[i] = np.log1p((n_docs - d + 0.5) / (d + 0.5)) * (p.stop_weight if w.stop else 1.0)
-    raw = saturated_sum(tf, idfs * counts, p.k1)
+    raw = saturated_sum(tf, idfs * counts, p.k1) if feats.coded_last is None else \
+        coded_sum(tf, idfs * counts, p.k1, *feats.coded_last)
     max_score = float((idfs * counts).sum())
     sequence = inp.sequence if inp.sequence is not None else range(len(inp.words))
     content = [i for i in sequence if not inp.words[i].stop]

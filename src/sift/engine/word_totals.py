@@ -35,6 +35,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from functools import partial
+from itertools import pairwise
 
 import numpy as np
 
@@ -42,9 +43,9 @@ from sift.engine.expand import QueryWord, best_split, term_table
 from sift.engine.kernels import (
     docid_bits,
     filter_totals,
-    merge_candidates,
     rows_of_docs,
     term_frequencies,
+    trailing_union,
 )
 from sift.engine.match import (
     SPARSE_RATIO,
@@ -68,7 +69,8 @@ BUILD_SHARE = 4  # a search builds a word's totals when its filter keeps 1/4 of 
 # smaller one, the union's pass over every docid and the bisection of each term's
 # postings cost more than gathering its occurrences (the scale mix's several words
 # ending in one letter, CPU p50: 10k products 0.94 -> 1.25 ms, 100k 2.43 -> 2.71, 1M
-# 11.29 -> 9.37).
+# 11.29 -> 9.37; measured with merge_candidates, before kernels.trailing_union built the
+# union from bitsets, which was not measured below 1M).
 TRAILING_MIN_DOCS = 200_000
 
 
@@ -111,10 +113,13 @@ def one_word_features(words: list[QueryWord], snap: Snapshot, ctx: MatchContext,
     totals = _totals(words[0], snap, ctx, relevance, field_rank, n_ranks, fields)
     if totals is None:
         return None
-    cands, tf, n_full = filter_totals(totals.bits, totals.codes, totals.values, ctx.doc_mask)
+    cands, tf, n_full, bits = filter_totals(totals.bits, totals.codes, totals.values,
+                                            ctx.doc_mask)
     if cands.size == 0:
         return None  # nothing passes the filter: the usual path's empty answer
-    return Features.of_totals(cands, tf, n_full if n_full else cands.size, field_rank)
+    feats = Features.of_totals(cands, tf, n_full if n_full else cands.size, field_rank)
+    feats.bits = bits
+    return feats
 
 
 def trailing_word_features(words: list[QueryWord], snap: Snapshot, ctx: MatchContext,
@@ -138,22 +143,22 @@ def trailing_word_features(words: list[QueryWord], snap: Snapshot, ctx: MatchCon
         return None
     fields = field_weights(relevance, snap, None, field_rank, n_ranks)
     totals = _totals(last, snap, ctx, relevance, field_rank, n_ranks, fields)
-    if totals is None:
+    if totals is None or totals.codes.size == 0:
         return None
-    last_cands, last_tf, n_full = filter_totals(totals.bits, totals.codes, totals.values,
-                                                ctx.doc_mask)
     occs, flat = gather(words[:-1], snap, ctx)
-    n_docs = snap.alive.size
-    head = Features(occs, field_rank, n_docs, flat)
-    head_tf, head_df = term_frequencies(head.index_all, head.docs, head.joined("fields"),
-                                        head.joined("weight"), head.offsets, fields,
-                                        snap.field_len.shape[0], head.cands.size)
-    cands, tf, matched, at_head = merge_candidates(head.cands, head_tf, head.matched,
-                                                   last_cands, last_tf, n_docs)
-    df = np.append(head_df, n_full if n_full else last_cands.size)
-    index = [*(at_head[i] for i in head.index), np.empty(0, np.int32)]
+    head = flat if flat is not None else Occurrences.concat(occs)
+    offsets = np.cumsum([0, *(o.docs.size for o in occs)], dtype=np.int64)
+    # The union, its term frequencies and matches in one kernel, from the last word's
+    # bitset and the filter's mask: no candidate list of each part to merge.
+    cands, at, tf, head_df, matched, last_tf, n_last, n_full, bits = trailing_union(
+        head.docs, offsets, head.fields, head.weight, fields, snap.field_len.shape[0],
+        totals.bits, totals.codes, totals.values, ctx.doc_mask)
+    df = np.append(head_df, n_full if n_full else n_last)
+    index = [*(at[a:b] for a, b in pairwise(offsets.tolist())), np.empty(0, np.int32)]
     occs = [*occs, Occurrences.empty()]
     feats = Features.of_parts(cands, matched, (tf, df), occs, index, field_rank)
+    feats.bits = bits
+    feats.coded_last = (last_tf, totals.values)
     # Not a closure over feats: a cycle would keep its candidate-sized arrays alive
     # until the garbage collector ran (each search's pages faulted in anew).
     feats.fill_rows = partial(_fill_last, word=last, snap=snap)
@@ -229,7 +234,7 @@ def _build(word: QueryWord, snap: Snapshot, field_weight: np.ndarray,
     if values.size >= 1 << 15:
         return None  # past 16-bit codes: such a word is gathered as before
     codes = (np.searchsorted(values, tf[0]) << 1 | full).astype(np.uint16)
-    bits = docid_bits(feats.cands.astype(np.int64), (snap.alive.size + 63) // 64)
+    bits = docid_bits(feats.cands, (snap.alive.size + 63) // 64)
     return WordTotals(bits, codes, values)
 
 

@@ -3,6 +3,8 @@ on random occurrence lists (hypothesis): results must be identical, floats bit f
 
 from __future__ import annotations
 
+from typing import Any
+
 import numpy as np
 import pytest
 from hypothesis import given, settings
@@ -212,7 +214,7 @@ def test_gather_words_masks_like_numpy(first: list[dict[str, np.ndarray]],
 KERNELS = ("gather_words", "dense_candidates", "candidate_index", "term_frequencies",
            "saturated_sum", "proximity_keys", "proximity_costs", "add_proximity_bonus",
            "shared_grams", "typo_distances", "top_by_key", "put_first", "largest_rows",
-           "add_where_all", "merge_candidates")
+           "add_where_all", "trailing_union", "take_ranked", "coded_sum")
 
 
 @pytest.mark.parametrize("mode", ["sift", "meilisearch"])
@@ -320,7 +322,7 @@ def test_facet_counts_equal_bincount_over_the_candidates_values(seed: int, n_can
     n_values = 5
     codes = rng.integers(-1, n_values, N_DOCS).astype(np.int32)  # -1: no value
     # Candidates may lie past the field's last docid (documents without the field).
-    docs = np.unique(rng.integers(0, N_DOCS + 10, n_cands)).astype(np.int64)
+    docs = np.unique(rng.integers(0, N_DOCS + 10, n_cands)).astype(np.uint32)
     inside = docs[docs < N_DOCS]
     found = codes[inside]
     expected = np.bincount(found[found >= 0], minlength=n_values)
@@ -375,24 +377,89 @@ def test_add_where_all_adds_where_every_word_matched(cells: list[tuple[bool, ...
     assert raw.tobytes() == expected.tobytes()
 
 
-@given(st.sets(st.integers(0, 199), max_size=60), st.sets(st.integers(0, 199), max_size=60))
-def test_merge_candidates_is_the_union_with_each_words_rows(head_set: set[int],
-                                                            last_set: set[int]) -> None:
-    head = np.array(sorted(head_set), dtype=np.uint32)
+@given(st.lists(st.lists(st.integers(0, 199), max_size=40), min_size=1, max_size=3),
+       st.sets(st.integers(0, 199), min_size=1, max_size=150),
+       st.lists(st.booleans(), min_size=200, max_size=200))
+def test_trailing_union_is_the_union_with_each_words_rows(head_docs: list[list[int]],
+                                                          last_set: set[int],
+                                                          mask: list[bool]) -> None:
+    """What filter_totals, candidate_index and term_frequencies give the parts, merged:
+    the sorted union of the other words' (filtered) documents and the last word's that
+    pass the mask, each word's row of term frequencies and matches there."""
+    doc_mask = np.array(mask)
+    # The other words' occurrences, filtered as gather filters them; docids repeat.
+    words = [np.array(sorted(d for d in ds if doc_mask[d]), dtype=np.uint32)
+             for ds in head_docs]
+    docs = np.concatenate(words)
+    offsets = np.cumsum([0, *(w.size for w in words)], dtype=np.int64)
+    fields = (docs % 3).astype(np.uint16)
+    weight = np.where(docs % 4 == 0, 0.6, 1.0).astype(np.float32)
+    field_weight = np.linspace(0.5, 1.5, 3 * 200).astype(np.float32)
     last = np.array(sorted(last_set), dtype=np.uint32)
-    head_tf = np.vstack([np.arange(head.size) + 0.5, np.arange(head.size) + 0.25])
-    head_matched = np.vstack([np.arange(head.size) % 2 == 0, np.ones(head.size, bool)])
-    last_tf = np.arange(last.size) + 0.75
-    cands, tf, matched, at_head = kernels.merge_candidates(head, head_tf, head_matched, last,
-                                                           last_tf, 200)
-    union = np.union1d(head, last)
-    assert cands.tolist() == union.tolist()
-    assert at_head.dtype == np.int32 and cands[at_head].tolist() == head.tolist()
-    expected_tf = np.zeros((3, union.size))
-    expected_matched = np.zeros((3, union.size), bool)
-    expected_tf[:2, np.searchsorted(union, head)] = head_tf
-    expected_matched[:2, np.searchsorted(union, head)] = head_matched
-    expected_tf[2, np.searchsorted(union, last)] = last_tf
-    expected_matched[2, np.searchsorted(union, last)] = True
-    assert tf.tobytes() == expected_tf.tobytes()
-    assert np.array_equal(matched, expected_matched)
+    bits = kernels.docid_bits(last, 4)
+    values = np.array([0.25, 0.5, 1.5])
+    codes = ((last % 3) << 1 | (last % 5 == 0)).astype(np.uint16)
+    cands, index, tf, df, matched, last_tf, n_last, n_full, union_bits = kernels.trailing_union(
+        docs, offsets, fields, weight, field_weight, 200, bits, codes, values, doc_mask)
+    last_cands, _, expected_full, kept = kernels.filter_totals(bits, codes, values, doc_mask)
+    assert kept.tolist() == kernels.docid_bits(last_cands, 4).tolist()
+    union = np.union1d(docs, last_cands).astype(np.uint32)
+    assert cands.dtype == np.uint32 and cands.tolist() == union.tolist()
+    assert union_bits.tolist() == kernels.docid_bits(union, 4).tolist()
+    assert (n_last, n_full) == (last_cands.size, expected_full)
+    expected_index, expected_matched = kernels.candidate_index(union, docs, offsets, 200)
+    assert index.tolist() == expected_index.tolist()
+    head_tf, head_df = kernels.term_frequencies(expected_index, docs, fields, weight, offsets,
+                                                field_weight, 200, union.size)
+    assert tf.tobytes() == head_tf.tobytes() and df.tolist() == head_df.tolist()
+    # The last word's term frequencies as indexes into values (values.size: absent).
+    expected_last = np.full(union.size, values.size)
+    expected_last[np.searchsorted(union, last_cands)] = codes[doc_mask[last]] >> 1
+    assert last_tf.dtype == np.uint16 and last_tf.tolist() == expected_last.tolist()
+    assert np.array_equal(matched[:-1], expected_matched)
+    assert matched[-1].tolist() == np.isin(union, last_cands).tolist()
+
+
+@given(st.lists(st.floats(allow_nan=True), min_size=1, max_size=50), st.randoms())
+def test_take_ranked_is_both_gathers(scores: list[float], rng: Any) -> None:
+    order = np.arange(len(scores), dtype=np.int64)
+    rng.shuffle(order)
+    cands = (np.arange(len(scores)) * 7 + 3).astype(np.uint32)
+    values = np.array(scores)
+    docids, ranked = kernels.take_ranked(order, cands, values)
+    assert docids.dtype == np.uint32 and docids.tolist() == cands[order].tolist()
+    assert ranked.tobytes() == values[order].tobytes()
+
+
+@given(st.sets(st.integers(0, 299), max_size=200),
+       st.lists(st.booleans(), min_size=300, max_size=300))
+def test_filter_totals_keeps_the_documents_the_mask_passes(docs: set[int],
+                                                          mask: list[bool]) -> None:
+    every = np.array(sorted(docs), dtype=np.uint32)
+    values = np.array([0.5, 1.25, 3.0])
+    codes = ((every % 3) << 1 | (every % 7 == 0)).astype(np.uint16)
+    doc_mask = np.array(mask)
+    cands, tf, n_full, kept = kernels.filter_totals(kernels.docid_bits(every, 5), codes,
+                                                    values, doc_mask)
+    passing = doc_mask[every]
+    assert cands.tolist() == every[passing].tolist()
+    assert tf.tobytes() == values[codes[passing] >> 1].tobytes()
+    assert n_full == int((codes[passing] & 1).sum())
+    assert kept.tolist() == kernels.docid_bits(every[passing], 5).tolist()
+
+
+
+@given(st.lists(st.tuples(st.floats(0, 50), st.integers(0, 3)), min_size=1, max_size=40),
+       st.floats(0.0, 3.0), st.floats(0.0, 3.0))
+def test_coded_sum_is_saturated_sum_of_the_decoded_row(rows: list[tuple[float, int]],
+                                                       idf_head: float, idf_last: float) -> None:
+    """A last word coded as indexes into its distinct term frequencies (3: absent, 0.0)
+    sums to saturated_sum's floats over its decoded row, bit for bit."""
+    values = np.array([0.25, 1.5, 7.0])
+    head = np.array([[tf for tf, _ in rows]])
+    last = np.array([code for _, code in rows], dtype=np.uint16)
+    decoded = np.append(values, 0.0)[last]
+    idfs = np.array([idf_head, idf_last])
+    expected = kernels.saturated_sum(np.vstack([head, decoded]), idfs, 1.6)
+    got = kernels.coded_sum(head, idfs, 1.6, last, values)
+    assert got.tobytes() == expected.tobytes()

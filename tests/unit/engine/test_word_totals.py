@@ -4,15 +4,18 @@ its occurrences: the responses must be identical, ranking scores bit for bit."""
 
 from __future__ import annotations
 
+import dataclasses
 import random
 from typing import Any
 
 import pytest
 
 from conftest import build_index, search
-from sift.engine import word_totals
+from sift.engine import pipeline, word_totals
+from sift.engine.curation import Curation, Scale
 from sift.engine.index import SearchIndex
 from sift.engine.pipeline import lexical
+from sift.engine.query import SearchParams
 
 WORDS = ["alpha", "amber", "apple", "arc", "beta", "birch", "brook", "cedar", "comet", "a",
          "ab", "delta"]
@@ -107,3 +110,24 @@ def test_short_dense_words_are_cached_and_selective_filters_do_not_build(
     index.upsert([(str(d["id"]), d) for d in _docs(random.Random(8), 900, 5)])
     _answer(index, "a")  # a new snapshot: its own totals
     assert built == ["a", "a"]
+
+
+def test_facets_counted_from_the_totals_bitset_leave_out_what_rules_hide(
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    """Facet counts read the candidates' bitset the cached totals built (Ranking.facet_bits)
+    only while it describes the facet docids: a rule that hides documents drops it."""
+    monkeypatch.setattr(word_totals, "TRAILING_MIN_DOCS", 0)
+    index = _index()
+    hide = Curation(scales=(Scale(0.0, filter="in_stock = false"),))
+
+    def facets() -> list[Any]:
+        return [pipeline.search(index.view, dataclasses.replace(
+            SearchParams.from_dict({"q": q, "facets": ["tags"], **body}), curation=curation)
+        )["facetDistribution"] for q in ("a", "alpha b") for curation in (None, hide)
+            for body in ({}, {"rankingScoreThreshold": 0.2})]
+
+    with_totals = facets()
+    monkeypatch.setattr(lexical, "one_word_features", lambda *_: None)
+    monkeypatch.setattr(lexical, "trailing_word_features", lambda *_: None)
+    assert facets() == with_totals
+    assert with_totals[0] != with_totals[2]  # the rule hid documents with tags

@@ -40,9 +40,11 @@ def fuse_legs(
 def _keyword(request: Request, lexical: LexicalCandidates) -> Ranking:
     docids, scores, order = lexical.docids, lexical.scores, lexical.order
     threshold = request.params.ranking_score_threshold
+    bits = lexical.bits
     if threshold is not None:
         keep = scores >= threshold
         docids, scores, order = docids[keep], scores[keep], order[keep]
+        bits = None  # of every match, not of those kept
     return Ranking(
         docids=docids,
         scores=scores,
@@ -52,6 +54,7 @@ def _keyword(request: Request, lexical: LexicalCandidates) -> Ranking:
         total=int(docids.size),
         facet_docids=docids,
         ordered=request.ordered_rows,
+        facet_bits=bits,
     )
 
 

@@ -18,6 +18,7 @@ from sift.engine.expand import (
     parse_query,
     split_negations,
 )
+from sift.engine.kernels import take_ranked
 from sift.engine.match import Features, MatchContext, Occurrences, gather, phrase_occurrences
 from sift.engine.pipeline.request import Request
 from sift.engine.ranking import (
@@ -52,6 +53,7 @@ class LexicalCandidates:
     scores: np.ndarray = field(default_factory=lambda: np.empty(0))  # `_rankingScore`
     order: np.ndarray = field(default_factory=lambda: np.empty(0, np.int64))  # row -> ranked
     ranked: Ranked | None = None  # `_rankingScoreDetails`, by ``order``
+    bits: np.ndarray | None = None  # ``docids`` as a bitset, when the match built one
 
 
 NO_CANDIDATES = LexicalCandidates()
@@ -77,9 +79,10 @@ def match_and_rank(request: Request, sort: list[str], need: int | None) -> Lexic
         return matched
     words, inp = matched
     ranked = rank(inp, list(request.index.settings["rankingRules"]))
-    return LexicalCandidates(
-        words, inp.feats.cands[ranked.order], ranked.score[ranked.order], ranked.order, ranked
-    )
+    # The match's bitset is of every candidate: a matching strategy may have dropped some.
+    bits = inp.feats.bits if ranked.order.size == inp.feats.cands.size else None
+    docids, scores = take_ranked(ranked.order, inp.feats.cands, ranked.score)
+    return LexicalCandidates(words, docids, scores, ranked.order, ranked, bits)
 
 
 def match(request: Request, sort: list[str], need: int | None, word_totals: bool = False

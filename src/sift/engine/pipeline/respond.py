@@ -57,7 +57,8 @@ def response(
     body: dict[str, Any] = {"hits": hits, "query": request.query}
     body.update(pagination_fields(params, page.total))
     if params.facets is not None:
-        body.update(facets(request.index, ranking.facet_docids, params.facets))
+        body.update(facets(request.index, ranking.facet_docids, params.facets,
+                           ranking.facet_bits))
         timer.lap("search > facet distribution")
     if request.semantic_count:
         rows = slice(page.rows.start, page.rows.stop)
@@ -88,7 +89,10 @@ def pagination_fields(params: SearchParams, total: int) -> dict[str, Any]:
     return {"limit": params.limit, "offset": params.offset, "estimatedTotalHits": total}
 
 
-def facets(index: IndexView, docids: np.ndarray, names: list[str]) -> dict[str, Any]:
+def facets(index: IndexView, docids: np.ndarray, names: list[str],
+           bits: np.ndarray | None = None) -> dict[str, Any]:
+    """The facet distribution and stats of ``docids`` (``bits``: the same as a bitset
+    over docids, when the search built one)."""
     allowed = filterable(index)
     for name in names:
         if name != "*" and not matches_pattern(name, allowed):
@@ -100,7 +104,7 @@ def facets(index: IndexView, docids: np.ndarray, names: list[str]) -> dict[str, 
     faceting = index.settings["faceting"]
     # Candidates are distinct docids (a ranking's): counted from their side, or turned
     # into a BitMap only when a facet's values are counted by intersection.
-    candidates = Membership(docids)
+    candidates = Membership(docids, bits)
     with index.fields_lock:
         dist = index.field_store.facet_distribution(
             candidates,

@@ -62,6 +62,7 @@ def apply(ranking: Ranking, context: StageContext) -> Ranking:
         semantic=semantic,
         total=ranking.total - int(hidden.size) + int(inserted.size),
         facet_docids=facet.astype(np.uint32),
+        facet_bits=None,  # of the facet docids before the rules
         ordered=ordered,
     )
 

@@ -31,6 +31,10 @@ class Ranking:
     facet_docids: np.ndarray  # the candidates facets count (uint32, any order)
     ordered: int | None  # leading rows in rank order, the rest unordered (None: every row)
     clicks: dict[int, dict[str, Any]] | None = None  # docid -> its `clicks` score details
+    # ``facet_docids`` as a bitset over docids (uint64, bit d & 63 of word d >> 6) when
+    # the match built one; None: built from them if a facet count needs it. A stage
+    # that changes ``facet_docids`` sets it to None (with ``dataclasses.replace``).
+    facet_bits: np.ndarray | None = None
 
     def take(self, rows: np.ndarray) -> Ranking:
         """These rows (indices or a bool mask), in this order; ``total`` unchanged."""
