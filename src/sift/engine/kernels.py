@@ -943,6 +943,51 @@ def count_bits(words, bits):  # pragma: no cover - compiled
     return counts
 
 
+@compiled
+def distinct_words(text, firsts, ends):  # pragma: no cover - compiled
+    """Each word's number among the distinct words (``text[firsts[w]:ends[w]]``, numbered
+    in order of first appearance), and each distinct word's first occurrence: a batch's
+    words factorised in one pass over their bytes (an open-addressing table of FNV-1a
+    hashes, every match confirmed byte for byte), so that only its distinct words become
+    Python strings and are looked up in the vocabulary's dict."""
+    n = firsts.size
+    size = 2
+    while size < 2 * n:
+        size <<= 1
+    mask = np.uint64(size - 1)
+    slots = np.full(size, -1, np.int64)
+    codes = np.empty(n, np.int64)
+    reps = np.empty(n, np.int64)
+    count = 0
+    for w in range(n):
+        a, b = firsts[w], ends[w]
+        h = np.uint64(14695981039346656037)
+        for i in range(a, b):
+            h = (h ^ np.uint64(text[i])) * np.uint64(1099511628211)
+        s = h & mask
+        while True:
+            d = slots[s]
+            if d < 0:
+                slots[s] = count
+                reps[count] = w
+                codes[w] = count
+                count += 1
+                break
+            r = reps[d]
+            ra = firsts[r]
+            if ends[r] - ra == b - a:
+                same = True
+                for i in range(b - a):
+                    if text[ra + i] != text[a + i]:
+                        same = False
+                        break
+                if same:
+                    codes[w] = d
+                    break
+            s = (s + np.uint64(1)) & mask
+    return codes, reps[:count]
+
+
 def warm_up() -> None:
     """Compile (or load from numba's on-disk cache) every kernel for the dtypes the
     engine passes, so that no search request pays for it: seconds on a fresh install,
@@ -986,3 +1031,5 @@ def warm_up() -> None:
     for prefix in (False, True):
         typo_distances(docs, np.zeros(1, i64), np.zeros(1, i64), codes, np.ones(1, i64), 1,
                        prefix)
+    # A batch's words: the bytes are a read-only buffer (np.frombuffer of bytes).
+    distinct_words(np.frombuffer(b"a", dtype=np.uint8), np.zeros(1, i64), np.ones(1, i64))

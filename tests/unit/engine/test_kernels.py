@@ -396,3 +396,30 @@ def test_merge_candidates_is_the_union_with_each_words_rows(head_set: set[int],
     expected_matched[2, np.searchsorted(union, last)] = True
     assert tf.tobytes() == expected_tf.tobytes()
     assert np.array_equal(matched, expected_matched)
+
+
+@given(st.lists(st.text(alphabet="ab0 ", max_size=6), max_size=30))
+def test_distinct_words_numbers_words_by_first_appearance(texts: list[str]) -> None:
+    """The words between [first, end) byte offsets, numbered as dict.fromkeys would."""
+    text = " ".join(texts).encode("ascii")
+    spans = [(m.start(), m.end()) for m in __import__("re").finditer(rb"[ab0]+", text)]
+    firsts = np.array([a for a, _ in spans], dtype=np.int64)
+    ends = np.array([b for _, b in spans], dtype=np.int64)
+    codes, reps = kernels.distinct_words(np.frombuffer(text, dtype=np.uint8), firsts, ends)
+    words = [text[a:b] for a, b in spans]
+    distinct = list(dict.fromkeys(words))
+    assert [words[r] for r in reps.tolist()] == distinct
+    assert codes.tolist() == [distinct.index(w) for w in words]
+
+
+def test_distinct_words_tells_apart_words_of_one_slot() -> None:
+    """4,000 words, 2,000 distinct, in a table of 8,192 slots: many words land in a slot
+    another word holds (the probe goes on), and each is still numbered by its bytes."""
+    words = [format(i, "x") for i in range(2000)] * 2
+    text = " ".join(words).encode("ascii")
+    lens = np.array([len(w) for w in words], dtype=np.int64)
+    firsts = np.cumsum(lens + 1) - (lens + 1)
+    codes, reps = kernels.distinct_words(np.frombuffer(text, dtype=np.uint8), firsts,
+                                         firsts + lens)
+    assert reps.tolist() == list(range(2000))
+    assert codes.tolist() == list(range(2000)) * 2
