@@ -944,6 +944,41 @@ def count_bits(words, bits):  # pragma: no cover - compiled
 
 
 @compiled
+def live_rows_per_term(term_ptr, docs, alive, counts):  # pragma: no cover - compiled
+    """Adds to ``counts[t]`` the rows of term ``t`` (``term_ptr``'s) whose document is
+    ``alive``; returns the rows added. A merge's first pass, without a temporary."""
+    added = 0
+    for t in range(term_ptr.size - 1):
+        n = 0
+        for r in range(term_ptr[t], term_ptr[t + 1]):
+            if alive[docs[r]]:
+                n += 1
+        counts[t] += n
+        added += n
+    return added
+
+
+@compiled
+def copy_live_rows(term_ptr, docs, fields, pos, alive, free, out_docs, out_fields, out_pos
+                   ):  # pragma: no cover - compiled
+    """A merge's second pass: each term's live rows, in their order, to the merged arrays
+    from ``free[t]`` on (advanced past them); returns the rows copied."""
+    copied = 0
+    for t in range(term_ptr.size - 1):
+        k = free[t]
+        for r in range(term_ptr[t], term_ptr[t + 1]):
+            d = docs[r]
+            if alive[d]:
+                out_docs[k] = d
+                out_fields[k] = fields[r]
+                out_pos[k] = pos[r]
+                k += 1
+        copied += k - free[t]
+        free[t] = k
+    return copied
+
+
+@compiled
 def distinct_words(text, firsts, ends):  # pragma: no cover - compiled
     """Each word's number among the distinct words (``text[firsts[w]:ends[w]]``, numbered
     in order of first appearance), and each distinct word's first occurrence: a batch's
@@ -1031,5 +1066,9 @@ def warm_up() -> None:
     for prefix in (False, True):
         typo_distances(docs, np.zeros(1, i64), np.zeros(1, i64), codes, np.ones(1, i64), 1,
                        prefix)
+    counts = np.zeros(1, i64)
+    live_rows_per_term(ptr, docs, yes, counts)
+    copy_live_rows(ptr, docs, fields, pos, yes, counts, np.zeros(1, u32), np.zeros(1, np.uint16),
+                   np.zeros(1, u32))
     # A batch's words: the bytes are a read-only buffer (np.frombuffer of bytes).
     distinct_words(np.frombuffer(b"a", dtype=np.uint8), np.zeros(1, i64), np.ones(1, i64))
