@@ -423,3 +423,24 @@ def test_distinct_words_tells_apart_words_of_one_slot() -> None:
                                          firsts + lens)
     assert reps.tolist() == list(range(2000))
     assert codes.tolist() == list(range(2000)) * 2
+
+
+@given(st.integers(0, 2**32 - 1), st.integers(0, 300), st.booleans())
+def test_rows_by_term_is_lexsort_for_rows_in_document_order(seed: int, n: int,
+                                                            in_order: bool) -> None:
+    """Rows in (doc, field, pos) order: the counting sort's order is lexsort's; other rows:
+    an empty order (Segment.build then sorts with lexsort)."""
+    rng = np.random.default_rng(seed)
+    terms = rng.integers(0, 12, n)
+    docs = rng.integers(0, 5, n).astype(np.uint32)
+    fields = rng.integers(0, 3, n).astype(np.uint16)
+    pos = rng.integers(0, 6, n).astype(np.uint32)
+    if in_order:
+        by_row = np.lexsort((pos, fields, docs))
+        terms, docs, fields, pos = terms[by_row], docs[by_row], fields[by_row], pos[by_row]
+    order = kernels.rows_by_term(terms, docs, fields, pos, 12)
+    rows = list(zip(docs.tolist(), fields.tolist(), pos.tolist(), strict=True))
+    if rows == sorted(rows):
+        assert order.tolist() == np.lexsort((pos, fields, docs, terms)).tolist()
+    else:
+        assert order.size == 0
