@@ -62,6 +62,10 @@ ENGLISH_STOP_WORDS: Final = frozenset(
 # bytes of a word.
 MAX_WORD_CHARS: Final = 255
 
+# Slots a word may probe in kernels.distinct_words before its words are taken as strings
+# instead (text made to collide in its unkeyed hash).
+MAX_PROBES: Final = 64
+
 # Hard separators end a sentence: words on either side are not "close", so the
 # proximity rules see a gap (Meilisearch counts such a pair as distance 8).
 _HARD = re.compile(r"[.;!?…]+(?=\s|$)|[\u3002\uff01\uff1f\uff1b]|\n\s*\n")
@@ -216,11 +220,13 @@ _PLAIN_BYTES: Final = bytes(
 )
 
 
-def _plain_words(parts: list[str]) -> tuple[list[str], np.ndarray, np.ndarray] | None:
+def _plain_words(parts: list[str]
+                 ) -> tuple[list[str], np.ndarray, np.ndarray | None] | None:
     """The distinct words of ASCII parts with the default tokens (in order of first
     appearance), how many words each part has, and each word's position among the
-    distinct ones; None when a part is not ASCII or a word is longer than MAX_WORD_CHARS
-    (the regex cuts it).
+    distinct ones (None: the words are every word, when they were made to collide in
+    kernels.distinct_words); None when a part is not ASCII or a word is longer than
+    MAX_WORD_CHARS (the regex cuts it).
 
     A byte table finds the words, and numpy counts the word starts between the parts'
     boundaries: the regex over the marked texts, then numpy over an array of the words to
@@ -243,7 +249,10 @@ def _plain_words(parts: list[str]) -> tuple[list[str], np.ndarray, np.ndarray] |
     bounds = np.flatnonzero(np.frombuffer(joined.encode("ascii"), dtype=np.uint8) == ord(_MARK))
     before = np.searchsorted(firsts, bounds)
     counts = np.diff(np.concatenate(([0], before, [firsts.size])))[: len(parts)]  # [] of []
-    codes, reps = distinct_words(np.frombuffer(table, dtype=np.uint8), firsts, ends)
+    codes, reps = distinct_words(np.frombuffer(table, dtype=np.uint8), firsts, ends,
+                                 MAX_PROBES)
+    if codes.size != firsts.size:  # words made to collide (see distinct_words): every word
+        return table.decode("ascii").split(), counts, None
     # The distinct words' bytes, each with the byte after it (a space: the table maps
     # every other byte to one), then split as the whole text used to be.
     spaced = np.frombuffer(table + b" ", dtype=np.uint8)

@@ -1008,18 +1008,23 @@ def copy_live_rows(term_ptr, docs, fields, pos, alive, free, out_docs, out_field
 
 
 @compiled
-def distinct_words(text, firsts, ends):  # pragma: no cover - compiled
+def distinct_words(text, firsts, ends, max_probes):  # pragma: no cover - compiled
     """Each word's number among the distinct words (``text[firsts[w]:ends[w]]``, numbered
     in order of first appearance), and each distinct word's first occurrence: a batch's
     words factorised in one pass over their bytes (an open-addressing table of FNV-1a
     hashes, every match confirmed byte for byte), so that only its distinct words become
-    Python strings and are looked up in the vocabulary's dict."""
+    Python strings and are looked up in the vocabulary's dict.
+
+    FNV-1a is not keyed: words made to share slots could make the probing quadratic. A
+    word that probes more than ``max_probes`` slots ends the pass, with empty results
+    (the caller then takes the words as strings, into Python's dict and its keyed hash);
+    the table has four times the words' room, so other text never comes near it."""
     n = firsts.size
-    size = 2
-    while size < 2 * n:
+    size = 4
+    while size < 4 * n:
         size <<= 1
     mask = np.uint64(size - 1)
-    slots = np.full(size, -1, np.int64)
+    slots = np.full(size, -1, np.int32)
     codes = np.empty(n, np.int64)
     reps = np.empty(n, np.int64)
     count = 0
@@ -1029,6 +1034,7 @@ def distinct_words(text, firsts, ends):  # pragma: no cover - compiled
         for i in range(a, b):
             h = (h ^ np.uint64(text[i])) * np.uint64(1099511628211)
         s = h & mask
+        probes = 0
         while True:
             d = slots[s]
             if d < 0:
@@ -1048,6 +1054,9 @@ def distinct_words(text, firsts, ends):  # pragma: no cover - compiled
                 if same:
                     codes[w] = d
                     break
+            probes += 1
+            if probes > max_probes:
+                return np.empty(0, np.int64), np.empty(0, np.int64)
             s = (s + np.uint64(1)) & mask
     return codes, reps[:count]
 
@@ -1101,4 +1110,4 @@ def warm_up() -> None:
     copy_live_rows(ptr, docs, fields, pos, yes, counts, np.zeros(1, u32), np.zeros(1, np.uint16),
                    np.zeros(1, u32))
     # A batch's words: the bytes are a read-only buffer (np.frombuffer of bytes).
-    distinct_words(np.frombuffer(b"a", dtype=np.uint8), np.zeros(1, i64), np.ones(1, i64))
+    distinct_words(np.frombuffer(b"a", dtype=np.uint8), np.zeros(1, i64), np.ones(1, i64), 1)

@@ -405,7 +405,8 @@ def test_distinct_words_numbers_words_by_first_appearance(texts: list[str]) -> N
     spans = [(m.start(), m.end()) for m in __import__("re").finditer(rb"[ab0]+", text)]
     firsts = np.array([a for a, _ in spans], dtype=np.int64)
     ends = np.array([b for _, b in spans], dtype=np.int64)
-    codes, reps = kernels.distinct_words(np.frombuffer(text, dtype=np.uint8), firsts, ends)
+    codes, reps = kernels.distinct_words(np.frombuffer(text, dtype=np.uint8), firsts, ends,
+                                         64)
     words = [text[a:b] for a, b in spans]
     distinct = list(dict.fromkeys(words))
     assert [words[r] for r in reps.tolist()] == distinct
@@ -413,16 +414,20 @@ def test_distinct_words_numbers_words_by_first_appearance(texts: list[str]) -> N
 
 
 def test_distinct_words_tells_apart_words_of_one_slot() -> None:
-    """4,000 words, 2,000 distinct, in a table of 8,192 slots: many words land in a slot
-    another word holds (the probe goes on), and each is still numbered by its bytes."""
+    """4,000 words, 2,000 distinct, in a table of 16,384 slots: words land in slots other
+    words hold (the probe goes on), and each is still numbered by its bytes."""
     words = [format(i, "x") for i in range(2000)] * 2
     text = " ".join(words).encode("ascii")
     lens = np.array([len(w) for w in words], dtype=np.int64)
     firsts = np.cumsum(lens + 1) - (lens + 1)
     codes, reps = kernels.distinct_words(np.frombuffer(text, dtype=np.uint8), firsts,
-                                         firsts + lens)
+                                         firsts + lens, 2000)
     assert reps.tolist() == list(range(2000))
     assert codes.tolist() == list(range(2000)) * 2
+    # No probe allowed: the first word that lands on another's slot ends the pass.
+    codes, reps = kernels.distinct_words(np.frombuffer(text, dtype=np.uint8), firsts,
+                                         firsts + lens, 0)
+    assert codes.size == reps.size == 0
 
 
 @given(st.integers(0, 2**32 - 1), st.integers(0, 300), st.booleans())
