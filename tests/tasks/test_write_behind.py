@@ -9,6 +9,7 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
+import orjson
 import pytest
 
 from sift.tasks import documents
@@ -117,3 +118,31 @@ def test_imports_written_behind_store_and_index_every_batch(
                  for i in range(DOCS, DOCS + 300) if i % 3 == 0]
     assert listed["results"] == expected  # first insertion order, last version
     assert hits["estimatedTotalHits"] == DOCS // 2
+
+
+def test_a_replacement_hands_the_index_its_payload_lines(tmp_path: Path,
+                                                         monkeypatch: pytest.MonkeyPatch) -> None:
+    """The document table keeps a replaced document's payload line (orjson wrote it for the
+    same document) instead of writing the document again; a merged one it writes."""
+    from sift.engine.index import SearchIndex
+
+    given: list[list[bytes] | None] = []
+    upsert = SearchIndex.upsert
+
+    def recorded(self: SearchIndex, docs: Any, encoded: list[bytes] | None = None) -> None:
+        given.append(encoded)
+        upsert(self, docs, encoded)
+
+    monkeypatch.setattr(SearchIndex, "upsert", recorded)
+    docs = _docs("first")
+    with make_client(tmp_path, batch_size=BATCH) as client:
+        run_task(client, "POST", "/indexes", json={"uid": "w", "primaryKey": "id"})
+        run_task(client, "POST", "/indexes/w/documents", json=docs)
+        replaced = list(given)
+        given.clear()
+        run_task(client, "PUT", "/indexes/w/documents", json=[{"id": 1, "extra": "x"}])
+        listed = client.get("/indexes/w/documents", params={"limit": 3}).json()["results"]
+    assert [line for lines in replaced for line in lines or []] == [
+        orjson.dumps(doc) for doc in docs]
+    assert given == [None]
+    assert listed[1] == {**docs[1], "extra": "x"}

@@ -24,6 +24,8 @@ from typing import Final, NamedTuple
 import numpy as np
 import Stemmer
 
+from sift.engine.kernels import distinct_words
+
 _CJK_RANGES: Final = (
     "\u2e80-\u2fdf\u3005-\u3007\u3021-\u3029\u3040-\u30ff\u3100-\u312f\u3190-\u31ff"
     "\u3400-\u4dbf\u4e00-\u9fff\uac00-\ud7af\uf900-\ufaff\U00020000-\U0002fa1f"
@@ -60,6 +62,10 @@ ENGLISH_STOP_WORDS: Final = frozenset(
 # bytes of a word.
 MAX_WORD_CHARS: Final = 255
 
+# Slots a word may probe in kernels.distinct_words before its words are taken as strings
+# instead (text made to collide in its unkeyed hash).
+MAX_PROBES: Final = 64
+
 # Hard separators end a sentence: words on either side are not "close", so the
 # proximity rules see a gap (Meilisearch counts such a pair as distance 8).
 _HARD = re.compile(r"[.;!?…]+(?=\s|$)|[\u3002\uff01\uff1f\uff1b]|\n\s*\n")
@@ -75,9 +81,18 @@ _MARK: Final = "\x01"
 class Sentences(NamedTuple):
     """``[analyzer.sentences(t) for t in texts]``, flattened."""
 
-    words: list[str]  # the words of every non-empty sentence, text after text
+    # The words of every non-empty sentence, text after text; with ``codes``, each distinct
+    # word once (in order of first appearance) and ``codes`` the words by their numbers.
+    words: list[str]
     lengths: np.ndarray  # words in each non-empty sentence (int64)
     per_text: np.ndarray  # non-empty sentences of each text (int64)
+    codes: np.ndarray | None = None  # each word's position in ``words`` (int64)
+
+    def every_word(self) -> list[str]:
+        """The words of every non-empty sentence, repeats included."""
+        if self.codes is None:
+            return self.words
+        return list(map(self.words.__getitem__, self.codes.tolist()))
 
 
 class Token(NamedTuple):
@@ -166,15 +181,16 @@ class Analyzer:
         else:
             parts, per_text = texts, np.ones(len(texts), dtype=np.int64)
         plain = _plain_words(parts) if self._plain else None
+        codes = None
         if plain is not None:
-            words, counts = plain
+            words, counts, codes = plain
         else:
             words, counts = self._marked_words(parts)
         kept = counts > 0  # a part with no words is no sentence
         starts = np.cumsum(per_text) - per_text
         per_sentence = (np.add.reduceat(kept.astype(np.int64), starts) if starts.size
                         else starts)
-        return Sentences(words, counts[kept], per_sentence)
+        return Sentences(words, counts[kept], per_sentence, codes)
 
     def _marked_words(self, parts: list[str]) -> tuple[list[str], np.ndarray]:
         """The words of every part, and how many each has: one regex pass over the parts
@@ -204,27 +220,51 @@ _PLAIN_BYTES: Final = bytes(
 )
 
 
-def _plain_words(parts: list[str]) -> tuple[list[str], np.ndarray] | None:
-    """The words of ASCII parts with the default tokens, and how many each part has; None
-    when a part is not ASCII or a word is longer than MAX_WORD_CHARS (the regex cuts it).
+def _plain_words(parts: list[str]
+                 ) -> tuple[list[str], np.ndarray, np.ndarray | None] | None:
+    """The distinct words of ASCII parts with the default tokens (in order of first
+    appearance), how many words each part has, and each word's position among the
+    distinct ones (None: the words are every word, when they were made to collide in
+    kernels.distinct_words); None when a part is not ASCII or a word is longer than
+    MAX_WORD_CHARS (the regex cuts it).
 
-    A byte table and str.split find the words, and numpy counts the word starts between
-    the parts' boundaries: the regex over the marked texts, then numpy over an array of
-    the words to find the marks, was a fifth of indexing a batch of small documents."""
+    A byte table finds the words, and numpy counts the word starts between the parts'
+    boundaries: the regex over the marked texts, then numpy over an array of the words to
+    find the marks, was a fifth of indexing a batch of small documents. The words are
+    told apart on their bytes (kernels.distinct_words): a batch of products repeats a
+    few hundred words, and a Python string and a dict lookup for every occurrence were
+    the largest part of indexing left (docs/benchmarks.md, "Term ids from the words'
+    bytes")."""
     joined = _MARK.join(parts)
     if not joined.isascii():
         return None
     table = joined.encode("ascii").translate(_PLAIN_BYTES)
     letters = np.frombuffer(table, dtype=np.uint8) != 32
     edges = np.flatnonzero(np.diff(letters, prepend=False, append=False))
-    firsts, ends = edges[::2], edges[1::2]  # each word's [first, end) byte
+    # Each word's [first, end) byte (contiguous: what kernels.distinct_words is built for).
+    firsts, ends = np.ascontiguousarray(edges[::2]), np.ascontiguousarray(edges[1::2])
     if firsts.size and int((ends - firsts).max()) > MAX_WORD_CHARS:
         return None
     # A part's words start between its boundaries: the marks, which are never letters.
     bounds = np.flatnonzero(np.frombuffer(joined.encode("ascii"), dtype=np.uint8) == ord(_MARK))
     before = np.searchsorted(firsts, bounds)
     counts = np.diff(np.concatenate(([0], before, [firsts.size])))[: len(parts)]  # [] of []
-    return table.decode("ascii").split(), counts
+    codes, reps = distinct_words(np.frombuffer(table, dtype=np.uint8), firsts, ends,
+                                 MAX_PROBES)
+    if codes.size != firsts.size:  # words made to collide (see distinct_words): every word
+        return table.decode("ascii").split(), counts, None
+    # The distinct words' bytes, each with the byte after it (a space: the table maps
+    # every other byte to one), then split as the whole text used to be.
+    spaced = np.frombuffer(table + b" ", dtype=np.uint8)
+    rep_firsts = firsts[reps]
+    picked = spaced[spans(rep_firsts, ends[reps] - rep_firsts + 1)]
+    return picked.tobytes().decode("ascii").split(), counts, codes
+
+
+def spans(starts: np.ndarray, lens: np.ndarray) -> np.ndarray:
+    """``concatenate([arange(s, s + n) for s, n in zip(starts, lens)])``, without a loop."""
+    ends = np.cumsum(lens)
+    return np.repeat(starts - ends + lens, lens) + np.arange(int(ends[-1]) if lens.size else 0)
 
 
 def _may_split(joined: str, texts: int) -> bool:

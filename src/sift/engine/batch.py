@@ -15,13 +15,8 @@ from itertools import count
 import numpy as np
 
 from sift.engine.analysis import SENTENCE_GAP, Analyzer
+from sift.engine.analysis import spans as _ranges
 from sift.engine.store import ARRAY_GAP
-
-
-def _ranges(starts: np.ndarray, lens: np.ndarray) -> np.ndarray:
-    """``concatenate([arange(s, s + n) for s, n in zip(starts, lens)])``, without a loop."""
-    ends = np.cumsum(lens)
-    return np.repeat(starts - ends + lens, lens) + np.arange(int(ends[-1]) if lens.size else 0)
 
 
 def batch_postings(analyzer: Analyzer, term_id_of: Callable[[list[str]], np.ndarray],
@@ -43,6 +38,8 @@ def batch_postings(analyzer: Analyzer, term_id_of: Callable[[list[str]], np.ndar
     unique = list(first_at)
     analysed = analyzer.sentences_many(unique)
     word_tids = term_id_of(analysed.words)
+    if analysed.codes is not None:  # the distinct words' ids, to every occurrence
+        word_tids = word_tids[analysed.codes]
     # Per distinct text: its sentences and words, as ranges of the batch's arrays.
     u_sents = analysed.per_text
     u_sent0 = np.cumsum(u_sents) - u_sents

@@ -207,12 +207,16 @@ class SearchIndex:
             self._field_names.append(name)
         return fid
 
-    def upsert(self, docs: Sequence[tuple[str, dict[str, Any]]]) -> None:
-        """Add documents; an existing external id is replaced."""
+    def upsert(self, docs: Sequence[tuple[str, dict[str, Any]]],
+               encoded: list[bytes] | None = None) -> None:
+        """Add documents; an existing external id is replaced. ``encoded``: each
+        document's JSON as ``orjson.dumps`` writes it, when the caller has it already
+        (kept by the document table instead of written again)."""
         if not docs:
             return
         latest: dict[str, dict[str, Any]] = dict(docs)
         if len(latest) < len(docs):  # a repeated id: its last version wins, at its last place
+            encoded = None  # no longer in the documents' order
             latest = {}
             for ext, doc in docs:
                 latest.pop(ext, None)
@@ -225,6 +229,7 @@ class SearchIndex:
             self._remove([e for e in latest if not self.partition.holds(labels[e])
                           and e in self._ext_to_int])
             latest = {e: d for e, d in latest.items() if self.partition.holds(labels[e])}
+            encoded = None  # some documents may be left out
             shards = [labels[e] for e in latest]
             if not latest:
                 self._publish()
@@ -232,7 +237,7 @@ class SearchIndex:
         self._remove(self._ext_to_int.held(list(latest)))
         first = len(self._ext_ids)
         batch = list(latest.values())
-        self._docs.extend(first, batch)
+        self._docs.extend(first, batch, encoded)
         # Field id per attribute name, or -1 when not searchable: asked once per batch.
         values = batch_values(batch, lambda name: self._field_id(name)
                               if self._is_searchable(name) else -1)

@@ -1057,6 +1057,124 @@ def count_bits(words, bits):  # pragma: no cover - compiled
     return counts
 
 
+@compiled
+def rows_by_term(terms, docs, fields, pos, n_terms):  # pragma: no cover - compiled
+    """``np.lexsort((pos, fields, docs, terms))`` for rows already in (doc, field, pos)
+    order, as a batch's rows come: then a stable counting sort on the term alone gives the
+    same order in O(rows + terms). An empty order when the rows are not in that order
+    (the caller sorts them itself)."""
+    n = terms.size
+    for i in range(1, n):
+        if docs[i - 1] != docs[i]:
+            if docs[i - 1] > docs[i]:
+                return np.empty(0, np.int64)
+        elif fields[i - 1] != fields[i]:
+            if fields[i - 1] > fields[i]:
+                return np.empty(0, np.int64)
+        elif pos[i - 1] > pos[i]:
+            return np.empty(0, np.int64)
+    first = np.zeros(n_terms + 1, np.int64)  # each term's first place in the order
+    for i in range(n):
+        first[terms[i] + 1] += 1
+    for t in range(n_terms):
+        first[t + 1] += first[t]
+    order = np.empty(n, np.int64)
+    for i in range(n):
+        t = terms[i]
+        order[first[t]] = i
+        first[t] += 1
+    return order
+
+
+@compiled
+def live_rows_per_term(term_ptr, docs, alive, counts):  # pragma: no cover - compiled
+    """Adds to ``counts[t]`` the rows of term ``t`` (``term_ptr``'s) whose document is
+    ``alive``; returns the rows added. A merge's first pass, without a temporary."""
+    added = 0
+    for t in range(term_ptr.size - 1):
+        n = 0
+        for r in range(term_ptr[t], term_ptr[t + 1]):
+            if alive[docs[r]]:
+                n += 1
+        counts[t] += n
+        added += n
+    return added
+
+
+@compiled
+def copy_live_rows(term_ptr, docs, fields, pos, alive, free, out_docs, out_fields, out_pos
+                   ):  # pragma: no cover - compiled
+    """A merge's second pass: each term's live rows, in their order, to the merged arrays
+    from ``free[t]`` on (advanced past them); returns the rows copied."""
+    copied = 0
+    for t in range(term_ptr.size - 1):
+        k = free[t]
+        for r in range(term_ptr[t], term_ptr[t + 1]):
+            d = docs[r]
+            if alive[d]:
+                out_docs[k] = d
+                out_fields[k] = fields[r]
+                out_pos[k] = pos[r]
+                k += 1
+        copied += k - free[t]
+        free[t] = k
+    return copied
+
+
+@compiled
+def distinct_words(text, firsts, ends, max_probes):  # pragma: no cover - compiled
+    """Each word's number among the distinct words (``text[firsts[w]:ends[w]]``, numbered
+    in order of first appearance), and each distinct word's first occurrence: a batch's
+    words factorised in one pass over their bytes (an open-addressing table of FNV-1a
+    hashes, every match confirmed byte for byte), so that only its distinct words become
+    Python strings and are looked up in the vocabulary's dict.
+
+    FNV-1a is not keyed: words made to share slots could make the probing quadratic. A
+    word that probes more than ``max_probes`` slots ends the pass, with empty results
+    (the caller then takes the words as strings, into Python's dict and its keyed hash);
+    the table has four times the words' room, so other text never comes near it."""
+    n = firsts.size
+    size = 4
+    while size < 4 * n:
+        size <<= 1
+    mask = np.uint64(size - 1)
+    slots = np.full(size, -1, np.int32)
+    codes = np.empty(n, np.int64)
+    reps = np.empty(n, np.int64)
+    count = 0
+    for w in range(n):
+        a, b = firsts[w], ends[w]
+        h = np.uint64(14695981039346656037)
+        for i in range(a, b):
+            h = (h ^ np.uint64(text[i])) * np.uint64(1099511628211)
+        s = h & mask
+        probes = 0
+        while True:
+            d = slots[s]
+            if d < 0:
+                slots[s] = count
+                reps[count] = w
+                codes[w] = count
+                count += 1
+                break
+            r = reps[d]
+            ra = firsts[r]
+            if ends[r] - ra == b - a:
+                same = True
+                for i in range(b - a):
+                    if text[ra + i] != text[a + i]:
+                        same = False
+                        break
+                if same:
+                    codes[w] = d
+                    break
+            probes += 1
+            if probes > max_probes:
+                return np.empty(0, np.int64), np.empty(0, np.int64)
+            s = (s + np.uint64(1)) & mask
+    return codes, reps[:count]
+
+
 def warm_up() -> None:
     """Compile (or load from numba's on-disk cache) every kernel for the dtypes the
     engine passes, so that no search request pays for it: seconds on a fresh install,
@@ -1104,3 +1222,10 @@ def warm_up() -> None:
     for prefix in (False, True):
         typo_distances(docs, np.zeros(1, i64), np.zeros(1, i64), codes, np.ones(1, i64), 1,
                        prefix)
+    rows_by_term(ids, docs, fields, pos, 1)
+    counts = np.zeros(1, i64)
+    live_rows_per_term(ptr, docs, yes, counts)
+    copy_live_rows(ptr, docs, fields, pos, yes, counts, np.zeros(1, u32), np.zeros(1, np.uint16),
+                   np.zeros(1, u32))
+    # A batch's words: the bytes are a read-only buffer (np.frombuffer of bytes).
+    distinct_words(np.frombuffer(b"a", dtype=np.uint8), np.zeros(1, i64), np.ones(1, i64), 1)

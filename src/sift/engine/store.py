@@ -21,6 +21,7 @@ import numpy as np
 
 from sift.engine.analysis import Analyzer
 from sift.engine.doctable import DocTable
+from sift.engine.kernels import copy_live_rows, live_rows_per_term, rows_by_term
 from sift.engine.vocab import Vocabulary
 
 # Array elements get a gap so that the end of one value and the start of the
@@ -77,13 +78,18 @@ class Segment:
     @classmethod
     def build(cls, terms: np.ndarray, docs: np.ndarray, fields: np.ndarray, pos: np.ndarray,
               n_terms: int) -> Segment:
-        order = np.lexsort((pos, fields, docs, terms))
-        terms = terms[order]
+        terms = terms.astype(np.int64, copy=False)
+        docs, fields = docs.astype(np.uint32, copy=False), fields.astype(np.uint16, copy=False)
+        pos = pos.astype(np.uint32, copy=False)
+        # A batch's rows come in (doc, field, pos) order: sorted on the term alone by a
+        # counting sort (the four-key lexsort was a tenth of indexing a batch).
+        order = rows_by_term(terms, docs, fields, pos, n_terms)
+        if order.size != terms.size:
+            order = np.lexsort((pos, fields, docs, terms))
         counts = np.bincount(terms, minlength=n_terms)
         ptr = np.zeros(n_terms + 1, dtype=np.int64)
         np.cumsum(counts, out=ptr[1:])
-        return cls(ptr, docs[order].astype(np.uint32), fields[order].astype(np.uint16),
-                   pos[order].astype(np.uint32))
+        return cls(ptr, docs[order], fields[order], pos[order])
 
     def term_rows(self, term_ids: np.ndarray
                   ) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
@@ -111,41 +117,20 @@ class Segment:
         return self.docs[idx], self.fields[idx], self.pos[idx], which, lens
 
 
-# Rows of a segment merged per step: bounds the merge's temporary arrays (~50 bytes a
-# row) whatever the segments' size.
-MERGE_STEP = 1 << 16
-
-
-def _steps(seg: Segment, alive: np.ndarray
-           ) -> Iterator[tuple[np.ndarray, int, np.ndarray, np.ndarray]]:
-    """``seg``'s rows MERGE_STEP at a time: (which rows of the step are live, the first
-    term with rows in the step, live rows of the step before each of its terms' first
-    row and after the last term's, live rows of each of those terms)."""
-    ptr = seg.term_ptr
-    for a in range(0, seg.size, MERGE_STEP):
-        b = min(a + MERGE_STEP, seg.size)
-        live = alive[seg.docs[a:b]]
-        t0 = int(np.searchsorted(ptr, a, side="right")) - 1
-        t1 = int(np.searchsorted(ptr, b, side="left"))  # terms t0..t1-1 have rows here
-        before = np.zeros(b - a + 1, dtype=np.int64)
-        np.cumsum(live, out=before[1:])
-        at = before[np.clip(ptr[t0 : t1 + 1], a, b) - a]
-        yield live, t0, at, np.diff(at)
-
-
 def merge_segments(segments: Sequence[Segment], alive: np.ndarray, n_terms: int) -> Segment:
     """One segment with the live rows of ``segments`` (docids increase across segments).
 
     A term's rows are its rows of the first segment, then of the second, and so on, each
     in their order: within a segment rows are sorted by (term, doc, ...) and docids grow
     from one segment to the next. Each live row is written straight to its place in the
-    merged arrays, a step of rows at a time; concatenating every segment and sorting the
-    whole on the term made the merge's peak ~5 times the postings' size (an idle merge
-    after a 200k-document import was that import's peak memory)."""
+    merged arrays by two compiled passes over each segment (count, then copy), which
+    allocate nothing but the merged arrays and a free row per term: concatenating every
+    segment and sorting the whole on the term made the merge's peak ~5 times the
+    postings' size, and numpy steps over the rows (a mask, a cumulative sum and a
+    destination per row) were a tenth of a 200k-document import."""
     counts = np.zeros(n_terms, dtype=np.int64)
     for seg in segments:
-        for _, t0, _, lens in _steps(seg, alive):
-            counts[t0 : t0 + lens.size] += lens
+        live_rows_per_term(seg.term_ptr, seg.docs, alive, counts)
     ptr = np.zeros(n_terms + 1, dtype=np.int64)
     np.cumsum(counts, out=ptr[1:])
     del counts
@@ -155,18 +140,8 @@ def merge_segments(segments: Sequence[Segment], alive: np.ndarray, n_terms: int)
     pos = np.empty(int(ptr[-1]), dtype=like.pos.dtype if like else np.uint32)
     free = ptr[:-1].copy()  # each term's next free row in the merged arrays
     for seg in segments:
-        for a, (live, t0, at, lens) in zip(range(0, seg.size, MERGE_STEP),
-                                           _steps(seg, alive), strict=True):
-            if not at[-1]:
-                continue
-            # The k-th live row of the step, of term t, goes to free[t] + k - at[t - t0].
-            terms = slice(t0, t0 + lens.size)
-            dest = np.repeat(free[terms] - at[:-1], lens) + np.arange(int(at[-1]))
-            free[terms] += lens
-            b = a + live.size
-            docs[dest] = seg.docs[a:b][live]
-            fields[dest] = seg.fields[a:b][live]
-            pos[dest] = seg.pos[a:b][live]
+        copy_live_rows(seg.term_ptr, seg.docs, seg.fields, seg.pos, alive, free, docs, fields,
+                       pos)
     return Segment(ptr, docs, fields, pos)
 
 

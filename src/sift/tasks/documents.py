@@ -227,10 +227,14 @@ def apply_additions(
             doc_rows.upsert(db, conn, state.id, rows)
         else:
             writes.submit(partial(doc_rows.upsert, db, conn, state.id, rows))
-        if semantic.configured(state.search):
+        embeds = semantic.configured(state.search)
+        if embeds:
             writes.wait()  # embedding reads and writes on the connection
         semantic.on_upsert(db, conn, state.id, state.search, pending)  # strips `_vectors`
-        state.search.upsert(list(pending.items()))
+        # A replaced document's line is its JSON as the index keeps it too (not once
+        # `_vectors` were stripped from the document, nor for a merged one).
+        encoded = None if merge or embeds else [line for _, line in rows]
+        state.search.upsert(list(pending.items()), encoded)
         indexed += len(pending)
         progress.current().advance(len(pending))
         pending.clear()

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
@@ -67,7 +68,9 @@ def test_sentences_of_many_texts_are_each_texts_sentences(analyzer: Analyzer,
                                                           texts: list[str]) -> None:
     each = [analyzer.sentences(t) for t in texts]
     many = analyzer.sentences_many(texts)
-    assert many.words == [w for text in each for sentence in text for w in sentence]
+    assert many.every_word() == [w for text in each for sentence in text for w in sentence]
+    if many.codes is not None:  # the distinct words, in order of first appearance
+        assert many.words == list(dict.fromkeys(many.every_word()))
     assert many.lengths.tolist() == [len(sentence) for text in each for sentence in text]
     assert many.per_text.tolist() == [len(text) for text in each]
 
@@ -91,7 +94,27 @@ def test_ascii_words_by_byte_table_are_the_regex_words(texts: list[str]) -> None
     if plain is None:
         assert any(len(w) == 255 for w in regex_words)
         return
-    assert plain[0] == regex_words
-    assert plain[1].tolist() == regex_counts.tolist()
+    distinct, counts, codes = plain
+    assert codes is not None
+    assert [distinct[c] for c in codes.tolist()] == regex_words
+    assert distinct == list(dict.fromkeys(regex_words))  # each once, first seen first
+    assert counts.tolist() == regex_counts.tolist()
     each = [analyzer.sentences(t) for t in texts]
-    assert analyzer.sentences_many(texts).words == [w for t in each for s in t for w in s]
+    assert analyzer.sentences_many(texts).every_word() == [w for t in each for s in t for w in s]
+
+
+def test_words_made_to_collide_are_taken_as_strings(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Past MAX_PROBES slots probed for one word, the batch's words are every word, as
+    str.split finds them (no codes): 0 probes allowed, 3,000 distinct words surely share
+    a slot."""
+    from sift.engine import analysis
+
+    texts = [f"w{i} Shared w{i} x{i % 7}" for i in range(1_500)]
+    kept = analysis._plain_words(texts)
+    assert kept is not None and kept[2] is not None  # the kernel's codes, normally
+    monkeypatch.setattr(analysis, "MAX_PROBES", 0)
+    words, counts, codes = analysis._plain_words(texts)  # type: ignore[misc]
+    assert codes is None and words == " ".join(texts).lower().split()
+    assert counts.tolist() == [4] * len(texts)
+    many = Analyzer().sentences_many(texts)
+    assert many.codes is None and many.every_word() == words

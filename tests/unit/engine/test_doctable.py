@@ -92,3 +92,14 @@ def test_many_reads_a_page_as_item_access_would() -> None:
     for missing in ([3, 4], [5 * CHUNK], [-1]):
         with pytest.raises(KeyError):
             table.many(missing)
+
+
+def test_extending_with_the_documents_json_keeps_those_bytes() -> None:
+    # The task worker hands the payload's lines: kept as given, not written again (the
+    # space below is not what orjson writes), across a chunk's end.
+    table = DocTable()
+    docs = [{"id": i} for i in range(CHUNK + 3)]
+    encoded = [b'{"id": %d}' % i for i in range(CHUNK + 3)]
+    table.extend(CHUNK - 2, docs, encoded)
+    assert [table._get(CHUNK - 2 + i) for i in range(len(docs))] == encoded
+    assert [d for _, d in table.items()] == docs and len(table) == len(docs)

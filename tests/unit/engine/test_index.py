@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import threading
 
+import orjson
 import pytest
 
 from conftest import MakeIndex, ids, search
@@ -33,6 +34,16 @@ def test_repeated_ids_in_one_batch_keep_the_last(make_index: MakeIndex) -> None:
     index = make_index([])
     index.upsert([("1", {"id": 1, "t": "old"}), ("1", {"id": 1, "t": "new"})])
     assert ids(search(index, "new ")) == [1] and index.document_count() == 1
+
+
+def test_upsert_keeps_the_documents_json_it_is_given_unless_an_id_repeats() -> None:
+    index = SearchIndex(default_settings(), "id")
+    index.upsert([("1", {"id": "1"}), ("2", {"id": "2"})], [b'{"id": "1"}', b'{"id":  "2"}'])
+    assert index._docs._get(1) == b'{"id":  "2"}'  # as given, not written again
+    # A repeated id: the later document wins at its place, its JSON written by the index.
+    index.upsert([("3", {"id": "3", "a": 1}), ("3", {"id": "3", "a": 2})], [b"x", b"y"])
+    assert index._docs._get(2) == orjson.dumps({"id": "3", "a": 2})
+    assert ids(search(index, "3")) == ["3"]
 
 
 def test_many_batches_merge_segments(make_index: MakeIndex) -> None:

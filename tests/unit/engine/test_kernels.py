@@ -463,3 +463,56 @@ def test_coded_sum_is_saturated_sum_of_the_decoded_row(rows: list[tuple[float, i
     expected = kernels.saturated_sum(np.vstack([head, decoded]), idfs, 1.6)
     got = kernels.coded_sum(head, idfs, 1.6, last, values)
     assert got.tobytes() == expected.tobytes()
+
+
+@given(st.lists(st.text(alphabet="ab0 ", max_size=6), max_size=30))
+def test_distinct_words_numbers_words_by_first_appearance(texts: list[str]) -> None:
+    """The words between [first, end) byte offsets, numbered as dict.fromkeys would."""
+    text = " ".join(texts).encode("ascii")
+    spans = [(m.start(), m.end()) for m in __import__("re").finditer(rb"[ab0]+", text)]
+    firsts = np.array([a for a, _ in spans], dtype=np.int64)
+    ends = np.array([b for _, b in spans], dtype=np.int64)
+    codes, reps = kernels.distinct_words(np.frombuffer(text, dtype=np.uint8), firsts, ends,
+                                         64)
+    words = [text[a:b] for a, b in spans]
+    distinct = list(dict.fromkeys(words))
+    assert [words[r] for r in reps.tolist()] == distinct
+    assert codes.tolist() == [distinct.index(w) for w in words]
+
+
+def test_distinct_words_tells_apart_words_of_one_slot() -> None:
+    """4,000 words, 2,000 distinct, in a table of 16,384 slots: words land in slots other
+    words hold (the probe goes on), and each is still numbered by its bytes."""
+    words = [format(i, "x") for i in range(2000)] * 2
+    text = " ".join(words).encode("ascii")
+    lens = np.array([len(w) for w in words], dtype=np.int64)
+    firsts = np.cumsum(lens + 1) - (lens + 1)
+    codes, reps = kernels.distinct_words(np.frombuffer(text, dtype=np.uint8), firsts,
+                                         firsts + lens, 2000)
+    assert reps.tolist() == list(range(2000))
+    assert codes.tolist() == list(range(2000)) * 2
+    # No probe allowed: the first word that lands on another's slot ends the pass.
+    codes, reps = kernels.distinct_words(np.frombuffer(text, dtype=np.uint8), firsts,
+                                         firsts + lens, 0)
+    assert codes.size == reps.size == 0
+
+
+@given(st.integers(0, 2**32 - 1), st.integers(0, 300), st.booleans())
+def test_rows_by_term_is_lexsort_for_rows_in_document_order(seed: int, n: int,
+                                                            in_order: bool) -> None:
+    """Rows in (doc, field, pos) order: the counting sort's order is lexsort's; other rows:
+    an empty order (Segment.build then sorts with lexsort)."""
+    rng = np.random.default_rng(seed)
+    terms = rng.integers(0, 12, n)
+    docs = rng.integers(0, 5, n).astype(np.uint32)
+    fields = rng.integers(0, 3, n).astype(np.uint16)
+    pos = rng.integers(0, 6, n).astype(np.uint32)
+    if in_order:
+        by_row = np.lexsort((pos, fields, docs))
+        terms, docs, fields, pos = terms[by_row], docs[by_row], fields[by_row], pos[by_row]
+    order = kernels.rows_by_term(terms, docs, fields, pos, 12)
+    rows = list(zip(docs.tolist(), fields.tolist(), pos.tolist(), strict=True))
+    if rows == sorted(rows):
+        assert order.tolist() == np.lexsort((pos, fields, docs, terms)).tolist()
+    else:
+        assert order.size == 0

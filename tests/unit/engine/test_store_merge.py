@@ -1,12 +1,11 @@
 """merge_segments writes each live row to its place: the same segment as concatenating
-the segments and sorting them on the term (what it did before), step by step."""
+the segments and sorting them on the term (what it did before)."""
 
 from __future__ import annotations
 
 import numpy as np
 import pytest
 
-from sift.engine import store
 from sift.engine.store import Segment, merge_segments
 
 
@@ -38,11 +37,8 @@ def _segments(rng: np.random.Generator, count: int) -> tuple[list[Segment], int,
     return segments, n_docs, max(n_terms, 1)
 
 
-@pytest.mark.parametrize("step", [1, 7, 64, 1 << 16])
-@pytest.mark.parametrize("seed", range(8))
-def test_merge_equals_concatenate_and_stable_sort(monkeypatch: pytest.MonkeyPatch, seed: int,
-                                                  step: int) -> None:
-    monkeypatch.setattr(store, "MERGE_STEP", step)
+@pytest.mark.parametrize("seed", range(32))
+def test_merge_equals_concatenate_and_stable_sort(seed: int) -> None:
     rng = np.random.default_rng(seed)
     segments, n_docs, n_terms = _segments(rng, int(rng.integers(1, 6)))
     alive = rng.random(n_docs) < (0.3 if seed % 2 else 0.9)

@@ -1,5 +1,6 @@
 """Stored payload lines are what orjson writes for the documents they hold, so a
-replacement may store a line as it is (tasks/documents.py)."""
+replacement may store a line as it is, and the index's document table keep it
+(tasks/documents.py, engine/doctable.py)."""
 
 from __future__ import annotations
 
@@ -7,6 +8,7 @@ import orjson
 from hypothesis import given
 from hypothesis import strategies as st
 
+from sift.engine.doctable import _EXACT
 from sift.tasks.payload import chunk_lines, ndjson_chunks, parse_chunk
 
 SCALARS = (st.none() | st.booleans() | st.integers(-(2**63), 2**64 - 1)
@@ -23,3 +25,4 @@ def test_each_stored_line_is_orjson_of_the_document_it_parses_to(docs: list[dict
     parsed = [doc for chunk in chunks for doc in parse_chunk(chunk)]
     assert parsed == docs
     assert [orjson.dumps(doc) for doc in parsed] == lines
+    assert [orjson.dumps(doc, option=_EXACT) for doc in parsed] == lines
