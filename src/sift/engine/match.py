@@ -72,11 +72,17 @@ class MatchContext:
     typo_field_ok: np.ndarray  # bool per field id: typos allowed there
     splits: bool = True
     every_doc: bool = False  # doc_mask is all True (no filter, no deleted document)
+    # field_ok / typo_field_ok all True; None: worked out here (a caller that keeps the
+    # masks per index view keeps these with them: two numpy reductions a search).
+    every_field: bool | None = None
+    typos_everywhere: bool | None = None
 
     def __post_init__(self) -> None:
         # Asked for every query word: computed once.
-        self.every_field = bool(self.field_ok.all())
-        self.typos_everywhere = bool(self.typo_field_ok.all())
+        if self.every_field is None:
+            self.every_field = bool(self.field_ok.all())
+        if self.typos_everywhere is None:
+            self.typos_everywhere = bool(self.typo_field_ok.all())
 
 
 def _term_rows(tid: int, snap: Snapshot) -> tuple[np.ndarray, np.ndarray, np.ndarray] | None:
