@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import pytest
+
 from conftest import MakeIndex, ids, search
 from sift.engine.tiebreak import tie_keys
 
@@ -220,3 +222,33 @@ def test_the_field_masks_kept_per_view_carry_whether_they_exclude_anything(
     assert ids(search(index, "batmn ")) == [1]
     assert ids(search(index, "batmn ", attributesToSearchOn=["code"])) == []
     assert ids(search(index, "batman ", attributesToSearchOn=["code"])) == [1]
+
+
+def test_a_phrase_is_matched_once_per_snapshot(make_index: MakeIndex) -> None:
+    from sift.engine import match
+
+    index = make_index(DOCS)
+    snap = index.view.snapshot
+    first = match.phrase_occurrences(["sun", "flower"], snap, 1, False, 0.9)
+    assert match.phrase_occurrences(["sun", "flower"], snap, 1, False, 0.9) is first
+    # Another kind of match of the same words is another entry.
+    assert match.phrase_occurrences(["sun", "flower"], snap, 0, True, 1.0) is not first
+    assert ids(search(index, "sunflower ")) == [1]  # the split still finds nothing more
+    index.upsert([("9", {"id": 9, "title": "a sun flower field"})])
+    later = index.view.snapshot
+    assert later is not snap
+    again = match.phrase_occurrences(["sun", "flower"], later, 1, False, 0.9)
+    assert again is not first and again.docs.size == first.docs.size + 1
+    assert 9 in ids(search(index, '"sun flower"'))
+
+
+def test_a_phrase_with_many_occurrences_is_not_kept(make_index: MakeIndex,
+                                                    monkeypatch: pytest.MonkeyPatch) -> None:
+    from sift.engine import match
+
+    monkeypatch.setattr(match, "PHRASE_CACHE_ROWS", 1)
+    index = make_index([{"id": i, "title": "sun flower sun flower"} for i in range(3)])
+    snap = index.view.snapshot
+    many = match.phrase_occurrences(["sun", "flower"], snap, 0, True, 1.0)
+    assert many.docs.size == 6
+    assert match.phrase_occurrences(["sun", "flower"], snap, 0, True, 1.0) is not many
