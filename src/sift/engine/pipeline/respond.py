@@ -13,9 +13,9 @@ from sift.engine.fields_groups import Membership
 from sift.engine.format import (
     FormatOptions,
     Highlighter,
+    cached_projection,
     format_value,
     matches_position,
-    projection,
     select_attributes,
 )
 from sift.engine.pipeline.page import Page
@@ -135,7 +135,8 @@ def build_hits(
     index, snap, params = request.index, request.snap, request.params
     displayed = list(index.settings.get("displayedAttributes") or ["*"])
     opts = _format_options(params)
-    retrieved = projection(params.attributes_to_retrieve, displayed)
+    wanted = params.attributes_to_retrieve
+    retrieved = cached_projection(None if wanted is None else tuple(wanted), tuple(displayed))
     docids = ranking.docids[rows.start:rows.stop].tolist()  # Python ints, one call
     if opts is None and not (
         params.retrieve_vectors or params.show_matches_position or request.geo is not None
