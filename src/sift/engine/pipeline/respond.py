@@ -151,17 +151,20 @@ def plain_hits(snap: Snapshot, key: Hashable | None,
             hit.pop("_vectors", None)  # shown only when asked for (build_hits)
         return hits
     cache: LRU = snap.cached("hits", lambda: LRU(HIT_CACHE_SIZE))
-    kept = [cache.get((key, docid)) for docid in docids]
+    keys = [(key, docid) for docid in docids]
+    kept = cache.get_many(keys)
     missing = [docid for docid, hit in zip(docids, kept, strict=True) if hit is None]
     if missing:
         fresh = iter(snap.docs.many(missing))
+        new: list[tuple[Hashable, dict[str, Any]]] = []
         for i, hit in enumerate(kept):
             if hit is None:
                 hit = retrieved(next(fresh))
                 hit.pop("_vectors", None)
                 if all(type(v) in _PLAIN for v in hit.values()):
-                    cache.put((key, docids[i]), hit)
+                    new.append((keys[i], hit))
                 kept[i] = hit
+        cache.put_many(new)
     return [dict(hit) for hit in kept]
 
 
