@@ -72,16 +72,28 @@ class QueryWord:
         typo_list = typos.tolist() if isinstance(typos, np.ndarray) else [int(typos)] * n
         weight_list = weight.tolist() if isinstance(weight, np.ndarray) else [float(weight)] * n
         seen = self._seen
-        for k, t in enumerate(id_list):
-            if t in seen:
-                continue
-            seen.add(t)
-            self._ids.append(t)
-            self._typos.append(typo_list[k])
-            self._exact.append(exact)
-            self._weights.append(weight_list[k])
-            if k < len(words):
-                self.highlight_words.add(words[k])
+        fresh = set(id_list)
+        if len(fresh) == n == len(typo_list) == len(weight_list) and seen.isdisjoint(fresh):
+            # Every term new and none repeated (a prefix's completions, a stem group: up
+            # to 200 terms a word seen for the first time): each list grows in one step,
+            # as the loop below would grow it term by term.
+            seen |= fresh
+            self._ids += id_list
+            self._typos += typo_list
+            self._exact += [exact] * n
+            self._weights += weight_list
+            self.highlight_words.update(words[:n])
+        else:
+            for k, t in enumerate(id_list):
+                if t in seen:
+                    continue
+                seen.add(t)
+                self._ids.append(t)
+                self._typos.append(typo_list[k])
+                self._exact.append(exact)
+                self._weights.append(weight_list[k])
+                if k < len(words):
+                    self.highlight_words.add(words[k])
         self._arrays = None
 
     def _table(self) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from functools import lru_cache
 from typing import Any
 
 from sift.engine.analysis import Analyzer
@@ -64,6 +65,15 @@ def projection(wanted: list[str] | None, displayed: list[str]
         return dict(out)
 
     return project
+
+
+@lru_cache(maxsize=256)
+def cached_projection(wanted: tuple[str, ...] | None, displayed: tuple[str, ...]
+                      ) -> Callable[[dict[str, Any]], dict[str, Any]]:
+    """:func:`projection` of these lists, kept for the lists last asked for: a
+    typeahead asks the same ones on every keystroke, and reading them again was ~2 µs
+    of each search."""
+    return projection(None if wanted is None else list(wanted), list(displayed))
 
 
 def _project(doc: dict[str, Any], names: list[str]) -> dict[str, Any]:

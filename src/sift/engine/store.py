@@ -56,6 +56,26 @@ class LRU:
             while len(self._items) > self.size:
                 self._items.popitem(last=False)
 
+    def get_many(self, keys: list[Any]) -> list[Any]:
+        """``[self.get(k) for k in keys]`` under one hold of the lock."""
+        with self._lock:
+            items = self._items
+            values = [items.get(key) for key in keys]
+            for key, value in zip(keys, values, strict=True):
+                if value is not None:
+                    items.move_to_end(key)
+            return values
+
+    def put_many(self, pairs: list[tuple[Any, Any]]) -> None:
+        """``put`` of each (key, value), in order, under one hold of the lock."""
+        with self._lock:
+            items = self._items
+            for key, value in pairs:
+                items[key] = value
+                items.move_to_end(key)
+            while len(items) > self.size:
+                items.popitem(last=False)
+
     def get_or_build(self, key: Any, build: Callable[[], Any]) -> Any:
         value = self.get(key)
         if value is None:

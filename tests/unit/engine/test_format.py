@@ -85,3 +85,18 @@ def test_matches_in_arrays_carry_their_indices(make_index: MakeIndex) -> None:
         "tags": [{"start": 0, "length": 6, "indices": [1]}],
         "title": [{"start": 0, "length": 6}],
     }
+
+
+def test_a_projection_is_kept_for_the_lists_asked_again() -> None:
+    from sift.engine.format import cached_projection, projection
+
+    doc = {"id": 1, "title": "t", "nested": {"a": 1, "b": 2}}
+    keep_id = cached_projection(("id",), ("*",))
+    assert cached_projection(("id",), ("*",)) is keep_id
+    assert keep_id(doc) == projection(["id"], ["*"])(doc) == {"id": 1}
+    nested = cached_projection(("nested.a", "title"), ("*",))
+    assert nested(doc) == projection(["nested.a", "title"], ["*"])(doc) == {
+        "title": "t", "nested": {"a": 1}}
+    assert cached_projection(None, ("id",))(doc) == {"id": 1}
+    assert cached_projection(None, ("*",))(doc) == doc
+    assert cached_projection(None, ("*",))(doc) is not doc  # a hit is its own dict

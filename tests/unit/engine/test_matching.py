@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import pytest
+
 from conftest import MakeIndex, ids, search
 from sift.engine.tiebreak import tie_keys
 
@@ -192,3 +194,61 @@ def test_query_words_past_the_limit_are_ignored() -> None:
     words, _ = parse_query('"a b" ' + "word " * 100_000, Analyzer(), set())
     assert len(words) == MAX_QUERY_WORDS
     assert words[0].phrase == ["a", "b"]
+
+
+def test_the_field_masks_kept_per_view_carry_whether_they_exclude_anything(
+        make_index: MakeIndex) -> None:
+    import numpy as np
+
+    from sift.engine.match import MatchContext
+    from sift.engine.pipeline.lexical import _field_masks
+
+    index = make_index([{"id": 1, "title": "batman", "code": "batman"}],
+                       typoTolerance={"disableOnAttributes": ["code"]})
+    view = index.view
+    field_ok, typo_ok, every_field, typos_everywhere = _field_masks(
+        view.snapshot, None, view.settings)
+    assert every_field and field_ok.all()
+    assert not typos_everywhere and not typo_ok.all()  # typos are off in `code`
+    _, _, on_title, _ = _field_masks(view.snapshot, ["title"], view.settings)
+    assert not on_title
+    # Given, the flags are taken as they are; not given, worked out from the masks.
+    ctx = MatchContext(view.snapshot.alive, field_ok, typo_ok, every_field=every_field,
+                       typos_everywhere=typos_everywhere)
+    assert (ctx.every_field, ctx.typos_everywhere) == (True, False)
+    worked_out = MatchContext(view.snapshot.alive, field_ok, np.zeros_like(typo_ok))
+    assert (worked_out.every_field, worked_out.typos_everywhere) == (True, False)
+    # The search itself still keeps typos out of `code` and in `title`.
+    assert ids(search(index, "batmn ")) == [1]
+    assert ids(search(index, "batmn ", attributesToSearchOn=["code"])) == []
+    assert ids(search(index, "batman ", attributesToSearchOn=["code"])) == [1]
+
+
+def test_a_phrase_is_matched_once_per_snapshot(make_index: MakeIndex) -> None:
+    from sift.engine import match
+
+    index = make_index(DOCS)
+    snap = index.view.snapshot
+    first = match.phrase_occurrences(["sun", "flower"], snap, 1, False, 0.9)
+    assert match.phrase_occurrences(["sun", "flower"], snap, 1, False, 0.9) is first
+    # Another kind of match of the same words is another entry.
+    assert match.phrase_occurrences(["sun", "flower"], snap, 0, True, 1.0) is not first
+    assert ids(search(index, "sunflower ")) == [1]  # the split still finds nothing more
+    index.upsert([("9", {"id": 9, "title": "a sun flower field"})])
+    later = index.view.snapshot
+    assert later is not snap
+    again = match.phrase_occurrences(["sun", "flower"], later, 1, False, 0.9)
+    assert again is not first and again.docs.size == first.docs.size + 1
+    assert 9 in ids(search(index, '"sun flower"'))
+
+
+def test_a_phrase_with_many_occurrences_is_not_kept(make_index: MakeIndex,
+                                                    monkeypatch: pytest.MonkeyPatch) -> None:
+    from sift.engine import match
+
+    monkeypatch.setattr(match, "PHRASE_CACHE_ROWS", 1)
+    index = make_index([{"id": i, "title": "sun flower sun flower"} for i in range(3)])
+    snap = index.view.snapshot
+    many = match.phrase_occurrences(["sun", "flower"], snap, 0, True, 1.0)
+    assert many.docs.size == 6
+    assert match.phrase_occurrences(["sun", "flower"], snap, 0, True, 1.0) is not many

@@ -112,3 +112,41 @@ def test_a_hybrid_search_stops_at_max_total_hits(make_index: MakeIndex) -> None:
     params = SearchParams.from_dict({"q": "blue shirt", "limit": 5})
     body = pipeline.search(index.view, params, _leg(index, np.array([1.0, 0.0]), 0.5))
     assert len(body["hits"]) == body["estimatedTotalHits"] == 2
+
+
+def test_named_attributes_of_a_page_are_kept_per_snapshot(
+        make_index: MakeIndex, monkeypatch: pytest.MonkeyPatch) -> None:
+    from sift.engine.doctable import DocTable
+
+    parsed: list[int] = []
+    many = DocTable.many
+
+    def counting(self: DocTable, docids: list[int]) -> list[dict[str, object]]:
+        parsed.extend(docids)
+        return many(self, docids)
+
+    monkeypatch.setattr(DocTable, "many", counting)
+    docs = [{"id": i, "title": f"sun {'flower ' * i}", "tags": ["a", "b"]} for i in range(1, 5)]
+    index = make_index(docs)
+    first = search(index, "sun", attributesToRetrieve=["id", "title"])
+    assert first["hits"] == [{"id": i, "title": docs[i - 1]["title"]} for i in ids(first)]
+    assert len(parsed) == 4
+    parsed.clear()
+    first["hits"][0]["id"] = "changed"  # the caller's copy
+    again = search(index, "sun", attributesToRetrieve=["id", "title"])
+    assert parsed == []  # nothing parsed again
+    assert again["hits"] == [{"id": i, "title": docs[i - 1]["title"]} for i in ids(again)]
+    assert ids(again) == [hit["id"] for hit in search(index, "sun")["hits"]]
+    # Every attribute (no list, or "*"), or a value that is not plain: read each time.
+    for retrieve in (["*"], ["id", "tags"]):
+        parsed.clear()
+        search(index, "sun", attributesToRetrieve=retrieve)
+        hits = search(index, "sun", attributesToRetrieve=retrieve)["hits"]
+        assert len(parsed) == 8
+        hits[0]["tags"].append("mine")
+        assert search(index, "sun", attributesToRetrieve=retrieve)["hits"][0]["tags"] == [
+            "a", "b"]
+    # A new snapshot reads the documents as they are now.
+    index.upsert([("1", {"id": 1, "title": "sun"})])
+    later = search(index, "sun", attributesToRetrieve=["id", "title"])
+    assert {"id": 1, "title": "sun"} in later["hits"]

@@ -55,3 +55,38 @@ def test_each_field_has_its_error_code(body: dict, code: str) -> None:
     with pytest.raises(SiftError) as err:
         SearchParams.from_dict(body)
     assert err.value.code == code
+
+
+def test_an_expansion_table_grows_term_by_term_whichever_way_it_is_added() -> None:
+    """QueryWord.add takes a batch of new terms in one step: the table, its first
+    entries kept for repeated terms, and the highlighted words are what adding the
+    terms one at a time gives."""
+    import random
+
+    import numpy as np
+
+    from sift.engine.expand import QueryWord
+
+    rng = random.Random(7)
+    for _ in range(200):
+        batch, single = QueryWord("w", 0), QueryWord("w", 0)
+        for _ in range(rng.randint(1, 5)):
+            ids = [rng.randrange(30) for _ in range(rng.randint(0, 12))]
+            if rng.random() < 0.5:
+                ids = list(dict.fromkeys(ids))  # no repeats: the one-step case
+            typos = np.array([rng.randrange(3) for _ in ids], dtype=np.int8) \
+                if rng.random() < 0.5 else rng.randrange(3)
+            weight = np.array([rng.random() for _ in ids]) if rng.random() < 0.5 \
+                else rng.random()
+            exact = rng.random() < 0.5
+            words = [f"t{i}" for i in ids][: rng.randint(0, len(ids))]
+            batch.add(np.array(ids, dtype=np.int64) if rng.random() < 0.5 else ids,
+                      typos, exact, weight, words)
+            for k, tid in enumerate(ids):
+                single.add([tid], int(typos[k]) if isinstance(typos, np.ndarray) else typos,
+                           exact, float(weight[k]) if isinstance(weight, np.ndarray)
+                           else weight, words[k:k + 1])
+        assert (batch._ids, batch._typos, batch._exact, batch._weights) == (
+            single._ids, single._typos, single._exact, single._weights)
+        assert batch.highlight_words == single.highlight_words
+        assert [a.tolist() for a in batch._table()] == [a.tolist() for a in single._table()]

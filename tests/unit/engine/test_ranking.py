@@ -227,3 +227,14 @@ def test_in_a_long_query_a_known_word_gets_no_typo_variants(make_index: MakeInde
     assert ids(search(index, f"zebra {_filler(20)}.")) == [1]
     # An unknown word is still corrected.
     assert set(ids(search(index, f"zebrq {_filler(20)}."))) == {1, 2}
+
+
+def test_a_rule_is_continuous_only_with_infinite_buckets() -> None:
+    import numpy as np
+
+    from sift.engine.ranking import _continuous
+
+    assert _continuous(float("inf"))
+    assert _continuous(np.float64("inf")) and _continuous(np.array(float("inf")))
+    assert not _continuous(7.0) and not _continuous(7) and not _continuous(np.array(7.0))
+    assert not _continuous(np.array([float("inf"), float("inf")]))  # per candidate

@@ -47,3 +47,15 @@ def test_merge_equals_concatenate_and_stable_sort(seed: int) -> None:
     for name in ("term_ptr", "docs", "fields", "pos"):
         a, b = getattr(got, name), getattr(want, name)
         assert a.dtype == b.dtype and np.array_equal(a, b), name
+
+
+def test_an_lru_reads_and_writes_a_batch_as_one_at_a_time() -> None:
+    from sift.engine.store import LRU
+
+    lru = LRU(3)
+    lru.put_many([("a", 1), ("b", 2), ("c", 3)])
+    assert lru.get_many(["a", "x", "c"]) == [1, None, 3]  # "a" and "c" used: "b" is oldest
+    lru.put_many([("d", 4)])
+    assert lru.get_many(["b", "a", "c", "d"]) == [None, 1, 3, 4]
+    lru.put_many([("e", 5), ("f", 6), ("a", 7)])  # past the size the oldest go, in order
+    assert [lru.get(k) for k in "cdefa"] == [None, None, 5, 6, 7]

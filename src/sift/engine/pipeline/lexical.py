@@ -136,12 +136,14 @@ def match(request: Request, sort: list[str], need: int | None, word_totals: bool
                     "invalid_search_attributes_to_search_on",
                 )
     # Field ids are append-only: the same count means the same fields (as field_ranks).
-    field_ok, typo_ok = _field_masks(snap, searchable, settings) if searchable is not None \
+    field_ok, typo_ok, every_field, typos_everywhere = \
+        _field_masks(snap, searchable, settings) if searchable is not None \
         else index.derived(("field_masks", len(snap.field_names)),
                            lambda: _field_masks(snap, None, settings))
     ctx = MatchContext(
         doc_mask, field_ok, typo_ok,
         every_doc=doc_mask is snap.alive and snap.n_alive == snap.alive.size,
+        every_field=every_field, typos_everywhere=typos_everywhere,
     )
     relevance = request.relevance
     long = sequence is not None and _is_long(words, relevance)
@@ -230,11 +232,13 @@ def field_ranks(index: IndexView, snap: Snapshot) -> tuple[np.ndarray, int]:
 
 
 def _field_masks(snap: Snapshot, searchable: list[str] | None, settings: dict[str, Any]
-                 ) -> tuple[np.ndarray, np.ndarray]:
-    """Per field id: searched by this query (``attributesToSearchOn``), typos allowed."""
+                 ) -> tuple[np.ndarray, np.ndarray, bool, bool]:
+    """Per field id: searched by this query (``attributesToSearchOn``), typos allowed;
+    and whether each mask is all True (what MatchContext asks of them)."""
     typo_off = settings["typoTolerance"].get("disableOnAttributes") or []
-    return (_field_mask(snap, searchable),
-            ~_field_mask(snap, typo_off) if typo_off else _field_mask(snap, None))
+    field_ok = _field_mask(snap, searchable)
+    typo_ok = ~_field_mask(snap, typo_off) if typo_off else _field_mask(snap, None)
+    return field_ok, typo_ok, bool(field_ok.all()), bool(typo_ok.all())
 
 
 def _field_mask(snap: Snapshot, names: list[str] | None) -> np.ndarray:

@@ -4,6 +4,7 @@ the whole result set, and the response in Meilisearch's shape and key order."""
 from __future__ import annotations
 
 import math
+from collections.abc import Callable, Hashable
 from typing import Any
 
 import numpy as np
@@ -13,9 +14,9 @@ from sift.engine.fields_groups import Membership
 from sift.engine.format import (
     FormatOptions,
     Highlighter,
+    cached_projection,
     format_value,
     matches_position,
-    projection,
     select_attributes,
 )
 from sift.engine.pipeline.page import Page
@@ -24,9 +25,13 @@ from sift.engine.pipeline.stages import Ranking
 from sift.engine.pipeline.timing import StageTimer
 from sift.engine.query import SearchParams
 from sift.engine.select import filterable, listing, matches_pattern
-from sift.engine.store import IndexView
+from sift.engine.store import LRU, IndexView, Snapshot
 from sift.errors import SiftError
 from sift.inputs import USIZE, parse_uint
+
+# Projected hits a snapshot keeps (plain_hits): a few named attributes each.
+HIT_CACHE_SIZE = 4096
+_PLAIN = frozenset((str, int, float, bool, type(None)))
 
 _KEY_ORDER = (
     "hits",
@@ -133,13 +138,48 @@ def _format_options(params: SearchParams) -> FormatOptions | None:
     )
 
 
+def plain_hits(snap: Snapshot, key: Hashable | None,
+               retrieved: Callable[[dict[str, Any]], dict[str, Any]], docids: list[int]
+               ) -> list[dict[str, Any]]:
+    """The documents ``docids`` projected by ``retrieved``, ``_vectors`` left out.
+
+    ``key`` names the projection when it keeps a few named attributes: a hit of plain
+    values (strings, numbers, booleans, null) is then kept per snapshot (at most
+    HIT_CACHE_SIZE of them), and a page whose documents were on an earlier page (a
+    typeahead's next keystroke, the same query again) copies them instead of parsing
+    each stored document's JSON again (~1.5 µs per scifact abstract, for its `id`).
+    A copy of plain values shares nothing: a hit stays the caller's to change."""
+    if key is None:
+        hits = [retrieved(doc) for doc in snap.docs.many(docids)]
+        for hit in hits:
+            hit.pop("_vectors", None)  # shown only when asked for (build_hits)
+        return hits
+    cache: LRU = snap.cached("hits", lambda: LRU(HIT_CACHE_SIZE))
+    keys = [(key, docid) for docid in docids]
+    kept = cache.get_many(keys)
+    missing = [docid for docid, hit in zip(docids, kept, strict=True) if hit is None]
+    if missing:
+        fresh = iter(snap.docs.many(missing))
+        new: list[tuple[Hashable, dict[str, Any]]] = []
+        for i, hit in enumerate(kept):
+            if hit is None:
+                hit = retrieved(next(fresh))
+                hit.pop("_vectors", None)
+                if all(type(v) in _PLAIN for v in hit.values()):
+                    new.append((keys[i], hit))
+                kept[i] = hit
+        cache.put_many(new)
+    return [dict(hit) for hit in kept]
+
+
 def build_hits(
     request: Request, words: list[QueryWord], ranking: Ranking, rows: range
 ) -> list[dict[str, Any]]:
     index, snap, params = request.index, request.snap, request.params
     displayed = list(index.settings.get("displayedAttributes") or ["*"])
     opts = _format_options(params)
-    retrieved = projection(params.attributes_to_retrieve, displayed)
+    wanted = params.attributes_to_retrieve
+    retrieved = cached_projection(None if wanted is None else tuple(wanted), tuple(displayed))
     docids = ranking.docids[rows.start:rows.stop].tolist()  # Python ints, one call
     if opts is None and not (
         params.retrieve_vectors or params.show_matches_position or request.geo is not None
@@ -147,10 +187,9 @@ def build_hits(
     ):  # fmt: skip
         # The attributes alone (a typeahead's ids, a plain listing): no per-hit work but
         # the projection, and no highlighter to set up.
-        hits = [retrieved(doc) for doc in snap.docs.many(docids)]
-        for hit in hits:
-            hit.pop("_vectors", None)  # shown only when asked for (below)
-        return hits
+        named = wanted is not None and "*" not in wanted
+        return plain_hits(snap, (tuple(wanted), tuple(displayed)) if named else None,
+                          retrieved, docids)
     hl = Highlighter(index.analyzer)
     for w in words:
         hl.words.update(w.highlight_words)
