@@ -35,10 +35,11 @@ SPARSE_RATIO = 16  # occurrences below n_docs / this: sort them, no docid-sized 
 MARKED_RATIO = 4
 POS_BITS = 20  # positions are clipped below 2**20 inside a field
 # Phrases (quoted, synonym, split words) whose occurrences a snapshot keeps, and the most
-# occurrences one may have to be kept (~15 bytes each: at most ~60 MiB in all, and
-# typically a few KiB: a phrase is rare where its words are not).
+# occurrences one may have to be kept (~15 bytes each: at most ~15 MiB in all, and
+# typically a few KiB: a phrase is rare where its words are not; a split of a word being
+# typed found at most 7 rows in the paired benchmark's queries).
 PHRASE_CACHE_SIZE = 256
-PHRASE_CACHE_ROWS = 1 << 14
+PHRASE_CACHE_ROWS = 1 << 12
 _NO_MATCH_ATTR = np.int64(1) << 40
 
 

@@ -150,3 +150,24 @@ def test_named_attributes_of_a_page_are_kept_per_snapshot(
     index.upsert([("1", {"id": 1, "title": "sun"})])
     later = search(index, "sun", attributesToRetrieve=["id", "title"])
     assert {"id": 1, "title": "sun"} in later["hits"]
+
+
+def test_a_long_string_keeps_a_hit_out_of_the_page_cache(
+        make_index: MakeIndex, monkeypatch: pytest.MonkeyPatch) -> None:
+    from sift.engine.doctable import DocTable
+    from sift.engine.pipeline import respond
+
+    parsed: list[int] = []
+    many = DocTable.many
+
+    def counting(self: DocTable, docids: list[int]) -> list[dict[str, object]]:
+        parsed.extend(docids)
+        return many(self, docids)
+
+    monkeypatch.setattr(DocTable, "many", counting)
+    body = "sun " + "x" * respond.HIT_CACHE_MAX_CHARS  # a long text: kept out of the cache
+    index = make_index([{"id": 1, "title": "sun", "body": body}, {"id": 2, "title": "sun"}])
+    for _ in range(2):
+        hits = search(index, "sun", attributesToRetrieve=["id", "body"])["hits"]
+    assert sorted(parsed) == [0, 0, 1]  # internal docids: the long one read twice
+    assert {"id": 1, "body": body} in hits

@@ -29,8 +29,13 @@ from sift.engine.store import LRU, IndexView, Snapshot
 from sift.errors import SiftError
 from sift.inputs import USIZE, parse_uint
 
-# Projected hits a snapshot keeps (plain_hits): a few named attributes each.
+# Projected hits a snapshot keeps (plain_hits): a few named attributes each, and only
+# short strings among them (a typeahead's ids and titles), so that the cache stays a few
+# MiB at most (4,096 hits of up to 8 values of 256 characters) whatever the documents
+# hold: a page retrieving a long body is parsed each time instead.
 HIT_CACHE_SIZE = 4096
+HIT_CACHE_MAX_VALUES = 8
+HIT_CACHE_MAX_CHARS = 256
 _PLAIN = frozenset((str, int, float, bool, type(None)))
 
 _KEY_ORDER = (
@@ -165,11 +170,18 @@ def plain_hits(snap: Snapshot, key: Hashable | None,
             if hit is None:
                 hit = retrieved(next(fresh))
                 hit.pop("_vectors", None)
-                if all(type(v) in _PLAIN for v in hit.values()):
+                if _small_and_plain(hit):
                     new.append((keys[i], hit))
                 kept[i] = hit
         cache.put_many(new)
     return [dict(hit) for hit in kept]
+
+
+def _small_and_plain(hit: dict[str, Any]) -> bool:
+    return len(hit) <= HIT_CACHE_MAX_VALUES and all(
+        type(v) in _PLAIN and (type(v) is not str or len(v) <= HIT_CACHE_MAX_CHARS)
+        for v in hit.values()
+    )
 
 
 def build_hits(
