@@ -114,18 +114,24 @@ def test_a_hybrid_search_stops_at_max_total_hits(make_index: MakeIndex) -> None:
     assert len(body["hits"]) == body["estimatedTotalHits"] == 2
 
 
-def test_named_attributes_of_a_page_are_kept_per_snapshot(
-        make_index: MakeIndex, monkeypatch: pytest.MonkeyPatch) -> None:
+@pytest.fixture
+def parsed(monkeypatch: pytest.MonkeyPatch) -> list[int]:
+    """The docids whose stored documents were read (DocTable.many), in order."""
     from sift.engine.doctable import DocTable
 
-    parsed: list[int] = []
+    read: list[int] = []
     many = DocTable.many
 
     def counting(self: DocTable, docids: list[int]) -> list[dict[str, object]]:
-        parsed.extend(docids)
+        read.extend(docids)
         return many(self, docids)
 
     monkeypatch.setattr(DocTable, "many", counting)
+    return read
+
+
+def test_named_attributes_of_a_page_are_kept_per_snapshot(
+        make_index: MakeIndex, parsed: list[int]) -> None:
     docs = [{"id": i, "title": f"sun {'flower ' * i}", "tags": ["a", "b"]} for i in range(1, 5)]
     index = make_index(docs)
     first = search(index, "sun", attributesToRetrieve=["id", "title"])
@@ -153,18 +159,9 @@ def test_named_attributes_of_a_page_are_kept_per_snapshot(
 
 
 def test_a_long_string_keeps_a_hit_out_of_the_page_cache(
-        make_index: MakeIndex, monkeypatch: pytest.MonkeyPatch) -> None:
-    from sift.engine.doctable import DocTable
+        make_index: MakeIndex, parsed: list[int]) -> None:
     from sift.engine.pipeline import respond
 
-    parsed: list[int] = []
-    many = DocTable.many
-
-    def counting(self: DocTable, docids: list[int]) -> list[dict[str, object]]:
-        parsed.extend(docids)
-        return many(self, docids)
-
-    monkeypatch.setattr(DocTable, "many", counting)
     body = "sun " + "x" * respond.HIT_CACHE_MAX_CHARS  # a long text: kept out of the cache
     index = make_index([{"id": 1, "title": "sun", "body": body}, {"id": 2, "title": "sun"}])
     for _ in range(2):
