@@ -20,6 +20,14 @@ views, built by the catalog before any search sees the index, and the one-letter
 prefixes' totals, built by the idle task worker; a tree without it runs
 ``warm_prefixes`` if it has that). The first WARM_QUERIES searches are left out of the
 figures and are the same for every tree.
+
+Each worker first sets malloc up as `sift serve` does (``sift.tasks.memory.configure``,
+that tree's) and searches in a pool thread, as the server's request threads do: at 1M
+the allocator's set-up decides whether a search's candidate-sized arrays are fresh
+mappings faulted in page by page, so minor page faults per search are reported too.
+``--glibc-defaults NAME`` leaves one worker's malloc alone and ``--env NAME:VAR=VALUE``
+sets a variable (``MALLOC_TOP_PAD_``, ``MALLOC_MMAP_THRESHOLD_``) for one worker only: the
+same tree twice compares two set-ups.
 """
 
 from __future__ import annotations
