@@ -20,6 +20,14 @@ views, built by the catalog before any search sees the index, and the one-letter
 prefixes' totals, built by the idle task worker; a tree without it runs
 ``warm_prefixes`` if it has that). The first WARM_QUERIES searches are left out of the
 figures and are the same for every tree.
+
+Each worker first sets malloc up as `sift serve` does (``sift.tasks.memory.configure``,
+that tree's) and searches in a pool thread, as the server's request threads do: at 1M
+the allocator's set-up decides whether a search's candidate-sized arrays are fresh
+mappings faulted in page by page, so minor page faults per search are reported too.
+``--glibc-defaults NAME`` leaves one worker's malloc alone and ``--env NAME:VAR=VALUE``
+sets a variable (``MALLOC_TOP_PAD_``, ``MALLOC_MMAP_THRESHOLD_``) for one worker only: the
+same tree twice compares two set-ups.
 """
 
 from __future__ import annotations
@@ -40,34 +48,52 @@ from benchmarks.scale.measure import percentile
 from benchmarks.scale.queries import typeahead
 
 WORKER = r"""
-import json, sys, time
+import json, resource, sys, time
+from concurrent.futures import ThreadPoolExecutor
+docs, queries, seed, cache, malloc = (int(sys.argv[1]), int(sys.argv[2]), int(sys.argv[3]),
+                                      sys.argv[4], sys.argv[5])
+if malloc == "server":  # what `sift serve` does first (sift/server.py configure_process)
+    from sift.tasks import memory
+    memory.configure()
 from benchmarks.scale.products_index import products_index
 from benchmarks.scale.queries import typeahead
 from sift.engine.query import SearchParams
-docs, queries, seed, cache = int(sys.argv[1]), int(sys.argv[2]), int(sys.argv[3]), sys.argv[4]
 index = products_index(docs, seed, cache)
 # What a server does with an index it loaded before it is searched: the catalog builds
 # its filter and facet views, the idle task worker the one-letter prefixes' totals
 # (SearchIndex.warm; an older tree has warm_prefixes or nothing).
 (getattr(index, "warm", None) or getattr(index, "warm_prefixes", lambda: 0))()
 bodies = [dict(b, showRankingScore=True) for b in typeahead(queries, seed)]
+# A server searches in its request threads, whose malloc arena is not the main thread's.
+pool = ThreadPoolExecutor(1)
+def one(body):
+    began, cpu = time.perf_counter(), time.thread_time()
+    faults = resource.getrusage(resource.RUSAGE_SELF).ru_minflt
+    r = index.search(SearchParams.from_dict(body))
+    ms, cpu_ms = (time.perf_counter() - began) * 1000, (time.thread_time() - cpu) * 1000
+    return ms, cpu_ms, resource.getrusage(resource.RUSAGE_SELF).ru_minflt - faults, r
 print(json.dumps(len(bodies)), flush=True)
 for line in sys.stdin:
-    began, cpu = time.perf_counter(), time.thread_time()
-    r = index.search(SearchParams.from_dict(bodies[int(line)]))
-    ms, cpu_ms = (time.perf_counter() - began) * 1000, (time.thread_time() - cpu) * 1000
-    print(json.dumps([ms, cpu_ms, [[h["id"], h["_rankingScore"]] for h in r["hits"]],
+    ms, cpu_ms, faults, r = pool.submit(one, bodies[int(line)]).result()
+    print(json.dumps([ms, cpu_ms, faults, [[h["id"], h["_rankingScore"]] for h in r["hits"]],
                       r["estimatedTotalHits"], r["facetDistribution"]]), flush=True)
 """
 
 WARM_QUERIES = 30  # as benchmarks/scale/measure.py: first searches left out of the figures
 
 
-def start(tree: Path, args: argparse.Namespace, cache: str) -> subprocess.Popen[str]:
+def start(name: str, tree: Path, args: argparse.Namespace,
+          cache: str) -> subprocess.Popen[str]:
     env = {**os.environ, "PYTHONPATH": f"{tree}/src:{Path(__file__).resolve().parents[2]}"}
+    for spec in args.env:
+        target, _, assignment = spec.partition(":")
+        if target == name:
+            var, _, value = assignment.partition("=")
+            env[var] = value
+    malloc = "glibc" if name in args.glibc_defaults else "server"
     return subprocess.Popen(
         [sys.executable, "-c", WORKER, str(args.docs), str(args.queries + WARM_QUERIES),
-         str(args.seed), cache],
+         str(args.seed), cache, malloc],
         cwd=tree, env=env, stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True)
 
 
@@ -87,20 +113,27 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--index-cache", type=Path, default=None,
                         help="pickled index: loaded when it exists, else written by the "
                         "first worker (the others wait for it)")  # fmt: skip
+    parser.add_argument("--glibc-defaults", action="append", default=[], metavar="NAME",
+                        help="this tree's worker leaves malloc at glibc's defaults instead "
+                        "of configuring it as `sift serve` does (sift.tasks.memory)")
+    parser.add_argument("--env", action="append", default=[], metavar="NAME:VAR=VALUE",
+                        help="an environment variable for this tree's worker only (e.g. "
+                        "MALLOC_MMAP_THRESHOLD_, which wins over sift.tasks.memory's)")
     args = parser.parse_args(argv)
     trees = [(name, Path(path).resolve()) for name, path in
              (t.split("=", 1) for t in args.tree)]
     cache = str(args.index_cache or "")
-    workers = [start(trees[0][1], args, cache)]
+    workers = [start(*trees[0], args, cache)]
     if cache:  # the first worker writes the cache: the others load it once it is there
         workers[0].stdout.readline()  # type: ignore[union-attr]
-    workers += [start(tree, args, cache) for _, tree in trees[1:]]
+    workers += [start(name, tree, args, cache) for name, tree in trees[1:]]
     try:
         for w in workers[1 if cache else 0:]:
             w.stdout.readline()  # type: ignore[union-attr]
         queries = [b["q"] for b in typeahead(args.queries + WARM_QUERIES, args.seed)]
         times: list[list[float]] = [[] for _ in trees]
         cpu: list[list[float]] = [[] for _ in trees]
+        faults: list[list[int]] = [[] for _ in trees]
         differ = [0] * len(trees)
         for r in range(args.rounds):
             for q in range(len(queries)):
@@ -111,11 +144,12 @@ def main(argv: list[str] | None = None) -> None:
                 for i in turn:
                     answers[i] = ask(workers[i], str(q))
                 for i in range(1, len(trees)):
-                    differ[i] += answers[i][2:] != answers[0][2:]
+                    differ[i] += answers[i][3:] != answers[0][3:]
                 if q >= WARM_QUERIES:
                     for i in range(len(trees)):
                         times[i].append(answers[i][0])
                         cpu[i].append(answers[i][1])
+                        faults[i].append(answers[i][2])
     finally:
         for w in workers:
             w.stdin.close()  # type: ignore[union-attr]
@@ -126,6 +160,10 @@ def main(argv: list[str] | None = None) -> None:
     for clock, measured_ms in (("wall time", times), ("CPU time of its thread", cpu)):
         print(f" {clock}:")
         _report(trees, measured_ms, differ, measured)
+    # Pages first touched during the search (a fresh mapping's, or one trimmed away).
+    print(" minor page faults per search: " + ", ".join(
+        f"{name} median {statistics.median(f):.0f}, mean {statistics.fmean(f):.0f}"
+        for (name, _), f in zip(trees, faults, strict=True)))
 
 
 def _report(trees: list[tuple[str, Path]], times: list[list[float]], differ: list[int],

@@ -80,3 +80,44 @@ def test_an_idle_worker_collects_everything_at_most_every_few_seconds() -> None:
 def test_glibc_malloc_is_tuned_and_trimmed() -> None:
     assert memory.configure()
     memory.release()  # whether pages came back depends on the heap; it must not fail
+
+
+# In a process of its own: mallopt's settings are process-wide.
+ALLOCATOR_PROBE = r"""
+import json, resource, threading
+import numpy as np
+from sift.tasks import memory
+
+def faults() -> int:
+    return resource.getrusage(resource.RUSAGE_SELF).ru_minflt
+
+out = {"configured": memory.configure()}
+def search() -> None:  # in a thread of its own, as a server's request thread searches
+    for _ in range(3):  # candidate-sized temporaries (800k float64, 6.4 MB), then freed
+        np.ones(800_000)
+    before = faults()
+    np.ones(800_000)
+    out["faults_on_reuse"] = faults() - before
+thread = threading.Thread(target=search)
+thread.start()
+thread.join()
+print(json.dumps(out))
+"""
+
+
+@pytest.mark.skipif(platform.libc_ver()[0] != "glibc", reason="malloc tuning is glibc's")
+def test_a_search_temporary_reuses_the_pages_the_last_one_freed() -> None:
+    """With only the 256 KiB mmap threshold, each candidate-sized array was a fresh
+    mapping faulted in page by page (hundreds of faults for 6.4 MB); the top pad keeps the
+    pages the last search touched."""
+    import json
+    import os
+    import subprocess
+    import sys
+
+    env = {k: v for k, v in os.environ.items() if not k.startswith("MALLOC_")}
+    probe = subprocess.run([sys.executable, "-c", ALLOCATOR_PROBE], capture_output=True,
+                           text=True, check=True, env=env)
+    out = json.loads(probe.stdout)
+    assert out["configured"]
+    assert out["faults_on_reuse"] < 100

@@ -94,3 +94,21 @@ def test_kernels_reruns_each_kernel_of_the_slowest_searches(
     assert out.count("(median of 3)") == 2  # the two slowest searches
     assert "\n  rank " in out and "\n      saturated_sum " in out
     assert ranking.saturated_sum is before
+
+
+def test_lockstep_workers_configure_malloc_as_the_server_unless_told_otherwise(
+        tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    """Each worker reports its minor page faults per search; --glibc-defaults leaves one
+    worker's malloc alone and --env sets a variable for one worker only: a worker whose
+    environment breaks its start shows that only it got the variable."""
+    cache = tmp_path / "index.pickle"
+    lockstep.main(["--tree", f"a={REPO_ROOT}", "--tree", f"b={REPO_ROOT}", "--docs", "300",
+                   "--queries", "4", "--index-cache", str(cache), "--glibc-defaults", "b",
+                   "--env", "b:MALLOC_TOP_PAD_=1048576"])
+    out = capsys.readouterr().out
+    assert "minor page faults per search: a median" in out and ", b median" in out
+    assert "responses differing from a: 0" in out
+    with pytest.raises(Exception):  # noqa: B017 - b's worker dies before its first line
+        lockstep.main(["--tree", f"a={REPO_ROOT}", "--tree", f"b={REPO_ROOT}", "--docs",
+                       "300", "--queries", "4", "--index-cache", str(cache),
+                       "--env", "b:PYTHONHOME=/nonexistent"])

@@ -13,6 +13,19 @@ such a block is freed, moving the next large arrays into the arenas. :func:`rele
 hands free pages back (``malloc_trim``); the task worker calls it when its queue has
 drained. Both do nothing where the C library is not glibc (musl, macOS, Windows).
 
+The fixed threshold had a cost on large indexes: a search's candidate-sized temporaries
+(3-6 MiB each for 800k candidates at 1M documents) were each a fresh mapping, zeroed and
+faulted in page by page and unmapped when freed: ~1,800 minor faults per search and about
+twice the CPU of the same search under glibc's defaults (docs/benchmarks.md, "Scale",
+"The allocator under a 1M typeahead search"). So :func:`configure` also sets a 48 MiB top
+pad: an arena's top keeps that much past what is in use, a request it can serve is
+carved from it whatever its size, and freed blocks coalesce back into it, so the next
+search reuses pages already touched. Blocks the top cannot serve are still mapped apart
+at 256 KiB and unmapped when freed, and ``release`` trims the main heap to nothing. A
+32 MiB mmap threshold with a 64 MiB trim threshold was as fast but raised a 200k import's
+peak RSS by 8-12 MiB (freed arrays kept in the arenas), as did a 64 MiB pad; 16-32 MiB
+pads kept part of the faults.
+
 :func:`collect_garbage` is the cyclic collector's schedule under the task worker, which
 pauses the collector while it applies a batch (tasks/worker.py). Python's own schedule
 never ran under sustained writes: each batch ended with a generation-0 collection, which
@@ -47,6 +60,7 @@ from typing import Any
 log = logging.getLogger("sift.tasks.memory")
 
 # mallopt(3) parameters.
+M_TOP_PAD = -2
 M_MMAP_THRESHOLD = -3
 M_ARENA_MAX = -8
 
@@ -54,6 +68,11 @@ ARENA_MAX = 2
 # Arrays of 256 KiB and more (a snapshot's `alive` and field lengths past 64k documents,
 # posting segments, vector matrices) are mapped apart and unmapped when freed.
 MMAP_THRESHOLD = 256 * 1024
+# An arena's top keeps 48 MiB past what is in use when it grows or is trimmed: a request
+# the top can serve is not mapped apart whatever its size, so a 1M index's search
+# temporaries (3-6 MiB each) reuse pages the last search touched instead of faulting in
+# fresh mappings; release() (malloc_trim(0)) still trims the main heap to nothing.
+TOP_PAD = 48 << 20
 
 
 @cache
@@ -68,7 +87,8 @@ def _glibc() -> Any | None:
 
 def configure() -> bool:
     """Tune malloc before the server starts its threads; returns whether it could. A
-    ``MALLOC_ARENA_MAX`` or ``MALLOC_MMAP_THRESHOLD_`` in the environment wins."""
+    ``MALLOC_ARENA_MAX``, ``MALLOC_MMAP_THRESHOLD_`` or ``MALLOC_TOP_PAD_`` in the
+    environment wins."""
     libc = _glibc()
     if libc is None:
         return False
@@ -76,6 +96,8 @@ def configure() -> bool:
         libc.mallopt(M_ARENA_MAX, ARENA_MAX)
     if "MALLOC_MMAP_THRESHOLD_" not in os.environ:
         libc.mallopt(M_MMAP_THRESHOLD, MMAP_THRESHOLD)
+    if "MALLOC_TOP_PAD_" not in os.environ:
+        libc.mallopt(M_TOP_PAD, TOP_PAD)
     return True
 
 
