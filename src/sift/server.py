@@ -38,6 +38,29 @@ def configure_process() -> None:
     lighten_log_records()
 
 
+def choose_kernels_gil(workers: int) -> str:
+    """Which build of the compiled kernels this server's processes load (kernels_aot.py),
+    set in the environment its workers inherit; an operator's SIFT_KERNELS_GIL stays.
+
+    Kernels that release the GIL let one worker's concurrent searches run their loops on
+    several cores; with at least as many workers as usable cores there is no core to spare,
+    and releasing only adds contention for the GIL (beside 2,000 click events/s, searches
+    slowed x1.68/x1.85 with released kernels, x1.30/x1.36 with held ones:
+    docs/benchmarks.md, "Click events")."""
+    chosen = os.environ.get(kernels_aot.GIL_ENV)
+    if chosen is None:
+        chosen = kernels_aot.gil_for_workers(workers, usable_cores())
+        os.environ[kernels_aot.GIL_ENV] = chosen
+    return chosen
+
+
+def usable_cores() -> int:
+    """The cores this process may run on (its affinity, as a container's cpuset sets)."""
+    if hasattr(os, "sched_getaffinity"):
+        return len(os.sched_getaffinity(0))
+    return os.cpu_count() or 1
+
+
 def app_factory() -> FastAPI:
     """Entry point for each worker process; the parent passed settings via SIFT_* variables."""
     from sift.app import create_app
@@ -61,6 +84,8 @@ def run(config: Config) -> None:
     # The kernels compiled ahead of time, for the next start when not there yet: with
     # them no process of this server keeps numba and LLVM (kernels_aot.py).
     build = kernels_aot.start_build()
+    # Before any process of this server imports the kernels (the workers inherit it).
+    choose_kernels_gil(config.workers)
     if build is not None:
         threading.Thread(target=kernels_aot.report, args=(build,), daemon=True,
                          name="sift-kernels-build").start()

@@ -25,6 +25,18 @@ engine passes the contiguous arrays of the dtypes ``warm_up`` gives
 (tests/unit/engine/test_kernels.py checks that searches add no signature), so that
 fallback is for a path no test took, logged once per kernel.
 A machine without a compiler falls back to the JIT by itself.
+
+The module is built twice, its kernels releasing the GIL (``release``, as
+``njit(nogil=True)``) or keeping it (``hold``); the variant is part of the file name, so
+the two never collide, and ``python -m sift.engine.kernels_aot`` builds both.
+``SIFT_KERNELS_GIL`` (read where the module is loaded) says which one a process loads,
+``release`` by default: concurrent searches in one process then run their loops in
+parallel, which helps only where the process has a core to spare. ``sift serve`` asks for
+``hold`` when it starts at least as many workers as it may use cores (server.py): there a
+released kernel only lets the worker's event loop and its other searches contend for the
+GIL and the cores (beside 2,000 click events/s, searches slowed x1.30/x1.36 with held
+kernels against x1.68/x1.85 with released ones: docs/benchmarks.md, "Click events").
+Where only the other variant is built, a process loads that one rather than the JIT.
 """
 
 from __future__ import annotations
@@ -51,6 +63,9 @@ from sift.engine.kernels_guard import LAYOUT_FLAGS, Guarded
 log = logging.getLogger("sift.engine")
 
 MODE_ENV = "SIFT_KERNELS"  # "aot": ahead of time once built; anything else: numba's JIT
+GIL_ENV = "SIFT_KERNELS_GIL"  # "release" (the default) or "hold": which build to load
+RELEASE, HOLD = "release", "hold"
+VARIANTS = (RELEASE, HOLD)
 SOURCE = Path(__file__).with_name("kernels.py")
 BUILD_STALE_S = 900
 
@@ -59,6 +74,17 @@ def wanted() -> bool:
     # The default since every call checks its arguments (kernels_guard.py): ~127 MiB less
     # in every process, for long pasted queries ~9 % slower (docs/benchmarks.md).
     return os.environ.get(MODE_ENV, "aot").lower() != "jit"
+
+
+def gil_variant() -> str:
+    """The build this process loads (``SIFT_KERNELS_GIL``); anything unknown: release."""
+    return HOLD if os.environ.get(GIL_ENV, RELEASE).strip().lower() == HOLD else RELEASE
+
+
+def gil_for_workers(workers: int, cores: int) -> str:
+    """The variant for a server of ``workers`` processes on ``cores`` usable cores: a
+    worker's kernels release the GIL only where it has a core to spare."""
+    return HOLD if workers >= cores else RELEASE
 
 
 def compiler() -> str | None:
@@ -86,13 +112,15 @@ def _numba_version() -> str:
     return version("numba")
 
 
-def module_name() -> str:
+def module_name(variant: str | None = None) -> str:
+    """The module's name: how its kernels treat the GIL, then the key of what it was
+    built from (the variant is in the name, so both builds sit side by side)."""
     key = hashlib.sha256()
     recipe = Path(__file__).read_bytes()  # this file: how they are compiled
     for part in (SOURCE.read_bytes(), recipe, _numba_version().encode(), sys.version.encode(),
                  _cpu().encode()):
         key.update(part)
-    return "sift_kernels_" + key.hexdigest()[:16]
+    return f"sift_kernels_{variant or gil_variant()}_{key.hexdigest()[:16]}"
 
 
 def cache_dir() -> Path:
@@ -106,9 +134,13 @@ def cache_dir() -> Path:
     return Path(os.environ.get("XDG_CACHE_HOME", Path.home() / ".cache")) / "sift" / "kernels"
 
 
-def _path(directory: Path) -> Path:
+def _path(directory: Path, variant: str | None = None) -> Path:
     suffix = importlib.machinery.EXTENSION_SUFFIXES[0]
-    return directory / (module_name() + suffix)
+    return directory / (module_name(variant) + suffix)
+
+
+def _missing(directory: Path) -> list[str]:
+    return [v for v in VARIANTS if not _path(directory, v).exists()]
 
 
 class Ahead:
@@ -133,9 +165,18 @@ def load(directory: Path | None = None) -> Ahead | None:
     """The compiled module for the current kernels, or None (not built, or unloadable)."""
     if not wanted():
         return None
-    path = _path(directory or cache_dir())
+    directory = directory or cache_dir()
+    variant = gil_variant()
+    path = _path(directory, variant)
     if not path.exists():
-        return None
+        # The other build rather than the JIT (and numba's ~125 MiB): the background
+        # build at the next start makes the one asked for.
+        other = HOLD if variant == RELEASE else RELEASE
+        path = _path(directory, other)
+        if not path.exists():
+            return None
+        log.info("search kernels that %s the GIL not built: loading those that %s it",
+                 variant, other)
     try:
         signatures = json.loads(_signatures_path(path).read_text())
         spec = importlib.util.spec_from_file_location(path.name.split(".")[0], path)
@@ -159,7 +200,7 @@ def start_build(directory: Path | None = None) -> subprocess.Popen[str] | None:
     if not wanted():
         return None
     directory = directory or cache_dir()
-    if _path(directory).exists():
+    if not _missing(directory):
         return None
     if compiler() is None:
         log.info("no C compiler: the search kernels are compiled by numba's JIT")
@@ -179,7 +220,7 @@ def start_build(directory: Path | None = None) -> subprocess.Popen[str] | None:
 
 
 def _marker(directory: Path) -> Path:
-    return directory / f".{module_name()}.building"
+    return directory / f".{module_name(RELEASE)}.building"  # one build makes both
 
 
 def _claim(directory: Path) -> bool:
@@ -234,25 +275,27 @@ def _one_signature(signatures: list) -> object | None:
         isinstance(a, types.Array) and not a.mutable for a in s.args))
 
 
-def build(directory: Path) -> Path:
-    """Compile every warmed-up kernel into ``directory`` (atomically); a kernel without
-    one signature (only other kernels call it, or it takes several) stays with the JIT."""
+def build(directory: Path, variants: tuple[str, ...] = VARIANTS) -> list[Path]:
+    """Compile every warmed-up kernel into ``directory`` (atomically), once per variant;
+    a kernel without one signature (only other kernels call it, or it takes several)
+    stays with the JIT."""
     import numpy as np
     from numba.core.codegen import AOTCPUCodegen, JITCPUCodegen
-    from numba.pycc import CC
     from numba.pycc import compiler as pycc_compiler
 
     from sift.engine import kernels, tiebreak
 
-    class ReleaseGil(pycc_compiler.Flags):  # type: ignore[misc, name-defined]
-        """As ``njit(nogil=True)``: concurrent searches run their kernels in parallel
-        (pycc's flags have no such option of their own)."""
+    release = {"on": True}
+
+    class GilFlags(pycc_compiler.Flags):  # type: ignore[misc, name-defined]
+        """``release``: as ``njit(nogil=True)``, concurrent searches run their kernels in
+        parallel; ``hold``: as plain ``njit`` (pycc's flags have no such option)."""
 
         def __init__(self, *args: object) -> None:
             super().__init__(*args)
-            self.release_gil = True
+            self.release_gil = release["on"]
 
-    pycc_compiler.Flags = ReleaseGil
+    pycc_compiler.Flags = GilFlags
     # The JIT's instruction set: this CPU's own features, not those its model name implies
     # (a virtual machine may hide some, and code using them would not run).
     AOTCPUCodegen._customize_tm_features = JITCPUCodegen._customize_tm_features
@@ -267,14 +310,25 @@ def build(directory: Path) -> Path:
     for m in (mask, cached):
         tiebreak._first_marked(np.zeros(1, np.uint32), m, 1)
     directory.mkdir(parents=True, exist_ok=True)
-    name = module_name()
+    built = []
+    for variant in variants:
+        release["on"] = variant == RELEASE
+        built.append(_compile(directory, variant, kernels.PYTHON))
+    return built
+
+
+def _compile(directory: Path, variant: str, python: dict[str, Callable[..., Any]]) -> Path:
+    """One module: each warmed-up kernel with its one signature, as the flags say."""
+    from numba.pycc import CC
+
+    name = module_name(variant)
     with tempfile.TemporaryDirectory(dir=directory, prefix=".build-") as tmp:
         cc = CC(name)
         cc.output_dir = tmp
         cc.target_cpu = "host"
         cc.verbose = False
         exported: dict[str, list[dict[str, Any]]] = {}
-        for kernel, fn in kernels.PYTHON.items():
+        for kernel, fn in python.items():
             dispatcher = getattr(sys.modules[fn.__module__], kernel)  # kernels or tiebreak
             signatures = list(dispatcher.nopython_signatures)
             signature = _one_signature(signatures)
@@ -286,7 +340,7 @@ def build(directory: Path) -> Path:
                 exported[kernel] = described
         cc.compile()
         built = next(Path(tmp).glob(name + "*"))
-        final = _path(directory)
+        final = _path(directory, variant)
         # The signatures first: a module without them is not loaded (load()).
         staged = Path(tmp) / "signatures.json"
         staged.write_text(json.dumps(exported, indent=1))
@@ -315,11 +369,13 @@ def _describe(signature: Any) -> list[dict[str, Any]] | None:
 
 
 def main(argv: list[str]) -> int:
-    """``python -m sift.engine.kernels_aot [DIR]``: build the module into DIR (default:
-    where a server looks for it) unless it is there; print its path."""
+    """``python -m sift.engine.kernels_aot [DIR]``: build both variants of the module
+    into DIR (default: where a server looks for it) unless there; print their paths."""
     directory = Path(argv[0]) if argv else cache_dir()
-    if _path(directory).exists():
-        print(_path(directory))
+    missing = _missing(directory)
+    if not missing:
+        for variant in VARIANTS:
+            print(_path(directory, variant))
         return 0
     if compiler() is None:
         print("no C compiler (cc): the search kernels stay with numba's JIT", file=sys.stderr)
@@ -327,7 +383,8 @@ def main(argv: list[str]) -> int:
     # This process compiles with the JIT: its own import of kernels must not load a module.
     os.environ[MODE_ENV] = "jit"
     try:
-        print(build(directory))
+        for path in build(directory, tuple(missing)):
+            print(path)
     finally:
         _marker(directory).unlink(missing_ok=True)
     return 0

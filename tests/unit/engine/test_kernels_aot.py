@@ -62,6 +62,7 @@ def numba_cache(tmp_path_factory: pytest.TempPathFactory) -> Path:
 @pytest.fixture(scope="module")
 def ahead(numba_cache: Path, monkeypatch_module: pytest.MonkeyPatch) -> Ahead:
     monkeypatch_module.setenv(kernels_aot.MODE_ENV, "aot")
+    monkeypatch_module.setenv(kernels_aot.GIL_ENV, kernels_aot.RELEASE)
     loaded = kernels_aot.load(numba_cache / "sift-aot")
     assert loaded is not None
     return loaded
@@ -153,6 +154,94 @@ def test_the_module_is_found_only_for_these_kernels(ahead: Ahead, numba_cache: P
     assert kernels_aot.compiler() is None
     assert kernels_aot.start_build(numba_cache / "elsewhere") is None
     assert not (numba_cache / "elsewhere").exists()
+
+
+def test_the_two_builds_have_names_of_their_own(monkeypatch: pytest.MonkeyPatch) -> None:
+    release = kernels_aot.module_name(kernels_aot.RELEASE)
+    hold = kernels_aot.module_name(kernels_aot.HOLD)
+    assert release != hold and "_release_" in release and "_hold_" in hold
+    monkeypatch.delenv(kernels_aot.GIL_ENV, raising=False)
+    assert kernels_aot.module_name() == release  # the default releases the GIL
+    monkeypatch.setenv(kernels_aot.GIL_ENV, "hold")
+    assert kernels_aot.module_name() == hold
+    monkeypatch.setenv(kernels_aot.GIL_ENV, "anything else")
+    assert kernels_aot.gil_variant() == kernels_aot.RELEASE
+
+
+def test_a_worker_keeps_the_gil_only_without_a_core_to_spare() -> None:
+    assert kernels_aot.gil_for_workers(1, 4) == kernels_aot.RELEASE
+    assert kernels_aot.gil_for_workers(2, 4) == kernels_aot.RELEASE
+    assert kernels_aot.gil_for_workers(2, 2) == kernels_aot.HOLD
+    assert kernels_aot.gil_for_workers(3, 2) == kernels_aot.HOLD
+    assert kernels_aot.gil_for_workers(1, 1) == kernels_aot.HOLD
+
+
+def test_both_builds_are_made_and_either_stands_in_for_the_other(
+        numba_cache: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    built = numba_cache / "sift-aot"
+    monkeypatch.setenv(kernels_aot.MODE_ENV, "aot")
+    for variant in kernels_aot.VARIANTS:
+        path = kernels_aot._path(built, variant)
+        assert path.exists() and kernels_aot._signatures_path(path).exists()
+        monkeypatch.setenv(kernels_aot.GIL_ENV, variant)
+        loaded = kernels_aot.load(built)
+        assert loaded is not None and loaded.module.__name__ == path.name.split(".")[0]
+    for present, asked in ((kernels_aot.RELEASE, kernels_aot.HOLD),
+                           (kernels_aot.HOLD, kernels_aot.RELEASE)):
+        only = tmp_path / present
+        only.mkdir()
+        path = kernels_aot._path(built, present)
+        for one in (path, kernels_aot._signatures_path(path)):
+            (only / one.name).write_bytes(one.read_bytes())
+        monkeypatch.setenv(kernels_aot.GIL_ENV, asked)
+        loaded = kernels_aot.load(only)  # the other build, not numba's JIT
+        assert loaded is not None and loaded.module.__name__ == path.name.split(".")[0]
+        assert kernels_aot._missing(only) == [asked]  # a server's start builds it
+
+
+GIL = """
+import threading, time
+import numpy as np
+from sift.engine import kernels_aot
+ahead = kernels_aot.load(kernels_aot.cache_dir())
+assert ahead is not None and kernels_aot.gil_variant() in ahead.module.__name__
+rng = np.random.default_rng(5)
+n = 400_000
+key, ids = rng.random(n), np.arange(n, dtype=np.uint32)
+tie = rng.integers(0, 2**63, n).astype(np.uint64)
+gap, done = [0.0], [False]
+def spin():  # the longest this thread waited between two of its steps
+    last = time.perf_counter()
+    while not done[0]:
+        now = time.perf_counter()
+        gap[0], last = max(gap[0], now - last), now
+thread = threading.Thread(target=spin)
+thread.start()
+time.sleep(0.05)
+start = time.perf_counter()
+ahead.module.top_by_key(key, n // 2, ids, tie)  # a long call (~0.2 s)
+call = time.perf_counter() - start
+done[0] = True
+thread.join()
+print(gap[0] / call)
+"""
+
+
+@pytest.mark.parametrize("variant", kernels_aot.VARIANTS)
+def test_a_held_kernel_lets_no_other_thread_run_and_a_released_one_does(
+        numba_cache: Path, variant: str) -> None:
+    """A thread's longest wait between two of its steps against the kernel's call: the
+    whole call where the kernel holds the GIL, a switch interval where it releases it."""
+    env = {**os.environ, "NUMBA_CACHE_DIR": str(numba_cache), kernels_aot.MODE_ENV: "aot",
+           kernels_aot.GIL_ENV: variant}
+    done = subprocess.run([sys.executable, "-c", GIL], capture_output=True, text=True,
+                          env=env, timeout=120, cwd=Path(__file__).parents[3])
+    assert done.returncode == 0, done.stderr
+    waited = float(done.stdout.split()[-1])
+    if variant == kernels_aot.HOLD:
+        assert waited > 0.9
+    else:
+        assert waited < 0.5
 
 
 def test_one_build_at_a_time_until_a_claim_goes_stale(tmp_path: Path) -> None:
