@@ -94,8 +94,7 @@ def run(config: Config) -> None:
             raise click.ClickException(
                 "server = granian needs the granian package: pip install 'sift-search[granian]'"
             )
-        _export_settings(config)  # the workers build the app from the environment
-        child_migration.run_child(config.resolved_database_url)  # once, before the workers
+        _prepare_workers(config)
         granian_server.run(config, logging_config(config.log_level))
         return
     common = dict(
@@ -122,11 +121,16 @@ def run(config: Config) -> None:
         return
     # The parent only supervises the workers: it never imports the app (the search
     # engine and numba would cost it about 200 MiB of RSS for nothing).
-    _export_settings(config)
+    _prepare_workers(config)
+    uvicorn.run("sift.server:app_factory", factory=True, workers=config.workers, **common)  # type: ignore[arg-type]
+
+
+def _prepare_workers(config: Config) -> None:
+    """What a supervisor does before it starts worker processes (uvicorn's or granian's)."""
+    _export_settings(config)  # the workers build the app from the environment
     # Once, before the workers start: each would otherwise load Alembic (~10 MiB kept) and
     # wait its turn at the migration lock on a first start.
     child_migration.run_child(config.resolved_database_url)
-    uvicorn.run("sift.server:app_factory", factory=True, workers=config.workers, **common)  # type: ignore[arg-type]
 
 
 def _export_settings(config: Config) -> None:

@@ -14,8 +14,7 @@ from itertools import count
 
 import numpy as np
 
-from sift.engine.analysis import SENTENCE_GAP, Analyzer
-from sift.engine.analysis import spans as _ranges
+from sift.engine.analysis import SENTENCE_GAP, Analyzer, spans
 from sift.engine.store import ARRAY_GAP
 
 
@@ -61,12 +60,12 @@ def batch_postings(analyzer: Analyzer, term_id_of: Callable[[list[str]], np.ndar
     # advances the position by its words + SENTENCE_GAP, a closing event by
     # ARRAY_GAP - SENTENCE_GAP; a run starts at the sum of its value's earlier events.
     occ_sents = u_sents[occ]
-    run_sent = _ranges(u_sent0[occ], occ_sents)
+    run_sent = spans(u_sent0[occ], occ_sents)
     run_len = analysed.lengths[run_sent]
     occ_event0 = np.cumsum(occ_sents + 1) - (occ_sents + 1)
     events = np.full(int(occ_sents.sum()) + len(texts), ARRAY_GAP - SENTENCE_GAP,
                          dtype=np.int64)
-    run_event = _ranges(occ_event0, occ_sents)
+    run_event = spans(occ_event0, occ_sents)
     events[run_event] = run_len + SENTENCE_GAP
     before = np.cumsum(events) - events
     value_first = np.cumsum(texts_per_value) - np.asarray(texts_per_value)
@@ -76,7 +75,7 @@ def batch_postings(analyzer: Analyzer, term_id_of: Callable[[list[str]], np.ndar
     value_base = before[occ_event0[np.minimum(value_first, len(texts) - 1)]]
     run_start = before[run_event] - value_base[run_value]
     # Word positions: each run's start plus the word's offset inside the run.
-    terms = word_tids[_ranges(sent_word0[run_sent], run_len)]
+    terms = word_tids[spans(sent_word0[run_sent], run_len)]
     run_word0 = np.cumsum(run_len) - run_len
     within = np.arange(int(run_len.sum()), dtype=np.int64) - np.repeat(run_word0, run_len)
     positions = np.repeat(run_start, run_len) + within
