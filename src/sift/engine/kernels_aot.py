@@ -190,7 +190,7 @@ def load(directory: Path | None = None) -> Ahead | None:
     return Ahead(module, signatures)
 
 
-def start_build(directory: Path | None = None) -> subprocess.Popen[str] | None:
+def start_build(directory: Path | None = None) -> subprocess.Popen[bytes] | None:
     """Start building the module in a child process unless it is there (or the JIT is
     asked for); the caller waits on the process, or not.
 
@@ -212,15 +212,25 @@ def start_build(directory: Path | None = None) -> subprocess.Popen[str] | None:
     if shutil.which("nice"):
         command = ["nice", "-n", "10", *command]
     try:
-        return subprocess.Popen(command, env=env, stdout=subprocess.DEVNULL,
-                                stderr=subprocess.PIPE, text=True)
+        # The build outlives the server that started it: its messages go to a file, not a
+        # pipe that closes when the server stops (numba's first warning then killed it, and
+        # its claim kept every other server from building for BUILD_STALE_S), and it runs
+        # in a session of its own, so Ctrl-C to the server's terminal leaves it be.
+        with _build_log(directory).open("w") as messages:
+            return subprocess.Popen(command, env=env, stdout=subprocess.DEVNULL,
+                                    stderr=messages, start_new_session=True)
     except OSError as exc:
+        _marker(directory).unlink(missing_ok=True)
         log.warning("search kernels not compiled ahead of time (%s): using numba's JIT", exc)
         return None
 
 
 def _marker(directory: Path) -> Path:
     return directory / f".{module_name(RELEASE)}.building"  # one build makes both
+
+
+def _build_log(directory: Path) -> Path:
+    return directory / f".{module_name(RELEASE)}.build.log"
 
 
 def _claim(directory: Path) -> bool:
@@ -243,10 +253,14 @@ def _claim(directory: Path) -> bool:
         return False
 
 
-def report(build: subprocess.Popen[str]) -> bool:
+def report(build: subprocess.Popen[bytes]) -> bool:
     """Wait for a build and log how it ended; True when the module is there."""
-    _, err = build.communicate()
-    if build.returncode != 0:
+    if build.wait() != 0:
+        directory = Path(build.args[-1])
+        try:
+            err = _build_log(directory).read_text(errors="replace")
+        except OSError:
+            err = ""
         log.warning("search kernels not compiled ahead of time: numba's JIT stays (%s)",
                     (err.strip().splitlines() or ["no message"])[-1])
         return False

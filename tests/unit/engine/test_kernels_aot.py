@@ -7,6 +7,7 @@ import json
 import os
 import subprocess
 import sys
+import time
 from pathlib import Path
 
 import numpy as np
@@ -45,18 +46,32 @@ print(json.dumps({"hits": out, "numba": "numba" in sys.modules}))
 @pytest.fixture(scope="module")
 def numba_cache(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """A cache directory (NUMBA_CACHE_DIR) holding the compiled module, built as
-    ``sift serve`` builds it: in a child process."""
+    ``sift serve`` builds it: in a child process, started by a process that exits at once
+    (a server stopped within the build's minute): the build carries on without it."""
     if kernels_aot.compiler() is None:
         pytest.skip("no C compiler: the kernels stay with numba's JIT")
     base = tmp_path_factory.mktemp("numba-cache")
-    with pytest.MonkeyPatch.context() as patch:
-        patch.setenv("NUMBA_CACHE_DIR", str(base))
-        patch.setenv(kernels_aot.MODE_ENV, "aot")
-        build = kernels_aot.start_build()
-    assert build is not None
-    assert kernels_aot.report(build), "the build failed"
-    assert kernels_aot.start_build(base / "sift-aot") is None  # built: nothing to do
+    env = {**os.environ, "NUMBA_CACHE_DIR": str(base), kernels_aot.MODE_ENV: "aot"}
+    starter = "from sift.engine import kernels_aot; assert kernels_aot.start_build()"
+    subprocess.run([sys.executable, "-c", starter], env=env, check=True, timeout=60)
+    directory = base / "sift-aot"
+    deadline = time.monotonic() + 600
+    while kernels_aot._marker(directory).exists():  # removed when the build ends
+        assert time.monotonic() < deadline, "the build did not end"
+        time.sleep(0.5)
+    log = kernels_aot._build_log(directory).read_text(errors="replace")
+    assert not kernels_aot._missing(directory), f"the build failed:\n{log[-2000:]}"
+    assert kernels_aot.start_build(directory) is None  # built: nothing to do
     return base
+
+
+def test_a_failed_build_is_reported_with_its_last_message(
+    tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    kernels_aot._build_log(tmp_path).write_text("warning\nLinkerError: no cc\n")
+    failed = subprocess.Popen([sys.executable, "-c", "raise SystemExit(3)", str(tmp_path)])
+    assert not kernels_aot.report(failed)
+    assert "(LinkerError: no cc)" in caplog.text
 
 
 @pytest.fixture(scope="module")
