@@ -47,8 +47,14 @@ class SiftProcess:
 
     def start(self, *extra: str, timeout: float = 60.0) -> None:
         """Start the server and return once /health answers."""
-        assert not self.alive(), "already running"
         began = time.monotonic()
+        self.launch(*extra)
+        self._wait_healthy(timeout)
+        self.start_seconds.append(time.monotonic() - began)
+
+    def launch(self, *extra: str) -> None:
+        """Start the server and return at once."""
+        assert not self.alive(), "already running"
         args = [sys.executable, "-m", "sift", "serve", "--port", str(self.port)]
         args += ["--data-dir", str(self.data_dir), "--log-level", "warning"]
         # A config file that does not exist: no stray sift.toml from the cwd applies.
@@ -60,8 +66,6 @@ class SiftProcess:
             self.proc = subprocess.Popen(
                 [*args, *extra], stdout=log, stderr=subprocess.STDOUT, env=env
             )
-        self._wait_healthy(timeout)
-        self.start_seconds.append(time.monotonic() - began)
 
     def _wait_healthy(self, timeout: float) -> None:
         deadline = time.monotonic() + timeout

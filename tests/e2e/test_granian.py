@@ -115,6 +115,27 @@ def test_an_idle_keep_alive_connection_is_closed_after_the_timeout(
     assert server.terminate() == 0
 
 
+def test_sigterm_while_the_workers_start_stops_them(
+    servers: ServerPool, granian: list[int]
+) -> None:
+    """granian's parent binds the port first; its workers then load the app (seconds). A
+    worker loses a SIGTERM that comes before its HTTP server runs (granian 2.8.9), and
+    without the parent's repeated signal it waited for the kill timeout (graceful timeout
+    + 120 s): a deploy stopping a server still starting hung, and so did a test."""
+    server = servers.new()
+    server.launch("--server", "granian", "--workers", "2", "--log-level", "info")
+    deadline = time.monotonic() + 30
+    while "Spawning worker-2" not in server.log_tail():
+        assert time.monotonic() < deadline and server.alive(), server.log_tail()
+        time.sleep(0.02)
+    granian.extend(children(server.pid))
+    assert "Sift is ready" not in server.log_tail()  # both are still starting
+    began = time.monotonic()
+    assert server.terminate(timeout=40) == 0, server.log_tail()
+    assert time.monotonic() - began < 40
+    assert not any(Path(f"/proc/{pid}").exists() for pid in granian)
+
+
 def test_killing_the_parent_kills_its_workers(servers: ServerPool, granian: list[int]) -> None:
     server = servers.new()
     start(server, granian, "--workers", "2")

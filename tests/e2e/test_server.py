@@ -73,7 +73,10 @@ def upload_during_sigterm(server: SiftProcess, docs: list[dict]) -> tuple[httpx.
     uploader.start()
     assert first_part_sent.wait(10)
     time.sleep(0.1)  # let the server start reading the request
-    status = server.terminate(timeout=60)
+    try:
+        status = server.terminate(timeout=60)
+    except subprocess.TimeoutExpired:
+        pytest.fail(f"still running 60 s after SIGTERM:\n{server.log_tail(20_000)}")
     uploader.join(30)
     return answer["response"], status
 

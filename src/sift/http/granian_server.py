@@ -17,7 +17,9 @@ What uvicorn's set-up in sift/server.py gives, here:
   accepting, lets its in-flight requests finish, then runs the app's lifespan shutdown
   (index images, the task worker) before it exits. A worker still running
   ``graceful_timeout`` + ``IMAGES_MARGIN_S`` seconds after the signal is killed (granian
-  has one deadline for the whole stop, where uvicorn bounds the requests alone).
+  has one deadline for the whole stop, where uvicorn bounds the requests alone). A worker
+  loses a signal that comes before its HTTP server runs (while it loads the app), so the
+  parent repeats it every ``STOP_REPEAT_S`` to the workers still running (_Server).
 - keep-alive: hyper closes an idle keep-alive connection when no request headers came
   within ``timeout_keep_alive``; it looks at the socket itself, so the reset that
   sift/http/keepalive.py prevents in uvicorn does not arise.
@@ -31,6 +33,7 @@ import ctypes
 import os
 import signal
 import sys
+import threading
 from typing import Any
 
 from sift.config import Config
@@ -42,6 +45,10 @@ PR_SET_PDEATHSIG = 1  # linux/prctl.h
 # What the lifespan shutdown may take after the requests are done: writing the index
 # images of a large index takes seconds; a worker still running after that is killed.
 IMAGES_MARGIN_S = 120
+# How often the parent repeats its stop signal to a worker still running: a worker
+# ignores the repeat once it stops, and one still loading the app sees the first repeat
+# that comes after its HTTP server runs.
+STOP_REPEAT_S = 1.0
 # uvicorn's access line, with the fields granian gives it.
 ACCESS_FORMAT = '%(addr)s - "%(method)s %(path)s %(protocol)s" %(status)d'
 
@@ -89,10 +96,8 @@ def run(config: Config, log_config: dict[str, Any]) -> None:
     from granian.constants import HTTPModes, Interfaces, Loops
     from granian.http import HTTP1Settings
     from granian.log import LogLevels
-    from granian.server import Server
-
     os.environ[PARENT_ENV] = str(os.getpid())  # forked workers inherit it
-    server = Server(
+    server = _server_class()(
         "sift.server:app_factory",
         factory=True,
         address=config.host,
@@ -110,3 +115,37 @@ def run(config: Config, log_config: dict[str, Any]) -> None:
         workers_kill_timeout=config.graceful_timeout + IMAGES_MARGIN_S,
     )
     server.serve()
+
+
+def _server_class() -> type:
+    """granian's server, its workers' stop made reliable.
+
+    granian 2.8.9 sends each worker SIGTERM once. A worker takes it from its event loop's
+    handler to its HTTP server, and one whose server is not running yet (it is still
+    importing or starting the app: seconds, longer on a loaded machine) drops it: it then
+    serves until the kill timeout, ``graceful_timeout`` + ``IMAGES_MARGIN_S`` later.
+    Seen as a test's 60 s wait for a server stopped 1 s after its first worker was ready
+    (tests/e2e/test_granian.py). The parent here repeats the signal to the workers still
+    running until they exit; granian's own join and kill timeout stay as they are."""
+    from granian.server import Server
+
+    class _Server(Server):  # type: ignore[misc, valid-type]
+        def _stop_workers(self) -> None:
+            stopped = threading.Event()
+            repeat = threading.Thread(target=_repeat_stop, args=(self.wrks, stopped),
+                                      name="sift-stop-workers", daemon=True)
+            repeat.start()
+            try:
+                super()._stop_workers()
+            finally:
+                stopped.set()
+
+    return _Server
+
+
+def _repeat_stop(workers: list[Any], stopped: threading.Event) -> None:
+    while not stopped.wait(STOP_REPEAT_S):
+        for worker in list(workers):
+            if worker.is_alive():
+                worker.terminate()
+
