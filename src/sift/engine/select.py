@@ -3,6 +3,7 @@ index's settings, shared by search (engine/pipeline) and the documents API."""
 
 from __future__ import annotations
 
+import mmap
 import re
 from typing import Any
 
@@ -61,7 +62,7 @@ def filter_mask(index: IndexView, snap: Snapshot, expr: Any) -> np.ndarray:
     the mask is kept per snapshot in a small LRU, so a repeated filter costs nothing.
     An invalid filter is never cached, so it raises every time."""
     def build() -> np.ndarray:
-        mask = np.zeros(snap.alive.size, dtype=bool)
+        mask = own_mapping(snap.alive.size)
         mask[filter_docids(index, snap, expr, "invalid_search_filter")] = True
         mask.flags.writeable = False
         return mask
@@ -71,6 +72,17 @@ def filter_mask(index: IndexView, snap: Snapshot, expr: Any) -> np.ndarray:
     except TypeError:  # not JSON (never from HTTP): no caching
         return build()
     return snap.cached_lru(key, build)
+
+
+def own_mapping(size: int) -> np.ndarray:
+    """``size`` zeroed booleans in an anonymous mapping of their own, freed when the last
+    array over it goes: for a mask a search thread builds and the snapshot keeps. From
+    malloc, it was carved from the top of the thread's arena, which the next searches'
+    temporaries are served from (sift.tasks.memory's top pad): 1 MB per filter at 1M
+    documents, dozens of them pinned the arena's free top in pieces, and a broad search's
+    candidate-sized arrays that no longer fit became fresh mappings, faulted in page by
+    page (2-3k minor faults, a third of 'iris t's time after the scale mix's filters)."""
+    return np.frombuffer(mmap.mmap(-1, max(size, 1)), dtype=bool, count=size)
 
 
 def check_sort(
