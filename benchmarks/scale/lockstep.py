@@ -113,6 +113,9 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--index-cache", type=Path, default=None,
                         help="pickled index: loaded when it exists, else written by the "
                         "first worker (the others wait for it)")  # fmt: skip
+    parser.add_argument("--slowest", type=int, default=0, metavar="N",
+                        help="print each tree's N slowest searches by the CPU time of "
+                        "their thread (round, query, filter, minor faults): what its p99 is")
     parser.add_argument("--glibc-defaults", action="append", default=[], metavar="NAME",
                         help="this tree's worker leaves malloc at glibc's defaults instead "
                         "of configuring it as `sift serve` does (sift.tasks.memory)")
@@ -130,7 +133,8 @@ def main(argv: list[str] | None = None) -> None:
     try:
         for w in workers[1 if cache else 0:]:
             w.stdout.readline()  # type: ignore[union-attr]
-        queries = [b["q"] for b in typeahead(args.queries + WARM_QUERIES, args.seed)]
+        bodies = typeahead(args.queries + WARM_QUERIES, args.seed)
+        queries = [b["q"] for b in bodies]
         times: list[list[float]] = [[] for _ in trees]
         cpu: list[list[float]] = [[] for _ in trees]
         faults: list[list[int]] = [[] for _ in trees]
@@ -164,6 +168,13 @@ def main(argv: list[str] | None = None) -> None:
     print(" minor page faults per search: " + ", ".join(
         f"{name} median {statistics.median(f):.0f}, mean {statistics.fmean(f):.0f}"
         for (name, _), f in zip(trees, faults, strict=True)))
+    if args.slowest:
+        searched = [(r, b) for r in range(args.rounds) for b in bodies[WARM_QUERIES:]]
+        for (name, _), ms, f in zip(trees, cpu, faults, strict=True):
+            print(f" {name}'s slowest by CPU ms (round, query, filter, faults):")
+            for i in sorted(range(len(ms)), key=lambda i: -ms[i])[: args.slowest]:
+                r, body = searched[i]
+                print(f"  {ms[i]:7.2f}  {r} {body['q']!r} ({body['filter']}) {f[i]}")
 
 
 def _report(trees: list[tuple[str, Path]], times: list[list[float]], differ: list[int],

@@ -92,6 +92,9 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--queries", type=int, default=300, help="measured searches")
     parser.add_argument("--seed", type=int, default=42)
     parser.add_argument("--slowest", type=int, default=8)
+    parser.add_argument("--search", type=int, action="append", default=[], metavar="I",
+                        help="also print the stages of the mix's I-th search (from 0, "
+                        "the warm-up included): a filter's first use, say")
     args = parser.parse_args(argv)
     from sift.engine.query import SearchParams
 
@@ -101,11 +104,14 @@ def main(argv: list[str] | None = None) -> None:
     _instrument(spent)
     per_kind: dict[str, list[tuple[float, Spent]]] = defaultdict(list)
     slow: list[tuple[float, str, str, Spent]] = []
+    chosen: list[tuple[int, float, str, str, Spent]] = []
     for i, body in enumerate(typeahead(args.queries + WARM_QUERIES, args.seed)):
         spent.clear()
         began = time.thread_time()
         index.search(SearchParams.from_dict(body))
         total = (time.thread_time() - began) * 1000
+        if i in args.search:
+            chosen.append((i, total, body["q"], body["filter"], dict(spent)))
         if i < WARM_QUERIES:
             continue
         for k in (kind(body["q"]), "all"):
@@ -126,6 +132,9 @@ def main(argv: list[str] | None = None) -> None:
     print(" slowest:")
     for total, q, where, s in sorted(slow, reverse=True)[:args.slowest]:
         print(f"  {total:7.2f} {q!r} ({where}): " + ", ".join(
+            f"{name} {ms:.2f}" for name, ms in sorted(s.items()) if ms >= 0.3))
+    for i, total, q, where, s in chosen:
+        print(f" search #{i}: {total:7.2f} {q!r} ({where}): " + ", ".join(
             f"{name} {ms:.2f}" for name, ms in sorted(s.items()) if ms >= 0.3))
 
 

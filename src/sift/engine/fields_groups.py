@@ -39,6 +39,10 @@ BITSET_WORDS_PER_CANDIDATE = 32
 # ... and when the field has at most this many values: its bitsets take values / 8
 # bytes per document (24 tags: 3 bytes, less than the CSR layout's 8 + 8 per value).
 BITSET_MAX_VALUES = 256
+# A range's docids become a BitMap through a bitset over the field's docid span
+# (kernels.roaring_portable) when there is at least one per this many docids of the span;
+# sparser ones are sorted (a bitset pass over 1M docids costs about a sort of 2k).
+SORT_SPAN = 512
 
 
 def bitmap_from_array(ids: np.ndarray) -> BitMap:
@@ -133,10 +137,15 @@ class Groups:
         """Docids of values ``start`` (inclusive) to ``stop`` (exclusive)."""
         if start >= stop:
             return BitMap()
-        # Sorted first: the slice lists docids by value, and a BitMap built from sorted
-        # docids takes a fraction of the time (550k of 1M docids: 8 ms with the sort
-        # against 15 without; a range's first use, `price < 250` at 1M products).
-        return bitmap_from_array(np.sort(self.ids[self.offsets[start] : self.offsets[stop]]))
+        ids = self.ids[self.offsets[start] : self.offsets[stop]]
+        if len(ids) * SORT_SPAN >= self.n_words() * 64:
+            # The slice lists docids by value: set as bits and serialized as roaring
+            # containers in one pass (a range's first use, `price < 250` at 1M products:
+            # 500k docids in 0.6 ms against 17 ms sorted for BitMap's constructor).
+            return BitMap.deserialize(
+                kernels.roaring_portable(ids, self.n_words()).tobytes())
+        # Few docids for the span: sorting them costs less than a pass over its bits.
+        return bitmap_from_array(np.sort(ids))
 
 
 class Membership:

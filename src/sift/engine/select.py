@@ -3,6 +3,7 @@ index's settings, shared by search (engine/pipeline) and the documents API."""
 
 from __future__ import annotations
 
+import mmap
 import re
 from typing import Any
 
@@ -61,7 +62,7 @@ def filter_mask(index: IndexView, snap: Snapshot, expr: Any) -> np.ndarray:
     the mask is kept per snapshot in a small LRU, so a repeated filter costs nothing.
     An invalid filter is never cached, so it raises every time."""
     def build() -> np.ndarray:
-        mask = np.zeros(snap.alive.size, dtype=bool)
+        mask = own_mapping(snap.alive.size)
         mask[filter_docids(index, snap, expr, "invalid_search_filter")] = True
         mask.flags.writeable = False
         return mask
@@ -71,6 +72,30 @@ def filter_mask(index: IndexView, snap: Snapshot, expr: Any) -> np.ndarray:
     except TypeError:  # not JSON (never from HTTP): no caching
         return build()
     return snap.cached_lru(key, build)
+
+
+# Masks at least this large (one byte per document) get a mapping of their own: what
+# malloc maps apart anyway when its arena's top cannot serve it (sift.tasks.memory's
+# MMAP_THRESHOLD). Smaller ones pin little, and a mapping each would count against the
+# process's limit on mappings (vm.max_map_count) for many small indexes.
+OWN_MAPPING_BYTES = 256 * 1024
+
+
+def own_mapping(size: int) -> np.ndarray:
+    """``size`` zeroed booleans, for a mask a search thread builds and the snapshot keeps:
+    from ``OWN_MAPPING_BYTES`` on, in an anonymous mapping of their own, freed when the
+    last array over it goes. From malloc, such a mask was carved from the top of the
+    thread's arena, which the next searches' temporaries are served from
+    (sift.tasks.memory's top pad): 1 MB per filter at 1M documents, dozens of them cut
+    the arena's free top to pieces, and a broad search's candidate-sized arrays that no
+    longer fit became fresh mappings, faulted in page by page (2-3k minor faults, a
+    third of 'iris t's time after the scale mix's filters)."""
+    if size >= OWN_MAPPING_BYTES:
+        try:
+            return np.frombuffer(mmap.mmap(-1, size), dtype=bool)
+        except OSError:  # out of mappings or memory: malloc's turn
+            pass
+    return np.zeros(size, dtype=bool)
 
 
 def check_sort(

@@ -345,3 +345,22 @@ def test_single_values_tell_a_docid_listed_twice() -> None:
     assert Groups(values, offsets, np.array([0, 3, 3, 2], dtype=np.uint32)).single_values() is None
     empty = Groups(values[:0], np.zeros(1, dtype=np.int64), np.zeros(0, dtype=np.uint32))
     assert empty.single_values() is not None
+
+
+def test_a_slice_of_groups_is_the_bitmap_of_its_docids_sparse_or_dense() -> None:
+    """Groups.slice sorts a few docids and sets many as bits (kernels.roaring_portable):
+    either way the BitMap of the docids of the values sliced."""
+    from sift.engine.fields_groups import SORT_SPAN, Groups
+
+    rng = np.random.default_rng(7)
+    n = 200_000
+    values = np.round(rng.uniform(1, 500, n), 2)
+    order = np.argsort(values, kind="stable")
+    groups = Groups.from_sorted(values[order], order.astype(np.uint32))
+    span = groups.n_words() * 64
+    for low, high in ((1, 250), (100, 100.5), (499.99, 500), (1, 500)):
+        start, stop = np.searchsorted(groups.values, [low, high])
+        expected = BitMap(np.flatnonzero((values >= low) & (values < high)).tolist())
+        sliced = groups.slice(int(start), int(stop))
+        assert sliced == expected, (low, high)
+        assert (len(expected) * SORT_SPAN >= span) == (high - low > 1), (low, high)

@@ -259,3 +259,27 @@ def test_ensure_filterable_accepts_nested_and_pattern_attributes() -> None:
 
 def test_positions_do_not_affect_equality() -> None:
     assert parse_filter("  a = 1") == parse_filter("a = 1")
+
+
+def test_a_large_cached_filter_mask_is_read_only_in_a_mapping_of_its_own(
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    """A search's filter mask outlives it in the snapshot's cache: a large one is kept out
+    of malloc's arenas (an anonymous mapping), whose top the next searches' temporaries
+    need; a small one stays with malloc."""
+    import mmap
+
+    import numpy as np
+
+    from conftest import build_index
+    from sift.engine import select
+
+    index = build_index([{"id": i, "n": i} for i in range(10)], filterableAttributes=["n"])
+    view = index.view
+    small = select.filter_mask(view, view.snapshot, "n > 5")
+    monkeypatch.setattr(select, "OWN_MAPPING_BYTES", 10)
+    mask = select.filter_mask(view, view.snapshot, "n > 6")
+    assert isinstance(mask.base.obj, mmap.mmap) and not mask.flags.writeable  # a memoryview
+    assert mask.dtype == np.bool_ and mask.size == view.snapshot.alive.size
+    assert np.flatnonzero(mask).tolist() == [7, 8, 9]
+    assert select.filter_mask(view, view.snapshot, "n > 6") is mask  # cached per snapshot
+    assert small.base is None and np.flatnonzero(small).tolist() == [6, 7, 8, 9]

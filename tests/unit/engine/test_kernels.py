@@ -449,6 +449,25 @@ def test_filter_totals_keeps_the_documents_the_mask_passes(docs: set[int],
 
 
 
+# Chunks of 65,536 docids, each sparse (an array container), at the 4,096 boundary
+# either way, or dense (a bitset container): the docids drawn per chunk, in any order.
+@given(st.lists(st.sampled_from([0, 1, 7, 4095, 4096, 4097, 30_000, 65_536]),
+                min_size=1, max_size=4), st.integers(0, 2**32 - 1), st.booleans())
+def test_roaring_portable_deserializes_to_the_bitmap_of_the_docids(per_chunk: list[int],
+                                                                    seed: int,
+                                                                    short: bool) -> None:
+    from pyroaring import BitMap
+
+    rng = np.random.default_rng(seed)
+    docs = np.concatenate([c << 16 | rng.choice(1 << 16, n, replace=False)
+                           for c, n in enumerate(per_chunk)]).astype(np.uint32)
+    rng.shuffle(docs)
+    n_words = (len(per_chunk) << 10) - short  # the last chunk may be short of 1,024 words
+    docs = docs[docs < n_words * 64]
+    serialized = kernels.roaring_portable(docs, n_words).tobytes()
+    assert BitMap.deserialize(serialized) == BitMap(docs.tolist())
+
+
 @given(st.lists(st.tuples(st.floats(0, 50), st.integers(0, 3)), min_size=1, max_size=40),
        st.floats(0.0, 3.0), st.floats(0.0, 3.0))
 def test_coded_sum_is_saturated_sum_of_the_decoded_row(rows: list[tuple[float, int]],

@@ -238,3 +238,33 @@ def test_a_rule_is_continuous_only_with_infinite_buckets() -> None:
     assert _continuous(np.float64("inf")) and _continuous(np.array(float("inf")))
     assert not _continuous(7.0) and not _continuous(7) and not _continuous(np.array(7.0))
     assert not _continuous(np.array([float("inf"), float("inf")]))  # per candidate
+
+
+def test_combine_keeps_scores_in_range_uncopied_and_clips_a_copy_otherwise() -> None:
+    """A continuous rule's scores within [0, 1] are the ranking's as they are (at 1M
+    products a copy of 800k scores pushed a search's arrays past its malloc arena's top);
+    others are clipped in a copy, the rule's own left as its details read them."""
+    import numpy as np
+
+    from sift.engine.ranking import RuleOutput, Ties, combine
+
+    docids, table = np.arange(3, dtype=np.uint32), np.arange(3, dtype=np.uint64)
+    inside = np.array([0.25, 1.0, 0.0])
+    ranked = combine([RuleOutput(-inside, inside, float("inf"), lambda c: {"order": 0})],
+                     None, Ties(docids, table), ["relevance"], 1)
+    assert ranked.score is inside and ranked.order[0] == 1
+    outside = np.array([1.5, -0.5, 0.5])
+    ranked = combine([RuleOutput(-outside, outside, float("inf"), lambda c: {"order": 0})],
+                     None, Ties(docids, table), ["relevance"], 1)
+    assert ranked.score.tolist() == [1.0, 0.0, 0.5] and outside.tolist() == [1.5, -0.5, 0.5]
+
+
+def test_relevance_details_give_the_raw_score_its_key_negates(make_index: MakeIndex
+                                                              ) -> None:
+    """The relevance key is the raw score negated in place: the details' bm25f is still
+    the raw score (the key's negation), and the hits' order is by it."""
+    index = make_index([{"id": 1, "title": "red shoes"}, {"id": 2, "title": "red"},
+                        {"id": 3, "title": "blue shoes red red"}], mode="sift")
+    hits = search(index, "red shoes", showRankingScoreDetails=True)["hits"]
+    raw = [h["_rankingScoreDetails"]["relevance"]["bm25f"] for h in hits]
+    assert all(r > 0 for r in raw) and raw == sorted(raw, reverse=True)
