@@ -1,7 +1,7 @@
 """One search over HTTP from a single client, its time split between the client, uvicorn,
-the app and the engine, for one tree's `sift serve` (one worker, scifact).
+the app and the engine, for one tree's `sift serve` (one worker, scifact by default).
 
-    python -m benchmarks.load.timeline [--tree DIR] [--queries N]
+    python -m benchmarks.load.timeline [--tree DIR] [--collection DIR] [--queries N]
 
 The server runs in a child process started by this module (``serve`` mode below), which
 wraps uvicorn's protocol (``data_received``: the request's bytes arrive; the answer's
@@ -105,7 +105,8 @@ def serve(argv: list[str]) -> None:
     main()
 
 
-def measure(tree: Path, queries: int) -> tuple[Events, dict[str, list[list[float]]]]:
+def measure(tree: Path, collection: Path, queries: int
+            ) -> tuple[Events, dict[str, list[list[float]]]]:
     import httpx
 
     from benchmarks.collections import load_collection
@@ -113,7 +114,7 @@ def measure(tree: Path, queries: int) -> tuple[Events, dict[str, list[list[float
     from benchmarks.load.servers import SiftServer
     from benchmarks.runners.server_process import free_port
 
-    data = load_collection(REPO_ROOT.parent / "shared/data/scifact")
+    data = load_collection(collection)
     sets = query_sets(list(data.queries.values()), queries, DEFAULT_SEED)
     env = dict(os.environ, PYTHONPATH=f"{tree / 'src'}{os.pathsep}{REPO_ROOT}")
     indexer = SiftServer()
@@ -152,14 +153,15 @@ def measure(tree: Path, queries: int) -> tuple[Events, dict[str, list[list[float
             kinds["no-op"] = [target.noop_request()] * queries
             sent: dict[str, list[list[float]]] = {}
             for kind, requests in kinds.items():
+                warm = requests[:20]  # untimed first, as the paired benchmark's
                 spans = []
-                for n, request in enumerate([*requests[:20], *requests]):  # 20 untimed first
+                for n, request in enumerate([*warm, *requests]):
                     started = time.perf_counter()
                     client.request(
                         request.method, request.path, content=request.body.encode() or None,
                         headers={"Content-Type": "application/json"} if request.body else None,
                     )  # fmt: skip
-                    if n >= 20:
+                    if n >= len(warm):
                         spans.append([started, time.perf_counter()])
                 sent[kind] = spans
             client.close()
@@ -218,9 +220,10 @@ def main() -> None:
                                      description=__doc__,
                                      formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--tree", type=Path, default=REPO_ROOT, help="the checkout served")
+    parser.add_argument("--collection", type=Path, default=REPO_ROOT.parent / "shared/data/scifact")
     parser.add_argument("--queries", type=int, default=300, help="per kind")
     args = parser.parse_args()
-    events, sent = measure(args.tree.resolve(), args.queries)
+    events, sent = measure(args.tree.resolve(), args.collection, args.queries)
     report(events, sent, print)
     print(f"\nload average: {os.getloadavg()}")
 
