@@ -1,0 +1,232 @@
+"""One search over HTTP from a single client, its time split between the client, uvicorn,
+the app and the engine, for one tree's `sift serve` (one worker, scifact by default).
+
+    python -m benchmarks.load.timeline [--tree DIR] [--collection DIR] [--queries N]
+
+The server runs in a child process started by this module (``serve`` mode below), which
+wraps uvicorn's protocol (``data_received``: the request's bytes arrive; the answer's
+last ``send`` handed to uvicorn, which writes it to the socket at once) and the app's
+stages (as benchmarks/load/breakdown.py does) with timestamps. The client sends the
+paired benchmark's short and prefix queries and its no-op once each, as its latency
+phase does, and keeps each request's start and end. Both sides read
+``time.perf_counter`` (CLOCK_MONOTONIC, one clock for every process of the machine), so
+each request's server events fall between its client start and end:
+
+- ``client -> recv``: the client's own work and the kernel until the head arrives;
+- ``recv -> task``: uvicorn parsing the head and starting the request's task;
+- ``task -> searched``: the middleware, authentication and the body (its wait included:
+  httpx writes head and body apart, and they often arrive apart);
+- ``hand-off``: ``searched`` minus ``run_search``: placement, and a thread's round trip
+  when the search ran on one (``inline share``: the searches run on the event loop);
+- ``searched -> sent``: the answer's JSON, the middleware's send, uvicorn's head;
+- ``sent -> client``: the kernel and the client until it has read the answer.
+
+Medians (and means) of each stage over the requests of a kind. Run it for two trees one
+after the other; on a shared machine compare only runs made close together.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import atexit
+import json
+import os
+import signal
+import statistics
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+from collections import defaultdict
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+REPO_ROOT = Path(__file__).resolve().parents[2]
+Events = dict[str, list[list[float]]]
+
+
+def serve(argv: list[str]) -> None:
+    """``sift serve`` in this process, its stages timestamped into $TIMELINE_EVENTS at exit."""
+    events: Events = defaultdict(list)
+    now = time.perf_counter
+
+    def stamp(owner: Any, name: str, label: str) -> None:
+        func = getattr(owner, name)
+        if asyncio.iscoroutinefunction(func):
+
+            async def wrapper(*args: Any, **kwargs: Any) -> Any:
+                started = now()
+                try:
+                    return await func(*args, **kwargs)
+                finally:
+                    events[label].append([started, now()])
+        else:
+
+            def wrapper(*args: Any, **kwargs: Any) -> Any:  # type: ignore[misc]
+                started = now()
+                try:
+                    return func(*args, **kwargs)
+                finally:
+                    inline = threading.current_thread() is threading.main_thread()
+                    events[label].append([started, now(), float(inline)])
+
+        setattr(owner, name, wrapper)
+
+    from uvicorn.protocols.http import httptools_impl as uv
+
+    from sift.cli import main
+    from sift.http.routes import search
+
+    for name in ("authenticate", "json_body", "searched", "run_search"):
+        stamp(search, name, name)
+    stamp(search.pipeline, "search", "engine")
+    received = uv.HttpToolsProtocol.data_received
+    send = uv.RequestResponseCycle.send
+
+    def data_received(self: Any, data: bytes) -> None:
+        events["recv"].append([now()])
+        received(self, data)
+
+    async def timed_send(self: Any, message: Any) -> None:
+        # Stamped as the last body goes to uvicorn, which writes it to the socket before
+        # its first await: after it, the client may already have read the answer.
+        if message["type"] == "http.response.body" and not message.get("more_body"):
+            events["sent"].append([now()])
+        await send(self, message)
+
+    uv.HttpToolsProtocol.data_received = data_received  # type: ignore[method-assign]
+    uv.RequestResponseCycle.send = timed_send  # type: ignore[method-assign]
+    stamp(uv.RequestResponseCycle, "run_asgi", "task")
+    atexit.register(lambda: Path(os.environ["TIMELINE_EVENTS"]).write_text(json.dumps(events)))
+    sys.argv = ["sift", "serve", *argv]
+    main()
+
+
+def measure(tree: Path, collection: Path, queries: int
+            ) -> tuple[Events, dict[str, list[list[float]]]]:
+    import httpx
+
+    from benchmarks.collections import load_collection
+    from benchmarks.load.queries import DEFAULT_SEED, query_sets
+    from benchmarks.load.servers import SiftServer
+    from benchmarks.runners.server_process import free_port
+
+    data = load_collection(collection)
+    sets = query_sets(list(data.queries.values()), queries, DEFAULT_SEED)
+    env = dict(os.environ, PYTHONPATH=f"{tree / 'src'}{os.pathsep}{REPO_ROOT}")
+    indexer = SiftServer()
+    saved = os.environ.get("PYTHONPATH")
+    os.environ["PYTHONPATH"] = str(tree / "src")
+    try:
+        target = indexer.start(1)
+        indexer.index(data.docs)
+    finally:
+        indexer.stop()
+        if saved is None:
+            os.environ.pop("PYTHONPATH", None)
+        else:
+            os.environ["PYTHONPATH"] = saved
+    port = free_port()
+    with tempfile.TemporaryDirectory() as work:
+        events_file = Path(work) / "events.json"
+        child = subprocess.Popen(
+            [sys.executable, "-m", "benchmarks.load.timeline", "serve", "--port", str(port),
+             "--data-dir", str(indexer._dir / "data"), "--master-key", indexer._key,
+             "--workers", "1", "--log-level", "warning"],
+            env={**env, "TIMELINE_EVENTS": str(events_file)}, cwd=REPO_ROOT,
+            stdout=subprocess.DEVNULL,
+        )  # fmt: skip
+        try:
+            client = httpx.Client(base_url=f"http://127.0.0.1:{port}", headers=target.headers,
+                                  timeout=30)  # fmt: skip
+            deadline = time.monotonic() + 60
+            while time.monotonic() < deadline:
+                try:
+                    if client.get("/health").status_code == 200:
+                        break
+                except httpx.TransportError:
+                    time.sleep(0.2)
+            kinds = {k: [target.search_request(q) for q in sets[k]] for k in ("short", "prefix")}
+            kinds["no-op"] = [target.noop_request()] * queries
+            sent: dict[str, list[list[float]]] = {}
+            for kind, requests in kinds.items():
+                warm = requests[:20]  # untimed first, as the paired benchmark's
+                spans = []
+                for n, request in enumerate([*warm, *requests]):
+                    started = time.perf_counter()
+                    client.request(
+                        request.method, request.path, content=request.body.encode() or None,
+                        headers={"Content-Type": "application/json"} if request.body else None,
+                    )  # fmt: skip
+                    if n >= len(warm):
+                        spans.append([started, time.perf_counter()])
+                sent[kind] = spans
+            client.close()
+        finally:
+            child.send_signal(signal.SIGTERM)
+            child.wait(60)
+            indexer.close()
+        return json.loads(events_file.read_text()), sent
+
+
+def stages(events: Events, start: float, end: float) -> dict[str, float] | None:
+    """One request's stages (seconds), from the server's events within its client span."""
+
+    def first(label: str, after: float = start) -> list[float] | None:
+        return next((e for e in events.get(label, ()) if after <= e[0] <= end), None)
+
+    recv, task = first("recv"), first("task")
+    if recv is None or task is None:
+        return None
+    searched, run, engine = first("searched"), first("run_search"), first("engine")
+    # The previous answer's send can return after this request began: the client read
+    # the bytes as soon as they were written. This answer's comes after its search.
+    sent = first("sent", searched[1] if searched is not None else task[0])
+    if sent is None:
+        return None
+    row = {"total": end - start, "client -> recv": recv[0] - start,
+           "recv -> task": task[0] - recv[0], "server (recv -> sent)": sent[0] - recv[0],
+           "sent -> client": end - sent[0]}  # fmt: skip
+    if searched is not None and run is not None and engine is not None:
+        row.update({"task -> searched": searched[0] - task[0],
+                    "searched": searched[1] - searched[0], "run_search": run[1] - run[0],
+                    "engine": engine[1] - engine[0],
+                    "hand-off": (searched[1] - searched[0]) - (run[1] - run[0]),
+                    "searched -> sent": sent[0] - searched[1], "inline share": run[2]})  # fmt: skip
+    return row
+
+
+def report(events: Events, sent: dict[str, list[list[float]]], out: Callable[[str], Any]) -> None:
+    for kind, spans in sent.items():
+        rows = [r for r in (stages(events, a, b) for a, b in spans) if r is not None]
+        out(f"{kind} ({len(rows)} requests): median µs (mean)")
+        for stage in rows[0] if rows else ():
+            values = [r[stage] for r in rows if stage in r]
+            if stage == "inline share":
+                out(f"  {stage:24s} {statistics.mean(values):.2f}")
+            else:
+                out(f"  {stage:24s} {statistics.median(values) * 1e6:7.0f} "
+                    f"({statistics.mean(values) * 1e6:7.0f})")  # fmt: skip
+
+
+def main() -> None:
+    if sys.argv[1:2] == ["serve"]:
+        serve(sys.argv[2:])
+        return
+    parser = argparse.ArgumentParser(prog="python -m benchmarks.load.timeline",
+                                     description=__doc__,
+                                     formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--tree", type=Path, default=REPO_ROOT, help="the checkout served")
+    parser.add_argument("--collection", type=Path, default=REPO_ROOT.parent / "shared/data/scifact")
+    parser.add_argument("--queries", type=int, default=300, help="per kind")
+    args = parser.parse_args()
+    events, sent = measure(args.tree.resolve(), args.collection, args.queries)
+    report(events, sent, print)
+    print(f"\nload average: {os.getloadavg()}")
+
+
+if __name__ == "__main__":
+    main()
