@@ -20,7 +20,7 @@ import sift
 from sift.config import Config, load_config, split_list
 from sift.engine import kernels
 from sift.errors import SiftError
-from sift.http import keepalive, metrics, schemas
+from sift.http import metrics, schemas
 from sift.http.cors import CORS, cors_options
 from sift.http.edge import RequestEdge
 from sift.http.hot_routes import HotEndpoints, HotRoutes, hot_routes, lane_entry, match_hot
@@ -171,8 +171,7 @@ def create_app(config: Config | None = None, services: Services | None = None) -
         await run_in_threadpool(kernels.warm_up)  # compiled search loops, before traffic
         app.state.services = svc
         app.state.search_threads = SearchThreads(config.search_threads)
-        app.state.search_placement = SearchPlacement(
-            config.search_inline_ms / 1000, keepalive.requests_in_progress)
+        app.state.search_placement = SearchPlacement(config.search_inline_ms / 1000)
         app.state.limits = Limits(config)
         svc.start()
         if config.demo:

@@ -253,10 +253,9 @@ SETTINGS: tuple[Setting, ...] = (
         1.0,
         "A search runs on the event loop instead of a search thread when searches like it "
         "(same index, number of words, filter, facets, sort and page) recently took at most "
-        "this many milliseconds: the hand-off to a thread costs ~0.2 ms. A search that is "
-        "the only request its worker is serving (under uvicorn) is judged by its CPU time "
-        "against five times this. Inline searches run one at a time and are not counted in "
-        "`search_threads`. 0 sends every search to a thread.",
+        "this many milliseconds: the hand-off to a thread costs ~0.2 ms. Inline searches run "
+        "one at a time and are not counted in `search_threads`. 0 sends every search to a "
+        "thread.",
         check=_check_not_negative,
     ),
     Setting(

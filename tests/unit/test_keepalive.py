@@ -2,13 +2,8 @@
 
 from __future__ import annotations
 
-import asyncio
 import socket
 
-from uvicorn.config import Config
-from uvicorn.server import ServerState
-
-from sift.http import keepalive
 from sift.http.keepalive import has_unread_bytes
 
 
@@ -22,17 +17,3 @@ def test_unread_bytes_and_end_of_stream_count_as_waiting() -> None:
         assert not has_unread_bytes(server.fileno())
         client.close()  # the end of the stream: the loop reads it and closes the connection
         assert has_unread_bytes(server.fileno())
-
-
-def test_the_protocol_shows_the_servers_requests_in_progress() -> None:
-    """Search placement reads them: the server's own set of request tasks."""
-    state = ServerState()
-    loop = asyncio.new_event_loop()
-    try:
-        config = Config(app=lambda scope, receive, send: None, http=keepalive.KeepAliveProtocol)
-        config.load()
-        keepalive.KeepAliveProtocol(config=config, server_state=state, app_state={}, _loop=loop)
-        assert keepalive.requests_in_progress() is state.tasks
-    finally:
-        loop.close()
-        keepalive._requests = None

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import time
-
 import pytest
 
 from sift.http.search_placement import MAX_GROUPS, SearchPlacement, group_of
@@ -26,56 +24,6 @@ def test_a_slow_search_moves_its_group_off_the_loop_and_quick_ones_bring_it_back
     for _ in range(20):
         placement._record(group, 0.0002)
     assert placement.inline(group)
-
-
-def alone() -> set[str]:
-    return {"this request"}
-
-
-def test_a_request_alone_in_its_worker_is_placed_by_its_cpu_not_by_the_machines_waits(
-) -> None:
-    """Its wall time also counts the waits for a core, which grow with the load; a short
-    wait (10 ms against a 5 ms budget) is left out. With other requests in progress the
-    wall decides, as before."""
-    requests = alone()
-    placement = SearchPlacement(0.005, lambda: requests)
-    waited = group_of("books", {"q": "dune"})
-    placement.timed(waited, time.sleep, 0.01)
-    assert placement.inline(waited)
-    requests = {"this request", "another"}
-    assert not placement.inline(waited)
-    requests = alone()
-    quick = group_of("books", {"q": "dune messiah"})
-    placement.timed(quick, _spin, 0.01)  # 10 ms of CPU: within ALONE budgets alone
-    assert placement.inline(quick)
-    requests = {"this request", "another"}
-    assert not placement.inline(quick)
-    requests = alone()
-    busy = group_of("books", {"q": "dune messiah children"})
-    placement.timed(busy, _spin, 0.03)  # 30 ms of CPU
-    assert not placement.inline(busy)
-
-
-def test_without_the_servers_requests_the_wall_decides() -> None:
-    placement = SearchPlacement(0.005)  # granian, or the app alone: nothing to count
-    group = group_of("books", {"q": "dune"})
-    placement.timed(group, time.sleep, 0.01)
-    assert not placement.inline(group)
-
-
-def test_a_search_that_blocked_long_is_timed_by_the_wall() -> None:
-    """Waiting ten budgets beyond its CPU time, it was blocked (a lock, a read): inline,
-    the loop would wait with it."""
-    placement = SearchPlacement(0.005, alone)
-    group = group_of("books", {"q": "dune"})
-    placement.timed(group, time.sleep, 0.2)
-    assert not placement.inline(group)
-
-
-def _spin(seconds: float) -> None:
-    end = time.thread_time() + seconds
-    while time.thread_time() < end:
-        pass
 
 
 def test_a_search_that_fails_is_timed_too() -> None:

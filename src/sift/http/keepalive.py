@@ -16,21 +16,8 @@ stays open and the request is answered; only an idle socket is closed.
 from __future__ import annotations
 
 import select
-from collections.abc import Collection
-from typing import Any
 
 from uvicorn.protocols.http.auto import AutoHTTPProtocol
-
-# The request tasks of this process's server (uvicorn's ServerState.tasks, one server per
-# worker process), set by its first connection; None before it or under another server.
-_requests: Collection[Any] | None = None
-
-
-def requests_in_progress() -> Collection[Any] | None:
-    """The requests this worker is serving now, each from its head's arrival to its answer
-    (uvicorn adds a request's task when its headers are parsed, before any of them runs),
-    or None where uvicorn with this protocol is not the server (search placement)."""
-    return _requests
 
 
 def has_unread_bytes(fileno: int) -> bool:
@@ -42,13 +29,7 @@ def has_unread_bytes(fileno: int) -> bool:
 
 class KeepAliveProtocol(AutoHTTPProtocol):  # type: ignore[misc,valid-type]
     """uvicorn's protocol (httptools or h11, as uvicorn picks) with a keep-alive timeout
-    that never closes a connection a request is waiting on; and the worker's requests in
-    progress made visible (:func:`requests_in_progress`)."""
-
-    def __init__(self, *args: Any, **kwargs: Any) -> None:
-        super().__init__(*args, **kwargs)
-        global _requests
-        _requests = self.tasks  # the server's own set, shared by all its connections
+    that never closes a connection a request is waiting on."""
 
     def timeout_keep_alive_handler(self) -> None:
         sock = self.transport.get_extra_info("socket")

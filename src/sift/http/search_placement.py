@@ -9,20 +9,6 @@ facets, sort, page size) and each group's recent time is kept; a search runs inl
 when its group's recent time is within ``search_inline_ms``. A group not seen yet runs on
 a thread first, and an inline search that turned out slow moves its group back to threads
 (its time is recorded either way).
-
-A search that is the only request its worker is serving is judged by its group's CPU
-time instead of its wall time. Its wall time also counts the waits for a core on a busy
-machine, which grow with the load, not with the search: timed by the wall, a single
-client's typeahead searches (~0.5 ms of CPU) stayed on threads whenever the machine was
-busy (84 % of short queries at load 8-12, one worker, `/tmp` trace) and paid the
-hand-off, 200 µs at the median and 890 on average there, when a hand-off costs most; the
-loop has nothing else to do meanwhile, so running inline delays no one but a request
-that would arrive meanwhile, and the budget is ``ALONE`` times larger. With other
-requests in progress the wall rule stays: inline searches then took a fifth to two fifths
-of the throughput at 16 and 64 connections in the paired benchmark (every search by its
-CPU time, three rounds; docs/benchmarks.md). A search that waited ``BLOCKED`` budgets
-beyond its CPU time blocked on something (a lock, a read): its wall time is what counts
-for both rules.
 """
 
 from __future__ import annotations
@@ -34,7 +20,7 @@ import contextvars
 import queue
 import threading
 import time
-from collections.abc import Callable, Collection, Mapping
+from collections.abc import Callable, Mapping
 from typing import Any, TypeVar
 
 T = TypeVar("T")
@@ -44,14 +30,6 @@ T = TypeVar("T")
 # it back within a few searches.
 NEWEST = 0.2
 MAX_GROUPS = 4096  # forgotten all at once beyond this (index uids are unbounded)
-# A search that waited this many budgets beyond its CPU time was blocked (a lock, I/O),
-# not only slowed by the machine: its wall time is what counts.
-BLOCKED = 10
-# A request alone in its worker delays no other by running inline, only one that would
-# arrive meanwhile: its group may take this many budgets of CPU (by default 5 ms; a
-# single client's first-sight typeahead searches averaged 1.0-1.5 ms of CPU at load 4-8,
-# just above one budget, and went to threads).
-ALONE = 5
 # Body fields that make a search expensive or send it elsewhere: never inline.
 NEVER_INLINE = ("hybrid", "vector", "useNetwork", "media", "retrieveVectors")
 Group = tuple[Any, ...]
@@ -69,52 +47,34 @@ def group_of(index_uid: str, body: Mapping[str, Any]) -> Group | None:
 
 
 class SearchPlacement:
-    """Recent search times by group (wall and CPU), and the decision they make.
+    """Recent search times by group, and the decision they make."""
 
-    ``in_progress``: the worker's requests being served, this one included (the HTTP
-    server's set of request tasks, sift/http/keepalive.py); None where the server does
-    not say (granian, the app alone in tests): then the wall rule alone."""
-
-    def __init__(self, inline_budget_s: float,
-                 in_progress: Callable[[], Collection[Any] | None] = lambda: None) -> None:
+    def __init__(self, inline_budget_s: float) -> None:
         self.budget = inline_budget_s
-        self.in_progress = in_progress
-        self._average: dict[Group, float] = {}  # wall seconds
-        self._cpu: dict[Group, float] = {}  # CPU seconds (wall when it blocked)
+        self._average: dict[Group, float] = {}
 
     def inline(self, group: Group | None) -> bool:
         if group is None or self.budget <= 0:
             return False
-        requests = self.in_progress()
-        if requests is not None and len(requests) <= 1:
-            average, budget = self._cpu.get(group), ALONE * self.budget
-        else:
-            average, budget = self._average.get(group), self.budget
-        return average is not None and average <= budget
+        average = self._average.get(group)
+        return average is not None and average <= self.budget
 
     def timed(self, group: Group | None, func: Callable[..., T], *args: Any) -> T:
         """``func(*args)``, its time recorded for ``group`` (also when it raises)."""
-        started, cpu_started = time.perf_counter(), time.thread_time()
+        started = time.perf_counter()
         try:
             return func(*args)
         finally:
             if group is not None:
-                wall = time.perf_counter() - started
-                cpu = time.thread_time() - cpu_started
-                _record(self._average, group, wall)
-                _record(self._cpu, group, wall if wall - cpu >= BLOCKED * self.budget else cpu)
+                self._record(group, time.perf_counter() - started)
 
     def _record(self, group: Group, seconds: float) -> None:
-        """One search's time, as both rules' (tests)."""
-        _record(self._average, group, seconds)
-        _record(self._cpu, group, seconds)
-
-
-def _record(averages: dict[Group, float], group: Group, seconds: float) -> None:
-    average = averages.get(group)
-    if average is None and len(averages) >= MAX_GROUPS:
-        averages.clear()
-    averages[group] = seconds if average is None else average + NEWEST * (seconds - average)
+        average = self._average.get(group)
+        if average is None and len(self._average) >= MAX_GROUPS:
+            self._average.clear()
+        self._average[group] = seconds if average is None else (
+            average + NEWEST * (seconds - average)
+        )
 
 
 class SearchThreads:
