@@ -8,7 +8,7 @@ one edit destroys at most three of a word's bigrams (a transposition: "abcd" ->
 "acbd" loses ab, bc, cd), so a term within ``d`` edits of a word shares at least
 ``|bigrams(word)| - 3d`` of its distinct bigrams. Words are padded with ``^`` and
 ``$`` so their first and last letters count. Counting shared bigrams is one
-compiled pass over the posting lists of the word's bigrams; only the
+numpy ``bincount`` over the posting lists of the word's bigrams; only the
 survivors go to the exact (OSA) distance.
 
 Like the vocabulary, the index is append-only: the writer appends term ids to
@@ -18,7 +18,6 @@ per-bigram arrays, a reader's :class:`GramView` sees only ids below its term cou
 from __future__ import annotations
 
 import array
-import threading
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -29,25 +28,6 @@ _EDIT_DESTROYS = 3  # bigrams one edit (OSA: a transposition) can destroy at mos
 SLICE = 16_384  # words whose bigrams are computed together
 _OWNER_BITS = 14  # a word's position in its slice
 assert 1 << _OWNER_BITS >= SLICE
-
-
-class _Scratch(threading.local):
-    """Per thread: the zeroed count array ``shared_grams`` borrows (kernels may run in
-    several threads at once, the GIL released, so one array per thread)."""
-
-    counts: np.ndarray = np.zeros(0, dtype=np.uint16)
-
-
-_scratch = _Scratch()
-
-
-def _zeroed_counts(n_terms: int) -> np.ndarray:
-    """This thread's scratch counts, at least ``n_terms`` long, all zeros."""
-    counts = _scratch.counts
-    if counts.size < n_terms:
-        # Some headroom: a growing vocabulary would otherwise reallocate at every publish.
-        counts = _scratch.counts = np.zeros(n_terms + n_terms // 4 + 1024, dtype=np.uint16)
-    return counts
 
 
 def bigrams(word: str, prefix: bool = False) -> set[str]:
@@ -168,7 +148,6 @@ class GramView:
         if not lists:
             return np.empty(0, dtype=np.int64)
         n = len(word)
-        return shared_grams(np.concatenate(lists) if len(lists) > 1 else lists[0],
-                            _zeroed_counts(self.n_terms), need, self.lengths, self.firsts,
-                            max(n - budget, 0), 2**31 if prefix else n + budget,
-                            -1 if any_first else ord(word[0]))
+        return shared_grams(np.concatenate(lists) if len(lists) > 1 else lists[0], self.n_terms,
+                            need, self.lengths, self.firsts, max(n - budget, 0),
+                            2**31 if prefix else n + budget, -1 if any_first else ord(word[0]))

@@ -783,24 +783,22 @@ def add_proximity_bonus(ia, a_fields, a_pos, ib, b_fields, b_pos, subset, bonus,
 
 
 @compiled
-def shared_grams(ids, counts, need, lengths, firsts, min_len, max_len, first
+def shared_grams(ids, n_terms, need, lengths, firsts, min_len, max_len, first
                  ):  # pragma: no cover - compiled
-    """Sorted term ids occurring at least ``need`` (>= 1) times in ``ids`` (the
-    concatenated posting lists of a word's bigrams) whose length is within ``[min_len,
-    max_len]`` and, unless ``first`` < 0, whose first letter is ``first``: the q-gram
-    count filter without a vocabulary-sized scan. ``counts`` is the caller's scratch, a
-    zero per term id: left all zeros again, so one array serves every call (allocating
-    and zeroing a vocabulary-sized one per word was most of this kernel's time)."""
+    """Sorted term ids occurring at least ``need`` times in ``ids`` (the concatenated
+    posting lists of a word's bigrams) whose length is within ``[min_len, max_len]`` and,
+    unless ``first`` < 0, whose first letter is ``first``: the q-gram count filter
+    without a vocabulary-sized scan."""
+    counts = np.zeros(n_terms, np.uint16)
     for i in range(ids.size):
         counts[ids[i]] += 1
     out = np.empty(ids.size, np.int64)
     k = 0
     for i in range(ids.size):
         t = ids[i]
-        seen = counts[t]
-        counts[t] = 0  # each term once, and the scratch zero again at the end
-        if seen < need:
+        if counts[t] < need:
             continue
+        counts[t] = 0  # each term once
         if min_len <= lengths[t] <= max_len and (first < 0 or firsts[t] == first):
             out[k] = t
             k += 1
@@ -1275,7 +1273,7 @@ def warm_up() -> None:
     proximity_costs(keys, 1, n_fields, 20, False)
     add_proximity_bonus(index, fields, pos, index, fields, pos, yes, np.zeros(1), 20, 1.0)
     lengths = np.ones(1, u32)
-    shared_grams(docs, np.zeros(1, np.uint16), 1, lengths, lengths, 0, 1, -1)
+    shared_grams(docs, 1, 1, lengths, lengths, 0, 1, -1)
     top_by_key(np.zeros(2), 1, np.zeros(2, u32), np.zeros(1, np.uint64))
     put_first(np.zeros(1, i64), 2)
     take_ranked(np.zeros(1, i64), docs, np.zeros(1))

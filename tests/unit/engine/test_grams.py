@@ -2,15 +2,11 @@
 
 from __future__ import annotations
 
-from concurrent.futures import ThreadPoolExecutor
-
-import numpy as np
 from hypothesis import given, settings
 from hypothesis import strategies as st
 from rapidfuzz.distance import OSA
 
 from sift.engine.grams import GramIndexBuilder, bigrams
-from sift.engine.kernels import shared_grams
 
 WORDS = st.text(alphabet="abcdeé", min_size=1, max_size=12)
 
@@ -74,46 +70,3 @@ def test_adding_words_together_equals_adding_them_one_by_one(words: list[str],
     assert {g: p.tolist() for g, p in together.postings.items()} == \
         {g: p.tolist() for g, p in alone.postings.items()}
     assert together.lengths == alone.lengths and together.firsts == alone.firsts
-
-
-def _count_filter(vocab: list[str], word: str, budget: int) -> list[int]:
-    """The q-gram count filter by its definition (any first letter, not a prefix)."""
-    grams = bigrams(word)
-    need = len(grams) - 3 * budget
-    return [t for t, w in enumerate(vocab)
-            if len(grams & bigrams(w)) >= need
-            and len(word) - budget <= len(w) <= len(word) + budget]
-
-
-@settings(max_examples=100, deadline=None)
-@given(st.lists(WORDS, min_size=1, max_size=60, unique=True),
-       st.lists(WORDS, min_size=1, max_size=8), st.integers(1, 2))
-def test_shortlists_in_a_row_each_equal_the_count_filter(vocab: list[str], words: list[str],
-                                                         budget: int) -> None:
-    # The counts are a scratch array reused from call to call: a count left behind by
-    # one word would let a term through, or keep one out, for the next.
-    view = _build(vocab).view(len(vocab))
-    for word in words:
-        shortlist = view.candidates(word, budget, prefix=False, any_first=True)
-        if shortlist is not None:
-            assert shortlist.tolist() == _count_filter(vocab, word, budget)
-
-
-def test_shared_grams_leaves_the_scratch_counts_zero() -> None:
-    ids = np.array([1, 3, 1, 4, 3, 1], dtype=np.uint32)
-    counts = np.zeros(6, dtype=np.uint16)
-    lengths = np.full(6, 5, dtype=np.uint32)
-    found = shared_grams(ids, counts, 2, lengths, lengths, 0, 10, -1)
-    assert found.tolist() == [1, 3]
-    assert not counts.any()
-
-
-def test_threads_each_get_the_same_shortlists() -> None:
-    vocab = [f"{a}{b}{c}ing" for a in "abcdefgh" for b in "aeiou" for c in "lmnrst"]
-    view = _build(vocab).view(len(vocab))
-    words = ["bating", "celing", "dumting", "hasring", "gelling"] * 40
-    alone = [view.candidates(w, 1, prefix=False, any_first=True).tolist() for w in words]
-    with ThreadPoolExecutor(4) as pool:
-        together = list(pool.map(
-            lambda w: view.candidates(w, 1, prefix=False, any_first=True).tolist(), words))
-    assert together == alone
