@@ -9,7 +9,10 @@ someone else's work on a shared machine falls on every tree alike. A search here
 what the search route does in the engine: the request body as the load test sends it
 (`limit` 10, `attributesToRetrieve: ["id"]`) parsed, searched, and the response encoded
 with orjson. The index is left as the server's idle merge leaves it (two segments for
-scifact), or merged into one with ``--one-segment``. Prints, per kind, each tree's
+scifact), or merged into one with ``--one-segment``. With ``--first-sight`` every search
+finds the snapshot's per-word and per-query caches (expansions, word totals, phrases, hits,
+filters) empty, as a query the server has not seen yet does: they are emptied before each
+search, outside its time. Prints, per kind, each tree's
 median of the rounds' medians and each tree's ratio to the first one, from the rounds'
 paired ratios.
 """
@@ -29,7 +32,20 @@ REPO_ROOT = Path(__file__).resolve().parents[2]
 SCIFACT = REPO_ROOT.parent / "shared" / "data" / "scifact"
 
 
-def worker(collection: Path, queries: int, seed: int, one_segment: bool) -> None:
+def forget_queries(snapshot: object) -> None:
+    """Empty ``snapshot``'s bounded caches of words and queries (its ``LRU`` values), so
+    the next search pays what a first sight of its words costs. Reads private fields: the
+    engine has no such switch, and the base tree compared against must run this too."""
+    from sift.engine.store import LRU
+
+    caches = [v for v in vars(snapshot)["_cache"].values() if isinstance(v, LRU)]
+    for cache in [*caches, vars(snapshot)["_lru"]]:
+        with cache._lock:
+            cache._items.clear()
+
+
+def worker(collection: Path, queries: int, seed: int, one_segment: bool,
+           first_sight: bool) -> None:
     """The child: index ``collection``, then answer each line on stdin with one round."""
     import orjson
 
@@ -62,6 +78,8 @@ def worker(collection: Path, queries: int, seed: int, one_segment: bool) -> None
         for kind, qs in sets.items():
             times = []
             for q in qs:
+                if first_sight:
+                    forget_queries(index.view.snapshot)
                 began = time.perf_counter()
                 one(q)
                 times.append((time.perf_counter() - began) * 1e6)
@@ -79,13 +97,15 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--one-segment", action="store_true",
                         help="merge the index into one segment (default: as the server's "
                              "idle merge leaves it)")
+    parser.add_argument("--first-sight", action="store_true",
+                        help="empty the word and query caches before each search")
     parser.add_argument("--worker", action="store_true", help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
     from benchmarks.load.queries import DEFAULT_SEED
 
     seed = DEFAULT_SEED if args.seed is None else args.seed
     if args.worker:
-        worker(args.collection, args.queries, seed, args.one_segment)
+        worker(args.collection, args.queries, seed, args.one_segment, args.first_sight)
         return
     if len(args.tree) < 2:
         parser.error("give at least two --tree NAME=DIR")
@@ -97,7 +117,8 @@ def main(argv: list[str] | None = None) -> None:
             [sys.executable, "-m", "benchmarks.engine_speed.paired", "--worker",
              "--queries", str(args.queries), "--seed", str(seed),
              "--collection", str(args.collection),
-             *(["--one-segment"] if args.one_segment else [])],
+             *(["--one-segment"] if args.one_segment else []),
+             *(["--first-sight"] if args.first_sight else [])],
             stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True, env=env, cwd=REPO_ROOT)
     try:
         for name, child in children.items():

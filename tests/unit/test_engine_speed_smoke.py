@@ -58,6 +58,38 @@ def test_paired_in_process_run_times_every_kind_per_tree(
     assert "2 rounds" in out
 
 
+def test_first_sight_searches_find_the_word_caches_empty() -> None:
+    from benchmarks.engine_speed.paired import forget_queries
+
+    from sift.engine.index import SearchIndex
+    from sift.engine.query import SearchParams
+    from sift.engine.settings import with_defaults
+    from sift.engine.store import LRU
+
+    index = SearchIndex(with_defaults({}), "id")
+    index.upsert([("1", {"id": "1", "text": "gardens of roses"}),
+                  ("2", {"id": "2", "text": "a rose garden"})])
+    index.search(SearchParams.from_dict({"q": "gardn ros"}))
+    snapshot = index.view.snapshot
+    caches = [v for v in vars(snapshot)["_cache"].values() if isinstance(v, LRU)]
+    assert any(c._items for c in caches)  # the search filled some
+    forget_queries(snapshot)
+    assert not any(c._items for c in [*caches, vars(snapshot)["_lru"]])
+
+
+def test_paired_first_sight_run_reports_every_kind(
+        tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    from benchmarks.engine_speed import paired
+
+    from tests.unit.test_load_smoke import REPO_ROOT, _write_beir
+
+    paired.main(["--tree", f"a={REPO_ROOT}", "--tree", f"b={REPO_ROOT}", "--rounds", "1",
+                 "--queries", "5", "--first-sight", "--collection", str(_write_beir(tmp_path))])
+    rows = [line.split("|") for line in capsys.readouterr().out.splitlines()
+            if line.startswith("| ")][1:]
+    assert [r[1].strip() for r in rows] == ["full", "short", "prefix"]
+
+
 def test_fingerprint_tells_tie_order_from_other_differences() -> None:
     from benchmarks.engine_speed.fingerprint import PAGE, verdict
 
