@@ -15,12 +15,9 @@ stays open and the request is answered; only an idle socket is closed.
 
 from __future__ import annotations
 
-import asyncio
 import select
 
 from uvicorn.protocols.http.auto import AutoHTTPProtocol
-
-from sift.http.socket_write import releasing_writes
 
 
 def has_unread_bytes(fileno: int) -> bool:
@@ -32,11 +29,7 @@ def has_unread_bytes(fileno: int) -> bool:
 
 class KeepAliveProtocol(AutoHTTPProtocol):  # type: ignore[misc,valid-type]
     """uvicorn's protocol (httptools or h11, as uvicorn picks) with a keep-alive timeout
-    that never closes a connection a request is waiting on, and answers sent with the GIL
-    released (sift/http/socket_write.py)."""
-
-    def connection_made(self, transport: asyncio.Transport) -> None:  # type: ignore[override]
-        super().connection_made(releasing_writes(transport))
+    that never closes a connection a request is waiting on."""
 
     def timeout_keep_alive_handler(self) -> None:
         sock = self.transport.get_extra_info("socket")
