@@ -20,7 +20,7 @@ import sift
 from sift.config import Config, load_config, split_list
 from sift.engine import kernels
 from sift.errors import SiftError
-from sift.http import metrics, schemas
+from sift.http import granian_server, metrics, schemas
 from sift.http.cors import CORS, cors_options
 from sift.http.edge import RequestEdge
 from sift.http.hot_routes import HotEndpoints, HotRoutes, hot_routes, lane_entry, match_hot
@@ -191,6 +191,7 @@ def create_app(config: Config | None = None, services: Services | None = None) -
         try:
             yield
         finally:
+            granian_server.ignore_further_stops()  # a no-op elsewhere
             await app.state.limits.close()
             app.state.search_threads.close()
             await run_in_threadpool(svc.stop)

@@ -91,6 +91,17 @@ def die_with_parent() -> None:
         os._exit(1)
 
 
+def ignore_further_stops() -> None:
+    """In a granian worker whose app has begun its lifespan shutdown: the parent repeats
+    its stop signal to the workers still running (_Server), and one arriving once the
+    event loop has let go of its handlers would, by its default action, kill the worker
+    before it has written its index images; from here on they change nothing."""
+    if not os.environ.get(PARENT_ENV) or threading.current_thread() is not threading.main_thread():
+        return
+    for stop in (signal.SIGTERM, signal.SIGINT):
+        signal.signal(stop, signal.SIG_IGN)
+
+
 def run(config: Config, log_config: dict[str, Any]) -> None:
     """Serve until SIGTERM or SIGINT; the caller exported the settings to the workers."""
     from granian.constants import HTTPModes, Interfaces, Loops
