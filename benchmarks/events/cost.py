@@ -24,9 +24,9 @@ from typing import Any
 from benchmarks.events import targets
 from benchmarks.events.__main__ import CACHE, PACED_CONNECTIONS, ROOT, _wrk
 from benchmarks.ingest.dataset import write_dataset
+from benchmarks.load.cpu import process_tree_cpu_s
 
 SAMPLE_HZ = 500
-CLOCK_TICKS = os.sysconf("SC_CLK_TCK")
 
 
 def _children(pid: int) -> list[int]:
@@ -35,13 +35,13 @@ def _children(pid: int) -> list[int]:
 
 
 def _server_processes(port: str) -> tuple[list[int], list[int]]:
-    """The server's processes (supervisor and children) and, of them, its workers."""
+    """The server's supervisors (their process trees are the server) and its workers."""
     found = subprocess.run(["pgrep", "-f", "--", f"--port {port}"], capture_output=True,
                            text=True).stdout  # fmt: skip
     supervisors = [int(p) for p in found.split()]
     children = [c for s in supervisors for c in _children(s)]
     workers = [c for c in children if "sift.server" in _cmdline(c) or "spawn_main" in _cmdline(c)]
-    return supervisors + children, workers
+    return supervisors, workers
 
 
 def _cmdline(pid: int) -> str:
@@ -51,13 +51,9 @@ def _cmdline(pid: int) -> str:
         return ""
 
 
-def _cpu_s(pids: list[int]) -> float:
-    total = 0.0
-    for pid in pids:
-        with contextlib.suppress(OSError):
-            fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
-            total += (int(fields[11]) + int(fields[12])) / CLOCK_TICKS  # utime + stime
-    return total
+def _cpu_s(supervisors: list[int]) -> float:
+    """CPU seconds of the server: every process of its supervisors' trees."""
+    return sum(process_tree_cpu_s(pid) or 0.0 for pid in supervisors)
 
 
 def _loop_gil_samples(path: Path) -> int:
@@ -71,14 +67,14 @@ def _loop_gil_samples(path: Path) -> int:
     return count
 
 
-def _round(target: Any, pids: list[int], workers: list[int], seconds: float, rate: int,
+def _round(target: Any, supervisors: list[int], workers: list[int], seconds: float, rate: int,
            out_dir: Path, label: str) -> dict[str, float]:  # fmt: skip
     sent: dict[str, Any] = {}
     wrk = threading.Thread(target=lambda: sent.update(
         _wrk(target, seconds + 2, rate, 20_000, PACED_CONNECTIONS)))  # fmt: skip
     wrk.start()
     time.sleep(1)  # past wrk's start
-    before = _cpu_s(pids)
+    before = _cpu_s(supervisors)
     files = [out_dir / f"{label}-{w}.txt" for w in workers]
     spies = [subprocess.Popen(["py-spy", "record", "--pid", str(w), "--gil", "--nonblocking",
                                "-r", str(SAMPLE_HZ), "-d", str(int(seconds)), "-f", "raw",
@@ -87,7 +83,7 @@ def _round(target: Any, pids: list[int], workers: list[int], seconds: float, rat
              for w, f in zip(workers, files, strict=True)]  # fmt: skip
     for spy in spies:
         spy.wait(timeout=seconds + 30)
-    cpu = _cpu_s(pids) - before
+    cpu = _cpu_s(supervisors) - before
     wrk.join()
     events = sent["per_s"] * int(seconds)
     held = [_loop_gil_samples(f) / SAMPLE_HZ / int(seconds) for f in files if f.exists()]
@@ -124,8 +120,8 @@ def main(argv: list[str] | None = None) -> None:
             served[name] = (target, *_server_processes(target.url.rsplit(":", 1)[1]))
         for number in range(args.rounds):
             for name, _ in trees if number % 2 == 0 else trees[::-1]:
-                target, pids, workers = served[name]
-                shot = _round(target, pids, workers, args.seconds, args.rate, out_dir,
+                target, supervisors, workers = served[name]
+                shot = _round(target, supervisors, workers, args.seconds, args.rate, out_dir,
                               f"{name}-{number}")  # fmt: skip
                 results[name].append(shot)
                 print(f"round {number + 1} {name}: {shot['per_s']:,.0f} events/s, server CPU "

@@ -49,6 +49,12 @@ Timings = dict[str, list[float]]
 
 def timed(owner: Any, name: str, label: str, into: Timings) -> None:
     """Replace ``owner.name`` by a wrapper adding its wall time per call to ``into``."""
+    wrap_timed(owner, name, lambda started, ended: into[label].append(ended - started))
+
+
+def wrap_timed(owner: Any, name: str, record: Callable[[float, float], None]) -> None:
+    """Replace ``owner.name`` (a function or a coroutine function) by a wrapper that calls
+    ``record(started, ended)`` (``time.perf_counter``) after each call, in its thread."""
     func = getattr(owner, name)
     if asyncio.iscoroutinefunction(func):
 
@@ -57,7 +63,7 @@ def timed(owner: Any, name: str, label: str, into: Timings) -> None:
             try:
                 return await func(*args, **kwargs)
             finally:
-                into[label].append(time.perf_counter() - started)
+                record(started, time.perf_counter())
     else:
 
         def wrapper(*args: Any, **kwargs: Any) -> Any:  # type: ignore[misc]
@@ -65,7 +71,7 @@ def timed(owner: Any, name: str, label: str, into: Timings) -> None:
             try:
                 return func(*args, **kwargs)
             finally:
-                into[label].append(time.perf_counter() - started)
+                record(started, time.perf_counter())
 
     setattr(owner, name, wrapper)
 

@@ -6,7 +6,7 @@ the app and the engine, for one tree's `sift serve` (one worker, scifact by defa
 The server runs in a child process started by this module (``serve`` mode below), which
 wraps uvicorn's protocol (``data_received``: the request's bytes arrive; the answer's
 last ``send`` handed to uvicorn, which writes it to the socket at once) and the app's
-stages (as benchmarks/load/breakdown.py does) with timestamps. The client sends the
+stages (with benchmarks/load/breakdown.py's wrapper) with timestamps. The client sends the
 paired benchmark's short and prefix queries and its no-op once each, as its latency
 phase does, and keeps each request's start and end. Both sides read
 ``time.perf_counter`` (CLOCK_MONOTONIC, one clock for every process of the machine), so
@@ -28,7 +28,6 @@ after the other; on a shared machine compare only runs made close together.
 from __future__ import annotations
 
 import argparse
-import asyncio
 import atexit
 import json
 import os
@@ -44,6 +43,8 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
+from benchmarks.load.breakdown import wrap_timed
+
 REPO_ROOT = Path(__file__).resolve().parents[2]
 Events = dict[str, list[list[float]]]
 
@@ -54,26 +55,11 @@ def serve(argv: list[str]) -> None:
     now = time.perf_counter
 
     def stamp(owner: Any, name: str, label: str) -> None:
-        func = getattr(owner, name)
-        if asyncio.iscoroutinefunction(func):
+        def record(started: float, ended: float) -> None:
+            inline = threading.current_thread() is threading.main_thread()
+            events[label].append([started, ended, float(inline)])
 
-            async def wrapper(*args: Any, **kwargs: Any) -> Any:
-                started = now()
-                try:
-                    return await func(*args, **kwargs)
-                finally:
-                    events[label].append([started, now()])
-        else:
-
-            def wrapper(*args: Any, **kwargs: Any) -> Any:  # type: ignore[misc]
-                started = now()
-                try:
-                    return func(*args, **kwargs)
-                finally:
-                    inline = threading.current_thread() is threading.main_thread()
-                    events[label].append([started, now(), float(inline)])
-
-        setattr(owner, name, wrapper)
+        wrap_timed(owner, name, record)
 
     from uvicorn.protocols.http import httptools_impl as uv
 
@@ -110,25 +96,15 @@ def measure(tree: Path, collection: Path, queries: int
     import httpx
 
     from benchmarks.collections import load_collection
+    from benchmarks.load.paired import start_sift
     from benchmarks.load.queries import DEFAULT_SEED, query_sets
-    from benchmarks.load.servers import SiftServer
     from benchmarks.runners.server_process import free_port
 
     data = load_collection(collection)
     sets = query_sets(list(data.queries.values()), queries, DEFAULT_SEED)
     env = dict(os.environ, PYTHONPATH=f"{tree / 'src'}{os.pathsep}{REPO_ROOT}")
-    indexer = SiftServer()
-    saved = os.environ.get("PYTHONPATH")
-    os.environ["PYTHONPATH"] = str(tree / "src")
-    try:
-        target = indexer.start(1)
-        indexer.index(data.docs)
-    finally:
-        indexer.stop()
-        if saved is None:
-            os.environ.pop("PYTHONPATH", None)
-        else:
-            os.environ["PYTHONPATH"] = saved
+    indexer, target = start_sift(tree, data.docs, 1)  # indexed, then served by the child
+    indexer.stop()
     port = free_port()
     with tempfile.TemporaryDirectory() as work:
         events_file = Path(work) / "events.json"

@@ -131,11 +131,15 @@ def main(argv: list[str] | None = None) -> None:
                   f"{name} {ms:.2f}" for name, ms in sorted(stages.items()) if ms >= 0.01))
     print(" slowest:")
     for total, q, where, s in sorted(slow, reverse=True)[:args.slowest]:
-        print(f"  {total:7.2f} {q!r} ({where}): " + ", ".join(
-            f"{name} {ms:.2f}" for name, ms in sorted(s.items()) if ms >= 0.3))
+        print("  " + _search_line(total, q, where, s))
     for i, total, q, where, s in chosen:
-        print(f" search #{i}: {total:7.2f} {q!r} ({where}): " + ", ".join(
-            f"{name} {ms:.2f}" for name, ms in sorted(s.items()) if ms >= 0.3))
+        print(f" search #{i}: " + _search_line(total, q, where, s))
+
+
+def _search_line(total: float, q: str, where: str, spent: Spent) -> str:
+    """One search's total and its stages of 0.3 ms or more."""
+    return f"{total:7.2f} {q!r} ({where}): " + ", ".join(
+        f"{name} {ms:.2f}" for name, ms in sorted(spent.items()) if ms >= 0.3)
 
 
 if __name__ == "__main__":

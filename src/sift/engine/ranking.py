@@ -468,7 +468,7 @@ def combine(outputs: list[RuleOutput], alive_idx: np.ndarray | None, ties: Ties,
         if out.score is None:
             continue
         if _continuous(out.buckets):
-            score = out.score.astype(np.float64, copy=False)  # clip copies it below
+            score = out.score.astype(np.float64, copy=False)  # copied below if out of range
         else:
             bucket = np.floor(out.score * (out.buckets - 1) + 1e-9) / out.buckets
             below = np.ones(n, dtype=np.float64) if score is None else score

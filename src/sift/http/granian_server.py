@@ -107,6 +107,7 @@ def run(config: Config, log_config: dict[str, Any]) -> None:
     from granian.constants import HTTPModes, Interfaces, Loops
     from granian.http import HTTP1Settings
     from granian.log import LogLevels
+
     os.environ[PARENT_ENV] = str(os.getpid())  # forked workers inherit it
     server = _server_class()(
         "sift.server:app_factory",
@@ -159,4 +160,3 @@ def _repeat_stop(workers: list[Any], stopped: threading.Event) -> None:
         for worker in list(workers):
             if worker.is_alive():
                 worker.terminate()
-
