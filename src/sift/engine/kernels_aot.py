@@ -58,7 +58,7 @@ from pathlib import Path
 from types import ModuleType
 from typing import Any
 
-from sift.engine.kernels_guard import LAYOUT_FLAGS, Guarded
+from sift.engine.kernels_guard import LAYOUT_FLAGS, Guarded, classes_unpickled_once
 
 log = logging.getLogger("sift.engine")
 
@@ -181,7 +181,8 @@ def load(directory: Path | None = None) -> Ahead | None:
         signatures = json.loads(_signatures_path(path).read_text())
         spec = importlib.util.spec_from_file_location(path.name.split(".")[0], path)
         assert spec is not None and spec.loader is not None
-        module = importlib.util.module_from_spec(spec)
+        with classes_unpickled_once():  # an extension module is initialised here
+            module = importlib.util.module_from_spec(spec)
         spec.loader.exec_module(module)
     except (ImportError, OSError, ValueError) as exc:
         log.warning("compiled search kernels in %s not loadable (%s): using numba's JIT",
