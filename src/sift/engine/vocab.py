@@ -96,19 +96,6 @@ class Vocabulary:
         self._arrays[key] = out
         return out
 
-    _derived: dict[str, tuple[np.ndarray, np.ndarray]] = field(default_factory=dict,
-                                                                  compare=False)
-
-    def code_points(self) -> tuple[np.ndarray, np.ndarray]:
-        """(codes, rank): the terms as rows of UCS-4 code points (zero-padded to the
-        longest term) and each term id's row (rows are in term id order: the identity),
-        the rows' lengths being ``lengths_by_id``."""
-        derived = self._derived.get("code_points")
-        if derived is None:
-            derived = self._derived["code_points"] = (
-                self.codes, np.arange(self.n_terms, dtype=np.int64))
-        return derived
-
     def same_first(self, first: str, length: int) -> tuple[list[str], np.ndarray]:
         """Terms of ``length`` characters starting with ``first``."""
         words, ids, _ = self._bucket((first, length), self._by_first.get((first, length)))
