@@ -33,6 +33,7 @@ W_SYNONYM: Final = 0.9
 W_CONCAT: Final = 0.8
 W_PREFIX: Final = 0.6
 W_TYPO: Final = (1.0, 0.45, 0.25)
+_TYPO_WEIGHTS: Final = np.asarray(W_TYPO, dtype=np.float32)  # by typos (never written to)
 
 
 @dataclass
@@ -363,15 +364,16 @@ class _Expansion:
     facts: WordFacts | None
     known_elsewhere: bool
     decision: int
-    # The table as arrays, shared by every query that applies this expansion (never
+    # The table as arrays when a search asked for them (QueryWord.term_ids...: few do;
+    # gather reads the lists), shared by every query that applies this expansion (never
     # written to; a later add() builds new ones).
-    arrays: tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]
+    arrays: tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray] | None
 
     @classmethod
     def of(cls, w: QueryWord) -> _Expansion:
         return cls(tuple(w._ids), tuple(w._typos), tuple(w._exact), tuple(w._weights),
                    frozenset(w.highlight_words), w.highlight_prefix, w.facts,
-                   w.known_elsewhere, w.decision, w._table())
+                   w.known_elsewhere, w.decision, w._arrays)
 
     def apply(self, w: QueryWord) -> None:
         w._ids, w._typos = list(self.ids), list(self.typos)
@@ -421,7 +423,7 @@ def _expand_word(w: QueryWord, snap: Snapshot, cfg: ExpandConfig,
         _add_prefix(w, snap, cfg.prefix_weight)
     if cfg.stems:
         group = snap.vocabulary.stem_group(stem_words([w.text])[0])
-        if group.size:
+        if group:
             w.add(group, 0, False, W_STEM, [vocab_terms[t] for t in group])
     budget = max_typos(w.text, cfg)
     own = int(term_frequencies(snap)[tid]) if tid is not None else 0
@@ -443,10 +445,11 @@ def _expand_word(w: QueryWord, snap: Snapshot, cfg: ExpandConfig,
             w.facts = WordFacts(own, False, int(dist.min()))
             closest = dist == (w.facts.closest if facts is None else facts.closest)
             ids, dist = ids[closest], dist[closest]
-        weights = np.asarray(W_TYPO, dtype=np.float32)[dist] * (cfg.typo_weight / W_TYPO[1])
-        if unknown and weights.size:
-            weights = weights / weights.max()  # the intended word is among these
-        w.add(ids, dist, False, weights, [vocab_terms[t] for t in ids])
+        if dist.size:  # (most known words have no typo variant: no weights to compute)
+            weights = _TYPO_WEIGHTS[dist] * (cfg.typo_weight / W_TYPO[1])
+            if unknown:
+                weights = weights / weights.max()  # the intended word is among these
+            w.add(ids, dist, False, weights, [vocab_terms[t] for t in ids.tolist()])
     # After the whole-word typos, so a term found both ways keeps the higher weight.
     if w.is_prefix and cfg.prefix_search and budget:
         scale = 1.0 if unknown else cfg.typo_weight / W_TYPO[1]
@@ -460,7 +463,9 @@ def _add_prefix(w: QueryWord, snap: Snapshot, base: float) -> None:
     if ids.size > MAX_PREFIX_TERMS:
         freq = term_frequencies(snap)[ids]
         ids = ids[largest_k(freq, MAX_PREFIX_TERMS)]  # equal counts: the first in the vocabulary
-    ids = ids[ids != (snap.term_id(w.text) if snap.term_id(w.text) is not None else -1)]
+    own = snap.term_id(w.text)
+    if own is not None:  # the word itself is its exact term
+        ids = ids[ids != own]
     # Longer prefixes say more about the intended word.
     weight = base * min(1.0, 0.5 + 0.1 * len(w.text))
     w.add(ids, 0, False, weight, [])
@@ -498,7 +503,7 @@ def _add_typo_prefix(w: QueryWord, snap: Snapshot, budget: int, base: float) -> 
     if ids.size > MAX_PREFIX_TERMS:
         keep = largest_k(term_frequencies(snap)[ids], MAX_PREFIX_TERMS)
         ids, typos = ids[keep], typos[keep]
-    weights = base * np.asarray(W_TYPO, dtype=np.float32)[typos]
+    weights = base * _TYPO_WEIGHTS[typos]
     w.add(ids, typos, False, weights, [snap.term_list[t] for t in ids.tolist()])
 
 

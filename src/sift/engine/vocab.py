@@ -55,19 +55,22 @@ class Vocabulary:
     def prefix_range(self, prefix: str) -> tuple[int, int]:
         """Positions in the sorted order (``ids[lo:hi]``) of the terms starting with
         ``prefix``."""
-        lo = int(np.searchsorted(self.by_id, prefix, side="left", sorter=self.ids))
-        hi = int(np.searchsorted(self.by_id, prefix + "\U0010ffff", side="left",
-                                 sorter=self.ids))
+        # Both ends in one call: numpy searches the second from where the first ended.
+        lo, hi = np.searchsorted(self.by_id, [prefix, prefix + "\U0010ffff"], side="left",
+                                 sorter=self.ids).tolist()
         return lo, hi
 
-    def stem_group(self, stem: str) -> np.ndarray:
+    def stem_group(self, stem: str) -> list[int]:
+        """The term ids with this stem, in increasing order (a list: a search adds them
+        to a word's expansion lists, and most groups have one term)."""
         found = self._stems.get(stem)
         if found is None:  # only the term equal to the stem may have it (see StemGroup)
             tid = self._term_ids.get(stem)
-            found = tid if tid is not None and tid < self.n_terms and self._own_stem[tid] \
-                else ()
-        group = np.asarray([found] if type(found) is int else found, dtype=np.int64)
-        return group[group < self.n_terms]
+            return [tid] if tid is not None and tid < self.n_terms and self._own_stem[tid] \
+                else []
+        if type(found) is int:
+            return [found] if found < self.n_terms else []
+        return [t for t in found if t < self.n_terms]
 
     _arrays: dict[tuple[str, int], tuple[list[str], np.ndarray, np.ndarray]] = field(
         default_factory=dict, compare=False)
