@@ -788,18 +788,17 @@ def shared_grams(ids, n_terms, need, lengths, firsts, min_len, max_len, first
     """Sorted term ids occurring at least ``need`` times in ``ids`` (the concatenated
     posting lists of a word's bigrams) whose length is within ``[min_len, max_len]`` and,
     unless ``first`` < 0, whose first letter is ``first``: the q-gram count filter
-    without a vocabulary-sized scan."""
+    without a vocabulary-sized scan. A term is taken when its count reaches ``need``,
+    in the one pass that counts (a second pass over the ids to pick them was ~5 µs of
+    a word's ~22)."""
     counts = np.zeros(n_terms, np.uint16)
-    for i in range(ids.size):
-        counts[ids[i]] += 1
     out = np.empty(ids.size, np.int64)
     k = 0
     for i in range(ids.size):
         t = ids[i]
-        if counts[t] < need:
-            continue
-        counts[t] = 0  # each term once
-        if min_len <= lengths[t] <= max_len and (first < 0 or firsts[t] == first):
+        c = counts[t] + 1
+        counts[t] = c
+        if c == need and min_len <= lengths[t] <= max_len and (first < 0 or firsts[t] == first):
             out[k] = t
             k += 1
     return np.sort(out[:k])
