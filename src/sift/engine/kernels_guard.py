@@ -126,30 +126,37 @@ def _written_out(checks: tuple[Check, ...], native: Callable[..., Any]
     return namespace["call"], namespace["accepts"]
 
 
-@contextmanager
-def classes_unpickled_once() -> Iterator[None]:
-    """While the module is imported, ``pickle.loads`` memoizes the classes it returns.
+class _Classes(dict[bytes, Any]):
+    """Unpickled classes by their pickle; indexing it is ``pickle.loads`` (a hit stays in
+    C: no Python frame a returned array)."""
 
-    numba's ``pycc`` runtime takes ``pickle.loads`` once, when the module's first
-    environment is unpickled at import, and then calls it every time a kernel returns an
-    array, to get the array's class (``numpy.ndarray``) back from 32 bytes: ~0.65 µs an
-    array, ~1.3 µs of a 2.2 µs call returning two (kernels return ~20 arrays a search).
-    A pickled class is a reference by name, so the memo returns the object ``loads``
-    would; anything else (the environments' lists at import) is unpickled as before.
-    numba's JIT memoizes the same way (``numba.core.serialize._numba_unpickle``)."""
-    loads = pickle.loads
-    classes: dict[bytes, type] = {}
+    __slots__ = ("loads",)
 
-    def memoized(data: bytes, /, **options: Any) -> Any:
-        known = classes.get(data)
-        if known is not None:
-            return known
-        value = loads(data, **options)
-        if isinstance(value, type):
-            classes[bytes(data)] = value
+    def __init__(self, loads: Callable[[bytes], Any]) -> None:
+        super().__init__()
+        self.loads = loads
+
+    def __missing__(self, data: bytes) -> Any:
+        value = self.loads(data)
+        if isinstance(value, type):  # a reference by name: the same object every time
+            self[data] = value
         return value
 
-    pickle.loads = memoized
+
+@contextmanager
+def classes_unpickled_once() -> Iterator[None]:
+    """While a compiled kernels module initialises, ``pickle.loads`` memoizes the classes
+    it returns.
+
+    numba's ``pycc`` runtime takes ``pickle.loads`` once, when the module's first
+    environment is unpickled at its initialisation, and then calls it every time a kernel
+    returns an array, to get the array's class (``numpy.ndarray``) back from 32 bytes:
+    ~0.65 µs an array, ~1.3 µs of a 2.2 µs call returning two (a search's kernels return
+    ~20 arrays). A pickled class is a reference by name, so the memo returns the object
+    ``loads`` would; anything else (the environments' lists) is unpickled as before.
+    numba's JIT memoizes the same way (``numba.core.serialize._numba_unpickle``)."""
+    loads = pickle.loads
+    pickle.loads = _Classes(loads).__getitem__  # type: ignore[assignment]
     try:
         yield
     finally:
