@@ -822,6 +822,29 @@ def typo_hits(word, ids, codes, lengths, firsts, budget, prefix, any_first
     cur = np.empty(width, np.int32)
     found = np.empty(ids.size, np.int64)
     typos = np.empty(ids.size, np.int8)
+    # The word's letters as bit masks (words up to 64 letters: _osa_bits), ASCII by code
+    # point, any other letter by a scan of the word's distinct others.
+    bits = 0 < n <= 64
+    ascii_masks = np.zeros(128, np.uint64)
+    others = np.zeros(n, np.uint32)
+    other_masks = np.zeros(n, np.uint64)
+    n_others = 0
+    if bits:
+        for i in range(n):
+            c = word[i]
+            bit = np.uint64(1) << np.uint64(i)
+            if c < 128:
+                ascii_masks[c] |= bit
+                continue
+            for o in range(n_others + 1):
+                if o == n_others:
+                    others[o] = c
+                    other_masks[o] = bit
+                    n_others += 1
+                    break
+                if others[o] == c:
+                    other_masks[o] |= bit
+                    break
     k = 0
     for i in range(ids.size):
         t = ids[i]
@@ -834,12 +857,61 @@ def typo_hits(word, ids, codes, lengths, firsts, budget, prefix, any_first
         m = min(full, n + 1) if prefix else full
         if not prefix and abs(m - n) > b:
             continue
-        d = _osa_within(word, codes[t], n, m, full, b, prefix, prev2, prev, cur) + extra
+        if bits:
+            d = min(_osa_bits(ascii_masks, others[:n_others], other_masks, n, codes[t], m,
+                              full, prefix), b + 1) + extra
+        else:
+            d = _osa_within(word, codes[t], n, m, full, b, prefix, prev2, prev, cur) + extra
         if 0 < d <= budget:
             found[k] = t
             typos[k] = d
             k += 1
     return found[:k], typos[:k]
+
+
+@compiled
+def _osa_bits(ascii_masks, others, other_masks, n, term, m, full, prefix
+              ):  # pragma: no cover - compiled
+    """The OSA distance of typo_hits from a word of ``n`` letters (1 to 64, given as
+    each letter's positions: bit masks) to ``term[:m]`` (prefix: its closest cut), not
+    capped: the DP table's columns as bit vectors of vertical differences (Myers' 1999
+    bit-parallel edit distance with Hyyrö's 2003 transposition term), one column a
+    letter of the term in a few word-wide operations instead of a cell at a time."""
+    one = np.uint64(1)
+    top = one << np.uint64(n - 1)
+    vp = ~np.uint64(0)  # column 0: every vertical difference +1 (D[i][0] = i)
+    vn = np.uint64(0)
+    d0 = np.uint64(0)
+    eq_before = np.uint64(0)
+    score = n  # D[n][j]
+    cuts = (min(max(n - 1, 1), full), min(n, full), min(n + 1, full))
+    best = n if prefix and full == 0 else 1 << 30
+    for j in range(m):
+        c = term[j]
+        eq = np.uint64(0)
+        if c < 128:
+            eq = ascii_masks[c]
+        else:
+            for o in range(others.size):
+                if others[o] == c:
+                    eq = other_masks[o]
+                    break
+        swap = ((~d0 & eq) << one) & eq_before  # an adjacent transposition ends here
+        d0 = (((eq & vp) + vp) ^ vp) | eq | vn | swap
+        hp = vn | ~(d0 | vp)
+        hn = d0 & vp
+        if hp & top:
+            score += 1
+        elif hn & top:
+            score -= 1
+        hp = (hp << one) | one  # row 0: D[0][j] = j
+        hn = hn << one
+        vp = hn | ~(d0 | hp)
+        vn = hp & d0
+        eq_before = eq
+        if prefix and (j + 1 == cuts[0] or j + 1 == cuts[1] or j + 1 == cuts[2]):
+            best = min(best, score)
+    return best if prefix else score
 
 
 @compiled

@@ -253,6 +253,37 @@ def _signatures(name: str) -> set[object]:
 @settings(max_examples=300, deadline=None)
 def test_typo_hits_are_the_terms_rapidfuzz_finds_within_the_budget(
         word: str, terms: list[str], budget: int, prefix: bool, any_first: bool) -> None:
+    _check_typo_hits(word, terms, budget, prefix, any_first)
+
+
+@given(st.text(alphabet="ab日", min_size=60, max_size=70), st.data(), st.integers(1, 2),
+       st.booleans(), st.booleans())
+@settings(max_examples=100, deadline=None)
+def test_typo_hits_of_words_past_64_letters_too(word: str, data: st.DataObject, budget: int,
+                                                prefix: bool, any_first: bool) -> None:
+    """Up to 64 letters a word's positions are bits (_osa_bits), past them a table's cells
+    (_osa_within): terms a few edits from the word, and longer, on either side of 64."""
+    edits = st.lists(st.tuples(st.integers(0, 3), st.integers(0, 69), st.sampled_from("ab日")),
+                     max_size=3)
+    terms = []
+    for ops in data.draw(st.lists(edits, min_size=1, max_size=6)):
+        term = list(word)
+        for op, at, letter in ops:
+            at %= len(term) + 1
+            if op == 0 and at < len(term):
+                term[at] = letter
+            elif op == 1 and at < len(term):
+                del term[at]
+            elif op == 2:
+                term.insert(at, letter)
+            elif at + 1 < len(term):
+                term[at], term[at + 1] = term[at + 1], term[at]
+        terms.append("".join(term) + data.draw(st.text(alphabet="ab", max_size=3)))
+    _check_typo_hits(word, terms, budget, prefix, any_first)
+
+
+def _check_typo_hits(word: str, terms: list[str], budget: int, prefix: bool,
+                     any_first: bool) -> None:
     vocab = np.array(sorted(set(terms)))
     ids = np.arange(vocab.size, dtype=np.int64)
     codes = vocab.view(np.uint32).reshape(vocab.size, -1)
