@@ -19,7 +19,7 @@ Unlike the JIT, an exported kernel takes exactly its signature: numba's wrapper 
 only an array's item size, so an array of another dtype, rank or layout (a strided view)
 would be misread, not compiled a version of its own. The build therefore writes each
 exported signature beside the module (``<name>.json``), and every call goes through a
-``Guarded`` kernel that checks its arguments against it (~0.6 µs an array) and hands
+``Guarded`` kernel that checks its arguments against it (~0.3 µs for three arrays) and hands
 any other kind to numba's JIT, which compiles a version for it as it always did. The
 engine passes the contiguous arrays of the dtypes ``warm_up`` gives
 (tests/unit/engine/test_kernels.py checks that searches add no signature), so that
