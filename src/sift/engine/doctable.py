@@ -250,9 +250,9 @@ class DocTable:
         for docid in docids:
             number, slot = divmod(docid, CHUNK)
             chunk = chunks[number] if 0 <= number < count else None
-            size = int(chunk.size[slot]) if chunk is not None else 0
+            size = chunk.size.item(slot) if chunk is not None else 0
             if size:
-                start = int(chunk.start[slot])  # type: ignore[union-attr]
+                start = chunk.start.item(slot)  # type: ignore[union-attr]
                 found = leading.match(chunk.blob, start, start + size)  # type: ignore[union-attr]
                 if found is not None:
                     docs.append({name: orjson.loads(found.group(1))})

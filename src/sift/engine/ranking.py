@@ -27,6 +27,7 @@ from sift.engine.kernels import (
     add_proximity_bonus,
     add_where_all,
     coded_sum,
+    in_unit_range,
     largest_rows_binned,
     put_first,
     saturated_sum,
@@ -486,7 +487,7 @@ def combine(outputs: list[RuleOutput], alive_idx: np.ndarray | None, ties: Ties,
             score = bucket + below / out.buckets
     if score is None:
         final = np.ones(n, dtype=np.float64)
-    elif n and score.min() >= 0.0 and score.max() <= 1.0:
+    elif in_unit_range(score):
         # Already in range (a NaN fails the test): clip would copy it unchanged. At 1M
         # products a broad search's arrays of 800k candidates (6.4 MB each) outgrew the
         # 48 MiB its thread's malloc arena keeps at hand (sift.tasks.memory), and each

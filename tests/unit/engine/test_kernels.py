@@ -215,7 +215,7 @@ KERNELS = ("gather_words", "dense_candidates", "candidate_index", "term_frequenc
            "saturated_sum", "proximity_keys", "proximity_costs", "add_proximity_bonus",
            "shared_grams", "typo_distances", "top_by_key", "put_first", "largest_rows",
            "add_where_all", "trailing_union", "take_ranked", "coded_sum",
-           "largest_rows_binned", "add_pair_bonuses")
+           "largest_rows_binned", "add_pair_bonuses", "in_unit_range")
 
 
 @pytest.mark.parametrize("mode", ["sift", "meilisearch"])
@@ -385,14 +385,21 @@ def test_largest_rows_binned_leaves_a_nan_and_takes_infinities() -> None:
     assert kernels.largest_rows_binned(np.full(5, 2.5), 3).tolist() == [0, 1, 2]
 
 
-@given(occurrence_lists(), st.integers(0, 2**32 - 1))
-@settings(max_examples=150, deadline=None)
+@given(occurrence_lists(), st.integers(0, 2**32 - 1), st.booleans(), st.booleans())
+@settings(max_examples=200, deadline=None)
 def test_add_pair_bonuses_is_add_proximity_bonus_per_pair(words: list[dict[str, np.ndarray]],
-                                                           seed: int) -> None:
+                                                           seed: int, shuffled: bool,
+                                                           far: bool) -> None:
     """Every neighbouring pair of words (and one repeated) in one call: the bonus of the
-    per-pair calls, added to the top rows as numpy adds it."""
+    per-pair calls, added to the top rows as numpy adds it; for top rows in order (keys
+    sorted by radix passes, or by np.sort when positions need many bits) or not."""
     rng = np.random.default_rng(seed)
     top = np.flatnonzero(rng.random(N_DOCS) < 0.6).astype(np.int64)
+    if shuffled:
+        top = rng.permutation(top)
+    if far:  # positions near the 2 ** 20 clip: keys too wide for three radix passes
+        for w in words:
+            w["pos"] = w["pos"] + np.uint32((1 << POS_BITS) - 20)
     raw = rng.random(N_DOCS)
     pairs = [(a, a + 1) for a in range(len(words) - 1)] + [(0, len(words) - 1)]
     weights = rng.random(len(pairs))
@@ -410,6 +417,14 @@ def test_add_pair_bonuses_is_add_proximity_bonus_per_pair(words: list[dict[str, 
                              _flat(words, "fields"), _flat(words, "pos"), _offsets(words),
                              np.array(pairs, np.int64), weights, 0.3, POS_BITS)
     assert raw.tobytes() == expected.tobytes()
+
+
+def test_in_unit_range_is_min_and_max_within_0_and_1() -> None:
+    for values in ([0.0, 1.0, 0.5], [-0.0, 1.0], [], [1.0, 1.0000001], [-1e-300, 0.5],
+                   [0.5, np.nan], [np.inf]):
+        array = np.array(values, dtype=np.float64)
+        expected = bool(array.size and array.min() >= 0.0 and array.max() <= 1.0)
+        assert kernels.in_unit_range(array) == expected
 
 
 def test_largest_rows_leaves_a_nan_to_smallest_k() -> None:
