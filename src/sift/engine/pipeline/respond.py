@@ -183,10 +183,13 @@ def plain_hits(snap: Snapshot, key: Hashable | None,
 
 
 def _small_and_plain(hit: dict[str, Any]) -> bool:
-    return len(hit) <= HIT_CACHE_MAX_VALUES and all(
-        type(v) in _PLAIN and (type(v) is not str or len(v) <= HIT_CACHE_MAX_CHARS)
-        for v in hit.values()
-    )
+    if len(hit) > HIT_CACHE_MAX_VALUES:
+        return False
+    for v in hit.values():  # a loop: all() and its generator cost ~0.3 µs a hit more
+        kind = type(v)
+        if kind not in _PLAIN or (kind is str and len(v) > HIT_CACHE_MAX_CHARS):
+            return False
+    return True
 
 
 def build_hits(
