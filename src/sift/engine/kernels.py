@@ -705,18 +705,19 @@ def largest_rows_binned(raw, k):  # pragma: no cover - compiled
     while above + counts[b] < k:
         above += counts[b]
         b -= 1
-    members = np.empty(counts[b], np.float64)
+    # Each value written, kept by advancing: one slot more, for the writes after the last.
+    members = np.empty(counts[b] + 1, np.float64)
     m = 0
     for i in range(n):
         v = raw[i]
         members[m] = v
         m += np.int64((v - lo) * scale) == b
-    members.sort()
-    kth = members[m - (k - above)]
+    kept = np.sort(members[:m])
+    kth = kept[m - (k - above)]
     quota = k  # the places left, once the rows above kth have theirs, for rows equal to it
     for i in range(n):
         quota -= raw[i] > kth
-    out = np.empty(k, np.int64)
+    out = np.empty(k + 1, np.int64)  # a slot more, as members
     j = 0
     for i in range(n):
         v = raw[i]
@@ -724,7 +725,7 @@ def largest_rows_binned(raw, k):  # pragma: no cover - compiled
         out[j] = i
         j += (v > kth) | (equal & (quota > 0))
         quota -= equal
-    return out
+    return out[:k]
 
 
 @compiled
