@@ -662,15 +662,21 @@ def largest_rows(raw, k):  # pragma: no cover - compiled
 
 
 # Bins of largest_rows_binned's histogram: for a few thousand scores, a handful share the
-# bin of the k-th largest.
+# bin of the k-th largest. Counted in LANES interleaved copies: rows with equal scores
+# (many, in a BM25 ranking) would each wait for the previous one's count to be stored.
 TOP_BINS = 2048
+LANES = 4
+# Above this many rows, largest_rows' heap (its one pass over them, once its root is a
+# good score, nearly free of mispredictions) beats the binned cut's four passes: 64k
+# rows of scifact scores took each ~205 µs, 100k 235 µs (heap) against 320 µs (binned).
+BINNED_MAX_ROWS = 1 << 16
 
 
 @compiled
 def largest_rows_binned(raw, k):  # pragma: no cover - compiled
     """What largest_rows returns (positions, ascending, of the ``k`` largest values,
     equal values by the lower position; empty when ``raw`` holds a NaN), with almost no
-    branch that depends on the values.
+    branch that depends on the values, for up to BINNED_MAX_ROWS rows (more: the heap's).
 
     largest_rows' heap takes a row that beats its root and sifts it down, each step a
     comparison of scores: a coin toss for the branch predictor, and for a few thousand
@@ -683,6 +689,8 @@ def largest_rows_binned(raw, k):  # pragma: no cover - compiled
     sorted to find it; then one pass keeps the rows above it and, by position, as many
     rows equal to it as the k places leave (each row written, kept by advancing)."""
     n = raw.size
+    if n > BINNED_MAX_ROWS:
+        return largest_rows(raw, k)
     lo = np.inf
     hi = -np.inf
     nan = False
@@ -697,16 +705,25 @@ def largest_rows_binned(raw, k):  # pragma: no cover - compiled
     scale = (TOP_BINS - 1) / span if span > 0.0 else 0.0
     if not (span < np.inf and scale < np.inf):  # infinite scores, or a tiny span
         return largest_rows(raw, k)
-    counts = np.zeros(TOP_BINS, np.int64)
-    for i in range(n):
-        counts[np.int64((raw[i] - lo) * scale)] += 1
-    above = 0
+    lanes = np.zeros((LANES, TOP_BINS), np.int32)
+    full = n - n % LANES
+    for i in range(0, full, LANES):
+        for lane in range(LANES):
+            lanes[lane, np.int64((raw[i + lane] - lo) * scale)] += 1
+    for i in range(full, n):
+        lanes[0, np.int64((raw[i] - lo) * scale)] += 1
+    above = 0  # rows in the bins above b
     b = TOP_BINS - 1
-    while above + counts[b] < k:
-        above += counts[b]
+    while True:
+        count = 0
+        for lane in range(LANES):
+            count += lanes[lane, b]
+        if above + count >= k:
+            break
+        above += count
         b -= 1
     # Each value written, kept by advancing: one slot more, for the writes after the last.
-    members = np.empty(counts[b] + 1, np.float64)
+    members = np.empty(count + 1, np.float64)
     m = 0
     for i in range(n):
         v = raw[i]
@@ -714,9 +731,11 @@ def largest_rows_binned(raw, k):  # pragma: no cover - compiled
         m += np.int64((v - lo) * scale) == b
     kept = np.sort(members[:m])
     kth = kept[m - (k - above)]
-    quota = k  # the places left, once the rows above kth have theirs, for rows equal to it
-    for i in range(n):
-        quota -= raw[i] > kth
+    greater = 0
+    for r in range(m):
+        greater += kept[r] > kth
+    # The places left, once the rows above kth have theirs, for rows equal to it.
+    quota = k - above - greater
     out = np.empty(k + 1, np.int64)  # a slot more, as members
     j = 0
     for i in range(n):

@@ -383,6 +383,9 @@ def test_largest_rows_binned_leaves_a_nan_and_takes_infinities() -> None:
     raw = np.array([1.0, np.inf, 2.0, -np.inf, 2.0])
     assert kernels.largest_rows_binned(raw, 2).tolist() == [1, 2]
     assert kernels.largest_rows_binned(np.full(5, 2.5), 3).tolist() == [0, 1, 2]
+    many = np.round(np.random.default_rng(3).random(kernels.BINNED_MAX_ROWS + 7), 3)
+    assert kernels.largest_rows_binned(many, 300).tolist() == \
+        kernels.largest_rows(many, 300).tolist()
 
 
 @given(occurrence_lists(), st.integers(0, 2**32 - 1), st.booleans(), st.booleans())
