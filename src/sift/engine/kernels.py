@@ -689,6 +689,10 @@ def largest_rows_binned(raw, k):  # pragma: no cover - compiled
     sorted to find it; then one pass keeps the rows above it and, by position, as many
     rows equal to it as the k places leave (each row written, kept by advancing)."""
     n = raw.size
+    # Nothing to cut: the bins' search below needs 0 < k < n (a k of 0 would read one
+    # past ``kept``), which ranking's one caller ensures; kept out of memory errors anyway.
+    if k <= 0 or k >= n:
+        return np.arange(min(max(k, 0), n), dtype=np.int64)
     if n > BINNED_MAX_ROWS:
         return largest_rows(raw, k)
     lo = np.inf

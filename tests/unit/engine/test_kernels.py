@@ -388,6 +388,14 @@ def test_largest_rows_binned_leaves_a_nan_and_takes_infinities() -> None:
         kernels.largest_rows(many, 300).tolist()
 
 
+def test_largest_rows_binned_outside_its_range_cuts_nothing() -> None:
+    """k of 0 or at least the rows: no bin search (which would read past its buffers)."""
+    raw = np.array([3.0, 1.0, 2.0])
+    assert kernels.largest_rows_binned(raw, 0).tolist() == []
+    assert kernels.largest_rows_binned(raw, 3).tolist() == [0, 1, 2]
+    assert kernels.largest_rows_binned(raw, 5).tolist() == [0, 1, 2]
+
+
 @given(occurrence_lists(), st.integers(0, 2**32 - 1), st.booleans(), st.booleans())
 @settings(max_examples=200, deadline=None)
 def test_add_pair_bonuses_is_add_proximity_bonus_per_pair(words: list[dict[str, np.ndarray]],
