@@ -18,8 +18,10 @@ that tree's server more flags, so one tree can be measured under two set-ups:
 
     python -m benchmarks.load.paired --tree uvicorn=. --tree granian=. \\
         --serve-args granian="--server granian" --typesense
- Results: a JSON file and a Markdown
-summary on stdout.
+
+`--get NAME` sends that tree's searches in Meilisearch's query-string form (GET, no body),
+the shape of Typesense's requests; `--tree post=. --tree get=. --get get` compares the two
+forms on one tree. Results: a JSON file and a Markdown summary on stdout.
 """
 
 from __future__ import annotations
@@ -186,6 +188,10 @@ def main() -> None:
     parser.add_argument("--tree", action="append", required=True, metavar="NAME=DIR")
     parser.add_argument("--serve-args", action="append", default=[], metavar='NAME="FLAGS"',
                         help="more `sift serve` flags for the tree NAME")  # fmt: skip
+    parser.add_argument("--get", action="append", default=[], metavar="NAME",
+                        help="that tree's searches in Meilisearch's GET form (query string, "
+                             "no body), as Typesense's are sent; a tree may be given twice, "
+                             "under two names, to compare the forms")
     parser.add_argument("--typesense", action="store_true")
     parser.add_argument("--collection", type=Path, default=REPO_ROOT.parent / "shared/data/scifact")
     parser.add_argument("--queries", type=int, default=300, help="per kind")
@@ -209,7 +215,8 @@ def main() -> None:
                 Path(tree).resolve(), data.docs, args.workers, extra.get(name)
             )
             closers.append(server.close)
-            targets[name] = dataclasses.replace(target, name=name)
+            targets[name] = dataclasses.replace(
+                target, name=name, query_string=name in args.get)
             pids[name] = server.pid
         if args.typesense:
             target, runner = start_typesense(args.cache_dir, data.docs)

@@ -31,11 +31,18 @@ class HttpTarget:
     base_url: str
     headers: dict[str, str]
     settings: dict[str, Any] = field(default_factory=dict)
+    # Sift only: search with Meilisearch's query-string form (GET) instead of its JSON body
+    # (POST): the same request shape as Typesense's, a head and no body.
+    query_string: bool = False
 
     def search_request(self, query: str) -> Request:
         if self.kind == "sift":
+            path = f"/indexes/{SIFT_INDEX}/search"
+            if self.query_string:
+                params = {"q": query, "limit": TOP_K, "attributesToRetrieve": "id"}
+                return Request("GET", f"{path}?{urlencode(params)}")
             body = {"q": query, "limit": TOP_K, "attributesToRetrieve": ["id"]}
-            return Request("POST", f"/indexes/{SIFT_INDEX}/search", json.dumps(body))
+            return Request("POST", path, json.dumps(body))
         if self.kind == "typesense":
             # GET, as the relevance runner and Typesense's own clients send single searches.
             params = {"q": query, "query_by": "title,text", "per_page": TOP_K,

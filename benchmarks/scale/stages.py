@@ -11,7 +11,8 @@ bonus`` and ``every-word bonus``; ``candidates`` is the union of the words' docu
 ``facets`` the two facet counts over every match; ``last word's totals`` the
 candidates and term frequencies of several words whose last has cached totals). A
 stage this tree's engine lacks is left out (main's ``smallest_k`` is its top-300 cut;
-this tree's ``largest_rows``).
+``largest_rows`` or ``largest_rows_binned`` later; the proximity bonus ``add_proximity_bonus``
+or, for every pair at once, ``add_pair_bonuses``).
 Printed per kind (one word or several; the last word's length, 4 meaning 4 or more):
 p50 and mean of the whole search, then each stage's mean per search; then the slowest
 searches with their stages.
@@ -66,7 +67,9 @@ def _instrument(spent: Spent) -> None:
         (ranking, "term_frequencies", "term frequencies"),
         (ranking, "saturated_sum", "saturated sum"), (ranking, "coded_sum", "saturated sum"),
         (ranking, "smallest_k", "top-300 cut"), (ranking, "largest_rows", "top-300 cut"),
+        (ranking, "largest_rows_binned", "top-300 cut"),
         (ranking, "add_proximity_bonus", "proximity bonus"),
+        (ranking, "add_pair_bonuses", "proximity bonus"),
         (ranking, "add_where_all", "every-word bonus"),
         (ranking, "top_order", "page order"), (respond, "facets", "facets"),
         (respond, "build_hits", "hits"),

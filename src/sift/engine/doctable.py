@@ -24,7 +24,9 @@ or replaced documents leave dead bytes, dropped when they are most of the chunk.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterator
+from functools import lru_cache
 from typing import Any
 
 import numpy as np
@@ -59,6 +61,16 @@ def _packed(docs: list[Doc]) -> tuple[bytearray, list[int], dict[int, Doc]]:
         packed += part
         sizes.append(len(part))
     return packed, sizes, odd
+
+
+@lru_cache(maxsize=64)
+def _leading_member(name: str) -> re.Pattern[bytes]:
+    """Matches JSON that opens with the member ``name`` whose value is a string without
+    escapes or a number (group 1: the value's JSON), as orjson writes it: no spaces, the
+    name written as orjson writes a key. A string without a backslash has no escape in
+    it, and a number ends at the ``,`` or ``}`` after it, so the value is exactly that."""
+    key = re.escape(b"{" + orjson.dumps(name) + b":")
+    return re.compile(key + rb'("[^"\\]*"|-?[0-9][0-9.eE+-]*)[,}]')
 
 
 def _decoded(stored: Stored) -> Doc:
@@ -225,6 +237,28 @@ class DocTable:
                 raise KeyError(docid)
             stored.append(found)
         return [orjson.loads(s) if type(s) is bytes else s for s in stored]  # type: ignore[misc]
+
+    def many_leading(self, docids: list[int], name: str) -> list[Doc]:
+        """What :meth:`many` returns, as far as the member ``name`` goes: a document
+        whose JSON opens with ``name`` and a string or number value is parsed as
+        ``{name: value}`` alone, any other is parsed whole. For a page that retrieves
+        only ``name`` (a typeahead's ids): projected, either gives the same hit, and
+        parsing a whole scifact abstract for its id took ~1.5 µs a hit."""
+        leading = _leading_member(name)
+        chunks, count = self._chunks, len(self._chunks)
+        docs: list[Doc] = []
+        for docid in docids:
+            number, slot = divmod(docid, CHUNK)
+            chunk = chunks[number] if 0 <= number < count else None
+            size = chunk.size.item(slot) if chunk is not None else 0
+            if size:
+                start = chunk.start.item(slot)  # type: ignore[union-attr]
+                found = leading.match(chunk.blob, start, start + size)  # type: ignore[union-attr]
+                if found is not None:
+                    docs.append({name: orjson.loads(found.group(1))})
+                    continue
+            docs.extend(self.many([docid]))
+        return docs
 
     def __contains__(self, docid: object) -> bool:
         return isinstance(docid, int | np.integer) and self._get(int(docid)) is not None

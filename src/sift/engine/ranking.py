@@ -23,10 +23,12 @@ import numpy as np
 from sift.engine.corpus import CorpusStats
 from sift.engine.expand import QueryWord
 from sift.engine.kernels import (
+    add_pair_bonuses,
     add_proximity_bonus,
     add_where_all,
     coded_sum,
-    largest_rows,
+    in_unit_range,
+    largest_rows_binned,
     put_first,
     saturated_sum,
     term_frequencies,
@@ -294,28 +296,38 @@ def relevance_scores(inp: RankInput, kept: np.ndarray) -> tuple[np.ndarray, np.n
         depth = min(p.rerank_depth, n)
         if depth < n:
             # Equal scores: the first candidates (a NaN score: smallest_k places it).
-            top = largest_rows(raw, depth)
+            top = largest_rows_binned(raw, depth)
             if top.size == 0:
-                top = smallest_k(-raw, depth)
+                top = smallest_k(-raw, depth).astype(np.int64, copy=False)
         else:
-            top = np.arange(n)
-        if feats.fill_rows is not None:  # a word's occurrences, only where they are read
-            feats.fill_rows(feats, top)
-        subset = np.zeros(n, dtype=bool)
-        subset[top] = True
-        bonus = np.zeros(n)
-        # A pair of neighbours that repeats in the query is measured once, counted each time.
-        for (a, b), times in Counter(pairwise(content)).items():
-            oa, ob = inp.occs[a], inp.occs[b]
-            add_proximity_bonus(feats.index[a], oa.fields, oa.pos, feats.index[b], ob.fields,
-                                ob.pos, subset, bonus, POS_BITS,
-                                times * float(min(idfs[a], idfs[b])))
+            top = np.arange(n, dtype=np.int64)
         n_pairs = max(len(content) - 1, 1)
         weight = p.proximity * (min(1.0, p.proximity_pairs / n_pairs) if p.proximity_pairs
                                 else 1.0)
-        # Only the subset has a bonus: the other rows would each add 0.0, leaving them as
-        # they are (a score is never -0.0), so only the subset's rows are touched.
-        raw[top] += weight * bonus[top]
+        # A pair of neighbours that repeats in the query is measured once, counted each time.
+        pairs = Counter(pairwise(content))
+        if feats.fill_rows is None and feats.totals is None:
+            # Every word's occurrences end to end (gather's buffer, or joined): one call.
+            # Only the subset has a bonus: the other rows would each add 0.0, leaving them
+            # as they are (a score is never -0.0), so only the subset's rows are touched.
+            add_pair_bonuses(raw, top, feats.index_all, feats.joined("fields"),
+                             feats.joined("pos"), feats.offsets,
+                             np.array(list(pairs), dtype=np.int64).reshape(-1, 2),
+                             np.array([times * float(min(idfs[a], idfs[b]))
+                                       for (a, b), times in pairs.items()]),
+                             weight, POS_BITS)
+        else:
+            if feats.fill_rows is not None:  # a word's occurrences, only where read
+                feats.fill_rows(feats, top)
+            subset = np.zeros(n, dtype=bool)
+            subset[top] = True
+            bonus = np.zeros(n)
+            for (a, b), times in pairs.items():
+                oa, ob = inp.occs[a], inp.occs[b]
+                add_proximity_bonus(feats.index[a], oa.fields, oa.pos, feats.index[b],
+                                    ob.fields, ob.pos, subset, bonus, POS_BITS,
+                                    times * float(min(idfs[a], idfs[b])))
+            raw[top] += weight * bonus[top]
         max_score += weight * sum(min(idfs[a], idfs[b]) for a, b in pairwise(content))
     content_words = len(content)
     if p.prf_weight > 0 and content_words >= p.prf_min_words and n:
@@ -475,7 +487,7 @@ def combine(outputs: list[RuleOutput], alive_idx: np.ndarray | None, ties: Ties,
             score = bucket + below / out.buckets
     if score is None:
         final = np.ones(n, dtype=np.float64)
-    elif n and score.min() >= 0.0 and score.max() <= 1.0:
+    elif in_unit_range(score):
         # Already in range (a NaN fails the test): clip would copy it unchanged. At 1M
         # products a broad search's arrays of 800k candidates (6.4 MB each) outgrew the
         # 48 MiB its thread's malloc arena keeps at hand (sift.tasks.memory), and each

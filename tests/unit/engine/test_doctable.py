@@ -103,3 +103,36 @@ def test_extending_with_the_documents_json_keeps_those_bytes() -> None:
     table.extend(CHUNK - 2, docs, encoded)
     assert [table._get(CHUNK - 2 + i) for i in range(len(docs))] == encoded
     assert [d for _, d in table.items()] == docs and len(table) == len(docs)
+
+
+@pytest.mark.parametrize("doc", [
+    {"id": "a-1", "text": "x, y}"}, {"id": 12, "n": [1]}, {"id": -3.5e2}, {"id": "é ü"},
+    {"id": 'quo"te', "t": 1}, {"id": "back\\slash"}, {"id": None}, {"id": True, "x": 1},
+    {"id": [1, 2]}, {"id": {"id": 1}}, {"text": "x", "id": 4}, {"text": {"id": 5}},
+    {"idx": 1, "id": 2}, {}, {"ïd": 1, "id": 2},
+])
+def test_many_leading_projects_as_the_whole_document(doc: dict) -> None:
+    """A page retrieving one attribute gets from many_leading what it would from the
+    whole document: the attribute's value, or its absence."""
+    table = DocTable()
+    table.extend(0, [{"id": 0}, doc, {"k": 1}])
+    for name in ("id", "ïd", "text"):
+        got = table.many_leading([1, 0, 2], name)
+        whole = table.many([1, 0, 2])
+        assert [{k: v for k, v in d.items() if k == name} for d in got] == \
+            [{k: v for k, v in d.items() if k == name} for d in whole]
+    with pytest.raises(KeyError):
+        table.many_leading([3], "id")
+
+
+def test_many_leading_parses_whole_a_document_kept_as_it_came() -> None:
+    table = DocTable()
+    table[0] = {"id": 7, "when": object()}  # not JSON: kept as given
+    doc = table.many_leading([0], "id")[0]
+    assert doc["id"] == 7 and "when" in doc
+
+
+def test_many_leading_cuts_a_document_that_opens_with_the_attribute() -> None:
+    table = DocTable()
+    table.extend(0, [{"id": "a-1", "text": "long"}, {"id": 3, "text": "long"}])
+    assert table.many_leading([0, 1], "id") == [{"id": "a-1"}, {"id": 3}]

@@ -214,7 +214,8 @@ def test_gather_words_masks_like_numpy(first: list[dict[str, np.ndarray]],
 KERNELS = ("gather_words", "dense_candidates", "candidate_index", "term_frequencies",
            "saturated_sum", "proximity_keys", "proximity_costs", "add_proximity_bonus",
            "shared_grams", "typo_hits", "top_by_key", "put_first", "largest_rows",
-           "add_where_all", "trailing_union", "take_ranked", "coded_sum")
+           "add_where_all", "trailing_union", "take_ranked", "coded_sum",
+           "largest_rows_binned", "add_pair_bonuses", "in_unit_range")
 
 
 @pytest.mark.parametrize("mode", ["sift", "meilisearch"])
@@ -398,6 +399,81 @@ def test_largest_rows_is_the_cut_of_smallest_k(values: list[float], k: int) -> N
     raw = np.array(values)
     k = min(k, raw.size - 1)
     assert kernels.largest_rows(raw, k).tolist() == smallest_k(-raw, k).tolist()
+
+
+@given(st.lists(st.sampled_from([0.0, 0.5, 1.0, 1.5, 2.0, 3.25, 1e-300, 2e-300, 7.1, 9e9]),
+                min_size=2, max_size=400), st.integers(1, 399), st.integers(0, 2**32 - 1))
+@settings(max_examples=300, deadline=None)
+def test_largest_rows_binned_picks_what_the_heap_picks(values: list[float], k: int,
+                                                       seed: int) -> None:
+    """Few distinct values (ties at the boundary), values a bin apart or far apart, and
+    random ones: the histogram's cut is the heap's."""
+    raw = np.array(values)
+    k = min(k, raw.size - 1)
+    assert kernels.largest_rows_binned(raw, k).tolist() == kernels.largest_rows(raw, k).tolist()
+    noisy = raw + np.random.default_rng(seed).random(raw.size)
+    assert kernels.largest_rows_binned(noisy, k).tolist() == \
+        kernels.largest_rows(noisy, k).tolist()
+
+
+def test_largest_rows_binned_leaves_a_nan_and_takes_infinities() -> None:
+    assert kernels.largest_rows_binned(np.array([1.0, np.nan, 2.0]), 1).size == 0
+    raw = np.array([1.0, np.inf, 2.0, -np.inf, 2.0])
+    assert kernels.largest_rows_binned(raw, 2).tolist() == [1, 2]
+    assert kernels.largest_rows_binned(np.full(5, 2.5), 3).tolist() == [0, 1, 2]
+    many = np.round(np.random.default_rng(3).random(kernels.BINNED_MAX_ROWS + 7), 3)
+    assert kernels.largest_rows_binned(many, 300).tolist() == \
+        kernels.largest_rows(many, 300).tolist()
+
+
+def test_largest_rows_binned_outside_its_range_cuts_nothing() -> None:
+    """k of 0 or at least the rows: no bin search (which would read past its buffers)."""
+    raw = np.array([3.0, 1.0, 2.0])
+    assert kernels.largest_rows_binned(raw, 0).tolist() == []
+    assert kernels.largest_rows_binned(raw, 3).tolist() == [0, 1, 2]
+    assert kernels.largest_rows_binned(raw, 5).tolist() == [0, 1, 2]
+
+
+@given(occurrence_lists(), st.integers(0, 2**32 - 1), st.booleans(), st.booleans())
+@settings(max_examples=200, deadline=None)
+def test_add_pair_bonuses_is_add_proximity_bonus_per_pair(words: list[dict[str, np.ndarray]],
+                                                           seed: int, shuffled: bool,
+                                                           far: bool) -> None:
+    """Every neighbouring pair of words (and one repeated) in one call: the bonus of the
+    per-pair calls, added to the top rows as numpy adds it; for top rows in order (keys
+    sorted by radix passes, or by np.sort when positions need many bits) or not."""
+    rng = np.random.default_rng(seed)
+    top = np.flatnonzero(rng.random(N_DOCS) < 0.6).astype(np.int64)
+    if shuffled:
+        top = rng.permutation(top)
+    if far:  # positions near the 2 ** 20 clip: keys too wide for three radix passes
+        for w in words:
+            w["pos"] = w["pos"] + np.uint32((1 << POS_BITS) - 20)
+    raw = rng.random(N_DOCS)
+    pairs = [(a, a + 1) for a in range(len(words) - 1)] + [(0, len(words) - 1)]
+    weights = rng.random(len(pairs))
+    subset = np.zeros(N_DOCS, bool)
+    subset[top] = True
+    bonus = np.zeros(N_DOCS)
+    for (a, b), w in zip(pairs, weights, strict=True):
+        kernels.add_proximity_bonus(
+            words[a]["docs"].astype(np.int32), words[a]["fields"], words[a]["pos"],
+            words[b]["docs"].astype(np.int32), words[b]["fields"], words[b]["pos"], subset,
+            bonus, POS_BITS, float(w))
+    expected = raw.copy()
+    expected[top] += 0.3 * bonus[top]
+    kernels.add_pair_bonuses(raw, top, _flat(words, "docs").astype(np.int32),
+                             _flat(words, "fields"), _flat(words, "pos"), _offsets(words),
+                             np.array(pairs, np.int64), weights, 0.3, POS_BITS)
+    assert raw.tobytes() == expected.tobytes()
+
+
+def test_in_unit_range_is_min_and_max_within_0_and_1() -> None:
+    for values in ([0.0, 1.0, 0.5], [-0.0, 1.0], [], [1.0, 1.0000001], [-1e-300, 0.5],
+                   [0.5, np.nan], [np.inf]):
+        array = np.array(values, dtype=np.float64)
+        expected = bool(array.size and array.min() >= 0.0 and array.max() <= 1.0)
+        assert kernels.in_unit_range(array) == expected
 
 
 def test_largest_rows_leaves_a_nan_to_smallest_k() -> None:
