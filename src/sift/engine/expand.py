@@ -19,7 +19,7 @@ from rapidfuzz.distance import OSA
 
 from sift.engine.analysis import ENGLISH_STOP_WORDS, Analyzer, normalize, stem_words
 from sift.engine.corpus import TRUSTED, TYPOS, WordFacts
-from sift.engine.kernels import typo_distances
+from sift.engine.kernels import typo_hits
 from sift.engine.store import LRU, Snapshot
 from sift.engine.topk import largest_k
 
@@ -33,6 +33,7 @@ W_SYNONYM: Final = 0.9
 W_CONCAT: Final = 0.8
 W_PREFIX: Final = 0.6
 W_TYPO: Final = (1.0, 0.45, 0.25)
+_TYPO_WEIGHTS: Final = np.asarray(W_TYPO, dtype=np.float32)  # by typos (never written to)
 
 
 @dataclass
@@ -327,26 +328,23 @@ def _typo_terms(word: str, budget: int, snap: Snapshot, any_first: bool = False
 def _closest(word: str, budget: int, ids: np.ndarray, snap: Snapshot, any_first: bool
              ) -> tuple[np.ndarray, np.ndarray]:
     """:func:`_typo_terms` over a bigram-filtered shortlist of term ids."""
-    if ids.size == 0:
-        return np.empty(0, dtype=np.int64), np.empty(0, dtype=np.int8)
-    dist = _distances(word, ids, snap, budget, prefix=False)
-    if any_first:
-        dist = np.where(snap.vocabulary.grams.firsts[ids] == ord(word[0]), dist, dist + 1)
-    hit = np.nonzero((dist <= budget) & (dist > 0))[0]
-    if hit.size > MAX_TYPO_TERMS:
-        hit = hit[np.argsort(dist[hit], kind="stable")[:MAX_TYPO_TERMS]]
-    return ids[hit].astype(np.int64), dist[hit].astype(np.int8)
+    ids, dist = _hits(word, ids, snap, budget, prefix=False, any_first=any_first)
+    if ids.size > MAX_TYPO_TERMS:
+        keep = np.argsort(dist, kind="stable")[:MAX_TYPO_TERMS]
+        ids, dist = ids[keep], dist[keep]
+    return ids, dist
 
 
-def _distances(word: str, ids: np.ndarray, snap: Snapshot, budget: int, prefix: bool
-               ) -> np.ndarray:
-    """OSA distances (capped at budget + 1) from ``word`` to the terms ``ids`` (to their
-    beginnings when ``prefix``), computed on the vocabulary's code points: a shortlist
-    never becomes a list of Python strings."""
-    codes, rank = snap.vocabulary.code_points()
+def _hits(word: str, ids: np.ndarray, snap: Snapshot, budget: int, prefix: bool,
+          any_first: bool) -> tuple[np.ndarray, np.ndarray]:
+    """The terms of ``ids`` within ``budget`` typos of ``word`` (of their beginnings when
+    ``prefix``; another first letter a typo more when ``any_first``) and their typos
+    (int8), the word itself left out (kernels.typo_hits), computed on the vocabulary's
+    code points: a shortlist never becomes a list of Python strings."""
+    vocab = snap.vocabulary
     letters = np.frombuffer(word.encode("utf-32-le"), dtype=np.uint32).copy()
-    return typo_distances(letters, ids.astype(np.int64, copy=False), rank, codes,
-                          snap.vocabulary.lengths_by_id, budget, prefix)
+    return typo_hits(letters, ids, vocab.codes, vocab.lengths_by_id, vocab.grams.firsts,
+                     budget, prefix, any_first)
 
 
 # Query words expanded per snapshot and configuration: search traffic repeats its words
@@ -366,15 +364,16 @@ class _Expansion:
     facts: WordFacts | None
     known_elsewhere: bool
     decision: int
-    # The table as arrays, shared by every query that applies this expansion (never
+    # The table as arrays when a search asked for them (QueryWord.term_ids...: few do;
+    # gather reads the lists), shared by every query that applies this expansion (never
     # written to; a later add() builds new ones).
-    arrays: tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]
+    arrays: tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray] | None
 
     @classmethod
     def of(cls, w: QueryWord) -> _Expansion:
         return cls(tuple(w._ids), tuple(w._typos), tuple(w._exact), tuple(w._weights),
                    frozenset(w.highlight_words), w.highlight_prefix, w.facts,
-                   w.known_elsewhere, w.decision, w._table())
+                   w.known_elsewhere, w.decision, w._arrays)
 
     def apply(self, w: QueryWord) -> None:
         w._ids, w._typos = list(self.ids), list(self.typos)
@@ -424,7 +423,7 @@ def _expand_word(w: QueryWord, snap: Snapshot, cfg: ExpandConfig,
         _add_prefix(w, snap, cfg.prefix_weight)
     if cfg.stems:
         group = snap.vocabulary.stem_group(stem_words([w.text])[0])
-        if group.size:
+        if group:
             w.add(group, 0, False, W_STEM, [vocab_terms[t] for t in group])
     budget = max_typos(w.text, cfg)
     own = int(term_frequencies(snap)[tid]) if tid is not None else 0
@@ -446,10 +445,11 @@ def _expand_word(w: QueryWord, snap: Snapshot, cfg: ExpandConfig,
             w.facts = WordFacts(own, False, int(dist.min()))
             closest = dist == (w.facts.closest if facts is None else facts.closest)
             ids, dist = ids[closest], dist[closest]
-        weights = np.asarray(W_TYPO, dtype=np.float32)[dist] * (cfg.typo_weight / W_TYPO[1])
-        if unknown and weights.size:
-            weights = weights / weights.max()  # the intended word is among these
-        w.add(ids, dist, False, weights, [vocab_terms[t] for t in ids])
+        if dist.size:  # (most known words have no typo variant: no weights to compute)
+            weights = _TYPO_WEIGHTS[dist] * (cfg.typo_weight / W_TYPO[1])
+            if unknown:
+                weights = weights / weights.max()  # the intended word is among these
+            w.add(ids, dist, False, weights, [vocab_terms[t] for t in ids.tolist()])
     # After the whole-word typos, so a term found both ways keeps the higher weight.
     if w.is_prefix and cfg.prefix_search and budget:
         scale = 1.0 if unknown else cfg.typo_weight / W_TYPO[1]
@@ -463,7 +463,9 @@ def _add_prefix(w: QueryWord, snap: Snapshot, base: float) -> None:
     if ids.size > MAX_PREFIX_TERMS:
         freq = term_frequencies(snap)[ids]
         ids = ids[largest_k(freq, MAX_PREFIX_TERMS)]  # equal counts: the first in the vocabulary
-    ids = ids[ids != (snap.term_id(w.text) if snap.term_id(w.text) is not None else -1)]
+    own = snap.term_id(w.text)
+    if own is not None:  # the word itself is its exact term
+        ids = ids[ids != own]
     # Longer prefixes say more about the intended word.
     weight = base * min(1.0, 0.5 + 0.1 * len(w.text))
     w.add(ids, 0, False, weight, [])
@@ -492,19 +494,17 @@ def _add_typo_prefix(w: QueryWord, snap: Snapshot, budget: int, base: float) -> 
             dist = np.minimum(dist, process.cdist([w.text], heads, scorer=OSA.distance,
                                                   score_cutoff=budget, dtype=np.int32,
                                                   workers=1)[0])
+        hit = np.nonzero((dist > 0) & (dist <= budget))[0]
+        ids, typos = candidates[hit].astype(np.int64), dist[hit].astype(np.int8)
     else:
-        candidates = shortlist
-        if not candidates.size:
+        if not shortlist.size:
             return
-        dist = _distances(w.text, candidates, snap, budget, prefix=True)
-    hit = np.nonzero((dist > 0) & (dist <= budget))[0]
-    ids = candidates[hit].astype(np.int64)
-    dist = dist[hit]
+        ids, typos = _hits(w.text, shortlist, snap, budget, prefix=True, any_first=False)
     if ids.size > MAX_PREFIX_TERMS:
         keep = largest_k(term_frequencies(snap)[ids], MAX_PREFIX_TERMS)
-        ids, dist = ids[keep], dist[keep]
-    weights = base * np.asarray(W_TYPO, dtype=np.float32)[dist]
-    w.add(ids, dist.astype(np.int8), False, weights, [snap.term_list[t] for t in ids])
+        ids, typos = ids[keep], typos[keep]
+    weights = base * _TYPO_WEIGHTS[typos]
+    w.add(ids, typos, False, weights, [snap.term_list[t] for t in ids.tolist()])
 
 
 def _add_synonyms(words: list[QueryWord], snap: Snapshot, cfg: ExpandConfig) -> None:

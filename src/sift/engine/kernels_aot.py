@@ -19,7 +19,7 @@ Unlike the JIT, an exported kernel takes exactly its signature: numba's wrapper 
 only an array's item size, so an array of another dtype, rank or layout (a strided view)
 would be misread, not compiled a version of its own. The build therefore writes each
 exported signature beside the module (``<name>.json``), and every call goes through a
-``Guarded`` kernel that checks its arguments against it (~0.6 µs an array) and hands
+``Guarded`` kernel that checks its arguments against it (~0.3 µs for three arrays) and hands
 any other kind to numba's JIT, which compiles a version for it as it always did. The
 engine passes the contiguous arrays of the dtypes ``warm_up`` gives
 (tests/unit/engine/test_kernels.py checks that searches add no signature), so that
@@ -58,7 +58,7 @@ from pathlib import Path
 from types import ModuleType
 from typing import Any
 
-from sift.engine.kernels_guard import LAYOUT_FLAGS, Guarded
+from sift.engine.kernels_guard import LAYOUT_FLAGS, Guarded, classes_unpickled_once
 
 log = logging.getLogger("sift.engine")
 
@@ -181,7 +181,8 @@ def load(directory: Path | None = None) -> Ahead | None:
         signatures = json.loads(_signatures_path(path).read_text())
         spec = importlib.util.spec_from_file_location(path.name.split(".")[0], path)
         assert spec is not None and spec.loader is not None
-        module = importlib.util.module_from_spec(spec)
+        with classes_unpickled_once():  # an extension module is initialised here
+            module = importlib.util.module_from_spec(spec)
         spec.loader.exec_module(module)
     except (ImportError, OSError, ValueError) as exc:
         log.warning("compiled search kernels in %s not loadable (%s): using numba's JIT",

@@ -55,19 +55,22 @@ class Vocabulary:
     def prefix_range(self, prefix: str) -> tuple[int, int]:
         """Positions in the sorted order (``ids[lo:hi]``) of the terms starting with
         ``prefix``."""
-        lo = int(np.searchsorted(self.by_id, prefix, side="left", sorter=self.ids))
-        hi = int(np.searchsorted(self.by_id, prefix + "\U0010ffff", side="left",
-                                 sorter=self.ids))
+        # Both ends in one call: numpy searches the second from where the first ended.
+        lo, hi = np.searchsorted(self.by_id, [prefix, prefix + "\U0010ffff"], side="left",
+                                 sorter=self.ids).tolist()
         return lo, hi
 
-    def stem_group(self, stem: str) -> np.ndarray:
+    def stem_group(self, stem: str) -> list[int]:
+        """The term ids with this stem, in increasing order (a list: a search adds them
+        to a word's expansion lists, and most groups have one term)."""
         found = self._stems.get(stem)
         if found is None:  # only the term equal to the stem may have it (see StemGroup)
             tid = self._term_ids.get(stem)
-            found = tid if tid is not None and tid < self.n_terms and self._own_stem[tid] \
-                else ()
-        group = np.asarray([found] if type(found) is int else found, dtype=np.int64)
-        return group[group < self.n_terms]
+            return [tid] if tid is not None and tid < self.n_terms and self._own_stem[tid] \
+                else []
+        if type(found) is int:
+            return [found] if found < self.n_terms else []
+        return [t for t in found if t < self.n_terms]
 
     _arrays: dict[tuple[str, int], tuple[list[str], np.ndarray, np.ndarray]] = field(
         default_factory=dict, compare=False)
@@ -95,19 +98,6 @@ class Vocabulary:
             out = (words, ids[:k], firsts)
         self._arrays[key] = out
         return out
-
-    _derived: dict[str, tuple[np.ndarray, np.ndarray]] = field(default_factory=dict,
-                                                                  compare=False)
-
-    def code_points(self) -> tuple[np.ndarray, np.ndarray]:
-        """(codes, rank): the terms as rows of UCS-4 code points (zero-padded to the
-        longest term) and each term id's row (rows are in term id order: the identity),
-        the rows' lengths being ``lengths_by_id``."""
-        derived = self._derived.get("code_points")
-        if derived is None:
-            derived = self._derived["code_points"] = (
-                self.codes, np.arange(self.n_terms, dtype=np.int64))
-        return derived
 
     def same_first(self, first: str, length: int) -> tuple[list[str], np.ndarray]:
         """Terms of ``length`` characters starting with ``first``."""

@@ -213,7 +213,7 @@ def test_gather_words_masks_like_numpy(first: list[dict[str, np.ndarray]],
 
 KERNELS = ("gather_words", "dense_candidates", "candidate_index", "term_frequencies",
            "saturated_sum", "proximity_keys", "proximity_costs", "add_proximity_bonus",
-           "shared_grams", "typo_distances", "top_by_key", "put_first", "largest_rows",
+           "shared_grams", "typo_hits", "top_by_key", "put_first", "largest_rows",
            "add_where_all", "trailing_union", "take_ranked", "coded_sum",
            "largest_rows_binned", "add_pair_bonuses", "in_unit_range")
 
@@ -249,22 +249,60 @@ def _signatures(name: str) -> set[object]:
 
 
 @given(st.text(alphabet="abcé日", min_size=1, max_size=9),
-       st.lists(st.text(alphabet="abcé日", min_size=1, max_size=12), min_size=1, max_size=20),
-       st.integers(1, 2), st.booleans())
-@settings(max_examples=200, deadline=None)
-def test_typo_distances_match_rapidfuzz(word: str, terms: list[str], budget: int,
-                                        prefix: bool) -> None:
+       st.lists(st.text(alphabet="abcé日", max_size=12), min_size=1, max_size=20),
+       st.integers(1, 2), st.booleans(), st.booleans())
+@settings(max_examples=300, deadline=None)
+def test_typo_hits_are_the_terms_rapidfuzz_finds_within_the_budget(
+        word: str, terms: list[str], budget: int, prefix: bool, any_first: bool) -> None:
+    _check_typo_hits(word, terms, budget, prefix, any_first)
+
+
+@given(st.text(alphabet="ab日", min_size=60, max_size=70), st.data(), st.integers(1, 2),
+       st.booleans(), st.booleans())
+@settings(max_examples=100, deadline=None)
+def test_typo_hits_of_words_past_64_letters_too(word: str, data: st.DataObject, budget: int,
+                                                prefix: bool, any_first: bool) -> None:
+    """Up to 64 letters a word's positions are bits (_osa_bits), past them a table's cells
+    (_osa_within): terms a few edits from the word, and longer, on either side of 64."""
+    edits = st.lists(st.tuples(st.integers(0, 3), st.integers(0, 69), st.sampled_from("ab日")),
+                     max_size=3)
+    terms = []
+    for ops in data.draw(st.lists(edits, min_size=1, max_size=6)):
+        term = list(word)
+        for op, at, letter in ops:
+            at %= len(term) + 1
+            if op == 0 and at < len(term):
+                term[at] = letter
+            elif op == 1 and at < len(term):
+                del term[at]
+            elif op == 2:
+                term.insert(at, letter)
+            elif at + 1 < len(term):
+                term[at], term[at + 1] = term[at + 1], term[at]
+        terms.append("".join(term) + data.draw(st.text(alphabet="ab", max_size=3)))
+    _check_typo_hits(word, terms, budget, prefix, any_first)
+
+
+def _check_typo_hits(word: str, terms: list[str], budget: int, prefix: bool,
+                     any_first: bool) -> None:
     vocab = np.array(sorted(set(terms)))
     ids = np.arange(vocab.size, dtype=np.int64)
     codes = vocab.view(np.uint32).reshape(vocab.size, -1)
     lengths = np.char.str_len(vocab).astype(np.int64)
+    firsts = np.array([ord(t[0]) if t else 0 for t in vocab.tolist()], dtype=np.uint32)
     letters = np.frombuffer(word.encode("utf-32-le"), dtype=np.uint32).copy()
-    got = kernels.typo_distances(letters, ids, ids, codes, lengths, budget, prefix)
+    found, typos = kernels.typo_hits(letters, ids, codes, lengths, firsts, budget, prefix,
+                                     any_first)
     n = len(word)
-    for term, d in zip(vocab.tolist(), got.tolist(), strict=True):
+    expected = []
+    for tid, term in enumerate(vocab.tolist()):
         heads = [term[:max(cut, 1)] for cut in (n - 1, n, n + 1)] if prefix else [term]
-        expected = min(OSA.distance(word, h) for h in heads)
-        assert d == min(expected, budget + 1), (word, term)
+        d = min(OSA.distance(word, h) for h in heads)
+        d += 1 if any_first and term[:1] != word[:1] else 0
+        if 0 < d <= budget:
+            expected.append((tid, d))
+    assert list(zip(found.tolist(), typos.tolist(), strict=True)) == expected
+    assert found.dtype == np.int64 and typos.dtype == np.int8
 
 
 @given(st.lists(st.sampled_from([0.0, -1.5, -2.25, 3.0, float("nan")]), min_size=2,

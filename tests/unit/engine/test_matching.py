@@ -2,9 +2,13 @@
 
 from __future__ import annotations
 
+import numpy as np
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from conftest import MakeIndex, ids, search
+from sift.engine.match import _members
 from sift.engine.tiebreak import tie_keys
 
 DOCS = [
@@ -252,3 +256,12 @@ def test_a_phrase_with_many_occurrences_is_not_kept(make_index: MakeIndex,
     many = match.phrase_occurrences(["sun", "flower"], snap, 0, True, 1.0)
     assert many.docs.size == 6
     assert match.phrase_occurrences(["sun", "flower"], snap, 0, True, 1.0) is not many
+
+
+@given(st.lists(st.integers(0, 40), max_size=300), st.lists(st.integers(0, 40), max_size=30))
+@settings(max_examples=200, deadline=None)
+def test_phrase_rows_are_found_as_np_isin_finds_them(values: list[int], pool: list[int]
+                                                     ) -> None:
+    """Both ways of _members (a pool compared key by key, or sorted and looked up)."""
+    v, p = np.array(values, dtype=np.int64), np.array(pool, dtype=np.int64)
+    assert _members(v, p).tolist() == np.isin(v, p).tolist()
