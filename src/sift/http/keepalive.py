@@ -17,9 +17,9 @@ uvicorn writes an answer's head (status line and headers) as the app sends its s
 message, and the body as it sends the body: two `write(2)` calls for every answer with a
 body (a search, `GET /version`), each of which, on loopback, delivers its bytes and wakes
 the client there and then, which reads the head alone and waits again. :class:`HeadHeld`
-holds the head until the body's first bytes (or the end of the answer) and writes both
-with one call (uvloop's ``writelines``: one ``writev``); the bytes and their order are
-the same. `POST /events`' 201 has no body: its head was already one write.
+holds the head, when body bytes will follow, until the body's first bytes and writes
+both with one call (uvloop's ``writelines``: one ``writev``); the bytes and their order
+are the same. `POST /events`' 201 has no body: its head is one write, as it was.
 """
 
 from __future__ import annotations
@@ -39,44 +39,46 @@ def has_unread_bytes(fileno: int) -> bool:
 
 
 class HeadHeld:
-    """A connection's transport, as its requests' cycles write to it: the first write of
-    an answer once its response has started (uvicorn's head) is held and goes out with the
-    next write, at the answer's end, or before the transport closes. What a cycle writes
-    before its response starts (`100 Continue`) goes out at once. Answers on a connection
-    are sequential (uvicorn starts a pipelined request's cycle when the previous answer
-    is complete), so one held head at a time."""
+    """A connection's transport, as its requests' cycles write to it: an answer's head
+    (the first write once its response has started) is held when body bytes will follow
+    (a Content-Length above 0, or chunks) and goes out with the next write, or before
+    the transport closes; any other write goes out at once (`100 Continue`, which a
+    cycle writes before its response starts; the head of a `HEAD` answer or of one with
+    no body, such as `POST /events`' 201). Answers on a connection are sequential
+    (uvicorn starts a pipelined request's cycle when the previous answer is complete), so
+    one held head at a time."""
 
     def __init__(self, transport: asyncio.Transport) -> None:
         self.transport = transport
         self.cycle: Any = None  # the cycle answering now
-        self._head_due = False  # the cycle's next write, once its response started, is its head
+        self.head_due = False  # the cycle's next write, once its response started, is its head
         self._head: bytes | None = None
-
-    def answering(self, cycle: Any) -> None:
-        self.flush()
-        self.cycle = cycle
-        self._head_due = True
 
     def write(self, data: bytes) -> None:
         if self._head is not None:
             head, self._head = self._head, None
             self.transport.writelines((head, data))
-        elif self._head_due and self.cycle.response_started:
-            self._head_due = False
-            self._head = data
-        else:
-            self.transport.write(data)
-
-    def flush(self) -> None:
-        if self._head is not None:
-            head, self._head = self._head, None
-            self.transport.write(head)
+            return
+        if self.head_due and self.cycle.response_started:
+            self.head_due = False
+            cycle = self.cycle
+            if (cycle.expected_content_length or cycle.chunked_encoding) and cycle.scope[
+                "method"
+            ] != "HEAD":
+                self._head = data  # its body's bytes come next
+                return
+        self.transport.write(data)
 
     def close(self) -> None:
-        self.flush()
+        if self._head is not None:  # the app failed between head and body
+            head, self._head = self._head, None
+            self.transport.write(head)
         self.transport.close()
 
-    def __getattr__(self, name: str) -> Any:  # is_closing, get_extra_info...
+    def is_closing(self) -> bool:
+        return self.transport.is_closing()
+
+    def __getattr__(self, name: str) -> Any:  # anything else a cycle might ask
         return getattr(self.transport, name)
 
 
@@ -88,21 +90,10 @@ class KeepAliveProtocol(AutoHTTPProtocol):  # type: ignore[misc,valid-type]
     _held: HeadHeld | None = None
 
     def _start_asgi_task(self, cycle: Any, app: Any) -> None:
-        if self._held is None or self._held.transport is not self.transport:
-            self._held = HeadHeld(self.transport)
-        self._held.answering(cycle)
-        cycle.transport = self._held
+        held = self._held
+        if held is None:
+            held = self._held = HeadHeld(self.transport)
+        held.cycle = cycle
+        held.head_due = True
+        cycle.transport = held
         super()._start_asgi_task(cycle, app)
-
-    def on_response_complete(self) -> None:
-        if self._held is not None:
-            self._held.flush()  # a HEAD's, or an answer that wrote no body bytes
-        super().on_response_complete()
-
-    def timeout_keep_alive_handler(self) -> None:
-        sock = self.transport.get_extra_info("socket")
-        if sock is not None and not self.transport.is_closing() and has_unread_bytes(
-            sock.fileno()
-        ):
-            return  # data_received() runs next and serves it; its answer re-arms the timer
-        super().timeout_keep_alive_handler()
