@@ -68,10 +68,11 @@ def _loop_gil_samples(path: Path) -> int:
 
 
 def _round(target: Any, supervisors: list[int], workers: list[int], seconds: float, rate: int,
-           out_dir: Path, label: str) -> dict[str, float]:  # fmt: skip
+           out_dir: Path, label: str, route: str = "events") -> dict[str, float]:  # fmt: skip
+    path = "events" if route == "events" else target.cheap_path  # as the events benchmark's
     sent: dict[str, Any] = {}
     wrk = threading.Thread(target=lambda: sent.update(
-        _wrk(target, seconds + 2, rate, 20_000, PACED_CONNECTIONS)))  # fmt: skip
+        _wrk(target, seconds + 2, rate, 20_000, PACED_CONNECTIONS, path)))  # fmt: skip
     wrk.start()
     time.sleep(1)  # past wrk's start
     before = _cpu_s(supervisors)
@@ -101,6 +102,9 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--rounds", type=int, default=6)
     parser.add_argument("--seconds", type=float, default=5, help="length of each measurement")
     parser.add_argument("--rate", type=int, default=2_000, help="paced events per second")
+    parser.add_argument("--paced-route", choices=("events", "version"), default="events",
+                        help="what wrk sends: click events, or GET /version (the events "
+                             "benchmark's control; 'event' then reads 'request')")  # fmt: skip
     args = parser.parse_args(argv)
     if shutil.which("py-spy") is None or shutil.which("wrk") is None:
         raise SystemExit("needs py-spy and wrk on PATH")
@@ -122,7 +126,7 @@ def main(argv: list[str] | None = None) -> None:
             for name, _ in trees if number % 2 == 0 else trees[::-1]:
                 target, supervisors, workers = served[name]
                 shot = _round(target, supervisors, workers, args.seconds, args.rate, out_dir,
-                              f"{name}-{number}")  # fmt: skip
+                              f"{name}-{number}", args.paced_route)  # fmt: skip
                 results[name].append(shot)
                 print(f"round {number + 1} {name}: {shot['per_s']:,.0f} events/s, server CPU "
                       f"{shot['server_cpu_us_per_event']:.0f} µs/event, each loop thread "

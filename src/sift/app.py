@@ -12,7 +12,6 @@ from fastapi.responses import Response
 from starlette.concurrency import run_in_threadpool
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.middleware import Middleware
-from starlette.middleware.gzip import GZipMiddleware
 from starlette.types import ASGIApp, Receive, Scope, Send
 from uvicorn.middleware.proxy_headers import ProxyHeadersMiddleware
 
@@ -21,8 +20,10 @@ from sift.config import Config, load_config, split_list
 from sift.engine import kernels
 from sift.errors import SiftError
 from sift.http import granian_server, metrics, schemas
+from sift.http.compress import CompressPages
 from sift.http.cors import CORS, cors_options
 from sift.http.edge import RequestEdge
+from sift.http.hot_lane import HotLane
 from sift.http.hot_routes import HotEndpoints, HotRoutes, hot_routes, lane_entry, match_hot
 from sift.http.responses import JSONResponse, error_response
 from sift.http.routes import (
@@ -60,24 +61,6 @@ from sift.services import Services
 log = logging.getLogger("sift")
 
 
-class CompressPages:
-    """Gzip the website (search page, dashboard, assets) only: API responses stay as they
-    are, so API clients and benchmarks do not pay for compression they did not ask for."""
-
-    PREFIXES = ("/static/", "/admin", "/search/")
-
-    def __init__(self, app: ASGIApp) -> None:
-        self.app = app
-        self.gzip = GZipMiddleware(app, minimum_size=500, compresslevel=6)
-
-    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        path = scope.get("path", "") if scope["type"] == "http" else ""
-        if path == "/" or path.startswith(self.PREFIXES):
-            await self.gzip(scope, receive, send)
-        else:
-            await self.app(scope, receive, send)
-
-
 def middleware(config: Config) -> list[Middleware]:
     """The middleware stack, outermost first (Starlette's own error middleware wraps it)."""
     proxies = split_list(config.trusted_proxies)
@@ -105,11 +88,14 @@ class SiftApp(FastAPI):
     (sift/http/hot_routes.py)."""
 
     hot_routes: HotRoutes = HotRoutes(())
-    _lane: ASGIApp | None = None
+    _lane: ASGIApp | None = None  # the app's own middleware, its outermost layer
+    _hot: ASGIApp | None = None  # the hot routes' entry to it (sift/http/hot_lane.py)
 
     def build_middleware_stack(self) -> ASGIApp:
         stack = super().build_middleware_stack()
-        self._lane = lane_entry(stack, self.user_middleware[0].cls) or stack
+        entry = lane_entry(stack, self.user_middleware[0].cls)
+        self._lane = entry or stack
+        self._hot = stack if entry is None else HotLane(entry)
         return stack
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
@@ -121,8 +107,8 @@ class SiftApp(FastAPI):
                 scope.setdefault("router", self.router)
                 if self.middleware_stack is None:
                     self.middleware_stack = self.build_middleware_stack()
-                assert self._lane is not None
-                await self._lane(scope, receive, send)
+                assert self._hot is not None
+                await self._hot(scope, receive, send)
                 return
         await super().__call__(scope, receive, send)
 

@@ -49,12 +49,17 @@ class CORS(CORSMiddleware):
             return
 
         async def vary_on_origin(message: Message) -> None:
-            if message["type"] == "http.response.start":
-                headers = message.get("headers", ())
-                if any(name.lower() == b"vary" for name, _ in headers):
-                    await self.send(message, send, Headers(scope=scope))
-                    return
-                message["headers"] = [*headers, VARY_ORIGIN]
-            await send(message)
+            await self.send_without_origin(message, send, scope)
 
         await self.app(scope, receive, vary_on_origin)
+
+    async def send_without_origin(self, message: Message, send: Send, scope: Scope) -> None:
+        """Sends ``message`` of the answer to a request without an ``Origin``: its start
+        with ``Vary: Origin``."""
+        if message["type"] == "http.response.start":
+            headers = message.get("headers", ())
+            if any(name.lower() == b"vary" for name, _ in headers):
+                await self.send(message, send, Headers(scope=scope))
+                return
+            message["headers"] = [*headers, VARY_ORIGIN]
+        await send(message)

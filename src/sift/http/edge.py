@@ -10,13 +10,18 @@ set, then `X-Request-Id`.
 
 from __future__ import annotations
 
+import functools
 import itertools
 import secrets
 import time
+from typing import TYPE_CHECKING
 
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from sift.http import failures, metrics
+
+if TYPE_CHECKING:
+    from sift.http.cors import CORS
 
 SECURITY_HEADERS = {
     "X-Content-Type-Options": "nosniff",
@@ -51,6 +56,15 @@ class RequestEdge:
         if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
+        await self.serve(scope, receive, send, self.app)
+
+    async def serve(
+        self, scope: Scope, receive: Receive, send: Send, app: ASGIApp, cors: CORS | None = None
+    ) -> None:
+        """Serves an HTTP request with ``app``. ``cors``: the app's CORS layer, when the
+        caller went around it for a request without an ``Origin`` (the hot lane,
+        sift/http/hot_lane.py); what that layer adds to such an answer is then added in
+        this layer's send wrapper, not in a wrapper of its own."""
         request_id = self.ids.next()
         scope.setdefault("state", {})["request_id"] = request_id
         id_header = (failures.HEADER, request_id.encode())
@@ -66,13 +80,18 @@ class RequestEdge:
                 headers.extend(h for h in SECURITY if h[0] not in present)
                 headers.append(id_header)
                 message = {**message, "headers": headers}
+                if cors is not None:
+                    await cors.send_without_origin(message, send, scope)
+                    return
             await send(message)
 
         try:
-            await self.app(scope, receive, send_with_headers)
+            await app(scope, receive, send_with_headers)
         except Exception as exc:  # the last line of defence: anything no handler answered
             self.failures.log(scope, request_id, exc)
             if not status:  # else too late for a status: uvicorn closes this one connection
+                if cors is not None:
+                    send = functools.partial(cors.send_without_origin, send=send, scope=scope)
                 await failures.answer(send, request_id, exc)  # counted as the 500 it is
         finally:
             metrics.observe(scope, status or 500, time.perf_counter() - started)

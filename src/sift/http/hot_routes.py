@@ -132,22 +132,27 @@ class HotEndpoints:
         self.app = app
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        route = scope.get(HOT)
-        if route is None:
+        if HOT in scope:
+            await serve_hot(scope, receive, send)
+        else:
             await self.app(scope, receive, send)
-            return
-        request = Request(scope, receive, send)
-        try:
-            response = await route.endpoint(request)
-        except Exception as exc:
-            handler = _handler_of(scope["app"].exception_handlers, exc)
-            if handler is None:
-                raise  # RequestEdge answers it (sift/http/edge.py)
-            response = handler(request, exc)
-            if inspect.isawaitable(response):
-                response = await response
-            exc.__traceback__ = None  # as Starlette: a reused instance must not keep frames
-        await response(scope, receive, send)
+
+
+async def serve_hot(scope: Scope, receive: Receive, send: Send) -> None:
+    """Calls the endpoint of the hot route the lane matched (``scope[HOT]``) and sends its
+    answer, or the answer of the app's handler for what it raised."""
+    request = Request(scope, receive, send)
+    try:
+        response = await scope[HOT].endpoint(request)
+    except Exception as exc:
+        handler = _handler_of(scope["app"].exception_handlers, exc)
+        if handler is None:
+            raise  # RequestEdge answers it (sift/http/edge.py)
+        response = handler(request, exc)
+        if inspect.isawaitable(response):
+            response = await response
+        exc.__traceback__ = None  # as Starlette: a reused instance must not keep frames
+    await response(scope, receive, send)
 
 
 def _handler_of(handlers: dict[Any, Callable[..., Any]], exc: Exception) -> Any:

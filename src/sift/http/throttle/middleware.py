@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from starlette.responses import Response
 from starlette.types import ASGIApp, Receive, Scope, Send
 
 from sift.errors import RateLimited
@@ -17,10 +18,19 @@ class LimitAddresses:
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] == "http":
-            limits: Limits = scope["app"].state.limits
-            try:
-                await limits.request(client_address(scope))
-            except RateLimited as exc:
-                await error_response(exc)(scope, receive, send)
+            refused = await refusal(scope)
+            if refused is not None:
+                await refused(scope, receive, send)
                 return
         await self.app(scope, receive, send)
+
+
+async def refusal(scope: Scope) -> Response | None:
+    """Counts an HTTP request against its address's quota: the 429 to answer once that
+    is spent, else None."""
+    limits: Limits = scope["app"].state.limits
+    try:
+        await limits.request(client_address(scope))
+    except RateLimited as exc:
+        return error_response(exc)
+    return None
