@@ -858,25 +858,7 @@ def _pair_bonus(ia, a_fields, a_pos, ib, b_fields, b_pos, subset, bonus, pos_bit
         keys[n_a + r] = ((np.int64(ib[i]) * n_fields + np.int64(b_fields[i])) << (pos_bits + 1)
                          ) | (np.int64(b_pos[i]) << 1) | 1
     keys.sort()
-    pos_mask = (np.int64(1) << pos_bits) - 1
-    candidate = -1
-    best = 8
-    for k in range(1, keys.size):
-        prev, cur = keys[k - 1], keys[k]
-        group = cur >> (pos_bits + 1)
-        if group != prev >> (pos_bits + 1) or (cur & 1) == (prev & 1):
-            continue
-        gap = ((cur >> 1) & pos_mask) - ((prev >> 1) & pos_mask)
-        dist = min(max(gap if (prev & 1) == 0 else gap + 1, 1), 7)
-        c = group // n_fields
-        if c != candidate:
-            if candidate >= 0:
-                bonus[candidate] += weight / best
-            candidate = c
-            best = 8
-        best = min(best, dist)
-    if candidate >= 0:
-        bonus[candidate] += weight / best
+    _add_closest_pairs(keys, pos_bits, n_fields, np.empty(0, np.int64), False, bonus, weight)
 
 
 @compiled
@@ -990,6 +972,17 @@ def _ranked_pair_bonus(ia, a_fields, a_pos, ib, b_fields, b_pos, subset, rank, t
                          ) | (np.int64(b_pos[i]) << 1) | 1
     width = _bit_width(top.size * n_fields) + pos_bits + 1
     keys = _radix_sorted(keys, width) if width <= 3 * RADIX_BITS else np.sort(keys)
+    _add_closest_pairs(keys, pos_bits, n_fields, top, True, bonus, weight)
+
+
+@compiled
+def _add_closest_pairs(keys, pos_bits, n_fields, places, placed, bonus, weight
+                       ):  # pragma: no cover - compiled
+    """The scan both pair bonuses share, over their sorted ``keys`` (group = candidate *
+    n_fields + field, then the position, then 0 for word a, 1 for word b): for each
+    candidate, ``bonus[c] += weight / cost``, cost the smallest position gap between an a
+    and a b next to each other in one field (b before a: one more), from 1 to 7. With
+    ``placed``, a group's candidate is its place in ``places``: it is ``places[place]``."""
     pos_mask = (np.int64(1) << pos_bits) - 1
     candidate = -1
     best = 8
@@ -1000,7 +993,7 @@ def _ranked_pair_bonus(ia, a_fields, a_pos, ib, b_fields, b_pos, subset, rank, t
             continue
         gap = ((cur >> 1) & pos_mask) - ((prev >> 1) & pos_mask)
         dist = min(max(gap if (prev & 1) == 0 else gap + 1, 1), 7)
-        c = top[group // n_fields]
+        c = places[group // n_fields] if placed else group // n_fields
         if c != candidate:
             if candidate >= 0:
                 bonus[candidate] += weight / best
