@@ -14,7 +14,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass
 from itertools import pairwise
-from typing import Any
+from typing import Any, Final
 
 import numpy as np
 
@@ -173,6 +173,42 @@ def _members(values: np.ndarray, pool: np.ndarray) -> np.ndarray:
 # The partner of a segment without one (gather_words reads segments in pairs).
 _NO_SEGMENT = Segment(np.zeros(1, np.int64), np.empty(0, np.uint32), np.empty(0, np.uint16),
                       np.empty(0, np.uint32))
+
+
+# The occurrences one query may gather: the rows of every word's terms in every segment.
+# Bucket ranking rules keep a repeated word's repeats, and each gathers the word's rows
+# again: a thousand repeats of a word filling a 200 KB field held a worker 10 s and took
+# ~4 GB (`python -m benchmarks fuzz --seed 29`). The words past the budget are left out
+# of the ranking, as Meilisearch leaves out those past its tenth. 2**23 rows (~130 MB
+# gathered) is over ten times a one-letter prefix's ~700k at 1M products (kernels.py,
+# marked_candidates).
+MAX_QUERY_ROWS: Final = 1 << 23
+# Fewer words gather at most that many times the index's own rows: not counted, so that
+# a typical query pays nothing for the budget.
+BUDGETED_WORDS: Final = 8
+
+
+def within_row_budget(words: list[QueryWord], sequence: list[int] | None, snap: Snapshot
+                      ) -> tuple[list[QueryWord], list[int] | None]:
+    """The leading ``words`` whose rows together stay within MAX_QUERY_ROWS (the first
+    word at least), and ``sequence`` (positions of the query naming a word of ``words``)
+    without the positions of the words left out."""
+    if len(words) < BUDGETED_WORDS:
+        return words, sequence
+    ptr, term_ids, *_ = term_table(words)
+    rows = np.zeros(term_ids.size, dtype=np.int64)
+    for seg in snap.segments:
+        known = term_ids < seg.term_ptr.size - 1
+        at = np.where(known, term_ids, 0)
+        rows += np.where(known, seg.term_ptr[at + 1] - seg.term_ptr[at], 0)
+    through = np.concatenate(([0], np.cumsum(rows)))[ptr[1:]]  # rows up to each word's end
+    over = np.flatnonzero(through > MAX_QUERY_ROWS)
+    if over.size == 0:
+        return words, sequence
+    kept = max(int(over[0]), 1)
+    if sequence is not None:
+        sequence = [i for i in sequence if i < kept]
+    return words[:kept], sequence
 
 
 def gather(words: list[QueryWord], snap: Snapshot, ctx: MatchContext

@@ -7,7 +7,8 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from conftest import MakeIndex, ids, search
+from conftest import MakeIndex, build_index, ids, search
+from sift.engine import match
 from sift.engine.match import _members
 from sift.engine.tiebreak import tie_keys
 
@@ -265,3 +266,14 @@ def test_phrase_rows_are_found_as_np_isin_finds_them(values: list[int], pool: li
     """Both ways of _members (a pool compared key by key, or sorted and looked up)."""
     v, p = np.array(values, dtype=np.int64), np.array(pool, dtype=np.int64)
     assert _members(v, p).tolist() == np.isin(v, p).tolist()
+
+
+def test_a_query_gathers_at_most_its_row_budget(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Repeats of a word each gather its rows again (bucket rules keep them): the words
+    past MAX_QUERY_ROWS are left out, here `b` after four `a` of 201 rows each."""
+    index = build_index([{"id": 1, "title": "a " * 200}, {"id": 2, "title": "a b"}])
+    q = "a " * 50 + "b"
+    assert ids(search(index, q, matchingStrategy="all")) == [2]
+    monkeypatch.setattr(match, "MAX_QUERY_ROWS", 1000)
+    assert sorted(ids(search(index, q, matchingStrategy="all"))) == [1, 2]
+    assert ids(search(index, "a b", matchingStrategy="all")) == [2]  # under 8 words: all

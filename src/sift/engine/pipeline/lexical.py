@@ -19,7 +19,14 @@ from sift.engine.expand import (
     split_negations,
 )
 from sift.engine.kernels import take_ranked
-from sift.engine.match import Features, MatchContext, Occurrences, gather, phrase_occurrences
+from sift.engine.match import (
+    Features,
+    MatchContext,
+    Occurrences,
+    gather,
+    phrase_occurrences,
+    within_row_budget,
+)
 from sift.engine.pipeline.request import Request
 from sift.engine.ranking import (
     CUSTOM_RULE,
@@ -175,6 +182,8 @@ def match(request: Request, sort: list[str], need: int | None, word_totals: bool
             if parts is not None:
                 occs, feats = parts
     if occs is None:
+        if corpus is None:  # network statistics name every word: a shard ranks them all
+            ranked_words, sequence = within_row_budget(ranked_words, sequence, snap)
         occs, flat = gather(ranked_words, snap, ctx)
         feats = Features(occs, field_rank, snap.alive.size, flat)
     inp = RankInput(
