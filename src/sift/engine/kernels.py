@@ -838,16 +838,23 @@ def add_proximity_bonus(ia, a_fields, a_pos, ib, b_fields, b_pos, subset, bonus,
 
 
 @compiled
-def _pair_bonus(ia, a_fields, a_pos, ib, b_fields, b_pos, subset, bonus, pos_bits, weight
-                ):  # pragma: no cover - compiled
-    """add_proximity_bonus, for it and add_pair_bonuses (which passes slices)."""
+def _pair_rows(ia, a_fields, ib, b_fields, subset):  # pragma: no cover - compiled
+    """The rows of words a and b whose candidate is in ``subset`` (``rows_a[:n_a]``,
+    ``rows_b[:n_b]``) and the fields their keys count, as both pair bonuses start."""
     rows_a = np.empty(ia.size, np.int64)
     rows_b = np.empty(ib.size, np.int64)
     n_a, fields_a = _subset_rows(ia, a_fields, subset, rows_a)
     n_b, fields_b = _subset_rows(ib, b_fields, subset, rows_b)
+    return rows_a, n_a, rows_b, n_b, max(fields_a, fields_b)
+
+
+@compiled
+def _pair_bonus(ia, a_fields, a_pos, ib, b_fields, b_pos, subset, bonus, pos_bits, weight
+                ):  # pragma: no cover - compiled
+    """add_proximity_bonus, for it and add_pair_bonuses (which passes slices)."""
+    rows_a, n_a, rows_b, n_b, n_fields = _pair_rows(ia, a_fields, ib, b_fields, subset)
     if n_a == 0 or n_b == 0:
         return
-    n_fields = max(fields_a, fields_b)
     keys = np.empty(n_a + n_b, np.int64)
     for r in range(n_a):
         i = rows_a[r]
@@ -948,13 +955,9 @@ def _ranked_pair_bonus(ia, a_fields, a_pos, ib, b_fields, b_pos, subset, rank, t
     place in it): the keys pack a candidate's place, not the candidate, and only as many
     bits for positions as the largest needs, so that a few radix passes sort them (a
     place orders as its candidate, so the keys come in the same order)."""
-    rows_a = np.empty(ia.size, np.int64)
-    rows_b = np.empty(ib.size, np.int64)
-    n_a, fields_a = _subset_rows(ia, a_fields, subset, rows_a)
-    n_b, fields_b = _subset_rows(ib, b_fields, subset, rows_b)
+    rows_a, n_a, rows_b, n_b, n_fields = _pair_rows(ia, a_fields, ib, b_fields, subset)
     if n_a == 0 or n_b == 0:
         return
-    n_fields = max(fields_a, fields_b)
     top_pos = 0
     for r in range(n_a):
         top_pos = max(top_pos, np.int64(a_pos[rows_a[r]]))
