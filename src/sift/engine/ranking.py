@@ -30,6 +30,7 @@ from sift.engine.kernels import (
     in_unit_range,
     largest_rows_binned,
     put_first,
+    relevance_raw,
     saturated_sum,
     term_frequencies,
     top_by_key,
@@ -287,50 +288,40 @@ def relevance_scores(inp: RankInput, kept: np.ndarray) -> tuple[np.ndarray, np.n
         # idf stays in numpy: numba's log1p can differ from numpy's in the last bit.
         idfs[i] = np.log1p((n_docs - d + 0.5) / (d + 0.5)) * (p.stop_weight if w.stop else 1.0)
     word_weights = idfs * counts  # once: each small numpy operation costs ~1 µs
-    raw = saturated_sum(tf, word_weights, p.k1) if feats.coded_last is None else \
-        coded_sum(tf, word_weights, p.k1, *feats.coded_last)
     max_score = float(word_weights.sum())
     sequence = inp.sequence if inp.sequence is not None else range(len(inp.words))
     content = [i for i in sequence if not inp.words[i].stop]
-    if p.proximity > 0 and len(inp.words) > 1 and n and not inp.out_of_time():
-        depth = min(p.rerank_depth, n)
-        if depth < n:
-            # Equal scores: the first candidates (a NaN score: smallest_k places it).
-            top = largest_rows_binned(raw, depth)
-            if top.size == 0:
-                top = smallest_k(-raw, depth).astype(np.int64, copy=False)
-        else:
-            top = np.arange(n, dtype=np.int64)
+    proximity = p.proximity > 0 and len(inp.words) > 1 and n > 0 and not inp.out_of_time()
+    feedback = p.prf_weight > 0 and len(content) >= p.prf_min_words and n > 0
+    weight = 0.0
+    pairs: Counter[tuple[int, int]] = Counter()
+    if proximity:
         n_pairs = max(len(content) - 1, 1)
         weight = p.proximity * (min(1.0, p.proximity_pairs / n_pairs) if p.proximity_pairs
                                 else 1.0)
         # A pair of neighbours that repeats in the query is measured once, counted each time.
         pairs = Counter(pairwise(content))
-        if feats.fill_rows is None and feats.totals is None:
-            # Every word's occurrences end to end (gather's buffer, or joined): one call.
-            # Only the subset has a bonus: the other rows would each add 0.0, leaving them
-            # as they are (a score is never -0.0), so only the subset's rows are touched.
-            add_pair_bonuses(raw, top, feats.index_all, feats.joined("fields"),
-                             feats.joined("pos"), feats.offsets,
-                             np.array(list(pairs), dtype=np.int64).reshape(-1, 2),
-                             np.array([times * float(min(idfs[a], idfs[b]))
-                                       for (a, b), times in pairs.items()]),
-                             weight, POS_BITS)
-        else:
-            if feats.fill_rows is not None:  # a word's occurrences, only where read
-                feats.fill_rows(feats, top)
-            subset = np.zeros(n, dtype=bool)
-            subset[top] = True
-            bonus = np.zeros(n)
-            for (a, b), times in pairs.items():
-                oa, ob = inp.occs[a], inp.occs[b]
-                add_proximity_bonus(feats.index[a], oa.fields, oa.pos, feats.index[b],
-                                    ob.fields, ob.pos, subset, bonus, POS_BITS,
-                                    times * float(min(idfs[a], idfs[b])))
-            raw[top] += weight * bonus[top]
-        max_score += weight * sum(min(idfs[a], idfs[b]) for a, b in pairwise(content))
+        # Added pair after pair, as sum() adds them (whatever Python's sum of floats does).
+        pair_idfs = 0.0
+        for a, b in pairwise(content):
+            pair_idfs += min(idfs[a], idfs[b])
+        max_score += weight * pair_idfs
+    if feats.coded_last is None and not feedback and not (
+            proximity and (feats.fill_rows is not None or feats.totals is not None)):
+        # The common case: the kernels below in one call (kernels.relevance_raw).
+        raw, done = _raw_in_one_call(inp, tf, word_weights, pairs, weight, idfs,
+                                     min(p.rerank_depth, n) if proximity else 0)
+        if done:
+            if p.all_words_bonus:
+                max_score += p.all_words_bonus
+            return raw, raw / max(max_score, 1e-9)
+    else:
+        raw = saturated_sum(tf, word_weights, p.k1) if feats.coded_last is None else \
+            coded_sum(tf, word_weights, p.k1, *feats.coded_last)
+    if proximity:
+        _add_proximity(inp, raw, pairs, weight, idfs)
     content_words = len(content)
-    if p.prf_weight > 0 and content_words >= p.prf_min_words and n:
+    if feedback:
         exclude = np.concatenate([w.term_ids for w in inp.words])
         fb = feedback_scores(snap, feats.cands, raw, p.prf_docs, p.prf_terms, exclude, p.k1,
                              p.b)
@@ -342,6 +333,65 @@ def relevance_scores(inp: RankInput, kept: np.ndarray) -> tuple[np.ndarray, np.n
         add_where_all(raw, feats.matched, float(p.all_words_bonus))
         max_score += p.all_words_bonus
     return raw, raw / max(max_score, 1e-9)
+
+
+# What relevance_raw reads of the occurrences when no proximity bonus is added.
+_NO_ROWS = (np.empty(0, np.int32), np.empty(0, np.uint16), np.empty(0, np.uint32),
+            np.zeros(1, np.int64), np.empty((0, 2), np.int64), np.empty(0))
+
+
+def _raw_in_one_call(inp: RankInput, tf: np.ndarray, word_weights: np.ndarray,
+                     pairs: Counter[tuple[int, int]], weight: float, idfs: np.ndarray,
+                     depth: int) -> tuple[np.ndarray, bool]:
+    """saturated_sum, the proximity bonus of the ``depth`` best rows (0: none) over every
+    word's occurrences end to end, and the every-word bonus: kernels.relevance_raw."""
+    p, feats = inp.params, inp.feats
+    if depth:
+        rows = (feats.index_all, feats.joined("fields"), feats.joined("pos"), feats.offsets,
+                np.array(list(pairs), dtype=np.int64).reshape(-1, 2),
+                np.array([times * float(min(idfs[a], idfs[b]))
+                          for (a, b), times in pairs.items()]))
+    else:
+        rows = _NO_ROWS
+    return relevance_raw(tf, word_weights, p.k1, depth, *rows, weight, POS_BITS, feats.matched,
+                         float(p.all_words_bonus))
+
+
+def _add_proximity(inp: RankInput, raw: np.ndarray, pairs: Counter[tuple[int, int]],
+                   weight: float, idfs: np.ndarray) -> None:
+    """The proximity bonus of the best ``rerank_depth`` rows of ``raw``, added to them."""
+    p, feats = inp.params, inp.feats
+    n = raw.size
+    depth = min(p.rerank_depth, n)
+    if depth < n:
+        # Equal scores: the first candidates (a NaN score: smallest_k places it).
+        top = largest_rows_binned(raw, depth)
+        if top.size == 0:
+            top = smallest_k(-raw, depth).astype(np.int64, copy=False)
+    else:
+        top = np.arange(n, dtype=np.int64)
+    if feats.fill_rows is None and feats.totals is None:
+        # Every word's occurrences end to end (gather's buffer, or joined): one call.
+        # Only the subset has a bonus: the other rows would each add 0.0, leaving them
+        # as they are (a score is never -0.0), so only the subset's rows are touched.
+        add_pair_bonuses(raw, top, feats.index_all, feats.joined("fields"),
+                         feats.joined("pos"), feats.offsets,
+                         np.array(list(pairs), dtype=np.int64).reshape(-1, 2),
+                         np.array([times * float(min(idfs[a], idfs[b]))
+                                   for (a, b), times in pairs.items()]),
+                         weight, POS_BITS)
+        return
+    if feats.fill_rows is not None:  # a word's occurrences, only where read
+        feats.fill_rows(feats, top)
+    subset = np.zeros(n, dtype=bool)
+    subset[top] = True
+    bonus = np.zeros(n)
+    for (a, b), times in pairs.items():
+        oa, ob = inp.occs[a], inp.occs[b]
+        add_proximity_bonus(feats.index[a], oa.fields, oa.pos, feats.index[b],
+                            ob.fields, ob.pos, subset, bonus, POS_BITS,
+                            times * float(min(idfs[a], idfs[b])))
+    raw[top] += weight * bonus[top]
 
 
 def _relevance(inp: RankInput, kept: np.ndarray, order: int) -> RuleOutput:
