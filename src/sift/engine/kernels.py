@@ -290,6 +290,45 @@ def marked_candidates(docs, offsets, n_docs):  # pragma: no cover - compiled
 
 
 @compiled
+def _sorted_distinct(docs):  # pragma: no cover - compiled
+    """match.sorted_distinct: the distinct values of ``docs``, ascending."""
+    ordered = np.sort(docs)
+    out = np.empty(ordered.size, np.uint32)
+    k = 0
+    for i in range(ordered.size):
+        if i == 0 or ordered[i] != ordered[i - 1]:
+            out[k] = ordered[i]
+            k += 1
+    return out[:k]
+
+
+# candidates_and_frequencies' ways to the candidates, as match.Features picks them.
+SPARSE_CANDIDATES = 0
+MARKED_CANDIDATES = 1
+DENSE_CANDIDATES = 2
+
+
+@compiled
+def candidates_and_frequencies(docs, fields, weight, offsets, n_docs, field_weight,
+                               weight_docs, way):  # pragma: no cover - compiled
+    """(cands, index, matched, tf, df): a search's candidates as ``way`` finds them
+    (SPARSE_CANDIDATES: sorted_distinct then candidate_index; MARKED_CANDIDATES:
+    marked_candidates; DENSE_CANDIDATES: dense_candidates) and their term_frequencies
+    (``field_weight`` of ``weight_docs`` documents a field), in one call where a search
+    made two or three: the same kernels, the same results."""
+    if way == SPARSE_CANDIDATES:
+        cands = _sorted_distinct(docs)
+        index, matched = candidate_index(cands, docs, offsets, n_docs)
+    elif way == MARKED_CANDIDATES:
+        cands, index, matched = marked_candidates(docs, offsets, n_docs)
+    else:
+        cands, index, matched = dense_candidates(docs, offsets, n_docs)
+    tf, df = term_frequencies(index, docs, fields, weight, offsets, field_weight, weight_docs,
+                              cands.size)
+    return cands, index, matched, tf, df
+
+
+@compiled
 def _first_at_least(values, lo, hi, d):  # pragma: no cover - compiled
     """The first position in ``values[lo:hi]`` (sorted) whose value is >= ``d``, or hi."""
     while lo < hi:
@@ -1630,6 +1669,7 @@ def warm_up() -> None:
     candidate_index(cands, docs, offsets, 1)
     weight = np.ones(1, np.float32)
     tf, _ = term_frequencies(index, docs, fields, weight, offsets, weight, 1, 1)
+    candidates_and_frequencies(docs, fields, weight, offsets, 1, weight, 1, DENSE_CANDIDATES)
     saturated_sum(tf, np.ones(1), 1.0)
     coded_sum(tf, np.ones(2), 1.0, np.zeros(1, np.uint16), np.ones(1))
     rows_of_docs(ptr, docs, fields, pos, ids, np.zeros(1, np.int8), yes, weight, docs,

@@ -20,7 +20,11 @@ import numpy as np
 
 from sift.engine.expand import W_SYNONYM, QueryWord, best_split, term_table
 from sift.engine.kernels import (
+    DENSE_CANDIDATES,
+    MARKED_CANDIDATES,
+    SPARSE_CANDIDATES,
     candidate_index,
+    candidates_and_frequencies,
     dense_candidates,
     gather_words,
     marked_candidates,
@@ -295,7 +299,8 @@ class Features:
     """
 
     def __init__(self, occs: list[Occurrences], field_rank: np.ndarray, n_docs: int,
-                 flat: Occurrences | None = None) -> None:
+                 flat: Occurrences | None = None,
+                 field_weight: tuple[np.ndarray, int] | None = None) -> None:
         ends = [0]
         for o in occs:
             ends.append(ends[-1] + o.docs.size)
@@ -304,16 +309,25 @@ class Features:
         self._flat = flat
         self.occs = occs
         self.docs = flat.docs if flat is not None else self.joined("docs")
+        # (tf [words, candidates], df [words]): the relevance rule's term frequencies,
+        # when ``field_weight`` (ranking.field_weights, and its documents a field) came.
+        self.frequencies: tuple[np.ndarray, np.ndarray] | None = None
         # Few occurrences for the index size: sorting them beats a docid-sized scan.
-        sparse = int(self.offsets[-1]) * SPARSE_RATIO < n_docs
-        if sparse:
+        occurrences = ends[-1]
+        way = SPARSE_CANDIDATES if occurrences * SPARSE_RATIO < n_docs else \
+            MARKED_CANDIDATES if occurrences * MARKED_RATIO < n_docs else DENSE_CANDIDATES
+        if field_weight is not None:
+            # One call for the candidates and their term frequencies.
+            self.cands, self.index_all, self.matched, *tf_df = candidates_and_frequencies(
+                self.docs, self.joined("fields"), self.joined("weight"), self.offsets, n_docs,
+                *field_weight, way)
+            self.frequencies = (tf_df[0], tf_df[1])
+        elif way == SPARSE_CANDIDATES:
             self.cands = sorted_distinct(self.docs)
             self.index_all, self.matched = candidate_index(self.cands, self.docs, self.offsets,
                                                            n_docs)
         else:
-            occurrences = int(self.offsets[-1])
-            candidates = marked_candidates if occurrences * MARKED_RATIO < n_docs \
-                else dense_candidates
+            candidates = marked_candidates if way == MARKED_CANDIDATES else dense_candidates
             self.cands, self.index_all, self.matched = candidates(self.docs, self.offsets,
                                                                   n_docs)
         # Candidate index of each occurrence, per word (views into index_all).

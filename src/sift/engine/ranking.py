@@ -270,6 +270,8 @@ def relevance_scores(inp: RankInput, kept: np.ndarray) -> tuple[np.ndarray, np.n
     n_docs = max(snap.n_alive if corpus is None else corpus.documents, 1)
     if feats.totals is not None:  # one word, from its cached totals (word_totals.py)
         tf, df = feats.totals
+    elif feats.frequencies is not None:  # with the candidates (lexical.match)
+        tf, df = feats.frequencies
     else:
         tf, df = term_frequencies(feats.index_all, feats.docs, feats.joined("fields"),
                                   feats.joined("weight"), feats.offsets,

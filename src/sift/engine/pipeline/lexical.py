@@ -34,6 +34,7 @@ from sift.engine.ranking import (
     RankInput,
     RelevanceParams,
     Ties,
+    field_weights,
     rank,
     top_order,
 )
@@ -185,7 +186,10 @@ def match(request: Request, sort: list[str], need: int | None, word_totals: bool
         if corpus is None:  # network statistics name every word: a shard ranks them all
             ranked_words, sequence = within_row_budget(ranked_words, sequence, snap)
         occs, flat = gather(ranked_words, snap, ctx)
-        feats = Features(occs, field_rank, snap.alive.size, flat)
+        # The relevance rule's term frequencies come with the candidates, in one call.
+        weights = (field_weights(relevance, snap, corpus, field_rank, n_ranks),
+                   snap.field_len.shape[0]) if stems else None
+        feats = Features(occs, field_rank, snap.alive.size, flat, weights)
     inp = RankInput(
         snap,
         ranked_words,
