@@ -9,6 +9,7 @@ from typing import Any
 
 import numpy as np
 
+from sift.engine.doctable import WHOLE
 from sift.engine.expand import QueryWord
 from sift.engine.fields_groups import Membership
 from sift.engine.format import (
@@ -168,18 +169,31 @@ def plain_hits(snap: Snapshot, key: Hashable | None,
     kept = cache.get_many(keys)
     missing = [docid for docid, hit in zip(docids, kept, strict=True) if hit is None]
     if missing:
-        fresh = iter(snap.docs.many(missing) if only is None
-                     else snap.docs.many_leading(missing, only))
+        fresh = iter(_projected(snap, retrieved, missing, only))
         new: list[tuple[Hashable, dict[str, Any]]] = []
         for i, hit in enumerate(kept):
             if hit is None:
-                hit = retrieved(next(fresh))
+                hit = next(fresh)
                 hit.pop("_vectors", None)
                 if _small_and_plain(hit):
                     new.append((keys[i], hit))
                 kept[i] = hit
         cache.put_many(new)
     return [dict(hit) for hit in kept]
+
+
+def _projected(snap: Snapshot, retrieved: Callable[[dict[str, Any]], dict[str, Any]],
+               docids: list[int], only: str | None) -> list[dict[str, Any]]:
+    """The documents ``docids`` projected by ``retrieved``; with ``only``, those whose
+    JSON opens with it cut down to it (DocTable.leading_values), projected once for all:
+    ``retrieved`` keeps ``only`` of every such document, or of none."""
+    if only is None:
+        return [retrieved(doc) for doc in snap.docs.many(docids)]
+    docs = snap.docs
+    values = docs.leading_values(docids, only)
+    keeps = only in retrieved({only: 0})
+    return [retrieved(docs[docid]) if value is WHOLE else {only: value} if keeps else {}
+            for docid, value in zip(docids, values, strict=True)]
 
 
 def _small_and_plain(hit: dict[str, Any]) -> bool:
