@@ -947,29 +947,43 @@ def add_pair_bonuses(raw, top, index, fields, pos, offsets, pairs, pair_weights,
 
 @compiled
 def relevance_raw(tf, idfs, k1, depth, index, fields, pos, offsets, pairs, pair_weights,
-                  weight, pos_bits, matched, all_words_bonus):  # pragma: no cover - compiled
-    """ranking.relevance_scores' raw scores in one call where it would make four:
-    saturated_sum; then, for ``depth`` > 0, add_pair_bonuses over the rows of the
-    ``depth`` largest scores (largest_rows_binned; every row when ``depth`` reaches
-    them all); then, for a nonzero ``all_words_bonus``, add_where_all. The same kernels
-    in the same order, so the same floats; a search's calls cost ~5-10 µs each beside
-    other processes (cold caches), more than most of their loops over a few thousand
-    candidates. (raw, True); (saturated_sum's raw, False) when a NaN score leaves the
-    cut to the caller (topk.smallest_k places it)."""
+                  weight, pos_bits, matched, all_words_bonus, max_score
+                  ):  # pragma: no cover - compiled
+    """ranking.relevance_scores' scores in one call where it would make four kernel calls
+    and three numpy ones: saturated_sum; then, for ``depth`` > 0, add_pair_bonuses over
+    the rows of the ``depth`` largest scores (largest_rows_binned; every row when
+    ``depth`` reaches them all); then, for a nonzero ``all_words_bonus``, add_where_all;
+    then, in one pass, each raw score divided by ``max_score`` (``np.divide``, as numpy's
+    ``raw / max_score``), in_unit_range of those, and the raw score negated in its own
+    buffer (np.negative: the sign bit alone). The same kernels and operations in the same
+    order, so the same floats; a search's calls cost ~5-10 µs each beside other
+    processes (cold caches), more than most of their loops over a few thousand
+    candidates. (key, score, in_unit, True) with key = -raw; (saturated_sum's raw, the
+    same, False, False) when a NaN score leaves the cut to the caller
+    (topk.smallest_k places it)."""
     raw = saturated_sum(tf, idfs, k1)
     n = raw.size
     if depth > 0 and n > 0:
         if depth < n:
             top = largest_rows_binned(raw, depth)
             if top.size == 0:
-                return raw, False
+                return raw, raw, False, False
         else:
             top = np.arange(n)
         add_pair_bonuses(raw, top, index, fields, pos, offsets, pairs, pair_weights, weight,
                          pos_bits)
     if all_words_bonus != 0.0:
         add_where_all(raw, matched, all_words_bonus)
-    return raw, True
+    score = np.empty(n, np.float64)
+    in_unit = n > 0
+    for c in range(n):
+        value = raw[c]
+        ratio = np.divide(value, max_score)
+        score[c] = ratio
+        in_unit &= (ratio >= 0.0) & (ratio <= 1.0)
+        raw[c] = -value
+    return raw, score, in_unit, True
+
 
 # Bits a digit of _radix_sorted's passes sorts (256 counts: a few cache lines to clear).
 RADIX_BITS = 8
@@ -1687,7 +1701,7 @@ def warm_up() -> None:
     add_pair_bonuses(np.zeros(1), np.zeros(1, i64), index, fields, pos, offsets,
                      np.zeros((1, 2), i64), np.ones(1), 1.0, 20)
     relevance_raw(tf, np.ones(1), 1.0, 1, index, fields, pos, offsets, np.zeros((1, 2), i64),
-                  np.ones(1), 1.0, 20, np.ones((1, 1), np.bool_), 1.0)
+                  np.ones(1), 1.0, 20, np.ones((1, 1), np.bool_), 1.0, 1.0)
     in_unit_range(np.zeros(1))
     lengths = np.ones(1, u32)
     shared_grams(docs, 1, 1, lengths, lengths, 0, 1, -1)

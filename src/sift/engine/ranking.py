@@ -77,6 +77,8 @@ class RuleOutput:
     # leaves the score to the rules after it.
     buckets: float | np.ndarray
     details: Callable[[int], dict[str, Any]]
+    # Every score is known to lie in [0, 1] (a continuous rule's: combine need not check).
+    in_unit: bool = False
 
 
 @dataclass
@@ -262,9 +264,13 @@ def field_weights(p: RelevanceParams, snap: Snapshot, corpus: CorpusStats | None
     return snap.cached_lru(repr(key) + avg.tobytes().hex(), build)
 
 
-def relevance_scores(inp: RankInput, kept: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+def relevance_scores(inp: RankInput, kept: np.ndarray
+                     ) -> tuple[np.ndarray, np.ndarray, bool]:
     """BM25F over the expansions of each query word, plus a proximity bonus for the
-    best ``rerank_depth`` candidates. Returns (raw score, score normalised to [0, 1])."""
+    best ``rerank_depth`` candidates. Returns (key, score, in_unit): the raw score
+    negated (ascending is better; negation flips the sign bit only, so -key[c] is the
+    raw score bit for bit), the score normalised to [0, 1], and True when every score
+    is known to lie in [0, 1] (False: not checked)."""
     p, snap, feats, corpus = inp.params, inp.snap, inp.feats, inp.corpus
     n = feats.cands.size
     n_docs = max(snap.n_alive if corpus is None else corpus.documents, 1)
@@ -311,12 +317,13 @@ def relevance_scores(inp: RankInput, kept: np.ndarray) -> tuple[np.ndarray, np.n
     if feats.coded_last is None and not feedback and not (
             proximity and (feats.fill_rows is not None or feats.totals is not None)):
         # The common case: the kernels below in one call (kernels.relevance_raw).
-        raw, done = _raw_in_one_call(inp, tf, word_weights, pairs, weight, idfs,
-                                     min(p.rerank_depth, n) if proximity else 0)
+        total = max_score + p.all_words_bonus if p.all_words_bonus else max_score
+        key, score, in_unit, done = _in_one_call(
+            inp, tf, word_weights, pairs, weight, idfs,
+            min(p.rerank_depth, n) if proximity else 0, float(max(total, 1e-9)))
         if done:
-            if p.all_words_bonus:
-                max_score += p.all_words_bonus
-            return raw, raw / max(max_score, 1e-9)
+            return key, score, in_unit
+        raw = key  # a NaN score: saturated_sum's, the rest the general way
     else:
         raw = saturated_sum(tf, word_weights, p.k1) if feats.coded_last is None else \
             coded_sum(tf, word_weights, p.k1, *feats.coded_last)
@@ -334,7 +341,10 @@ def relevance_scores(inp: RankInput, kept: np.ndarray) -> tuple[np.ndarray, np.n
         # As ``raw += bonus * every_word``, without that array: the others would add 0.0.
         add_where_all(raw, feats.matched, float(p.all_words_bonus))
         max_score += p.all_words_bonus
-    return raw, raw / max(max_score, 1e-9)
+    score = raw / max(max_score, 1e-9)
+    # Negated in raw's own buffer, which nothing else holds: one candidate-sized array
+    # less alive while the page is ordered (see combine).
+    return np.negative(raw, out=raw), score, False
 
 
 # What relevance_raw reads of the occurrences when no proximity bonus is added.
@@ -342,11 +352,12 @@ _NO_ROWS = (np.empty(0, np.int32), np.empty(0, np.uint16), np.empty(0, np.uint32
             np.zeros(1, np.int64), np.empty((0, 2), np.int64), np.empty(0))
 
 
-def _raw_in_one_call(inp: RankInput, tf: np.ndarray, word_weights: np.ndarray,
-                     pairs: Counter[tuple[int, int]], weight: float, idfs: np.ndarray,
-                     depth: int) -> tuple[np.ndarray, bool]:
+def _in_one_call(inp: RankInput, tf: np.ndarray, word_weights: np.ndarray,
+                 pairs: Counter[tuple[int, int]], weight: float, idfs: np.ndarray,
+                 depth: int, max_score: float) -> tuple[np.ndarray, np.ndarray, bool, bool]:
     """saturated_sum, the proximity bonus of the ``depth`` best rows (0: none) over every
-    word's occurrences end to end, and the every-word bonus: kernels.relevance_raw."""
+    word's occurrences end to end, the every-word bonus, and the key and score of each
+    candidate: kernels.relevance_raw."""
     p, feats = inp.params, inp.feats
     if depth:
         rows = (feats.index_all, feats.joined("fields"), feats.joined("pos"), feats.offsets,
@@ -356,7 +367,7 @@ def _raw_in_one_call(inp: RankInput, tf: np.ndarray, word_weights: np.ndarray,
     else:
         rows = _NO_ROWS
     return relevance_raw(tf, word_weights, p.k1, depth, *rows, weight, POS_BITS, feats.matched,
-                         float(p.all_words_bonus))
+                         float(p.all_words_bonus), max_score)
 
 
 def _add_proximity(inp: RankInput, raw: np.ndarray, pairs: Counter[tuple[int, int]],
@@ -397,13 +408,10 @@ def _add_proximity(inp: RankInput, raw: np.ndarray, pairs: Counter[tuple[int, in
 
 
 def _relevance(inp: RankInput, kept: np.ndarray, order: int) -> RuleOutput:
-    raw, score = relevance_scores(inp, kept)
-    # Negated in raw's own buffer, which nothing else holds: negation flips the sign bit
-    # only, so -key[c] is raw[c] bit for bit; one candidate-sized array less alive while
-    # the page is ordered (see combine).
-    key = np.negative(raw, out=raw)
+    key, score, in_unit = relevance_scores(inp, kept)
     return RuleOutput(key, score, float("inf"), lambda c: {
-        "order": order, "bm25f": round(float(-key[c]), 6), "score": float(score[c])})
+        "order": order, "bm25f": round(float(-key[c]), 6), "score": float(score[c])},
+        in_unit)
 
 
 def _sort(inp: RankInput, entries: list[str], order: int, name: str) -> RuleOutput:
@@ -528,18 +536,21 @@ def combine(outputs: list[RuleOutput], alive_idx: np.ndarray | None, ties: Ties,
     else:
         order = alive_idx[top_order(keys, need, Ties(ties.docids[alive_idx], ties.table))]
     score: np.ndarray | None = None  # None: all ones, made only where it is read
+    in_unit = False  # ``score`` is known to lie in [0, 1]
     for out in reversed(outputs):
         if out.score is None:
             continue
         if _continuous(out.buckets):
             score = out.score.astype(np.float64, copy=False)  # copied below if out of range
+            in_unit = out.in_unit
         else:
             bucket = np.floor(out.score * (out.buckets - 1) + 1e-9) / out.buckets
             below = np.ones(n, dtype=np.float64) if score is None else score
             score = bucket + below / out.buckets
+            in_unit = False
     if score is None:
         final = np.ones(n, dtype=np.float64)
-    elif in_unit_range(score):
+    elif in_unit or in_unit_range(score):
         # Already in range (a NaN fails the test): clip would copy it unchanged. At 1M
         # products a broad search's arrays of 800k candidates (6.4 MB each) outgrew the
         # 48 MiB its thread's malloc arena keeps at hand (sift.tasks.memory), and each
