@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from sift.engine.doctable import CHUNK, DocTable
+from sift.engine.doctable import CHUNK, WHOLE, DocTable
 
 
 def test_a_published_table_keeps_its_documents_while_the_writer_goes_on() -> None:
@@ -136,3 +136,16 @@ def test_many_leading_cuts_a_document_that_opens_with_the_attribute() -> None:
     table = DocTable()
     table.extend(0, [{"id": "a-1", "text": "long"}, {"id": 3, "text": "long"}])
     assert table.many_leading([0, 1], "id") == [{"id": "a-1"}, {"id": 3}]
+
+
+def test_leading_values_parse_what_they_cut_and_mark_the_rest_whole() -> None:
+    """The values of the documents that open with the attribute, parsed as orjson parses
+    them; WHOLE for the others (another first member, a value not cut, kept as given)."""
+    table = DocTable()
+    table.extend(0, [{"id": "a-1", "t": "x"}, {"id": -3.5e2}, {"t": 1, "id": 2},
+                     {"id": [1]}, {"id": 'q"uote'}, {"id": 12}])
+    table[6] = {"id": 7, "when": object()}  # not JSON: kept as given
+    assert table.leading_values([5, 0, 1, 2, 3, 4, 6], "id") == \
+        [12, "a-1", -350.0, WHOLE, WHOLE, WHOLE, WHOLE]
+    with pytest.raises(KeyError):
+        table.leading_values([0, 9], "id")

@@ -215,7 +215,8 @@ KERNELS = ("gather_words", "dense_candidates", "candidate_index", "term_frequenc
            "saturated_sum", "proximity_keys", "proximity_costs", "add_proximity_bonus",
            "shared_grams", "typo_hits", "top_by_key", "put_first", "largest_rows",
            "add_where_all", "trailing_union", "take_ranked", "coded_sum",
-           "largest_rows_binned", "add_pair_bonuses", "in_unit_range")
+           "largest_rows_binned", "add_pair_bonuses", "in_unit_range",
+           "candidates_and_frequencies", "relevance_raw")
 
 
 @pytest.mark.parametrize("mode", ["sift", "meilisearch"])
@@ -649,3 +650,90 @@ def test_rows_by_term_is_lexsort_for_rows_in_document_order(seed: int, n: int,
         assert order.tolist() == np.lexsort((pos, fields, docs, terms)).tolist()
     else:
         assert order.size == 0
+
+
+@given(occurrence_lists(), st.sampled_from([kernels.SPARSE_CANDIDATES,
+                                            kernels.MARKED_CANDIDATES,
+                                            kernels.DENSE_CANDIDATES]))
+@settings(max_examples=150, deadline=None)
+def test_candidates_and_frequencies_are_the_two_calls_it_replaces(
+        words: list[dict[str, np.ndarray]], way: int) -> None:
+    """Each way to the candidates (sorted_distinct and candidate_index, marked or dense),
+    then term_frequencies: the same arrays, bit for bit."""
+    docs, fields, weight = _flat(words, "docs"), _flat(words, "fields"), _flat(words, "weight")
+    offsets = _offsets(words)
+    field_weight = np.random.default_rng(1).random(N_DOCS * N_FIELDS).astype(np.float32)
+    if way == kernels.SPARSE_CANDIDATES:
+        cands = sorted_distinct(docs)
+        index, matched = kernels.candidate_index(cands, docs, offsets, N_DOCS)
+    else:
+        ways = {kernels.MARKED_CANDIDATES: kernels.marked_candidates,
+                kernels.DENSE_CANDIDATES: kernels.dense_candidates}
+        cands, index, matched = ways[way](docs, offsets, N_DOCS)
+    tf, df = kernels.term_frequencies(index, docs, fields, weight, offsets, field_weight,
+                                      N_DOCS, cands.size)
+    got = kernels.candidates_and_frequencies(docs, fields, weight, offsets, N_DOCS,
+                                             field_weight, N_DOCS, way)
+    for g, e in zip(got, (cands, index, matched, tf, df), strict=True):
+        assert g.dtype == e.dtype and np.array_equal(g, e)
+
+
+def _relevance_by_steps(tf: np.ndarray, idfs: np.ndarray, depth: int, words: list[dict],
+                        pairs: np.ndarray, pair_weights: np.ndarray, matched: np.ndarray,
+                        bonus: float, max_score: float) -> tuple[np.ndarray, np.ndarray]:
+    """What ranking.relevance_scores computed with one call per step."""
+    docs, offsets = _flat(words, "docs"), _offsets(words)
+    index, _ = kernels.candidate_index(np.arange(N_DOCS, dtype=np.uint32), docs, offsets,
+                                       N_DOCS)
+    raw = kernels.saturated_sum(tf, idfs, 1.6)
+    if depth:
+        top = kernels.largest_rows_binned(raw, depth) if depth < raw.size else \
+            np.arange(raw.size, dtype=np.int64)
+        kernels.add_pair_bonuses(raw, top, index, _flat(words, "fields"),
+                                 _flat(words, "pos"), offsets, pairs, pair_weights, 0.25,
+                                 POS_BITS)
+    if bonus:
+        kernels.add_where_all(raw, matched, bonus)
+    score = raw / max_score
+    return np.negative(raw, out=raw), score
+
+
+@given(occurrence_lists(), st.integers(0, 2**32 - 1), st.sampled_from([0, 1, 7, N_DOCS]),
+       st.sampled_from([0.0, 0.5]))
+@settings(max_examples=150, deadline=None)
+def test_relevance_raw_is_the_calls_it_replaces(words: list[dict[str, np.ndarray]],
+                                                seed: int, depth: int, bonus: float) -> None:
+    """saturated_sum, the cut and pair bonuses of the best ``depth`` rows, the every-word
+    bonus, the division by the maximum score and the negation: the same floats as the
+    calls one after the other, and whether every score lies in [0, 1]."""
+    rng = np.random.default_rng(seed)
+    tf = rng.random((len(words), N_DOCS)) * (rng.random((len(words), N_DOCS)) < 0.5)
+    idfs = rng.random(len(words)) * 3
+    matched = tf > 0
+    pairs = np.array([(a, a + 1) for a in range(len(words) - 1)], np.int64).reshape(-1, 2)
+    pair_weights = rng.random(pairs.shape[0])
+    docs, offsets = _flat(words, "docs"), _offsets(words)
+    index, _ = kernels.candidate_index(np.arange(N_DOCS, dtype=np.uint32), docs, offsets,
+                                       N_DOCS)
+    max_score = float(rng.choice([0.5, 100.0]))
+    key, score, in_unit, done = kernels.relevance_raw(
+        tf, idfs, 1.6, depth, index, _flat(words, "fields"), _flat(words, "pos"), offsets,
+        pairs, pair_weights, 0.25, POS_BITS, matched, bonus, max_score)
+    expected_key, expected_score = _relevance_by_steps(tf, idfs, depth, words, pairs,
+                                                       pair_weights, matched, bonus, max_score)
+    assert done
+    assert np.array_equal(key, expected_key) and np.array_equal(score, expected_score)
+    assert in_unit == kernels.in_unit_range(expected_score)
+
+
+def test_relevance_raw_leaves_a_nan_cut_to_the_caller() -> None:
+    """A NaN score: no cut, the bonuses left out, saturated_sum's scores handed back."""
+    tf = np.array([[1.0, np.nan, 2.0, 0.5]])
+    empty = np.empty(0, np.int32)
+    raw, _, in_unit, done = kernels.relevance_raw(
+        tf, np.ones(1), 1.6, 2, empty, np.empty(0, np.uint16), np.empty(0, np.uint32),
+        np.zeros(2, np.int64), np.empty((0, 2), np.int64), np.empty(0), 0.25, POS_BITS,
+        np.ones((1, 4), np.bool_), 0.5, 1.0)
+    expected = kernels.saturated_sum(tf, np.ones(1), 1.6)
+    assert not done and not in_unit
+    assert np.array_equal(raw, expected, equal_nan=True)

@@ -277,3 +277,32 @@ def test_a_query_gathers_at_most_its_row_budget(monkeypatch: pytest.MonkeyPatch)
     monkeypatch.setattr(match, "MAX_QUERY_ROWS", 1000)
     assert sorted(ids(search(index, q, matchingStrategy="all"))) == [1, 2]
     assert ids(search(index, "a b", matchingStrategy="all")) == [2]  # under 8 words: all
+
+
+@pytest.mark.parametrize("n_docs", [10_000, 400, 60])  # sparse, marked, dense candidates
+def test_features_bring_the_term_frequencies_the_relevance_rule_reads(n_docs: int) -> None:
+    """Given the field weights, Features computes the candidates and the relevance rule's
+    term frequencies in one call: those term_frequencies gives, for each way to the
+    candidates, and the candidates it finds without them."""
+    from sift.engine.kernels import term_frequencies
+
+    rng = np.random.default_rng(7)
+    occs = []
+    for n in (50, 30):
+        docs = np.sort(rng.integers(0, 60, n)).astype(np.uint32)
+        occs.append(match.Occurrences(
+            docs, rng.integers(0, 2, n).astype(np.uint16), rng.integers(0, 9, n).astype(np.uint32),
+            np.zeros(n, np.int8), np.ones(n, bool),
+            rng.choice(np.array([1.0, 0.6], np.float32), n)))
+    field_weight = rng.random(2 * n_docs).astype(np.float32)
+    rank = np.zeros(2, np.int64)
+    plain = match.Features(occs, rank, n_docs)
+    feats = match.Features(occs, rank, n_docs, None, (field_weight, n_docs))
+    assert plain.frequencies is None and feats.frequencies is not None
+    assert np.array_equal(feats.cands, plain.cands)
+    assert np.array_equal(feats.index_all, plain.index_all)
+    assert np.array_equal(feats.matched, plain.matched)
+    tf, df = term_frequencies(plain.index_all, plain.docs, plain.joined("fields"),
+                              plain.joined("weight"), plain.offsets, field_weight, n_docs,
+                              plain.cands.size)
+    assert np.array_equal(feats.frequencies[0], tf) and np.array_equal(feats.frequencies[1], df)
