@@ -315,16 +315,55 @@ def candidates_and_frequencies(docs, fields, weight, offsets, n_docs, field_weig
     (SPARSE_CANDIDATES: sorted_distinct then candidate_index; MARKED_CANDIDATES:
     marked_candidates; DENSE_CANDIDATES: dense_candidates) and their term_frequencies
     (``field_weight`` of ``weight_docs`` documents a field), in one call where a search
-    made two or three: the same kernels, the same results."""
+    made two or three, and the same arrays. Sparse and dense candidates map a docid to
+    its candidate through a docid-sized table: there one pass over the occurrences
+    writes each one's candidate index and adds its term frequency, and ``matched`` is
+    read off the words' hits, where the calls made three passes."""
+    if way == MARKED_CANDIDATES:
+        cands, index, matched = marked_candidates(docs, offsets, n_docs)
+        tf, df = term_frequencies(index, docs, fields, weight, offsets, field_weight,
+                                  weight_docs, cands.size)
+        return cands, index, matched, tf, df
+    where = np.empty(n_docs, np.int32)  # only candidates' slots are ever read
     if way == SPARSE_CANDIDATES:
         cands = _sorted_distinct(docs)
-        index, matched = candidate_index(cands, docs, offsets, n_docs)
-    elif way == MARKED_CANDIDATES:
-        cands, index, matched = marked_candidates(docs, offsets, n_docs)
-    else:
-        cands, index, matched = dense_candidates(docs, offsets, n_docs)
-    tf, df = term_frequencies(index, docs, fields, weight, offsets, field_weight, weight_docs,
-                              cands.size)
+        for c in range(cands.size):
+            where[cands[c]] = c
+    else:  # dense_candidates' table: every docid written, advancing past the marked
+        mark = np.zeros(n_docs, np.bool_)
+        for i in range(docs.size):
+            mark[docs[i]] = True
+        buffer = np.empty(min(n_docs, docs.size) + 1, np.uint32)
+        count = 0
+        for d in range(n_docs):
+            buffer[count] = d
+            where[d] = count
+            count += mark[d]
+        cands = buffer[:count]
+    n_words = offsets.size - 1
+    n_cands = cands.size
+    index = np.empty(docs.size, np.int32)
+    matched = np.zeros((n_words, n_cands), np.bool_)
+    tf = np.zeros((n_words, n_cands), np.float64)
+    df = np.zeros(n_words, np.int64)
+    hit = np.zeros(n_cands, np.uint8)  # as _add_frequencies: bit 0 any, bit 1 full weight
+    threshold = np.float32(0.99)
+    for w in range(n_words):
+        row = tf[w]
+        hit[:] = 0
+        for i in range(offsets[w], offsets[w + 1]):
+            c = where[docs[i]]
+            index[i] = c
+            row[c] += weight[i] * field_weight[np.int64(fields[i]) * weight_docs + docs[i]]
+            hit[c] |= np.uint8(1) | (np.uint8(weight[i] >= threshold) << np.uint8(1))
+        present = matched[w]
+        n_any = 0
+        n_full = 0
+        for c in range(n_cands):
+            present[c] = (hit[c] & 1) != 0
+            n_any += hit[c] & 1
+            n_full += hit[c] >> 1
+        df[w] = n_full if n_full > 0 else n_any
     return cands, index, matched, tf, df
 
 
