@@ -991,10 +991,10 @@ def relevance_raw(tf, idfs, k1, depth, index, fields, pos, offsets, pairs, pair_
     """ranking.relevance_scores' scores in one call where it would make four kernel calls
     and three numpy ones: saturated_sum; then, for ``depth`` > 0, add_pair_bonuses over
     the rows of the ``depth`` largest scores (largest_rows_binned; every row when
-    ``depth`` reaches them all); then, for a nonzero ``all_words_bonus``, add_where_all;
-    then, in one pass, each raw score divided by ``max_score`` (``np.divide``, as numpy's
-    ``raw / max_score``), in_unit_range of those, and the raw score negated in its own
-    buffer (np.negative: the sign bit alone). The same kernels and operations in the same
+    ``depth`` reaches them all); then, in one pass, for a nonzero ``all_words_bonus``
+    add_where_all's sum, each raw score divided by ``max_score`` (``np.divide``, as
+    numpy's ``raw / max_score``), in_unit_range of those, and the raw score negated in its
+    own buffer (np.negative: the sign bit alone). The same kernels and operations in the same
     order, so the same floats; a search's calls cost ~5-10 µs each beside other
     processes (cold caches), more than most of their loops over a few thousand
     candidates. (key, score, in_unit, True) with key = -raw; (saturated_sum's raw, the
@@ -1011,12 +1011,20 @@ def relevance_raw(tf, idfs, k1, depth, index, fields, pos, offsets, pairs, pair_
             top = np.arange(n)
         add_pair_bonuses(raw, top, index, fields, pos, offsets, pairs, pair_weights, weight,
                          pos_bits)
-    if all_words_bonus != 0.0:
-        add_where_all(raw, matched, all_words_bonus)
+    # add_where_all's rows ANDed; its sums made in the pass below.
+    bonus = all_words_bonus != 0.0
+    every = np.ones(n if bonus else 0, np.bool_)
+    if bonus:
+        for w in range(matched.shape[0]):
+            row = matched[w]
+            for c in range(n):
+                every[c] &= row[c]
     score = np.empty(n, np.float64)
     in_unit = n > 0
     for c in range(n):
         value = raw[c]
+        if bonus:
+            value = value + all_words_bonus if every[c] else value
         ratio = np.divide(value, max_score)
         score[c] = ratio
         in_unit &= (ratio >= 0.0) & (ratio <= 1.0)
