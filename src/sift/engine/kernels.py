@@ -994,12 +994,11 @@ def relevance_raw(tf, idfs, k1, depth, index, fields, pos, offsets, pairs, pair_
     ``depth`` reaches them all); then, in one pass, for a nonzero ``all_words_bonus``
     add_where_all's sum, each raw score divided by ``max_score`` (``np.divide``, as
     numpy's ``raw / max_score``), in_unit_range of those, and the raw score negated in its
-    own buffer (np.negative: the sign bit alone). The same kernels and operations in the same
-    order, so the same floats; a search's calls cost ~5-10 µs each beside other
-    processes (cold caches), more than most of their loops over a few thousand
-    candidates. (key, score, in_unit, True) with key = -raw; (saturated_sum's raw, the
-    same, False, False) when a NaN score leaves the cut to the caller
-    (topk.smallest_k places it)."""
+    own buffer (np.negative: the sign bit alone). The same kernels and operations in the
+    same order, so the same floats, with six calls and three passes over the
+    candidates less (docs/benchmarks.md, "Fewer kernel calls per search"). (key, score,
+    in_unit, True) with key = -raw; (saturated_sum's raw, the same, False, False) when a
+    NaN score leaves the cut to the caller (topk.smallest_k places it)."""
     raw = saturated_sum(tf, idfs, k1)
     n = raw.size
     if depth > 0 and n > 0:
