@@ -11,7 +11,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, field
 from itertools import pairwise
-from typing import Any, Final
+from typing import Any, Final, NamedTuple
 
 import numpy as np
 from rapidfuzz import process
@@ -47,6 +47,10 @@ _NO_TERMS = np.empty(0, dtype=np.int64)
 _NO_TYPOS = np.empty(0, dtype=np.int8)
 _NO_EXACT = np.empty(0, dtype=np.bool_)
 _NO_WEIGHTS = np.empty(0, dtype=np.float32)
+# The columns of a table holding the word's own term alone.
+_OWN_TYPOS = np.zeros(1, dtype=np.int8)
+_OWN_EXACT = np.ones(1, dtype=np.bool_)
+_OWN_WEIGHTS = np.full(1, W_EXACT, dtype=np.float32)
 
 
 @dataclass
@@ -73,6 +77,7 @@ class QueryWord:
     _typos: np.ndarray = field(default_factory=lambda: _NO_TYPOS, repr=False)
     _exact: np.ndarray = field(default_factory=lambda: _NO_EXACT, repr=False)
     _weights: np.ndarray = field(default_factory=lambda: _NO_WEIGHTS, repr=False)
+    _any_exact: bool = field(default=False, repr=False)
     # Highlighted words: those named so far, and term ids whose terms are named when the
     # words are first read (most searches never highlight: typo variants' terms are only
     # looked up then), in ``_terms`` (the snapshot's term list).
@@ -100,6 +105,7 @@ class QueryWord:
         if not n:
             return
         fresh = fresh_entries(ids, self._ids)
+        self._any_exact |= exact and bool(fresh.any())
         if words:
             self.highlight_words.update(w for w, new in zip(words, fresh.tolist(),
                                                              strict=False) if new)
@@ -122,8 +128,9 @@ class QueryWord:
 
     @property
     def any_exact(self) -> bool:
-        """Whether the query word itself is among its expansion terms."""
-        return bool(self._exact.any())
+        """Whether the query word itself is among its expansion terms (read per word by
+        several stages: a flag, where numpy's any() was ~1 µs a call)."""
+        return self._any_exact
 
     @property
     def term_ids(self) -> np.ndarray:
@@ -159,9 +166,10 @@ def term_table(words: list[QueryWord]
     if not words:
         return (np.zeros(1, dtype=np.int64), _NO_TERMS.copy(), _NO_TYPOS.copy(),
                 _NO_EXACT.copy(), _NO_WEIGHTS.copy())
-    ptr = np.zeros(len(words) + 1, dtype=np.int64)
-    np.cumsum([w._ids.size for w in words], out=ptr[1:])
-    return (ptr, np.concatenate([w._ids for w in words]),
+    ends = [0]
+    for w in words:
+        ends.append(ends[-1] + w._ids.size)
+    return (np.array(ends, dtype=np.int64), np.concatenate([w._ids for w in words]),
             np.concatenate([w._typos for w in words]),
             np.concatenate([w._exact for w in words]),
             np.concatenate([w._weights for w in words]))
@@ -369,14 +377,17 @@ def _hits(word: str, ids: np.ndarray, snap: Snapshot, budget: int, prefix: bool,
 EXPANSION_CACHE_SIZE: Final = 4096
 
 
-@dataclass(frozen=True)
-class _Expansion:
+class _Expansion(NamedTuple):
+    """A word's expansion as a search leaves it (a tuple: a frozen dataclass of a dozen
+    fields took ~3 µs to build, per word of a first sight)."""
+
     # The word's table (arrays shared by every query that applies this expansion: never
     # written to; a later add() builds new ones).
     ids: np.ndarray
     typos: np.ndarray
     exact: np.ndarray
     weights: np.ndarray
+    any_exact: bool
     named: frozenset[str]
     unnamed: np.ndarray | None
     terms: list[str] | None
@@ -387,16 +398,14 @@ class _Expansion:
 
     @classmethod
     def of(cls, w: QueryWord) -> _Expansion:
-        return cls(w._ids, w._typos, w._exact, w._weights, frozenset(w._named), w._unnamed,
-                   w._terms, w.highlight_prefix, w.facts, w.known_elsewhere, w.decision)
+        return cls(w._ids, w._typos, w._exact, w._weights, w._any_exact, frozenset(w._named),
+                   w._unnamed, w._terms, w.highlight_prefix, w.facts, w.known_elsewhere,
+                   w.decision)
 
     def apply(self, w: QueryWord) -> None:
-        w._ids, w._typos, w._exact, w._weights = self.ids, self.typos, self.exact, self.weights
-        w._named, w._unnamed, w._terms = set(self.named), self.unnamed, self.terms
-        w.highlight_prefix = self.highlight_prefix
-        w.facts = self.facts
-        w.known_elsewhere = self.known_elsewhere
-        w.decision = self.decision
+        (w._ids, w._typos, w._exact, w._weights, w._any_exact, named, w._unnamed, w._terms,
+         w.highlight_prefix, w.facts, w.known_elsewhere, w.decision) = self
+        w._named = set(named)
 
 
 def _expansions(snap: Snapshot, cfg: ExpandConfig) -> LRU:
@@ -433,12 +442,8 @@ def _expand_word(w: QueryWord, snap: Snapshot, cfg: ExpandConfig,
     if w.is_prefix and cfg.prefix_search:
         completions, prefix_weight = _completions(w.text, tid, snap, cfg.prefix_weight)
         w.highlight_prefix = w.text
-    stems = _NO_TERMS
-    if cfg.stems:
-        group = snap.vocabulary.stem_group(stem_words([w.text])[0])
-        if group:
-            stems = np.array(group, dtype=np.int64)
-    found = tid is not None or completions.size > 0 or stems.size > 0
+    group = snap.vocabulary.stem_group(stem_words([w.text])[0]) if cfg.stems else []
+    found = tid is not None or completions.size > 0 or bool(group)
     budget = max_typos(w.text, cfg)
     own = int(term_frequencies(snap)[tid]) if tid is not None else 0
     if cfg.trusted_count and (own if facts is None else facts.occurrences) >= cfg.trusted_count:
@@ -470,10 +475,19 @@ def _expand_word(w: QueryWord, snap: Snapshot, cfg: ExpandConfig,
         scale = 1.0 if unknown else cfg.typo_weight / W_TYPO[1]
         heads, head_typos = _typo_completions(w.text, snap, budget)
         head_weights = cfg.prefix_weight * scale * _TYPO_WEIGHTS[head_typos]
-    w._ids, w._typos, w._exact, w._weights, w._unnamed = expansion_table(
-        -1 if tid is None else tid, W_EXACT, completions, prefix_weight, stems, W_STEM,
-        ids, dist, weights, heads, head_typos, head_weights)
     w._terms = snap.term_list
+    if completions.size or ids.size or heads.size or (group and group != [tid]):
+        stems = np.array(group, dtype=np.int64) if group else _NO_TERMS
+        w._ids, w._typos, w._exact, w._weights, w._unnamed = expansion_table(
+            -1 if tid is None else tid, W_EXACT, completions, prefix_weight, stems, W_STEM,
+            ids, dist, weights, heads, head_typos, head_weights)
+    elif tid is not None:  # the word's own term alone (most words of a long query)
+        w._ids = w._unnamed = np.array([tid], dtype=np.int64)
+        w._typos, w._exact, w._weights = _OWN_TYPOS, _OWN_EXACT, _OWN_WEIGHTS
+    else:
+        w._ids, w._typos, w._exact, w._weights = _NO_TERMS, _NO_TYPOS, _NO_EXACT, _NO_WEIGHTS
+        w._unnamed = None
+    w._any_exact = tid is not None  # its own term, the table's first entry
 
 
 def _completions(word: str, tid: int | None, snap: Snapshot, base: float

@@ -1294,17 +1294,45 @@ def expansion_table(own, own_weight, prefix_ids, prefix_weight, stem_ids, stem_w
     for i in range(head_ids.size):
         ids[k], typos[k], weights[k] = head_ids[i], head_typos[i], head_weights[i]
         k += 1
-    keep = fresh_entries(ids, ids[:0])
+    # The entries kept, moved down in place: a repeat found among the earlier entries
+    # (a few dozen: compared one by one) or in a hash set of the ids kept (open
+    # addressing; term ids are dense, so an id is its own hash).
+    few = total <= 32
+    size = 64
+    while size < 2 * total:
+        size <<= 1
+    slots = np.full(0 if few else size, -1, np.int64)
+    m = 0
     n_named = 0
     for i in range(total):
-        n_named += keep[i] and named[i]
-    highlighted = np.empty(n_named, np.int64)
-    m = 0
-    for i in range(total):
-        if keep[i] and named[i]:
-            highlighted[m] = ids[i]
+        t = ids[i]
+        fresh = True
+        if few:
+            for j in range(m):
+                if ids[j] == t:
+                    fresh = False
+                    break
+        else:
+            h = t & (size - 1)
+            while slots[h] >= 0:
+                if slots[h] == t:
+                    fresh = False
+                    break
+                h = (h + 1) & (size - 1)
+            if fresh:
+                slots[h] = t
+        if fresh:
+            ids[m], typos[m], exact[m], weights[m], named[m] = \
+                t, typos[i], exact[i], weights[i], named[i]
+            n_named += named[i]
             m += 1
-    return ids[keep], typos[keep], exact[keep], weights[keep], highlighted
+    highlighted = np.empty(n_named, np.int64)
+    h = 0
+    for i in range(m):
+        if named[i]:
+            highlighted[h] = ids[i]
+            h += 1
+    return ids[:m], typos[:m], exact[:m], weights[:m], highlighted
 
 
 @compiled

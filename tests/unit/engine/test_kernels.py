@@ -683,13 +683,14 @@ def test_prefix_completions_are_the_numpy_range_cut_to_the_most_frequent(
     assert found.tolist() == expected.tolist()
 
 
-@given(st.lists(st.lists(st.integers(0, 12), max_size=8), min_size=5, max_size=5),
-       st.integers(-1, 12))
+@given(st.lists(st.lists(st.integers(0, 40), max_size=14), min_size=5, max_size=5),
+       st.integers(-1, 40))
 @settings(max_examples=300, deadline=None)
 def test_an_expansion_table_is_its_kinds_added_one_after_another(
         kinds: list[list[int]], own: int) -> None:
     """expansion_table: the table QueryWord.add builds from the same kinds in order (a
-    term's first entry kept), and the ids of the highlighted terms: all but completions."""
+    term's first entry kept), and the ids of the highlighted terms: all but completions;
+    up to 32 entries (repeats found one by one) and past them (by a sort)."""
     from sift.engine.expand import QueryWord
 
     prefix, stems, typo_ids, head_ids = (list(dict.fromkeys(k)) for k in kinds[1:])
@@ -699,7 +700,7 @@ def test_an_expansion_table_is_its_kinds_added_one_after_another(
     typo_weights = rng.random(len(typo_ids)).astype(np.float32)
     head_weights = rng.random(len(head_ids)).astype(np.float32)
     word = QueryWord("w", 0)
-    names = [f"t{i}" for i in range(13)]
+    names = [f"t{i}" for i in range(41)]
     if own >= 0:
         word.add([own], 0, True, 1.0, [names[own]])
     word.add(prefix, 0, False, 0.7, [])
