@@ -41,16 +41,12 @@ W_TYPO: Final = (1.0, 0.45, 0.25)
 _TYPO_WEIGHTS: Final = np.asarray(W_TYPO, dtype=np.float32)  # by typos (never written to)
 
 
-# An empty table's columns, shared by every word (never written to: a table grows into
-# new arrays; not flagged read-only, as kernels are compiled for writable arrays).
+# An empty table, shared by every word (never written to: a table grows into new arrays;
+# not flagged read-only, as kernels are compiled for writable arrays).
+_NO_ROWS = np.empty((0, 4), dtype=np.float64)
 _NO_TERMS = np.empty(0, dtype=np.int64)
 _NO_TYPOS = np.empty(0, dtype=np.int8)
-_NO_EXACT = np.empty(0, dtype=np.bool_)
 _NO_WEIGHTS = np.empty(0, dtype=np.float32)
-# The columns of a table holding the word's own term alone.
-_OWN_TYPOS = np.zeros(1, dtype=np.int8)
-_OWN_EXACT = np.ones(1, dtype=np.bool_)
-_OWN_WEIGHTS = np.full(1, W_EXACT, dtype=np.float32)
 
 
 @dataclass
@@ -69,14 +65,14 @@ class QueryWord:
     known_elsewhere: bool = False
     # How every shard's facts had it expanded (corpus.py), when they were given.
     decision: int = TRUSTED
-    # The expansion table, as arrays: a word's own expansions arrive in one step
-    # (_expand_word), and a search reads the table as arrays (term_table); Python lists
-    # made every first sight convert its few hundred entries to lists and back. Never
-    # written in place: a cached expansion shares them with every query applying it.
-    _ids: np.ndarray = field(default_factory=lambda: _NO_TERMS, repr=False)
-    _typos: np.ndarray = field(default_factory=lambda: _NO_TYPOS, repr=False)
-    _exact: np.ndarray = field(default_factory=lambda: _NO_EXACT, repr=False)
-    _weights: np.ndarray = field(default_factory=lambda: _NO_WEIGHTS, repr=False)
+    # The expansion table: a row per term, (term id, typos, exact, weight) as float64 (a
+    # term id below 2**53, a typo count, 0/1 and a float32 weight are each exact there).
+    # One array a word: a search joins its words' tables in one concatenation
+    # (term_table), where four per word cost ~1 µs a word, and a word's own expansions
+    # arrive in one step (_expand_word), where Python lists made every first sight
+    # convert its few hundred entries. Never written in place: a cached expansion shares
+    # it with every query applying it.
+    _rows: np.ndarray = field(default_factory=lambda: _NO_ROWS, repr=False)
     _any_exact: bool = field(default=False, repr=False)
     # Highlighted words: those named so far, and term ids whose terms are named when the
     # words are first read (most searches never highlight: typo variants' terms are only
@@ -104,27 +100,21 @@ class QueryWord:
         n = ids.size
         if not n:
             return
-        fresh = fresh_entries(ids, self._ids)
+        fresh = fresh_entries(ids, self.term_ids)
         self._any_exact |= exact and bool(fresh.any())
         if words:
             self.highlight_words.update(w for w, new in zip(words, fresh.tolist(),
                                                              strict=False) if new)
-        self._append(ids[fresh], _column(typos, n, np.int8)[fresh],
-                     np.full(n, exact, dtype=bool)[fresh],
-                     _column(weight, n, np.float32)[fresh])
-
-    def _append(self, ids: np.ndarray, typos: np.ndarray, exact: np.ndarray,
-                weights: np.ndarray) -> None:
-        if not self._ids.size:
-            self._ids, self._typos, self._exact, self._weights = ids, typos, exact, weights
-            return
-        self._ids = np.concatenate((self._ids, ids))
-        self._typos = np.concatenate((self._typos, typos))
-        self._exact = np.concatenate((self._exact, exact))
-        self._weights = np.concatenate((self._weights, weights))
+        rows = np.empty((int(fresh.sum()), 4), dtype=np.float64)
+        rows[:, 0] = ids[fresh]
+        rows[:, 1] = _column(typos, n, np.int8)[fresh]
+        rows[:, 2] = exact
+        rows[:, 3] = _column(weight, n, np.float32)[fresh]
+        self._rows = np.concatenate((self._rows, rows)) if self._rows.size else rows
 
     def _table(self) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
-        return self._ids, self._typos, self._exact, self._weights
+        """(term ids, typos, exact, weights) as int64, int8, bool and float32 arrays."""
+        return _columns(self._rows)
 
     @property
     def any_exact(self) -> bool:
@@ -134,21 +124,27 @@ class QueryWord:
 
     @property
     def term_ids(self) -> np.ndarray:
-        return self._ids
+        return self._rows[:, 0].astype(np.int64)
 
     @property
     def typos(self) -> np.ndarray:
         """Typos of each expansion term."""
-        return self._typos
+        return self._rows[:, 1].astype(np.int8)
 
     @property
     def exact(self) -> np.ndarray:
         """Whether each expansion term is the query word itself."""
-        return self._exact
+        return self._rows[:, 2].astype(bool)
 
     @property
     def weight(self) -> np.ndarray:
-        return self._weights
+        return self._rows[:, 3].astype(np.float32)
+
+
+def _columns(rows: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """A table's rows as its four columns (contiguous arrays, as the kernels take)."""
+    return (rows[:, 0].astype(np.int64), rows[:, 1].astype(np.int8),
+            rows[:, 2].astype(bool), rows[:, 3].astype(np.float32))
 
 
 def _column(value: int | float | np.ndarray, n: int, dtype: type) -> np.ndarray:
@@ -161,18 +157,12 @@ def _column(value: int | float | np.ndarray, n: int, dtype: type) -> np.ndarray:
 def term_table(words: list[QueryWord]
                ) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
     """(word_ptr, term_ids, typos, exact, weight): every word's expansion table end to
-    end, word w's entries at ``[word_ptr[w], word_ptr[w + 1])``; new arrays (the words'
-    may be shared with the expansion cache)."""
-    if not words:
-        return (np.zeros(1, dtype=np.int64), _NO_TERMS.copy(), _NO_TYPOS.copy(),
-                _NO_EXACT.copy(), _NO_WEIGHTS.copy())
+    end, word w's entries at ``[word_ptr[w], word_ptr[w + 1])``; new arrays."""
     ends = [0]
     for w in words:
-        ends.append(ends[-1] + w._ids.size)
-    return (np.array(ends, dtype=np.int64), np.concatenate([w._ids for w in words]),
-            np.concatenate([w._typos for w in words]),
-            np.concatenate([w._exact for w in words]),
-            np.concatenate([w._weights for w in words]))
+        ends.append(ends[-1] + len(w._rows))
+    rows = np.concatenate([w._rows for w in words]) if words else _NO_ROWS
+    return (np.array(ends, dtype=np.int64), *_columns(rows))
 
 
 _QUOTED = re.compile(r'"([^"]*)"')
@@ -381,12 +371,9 @@ class _Expansion(NamedTuple):
     """A word's expansion as a search leaves it (a tuple: a frozen dataclass of a dozen
     fields took ~3 µs to build, per word of a first sight)."""
 
-    # The word's table (arrays shared by every query that applies this expansion: never
-    # written to; a later add() builds new ones).
-    ids: np.ndarray
-    typos: np.ndarray
-    exact: np.ndarray
-    weights: np.ndarray
+    # The word's table (shared by every query that applies this expansion: never written
+    # to; a later add() builds a new one).
+    rows: np.ndarray
     any_exact: bool
     named: frozenset[str]
     unnamed: np.ndarray | None
@@ -398,13 +385,12 @@ class _Expansion(NamedTuple):
 
     @classmethod
     def of(cls, w: QueryWord) -> _Expansion:
-        return cls(w._ids, w._typos, w._exact, w._weights, w._any_exact, frozenset(w._named),
-                   w._unnamed, w._terms, w.highlight_prefix, w.facts, w.known_elsewhere,
-                   w.decision)
+        return cls(w._rows, w._any_exact, frozenset(w._named), w._unnamed, w._terms,
+                   w.highlight_prefix, w.facts, w.known_elsewhere, w.decision)
 
     def apply(self, w: QueryWord) -> None:
-        (w._ids, w._typos, w._exact, w._weights, w._any_exact, named, w._unnamed, w._terms,
-         w.highlight_prefix, w.facts, w.known_elsewhere, w.decision) = self
+        (w._rows, w._any_exact, named, w._unnamed, w._terms, w.highlight_prefix, w.facts,
+         w.known_elsewhere, w.decision) = self
         w._named = set(named)
 
 
@@ -478,15 +464,14 @@ def _expand_word(w: QueryWord, snap: Snapshot, cfg: ExpandConfig,
     w._terms = snap.term_list
     if completions.size or ids.size or heads.size or (group and group != [tid]):
         stems = np.array(group, dtype=np.int64) if group else _NO_TERMS
-        w._ids, w._typos, w._exact, w._weights, w._unnamed = expansion_table(
+        w._rows, w._unnamed = expansion_table(
             -1 if tid is None else tid, W_EXACT, completions, prefix_weight, stems, W_STEM,
             ids, dist, weights, heads, head_typos, head_weights)
     elif tid is not None:  # the word's own term alone (most words of a long query)
-        w._ids = w._unnamed = np.array([tid], dtype=np.int64)
-        w._typos, w._exact, w._weights = _OWN_TYPOS, _OWN_EXACT, _OWN_WEIGHTS
+        w._rows = np.array([[tid, 0, 1, W_EXACT]], dtype=np.float64)
+        w._unnamed = np.array([tid], dtype=np.int64)
     else:
-        w._ids, w._typos, w._exact, w._weights = _NO_TERMS, _NO_TYPOS, _NO_EXACT, _NO_WEIGHTS
-        w._unnamed = None
+        w._rows, w._unnamed = _NO_ROWS, None
     w._any_exact = tid is not None  # its own term, the table's first entry
 
 

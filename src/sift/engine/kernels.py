@@ -1265,8 +1265,9 @@ def _first_not_before(prefix, n, ids, codes, lengths, lo, hi, past
 def expansion_table(own, own_weight, prefix_ids, prefix_weight, stem_ids, stem_weight,
                     typo_ids, typo_typos, typo_weights, head_ids, head_typos, head_weights
                     ):  # pragma: no cover - compiled
-    """A word's expansion table (ids, typos, exact, weights) and the ids of its
-    highlighted terms, from its kinds of terms in their order: its own term (``own``,
+    """A word's expansion table, a row (id, typos, exact, weight) per term as float64
+    (each exact there: see expand.QueryWord), and the ids of its highlighted terms,
+    from its kinds of terms in their order: its own term (``own``,
     or -1: exact), its completions (no typo, one weight, not highlighted: the prefix
     is), its stem group (no typo, one weight), its typo variants and its mistyped
     prefix's completions (typos and weights each); a term's first entry kept. The kinds
@@ -1332,7 +1333,10 @@ def expansion_table(own, own_weight, prefix_ids, prefix_weight, stem_ids, stem_w
         if named[i]:
             highlighted[h] = ids[i]
             h += 1
-    return ids[:m], typos[:m], exact[:m], weights[:m], highlighted
+    rows = np.empty((m, 4), np.float64)
+    for i in range(m):
+        rows[i, 0], rows[i, 1], rows[i, 2], rows[i, 3] = ids[i], typos[i], exact[i], weights[i]
+    return rows, highlighted
 
 
 @compiled

@@ -691,7 +691,7 @@ def test_an_expansion_table_is_its_kinds_added_one_after_another(
     """expansion_table: the table QueryWord.add builds from the same kinds in order (a
     term's first entry kept), and the ids of the highlighted terms: all but completions;
     up to 32 entries (repeats found one by one) and past them (by a sort)."""
-    from sift.engine.expand import QueryWord
+    from sift.engine.expand import QueryWord, _columns
 
     prefix, stems, typo_ids, head_ids = (list(dict.fromkeys(k)) for k in kinds[1:])
     rng = np.random.default_rng(len(typo_ids) + 7 * len(head_ids))
@@ -711,5 +711,5 @@ def test_an_expansion_table_is_its_kinds_added_one_after_another(
     table = kernels.expansion_table(own, 1.0, np.array(prefix, i64), 0.7, np.array(stems, i64),
                                     0.9, np.array(typo_ids, i64), typo_typos, typo_weights,
                                     np.array(head_ids, i64), head_typos, head_weights)
-    assert [a.tolist() for a in table[:4]] == [a.tolist() for a in word._table()]
-    assert {names[t] for t in table[4].tolist()} == word.highlight_words
+    assert [a.tolist() for a in _columns(table[0])] == [a.tolist() for a in word._table()]
+    assert {names[t] for t in table[1].tolist()} == word.highlight_words
