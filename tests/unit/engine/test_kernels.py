@@ -653,7 +653,7 @@ def test_rows_by_term_is_lexsort_for_rows_in_document_order(seed: int, n: int,
 
 
 @given(st.lists(st.text(alphabet="abcé日\U0010ffff", max_size=5), min_size=1, max_size=40),
-       st.text(alphabet="abcé日\U0010ffff", max_size=4), st.integers(1, 8),
+       st.text(alphabet="abcé日\U0010ffff", max_size=7), st.integers(1, 8),
        st.lists(st.integers(0, 3), min_size=40, max_size=40), st.booleans())
 @settings(max_examples=300, deadline=None)
 def test_prefix_completions_are_the_numpy_range_cut_to_the_most_frequent(
