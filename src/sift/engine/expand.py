@@ -11,7 +11,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, field
 from itertools import pairwise
-from typing import Any, Final
+from typing import Any, Final, NamedTuple
 
 import numpy as np
 from rapidfuzz import process
@@ -19,7 +19,12 @@ from rapidfuzz.distance import OSA
 
 from sift.engine.analysis import ENGLISH_STOP_WORDS, Analyzer, normalize, stem_words
 from sift.engine.corpus import TRUSTED, TYPOS, WordFacts
-from sift.engine.kernels import typo_hits
+from sift.engine.kernels import (
+    expansion_table,
+    fresh_entries,
+    prefix_completions,
+    typo_hits,
+)
 from sift.engine.store import LRU, Snapshot
 from sift.engine.topk import largest_k
 
@@ -36,6 +41,14 @@ W_TYPO: Final = (1.0, 0.45, 0.25)
 _TYPO_WEIGHTS: Final = np.asarray(W_TYPO, dtype=np.float32)  # by typos (never written to)
 
 
+# An empty table, shared by every word (never written to: a table grows into new arrays;
+# not flagged read-only, as kernels are compiled for writable arrays).
+_NO_ROWS = np.empty((0, 4), dtype=np.float64)
+_NO_TERMS = np.empty(0, dtype=np.int64)
+_NO_TYPOS = np.empty(0, dtype=np.int8)
+_NO_WEIGHTS = np.empty(0, dtype=np.float32)
+
+
 @dataclass
 class QueryWord:
     text: str  # normalized word (or phrase words joined by spaces)
@@ -46,108 +59,110 @@ class QueryWord:
     quoted: bool = False  # written in quotes: the matching strategy never drops it
     count: int = 1  # times the word occurs in the query (collapse_repeats)
     alt_phrases: list[list[str]] = field(default_factory=list)  # multi-word synonyms, splits
-    highlight_words: set[str] = field(default_factory=set)
     highlight_prefix: str | None = None
     facts: WordFacts | None = None  # what this snapshot's counts decided (corpus.py)
     # Absent from this snapshot but not from every shard's (a known word is not split).
     known_elsewhere: bool = False
     # How every shard's facts had it expanded (corpus.py), when they were given.
     decision: int = TRUSTED
-    # The expansion table, grown by add() as Python lists (a query adds a few dozen
-    # entries in several calls; numpy's per-call overhead dominated), read as arrays.
-    _ids: list[int] = field(default_factory=list, repr=False)
-    _typos: list[int] = field(default_factory=list, repr=False)
-    _exact: list[bool] = field(default_factory=list, repr=False)
-    _weights: list[float] = field(default_factory=list, repr=False)
-    _seen: set[int] = field(default_factory=set, repr=False)
-    _arrays: tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray] | None = field(
-        default=None, repr=False)
+    # The expansion table: a row per term, (term id, typos, exact, weight) as float64 (a
+    # term id below 2**53, a typo count, 0/1 and a float32 weight are each exact there).
+    # One array a word: a search joins its words' tables in one concatenation
+    # (term_table), where four per word cost ~1 µs a word, and a word's own expansions
+    # arrive in one step (_expand_word), where Python lists made every first sight
+    # convert its few hundred entries. Never written in place: a cached expansion shares
+    # it with every query applying it.
+    _rows: np.ndarray = field(default_factory=lambda: _NO_ROWS, repr=False)
+    _any_exact: bool = field(default=False, repr=False)
+    # Highlighted words: those named so far, and term ids whose terms are named when the
+    # words are first read (most searches never highlight: typo variants' terms are only
+    # looked up then), in ``_terms`` (the snapshot's term list).
+    _named: set[str] = field(default_factory=set, repr=False)
+    _unnamed: np.ndarray | None = field(default=None, repr=False)
+    _terms: list[str] | None = field(default=None, repr=False)
+
+    @property
+    def highlight_words(self) -> set[str]:
+        if self._unnamed is not None:
+            assert self._terms is not None
+            self._named.update(map(self._terms.__getitem__, self._unnamed.tolist()))
+            self._unnamed = None
+        return self._named
+
+    @highlight_words.setter
+    def highlight_words(self, words: set[str]) -> None:
+        self._named, self._unnamed = words, None
 
     def add(self, ids: Any, typos: int | np.ndarray, exact: bool, weight: float | np.ndarray,
             words: list[str]) -> None:
         """Add expansion terms; a term already in the table keeps its first entry."""
-        id_list = ids.tolist() if isinstance(ids, np.ndarray) else list(ids)
-        if not id_list:
+        ids = np.asarray(ids, dtype=np.int64)
+        n = ids.size
+        if not n:
             return
-        n = len(id_list)
-        typo_list = typos.tolist() if isinstance(typos, np.ndarray) else [int(typos)] * n
-        weight_list = weight.tolist() if isinstance(weight, np.ndarray) else [float(weight)] * n
-        seen = self._seen
-        fresh = set(id_list)
-        if len(fresh) == n == len(typo_list) == len(weight_list) and seen.isdisjoint(fresh):
-            # Every term new and none repeated (a prefix's completions, a stem group: up
-            # to 200 terms a word seen for the first time): each list grows in one step,
-            # as the loop below would grow it term by term.
-            seen |= fresh
-            self._ids += id_list
-            self._typos += typo_list
-            self._exact += [exact] * n
-            self._weights += weight_list
-            self.highlight_words.update(words[:n])
-        else:
-            for k, t in enumerate(id_list):
-                if t in seen:
-                    continue
-                seen.add(t)
-                self._ids.append(t)
-                self._typos.append(typo_list[k])
-                self._exact.append(exact)
-                self._weights.append(weight_list[k])
-                if k < len(words):
-                    self.highlight_words.add(words[k])
-        self._arrays = None
+        fresh = fresh_entries(ids, self.term_ids)
+        self._any_exact |= exact and bool(fresh.any())
+        if words:
+            self.highlight_words.update(w for w, new in zip(words, fresh.tolist(),
+                                                             strict=False) if new)
+        rows = np.empty((int(fresh.sum()), 4), dtype=np.float64)
+        rows[:, 0] = ids[fresh]
+        rows[:, 1] = _column(typos, n, np.int8)[fresh]
+        rows[:, 2] = exact
+        rows[:, 3] = _column(weight, n, np.float32)[fresh]
+        self._rows = np.concatenate((self._rows, rows)) if self._rows.size else rows
 
     def _table(self) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
-        if self._arrays is None:
-            self._arrays = (np.array(self._ids, dtype=np.int64),
-                            np.array(self._typos, dtype=np.int8),
-                            np.array(self._exact, dtype=bool),
-                            np.array(self._weights, dtype=np.float32))
-        return self._arrays
+        """(term ids, typos, exact, weights) as int64, int8, bool and float32 arrays."""
+        return _columns(self._rows)
 
     @property
     def any_exact(self) -> bool:
-        """Whether the query word itself is among its expansion terms."""
-        return True in self._exact
+        """Whether the query word itself is among its expansion terms (read per word by
+        several stages: a flag, where numpy's any() was ~1 µs a call)."""
+        return self._any_exact
 
     @property
     def term_ids(self) -> np.ndarray:
-        return self._table()[0]
+        return self._rows[:, 0].astype(np.int64)
 
     @property
     def typos(self) -> np.ndarray:
         """Typos of each expansion term."""
-        return self._table()[1]
+        return self._rows[:, 1].astype(np.int8)
 
     @property
     def exact(self) -> np.ndarray:
         """Whether each expansion term is the query word itself."""
-        return self._table()[2]
+        return self._rows[:, 2].astype(bool)
 
     @property
     def weight(self) -> np.ndarray:
-        return self._table()[3]
+        return self._rows[:, 3].astype(np.float32)
+
+
+def _columns(rows: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """A table's rows as its four columns (contiguous arrays, as the kernels take)."""
+    return (rows[:, 0].astype(np.int64), rows[:, 1].astype(np.int8),
+            rows[:, 2].astype(bool), rows[:, 3].astype(np.float32))
+
+
+def _column(value: int | float | np.ndarray, n: int, dtype: type) -> np.ndarray:
+    """``value`` (one for every term, or one per term) as ``n`` entries of ``dtype``."""
+    if isinstance(value, np.ndarray):
+        return value.astype(dtype, copy=False)
+    return np.full(n, value, dtype=dtype)
 
 
 def term_table(words: list[QueryWord]
                ) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
     """(word_ptr, term_ids, typos, exact, weight): every word's expansion table end to
-    end, word w's entries at ``[word_ptr[w], word_ptr[w + 1])``; five arrays from the
-    words' lists instead of four per word and their concatenation."""
-    ptr = [0]
-    ids: list[int] = []
-    typos: list[int] = []
-    exact: list[bool] = []
-    weights: list[float] = []
+    end, word w's entries at ``[word_ptr[w], word_ptr[w + 1])``; new arrays."""
+    ends = [0]
     for w in words:
-        ids += w._ids
-        typos += w._typos
-        exact += w._exact
-        weights += w._weights
-        ptr.append(len(ids))
-    return (np.array(ptr, dtype=np.int64), np.array(ids, dtype=np.int64),
-            np.array(typos, dtype=np.int8), np.array(exact, dtype=bool),
-            np.array(weights, dtype=np.float32))
+        ends.append(ends[-1] + len(w._rows))
+    rows = np.concatenate([w._rows for w in words]) if words else _NO_ROWS
+    return (np.array(ends, dtype=np.int64), *_columns(rows))
 
 
 _QUOTED = re.compile(r'"([^"]*)"')
@@ -342,8 +357,7 @@ def _hits(word: str, ids: np.ndarray, snap: Snapshot, budget: int, prefix: bool,
     (int8), the word itself left out (kernels.typo_hits), computed on the vocabulary's
     code points: a shortlist never becomes a list of Python strings."""
     vocab = snap.vocabulary
-    letters = np.frombuffer(word.encode("utf-32-le"), dtype=np.uint32).copy()
-    return typo_hits(letters, ids, vocab.codes, vocab.lengths_by_id, vocab.grams.firsts,
+    return typo_hits(_letters(word), ids, vocab.codes, vocab.lengths_by_id, vocab.grams.firsts,
                      budget, prefix, any_first)
 
 
@@ -353,38 +367,31 @@ def _hits(word: str, ids: np.ndarray, snap: Snapshot, budget: int, prefix: bool,
 EXPANSION_CACHE_SIZE: Final = 4096
 
 
-@dataclass(frozen=True)
-class _Expansion:
-    ids: tuple[int, ...]
-    typos: tuple[int, ...]
-    exact: tuple[bool, ...]
-    weights: tuple[float, ...]
-    highlight_words: frozenset[str]
+class _Expansion(NamedTuple):
+    """A word's expansion as a search leaves it (a tuple: a frozen dataclass of a dozen
+    fields took ~3 µs to build, per word of a first sight)."""
+
+    # The word's table (shared by every query that applies this expansion: never written
+    # to; a later add() builds a new one).
+    rows: np.ndarray
+    any_exact: bool
+    named: frozenset[str]
+    unnamed: np.ndarray | None
+    terms: list[str] | None
     highlight_prefix: str | None
     facts: WordFacts | None
     known_elsewhere: bool
     decision: int
-    # The table as arrays when a search asked for them (QueryWord.term_ids...: few do;
-    # gather reads the lists), shared by every query that applies this expansion (never
-    # written to; a later add() builds new ones).
-    arrays: tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray] | None
 
     @classmethod
     def of(cls, w: QueryWord) -> _Expansion:
-        return cls(tuple(w._ids), tuple(w._typos), tuple(w._exact), tuple(w._weights),
-                   frozenset(w.highlight_words), w.highlight_prefix, w.facts,
-                   w.known_elsewhere, w.decision, w._arrays)
+        return cls(w._rows, w._any_exact, frozenset(w._named), w._unnamed, w._terms,
+                   w.highlight_prefix, w.facts, w.known_elsewhere, w.decision)
 
     def apply(self, w: QueryWord) -> None:
-        w._ids, w._typos = list(self.ids), list(self.typos)
-        w._exact, w._weights = list(self.exact), list(self.weights)
-        w._seen = set(self.ids)
-        w.highlight_words = set(self.highlight_words)
-        w.highlight_prefix = self.highlight_prefix
-        w.facts = self.facts
-        w.known_elsewhere = self.known_elsewhere
-        w.decision = self.decision
-        w._arrays = self.arrays
+        (w._rows, w._any_exact, named, w._unnamed, w._terms, w.highlight_prefix, w.facts,
+         w.known_elsewhere, w.decision) = self
+        w._named = set(named)
 
 
 def _expansions(snap: Snapshot, cfg: ExpandConfig) -> LRU:
@@ -413,24 +420,22 @@ def expand(words: list[QueryWord], snap: Snapshot, cfg: ExpandConfig,
 
 def _expand_word(w: QueryWord, snap: Snapshot, cfg: ExpandConfig,
                  facts: WordFacts | None = None) -> None:
-    """One word's own expansions: exact, prefix, stem, typo and typo-prefix terms.
+    """One word's own expansions: exact, prefix, stem, typo and typo-prefix terms, each
+    kind found here and the table joined in one call (kernels.expansion_table).
     ``facts``: the counts of every shard, which decide instead of this snapshot's."""
-    vocab_terms = snap.term_list
     tid = snap.term_id(w.text)
-    if tid is not None:
-        w.add([tid], 0, True, W_EXACT, [w.text])
+    completions, prefix_weight = _NO_TERMS, 0.0
     if w.is_prefix and cfg.prefix_search:
-        _add_prefix(w, snap, cfg.prefix_weight)
-    if cfg.stems:
-        group = snap.vocabulary.stem_group(stem_words([w.text])[0])
-        if group:
-            w.add(group, 0, False, W_STEM, [vocab_terms[t] for t in group])
+        completions, prefix_weight = _completions(w.text, tid, snap, cfg.prefix_weight)
+        w.highlight_prefix = w.text
+    group = snap.vocabulary.stem_group(stem_words([w.text])[0]) if cfg.stems else []
+    found = tid is not None or completions.size > 0 or bool(group)
     budget = max_typos(w.text, cfg)
     own = int(term_frequencies(snap)[tid]) if tid is not None else 0
     if cfg.trusted_count and (own if facts is None else facts.occurrences) >= cfg.trusted_count:
         budget = 0
-    unknown = cfg.stems and not (w._ids if facts is None else facts.known)
-    w.facts = WordFacts(own, bool(w._ids))
+    unknown = cfg.stems and not (found if facts is None else facts.known)
+    w.facts = WordFacts(own, found)
     w.known_elsewhere = tid is None and facts is not None and facts.occurrences > 0
     if unknown and budget == 0 and max_typos(w.text + "_", cfg):
         # Relevance mode: a word the index has never seen is a typo or noise, so a
@@ -438,6 +443,7 @@ def _expand_word(w: QueryWord, snap: Snapshot, cfg: ExpandConfig,
         budget = 1
     if facts is not None:
         w.decision = facts.closest if unknown else TYPOS if budget else TRUSTED
+    ids, dist, weights = _NO_TERMS, _NO_TYPOS, _NO_WEIGHTS
     if budget:
         ids, dist = _typo_terms(w.text, budget, snap, any_first=unknown or budget >= 2)
         if unknown and dist.size:
@@ -449,62 +455,76 @@ def _expand_word(w: QueryWord, snap: Snapshot, cfg: ExpandConfig,
             weights = _TYPO_WEIGHTS[dist] * (cfg.typo_weight / W_TYPO[1])
             if unknown:
                 weights = weights / weights.max()  # the intended word is among these
-            w.add(ids, dist, False, weights, [vocab_terms[t] for t in ids.tolist()])
     # After the whole-word typos, so a term found both ways keeps the higher weight.
+    heads, head_typos, head_weights = _NO_TERMS, _NO_TYPOS, _NO_WEIGHTS
     if w.is_prefix and cfg.prefix_search and budget:
         scale = 1.0 if unknown else cfg.typo_weight / W_TYPO[1]
-        _add_typo_prefix(w, snap, budget, cfg.prefix_weight * scale)
+        heads, head_typos = _typo_completions(w.text, snap, budget)
+        head_weights = cfg.prefix_weight * scale * _TYPO_WEIGHTS[head_typos]
+    w._terms = snap.term_list
+    if completions.size or ids.size or heads.size or (group and group != [tid]):
+        stems = np.array(group, dtype=np.int64) if group else _NO_TERMS
+        w._rows, w._unnamed = expansion_table(
+            -1 if tid is None else tid, W_EXACT, completions, prefix_weight, stems, W_STEM,
+            ids, dist, weights, heads, head_typos, head_weights)
+    elif tid is not None:  # the word's own term alone (most words of a long query)
+        w._rows = np.array([[tid, 0, 1, W_EXACT]], dtype=np.float64)
+        w._unnamed = np.array([tid], dtype=np.int64)
+    else:
+        w._rows, w._unnamed = _NO_ROWS, None
+    w._any_exact = tid is not None  # its own term, the table's first entry
 
 
-def _add_prefix(w: QueryWord, snap: Snapshot, base: float) -> None:
+def _completions(word: str, tid: int | None, snap: Snapshot, base: float
+                 ) -> tuple[np.ndarray, float]:
+    """The word's completions, the MAX_PREFIX_TERMS most frequent terms starting with it
+    (kernels.prefix_completions) but the word's own term (``tid``: its exact term), and
+    their weight."""
     vocab = snap.vocabulary
-    lo, hi = vocab.prefix_range(w.text)
-    ids = vocab.ids[lo:hi]
-    if ids.size > MAX_PREFIX_TERMS:
-        freq = term_frequencies(snap)[ids]
-        ids = ids[largest_k(freq, MAX_PREFIX_TERMS)]  # equal counts: the first in the vocabulary
-    own = snap.term_id(w.text)
-    if own is not None:  # the word itself is its exact term
-        ids = ids[ids != own]
+    ids = prefix_completions(_letters(word), vocab.ids, vocab.codes, vocab.lengths_by_id,
+                             term_frequencies(snap), MAX_PREFIX_TERMS,
+                             -1 if tid is None else tid)
     # Longer prefixes say more about the intended word.
-    weight = base * min(1.0, 0.5 + 0.1 * len(w.text))
-    w.add(ids, 0, False, weight, [])
-    w.highlight_prefix = w.text
+    return ids, base * min(1.0, 0.5 + 0.1 * len(word))
 
 
-def _add_typo_prefix(w: QueryWord, snap: Snapshot, budget: int, base: float) -> None:
-    """Completions of a mistyped prefix ("extrordin" -> "extraordinary"): the word is
-    compared with the start of each term sharing its first letter, cut one letter
-    shorter, as long, and one letter longer (to allow a missed or extra letter)."""
+def _letters(word: str) -> np.ndarray:
+    """The word's code points (a writable array, as the kernels were compiled for)."""
+    return np.frombuffer(word.encode("utf-32-le"), dtype=np.uint32).copy()
+
+
+def _typo_completions(word: str, snap: Snapshot, budget: int) -> tuple[np.ndarray, np.ndarray]:
+    """Completions of a mistyped prefix ("extrordin" -> "extraordinary") and their typos:
+    the word is compared with the start of each term sharing its first letter, cut one
+    letter shorter, as long, and one letter longer (to allow a missed or extra letter)."""
     vocab = snap.vocabulary
-    n = len(w.text)
-    shortlist = vocab.grams.candidates(w.text, budget, prefix=True, any_first=False)
+    n = len(word)
+    shortlist = vocab.grams.candidates(word, budget, prefix=True, any_first=False)
     if shortlist is None:
-        lo, hi = vocab.prefix_range(w.text[0])
+        lo, hi = vocab.prefix_range(word[0])
         in_range = vocab.ids[lo:hi]
         near = np.nonzero(vocab.lengths_by_id[in_range] >= n - budget)[0]
         candidates = in_range[near]
         terms = vocab.by_id[candidates].tolist()
         if not terms:
-            return
+            return _NO_TERMS, _NO_TYPOS
         dist = np.full(len(terms), budget + 1, dtype=np.int32)
         for cut in (n - 1, n, n + 1):
             size = max(cut, 1)
             heads = [t[:size] for t in terms]
-            dist = np.minimum(dist, process.cdist([w.text], heads, scorer=OSA.distance,
+            dist = np.minimum(dist, process.cdist([word], heads, scorer=OSA.distance,
                                                   score_cutoff=budget, dtype=np.int32,
                                                   workers=1)[0])
         hit = np.nonzero((dist > 0) & (dist <= budget))[0]
         ids, typos = candidates[hit].astype(np.int64), dist[hit].astype(np.int8)
     else:
         if not shortlist.size:
-            return
-        ids, typos = _hits(w.text, shortlist, snap, budget, prefix=True, any_first=False)
+            return _NO_TERMS, _NO_TYPOS
+        ids, typos = _hits(word, shortlist, snap, budget, prefix=True, any_first=False)
     if ids.size > MAX_PREFIX_TERMS:
         keep = largest_k(term_frequencies(snap)[ids], MAX_PREFIX_TERMS)
         ids, typos = ids[keep], typos[keep]
-    weights = base * _TYPO_WEIGHTS[typos]
-    w.add(ids, typos, False, weights, [snap.term_list[t] for t in ids.tolist()])
+    return ids, typos
 
 
 def _add_synonyms(words: list[QueryWord], snap: Snapshot, cfg: ExpandConfig) -> None:

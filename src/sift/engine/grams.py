@@ -123,6 +123,10 @@ class GramView:
     firsts: np.ndarray  # code point of each term's first letter
     n_terms: int
     _arrays: dict[str, np.ndarray] = field(default_factory=dict)
+    # A gram's terms starting with a letter: what a search that keeps the word's first
+    # letter counts (a gram's posting in ~1/15 of the entries; together no larger than
+    # the postings they split).
+    _by_first: dict[tuple[str, str], np.ndarray] = field(default_factory=dict)
 
     def _posting(self, gram: str) -> np.ndarray | None:
         cached = self._arrays.get(gram)
@@ -135,6 +139,17 @@ class GramView:
             self._arrays[gram] = cached
         return cached
 
+    def _posting_of(self, gram: str, first: str) -> np.ndarray | None:
+        """The terms of ``gram``'s posting that start with ``first``."""
+        cached = self._by_first.get((first, gram))
+        if cached is None:
+            ids = self._posting(gram)
+            if ids is None:
+                return None
+            cached = ids[self.firsts[ids] == ord(first)]
+            self._by_first[(first, gram)] = cached
+        return cached
+
     def candidates(self, word: str, budget: int, prefix: bool, any_first: bool
                    ) -> np.ndarray | None:
         """Term ids that may be within ``budget`` edits of ``word`` (of a prefix of the
@@ -144,7 +159,10 @@ class GramView:
         need = len(grams) - _EDIT_DESTROYS * budget
         if need <= 0:
             return None
-        lists = [p for g in grams if (p := self._posting(g)) is not None]
+        if any_first:
+            lists = [p for g in grams if (p := self._posting(g)) is not None]
+        else:  # only terms sharing the word's first letter are kept: only they are counted
+            lists = [p for g in grams if (p := self._posting_of(g, word[0])) is not None]
         if not lists:
             return np.empty(0, dtype=np.int64)
         n = len(word)

@@ -70,3 +70,34 @@ def test_adding_words_together_equals_adding_them_one_by_one(words: list[str],
     assert {g: p.tolist() for g, p in together.postings.items()} == \
         {g: p.tolist() for g, p in alone.postings.items()}
     assert together.lengths == alone.lengths and together.firsts == alone.firsts
+
+
+@settings(max_examples=150, deadline=None)
+@given(st.lists(WORDS, min_size=1, max_size=60, unique=True), WORDS, st.integers(1, 2),
+       st.booleans())
+def test_a_first_letter_shortlist_is_the_one_counting_every_posting(
+        vocab: list[str], word: str, budget: int, prefix: bool) -> None:
+    """Counting only the postings of terms sharing the word's first letter (split per
+    view) finds the shortlist that counting every posting and keeping those terms finds."""
+    import numpy as np
+
+    from sift.engine.grams import _EDIT_DESTROYS
+    from sift.engine.kernels import shared_grams
+
+    view = _build(vocab).view(len(vocab))
+    found = view.candidates(word, budget, prefix=prefix, any_first=False)
+    grams = bigrams(word, prefix)
+    need = len(grams) - _EDIT_DESTROYS * budget
+    if need <= 0:
+        assert found is None
+        return
+    assert found is not None
+    lists = [p for g in grams if (p := view._posting(g)) is not None]
+    if not lists:
+        assert found.size == 0
+        return
+    n = len(word)
+    expected = shared_grams(np.concatenate(lists), view.n_terms, need, view.lengths,
+                            view.firsts, max(n - budget, 0), 2**31 if prefix else n + budget,
+                            ord(word[0]))
+    assert found.tolist() == expected.tolist()

@@ -216,7 +216,8 @@ KERNELS = ("gather_words", "dense_candidates", "candidate_index", "term_frequenc
            "shared_grams", "typo_hits", "top_by_key", "put_first", "largest_rows",
            "add_where_all", "trailing_union", "take_ranked", "coded_sum",
            "largest_rows_binned", "add_pair_bonuses", "in_unit_range",
-           "candidates_and_frequencies", "relevance_raw")
+           "candidates_and_frequencies", "relevance_raw", "prefix_completions",
+           "fresh_entries", "expansion_table")
 
 
 @pytest.mark.parametrize("mode", ["sift", "meilisearch"])
@@ -737,3 +738,64 @@ def test_relevance_raw_leaves_a_nan_cut_to_the_caller() -> None:
     expected = kernels.saturated_sum(tf, np.ones(1), 1.6)
     assert not done and not in_unit
     assert np.array_equal(raw, expected, equal_nan=True)
+@given(st.lists(st.text(alphabet="abcé日\U0010ffff", max_size=5), min_size=1, max_size=40),
+       st.text(alphabet="abcé日\U0010ffff", max_size=7), st.integers(1, 8),
+       st.lists(st.integers(0, 3), min_size=40, max_size=40), st.booleans())
+@settings(max_examples=300, deadline=None)
+def test_prefix_completions_are_the_numpy_range_cut_to_the_most_frequent(
+        terms: list[str], prefix: str, k: int, counts: list[int], drop_own: bool) -> None:
+    """prefix_completions: the terms numpy's searchsorted of the sorted vocabulary finds for
+    the prefix, the k most frequent of them (ties by the sorted order, topk.largest_k), the
+    prefix's own term left out, in sorted order."""
+    from sift.engine.topk import largest_k
+    from sift.engine.vocab import VocabularyBuilder
+
+    words = list(dict.fromkeys(t for t in terms if t))
+    if not words:
+        return
+    builder = VocabularyBuilder()
+    builder.extend(words, {w: i for i, w in enumerate(words)})
+    vocab = builder.view()
+    freq = np.array(counts[: len(words)], dtype=np.int64)
+    lo, hi = np.searchsorted(vocab.by_id, [prefix, prefix + "\U0010ffff"], sorter=vocab.ids)
+    expected = vocab.ids[lo:hi]
+    if expected.size > k:
+        expected = expected[largest_k(freq[expected], k)]
+    own = words.index(prefix) if drop_own and prefix in words else -1
+    expected = expected[expected != own]
+    letters = np.frombuffer(prefix.encode("utf-32-le"), dtype=np.uint32).copy()
+    found = kernels.prefix_completions(letters, vocab.ids, vocab.codes, vocab.lengths_by_id,
+                                       freq, k, own)
+    assert found.tolist() == expected.tolist()
+
+
+@given(st.lists(st.lists(st.integers(0, 40), max_size=14), min_size=5, max_size=5),
+       st.integers(-1, 40))
+@settings(max_examples=300, deadline=None)
+def test_an_expansion_table_is_its_kinds_added_one_after_another(
+        kinds: list[list[int]], own: int) -> None:
+    """expansion_table: the table QueryWord.add builds from the same kinds in order (a
+    term's first entry kept), and the ids of the highlighted terms: all but completions;
+    up to 32 entries (repeats found one by one) and past them (by a sort)."""
+    from sift.engine.expand import QueryWord, _columns
+
+    prefix, stems, typo_ids, head_ids = (list(dict.fromkeys(k)) for k in kinds[1:])
+    rng = np.random.default_rng(len(typo_ids) + 7 * len(head_ids))
+    typo_typos = rng.integers(1, 3, len(typo_ids)).astype(np.int8)
+    head_typos = rng.integers(1, 3, len(head_ids)).astype(np.int8)
+    typo_weights = rng.random(len(typo_ids)).astype(np.float32)
+    head_weights = rng.random(len(head_ids)).astype(np.float32)
+    word = QueryWord("w", 0)
+    names = [f"t{i}" for i in range(41)]
+    if own >= 0:
+        word.add([own], 0, True, 1.0, [names[own]])
+    word.add(prefix, 0, False, 0.7, [])
+    for ids, typos, weights in ((stems, 0, 0.9), (typo_ids, typo_typos, typo_weights),
+                                (head_ids, head_typos, head_weights)):
+        word.add(ids, typos, False, weights, [names[t] for t in ids])
+    i64 = np.int64
+    table = kernels.expansion_table(own, 1.0, np.array(prefix, i64), 0.7, np.array(stems, i64),
+                                    0.9, np.array(typo_ids, i64), typo_typos, typo_weights,
+                                    np.array(head_ids, i64), head_typos, head_weights)
+    assert [a.tolist() for a in _columns(table[0])] == [a.tolist() for a in word._table()]
+    assert {names[t] for t in table[1].tolist()} == word.highlight_words
