@@ -1,5 +1,4 @@
-"""uvicorn's HTTP protocol, without resetting a request that arrived as keep-alive ended,
-and writing each response's head with its body (sift/http/head_with_body.py).
+"""uvicorn's HTTP protocol, without resetting a request that arrived as keep-alive ended.
 
 uvicorn closes a connection that stayed idle for ``timeout_keep_alive`` seconds from a
 timer on the event loop. When the loop runs late because another thread holds the GIL
@@ -17,11 +16,8 @@ stays open and the request is answered; only an idle socket is closed.
 from __future__ import annotations
 
 import select
-from typing import Any
 
 from uvicorn.protocols.http.auto import AutoHTTPProtocol
-
-from sift.http.head_with_body import HeadWithBody
 
 
 def has_unread_bytes(fileno: int) -> bool:
@@ -33,15 +29,7 @@ def has_unread_bytes(fileno: int) -> bool:
 
 class KeepAliveProtocol(AutoHTTPProtocol):  # type: ignore[misc,valid-type]
     """uvicorn's protocol (httptools or h11, as uvicorn picks) with a keep-alive timeout
-    that never closes a connection a request is waiting on; under httptools, each
-    response's head leaves with its body."""
-
-    def _start_asgi_task(self, cycle: Any, app: Any) -> None:
-        # httptools' protocol starts every request's cycle here (pipelined ones later);
-        # the cycle writes its response through ``cycle.transport`` alone. h11's has no
-        # such method and is left as it is.
-        cycle.transport = HeadWithBody(cycle.transport, self.loop)
-        super()._start_asgi_task(cycle, app)
+    that never closes a connection a request is waiting on."""
 
     def timeout_keep_alive_handler(self) -> None:
         sock = self.transport.get_extra_info("socket")
