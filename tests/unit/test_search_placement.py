@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import time
-
 import pytest
 
 from sift.http.search_placement import MAX_GROUPS, SearchPlacement, group_of
@@ -38,33 +36,6 @@ def test_a_search_that_fails_is_timed_too() -> None:
     with pytest.raises(ValueError):
         placement.timed(group, fail)
     assert placement.inline(group)
-
-
-def test_a_search_is_not_charged_the_time_its_thread_waited_for_a_core(
-    monkeypatch: pytest.MonkeyPatch,
-) -> None:
-    """On a loaded machine a quick search's wall time includes other processes' turns on
-    the core; only the time it held its thread counts (sift/http/held_time.py)."""
-    from sift.http import held_time
-
-    delay = [0.0]
-    monkeypatch.setattr(held_time._RunDelay, "seconds", lambda self: delay[0])
-    placement = SearchPlacement(0.001)
-    group = group_of("books", {"q": "dune"})
-
-    def preempted() -> None:
-        time.sleep(0.01)
-        delay[0] += 0.01  # the whole 10 ms was spent waiting for a core
-
-    placement.timed(group, preempted)
-    assert placement.inline(group)
-
-
-def test_a_search_that_blocks_holds_its_thread() -> None:
-    placement = SearchPlacement(0.001)
-    group = group_of("books", {"q": "dune"})
-    placement.timed(group, time.sleep, 0.01)  # as waiting on the fields lock
-    assert not placement.inline(group)
 
 
 def test_groups_separate_what_changes_the_cost() -> None:

@@ -9,17 +9,6 @@ facets, sort, page size) and each group's recent time is kept; a search runs inl
 when its group's recent time is within ``search_inline_ms``. A group not seen yet runs on
 a thread first, and an inline search that turned out slow moves its group back to threads
 (its time is recorded either way).
-
-A search's time is what it would hold the loop for. On a loaded machine its wall time
-grows with everything else that runs: measured at 1-16 connections on the 2-core VM (two
-workers beside wrk), typeahead searches of ~0.5 ms of CPU took over 1 ms of wall time, so
-most went to threads and paid the hand-off (~150-200 µs of CPU each), which made the
-next ones slower still. So an inline search is timed by its thread's held clock, the wall
-time less its waits for a core (sift/http/held_time.py), which still counts a wait on a
-lock (the fields lock while the writer builds a facet: that does hold the loop); and a
-search on a thread by its CPU time, because its waits for the GIL are the event loop
-serving other requests, which it would not wait for inline (timed with the held clock
-there too, 40-60 % of the searches still went to threads at 4-16 connections).
 """
 
 from __future__ import annotations
@@ -33,8 +22,6 @@ import threading
 import time
 from collections.abc import Callable, Mapping
 from typing import Any, TypeVar
-
-from sift.http.held_time import held_clock
 
 T = TypeVar("T")
 
@@ -73,23 +60,13 @@ class SearchPlacement:
         return average is not None and average <= self.budget
 
     def timed(self, group: Group | None, func: Callable[..., T], *args: Any) -> T:
-        """``func(*args)`` on the event loop, its held time recorded for ``group`` (also
-        when it raises)."""
-        return self._timed(held_clock, group, func, *args)
-
-    def timed_apart(self, group: Group | None, func: Callable[..., T], *args: Any) -> T:
-        """``func(*args)`` on a search thread, its CPU time recorded for ``group``."""
-        return self._timed(time.thread_time, group, func, *args)
-
-    def _timed(self, clock: Callable[[], float], group: Group | None,
-               func: Callable[..., T], *args: Any) -> T:  # fmt: skip
-        if group is None:
-            return func(*args)
-        started = clock()
+        """``func(*args)``, its time recorded for ``group`` (also when it raises)."""
+        started = time.perf_counter()
         try:
             return func(*args)
         finally:
-            self._record(group, clock() - started)
+            if group is not None:
+                self._record(group, time.perf_counter() - started)
 
     def _record(self, group: Group, seconds: float) -> None:
         average = self._average.get(group)

@@ -379,7 +379,7 @@ async def searched(
         return JSONResponse(placement.timed(group, run_search, *args))
     return JSONResponse(
         await in_search_thread(
-            request, placement.timed_apart, group, run_search, *args, bodies=[body]
+            request, placement.timed, group, run_search, *args, bodies=[body]
         )
     )
 
