@@ -95,13 +95,24 @@ def test_queued_access_lines_are_written_at_once() -> None:
     stream = CountingStream()
     handler = AccessLogHandler(stream)
     handler.setFormatter(logging.Formatter("%(message)s"))
-    handler._stop.set()  # the writer thread ends; this test drains the queue itself
-    handler._writer.join()
+    handler._stop.set()  # no writer thread starts; this test drains the queue itself
     for path in ("/a", "/b", "/c"):
         handler.emit(logging.makeLogRecord({"msg": path}))
     handler._write_queued()
     assert stream.getvalue() == "/a\n/b\n/c\n"
     assert stream.writes == 1
+
+
+def test_the_writer_thread_starts_with_the_first_record() -> None:
+    """A process that logs no access line (the workers' supervisor) has no writer."""
+    stream = io.StringIO()
+    handler = AccessLogHandler(stream)
+    handler.setFormatter(logging.Formatter("%(message)s"))
+    assert handler._writer is None
+    handler.handle(logging.makeLogRecord({"msg": "/a"}))
+    assert handler._writer is not None and handler._writer.name == "access-log"
+    handler.close()
+    assert stream.getvalue() == "/a\n"
 
 
 def test_the_access_formatter_writes_the_json_formatters_line() -> None:

@@ -4,12 +4,16 @@ uvicorn logs a request's access line as it sends the response's first bytes, so 
 JSON formatting and the write to stderr (~10-25 µs, measured with the server's logging
 set-up) delayed every answer. This handler only queues the record there; a thread wakes
 every ``EVERY_S`` and formats and writes what was queued, with the same formatter, as the
-same lines (:class:`AccessJsonFormatter`: the JSON formatter's line, made in a quarter of
-its time). It polls rather than waiting on the queue: a waiting thread would be woken
+same lines (:class:`AccessJsonFormatter`: the JSON formatter's line in about half its
+time). It polls rather than waiting on the queue: a waiting thread would be woken
 (and take the GIL) for every request, which cost one connection's throughput ~8 % in the
 paired benchmark. A line may therefore reach stderr up to ``EVERY_S`` after lines other
 loggers wrote later; its ``time`` is still the moment uvicorn logged it. The queue is
 drained when the process exits.
+
+The thread costs little but its wake-ups: before the records it writes, each one costs
+the process ~0.1 ms of CPU when idle and ~0.5 ms beside a busy event loop (the GIL
+handed over and back), hence ``EVERY_S`` and a thread started by the first record.
 """
 
 from __future__ import annotations
@@ -24,7 +28,10 @@ from typing import Any, TextIO
 import orjson
 from pythonjsonlogger.orjson import OrjsonFormatter
 
-EVERY_S = 0.05
+# Lines reach stderr at most this late. At 0.05 s the thread's wake-ups cost ~20 µs of
+# every typeahead request at one connection (per-thread CPU from /proc, docs/benchmarks.md
+# "The access log's thread"), ~8 at 0.25 s.
+EVERY_S = 0.25
 
 
 class AccessLogHandler(logging.Handler):
@@ -35,8 +42,9 @@ class AccessLogHandler(logging.Handler):
         self.target = logging.StreamHandler(stream)
         self._queue: queue.SimpleQueue[logging.LogRecord] = queue.SimpleQueue()
         self._stop = threading.Event()
-        self._writer = threading.Thread(target=self._write_every, name="access-log", daemon=True)
-        self._writer.start()
+        # Started by the first record: a process that logs none (the supervisor of the
+        # workers, which configures the same logging) keeps no thread waking for nothing.
+        self._writer: threading.Thread | None = None
         atexit.register(self.close)
 
     def setFormatter(self, fmt: logging.Formatter | None) -> None:
@@ -46,6 +54,10 @@ class AccessLogHandler(logging.Handler):
         # uvicorn's access record has plain str/int arguments and no traceback: it can
         # cross threads as it is, unformatted.
         self._queue.put(record)
+        if self._writer is None and not self._stop.is_set():  # Handler.handle holds our lock
+            self._writer = threading.Thread(target=self._write_every, name="access-log",
+                                            daemon=True)  # fmt: skip
+            self._writer.start()
 
     def _write_every(self) -> None:
         while not self._stop.wait(EVERY_S):
@@ -79,7 +91,8 @@ class AccessLogHandler(logging.Handler):
     def close(self) -> None:
         if not self._stop.is_set():
             self._stop.set()
-            self._writer.join()  # writes what is still queued
+            if self._writer is not None:
+                self._writer.join()  # writes what is still queued
             self.target.close()
         super().close()
 
@@ -88,9 +101,9 @@ class AccessJsonFormatter(OrjsonFormatter):
     """python-json-logger's orjson formatter, with the same line made directly for a
     record that is only its format's fields (uvicorn's access records: no extra
     attributes, no exception, no stack): one dictionary in the format's order, the
-    date-time's second formatted once per second. Measured in process, 16 µs a line
-    through the library's ``format`` and 4 through this one (docs/benchmarks.md, "The
-    access log's line"); it runs on the access-log thread, for every request. Any other
+    date-time's second formatted once per second. Measured in process, 6.7-9.5 µs a line
+    through the library's ``format`` and 3.4-3.6 through this one (docs/benchmarks.md,
+    "The access log's thread"); it runs on the access-log thread, for every request. Any other
     record, or a formatter given defaults, static fields, a timestamp, a prefix or a date
     format, takes the library's path."""
 
