@@ -30,7 +30,7 @@ from pythonjsonlogger.orjson import OrjsonFormatter
 
 # Lines reach stderr at most this late. At 0.05 s the thread's wake-ups cost ~20 µs of
 # every typeahead request at one connection (per-thread CPU from /proc, docs/benchmarks.md
-# "The access log's thread"), ~8 at 0.25 s.
+# "Where a search's server CPU goes beyond the app, per thread"), ~8 at 0.25 s.
 EVERY_S = 0.25
 
 
@@ -103,9 +103,10 @@ class AccessJsonFormatter(OrjsonFormatter):
     attributes, no exception, no stack): one dictionary in the format's order, the
     date-time's second formatted once per second. Measured in process, 6.7-9.5 µs a line
     through the library's ``format`` and 3.4-3.6 through this one (docs/benchmarks.md,
-    "The access log's thread"); it runs on the access-log thread, for every request. Any other
-    record, or a formatter given defaults, static fields, a timestamp, a prefix or a date
-    format, takes the library's path."""
+    "Where a search's server CPU goes beyond the app, per thread"); it runs on the
+    access-log thread, for every request. Any other record, or a formatter given
+    defaults, static fields, a timestamp, a prefix or a date format, takes the library's
+    path."""
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
@@ -113,8 +114,7 @@ class AccessJsonFormatter(OrjsonFormatter):
         self._direct = not (self.defaults or self.static_fields or self.timestamp or self.prefix
                             or self.datefmt or self.json_indent
                             or self.rename_fields_keep_missing)  # fmt: skip
-        self._second: int | None = None
-        self._second_text = ""
+        self._second: tuple[int, str] = (-1, "")  # one attribute: read whole by any thread
 
     def format(self, record: logging.LogRecord) -> str:
         if (not self._direct or record.exc_info or record.exc_text or record.stack_info
@@ -131,9 +131,10 @@ class AccessJsonFormatter(OrjsonFormatter):
     def _asctime(self, record: logging.LogRecord) -> str:
         """``formatTime(record)`` with no date format: the second's text is kept."""
         second = int(record.created)
-        if second != self._second:
-            self._second_text = time.strftime(self.default_time_format, self.converter(second))
-            self._second = second
+        kept, text = self._second
+        if second != kept:
+            text = time.strftime(self.default_time_format, self.converter(second))
+            self._second = (second, text)
         if not self.default_msec_format:
-            return self._second_text
-        return self.default_msec_format % (self._second_text, record.msecs)
+            return text
+        return self.default_msec_format % (text, record.msecs)
