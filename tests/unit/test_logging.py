@@ -95,10 +95,88 @@ def test_queued_access_lines_are_written_at_once() -> None:
     stream = CountingStream()
     handler = AccessLogHandler(stream)
     handler.setFormatter(logging.Formatter("%(message)s"))
-    handler._stop.set()  # the writer thread ends; this test drains the queue itself
-    handler._writer.join()
+    handler._stop.set()  # no writer thread starts; this test drains the queue itself
     for path in ("/a", "/b", "/c"):
         handler.emit(logging.makeLogRecord({"msg": path}))
     handler._write_queued()
     assert stream.getvalue() == "/a\n/b\n/c\n"
     assert stream.writes == 1
+
+
+def test_the_writer_thread_starts_with_the_first_record() -> None:
+    """A process that logs no access line (the workers' supervisor) has no writer."""
+    stream = io.StringIO()
+    handler = AccessLogHandler(stream)
+    handler.setFormatter(logging.Formatter("%(message)s"))
+    assert handler._writer is None
+    handler.handle(logging.makeLogRecord({"msg": "/a"}))
+    assert handler._writer is not None and handler._writer.name == "access-log"
+    handler.close()
+    assert stream.getvalue() == "/a\n"
+
+
+def test_the_access_formatter_writes_the_json_formatters_line() -> None:
+    """Byte for byte, for uvicorn's access records and for any other record (which take
+    the library's own path)."""
+    from pythonjsonlogger.orjson import OrjsonFormatter
+
+    from sift.http.access_log import AccessJsonFormatter
+
+    config = logging_config("info")["formatters"]
+    plain = dict(config["json"])
+    fast = dict(config["access_json"])
+    assert plain.pop("()") == "pythonjsonlogger.orjson.OrjsonFormatter"
+    assert fast.pop("()") == "sift.http.access_log.AccessJsonFormatter"
+    library, ours = OrjsonFormatter(**plain), AccessJsonFormatter(**fast)
+    access = '%s - "%s %s HTTP/%s" %d'
+    paths = ["/version", "/indexes/bench/search?q=caf%C3%A9", '/a"b\\c', "/é\u2028\x01", ""]
+
+    def record(args: tuple, created: float, **attrs: object) -> logging.LogRecord:
+        made = logging.LogRecord("uvicorn.access", logging.INFO, "", 0, access, args, None)
+        made.created, made.msecs = created, int((created - int(created)) * 1000) + 0.0
+        made.__dict__.update(attrs)
+        return made
+
+    records = [record(("127.0.0.1:5000", "GET", path, "1.1", status), when)
+               for path in paths for status in (200, 404)
+               for when in (1765000000.0, 1765000000.999, 1765000001.5)]  # fmt: skip
+    records += [
+        record(("127.0.0.1:5000", "GET", "/", "1.1", 200), 1765000002.25, index="books"),
+        record(("127.0.0.1:5000", "GET", "/", "1.1", 200), 1765000002.25, _private=1),
+    ]
+    failed = logging.LogRecord("sift", logging.ERROR, "", 0, "boom %s", ("x",), None)
+    try:
+        raise ValueError("bad")
+    except ValueError:
+        import sys
+
+        failed.exc_info = sys.exc_info()
+    records += [failed, logging.LogRecord("sift", logging.INFO, "", 0, {"a": 1}, None, None)]
+    for each in records:
+        assert ours.format(logging.makeLogRecord(dict(each.__dict__))) == library.format(
+            logging.makeLogRecord(dict(each.__dict__))
+        )
+
+
+def test_uvicorns_access_records_take_the_direct_path(
+    monkeypatch: pytest.MonkeyPatch, captured: io.StringIO
+) -> None:
+    from pythonjsonlogger.orjson import OrjsonFormatter
+
+    from sift.http.access_log import AccessJsonFormatter
+
+    handler = logging.getLogger("uvicorn.access").handlers[0]
+    assert isinstance(handler, AccessLogHandler)
+    formatter = handler.target.formatter
+    assert isinstance(formatter, AccessJsonFormatter)
+    made: list[logging.LogRecord] = []
+    monkeypatch.setattr(handler, "emit", made.append)
+    logging.getLogger("uvicorn.access").info(
+        '%s - "%s %s HTTP/%s" %d', "127.0.0.1:5000", "GET", "/version", "1.1", 200
+    )
+
+    def library(self: OrjsonFormatter, record: logging.LogRecord) -> str:
+        raise AssertionError("the library's path")
+
+    monkeypatch.setattr(OrjsonFormatter, "format", library)
+    assert json.loads(formatter.format(made[0]))["message"].endswith('"GET /version HTTP/1.1" 200')
