@@ -151,20 +151,18 @@ def logging_config(level: str) -> dict[str, Any]:
     """One JSON object per line on stderr, for Sift's records, uvicorn's and the libraries'
     alike; a record's ``extra`` fields (index, task, batch...) become keys of its object."""
     level = level.upper()
-    json_format = {
-        "fmt": "{asctime}{levelname}{name}{message}",
-        "style": "{",
-        "rename_fields": {"asctime": "time", "levelname": "level", "name": "logger"},
-        # uvicorn adds an ANSI-coloured copy of some messages
-        "reserved_attrs": [*RESERVED_ATTRS, "color_message", "taskName"],
-    }
     return {
         "version": 1,
         "disable_existing_loggers": False,
         "formatters": {
-            "json": {"()": "pythonjsonlogger.orjson.OrjsonFormatter", **json_format},
-            # The same lines, made faster for the access records (sift/http/access_log.py).
-            "access_json": {"()": "sift.http.access_log.AccessJsonFormatter", **json_format},
+            "json": {
+                "()": "pythonjsonlogger.orjson.OrjsonFormatter",
+                "fmt": "{asctime}{levelname}{name}{message}",
+                "style": "{",
+                "rename_fields": {"asctime": "time", "levelname": "level", "name": "logger"},
+                # uvicorn adds an ANSI-coloured copy of some messages
+                "reserved_attrs": [*RESERVED_ATTRS, "color_message", "taskName"],
+            }
         },
         "handlers": {
             "stderr": {
@@ -175,7 +173,7 @@ def logging_config(level: str) -> dict[str, Any]:
             # The same JSON line, formatted and written off the request's path.
             "access": {
                 "class": "sift.http.access_log.AccessLogHandler",
-                "formatter": "access_json",
+                "formatter": "json",
                 "stream": "ext://sys.stderr",
             },
         },

@@ -4,8 +4,7 @@ uvicorn logs a request's access line as it sends the response's first bytes, so 
 JSON formatting and the write to stderr (~10-25 µs, measured with the server's logging
 set-up) delayed every answer. This handler only queues the record there; a thread wakes
 every ``EVERY_S`` and formats and writes what was queued, with the same formatter, as the
-same lines (:class:`AccessJsonFormatter`: the JSON formatter's line in about half its
-time). It polls rather than waiting on the queue: a waiting thread would be woken
+same lines. It polls rather than waiting on the queue: a waiting thread would be woken
 (and take the GIL) for every request, which cost one connection's throughput ~8 % in the
 paired benchmark. A line may therefore reach stderr up to ``EVERY_S`` after lines other
 loggers wrote later; its ``time`` is still the moment uvicorn logged it. The queue is
@@ -22,11 +21,7 @@ import atexit
 import logging
 import queue
 import threading
-import time
-from typing import Any, TextIO
-
-import orjson
-from pythonjsonlogger.orjson import OrjsonFormatter
+from typing import TextIO
 
 # Lines reach stderr at most this late. At 0.05 s the thread's wake-ups cost ~20 µs of
 # every typeahead request at one connection (per-thread CPU from /proc, docs/benchmarks.md
@@ -95,46 +90,3 @@ class AccessLogHandler(logging.Handler):
                 self._writer.join()  # writes what is still queued
             self.target.close()
         super().close()
-
-
-class AccessJsonFormatter(OrjsonFormatter):
-    """python-json-logger's orjson formatter, with the same line made directly for a
-    record that is only its format's fields (uvicorn's access records: no extra
-    attributes, no exception, no stack): one dictionary in the format's order, the
-    date-time's second formatted once per second. Measured in process, 6.7-9.5 µs a line
-    through the library's ``format`` and 3.4-3.6 through this one (docs/benchmarks.md,
-    "Where a search's server CPU goes beyond the app, per thread"); it runs on the
-    access-log thread, for every request. Any other record, or a formatter given
-    defaults, static fields, a timestamp, a prefix or a date format, takes the library's
-    path."""
-
-    def __init__(self, *args: Any, **kwargs: Any) -> None:
-        super().__init__(*args, **kwargs)
-        self._fields = [(self._get_rename(name), name) for name in self._required_fields]
-        self._direct = not (self.defaults or self.static_fields or self.timestamp or self.prefix
-                            or self.datefmt or self.json_indent
-                            or self.rename_fields_keep_missing)  # fmt: skip
-        self._second: tuple[int, str] = (-1, "")  # one attribute: read whole by any thread
-
-    def format(self, record: logging.LogRecord) -> str:
-        if (not self._direct or record.exc_info or record.exc_text or record.stack_info
-                or isinstance(record.msg, dict)
-                or not self._skip_fields.issuperset(record.__dict__)):  # fmt: skip
-            return super().format(record)
-        record.message = record.getMessage()
-        record.asctime = self._asctime(record)
-        values = record.__dict__
-        line = {renamed: values.get(name) for renamed, name in self._fields}
-        return orjson.dumps(line, default=self.json_default,
-                            option=orjson.OPT_NON_STR_KEYS).decode("utf8")  # fmt: skip
-
-    def _asctime(self, record: logging.LogRecord) -> str:
-        """``formatTime(record)`` with no date format: the second's text is kept."""
-        second = int(record.created)
-        kept, text = self._second
-        if second != kept:
-            text = time.strftime(self.default_time_format, self.converter(second))
-            self._second = (second, text)
-        if not self.default_msec_format:
-            return text
-        return self.default_msec_format % (text, record.msecs)
