@@ -66,6 +66,8 @@ def _instrument(spent: Spent) -> None:
         (ranking, "relevance_scores", "relevance"),
         (ranking, "term_frequencies", "term frequencies"),
         (ranking, "saturated_sum", "saturated sum"), (ranking, "coded_sum", "saturated sum"),
+        # The common ranking's sum, top-300 cut and bonuses in one kernel call.
+        (ranking, "relevance_raw", "relevance kernel"),
         (ranking, "smallest_k", "top-300 cut"), (ranking, "largest_rows", "top-300 cut"),
         (ranking, "largest_rows_binned", "top-300 cut"),
         (ranking, "add_proximity_bonus", "proximity bonus"),
