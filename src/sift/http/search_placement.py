@@ -12,10 +12,10 @@ a thread first, and an inline search that turned out slow moves its group back t
 
 The hand-off's cost is not fixed, though: beside a steady stream of small requests (click
 events, ~1,000/s per worker) the job waits for the loop to let go of the GIL and its
-answer waits behind every request that arrived meanwhile; on the shared 2-core VM a
-search's round trip to a thread cost 3-4 ms more than the search itself (about as long
-again as the search) while an inline one cost ~0.5 ms more (docs/benchmarks.md, "Click
-events", eighth pass). So the hand-off is timed too, and a search runs inline also while
+answer waits behind every request that arrived meanwhile; on the shared 2-core VM beside
+2,000 events/s a search's route took 4.5-5.3 ms more than the search itself (1.3 ms) when
+it ran on a thread, ~0.6 ms more inline (docs/benchmarks.md, "Click events", eighth
+pass). So the hand-off is timed too, and a search runs inline also while
 searches like it take less than a recent hand-off (up to ``MAX_HANDOFF_INLINE_S``): a
 thread would delay it more than it delays the loop. One such search in ``PROBE_EVERY``
 still goes to a thread, so that the hand-off's cost is measured again when the load goes.
