@@ -32,3 +32,4 @@ def test_a_search_on_a_thread_records_what_its_hand_off_cost(tmp_path: Path) -> 
         response = client.post("/indexes/books/search", json={"q": "dune"})
         assert response.status_code == 200 and len(response.json()["hits"]) == 1
         assert placement.handoff > 0.0
+

@@ -173,3 +173,23 @@ async def test_a_cancelled_waiting_search_is_dropped_and_its_turn_passes_on() ->
         assert await threads.run(lambda: "again") == "again"  # the thread is free again
     finally:
         threads.close()
+
+
+async def test_search_threads_say_whether_a_search_would_start_at_once() -> None:
+    import asyncio
+    import threading
+
+    from sift.http.search_placement import SearchThreads
+
+    threads = SearchThreads(1)
+    try:
+        gate = threading.Event()
+        assert threads.idle
+        busy = asyncio.ensure_future(threads.run(gate.wait))
+        await asyncio.sleep(0)
+        assert not threads.idle  # a search given now would wait for the thread
+        gate.set()
+        await busy
+        assert threads.idle
+    finally:
+        threads.close()

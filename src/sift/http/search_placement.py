@@ -83,7 +83,10 @@ class SearchPlacement:
         return self._kept % PROBE_EVERY != 0
 
     def handed_off(self, seconds: float) -> None:
-        """Record what a search's round trip to a thread cost beyond the search itself."""
+        """Record what a search's round trip to a thread cost beyond the search itself:
+        only for a search that found a thread idle, so that searches queued behind others
+        (many at once) do not make every search look cheaper inline, which would put them
+        all on the loop one at a time."""
         self.handoff += NEWEST * (max(seconds, 0.0) - self.handoff)
 
     def measured(self, group: Group | None, func: Callable[..., T], *args: Any
@@ -142,6 +145,11 @@ class SearchThreads:
         ]
         for thread in self._threads:
             thread.start()
+
+    @property
+    def idle(self) -> bool:
+        """Whether a search given now starts at once (else it waits for a thread)."""
+        return self._idle > 0
 
     async def run(self, func: Callable[..., T], *args: Any) -> T:
         loop = asyncio.get_running_loop()
