@@ -4,7 +4,13 @@ from __future__ import annotations
 
 import pytest
 
-from sift.http.search_placement import MAX_GROUPS, SearchPlacement, group_of
+from sift.http.search_placement import (
+    MAX_GROUPS,
+    MAX_HANDOFF_INLINE_S,
+    PROBE_EVERY,
+    SearchPlacement,
+    group_of,
+)
 
 
 def test_a_group_runs_on_a_thread_until_its_searches_have_been_timed() -> None:
@@ -35,6 +41,37 @@ def test_a_search_that_fails_is_timed_too() -> None:
 
     with pytest.raises(ValueError):
         placement.timed(group, fail)
+    assert placement.inline(group)
+
+
+def test_a_search_quicker_than_a_recent_hand_off_runs_inline_but_for_probes() -> None:
+    placement = SearchPlacement(0.001)
+    group = group_of("books", {"q": "dune"})
+    placement._record(group, 0.002)  # over the budget
+    assert not placement.inline(group)
+    for _ in range(20):
+        placement.handed_off(0.004)  # beside events: a thread's round trip costs more
+    decisions = [placement.inline(group) for _ in range(4 * PROBE_EVERY)]
+    assert decisions.count(False) == 4  # one in PROBE_EVERY measures the hand-off again
+    for _ in range(40):
+        placement.handed_off(0.0002)  # the load went: the probes bring the cost down
+    assert not placement.inline(group)
+
+
+def test_the_hand_off_never_keeps_a_slow_search_on_the_loop() -> None:
+    placement = SearchPlacement(0.001)
+    group = group_of("books", {"q": "dune"})
+    placement._record(group, MAX_HANDOFF_INLINE_S * 1.5)
+    for _ in range(20):
+        placement.handed_off(MAX_HANDOFF_INLINE_S * 3)
+    assert not any(placement.inline(group) for _ in range(PROBE_EVERY))
+
+
+def test_measured_gives_the_answer_and_its_time_and_records_the_group() -> None:
+    placement = SearchPlacement(0.001)
+    group = group_of("books", {"q": "dune"})
+    answer, took = placement.measured(group, lambda a, b: a + b, 1, 2)
+    assert answer == 3 and 0 <= took < 1
     assert placement.inline(group)
 
 
@@ -134,5 +171,25 @@ async def test_a_cancelled_waiting_search_is_dropped_and_its_turn_passes_on() ->
         await asyncio.gather(first, third)
         assert ran == ["a", "c"] and second.cancelled()
         assert await threads.run(lambda: "again") == "again"  # the thread is free again
+    finally:
+        threads.close()
+
+
+async def test_search_threads_say_whether_a_search_would_start_at_once() -> None:
+    import asyncio
+    import threading
+
+    from sift.http.search_placement import SearchThreads
+
+    threads = SearchThreads(1)
+    try:
+        gate = threading.Event()
+        assert threads.idle
+        busy = asyncio.ensure_future(threads.run(gate.wait))
+        await asyncio.sleep(0)
+        assert not threads.idle  # a search given now would wait for the thread
+        gate.set()
+        await busy
+        assert threads.idle
     finally:
         threads.close()

@@ -9,6 +9,16 @@ facets, sort, page size) and each group's recent time is kept; a search runs inl
 when its group's recent time is within ``search_inline_ms``. A group not seen yet runs on
 a thread first, and an inline search that turned out slow moves its group back to threads
 (its time is recorded either way).
+
+The hand-off's cost is not fixed, though: beside a steady stream of small requests (click
+events, ~1,000/s per worker) the job waits for the loop to let go of the GIL and its
+answer waits behind every request that arrived meanwhile; on the shared 2-core VM beside
+2,000 events/s a search's route took 4.5-5.3 ms more than the search itself (1.3 ms) when
+it ran on a thread, ~0.6 ms more inline (docs/benchmarks.md, "Click events", eighth
+pass). So the hand-off is timed too, and a search runs inline also while
+searches like it take less than a recent hand-off (up to ``MAX_HANDOFF_INLINE_S``): a
+thread would delay it more than it delays the loop. One such search in ``PROBE_EVERY``
+still goes to a thread, so that the hand-off's cost is measured again when the load goes.
 """
 
 from __future__ import annotations
@@ -32,6 +42,10 @@ NEWEST = 0.2
 MAX_GROUPS = 4096  # forgotten all at once beyond this (index uids are unbounded)
 # Body fields that make a search expensive or send it elsewhere: never inline.
 NEVER_INLINE = ("hybrid", "vector", "useNetwork", "media", "retrieveVectors")
+# A search is never kept inline for the hand-off's sake if searches like it take longer:
+# beyond that the loop's other requests would wait longer than the hand-off costs.
+MAX_HANDOFF_INLINE_S = 0.010
+PROBE_EVERY = 16  # of the searches kept inline for the hand-off's sake, one goes to a thread
 Group = tuple[Any, ...]
 
 
@@ -52,12 +66,35 @@ class SearchPlacement:
     def __init__(self, inline_budget_s: float) -> None:
         self.budget = inline_budget_s
         self._average: dict[Group, float] = {}
+        self.handoff = 0.0  # recent cost of a thread's round trip beyond the search's time
+        self._kept = 0  # searches kept inline for the hand-off's sake, for the probes
 
     def inline(self, group: Group | None) -> bool:
         if group is None or self.budget <= 0:
             return False
         average = self._average.get(group)
-        return average is not None and average <= self.budget
+        if average is None:
+            return False
+        if average <= self.budget:
+            return True
+        if average > min(self.handoff, MAX_HANDOFF_INLINE_S):
+            return False
+        self._kept += 1
+        return self._kept % PROBE_EVERY != 0
+
+    def handed_off(self, seconds: float) -> None:
+        """Record what a search's round trip to a thread cost beyond the search itself:
+        only for a search that found a thread idle, so that searches queued behind others
+        (many at once) do not make every search look cheaper inline, which would put them
+        all on the loop one at a time."""
+        self.handoff += NEWEST * (max(seconds, 0.0) - self.handoff)
+
+    def measured(self, group: Group | None, func: Callable[..., T], *args: Any
+                 ) -> tuple[T, float]:  # fmt: skip
+        """``timed``, with the seconds ``func`` took (for the hand-off's cost)."""
+        started = time.perf_counter()
+        result = self.timed(group, func, *args)
+        return result, time.perf_counter() - started
 
     def timed(self, group: Group | None, func: Callable[..., T], *args: Any) -> T:
         """``func(*args)``, its time recorded for ``group`` (also when it raises)."""
@@ -108,6 +145,11 @@ class SearchThreads:
         ]
         for thread in self._threads:
             thread.start()
+
+    @property
+    def idle(self) -> bool:
+        """Whether a search given now starts at once (else it waits for a thread)."""
+        return self._idle > 0
 
     async def run(self, func: Callable[..., T], *args: Any) -> T:
         loop = asyncio.get_running_loop()

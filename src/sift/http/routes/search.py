@@ -377,11 +377,15 @@ async def searched(
     group = None if federate.wants_network(body, network) else group_of(index_uid, body)
     if placement.inline(group):
         return JSONResponse(placement.timed(group, run_search, *args))
-    return JSONResponse(
-        await in_search_thread(
-            request, placement.timed, group, run_search, *args, bodies=[body]
-        )
+    threads: SearchThreads | None = getattr(request.app.state, "search_threads", None)
+    at_once = threads is not None and threads.idle
+    sent = time.perf_counter()
+    answer, took = await in_search_thread(
+        request, placement.measured, group, run_search, *args, bodies=[body]
     )
+    if at_once:
+        placement.handed_off(time.perf_counter() - sent - took)
+    return JSONResponse(answer)
 
 
 @router.post(
