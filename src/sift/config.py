@@ -253,9 +253,12 @@ SETTINGS: tuple[Setting, ...] = (
         1.0,
         "A search runs on the event loop instead of a search thread when searches like it "
         "(same index, number of words, filter, facets, sort and page) recently took at most "
-        "this many milliseconds: the hand-off to a thread costs ~0.2 ms. Inline searches run "
-        "one at a time and are not counted in `search_threads`. 0 sends every search to a "
-        "thread.",
+        "this many milliseconds: the hand-off to a thread costs ~0.2 ms. Searches like it "
+        "also run inline while they take less than a thread's recent round trip costs beyond "
+        "the search (it grows beside many small requests, such as click events), up to 10 "
+        "ms; one in 16 of those still goes to a thread to measure it again. Inline searches "
+        "run one at a time and are not counted in `search_threads`. 0 sends every search to "
+        "a thread.",
         check=_check_not_negative,
     ),
     Setting(
