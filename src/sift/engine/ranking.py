@@ -362,13 +362,19 @@ def _in_one_call(inp: RankInput, tf: np.ndarray, word_weights: np.ndarray,
     p, feats = inp.params, inp.feats
     if depth:
         rows = (feats.index_all, feats.joined("fields"), feats.joined("pos"), feats.offsets,
-                np.array(list(pairs), dtype=np.int64).reshape(-1, 2),
-                np.array([times * float(min(idfs[a], idfs[b]))
-                          for (a, b), times in pairs.items()]))
+                *_pair_arrays(pairs, idfs))
     else:
         rows = _NO_ROWS
     return relevance_raw(tf, word_weights, p.k1, depth, *rows, weight, POS_BITS, feats.matched,
                          float(p.all_words_bonus), max_score)
+
+
+def _pair_arrays(pairs: dict[tuple[int, int], int], idfs: np.ndarray
+                 ) -> tuple[np.ndarray, np.ndarray]:
+    """The word pairs as an (n, 2) array, and each pair's weight: its count times the
+    smaller idf of its two words (what the pair-bonus kernels take)."""
+    return (np.array(list(pairs), dtype=np.int64).reshape(-1, 2),
+            np.array([times * float(min(idfs[a], idfs[b])) for (a, b), times in pairs.items()]))
 
 
 def _add_proximity(inp: RankInput, raw: np.ndarray, pairs: dict[tuple[int, int], int],
@@ -389,10 +395,7 @@ def _add_proximity(inp: RankInput, raw: np.ndarray, pairs: dict[tuple[int, int],
         # Only the subset has a bonus: the other rows would each add 0.0, leaving them
         # as they are (a score is never -0.0), so only the subset's rows are touched.
         add_pair_bonuses(raw, top, feats.index_all, feats.joined("fields"),
-                         feats.joined("pos"), feats.offsets,
-                         np.array(list(pairs), dtype=np.int64).reshape(-1, 2),
-                         np.array([times * float(min(idfs[a], idfs[b]))
-                                   for (a, b), times in pairs.items()]),
+                         feats.joined("pos"), feats.offsets, *_pair_arrays(pairs, idfs),
                          weight, POS_BITS)
         return
     if feats.fill_rows is not None:  # a word's occurrences, only where read

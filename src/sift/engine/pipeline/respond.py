@@ -158,7 +158,7 @@ def plain_hits(snap: Snapshot, key: Hashable | None,
 
     ``only``: the one top-level attribute ``retrieved`` can keep (with ``key``), when the
     page asks for just it (a typeahead's ids): a document whose JSON opens with it is
-    cut down to it without being parsed whole (DocTable.many_leading), the same hit."""
+    cut down to it without being parsed whole (DocTable.leading_values), the same hit."""
     if key is None:
         hits = [retrieved(doc) for doc in snap.docs.many(docids)]
         for hit in hits:
