@@ -144,14 +144,10 @@ class DeferredLogger:
     def __init__(self, logger: logging.Logger, handler: AccessLogHandler) -> None:
         self.logger = logger
         self.handler = handler
-        self.name = logger.name
 
     def info(self, msg: str, *args: Any) -> None:
         if self.logger.isEnabledFor(logging.INFO):  # the level, read at each call
             self.handler.defer(self.logger, msg, args)
-
-    def hasHandlers(self) -> bool:
-        return True
 
 
 def deferred(logger: logging.Logger) -> logging.Logger | DeferredLogger:
