@@ -6,11 +6,12 @@ import io
 import json
 import logging
 import logging.config
+import time
 from collections.abc import Iterator
 
 import pytest
 
-from sift.http.access_log import AccessLogHandler
+from sift.http.access_log import AccessLogHandler, DeferredLogger, deferred
 from sift.server import logging_config
 
 
@@ -114,3 +115,70 @@ def test_the_writer_thread_starts_with_the_first_record() -> None:
     handler.close()
     assert stream.getvalue() == "/a\n"
 
+
+
+def test_a_deferred_access_line_is_the_line_the_logger_writes(captured: io.StringIO) -> None:
+    """`sift serve`'s protocol logs through deferred(): the record is made on the
+    writer's thread, with the time of the call, and the line is the logger's own."""
+    access = logging.getLogger("uvicorn.access")
+    [handler] = [h for h in access.handlers if isinstance(h, AccessLogHandler)]
+    handler.target.setStream(captured)
+    pytest_own = [h for h in access.handlers if h is not handler]  # pytest's capture
+    for other in pytest_own:
+        access.removeHandler(other)
+    stand_in = deferred(access)
+    assert isinstance(stand_in, DeferredLogger)
+    args = ("127.0.0.1:5000", "POST", "/events", "1.1", 201)
+    try:
+        access.info('%s - "%s %s HTTP/%s" %d', *args)
+        stand_in.info('%s - "%s %s HTTP/%s" %d', *args)
+        access.setLevel(logging.WARNING)  # the level still counts, read at each call
+        stand_in.info('%s - "%s %s HTTP/%s" %d', *args)
+        handler.close()  # drains the queue
+    finally:  # the test run's own set-up again
+        access.removeHandler(handler)
+        for other in pytest_own:
+            access.addHandler(other)
+        access.propagate = True
+        access.setLevel(logging.NOTSET)
+    direct, queued = lines(captured)
+    assert set(direct) == set(queued) == {"time", "level", "logger", "message"}
+    assert {**direct, "time": None} == {**queued, "time": None}
+    assert queued["message"] == '127.0.0.1:5000 - "POST /events HTTP/1.1" 201'
+
+
+def test_a_deferred_record_keeps_the_time_of_the_call() -> None:
+    handler = AccessLogHandler(io.StringIO())
+    handler.setFormatter(logging.Formatter("%(created)f %(msecs)d %(message)s"))
+    handler._stop.set()  # no writer thread starts; this test drains the queue itself
+    logger = logging.getLogger("test.deferred")
+    before = time.time()
+    handler.defer(logger, "%s", ("/a",))
+    after = time.time()
+    time.sleep(0.01)
+    handler._write_queued()
+    created, msecs, message = handler.target.stream.getvalue().split()
+    assert before - 1e-6 <= float(created) <= after + 1e-6
+    assert int(msecs) == int((float(created) % 1) * 1000) and message == "/a"
+
+
+def test_records_that_others_see_are_not_deferred() -> None:
+    """A filter, a second handler or propagation would see the record on the loop: the
+    logger itself then, unchanged."""
+    logger = logging.getLogger("test.not-deferred")
+    logger.propagate = False
+    handler = AccessLogHandler(io.StringIO())
+    logger.addHandler(handler)
+    try:
+        assert isinstance(deferred(logger), DeferredLogger)
+        logger.addFilter(lambda record: True)
+        assert deferred(logger) is logger
+        logger.filters.clear()
+        logger.propagate = True
+        assert deferred(logger) is logger
+        logger.propagate = False
+        logger.addHandler(logging.NullHandler())
+        assert deferred(logger) is logger
+    finally:
+        logger.handlers.clear()
+        handler.close()

@@ -10,6 +10,15 @@ paired benchmark. A line may therefore reach stderr up to ``EVERY_S`` after line
 loggers wrote later; its ``time`` is still the moment uvicorn logged it. The queue is
 drained when the process exits.
 
+In ``sift serve`` the record itself is made there too: uvicorn's protocol calls
+``access_logger.info`` on the loop for every answer, and the logger's path (its level,
+the record's dozen attributes, the handler's lock) was about a tenth of a `POST /events`'
+loop CPU in process. :func:`deferred` gives the protocol a stand-in whose ``info`` queues
+the call's arguments and the time, when the logger's records all go to one
+:class:`AccessLogHandler` and nothing else looks at them (no filter, not propagated); the
+thread then makes the record as the logger would have, with that time, and writes the
+same line.
+
 The thread costs little but its wake-ups: before the records it writes, each one costs
 the process ~0.1 ms of CPU when idle and ~0.5 ms beside a busy event loop (the GIL
 handed over and back), hence ``EVERY_S`` and a thread started by the first record.
@@ -21,7 +30,8 @@ import atexit
 import logging
 import queue
 import threading
-from typing import TextIO
+import time
+from typing import Any, TextIO
 
 # Lines reach stderr at most this late. At 0.05 s the thread's wake-ups cost ~20 µs of
 # every typeahead request at one connection (per-thread CPU from /proc, docs/benchmarks.md
@@ -35,7 +45,8 @@ class AccessLogHandler(logging.Handler):
     def __init__(self, stream: TextIO | None = None) -> None:
         super().__init__()
         self.target = logging.StreamHandler(stream)
-        self._queue: queue.SimpleQueue[logging.LogRecord] = queue.SimpleQueue()
+        # A record, or a deferred call's logger, time (ns), message and arguments.
+        self._queue: queue.SimpleQueue[logging.LogRecord | _Deferred] = queue.SimpleQueue()
         self._stop = threading.Event()
         # Started by the first record: a process that logs none (the supervisor of the
         # workers, which configures the same logging) keeps no thread waking for nothing.
@@ -50,9 +61,21 @@ class AccessLogHandler(logging.Handler):
         # cross threads as it is, unformatted.
         self._queue.put(record)
         if self._writer is None and not self._stop.is_set():  # Handler.handle holds our lock
-            self._writer = threading.Thread(target=self._write_every, name="access-log",
-                                            daemon=True)  # fmt: skip
-            self._writer.start()
+            self._start_writer()
+
+    def defer(self, logger: logging.Logger, msg: str, args: tuple[Any, ...]) -> None:
+        """``logger.info(msg, *args)``, its record made on the writer's thread (see
+        :func:`deferred`): the time is taken now."""
+        self._queue.put((logger, time.time_ns(), msg, args))
+        if self._writer is None and not self._stop.is_set():
+            with self.lock:  # type: ignore[union-attr]  # as Handler.handle for emit
+                if self._writer is None:
+                    self._start_writer()
+
+    def _start_writer(self) -> None:
+        self._writer = threading.Thread(target=self._write_every, name="access-log",
+                                        daemon=True)  # fmt: skip
+        self._writer.start()
 
     def _write_every(self) -> None:
         while not self._stop.wait(EVERY_S):
@@ -63,9 +86,15 @@ class AccessLogHandler(logging.Handler):
         lines = []
         while True:
             try:
-                record = self._queue.get_nowait()
+                item = self._queue.get_nowait()
             except queue.Empty:
                 break
+            if isinstance(item, logging.LogRecord):
+                record = item
+            else:
+                record = _record(*item)
+                if not self.filter(record):  # Handler.handle's check, done on emit
+                    continue
             if not self.target.filter(record):
                 continue
             try:
@@ -90,3 +119,47 @@ class AccessLogHandler(logging.Handler):
                 self._writer.join()  # writes what is still queued
             self.target.close()
         super().close()
+
+
+_Deferred = tuple[logging.Logger, int, str, tuple[Any, ...]]
+
+
+def _record(logger: logging.Logger, ns: int, msg: str, args: tuple[Any, ...]) -> logging.LogRecord:
+    """The record ``logger.info(msg, *args)`` would have made at ``ns`` (its time, in
+    nanoseconds), the caller unknown as in a serving process (sift.server's
+    ``lighten_log_records``)."""
+    record = logger.makeRecord(logger.name, logging.INFO, "(unknown file)", 0, msg, args,
+                               None, "(unknown function)")  # fmt: skip
+    created = ns / 1e9
+    record.relativeCreated += (created - record.created) * 1000
+    record.created = created
+    record.msecs = int((created - int(created)) * 1000) + 0.0  # as LogRecord computes it
+    return record
+
+
+class DeferredLogger:
+    """Stands for a logger whose ``info`` records all go to ``handler`` alone: the call is
+    queued there, and the record made on its thread."""
+
+    def __init__(self, logger: logging.Logger, handler: AccessLogHandler) -> None:
+        self.logger = logger
+        self.handler = handler
+
+    def info(self, msg: str, *args: Any) -> None:
+        if self.logger.isEnabledFor(logging.INFO):  # the level, read at each call
+            self.handler.defer(self.logger, msg, args)
+
+
+def deferred(logger: logging.Logger) -> logging.Logger | DeferredLogger:
+    """A :class:`DeferredLogger` for ``logger`` when one :class:`AccessLogHandler` is all
+    that sees its records (its only handler; no filter; not propagated), as the server's
+    logging set-up has it for ``uvicorn.access``; else ``logger`` itself."""
+    handlers = logger.handlers
+    if (
+        len(handlers) == 1
+        and isinstance(handlers[0], AccessLogHandler)
+        and not logger.filters
+        and not logger.propagate
+    ):
+        return DeferredLogger(logger, handlers[0])
+    return logger

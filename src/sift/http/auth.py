@@ -17,6 +17,7 @@ from sift.ops.keys import Principal
 from sift.services import Services
 
 OPEN = Principal(key=None)
+MASTER = Principal(key=None, is_master=True)  # frozen: one for every request
 
 
 def services(request: Request) -> Services:
@@ -60,7 +61,7 @@ async def authenticate(request: Request, action: str, index_uid: str | None = No
         await limits(request).check_authentication(address)
         # Constant time: how long a comparison takes must not tell how much was right.
         if hmac.compare_digest(token.encode(), master.encode()):
-            return Principal(key=None, is_master=True)
+            return MASTER
         if token:
             principal = await run_in_threadpool(_principal, svc, token, action, False)
         if principal is None:

@@ -16,8 +16,11 @@ stays open and the request is answered; only an idle socket is closed.
 from __future__ import annotations
 
 import select
+from typing import Any
 
 from uvicorn.protocols.http.auto import AutoHTTPProtocol
+
+from sift.http.access_log import deferred
 
 
 def has_unread_bytes(fileno: int) -> bool:
@@ -29,7 +32,12 @@ def has_unread_bytes(fileno: int) -> bool:
 
 class KeepAliveProtocol(AutoHTTPProtocol):  # type: ignore[misc,valid-type]
     """uvicorn's protocol (httptools or h11, as uvicorn picks) with a keep-alive timeout
-    that never closes a connection a request is waiting on."""
+    that never closes a connection a request is waiting on, and whose access lines are
+    made on the access log's thread (sift.http.access_log.deferred)."""
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.access_logger = deferred(self.access_logger)
 
     def timeout_keep_alive_handler(self) -> None:
         sock = self.transport.get_extra_info("socket")

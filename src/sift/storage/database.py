@@ -10,9 +10,10 @@ on when it processes tasks in uid order.
 from __future__ import annotations
 
 import threading
+import time
 from collections.abc import Iterator
 from contextlib import contextmanager
-from datetime import UTC, datetime
+from datetime import datetime, timedelta
 from pathlib import Path
 
 import sqlalchemy as sa
@@ -25,9 +26,16 @@ HEAD_REVISION = max(p.stem for p in (MIGRATIONS_DIR / "versions").glob("[0-9]*.p
 ENQUEUE_LOCK_ID = 0x51F7  # PostgreSQL advisory lock key for task enqueueing
 
 
+_EPOCH = datetime(1970, 1, 1)
+
+
 def utcnow() -> datetime:
-    """Naive UTC timestamp with microseconds: stored the same way on both databases."""
-    return datetime.now(UTC).replace(tzinfo=None)
+    """Naive UTC timestamp with microseconds: stored the same way on both databases.
+
+    The same value as ``datetime.now(UTC).replace(tzinfo=None)`` (the system clock,
+    microseconds rounded down), in about half its time: ``replace``'s keyword is the slow
+    part, and every click event and search takes a timestamp on the event loop."""
+    return _EPOCH + timedelta(0, 0, time.time_ns() // 1000)
 
 
 def normalize_url(url: str) -> str:

@@ -19,6 +19,9 @@ from sift.storage.database import utcnow
 router = APIRouter(tags=["Analytics"])
 
 USER_HEADER = b"x-ms-user-id"
+# Every recorded event gets the same answer: built once (a Response only sends what it
+# holds, so one serves every request), not per event.
+CREATED = Response(status_code=201)
 
 
 @router.post(
@@ -46,4 +49,4 @@ async def send_event(request: Request) -> Response:
             "feature_not_enabled",
         )
     analytics.record_event(event)
-    return Response(status_code=201)
+    return CREATED

@@ -29,6 +29,8 @@ async def refusal(scope: Scope) -> Response | None:
     """Counts an HTTP request against its address's quota: the 429 to answer once that
     is spent, else None."""
     limits: Limits = scope["app"].state.limits
+    if limits.per_address is None:  # off (the default): no coroutine to run per request
+        return None
     try:
         await limits.request(client_address(scope))
     except RateLimited as exc:
