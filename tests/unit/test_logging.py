@@ -10,7 +10,7 @@ from collections.abc import Iterator
 
 import pytest
 
-from sift.http.access_log import AccessLogHandler
+from sift.http.access_log import AccessLogHandler, DeferredAccessLogger, deferred
 from sift.server import logging_config
 
 
@@ -77,6 +77,62 @@ def test_access_lines_are_the_same_json_written_by_their_own_thread(
     assert record["message"] == '127.0.0.1:5000 - "GET /version HTTP/1.1" 200'
     assert record["level"] == "INFO" and record["logger"] == "uvicorn.access"
     assert "time" in record
+
+
+def test_a_deferred_access_line_is_the_line_the_logger_writes(
+    captured: io.StringIO, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The record made on the writer's thread from the queued parts gives the same JSON,
+    time included, as the record uvicorn's call would have made on the event loop."""
+    access = logging.getLogger("uvicorn.access")
+    handler = next(h for h in access.handlers if isinstance(h, AccessLogHandler))
+    handler.target.setStream(captured)
+    monkeypatch.setattr("time.time", lambda: 1_765_000_000.25)
+    line = ('%s - "%s %s HTTP/%s" %d', "127.0.0.1:5000", "POST", "/indexes/a/search", "1.1", 200)
+    try:
+        stand_in = deferred(access)
+        assert isinstance(stand_in, DeferredAccessLogger)
+        access.info(*line)
+        stand_in.info(*line)
+        handler.close()  # drains the queue
+    finally:  # the test run's own set-up again
+        access.removeHandler(handler)
+        access.propagate = True
+    direct, queued = captured.getvalue().splitlines()
+    assert queued == direct
+    assert json.loads(queued)["time"].endswith(",250")
+
+
+def test_deferred_lines_go_through_the_logger_when_it_has_other_handlers() -> None:
+    """Another handler (or a filter) on the logger: the line takes the logger's own path,
+    so that every handler sees it, as before."""
+    logger = logging.getLogger("test.access.deferred")
+    logger.propagate = False
+    queued = AccessLogHandler(io.StringIO())
+    queued._stop.set()  # no writer thread; the test reads the queue
+    seen: list[str] = []
+    other = logging.Handler()
+    other.emit = lambda record: seen.append(record.getMessage())  # type: ignore[method-assign]
+    logger.addHandler(queued)
+    logger.setLevel(logging.INFO)
+    try:
+        stand_in = DeferredAccessLogger(logger, queued)
+        stand_in.info("%s %d", "/a", 200)
+        assert queued._queue.qsize() == 1 and isinstance(queued._queue.get(), tuple)
+        logger.addHandler(other)
+        stand_in.info("%s %d", "/b", 200)
+        assert seen == ["/b 200"]
+        assert isinstance(queued._queue.get(), logging.LogRecord)  # through the logger
+        logger.setLevel(logging.WARNING)
+        stand_in.info("%s %d", "/c", 200)
+        assert queued._queue.empty() and seen == ["/b 200"]
+    finally:
+        logger.handlers.clear()
+
+
+def test_only_a_logger_with_an_access_handler_is_deferred() -> None:
+    logger = logging.getLogger("test.access.plain")
+    assert deferred(logger) is logger
 
 
 class CountingStream(io.StringIO):

@@ -11,13 +11,19 @@ requests sent at the keep-alive deadline while a batch was indexed; none while i
 :class:`KeepAliveProtocol` looks before it closes: bytes waiting on the socket are a
 request (or the client's own close) that the loop will read next, so the connection
 stays open and the request is answered; only an idle socket is closed.
+
+The protocol also hands its access lines to sift.http.access_log's thread as parts,
+whose record is made there, not on the event loop (``DeferredAccessLogger``).
 """
 
 from __future__ import annotations
 
 import select
+from typing import Any
 
 from uvicorn.protocols.http.auto import AutoHTTPProtocol
+
+from sift.http.access_log import deferred
 
 
 def has_unread_bytes(fileno: int) -> bool:
@@ -29,7 +35,12 @@ def has_unread_bytes(fileno: int) -> bool:
 
 class KeepAliveProtocol(AutoHTTPProtocol):  # type: ignore[misc,valid-type]
     """uvicorn's protocol (httptools or h11, as uvicorn picks) with a keep-alive timeout
-    that never closes a connection a request is waiting on."""
+    that never closes a connection a request is waiting on, and its access lines' records
+    made off the event loop (sift.http.access_log.DeferredAccessLogger)."""
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.access_logger = deferred(self.access_logger)
 
     def timeout_keep_alive_handler(self) -> None:
         sock = self.transport.get_extra_info("socket")
