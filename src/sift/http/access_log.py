@@ -130,9 +130,10 @@ def _record(created: float, logger: logging.Logger, msg: str, args: tuple[Any, .
     ``Logger._log`` does when no caller is looked up: sift.server.lighten_log_records)."""
     record = logger.makeRecord(logger.name, logging.INFO, "(unknown file)", 0, msg, args,
                                None, "(unknown function)")  # fmt: skip
-    record.created = created  # as LogRecord.__init__ sets them from its own clock
+    # Moved back to the queued time, as LogRecord.__init__ sets them from its own clock.
+    record.relativeCreated += (created - record.created) * 1000
+    record.created = created
     record.msecs = int((created - int(created)) * 1000) + 0.0
-    record.relativeCreated = (created - logging._startTime) * 1000  # type: ignore[attr-defined]
     return record
 
 
