@@ -19,7 +19,10 @@ that tree's server more flags, so one tree can be measured under two set-ups:
     python -m benchmarks.load.paired --tree uvicorn=. --tree granian=. \\
         --serve-args granian="--server granian" --typesense
 
-`--get NAME` sends that tree's searches in Meilisearch's query-string form (GET, no body),
+`--client raw` times the single-client requests with benchmarks/load/rawclient.py (one
+write per request, no parsing beyond the framing) instead of httpx, whose own CPU is
+~0.6-1 ms of every round trip on the 2-core VM: what is left is the servers' and the
+kernel's. `--get NAME` sends that tree's searches in Meilisearch's query-string form (GET, no body),
 the shape of Typesense's requests; `--tree post=. --tree get=. --get get` compares the two
 forms on one tree. Results: a JSON file and a Markdown summary on stdout.
 """
@@ -44,6 +47,7 @@ from benchmarks.collections import load_collection
 from benchmarks.load.cpu import process_tree_cpu_s
 from benchmarks.load.generator import run_wrk, write_requests
 from benchmarks.load.queries import DEFAULT_SEED, query_sets
+from benchmarks.load.rawclient import RawClient
 from benchmarks.load.run import load_mixes
 from benchmarks.load.servers import SiftServer, start_typesense
 from benchmarks.load.targets import HttpTarget, Request
@@ -75,25 +79,42 @@ def start_sift(
     return server, server.target
 
 
+class HttpxClient:
+    """httpx behind RawClient's interface: what an application's Python client sends."""
+
+    def __init__(self, base_url: str, headers: dict[str, str]) -> None:
+        self._http = httpx.Client(base_url=base_url, headers=headers, timeout=30)
+
+    def request(self, method: str, path: str, body: bytes = b"") -> tuple[int, bytes]:
+        answer = self._http.request(
+            method, path, content=body or None,
+            headers={"Content-Type": "application/json"} if body else None,
+        )  # fmt: skip
+        return answer.status_code, answer.content
+
+    def close(self) -> None:
+        self._http.close()
+
+
+CLIENTS = {"httpx": HttpxClient, "raw": RawClient}
+
+
 def interleaved_latency(
     targets: dict[str, HttpTarget], sets: dict[str, list[str]], pids: dict[str, int],
-    cpu_us: dict[str, dict[str, float]],
+    cpu_us: dict[str, dict[str, float]], client: str = "httpx",
 ) -> dict[str, dict[str, list[float]]]:  # fmt: skip
     """Milliseconds per request, by kind and server; each query goes to every server.
-    ``cpu_us`` gets each server's CPU µs per timed request, by kind (``pids``: whose)."""
+    ``cpu_us`` gets each server's CPU µs per timed request, by kind (``pids``: whose);
+    ``client``: a key of CLIENTS."""
     names = list(targets)
-    clients = {n: httpx.Client(base_url=t.base_url, headers=t.headers, timeout=30)
-               for n, t in targets.items()}  # fmt: skip
+    clients = {n: CLIENTS[client](t.base_url, t.headers) for n, t in targets.items()}
 
     def send(name: str, request: Request) -> float:
         started = time.perf_counter()
-        answer = clients[name].request(
-            request.method, request.path, content=request.body.encode() or None,
-            headers={"Content-Type": "application/json"} if request.body else None,
-        )  # fmt: skip
+        status, body = clients[name].request(request.method, request.path, request.body.encode())
         elapsed = (time.perf_counter() - started) * 1000
-        if answer.status_code != 200:
-            raise RuntimeError(f"{name} {request.path}: {answer.status_code} {answer.text[:200]}")
+        if status != 200:
+            raise RuntimeError(f"{name} {request.path}: {status} {body[:200]!r}")
         return elapsed
 
     batches = {k: [{n: targets[n].search_request(q) for n in names} for q in qs]
@@ -193,6 +214,9 @@ def main() -> None:
                              "no body), as Typesense's are sent; a tree may be given twice, "
                              "under two names, to compare the forms")
     parser.add_argument("--typesense", action="store_true")
+    parser.add_argument("--client", choices=sorted(CLIENTS), default="httpx",
+                        help="the single-client phase's HTTP client (raw: one write per "
+                             "request, next to no client CPU)")
     parser.add_argument("--collection", type=Path, default=REPO_ROOT.parent / "shared/data/scifact")
     parser.add_argument("--queries", type=int, default=300, help="per kind")
     parser.add_argument("--workers", type=int, default=2)
@@ -224,7 +248,7 @@ def main() -> None:
             targets["typesense"] = target
             pids["typesense"] = runner.pid  # type: ignore[attr-defined]
         cpu_us: dict[str, dict[str, float]] = {}
-        latency = interleaved_latency(targets, sets, pids, cpu_us)
+        latency = interleaved_latency(targets, sets, pids, cpu_us, args.client)
         mix = load_mixes(sets, ["typeahead"], DEFAULT_SEED)["typeahead"]
         levels = [int(c) for c in args.connections.split(",") if c]
         with tempfile.TemporaryDirectory() as work:
@@ -234,8 +258,10 @@ def main() -> None:
         for close in closers:
             close()
     args.out.parent.mkdir(parents=True, exist_ok=True)
-    args.out.write_text(json.dumps({"load_average": os.getloadavg(), "latency_ms": latency,
+    args.out.write_text(json.dumps({"load_average": os.getloadavg(), "client": args.client,
+                                    "latency_ms": latency,
                                     "latency_cpu_us": cpu_us, "throughput": rows}))  # fmt: skip
+    print(f"Single-client phase timed with the {args.client} client.\n")
     print(markdown(latency, rows, list(targets), cpu_us))
     print(f"\nload average at the end: {os.getloadavg()}; wrote {args.out}")
 

@@ -2,6 +2,7 @@
 the app and the engine, for one tree's `sift serve` (one worker, scifact by default).
 
     python -m benchmarks.load.timeline [--tree DIR] [--collection DIR] [--queries N]
+                                       [--client httpx|raw]
 
 The server runs in a child process started by this module (``serve`` mode below), which
 wraps uvicorn's protocol (``data_received``: the request's bytes arrive; the answer's
@@ -19,6 +20,11 @@ each request's server events fall between its client start and end:
 - ``hand-off``: ``searched`` minus ``run_search``: placement, and a thread's round trip
   when the search ran on one (``inline share``: the searches run on the event loop);
 - ``searched -> sent``: the answer's JSON, the middleware's send, uvicorn's head;
+- ``head write``: of which uvicorn's send of the head (the access line, the head's
+  bytes, their ``write(2)``); ``head write preempted``: the share of requests whose loop
+  thread was switched out involuntarily during it (``ru_nivcsw``, Linux): the write
+  wakes the client, which the kernel may run on the server's core until it has read the
+  head, while the body waits;
 - ``sent -> client``: the kernel and the client until it has read the answer.
 
 Medians (and means) of each stage over the requests of a kind. Run it for two trees one
@@ -31,6 +37,7 @@ import argparse
 import atexit
 import json
 import os
+import resource
 import signal
 import statistics
 import subprocess
@@ -47,6 +54,7 @@ from benchmarks.load.breakdown import wrap_timed
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
 Events = dict[str, list[list[float]]]
+SHARES = ("inline share", "head write preempted")  # reported as the mean of 0s and 1s
 
 
 def serve(argv: list[str]) -> None:
@@ -76,11 +84,19 @@ def serve(argv: list[str]) -> None:
         events["recv"].append([now()])
         received(self, data)
 
+    def switched() -> int:  # the loop thread's involuntary context switches so far
+        return resource.getrusage(resource.RUSAGE_THREAD).ru_nivcsw
+
     async def timed_send(self: Any, message: Any) -> None:
         # Stamped as the last body goes to uvicorn, which writes it to the socket before
         # its first await: after it, the client may already have read the answer.
         if message["type"] == "http.response.body" and not message.get("more_body"):
             events["sent"].append([now()])
+        elif message["type"] == "http.response.start":
+            before, started = switched(), now()
+            await send(self, message)
+            events["head"].append([started, now(), float(switched() > before)])
+            return
         await send(self, message)
 
     uv.HttpToolsProtocol.data_received = data_received  # type: ignore[method-assign]
@@ -91,12 +107,12 @@ def serve(argv: list[str]) -> None:
     main()
 
 
-def measure(tree: Path, collection: Path, queries: int
+def measure(tree: Path, collection: Path, queries: int, client_name: str = "httpx"
             ) -> tuple[Events, dict[str, list[list[float]]]]:
     import httpx
 
     from benchmarks.collections import load_collection
-    from benchmarks.load.paired import start_sift
+    from benchmarks.load.paired import CLIENTS, start_sift
     from benchmarks.load.queries import DEFAULT_SEED, query_sets
     from benchmarks.runners.server_process import free_port
 
@@ -115,16 +131,16 @@ def measure(tree: Path, collection: Path, queries: int
             env={**env, "TIMELINE_EVENTS": str(events_file)}, cwd=REPO_ROOT,
             stdout=subprocess.DEVNULL,
         )  # fmt: skip
+        base_url = f"http://127.0.0.1:{port}"
         try:
-            client = httpx.Client(base_url=f"http://127.0.0.1:{port}", headers=target.headers,
-                                  timeout=30)  # fmt: skip
             deadline = time.monotonic() + 60
             while time.monotonic() < deadline:
                 try:
-                    if client.get("/health").status_code == 200:
+                    if httpx.get(f"{base_url}/health").status_code == 200:
                         break
                 except httpx.TransportError:
                     time.sleep(0.2)
+            client = CLIENTS[client_name](base_url, target.headers)
             kinds = {k: [target.search_request(q) for q in sets[k]] for k in ("short", "prefix")}
             kinds["no-op"] = [target.noop_request()] * queries
             sent: dict[str, list[list[float]]] = {}
@@ -133,10 +149,7 @@ def measure(tree: Path, collection: Path, queries: int
                 spans = []
                 for n, request in enumerate([*warm, *requests]):
                     started = time.perf_counter()
-                    client.request(
-                        request.method, request.path, content=request.body.encode() or None,
-                        headers={"Content-Type": "application/json"} if request.body else None,
-                    )  # fmt: skip
+                    client.request(request.method, request.path, request.body.encode())
                     if n >= len(warm):
                         spans.append([started, time.perf_counter()])
                 sent[kind] = spans
@@ -172,6 +185,9 @@ def stages(events: Events, start: float, end: float) -> dict[str, float] | None:
                     "engine": engine[1] - engine[0],
                     "hand-off": (searched[1] - searched[0]) - (run[1] - run[0]),
                     "searched -> sent": sent[0] - searched[1], "inline share": run[2]})  # fmt: skip
+    head = first("head", searched[1] if searched is not None else task[0])
+    if head is not None and head[0] <= sent[0]:
+        row.update({"head write": head[1] - head[0], "head write preempted": head[2]})
     return row
 
 
@@ -181,11 +197,16 @@ def report(events: Events, sent: dict[str, list[list[float]]], out: Callable[[st
         out(f"{kind} ({len(rows)} requests): median µs (mean)")
         for stage in rows[0] if rows else ():
             values = [r[stage] for r in rows if stage in r]
-            if stage == "inline share":
+            if stage in SHARES:
                 out(f"  {stage:24s} {statistics.mean(values):.2f}")
             else:
                 out(f"  {stage:24s} {statistics.median(values) * 1e6:7.0f} "
                     f"({statistics.mean(values) * 1e6:7.0f})")  # fmt: skip
+        split = [[r["head write"] for r in rows if r.get("head write preempted") == flag]
+                 for flag in (1.0, 0.0)]  # fmt: skip
+        if all(split):
+            out(f"  {'head write, preempted':24s} {statistics.median(split[0]) * 1e6:7.0f}"
+                f"   not: {statistics.median(split[1]) * 1e6:.0f}")
 
 
 def main() -> None:
@@ -198,8 +219,11 @@ def main() -> None:
     parser.add_argument("--tree", type=Path, default=REPO_ROOT, help="the checkout served")
     parser.add_argument("--collection", type=Path, default=REPO_ROOT.parent / "shared/data/scifact")
     parser.add_argument("--queries", type=int, default=300, help="per kind")
+    parser.add_argument("--client", choices=("httpx", "raw"), default="httpx",
+                        help="raw: each request in one write, next to no client CPU "
+                             "(benchmarks/load/rawclient.py)")
     args = parser.parse_args()
-    events, sent = measure(args.tree.resolve(), args.collection, args.queries)
+    events, sent = measure(args.tree.resolve(), args.collection, args.queries, args.client)
     report(events, sent, print)
     print(f"\nload average: {os.getloadavg()}")
 

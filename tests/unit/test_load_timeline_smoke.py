@@ -28,3 +28,4 @@ def test_every_request_is_split_into_its_stages(
     for kind in ("short", "prefix", "no-op"):
         assert f"{kind} (5 requests)" in out  # every request matched to its server events
     assert "engine" in out and "hand-off" in out and "inline share" in out
+    assert "head write preempted" in out
