@@ -96,6 +96,10 @@ class QueryWord:
     def add(self, ids: Any, typos: int | np.ndarray, exact: bool, weight: float | np.ndarray,
             words: list[str]) -> None:
         """Add expansion terms; a term already in the table keeps its first entry."""
+        if len(ids) == 1 and not isinstance(typos, np.ndarray) and \
+                not isinstance(weight, np.ndarray):
+            self._add_one(int(ids[0]), typos, exact, weight, words)
+            return
         ids = np.asarray(ids, dtype=np.int64)
         n = ids.size
         if not n:
@@ -111,6 +115,18 @@ class QueryWord:
         rows[:, 2] = exact
         rows[:, 3] = _column(weight, n, np.float32)[fresh]
         self._rows = np.concatenate((self._rows, rows)) if self._rows.size else rows
+
+    def _add_one(self, tid: int, typos: int, exact: bool, weight: float, words: list[str]
+                 ) -> None:
+        """:meth:`add` of one term (a concatenation, a one-word synonym): the same row,
+        without the arrays of a batch (a dozen numpy calls)."""
+        if tid in self._rows[:, 0].tolist():
+            return  # already in the table: its first entry stays
+        self._any_exact |= exact
+        if words:
+            self.highlight_words.add(words[0])
+        row = np.array([[tid, np.int8(typos), exact, np.float32(weight)]], dtype=np.float64)
+        self._rows = np.concatenate((self._rows, row)) if self._rows.size else row
 
     def _table(self) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
         """(term ids, typos, exact, weights) as int64, int8, bool and float32 arrays."""
