@@ -195,6 +195,7 @@ _QUOTED = re.compile(r'"([^"]*)"')
 MAX_QUERY_WORDS: Final = 1000
 
 
+_ENDS_IN_WORD = re.compile(r"\w$")  # the query's last word is still being typed
 _NEGATED = re.compile(r'(?:^|(?<=\s))-("[^"]*"|[^\s"]+)')
 
 
@@ -224,7 +225,7 @@ def parse_query(q: str, analyzer: Analyzer, stop_words: set[str]) -> tuple[list[
     words += [QueryWord(w, 0) for w in analyzer.words(tail)[: max(0, MAX_QUERY_WORDS - len(words))]]
     words = words[:MAX_QUERY_WORDS]  # a phrase can still pass the count
     # The last word is a prefix while the user is still typing it.
-    last_prefix = bool(words) and cursor < len(q) and bool(re.search(r"\w$", q))
+    last_prefix = bool(words) and cursor < len(q) and _ENDS_IN_WORD.search(q) is not None
     if stop_words:
         kept = [w for w in words if w.phrase or w.text not in stop_words]
         words = kept or words

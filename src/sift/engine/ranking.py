@@ -308,7 +308,11 @@ def relevance_scores(inp: RankInput, kept: np.ndarray, alone: bool = False
     # repeats) leaves an idf as it is, so without repeats the idfs are the weights.
     word_weights = idfs * np.array([w.count for w in inp.words], dtype=np.float64) \
         if any(w.count != 1 for w in inp.words) else idfs
-    max_score = float(np.add.reduce(word_weights))  # ndarray.sum's reduction, unwrapped
+    # ndarray.sum's reduction, unwrapped; one or two weights (never -0.0: an idf is
+    # positive or 0.0) sum to the one float any order of adding them gives.
+    weights = word_weights.tolist()
+    max_score = weights[0] if len(weights) == 1 else weights[0] + weights[1] \
+        if len(weights) == 2 else float(np.add.reduce(word_weights))
     sequence = inp.sequence if inp.sequence is not None else range(len(inp.words))
     content = [i for i in sequence if not inp.words[i].stop]
     proximity = p.proximity > 0 and len(inp.words) > 1 and n > 0 and not inp.out_of_time()
@@ -323,10 +327,12 @@ def relevance_scores(inp: RankInput, kept: np.ndarray, alone: bool = False
                                 else 1.0)
         for pair in pairwise(content):
             pairs[pair] = pairs.get(pair, 0) + 1
-        # Added pair after pair, as sum() adds them (whatever Python's sum of floats does).
+        # Added pair after pair, as sum() adds them (whatever Python's sum of floats does),
+        # from the idfs as Python floats (the same doubles, without numpy's scalars).
+        idf_list = idfs.tolist()
         pair_idfs = 0.0
         for a, b in pairwise(content):
-            pair_idfs += min(idfs[a], idfs[b])
+            pair_idfs += min(idf_list[a], idf_list[b])
         max_score += weight * pair_idfs
     if feats.coded_last is None and not feedback and not (
             proximity and (feats.fill_rows is not None or feats.totals is not None)):
