@@ -282,7 +282,9 @@ def _rows(run: tuple[np.ndarray, ...], lo: int, hi: int) -> Occurrences:
 
 def _phrase_parts(word: QueryWord, snap: Snapshot, ctx: MatchContext) -> list[Occurrences]:
     """The occurrences of a word's phrase, synonym phrases and split (unmasked), one part
-    each; none for most words."""
+    each that has any: none for most words, and for most splits of a word being typed
+    ("protei": "pro tei" occurs nowhere), whose empty part would add no row but keep
+    the word from being gathered with the others (gather_found)."""
     parts = []
     if word.phrase is not None:
         parts.append(phrase_occurrences(word.phrase, snap, 0, True, 1.0))
@@ -295,7 +297,7 @@ def _phrase_parts(word: QueryWord, snap: Snapshot, ctx: MatchContext) -> list[Oc
         if split is not None:
             parts.append(phrase_occurrences(split, snap, 1, False, W_SYNONYM))
             word.highlight_words.update(split)
-    return parts
+    return [part for part in parts if part.docs.size]
 
 
 def _with_phrases(parts: list[Occurrences], extra: list[Occurrences], ctx: MatchContext
