@@ -60,7 +60,7 @@ def _instrument(spent: Spent) -> None:
 
     for module, name, label in (
         (pipeline, "parse", "parse and filter"), (lexical, "expand", "expand words"),
-        (lexical, "gather", "gather occurrences"),
+        (lexical, "gather_found", "gather occurrences"),
         (lexical, "one_word_features", "word totals"),
         (lexical, "trailing_word_features", "last word's totals"), (lexical, "rank", "rank"),
         (ranking, "relevance_scores", "relevance"),
@@ -68,6 +68,8 @@ def _instrument(spent: Spent) -> None:
         (ranking, "saturated_sum", "saturated sum"), (ranking, "coded_sum", "saturated sum"),
         # The common ranking's sum, top-300 cut and bonuses in one kernel call.
         (ranking, "relevance_raw", "relevance kernel"),
+        # The same with the page's order and rows, where the relevance rule alone ranks.
+        (ranking, "relevance_ranked", "relevance kernel"),
         (ranking, "smallest_k", "top-300 cut"), (ranking, "largest_rows", "top-300 cut"),
         (ranking, "largest_rows_binned", "top-300 cut"),
         (ranking, "add_proximity_bonus", "proximity bonus"),

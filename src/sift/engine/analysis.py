@@ -313,5 +313,10 @@ def stem_words(words: list[str]) -> list[str]:
     return list(_STEMMER.stemWords(words))
 
 
+def stem_word(word: str) -> str:
+    """One word's English Snowball stem (``stem_words([word])[0]`` without the lists)."""
+    return _STEMMER.stemWord(word)  # type: ignore[no-any-return]
+
+
 def is_cjk(word: str) -> bool:
     return len(word) == 1 and re.fullmatch(CJK_CHAR, word) is not None

@@ -123,10 +123,10 @@ class GramView:
     firsts: np.ndarray  # code point of each term's first letter
     n_terms: int
     _arrays: dict[str, np.ndarray] = field(default_factory=dict)
-    # A gram's terms starting with a letter: what a search that keeps the word's first
-    # letter counts (a gram's posting in ~1/15 of the entries; together no larger than
-    # the postings they split).
-    _by_first: dict[tuple[str, str], np.ndarray] = field(default_factory=dict)
+    # A gram's terms starting with a letter, by letter then gram: what a search that
+    # keeps the word's first letter counts (a gram's posting in ~1/15 of the entries;
+    # together no larger than the postings they split).
+    _by_first: dict[str, dict[str, np.ndarray]] = field(default_factory=dict)
 
     def _posting(self, gram: str) -> np.ndarray | None:
         cached = self._arrays.get(gram)
@@ -141,13 +141,13 @@ class GramView:
 
     def _posting_of(self, gram: str, first: str) -> np.ndarray | None:
         """The terms of ``gram``'s posting that start with ``first``."""
-        cached = self._by_first.get((first, gram))
+        split = self._by_first.setdefault(first, {})
+        cached = split.get(gram)
         if cached is None:
             ids = self._posting(gram)
             if ids is None:
                 return None
-            cached = ids[self.firsts[ids] == ord(first)]
-            self._by_first[(first, gram)] = cached
+            cached = split[gram] = ids[self.firsts[ids] == ord(first)]
         return cached
 
     def candidates(self, word: str, budget: int, prefix: bool, any_first: bool
@@ -162,7 +162,12 @@ class GramView:
         if any_first:
             lists = [p for g in grams if (p := self._posting(g)) is not None]
         else:  # only terms sharing the word's first letter are kept: only they are counted
-            lists = [p for g in grams if (p := self._posting_of(g, word[0])) is not None]
+            first = word[0]
+            split = self._by_first.get(first) or {}
+            # Looked up in the letter's split first: a method call a gram cost ~0.5 µs.
+            lists = [p for g in grams
+                     if (p := split.get(g)) is not None or (p := self._posting_of(g, first))
+                     is not None]
         if not lists:
             return np.empty(0, dtype=np.int64)
         n = len(word)

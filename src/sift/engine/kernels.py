@@ -368,6 +368,41 @@ def candidates_and_frequencies(docs, fields, weight, offsets, n_docs, field_weig
 
 
 @compiled
+def gather_candidates(ptr_a, docs_a, fields_a, pos_a, ptr_b, docs_b, fields_b, pos_b,
+                      word_ptr, table, doc_mask, field_ok, typo_ok, check_docs, check_fields,
+                      check_typos, n_docs, sparse_ratio, marked_ratio, field_weight,
+                      weight_docs):  # pragma: no cover - compiled
+    """gather_words over the words' expansion rows ``table`` (expand.term_rows: per term
+    its id, typos, exactness and weight, as float64), then candidates_and_frequencies of
+    what it gathered, the way match.Features picks (SPARSE_CANDIDATES below ``n_docs /
+    sparse_ratio`` occurrences, MARKED_CANDIDATES below ``n_docs / marked_ratio``, else
+    DENSE_CANDIDATES): a search whose words are their terms' rows alone (no phrase, split
+    or synonym phrase) in one call where it made two, without the table's four columns
+    made from Python first. Returns gather_words' seven arrays, then
+    candidates_and_frequencies' five."""
+    n = table.shape[0]
+    term_ids = np.empty(n, np.int64)
+    t_typos = np.empty(n, np.int8)
+    t_exact = np.empty(n, np.bool_)
+    t_weight = np.empty(n, np.float32)
+    for t in range(n):  # as numpy's astype of each column
+        term_ids[t] = np.int64(table[t, 0])
+        t_typos[t] = np.int8(table[t, 1])
+        t_exact[t] = table[t, 2] != 0.0
+        t_weight[t] = np.float32(table[t, 3])
+    docs, fields, pos, typos, exact, weight, offsets = gather_words(
+        ptr_a, docs_a, fields_a, pos_a, ptr_b, docs_b, fields_b, pos_b, word_ptr, term_ids,
+        t_typos, t_exact, t_weight, doc_mask, field_ok, typo_ok, check_docs, check_fields,
+        check_typos)
+    occurrences = offsets[offsets.size - 1]
+    way = SPARSE_CANDIDATES if occurrences * sparse_ratio < n_docs else \
+        MARKED_CANDIDATES if occurrences * marked_ratio < n_docs else DENSE_CANDIDATES
+    cands, index, matched, tf, df = candidates_and_frequencies(
+        docs, fields, weight, offsets, n_docs, field_weight, weight_docs, way)
+    return docs, fields, pos, typos, exact, weight, offsets, cands, index, matched, tf, df
+
+
+@compiled
 def _first_at_least(values, lo, hi, d):  # pragma: no cover - compiled
     """The first position in ``values[lo:hi]`` (sorted) whose value is >= ``d``, or hi."""
     while lo < hi:
@@ -1029,6 +1064,29 @@ def relevance_raw(tf, idfs, k1, depth, index, fields, pos, offsets, pairs, pair_
         in_unit &= (ratio >= 0.0) & (ratio <= 1.0)
         raw[c] = -value
     return raw, score, in_unit, True
+
+
+@compiled
+def relevance_ranked(tf, idfs, k1, depth, index, fields, pos, offsets, pairs, pair_weights,
+                     weight, pos_bits, matched, all_words_bonus, max_score, need, cands, tie
+                     ):  # pragma: no cover - compiled
+    """relevance_raw, then the page's order and rows where the relevance rule alone ranks:
+    for ``0 < need < cands.size`` and every score in [0, 1], top_by_key(key, need, cands,
+    tie) (ranking.top_order's single-key cut) and take_ranked(order, cands, score) (the
+    ranked docids and scores pipeline.lexical takes), in this call instead of two more.
+    (key, score, in_unit, done) as relevance_raw returns them, then (order, docids,
+    scores): empty when not cut here (the caller orders the candidates as before)."""
+    key, score, in_unit, done = relevance_raw(tf, idfs, k1, depth, index, fields, pos,
+                                              offsets, pairs, pair_weights, weight,
+                                              pos_bits, matched, all_words_bonus, max_score)
+    order = np.empty(0, np.int64)
+    docids = np.empty(0, cands.dtype)
+    ranked = np.empty(0, np.float64)
+    if done and in_unit and 0 < need < key.size:
+        order = top_by_key(key, need, cands, tie)
+        if order.size:
+            docids, ranked = take_ranked(order, cands, score)
+    return key, score, in_unit, done, order, docids, ranked
 
 
 # Bits a digit of _radix_sorted's passes sorts (256 counts: a few cache lines to clear).
@@ -1897,6 +1955,10 @@ def warm_up() -> None:
     weight = np.ones(1, np.float32)
     tf, _ = term_frequencies(index, docs, fields, weight, offsets, weight, 1, 1)
     candidates_and_frequencies(docs, fields, weight, offsets, 1, weight, 1, DENSE_CANDIDATES)
+    for doc_mask in (yes, cached_mask):
+        gather_candidates(ptr, docs, fields, pos, ptr, docs, fields, pos, ptr,
+                          np.zeros((1, 4)), doc_mask, yes, yes, True, True, True, 1, 16, 4,
+                          weight, 1)
     saturated_sum(tf, np.ones(1), 1.0)
     coded_sum(tf, np.ones(2), 1.0, np.zeros(1, np.uint16), np.ones(1))
     rows_of_docs(ptr, docs, fields, pos, ids, np.zeros(1, np.int8), yes, weight, docs,
@@ -1915,6 +1977,9 @@ def warm_up() -> None:
                      np.zeros((1, 2), i64), np.ones(1), 1.0, 20)
     relevance_raw(tf, np.ones(1), 1.0, 1, index, fields, pos, offsets, np.zeros((1, 2), i64),
                   np.ones(1), 1.0, 20, np.ones((1, 1), np.bool_), 1.0, 1.0)
+    relevance_ranked(tf, np.ones(1), 1.0, 1, index, fields, pos, offsets,
+                     np.zeros((1, 2), i64), np.ones(1), 1.0, 20, np.ones((1, 1), np.bool_), 1.0,
+                     1.0, 1, docs, np.zeros(1, np.uint64))
     in_unit_range(np.zeros(1))
     lengths = np.ones(1, u32)
     shared_grams(docs, 1, 1, lengths, lengths, 0, 1, -1)

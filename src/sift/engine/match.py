@@ -18,7 +18,7 @@ from typing import Any, Final
 
 import numpy as np
 
-from sift.engine.expand import W_SYNONYM, QueryWord, best_split, term_table
+from sift.engine.expand import W_SYNONYM, QueryWord, best_split, term_rows, term_table
 from sift.engine.kernels import (
     DENSE_CANDIDATES,
     MARKED_CANDIDATES,
@@ -26,6 +26,7 @@ from sift.engine.kernels import (
     candidate_index,
     candidates_and_frequencies,
     dense_candidates,
+    gather_candidates,
     gather_words,
     marked_candidates,
     proximity_costs,
@@ -215,15 +216,44 @@ def within_row_budget(words: list[QueryWord], sequence: list[int] | None, snap: 
     return words[:kept], sequence
 
 
+# What kernels.gather_candidates found with the occurrences: (offsets, cands, index,
+# matched, tf, df), as match.Features takes them.
+Found = tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray, np.ndarray, np.ndarray]
+
+
 def gather(words: list[QueryWord], snap: Snapshot, ctx: MatchContext
            ) -> tuple[list[Occurrences], Occurrences | None]:
     """All usable occurrences of each query word, and every word's end to end in one
     buffer (what Features and the relevance rule read) when one call gathered them all:
     no phrase, synonym phrase or split word, and at most two segments."""
-    table = term_table(words)
+    occs, flat, _ = gather_found(words, snap, ctx, None)
+    return occs, flat
+
+
+def gather_found(words: list[QueryWord], snap: Snapshot, ctx: MatchContext,
+                 field_weight: tuple[np.ndarray, int] | None
+                 ) -> tuple[list[Occurrences], Occurrences | None, Found | None]:
+    """:func:`gather`, and with ``field_weight`` (what Features takes) the candidates and
+    their term frequencies found in the same call where every word's occurrences are its
+    terms' rows alone in at most two segments (kernels.gather_candidates); else None."""
+    # A word's phrase, synonym phrases and split first: without any, one call gathers.
+    extras = [_phrase_parts(word, snap, ctx) for word in words]
     segments = list(snap.segments) or [_NO_SEGMENT]
     if len(segments) % 2:
         segments.append(_NO_SEGMENT)
+    if field_weight is not None and len(segments) == 2 and not any(extras):
+        a, b = segments
+        ptr, rows = term_rows(words)
+        *run, offsets, cands, index, matched, tf, df = gather_candidates(
+            a.term_ptr, a.docs, a.fields, a.pos, b.term_ptr, b.docs, b.fields, b.pos, ptr,
+            rows, ctx.doc_mask, ctx.field_ok, ctx.typo_field_ok, not ctx.every_doc,
+            not ctx.every_field, not ctx.typos_everywhere, snap.alive.size, SPARSE_RATIO,
+            MARKED_RATIO, *field_weight)
+        o = offsets.tolist()
+        occs = [_rows(run, o[w], o[w + 1]) if o[w + 1] > o[w] else Occurrences.empty()
+                for w in range(len(words))]
+        return occs, Occurrences(*run), (offsets, cands, index, matched, tf, df)
+    table = term_table(words)
     # Occurrences are masked by document (filter, deletions), field and typo rules,
     # unless none of them can exclude anything (the common unfiltered search).
     runs = [gather_words(a.term_ptr, a.docs, a.fields, a.pos, b.term_ptr, b.docs, b.fields,
@@ -232,17 +262,14 @@ def gather(words: list[QueryWord], snap: Snapshot, ctx: MatchContext
             for a, b in zip(segments[::2], segments[1::2], strict=True)]
     offsets = [run[6].tolist() for run in runs]
     occs = []
-    extras = False
-    for w, word in enumerate(words):
+    for w, extra in enumerate(extras):
         parts = [_rows(run, o[w], o[w + 1])
                  for run, o in zip(runs, offsets, strict=True) if o[w + 1] > o[w]]
         if len(parts) > 1:
             parts = [Occurrences.concat(parts)]
-        occ, extra = _with_phrases(word, parts, snap, ctx)
-        occs.append(occ)
-        extras |= extra
-    flat = Occurrences(*runs[0][:6]) if len(runs) == 1 and not extras else None
-    return occs, flat
+        occs.append(_with_phrases(parts, extra, ctx))
+    flat = Occurrences(*runs[0][:6]) if len(runs) == 1 and not any(extras) else None
+    return occs, flat, None
 
 
 def _rows(run: tuple[np.ndarray, ...], lo: int, hi: int) -> Occurrences:
@@ -253,11 +280,12 @@ def _rows(run: tuple[np.ndarray, ...], lo: int, hi: int) -> Occurrences:
                        weight[lo:hi])
 
 
-def _with_phrases(word: QueryWord, parts: list[Occurrences], snap: Snapshot,
-                  ctx: MatchContext) -> tuple[Occurrences, bool]:
-    """A word's term occurrences (``parts``: none or one, already masked) with those of
-    its phrase, synonym phrases and split, masked; and whether there were any."""
-    masked = len(parts)
+def _phrase_parts(word: QueryWord, snap: Snapshot, ctx: MatchContext) -> list[Occurrences]:
+    """The occurrences of a word's phrase, synonym phrases and split (unmasked), one part
+    each that has any: none for most words, and for most splits of a word being typed
+    ("protei": "pro tei" occurs nowhere), whose empty part would add no row but keep
+    the word from being gathered with the others (gather_found)."""
+    parts = []
     if word.phrase is not None:
         parts.append(phrase_occurrences(word.phrase, snap, 0, True, 1.0))
         word.highlight_words.update(word.phrase)
@@ -269,13 +297,19 @@ def _with_phrases(word: QueryWord, parts: list[Occurrences], snap: Snapshot,
         if split is not None:
             parts.append(phrase_occurrences(split, snap, 1, False, W_SYNONYM))
             word.highlight_words.update(split)
-    extra = len(parts) > masked
-    occ = Occurrences.concat(parts)
+    return [part for part in parts if part.docs.size]
+
+
+def _with_phrases(parts: list[Occurrences], extra: list[Occurrences], ctx: MatchContext
+                  ) -> Occurrences:
+    """A word's term occurrences (``parts``: none or one, already masked) with its
+    phrases' (``extra``, from _phrase_parts), masked."""
+    occ = Occurrences.concat([*parts, *extra])
     if occ.docs.size == 0 or not extra:
-        return occ, extra  # term occurrences alone were masked in gather_words
+        return occ  # term occurrences alone were masked in gather_words
     ok = ctx.doc_mask[occ.docs] & ctx.field_ok[occ.fields]
     ok &= (occ.typos == 0) | ctx.typo_field_ok[occ.fields]
-    return (occ if ok.all() else occ.select(ok)), extra
+    return occ if ok.all() else occ.select(ok)
 
 
 def sorted_distinct(docs: np.ndarray) -> np.ndarray:
@@ -300,11 +334,10 @@ class Features:
 
     def __init__(self, occs: list[Occurrences], field_rank: np.ndarray, n_docs: int,
                  flat: Occurrences | None = None,
-                 field_weight: tuple[np.ndarray, int] | None = None) -> None:
-        ends = [0]
-        for o in occs:
-            ends.append(ends[-1] + o.docs.size)
-        self.offsets = np.array(ends, dtype=np.int64)
+                 field_weight: tuple[np.ndarray, int] | None = None,
+                 found: Found | None = None) -> None:
+        """``found``: what gather_found found with ``flat`` (its candidates and their
+        term frequencies), as the call below would find them (``field_weight``'s)."""
         # ``flat``: every word's occurrences end to end (gather): nothing to copy here.
         self._flat = flat
         self.occs = occs
@@ -312,6 +345,36 @@ class Features:
         # (tf [words, candidates], df [words]): the relevance rule's term frequencies,
         # when ``field_weight`` (ranking.field_weights, and its documents a field) came.
         self.frequencies: tuple[np.ndarray, np.ndarray] | None = None
+        if found is not None:
+            self.offsets, self.cands, self.index_all, self.matched, *tf_df = found
+            self.frequencies = (tf_df[0], tf_df[1])
+        else:
+            self._candidates(n_docs, field_weight)
+        # Candidate index of each occurrence, per word (views into index_all).
+        self.index = [self.index_all[a:b] for a, b in pairwise(self.offsets.tolist())]
+        self.field_rank = field_rank
+        self._cache: dict[str, np.ndarray] = {}
+        # (tf [words, candidates], df [words]) when they come from a word's cached totals.
+        self.totals: tuple[np.ndarray, np.ndarray] | None = None
+        # Given these features and the rows that get the proximity bonus, puts a word's
+        # occurrences there in ``occs`` and ``index`` (word_totals.trailing_word_features);
+        # None: all present.
+        self.fill_rows: Callable[[Features, np.ndarray], None] | None = None
+        # The candidates as a bitset over docids (uint64, bit d & 63 of word d >> 6) when
+        # the match built one (a word's cached totals): facet counts intersect it.
+        self.bits: np.ndarray | None = None
+        # (per candidate an index into values, values.size where absent; values): the
+        # last word's term frequencies, coded (kernels.coded_sum), when ``totals``' tf
+        # holds only the other words' rows (word_totals.trailing_word_features).
+        self.coded_last: tuple[np.ndarray, np.ndarray] | None = None
+
+    def _candidates(self, n_docs: int, field_weight: tuple[np.ndarray, int] | None) -> None:
+        """The occurrences' offsets per word, the candidates, each occurrence's candidate
+        and the matched mask (and, with ``field_weight``, the term frequencies)."""
+        ends = [0]
+        for o in self.occs:
+            ends.append(ends[-1] + o.docs.size)
+        self.offsets = np.array(ends, dtype=np.int64)
         # Few occurrences for the index size: sorting them beats a docid-sized scan.
         occurrences = ends[-1]
         way = SPARSE_CANDIDATES if occurrences * SPARSE_RATIO < n_docs else \
@@ -330,23 +393,6 @@ class Features:
             candidates = marked_candidates if way == MARKED_CANDIDATES else dense_candidates
             self.cands, self.index_all, self.matched = candidates(self.docs, self.offsets,
                                                                   n_docs)
-        # Candidate index of each occurrence, per word (views into index_all).
-        self.index = [self.index_all[a:b] for a, b in pairwise(self.offsets.tolist())]
-        self.field_rank = field_rank
-        self._cache: dict[str, np.ndarray] = {}
-        # (tf [words, candidates], df [words]) when they come from a word's cached totals.
-        self.totals: tuple[np.ndarray, np.ndarray] | None = None
-        # Given these features and the rows that get the proximity bonus, puts a word's
-        # occurrences there in ``occs`` and ``index`` (word_totals.trailing_word_features);
-        # None: all present.
-        self.fill_rows: Callable[[Features, np.ndarray], None] | None = None
-        # The candidates as a bitset over docids (uint64, bit d & 63 of word d >> 6) when
-        # the match built one (a word's cached totals): facet counts intersect it.
-        self.bits: np.ndarray | None = None
-        # (per candidate an index into values, values.size where absent; values): the
-        # last word's term frequencies, coded (kernels.coded_sum), when ``totals``' tf
-        # holds only the other words' rows (word_totals.trailing_word_features).
-        self.coded_last: tuple[np.ndarray, np.ndarray] | None = None
 
     @classmethod
     def of_totals(cls, cands: np.ndarray, tf: np.ndarray, df: int, field_rank: np.ndarray

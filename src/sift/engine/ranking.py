@@ -29,6 +29,7 @@ from sift.engine.kernels import (
     in_unit_range,
     largest_rows_binned,
     put_first,
+    relevance_ranked,
     relevance_raw,
     saturated_sum,
     term_frequencies,
@@ -78,6 +79,9 @@ class RuleOutput:
     details: Callable[[int], dict[str, Any]]
     # Every score is known to lie in [0, 1] (a continuous rule's: combine need not check).
     in_unit: bool = False
+    # The rule alone ranks (:func:`rank`'s ``alone``) and its kernel cut the page: (rows
+    # in rank order as top_order orders them, their docids, their scores); None: not cut.
+    page: tuple[np.ndarray, np.ndarray, np.ndarray] | None = None
 
 
 @dataclass
@@ -87,6 +91,9 @@ class Ranked:
     order: np.ndarray
     score: np.ndarray  # global ranking score per candidate index
     details: Callable[[int], dict[str, Any]]
+    # (docids, score) of the rows of ``order``, in its order, when the ranking kernel took
+    # them (RuleOutput.page); None: the caller takes them (kernels.take_ranked).
+    taken: tuple[np.ndarray, np.ndarray] | None = None
 
 
 @dataclass
@@ -263,13 +270,16 @@ def field_weights(p: RelevanceParams, snap: Snapshot, corpus: CorpusStats | None
     return snap.cached_lru(repr(key) + avg.tobytes().hex(), build)
 
 
-def relevance_scores(inp: RankInput, kept: np.ndarray
-                     ) -> tuple[np.ndarray, np.ndarray, bool]:
+def relevance_scores(inp: RankInput, kept: np.ndarray, alone: bool = False
+                     ) -> tuple[np.ndarray, np.ndarray, bool,
+                                tuple[np.ndarray, np.ndarray, np.ndarray] | None]:
     """BM25F over the expansions of each query word, plus a proximity bonus for the
-    best ``rerank_depth`` candidates. Returns (key, score, in_unit): the raw score
+    best ``rerank_depth`` candidates. Returns (key, score, in_unit, page): the raw score
     negated (ascending is better; negation flips the sign bit only, so -key[c] is the
-    raw score bit for bit), the score normalised to [0, 1], and True when every score
-    is known to lie in [0, 1] (False: not checked)."""
+    raw score bit for bit), the score normalised to [0, 1], True when every score is
+    known to lie in [0, 1] (False: not checked), and with ``alone`` (this rule alone
+    orders every candidate) the page as RuleOutput.page has it, when the common case's
+    kernel cut it (else None)."""
     p, snap, feats, corpus = inp.params, inp.snap, inp.feats, inp.corpus
     n = feats.cands.size
     n_docs = max(snap.n_alive if corpus is None else corpus.documents, 1)
@@ -282,7 +292,6 @@ def relevance_scores(inp: RankInput, kept: np.ndarray
                                   feats.joined("weight"), feats.offsets,
                                   _field_weights(inp), snap.field_len.shape[0], n)
     idfs = np.zeros(len(inp.words))
-    counts = np.array([w.count for w in inp.words], dtype=np.float64)
     # A word without occurrences among the candidates has df 0 (term_frequencies).
     matches = df.tolist() if corpus is None else \
         [corpus.matches(i, w.decision) for i, w in enumerate(inp.words)]
@@ -293,9 +302,17 @@ def relevance_scores(inp: RankInput, kept: np.ndarray
         if m == 0:
             continue
         # idf stays in numpy: numba's log1p can differ from numpy's in the last bit.
-        idfs[i] = np.log1p((n_docs - d + 0.5) / (d + 0.5)) * (p.stop_weight if w.stop else 1.0)
-    word_weights = idfs * counts  # once: each small numpy operation costs ~1 µs
-    max_score = float(np.add.reduce(word_weights))  # ndarray.sum's reduction, unwrapped
+        idf = np.log1p((n_docs - d + 0.5) / (d + 0.5))
+        idfs[i] = idf * p.stop_weight if w.stop else idf  # (times 1.0: the same float)
+    # Each word's idf times its count; a count of 1 (every word but a long query's
+    # repeats) leaves an idf as it is, so without repeats the idfs are the weights.
+    word_weights = idfs * np.array([w.count for w in inp.words], dtype=np.float64) \
+        if any(w.count != 1 for w in inp.words) else idfs
+    # ndarray.sum's reduction, unwrapped; one or two weights (never -0.0: an idf is
+    # positive or 0.0) sum to the one float any order of adding them gives.
+    weights = word_weights.tolist()
+    max_score = weights[0] if len(weights) == 1 else weights[0] + weights[1] \
+        if len(weights) == 2 else float(np.add.reduce(word_weights))
     sequence = inp.sequence if inp.sequence is not None else range(len(inp.words))
     content = [i for i in sequence if not inp.words[i].stop]
     proximity = p.proximity > 0 and len(inp.words) > 1 and n > 0 and not inp.out_of_time()
@@ -310,20 +327,23 @@ def relevance_scores(inp: RankInput, kept: np.ndarray
                                 else 1.0)
         for pair in pairwise(content):
             pairs[pair] = pairs.get(pair, 0) + 1
-        # Added pair after pair, as sum() adds them (whatever Python's sum of floats does).
+        # Added pair after pair, as sum() adds them (whatever Python's sum of floats does),
+        # from the idfs as Python floats (the same doubles, without numpy's scalars).
+        idf_list = idfs.tolist()
         pair_idfs = 0.0
         for a, b in pairwise(content):
-            pair_idfs += min(idfs[a], idfs[b])
+            pair_idfs += min(idf_list[a], idf_list[b])
         max_score += weight * pair_idfs
     if feats.coded_last is None and not feedback and not (
             proximity and (feats.fill_rows is not None or feats.totals is not None)):
         # The common case: the kernels below in one call (kernels.relevance_raw).
         total = max_score + p.all_words_bonus if p.all_words_bonus else max_score
-        key, score, in_unit, done = _in_one_call(
+        key, score, in_unit, done, page = _in_one_call(
             inp, tf, word_weights, pairs, weight, idfs,
-            min(p.rerank_depth, n) if proximity else 0, float(max(total, 1e-9)))
+            min(p.rerank_depth, n) if proximity else 0, float(max(total, 1e-9)),
+            inp.need if alone and inp.need is not None else 0)
         if done:
-            return key, score, in_unit
+            return key, score, in_unit, page
         raw = key  # a NaN score: saturated_sum's, the rest the general way
     else:
         raw = saturated_sum(tf, word_weights, p.k1) if feats.coded_last is None else \
@@ -345,7 +365,7 @@ def relevance_scores(inp: RankInput, kept: np.ndarray
     score = raw / max(max_score, 1e-9)
     # Negated in raw's own buffer, which nothing else holds: one candidate-sized array
     # less alive while the page is ordered (see combine).
-    return np.negative(raw, out=raw), score, False
+    return np.negative(raw, out=raw), score, False, None
 
 
 # What relevance_raw reads of the occurrences when no proximity bonus is added.
@@ -355,18 +375,26 @@ _NO_ROWS = (np.empty(0, np.int32), np.empty(0, np.uint16), np.empty(0, np.uint32
 
 def _in_one_call(inp: RankInput, tf: np.ndarray, word_weights: np.ndarray,
                  pairs: dict[tuple[int, int], int], weight: float, idfs: np.ndarray,
-                 depth: int, max_score: float) -> tuple[np.ndarray, np.ndarray, bool, bool]:
+                 depth: int, max_score: float, need: int
+                 ) -> tuple[np.ndarray, np.ndarray, bool, bool,
+                            tuple[np.ndarray, np.ndarray, np.ndarray] | None]:
     """saturated_sum, the proximity bonus of the ``depth`` best rows (0: none) over every
     word's occurrences end to end, the every-word bonus, and the key and score of each
-    candidate: kernels.relevance_raw."""
+    candidate: kernels.relevance_raw; with a ``need`` (> 0: the rule alone ranks), the
+    first ``need`` rows' order, docids and scores too (kernels.relevance_ranked)."""
     p, feats = inp.params, inp.feats
     if depth:
         rows = (feats.index_all, feats.joined("fields"), feats.joined("pos"), feats.offsets,
                 *_pair_arrays(pairs, idfs))
     else:
         rows = _NO_ROWS
-    return relevance_raw(tf, word_weights, p.k1, depth, *rows, weight, POS_BITS, feats.matched,
-                         float(p.all_words_bonus), max_score)
+    if not need:
+        return (*relevance_raw(tf, word_weights, p.k1, depth, *rows, weight, POS_BITS,
+                               feats.matched, float(p.all_words_bonus), max_score), None)
+    key, score, in_unit, done, order, docids, scores = relevance_ranked(
+        tf, word_weights, p.k1, depth, *rows, weight, POS_BITS, feats.matched,
+        float(p.all_words_bonus), max_score, need, feats.cands, inp.snap.tie)
+    return key, score, in_unit, done, (order, docids, scores) if order.size else None
 
 
 def _pair_arrays(pairs: dict[tuple[int, int], int], idfs: np.ndarray
@@ -411,11 +439,12 @@ def _add_proximity(inp: RankInput, raw: np.ndarray, pairs: dict[tuple[int, int],
     raw[top] += weight * bonus[top]
 
 
-def _relevance(inp: RankInput, kept: np.ndarray, order: int) -> RuleOutput:
-    key, score, in_unit = relevance_scores(inp, kept)
+def _relevance(inp: RankInput, kept: np.ndarray, order: int, alone: bool = False
+               ) -> RuleOutput:
+    key, score, in_unit, page = relevance_scores(inp, kept, alone)
     return RuleOutput(key, score, float("inf"), lambda c: {
         "order": order, "bm25f": round(float(-key[c]), 6), "score": float(score[c])},
-        in_unit)
+        in_unit, page)
 
 
 def _sort(inp: RankInput, entries: list[str], order: int, name: str) -> RuleOutput:
@@ -440,6 +469,10 @@ def rank(inp: RankInput, rules: list[str]) -> Ranked:
         # (BM25's OR semantics, so every candidate stays); the score already rewards
         # matching more words.
         kept = inp.feats.matched
+    # The relevance rule alone orders every candidate (Sift's default rules, no `sort` in
+    # the request): its kernel may cut the page too (RuleOutput.page).
+    alone = alive_idx is None and rules.count("relevance") == 1 and all(
+        r == "relevance" or (r == "sort" and not inp.sort) for r in rules)
     outputs: list[RuleOutput] = []
     for i, rule in enumerate(rules):
         if outputs and inp.out_of_time():
@@ -457,7 +490,7 @@ def rank(inp: RankInput, rules: list[str]) -> Ranked:
         elif rule == "exactness":
             outputs.append(_exactness(inp, kept, i))
         elif rule == "relevance":
-            outputs.append(_relevance(inp, kept, i))
+            outputs.append(_relevance(inp, kept, i, alone))
         elif rule == "sort":
             if inp.sort:
                 outputs.append(_sort(inp, inp.sort, i, "sort"))
@@ -530,6 +563,18 @@ def combine(outputs: list[RuleOutput], alive_idx: np.ndarray | None, ties: Ties,
             rules: list[str], need: int | None = None) -> Ranked:
     """Rank ``alive_idx`` (None: every candidate, ``ties.docids``) by the rules' keys,
     exact ties by ``ties``."""
+    if alive_idx is None and len(outputs) == 1 and outputs[0].page is not None:
+        # The rule alone, its page cut by its kernel: every score in [0, 1] (the kernel
+        # cuts only then), so the final scores are the rule's.
+        only = outputs[0]
+        order, docids, scores = only.page
+        assert only.score is not None
+
+        def rule_details(c: int) -> dict[str, Any]:
+            d = only.details(c)
+            return {rules[d["order"]]: d}
+
+        return Ranked(order, only.score, rule_details, (docids, scores))
     keys: list[np.ndarray] = []
     for out in outputs:
         for key in out.key if isinstance(out.key, list) else [out.key]:

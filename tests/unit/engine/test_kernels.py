@@ -211,12 +211,51 @@ def test_gather_words_masks_like_numpy(first: list[dict[str, np.ndarray]],
         assert np.array_equal(g, expected.astype(g.dtype))
 
 
-KERNELS = ("gather_words", "dense_candidates", "candidate_index", "term_frequencies",
+@given(occurrence_lists(), occurrence_lists(), st.integers(0, 2**32 - 1), st.booleans(),
+       st.sampled_from([1, 4, 16, 1 << 20]))
+@settings(max_examples=100, deadline=None)
+def test_gather_candidates_is_gather_words_then_candidates_and_frequencies(
+        first: list[dict[str, np.ndarray]], second: list[dict[str, np.ndarray]], seed: int,
+        check_docs: bool, ratio: int) -> None:
+    """The rows table's columns as numpy's astype makes them, gather_words, then
+    candidates_and_frequencies the way match.Features picks: the same twelve arrays."""
+    segments = (_segment(first), _segment(second))
+    rng = np.random.default_rng(seed)
+    sizes = rng.integers(0, 4, int(rng.integers(1, 4)))
+    word_ptr = np.concatenate([[0], np.cumsum(sizes)]).astype(np.int64)
+    n = int(sizes.sum())
+    table = np.empty((n, 4))
+    table[:, 0] = rng.integers(0, max(len(first), len(second)) + 1, n)
+    table[:, 1] = rng.integers(0, 3, n)
+    table[:, 2] = table[:, 1] == 0
+    table[:, 3] = rng.random(n).astype(np.float32)
+    masks = (rng.random(N_DOCS) < 0.5, np.ones(N_FIELDS, bool), np.ones(N_FIELDS, bool))
+    field_weight = rng.random(N_DOCS * N_FIELDS).astype(np.float32)
+    got = kernels.gather_candidates(*segments[0], *segments[1], word_ptr, table, *masks,
+                                    check_docs, False, False, N_DOCS, ratio, ratio // 4 or 1,
+                                    field_weight, N_DOCS)
+    gathered = kernels.gather_words(
+        *segments[0], *segments[1], word_ptr, table[:, 0].astype(np.int64),
+        table[:, 1].astype(np.int8), table[:, 2].astype(bool), table[:, 3].astype(np.float32),
+        *masks, check_docs, False, False)
+    occurrences = int(gathered[6][-1])
+    way = kernels.SPARSE_CANDIDATES if occurrences * ratio < N_DOCS else \
+        kernels.MARKED_CANDIDATES if occurrences * (ratio // 4 or 1) < N_DOCS else \
+        kernels.DENSE_CANDIDATES
+    found = kernels.candidates_and_frequencies(gathered[0], gathered[1], gathered[5],
+                                               gathered[6], N_DOCS, field_weight, N_DOCS, way)
+    for g, e in zip(got, (*gathered, *found), strict=True):
+        assert g.dtype == e.dtype and np.array_equal(g, e)
+
+
+KERNELS = ("gather_words", "gather_candidates", "dense_candidates", "candidate_index",
+           "term_frequencies",
            "saturated_sum", "proximity_keys", "proximity_costs", "add_proximity_bonus",
            "shared_grams", "typo_hits", "top_by_key", "put_first", "largest_rows",
            "add_where_all", "trailing_union", "take_ranked", "coded_sum",
            "largest_rows_binned", "add_pair_bonuses", "in_unit_range",
-           "candidates_and_frequencies", "relevance_raw", "prefix_completions",
+           "candidates_and_frequencies", "relevance_raw", "relevance_ranked",
+           "prefix_completions",
            "fresh_entries", "expansion_table")
 
 
@@ -725,6 +764,41 @@ def test_relevance_raw_is_the_calls_it_replaces(words: list[dict[str, np.ndarray
     assert done
     assert np.array_equal(key, expected_key) and np.array_equal(score, expected_score)
     assert in_unit == kernels.in_unit_range(expected_score)
+
+
+@given(occurrence_lists(), st.integers(0, 2**32 - 1), st.sampled_from([0, 1, 7, N_DOCS]),
+       st.sampled_from([0, 1, 10, N_DOCS - 1, N_DOCS]), st.sampled_from([0.5, 100.0]))
+@settings(max_examples=150, deadline=None)
+def test_relevance_ranked_is_relevance_raw_then_the_page(
+        words: list[dict[str, np.ndarray]], seed: int, depth: int, need: int,
+        max_score: float) -> None:
+    """relevance_raw's arrays, then, for 0 < need < candidates and every score in [0, 1],
+    top_by_key's order and take_ranked's docids and scores; else no page."""
+    rng = np.random.default_rng(seed)
+    tf = rng.random((len(words), N_DOCS)) * (rng.random((len(words), N_DOCS)) < 0.5)
+    idfs = rng.random(len(words)) * 3
+    matched = tf > 0
+    pairs = np.array([(a, a + 1) for a in range(len(words) - 1)], np.int64).reshape(-1, 2)
+    pair_weights = rng.random(pairs.shape[0])
+    docs, offsets = _flat(words, "docs"), _offsets(words)
+    index, _ = kernels.candidate_index(np.arange(N_DOCS, dtype=np.uint32), docs, offsets,
+                                       N_DOCS)
+    cands = rng.permutation(N_DOCS).astype(np.uint32)
+    tie = rng.integers(0, 4, N_DOCS).astype(np.uint64)
+    rows = (index, _flat(words, "fields"), _flat(words, "pos"), offsets, pairs, pair_weights,
+            0.25, POS_BITS, matched, 0.5, max_score)
+    key, score, in_unit, done, order, ranked_docids, ranked_scores = \
+        kernels.relevance_ranked(tf, idfs, 1.6, depth, *rows, need, cands, tie)
+    expected = kernels.relevance_raw(tf, idfs, 1.6, depth, *rows)
+    assert np.array_equal(key, expected[0]) and np.array_equal(score, expected[1])
+    assert (in_unit, done) == expected[2:]
+    if not (done and in_unit and 0 < need < N_DOCS):
+        assert order.size == ranked_docids.size == ranked_scores.size == 0
+        return
+    assert np.array_equal(order, kernels.top_by_key(key, need, cands, tie))
+    taken = kernels.take_ranked(order, cands, score)
+    assert np.array_equal(ranked_docids, taken[0]) and np.array_equal(ranked_scores, taken[1])
+    assert ranked_docids.dtype == np.uint32
 
 
 def test_relevance_raw_leaves_a_nan_cut_to_the_caller() -> None:

@@ -306,3 +306,38 @@ def test_features_bring_the_term_frequencies_the_relevance_rule_reads(n_docs: in
                               plain.joined("weight"), plain.offsets, field_weight, n_docs,
                               plain.cands.size)
     assert np.array_equal(feats.frequencies[0], tf) and np.array_equal(feats.frequencies[1], df)
+
+
+@pytest.mark.parametrize("q", ["red shoes", "walking sho", "sunflower red"])
+def test_occurrences_gathered_with_their_candidates_are_those_gathered_alone(q: str) -> None:
+    """gather_found: words without phrases are gathered with their candidates and term
+    frequencies in one call, the same occurrences and features as gather then Features;
+    a split word ("sunflower": "sun flower") is gathered as before, without them."""
+    from sift.engine.expand import ExpandConfig, expand, parse_query
+    from sift.engine.ranking import RelevanceParams, field_weights
+
+    docs = [{"id": i, "title": f"red shoe {i}", "body": "walking shoes sun flower"}
+            for i in range(40)]
+    view = build_index(docs).view
+    snap = view.snapshot
+    words, _ = parse_query(q, view.analyzer, set())
+    expand(words, snap, ExpandConfig.from_settings(view.settings, view.analyzer, True))
+    n_fields = max(len(snap.field_names), 1)
+    ctx = match.MatchContext(snap.alive, np.ones(n_fields, bool), np.ones(n_fields, bool),
+                             every_doc=True)
+    rank = np.zeros(n_fields, np.int64)
+    weights = (field_weights(RelevanceParams(), snap, None, rank, 1), snap.field_len.shape[0])
+    occs, flat, found = match.gather_found(words, snap, ctx, weights)
+    alone, alone_flat = match.gather(words, snap, ctx)
+    assert (found is None) == q.startswith("sunflower") == (flat is None)
+    for got, expected in zip(occs, alone, strict=True):
+        for name in ("docs", "fields", "pos", "typos", "exact", "weight"):
+            assert np.array_equal(getattr(got, name), getattr(expected, name))
+    feats = match.Features(occs, rank, snap.alive.size, flat, weights, found)
+    expected_feats = match.Features(alone, rank, snap.alive.size, alone_flat, weights)
+    for name in ("offsets", "cands", "index_all", "matched"):
+        assert np.array_equal(getattr(feats, name), getattr(expected_feats, name))
+    assert feats.frequencies is not None and expected_feats.frequencies is not None
+    for got_part, expected_part in zip(feats.frequencies, expected_feats.frequencies,
+                                       strict=True):
+        assert np.array_equal(got_part, expected_part)

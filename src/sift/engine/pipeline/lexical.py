@@ -23,7 +23,7 @@ from sift.engine.match import (
     Features,
     MatchContext,
     Occurrences,
-    gather,
+    gather_found,
     phrase_occurrences,
     within_row_budget,
 )
@@ -89,7 +89,8 @@ def match_and_rank(request: Request, sort: list[str], need: int | None) -> Lexic
     ranked = rank(inp, list(request.index.settings["rankingRules"]))
     # The match's bitset is of every candidate: a matching strategy may have dropped some.
     bits = inp.feats.bits if ranked.order.size == inp.feats.cands.size else None
-    docids, scores = take_ranked(ranked.order, inp.feats.cands, ranked.score)
+    docids, scores = ranked.taken if ranked.taken is not None else \
+        take_ranked(ranked.order, inp.feats.cands, ranked.score)
     return LexicalCandidates(words, docids, scores, ranked.order, ranked, bits)
 
 
@@ -185,11 +186,12 @@ def match(request: Request, sort: list[str], need: int | None, word_totals: bool
     if occs is None:
         if corpus is None:  # network statistics name every word: a shard ranks them all
             ranked_words, sequence = within_row_budget(ranked_words, sequence, snap)
-        occs, flat = gather(ranked_words, snap, ctx)
-        # The relevance rule's term frequencies come with the candidates, in one call.
+        # The relevance rule's term frequencies come with the candidates, in one call
+        # (with the occurrences, when their words have no phrase: gather_found).
         weights = (field_weights(relevance, snap, corpus, field_rank, n_ranks),
                    snap.field_len.shape[0]) if stems else None
-        feats = Features(occs, field_rank, snap.alive.size, flat, weights)
+        occs, flat, found = gather_found(ranked_words, snap, ctx, weights)
+        feats = Features(occs, field_rank, snap.alive.size, flat, weights, found)
     inp = RankInput(
         snap,
         ranked_words,
