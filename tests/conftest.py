@@ -12,9 +12,15 @@ from typing import Any
 
 import pytest
 from fastapi.testclient import TestClient
+from hypothesis import settings
 
 from sift.app import create_app
 from sift.config import load_config
+
+# Property tests check answers, never speed: hypothesis' default 200 ms deadline per example
+# failed a kernel's test on the shared 2-core machine under load (a 290 ms example).
+settings.register_profile("sift", deadline=None)
+settings.load_profile("sift")
 
 MASTER_KEY = "test-master-key-0123456789"
 POSTGRES_URL = os.environ.get("SIFT_TEST_POSTGRES_URL", "postgresql://postgres@127.0.0.1:5432/test")
