@@ -17,49 +17,7 @@ from sift.app import create_app
 from sift.config import load_config
 
 MASTER_KEY = "test-master-key-0123456789"
-TESTS = Path(__file__).parent
-# Packages whose tests run on one xdist worker, one after another: tests/sync's sources all
-# take the replication slot `sift_src` (PostgreSQL: one name per server) and the binlog
-# replica id of `src` (MariaDB drops a replica when another connects with its id);
-# tests/browser's share one package-scoped server.
-ONE_WORKER_PACKAGES = ("sync", "browser")
-# Tests that mostly wait, longest first: on a background build of the compiled kernels
-# (minutes, niced), then on the servers they start. Under xdist they start first.
-WAITING_FIRST = ("unit/engine/test_kernels_aot.py", "e2e/", "sync/", "browser/")
 POSTGRES_URL = os.environ.get("SIFT_TEST_POSTGRES_URL", "postgresql://postgres@127.0.0.1:5432/test")
-
-
-@pytest.hookimpl(tryfirst=True, optionalhook=True)  # before xdist's own schedulers
-def pytest_xdist_make_scheduler(config: pytest.Config, log: Any) -> Any:
-    """Under pytest-xdist (scripts/test), a module's tests run on one worker in file order,
-    its module-scoped fixtures built once, and so do a whole package of
-    ``ONE_WORKER_PACKAGES``: xdist's ``loadfile`` with those packages as one file each."""
-    from xdist.scheduler import LoadFileScheduling
-
-    class Scheduling(LoadFileScheduling):
-        def _split_scope(self, nodeid: str) -> str:
-            path = nodeid.split("::", 1)[0]  # tests/<package>/.../test_x.py
-            top, package, *rest = path.split("/")
-            return f"{top}/{package}" if rest and package in ONE_WORKER_PACKAGES else path
-
-    return Scheduling(config, log)
-
-
-def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
-    """In an xdist worker, the tests that mostly wait (``WAITING_FIRST``) go out first, so
-    the other workers' in-process tests fill that time rather than trail after it (every
-    worker sorts alike: xdist checks they collected the same list). Without xdist the order
-    stays the files'."""
-    if hasattr(config, "workerinput"):
-        items.sort(key=_waiting_rank)
-
-
-def _waiting_rank(item: pytest.Item) -> int:
-    path = item.path.relative_to(TESTS).as_posix()
-    return next(
-        (rank for rank, prefix in enumerate(WAITING_FIRST) if path.startswith(prefix)),
-        len(WAITING_FIRST),
-    )
 
 
 def make_client(tmp_path: Path, **overrides: Any) -> TestClient:
