@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import os
+import subprocess
+import sys
 import time
 import uuid
 from collections.abc import Iterator
@@ -24,6 +26,32 @@ settings.load_profile("sift")
 
 MASTER_KEY = "test-master-key-0123456789"
 POSTGRES_URL = os.environ.get("SIFT_TEST_POSTGRES_URL", "postgresql://postgres@127.0.0.1:5432/test")
+
+
+@pytest.fixture(scope="session")
+def kernels_build(tmp_path_factory: pytest.TempPathFactory) -> Path | None:
+    """A cache directory (NUMBA_CACHE_DIR) where the compiled kernels are being built, as
+    ``sift serve`` starts the build: in a child process, started by a process that exits at
+    once (a server stopped within the build's minute): the build carries on without it.
+    None without a C compiler (tests/unit/engine/test_kernels_aot.py waits for it)."""
+    from sift.engine import kernels_aot
+
+    if kernels_aot.compiler() is None:
+        return None
+    base = tmp_path_factory.mktemp("numba-cache")
+    env = {**os.environ, "NUMBA_CACHE_DIR": str(base), kernels_aot.MODE_ENV: "aot"}
+    starter = "from sift.engine import kernels_aot; assert kernels_aot.start_build()"
+    subprocess.run([sys.executable, "-c", starter], env=env, check=True, timeout=60)
+    return base
+
+
+@pytest.fixture(scope="session", autouse=True)
+def kernels_build_begun(request: pytest.FixtureRequest) -> None:
+    """Where test_kernels_aot.py is to run, its build begins with the session: it takes
+    minutes of one core (niced), which the tests before that module, mostly waiting on the
+    servers they start, leave to it; begun at that module's turn, it was waited on alone."""
+    if any(item.path.name == "test_kernels_aot.py" for item in request.session.items):
+        request.getfixturevalue("kernels_build")
 
 
 def make_client(tmp_path: Path, **overrides: Any) -> TestClient:

@@ -44,17 +44,12 @@ print(json.dumps({"hits": out, "numba": "numba" in sys.modules}))
 
 
 @pytest.fixture(scope="module")
-def numba_cache(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """A cache directory (NUMBA_CACHE_DIR) holding the compiled module, built as
-    ``sift serve`` builds it: in a child process, started by a process that exits at once
-    (a server stopped within the build's minute): the build carries on without it."""
-    if kernels_aot.compiler() is None:
+def numba_cache(kernels_build: Path | None) -> Path:
+    """A cache directory holding the compiled module, once the build that tests/conftest.py
+    began (as ``sift serve`` begins it) ended."""
+    if kernels_build is None:
         pytest.skip("no C compiler: the kernels stay with numba's JIT")
-    base = tmp_path_factory.mktemp("numba-cache")
-    env = {**os.environ, "NUMBA_CACHE_DIR": str(base), kernels_aot.MODE_ENV: "aot"}
-    starter = "from sift.engine import kernels_aot; assert kernels_aot.start_build()"
-    subprocess.run([sys.executable, "-c", starter], env=env, check=True, timeout=60)
-    directory = base / "sift-aot"
+    directory = kernels_build / "sift-aot"
     deadline = time.monotonic() + 600
     while kernels_aot._marker(directory).exists():  # removed when the build ends
         assert time.monotonic() < deadline, "the build did not end"
@@ -62,7 +57,7 @@ def numba_cache(tmp_path_factory: pytest.TempPathFactory) -> Path:
     log = kernels_aot._build_log(directory).read_text(errors="replace")
     assert not kernels_aot._missing(directory), f"the build failed:\n{log[-2000:]}"
     assert kernels_aot.start_build(directory) is None  # built: nothing to do
-    return base
+    return kernels_build
 
 
 def test_a_failed_build_is_reported_with_its_last_message(
