@@ -170,3 +170,14 @@ def test_click_report_answers_a_site_owners_questions(client: TestClient) -> Non
     }
     assert report["queriesWithoutClicks"] == [{"query": "emma", "count": 1}]
     assert emma
+
+
+def test_every_event_gets_the_same_answer_however_many_came_before(client: TestClient) -> None:
+    """One prebuilt 201 answers every event (routes/events.py): the layers that add headers
+    must add them to a copy, never to the shared answer's own list."""
+    _books(client)
+    answers = [client.post("/events", json=_click(None, str(n % 3 + 1))) for n in range(3)]
+    heads = [[(k, v) for k, v in a.headers.items() if k != "x-request-id"] for a in answers]
+    assert all(a.status_code == 201 and a.content == b"" for a in answers)
+    assert heads[0] == heads[1] == heads[2]
+    assert len({a.headers["x-request-id"] for a in answers}) == 3
