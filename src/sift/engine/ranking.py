@@ -563,18 +563,21 @@ def combine(outputs: list[RuleOutput], alive_idx: np.ndarray | None, ties: Ties,
             rules: list[str], need: int | None = None) -> Ranked:
     """Rank ``alive_idx`` (None: every candidate, ``ties.docids``) by the rules' keys,
     exact ties by ``ties``."""
+    def details(c: int) -> dict[str, Any]:
+        out_details: dict[str, Any] = {}
+        for out in outputs:
+            d = out.details(c)
+            name = rules[d["order"]]
+            out_details[name] = d
+        return out_details
+
     if alive_idx is None and len(outputs) == 1 and outputs[0].page is not None:
         # The rule alone, its page cut by its kernel: every score in [0, 1] (the kernel
         # cuts only then), so the final scores are the rule's.
         only = outputs[0]
         order, docids, scores = only.page
         assert only.score is not None
-
-        def rule_details(c: int) -> dict[str, Any]:
-            d = only.details(c)
-            return {rules[d["order"]]: d}
-
-        return Ranked(order, only.score, rule_details, (docids, scores))
+        return Ranked(order, only.score, details, (docids, scores))
     keys: list[np.ndarray] = []
     for out in outputs:
         for key in out.key if isinstance(out.key, list) else [out.key]:
@@ -609,13 +612,4 @@ def combine(outputs: list[RuleOutput], alive_idx: np.ndarray | None, ties: Ties,
     else:
         # The method np.clip calls, without its dispatch (a few µs of a short search).
         final = score.clip(0.0, 1.0)
-
-    def details(c: int) -> dict[str, Any]:
-        out_details: dict[str, Any] = {}
-        for out in outputs:
-            d = out.details(c)
-            name = rules[d["order"]]
-            out_details[name] = d
-        return out_details
-
     return Ranked(order, final, details)
