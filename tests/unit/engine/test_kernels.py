@@ -738,14 +738,11 @@ def _relevance_by_steps(tf: np.ndarray, idfs: np.ndarray, depth: int, words: lis
     return np.negative(raw, out=raw), score
 
 
-@given(occurrence_lists(), st.integers(0, 2**32 - 1), st.sampled_from([0, 1, 7, N_DOCS]),
-       st.sampled_from([0.0, 0.5]))
-@settings(max_examples=150, deadline=None)
-def test_relevance_raw_is_the_calls_it_replaces(words: list[dict[str, np.ndarray]],
-                                                seed: int, depth: int, bonus: float) -> None:
-    """saturated_sum, the cut and pair bonuses of the best ``depth`` rows, the every-word
-    bonus, the division by the maximum score and the negation: the same floats as the
-    calls one after the other, and whether every score lies in [0, 1]."""
+def _relevance_inputs(words: list[dict[str, np.ndarray]], seed: int) -> tuple[Any, ...]:
+    """Seeded term frequencies (half of them 0), idfs, the matched mask, neighbouring
+    pairs and their weights, each occurrence's candidate and the words' offsets, as the
+    relevance kernels take them: (rng, tf, idfs, matched, pairs, pair_weights, index,
+    offsets)."""
     rng = np.random.default_rng(seed)
     tf = rng.random((len(words), N_DOCS)) * (rng.random((len(words), N_DOCS)) < 0.5)
     idfs = rng.random(len(words)) * 3
@@ -755,6 +752,19 @@ def test_relevance_raw_is_the_calls_it_replaces(words: list[dict[str, np.ndarray
     docs, offsets = _flat(words, "docs"), _offsets(words)
     index, _ = kernels.candidate_index(np.arange(N_DOCS, dtype=np.uint32), docs, offsets,
                                        N_DOCS)
+    return rng, tf, idfs, matched, pairs, pair_weights, index, offsets
+
+
+@given(occurrence_lists(), st.integers(0, 2**32 - 1), st.sampled_from([0, 1, 7, N_DOCS]),
+       st.sampled_from([0.0, 0.5]))
+@settings(max_examples=150, deadline=None)
+def test_relevance_raw_is_the_calls_it_replaces(words: list[dict[str, np.ndarray]],
+                                                seed: int, depth: int, bonus: float) -> None:
+    """saturated_sum, the cut and pair bonuses of the best ``depth`` rows, the every-word
+    bonus, the division by the maximum score and the negation: the same floats as the
+    calls one after the other, and whether every score lies in [0, 1]."""
+    rng, tf, idfs, matched, pairs, pair_weights, index, offsets = _relevance_inputs(words,
+                                                                                     seed)
     max_score = float(rng.choice([0.5, 100.0]))
     key, score, in_unit, done = kernels.relevance_raw(
         tf, idfs, 1.6, depth, index, _flat(words, "fields"), _flat(words, "pos"), offsets,
@@ -774,15 +784,8 @@ def test_relevance_ranked_is_relevance_raw_then_the_page(
         max_score: float) -> None:
     """relevance_raw's arrays, then, for 0 < need < candidates and every score in [0, 1],
     top_by_key's order and take_ranked's docids and scores; else no page."""
-    rng = np.random.default_rng(seed)
-    tf = rng.random((len(words), N_DOCS)) * (rng.random((len(words), N_DOCS)) < 0.5)
-    idfs = rng.random(len(words)) * 3
-    matched = tf > 0
-    pairs = np.array([(a, a + 1) for a in range(len(words) - 1)], np.int64).reshape(-1, 2)
-    pair_weights = rng.random(pairs.shape[0])
-    docs, offsets = _flat(words, "docs"), _offsets(words)
-    index, _ = kernels.candidate_index(np.arange(N_DOCS, dtype=np.uint32), docs, offsets,
-                                       N_DOCS)
+    rng, tf, idfs, matched, pairs, pair_weights, index, offsets = _relevance_inputs(words,
+                                                                                     seed)
     cands = rng.permutation(N_DOCS).astype(np.uint32)
     tie = rng.integers(0, 4, N_DOCS).astype(np.uint64)
     rows = (index, _flat(words, "fields"), _flat(words, "pos"), offsets, pairs, pair_weights,
