@@ -91,19 +91,20 @@ class SearchPlacement:
 
     def measured(self, group: Group | None, func: Callable[..., T], *args: Any
                  ) -> tuple[T, float]:  # fmt: skip
-        """``timed``, with the seconds ``func`` took (for the hand-off's cost)."""
+        """``func(*args)`` and the seconds it took, recorded for ``group`` (also when it
+        raises); the seconds also serve the hand-off's cost."""
         started = time.perf_counter()
-        result = self.timed(group, func, *args)
-        return result, time.perf_counter() - started
+        try:
+            result = func(*args)
+        finally:
+            took = time.perf_counter() - started
+            if group is not None:
+                self._record(group, took)
+        return result, took
 
     def timed(self, group: Group | None, func: Callable[..., T], *args: Any) -> T:
         """``func(*args)``, its time recorded for ``group`` (also when it raises)."""
-        started = time.perf_counter()
-        try:
-            return func(*args)
-        finally:
-            if group is not None:
-                self._record(group, time.perf_counter() - started)
+        return self.measured(group, func, *args)[0]
 
     def _record(self, group: Group, seconds: float) -> None:
         average = self._average.get(group)
