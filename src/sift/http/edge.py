@@ -19,6 +19,7 @@ from typing import TYPE_CHECKING
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from sift.http import failures, metrics
+from sift.http.cors import VARY_ORIGIN
 
 if TYPE_CHECKING:
     from sift.http.cors import CORS
@@ -29,6 +30,7 @@ SECURITY_HEADERS = {
     "X-Frame-Options": "DENY",
 }
 SECURITY = [(k.lower().encode(), v.encode()) for k, v in SECURITY_HEADERS.items()]
+SECURITY_NAMES = frozenset(name for name, _ in SECURITY)
 
 
 class RequestIds:
@@ -75,14 +77,18 @@ class RequestEdge:
             nonlocal status
             if message["type"] == "http.response.start":
                 status = message["status"]
-                headers = list(message.get("headers", ()))
-                present = {name.lower() for name, _ in headers}
-                headers.extend(h for h in SECURITY if h[0] not in present)
-                headers.append(id_header)
+                own = message.get("headers", ())
+                present = {name.lower() for name, _ in own}
+                if present.isdisjoint(SECURITY_NAMES):  # the usual answer: no generator
+                    headers = [*own, *SECURITY, id_header]
+                else:
+                    headers = [*own, *(h for h in SECURITY if h[0] not in present), id_header]
                 message = {**message, "headers": headers}
                 if cors is not None:
-                    await cors.send_without_origin(message, send, scope)
-                    return
+                    if b"vary" in present:  # CORS merges its Vary into the answer's
+                        await cors.send_without_origin(message, send, scope)
+                        return
+                    headers.append(VARY_ORIGIN)  # as CORS adds it, in this one wrapper
             await send(message)
 
         try:

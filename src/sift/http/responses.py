@@ -10,7 +10,7 @@ from fastapi import Request
 from fastapi.responses import Response
 
 from sift.errors import SiftError
-from sift.http.encoding import read_body
+from sift.http.body import whole_body
 from sift.http.headers import header
 from sift.inputs import (
     INDEX_UID,
@@ -43,7 +43,7 @@ def accepted(summary: dict[str, Any]) -> JSONResponse:
 async def json_body(request: Request, *, required: bool = True) -> Any:
     """The request's JSON body (decoded per Content-Encoding); Content-Type must say JSON."""
     config = getattr(getattr(request.app.state, "services", None), "config", None)
-    raw = await read_body(request, getattr(config, "max_payload_bytes", None))
+    raw = await whole_body(request, getattr(config, "max_payload_bytes", None))
     if not raw.strip():
         if required:
             raise SiftError("A json payload is missing.", "missing_payload")
