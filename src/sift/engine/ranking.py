@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import re
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from itertools import pairwise
 from typing import Any
@@ -100,7 +100,7 @@ class Ranked:
 class RankInput:
     snap: Snapshot
     words: list[QueryWord]
-    occs: list[Occurrences]
+    occs: Sequence[Occurrences]
     feats: Features
     strategy: str
     field_rank: np.ndarray  # per field id: attribute rank (0 = most important)
