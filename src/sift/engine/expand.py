@@ -588,12 +588,19 @@ def best_split(word: str, snap: Snapshot) -> list[str] | None:
     preferring the split whose rarer half is most frequent."""
     if len(word) < 4 or snap.term_id(word) is not None:
         return None
-    freq = term_frequencies(snap)
+    # Snapshot.term_id spelled out, and the right half looked up only when the left
+    # is a term: a word being typed ("protei") is tried at every cut, most of them
+    # with a left half the index does not know.
+    ids, n_terms = snap.term_ids, snap.n_terms
     best: tuple[int, list[str]] | None = None
     for cut in range(2, len(word) - 1):
-        left, right = snap.term_id(word[:cut]), snap.term_id(word[cut:])
-        if left is None or right is None:
+        left = ids.get(word[:cut])
+        if left is None or left >= n_terms:
             continue
+        right = ids.get(word[cut:])
+        if right is None or right >= n_terms:
+            continue
+        freq = term_frequencies(snap)
         score = int(min(freq[left], freq[right]))
         if best is None or score > best[0]:
             best = (score, [word[:cut], word[cut:]])
