@@ -180,7 +180,11 @@ def term_table(words: list[QueryWord]
 
 def term_rows(words: list[QueryWord]) -> tuple[np.ndarray, np.ndarray]:
     """(word_ptr, rows): :func:`term_table` as one float64 array of rows (term id, typos,
-    exact, weight), what kernels.gather_candidates reads; a new array."""
+    exact, weight), what kernels.gather_candidates reads; a new array, but for a single
+    word its own table (never to be written to, as every word's table)."""
+    if len(words) == 1:  # a word's own table (the kernels only read it): no copy
+        rows = words[0]._rows
+        return np.array((0, len(rows)), dtype=np.int64), rows
     ends = [0]
     for w in words:
         ends.append(ends[-1] + len(w._rows))

@@ -401,8 +401,9 @@ def _pair_arrays(pairs: dict[tuple[int, int], int], idfs: np.ndarray
                  ) -> tuple[np.ndarray, np.ndarray]:
     """The word pairs as an (n, 2) array, and each pair's weight: its count times the
     smaller idf of its two words (what the pair-bonus kernels take)."""
+    idf = idfs.tolist()  # the same doubles as Python floats: no numpy scalar a pair
     return (np.array(list(pairs), dtype=np.int64).reshape(-1, 2),
-            np.array([times * float(min(idfs[a], idfs[b])) for (a, b), times in pairs.items()]))
+            np.array([times * min(idf[a], idf[b]) for (a, b), times in pairs.items()]))
 
 
 def _add_proximity(inp: RankInput, raw: np.ndarray, pairs: dict[tuple[int, int], int],
