@@ -180,7 +180,11 @@ def term_table(words: list[QueryWord]
 
 def term_rows(words: list[QueryWord]) -> tuple[np.ndarray, np.ndarray]:
     """(word_ptr, rows): :func:`term_table` as one float64 array of rows (term id, typos,
-    exact, weight), what kernels.gather_candidates reads; a new array."""
+    exact, weight), what kernels.gather_candidates reads; a new array, but for a single
+    word its own table (never to be written to, as every word's table)."""
+    if len(words) == 1:  # a word's own table (the kernels only read it): no copy
+        rows = words[0]._rows
+        return np.array((0, len(rows)), dtype=np.int64), rows
     ends = [0]
     for w in words:
         ends.append(ends[-1] + len(w._rows))
@@ -326,17 +330,24 @@ def max_typos(word: str, cfg: ExpandConfig) -> int:
     return 1 if len(word) >= cfg.one_typo else 0
 
 
-def _typo_terms(word: str, budget: int, snap: Snapshot, any_first: bool = False
-                ) -> tuple[np.ndarray, np.ndarray]:
+# A shortlist not counted yet (GramView.candidates counts it): not None, which says the
+# bigram filter rules nothing out.
+_UNCOUNTED: Final = np.empty(0, dtype=np.int64)
+
+
+def _typo_terms(word: str, budget: int, snap: Snapshot, any_first: bool = False,
+                shortlist: np.ndarray | None = _UNCOUNTED) -> tuple[np.ndarray, np.ndarray]:
     """Vocabulary terms within ``budget`` edits, as (term ids, typo counts).
 
     A typo on the first letter counts as two (Meilisearch's rule), so normally
     only terms sharing the first letter are compared (vocabulary buckets by first
     letter and length). ``any_first`` also scans other first letters, charging
-    them the extra typo.
+    them the extra typo. ``shortlist``: what ``GramView.candidates`` answers for this
+    word, when already counted (GramView.typed_candidates).
     """
     vocab = snap.vocabulary
-    shortlist = vocab.grams.candidates(word, budget, prefix=False, any_first=any_first)
+    if shortlist is _UNCOUNTED:
+        shortlist = vocab.grams.candidates(word, budget, prefix=False, any_first=any_first)
     if shortlist is not None:
         return _closest(word, budget, shortlist, snap, any_first)
     words: list[str] = []
@@ -468,8 +479,15 @@ def _expand_word(w: QueryWord, snap: Snapshot, cfg: ExpandConfig,
     if facts is not None:
         w.decision = facts.closest if unknown else TYPOS if budget else TRUSTED
     ids, dist, weights = _NO_TERMS, _NO_TYPOS, _NO_WEIGHTS
+    typed = w.is_prefix and cfg.prefix_search and budget
+    any_first = unknown or budget >= 2
+    # A word being typed is searched whole and as its completions' beginning, both
+    # within the same first letter unless any_first: their shortlists in one count.
+    both = snap.vocabulary.grams.typed_candidates(w.text, budget) \
+        if typed and not any_first else None
     if budget:
-        ids, dist = _typo_terms(w.text, budget, snap, any_first=unknown or budget >= 2)
+        ids, dist = _typo_terms(w.text, budget, snap, any_first,
+                                _UNCOUNTED if both is None else both[0])
         if unknown and dist.size:
             # Keep the closest spellings only: farther ones are mostly noise.
             w.facts = WordFacts(own, False, int(dist.min()))
@@ -481,9 +499,10 @@ def _expand_word(w: QueryWord, snap: Snapshot, cfg: ExpandConfig,
                 weights = weights / weights.max()  # the intended word is among these
     # After the whole-word typos, so a term found both ways keeps the higher weight.
     heads, head_typos, head_weights = _NO_TERMS, _NO_TYPOS, _NO_WEIGHTS
-    if w.is_prefix and cfg.prefix_search and budget:
+    if typed:
         scale = 1.0 if unknown else cfg.typo_weight / W_TYPO[1]
-        heads, head_typos = _typo_completions(w.text, snap, budget)
+        heads, head_typos = _typo_completions(w.text, snap, budget,
+                                              _UNCOUNTED if both is None else both[1])
         head_weights = cfg.prefix_weight * scale * _TYPO_WEIGHTS[head_typos]
     w._terms = snap.term_list
     if completions.size or ids.size or heads.size or (group and group != [tid]):
@@ -518,13 +537,17 @@ def _letters(word: str) -> np.ndarray:
     return np.fromiter(map(ord, word), np.uint32, len(word))
 
 
-def _typo_completions(word: str, snap: Snapshot, budget: int) -> tuple[np.ndarray, np.ndarray]:
+def _typo_completions(word: str, snap: Snapshot, budget: int,
+                      shortlist: np.ndarray | None = _UNCOUNTED
+                      ) -> tuple[np.ndarray, np.ndarray]:
     """Completions of a mistyped prefix ("extrordin" -> "extraordinary") and their typos:
     the word is compared with the start of each term sharing its first letter, cut one
-    letter shorter, as long, and one letter longer (to allow a missed or extra letter)."""
+    letter shorter, as long, and one letter longer (to allow a missed or extra letter).
+    ``shortlist``: as _typo_terms', the prefix's."""
     vocab = snap.vocabulary
     n = len(word)
-    shortlist = vocab.grams.candidates(word, budget, prefix=True, any_first=False)
+    if shortlist is _UNCOUNTED:
+        shortlist = vocab.grams.candidates(word, budget, prefix=True, any_first=False)
     if shortlist is None:
         lo, hi = vocab.prefix_range(word[0])
         in_range = vocab.ids[lo:hi]
@@ -588,12 +611,19 @@ def best_split(word: str, snap: Snapshot) -> list[str] | None:
     preferring the split whose rarer half is most frequent."""
     if len(word) < 4 or snap.term_id(word) is not None:
         return None
-    freq = term_frequencies(snap)
+    # Snapshot.term_id spelled out, and the right half looked up only when the left
+    # is a term: a word being typed ("protei") is tried at every cut, most of them
+    # with a left half the index does not know.
+    ids, n_terms = snap.term_ids, snap.n_terms
     best: tuple[int, list[str]] | None = None
     for cut in range(2, len(word) - 1):
-        left, right = snap.term_id(word[:cut]), snap.term_id(word[cut:])
-        if left is None or right is None:
+        left = ids.get(word[:cut])
+        if left is None or left >= n_terms:
             continue
+        right = ids.get(word[cut:])
+        if right is None or right >= n_terms:
+            continue
+        freq = term_frequencies(snap)
         score = int(min(freq[left], freq[right]))
         if best is None or score > best[0]:
             best = (score, [word[:cut], word[cut:]])

@@ -22,9 +22,10 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from sift.engine.kernels import shared_grams
+from sift.engine.kernels import shared_grams, typed_word_grams
 
 _EDIT_DESTROYS = 3  # bigrams one edit (OSA: a transposition) can destroy at most
+_NO_IDS = np.empty(0, dtype=np.uint32)  # an absent posting (never written to)
 SLICE = 16_384  # words whose bigrams are computed together
 _OWNER_BITS = 14  # a word's position in its slice
 assert 1 << _OWNER_BITS >= SLICE
@@ -149,6 +150,37 @@ class GramView:
                 return None
             cached = split[gram] = ids[self.firsts[ids] == ord(first)]
         return cached
+
+    def typed_candidates(self, word: str, budget: int
+                         ) -> tuple[np.ndarray, np.ndarray] | None:
+        """(``candidates(word, budget, False, False)``, ``candidates(word, budget, True,
+        False)``): a word being typed is searched for typos whole and as the beginning of
+        its completions, and the second's bigrams are the first's but for the end one
+        (``x$``), so one count gives both (kernels.typed_word_grams). None where the end
+        bigram is among the others (a word with ``$`` in it) or the prefix's filter
+        rules nothing out: ask ``candidates`` for each then."""
+        if not word:
+            return None
+        grams = bigrams(word, True)
+        end = word[-1] + "$"
+        need = len(grams) - _EDIT_DESTROYS * budget
+        if need <= 0 or end in grams:
+            return None
+        first = word[0]
+        split = self._by_first.get(first) or {}
+        lists = [p for g in grams
+                 if (p := split.get(g)) is not None or (p := self._posting_of(g, first))
+                 is not None]
+        if not lists:
+            return np.empty(0, dtype=np.int64), np.empty(0, dtype=np.int64)
+        ends = split.get(end)
+        if ends is None:
+            ends = self._posting_of(end, first)
+        n = len(word)
+        return typed_word_grams(np.concatenate(lists) if len(lists) > 1 else lists[0],
+                                _NO_IDS if ends is None else ends, self.n_terms, need,
+                                self.lengths, self.firsts, max(n - budget, 0), n + budget,
+                                ord(first))
 
     def candidates(self, word: str, budget: int, prefix: bool, any_first: bool
                    ) -> np.ndarray | None:

@@ -1226,6 +1226,42 @@ def shared_grams(ids, n_terms, need, lengths, firsts, min_len, max_len, first
 
 
 @compiled
+def typed_word_grams(ids, ends, n_terms, need, lengths, firsts, min_len, max_len, first
+                     ):  # pragma: no cover - compiled
+    """shared_grams of a word being typed, both ways its typos are searched, in one count:
+    (its own shortlist, its completions' shortlist), sorted. ``ids``: the concatenated
+    postings of the bigrams of ``^word`` (a prefix's); ``ends``: the posting of its last
+    letter's end bigram (``x$``), which the whole word's bigrams add to those. The
+    completions' shortlist is shared_grams(ids, n_terms, need, ..., min_len, any length,
+    first); the word's, shared_grams over ``ids`` and ``ends`` with ``need + 1`` and
+    ``[min_len, max_len]``: every term of it counts at least ``need`` in ``ids`` and
+    passes the same length and letter tests, so it is among the completions' shortlist,
+    read once more with the end bigram's counts added; the two counts of the same
+    postings were two calls."""
+    counts = np.zeros(n_terms, np.uint16)
+    out = np.empty(ids.size, np.int64)
+    k = 0
+    for i in range(ids.size):
+        t = ids[i]
+        c = counts[t] + 1
+        counts[t] = c
+        if c == need and min_len <= lengths[t] and (first < 0 or firsts[t] == first):
+            out[k] = t
+            k += 1
+    heads = np.sort(out[:k])
+    for i in range(ends.size):
+        counts[ends[i]] += 1
+    word = np.empty(k, np.int64)
+    j = 0
+    for i in range(k):
+        t = heads[i]
+        if counts[t] > need and lengths[t] <= max_len:
+            word[j] = t
+            j += 1
+    return word[:j], heads
+
+
+@compiled
 def typo_hits(word, ids, codes, lengths, firsts, budget, prefix, any_first
               ):  # pragma: no cover - compiled
     """The terms of ``ids`` within ``budget`` typos of ``word`` (code points), in the order
@@ -1983,6 +2019,7 @@ def warm_up() -> None:
     in_unit_range(np.zeros(1))
     lengths = np.ones(1, u32)
     shared_grams(docs, 1, 1, lengths, lengths, 0, 1, -1)
+    typed_word_grams(docs, docs, 1, 1, lengths, lengths, 0, 1, 1)
     top_by_key(np.zeros(2), 1, np.zeros(2, u32), np.zeros(1, np.uint64))
     put_first(np.zeros(1, i64), 2)
     take_ranked(np.zeros(1, i64), docs, np.zeros(1))

@@ -11,10 +11,10 @@ depends on the number of occurrences, never on a Python loop per document.
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from itertools import pairwise
-from typing import Any, Final
+from typing import Any, Final, overload
 
 import numpy as np
 
@@ -63,7 +63,7 @@ class Occurrences:
                    np.empty(0, np.int8), np.empty(0, bool), np.empty(0, np.float32))
 
     @classmethod
-    def concat(cls, parts: list[Occurrences]) -> Occurrences:
+    def concat(cls, parts: Sequence[Occurrences]) -> Occurrences:
         if not parts:
             return cls.empty()
         if len(parts) == 1:
@@ -222,7 +222,7 @@ Found = tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray, np.ndarray, np.nda
 
 
 def gather(words: list[QueryWord], snap: Snapshot, ctx: MatchContext
-           ) -> tuple[list[Occurrences], Occurrences | None]:
+           ) -> tuple[WordOccurrences, Occurrences | None]:
     """All usable occurrences of each query word, and every word's end to end in one
     buffer (what Features and the relevance rule read) when one call gathered them all:
     no phrase, synonym phrase or split word, and at most two segments."""
@@ -232,7 +232,7 @@ def gather(words: list[QueryWord], snap: Snapshot, ctx: MatchContext
 
 def gather_found(words: list[QueryWord], snap: Snapshot, ctx: MatchContext,
                  field_weight: tuple[np.ndarray, int] | None
-                 ) -> tuple[list[Occurrences], Occurrences | None, Found | None]:
+                 ) -> tuple[WordOccurrences, Occurrences | None, Found | None]:
     """:func:`gather`, and with ``field_weight`` (what Features takes) the candidates and
     their term frequencies found in the same call where every word's occurrences are its
     terms' rows alone in at most two segments (kernels.gather_candidates); else None."""
@@ -249,10 +249,9 @@ def gather_found(words: list[QueryWord], snap: Snapshot, ctx: MatchContext,
             rows, ctx.doc_mask, ctx.field_ok, ctx.typo_field_ok, not ctx.every_doc,
             not ctx.every_field, not ctx.typos_everywhere, snap.alive.size, SPARSE_RATIO,
             MARKED_RATIO, *field_weight)
-        o = offsets.tolist()
-        occs = [_rows(run, o[w], o[w + 1]) if o[w + 1] > o[w] else Occurrences.empty()
-                for w in range(len(words))]
-        return occs, Occurrences(*run), (offsets, cands, index, matched, tf, df)
+        flat = Occurrences(*run)
+        return WordRows(flat, offsets.tolist()), flat, (offsets, cands, index, matched, tf,
+                                                        df)
     table = term_table(words)
     # Occurrences are masked by document (filter, deletions), field and typo rules,
     # unless none of them can exclude anything (the common unfiltered search).
@@ -270,6 +269,51 @@ def gather_found(words: list[QueryWord], snap: Snapshot, ctx: MatchContext,
         occs.append(_with_phrases(parts, extra, ctx))
     flat = Occurrences(*runs[0][:6]) if len(runs) == 1 and not any(extras) else None
     return occs, flat, None
+
+
+class WordRows(Sequence[Occurrences]):
+    """Each query word's occurrences as slices of every word's end to end (``flat``, word
+    w's rows ``[bounds[w], bounds[w + 1])``), each sliced when first read: the relevance
+    rule reads only ``flat``, and six slices and an Occurrences a word were ~1.2 µs of a
+    search. Setting a word's occurrences replaces its slice (word_totals fills one)."""
+
+    __slots__ = ("_bounds", "_flat", "_words")
+
+    def __init__(self, flat: Occurrences, bounds: list[int]) -> None:
+        self._flat = flat
+        self._bounds = bounds
+        self._words: list[Occurrences | None] = [None] * (len(bounds) - 1)
+
+    def __len__(self) -> int:
+        return len(self._words)
+
+    @overload
+    def __getitem__(self, w: int) -> Occurrences: ...
+
+    @overload
+    def __getitem__(self, w: slice) -> list[Occurrences]: ...
+
+    def __getitem__(self, w: int | slice) -> Occurrences | list[Occurrences]:
+        if isinstance(w, slice):
+            return [self[i] for i in range(*w.indices(len(self._words)))]
+        occ = self._words[w]
+        if occ is None:
+            if w < 0:
+                w += len(self._words)
+            lo, hi = self._bounds[w], self._bounds[w + 1]
+            flat = self._flat
+            occ = Occurrences(flat.docs[lo:hi], flat.fields[lo:hi], flat.pos[lo:hi],
+                              flat.typos[lo:hi], flat.exact[lo:hi], flat.weight[lo:hi]) \
+                if hi > lo else Occurrences.empty()
+            self._words[w] = occ
+        return occ
+
+    def __setitem__(self, w: int, occ: Occurrences) -> None:
+        self._words[w] = occ
+
+
+# Each query word's occurrences (match.gather): a list, or slices of one buffer.
+WordOccurrences = list[Occurrences] | WordRows
 
 
 def _rows(run: tuple[np.ndarray, ...], lo: int, hi: int) -> Occurrences:
@@ -332,7 +376,7 @@ class Features:
     ranking that only needs relevance never pays for attribute/typo arrays.
     """
 
-    def __init__(self, occs: list[Occurrences], field_rank: np.ndarray, n_docs: int,
+    def __init__(self, occs: WordOccurrences, field_rank: np.ndarray, n_docs: int,
                  flat: Occurrences | None = None,
                  field_weight: tuple[np.ndarray, int] | None = None,
                  found: Found | None = None) -> None:
@@ -350,8 +394,9 @@ class Features:
             self.frequencies = (tf_df[0], tf_df[1])
         else:
             self._candidates(n_docs, field_weight)
-        # Candidate index of each occurrence, per word (views into index_all).
-        self.index = [self.index_all[a:b] for a, b in pairwise(self.offsets.tolist())]
+        # Candidate index of each occurrence, per word (views into index_all): made when
+        # first read (``index``), as most searches read only index_all.
+        self._index: list[np.ndarray] | None = None
         self.field_rank = field_rank
         self._cache: dict[str, np.ndarray] = {}
         # (tf [words, candidates], df [words]) when they come from a word's cached totals.
@@ -393,6 +438,17 @@ class Features:
             candidates = marked_candidates if way == MARKED_CANDIDATES else dense_candidates
             self.cands, self.index_all, self.matched = candidates(self.docs, self.offsets,
                                                                   n_docs)
+
+    @property
+    def index(self) -> list[np.ndarray]:
+        """Candidate index of each occurrence, per word (views into ``index_all``)."""
+        if self._index is None:
+            self._index = [self.index_all[a:b] for a, b in pairwise(self.offsets.tolist())]
+        return self._index
+
+    @index.setter
+    def index(self, index: list[np.ndarray]) -> None:
+        self._index = index
 
     @classmethod
     def of_totals(cls, cands: np.ndarray, tf: np.ndarray, df: int, field_rank: np.ndarray

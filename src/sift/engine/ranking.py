@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import re
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from itertools import pairwise
 from typing import Any
@@ -100,7 +100,7 @@ class Ranked:
 class RankInput:
     snap: Snapshot
     words: list[QueryWord]
-    occs: list[Occurrences]
+    occs: Sequence[Occurrences]
     feats: Features
     strategy: str
     field_rank: np.ndarray  # per field id: attribute rank (0 = most important)
@@ -401,8 +401,9 @@ def _pair_arrays(pairs: dict[tuple[int, int], int], idfs: np.ndarray
                  ) -> tuple[np.ndarray, np.ndarray]:
     """The word pairs as an (n, 2) array, and each pair's weight: its count times the
     smaller idf of its two words (what the pair-bonus kernels take)."""
+    idf = idfs.tolist()  # the same doubles as Python floats: no numpy scalar a pair
     return (np.array(list(pairs), dtype=np.int64).reshape(-1, 2),
-            np.array([times * float(min(idfs[a], idfs[b])) for (a, b), times in pairs.items()]))
+            np.array([times * min(idf[a], idf[b]) for (a, b), times in pairs.items()]))
 
 
 def _add_proximity(inp: RankInput, raw: np.ndarray, pairs: dict[tuple[int, int], int],

@@ -101,3 +101,29 @@ def test_a_first_letter_shortlist_is_the_one_counting_every_posting(
                             view.firsts, max(n - budget, 0), 2**31 if prefix else n + budget,
                             ord(word[0]))
     assert found.tolist() == expected.tolist()
+
+
+@settings(max_examples=200, deadline=None)
+@given(st.lists(st.text(alphabet="abcé$", min_size=1, max_size=9), min_size=1, max_size=60,
+                unique=True),
+       st.text(alphabet="abcé$", min_size=1, max_size=9), st.integers(1, 2),
+       st.booleans())
+def test_a_typed_word_counts_both_shortlists_at_once(vocab: list[str], word: str,
+                                                     budget: int, seen: bool) -> None:
+    """typed_candidates: the whole word's and its completions' shortlists from one count,
+    as candidates finds each (the same ids, in the same order), whichever was asked first
+    (the postings split by first letter are kept per view); None only where it cannot."""
+    import numpy as np
+
+    view = _build(vocab).view(len(vocab))
+    if seen:  # a view that split the postings before
+        view.candidates(word, budget, prefix=False, any_first=False)
+    both = view.typed_candidates(word, budget)
+    whole = view.candidates(word, budget, prefix=False, any_first=False)
+    heads = view.candidates(word, budget, prefix=True, any_first=False)
+    if both is None:
+        assert heads is None or word[-1] + "$" in bigrams(word, True)
+        return
+    assert whole is not None and heads is not None
+    for got, expected in zip(both, (whole, heads), strict=True):
+        assert got.dtype == np.int64 and got.tolist() == expected.tolist()

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from itertools import pairwise
+
 import numpy as np
 import pytest
 from hypothesis import given, settings
@@ -341,3 +343,53 @@ def test_occurrences_gathered_with_their_candidates_are_those_gathered_alone(q: 
     for got_part, expected_part in zip(feats.frequencies, expected_feats.frequencies,
                                        strict=True):
         assert np.array_equal(got_part, expected_part)
+
+
+def test_word_rows_slice_each_word_when_first_read() -> None:
+    """WordRows: word w's occurrences are rows [bounds[w], bounds[w + 1]) of the flat
+    buffer, as a list of slices would hold them; a word without rows is empty, and a
+    word's occurrences can be replaced (word_totals fills the last one)."""
+    flat = match.Occurrences(
+        np.arange(7, dtype=np.uint32), np.arange(7, dtype=np.uint16) % 2,
+        np.arange(7, dtype=np.uint32) * 3, np.array([0, 1, 0, 0, 2, 0, 1], np.int8),
+        np.array([1, 0, 1, 1, 0, 1, 0], bool), np.linspace(0, 1, 7, dtype=np.float32))
+    bounds = [0, 3, 3, 7]
+    rows = match.WordRows(flat, bounds)
+    assert len(rows) == 3
+    names = ("docs", "fields", "pos", "typos", "exact", "weight")
+    for w, (lo, hi) in enumerate(pairwise(bounds)):
+        for name in names:
+            assert np.array_equal(getattr(rows[w], name), getattr(flat, name)[lo:hi])
+    assert rows[1].docs.size == 0 and rows[-1] is rows[2] and rows[0] is rows[0]
+    assert [o.docs.tolist() for o in rows] == [[0, 1, 2], [], [3, 4, 5, 6]]
+    assert [o.docs.tolist() for o in rows[1:]] == [[], [3, 4, 5, 6]]
+    with pytest.raises(IndexError):
+        rows[3]
+    rows[2] = match.Occurrences.empty()
+    assert rows[2].docs.size == 0 and match.Occurrences.concat(rows).docs.tolist() == [0, 1, 2]
+
+
+def test_features_index_per_word_is_read_off_the_flat_index() -> None:
+    """Features.index: each word's candidate indexes, views of index_all made when first
+    read; a caller may set them (word_totals.trailing_word_features)."""
+    docs = [{"id": i, "title": f"red shoe {i}", "body": "walking shoes"} for i in range(20)]
+    view = build_index(docs).view
+    snap = view.snapshot
+    from sift.engine.expand import ExpandConfig, expand, parse_query
+    from sift.engine.ranking import RelevanceParams, field_weights
+
+    words, _ = parse_query("red walking", view.analyzer, set())
+    expand(words, snap, ExpandConfig.from_settings(view.settings, view.analyzer, True))
+    n_fields = max(len(snap.field_names), 1)
+    ctx = match.MatchContext(snap.alive, np.ones(n_fields, bool), np.ones(n_fields, bool),
+                             every_doc=True)
+    rank = np.zeros(n_fields, np.int64)
+    weights = (field_weights(RelevanceParams(), snap, None, rank, 1), snap.field_len.shape[0])
+    occs, flat, found = match.gather_found(words, snap, ctx, weights)
+    assert isinstance(occs, match.WordRows) and found is not None
+    feats = match.Features(occs, rank, snap.alive.size, flat, weights, found)
+    ends = feats.offsets.tolist()
+    assert [i.tolist() for i in feats.index] == \
+        [feats.index_all[a:b].tolist() for a, b in pairwise(ends)]
+    feats.index = [np.empty(0, np.int32)] * 2
+    assert [i.size for i in feats.index] == [0, 0]

@@ -4,6 +4,7 @@ the index's ranking rules; without words, every filtered document in `sort` orde
 from __future__ import annotations
 
 import time
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -172,7 +173,7 @@ def match(request: Request, sort: list[str], need: int | None, word_totals: bool
     if long and sequence is not None and not relevance.stop_weight:
         ranked_words, sequence = _without_stop_words(words, sequence)
     feats = None
-    occs: list[Occurrences] | None = None
+    occs: Sequence[Occurrences] | None = None
     if word_totals and sequence is not None and corpus is None:
         # No bucket rule (sequence) and no network statistics: relevance alone reads them.
         feats = one_word_features(ranked_words, snap, ctx, relevance, field_rank, n_ranks)
