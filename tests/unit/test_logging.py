@@ -125,7 +125,7 @@ def test_the_serving_process_starts_the_writer_before_its_other_threads(
     """The app's start-up starts the writer, ahead of the threads the app starts: glibc
     gives its two malloc arenas to threads in turn, and with the writer started by the
     first request the task worker shared the event loop's arena (a 200k import's peak
-    RSS 5 MiB higher). Logging configured alone (the workers' supervisor) starts none."""
+    RSS 1.5-2 MiB higher). Logging configured alone (the workers' supervisor) starts none."""
     handler = logging.getLogger("uvicorn.access").handlers[0]
     assert isinstance(handler, AccessLogHandler) and handler._writer is None
     started: list[str] = []
