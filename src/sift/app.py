@@ -19,7 +19,7 @@ import sift
 from sift.config import Config, load_config, split_list
 from sift.engine import kernels
 from sift.errors import SiftError
-from sift.http import granian_server, metrics, schemas
+from sift.http import access_log, granian_server, metrics, schemas
 from sift.http.compress import CompressPages
 from sift.http.cors import CORS, cors_options
 from sift.http.edge import RequestEdge
@@ -153,6 +153,14 @@ def create_app(config: Config | None = None, services: Services | None = None) -
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        # The access log's writer first, before this process's other threads: glibc gives
+        # threads its two arenas (sift.tasks.memory) in turn as they first allocate, so
+        # one thread more or less before the task worker decides whether the worker
+        # shares the event loop's arena; with the writer started only by the first access
+        # record (never at --log-level warning) it did, and a 200k import's peak RSS was
+        # 1.5-2 MiB higher (docs/benchmarks.md, "The access log's thread and the import's
+        # malloc arena").
+        access_log.start_writers(logging.getLogger("uvicorn.access"))
         svc = services or await run_in_threadpool(Services.build, config)
         await run_in_threadpool(kernels.warm_up)  # compiled search loops, before traffic
         app.state.services = svc

@@ -21,7 +21,10 @@ same line.
 
 The thread costs little but its wake-ups: before the records it writes, each one costs
 the process ~0.1 ms of CPU when idle and ~0.5 ms beside a busy event loop (the GIL
-handed over and back), hence ``EVERY_S`` and a thread started by the first record.
+handed over and back), hence ``EVERY_S``; and a process that logs none (the workers'
+supervisor, which configures the same logging) starts no thread. The serving process
+starts its writer at start-up (:func:`start_writers`), before the app's own threads, for
+where glibc then puts the task worker's allocations: see ``sift.app``'s lifespan.
 """
 
 from __future__ import annotations
@@ -48,8 +51,9 @@ class AccessLogHandler(logging.Handler):
         # A record, or a deferred call's logger, time (ns), message and arguments.
         self._queue: queue.SimpleQueue[logging.LogRecord | _Deferred] = queue.SimpleQueue()
         self._stop = threading.Event()
-        # Started by the first record: a process that logs none (the supervisor of the
-        # workers, which configures the same logging) keeps no thread waking for nothing.
+        # Started by the serving process (start_writers) or by the first record: a process
+        # that logs none (the supervisor of the workers, which configures the same
+        # logging) keeps no thread waking for nothing.
         self._writer: threading.Thread | None = None
         atexit.register(self.close)
 
@@ -68,9 +72,13 @@ class AccessLogHandler(logging.Handler):
         :func:`deferred`): the time is taken now."""
         self._queue.put((logger, time.time_ns(), msg, args))
         if self._writer is None and not self._stop.is_set():
-            with self.lock:  # type: ignore[union-attr]  # as Handler.handle for emit
-                if self._writer is None:
-                    self._start_writer()
+            self.start()
+
+    def start(self) -> None:
+        """Start the writer thread now, unless it runs or the handler is closed."""
+        with self.lock:  # type: ignore[union-attr]  # as Handler.handle for emit
+            if self._writer is None and not self._stop.is_set():
+                self._start_writer()
 
     def _start_writer(self) -> None:
         self._writer = threading.Thread(target=self._write_every, name="access-log",
@@ -148,6 +156,14 @@ class DeferredLogger:
     def info(self, msg: str, *args: Any) -> None:
         if self.logger.isEnabledFor(logging.INFO):  # the level, read at each call
             self.handler.defer(self.logger, msg, args)
+
+
+def start_writers(logger: logging.Logger) -> None:
+    """Start the writer of each :class:`AccessLogHandler` of ``logger`` now (the serving
+    process's start-up, ``sift.app``), not at its first record."""
+    for handler in logger.handlers:
+        if isinstance(handler, AccessLogHandler):
+            handler.start()
 
 
 def deferred(logger: logging.Logger) -> logging.Logger | DeferredLogger:
