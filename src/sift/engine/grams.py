@@ -18,6 +18,7 @@ per-bigram arrays, a reader's :class:`GramView` sees only ids below its term cou
 from __future__ import annotations
 
 import array
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -151,6 +152,15 @@ class GramView:
             cached = split[gram] = ids[self.firsts[ids] == ord(first)]
         return cached
 
+    def _postings_of(self, grams: Iterable[str], first: str) -> list[np.ndarray]:
+        """The postings of ``grams`` that exist, each only its terms starting with
+        ``first``; looked up in the letter's split first (a method call a gram cost
+        ~0.5 µs)."""
+        split = self._by_first.get(first) or {}
+        return [p for g in grams
+                if (p := split.get(g)) is not None or (p := self._posting_of(g, first))
+                is not None]
+
     def typed_candidates(self, word: str, budget: int
                          ) -> tuple[np.ndarray, np.ndarray] | None:
         """(``candidates(word, budget, False, False)``, ``candidates(word, budget, True,
@@ -167,18 +177,13 @@ class GramView:
         if need <= 0 or end in grams:
             return None
         first = word[0]
-        split = self._by_first.get(first) or {}
-        lists = [p for g in grams
-                 if (p := split.get(g)) is not None or (p := self._posting_of(g, first))
-                 is not None]
+        lists = self._postings_of(grams, first)
         if not lists:
             return np.empty(0, dtype=np.int64), np.empty(0, dtype=np.int64)
-        ends = split.get(end)
-        if ends is None:
-            ends = self._posting_of(end, first)
+        ends = self._postings_of((end,), first)
         n = len(word)
         return typed_word_grams(np.concatenate(lists) if len(lists) > 1 else lists[0],
-                                _NO_IDS if ends is None else ends, self.n_terms, need,
+                                ends[0] if ends else _NO_IDS, self.n_terms, need,
                                 self.lengths, self.firsts, max(n - budget, 0), n + budget,
                                 ord(first))
 
@@ -194,12 +199,7 @@ class GramView:
         if any_first:
             lists = [p for g in grams if (p := self._posting(g)) is not None]
         else:  # only terms sharing the word's first letter are kept: only they are counted
-            first = word[0]
-            split = self._by_first.get(first) or {}
-            # Looked up in the letter's split first: a method call a gram cost ~0.5 µs.
-            lists = [p for g in grams
-                     if (p := split.get(g)) is not None or (p := self._posting_of(g, first))
-                     is not None]
+            lists = self._postings_of(grams, word[0])
         if not lists:
             return np.empty(0, dtype=np.int64)
         n = len(word)

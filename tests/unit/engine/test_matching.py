@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from itertools import pairwise
+from typing import Any
 
 import numpy as np
 import pytest
@@ -310,16 +311,13 @@ def test_features_bring_the_term_frequencies_the_relevance_rule_reads(n_docs: in
     assert np.array_equal(feats.frequencies[0], tf) and np.array_equal(feats.frequencies[1], df)
 
 
-@pytest.mark.parametrize("q", ["red shoes", "walking sho", "sunflower red"])
-def test_occurrences_gathered_with_their_candidates_are_those_gathered_alone(q: str) -> None:
-    """gather_found: words without phrases are gathered with their candidates and term
-    frequencies in one call, the same occurrences and features as gather then Features;
-    a split word ("sunflower": "sun flower") is gathered as before, without them."""
+def _relevance_query(docs: list[dict[str, Any]], q: str) -> tuple[Any, ...]:
+    """``q`` parsed and expanded on an index of ``docs``, with what gather_found and
+    Features take for the relevance rule: (words, snapshot, context, field ranks, field
+    weights), every document and field allowed."""
     from sift.engine.expand import ExpandConfig, expand, parse_query
     from sift.engine.ranking import RelevanceParams, field_weights
 
-    docs = [{"id": i, "title": f"red shoe {i}", "body": "walking shoes sun flower"}
-            for i in range(40)]
     view = build_index(docs).view
     snap = view.snapshot
     words, _ = parse_query(q, view.analyzer, set())
@@ -329,6 +327,17 @@ def test_occurrences_gathered_with_their_candidates_are_those_gathered_alone(q: 
                              every_doc=True)
     rank = np.zeros(n_fields, np.int64)
     weights = (field_weights(RelevanceParams(), snap, None, rank, 1), snap.field_len.shape[0])
+    return words, snap, ctx, rank, weights
+
+
+@pytest.mark.parametrize("q", ["red shoes", "walking sho", "sunflower red"])
+def test_occurrences_gathered_with_their_candidates_are_those_gathered_alone(q: str) -> None:
+    """gather_found: words without phrases are gathered with their candidates and term
+    frequencies in one call, the same occurrences and features as gather then Features;
+    a split word ("sunflower": "sun flower") is gathered as before, without them."""
+    docs = [{"id": i, "title": f"red shoe {i}", "body": "walking shoes sun flower"}
+            for i in range(40)]
+    words, snap, ctx, rank, weights = _relevance_query(docs, q)
     occs, flat, found = match.gather_found(words, snap, ctx, weights)
     alone, alone_flat = match.gather(words, snap, ctx)
     assert (found is None) == q.startswith("sunflower") == (flat is None)
@@ -373,18 +382,7 @@ def test_features_index_per_word_is_read_off_the_flat_index() -> None:
     """Features.index: each word's candidate indexes, views of index_all made when first
     read; a caller may set them (word_totals.trailing_word_features)."""
     docs = [{"id": i, "title": f"red shoe {i}", "body": "walking shoes"} for i in range(20)]
-    view = build_index(docs).view
-    snap = view.snapshot
-    from sift.engine.expand import ExpandConfig, expand, parse_query
-    from sift.engine.ranking import RelevanceParams, field_weights
-
-    words, _ = parse_query("red walking", view.analyzer, set())
-    expand(words, snap, ExpandConfig.from_settings(view.settings, view.analyzer, True))
-    n_fields = max(len(snap.field_names), 1)
-    ctx = match.MatchContext(snap.alive, np.ones(n_fields, bool), np.ones(n_fields, bool),
-                             every_doc=True)
-    rank = np.zeros(n_fields, np.int64)
-    weights = (field_weights(RelevanceParams(), snap, None, rank, 1), snap.field_len.shape[0])
+    words, snap, ctx, rank, weights = _relevance_query(docs, "red walking")
     occs, flat, found = match.gather_found(words, snap, ctx, weights)
     assert isinstance(occs, match.WordRows) and found is not None
     feats = match.Features(occs, rank, snap.alive.size, flat, weights, found)
