@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import io
 import logging
 import socket
@@ -41,7 +42,13 @@ def test_the_protocol_logs_access_lines_through_the_deferred_stand_in(
     monkeypatch.setattr(access, "propagate", False)
     config = Config(_app, http=KeepAliveProtocol, log_config=None, lifespan="off")
     config.load()
-    protocol = KeepAliveProtocol(config=config, server_state=ServerState(), app_state={})
+    # A loop of its own: after an async test the main thread has none to get.
+    loop = asyncio.new_event_loop()
+    try:
+        protocol = KeepAliveProtocol(config=config, server_state=ServerState(), app_state={},
+                                     _loop=loop)
+    finally:
+        loop.close()
     assert isinstance(protocol.access_logger, DeferredLogger)
     assert protocol.access_logger.logger is access and protocol.access_log
     handler.close()
