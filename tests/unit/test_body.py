@@ -27,9 +27,9 @@ def _request(messages: list[dict[str, Any]], headers: list[tuple[bytes, bytes]] 
 
 
 def _run(coroutine: Coroutine[Any, Any, Any]) -> Any:
-    """Runs ``coroutine`` on a loop of its own, left as the thread's loop was (not a
-    pytest-asyncio test: it leaves the main thread without a current loop, which the
-    protocol tests after these need)."""
+    """Runs ``coroutine`` on a loop of its own, the thread's current loop left as it was
+    (asyncio.run and pytest-asyncio leave the main thread with none, which a later test
+    that asks for the current loop would lack)."""
     loop = asyncio.new_event_loop()
     try:
         return loop.run_until_complete(coroutine)

@@ -41,7 +41,7 @@ def _sent(serve: Any) -> list[dict[str, Any]]:
 
     scope = {"type": "http", "method": "POST", "path": "/events", "headers": [],
              "query_string": b""}  # fmt: skip
-    loop = asyncio.new_event_loop()  # not the thread's: the protocol tests need none set
+    loop = asyncio.new_event_loop()  # the thread's current loop left as it was
     try:
         loop.run_until_complete(serve(scope, receive, send))
     finally:
