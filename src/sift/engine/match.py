@@ -29,6 +29,7 @@ from sift.engine.kernels import (
     gather_candidates,
     gather_words,
     marked_candidates,
+    phrase_rows,
     proximity_costs,
     proximity_keys,
 )
@@ -137,9 +138,23 @@ def phrase_occurrences(words: list[str], snap: Snapshot, typos: int, exact: bool
 
 def _phrase_occurrences(words: list[str], snap: Snapshot, typos: int, exact: bool,
                         weight: float) -> Occurrences:
-    ids = [snap.term_id(w) for w in words]
-    if any(t is None for t in ids):
+    ids = [t for w in words if (t := snap.term_id(w)) is not None]
+    if len(ids) < len(words):
         return Occurrences.empty()
+    if len(snap.segments) > 2:
+        return _phrase_occurrences_numpy(ids, snap, typos, exact, weight)
+    a, b = [*snap.segments, _NO_SEGMENT, _NO_SEGMENT][:2]
+    docs, fields, pos = phrase_rows(a.term_ptr, a.docs, a.fields, a.pos, b.term_ptr, b.docs,
+                                    b.fields, b.pos, np.array(ids, np.int64), POS_BITS)
+    n = docs.size
+    return Occurrences(docs, fields, pos, np.full(n, typos, np.int8), np.full(n, exact),
+                       np.full(n, weight, np.float32))
+
+
+def _phrase_occurrences_numpy(ids: list[int], snap: Snapshot, typos: int, exact: bool,
+                              weight: float) -> Occurrences:
+    """:func:`_phrase_occurrences` of the terms ``ids`` in numpy, over any number of
+    segments (kernels.phrase_rows reads two)."""
     per_word = []
     for tid in ids:
         rows = _term_rows(tid, snap)

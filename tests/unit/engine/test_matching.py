@@ -391,3 +391,30 @@ def test_features_index_per_word_is_read_off_the_flat_index() -> None:
         [feats.index_all[a:b].tolist() for a, b in pairwise(ends)]
     feats.index = [np.empty(0, np.int32)] * 2
     assert [i.size for i in feats.index] == [0, 0]
+
+
+@given(st.lists(st.lists(st.sampled_from("abcd"), min_size=1, max_size=12), min_size=1,
+                max_size=12),
+       st.integers(0, 11), st.lists(st.sampled_from("abcde"), min_size=2, max_size=3))
+@settings(max_examples=60, deadline=None)
+def test_a_phrase_is_found_in_one_call_as_numpy_finds_it(texts: list[list[str]], cut: int,
+                                                         phrase: list[str]) -> None:
+    """kernels.phrase_rows (one or two segments) finds the rows the numpy way finds, in
+    its order: documents indexed in two batches (two segments), words repeated in a
+    title and split across title and text ("e" is no term: nothing)."""
+    docs = [{"id": i, "title": " ".join(t[: len(t) // 2 + 1]), "text": " ".join(t)}
+            for i, t in enumerate(texts)]
+    index = build_index(docs[:cut])
+    if docs[cut:]:
+        index.upsert([(str(d["id"]), d) for d in docs[cut:]])
+    snap = index.view.snapshot
+    assert 1 <= len(snap.segments) <= 2
+    found = match._phrase_occurrences(phrase, snap, 1, False, 0.9)
+    ids_ = [snap.term_id(w) for w in phrase]
+    if None in ids_:
+        assert found.docs.size == 0
+        return
+    expected = match._phrase_occurrences_numpy(ids_, snap, 1, False, 0.9)
+    for name in ("docs", "fields", "pos", "typos", "exact", "weight"):
+        got, want = getattr(found, name), getattr(expected, name)
+        assert got.dtype == want.dtype and got.tolist() == want.tolist(), name
