@@ -10,21 +10,23 @@ changes nothing; the hot paths are never compressed. For such a request :class:`
 calls what the layers would, in their order, with the same code: RequestEdge's ``serve``
 (request id, security headers, metrics, the answer to a failure no handler answered),
 given the CORS layer so that ``Vary: Origin`` is added in the same send wrapper;
-LimitAddresses' ``refusal`` (the per-address limit); HotEndpoints' ``serve_hot``. Any
-other hot request goes through the six layers as before.
+LimitAddresses' ``refusal`` (the per-address limit); HotEndpoints' endpoint call
+(``hot_answer``), whose response RequestEdge sends itself. Any other hot request goes
+through the six layers as before.
 """
 
 from __future__ import annotations
 
 from typing import Any
 
+from starlette.responses import Response
 from starlette.types import ASGIApp, Receive, Scope, Send
 from uvicorn.middleware.proxy_headers import ProxyHeadersMiddleware
 
 from sift.http.compress import CompressPages
 from sift.http.cors import CORS
 from sift.http.edge import RequestEdge
-from sift.http.hot_routes import HotEndpoints, serve_hot
+from sift.http.hot_routes import HotEndpoints, hot_answer
 from sift.http.throttle.middleware import LimitAddresses, refusal
 
 # The app's middleware, outermost first, that the lane stands for: a layer added to (or
@@ -59,14 +61,14 @@ class HotLane:
         if CompressPages.applies(scope):  # never a hot path, unless mounted below one
             await self.layers(scope, receive, send)
             return
-        await self.edge.serve(scope, receive, send, _limited_endpoint, self.cors)
+        await self.edge.serve(scope, receive, send, _limited_answer, self.cors, answers=True)
 
 
-async def _limited_endpoint(scope: Scope, receive: Receive, send: Send) -> None:
-    """What the layers inside RequestEdge do for a hot request: the per-address limit
-    (the proxy layer and compression do nothing for it), then the endpoint."""
+async def _limited_answer(scope: Scope, receive: Receive, send: Send) -> Response:
+    """What the layers inside RequestEdge answer a hot request: the per-address limit's
+    refusal (the proxy layer and compression do nothing for it), else the endpoint's
+    answer; RequestEdge sends it."""
     refused = await refusal(scope)
     if refused is not None:
-        await refused(scope, receive, send)
-    else:
-        await serve_hot(scope, receive, send)
+        return refused
+    return await hot_answer(scope, receive, send)

@@ -34,6 +34,7 @@ from fastapi import APIRouter
 from fastapi.routing import APIRoute
 from starlette.exceptions import HTTPException
 from starlette.requests import Request
+from starlette.responses import Response
 from starlette.routing import Match, Route
 from starlette.types import ASGIApp, Receive, Scope, Send
 
@@ -141,9 +142,16 @@ class HotEndpoints:
 async def serve_hot(scope: Scope, receive: Receive, send: Send) -> None:
     """Calls the endpoint of the hot route the lane matched (``scope[HOT]``) and sends its
     answer, or the answer of the app's handler for what it raised."""
+    response = await hot_answer(scope, receive, send)
+    await response(scope, receive, send)
+
+
+async def hot_answer(scope: Scope, receive: Receive, send: Send) -> Response:
+    """What :func:`serve_hot` sends: the endpoint's response, or the response of the app's
+    handler for what it raised (RequestEdge sends it on the hot lane, sift/http/edge.py)."""
     request = Request(scope, receive, send)
     try:
-        response = await scope[HOT].endpoint(request)
+        return await scope[HOT].endpoint(request)  # type: ignore[no-any-return]
     except Exception as exc:
         handler = _handler_of(scope["app"].exception_handlers, exc)
         if handler is None:
@@ -152,7 +160,7 @@ async def serve_hot(scope: Scope, receive: Receive, send: Send) -> None:
         if inspect.isawaitable(response):
             response = await response
         exc.__traceback__ = None  # as Starlette: a reused instance must not keep frames
-    await response(scope, receive, send)
+        return response  # type: ignore[no-any-return]
 
 
 def _handler_of(handlers: dict[Any, Callable[..., Any]], exc: Exception) -> Any:

@@ -168,3 +168,34 @@ def test_a_long_string_keeps_a_hit_out_of_the_page_cache(
         hits = search(index, "sun", attributesToRetrieve=["id", "body"])["hits"]
     assert sorted(parsed) == [0, 0, 1]  # internal docids: the long one read twice
     assert {"id": 1, "body": body} in hits
+
+
+def test_kept_hits_are_those_of_the_page_s_own_projection(
+        make_index: MakeIndex, parsed: list[int]) -> None:
+    docs = [{"id": i, "title": f"sun {i}", "n": i * 10} for i in range(1, 4)]
+    index = make_index(docs)
+    # One document kept under one projection, asked for under another, then back.
+    for retrieve in (["id"], ["title"], ["id", "n"], ["id"], ["title"]):
+        hits = search(index, "sun", attributesToRetrieve=retrieve)["hits"]
+        expected = [{k: docs[i - 1][k] for k in retrieve}
+                    for i in ids(search(index, "sun", attributesToRetrieve=["id"]))]
+        assert hits == expected
+
+
+def test_a_full_hit_cache_is_emptied_and_filled_again(
+        make_index: MakeIndex, parsed: list[int], monkeypatch: pytest.MonkeyPatch) -> None:
+    from sift.engine.pipeline import respond
+
+    monkeypatch.setattr(respond, "HIT_CACHE_SIZE", 3)
+    docs = [{"id": i, "title": f"sun {i}"} for i in range(1, 6)]
+    index = make_index(docs)
+    retrieve = ["id", "title"]
+    first = search(index, "sun", attributesToRetrieve=retrieve, limit=2)["hits"]
+    assert len(parsed) == 2
+    parsed.clear()
+    assert search(index, "sun", attributesToRetrieve=retrieve, limit=2)["hits"] == first
+    assert parsed == []  # kept
+    full = search(index, "sun", attributesToRetrieve=retrieve, limit=5)["hits"]
+    assert sorted(full, key=lambda hit: hit["id"]) == docs
+    assert len(parsed) == 3  # the three not kept
+    assert len(index.view.snapshot.cached("hits", dict)) == 3  # emptied, then those three

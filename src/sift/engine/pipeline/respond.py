@@ -4,7 +4,7 @@ the whole result set, and the response in Meilisearch's shape and key order."""
 from __future__ import annotations
 
 import math
-from collections.abc import Callable, Hashable
+from collections.abc import Callable
 from typing import Any
 
 import numpy as np
@@ -26,7 +26,7 @@ from sift.engine.pipeline.stages import Ranking
 from sift.engine.pipeline.timing import StageTimer
 from sift.engine.query import SearchParams
 from sift.engine.select import filterable, listing, matches_pattern
-from sift.engine.store import LRU, IndexView, Snapshot
+from sift.engine.store import IndexView, Snapshot
 from sift.errors import SiftError
 from sift.inputs import USIZE, parse_uint
 
@@ -144,17 +144,22 @@ def _format_options(params: SearchParams) -> FormatOptions | None:
     )
 
 
-def plain_hits(snap: Snapshot, key: Hashable | None,
+def plain_hits(snap: Snapshot, key: object | None,
                retrieved: Callable[[dict[str, Any]], dict[str, Any]], docids: list[int],
                only: str | None = None) -> list[dict[str, Any]]:
     """The documents ``docids`` projected by ``retrieved``, ``_vectors`` left out.
 
-    ``key`` names the projection when it keeps a few named attributes: a hit of plain
-    values (strings, numbers, booleans, null) is then kept per snapshot (at most
-    HIT_CACHE_SIZE of them), and a page whose documents were on an earlier page (a
-    typeahead's next keystroke, the same query again) copies them instead of parsing
-    each stored document's JSON again (~1.5 µs per scifact abstract, for its `id`).
-    A copy of plain values shares nothing: a hit stays the caller's to change.
+    ``key`` names the projection, compared by identity (build_hits passes ``retrieved``
+    itself, which cached_projection gives again for the same lists), when it keeps a few
+    named attributes: a hit of plain values (strings, numbers, booleans, null) is then
+    kept per snapshot (at most HIT_CACHE_SIZE of them), and a page whose documents were
+    on an earlier page (a typeahead's next keystroke, the same query again) copies them
+    instead of parsing each stored document's JSON again (~1.5 µs per scifact abstract,
+    for its `id`). A copy of plain values shares nothing: a hit stays the caller's to
+    change. The kept hits are a plain dict by docid, each with the projection it was made
+    by, emptied when full: an LRU keyed by (projection, docid) tuples cost a page of ten
+    kept hits ~14 µs on a busy server, the tuples' hashing and comparisons and the
+    recency list touching memory the search had pushed out of the caches (issue #18).
 
     ``only``: the one top-level attribute ``retrieved`` can keep (with ``key``), when the
     page asks for just it (a typeahead's ids): a document whose JSON opens with it is
@@ -164,22 +169,28 @@ def plain_hits(snap: Snapshot, key: Hashable | None,
         for hit in hits:
             hit.pop("_vectors", None)  # shown only when asked for (build_hits)
         return hits
-    cache: LRU = snap.cached("hits", lambda: LRU(HIT_CACHE_SIZE))
-    keys = [(key, docid) for docid in docids]
-    kept = cache.get_many(keys)
-    missing = [docid for docid, hit in zip(docids, kept, strict=True) if hit is None]
+    cache: dict[int, tuple[object, dict[str, Any]]] = snap.cached("hits", dict)
+    kept: list[dict[str, Any] | None] = []
+    missing: list[int] = []
+    for docid in docids:
+        entry = cache.get(docid)
+        if entry is not None and entry[0] is key:
+            kept.append(entry[1])
+        else:
+            kept.append(None)
+            missing.append(docid)
     if missing:
+        if len(cache) + len(missing) > HIT_CACHE_SIZE:
+            cache.clear()  # a dict.clear, never a partial one another thread could see
         fresh = iter(_projected(snap, retrieved, missing, only))
-        new: list[tuple[Hashable, dict[str, Any]]] = []
         for i, hit in enumerate(kept):
             if hit is None:
                 hit = next(fresh)
                 hit.pop("_vectors", None)
                 if _small_and_plain(hit):
-                    new.append((keys[i], hit))
+                    cache[docids[i]] = (key, hit)
                 kept[i] = hit
-        cache.put_many(new)
-    return [dict(hit) for hit in kept]
+    return [dict(hit) for hit in kept]  # type: ignore[arg-type]
 
 
 def _projected(snap: Snapshot, retrieved: Callable[[dict[str, Any]], dict[str, Any]],
@@ -224,8 +235,7 @@ def build_hits(
         named = wanted is not None and "*" not in wanted
         only = wanted[0] if wanted is not None and named and len(wanted) == 1 \
             and "." not in wanted[0] else None
-        return plain_hits(snap, (tuple(wanted), tuple(displayed)) if named else None,
-                          retrieved, docids, only)
+        return plain_hits(snap, retrieved if named else None, retrieved, docids, only)
     hl = Highlighter(index.analyzer)
     for w in words:
         hl.words.update(w.highlight_words)
