@@ -72,11 +72,6 @@ def _check_not_negative(value: float) -> None:
         raise ValueError("must be 0 or more")
 
 
-def _check_nice(value: int) -> None:
-    if not 0 <= value <= 19:
-        raise ValueError("must be between 0 and 19 (a Linux nice value)")
-
-
 def _check_quota(value: str) -> None:
     """A token-bucket quota in throttled-py's notation (`100/s burst 200`), or `off`."""
     if value.strip().lower() in ("", "off"):
@@ -265,17 +260,6 @@ SETTINGS: tuple[Setting, ...] = (
         "run one at a time and are not counted in `search_threads`. 0 sends every search to "
         "a thread.",
         check=_check_not_negative,
-    ),
-    Setting(
-        "background_nice",
-        int,
-        10,
-        "How much lower than the serving threads' CPU priority (a Linux nice value per "
-        "thread, 0-19) each worker process's background threads run: the click and search "
-        "analytics writer, the access-log writer and the task worker. On a busy machine a "
-        "search's or request's thread then gets a core before them; they are delayed, not "
-        "stopped. 0 leaves them at the process's priority; other systems ignore it.",
-        check=_check_nice,
     ),
     Setting(
         "lease_timeout",

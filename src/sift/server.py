@@ -20,7 +20,7 @@ from sift.engine import kernels_aot
 from sift.http import granian_server
 from sift.http.keepalive import KeepAliveProtocol
 from sift.storage import child_migration
-from sift.tasks import memory, priority
+from sift.tasks import memory
 
 # How long a thread may hold the GIL while another waits for it (CPython's default is
 # 5 ms). The event loop thread answers small requests (`POST /events`, thousands a second)
@@ -31,10 +31,9 @@ from sift.tasks import memory, priority
 SWITCH_INTERVAL_S = 0.001
 
 
-def configure_process(config: Config) -> None:
+def configure_process() -> None:
     """Process-wide settings, before the server starts its threads."""
     memory.configure()
-    priority.configure(config.background_nice)
     sys.setswitchinterval(SWITCH_INTERVAL_S)
     lighten_log_records()
 
@@ -67,9 +66,8 @@ def app_factory() -> FastAPI:
     from sift.app import create_app
 
     granian_server.die_with_parent()  # a no-op under uvicorn
-    config = load_config()
-    configure_process(config)  # before this worker process starts its threads
-    return create_app(config)
+    configure_process()  # before this worker process starts its threads
+    return create_app(load_config())
 
 
 def run(config: Config) -> None:
@@ -117,7 +115,7 @@ def run(config: Config) -> None:
 
         # Before the app loads: this process then never imports Alembic (child_migration.py).
         child_migration.migrate_in_child(config.resolved_database_url)
-        configure_process(config)  # before the server starts its threads (sift/tasks/memory.py)
+        configure_process()  # before the server starts its threads (sift/tasks/memory.py)
 
         uvicorn.run(create_app(config), **common)  # type: ignore[arg-type]
         return

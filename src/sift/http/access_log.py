@@ -36,8 +36,6 @@ import threading
 import time
 from typing import Any, TextIO
 
-from sift.tasks import priority
-
 # Lines reach stderr at most this late. At 0.05 s the thread's wake-ups cost ~20 µs of
 # every typeahead request at one connection (per-thread CPU from /proc, docs/benchmarks.md
 # "Where a search's server CPU goes beyond the app, per thread"), ~8 at 0.25 s.
@@ -88,7 +86,6 @@ class AccessLogHandler(logging.Handler):
         self._writer.start()
 
     def _write_every(self) -> None:
-        priority.lower_this_thread()  # its lines are late by EVERY_S anyway
         while not self._stop.wait(EVERY_S):
             self._write_queued()
         self._write_queued()

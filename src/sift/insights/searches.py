@@ -37,7 +37,6 @@ from sift.storage import analytics as rows
 from sift.storage import keys as meta_rows
 from sift.storage.analytics import InsightEvent, Range, SearchEvent
 from sift.storage.database import Database, WriterBusy, utcnow
-from sift.tasks import priority
 
 log = logging.getLogger("sift.insights")
 
@@ -192,7 +191,6 @@ class Analytics:
         self.flush()
 
     def _run(self) -> None:
-        priority.lower_this_thread()  # nobody waits on a batch within its second
         while not self._stopping.is_set():
             self._wake.wait(FLUSH_SECONDS)
             self._wake.clear()

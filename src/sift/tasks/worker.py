@@ -37,7 +37,7 @@ from sift.storage import batches as batch_rows
 from sift.storage import tasks as task_rows
 from sift.storage.database import Database, error_summary, is_transient, utcnow
 from sift.storage.tasks import TaskRecord
-from sift.tasks import embedding, handlers, memory, priority, stagetrace
+from sift.tasks import embedding, handlers, memory, stagetrace
 from sift.tasks.progress import BatchProgress, Interrupted, reporting
 
 log = logging.getLogger("sift.worker")
@@ -187,8 +187,6 @@ class Worker:
         self.lease.release()
 
     def _run(self) -> None:
-        # Batches take seconds; a request waits on none of them (threads it starts inherit it).
-        priority.lower_this_thread()
         while not self._stop.is_set():
             try:
                 # The /network topology moved this node's shards: rebuild between batches.
