@@ -13,7 +13,7 @@ from pathlib import Path
 
 import pytest
 
-from sift.http.access_log import AccessLogHandler, DeferredLogger, deferred
+from sift.http.access_log import EVERY_S, AccessLogHandler, DeferredLogger, deferred
 from sift.server import logging_config
 from tests.conftest import make_client
 
@@ -211,3 +211,55 @@ def test_records_that_others_see_are_not_deferred() -> None:
     finally:
         logger.handlers.clear()
         handler.close()
+
+
+def wait_until(check, seconds: float = 5.0) -> bool:
+    deadline = time.monotonic() + seconds
+    while not check() and time.monotonic() < deadline:
+        time.sleep(0.01)
+    return check()
+
+
+class CountingHandler(AccessLogHandler):
+    """Counts the writer's passes over the queue."""
+
+    def __init__(self, stream: io.StringIO) -> None:
+        super().__init__(stream)
+        self.passes = 0
+
+    def _write_queued(self) -> None:
+        self.passes += 1
+        super()._write_queued()
+
+
+def test_the_writer_sleeps_while_the_queue_is_empty_and_the_next_record_wakes_it() -> None:
+    """Not woken every EVERY_S for nothing (an idle server, or --log-level warning where
+    uvicorn logs no access line); a record queued afterwards is still written."""
+    stream = io.StringIO()
+    handler = CountingHandler(stream)
+    handler.setFormatter(logging.Formatter("%(message)s"))
+    handler.start()
+    try:
+        assert wait_until(lambda: handler._idle)
+        passes = handler.passes
+        time.sleep(3 * EVERY_S)
+        assert handler.passes == passes and handler._idle
+        handler.defer(logging.getLogger("test.idle"), "%s", ("/a",))
+        handler.emit(logging.makeLogRecord({"msg": "/b"}))
+        assert wait_until(lambda: stream.getvalue() == "/a\n/b\n")
+        assert wait_until(lambda: handler._idle)  # asleep again once they are written
+    finally:
+        handler.close()
+    assert handler._writer is not None and not handler._writer.is_alive()
+
+
+def test_closing_wakes_a_sleeping_writer_which_writes_what_is_queued() -> None:
+    stream = io.StringIO()
+    handler = AccessLogHandler(stream)
+    handler.setFormatter(logging.Formatter("%(message)s"))
+    handler.start()
+    assert wait_until(lambda: handler._idle)
+    handler._queue.put(logging.makeLogRecord({"msg": "/late"}))  # queued without a wake-up
+    handler.close()
+    assert handler._writer is not None and not handler._writer.is_alive()
+    assert stream.getvalue() == "/late\n"

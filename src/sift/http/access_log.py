@@ -8,7 +8,10 @@ same lines. It polls rather than waiting on the queue: a waiting thread would be
 (and take the GIL) for every request, which cost one connection's throughput ~8 % in the
 paired benchmark. A line may therefore reach stderr up to ``EVERY_S`` after lines other
 loggers wrote later; its ``time`` is still the moment uvicorn logged it. The queue is
-drained when the process exits.
+drained when the process exits. Once the queue is empty the thread sleeps until the next
+record instead (the first record after a quiet spell wakes it, the others find it awake):
+a server with no requests, or at ``--log-level warning`` where uvicorn logs none, no
+longer wakes it four times a second for nothing.
 
 In ``sift serve`` the record itself is made there too: uvicorn's protocol calls
 ``access_logger.info`` on the loop for every answer, and the logger's path (its level,
@@ -51,6 +54,10 @@ class AccessLogHandler(logging.Handler):
         # A record, or a deferred call's logger, time (ns), message and arguments.
         self._queue: queue.SimpleQueue[logging.LogRecord | _Deferred] = queue.SimpleQueue()
         self._stop = threading.Event()
+        # The writer found the queue empty and waits on _resume for the next record; the
+        # producer who sees it first sets it back (one attribute read per record otherwise).
+        self._idle = False
+        self._resume = threading.Event()
         # Started by the serving process (start_writers) or by the first record: a process
         # that logs none (the supervisor of the workers, which configures the same
         # logging) keeps no thread waking for nothing.
@@ -64,6 +71,8 @@ class AccessLogHandler(logging.Handler):
         # uvicorn's access record has plain str/int arguments and no traceback: it can
         # cross threads as it is, unformatted.
         self._queue.put(record)
+        if self._idle:
+            self._wake_writer()
         if self._writer is None and not self._stop.is_set():  # Handler.handle holds our lock
             self._start_writer()
 
@@ -71,8 +80,14 @@ class AccessLogHandler(logging.Handler):
         """``logger.info(msg, *args)``, its record made on the writer's thread (see
         :func:`deferred`): the time is taken now."""
         self._queue.put((logger, time.time_ns(), msg, args))
+        if self._idle:
+            self._wake_writer()
         if self._writer is None and not self._stop.is_set():
             self.start()
+
+    def _wake_writer(self) -> None:
+        self._idle = False
+        self._resume.set()
 
     def start(self) -> None:
         """Start the writer thread now, unless it runs or the handler is closed."""
@@ -88,7 +103,19 @@ class AccessLogHandler(logging.Handler):
     def _write_every(self) -> None:
         while not self._stop.wait(EVERY_S):
             self._write_queued()
+            if self._queue.empty():
+                self._wait_for_records()
         self._write_queued()
+
+    def _wait_for_records(self) -> None:
+        """Sleep until a record is queued or the handler closes. Idle is announced before
+        the queue is looked at again: a record queued before that look is seen by it, one
+        queued after finds ``_idle`` set and wakes this thread."""
+        self._idle = True
+        self._resume.clear()
+        if self._queue.empty() and not self._stop.is_set():
+            self._resume.wait()
+        self._idle = False
 
     def _write_queued(self) -> None:
         lines = []
@@ -123,6 +150,7 @@ class AccessLogHandler(logging.Handler):
     def close(self) -> None:
         if not self._stop.is_set():
             self._stop.set()
+            self._resume.set()
             if self._writer is not None:
                 self._writer.join()  # writes what is still queued
             self.target.close()
