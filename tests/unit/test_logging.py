@@ -13,6 +13,7 @@ from pathlib import Path
 
 import pytest
 
+from sift.http import access_log
 from sift.http.access_log import AccessLogHandler, DeferredLogger, deferred
 from sift.server import logging_config
 from tests.conftest import make_client
@@ -117,6 +118,56 @@ def test_the_writer_thread_starts_with_the_first_record() -> None:
     assert handler._writer is not None and handler._writer.name == "access-log"
     handler.close()
     assert stream.getvalue() == "/a\n"
+
+
+def _written(stream: CountingStream, text: str) -> bool:
+    """Whether ``text`` reached ``stream`` within a few seconds (the writer's thread)."""
+    deadline = time.monotonic() + 5
+    while stream.getvalue() != text and time.monotonic() < deadline:
+        time.sleep(0.005)
+    return stream.getvalue() == text
+
+
+def _closed_within(handler: AccessLogHandler, seconds: float) -> bool:
+    """close() from another thread; whether it returned in time (not stuck on the writer)."""
+    closing = threading.Thread(target=handler.close, daemon=True)
+    closing.start()
+    closing.join(seconds)
+    return not closing.is_alive()
+
+
+def test_an_idle_writer_blocks_instead_of_polling(monkeypatch: pytest.MonkeyPatch) -> None:
+    """No line, no wake-up (`sift serve --log-level warning` queues none): the writer
+    waits on the queue, and close wakes it to drain and exit."""
+    monkeypatch.setattr(access_log, "EVERY_S", 0.001)  # a poll would look ~100 times
+    handler = AccessLogHandler(CountingStream())
+    looks = []
+    write_queued = handler._write_queued
+    handler._write_queued = lambda *first: (looks.append(first), write_queued(*first))[1]
+    handler.start()
+    time.sleep(0.1)
+    assert looks == []
+    assert _closed_within(handler, 5)
+
+
+def test_a_line_to_an_idle_writer_is_written_at_once_then_batched(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """The first line after a quiet spell is not held for ``EVERY_S``; the lines that come
+    while the writer sleeps after it go out together, in order, in one write."""
+    monkeypatch.setattr(access_log, "EVERY_S", 60.0)
+    stream = CountingStream()
+    handler = AccessLogHandler(stream)
+    handler.setFormatter(logging.Formatter("%(message)s"))
+    handler.start()
+    handler.handle(logging.makeLogRecord({"msg": "/a"}))
+    assert _written(stream, "/a\n") and stream.writes == 1
+    for path in ("/b", "/c", "/d"):
+        handler.handle(logging.makeLogRecord({"msg": path}))
+    assert stream.writes == 1  # the writer sleeps its EVERY_S: no write per line
+    assert _closed_within(handler, 5)  # close cuts the sleep short and drains the queue
+    assert stream.getvalue() == "/a\n/b\n/c\n/d\n"
+    assert stream.writes == 2
 
 
 def test_the_serving_process_starts_the_writer_before_its_other_threads(

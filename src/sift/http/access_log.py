@@ -2,13 +2,15 @@
 
 uvicorn logs a request's access line as it sends the response's first bytes, so the
 JSON formatting and the write to stderr (~10-25 µs, measured with the server's logging
-set-up) delayed every answer. This handler only queues the record there; a thread wakes
-every ``EVERY_S`` and formats and writes what was queued, with the same formatter, as the
-same lines. It polls rather than waiting on the queue: a waiting thread would be woken
-(and take the GIL) for every request, which cost one connection's throughput ~8 % in the
-paired benchmark. A line may therefore reach stderr up to ``EVERY_S`` after lines other
-loggers wrote later; its ``time`` is still the moment uvicorn logged it. The queue is
-drained when the process exits.
+set-up) delayed every answer. This handler only queues the record there; a thread
+formats and writes what was queued, with the same formatter, as the same lines. While
+nothing is queued it blocks on the queue (an idle process's thread never wakes); a line
+that comes then is written at once, and the thread then sleeps ``EVERY_S`` before it
+looks again, so that under load it writes what was queued meanwhile in one write per
+wake-up rather than being woken (and taking the GIL) for every request, which cost one
+connection's throughput ~8 % in the paired benchmark. A line may therefore reach stderr
+up to ``EVERY_S`` after lines other loggers wrote later; its ``time`` is still the
+moment uvicorn logged it. The queue is drained when the process exits.
 
 In ``sift serve`` the record itself is made there too: uvicorn's protocol calls
 ``access_logger.info`` on the loop for every answer, and the logger's path (its level,
@@ -21,7 +23,8 @@ same line.
 
 The thread costs little but its wake-ups: before the records it writes, each one costs
 the process ~0.1 ms of CPU when idle and ~0.5 ms beside a busy event loop (the GIL
-handed over and back), hence ``EVERY_S``; and a process that logs none (the workers'
+handed over and back), hence ``EVERY_S`` under load and none while no line comes
+(``--log-level warning``, or no request); and a process that logs none (the workers'
 supervisor, which configures the same logging) starts no thread. The serving process
 starts its writer at start-up (:func:`start_writers`), before the app's own threads, for
 where glibc then puts the task worker's allocations: see ``sift.app``'s lifespan.
@@ -34,6 +37,7 @@ import logging
 import queue
 import threading
 import time
+from collections.abc import Iterator
 from typing import Any, TextIO
 
 # Lines reach stderr at most this late. At 0.05 s the thread's wake-ups cost ~20 µs of
@@ -48,8 +52,9 @@ class AccessLogHandler(logging.Handler):
     def __init__(self, stream: TextIO | None = None) -> None:
         super().__init__()
         self.target = logging.StreamHandler(stream)
-        # A record, or a deferred call's logger, time (ns), message and arguments.
-        self._queue: queue.SimpleQueue[logging.LogRecord | _Deferred] = queue.SimpleQueue()
+        # A record, or a deferred call's logger, time (ns), message and arguments; None
+        # only wakes the writer to stop (close).
+        self._queue: queue.SimpleQueue[logging.LogRecord | _Deferred | None] = queue.SimpleQueue()
         self._stop = threading.Event()
         # Started by the serving process (start_writers) or by the first record: a process
         # that logs none (the supervisor of the workers, which configures the same
@@ -86,17 +91,14 @@ class AccessLogHandler(logging.Handler):
         self._writer.start()
 
     def _write_every(self) -> None:
-        while not self._stop.wait(EVERY_S):
-            self._write_queued()
+        while not self._stop.is_set():
+            self._write_queued(self._queue.get())  # blocks while nothing is queued
+            self._stop.wait(EVERY_S)  # what comes meanwhile goes in the next write
         self._write_queued()
 
-    def _write_queued(self) -> None:
+    def _write_queued(self, first: logging.LogRecord | _Deferred | None = None) -> None:
         lines = []
-        while True:
-            try:
-                item = self._queue.get_nowait()
-            except queue.Empty:
-                break
+        for item in self._drained(first):
             if isinstance(item, logging.LogRecord):
                 record = item
             else:
@@ -120,9 +122,25 @@ class AccessLogHandler(logging.Handler):
         finally:
             self.target.release()
 
+    def _drained(
+        self, first: logging.LogRecord | _Deferred | None
+    ) -> Iterator[logging.LogRecord | _Deferred]:
+        """``first`` (unless None), then what is queued now, in order; close's wake-up
+        left out."""
+        if first is not None:
+            yield first
+        while True:
+            try:
+                item = self._queue.get_nowait()
+            except queue.Empty:
+                return
+            if item is not None:
+                yield item
+
     def close(self) -> None:
         if not self._stop.is_set():
             self._stop.set()
+            self._queue.put(None)  # wakes a writer blocked on the empty queue
             if self._writer is not None:
                 self._writer.join()  # writes what is still queued
             self.target.close()
