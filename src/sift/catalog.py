@@ -32,6 +32,7 @@ from sift.semantic import service as semantic
 from sift.storage import documents as doc_rows
 from sift.storage import indexes as index_rows
 from sift.storage.database import Database
+from sift.tasks import memory
 
 log = logging.getLogger("sift.catalog")
 
@@ -209,8 +210,10 @@ class IndexCatalog:
 
     def rebuild(self, uid: str | None = None, from_images: bool = False) -> None:
         """Reload one index (or all) from the database; ``from_images`` (at start): from
-        an index's image where it matches the database (see :meth:`_from_image`)."""
-        with self.db.read() as conn:
+        an index's image where it matches the database (see :meth:`_from_image`).
+        The cyclic collector is paused meanwhile, as for a batch: its automatic full
+        collections walked every object the index held so far, again and again."""
+        with memory.cyclic_gc_paused(), self.db.read() as conn:
             records = index_rows.all_records(conn)
             if uid is not None:
                 records = [r for r in records if r.uid == uid]

@@ -3,6 +3,7 @@ image only when the image holds exactly what the database holds."""
 
 from __future__ import annotations
 
+import gc
 import io
 import threading
 from pathlib import Path
@@ -73,6 +74,26 @@ def test_a_start_loads_the_image_the_last_stop_wrote(
     catalog, rebuilt = _start(db, tmp_path / "images", monkeypatch)
     assert rebuilt == []
     assert _answer(catalog) == live
+    assert catalog.get("things").document_count() == 118
+
+
+def test_a_rebuild_runs_with_the_cyclic_collector_paused(db: Database, tmp_path: Path) -> None:
+    """As a batch does: the collector's automatic full collections walked every object of
+    the index built so far, again and again (a start's 1M-product rebuild spent 8.5 of its
+    50 s of CPU in them). On again once the index is in."""
+    _node(db, tmp_path / "images")
+    catalog = IndexCatalog(db)  # no image directory: rebuilt from the rows
+    enabled: list[bool] = []
+    from_rows = catalog._from_rows
+
+    def watched(conn, record):  # type: ignore[no-untyped-def]
+        enabled.append(gc.isenabled())
+        return from_rows(conn, record)
+
+    catalog._from_rows = watched  # type: ignore[method-assign]
+    assert gc.isenabled()
+    catalog.rebuild()
+    assert enabled == [False] and gc.isenabled()
     assert catalog.get("things").document_count() == 118
 
 

@@ -13,7 +13,8 @@ from pathlib import Path
 
 import pytest
 
-from sift.http.access_log import EVERY_S, AccessLogHandler, DeferredLogger, deferred
+from sift.http import access_log
+from sift.http.access_log import AccessLogHandler, DeferredLogger, deferred
 from sift.server import logging_config
 from tests.conftest import make_client
 
@@ -119,6 +120,56 @@ def test_the_writer_thread_starts_with_the_first_record() -> None:
     assert stream.getvalue() == "/a\n"
 
 
+def _written(stream: CountingStream, text: str) -> bool:
+    """Whether ``text`` reached ``stream`` within a few seconds (the writer's thread)."""
+    deadline = time.monotonic() + 5
+    while stream.getvalue() != text and time.monotonic() < deadline:
+        time.sleep(0.005)
+    return stream.getvalue() == text
+
+
+def _closed_within(handler: AccessLogHandler, seconds: float) -> bool:
+    """close() from another thread; whether it returned in time (not stuck on the writer)."""
+    closing = threading.Thread(target=handler.close, daemon=True)
+    closing.start()
+    closing.join(seconds)
+    return not closing.is_alive()
+
+
+def test_an_idle_writer_blocks_instead_of_polling(monkeypatch: pytest.MonkeyPatch) -> None:
+    """No line, no wake-up (`sift serve --log-level warning` queues none): the writer
+    waits on the queue, and close wakes it to drain and exit."""
+    monkeypatch.setattr(access_log, "EVERY_S", 0.001)  # a poll would look ~100 times
+    handler = AccessLogHandler(CountingStream())
+    looks = []
+    write_queued = handler._write_queued
+    handler._write_queued = lambda *first: (looks.append(first), write_queued(*first))[1]
+    handler.start()
+    time.sleep(0.1)
+    assert looks == []
+    assert _closed_within(handler, 5)
+
+
+def test_a_line_to_an_idle_writer_is_written_at_once_then_batched(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """The first line after a quiet spell is not held for ``EVERY_S``; the lines that come
+    while the writer sleeps after it go out together, in order, in one write."""
+    monkeypatch.setattr(access_log, "EVERY_S", 60.0)
+    stream = CountingStream()
+    handler = AccessLogHandler(stream)
+    handler.setFormatter(logging.Formatter("%(message)s"))
+    handler.start()
+    handler.handle(logging.makeLogRecord({"msg": "/a"}))
+    assert _written(stream, "/a\n") and stream.writes == 1
+    for path in ("/b", "/c", "/d"):
+        handler.handle(logging.makeLogRecord({"msg": path}))
+    assert stream.writes == 1  # the writer sleeps its EVERY_S: no write per line
+    assert _closed_within(handler, 5)  # close cuts the sleep short and drains the queue
+    assert stream.getvalue() == "/a\n/b\n/c\n/d\n"
+    assert stream.writes == 2
+
+
 def test_the_serving_process_starts_the_writer_before_its_other_threads(
     captured: io.StringIO, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
@@ -212,54 +263,3 @@ def test_records_that_others_see_are_not_deferred() -> None:
         logger.handlers.clear()
         handler.close()
 
-
-def wait_until(check, seconds: float = 5.0) -> bool:
-    deadline = time.monotonic() + seconds
-    while not check() and time.monotonic() < deadline:
-        time.sleep(0.01)
-    return check()
-
-
-class CountingHandler(AccessLogHandler):
-    """Counts the writer's passes over the queue."""
-
-    def __init__(self, stream: io.StringIO) -> None:
-        super().__init__(stream)
-        self.passes = 0
-
-    def _write_queued(self) -> None:
-        self.passes += 1
-        super()._write_queued()
-
-
-def test_the_writer_sleeps_while_the_queue_is_empty_and_the_next_record_wakes_it() -> None:
-    """Not woken every EVERY_S for nothing (an idle server, or --log-level warning where
-    uvicorn logs no access line); a record queued afterwards is still written."""
-    stream = io.StringIO()
-    handler = CountingHandler(stream)
-    handler.setFormatter(logging.Formatter("%(message)s"))
-    handler.start()
-    try:
-        assert wait_until(lambda: handler._idle)
-        passes = handler.passes
-        time.sleep(3 * EVERY_S)
-        assert handler.passes == passes and handler._idle
-        handler.defer(logging.getLogger("test.idle"), "%s", ("/a",))
-        handler.emit(logging.makeLogRecord({"msg": "/b"}))
-        assert wait_until(lambda: stream.getvalue() == "/a\n/b\n")
-        assert wait_until(lambda: handler._idle)  # asleep again once they are written
-    finally:
-        handler.close()
-    assert handler._writer is not None and not handler._writer.is_alive()
-
-
-def test_closing_wakes_a_sleeping_writer_which_writes_what_is_queued() -> None:
-    stream = io.StringIO()
-    handler = AccessLogHandler(stream)
-    handler.setFormatter(logging.Formatter("%(message)s"))
-    handler.start()
-    assert wait_until(lambda: handler._idle)
-    handler._queue.put(logging.makeLogRecord({"msg": "/late"}))  # queued without a wake-up
-    handler.close()
-    assert handler._writer is not None and not handler._writer.is_alive()
-    assert stream.getvalue() == "/late\n"

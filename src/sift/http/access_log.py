@@ -2,16 +2,15 @@
 
 uvicorn logs a request's access line as it sends the response's first bytes, so the
 JSON formatting and the write to stderr (~10-25 µs, measured with the server's logging
-set-up) delayed every answer. This handler only queues the record there; a thread wakes
-every ``EVERY_S`` and formats and writes what was queued, with the same formatter, as the
-same lines. It polls rather than waiting on the queue: a waiting thread would be woken
-(and take the GIL) for every request, which cost one connection's throughput ~8 % in the
-paired benchmark. A line may therefore reach stderr up to ``EVERY_S`` after lines other
-loggers wrote later; its ``time`` is still the moment uvicorn logged it. The queue is
-drained when the process exits. Once the queue is empty the thread sleeps until the next
-record instead (the first record after a quiet spell wakes it, the others find it awake):
-a server with no requests, or at ``--log-level warning`` where uvicorn logs none, no
-longer wakes it four times a second for nothing.
+set-up) delayed every answer. This handler only queues the record there; a thread
+formats and writes what was queued, with the same formatter, as the same lines. While
+nothing is queued it blocks on the queue (an idle process's thread never wakes); a line
+that comes then is written at once, and the thread then sleeps ``EVERY_S`` before it
+looks again, so that under load it writes what was queued meanwhile in one write per
+wake-up rather than being woken (and taking the GIL) for every request, which cost one
+connection's throughput ~8 % in the paired benchmark. A line may therefore reach stderr
+up to ``EVERY_S`` after lines other loggers wrote later; its ``time`` is still the
+moment uvicorn logged it. The queue is drained when the process exits.
 
 In ``sift serve`` the record itself is made there too: uvicorn's protocol calls
 ``access_logger.info`` on the loop for every answer, and the logger's path (its level,
@@ -24,7 +23,8 @@ same line.
 
 The thread costs little but its wake-ups: before the records it writes, each one costs
 the process ~0.1 ms of CPU when idle and ~0.5 ms beside a busy event loop (the GIL
-handed over and back), hence ``EVERY_S``; and a process that logs none (the workers'
+handed over and back), hence ``EVERY_S`` under load and none while no line comes
+(``--log-level warning``, or no request); and a process that logs none (the workers'
 supervisor, which configures the same logging) starts no thread. The serving process
 starts its writer at start-up (:func:`start_writers`), before the app's own threads, for
 where glibc then puts the task worker's allocations: see ``sift.app``'s lifespan.
@@ -37,6 +37,7 @@ import logging
 import queue
 import threading
 import time
+from collections.abc import Iterator
 from typing import Any, TextIO
 
 # Lines reach stderr at most this late. At 0.05 s the thread's wake-ups cost ~20 µs of
@@ -51,13 +52,10 @@ class AccessLogHandler(logging.Handler):
     def __init__(self, stream: TextIO | None = None) -> None:
         super().__init__()
         self.target = logging.StreamHandler(stream)
-        # A record, or a deferred call's logger, time (ns), message and arguments.
-        self._queue: queue.SimpleQueue[logging.LogRecord | _Deferred] = queue.SimpleQueue()
+        # A record, or a deferred call's logger, time (ns), message and arguments; None
+        # only wakes the writer to stop (close).
+        self._queue: queue.SimpleQueue[logging.LogRecord | _Deferred | None] = queue.SimpleQueue()
         self._stop = threading.Event()
-        # The writer found the queue empty and waits on _resume for the next record; the
-        # producer who sees it first sets it back (one attribute read per record otherwise).
-        self._idle = False
-        self._resume = threading.Event()
         # Started by the serving process (start_writers) or by the first record: a process
         # that logs none (the supervisor of the workers, which configures the same
         # logging) keeps no thread waking for nothing.
@@ -71,8 +69,6 @@ class AccessLogHandler(logging.Handler):
         # uvicorn's access record has plain str/int arguments and no traceback: it can
         # cross threads as it is, unformatted.
         self._queue.put(record)
-        if self._idle:
-            self._wake_writer()
         if self._writer is None and not self._stop.is_set():  # Handler.handle holds our lock
             self._start_writer()
 
@@ -80,14 +76,8 @@ class AccessLogHandler(logging.Handler):
         """``logger.info(msg, *args)``, its record made on the writer's thread (see
         :func:`deferred`): the time is taken now."""
         self._queue.put((logger, time.time_ns(), msg, args))
-        if self._idle:
-            self._wake_writer()
         if self._writer is None and not self._stop.is_set():
             self.start()
-
-    def _wake_writer(self) -> None:
-        self._idle = False
-        self._resume.set()
 
     def start(self) -> None:
         """Start the writer thread now, unless it runs or the handler is closed."""
@@ -101,29 +91,14 @@ class AccessLogHandler(logging.Handler):
         self._writer.start()
 
     def _write_every(self) -> None:
-        while not self._stop.wait(EVERY_S):
-            self._write_queued()
-            if self._queue.empty():
-                self._wait_for_records()
+        while not self._stop.is_set():
+            self._write_queued(self._queue.get())  # blocks while nothing is queued
+            self._stop.wait(EVERY_S)  # what comes meanwhile goes in the next write
         self._write_queued()
 
-    def _wait_for_records(self) -> None:
-        """Sleep until a record is queued or the handler closes. Idle is announced before
-        the queue is looked at again: a record queued before that look is seen by it, one
-        queued after finds ``_idle`` set and wakes this thread."""
-        self._idle = True
-        self._resume.clear()
-        if self._queue.empty() and not self._stop.is_set():
-            self._resume.wait()
-        self._idle = False
-
-    def _write_queued(self) -> None:
+    def _write_queued(self, first: logging.LogRecord | _Deferred | None = None) -> None:
         lines = []
-        while True:
-            try:
-                item = self._queue.get_nowait()
-            except queue.Empty:
-                break
+        for item in self._drained(first):
             if isinstance(item, logging.LogRecord):
                 record = item
             else:
@@ -147,10 +122,25 @@ class AccessLogHandler(logging.Handler):
         finally:
             self.target.release()
 
+    def _drained(
+        self, first: logging.LogRecord | _Deferred | None
+    ) -> Iterator[logging.LogRecord | _Deferred]:
+        """``first`` (unless None), then what is queued now, in order; close's wake-up
+        left out."""
+        if first is not None:
+            yield first
+        while True:
+            try:
+                item = self._queue.get_nowait()
+            except queue.Empty:
+                return
+            if item is not None:
+                yield item
+
     def close(self) -> None:
         if not self._stop.is_set():
             self._stop.set()
-            self._resume.set()
+            self._queue.put(None)  # wakes a writer blocked on the empty queue
             if self._writer is not None:
                 self._writer.join()  # writes what is still queued
             self.target.close()

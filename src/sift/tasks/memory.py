@@ -54,6 +54,8 @@ import os
 import platform
 import threading
 import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 from functools import cache
 from typing import Any
 
@@ -159,3 +161,29 @@ def collect_garbage(idle: bool = False) -> int:
     gc.collect(2)
     gc.freeze()  # the survivors are long-lived: the next full collections skip them
     return 3 if complete else 2
+
+
+@contextmanager
+def cyclic_gc_paused() -> Iterator[None]:
+    """Pause Python's cyclic garbage collector while a batch is applied, or an index
+    rebuilt or loaded (sift.catalog).
+
+    Indexing allocates millions of small objects, and each automatic collection scans
+    every object the index already holds: measured, 50k documents took 2.3 s with the
+    collector running and 1.5 s without, and a start's rebuild of 1M products from the
+    database spent 8.5 of its 50 s of CPU in collections (66 of them full). Reference
+    counting still frees everything acyclic; cycles are collected once it ends
+    (collect_garbage). Nested, only the outermost pause collects.
+    """
+    was_enabled = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if was_enabled:
+            # Before enabling it: the first allocation after would otherwise run a
+            # generation-0 collection over every object the batch made, which this
+            # one walks again. Not generation 0 alone: the collector's own schedule
+            # never runs while batches follow each other (sift/tasks/memory.py).
+            collect_garbage()
+            gc.enable()
