@@ -140,10 +140,11 @@ class SearchThreads:
     takes the next one, so searches one after the other run on one thread, and a second
     thread only works while the first is busy. Handed to whichever thread woke first
     (one shared queue), one client's searches alternated between the threads, each on
-    its own malloc arena, and a 1M index's candidate-sized arrays were faulted in afresh
-    in both: the harness's 1M mix from one client, 2 threads, took p99 20.9-22.3 ms of
-    the search thread's CPU with 176-374 minor faults per search (mean), against 12.8 ms
-    and 26-35 faults on one thread (docs/benchmarks.md, "Scale", branch `p99w`)."""
+    its own malloc arena, and where that arena was shared (sift.tasks.memory) a 1M
+    index's candidate-sized arrays were faulted in afresh at every search: the scale
+    harness's 1M mix from one client took p99 26-28 ms of the search thread's CPU with
+    ~210 minor faults per search (mean), 13-16 ms and 11-23 faults with this and 4
+    arenas (docs/benchmarks.md, "Scale", branch `p99w`)."""
 
     def __init__(self, count: int) -> None:
         self._waiting: collections.deque[Job] = collections.deque()  # for an idle thread
