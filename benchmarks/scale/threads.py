@@ -90,12 +90,15 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--passes", type=int, default=2)
     parser.add_argument("--seed", type=int, default=42)
     parser.add_argument("--index", default="products")
+    parser.add_argument("--analytics", action="store_true",
+                        help="leave the server's search analytics on (the harness turns it off)")
     args = parser.parse_args(argv)
     port, key = free_port(), "threads-benchmark-master-key"
     url = f"http://127.0.0.1:{port}"
     server = SiftServer(["--port", str(port), "--data-dir", str(args.data),
                          "--config-file", str(args.data.parent / "absent.toml"),
-                         "--master-key", key, "--log-level", "warning", "--no-analytics"],
+                         "--master-key", key, "--log-level", "warning",
+                         *([] if args.analytics else ["--no-analytics"])],
                         args.out.with_suffix(".server.log"))  # fmt: skip
     try:
         began = time.perf_counter()
