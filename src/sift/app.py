@@ -154,12 +154,14 @@ def create_app(config: Config | None = None, services: Services | None = None) -
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         # The access log's writer first, before this process's other threads: glibc gives
-        # threads its two arenas (sift.tasks.memory) in turn as they first allocate, so
-        # one thread more or less before the task worker decides whether the worker
-        # shares the event loop's arena; with the writer started only by the first access
-        # record (never at --log-level warning) it did, and a 200k import's peak RSS was
-        # 1.5-2 MiB higher (docs/benchmarks.md, "The access log's thread and the import's
-        # malloc arena").
+        # threads new arenas up to the cap (sift.tasks.memory; 2 when this was measured,
+        # 4 now, so that the first search thread gets one of its own), then the existing
+        # ones in turn, as they first allocate, so one thread more or less before the
+        # task worker decides which arena the worker shares; with 2 arenas and the writer
+        # started only by the first access record (never at --log-level warning) the
+        # worker shared the event loop's, and a 200k import's peak RSS was 1.5-2 MiB
+        # higher (docs/benchmarks.md, "The access log's thread and the import's malloc
+        # arena").
         access_log.start_writers(logging.getLogger("uvicorn.access"))
         svc = services or await run_in_threadpool(Services.build, config)
         await run_in_threadpool(kernels.warm_up)  # compiled search loops, before traffic

@@ -152,6 +152,29 @@ async def test_search_threads_answer_raise_and_keep_the_callers_context() -> Non
         threads.close()
 
 
+async def test_searches_one_after_the_other_run_on_the_same_thread() -> None:
+    import asyncio
+    import threading
+
+    from sift.http.search_placement import SearchThreads
+
+    threads = SearchThreads(2)
+    try:
+        names = [await threads.run(lambda: threading.current_thread().name) for _ in range(8)]
+        # The thread that answered last takes the next search (its malloc arena is warm):
+        # a shared queue handed them to both threads in turn.
+        assert names == [names[0]] * 8
+        gate = threading.Event()
+        busy = asyncio.ensure_future(threads.run(gate.wait))
+        await asyncio.sleep(0.01)
+        other = await threads.run(lambda: threading.current_thread().name)
+        assert other != names[0]  # the second thread works while the first is busy
+        gate.set()
+        await busy
+    finally:
+        threads.close()
+
+
 async def test_a_cancelled_waiting_search_is_dropped_and_its_turn_passes_on() -> None:
     import asyncio
     import threading

@@ -134,15 +134,28 @@ class SearchThreads:
     benchmark, 1.25 and 1.60x once changed.
     anyio's limiter hands its token back on the loop in the same way. The caller's context
     variables go along, as with anyio. A search whose request is cancelled while it waits
-    is dropped; one already running finishes, its answer dropped."""
+    is dropped; one already running finishes, its answer dropped.
+
+    An idle thread is given a search last in, first out: the thread that answered last
+    takes the next one, so searches one after the other run on one thread, and a second
+    thread only works while the first is busy. Handed to whichever thread woke first
+    (one shared queue), one client's searches alternated between the threads, each on
+    its own malloc arena, and where that arena was shared (sift.tasks.memory) a 1M
+    index's candidate-sized arrays were faulted in afresh at every search: the scale
+    harness's 1M mix from one client took p99 26-28 ms of the search thread's CPU with
+    ~210 minor faults per search (mean), 13-16 ms and 11-23 faults with this and 4
+    arenas (docs/benchmarks.md, "Scale", branch `p99w`)."""
 
     def __init__(self, count: int) -> None:
-        self._jobs: queue.SimpleQueue[Job | None] = queue.SimpleQueue()
         self._waiting: collections.deque[Job] = collections.deque()  # for an idle thread
-        self._idle = max(1, count)
+        # Each thread's own queue; the idle ones' as a stack, the latest to finish on top.
+        self._queues: list[queue.SimpleQueue[Job | None]] = [
+            queue.SimpleQueue() for _ in range(max(1, count))
+        ]
+        self._idle = list(reversed(self._queues))  # the first thread on top
         self._threads = [
-            threading.Thread(target=self._work, name=f"sift-search-{n}", daemon=True)
-            for n in range(self._idle)
+            threading.Thread(target=self._work, args=(jobs,), name=f"sift-search-{n}", daemon=True)
+            for n, jobs in enumerate(self._queues)
         ]
         for thread in self._threads:
             thread.start()
@@ -150,21 +163,20 @@ class SearchThreads:
     @property
     def idle(self) -> bool:
         """Whether a search given now starts at once (else it waits for a thread)."""
-        return self._idle > 0
+        return bool(self._idle)
 
     async def run(self, func: Callable[..., T], *args: Any) -> T:
         loop = asyncio.get_running_loop()
         answer: asyncio.Future[T] = loop.create_future()
         job = (loop, answer, contextvars.copy_context(), func, args)
         if self._idle:
-            self._idle -= 1
-            self._jobs.put(job)
+            self._idle.pop().put(job)
         else:
             self._waiting.append(job)
         return await answer
 
-    def _work(self) -> None:
-        while (job := self._jobs.get()) is not None:
+    def _work(self, jobs: queue.SimpleQueue[Job | None]) -> None:
+        while (job := jobs.get()) is not None:
             loop, answer, context, func, args = job
             try:
                 result, error = context.run(func, *args), None
@@ -172,20 +184,20 @@ class SearchThreads:
                 result, error = None, exc
             # RuntimeError: the loop closed while the search ran (shutting down).
             with contextlib.suppress(RuntimeError):
-                loop.call_soon_threadsafe(self._deliver, answer, result, error)
+                loop.call_soon_threadsafe(self._deliver, jobs, answer, result, error)
             del job, answer, result, error  # not kept while the thread waits for the next
 
-    def _deliver(self, answer: asyncio.Future[Any], result: Any, exc: BaseException | None
-                 ) -> None:  # fmt: skip
+    def _deliver(self, jobs: queue.SimpleQueue[Job | None], answer: asyncio.Future[Any],
+                 result: Any, exc: BaseException | None) -> None:  # fmt: skip
         """On the event loop: a search's answer for its waiting request (unless that was
         cancelled), and the thread's next job."""
         while self._waiting:
             job = self._waiting.popleft()
             if not job[1].cancelled():
-                self._jobs.put(job)
+                jobs.put(job)
                 break
         else:
-            self._idle += 1
+            self._idle.append(jobs)
         if answer.cancelled():
             return
         if exc is not None:
@@ -195,8 +207,8 @@ class SearchThreads:
 
     def close(self) -> None:
         """At shutdown: the searches given to a thread finish, then the threads end."""
-        for _ in self._threads:
-            self._jobs.put(None)
+        for jobs in self._queues:
+            jobs.put(None)
 
 
 Job = tuple[asyncio.AbstractEventLoop, "asyncio.Future[Any]", contextvars.Context,

@@ -66,7 +66,16 @@ M_TOP_PAD = -2
 M_MMAP_THRESHOLD = -3
 M_ARENA_MAX = -8
 
-ARENA_MAX = 2
+# 4, not 2: the main arena serves the event loop's (and the loader's) steady small
+# allocations, so the top pad below did not stay whole there between two searches, and
+# with two arenas in all a search thread shared it or the one other arena (glibc hands
+# threads past the cap an existing arena in turn). At 1M documents a search thread on a
+# shared arena faulted in its candidate-sized arrays afresh: ~210-440 minor faults per
+# search (mean) and p99 24-28 ms of its CPU on the scale harness's mix, against 11-23
+# faults and 12.4-16.5 ms with 4 arenas and the search threads' last-in-first-out turn
+# (sift.http.search_placement; docs/benchmarks.md, "Scale", branch `p99w`). Which
+# arena a thread gets still follows the order in which threads first allocate.
+ARENA_MAX = 4
 # Arrays of 256 KiB and more (a snapshot's `alive` and field lengths past 64k documents,
 # posting segments, vector matrices) are mapped apart and unmapped when freed.
 MMAP_THRESHOLD = 256 * 1024
