@@ -160,7 +160,7 @@ def create_app(config: Config | None = None, services: Services | None = None) -
         # task worker decides which arena the worker shares; with 2 arenas and the writer
         # started only by the first access record (never at --log-level warning) the
         # worker shared the event loop's, and a 200k import's peak RSS was 1.5-2 MiB
-        # higher (docs/benchmarks.md, "The access log's thread and the import's malloc
+        # higher (docs/benchmarks/memory.md, "The access log's thread and the import's malloc
         # arena").
         access_log.start_writers(logging.getLogger("uvicorn.access"))
         svc = services or await run_in_threadpool(Services.build, config)

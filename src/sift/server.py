@@ -26,7 +26,7 @@ from sift.tasks import memory
 # 5 ms). The event loop thread answers small requests (`POST /events`, thousands a second)
 # while searches run on the thread pool: each time the loop held the GIL, a search could
 # wait the whole interval. With 1 ms, search p50 under paced click events slowed 1.8-4.6x
-# instead of 12.7-15.4x, alternated on the loaded machine (docs/benchmarks.md, "Click
+# instead of 12.7-15.4x, alternated on the loaded machine (docs/benchmarks/events.md, "Click
 # events").
 SWITCH_INTERVAL_S = 0.001
 
@@ -46,7 +46,7 @@ def choose_kernels_gil(workers: int) -> str:
     several cores; with at least as many workers as usable cores there is no core to spare,
     and releasing only adds contention for the GIL (beside 2,000 click events/s, searches
     slowed x1.68/x1.85 with released kernels, x1.30/x1.36 with held ones:
-    docs/benchmarks.md, "Click events")."""
+    docs/benchmarks/events.md, "Click events")."""
     chosen = os.environ.get(kernels_aot.GIL_ENV)
     if chosen is None:
         chosen = kernels_aot.gil_for_workers(workers, usable_cores())

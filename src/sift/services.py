@@ -239,7 +239,7 @@ class Services:
             # Parsing and storing a large payload freed tens of MiB in this request
             # thread's arena, which the task worker (allocating in its own) never
             # reuses: handed back, they stay out of the import's peak (~50 MiB for
-            # 200k products, docs/benchmarks.md "Peak RSS of a 200k import").
+            # 200k products, docs/benchmarks/memory.md "Peak RSS of a 200k import").
             memory.release()
         self.wake_workers()
         return task

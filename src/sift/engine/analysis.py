@@ -233,7 +233,7 @@ def _plain_words(parts: list[str]
     find the marks, was a fifth of indexing a batch of small documents. The words are
     told apart on their bytes (kernels.distinct_words): a batch of products repeats a
     few hundred words, and a Python string and a dict lookup for every occurrence were
-    the largest part of indexing left (docs/benchmarks.md, "Term ids from the words'
+    the largest part of indexing left (docs/benchmarks/ingestion.md, "Term ids from the words'
     bytes")."""
     joined = _MARK.join(parts)
     if not joined.isascii():

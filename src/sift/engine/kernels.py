@@ -1129,7 +1129,7 @@ def relevance_raw(tf, idfs, k1, depth, index, fields, pos, offsets, pairs, pair_
     numpy's ``raw / max_score``), in_unit_range of those, and the raw score negated in its
     own buffer (np.negative: the sign bit alone). The same kernels and operations in the
     same order, so the same floats, with six calls and three passes over the
-    candidates less (docs/benchmarks.md, "Fewer kernel calls per search"). (key, score,
+    candidates less (docs/benchmarks/engine-speed.md, "Fewer kernel calls per search"). (key, score,
     in_unit, True) with key = -raw; (saturated_sum's raw, the same, False, False) when a
     NaN score leaves the cut to the caller (topk.smallest_k places it)."""
     raw = saturated_sum(tf, idfs, k1)

@@ -35,7 +35,7 @@ parallel, which helps only where the process has a core to spare. ``sift serve``
 ``hold`` when it starts at least as many workers as it may use cores (server.py): there a
 released kernel only lets the worker's event loop and its other searches contend for the
 GIL and the cores (beside 2,000 click events/s, searches slowed x1.30/x1.36 with held
-kernels against x1.68/x1.85 with released ones: docs/benchmarks.md, "Click events").
+kernels against x1.68/x1.85 with released ones: docs/benchmarks/events.md, "Click events").
 Where only the other variant is built, a process loads that one rather than the JIT.
 """
 

@@ -41,7 +41,7 @@ from collections.abc import Iterator
 from typing import Any, TextIO
 
 # Lines reach stderr at most this late. At 0.05 s the thread's wake-ups cost ~20 µs of
-# every typeahead request at one connection (per-thread CPU from /proc, docs/benchmarks.md
+# every typeahead request at one connection (per-thread CPU from /proc, docs/benchmarks/speed.md
 # "Where a search's server CPU goes beyond the app, per thread"), ~8 at 0.25 s.
 EVERY_S = 0.25
 

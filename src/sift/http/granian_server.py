@@ -2,7 +2,7 @@
 
 granian parses HTTP and handles the connections in Rust, off the GIL, and hands each
 request to the app's asyncio loop; uvicorn does the same work in Python on that loop.
-Measured with the paired load benchmark (docs/benchmarks.md, "granian"): the same
+Measured with the paired load benchmark (docs/benchmarks/speed.md, "granian"): the same
 single-client latency, several times the no-op requests per second, and more searches per
 second from 4 connections on.
 

@@ -14,7 +14,7 @@ The hand-off's cost is not fixed, though: beside a steady stream of small reques
 events, ~1,000/s per worker) the job waits for the loop to let go of the GIL and its
 answer waits behind every request that arrived meanwhile; on the shared 2-core VM beside
 2,000 events/s a search's route took 4.5-5.3 ms more than the search itself (1.3 ms) when
-it ran on a thread, ~0.6 ms more inline (docs/benchmarks.md, "Click events", eighth
+it ran on a thread, ~0.6 ms more inline (docs/benchmarks/events.md, "Click events", eighth
 pass). So the hand-off is timed too, and a search runs inline also while
 searches like it take less than a recent hand-off (up to ``MAX_HANDOFF_INLINE_S``): a
 thread would delay it more than it delays the loop. One such search in ``PROBE_EVERY``
@@ -144,7 +144,7 @@ class SearchThreads:
     index's candidate-sized arrays were faulted in afresh at every search: the scale
     harness's 1M mix from one client took p99 26-28 ms of the search thread's CPU with
     ~210 minor faults per search (mean), 13-16 ms and 11-23 faults with this and 4
-    arenas (docs/benchmarks.md, "Scale", branch `p99w`)."""
+    arenas (docs/benchmarks/scale.md, "Scale", branch `p99w`)."""
 
     def __init__(self, count: int) -> None:
         self._waiting: collections.deque[Job] = collections.deque()  # for an idle thread

@@ -3,7 +3,7 @@
 SQLAlchemy's `executemany` on SQLite steps the statement once per row, releasing and
 re-taking the GIL around each step, after its own per-row parameter handling: beside a
 busy thread (the server's event loop) 2,000 click events cost the writer ~24 ms of CPU and
-blocked it 23-58 times (docs/benchmarks.md, "Click events", fifth pass). Here SQLite gets
+blocked it 23-58 times (docs/benchmarks/events.md, "Click events", fifth pass). Here SQLite gets
 one prepared multi-row `INSERT ... VALUES (?, ...), (?, ...)` per chunk of rows and
 PostgreSQL one `COPY ... FROM STDIN`, both on the transaction's own connection: ~12 ms
 and ~6 ms of CPU for the same batch.

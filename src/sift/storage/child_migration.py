@@ -5,7 +5,7 @@ it can migrate: ~10 MiB of RSS that a process keeps once it has migrated, though
 migrates again. `Database.migrate` already skips Alembic when the schema is at the head
 (every start but the first after an install or an upgrade); `sift serve` runs that first
 migration here, in a child, so its own process never loads Alembic at all
-(docs/benchmarks.md, "The server's process before any document").
+(docs/benchmarks/memory.md, "The server's process before any document").
 """
 
 from __future__ import annotations

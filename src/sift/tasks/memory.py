@@ -16,7 +16,7 @@ drained. Both do nothing where the C library is not glibc (musl, macOS, Windows)
 The fixed threshold had a cost on large indexes: a search's candidate-sized temporaries
 (3-6 MiB each for 800k candidates at 1M documents) were each a fresh mapping, zeroed and
 faulted in page by page and unmapped when freed: ~1,800 minor faults per search and about
-twice the CPU of the same search under glibc's defaults (docs/benchmarks.md, "Scale",
+twice the CPU of the same search under glibc's defaults (docs/benchmarks/scale.md, "Scale",
 "The allocator under a 1M typeahead search"). So :func:`configure` also sets a 48 MiB top
 pad: an arena's top keeps that much past what is in use, a request it can serve is
 carved from it whatever its size, and freed blocks coalesce back into it, so the next
@@ -73,7 +73,7 @@ M_ARENA_MAX = -8
 # shared arena faulted in its candidate-sized arrays afresh: ~210-440 minor faults per
 # search (mean) and p99 24-28 ms of its CPU on the scale harness's mix, against 11-23
 # faults and 12.4-16.5 ms with 4 arenas and the search threads' last-in-first-out turn
-# (sift.http.search_placement; docs/benchmarks.md, "Scale", branch `p99w`). Which
+# (sift.http.search_placement; docs/benchmarks/scale.md, "Scale", branch `p99w`). Which
 # arena a thread gets still follows the order in which threads first allocate.
 ARENA_MAX = 4
 # Arrays of 256 KiB and more (a snapshot's `alive` and field lengths past 64k documents,

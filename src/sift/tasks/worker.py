@@ -222,7 +222,7 @@ class Worker:
                     self._dirty = False
                     # The batches' freed heap goes back first: the merge's transient (a
                     # second copy of the postings) then starts from a lower RSS (-2 MiB
-                    # of a 200k import's peak, docs/benchmarks.md "Peak RSS of a 200k
+                    # of a 200k import's peak, docs/benchmarks/memory.md "Peak RSS of a 200k
                     # import, third pass").
                     memory.release()
                     self.ctx.catalog.optimize()
