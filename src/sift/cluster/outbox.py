@@ -82,7 +82,11 @@ class Outbox:
         owed = True  # unknown until looked: a new lease holder may inherit writes
         while not self._stop.is_set():
             woke = self._wake.wait(self.poll)
-            self._wake.clear()
+            if woke:
+                # Cleared only when seen: a notify landing after a timed-out wait and
+                # before this line would otherwise be wiped, and with nothing owed the
+                # batch's writes would wait for the next batch or lease.
+                self._wake.clear()
             if self._stop.is_set():
                 break
             if not self.leading():

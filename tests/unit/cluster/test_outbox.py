@@ -4,6 +4,7 @@ growing delay, and the leader's task shows each remote's answer."""
 
 from __future__ import annotations
 
+import threading
 import time
 from collections.abc import Iterator
 from datetime import timedelta
@@ -194,6 +195,36 @@ def test_an_empty_outbox_is_not_polled_until_a_batch_or_a_new_lease_wakes_it(
         time.sleep(0.05)
         leading[0] = True  # leadership regained: writes may have been left behind
         _wait_for(lambda: len(looks) > settled)
+    finally:
+        outbox.stop()
+
+
+class WakeAfterTimeout(threading.Event):
+    """The outbox's wake-up, with one notify landing in the window a real one can: after
+    a wait has timed out, before the loop looks at what it returned."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.notify_in_window = False
+
+    def wait(self, timeout: float | None = None) -> bool:
+        woke = super().wait(timeout)
+        if not woke and self.notify_in_window:
+            self.notify_in_window = False
+            self.set()
+        return woke
+
+
+def test_a_notify_between_a_timed_out_wait_and_the_next_is_not_lost(db: Database) -> None:
+    remotes = Remotes()
+    outbox = Outbox(db, remotes, lambda: True, poll=0.01)  # type: ignore[arg-type]
+    wake = outbox._wake = WakeAfterTimeout()
+    outbox.start()
+    try:
+        time.sleep(0.1)  # the first look found nothing owed: it now waits for a notify
+        uid = owe(db, "ms-01")
+        wake.notify_in_window = True  # the batch's notify, racing the poll's timeout
+        _wait_for(lambda: remotes.sent == [("ms-01", uid)], seconds=2.0)
     finally:
         outbox.stop()
 
