@@ -1301,6 +1301,10 @@ def in_unit_range(values):  # pragma: no cover - compiled
     return ok
 
 
+# A length bound no term reaches: the completions of a typed word have any length.
+ANY_LENGTH = 1 << 30
+
+
 @compiled
 def shared_grams(ids, n_terms, need, lengths, firsts, min_len, max_len, first
                  ):  # pragma: no cover - compiled
@@ -1311,6 +1315,15 @@ def shared_grams(ids, n_terms, need, lengths, firsts, min_len, max_len, first
     in the one pass that counts (a second pass over the ids to pick them was ~5 µs of
     a word's ~22)."""
     counts = np.zeros(n_terms, np.uint16)
+    return np.sort(_counted_grams(ids, counts, need, lengths, firsts, min_len, max_len, first))
+
+
+@compiled
+def _counted_grams(ids, counts, need, lengths, firsts, min_len, max_len, first
+                   ):  # pragma: no cover - compiled
+    """The count of shared_grams and typed_word_grams: adds ``ids`` to ``counts`` and
+    returns, in the order they got there, the terms whose count reached ``need`` and
+    that pass the length and first-letter tests."""
     out = np.empty(ids.size, np.int64)
     k = 0
     for i in range(ids.size):
@@ -1320,7 +1333,7 @@ def shared_grams(ids, n_terms, need, lengths, firsts, min_len, max_len, first
         if c == need and min_len <= lengths[t] <= max_len and (first < 0 or firsts[t] == first):
             out[k] = t
             k += 1
-    return np.sort(out[:k])
+    return out[:k]
 
 
 @compiled
@@ -1337,16 +1350,9 @@ def typed_word_grams(ids, ends, n_terms, need, lengths, firsts, min_len, max_len
     read once more with the end bigram's counts added; the two counts of the same
     postings were two calls."""
     counts = np.zeros(n_terms, np.uint16)
-    out = np.empty(ids.size, np.int64)
-    k = 0
-    for i in range(ids.size):
-        t = ids[i]
-        c = counts[t] + 1
-        counts[t] = c
-        if c == need and min_len <= lengths[t] and (first < 0 or firsts[t] == first):
-            out[k] = t
-            k += 1
-    heads = np.sort(out[:k])
+    heads = np.sort(_counted_grams(ids, counts, need, lengths, firsts, min_len, ANY_LENGTH,
+                                   first))
+    k = heads.size
     for i in range(ends.size):
         counts[ends[i]] += 1
     word = np.empty(k, np.int64)
