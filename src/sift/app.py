@@ -5,6 +5,7 @@ from __future__ import annotations
 import logging
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
+from typing import Any
 
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
@@ -20,6 +21,7 @@ from sift.config import Config, load_config, split_list
 from sift.engine import kernels
 from sift.errors import SiftError
 from sift.http import access_log, granian_server, metrics, schemas
+from sift.http.app_state import AppState
 from sift.http.compress import CompressPages
 from sift.http.cors import CORS, cors_options
 from sift.http.edge import RequestEdge
@@ -90,6 +92,11 @@ class SiftApp(FastAPI):
     hot_routes: HotRoutes = HotRoutes(())
     _lane: ASGIApp | None = None  # the app's own middleware, its outermost layer
     _hot: ASGIApp | None = None  # the hot routes' entry to it (sift/http/hot_lane.py)
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        # Read several times per request: its values as plain attributes (app_state.py).
+        self.state = AppState({name: self.state[name] for name in self.state})
 
     def build_middleware_stack(self) -> ASGIApp:
         stack = super().build_middleware_stack()

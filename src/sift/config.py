@@ -400,6 +400,15 @@ class Config:
     values: dict[str, Any] = field(default_factory=dict)
     sections: dict[str, Any] = field(default_factory=dict)  # raw SECTIONS from the file
 
+    def __post_init__(self) -> None:
+        # Each setting as a plain attribute too: found by Python's ordinary lookup, where
+        # ``__getattr__`` (tried only once that lookup has failed, which in CPython 3.11
+        # costs an AttributeError made and dropped) took ~1.5-3 µs a read; the search
+        # path reads two a request (sift/http/app_state.py says more).
+        for name, value in self.values.items():
+            if name not in self.__dict__ and not hasattr(type(self), name):  # as before: a
+                self.__dict__[name] = value  # field or method of the class wins
+
     def __getattr__(self, name: str) -> Any:
         try:
             return self.__dict__["values"][name]

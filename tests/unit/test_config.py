@@ -94,3 +94,17 @@ def test_edge_settings_accept_what_the_docs_show(tmp_path: Path) -> None:
     assert load_config(values, environ={}).rate_limit_per_address == "100/s burst 200"
     values = {"trusted_proxies": "*", "config_file": str(tmp_path / "x")}
     assert load_config(values, environ={}).trusted_proxies == "*"
+
+
+def test_settings_are_plain_attributes_with_the_same_values(tmp_path: Path) -> None:
+    # Read on every request: found by the ordinary attribute lookup, not __getattr__
+    # (docs/benchmarks/speed.md, "A search request's own work around the engine").
+    config = load_config({"config_file": str(tmp_path / "x"), "master_key": "k" * 16},
+                         environ={})  # fmt: skip
+    for setting in SETTINGS:
+        assert setting.name in vars(config)
+        assert getattr(config, setting.name) == config.values[setting.name]
+    assert config.resolved_database_url.startswith("sqlite:///")  # the class's own members
+    assert callable(config.public)
+    with pytest.raises(AttributeError):
+        config.not_a_setting  # noqa: B018
