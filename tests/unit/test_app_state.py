@@ -34,6 +34,18 @@ def test_values_are_found_without_getattr() -> None:
     assert state.set_later == state["set_later"] == 4
 
 
+def test_names_of_the_class_are_stored_as_starlette_stores_them() -> None:
+    theirs, ours = State(), AppState()
+    for state in (theirs, ours):
+        state._state = "a value"  # a key named as State's storage, kept in the storage
+        state["__len__"] = "another"
+    assert ours["_state"] == theirs["_state"] == "a value"
+    assert ours["__len__"] == theirs["__len__"] == "another"
+    assert len(ours) == len(theirs) == 2
+    del ours._state
+    assert len(ours) == 1
+
+
 def test_the_app_has_one(tmp_path) -> None:
     from sift.app import create_app
     from sift.config import load_config

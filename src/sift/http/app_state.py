@@ -22,15 +22,21 @@ class AppState(State):
     def __init__(self, state: dict[str, Any] | None = None) -> None:
         super().__init__(state)
         for key, value in (state or {}).items():
+            self._mirror(key, value)
+
+    def _mirror(self, key: Any, value: Any) -> None:
+        # Not a name the class has (its storage, its methods): read through it as before.
+        if key != "_state" and not hasattr(type(self), key):
             object.__setattr__(self, key, value)
 
     def __setattr__(self, key: Any, value: Any) -> None:
         super().__setattr__(key, value)
-        object.__setattr__(self, key, value)
+        self._mirror(key, value)
 
     def __delattr__(self, key: Any) -> None:
         super().__delattr__(key)
-        object.__delattr__(self, key)
+        if key != "_state" and key in vars(self):
+            object.__delattr__(self, key)
 
     def __setitem__(self, key: str, value: Any) -> None:
         self.__setattr__(key, value)
