@@ -74,11 +74,11 @@ def _processed(
 
 
 # SQLite keeps a `DateTime` as text, which SQLAlchemy's bind processor formats in Python
-# from seven attributes of each value (~1 µs, the largest part of a click event's row
-# after the user id's hash, docs/benchmarks/events.md). For naive datetimes that text is
-# `isoformat(" ", "microseconds")`'s, one C call: taken when the processor is seen to
-# write it for a few values, checked once per batch (a processor writing another format
-# keeps its own).
+# from a dict of seven attributes of each value: 2-3x `isoformat`'s time, for every click
+# event and search the writer stores (docs/benchmarks/events.md, "Twelfth pass"). For
+# naive datetimes that text is `isoformat(" ", "microseconds")`'s, one C call: taken
+# when the processor is seen to write it for a few values, checked once per batch (a
+# processor writing another format keeps its own).
 ISO_TEXT = operator.methodcaller("isoformat", " ", "microseconds")
 ISO_PROBES = (datetime(2026, 12, 7, 9, 5, 3, 40), datetime(987, 1, 2, 3, 4, 5),
               datetime(2000, 1, 1))  # fmt: skip
