@@ -99,3 +99,21 @@ def test_impressions_are_stored_with_their_search_and_read_back_for_clicked_sear
         ("u1", "dune", "1", 1), ("u1", "dune", "2", 2), ("u1", "dune", "3", 0),
         ("u2", "dune", "1", 0), ("u2", "dune", "3", 1),
     ]  # fmt: skip
+
+
+def test_a_visitors_id_is_stored_as_its_hmac_sha256(db: Database) -> None:
+    """The stored id is HMAC-SHA256 of the id under the instance's secret, hex (what
+    earlier versions stored, so a visitor's old and new rows still group together)."""
+    import hashlib
+    import hmac
+
+    from sift.insights.events import UserIds
+    from sift.insights.searches import user_secret
+
+    users = Analytics(db, 30).users
+    secret = user_secret(db)
+    for user_id in ("u1", "visitor-42", "é" * 128, ""):
+        expected = hmac.new(secret, user_id.encode(), hashlib.sha256).hexdigest()
+        assert users.stored(user_id) == expected
+    assert UserIds(secret).stored("u1") == users.stored("u1")  # a second instance alike
+    assert users.stored(None) is None

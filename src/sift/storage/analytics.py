@@ -7,6 +7,7 @@ is spelled differently in SQLite and PostgreSQL; counting by query is plain SQL.
 from __future__ import annotations
 
 import json
+import operator
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
@@ -97,17 +98,19 @@ def _shown_text(shown: Sequence[str] | None) -> str | None:
     return None if shown is None else json.dumps(list(shown), separators=(",", ":"))
 
 
+# An event's values in INSIGHT_COLUMNS' order (its fields are named as the columns), read
+# in one C call per event, and where the stored user id goes among them.
+INSIGHT_VALUES = operator.attrgetter(*INSIGHT_COLUMNS)
+INSIGHT_USER = INSIGHT_COLUMNS.index("user_id")
+
+
 def insert_insights(conn: Connection, events: Sequence[InsightEvent], user: StoredUser) -> None:
-    bulk.append_rows(
-        conn,
-        insight_events,
-        INSIGHT_COLUMNS,
-        [
-            (e.ts, e.event_type, e.event_name, e.index_uid, user(e.user_id) or "",
-             e.query_uid, e.object_id, e.object_name, e.position)
-            for e in events
-        ],
-    )  # fmt: skip
+    if not events:
+        return
+    # Column by column (as bulk binds them): only the user id is worked on per event.
+    values = list(zip(*map(INSIGHT_VALUES, events), strict=True))
+    values[INSIGHT_USER] = tuple([user(raw) or "" for raw in values[INSIGHT_USER]])
+    bulk.append_columns(conn, insight_events, INSIGHT_COLUMNS, values)
 
 
 def purge_before(conn: Connection, cutoff: datetime) -> int:

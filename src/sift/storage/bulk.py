@@ -17,8 +17,10 @@ from __future__ import annotations
 
 import functools
 import itertools
+import operator
 import sqlite3
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
+from datetime import datetime
 from typing import Any
 
 import sqlalchemy as sa
@@ -36,9 +38,20 @@ def append_rows(
 ) -> None:
     """Insert `rows` (each a value per name in `columns`, in that order) into `table`, in
     order, inside `conn`'s transaction; columns left out take their defaults (the id)."""
-    if not rows:
+    if rows:
+        append_columns(conn, table, columns, list(zip(*rows, strict=True)))
+
+
+def append_columns(
+    conn: Connection, table: sa.Table, columns: Sequence[str], values: Sequence[Sequence[Any]]
+) -> None:
+    """:func:`append_rows` for rows given column by column: ``values`` holds, for each name
+    in ``columns``, the rows' values of that column, in the rows' order."""
+    if len(values) != len(columns):
+        raise ValueError(f"{len(values)} columns of values for {len(columns)} names")
+    if not values or not values[0]:
         return
-    rows = _processed(conn.dialect, table, columns, rows)
+    rows = _processed(conn.dialect, table, columns, values)
     if conn.dialect.name == "sqlite":
         _sqlite_insert(conn, table, tuple(columns), rows)
     else:  # PostgreSQL, the only other database (sift.storage.database.normalize_url)
@@ -46,18 +59,46 @@ def append_rows(
 
 
 def _processed(
-    dialect: Dialect, table: sa.Table, columns: Sequence[str], rows: Sequence[Row]
-) -> Sequence[Row]:
+    dialect: Dialect, table: sa.Table, columns: Sequence[str], values: Sequence[Sequence[Any]]
+) -> list[Row]:
+    """The rows, each value bound by its column's processor: the work per column, not per
+    value."""
     processors = [
         table.c[name].type.dialect_impl(dialect).bind_processor(dialect) for name in columns
     ]
-    if not any(processors):
-        return rows
-    by_column = list(zip(*rows, strict=True))  # the work per column, not per value
+    by_column = list(values)
     for i, process in enumerate(processors):
         if process is not None:
-            by_column[i] = tuple(map(process, by_column[i]))
+            by_column[i] = _bound(process, by_column[i])
     return list(zip(*by_column, strict=True))
+
+
+# SQLite keeps a `DateTime` as text, which SQLAlchemy's bind processor formats in Python
+# from a dict of seven attributes of each value: 2-3x `isoformat`'s time, for every click
+# event and search the writer stores (docs/benchmarks/events.md, "Twelfth pass"). For
+# naive datetimes that text is `isoformat(" ", "microseconds")`'s, one C call: taken
+# when the processor is seen to write it for a few values, checked once per batch (a
+# processor writing another format keeps its own).
+ISO_TEXT = operator.methodcaller("isoformat", " ", "microseconds")
+ISO_PROBES = (datetime(2026, 12, 7, 9, 5, 3, 40), datetime(987, 1, 2, 3, 4, 5),
+              datetime(2000, 1, 1))  # fmt: skip
+TZINFO = operator.attrgetter("tzinfo")
+
+
+def _writes_iso_text(process: Callable[[Any], Any]) -> bool:
+    try:
+        return all(process(value) == ISO_TEXT(value) for value in ISO_PROBES)
+    except Exception:  # a processor for other values (not a datetime's)
+        return False
+
+
+def _bound(process: Callable[[Any], Any], values: Sequence[Any]) -> Sequence[Any]:
+    """``values`` as ``process`` binds them; naive datetimes through ``ISO_TEXT`` where the
+    processor's text is the same."""
+    if (set(map(type, values)) == {datetime} and not any(map(TZINFO, values))
+            and _writes_iso_text(process)):  # fmt: skip
+        return tuple(map(ISO_TEXT, values))
+    return tuple(map(process, values))
 
 
 def chunk_sizes(rows: int, largest: int) -> list[int]:
