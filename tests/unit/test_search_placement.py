@@ -216,3 +216,79 @@ async def test_search_threads_say_whether_a_search_would_start_at_once() -> None
         assert threads.idle
     finally:
         threads.close()
+
+
+async def test_search_threads_trim_their_arena_once_the_searches_stop() -> None:
+    import asyncio
+    import threading
+
+    from sift.http.search_placement import SearchThreads
+
+    trims: list[tuple[str, float]] = []
+    threads = SearchThreads(
+        2, trim=lambda: trims.append((threading.current_thread().name, loop.time())),
+        trim_after_s=0.2)  # fmt: skip
+    loop = asyncio.get_running_loop()
+    try:
+        # A burst: a search every 50 ms for 0.6 s, each quicker than the delay. A thread
+        # trimming in it would hand back the pages the next search reuses.
+        name = await threads.run(lambda: threading.current_thread().name)
+        ended = loop.time()
+        while loop.time() - ended < 0.6:
+            await asyncio.sleep(0.05)
+            await threads.run(lambda: None)
+        assert trims == []
+        last = loop.time()
+        await asyncio.sleep(0.6)
+        # Then quiet: the thread that searched trims once, at least the delay after the
+        # last search; the one that never searched does not wake for it.
+        assert [t[0] for t in trims] == [name]
+        assert trims[0][1] - last >= 0.15
+        await asyncio.sleep(0.5)
+        assert len(trims) == 1  # no search since: nothing more to hand back
+        await threads.run(lambda: None)
+        await asyncio.sleep(0.5)
+        assert [t[0] for t in trims] == [name, name]
+    finally:
+        threads.close()
+
+
+async def test_an_idle_search_thread_waits_while_another_one_searches() -> None:
+    import asyncio
+    import threading
+
+    from sift.http.search_placement import SearchThreads
+
+    trims: list[str] = []
+    threads = SearchThreads(2, trim=lambda: trims.append(threading.current_thread().name),
+                            trim_after_s=0.1)  # fmt: skip
+    try:
+        gate = threading.Event()
+        busy = asyncio.ensure_future(threads.run(gate.wait))  # a long search on one thread
+        await asyncio.sleep(0.01)
+        await threads.run(lambda: None)  # a quick one on the other
+        await asyncio.sleep(0.4)
+        assert trims == []  # a search still runs: the quick one's thread waits for it
+        gate.set()
+        await busy
+        await asyncio.sleep(0.4)
+        assert sorted(trims) == ["sift-search-0", "sift-search-1"]
+    finally:
+        threads.close()
+
+
+async def test_a_failing_trim_leaves_the_search_thread_working() -> None:
+    import asyncio
+
+    from sift.http.search_placement import SearchThreads
+
+    def trim() -> None:
+        raise OSError("no libc")
+
+    threads = SearchThreads(1, trim=trim, trim_after_s=0.05)
+    try:
+        await threads.run(lambda: None)
+        await asyncio.sleep(0.2)
+        assert await threads.run(lambda: "still here") == "still here"
+    finally:
+        threads.close()
