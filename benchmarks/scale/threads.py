@@ -32,7 +32,7 @@ from typing import Any
 
 import httpx
 
-from benchmarks.ingest.server import SiftServer
+from benchmarks.ingest.server import SiftServer, proc_status_mib
 from benchmarks.runners.server_process import free_port
 from benchmarks.scale.measure import WARM_QUERIES, percentile
 from benchmarks.scale.queries import typeahead
@@ -116,7 +116,10 @@ def main(argv: list[str] | None = None) -> None:
                           headers={"Authorization": f"Bearer {key}"}) as client:  # fmt: skip
             for number in range(args.passes):
                 if number and args.pause:
+                    before = proc_status_mib(server.pid, "VmRSS")
                     time.sleep(args.pause)
+                    print(f"RSS {before:.1f} MiB before the pause, "
+                          f"{proc_status_mib(server.pid, 'VmRSS'):.1f} after", flush=True)
                 rows = []
                 for body in bodies:
                     before = sample(server.pid)
