@@ -11,7 +11,9 @@ index's memory stayed with the process (docs/deployment.md, "Memory sizing").
 mapping (which ``free`` unmaps at once); glibc otherwise raises that threshold each time
 such a block is freed, moving the next large arrays into the arenas. :func:`release`
 hands free pages back (``malloc_trim``); the task worker calls it when its queue has
-drained. Both do nothing where the C library is not glibc (musl, macOS, Windows).
+drained. It does not reach the top of the arenas other than the main one:
+:func:`trim_arena` does, for the calling thread's (idle search threads call it). All do
+nothing where the C library is not glibc (musl, macOS, Windows).
 
 The fixed threshold had a cost on large indexes: a search's candidate-sized temporaries
 (3-6 MiB each for 800k candidates at 1M documents) were each a fresh mapping, zeroed and
@@ -168,8 +170,9 @@ def trim_arena() -> bool:
     faulting in every huge page of such a range. The first search after a trim faults
     its temporaries in once; the ones after it reuse them.
 
-    The pad is process-wide: another thread's free() in that window also trims its own
-    arena's top, and its next large temporaries are faulted in afresh. Call it where no
+    The pad is process-wide: another thread's free() of 64 KiB or more in that window
+    (microseconds) also trims its own arena's top, which then stays unpadded (its large
+    temporaries mapped apart) until that thread's own trim regrows it. Call it where no
     search runs (sift.http.search_placement calls it from idle search threads). Only
     after configure() set both values itself (glibc's defaults, or the environment's
     MALLOC_*, are left alone)."""
