@@ -11,7 +11,10 @@ beside the CPU and run-queue wait of the thread that ran the search (the one tha
 most during the request) and its faults: what the wall figure is made of. The task
 worker's share (its CPU during searches) shows the start's own work. Memory afterwards:
 VmRSS/VmHWM. Environment variables pass through to the server (``MALLOC_ARENA_MAX``,
-``SIFT_SEARCH_THREADS``) to compare set-ups.
+``SIFT_SEARCH_THREADS``) to compare set-ups. ``--pause S`` waits S seconds before each
+pass after the first: past ``TRIM_AFTER_S`` the search threads have handed their malloc
+arenas' free tops back (sift.http.search_placement), so the pass shows what a trim costs
+the searches after it (the first search's faults and time are printed apart).
 """
 
 from __future__ import annotations
@@ -29,7 +32,7 @@ from typing import Any
 
 import httpx
 
-from benchmarks.ingest.server import SiftServer
+from benchmarks.ingest.server import SiftServer, proc_status_mib
 from benchmarks.runners.server_process import free_port
 from benchmarks.scale.measure import WARM_QUERIES, percentile
 from benchmarks.scale.queries import typeahead
@@ -90,6 +93,8 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--passes", type=int, default=2)
     parser.add_argument("--seed", type=int, default=42)
     parser.add_argument("--index", default="products")
+    parser.add_argument("--pause", type=float, default=0.0,
+                        help="seconds without a search before each pass after the first")
     parser.add_argument("--analytics", action="store_true",
                         help="leave the server's search analytics on (the harness turns it off)")
     args = parser.parse_args(argv)
@@ -109,7 +114,12 @@ def main(argv: list[str] | None = None) -> None:
         passes: list[list[dict[str, Any]]] = []
         with httpx.Client(base_url=url, timeout=60,
                           headers={"Authorization": f"Bearer {key}"}) as client:  # fmt: skip
-            for _ in range(args.passes):
+            for number in range(args.passes):
+                if number and args.pause:
+                    before = proc_status_mib(server.pid, "VmRSS")
+                    time.sleep(args.pause)
+                    print(f"RSS {before:.1f} MiB before the pause, "
+                          f"{proc_status_mib(server.pid, 'VmRSS'):.1f} after", flush=True)
                 rows = []
                 for body in bodies:
                     before = sample(server.pid)
@@ -122,6 +132,10 @@ def main(argv: list[str] | None = None) -> None:
                     rows.append({"q": body["q"], "filter": body["filter"], "threads": spent,
                                  "engine": response.json()["performanceDetails"]["search"]})
                 passes.append(rows[WARM_QUERIES:])
+                first = rows[0]["threads"]
+                searcher = max(first, key=lambda t: first[t][0])
+                print(f"pass {number + 1}'s first search: engine {rows[0]['engine']}, "
+                      f"{first[searcher][2]} minor faults", flush=True)  # fmt: skip
         memory = {line.split(":")[0]: line.split()[1] + " kB" for line in
                   Path(f"/proc/{server.pid}/status").read_text().splitlines()
                   if line.startswith(("VmRSS", "VmHWM"))}  # fmt: skip

@@ -59,6 +59,7 @@ from sift.http.routes.admin import SignInRequired, to_login
 from sift.http.search_placement import SearchPlacement, SearchThreads
 from sift.http.throttle import LimitAddresses, Limits
 from sift.services import Services
+from sift.tasks import memory
 
 log = logging.getLogger("sift")
 
@@ -173,7 +174,7 @@ def create_app(config: Config | None = None, services: Services | None = None) -
         svc = services or await run_in_threadpool(Services.build, config)
         await run_in_threadpool(kernels.warm_up)  # compiled search loops, before traffic
         app.state.services = svc
-        app.state.search_threads = SearchThreads(config.search_threads)
+        app.state.search_threads = SearchThreads(config.search_threads, trim=memory.trim_arena)
         app.state.search_placement = SearchPlacement(config.search_inline_ms / 1000)
         app.state.limits = Limits(config)
         svc.start()

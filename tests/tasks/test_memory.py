@@ -121,3 +121,58 @@ def test_a_search_temporary_reuses_the_pages_the_last_one_freed() -> None:
     out = json.loads(probe.stdout)
     assert out["configured"]
     assert out["faults_on_reuse"] < 100
+
+
+# In a process of its own as well: the probe reads the process's resident memory.
+TRIM_PROBE = r"""
+import json, resource, threading
+import numpy as np
+from sift.tasks import memory
+
+def faults() -> int:
+    return resource.getrusage(resource.RUSAGE_SELF).ru_minflt
+
+def anon_kib() -> int:
+    for line in open("/proc/self/status"):
+        if line.startswith("RssAnon:"):
+            return int(line.split()[1])
+    return 0
+
+out = {"unconfigured": memory.trim_arena(), "configured": memory.configure()}
+def search() -> None:  # in a thread of its own (its own arena), as a search thread
+    for _ in range(3):
+        np.ones(800_000)  # 6.4 MB carved from the arena's top and freed back into it
+    before = anon_kib()
+    out["trimmed"] = memory.trim_arena()
+    out["kib_handed_back"] = before - anon_kib()
+    first = faults()
+    np.ones(800_000)  # faulted in afresh: the pages went back
+    out["faults_after_trim"] = faults() - first
+    second = faults()
+    np.ones(800_000)  # the top pad is back in force: the pages stay for the next one
+    out["faults_on_reuse"] = faults() - second
+thread = threading.Thread(target=search)
+thread.start()
+thread.join()
+print(json.dumps(out))
+"""
+
+
+@pytest.mark.skipif(platform.libc_ver()[0] != "glibc", reason="malloc tuning is glibc's")
+def test_a_search_thread_hands_its_arenas_free_top_back() -> None:
+    """malloc_trim (release()) trims only the main arena's top; another thread's arena
+    kept the 48 MiB pad's pages its searches touched, for good."""
+    import json
+    import os
+    import subprocess
+    import sys
+
+    env = {k: v for k, v in os.environ.items() if not k.startswith("MALLOC_")}
+    probe = subprocess.run([sys.executable, "-c", TRIM_PROBE], capture_output=True,
+                           text=True, check=True, env=env)
+    out = json.loads(probe.stdout)
+    assert out["unconfigured"] is False  # glibc's own pad is left alone before configure()
+    assert out["configured"] and out["trimmed"]
+    assert out["kib_handed_back"] >= 4 * 1024
+    assert out["faults_after_trim"] >= 300  # faulted in again (huge pages where numpy asks)
+    assert out["faults_on_reuse"] < 100

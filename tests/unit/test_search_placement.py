@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 import pytest
 
 from sift.http.search_placement import (
@@ -214,5 +216,94 @@ async def test_search_threads_say_whether_a_search_would_start_at_once() -> None
         gate.set()
         await busy
         assert threads.idle
+    finally:
+        threads.close()
+
+
+
+async def _until(condition: Callable[[], bool], timeout: float = 10.0) -> None:
+    import asyncio
+
+    deadline = asyncio.get_running_loop().time() + timeout
+    while not condition():
+        assert asyncio.get_running_loop().time() < deadline, "timed out"
+        await asyncio.sleep(0.02)
+
+
+async def test_search_threads_trim_their_arena_once_the_searches_stop() -> None:
+    import asyncio
+    import threading
+
+    from sift.http.search_placement import SearchThreads
+
+    trims: list[tuple[str, float]] = []
+    threads = SearchThreads(
+        2, trim=lambda: trims.append((threading.current_thread().name, loop.time())),
+        trim_after_s=1.0)  # fmt: skip
+    loop = asyncio.get_running_loop()
+    try:
+        # A burst: a search every 20 ms for 2 s, each far quicker than the delay. A
+        # thread trimming in it would hand back the pages the next search reuses.
+        name = await threads.run(lambda: threading.current_thread().name)
+        began = loop.time()
+        while loop.time() - began < 2.0:
+            await asyncio.sleep(0.02)
+            await threads.run(lambda: None)
+        assert trims == []
+        last = loop.time()
+        # Then quiet: the thread that searched trims once, the delay after the last
+        # search; the one that never searched does not wake for it.
+        await _until(lambda: len(trims) == 1)
+        assert trims[0][0] == name and trims[0][1] - last >= 0.9
+        await asyncio.sleep(1.5)
+        assert len(trims) == 1  # no search since: nothing more to hand back
+        await threads.run(lambda: None)
+        await _until(lambda: len(trims) == 2)
+        assert trims[1][0] == name
+    finally:
+        threads.close()
+
+
+async def test_an_idle_search_thread_waits_while_another_one_searches() -> None:
+    import asyncio
+    import threading
+
+    from sift.http.search_placement import SearchThreads
+
+    trims: list[str] = []
+    threads = SearchThreads(2, trim=lambda: trims.append(threading.current_thread().name),
+                            trim_after_s=0.1)  # fmt: skip
+    try:
+        gate = threading.Event()
+        busy = asyncio.ensure_future(threads.run(gate.wait))  # a long search on one thread
+        await asyncio.sleep(0.01)
+        await threads.run(lambda: None)  # a quick one on the other
+        await asyncio.sleep(0.5)
+        assert trims == []  # a search still runs: the quick one's thread waits for it
+        gate.set()
+        await busy
+        await _until(lambda: len(trims) == 2)
+        assert sorted(trims) == ["sift-search-0", "sift-search-1"]
+    finally:
+        threads.close()
+
+
+async def test_a_failing_trim_leaves_the_search_thread_working() -> None:
+    import asyncio
+
+    from sift.http.search_placement import SearchThreads
+
+    tried = asyncio.Event()
+    loop = asyncio.get_running_loop()
+
+    def trim() -> None:
+        loop.call_soon_threadsafe(tried.set)
+        raise OSError("no libc")
+
+    threads = SearchThreads(1, trim=trim, trim_after_s=0.05)
+    try:
+        await threads.run(lambda: None)
+        await asyncio.wait_for(tried.wait(), 10)
+        assert await threads.run(lambda: "still here") == "still here"
     finally:
         threads.close()

@@ -27,6 +27,7 @@ import asyncio
 import collections
 import contextlib
 import contextvars
+import logging
 import queue
 import threading
 import time
@@ -34,6 +35,7 @@ from collections.abc import Callable, Mapping
 from typing import Any, TypeVar
 
 T = TypeVar("T")
+log = logging.getLogger("sift.http.search_placement")
 
 # Weight of the newest time in a group's running average: a slow search moves a group off
 # the loop at once (one 5 ms search lifts a 0.3 ms average to 1.2 ms), a quick run brings
@@ -46,6 +48,12 @@ NEVER_INLINE = ("hybrid", "vector", "useNetwork", "media", "retrieveVectors")
 # beyond that the loop's other requests would wait longer than the hand-off costs.
 MAX_HANDOFF_INLINE_S = 0.010
 PROBE_EVERY = 16  # of the searches kept inline for the hand-off's sake, one goes to a thread
+# A search thread hands its malloc arena's free top back (sift.tasks.memory.trim_arena)
+# once no search has run on any thread for this long: after a burst, not between the
+# searches of one (the 1M tail's reason for keeping that memory: SearchThreads below).
+# Below the soak's drained read (at least 5 s after its last search), above a typing
+# user's pauses.
+TRIM_AFTER_S = 3.0
 Group = tuple[Any, ...]
 
 
@@ -144,17 +152,30 @@ class SearchThreads:
     index's candidate-sized arrays were faulted in afresh at every search: the scale
     harness's 1M mix from one client took p99 26-28 ms of the search thread's CPU with
     ~210 minor faults per search (mean), 13-16 ms and 11-23 faults with this and 4
-    arenas (docs/benchmarks/scale.md, "Scale", branch `p99w`)."""
+    arenas (docs/benchmarks/scale.md, "Scale", branch `p99w`).
 
-    def __init__(self, count: int) -> None:
+    Once the searches stop (``trim_after_s`` with none running or finished on any
+    thread), each thread that searched since its last trim calls ``trim``, once: the
+    pages its arena kept for the next search go back to the system (~8-9 MiB of a
+    drained soak's process with 4 arenas, which malloc_trim does not reach;
+    docs/benchmarks/memory.md, "Memory over time", branch `arena2`). The first search
+    after that faults its temporaries in again. A thread that did not search waits
+    without a timeout: an idle server's threads do not wake."""
+
+    def __init__(self, count: int, trim: Callable[[], object] | None = None,
+                 trim_after_s: float = TRIM_AFTER_S) -> None:
         self._waiting: collections.deque[Job] = collections.deque()  # for an idle thread
         # Each thread's own queue; the idle ones' as a stack, the latest to finish on top.
         self._queues: list[queue.SimpleQueue[Job | None]] = [
             queue.SimpleQueue() for _ in range(max(1, count))
         ]
         self._idle = list(reversed(self._queues))  # the first thread on top
+        self._trim, self._trim_after_s = trim, trim_after_s
+        self._searching: set[int] = set()  # threads running a job (set: atomic add/discard)
+        self._last_search = time.monotonic()  # when a job last ended, on any thread
         self._threads = [
-            threading.Thread(target=self._work, args=(jobs,), name=f"sift-search-{n}", daemon=True)
+            threading.Thread(target=self._work, args=(n, jobs), name=f"sift-search-{n}",
+                             daemon=True)
             for n, jobs in enumerate(self._queues)
         ]
         for thread in self._threads:
@@ -175,17 +196,44 @@ class SearchThreads:
             self._waiting.append(job)
         return await answer
 
-    def _work(self, jobs: queue.SimpleQueue[Job | None]) -> None:
-        while (job := jobs.get()) is not None:
+    def _work(self, number: int, jobs: queue.SimpleQueue[Job | None]) -> None:
+        searched = False  # since this thread last trimmed its arena
+        while True:
+            try:
+                job = jobs.get(timeout=self._trim_after_s) if searched else jobs.get()
+            except queue.Empty:
+                if self._quiet():
+                    searched = False
+                    self._trim_own_arena()
+                continue  # else another thread is searching: ask again after the delay
+            if job is None:
+                return
+            searched = self._trim is not None
+            self._searching.add(number)
             loop, answer, context, func, args = job
             try:
                 result, error = context.run(func, *args), None
             except BaseException as exc:  # the caller's to raise, whatever it is
                 result, error = None, exc
+            finally:
+                self._last_search = time.monotonic()
+                self._searching.discard(number)
             # RuntimeError: the loop closed while the search ran (shutting down).
             with contextlib.suppress(RuntimeError):
                 loop.call_soon_threadsafe(self._deliver, jobs, answer, result, error)
             del job, answer, result, error  # not kept while the thread waits for the next
+
+    def _quiet(self) -> bool:
+        """No search on any thread, none ended within ``trim_after_s``."""
+        return (not self._searching
+                and time.monotonic() - self._last_search >= self._trim_after_s)  # fmt: skip
+
+    def _trim_own_arena(self) -> None:
+        assert self._trim is not None
+        try:
+            self._trim()
+        except Exception:  # a failed trim costs memory, never the thread
+            log.exception("trimming a search thread's malloc arena failed")
 
     def _deliver(self, jobs: queue.SimpleQueue[Job | None], answer: asyncio.Future[Any],
                  result: Any, exc: BaseException | None) -> None:  # fmt: skip

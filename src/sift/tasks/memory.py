@@ -11,7 +11,9 @@ index's memory stayed with the process (docs/deployment.md, "Memory sizing").
 mapping (which ``free`` unmaps at once); glibc otherwise raises that threshold each time
 such a block is freed, moving the next large arrays into the arenas. :func:`release`
 hands free pages back (``malloc_trim``); the task worker calls it when its queue has
-drained. Both do nothing where the C library is not glibc (musl, macOS, Windows).
+drained. It does not reach the top of the arenas other than the main one:
+:func:`trim_arena` does, for the calling thread's (idle search threads call it). All do
+nothing where the C library is not glibc (musl, macOS, Windows).
 
 The fixed threshold had a cost on large indexes: a search's candidate-sized temporaries
 (3-6 MiB each for 800k candidates at 1M documents) were each a fresh mapping, zeroed and
@@ -91,15 +93,25 @@ def _glibc() -> Any | None:
     if platform.system() != "Linux" or platform.libc_ver()[0] != "glibc":
         return None
     try:
-        return ctypes.CDLL("libc.so.6", use_errno=True)
+        libc = ctypes.CDLL("libc.so.6", use_errno=True)
     except OSError:
         return None
+    libc.malloc.restype = ctypes.c_void_p  # a pointer, not ctypes' default int
+    libc.malloc.argtypes = [ctypes.c_size_t]
+    libc.free.argtypes = [ctypes.c_void_p]
+    return libc
+
+
+# Whether configure() set the top pad and the mmap threshold itself (no MALLOC_* in the
+# environment): trim_arena() changes them for a moment and puts back these values.
+_tuned = False
 
 
 def configure() -> bool:
     """Tune malloc before the server starts its threads; returns whether it could. A
     ``MALLOC_ARENA_MAX``, ``MALLOC_MMAP_THRESHOLD_`` or ``MALLOC_TOP_PAD_`` in the
     environment wins."""
+    global _tuned
     libc = _glibc()
     if libc is None:
         return False
@@ -109,6 +121,7 @@ def configure() -> bool:
         libc.mallopt(M_MMAP_THRESHOLD, MMAP_THRESHOLD)
     if "MALLOC_TOP_PAD_" not in os.environ:
         libc.mallopt(M_TOP_PAD, TOP_PAD)
+    _tuned = not {"MALLOC_MMAP_THRESHOLD_", "MALLOC_TOP_PAD_"} & os.environ.keys()
     return True
 
 
@@ -121,6 +134,65 @@ def release() -> bool:
     """Give the allocator's free pages back to the system; whether any were."""
     libc = _glibc()
     return bool(libc.malloc_trim(0)) if libc is not None else False
+
+
+# A block that free() gives back to the arena's top in one piece: at least glibc's
+# FASTBIN_CONSOLIDATION_THRESHOLD (64 KiB, where free() trims the arena's top) and below
+# MMAP_THRESHOLD (so it comes from the arena, not a mapping of its own).
+_TRIM_BLOCK = 128 * 1024
+# The trimmed top is grown back by TOP_PAD in blocks of at most this: glibc's largest
+# mmap threshold (half a 64 MiB heap), set while they are taken so that they come from
+# the arena.
+_REGROW_BLOCK = 24 << 20
+_MAX_MMAP_THRESHOLD = 32 << 20
+_trim_lock = threading.Lock()
+
+
+def trim_arena() -> bool:
+    """Hand back the free top of the calling thread's malloc arena; whether it could try.
+
+    ``malloc_trim`` (release()) trims only the main arena's top: in the other arenas it
+    gives back free blocks below the top, and free() leaves TOP_PAD (48 MiB) at their top
+    when it trims. So the pages a thread's searches touched there stay resident for good
+    (a non-main heap is at most 64 MiB, nearly all of it within the pad): 8-9 MiB of a
+    soak's drained process with 4 arenas (docs/benchmarks/memory.md, "Memory over time",
+    branch `arena2`). For the length of one free() in this thread the pad is 0, and the
+    128 KiB block freed makes glibc trim the top of this thread's arena to nothing.
+
+    Then the top is grown back by the pad, untouched: glibc grows a non-main heap by
+    exactly what a request lacks and maps a request of MMAP_THRESHOLD or more apart when
+    the top cannot serve it, so a trimmed arena's next search temporaries (MiBs each at
+    1M documents) would be mapped, faulted in and unmapped at every search, as before
+    the pad. Two 24 MiB blocks, taken with the threshold raised (so from the arena) and
+    freed back into the top, regrow it as a fresh heap's pad is, resident only where
+    their headers are written: 3 pages (3 huge pages where numpy asked for them over
+    its arrays of 4 MiB and more). Small blocks instead wrote a header every 192 KiB,
+    faulting in every huge page of such a range. The first search after a trim faults
+    its temporaries in once; the ones after it reuse them.
+
+    The pad is process-wide: another thread's free() of 64 KiB or more in that window
+    (microseconds) also trims its own arena's top, which then stays unpadded (its large
+    temporaries mapped apart) until that thread's own trim regrows it. Call it where no
+    search runs (sift.http.search_placement calls it from idle search threads). Only
+    after configure() set both values itself (glibc's defaults, or the environment's
+    MALLOC_*, are left alone)."""
+    libc = _glibc()
+    if libc is None or not _tuned:
+        return False
+    with _trim_lock:  # two threads' windows must not overlap: each puts the values back
+        libc.mallopt(M_TOP_PAD, 0)
+        try:
+            libc.free(libc.malloc(_TRIM_BLOCK))
+        finally:
+            libc.mallopt(M_TOP_PAD, TOP_PAD)
+        libc.mallopt(M_MMAP_THRESHOLD, _MAX_MMAP_THRESHOLD)
+        try:
+            blocks = [libc.malloc(_REGROW_BLOCK) for _ in range(TOP_PAD // _REGROW_BLOCK)]
+        finally:
+            libc.mallopt(M_MMAP_THRESHOLD, MMAP_THRESHOLD)
+        for block in reversed(blocks):  # the last one borders the top: each merges into it
+            libc.free(block)
+    return True
 
 
 # A full collection walks the objects allocated since the last one (the rest are frozen):
