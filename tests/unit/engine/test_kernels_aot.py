@@ -334,7 +334,7 @@ def test_an_array_that_passed_is_not_checked_again_and_lends_no_other_its_pass(
     guarded = ahead.kernel("saturated_sum", fallback)
     assert guarded is not None
     rng = np.random.default_rng(5)
-    tf, idfs = rng.random((6, 3)), rng.random(3)
+    tf, idfs = rng.random((6, 3)), rng.random(6)  # a weight a word (a row of tf)
     for _ in range(3):  # tested once, then passed as the same object
         assert guarded(tf, idfs, 1.2).tobytes() == jit(tf, idfs, 1.2).tobytes()
     assert not fell_back
