@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import logging
 import pickle
-import weakref
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from typing import Any
@@ -16,14 +15,6 @@ from typing import Any
 import numpy as np
 
 log = logging.getLogger("sift.engine")
-
-
-class _Gone:
-    """What a guard's remembered array starts as: a weak reference to nothing."""
-
-
-# A weak reference whose object is gone: calling it gives None, which is no argument.
-_DEAD = weakref.ref(_Gone())
 
 # ndarray.flags.num's bits (numpy's NPY_ARRAY_* flags).
 _C_CONTIGUOUS, _F_CONTIGUOUS, _ALIGNED, _WRITEABLE = 0x1, 0x2, 0x100, 0x400
@@ -103,22 +94,10 @@ def _written_out(checks: tuple[Check, ...], native: Callable[..., Any]
                  ) -> tuple[Callable[..., Any], Callable[..., bool]]:
     """(``__call__``, ``accepts``) of a kernel with these parameter checks, as Python
     source with one test per parameter in a row: an array's type, rank, flags and dtype
-    (numpy hands out one dtype object per built-in type: mostly ``is``), a scalar's type.
-
-    ``__call__`` skips an array's test when the argument is the very array that last
-    passed it in that place (a weak reference to it kept per parameter): most of a
-    search's array arguments are its snapshot's (a segment's postings, the live
-    documents, the vocabulary's columns), the same objects search after search, and an
-    array's test (``flags`` makes an object each time) was most of a guarded call's
-    cost: ~0.2 µs an array, ~20 µs of a first-sight search's ~10 calls. An ndarray's
-    type, dtype, rank and layout are fixed for its life; only ``flags.writeable`` can
-    change, which the engine does once, to arrays it has just made, before they reach a
-    kernel (a cached filter mask)."""
+    (numpy hands out one dtype object per built-in type: mostly ``is``), a scalar's type."""
     names = [f"a{i}" for i in range(len(checks))]
-    namespace: dict[str, Any] = {"ndarray": np.ndarray, "native": native, "ref": weakref.ref,
-                                 "seen": [_DEAD] * len(checks)}
+    namespace: dict[str, Any] = {"ndarray": np.ndarray, "native": native}
     tests = []
-    remembered = []
     for i, (kinds, dtype, ndim, flags) in enumerate(checks):
         a = names[i]
         if dtype is None:
@@ -129,22 +108,13 @@ def _written_out(checks: tuple[Check, ...], native: Callable[..., Any]
             tests.append(f"type({a}) is ndarray and {a}.ndim == {ndim} and "
                          f"{a}.flags.num & {flags} == {flags} and "
                          f"({a}.dtype is d{i} or {a}.dtype == d{i})")
-            remembered.append(i)
     ok = " and ".join(f"({t})" for t in tests) or "True"
     params = "".join(f", {a}" for a in names)
     packed = "".join(f"{a}, " for a in names)
-    # The scalars' tests in one condition, then each array's unless it passed last time.
-    scalars = " and ".join(f"({tests[i]})" for i in range(len(tests)) if i not in remembered)
-    body = [f"    if not ({scalars}):\n        return self.miss(({packed}))\n"] \
-        if scalars else []
-    for i in remembered:
-        body.append(f"    if seen[{i}]() is not a{i}:\n"
-                    f"        if not ({tests[i]}):\n"
-                    f"            return self.miss(({packed}))\n"
-                    f"        seen[{i}] = ref(a{i})\n")
     source = (f"def call(self{params}):\n"
-              + "".join(body)
-              + f"    return native({packed})\n"
+              f"    if {ok}:\n"
+              f"        return native({packed})\n"
+              f"    return self.miss(({packed}))\n"
               f"def accepts(self, args):\n"
               f"    if len(args) != {len(names)}:\n"
               f"        return False\n"

@@ -319,41 +319,6 @@ def test_an_argument_of_another_kind_goes_to_the_jit_and_is_not_misread(
         guarded(tf.ravel(), idfs, 1.2)
 
 
-def test_an_array_that_passed_is_not_checked_again_and_lends_no_other_its_pass(
-        ahead: Ahead) -> None:
-    """The check remembers, per parameter, the array that last passed it (weakly): the
-    same object passes without its test; any other object, a view of the same memory or
-    one made where a passed array was freed included, is tested as before."""
-    jit = kernels._jit(kernels.PYTHON["saturated_sum"])
-    fell_back: list[tuple[object, ...]] = []
-
-    def fallback(*args: object) -> np.ndarray:
-        fell_back.append(args)
-        return jit(*args)
-
-    guarded = ahead.kernel("saturated_sum", fallback)
-    assert guarded is not None
-    rng = np.random.default_rng(5)
-    tf, idfs = rng.random((6, 3)), rng.random(6)  # a weight a word (a row of tf)
-    for _ in range(3):  # tested once, then passed as the same object
-        assert guarded(tf, idfs, 1.2).tobytes() == jit(tf, idfs, 1.2).tobytes()
-    assert not fell_back
-    strided = np.repeat(tf, 2, axis=1)[:, ::2]  # tf's values, a view of other memory
-    assert guarded(strided, idfs, 1.2).tobytes() == jit(tf, idfs, 1.2).tobytes()
-    assert len(fell_back) == 1
-    # An array freed after passing: the next one made (at the same address, often) is
-    # tested as any other.
-    for _ in range(20):
-        good = rng.random((6, 3))
-        assert guarded(good, idfs, 1.2).tobytes() == jit(good, idfs, 1.2).tobytes()
-        del good
-        bad = (rng.random((6, 3)) * 10).astype(np.int64)
-        assert guarded(bad, idfs, 1.2).tobytes() == jit(bad, idfs, 1.2).tobytes()
-        del bad
-    assert len(fell_back) == 21
-    assert not guarded.accepts((strided, idfs, 1.2))
-
-
 FALLBACK = """
 import sys
 import numpy as np
