@@ -14,7 +14,9 @@ finds the snapshot's per-word and per-query caches (expansions, word totals, phr
 filters) empty, as a query the server has not seen yet does: they are emptied before each
 search, outside its time. Prints, per kind, each tree's
 median of the rounds' medians and each tree's ratio to the first one, from the rounds'
-paired ratios.
+paired ratios: of wall time, and ("KIND cpu") of the searching thread's CPU time
+(``time.thread_time``), which time spent waiting for a core on a shared machine does
+not inflate.
 """
 
 from __future__ import annotations
@@ -77,13 +79,16 @@ def worker(collection: Path, queries: int, seed: int, one_segment: bool,
         medians = {}
         for kind, qs in sets.items():
             times = []
+            cpu = []
             for q in qs:
                 if first_sight:
                     forget_queries(index.view.snapshot)
-                began = time.perf_counter()
+                began, began_cpu = time.perf_counter(), time.thread_time()
                 one(q)
+                cpu.append((time.thread_time() - began_cpu) * 1e6)
                 times.append((time.perf_counter() - began) * 1e6)
             medians[kind] = statistics.median(times)
+            medians[f"{kind} cpu"] = statistics.median(cpu)
         print(json.dumps(medians), flush=True)
 
 
