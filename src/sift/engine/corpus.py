@@ -29,7 +29,7 @@ if TYPE_CHECKING:
     from sift.engine.ranking import RankInput
     from sift.engine.store import Snapshot
 
-FULL_WEIGHT = np.float32(0.99)  # an occurrence at this weight is the word itself (kernels.py)
+FULL_WEIGHT = np.float32(0.99)  # an occurrence at this weight is the word itself (kernels/)
 CLOSEST_NONE = 99  # WordFacts.closest of a word without typo variants
 # How a word was expanded, by every shard's WordFacts (QueryWord.decision): trusted as
 # spelled (no typo variants), with typo variants, or unknown: its 1- or 2-typo variants.

@@ -1,8 +1,9 @@
 """The search kernels compiled ahead of time into an extension module of their own.
 
-numba compiles kernels.py's loops at run time, and a process that does so keeps numba
-and LLVM loaded: ~125 MiB of RSS in every worker (the import, LLVM's code generator and
-numba's type registries), for loops that never change between two starts. Here a
+numba compiles the kernels' loops (the package kernels/) at run time, and a process
+that does so keeps numba and LLVM loaded: ~125 MiB of RSS in every worker (the import,
+LLVM's code generator and numba's type registries), for loops that never change between
+two starts. Here a
 separate process (``python -m sift.engine.kernels_aot DIR``) compiles the same Python
 functions, with the signatures ``kernels.warm_up`` gives them, into a plain extension
 module (numba's ``pycc``, which needs a C compiler); a serving process imports that
@@ -13,8 +14,10 @@ The default (``SIFT_KERNELS=jit`` keeps numba's JIT): ``scripts/bootstrap`` buil
 module at install (``python -m sift.engine.kernels_aot``, into ``cache_dir()``), and
 ``sift serve`` starts that build in the background when the module is missing (that start
 runs with the JIT, as before; every later start loads it).
-The module's file name carries a key (the kernels' source, numba's and Python's
-versions, the CPU), so a changed kernel or a moved data volume builds a fresh one.
+The module's file name carries a key (the source of every module of the kernels
+package and of tiebreak.py, whose kernels it also compiles, numba's and Python's
+versions, the CPU), so a changed kernel, one moved to
+another module or a moved data volume builds a fresh one.
 Unlike the JIT, an exported kernel takes exactly its signature: numba's wrapper checks
 only an array's item size, so an array of another dtype, rank or layout (a strided view)
 would be misread, not compiled a version of its own. The build therefore writes each
@@ -66,7 +69,7 @@ MODE_ENV = "SIFT_KERNELS"  # "aot": ahead of time once built; anything else: num
 GIL_ENV = "SIFT_KERNELS_GIL"  # "release" (the default) or "hold": which build to load
 RELEASE, HOLD = "release", "hold"
 VARIANTS = (RELEASE, HOLD)
-SOURCE = Path(__file__).with_name("kernels.py")
+SOURCE = Path(__file__).with_name("kernels")  # the package: its modules are the key
 BUILD_STALE_S = 900
 
 
@@ -112,12 +115,24 @@ def _numba_version() -> str:
     return version("numba")
 
 
+# Kernels compiled into the module from outside the package (build() calls them).
+OUTSIDE = (SOURCE.with_name("tiebreak.py"),)
+
+
+def _sources() -> list[bytes]:
+    """The kernels' source: each module of the package (sorted by name) and each module
+    outside it whose kernels the build compiles (tiebreak's), its name and its text, so
+    that a kernel changed or moved to another module makes a fresh build."""
+    return [part for path in (*sorted(SOURCE.glob("*.py")), *OUTSIDE)
+            for part in (path.name.encode(), path.read_bytes())]
+
+
 def module_name(variant: str | None = None) -> str:
     """The module's name: how its kernels treat the GIL, then the key of what it was
     built from (the variant is in the name, so both builds sit side by side)."""
     key = hashlib.sha256()
     recipe = Path(__file__).read_bytes()  # this file: how they are compiled
-    for part in (SOURCE.read_bytes(), recipe, _numba_version().encode(), sys.version.encode(),
+    for part in (*_sources(), recipe, _numba_version().encode(), sys.version.encode(),
                  _cpu().encode()):
         key.update(part)
     return f"sift_kernels_{variant or gil_variant()}_{key.hexdigest()[:16]}"
@@ -315,7 +330,7 @@ def build(directory: Path, variants: tuple[str, ...] = VARIANTS) -> list[Path]:
     # (a virtual machine may hide some, and code using them would not run).
     AOTCPUCodegen._customize_tm_features = JITCPUCodegen._customize_tm_features
     kernels.warm_up()  # the signatures the engine passes (tests check they are all)
-    # The kernels outside kernels.py (tiebreak's: it imports kernels, so warm_up cannot
+    # The kernels outside the package (tiebreak's: it imports kernels, so warm_up cannot
     # call them): document ids' tie keys, and a placeholder page in tie order (a mask
     # may be a snapshot's cached, read-only one).
     tiebreak.tie_keys(["0"])

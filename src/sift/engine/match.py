@@ -5,7 +5,7 @@ compiled call per pair of segments, into one buffer where each word's rows follo
 the previous word's; phrases (quoted parts, multi-word synonyms, split words) are
 matched by shifting position keys and added to their word. The union of documents
 is the candidate set, and each feature the ranking rules need is a (words x
-candidates) array built by a compiled loop (kernels.py) or ufunc.at, so the cost
+candidates) array built by a compiled loop (kernels/) or ufunc.at, so the cost
 depends on the number of occurrences, never on a Python loop per document.
 """
 
@@ -200,7 +200,7 @@ _NO_SEGMENT = Segment(np.zeros(1, np.int64), np.empty(0, np.uint32), np.empty(0,
 # again: a thousand repeats of a word filling a 200 KB field held a worker 10 s and took
 # ~4 GB (`python -m benchmarks fuzz --seed 29`). The words past the budget are left out
 # of the ranking, as Meilisearch leaves out those past its tenth. 2**23 rows (~130 MB
-# gathered) is over ten times a one-letter prefix's ~700k at 1M products (kernels.py,
+# gathered) is over ten times a one-letter prefix's ~700k at 1M products (kernels/,
 # marked_candidates).
 MAX_QUERY_ROWS: Final = 1 << 23
 # Fewer words gather at most that many times the index's own rows: not counted, so that

@@ -296,7 +296,7 @@ def test_an_argument_of_another_kind_goes_to_the_jit_and_is_not_misread(
     assert guarded is not None
     native = ahead.module.saturated_sum
     rng = np.random.default_rng(3)
-    tf, idfs = rng.random((6, 3)), rng.random(3)
+    tf, idfs = rng.random((6, 3)), rng.random(6)  # six words (rows), a weight each
     assert guarded.accepts((tf, idfs, 1.2))
     assert guarded(tf, idfs, 1.2).tobytes() == jit(tf, idfs, 1.2).tobytes()
     as_int = (tf * 10).astype(np.int64)  # the same item size: numba's wrapper takes it
@@ -350,3 +350,43 @@ def test_the_jit_of_a_kernel_calling_others_runs_in_a_process_with_the_module(
     assert done.returncode == 0, done.stderr
     assert done.stdout.split() == ["same"]
     assert "gather_words called with arguments it was not compiled" in done.stderr
+
+
+def test_the_key_covers_every_module_of_the_kernels_package(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """A kernel changed in any module of the package, or moved to another, builds a
+    fresh module: the key reads each module's name and text."""
+    package = tmp_path / "kernels"
+    package.mkdir()
+    for path in kernels_aot.SOURCE.glob("*.py"):
+        (package / path.name).write_bytes(path.read_bytes())
+    built = kernels_aot.module_name(kernels_aot.RELEASE)
+    monkeypatch.setattr(kernels_aot, "SOURCE", package)
+    assert kernels_aot.module_name(kernels_aot.RELEASE) == built  # the same source
+    modules = sorted(package.glob("*.py"))
+    assert len(modules) > 1
+    names = set()
+    for path in modules:
+        text = path.read_bytes()
+        path.write_bytes(text + b"# changed\n")
+        names.add(kernels_aot.module_name(kernels_aot.RELEASE))
+        path.write_bytes(text)
+    modules[0].rename(package / f"moved_{modules[0].name}")  # the same text elsewhere
+    names.add(kernels_aot.module_name(kernels_aot.RELEASE))
+    assert len(names) == len(modules) + 1 and built not in names
+
+
+def test_the_key_covers_the_kernels_compiled_from_outside_the_package(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """tiebreak's kernels are compiled into the module too: a change there builds a fresh
+    one (before, the key read kernels.py alone, and a changed tiebreak kernel loaded the
+    stale build)."""
+    outside = [tmp_path / path.name for path in kernels_aot.OUTSIDE]
+    for copy, path in zip(outside, kernels_aot.OUTSIDE, strict=True):
+        copy.write_bytes(path.read_bytes())
+    built = kernels_aot.module_name(kernels_aot.RELEASE)
+    monkeypatch.setattr(kernels_aot, "OUTSIDE", tuple(outside))
+    assert kernels_aot.module_name(kernels_aot.RELEASE) == built
+    assert [path.name for path in outside] == ["tiebreak.py"]
+    outside[0].write_bytes(outside[0].read_bytes() + b"# changed\n")
+    assert kernels_aot.module_name(kernels_aot.RELEASE) != built

@@ -1,0 +1,155 @@
+"""The relevance rule's scores.
+
+BM25 sums over the words' term frequencies (saturated_sum; coded_sum where the last word
+comes from its cached totals), the bonus of candidates that hold every word, the whole
+rule in one call (relevance_raw, and relevance_ranked, which also orders the page), and
+the check that scores lie in [0, 1].
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from sift.engine.kernels.compiling import compiled
+from sift.engine.kernels.proximity import add_pair_bonuses
+from sift.engine.kernels.topk import largest_rows_binned, take_ranked, top_by_key
+
+
+@compiled
+def saturated_sum(tf, idfs, k1):  # pragma: no cover - compiled
+    """Per candidate, the sum over words of ``idfs[w] * tf / (k1 + tf)`` (BM25), added
+    from 0.0 in word order: word after word over the whole array, each candidate's
+    partial sum kept in ``raw``. The division is ``np.divide``, numpy's (no check of
+    the divisor for zero, which numba's ``/`` makes and which kept the loop scalar):
+    the loop over candidates then runs on vector registers, the same IEEE quotients,
+    sums and order (800k candidates of two words: 2.2 -> 0.6 ms)."""
+    n_words, n_cands = tf.shape
+    raw = np.zeros(n_cands, np.float64)
+    for w in range(n_words):
+        row = tf[w]
+        idf = idfs[w]
+        for c in range(n_cands):
+            raw[c] += np.divide(idf * row[c], k1 + row[c])
+    return raw
+
+
+@compiled
+def coded_sum(tf, idfs, k1, last, values):  # pragma: no cover - compiled
+    """saturated_sum over the rows of ``tf`` and a last word whose term frequency in
+    candidate c is ``values[last[c]]`` (0.0 where ``last[c] == values.size``): the same
+    sum, as each of the last word's terms ``idfs[-1] * tf / (k1 + tf)`` is computed
+    once per distinct tf, from the same floats, and added last, as saturated_sum adds
+    the last row. A several-word query whose last word came from its cached totals
+    (trailing_union): no float row of 800k candidates written for it, read back and
+    divided candidate after candidate."""
+    raw = saturated_sum(tf, idfs, k1)
+    idf = idfs[tf.shape[0]]
+    n_values = values.size
+    terms = np.empty(n_values + 1, np.float64)
+    for v in range(n_values):
+        terms[v] = np.divide(idf * values[v], k1 + values[v])
+    terms[n_values] = np.divide(idf * 0.0, k1 + 0.0)
+    for c in range(raw.size):
+        raw[c] += terms[last[c]]
+    return raw
+
+
+@compiled
+def add_where_all(raw, matched, bonus):  # pragma: no cover - compiled
+    """``raw[c] += bonus`` where every row of ``matched`` (words x candidates) is set:
+    what ``np.add(raw, bonus, out=raw, where=matched.all(axis=0))`` does, whose masked
+    ufunc loop took 5 ms for 800k candidates (this: ~1). The rows are ANDed row after
+    row (a loop over the words inside the loop over the candidates, reading across
+    rows, took as long as numpy), and each score is written, its sum or itself: which
+    candidates match every word is unpredictable, and a branch on it costs more."""
+    n_words, n_cands = matched.shape
+    every = np.ones(n_cands, np.bool_)
+    for w in range(n_words):
+        row = matched[w]
+        for c in range(n_cands):
+            every[c] &= row[c]
+    for c in range(n_cands):
+        value = raw[c]
+        raw[c] = value + bonus if every[c] else value
+
+
+@compiled
+def relevance_raw(tf, idfs, k1, depth, index, fields, pos, offsets, pairs, pair_weights,
+                  weight, pos_bits, matched, all_words_bonus, max_score
+                  ):  # pragma: no cover - compiled
+    """ranking.relevance_scores' scores in one call where it would make four kernel calls
+    and three numpy ones: saturated_sum; then, for ``depth`` > 0, add_pair_bonuses over
+    the rows of the ``depth`` largest scores (largest_rows_binned; every row when
+    ``depth`` reaches them all); then, in one pass, for a nonzero ``all_words_bonus``
+    add_where_all's sum, each raw score divided by ``max_score`` (``np.divide``, as
+    numpy's ``raw / max_score``), in_unit_range of those, and the raw score negated in its
+    own buffer (np.negative: the sign bit alone). The same kernels and operations in the
+    same order, so the same floats, with six calls and three passes over the
+    candidates less (docs/benchmarks/engine-speed.md, "Fewer kernel calls per search"). (key, score,
+    in_unit, True) with key = -raw; (saturated_sum's raw, the same, False, False) when a
+    NaN score leaves the cut to the caller (topk.smallest_k places it)."""
+    raw = saturated_sum(tf, idfs, k1)
+    n = raw.size
+    if depth > 0 and n > 0:
+        if depth < n:
+            top = largest_rows_binned(raw, depth)
+            if top.size == 0:
+                return raw, raw, False, False
+        else:
+            top = np.arange(n)
+        add_pair_bonuses(raw, top, index, fields, pos, offsets, pairs, pair_weights, weight,
+                         pos_bits)
+    # add_where_all's rows ANDed; its sums made in the pass below.
+    bonus = all_words_bonus != 0.0
+    every = np.ones(n if bonus else 0, np.bool_)
+    if bonus:
+        for w in range(matched.shape[0]):
+            row = matched[w]
+            for c in range(n):
+                every[c] &= row[c]
+    score = np.empty(n, np.float64)
+    in_unit = n > 0
+    for c in range(n):
+        value = raw[c]
+        if bonus:
+            value = value + all_words_bonus if every[c] else value
+        ratio = np.divide(value, max_score)
+        score[c] = ratio
+        in_unit &= (ratio >= 0.0) & (ratio <= 1.0)
+        raw[c] = -value
+    return raw, score, in_unit, True
+
+
+@compiled
+def relevance_ranked(tf, idfs, k1, depth, index, fields, pos, offsets, pairs, pair_weights,
+                     weight, pos_bits, matched, all_words_bonus, max_score, need, cands, tie
+                     ):  # pragma: no cover - compiled
+    """relevance_raw, then the page's order and rows where the relevance rule alone ranks:
+    for ``0 < need < cands.size`` and every score in [0, 1], top_by_key(key, need, cands,
+    tie) (ranking.top_order's single-key cut) and take_ranked(order, cands, score) (the
+    ranked docids and scores pipeline.lexical takes), in this call instead of two more.
+    (key, score, in_unit, done) as relevance_raw returns them, then (order, docids,
+    scores): empty when not cut here (the caller orders the candidates as before)."""
+    key, score, in_unit, done = relevance_raw(tf, idfs, k1, depth, index, fields, pos,
+                                              offsets, pairs, pair_weights, weight,
+                                              pos_bits, matched, all_words_bonus, max_score)
+    order = np.empty(0, np.int64)
+    docids = np.empty(0, cands.dtype)
+    ranked = np.empty(0, np.float64)
+    if done and in_unit and 0 < need < key.size:
+        order = top_by_key(key, need, cands, tie)
+        if order.size:
+            docids, ranked = take_ranked(order, cands, score)
+    return key, score, in_unit, done, order, docids, ranked
+
+
+@compiled
+def in_unit_range(values):  # pragma: no cover - compiled
+    """Whether ``values`` is not empty and every value lies in [0, 1] (a NaN does not):
+    ``values.min() >= 0.0 and values.max() <= 1.0`` in one pass, without two reductions
+    and their numpy scalars."""
+    ok = values.size > 0
+    for i in range(values.size):
+        v = values[i]
+        ok &= (v >= 0.0) & (v <= 1.0)
+    return ok

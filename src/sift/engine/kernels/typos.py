@@ -1,0 +1,164 @@
+"""Typo distances (expand.py).
+
+The terms of a shortlist within a word's typo budget by optimal-string-alignment
+distance (an adjacent transposition is one edit): bit-parallel for words of up to 64
+letters, else in a band around the diagonal (typo_hits).
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from sift.engine.kernels.compiling import compiled
+
+
+@compiled
+def typo_hits(word, ids, codes, lengths, firsts, budget, prefix, any_first
+              ):  # pragma: no cover - compiled
+    """The terms of ``ids`` within ``budget`` typos of ``word`` (code points), in the order
+    of ``ids``, and each one's typos; the word itself (no typo) left out. Typos are the
+    optimal-string-alignment distance (adjacent transpositions count one edit), with
+    ``prefix`` to the closest of the term's first n - 1, n and n + 1 letters (n: the
+    word's length; a shorter term whole), plus one when ``any_first`` and the term's first
+    letter (``firsts``) is not the word's. Terms are rows of ``codes`` (code points) by
+    term id, ``lengths[id]`` letters long. The distance and the filter of expand.py's
+    numpy formulation in one call: a new word's typo search made ~8 numpy calls more."""
+    n = word.size
+    width = codes.shape[1] + 2
+    prev2 = np.empty(width, np.int32)
+    prev = np.empty(width, np.int32)
+    cur = np.empty(width, np.int32)
+    found = np.empty(ids.size, np.int64)
+    typos = np.empty(ids.size, np.int8)
+    # The word's letters as bit masks (words up to 64 letters: _osa_bits), ASCII by code
+    # point, any other letter by a scan of the word's distinct others.
+    bits = 0 < n <= 64
+    ascii_masks = np.zeros(128, np.uint64)
+    others = np.zeros(n, np.uint32)
+    other_masks = np.zeros(n, np.uint64)
+    n_others = 0
+    if bits:
+        for i in range(n):
+            c = word[i]
+            bit = np.uint64(1) << np.uint64(i)
+            if c < 128:
+                ascii_masks[c] |= bit
+                continue
+            for o in range(n_others + 1):
+                if o == n_others:
+                    others[o] = c
+                    other_masks[o] = bit
+                    n_others += 1
+                    break
+                if others[o] == c:
+                    other_masks[o] |= bit
+                    break
+    k = 0
+    for i in range(ids.size):
+        t = ids[i]
+        # Another first letter costs a typo: the term must be within one fewer edits.
+        extra = 1 if any_first and n > 0 and firsts[t] != word[0] else 0
+        b = budget - extra
+        if b < 0:
+            continue
+        full = lengths[t]
+        m = min(full, n + 1) if prefix else full
+        if not prefix and abs(m - n) > b:
+            continue
+        if bits:
+            d = min(_osa_bits(ascii_masks, others[:n_others], other_masks, n, codes[t], m,
+                              full, prefix), b + 1) + extra
+        else:
+            d = _osa_within(word, codes[t], n, m, full, b, prefix, prev2, prev, cur) + extra
+        if 0 < d <= budget:
+            found[k] = t
+            typos[k] = d
+            k += 1
+    return found[:k], typos[:k]
+
+
+@compiled
+def _osa_bits(ascii_masks, others, other_masks, n, term, m, full, prefix
+              ):  # pragma: no cover - compiled
+    """The OSA distance of typo_hits from a word of ``n`` letters (1 to 64, given as
+    each letter's positions: bit masks) to ``term[:m]`` (prefix: its closest cut), not
+    capped: the DP table's columns as bit vectors of vertical differences (Myers' 1999
+    bit-parallel edit distance with Hyyrö's 2003 transposition term), one column a
+    letter of the term in a few word-wide operations instead of a cell at a time."""
+    one = np.uint64(1)
+    top = one << np.uint64(n - 1)
+    vp = ~np.uint64(0)  # column 0: every vertical difference +1 (D[i][0] = i)
+    vn = np.uint64(0)
+    d0 = np.uint64(0)
+    eq_before = np.uint64(0)
+    score = n  # D[n][j]
+    cuts = (min(max(n - 1, 1), full), min(n, full), min(n + 1, full))
+    best = n if prefix and full == 0 else 1 << 30
+    for j in range(m):
+        c = term[j]
+        eq = np.uint64(0)
+        if c < 128:
+            eq = ascii_masks[c]
+        else:
+            for o in range(others.size):
+                if others[o] == c:
+                    eq = other_masks[o]
+                    break
+        swap = ((~d0 & eq) << one) & eq_before  # an adjacent transposition ends here
+        d0 = (((eq & vp) + vp) ^ vp) | eq | vn | swap
+        hp = vn | ~(d0 | vp)
+        hn = d0 & vp
+        if hp & top:
+            score += 1
+        elif hn & top:
+            score -= 1
+        hp = (hp << one) | one  # row 0: D[0][j] = j
+        hn = hn << one
+        vp = hn | ~(d0 | hp)
+        vn = hp & d0
+        eq_before = eq
+        if prefix and (j + 1 == cuts[0] or j + 1 == cuts[1] or j + 1 == cuts[2]):
+            best = min(best, score)
+    return best if prefix else score
+
+
+@compiled
+def _osa_within(word, term, n, m, full, b, prefix, prev2, prev, cur
+                ):  # pragma: no cover - compiled
+    """The OSA distance of typo_hits from ``word`` to ``term[:m]`` (prefix: its closest
+    cut), capped at ``b + 1``. Only cells within ``b`` of the diagonal are computed: any
+    other is more than ``b`` edits, and a table capped at ``b + 1`` gives the capped
+    distance exactly; past two rows whose cells all exceed ``b`` every later one does."""
+    cap = b + 1
+    for j in range(m + 1):
+        prev[j] = min(j, cap)
+    low_before = 0  # row 0's least cell
+    for i in range(1, n + 1):
+        if i - b > m:  # the term is more than b letters shorter than the word's first i
+            return cap
+        lo = max(1, i - b)
+        hi = min(m, i + b)
+        cur[lo - 1] = min(i, cap) if lo == 1 else cap
+        low = cur[lo - 1]
+        a, before = word[i - 1], word[i - 2] if i > 1 else 0
+        for j in range(lo, hi + 1):
+            v = min(prev[j] + 1, cur[j - 1] + 1, prev[j - 1] + (0 if a == term[j - 1] else 1))
+            if i > 1 and j > 1 and a == term[j - 2] and before == term[j - 1]:
+                v = min(v, prev2[j - 2] + 1)
+            v = min(v, cap)
+            cur[j] = v
+            low = min(low, v)
+        if hi < m:
+            cur[hi + 1] = cap  # off the band: what the next row reads there
+        if low > b and low_before > b:
+            return cap
+        low_before = low
+        prev2, prev, cur = prev, cur, prev2
+    if not prefix:
+        return prev[m]  # |m - n| <= b: on the band
+    d = cap
+    for cut in (n - 1, n, n + 1):
+        j = min(max(cut, 1), full)
+        if n - b <= j <= n + b:  # a cell off the band is more than b
+            d = min(d, prev[j])
+    return d
