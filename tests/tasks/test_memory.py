@@ -7,6 +7,7 @@ import platform
 import time
 import weakref
 from collections.abc import Iterator
+from typing import Any
 
 import pytest
 
@@ -105,20 +106,26 @@ print(json.dumps(out))
 """
 
 
-@pytest.mark.skipif(platform.libc_ver()[0] != "glibc", reason="malloc tuning is glibc's")
-def test_a_search_temporary_reuses_the_pages_the_last_one_freed() -> None:
-    """With only the 256 KiB mmap threshold, each candidate-sized array was a fresh
-    mapping faulted in page by page (hundreds of faults for 6.4 MB); the top pad keeps the
-    pages the last search touched."""
+def _probe(code: str) -> dict[str, Any]:
+    """What a probe printed, run in a fresh interpreter without the caller's MALLOC_*
+    settings (configure() leaves those alone)."""
     import json
     import os
     import subprocess
     import sys
 
     env = {k: v for k, v in os.environ.items() if not k.startswith("MALLOC_")}
-    probe = subprocess.run([sys.executable, "-c", ALLOCATOR_PROBE], capture_output=True,
-                           text=True, check=True, env=env)
-    out = json.loads(probe.stdout)
+    probe = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                           check=True, env=env)
+    return json.loads(probe.stdout)
+
+
+@pytest.mark.skipif(platform.libc_ver()[0] != "glibc", reason="malloc tuning is glibc's")
+def test_a_search_temporary_reuses_the_pages_the_last_one_freed() -> None:
+    """With only the 256 KiB mmap threshold, each candidate-sized array was a fresh
+    mapping faulted in page by page (hundreds of faults for 6.4 MB); the top pad keeps the
+    pages the last search touched."""
+    out = _probe(ALLOCATOR_PROBE)
     assert out["configured"]
     assert out["faults_on_reuse"] < 100
 
@@ -162,15 +169,7 @@ print(json.dumps(out))
 def test_a_search_thread_hands_its_arenas_free_top_back() -> None:
     """malloc_trim (release()) trims only the main arena's top; another thread's arena
     kept the 48 MiB pad's pages its searches touched, for good."""
-    import json
-    import os
-    import subprocess
-    import sys
-
-    env = {k: v for k, v in os.environ.items() if not k.startswith("MALLOC_")}
-    probe = subprocess.run([sys.executable, "-c", TRIM_PROBE], capture_output=True,
-                           text=True, check=True, env=env)
-    out = json.loads(probe.stdout)
+    out = _probe(TRIM_PROBE)
     assert out["unconfigured"] is False  # glibc's own pad is left alone before configure()
     assert out["configured"] and out["trimmed"]
     assert out["kib_handed_back"] >= 4 * 1024
