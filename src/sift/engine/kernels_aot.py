@@ -3,11 +3,10 @@
 numba compiles the kernels' loops (the package kernels/) at run time, and a process
 that does so keeps numba and LLVM loaded: ~125 MiB of RSS in every worker (the import,
 LLVM's code generator and numba's type registries), for loops that never change between
-two starts. Here a
-separate process (``python -m sift.engine.kernels_aot DIR``) compiles the same Python
-functions, with the signatures ``kernels.warm_up`` gives them, into a plain extension
-module (numba's ``pycc``, which needs a C compiler); a serving process imports that
-module instead and never imports numba. The code is numba's, from the same LLVM
+two starts. Here a separate process (``python -m sift.engine.kernels_aot DIR``) compiles
+the same Python functions, with the signatures ``kernels.warm_up`` gives them, into a
+plain extension module (numba's ``pycc``, which needs a C compiler); a serving process
+imports that module instead and never imports numba. The code is numba's, from the same LLVM
 pipeline without fast-math, so results are bit-for-bit those of the JIT.
 
 The default (``SIFT_KERNELS=jit`` keeps numba's JIT): ``scripts/bootstrap`` builds the
@@ -16,8 +15,8 @@ module at install (``python -m sift.engine.kernels_aot``, into ``cache_dir()``),
 runs with the JIT, as before; every later start loads it).
 The module's file name carries a key (the source of every module of the kernels
 package and of tiebreak.py, whose kernels it also compiles, numba's and Python's
-versions, the CPU), so a changed kernel, one moved to
-another module or a moved data volume builds a fresh one.
+versions, the CPU), so a changed kernel, one moved to another module or a moved data
+volume builds a fresh one.
 Unlike the JIT, an exported kernel takes exactly its signature: numba's wrapper checks
 only an array's item size, so an array of another dtype, rank or layout (a strided view)
 would be misread, not compiled a version of its own. The build therefore writes each
