@@ -33,6 +33,7 @@ from sift.ops import experimental
 from sift.storage import network as network_rows
 from sift.storage import outbox as outbox_rows
 from sift.storage import tasks as task_rows
+from sift.storage.commits import CommitWatch
 from sift.storage.database import Database, error_summary
 from sift.storage.tasks import TaskRecord
 
@@ -253,9 +254,14 @@ class Network:
         self._set(row, enabled)
 
     def _watch(self) -> None:
+        # Reads only after a commit (storage/commits.py): on SQLite an idle node's
+        # second is then one pragma, not two transactions.
+        commits = CommitWatch(self.db.data_version)
         while not self._stop.wait(self.poll):
             try:
-                self.refresh()
+                if commits.changed():
+                    self.refresh()
+                    commits.caught_up()
             except Exception as exc:  # the database away: keep the last topology, retry
                 log.warning("cannot read the network topology: %s", error_summary(exc))
 

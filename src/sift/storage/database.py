@@ -19,6 +19,8 @@ from pathlib import Path
 import sqlalchemy as sa
 from sqlalchemy.engine import Connection, Engine
 
+from sift.storage.commits import DataVersion
+
 MIGRATIONS_DIR = Path(__file__).parent / "migrations"
 # Each migration's revision is its file's name, numbered in order: the newest is the head
 # (tests/contract/test_storage.py checks this against Alembic's own reading).
@@ -85,6 +87,8 @@ class Database:
         self.name = name  # PostgreSQL's application_name: which node a session belongs to
         self._write_lock = threading.RLock()
         self.engine = self._create_engine()
+        # What the background pollers ask before they read (storage/commits.py).
+        self.data_version = DataVersion(self.engine) if self.is_sqlite else None
 
     def _create_engine(self) -> Engine:
         if self.is_sqlite:
@@ -212,4 +216,6 @@ class Database:
         conn.execute(stmt, rows)
 
     def dispose(self) -> None:
+        if self.data_version is not None:
+            self.data_version.close()
         self.engine.dispose()

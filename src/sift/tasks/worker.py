@@ -33,6 +33,7 @@ from sift.ops import backups
 from sift.rules import store as rule_store
 from sift.storage import batches as batch_rows
 from sift.storage import tasks as task_rows
+from sift.storage.commits import CommitWatch
 from sift.storage.database import Database, error_summary, is_transient, utcnow
 from sift.storage.tasks import TaskRecord
 from sift.tasks import embedding, handlers, memory, stagetrace
@@ -116,6 +117,10 @@ class Worker:
         # (SearchIndex.warm_fields): once the queue is empty, without OPTIMIZE_IDLE_S.
         self._fields_stale = False
         self._worked_at = 0.0  # when the last batch ended (time.monotonic)
+        # The idle polls read only after a commit (storage/commits.py): the leader's of
+        # the queue, a follower's of the batches another node finished.
+        self._queue_commits = CommitWatch(ctx.db.data_version)
+        self._follow_commits = CommitWatch(ctx.db.data_version)
         with ctx.db.read() as conn:
             # The last batch whose changes this process's indexes hold.
             self._seen_batch = task_rows.last_finished_batch(conn)
@@ -190,7 +195,9 @@ class Worker:
                 # The /network topology moved this node's shards: rebuild between batches.
                 self.ctx.catalog.apply_requested_partition()
                 if not self._become_leader():
-                    self.follow()
+                    if self._follow_commits.changed():
+                        self.follow()
+                        self._follow_commits.caught_up()
                     self._wake.wait(0.5)
                     self._wake.clear()
                     continue
@@ -240,8 +247,11 @@ class Worker:
     def run_once(self) -> bool:
         """Process one batch. Returns False when nothing was enqueued."""
         db = self.ctx.db
+        if not self._queue_commits.changed():
+            return False  # nothing committed since the queue was last seen empty
         with db.read() as conn:  # the idle poll: no write transaction, no fence to renew
             if not task_rows.has_enqueued(conn):
+                self._queue_commits.caught_up()
                 return False
         with self.lease.fenced() as conn:
             batch = select_batch(conn)
