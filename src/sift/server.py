@@ -17,7 +17,7 @@ from pythonjsonlogger.core import RESERVED_ATTRS
 
 from sift.config import SETTINGS, Config, load_config
 from sift.engine import kernels_aot
-from sift.http import granian_server
+from sift.http import granian_server, uvicorn_server
 from sift.http.keepalive import KeepAliveProtocol
 from sift.storage import child_migration
 from sift.tasks import memory
@@ -117,7 +117,8 @@ def run(config: Config) -> None:
         child_migration.migrate_in_child(config.resolved_database_url)
         configure_process()  # before the server starts its threads (sift/tasks/memory.py)
 
-        uvicorn.run(create_app(config), **common)  # type: ignore[arg-type]
+        # uvicorn's own server, its main loop waking once a second (http/uvicorn_server.py).
+        uvicorn_server.run(uvicorn.Config(create_app(config), **common))  # type: ignore[arg-type]
         return
     # The parent only supervises the workers: it never imports the app (the search
     # engine and numba would cost it about 200 MiB of RSS for nothing).
