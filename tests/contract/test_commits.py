@@ -122,7 +122,8 @@ def test_the_network_watcher_reads_only_after_a_commit(
     watching.start()
     try:
         time.sleep(0.3)  # ~15 polls
-        assert len(versions) == 1 if db.is_sqlite else len(versions) > 5
+        # SQLite: the first look only; PostgreSQL: a read every poll (a few at least).
+        assert len(versions) <= 1 if db.is_sqlite else len(versions) >= 2
         other = _other_node(db)
         experimental.switch(other, {"network": True})
         changer = Network(other, "ms-00")
