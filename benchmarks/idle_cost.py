@@ -1,4 +1,4 @@
-"""`python -m benchmarks.idle_cost`: what an idle ``sift serve`` spends, thread by thread.
+"""`python -m benchmarks idle-cost`: what an idle ``sift serve`` spends, thread by thread.
 
 The demo (34,006 cities, ``sift serve --demo`` on SQLite) is loaded once per source tree
 (``--tree NAME=PATH``, e.g. main unpacked with ``git archive``); then each round

@@ -31,6 +31,8 @@ SUITES = {
     "memory": ("benchmarks.memory_sizing", "Memory of a node: per process, per 100k documents."),
     "memory-targets": ("benchmarks.memory_targets",
                        "Idle RSS with the demo (trees A/B), 200k peak RSS beside Typesense."),
+    "idle-cost": ("benchmarks.idle_cost",
+                  "An idle server's CPU and wake-ups per thread (trees A/B)."),
     "memory-growth": ("benchmarks.memory_growth",
                       "RSS of one process as a products index grows (10k, 100k, 1M)."),
     "import-peak": ("benchmarks.import_peak",
