@@ -4,10 +4,11 @@ Left to the scheduler, each worker's threads move between the cores with the res
 machine's work, and a search then runs with the caches of whatever ran there last. With
 the workers' count at the usable cores (the default, one worker per core), each worker
 keeps to its own core: on the 2-core VM, beside 2,000 click events/s, the searches' p50
-was lower pinned in 9 of 12 alternations (docs/benchmarks/events.md, "Click events",
-thirteenth pass). There is no core to give up: with as many workers as cores, a worker's
-kernels hold the GIL already (kernels_aot.gil_for_workers), so a worker uses one core at a
-time anyway.
+was lower pinned in 9 of 12 alternations, and its ratio in 7 of 9 alternated pairs of the
+events benchmark (docs/benchmarks/events.md, "Click events", thirteenth pass). Little is
+given up: with as many workers as cores, a worker's kernels hold the GIL already
+(kernels_aot.gil_for_workers), so its requests' Python and kernels run one thread at a
+time; only the library calls that release the GIL (SQLite, numpy) lose the other cores.
 
 The supervisor chooses (:func:`choose`) and leaves the cores in ``SIFT_WORKER_CORES`` for
 its workers; an operator's value stays (``off`` turns it off). Each worker takes the first
@@ -61,7 +62,7 @@ def pin(workers: int) -> int | None:
     _spread = os.sched_getaffinity(0)
     core = cores[slot % len(cores)]
     for task in Path("/proc/self/task").iterdir():  # uvicorn's threads started already
-        with contextlib.suppress(OSError):  # the thread ended meanwhile
+        with contextlib.suppress(ProcessLookupError):  # the thread ended meanwhile
             os.sched_setaffinity(int(task.name), {core})
     return core
 
