@@ -15,6 +15,7 @@ import uvicorn
 from fastapi import FastAPI
 from pythonjsonlogger.core import RESERVED_ATTRS
 
+from sift import worker_cores
 from sift.config import SETTINGS, Config, load_config
 from sift.engine import kernels_aot
 from sift.http import granian_server, uvicorn_server
@@ -66,8 +67,10 @@ def app_factory() -> FastAPI:
     from sift.app import create_app
 
     granian_server.die_with_parent()  # a no-op under uvicorn
+    config = load_config()
+    worker_cores.pin(config.workers)  # before the app starts threads: they inherit the core
     configure_process()  # before this worker process starts its threads
-    return create_app(load_config())
+    return create_app(config)
 
 
 def run(config: Config) -> None:
@@ -86,6 +89,7 @@ def run(config: Config) -> None:
     build = kernels_aot.start_build()
     # Before any process of this server imports the kernels (the workers inherit it).
     choose_kernels_gil(config.workers)
+    worker_cores.choose(config.workers)  # for the workers, where there is one per core
     if build is not None:
         threading.Thread(target=kernels_aot.report, args=(build,), daemon=True,
                          name="sift-kernels-build").start()

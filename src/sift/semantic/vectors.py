@@ -41,6 +41,7 @@ from typing import Any
 
 import numpy as np
 
+from sift import worker_cores
 from sift.engine.topk import largest_k
 
 log = logging.getLogger("sift.semantic")
@@ -267,6 +268,7 @@ class VectorIndex:
             self._builder.start()
 
     def _build_loop(self) -> None:
+        worker_cores.unpin_thread()  # the graph's build may use every core
         try:
             while self._needs_graph(self._latest):
                 if not self.build_graph():

@@ -25,6 +25,7 @@ from typing import Any
 
 from sqlalchemy.engine import Connection
 
+from sift import worker_cores
 from sift.catalog import IndexCatalog
 from sift.cluster import LeaseLost, WorkerLease
 from sift.cluster.forward import Forwarder
@@ -190,6 +191,7 @@ class Worker:
         self.lease.release()
 
     def _run(self) -> None:
+        worker_cores.unpin_thread()  # indexing and embedding may use every core
         while not self._stop.is_set():
             try:
                 # The /network topology moved this node's shards: rebuild between batches.
