@@ -15,12 +15,12 @@ import uvicorn
 from fastapi import FastAPI
 from pythonjsonlogger.core import RESERVED_ATTRS
 
-from sift import worker_cores
 from sift.config import SETTINGS, Config, load_config
 from sift.engine import kernels_aot
 from sift.http import granian_server, uvicorn_server
 from sift.http.keepalive import KeepAliveProtocol
 from sift.storage import child_migration
+from sift.tasks import cores as worker_cores
 from sift.tasks import memory
 
 # How long a thread may hold the GIL while another waits for it (CPython's default is
@@ -89,7 +89,7 @@ def run(config: Config) -> None:
     build = kernels_aot.start_build()
     # Before any process of this server imports the kernels (the workers inherit it).
     choose_kernels_gil(config.workers)
-    worker_cores.choose(config.workers)  # for the workers, where there is one per core
+    worker_cores.choose(config.workers)  # SIFT_WORKER_CORES=auto: a core per worker
     if build is not None:
         threading.Thread(target=kernels_aot.report, args=(build,), daemon=True,
                          name="sift-kernels-build").start()

@@ -41,8 +41,8 @@ from typing import Any
 
 import numpy as np
 
-from sift import worker_cores
 from sift.engine.topk import largest_k
+from sift.tasks import cores as worker_cores
 
 log = logging.getLogger("sift.semantic")
 

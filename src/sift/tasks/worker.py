@@ -25,7 +25,6 @@ from typing import Any
 
 from sqlalchemy.engine import Connection
 
-from sift import worker_cores
 from sift.catalog import IndexCatalog
 from sift.cluster import LeaseLost, WorkerLease
 from sift.cluster.forward import Forwarder
@@ -37,6 +36,7 @@ from sift.storage import tasks as task_rows
 from sift.storage.commits import CommitWatch
 from sift.storage.database import Database, error_summary, is_transient, utcnow
 from sift.storage.tasks import TaskRecord
+from sift.tasks import cores as worker_cores
 from sift.tasks import embedding, handlers, memory, stagetrace
 from sift.tasks.progress import BatchProgress, Interrupted, reporting
 

@@ -1,5 +1,5 @@
-"""`sift serve` keeps each worker to a core of its own where it runs one worker per core
-(sift/worker_cores.py)."""
+"""`sift serve` keeps each worker to a core of its own where the operator asks for it
+(sift/tasks/cores.py)."""
 
 from __future__ import annotations
 
@@ -12,9 +12,9 @@ from pathlib import Path
 
 import pytest
 
-from sift import worker_cores
+from sift.tasks import cores as worker_cores
 
-SRC = Path(worker_cores.__file__).resolve().parents[1]
+SRC = Path(worker_cores.__file__).resolve().parents[2]
 linux_only = pytest.mark.skipif(not hasattr(os, "sched_setaffinity"), reason="Linux only")
 
 
@@ -24,16 +24,24 @@ linux_only = pytest.mark.skipif(not hasattr(os, "sched_setaffinity"), reason="Li
 def test_pinned_only_with_a_worker_per_core(
     monkeypatch: pytest.MonkeyPatch, workers: int, cores: set[int], expected: str
 ) -> None:
-    monkeypatch.delenv(worker_cores.CORES_ENV, raising=False)
+    monkeypatch.setenv(worker_cores.CORES_ENV, worker_cores.AUTO)
     monkeypatch.setattr(os, "sched_getaffinity", lambda _pid: cores)
     assert worker_cores.choose(workers) == expected
     assert os.environ[worker_cores.CORES_ENV] == expected  # what the workers inherit
 
 
-def test_an_operators_choice_stays(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setenv(worker_cores.CORES_ENV, "off")
+def test_nothing_is_pinned_unless_asked(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.delenv(worker_cores.CORES_ENV, raising=False)
     monkeypatch.setattr(os, "sched_getaffinity", lambda _pid: {0, 1})
     assert worker_cores.choose(2) == "off"
+    assert os.environ[worker_cores.CORES_ENV] == "off"  # what the workers inherit
+
+
+@pytest.mark.parametrize("chosen", ["off", "1"])
+def test_an_operators_choice_stays(monkeypatch: pytest.MonkeyPatch, chosen: str) -> None:
+    monkeypatch.setenv(worker_cores.CORES_ENV, chosen)
+    monkeypatch.setattr(os, "sched_getaffinity", lambda _pid: {0, 1})
+    assert worker_cores.choose(2) == chosen
 
 
 @linux_only
@@ -53,7 +61,7 @@ def test_each_slot_has_one_holder_and_a_freed_one_is_taken_again() -> None:
 
 PINNED_WORKER = textwrap.dedent("""
     import json, os, threading, time
-    from sift import worker_cores
+    from sift.tasks import cores as worker_cores
     started = threading.Event()
     before = threading.Thread(target=lambda: (started.set(), time.sleep(2)), daemon=True)
     before.start()  # as uvicorn's threads are, before the app
