@@ -207,12 +207,6 @@ def report(events: Events, sent: dict[str, list[list[float]]], out: Callable[[st
         if all(split):
             out(f"  {'head write, preempted':24s} {statistics.median(split[0]) * 1e6:7.0f}"
                 f"   not: {statistics.median(split[1]) * 1e6:.0f}")
-        placed = [[r for r in rows if r.get("inline share") == flag] for flag in (1.0, 0.0)]
-        if all(placed):
-            for stage in ("total", "server (recv -> sent)", "engine", "hand-off"):
-                inline, thread = ([r[stage] for r in group] for group in placed)
-                out(f"  {stage + ', inline':24s} {statistics.median(inline) * 1e6:7.0f}"
-                    f"   on a thread: {statistics.median(thread) * 1e6:.0f}")
 
 
 def main() -> None:
