@@ -19,15 +19,6 @@ pass). So the hand-off is timed too, and a search runs inline also while
 searches like it take less than a recent hand-off (up to ``MAX_HANDOFF_INLINE_S``): a
 thread would delay it more than it delays the loop. One such search in ``PROBE_EVERY``
 still goes to a thread, so that the hand-off's cost is measured again when the load goes.
-
-A search that is the only one its worker is serving runs inline while searches like it
-take up to ``ALONE_BUDGETS`` budgets: a thread's round trip then only delays its own
-answer (the loop has no other search to serve meanwhile), by ~30 µs at the median and
-~0.3-2.4 ms at the median of those that went to a thread at load 8 on the 2-core VM
-(``python -m benchmarks.load.timeline``, docs/benchmarks/speed.md, branch `wait1`); a
-first-sight query of scifact often takes more than the 1 ms budget there, so one client's
-searches went to threads one time in six to twenty. A request that arrives meanwhile
-waits for the search to end, as it would behind any inline one.
 """
 
 from __future__ import annotations
@@ -57,10 +48,6 @@ NEVER_INLINE = ("hybrid", "vector", "useNetwork", "media", "retrieveVectors")
 # beyond that the loop's other requests would wait longer than the hand-off costs.
 MAX_HANDOFF_INLINE_S = 0.010
 PROBE_EVERY = 16  # of the searches kept inline for the hand-off's sake, one goes to a thread
-# A search alone in its worker runs inline while searches like it take up to this many
-# budgets (2 ms by default): beyond, one that arrives meanwhile would wait too long,
-# and a longer search (scifact's full queries) was no quicker inline at load 8-9.
-ALONE_BUDGETS = 2
 # A search thread hands its malloc arena's free top back (sift.tasks.memory.trim_arena)
 # once no search has run on any thread for this long: after a burst, not between the
 # searches of one (the 1M tail's reason for keeping that memory: SearchThreads below).
@@ -89,7 +76,6 @@ class SearchPlacement:
         self._average: dict[Group, float] = {}
         self.handoff = 0.0  # recent cost of a thread's round trip beyond the search's time
         self._kept = 0  # searches kept inline for the hand-off's sake, for the probes
-        self.serving = 0  # searches of this worker being served (the search route counts)
 
     def inline(self, group: Group | None) -> bool:
         if group is None or self.budget <= 0:
@@ -103,14 +89,6 @@ class SearchPlacement:
             return False
         self._kept += 1
         return self._kept % PROBE_EVERY != 0
-
-    def inline_alone(self, group: Group | None) -> bool:
-        """Whether a search of ``group`` that :meth:`inline` sends to a thread runs on the
-        event loop after all when it is the only search its worker is serving."""
-        if group is None or self.budget <= 0:
-            return False
-        average = self._average.get(group)
-        return average is not None and average <= self.budget * ALONE_BUDGETS
 
     def handed_off(self, seconds: float) -> None:
         """Record what a search's round trip to a thread cost beyond the search itself:

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import asyncio
 import time
 from collections.abc import Mapping
 from functools import partial
@@ -382,24 +381,14 @@ async def searched(
         return JSONResponse(await in_search_thread(request, run_search, *args, bodies=[body]))
     network = services(request).network
     group = None if federate.wants_network(body, network) else group_of(index_uid, body)
-    placement.serving += 1
-    try:
-        if placement.inline(group):
-            return JSONResponse(placement.timed(group, run_search, *args))
-        if placement.inline_alone(group):
-            # Inline only if no other search is being served: first one turn of the loop,
-            # for the requests whose heads were read with this one's to reach this count.
-            await asyncio.sleep(0)
-            if placement.serving == 1:
-                return JSONResponse(placement.timed(group, run_search, *args))
-        threads: SearchThreads | None = getattr(request.app.state, "search_threads", None)
-        at_once = threads is not None and threads.idle
-        sent = time.perf_counter()
-        answer, took = await in_search_thread(
-            request, placement.measured, group, run_search, *args, bodies=[body]
-        )
-    finally:
-        placement.serving -= 1
+    if placement.inline(group):
+        return JSONResponse(placement.timed(group, run_search, *args))
+    threads: SearchThreads | None = getattr(request.app.state, "search_threads", None)
+    at_once = threads is not None and threads.idle
+    sent = time.perf_counter()
+    answer, took = await in_search_thread(
+        request, placement.measured, group, run_search, *args, bodies=[body]
+    )
     if at_once:
         placement.handed_off(time.perf_counter() - sent - took)
     return JSONResponse(answer)
