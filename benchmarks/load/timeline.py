@@ -27,6 +27,9 @@ each request's server events fall between its client start and end:
   head, while the body waits;
 - ``sent -> client``: the kernel and the client until it has read the answer.
 
+Then, for searches, the main stages' medians of those run inline beside those run on a
+search thread (``total, inline ... on a thread``), when both happened.
+
 Medians (and means) of each stage over the requests of a kind. Run it for two trees one
 after the other; on a shared machine compare only runs made close together.
 """
@@ -55,6 +58,7 @@ from benchmarks.load.breakdown import wrap_timed
 REPO_ROOT = Path(__file__).resolve().parents[2]
 Events = dict[str, list[list[float]]]
 SHARES = ("inline share", "head write preempted")  # reported as the mean of 0s and 1s
+PLACED_STAGES = ("total", "server (recv -> sent)", "engine", "hand-off")
 
 
 def serve(argv: list[str]) -> None:
@@ -207,6 +211,19 @@ def report(events: Events, sent: dict[str, list[list[float]]], out: Callable[[st
         if all(split):
             out(f"  {'head write, preempted':24s} {statistics.median(split[0]) * 1e6:7.0f}"
                 f"   not: {statistics.median(split[1]) * 1e6:.0f}")
+        by_placement(rows, out)
+
+
+def by_placement(rows: list[dict[str, float]], out: Callable[[str], Any]) -> None:
+    """The main stages' medians of the searches run inline beside those run on a search
+    thread, when both happened: what a thread's round trip cost a search end to end."""
+    placed = [[r for r in rows if r.get("inline share") == flag] for flag in (1.0, 0.0)]
+    if not all(placed):
+        return
+    for stage in PLACED_STAGES:
+        inline, thread = ([r[stage] for r in group] for group in placed)
+        out(f"  {stage + ', inline':24s} {statistics.median(inline) * 1e6:7.0f}"
+            f"   on a thread: {statistics.median(thread) * 1e6:.0f}")
 
 
 def main() -> None:

@@ -29,3 +29,18 @@ def test_every_request_is_split_into_its_stages(
         assert f"{kind} (5 requests)" in out  # every request matched to its server events
     assert "engine" in out and "hand-off" in out and "inline share" in out
     assert "head write preempted" in out
+
+
+def test_searches_inline_and_on_a_thread_are_reported_apart() -> None:
+    from benchmarks.load.timeline import PLACED_STAGES, by_placement
+
+    def row(inline: float, seconds: float) -> dict[str, float]:
+        return {**dict.fromkeys(PLACED_STAGES, seconds), "inline share": inline}
+
+    lines: list[str] = []
+    by_placement([row(1.0, 0.001), row(1.0, 0.003), row(0.0, 0.005)], lines.append)
+    assert lines[0].split() == ["total,", "inline", "2000", "on", "a", "thread:", "5000"]
+    assert len(lines) == len(PLACED_STAGES)
+    lines.clear()
+    by_placement([row(1.0, 0.001)], lines.append)  # all inline: nothing to compare
+    assert lines == []
