@@ -74,8 +74,55 @@ def add_where_all(raw, matched, bonus):  # pragma: no cover - compiled
 
 
 @compiled
+def reachable_rows(raw, top, every, all_words_bonus, matched, pairs, pair_weights, weight,
+                   reach, max_score):  # pragma: no cover - compiled
+    """The rows of ``top`` (ascending) that may still be among the first ``reach`` once
+    add_pair_bonuses has added their bonus: the others' bonus changes no page.
+
+    A row's bonus is a sum over pairs of ``pair_weights[p] / cost`` (cost >= 1), pair
+    after pair, and only for pairs whose two words it holds (``matched``); the same sum
+    of ``pair_weights[p]`` bounds it from above (adding a number >= 0, or a larger one,
+    never gives a smaller float), so ``(raw + weight * bound) + all_words_bonus`` bounds
+    its value as relevance_raw computes it. A row whose bound is below L, the
+    ``reach``-th largest value of top's rows without their bonus (each real value at
+    least that), has ``reach`` rows strictly ahead of it whatever the ties: off the page.
+    A row is kept too where its score could leave [0, 1] (in_unit would tell it apart)
+    or a value is NaN (then nothing is dropped)."""
+    k = top.size
+    if reach <= 0 or reach >= k:
+        return top
+    bonus = all_words_bonus != 0.0
+    lower = np.empty(k, np.float64)
+    for t in range(k):
+        c = top[t]
+        value = raw[c]
+        if bonus:
+            value = value + all_words_bonus if every[c] else value
+        if value != value:
+            return top
+        lower[t] = value
+    bar = np.partition(lower, k - reach)[k - reach]
+    kept = np.empty(k + 1, np.int64)  # each row written, kept by advancing: a slot more
+    m = 0
+    for t in range(k):
+        c = top[t]
+        bound = 0.0
+        for p in range(pairs.shape[0]):
+            if matched[pairs[p, 0], c] and matched[pairs[p, 1], c]:
+                bound += pair_weights[p]
+        value = raw[c] + weight * bound
+        if bonus:
+            value = value + all_words_bonus if every[c] else value
+        off = (value < bar) & (np.divide(value, max_score) <= 1.0) & (
+            np.divide(lower[t], max_score) >= 0.0)
+        kept[m] = c
+        m += not off
+    return kept[:m]
+
+
+@compiled
 def relevance_raw(tf, idfs, k1, depth, index, fields, pos, offsets, pairs, pair_weights,
-                  weight, pos_bits, matched, all_words_bonus, max_score
+                  weight, pos_bits, matched, all_words_bonus, max_score, reach
                   ):  # pragma: no cover - compiled
     """ranking.relevance_scores' scores in one call where it would make four kernel calls
     and three numpy ones: saturated_sum; then, for ``depth`` > 0, add_pair_bonuses over
@@ -87,18 +134,13 @@ def relevance_raw(tf, idfs, k1, depth, index, fields, pos, offsets, pairs, pair_
     same order, so the same floats, with six calls and three passes over the
     candidates less (docs/benchmarks/engine-speed.md, "Fewer kernel calls per search"). (key, score,
     in_unit, True) with key = -raw; (saturated_sum's raw, the same, False, False) when a
-    NaN score leaves the cut to the caller (topk.smallest_k places it)."""
+    NaN score leaves the cut to the caller (topk.smallest_k places it).
+
+    ``reach`` > 0: only the first ``reach`` rows' keys and scores will be read (the
+    caller's page), so the bonus goes only to the rows that reachable_rows keeps: a row
+    it drops keeps its score without the bonus, and in_unit is what it would have been."""
     raw = saturated_sum(tf, idfs, k1)
     n = raw.size
-    if depth > 0 and n > 0:
-        if depth < n:
-            top = largest_rows_binned(raw, depth)
-            if top.size == 0:
-                return raw, raw, False, False
-        else:
-            top = np.arange(n)
-        add_pair_bonuses(raw, top, index, fields, pos, offsets, pairs, pair_weights, weight,
-                         pos_bits)
     # add_where_all's rows ANDed; its sums made in the pass below.
     bonus = all_words_bonus != 0.0
     every = np.ones(n if bonus else 0, np.bool_)
@@ -107,6 +149,18 @@ def relevance_raw(tf, idfs, k1, depth, index, fields, pos, offsets, pairs, pair_
             row = matched[w]
             for c in range(n):
                 every[c] &= row[c]
+    if depth > 0 and n > 0:
+        if depth < n:
+            top = largest_rows_binned(raw, depth)
+            if top.size == 0:
+                return raw, raw, False, False
+        else:
+            top = np.arange(n)
+        if reach > 0:
+            top = reachable_rows(raw, top, every, all_words_bonus, matched, pairs,
+                                 pair_weights, weight, reach, max_score)
+        add_pair_bonuses(raw, top, index, fields, pos, offsets, pairs, pair_weights, weight,
+                         pos_bits)
     score = np.empty(n, np.float64)
     in_unit = n > 0
     for c in range(n):
@@ -122,17 +176,21 @@ def relevance_raw(tf, idfs, k1, depth, index, fields, pos, offsets, pairs, pair_
 
 @compiled
 def relevance_ranked(tf, idfs, k1, depth, index, fields, pos, offsets, pairs, pair_weights,
-                     weight, pos_bits, matched, all_words_bonus, max_score, need, cands, tie
-                     ):  # pragma: no cover - compiled
+                     weight, pos_bits, matched, all_words_bonus, max_score, need, cands, tie,
+                     page_only):  # pragma: no cover - compiled
     """relevance_raw, then the page's order and rows where the relevance rule alone ranks:
     for ``0 < need < cands.size`` and every score in [0, 1], top_by_key(key, need, cands,
     tie) (ranking.top_order's single-key cut) and take_ranked(order, cands, score) (the
     ranked docids and scores pipeline.lexical takes), in this call instead of two more.
     (key, score, in_unit, done) as relevance_raw returns them, then (order, docids,
-    scores): empty when not cut here (the caller orders the candidates as before)."""
+    scores): empty when not cut here (the caller orders the candidates as before).
+
+    ``page_only``: the caller reads the keys and scores of the first ``need`` rows alone
+    (relevance_raw's ``reach``); the page, its order and its scores are the same."""
     key, score, in_unit, done = relevance_raw(tf, idfs, k1, depth, index, fields, pos,
                                               offsets, pairs, pair_weights, weight,
-                                              pos_bits, matched, all_words_bonus, max_score)
+                                              pos_bits, matched, all_words_bonus, max_score,
+                                              need if page_only else 0)
     order = np.empty(0, np.int64)
     docids = np.empty(0, cands.dtype)
     ranked = np.empty(0, np.float64)
