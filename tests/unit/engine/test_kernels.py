@@ -841,31 +841,34 @@ def test_reachable_rows_drops_rows_the_bonus_cannot_lift_onto_the_page() -> None
     stays, as does one lacking a word of the pair only where it holds both, and one whose
     bound's score would pass 1 (in_unit must not change)."""
     raw = np.array([5.0, 1.0, 4.9, 4.9, 4.0])
-    top = np.arange(raw.size, dtype=np.int64)
     matched = np.ones((2, raw.size), np.bool_)
     matched[1, 3] = False  # row 3 holds word 0 alone: no pair bonus, bound 4.9
     pairs = np.array([[0, 1]], np.int64)
     none = np.empty(0, np.bool_)
-    kept = kernels.reachable_rows(raw, top, none, 0.0, matched, pairs, np.ones(1), 0.25, 1,
-                                  10.0)
-    assert kept.tolist() == [0, 2]
+
+    def kept(raw: np.ndarray, depth: int, every: np.ndarray, bonus: float, reach: int,
+             max_score: float) -> tuple[list[int], bool]:
+        rows, found = kernels.reachable_rows(raw, depth, every, bonus, matched[:, :raw.size],
+                                             pairs, np.ones(1), 0.25, reach, max_score)
+        return rows.tolist(), found
+
+    assert kept(raw, 5, none, 0.0, 1, 10.0) == ([0, 2], True)
     # Row 3's bound, 4.9, over a maximum score of 4.5 leaves [0, 1]: it stays (row 4's,
     # 4.25, does not).
-    kept = kernels.reachable_rows(raw, top, none, 0.0, matched, pairs, np.ones(1), 0.25, 1,
-                                  4.5)
-    assert kept.tolist() == [0, 2, 3]
+    assert kept(raw, 5, none, 0.0, 1, 4.5) == ([0, 2, 3], True)
     # The every-word bonus counts in the bar and the bounds: row 1, holding every word,
     # sets the bar at 5.5, which no other row's bound (5.25 at most) reaches.
     every = np.array([False, True, False, False, False])
-    kept = kernels.reachable_rows(raw, top, every, 4.5, matched, pairs, np.ones(1), 0.25, 1,
-                                  100.0)
-    assert kept.tolist() == [1]
-    # Nothing to drop where the page takes every row, or a score is NaN.
-    assert kernels.reachable_rows(raw, top, none, 0.0, matched, pairs, np.ones(1), 0.25, 5,
-                                  10.0).tolist() == top.tolist()
-    nan = np.array([5.0, np.nan, 1.0])
-    assert kernels.reachable_rows(nan, np.arange(3), none, 0.0, matched[:, :3], pairs,
-                                  np.ones(1), 0.25, 1, 10.0).tolist() == [0, 1, 2]
+    assert kept(raw, 5, every, 4.5, 1, 100.0) == ([1], True)
+    # The kept rows' lowest raw score, 4.9, is reached by 3 rows: among the 3 best they
+    # are; among the best 2 no count can tell which of rows 2 and 3 the cut takes.
+    assert kept(raw, 3, none, 0.0, 1, 10.0) == ([0, 2], True)
+    assert kept(raw, 2, none, 0.0, 1, 10.0) == ([], False)
+    # Nothing told where the page takes every row, a score is NaN, or the maximum score
+    # is not positive (whether a quotient lies in [0, 1] is then not told by comparing).
+    assert kept(raw, 5, none, 0.0, 5, 10.0) == ([], False)
+    assert kept(raw, 5, none, 0.0, 1, 0.0) == ([], False)
+    assert kept(np.array([5.0, np.nan, 1.0]), 3, none, 0.0, 1, 10.0) == ([], False)
 
 
 def test_relevance_raw_leaves_a_nan_cut_to_the_caller() -> None:
