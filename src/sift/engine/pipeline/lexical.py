@@ -74,10 +74,8 @@ def lexical_candidates(request: Request) -> LexicalCandidates:
     the semantic ratio is 1 or the query has no words."""
     leg = request.vectors
     if leg is None:
-        # A click signal re-ranks with every row's score; without it only the page's
-        # are read.
         return match_and_rank(request, request.sort, request.ordered_rows,
-                              page_scores_only=request.clicks is None)
+                              page_scores_only=request.page_scores_only)
     if leg.ratio >= 1.0 or not request.has_words:
         return NO_CANDIDATES
     return match_and_rank(request, [], request.window)
