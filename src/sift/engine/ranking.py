@@ -110,8 +110,9 @@ class RankInput:
     params: RelevanceParams = field(default_factory=RelevanceParams)
     by_attribute: bool = False  # proximityPrecision "byAttribute"
     need: int | None = None  # leading candidates that must be in order (None: all)
-    # Only those ``need`` rows' scores are read (no click signal or hybrid fusion reads
-    # the others): the proximity bonus may skip rows that cannot reach them.
+    # Only those ``need`` rows' scores are read (Request.page_scores_only: no click
+    # signal, search rules or hybrid fusion reads the others): the proximity bonus may
+    # skip rows that cannot reach them.
     page_scores_only: bool = False
     deadline: float | None = None  # perf_counter() time of searchCutoffMs; None: no limit
     # Typos each query word's settings allow (0 for a phrase); None: 2 per word.
