@@ -110,6 +110,10 @@ class RankInput:
     params: RelevanceParams = field(default_factory=RelevanceParams)
     by_attribute: bool = False  # proximityPrecision "byAttribute"
     need: int | None = None  # leading candidates that must be in order (None: all)
+    # Only those ``need`` rows' scores are read (Request.page_scores_only: no click
+    # signal, search rules or hybrid fusion reads the others): the proximity bonus may
+    # skip rows that cannot reach them.
+    page_scores_only: bool = False
     deadline: float | None = None  # perf_counter() time of searchCutoffMs; None: no limit
     # Typos each query word's settings allow (0 for a phrase); None: 2 per word.
     typo_budget: list[int] | None = None
@@ -390,10 +394,11 @@ def _in_one_call(inp: RankInput, tf: np.ndarray, word_weights: np.ndarray,
         rows = _NO_ROWS
     if not need:
         return (*relevance_raw(tf, word_weights, p.k1, depth, *rows, weight, POS_BITS,
-                               feats.matched, float(p.all_words_bonus), max_score), None)
+                               feats.matched, float(p.all_words_bonus), max_score, 0), None)
     key, score, in_unit, done, order, docids, scores = relevance_ranked(
         tf, word_weights, p.k1, depth, *rows, weight, POS_BITS, feats.matched,
-        float(p.all_words_bonus), max_score, need, feats.cands, inp.snap.tie)
+        float(p.all_words_bonus), max_score, need, feats.cands, inp.snap.tie,
+        inp.page_scores_only)
     return key, score, in_unit, done, (order, docids, scores) if order.size else None
 
 

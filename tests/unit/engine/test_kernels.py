@@ -769,7 +769,7 @@ def test_relevance_raw_is_the_calls_it_replaces(words: list[dict[str, np.ndarray
     max_score = float(rng.choice([0.5, 100.0]))
     key, score, in_unit, done = kernels.relevance_raw(
         tf, idfs, 1.6, depth, index, _flat(words, "fields"), _flat(words, "pos"), offsets,
-        pairs, pair_weights, 0.25, POS_BITS, matched, bonus, max_score)
+        pairs, pair_weights, 0.25, POS_BITS, matched, bonus, max_score, 0)
     expected_key, expected_score = _relevance_by_steps(tf, idfs, depth, words, pairs,
                                                        pair_weights, matched, bonus, max_score)
     assert done
@@ -792,8 +792,8 @@ def test_relevance_ranked_is_relevance_raw_then_the_page(
     rows = (index, _flat(words, "fields"), _flat(words, "pos"), offsets, pairs, pair_weights,
             0.25, POS_BITS, matched, 0.5, max_score)
     key, score, in_unit, done, order, ranked_docids, ranked_scores = \
-        kernels.relevance_ranked(tf, idfs, 1.6, depth, *rows, need, cands, tie)
-    expected = kernels.relevance_raw(tf, idfs, 1.6, depth, *rows)
+        kernels.relevance_ranked(tf, idfs, 1.6, depth, *rows, need, cands, tie, False)
+    expected = kernels.relevance_raw(tf, idfs, 1.6, depth, *rows, 0)
     assert np.array_equal(key, expected[0]) and np.array_equal(score, expected[1])
     assert (in_unit, done) == expected[2:]
     if not (done and in_unit and 0 < need < N_DOCS):
@@ -805,6 +805,72 @@ def test_relevance_ranked_is_relevance_raw_then_the_page(
     assert ranked_docids.dtype == np.uint32
 
 
+@given(occurrence_lists(), st.integers(0, 2**32 - 1), st.sampled_from([1, 7, N_DOCS]),
+       st.sampled_from([1, 3, 10, N_DOCS - 1]), st.sampled_from([0.0, 0.5]),
+       st.sampled_from([0.5, 2.0, 100.0]))
+@settings(max_examples=200, deadline=None)
+def test_relevance_ranked_page_only_gives_the_same_page(
+        words: list[dict[str, np.ndarray]], seed: int, depth: int, need: int, bonus: float,
+        max_score: float) -> None:
+    """With ``page_only`` (the bonus only for rows reachable_rows keeps): the same page,
+    order, docids and page scores, in_unit and done, as with every top row's bonus; the
+    keys and scores of the page's rows the same too. ``matched`` is the occurrences'
+    (as gather_candidates makes it), which the bound reads."""
+    rng, tf, idfs, _, pairs, pair_weights, index, offsets = _relevance_inputs(words, seed)
+    index, matched = kernels.candidate_index(np.arange(N_DOCS, dtype=np.uint32),
+                                             _flat(words, "docs"), offsets, N_DOCS)
+    # Weights large against the scores: the bonus decides the page, and few rows drop.
+    weight = float(rng.choice([0.25, 4.0]))
+    cands = rng.permutation(N_DOCS).astype(np.uint32)
+    tie = rng.integers(0, 4, N_DOCS).astype(np.uint64)
+    rows = (index, _flat(words, "fields"), _flat(words, "pos"), offsets, pairs, pair_weights,
+            weight, POS_BITS, matched, bonus, max_score)
+    every = kernels.relevance_ranked(tf, idfs, 1.6, depth, *rows, need, cands, tie, False)
+    page = kernels.relevance_ranked(tf, idfs, 1.6, depth, *rows, need, cands, tie, True)
+    assert page[2:4] == every[2:4]
+    assert np.array_equal(page[4], every[4]) and np.array_equal(page[5], every[5])
+    assert np.array_equal(page[6][:need], every[6][:need])
+    first = every[4][:need]
+    assert np.array_equal(page[0][first], every[0][first])
+    assert np.array_equal(page[1][first], every[1][first])
+
+
+def test_reachable_rows_drops_rows_the_bonus_cannot_lift_onto_the_page() -> None:
+    """reach 1, the best raw score 5.0 (no bonus counted): a row whose raw score plus
+    ``weight`` times its pairs' weights stays below it goes; a row whose bound reaches it
+    stays, as does one lacking a word of the pair only where it holds both, and one whose
+    bound's score would pass 1 (in_unit must not change)."""
+    raw = np.array([5.0, 1.0, 4.9, 4.9, 4.0])
+    matched = np.ones((2, raw.size), np.bool_)
+    matched[1, 3] = False  # row 3 holds word 0 alone: no pair bonus, bound 4.9
+    pairs = np.array([[0, 1]], np.int64)
+    none = np.empty(0, np.bool_)
+
+    def kept(raw: np.ndarray, depth: int, every: np.ndarray, bonus: float, reach: int,
+             max_score: float) -> tuple[list[int], bool]:
+        rows, found = kernels.reachable_rows(raw, depth, every, bonus, matched[:, :raw.size],
+                                             pairs, np.ones(1), 0.25, reach, max_score)
+        return rows.tolist(), found
+
+    assert kept(raw, 5, none, 0.0, 1, 10.0) == ([0, 2], True)
+    # Row 3's bound, 4.9, over a maximum score of 4.5 leaves [0, 1]: it stays (row 4's,
+    # 4.25, does not).
+    assert kept(raw, 5, none, 0.0, 1, 4.5) == ([0, 2, 3], True)
+    # The every-word bonus counts in the bar and the bounds: row 1, holding every word,
+    # sets the bar at 5.5, which no other row's bound (5.25 at most) reaches.
+    every = np.array([False, True, False, False, False])
+    assert kept(raw, 5, every, 4.5, 1, 100.0) == ([1], True)
+    # The kept rows' lowest raw score, 4.9, is reached by 3 rows: among the 3 best they
+    # are; among the best 2 no count can tell which of rows 2 and 3 the cut takes.
+    assert kept(raw, 3, none, 0.0, 1, 10.0) == ([0, 2], True)
+    assert kept(raw, 2, none, 0.0, 1, 10.0) == ([], False)
+    # Nothing told where the page takes every row, a score is NaN, or the maximum score
+    # is not positive (whether a quotient lies in [0, 1] is then not told by comparing).
+    assert kept(raw, 5, none, 0.0, 5, 10.0) == ([], False)
+    assert kept(raw, 5, none, 0.0, 1, 0.0) == ([], False)
+    assert kept(np.array([5.0, np.nan, 1.0]), 3, none, 0.0, 1, 10.0) == ([], False)
+
+
 def test_relevance_raw_leaves_a_nan_cut_to_the_caller() -> None:
     """A NaN score: no cut, the bonuses left out, saturated_sum's scores handed back."""
     tf = np.array([[1.0, np.nan, 2.0, 0.5]])
@@ -812,7 +878,7 @@ def test_relevance_raw_leaves_a_nan_cut_to_the_caller() -> None:
     raw, _, in_unit, done = kernels.relevance_raw(
         tf, np.ones(1), 1.6, 2, empty, np.empty(0, np.uint16), np.empty(0, np.uint32),
         np.zeros(2, np.int64), np.empty((0, 2), np.int64), np.empty(0), 0.25, POS_BITS,
-        np.ones((1, 4), np.bool_), 0.5, 1.0)
+        np.ones((1, 4), np.bool_), 0.5, 1.0, 1)
     expected = kernels.saturated_sum(tf, np.ones(1), 1.6)
     assert not done and not in_unit
     assert np.array_equal(raw, expected, equal_nan=True)

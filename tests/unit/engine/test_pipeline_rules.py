@@ -75,3 +75,19 @@ def test_hiding_the_first_page_by_id_brings_up_the_next_rows(make_index: MakeInd
     hidden = _search(index, Curation(scales=(Scale(0.0, ids=gone),)), q="blue shirt", limit=5)
     assert ids(hidden) == plain[3:8]
     assert hidden["estimatedTotalHits"] == 27
+
+
+def test_a_pin_from_deep_in_the_matches_keeps_its_organic_score(make_index: MakeIndex
+                                                                 ) -> None:
+    """A pinned document keeps the score it had where it ranked, past the page too: the
+    relevance rule must not leave the proximity bonus off rows past the page
+    (RankInput.page_scores_only) when search rules may pin one of them."""
+    filler = " ".join(f"filler{chr(97 + i // 26)}{chr(97 + i % 26)}" for i in range(200))
+    docs = [{"id": i, "t": "alpha beta " * 4} for i in range(3)]
+    docs += [{"id": 10 + i, "t": "alpha beta " + filler + " x" * i} for i in range(10)]
+    index = make_index(docs, mode="sift")
+    body = {"q": "alpha beta", "showRankingScore": True}
+    organic = {h["id"]: h["_rankingScore"] for h in _search(index, None, **body)["hits"]}
+    pinned = _search(index, Curation(pins=(Pin("19", 0),)), limit=2, **body)
+    assert ids(pinned)[0] == 19
+    assert pinned["hits"][0]["_rankingScore"] == organic[19]

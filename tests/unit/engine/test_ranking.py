@@ -268,3 +268,45 @@ def test_relevance_details_give_the_raw_score_its_key_negates(make_index: MakeIn
     hits = search(index, "red shoes", showRankingScoreDetails=True)["hits"]
     raw = [h["_rankingScoreDetails"]["relevance"]["bm25f"] for h in hits]
     assert all(r > 0 for r in raw) and raw == sorted(raw, reverse=True)
+
+
+def test_a_page_only_ranking_adds_the_bonus_only_where_it_can_reach_the_page(
+        make_index: MakeIndex, monkeypatch: pytest.MonkeyPatch) -> None:
+    """match_and_rank with ``page_scores_only``: the same page, order and page scores as
+    without, and rows the proximity bonus could not lift onto the page keep their score
+    without it (lower); lexical_candidates asks for it only without a click signal,
+    which re-ranks with every row's score."""
+    import numpy as np
+
+    from sift.engine.clicks import ClickSignal
+    from sift.engine.pipeline import lexical
+    from sift.engine.pipeline.request import parse
+    from sift.engine.query import SearchParams
+
+    # Three short documents full of both words set the bar; the long ones, whose words
+    # are as close, score far below it, bonus and all.
+    docs = [{"id": i, "t": "alpha beta " * 4} for i in range(3)]
+    docs += [{"id": 10 + i, "t": "alpha beta " + _filler(200 + i)} for i in range(10)]
+    docs += [{"id": 100 + i, "t": _filler(3 + i)} for i in range(30)]
+    view = make_index(docs, mode="sift").view
+    request = parse(view, SearchParams(q="alpha beta", limit=2))
+    every = lexical.match_and_rank(request, [], 2)
+    page = lexical.match_and_rank(request, [], 2, page_scores_only=True)
+    assert np.array_equal(page.order, every.order)
+    assert np.array_equal(page.docids, every.docids)
+    assert np.array_equal(page.scores[:2], every.scores[:2])
+    assert (page.scores <= every.scores).all() and (page.scores < every.scores).any()
+
+    asked: list[bool] = []
+
+    def spy(request: object, sort: list[str], need: int | None,
+            page_scores_only: bool = False) -> lexical.LexicalCandidates:
+        asked.append(page_scores_only)
+        return lexical.NO_CANDIDATES
+
+    monkeypatch.setattr(lexical, "match_and_rank", spy)
+    lexical.lexical_candidates(request)
+    clicks = ClickSignal(np.array([1], np.uint32), np.array([1.0]), np.array([3]), 0.5)
+    lexical.lexical_candidates(parse(view, SearchParams(q="alpha beta", limit=2),
+                                     clicks=clicks))
+    assert asked == [True, False]

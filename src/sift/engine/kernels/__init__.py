@@ -94,6 +94,7 @@ from sift.engine.kernels.scoring import (
     add_where_all,
     coded_sum,
     in_unit_range,
+    reachable_rows,
     relevance_ranked,
     relevance_raw,
     saturated_sum,
@@ -129,9 +130,10 @@ __all__ = [
     "expansion_table", "filter_totals", "fresh_entries", "gather_candidates", "gather_words",
     "in_unit_range", "largest_rows", "largest_rows_binned", "live_rows_per_term", "log",
     "marked_candidates", "phrase_rows", "prefix_completions", "proximity_costs", "proximity_keys",
-    "put_first", "relevance_ranked", "relevance_raw", "roaring_portable", "rows_by_term",
-    "rows_of_docs", "saturated_sum", "shared_grams", "take_ranked", "term_frequencies",
-    "top_by_key", "trailing_union", "typed_word_grams", "typo_hits", "value_bits",
+    "put_first", "reachable_rows", "relevance_ranked", "relevance_raw", "roaring_portable",
+    "rows_by_term", "rows_of_docs", "saturated_sum", "shared_grams", "take_ranked",
+    "term_frequencies", "top_by_key", "trailing_union", "typed_word_grams", "typo_hits",
+    "value_bits",
 ]
 
 
@@ -179,10 +181,10 @@ def warm_up() -> None:
     add_pair_bonuses(np.zeros(1), np.zeros(1, i64), index, fields, pos, offsets,
                      np.zeros((1, 2), i64), np.ones(1), 1.0, 20)
     relevance_raw(tf, np.ones(1), 1.0, 1, index, fields, pos, offsets, np.zeros((1, 2), i64),
-                  np.ones(1), 1.0, 20, np.ones((1, 1), np.bool_), 1.0, 1.0)
+                  np.ones(1), 1.0, 20, np.ones((1, 1), np.bool_), 1.0, 1.0, 1)
     relevance_ranked(tf, np.ones(1), 1.0, 1, index, fields, pos, offsets,
                      np.zeros((1, 2), i64), np.ones(1), 1.0, 20, np.ones((1, 1), np.bool_), 1.0,
-                     1.0, 1, docs, np.zeros(1, np.uint64))
+                     1.0, 1, docs, np.zeros(1, np.uint64), True)
     in_unit_range(np.zeros(1))
     lengths = np.ones(1, u32)
     shared_grams(docs, 1, 1, lengths, lengths, 0, 1, -1)

@@ -74,8 +74,88 @@ def add_where_all(raw, matched, bonus):  # pragma: no cover - compiled
 
 
 @compiled
+def reachable_rows(raw, depth, every, all_words_bonus, matched, pairs, pair_weights, weight,
+                   reach, max_score):  # pragma: no cover - compiled
+    """(rows, True): the rows (ascending) among the ``depth`` largest of ``raw`` that may
+    still be among the first ``reach`` once add_pair_bonuses has added their bonus, the
+    others' bonus changing no page; (empty, False) where this cannot tell (a NaN value,
+    ``reach`` not below the rows, a kept row's place not sure to be among the ``depth``
+    largest): the caller cuts the ``depth`` largest as before.
+
+    A row's bonus is a sum over pairs of ``pair_weights[p] / cost`` (cost >= 1), pair
+    after pair, and only for pairs whose two words it holds (``matched``: set where a
+    word has an occurrence); the same sum of ``pair_weights[p]`` bounds it from above
+    (adding a number >= 0, or a larger one, never gives a smaller float), so
+    ``(raw + weight * bound) + all_words_bonus`` bounds its value as relevance_raw
+    computes it. A row whose bound is below the ``reach``-th largest value without any
+    bonus (every row's real value is at least that) has ``reach`` rows strictly ahead of
+    it whatever the ties: off the page. A row is kept too where its score could leave
+    [0, 1] (in_unit would tell it apart): unless its value without the bonus is >= 0
+    and its bound <= ``max_score`` (> 0), whose quotients then lie in [0, 1] (rounding
+    keeps a quotient on its side of 0 and 1), tested without a division a row.
+
+    The kept rows get their bonus only if largest_rows_binned(raw, depth) holds them:
+    it does when no more than ``depth`` rows score at least the lowest of them (it
+    takes every such row then), and that one count replaces the cut's four passes."""
+    n = raw.size
+    none = np.empty(0, np.int64)
+    if reach <= 0 or reach >= n or not max_score > 0.0:
+        return none, False
+    bonus = all_words_bonus != 0.0
+    # The reach largest values without a bonus, ascending: best[0] is the bar.
+    best = np.full(reach, -np.inf)
+    for c in range(n):
+        value = raw[c]
+        if bonus:
+            value = value + all_words_bonus if every[c] else value
+        if value != value:
+            return none, False
+        if value > best[0]:
+            j = 0
+            while j + 1 < reach and best[j + 1] < value:
+                best[j] = best[j + 1]
+                j += 1
+            best[j] = value
+    bar = best[0]
+    # Every pair's weight: a bound on any row's bonus, to pass over most rows at once.
+    every_pair = 0.0
+    for p in range(pairs.shape[0]):
+        every_pair += pair_weights[p]
+    kept = np.empty(n + 1, np.int64)  # each row written, kept by advancing: a slot more
+    m = 0
+    lowest = np.inf
+    for c in range(n):
+        base = raw[c]
+        lower = base + all_words_bonus if bonus and every[c] else base
+        value = base + weight * every_pair
+        if bonus:
+            value = value + all_words_bonus if every[c] else value
+        if (value < bar) & (value <= max_score) & (lower >= 0.0):
+            continue
+        bound = 0.0
+        for p in range(pairs.shape[0]):
+            if matched[pairs[p, 0], c] and matched[pairs[p, 1], c]:
+                bound += pair_weights[p]
+        value = base + weight * bound
+        if bonus:
+            value = value + all_words_bonus if every[c] else value
+        off = (value < bar) & (value <= max_score) & (lower >= 0.0)
+        kept[m] = c
+        m += not off
+        if not off:
+            lowest = min(lowest, base)
+    if depth < n:
+        at_least = 0
+        for c in range(n):
+            at_least += raw[c] >= lowest
+        if at_least > depth:
+            return none, False
+    return kept[:m], True
+
+
+@compiled
 def relevance_raw(tf, idfs, k1, depth, index, fields, pos, offsets, pairs, pair_weights,
-                  weight, pos_bits, matched, all_words_bonus, max_score
+                  weight, pos_bits, matched, all_words_bonus, max_score, reach
                   ):  # pragma: no cover - compiled
     """ranking.relevance_scores' scores in one call where it would make four kernel calls
     and three numpy ones: saturated_sum; then, for ``depth`` > 0, add_pair_bonuses over
@@ -87,18 +167,14 @@ def relevance_raw(tf, idfs, k1, depth, index, fields, pos, offsets, pairs, pair_
     same order, so the same floats, with six calls and three passes over the
     candidates less (docs/benchmarks/engine-speed.md, "Fewer kernel calls per search"). (key, score,
     in_unit, True) with key = -raw; (saturated_sum's raw, the same, False, False) when a
-    NaN score leaves the cut to the caller (topk.smallest_k places it)."""
+    NaN score leaves the cut to the caller (topk.smallest_k places it).
+
+    ``reach`` > 0: only the first ``reach`` rows' keys and scores will be read (the
+    caller's page), so the bonus goes only to the rows that reachable_rows keeps, where
+    it can tell them: a row it drops keeps its score without the bonus, and in_unit is
+    what it would have been."""
     raw = saturated_sum(tf, idfs, k1)
     n = raw.size
-    if depth > 0 and n > 0:
-        if depth < n:
-            top = largest_rows_binned(raw, depth)
-            if top.size == 0:
-                return raw, raw, False, False
-        else:
-            top = np.arange(n)
-        add_pair_bonuses(raw, top, index, fields, pos, offsets, pairs, pair_weights, weight,
-                         pos_bits)
     # add_where_all's rows ANDed; its sums made in the pass below.
     bonus = all_words_bonus != 0.0
     every = np.ones(n if bonus else 0, np.bool_)
@@ -107,6 +183,18 @@ def relevance_raw(tf, idfs, k1, depth, index, fields, pos, offsets, pairs, pair_
             row = matched[w]
             for c in range(n):
                 every[c] &= row[c]
+    if depth > 0 and n > 0:
+        top, found = reachable_rows(raw, depth, every, all_words_bonus, matched, pairs,
+                                    pair_weights, weight, reach, max_score)
+        if not found:
+            if depth < n:
+                top = largest_rows_binned(raw, depth)
+                if top.size == 0:
+                    return raw, raw, False, False
+            else:
+                top = np.arange(n)
+        add_pair_bonuses(raw, top, index, fields, pos, offsets, pairs, pair_weights, weight,
+                         pos_bits)
     score = np.empty(n, np.float64)
     in_unit = n > 0
     for c in range(n):
@@ -122,17 +210,21 @@ def relevance_raw(tf, idfs, k1, depth, index, fields, pos, offsets, pairs, pair_
 
 @compiled
 def relevance_ranked(tf, idfs, k1, depth, index, fields, pos, offsets, pairs, pair_weights,
-                     weight, pos_bits, matched, all_words_bonus, max_score, need, cands, tie
-                     ):  # pragma: no cover - compiled
+                     weight, pos_bits, matched, all_words_bonus, max_score, need, cands, tie,
+                     page_only):  # pragma: no cover - compiled
     """relevance_raw, then the page's order and rows where the relevance rule alone ranks:
     for ``0 < need < cands.size`` and every score in [0, 1], top_by_key(key, need, cands,
     tie) (ranking.top_order's single-key cut) and take_ranked(order, cands, score) (the
     ranked docids and scores pipeline.lexical takes), in this call instead of two more.
     (key, score, in_unit, done) as relevance_raw returns them, then (order, docids,
-    scores): empty when not cut here (the caller orders the candidates as before)."""
+    scores): empty when not cut here (the caller orders the candidates as before).
+
+    ``page_only``: the caller reads the keys and scores of the first ``need`` rows alone
+    (relevance_raw's ``reach``); the page, its order and its scores are the same."""
     key, score, in_unit, done = relevance_raw(tf, idfs, k1, depth, index, fields, pos,
                                               offsets, pairs, pair_weights, weight,
-                                              pos_bits, matched, all_words_bonus, max_score)
+                                              pos_bits, matched, all_words_bonus, max_score,
+                                              need if page_only else 0)
     order = np.empty(0, np.int64)
     docids = np.empty(0, cands.dtype)
     ranked = np.empty(0, np.float64)

@@ -74,16 +74,19 @@ def lexical_candidates(request: Request) -> LexicalCandidates:
     the semantic ratio is 1 or the query has no words."""
     leg = request.vectors
     if leg is None:
-        return match_and_rank(request, request.sort, request.ordered_rows)
+        return match_and_rank(request, request.sort, request.ordered_rows,
+                              page_scores_only=request.page_scores_only)
     if leg.ratio >= 1.0 or not request.has_words:
         return NO_CANDIDATES
     return match_and_rank(request, [], request.window)
 
 
-def match_and_rank(request: Request, sort: list[str], need: int | None) -> LexicalCandidates:
+def match_and_rank(request: Request, sort: list[str], need: int | None,
+                   page_scores_only: bool = False) -> LexicalCandidates:
     """Candidates matching q and filter, ranked; only the first ``need`` rows are
-    guaranteed in rank order (None: all)."""
-    matched = match(request, sort, need, word_totals=True)
+    guaranteed in rank order (None: all). ``page_scores_only``: only those rows' scores
+    will be read (RankInput.page_scores_only); the others' may lack a bonus."""
+    matched = match(request, sort, need, word_totals=True, page_scores_only=page_scores_only)
     if isinstance(matched, LexicalCandidates):
         return matched
     words, inp = matched
@@ -95,7 +98,8 @@ def match_and_rank(request: Request, sort: list[str], need: int | None) -> Lexic
     return LexicalCandidates(words, docids, scores, ranked.order, ranked, bits)
 
 
-def match(request: Request, sort: list[str], need: int | None, word_totals: bool = False
+def match(request: Request, sort: list[str], need: int | None, word_totals: bool = False,
+          page_scores_only: bool = False
           ) -> LexicalCandidates | tuple[list[QueryWord], RankInput]:
     """The query's words, matched: what ranking reads (and the words hits highlight);
     without words, the candidates already in their order. ``word_totals``: a one-word
@@ -206,6 +210,7 @@ def match(request: Request, sort: list[str], need: int | None, word_totals: bool
         relevance,
         settings.get("proximityPrecision") == "byAttribute",
         need=need,
+        page_scores_only=page_scores_only,
         deadline=_deadline(settings),
         typo_budget=[0 if w.phrase is not None else max_typos(w.text, cfg)
                      for w in ranked_words],

@@ -71,6 +71,14 @@ class Request:
         hidden = sum(len(s.ids or ()) for s in rules.scales)
         return self.start + self.count + len(rules.pins) + hidden
 
+    @property
+    def page_scores_only(self) -> bool:
+        """Whether a keyword search reads the scores of its ordered rows alone (the
+        relevance rule may then leave the proximity bonus off rows that cannot reach
+        them): not with a click signal, which re-ranks with every row's score, nor with
+        search rules, whose pinned documents keep their score from wherever they ranked."""
+        return self.clicks is None and not self.params.curation
+
     def keyword_only(self) -> Request:
         """This request answered by the keyword leg alone (its query could not be embedded)."""
         return replace(self, vectors=None)
