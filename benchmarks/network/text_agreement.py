@@ -5,7 +5,7 @@ In one process, on a public collection (BEIR layout, benchmarks/collections.py):
 index with every document and three indexes of one shard each (the engine's own
 partition, as nodes build them). Each judged query is asked as written and as typed (its
 first three words, the last cut by a letter: a prefix), of the whole index, and of the
-shards with their statistics added up (engine/corpus.py), then without them. A page is
+shards with their statistics added up (engine/corpus/stats.py), then without them. A page is
 identical (same ids, same order), differs only among hits of equal score, or differs.
 """
 

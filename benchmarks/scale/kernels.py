@@ -96,7 +96,7 @@ def _instrument(recorder: Recorder) -> None:
     recorder.wrap(lexical, "trailing_word_features", "last word's totals")
     recorder.wrap(lexical, "one_word_features", "word totals")
     # Each module that imported a kernel by name calls it through its own namespace;
-    # fields_groups calls them through the kernels module's.
+    # fields.groups calls them through the kernels module's.
     for module in (kernels, match, ranking, word_totals):
         for name in dir(module):
             if name in kernels.PYTHON and not name.startswith("_"):

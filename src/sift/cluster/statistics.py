@@ -1,6 +1,6 @@
 """The statistics round of a network search (Elasticsearch's DFS query-then-fetch).
 
-Sift's ``relevance`` rule scores with corpus statistics (engine/corpus.py): a shard
+Sift's ``relevance`` rule scores with corpus statistics (engine/corpus/stats.py): a shard
 alone would weigh words by its own documents, and the merged page would differ from the
 one a node holding every document gives. Before a search spans several nodes, the
 coordinating node asks each of them, in parallel and with its search key, for its

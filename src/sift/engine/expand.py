@@ -18,7 +18,7 @@ from rapidfuzz import process
 from rapidfuzz.distance import OSA
 
 from sift.engine.analysis import ENGLISH_STOP_WORDS, Analyzer, normalize, stem_word
-from sift.engine.corpus import TRUSTED, TYPOS, WordFacts
+from sift.engine.corpus.stats import TRUSTED, TYPOS, WordFacts
 from sift.engine.kernels import (
     expansion_table,
     fresh_entries,

@@ -7,7 +7,7 @@ from typing import Any
 
 import numpy as np
 
-from sift.engine.fields_groups import bitmap_from_array
+from sift.engine.fields.groups import bitmap_from_array
 from sift.engine.pipeline.lexical import match_and_rank
 from sift.engine.pipeline.request import parse
 from sift.engine.query import SearchParams

@@ -26,15 +26,15 @@ import numpy as np
 
 from sift.engine import pipeline
 from sift.engine.analysis import Analyzer
-from sift.engine.batch import batch_postings
-from sift.engine.batch_values import batch_values
+from sift.engine.batch.postings import batch_postings
+from sift.engine.batch.values import batch_values
 from sift.engine.clicks import ClickSignal, QueryClicks
-from sift.engine.corpus import CorpusStats
-from sift.engine.corpus_query import query_statistics
+from sift.engine.corpus.query import query_statistics
+from sift.engine.corpus.stats import CorpusStats
 from sift.engine.docids import DocIds
 from sift.engine.doctable import DocTable
 from sift.engine.facet_search import run_facet_search
-from sift.engine.fields import FieldStore
+from sift.engine.fields.store import FieldStore
 from sift.engine.partition import SHARD_FIELD, Partition
 from sift.engine.pipeline.lexical import BUCKET_RULES
 from sift.engine.query import SearchParams
@@ -351,7 +351,7 @@ class SearchIndex:
 
     def warm_fields(self) -> None:
         """Build the views filters and facet counts read of every filterable field
-        (sift.engine.fields_groups, FieldValues.warm), which a write drops: otherwise the
+        (sift.engine.fields.groups, FieldValues.warm), which a write drops: otherwise the
         first `price < 50` or `brand` facet after a batch builds them, 75-166 ms at 1M
         products. Meilisearch builds its facet databases while indexing; here they are
         built by the writer thread after the batch is published, one field at a time,

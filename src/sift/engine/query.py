@@ -10,7 +10,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any, Final
 
-from sift.engine.corpus import CorpusStats
+from sift.engine.corpus.stats import CorpusStats
 from sift.engine.curation import Curation
 from sift.engine.settings import type_error
 from sift.errors import SiftError
@@ -84,7 +84,7 @@ class SearchParams:
     locales: list[str] | None = None
     show_performance_details: bool = False
     # Not a body field: the statistics of every shard a network search spans, set by the
-    # node that coordinates it (engine/corpus.py).
+    # node that coordinates it (engine/corpus/stats.py).
     statistics: CorpusStats | None = None
     # The search rules matching this search (sift.rules): set by the caller, never a
     # body field.

@@ -19,7 +19,7 @@ from typing import Any
 
 import numpy as np
 
-from sift.engine.corpus import CorpusStats
+from sift.engine.corpus.stats import CorpusStats
 from sift.engine.expand import QueryWord
 from sift.engine.kernels import (
     add_pair_bonuses,
@@ -120,7 +120,7 @@ class RankInput:
     # Per original query word, its index in ``words`` when repeats were collapsed
     # (expand.collapse_repeats); None: ``words`` is the query as written.
     sequence: list[int] | None = None
-    # Statistics of every shard the search spans (engine/corpus.py); None: this
+    # Statistics of every shard the search spans (engine/corpus/stats.py); None: this
     # snapshot's own.
     corpus: CorpusStats | None = None
 

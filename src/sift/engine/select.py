@@ -10,8 +10,8 @@ from typing import Any
 import numpy as np
 import orjson
 
-from sift.engine import filter_ast
-from sift.engine.filters import parse_filter
+from sift.engine.filters import tree as filter_ast
+from sift.engine.filters.parse import parse_filter
 from sift.engine.partition import SHARD_FIELD
 from sift.engine.ranking import CUSTOM_RULE
 from sift.engine.store import IndexView, Snapshot

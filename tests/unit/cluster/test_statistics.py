@@ -12,7 +12,7 @@ from sift.cluster.fanout import NetworkSearch
 from sift.cluster.health import RemoteHealth
 from sift.cluster.statistics import STATISTICS, needed
 from sift.cluster.topology import Remote, Topology
-from sift.engine.corpus import SLOTS, CorpusStats, WordFacts
+from sift.engine.corpus.stats import SLOTS, CorpusStats, WordFacts
 
 NAMES = ("ms-00", "ms-01", "ms-02")
 TOPOLOGY = Topology(

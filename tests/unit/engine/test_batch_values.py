@@ -8,7 +8,7 @@ from typing import Any
 
 import pytest
 
-from sift.engine.batch_values import _walked, batch_values
+from sift.engine.batch.values import _walked, batch_values
 
 NAMES = ["id", "title", "tags", "price", "hidden", "meta"]
 

@@ -8,15 +8,7 @@ from typing import Any
 
 import pytest
 
-from sift.engine.corpus import (
-    SLOTS,
-    TRUSTED,
-    TYPOS,
-    CorpusStats,
-    WordFacts,
-    add,
-    word_counts,
-)
+from sift.engine.corpus.stats import SLOTS, TRUSTED, TYPOS, CorpusStats, WordFacts, add, word_counts
 from sift.engine.index import SearchIndex
 from sift.engine.partition import Partition
 from sift.engine.query import SearchParams

@@ -254,7 +254,7 @@ def test_facet_counts_for_a_few_candidates_among_many_rows() -> None:
 
 
 def test_rows_of_a_field_nobody_reads_stay_bounded_under_sustained_writes() -> None:
-    from sift.engine.fields_groups import _Rows
+    from sift.engine.fields.groups import _Rows
 
     rows = _Rows(np.int64)
     live: dict[int, int] = {}
@@ -275,7 +275,7 @@ def test_rows_of_a_field_nobody_reads_stay_bounded_under_sustained_writes() -> N
 
 
 def test_a_compacted_chunk_knows_exactly_the_docids_it_kept() -> None:
-    from sift.engine.fields_groups import _Rows
+    from sift.engine.fields.groups import _Rows
 
     rows = _Rows(np.float64)
     rows.append([1.0, 2.0, 3.0], [0, 0, 1], [True] * 3)  # docid 0 has two values
@@ -336,7 +336,7 @@ def test_warming_builds_every_view_filters_and_facet_counts_read() -> None:
 
 
 def test_single_values_tell_a_docid_listed_twice() -> None:
-    from sift.engine.fields_groups import Groups
+    from sift.engine.fields.groups import Groups
 
     values, offsets = np.array([1.0, 2.0]), np.array([0, 2, 4])
     single = Groups(values, offsets, np.array([0, 3, 1, 2], dtype=np.uint32))
@@ -350,7 +350,7 @@ def test_single_values_tell_a_docid_listed_twice() -> None:
 def test_a_slice_of_groups_is_the_bitmap_of_its_docids_sparse_or_dense() -> None:
     """Groups.slice sorts a few docids and sets many as bits (kernels.roaring_portable):
     either way the BitMap of the docids of the values sliced."""
-    from sift.engine.fields_groups import SORT_SPAN, Groups
+    from sift.engine.fields.groups import SORT_SPAN, Groups
 
     rng = np.random.default_rng(7)
     n = 200_000

@@ -17,11 +17,12 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from pyroaring import BitMap
 
-from sift.engine import fields_facets, fields_groups
-from sift.engine import filter_ast as ast
 from sift.engine.fields import FieldStore
-from sift.engine.fields_values import display_number
+from sift.engine.fields import facets as fields_facets
+from sift.engine.fields import groups as fields_groups
+from sift.engine.fields.values import display_number
 from sift.engine.filters import parse_filter
+from sift.engine.filters import tree as ast
 
 FIELDS = ["a", "b", "c"]
 PATHS = ["a", "b", "c", "a.x", "b.x"]
@@ -295,7 +296,7 @@ def test_evaluate_matches_the_model(batch: list, removed: list[int], expr: str) 
 
 
 # "candidates": counted from the candidates' side; "bitsets": multi-valued fields by
-# per-value bitsets (fields_groups.BITSET_WORDS_PER_CANDIDATE), the others likewise.
+# per-value bitsets (fields.groups.BITSET_WORDS_PER_CANDIDATE), the others likewise.
 COUNT_PATHS = {"auto": {}, "candidates": {"SPARSE_RATIO": 10**9,
                                           "BITSET_WORDS_PER_CANDIDATE": -1},
                "bitsets": {"SPARSE_RATIO": 10**9, "BITSET_WORDS_PER_CANDIDATE": 10**9}}

@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from sift.engine.filter_ast import (
+from sift.engine.filters import ensure_filterable, filter_attributes, parse_filter
+from sift.engine.filters.tree import (
     And,
     Between,
     Compare,
@@ -21,7 +22,6 @@ from sift.engine.filter_ast import (
     Or,
     StartsWith,
 )
-from sift.engine.filters import ensure_filterable, filter_attributes, parse_filter
 from sift.errors import SiftError
 
 

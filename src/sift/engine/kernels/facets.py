@@ -1,4 +1,4 @@
-"""Facet counts and filters' docid sets (fields_groups.py).
+"""Facet counts and filters' docid sets (fields/groups.py).
 
 Candidates counted per value of a field (one value a document, several, or through each
 value's bitset of docids), and a range filter's docids serialized as a portable roaring

@@ -11,7 +11,7 @@ import numpy as np
 
 from sift.engine.doctable import WHOLE
 from sift.engine.expand import QueryWord
-from sift.engine.fields_groups import Membership
+from sift.engine.fields.groups import Membership
 from sift.engine.format import (
     FormatOptions,
     Highlighter,

@@ -1,7 +1,7 @@
 """Filterable and sortable field values: filter evaluation, facets, sort keys, geo.
 
 :class:`FieldStore` maps each indexed field path to a
-:class:`~sift.engine.fields_groups.FieldValues` (value -> docids BitMaps plus
+:class:`~sift.engine.fields.groups.FieldValues` (value -> docids BitMaps plus
 lazily built numpy views) and keeps ``_all``, the universe ``NOT`` subtracts
 from. Nothing here loops over documents at query time: filters are BitMap
 algebra and numpy slices, facet counts are intersection cardinalities or one
@@ -19,11 +19,10 @@ from typing import Any
 import numpy as np
 from pyroaring import BitMap
 
-from sift.engine import filter_ast as ast
-from sift.engine.fields_facets import facet_distribution, facet_search_hits
-from sift.engine.fields_geo import EARTH_RADIUS_M, GeoPoints
-from sift.engine.fields_groups import FieldValues, Membership
-from sift.engine.fields_values import (
+from sift.engine.fields.facets import facet_distribution, facet_search_hits
+from sift.engine.fields.geo import GeoPoints
+from sift.engine.fields.groups import FieldValues, Membership
+from sift.engine.fields.values import (
     DESCEND,
     EMPTY,
     EXISTS,
@@ -38,8 +37,9 @@ from sift.engine.fields_values import (
     parse_geo,
     parse_number,
 )
+from sift.engine.filters import tree as ast
 
-__all__ = ["EARTH_RADIUS_M", "FieldStore"]
+__all__ = ["FieldStore"]
 
 GEO = "_geo"
 

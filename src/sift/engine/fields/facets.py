@@ -9,8 +9,8 @@ from typing import NamedTuple
 import numpy as np
 from pyroaring import BitMap
 
-from sift.engine.fields_groups import FieldValues, Groups, Membership
-from sift.engine.fields_values import display_number, fold
+from sift.engine.fields.groups import FieldValues, Groups, Membership
+from sift.engine.fields.values import display_number, fold
 
 # Up to this many distinct strings, counts are one BitMap intersection per value;
 # above it, one numpy pass over the field's grouped docids is cheaper.

@@ -7,8 +7,8 @@ import math
 import numpy as np
 from pyroaring import BitMap
 
-from sift.engine import filter_ast as ast
-from sift.engine.fields_groups import bitmap_from_array
+from sift.engine.fields.groups import bitmap_from_array
+from sift.engine.filters import tree as ast
 
 EARTH_RADIUS_M = 6_371_008.8  # mean Earth radius, the usual haversine constant
 

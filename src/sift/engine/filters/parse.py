@@ -1,4 +1,4 @@
-"""Meilisearch's filter language: string or array form in, a :mod:`filter_ast` tree out.
+"""Meilisearch's filter language: string or array form in, a :mod:`tree` tree out.
 
 Grammar, loosest binding first (``NOT`` > ``AND`` > ``OR``, as Meilisearch documents)::
 
@@ -23,7 +23,8 @@ from __future__ import annotations
 
 from typing import NoReturn
 
-from sift.engine.filter_ast import (
+from sift.engine.filters.geo import GeoArgumentError, parse_geo_bounding_box, parse_geo_radius
+from sift.engine.filters.tree import (
     And,
     Between,
     Compare,
@@ -39,13 +40,10 @@ from sift.engine.filter_ast import (
     Or,
     Span,
     StartsWith,
-    ensure_filterable,
-    filter_attributes,
 )
-from sift.engine.filter_geo import GeoArgumentError, parse_geo_bounding_box, parse_geo_radius
 from sift.errors import SiftError
 
-__all__ = ["FilterNode", "ensure_filterable", "filter_attributes", "parse_filter"]
+__all__ = ["parse_filter"]
 
 SEARCH_FILTER_CODE = "invalid_search_filter"
 

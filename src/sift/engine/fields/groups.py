@@ -24,7 +24,7 @@ import numpy as np
 from pyroaring import BitMap
 
 from sift.engine import kernels
-from sift.engine.fields_values import display_number, parse_number
+from sift.engine.fields.values import display_number, parse_number
 
 RANGE_CACHE_SIZE = 32
 # Counting facet values from the candidates' side pays once the field has this many
@@ -363,7 +363,7 @@ class FieldValues:
         self._string_groups: Groups | None = None
         self._sorted_strings: list[str] | None = None
         self._merged: list[tuple[int, int, str]] | None = None
-        # Facet search's word index (see fields_facets), dropped on every write.
+        # Facet search's word index (see fields.facets), dropped on every write.
         self.search_index: object | None = None
 
     # -- writes ---------------------------------------------------------

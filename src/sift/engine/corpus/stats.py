@@ -5,7 +5,7 @@ there are, and a field's length against the average length of that field. A node
 holds one shard knows only its shard's figures, so its scores differ from those of a
 node holding every document; a word's expansion (typo variants or not) also depends on
 how often the word occurs. A search across shards first gathers each shard's figures for
-the query (:func:`of_documents`, :func:`with_words`; engine/corpus_query.py), adds them
+the query (:func:`of_documents`, :func:`with_words`; engine/corpus/query.py), adds them
 (:func:`add`) and hands the sum to every shard's search (``SearchParams.statistics``):
 each document then gets the score one node holding all of them would give it
 (Elasticsearch calls this DFS query-then-fetch).

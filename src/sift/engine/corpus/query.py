@@ -1,11 +1,11 @@
-"""One node's corpus statistics for one query (engine/corpus.py): what the search would
+"""One node's corpus statistics for one query (engine/corpus/stats.py): what the search would
 count, over the documents of the shards it is asked for."""
 
 from __future__ import annotations
 
 from dataclasses import replace
 
-from sift.engine.corpus import (
+from sift.engine.corpus.stats import (
     CorpusStats,
     WordFacts,
     occurrences_in,

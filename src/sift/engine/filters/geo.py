@@ -10,7 +10,7 @@ from __future__ import annotations
 import math
 import re
 
-from sift.engine.filter_ast import GeoBoundingBox, GeoRadius, Span
+from sift.engine.filters.tree import GeoBoundingBox, GeoRadius, Span
 
 _BOX_ARGS = re.compile(r"\s*\[([^,\[\]]+),([^,\[\]]+)\]\s*,\s*\[([^,\[\]]+),([^,\[\]]+)\]\s*")
 
