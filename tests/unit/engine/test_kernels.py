@@ -867,6 +867,15 @@ def test_reachable_rows_drops_rows_the_bonus_cannot_lift_onto_the_page() -> None
     # Nothing told where the page takes every row, a score is NaN, or the maximum score
     # is not positive (whether a quotient lies in [0, 1] is then not told by comparing).
     assert kept(raw, 5, none, 0.0, 5, 10.0) == ([], False)
+    # A page deeper than REACH_MAX rows: the depth cut, as before (the bar's cost grows with
+    # the page).
+    deepest = kernels.scoring.REACH_MAX
+    deep = np.arange(float(deepest + 2))
+    both = np.ones((2, deep.size), np.bool_)
+    assert not kernels.reachable_rows(deep, deep.size, none, 0.0, both, pairs, np.ones(1),
+                                      0.25, deepest + 1, 100.0)[1]
+    assert kernels.reachable_rows(deep, deep.size, none, 0.0, both, pairs, np.ones(1), 0.25,
+                                  deepest, 100.0)[1]
     assert kept(raw, 5, none, 0.0, 1, 0.0) == ([], False)
     assert kept(np.array([5.0, np.nan, 1.0]), 3, none, 0.0, 1, 10.0) == ([], False)
 

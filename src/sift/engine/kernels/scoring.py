@@ -73,14 +73,20 @@ def add_where_all(raw, matched, bonus):  # pragma: no cover - compiled
         raw[c] = value + bonus if every[c] else value
 
 
+# The deepest page reachable_rows looks for: its bar keeps the ``reach`` best values in a
+# sorted run, a shift per row that enters it, so its cost grows with reach times the rows
+# (an API page may take 1,000). A deeper page has the depth cut and every bonus, as before.
+REACH_MAX = 64
+
+
 @compiled
 def reachable_rows(raw, depth, every, all_words_bonus, matched, pairs, pair_weights, weight,
                    reach, max_score):  # pragma: no cover - compiled
     """(rows, True): the rows (ascending) among the ``depth`` largest of ``raw`` that may
     still be among the first ``reach`` once add_pair_bonuses has added their bonus, the
     others' bonus changing no page; (empty, False) where this cannot tell (a NaN value,
-    ``reach`` not below the rows, a kept row's place not sure to be among the ``depth``
-    largest): the caller cuts the ``depth`` largest as before.
+    ``reach`` not below the rows or above REACH_MAX, a kept row's place not sure to be
+    among the ``depth`` largest): the caller cuts the ``depth`` largest as before.
 
     A row's bonus is a sum over pairs of ``pair_weights[p] / cost`` (cost >= 1), pair
     after pair, and only for pairs whose two words it holds (``matched``: set where a
@@ -99,7 +105,7 @@ def reachable_rows(raw, depth, every, all_words_bonus, matched, pairs, pair_weig
     takes every such row then), and that one count replaces the cut's four passes."""
     n = raw.size
     none = np.empty(0, np.int64)
-    if reach <= 0 or reach >= n or not max_score > 0.0:
+    if reach <= 0 or reach >= n or reach > REACH_MAX or not max_score > 0.0:
         return none, False
     bonus = all_words_bonus != 0.0
     # The reach largest values without a bonus, ascending: best[0] is the bar.
