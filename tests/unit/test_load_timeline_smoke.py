@@ -29,6 +29,28 @@ def test_every_request_is_split_into_its_stages(
         assert f"{kind} (5 requests)" in out  # every request matched to its server events
     assert "engine" in out and "hand-off" in out and "inline share" in out
     assert "head write preempted" in out
+    assert "engine cpu" in out and "engine faults" in out
+    assert "repeated" not in out  # only with --repeat
+
+
+def test_repeat_reports_each_search_back_to_back_beside_it(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+) -> None:  # fmt: skip
+    monkeypatch.syspath_prepend(str(REPO_ROOT))
+    from benchmarks.load import timeline
+
+    monkeypatch.setattr(sys, "argv", [
+        "timeline", "--tree", str(REPO_ROOT), "--collection", str(_write_beir(tmp_path)),
+        "--queries", "5", "--client", "raw", "--repeat",
+    ])  # fmt: skip
+    timeline.main()
+
+    out = capsys.readouterr().out
+    for kind in ("short", "prefix"):
+        section = out.split(f"{kind} (5 requests)")[1].split("requests)")[0]
+        repeated = [ln for ln in section.splitlines() if "engine cpu, repeated" in ln]
+        assert len(repeated) == 1 and float(repeated[0].split()[3]) > 0
 
 
 def test_searches_inline_and_on_a_thread_are_reported_apart() -> None:
