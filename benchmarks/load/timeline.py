@@ -33,7 +33,9 @@ word and query caches empty (as ``benchmarks.engine_speed.paired --first-sight``
 run once more at once, caches emptied again, outside every other stage's time: ``engine
 cpu, repeated`` is what the same search costs in the same server process back to back,
 so the two CPU rows tell the cost of a search's context (the request around it, the wait
-for the next one) from that of the process (its allocator, kernels, index).
+for the next one) from that of the process (its allocator, kernels, index). The placement
+(sift.http.search_placement) then sees each search take twice its time and sends more of
+them to a thread: compare the inline rows (``engine cpu, repeated, inline``).
 
 Then, for searches, the main stages' medians of those run inline beside those run on a
 search thread (``total, inline ... on a thread``), when both happened.
@@ -68,7 +70,8 @@ Events = dict[str, list[list[float]]]
 SHARES = ("inline share", "head write preempted")  # reported as the mean of 0s and 1s
 REPEAT_ENV = "TIMELINE_REPEAT"  # --repeat, as the serving child reads it
 COUNTS = ("engine faults",)  # reported as they are, not in µs
-PLACED_STAGES = ("total", "server (recv -> sent)", "engine", "engine cpu", "hand-off")
+PLACED_STAGES = ("total", "server (recv -> sent)", "engine", "engine cpu",
+                 "engine cpu, repeated", "hand-off")  # those a run has
 
 
 def serve(argv: list[str]) -> None:
@@ -270,7 +273,7 @@ def by_placement(rows: list[dict[str, float]], out: Callable[[str], Any]) -> Non
     placed = [[r for r in rows if r.get("inline share") == flag] for flag in (1.0, 0.0)]
     if not all(placed):
         return
-    for stage in PLACED_STAGES:
+    for stage in (s for s in PLACED_STAGES if s in rows[0]):
         inline, thread = ([r[stage] for r in group] for group in placed)
         out(f"  {stage + ', inline':24s} {statistics.median(inline) * 1e6:7.0f}"
             f"   on a thread: {statistics.median(thread) * 1e6:.0f}")

@@ -49,7 +49,9 @@ def test_repeat_reports_each_search_back_to_back_beside_it(
     out = capsys.readouterr().out
     for kind in ("short", "prefix"):
         section = out.split(f"{kind} (5 requests)")[1].split("requests)")[0]
-        repeated = [ln for ln in section.splitlines() if "engine cpu, repeated" in ln]
+        # Not "engine cpu, repeated, inline": that one comes only when placements differ.
+        repeated = [ln for ln in section.splitlines()
+                    if ln.split()[:3] == ["engine", "cpu,", "repeated"]]
         assert len(repeated) == 1 and float(repeated[0].split()[3]) > 0
 
 
@@ -63,6 +65,11 @@ def test_searches_inline_and_on_a_thread_are_reported_apart() -> None:
     by_placement([row(1.0, 0.001), row(1.0, 0.003), row(0.0, 0.005)], lines.append)
     assert lines[0].split() == ["total,", "inline", "2000", "on", "a", "thread:", "5000"]
     assert len(lines) == len(PLACED_STAGES)
+    lines.clear()
+    plain = [{k: v for k, v in row(flag, 0.001).items() if k != "engine cpu, repeated"}
+             for flag in (1.0, 0.0)]  # a run without --repeat
+    by_placement(plain, lines.append)
+    assert len(lines) == len(PLACED_STAGES) - 1 and "repeated" not in "".join(lines)
     lines.clear()
     by_placement([row(1.0, 0.001)], lines.append)  # all inline: nothing to compare
     assert lines == []
