@@ -2,7 +2,7 @@
 the app and the engine, for one tree's `sift serve` (one worker, scifact by default).
 
     python -m benchmarks.load.timeline [--tree DIR] [--collection DIR] [--queries N]
-                                       [--client httpx|raw]
+                                       [--client httpx|raw] [--repeat]
 
 The server runs in a child process started by this module (``serve`` mode below), which
 wraps uvicorn's protocol (``data_received``: the request's bytes arrive; the answer's
@@ -26,6 +26,16 @@ each request's server events fall between its client start and end:
   wakes the client, which the kernel may run on the server's core until it has read the
   head, while the body waits;
 - ``sent -> client``: the kernel and the client until it has read the answer.
+
+The engine's stage also has the searching thread's CPU (``engine cpu``) and minor page
+faults (``engine faults``, a count). With ``--repeat`` every search finds the snapshot's
+word and query caches empty (as ``benchmarks.engine_speed.paired --first-sight``) and is
+run once more at once, caches emptied again, outside every other stage's time: ``engine
+cpu, repeated`` is what the same search costs in the same server process back to back,
+so the two CPU rows tell the cost of a search's context (the request around it, the wait
+for the next one) from that of the process (its allocator, kernels, index). The placement
+(sift.http.search_placement) then sees each search take twice its time and sends more of
+them to a thread: compare the inline rows (``engine cpu, repeated, inline``).
 
 Then, for searches, the main stages' medians of those run inline beside those run on a
 search thread (``total, inline ... on a thread``), when both happened.
@@ -58,7 +68,10 @@ from benchmarks.load.breakdown import wrap_timed
 REPO_ROOT = Path(__file__).resolve().parents[2]
 Events = dict[str, list[list[float]]]
 SHARES = ("inline share", "head write preempted")  # reported as the mean of 0s and 1s
-PLACED_STAGES = ("total", "server (recv -> sent)", "engine", "hand-off")
+REPEAT_ENV = "TIMELINE_REPEAT"  # --repeat, as the serving child reads it
+COUNTS = ("engine faults",)  # reported as they are, not in µs
+PLACED_STAGES = ("total", "server (recv -> sent)", "engine", "engine cpu",
+                 "engine cpu, repeated", "hand-off")  # those a run has
 
 
 def serve(argv: list[str]) -> None:
@@ -75,18 +88,52 @@ def serve(argv: list[str]) -> None:
 
     from uvicorn.protocols.http import httptools_impl as uv
 
+    from benchmarks.engine_speed.paired import forget_queries
     from sift.cli import main
     from sift.http.routes import search
 
     for name in ("authenticate", "json_body", "searched", "run_search"):
         stamp(search, name, name)
-    stamp(search.pipeline, "search", "engine")
+    engine = search.pipeline.search
+
+    repeat = os.environ.get(REPEAT_ENV) == "1"
+
+    def engine_costed(*args: Any, **kwargs: Any) -> Any:
+        # Beside its wall time, the searching thread's CPU and minor page faults: whether
+        # the engine waits (for a core, the GIL) or works more inside a server.
+        if repeat:
+            forget_queries(args[0].snapshot)
+        began_cpu, began_faults = time.thread_time(), thread_faults()
+        started = now()
+        try:
+            return engine(*args, **kwargs)
+        finally:
+            ended = now()
+            cpu = time.thread_time() - began_cpu
+            inline = threading.current_thread() is threading.main_thread()
+            events["engine"].append([started, ended, float(inline), cpu,
+                                     float(thread_faults() - began_faults), again(args, kwargs)])
+
+    def again(args: Any, kwargs: Any) -> float:
+        """With --repeat: the same search's CPU once more at once, its caches emptied
+        again: what it costs in this process back to back, as in process."""
+        if not repeat:
+            return 0.0
+        forget_queries(args[0].snapshot)
+        began = time.thread_time()
+        engine(*args, **kwargs)
+        return time.thread_time() - began
+
+    search.pipeline.search = engine_costed  # type: ignore[attr-defined]
     received = uv.HttpToolsProtocol.data_received
     send = uv.RequestResponseCycle.send
 
     def data_received(self: Any, data: bytes) -> None:
         events["recv"].append([now()])
         received(self, data)
+
+    def thread_faults() -> int:  # this thread's minor page faults so far (Linux)
+        return resource.getrusage(resource.RUSAGE_THREAD).ru_minflt
 
     def switched() -> int:  # the loop thread's involuntary context switches so far
         return resource.getrusage(resource.RUSAGE_THREAD).ru_nivcsw
@@ -111,8 +158,8 @@ def serve(argv: list[str]) -> None:
     main()
 
 
-def measure(tree: Path, collection: Path, queries: int, client_name: str = "httpx"
-            ) -> tuple[Events, dict[str, list[list[float]]]]:
+def measure(tree: Path, collection: Path, queries: int, client_name: str = "httpx",
+            repeat: bool = False) -> tuple[Events, dict[str, list[list[float]]]]:
     import httpx
 
     from benchmarks.collections import load_collection
@@ -132,7 +179,8 @@ def measure(tree: Path, collection: Path, queries: int, client_name: str = "http
             [sys.executable, "-m", "benchmarks.load.timeline", "serve", "--port", str(port),
              "--data-dir", str(indexer._dir / "data"), "--master-key", indexer._key,
              "--workers", "1", "--log-level", "warning"],
-            env={**env, "TIMELINE_EVENTS": str(events_file)}, cwd=REPO_ROOT,
+            env={**env, "TIMELINE_EVENTS": str(events_file), REPEAT_ENV: str(int(repeat))},
+            cwd=REPO_ROOT,
             stdout=subprocess.DEVNULL,
         )  # fmt: skip
         base_url = f"http://127.0.0.1:{port}"
@@ -186,7 +234,9 @@ def stages(events: Events, start: float, end: float) -> dict[str, float] | None:
     if searched is not None and run is not None and engine is not None:
         row.update({"task -> searched": searched[0] - task[0],
                     "searched": searched[1] - searched[0], "run_search": run[1] - run[0],
-                    "engine": engine[1] - engine[0],
+                    "engine": engine[1] - engine[0], "engine cpu": engine[3],
+                    "engine faults": engine[4],
+                    **({"engine cpu, repeated": engine[5]} if engine[5] else {}),
                     "hand-off": (searched[1] - searched[0]) - (run[1] - run[0]),
                     "searched -> sent": sent[0] - searched[1], "inline share": run[2]})  # fmt: skip
     head = first("head", searched[1] if searched is not None else task[0])
@@ -203,6 +253,9 @@ def report(events: Events, sent: dict[str, list[list[float]]], out: Callable[[st
             values = [r[stage] for r in rows if stage in r]
             if stage in SHARES:
                 out(f"  {stage:24s} {statistics.mean(values):.2f}")
+            elif stage in COUNTS:
+                out(f"  {stage:24s} {statistics.median(values):7.0f} "
+                    f"({statistics.mean(values):7.1f})")
             else:
                 out(f"  {stage:24s} {statistics.median(values) * 1e6:7.0f} "
                     f"({statistics.mean(values) * 1e6:7.0f})")  # fmt: skip
@@ -220,7 +273,7 @@ def by_placement(rows: list[dict[str, float]], out: Callable[[str], Any]) -> Non
     placed = [[r for r in rows if r.get("inline share") == flag] for flag in (1.0, 0.0)]
     if not all(placed):
         return
-    for stage in PLACED_STAGES:
+    for stage in (s for s in PLACED_STAGES if s in rows[0]):
         inline, thread = ([r[stage] for r in group] for group in placed)
         out(f"  {stage + ', inline':24s} {statistics.median(inline) * 1e6:7.0f}"
             f"   on a thread: {statistics.median(thread) * 1e6:.0f}")
@@ -239,8 +292,12 @@ def main() -> None:
     parser.add_argument("--client", choices=("httpx", "raw"), default="httpx",
                         help="raw: each request in one write, next to no client CPU "
                              "(benchmarks/load/rawclient.py)")
+    parser.add_argument("--repeat", action="store_true",
+                        help="every search at first sight, and once more at once: its "
+                             "CPU in this process back to back")
     args = parser.parse_args()
-    events, sent = measure(args.tree.resolve(), args.collection, args.queries, args.client)
+    events, sent = measure(args.tree.resolve(), args.collection, args.queries, args.client,
+                           args.repeat)
     report(events, sent, print)
     print(f"\nload average: {os.getloadavg()}")
 
