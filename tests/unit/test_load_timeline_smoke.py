@@ -11,20 +11,25 @@ import pytest
 from tests.unit.test_load_smoke import REPO_ROOT, _write_beir
 
 
-def test_every_request_is_split_into_its_stages(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
-    capsys: pytest.CaptureFixture[str],
-) -> None:  # fmt: skip
+def _timeline(tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
+              capsys: pytest.CaptureFixture[str], *options: str) -> str:
+    """What `python -m benchmarks.load.timeline` prints for five queries of each kind."""
     monkeypatch.syspath_prepend(str(REPO_ROOT))
     from benchmarks.load import timeline
 
     monkeypatch.setattr(sys, "argv", [
         "timeline", "--tree", str(REPO_ROOT), "--collection", str(_write_beir(tmp_path)),
-        "--queries", "5",
+        "--queries", "5", *options,
     ])  # fmt: skip
     timeline.main()
+    return capsys.readouterr().out
 
-    out = capsys.readouterr().out
+
+def test_every_request_is_split_into_its_stages(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+) -> None:  # fmt: skip
+    out = _timeline(tmp_path, monkeypatch, capsys)
     for kind in ("short", "prefix", "no-op"):
         assert f"{kind} (5 requests)" in out  # every request matched to its server events
     assert "engine" in out and "hand-off" in out and "inline share" in out
@@ -37,16 +42,7 @@ def test_repeat_reports_each_search_back_to_back_beside_it(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
     capsys: pytest.CaptureFixture[str],
 ) -> None:  # fmt: skip
-    monkeypatch.syspath_prepend(str(REPO_ROOT))
-    from benchmarks.load import timeline
-
-    monkeypatch.setattr(sys, "argv", [
-        "timeline", "--tree", str(REPO_ROOT), "--collection", str(_write_beir(tmp_path)),
-        "--queries", "5", "--client", "raw", "--repeat",
-    ])  # fmt: skip
-    timeline.main()
-
-    out = capsys.readouterr().out
+    out = _timeline(tmp_path, monkeypatch, capsys, "--client", "raw", "--repeat")
     for kind in ("short", "prefix"):
         section = out.split(f"{kind} (5 requests)")[1].split("requests)")[0]
         # Not "engine cpu, repeated, inline": that one comes only when placements differ.
