@@ -108,17 +108,3 @@ def test_fingerprint_tells_tie_order_from_other_differences() -> None:
     assert verdict([*full, 40], [*cut, 40]) == "tie at page end"
     assert verdict([*full, 40], [*cut, 41]) == "different"
 
-
-def test_gaps_reports_every_gap_against_the_first(tmp_path: Path) -> None:
-    from benchmarks.engine_speed import gaps
-
-    from tests.unit.test_load_smoke import _write_beir
-
-    results = gaps.measure(_write_beir(tmp_path), ["none", "sleep50", "spin50", "pong50",
-                                                   "write64", "thread"], 4, 1)
-    assert all(len(cpu) == len(wall) == 8 and min(cpu) > 0 for cpu, wall in results.values())
-    lines = gaps.report(results)
-    assert [ln.split()[0] for ln in lines] == list(results)
-    assert lines[0].endswith("cpu / none per query 1.00")
-    with pytest.raises(ValueError, match="unknown gap"):
-        gaps.make_gap("nap300")
