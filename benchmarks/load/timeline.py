@@ -110,9 +110,8 @@ def serve(argv: list[str]) -> None:
         finally:
             ended = now()
             cpu = time.thread_time() - began_cpu
-            inline = threading.current_thread() is threading.main_thread()
-            events["engine"].append([started, ended, float(inline), cpu,
-                                     float(thread_faults() - began_faults), again(args, kwargs)])
+            events["engine"].append([started, ended, cpu, float(thread_faults() - began_faults),
+                                     again(args, kwargs)])
 
     def again(args: Any, kwargs: Any) -> float:
         """With --repeat: the same search's CPU once more at once, its caches emptied
@@ -234,9 +233,9 @@ def stages(events: Events, start: float, end: float) -> dict[str, float] | None:
     if searched is not None and run is not None and engine is not None:
         row.update({"task -> searched": searched[0] - task[0],
                     "searched": searched[1] - searched[0], "run_search": run[1] - run[0],
-                    "engine": engine[1] - engine[0], "engine cpu": engine[3],
-                    "engine faults": engine[4],
-                    **({"engine cpu, repeated": engine[5]} if engine[5] else {}),
+                    "engine": engine[1] - engine[0], "engine cpu": engine[2],
+                    "engine faults": engine[3],
+                    **({"engine cpu, repeated": engine[4]} if engine[4] else {}),
                     "hand-off": (searched[1] - searched[0]) - (run[1] - run[0]),
                     "searched -> sent": sent[0] - searched[1], "inline share": run[2]})  # fmt: skip
     head = first("head", searched[1] if searched is not None else task[0])
