@@ -505,16 +505,13 @@ def _expand_word(w: QueryWord, snap: Snapshot, cfg: ExpandConfig,
                                               _UNCOUNTED if both is None else both[1])
         head_weights = cfg.prefix_weight * scale * _TYPO_WEIGHTS[head_typos]
     w._terms = snap.term_list
-    other_stems = bool(group) and group != [tid]
-    if heads.size or other_stems or (completions.size and ids.size):
+    if ids.size or heads.size or (group and group != [tid]):
         stems = np.array(group, dtype=np.int64) if group else _NO_TERMS
         w._rows, w._unnamed = expansion_table(
             -1 if tid is None else tid, W_EXACT, completions, prefix_weight, stems, W_STEM,
             ids, dist, weights, heads, head_typos, head_weights)
-    elif completions.size:  # a prefix without typo variants (most short words being typed)
-        w._rows, w._unnamed = _one_kind_table(tid, completions, 0, prefix_weight, False)
-    elif ids.size:  # a whole word's typo variants (most known words of five letters on)
-        w._rows, w._unnamed = _one_kind_table(tid, ids, dist, weights, True)
+    elif completions.size:  # a prefix without typo variants (most words being typed)
+        w._rows, w._unnamed = _completion_table(tid, completions, prefix_weight)
     elif tid is not None:  # the word's own term alone (most words of a long query)
         w._rows = np.array([[tid, 0, 1, W_EXACT]], dtype=np.float64)
         w._unnamed = np.array([tid], dtype=np.int64)
@@ -523,26 +520,20 @@ def _expand_word(w: QueryWord, snap: Snapshot, cfg: ExpandConfig,
     w._any_exact = tid is not None  # its own term, the table's first entry
 
 
-def _one_kind_table(tid: int | None, ids: np.ndarray, typos: int | np.ndarray,
-                    weights: float | np.ndarray, named: bool
-                    ) -> tuple[np.ndarray, np.ndarray]:
-    """kernels.expansion_table of a word whose only kind besides its own term (``tid``, or
-    None) is ``ids``, its completions (one weight, not highlighted: ``named`` False) or its
-    typo variants (typos and weights each, highlighted): the same rows and highlighted
-    ids, without the kernel's dozen argument checks (~5 µs a call) and its search for
-    repeats, as neither kind repeats a term or holds the word's own (the completions
-    leave it out, a typo variant differs from the word)."""
+def _completion_table(tid: int | None, completions: np.ndarray, weight: float
+                      ) -> tuple[np.ndarray, np.ndarray]:
+    """kernels.expansion_table of a word with no kinds but its own term (``tid``, or
+    None) and its completions: the same rows and highlighted ids, without the kernel's
+    dozen argument checks and its search for repeats (completions are distinct terms,
+    the own term left out of them)."""
     own = tid is not None
-    rows = np.zeros((ids.size + own, 4), dtype=np.float64)
-    rows[own:, 0] = ids
-    rows[own:, 1] = typos
-    rows[own:, 3] = np.float32(weights) if isinstance(weights, float) \
-        else weights.astype(np.float32, copy=False)
-    if own:
-        rows[0] = (tid, 0, 1, np.float32(W_EXACT))
-    if named:
-        return rows, np.concatenate(((tid,), ids)) if own else ids
-    return rows, np.array((tid,), dtype=np.int64) if own else _NO_TERMS
+    rows = np.zeros((completions.size + own, 4), dtype=np.float64)
+    rows[own:, 0] = completions
+    rows[own:, 3] = np.float32(weight)
+    if not own:
+        return rows, _NO_TERMS
+    rows[0] = (tid, 0, 1, np.float32(W_EXACT))
+    return rows, np.array((tid,), dtype=np.int64)
 
 
 def _completions(word: str, tid: int | None, snap: Snapshot, base: float

@@ -16,9 +16,9 @@ from sift.engine.expand import (
     COMMON_PREFIX_LETTERS,
     MAX_PREFIX_TERMS,
     _common_completions,
+    _completion_table,
     _completions,
     _letters,
-    _one_kind_table,
     term_frequencies,
 )
 from sift.engine.kernels import expansion_table, prefix_completions
@@ -61,28 +61,17 @@ def test_a_short_prefixs_completions_are_the_kernels_answer(make_index: MakeInde
     assert own not in _completions("ab", own, snap, 0.6)[0].tolist()
 
 
-def test_a_word_of_one_kind_is_tabled_as_the_kernel_tables_it() -> None:
-    """A word of its own term (or none) and one kind, its completions or its typo
-    variants: the rows and highlighted ids kernels.expansion_table makes of them, byte for
-    byte."""
+def test_a_prefix_without_other_kinds_is_tabled_as_the_kernel_tables_it() -> None:
+    """A word of its own term (or none) and its completions: the rows and highlighted ids
+    kernels.expansion_table makes of them, byte for byte."""
     rng = random.Random(5)
-    for _ in range(400):
-        ids = np.array(rng.sample(range(1000), rng.randint(1, 40)), dtype=np.int64)
+    for _ in range(200):
+        completions = np.array(rng.sample(range(1000), rng.randint(1, 40)), dtype=np.int64)
         tid = rng.choice([None, 1000 + rng.randrange(50)])
-        own = -1 if tid is None else tid
-        if rng.random() < 0.5:
-            weight = rng.random()
-            rows, named = _one_kind_table(tid, ids, 0, weight, False)
-            want_rows, want_named = expansion_table(
-                own, 1.0, ids, weight, _NO_TERMS, 1.0,
-                _NO_TERMS, _NO_TYPOS, _NO_WEIGHTS, _NO_TERMS, _NO_TYPOS, _NO_WEIGHTS)
-        else:
-            typos = np.array([rng.randint(1, 2) for _ in ids], dtype=np.int8)
-            weights = (np.array([1.0, 0.45, 0.25], dtype=np.float32)[typos]
-                       * rng.random()).astype(rng.choice([np.float32, np.float64]))
-            rows, named = _one_kind_table(tid, ids, typos, weights, True)
-            want_rows, want_named = expansion_table(
-                own, 1.0, _NO_TERMS, 0.6, _NO_TERMS, 1.0,
-                ids, typos, weights.astype(np.float32), _NO_TERMS, _NO_TYPOS, _NO_WEIGHTS)
+        weight = rng.random()
+        rows, named = _completion_table(tid, completions, weight)
+        want_rows, want_named = expansion_table(
+            -1 if tid is None else tid, 1.0, completions, weight, _NO_TERMS, 1.0,
+            _NO_TERMS, _NO_TYPOS, _NO_WEIGHTS, _NO_TERMS, _NO_TYPOS, _NO_WEIGHTS)
         assert rows.shape == want_rows.shape and rows.tobytes() == want_rows.tobytes()
         assert named.dtype == want_named.dtype and named.tolist() == want_named.tolist()
