@@ -505,13 +505,11 @@ def _expand_word(w: QueryWord, snap: Snapshot, cfg: ExpandConfig,
                                               _UNCOUNTED if both is None else both[1])
         head_weights = cfg.prefix_weight * scale * _TYPO_WEIGHTS[head_typos]
     w._terms = snap.term_list
-    if ids.size or heads.size or (group and group != [tid]):
+    if completions.size or ids.size or heads.size or (group and group != [tid]):
         stems = np.array(group, dtype=np.int64) if group else _NO_TERMS
         w._rows, w._unnamed = expansion_table(
             -1 if tid is None else tid, W_EXACT, completions, prefix_weight, stems, W_STEM,
             ids, dist, weights, heads, head_typos, head_weights)
-    elif completions.size:  # a prefix without typo variants (most words being typed)
-        w._rows, w._unnamed = _completion_table(tid, completions, prefix_weight)
     elif tid is not None:  # the word's own term alone (most words of a long query)
         w._rows = np.array([[tid, 0, 1, W_EXACT]], dtype=np.float64)
         w._unnamed = np.array([tid], dtype=np.int64)
@@ -520,70 +518,17 @@ def _expand_word(w: QueryWord, snap: Snapshot, cfg: ExpandConfig,
     w._any_exact = tid is not None  # its own term, the table's first entry
 
 
-def _completion_table(tid: int | None, completions: np.ndarray, weight: float
-                      ) -> tuple[np.ndarray, np.ndarray]:
-    """kernels.expansion_table of a word with no kinds but its own term (``tid``, or
-    None) and its completions: the same rows and highlighted ids, without the kernel's
-    dozen argument checks and its search for repeats (completions are distinct terms,
-    the own term left out of them)."""
-    own = tid is not None
-    rows = np.zeros((completions.size + own, 4), dtype=np.float64)
-    rows[own:, 0] = completions
-    rows[own:, 3] = np.float32(weight)
-    if not own:
-        return rows, _NO_TERMS
-    rows[0] = (tid, 0, 1, np.float32(W_EXACT))
-    return rows, np.array((tid,), dtype=np.int64)
-
-
 def _completions(word: str, tid: int | None, snap: Snapshot, base: float
                  ) -> tuple[np.ndarray, float]:
     """The word's completions, the MAX_PREFIX_TERMS most frequent terms starting with it
     (kernels.prefix_completions) but the word's own term (``tid``: its exact term), and
-    their weight (never to be written to: a short prefix's are the snapshot's)."""
-    common = _common_completions(snap).get(word) if len(word) <= COMMON_PREFIX_LETTERS \
-        else None
-    if common is not None:  # the kernel's answer with no own term, then that one left out
-        ids = common if tid is None else common[common != tid]
-    else:
-        vocab = snap.vocabulary
-        ids = prefix_completions(_letters(word), vocab.ids, vocab.codes, vocab.lengths_by_id,
-                                 term_frequencies(snap), MAX_PREFIX_TERMS,
-                                 -1 if tid is None else tid)
+    their weight."""
+    vocab = snap.vocabulary
+    ids = prefix_completions(_letters(word), vocab.ids, vocab.codes, vocab.lengths_by_id,
+                             term_frequencies(snap), MAX_PREFIX_TERMS,
+                             -1 if tid is None else tid)
     # Longer prefixes say more about the intended word.
     return ids, base * min(1.0, 0.5 + 0.1 * len(word))
-
-
-# Prefixes this short that begin more than MAX_PREFIX_TERMS terms have their completions
-# chosen once per snapshot (_common_completions): choosing among a one-letter prefix's
-# thousands of terms took ~80-300 µs of a first sight, a two-letter one's ~20.
-COMMON_PREFIX_LETTERS: Final = 3
-
-
-def _common_completions(snap: Snapshot) -> dict[str, np.ndarray]:
-    """Per snapshot: each prefix of 1 to COMMON_PREFIX_LETTERS letters that begins more than
-    MAX_PREFIX_TERMS terms, with kernels.prefix_completions' answer for it and no own
-    term (arrays never written to). At most MAX_PREFIX_TERMS ids per that many terms for
-    each prefix length: under 8 * COMMON_PREFIX_LETTERS bytes a vocabulary term."""
-    def build() -> dict[str, np.ndarray]:
-        vocab = snap.vocabulary
-        freq = term_frequencies(snap)
-        lengths = vocab.lengths_by_id[vocab.ids]
-        common: dict[str, np.ndarray] = {}
-        for n in range(1, COMMON_PREFIX_LETTERS + 1):
-            # The terms of n letters or more, in sorted order: each prefix's a run.
-            heads = vocab.codes[vocab.ids[lengths >= n], :n]
-            if not heads.shape[0]:
-                break
-            starts = np.flatnonzero(np.r_[True, (heads[1:] != heads[:-1]).any(axis=1)])
-            sizes = np.diff(np.r_[starts, heads.shape[0]])
-            for start in starts[sizes > MAX_PREFIX_TERMS].tolist():
-                prefix = "".join(map(chr, heads[start].tolist()))
-                common[prefix] = prefix_completions(
-                    _letters(prefix), vocab.ids, vocab.codes, vocab.lengths_by_id, freq,
-                    MAX_PREFIX_TERMS, -1)
-        return common
-    return snap.cached("common_completions", build)
 
 
 def _letters(word: str) -> np.ndarray:
