@@ -84,6 +84,104 @@ def _copy_rows(term_ptr, seg_docs, seg_fields, seg_pos, term_ids, t_typos, t_exa
 
 
 @compiled
+def _copy_runs(term_ptr, run_ptr, run_len, seg_docs, seg_fields, seg_pos, term_ids, t_typos,
+               t_exact, t_weight, first, last, doc_mask, field_ok, typo_ok, check_docs,
+               check_fields, check_typos, docs, fields, pos, typos, exact, weight, lens, k,
+               m):  # pragma: no cover - compiled
+    """_copy_rows, run by run (a run: rows of one term in one document and field, the
+    segment's run_len), each kept run's length appended to ``lens`` at ``m``: a run's
+    rows pass or fail the document, field and typo tests together. Returns (k, m)."""
+    n_known = term_ptr.size - 1
+    for t in range(first, last):
+        tid = term_ids[t]
+        if tid >= n_known:
+            continue
+        lo, hi = term_ptr[tid], term_ptr[tid + 1]
+        ra, rb = run_ptr[tid], run_ptr[tid + 1]
+        ty, ex, w = t_typos[t], t_exact[t], t_weight[t]
+        field_check = check_fields or (check_typos and ty != 0)
+        start = k
+        if not check_docs and not field_check:
+            src_d, src_f, src_p = seg_docs[lo:hi], seg_fields[lo:hi], seg_pos[lo:hi]
+            end = k + hi - lo
+            out_d, out_f, out_p = docs[k:end], fields[k:end], pos[k:end]
+            for r in range(hi - lo):
+                out_d[r] = src_d[r]
+                out_f[r] = src_f[r]
+                out_p[r] = src_p[r]
+            k = end
+            src_l, out_l = run_len[ra:rb], lens[m:m + rb - ra]
+            for r in range(rb - ra):
+                out_l[r] = src_l[r]
+            m += rb - ra
+        else:
+            allowed = field_ok if check_fields else typo_ok
+            at = lo
+            for r in range(ra, rb):
+                n = np.int64(run_len[r])
+                d = seg_docs[at]
+                f = seg_fields[at]
+                keep = True
+                if check_docs:
+                    keep = doc_mask[d]
+                if field_check:
+                    keep = keep & allowed[f] & (typo_ok[f] | (ty == 0) | (not check_typos))
+                if keep:
+                    for j in range(n):
+                        docs[k + j] = d
+                        fields[k + j] = f
+                        pos[k + j] = seg_pos[at + j]
+                    k += n
+                    lens[m] = run_len[r]
+                    m += 1
+                at += n
+        out_t, out_e, out_w = typos[start:k], exact[start:k], weight[start:k]
+        for r in range(k - start):
+            out_t[r] = ty
+            out_e[r] = ex
+            out_w[r] = w
+    return k, m
+
+
+@compiled
+def gather_runs(ptr_a, run_ptr_a, run_len_a, docs_a, fields_a, pos_a, ptr_b, run_ptr_b,
+                run_len_b, docs_b, fields_b, pos_b, word_ptr, term_ids, t_typos, t_exact,
+                t_weight, doc_mask, field_ok, typo_ok, check_docs, check_fields, check_typos
+                ):  # pragma: no cover - compiled
+    """gather_words, and the kept runs' lengths: (docs, fields, pos, typos, exact,
+    weight, offsets, lens, run_offsets), word w's runs ``lens[run_offsets[w]:
+    run_offsets[w + 1]]`` covering its rows in order."""
+    total = _row_count(ptr_a, term_ids) + _row_count(ptr_b, term_ids)
+    runs = _row_count(run_ptr_a, term_ids) + _row_count(run_ptr_b, term_ids)
+    docs = np.empty(total, np.uint32)
+    fields = np.empty(total, np.uint16)
+    pos = np.empty(total, np.uint32)
+    typos = np.empty(total, np.int8)
+    exact = np.empty(total, np.bool_)
+    weight = np.empty(total, np.float32)
+    lens = np.empty(runs, np.uint8)
+    n_words = word_ptr.size - 1
+    offsets = np.zeros(n_words + 1, np.int64)
+    run_offsets = np.zeros(n_words + 1, np.int64)
+    k = 0
+    m = 0
+    for w in range(n_words):
+        first, last = word_ptr[w], word_ptr[w + 1]
+        k, m = _copy_runs(ptr_a, run_ptr_a, run_len_a, docs_a, fields_a, pos_a, term_ids,
+                          t_typos, t_exact, t_weight, first, last, doc_mask, field_ok, typo_ok,
+                          check_docs, check_fields, check_typos, docs, fields, pos, typos,
+                          exact, weight, lens, k, m)
+        k, m = _copy_runs(ptr_b, run_ptr_b, run_len_b, docs_b, fields_b, pos_b, term_ids,
+                          t_typos, t_exact, t_weight, first, last, doc_mask, field_ok, typo_ok,
+                          check_docs, check_fields, check_typos, docs, fields, pos, typos,
+                          exact, weight, lens, k, m)
+        offsets[w + 1] = k
+        run_offsets[w + 1] = m
+    return (docs[:k], fields[:k], pos[:k], typos[:k], exact[:k], weight[:k], offsets,
+            lens[:m], run_offsets)
+
+
+@compiled
 def gather_words(ptr_a, docs_a, fields_a, pos_a, ptr_b, docs_b, fields_b, pos_b, word_ptr,
                  term_ids, t_typos, t_exact, t_weight, doc_mask, field_ok, typo_ok,
                  check_docs, check_fields, check_typos):  # pragma: no cover - compiled
