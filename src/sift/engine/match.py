@@ -191,8 +191,8 @@ def _members(values: np.ndarray, pool: np.ndarray) -> np.ndarray:
 
 
 # The partner of a segment without one (gather_words reads segments in pairs).
-_NO_SEGMENT = Segment.of(np.zeros(1, np.int64), np.empty(0, np.uint32),
-                         np.empty(0, np.uint16), np.empty(0, np.uint32))
+_NO_SEGMENT = Segment(np.zeros(1, np.int64), np.empty(0, np.uint32), np.empty(0, np.uint16),
+                      np.empty(0, np.uint32))
 
 
 # The occurrences one query may gather: the rows of every word's terms in every segment.
@@ -260,11 +260,10 @@ def gather_found(words: list[QueryWord], snap: Snapshot, ctx: MatchContext,
         a, b = segments
         ptr, rows = term_rows(words)
         *run, offsets, cands, index, matched, tf, df = gather_candidates(
-            a.term_ptr, a.run_ptr, a.run_len, a.docs, a.fields, a.pos, b.term_ptr, b.run_ptr,
-            b.run_len, b.docs, b.fields, b.pos, ptr, rows, ctx.doc_mask, ctx.field_ok,
-            ctx.typo_field_ok, not ctx.every_doc, not ctx.every_field,
-            not ctx.typos_everywhere, snap.alive.size, SPARSE_RATIO, MARKED_RATIO,
-            *field_weight)
+            a.term_ptr, a.docs, a.fields, a.pos, b.term_ptr, b.docs, b.fields, b.pos, ptr,
+            rows, ctx.doc_mask, ctx.field_ok, ctx.typo_field_ok, not ctx.every_doc,
+            not ctx.every_field, not ctx.typos_everywhere, snap.alive.size, SPARSE_RATIO,
+            MARKED_RATIO, *field_weight)
         flat = Occurrences(*run)
         return WordRows(flat, offsets.tolist()), flat, (offsets, cands, index, matched, tf,
                                                         df)

@@ -84,47 +84,12 @@ class LRU:
         return value
 
 
-MAX_RUN = 255  # rows of one run (a run_len is a byte): a longer run is cut in several
-
-
-def term_runs(term_ptr: np.ndarray, docs: np.ndarray, fields: np.ndarray
-              ) -> tuple[np.ndarray, np.ndarray]:
-    """(run_ptr, run_len): each term's rows cut into runs of one (document, field), at
-    most MAX_RUN rows each; term t's runs are ``run_len[run_ptr[t]:run_ptr[t + 1]]``, in
-    its rows' order."""
-    n_terms = term_ptr.size - 1
-    starts = np.zeros(docs.size, dtype=bool)
-    if docs.size:
-        starts[0] = True
-        starts[1:] = (docs[1:] != docs[:-1]) | (fields[1:] != fields[:-1])
-        starts[term_ptr[:-1][term_ptr[:-1] < docs.size]] = True
-        first = np.flatnonzero(starts)
-        run_of_row = np.cumsum(starts) - 1
-        within = np.arange(docs.size) - first[run_of_row]
-        starts |= (within % MAX_RUN) == 0
-    first = np.flatnonzero(starts)
-    run_len = np.diff(np.append(first, docs.size)).astype(np.uint8)
-    term_of_run = np.searchsorted(term_ptr, first, side="right") - 1
-    run_ptr = np.zeros(n_terms + 1, dtype=np.int64)
-    np.cumsum(np.bincount(term_of_run, minlength=n_terms)[:n_terms], out=run_ptr[1:])
-    return run_ptr, run_len
-
-
 @dataclass(frozen=True)
 class Segment:
     term_ptr: np.ndarray  # int64, n_terms_at_build + 1
     docs: np.ndarray  # uint32 internal docids
     fields: np.ndarray  # uint16 field ids
     pos: np.ndarray  # uint32 word position inside the field
-    # Each term's rows as runs of one (document, field): term_runs.
-    run_ptr: np.ndarray = field(default_factory=lambda: np.zeros(1, np.int64))
-    run_len: np.ndarray = field(default_factory=lambda: np.empty(0, np.uint8))
-
-    @classmethod
-    def of(cls, term_ptr: np.ndarray, docs: np.ndarray, fields: np.ndarray, pos: np.ndarray
-           ) -> Segment:
-        """A segment of these rows, with their runs."""
-        return cls(term_ptr, docs, fields, pos, *term_runs(term_ptr, docs, fields))
 
     @property
     def size(self) -> int:
@@ -144,7 +109,7 @@ class Segment:
         counts = np.bincount(terms, minlength=n_terms)
         ptr = np.zeros(n_terms + 1, dtype=np.int64)
         np.cumsum(counts, out=ptr[1:])
-        return cls.of(ptr, docs[order], fields[order], pos[order])
+        return cls(ptr, docs[order], fields[order], pos[order])
 
     def term_rows(self, term_ids: np.ndarray
                   ) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
@@ -197,7 +162,7 @@ def merge_segments(segments: Sequence[Segment], alive: np.ndarray, n_terms: int)
     for seg in segments:
         copy_live_rows(seg.term_ptr, seg.docs, seg.fields, seg.pos, alive, free, docs, fields,
                        pos)
-    return Segment.of(ptr, docs, fields, pos)
+    return Segment(ptr, docs, fields, pos)
 
 
 @dataclass

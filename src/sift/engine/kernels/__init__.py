@@ -148,7 +148,6 @@ def warm_up() -> None:
     cached_mask = np.ones(1, np.bool_)
     cached_mask.flags.writeable = False  # a filter's mask from the snapshot's cache
     ids = np.zeros(1, i64)
-    runs = np.ones(1, np.uint8)
     for doc_mask in (yes, cached_mask):
         gather_words(ptr, docs, fields, pos, ptr, docs, fields, pos, ptr, ids,
                      np.zeros(1, np.int8), yes, np.ones(1, np.float32), doc_mask, yes, yes,
@@ -161,8 +160,7 @@ def warm_up() -> None:
     tf, _ = term_frequencies(index, docs, fields, weight, offsets, weight, 1, 1)
     candidates_and_frequencies(docs, fields, weight, offsets, 1, weight, 1, DENSE_CANDIDATES)
     for doc_mask in (yes, cached_mask):
-        gather_candidates(ptr, ptr, runs, docs, fields, pos, ptr, ptr, runs, docs, fields,
-                          pos, ptr,
+        gather_candidates(ptr, docs, fields, pos, ptr, docs, fields, pos, ptr,
                           np.zeros((1, 4)), doc_mask, yes, yes, True, True, True, 1, 16, 4,
                           weight, 1)
     saturated_sum(tf, np.ones(1), 1.0)

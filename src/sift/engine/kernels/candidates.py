@@ -12,7 +12,7 @@ import numpy as np
 
 from sift.engine.kernels.bits import _popcount
 from sift.engine.kernels.compiling import compiled
-from sift.engine.kernels.gather import gather_runs
+from sift.engine.kernels.gather import gather_words
 
 
 @compiled
@@ -182,78 +182,18 @@ def candidates_and_frequencies(docs, fields, weight, offsets, n_docs, field_weig
 
 
 @compiled
-def _dense_frequencies_by_run(docs, fields, weight, offsets, lens, run_offsets, n_docs,
-                              field_weight, weight_docs):  # pragma: no cover - compiled
-    """candidates_and_frequencies' DENSE_CANDIDATES way, its term frequencies added run
-    by run (``lens``: rows of one term in one document and field, in order): a run's
-    rows add the same product, in a register, where each row's add waited on the last
-    one's store. The same floats: adding a float32 value n times to 0 gives exactly n
-    times it (float64 holds every multiple up to 2**29 of a float32 exactly), so a run
-    that starts a candidate's sum, or has one row, adds its product times n; any other
-    run adds its rows one by one, as before."""
-    where = np.empty(n_docs, np.int32)
-    mark = np.zeros(n_docs, np.bool_)
-    for i in range(docs.size):
-        mark[docs[i]] = True
-    buffer = np.empty(min(n_docs, docs.size) + 1, np.uint32)
-    count = 0
-    for d in range(n_docs):
-        buffer[count] = d
-        where[d] = count
-        count += mark[d]
-    cands = buffer[:count]
-    n_words = offsets.size - 1
-    n_cands = cands.size
-    index = np.empty(docs.size, np.int32)
-    for i in range(docs.size):
-        index[i] = where[docs[i]]
-    matched = np.zeros((n_words, n_cands), np.bool_)
-    tf = np.zeros((n_words, n_cands), np.float64)
-    df = np.zeros(n_words, np.int64)
-    hit = np.zeros(n_cands, np.uint8)  # as _add_frequencies: bit 0 any, bit 1 full weight
-    threshold = np.float32(0.99)
-    for w in range(n_words):
-        row = tf[w]
-        hit[:] = 0
-        i = offsets[w]
-        for r in range(run_offsets[w], run_offsets[w + 1]):
-            n = np.int64(lens[r])
-            c = index[i]
-            p = weight[i] * field_weight[np.int64(fields[i]) * weight_docs + docs[i]]
-            total = row[c]
-            if n == 1 or total == 0.0:
-                total += np.float64(p) * np.float64(n)
-            else:
-                for _ in range(n):
-                    total += p
-            row[c] = total
-            hit[c] |= np.uint8(1) | (np.uint8(weight[i] >= threshold) << np.uint8(1))
-            i += n
-        present = matched[w]
-        n_any = 0
-        n_full = 0
-        for c in range(n_cands):
-            present[c] = (hit[c] & 1) != 0
-            n_any += hit[c] & 1
-            n_full += hit[c] >> 1
-        df[w] = n_full if n_full > 0 else n_any
-    return cands, index, matched, tf, df
-
-
-@compiled
-def gather_candidates(ptr_a, run_ptr_a, run_len_a, docs_a, fields_a, pos_a, ptr_b,
-                      run_ptr_b, run_len_b, docs_b, fields_b, pos_b, word_ptr, table,
-                      doc_mask, field_ok, typo_ok, check_docs, check_fields, check_typos,
-                      n_docs, sparse_ratio, marked_ratio, field_weight,
+def gather_candidates(ptr_a, docs_a, fields_a, pos_a, ptr_b, docs_b, fields_b, pos_b,
+                      word_ptr, table, doc_mask, field_ok, typo_ok, check_docs, check_fields,
+                      check_typos, n_docs, sparse_ratio, marked_ratio, field_weight,
                       weight_docs):  # pragma: no cover - compiled
     """gather_words over the words' expansion rows ``table`` (expand.term_rows: per term
     its id, typos, exactness and weight, as float64), then candidates_and_frequencies of
     what it gathered, the way match.Features picks (SPARSE_CANDIDATES below ``n_docs /
     sparse_ratio`` occurrences, MARKED_CANDIDATES below ``n_docs / marked_ratio``, else
-    DENSE_CANDIDATES, its frequencies added run by run from the segments' runs): a
-    search whose words are their terms' rows alone (no phrase, split or synonym phrase)
-    in one call where it made two, without the table's four columns made from Python
-    first. Returns gather_words' seven arrays, then candidates_and_frequencies' five."""
+    DENSE_CANDIDATES): a search whose words are their terms' rows alone (no phrase, split
+    or synonym phrase) in one call where it made two, without the table's four columns
+    made from Python first. Returns gather_words' seven arrays, then
+    candidates_and_frequencies' five."""
     n = table.shape[0]
     term_ids = np.empty(n, np.int64)
     t_typos = np.empty(n, np.int8)
@@ -264,20 +204,15 @@ def gather_candidates(ptr_a, run_ptr_a, run_len_a, docs_a, fields_a, pos_a, ptr_
         t_typos[t] = np.int8(table[t, 1])
         t_exact[t] = table[t, 2] != 0.0
         t_weight[t] = np.float32(table[t, 3])
-    docs, fields, pos, typos, exact, weight, offsets, lens, run_offsets = gather_runs(
-        ptr_a, run_ptr_a, run_len_a, docs_a, fields_a, pos_a, ptr_b, run_ptr_b, run_len_b,
-        docs_b, fields_b, pos_b, word_ptr, term_ids, t_typos, t_exact, t_weight, doc_mask,
-        field_ok, typo_ok, check_docs, check_fields, check_typos)
+    docs, fields, pos, typos, exact, weight, offsets = gather_words(
+        ptr_a, docs_a, fields_a, pos_a, ptr_b, docs_b, fields_b, pos_b, word_ptr, term_ids,
+        t_typos, t_exact, t_weight, doc_mask, field_ok, typo_ok, check_docs, check_fields,
+        check_typos)
     occurrences = offsets[offsets.size - 1]
     way = SPARSE_CANDIDATES if occurrences * sparse_ratio < n_docs else \
         MARKED_CANDIDATES if occurrences * marked_ratio < n_docs else DENSE_CANDIDATES
-    if way == DENSE_CANDIDATES:
-        cands, index, matched, tf, df = _dense_frequencies_by_run(
-            docs, fields, weight, offsets, lens, run_offsets, n_docs, field_weight,
-            weight_docs)
-    else:
-        cands, index, matched, tf, df = candidates_and_frequencies(
-            docs, fields, weight, offsets, n_docs, field_weight, weight_docs, way)
+    cands, index, matched, tf, df = candidates_and_frequencies(
+        docs, fields, weight, offsets, n_docs, field_weight, weight_docs, way)
     return docs, fields, pos, typos, exact, weight, offsets, cands, index, matched, tf, df
 
 
