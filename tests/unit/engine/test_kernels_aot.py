@@ -241,17 +241,24 @@ print(gap[0] / call)
 def test_a_held_kernel_lets_no_other_thread_run_and_a_released_one_does(
         numba_cache: Path, variant: str) -> None:
     """A thread's longest wait between two of its steps against the kernel's call: the
-    whole call where the kernel holds the GIL, a switch interval where it releases it."""
+    whole call where the kernel holds the GIL (~1.0), a switch interval where it releases
+    it (~0.03). On a loaded machine one run can read wrong either way: the main thread
+    may give the GIL away for a while just before the native call starts (0.89 seen with
+    `hold`), and the OS may leave the spinning thread off a core for part of the call
+    (0.38 seen with `release`). So up to three runs, the best of them judged: a wrong
+    build reads wrong every time."""
     env = {**os.environ, "NUMBA_CACHE_DIR": str(numba_cache), kernels_aot.MODE_ENV: "aot",
            kernels_aot.GIL_ENV: variant}
-    done = subprocess.run([sys.executable, "-c", GIL], capture_output=True, text=True,
-                          env=env, timeout=120, cwd=Path(__file__).parents[3])
-    assert done.returncode == 0, done.stderr
-    waited = float(done.stdout.split()[-1])
-    if variant == kernels_aot.HOLD:
-        assert waited > 0.9
-    else:
-        assert waited < 0.5
+    held = variant == kernels_aot.HOLD
+    waits = []
+    for _ in range(3):
+        done = subprocess.run([sys.executable, "-c", GIL], capture_output=True, text=True,
+                              env=env, timeout=120, cwd=Path(__file__).parents[3])
+        assert done.returncode == 0, done.stderr
+        waits.append(float(done.stdout.split()[-1]))
+        if (waits[-1] > 0.9) if held else (waits[-1] < 0.2):
+            break
+    assert (max(waits) > 0.9) if held else (min(waits) < 0.2), waits
 
 
 def test_one_build_at_a_time_until_a_claim_goes_stale(tmp_path: Path) -> None:
