@@ -348,7 +348,7 @@ def _check_typo_hits(word: str, terms: list[str], budget: int, prefix: bool,
 
 
 @given(st.lists(st.sampled_from([0.0, -1.5, -2.25, 3.0, float("nan")]), min_size=2,
-                max_size=60), st.data())
+                max_size=150), st.data())  # pages up to 149 rows: sorted past SMALL_PAGE
 @settings(max_examples=200, deadline=None)
 def test_top_by_key_orders_by_key_then_tie_key(values: list[float], data: st.DataObject
                                                ) -> None:
