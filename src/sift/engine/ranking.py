@@ -320,11 +320,7 @@ def relevance_scores(inp: RankInput, kept: np.ndarray, alone: bool = False
     # repeats) leaves an idf as it is, so without repeats the idfs are the weights.
     word_weights = idfs * np.array([w.count for w in inp.words], dtype=np.float64) \
         if repeats else idfs
-    # ndarray.sum's reduction, unwrapped; one or two weights (never -0.0: an idf is
-    # positive or 0.0) sum to the one float any order of adding them gives.
-    weights = word_weights.tolist()
-    max_score = weights[0] if len(weights) == 1 else weights[0] + weights[1] \
-        if len(weights) == 2 else float(np.add.reduce(word_weights))
+    max_score = weights_sum(word_weights)
     sequence = inp.sequence if inp.sequence is not None else range(len(inp.words))
     content = [i for i in sequence if not inp.words[i].stop]
     proximity = p.proximity > 0 and len(inp.words) > 1 and n > 0 and not inp.out_of_time()
@@ -378,6 +374,19 @@ def relevance_scores(inp: RankInput, kept: np.ndarray, alone: bool = False
     # Negated in raw's own buffer, which nothing else holds: one candidate-sized array
     # less alive while the page is ordered (see combine).
     return np.negative(raw, out=raw), score, False, None
+
+
+def weights_sum(weights: np.ndarray) -> float:
+    """``float(np.add.reduce(weights))`` for weights >= 0 (never -0.0: an idf is positive
+    or 0.0). numpy adds fewer than eight values one after the other from 0.0 (its
+    pairwise sum's first block), as the loop here does without a reduction's set-up (~3
+    µs on a first sight); more go to numpy's pairwise order."""
+    if weights.size >= 8:
+        return float(np.add.reduce(weights))
+    total = 0.0
+    for value in weights.tolist():
+        total += value
+    return total
 
 
 # What relevance_raw reads of the occurrences when no proximity bonus is added.
