@@ -12,7 +12,7 @@ import numpy as np
 
 from sift.engine.kernels.compiling import compiled
 from sift.engine.kernels.proximity import add_pair_bonuses
-from sift.engine.kernels.topk import SKIP_BLOCK, largest_rows_binned, take_ranked, top_by_key
+from sift.engine.kernels.topk import largest_rows_binned, take_ranked, top_by_key
 
 
 @compiled
@@ -111,31 +111,18 @@ def reachable_rows(raw, depth, every, all_words_bonus, matched, pairs, pair_weig
     bonus = all_words_bonus != 0.0
     # The reach largest values without a bonus, ascending: best[0] is the bar.
     best = np.full(reach, -np.inf)
-    for start in range(0, n, SKIP_BLOCK):
-        stop = min(start + SKIP_BLOCK, n)
-        # A block whose values neither pass the bar nor are NaN changes nothing below:
-        # one vectorised test a block, not a branch a row (most rows, past the first).
-        floor = best[0]
-        moves = False
-        for c in range(start, stop):
-            value = raw[c]
-            if bonus:
-                value = value + all_words_bonus if every[c] else value
-            moves |= (value > floor) | (value != value)
-        if not moves:
-            continue
-        for c in range(start, stop):
-            value = raw[c]
-            if bonus:
-                value = value + all_words_bonus if every[c] else value
-            if value != value:
-                return np.empty(0, np.int64), False
-            if value > best[0]:
-                j = 0
-                while j + 1 < reach and best[j + 1] < value:
-                    best[j] = best[j + 1]
-                    j += 1
-                best[j] = value
+    for c in range(n):
+        value = raw[c]
+        if bonus:
+            value = value + all_words_bonus if every[c] else value
+        if value != value:
+            return np.empty(0, np.int64), False
+        if value > best[0]:
+            j = 0
+            while j + 1 < reach and best[j + 1] < value:
+                best[j] = best[j + 1]
+                j += 1
+            best[j] = value
     bar = best[0]
     # Every pair's weight: a bound on any row's bonus, to pass over most rows at once.
     every_pair = 0.0
@@ -144,39 +131,26 @@ def reachable_rows(raw, depth, every, all_words_bonus, matched, pairs, pair_weig
     kept = np.empty(n + 1, np.int64)  # each row written, kept by advancing: a slot more
     m = 0
     lowest = np.inf
-    for start in range(0, n, SKIP_BLOCK):
-        stop = min(start + SKIP_BLOCK, n)
-        # A block of rows that each leave at the test below leaves at once (most do).
-        stays = False
-        for c in range(start, stop):
-            base = raw[c]
-            lower = base + all_words_bonus if bonus and every[c] else base
-            value = base + weight * every_pair
-            if bonus:
-                value = value + all_words_bonus if every[c] else value
-            stays |= not ((value < bar) & (value <= max_score) & (lower >= 0.0))
-        if not stays:
+    for c in range(n):
+        base = raw[c]
+        lower = base + all_words_bonus if bonus and every[c] else base
+        value = base + weight * every_pair
+        if bonus:
+            value = value + all_words_bonus if every[c] else value
+        if (value < bar) & (value <= max_score) & (lower >= 0.0):
             continue
-        for c in range(start, stop):
-            base = raw[c]
-            lower = base + all_words_bonus if bonus and every[c] else base
-            value = base + weight * every_pair
-            if bonus:
-                value = value + all_words_bonus if every[c] else value
-            if (value < bar) & (value <= max_score) & (lower >= 0.0):
-                continue
-            bound = 0.0
-            for p in range(pairs.shape[0]):
-                if matched[pairs[p, 0], c] and matched[pairs[p, 1], c]:
-                    bound += pair_weights[p]
-            value = base + weight * bound
-            if bonus:
-                value = value + all_words_bonus if every[c] else value
-            off = (value < bar) & (value <= max_score) & (lower >= 0.0)
-            kept[m] = c
-            m += not off
-            if not off:
-                lowest = min(lowest, base)
+        bound = 0.0
+        for p in range(pairs.shape[0]):
+            if matched[pairs[p, 0], c] and matched[pairs[p, 1], c]:
+                bound += pair_weights[p]
+        value = base + weight * bound
+        if bonus:
+            value = value + all_words_bonus if every[c] else value
+        off = (value < bar) & (value <= max_score) & (lower >= 0.0)
+        kept[m] = c
+        m += not off
+        if not off:
+            lowest = min(lowest, base)
     if depth < n:
         at_least = 0
         for c in range(n):

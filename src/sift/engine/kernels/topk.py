@@ -172,8 +172,6 @@ def _ranks_before(key_a, tie_a, pos_a, key_b, tie_b, pos_b):  # pragma: no cover
     return pos_a < pos_b
 
 
-# Rows top_by_key tests at once against the heap's root.
-SKIP_BLOCK = 16
 # The most rows top_by_key orders by insertion (at most ~SMALL_PAGE**2 / 2 comparisons);
 # a longer page is sorted.
 SMALL_PAGE = 64
@@ -195,65 +193,50 @@ def top_by_key(key, need, docids, tie):  # pragma: no cover - compiled
     heap_tie = np.empty(need, np.uint64)
     heap_pos = np.empty(need, np.int64)
     size = 0
-    start = 0
-    while start < n:
-        stop = min(start + SKIP_BLOCK, n)
-        if size == need and heap_key[0] == heap_key[0]:
-            # A block of rows none of which beats the (not NaN) root by key leaves at
-            # once: each would leave below by the first test. One vectorised test a block
-            # instead of a branch a row (nearly every row, once the heap holds good ones).
+    for i in range(n):
+        k = key[i]
+        if size == need:
             root = heap_key[0]
-            below = False
-            for i in range(start, stop):
-                below |= key[i] <= root
-            if not below:
-                start = stop
+            # Rows not better than the root by key alone leave without their tie key.
+            if k == k and root == root and k > root:
                 continue
-        for i in range(start, stop):
-            k = key[i]
-            if size == need:
-                root = heap_key[0]
-                # Rows not better than the root by key alone leave without their tie key.
-                if k == k and root == root and k > root:
-                    continue
-                if k != k and root == root:
-                    continue
-                t = tie[docids[i]]
-                if not _ranks_before(k, t, i, root, heap_tie[0], heap_pos[0]):
-                    continue
-                j = 0  # the root is replaced; sift the new row down
-                while True:
-                    child = 2 * j + 1
-                    if child >= need:
-                        break
-                    if child + 1 < need and _ranks_before(
-                            heap_key[child], heap_tie[child], heap_pos[child],
-                            heap_key[child + 1], heap_tie[child + 1], heap_pos[child + 1]):
-                        child += 1
-                    if not _ranks_before(k, t, i, heap_key[child], heap_tie[child],
-                                         heap_pos[child]):
-                        break
-                    heap_key[j] = heap_key[child]
-                    heap_tie[j] = heap_tie[child]
-                    heap_pos[j] = heap_pos[child]
-                    j = child
-            else:
-                t = tie[docids[i]]
-                j = size  # appended; sift the new row up
-                size += 1
-                while j > 0:
-                    parent = (j - 1) // 2
-                    if not _ranks_before(heap_key[parent], heap_tie[parent], heap_pos[parent],
-                                         k, t, i):
-                        break
-                    heap_key[j] = heap_key[parent]
-                    heap_tie[j] = heap_tie[parent]
-                    heap_pos[j] = heap_pos[parent]
-                    j = parent
-            heap_key[j] = k
-            heap_tie[j] = t
-            heap_pos[j] = i
-        start = stop
+            if k != k and root == root:
+                continue
+            t = tie[docids[i]]
+            if not _ranks_before(k, t, i, root, heap_tie[0], heap_pos[0]):
+                continue
+            j = 0  # the root is replaced; sift the new row down
+            while True:
+                child = 2 * j + 1
+                if child >= need:
+                    break
+                if child + 1 < need and _ranks_before(
+                        heap_key[child], heap_tie[child], heap_pos[child],
+                        heap_key[child + 1], heap_tie[child + 1], heap_pos[child + 1]):
+                    child += 1
+                if not _ranks_before(k, t, i, heap_key[child], heap_tie[child],
+                                     heap_pos[child]):
+                    break
+                heap_key[j] = heap_key[child]
+                heap_tie[j] = heap_tie[child]
+                heap_pos[j] = heap_pos[child]
+                j = child
+        else:
+            t = tie[docids[i]]
+            j = size  # appended; sift the new row up
+            size += 1
+            while j > 0:
+                parent = (j - 1) // 2
+                if not _ranks_before(heap_key[parent], heap_tie[parent], heap_pos[parent],
+                                     k, t, i):
+                    break
+                heap_key[j] = heap_key[parent]
+                heap_tie[j] = heap_tie[parent]
+                heap_pos[j] = heap_pos[parent]
+                j = parent
+        heap_key[j] = k
+        heap_tie[j] = t
+        heap_pos[j] = i
     if heap_key[0] != heap_key[0]:  # the worst of the best need rows is NaN
         return np.empty(0, np.int64)
     if need <= SMALL_PAGE:
