@@ -10,6 +10,7 @@ rule (``relevance``) ends the nesting. Rule semantics: docs/ranking.md.
 
 from __future__ import annotations
 
+import functools
 import re
 import time
 from collections.abc import Callable, Sequence
@@ -44,9 +45,11 @@ CUSTOM_RULE = re.compile(r"^(.+):(asc|desc)$")
 SortKeys = Callable[[str, np.ndarray, bool], np.ndarray]  # (field, docids, asc) -> key
 
 
-@dataclass
+@dataclass(frozen=True)
 class RelevanceParams:
-    """BM25F and re-ranking constants (tuned with benchmarks/tune)."""
+    """BM25F and re-ranking constants (tuned with benchmarks/tune). Frozen: searches
+    without their own share one (pipeline.request), and variants are
+    ``dataclasses.replace``'s."""
 
     k1: float = 1.6
     b: float = 0.5
@@ -257,21 +260,24 @@ def field_weights(p: RelevanceParams, snap: Snapshot, corpus: CorpusStats | None
     reads: a term's occurrences walk one field's row), built once per snapshot and
     settings: a query then pays one gather per word for it instead of five array
     operations."""
-    avg = snap.avg_field_len if corpus is None else \
-        corpus.avg_field_len(snap.field_names, snap.avg_field_len)
-
-    def build() -> np.ndarray:
-        n_fields = snap.field_len.shape[1]
-        fw = 1.0 + p.attr_boost * np.clip(1.0 - field_rank / max(n_ranks - 1, 1), 0, 1)
-        norm = (1.0 - p.b) + (p.b / avg)[None, :] * snap.field_len
-        return np.ascontiguousarray((fw[None, :n_fields] / norm).astype(np.float32).T
-                                    ).reshape(-1)
-
     key = bm25f_key(p, field_rank, n_ranks)
     if corpus is None:
-        return snap.cached(key, build)
+        # The snapshot's averages are read only when built (a search finds them built).
+        return snap.cached(key, lambda: _built_field_weights(
+            p, snap, snap.avg_field_len, field_rank, n_ranks))
+    avg = corpus.avg_field_len(snap.field_names, snap.avg_field_len)
     # Other shards' averages change without this snapshot changing: a bounded cache.
-    return snap.cached_lru(repr(key) + avg.tobytes().hex(), build)
+    return snap.cached_lru(repr(key) + avg.tobytes().hex(),
+                           lambda: _built_field_weights(p, snap, avg, field_rank, n_ranks))
+
+
+def _built_field_weights(p: RelevanceParams, snap: Snapshot, avg: np.ndarray,
+                         field_rank: np.ndarray, n_ranks: int) -> np.ndarray:
+    n_fields = snap.field_len.shape[1]
+    fw = 1.0 + p.attr_boost * np.clip(1.0 - field_rank / max(n_ranks - 1, 1), 0, 1)
+    norm = (1.0 - p.b) + (p.b / avg)[None, :] * snap.field_len
+    return np.ascontiguousarray((fw[None, :n_fields] / norm).astype(np.float32).T
+                                ).reshape(-1)
 
 
 def relevance_scores(inp: RankInput, kept: np.ndarray, alone: bool = False
@@ -302,7 +308,9 @@ def relevance_scores(inp: RankInput, kept: np.ndarray, alone: bool = False
     if corpus is not None:  # every shard's document counts, not this one's
         df = np.array([corpus.document_frequency(i, w.decision)
                        for i, w in enumerate(inp.words)], np.int64)
+    repeats = False  # a word counted more than once (a long query's repeats)
     for i, (w, d, m) in enumerate(zip(inp.words, df.tolist(), matches, strict=True)):
+        repeats = repeats or w.count != 1
         if m == 0:
             continue
         # idf stays in numpy: numba's log1p can differ from numpy's in the last bit.
@@ -311,12 +319,8 @@ def relevance_scores(inp: RankInput, kept: np.ndarray, alone: bool = False
     # Each word's idf times its count; a count of 1 (every word but a long query's
     # repeats) leaves an idf as it is, so without repeats the idfs are the weights.
     word_weights = idfs * np.array([w.count for w in inp.words], dtype=np.float64) \
-        if any(w.count != 1 for w in inp.words) else idfs
-    # ndarray.sum's reduction, unwrapped; one or two weights (never -0.0: an idf is
-    # positive or 0.0) sum to the one float any order of adding them gives.
-    weights = word_weights.tolist()
-    max_score = weights[0] if len(weights) == 1 else weights[0] + weights[1] \
-        if len(weights) == 2 else float(np.add.reduce(word_weights))
+        if repeats else idfs
+    max_score = weights_sum(word_weights)
     sequence = inp.sequence if inp.sequence is not None else range(len(inp.words))
     content = [i for i in sequence if not inp.words[i].stop]
     proximity = p.proximity > 0 and len(inp.words) > 1 and n > 0 and not inp.out_of_time()
@@ -372,6 +376,19 @@ def relevance_scores(inp: RankInput, kept: np.ndarray, alone: bool = False
     return np.negative(raw, out=raw), score, False, None
 
 
+def weights_sum(weights: np.ndarray) -> float:
+    """``float(np.add.reduce(weights))`` for weights >= 0 (never -0.0: an idf is positive
+    or 0.0). numpy adds fewer than eight values one after the other from 0.0 (its
+    pairwise sum's first block), as the loop here does without a reduction's set-up (~3
+    µs on a first sight); more go to numpy's pairwise order."""
+    if weights.size >= 8:
+        return float(np.add.reduce(weights))
+    total = 0.0
+    for value in weights.tolist():
+        total += value
+    return total
+
+
 # What relevance_raw reads of the occurrences when no proximity bonus is added.
 _NO_ROWS = (np.empty(0, np.int32), np.empty(0, np.uint16), np.empty(0, np.uint32),
             np.zeros(1, np.int64), np.empty((0, 2), np.int64), np.empty(0))
@@ -407,8 +424,17 @@ def _pair_arrays(pairs: dict[tuple[int, int], int], idfs: np.ndarray
     """The word pairs as an (n, 2) array, and each pair's weight: its count times the
     smaller idf of its two words (what the pair-bonus kernels take)."""
     idf = idfs.tolist()  # the same doubles as Python floats: no numpy scalar a pair
-    return (np.array(list(pairs), dtype=np.int64).reshape(-1, 2),
+    return (_pair_index(tuple(pairs)),
             np.array([times * min(idf[a], idf[b]) for (a, b), times in pairs.items()]))
+
+
+@functools.lru_cache(maxsize=256)
+def _pair_index(pairs: tuple[tuple[int, int], ...]) -> np.ndarray:
+    """``pairs`` as an (n, 2) int64 array. The same few shapes recur in every query
+    ((0, 1), (1, 2)...), and the array costs more to make (~2 µs) than to look up; the
+    kernels only read it (it stays writeable: a read-only array is another kind to them,
+    kernels_guard.py)."""
+    return np.array(pairs, dtype=np.int64).reshape(-1, 2)
 
 
 def _add_proximity(inp: RankInput, raw: np.ndarray, pairs: dict[tuple[int, int], int],
@@ -477,8 +503,11 @@ def rank(inp: RankInput, rules: list[str]) -> Ranked:
         kept = inp.feats.matched
     # The relevance rule alone orders every candidate (Sift's default rules, no `sort` in
     # the request): its kernel may cut the page too (RuleOutput.page).
-    alone = alive_idx is None and rules.count("relevance") == 1 and all(
-        r == "relevance" or (r == "sort" and not inp.sort) for r in rules)
+    # (Counted rather than tested rule by rule: a generator's frames cost more than the
+    # rules they test.)
+    alone = alive_idx is None and rules.count("relevance") == 1 and \
+        rules.count("relevance") + rules.count("sort") == len(rules) and \
+        not (inp.sort and "sort" in rules)
     outputs: list[RuleOutput] = []
     for i, rule in enumerate(rules):
         if outputs and inp.out_of_time():
@@ -502,7 +531,25 @@ def rank(inp: RankInput, rules: list[str]) -> Ranked:
                 outputs.append(_sort(inp, inp.sort, i, "sort"))
         elif CUSTOM_RULE.match(rule):
             outputs.append(_sort(inp, [rule], i, rule))
+    if alone and len(outputs) == 1 and outputs[0].page is not None:
+        return _page_ranked(outputs[0], rules)
     return combine(outputs, alive_idx, Ties(inp.feats.cands, inp.snap.tie), rules, inp.need)
+
+
+def _page_ranked(only: RuleOutput, rules: list[str]) -> Ranked:
+    """The ranking of a rule that alone orders every candidate and whose kernel cut the
+    page (RuleOutput.page): every score in [0, 1] (the kernel cuts only then), so the
+    final scores are the rule's; what combine returns for it, without its keys, ties and
+    loop over the rules."""
+    assert only.page is not None and only.score is not None
+    order, docids, scores = only.page
+    rule_details = only.details
+
+    def details(c: int) -> dict[str, Any]:
+        d = rule_details(c)
+        return {rules[d["order"]]: d}
+
+    return Ranked(order, only.score, details, (docids, scores))
 
 
 @dataclass(frozen=True)
@@ -578,12 +625,7 @@ def combine(outputs: list[RuleOutput], alive_idx: np.ndarray | None, ties: Ties,
         return out_details
 
     if alive_idx is None and len(outputs) == 1 and outputs[0].page is not None:
-        # The rule alone, its page cut by its kernel: every score in [0, 1] (the kernel
-        # cuts only then), so the final scores are the rule's.
-        only = outputs[0]
-        order, docids, scores = only.page
-        assert only.score is not None
-        return Ranked(order, only.score, details, (docids, scores))
+        return _page_ranked(outputs[0], rules)
     keys: list[np.ndarray] = []
     for out in outputs:
         for key in out.key if isinstance(out.key, list) else [out.key]:

@@ -72,6 +72,20 @@ def test_offset_limit_shape(make_index: MakeIndex) -> None:
     assert len(res["hits"]) == 2
 
 
+def test_a_response_with_facets_and_timings_keeps_meilisearchs_key_order(
+        make_index: MakeIndex) -> None:
+    """Every key the single search adds, in Meilisearch's order (respond._KEY_ORDER)."""
+    from sift.engine.pipeline.respond import _KEY_ORDER
+
+    index = make_index(SHOES)
+    settings = default_settings("meilisearch")
+    settings["filterableAttributes"] = ["brand"]
+    index.set_settings(settings)
+    res = search(index, "shoe ", facets=["brand"], showPerformanceDetails=True)
+    assert list(res) == [k for k in _KEY_ORDER if k in res]
+    assert {"facetDistribution", "facetStats", "performanceDetails"} <= set(res)
+
+
 def test_page_shape(make_index: MakeIndex) -> None:
     res = search(make_index(SHOES), "shoe ", page=2, hitsPerPage=3)
     assert list(res) == ["hits", "query", "processingTimeMs", "hitsPerPage", "page",

@@ -348,7 +348,7 @@ def _check_typo_hits(word: str, terms: list[str], budget: int, prefix: bool,
 
 
 @given(st.lists(st.sampled_from([0.0, -1.5, -2.25, 3.0, float("nan")]), min_size=2,
-                max_size=60), st.data())
+                max_size=150), st.data())  # pages up to 149 rows: sorted past SMALL_PAGE
 @settings(max_examples=200, deadline=None)
 def test_top_by_key_orders_by_key_then_tie_key(values: list[float], data: st.DataObject
                                                ) -> None:
@@ -878,6 +878,15 @@ def test_reachable_rows_drops_rows_the_bonus_cannot_lift_onto_the_page() -> None
                                   deepest, 100.0)[1]
     assert kept(raw, 5, none, 0.0, 1, 0.0) == ([], False)
     assert kept(np.array([5.0, np.nan, 1.0]), 3, none, 0.0, 1, 10.0) == ([], False)
+    # A NaN after many rows below the bar is still seen, and a row there that the bonus
+    # may lift onto the page still kept.
+    late = np.r_[5.0, np.full(32, 1.0), np.nan]
+    wide = np.ones((2, late.size), np.bool_)
+    assert not kernels.reachable_rows(late, late.size, none, 0.0, wide, pairs, np.ones(1),
+                                      0.25, 1, 10.0)[1]
+    late[-1] = 4.9
+    assert kernels.reachable_rows(late, late.size, none, 0.0, wide, pairs, np.ones(1), 0.25,
+                                  1, 10.0)[0].tolist() == [0, late.size - 1]
 
 
 def test_relevance_raw_leaves_a_nan_cut_to_the_caller() -> None:

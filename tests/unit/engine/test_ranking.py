@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import numpy as np
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from conftest import MakeIndex, ids, search
 
@@ -310,3 +313,34 @@ def test_a_page_only_ranking_adds_the_bonus_only_where_it_can_reach_the_page(
     lexical.lexical_candidates(parse(view, SearchParams(q="alpha beta", limit=2),
                                      clicks=clicks))
     assert asked == [True, False]
+
+
+@given(st.lists(st.floats(0.0, 50.0), min_size=1, max_size=12))
+@settings(max_examples=300, deadline=None)
+def test_weights_sum_is_numpys_reduction(weights: list[float]) -> None:
+    """The query's word weights summed as ``np.add.reduce`` sums them, bit for bit: one
+    after the other below eight values (numpy's first pairwise block), numpy's own past."""
+    from sift.engine.ranking import weights_sum
+
+    array = np.array(weights)
+    assert weights_sum(array) == float(np.add.reduce(array))
+
+
+def test_a_page_cut_by_the_kernel_ranks_and_explains_as_combine_does() -> None:
+    """rank's return of a page its kernel cut (without combine): the same order, scores
+    and `_rankingScoreDetails` as combine gives that rule output."""
+    from sift.engine.ranking import RuleOutput, Ties, _page_ranked, combine
+
+    order = np.array([2, 0, 1], np.int64)
+    score = np.array([0.5, 0.25, 1.0])
+    page = (order, np.array([7, 5, 6], np.uint32), score[order])
+    out = RuleOutput(-score, score, float("inf"), lambda c: {"order": 1, "score": score[c]},
+                     True, page)
+    rules = ["sort", "relevance"]
+    fast = _page_ranked(out, rules)
+    slow = combine([out], None, Ties(np.array([5, 6, 7], np.uint32), np.zeros(8, np.uint64)),
+                   rules, 2)
+    assert np.array_equal(fast.order, slow.order) and fast.score is slow.score
+    assert fast.taken is not None and slow.taken is not None
+    assert all(np.array_equal(a, b) for a, b in zip(fast.taken, slow.taken, strict=True))
+    assert [fast.details(c) for c in range(3)] == [slow.details(c) for c in range(3)]

@@ -104,9 +104,10 @@ def reachable_rows(raw, depth, every, all_words_bonus, matched, pairs, pair_weig
     it does when no more than ``depth`` rows score at least the lowest of them (it
     takes every such row then), and that one count replaces the cut's four passes."""
     n = raw.size
-    none = np.empty(0, np.int64)
+    # (No empty array made up front for the answers that cannot tell: an allocation and
+    # its release a call, where nearly every call tells.)
     if reach <= 0 or reach >= n or reach > REACH_MAX or not max_score > 0.0:
-        return none, False
+        return np.empty(0, np.int64), False
     bonus = all_words_bonus != 0.0
     # The reach largest values without a bonus, ascending: best[0] is the bar.
     best = np.full(reach, -np.inf)
@@ -115,7 +116,7 @@ def reachable_rows(raw, depth, every, all_words_bonus, matched, pairs, pair_weig
         if bonus:
             value = value + all_words_bonus if every[c] else value
         if value != value:
-            return none, False
+            return np.empty(0, np.int64), False
         if value > best[0]:
             j = 0
             while j + 1 < reach and best[j + 1] < value:
@@ -155,7 +156,7 @@ def reachable_rows(raw, depth, every, all_words_bonus, matched, pairs, pair_weig
         for c in range(n):
             at_least += raw[c] >= lowest
         if at_least > depth:
-            return none, False
+            return np.empty(0, np.int64), False
     return kept[:m], True
 
 
@@ -231,14 +232,14 @@ def relevance_ranked(tf, idfs, k1, depth, index, fields, pos, offsets, pairs, pa
                                               offsets, pairs, pair_weights, weight,
                                               pos_bits, matched, all_words_bonus, max_score,
                                               need if page_only else 0)
-    order = np.empty(0, np.int64)
-    docids = np.empty(0, cands.dtype)
-    ranked = np.empty(0, np.float64)
     if done and in_unit and 0 < need < key.size:
         order = top_by_key(key, need, cands, tie)
         if order.size:
             docids, ranked = take_ranked(order, cands, score)
-    return key, score, in_unit, done, order, docids, ranked
+            return key, score, in_unit, done, order, docids, ranked
+    # Not cut: the empty arrays made only here (three allocations less a cut page).
+    return (key, score, in_unit, done, np.empty(0, np.int64), np.empty(0, cands.dtype),
+            np.empty(0, np.float64))
 
 
 @compiled

@@ -172,6 +172,11 @@ def _ranks_before(key_a, tie_a, pos_a, key_b, tie_b, pos_b):  # pragma: no cover
     return pos_a < pos_b
 
 
+# The most rows top_by_key orders by insertion (at most ~SMALL_PAGE**2 / 2 comparisons);
+# a longer page is sorted.
+SMALL_PAGE = 64
+
+
 @compiled
 def top_by_key(key, need, docids, tie):  # pragma: no cover - compiled
     """Positions ordered by one float64 ``key`` (ascending; equal keys by ``tie`` of
@@ -234,6 +239,22 @@ def top_by_key(key, need, docids, tie):  # pragma: no cover - compiled
         heap_pos[j] = i
     if heap_key[0] != heap_key[0]:  # the worst of the best need rows is NaN
         return np.empty(0, np.int64)
+    if need <= SMALL_PAGE:
+        # A page's few rows in order in place, by insertion: the order of the sorts below
+        # ((key, tie, position): no NaN is left among them), without their seven arrays.
+        for a in range(1, need):
+            k, t, i = heap_key[a], heap_tie[a], heap_pos[a]
+            j = a
+            while j > 0 and _ranks_before(k, t, i, heap_key[j - 1], heap_tie[j - 1],
+                                          heap_pos[j - 1]):
+                heap_key[j] = heap_key[j - 1]
+                heap_tie[j] = heap_tie[j - 1]
+                heap_pos[j] = heap_pos[j - 1]
+                j -= 1
+            heap_key[j] = k
+            heap_tie[j] = t
+            heap_pos[j] = i
+        return put_first(heap_pos, n)
     # The heap's rows by position, then stably by tie key, then by key: (key, tie, pos).
     chosen = np.sort(heap_pos)
     chosen_ties = np.empty(need, np.uint64)

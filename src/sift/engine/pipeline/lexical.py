@@ -290,7 +290,8 @@ def _is_long(words: list[QueryWord], relevance: RelevanceParams) -> bool:
     """A query of more than ``long_query_words`` distinct content words: pasted text, not
     typed keywords (see docs/ranking.md, "Long queries")."""
     limit = relevance.long_query_words
-    return bool(limit) and sum(1 for w in words if not w.stop) > limit
+    # No more content words than words: a short query is told without counting them.
+    return bool(limit) and len(words) > limit and sum(1 for w in words if not w.stop) > limit
 
 
 def _without_stop_words(words: list[QueryWord], sequence: list[int]

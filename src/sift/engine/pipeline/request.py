@@ -84,6 +84,11 @@ class Request:
         return replace(self, vectors=None)
 
 
+# What a search without relevance parameters of its own ranks with: one instance (frozen),
+# not a 17-field dataclass made per search.
+DEFAULT_RELEVANCE = RelevanceParams()
+
+
 def page_window(params: SearchParams) -> tuple[int, int]:
     """(first row, rows) of the requested page: page/hitsPerPage or offset/limit."""
     if params.paginated:
@@ -112,7 +117,7 @@ def parse(
         index=index,
         snap=snap,
         params=params,
-        relevance=relevance or RelevanceParams(),
+        relevance=relevance or DEFAULT_RELEVANCE,
         sort=sort,
         geo=geo,
         mask=mask,
