@@ -6,7 +6,6 @@ from __future__ import annotations
 import pytest
 from fastapi import APIRouter, Request
 from fastapi.testclient import TestClient
-from starlette.routing import Match, Route
 
 from sift.http.hot_routes import hot_routes
 from tests.conftest import MASTER_KEY, run_task
@@ -94,33 +93,6 @@ def test_a_path_without_parameters_is_matched_against_its_own_routes_alone() -> 
     assert names({"path": "/elsewhere", "root_path": ""}) == ["two", "twice"]
     # Below a prefix the path is not the route's: every route is tried, as Starlette would.
     assert len(names({"path": "/api/one", "root_path": "/api"})) == 5
-
-
-def test_a_route_matched_by_its_own_path_answers_as_starlettes_expression_does() -> None:
-    router = APIRouter()
-
-    @router.post("/events")
-    async def events(request: Request) -> None: ...
-
-    @router.get("/a.b+c")  # characters a regular expression would read as its own
-    async def dotted(request: Request) -> None: ...
-
-    @router.post("/indexes/{uid}/search")
-    async def search(request: Request) -> None: ...
-
-    routes = hot_routes([router], {events, dotted, search})
-    paths = ["/events", "/a.b+c", "/aXb+c", "/events/", "/indexes/x/search", "/events"]
-    for route in routes:
-        for path in paths:
-            for method in ("POST", "GET", "DELETE"):
-                for root_path, prefix in (("", ""), ("/api", "/api")):
-                    scope = {"type": "http", "path": prefix + path, "method": method,
-                             "root_path": root_path, "path_params": {"kept": "1"}}  # fmt: skip
-                    match, child = route.matches(dict(scope))
-                    expected, expected_child = Route.matches(route, dict(scope))
-                    assert match == expected, (route.path, scope)
-                    if match != Match.NONE:
-                        assert child == {**expected_child, "route": route}
 
 
 def test_events_are_a_hot_route_authenticated_before_the_body_is_read(
