@@ -22,6 +22,7 @@ import statistics
 import subprocess
 import threading
 import time
+from contextlib import AbstractContextManager, nullcontext
 from pathlib import Path
 from typing import Any
 
@@ -104,6 +105,7 @@ def run(
     route: str = "events",
     server: str = "uvicorn",
     engine: str = "sift",
+    events_to: str = "sift",
 ) -> dict[str, Any]:
     if shutil.which("wrk") is None:
         raise SystemExit("wrk is not installed (scripts/tools installs it: apt-get install wrk)")
@@ -114,7 +116,14 @@ def run(
         started = targets.typesense(data, CACHE.parent)
     else:
         started = targets.sift(data, workers, server)
-    with started as target:
+    # The paced phase's target: the searched server itself, or (Sift's floor) an empty
+    # Typesense beside it taking the same schedule of its cheap GET, while Sift, with the
+    # same workers, serves only the searches: what the load costs the machine, not Sift.
+    paced_to: AbstractContextManager[Target | None] = (
+        targets.typesense(None, CACHE.parent) if events_to == "typesense" else nullcontext()
+    )
+    with started as target, paced_to as other:
+        paced_target = target if other is None else other
         words = _title_words(data)
         _search_latencies(target, words, 2)  # warm-up
         full = []
@@ -124,7 +133,10 @@ def run(
             time.sleep(1.5)  # the writer flushes every second
             shot["stored"] = _clicks(target.client) - before
             full.append(shot)
-        paced_path = "events" if route == "events" else target.cheap_path
+        if other is not None:
+            paced_path = other.cheap_path
+        else:
+            paced_path = "events" if route == "events" else target.cheap_path
         alone: list[float] = []
         loaded: list[float] = []
         paced = []
@@ -133,7 +145,7 @@ def run(
             result: dict[str, Any] = {}
             thread = threading.Thread(
                 target=lambda out: out.update(
-                    _wrk(target, seconds, rate, docs, PACED_CONNECTIONS, paced_path)
+                    _wrk(paced_target, seconds, rate, docs, PACED_CONNECTIONS, paced_path)
                 ),
                 args=(result,),
             )
@@ -157,6 +169,7 @@ def run(
             r["requests"] <= r["stored"] <= r["requests"] + CONNECTIONS * workers for r in full
         ),
         "paced_route": route,
+        "events_to": events_to,
         "paced_path": paced_path,
         "paced_target_per_s": rate,
         "paced": paced,
@@ -201,10 +214,20 @@ def main(argv: list[str] | None = None) -> None:
         "its cheapest authenticated request, GET /debug): what this machine imposes on any "
         "server's searches beside a steady request rate",
     )
+    parser.add_argument(
+        "--events-to",
+        choices=("sift", "typesense"),
+        default="sift",
+        help="typesense: Sift's own floor; the paced phase's requests (the same pacing and "
+        "connections) go to an empty Typesense's GET /debug while Sift serves only the "
+        "searches: how much the load itself, not Sift's events, slows Sift's searches",
+    )
     parser.add_argument("--out-dir", type=Path, default=RESULTS)
     args = parser.parse_args(argv)
+    if args.engine == "typesense" and args.events_to != "sift":
+        parser.error("--events-to typesense is Sift's floor: it needs --engine sift")
     report = run(args.docs, args.seconds, args.rate, args.repeat, args.workers, args.paced_route,
-                 args.server, args.engine)  # fmt: skip
+                 args.server, args.engine, args.events_to)  # fmt: skip
     stamp = time.strftime("%Y%m%dT%H%M%SZ", time.gmtime())
     args.out_dir.mkdir(parents=True, exist_ok=True)
     path = args.out_dir / f"events-{stamp}.json"
@@ -220,6 +243,7 @@ def main(argv: list[str] | None = None) -> None:
     print(
         f"{report['engine']}: search p50 alone {alone:.2f} ms, with "
         f"{report['paced_per_s_median']:,.0f} {report['paced_path']}/s "
+        f"{'to typesense ' if report['events_to'] == 'typesense' else ''}"
         f"{loaded:.2f} ms: x{report['search_p50_ratio']:.2f}\nwritten to {path}"
     )
 

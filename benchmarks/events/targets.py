@@ -5,7 +5,9 @@ Each target is reached over HTTP by the same two clients: wrk, sending a steady 
 requests (click events, or a cheap authenticated GET), and one Python client timing
 searches. Typesense has no click events: beside it, wrk sends its cheapest authenticated
 request (`GET /debug`, its version and state, as `GET /version` is Sift's), so the
-figure is a floor for Sift's `--paced-route version`, not a result to compare events with."""
+figure is a floor for Sift's `--paced-route version`, not a result to compare events with.
+Sift's own floor (`--events-to typesense`) sends that same schedule to an empty Typesense
+while the searches go to Sift."""
 
 from __future__ import annotations
 
@@ -82,13 +84,20 @@ def sift(data: Path, workers: int, server_kind: str) -> Iterator[Target]:
 
 
 @contextmanager
-def typesense(data: Path, cache_dir: Path) -> Iterator[Target]:
-    """Typesense 0.24.1 as every harness starts it, with ``data`` imported as `products`."""
+def typesense(data: Path | None, cache_dir: Path) -> Iterator[Target]:
+    """Typesense 0.24.1 as every harness starts it, with ``data`` imported as `products`;
+    without data, an empty server: only the target of a steady rate of its cheap GET."""
     from benchmarks.runners.typesense_server import TypesenseServer
 
     server = TypesenseServer(cache_dir, "bench-events-typesense-", timeout_s=60)
     try:
         http = server.http
+        key = http.headers["X-TYPESENSE-API-KEY"]
+        target = Target(str(http.base_url).rstrip("/"), f"X-TYPESENSE-API-KEY: {key}", http,
+                        _typesense_search, TYPESENSE_CHEAP_PATH)  # fmt: skip
+        if data is None:
+            yield target
+            return
         schema = {"name": "products", "fields": [
             {"name": "title", "type": "string"}, {"name": "brand", "type": "string"},
             {"name": "tags", "type": "string[]"}, {"name": "price", "type": "float"},
@@ -102,8 +111,6 @@ def typesense(data: Path, cache_dir: Path) -> Iterator[Target]:
         response.raise_for_status()
         if any('"success":true' not in line for line in response.text.splitlines()):
             raise RuntimeError(f"Typesense refused documents: {response.text[:300]}")
-        key = http.headers["X-TYPESENSE-API-KEY"]
-        yield Target(str(http.base_url).rstrip("/"), f"X-TYPESENSE-API-KEY: {key}", http,
-                     _typesense_search, TYPESENSE_CHEAP_PATH)  # fmt: skip
+        yield target
     finally:
         server.close()
