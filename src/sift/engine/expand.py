@@ -392,8 +392,9 @@ def _hits(word: str, ids: np.ndarray, snap: Snapshot, budget: int, prefix: bool,
     (int8), the word itself left out (kernels.typo_hits), computed on the vocabulary's
     code points: a shortlist never becomes a list of Python strings."""
     vocab = snap.vocabulary
-    return typo_hits(_letters(word), ids, vocab.codes, vocab.lengths_by_id, vocab.grams.firsts,
-                     budget, prefix, any_first)
+    rank, rows = vocab.typo_rows
+    return typo_hits(_letters(word), ids, rank, rows, vocab.codes, vocab.lengths_by_id,
+                     vocab.grams.firsts, budget, prefix, any_first)
 
 
 # Query words expanded per snapshot and configuration: search traffic repeats its words

@@ -16,11 +16,13 @@ from __future__ import annotations
 import array
 import operator
 from dataclasses import dataclass, field
+from functools import cached_property
 
 import numpy as np
 
 from sift.engine.analysis import stem_words
 from sift.engine.grams import GramIndexBuilder, GramView
+from sift.engine.kernels.typos import ROW_LETTERS, WIDE
 
 # Buckets: words and their ids (int64, an array: a list's int objects took 32 bytes an
 # id more). The writer appends the word before the id, so a reader that first copies
@@ -98,6 +100,12 @@ class Vocabulary:
             out = (words, ids[:k], firsts)
         self._arrays[key] = out
         return out
+
+    @cached_property
+    def typo_rows(self) -> tuple[np.ndarray, np.ndarray]:
+        """The terms' compact rows for typo searches (typo_rows), built on this view's first
+        typo search: a view's vocabulary never changes."""
+        return typo_rows(self.codes, self.lengths_by_id, self.ids)
 
     def same_first(self, first: str, length: int) -> tuple[list[str], np.ndarray]:
         """Terms of ``length`` characters starting with ``first``."""
@@ -217,6 +225,25 @@ class VocabularyBuilder:
         return Vocabulary(_unicode(codes), self._ids, self._lengths[: self._n], codes,
                           self._n, self._stems, self._term_ids, own, self._by_first,
                           self._by_length, self._grams.view(self._n))
+
+
+def typo_rows(codes: np.ndarray, lengths: np.ndarray, order: np.ndarray
+              ) -> tuple[np.ndarray, np.ndarray]:
+    """(rank, rows): each term id's position in the sorted ``order`` (int32), and a row
+    of 16 bytes per term in that order (kernels.typo_hits): its first ROW_LETTERS code
+    points as uint16, then its length, or WIDE there when a letter or the length does not
+    fit. A typo search's shortlist is terms sharing bigrams, most of them their first two
+    letters: adjacent in sorted order, their rows a few contiguous cache lines instead of
+    three scattered reads a term (its code row, length and first letter)."""
+    rank = np.empty(order.size, dtype=np.int32)
+    rank[order] = np.arange(order.size, dtype=np.int32)
+    head = codes[order, :ROW_LETTERS]
+    in_order = lengths[order]
+    rows = np.zeros((order.size, ROW_LETTERS + 1), dtype=np.uint16)
+    rows[:, :head.shape[1]] = head  # wide letters wrap: such rows are marked WIDE below
+    wide = (head > 0xFFFF).any(axis=1) | (in_order >= WIDE)
+    rows[:, ROW_LETTERS] = np.where(wide, WIDE, in_order)
+    return rank, rows
 
 
 def _stems_of(words: list[str]) -> list[str]:

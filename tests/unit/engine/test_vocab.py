@@ -5,10 +5,12 @@ from __future__ import annotations
 
 import random
 
+import numpy as np
 import pytest
 
 from sift.engine.analysis import stem_words
-from sift.engine.vocab import Vocabulary, VocabularyBuilder
+from sift.engine.kernels.typos import ROW_LETTERS, WIDE
+from sift.engine.vocab import Vocabulary, VocabularyBuilder, typo_rows
 
 WORDS = ["runs", "run", "running", "runner", "paris", "pari", "berlin", "12", "connect",
          "connected", "connection", "connections", "caresses", "cares", "care", "ponies",
@@ -68,6 +70,32 @@ def test_a_view_keeps_its_sorted_terms_while_later_batches_grow_the_buffers(
             lo, hi = view.prefix_range(prefix)
             assert view.by_id[view.ids[lo:hi]].tolist() == \
                 sorted(t for t in seen if t.startswith(prefix))
+
+
+@pytest.mark.parametrize("seed", range(4))
+def test_a_views_typo_rows_hold_each_terms_first_letters_and_length_in_sorted_order(
+        seed: int) -> None:
+    """kernels.typo_hits reads a term at ``rows[rank[id]]``: its first ROW_LETTERS
+    letters and its length, rows in the terms' sorted order; WIDE in place of the length
+    where a letter or the length does not fit 16 bits (then it reads the code row)."""
+    rng = random.Random(seed)
+    order = list(dict.fromkeys("".join(rng.choice("abé€𝄞") for _ in range(rng.randint(1, 11)))
+                               for _ in range(500)))
+    terms, views = _grow(order, sorted(rng.sample(range(1, len(order)), 3)))
+    for view in views:
+        rank, rows = view.typo_rows
+        assert rank.dtype == np.int32 and rows.dtype == np.uint16 and rows.shape[1] == 8
+        assert (rank[view.ids] == np.arange(view.n_terms)).all()
+        for tid, term in enumerate(terms[: view.n_terms]):
+            row = rows[rank[tid]].tolist()
+            if "𝄞" in term[:ROW_LETTERS]:
+                assert row[ROW_LETTERS] == WIDE
+            else:
+                head = [ord(c) for c in term[:ROW_LETTERS]]
+                assert row == [*head, *[0] * (ROW_LETTERS - len(head)), len(term)]
+    codes = np.array([[97, 98]], dtype=np.uint32)
+    _, rows = typo_rows(codes, np.array([WIDE], dtype=np.int64), np.zeros(1, dtype=np.int64))
+    assert rows[0, ROW_LETTERS] == WIDE  # a length that does not fit
 
 
 def test_words_of_digits_are_their_own_stems() -> None:

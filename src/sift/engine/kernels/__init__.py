@@ -199,7 +199,8 @@ def warm_up() -> None:
     roaring_portable(docs, 1)  # a range filter's docids, as Groups.slice passes them
     codes = np.zeros((1, 1), u32)
     for prefix in (False, True):
-        typo_hits(docs, np.zeros(1, i64), codes, np.ones(1, i64), lengths, 1, prefix, not prefix)
+        typo_hits(docs, np.zeros(1, i64), np.zeros(1, np.int32), np.zeros((1, 8), np.uint16),
+                  codes, np.ones(1, i64), lengths, 1, prefix, not prefix)
     prefix_completions(docs, np.zeros(1, i64), codes, np.ones(1, i64), np.zeros(1, i64), 1,
                        -1)
     fresh_entries(np.zeros(1, i64), np.zeros(1, i64))

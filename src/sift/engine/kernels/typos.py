@@ -11,18 +11,29 @@ import numpy as np
 
 from sift.engine.kernels.compiling import compiled
 
+# A term's row of the compact layout (vocab.py, typo_rows): its first ROW_LETTERS code
+# points (uint16), then its length; WIDE there: read the term's code row and length
+# instead (a letter past uint16, or a length of WIDE letters and more).
+ROW_LETTERS = 7
+WIDE = 0xFFFF
+
 
 @compiled
-def typo_hits(word, ids, codes, lengths, firsts, budget, prefix, any_first
+def typo_hits(word, ids, rank, rows, codes, lengths, firsts, budget, prefix, any_first
               ):  # pragma: no cover - compiled
     """The terms of ``ids`` within ``budget`` typos of ``word`` (code points), in the order
     of ``ids``, and each one's typos; the word itself (no typo) left out. Typos are the
     optimal-string-alignment distance (adjacent transpositions count one edit), with
     ``prefix`` to the closest of the term's first n - 1, n and n + 1 letters (n: the
     word's length; a shorter term whole), plus one when ``any_first`` and the term's first
-    letter (``firsts``) is not the word's. Terms are rows of ``codes`` (code points) by
-    term id, ``lengths[id]`` letters long. The distance and the filter of expand.py's
-    numpy formulation in one call: a new word's typo search made ~8 numpy calls more."""
+    letter is not the word's. The distance and the filter of expand.py's numpy
+    formulation in one call: a new word's typo search made ~8 numpy calls more.
+
+    A term is read from ``rows[rank[id]]`` (16 bytes, rows in the terms' sorted order, so
+    a shortlist of terms sharing their first letters reads a few adjacent cache lines)
+    where its row holds the letters compared; else from ``codes[id]`` (code points, rows
+    by term id), ``lengths[id]`` and ``firsts[id]`` (first code point): the search is
+    bound by reading ~1,000 rows scattered over those three arrays, not by distances."""
     n = word.size
     width = codes.shape[1] + 2
     prev2 = np.empty(width, np.int32)
@@ -56,18 +67,31 @@ def typo_hits(word, ids, codes, lengths, firsts, budget, prefix, any_first
     k = 0
     for i in range(ids.size):
         t = ids[i]
+        row = rows[rank[t]]
+        full = np.int64(row[ROW_LETTERS])
+        first = np.int64(row[0])
+        if full == WIDE:
+            full = np.int64(lengths[t])
+            first = np.int64(firsts[t])
         # Another first letter costs a typo: the term must be within one fewer edits.
-        extra = 1 if any_first and n > 0 and firsts[t] != word[0] else 0
+        extra = 1 if any_first and n > 0 and first != word[0] else 0
         b = budget - extra
         if b < 0:
             continue
-        full = lengths[t]
         m = min(full, n + 1) if prefix else full
         if not prefix and abs(m - n) > b:
             continue
+        in_row = m <= ROW_LETTERS and row[ROW_LETTERS] != WIDE
         if bits:
-            d = min(_osa_bits(ascii_masks, others[:n_others], other_masks, n, codes[t], m,
-                              full, prefix), b + 1) + extra
+            if in_row:
+                d = _osa_bits(ascii_masks, others[:n_others], other_masks, n, row, m, full,
+                              prefix)
+            else:
+                d = _osa_bits(ascii_masks, others[:n_others], other_masks, n, codes[t], m,
+                              full, prefix)
+            d = min(d, b + 1) + extra
+        elif in_row:
+            d = _osa_within(word, row, n, m, full, b, prefix, prev2, prev, cur) + extra
         else:
             d = _osa_within(word, codes[t], n, m, full, b, prefix, prev2, prev, cur) + extra
         if 0 < d <= budget:
