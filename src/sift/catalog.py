@@ -152,13 +152,14 @@ class IndexCatalog:
             indexes = list(self._indexes.values())
         return sum(index.warm() for index in indexes)
 
-    def warm_fields(self) -> None:
+    def warm_views(self) -> None:
         """Build each index's filter and facet views that the last batches dropped
-        (SearchIndex.warm_fields); the task worker calls this once its queue is empty."""
+        (SearchIndex.warm_fields) and its vocabulary's typo rows (SearchIndex.warm_words);
+        the task worker calls this once its queue is empty."""
         with self._lock:
             indexes = list(self._indexes.values())
         for index in indexes:
-            index.warm_fields()
+            _warm_views(index)
 
     def filter_view(
         self, uid: str, conn: Connection, shards: tuple[str, ...] | None = None
@@ -224,8 +225,9 @@ class IndexCatalog:
                 if index is None:
                     index = self._from_rows(conn, record)
                 semantic.rebuild(self.db, conn, record.id, index)
-                # Before any search sees it: its first filter or facet must not build them.
-                index.warm_fields()
+                # Before any search sees it: its first filter, facet or typo must not
+                # build them.
+                _warm_views(index)
                 with self._lock:
                     self._indexes[record.uid] = index
             if uid is None:
@@ -358,3 +360,8 @@ def _release(index: SearchIndex, publish: bool) -> None:
     # Vector indexes made during the batch (new embedders) were never held.
     for vectors in semantic.of(index).vectors.values():
         vectors.release(publish)
+
+
+def _warm_views(index: SearchIndex) -> None:
+    index.warm_fields()
+    index.warm_words()

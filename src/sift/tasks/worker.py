@@ -114,8 +114,9 @@ class Worker:
         # A batch ran since the indexes were last optimized and warmed (at the start: the
         # indexes just loaded were never warmed).
         self._dirty = True
-        # A batch was published since the filter and facet views were last built
-        # (SearchIndex.warm_fields): once the queue is empty, without OPTIMIZE_IDLE_S.
+        # A batch was published since the filter and facet views and the typo rows were
+        # last built (Catalog.warm_views): once the queue is empty, without
+        # OPTIMIZE_IDLE_S.
         self._fields_stale = False
         self._worked_at = 0.0  # when the last batch ended (time.monotonic)
         # The idle polls read only after a commit (storage/commits.py): the leader's of
@@ -221,10 +222,10 @@ class Worker:
                 self._stop.wait(1.0)
             if not worked:
                 if self._fields_stale:
-                    # The queue is empty: rebuild the filter and facet views the batches
-                    # dropped now, not in the first search that filters or facets.
+                    # The queue is empty: rebuild the filter and facet views and the typo
+                    # rows the batches dropped now, not in the first search that needs them.
                     self._fields_stale = False
-                    self.ctx.catalog.warm_fields()
+                    self.ctx.catalog.warm_views()
                 if self._dirty and time.monotonic() - self._worked_at >= OPTIMIZE_IDLE_S:
                     # Idle: merge the segments the batches left (the leader is the
                     # only writer of its in-memory indexes).

@@ -344,3 +344,18 @@ def test_warm_fields_rebuilds_the_views_a_write_dropped() -> None:
     again = index.search(params)
     assert again["facetDistribution"]["brand"] != first["facetDistribution"]["brand"]
     assert again["estimatedTotalHits"] == first["estimatedTotalHits"]  # +50, -1
+
+
+def test_warm_words_builds_the_new_vocabularys_typo_rows() -> None:
+    """A write publishes a new vocabulary; warm_words builds its typo rows, so the next
+    search allowed a typo reads them instead of building them."""
+    index = SearchIndex(default_settings(), "id")
+    index.upsert([(str(i), {"id": i, "title": f"shoe{i} running"}) for i in range(20)])
+    vocabulary = index.view.snapshot.vocabulary
+    assert "typo_rows" not in vocabulary.__dict__
+    index.warm_words()
+    built = vocabulary.__dict__["typo_rows"]
+    index.search(SearchParams.from_dict({"q": "runnign"}))
+    assert vocabulary.typo_rows is built
+    index.upsert([("20", {"id": 20, "title": "sandal"})])
+    assert "typo_rows" not in index.view.snapshot.vocabulary.__dict__
