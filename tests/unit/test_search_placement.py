@@ -307,19 +307,3 @@ async def test_a_failing_trim_leaves_the_search_thread_working() -> None:
         assert await threads.run(lambda: "still here") == "still here"
     finally:
         threads.close()
-
-
-def test_a_group_is_what_a_search_costs_by_whatever_the_bodys_order() -> None:
-    books = group_of("books", {"q": "dune messiah", "filter": ["a = 1"], "limit": 5})
-    assert books == group_of("books", {"limit": 5, "filter": ["a = 1"], "q": "dune child"})
-    others = [
-        group_of("films", {"q": "dune messiah", "filter": ["a = 1"], "limit": 5}),
-        group_of("books", {"q": "dune", "filter": ["a = 1"], "limit": 5}),
-        group_of("books", {"q": "dune messiah", "filter": "a = 1", "limit": 5}),
-        group_of("books", {"q": "dune messiah", "filter": ["a = 1"], "limit": 6}),
-        group_of("books", {"q": "dune messiah", "filter": ["a = 1"], "limit": 5, "sort": ["n"]}),
-        group_of("books", {"q": "dune messiah", "filter": ["a = 1"], "limit": 5, "page": 2}),
-    ]
-    assert books not in others and len(set(others)) == len(others)
-    assert group_of("books", {"q": "dune", "hybrid": {"embedder": "e"}}) is None
-    assert group_of("books", {"q": "dune", "retrieveVectors": False}) is not None

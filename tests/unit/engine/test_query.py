@@ -88,23 +88,3 @@ def test_an_expansion_table_grows_term_by_term_whichever_way_it_is_added() -> No
                            else weight, words[k:k + 1])
         assert batch.highlight_words == single.highlight_words
         assert [a.tolist() for a in batch._table()] == [a.tolist() for a in single._table()]
-
-
-@pytest.mark.parametrize("body", [
-    {"limit": "10", "q": 1, "sort": "x"},
-    {"sort": "x", "q": 1, "limit": "10"},
-])
-def test_of_several_bad_fields_the_first_in_field_order_is_reported(body: dict) -> None:
-    # Only the fields a body has are parsed (sift.engine.query._PARSERS), in FIELD_CODES'
-    # order, not the body's.
-    with pytest.raises(SiftError) as err:
-        SearchParams.from_dict(body)
-    assert err.value.code == "invalid_search_q"
-
-
-def test_a_null_field_is_read_as_before_and_absent_ones_keep_their_defaults() -> None:
-    p = SearchParams.from_dict({"highlightPreTag": None, "cropMarker": None, "page": None,
-                                "limit": None, "attributesToRetrieve": ["id"]})
-    assert (p.highlight_pre_tag, p.highlight_post_tag, p.crop_marker) == ("", "</em>", "")
-    assert (p.page, p.limit, p.attributes_to_retrieve) == (None, 20, ["id"])
-    assert p == SearchParams(highlight_pre_tag="", crop_marker="", attributes_to_retrieve=["id"])
