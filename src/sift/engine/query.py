@@ -7,7 +7,6 @@ are ``bad_request`` as in Meilisearch. Vector-search parameters (``hybrid``,
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any, Final
 
@@ -108,12 +107,42 @@ class SearchParams:
                 )
         p = cls()
         get = _Getter(body)
-        # Only the fields the body has (most searches send two or three of the 27): an
-        # absent field keeps the dataclass's default, which is what its parser answers for
-        # it. In FIELD_CODES' order, so that of two bad fields the same one is reported.
-        for key in sorted(body, key=_ORDER.__getitem__) if len(body) > 1 else body:
-            attribute, parse = _PARSERS[key]
-            setattr(p, attribute, parse(get))
+        p.q = get.opt_str("q")
+        p.offset = get.uint("offset", 0)
+        p.limit = get.uint("limit", 20)
+        if body.get("page") is not None:
+            p.page = get.uint("page", 1)
+        if body.get("hitsPerPage") is not None:
+            p.hits_per_page = get.uint("hitsPerPage", 20)
+        p.filter = get.filter()
+        p.facets = get.str_list("facets")
+        p.sort = get.str_list("sort")
+        p.distinct = get.opt_str("distinct")
+        p.attributes_to_retrieve = get.str_list("attributesToRetrieve")
+        p.attributes_to_highlight = get.str_list("attributesToHighlight")
+        p.highlight_pre_tag = get.opt_str("highlightPreTag") or ""
+        p.highlight_post_tag = get.opt_str("highlightPostTag") or ""
+        if "highlightPreTag" not in body:
+            p.highlight_pre_tag = "<em>"
+        if "highlightPostTag" not in body:
+            p.highlight_post_tag = "</em>"
+        p.attributes_to_crop = get.str_list("attributesToCrop")
+        p.crop_length = get.uint("cropLength", 10)
+        marker = get.opt_str("cropMarker")
+        p.crop_marker = "…" if "cropMarker" not in body else (marker or "")
+        p.show_matches_position = get.boolean("showMatchesPosition")
+        p.show_ranking_score = get.boolean("showRankingScore")
+        p.show_ranking_score_details = get.boolean("showRankingScoreDetails")
+        p.matching_strategy = get.matching_strategy()
+        p.attributes_to_search_on = get.str_list("attributesToSearchOn")
+        p.ranking_score_threshold = get.threshold()
+        p.hybrid = get.hybrid()
+        p.vector = get.vector()
+        p.retrieve_vectors = get.boolean("retrieveVectors")
+        p.locales = get.str_list("locales")
+        p.show_performance_details = get.boolean("showPerformanceDetails")
+        if p.page == 0 and "page" in body:
+            p.page = 0  # Meilisearch answers page 0 with no hits, not an error
         return p
 
 
@@ -214,16 +243,6 @@ class _Getter:
             )
         return dict(value)
 
-    def page(self) -> int | None:
-        return None if self.body["page"] is None else self.uint("page", 1)
-
-    def hits_per_page(self) -> int | None:
-        return None if self.body["hitsPerPage"] is None else self.uint("hitsPerPage", 20)
-
-    def tag(self, key: str) -> str:
-        """A highlight tag or crop marker the body gives: null is the empty string."""
-        return self.opt_str(key) or ""
-
     def vector(self) -> list[float] | None:
         value = self.body.get("vector")
         if value is None:
@@ -233,44 +252,3 @@ class _Getter:
         ):
             raise self._err("vector", "an array of numbers")
         return [float(x) for x in value]
-
-
-# Each body field's attribute of SearchParams and its parser, in FIELD_CODES' order.
-_PARSERS: Final[dict[str, tuple[str, Callable[[_Getter], Any]]]] = {
-    "q": ("q", lambda get: get.opt_str("q")),
-    "offset": ("offset", lambda get: get.uint("offset", 0)),
-    "limit": ("limit", lambda get: get.uint("limit", 20)),
-    "page": ("page", _Getter.page),
-    "hitsPerPage": ("hits_per_page", _Getter.hits_per_page),
-    "filter": ("filter", _Getter.filter),
-    "facets": ("facets", lambda get: get.str_list("facets")),
-    "sort": ("sort", lambda get: get.str_list("sort")),
-    "distinct": ("distinct", lambda get: get.opt_str("distinct")),
-    "attributesToRetrieve": ("attributes_to_retrieve",
-                             lambda get: get.str_list("attributesToRetrieve")),
-    "attributesToHighlight": ("attributes_to_highlight",
-                              lambda get: get.str_list("attributesToHighlight")),
-    "highlightPreTag": ("highlight_pre_tag", lambda get: get.tag("highlightPreTag")),
-    "highlightPostTag": ("highlight_post_tag", lambda get: get.tag("highlightPostTag")),
-    "attributesToCrop": ("attributes_to_crop", lambda get: get.str_list("attributesToCrop")),
-    "cropLength": ("crop_length", lambda get: get.uint("cropLength", 10)),
-    "cropMarker": ("crop_marker", lambda get: get.tag("cropMarker")),
-    "showMatchesPosition": ("show_matches_position",
-                            lambda get: get.boolean("showMatchesPosition")),
-    "showRankingScore": ("show_ranking_score", lambda get: get.boolean("showRankingScore")),
-    "showRankingScoreDetails": ("show_ranking_score_details",
-                                lambda get: get.boolean("showRankingScoreDetails")),
-    "matchingStrategy": ("matching_strategy", _Getter.matching_strategy),
-    "attributesToSearchOn": ("attributes_to_search_on",
-                             lambda get: get.str_list("attributesToSearchOn")),
-    "rankingScoreThreshold": ("ranking_score_threshold", _Getter.threshold),
-    "hybrid": ("hybrid", _Getter.hybrid),
-    "vector": ("vector", _Getter.vector),
-    "retrieveVectors": ("retrieve_vectors", lambda get: get.boolean("retrieveVectors")),
-    "locales": ("locales", lambda get: get.str_list("locales")),
-    "showPerformanceDetails": ("show_performance_details",
-                               lambda get: get.boolean("showPerformanceDetails")),
-}
-_ORDER: Final = {key: position for position, key in enumerate(FIELD_CODES)}
-if list(_PARSERS) != list(FIELD_CODES):  # a field added to one must be added to the other
-    raise ImportError("query.py: _PARSERS and FIELD_CODES name different fields")
