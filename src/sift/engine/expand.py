@@ -19,10 +19,13 @@ from rapidfuzz.distance import OSA
 
 from sift.engine.analysis import ENGLISH_STOP_WORDS, Analyzer, normalize, stem_word
 from sift.engine.corpus.stats import TRUSTED, TYPOS, WordFacts
+from sift.engine.grams import counts_typed
 from sift.engine.kernels import (
+    SHORTLIST_LETTERS,
     expansion_table,
     fresh_entries,
     prefix_completions,
+    typed_word_shortlists,
     typo_hits,
 )
 from sift.engine.store import LRU, Snapshot
@@ -484,8 +487,7 @@ def _expand_word(w: QueryWord, snap: Snapshot, cfg: ExpandConfig,
     any_first = unknown or budget >= 2
     # A word being typed is searched whole and as its completions' beginning, both
     # within the same first letter unless any_first: their shortlists in one count.
-    both = snap.vocabulary.grams.typed_candidates(w.text, budget) \
-        if typed and not any_first else None
+    both = _typed_shortlists(w.text, budget, snap) if typed and not any_first else None
     if budget:
         ids, dist = _typo_terms(w.text, budget, snap, any_first,
                                 _UNCOUNTED if both is None else both[0])
@@ -517,6 +519,24 @@ def _expand_word(w: QueryWord, snap: Snapshot, cfg: ExpandConfig,
     else:
         w._rows, w._unnamed = _NO_ROWS, None
     w._any_exact = tid is not None  # its own term, the table's first entry
+
+
+def _typed_shortlists(word: str, budget: int, snap: Snapshot
+                      ) -> tuple[np.ndarray, np.ndarray] | None:
+    """GramView.typed_candidates' shortlists (the whole word's, its completions'), None
+    where it answers None. A word of SHORTLIST_LETTERS letters or more with one typo
+    takes them from two ranges of the sorted vocabulary and one posting
+    (kernels.typed_word_shortlists: ~1/10 of the terms 2 shared bigrams let through for
+    a five-letter word, and no count over ~5,000 posting entries); both shortlists hold
+    every term the typo search accepts, so the same hits in the same order."""
+    vocab = snap.vocabulary
+    if budget != 1 or len(word) < SHORTLIST_LETTERS or not counts_typed(word, budget):
+        return vocab.grams.typed_candidates(word, budget)
+    rank, rows = vocab.typo_rows
+    return typed_word_shortlists(len(word), vocab.ids,
+                                 vocab.prefix_ranges(word[:3], word[:2] + word[3]),
+                                 vocab.grams.starting_with(word[3:5], word[0]), rank, rows,
+                                 vocab.lengths_by_id)
 
 
 def _completions(word: str, tid: int | None, snap: Snapshot, base: float

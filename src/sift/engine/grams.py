@@ -38,6 +38,16 @@ def bigrams(word: str, prefix: bool = False) -> set[str]:
     return {padded[i:i + 2] for i in range(len(padded) - 1)}
 
 
+def counts_typed(word: str, budget: int) -> bool:
+    """Whether GramView.typed_candidates counts ``word``'s shortlists (else it answers
+    None): a word with letters, some bigram of which ``budget`` edits cannot destroy,
+    and no ``$`` making its end bigram one of the others."""
+    if not word:
+        return False
+    grams = bigrams(word, True)
+    return len(grams) - _EDIT_DESTROYS * budget > 0 and word[-1] + "$" not in grams
+
+
 class GramIndexBuilder:
     """Writer side: posting arrays (term ids, increasing) per bigram, and per-term
     length and first letter."""
@@ -152,6 +162,11 @@ class GramView:
             cached = split[gram] = ids[self.firsts[ids] == ord(first)]
         return cached
 
+    def starting_with(self, gram: str, first: str) -> np.ndarray:
+        """The terms starting with ``first`` that have ``gram`` (uint32 ids, increasing)."""
+        found = self._posting_of(gram, first)
+        return _NO_IDS if found is None else found
+
     def _postings_of(self, grams: Iterable[str], first: str) -> list[np.ndarray]:
         """The postings of ``grams`` that exist, each only its terms starting with
         ``first``; looked up in the letter's split first (a method call a gram cost
@@ -169,13 +184,11 @@ class GramView:
         (``x$``), so one count gives both (kernels.typed_word_grams). None where the end
         bigram is among the others (a word with ``$`` in it) or the prefix's filter
         rules nothing out: ask ``candidates`` for each then."""
-        if not word:
+        if not counts_typed(word, budget):
             return None
         grams = bigrams(word, True)
         end = word[-1] + "$"
         need = len(grams) - _EDIT_DESTROYS * budget
-        if need <= 0 or end in grams:
-            return None
         first = word[0]
         lists = self._postings_of(grams, first)
         if not lists:

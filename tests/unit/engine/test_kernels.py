@@ -16,7 +16,7 @@ from sift.engine import kernels
 from sift.engine.kernels_guard import Guarded
 from sift.engine.match import POS_BITS, sorted_distinct
 from sift.engine.topk import smallest_k
-from sift.engine.vocab import typo_rows
+from sift.engine.vocab import VocabularyBuilder, typo_rows
 
 N_DOCS = 40
 N_FIELDS = 3
@@ -325,6 +325,49 @@ def test_typo_hits_of_words_past_64_letters_too(word: str, data: st.DataObject, 
                 term[at], term[at + 1] = term[at + 1], term[at]
         terms.append("".join(term) + data.draw(st.text(alphabet="ab", max_size=3)))
     _check_typo_hits(word, terms, budget, prefix, any_first)
+
+
+@given(st.text(alphabet="abé𝄞", min_size=kernels.SHORTLIST_LETTERS, max_size=9), st.data())
+@settings(max_examples=400, deadline=None)
+def test_a_typed_words_shortlists_keep_every_term_typo_hits_accepts(word: str,
+                                                                    data: st.DataObject) -> None:
+    """typed_word_shortlists (two ranges of the sorted order and one bigram's posting)
+    against every term sharing the word's first letter: typo_hits finds the same terms
+    with one typo in both, whole and as a beginning, on terms one edit (or two) from the
+    word, longer, shorter, and letters past uint16 (WIDE rows)."""
+    edits = st.lists(st.tuples(st.integers(0, 3), st.integers(0, 9), st.sampled_from("abé𝄞")),
+                     min_size=1, max_size=2)
+    terms = {word}
+    for ops in data.draw(st.lists(edits, min_size=1, max_size=30)):
+        term = list(word)
+        for op, at, letter in ops:
+            at %= len(term) + 1
+            if op == 0 and at < len(term):
+                term[at] = letter
+            elif op == 1 and at < len(term):
+                del term[at]
+            elif op == 2:
+                term.insert(at, letter)
+            elif at + 1 < len(term):
+                term[at], term[at + 1] = term[at + 1], term[at]
+        if term:
+            terms.add("".join(term) + data.draw(st.text(alphabet="ab𝄞", max_size=3)))
+    term_list = sorted(terms, key=hash)  # ids in another order than the sorted one
+    builder = VocabularyBuilder()
+    builder.extend(term_list, {t: i for i, t in enumerate(term_list)})
+    vocab = builder.view()
+    rank, rows = vocab.typo_rows
+    whole, heads = kernels.typed_word_shortlists(
+        len(word), vocab.ids, vocab.prefix_ranges(word[:3], word[:2] + word[3]),
+        vocab.grams.starting_with(word[3:5], word[0]), rank, rows, vocab.lengths_by_id)
+    same_first = np.array([i for i, t in enumerate(term_list) if t[0] == word[0]], np.int64)
+    letters = np.array([ord(c) for c in word], np.uint32)
+    for shortlist, prefix in ((whole, False), (heads, True)):
+        assert shortlist.dtype == np.int64 and np.all(np.diff(shortlist) > 0)
+        hits = [kernels.typo_hits(letters, ids, rank, rows, vocab.codes, vocab.lengths_by_id,
+                                  vocab.grams.firsts, 1, prefix, False)[0].tolist()
+                for ids in (shortlist, same_first)]
+        assert hits[0] == hits[1]
 
 
 def _check_typo_hits(word: str, terms: list[str], budget: int, prefix: bool,

@@ -112,15 +112,21 @@ from sift.engine.kernels.topk import (
     top_by_key,
 )
 from sift.engine.kernels.totals import filter_totals, trailing_union
-from sift.engine.kernels.typos import _osa_bits, _osa_within, typo_hits
+from sift.engine.kernels.typos import (
+    SHORTLIST_LETTERS,
+    _osa_bits,
+    _osa_within,
+    typed_word_shortlists,
+    typo_hits,
+)
 
 # Every name kernels.py defined, the private ones too: tests and benchmarks reach
 # them as kernels._jit_version, getattr(kernels, name) for each of kernels.PYTHON.
 __all__ = [
     "AHEAD", "ANY_LENGTH", "BINNED_MAX_ROWS", "DENSE_CANDIDATES", "LANES", "MARKED_CANDIDATES",
-    "PYTHON", "RADIX_BITS", "SPARSE_CANDIDATES", "TOP_BINS", "_JIT_NAMESPACES", "_JIT_VERSIONS",
-    "_JitOnFirstCall", "_add_closest_pairs", "_add_frequencies", "_bit_width", "_copy_rows",
-    "_counted_grams", "_first_at_least", "_first_not_before", "_jit", "_jit_version",
+    "PYTHON", "RADIX_BITS", "SHORTLIST_LETTERS", "SPARSE_CANDIDATES", "TOP_BINS", "_JIT_NAMESPACES",
+    "_JIT_VERSIONS", "_JitOnFirstCall", "_add_closest_pairs", "_add_frequencies", "_bit_width",
+    "_copy_rows", "_counted_grams", "_first_at_least", "_first_not_before", "_jit", "_jit_version",
     "_mark_term_docs", "_max_term_doc", "_osa_bits", "_osa_within", "_packed_mask", "_pair_bonus",
     "_pair_rows", "_phrase_keys", "_popcount", "_put", "_radix_sorted", "_ranked_pair_bonus",
     "_ranks_before", "_row_count", "_sorted_distinct", "_subset_rows", "_term_count",
@@ -132,8 +138,8 @@ __all__ = [
     "marked_candidates", "phrase_rows", "prefix_completions", "proximity_costs", "proximity_keys",
     "put_first", "reachable_rows", "relevance_ranked", "relevance_raw", "roaring_portable",
     "rows_by_term", "rows_of_docs", "saturated_sum", "shared_grams", "take_ranked",
-    "term_frequencies", "top_by_key", "trailing_union", "typed_word_grams", "typo_hits",
-    "value_bits",
+    "term_frequencies", "top_by_key", "trailing_union", "typed_word_grams", "typed_word_shortlists",
+    "typo_hits", "value_bits",
 ]
 
 
@@ -201,6 +207,9 @@ def warm_up() -> None:
     for prefix in (False, True):
         typo_hits(docs, np.zeros(1, i64), np.zeros(1, np.int32), np.zeros((1, 8), np.uint16),
                   codes, np.ones(1, i64), lengths, 1, prefix, not prefix)
+    typed_word_shortlists(SHORTLIST_LETTERS, np.zeros(1, i64), np.array([0, 1, 0, 1], i64),
+                          docs, np.zeros(1, np.int32), np.zeros((1, 8), np.uint16),
+                          np.ones(1, i64))
     prefix_completions(docs, np.zeros(1, i64), codes, np.ones(1, i64), np.zeros(1, i64), 1,
                        -1)
     fresh_entries(np.zeros(1, i64), np.zeros(1, i64))

@@ -186,3 +186,69 @@ def _osa_within(word, term, n, m, full, b, prefix, prev2, prev, cur
         if n - b <= j <= n + b:  # a cell off the band is more than b
             d = min(d, prev[j])
     return d
+
+
+# The fewest letters of a word that typed_word_shortlists' proof holds for: it reads the
+# word's letters 0 to 4.
+SHORTLIST_LETTERS = 5
+
+
+@compiled
+def typed_word_shortlists(n, order, bounds, shared, rank, rows, lengths
+                          ):  # pragma: no cover - compiled
+    """The shortlists of a word W being typed (n >= SHORTLIST_LETTERS letters) with one
+    typo and its first letter kept, as grams.typed_word_grams gives them but far fewer:
+    (the whole word's, its completions'), term ids, sorted, each holding every term that
+    typo_hits accepts. ``order[bounds[0]:bounds[1]]`` and ``order[bounds[2]:bounds[3]]``:
+    the terms starting with W[:3] and with W[0] W[1] W[3] (ranges of the sorted order);
+    ``shared``: the terms starting with W[0] that have the bigram W[3] W[4] (its
+    posting). The count of 2 shared bigrams let ~1,000 terms through for a five-letter
+    word with common first letters, and counted ~5,000 posting entries to find them.
+
+    Why no accepted term is left out. typo_hits accepts a term T with one typo when some
+    prefix P of T (a cut of n - 1, n or n + 1 letters, or T whole; the whole word: P = T)
+    is within one OSA edit of W: P == W, or one substitution, deletion, insertion or
+    adjacent transposition turns W into P; and T[0] == W[0]. By where that edit is:
+    (a) none, or at W[3] or later (a deletion of W[i] or an insertion before it, i >= 3,
+        a substitution there, a transposition of W[i], W[i + 1], i >= 3): P, hence T,
+        starts with W[:3];
+    (b) a transposition of W[2] and W[3]: T starts with W[0] W[1] W[3];
+    (c) within W[1:3] (a substitution of W[1] or W[2], their transposition, a deletion
+        of either, an insertion before either): W[3:5] is left whole in P (n >= 5), so T
+        has the bigram W[3] W[4]. An edit at W[0] keeping T[0] == W[0] gives a string
+        one of these gives too (an insertion of W[0] before it is one before W[1]; a
+        deletion of W[0] == W[1] one of W[1]; a substitution or transposition there
+        changes nothing).
+    The length bounds are the bigram filter's, which typo_hits applies too: T at least
+    n - 1 letters, the whole word's within one of n."""
+    size = bounds[1] - bounds[0] + bounds[3] - bounds[2] + shared.size
+    heads = np.empty(size, np.int64)
+    k = 0
+    for r in range(bounds[0], bounds[1]):
+        heads[k] = order[r]
+        k += 1
+    for r in range(bounds[2], bounds[3]):
+        heads[k] = order[r]
+        k += 1
+    for i in range(shared.size):
+        heads[k] = shared[i]
+        k += 1
+    heads = np.sort(heads[:k])
+    whole = np.empty(k, np.int64)
+    j = 0
+    m = 0
+    for i in range(k):
+        t = heads[i]
+        if i > 0 and t == heads[i - 1]:
+            continue  # in (c) and (a) or (b), or both ranges (W[2] == W[3])
+        length = np.int64(rows[rank[t], ROW_LETTERS])
+        if length == WIDE:
+            length = np.int64(lengths[t])
+        if length < n - 1:
+            continue
+        heads[m] = t
+        m += 1
+        if length <= n + 1:
+            whole[j] = t
+            j += 1
+    return whole[:j], heads[:m]
