@@ -312,18 +312,7 @@ def test_typo_hits_of_words_past_64_letters_too(word: str, data: st.DataObject, 
                      max_size=3)
     terms = []
     for ops in data.draw(st.lists(edits, min_size=1, max_size=6)):
-        term = list(word)
-        for op, at, letter in ops:
-            at %= len(term) + 1
-            if op == 0 and at < len(term):
-                term[at] = letter
-            elif op == 1 and at < len(term):
-                del term[at]
-            elif op == 2:
-                term.insert(at, letter)
-            elif at + 1 < len(term):
-                term[at], term[at + 1] = term[at + 1], term[at]
-        terms.append("".join(term) + data.draw(st.text(alphabet="ab", max_size=3)))
+        terms.append(_edited(word, ops) + data.draw(st.text(alphabet="ab", max_size=3)))
     _check_typo_hits(word, terms, budget, prefix, any_first)
 
 
@@ -339,19 +328,8 @@ def test_a_typed_words_shortlists_keep_every_term_typo_hits_accepts(word: str,
                      min_size=1, max_size=2)
     terms = {word}
     for ops in data.draw(st.lists(edits, min_size=1, max_size=30)):
-        term = list(word)
-        for op, at, letter in ops:
-            at %= len(term) + 1
-            if op == 0 and at < len(term):
-                term[at] = letter
-            elif op == 1 and at < len(term):
-                del term[at]
-            elif op == 2:
-                term.insert(at, letter)
-            elif at + 1 < len(term):
-                term[at], term[at + 1] = term[at + 1], term[at]
-        if term:
-            terms.add("".join(term) + data.draw(st.text(alphabet="ab𝄞", max_size=3)))
+        if term := _edited(word, ops):
+            terms.add(term + data.draw(st.text(alphabet="ab𝄞", max_size=3)))
     term_list = sorted(terms, key=hash)  # ids in another order than the sorted one
     builder = VocabularyBuilder()
     builder.extend(term_list, {t: i for i, t in enumerate(term_list)})
@@ -368,6 +346,23 @@ def test_a_typed_words_shortlists_keep_every_term_typo_hits_accepts(word: str,
                                   vocab.grams.firsts, 1, prefix, False)[0].tolist()
                 for ids in (shortlist, same_first)]
         assert hits[0] == hits[1]
+
+
+def _edited(word: str, ops: list[tuple[int, int, str]]) -> str:
+    """``word`` after each (op, at, letter): 0 substitutes, 1 deletes, 2 inserts, 3 swaps
+    the letter at ``at`` with the next (``at`` wrapped to the word's length)."""
+    term = list(word)
+    for op, at, letter in ops:
+        at %= len(term) + 1
+        if op == 0 and at < len(term):
+            term[at] = letter
+        elif op == 1 and at < len(term):
+            del term[at]
+        elif op == 2:
+            term.insert(at, letter)
+        elif at + 1 < len(term):
+            term[at], term[at + 1] = term[at + 1], term[at]
+    return "".join(term)
 
 
 def _check_typo_hits(word: str, terms: list[str], budget: int, prefix: bool,
