@@ -38,8 +38,6 @@ StemGroup = int | list[int]
 # Rows the term buffers start with; they double when full. Rows past the written ones
 # are calloc'd pages never touched, so the room costs address space, not memory.
 INITIAL_ROWS = 1024
-# Terms whose typo rows are built at a time (typo_rows): its temporaries ~1 MiB.
-TYPO_ROWS_CHUNK = 16_384
 
 
 @dataclass(frozen=True)
@@ -245,19 +243,12 @@ def typo_rows(codes: np.ndarray, lengths: np.ndarray, order: np.ndarray
     three scattered reads a term (its code row, length and first letter)."""
     rank = np.empty(order.size, dtype=np.int32)
     rank[order] = np.arange(order.size, dtype=np.int32)
+    head = codes[order, :ROW_LETTERS]
+    in_order = lengths[order]
     rows = np.zeros((order.size, ROW_LETTERS + 1), dtype=np.uint16)
-    # TYPO_ROWS_CHUNK terms at a time: the whole vocabulary's gathered letters (uint32)
-    # and lengths (int64) at once were ~2.5x the rows themselves, built after each batch
-    # beside the published view's rows: the last batch's largest moment at 200k products
-    # (docs/benchmarks/memory.md, branch `mem3`).
-    for start in range(0, order.size, TYPO_ROWS_CHUNK):
-        part = order[start : start + TYPO_ROWS_CHUNK]
-        head = codes[part, :ROW_LETTERS]
-        in_order = lengths[part]
-        block = rows[start : start + TYPO_ROWS_CHUNK]
-        block[:, :head.shape[1]] = head  # wide letters wrap: such rows are marked WIDE below
-        wide = (head > 0xFFFF).any(axis=1) | (in_order >= WIDE)
-        block[:, ROW_LETTERS] = np.where(wide, WIDE, in_order)
+    rows[:, :head.shape[1]] = head  # wide letters wrap: such rows are marked WIDE below
+    wide = (head > 0xFFFF).any(axis=1) | (in_order >= WIDE)
+    rows[:, ROW_LETTERS] = np.where(wide, WIDE, in_order)
     return rank, rows
 
 
