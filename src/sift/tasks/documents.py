@@ -28,7 +28,7 @@ from sift.storage import documents as doc_rows
 from sift.storage import tasks as task_rows
 from sift.storage.database import Database
 from sift.storage.tasks import TaskRecord
-from sift.tasks import memory, progress
+from sift.tasks import progress
 from sift.tasks.background import WriteBehind
 from sift.tasks.payload import chunk_lines, parse_chunk
 
@@ -239,7 +239,6 @@ def apply_additions(
         progress.current().advance(len(pending))
         pending.clear()
         lines.clear()
-        memory.trim_arena()
 
     payload.reverse()
     # Each batch's rows are written on a helper thread while the batch is indexed here
