@@ -42,10 +42,15 @@ def counts_typed(word: str, budget: int) -> bool:
     """Whether GramView.typed_candidates counts ``word``'s shortlists (else it answers
     None): a word with letters, some bigram of which ``budget`` edits cannot destroy,
     and no ``$`` making its end bigram one of the others."""
-    if not word:
-        return False
-    grams = bigrams(word, True)
-    return len(grams) - _EDIT_DESTROYS * budget > 0 and word[-1] + "$" not in grams
+    return bool(word) and _typed_need(word, bigrams(word, True), budget) > 0
+
+
+def _typed_need(word: str, grams: set[str], budget: int) -> int:
+    """The bigrams of ``grams`` (``word``'s, as a prefix) a term must share with it after
+    ``budget`` edits; 0 where the count cannot be made (see counts_typed)."""
+    if word[-1] + "$" in grams:
+        return 0
+    return max(len(grams) - _EDIT_DESTROYS * budget, 0)
 
 
 class GramIndexBuilder:
@@ -184,11 +189,13 @@ class GramView:
         (``x$``), so one count gives both (kernels.typed_word_grams). None where the end
         bigram is among the others (a word with ``$`` in it) or the prefix's filter
         rules nothing out: ask ``candidates`` for each then."""
-        if not counts_typed(word, budget):
+        if not word:
             return None
-        grams = bigrams(word, True)
+        grams = bigrams(word, True)  # counts_typed's test, on bigrams made once
+        need = _typed_need(word, grams, budget)
+        if not need:
+            return None
         end = word[-1] + "$"
-        need = len(grams) - _EDIT_DESTROYS * budget
         first = word[0]
         lists = self._postings_of(grams, first)
         if not lists:

@@ -117,7 +117,7 @@ class Worker:
         # A batch was published since the filter and facet views and the typo rows were
         # last built (Catalog.warm_views): once the queue is empty, without
         # OPTIMIZE_IDLE_S.
-        self._fields_stale = False
+        self._views_stale = False
         self._worked_at = 0.0  # when the last batch ended (time.monotonic)
         # The idle polls read only after a commit (storage/commits.py): the leader's of
         # the queue, a follower's of the batches another node finished.
@@ -221,10 +221,10 @@ class Worker:
                 worked = False
                 self._stop.wait(1.0)
             if not worked:
-                if self._fields_stale:
+                if self._views_stale:
                     # The queue is empty: rebuild the filter and facet views and the typo
                     # rows the batches dropped now, not in the first search that needs them.
-                    self._fields_stale = False
+                    self._views_stale = False
                     self.ctx.catalog.warm_views()
                 if self._dirty and time.monotonic() - self._worked_at >= OPTIMIZE_IDLE_S:
                     # Idle: merge the segments the batches left (the leader is the
@@ -244,7 +244,7 @@ class Worker:
                 self._wake.wait(0.5)
                 self._wake.clear()
             else:
-                self._dirty = self._fields_stale = True
+                self._dirty = self._views_stale = True
                 self._worked_at = time.monotonic()
 
     def run_once(self) -> bool:
