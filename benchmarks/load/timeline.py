@@ -2,7 +2,7 @@
 the app and the engine, for one tree's `sift serve` (one worker, scifact by default).
 
     python -m benchmarks.load.timeline [--tree DIR] [--collection DIR] [--queries N]
-                                       [--client httpx|raw] [--repeat]
+                                       [--client httpx|raw] [--repeat] [--gap-us N]
 
 The server runs in a child process started by this module (``serve`` mode below), which
 wraps uvicorn's protocol (``data_received``: the request's bytes arrive; the answer's
@@ -26,6 +26,10 @@ each request's server events fall between its client start and end:
   wakes the client, which the kernel may run on the server's core until it has read the
   head, while the body waits;
 - ``sent -> client``: the kernel and the client until it has read the answer.
+
+With ``--gap-us N`` the client sleeps N µs before each request: the server then idles
+between requests, as in the paired benchmark, whose requests go to the other servers in
+between (and as behind a user's keystrokes), instead of finding the next request at once.
 
 The engine's stage also has the searching thread's CPU (``engine cpu``) and minor page
 faults (``engine faults``, a count). With ``--repeat`` every search finds the snapshot's
@@ -158,7 +162,7 @@ def serve(argv: list[str]) -> None:
 
 
 def measure(tree: Path, collection: Path, queries: int, client_name: str = "httpx",
-            repeat: bool = False) -> tuple[Events, dict[str, list[list[float]]]]:
+            repeat: bool = False, gap_us: int = 0) -> tuple[Events, dict[str, list[list[float]]]]:
     import httpx
 
     from benchmarks.collections import load_collection
@@ -199,6 +203,8 @@ def measure(tree: Path, collection: Path, queries: int, client_name: str = "http
                 warm = requests[:20]  # untimed first, as the paired benchmark's
                 spans = []
                 for n, request in enumerate([*warm, *requests]):
+                    if gap_us:  # the server idles, as between a paired run's requests
+                        time.sleep(gap_us / 1e6)
                     started = time.perf_counter()
                     client.request(request.method, request.path, request.body.encode())
                     if n >= len(warm):
@@ -294,9 +300,15 @@ def main() -> None:
     parser.add_argument("--repeat", action="store_true",
                         help="every search at first sight, and once more at once: its "
                              "CPU in this process back to back")
+    parser.add_argument("--gap-us", type=int, default=0,
+                        help="the client sleeps this long before each request, so that the "
+                             "server idles between requests (as between a paired run's, "
+                             "which go to other servers in between)")
     args = parser.parse_args()
     events, sent = measure(args.tree.resolve(), args.collection, args.queries, args.client,
-                           args.repeat)
+                           args.repeat, args.gap_us)
+    if args.gap_us:
+        print(f"an idle gap of {args.gap_us} µs before each request")
     report(events, sent, print)
     print(f"\nload average: {os.getloadavg()}")
 

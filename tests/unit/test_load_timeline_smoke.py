@@ -69,3 +69,16 @@ def test_searches_inline_and_on_a_thread_are_reported_apart() -> None:
     lines.clear()
     by_placement([row(1.0, 0.001)], lines.append)  # all inline: nothing to compare
     assert lines == []
+
+
+def test_an_idle_gap_before_each_request_is_said_and_every_request_still_matched(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+) -> None:  # fmt: skip
+    out = _timeline(tmp_path, monkeypatch, capsys, "--client", "raw", "--gap-us", "2000")
+    assert "an idle gap of 2000 µs before each request" in out
+    for kind in ("short", "prefix", "no-op"):
+        assert f"{kind} (5 requests)" in out
+    client_first = [ln for ln in out.splitlines() if ln.split()[:3] == ["client", "->", "recv"]]
+    # The gap is before each request's start, not inside its time.
+    assert client_first and all(float(ln.split()[3]) < 2000 for ln in client_first)
