@@ -19,7 +19,7 @@ from rapidfuzz.distance import OSA
 
 from sift.engine.analysis import ENGLISH_STOP_WORDS, Analyzer, normalize, stem_word
 from sift.engine.corpus.stats import TRUSTED, TYPOS, WordFacts
-from sift.engine.grams import counts_typed, counts_whole
+from sift.engine.grams import counts_typed
 from sift.engine.kernels import (
     SHORTLIST_LETTERS,
     expansion_table,
@@ -490,8 +490,6 @@ def _expand_word(w: QueryWord, snap: Snapshot, cfg: ExpandConfig,
     both = _typed_shortlists(w.text, budget, snap) if typed and not any_first else None
     if budget:
         ids, dist = _typo_terms(w.text, budget, snap, any_first,
-                                _whole_word_shortlist(w.text, budget, snap) if both is None
-                                and not any_first and not typed else
                                 _UNCOUNTED if both is None else both[0])
         if unknown and dist.size:
             # Keep the closest spellings only: farther ones are mostly noise.
@@ -539,23 +537,6 @@ def _typed_shortlists(word: str, budget: int, snap: Snapshot
                                  vocab.prefix_ranges(word[:3], word[:2] + word[3]),
                                  vocab.grams.starting_with(word[3:5], word[0]), rank, rows,
                                  vocab.lengths_by_id)
-
-
-def _whole_word_shortlist(word: str, budget: int, snap: Snapshot) -> np.ndarray:
-    """A whole word's typo shortlist (its first letter kept): the terms one edit may turn
-    it into, from typed_word_shortlists' two ranges of the sorted vocabulary and one
-    posting, where its proof holds (one typo, SHORTLIST_LETTERS letters or more); else
-    _UNCOUNTED (GramView.candidates counts the shared bigrams). Sorted, as the count's:
-    typo_hits over either gives the same terms in the same order, and the ranges read
-    ~1/10 of the terms the count let through, without zeroing a count per term."""
-    if budget != 1 or len(word) < SHORTLIST_LETTERS or not counts_whole(word, budget):
-        return _UNCOUNTED  # (where the count answers None: every term, in bucket order)
-    vocab = snap.vocabulary
-    rank, rows = vocab.typo_rows
-    return typed_word_shortlists(len(word), vocab.ids,
-                                 vocab.prefix_ranges(word[:3], word[:2] + word[3]),
-                                 vocab.grams.starting_with(word[3:5], word[0]), rank, rows,
-                                 vocab.lengths_by_id)[0]
 
 
 def _completions(word: str, tid: int | None, snap: Snapshot, base: float

@@ -45,12 +45,6 @@ def counts_typed(word: str, budget: int) -> bool:
     return bool(word) and _typed_need(word, bigrams(word, True), budget) > 0
 
 
-def counts_whole(word: str, budget: int) -> bool:
-    """Whether GramView.candidates counts a whole ``word``'s shortlist (else it answers
-    None: the count would rule nothing out)."""
-    return len(bigrams(word)) > _EDIT_DESTROYS * budget
-
-
 def _typed_need(word: str, grams: set[str], budget: int) -> int:
     """The bigrams of ``grams`` (``word``'s, as a prefix) a term must share with it after
     ``budget`` edits; 0 where the count cannot be made (see counts_typed)."""
