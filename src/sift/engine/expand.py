@@ -545,8 +545,8 @@ def _completions(word: str, tid: int | None, snap: Snapshot, base: float
     (kernels.prefix_completions) but the word's own term (``tid``: its exact term), and
     their weight."""
     vocab = snap.vocabulary
-    ids = prefix_completions(_letters(word), vocab.ids, vocab.typo_rows[1], vocab.codes,
-                             vocab.lengths_by_id, term_frequencies(snap), MAX_PREFIX_TERMS,
+    ids = prefix_completions(_letters(word), vocab.ids, vocab.codes, vocab.lengths_by_id,
+                             term_frequencies(snap), MAX_PREFIX_TERMS,
                              -1 if tid is None else tid)
     # Longer prefixes say more about the intended word.
     return ids, base * min(1.0, 0.5 + 0.1 * len(word))

@@ -211,8 +211,8 @@ def warm_up() -> None:
     typed_word_shortlists(SHORTLIST_LETTERS, np.zeros(1, i64), np.array([0, 1, 0, 1], i64),
                           docs, np.zeros(1, np.int32), np.zeros((1, 8), np.uint16),
                           np.ones(1, i64))
-    prefix_completions(docs, np.zeros(1, i64), np.zeros((1, 8), np.uint16), codes,
-                       np.ones(1, i64), np.zeros(1, i64), 1, -1)
+    prefix_completions(docs, np.zeros(1, i64), codes, np.ones(1, i64), np.zeros(1, i64), 1,
+                       -1)
     fresh_entries(np.zeros(1, i64), np.zeros(1, i64))
     f32 = np.ones(1, np.float32)
     expansion_table(0, 1.0, ids, 1.0, ids, 1.0, ids, np.zeros(1, np.int8), f32, ids,

@@ -11,22 +11,20 @@ from __future__ import annotations
 import numpy as np
 
 from sift.engine.kernels.compiling import compiled
-from sift.engine.kernels.typos import ROW_LETTERS, WIDE
 
 
 @compiled
-def prefix_completions(prefix, ids, rows, codes, lengths, freq, k, own
+def prefix_completions(prefix, ids, codes, lengths, freq, k, own
                        ):  # pragma: no cover - compiled
     """The terms starting with ``prefix`` (code points), as term ids in their sorted
     order: at most ``k``, the most frequent by ``freq`` (equal counts: the first in that
     order, as topk.largest_k picks), ``own`` (the prefix's own term id, or -1) left out.
-    ``ids`` is the vocabulary's sorted order, ``rows`` its terms' compact rows in that
-    order (vocab.typo_rows), ``codes``/``lengths`` each term id's code points and length.
-    vocab.prefix_range's two searches of a unicode array through a sorter, the frequency
-    cut's gather and partition, and the removal, in one call."""
+    ``ids`` is the vocabulary's sorted order, ``codes``/``lengths`` each term id's code
+    points and length. vocab.prefix_range's two searches of a unicode array through a
+    sorter, the frequency cut's gather and partition, and the removal, in one call."""
     n = prefix.size
-    lo = _first_not_before(prefix, n, ids, rows, codes, lengths, 0, ids.size, False)
-    hi = _first_not_before(prefix, n, ids, rows, codes, lengths, lo, ids.size, True)
+    lo = _first_not_before(prefix, n, ids, codes, lengths, 0, ids.size, False)
+    hi = _first_not_before(prefix, n, ids, codes, lengths, lo, ids.size, True)
     size = hi - lo
     keep = np.ones(size, np.bool_)
     if size > k:
@@ -55,50 +53,27 @@ def prefix_completions(prefix, ids, rows, codes, lengths, freq, k, own
 
 
 @compiled
-def _first_not_before(prefix, n, ids, rows, codes, lengths, lo, hi, past
+def _first_not_before(prefix, n, ids, codes, lengths, lo, hi, past
                       ):  # pragma: no cover - compiled
     """The first position of ``ids[lo:hi]`` whose term does not sort before ``prefix``
     (``past``: before ``prefix + "\U0010ffff"``, every term starting with it), as numpy's
-    searchsorted of the vocabulary's unicode array finds it. A term's first ROW_LETTERS
-    letters and its length are read from its 16-byte row at the same position (one
-    access a probe, the last probes' rows adjacent) unless the row is WIDE; the term id,
-    its code row and length only for a letter past them."""
+    searchsorted of the vocabulary's unicode array finds it."""
     while lo < hi:
         mid = (lo + hi) >> 1
-        row = rows[mid]
-        narrow = row[ROW_LETTERS] != WIDE
-        t = -1
-        if narrow:
-            length = np.int64(row[ROW_LETTERS])
-        else:
-            t = ids[mid]
-            length = lengths[t]
+        t = ids[mid]
+        length = lengths[t]
         before = length < n  # a term all of whose letters match is shorter: before
         decided = False
         for i in range(min(length, n)):
-            if narrow and i < ROW_LETTERS:
-                a = np.uint32(row[i])
-            else:
-                if t < 0:
-                    t = ids[mid]
-                a = codes[t, i]
-            b = prefix[i]
+            a, b = codes[t, i], prefix[i]
             if a != b:
                 before = a < b
                 decided = True
                 break
         if not decided and length >= n:
             # The term starts with the prefix: before it only when ``past`` asks for every
-            # such term (the term is the prefix, or its next letter is below U+10FFFF: a
-            # narrow row's letters are all below it).
-            if length == n or not past:
-                before = past
-            elif narrow and n < ROW_LETTERS:
-                before = True
-            else:
-                if t < 0:
-                    t = ids[mid]
-                before = codes[t, n] < 0x10FFFF
+            # such term (the term is the prefix, or its next letter is below U+10FFFF).
+            before = past and (length == n or codes[t, n] < 0x10FFFF)
         if before:
             lo = mid + 1
         else:
