@@ -114,7 +114,6 @@ from sift.engine.kernels.topk import (
 from sift.engine.kernels.totals import filter_totals, trailing_union
 from sift.engine.kernels.typos import (
     SHORTLIST_LETTERS,
-    _letter_mask,
     _osa_bits,
     _osa_within,
     _row_bound,
@@ -129,9 +128,8 @@ __all__ = [
     "PYTHON", "RADIX_BITS", "SHORTLIST_LETTERS", "SPARSE_CANDIDATES", "TOP_BINS", "_JIT_NAMESPACES",
     "_JIT_VERSIONS", "_JitOnFirstCall", "_add_closest_pairs", "_add_frequencies", "_bit_width",
     "_copy_rows", "_counted_grams", "_first_at_least", "_first_not_before", "_jit", "_jit_version",
-    "_letter_mask", "_mark_term_docs", "_max_term_doc", "_osa_bits", "_osa_within",
-    "_packed_mask", "_pair_bonus", "_pair_rows", "_phrase_keys", "_popcount", "_put",
-    "_radix_sorted", "_ranked_pair_bonus",
+    "_mark_term_docs", "_max_term_doc", "_osa_bits", "_osa_within", "_packed_mask", "_pair_bonus",
+    "_pair_rows", "_phrase_keys", "_popcount", "_put", "_radix_sorted", "_ranked_pair_bonus",
     "_ranks_before", "_row_bound", "_row_count", "_sorted_distinct", "_subset_rows", "_term_count",
     "add_pair_bonuses", "add_proximity_bonus", "add_where_all", "candidate_index",
     "candidates_and_frequencies", "coded_sum", "compiled", "copy_live_rows", "count_bits",

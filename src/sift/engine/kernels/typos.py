@@ -122,7 +122,15 @@ def _osa_bits(ascii_masks, others, other_masks, n, term, m, full, prefix
     cuts = (min(max(n - 1, 1), full), min(n, full), min(n + 1, full))
     best = n if prefix and full == 0 else 1 << 30
     for j in range(m):
-        eq = _letter_mask(ascii_masks, others, other_masks, term[j])
+        c = term[j]
+        eq = np.uint64(0)
+        if c < 128:
+            eq = ascii_masks[c]
+        else:
+            for o in range(others.size):
+                if others[o] == c:
+                    eq = other_masks[o]
+                    break
         swap = ((~d0 & eq) << one) & eq_before  # an adjacent transposition ends here
         d0 = (((eq & vp) + vp) ^ vp) | eq | vn | swap
         hp = vn | ~(d0 | vp)
@@ -142,18 +150,6 @@ def _osa_bits(ascii_masks, others, other_masks, n, term, m, full, prefix
 
 
 @compiled
-def _letter_mask(ascii_masks, others, other_masks, c):  # pragma: no cover - compiled
-    """The word's positions holding the letter ``c`` (bits): ASCII by code point, any
-    other letter by a scan of the word's distinct others (typo_hits makes both)."""
-    if c < 128:
-        return ascii_masks[c]
-    for o in range(others.size):
-        if others[o] == c:
-            return other_masks[o]
-    return np.uint64(0)
-
-
-@compiled
 def _row_bound(ascii_masks, others, other_masks, n, row):  # pragma: no cover - compiled
     """A lower bound of every distance _osa_bits finds from a word of ``n`` letters (1 to
     64) to a term of more than ROW_LETTERS letters whose first ROW_LETTERS are ``row``'s
@@ -170,7 +166,15 @@ def _row_bound(ascii_masks, others, other_masks, n, row):  # pragma: no cover - 
     eq_before = np.uint64(0)
     least = 1 << 30
     for j in range(ROW_LETTERS):
-        eq = _letter_mask(ascii_masks, others, other_masks, row[j])
+        c = row[j]
+        eq = np.uint64(0)
+        if c < 128:
+            eq = ascii_masks[c]
+        else:
+            for o in range(others.size):
+                if others[o] == c:
+                    eq = other_masks[o]
+                    break
         swap = ((~d0 & eq) << one) & eq_before
         d0 = (((eq & vp) + vp) ^ vp) | eq | vn | swap
         hp = vn | ~(d0 | vp)
