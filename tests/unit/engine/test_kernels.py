@@ -13,6 +13,7 @@ from rapidfuzz.distance import OSA
 
 from conftest import build_index, search
 from sift.engine import kernels
+from sift.engine.kernels.typos import ROW_LETTERS
 from sift.engine.kernels_guard import Guarded
 from sift.engine.match import POS_BITS, sorted_distinct
 from sift.engine.topk import smallest_k
@@ -313,6 +314,22 @@ def test_typo_hits_of_words_past_64_letters_too(word: str, data: st.DataObject, 
     terms = []
     for ops in data.draw(st.lists(edits, min_size=1, max_size=6)):
         terms.append(_edited(word, ops) + data.draw(st.text(alphabet="ab", max_size=3)))
+    _check_typo_hits(word, terms, budget, prefix, any_first)
+
+
+@given(st.text(alphabet="abé日𝄞", min_size=ROW_LETTERS, max_size=14), st.data(),
+       st.integers(1, 2), st.booleans(), st.booleans())
+@settings(max_examples=300, deadline=None)
+def test_typo_hits_of_words_longer_than_a_row(word: str, data: st.DataObject, budget: int,
+                                              prefix: bool, any_first: bool) -> None:
+    """A word of ROW_LETTERS letters and more: its terms' rows reject those more than
+    the budget away within their first letters (_row_bound) before any code row is read;
+    terms zero to three edits from the word, anywhere in it, with suffixes, and letters
+    past uint16 (WIDE rows, never bounded)."""
+    edits = st.lists(st.tuples(st.integers(0, 3), st.integers(0, 14), st.sampled_from("abé日𝄞")),
+                     max_size=3)
+    terms = [_edited(word, ops) + data.draw(st.text(alphabet="ab日", max_size=4))
+             for ops in data.draw(st.lists(edits, min_size=1, max_size=12))]
     _check_typo_hits(word, terms, budget, prefix, any_first)
 
 

@@ -116,6 +116,7 @@ from sift.engine.kernels.typos import (
     SHORTLIST_LETTERS,
     _osa_bits,
     _osa_within,
+    _row_bound,
     typed_word_shortlists,
     typo_hits,
 )
@@ -129,7 +130,7 @@ __all__ = [
     "_copy_rows", "_counted_grams", "_first_at_least", "_first_not_before", "_jit", "_jit_version",
     "_mark_term_docs", "_max_term_doc", "_osa_bits", "_osa_within", "_packed_mask", "_pair_bonus",
     "_pair_rows", "_phrase_keys", "_popcount", "_put", "_radix_sorted", "_ranked_pair_bonus",
-    "_ranks_before", "_row_count", "_sorted_distinct", "_subset_rows", "_term_count",
+    "_ranks_before", "_row_bound", "_row_count", "_sorted_distinct", "_subset_rows", "_term_count",
     "add_pair_bonuses", "add_proximity_bonus", "add_where_all", "candidate_index",
     "candidates_and_frequencies", "coded_sum", "compiled", "copy_live_rows", "count_bits",
     "count_multi_values", "count_single_values", "dense_candidates", "distinct_words", "docid_bits",
