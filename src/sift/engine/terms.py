@@ -37,7 +37,7 @@ def _hashes(words: list[str]) -> np.ndarray:
     return np.fromiter(map(hash, words), dtype=np.int64, count=len(words))
 
 
-def _unicode(codes: np.ndarray) -> np.ndarray:
+def unicode_rows(codes: np.ndarray) -> np.ndarray:
     """Rows of code points as a numpy unicode array (a view: no copy)."""
     return codes.view(f"<U{codes.shape[1]}").reshape(codes.shape[0])
 
@@ -57,7 +57,7 @@ class TermTable:
     def __init__(self) -> None:
         self._n = 0
         self._codes = np.zeros((0, 1), dtype=np.uint32)  # room rows: see INITIAL_ROWS
-        self._text = _unicode(self._codes)  # the same rows as strings (a view)
+        self._text = unicode_rows(self._codes)  # the same rows as strings (a view)
         self._lengths = np.zeros(0, dtype=np.int64)
         self._hashes = np.zeros(0, dtype=np.int64)
         self._slots = np.full(8, _ABSENT, dtype=np.int32)
@@ -182,7 +182,7 @@ class TermTable:
         hashes = np.zeros(room, dtype=np.int64)
         hashes[: self._n] = self._hashes[: self._n]
         # The text view first: a reader that finds the new codes finds their view.
-        self._text = _unicode(codes)
+        self._text = unicode_rows(codes)
         self._codes, self._lengths, self._hashes = codes, lengths, hashes
 
     # ------------------------------------------------------------------ pickling

@@ -23,7 +23,7 @@ import numpy as np
 from sift.engine.analysis import stem_words
 from sift.engine.grams import GramIndexBuilder, GramView
 from sift.engine.kernels.typos import ROW_LETTERS, WIDE
-from sift.engine.terms import TermTable
+from sift.engine.terms import TermTable, unicode_rows
 
 # Buckets: term ids (int64, an array: a list's int objects took 32 bytes an id more),
 # increasing; their words are made from the term table when a view first reads the
@@ -152,9 +152,9 @@ class VocabularyBuilder:
         del new
         # The new terms sorted from their rows (trailing zeros compare as the shorter
         # string's end).
-        added = _unicode(codes[start:stop])
+        added = unicode_rows(codes[start:stop])
         order = np.argsort(added, kind="stable")
-        where = np.searchsorted(_unicode(codes[:start]), added[order], sorter=self._ids)
+        where = np.searchsorted(unicode_rows(codes[:start]), added[order], sorter=self._ids)
         # A new array: published Vocabulary objects keep the old order.
         self._ids = np.insert(self._ids, where, order + start)
         self._n = stop
@@ -194,7 +194,7 @@ class VocabularyBuilder:
         # Own-stem flags copied under the GIL (a slice), as the gram view's arrays.
         own = np.frombuffer(self._own_stem[: self._n], dtype=np.bool_)
         codes = self._terms.codes[: self._n]
-        return Vocabulary(_unicode(codes), self._ids, self._terms.lengths[: self._n], codes,
+        return Vocabulary(unicode_rows(codes), self._ids, self._terms.lengths[: self._n], codes,
                           self._n, self._stems, self._terms, own, self._by_first,
                           self._by_length, self._grams.view(self._n))
 
@@ -230,11 +230,6 @@ def _stems_of(words: list[str]) -> list[str]:
     if worded.size:
         stems[worded] = stem_words(list(map(words.__getitem__, worded.tolist())))
     return stems.tolist()
-
-
-def _unicode(codes: np.ndarray) -> np.ndarray:
-    """Rows of code points as a numpy unicode array (a view: no copy)."""
-    return codes.view(f"<U{codes.shape[1]}").reshape(codes.shape[0])
 
 
 def _groups(keys: np.ndarray) -> list[tuple[int, np.ndarray]]:
