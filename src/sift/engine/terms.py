@@ -90,8 +90,10 @@ class TermTable:
             tid = slots.item(s)
             if tid < 0:
                 return None
-            if tid < n and hashes.item(tid) == h and self._lengths.item(tid) == len(term) \
-                    and self._text.item(tid) == term.rstrip("\x00"):
+            # The text view drops trailing NULs: a term ending with one is compared whole
+            # (only then does the first comparison fail once the hashes are equal).
+            if hashes.item(tid) == h and tid < n and self._lengths.item(tid) == len(term) \
+                    and (self._text.item(tid) == term or self[tid] == term):
                 return tid
             s = (s + 1) & mask
 
