@@ -90,9 +90,11 @@ class TermTable:
             tid = slots.item(s)
             if tid < 0:
                 return None
-            # The text view drops trailing NULs: a term ending with one is compared whole
-            # (only then does the first comparison fail once the hashes are equal).
-            if hashes.item(tid) == h and tid < n and self._lengths.item(tid) == len(term) \
+            # An id past ``n`` first: the writer may have put it into these slots after
+            # growing the hashes into a new array. The text view drops trailing NULs: a
+            # term ending with one is compared whole (only then does the first comparison
+            # fail once the hashes are equal).
+            if tid < n and hashes.item(tid) == h and self._lengths.item(tid) == len(term) \
                     and (self._text.item(tid) == term or self[tid] == term):
                 return tid
             s = (s + 1) & mask
