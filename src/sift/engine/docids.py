@@ -13,25 +13,27 @@ so a lookup tries the array, then the dict.
 
 from __future__ import annotations
 
-from itertools import compress, repeat
+from itertools import compress
 
 import numpy as np
+
+from sift.engine.terms import TermTable
 
 ABSENT = -1
 
 
 class DocIds:
-    """A mapping external id -> docid; ``term_ids`` is the index's term dict (shared)."""
+    """A mapping external id -> docid; ``terms`` is the index's term table (shared)."""
 
-    def __init__(self, term_ids: dict[str, int]) -> None:
-        self._term_ids = term_ids
+    def __init__(self, terms: TermTable) -> None:
+        self._terms = terms
         self._by_term = np.full(0, ABSENT, dtype=np.int32)  # docid by term id
         self._other: dict[str, int] = {}
         self._count = 0
 
     def _slot(self, ext: str) -> int | None:
         """The term id whose array slot holds ``ext``'s docid, if it is there."""
-        tid = self._term_ids.get(ext)
+        tid = self._terms.get(ext)
         if tid is not None and tid < self._by_term.size and self._by_term[tid] != ABSENT:
             return tid
         return None
@@ -64,8 +66,7 @@ class DocIds:
         """Those of ``exts`` that have a docid, in order."""
         if not self._count:
             return []
-        tids = np.fromiter(map(self._term_ids.get, exts, repeat(ABSENT)), dtype=np.int64,
-                           count=len(exts))
+        tids = self._terms.ids(exts)
         slots = (tids >= 0) & (tids < self._by_term.size)
         found = np.zeros(len(exts), dtype=bool)
         found[slots] = self._by_term[tids[slots]] != ABSENT
@@ -74,27 +75,20 @@ class DocIds:
                                  count=len(exts))
         return list(compress(exts, found.tolist()))
 
-    def assign(self, ids: list[str], first: int,
-               tids: list[int | None] | None = None) -> None:
+    def assign(self, ids: list[str], first: int, tids: np.ndarray | None = None) -> None:
         """Docids ``first``, ``first + 1``, ... to ``ids``, none of which is held
-        (``tids``: each id's term id, None for an id that is no term, when known)."""
+        (``tids``: each id's term id, -1 for an id that is no term, when known)."""
         if tids is None:
-            tids = list(map(self._term_ids.get, ids))
+            tids = self._terms.ids(ids)
         self._count += len(ids)
-        some_not_terms = None in tids
-        if some_not_terms:
-            for docid, ext, tid in zip(range(first, first + len(ids)), ids, tids,
-                                       strict=True):
-                if tid is None:
-                    self._other[ext] = docid
+        for i in np.flatnonzero(tids == ABSENT).tolist():
+            self._other[ids[i]] = first + i
         docids = np.arange(first, first + len(ids), dtype=np.int32)
-        terms = np.fromiter((ABSENT if t is None else t for t in tids), dtype=np.int64,
-                            count=len(tids)) if some_not_terms \
-            else np.asarray(tids, dtype=np.int64)
-        docids, terms = docids[terms != ABSENT], terms[terms != ABSENT]
+        known = tids != ABSENT
+        docids, terms = docids[known], tids[known]
         if not terms.size:
             return
-        needed = len(self._term_ids)
+        needed = len(self._terms)
         if needed > self._by_term.size:  # room for the terms to come, as the index's arrays
             grown = np.full(max(needed, self._by_term.size * 3 // 2), ABSENT, dtype=np.int32)
             grown[: self._by_term.size] = self._by_term

@@ -29,6 +29,7 @@ from sift.engine.kernels import (
     typo_hits,
 )
 from sift.engine.store import LRU, Snapshot
+from sift.engine.terms import TermTable
 from sift.engine.topk import largest_k
 
 MAX_PREFIX_TERMS: Final = 200  # most frequent completions kept for a prefix
@@ -79,10 +80,10 @@ class QueryWord:
     _any_exact: bool = field(default=False, repr=False)
     # Highlighted words: those named so far, and term ids whose terms are named when the
     # words are first read (most searches never highlight: typo variants' terms are only
-    # looked up then), in ``_terms`` (the snapshot's term list).
+    # looked up then), in ``_terms`` (the snapshot's term table).
     _named: set[str] = field(default_factory=set, repr=False)
     _unnamed: np.ndarray | None = field(default=None, repr=False)
-    _terms: list[str] | None = field(default=None, repr=False)
+    _terms: TermTable | None = field(default=None, repr=False)
 
     @property
     def highlight_words(self) -> set[str]:
@@ -507,7 +508,7 @@ def _expand_word(w: QueryWord, snap: Snapshot, cfg: ExpandConfig,
         heads, head_typos = _typo_completions(w.text, snap, budget,
                                               _UNCOUNTED if both is None else both[1])
         head_weights = cfg.prefix_weight * scale * _TYPO_WEIGHTS[head_typos]
-    w._terms = snap.term_list
+    w._terms = snap.terms
     if completions.size or ids.size or heads.size or (group and group != [tid]):
         stems = np.array(group, dtype=np.int64) if group else _NO_TERMS
         w._rows, w._unnamed = expansion_table(
@@ -635,14 +636,14 @@ def best_split(word: str, snap: Snapshot) -> list[str] | None:
     # Snapshot.term_id spelled out, and the right half looked up only when the left
     # is a term: a word being typed ("protei") is tried at every cut, most of them
     # with a left half the index does not know.
-    ids, n_terms = snap.term_ids, snap.n_terms
+    terms, n_terms = snap.terms, snap.n_terms
     best: tuple[int, list[str]] | None = None
     for cut in range(2, len(word) - 1):
-        left = ids.get(word[:cut])
-        if left is None or left >= n_terms:
+        left = terms.get(word[:cut], n_terms)
+        if left is None:
             continue
-        right = ids.get(word[cut:])
-        if right is None or right >= n_terms:
+        right = terms.get(word[cut:], n_terms)
+        if right is None:
             continue
         freq = term_frequencies(snap)
         score = int(min(freq[left], freq[right]))

@@ -19,7 +19,6 @@ from __future__ import annotations
 import threading
 from collections import Counter
 from collections.abc import Callable, Hashable, Iterable, Sequence
-from itertools import repeat
 from typing import Any
 
 import numpy as np
@@ -33,6 +32,7 @@ from sift.engine.corpus.query import query_statistics
 from sift.engine.corpus.stats import CorpusStats
 from sift.engine.docids import DocIds
 from sift.engine.doctable import DocTable
+from sift.engine.extids import ExternalIds
 from sift.engine.facet_search import run_facet_search
 from sift.engine.fields.store import FieldStore
 from sift.engine.partition import SHARD_FIELD, Partition
@@ -45,6 +45,7 @@ from sift.engine.store import (
     Snapshot,
     merge_segments,
 )
+from sift.engine.terms import TermTable
 from sift.engine.tiebreak import tie_keys
 from sift.engine.vocab import VocabularyBuilder
 from sift.engine.word_totals import dense_letters
@@ -82,14 +83,13 @@ class SearchIndex:
         self.searchable: list[str] = list(settings.get("searchableAttributes") or ["*"])
 
     def _reset(self, publish: bool = True) -> None:
-        self._term_ids: dict[str, int] = {}
-        self._term_list: list[str] = []
-        self._vocab = VocabularyBuilder()
+        self._terms = TermTable()
+        self._vocab = VocabularyBuilder(self._terms)
         self._field_ids: dict[str, int] = {}
         self._field_names: list[str] = []
         self._docs = DocTable()
-        self._ext_to_int = DocIds(self._term_ids)
-        self._ext_ids: list[str] = []
+        self._ext_to_int = DocIds(self._terms)
+        self._ext_ids = ExternalIds(self._terms)
         self._alive = np.zeros(0, dtype=bool)
         self._field_len = np.zeros((0, 1), dtype=np.float32)
         self._field_len_room = self._field_len  # _field_len is its first rows (_grow)
@@ -165,7 +165,7 @@ class SearchIndex:
         return self._unpublished
 
     def _build_view(self) -> IndexView:
-        self._vocab.extend(self._term_list, self._term_ids)
+        self._vocab.extend()
         snapshot = Snapshot(
             segments=tuple(self._segments),
             alive=self._alive.copy(),
@@ -173,9 +173,8 @@ class SearchIndex:
             docs=self._docs.published(),  # shares the documents: no copy (doctable.py)
             ext_ids=self._ext_ids,
             tie=self._tie_room[: self._alive.size],
-            term_list=self._term_list,
-            term_ids=self._term_ids,
-            n_terms=len(self._term_list),
+            terms=self._terms,
+            n_terms=len(self._terms),
             vocabulary=self._vocab.view(),
             field_names=list(self._field_names),
             n_alive=int(self._alive.sum()),
@@ -246,17 +245,15 @@ class SearchIndex:
                                            values.texts_per_value, values.value_doc + first,
                                            values.value_field)
         # An id that is also a term (a number, a lowercase word: searchable ids are) is
-        # kept as the term's string, one object instead of two (~50 bytes a document).
+        # kept as the term's id, its string made when asked for (sift.engine.extids).
         exts = list(latest)
-        tids = list(map(self._term_ids.get, exts))
-        term_list = self._term_list
-        ids = [ext if tid is None else term_list[tid] for ext, tid in zip(exts, tids, strict=True)]
-        self._ext_ids.extend(ids)
-        self._ext_to_int.assign(ids, first, tids)
+        tids = self._terms.ids(exts)
+        self._ext_ids.extend(exts, tids)
+        self._ext_to_int.assign(exts, first, tids)
         self._grow(first + len(batch), lengths)
         self._tie_room[first : first + len(batch)] = tie_keys(list(latest))
         if postings is not None:
-            self._segments.append(Segment.build(*postings, len(self._term_list)))
+            self._segments.append(Segment.build(*postings, len(self._terms)))
         with self.fields_lock:
             # The shard goes to the filters only: hits show the document as stored.
             labelled = ([{**doc, SHARD_FIELD: shard}
@@ -267,21 +264,8 @@ class SearchIndex:
         self._publish()
 
     def _term_id_of(self, words: list[str]) -> np.ndarray:
-        """Each word's term id; new words get the next ids in order of first appearance.
-        One lookup a word; only the words not found are looked at again."""
-        term_ids, term_list = self._term_ids, self._term_list
-        tids = np.fromiter(map(term_ids.get, words, repeat(-1)), dtype=np.int64,
-                           count=len(words))
-        missing = np.flatnonzero(tids < 0)
-        if missing.size:
-            unseen = list(map(words.__getitem__, missing.tolist()))
-            new = list(dict.fromkeys(unseen))
-            term_ids.update(zip(new, range(len(term_list), len(term_list) + len(new)),
-                                strict=True))
-            term_list.extend(new)
-            tids[missing] = np.fromiter(map(term_ids.__getitem__, unseen), dtype=np.int64,
-                                        count=len(unseen))
-        return tids
+        """Each word's term id; new words get the next ids in order of first appearance."""
+        return self._terms.add(words)
 
     def _grow(self, n_docs: int, lengths: np.ndarray) -> None:
         n_fields = max(len(self._field_names), 1)
@@ -322,7 +306,7 @@ class SearchIndex:
                 tail += sizes[start]
         else:
             return
-        merged = merge_segments(self._segments[start:], self._alive, len(self._term_list))
+        merged = merge_segments(self._segments[start:], self._alive, len(self._terms))
         self._segments = [*self._segments[:start], merged]
 
     def optimize(self, force: bool = False) -> bool:
@@ -337,7 +321,7 @@ class SearchIndex:
         sizes = [seg.size for seg in self._segments]
         if not force and (sum(sizes) - max(sizes)) < OPTIMIZE_SHARE * max(sizes):
             return False
-        self._segments = [merge_segments(self._segments, self._alive, len(self._term_list))]
+        self._segments = [merge_segments(self._segments, self._alive, len(self._terms))]
         self._publish()
         return True
 

@@ -44,7 +44,7 @@ def doc_term_matrix(snap: Snapshot) -> sparse.csr_matrix:
 
 def _stop_mask(snap: Snapshot) -> np.ndarray:
     def build() -> np.ndarray:
-        words = snap.term_list[: snap.n_terms]
+        words = snap.terms.strings(0, snap.n_terms)
         return np.fromiter((len(w) < 3 or w in ENGLISH_STOP_WORDS or w.isdigit()
                             for w in words), dtype=bool, count=len(words))
     return snap.cached("prf_stop", build)

@@ -21,7 +21,9 @@ import numpy as np
 
 from sift.engine.analysis import Analyzer
 from sift.engine.doctable import DocTable
+from sift.engine.extids import ExternalIds
 from sift.engine.kernels import copy_live_rows, live_rows_per_term, rows_by_term
+from sift.engine.terms import TermTable
 from sift.engine.vocab import Vocabulary
 
 # Array elements get a gap so that the end of one value and the start of the
@@ -173,10 +175,9 @@ class Snapshot:
     alive: np.ndarray  # bool per internal docid
     field_len: np.ndarray  # float32 [docid, field id] words per field
     docs: DocTable  # internal docid -> document
-    ext_ids: list[str]  # internal docid -> external id
+    ext_ids: ExternalIds  # internal docid -> external id (append-only, shared)
     tie: np.ndarray  # uint64 per internal docid: the order of exact ties (tiebreak.py)
-    term_list: list[str]  # term id -> term (append-only list shared with the writer)
-    term_ids: dict[str, int]  # term -> id (append-only, shared; ids >= n_terms ignored)
+    terms: TermTable  # term <-> id (append-only, shared with the writer; ids >= n_terms ignored)
     n_terms: int
     vocabulary: Vocabulary  # sorted and bucketed view of the first n_terms terms
     field_names: list[str]  # field id -> flattened attribute name
@@ -212,8 +213,7 @@ class Snapshot:
         return self.cached("avglen", build)
 
     def term_id(self, term: str) -> int | None:
-        tid = self.term_ids.get(term)
-        return tid if tid is not None and tid < self.n_terms else None
+        return self.terms.get(term, self.n_terms)
 
     def live_ids(self) -> np.ndarray:
         return np.nonzero(self.alive)[0].astype(np.uint32)

@@ -2,11 +2,11 @@
 
 Terms are append-only (a term id is never reused), so the writer extends these
 structures with each batch's new terms instead of rebuilding them: the terms'
-code points and lengths are kept by term id in buffers that only grow (a view
-sees its first ``n_terms`` rows, the writer appends past them), the sorted order
+code points and lengths are the term table's (sift.engine.terms: buffers that only
+grow; a view sees its first ``n_terms`` rows, the writer appends past them), the sorted order
 is an array of term ids that gets the new ids inserted (one O(V) copy of 8 bytes
 a term, no Python loop over the whole vocabulary), and the per-stem /
-per-(first letter, length) buckets are Python lists that only grow. Readers get
+per-(first letter, length) buckets are arrays of term ids that only grow. Readers get
 an immutable :class:`Vocabulary` that knows its term count and ignores ids the
 writer added later.
 """
@@ -23,21 +23,17 @@ import numpy as np
 from sift.engine.analysis import stem_words
 from sift.engine.grams import GramIndexBuilder, GramView
 from sift.engine.kernels.typos import ROW_LETTERS, WIDE
+from sift.engine.terms import TermTable, unicode_rows
 
-# Buckets: words and their ids (int64, an array: a list's int objects took 32 bytes an
-# id more). The writer appends the word before the id, so a reader that first copies
-# the ids always sees matching prefixes of both.
-Bucket = tuple[list[str], array.array]
+# Buckets: term ids (int64, an array: a list's int objects took 32 bytes an id more),
+# increasing; their words are made from the term table when a view first reads the
+# bucket (a list of the words kept every term's string: ~12 MiB at 200k products).
+Bucket = array.array
 # A stem's terms: one term id (most stems have one term: a list per stem took ~64 bytes
 # more each), or a list of them. A stem whose only term is itself (most numbers and ids,
 # many words) has no entry: the term's flag in `own_stem` says so (a dict entry and its
 # id took ~100 bytes a term).
 StemGroup = int | list[int]
-
-
-# Rows the term buffers start with; they double when full. Rows past the written ones
-# are calloc'd pages never touched, so the room costs address space, not memory.
-INITIAL_ROWS = 1024
 
 
 @dataclass(frozen=True)
@@ -48,7 +44,7 @@ class Vocabulary:
     codes: np.ndarray  # each term id's code points (uint32 rows, zero-padded)
     n_terms: int
     _stems: dict[str, StemGroup]
-    _term_ids: dict[str, int]  # the index's (append-only; ids >= n_terms ignored)
+    _terms: TermTable  # the index's (append-only; ids >= n_terms ignored)
     _own_stem: np.ndarray  # bool per term id: its stem is itself
     _by_first: dict[tuple[str, int], Bucket]
     _by_length: dict[int, Bucket]
@@ -73,8 +69,8 @@ class Vocabulary:
         to a word's expansion lists, and most groups have one term)."""
         found = self._stems.get(stem)
         if found is None:  # only the term equal to the stem may have it (see StemGroup)
-            tid = self._term_ids.get(stem)
-            return [tid] if tid is not None and tid < self.n_terms and self._own_stem[tid] \
+            tid = self._terms.get(stem, self.n_terms)
+            return [tid] if tid is not None and self._own_stem[tid] \
                 else []
         if type(found) is int:
             return [found] if found < self.n_terms else []
@@ -87,7 +83,7 @@ class Vocabulary:
                 ) -> tuple[list[str], np.ndarray, np.ndarray]:
         """(words, ids, first-letter code points) of a bucket, as this view sees it.
 
-        Converting a bucket's Python lists costs as much as the typo search itself
+        Making a bucket's words and arrays costs as much as the typo search itself
         for large buckets, so each view converts a bucket once (views are per
         snapshot, and a bucket only grows beyond what a view sees)."""
         cached = self._arrays.get(key)
@@ -97,13 +93,11 @@ class Vocabulary:
             out: tuple[list[str], np.ndarray, np.ndarray] = (
                 [], np.empty(0, dtype=np.int64), np.empty(0, dtype=np.uint32))
         else:
-            # The ids first (see Bucket); a slice copies them under the GIL, so the writer
-            # may grow its array afterwards without a reader holding a buffer into it.
-            ids = np.frombuffer(bucket[1][:], dtype=np.int64)
-            k = int(np.searchsorted(ids, self.n_terms))  # ids grow within a bucket
-            words = bucket[0][:k]
-            firsts = np.fromiter((ord(w[0]) for w in words), dtype=np.uint32, count=k)
-            out = (words, ids[:k], firsts)
+            # A slice copies the ids under the GIL, so the writer may grow its array
+            # afterwards without a reader holding a buffer into it.
+            ids = np.frombuffer(bucket[:], dtype=np.int64)
+            ids = ids[: int(np.searchsorted(ids, self.n_terms))]  # ids grow within a bucket
+            out = (self._terms.strings_at(ids), ids, self.codes[ids, 0])
         self._arrays[key] = out
         return out
 
@@ -124,62 +118,48 @@ class Vocabulary:
 
 
 class VocabularyBuilder:
-    """Writer-side state; :meth:`extend` with the term list, then :meth:`view`."""
+    """Writer-side state; :meth:`extend` after the term table grew, then :meth:`view`."""
 
-    def __init__(self) -> None:
-        # By term id, room for more rows: see INITIAL_ROWS.
-        self._codes = np.zeros((0, 1), dtype=np.uint32)
-        self._lengths = np.zeros(0, dtype=np.int64)
+    def __init__(self, terms: TermTable) -> None:
+        self._terms = terms  # the index's: code points and lengths by term id
         self._ids = np.empty(0, dtype=np.int64)  # sorted order
         self._stems: dict[str, StemGroup] = {}
         self._own_stem = array.array("B")
         self._by_first: dict[tuple[str, int], Bucket] = {}
         self._by_length: dict[int, Bucket] = {}
         self._grams = GramIndexBuilder()
-        self._term_ids: dict[str, int] = {}
         self._n = 0
 
-    def extend(self, term_list: list[str], term_ids: dict[str, int]) -> None:
-        """Add the terms of ``term_list`` past those seen (``term_ids``: their ids)."""
-        new = term_list[self._n:]
-        if not new:
+    def extend(self) -> None:
+        """Add the term table's terms past those seen."""
+        start, stop = self._n, len(self._terms)
+        if stop == start:
             return
-        start = self._n
-        self._term_ids = term_ids
-        self._group_stems(new, term_ids)
+        new = self._terms.strings(start, stop)  # this batch's new terms, for a while
+        self._group_stems(new, start)
         # Bucket by (first letter, length) and by length a group of words at a time, each
         # group in increasing term ids (a stable sort), as appending word by word would.
-        lengths = np.fromiter(map(len, new), dtype=np.int64, count=len(new))
-        arr = np.array(new, dtype=str)
-        width = max(arr.dtype.itemsize // 4, 1)
-        firsts = arr.view(np.uint32).reshape(len(new), width)[:, 0] if arr.dtype.itemsize \
-            else np.zeros(len(new), dtype=np.uint32)
+        codes = self._terms.codes
+        lengths = self._terms.lengths[start:stop]
+        firsts = codes[start:stop, 0]
         for key, chosen in _groups((firsts.astype(np.int64) << 32) | lengths):
             n = key & 0xFFFFFFFF
             first = chr(key >> 32) if n else ""
-            _extend(self._by_first.setdefault((first, n), ([], array.array("q"))), new,
-                    chosen, start)
+            _extend(self._by_first.setdefault((first, n), array.array("q")), chosen, start)
         for n, chosen in _groups(lengths):
-            _extend(self._by_length.setdefault(n, ([], array.array("q"))), new, chosen, start)
+            _extend(self._by_length.setdefault(n, array.array("q")), chosen, start)
         self._grams.add_many(start, new)
-        stop = start + len(new)
-        self._make_room(stop, width)
-        # Rows past ``start`` no published view sees: written in place.
-        self._codes[start:stop, :width] = arr.view(np.uint32).reshape(len(new), width) \
-            if arr.dtype.itemsize else 0
-        self._lengths[start:stop] = lengths
-        # The new terms are sorted from their rows (trailing zeros compare as the shorter
-        # string's end): their own array is freed first, not held beside its sorted copy
-        # at the extension's largest moment.
-        del arr, firsts
-        added = _unicode(self._codes[start:stop])
+        del new
+        # The new terms sorted from their rows (trailing zeros compare as the shorter
+        # string's end).
+        added = unicode_rows(codes[start:stop])
         order = np.argsort(added, kind="stable")
-        where = np.searchsorted(_unicode(self._codes[:start]), added[order], sorter=self._ids)
+        where = np.searchsorted(unicode_rows(codes[:start]), added[order], sorter=self._ids)
         # A new array: published Vocabulary objects keep the old order.
         self._ids = np.insert(self._ids, where, order + start)
-        self._n = len(term_list)
+        self._n = stop
 
-    def _group_stems(self, new: list[str], term_ids: dict[str, int]) -> None:
+    def _group_stems(self, new: list[str], start: int) -> None:
         """Record the new terms' own-stem flags and add them to their stems' groups (in a
         method of its own: what it holds is gone before the buckets and grams are built,
         the extension's largest moment)."""
@@ -196,11 +176,11 @@ class VocabularyBuilder:
                                    count=len(new))
         for i in np.flatnonzero(visited).tolist():
             term, stem = new[i], stemmed[i]
-            tid = term_ids[term]  # the dict's own int object, not another one
+            tid = start + i
             group = stems.get(stem)
             if group is None:
                 # A term that is its own stem needs no entry unless another term has it.
-                mate = term_ids.get(stem)
+                mate = self._terms.get(stem)
                 if mate is not None and mate < tid and own[mate]:
                     stems[stem] = [mate, tid]
                 elif stem != term:
@@ -210,26 +190,12 @@ class VocabularyBuilder:
             else:
                 group.append(tid)
 
-    def _make_room(self, rows: int, width: int) -> None:
-        """Room for ``rows`` rows of ``width`` code points: new buffers (the old ones
-        copied in) when the current ones are too short or too narrow; published views
-        keep the old ones."""
-        have, have_width = self._codes.shape
-        if rows <= have and width <= have_width:
-            return
-        room = max(rows, 2 * have, INITIAL_ROWS) if rows > have else have
-        codes = np.zeros((room, max(width, have_width)), dtype=np.uint32)
-        codes[: self._n, :have_width] = self._codes[: self._n]
-        lengths = np.zeros(room, dtype=np.int64)
-        lengths[: self._n] = self._lengths[: self._n]
-        self._codes, self._lengths = codes, lengths
-
     def view(self) -> Vocabulary:
         # Own-stem flags copied under the GIL (a slice), as the gram view's arrays.
         own = np.frombuffer(self._own_stem[: self._n], dtype=np.bool_)
-        codes = self._codes[: self._n]
-        return Vocabulary(_unicode(codes), self._ids, self._lengths[: self._n], codes,
-                          self._n, self._stems, self._term_ids, own, self._by_first,
+        codes = self._terms.codes[: self._n]
+        return Vocabulary(unicode_rows(codes), self._ids, self._terms.lengths[: self._n], codes,
+                          self._n, self._stems, self._terms, own, self._by_first,
                           self._by_length, self._grams.view(self._n))
 
 
@@ -266,11 +232,6 @@ def _stems_of(words: list[str]) -> list[str]:
     return stems.tolist()
 
 
-def _unicode(codes: np.ndarray) -> np.ndarray:
-    """Rows of code points as a numpy unicode array (a view: no copy)."""
-    return codes.view(f"<U{codes.shape[1]}").reshape(codes.shape[0])
-
-
 def _groups(keys: np.ndarray) -> list[tuple[int, np.ndarray]]:
     """(key, positions with that key, increasing) for each distinct key."""
     order = np.argsort(keys, kind="stable")
@@ -279,6 +240,5 @@ def _groups(keys: np.ndarray) -> list[tuple[int, np.ndarray]]:
     return [(int(keys[order[a]]), order[a:b]) for a, b in bounds]
 
 
-def _extend(bucket: Bucket, words: list[str], chosen: np.ndarray, start: int) -> None:
-    bucket[0].extend(map(words.__getitem__, chosen.tolist()))  # words before ids: see Bucket
-    bucket[1].frombytes((chosen + start).astype(np.int64).tobytes())
+def _extend(bucket: Bucket, chosen: np.ndarray, start: int) -> None:
+    bucket.frombytes((chosen + start).astype(np.int64).tobytes())

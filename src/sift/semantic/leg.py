@@ -31,10 +31,11 @@ def row_docids(snap: Snapshot, view: VectorView, embedder: str) -> np.ndarray:
     Built once per (snapshot, vector version): the engine gives a replaced document a
     new internal docid, so the mapping goes through the external id."""
 
-    ext_ids = snap.ext_ids
-    to_int = snap.cached(
-        "semantic:ext->int", lambda: {ext_ids[i]: i for i in np.nonzero(snap.alive)[0].tolist()}
-    )
+    def by_ext() -> dict[str, int]:
+        names = list(snap.ext_ids)  # made in one pass (a docid's id is made when asked for)
+        return {names[i]: i for i in np.nonzero(snap.alive)[0].tolist()}
+
+    to_int = snap.cached("semantic:ext->int", by_ext)
     return snap.cached(
         f"semantic:{embedder}:{view.version}",
         lambda: np.fromiter((to_int.get(i, -1) for i in view.ids), np.int64, len(view.ids)),

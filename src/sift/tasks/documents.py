@@ -148,8 +148,12 @@ def resolve_primary_key(state: IndexState, task: TaskRecord, conn: Connection) -
 # came from add up to this much: past it, a chunk's documents are parsed again when it is
 # applied. The index keeps documents as JSON (sift.engine.doctable), so a large payload
 # held parsed whole was most of an import's peak memory (200k products: ~110 MiB of
-# dicts), while parsing a chunk again costs ~1 µs a document.
-PARSED_AHEAD_BYTES = 8 << 20
+# dicts), while parsing a chunk again costs ~1 µs a document. One chunk (CHUNK_BYTES):
+# 8 MiB of small documents (200k products: ~110k of them) parsed ahead set the Python
+# heap's high-water mark of the whole import, which the index's objects then filled;
+# once the index kept no object per term (sift.engine.terms), that mark was ~12 MiB of
+# the import's peak (docs/benchmarks/memory.md, "A term table").
+PARSED_AHEAD_BYTES = 1 << 20
 
 
 @dataclass

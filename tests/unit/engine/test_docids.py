@@ -4,17 +4,19 @@ from __future__ import annotations
 
 from conftest import MakeIndex, ids, search
 from sift.engine.docids import DocIds
+from sift.engine.terms import TermTable
 
 
 def test_ids_that_are_terms_and_ids_that_are_not() -> None:
-    terms = {"12": 0, "sku": 1}
+    terms = TermTable()
+    terms.add(["12", "sku"])
     docids = DocIds(terms)
     docids.assign(["12", "SKU-12"], 5)
     assert docids.get("12") == 5 and docids.get("SKU-12") == 6 and len(docids) == 2
     assert "12" in docids and "sku" not in docids and docids.get("sku", -1) == -1
     assert docids._other == {"SKU-12": 6}  # only the id that is no term has an entry
     # A term equal to an id already held in the dict, made afterwards: still found.
-    terms["SKU-12"] = 2
+    terms.add(["SKU-12"])
     assert docids.get("SKU-12") == 6 and docids.pop("SKU-12") == 6
     assert docids.pop("SKU-12") is None and len(docids) == 1
     docids.assign(["SKU-12"], 7)  # now a term: in the array

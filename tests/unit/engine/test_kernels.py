@@ -16,6 +16,7 @@ from sift.engine import kernels
 from sift.engine.kernels.typos import ROW_LETTERS
 from sift.engine.kernels_guard import Guarded
 from sift.engine.match import POS_BITS, sorted_distinct
+from sift.engine.terms import TermTable
 from sift.engine.topk import smallest_k
 from sift.engine.vocab import VocabularyBuilder, typo_rows
 
@@ -348,8 +349,10 @@ def test_a_typed_words_shortlists_keep_every_term_typo_hits_accepts(word: str,
         if term := _edited(word, ops):
             terms.add(term + data.draw(st.text(alphabet="ab𝄞", max_size=3)))
     term_list = sorted(terms, key=hash)  # ids in another order than the sorted one
-    builder = VocabularyBuilder()
-    builder.extend(term_list, {t: i for i, t in enumerate(term_list)})
+    table = TermTable()
+    table.add(term_list)
+    builder = VocabularyBuilder(table)
+    builder.extend()
     vocab = builder.view()
     rank, rows = vocab.typo_rows
     whole, heads = kernels.typed_word_shortlists(
@@ -975,8 +978,10 @@ def test_prefix_completions_are_the_numpy_range_cut_to_the_most_frequent(
     words = list(dict.fromkeys(t for t in terms if t))
     if not words:
         return
-    builder = VocabularyBuilder()
-    builder.extend(words, {w: i for i, w in enumerate(words)})
+    table = TermTable()
+    table.add(words)
+    builder = VocabularyBuilder(table)
+    builder.extend()
     vocab = builder.view()
     freq = np.array(counts[: len(words)], dtype=np.int64)
     lo, hi = np.searchsorted(vocab.by_id, [prefix, prefix + "\U0010ffff"], sorter=vocab.ids)

@@ -10,6 +10,7 @@ import pytest
 
 from sift.engine.analysis import stem_words
 from sift.engine.kernels.typos import ROW_LETTERS, WIDE
+from sift.engine.terms import TermTable
 from sift.engine.vocab import Vocabulary, VocabularyBuilder, typo_rows
 
 WORDS = ["runs", "run", "running", "runner", "paris", "pari", "berlin", "12", "connect",
@@ -23,12 +24,12 @@ def _expected(terms: list[str], stem: str) -> list[int]:
 
 def _grow(order: list[str], cuts: list[int]) -> tuple[list[str], list[Vocabulary]]:
     """The terms of ``order`` added in batches ending at ``cuts``, a view after each."""
-    builder, terms, term_ids, views = VocabularyBuilder(), [], {}, []
+    table = TermTable()
+    builder, terms, views = VocabularyBuilder(table), [], []
     for end in [*cuts, len(order)]:
-        for word in order[len(terms):end]:
-            term_ids[word] = len(terms)
-            terms.append(word)
-        builder.extend(terms, term_ids)
+        terms.extend(order[len(terms):end])
+        table.add(terms[len(table):])
+        builder.extend()
         views.append(builder.view())
     return terms, views
 

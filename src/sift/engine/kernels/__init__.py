@@ -11,7 +11,7 @@ scores are bit-for-bit unchanged. ``nogil``: concurrent searches run in parallel
 
 The kernels live in modules by concern (``compiling``, ``bits``, ``gather``,
 ``candidates``, ``phrases``, ``totals``, ``scoring``, ``proximity``, ``topk``,
-``grams``, ``typos``, ``expansion``, ``facets``, ``segments``, ``analysis``; each says
+``grams``, ``typos``, ``expansion``, ``facets``, ``segments``, ``analysis``, ``terms``; each says
 why its kernels belong together); this package re-exports every name, so ``kernels.X``
 and ``from sift.engine.kernels import X`` work as they did when the kernels were one
 module. ``warm_up`` stays here: it calls each kernel through this namespace.
@@ -100,6 +100,7 @@ from sift.engine.kernels.scoring import (
     saturated_sum,
 )
 from sift.engine.kernels.segments import copy_live_rows, live_rows_per_term, rows_by_term
+from sift.engine.kernels.terms import term_insert, term_probe, term_slots
 from sift.engine.kernels.topk import (
     BINNED_MAX_ROWS,
     LANES,
@@ -139,7 +140,8 @@ __all__ = [
     "marked_candidates", "phrase_rows", "prefix_completions", "proximity_costs", "proximity_keys",
     "put_first", "reachable_rows", "relevance_ranked", "relevance_raw", "roaring_portable",
     "rows_by_term", "rows_of_docs", "saturated_sum", "shared_grams", "take_ranked",
-    "term_frequencies", "top_by_key", "trailing_union", "typed_word_grams", "typed_word_shortlists",
+    "term_frequencies", "term_insert", "term_probe", "term_slots", "top_by_key",
+    "trailing_union", "typed_word_grams", "typed_word_shortlists",
     "typo_hits", "value_bits",
 ]
 
@@ -224,3 +226,8 @@ def warm_up() -> None:
                    np.zeros(1, u32))
     # A batch's words: the bytes are a read-only buffer (np.frombuffer of bytes).
     distinct_words(np.frombuffer(b"a", dtype=np.uint8), np.zeros(1, i64), np.ones(1, i64), 1)
+    # The term table (sift.engine.terms): slots int32, hashes int64, code rows uint32.
+    hashes, codes = np.zeros(1, i64), np.zeros((1, 1), u32)
+    slots = term_slots(hashes, 1, 2)
+    term_insert(slots, hashes, 1, 1)
+    term_probe(slots, hashes, codes, ids, 1, hashes, codes, ids)

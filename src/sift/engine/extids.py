@@ -1,0 +1,73 @@
+"""Internal docid -> external document id, without a string per document.
+
+Ids are searchable, so most external ids (numbers, lowercase words) are also terms of the
+index: for those, the term's id sits in an int32 array at the docid, and the id's string
+is made from the term table when asked for (a page's hits, a rule's pinned documents).
+A list of the ids' strings kept ~60 bytes a document (~12 MiB at 200k products, where
+every id is a term). Ids that are no term (``SKU-12`` is the terms ``sku`` and ``12``)
+keep their string in a dict by docid.
+
+Append-only, as the docids: a snapshot shares the writer's object and asks only for
+docids below its own count; the array grows into a new buffer (readers holding the old
+one see the same first rows).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+import numpy as np
+
+from sift.engine.terms import TermTable
+
+_NOT_A_TERM = -1
+
+
+class ExternalIds:
+    """The external id of each internal docid (a sequence of strings)."""
+
+    def __init__(self, terms: TermTable) -> None:
+        self._terms = terms
+        self._tids = np.zeros(0, dtype=np.int32)  # room: the first _n rows are in use
+        self._n = 0
+        self._other: dict[int, str] = {}  # docid -> an id that is no term
+
+    def __len__(self) -> int:
+        return self._n
+
+    def __getitem__(self, docid: int) -> str:
+        if docid < 0:
+            docid += self._n
+        if not 0 <= docid < self._n:
+            raise IndexError(docid)
+        tid = int(self._tids[docid])
+        return self._other[docid] if tid == _NOT_A_TERM else self._terms[tid]
+
+    def __iter__(self) -> Iterator[str]:
+        n = self._n
+        tids = self._tids[:n]
+        out = np.array(self._terms.strings(), dtype=object)[np.maximum(tids, 0)] \
+            if len(self._terms) else np.empty(n, dtype=object)
+        for docid, ext in self._other.items():
+            if docid < n:
+                out[docid] = ext
+        return iter(out.tolist())
+
+    def index(self, ext: str) -> int:
+        """The first docid whose id is ``ext`` (as list.index)."""
+        for docid, other in enumerate(self):
+            if other == ext:
+                return docid
+        raise ValueError(ext)
+
+    def extend(self, ids: list[str], tids: np.ndarray) -> None:
+        """Append ``ids`` (``tids``: each one's term id, -1 for an id that is no term)."""
+        first, stop = self._n, self._n + len(ids)
+        if stop > self._tids.size:
+            grown = np.zeros(max(stop, self._tids.size * 3 // 2), dtype=np.int32)
+            grown[: self._n] = self._tids[: self._n]
+            self._tids = grown
+        self._tids[first:stop] = tids
+        for i in np.flatnonzero(tids < 0).tolist():
+            self._other[first + i] = ids[i]
+        self._n = stop  # last: a reader told this count finds every row written
