@@ -79,16 +79,21 @@ def database(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[dict[st
         yield {"database_url": url}
 
 
-# The chunks of a payload past PARSED_AHEAD_BYTES are parsed again when applied: 0
-# applies every chunk that way.
-@pytest.mark.parametrize("parsed_ahead", [documents.PARSED_AHEAD_BYTES, 0],
-                         ids=["parsed-once", "parsed-again"])
+# A chunk whose ids are read from its bytes is parsed once, when applied ("scanned");
+# without that scan, the chunks of a payload past PARSED_AHEAD_BYTES are parsed again
+# when applied: 0 applies every chunk that way.
+@pytest.mark.parametrize("scan, parsed_ahead", [(True, documents.PARSED_AHEAD_BYTES),
+                                                (False, documents.PARSED_AHEAD_BYTES),
+                                                (False, 0)],
+                         ids=["scanned", "parsed-once", "parsed-again"])
 def test_imports_written_behind_store_and_index_every_batch(
-    tmp_path: Path, database: dict[str, str], parsed_ahead: int,
+    tmp_path: Path, database: dict[str, str], scan: bool, parsed_ahead: int,
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     assert BATCH >= documents.WRITE_BEHIND_ROWS
     monkeypatch.setattr(documents, "PARSED_AHEAD_BYTES", parsed_ahead)
+    if not scan:
+        monkeypatch.setattr(documents, "scanned_ids", lambda chunk, key: None)
     with make_client(tmp_path, batch_size=BATCH, **database) as client:
         run_task(client, "POST", "/indexes", json={"uid": "w", "primaryKey": "id"})
         task = run_task(client, "POST", "/indexes/w/documents", json=_docs("first"))
