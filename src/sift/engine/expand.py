@@ -534,10 +534,8 @@ def _typed_shortlists(word: str, budget: int, snap: Snapshot
     if budget != 1 or len(word) < SHORTLIST_LETTERS or not counts_typed(word, budget):
         return vocab.grams.typed_candidates(word, budget)
     rank, rows = vocab.typo_rows
-    return typed_word_shortlists(len(word), vocab.ids,
-                                 vocab.prefix_ranges(word[:3], word[:2] + word[3]),
-                                 vocab.grams.starting_with(word[3:5], word[0]), rank, rows,
-                                 vocab.lengths_by_id)
+    return typed_word_shortlists(_letters(word), vocab.ids, vocab.codes, vocab.lengths_by_id,
+                                 vocab.grams.starting_with(word[3:5], word[0]), rank, rows)
 
 
 def _completions(word: str, tid: int | None, snap: Snapshot, base: float

@@ -210,9 +210,9 @@ def warm_up() -> None:
     for prefix in (False, True):
         typo_hits(docs, np.zeros(1, i64), np.zeros(1, np.int32), np.zeros((1, 8), np.uint16),
                   codes, np.ones(1, i64), lengths, 1, prefix, not prefix)
-    typed_word_shortlists(SHORTLIST_LETTERS, np.zeros(1, i64), np.array([0, 1, 0, 1], i64),
-                          docs, np.zeros(1, np.int32), np.zeros((1, 8), np.uint16),
-                          np.ones(1, i64))
+    typed_word_shortlists(np.zeros(SHORTLIST_LETTERS, u32), np.zeros(1, i64), codes,
+                          np.ones(1, i64), docs, np.zeros(1, np.int32),
+                          np.zeros((1, 8), np.uint16))
     prefix_completions(docs, np.zeros(1, i64), codes, np.ones(1, i64), np.zeros(1, i64), 1,
                        -1)
     fresh_entries(np.zeros(1, i64), np.zeros(1, i64))
