@@ -486,9 +486,10 @@ def _expand_word(w: QueryWord, snap: Snapshot, cfg: ExpandConfig,
     ids, dist, weights = _NO_TERMS, _NO_TYPOS, _NO_WEIGHTS
     typed = w.is_prefix and cfg.prefix_search and budget
     any_first = unknown or budget >= 2
-    # A word being typed is searched whole and as its completions' beginning, both
-    # within the same first letter unless any_first: their shortlists in one count.
-    both = _typed_shortlists(w.text, budget, snap) if typed and not any_first else None
+    # A word being typed is searched whole and as its completions' beginning (the whole
+    # word with any first letter when any_first): their shortlists in one count.
+    both = None if not typed else _typed_shortlists(w.text, budget, snap) if not any_first \
+        else snap.vocabulary.grams.typed_candidates_any_first(w.text, budget)
     if budget:
         ids, dist = _typo_terms(w.text, budget, snap, any_first,
                                 _UNCOUNTED if both is None else both[0])
@@ -534,10 +535,8 @@ def _typed_shortlists(word: str, budget: int, snap: Snapshot
     if budget != 1 or len(word) < SHORTLIST_LETTERS or not counts_typed(word, budget):
         return vocab.grams.typed_candidates(word, budget)
     rank, rows = vocab.typo_rows
-    return typed_word_shortlists(len(word), vocab.ids,
-                                 vocab.prefix_ranges(word[:3], word[:2] + word[3]),
-                                 vocab.grams.starting_with(word[3:5], word[0]), rank, rows,
-                                 vocab.lengths_by_id)
+    return typed_word_shortlists(_letters(word), vocab.ids, vocab.codes, vocab.lengths_by_id,
+                                 vocab.grams.starting_with(word[3:5], word[0]), rank, rows)
 
 
 def _completions(word: str, tid: int | None, snap: Snapshot, base: float

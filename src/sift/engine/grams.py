@@ -23,7 +23,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from sift.engine.kernels import shared_grams, typed_word_grams
+from sift.engine.kernels import shared_grams, typed_word_grams, typed_word_grams_any_first
 
 _EDIT_DESTROYS = 3  # bigrams one edit (OSA: a transposition) can destroy at most
 _NO_IDS = np.empty(0, dtype=np.uint32)  # an absent posting (never written to)
@@ -206,6 +206,29 @@ class GramView:
                                 ends[0] if ends else _NO_IDS, self.n_terms, need,
                                 self.lengths, self.firsts, max(n - budget, 0), n + budget,
                                 ord(first))
+
+    def typed_candidates_any_first(self, word: str, budget: int
+                                   ) -> tuple[np.ndarray, np.ndarray] | None:
+        """(``candidates(word, budget, False, True)``, ``candidates(word, budget, True,
+        False)``): typed_candidates of a word whose whole-word search takes any first
+        letter, from one count of every first letter's postings
+        (kernels.typed_word_grams_any_first); None where it cannot (as typed_candidates):
+        ask ``candidates`` for each then."""
+        if not word:
+            return None
+        grams = bigrams(word, True)
+        need = _typed_need(word, grams, budget)
+        if not need:
+            return None
+        lists = [p for g in grams if (p := self._posting(g)) is not None]
+        if not lists:
+            return np.empty(0, dtype=np.int64), np.empty(0, dtype=np.int64)
+        end = self._posting(word[-1] + "$")
+        n = len(word)
+        return typed_word_grams_any_first(
+            np.concatenate(lists) if len(lists) > 1 else lists[0],
+            _NO_IDS if end is None else end, self.n_terms, need, self.lengths, self.firsts,
+            max(n - budget, 0), n + budget, ord(word[0]))
 
     def candidates(self, word: str, budget: int, prefix: bool, any_first: bool
                    ) -> np.ndarray | None:

@@ -58,12 +58,6 @@ class Vocabulary:
                                  sorter=self.ids).tolist()
         return lo, hi
 
-    def prefix_ranges(self, first: str, second: str) -> np.ndarray:
-        """prefix_range of two prefixes in one search: [lo, hi, lo, hi] (int64)."""
-        return np.searchsorted(self.by_id, [first, first + "\U0010ffff", second,
-                                            second + "\U0010ffff"], side="left",
-                               sorter=self.ids)
-
     def stem_group(self, stem: str) -> list[int]:
         """The term ids with this stem, in increasing order (a list: a search adds them
         to a word's expansion lists, and most groups have one term)."""

@@ -127,3 +127,26 @@ def test_a_typed_word_counts_both_shortlists_at_once(vocab: list[str], word: str
     assert whole is not None and heads is not None
     for got, expected in zip(both, (whole, heads), strict=True):
         assert got.dtype == np.int64 and got.tolist() == expected.tolist()
+
+
+@settings(max_examples=200, deadline=None)
+@given(st.lists(st.text(alphabet="abcé$", min_size=1, max_size=11), min_size=1, max_size=60,
+                unique=True),
+       st.text(alphabet="abcé$", min_size=1, max_size=11), st.integers(1, 2))
+def test_a_typed_word_with_any_first_letter_counts_both_shortlists_at_once(
+        vocab: list[str], word: str, budget: int) -> None:
+    """typed_candidates_any_first: the whole word's shortlist with any first letter and
+    its completions' with its own from one count of every first letter's postings, as
+    candidates finds each (the same ids, in the same order); None only where it cannot."""
+    import numpy as np
+
+    view = _build(vocab).view(len(vocab))
+    both = view.typed_candidates_any_first(word, budget)
+    whole = view.candidates(word, budget, prefix=False, any_first=True)
+    heads = view.candidates(word, budget, prefix=True, any_first=False)
+    if both is None:
+        assert heads is None or word[-1] + "$" in bigrams(word, True)
+        return
+    assert whole is not None and heads is not None
+    for got, expected in zip(both, (whole, heads), strict=True):
+        assert got.dtype == np.int64 and got.tolist() == expected.tolist()

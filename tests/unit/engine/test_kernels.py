@@ -355,11 +355,19 @@ def test_a_typed_words_shortlists_keep_every_term_typo_hits_accepts(word: str,
     builder.extend()
     vocab = builder.view()
     rank, rows = vocab.typo_rows
-    whole, heads = kernels.typed_word_shortlists(
-        len(word), vocab.ids, vocab.prefix_ranges(word[:3], word[:2] + word[3]),
-        vocab.grams.starting_with(word[3:5], word[0]), rank, rows, vocab.lengths_by_id)
-    same_first = np.array([i for i, t in enumerate(term_list) if t[0] == word[0]], np.int64)
     letters = np.array([ord(c) for c in word], np.uint32)
+    shared = vocab.grams.starting_with(word[3:5], word[0])
+    whole, heads = kernels.typed_word_shortlists(letters, vocab.ids, vocab.codes,
+                                                 vocab.lengths_by_id, shared, rank, rows)
+    # Its two ranges are vocab.prefix_range's (numpy's search of the sorted terms): the
+    # terms starting with W[:3] and with W[0] W[1] W[3], with the shared bigram's posting.
+    pool = {int(t) for t in shared} | {
+        int(t) for first in (word[:3], word[:2] + word[3])
+        for t in vocab.ids[slice(*vocab.prefix_range(first))]}
+    n = len(word)
+    assert heads.tolist() == sorted(t for t in pool if len(term_list[t]) >= n - 1)
+    assert whole.tolist() == sorted(t for t in pool if n - 1 <= len(term_list[t]) <= n + 1)
+    same_first = np.array([i for i, t in enumerate(term_list) if t[0] == word[0]], np.int64)
     for shortlist, prefix in ((whole, False), (heads, True)):
         assert shortlist.dtype == np.int64 and np.all(np.diff(shortlist) > 0)
         hits = [kernels.typo_hits(letters, ids, rank, rows, vocab.codes, vocab.lengths_by_id,

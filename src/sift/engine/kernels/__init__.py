@@ -68,7 +68,13 @@ from sift.engine.kernels.gather import (
     gather_words,
     rows_of_docs,
 )
-from sift.engine.kernels.grams import ANY_LENGTH, _counted_grams, shared_grams, typed_word_grams
+from sift.engine.kernels.grams import (
+    ANY_LENGTH,
+    _counted_grams,
+    shared_grams,
+    typed_word_grams,
+    typed_word_grams_any_first,
+)
 from sift.engine.kernels.phrases import (
     _mark_term_docs,
     _max_term_doc,
@@ -141,7 +147,7 @@ __all__ = [
     "put_first", "reachable_rows", "relevance_ranked", "relevance_raw", "roaring_portable",
     "rows_by_term", "rows_of_docs", "saturated_sum", "shared_grams", "take_ranked",
     "term_frequencies", "term_insert", "term_probe", "term_slots", "top_by_key",
-    "trailing_union", "typed_word_grams", "typed_word_shortlists",
+    "trailing_union", "typed_word_grams", "typed_word_grams_any_first", "typed_word_shortlists",
     "typo_hits", "value_bits",
 ]
 
@@ -198,6 +204,7 @@ def warm_up() -> None:
     lengths = np.ones(1, u32)
     shared_grams(docs, 1, 1, lengths, lengths, 0, 1, -1)
     typed_word_grams(docs, docs, 1, 1, lengths, lengths, 0, 1, 1)
+    typed_word_grams_any_first(docs, docs, 1, 1, lengths, lengths, 0, 1, 1)
     top_by_key(np.zeros(2), 1, np.zeros(2, u32), np.zeros(1, np.uint64))
     put_first(np.zeros(1, i64), 2)
     take_ranked(np.zeros(1, i64), docs, np.zeros(1))
@@ -210,9 +217,9 @@ def warm_up() -> None:
     for prefix in (False, True):
         typo_hits(docs, np.zeros(1, i64), np.zeros(1, np.int32), np.zeros((1, 8), np.uint16),
                   codes, np.ones(1, i64), lengths, 1, prefix, not prefix)
-    typed_word_shortlists(SHORTLIST_LETTERS, np.zeros(1, i64), np.array([0, 1, 0, 1], i64),
-                          docs, np.zeros(1, np.int32), np.zeros((1, 8), np.uint16),
-                          np.ones(1, i64))
+    typed_word_shortlists(np.zeros(SHORTLIST_LETTERS, u32), np.zeros(1, i64), codes,
+                          np.ones(1, i64), docs, np.zeros(1, np.int32),
+                          np.zeros((1, 8), np.uint16))
     prefix_completions(docs, np.zeros(1, i64), codes, np.ones(1, i64), np.zeros(1, i64), 1,
                        -1)
     fresh_entries(np.zeros(1, i64), np.zeros(1, i64))

@@ -10,6 +10,7 @@ from __future__ import annotations
 import numpy as np
 
 from sift.engine.kernels.compiling import compiled
+from sift.engine.kernels.expansion import _first_not_before
 
 # A term's row of the compact layout (vocab.py, typo_rows): its first ROW_LETTERS code
 # points (uint16), then its length; WIDE there: read the term's code row and length
@@ -244,16 +245,19 @@ SHORTLIST_LETTERS = 5
 
 
 @compiled
-def typed_word_shortlists(n, order, bounds, shared, rank, rows, lengths
+def typed_word_shortlists(word, order, codes, lengths, shared, rank, rows
                           ):  # pragma: no cover - compiled
-    """The shortlists of a word W being typed (n >= SHORTLIST_LETTERS letters) with one
-    typo and its first letter kept, as grams.typed_word_grams gives them but far fewer:
-    (the whole word's, its completions'), term ids, sorted, each holding every term that
-    typo_hits accepts. ``order[bounds[0]:bounds[1]]`` and ``order[bounds[2]:bounds[3]]``:
-    the terms starting with W[:3] and with W[0] W[1] W[3] (ranges of the sorted order);
-    ``shared``: the terms starting with W[0] that have the bigram W[3] W[4] (its
-    posting). The count of 2 shared bigrams let ~1,000 terms through for a five-letter
-    word with common first letters, and counted ~5,000 posting entries to find them.
+    """The shortlists of a word W being typed (``word``: its n >= SHORTLIST_LETTERS code
+    points) with one typo and its first letter kept, as grams.typed_word_grams gives
+    them but far fewer: (the whole word's, its completions'), term ids, sorted, each
+    holding every term that typo_hits accepts. Read from the terms starting with W[:3]
+    and with W[0] W[1] W[3] (two ranges of the sorted ``order``, found here by binary
+    search over each term id's ``codes`` and ``lengths``, as prefix_completions finds
+    its range: numpy's searchsorted of the vocabulary's unicode array through a sorter
+    took ~8 µs of a first sight) and ``shared``: the terms starting with W[0] that have
+    the bigram W[3] W[4] (its posting). The count of 2 shared bigrams let ~1,000 terms
+    through for a five-letter word with common first letters, and counted ~5,000
+    posting entries to find them.
 
     Why no accepted term is left out. typo_hits accepts a term T with one typo when some
     prefix P of T (a cut of n - 1, n or n + 1 letters, or T whole; the whole word: P = T)
@@ -271,6 +275,16 @@ def typed_word_shortlists(n, order, bounds, shared, rank, rows, lengths
         changes nothing).
     The length bounds are the bigram filter's, which typo_hits applies too: T at least
     n - 1 letters, the whole word's within one of n."""
+    n = word.size
+    bounds = np.empty(4, np.int64)
+    head = word[:3].copy()
+    for r in range(2):
+        if r == 1:
+            head[2] = word[3]
+        lo = _first_not_before(head, 3, order, codes, lengths, 0, order.size, False)
+        bounds[2 * r] = lo
+        bounds[2 * r + 1] = _first_not_before(head, 3, order, codes, lengths, lo, order.size,
+                                              True)
     size = bounds[1] - bounds[0] + bounds[3] - bounds[2] + shared.size
     heads = np.empty(size, np.int64)
     k = 0
