@@ -70,13 +70,17 @@ def unicode_rows(codes: np.ndarray) -> np.ndarray:
     return codes.view(f"<U{codes.shape[1]}").reshape(codes.shape[0])
 
 
-def code_rows(words: list[str]) -> tuple[np.ndarray, np.ndarray]:
-    """(code points, one uint32 row a word, zero-padded; lengths int64) of ``words``."""
+def code_rows(words: list[str], lengths: np.ndarray | None = None
+              ) -> tuple[np.ndarray, np.ndarray]:
+    """(code points, one uint32 row a word, zero-padded; lengths int64) of ``words``
+    (``lengths``: theirs, when known)."""
     arr = np.array(words, dtype=str)
     width = max(arr.dtype.itemsize // 4, 1)
     codes = arr.view(np.uint32).reshape(len(words), width) if arr.dtype.itemsize \
         else np.zeros((len(words), 1), dtype=np.uint32)
-    return codes, np.fromiter(map(len, words), dtype=np.int64, count=len(words))
+    if lengths is None:
+        lengths = np.fromiter(map(len, words), dtype=np.int64, count=len(words))
+    return codes, lengths
 
 
 class TermTable:
@@ -160,7 +164,7 @@ class TermTable:
             out[short] = self.ids(list(map(words.__getitem__, short.tolist())), n)
             out[long] = self.ids(list(map(words.__getitem__, long.tolist())), n)
             return out
-        codes, lengths = code_rows(words)
+        codes, lengths = code_rows(words, lengths)
         long_terms = self._long
         return term_probe(self._slots, self._hashes, self._codes, self._lengths, n,
                           _hashes(words), codes, lengths, long_terms.ids, long_terms.starts,
@@ -233,7 +237,7 @@ class TermTable:
             self._codes[start + short, : codes.shape[1]] = codes
             self._add_long(start + long, list(map(new.__getitem__, long.tolist())))
         else:
-            codes, _ = code_rows(new)
+            codes, _ = code_rows(new, lengths)
             self._make_room(stop, codes.shape[1])
             self._codes[start:stop, : codes.shape[1]] = codes
         self._lengths[start:stop] = lengths
