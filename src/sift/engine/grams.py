@@ -75,10 +75,12 @@ class GramIndexBuilder:
         self.lengths.append(len(word))
         self.firsts.append(ord(word[0]) if word else 0)
 
-    def add_many(self, first: int, words: list[str]) -> None:
+    def add_many(self, first: int, words: list[str], lengths: np.ndarray | None = None
+                 ) -> None:
         """Index ``words`` as term ids ``first``, ``first + 1``, ...: their bigrams from
         arrays of code points, words of one length at a time, instead of a set per word
-        (a batch's new terms are often most of its words: every document's id)."""
+        (a batch's new terms are often most of its words: every document's id).
+        ``lengths``: the words' (int64), when known."""
         if not words:
             return
         if "\x00" in "".join(words):  # numpy's strings would drop a trailing NUL
@@ -87,11 +89,13 @@ class GramIndexBuilder:
             return
         # In slices: a batch's pairs take ~40 bytes per bigram in scratch arrays, which for
         # 200k new terms at once raised an import's peak memory by ~60 MiB.
+        if lengths is None:
+            lengths = np.fromiter(map(len, words), dtype=np.int64, count=len(words))
         for start in range(0, len(words), SLICE):
-            self._add_slice(first + start, words[start : start + SLICE])
+            self._add_slice(first + start, words[start : start + SLICE],
+                            lengths[start : start + SLICE])
 
-    def _add_slice(self, first: int, words: list[str]) -> None:
-        lengths = np.fromiter(map(len, words), dtype=np.int64, count=len(words))
+    def _add_slice(self, first: int, words: list[str], lengths: np.ndarray) -> None:
         long = lengths > LONG_LETTERS
         # The code rows as wide as the words of up to LONG_LETTERS letters (a longer one
         # by its first letter: its own rows below): one long token made the slice's rows

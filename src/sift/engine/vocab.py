@@ -192,7 +192,7 @@ class VocabularyBuilder:
             _extend(self._by_first.setdefault((first, n), array.array("q")), chosen, start)
         for n, chosen in _groups(lengths):
             _extend(self._by_length.setdefault(n, array.array("q")), chosen, start)
-        self._grams.add_many(start, new)
+        self._grams.add_many(start, new, lengths)
         del new
         # The new terms sorted from their rows (trailing zeros compare as the shorter
         # string's end).
