@@ -155,3 +155,23 @@ def test_plain_hits_equal_the_formatted_paths_hits(client: TestClient) -> None:
         assert [list(h) for h in plain] == [
             [k for k in h if k != "_rankingScore"] for h in scored]  # key order too
         assert len(plain) == 3  # The Matrix, Matrix Reloaded, Matrix Revisited
+
+
+def test_a_255_letter_token_is_found_whole_by_a_prefix_and_with_a_typo(
+        client: TestClient) -> None:
+    """Issue #18: terms longer than the term table's rows keep their letters apart
+    (sift.engine.terms); a search for one finds it as any other term."""
+    token = "abcdefghij" * 25 + "klmno"  # MAX_WORD_CHARS letters
+    docs = [{"id": 1, "title": f"long {token}"}, {"id": 2, "title": f"other {token[:-1]}q"},
+            {"id": 3, "title": "short words only"}]
+    run_task(client, "POST", "/indexes/long/documents", json=docs)
+
+    def ids(q: str, **more: object) -> list[int]:
+        body = {"q": q, **more}
+        return [h["id"] for h in client.post("/indexes/long/search", json=body).json()["hits"]]
+
+    assert ids(token, matchingStrategy="all") == [1, 2]  # the other one typo away
+    assert ids(f"long {token[:100]}") == [1, 2]  # a prefix longer than the rows
+    assert ids(token[:30] + "x" + token[31:]) == [1, 2]  # a typo in a long word
+    assert ids(token[:-1] + "q") == [2, 1]
+    assert ids("words") == [3]

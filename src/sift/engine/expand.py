@@ -397,8 +397,24 @@ def _hits(word: str, ids: np.ndarray, snap: Snapshot, budget: int, prefix: bool,
     code points: a shortlist never becomes a list of Python strings."""
     vocab = snap.vocabulary
     rank, rows = vocab.typo_rows
+    if vocab.beyond_rows(len(word) + 2):  # a term's letters past its row may be compared
+        return _long_hits(word, ids, snap, budget, prefix, any_first)
     return typo_hits(_letters(word), ids, rank, rows, vocab.codes, vocab.lengths_by_id,
                      vocab.grams.firsts, budget, prefix, any_first)
+
+
+def _long_hits(word: str, ids: np.ndarray, snap: Snapshot, budget: int, prefix: bool,
+               any_first: bool) -> tuple[np.ndarray, np.ndarray]:
+    """_hits for a word as long as the code rows (terms longer than them keep their
+    letters in the term table's overflow store): the kernel given the shortlist's terms
+    whole, as rows of their own (the shortlist's positions standing for their ids)."""
+    vocab = snap.vocabulary
+    rank, rows = vocab.typo_rows
+    at = np.arange(ids.size, dtype=np.int64)
+    found, typos = typo_hits(_letters(word), at, at.astype(np.int32), rows[rank[ids]],
+                             vocab.full_codes(ids), vocab.lengths_by_id[ids],
+                             vocab.grams.firsts[ids], budget, prefix, any_first)
+    return ids[found], typos
 
 
 # Query words expanded per snapshot and configuration: search traffic repeats its words
@@ -545,7 +561,11 @@ def _completions(word: str, tid: int | None, snap: Snapshot, base: float
     (kernels.prefix_completions) but the word's own term (``tid``: its exact term), and
     their weight."""
     vocab = snap.vocabulary
-    ids = prefix_completions(_letters(word), vocab.ids, vocab.codes, vocab.lengths_by_id,
+    letters, order = _letters(word), vocab.ids
+    if vocab.beyond_rows(len(word)):  # the prefix's range found apart: every term in it
+        lo, hi = vocab.prefix_range(word)
+        letters, order = letters[:0], order[lo:hi]
+    ids = prefix_completions(letters, order, vocab.codes, vocab.lengths_by_id,
                              term_frequencies(snap), MAX_PREFIX_TERMS,
                              -1 if tid is None else tid)
     # Longer prefixes say more about the intended word.
@@ -574,7 +594,7 @@ def _typo_completions(word: str, snap: Snapshot, budget: int,
         in_range = vocab.ids[lo:hi]
         near = np.nonzero(vocab.lengths_by_id[in_range] >= n - budget)[0]
         candidates = in_range[near]
-        terms = vocab.by_id[candidates].tolist()
+        terms = vocab.words_at(candidates)
         if not terms:
             return _NO_TERMS, _NO_TYPOS
         dist = np.full(len(terms), budget + 1, dtype=np.int32)

@@ -24,6 +24,7 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from sift.engine.kernels import shared_grams, typed_word_grams, typed_word_grams_any_first
+from sift.engine.terms import LONG_LETTERS, code_rows
 
 _EDIT_DESTROYS = 3  # bigrams one edit (OSA: a transposition) can destroy at most
 _NO_IDS = np.empty(0, dtype=np.uint32)  # an absent posting (never written to)
@@ -74,10 +75,12 @@ class GramIndexBuilder:
         self.lengths.append(len(word))
         self.firsts.append(ord(word[0]) if word else 0)
 
-    def add_many(self, first: int, words: list[str]) -> None:
+    def add_many(self, first: int, words: list[str], lengths: np.ndarray | None = None
+                 ) -> None:
         """Index ``words`` as term ids ``first``, ``first + 1``, ...: their bigrams from
         arrays of code points, words of one length at a time, instead of a set per word
-        (a batch's new terms are often most of its words: every document's id)."""
+        (a batch's new terms are often most of its words: every document's id).
+        ``lengths``: the words' (int64), when known."""
         if not words:
             return
         if "\x00" in "".join(words):  # numpy's strings would drop a trailing NUL
@@ -86,15 +89,20 @@ class GramIndexBuilder:
             return
         # In slices: a batch's pairs take ~40 bytes per bigram in scratch arrays, which for
         # 200k new terms at once raised an import's peak memory by ~60 MiB.
+        if lengths is None:
+            lengths = np.fromiter(map(len, words), dtype=np.int64, count=len(words))
         for start in range(0, len(words), SLICE):
-            self._add_slice(first + start, words[start : start + SLICE])
+            self._add_slice(first + start, words[start : start + SLICE],
+                            lengths[start : start + SLICE])
 
-    def _add_slice(self, first: int, words: list[str]) -> None:
-        terms = np.array(words, dtype=str)
-        if terms.dtype.itemsize == 0:  # every word is empty
-            terms = terms.astype("<U1")
-        lengths = np.char.str_len(terms)
-        codes = terms.view(np.uint32).reshape(len(words), -1)
+    def _add_slice(self, first: int, words: list[str], lengths: np.ndarray) -> None:
+        long = lengths > LONG_LETTERS
+        # The code rows as wide as the words of up to LONG_LETTERS letters (a longer one
+        # by its first letter: its own rows below): one long token made the slice's rows
+        # ~1 KiB a word, a transient 16 MiB that the heap kept afterwards (issue #18).
+        short = [w[:1] if n > LONG_LETTERS else w for w, n in
+                 zip(words, lengths.tolist(), strict=True)] if long.any() else words
+        codes, _ = code_rows(short, lengths)
         self.lengths.frombytes(lengths.astype(np.uint32).tobytes())
         self.firsts.frombytes(codes[:, 0].astype(np.uint32).tobytes())  # an empty word: 0
         keys = []
@@ -102,7 +110,8 @@ class GramIndexBuilder:
             rows = np.flatnonzero(lengths == length)
             padded = np.empty((rows.size, length + 2), dtype=np.uint64)
             padded[:, 0], padded[:, -1] = ord("^"), ord("$")
-            padded[:, 1:-1] = codes[rows, :length]
+            padded[:, 1:-1] = codes[rows, :length] if length <= LONG_LETTERS \
+                else code_rows(list(map(words.__getitem__, rows.tolist())))[0]
             # (bigram, word) as one key: each code point fits in 21 bits, a word of the
             # slice in _OWNER_BITS.
             pair = (padded[:, :-1] << np.uint64(21)) | padded[:, 1:]

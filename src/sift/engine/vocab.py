@@ -14,6 +14,7 @@ writer added later.
 from __future__ import annotations
 
 import array
+import bisect
 import operator
 from dataclasses import dataclass, field
 from functools import cached_property
@@ -23,7 +24,7 @@ import numpy as np
 from sift.engine.analysis import stem_words
 from sift.engine.grams import GramIndexBuilder, GramView
 from sift.engine.kernels.typos import ROW_LETTERS, WIDE
-from sift.engine.terms import TermTable, unicode_rows
+from sift.engine.terms import TermTable, code_rows, unicode_rows
 
 # Buckets: term ids (int64, an array: a list's int objects took 32 bytes an id more),
 # increasing; their words are made from the term table when a view first reads the
@@ -50,13 +51,53 @@ class Vocabulary:
     _by_length: dict[int, Bucket]
     grams: GramView
 
+    @cached_property
+    def has_long(self) -> bool:
+        """Whether a term is longer than the code rows (its code points in the term
+        table's overflow store: sift.engine.terms)."""
+        return self._terms.has_long(self.n_terms)
+
+    def beyond_rows(self, letters: int) -> bool:
+        """Whether reading ``letters`` letters of a term may pass its code row (a term is
+        longer than the rows, and the rows are not that wide)."""
+        return letters >= self.codes.shape[1] and self.has_long
+
     def prefix_range(self, prefix: str) -> tuple[int, int]:
         """Positions in the sorted order (``ids[lo:hi]``) of the terms starting with
         ``prefix``."""
+        if self.beyond_rows(len(prefix)):
+            return self._long_prefix_range(prefix)
         # Both ends in one call: numpy searches the second from where the first ended.
         lo, hi = np.searchsorted(self.by_id, [prefix, prefix + "\U0010ffff"], side="left",
                                  sorter=self.ids).tolist()
         return lo, hi
+
+    def _long_prefix_range(self, prefix: str) -> tuple[int, int]:
+        """prefix_range of a prefix as long as the rows or longer: the terms whose rows
+        hold the prefix's first row of letters, narrowed on their whole strings (compared
+        as numpy compares them: trailing NULs dropped)."""
+        head = prefix[: self.codes.shape[1]]
+        lo = int(np.searchsorted(self.by_id, head, side="left", sorter=self.ids))
+        hi = int(np.searchsorted(self.by_id, head, side="right", sorter=self.ids))
+        keys = [w.rstrip("\x00") for w in self._terms.strings_at(self.ids[lo:hi])]
+        key = prefix.rstrip("\x00")
+        return (lo + bisect.bisect_left(keys, key),
+                lo + bisect.bisect_left(keys, key + "\U0010ffff"))
+
+    def words_at(self, ids: np.ndarray) -> list[str]:
+        """The terms of ``ids`` as ``by_id`` gives them (trailing NULs dropped), whole
+        where longer than the rows."""
+        words = self.by_id[ids].tolist()
+        if self.has_long:
+            lengths = self.lengths_by_id[ids]
+            for i in np.flatnonzero(lengths > self.codes.shape[1]).tolist():
+                words[i] = self._terms[int(ids[i])]
+        return words
+
+    def full_codes(self, ids: np.ndarray) -> np.ndarray:
+        """The code points of the terms of ``ids``, one zero-padded row each as wide as
+        the longest (for kernels reading past the rows: expand.py)."""
+        return code_rows(self._terms.strings_at(ids) or [""])[0][: ids.size]
 
     def stem_group(self, stem: str) -> list[int]:
         """The term ids with this stem, in increasing order (a list: a search adds them
@@ -142,16 +183,47 @@ class VocabularyBuilder:
             _extend(self._by_first.setdefault((first, n), array.array("q")), chosen, start)
         for n, chosen in _groups(lengths):
             _extend(self._by_length.setdefault(n, array.array("q")), chosen, start)
-        self._grams.add_many(start, new)
+        self._grams.add_many(start, new, lengths)
         del new
         # The new terms sorted from their rows (trailing zeros compare as the shorter
         # string's end).
         added = unicode_rows(codes[start:stop])
         order = np.argsort(added, kind="stable")
         where = np.searchsorted(unicode_rows(codes[:start]), added[order], sorter=self._ids)
+        if self._terms.has_long(stop):
+            self._order_long(codes, start, order, where)
         # A new array: published Vocabulary objects keep the old order.
         self._ids = np.insert(self._ids, where, order + start)
         self._n = stop
+
+    def _order_long(self, codes: np.ndarray, start: int, order: np.ndarray,
+                    where: np.ndarray) -> None:
+        """Correct ``order`` and ``where`` (extend's, in place) for terms longer than the
+        rows: the rows of terms sharing their first row of letters are equal, so such
+        terms are ordered, among themselves and where they go among the terms before
+        ``start``, on their whole strings (as numpy compares them: trailing NULs dropped),
+        as the rows of the terms' whole code points ordered them."""
+        width = codes.shape[1]
+        full = np.flatnonzero(self._terms.lengths[start + order] >= width)  # rows filled
+        if full.size == 0:
+            return
+        rows = unicode_rows(codes[start + order[full]])
+        # Runs of equal rows among the new terms: each sorted on the whole strings.
+        cuts = np.flatnonzero(rows[1:] != rows[:-1]) + 1
+        old = unicode_rows(codes[:start])
+        for a, b in zip([0, *cuts.tolist()], [*cuts.tolist(), full.size], strict=True):
+            at = full[a:b]
+            if b - a > 1:
+                keys = [w.rstrip("\x00") for w in self._terms.strings_at(start + order[at])]
+                order[at] = order[at][np.argsort(np.array(keys, dtype=object), kind="stable")]
+            # Where each goes among the earlier terms with the same row.
+            lo = int(np.searchsorted(old, rows[a], side="left", sorter=self._ids))
+            hi = int(np.searchsorted(old, rows[a], side="right", sorter=self._ids))
+            if hi > lo:
+                keys = [w.rstrip("\x00") for w in self._terms.strings_at(self._ids[lo:hi])]
+                for i in at.tolist():
+                    word = self._terms[int(start + order[i])].rstrip("\x00")
+                    where[i] = lo + bisect.bisect_left(keys, word)
 
     def _group_stems(self, new: list[str], start: int) -> None:
         """Record the new terms' own-stem flags and add them to their stems' groups (in a

@@ -10,7 +10,7 @@ import pytest
 
 from sift.engine.analysis import stem_words
 from sift.engine.kernels.typos import ROW_LETTERS, WIDE
-from sift.engine.terms import TermTable
+from sift.engine.terms import LONG_LETTERS, TermTable
 from sift.engine.vocab import Vocabulary, VocabularyBuilder, typo_rows
 
 WORDS = ["runs", "run", "running", "runner", "paris", "pari", "berlin", "12", "connect",
@@ -105,3 +105,29 @@ def test_words_of_digits_are_their_own_stems() -> None:
     digits = [chr(c) for c in range(0x110000) if chr(c).isdigit()]
     words = [d * n for d in digits for n in (1, 2, 7)] + [str(i) for i in range(0, 10**6, 97)]
     assert stem_words(words) == words
+
+
+@pytest.mark.parametrize("seed", range(6))
+def test_terms_longer_than_the_rows_are_sorted_and_found_by_their_prefixes(
+        seed: int) -> None:
+    """Terms past LONG_LETTERS keep only their first letters in the rows (sift.engine.
+    terms): the sorted order and the prefix ranges are still those of the whole terms, for
+    prefixes shorter than the rows, as long and longer."""
+    rng = random.Random(seed)
+    heads = ["a" * LONG_LETTERS, "a" * (LONG_LETTERS - 1) + "b", "ab" * 12, "b" * 5, ""]
+    order = list(dict.fromkeys(
+        rng.choice(heads) + "".join(rng.choice("abé𝄞") for _ in range(rng.randint(0, 30)))
+        for _ in range(2000)))
+    order = [t for t in order if t]
+    cuts = sorted(rng.sample(range(1, len(order)), 5))
+    terms, views = _grow(order, cuts)
+    for view in views:
+        seen = terms[: view.n_terms]
+        assert view.words_at(view.ids) == sorted(seen)
+        assert view.words_at(np.arange(view.n_terms)) == seen
+        for prefix in ("a", "ab", "b" * 5, "a" * (LONG_LETTERS - 1), "a" * LONG_LETTERS,
+                       "a" * (LONG_LETTERS + 1), "a" * LONG_LETTERS + "é", "ab" * 12,
+                       "ab" * 12 + "𝄞", "a" * (LONG_LETTERS - 1) + "ba", "c" * 40):
+            lo, hi = view.prefix_range(prefix)
+            assert view.words_at(view.ids[lo:hi]) == \
+                sorted(t for t in seen if t.startswith(prefix)), prefix

@@ -237,4 +237,4 @@ def warm_up() -> None:
     hashes, codes = np.zeros(1, i64), np.zeros((1, 1), u32)
     slots = term_slots(hashes, 1, 2)
     term_insert(slots, hashes, 1, 1)
-    term_probe(slots, hashes, codes, ids, 1, hashes, codes, ids)
+    term_probe(slots, hashes, codes, ids, 1, hashes, codes, ids, ids, ids, np.zeros(1, u32))

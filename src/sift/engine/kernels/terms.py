@@ -27,12 +27,15 @@ def term_slots(hashes, n, size):  # pragma: no cover - compiled
 
 
 @compiled
-def term_probe(slots, hashes, codes, lengths, n_terms, q_hashes, q_codes, q_lengths
-               ):  # pragma: no cover - compiled
+def term_probe(slots, hashes, codes, lengths, n_terms, q_hashes, q_codes, q_lengths,
+               long_ids, long_starts, long_codes):  # pragma: no cover - compiled
     """Each query word's term id (-1 where none below ``n_terms`` has its code points):
     ``q_codes[w, :q_lengths[w]]`` with hash ``q_hashes[w]``. Ids at or past ``n_terms``
-    (added by the writer after a reader's view) are passed over, as absent."""
+    (added by the writer after a reader's view) are passed over, as absent. A term longer
+    than the rows ``codes`` is confirmed on the overflow store (terms.LongTerms:
+    ``long_ids``, ``long_starts``, ``long_codes``)."""
     m = q_hashes.size
+    width = codes.shape[1]
     out = np.full(m, -1, np.int64)
     mask = np.int64(slots.size - 1)
     for w in range(m):
@@ -45,10 +48,20 @@ def term_probe(slots, hashes, codes, lengths, n_terms, q_hashes, q_codes, q_leng
                 break
             if t < n_terms and hashes[t] == h and lengths[t] == n:
                 same = True
-                for i in range(n):
-                    if codes[t, i] != q_codes[w, i]:
-                        same = False
-                        break
+                if n <= width:
+                    for i in range(n):
+                        if codes[t, i] != q_codes[w, i]:
+                            same = False
+                            break
+                else:
+                    j = np.searchsorted(long_ids, t)
+                    same = j < long_ids.size and long_ids[j] == t
+                    if same:
+                        start = long_starts[j]
+                        for i in range(n):
+                            if long_codes[start + i] != q_codes[w, i]:
+                                same = False
+                                break
                 if same:
                     out[w] = t
                     break
