@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from hypothesis import given, settings
 from hypothesis import strategies as st
 from rapidfuzz.distance import OSA
@@ -103,6 +105,20 @@ def test_a_first_letter_shortlist_is_the_one_counting_every_posting(
     assert found.tolist() == expected.tolist()
 
 
+def _same_shortlists(both: tuple[Any, Any] | None, whole: Any, heads: Any, word: str
+                     ) -> None:
+    """One count's two shortlists are those candidates finds one by one (the same ids in
+    the same order); None only where candidates cannot count the completions either."""
+    import numpy as np
+
+    if both is None:
+        assert heads is None or word[-1] + "$" in bigrams(word, True)
+        return
+    assert whole is not None and heads is not None
+    for got, expected in zip(both, (whole, heads), strict=True):
+        assert got.dtype == np.int64 and got.tolist() == expected.tolist()
+
+
 @settings(max_examples=200, deadline=None)
 @given(st.lists(st.text(alphabet="abcé$", min_size=1, max_size=9), min_size=1, max_size=60,
                 unique=True),
@@ -113,20 +129,13 @@ def test_a_typed_word_counts_both_shortlists_at_once(vocab: list[str], word: str
     """typed_candidates: the whole word's and its completions' shortlists from one count,
     as candidates finds each (the same ids, in the same order), whichever was asked first
     (the postings split by first letter are kept per view); None only where it cannot."""
-    import numpy as np
-
     view = _build(vocab).view(len(vocab))
     if seen:  # a view that split the postings before
         view.candidates(word, budget, prefix=False, any_first=False)
     both = view.typed_candidates(word, budget)
     whole = view.candidates(word, budget, prefix=False, any_first=False)
     heads = view.candidates(word, budget, prefix=True, any_first=False)
-    if both is None:
-        assert heads is None or word[-1] + "$" in bigrams(word, True)
-        return
-    assert whole is not None and heads is not None
-    for got, expected in zip(both, (whole, heads), strict=True):
-        assert got.dtype == np.int64 and got.tolist() == expected.tolist()
+    _same_shortlists(both, whole, heads, word)
 
 
 @settings(max_examples=200, deadline=None)
@@ -138,15 +147,8 @@ def test_a_typed_word_with_any_first_letter_counts_both_shortlists_at_once(
     """typed_candidates_any_first: the whole word's shortlist with any first letter and
     its completions' with its own from one count of every first letter's postings, as
     candidates finds each (the same ids, in the same order); None only where it cannot."""
-    import numpy as np
-
     view = _build(vocab).view(len(vocab))
     both = view.typed_candidates_any_first(word, budget)
     whole = view.candidates(word, budget, prefix=False, any_first=True)
     heads = view.candidates(word, budget, prefix=True, any_first=False)
-    if both is None:
-        assert heads is None or word[-1] + "$" in bigrams(word, True)
-        return
-    assert whole is not None and heads is not None
-    for got, expected in zip(both, (whole, heads), strict=True):
-        assert got.dtype == np.int64 and got.tolist() == expected.tolist()
+    _same_shortlists(both, whole, heads, word)
