@@ -198,23 +198,7 @@ class GramView:
         (``x$``), so one count gives both (kernels.typed_word_grams). None where the end
         bigram is among the others (a word with ``$`` in it) or the prefix's filter
         rules nothing out: ask ``candidates`` for each then."""
-        if not word:
-            return None
-        grams = bigrams(word, True)  # counts_typed's test, on bigrams made once
-        need = _typed_need(word, grams, budget)
-        if not need:
-            return None
-        end = word[-1] + "$"
-        first = word[0]
-        lists = self._postings_of(grams, first)
-        if not lists:
-            return np.empty(0, dtype=np.int64), np.empty(0, dtype=np.int64)
-        ends = self._postings_of((end,), first)
-        n = len(word)
-        return typed_word_grams(np.concatenate(lists) if len(lists) > 1 else lists[0],
-                                ends[0] if ends else _NO_IDS, self.n_terms, need,
-                                self.lengths, self.firsts, max(n - budget, 0), n + budget,
-                                ord(first))
+        return self._typed_count(word, budget, any_first=False)
 
     def typed_candidates_any_first(self, word: str, budget: int
                                    ) -> tuple[np.ndarray, np.ndarray] | None:
@@ -223,21 +207,35 @@ class GramView:
         letter, from one count of every first letter's postings
         (kernels.typed_word_grams_any_first); None where it cannot (as typed_candidates):
         ask ``candidates`` for each then."""
+        return self._typed_count(word, budget, any_first=True)
+
+    def _typed_count(self, word: str, budget: int, any_first: bool
+                     ) -> tuple[np.ndarray, np.ndarray] | None:
+        """typed_candidates (the whole word's shortlist within its first letter) or
+        typed_candidates_any_first (with any first letter: every first letter's
+        postings), from one count."""
         if not word:
             return None
-        grams = bigrams(word, True)
+        grams = bigrams(word, True)  # counts_typed's test, on bigrams made once
         need = _typed_need(word, grams, budget)
         if not need:
             return None
-        lists = [p for g in grams if (p := self._posting(g)) is not None]
+        end = word[-1] + "$"
+        first = word[0]
+        lists = [p for g in grams if (p := self._posting(g)) is not None] if any_first \
+            else self._postings_of(grams, first)
         if not lists:
             return np.empty(0, dtype=np.int64), np.empty(0, dtype=np.int64)
-        end = self._posting(word[-1] + "$")
+        if any_first:
+            ending = self._posting(end)
+        else:
+            ends = self._postings_of((end,), first)
+            ending = ends[0] if ends else None
+        count = typed_word_grams_any_first if any_first else typed_word_grams
         n = len(word)
-        return typed_word_grams_any_first(
-            np.concatenate(lists) if len(lists) > 1 else lists[0],
-            _NO_IDS if end is None else end, self.n_terms, need, self.lengths, self.firsts,
-            max(n - budget, 0), n + budget, ord(word[0]))
+        return count(np.concatenate(lists) if len(lists) > 1 else lists[0],
+                     _NO_IDS if ending is None else ending, self.n_terms, need, self.lengths,
+                     self.firsts, max(n - budget, 0), n + budget, ord(first))
 
     def candidates(self, word: str, budget: int, prefix: bool, any_first: bool
                    ) -> np.ndarray | None:

@@ -61,6 +61,13 @@ def _no_long_terms() -> LongTerms:
                      np.zeros(1, dtype=np.uint32))
 
 
+def _slot_count(terms: int, size: int) -> int:
+    """The slot table's size for ``terms`` ids: ``size`` doubled until at most half full."""
+    while 2 * terms > size:
+        size *= 2
+    return size
+
+
 def _hashes(words: list[str]) -> np.ndarray:
     return np.fromiter(map(hash, words), dtype=np.int64, count=len(words))
 
@@ -184,27 +191,22 @@ class TermTable:
         stop = self._n if stop is None else stop
         rows = self._codes[start:stop]
         words = rows.view(f"<U{rows.shape[1]}").reshape(stop - start).tolist()
-        # numpy drops trailing NULs; the lengths say where a term really ends.
-        short = np.flatnonzero(np.fromiter(map(len, words), dtype=np.int64, count=len(words))
-                               != self._lengths[start:stop])
-        for i in short.tolist():
-            words[i] = self._fixed(words[i], start + i, self._lengths.item(start + i))
-        return words
-
-    def _fixed(self, word: str, tid: int, length: int) -> str:
-        """A row's string whose length is not the term's: the term from the overflow
-        store, or its trailing NULs (numpy drops them) put back."""
-        if length > LONG_LETTERS:
-            return self._long_term(tid, length)
-        return word + "\x00" * (length - len(word))
+        return self._whole(words, range(start, stop), self._lengths[start:stop])
 
     def strings_at(self, ids: np.ndarray) -> list[str]:
         """The terms of ``ids`` (any order), as new strings."""
-        words = self._text[ids].tolist()
-        lengths = self._lengths[ids]
+        return self._whole(self._text[ids].tolist(), ids, self._lengths[ids])
+
+    def _whole(self, words: list[str], ids: np.ndarray | range, lengths: np.ndarray
+               ) -> list[str]:
+        """``words`` (the rows' strings of ``ids``) made the terms: where a row's string is
+        shorter than its term, the term from the overflow store, or its trailing NULs
+        (numpy drops them) put back."""
         for i in np.flatnonzero(np.fromiter(map(len, words), dtype=np.int64, count=len(words))
                                 != lengths).tolist():
-            words[i] = self._fixed(words[i], int(ids[i]), int(lengths[i]))
+            tid, length = int(ids[i]), int(lengths[i])
+            words[i] = self._long_term(tid, length) if length > LONG_LETTERS \
+                else words[i] + "\x00" * (length - len(words[i]))
         return words
 
     def __iter__(self) -> Iterator[str]:
@@ -243,10 +245,7 @@ class TermTable:
         self._lengths[start:stop] = lengths
         self._hashes[start:stop] = _hashes(new)
         if 2 * stop > self._slots.size:  # a new table, readers keep the old one
-            size = self._slots.size
-            while 2 * stop > size:
-                size *= 2
-            self._slots = term_slots(self._hashes, stop, size)
+            self._slots = term_slots(self._hashes, stop, _slot_count(stop, self._slots.size))
         else:
             term_insert(self._slots, self._hashes, start, stop)
         self._n = stop  # last: a reader told this count finds every row written
@@ -322,8 +321,5 @@ class TermTable:
             self._n_long, self._long_used = ids.size, state["long_codes"].size
         self._n = n
         self._hashes[:n] = _hashes(self.strings())
-        size = 8
-        while 2 * n > size:
-            size *= 2
-        self._slots = term_slots(self._hashes, n, size)
+        self._slots = term_slots(self._hashes, n, _slot_count(n, 8))
 
