@@ -15,6 +15,7 @@ import pytest
 from tests.browser.conftest import MASTER_KEY, axe_violations
 
 pytestmark = pytest.mark.slow
+expect = pytest.importorskip("playwright.sync_api", reason="playwright is not installed").expect
 # Screenshots for docs/ are refreshed only on request (SIFT_SCREENSHOTS=docs), so an
 # ordinary test run never rewrites tracked files.
 SHOTS = (
@@ -162,7 +163,9 @@ def test_dashboard_sign_in_analytics_and_sign_out(server: str, page: Any) -> Non
     assert "not the master key" in page.locator("[role=alert]").inner_text()
     page.get_by_label("Master key or admin API key").fill(MASTER_KEY)
     page.get_by_role("button", name="Sign in").click()
-    assert page.get_by_role("heading", name="Overview").is_visible()
+    # Signing in posts a form and redirects: wait for the dashboard it lands on (a bare
+    # is_visible() reads the page at once and failed in CI while it was still loading).
+    expect(page.get_by_role("heading", name="Overview")).to_be_visible()
     cookie = next(c for c in page.context.cookies() if c["name"] == "sift_admin")
     # Plain HTTP here: Secure only over HTTPS (tests/api/test_admin.py checks both).
     assert cookie["httpOnly"] and not cookie["secure"] and cookie["sameSite"] == "Strict"
@@ -200,7 +203,9 @@ def sign_in(server: str, page: Any) -> None:
     page.goto(server + "/admin/login")
     page.get_by_label("Master key or admin API key").fill(MASTER_KEY)
     page.get_by_role("button", name="Sign in").click()
-    assert page.get_by_role("heading", name="Overview").is_visible()
+    # Signing in posts a form and redirects: wait for the dashboard it lands on (a bare
+    # is_visible() reads the page at once and failed in CI while it was still loading).
+    expect(page.get_by_role("heading", name="Overview")).to_be_visible()
 
 
 def test_dashboard_documents_settings_tasks_and_keys(server: str, page: Any) -> None:
