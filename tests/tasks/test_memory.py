@@ -2,79 +2,85 @@
 
 from __future__ import annotations
 
-import gc
 import platform
-import time
-import weakref
-from collections.abc import Iterator
 from typing import Any
 
 import pytest
 
 from sift.tasks import memory
 
+# The collector's tests run in a fresh interpreter each (_probe): its generations, counts
+# and frozen set are process-wide, and in a whole test run other tests' threads (a task
+# worker ending a batch, an index being loaded) collect or freeze beside them: in CI one
+# reset generation 0's count between a test's allocations and its check (stop 36).
+COLLECTOR = r"""
+import gc, json, time, weakref
+from sift.tasks import memory
 
 class Node:
-    other: Node | None = None
+    other = None
+
+memory._last_full = memory._last_complete = time.monotonic()  # no full collection due
+gc.disable()  # as the worker pauses it during a batch: only the collections below run
+out = {}
+"""
 
 
-@pytest.fixture(autouse=True)
-def collector_restored() -> Iterator[None]:
-    """Each test starts with no full collection due, and leaves nothing frozen."""
-    memory._last_full = memory._last_complete = time.monotonic()
-    was_enabled = gc.isenabled()
-    yield
-    gc.unfreeze()
-    if was_enabled:
-        gc.enable()
+def _collector(scenario: str) -> dict[str, Any]:
+    return _probe(COLLECTOR + scenario + "\nprint(json.dumps(out))\n")
 
 
 def test_the_end_of_a_batch_collects_cycles_older_than_generation_0() -> None:
-    was_enabled = gc.isenabled()
-    gc.disable()  # no automatic collection in between: only the ones below
-    try:
-        node = Node()
-        node.other = node
-        alive = weakref.ref(node)
-        gc.collect(0)  # in flight during a collection: promoted to generation 1
-        del node
-        gc.collect(0)  # what the worker used to run after each batch
-        assert alive() is not None
-        memory.collect_garbage()
-        assert alive() is None
-    finally:
-        if was_enabled:
-            gc.enable()
+    out = _collector("""
+node = Node()
+node.other = node
+alive = weakref.ref(node)
+gc.collect(0)  # in flight during a collection: promoted to generation 1
+del node
+gc.collect(0)  # what the worker used to run after each batch
+out["after_gen0"] = alive() is not None
+out["kind"] = memory.collect_garbage()
+out["after_batch"] = alive() is not None
+""")
+    assert out == {"after_gen0": True, "kind": 1, "after_batch": False}
 
 
 def test_a_batch_that_leaves_many_objects_is_collected_in_full_and_frozen() -> None:
-    gc.disable()  # as the worker pauses it during a batch
-    kept = [[i] for i in range(memory.FULL_AFTER_OBJECTS)]  # a batch's new index objects
-    assert memory.collect_garbage() == 2
-    assert gc.get_freeze_count() >= len(kept)
-    assert memory.collect_garbage() == 1  # the next small batch: the young generations
+    out = _collector("""
+kept = [[i] for i in range(memory.FULL_AFTER_OBJECTS)]  # a batch's new index objects
+out["kind"] = memory.collect_garbage()
+out["frozen_all"] = gc.get_freeze_count() >= len(kept)
+out["next"] = memory.collect_garbage()  # the next small batch: the young generations
+""")
+    assert out == {"kind": 2, "frozen_all": True, "next": 1}
 
 
 def test_a_frozen_cycle_waits_for_the_complete_collection() -> None:
-    gc.disable()
-    node = Node()
-    node.other = node
-    alive = weakref.ref(node)
-    memory._last_full = 0.0
-    assert memory.collect_garbage() == 2  # full: `node` survives it and is frozen
-    del node
-    memory._last_full = 0.0
-    assert memory.collect_garbage() == 2
-    assert alive() is not None  # full collections skip frozen objects
-    assert memory.collect_garbage(idle=True) == 1  # the last complete one is too recent
-    memory._last_complete = 0.0
-    assert memory.collect_garbage(idle=True) == 3
-    assert alive() is None
+    out = _collector("""
+node = Node()
+node.other = node
+alive = weakref.ref(node)
+memory._last_full = 0.0
+out["first"] = memory.collect_garbage()  # full: `node` survives it and is frozen
+del node
+memory._last_full = 0.0
+out["second"] = memory.collect_garbage()
+out["alive_after_full"] = alive() is not None  # full collections skip frozen objects
+out["idle_recent"] = memory.collect_garbage(idle=True)  # the last complete one is recent
+memory._last_complete = 0.0
+out["idle_complete"] = memory.collect_garbage(idle=True)
+out["alive_after_complete"] = alive() is not None
+""")
+    assert out == {"first": 2, "second": 2, "alive_after_full": True, "idle_recent": 1,
+                   "idle_complete": 3, "alive_after_complete": False}
 
 
 def test_an_idle_worker_collects_everything_at_most_every_few_seconds() -> None:
-    memory.collect_garbage(idle=True)  # may be full or not, depending on the last one
-    assert memory.collect_garbage(idle=True) == 1  # just after: the young generations only
+    out = _collector("""
+memory.collect_garbage(idle=True)  # may be full or not, depending on the last one
+out["just_after"] = memory.collect_garbage(idle=True)  # the young generations only
+""")
+    assert out == {"just_after": 1}
 
 
 @pytest.mark.skipif(platform.libc_ver()[0] != "glibc", reason="malloc tuning is glibc's")
