@@ -110,6 +110,13 @@ class IndexCatalog:
             self._views_builder = ThreadPoolExecutor(1, thread_name_prefix="sift-views")
         return self._views_builder
 
+    def close(self) -> None:
+        """Let the batches' helper thread go (at shutdown, once no batch runs): each
+        catalog otherwise kept an idle thread until the process exited."""
+        builder, self._views_builder = self._views_builder, None
+        if builder is not None:
+            builder.shutdown(wait=True)
+
     @contextmanager
     def settled(self) -> Iterator[None]:
         """Read task statuses in this block: none is committed but not yet published."""

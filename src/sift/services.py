@@ -171,6 +171,7 @@ class Services:
         if self.notifier is not None:
             self.notifier.stop()
         self.catalog.save_images()  # no batch runs any more: the indexes are final
+        self.catalog.close()
         self.db.dispose()
 
     def wake_workers(self) -> None:

@@ -56,3 +56,13 @@ def test_views_failing_after_the_commit_leave_the_tasks_succeeded(
     assert task["status"] == "succeeded" and task["details"]["indexedDocuments"] == len(DOCS)
     assert hits["estimatedTotalHits"] == len(DOCS)
     assert listed["total"] == len(DOCS)
+
+
+def test_the_helper_thread_ends_with_the_server(tmp_path: Path) -> None:
+    with make_client(tmp_path) as client:
+        run_task(client, "POST", "/indexes/v/documents", json=DOCS)
+        builder = client.app.state.services.catalog._views_builder  # type: ignore[attr-defined]
+        assert builder is not None
+        helpers = set(builder._threads)
+        assert helpers and all(t.is_alive() for t in helpers)
+    assert not any(t.is_alive() for t in helpers)
