@@ -647,7 +647,13 @@ def _add_concatenations(words: list[QueryWord], snap: Snapshot) -> None:
                 w.add([tid], 0, False, W_CONCAT, [a.text + b.text])
 
 
-def best_split(word: str, snap: Snapshot) -> list[str] | None:
+class Split(NamedTuple):
+    """An unknown word's two known halves (best_split) and their term ids."""
+    words: list[str]
+    ids: list[int]
+
+
+def best_split(word: str, snap: Snapshot) -> Split | None:
     """Split an unknown word into two known ones ("sunflower" -> "sun flower"),
     preferring the split whose rarer half is most frequent."""
     if len(word) < 4 or snap.term_id(word) is not None:
@@ -656,7 +662,7 @@ def best_split(word: str, snap: Snapshot) -> list[str] | None:
     # is a term: a word being typed ("protei") is tried at every cut, most of them
     # with a left half the index does not know.
     terms, n_terms = snap.terms, snap.n_terms
-    best: tuple[int, list[str]] | None = None
+    best: tuple[int, Split] | None = None
     for cut in range(2, len(word) - 1):
         left = terms.get(word[:cut], n_terms)
         if left is None:
@@ -667,5 +673,5 @@ def best_split(word: str, snap: Snapshot) -> list[str] | None:
         freq = term_frequencies(snap)
         score = int(min(freq[left], freq[right]))
         if best is None or score > best[0]:
-            best = (score, [word[:cut], word[cut:]])
+            best = (score, Split([word[:cut], word[cut:]], [left, right]))
     return best[1] if best else None
