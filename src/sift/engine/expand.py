@@ -31,6 +31,7 @@ from sift.engine.kernels import (
 from sift.engine.store import LRU, Snapshot
 from sift.engine.terms import TermTable
 from sift.engine.topk import largest_k
+from sift.engine.vocab import NOT_LOOKED_UP
 
 MAX_PREFIX_TERMS: Final = 200  # most frequent completions kept for a prefix
 MAX_TYPO_TERMS: Final = 50
@@ -484,7 +485,11 @@ def _expand_word(w: QueryWord, snap: Snapshot, cfg: ExpandConfig,
     if w.is_prefix and cfg.prefix_search:
         completions, prefix_weight = _completions(w.text, tid, snap, cfg.prefix_weight)
         w.highlight_prefix = w.text
-    group = snap.vocabulary.stem_group(stem_word(w.text)) if cfg.stems else []
+    if cfg.stems:  # a word that is its own stem (most are) has its term id already
+        stem = stem_word(w.text)
+        group = snap.vocabulary.stem_group(stem, tid if stem == w.text else NOT_LOOKED_UP)
+    else:
+        group = []
     found = tid is not None or completions.size > 0 or bool(group)
     budget = max_typos(w.text, cfg)
     own = int(term_frequencies(snap)[tid]) if tid is not None else 0
