@@ -151,8 +151,8 @@ class TermTable:
     def get(self, term: str, n_terms: int | None = None) -> int | None:
         """``term``'s id, None when it has none below ``n_terms`` (default: every id).
         In Python: one lookup is a few slots, where a call into the kernel and its
-        arrays would cost more than the probe (the batch, :meth:`ids`, pays ~5 µs before
-        its first word)."""
+        arrays would cost more than the probe (the batch, :meth:`ids`, pays a few µs
+        before its first word: docs/benchmarks/speed.md, "A query's term lookups")."""
         n = self._n if n_terms is None else n_terms
         length = len(term)
         slots, lengths, text = self._lookup
