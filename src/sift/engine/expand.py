@@ -31,6 +31,7 @@ from sift.engine.kernels import (
 from sift.engine.store import LRU, Snapshot
 from sift.engine.terms import TermTable
 from sift.engine.topk import largest_k
+from sift.engine.vocab import NOT_LOOKED_UP
 
 MAX_PREFIX_TERMS: Final = 200  # most frequent completions kept for a prefix
 MAX_TYPO_TERMS: Final = 50
@@ -484,7 +485,11 @@ def _expand_word(w: QueryWord, snap: Snapshot, cfg: ExpandConfig,
     if w.is_prefix and cfg.prefix_search:
         completions, prefix_weight = _completions(w.text, tid, snap, cfg.prefix_weight)
         w.highlight_prefix = w.text
-    group = snap.vocabulary.stem_group(stem_word(w.text)) if cfg.stems else []
+    if cfg.stems:  # a word that is its own stem (most are) has its term id already
+        stem = stem_word(w.text)
+        group = snap.vocabulary.stem_group(stem, tid if stem == w.text else NOT_LOOKED_UP)
+    else:
+        group = []
     found = tid is not None or completions.size > 0 or bool(group)
     budget = max_typos(w.text, cfg)
     own = int(term_frequencies(snap)[tid]) if tid is not None else 0
@@ -647,7 +652,13 @@ def _add_concatenations(words: list[QueryWord], snap: Snapshot) -> None:
                 w.add([tid], 0, False, W_CONCAT, [a.text + b.text])
 
 
-def best_split(word: str, snap: Snapshot) -> list[str] | None:
+class Split(NamedTuple):
+    """An unknown word's two known halves (best_split) and their term ids."""
+    words: list[str]
+    ids: list[int]
+
+
+def best_split(word: str, snap: Snapshot) -> Split | None:
     """Split an unknown word into two known ones ("sunflower" -> "sun flower"),
     preferring the split whose rarer half is most frequent."""
     if len(word) < 4 or snap.term_id(word) is not None:
@@ -656,7 +667,7 @@ def best_split(word: str, snap: Snapshot) -> list[str] | None:
     # is a term: a word being typed ("protei") is tried at every cut, most of them
     # with a left half the index does not know.
     terms, n_terms = snap.terms, snap.n_terms
-    best: tuple[int, list[str]] | None = None
+    best: tuple[int, Split] | None = None
     for cut in range(2, len(word) - 1):
         left = terms.get(word[:cut], n_terms)
         if left is None:
@@ -667,5 +678,5 @@ def best_split(word: str, snap: Snapshot) -> list[str] | None:
         freq = term_frequencies(snap)
         score = int(min(freq[left], freq[right]))
         if best is None or score > best[0]:
-            best = (score, [word[:cut], word[cut:]])
+            best = (score, Split([word[:cut], word[cut:]], [left, right]))
     return best[1] if best else None

@@ -56,6 +56,14 @@ class LongTerms(NamedTuple):
     codes: np.ndarray
 
 
+class _LookupViews(NamedTuple):
+    """What :meth:`TermTable.get` reads: the slots (int32) and lengths (int64) as
+    memoryviews of the table's arrays, and the rows as strings (``unicode_rows``)."""
+    slots: memoryview
+    lengths: memoryview
+    text: np.ndarray
+
+
 def _no_long_terms() -> LongTerms:
     return LongTerms(np.full(1, _NO_ID, dtype=np.int64), np.zeros(1, dtype=np.int64),
                      np.zeros(1, dtype=np.uint32))
@@ -100,6 +108,7 @@ class TermTable:
         self._lengths = np.zeros(0, dtype=np.int64)
         self._hashes = np.zeros(0, dtype=np.int64)
         self._slots = np.full(8, _ABSENT, dtype=np.int32)
+        self._lookup = self._lookup_views()
         self._long = _no_long_terms()
         self._n_long = 0  # terms in the overflow store
         self._long_used = 0  # its code points written
@@ -134,26 +143,34 @@ class TermTable:
         start = long.starts.item(int(np.searchsorted(long.ids, tid)))
         return long.codes[start : start + length].tobytes().decode("utf-32-le")
 
+    def _lookup_views(self) -> _LookupViews:
+        """The arrays :meth:`get` reads, as memoryviews of them (an item is ~20 ns against
+        ndarray.item's ~45): set again, as one object, whenever one of them is replaced."""
+        return _LookupViews(memoryview(self._slots), memoryview(self._lengths), self._text)
+
     def get(self, term: str, n_terms: int | None = None) -> int | None:
         """``term``'s id, None when it has none below ``n_terms`` (default: every id).
         In Python: one lookup is a few slots, where a call into the kernel and its
-        arrays would cost more than the probe."""
+        arrays would cost more than the probe (the batch, :meth:`ids`, pays a few µs
+        before its first word: docs/benchmarks/speed.md, "A query's term lookups")."""
         n = self._n if n_terms is None else n_terms
-        h = hash(term)
-        slots, hashes = self._slots, self._hashes
-        mask = slots.size - 1
-        s = h & mask
+        length = len(term)
+        slots, lengths, text = self._lookup
+        mask = len(slots) - 1
+        s = hash(term) & mask
         while True:
-            tid = slots.item(s)
+            tid = slots[s]
             if tid < 0:
                 return None
             # An id past ``n`` first: the writer may have put it into these slots after
-            # growing the hashes into a new array. The text view drops trailing NULs: a
-            # term ending with one is compared whole (only then does the first comparison
-            # fail once the hashes are equal).
-            if tid < n and hashes.item(tid) == h and self._lengths.item(tid) == len(term) \
-                    and (self._text.item(tid) == term or self[tid] == term):
-                return tid
+            # growing the lengths into a new array. The length and the row confirm a
+            # match without the hashes (one memory read less: a lookup's time is mostly
+            # its reads' cache misses). The row's string is the term unless shorter: a
+            # term longer than the rows, or one ending with NULs (numpy drops them).
+            if tid < n and lengths[tid] == length:
+                row = text.item(tid)
+                if row == term or (len(row) < length and self[tid] == term):
+                    return tid
             s = (s + 1) & mask
 
     def ids(self, words: list[str], n_terms: int | None = None) -> np.ndarray:
@@ -248,6 +265,7 @@ class TermTable:
             self._slots = term_slots(self._hashes, stop, _slot_count(stop, self._slots.size))
         else:
             term_insert(self._slots, self._hashes, start, stop)
+        self._lookup = self._lookup_views()
         self._n = stop  # last: a reader told this count finds every row written
 
     def _add_long(self, tids: np.ndarray, words: list[str]) -> None:
@@ -296,6 +314,7 @@ class TermTable:
         # The text view first: a reader that finds the new codes finds their view.
         self._text = unicode_rows(codes)
         self._codes, self._lengths, self._hashes = codes, lengths, hashes
+        self._lookup = self._lookup_views()
 
     # ------------------------------------------------------------------ pickling
 
@@ -322,4 +341,5 @@ class TermTable:
         self._n = n
         self._hashes[:n] = _hashes(self.strings())
         self._slots = term_slots(self._hashes, n, _slot_count(n, 8))
+        self._lookup = self._lookup_views()
 

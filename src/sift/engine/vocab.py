@@ -18,6 +18,7 @@ import bisect
 import operator
 from dataclasses import dataclass, field
 from functools import cached_property
+from typing import Final
 
 import numpy as np
 
@@ -35,6 +36,9 @@ Bucket = array.array
 # many words) has no entry: the term's flag in `own_stem` says so (a dict entry and its
 # id took ~100 bytes a term).
 StemGroup = int | list[int]
+
+# Vocabulary.stem_group's default: the stem's term id is not known to the caller.
+NOT_LOOKED_UP: Final = -1
 
 
 @dataclass(frozen=True)
@@ -99,12 +103,15 @@ class Vocabulary:
         the longest (for kernels reading past the rows: expand.py)."""
         return code_rows(self._terms.strings_at(ids) or [""])[0][: ids.size]
 
-    def stem_group(self, stem: str) -> list[int]:
+    def stem_group(self, stem: str, stem_id: int | None = NOT_LOOKED_UP) -> list[int]:
         """The term ids with this stem, in increasing order (a list: a search adds them
-        to a word's expansion lists, and most groups have one term)."""
+        to a word's expansion lists, and most groups have one term). ``stem_id``: the
+        stem's own term id (None: not a term) where the caller has it, not looked up
+        again (a query word that is its own stem: expand.py)."""
         found = self._stems.get(stem)
         if found is None:  # only the term equal to the stem may have it (see StemGroup)
-            tid = self._terms.get(stem, self.n_terms)
+            tid = self._terms.get(stem, self.n_terms) if stem_id == NOT_LOOKED_UP \
+                else stem_id
             return [tid] if tid is not None and self._own_stem[tid] \
                 else []
         if type(found) is int:

@@ -250,6 +250,24 @@ def test_a_phrase_is_matched_once_per_snapshot(make_index: MakeIndex) -> None:
     assert 9 in ids(search(index, '"sun flower"'))
 
 
+def test_a_split_gives_its_halves_ids_and_its_phrase_needs_no_lookup(
+        make_index: MakeIndex, monkeypatch: pytest.MonkeyPatch) -> None:
+    from sift.engine.expand import best_split
+
+    index = make_index(DOCS)
+    snap = index.view.snapshot
+    assert best_split("sunflower", snap) is None  # a term of its own
+    split = best_split("sunseeds", snap)
+    assert split is not None and split.words == ["sun", "seeds"]
+    assert split.ids == [snap.term_id(w) for w in split.words]
+    expected = match._phrase_occurrences(split.words, snap, 1, False, 0.9)
+    # Given the ids, the phrase looks no word up again.
+    monkeypatch.setattr(type(snap), "term_id", lambda *_: pytest.fail("looked up"))
+    got = match._phrase_occurrences(split.words, snap, 1, False, 0.9, split.ids)
+    assert got.docs.tolist() == expected.docs.tolist() and got.pos.tolist() == \
+        expected.pos.tolist()
+
+
 def test_a_phrase_with_many_occurrences_is_not_kept(make_index: MakeIndex,
                                                     monkeypatch: pytest.MonkeyPatch) -> None:
     from sift.engine import match

@@ -45,6 +45,9 @@ def test_stem_groups_are_the_terms_with_that_stem(seed: int) -> None:
         seen = terms[: view.n_terms]
         for stem in stems:
             assert view.stem_group(stem) == _expected(seen, stem), (order, stem)
+            # The stem's own id given (a query word that is its stem): the same group.
+            own = seen.index(stem) if stem in seen else None
+            assert view.stem_group(stem, own) == _expected(seen, stem), (order, stem)
 
 
 @pytest.mark.parametrize("seed", range(6))
