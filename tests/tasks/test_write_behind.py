@@ -93,7 +93,7 @@ def test_imports_written_behind_store_and_index_every_batch(
     assert BATCH >= documents.WRITE_BEHIND_ROWS
     monkeypatch.setattr(documents, "PARSED_AHEAD_BYTES", parsed_ahead)
     if not scan:
-        monkeypatch.setattr(documents, "scanned_ids", lambda chunk, key: None)
+        monkeypatch.setattr(documents, "scanned_id_lines", lambda chunk, key: None)
     with make_client(tmp_path, batch_size=BATCH, **database) as client:
         run_task(client, "POST", "/indexes", json={"uid": "w", "primaryKey": "id"})
         task = run_task(client, "POST", "/indexes/w/documents", json=_docs("first"))
