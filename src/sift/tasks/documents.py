@@ -167,7 +167,7 @@ class Chunk:
     and all are ASCII), and made strings only when the chunk is applied: a string object
     per id for the whole payload at once (200k products: ~14 MiB of 64-byte blocks) set
     the Python heap's high-water mark of an import, whose arenas then stayed half-empty
-    (docs/benchmarks/memory.md, "The validation pass's ids as bytes")."""
+    (docs/benchmarks/memory.md, "An import's ids and new terms' strings")."""
 
     id_lines: bytes
     docs: list[dict[str, Any]] | None
