@@ -296,11 +296,16 @@ def apply_additions(
     with WriteBehind() as writes:
         while payload:  # a chunk is dropped once its documents are pending
             chunk = payload.pop()
-            ids, docs, stored = chunk.ids(), chunk.documents(), chunk_lines(chunk.stored)
-            if not len(ids) == len(docs) == len(stored):
+            ids, stored = chunk.ids(), chunk_lines(chunk.stored)
+            # A replacement parses a chunk's lines a batch's part at a time, unless the
+            # validation pass kept them parsed: a whole chunk's documents (~12k small
+            # products in 1 MiB) parsed at once, beside the batch still pending from the
+            # chunk before, set the Python heap's high-water mark of an import.
+            docs = chunk.documents() if merge else chunk.docs
+            if len(ids) != len(stored) or (docs is not None and len(docs) != len(ids)):
                 raise ValueError("a payload chunk's ids, documents and lines disagree")
             if merge:
-                for doc_id, doc, line in zip(ids, docs, stored, strict=True):
+                for doc_id, doc, line in zip(ids, docs or (), stored, strict=True):
                     pend(pending, doc_id, doc, merge)
                     lines[doc_id] = line
                     if len(pending) >= batch_size:
@@ -311,8 +316,11 @@ def apply_additions(
                 done = 0
                 while done < len(ids):
                     part = slice(done, done + max(batch_size - len(pending), 1))
-                    pending.update(zip(ids[part], docs[part], strict=True))
+                    parsed = docs[part] if docs is not None \
+                        else list(map(orjson.loads, stored[part]))
+                    pending.update(zip(ids[part], parsed, strict=True))
                     lines.update(zip(ids[part], stored[part], strict=True))
+                    del parsed
                     done = part.stop
                     if len(pending) >= batch_size:
                         flush()
