@@ -93,7 +93,7 @@ def test_imports_written_behind_store_and_index_every_batch(
     assert BATCH >= documents.WRITE_BEHIND_ROWS
     monkeypatch.setattr(documents, "PARSED_AHEAD_BYTES", parsed_ahead)
     if not scan:
-        monkeypatch.setattr(documents, "scanned_ids", lambda chunk, key: None)
+        monkeypatch.setattr(documents, "scanned_id_lines", lambda chunk, key: None)
     with make_client(tmp_path, batch_size=BATCH, **database) as client:
         run_task(client, "POST", "/indexes", json={"uid": "w", "primaryKey": "id"})
         task = run_task(client, "POST", "/indexes/w/documents", json=_docs("first"))
@@ -151,3 +151,30 @@ def test_a_replacement_hands_the_index_its_payload_lines(tmp_path: Path,
         orjson.dumps(doc) for doc in docs]
     assert given == [None]
     assert listed[1] == {**docs[1], "extra": "x"}
+
+
+@pytest.mark.parametrize("parsed_ahead", [documents.PARSED_AHEAD_BYTES, 0],
+                         ids=["scanned", "parsed-again"])
+def test_a_replacement_parsed_part_by_part_keeps_the_last_version_of_a_repeated_id(
+    tmp_path: Path, parsed_ahead: int, monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """A replacement parses a chunk's lines a batch's part at a time: an id repeated in
+    a later part, or in the same part, is stored and indexed in its last version."""
+    monkeypatch.setattr(documents, "PARSED_AHEAD_BYTES", parsed_ahead)
+    if not parsed_ahead:
+        monkeypatch.setattr(documents, "scanned_id_lines", lambda chunk, key: None)
+    payload = ([{"id": i, "title": f"early {i}"} for i in range(400)]
+               + [{"id": i, "title": f"late {i}"} for i in range(0, 400, 2)]
+               + [{"id": 7, "title": "last 7"}])
+    with make_client(tmp_path, batch_size=BATCH) as client:
+        task = run_task(client, "POST", "/indexes/r/documents", json=payload)
+        assert task["status"] == "succeeded"
+        listed = client.get("/indexes/r/documents", params={"limit": 1000}).json()
+        late = client.post("/indexes/r/search", json={"q": "late", "limit": 0}).json()
+        last = client.post("/indexes/r/search", json={"q": "last"}).json()
+    titles = {doc["id"]: doc["title"] for doc in listed["results"]}
+    assert len(titles) == 400 and titles[7] == "last 7"
+    assert all(titles[i] == (f"late {i}" if i % 2 == 0 else f"early {i}")
+               for i in range(400) if i != 7)
+    assert late["estimatedTotalHits"] == 200
+    assert [hit["id"] for hit in last["hits"]] == [7]

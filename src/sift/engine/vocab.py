@@ -23,6 +23,7 @@ from typing import Final
 import numpy as np
 
 from sift.engine.analysis import stem_words
+from sift.engine.grams import SLICE as GRAM_SLICE
 from sift.engine.grams import GramIndexBuilder, GramView
 from sift.engine.kernels.typos import ROW_LETTERS, WIDE
 from sift.engine.terms import TermTable, code_rows, unicode_rows
@@ -177,12 +178,22 @@ class VocabularyBuilder:
         start, stop = self._n, len(self._terms)
         if stop == start:
             return
-        new = self._terms.strings(start, stop)  # this batch's new terms, for a while
-        self._group_stems(new, start)
-        # Bucket by (first letter, length) and by length a group of words at a time, each
-        # group in increasing term ids (a stable sort), as appending word by word would.
         codes = self._terms.codes
         lengths = self._terms.lengths[start:stop]
+        # The new terms' strings a slice at a time (the grams' own slices): an import's
+        # views extend the vocabulary by every term of the import at once, and 200k
+        # strings alive together (~14 MiB of small objects, with the stems') set an
+        # import's peak memory (docs/benchmarks/memory.md, "An import's ids and new
+        # terms' strings"). Stem groups and bigrams come out as from one call: both are appended
+        # in increasing term ids.
+        for lo in range(start, stop, GRAM_SLICE):
+            hi = min(lo + GRAM_SLICE, stop)
+            new = self._terms.strings(lo, hi)
+            self._group_stems(new, lo)
+            self._grams.add_many(lo, new, lengths[lo - start : hi - start])
+            del new
+        # Bucket by (first letter, length) and by length a group of words at a time, each
+        # group in increasing term ids (a stable sort), as appending word by word would.
         firsts = codes[start:stop, 0]
         for key, chosen in _groups((firsts.astype(np.int64) << 32) | lengths):
             n = key & 0xFFFFFFFF
@@ -190,8 +201,6 @@ class VocabularyBuilder:
             _extend(self._by_first.setdefault((first, n), array.array("q")), chosen, start)
         for n, chosen in _groups(lengths):
             _extend(self._by_length.setdefault(n, array.array("q")), chosen, start)
-        self._grams.add_many(start, new, lengths)
-        del new
         # The new terms sorted from their rows (trailing zeros compare as the shorter
         # string's end).
         added = unicode_rows(codes[start:stop])

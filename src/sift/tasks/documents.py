@@ -161,11 +161,20 @@ class Chunk:
     """A payload chunk read by the validation pass, for the second: its documents' ids,
     the chunk as stored (its lines are cut again when it is applied: holding every line
     of a large payload at once raised an import's peak memory) and its documents, when
-    kept parsed (see PARSED_AHEAD_BYTES)."""
+    kept parsed (see PARSED_AHEAD_BYTES).
 
-    ids: list[str]
+    The ids are kept as one bytes object, newline-separated (no valid id holds a newline,
+    and all are ASCII), and made strings only when the chunk is applied: a string object
+    per id for the whole payload at once (200k products: ~14 MiB of 64-byte blocks) set
+    the Python heap's high-water mark of an import, whose arenas then stayed half-empty
+    (docs/benchmarks/memory.md, "An import's ids and new terms' strings")."""
+
+    id_lines: bytes
     docs: list[dict[str, Any]] | None
     stored: bytes
+
+    def ids(self) -> list[str]:
+        return self.id_lines.decode("ascii").split("\n") if self.id_lines else []
 
     def documents(self) -> list[dict[str, Any]]:
         return self.docs if self.docs is not None else parse_chunk(self.stored)
@@ -184,16 +193,23 @@ def _leading_ids(primary_key: str) -> re.Pattern[bytes]:
     return re.compile(key + rb'(?:"([A-Za-z0-9_-]{1,511})"|(-?[0-9]+)(?=[,}]))')
 
 
-def scanned_ids(chunk: bytes, primary_key: str) -> list[str] | None:
+def scanned_id_lines(chunk: bytes, primary_key: str) -> bytes | None:
     """A stored chunk's document ids read from its lines' bytes, without parsing them,
-    when every line opens with a valid id (:func:`document_id` accepts exactly these);
-    None otherwise (the chunk is parsed and checked document by document)."""
+    newline-separated, when every line opens with a valid id (:func:`document_id` accepts
+    exactly these); None otherwise (the chunk is parsed and checked document by
+    document)."""
     found = _leading_ids(primary_key).findall(b"\n" + chunk)
     # Every line matched: a stored line is never empty and holds no raw newline (orjson
     # escapes it), so each line matches once at most.
     if len(found) != chunk.count(b"\n") + 1:
         return None
-    return [(text or number).decode("ascii") for text, number in found]
+    return b"\n".join([text or number for text, number in found])
+
+
+def scanned_ids(chunk: bytes, primary_key: str) -> list[str] | None:
+    """:func:`scanned_id_lines` as a list of strings."""
+    lines = scanned_id_lines(chunk, primary_key)
+    return None if lines is None else lines.decode("ascii").split("\n")
 
 
 def validate(conn: Connection, task: TaskRecord, primary_key: str) -> list[Chunk]:
@@ -204,11 +220,11 @@ def validate(conn: Connection, task: TaskRecord, primary_key: str) -> list[Chunk
     chunks = []
     kept = 0
     for chunk in task_rows.iter_payload(conn, task.uid):
-        if (scanned := scanned_ids(chunk, primary_key)) is not None:
+        if (scanned := scanned_id_lines(chunk, primary_key)) is not None:
             chunks.append(Chunk(scanned, None, chunk))
             continue
         docs = parse_chunk(chunk)
-        ids = document_ids(docs, primary_key)
+        ids = "\n".join(document_ids(docs, primary_key)).encode("ascii")
         kept += len(chunk)
         chunks.append(Chunk(ids, docs if kept <= PARSED_AHEAD_BYTES else None, chunk))
     return chunks
@@ -280,11 +296,16 @@ def apply_additions(
     with WriteBehind() as writes:
         while payload:  # a chunk is dropped once its documents are pending
             chunk = payload.pop()
-            ids, docs, stored = chunk.ids, chunk.documents(), chunk_lines(chunk.stored)
-            if not len(ids) == len(docs) == len(stored):
+            ids, stored = chunk.ids(), chunk_lines(chunk.stored)
+            # A replacement parses a chunk's lines a batch's part at a time, unless the
+            # validation pass kept them parsed: a whole chunk's documents (~12k small
+            # products in 1 MiB) parsed at once, beside the batch still pending from the
+            # chunk before, set the Python heap's high-water mark of an import.
+            docs = chunk.documents() if merge else chunk.docs
+            if len(ids) != len(stored) or (docs is not None and len(docs) != len(ids)):
                 raise ValueError("a payload chunk's ids, documents and lines disagree")
             if merge:
-                for doc_id, doc, line in zip(ids, docs, stored, strict=True):
+                for doc_id, doc, line in zip(ids, docs or (), stored, strict=True):
                     pend(pending, doc_id, doc, merge)
                     lines[doc_id] = line
                     if len(pending) >= batch_size:
@@ -295,14 +316,17 @@ def apply_additions(
                 done = 0
                 while done < len(ids):
                     part = slice(done, done + max(batch_size - len(pending), 1))
-                    pending.update(zip(ids[part], docs[part], strict=True))
+                    parsed = docs[part] if docs is not None \
+                        else list(map(orjson.loads, stored[part]))
+                    pending.update(zip(ids[part], parsed, strict=True))
                     lines.update(zip(ids[part], stored[part], strict=True))
+                    del parsed
                     done = part.stop
                     if len(pending) >= batch_size:
                         flush()
             # The chunk's documents already indexed are freed now, not once the next
             # chunk is parsed (both chunks' documents at once raised the import's peak).
-            del ids, docs, stored
+            del chunk, ids, docs, stored
         flush()
     return indexed
 

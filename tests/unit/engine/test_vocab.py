@@ -8,6 +8,7 @@ import random
 import numpy as np
 import pytest
 
+from sift.engine import vocab as vocab_module
 from sift.engine.analysis import stem_words
 from sift.engine.kernels.typos import ROW_LETTERS, WIDE
 from sift.engine.terms import LONG_LETTERS, TermTable
@@ -134,3 +135,34 @@ def test_terms_longer_than_the_rows_are_sorted_and_found_by_their_prefixes(
             lo, hi = view.prefix_range(prefix)
             assert view.words_at(view.ids[lo:hi]) == \
                 sorted(t for t in seen if t.startswith(prefix)), prefix
+
+
+def _built_at_once(order: list[str]) -> VocabularyBuilder:
+    table = TermTable()
+    builder = VocabularyBuilder(table)
+    table.add(order)
+    builder.extend()
+    return builder
+
+
+def _state(builder: VocabularyBuilder) -> tuple[object, ...]:
+    grams = builder._grams
+    return (builder._ids.tolist(), dict(builder._stems), bytes(builder._own_stem),
+            {key: list(ids) for key, ids in builder._by_first.items()},
+            {key: list(ids) for key, ids in builder._by_length.items()},
+            {gram: list(ids) for gram, ids in grams.postings.items()},
+            list(grams.lengths), list(grams.firsts))
+
+
+@pytest.mark.parametrize("seed", range(6))
+def test_terms_extended_a_slice_of_strings_at_a_time_build_the_same_vocabulary(
+    seed: int, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """An import's views extend the vocabulary by all of its terms at once, their strings
+    made a slice at a time: stems whose terms fall in different slices, buckets and
+    bigrams come out as from one slice."""
+    rng = random.Random(seed)
+    order = rng.sample(WORDS, len(WORDS)) + [f"w{i}x" for i in range(40)]
+    whole = _state(_built_at_once(order))
+    monkeypatch.setattr(vocab_module, "GRAM_SLICE", rng.choice([1, 2, 3, 5]))
+    assert _state(_built_at_once(order)) == whole

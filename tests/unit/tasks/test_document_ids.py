@@ -8,7 +8,7 @@ from typing import Any
 import pytest
 
 from sift.errors import SiftError
-from sift.tasks.documents import document_id, document_ids, scanned_ids
+from sift.tasks.documents import Chunk, document_id, document_ids, scanned_id_lines, scanned_ids
 from sift.tasks.payload import ndjson_chunks, parse_chunk
 
 ODD = ["a\nb", "", "x" * 512, "x" * 511, "é", "a b", "ok-1_", 7, -3, True, None, 1.5, ["1"]]
@@ -82,3 +82,13 @@ def test_a_chunk_with_a_trailing_newline_is_parsed() -> None:
     assert scanned_ids(b'{"id":1e5}', "id") is None
     assert scanned_ids(b'{"id":-12}', "id") == ["-12"]
     assert scanned_ids(b'{"id":"a\\u0062"}', "id") is None
+
+
+def test_a_chunk_keeps_its_ids_as_one_bytes_object_until_applied() -> None:
+    stored = b'{"id":"a-1"}\n{"id":7}\n{"id":"B_2"}'
+    lines = scanned_id_lines(stored, "id")
+    assert lines == b"a-1\n7\nB_2"
+    chunk = Chunk(lines, None, stored)
+    assert chunk.ids() == ["a-1", "7", "B_2"]
+    assert [doc["id"] for doc in chunk.documents()] == ["a-1", 7, "B_2"]
+    assert Chunk(b"", [], b"").ids() == []
