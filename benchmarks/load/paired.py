@@ -19,6 +19,9 @@ that tree's server more flags, so one tree can be measured under two set-ups:
     python -m benchmarks.load.paired --tree uvicorn=. --tree granian=. \\
         --serve-args granian="--server granian" --typesense
 
+and `--serve-env NAME="K=V ..."` environment variables for that tree's server (those
+read at the process's start, such as GLIBC_TUNABLES or PYTHONMALLOC).
+
 `--client raw` times the single-client requests with benchmarks/load/rawclient.py (one
 write per request, no parsing beyond the framing) instead of httpx, whose own CPU is
 ~0.6-1 ms of every round trip on the 2-core VM: what is left is the servers' and the
@@ -58,11 +61,14 @@ NOOP = "no-op"
 
 
 def start_sift(
-    tree: Path, docs: list[Any], workers: int, serve_args: list[str] | None = None
-) -> tuple[SiftServer, HttpTarget]:
-    """A server of ``tree``'s code: the child inherits PYTHONPATH at start."""
-    saved = os.environ.get("PYTHONPATH")
-    os.environ["PYTHONPATH"] = str(tree / "src")
+    tree: Path, docs: list[Any], workers: int, serve_args: list[str] | None = None,
+    serve_env: dict[str, str] | None = None,
+) -> tuple[SiftServer, HttpTarget]:  # fmt: skip
+    """A server of ``tree``'s code: the child inherits PYTHONPATH (and ``serve_env``,
+    e.g. GLIBC_TUNABLES, which must be in place when the process starts) at start."""
+    env = {"PYTHONPATH": str(tree / "src"), **(serve_env or {})}
+    saved = {name: os.environ.get(name) for name in env}
+    os.environ.update(env)
     try:
         server = SiftServer(serve_args=serve_args or [])
         server.start(1)
@@ -71,10 +77,11 @@ def start_sift(
             server.start(workers)
             server.wait_documents(len(docs))
     finally:
-        if saved is None:
-            os.environ.pop("PYTHONPATH", None)
-        else:
-            os.environ["PYTHONPATH"] = saved
+        for name, value in saved.items():
+            if value is None:
+                os.environ.pop(name, None)
+            else:
+                os.environ[name] = value
     assert server.target is not None
     return server, server.target
 
@@ -201,6 +208,19 @@ def markdown(latency: dict[str, dict[str, list[float]]], rows: list[dict[str, An
     return "\n".join(lines)
 
 
+def parse_serve_env(specs: list[str]) -> dict[str, dict[str, str]]:
+    """``--serve-env`` values (``NAME="K=V K2=V2"``) as each tree's variables."""
+    by_tree: dict[str, dict[str, str]] = {}
+    for spec in specs:
+        name, _, assignments = spec.partition("=")
+        for assignment in shlex.split(assignments):
+            key, sep, value = assignment.partition("=")
+            if not key or not sep:
+                raise SystemExit(f"--serve-env {spec!r}: {assignment!r} is not KEY=VALUE")
+            by_tree.setdefault(name, {})[key] = value
+    return by_tree
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(
         prog="python -m benchmarks.load.paired", description=__doc__,
@@ -209,6 +229,9 @@ def main() -> None:
     parser.add_argument("--tree", action="append", required=True, metavar="NAME=DIR")
     parser.add_argument("--serve-args", action="append", default=[], metavar='NAME="FLAGS"',
                         help="more `sift serve` flags for the tree NAME")  # fmt: skip
+    parser.add_argument("--serve-env", action="append", default=[], metavar='NAME="K=V ..."',
+                        help="environment variables for the tree NAME's server (set at its "
+                             "start, e.g. GLIBC_TUNABLES=glibc.malloc.hugetlb=1)")  # fmt: skip
     parser.add_argument("--get", action="append", default=[], metavar="NAME",
                         help="that tree's searches in Meilisearch's GET form (query string, "
                              "no body), as Typesense's are sent; a tree may be given twice, "
@@ -229,6 +252,7 @@ def main() -> None:
     data = load_collection(args.collection)
     sets = query_sets(list(data.queries.values()), args.queries, DEFAULT_SEED)
     extra = {n: shlex.split(f) for n, _, f in (a.partition("=") for a in args.serve_args)}
+    env = parse_serve_env(args.serve_env)
     targets: dict[str, HttpTarget] = {}
     pids: dict[str, int] = {}
     closers = []
@@ -236,7 +260,7 @@ def main() -> None:
         for spec in args.tree:
             name, _, tree = spec.partition("=")
             server, target = start_sift(
-                Path(tree).resolve(), data.docs, args.workers, extra.get(name)
+                Path(tree).resolve(), data.docs, args.workers, extra.get(name), env.get(name)
             )
             closers.append(server.close)
             targets[name] = dataclasses.replace(
