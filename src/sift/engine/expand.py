@@ -334,24 +334,18 @@ def max_typos(word: str, cfg: ExpandConfig) -> int:
     return 1 if len(word) >= cfg.one_typo else 0
 
 
-# A shortlist not counted yet (GramView.candidates counts it): not None, which says the
-# bigram filter rules nothing out.
-_UNCOUNTED: Final = np.empty(0, dtype=np.int64)
-
-
-def _typo_terms(word: str, budget: int, snap: Snapshot, any_first: bool = False,
-                shortlist: np.ndarray | None = _UNCOUNTED) -> tuple[np.ndarray, np.ndarray]:
+def _typo_terms(word: str, budget: int, snap: Snapshot, any_first: bool = False
+                ) -> tuple[np.ndarray, np.ndarray]:
     """Vocabulary terms within ``budget`` edits, as (term ids, typo counts).
 
     A typo on the first letter counts as two (Meilisearch's rule), so normally
     only terms sharing the first letter are compared (vocabulary buckets by first
     letter and length). ``any_first`` also scans other first letters, charging
-    them the extra typo. ``shortlist``: what ``GramView.candidates`` answers for this
-    word, when already counted (GramView.typed_candidates).
+    them the extra typo. (A word being typed with shortlists from one count:
+    _expand_word's _both_hits.)
     """
     vocab = snap.vocabulary
-    if shortlist is _UNCOUNTED:
-        shortlist = vocab.grams.candidates(word, budget, prefix=False, any_first=any_first)
+    shortlist = vocab.grams.candidates(word, budget, prefix=False, any_first=any_first)
     if shortlist is not None:
         return _closest(word, budget, shortlist, snap, any_first)
     words: list[str] = []
@@ -382,7 +376,11 @@ def _typo_terms(word: str, budget: int, snap: Snapshot, any_first: bool = False,
 def _closest(word: str, budget: int, ids: np.ndarray, snap: Snapshot, any_first: bool
              ) -> tuple[np.ndarray, np.ndarray]:
     """:func:`_typo_terms` over a bigram-filtered shortlist of term ids."""
-    ids, dist = _hits(word, ids, snap, budget, prefix=False, any_first=any_first)
+    return _fewest_typos(*_hits(word, ids, snap, budget, prefix=False, any_first=any_first))
+
+
+def _fewest_typos(ids: np.ndarray, dist: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """A whole word's typo hits, the MAX_TYPO_TERMS closest of them (the first of equals)."""
     if ids.size > MAX_TYPO_TERMS:
         keep = np.argsort(dist, kind="stable")[:MAX_TYPO_TERMS]
         ids, dist = ids[keep], dist[keep]
@@ -392,29 +390,55 @@ def _closest(word: str, budget: int, ids: np.ndarray, snap: Snapshot, any_first:
 def _hits(word: str, ids: np.ndarray, snap: Snapshot, budget: int, prefix: bool,
           any_first: bool) -> tuple[np.ndarray, np.ndarray]:
     """The terms of ``ids`` within ``budget`` typos of ``word`` (of their beginnings when
-    ``prefix``; another first letter a typo more when ``any_first``) and their typos
-    (int8), the word itself left out (kernels.typo_hits), computed on the vocabulary's
-    code points: a shortlist never becomes a list of Python strings."""
+    ``prefix``, never with another first letter then; else another first letter a typo
+    more when ``any_first``) and their typos (int8), the word itself left out
+    (kernels.typo_hits), computed on the vocabulary's code points: a shortlist never
+    becomes a list of Python strings."""
+    whole, heads = (_NO_TERMS, ids) if prefix else (ids, _NO_TERMS)
+    found, typos, _ = _both_hits(word, whole, heads, snap, budget, any_first)
+    return found, typos
+
+
+def _both_hits(word: str, whole: np.ndarray, heads: np.ndarray, snap: Snapshot, budget: int,
+               any_first: bool) -> tuple[np.ndarray, np.ndarray, int]:
+    """kernels.typo_hits: the terms of ``whole`` within ``budget`` typos of ``word`` (any
+    first letter a typo more when ``any_first``) and those of ``heads`` within ``budget``
+    of it as their beginning, as (found, typos, k): whole's at ``[:k]``, heads' at
+    ``[k:]``. Both lists sorted when both are given (GramView's and
+    typed_word_shortlists' shortlists are)."""
     vocab = snap.vocabulary
     rank, rows = vocab.typo_rows
     if vocab.beyond_rows(len(word) + 2):  # a term's letters past its row may be compared
-        return _long_hits(word, ids, snap, budget, prefix, any_first)
-    return typo_hits(_letters(word), ids, rank, rows, vocab.codes, vocab.lengths_by_id,
-                     vocab.grams.firsts, budget, prefix, any_first)
+        return _long_hits(word, whole, heads, snap, budget, any_first)
+    return typo_hits(_letters(word), whole, heads, rank, rows, vocab.codes,
+                     vocab.lengths_by_id, vocab.grams.firsts, budget, any_first)
 
 
-def _long_hits(word: str, ids: np.ndarray, snap: Snapshot, budget: int, prefix: bool,
-               any_first: bool) -> tuple[np.ndarray, np.ndarray]:
-    """_hits for a word as long as the code rows (terms longer than them keep their
-    letters in the term table's overflow store): the kernel given the shortlist's terms
-    whole, as rows of their own (the shortlist's positions standing for their ids)."""
+def _long_hits(word: str, whole: np.ndarray, heads: np.ndarray, snap: Snapshot, budget: int,
+               any_first: bool) -> tuple[np.ndarray, np.ndarray, int]:
+    """_both_hits for a word as long as the code rows (terms longer than them keep their
+    letters in the term table's overflow store): the kernel given the shortlists' terms
+    whole, as rows of their own (their positions in the two lists end to end standing for
+    their ids; the heads' found apart, as their positions are not the whole's order)."""
     vocab = snap.vocabulary
     rank, rows = vocab.typo_rows
-    at = np.arange(ids.size, dtype=np.int64)
-    found, typos = typo_hits(_letters(word), at, at.astype(np.int32), rows[rank[ids]],
-                             vocab.full_codes(ids), vocab.lengths_by_id[ids],
-                             vocab.grams.firsts[ids], budget, prefix, any_first)
-    return ids[found], typos
+    found, typos, k = [], [], 0
+    for ids, prefix in ((whole, False), (heads, True)):
+        if not ids.size:
+            continue
+        at = np.arange(ids.size, dtype=np.int64)
+        lists = (_NO_TERMS, at) if prefix else (at, _NO_TERMS)
+        hit, typo, _ = typo_hits(_letters(word), *lists, at.astype(np.int32), rows[rank[ids]],
+                                 vocab.full_codes(ids), vocab.lengths_by_id[ids],
+                                 vocab.grams.firsts[ids], budget, any_first)
+        found.append(ids[hit])
+        typos.append(typo)
+        if not prefix:
+            k = hit.size
+    if not found:
+        return _NO_TERMS, _NO_TYPOS, 0
+    return (np.concatenate(found), np.concatenate(typos), k) if len(found) > 1 else \
+        (found[0], typos[0], k)
 
 
 # Query words expanded per snapshot and configuration: search traffic repeats its words
@@ -506,9 +530,14 @@ def _expand_word(w: QueryWord, snap: Snapshot, cfg: ExpandConfig,
     # word with any first letter when any_first): their shortlists in one count.
     both = None if not typed else _typed_shortlists(w.text, budget, snap) if not any_first \
         else snap.vocabulary.grams.typed_candidates_any_first(w.text, budget)
+    if both is not None:
+        # Both searches in one call over the two shortlists (most of the whole word's
+        # terms are among its completions'): one kernel call, each shared term once.
+        hit_ids, hit_typos, k = _both_hits(w.text, both[0], both[1], snap, budget,
+                                           any_first)
     if budget:
-        ids, dist = _typo_terms(w.text, budget, snap, any_first,
-                                _UNCOUNTED if both is None else both[0])
+        ids, dist = _typo_terms(w.text, budget, snap, any_first) if both is None else \
+            _fewest_typos(hit_ids[:k], hit_typos[:k])
         if unknown and dist.size:
             # Keep the closest spellings only: farther ones are mostly noise.
             w.facts = WordFacts(own, False, int(dist.min()))
@@ -522,8 +551,8 @@ def _expand_word(w: QueryWord, snap: Snapshot, cfg: ExpandConfig,
     heads, head_typos, head_weights = _NO_TERMS, _NO_TYPOS, _NO_WEIGHTS
     if typed:
         scale = 1.0 if unknown else cfg.typo_weight / W_TYPO[1]
-        heads, head_typos = _typo_completions(w.text, snap, budget,
-                                              _UNCOUNTED if both is None else both[1])
+        heads, head_typos = _typo_completions(w.text, snap, budget) if both is None else \
+            _most_frequent(hit_ids[k:], hit_typos[k:], snap)
         head_weights = cfg.prefix_weight * scale * _TYPO_WEIGHTS[head_typos]
     w._terms = snap.terms
     if completions.size or ids.size or heads.size or (group and group != [tid]):
@@ -578,17 +607,15 @@ def _letters(word: str) -> np.ndarray:
     return np.fromiter(map(ord, word), np.uint32, len(word))
 
 
-def _typo_completions(word: str, snap: Snapshot, budget: int,
-                      shortlist: np.ndarray | None = _UNCOUNTED
+def _typo_completions(word: str, snap: Snapshot, budget: int
                       ) -> tuple[np.ndarray, np.ndarray]:
     """Completions of a mistyped prefix ("extrordin" -> "extraordinary") and their typos:
     the word is compared with the start of each term sharing its first letter, cut one
     letter shorter, as long, and one letter longer (to allow a missed or extra letter).
-    ``shortlist``: as _typo_terms', the prefix's."""
+    (With shortlists from one count: _expand_word's _both_hits.)"""
     vocab = snap.vocabulary
     n = len(word)
-    if shortlist is _UNCOUNTED:
-        shortlist = vocab.grams.candidates(word, budget, prefix=True, any_first=False)
+    shortlist = vocab.grams.candidates(word, budget, prefix=True, any_first=False)
     if shortlist is None:
         lo, hi = vocab.prefix_range(word[0])
         in_range = vocab.ids[lo:hi]
@@ -610,6 +637,12 @@ def _typo_completions(word: str, snap: Snapshot, budget: int,
         if not shortlist.size:
             return _NO_TERMS, _NO_TYPOS
         ids, typos = _hits(word, shortlist, snap, budget, prefix=True, any_first=False)
+    return _most_frequent(ids, typos, snap)
+
+
+def _most_frequent(ids: np.ndarray, typos: np.ndarray, snap: Snapshot
+                   ) -> tuple[np.ndarray, np.ndarray]:
+    """A typed word's typo completions, the MAX_PREFIX_TERMS most frequent of them."""
     if ids.size > MAX_PREFIX_TERMS:
         keep = largest_k(term_frequencies(snap)[ids], MAX_PREFIX_TERMS)
         ids, typos = ids[keep], typos[keep]

@@ -214,9 +214,9 @@ def warm_up() -> None:
     count_bits(docid_bits(docs, 1), value_bits(np.zeros(1, i64), ptr, 1))
     roaring_portable(docs, 1)  # a range filter's docids, as Groups.slice passes them
     codes = np.zeros((1, 1), u32)
-    for prefix in (False, True):
-        typo_hits(docs, np.zeros(1, i64), np.zeros(1, np.int32), np.zeros((1, 8), np.uint16),
-                  codes, np.ones(1, i64), lengths, 1, prefix, not prefix)
+    for any_first in (False, True):
+        typo_hits(docs, np.zeros(1, i64), np.zeros(1, i64), np.zeros(1, np.int32),
+                  np.zeros((1, 8), np.uint16), codes, np.ones(1, i64), lengths, 1, any_first)
     typed_word_shortlists(np.zeros(SHORTLIST_LETTERS, u32), np.zeros(1, i64), codes,
                           np.ones(1, i64), docs, np.zeros(1, np.int32),
                           np.zeros((1, 8), np.uint16))
