@@ -25,6 +25,7 @@ from sift.engine.kernels import (
     expansion_table,
     fresh_entries,
     prefix_completions,
+    typed_word_hits,
     typed_word_shortlists,
     typo_hits,
 )
@@ -526,18 +527,10 @@ def _expand_word(w: QueryWord, snap: Snapshot, cfg: ExpandConfig,
     ids, dist, weights = _NO_TERMS, _NO_TYPOS, _NO_WEIGHTS
     typed = w.is_prefix and cfg.prefix_search and budget
     any_first = unknown or budget >= 2
-    # A word being typed is searched whole and as its completions' beginning (the whole
-    # word with any first letter when any_first): their shortlists in one count.
-    both = None if not typed else _typed_shortlists(w.text, budget, snap) if not any_first \
-        else snap.vocabulary.grams.typed_candidates_any_first(w.text, budget)
-    if both is not None:
-        # Both searches in one call over the two shortlists (most of the whole word's
-        # terms are among its completions'): one kernel call, each shared term once.
-        hit_ids, hit_typos, k = _both_hits(w.text, both[0], both[1], snap, budget,
-                                           any_first)
+    both = _typed_hits(w.text, budget, snap, any_first) if typed else None
     if budget:
         ids, dist = _typo_terms(w.text, budget, snap, any_first) if both is None else \
-            _fewest_typos(hit_ids[:k], hit_typos[:k])
+            _fewest_typos(both[0][:both[2]], both[1][:both[2]])
         if unknown and dist.size:
             # Keep the closest spellings only: farther ones are mostly noise.
             w.facts = WordFacts(own, False, int(dist.min()))
@@ -552,7 +545,7 @@ def _expand_word(w: QueryWord, snap: Snapshot, cfg: ExpandConfig,
     if typed:
         scale = 1.0 if unknown else cfg.typo_weight / W_TYPO[1]
         heads, head_typos = _typo_completions(w.text, snap, budget) if both is None else \
-            _most_frequent(hit_ids[k:], hit_typos[k:], snap)
+            _most_frequent(both[0][both[2]:], both[1][both[2]:], snap)
         head_weights = cfg.prefix_weight * scale * _TYPO_WEIGHTS[head_typos]
     w._terms = snap.terms
     if completions.size or ids.size or heads.size or (group and group != [tid]):
@@ -566,6 +559,27 @@ def _expand_word(w: QueryWord, snap: Snapshot, cfg: ExpandConfig,
     else:
         w._rows, w._unnamed = _NO_ROWS, None
     w._any_exact = tid is not None  # its own term, the table's first entry
+
+
+def _typed_hits(word: str, budget: int, snap: Snapshot, any_first: bool
+                ) -> tuple[np.ndarray, np.ndarray, int] | None:
+    """A word being typed is searched whole and as its completions' beginning (the whole
+    word with any first letter when any_first): their shortlists from one count, both
+    searched in one kernel call (_both_hits: most of the whole word's terms are among
+    its completions'), as (found, typos, k), the whole word's hits at ``[:k]``; None
+    where the shortlists cannot be counted together (search each apart then). A word of
+    SHORTLIST_LETTERS letters and more with one typo, within the rows: shortlists and
+    hits in one call (kernels.typed_word_hits)."""
+    vocab = snap.vocabulary
+    if not any_first and budget == 1 and len(word) >= SHORTLIST_LETTERS and \
+            counts_typed(word, budget) and not vocab.beyond_rows(len(word) + 2):
+        rank, rows = vocab.typo_rows
+        return typed_word_hits(_letters(word), vocab.ids, vocab.codes, vocab.lengths_by_id,
+                               vocab.grams.firsts, vocab.grams.starting_with(word[3:5], word[0]),
+                               rank, rows)
+    both = _typed_shortlists(word, budget, snap) if not any_first \
+        else vocab.grams.typed_candidates_any_first(word, budget)
+    return None if both is None else _both_hits(word, both[0], both[1], snap, budget, any_first)
 
 
 def _typed_shortlists(word: str, budget: int, snap: Snapshot

@@ -384,6 +384,13 @@ def test_a_typed_words_shortlists_keep_every_term_typo_hits_accepts(word: str,
     found, _, k = kernels.typo_hits(letters, whole, heads, rank, rows, vocab.codes,
                                     vocab.lengths_by_id, vocab.grams.firsts, 1, False)
     assert found[:k].tolist() == hits_apart[0] and found[k:].tolist() == hits_apart[1]
+    # And with the shortlists made in the same call (typed_word_hits): the same answer.
+    fused = kernels.typed_word_hits(letters, vocab.ids, vocab.codes, vocab.lengths_by_id,
+                                    vocab.grams.firsts, shared, rank, rows)
+    assert fused[0].tolist() == found.tolist() and fused[2] == k
+    assert fused[1].tolist() == kernels.typo_hits(letters, whole, heads, rank, rows,
+                                                  vocab.codes, vocab.lengths_by_id,
+                                                  vocab.grams.firsts, 1, False)[1].tolist()
 
 
 def _edited(word: str, ops: list[tuple[int, int, str]]) -> str:

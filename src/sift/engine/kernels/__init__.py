@@ -124,6 +124,7 @@ from sift.engine.kernels.typos import (
     _osa_bits,
     _osa_within,
     _row_bound,
+    typed_word_hits,
     typed_word_shortlists,
     typo_hits,
 )
@@ -147,7 +148,8 @@ __all__ = [
     "put_first", "reachable_rows", "relevance_ranked", "relevance_raw", "roaring_portable",
     "rows_by_term", "rows_of_docs", "saturated_sum", "shared_grams", "take_ranked",
     "term_frequencies", "term_insert", "term_probe", "term_slots", "top_by_key",
-    "trailing_union", "typed_word_grams", "typed_word_grams_any_first", "typed_word_shortlists",
+    "trailing_union", "typed_word_grams", "typed_word_grams_any_first", "typed_word_hits",
+    "typed_word_shortlists",
     "typo_hits", "value_bits",
 ]
 
@@ -220,6 +222,8 @@ def warm_up() -> None:
     typed_word_shortlists(np.zeros(SHORTLIST_LETTERS, u32), np.zeros(1, i64), codes,
                           np.ones(1, i64), docs, np.zeros(1, np.int32),
                           np.zeros((1, 8), np.uint16))
+    typed_word_hits(np.zeros(SHORTLIST_LETTERS, u32), np.zeros(1, i64), codes, np.ones(1, i64),
+                    lengths, docs, np.zeros(1, np.int32), np.zeros((1, 8), np.uint16))
     prefix_completions(docs, np.zeros(1, i64), codes, np.ones(1, i64), np.zeros(1, i64), 1,
                        -1)
     fresh_entries(np.zeros(1, i64), np.zeros(1, i64))
