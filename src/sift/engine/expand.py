@@ -395,8 +395,15 @@ def _hits(word: str, ids: np.ndarray, snap: Snapshot, budget: int, prefix: bool,
     more when ``any_first``) and their typos (int8), the word itself left out
     (kernels.typo_hits), computed on the vocabulary's code points: a shortlist never
     becomes a list of Python strings."""
+    vocab = snap.vocabulary
     whole, heads = (_NO_TERMS, ids) if prefix else (ids, _NO_TERMS)
-    found, typos, _ = _both_hits(word, whole, heads, snap, budget, any_first)
+    if vocab.beyond_rows(len(word) + 2):  # a term's letters past its row may be compared
+        found, typos, _ = _long_hits(word, whole, heads, snap, budget, any_first)
+        return found, typos
+    # _both_hits written out (one Python call less: most calls search one list).
+    rank, rows = vocab.typo_rows
+    found, typos, _ = typo_hits(_letters(word), whole, heads, rank, rows, vocab.codes,
+                                vocab.lengths_by_id, vocab.grams.firsts, budget, any_first)
     return found, typos
 
 
