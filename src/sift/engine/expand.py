@@ -430,7 +430,9 @@ def _long_hits(word: str, whole: np.ndarray, heads: np.ndarray, snap: Snapshot, 
     their ids; the heads' found apart, as their positions are not the whole's order)."""
     vocab = snap.vocabulary
     rank, rows = vocab.typo_rows
-    found, typos, k = [], [], 0
+    found: list[np.ndarray] = []
+    typos: list[np.ndarray] = []
+    k = 0
     for ids, prefix in ((whole, False), (heads, True)):
         if not ids.size:
             continue
