@@ -25,6 +25,7 @@ from sift.engine.kernels import (
     expansion_table,
     fresh_entries,
     prefix_completions,
+    typed_word_hits,
     typed_word_shortlists,
     typo_hits,
 )
@@ -335,24 +336,18 @@ def max_typos(word: str, cfg: ExpandConfig) -> int:
     return 1 if len(word) >= cfg.one_typo else 0
 
 
-# A shortlist not counted yet (GramView.candidates counts it): not None, which says the
-# bigram filter rules nothing out.
-_UNCOUNTED: Final = np.empty(0, dtype=np.int64)
-
-
-def _typo_terms(word: str, budget: int, snap: Snapshot, any_first: bool = False,
-                shortlist: np.ndarray | None = _UNCOUNTED) -> tuple[np.ndarray, np.ndarray]:
+def _typo_terms(word: str, budget: int, snap: Snapshot, any_first: bool = False
+                ) -> tuple[np.ndarray, np.ndarray]:
     """Vocabulary terms within ``budget`` edits, as (term ids, typo counts).
 
     A typo on the first letter counts as two (Meilisearch's rule), so normally
     only terms sharing the first letter are compared (vocabulary buckets by first
     letter and length). ``any_first`` also scans other first letters, charging
-    them the extra typo. ``shortlist``: what ``GramView.candidates`` answers for this
-    word, when already counted (GramView.typed_candidates).
+    them the extra typo. (A word being typed with shortlists from one count:
+    _expand_word's _both_hits.)
     """
     vocab = snap.vocabulary
-    if shortlist is _UNCOUNTED:
-        shortlist = vocab.grams.candidates(word, budget, prefix=False, any_first=any_first)
+    shortlist = vocab.grams.candidates(word, budget, prefix=False, any_first=any_first)
     if shortlist is not None:
         return _closest(word, budget, shortlist, snap, any_first)
     words: list[str] = []
@@ -383,7 +378,11 @@ def _typo_terms(word: str, budget: int, snap: Snapshot, any_first: bool = False,
 def _closest(word: str, budget: int, ids: np.ndarray, snap: Snapshot, any_first: bool
              ) -> tuple[np.ndarray, np.ndarray]:
     """:func:`_typo_terms` over a bigram-filtered shortlist of term ids."""
-    ids, dist = _hits(word, ids, snap, budget, prefix=False, any_first=any_first)
+    return _fewest_typos(*_hits(word, ids, snap, budget, prefix=False, any_first=any_first))
+
+
+def _fewest_typos(ids: np.ndarray, dist: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """A whole word's typo hits, the MAX_TYPO_TERMS closest of them (the first of equals)."""
     if ids.size > MAX_TYPO_TERMS:
         keep = np.argsort(dist, kind="stable")[:MAX_TYPO_TERMS]
         ids, dist = ids[keep], dist[keep]
@@ -393,29 +392,64 @@ def _closest(word: str, budget: int, ids: np.ndarray, snap: Snapshot, any_first:
 def _hits(word: str, ids: np.ndarray, snap: Snapshot, budget: int, prefix: bool,
           any_first: bool) -> tuple[np.ndarray, np.ndarray]:
     """The terms of ``ids`` within ``budget`` typos of ``word`` (of their beginnings when
-    ``prefix``; another first letter a typo more when ``any_first``) and their typos
-    (int8), the word itself left out (kernels.typo_hits), computed on the vocabulary's
-    code points: a shortlist never becomes a list of Python strings."""
+    ``prefix``, never with another first letter then; else another first letter a typo
+    more when ``any_first``) and their typos (int8), the word itself left out
+    (kernels.typo_hits), computed on the vocabulary's code points: a shortlist never
+    becomes a list of Python strings."""
+    vocab = snap.vocabulary
+    whole, heads = (_NO_TERMS, ids) if prefix else (ids, _NO_TERMS)
+    if vocab.beyond_rows(len(word) + 2):  # a term's letters past its row may be compared
+        found, typos, _ = _long_hits(word, whole, heads, snap, budget, any_first)
+        return found, typos
+    # _both_hits written out (one Python call less: most calls search one list).
+    rank, rows = vocab.typo_rows
+    found, typos, _ = typo_hits(_letters(word), whole, heads, rank, rows, vocab.codes,
+                                vocab.lengths_by_id, vocab.grams.firsts, budget, any_first)
+    return found, typos
+
+
+def _both_hits(word: str, whole: np.ndarray, heads: np.ndarray, snap: Snapshot, budget: int,
+               any_first: bool) -> tuple[np.ndarray, np.ndarray, int]:
+    """kernels.typo_hits: the terms of ``whole`` within ``budget`` typos of ``word`` (any
+    first letter a typo more when ``any_first``) and those of ``heads`` within ``budget``
+    of it as their beginning, as (found, typos, k): whole's at ``[:k]``, heads' at
+    ``[k:]``. Both lists sorted when both are given (GramView's and
+    typed_word_shortlists' shortlists are)."""
     vocab = snap.vocabulary
     rank, rows = vocab.typo_rows
     if vocab.beyond_rows(len(word) + 2):  # a term's letters past its row may be compared
-        return _long_hits(word, ids, snap, budget, prefix, any_first)
-    return typo_hits(_letters(word), ids, rank, rows, vocab.codes, vocab.lengths_by_id,
-                     vocab.grams.firsts, budget, prefix, any_first)
+        return _long_hits(word, whole, heads, snap, budget, any_first)
+    return typo_hits(_letters(word), whole, heads, rank, rows, vocab.codes,
+                     vocab.lengths_by_id, vocab.grams.firsts, budget, any_first)
 
 
-def _long_hits(word: str, ids: np.ndarray, snap: Snapshot, budget: int, prefix: bool,
-               any_first: bool) -> tuple[np.ndarray, np.ndarray]:
-    """_hits for a word as long as the code rows (terms longer than them keep their
-    letters in the term table's overflow store): the kernel given the shortlist's terms
-    whole, as rows of their own (the shortlist's positions standing for their ids)."""
+def _long_hits(word: str, whole: np.ndarray, heads: np.ndarray, snap: Snapshot, budget: int,
+               any_first: bool) -> tuple[np.ndarray, np.ndarray, int]:
+    """_both_hits for a word as long as the code rows (terms longer than them keep their
+    letters in the term table's overflow store): the kernel given the shortlists' terms
+    whole, as rows of their own (their positions in the two lists end to end standing for
+    their ids; the heads' found apart, as their positions are not the whole's order)."""
     vocab = snap.vocabulary
     rank, rows = vocab.typo_rows
-    at = np.arange(ids.size, dtype=np.int64)
-    found, typos = typo_hits(_letters(word), at, at.astype(np.int32), rows[rank[ids]],
-                             vocab.full_codes(ids), vocab.lengths_by_id[ids],
-                             vocab.grams.firsts[ids], budget, prefix, any_first)
-    return ids[found], typos
+    found: list[np.ndarray] = []
+    typos: list[np.ndarray] = []
+    k = 0
+    for ids, prefix in ((whole, False), (heads, True)):
+        if not ids.size:
+            continue
+        at = np.arange(ids.size, dtype=np.int64)
+        lists = (_NO_TERMS, at) if prefix else (at, _NO_TERMS)
+        hit, typo, _ = typo_hits(_letters(word), *lists, at.astype(np.int32), rows[rank[ids]],
+                                 vocab.full_codes(ids), vocab.lengths_by_id[ids],
+                                 vocab.grams.firsts[ids], budget, any_first)
+        found.append(ids[hit])
+        typos.append(typo)
+        if not prefix:
+            k = hit.size
+    if not found:
+        return _NO_TERMS, _NO_TYPOS, 0
+    return (np.concatenate(found), np.concatenate(typos), k) if len(found) > 1 else \
+        (found[0], typos[0], k)
 
 
 # Query words expanded per snapshot and configuration: search traffic repeats its words
@@ -507,13 +541,10 @@ def _expand_word(w: QueryWord, snap: Snapshot, cfg: ExpandConfig,
     ids, dist, weights = _NO_TERMS, _NO_TYPOS, _NO_WEIGHTS
     typed = w.is_prefix and cfg.prefix_search and budget
     any_first = unknown or budget >= 2
-    # A word being typed is searched whole and as its completions' beginning (the whole
-    # word with any first letter when any_first): their shortlists in one count.
-    both = None if not typed else _typed_shortlists(w.text, budget, snap) if not any_first \
-        else snap.vocabulary.grams.typed_candidates_any_first(w.text, budget)
+    both = _typed_hits(w.text, budget, snap, any_first) if typed else None
     if budget:
-        ids, dist = _typo_terms(w.text, budget, snap, any_first,
-                                _UNCOUNTED if both is None else both[0])
+        ids, dist = _typo_terms(w.text, budget, snap, any_first) if both is None else \
+            _fewest_typos(both[0][:both[2]], both[1][:both[2]])
         if unknown and dist.size:
             # Keep the closest spellings only: farther ones are mostly noise.
             w.facts = WordFacts(own, False, int(dist.min()))
@@ -527,8 +558,8 @@ def _expand_word(w: QueryWord, snap: Snapshot, cfg: ExpandConfig,
     heads, head_typos, head_weights = _NO_TERMS, _NO_TYPOS, _NO_WEIGHTS
     if typed:
         scale = 1.0 if unknown else cfg.typo_weight / W_TYPO[1]
-        heads, head_typos = _typo_completions(w.text, snap, budget,
-                                              _UNCOUNTED if both is None else both[1])
+        heads, head_typos = _typo_completions(w.text, snap, budget) if both is None else \
+            _most_frequent(both[0][both[2]:], both[1][both[2]:], snap)
         head_weights = cfg.prefix_weight * scale * _TYPO_WEIGHTS[head_typos]
     w._terms = snap.terms
     if completions.size or ids.size or heads.size or (group and group != [tid]):
@@ -542,6 +573,27 @@ def _expand_word(w: QueryWord, snap: Snapshot, cfg: ExpandConfig,
     else:
         w._rows, w._unnamed = _NO_ROWS, None
     w._any_exact = tid is not None  # its own term, the table's first entry
+
+
+def _typed_hits(word: str, budget: int, snap: Snapshot, any_first: bool
+                ) -> tuple[np.ndarray, np.ndarray, int] | None:
+    """A word being typed is searched whole and as its completions' beginning (the whole
+    word with any first letter when any_first): their shortlists from one count, both
+    searched in one kernel call (_both_hits: most of the whole word's terms are among
+    its completions'), as (found, typos, k), the whole word's hits at ``[:k]``; None
+    where the shortlists cannot be counted together (search each apart then). A word of
+    SHORTLIST_LETTERS letters and more with one typo, within the rows: shortlists and
+    hits in one call (kernels.typed_word_hits)."""
+    vocab = snap.vocabulary
+    if not any_first and budget == 1 and len(word) >= SHORTLIST_LETTERS and \
+            counts_typed(word, budget) and not vocab.beyond_rows(len(word) + 2):
+        rank, rows = vocab.typo_rows
+        return typed_word_hits(_letters(word), vocab.ids, vocab.codes, vocab.lengths_by_id,
+                               vocab.grams.firsts, vocab.grams.starting_with(word[3:5], word[0]),
+                               rank, rows)
+    both = _typed_shortlists(word, budget, snap) if not any_first \
+        else vocab.grams.typed_candidates_any_first(word, budget)
+    return None if both is None else _both_hits(word, both[0], both[1], snap, budget, any_first)
 
 
 def _typed_shortlists(word: str, budget: int, snap: Snapshot
@@ -583,17 +635,15 @@ def _letters(word: str) -> np.ndarray:
     return np.fromiter(map(ord, word), np.uint32, len(word))
 
 
-def _typo_completions(word: str, snap: Snapshot, budget: int,
-                      shortlist: np.ndarray | None = _UNCOUNTED
+def _typo_completions(word: str, snap: Snapshot, budget: int
                       ) -> tuple[np.ndarray, np.ndarray]:
     """Completions of a mistyped prefix ("extrordin" -> "extraordinary") and their typos:
     the word is compared with the start of each term sharing its first letter, cut one
     letter shorter, as long, and one letter longer (to allow a missed or extra letter).
-    ``shortlist``: as _typo_terms', the prefix's."""
+    (With shortlists from one count: _expand_word's _both_hits.)"""
     vocab = snap.vocabulary
     n = len(word)
-    if shortlist is _UNCOUNTED:
-        shortlist = vocab.grams.candidates(word, budget, prefix=True, any_first=False)
+    shortlist = vocab.grams.candidates(word, budget, prefix=True, any_first=False)
     if shortlist is None:
         lo, hi = vocab.prefix_range(word[0])
         in_range = vocab.ids[lo:hi]
@@ -615,6 +665,12 @@ def _typo_completions(word: str, snap: Snapshot, budget: int,
         if not shortlist.size:
             return _NO_TERMS, _NO_TYPOS
         ids, typos = _hits(word, shortlist, snap, budget, prefix=True, any_first=False)
+    return _most_frequent(ids, typos, snap)
+
+
+def _most_frequent(ids: np.ndarray, typos: np.ndarray, snap: Snapshot
+                   ) -> tuple[np.ndarray, np.ndarray]:
+    """A typed word's typo completions, the MAX_PREFIX_TERMS most frequent of them."""
     if ids.size > MAX_PREFIX_TERMS:
         keep = largest_k(term_frequencies(snap)[ids], MAX_PREFIX_TERMS)
         ids, typos = ids[keep], typos[keep]

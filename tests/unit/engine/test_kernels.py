@@ -368,12 +368,29 @@ def test_a_typed_words_shortlists_keep_every_term_typo_hits_accepts(word: str,
     assert heads.tolist() == sorted(t for t in pool if len(term_list[t]) >= n - 1)
     assert whole.tolist() == sorted(t for t in pool if n - 1 <= len(term_list[t]) <= n + 1)
     same_first = np.array([i for i, t in enumerate(term_list) if t[0] == word[0]], np.int64)
+    empty = np.empty(0, np.int64)
+    hits_apart = []
     for shortlist, prefix in ((whole, False), (heads, True)):
         assert shortlist.dtype == np.int64 and np.all(np.diff(shortlist) > 0)
-        hits = [kernels.typo_hits(letters, ids, rank, rows, vocab.codes, vocab.lengths_by_id,
-                                  vocab.grams.firsts, 1, prefix, False)[0].tolist()
-                for ids in (shortlist, same_first)]
+        hits = []
+        for ids in (shortlist, same_first):
+            lists = (empty, ids) if prefix else (ids, empty)
+            hits.append(kernels.typo_hits(letters, *lists, rank, rows, vocab.codes,
+                                          vocab.lengths_by_id, vocab.grams.firsts, 1,
+                                          False)[0].tolist())
         assert hits[0] == hits[1]
+        hits_apart.append(hits[0])
+    # Both shortlists in one call: each one's hits, as apart.
+    found, _, k = kernels.typo_hits(letters, whole, heads, rank, rows, vocab.codes,
+                                    vocab.lengths_by_id, vocab.grams.firsts, 1, False)
+    assert found[:k].tolist() == hits_apart[0] and found[k:].tolist() == hits_apart[1]
+    # And with the shortlists made in the same call (typed_word_hits): the same answer.
+    fused = kernels.typed_word_hits(letters, vocab.ids, vocab.codes, vocab.lengths_by_id,
+                                    vocab.grams.firsts, shared, rank, rows)
+    assert fused[0].tolist() == found.tolist() and fused[2] == k
+    assert fused[1].tolist() == kernels.typo_hits(letters, whole, heads, rank, rows,
+                                                  vocab.codes, vocab.lengths_by_id,
+                                                  vocab.grams.firsts, 1, False)[1].tolist()
 
 
 def _edited(word: str, ops: list[tuple[int, int, str]]) -> str:
@@ -395,6 +412,8 @@ def _edited(word: str, ops: list[tuple[int, int, str]]) -> str:
 
 def _check_typo_hits(word: str, terms: list[str], budget: int, prefix: bool,
                      any_first: bool) -> None:
+    """typo_hits over every term, as the whole word's list or the heads' (where
+    ``any_first`` does not apply), and over both lists at once: rapidfuzz's OSA distance."""
     vocab = np.array(sorted(set(terms)))
     ids = np.arange(vocab.size, dtype=np.int64)
     codes = vocab.view(np.uint32).reshape(vocab.size, -1)
@@ -404,18 +423,36 @@ def _check_typo_hits(word: str, terms: list[str], budget: int, prefix: bool,
     # The compact rows in another order than the ids' (the vocabulary's sorted order,
     # there): a term is found through its rank.
     rank, rows = typo_rows(codes, lengths, ids[::-1].copy())
-    found, typos = kernels.typo_hits(letters, ids, rank, rows, codes, lengths, firsts, budget,
-                                     prefix, any_first)
+    empty = np.empty(0, np.int64)
+    expected = {p: _typos_expected(word, vocab.tolist(), budget, p, any_first and not p)
+                for p in (False, True)}
+    lists = (empty, ids) if prefix else (ids, empty)
+    found, typos, k = kernels.typo_hits(letters, *lists, rank, rows, codes, lengths, firsts,
+                                        budget, any_first)
+    assert k == (0 if prefix else found.size)
+    assert list(zip(found.tolist(), typos.tolist(), strict=True)) == expected[prefix]
+    assert found.dtype == np.int64 and typos.dtype == np.int8
+    # Two sorted lists at once (a typed word's shortlists): each one's hits, in its order.
+    whole, heads = ids[::2].copy(), ids[ids % 3 != 1].copy()
+    found, typos, k = kernels.typo_hits(letters, whole, heads, rank, rows, codes, lengths,
+                                        firsts, budget, any_first)
+    hits = list(zip(found.tolist(), typos.tolist(), strict=True))
+    assert hits[:k] == [(t, d) for t, d in expected[False] if t in set(whole.tolist())]
+    assert hits[k:] == [(t, d) for t, d in expected[True] if t in set(heads.tolist())]
+
+
+def _typos_expected(word: str, terms: list[str], budget: int, prefix: bool, any_first: bool
+                    ) -> list[tuple[int, int]]:
+    """(term id, typos) of the terms within ``budget`` of ``word``, by rapidfuzz."""
     n = len(word)
     expected = []
-    for tid, term in enumerate(vocab.tolist()):
+    for tid, term in enumerate(terms):
         heads = [term[:max(cut, 1)] for cut in (n - 1, n, n + 1)] if prefix else [term]
         d = min(OSA.distance(word, h) for h in heads)
         d += 1 if any_first and term[:1] != word[:1] else 0
         if 0 < d <= budget:
             expected.append((tid, d))
-    assert list(zip(found.tolist(), typos.tolist(), strict=True)) == expected
-    assert found.dtype == np.int64 and typos.dtype == np.int8
+    return expected
 
 
 @given(st.lists(st.sampled_from([0.0, -1.5, -2.25, 3.0, float("nan")]), min_size=2,

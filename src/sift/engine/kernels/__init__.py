@@ -124,6 +124,7 @@ from sift.engine.kernels.typos import (
     _osa_bits,
     _osa_within,
     _row_bound,
+    typed_word_hits,
     typed_word_shortlists,
     typo_hits,
 )
@@ -147,7 +148,8 @@ __all__ = [
     "put_first", "reachable_rows", "relevance_ranked", "relevance_raw", "roaring_portable",
     "rows_by_term", "rows_of_docs", "saturated_sum", "shared_grams", "take_ranked",
     "term_frequencies", "term_insert", "term_probe", "term_slots", "top_by_key",
-    "trailing_union", "typed_word_grams", "typed_word_grams_any_first", "typed_word_shortlists",
+    "trailing_union", "typed_word_grams", "typed_word_grams_any_first", "typed_word_hits",
+    "typed_word_shortlists",
     "typo_hits", "value_bits",
 ]
 
@@ -214,12 +216,14 @@ def warm_up() -> None:
     count_bits(docid_bits(docs, 1), value_bits(np.zeros(1, i64), ptr, 1))
     roaring_portable(docs, 1)  # a range filter's docids, as Groups.slice passes them
     codes = np.zeros((1, 1), u32)
-    for prefix in (False, True):
-        typo_hits(docs, np.zeros(1, i64), np.zeros(1, np.int32), np.zeros((1, 8), np.uint16),
-                  codes, np.ones(1, i64), lengths, 1, prefix, not prefix)
+    for any_first in (False, True):
+        typo_hits(docs, np.zeros(1, i64), np.zeros(1, i64), np.zeros(1, np.int32),
+                  np.zeros((1, 8), np.uint16), codes, np.ones(1, i64), lengths, 1, any_first)
     typed_word_shortlists(np.zeros(SHORTLIST_LETTERS, u32), np.zeros(1, i64), codes,
                           np.ones(1, i64), docs, np.zeros(1, np.int32),
                           np.zeros((1, 8), np.uint16))
+    typed_word_hits(np.zeros(SHORTLIST_LETTERS, u32), np.zeros(1, i64), codes, np.ones(1, i64),
+                    lengths, docs, np.zeros(1, np.int32), np.zeros((1, 8), np.uint16))
     prefix_completions(docs, np.zeros(1, i64), codes, np.ones(1, i64), np.zeros(1, i64), 1,
                        -1)
     fresh_entries(np.zeros(1, i64), np.zeros(1, i64))

@@ -20,15 +20,25 @@ WIDE = 0xFFFF
 
 
 @compiled
-def typo_hits(word, ids, rank, rows, codes, lengths, firsts, budget, prefix, any_first
+def typo_hits(word, whole, heads, rank, rows, codes, lengths, firsts, budget, any_first
               ):  # pragma: no cover - compiled
-    """The terms of ``ids`` within ``budget`` typos of ``word`` (code points), in the order
-    of ``ids``, and each one's typos; the word itself (no typo) left out. Typos are the
-    optimal-string-alignment distance (adjacent transpositions count one edit), with
-    ``prefix`` to the closest of the term's first n - 1, n and n + 1 letters (n: the
-    word's length; a shorter term whole), plus one when ``any_first`` and the term's first
-    letter is not the word's. The distance and the filter of expand.py's numpy
-    formulation in one call: a new word's typo search made ~8 numpy calls more.
+    """The terms of ``whole`` within ``budget`` typos of ``word`` (code points), and those
+    of ``heads`` within ``budget`` typos of the word as their beginning: (found, typos,
+    k), ``whole``'s hits at ``[:k]`` and ``heads``' at ``[k:]``, each in its list's order,
+    with their typos; the word itself (no typo) left out. Typos are the
+    optimal-string-alignment distance (adjacent transpositions count one edit): of
+    ``whole``'s terms to the word, plus one when ``any_first`` and the term's first letter
+    is not the word's; of ``heads``' terms the closest of their first n - 1, n and n + 1
+    letters (n: the word's length; a shorter term whole). The distance and the filter of
+    expand.py's numpy formulation in one call: a new word's typo search made ~8 numpy
+    calls more.
+
+    A word being typed is searched both ways over two shortlists that mostly overlap (the
+    whole word's terms are among its completions' beginnings): one call for both, the
+    lists walked together (both sorted when both are given; one alone in any order), so a
+    term in both is read once and its distance table computed once, to its end (the
+    whole-word distance) past the cuts (the prefix's). Two calls cost a call's ~4 µs of
+    arguments, allocations and returned arrays more, and the shared terms again.
 
     A term is read from ``rows[rank[id]]`` (16 bytes, rows in the terms' sorted order, so
     a shortlist of terms sharing their first letters reads a few adjacent cache lines)
@@ -40,8 +50,9 @@ def typo_hits(word, ids, rank, rows, codes, lengths, firsts, budget, prefix, any
     prev2 = np.empty(width, np.int32)
     prev = np.empty(width, np.int32)
     cur = np.empty(width, np.int32)
-    found = np.empty(ids.size, np.int64)
-    typos = np.empty(ids.size, np.int8)
+    n_whole = whole.size
+    found = np.empty(n_whole + heads.size, np.int64)
+    typos = np.empty(n_whole + heads.size, np.int8)
     # The word's letters as bit masks (words up to 64 letters: _osa_bits), ASCII by code
     # point, any other letter by a scan of the word's distinct others.
     bits = 0 < n <= 64
@@ -65,54 +76,103 @@ def typo_hits(word, ids, rank, rows, codes, lengths, firsts, budget, prefix, any
                 if others[o] == c:
                     other_masks[o] |= bit
                     break
-    k = 0
-    for i in range(ids.size):
-        t = ids[i]
+    kw = 0  # whole's hits, from found[0]
+    kh = n_whole  # heads' hits, from found[n_whole]
+    i = 0
+    j = 0
+    while i < n_whole or j < heads.size:
+        # The next term of either list (the smaller id: both sorted), in which of them.
+        if j == heads.size or (i < n_whole and whole[i] < heads[j]):
+            t = whole[i]
+            in_whole, in_heads = True, False
+            i += 1
+        elif i == n_whole or heads[j] < whole[i]:
+            t = heads[j]
+            in_whole, in_heads = False, True
+            j += 1
+        else:
+            t = whole[i]
+            in_whole, in_heads = True, True
+            i += 1
+            j += 1
         row = rows[rank[t]]
+        wide = row[ROW_LETTERS] == WIDE
         full = np.int64(row[ROW_LETTERS])
         first = np.int64(row[0])
-        if full == WIDE:
+        if wide:
             full = np.int64(lengths[t])
             first = np.int64(firsts[t])
-        # Another first letter costs a typo: the term must be within one fewer edits.
+        # The whole word: another first letter costs a typo, the term must be within one
+        # fewer edits (bw < 0: not compared).
         extra = 1 if any_first and n > 0 and first != word[0] else 0
-        b = budget - extra
-        if b < 0:
+        bw = budget - extra if in_whole and abs(full - n) <= budget - extra else -1
+        # As a beginning: the term's first n + 1 letters at most (bh < 0: not compared).
+        mh = min(full, n + 1)
+        bh = budget if in_heads else -1
+        if bits and not wide and ((bw >= 0 and full > ROW_LETTERS) or
+                                  (bh >= 0 and mh > ROW_LETTERS)):
+            # More than b typos within the row's letters: no code row read.
+            bound = _row_bound(ascii_masks, others[:n_others], other_masks, n, row)
+            if full > ROW_LETTERS and bound > bw:
+                bw = -1
+            if mh > ROW_LETTERS and bound > bh:
+                bh = -1
+        if bw < 0 and bh < 0:
             continue
-        m = min(full, n + 1) if prefix else full
-        if not prefix and abs(m - n) > b:
-            continue
-        in_row = m <= ROW_LETTERS and row[ROW_LETTERS] != WIDE
-        if bits and not in_row and row[ROW_LETTERS] != WIDE and \
-                _row_bound(ascii_masks, others[:n_others], other_masks, n, row) > b:
-            continue  # more than b typos within the row's letters: no code row read
+        dw = budget + 1
+        dh = budget + 1
         if bits:
-            if in_row:
-                d = _osa_bits(ascii_masks, others[:n_others], other_masks, n, row, m, full,
-                              prefix)
+            # One table for both: to the term's end for the whole word (its cuts on the
+            # way), else to the prefix's last cut.
+            m = full if bw >= 0 else mh
+            if m <= ROW_LETTERS and not wide:
+                score, best = _osa_bits(ascii_masks, others[:n_others], other_masks, n, row,
+                                        m, full)
             else:
-                d = _osa_bits(ascii_masks, others[:n_others], other_masks, n, codes[t], m,
-                              full, prefix)
-            d = min(d, b + 1) + extra
-        elif in_row:
-            d = _osa_within(word, row, n, m, full, b, prefix, prev2, prev, cur) + extra
+                score, best = _osa_bits(ascii_masks, others[:n_others], other_masks, n,
+                                        codes[t], m, full)
+            if bw >= 0:
+                dw = min(score, bw + 1) + extra
+            if bh >= 0:
+                dh = min(best, bh + 1)
         else:
-            d = _osa_within(word, codes[t], n, m, full, b, prefix, prev2, prev, cur) + extra
-        if 0 < d <= budget:
-            found[k] = t
-            typos[k] = d
-            k += 1
-    return found[:k], typos[:k]
+            if bw >= 0:
+                if full <= ROW_LETTERS and not wide:
+                    dw = _osa_within(word, row, n, full, full, bw, False, prev2, prev, cur)
+                else:
+                    dw = _osa_within(word, codes[t], n, full, full, bw, False, prev2, prev,
+                                     cur)
+                dw += extra
+            if bh >= 0:
+                if mh <= ROW_LETTERS and not wide:
+                    dh = _osa_within(word, row, n, mh, full, bh, True, prev2, prev, cur)
+                else:
+                    dh = _osa_within(word, codes[t], n, mh, full, bh, True, prev2, prev, cur)
+        if bw >= 0 and 0 < dw <= budget:
+            found[kw] = t
+            typos[kw] = dw
+            kw += 1
+        if bh >= 0 and 0 < dh <= budget:
+            found[kh] = t
+            typos[kh] = dh
+            kh += 1
+    # heads' hits next to whole's (moved down: kw <= n_whole, so in ascending order).
+    for h in range(kh - n_whole):
+        found[kw + h] = found[n_whole + h]
+        typos[kw + h] = typos[n_whole + h]
+    k = kw + kh - n_whole
+    return found[:k], typos[:k], kw
 
 
 @compiled
-def _osa_bits(ascii_masks, others, other_masks, n, term, m, full, prefix
+def _osa_bits(ascii_masks, others, other_masks, n, term, m, full
               ):  # pragma: no cover - compiled
-    """The OSA distance of typo_hits from a word of ``n`` letters (1 to 64, given as
-    each letter's positions: bit masks) to ``term[:m]`` (prefix: its closest cut), not
-    capped: the DP table's columns as bit vectors of vertical differences (Myers' 1999
-    bit-parallel edit distance with Hyyrö's 2003 transposition term), one column a
-    letter of the term in a few word-wide operations instead of a cell at a time."""
+    """The OSA distances of typo_hits from a word of ``n`` letters (1 to 64, given as
+    each letter's positions: bit masks) to ``term[:m]`` and to the closest of the prefix
+    cuts within it (typo_hits' heads: ``m`` at least the last cut), not capped: the DP
+    table's columns as bit vectors of vertical differences (Myers' 1999 bit-parallel edit
+    distance with Hyyrö's 2003 transposition term), one column a letter of the term in a
+    few word-wide operations instead of a cell at a time."""
     one = np.uint64(1)
     top = one << np.uint64(n - 1)
     vp = ~np.uint64(0)  # column 0: every vertical difference +1 (D[i][0] = i)
@@ -121,7 +181,7 @@ def _osa_bits(ascii_masks, others, other_masks, n, term, m, full, prefix
     eq_before = np.uint64(0)
     score = n  # D[n][j]
     cuts = (min(max(n - 1, 1), full), min(n, full), min(n + 1, full))
-    best = n if prefix and full == 0 else 1 << 30
+    best = n if full == 0 else 1 << 30
     for j in range(m):
         c = term[j]
         eq = np.uint64(0)
@@ -145,9 +205,9 @@ def _osa_bits(ascii_masks, others, other_masks, n, term, m, full, prefix
         vp = hn | ~(d0 | hp)
         vn = hp & d0
         eq_before = eq
-        if prefix and (j + 1 == cuts[0] or j + 1 == cuts[1] or j + 1 == cuts[2]):
+        if j + 1 == cuts[0] or j + 1 == cuts[1] or j + 1 == cuts[2]:
             best = min(best, score)
-    return best if prefix else score
+    return score, best
 
 
 @compiled
@@ -316,3 +376,15 @@ def typed_word_shortlists(word, order, codes, lengths, shared, rank, rows
             whole[j] = t
             j += 1
     return whole[:j], heads[:m]
+
+
+@compiled
+def typed_word_hits(word, order, codes, lengths, firsts, shared, rank, rows
+                    ):  # pragma: no cover - compiled
+    """typo_hits over typed_word_shortlists' two shortlists (one typo, the word's first
+    letter kept), in one call: (found, typos, k) as typo_hits answers. A word being typed
+    of SHORTLIST_LETTERS letters and more, the commonest new word of as-you-type
+    searches: the shortlists never come back to Python (a call's ~3-4 µs of arguments and
+    returned arrays less)."""
+    whole, heads = typed_word_shortlists(word, order, codes, lengths, shared, rank, rows)
+    return typo_hits(word, whole, heads, rank, rows, codes, lengths, firsts, 1, False)
