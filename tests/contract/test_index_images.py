@@ -13,6 +13,7 @@ import pytest
 
 from sift.catalog import IndexCatalog
 from sift.engine.query import SearchParams
+from sift.engine.word_totals import dense_letters
 from sift.services import Services
 from sift.storage import Database
 from sift.storage import documents as doc_rows
@@ -75,6 +76,28 @@ def test_a_start_loads_the_image_the_last_stop_wrote(
     assert rebuilt == []
     assert _answer(catalog) == live
     assert catalog.get("things").document_count() == 118
+
+
+def test_a_loaded_index_is_merged_and_warmed_before_it_is_served(
+    db: Database, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """What the task worker's first idle pass did beside the first searches (merge the
+    segments a stop left in the image, build the one-letter words' totals) is done
+    before the catalog serves the index."""
+    node = _node(db, tmp_path / "images")
+    assert len(node.catalog.get("things")._segments) > 1  # each batch left a segment
+    live = _answer(node.catalog)
+    node.catalog.save_images()
+    catalog, rebuilt = _start(db, tmp_path / "images", monkeypatch)
+    assert rebuilt == []
+    index = catalog.get("things")
+    assert len(index._segments) == 1
+    letters = dense_letters(index.snapshot)
+    assert "a" in letters  # "amber" in every title
+    totals = index.snapshot._cache.get("word_totals")
+    assert totals is not None and len(totals._items) == len(letters)
+    assert _answer(catalog) == live
+    assert not node.worker._dirty  # its first idle pass has nothing left to merge or warm
 
 
 def test_a_rebuild_runs_with_the_cyclic_collector_paused(db: Database, tmp_path: Path) -> None:

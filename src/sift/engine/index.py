@@ -329,8 +329,10 @@ class SearchIndex:
         """What the first searches of a new version would build, built now by the writer
         thread once it has nothing else to do (after :meth:`optimize`): the filter and
         facet views of every filterable field (:meth:`warm_fields`) and the dense
-        one-letter prefixes' totals (:meth:`warm_prefixes`, whose count it returns)."""
+        one-letter prefixes' totals (:meth:`warm_prefixes`, whose count it returns), and
+        the typo rows (:meth:`warm_words`) of the version a merge just published."""
         self.warm_fields()
+        self.warm_words()
         return self.warm_prefixes()
 
     def warm_fields(self) -> None:

@@ -111,9 +111,9 @@ class Worker:
         self.lease = WorkerLease(ctx.db, ctx.lease_timeout)
         # The progress of the batch this process is applying, for GET /batches.
         self.processing: BatchProgress | None = None
-        # A batch ran since the indexes were last optimized and warmed (at the start: the
-        # indexes just loaded were never warmed).
-        self._dirty = True
+        # A batch ran since the indexes were last optimized and warmed (not at the start:
+        # Catalog.rebuild merged and warmed the indexes it loaded before serving them).
+        self._dirty = False
         # A batch was published since the filter and facet views and the typo rows were
         # last built (Catalog.warm_views): once the queue is empty, without
         # OPTIMIZE_IDLE_S.
