@@ -206,12 +206,6 @@ def scanned_id_lines(chunk: bytes, primary_key: str) -> bytes | None:
     return b"\n".join([text or number for text, number in found])
 
 
-def scanned_ids(chunk: bytes, primary_key: str) -> list[str] | None:
-    """:func:`scanned_id_lines` as a list of strings."""
-    lines = scanned_id_lines(chunk, primary_key)
-    return None if lines is None else lines.decode("ascii").split("\n")
-
-
 def validate(conn: Connection, task: TaskRecord, primary_key: str) -> list[Chunk]:
     """First pass: every document has a valid id. Returns the payload, chunk by chunk.
     A chunk whose lines each open with a valid id is checked from its bytes and parsed

@@ -8,7 +8,7 @@ from typing import Any
 import pytest
 
 from sift.errors import SiftError
-from sift.tasks.documents import Chunk, document_id, document_ids, scanned_id_lines, scanned_ids
+from sift.tasks.documents import Chunk, document_id, document_ids, scanned_id_lines
 from sift.tasks.payload import ndjson_chunks, parse_chunk
 
 ODD = ["a\nb", "", "x" * 512, "x" * 511, "é", "a b", "ok-1_", 7, -3, True, None, 1.5, ["1"]]
@@ -45,6 +45,12 @@ def test_an_id_with_a_newline_is_refused_among_valid_ones() -> None:
 
 
 KEYS = ["id", "sku", 'we"ird', "é"]
+
+
+def scanned_ids(chunk: bytes, key: str) -> list[str] | None:
+    """The ids the validation pass reads from a stored chunk's bytes, as strings."""
+    lines = scanned_id_lines(chunk, key)
+    return None if lines is None else Chunk(lines, None, chunk).ids()
 
 
 @pytest.mark.parametrize("seed", range(80))
