@@ -160,7 +160,7 @@ def test_dashboard_sign_in_analytics_and_sign_out(server: str, page: Any) -> Non
     no_violations(page, "sign-in")
     page.get_by_label("Master key or admin API key").fill("wrong key")
     page.get_by_role("button", name="Sign in").click()
-    assert "not the master key" in page.locator("[role=alert]").inner_text()
+    expect(page.locator("[role=alert]")).to_contain_text("not the master key")
     page.get_by_label("Master key or admin API key").fill(MASTER_KEY)
     page.get_by_role("button", name="Sign in").click()
     # Signing in posts a form and redirects: wait for the dashboard it lands on (a bare
@@ -218,14 +218,13 @@ def test_dashboard_documents_settings_tasks_and_keys(server: str, page: Any) -> 
     page.screenshot(path=str(SHOTS / "dashboard-index.png"))
     page.get_by_label("Ranking rules").fill("words\nnot a rule")
     page.get_by_role("button", name="Save ranking and pagination").click()
-    error = page.locator("#s-rankingRules-error")
-    assert error.is_visible() and page.get_by_label("Ranking rules").get_attribute(
-        "aria-invalid"
-    ) == "true"
+    # The form posts and the page comes back with the error: wait for it (as for signing in).
+    expect(page.locator("#s-rankingRules-error")).to_be_visible()
+    expect(page.get_by_label("Ranking rules")).to_have_attribute("aria-invalid", "true")
     no_violations(page, "settings error")
     page.get_by_label("Stop words").fill("the\nof")
     page.get_by_role("button", name="Save words and typos").click()
-    assert "Settings update enqueued" in page.locator("[role=status]").inner_text()
+    expect(page.locator("[role=status]")).to_contain_text("Settings update enqueued")
     assert "PT0" not in page.locator("#tasks").inner_text()
     page.wait_for_function(
         "() => document.querySelector('#tasks tbody tr .task-status').textContent === 'succeeded'"
@@ -237,17 +236,17 @@ def test_dashboard_documents_settings_tasks_and_keys(server: str, page: Any) -> 
     page.get_by_label("Name").fill("reader")
     page.get_by_label("Read only").check()
     page.get_by_role("button", name="Create key").click()
-    assert "Created key “reader”" in page.locator("[role=status]").inner_text()
+    expect(page.locator("[role=status]")).to_contain_text("Created key “reader”")
     assert "search, *.get" in page.locator("tr", has_text="reader").inner_text()
     page.screenshot(path=str(SHOTS / "dashboard-keys.png"), full_page=True)
     page.locator("tr", has_text="Default Search API Key").get_by_role("link").click()
-    assert "The public search page uses this key" in page.locator("[role=alert]").inner_text()
+    expect(page.locator("[role=alert]")).to_contain_text("The public search page uses this key")
     no_violations(page, "delete confirmation")
     page.get_by_role("link", name="Keep it").click()
     assert "Default Search API Key" in page.locator("table").inner_text()
     page.locator("tr", has_text="reader").get_by_role("link").click()
     page.get_by_role("button", name="Delete the key").click()
-    assert "Key deleted" in page.locator("[role=status]").inner_text()
+    expect(page.locator("[role=status]")).to_contain_text("Key deleted")
     assert "reader" not in page.locator("table").inner_text()
     # the only console error: Chromium noting the settings form's answer, a 400 on purpose
     assert [e for e in page.errors if "status of 400" not in e] == []
