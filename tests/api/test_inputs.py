@@ -230,3 +230,23 @@ def test_documents_with_too_many_fields(books: TestClient, fmt: str) -> None:
     response = books.post("/indexes/books/documents", content=body, headers={"Content-Type": fmt})
     assert response.status_code == 400, response.text
     assert response.json()["code"] == "max_fields_limit_exceeded"
+
+
+# An escaped lone low surrogate (yajl wrote its bytes, ijson failed to decode them: a 500)
+# or raw UTF-8 bytes of a surrogate, in a value or a key.
+@pytest.mark.parametrize("body", [
+    b'[{"id": 2, "t": "a\\udfff\\u01c5"}]',
+    b'[{"id": 2, "\\udfff": "x"}]',
+    b'[{"id": 2, "t": "\xed\xa0\x80"}]',
+    b'{"id": 2, "t": "\\ud800\\u01c5"}',
+])
+@pytest.mark.parametrize("method", ["POST", "PUT"])
+def test_lone_surrogates_in_json_documents_are_malformed_and_store_nothing(
+    books: TestClient, body: bytes, method: str
+) -> None:
+    before = _task_count(books)
+    response = books.request(method, "/indexes/books/documents", content=body,
+                             headers={"Content-Type": "application/json"})
+    assert response.status_code == 400, response.text
+    assert response.json()["code"] == "malformed_payload"
+    assert _task_count(books) == before

@@ -114,6 +114,10 @@ def iter_json(fh: BinaryIO) -> Iterator[dict]:
             yield _object(doc, "json")
     except ijson.JSONError as exc:
         raise _malformed("json", str(exc)) from None
+    except UnicodeDecodeError as exc:
+        # yajl writes an escaped lone surrogate ("\ud800") as its three UTF-8 bytes, which
+        # ijson then fails to decode (a 500); orjson refuses the same text as malformed.
+        raise _malformed("json", f"invalid string: {exc.reason}") from None
 
 
 class _Prefixed(io.RawIOBase):
