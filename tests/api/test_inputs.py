@@ -250,3 +250,24 @@ def test_lone_surrogates_in_json_documents_are_malformed_and_store_nothing(
     assert response.status_code == 400, response.text
     assert response.json()["code"] == "malformed_payload"
     assert _task_count(books) == before
+
+
+USIZE_MAX = (1 << 64) - 1
+
+
+# Usize windows past int64 (a kernel's row count was their sum: OverflowError, a 500; a
+# federation's leg asked a limit past usize: a 400): the page they name, empty or whole.
+@pytest.mark.parametrize(("window", "hits"), [
+    ({"page": 10**19}, 0), ({"hitsPerPage": 10**19}, 1), ({"offset": 1 << 63}, 0),
+    ({"limit": USIZE_MAX}, 1), ({"page": 2, "hitsPerPage": USIZE_MAX}, 0),
+    ({"offset": USIZE_MAX, "limit": USIZE_MAX}, 0),
+])
+def test_usize_search_windows_past_int64(books: TestClient, window: dict[str, int],
+                                         hits: int) -> None:
+    response = books.post("/indexes/books/search", json={"q": "dune", **window})
+    assert response.status_code == 200, response.text
+    assert len(response.json()["hits"]) == hits
+    response = books.post("/multi-search", json={
+        "federation": window, "queries": [{"indexUid": "books", "q": "dune"}]})
+    assert response.status_code == 200, response.text
+    assert len(response.json()["hits"]) == hits
