@@ -232,10 +232,13 @@ def test_documents_with_too_many_fields(books: TestClient, fmt: str) -> None:
     assert response.json()["code"] == "max_fields_limit_exceeded"
 
 
-# An escaped lone low surrogate (yajl wrote its bytes, ijson failed to decode them: a 500)
-# or raw UTF-8 bytes of a surrogate, in a value or a key.
+# An escaped lone low surrogate (yajl wrote its bytes, ijson failed to decode them: a
+# 500), a lone high one (yajl stored "?"), raw UTF-8 bytes of a surrogate, in a value or
+# a key (Meilisearch's serde_json refuses each).
 @pytest.mark.parametrize("body", [
     b'[{"id": 2, "t": "a\\udfff\\u01c5"}]',
+    b'[{"id": 2, "t": "\\ud800\\u01c5"}]',
+    b'[{"id": 2, "t": "\\ud800"}, {"id": 3, "t": "\\\\ud800 \\ud834\\udd1e"}]',
     b'[{"id": 2, "\\udfff": "x"}]',
     b'[{"id": 2, "t": "\xed\xa0\x80"}]',
     b'{"id": 2, "t": "\\ud800\\u01c5"}',
@@ -271,3 +274,12 @@ def test_usize_search_windows_past_int64(books: TestClient, window: dict[str, in
         "federation": window, "queries": [{"indexUid": "books", "q": "dune"}]})
     assert response.status_code == 200, response.text
     assert len(response.json()["hits"]) == hits
+
+
+def test_surrogate_pairs_and_escaped_backslashes_are_stored_as_written(books: TestClient
+                                                                       ) -> None:
+    body = b'[{"id": 3, "t": "\\\\ud800 \\ud834\\udd1e \\uD834\\uDD1E"}]'
+    task = run_task(books, "POST", "/indexes/books/documents", content=body,
+                    headers={"Content-Type": "application/json"})
+    assert task["status"] == "succeeded", task
+    assert books.get("/indexes/books/documents/3").json()["t"] == "\\ud800 \U0001d11e \U0001d11e"
