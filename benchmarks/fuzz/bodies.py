@@ -46,6 +46,12 @@ SCALARS: list[Callable[[random.Random], Any]] = [
     ),
     lambda r: r.choice(["³", "\u0663", "\uff11", "٣٣", "1e3", "+1", "-1", " 1", "0x10", "1_0"]),
     lambda r: r.choice(["\x00", "a\x00b", "\x00" * 100, "\ud7ff", "\ufeff", "\u202e"]),
+    # Escaped lone surrogates (orjson writes none: spliced in), and words that fold to
+    # nothing or to more letters: marks alone, ß, İ, a ligature of 18 letters.
+    lambda r: Raw(r.choice([b'"\\ud800"', b'"a\\udfff\\u01c5"', b'"\\ud800\\u0041 b"',
+                            b'"\\\\ud800 \\ud834\\udd1e"'])),
+    lambda r: r.choice(["\u0301", "\u0301\u0301 a\u0301", "\u00df", "\u0130stanbul",
+                        "\ufdfa", "x\u200dy", "\U0001d11e" * 70]),
     lambda r: r.choice(["x" * 10_000, "é" * 50_000, "a " * 100_000, "x" * 1_000_000]),
     lambda r: r.choice([None, True, False, [], {}, [None], {"": None}, "", 0, -1, 0.5]),
     lambda r: r.choice(["*", "title", "title:³", "title:99999999999999999999", "_geo", "id"]),

@@ -230,3 +230,56 @@ def test_documents_with_too_many_fields(books: TestClient, fmt: str) -> None:
     response = books.post("/indexes/books/documents", content=body, headers={"Content-Type": fmt})
     assert response.status_code == 400, response.text
     assert response.json()["code"] == "max_fields_limit_exceeded"
+
+
+# An escaped lone low surrogate (yajl wrote its bytes, ijson failed to decode them: a
+# 500), a lone high one (yajl stored "?"), raw UTF-8 bytes of a surrogate, in a value or
+# a key (Meilisearch's serde_json refuses each).
+@pytest.mark.parametrize("body", [
+    b'[{"id": 2, "t": "a\\udfff\\u01c5"}]',
+    b'[{"id": 2, "t": "\\ud800\\u01c5"}]',
+    b'[{"id": 2, "t": "\\ud800"}, {"id": 3, "t": "\\\\ud800 \\ud834\\udd1e"}]',
+    b'[{"id": 2, "\\udfff": "x"}]',
+    b'[{"id": 2, "t": "\xed\xa0\x80"}]',
+    b'{"id": 2, "t": "\\ud800\\u01c5"}',
+])
+@pytest.mark.parametrize("method", ["POST", "PUT"])
+def test_lone_surrogates_in_json_documents_are_malformed_and_store_nothing(
+    books: TestClient, body: bytes, method: str
+) -> None:
+    before = _task_count(books)
+    response = books.request(method, "/indexes/books/documents", content=body,
+                             headers={"Content-Type": "application/json"})
+    assert response.status_code == 400, response.text
+    assert response.json()["code"] == "malformed_payload"
+    assert _task_count(books) == before
+
+
+USIZE_MAX = (1 << 64) - 1
+
+
+# Usize windows past int64 (a kernel's row count was their sum: OverflowError, a 500; a
+# federation's leg asked a limit past usize: a 400): the page they name, empty or whole.
+@pytest.mark.parametrize(("window", "hits"), [
+    ({"page": 10**19}, 0), ({"hitsPerPage": 10**19}, 1), ({"offset": 1 << 63}, 0),
+    ({"limit": USIZE_MAX}, 1), ({"page": 2, "hitsPerPage": USIZE_MAX}, 0),
+    ({"offset": USIZE_MAX, "limit": USIZE_MAX}, 0),
+])
+def test_usize_search_windows_past_int64(books: TestClient, window: dict[str, int],
+                                         hits: int) -> None:
+    response = books.post("/indexes/books/search", json={"q": "dune", **window})
+    assert response.status_code == 200, response.text
+    assert len(response.json()["hits"]) == hits
+    response = books.post("/multi-search", json={
+        "federation": window, "queries": [{"indexUid": "books", "q": "dune"}]})
+    assert response.status_code == 200, response.text
+    assert len(response.json()["hits"]) == hits
+
+
+def test_surrogate_pairs_and_escaped_backslashes_are_stored_as_written(books: TestClient
+                                                                       ) -> None:
+    body = b'[{"id": 3, "t": "\\\\ud800 \\ud834\\udd1e \\uD834\\uDD1E"}]'
+    task = run_task(books, "POST", "/indexes/books/documents", content=body,
+                    headers={"Content-Type": "application/json"})
+    assert task["status"] == "succeeded", task
+    assert books.get("/indexes/books/documents/3").json()["t"] == "\\ud800 \U0001d11e \U0001d11e"

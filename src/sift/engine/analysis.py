@@ -115,7 +115,12 @@ def normalize(word: str) -> str:
         return lowered
     if _is_foldable(lowered):
         decomposed = unicodedata.normalize("NFKD", lowered)
-        return "".join(c for c in decomposed if not unicodedata.combining(c))
+        folded = "".join(c for c in decomposed if not unicodedata.combining(c))
+        # A word of marks alone (the pattern takes them as letters) keeps them: folded
+        # it was the empty term, and an empty query word's typo search read its first
+        # letter (IndexError, a 500, where minWordSizeForTypos' oneTypo is 0).
+        if folded:
+            return folded
     return unicodedata.normalize("NFKC", lowered)
 
 

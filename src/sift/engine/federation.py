@@ -13,6 +13,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any, Final
 
+from sift.engine.query import page_rows
 from sift.engine.settings import describe, type_error
 from sift.errors import SiftError
 from sift.inputs import USIZE, uint_field
@@ -52,8 +53,8 @@ class Federation:
         if self.paginated:
             per = 20 if self.hits_per_page is None else self.hits_per_page
             page = 1 if self.page is None else self.page
-            return (max(page - 1, 0) * per, per if page > 0 else 0)
-        return self.offset, self.limit
+            return page_rows(max(page - 1, 0) * per, per if page > 0 else 0)
+        return page_rows(self.offset, self.limit)
 
 
 @dataclass

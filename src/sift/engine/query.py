@@ -47,6 +47,16 @@ FIELD_CODES: Final = {
 }
 
 QUERY_CHARS = 256  # of a query the search log and click events keep
+# More rows than an index has documents (docids are uint32): a page's first row and its
+# rows are cut to this, so their sums stay int64 where kernels take them (a usize
+# offset, limit, page or hitsPerPage past 2**63 was an OverflowError, a 500).
+MAX_PAGE_ROWS: Final = 1 << 40
+
+
+def page_rows(start: int, count: int) -> tuple[int, int]:
+    """(first row, rows) of a page cut to MAX_PAGE_ROWS each: the same hits, as no index
+    has that many."""
+    return min(start, MAX_PAGE_ROWS), min(count, MAX_PAGE_ROWS)
 
 
 def normalise_query(q: str) -> str:

@@ -20,6 +20,7 @@ import orjson
 
 from sift.errors import SiftError
 from sift.inputs import DepthScanner, TooDeep, shown
+from sift.inputs.surrogates import LoneSurrogate, SurrogateScanner
 
 CHUNK_BYTES = 1 << 20  # ~1 MiB of NDJSON per stored chunk
 MAX_FIELDS = 65_535  # Meilisearch's limit of fields in one document
@@ -80,6 +81,9 @@ class _DepthChecked(io.RawIOBase):
     def __init__(self, fh: BinaryIO, fmt: str) -> None:
         self._fh, self._fmt = fh, fmt
         self._scanner = DepthScanner()
+        # A JSON array's documents are parsed by yajl, which takes an escaped lone
+        # surrogate (sift.inputs.surrogates); orjson refuses it in NDJSON lines.
+        self._surrogates = SurrogateScanner() if fmt == "json" else None
 
     def readable(self) -> bool:
         return True
@@ -90,6 +94,14 @@ class _DepthChecked(io.RawIOBase):
             self._scanner.feed(data)
         except TooDeep as exc:
             raise _malformed(self._fmt, f"{exc} at byte {exc.offset}") from None
+        if self._surrogates is not None:
+            try:
+                if data:
+                    self._surrogates.feed(data)
+                else:
+                    self._surrogates.finish()
+            except LoneSurrogate as exc:
+                raise _malformed(self._fmt, f"{exc} at byte {exc.offset}") from None
         buffer[: len(data)] = data
         return len(data)
 
@@ -114,6 +126,10 @@ def iter_json(fh: BinaryIO) -> Iterator[dict]:
             yield _object(doc, "json")
     except ijson.JSONError as exc:
         raise _malformed("json", str(exc)) from None
+    except UnicodeDecodeError as exc:
+        # yajl writes an escaped lone surrogate ("\ud800") as its three UTF-8 bytes, which
+        # ijson then fails to decode (a 500); orjson refuses the same text as malformed.
+        raise _malformed("json", f"invalid string: {exc.reason}") from None
 
 
 class _Prefixed(io.RawIOBase):

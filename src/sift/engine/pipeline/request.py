@@ -12,7 +12,7 @@ from typing import TYPE_CHECKING
 import numpy as np
 
 from sift.engine.clicks import ClickSignal
-from sift.engine.query import SearchParams
+from sift.engine.query import SearchParams, page_rows
 from sift.engine.ranking import RelevanceParams
 from sift.engine.select import check_sort, filter_mask
 from sift.engine.store import IndexView, Snapshot
@@ -96,8 +96,8 @@ def page_window(params: SearchParams) -> tuple[int, int]:
         page = params.page if params.page is not None else 1
         if page == 0:
             return 0, 0
-        return (page - 1) * per, per
-    return params.offset, params.limit
+        return page_rows((page - 1) * per, per)
+    return page_rows(params.offset, params.limit)
 
 
 def parse(
