@@ -3,7 +3,8 @@
 A frozen dataclass's generated ``__init__`` stores each field through
 ``object.__setattr__`` (its own ``__setattr__`` refuses): ~0.17 µs a field, where a plain
 store is a few ns. A search builds a handful of them (its Request, LexicalCandidates,
-Ranking, StageContext, Page: ~30 fields, ~5 µs of a first sight's ~250). :func:`quick_init`
+Ranking, StageContext, Page: ~30 fields, ~2.5 µs of a search's ~180-260 with warm caches:
+docs/benchmarks/engine-speed.md, "A search's fixed cost outside the gather"). :func:`quick_init`
 gives such a class an ``__init__`` with the same parameters and defaults that writes the
 fields into the instance's ``__dict__``, which ``__setattr__`` does not guard: the
 instance is the one the generated ``__init__`` would build (same fields, equality, repr,
