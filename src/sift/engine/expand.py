@@ -222,7 +222,9 @@ def parse_query(q: str, analyzer: Analyzer, stop_words: set[str]) -> tuple[list[
     """Query words in order; quoted parts become phrases. Returns (words, last_is_prefix)."""
     words: list[QueryWord] = []
     cursor = 0
-    for m in _QUOTED.finditer(q):
+    # (Most queries quote nothing: no regex scan for quotes then, ~1 µs of a cached
+    # one-word search's ~55.)
+    for m in _QUOTED.finditer(q) if '"' in q else ():
         room = max(0, MAX_QUERY_WORDS - len(words))
         words += [QueryWord(w, 0) for w in analyzer.words(q[cursor:m.start()])[:room]]
         inner = analyzer.words(m.group(1))
@@ -235,7 +237,11 @@ def parse_query(q: str, analyzer: Analyzer, stop_words: set[str]) -> tuple[list[
     words += [QueryWord(w, 0) for w in analyzer.words(tail)[: max(0, MAX_QUERY_WORDS - len(words))]]
     words = words[:MAX_QUERY_WORDS]  # a phrase can still pass the count
     # The last word is a prefix while the user is still typing it.
-    last_prefix = bool(words) and cursor < len(q) and _ENDS_IN_WORD.search(q) is not None
+    # ``\w$`` can only match at the last two characters (``$`` also before a final
+    # newline): searched from there (a negative start is 0 to re), not tried at every
+    # position of the query (~2 µs of a pasted sentence's parse).
+    last_prefix = bool(words) and cursor < len(q) and \
+        _ENDS_IN_WORD.search(q, len(q) - 2) is not None
     if stop_words:
         kept = [w for w in words if w.phrase or w.text not in stop_words]
         words = kept or words

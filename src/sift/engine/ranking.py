@@ -22,6 +22,7 @@ import numpy as np
 
 from sift.engine.corpus.stats import CorpusStats
 from sift.engine.expand import QueryWord
+from sift.engine.frozen import quick_init
 from sift.engine.kernels import (
     add_pair_bonuses,
     add_proximity_bonus,
@@ -552,6 +553,7 @@ def _page_ranked(only: RuleOutput, rules: list[str]) -> Ranked:
     return Ranked(order, only.score, details, (docids, scores))
 
 
+@quick_init
 @dataclass(frozen=True)
 class Ties:
     """What orders rows whose keys are all equal: the tie key (tiebreak.py) of each

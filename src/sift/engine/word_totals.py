@@ -40,6 +40,7 @@ from itertools import pairwise
 import numpy as np
 
 from sift.engine.expand import QueryWord, best_split, term_table
+from sift.engine.frozen import quick_init
 from sift.engine.kernels import (
     docid_bits,
     filter_totals,
@@ -74,6 +75,7 @@ BUILD_SHARE = 4  # a search builds a word's totals when its filter keeps 1/4 of 
 TRAILING_MIN_DOCS = 200_000
 
 
+@quick_init
 @dataclass(frozen=True)
 class WordTotals:
     """The documents holding the word, as a bitset over docids (``bits``: a dense word's

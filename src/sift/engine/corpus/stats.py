@@ -23,6 +23,7 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
+from sift.engine.frozen import quick_init
 from sift.errors import SiftError
 
 if TYPE_CHECKING:
@@ -41,6 +42,7 @@ _BASE, _KNOWN, _UNKNOWN_BASE, _ONE, _ONE_BASE, _TWO, _TWO_BASE = range(7)
 SLOTS = 14
 
 
+@quick_init
 @dataclass(frozen=True)
 class WordFacts:
     """What a query word's expansion decides by counting the corpus (expand.py): its own

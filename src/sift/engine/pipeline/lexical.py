@@ -19,6 +19,7 @@ from sift.engine.expand import (
     parse_query,
     split_negations,
 )
+from sift.engine.frozen import quick_init
 from sift.engine.kernels import take_ranked
 from sift.engine.match import (
     Features,
@@ -52,6 +53,7 @@ BUCKET_RULES = frozenset(("words", "typo", "proximity", "attribute", "attributeR
 DEFAULT_SEARCH_CUTOFF_MS = 1500
 
 
+@quick_init
 @dataclass(frozen=True)
 class LexicalCandidates:
     """Matches in rank order: the first ``need`` rows (see :func:`match_and_rank`) are

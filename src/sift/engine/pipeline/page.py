@@ -7,6 +7,7 @@ from typing import Any
 
 import numpy as np
 
+from sift.engine.frozen import quick_init
 from sift.engine.pipeline.request import Request
 from sift.engine.pipeline.stages import Ranking
 from sift.engine.select import filterable, listing, matches_pattern
@@ -14,6 +15,7 @@ from sift.engine.store import Snapshot
 from sift.errors import SiftError
 
 
+@quick_init
 @dataclass(frozen=True)
 class Page:
     rows: range  # rows of the ranking on this page

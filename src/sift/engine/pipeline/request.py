@@ -12,6 +12,7 @@ from typing import TYPE_CHECKING
 import numpy as np
 
 from sift.engine.clicks import ClickSignal
+from sift.engine.frozen import quick_init
 from sift.engine.query import SearchParams, page_rows
 from sift.engine.ranking import RelevanceParams
 from sift.engine.select import check_sort, filter_mask
@@ -21,6 +22,7 @@ if TYPE_CHECKING:
     from sift.engine.pipeline.vectors import VectorLeg
 
 
+@quick_init
 @dataclass(frozen=True)
 class Request:
     index: IndexView

@@ -11,12 +11,14 @@ from typing import Any
 
 import numpy as np
 
+from sift.engine.frozen import quick_init
 from sift.engine.pipeline.request import Request
 from sift.engine.query import SearchParams, normalise_query
 from sift.engine.ranking import Ranked
 from sift.engine.store import IndexView, Snapshot
 
 
+@quick_init
 @dataclass(frozen=True)
 class Ranking:
     """The result set of one search, best first. Per-row arrays are aligned: reorder or
@@ -47,6 +49,7 @@ class Ranking:
         )
 
 
+@quick_init
 @dataclass(frozen=True)
 class StageContext:
     """What the ranking stages (signal, rules) read besides the ranking; each part is
