@@ -346,9 +346,12 @@ def relevance_scores(inp: RankInput, kept: np.ndarray, alone: bool = False
             proximity and (feats.fill_rows is not None or feats.totals is not None)):
         # The common case: the kernels below in one call (kernels.relevance_raw).
         total = max_score + p.all_words_bonus if p.all_words_bonus else max_score
+        # No pair (fewer than two content words: "venules have a"), no bonus: the depth
+        # cut and reachable_rows would find the rows to add nothing to (0.0 to a score
+        # that is never -0.0), ~100 µs of a stop-word query's 5,000 candidates.
         key, score, in_unit, done, page = _in_one_call(
             inp, tf, word_weights, pairs, weight, idfs,
-            min(p.rerank_depth, n) if proximity else 0, float(max(total, 1e-9)),
+            min(p.rerank_depth, n) if pairs else 0, float(max(total, 1e-9)),
             inp.need if alone and inp.need is not None else 0)
         if done:
             return key, score, in_unit, page

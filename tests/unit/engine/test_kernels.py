@@ -943,6 +943,27 @@ def test_relevance_ranked_page_only_gives_the_same_page(
     assert np.array_equal(page[1][first], every[1][first])
 
 
+@given(occurrence_lists(), st.integers(0, 2**32 - 1), st.sampled_from([1, 7, N_DOCS]),
+       st.sampled_from([0, 1, 10, N_DOCS]), st.sampled_from([0.0, 0.5]),
+       st.sampled_from([0.5, 100.0]), st.booleans())
+@settings(max_examples=150, deadline=None)
+def test_relevance_ranked_without_pairs_is_the_same_without_a_depth(
+        words: list[dict[str, np.ndarray]], seed: int, depth: int, need: int, bonus: float,
+        max_score: float, page_only: bool) -> None:
+    """No word pair (ranking.relevance_scores: fewer than two content words), no bonus:
+    every array and flag is the same with depth 0 as with the depth cut it skips."""
+    rng, tf, idfs, matched, _, _, index, offsets = _relevance_inputs(words, seed)
+    cands = rng.permutation(N_DOCS).astype(np.uint32)
+    tie = rng.integers(0, 4, N_DOCS).astype(np.uint64)
+    rows = (index, _flat(words, "fields"), _flat(words, "pos"), offsets,
+            np.empty((0, 2), np.int64), np.empty(0), 0.25, POS_BITS, matched, bonus,
+            max_score)
+    cut = kernels.relevance_ranked(tf, idfs, 1.6, depth, *rows, need, cands, tie, page_only)
+    none = kernels.relevance_ranked(tf, idfs, 1.6, 0, *rows, need, cands, tie, page_only)
+    for c, n in zip(cut, none, strict=True):
+        assert np.array_equal(c, n) and np.asarray(c).dtype == np.asarray(n).dtype
+
+
 def test_reachable_rows_drops_rows_the_bonus_cannot_lift_onto_the_page() -> None:
     """reach 1, the best raw score 5.0 (no bonus counted): a row whose raw score plus
     ``weight`` times its pairs' weights stays below it goes; a row whose bound reaches it

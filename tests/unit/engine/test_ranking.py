@@ -315,6 +315,39 @@ def test_a_page_only_ranking_adds_the_bonus_only_where_it_can_reach_the_page(
     assert asked == [True, False]
 
 
+def test_one_content_word_among_stop_words_skips_the_depth_cut(
+        make_index: MakeIndex, monkeypatch: pytest.MonkeyPatch) -> None:
+    """A several-word query with fewer than two content words ("alpha the") has no word
+    pair, so no proximity bonus: the relevance kernel gets no depth (no cut of the best
+    300 rows, no reachable_rows), and answers as it did with one, bit for bit; a query
+    with two content words still gets its depth."""
+    from sift.engine import ranking
+    from sift.engine.pipeline import lexical
+    from sift.engine.pipeline.request import parse
+    from sift.engine.query import SearchParams
+
+    docs = [{"id": i, "t": f"the alpha {_filler(i % 7)} of beta the"} for i in range(40)]
+    view = make_index(docs, mode="sift").view
+    ranked = ranking.relevance_ranked
+    depths: list[int] = []
+
+    def spy(tf: np.ndarray, idfs: np.ndarray, k1: float, depth: int, *rest: object
+            ) -> tuple[object, ...]:
+        depths.append(depth)
+        got = ranked(tf, idfs, k1, depth, *rest)
+        if depth == 0:  # as before: the cut of min(rerank_depth, n) rows, a bonus of 0
+            before = ranked(tf, idfs, k1, min(300, tf.shape[1]), *rest)
+            for g, b in zip(got, before, strict=True):
+                assert np.array_equal(g, b) if isinstance(g, np.ndarray) else g == b
+        return got
+
+    monkeypatch.setattr(ranking, "relevance_ranked", spy)
+    for q in ("alpha the", "the alpha of", "alpha beta"):
+        lexical.match_and_rank(parse(view, SearchParams(q=q, limit=3)), [], 3,
+                               page_scores_only=True)
+    assert depths == [0, 0, 40]
+
+
 @given(st.lists(st.floats(0.0, 50.0), min_size=1, max_size=12))
 @settings(max_examples=300, deadline=None)
 def test_weights_sum_is_numpys_reduction(weights: list[float]) -> None:

@@ -138,7 +138,10 @@ def candidates_and_frequencies(docs, fields, weight, offsets, n_docs, field_weig
         tf, df = term_frequencies(index, docs, fields, weight, offsets, field_weight,
                                   weight_docs, cands.size)
         return cands, index, matched, tf, df
-    where = np.empty(n_docs, np.int32)  # only candidates' slots are ever read
+    # Unsigned, as the docids: an index numba cannot prove non-negative gets a
+    # wraparound fix-up (a shift, a mask and an add) at every use, about a sixth of
+    # this kernel's time on a frequent word's rows (docs/benchmarks/engine-speed.md).
+    where = np.empty(n_docs, np.uint32)  # only candidates' slots are ever read
     if way == SPARSE_CANDIDATES:
         cands = _sorted_distinct(docs)
         for c in range(cands.size):
@@ -162,13 +165,15 @@ def candidates_and_frequencies(docs, fields, weight, offsets, n_docs, field_weig
     df = np.zeros(n_words, np.int64)
     hit = np.zeros(n_cands, np.uint8)  # as _add_frequencies: bit 0 any, bit 1 full weight
     threshold = np.float32(0.99)
+    stride = np.uint64(weight_docs)
     for w in range(n_words):
         row = tf[w]
         hit[:] = 0
         for i in range(offsets[w], offsets[w + 1]):
-            c = where[docs[i]]
+            d = np.uint64(docs[i])
+            c = where[d]
             index[i] = c
-            row[c] += weight[i] * field_weight[np.int64(fields[i]) * weight_docs + docs[i]]
+            row[c] += weight[i] * field_weight[np.uint64(fields[i]) * stride + d]
             hit[c] |= np.uint8(1) | (np.uint8(weight[i] >= threshold) << np.uint8(1))
         present = matched[w]
         n_any = 0
@@ -249,12 +254,14 @@ def _add_frequencies(tf, df, index, docs, fields, weight, offsets, field_weight,
     n_cands = tf.shape[1]
     hit = np.zeros(n_cands, np.uint8)  # bit 0: any occurrence, bit 1: a full-weight one
     threshold = np.float32(0.99)
+    stride = np.uint64(n_docs)
     for w in range(n_words):
         row = tf[w]
         hit[:] = 0
         for i in range(offsets[w], offsets[w + 1]):
-            c = index[i]
-            row[c] += weight[i] * field_weight[np.int64(fields[i]) * n_docs + docs[i]]
+            c = np.uint32(index[i])  # unsigned: no wraparound fix-up (candidates_and_...)
+            d = np.uint64(docs[i])
+            row[c] += weight[i] * field_weight[np.uint64(fields[i]) * stride + d]
             hit[c] |= np.uint8(1) | (np.uint8(weight[i] >= threshold) << np.uint8(1))
         n_any = 0
         n_full = 0
