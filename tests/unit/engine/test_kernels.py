@@ -234,9 +234,10 @@ def test_gather_candidates_is_gather_words_then_candidates_and_frequencies(
     table[:, 3] = rng.random(n).astype(np.float32)
     masks = (rng.random(N_DOCS) < 0.5, np.ones(N_FIELDS, bool), np.ones(N_FIELDS, bool))
     field_weight = rng.random(N_DOCS * N_FIELDS).astype(np.float32)
+    scored = rng.random(sizes.size) < 0.7
     got = kernels.gather_candidates(*segments[0], *segments[1], word_ptr, table, *masks,
                                     check_docs, False, False, N_DOCS, ratio, ratio // 4 or 1,
-                                    field_weight, N_DOCS)
+                                    field_weight, N_DOCS, scored)
     gathered = kernels.gather_words(
         *segments[0], *segments[1], word_ptr, table[:, 0].astype(np.int64),
         table[:, 1].astype(np.int8), table[:, 2].astype(bool), table[:, 3].astype(np.float32),
@@ -246,7 +247,8 @@ def test_gather_candidates_is_gather_words_then_candidates_and_frequencies(
         kernels.MARKED_CANDIDATES if occurrences * (ratio // 4 or 1) < N_DOCS else \
         kernels.DENSE_CANDIDATES
     found = kernels.candidates_and_frequencies(gathered[0], gathered[1], gathered[5],
-                                               gathered[6], N_DOCS, field_weight, N_DOCS, way)
+                                               gathered[6], N_DOCS, field_weight, N_DOCS,
+                                               scored, way)
     for g, e in zip(got, (*gathered, *found), strict=True):
         assert g.dtype == e.dtype and np.array_equal(g, e)
 
@@ -803,12 +805,14 @@ def test_rows_by_term_is_lexsort_for_rows_in_document_order(seed: int, n: int,
 
 @given(occurrence_lists(), st.sampled_from([kernels.SPARSE_CANDIDATES,
                                             kernels.MARKED_CANDIDATES,
-                                            kernels.DENSE_CANDIDATES]))
+                                            kernels.DENSE_CANDIDATES]),
+       st.integers(0, 15))
 @settings(max_examples=150, deadline=None)
 def test_candidates_and_frequencies_are_the_two_calls_it_replaces(
-        words: list[dict[str, np.ndarray]], way: int) -> None:
+        words: list[dict[str, np.ndarray]], way: int, unscored: int) -> None:
     """Each way to the candidates (sorted_distinct and candidate_index, marked or dense),
-    then term_frequencies: the same arrays, bit for bit."""
+    then term_frequencies: the same arrays, bit for bit; a word not scored (bit w of
+    ``unscored``) with a tf row of zeros and as df the candidates holding it."""
     docs, fields, weight = _flat(words, "docs"), _flat(words, "fields"), _flat(words, "weight")
     offsets = _offsets(words)
     field_weight = np.random.default_rng(1).random(N_DOCS * N_FIELDS).astype(np.float32)
@@ -821,8 +825,11 @@ def test_candidates_and_frequencies_are_the_two_calls_it_replaces(
         cands, index, matched = ways[way](docs, offsets, N_DOCS)
     tf, df = kernels.term_frequencies(index, docs, fields, weight, offsets, field_weight,
                                       N_DOCS, cands.size)
+    scored = np.array([not unscored >> w & 1 for w in range(len(words))], np.bool_)
+    tf[~scored] = 0.0
+    df[~scored] = matched[~scored].sum(axis=1)
     got = kernels.candidates_and_frequencies(docs, fields, weight, offsets, N_DOCS,
-                                             field_weight, N_DOCS, way)
+                                             field_weight, N_DOCS, scored, way)
     for g, e in zip(got, (cands, index, matched, tf, df), strict=True):
         assert g.dtype == e.dtype and np.array_equal(g, e)
 

@@ -348,6 +348,40 @@ def test_one_content_word_among_stop_words_skips_the_depth_cut(
     assert depths == [0, 0, 40]
 
 
+def test_stop_words_get_no_term_frequencies_and_rank_the_same(
+        make_index: MakeIndex, monkeypatch: pytest.MonkeyPatch) -> None:
+    """A stop word at stop_weight 0 (positive k1) gets no term frequencies summed
+    (scored_words), and every search ranks and scores as with them summed; with a stop
+    weight, or k1 0, every word is scored."""
+    from dataclasses import replace
+
+    from sift.engine import ranking
+    from sift.engine.expand import parse_query
+    from sift.engine.pipeline import lexical
+    from sift.engine.pipeline.request import parse
+    from sift.engine.query import SearchParams
+
+    docs = [{"id": i, "t": f"the alpha {_filler(i % 5)} of the beta {'of ' * (i % 3)}"}
+            for i in range(60)]
+    docs += [{"id": 100 + i, "t": f"{_filler(i + 3)} the end"} for i in range(20)]
+    index = make_index(docs, mode="sift")
+    words, _ = parse_query("the alpha of", index.view.analyzer, set())
+    params = ranking.RelevanceParams()
+    assert ranking.scored_words(words, params).tolist() == [False, True, False]
+    for other in (replace(params, stop_weight=0.1), replace(params, k1=0.0)):
+        assert ranking.scored_words(words, other).all()
+
+    def page(q: str) -> tuple[list[int], list[float]]:
+        found = lexical.match_and_rank(parse(index.view, SearchParams(q=q, limit=80)), [], 80)
+        return found.docids.tolist(), found.scores.tolist()
+
+    queries = ("the alpha of", "the alpha", "of the", "alpha beta of", "the", "the al", "of")
+    pages = [page(q) for q in queries]
+    every = ranking.scored_words
+    monkeypatch.setattr(lexical, "scored_words", lambda words, p: np.ones_like(every(words, p)))
+    assert [page(q) for q in queries] == pages
+
+
 @given(st.lists(st.floats(0.0, 50.0), min_size=1, max_size=12))
 @settings(max_examples=300, deadline=None)
 def test_weights_sum_is_numpys_reduction(weights: list[float]) -> None:

@@ -124,7 +124,7 @@ DENSE_CANDIDATES = 2
 
 @compiled
 def candidates_and_frequencies(docs, fields, weight, offsets, n_docs, field_weight,
-                               weight_docs, way):  # pragma: no cover - compiled
+                               weight_docs, scored, way):  # pragma: no cover - compiled
     """(cands, index, matched, tf, df): a search's candidates as ``way`` finds them
     (SPARSE_CANDIDATES: sorted_distinct then candidate_index; MARKED_CANDIDATES:
     marked_candidates; DENSE_CANDIDATES: dense_candidates) and their term_frequencies
@@ -132,11 +132,21 @@ def candidates_and_frequencies(docs, fields, weight, offsets, n_docs, field_weig
     made two or three, and the same arrays. Sparse and dense candidates map a docid to
     its candidate through a docid-sized table: there one pass over the occurrences
     writes each one's candidate index and adds its term frequency, and ``matched`` is
-    read off the words' hits, where the calls made three passes."""
+    read off the words' hits, where the calls made three passes.
+
+    A word not ``scored`` (one whose score weight is 0: a stop word, ranking's
+    stop_weight 0) gets no term frequencies (its tf row stays 0) and as df the
+    candidates holding it: what relevance_scores reads of such a word (whether its df
+    is 0) is the same, and its idf times 0 adds 0 whatever its tf. Its occurrences (a
+    search's "the", "of", "a": most of its rows) are only indexed and marked."""
     if way == MARKED_CANDIDATES:
         cands, index, matched = marked_candidates(docs, offsets, n_docs)
         tf, df = term_frequencies(index, docs, fields, weight, offsets, field_weight,
                                   weight_docs, cands.size)
+        for w in range(offsets.size - 1):
+            if not scored[w]:  # as the other ways leave such a word
+                tf[w] = 0.0
+                df[w] = np.count_nonzero(matched[w])
         return cands, index, matched, tf, df
     # Unsigned, as the docids: an index numba cannot prove non-negative gets a
     # wraparound fix-up (a shift, a mask and an add) at every use, about a sixth of
@@ -167,6 +177,14 @@ def candidates_and_frequencies(docs, fields, weight, offsets, n_docs, field_weig
     threshold = np.float32(0.99)
     stride = np.uint64(weight_docs)
     for w in range(n_words):
+        if not scored[w]:
+            present = matched[w]
+            for i in range(offsets[w], offsets[w + 1]):
+                c = where[np.uint64(docs[i])]
+                index[i] = c
+                present[c] = True
+            df[w] = np.count_nonzero(present)
+            continue
         row = tf[w]
         hit[:] = 0
         for i in range(offsets[w], offsets[w + 1]):
@@ -190,7 +208,7 @@ def candidates_and_frequencies(docs, fields, weight, offsets, n_docs, field_weig
 def gather_candidates(ptr_a, docs_a, fields_a, pos_a, ptr_b, docs_b, fields_b, pos_b,
                       word_ptr, table, doc_mask, field_ok, typo_ok, check_docs, check_fields,
                       check_typos, n_docs, sparse_ratio, marked_ratio, field_weight,
-                      weight_docs):  # pragma: no cover - compiled
+                      weight_docs, scored):  # pragma: no cover - compiled
     """gather_words over the words' expansion rows ``table`` (expand.term_rows: per term
     its id, typos, exactness and weight, as float64), then candidates_and_frequencies of
     what it gathered, the way match.Features picks (SPARSE_CANDIDATES below ``n_docs /
@@ -198,7 +216,7 @@ def gather_candidates(ptr_a, docs_a, fields_a, pos_a, ptr_b, docs_b, fields_b, p
     DENSE_CANDIDATES): a search whose words are their terms' rows alone (no phrase, split
     or synonym phrase) in one call where it made two, without the table's four columns
     made from Python first. Returns gather_words' seven arrays, then
-    candidates_and_frequencies' five."""
+    candidates_and_frequencies' five (``scored``: its words that get term frequencies)."""
     n = table.shape[0]
     term_ids = np.empty(n, np.int64)
     t_typos = np.empty(n, np.int8)
@@ -217,7 +235,7 @@ def gather_candidates(ptr_a, docs_a, fields_a, pos_a, ptr_b, docs_b, fields_b, p
     way = SPARSE_CANDIDATES if occurrences * sparse_ratio < n_docs else \
         MARKED_CANDIDATES if occurrences * marked_ratio < n_docs else DENSE_CANDIDATES
     cands, index, matched, tf, df = candidates_and_frequencies(
-        docs, fields, weight, offsets, n_docs, field_weight, weight_docs, way)
+        docs, fields, weight, offsets, n_docs, field_weight, weight_docs, scored, way)
     return docs, fields, pos, typos, exact, weight, offsets, cands, index, matched, tf, df
 
 
