@@ -255,11 +255,14 @@ def gather(words: list[QueryWord], snap: Snapshot, ctx: MatchContext
 
 
 def gather_found(words: list[QueryWord], snap: Snapshot, ctx: MatchContext,
-                 field_weight: FieldWeights | None
+                 field_weight: FieldWeights | None, copied: np.ndarray | None = None
                  ) -> tuple[WordOccurrences, Occurrences | None, Found | None]:
     """:func:`gather`, and with ``field_weight`` (what Features takes) the candidates and
     their term frequencies found in the same call where every word's occurrences are its
-    terms' rows alone in at most two segments (kernels.gather_candidates); else None."""
+    terms' rows alone in at most two segments (kernels.gather_candidates); else None.
+    ``copied``: per word, whether anything reads its rows' columns beyond their docids
+    (None: all do); a word not copied must not be scored (field_weight's mask). In that
+    call only: elsewhere every row is copied whole."""
     # A word's phrase, synonym phrases and split first: without any, one call gathers.
     extras = [_phrase_parts(word, snap, ctx) for word in words]
     segments = list(snap.segments) or [_NO_SEGMENT]
@@ -272,7 +275,8 @@ def gather_found(words: list[QueryWord], snap: Snapshot, ctx: MatchContext,
             a.term_ptr, a.docs, a.fields, a.pos, b.term_ptr, b.docs, b.fields, b.pos, ptr,
             rows, ctx.doc_mask, ctx.field_ok, ctx.typo_field_ok, not ctx.every_doc,
             not ctx.every_field, not ctx.typos_everywhere, snap.alive.size, SPARSE_RATIO,
-            MARKED_RATIO, *field_weight)
+            MARKED_RATIO, *field_weight,
+            np.ones(len(words), np.bool_) if copied is None else copied)
         flat = Occurrences(*run)
         return WordRows(flat, offsets.tolist()), flat, (offsets, cands, index, matched, tf,
                                                         df)

@@ -351,8 +351,9 @@ def test_one_content_word_among_stop_words_skips_the_depth_cut(
 def test_stop_words_get_no_term_frequencies_and_rank_the_same(
         make_index: MakeIndex, monkeypatch: pytest.MonkeyPatch) -> None:
     """A stop word at stop_weight 0 (positive k1) gets no term frequencies summed
-    (scored_words), and every search ranks and scores as with them summed; with a stop
-    weight, or k1 0, every word is scored."""
+    (scored_words) and only its rows' docids copied (relevance alone reads no more of
+    them), and every search ranks and scores as with every word scored and copied; with
+    a stop weight, or k1 0, every word is scored."""
     from dataclasses import replace
 
     from sift.engine import ranking
@@ -376,10 +377,22 @@ def test_stop_words_get_no_term_frequencies_and_rank_the_same(
         return found.docids.tolist(), found.scores.tolist()
 
     queries = ("the alpha of", "the alpha", "of the", "alpha beta of", "the", "the al", "of")
+    gathered = lexical.gather_found
+    copied: list[list[bool] | None] = []
+
+    def spy(words: object, snap: object, ctx: object, weights: object,
+            rows: np.ndarray | None = None) -> object:
+        copied.append(None if rows is None else rows.tolist())
+        return gathered(words, snap, ctx, weights, rows)
+
+    monkeypatch.setattr(lexical, "gather_found", spy)
     pages = [page(q) for q in queries]
+    # Only the scored words' rows are copied whole: relevance alone reads the rest's docs.
+    assert copied[0] == [False, True, False]
     every = ranking.scored_words
     monkeypatch.setattr(lexical, "scored_words", lambda words, p: np.ones_like(every(words, p)))
     assert [page(q) for q in queries] == pages
+    assert copied[len(queries)] == [True, True, True]
 
 
 @given(st.lists(st.floats(0.0, 50.0), min_size=1, max_size=12))

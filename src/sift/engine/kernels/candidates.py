@@ -12,7 +12,7 @@ import numpy as np
 
 from sift.engine.kernels.bits import _popcount
 from sift.engine.kernels.compiling import compiled
-from sift.engine.kernels.gather import gather_words
+from sift.engine.kernels.gather import gather_rows
 
 
 @compiled
@@ -141,11 +141,14 @@ def candidates_and_frequencies(docs, fields, weight, offsets, n_docs, field_weig
     search's "the", "of", "a": most of its rows) are only indexed and marked."""
     if way == MARKED_CANDIDATES:
         cands, index, matched = marked_candidates(docs, offsets, n_docs)
-        tf, df = term_frequencies(index, docs, fields, weight, offsets, field_weight,
-                                  weight_docs, cands.size)
-        for w in range(offsets.size - 1):
-            if not scored[w]:  # as the other ways leave such a word
-                tf[w] = 0.0
+        n_words = offsets.size - 1
+        tf = np.zeros((n_words, cands.size), np.float64)
+        df = np.zeros(n_words, np.int64)
+        for w in range(n_words):
+            if scored[w]:  # term_frequencies of this word alone
+                _add_frequencies(tf[w:w + 1], df[w:w + 1], index, docs, fields, weight,
+                                 offsets[w:w + 2], field_weight, weight_docs)
+            else:  # as the other ways leave such a word (its fields and weights unread)
                 df[w] = np.count_nonzero(matched[w])
         return cands, index, matched, tf, df
     # Unsigned, as the docids: an index numba cannot prove non-negative gets a
@@ -208,7 +211,7 @@ def candidates_and_frequencies(docs, fields, weight, offsets, n_docs, field_weig
 def gather_candidates(ptr_a, docs_a, fields_a, pos_a, ptr_b, docs_b, fields_b, pos_b,
                       word_ptr, table, doc_mask, field_ok, typo_ok, check_docs, check_fields,
                       check_typos, n_docs, sparse_ratio, marked_ratio, field_weight,
-                      weight_docs, scored):  # pragma: no cover - compiled
+                      weight_docs, scored, copied):  # pragma: no cover - compiled
     """gather_words over the words' expansion rows ``table`` (expand.term_rows: per term
     its id, typos, exactness and weight, as float64), then candidates_and_frequencies of
     what it gathered, the way match.Features picks (SPARSE_CANDIDATES below ``n_docs /
@@ -216,7 +219,9 @@ def gather_candidates(ptr_a, docs_a, fields_a, pos_a, ptr_b, docs_b, fields_b, p
     DENSE_CANDIDATES): a search whose words are their terms' rows alone (no phrase, split
     or synonym phrase) in one call where it made two, without the table's four columns
     made from Python first. Returns gather_words' seven arrays, then
-    candidates_and_frequencies' five (``scored``: its words that get term frequencies)."""
+    candidates_and_frequencies' five (``scored``: its words that get term frequencies;
+    ``copied``: its words whose rows get every column, gather_rows; a word not copied
+    must not be scored, whose fields and weights would be read)."""
     n = table.shape[0]
     term_ids = np.empty(n, np.int64)
     t_typos = np.empty(n, np.int8)
@@ -227,10 +232,10 @@ def gather_candidates(ptr_a, docs_a, fields_a, pos_a, ptr_b, docs_b, fields_b, p
         t_typos[t] = np.int8(table[t, 1])
         t_exact[t] = table[t, 2] != 0.0
         t_weight[t] = np.float32(table[t, 3])
-    docs, fields, pos, typos, exact, weight, offsets = gather_words(
+    docs, fields, pos, typos, exact, weight, offsets = gather_rows(
         ptr_a, docs_a, fields_a, pos_a, ptr_b, docs_b, fields_b, pos_b, word_ptr, term_ids,
         t_typos, t_exact, t_weight, doc_mask, field_ok, typo_ok, check_docs, check_fields,
-        check_typos)
+        check_typos, copied)
     occurrences = offsets[offsets.size - 1]
     way = SPARSE_CANDIDATES if occurrences * sparse_ratio < n_docs else \
         MARKED_CANDIDATES if occurrences * marked_ratio < n_docs else DENSE_CANDIDATES
