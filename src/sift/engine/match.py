@@ -234,6 +234,12 @@ def within_row_budget(words: list[QueryWord], sequence: list[int] | None, snap: 
     return words[:kept], sequence
 
 
+# What Features takes to find the relevance rule's term frequencies with the candidates:
+# (ranking.field_weights, its documents a field, ranking.scored_words: per word whether
+# it gets them).
+FieldWeights = tuple[np.ndarray, int, np.ndarray]
+
+
 # What kernels.gather_candidates found with the occurrences: (offsets, cands, index,
 # matched, tf, df), as match.Features takes them.
 Found = tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray, np.ndarray, np.ndarray]
@@ -249,11 +255,14 @@ def gather(words: list[QueryWord], snap: Snapshot, ctx: MatchContext
 
 
 def gather_found(words: list[QueryWord], snap: Snapshot, ctx: MatchContext,
-                 field_weight: tuple[np.ndarray, int] | None
+                 field_weight: FieldWeights | None, copied: np.ndarray | None = None
                  ) -> tuple[WordOccurrences, Occurrences | None, Found | None]:
     """:func:`gather`, and with ``field_weight`` (what Features takes) the candidates and
     their term frequencies found in the same call where every word's occurrences are its
-    terms' rows alone in at most two segments (kernels.gather_candidates); else None."""
+    terms' rows alone in at most two segments (kernels.gather_candidates); else None.
+    ``copied``: per word, whether anything reads its rows' columns beyond their docids
+    (None: all do); a word not copied must not be scored (field_weight's mask). In that
+    call only: elsewhere every row is copied whole."""
     # A word's phrase, synonym phrases and split first: without any, one call gathers.
     extras = [_phrase_parts(word, snap, ctx) for word in words]
     segments = list(snap.segments) or [_NO_SEGMENT]
@@ -266,7 +275,8 @@ def gather_found(words: list[QueryWord], snap: Snapshot, ctx: MatchContext,
             a.term_ptr, a.docs, a.fields, a.pos, b.term_ptr, b.docs, b.fields, b.pos, ptr,
             rows, ctx.doc_mask, ctx.field_ok, ctx.typo_field_ok, not ctx.every_doc,
             not ctx.every_field, not ctx.typos_everywhere, snap.alive.size, SPARSE_RATIO,
-            MARKED_RATIO, *field_weight)
+            MARKED_RATIO, *field_weight,
+            np.ones(len(words), np.bool_) if copied is None else copied)
         flat = Occurrences(*run)
         return WordRows(flat, offsets.tolist()), flat, (offsets, cands, index, matched, tf,
                                                         df)
@@ -397,7 +407,7 @@ class Features:
 
     def __init__(self, occs: WordOccurrences, field_rank: np.ndarray, n_docs: int,
                  flat: Occurrences | None = None,
-                 field_weight: tuple[np.ndarray, int] | None = None,
+                 field_weight: FieldWeights | None = None,
                  found: Found | None = None) -> None:
         """``found``: what gather_found found with ``flat`` (its candidates and their
         term frequencies), as the call below would find them (``field_weight``'s)."""
@@ -432,7 +442,7 @@ class Features:
         # holds only the other words' rows (word_totals.trailing_word_features).
         self.coded_last: tuple[np.ndarray, np.ndarray] | None = None
 
-    def _candidates(self, n_docs: int, field_weight: tuple[np.ndarray, int] | None) -> None:
+    def _candidates(self, n_docs: int, field_weight: FieldWeights | None) -> None:
         """The occurrences' offsets per word, the candidates, each occurrence's candidate
         and the matched mask (and, with ``field_weight``, the term frequencies)."""
         ends = [0]

@@ -221,7 +221,8 @@ def test_gather_candidates_is_gather_words_then_candidates_and_frequencies(
         first: list[dict[str, np.ndarray]], second: list[dict[str, np.ndarray]], seed: int,
         check_docs: bool, ratio: int) -> None:
     """The rows table's columns as numpy's astype makes them, gather_words, then
-    candidates_and_frequencies the way match.Features picks: the same twelve arrays."""
+    candidates_and_frequencies the way match.Features picks: the same twelve arrays, but
+    for the columns past the docids of a word not copied (gather_rows leaves them)."""
     segments = (_segment(first), _segment(second))
     rng = np.random.default_rng(seed)
     sizes = rng.integers(0, 4, int(rng.integers(1, 4)))
@@ -234,9 +235,11 @@ def test_gather_candidates_is_gather_words_then_candidates_and_frequencies(
     table[:, 3] = rng.random(n).astype(np.float32)
     masks = (rng.random(N_DOCS) < 0.5, np.ones(N_FIELDS, bool), np.ones(N_FIELDS, bool))
     field_weight = rng.random(N_DOCS * N_FIELDS).astype(np.float32)
+    scored = rng.random(sizes.size) < 0.7
+    copied = scored | (rng.random(sizes.size) < 0.5)
     got = kernels.gather_candidates(*segments[0], *segments[1], word_ptr, table, *masks,
                                     check_docs, False, False, N_DOCS, ratio, ratio // 4 or 1,
-                                    field_weight, N_DOCS)
+                                    field_weight, N_DOCS, scored, copied)
     gathered = kernels.gather_words(
         *segments[0], *segments[1], word_ptr, table[:, 0].astype(np.int64),
         table[:, 1].astype(np.int8), table[:, 2].astype(bool), table[:, 3].astype(np.float32),
@@ -246,9 +249,16 @@ def test_gather_candidates_is_gather_words_then_candidates_and_frequencies(
         kernels.MARKED_CANDIDATES if occurrences * (ratio // 4 or 1) < N_DOCS else \
         kernels.DENSE_CANDIDATES
     found = kernels.candidates_and_frequencies(gathered[0], gathered[1], gathered[5],
-                                               gathered[6], N_DOCS, field_weight, N_DOCS, way)
-    for g, e in zip(got, (*gathered, *found), strict=True):
-        assert g.dtype == e.dtype and np.array_equal(g, e)
+                                               gathered[6], N_DOCS, field_weight, N_DOCS,
+                                               scored, way)
+    ends = gathered[6]
+    read = np.repeat(copied, np.diff(ends))  # the rows whose every column is written
+    for column, (g, e) in enumerate(zip(got, (*gathered, *found), strict=True)):
+        assert g.dtype == e.dtype and g.shape == e.shape
+        if 0 < column < 6:
+            assert np.array_equal(g[read], e[read])
+        else:
+            assert np.array_equal(g, e)
 
 
 KERNELS = ("gather_words", "gather_candidates", "dense_candidates", "candidate_index",
@@ -803,12 +813,14 @@ def test_rows_by_term_is_lexsort_for_rows_in_document_order(seed: int, n: int,
 
 @given(occurrence_lists(), st.sampled_from([kernels.SPARSE_CANDIDATES,
                                             kernels.MARKED_CANDIDATES,
-                                            kernels.DENSE_CANDIDATES]))
+                                            kernels.DENSE_CANDIDATES]),
+       st.integers(0, 15))
 @settings(max_examples=150, deadline=None)
 def test_candidates_and_frequencies_are_the_two_calls_it_replaces(
-        words: list[dict[str, np.ndarray]], way: int) -> None:
+        words: list[dict[str, np.ndarray]], way: int, unscored: int) -> None:
     """Each way to the candidates (sorted_distinct and candidate_index, marked or dense),
-    then term_frequencies: the same arrays, bit for bit."""
+    then term_frequencies: the same arrays, bit for bit; a word not scored (bit w of
+    ``unscored``) with a tf row of zeros and as df the candidates holding it."""
     docs, fields, weight = _flat(words, "docs"), _flat(words, "fields"), _flat(words, "weight")
     offsets = _offsets(words)
     field_weight = np.random.default_rng(1).random(N_DOCS * N_FIELDS).astype(np.float32)
@@ -821,8 +833,11 @@ def test_candidates_and_frequencies_are_the_two_calls_it_replaces(
         cands, index, matched = ways[way](docs, offsets, N_DOCS)
     tf, df = kernels.term_frequencies(index, docs, fields, weight, offsets, field_weight,
                                       N_DOCS, cands.size)
+    scored = np.array([not unscored >> w & 1 for w in range(len(words))], np.bool_)
+    tf[~scored] = 0.0
+    df[~scored] = matched[~scored].sum(axis=1)
     got = kernels.candidates_and_frequencies(docs, fields, weight, offsets, N_DOCS,
-                                             field_weight, N_DOCS, way)
+                                             field_weight, N_DOCS, scored, way)
     for g, e in zip(got, (cands, index, matched, tf, df), strict=True):
         assert g.dtype == e.dtype and np.array_equal(g, e)
 
@@ -941,6 +956,27 @@ def test_relevance_ranked_page_only_gives_the_same_page(
     first = every[4][:need]
     assert np.array_equal(page[0][first], every[0][first])
     assert np.array_equal(page[1][first], every[1][first])
+
+
+@given(occurrence_lists(), st.integers(0, 2**32 - 1), st.sampled_from([1, 7, N_DOCS]),
+       st.sampled_from([0, 1, 10, N_DOCS]), st.sampled_from([0.0, 0.5]),
+       st.sampled_from([0.5, 100.0]), st.booleans())
+@settings(max_examples=150, deadline=None)
+def test_relevance_ranked_without_pairs_is_the_same_without_a_depth(
+        words: list[dict[str, np.ndarray]], seed: int, depth: int, need: int, bonus: float,
+        max_score: float, page_only: bool) -> None:
+    """No word pair (ranking.relevance_scores: fewer than two content words), no bonus:
+    every array and flag is the same with depth 0 as with the depth cut it skips."""
+    rng, tf, idfs, matched, _, _, index, offsets = _relevance_inputs(words, seed)
+    cands = rng.permutation(N_DOCS).astype(np.uint32)
+    tie = rng.integers(0, 4, N_DOCS).astype(np.uint64)
+    rows = (index, _flat(words, "fields"), _flat(words, "pos"), offsets,
+            np.empty((0, 2), np.int64), np.empty(0), 0.25, POS_BITS, matched, bonus,
+            max_score)
+    cut = kernels.relevance_ranked(tf, idfs, 1.6, depth, *rows, need, cands, tie, page_only)
+    none = kernels.relevance_ranked(tf, idfs, 1.6, 0, *rows, need, cands, tie, page_only)
+    for c, n in zip(cut, none, strict=True):
+        assert np.array_equal(c, n) and np.asarray(c).dtype == np.asarray(n).dtype
 
 
 def test_reachable_rows_drops_rows_the_bonus_cannot_lift_onto_the_page() -> None:

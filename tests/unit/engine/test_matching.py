@@ -318,7 +318,8 @@ def test_features_bring_the_term_frequencies_the_relevance_rule_reads(n_docs: in
     field_weight = rng.random(2 * n_docs).astype(np.float32)
     rank = np.zeros(2, np.int64)
     plain = match.Features(occs, rank, n_docs)
-    feats = match.Features(occs, rank, n_docs, None, (field_weight, n_docs))
+    feats = match.Features(occs, rank, n_docs, None,
+                           (field_weight, n_docs, np.ones(len(occs), np.bool_)))
     assert plain.frequencies is None and feats.frequencies is not None
     assert np.array_equal(feats.cands, plain.cands)
     assert np.array_equal(feats.index_all, plain.index_all)
@@ -334,7 +335,7 @@ def _relevance_query(docs: list[dict[str, Any]], q: str) -> tuple[Any, ...]:
     Features take for the relevance rule: (words, snapshot, context, field ranks, field
     weights), every document and field allowed."""
     from sift.engine.expand import ExpandConfig, expand, parse_query
-    from sift.engine.ranking import RelevanceParams, field_weights
+    from sift.engine.ranking import RelevanceParams, field_weights, scored_words
 
     view = build_index(docs).view
     snap = view.snapshot
@@ -344,7 +345,8 @@ def _relevance_query(docs: list[dict[str, Any]], q: str) -> tuple[Any, ...]:
     ctx = match.MatchContext(snap.alive, np.ones(n_fields, bool), np.ones(n_fields, bool),
                              every_doc=True)
     rank = np.zeros(n_fields, np.int64)
-    weights = (field_weights(RelevanceParams(), snap, None, rank, 1), snap.field_len.shape[0])
+    weights = (field_weights(RelevanceParams(), snap, None, rank, 1), snap.field_len.shape[0],
+               scored_words(words, RelevanceParams()))
     return words, snap, ctx, rank, weights
 
 

@@ -315,6 +315,86 @@ def test_a_page_only_ranking_adds_the_bonus_only_where_it_can_reach_the_page(
     assert asked == [True, False]
 
 
+def test_one_content_word_among_stop_words_skips_the_depth_cut(
+        make_index: MakeIndex, monkeypatch: pytest.MonkeyPatch) -> None:
+    """A several-word query with fewer than two content words ("alpha the") has no word
+    pair, so no proximity bonus: the relevance kernel gets no depth (no cut of the best
+    300 rows, no reachable_rows), and answers as it did with one, bit for bit; a query
+    with two content words still gets its depth."""
+    from sift.engine import ranking
+    from sift.engine.pipeline import lexical
+    from sift.engine.pipeline.request import parse
+    from sift.engine.query import SearchParams
+
+    docs = [{"id": i, "t": f"the alpha {_filler(i % 7)} of beta the"} for i in range(40)]
+    view = make_index(docs, mode="sift").view
+    ranked = ranking.relevance_ranked
+    depths: list[int] = []
+
+    def spy(tf: np.ndarray, idfs: np.ndarray, k1: float, depth: int, *rest: object
+            ) -> tuple[object, ...]:
+        depths.append(depth)
+        got = ranked(tf, idfs, k1, depth, *rest)
+        if depth == 0:  # as before: the cut of min(rerank_depth, n) rows, a bonus of 0
+            before = ranked(tf, idfs, k1, min(300, tf.shape[1]), *rest)
+            for g, b in zip(got, before, strict=True):
+                assert np.array_equal(g, b) if isinstance(g, np.ndarray) else g == b
+        return got
+
+    monkeypatch.setattr(ranking, "relevance_ranked", spy)
+    for q in ("alpha the", "the alpha of", "alpha beta"):
+        lexical.match_and_rank(parse(view, SearchParams(q=q, limit=3)), [], 3,
+                               page_scores_only=True)
+    assert depths == [0, 0, 40]
+
+
+def test_stop_words_get_no_term_frequencies_and_rank_the_same(
+        make_index: MakeIndex, monkeypatch: pytest.MonkeyPatch) -> None:
+    """A stop word at stop_weight 0 (positive k1) gets no term frequencies summed
+    (scored_words) and only its rows' docids copied (relevance alone reads no more of
+    them), and every search ranks and scores as with every word scored and copied; with
+    a stop weight, or k1 0, every word is scored."""
+    from dataclasses import replace
+
+    from sift.engine import ranking
+    from sift.engine.expand import parse_query
+    from sift.engine.pipeline import lexical
+    from sift.engine.pipeline.request import parse
+    from sift.engine.query import SearchParams
+
+    docs = [{"id": i, "t": f"the alpha {_filler(i % 5)} of the beta {'of ' * (i % 3)}"}
+            for i in range(60)]
+    docs += [{"id": 100 + i, "t": f"{_filler(i + 3)} the end"} for i in range(20)]
+    index = make_index(docs, mode="sift")
+    words, _ = parse_query("the alpha of", index.view.analyzer, set())
+    params = ranking.RelevanceParams()
+    assert ranking.scored_words(words, params).tolist() == [False, True, False]
+    for other in (replace(params, stop_weight=0.1), replace(params, k1=0.0)):
+        assert ranking.scored_words(words, other).all()
+
+    def page(q: str) -> tuple[list[int], list[float]]:
+        found = lexical.match_and_rank(parse(index.view, SearchParams(q=q, limit=80)), [], 80)
+        return found.docids.tolist(), found.scores.tolist()
+
+    queries = ("the alpha of", "the alpha", "of the", "alpha beta of", "the", "the al", "of")
+    gathered = lexical.gather_found
+    copied: list[list[bool] | None] = []
+
+    def spy(words: object, snap: object, ctx: object, weights: object,
+            rows: np.ndarray | None = None) -> object:
+        copied.append(None if rows is None else rows.tolist())
+        return gathered(words, snap, ctx, weights, rows)
+
+    monkeypatch.setattr(lexical, "gather_found", spy)
+    pages = [page(q) for q in queries]
+    # Only the scored words' rows are copied whole: relevance alone reads the rest's docs.
+    assert copied[0] == [False, True, False]
+    every = ranking.scored_words
+    monkeypatch.setattr(lexical, "scored_words", lambda words, p: np.ones_like(every(words, p)))
+    assert [page(q) for q in queries] == pages
+    assert copied[len(queries)] == [True, True, True]
+
+
 @given(st.lists(st.floats(0.0, 50.0), min_size=1, max_size=12))
 @settings(max_examples=300, deadline=None)
 def test_weights_sum_is_numpys_reduction(weights: list[float]) -> None:

@@ -175,11 +175,12 @@ def warm_up() -> None:
     candidate_index(cands, docs, offsets, 1)
     weight = np.ones(1, np.float32)
     tf, _ = term_frequencies(index, docs, fields, weight, offsets, weight, 1, 1)
-    candidates_and_frequencies(docs, fields, weight, offsets, 1, weight, 1, DENSE_CANDIDATES)
+    candidates_and_frequencies(docs, fields, weight, offsets, 1, weight, 1, yes,
+                               DENSE_CANDIDATES)
     for doc_mask in (yes, cached_mask):
         gather_candidates(ptr, docs, fields, pos, ptr, docs, fields, pos, ptr,
                           np.zeros((1, 4)), doc_mask, yes, yes, True, True, True, 1, 16, 4,
-                          weight, 1)
+                          weight, 1, yes, yes)
     saturated_sum(tf, np.ones(1), 1.0)
     coded_sum(tf, np.ones(2), 1.0, np.zeros(1, np.uint16), np.ones(1))
     phrase_rows(ptr, docs, fields, pos, ptr, docs, fields, pos, np.zeros(2, i64), 20)

@@ -12,7 +12,7 @@ import numpy as np
 
 from sift.engine.kernels.bits import _popcount
 from sift.engine.kernels.compiling import compiled
-from sift.engine.kernels.gather import gather_words
+from sift.engine.kernels.gather import gather_rows
 
 
 @compiled
@@ -124,7 +124,7 @@ DENSE_CANDIDATES = 2
 
 @compiled
 def candidates_and_frequencies(docs, fields, weight, offsets, n_docs, field_weight,
-                               weight_docs, way):  # pragma: no cover - compiled
+                               weight_docs, scored, way):  # pragma: no cover - compiled
     """(cands, index, matched, tf, df): a search's candidates as ``way`` finds them
     (SPARSE_CANDIDATES: sorted_distinct then candidate_index; MARKED_CANDIDATES:
     marked_candidates; DENSE_CANDIDATES: dense_candidates) and their term_frequencies
@@ -132,13 +132,29 @@ def candidates_and_frequencies(docs, fields, weight, offsets, n_docs, field_weig
     made two or three, and the same arrays. Sparse and dense candidates map a docid to
     its candidate through a docid-sized table: there one pass over the occurrences
     writes each one's candidate index and adds its term frequency, and ``matched`` is
-    read off the words' hits, where the calls made three passes."""
+    read off the words' hits, where the calls made three passes.
+
+    A word not ``scored`` (one whose score weight is 0: a stop word, ranking's
+    stop_weight 0) gets no term frequencies (its tf row stays 0) and as df the
+    candidates holding it: what relevance_scores reads of such a word (whether its df
+    is 0) is the same, and its idf times 0 adds 0 whatever its tf. Its occurrences (a
+    search's "the", "of", "a": most of its rows) are only indexed and marked."""
     if way == MARKED_CANDIDATES:
         cands, index, matched = marked_candidates(docs, offsets, n_docs)
-        tf, df = term_frequencies(index, docs, fields, weight, offsets, field_weight,
-                                  weight_docs, cands.size)
+        n_words = offsets.size - 1
+        tf = np.zeros((n_words, cands.size), np.float64)
+        df = np.zeros(n_words, np.int64)
+        for w in range(n_words):
+            if scored[w]:  # term_frequencies of this word alone
+                _add_frequencies(tf[w:w + 1], df[w:w + 1], index, docs, fields, weight,
+                                 offsets[w:w + 2], field_weight, weight_docs)
+            else:  # as the other ways leave such a word (its fields and weights unread)
+                df[w] = np.count_nonzero(matched[w])
         return cands, index, matched, tf, df
-    where = np.empty(n_docs, np.int32)  # only candidates' slots are ever read
+    # Unsigned, as the docids: an index numba cannot prove non-negative gets a
+    # wraparound fix-up (a shift, a mask and an add) at every use, about a sixth of
+    # this kernel's time on a frequent word's rows (docs/benchmarks/engine-speed.md).
+    where = np.empty(n_docs, np.uint32)  # only candidates' slots are ever read
     if way == SPARSE_CANDIDATES:
         cands = _sorted_distinct(docs)
         for c in range(cands.size):
@@ -162,13 +178,23 @@ def candidates_and_frequencies(docs, fields, weight, offsets, n_docs, field_weig
     df = np.zeros(n_words, np.int64)
     hit = np.zeros(n_cands, np.uint8)  # as _add_frequencies: bit 0 any, bit 1 full weight
     threshold = np.float32(0.99)
+    stride = np.uint64(weight_docs)
     for w in range(n_words):
+        if not scored[w]:
+            present = matched[w]
+            for i in range(offsets[w], offsets[w + 1]):
+                c = where[np.uint64(docs[i])]
+                index[i] = c
+                present[c] = True
+            df[w] = np.count_nonzero(present)
+            continue
         row = tf[w]
         hit[:] = 0
         for i in range(offsets[w], offsets[w + 1]):
-            c = where[docs[i]]
+            d = np.uint64(docs[i])
+            c = where[d]
             index[i] = c
-            row[c] += weight[i] * field_weight[np.int64(fields[i]) * weight_docs + docs[i]]
+            row[c] += weight[i] * field_weight[np.uint64(fields[i]) * stride + d]
             hit[c] |= np.uint8(1) | (np.uint8(weight[i] >= threshold) << np.uint8(1))
         present = matched[w]
         n_any = 0
@@ -185,7 +211,7 @@ def candidates_and_frequencies(docs, fields, weight, offsets, n_docs, field_weig
 def gather_candidates(ptr_a, docs_a, fields_a, pos_a, ptr_b, docs_b, fields_b, pos_b,
                       word_ptr, table, doc_mask, field_ok, typo_ok, check_docs, check_fields,
                       check_typos, n_docs, sparse_ratio, marked_ratio, field_weight,
-                      weight_docs):  # pragma: no cover - compiled
+                      weight_docs, scored, copied):  # pragma: no cover - compiled
     """gather_words over the words' expansion rows ``table`` (expand.term_rows: per term
     its id, typos, exactness and weight, as float64), then candidates_and_frequencies of
     what it gathered, the way match.Features picks (SPARSE_CANDIDATES below ``n_docs /
@@ -193,7 +219,9 @@ def gather_candidates(ptr_a, docs_a, fields_a, pos_a, ptr_b, docs_b, fields_b, p
     DENSE_CANDIDATES): a search whose words are their terms' rows alone (no phrase, split
     or synonym phrase) in one call where it made two, without the table's four columns
     made from Python first. Returns gather_words' seven arrays, then
-    candidates_and_frequencies' five."""
+    candidates_and_frequencies' five (``scored``: its words that get term frequencies;
+    ``copied``: its words whose rows get every column, gather_rows; a word not copied
+    must not be scored, whose fields and weights would be read)."""
     n = table.shape[0]
     term_ids = np.empty(n, np.int64)
     t_typos = np.empty(n, np.int8)
@@ -204,15 +232,15 @@ def gather_candidates(ptr_a, docs_a, fields_a, pos_a, ptr_b, docs_b, fields_b, p
         t_typos[t] = np.int8(table[t, 1])
         t_exact[t] = table[t, 2] != 0.0
         t_weight[t] = np.float32(table[t, 3])
-    docs, fields, pos, typos, exact, weight, offsets = gather_words(
+    docs, fields, pos, typos, exact, weight, offsets = gather_rows(
         ptr_a, docs_a, fields_a, pos_a, ptr_b, docs_b, fields_b, pos_b, word_ptr, term_ids,
         t_typos, t_exact, t_weight, doc_mask, field_ok, typo_ok, check_docs, check_fields,
-        check_typos)
+        check_typos, copied)
     occurrences = offsets[offsets.size - 1]
     way = SPARSE_CANDIDATES if occurrences * sparse_ratio < n_docs else \
         MARKED_CANDIDATES if occurrences * marked_ratio < n_docs else DENSE_CANDIDATES
     cands, index, matched, tf, df = candidates_and_frequencies(
-        docs, fields, weight, offsets, n_docs, field_weight, weight_docs, way)
+        docs, fields, weight, offsets, n_docs, field_weight, weight_docs, scored, way)
     return docs, fields, pos, typos, exact, weight, offsets, cands, index, matched, tf, df
 
 
@@ -249,12 +277,14 @@ def _add_frequencies(tf, df, index, docs, fields, weight, offsets, field_weight,
     n_cands = tf.shape[1]
     hit = np.zeros(n_cands, np.uint8)  # bit 0: any occurrence, bit 1: a full-weight one
     threshold = np.float32(0.99)
+    stride = np.uint64(n_docs)
     for w in range(n_words):
         row = tf[w]
         hit[:] = 0
         for i in range(offsets[w], offsets[w + 1]):
-            c = index[i]
-            row[c] += weight[i] * field_weight[np.int64(fields[i]) * n_docs + docs[i]]
+            c = np.uint32(index[i])  # unsigned: no wraparound fix-up (candidates_and_...)
+            d = np.uint64(docs[i])
+            row[c] += weight[i] * field_weight[np.uint64(fields[i]) * stride + d]
             hit[c] |= np.uint8(1) | (np.uint8(weight[i] >= threshold) << np.uint8(1))
         n_any = 0
         n_full = 0

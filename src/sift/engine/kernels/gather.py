@@ -28,12 +28,14 @@ def _row_count(term_ptr, term_ids):  # pragma: no cover - compiled
 @compiled
 def _copy_rows(term_ptr, seg_docs, seg_fields, seg_pos, term_ids, t_typos, t_exact,
                t_weight, first, last, doc_mask, field_ok, typo_ok, check_docs, check_fields,
-               check_typos, docs, fields, pos, typos, exact, weight, k):  # pragma: no cover
+               check_typos, docs, fields, pos, typos, exact, weight, k, full
+               ):  # pragma: no cover - compiled
     """Append the rows of ``term_ids[first:last]`` in one segment at ``k``, term after
     term, each with its term's typo count, exactness and weight, keeping only rows whose
     document passes ``doc_mask`` (if ``check_docs``), whose field passes ``field_ok``
     (if ``check_fields``) and, for rows with typos, whose field allows typos (if
-    ``check_typos``). Returns the new end.
+    ``check_typos``). Returns the new end. Not ``full``: an unmasked row's docid alone is
+    written (its other columns are left as they are: what gather_rows says of them).
 
     A term's typo count, exactness and weight are filled in once its kept rows are known,
     in a loop of constant stores that vectorizes: written beside each row in the loop
@@ -54,11 +56,17 @@ def _copy_rows(term_ptr, seg_docs, seg_fields, seg_pos, term_ids, t_typos, t_exa
             src_d, src_f, src_p = seg_docs[lo:hi], seg_fields[lo:hi], seg_pos[lo:hi]
             end = k + hi - lo
             out_d, out_f, out_p = docs[k:end], fields[k:end], pos[k:end]
-            for r in range(hi - lo):
-                out_d[r] = src_d[r]
-                out_f[r] = src_f[r]
-                out_p[r] = src_p[r]
+            if full:
+                for r in range(hi - lo):
+                    out_d[r] = src_d[r]
+                    out_f[r] = src_f[r]
+                    out_p[r] = src_p[r]
+            else:
+                for r in range(hi - lo):
+                    out_d[r] = src_d[r]
             k = end
+            if not full:
+                continue
         else:
             allowed = field_ok if check_fields else typo_ok
             for r in range(lo, hi):
@@ -93,6 +101,21 @@ def gather_words(ptr_a, docs_a, fields_a, pos_a, ptr_b, docs_b, fields_b, pos_b,
     offsets), segment a's before b's, term after term in each (see _copy_rows for
     what is kept). One call per search instead of one per word and segment plus the
     copies that joined their results."""
+    return gather_rows(ptr_a, docs_a, fields_a, pos_a, ptr_b, docs_b, fields_b, pos_b,
+                       word_ptr, term_ids, t_typos, t_exact, t_weight, doc_mask, field_ok,
+                       typo_ok, check_docs, check_fields, check_typos,
+                       np.ones(word_ptr.size - 1, np.bool_))
+
+
+@compiled
+def gather_rows(ptr_a, docs_a, fields_a, pos_a, ptr_b, docs_b, fields_b, pos_b, word_ptr,
+                term_ids, t_typos, t_exact, t_weight, doc_mask, field_ok, typo_ok, check_docs,
+                check_fields, check_typos, copied):  # pragma: no cover - compiled
+    """gather_words, where the rows of a word not ``copied`` (one whose occurrences only
+    make candidates: a stop word under the relevance rule alone, which is in no word
+    pair) get their docids alone: their other five columns are whatever the buffer held,
+    and nothing may read them. Where they come from the postings unmasked (the common
+    unfiltered search), a fifth of the bytes a row is written ("the": 58k rows)."""
     total = _row_count(ptr_a, term_ids) + _row_count(ptr_b, term_ids)
     docs = np.empty(total, np.uint32)
     fields = np.empty(total, np.uint16)
@@ -107,10 +130,10 @@ def gather_words(ptr_a, docs_a, fields_a, pos_a, ptr_b, docs_b, fields_b, pos_b,
         first, last = word_ptr[w], word_ptr[w + 1]
         k = _copy_rows(ptr_a, docs_a, fields_a, pos_a, term_ids, t_typos, t_exact, t_weight,
                        first, last, doc_mask, field_ok, typo_ok, check_docs, check_fields,
-                       check_typos, docs, fields, pos, typos, exact, weight, k)
+                       check_typos, docs, fields, pos, typos, exact, weight, k, copied[w])
         k = _copy_rows(ptr_b, docs_b, fields_b, pos_b, term_ids, t_typos, t_exact, t_weight,
                        first, last, doc_mask, field_ok, typo_ok, check_docs, check_fields,
-                       check_typos, docs, fields, pos, typos, exact, weight, k)
+                       check_typos, docs, fields, pos, typos, exact, weight, k, copied[w])
         offsets[w + 1] = k
     return docs[:k], fields[:k], pos[:k], typos[:k], exact[:k], weight[:k], offsets
 

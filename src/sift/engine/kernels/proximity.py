@@ -77,7 +77,8 @@ def _subset_rows(index, fields, subset, rows):  # pragma: no cover - compiled
     n = 0
     n_fields = 1
     for i in range(index.size):
-        keep = subset[index[i]]
+        # Unsigned: no wraparound fix-up per row (a frequent word's rows, every one read).
+        keep = subset[np.uint32(index[i])]
         rows[n] = i
         n += keep
     for r in range(n):

@@ -38,6 +38,7 @@ from sift.engine.ranking import (
     Ties,
     field_weights,
     rank,
+    scored_words,
     top_order,
 )
 from sift.engine.select import listing, matches_pattern, sort_key_fn
@@ -196,8 +197,14 @@ def match(request: Request, sort: list[str], need: int | None, word_totals: bool
         # The relevance rule's term frequencies come with the candidates, in one call
         # (with the occurrences, when their words have no phrase: gather_found).
         weights = (field_weights(relevance, snap, corpus, field_rank, n_ranks),
-                   snap.field_len.shape[0]) if stems else None
-        occs, flat, found = gather_found(ranked_words, snap, ctx, weights)
+                   snap.field_len.shape[0], scored_words(ranked_words, relevance)) \
+            if stems else None
+        # Under the relevance rule alone (no bucket rule: sequence) and without network
+        # statistics (which count occurrences), a word it does not score is in no word
+        # pair: only its rows' documents are read (its candidates and matches).
+        copied = weights[2] if weights is not None and sequence is not None and \
+            corpus is None else None
+        occs, flat, found = gather_found(ranked_words, snap, ctx, weights, copied)
         feats = Features(occs, field_rank, snap.alive.size, flat, weights, found)
     inp = RankInput(
         snap,
