@@ -628,6 +628,26 @@ def test_add_pair_bonuses_is_add_proximity_bonus_per_pair(words: list[dict[str, 
     assert raw.tobytes() == expected.tobytes()
 
 
+@given(occurrence_lists(), st.integers(0, 2**32 - 1), st.floats(0.0, 1.0))
+@settings(max_examples=200, deadline=None)
+def test_subset_rows_are_the_rows_of_subset_candidates_in_order(
+        words: list[dict[str, np.ndarray]], seed: int, share: float) -> None:
+    """The pair bonuses' row scan (_subset_rows) over a word's rows in any order (the
+    gather's are term after term, each term's by candidate): the rows whose candidate is
+    in the subset, in row order, and one more than their largest field (1 when none). The
+    contract a faster scan must keep (a bisection per term was tried and not taken:
+    docs/benchmarks/engine-speed.md, branch ``pair1``)."""
+    rng = np.random.default_rng(seed)
+    subset = rng.random(N_DOCS) < share
+    index = _flat(words, "docs").astype(np.int32)
+    fields = _flat(words, "fields")
+    rows = np.full(index.size, -1, np.int64)
+    n, n_fields = kernels._subset_rows(index, fields, subset, rows)
+    expected = np.flatnonzero(subset[index])
+    assert rows[:n].tolist() == expected.tolist()
+    assert n_fields == (int(fields[expected].max()) + 1 if expected.size else 1)
+
+
 def test_in_unit_range_is_min_and_max_within_0_and_1() -> None:
     for values in ([0.0, 1.0, 0.5], [-0.0, 1.0], [], [1.0, 1.0000001], [-1e-300, 0.5],
                    [0.5, np.nan], [np.inf]):
