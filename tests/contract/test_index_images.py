@@ -163,6 +163,28 @@ def test_a_stop_does_not_wait_past_its_merge_budget(
     assert _answer(catalog) == live
 
 
+def test_a_stop_during_the_idle_merge_does_not_wait_for_the_warm_up(
+    db: Database, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The one-letter totals of a version about to be thrown away are not built while
+    a stop waits for the worker (at 1M products, 2-3 s): the image holds none of them."""
+    node = _node(db, tmp_path / "images")
+    worker, catalog = node.worker, node.catalog
+    worker._dirty, worker._worked_at = True, 0.0  # batches ran, the queue is idle
+    optimize = catalog.optimize
+    warmed: list[int] = []
+
+    def stop_arrives() -> int:
+        worker._stop.set()  # SIGTERM while the idle pass merges
+        return optimize()
+
+    monkeypatch.setattr(catalog, "optimize", stop_arrives)
+    monkeypatch.setattr(catalog, "warm", lambda: warmed.append(1) or 0)
+    worker._run()  # one pass, then the stop ends the loop
+    assert warmed == []
+    assert len(catalog.get("things")._segments) == 1  # the merge itself still went in
+
+
 def test_a_rebuild_runs_with_the_cyclic_collector_paused(db: Database, tmp_path: Path) -> None:
     """As a batch does: the collector's automatic full collections walked every object of
     the index built so far, again and again (a start's 1M-product rebuild spent 8.5 of its
