@@ -41,7 +41,8 @@ log = logging.getLogger("sift.catalog")
 # How long a stop may spend merging the indexes' segments before it writes their images
 # (all indexes together): an index whose merge is not done by then is written as it is,
 # and the next start merges it before serving it (_ready). A 1M-product merge takes
-# ~1-1.5 s on a 2-core machine (docs/benchmarks/scale.md, "A stop that merges").
+# ~1.4 s on a loaded 2-core machine (docs/benchmarks/scale.md, "A restart from an image
+# written by a stop right after an import").
 STOP_MERGE_BUDGET_S = 15.0
 
 
