@@ -28,6 +28,7 @@ from sqlalchemy.engine import Connection
 from sift.engine import image
 from sift.engine.index import SearchIndex
 from sift.engine.partition import Partition
+from sift.engine.store import Segment
 from sift.errors import IndexNotFound
 from sift.semantic import service as semantic
 from sift.storage import documents as doc_rows
@@ -36,6 +37,13 @@ from sift.storage.database import Database
 from sift.tasks import memory
 
 log = logging.getLogger("sift.catalog")
+
+# How long a stop may spend merging the indexes' segments before it writes their images
+# (all indexes together): an index whose merge is not done by then is written as it is,
+# and the next start merges it before serving it (_ready). A 1M-product merge takes
+# ~1.4 s on a loaded 2-core machine (docs/benchmarks/scale.md, "A restart from an image
+# written by a stop right after an import").
+STOP_MERGE_BUDGET_S = 15.0
 
 
 class IndexCatalog:
@@ -356,6 +364,7 @@ class IndexCatalog:
         with self._lock:
             indexes = dict(self._indexes)
         kept = set()
+        merge_until = time.monotonic() + STOP_MERGE_BUDGET_S
         for uid, index in indexes.items():
             key = self._image_key(uid, index.primary_key, index.settings)
             if key is None:
@@ -363,6 +372,7 @@ class IndexCatalog:
             path = self._image_path(uid)
             kept.add(path)
             started = time.perf_counter()
+            _merge_before_image(uid, index, merge_until)
             try:
                 header = image.save(index, path, key)
             except Exception:  # a full disk, an object that cannot be pickled: no image,
@@ -376,6 +386,45 @@ class IndexCatalog:
             stale.unlink(missing_ok=True)
         for partial in self.image_dir.glob(".*.partial"):
             partial.unlink(missing_ok=True)
+
+
+def _merge_before_image(uid: str, index: SearchIndex, until: float) -> None:
+    """Merge the segments ``index`` holds into the image about to be written, as the
+    task worker's idle pass would have (a stop right after an import comes before it):
+    otherwise the next start merges them before serving the index, which made a 1M
+    restart from its image 1.3-6 s slower and ~70 MiB heavier. The merge runs on a
+    daemon thread, waited for until ``until`` (time.monotonic) at most, so that a stop
+    never waits on it past its budget; one not done by then is left behind, and the
+    image holds the segments as they are (the next start merges them)."""
+    if not index.merge_due():
+        return
+    if time.monotonic() >= until:
+        log.warning("index %r: no time left in the stop to merge its segments; the image "
+                    "holds them unmerged", uid, extra={"index": uid})  # fmt: skip
+        return
+    done: list[tuple[list[Segment], Segment] | None] = []
+    failed: list[Exception] = []
+
+    def merge() -> None:
+        try:
+            done.append(index.merged_segments())
+        except Exception as exc:  # reported below: the stop goes on, unmerged
+            failed.append(exc)
+
+    started = time.perf_counter()
+    merger = threading.Thread(target=merge, name="sift-image-merge", daemon=True)
+    merger.start()
+    merger.join(max(0.0, until - time.monotonic()))
+    if failed:
+        log.warning("index %r: its segments could not be merged for its image", uid,
+                    exc_info=failed[0])  # fmt: skip
+    elif not done:
+        log.warning("index %r: its segments' merge outlasted the stop's %.0f s; the image "
+                    "holds them unmerged (the next start merges them)", uid,
+                    STOP_MERGE_BUDGET_S, extra={"index": uid})  # fmt: skip
+    elif done[0] is not None and index.adopt_merge(*done[0]):
+        log.info("index %r: segments merged for its image, %.1f s", uid,
+                 time.perf_counter() - started, extra={"index": uid})  # fmt: skip
 
 
 def _prepare(held: list[SearchIndex]) -> None:

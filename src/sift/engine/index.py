@@ -316,13 +316,41 @@ class SearchIndex:
         Unless ``force``, only when the segments beside the largest hold at least
         OPTIMIZE_SHARE of its rows: a trickle of small batches must not rewrite a large
         index after each one (tiered merging already bounds the segment count)."""
-        if len(self._segments) <= 1:
-            return False
-        sizes = [seg.size for seg in self._segments]
-        if not force and (sum(sizes) - max(sizes)) < OPTIMIZE_SHARE * max(sizes):
+        if not self.merge_due(force):
             return False
         self._segments = [merge_segments(self._segments, self._alive, len(self._terms))]
         self._publish()
+        return True
+
+    def merge_due(self, force: bool = False) -> bool:
+        """Whether :meth:`optimize` would merge the writer's segments."""
+        if len(self._segments) <= 1:
+            return False
+        sizes = [seg.size for seg in self._segments]
+        return force or (sum(sizes) - max(sizes)) >= OPTIMIZE_SHARE * max(sizes)
+
+    def merged_segments(self) -> tuple[list[Segment], Segment] | None:
+        """The writer's segments and their merge, where :meth:`optimize` would merge them
+        (None otherwise), computed without changing the index: for a stop, which writes
+        the merge into the index image (:meth:`adopt_merge`) only if it came in time
+        (IndexCatalog.save_images). Reads the writer's state: call between batches."""
+        if not self.merge_due():
+            return None
+        segments = list(self._segments)
+        return segments, merge_segments(segments, self._alive, len(self._terms))
+
+    def adopt_merge(self, segments: list[Segment], merged: Segment) -> bool:
+        """Make ``merged`` (of :meth:`merged_segments`) the writer's one segment if its
+        segments are still ``segments``; nothing is published: the published view's
+        segments hold the same live rows, and a pickle (sift.engine.image) holds the
+        writer's state, so the image of a stop loads with nothing left to merge. The
+        next change publishes a view of the merged segment."""
+        current = self._segments
+        if len(current) != len(segments) or any(
+            a is not b for a, b in zip(current, segments, strict=True)
+        ):
+            return False  # a batch changed them meanwhile
+        self._segments = [merged]
         return True
 
     def warm(self) -> int:

@@ -274,11 +274,20 @@ def field_weights(p: RelevanceParams, snap: Snapshot, corpus: CorpusStats | None
 
 def _built_field_weights(p: RelevanceParams, snap: Snapshot, avg: np.ndarray,
                          field_rank: np.ndarray, n_ranks: int) -> np.ndarray:
-    n_fields = snap.field_len.shape[1]
+    n_docs, n_fields = snap.field_len.shape
     fw = 1.0 + p.attr_boost * np.clip(1.0 - field_rank / max(n_ranks - 1, 1), 0, 1)
-    norm = (1.0 - p.b) + (p.b / avg)[None, :] * snap.field_len
-    return np.ascontiguousarray((fw[None, :n_fields] / norm).astype(np.float32).T
-                                ).reshape(-1)
+    scale = p.b / avg  # float32, as the whole-matrix expression computed it
+    out = np.empty((n_fields, n_docs), dtype=np.float32)
+    # One field's row at a time, each value computed as the whole-matrix expression
+    # did (the norm in float32, the division in float64, then float32): that expression
+    # made four whole-matrix temporaries, one of them float64, ~110 MiB beside the 27 MiB
+    # result at 1M products, which made the first search of each version (at a start:
+    # the one-letter words' warm-up before /health) the process's RSS peak.
+    weight = np.broadcast_to(fw[None, :n_fields], (1, n_fields))[0]  # as it broadcast
+    for f in range(n_fields):
+        norm = (1.0 - p.b) + scale[f] * snap.field_len[:, f]
+        np.divide(weight[f], norm, out=out[f], casting="same_kind")
+    return out.reshape(-1)
 
 
 def scored_words(words: list[QueryWord], p: RelevanceParams) -> np.ndarray:

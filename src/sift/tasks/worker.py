@@ -236,7 +236,11 @@ class Worker:
                     # import, third pass").
                     memory.release()
                     self.ctx.catalog.optimize()
-                    self.ctx.catalog.warm()  # one-letter searches' totals, once per version
+                    if not self._stop.is_set():
+                        # One-letter searches' totals, once per version; not for a stop
+                        # waiting on this pass: the image holds none of it (IndexCatalog
+                        # merges what it writes, and the next start warms what it loads).
+                        self.ctx.catalog.warm()
                     # The batches' replaced arrays (and a deleted index) were freed:
                     # hand the pages back rather than keep them in malloc's arenas.
                     memory.collect_garbage(idle=True)
