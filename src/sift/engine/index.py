@@ -33,6 +33,7 @@ from sift.engine.corpus.stats import CorpusStats
 from sift.engine.docids import DocIds
 from sift.engine.doctable import DocTable
 from sift.engine.extids import ExternalIds
+from sift.engine.expand import term_frequencies
 from sift.engine.facet_search import run_facet_search
 from sift.engine.fields.store import FieldStore
 from sift.engine.partition import SHARD_FIELD, Partition
@@ -95,6 +96,7 @@ class SearchIndex:
         self._field_len_room = self._field_len  # _field_len is its first rows (_grow)
         self._tie_room = np.zeros(0, dtype=np.uint64)  # the first rows are in use (_grow)
         self._segments: list[Segment] = []
+        self._dead_rows = False  # a segment may hold rows of a removed document
         self._distribution: Counter[str] = Counter()
         self.field_store = self._new_field_store()
         self._removed = []  # for the old field store, which readers drop with the old view
@@ -120,6 +122,7 @@ class SearchIndex:
 
     def __setstate__(self, state: dict[str, Any]) -> None:
         self.__dict__.update(state)
+        self.__dict__.setdefault("_dead_rows", True)  # an older image: assume some
         self.fields_lock = threading.Lock()
         self._held = self._stale = False
         self._unpublished = None
@@ -178,7 +181,12 @@ class SearchIndex:
             vocabulary=self._vocab.view(),
             field_names=list(self._field_names),
             n_alive=int(self._alive.sum()),
+            dead_rows=self._dead_rows,
         )
+        if self._dead_rows:
+            # Counted here by the writer (one pass over the rows), not by the first
+            # search of the version: see expand.term_frequencies.
+            term_frequencies(snapshot)
         # Published by one reference assignment: readers see the old view or the new
         # one, whole.
         return IndexView(snapshot, self.settings, self.analyzer, self.searchable,
@@ -308,6 +316,8 @@ class SearchIndex:
             return
         merged = merge_segments(self._segments[start:], self._alive, len(self._terms))
         self._segments = [*self._segments[:start], merged]
+        if start == 0:
+            self._dead_rows = False
 
     def optimize(self, force: bool = False) -> bool:
         """Merge every segment into one (a search gathers once per segment per word).
@@ -322,6 +332,7 @@ class SearchIndex:
         if not force and (sum(sizes) - max(sizes)) < OPTIMIZE_SHARE * max(sizes):
             return False
         self._segments = [merge_segments(self._segments, self._alive, len(self._terms))]
+        self._dead_rows = False
         self._publish()
         return True
 
@@ -383,6 +394,7 @@ class SearchIndex:
             if docid is None:
                 continue
             self._alive[docid] = False
+            self._dead_rows = True
             doc = self._docs.pop(docid)
             self._distribution.subtract(doc.keys())
             # The field store finds the bitmaps a document is in from the document.
