@@ -32,8 +32,8 @@ from sift.engine.corpus.query import query_statistics
 from sift.engine.corpus.stats import CorpusStats
 from sift.engine.docids import DocIds
 from sift.engine.doctable import DocTable
-from sift.engine.extids import ExternalIds
 from sift.engine.expand import term_frequencies
+from sift.engine.extids import ExternalIds
 from sift.engine.facet_search import run_facet_search
 from sift.engine.fields.store import FieldStore
 from sift.engine.partition import SHARD_FIELD, Partition
