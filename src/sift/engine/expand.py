@@ -339,7 +339,16 @@ def live_term_id(snap: Snapshot, word: str) -> int | None:
     deleted documents held is unknown, as to a fresh index (the term table and the
     vocabulary keep every term ever indexed)."""
     tid = snap.term_id(word)
-    return tid if tid is not None and term_frequencies(snap)[tid] > 0 else None
+    if tid is None or not dead_terms(snap):
+        return tid
+    return tid if term_frequencies(snap)[tid] > 0 else None
+
+
+def dead_terms(snap: Snapshot) -> bool:
+    """Whether some term of the snapshot has no live row (cached per snapshot): in an
+    index without replacements or deletions (or a fresh one) none has, and the
+    expansion filters nothing."""
+    return snap.cached("dead_terms", lambda: not term_frequencies(snap).all())
 
 
 def live_terms(ids: np.ndarray, snap: Snapshot) -> np.ndarray:
@@ -391,7 +400,8 @@ def _typo_terms(word: str, budget: int, snap: Snapshot, any_first: bool = False
     if any_first:
         dist = np.where(np.concatenate(firsts), dist, dist + 1)
     hit = np.nonzero((dist <= budget) & (dist > 0))[0]
-    hit = hit[live_terms(all_ids[hit], snap)]
+    if dead_terms(snap):
+        hit = hit[live_terms(all_ids[hit], snap)]
     if hit.size > MAX_TYPO_TERMS:
         hit = hit[np.argsort(dist[hit], kind="stable")[:MAX_TYPO_TERMS]]
     return all_ids[hit], dist[hit].astype(np.int8)
@@ -408,7 +418,7 @@ def _live_hits(ids: np.ndarray, dist: np.ndarray, snap: Snapshot
                ) -> tuple[np.ndarray, np.ndarray]:
     """Typo hits a live document holds: a term of replaced or deleted documents alone
     must not take a place among the closest or most frequent (a fresh index has none)."""
-    if not ids.size:
+    if not ids.size or not dead_terms(snap):
         return ids, dist
     keep = live_terms(ids, snap)
     return ids[keep], dist[keep]
@@ -555,7 +565,7 @@ def _expand_word(w: QueryWord, snap: Snapshot, cfg: ExpandConfig,
     if cfg.stems:  # a word that is its own stem (most are) has its term id already
         stem = stem_word(w.text)
         group = snap.vocabulary.stem_group(stem, tid if stem == w.text else NOT_LOOKED_UP)
-        if group:
+        if group and dead_terms(snap):
             freq = term_frequencies(snap)
             group = [t for t in group if freq[t] > 0]
     else:
@@ -663,7 +673,8 @@ def _completions(word: str, tid: int | None, snap: Snapshot, base: float
                              -1 if tid is None else tid)
     # Terms only replaced or deleted documents held (count 0) come last in the cut: a
     # fresh index would not have them at all.
-    ids = ids[live_terms(ids, snap)]
+    if dead_terms(snap):
+        ids = ids[live_terms(ids, snap)]
     # Longer prefixes say more about the intended word.
     return ids, base * min(1.0, 0.5 + 0.1 * len(word))
 

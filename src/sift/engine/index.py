@@ -32,7 +32,7 @@ from sift.engine.corpus.query import query_statistics
 from sift.engine.corpus.stats import CorpusStats
 from sift.engine.docids import DocIds
 from sift.engine.doctable import DocTable
-from sift.engine.expand import term_frequencies
+from sift.engine.expand import dead_terms
 from sift.engine.extids import ExternalIds
 from sift.engine.facet_search import run_facet_search
 from sift.engine.fields.store import FieldStore
@@ -186,7 +186,7 @@ class SearchIndex:
         if self._dead_rows:
             # Counted here by the writer (one pass over the rows), not by the first
             # search of the version: see expand.term_frequencies.
-            term_frequencies(snapshot)
+            dead_terms(snapshot)
         # Published by one reference assignment: readers see the old view or the new
         # one, whole.
         return IndexView(snapshot, self.settings, self.analyzer, self.searchable,
