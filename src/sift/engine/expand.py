@@ -321,15 +321,10 @@ def term_frequencies(snap: Snapshot) -> np.ndarray:
     replaced or deleted documents left out, so that every count (and every choice made
     from counts: completions kept, trusted words, splits) is the one a fresh index of
     the same documents has (docs/ranking.md, "Same answers on every layout")."""
-    def build() -> np.ndarray:
+    def build() -> np.ndarray:  # the writer gives its versions their counts (index.py)
         total = np.zeros(snap.n_terms, dtype=np.int64)
         for seg in snap.segments:
-            if snap.dead_rows:  # one pass over the rows (the writer's, index._build_view)
-                live_rows_per_term(seg.term_ptr[: snap.n_terms + 1], seg.docs, snap.alive,
-                                   total)
-            else:
-                counts = np.diff(seg.term_ptr)
-                total[: counts.size] += counts
+            live_rows_per_term(seg.term_ptr[: snap.n_terms + 1], seg.docs, snap.alive, total)
         return total
     return snap.cached("tf", build)
 

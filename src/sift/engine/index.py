@@ -97,7 +97,6 @@ class SearchIndex:
         self._field_len_room = self._field_len  # _field_len is its first rows (_grow)
         self._tie_room = np.zeros(0, dtype=np.uint64)  # the first rows are in use (_grow)
         self._segments: list[Segment] = []
-        self._dead_rows = False  # a segment may hold rows of a removed document
         # Live rows per term id, kept from batch to batch: a batch adds its segment's
         # and takes away its removed documents' (found by analysing them again).
         self._live_tf = np.zeros(0, dtype=np.int64)
@@ -126,7 +125,6 @@ class SearchIndex:
 
     def __setstate__(self, state: dict[str, Any]) -> None:
         self.__dict__.update(state)
-        self.__dict__.setdefault("_dead_rows", True)  # an older image: assume some
         if "_live_tf" not in state:  # an older image: count them once
             self._live_tf = np.zeros(len(self._terms), dtype=np.int64)
             for seg in self._segments:
@@ -189,7 +187,6 @@ class SearchIndex:
             vocabulary=self._vocab.view(),
             field_names=list(self._field_names),
             n_alive=int(self._alive.sum()),
-            dead_rows=self._dead_rows,
         )
         # The version's live rows per term (expand.term_frequencies), kept by the writer.
         snapshot.cached("tf", lambda: self._live_tf[: snapshot.n_terms].copy())
@@ -346,8 +343,6 @@ class SearchIndex:
             return
         merged = merge_segments(self._segments[start:], self._alive, len(self._terms))
         self._segments = [*self._segments[:start], merged]
-        if start == 0:
-            self._dead_rows = False
 
     def optimize(self, force: bool = False) -> bool:
         """Merge every segment into one (a search gathers once per segment per word).
@@ -362,7 +357,6 @@ class SearchIndex:
         if not force and (sum(sizes) - max(sizes)) < OPTIMIZE_SHARE * max(sizes):
             return False
         self._segments = [merge_segments(self._segments, self._alive, len(self._terms))]
-        self._dead_rows = False
         self._publish()
         return True
 
@@ -425,7 +419,6 @@ class SearchIndex:
             if docid is None:
                 continue
             self._alive[docid] = False
-            self._dead_rows = True
             doc = self._docs.pop(docid)
             self._distribution.subtract(doc.keys())
             # The field store finds the bitmaps a document is in from the document.

@@ -182,9 +182,6 @@ class Snapshot:
     vocabulary: Vocabulary  # sorted and bucketed view of the first n_terms terms
     field_names: list[str]  # field id -> flattened attribute name
     n_alive: int
-    # Whether a segment may still hold rows of a replaced or deleted document (a merge
-    # drops them): term counts then come from the live rows alone (expand.py).
-    dead_rows: bool = False
     _cache: dict[Hashable, Any] = field(default_factory=dict)
     _lru: LRU = field(default_factory=lambda: LRU(LRU_SIZE))
     # Re-entrant: a cached value's builder may read another cached value.

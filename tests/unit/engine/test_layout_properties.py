@@ -14,7 +14,11 @@ from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 
 from conftest import search
+import numpy as np
+
+from sift.engine.expand import term_frequencies
 from sift.engine.index import SearchIndex
+from sift.engine.kernels import live_rows_per_term
 from sift.engine.settings import default_settings
 
 # Near spellings and shared beginnings, so that typo and prefix expansions (and their
@@ -82,6 +86,13 @@ def test_live_index_answers_as_a_fresh_one(batches: list[tuple[list[dict], list[
             final.pop(str(i), None)
     if merge:  # the idle pass' merge: one segment, but the dead terms stay known
         live.optimize(force=True)
+    # The writer's kept counts (a batch's rows added, its removed documents' taken away)
+    # are one pass over the live rows.
+    snap = live.view.snapshot
+    counted = np.zeros(snap.n_terms, dtype=np.int64)
+    for seg in snap.segments:
+        live_rows_per_term(seg.term_ptr, seg.docs, snap.alive, counted)
+    assert np.array_equal(term_frequencies(snap), counted)
     fresh = _index(mode)
     fresh.upsert(sorted(final.items(), key=lambda item: int(item[0])))
     for q, opts in qs:
