@@ -10,12 +10,11 @@ from __future__ import annotations
 
 from typing import Any
 
+import numpy as np
 from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 
 from conftest import search
-import numpy as np
-
 from sift.engine.expand import term_frequencies
 from sift.engine.index import SearchIndex
 from sift.engine.kernels import live_rows_per_term
