@@ -24,6 +24,7 @@ from sift.engine.kernels import (
     SHORTLIST_LETTERS,
     expansion_table,
     fresh_entries,
+    live_rows_per_term,
     prefix_completions,
     typed_word_hits,
     typed_word_shortlists,
@@ -322,14 +323,38 @@ class ExpandConfig:
 
 
 def term_frequencies(snap: Snapshot) -> np.ndarray:
-    """Occurrences per term id over all segments (cached per snapshot)."""
-    def build() -> np.ndarray:
+    """Live occurrences per term id over all segments (cached per snapshot): rows of
+    replaced or deleted documents left out, so that every count (and every choice made
+    from counts: completions kept, trusted words, splits) is the one a fresh index of
+    the same documents has (docs/ranking.md, "Same answers on every layout")."""
+    def build() -> np.ndarray:  # the writer gives its versions their counts (index.py)
         total = np.zeros(snap.n_terms, dtype=np.int64)
         for seg in snap.segments:
-            counts = np.diff(seg.term_ptr)
-            total[: counts.size] += counts
+            live_rows_per_term(seg.term_ptr[: snap.n_terms + 1], seg.docs, snap.alive, total)
         return total
     return snap.cached("tf", build)
+
+
+def live_term_id(snap: Snapshot, word: str) -> int | None:
+    """The word's term id where a live document holds it: a term only replaced or
+    deleted documents held is unknown, as to a fresh index (the term table and the
+    vocabulary keep every term ever indexed)."""
+    tid = snap.term_id(word)
+    if tid is None or not dead_terms(snap):
+        return tid
+    return tid if term_frequencies(snap)[tid] > 0 else None
+
+
+def dead_terms(snap: Snapshot) -> bool:
+    """Whether some term of the snapshot has no live row (cached per snapshot): in an
+    index without replacements or deletions (or a fresh one) none has, and the
+    expansion filters nothing."""
+    return snap.cached("dead_terms", lambda: not term_frequencies(snap).all())
+
+
+def live_terms(ids: np.ndarray, snap: Snapshot) -> np.ndarray:
+    """Which of ``ids`` a live document holds (a mask)."""
+    return term_frequencies(snap)[ids] > 0
 
 
 def max_typos(word: str, cfg: ExpandConfig) -> int:
@@ -376,6 +401,8 @@ def _typo_terms(word: str, budget: int, snap: Snapshot, any_first: bool = False
     if any_first:
         dist = np.where(np.concatenate(firsts), dist, dist + 1)
     hit = np.nonzero((dist <= budget) & (dist > 0))[0]
+    if dead_terms(snap):
+        hit = hit[live_terms(all_ids[hit], snap)]
     if hit.size > MAX_TYPO_TERMS:
         hit = hit[np.argsort(dist[hit], kind="stable")[:MAX_TYPO_TERMS]]
     return all_ids[hit], dist[hit].astype(np.int8)
@@ -384,7 +411,18 @@ def _typo_terms(word: str, budget: int, snap: Snapshot, any_first: bool = False
 def _closest(word: str, budget: int, ids: np.ndarray, snap: Snapshot, any_first: bool
              ) -> tuple[np.ndarray, np.ndarray]:
     """:func:`_typo_terms` over a bigram-filtered shortlist of term ids."""
-    return _fewest_typos(*_hits(word, ids, snap, budget, prefix=False, any_first=any_first))
+    return _fewest_typos(*_live_hits(*_hits(word, ids, snap, budget, prefix=False,
+                                            any_first=any_first), snap))
+
+
+def _live_hits(ids: np.ndarray, dist: np.ndarray, snap: Snapshot
+               ) -> tuple[np.ndarray, np.ndarray]:
+    """Typo hits a live document holds: a term of replaced or deleted documents alone
+    must not take a place among the closest or most frequent (a fresh index has none)."""
+    if not ids.size or not dead_terms(snap):
+        return ids, dist
+    keep = live_terms(ids, snap)
+    return ids[keep], dist[keep]
 
 
 def _fewest_typos(ids: np.ndarray, dist: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
@@ -520,7 +558,7 @@ def _expand_word(w: QueryWord, snap: Snapshot, cfg: ExpandConfig,
     """One word's own expansions: exact, prefix, stem, typo and typo-prefix terms, each
     kind found here and the table joined in one call (kernels.expansion_table).
     ``facts``: the counts of every shard, which decide instead of this snapshot's."""
-    tid = snap.term_id(w.text)
+    tid = live_term_id(snap, w.text)
     completions, prefix_weight = _NO_TERMS, 0.0
     if w.is_prefix and cfg.prefix_search:
         completions, prefix_weight = _completions(w.text, tid, snap, cfg.prefix_weight)
@@ -528,6 +566,9 @@ def _expand_word(w: QueryWord, snap: Snapshot, cfg: ExpandConfig,
     if cfg.stems:  # a word that is its own stem (most are) has its term id already
         stem = stem_word(w.text)
         group = snap.vocabulary.stem_group(stem, tid if stem == w.text else NOT_LOOKED_UP)
+        if group and dead_terms(snap):
+            freq = term_frequencies(snap)
+            group = [t for t in group if freq[t] > 0]
     else:
         group = []
     found = tid is not None or completions.size > 0 or bool(group)
@@ -550,7 +591,7 @@ def _expand_word(w: QueryWord, snap: Snapshot, cfg: ExpandConfig,
     both = _typed_hits(w.text, budget, snap, any_first) if typed else None
     if budget:
         ids, dist = _typo_terms(w.text, budget, snap, any_first) if both is None else \
-            _fewest_typos(both[0][:both[2]], both[1][:both[2]])
+            _fewest_typos(*_live_hits(both[0][:both[2]], both[1][:both[2]], snap))
         if unknown and dist.size:
             # Keep the closest spellings only: farther ones are mostly noise.
             w.facts = WordFacts(own, False, int(dist.min()))
@@ -565,7 +606,7 @@ def _expand_word(w: QueryWord, snap: Snapshot, cfg: ExpandConfig,
     if typed:
         scale = 1.0 if unknown else cfg.typo_weight / W_TYPO[1]
         heads, head_typos = _typo_completions(w.text, snap, budget) if both is None else \
-            _most_frequent(both[0][both[2]:], both[1][both[2]:], snap)
+            _most_frequent(*_live_hits(both[0][both[2]:], both[1][both[2]:], snap), snap)
         head_weights = cfg.prefix_weight * scale * _TYPO_WEIGHTS[head_typos]
     w._terms = snap.terms
     if completions.size or ids.size or heads.size or (group and group != [tid]):
@@ -631,6 +672,10 @@ def _completions(word: str, tid: int | None, snap: Snapshot, base: float
     ids = prefix_completions(letters, order, vocab.codes, vocab.lengths_by_id,
                              term_frequencies(snap), MAX_PREFIX_TERMS,
                              -1 if tid is None else tid)
+    # Terms only replaced or deleted documents held (count 0) come last in the cut: a
+    # fresh index would not have them at all.
+    if dead_terms(snap):
+        ids = ids[live_terms(ids, snap)]
     # Longer prefixes say more about the intended word.
     return ids, base * min(1.0, 0.5 + 0.1 * len(word))
 
@@ -671,6 +716,7 @@ def _typo_completions(word: str, snap: Snapshot, budget: int
         if not shortlist.size:
             return _NO_TERMS, _NO_TYPOS
         ids, typos = _hits(word, shortlist, snap, budget, prefix=True, any_first=False)
+    ids, typos = _live_hits(ids, typos, snap)
     return _most_frequent(ids, typos, snap)
 
 
@@ -692,7 +738,7 @@ def _add_synonyms(words: list[QueryWord], snap: Snapshot, cfg: ExpandConfig) -> 
             key = " ".join(texts[i:i + size])
             for syn in cfg.synonyms.get(key, []):
                 if len(syn) == 1:
-                    tid = snap.term_id(syn[0])
+                    tid = live_term_id(snap, syn[0])
                     if tid is not None:
                         for w in words[i:i + size]:
                             w.add([tid], 0, False, W_SYNONYM, syn)
@@ -708,7 +754,7 @@ def _add_concatenations(words: list[QueryWord], snap: Snapshot) -> None:
     for a, b in pairwise(words):
         if a.phrase is not None or b.phrase is not None:
             continue
-        tid = snap.term_id(a.text + b.text)
+        tid = live_term_id(snap, a.text + b.text)
         if tid is not None:
             for w in (a, b):
                 w.add([tid], 0, False, W_CONCAT, [a.text + b.text])
@@ -723,7 +769,7 @@ class Split(NamedTuple):
 def best_split(word: str, snap: Snapshot) -> Split | None:
     """Split an unknown word into two known ones ("sunflower" -> "sun flower"),
     preferring the split whose rarer half is most frequent."""
-    if len(word) < 4 or snap.term_id(word) is not None:
+    if len(word) < 4 or live_term_id(snap, word) is not None:
         return None
     # Snapshot.term_id spelled out, and the right half looked up only when the left
     # is a term: a word being typed ("protei") is tried at every cut, most of them
@@ -739,6 +785,6 @@ def best_split(word: str, snap: Snapshot) -> Split | None:
             continue
         freq = term_frequencies(snap)
         score = int(min(freq[left], freq[right]))
-        if best is None or score > best[0]:
+        if score and (best is None or score > best[0]):  # 0: a half no live document holds
             best = (score, Split([word[:cut], word[cut:]], [left, right]))
     return best[1] if best else None

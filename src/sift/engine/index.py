@@ -32,9 +32,11 @@ from sift.engine.corpus.query import query_statistics
 from sift.engine.corpus.stats import CorpusStats
 from sift.engine.docids import DocIds
 from sift.engine.doctable import DocTable
+from sift.engine.expand import dead_terms
 from sift.engine.extids import ExternalIds
 from sift.engine.facet_search import run_facet_search
 from sift.engine.fields.store import FieldStore
+from sift.engine.kernels import live_rows_per_term
 from sift.engine.partition import SHARD_FIELD, Partition
 from sift.engine.pipeline.lexical import BUCKET_RULES
 from sift.engine.query import SearchParams
@@ -95,6 +97,9 @@ class SearchIndex:
         self._field_len_room = self._field_len  # _field_len is its first rows (_grow)
         self._tie_room = np.zeros(0, dtype=np.uint64)  # the first rows are in use (_grow)
         self._segments: list[Segment] = []
+        # Live rows per term id, kept from batch to batch: a batch adds its segment's
+        # and takes away its removed documents' (found by analysing them again).
+        self._live_tf = np.zeros(0, dtype=np.int64)
         self._distribution: Counter[str] = Counter()
         self.field_store = self._new_field_store()
         self._removed = []  # for the old field store, which readers drop with the old view
@@ -120,6 +125,10 @@ class SearchIndex:
 
     def __setstate__(self, state: dict[str, Any]) -> None:
         self.__dict__.update(state)
+        if "_live_tf" not in state:  # an older image: count them once
+            self._live_tf = np.zeros(len(self._terms), dtype=np.int64)
+            for seg in self._segments:
+                live_rows_per_term(seg.term_ptr, seg.docs, self._alive, self._live_tf)
         self.fields_lock = threading.Lock()
         self._held = self._stale = False
         self._unpublished = None
@@ -179,6 +188,9 @@ class SearchIndex:
             field_names=list(self._field_names),
             n_alive=int(self._alive.sum()),
         )
+        # The version's live rows per term (expand.term_frequencies), kept by the writer.
+        snapshot.cached("tf", lambda: self._live_tf[: snapshot.n_terms].copy())
+        dead_terms(snapshot)
         # Published by one reference assignment: readers see the old view or the new
         # one, whole.
         return IndexView(snapshot, self.settings, self.analyzer, self.searchable,
@@ -254,6 +266,7 @@ class SearchIndex:
         self._tie_room[first : first + len(batch)] = tie_keys(list(latest))
         if postings is not None:
             self._segments.append(Segment.build(*postings, len(self._terms)))
+            self._count_rows(postings[0], +1)
         with self.fields_lock:
             # The shard goes to the filters only: hits show the document as stored.
             labelled = ([{**doc, SHARD_FIELD: shard}
@@ -262,6 +275,28 @@ class SearchIndex:
             self.field_store.add_range(first, labelled)
         self._maybe_merge()
         self._publish()
+
+    def _count_rows(self, terms: np.ndarray, sign: int) -> None:
+        """Add (``sign`` 1) or take away (-1) rows of ``terms`` to the live counts."""
+        n = len(self._terms)
+        if self._live_tf.size < n:
+            grown = np.zeros(max(n, self._live_tf.size * 3 // 2), dtype=np.int64)
+            grown[: self._live_tf.size] = self._live_tf
+            self._live_tf = grown
+        counts = np.bincount(terms, minlength=n)
+        self._live_tf[: counts.size] += sign * counts
+
+    def _uncount(self, docs: list[dict[str, Any]]) -> None:
+        """Take the rows of removed documents away from the live counts: analysed again
+        as upsert analysed them (same analyzer and fields: settings changes re-index
+        everything), in proportion to the documents, not to the index."""
+        values = batch_values(docs, lambda name: self._field_id(name)
+                              if self._is_searchable(name) else -1)
+        postings, _ = batch_postings(self.analyzer, self._term_id_of, values.texts,
+                                     values.texts_per_value, values.value_doc,
+                                     values.value_field)
+        if postings is not None:
+            self._count_rows(postings[0], -1)
 
     def _term_id_of(self, words: list[str]) -> np.ndarray:
         """Each word's term id; new words get the next ids in order of first appearance."""
@@ -406,6 +441,7 @@ class SearchIndex:
 
     def _remove(self, ext_ids: Iterable[str]) -> int:
         gone = []
+        docs: list[dict[str, Any]] = []  # as upsert indexed them (without a shard label)
         for ext in ext_ids:
             docid = self._ext_to_int.pop(ext, None)
             if docid is None:
@@ -415,6 +451,7 @@ class SearchIndex:
             self._distribution.subtract(doc.keys())
             # The field store finds the bitmaps a document is in from the document.
             gone.append((docid, self._labelled(ext, doc)))
+            docs.append(doc)
         if gone and self._held:
             # The published snapshot still has them alive: its filters must find them.
             self._removed.extend(gone)
@@ -423,6 +460,7 @@ class SearchIndex:
                 self.field_store.remove_many(gone)
         if gone:
             self._distribution = +self._distribution
+            self._uncount(docs)
         return len(gone)
 
     def delete(self, ids: Iterable[str]) -> None:
