@@ -296,6 +296,12 @@ def typo_rows(codes: np.ndarray, lengths: np.ndarray, order: np.ndarray
     rows = np.zeros((order.size, ROW_LETTERS + 1), dtype=np.uint16)
     rows[:, :head.shape[1]] = head  # wide letters wrap: such rows are marked WIDE below
     wide = (head > 0xFFFF).any(axis=1) | (in_order >= WIDE)
+    if head.shape[1] < ROW_LETTERS:
+        # Code rows narrower than a typo row (every term but the overflow store's shorter
+        # than ROW_LETTERS letters): a longer term's row would hold zeros where its letters
+        # are, and the kernels compared those (a 25-letter term was no typo completion of
+        # "baab"); WIDE sends them to the term's own letters.
+        wide |= in_order > head.shape[1]
     rows[:, ROW_LETTERS] = np.where(wide, WIDE, in_order)
     return rank, rows
 

@@ -112,3 +112,17 @@ def test_a_word_of_marks_alone_is_a_term_and_its_search_answers() -> None:
     assert set(index.view.snapshot.terms) == {"1", "\u0301", "x"}
     assert [h["id"] for h in search(index, "\u0301 a")["hits"]] == [1]
     assert [h["id"] for h in search(index, "\u0301\u0301")["hits"]] == [1]
+
+
+def test_a_term_longer_than_the_code_rows_is_a_typo_completion() -> None:
+    """Where every other term is shorter than a typo row's letters, the code rows are that
+    narrow and a long term's row held zeros past them: a 25-letter term was no typo
+    completion of "baab" (found by this file's property test, hypothesis seed 27)."""
+    term = "baaaxyzwvutsrqponmlkjihgf"  # 25 letters: kept in the term table's overflow
+    index = build_index([{"id": 1, "t": f"0 {term}"}])
+    snap = index.view.snapshot
+    tid = snap.term_id(term)
+    ids, typos = _typo_completions("baab", snap, 1)
+    assert dict(zip(ids.tolist(), typos.tolist(), strict=True)) == {tid: 1}
+    # A word long enough for a typo (five letters), searched as it is being typed.
+    assert [h["id"] for h in search(index, "baaxyz")["hits"]] == [1]
