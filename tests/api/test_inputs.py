@@ -283,3 +283,38 @@ def test_surrogate_pairs_and_escaped_backslashes_are_stored_as_written(books: Te
                     headers={"Content-Type": "application/json"})
     assert task["status"] == "succeeded", task
     assert books.get("/indexes/books/documents/3").json()["t"] == "\\ud800 \U0001d11e \U0001d11e"
+
+
+UTF8_CASES = [
+    ("/indexes/books/search?q=%FF%FE", "invalid_search_q"),
+    ("/indexes/books/search?q=%ED%A0%80", "invalid_search_q"),  # a surrogate's bytes
+    ("/indexes/books/search?q=dune&filter=title%3D%E9", "invalid_search_filter"),
+    ("/indexes/books/search?attributesToRetrieve=%C3", "invalid_search_attributes_to_retrieve"),
+    ("/indexes/books/search?sort=%FF", "invalid_search_sort"),
+    ("/indexes/books/search?facets=%FF", "invalid_search_facets"),
+    ("/indexes/books/search?%FF=1", "bad_request"),
+    ("/indexes/books/documents?filter=%FF", "invalid_document_filter"),
+    ("/indexes/books/documents?fields=%FF", "invalid_document_fields"),
+    ("/indexes/books/documents?sort=%FF", "invalid_document_sort"),
+    ("/indexes/books/documents?ids=%FF", "invalid_document_ids"),
+    ("/indexes/books/documents/1?fields=%FF", "invalid_document_fields"),
+    ("/indexes/books/similar?id=%FF", "invalid_similar_id"),
+]
+
+
+@pytest.mark.parametrize(("url", "code"), UTF8_CASES)
+def test_query_strings_that_are_not_utf8_are_refused(books: TestClient, url: str, code: str
+                                                     ) -> None:
+    """Decoded with replacement characters, `q=%FF%FE` was a query without words, which
+    matched every document (and a filter or a field with them matched nothing)."""
+    response = books.get(url)
+    assert response.status_code == 400, response.text
+    assert response.json()["code"] == code
+    assert "not valid UTF-8" in response.json()["message"]
+
+
+def test_percent_encoded_utf8_still_searches(books: TestClient) -> None:
+    run_task(books, "POST", "/indexes/books/documents", json=[{"id": 2, "title": "Étude"}])
+    response = books.get("/indexes/books/search?q=%C3%A9tude&attributesToRetrieve=id%2Ctitle")
+    assert response.status_code == 200, response.text
+    assert response.json()["hits"] == [{"id": 2, "title": "Étude"}]

@@ -1,6 +1,9 @@
-"""sift.inputs: the nesting scan against a byte-by-byte reference, integers, quoting."""
+"""sift.inputs: the nesting scan against a byte-by-byte reference, integers, quoting,
+query strings that are not UTF-8."""
 
 from __future__ import annotations
+
+from urllib.parse import unquote_to_bytes
 
 import orjson
 import pytest
@@ -14,6 +17,7 @@ from sift.inputs import (
     DepthScanner,
     TooDeep,
     check_depth,
+    check_utf8,
     parse_uint,
     shown,
     uint_field,
@@ -120,3 +124,32 @@ def test_quoted_values_are_cut_to_a_line() -> None:
     long = shown("x" * 10_000)
     assert len(long) < 250 and long.endswith("(10,000 characters)")
     assert shown(1 << 70) == str(1 << 70)  # past orjson's 64 bits, still shown
+
+
+# Pieces of query strings: separators, ASCII, escapes of ASCII and of bytes past it
+# (UTF-8 lead and continuation bytes, bytes never in UTF-8), a raw byte past ASCII, and
+# a cut escape.
+QUERY_PIECES = st.lists(st.sampled_from(
+    [b"&", b"=", b"+", b"q", b"filter", b"a", b"%20", b"%3D", b"%26", b"%C3", b"%a9", b"%A9",
+     b"%E2%82%AC", b"%F0%9D%84%9E", b"%FF", b"%ED%A0%80", b"%C0%80", b"\xe9", b"%", b"%8"]),
+    max_size=12).map(b"".join)
+
+
+@given(QUERY_PIECES)
+def test_check_utf8_refuses_exactly_the_parameters_that_do_not_decode(query: bytes) -> None:
+    def decodes(part: bytes) -> bool:
+        try:
+            unquote_to_bytes(part).decode("utf-8")
+        except UnicodeDecodeError:
+            return False
+        return True
+
+    pairs = [pair.partition(b"=") for pair in query.split(b"&")]
+    bad = [name for name, _, value in pairs if not (decodes(name) and decodes(value))]
+    codes = {"q": "invalid_search_q"}
+    if not bad:
+        check_utf8(query, codes)
+        return
+    with pytest.raises(SiftError) as raised:
+        check_utf8(query, codes)
+    assert raised.value.code == ("invalid_search_q" if bad[0] == b"q" else "bad_request")

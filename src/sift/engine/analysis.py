@@ -77,6 +77,14 @@ _HARD_CHARS: Final = ".;!?…\u3002\uff01\uff1f\uff1b"  # or a newline starts ea
 # word the pattern matches (texts, separators or dictionary entries holding it fall back).
 _MARK: Final = "\x01"
 
+# Never letters of a word, whatever nonSeparatorTokens and the dictionary say: the sorted
+# vocabulary is numpy's fixed-width unicode order, which drops a string's trailing NULs
+# ("ab\x00" == "ab"), and a prefix's terms are those before prefix + U+10FFFF
+# (sift.engine.vocab, kernels.expansion), so words holding them missed prefix and typo
+# answers (docs/benchmarks/hostile-input.md, "NUL and U+10FFFF are never letters"). Neither
+# is a letter by default (\w takes neither); as separators they stay out of every term.
+NEVER_LETTERS: Final = frozenset("\x00\U0010ffff")
+
 
 class Sentences(NamedTuple):
     """``[analyzer.sentences(t) for t in texts]``, flattened."""
@@ -134,7 +142,9 @@ class Analyzer:
         dictionary: Iterable[str] = (),
     ) -> None:
         seps = sorted({s for s in separators if s}, key=len, reverse=True)
-        extra = "".join(re.escape(c) for c in sorted({c for s in non_separators for c in s}))
+        letters = {c for s in non_separators for c in s} - NEVER_LETTERS
+        extra = "".join(re.escape(c) for c in sorted(letters))
+        dictionary = [d for d in dictionary if NEVER_LETTERS.isdisjoint(d)]
         word = f"(?:{_WORD_CHAR}|[{extra}])" if extra else f"(?:{_WORD_CHAR})"
         if seps:
             stop = "|".join(re.escape(s) for s in seps)

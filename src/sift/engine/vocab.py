@@ -69,7 +69,8 @@ class Vocabulary:
 
     def prefix_range(self, prefix: str) -> tuple[int, int]:
         """Positions in the sorted order (``ids[lo:hi]``) of the terms starting with
-        ``prefix``."""
+        ``prefix``. Right because no term holds NUL or U+10FFFF (analysis.NEVER_LETTERS):
+        numpy's order drops trailing NULs, and the range ends at prefix + U+10FFFF."""
         if self.beyond_rows(len(prefix)):
             return self._long_prefix_range(prefix)
         # Both ends in one call: numpy searches the second from where the first ended.

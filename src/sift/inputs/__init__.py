@@ -1,6 +1,6 @@
 """Bounds on what a request may carry, applied before any parser or store sees it:
 JSON nesting depth, integers (ASCII digits, in the range of Meilisearch's type for each),
-and client values quoted back in error messages."""
+query strings that are not UTF-8, and client values quoted back in error messages."""
 
 from sift.inputs.depth import MAX_DEPTH, DepthScanner, TooDeep, check_depth
 from sift.inputs.echo import MAX_SHOWN, kind_of, shown
@@ -14,6 +14,7 @@ from sift.inputs.integers import (
     uint_field,
     uint_param,
 )
+from sift.inputs.query_string import check_utf8
 from sift.inputs.uids import INDEX_UID, INDEX_UID_RULE
 
 __all__ = [
@@ -29,6 +30,7 @@ __all__ = [
     "DepthScanner",
     "TooDeep",
     "check_depth",
+    "check_utf8",
     "kind_of",
     "parse_uint",
     "shown",

@@ -39,6 +39,14 @@ def test_separator_non_separator_and_dictionary_settings() -> None:
         "c++", "and", "c#", "by", "j. r. r.", "tolkien", "a", "b"]
 
 
+def test_nul_and_u10ffff_separate_words_whatever_the_settings_say() -> None:
+    """The vocabulary's order cannot tell a term's trailing NULs and ends a prefix's terms
+    at U+10FFFF (sift.engine.vocab): as letters they gave wrong prefix answers."""
+    a = Analyzer(non_separators=["\x00", "\U0010ffff", "-"], dictionary=["q\x00r", "s-t"])
+    assert a.words("ab\x00\x00 c-d\U0010ffffe q\x00r s-t") == ["ab", "c-d", "e", "q", "r", "s-t"]
+    assert [t.norm for t in a.tokens("x\x00y")] == ["x", "y"]
+
+
 def test_english_stemming_groups_variants() -> None:
     assert stem_words(["running", "runs", "connection", "connected"]) == [
         "run", "run", "connect", "connect"]

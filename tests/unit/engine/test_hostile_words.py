@@ -14,7 +14,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from rapidfuzz.distance import OSA
 
-from conftest import build_index, search
+from conftest import build_index, ids, search
 from sift.engine.expand import (
     MAX_PREFIX_TERMS,
     MAX_TYPO_TERMS,
@@ -25,12 +25,11 @@ from sift.engine.expand import (
 
 # Letters that fold (é, ß -> ss, İ -> i̇ -> i, Σ), marks alone and after a letter, past
 # uint16 (𝄞), a joiner (a separator), Hebrew and Arabic, digits, CJK (a token a letter),
-# NUL (a separator), the bigram filter's pad letters ^ $ (word letters when
+# NUL and U+10FFFF (separators, nonSeparatorTokens or not: sift.engine.analysis'
+# NEVER_LETTERS), the bigram filter's pad letters ^ $ (word letters when
 # nonSeparatorTokens says so).
-# (Not NUL or U+10FFFF as letters: the sorted vocabulary is numpy's order, which drops
-# trailing NULs and takes U+10FFFF as every prefix's end; docs/benchmarks/hostile-input.md.)
 LETTERS = ["a", "b", "ab", "é", "e\u0301", "\u0301", "ß", "İ", "Σ", "ς", "𝄞", "\u200d",
-           "א", "ب", "1", "日", "^", "$", "\x00"]
+           "א", "ب", "1", "日", "^", "$", "\x00", "\U0010ffff"]
 words = st.lists(st.sampled_from(LETTERS), min_size=1, max_size=9).map("".join)
 long_words = st.builds(lambda w, k: (w * k)[:70], words, st.integers(8, 40))
 texts = st.lists(st.one_of(words, words, long_words), min_size=1, max_size=10).map(" ".join)
@@ -60,7 +59,8 @@ def _reference(word: str, terms: list[str], budget: int, any_first: bool
 
 @settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(docs=st.lists(texts, min_size=1, max_size=8), queries=st.lists(texts, max_size=3),
-       sizes=typo_settings, separators=st.sampled_from([[], ["^", "$"]]))
+       sizes=typo_settings,
+       separators=st.sampled_from([[], ["^", "$"], ["^", "$", "\x00", "\U0010ffff"]]))
 def test_hostile_words_typo_search_is_rapidfuzz_and_every_search_answers(
         docs: list[str], queries: list[str], sizes: dict[str, int], separators: list[str]
         ) -> None:
@@ -84,6 +84,10 @@ def test_hostile_words_typo_search_is_rapidfuzz_and_every_search_answers(
 
 def _check_word(word: str, terms: list[str], snap: Any) -> None:
     assert word
+    vocab = snap.vocabulary
+    lo, hi = vocab.prefix_range(word)
+    assert sorted(vocab.ids[lo:hi].tolist()) == [
+        tid for tid, term in enumerate(terms) if term.startswith(word)], word
     for budget in (1, 2):
         for any_first in (False, True):
             whole, heads = _reference(word, terms, budget, any_first)
@@ -126,3 +130,19 @@ def test_a_term_longer_than_the_code_rows_is_a_typo_completion() -> None:
     assert dict(zip(ids.tolist(), typos.tolist(), strict=True)) == {tid: 1}
     # A word long enough for a typo (five letters), searched as it is being typed.
     assert [h["id"] for h in search(index, "baaxyz")["hits"]] == [1]
+
+
+def test_nul_and_u10ffff_are_never_letters_so_prefixes_find_every_term() -> None:
+    """NUL and U+10FFFF as letters (through nonSeparatorTokens) made terms the sorted
+    vocabulary misplaced: numpy's order drops trailing NULs ("ab\\x00" was "ab") and a
+    prefix's range ended at prefix + U+10FFFF, so "ab" missed "ab\\U0010ffffc" and
+    "zz\\x00" missed "zz\\x00\\x00". They separate words as any separator does."""
+    docs = [{"id": 1, "t": "ab"}, {"id": 2, "t": "ab\x00\x00x"}, {"id": 3, "t": "ab\U0010ffffc"},
+            {"id": 4, "t": "abd\x00"}, {"id": 5, "t": "zz\x00\x00"}]
+    index = build_index(docs, nonSeparatorTokens=["\x00", "\U0010ffff"])
+    assert set(index.view.snapshot.terms) == {"1", "2", "3", "4", "5", "ab", "x", "c", "abd",
+                                              "zz"}
+    assert sorted(ids(search(index, "ab"))) == [1, 2, 3, 4]
+    assert ids(search(index, "ab\x00\x00 x", matchingStrategy="all")) == [2]
+    assert ids(search(index, "ab\U0010ffff c", matchingStrategy="all")) == [3]
+    assert sorted(ids(search(index, "zz\x00"))) == [5]

@@ -29,7 +29,7 @@ from sift.http.responses import (
 )
 from sift.http.routes.network import already_here
 from sift.http.schemas import DOCUMENT_TYPES, USE_NETWORK_QUERY, doc, requests, responses
-from sift.inputs import U64, USIZE, parse_uint, shown, uint_field
+from sift.inputs import U64, USIZE, check_utf8, parse_uint, shown, uint_field
 from sift.ops.keys import Principal
 from sift.storage import documents as doc_rows
 from sift.storage import indexes as index_rows
@@ -40,6 +40,10 @@ router = APIRouter(tags=["Documents"])
 SPOOL_IN_MEMORY = 8 << 20  # request bodies above this go to a temporary file
 LISTING_FIELDS = (
     "offset", "limit", "fields", "filter", "retrieveVectors", "ids", "sort", "useNetwork")
+# Each listing parameter's error code: invalid_document_ and the name in snake case.
+LISTING_CODES = {name: "invalid_document_" + "".join(f"_{c.lower()}" if c.isupper() else c
+                                                      for c in name)
+                 for name in LISTING_FIELDS}
 
 
 async def _spool(request: Request) -> tempfile.SpooledTemporaryFile[bytes]:
@@ -283,6 +287,7 @@ async def _listing(
 async def list_documents(
     request: Request, index_uid: str, _: Principal = Depends(guard("documents.get"))
 ) -> JSONResponse:
+    check_utf8(request.scope["query_string"], LISTING_CODES)
     params = request.query_params
     check_params(params, LISTING_FIELDS)
     offset = int_param(params, "offset", 0, "invalid_document_offset")
@@ -356,6 +361,7 @@ async def get_document(
     _: Principal = Depends(guard("documents.get")),
 ) -> JSONResponse:
     validate_index_uid(index_uid)
+    check_utf8(request.scope["query_string"], LISTING_CODES)
     params = request.query_params
     check_params(params, ("fields", "retrieveVectors", "useNetwork"))
     fields = _fields(params.get("fields"))

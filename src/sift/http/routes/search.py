@@ -35,7 +35,7 @@ from sift.http.responses import JSONResponse, json_body, require_object, validat
 from sift.http.schemas import doc, requests, responses
 from sift.http.search_placement import SearchThreads, group_of
 from sift.http.tenant_tokens import token_filter
-from sift.inputs import USIZE, uint_param
+from sift.inputs import USIZE, check_utf8, uint_param
 from sift.insights import ClickModels, new_query_uid
 from sift.insights.impressions import shown_ids
 from sift.ops.keys import Principal
@@ -367,6 +367,7 @@ async def search_post(request: Request) -> JSONResponse:
 async def search_get(request: Request) -> JSONResponse:
     index_uid = request.path_params["index_uid"]  # a hot route, as search_post
     principal = await authenticate(request, "search", index_uid)
+    check_utf8(request.scope["query_string"], FIELD_CODES)
     return await searched(request, index_uid, body_from_query(request.query_params), principal)
 
 

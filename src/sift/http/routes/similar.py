@@ -16,6 +16,7 @@ from sift.http.auth import guard, services
 from sift.http.responses import JSONResponse, json_body, require_object, validate_index_uid
 from sift.http.routes.search import _with_rules
 from sift.http.schemas import doc, requests, responses
+from sift.inputs import check_utf8
 from sift.ops.keys import Principal
 from sift.semantic import service
 from sift.semantic.leg import VectorLeg
@@ -135,5 +136,8 @@ async def similar_get(
     from sift.http.routes.search import body_from_query
 
     codes = {"offset": "invalid_similar_offset", "limit": "invalid_similar_limit"}
+    check_utf8(request.scope["query_string"], {
+        **codes, **{k: _bad(k, "").code for k in ("id", "embedder", "filter",
+                                                  "attributesToRetrieve")}})
     body = body_from_query(request.query_params, codes)
     return JSONResponse(await run_in_threadpool(run_similar, request, index_uid, body, principal))
