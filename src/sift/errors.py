@@ -129,6 +129,8 @@ ERROR_TABLE: Final[dict[str, tuple[str, int]]] = {
     "invalid_similar_filter": ("invalid_request", 400),
     "invalid_similar_attributes_to_retrieve": ("invalid_request", 400),
     "invalid_similar_show_ranking_score": ("invalid_request", 400),
+    "invalid_similar_show_ranking_score_details": ("invalid_request", 400),
+    "invalid_similar_show_performance_details": ("invalid_request", 400),
     "invalid_similar_ranking_score_threshold": ("invalid_request", 400),
     "invalid_similar_retrieve_vectors": ("invalid_request", 400),
     "vector_embedding_error": ("invalid_request", 400),

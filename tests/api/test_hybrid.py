@@ -288,3 +288,27 @@ def test_local_model_hybrid_search(tmp_path: Path) -> None:
             "semanticHitCount"
             in client.post("/indexes/notes/search", json={"q": "sourdough loaf"}).json()
         )
+
+
+@pytest.mark.parametrize(
+    ("body", "code"),
+    [
+        ({"showPerformanceDetails": "yes"}, "invalid_similar_show_performance_details"),
+        ({"limit": "2"}, "invalid_similar_limit"),
+        ({"offset": -1}, "invalid_similar_offset"),
+        ({"filter": 3}, "invalid_similar_filter"),
+        ({"showRankingScore": 1}, "invalid_similar_show_ranking_score"),
+        ({"showRankingScoreDetails": 1}, "invalid_similar_show_ranking_score_details"),
+        ({"rankingScoreThreshold": "x"}, "invalid_similar_ranking_score_threshold"),
+        ({"retrieveVectors": "x"}, "invalid_similar_retrieve_vectors"),
+        ({"attributesToRetrieve": 1}, "invalid_similar_attributes_to_retrieve"),
+    ],
+)
+def test_similar_bad_parameters_get_their_own_400(
+    index: TestClient, body: dict, code: str
+) -> None:
+    response = index.post(
+        "/indexes/things/similar", json={"id": 1, "embedder": "manual", **body}
+    )
+    assert response.status_code == 400, response.text
+    assert response.json()["code"] == code

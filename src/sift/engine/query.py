@@ -7,6 +7,7 @@ are ``bad_request`` as in Meilisearch. Vector-search parameters (``hybrid``,
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any, Final
 
@@ -106,17 +107,19 @@ class SearchParams:
         return self.page is not None or self.hits_per_page is not None
 
     @classmethod
-    def from_dict(cls, body: Any) -> SearchParams:
+    def from_dict(cls, body: Any, codes: Mapping[str, str] = FIELD_CODES) -> SearchParams:
+        """The parameters of a search ``body``; ``codes``: each accepted field's error
+        code (search's, unless a route with fields of its own, such as similar, says)."""
         if not isinstance(body, dict):
             raise type_error("", "an object", body, "bad_request")
         for key in body:
-            if key not in FIELD_CODES:
-                expected = ", ".join(f"`{k}`" for k in FIELD_CODES)
+            if key not in codes:
+                expected = ", ".join(f"`{k}`" for k in codes)
                 raise SiftError(
                     f"Unknown field `{shown(key)}`: expected one of {expected}", "bad_request"
                 )
         p = cls()
-        get = _Getter(body)
+        get = _Getter(body, codes)
         p.q = get.opt_str("q")
         p.offset = get.uint("offset", 0)
         p.limit = get.uint("limit", 20)
@@ -159,11 +162,12 @@ class SearchParams:
 class _Getter:
     """Typed accessors raising the parameter's own error code."""
 
-    def __init__(self, body: dict[str, Any]) -> None:
+    def __init__(self, body: dict[str, Any], codes: Mapping[str, str]) -> None:
         self.body = body
+        self.codes = codes
 
     def _err(self, key: str, expected: str) -> SiftError:
-        return type_error(key, expected, self.body[key], FIELD_CODES[key])
+        return type_error(key, expected, self.body[key], self.codes[key])
 
     def opt_str(self, key: str) -> str | None:
         value = self.body.get(key)
@@ -175,7 +179,7 @@ class _Getter:
         value = self.body.get(key)
         if value is None:
             return default
-        return uint_field(key, value, USIZE, FIELD_CODES[key])
+        return uint_field(key, value, USIZE, self.codes[key])
 
     def boolean(self, key: str) -> bool:
         value = self.body.get(key)
@@ -193,7 +197,7 @@ class _Getter:
             raise self._err(key, "an array")
         for i, item in enumerate(value):
             if not isinstance(item, str):
-                raise type_error(f"{key}[{i}]", "a string", item, FIELD_CODES[key])
+                raise type_error(f"{key}[{i}]", "a string", item, self.codes[key])
         return list(value)
 
     def filter(self) -> str | list[Any] | None:
@@ -209,7 +213,7 @@ class _Getter:
                     raise SiftError(
                         "Invalid value type at `.filter`: expected a string or an array of "
                         "strings or arrays of strings.",
-                        "invalid_search_filter",
+                        self.codes["filter"],
                     )
             return value
         raise self._err("filter", "a string or an array")
@@ -234,7 +238,7 @@ class _Getter:
             raise SiftError(
                 "Invalid value at `.rankingScoreThreshold`: the value of `rankingScoreThreshold` "
                 "is invalid, expected a float between `0.0` and `1.0`.",
-                "invalid_search_ranking_score_threshold",
+                self.codes["rankingScoreThreshold"],
             )
         return float(value)
 

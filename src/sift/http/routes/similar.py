@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import time
-from typing import Any
+from typing import Any, Final
 
 from fastapi import APIRouter, Depends, Request
 from starlette.concurrency import run_in_threadpool
@@ -16,33 +16,31 @@ from sift.http.auth import guard, services
 from sift.http.responses import JSONResponse, json_body, require_object, validate_index_uid
 from sift.http.routes.search import _with_rules
 from sift.http.schemas import doc, requests, responses
-from sift.inputs import check_utf8
+from sift.inputs import check_utf8, shown
 from sift.ops.keys import Principal
 from sift.semantic import service
 from sift.semantic.leg import VectorLeg
 
 router = APIRouter(tags=["Search"])
 
-ALLOWED = {
-    "id",
-    "embedder",
-    "offset",
-    "limit",
-    "filter",
-    "attributesToRetrieve",
-    "showRankingScore",
-    "showRankingScoreDetails",
-    "rankingScoreThreshold",
-    "retrieveVectors",
-    "showPerformanceDetails",
+# Every field similar takes, with its error code (Meilisearch's invalid_similar_*).
+SIMILAR_CODES: Final = {
+    "id": "invalid_similar_id",
+    "embedder": "invalid_similar_embedder",
+    "offset": "invalid_similar_offset",
+    "limit": "invalid_similar_limit",
+    "filter": "invalid_similar_filter",
+    "attributesToRetrieve": "invalid_similar_attributes_to_retrieve",
+    "showRankingScore": "invalid_similar_show_ranking_score",
+    "showRankingScoreDetails": "invalid_similar_show_ranking_score_details",
+    "rankingScoreThreshold": "invalid_similar_ranking_score_threshold",
+    "retrieveVectors": "invalid_similar_retrieve_vectors",
+    "showPerformanceDetails": "invalid_similar_show_performance_details",
 }
 
 
 def _bad(field: str, message: str) -> SiftError:
-    code = {"id": "invalid_similar_id", "embedder": "invalid_similar_embedder"}.get(
-        field, f"invalid_similar_{''.join('_' + c.lower() if c.isupper() else c for c in field)}"
-    )
-    return SiftError(message, code)
+    return SiftError(message, SIMILAR_CODES[field])
 
 
 def run_similar(
@@ -54,10 +52,10 @@ def run_similar(
     if not principal.can_index(index_uid):
         raise SiftError("The provided API key is invalid.", "invalid_api_key")
     for key in body:
-        if key not in ALLOWED:
+        if key not in SIMILAR_CODES:
             raise SiftError(
-                f"Unknown field `{key}`: expected one of "
-                + ", ".join(f"`{k}`" for k in sorted(ALLOWED)),
+                f"Unknown field `{shown(key)}`: expected one of "
+                + ", ".join(f"`{k}`" for k in sorted(SIMILAR_CODES)),
                 "bad_request",
             )
     doc_id = body.get("id")
@@ -79,7 +77,8 @@ def run_similar(
         )
     scoped = _with_rules(principal, index_uid, body)
     params = SearchParams.from_dict(
-        {k: v for k, v in scoped.items() if k not in ("id", "embedder", "showPerformanceDetails")}
+        {k: v for k, v in scoped.items() if k not in ("id", "embedder", "showPerformanceDetails")},
+        SIMILAR_CODES,
     )
     show_details = body.get("showPerformanceDetails", False)
     if not isinstance(show_details, bool):
@@ -135,9 +134,6 @@ async def similar_get(
 ) -> JSONResponse:
     from sift.http.routes.search import body_from_query
 
-    codes = {"offset": "invalid_similar_offset", "limit": "invalid_similar_limit"}
-    check_utf8(request.scope["query_string"], {
-        **codes, **{k: _bad(k, "").code for k in ("id", "embedder", "filter",
-                                                  "attributesToRetrieve")}})
-    body = body_from_query(request.query_params, codes)
+    check_utf8(request.scope["query_string"], SIMILAR_CODES)
+    body = body_from_query(request.query_params, SIMILAR_CODES)
     return JSONResponse(await run_in_threadpool(run_similar, request, index_uid, body, principal))
