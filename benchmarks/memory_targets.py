@@ -33,6 +33,9 @@ from typing import Any
 
 import httpx
 
+from benchmarks.ingest_peers.cli import DOCS_PER_POST
+from benchmarks.ingest_peers.cli import main as ingest_peers
+from benchmarks.ingest_peers.corpus import WORKLOADS
 from benchmarks.machine import machine_info
 
 REPO_ROOT = Path(__file__).resolve().parents[1]
@@ -135,9 +138,6 @@ def idle(tree: Path) -> dict[str, Any]:
 
 def peers(docs: int, out_dir: Path) -> dict[str, dict[str, Any]]:
     """Sift and Typesense over `docs` products, per ingest-peers workload."""
-    from benchmarks.ingest_peers.cli import main as ingest_peers
-    from benchmarks.ingest_peers.corpus import WORKLOADS
-
     figures = {}
     for workload in WORKLOADS:
         report = ingest_peers(["--docs", str(docs), "--engines", "sift,typesense", "--repeat",
@@ -149,7 +149,8 @@ def peers(docs: int, out_dir: Path) -> dict[str, dict[str, Any]]:
 
 
 PEER_WORKLOADS = {
-    "products": "products, seven fields, filters and facets, POSTs of 10,000 (the target)",
+    "products": "products, seven fields, filters and facets, "
+    f"POSTs of {DOCS_PER_POST:,} (the target)",
     "text": "{id, title, text}, one POST (the figure published before 2026-12-08)",
 }
 
