@@ -15,13 +15,16 @@ import sys
 import time
 from pathlib import Path
 from types import FrameType
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from benchmarks.ingest.dataset import product_sift_settings, product_typesense_fields
 from benchmarks.ingest.server import proc_status_mib
 from benchmarks.ingest_peers.corpus import load_docs, load_products, runner_docs_path
 from benchmarks.runners import create_runner
 from benchmarks.runners.base import Runner
+
+if TYPE_CHECKING:
+    from benchmarks.ingest.measure import Measurement
 
 CACHE = Path(__file__).resolve().parents[1] / ".cache"
 IN_PROCESS = ("fts5", "tantivy", "bm25s")
@@ -37,7 +40,8 @@ def _emit(record: dict[str, Any]) -> None:
 
 def measure_sift(dataset: Path, count: int, idle_s: float = 0.0) -> dict[str, Any]:
     """A real `sift serve`, the runners' documents as one NDJSON POST, as `benchmarks.ingest`
-    measures it."""
+    measures it. (Imports of the Sift and Typesense paths stay in their functions: an
+    in-process engine's peak RSS is this worker's own.)"""
     from benchmarks.ingest.measure import measure
 
     run = measure(runner_docs_path(dataset), count, batch_size=None, parts=1, idle_s=idle_s)
@@ -67,7 +71,7 @@ def measure_sift_products(
     }
 
 
-def _sift_figures(run: Any) -> dict[str, Any]:
+def _sift_figures(run: Measurement) -> dict[str, Any]:
     return {
         "seconds": run.total_s,
         "rss_before_mib": run.rss_start_mib,
