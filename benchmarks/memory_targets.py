@@ -10,7 +10,9 @@
    RSS ((idle - empty) / documents).
 3. Peak RSS over 200k products beside Typesense: ``benchmarks.ingest_peers`` (each engine
    in a fresh process; Sift's ``sift serve`` VmHWM, Typesense's server VmHWM), for the
-   first tree only (``--docs 0`` skips it).
+   first tree only (``--docs 0`` skips it), on both of its workloads: products (the seven
+   fields with filters and facets, in POSTs of 10,000: the issue's target is read here)
+   and text (``{id, title, text}`` in one POST, the figure published before 2026-12-08).
 
 Results: JSON and Markdown in ``--out-dir`` (benchmarks/results/tmp by default).
 """
@@ -31,6 +33,9 @@ from typing import Any
 
 import httpx
 
+from benchmarks.ingest_peers.cli import DOCS_PER_POST
+from benchmarks.ingest_peers.cli import main as ingest_peers
+from benchmarks.ingest_peers.corpus import WORKLOADS
 from benchmarks.machine import machine_info
 
 REPO_ROOT = Path(__file__).resolve().parents[1]
@@ -131,13 +136,44 @@ def idle(tree: Path) -> dict[str, Any]:
     }
 
 
-def peers(docs: int, out_dir: Path) -> dict[str, Any]:
-    from benchmarks.ingest_peers.cli import main as ingest_peers
-
-    report = ingest_peers(["--docs", str(docs), "--engines", "sift,typesense", "--repeat", "1",
-                           "--out-dir", str(out_dir)])
-    return {e: {"peak_rss_mib": r.get("rss_peak_mib"), "docs_per_s": r.get("docs_per_s")}
+def peers(docs: int, out_dir: Path) -> dict[str, dict[str, Any]]:
+    """Sift and Typesense over `docs` products, per ingest-peers workload."""
+    figures = {}
+    for workload in WORKLOADS:
+        report = ingest_peers(["--docs", str(docs), "--engines", "sift,typesense", "--repeat",
+                               "1", "--workload", workload, "--out-dir", str(out_dir)])
+        figures[workload] = {
+            e: {"peak_rss_mib": r.get("rss_peak_mib"), "docs_per_s": r.get("docs_per_s")}
             for e, r in report["engines"].items()}
+    return figures
+
+
+PEER_WORKLOADS = {
+    "products": "products, seven fields, filters and facets, "
+    f"POSTs of {DOCS_PER_POST:,} (the target)",
+    "text": "{id, title, text}, one POST (the figure published before 2026-12-08)",
+}
+
+
+def peers_markdown(docs: int, peers: dict[str, dict[str, Any]]) -> str:
+    lines = [f"| {docs:,} products | Sift peak RSS MiB | Typesense peak RSS MiB "
+             "| Sift / Typesense peak | Sift docs/s | Typesense docs/s | Sift / Typesense docs/s |",
+             "|---|---:|---:|---:|---:|---:|---:|"]
+    for workload, label in PEER_WORKLOADS.items():
+        sift, ts = peers[workload]["sift"], peers[workload]["typesense"]
+        lines.append(f"| {label} | {_num(sift['peak_rss_mib'])} | {_num(ts['peak_rss_mib'])} "
+                     f"| {_quotient(sift['peak_rss_mib'], ts['peak_rss_mib'])} "
+                     f"| {_num(sift['docs_per_s'])} | {_num(ts['docs_per_s'])} "
+                     f"| {_quotient(sift['docs_per_s'], ts['docs_per_s'])} |")
+    return "\n".join(lines)
+
+
+def _num(value: float | None) -> str:
+    return "n/a" if value is None else f"{value:,.0f}"
+
+
+def _quotient(value: float | None, base: float | None) -> str:
+    return "n/a" if value is None or not base else f"{value / base:.2f}"
 
 
 def _median(rounds: list[dict[str, Any]], *path: str) -> float:
@@ -171,13 +207,8 @@ def markdown(report: dict[str, Any]) -> str:
                      + "".join(f" | {r}" for r in ratios) + " |")
     out = "\n".join(lines)
     if report.get("peers"):
-        p = report["peers"]
-        sift, ts = p["sift"]["peak_rss_mib"], p["typesense"]["peak_rss_mib"]
-        out += (f"\n\n| {report['docs']:,} products | peak RSS MiB | docs/s |\n|---|---:|---:|\n"
-                f"| sift (the tree this command runs from) | {sift:,.0f} "
-                f"| {p['sift']['docs_per_s']:,.0f} |\n"
-                f"| typesense | {ts:,.0f} | {p['typesense']['docs_per_s']:,.0f} |\n"
-                f"| sift / typesense | {sift / ts:.2f} | |")
+        out += ("\n\nSift: the tree this command runs from.\n\n"
+                + peers_markdown(report["docs"], report["peers"]))
     return out
 
 

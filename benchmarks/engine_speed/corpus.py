@@ -11,7 +11,12 @@ from typing import Any
 
 import numpy as np
 
-from benchmarks.ingest.dataset import WORDS, document
+from benchmarks.ingest.dataset import (
+    WORDS,
+    document,
+    product_sift_settings,
+    product_typesense_fields,
+)
 from benchmarks.typos import MIN_WORD_LENGTH, edit_word
 
 # Share of eligible words (5+ letters) that get one typo: "some words", not all, so the
@@ -65,20 +70,8 @@ def product_corpus(count: int, n_queries: int, seed: int) -> Corpus:
             "filter_by": "in_stock:=true && price:<500",
             "facet_by": "brand,tags",
         },
-        # searchableAttributes mirrors Typesense's query_by, so both match the same fields.
-        sift_settings={
-            "searchableAttributes": ["title", "brand", "tags"],
-            "filterableAttributes": ["brand", "tags", "in_stock", "price"],
-            "sortableAttributes": ["price", "rating"],
-        },
-        typesense_fields=[
-            {"name": "title", "type": "string"},
-            {"name": "brand", "type": "string", "facet": True},
-            {"name": "tags", "type": "string[]", "facet": True},
-            {"name": "price", "type": "float"},
-            {"name": "rating", "type": "int32"},
-            {"name": "in_stock", "type": "bool"},
-        ],
+        sift_settings=product_sift_settings(),
+        typesense_fields=product_typesense_fields(),
     )
 
 

@@ -25,9 +25,11 @@ BATCH_DOCS = 10_000  # per POST: a few MiB, well under either server's body limi
 TASK_TIMEOUT_S = 1800
 
 
-def _batches(docs: Sequence[dict[str, Any]]) -> Iterator[Sequence[dict[str, Any]]]:
-    for start in range(0, len(docs), BATCH_DOCS):
-        yield docs[start : start + BATCH_DOCS]
+def _batches(
+    docs: Sequence[dict[str, Any]], size: int = BATCH_DOCS
+) -> Iterator[Sequence[dict[str, Any]]]:
+    for start in range(0, len(docs), size):
+        yield docs[start : start + size]
 
 
 def _ndjson(docs: Sequence[dict[str, Any]]) -> bytes:
@@ -124,15 +126,19 @@ class TypesenseHttp:
         self.collection = ""
 
     def load(
-        self, name: str, docs: Sequence[dict[str, Any]], fields: list[dict[str, Any]]
+        self,
+        name: str,
+        docs: Sequence[dict[str, Any]],
+        fields: list[dict[str, Any]],
+        batch_docs: int = BATCH_DOCS,
     ) -> float:
-        """A fresh collection with `fields`, then the documents; import is synchronous, so
-        the time is until the last import answered."""
+        """A fresh collection with `fields`, then the documents, `batch_docs` per import
+        request; import is synchronous, so the time is until the last import answered."""
         self.collection = name
         schema = {"name": name, "fields": fields}
         self.http.post("/collections", json=schema).raise_for_status()
         began = time.perf_counter()
-        for batch in _batches(docs):
+        for batch in _batches(docs, batch_docs):
             # Typesense ids are strings.
             body = b"\n".join(orjson.dumps({**d, "id": str(d["id"])}) for d in batch)
             response = self.http.post(

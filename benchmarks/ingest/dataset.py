@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import random
 from pathlib import Path
+from typing import Any
 
 import orjson
 
@@ -29,6 +30,30 @@ def document(rng: random.Random, doc_id: int) -> dict[str, object]:
         "rating": rng.randint(1, 5),
         "in_stock": rng.random() < 0.8,
     }
+
+
+def product_sift_settings() -> dict[str, Any]:
+    """How a site configures these products in Sift (Meilisearch's settings): every
+    harness that indexes them "as a shop would" takes its settings from here. The
+    searchable attributes mirror Typesense's query_by, so both match the same fields."""
+    return {
+        "searchableAttributes": ["title", "brand", "tags"],
+        "filterableAttributes": ["brand", "tags", "in_stock", "price"],
+        "sortableAttributes": ["price", "rating"],
+    }
+
+
+def product_typesense_fields() -> list[dict[str, Any]]:
+    """The same configuration as Typesense's collection schema: facets on brand and tags,
+    the numeric and boolean fields typed (Typesense filters and sorts on any typed field)."""
+    return [
+        {"name": "title", "type": "string"},
+        {"name": "brand", "type": "string", "facet": True},
+        {"name": "tags", "type": "string[]", "facet": True},
+        {"name": "price", "type": "float"},
+        {"name": "rating", "type": "int32"},
+        {"name": "in_stock", "type": "bool"},
+    ]
 
 
 def write_dataset(path: Path, count: int, seed: int) -> Path:

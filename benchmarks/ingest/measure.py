@@ -17,6 +17,7 @@ from benchmarks.ingest.server import SiftServer, proc_status_mib
 from benchmarks.runners.server_process import free_port
 
 START_TIMEOUT_S = 60
+INDEX = "products"
 TASK_TIMEOUT_S = 1800
 
 
@@ -53,11 +54,18 @@ def _timestamp(value: str) -> datetime:
     return datetime.fromisoformat(value.rstrip("Z"))
 
 
+def chunk_lines(body: bytes, lines_per_part: int) -> list[bytes]:
+    """`body` (NDJSON) cut into bodies of `lines_per_part` whole lines (the last one fewer)."""
+    lines = body.rstrip(b"\n").split(b"\n")
+    return [
+        b"\n".join(lines[i : i + lines_per_part]) for i in range(0, len(lines), lines_per_part)
+    ]
+
+
 def split_lines(body: bytes, parts: int) -> list[bytes]:
     """`body` (NDJSON) cut into `parts` bodies of whole lines, nearly equal in size."""
-    lines = body.rstrip(b"\n").split(b"\n")
-    step = -(-len(lines) // parts)
-    return [b"\n".join(lines[i : i + step]) for i in range(0, len(lines), step)]
+    lines = body.rstrip(b"\n").count(b"\n") + 1
+    return chunk_lines(body, -(-lines // parts))
 
 
 def _wait(client: httpx.Client, uid: int) -> dict[str, Any]:
@@ -70,6 +78,17 @@ def _wait(client: httpx.Client, uid: int) -> dict[str, Any]:
         # 50 ms, the Meilisearch SDKs' default wait interval: polling faster measures
         # the poller (each poll takes the server's GIL) more than the ingestion.
         time.sleep(0.05)
+
+
+def _configure(client: httpx.Client, settings: dict[str, Any]) -> None:
+    """Create the index with `settings` before any document, as a site does, so the import
+    is timed building its filterable, sortable and facet fields too."""
+    response = client.post("/indexes", json={"uid": INDEX, "primaryKey": "id"})
+    response.raise_for_status()
+    _wait(client, response.json()["taskUid"])
+    response = client.patch(f"/indexes/{INDEX}/settings", json=settings)
+    response.raise_for_status()
+    _wait(client, response.json()["taskUid"])
 
 
 def _server_args(port: int, workdir: Path, key: str, batch_size: int | None) -> list[str]:
@@ -87,10 +106,13 @@ def _server_args(port: int, workdir: Path, key: str, batch_size: int | None) -> 
 
 
 def measure(dataset: Path, documents: int, batch_size: int | None, parts: int = 1,
-            idle_s: float = 0.0) -> Measurement:
-    """Ingest `dataset` (in `parts` POSTs) into a fresh server on a temporary data directory;
-    with `idle_s`, leave the server idle that long afterwards (the task worker merges the
-    segments a second after its last batch) and read its VmHWM again."""
+            idle_s: float = 0.0, *, docs_per_post: int | None = None,
+            settings: dict[str, Any] | None = None) -> Measurement:
+    """Ingest `dataset` (in `parts` POSTs, or POSTs of `docs_per_post` documents) into a
+    fresh server on a temporary data directory, the index created with `settings` first
+    when given (not timed); with `idle_s`, leave the server idle that long afterwards (the
+    task worker merges the segments a second after its last batch) and read its VmHWM
+    again."""
     workdir = Path(tempfile.mkdtemp(prefix="bench-ingest-"))
     key = secrets.token_urlsafe(24)
     port = free_port()
@@ -101,14 +123,19 @@ def measure(dataset: Path, documents: int, batch_size: int | None, parts: int = 
     )
     try:
         server.wait_healthy(url, START_TIMEOUT_S)
+        if settings is not None:
+            _configure(client, settings)
         rss_start = proc_status_mib(server.pid, "VmRSS")
         body = dataset.read_bytes()
-        bodies = split_lines(body, parts) if parts > 1 else [body]
+        if docs_per_post:
+            bodies = chunk_lines(body, docs_per_post)
+        else:
+            bodies = split_lines(body, parts) if parts > 1 else [body]
         began = time.perf_counter()
         uids = []
         for part in bodies:
             response = client.post(
-                "/indexes/products/documents",
+                f"/indexes/{INDEX}/documents",
                 content=part,
                 headers={"Content-Type": "application/x-ndjson"},
             )

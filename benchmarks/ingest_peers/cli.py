@@ -2,13 +2,19 @@
 
 The corpus is `benchmarks.ingest`'s seeded product file (default 200,000 documents, seed
 42). Every engine ingests it through its normal API, each in a fresh worker process
-(`worker.py`), one run per engine, time-boxed (`--timeout`):
+(`worker.py`), one run per engine, time-boxed (`--timeout`). Two workloads (`--workload`):
 
-- sift: a real `sift serve`; the NDJSON file in one POST, as `python -m benchmarks.ingest`;
-- lucene, typesense, postgres, fts5, tantivy, bm25s: the relevance runners' `index()`, the
-  products adapted to their `Doc` (title = title, text = brand + tags).
+- products (the default; issue #18's ingest and peak-RSS targets are read on it): Sift and
+  Typesense get the same seven-field documents configured as a shop does (Sift's settings
+  set before the import: filterable brand, tags, in_stock, price, sortable price, rating;
+  Typesense's schema with facets on brand and tags), in POSTs of `--docs-per-post`
+  documents each (10,000, as `engine-speed`; a site imports in batches). The other
+  engines' runners take only a `Doc`, so they run the text workload;
+- text: every engine gets `{id, title, text}` (title = title, text = brand + tags): Sift
+  as NDJSON in one POST, the others through the relevance runners' `index()`.
 
-docs/s = documents / wall time of the whole ingestion until searchable. Peak RSS: the
+docs/s = documents / wall time of the whole ingestion until searchable (Sift: the last
+task succeeded; Typesense: the last synchronous import answered). Peak RSS: the
 server's VmHWM (sift, typesense), the JVM's (lucene), the worker's own (fts5, tantivy,
 bm25s: engine + Doc list + interpreter); PostgreSQL's server memory is shared, so none.
 """
@@ -29,7 +35,7 @@ import time
 from pathlib import Path
 from typing import Any
 
-from benchmarks.ingest_peers.corpus import dataset_path
+from benchmarks.ingest_peers.corpus import WORKLOADS, dataset_path, engine_workload
 from benchmarks.machine import machine_info
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
@@ -37,6 +43,7 @@ RESULTS = REPO_ROOT / "benchmarks" / "results"
 ENGINES = ("sift", "lucene", "typesense", "postgres", "fts5", "tantivy", "bm25s")
 SMOKE_ENGINES = ("sift", "fts5", "bm25s")
 SMOKE_DOCS = 1000
+DOCS_PER_POST = 10_000
 STOP_GRACE_S = 30
 
 
@@ -47,6 +54,20 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
     parser.add_argument("--docs", type=int, default=200_000)
+    parser.add_argument(
+        "--workload",
+        choices=WORKLOADS,
+        default="products",
+        help="products: the seven fields with filters and facets for Sift and Typesense "
+        "(the others stay on text); text: {id, title, text} for every engine",
+    )
+    parser.add_argument(
+        "--docs-per-post",
+        type=int,
+        default=DOCS_PER_POST,
+        help="products workload: documents per POST, the same for Sift and Typesense "
+        "(0: the whole file in one POST)",
+    )
     parser.add_argument("--seed", type=int, default=42)
     parser.add_argument(
         "--engines", default=",".join(ENGINES), help=f"comma-separated, of {', '.join(ENGINES)}"
@@ -112,7 +133,13 @@ def _stop(process: subprocess.Popen[bytes], stdout: Path) -> None:
 
 
 def run_engine(
-    engine: str, dataset: Path, count: int, timeout_s: float, idle_s: float = 0.0
+    engine: str,
+    dataset: Path,
+    count: int,
+    timeout_s: float,
+    idle_s: float = 0.0,
+    workload: str = "text",
+    docs_per_post: int = 0,
 ) -> dict[str, Any]:
     """One engine in a fresh worker with a private TMPDIR, removed afterwards."""
     workdir = Path(tempfile.mkdtemp(prefix=f"bench-ingest-peers-{engine}-"))
@@ -124,7 +151,7 @@ def run_engine(
     try:
         with stdout.open("wb") as out, stderr.open("wb") as err:
             process = subprocess.Popen(
-                [*command, str(count), str(idle_s)],
+                [*command, str(count), str(idle_s), workload, str(docs_per_post)],
                 cwd=REPO_ROOT,
                 env=env,
                 stdout=out,
@@ -136,13 +163,14 @@ def run_engine(
             except subprocess.TimeoutExpired:
                 _stop(process, stdout)
                 return {
+                    "workload": workload,
                     "status": "timeout",
                     "note": f"not done after {timeout_s:.0f} s (whole worker wall time); stopped",
                 }
         result = _last_json(stdout, "result")
         if process.returncode != 0 or result is None:
             tail = stderr.read_text(errors="replace").strip().splitlines()[-3:]
-            return {"status": "failed", "note": " | ".join(tail)[-600:]}
+            return {"workload": workload, "status": "failed", "note": " | ".join(tail)[-600:]}
         result["status"] = "ok"
         result["docs_per_s"] = count / result["seconds"]
         result["worker_wall_s"] = time.perf_counter() - began
@@ -175,32 +203,55 @@ def _ratio(value: float | None, base: float | None) -> str:
     return "n/a" if value is None or not base else f"{value / base:.2f}"
 
 
+def _same_workload_ratio(row: dict[str, Any], sift: dict[str, Any], key: str) -> str:
+    """A ratio to Sift only where both ran the same workload: text against products is no
+    comparison."""
+    if row.get("workload") != sift.get("workload"):
+        return f"n/a ({row.get('workload')})"
+    return _ratio(row.get(key), sift.get(key))
+
+
+def _workload_note(report: dict[str, Any]) -> str:
+    if report["workload"] == "text":
+        return ("Workload text: {id, title, text} for every engine; Sift in one POST, the "
+                "others through their runner's index().")
+    posts = (f"POSTs of {report['docs_per_post']:,} documents" if report["docs_per_post"]
+             else "one POST")
+    return ("Workload products: Sift and Typesense get the seven product fields, Sift's "
+            "filterable and sortable settings set first, Typesense's schema with facets on "
+            f"brand and tags, in {posts} for both; the other engines run text "
+            "({id, title, text}, their runner's index()), so no ratio to Sift.")
+
+
 def markdown(report: dict[str, Any]) -> str:
     engines: dict[str, dict[str, Any]] = report["engines"]
     sift = engines.get("sift", {})
-    sift_rate = sift.get("docs_per_s")
-    sift_peak = sift.get("rss_peak_mib")
     lines = [
         f"`{report['command']}`: {report['documents']:,} product documents (seed "
-        f"{report['seed']}), medians of {report['repeat']} run(s) per engine, each run "
-        "in a fresh process, engines taken round-robin.",
+        f"{report['seed']}), workload {report['workload']}, medians of {report['repeat']} "
+        "run(s) per engine, each run in a fresh process, engines taken round-robin.",
         "",
-        "| engine | docs/s | docs/s ratio to Sift | seconds | peak RSS MiB "
+        "| engine | workload | docs/s | docs/s ratio to Sift | seconds | peak RSS MiB "
         "| peak RSS ratio to Sift "
         "| RSS before MiB | peak RSS of |",
-        "|---|---:|---:|---:|---:|---:|---:|---|",
+        "|---|---|---:|---:|---:|---:|---:|---:|---|",
     ]
     for name, row in engines.items():
         if row["status"] != "ok":
-            lines.append(f"| {name} | {row['status']} | | | | | | {row['note']} |")
+            lines.append(
+                f"| {name} | {row['workload']} | {row['status']} | | | | | | {row['note']} |"
+            )
             continue
         lines.append(
-            f"| {name} | {row['docs_per_s']:,.0f} | {_ratio(row['docs_per_s'], sift_rate)} "
+            f"| {name} | {row['workload']} | {row['docs_per_s']:,.0f} "
+            f"| {_same_workload_ratio(row, sift, 'docs_per_s')} "
             f"| {row['seconds']:.2f} | {_fmt(row['rss_peak_mib'], '.0f')} "
-            f"| {_ratio(row['rss_peak_mib'], sift_peak)} "
+            f"| {_same_workload_ratio(row, sift, 'rss_peak_mib')} "
             f"| {_fmt(row['rss_before_mib'], '.0f')} | {row['memory_of']} |"
         )
     lines += [
+        "",
+        _workload_note(report),
         "",
         "Timed: " + "; ".join(f"{n}: {r['timed']}" for n, r in engines.items() if "timed" in r),
         "",
@@ -220,6 +271,8 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
         "command": command.strip(),
         "documents": args.docs,
         "seed": args.seed,
+        "workload": args.workload,
+        "docs_per_post": args.docs_per_post if args.workload == "products" else None,
         "dataset": str(dataset.relative_to(REPO_ROOT)),
         "timeout_s": args.timeout,
         "machine": machine_info(REPO_ROOT),
@@ -230,8 +283,10 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
         for engine in args.engine_list:
             if runs[engine] and runs[engine][-1]["status"] == "timeout":
                 continue  # one time-out is enough to report it as such
-            print(f"{engine} run {attempt + 1}: {args.docs:,} documents ...", flush=True)
-            row = run_engine(engine, dataset, args.docs, args.timeout, args.idle)
+            print(f"{engine} run {attempt + 1}: {args.docs:,} documents, "
+                  f"{engine_workload(engine, args.workload)} workload ...", flush=True)
+            row = run_engine(engine, dataset, args.docs, args.timeout, args.idle,
+                             engine_workload(engine, args.workload), args.docs_per_post)
             runs[engine].append(row)
             if row["status"] == "ok":
                 print(

@@ -1,8 +1,15 @@
-"""The product NDJSON of `benchmarks.ingest.dataset`, turned into the runners' `Doc`s."""
+"""The product NDJSON of `benchmarks.ingest.dataset`, and the two workloads made of it:
+
+- products: the seven product fields as a shop indexes them, filterable brand, tags,
+  in_stock and price, sortable price and rating, facets on brand and tags
+  (`benchmarks.ingest.dataset`'s product settings, the ones `engine-speed` uses); only
+  Sift and Typesense take it, since the other runners' `Doc` holds a title and a text;
+- text: `{id, title, text}` for every engine (the runners' `Doc`: text = brand + tags)."""
 
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Any
 
 import orjson
 
@@ -10,12 +17,25 @@ from benchmarks.ingest.dataset import write_dataset
 from benchmarks.runners.base import Doc
 
 CACHE = Path(__file__).resolve().parents[1] / ".cache" / "ingest"
+WORKLOADS = ("products", "text")
+FULL_FIELD_ENGINES = ("sift", "typesense")
 
 
 def dataset_path(count: int, seed: int) -> Path:
     """The same file `python -m benchmarks.ingest` writes and reuses for (count, seed)."""
     CACHE.mkdir(parents=True, exist_ok=True)
     return write_dataset(CACHE / f"products-{count}-seed{seed}.ndjson", count, seed)
+
+
+def engine_workload(engine: str, workload: str) -> str:
+    """What `engine` runs when `workload` is asked for: an engine without a full-field path
+    (its runner takes a `Doc`) stays on the text workload."""
+    return workload if engine in FULL_FIELD_ENGINES else "text"
+
+
+def load_products(path: Path) -> list[dict[str, Any]]:
+    with path.open("rb") as fh:
+        return [orjson.loads(line) for line in fh if line.strip()]
 
 
 def product_doc(product: dict[str, object]) -> Doc:
