@@ -27,7 +27,7 @@ NAMES = ["a", "b", "tags", "a.x", "x.y", "x", "_geo", "n"]
 PATTERNS = ["a", "b", "tags", "a.x", "x.y", "x.*", "t*", "n", "_geo", "*"]
 TEXTS = ["x", "X", " x ", "Yé", "ye", "", "1", "1.0", " 10 ", "1e1", "-0", "1_000", "nan",
          "inf", "true", "TRUE", "false", "ab", "abc"]  # fmt: skip
-NUMBERS = [0, -0.0, 1, 1.0, 2.5, -3, 10, 12, math.nan, math.inf, -math.inf, 10**15]
+NUMBERS = [0, -0.0, 1, 1.0, 2.5, -3, 10, 12, math.nan, math.inf, -math.inf, 2**64 + 1, -(10**30)]
 
 texts = st.sampled_from(TEXTS)
 numbers = st.sampled_from(NUMBERS)
