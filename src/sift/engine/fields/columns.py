@@ -5,10 +5,11 @@ walking it per document was a quarter of a 200k-product import's server time
 (a generator step, a ``wanted`` lookup and a set insert per value). Here each
 top-level field is read across the whole batch: scalars and arrays of scalars are
 told apart by type, each distinct string is normalized and parsed once, columns of
-JSON numbers go to numpy whole. Values that nest (objects, arrays holding arrays or
-objects), fields another top-level key can collide with (``a`` and ``a.b``, which
-flatten to one path) and anything of an unexpected type go through the reference
-walk, so both give the same entries.
+JSON numbers go to numpy whole; mixed columns go a value at a time by the same rules.
+Values that nest (objects, arrays holding arrays or objects), fields another top-level
+key can collide with (``a`` and ``a.b``, which flatten to one path) and anything of an
+unexpected type go through the reference walk, so both give the same entries
+(tests/unit/engine/test_fields_columns.py compares them).
 """
 
 from __future__ import annotations
