@@ -268,13 +268,14 @@ class _Rows:
         # (values, docids, flags, dead docids, the chunk's docids)
         self._chunks: list[tuple[np.ndarray, np.ndarray, np.ndarray, BitMap, BitMap]] = []
 
-    def append(self, values: list, docids: list[int], flags: list[bool]) -> None:
-        if docids:
+    def append(self, values: list | np.ndarray, docids: list[int] | np.ndarray,
+               flags: list[bool] | np.ndarray) -> None:
+        if len(docids):
             if len(self._chunks) >= self.MAX_CHUNKS:
                 self.compact(sort=False)
-            self._chunks.append(_chunk(np.array(values, dtype=self._dtype),
-                                       np.array(docids, dtype=np.uint32),
-                                       np.array(flags, dtype=bool)))  # fmt: skip
+            self._chunks.append(_chunk(np.asarray(values, dtype=self._dtype),
+                                       np.asarray(docids, dtype=np.uint32),
+                                       np.asarray(flags, dtype=bool)))  # fmt: skip
 
     def delete(self, docids: BitMap) -> None:
         for _, _, _, dead, members in self._chunks:
@@ -392,7 +393,8 @@ class FieldValues:
         self._string_rows.append(key_ids, docs, [False] * len(docs))
         self._changed()
 
-    def add_numbers(self, values: list[float], docids: list[int], real: list[bool]) -> None:
+    def add_numbers(self, values: np.ndarray, docids: np.ndarray, real: np.ndarray) -> None:
+        """Index number rows: ``real`` is False where a string spelled the number."""
         self._numbers.append(values, docids, real)
         self._changed()
 

@@ -11,14 +11,13 @@ numpy reduction.
 from __future__ import annotations
 
 import math
-from collections import Counter, defaultdict
 from collections.abc import Iterable, Sequence
 from fnmatch import fnmatchcase
-from typing import Any
 
 import numpy as np
 from pyroaring import BitMap
 
+from sift.engine.fields.columns import BatchEntries
 from sift.engine.fields.facets import facet_distribution, facet_search_hits
 from sift.engine.fields.geo import GeoPoints
 from sift.engine.fields.groups import FieldValues, Membership
@@ -28,11 +27,7 @@ from sift.engine.fields.values import (
     EXISTS,
     INDEX,
     NULL,
-    NUMBER,
-    NUMERIC_STRING,
     SKIP,
-    STRING,
-    iter_entries,
     normalize_facet,
     parse_geo,
     parse_number,
@@ -74,65 +69,47 @@ class FieldStore:
         """Index ``docs`` as docids ``first``, ``first + 1``, ... (none in the store):
         an import's batch. With nothing filterable or sortable, one call for the docids
         instead of a pass over the documents."""
-        if self._indexes_values():
-            self.add_many(list(enumerate(docs, first)))
-            return
         end = first + len(docs)
         if self._all.range_cardinality(first, end):
             present = [d for d in range(first, end) if d in self._all]
             raise ValueError(f"docids already indexed: {present[:5]}")
+        if self._indexes_values():
+            self._index_values(list(range(first, end)), list(docs))
         self._all.add_range(first, end)
         self._invalidate()
 
     def add_many(self, items: Sequence[tuple[int, dict]]) -> None:
         """Index documents whose docids are not in the store (a docid repeated in
         ``items``: its last document); to replace one, remove it first."""
-        items = list(dict(items).items())
-        present = [docid for docid, _ in items if docid in self._all]
+        last = dict(items)
+        present = [docid for docid in last if docid in self._all]
         if present:
             raise ValueError(f"docids already indexed: {present[:5]}")
-        if not self._indexes_values():
-            # Nothing is filterable or sortable: only the universe of docids matters.
-            self._all.update(docid for docid, _ in items)
-            self._invalidate()
-            return
+        if self._indexes_values():
+            self._index_values(list(last), list(last.values()))
+        # Nothing filterable or sortable: only the universe of docids matters.
+        self._all.update(last)
+        self._invalidate()
+
+    def _index_values(self, docids: list[int], docs: list[dict]) -> None:
+        """Add the filterable and sortable values of ``docs`` (docid ``docids[i]``: ``docs[i]``)."""
         # Gather the whole batch first so each bitmap and numpy chunk is written
         # once (one C call per distinct value, not one per document).
-        flags: dict[tuple[str, int], list[int]] = defaultdict(list)
-        strings: dict[str, dict[str, list[int]]] = defaultdict(lambda: defaultdict(list))
-        displays: dict[str, dict[str, str]] = defaultdict(dict)
-        numbers: dict[str, tuple[list[float], list[int], list[bool]]] = defaultdict(
-            lambda: ([], [], [])
-        )
-        for docid, doc in items:
-            seen: set[tuple[str, int, Any]] = set()
-            for field, kind, key, display in iter_entries(doc, self._wanted):
-                if (field, kind, key) in seen:
-                    continue
-                seen.add((field, kind, key))
-                if kind == STRING:
-                    strings[field][key].append(docid)
-                    displays[field].setdefault(key, display)
-                elif kind in (NUMBER, NUMERIC_STRING):
-                    values, docids, real = numbers[field]
-                    values.append(key)
-                    docids.append(docid)
-                    real.append(kind == NUMBER)
-                else:
-                    flags[(field, kind)].append(docid)
-            if self._geo_enabled:
+        batch = BatchEntries(self._wanted)
+        batch.add_documents(docids, docs)
+        if self._geo_enabled:
+            for docid, doc in zip(docids, docs, strict=True):
                 point = parse_geo(doc)
                 if point is not None:
                     self._geo.set(docid, point)
-        for (name, kind), docids in flags.items():
+        for (name, kind), ids in batch.flags.items():
             target = self._field(name)
-            {EXISTS: target.exists, NULL: target.null, EMPTY: target.empty}[kind].update(docids)
-        for name, batch in strings.items():
-            self._field(name).add_strings(batch, displays[name])
-        for name, (values, docids, real) in numbers.items():
-            self._field(name).add_numbers(values, docids, real)
-        self._all.update(docid for docid, _ in items)
-        self._invalidate()
+            {EXISTS: target.exists, NULL: target.null, EMPTY: target.empty}[kind].update(ids)
+        for name, keys in batch.strings.items():
+            if keys:
+                self._field(name).add_strings(keys, batch.displays[name])
+        for name, (values, ids, real) in batch.numbers().items():
+            self._field(name).add_numbers(values, ids, real)
 
     def _field(self, name: str) -> FieldValues:
         field = self._fields.get(name)
@@ -156,16 +133,15 @@ class FieldStore:
             return
         gone = BitMap(docid for docid, _ in items)
         # Per field: each string key, with how many of these documents have it.
-        keys: dict[str, Counter[str]] = defaultdict(Counter)
+        keys: dict[str, dict[str, int]] = {}
         if self._indexes_values():
-            for docid, doc in items:
+            for docid, _ in items:
                 self._geo.discard(docid)
-                seen: set[tuple[str, str]] = set()  # as add_many counts a key once
-                for name, kind, key, _ in iter_entries(doc, self._wanted):
-                    field_keys = keys[name]  # registers the field even without strings
-                    if kind == STRING and (name, key) not in seen:
-                        seen.add((name, key))
-                        field_keys[key] += 1
+            batch = BatchEntries(self._wanted)  # as add_many: a key once per document
+            batch.add_documents([docid for docid, _ in items], [doc for _, doc in items])
+            keys = {name: {} for name in batch.touched()}
+            for name, field_keys in batch.strings.items():
+                keys[name] = {key: len(docids) for key, docids in field_keys.items()}
         for name, field_keys in keys.items():
             field = self._fields.get(name)
             if field is not None:
