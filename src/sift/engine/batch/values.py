@@ -60,32 +60,34 @@ def batch_values(batch: Sequence[dict[str, Any]], field_of: Callable[[str], int]
     names = list(chain.from_iterable(map(dict.keys, batch)))
     keys = names
     values = list(chain.from_iterable(map(dict.values, batch)))
-    kinds = set(map(type, values))
+    types = list(map(type, values))
+    kinds = set(types)
     if dict in kinds:
         return _walked(batch, field_of, names)
     docs = np.repeat(np.arange(len(batch), dtype=np.int64),
                      np.fromiter(map(len, batch), dtype=np.int64, count=len(batch)))
+    is_array = None
     if list in kinds:
-        arrays = list(compress(values, map(is_, map(type, values), repeat(list))))
+        is_array = np.fromiter(map(is_, types, repeat(list)), dtype=bool, count=len(types))
+        arrays = list(compress(values, is_array.tolist()))
         if not _NESTED.isdisjoint(map(type, chain.from_iterable(arrays))):
             return _walked(batch, field_of, names)
         if not all(arrays):  # flatten() gives an empty array no value: its field is not asked
-            kept = list(map(ne, values, repeat([])))
+            kept = np.fromiter(map(ne, values, repeat([])), dtype=bool, count=len(values))
             keys, values = list(compress(keys, kept)), list(compress(values, kept))
-            docs = docs[np.array(kept, dtype=bool)]
+            docs, is_array = docs[kept], is_array[kept]
     fields = np.fromiter(map(_FieldIds(field_of).__getitem__, keys), dtype=np.int64,
                          count=len(keys))
     searchable = fields >= 0
     if not searchable.all():
         fields, docs = fields[searchable], docs[searchable]
         values = list(compress(values, searchable.tolist()))
+        is_array = None if is_array is None else is_array[searchable]
     # Each value's items (an array's own, one text each as a scalar's) decide the texts'
     # conversion: a searchable value's kinds, not the batch's (a non-searchable bool must
     # not send the searchable strings the slow way).
     items: list[Any] = values
     counts = np.ones(len(values), dtype=np.int64)
-    is_array = np.fromiter(map(is_, map(type, values), repeat(list)), dtype=bool,
-                           count=len(values)) if list in kinds else None
     if is_array is not None and is_array.any():
         arrays = list(compress(values, is_array.tolist()))
         counts[is_array] = np.fromiter(map(len, arrays), dtype=np.int64, count=len(arrays))
