@@ -4,17 +4,20 @@ Indexing needs every searchable value of a batch as texts, in document order and
 a document, in its fields' order (term ids are given in order of first appearance, field
 ids likewise), with the document and field of each value. Walking each document's
 values in Python (a type test, a field lookup and four appends a value) took about a
-fifth of a large import's indexing time. When no value is an object or an array, the
-batch's keys and values are read end to end in one pass each (``chain``), the field of
-every value looked up in one ``map``, and the texts converted in one call; documents
-with nested values are still walked one by one (each is flattened first).
+fifth of a large import's indexing time. When no value is an object and no array holds
+an object or an array, the batch's keys and values are read end to end in one pass each
+(``chain``), the field of every value looked up in one ``map``, and the texts converted
+in one call: an array of scalars is one value whose texts are its items, as ``flatten``
+gives it, and an empty array is no value at all (nor a field). Batches with nested
+values are still walked one document at a time (each such document flattened first).
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from itertools import chain, compress
+from itertools import chain, compress, repeat
+from operator import is_, ne
 from typing import Any
 
 import numpy as np
@@ -55,24 +58,62 @@ def batch_values(batch: Sequence[dict[str, Any]], field_of: Callable[[str], int]
     """The searchable values of ``batch``; ``field_of(name)`` is a field's id, or -1
     for one that is not searchable (asked once a name, in order of first appearance)."""
     names = list(chain.from_iterable(map(dict.keys, batch)))
+    keys = names
     values = list(chain.from_iterable(map(dict.values, batch)))
-    kinds = set(map(type, values))
-    if not _NESTED.isdisjoint(kinds):
+    types = list(map(type, values))
+    kinds = set(types)
+    if dict in kinds:
         return _walked(batch, field_of, names)
-    fields = np.fromiter(map(_FieldIds(field_of).__getitem__, names), dtype=np.int64,
-                         count=len(names))
     docs = np.repeat(np.arange(len(batch), dtype=np.int64),
                      np.fromiter(map(len, batch), dtype=np.int64, count=len(batch)))
+    is_array = None
+    if list in kinds:
+        is_array = np.fromiter(map(is_, types, repeat(list)), dtype=bool, count=len(types))
+        arrays = list(compress(values, is_array.tolist()))
+        if not _NESTED.isdisjoint(map(type, chain.from_iterable(arrays))):
+            return _walked(batch, field_of, names)
+        if not all(arrays):  # flatten() gives an empty array no value: its field is not asked
+            kept = np.fromiter(map(ne, values, repeat([])), dtype=bool, count=len(values))
+            keys, values = list(compress(keys, kept)), list(compress(values, kept))
+            docs, is_array = docs[kept], is_array[kept]
+    fields = np.fromiter(map(_FieldIds(field_of).__getitem__, keys), dtype=np.int64,
+                         count=len(keys))
     searchable = fields >= 0
     if not searchable.all():
         fields, docs = fields[searchable], docs[searchable]
         values = list(compress(values, searchable.tolist()))
-    if kinds <= _PLAIN:
-        texts = values if kinds <= {str} else list(map(str, values))
-        return BatchValues(texts, np.ones(len(texts), dtype=np.int64), docs, fields, names)
+        is_array = None if is_array is None else is_array[searchable]
+    # Each value's items (an array's own, one text each as a scalar's) decide the texts'
+    # conversion: a searchable value's kinds, not the batch's (a non-searchable bool must
+    # not send the searchable strings the slow way).
+    items: list[Any] = values
+    counts = np.ones(len(values), dtype=np.int64)
+    if is_array is not None and is_array.any():
+        arrays = list(compress(values, is_array.tolist()))
+        counts[is_array] = np.fromiter(map(len, arrays), dtype=np.int64, count=len(arrays))
+        items = _spliced(values, is_array, arrays, counts)
+    item_kinds = set(map(type, items))
+    if item_kinds <= _PLAIN:  # one text each, str(item) (not bool: "true")
+        texts = items if item_kinds <= {str} else list(map(str, items))
+        return BatchValues(texts, counts, docs, fields, names)
     per_value = [[value] if type(value) is str else text_values(value) for value in values]
     counts = np.fromiter(map(len, per_value), dtype=np.int64, count=len(per_value))
     return BatchValues(list(chain.from_iterable(per_value)), counts, docs, fields, names)
+
+
+def _spliced(values: list[Any], is_array: np.ndarray, arrays: list[list[Any]],
+             counts: np.ndarray) -> list[Any]:
+    """``values`` with each array (``arrays``, where ``is_array``) replaced by its items,
+    ``counts`` items a value. Placed through an object array rather than a list a value:
+    tens of thousands of small lists a batch set off the garbage collector's full passes
+    over a large index's documents, which doubled the time of the batch's values."""
+    spliced = np.empty(int(counts.sum()), dtype=object)
+    scalar_at = (np.cumsum(counts) - counts)[~is_array]
+    in_array = np.ones(spliced.size, dtype=bool)
+    in_array[scalar_at] = False
+    spliced[scalar_at] = np.array(list(compress(values, (~is_array).tolist())), dtype=object)
+    spliced[in_array] = np.array(list(chain.from_iterable(arrays)), dtype=object)
+    return spliced.tolist()
 
 
 def _walked(batch: Sequence[dict[str, Any]], field_of: Callable[[str], int],
