@@ -86,3 +86,33 @@ def test_the_worker_warms_again_after_a_task_interrupted_it(
         assert time.monotonic() < deadline, f"the worker did not warm again: {seen}"
         time.sleep(0.02)
     assert seen[0] is True  # the enqueued task interrupted the first pass
+
+
+def test_no_views_are_built_while_a_payload_is_being_stored(
+    open_client: TestClient, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    worker = open_client.app.state.services.worker  # type: ignore[attr-defined]
+    catalog = open_client.app.state.services.catalog  # type: ignore[attr-defined]
+    monkeypatch.setattr(SearchIndex, "warm", lambda self: 0)
+    seen: list[bool] = []
+
+    def warm_views(interrupted: Callable[[], bool] = lambda: False) -> bool:
+        seen.append(interrupted())
+        return not seen[-1]
+
+    monkeypatch.setattr(catalog, "warm_views", warm_views)
+
+    def wait_for(passes: int) -> None:
+        deadline = time.monotonic() + 5.0
+        while len(seen) < passes:
+            assert time.monotonic() < deadline, f"the worker did not warm: {seen}"
+            time.sleep(0.02)
+
+    # Another request storing its payload (Services.enqueue_documents) the whole time.
+    with worker.receiving():
+        task = run_task(open_client, "POST", "/indexes/shop/documents", json=[{"id": 1}])
+        assert task["status"] == "succeeded"
+        wait_for(1)
+        assert all(seen)
+    wait_for(len(seen) + 1)  # the next idle pass, within its 0.5 s poll
+    assert seen[-1] is False
