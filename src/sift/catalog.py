@@ -189,26 +189,14 @@ class IndexCatalog:
             indexes = list(self._indexes.values())
         return sum(index.warm() for index in indexes)
 
-    def warm_views(self, interrupted: Callable[[], bool] = lambda: False) -> bool:
+    def warm_views(self) -> None:
         """Build each index's filter and facet views that the last batches dropped
         (SearchIndex.warm_fields) and its vocabulary's typo rows (SearchIndex.warm_words);
-        the task worker calls this once its queue is empty. Stops between two fields
-        once ``interrupted()`` (a task was enqueued: its batch drops the views again);
-        returns whether every view was built."""
+        the task worker calls this once its queue is empty."""
         with self._lock:
             indexes = list(self._indexes.values())
         for index in indexes:
-            with index.fields_lock:
-                names = index.field_store.fields()
-            for name in names:
-                if interrupted():
-                    return False
-                # One field at a time, as SearchIndex.warm_fields: a search waits for
-                # the lock at most one field's build.
-                with index.fields_lock:
-                    index.field_store.warm(name)
-            index.warm_words()
-        return True
+            _warm_views(index)
 
     def filter_view(
         self, uid: str, conn: Connection, shards: tuple[str, ...] | None = None

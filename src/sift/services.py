@@ -220,11 +220,6 @@ class Services:
         A malformed payload raises before anything is committed. A write the leader
         forwarded (``origin``) is enqueued once: a repeat gets the first task.
         """
-        with self.worker.receiving():
-            return self._store_documents(index_uid, fh, fmt, params, csv_delimiter, origin)
-
-    def _store_documents(self, index_uid: str, fh: BinaryIO, fmt: str, params: dict[str, Any],
-                         csv_delimiter: str, origin: Origin | None) -> TaskRecord:  # fmt: skip
         chunks = ndjson_chunks(iter_documents(fh, fmt, csv_delimiter))
         if origin is None:
             # Parsed before the process's one writer is taken (a forwarded write is not:

@@ -18,8 +18,7 @@ from __future__ import annotations
 import logging
 import threading
 import time
-from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -120,10 +119,6 @@ class Worker:
         # OPTIMIZE_IDLE_S.
         self._views_stale = False
         self._worked_at = 0.0  # when the last batch ended (time.monotonic)
-        # Documents payloads this process is storing as tasks (Services.enqueue_documents):
-        # each is a batch on its way, whose views the idle pass would build for nothing.
-        self._incoming = 0
-        self._incoming_lock = threading.Lock()
         # The idle polls read only after a commit (storage/commits.py): the leader's of
         # the queue, a follower's of the batches another node finished.
         self._queue_commits = CommitWatch(ctx.db.data_version)
@@ -186,23 +181,6 @@ class Worker:
     def notify(self) -> None:
         self._wake.set()
 
-    @contextmanager
-    def receiving(self) -> Iterator[None]:
-        """Around storing a documents payload as a task: meanwhile the idle pass builds
-        no views (its batch drops them again); the task's commit wakes the worker."""
-        with self._incoming_lock:
-            self._incoming += 1
-        try:
-            yield
-        finally:
-            with self._incoming_lock:
-                self._incoming -= 1
-
-    def _batch_coming(self) -> bool:
-        """Whether a task was enqueued since the worker last looked, or a documents
-        payload is being stored as one: the views would be dropped again at once."""
-        return self._wake.is_set() or self._incoming > 0
-
     def stop(self, timeout: float = 30.0) -> None:
         self._stop.set()
         current = self.processing
@@ -246,13 +224,8 @@ class Worker:
                 if self._views_stale:
                     # The queue is empty: rebuild the filter and facet views and the typo
                     # rows the batches dropped now, not in the first search that needs them.
-                    # Not while another batch is coming (a stream of imports: the next POST
-                    # already parsed, waiting for the batch's commit to store its task):
-                    # it drops them again, and the views built in each gap of a 20-POST
-                    # import were 6-7 % of it. A search meanwhile builds what it reads.
                     self._views_stale = False
-                    if not self.ctx.catalog.warm_views(interrupted=self._batch_coming):
-                        self._views_stale = True
+                    self.ctx.catalog.warm_views()
                 if self._dirty and time.monotonic() - self._worked_at >= OPTIMIZE_IDLE_S:
                     # Idle: merge the segments the batches left (the leader is the
                     # only writer of its in-memory indexes).
