@@ -26,15 +26,10 @@ from sift.storage.database import Database
 from sift.storage.tasks import TaskRecord
 from sift.sync import SyncManager, parse_sources
 from sift.tasks import memory
-from sift.tasks.payload import chunks_ahead, iter_documents, ndjson_chunks
+from sift.tasks.payload import iter_documents, ndjson_chunks
 from sift.tasks.worker import Worker, WorkerContext
 
 log = logging.getLogger("sift")
-
-# A documents payload is normalised into stored chunks up to this much before its task's
-# write transaction, the rest inside it (tasks/payload.py, chunks_ahead): 8 MiB, as much
-# as a request body is spooled in memory, held at most once more.
-PARSE_AHEAD_BYTES = 8 << 20
 
 
 @dataclass
@@ -220,11 +215,6 @@ class Services:
         A malformed payload raises before anything is committed. A write the leader
         forwarded (``origin``) is enqueued once: a repeat gets the first task.
         """
-        chunks = ndjson_chunks(iter_documents(fh, fmt, csv_delimiter))
-        if origin is None:
-            # Parsed before the process's one writer is taken (a forwarded write is not:
-            # a repeat is answered with its first task, whatever its body).
-            chunks = chunks_ahead(chunks, PARSE_AHEAD_BYTES)
         with self.db.write() as conn:
             if (first := forwarded_before(conn, origin)) is not None:
                 return first
@@ -238,7 +228,9 @@ class Services:
             )
             record(conn, origin, task.uid)
             received = stored = 0
-            for seq, (chunk, count) in enumerate(chunks):
+            for seq, (chunk, count) in enumerate(
+                ndjson_chunks(iter_documents(fh, fmt, csv_delimiter))
+            ):
                 task_rows.add_payload(conn, task.uid, [chunk], first_seq=seq)
                 received += count
                 stored += len(chunk)

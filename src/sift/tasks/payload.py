@@ -11,7 +11,6 @@ from __future__ import annotations
 import codecs
 import csv
 import io
-from collections import deque
 from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import BinaryIO
@@ -252,33 +251,6 @@ def ndjson_chunks(docs: Iterator[dict]) -> Iterator[tuple[bytes, int]]:
             chunk, count = bytearray(), 0
     if count:
         yield bytes(chunk), count
-
-
-def chunks_ahead(
-    chunks: Iterator[tuple[bytes, int]], limit: int
-) -> Iterator[tuple[bytes, int]]:
-    """``chunks`` with the first ones, up to ``limit`` bytes (and the chunk that passes
-    it), made now; the rest are made as the result is read. A payload's parsing then
-    runs before its task's write transaction, not inside it: the process has one
-    writer, which the task worker holds for a whole batch, so a POST made while a batch
-    ran parsed only after the batch's commit, while the worker sat idle waiting for it
-    (a 20-POST import ran one task per batch, each POST's parsing between two)."""
-    ahead: deque[tuple[bytes, int]] = deque()
-    made = 0
-    for chunk, count in chunks:
-        ahead.append((chunk, count))
-        made += len(chunk)
-        if made >= limit:
-            break
-    return _ahead_then(ahead, chunks)
-
-
-def _ahead_then(
-    ahead: deque[tuple[bytes, int]], rest: Iterator[tuple[bytes, int]]
-) -> Iterator[tuple[bytes, int]]:
-    while ahead:  # each chunk let go once read, not with all of them at the end
-        yield ahead.popleft()
-    yield from rest
 
 
 def chunk_lines(chunk: bytes) -> list[bytes]:

@@ -4,15 +4,12 @@ replacement may store a line as it is, and the index's document table keep it
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-
 import orjson
-import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
 from sift.engine.doctable import _EXACT
-from sift.tasks.payload import chunk_lines, chunks_ahead, ndjson_chunks, parse_chunk
+from sift.tasks.payload import chunk_lines, ndjson_chunks, parse_chunk
 
 SCALARS = (st.none() | st.booleans() | st.integers(-(2**63), 2**64 - 1)
            | st.floats(allow_nan=False, allow_infinity=False) | st.text())
@@ -50,26 +47,3 @@ def test_a_chunk_ends_at_the_line_that_reaches_the_chunk_size(docs: list[dict],
         sizes = [len(line) + 1 for line in lines]
         assert sum(sizes[:-1]) < size
         assert sum(sizes) >= size or number == len(chunks) - 1
-
-
-def test_chunks_ahead_makes_the_first_chunks_at_once_and_the_rest_when_read() -> None:
-    made: list[int] = []
-
-    def chunks() -> Iterator[tuple[bytes, int]]:
-        for n in range(6):
-            made.append(n)
-            yield b"x" * 10, 1
-
-    ahead = chunks_ahead(chunks(), 25)
-    assert made == [0, 1, 2]  # 30 bytes: the chunk that passes the limit is made too
-    assert list(ahead) == [(b"x" * 10, 1)] * 6
-    assert made == list(range(6))
-
-
-def test_chunks_ahead_raises_a_malformed_payload_at_once() -> None:
-    def chunks() -> Iterator[tuple[bytes, int]]:
-        yield b"{}", 1
-        raise ValueError("malformed")
-
-    with pytest.raises(ValueError, match="malformed"):
-        chunks_ahead(chunks(), 1 << 20)
