@@ -87,7 +87,6 @@ class FieldStore:
             raise ValueError(f"docids already indexed: {present[:5]}")
         if self._indexes_values():
             self._index_values(list(last), list(last.values()))
-        # Nothing filterable or sortable: only the universe of docids matters.
         self._all.update(last)
         self._invalidate()
 
