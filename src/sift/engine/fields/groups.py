@@ -413,10 +413,11 @@ class FieldValues:
                 self._key_counts[key_id] += len(docids)  # docids are distinct
             key_ids.extend([key_id] * len(docids))
             docs.extend(docids)
-        self._string_rows.append(key_ids, docs, [False] * len(docs))
-        if self._string_groups is not None and docs:
-            self._string_tail.append((np.asarray(key_ids, dtype=np.int64),
-                                      np.asarray(docs, dtype=np.uint32)))
+        key_column = np.asarray(key_ids, dtype=np.int64)  # converted once for both uses
+        doc_column = np.asarray(docs, dtype=np.uint32)
+        self._string_rows.append(key_column, doc_column, np.zeros(len(docs), dtype=bool))
+        if self._string_groups is not None and len(docs):
+            self._string_tail.append((key_column, doc_column))
         self._changed(keep_strings=True)
 
     def add_numbers(self, values: np.ndarray, docids: np.ndarray, real: np.ndarray) -> None:
