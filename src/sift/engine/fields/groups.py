@@ -11,7 +11,8 @@ Per field path, :class:`FieldValues` keeps:
 * ``exists`` / ``null`` / ``empty`` BitMaps.
 
 Writes only append or mark rows dead; the sorted views are rebuilt on the next
-read that needs them, so a batch of adds costs one rebuild, not one per value.
+read that needs them, so a batch of adds costs one rebuild, not one per value (the
+string groups, after appends only, are extended by the new rows instead).
 """
 
 from __future__ import annotations
