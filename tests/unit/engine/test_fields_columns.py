@@ -172,3 +172,46 @@ def test_a_store_built_by_columns_equals_one_built_by_the_walk(
     with _walked_per_document():
         walked = _store(filterable, sortable, docids, docs)
     assert repr(_state(columnar)) == repr(_state(walked))  # repr: NaN equals NaN
+
+
+def _views(store: FieldStore) -> dict[str, Any]:
+    """Each field's string groups and the views built from them, array for array."""
+    views: dict[str, Any] = {}
+    for name in store.fields():
+        groups = store._fields[name].string_groups()
+        ptr, value_index = groups.by_doc()
+        single = groups.single_values()
+        views[name] = (groups.values.tolist(), groups.offsets.tolist(), groups.ids.tolist(),
+                       ptr.tolist(), value_index.tolist(), ptr.dtype, value_index.dtype,
+                       None if single is None else single.tolist(), groups.bits().tolist())
+    return views
+
+
+@SETTINGS
+@given(batch=batches(), steps=st.lists(st.tuples(st.integers(1, 4), st.booleans(),
+                                                   st.booleans(), st.booleans()),
+                                         min_size=1, max_size=5))
+def test_views_extended_batch_by_batch_equal_views_built_once(
+    batch: tuple[list[int], list[dict[str, Any]]],
+    steps: list[tuple[int, bool, bool, bool]],
+) -> None:
+    """Batches added (as new docids past the others, or not), with a replacement and
+    warm views between them or not: the string groups a read extends by the batch's
+    rows equal those the same writes give read only at the end."""
+    _, docs = batch
+    warmed, cold = FieldStore(["*"], []), FieldStore(["*"], [])
+    start = 0
+    for size, ascending, replace, warm in steps:
+        part = docs[start:start + size]
+        # Docids past every other one, or among the earlier batches' (none taken).
+        first = 1000 + 10 * start if ascending else 5 * start
+        start += size
+        for store in (warmed, cold):
+            store.add_range(first, part)
+            if replace and part:
+                store.remove_many([(first, part[0])])
+                store.add_many([(first, part[-1])])
+        if warm:
+            for name in warmed.fields():
+                warmed.warm(name)
+    assert _views(warmed) == _views(cold)

@@ -11,7 +11,8 @@ Per field path, :class:`FieldValues` keeps:
 * ``exists`` / ``null`` / ``empty`` BitMaps.
 
 Writes only append or mark rows dead; the sorted views are rebuilt on the next
-read that needs them, so a batch of adds costs one rebuild, not one per value.
+read that needs them, so a batch of adds costs one rebuild, not one per value (the
+string groups, after appends only, are extended by the new rows instead).
 """
 
 from __future__ import annotations
@@ -95,6 +96,24 @@ class Groups:
             np.cumsum(np.bincount(self.ids, minlength=size), out=ptr[1:])
             self._by_doc = (ptr, self.ranks()[order])
         return self._by_doc
+
+    def extend_by_doc(self, old: Groups, old_ranks: np.ndarray, tail_ranks: np.ndarray,
+                      tail_ids: np.ndarray) -> None:
+        """Take the by-docid view from ``old``'s (its value indexes renumbered by
+        ``old_ranks``) when old had built it and the tail rows (``tail_ids``, sorted by
+        their value indexes ``tail_ranks``) all have larger docids: the view is then
+        old's followed by the tail's own."""
+        if old._by_doc is None or len(tail_ids) == 0 or \
+                (len(old.ids) and int(tail_ids.min()) <= int(old.ids.max())):
+            return
+        old_ptr, old_values = old._by_doc
+        order = np.argsort(tail_ids, kind="stable")
+        old_size, size = len(old_ptr) - 1, int(tail_ids.max()) + 1
+        ptr = np.empty(size + 1, dtype=np.int64)
+        ptr[:old_size + 1] = old_ptr
+        np.cumsum(np.bincount(tail_ids, minlength=size)[old_size:], out=ptr[old_size + 1:])
+        ptr[old_size + 1:] += old_ptr[-1]
+        self._by_doc = (ptr, np.concatenate((old_ranks[old_values], tail_ranks[order])))
 
     def n_words(self) -> int:
         """64-bit words a bitset over this field's docids takes."""
@@ -334,6 +353,7 @@ class FieldValues:
         "_sorted_strings",
         "_string_groups",
         "_string_rows",
+        "_string_tail",
         "display",
         "empty",
         "exists",
@@ -354,6 +374,10 @@ class FieldValues:
         self._key_ids: dict[str, int] = {}
         self._next_key_id = 0
         self._string_rows = _Rows(np.int64)
+        # String rows (key ids, docids) appended since _string_groups was built: the next
+        # read merges them into it (an import's batch costs a pass over the rows, not
+        # an argsort of all of them and of the by-docid view).
+        self._string_tail: list[tuple[np.ndarray, np.ndarray]] = []
         # flag: True for a JSON number, False for a string that spells one.
         self._numbers = _Rows(np.float64)
         self._numeric: Groups | None = None
@@ -390,13 +414,17 @@ class FieldValues:
                 self._key_counts[key_id] += len(docids)  # docids are distinct
             key_ids.extend([key_id] * len(docids))
             docs.extend(docids)
-        self._string_rows.append(key_ids, docs, [False] * len(docs))
-        self._changed()
+        key_column = np.asarray(key_ids, dtype=np.int64)  # converted once for both uses
+        doc_column = np.asarray(docs, dtype=np.uint32)
+        self._string_rows.append(key_column, doc_column, np.zeros(len(docs), dtype=bool))
+        if self._string_groups is not None and len(docs):
+            self._string_tail.append((key_column, doc_column))
+        self._changed(keep_strings=True)
 
     def add_numbers(self, values: np.ndarray, docids: np.ndarray, real: np.ndarray) -> None:
         """Index number rows: ``real`` is False where a string spelled the number."""
         self._numbers.append(values, docids, real)
-        self._changed()
+        self._changed(keep_strings=True)
 
     def remove(self, docids: BitMap, string_keys: Mapping[str, int]) -> None:
         """Forget ``docids``; ``string_keys``: the keys those documents had, each with
@@ -422,9 +450,14 @@ class FieldValues:
         self._numbers.delete(docids)
         self._changed()
 
-    def _changed(self) -> None:
-        """Drop every derived view; each is rebuilt on its next read."""
-        self._numeric = self._real = self._string_groups = None
+    def _changed(self, keep_strings: bool = False) -> None:
+        """Drop every derived view; each is rebuilt on its next read. ``keep_strings``:
+        rows were only appended, so the string groups stay, to be extended by the
+        rows in ``_string_tail`` on their next read."""
+        if not keep_strings:
+            self._string_groups = None
+            self._string_tail = []
+        self._numeric = self._real = None
         self._range_cache = {}
         self._sorted_strings = None
         self._merged = None
@@ -469,6 +502,9 @@ class FieldValues:
 
     def string_groups(self) -> Groups:
         """Strings grouped by normalized key in byte order (``values`` are the keys)."""
+        if self._string_groups is not None and self._string_tail:
+            self._string_groups = self._extended_strings(self._string_groups)
+            self._string_tail = []
         if self._string_groups is None:
             keys = self.sorted_strings()
             key_ids, ids, _ = self._string_rows.compact(sort=False)
@@ -481,6 +517,39 @@ class FieldValues:
             np.cumsum(np.bincount(ranks, minlength=len(keys)), out=offsets[1:])
             self._string_groups = Groups(np.array(keys, dtype=object), offsets, ids[order])
         return self._string_groups
+
+    def _extended_strings(self, old: Groups) -> Groups:
+        """``old`` with the rows of ``_string_tail`` appended to their keys' groups: what
+        a rebuild gives (each group lists its rows in the order they were added, and
+        the tail's come last), in one pass over the rows instead of an argsort."""
+        keys = self.sorted_strings()
+        key_ids = np.concatenate([k for k, _ in self._string_tail])
+        tail_ids = np.concatenate([d for _, d in self._string_tail])
+        rank_of = np.zeros(self._next_key_id, dtype=np.int64)
+        positions = np.fromiter((self._key_ids[k] for k in keys), np.int64, len(keys))
+        rank_of[positions] = np.arange(len(keys), dtype=np.int64)
+        tail_ranks = rank_of[key_ids]
+        # Appends only: every old key is still there, in the same byte order.
+        old_ranks = rank_of[np.fromiter((self._key_ids[k] for k in old.values), np.int64,
+                                        len(old.values))]
+        old_counts = np.zeros(len(keys), dtype=np.int64)
+        old_counts[old_ranks] = np.diff(old.offsets)
+        tail_counts = np.bincount(tail_ranks, minlength=len(keys))
+        offsets = np.zeros(len(keys) + 1, dtype=np.int64)
+        np.cumsum(old_counts + tail_counts, out=offsets[1:])
+        ids = np.empty(offsets[-1], dtype=old.ids.dtype)
+        # An old row moves by its group's shift; a tail row goes after its group's old rows.
+        shift = offsets[old_ranks] - old.offsets[:-1]
+        ids[np.arange(len(old.ids)) + np.repeat(shift, np.diff(old.offsets))] = old.ids
+        order = np.argsort(tail_ranks, kind="stable")
+        tail_starts = np.zeros(len(keys) + 1, dtype=np.int64)
+        np.cumsum(tail_counts, out=tail_starts[1:])
+        sorted_ranks = tail_ranks[order]
+        ids[offsets[sorted_ranks] + old_counts[sorted_ranks]
+            + np.arange(len(order)) - tail_starts[sorted_ranks]] = tail_ids[order]
+        groups = Groups(np.array(keys, dtype=object), offsets, ids)
+        groups.extend_by_doc(old, old_ranks, sorted_ranks, tail_ids[order])
+        return groups
 
     def merged(self) -> list[tuple[int, int, str]]:
         """(index in real_numbers, index in sorted strings, key) for each JSON number
