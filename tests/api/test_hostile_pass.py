@@ -12,6 +12,10 @@ import pytest
 import sqlalchemy as sa
 from fastapi.testclient import TestClient
 
+from sift.engine.query import FIELD_CODES
+from sift.errors import ERROR_TABLE
+from sift.http.routes.documents import LISTING_CODES
+from sift.http.routes.similar import SIMILAR_CODES
 from sift.storage.schema import insight_events
 from tests.conftest import make_client, run_task
 
@@ -107,3 +111,15 @@ def test_a_user_id_header_is_read_as_utf8(tmp_path: Any) -> None:
         with services.db.read() as conn:
             rows = conn.execute(sa.select(insight_events).order_by(insight_events.c.id))
             assert [row.user_id for row in rows] == ["é", "é"]
+
+
+@pytest.mark.parametrize("table", [FIELD_CODES, SIMILAR_CODES, LISTING_CODES])
+def test_every_parameter_table_names_known_codes(table: dict[str, str]) -> None:
+    """The routes' parameter tables are spelled out; each code must be one sift.errors
+    maps (SiftError raises KeyError for another, only when that parameter is bad)."""
+    assert table and all(code in ERROR_TABLE for code in table.values())
+
+
+def test_the_document_listing_codes_name_each_parameter() -> None:
+    assert LISTING_CODES["retrieveVectors"] == "invalid_document_retrieve_vectors"
+    assert LISTING_CODES["useNetwork"] == "invalid_document_use_network"
