@@ -24,6 +24,7 @@ class Request:
     params: dict[str, str] = field(default_factory=dict)
     body: bytes | None = None
     content_type: str = "application/json"
+    headers: dict[str, bytes] = field(default_factory=dict)  # raw bytes, not always UTF-8
 
 
 class Raw(bytes):
@@ -395,6 +396,55 @@ def _other(rng: random.Random) -> Request:
     )
 
 
+GEO_POINTS = ["1e400, 0", "0, -1e400", "1..2, 0", "e, 0", "91, 0", "0, 180.5", "-0, -0",
+              "90, 180", "NaN, 0", "1e-400, 1e-400"]
+WEIGHTS = [b"NaN", b"Infinity", b"-Infinity", b"1e400", b"-0", b"5e-324", b"1e308", b"-1"]
+CONTENT_TYPES = [b"application/json; charset=latin1", b"application/json; charset=utf-16",
+                 b"application/json; charset=\xe9", b"text/plain", b"", b"application/*",
+                 b"multipart/form-data; boundary=x", b"application/json;;;"]
+
+
+def _dotted(rng: random.Random) -> str:
+    return ".".join(["a"] * rng.choice([2, 200, 20_000]))
+
+
+def _edges(rng: random.Random) -> Request:
+    """fix2's cases: `_geoPoint` sorts that are no point, long dotted names, federation
+    weights past floats, hundreds of queries, odd Content-Types and header bytes that are
+    not UTF-8 (X-MS-USER-ID, Authorization)."""
+    roll = rng.random()
+    index = rng.choice(INDEXES)
+    if roll < 0.2:
+        point = rng.choice(GEO_POINTS)
+        path = rng.choice([f"/indexes/{index}/search", f"/indexes/{index}/documents/fetch"])
+        sort = [f"_geoPoint({point}):{rng.choice(['asc', 'desc'])}"]
+        return Request("POST", path, {}, dumps({"sort": sort}))
+    if roll < 0.4:
+        name = _dotted(rng)
+        body = rng.choice([{"filter": f"{name} = 1"}, {"sort": [f"{name}:asc"]}, {"facets": [name]},
+                           {"attributesToRetrieve": [name], "attributesToCrop": [f"{name}:3"]}])
+        return Request("POST", f"/indexes/{index}/search", {}, dumps(body))
+    if roll < 0.55:
+        weight = rng.choice(WEIGHTS)
+        query = (b'{"indexUid":"' + index.encode() + b'","q":"dune","federationOptions":'
+                 b'{"weight":' + weight + b"}}")
+        count = rng.choice([1, 2, 300])
+        body = b'{"federation":{},"queries":[' + b",".join([query] * count) + b"]}"
+        return Request("POST", "/multi-search", {}, body)
+    if roll < 0.7:
+        page = rng.choice([0, 1, (1 << 32), (1 << 64) - 1])
+        hits = rng.choice([0, 1, (1 << 32), (1 << 64) - 1])
+        body = {"q": "dune", "page": page, "hitsPerPage": hits, "facets": ["n"]}
+        return Request("POST", f"/indexes/{index}/search", {}, dumps(body))
+    if roll < 0.85:
+        ctype = rng.choice(CONTENT_TYPES)
+        return Request("POST", f"/indexes/{index}/search", {}, b'{"q":"dune"}',
+                       headers={"Content-Type": ctype})  # fmt: skip
+    header = rng.choice(["X-MS-USER-ID", "Authorization", "Meili-Include-Metadata"])
+    value = rng.choice([b"\xe9\xff", b"Bearer \xe9", "é".encode(), b"\x80" * 300])
+    return Request("POST", f"/indexes/{index}/search", {}, b"{}", headers={header: value})
+
+
 MAKERS = [
     _documents,
     _search,
@@ -407,6 +457,7 @@ MAKERS = [
     _indexes,
     _keys,
     _other,
+    _edges,
 ]
 
 

@@ -66,11 +66,16 @@ def prepare(url: str, headers: dict[str, str]) -> None:
     """Indexes with documents and filterable fields, so searches and filters do real work."""
     with httpx.Client(base_url=url, headers=headers, timeout=TIMEOUT_S) as client:
         for uid in INDEXES:
-            docs = [{"id": i, "title": f"dune {i}", "n": i, "tags": ["a", "b"]} for i in range(50)]
+            docs = [
+                {"id": i, "title": f"dune {i}", "n": i, "tags": ["a", "b"],
+                 "_geo": {"lat": i - 25, "lng": 3 * i}}
+                for i in range(50)
+            ]
             client.post(f"/indexes/{uid}/documents", json=docs)
-            client.patch(
+            client.patch(  # _geo too: a `_geoPoint` sort is read only where it is sortable
                 f"/indexes/{uid}/settings",
-                json={"filterableAttributes": ["n", "tags", "title"], "sortableAttributes": ["n"]},
+                json={"filterableAttributes": ["n", "tags", "title", "_geo"],
+                      "sortableAttributes": ["n", "_geo"]},
             )
         deadline = time.monotonic() + 60
         while time.monotonic() < deadline:
@@ -102,7 +107,10 @@ def hostile_phase(
                     request.path,
                     params=request.params,
                     content=request.body,
-                    headers={"Content-Type": request.content_type} if request.body else {},
+                    headers={
+                        **({"Content-Type": request.content_type} if request.body else {}),
+                        **request.headers,
+                    },
                 )
             except httpx.TimeoutException:
                 report.timeouts.append(_describe(request))

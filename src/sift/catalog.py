@@ -414,14 +414,17 @@ def _merge_before_image(uid: str, index: SearchIndex, until: float) -> None:
     started = time.perf_counter()
     merger = threading.Thread(target=merge, name="sift-image-merge", daemon=True)
     merger.start()
-    merger.join(max(0.0, until - time.monotonic()))
+    left = max(0.0, until - time.monotonic())  # the indexes share one budget
+    merger.join(left)
     if failed:
         log.warning("index %r: its segments could not be merged for its image", uid,
                     exc_info=failed[0])  # fmt: skip
     elif not done:
-        log.warning("index %r: its segments' merge outlasted the stop's %.0f s; the image "
-                    "holds them unmerged (the next start merges them)", uid,
-                    STOP_MERGE_BUDGET_S, extra={"index": uid})  # fmt: skip
+        # The time this index was given, not the constant: the message said "15 s" for an
+        # index that had 0.3 s left of the stop's budget (or a budget set otherwise).
+        log.warning("index %r: its segments' merge outlasted the %.1f s left of the stop's "
+                    "merge budget; the image holds them unmerged (the next start merges "
+                    "them)", uid, left, extra={"index": uid})  # fmt: skip
     elif done[0] is not None and index.adopt_merge(*done[0]):
         log.info("index %r: segments merged for its image, %.1f s", uid,
                  time.perf_counter() - started, extra={"index": uid})  # fmt: skip

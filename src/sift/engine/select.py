@@ -3,6 +3,7 @@ index's settings, shared by search (engine/pipeline) and the documents API."""
 
 from __future__ import annotations
 
+import math
 import mmap
 import re
 from typing import Any
@@ -126,7 +127,7 @@ def check_sort(
                     f"are: {listing(sortable)}.",
                     code,
                 )
-            geo = (float(g.group(1)), float(g.group(2)))
+            geo = _geo_point(g.group(1), g.group(2), entry, code)
         elif m.group(1).startswith("_geo"):
             raise SiftError(
                 f"Invalid syntax for the sort parameter: `{m.group(1)}` is not a "
@@ -140,6 +141,27 @@ def check_sort(
                 code,
             )
     return list(sort), geo
+
+
+def _geo_point(raw_lat: str, raw_lng: str, entry: str, code: str) -> tuple[float, float]:
+    """A `_geoPoint(lat, lng)`'s point, in Meilisearch's words where it is none: its
+    pattern takes `1..2` or `1e400` (a ValueError, an infinity whose cosine raised in the
+    distance: both were 500s)."""
+    try:
+        lat, lng = float(raw_lat), float(raw_lng)
+    except ValueError:
+        lat = lng = math.nan
+    if not (math.isfinite(lat) and math.isfinite(lng)):
+        raise SiftError(
+            "Invalid syntax for the geo parameter: expected expression formated like "
+            f"`_geoPoint(latitude, longitude)` and ending by `:asc` or `:desc`, found `{entry}`.",
+            code,
+        )
+    if not -90.0 <= lat <= 90.0:
+        raise SiftError("Latitude must be contained between -90 and 90 degrees.", code)
+    if not -180.0 <= lng <= 180.0:
+        raise SiftError("Longitude must be contained between -180 and 180 degrees.", code)
+    return lat, lng
 
 
 def sort_key_fn(index: IndexView, snap: Snapshot) -> Any:

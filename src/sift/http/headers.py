@@ -20,3 +20,16 @@ def header(scope: Scope, name: bytes) -> str | None:
         if key == name:
             return value.decode("latin-1")  # type: ignore[no-any-return]
     return None
+
+
+def utf8_header(scope: Scope, name: bytes) -> str | None:
+    """The first value of header ``name`` as UTF-8 text, or None where it is absent or its
+    bytes are not UTF-8. For a value kept as text (a user id): read as Latin-1, a client's
+    UTF-8 `é` became `Ã©`, another user than the body's `"userId": "é"`."""
+    for key, value in scope["headers"]:
+        if key == name:
+            try:
+                return value.decode("utf-8")  # type: ignore[no-any-return]
+            except UnicodeDecodeError:
+                return None
+    return None

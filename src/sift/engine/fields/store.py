@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import math
 from collections.abc import Iterable, Sequence
-from fnmatch import fnmatchcase
 
 import numpy as np
 from pyroaring import BitMap
@@ -114,7 +113,7 @@ class FieldStore:
         field = self._fields.get(name)
         if field is None:
             # Only sortable: no bitmaps per string (filters and facets never read it).
-            filterable = _listed(name, self._filter_exact, self._filter_globs)
+            filterable = ast.is_listed(name, self._filter_exact, self._filter_globs)
             field = self._fields[name] = FieldValues(filterable)
         return field
 
@@ -162,7 +161,7 @@ class FieldStore:
         if cached is None:
             if path == GEO or path.startswith(GEO + "."):
                 cached = SKIP
-            elif _listed(path, self._exact, self._globs):
+            elif ast.is_listed(path, self._exact, self._globs):
                 cached = INDEX
             elif self._globs or any(name.startswith(path + ".") for name in self._exact):
                 cached = DESCEND
@@ -270,7 +269,7 @@ class FieldStore:
             return list(facets)
         exact = {p for p in self.filterable if "*" not in p and p != GEO}
         globs = [p for p in self.filterable if "*" in p]
-        names = [name for name in self.fields() if _listed(name, exact, globs)]
+        names = [name for name in self.fields() if ast.is_listed(name, exact, globs)]
         return names + [f for f in facets if f != "*" and f not in names]
 
     def facet_distribution(
@@ -360,10 +359,3 @@ class FieldStore:
         return np.where(inside, dense[np.where(inside, docids, 0)], missing)
 
 
-def _listed(path: str, exact: set[str], globs: list[str]) -> bool:
-    """Whether ``path`` or one of its ancestors (``a`` for ``a.b``) is a listed attribute."""
-    parts = path.split(".")
-    prefixes = [".".join(parts[:i]) for i in range(1, len(parts) + 1)]
-    if any(p in exact for p in prefixes):
-        return True
-    return any(fnmatchcase(p, glob) for glob in globs for p in prefixes)

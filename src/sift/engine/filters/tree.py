@@ -8,9 +8,11 @@ field included), so evaluation needs one rule per positive operator only.
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+import re
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
-from fnmatch import fnmatchcase
+from fnmatch import translate
+from functools import lru_cache
 
 from sift.errors import SiftError
 
@@ -230,10 +232,28 @@ def ensure_filterable(
 
 
 def _is_filterable(attribute: str, filterable: list[str]) -> bool:
-    parts = attribute.split(".")
-    prefixes = [".".join(parts[:i]) for i in range(1, len(parts) + 1)]
-    return any(
-        prefix == pattern or ("*" in pattern and fnmatchcase(prefix, pattern))
-        for pattern in filterable
-        for prefix in prefixes
+    return is_listed(
+        attribute, [p for p in filterable if "*" not in p], [p for p in filterable if "*" in p]
     )
+
+
+def is_listed(path: str, exact: Iterable[str], globs: Iterable[str]) -> bool:
+    """Whether ``path`` or one of its ancestors (``a`` for ``a.b``) is one of ``exact`` or
+    matches one of the fnmatch ``globs``. Linear in the path's length: building every
+    ancestor's string was quadratic, and a filter on a 100,000-letter dotted name
+    (`a.a.a…`) took 82 s before its 400."""
+    for name in exact:
+        if path.startswith(name) and (len(path) == len(name) or path[len(name)] == "."):
+            return True
+    return any(_glob_ending_at_a_dot(glob).match(path) is not None for glob in globs)
+
+
+@lru_cache(maxsize=256)
+def _glob_ending_at_a_dot(glob: str) -> re.Pattern[str]:
+    """fnmatch's own translation of ``glob``, anchored at a dot or the path's end instead
+    of the end alone: one regex match tries every ancestor of a path."""
+    pattern = translate(glob)
+    for end in (r"\Z", r"\z"):  # \z from Python 3.14 on
+        if pattern.endswith(end):
+            return re.compile(pattern[: -len(end)] + r"(?=\.|\Z)")
+    raise AssertionError(f"unexpected fnmatch translation {pattern!r}")

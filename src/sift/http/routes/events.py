@@ -10,7 +10,7 @@ from fastapi.responses import Response
 
 from sift.errors import SiftError
 from sift.http.auth import authenticate, services
-from sift.http.headers import header
+from sift.http.headers import utf8_header
 from sift.http.responses import json_body, require_object
 from sift.http.schemas import doc, requests
 from sift.insights import parse_event
@@ -37,7 +37,7 @@ async def send_event(request: Request) -> Response:
     principal = await authenticate(request, "search")
     body = require_object(await json_body(request))
     # The header counts only where the body names no user: read it only then.
-    user_header = header(request.scope, USER_HEADER) if body.get("userId") is None else None
+    user_header = utf8_header(request.scope, USER_HEADER) if body.get("userId") is None else None
     event = parse_event(body, user_header, utcnow())
     if not principal.can_index(event.index_uid):
         raise SiftError("The provided API key is invalid.", "invalid_api_key")

@@ -30,7 +30,7 @@ from sift.engine.query import FIELD_CODES, SearchParams
 from sift.engine.store import IndexView
 from sift.errors import SiftError
 from sift.http.auth import authenticate, guard, services
-from sift.http.headers import header
+from sift.http.headers import header, utf8_header
 from sift.http.responses import JSONResponse, json_body, require_object, validate_index_uid
 from sift.http.schemas import doc, requests, responses
 from sift.http.search_placement import SearchThreads, group_of
@@ -334,7 +334,7 @@ def run_search(
     analytics = svc.analytics
     if analytics is not None:  # buffered in memory: costs an append, never raises
         hits = result.get("totalHits", result.get("estimatedTotalHits"))
-        user = header(request.scope, USER_HEADER) or None
+        user = utf8_header(request.scope, USER_HEADER) or None
         analytics.record(
             index_uid, query, hits, result["processingTimeMs"], query_uid, user, shown
         )
