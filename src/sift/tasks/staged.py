@@ -144,6 +144,7 @@ class Written:
     primary_key: str | None
     set_primary_key: str | None = None  # the index's primary key, fixed by this task
     rows: dict[str, bytes] | None = None  # None for a replacement: its payload's lines
+    id_lines: list[bytes] = field(default_factory=list)  # their ids, chunk by chunk
     deletion: bool = False
     deleted: list[str] | None = None  # a deletion's ids; None: every document
 
@@ -224,6 +225,8 @@ def _addition(
         if fixes_key:
             state.primary_key = state.search.primary_key = primary_key
         keep = _reads_stored(task)
+        # A replacement's rows are its payload's lines: step 2 needs only their ids.
+        id_lines = [] if keep else [chunk.id_lines for chunk in payload]
         sink = HeldRows(overlay, keep=keep, track=keep or later_reads)
         details["indexedDocuments"] = documents.apply_additions(
             ctx.db, conn, state, task, primary_key, ctx.batch_size, payload, sink
@@ -236,7 +239,7 @@ def _addition(
         return Outcome("failed", details, error.to_dict())
     overlay.commit()
     return Written(task, details, primary_key, primary_key if fixes_key else None,
-                   sink.rows if keep else None)  # fmt: skip
+                   sink.rows if keep else None, id_lines)  # fmt: skip
 
 
 def _deletion(state: documents.IndexState, overlay: Overlay,
@@ -275,8 +278,7 @@ def write(ctx: WorkerContext, conn: Connection, plan: Plan) -> list[Outcome]:
         elif step.rows is not None:
             doc_rows.upsert(ctx.db, conn, index_id, list(step.rows.items()))
         else:
-            assert step.primary_key is not None
-            documents.write_payload_rows(ctx.db, conn, index_id, step.task, step.primary_key)
+            documents.write_payload_rows(ctx.db, conn, index_id, step.task, step.id_lines)
         index_rows.touch(conn, plan.uid)
         outcomes.append(_forwarded(ctx, conn, step.task, details, step.primary_key))
     return outcomes
