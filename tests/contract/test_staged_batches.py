@@ -6,10 +6,12 @@ from __future__ import annotations
 
 import io
 import threading
+import time
 from typing import Any
 
 import orjson
 import pytest
+import sqlalchemy as sa
 
 from sift.cluster import LeaseLost
 from sift.services import Services
@@ -149,6 +151,7 @@ def test_a_lost_lease_at_the_write_commits_nothing(db: Database) -> None:
 
         def deposed() -> None:
             depose(db)
+            _wait_lease_sessions_gone(db)
             nodes.append(worker_node(other_db))  # takes the lease, requeues the tasks
 
         node.worker.staged_hook = deposed
@@ -165,6 +168,22 @@ def test_a_lost_lease_at_the_write_commits_nothing(db: Database) -> None:
         assert _rows(db) == MIXED
     finally:
         other_db.dispose()
+
+
+def _wait_lease_sessions_gone(db: Database) -> None:
+    """PostgreSQL: pg_terminate_backend returns before the session has ended and let go
+    of its lease; another node can take the lease only once it has."""
+    if db.is_sqlite:
+        return
+    deadline = time.monotonic() + WAIT_S
+    query = sa.text("SELECT count(*) FROM pg_stat_activity WHERE datname = current_database() "
+                    "AND application_name LIKE 'sift-lease %'")  # fmt: skip
+    while True:
+        with db.engine.connect() as conn:
+            if not conn.execute(query).scalar():
+                return
+        assert time.monotonic() < deadline, "the deposed lease session never ended"
+        time.sleep(0.01)
 
 
 def test_a_failing_task_of_a_staged_batch_fails_alone(db: Database) -> None:
