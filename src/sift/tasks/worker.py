@@ -337,8 +337,9 @@ class Worker:
                     with self.lease.fenced() as conn:
                         if plan is not None:
                             # The index is final: its views are built while the rows
-                            # are written (IndexCatalog.applying).
-                            committing()
+                            # are written (IndexCatalog.applying); task reads wait only
+                            # from the commit on.
+                            committing(lock=False)
                             outcomes = staged.write(self.ctx, conn, plan)
                         else:
                             outcomes = handlers.run_batch(self.ctx, conn, batch)
@@ -349,8 +350,7 @@ class Worker:
                                              outcome.error, finished)  # fmt: skip
                         task_rows.delete_payloads(conn, [t.uid for t in batch])
                         batch_rows.record_trace(conn, batch_uid, report.trace())
-                        if plan is None:
-                            committing()
+                        committing()
                     committed = time.time()
                 published = time.time()
             return {"applied": applied, "committed": committed, "published": published}
