@@ -62,7 +62,7 @@ class IndexCatalog:
         self.image_dir: Path | None = None
 
     @contextmanager
-    def applying(self) -> Iterator[Callable[[], None]]:
+    def applying(self) -> Iterator[Callable[..., None]]:
         """Hold every index's changes (and those of indexes created meanwhile) until the
         block ends without an exception; the worker commits the batch inside it, after
         calling the function this yields. That function takes the lock :meth:`settled`
@@ -79,15 +79,19 @@ class IndexCatalog:
         locked = False
         preparing: Future[None] | None = None
 
-        def committing() -> None:
+        def committing(lock: bool = True) -> None:
             nonlocal locked, preparing
             # The views (the slow part) are built on a helper thread while the caller
             # commits: the driver waits for the disk or the server without the GIL, so
             # the two overlap (a 200k import: the commit ~0.15 s, the views ~0.3 s).
             # Nobody reads the tasks' statuses from here until the views are published.
-            self._visibility.acquire()
-            locked = True
-            preparing = self._preparer().submit(_prepare, held)
+            # ``lock=False``: the indexes are final, start the views only (a staged batch,
+            # tasks/staged.py, before writing its rows: task reads are not held up meanwhile).
+            if lock and not locked:
+                self._visibility.acquire()
+                locked = True
+            if preparing is None:
+                preparing = self._preparer().submit(_prepare, held)
 
         published = False
         try:

@@ -212,12 +212,14 @@ def _vectors_for(
 
 def on_upsert(
     db: Database,
-    conn: Connection,
+    conn: Connection | None,
     index_id: int,
     index: SearchIndex,
     docs: dict[str, dict[str, Any]],
 ) -> None:
     """Documents about to enter the lexical index: strip `_vectors`, embed, index vectors.
+    ``conn``: the write transaction that caches embeddings; None (a document batch indexed
+    before its write transaction, tasks/staged.py): misses cached in short ones of their own.
 
     Everything that can fail (bad vectors, an unreachable embedder) fails before any
     in-memory state changes, so a failed task leaves the vector index as it was."""

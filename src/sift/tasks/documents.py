@@ -15,7 +15,7 @@ import re
 from collections.abc import Iterator
 from dataclasses import dataclass
 from functools import lru_cache, partial
-from typing import Any
+from typing import Any, Protocol
 
 import orjson
 from sqlalchemy.engine import Connection
@@ -224,6 +224,48 @@ def validate(conn: Connection, task: TaskRecord, primary_key: str) -> list[Chunk
     return chunks
 
 
+class SqlRows:
+    """Where :func:`apply_additions` reads stored documents and writes the new rows: the
+    batch's write transaction itself, each large write on a helper thread while the
+    next rows are indexed (tasks/background.py). tasks/staged.py holds them instead."""
+
+    def __init__(self, db: Database, conn: Connection, index_id: int) -> None:
+        self.db, self.conn, self.index_id = db, conn, index_id
+        self.writes = WriteBehind()
+
+    def __enter__(self) -> SqlRows:
+        self.writes.__enter__()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.writes.__exit__(*exc)  # waits for the last write
+
+    def existing(self, ids: list[str]) -> dict[str, bytes]:
+        self.writes.wait()  # the previous write holds the connection
+        return doc_rows.get_many(self.conn, self.index_id, ids)
+
+    def write(self, rows: list[tuple[str, bytes]]) -> None:
+        if len(rows) < WRITE_BEHIND_ROWS:
+            self.writes.wait()
+            doc_rows.upsert(self.db, self.conn, self.index_id, rows)
+        else:
+            self.writes.submit(partial(doc_rows.upsert, self.db, self.conn, self.index_id, rows))
+
+    def embedding_conn(self) -> Connection | None:
+        self.writes.wait()  # embedding reads and writes on the connection
+        return self.conn
+
+
+class RowSink(Protocol):
+    """What :func:`apply_additions` needs of the rows' store (:class:`SqlRows`)."""
+
+    def __enter__(self) -> RowSink: ...
+    def __exit__(self, *exc: object) -> None: ...
+    def existing(self, ids: list[str]) -> dict[str, bytes]: ...
+    def write(self, rows: list[tuple[str, bytes]]) -> None: ...
+    def embedding_conn(self) -> Connection | None: ...
+
+
 def apply_additions(
     db: Database,
     conn: Connection,
@@ -232,9 +274,12 @@ def apply_additions(
     primary_key: str,
     batch_size: int,
     payload: list[Chunk],
+    sink: RowSink | None = None,
 ) -> int:
     """Second pass over ``payload`` (:func:`validate`'s, emptied as it goes): write
-    documents to SQL and the search index; returns documents indexed."""
+    documents to ``sink`` (the transaction ``conn``: :class:`SqlRows`) and the search
+    index; returns documents indexed."""
+    rows_to = sink if sink is not None else SqlRows(db, conn, state.id)
     merge = task.params.get("method") == "update"
     # skipCreation: only documents already stored are replaced or updated; new ids are
     # left out (and not counted as indexed).
@@ -252,8 +297,7 @@ def apply_additions(
             return
         ids = list(pending)
         if merge or skip_new:
-            writes.wait()  # the previous batch's write holds the connection
-            existing = doc_rows.get_many(conn, state.id, ids)
+            existing = rows_to.existing(ids)
             if skip_new:
                 for doc_id in ids:
                     if doc_id not in existing:
@@ -266,15 +310,10 @@ def apply_additions(
                 return
         rows = ([(i, orjson.dumps(d)) for i, d in pending.items()] if merge
                 else [(i, lines[i]) for i in pending])
-        if len(rows) < WRITE_BEHIND_ROWS:
-            writes.wait()
-            doc_rows.upsert(db, conn, state.id, rows)
-        else:
-            writes.submit(partial(doc_rows.upsert, db, conn, state.id, rows))
+        rows_to.write(rows)
         embeds = semantic.configured(state.search)
-        if embeds:
-            writes.wait()  # embedding reads and writes on the connection
-        semantic.on_upsert(db, conn, state.id, state.search, pending)  # strips `_vectors`
+        embed_conn = rows_to.embedding_conn() if embeds else None
+        semantic.on_upsert(db, embed_conn, state.id, state.search, pending)  # strips `_vectors`
         # A replaced document's line is its JSON as the index keeps it too (not once
         # `_vectors` were stripped from the document, nor for a merged one).
         encoded = None if merge or embeds else [line for _, line in rows]
@@ -287,7 +326,7 @@ def apply_additions(
     payload.reverse()
     # Each batch's rows are written on a helper thread while the batch is indexed here
     # (tasks/background.py); leaving the block waits for the last write.
-    with WriteBehind() as writes:
+    with rows_to:
         while payload:  # a chunk is dropped once its documents are pending
             chunk = payload.pop()
             ids, stored = chunk.ids(), chunk_lines(chunk.stored)
@@ -332,17 +371,49 @@ def apply_deletion(
     ``everything`` filters over every document when ``state.search`` holds only some
     shards (catalog.filter_view)."""
     details = dict(task.details or {})
+    ids = delete_from_index(state, task, everything)
+    details["deletedDocuments"] = delete_rows(conn, state.id, ids)
+    return details
+
+
+def delete_from_index(
+    state: IndexState, task: TaskRecord, everything: SearchIndex | None = None
+) -> list[str] | None:
+    """A deletion's search-index half: the ids it deletes (None: every document). A
+    filter is evaluated on the unpublished index, so it sees the batch's earlier tasks."""
     params = task.params
+    ids: list[str] | None = None
     if params.get("all"):
-        deleted = doc_rows.clear(conn, state.id)
         state.search.clear()
     else:
         if "filter" in params:
             ids = (everything or state.search).filter_ids(params["filter"], unpublished=True)
         else:
             ids = [str(i) for i in params.get("ids", [])]
-        deleted = doc_rows.delete_ids(conn, state.id, ids)
         state.search.delete(ids)
-    semantic.on_delete(state.search, None if params.get("all") else ids)
-    details["deletedDocuments"] = deleted
-    return details
+    semantic.on_delete(state.search, ids)
+    return ids
+
+
+def delete_rows(conn: Connection, index_id: int, ids: list[str] | None) -> int:
+    """A deletion's SQL half: the rows deleted (``ids`` None: every row of the index)."""
+    if ids is None:
+        return doc_rows.clear(conn, index_id)
+    return doc_rows.delete_ids(conn, index_id, ids)
+
+
+def write_payload_rows(
+    db: Database, conn: Connection, index_id: int, task: TaskRecord, id_lines: list[bytes]
+) -> None:
+    """A validated replacement's rows, which are its payload's lines (orjson wrote them
+    when the payload was accepted), written chunk by chunk: tasks/staged.py indexes the
+    documents before the write transaction and holds no row meanwhile, only each chunk's
+    ids as :func:`validate` found them (:attr:`Chunk.id_lines`: 200k products' ids are
+    ~1.4 MiB, and reading them again from the lines was a tenth of this write)."""
+    chunks = task_rows.iter_payload(conn, task.uid)
+    for chunk, ids_of in zip(chunks, id_lines, strict=True):
+        ids = ids_of.decode("ascii").split("\n") if ids_of else []
+        lines = chunk_lines(chunk)
+        if len(ids) != len(lines):
+            raise ValueError("a payload chunk's ids and lines disagree")
+        doc_rows.upsert(db, conn, index_id, list(zip(ids, lines, strict=True)))
