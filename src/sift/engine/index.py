@@ -90,8 +90,10 @@ class SearchIndex:
         self._field_ids: dict[str, int] = {}
         self._field_names: list[str] = []
         self._docs = DocTable()
-        self._ext_to_int = DocIds(self._terms)
-        self._ext_ids = ExternalIds(self._terms)
+        # Ids that are no term: one table of their strings, both directions' (docids.py).
+        others = TermTable()
+        self._ext_to_int = DocIds(self._terms, others)
+        self._ext_ids = ExternalIds(self._terms, others)
         self._alive = np.zeros(0, dtype=bool)
         self._field_len = np.zeros((0, 1), dtype=np.float32)
         self._field_len_room = self._field_len  # _field_len is its first rows (_grow)
