@@ -91,9 +91,12 @@ class DocIds:
             found[slots] |= self._by_other[oids[slots]] != ABSENT
         return list(compress(exts, found.tolist()))
 
-    def assign(self, ids: list[str], first: int, tids: np.ndarray | None = None) -> None:
+    def assign(self, ids: list[str], first: int, tids: np.ndarray | None = None,
+               held: np.ndarray | None = None) -> None:
         """Docids ``first``, ``first + 1``, ... to ``ids``, none of which is held
-        (``tids``: each id's term id, -1 for an id that is no term, when known)."""
+        (``tids``: each id's term id, -1 for an id that is no term, when known;
+        ``held``: ExternalIds.extend's answer for them, when it shares ``others``: an id
+        that is no term is -2 - its row there, not looked up again)."""
         if tids is None:
             tids = self._terms.ids(ids)
         self._count += len(ids)
@@ -101,7 +104,8 @@ class DocIds:
         known = tids != ABSENT
         if not known.all():
             unknown = np.flatnonzero(~known)
-            oids = self._others.add(list(map(ids.__getitem__, unknown.tolist())))
+            oids = -2 - held[unknown] if held is not None \
+                else self._others.add(list(map(ids.__getitem__, unknown.tolist())))
             self._by_other = _room(self._by_other, len(self._others))
             self._by_other[oids] = docids[unknown]
         docids, terms = docids[known], tids[known]

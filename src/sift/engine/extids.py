@@ -66,8 +66,10 @@ class ExternalIds:
                 return docid
         raise ValueError(ext)
 
-    def extend(self, ids: list[str], tids: np.ndarray) -> None:
-        """Append ``ids`` (``tids``: each one's term id, -1 for an id that is no term)."""
+    def extend(self, ids: list[str], tids: np.ndarray) -> np.ndarray:
+        """Append ``ids`` (``tids``: each one's term id, -1 for an id that is no term).
+        Returns what each docid now holds: the term id, or -2 - its row in ``others``
+        (DocIds.assign takes it, not to look the rows up again)."""
         first, stop = self._n, self._n + len(ids)
         if stop > self._tids.size:
             grown = np.zeros(max(stop, self._tids.size * 3 // 2), dtype=np.int32)
@@ -81,3 +83,4 @@ class ExternalIds:
                                                                    other.tolist())))
         self._tids[first:stop] = rows
         self._n = stop  # last: a reader told this count finds every row written
+        return rows

@@ -262,8 +262,8 @@ class SearchIndex:
         # kept as the term's id, its string made when asked for (sift.engine.extids).
         exts = list(latest)
         tids = self._terms.ids(exts)
-        self._ext_ids.extend(exts, tids)
-        self._ext_to_int.assign(exts, first, tids)
+        held = self._ext_ids.extend(exts, tids)
+        self._ext_to_int.assign(exts, first, tids, held)
         self._grow(first + len(batch), lengths)
         self._tie_room[first : first + len(batch)] = tie_keys(list(latest))
         if postings is not None:
