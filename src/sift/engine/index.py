@@ -90,8 +90,10 @@ class SearchIndex:
         self._field_ids: dict[str, int] = {}
         self._field_names: list[str] = []
         self._docs = DocTable()
-        self._ext_to_int = DocIds(self._terms)
-        self._ext_ids = ExternalIds(self._terms)
+        # Ids that are no term: one table of their strings, both directions' (docids.py).
+        others = TermTable()
+        self._ext_to_int = DocIds(self._terms, others)
+        self._ext_ids = ExternalIds(self._terms, others)
         self._alive = np.zeros(0, dtype=bool)
         self._field_len = np.zeros((0, 1), dtype=np.float32)
         self._field_len_room = self._field_len  # _field_len is its first rows (_grow)
@@ -260,8 +262,8 @@ class SearchIndex:
         # kept as the term's id, its string made when asked for (sift.engine.extids).
         exts = list(latest)
         tids = self._terms.ids(exts)
-        self._ext_ids.extend(exts, tids)
-        self._ext_to_int.assign(exts, first, tids)
+        held = self._ext_ids.extend(exts, tids)
+        self._ext_to_int.assign(exts, first, tids, held)
         self._grow(first + len(batch), lengths)
         self._tie_room[first : first + len(batch)] = tie_keys(list(latest))
         if postings is not None:

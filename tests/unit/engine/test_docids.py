@@ -1,4 +1,5 @@
-"""DocIds: external ids that are terms sit in an array by term id, others in a dict."""
+"""DocIds: external ids that are terms sit in an array by term id, others in an array by
+their row in a second term table."""
 
 from __future__ import annotations
 
@@ -14,13 +15,14 @@ def test_ids_that_are_terms_and_ids_that_are_not() -> None:
     docids.assign(["12", "SKU-12"], 5)
     assert docids.get("12") == 5 and docids.get("SKU-12") == 6 and len(docids) == 2
     assert "12" in docids and "sku" not in docids and docids.get("sku", -1) == -1
-    assert docids._other == {"SKU-12": 6}  # only the id that is no term has an entry
+    # Only the id that is no term is a row of the others' table.
+    assert list(docids._others) == ["SKU-12"] and docids._by_other[0] == 6
     # A term equal to an id already held in the dict, made afterwards: still found.
     terms.add(["SKU-12"])
     assert docids.get("SKU-12") == 6 and docids.pop("SKU-12") == 6
     assert docids.pop("SKU-12") is None and len(docids) == 1
     docids.assign(["SKU-12"], 7)  # now a term: in the array
-    assert docids.get("SKU-12") == 7 and docids._other == {}
+    assert docids.get("SKU-12") == 7 and docids._by_other[0] == -1
     assert docids.pop("12") == 5 and "12" not in docids and len(docids) == 1
 
 

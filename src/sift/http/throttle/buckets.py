@@ -4,10 +4,10 @@ from __future__ import annotations
 
 import logging
 import time
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from throttled.asyncio import RateLimiterType, Throttled, store
-from throttled.exceptions import StoreUnavailableError
+if TYPE_CHECKING:
+    from throttled.asyncio import Throttled, store
 
 log = logging.getLogger("sift.throttle")
 
@@ -20,6 +20,8 @@ REDIS_PAUSE_SECONDS = 5.0
 
 
 def redis_store(url: str) -> store.RedisStore:
+    from throttled.asyncio import store
+
     # Short timeouts: a hung Redis must not hold every request for seconds.
     return store.RedisStore(
         server=url, options={"SOCKET_TIMEOUT": 0.5, "SOCKET_CONNECT_TIMEOUT": 0.5}
@@ -34,16 +36,30 @@ class Buckets:
 
     def __init__(self, name: str, quota: str, shared: store.RedisStore | None, prefix: str):
         self.quota = quota
-        key_prefix = f"{prefix}:limits:{name}"
-        self._local = self._throttled(
-            quota, store.MemoryStore(options={"MAX_SIZE": LOCAL_KEYS}), key_prefix
-        )
+        self._key_prefix = key_prefix = f"{prefix}:limits:{name}"
+        # Built on first use (_local): throttled-py imports the whole redis client (~8 MiB
+        # of RSS kept in every process) even for buckets in memory, and the default
+        # configuration's only limit, of failed authentications, is never spent from on
+        # most servers (Refills answers "full" without asking the store).
+        self._local_throttled: Throttled | None = None
+        self._local_keys = LOCAL_KEYS  # the store's size as of now, as when built eagerly
         self._shared = None if shared is None else self._throttled(quota, shared, key_prefix)
         self._paused_until = 0.0
         self._refills = Refills()
 
+    @property
+    def _local(self) -> Throttled:
+        if self._local_throttled is None:
+            from throttled.asyncio import store
+
+            memory = store.MemoryStore(options={"MAX_SIZE": self._local_keys})
+            self._local_throttled = self._throttled(self.quota, memory, self._key_prefix)
+        return self._local_throttled
+
     @staticmethod
     def _throttled(quota: str, where: store.BaseStore, key_prefix: str) -> Throttled:
+        from throttled.asyncio import RateLimiterType, Throttled
+
         return Throttled(
             using=RateLimiterType.GCRA.value, quota=quota, store=where, key_prefix=key_prefix
         )
@@ -70,6 +86,8 @@ class Buckets:
 
     async def _call(self, method: str, key: str) -> Any:
         if self._shared is not None and time.monotonic() >= self._paused_until:
+            from throttled.exceptions import StoreUnavailableError
+
             try:
                 return await getattr(self._shared, method)(key)
             except StoreUnavailableError as exc:
