@@ -8,6 +8,7 @@ documents.
 
 from __future__ import annotations
 
+import functools
 import re
 from dataclasses import dataclass, field
 from itertools import pairwise
@@ -191,12 +192,19 @@ def term_rows(words: list[QueryWord]) -> tuple[np.ndarray, np.ndarray]:
     word its own table (never to be written to, as every word's table)."""
     if len(words) == 1:  # a word's own table (the kernels only read it): no copy
         rows = words[0]._rows
-        return np.array((0, len(rows)), dtype=np.int64), rows
+        return _one_word_ptr(len(rows)), rows
     ends = [0]
     for w in words:
         ends.append(ends[-1] + len(w._rows))
     rows = np.concatenate([w._rows for w in words]) if words else _NO_ROWS
     return np.array(ends, dtype=np.int64), rows
+
+
+@functools.lru_cache(maxsize=1024)
+def _one_word_ptr(rows: int) -> np.ndarray:
+    """A single word's ``word_ptr``, (0, rows): the same few lengths recur, and a small
+    array costs more to make (~1 µs) than to look up; the kernels only read it."""
+    return np.array((0, rows), dtype=np.int64)
 
 
 _QUOTED = re.compile(r'"([^"]*)"')

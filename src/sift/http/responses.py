@@ -146,7 +146,19 @@ def int_param(
     return default if raw is None else uint_param(name, raw, maximum, code)
 
 
+# Index uids already found valid: a search checks its index's uid on every request, and
+# a set lookup is cheaper than the regular expression (issue #18). Only valid uids are
+# kept, at most _VALID_UIDS_MAX (then emptied): an invalid one is always refused anew.
+_VALID_UIDS: set[str] = set()
+_VALID_UIDS_MAX = 4096
+
+
 def validate_index_uid(uid: Any, code: str = "invalid_index_uid") -> str:
+    if type(uid) is str and uid in _VALID_UIDS:  # (a list or dict is unhashable)
+        return uid
     if not isinstance(uid, str) or not INDEX_UID.fullmatch(uid):
         raise SiftError(f"`{shown(uid)}` is not a valid index uid. {INDEX_UID_RULE}", code)
+    if len(_VALID_UIDS) >= _VALID_UIDS_MAX:
+        _VALID_UIDS.clear()
+    _VALID_UIDS.add(uid)
     return uid

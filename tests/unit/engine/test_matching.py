@@ -438,3 +438,17 @@ def test_a_phrase_is_found_in_one_call_as_numpy_finds_it(texts: list[list[str]],
     for name in ("docs", "fields", "pos", "typos", "exact", "weight"):
         got, want = getattr(found, name), getattr(expected, name)
         assert got.dtype == want.dtype and got.tolist() == want.tolist(), name
+
+
+def test_one_words_pointer_is_its_rows_count() -> None:
+    """term_rows of a single word: (0, its rows) whatever lengths came before (the
+    pointer is kept per length, expand._one_word_ptr), and the word's own table."""
+    from types import SimpleNamespace
+
+    from sift.engine.expand import term_rows
+
+    for n in (3, 1, 3, 0, 7, 1):
+        rows = np.zeros((n, 4))
+        ptr, got = term_rows([SimpleNamespace(_rows=rows)])  # type: ignore[list-item]
+        assert ptr.tolist() == [0, n] and ptr.dtype == np.int64
+        assert got is rows
