@@ -296,8 +296,9 @@ def scored_words(words: list[QueryWord], p: RelevanceParams) -> np.ndarray:
     whose idf is multiplied by 0 (the sum adds 0 * tf / (k1 + tf), a zero whatever its
     tf while k1 > 0; only whether its df is 0 is read). At a positive k1 only: at 0, a
     tf of 0 would make that 0 / 0."""
-    skip = p.stop_weight == 0.0 and p.k1 > 0.0
-    return np.array([not (skip and w.stop) for w in words], dtype=np.bool_)
+    if not (p.stop_weight == 0.0 and p.k1 > 0.0):
+        return np.ones(len(words), dtype=np.bool_)  # every word (~1 µs less than a list)
+    return np.array([not w.stop for w in words], dtype=np.bool_)
 
 
 def relevance_scores(inp: RankInput, kept: np.ndarray, alone: bool = False
