@@ -54,6 +54,13 @@ def _index_state(
         settings = default_settings(ctx.index_defaults)
         record = index_rows.create(conn, uid, create_pk, settings)
         ctx.catalog.create(uid, settings, create_pk)
+    return loaded_state(ctx, record)
+
+
+def loaded_state(ctx: WorkerContext, record: index_rows.IndexRecord) -> documents.IndexState:
+    """The state of an index whose row exists: its search index as this process holds it
+    (made from the row where this process has none yet)."""
+    uid = record.uid
     search = ctx.catalog.find(uid) or ctx.catalog.create(uid, record.settings, record.primary_key)
     return documents.IndexState(record.id, uid, record.primary_key, search)
 
@@ -114,10 +121,10 @@ def _addition(ctx: WorkerContext, conn: Connection, state: documents.IndexState,
         nested.rollback()
         details["indexedDocuments"] = 0
         return Outcome("failed", details, error.to_dict())
-    return _forwarded(ctx, conn, task, details, primary_key)
+    return forwarded(ctx, conn, task, details, primary_key)
 
 
-def _forwarded(ctx: WorkerContext, conn: Connection, task: TaskRecord,
+def forwarded(ctx: WorkerContext, conn: Connection, task: TaskRecord,
                details: dict[str, Any], primary_key: str | None) -> Outcome:  # fmt: skip
     """The succeeded task, its share owed to each remote with a database of its own
     (tasks/forwarding.py); their task uids go in its details' `network` once sent
@@ -148,7 +155,7 @@ def _deletion(ctx: WorkerContext, conn: Connection, state: documents.IndexState,
     except SiftError as error:
         nested.rollback()
         return Outcome("failed", task.details, error.to_dict())
-    return _forwarded(ctx, conn, task, details, state.primary_key)
+    return forwarded(ctx, conn, task, details, state.primary_key)
 
 
 def index_creation(ctx: WorkerContext, conn: Connection, task: TaskRecord) -> dict[str, Any]:

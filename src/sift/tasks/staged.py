@@ -36,6 +36,7 @@ from sift.storage import documents as doc_rows
 from sift.storage import indexes as index_rows
 from sift.storage.tasks import TaskRecord
 from sift.tasks import documents, progress
+from sift.tasks.handlers import forwarded, loaded_state
 
 if TYPE_CHECKING:
     from sift.tasks.worker import Outcome, WorkerContext
@@ -190,10 +191,7 @@ def stage(ctx: WorkerContext, conn: Connection, batch: list[TaskRecord]) -> Plan
                 state = documents.IndexState(0, plan.uid, None, search)  # id: made in step 2
             else:
                 plan.index_id = record.id
-                search = ctx.catalog.find(plan.uid) or ctx.catalog.create(
-                    plan.uid, record.settings, record.primary_key
-                )
-                state = documents.IndexState(record.id, plan.uid, record.primary_key, search)
+                state = loaded_state(ctx, record)
             overlay = Overlay(conn, plan.index_id)
         assert overlay is not None
         later_reads = any(map(_reads_stored, batch[i + 1 :]))
@@ -258,7 +256,6 @@ def _deletion(state: documents.IndexState, overlay: Overlay,
 def write(ctx: WorkerContext, conn: Connection, plan: Plan) -> list[Outcome]:
     """Step 2, in the worker's fenced write transaction ``conn``: every task's writes in
     task order; returns the outcomes."""
-    from sift.tasks.handlers import _forwarded
     from sift.tasks.worker import Outcome
 
     index_id = plan.index_id
@@ -280,5 +277,5 @@ def write(ctx: WorkerContext, conn: Connection, plan: Plan) -> list[Outcome]:
         else:
             documents.write_payload_rows(ctx.db, conn, index_id, step.task, step.id_lines)
         index_rows.touch(conn, plan.uid)
-        outcomes.append(_forwarded(ctx, conn, step.task, details, step.primary_key))
+        outcomes.append(forwarded(ctx, conn, step.task, details, step.primary_key))
     return outcomes
